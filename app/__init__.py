@@ -1,0 +1,43 @@
+"""yigongti: a county medical community (紧密型县域医共体) run as executable BPMN/DMN processes."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The Flask application factory."""
+    from . import web
+    from .blueprints import register_blueprints
+    from .core import db, logs
+    from .extensions import api
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        YGT=settings,
+        API_TITLE="yigongti 医共体流程平台 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="ygt_session",
+    )
+    logs.configure()
+    db.init_engine(settings.database_url)
+    app.teardown_appcontext(db.remove_session)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    register_blueprints(app, api)
+    web.init_app(app)
+    from .jobs import queue
+    queue.configure(settings)
+    return app

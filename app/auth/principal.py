@@ -1,0 +1,42 @@
+"""Who is calling: the `Principal` every service receives (never a Flask request object)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import g
+
+ROLES = ("county_specialist", "county_admin", "township_doctor", "township_public_health", "village_doctor",
+         "pharmacist", "supervisor", "process_owner", "trainer", "patient", "integration")
+COUNTY_WIDE_ROLES = frozenset({"county_specialist", "county_admin", "supervisor", "process_owner", "pharmacist",
+                               "trainer", "integration"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    roles: frozenset[str]
+    org_code: str
+    display_name: str = ""
+    org_path: str = ""                      # materialized path of the user's organization, e.g. "/C001/T03/"
+    resident_id: int | None = None          # set for patients: the only record they may see
+    token_id: int | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def county_wide(self) -> bool:
+        return bool(self.roles & COUNTY_WIDE_ROLES)
+
+
+SYSTEM = Principal(user_id=0, username="system", roles=frozenset({"county_admin"}), org_code="", display_name="系统")
+
+
+def current_principal() -> Principal | None:
+    return getattr(g, "principal", None)
+
+
+def set_principal(principal: Principal | None) -> None:
+    g.principal = principal

@@ -1,0 +1,1 @@
+"""Cross-cutting mechanisms: database sessions, typed errors, time, logging. Nothing domain-specific."""

@@ -1,0 +1,124 @@
+"""The database: one engine per process, a thread-scoped session, and a re-entrant unit of work.
+
+Services own their transaction: `with unit_of_work() as session: ...` commits at the outermost exit and rolls back
+on any exception, so a use case is applied whole or not at all.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> Any:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use app.core.clock.now()")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            from datetime import timezone
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+_engine: Engine | None = None
+Session_ = scoped_session(sessionmaker(expire_on_commit=False))
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front: SQLite's stand-in for SELECT ... FOR UPDATE.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_engine(url: str, **kwargs) -> Engine:
+    """Create (or replace) the process-wide engine."""
+    global _engine
+    if _engine is not None:
+        _engine.dispose()
+    if url.startswith("sqlite"):
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs)
+        event.listen(eng, "connect", _sqlite_pragmas)
+        event.listen(eng, "begin", _sqlite_begin)
+    else:
+        eng = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    _engine = eng
+    Session_.remove()
+    Session_.configure(bind=eng)
+    return eng
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("database not initialised; call init_engine()")
+    return _engine
+
+
+def session() -> Session:
+    """The current thread's session."""
+    return Session_()
+
+
+_depth: dict[int, int] = {}
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Commit at the outermost exit, roll back on error. Nested uses join the outer transaction."""
+    s = session()
+    key = id(s)
+    _depth[key] = _depth.get(key, 0) + 1
+    try:
+        yield s
+        if _depth[key] == 1:
+            s.commit()
+    except BaseException:
+        if _depth[key] == 1:
+            s.rollback()
+        raise
+    finally:
+        _depth[key] -= 1
+        if _depth[key] == 0:
+            del _depth[key]
+
+
+def remove_session(_exc=None) -> None:
+    Session_.remove()
+
+
+def is_postgres() -> bool:
+    return engine().dialect.name == "postgresql"

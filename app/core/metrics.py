@@ -1,0 +1,35 @@
+"""Prometheus metrics: requests, latency, and gauges read from the database at scrape time."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("ygt_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram("ygt_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+JOB_FAILURES = Counter("ygt_job_failures_total", "Jobs that failed (each attempt)", ["job"], registry=REGISTRY)
+INSTANCES = Gauge("ygt_instances", "Process instances by status", ["status"], registry=REGISTRY)
+TIMER_LAG = Gauge("ygt_timer_lag_seconds", "Age of the oldest due, unfired timer", registry=REGISTRY)
+QUEUE_DEPTH = Gauge("ygt_queue_depth", "Jobs waiting in the queue", registry=REGISTRY)
+OUTBOX_PENDING = Gauge("ygt_outbox_pending", "Service calls waiting in the outbox", registry=REGISTRY)
+
+_collectors = []
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+def on_scrape(fn) -> None:
+    """Register a function that refreshes gauges just before a scrape."""
+    _collectors.append(fn)
+
+
+def render() -> bytes:
+    for fn in _collectors:
+        try:
+            fn()
+        except Exception:  # a broken gauge must not break the scrape
+            pass
+    return generate_latest(REGISTRY)

@@ -1,0 +1,20 @@
+"""The process engine: the only package that imports SpiffWorkflow.
+
+Pure: definition files and saved state in, plain data out; it never opens a database session.
+
+* `specs.parse_bundle` — validate BPMN/DMN/forms into drafts (content hashes, metadata, serialized specs)
+* `runtime` — start / advance / complete_task / correlate / fire timers / service calls / retry / cancel,
+  each returning a `Snapshot` for the persistence layer to project
+* `dmn` — our DMN engine (real hit policies, chained decisions, traces, overlap/gap analysis)
+* `sandbox` — the restricted evaluator for model scripts and expressions
+"""
+from .codec import ENGINE_FORMAT
+from .errors import DefinitionError, EngineError, InvalidTaskData, MessageNotWaiting, TaskNotReady
+from .runtime import Context, Snapshot, correlation_hash
+from .specs import Bundle, DecisionDraft, ProcessDraft, modeler_default_ids, normalize_form, parse_bundle
+
+__all__ = [
+    "ENGINE_FORMAT", "Bundle", "Context", "DecisionDraft", "DefinitionError", "EngineError", "InvalidTaskData",
+    "MessageNotWaiting", "ProcessDraft", "Snapshot", "TaskNotReady", "correlation_hash", "modeler_default_ids",
+    "normalize_form", "parse_bundle",
+]

@@ -1,0 +1,104 @@
+"""Save and load workflow state as plain JSON, without the spec (stored once per deployed version).
+
+Our own format marker (`ENGINE_FORMAT`) is written beside the state; the library's own migration chain is not
+trusted (ENGINE_NOTES §1.11), so a format change here needs a migration step and a fixture test.
+"""
+from __future__ import annotations
+
+import json
+from uuid import UUID
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from .tasks import ENGINE_CONFIG
+
+ENGINE_FORMAT = "spiff-3.2.0/1.5+ygt1"
+SERIALIZER_VERSION = "1.5"
+
+
+class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Leave the specs out when saving; accept already-restored spec objects when loading."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs", {})
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _register_value_types(registry) -> None:
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
+                      typename="date")
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), typename="Decimal")
+
+
+@lru_cache(maxsize=1)
+def serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(ENGINE_CONFIG)
+    _register_value_types(registry)
+    _SplicedSpecWorkflowConverter(BpmnWorkflow, registry)
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Return the JSON-safe state of a workflow, without its specs."""
+    ser = serializer()
+    ser.registry._encoder_mode = True
+    try:
+        text = json.dumps(ser.to_dict(workflow), cls=ser._encoder_cls, ensure_ascii=False)
+    finally:
+        ser.registry._encoder_mode = False
+    return json.loads(text)
+
+
+def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:
+    """Rebuild a workflow from saved state and the (cached) spec objects of its version."""
+    ser = serializer()
+    dct = json.loads(json.dumps(state))  # the converter consumes the dict; never touch the caller's copy
+    dct["spec"] = spec
+    dct["subprocess_specs"] = subprocess_specs
+    return ser.from_dict(dct)
+
+
+def dump_spec(spec, subprocess_specs) -> dict[str, Any]:
+    ser = serializer()
+    return {"spec": ser.to_dict(spec), "subprocess_specs": {k: ser.to_dict(v) for k, v in subprocess_specs.items()}}
+
+
+def restore_spec(spec_json: dict[str, Any]):
+    ser = serializer()
+    spec = ser.from_dict(json.loads(json.dumps(spec_json["spec"])))
+    subs = {k: ser.from_dict(json.loads(json.dumps(v))) for k, v in spec_json["subprocess_specs"].items()}
+    return spec, subs
+
+
+def to_json_value(value: Any) -> Any:
+    """Make task data JSON-safe for projections (dates and decimals as ISO strings / numbers)."""
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,0 +1,82 @@
+"""The script environment every workflow runs with: our sandbox, registered helpers, our DMN evaluator.
+
+The library's default environment is plain `eval`/`exec` (ENGINE_NOTES §0.9); here every script, gateway condition,
+timer and parameter expression goes through `app.engine.sandbox`, which refuses imports and dunder access and
+stops runaway scripts.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from . import sandbox
+
+
+class DecisionEvaluator(Protocol):
+    def __call__(self, decision_id: str, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return (outputs, record) where record says which decision version decided and why (trace)."""
+
+
+class EngineEnvironment(BasePythonScriptEngineEnvironment):
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
+                 decisions: DecisionEvaluator | None = None, *, script_timeout_s: float = 2.0):
+        super().__init__({})
+        self.helpers = dict(helpers or {})
+        self.decisions = decisions
+        self.script_timeout_s = script_timeout_s
+        self.decision_log: list[dict[str, Any]] = []
+
+    def evaluate(self, expression, context, external_context=None):
+        names = dict(context)
+        names.update(external_context or {})
+        return sandbox.evaluate(expression, names, helpers=self.helpers, timeout_s=self.script_timeout_s)
+
+    def execute(self, script, context, external_context=None):
+        if external_context:
+            context.update(external_context)
+        sandbox.execute(script, context, helpers=self.helpers, timeout_s=self.script_timeout_s)
+        for key in external_context or ():
+            context.pop(key, None)
+        return True
+
+    def call_service(self, context, **kwargs):  # pragma: no cover - service tasks use the outbox
+        raise RuntimeError("service tasks are executed through the outbox, never inline")
+
+    def evaluate_decision(self, decision_id: str, data: Mapping[str, Any], *, task_ref: tuple[str, str]):
+        if self.decisions is None:
+            raise LookupError(f"no decision evaluator configured for '{decision_id}'")
+        outputs, record = self.decisions(decision_id, data)
+        self.decision_log.append({**record, "task_guid": task_ref[0], "element_id": task_ref[1]})
+        return outputs
+
+
+class EngineScriptEngine(PythonScriptEngine):
+    """Map sandbox failures to the library's task exception with line number and source line."""
+
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except SpiffWorkflowException:
+            raise
+        except sandbox.SandboxError as exc:
+            raise WorkflowTaskException(f"{exc.code}: {exc.reason}", task=task, exception=exc,
+                                        line_number=exc.lineno or 0, error_line=exc.source_line or expression)
+        except Exception as exc:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}': {exc}", task=task,
+                                        exception=exc)
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except SpiffWorkflowException:
+            raise
+        except sandbox.SandboxError as exc:
+            raise WorkflowTaskException(f"{exc.code}: {exc.reason}", task=task, exception=exc,
+                                        line_number=exc.lineno or 0, error_line=exc.source_line or "")
+        except Exception as exc:
+            raise WorkflowTaskException(f"{type(exc).__name__}: {exc}", task=task, exception=exc)

@@ -1,0 +1,492 @@
+"""Run workflows: start, advance, complete a task, correlate a message, fire timers, finish service calls.
+
+Every operation takes the saved state (or nothing, to start) and returns a `Snapshot`: the new state plus
+everything the persistence layer projects into its own tables (open human tasks, timers, message subscriptions,
+pending service calls, history events, diagram element ids, status). Callers never see SpiffWorkflow objects.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from jinja2.sandbox import SandboxedEnvironment
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import sandbox
+from .codec import dump_state, load_state, restore_spec, to_json_value
+from .environment import DecisionEvaluator, EngineEnvironment, EngineScriptEngine
+from .errors import InvalidTaskData, MessageNotWaiting, TaskNotReady
+from .tasks import SERVICE_CALL_KEY, OutboxServiceTask
+
+_JINJA = SandboxedEnvironment(autoescape=False)
+
+
+@dataclass
+class HumanTaskView:
+    task_guid: str
+    element_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    properties: dict[str, str]
+    data: dict[str, Any]
+    instructions: str | None
+    due_at: datetime | None
+    priority: int | None
+    assign_org: str | None
+    disease: str | None
+    risk_level: str | None
+
+
+@dataclass
+class TimerView:
+    task_guid: str
+    element_id: str
+    fire_at: datetime
+
+
+@dataclass
+class SubscriptionView:
+    task_guid: str
+    element_id: str
+    message_name: str
+    correlation: dict[str, Any]
+
+    @property
+    def correlation_hash(self) -> str:
+        return correlation_hash(self.correlation)
+
+
+@dataclass
+class ServiceCallView:
+    task_guid: str
+    element_id: str
+    operator: str
+    params: dict[str, Any]
+    result_variable: str
+    retries: int | None
+    backoff_base: float | None
+
+
+@dataclass
+class ErrorInfo:
+    element_id: str | None
+    task_guid: str | None
+    message: str
+    line: int | None = None
+    source_line: str | None = None
+    code: str = "script_error"
+
+
+@dataclass
+class Snapshot:
+    state: dict[str, Any]
+    status: str
+    human_tasks: list[HumanTaskView]
+    timers: list[TimerView]
+    subscriptions: list[SubscriptionView]
+    service_calls: list[ServiceCallView]
+    events: list[dict[str, Any]]
+    diagram: dict[str, list[str]]
+    error: ErrorInfo | None
+    data: dict[str, Any] = field(default_factory=dict)
+    thrown_messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def next_timer_at(self) -> datetime | None:
+        return min((t.fire_at for t in self.timers), default=None)
+
+
+def correlation_hash(values: Mapping[str, Any]) -> str:
+    text = json.dumps(to_json_value(dict(values)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Context:
+    """What a run needs besides state: the version's specs and the app's helpers and decision evaluator."""
+
+    spec_json: dict[str, Any]
+    spec_key: str
+    helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    decisions: DecisionEvaluator | None = None
+    script_timeout_s: float = 2.0
+
+
+@lru_cache(maxsize=256)
+def _specs(spec_key: str, spec_text: str):
+    return restore_spec(json.loads(spec_text))
+
+
+def _spec_objects(ctx: Context):
+    return _specs(ctx.spec_key, json.dumps(ctx.spec_json, sort_keys=True))
+
+
+class _Run:
+    """One engine step on one loaded workflow; collects what happened for the snapshot."""
+
+    def __init__(self, ctx: Context, state: dict[str, Any] | None):
+        spec, subs = _spec_objects(ctx)
+        self.env = EngineEnvironment(ctx.helpers, ctx.decisions, script_timeout_s=ctx.script_timeout_s)
+        engine = EngineScriptEngine(environment=self.env)
+        if state is None:
+            self.wf = BpmnWorkflow(spec, subs, script_engine=engine)
+        else:
+            self.wf = load_state(state, spec, subs)
+            self.wf.script_engine = engine
+        self.started_ts = time.time()
+        self.events: list[dict[str, Any]] = []
+        self.error: ErrorInfo | None = None
+        self.thrown: list[dict[str, Any]] = []
+
+    def guarded(self, fn: Callable[[], Any]) -> None:
+        """Run engine work; a script/decision failure becomes the instance's error, not an exception."""
+        try:
+            fn()
+        except SpiffWorkflowException as exc:
+            task = getattr(exc, "task", None)
+            self.error = ErrorInfo(
+                element_id=getattr(task.task_spec, "bpmn_id", None) if task else None,
+                task_guid=str(task.id) if task else None,
+                message=_message(exc), line=getattr(exc, "line_number", None) or None,
+                source_line=getattr(exc, "error_line", None) or None,
+                code=_error_code(exc))
+            self.events.append({"type": "error", "element_id": self.error.element_id,
+                                "task_guid": self.error.task_guid,
+                                "data": {"message": self.error.message, "line": self.error.line}})
+
+    def advance(self) -> None:
+        def step():
+            self.wf.refresh_timers()
+            self.wf.do_engine_steps()
+            for ev in self.wf.get_events():
+                self.thrown.append({"name": getattr(ev.event_definition, "name", None),
+                                    "payload": to_json_value(ev.payload)})
+        self.guarded(step)
+
+    def snapshot(self) -> Snapshot:
+        wf = self.wf
+        for record in self.env.decision_log:
+            self.events.append({"type": "decision_evaluated", "element_id": record.get("element_id"),
+                                "task_guid": record.get("task_guid"), "data": to_json_value(record)})
+        for task in wf.get_tasks(state=TaskState.COMPLETED, updated_ts=self.started_ts):
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if bpmn_id is not None and not task.task_spec.manual:
+                self.events.append({"type": "element_completed", "element_id": bpmn_id,
+                                    "task_guid": str(task.id), "data": {"name": task.task_spec.bpmn_name}})
+        error_tasks = wf.get_tasks(state=TaskState.ERROR)
+        if error_tasks and self.error is None:
+            t = error_tasks[0]
+            self.error = ErrorInfo(element_id=t.task_spec.bpmn_id, task_guid=str(t.id), message="task in error")
+        status = "error" if self.error else _status(wf)
+        return Snapshot(
+            state=dump_state(wf), status=status, human_tasks=_human_tasks(wf), timers=_timers(wf),
+            subscriptions=_subscriptions(wf), service_calls=_service_calls(wf), events=self.events,
+            diagram=_diagram(wf), error=self.error,
+            data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=self.thrown)
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    notes = [n for n in getattr(exc, "__notes__", []) if "line" not in n.lower()]
+    return "; ".join([text, *notes]) if notes else text
+
+
+def _error_code(exc: Exception) -> str:
+    inner = getattr(exc, "exception", None)
+    if isinstance(inner, sandbox.SandboxError):
+        return inner.code
+    return getattr(inner, "code", None) or "script_error"
+
+
+def _status(wf: BpmnWorkflow) -> str:
+    if wf.is_completed():
+        return "completed"
+    if wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        return "waiting"
+    return "running"
+
+
+def _evaluate_property(wf_task, expr: str | None):
+    if not expr:
+        return None
+    return sandbox.evaluate(expr, dict(wf_task.data), helpers=wf_task.workflow.script_engine.environment.helpers)
+
+
+def _due_at(task, props) -> datetime | None:
+    value = _evaluate_property(task, props.get("dueAt")) if props.get("dueAt") else None
+    if value is None and props.get("dueIn"):
+        value = _evaluate_property(task, props.get("dueIn"))
+        if isinstance(value, (int, float)):
+            return datetime.now(timezone.utc) + timedelta(days=float(value))
+        if isinstance(value, str) and value.startswith("P"):
+            now = datetime.now(timezone.utc)
+            return now + TimerEventDefinition.get_timedelta_from_start(
+                TimerEventDefinition.parse_iso_duration(value), now)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
+    views = []
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        ts = task.task_spec
+        ext = getattr(ts, "extensions", {}) or {}
+        props = dict(ext.get("properties") or {})
+        instructions = ext.get("instructionsForEndUser")
+        if instructions:
+            try:
+                instructions = _JINJA.from_string(instructions).render(**to_json_value(dict(task.data)))
+            except Exception:  # a broken template must not block the task; show it raw
+                pass
+        priority = _evaluate_property(task, props.get("priority"))
+        views.append(HumanTaskView(
+            task_guid=str(task.id), element_id=ts.bpmn_id, name=ts.bpmn_name or ts.bpmn_id, lane=ts.lane,
+            process_id=task.workflow.spec.name, properties=props, data=to_json_value(dict(task.data)),
+            instructions=instructions, due_at=_due_at(task, props),
+            priority=int(priority) if priority is not None else None,
+            assign_org=_evaluate_property(task, props.get("assignOrg")),
+            disease=_evaluate_property(task, props.get("disease")),
+            risk_level=_evaluate_property(task, props.get("riskLevel"))))
+    return views
+
+
+def _timers(wf: BpmnWorkflow) -> list[TimerView]:
+    views = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        ed = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(ed, TimerEventDefinition):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value = value.get("next")
+        if value:
+            views.append(TimerView(str(task.id), task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(value)))
+    return views
+
+
+def _subscriptions(wf: BpmnWorkflow) -> list[SubscriptionView]:
+    views = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        ed = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(ed, MessageEventDefinition):
+            continue
+        correlation = {}
+        for prop in ed.correlation_properties:
+            for key in prop.correlation_keys or ["MainCorrelationKey"]:
+                values = task.workflow.correlations.get(key, {}) or wf.correlations.get(key, {})
+                if prop.name in values:
+                    correlation[prop.name] = values[prop.name]
+        views.append(SubscriptionView(str(task.id), task.task_spec.bpmn_id, ed.name, to_json_value(correlation)))
+    return views
+
+
+def _service_calls(wf: BpmnWorkflow) -> list[ServiceCallView]:
+    views = []
+    for task in wf.get_tasks(state=TaskState.STARTED):
+        ts = task.task_spec
+        call = task.internal_data.get(SERVICE_CALL_KEY)
+        if isinstance(ts, OutboxServiceTask) and call:
+            views.append(ServiceCallView(str(task.id), ts.bpmn_id, call["operator"], to_json_value(call["params"]),
+                                         call["result_variable"], ts.retries, ts.retry_backoff_base))
+    return views
+
+
+def _diagram(wf: BpmnWorkflow) -> dict[str, list[str]]:
+    def ids(state):
+        return sorted({t.task_spec.bpmn_id for t in wf.get_tasks(state=state)
+                       if getattr(t.task_spec, "bpmn_id", None)})
+    return {"completed": ids(TaskState.COMPLETED), "active": ids(TaskState.READY | TaskState.WAITING |
+                                                                   TaskState.STARTED),
+            "error": ids(TaskState.ERROR)}
+
+
+# -- operations --------------------------------------------------------------------------------------------
+
+def start(ctx: Context, data: Mapping[str, Any] | None = None) -> Snapshot:
+    """Create a workflow, seed its start data and run it until it waits."""
+    run = _Run(ctx, None)
+    run.wf.get_next_task(state=TaskState.READY).data.update(dict(data or {}))
+    run.advance()
+    return run.snapshot()
+
+
+def start_by_message(ctx: Context, message_name: str, payload: Mapping[str, Any],
+                     data: Mapping[str, Any] | None = None) -> Snapshot:
+    """Start a workflow whose start event waits for `message_name`, delivering the payload."""
+    run = _Run(ctx, None)
+    run.wf.get_next_task(state=TaskState.READY).data.update(dict(data or {}))
+    run.advance()
+    _deliver(run, message_name, payload)
+    return run.snapshot()
+
+
+def advance(ctx: Context, state: dict[str, Any]) -> Snapshot:
+    """Fire what is due (timers) and run until the workflow waits again."""
+    run = _Run(ctx, state)
+    run.advance()
+    return run.snapshot()
+
+
+def _task(run: _Run, task_guid: str):
+    try:
+        task = run.wf.get_task_from_id(UUID(task_guid))
+    except (ValueError, KeyError, WorkflowException) as exc:
+        raise TaskNotReady(f"task {task_guid} not found", task_guid=task_guid) from exc
+    if task is None:
+        raise TaskNotReady(f"task {task_guid} not found", task_guid=task_guid)
+    return task
+
+
+def complete_task(ctx: Context, state: dict[str, Any], task_guid: str, data: Mapping[str, Any]) -> Snapshot:
+    """Complete a READY human task with form data and run on."""
+    run = _Run(ctx, state)
+    task = _task(run, task_guid)
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(f"task {task_guid} is {TaskState.get_name(task.state)}", task_guid=task_guid,
+                           state=TaskState.get_name(task.state))
+    if not isinstance(data, Mapping):
+        raise InvalidTaskData("form data must be an object")
+    if hasattr(task.task_spec, "add_data_from_form"):
+        task.task_spec.add_data_from_form(task, dict(data))
+    else:
+        task.data.update(dict(data))
+    run.events.append({"type": "task_completed", "element_id": task.task_spec.bpmn_id, "task_guid": task_guid,
+                       "data": to_json_value(dict(data))})
+    run.guarded(task.run)
+    if run.error is None:
+        run.advance()
+    return run.snapshot()
+
+
+def correlate(ctx: Context, state: dict[str, Any], message_name: str, payload: Mapping[str, Any]) -> Snapshot:
+    """Deliver a message to this workflow; raises MessageNotWaiting if it does not wait for it (or not for
+    these correlation values)."""
+    run = _Run(ctx, state)
+    _deliver(run, message_name, payload)
+    return run.snapshot()
+
+
+def _deliver(run: _Run, message_name: str, payload: Mapping[str, Any]) -> None:
+    wf = run.wf
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        ed = getattr(task.task_spec, "event_definition", None)
+        if isinstance(ed, MessageEventDefinition) and ed.name == message_name:
+            try:
+                correlations = ed.calculate_correlations(wf.script_engine, ed.correlation_properties, dict(payload))
+            except (SpiffWorkflowException, NameError, KeyError) as exc:
+                raise MessageNotWaiting(f"message '{message_name}' lacks its correlation values: {exc}",
+                                        message_name=message_name) from exc
+            try:
+                wf.send_event(BpmnEvent(ed, dict(payload), correlations))
+            except WorkflowException as exc:
+                raise MessageNotWaiting(str(exc), message_name=message_name) from exc
+            run.events.append({"type": "message_received", "element_id": task.task_spec.bpmn_id,
+                               "task_guid": str(task.id), "data": {"message": message_name,
+                                                                   "payload": to_json_value(dict(payload))}})
+            run.advance()
+            return
+    raise MessageNotWaiting(f"not waiting for message '{message_name}'", message_name=message_name)
+
+
+def complete_service_call(ctx: Context, state: dict[str, Any], task_guid: str, result: Any) -> Snapshot:
+    """Finish a STARTED service task with the handler's result and run on."""
+    run = _Run(ctx, state)
+    task = _task(run, task_guid)
+    if task.state != TaskState.STARTED or not isinstance(task.task_spec, OutboxServiceTask):
+        raise TaskNotReady(f"service task {task_guid} is not waiting for a result", task_guid=task_guid)
+    task.data[task.task_spec.result_variable] = to_json_value(result)
+    task.internal_data.pop(SERVICE_CALL_KEY, None)
+    run.events.append({"type": "service_completed", "element_id": task.task_spec.bpmn_id, "task_guid": task_guid,
+                       "data": {"operator": task.task_spec.operation_name}})
+    run.guarded(task.complete)
+    if run.error is None:
+        run.advance()
+    return run.snapshot()
+
+
+def fail_service_call(ctx: Context, state: dict[str, Any], task_guid: str, *, error_code: str,
+                      message: str) -> tuple[Snapshot, bool]:
+    """Report a finally failed service call. If an error boundary on the task catches `error_code` (or any
+    error), the modeled path runs and the second value is True; otherwise the task stays STARTED and the
+    caller raises an incident."""
+    run = _Run(ctx, state)
+    task = _task(run, task_guid)
+    siblings = task.parent.children if task.parent is not None else []
+    for boundary in siblings:
+        ed = getattr(boundary.task_spec, "event_definition", None)
+        if boundary.state != TaskState.WAITING or not isinstance(ed, ErrorEventDefinition):
+            continue
+        if ed.code not in (None, "", error_code):
+            continue
+        run.events.append({"type": "service_failed", "element_id": task.task_spec.bpmn_id, "task_guid": task_guid,
+                           "data": {"code": error_code, "message": message,
+                                    "handled_by": boundary.task_spec.bpmn_id}})
+        event = BpmnEvent(ed, {"code": error_code, "message": message})
+        run.guarded(lambda: task.workflow.catch(event))
+        if run.error is None:
+            run.advance()
+        return run.snapshot(), True
+    return run.snapshot(), False
+
+
+def retry(ctx: Context, state: dict[str, Any], *, data_patch: Mapping[str, Any] | None = None) -> Snapshot:
+    """Reset the task in error (optionally patching its data) and run it again."""
+    run = _Run(ctx, state)
+    errored = run.wf.get_tasks(state=TaskState.ERROR)
+    if not errored:
+        raise TaskNotReady("no task in error")
+    task = errored[0]
+    guid = task.id
+    run.wf.reset_from_task_id(guid)
+    task = run.wf.get_task_from_id(guid)
+    if data_patch:
+        task.data.update(dict(data_patch))
+    run.events.append({"type": "retried", "element_id": task.task_spec.bpmn_id, "task_guid": str(guid),
+                       "data": {"patch": to_json_value(dict(data_patch or {}))}})
+    run.advance()
+    return run.snapshot()
+
+
+def cancel(ctx: Context, state: dict[str, Any]) -> Snapshot:
+    """Terminate the workflow: every open task is cancelled."""
+    run = _Run(ctx, state)
+    run.wf.cancel()
+    snap = run.snapshot()
+    snap.status = "terminated"
+    snap.human_tasks, snap.timers, snap.subscriptions, snap.service_calls = [], [], [], []
+    return snap
+
+
+def message_correlation(ctx: Context, message_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The correlation values an incoming message carries, as the waiting side indexes them."""
+    spec, subs = _spec_objects(ctx)
+    engine = EngineScriptEngine(environment=EngineEnvironment(ctx.helpers))
+    for wf_spec in [spec, *subs.values()]:
+        for ts in wf_spec.task_specs.values():
+            ed = getattr(ts, "event_definition", None)
+            if isinstance(ed, MessageEventDefinition) and ed.name == message_name:
+                values = {}
+                for prop in ed.correlation_properties:
+                    try:
+                        values[prop.name] = engine.environment.evaluate(prop.retrieval_expression, dict(payload))
+                    except sandbox.SandboxError as exc:
+                        raise MessageNotWaiting(f"message lacks correlation property '{prop.name}'",
+                                                message_name=message_name, property=prop.name) from exc
+                return to_json_value(values)
+    raise MessageNotWaiting(f"process does not use message '{message_name}'", message_name=message_name)

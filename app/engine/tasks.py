@@ -1,0 +1,103 @@
+"""Our task-spec classes, their parsers and serializer converters.
+
+* `OutboxServiceTask`: a service task never calls out while the instance is locked. It evaluates its parameters,
+  records the call in `internal_data` and stays STARTED; the app writes an outbox row in the same transaction and a
+  job completes (or fails) the task later (ENGINE_NOTES §5.8). This also sidesteps the 3.2.0 `call_service` bug.
+* `DecisionTask`: a business-rule task evaluated by our own DMN engine (`app.engine.dmn`), so a process and the
+  evaluate API can never disagree (real hit policies, trace, pinned decision versions).
+Both serialize under the library's typenames so saved state stays readable by plain SpiffWorkflow tooling.
+"""
+from __future__ import annotations
+
+from copy import deepcopy
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser, SpiffTaskParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter, SpiffBpmnTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.util.deep_merge import DeepMerge
+
+SERVICE_CALL_KEY = "ygt_service_call"
+
+
+class OutboxServiceTask(ServiceTask):
+    """Evaluate parameters, record the call, and wait (STARTED) until the app completes the task."""
+
+    def _execute(self, task):
+        params = {name: task.workflow.script_engine.evaluate(task, p["value"])
+                  for name, p in self.operation_params.items()}
+        task.internal_data[SERVICE_CALL_KEY] = {"operator": self.operation_name, "params": params,
+                                                "result_variable": self.result_variable}
+        return None
+
+
+class DecisionTask(SpiffBpmnTask, TaskSpec):
+    """A business-rule task whose decision is evaluated by the environment's decision evaluator."""
+
+    def __init__(self, wf_spec, name, decision_id, **kwargs):
+        super().__init__(wf_spec, name, **kwargs)
+        self.decision_id = decision_id
+
+    def _run_hook(self, my_task):
+        try:
+            env = my_task.workflow.script_engine.environment
+            outputs = env.evaluate_decision(self.decision_id, my_task.data, task_ref=(
+                str(my_task.id), self.bpmn_id))
+            my_task.data = DeepMerge.merge(my_task.data, deepcopy(outputs))
+        except SpiffWorkflowException as exc:
+            exc.add_note(f"Business Rule Task '{self.bpmn_name or self.bpmn_id}'.")
+            raise
+        except Exception as exc:
+            error = WorkflowTaskException(f"{type(exc).__name__}: {exc}", task=my_task, exception=exc)
+            error.add_note(f"Business Rule Task '{self.bpmn_name or self.bpmn_id}' ({self.decision_id}).")
+            raise error from exc
+        return True
+
+
+class DecisionTaskParser(SpiffTaskParser):
+    def create_task(self):
+        extensions = self.parse_extensions()
+        decision_id = extensions.get("calledDecisionId")
+        if not decision_id:
+            raise ValidationException("A business rule task must name its decision (calledDecisionId)",
+                                      node=self.node, file_name=self.filename)
+        return DecisionTask(self.spec, self.bpmn_id, decision_id=decision_id,
+                            prescript=extensions.get("preScript"), postscript=extensions.get("postScript"),
+                            **self.bpmn_attributes)
+
+
+class EngineParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ServiceTaskParser, OutboxServiceTask),
+        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+    }
+
+
+class _OutboxServiceTaskConverter(ServiceTaskConverter):
+    def __init__(self, target_class, registry):
+        super().__init__(target_class, registry, typename="ServiceTask")
+
+
+class _DecisionTaskConverter(SpiffBpmnTaskConverter):
+    def __init__(self, target_class, registry):
+        super().__init__(target_class, registry, typename="BusinessRuleTask")
+
+    def to_dict(self, spec):
+        dct = super().to_dict(spec)
+        dct["decision_id"] = spec.decision_id
+        return dct
+
+
+ENGINE_CONFIG = dict(SPIFF_CONFIG)
+del ENGINE_CONFIG[ServiceTask]
+del ENGINE_CONFIG[BusinessRuleTask]
+ENGINE_CONFIG[OutboxServiceTask] = _OutboxServiceTaskConverter
+ENGINE_CONFIG[DecisionTask] = _DecisionTaskConverter

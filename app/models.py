@@ -1,0 +1,25 @@
+"""Import every models module so `Base.metadata` knows all tables (Alembic and tests rely on this list)."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from app.core.db import Base
+
+MODEL_MODULES = (
+    "app.workflows.models",
+    "app.org.models",
+    "app.auth.models",
+    "app.residents.models",
+    "app.audit.models",
+    "app.tasks.models",
+)
+
+
+def load_all() -> type[Base]:
+    for path in MODEL_MODULES:
+        try:
+            import_module(path)
+        except ModuleNotFoundError as exc:
+            if not (exc.name and path.startswith(exc.name)):
+                raise
+    return Base

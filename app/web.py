@@ -1,0 +1,129 @@
+"""Web plumbing: request ids, error mapping, /healthz, /metrics, and the built UI (client-side routing)."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from .core import db, logs, metrics
+from .core.errors import DomainError
+from .engine import EngineError
+
+UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
+             "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
+             "/dashboards/<path:_rest>", "/login", "/integrations")
+log = logs.get("web")
+
+
+def error_response(code: str, message: str, status: int, details: dict | None = None) -> tuple[Response, int]:
+    return jsonify({"code": code, "message": message, "details": details or {}}), status
+
+
+def _handle_domain(exc: DomainError):
+    return error_response(exc.code, exc.message, exc.status, exc.details)
+
+
+def _handle_engine(exc: EngineError):
+    status = 422 if exc.code in ("invalid_definition", "invalid_task_data") else 409
+    if exc.code == "no_waiting_instance":
+        status = 404
+    return error_response(exc.code, exc.message, status, {k: v for k, v in exc.details.items() if v is not None})
+
+
+def _handle_http(exc: HTTPException):
+    if exc.code == 422 and getattr(exc, "data", None):  # webargs / marshmallow validation
+        messages = exc.data.get("messages", {})
+        errors = [{"field": ".".join(map(str, path)), "message": "; ".join(msgs) if isinstance(msgs, list)
+                   else str(msgs)} for location in messages.values() for path, msgs in _flatten(location)]
+        return error_response("validation_error", "请求数据不合法 (invalid request body)", 422, {"errors": errors})
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+             429: "rate_limited"}
+    return error_response(codes.get(exc.code, "http_error"), exc.description or exc.name, exc.code or 500)
+
+
+def _flatten(messages, prefix=()):
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, prefix + (key,))
+    else:
+        yield prefix, messages
+
+
+def _handle_unexpected(exc: Exception):
+    log.exception("unhandled error", extra={"path": request.path})
+    return error_response("internal_error", "服务器内部错误 (internal error)", 500,
+                          {"request_id": logs.request_id.get()})
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _handle_domain)
+    app.register_error_handler(EngineError, _handle_engine)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        logs.request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16])
+
+    @app.after_request
+    def _finish(response):
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.observe_request(request.method, rule, response.status_code, elapsed)
+        response.headers["X-Request-Id"] = logs.request_id.get() or ""
+        return response
+
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/metrics", "metrics", metrics_view)
+    for rule in UI_ROUTES:
+        app.add_url_rule(rule, f"ui:{rule}", ui_index)
+    app.add_url_rule("/assets/<path:filename>", "ui_assets", ui_asset)
+
+
+def healthz():
+    """Report whether the database (and Redis, in production) answer."""
+    settings = current_app.config["YGT"]
+    checks = {}
+    try:
+        db.session().execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # health must answer, whatever broke
+        checks["database"] = f"error: {type(exc).__name__}"
+    finally:
+        db.session().rollback()
+    if settings.redis_url:
+        try:
+            from .jobs.queue import redis_connection
+            redis_connection().ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if ok else "error", "mode": "production" if settings.production else "embedded",
+                    "checks": checks}), (200 if ok else 503)
+
+
+def metrics_view():
+    return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
+
+
+def _ui_dir():
+    return current_app.config["YGT"].asset_root / "ui" / "dist"
+
+
+def ui_index(_rest=None):
+    index = _ui_dir() / "index.html"
+    if not index.exists():
+        return Response("<!doctype html><meta charset=utf-8><title>医共体平台</title>"
+                        "<p>前端尚未构建：请运行 <code>make run</code>（会执行 npm ci &amp;&amp; npm run build）。"
+                        " API 文档见 <a href=/api/docs>/api/docs</a>。</p>", mimetype="text/html")
+    return send_from_directory(_ui_dir(), "index.html", max_age=0)
+
+
+def ui_asset(filename):
+    return send_from_directory(_ui_dir() / "assets", filename, max_age=31536000)

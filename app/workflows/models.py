@@ -1,0 +1,225 @@
+"""Tables of the workflow layer. Inbox and status queries read projections, never the serialized state."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, JSONType, UTCDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ProcessVersion(Base):
+    """One immutable deployed version of a process (its BPMN, forms and parsed spec)."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),
+                      Index("ix_process_versions_hash", "process_id", "content_hash"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(120))
+
+
+class DecisionVersion(Base):
+    """One immutable deployed version of a DMN decision, with its conformance cases and provenance."""
+
+    __tablename__ = "decision_versions"
+    __table_args__ = (UniqueConstraint("decision_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[str] = mapped_column(Text)
+    cases: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(120))
+
+
+class Deployment(Base):
+    """An audited deploy action: who deployed which files, and what changed."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(40))           # "folder" | "upload"
+    files: Mapped[list[str]] = mapped_column(JSONType)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class ProcessInstance(Base):
+    """One running (or finished) workflow: its state row, locked optimistically by `lock_version`."""
+
+    __tablename__ = "process_instances"
+    __table_args__ = (Index("ix_process_instances_status", "process_id", "status"),
+                      Index("ix_process_instances_resident", "resident_id"),
+                      Index("ix_process_instances_business_key", "process_id", "business_key"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    process_id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer)                 # the process definition version
+    status: Mapped[str] = mapped_column(String(20))
+    business_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    org_code: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    started_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    parent_instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    engine_format: Mapped[str] = mapped_column(String(40))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    decision_versions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    diagram: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    suspended_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """An open (or finished) user task, projected with the business fields people filter by."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_open_role_org", "role", "org_code", "due_at",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_human_tasks_open_assignee", "assignee_id", "due_at",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_human_tasks_instance", "instance_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_guid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(String(120))
+    element_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    assignee_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")          # open | completed | cancelled
+    form_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    resident_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    village_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    disease: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    risk_level: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    completion_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    etag_version: Mapped[int] = mapped_column(Integer, default=1)
+    started_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.id}-{self.etag_version}"'
+
+
+class Timer(Base):
+    """A pending timer of an instance; the scheduler claims due rows with FOR UPDATE SKIP LOCKED."""
+
+    __tablename__ = "timers"
+    __table_args__ = (UniqueConstraint("task_guid"), Index("ix_timers_fire_at", "fire_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(120))
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MessageSubscription(Base):
+    """A waiting message catch, indexed by name and correlation-value hash so a message finds it by SQL."""
+
+    __tablename__ = "message_subscriptions"
+    __table_args__ = (Index("ix_message_subscriptions_lookup", "message_name", "correlation_hash"),
+                      UniqueConstraint("task_guid"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(120))
+    message_name: Mapped[str] = mapped_column(String(120))
+    correlation: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    correlation_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ProcessEvent(Base):
+    """Append-only history: who did what, when, with which data."""
+
+    __tablename__ = "process_events"
+    __table_args__ = (Index("ix_process_events_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    type: Mapped[str] = mapped_column(String(40))
+    element_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    task_guid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ServiceCall(Base):
+    """Outbox: a service task's call, executed by a job after commit; its key makes a retry act once."""
+
+    __tablename__ = "service_calls"
+    __table_args__ = (Index("ix_service_calls_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(120))
+    operator: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(20), default="pending")     # pending | done | failed | cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=4)
+    backoff_base: Mapped[float] = mapped_column(default=2.0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SchedulerLease(Base):
+    """Leader lease for the scheduler on SQLite (PostgreSQL uses an advisory lock)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
