@@ -1,0 +1,84 @@
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { AuthProvider, useAuth } from './auth';
+import { setUnauthorizedHandler } from './api/client';
+import Layout from './components/Layout';
+import { Loading } from './components/common';
+import LoginPage from './pages/LoginPage';
+import InboxPage from './pages/InboxPage';
+
+// The heavy pages (bpmn-js, dmn-js, ECharts) load only when opened: a village doctor's phone never downloads them.
+const TaskPage = lazy(() => import('./pages/TaskPage'));
+const ModelerPage = lazy(() => import('./pages/modeler/ModelerPage'));
+const InstancesPage = lazy(() => import('./pages/InstancesPage'));
+const InstancePage = lazy(() => import('./pages/InstancePage'));
+const ResidentsPage = lazy(() => import('./pages/ResidentsPage'));
+const ResidentPage = lazy(() => import('./pages/ResidentPage'));
+const DashboardsPage = lazy(() => import('./pages/DashboardsPage'));
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { me, loading } = useAuth();
+  const location = useLocation();
+  if (loading) return <Loading text="正在确认登录状态…" />;
+  if (!me) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  return <>{children}</>;
+}
+
+/** 401 anywhere → the login page, remembering where the user was, without a full reload. */
+function UnauthorizedRedirect() {
+  const navigate = useNavigate();
+  const { refresh } = useAuth();
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      if (window.location.pathname === '/login') return;
+      const next = window.location.pathname + window.location.search;
+      void refresh();
+      navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
+    });
+  }, [navigate, refresh]);
+  return null;
+}
+
+function NotFound() {
+  return (
+    <div className="page">
+      <h1>页面不存在</h1>
+      <p>
+        <a href="/inbox">返回待办</a>
+      </p>
+    </div>
+  );
+}
+
+export default function App() {
+  return (
+    <BrowserRouter>
+      <AuthProvider>
+        <UnauthorizedRedirect />
+        <Suspense fallback={<Loading />}>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route
+              element={
+                <RequireAuth>
+                  <Layout />
+                </RequireAuth>
+              }
+            >
+              <Route index element={<InboxPage />} />
+              <Route path="inbox" element={<InboxPage />} />
+              <Route path="tasks/:id" element={<TaskPage />} />
+              <Route path="modeler" element={<ModelerPage />} />
+              <Route path="instances" element={<InstancesPage />} />
+              <Route path="instances/:id" element={<InstancePage />} />
+              <Route path="residents" element={<ResidentsPage />} />
+              <Route path="residents/:id" element={<ResidentPage />} />
+              <Route path="dashboards" element={<DashboardsPage />} />
+              <Route path="*" element={<NotFound />} />
+            </Route>
+          </Routes>
+        </Suspense>
+      </AuthProvider>
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,99 @@
+/** Typed calls to the platform API, one function per endpoint the UI uses. */
+import { api, upload } from './client';
+import type {
+  CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
+  ProcessDefinition, Resident, Task, TaskCounts, TaskDetail, TaskView,
+} from './types';
+
+const V1 = '/api/v1';
+const enc = encodeURIComponent;
+
+/** Lists come as {items,total}; accept a bare array too while the backend settles. */
+function asPage<T>(body: Page<T> | T[] | { items?: T[]; total?: number } | null | undefined): Page<T> {
+  if (Array.isArray(body)) return { items: body, total: body.length };
+  const items = body?.items ?? [];
+  return { items, total: body?.total ?? items.length };
+}
+
+export const auth = {
+  login: (username: string, password: string) => api.post(`${V1}/auth/login`, { username, password }, { noAuthRedirect: true }),
+  logout: () => api.post(`${V1}/auth/logout`, {}, { noAuthRedirect: true }),
+  me: () => api.get<Me>(`${V1}/auth/me`, undefined, { noAuthRedirect: true }),
+};
+
+export interface TaskQuery {
+  view: TaskView;
+  process_id?: string;
+  risk_level?: string;
+  overdue?: boolean | '';
+  q?: string;
+  sort?: 'due' | 'priority' | 'risk' | 'created';
+  page?: number;
+  per_page?: number;
+}
+
+export const tasks = {
+  list: async (q: TaskQuery) => asPage<Task>(await api.get(`${V1}/tasks`, { ...q, overdue: q.overdue ? 'true' : undefined })),
+  counts: () => api.get<TaskCounts>(`${V1}/tasks/counts`),
+  get: (id: string) => api.get<TaskDetail>(`${V1}/tasks/${enc(id)}`),
+  claim: (id: string | number) => api.post<Task>(`${V1}/tasks/${enc(String(id))}/claim`),
+  unclaim: (id: string | number) => api.post<Task>(`${V1}/tasks/${enc(String(id))}/unclaim`),
+  saveDraft: (id: string, data: unknown) => api.put(`${V1}/tasks/${enc(id)}/draft`, { data }),
+  complete: (id: string, data: unknown, completionId: string, etag?: string) =>
+    api.post(`${V1}/tasks/${enc(id)}/complete`, { data, completion_id: completionId }, { headers: etag ? { 'If-Match': etag } : {} }),
+  comments: async (id: string) => asPage<Comment>(await api.get(`${V1}/tasks/${enc(id)}/comments`)).items,
+  addComment: (id: string, body: string) => api.post<Comment>(`${V1}/tasks/${enc(id)}/comments`, { body }),
+  delegate: (id: string, toUsername: string) => api.post(`${V1}/tasks/${enc(id)}/delegate`, { to_username: toUsername }),
+};
+
+export const definitions = {
+  list: async () => asPage<ProcessDefinition>(await api.get(`${V1}/process-definitions`)).items,
+  xml: (processId: string, version: number | string) =>
+    api.get<string>(`${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}/xml`, undefined, { text: true }),
+  /** A file deployed with a version (a form's JSON Schema), by its file name. */
+  file: (processId: string, version: number | string, name: string) =>
+    api.get<unknown>(`${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}/files/${enc(name)}`),
+  deploy: (files: File[], onProgress?: (f: number) => void) => {
+    const form = new FormData();
+    for (const f of files) form.append('file', f, f.name);
+    return upload<DeployResult>(`${V1}/process-definitions`, form, onProgress);
+  },
+  stats: (processId: string) => api.get<{ elements: Record<string, number> }>(`${V1}/process-definitions/${enc(processId)}/stats`),
+};
+
+export const decisions = {
+  list: async () => asPage<Decision>(await api.get(`${V1}/decisions`)).items,
+  xml: (id: string) => api.get<string>(`${V1}/decisions/${enc(id)}/xml`, undefined, { text: true }),
+  evaluate: (id: string, inputs: Record<string, unknown>) => api.post<EvaluateResult>(`${V1}/decisions/${enc(id)}/evaluate`, { inputs }),
+  runCases: (id: string) => api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, {}),
+};
+
+export interface InstanceQuery {
+  process_id?: string;
+  status?: string;
+  org_code?: string;
+  resident_id?: string;
+  started_from?: string;
+  started_to?: string;
+  page?: number;
+  per_page?: number;
+}
+
+export type InstanceAction = 'suspend' | 'resume' | 'terminate' | 'retry';
+
+export const instances = {
+  list: async (q: InstanceQuery) => asPage<InstanceSummary>(await api.get(`${V1}/process-instances`, { ...q })),
+  get: (id: string) => api.get<InstanceDetail>(`${V1}/process-instances/${enc(id)}`),
+  act: (id: string, action: InstanceAction) => api.post<InstanceDetail>(`${V1}/process-instances/${enc(id)}/${action}`, {}),
+  stats: () => api.get<Record<string, unknown>>(`${V1}/process-instances/stats`),
+};
+
+export const residents = {
+  search: async (q: string, page = 1) => asPage<Resident>(await api.get(`${V1}/residents`, { q, page })),
+  get: (id: string) => api.get<Resident>(`${V1}/residents/${enc(id)}`),
+  observations: async (id: string) => asPage<import('./types').Observation>(await api.get(`${V1}/residents/${enc(id)}/observations`)).items,
+};
+
+export const organizations = {
+  list: async () => asPage<import('./types').Org>(await api.get(`${V1}/organizations`)).items,
+};

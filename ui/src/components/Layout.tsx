@@ -1,0 +1,87 @@
+import { useCallback, useEffect, useState } from 'react';
+import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { useAuth } from '../auth';
+import { tasks } from '../api/endpoints';
+import type { TaskCounts } from '../api/types';
+import { canModel, canSupervise, orgLevelName, roleNames } from '../lib/roles';
+
+export const TASKS_CHANGED = 'ygt:tasks-changed';
+
+/** Tell the header that task counts may have changed (after claim, complete, …). */
+export function announceTasksChanged(): void {
+  window.dispatchEvent(new Event(TASKS_CHANGED));
+}
+
+function useTaskCounts(enabled: boolean): TaskCounts | null {
+  const [counts, setCounts] = useState<TaskCounts | null>(null);
+  const load = useCallback(() => {
+    if (!enabled) return;
+    tasks.counts().then(setCounts, () => setCounts(null));
+  }, [enabled]);
+  useEffect(() => {
+    load();
+    const timer = window.setInterval(load, 60000);
+    window.addEventListener(TASKS_CHANGED, load);
+    return () => {
+      window.clearInterval(timer);
+      window.removeEventListener(TASKS_CHANGED, load);
+    };
+  }, [load]);
+  return counts;
+}
+
+export default function Layout() {
+  const { me, logout } = useAuth();
+  const navigate = useNavigate();
+  const roles = me?.roles ?? [];
+  const counts = useTaskCounts(!!me);
+
+  const onLogout = async () => {
+    await logout();
+    navigate('/login', { replace: true });
+  };
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">✚</span>
+          <span className="brand-name">医共体协同平台</span>
+        </div>
+        <nav className="main-nav" aria-label="主导航">
+          <NavLink to="/inbox" className={({ isActive }) => (isActive ? 'active' : '')}>
+            待办
+            {counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}
+          </NavLink>
+          <NavLink to="/residents">居民档案</NavLink>
+          {canSupervise(roles) && <NavLink to="/instances">流程监控</NavLink>}
+          {canModel(roles) && <NavLink to="/modeler">流程建模</NavLink>}
+          <NavLink to="/dashboards">统计</NavLink>
+        </nav>
+        <div className="user-box">
+          {counts && (
+            <div className="counts" aria-label="任务数">
+              <span title="我的待办">我的 {counts.mine}</span>
+              <span title="组内可领取">组内 {counts.groups}</span>
+              {counts.org > 0 && <span title="本机构">机构 {counts.org}</span>}
+              <span className={counts.overdue > 0 ? 'overdue' : ''} title="已逾期">逾期 {counts.overdue}</span>
+            </div>
+          )}
+          <div className="who">
+            <span className="who-name" data-testid="user-name">{me?.display_name || me?.username}</span>
+            <span className="who-meta">
+              {me?.org?.name}
+              {me?.org?.level ? `（${orgLevelName(me.org.level)}）` : ''} · {roleNames(roles) || '未分配角色'}
+            </span>
+          </div>
+          <button type="button" className="btn btn-small btn-ghost" onClick={onLogout}>
+            退出
+          </button>
+        </div>
+      </header>
+      <main className="app-main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

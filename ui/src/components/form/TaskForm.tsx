@@ -1,0 +1,52 @@
+/**
+ * The one form renderer: rjsf with the ajv8 validator, Chinese messages, and the server's field errors
+ * shown on their fields through `extraErrors`. No hand-written widgets.
+ */
+import { forwardRef, type ReactNode } from 'react';
+import Form from '@rjsf/core';
+import validator from '@rjsf/validator-ajv8';
+import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
+import { transformErrorsZh } from '../../lib/formErrors';
+import { translateZh } from './zh';
+
+export interface TaskFormProps {
+  schema: RJSFSchema;
+  uiSchema?: UiSchema;
+  formData?: unknown;
+  extraErrors?: ErrorSchema;
+  disabled?: boolean;
+  onChange?: (data: unknown) => void;
+  onSubmit?: (data: unknown) => void;
+  children?: ReactNode;
+  liveValidate?: boolean;
+}
+
+const TaskForm = forwardRef<Form, TaskFormProps>(function TaskForm(
+  { schema, uiSchema, formData, extraErrors, disabled, onChange, onSubmit, children, liveValidate },
+  ref,
+) {
+  return (
+    <Form
+      ref={ref}
+      className="rjsf task-form"
+      schema={schema}
+      uiSchema={{ 'ui:submitButtonOptions': { norender: !!children }, ...(uiSchema ?? {}) }}
+      formData={formData}
+      validator={validator}
+      transformErrors={transformErrorsZh}
+      translateString={translateZh}
+      extraErrors={extraErrors}
+      showErrorList="top"
+      noHtml5Validate
+      focusOnFirstError
+      liveValidate={liveValidate ? 'onChange' : undefined}
+      disabled={disabled}
+      onChange={(e) => onChange?.(e.formData)}
+      onSubmit={(e) => onSubmit?.(e.formData)}
+    >
+      {children}
+    </Form>
+  );
+});
+
+export default TaskForm;

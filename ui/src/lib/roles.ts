@@ -1,0 +1,48 @@
+/** Role codes of the platform contract (shared/DESIGN.md) and how the UI names them. */
+export const ROLE_NAMES: Record<string, string> = {
+  county_specialist: '县级专科医生',
+  county_admin: '县医共体管理员',
+  township_doctor: '乡镇医生',
+  township_public_health: '乡镇公卫医生',
+  village_doctor: '村医',
+  pharmacist: '药师',
+  supervisor: '监管人员',
+  process_owner: '流程负责人',
+  trainer: '培训负责人',
+  patient: '居民',
+  integration: '系统对接',
+};
+
+export const ROLE_CODES = Object.keys(ROLE_NAMES);
+
+/** Chinese name of a role code; unknown codes are shown as they are. */
+export function roleName(code: string | null | undefined): string {
+  if (!code) return '';
+  return ROLE_NAMES[code] ?? code;
+}
+
+/** Chinese names of several roles, joined for a header or a badge. */
+export function roleNames(codes: readonly string[] | null | undefined, sep = '、'): string {
+  return (codes ?? []).map(roleName).join(sep);
+}
+
+export const ORG_LEVEL_NAMES: Record<string, string> = {
+  county: '县级',
+  department: '科室',
+  township: '乡镇',
+  village: '村',
+};
+
+export function orgLevelName(level: string | null | undefined): string {
+  if (!level) return '';
+  return ORG_LEVEL_NAMES[level] ?? level;
+}
+
+/** Which parts of the UI a user may open, by role. The server enforces; this only hides links. */
+export function canModel(roles: readonly string[]): boolean {
+  return roles.includes('process_owner') || roles.includes('county_admin');
+}
+
+export function canSupervise(roles: readonly string[]): boolean {
+  return ['supervisor', 'county_admin', 'process_owner'].some((r) => roles.includes(r));
+}

@@ -1,0 +1,76 @@
+/** Dates are stored as aware UTC; people read them in Asia/Shanghai (STYLE.md habit 9). */
+export const TIME_ZONE = 'Asia/Shanghai';
+
+const dateTimeFmt = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+});
+
+const dateFmt = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+function parts(fmt: Intl.DateTimeFormat, d: Date): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of fmt.formatToParts(d)) out[p.type] = p.value;
+  return out;
+}
+
+export function toDate(value: string | number | Date | null | undefined): Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
+  // A plain date ("2024-05-01") is a calendar date, not a UTC instant: pin it to Shanghai midnight.
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    return new Date(`${value}T00:00:00+08:00`);
+  }
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** "2024-05-01 08:30" in Shanghai time; "—" for nothing. */
+export function formatDateTime(value: string | number | Date | null | undefined): string {
+  const d = toDate(value);
+  if (!d) return '—';
+  const p = parts(dateTimeFmt, d);
+  const hour = p.hour === '24' ? '00' : p.hour;
+  return `${p.year}-${p.month}-${p.day} ${hour}:${p.minute}`;
+}
+
+/** "2024-05-01" in Shanghai time. */
+export function formatDate(value: string | number | Date | null | undefined): string {
+  const d = toDate(value);
+  if (!d) return '—';
+  const p = parts(dateFmt, d);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** "3 天后到期" / "已逾期 2 小时" relative to now, for due dates. */
+export function formatDue(value: string | null | undefined, now: Date = new Date()): string {
+  const d = toDate(value);
+  if (!d) return '无期限';
+  const diffMs = d.getTime() - now.getTime();
+  const abs = Math.abs(diffMs);
+  const minutes = Math.round(abs / 60000);
+  const hours = Math.round(abs / 3600000);
+  const days = Math.round(abs / 86400000);
+  const span = minutes < 60 ? `${Math.max(minutes, 1)} 分钟` : hours < 48 ? `${hours} 小时` : `${days} 天`;
+  return diffMs >= 0 ? `${span}后到期` : `已逾期 ${span}`;
+}
+
+/** A Shanghai calendar date ("2024-05-01") to the UTC instant of its start, for `started_from` filters. */
+export function shanghaiDayStartIso(day: string): string {
+  return new Date(`${day}T00:00:00+08:00`).toISOString();
+}
+
+/** A Shanghai calendar date to the UTC instant of its end (exclusive next midnight minus 1 ms). */
+export function shanghaiDayEndIso(day: string): string {
+  return new Date(new Date(`${day}T00:00:00+08:00`).getTime() + 86400000 - 1).toISOString();
+}

@@ -1,0 +1,206 @@
+import { useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
+import { tasks, type TaskQuery } from '../api/endpoints';
+import type { Task, TaskView } from '../api/types';
+import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
+import { announceTasksChanged } from '../components/Layout';
+import { useAuth } from '../auth';
+import { useAsync } from '../lib/useAsync';
+import { DISEASES, PROCESS_NAMES, RISK_LEVELS, label, priorityLabel, riskClass } from '../lib/labels';
+import { roleName } from '../lib/roles';
+import { formatDateTime, formatDue } from '../lib/time';
+
+const VIEWS: { id: TaskView; name: string }[] = [
+  { id: 'mine', name: '我的待办' },
+  { id: 'groups', name: '组内待领' },
+  { id: 'org', name: '本机构' },
+];
+
+const SORTS = [
+  { id: 'due', name: '按到期时间' },
+  { id: 'priority', name: '按优先级' },
+  { id: 'risk', name: '按风险等级' },
+  { id: 'created', name: '按创建时间' },
+] as const;
+
+const PER_PAGE = 20;
+
+function TaskCard({ task, me, onChanged }: { task: Task; me: string; onChanged: () => void }) {
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const mine = task.assignee === me;
+  const prio = priorityLabel(task.priority);
+
+  const act = async (fn: () => Promise<unknown>, thenOpen = false) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      announceTasksChanged();
+      if (thenOpen) navigate(`/tasks/${task.id}`);
+      else onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li className={`task-card${task.overdue ? ' is-overdue' : ''}`} data-testid="task-card" data-task-id={task.id}>
+      <div className="task-main">
+        <Link to={`/tasks/${task.id}`} className="task-title">
+          {task.name}
+        </Link>
+        <div className="task-badges">
+          {task.overdue && <Badge kind="badge-danger">已逾期</Badge>}
+          {prio && <Badge kind={prio.urgent ? 'badge-warn' : ''}>{prio.text}</Badge>}
+          {task.risk_level && <Badge kind={riskClass(task.risk_level)}>{label(RISK_LEVELS, task.risk_level)}</Badge>}
+          {task.disease && <Badge>{label(DISEASES, task.disease)}</Badge>}
+        </div>
+        <div className="task-meta">
+          {task.resident && (
+            <span>
+              居民：<strong>{task.resident.name}</strong>
+              {task.resident.village ? ` · ${task.resident.village}` : ''}
+            </span>
+          )}
+          <span>{task.process_name ?? label(PROCESS_NAMES, task.process_id)}</span>
+          {task.org_name && <span>{task.org_name}</span>}
+          {(task.role || task.lane) && <span>{roleName(task.role ?? task.lane)}</span>}
+        </div>
+        <div className="task-meta">
+          <span className={task.overdue ? 'text-danger' : ''} title={task.due_at ? formatDateTime(task.due_at) : undefined}>
+            {formatDue(task.due_at)}
+          </span>
+          <span>创建于 {formatDateTime(task.created_at)}</span>
+          <span>{task.assignee ? `处理人：${mine ? '我' : task.assignee}` : '未领取'}</span>
+        </div>
+        {error ? <ErrorBox error={error} /> : null}
+      </div>
+      <div className="task-actions">
+        {!task.assignee && (
+          <button type="button" className="btn btn-primary btn-small" disabled={busy} onClick={() => act(() => tasks.claim(task.id), true)}>
+            领取
+          </button>
+        )}
+        {mine && (
+          <button type="button" className="btn btn-small" disabled={busy} onClick={() => act(() => tasks.unclaim(task.id))}>
+            退回
+          </button>
+        )}
+        <Link to={`/tasks/${task.id}`} className="btn btn-small">
+          办理
+        </Link>
+      </div>
+    </li>
+  );
+}
+
+export default function InboxPage() {
+  const { me } = useAuth();
+  const [params, setParams] = useSearchParams();
+  const view = (params.get('view') as TaskView) || 'mine';
+  const query: TaskQuery = {
+    view,
+    process_id: params.get('process_id') ?? '',
+    risk_level: params.get('risk_level') ?? '',
+    overdue: params.get('overdue') === '1',
+    q: params.get('q') ?? '',
+    sort: (params.get('sort') as TaskQuery['sort']) || 'due',
+    page: Number(params.get('page') ?? 1) || 1,
+    per_page: PER_PAGE,
+  };
+  const [q, setQ] = useState(query.q ?? '');
+  const state = useAsync(() => tasks.list(query), [JSON.stringify(query)]);
+
+  const set = (patch: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    if (!('page' in patch)) next.delete('page');
+    setParams(next, { replace: true });
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>待办任务</h1>
+      </div>
+      <div className="tabs" role="tablist">
+        {VIEWS.map((v) => (
+          <button
+            key={v.id}
+            type="button"
+            role="tab"
+            aria-selected={view === v.id}
+            className={view === v.id ? 'tab active' : 'tab'}
+            onClick={() => set({ view: v.id === 'mine' ? '' : v.id })}
+          >
+            {v.name}
+          </button>
+        ))}
+      </div>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          set({ q });
+        }}
+      >
+        <input type="search" placeholder="搜索居民姓名、任务名" value={q} onChange={(e) => setQ(e.target.value)} aria-label="搜索" />
+        <select value={query.process_id} onChange={(e) => set({ process_id: e.target.value })} aria-label="流程">
+          <option value="">全部流程</option>
+          {Object.entries(PROCESS_NAMES).map(([id, name]) => (
+            <option key={id} value={id}>
+              {name}
+            </option>
+          ))}
+        </select>
+        <select value={query.risk_level} onChange={(e) => set({ risk_level: e.target.value })} aria-label="风险等级">
+          <option value="">全部风险</option>
+          <option value="VERY_HIGH">很高危</option>
+          <option value="HIGH">高危</option>
+          <option value="MODERATE">中危</option>
+          <option value="LOW">低危</option>
+        </select>
+        <select value={query.sort} onChange={(e) => set({ sort: e.target.value === 'due' ? '' : e.target.value })} aria-label="排序">
+          {SORTS.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+        <label className="check">
+          <input type="checkbox" checked={!!query.overdue} onChange={(e) => set({ overdue: e.target.checked ? '1' : '' })} />
+          只看逾期
+        </label>
+        <button type="submit" className="btn">
+          搜索
+        </button>
+      </form>
+      {state.loading && !state.data ? (
+        <Loading />
+      ) : state.error ? (
+        <ErrorBox error={state.error} onRetry={state.reload} />
+      ) : !state.data?.items.length ? (
+        <Empty title={view === 'mine' ? '您当前没有待办任务' : '没有符合条件的任务'}>
+          {view === 'mine' ? '可在“组内待领”中领取任务。' : '试试调整筛选条件。'}
+        </Empty>
+      ) : (
+        <>
+          <div className="list-summary">共 {state.data.total} 条{state.loading ? '，刷新中…' : ''}</div>
+          <ul className="task-list" data-testid="task-list">
+            {state.data.items.map((t) => (
+              <TaskCard key={t.id} task={t} me={me?.username ?? ''} onChanged={state.reload} />
+            ))}
+          </ul>
+          <Pager page={query.page ?? 1} perPage={PER_PAGE} total={state.data.total} onPage={(p) => set({ page: String(p) })} />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,1 @@
+export default function ModelerPage() { return <div className="page">流程建模</div>; }
