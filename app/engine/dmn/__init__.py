@@ -1,0 +1,39 @@
+"""Our DMN engine: parse one decision per file, evaluate with real hit policies and traces, prove tables.
+
+SpiffWorkflow's DMN only knows first-match UNIQUE and list COLLECT (ENGINE_NOTES §1.6), so decisions are parsed
+and evaluated here; expressions run in app.engine.sandbox and may call the helpers in `functions.FUNCTIONS`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.engine.dmn.analysis import Finding, analyze
+from app.engine.dmn.errors import DmnDefinitionError, DmnEvaluationError, DmnInputError
+from app.engine.dmn.evaluate import DecisionRegistry, Evaluation, TraceStep
+from app.engine.dmn.model import MISSING, Decision, Input, InputField, Output, Rule
+from app.engine.dmn.parser import parse_decision
+
+__all__ = [
+    "MISSING", "Decision", "DecisionRegistry", "DmnDefinitionError", "DmnEvaluationError", "DmnInputError",
+    "Evaluation", "Finding", "Input", "InputField", "Output", "Rule", "TraceStep", "analyze", "parse_decision",
+    "validate_for_deploy",
+]
+
+_REPORTED = 3
+
+
+def validate_for_deploy(decisions: Iterable[Decision]) -> DecisionRegistry:
+    """Refuse a set of decisions that could not run exactly: bad references, cycles, overlaps, gaps.
+
+    Returns the registry so callers need not build it twice.
+    """
+    decisions = list(decisions)
+    registry = DecisionRegistry(decisions)
+    for d in decisions:
+        findings = analyze(d)
+        if findings:
+            shown = "; ".join(f.message for f in findings[:_REPORTED])
+            more = f" (+{len(findings) - _REPORTED} more)" if len(findings) > _REPORTED else ""
+            raise DmnDefinitionError(f"{d.table_code}: {shown}{more}", file=d.file,
+                                     element_id=findings[0].element_id or d.table_id or d.id)
+    return registry
