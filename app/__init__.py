@@ -39,5 +39,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_blueprints(app, api)
     web.init_app(app)
     from .jobs import queue
-    queue.configure(settings)
+    queue.configure(settings, app)
     return app

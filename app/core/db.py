@@ -98,22 +98,30 @@ _depth: dict[int, int] = {}
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """Commit at the outermost exit, roll back on error. Nested uses join the outer transaction."""
+    """Commit at the outermost exit, roll back on error. Nested uses join the outer transaction.
+
+    Callbacks registered in `session.info["after_commit"]` run after the outermost commit (jobs enqueue there).
+    """
     s = session()
     key = id(s)
     _depth[key] = _depth.get(key, 0) + 1
+    callbacks = []
     try:
         yield s
         if _depth[key] == 1:
             s.commit()
+            callbacks = s.info.pop("after_commit", [])
     except BaseException:
         if _depth[key] == 1:
+            s.info.pop("after_commit", None)
             s.rollback()
         raise
     finally:
         _depth[key] -= 1
         if _depth[key] == 0:
             del _depth[key]
+    for callback in callbacks:
+        callback()
 
 
 def remove_session(_exc=None) -> None:

@@ -143,8 +143,7 @@ def _parse_decisions(dmn_files, case_files, known) -> list[DecisionDraft]:
             decision=decision, cases=cases, provenance=dict(decision.provenance or {})))
     merged = {**known, **{d.decision_id: d.decision for d in drafts}}
     try:
-        dmn.DecisionRegistry(merged.values())
-        dmn.validate_for_deploy([d.decision for d in drafts])
+        dmn.validate_for_deploy(merged.values())
     except dmn.DmnDefinitionError as exc:
         raise DefinitionError(exc.reason, file=exc.file, element_id=exc.element_id) from exc
     return drafts

@@ -81,6 +81,7 @@ class ProcessInstance(Base):
     business_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
     resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     org_code: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    org_path: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     started_by: Mapped[str] = mapped_column(String(120))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -104,7 +105,7 @@ class HumanTask(Base):
 
     __tablename__ = "human_tasks"
     __table_args__ = (
-        Index("ix_human_tasks_open_role_org", "role", "org_code", "due_at",
+        Index("ix_human_tasks_open_role_org", "role", "org_path", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_human_tasks_open_assignee", "assignee_id", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
@@ -120,6 +121,7 @@ class HumanTask(Base):
     lane: Mapped[str | None] = mapped_column(String(120), nullable=True)
     role: Mapped[str | None] = mapped_column(String(40), nullable=True)
     org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    org_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="open")          # open | completed | cancelled
     form_key: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:24:55.129216
+Create Date: 2026-11-23 16:29:09.599762
 """
 from alembic import op
-from sqlalchemy import Text  # noqa: F401
-from sqlalchemy.dialects import postgresql
 import sqlalchemy as sa
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
 import app.core.db
 from sqlalchemy.dialects import postgresql
 
@@ -82,6 +82,7 @@ def upgrade() -> None:
     sa.Column('business_key', sa.String(length=120), nullable=True),
     sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('org_code', sa.String(length=40), nullable=True),
+    sa.Column('org_path', sa.String(length=255), nullable=True),
     sa.Column('started_by', sa.String(length=120), nullable=False),
     sa.Column('started_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -102,6 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table('process_instances', schema=None) as batch_op:
         batch_op.create_index('ix_process_instances_business_key', ['process_id', 'business_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instances_org_code'), ['org_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_process_instances_org_path'), ['org_path'], unique=False)
         batch_op.create_index('ix_process_instances_resident', ['resident_id'], unique=False)
         batch_op.create_index('ix_process_instances_status', ['process_id', 'status'], unique=False)
 
@@ -115,6 +117,7 @@ def upgrade() -> None:
     sa.Column('lane', sa.String(length=120), nullable=True),
     sa.Column('role', sa.String(length=40), nullable=True),
     sa.Column('org_code', sa.String(length=40), nullable=True),
+    sa.Column('org_path', sa.String(length=255), nullable=True),
     sa.Column('assignee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('form_key', sa.String(length=255), nullable=True),
@@ -142,7 +145,7 @@ def upgrade() -> None:
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_human_tasks_instance', ['instance_id', 'status'], unique=False)
         batch_op.create_index('ix_human_tasks_open_assignee', ['assignee_id', 'due_at'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index('ix_human_tasks_open_role_org', ['role', 'org_code', 'due_at'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_human_tasks_open_role_org', ['role', 'org_path', 'due_at'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.create_index(batch_op.f('ix_human_tasks_resident_id'), ['resident_id'], unique=False)
 
     op.create_table('message_subscriptions',
@@ -249,6 +252,7 @@ def downgrade() -> None:
     with op.batch_alter_table('process_instances', schema=None) as batch_op:
         batch_op.drop_index('ix_process_instances_status')
         batch_op.drop_index('ix_process_instances_resident')
+        batch_op.drop_index(batch_op.f('ix_process_instances_org_path'))
         batch_op.drop_index(batch_op.f('ix_process_instances_org_code'))
         batch_op.drop_index('ix_process_instances_business_key')
 

@@ -1,0 +1,132 @@
+"""`ygt` — the command line. Every command reads the same settings as the app (DATA_DIR, DATABASE_URL, REDIS_URL)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from app.config import ROOT, Settings
+
+
+def _app():
+    from app import create_app
+    return create_app(Settings.from_env(scheduler_enabled=False))
+
+
+@click.group()
+def main() -> None:
+    """yigongti 医共体流程平台."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) up to the latest revision."""
+    from app.core.migrate import upgrade
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    click.echo(f"migrated {settings.database_url.split('@')[-1]}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--by", default="cli", help="who deploys (recorded in the audit trail)")
+def deploy(paths: tuple[Path, ...], by: str) -> None:
+    """Deploy BPMN/DMN/forms from the repository folders (default: bpmn/ dmn/ forms/)."""
+    from app.engine import DefinitionError
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    app = _app()
+    with app.app_context():
+        files = collect_folder_files(ROOT, list(paths) or None)
+        try:
+            result = deploy_files(files, deployed_by=by, source="folder")
+        except DefinitionError as exc:
+            click.echo(json.dumps({"code": exc.code, "message": exc.message,
+                                   "details": {k: v for k, v in exc.details.items() if v is not None}},
+                                  ensure_ascii=False), err=True)
+            sys.exit(2)
+        _audit_deploy(result, by)
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+
+
+def _audit_deploy(result, by: str) -> None:
+    try:
+        from app.audit.services import record
+    except ModuleNotFoundError:
+        return
+    from app.core.db import unit_of_work
+    with unit_of_work():
+        record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
+               details={"by": by, **result.to_dict()})
+
+
+@main.command("check-assets")
+def check_assets() -> None:
+    """Check models: one form per user task, every form used, decisions and operators exist, no default ids."""
+    from app.workflows.assets import check
+    problems = check(ROOT)
+    for p in problems:
+        click.echo(f"{p['file']}: {p.get('element_id') or '-'}: {p['reason']}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("assets ok")
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="exit when the queue is empty")
+def worker(burst: bool) -> None:
+    """Run an rq worker (production mode; needs REDIS_URL)."""
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process")
+    from rq import Worker
+
+    from app.jobs.queue import QUEUE_NAME, redis_connection
+    app = _app()
+    with app.app_context():
+        Worker([QUEUE_NAME], connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="run every schedule once and exit")
+def scheduler(once: bool) -> None:
+    """Run the scheduler (one leader among many via a PostgreSQL advisory lock)."""
+    from app import schedules
+    app = _app()
+    with app.app_context():
+        if once:
+            click.echo(json.dumps(schedules.run_once()))
+            return
+        sched, leadership = schedules.build_scheduler(blocking=True)
+        click.echo("scheduler waiting for leadership …")
+        schedules.wait_for_leadership(leadership)
+        click.echo("scheduler is leader")
+        sched.start()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the platform (embedded default: with the in-process scheduler and job thread)."""
+    from app import create_app, schedules
+    settings = Settings.from_env()
+    app = create_app(settings)
+    if settings.scheduler_enabled:
+        schedules.start_embedded(app)
+    from werkzeug.serving import run_simple
+    click.echo(f"yigongti on http://{host}:{port}  (mode: {'production' if settings.production else 'embedded'})")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _register_optional() -> None:
+    try:
+        from app import cli_people
+    except ModuleNotFoundError:
+        return
+    cli_people.register(main)
+
+
+_register_optional()

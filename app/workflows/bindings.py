@@ -1,0 +1,95 @@
+"""What models may call by name: service-task operators (run as outbox jobs) and script helpers (pure).
+
+Operators are registered by the capability that owns them (explicit list below); each takes the evaluated
+parameters plus an idempotency key and returns JSON-able data. A handler raises `ServiceError(code, message)` for
+a failure the model may catch with an error boundary; any other exception is retried, then becomes an incident.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from importlib import import_module
+from typing import Any
+
+from app.core import clock
+
+OperatorFn = Callable[..., Any]
+_operators: dict[str, OperatorFn] = {}
+OPERATOR_MODULES = (
+    "app.workflows.operators",
+)
+_loaded = False
+
+
+class ServiceError(Exception):
+    """A business failure of a service call, thrown into the model as a BPMN error with this code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def operator(name: str):
+    """Register a service-task operator under `name` (e.g. `notify/send`)."""
+    def decorate(fn: OperatorFn) -> OperatorFn:
+        _operators[name] = fn
+        return fn
+    return decorate
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for path in OPERATOR_MODULES:
+            import_module(path)
+
+
+def operator_names() -> set[str]:
+    _load()
+    return set(_operators)
+
+
+def get_operator(name: str) -> OperatorFn:
+    _load()
+    try:
+        return _operators[name]
+    except KeyError:
+        raise LookupError(f"no service-task operator '{name}' is registered") from None
+
+
+# -- script helpers: pure functions scripts, conditions and properties may call ------------------------------
+
+def _today() -> str:
+    return clock.now().date().isoformat()
+
+
+def _now() -> str:
+    return clock.now().isoformat()
+
+
+def _in_days(days: float) -> str:
+    """ISO datetime `days` from now (timer dates: `timeDate` = in_days(90))."""
+    return (clock.now() + timedelta(days=float(days))).isoformat()
+
+
+def _add_days(day: str | date, days: int) -> str:
+    base = date.fromisoformat(day) if isinstance(day, str) else day
+    return (base + timedelta(days=int(days))).isoformat()
+
+
+def _age_on(birth_date: str | date, on: str | date | None = None) -> int:
+    born = date.fromisoformat(birth_date) if isinstance(birth_date, str) else birth_date
+    ref = date.fromisoformat(on) if isinstance(on, str) else (on or clock.now().date())
+    return ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
+
+
+def _days_between(a: str, b: str) -> int:
+    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).days
+
+
+SCRIPT_HELPERS: dict[str, Callable[..., Any]] = {
+    "today": _today, "now_iso": _now, "in_days": _in_days, "add_days": _add_days, "age_on": _age_on,
+    "days_between": _days_between,
+}

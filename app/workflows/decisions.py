@@ -1,0 +1,133 @@
+"""Deployed DMN decisions as evaluable registries: latest versions for the API, pinned versions for instances.
+
+The evaluate API and business-rule tasks both evaluate through `evaluate()` here, so they can never disagree;
+every evaluation names the decision versions that decided.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.errors import Invalid, NotFound
+from app.engine import dmn
+
+from .models import DecisionVersion
+
+
+@lru_cache(maxsize=512)
+def _parse(xml: str, file_name: str, content_hash: str) -> dmn.Decision:
+    return dmn.parse_decision(xml.encode("utf-8"), filename=file_name)
+
+
+def parsed_decision(xml: str, file_name: str, content_hash: str) -> dmn.Decision:
+    """Parse once per content hash (stored versions are immutable)."""
+    return _parse(xml, file_name, content_hash)
+
+
+@dataclass
+class PinnedRegistry:
+    registry: dmn.DecisionRegistry
+    versions: dict[str, int]
+
+
+def _rows(session, pins: Mapping[str, int] | None) -> list[DecisionVersion]:
+    from .deploy import latest_decision_versions
+    latest = latest_decision_versions(session)
+    if not pins:
+        return list(latest.values())
+    rows = {d: row for d, row in latest.items()}
+    wanted = [(d, v) for d, v in pins.items() if d in rows and rows[d].version != v]
+    for decision_id, version in wanted:
+        row = session.execute(select(DecisionVersion).where(DecisionVersion.decision_id == decision_id,
+                                                            DecisionVersion.version == version)).scalar_one()
+        rows[decision_id] = row
+    return list(rows.values())
+
+
+def registry(session, pins: Mapping[str, int] | None = None) -> PinnedRegistry:
+    rows = _rows(session, pins)
+    reg = dmn.DecisionRegistry(parsed_decision(r.xml, r.file_name, r.content_hash) for r in rows)
+    return PinnedRegistry(reg, {r.decision_id: r.version for r in rows})
+
+
+def closure(reg: dmn.DecisionRegistry, decision_ids: Iterable[str]) -> set[str]:
+    """The decisions and everything they require (transitively)."""
+    seen: set[str] = set()
+    stack = list(decision_ids)
+    while stack:
+        did = stack.pop()
+        if did in seen or did not in reg:
+            continue
+        seen.add(did)
+        stack.extend(reg.get(did).required)
+    return seen
+
+
+def evaluate(pinned: PinnedRegistry, decision_id: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Evaluate and return `{outputs, trace, versions, reason}`; input problems raise `Invalid` (422)."""
+    if decision_id not in pinned.registry:
+        raise NotFound(f"决策 {decision_id} 不存在 (unknown decision)", code="not_found", decision_id=decision_id)
+    try:
+        result = pinned.registry.evaluate(decision_id, inputs)
+    except dmn.DmnInputError as exc:
+        raise Invalid(exc.reason, code=exc.code, field=exc.field, decision_id=decision_id,
+                      errors=[{"field": exc.field, "message": exc.reason}]) from exc
+    except dmn.DmnEvaluationError as exc:
+        raise Invalid(exc.reason, code=exc.code, decision_id=decision_id, **exc.details) from exc
+    used = closure(pinned.registry, [decision_id])
+    reason = "; ".join(step.get("reason", "") for step in result.trace if step.get("reason"))
+    return {"decision_id": decision_id, "outputs": result.outputs, "trace": result.trace, "reason": reason,
+            "versions": {d: pinned.versions[d] for d in sorted(used) if d in pinned.versions}}
+
+
+def process_evaluator(pinned: PinnedRegistry):
+    """The callable the engine's business-rule tasks use: (decision_id, data) -> (outputs, record)."""
+    def evaluate_for_task(decision_id: str, data: Mapping[str, Any]):
+        result = evaluate(pinned, decision_id, data)
+        return result["outputs"], {"decision_id": decision_id, "versions": result["versions"],
+                                   "outputs": result["outputs"], "trace": result["trace"],
+                                   "reason": result["reason"]}
+    return evaluate_for_task
+
+
+def input_fields(pinned: PinnedRegistry, decision_id: str) -> list[dict[str, Any]]:
+    if decision_id not in pinned.registry:
+        raise NotFound(f"决策 {decision_id} 不存在 (unknown decision)", decision_id=decision_id)
+    return [f.to_dict() for f in pinned.registry.input_fields(decision_id)]
+
+
+def run_cases(reg: dmn.DecisionRegistry, decision_id: str, cases: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Run a decision's conformance cases; each result says passed and what differed."""
+    results = []
+    for case in (cases or {}).get("cases", []):
+        outcome: dict[str, Any] = {"name": case.get("name"), "source": case.get("source")}
+        try:
+            got = reg.evaluate(decision_id, case.get("inputs", {})).outputs
+            if "expect_error" in case:
+                outcome.update(passed=False, got=got, expected_error=case["expect_error"])
+            else:
+                diff = {k: {"expected": v, "got": got.get(k)} for k, v in case.get("expect", {}).items()
+                        if not _same(got.get(k), v)}
+                outcome.update(passed=not diff, diff=diff)
+        except (dmn.DmnInputError, dmn.DmnEvaluationError) as exc:
+            expected = case.get("expect_error") or {}
+            ok = bool(expected) and expected.get("code") == exc.code and \
+                expected.get("field", getattr(exc, "field", None)) == getattr(exc, "field", None)
+            outcome.update(passed=ok, error={"code": exc.code, "field": getattr(exc, "field", None),
+                                             "reason": exc.reason})
+        results.append(outcome)
+    passed = sum(1 for r in results if r["passed"])
+    return {"decision_id": decision_id, "passed": passed, "failed": len(results) - passed, "results": results}
+
+
+def _same(got: Any, expected: Any) -> bool:
+    if isinstance(expected, float) or isinstance(got, float):
+        try:
+            return abs(float(got) - float(expected)) < 1e-6
+        except (TypeError, ValueError):
+            return False
+    return got == expected

@@ -1,0 +1,116 @@
+"""Deploy definition files: validate the whole set first, then store new versions only where content changed.
+
+A refused set stores nothing (one transaction, validation before any write). Deploying is a privileged, audited
+action: the caller checks the role; every deploy writes a `Deployment` row.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import engine as eng
+from app.core import clock
+from app.core.db import unit_of_work
+
+from . import bindings
+from .models import DecisionVersion, Deployment, ProcessVersion
+
+
+@dataclass
+class DeployResult:
+    processes: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    deployment_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deployment_id": self.deployment_id, "deployed": self.processes, "decisions": self.decisions}
+
+
+def collect_folder_files(root: Path, paths: list[Path] | None = None) -> dict[str, bytes]:
+    """Read `bpmn/`, `dmn/` and `forms/` (or the given files/folders) as {relative path: bytes}."""
+    targets = paths or [root / "bpmn", root / "dmn", root / "forms"]
+    files: dict[str, bytes] = {}
+    for target in targets:
+        target = target.resolve()
+        candidates = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+        for path in candidates:
+            if path.suffix in (".bpmn", ".dmn", ".json"):
+                try:
+                    rel = path.relative_to(root.resolve()).as_posix()
+                except ValueError:
+                    rel = path.name
+                files[rel] = path.read_bytes()
+    return files
+
+
+def latest_process_versions(session) -> dict[str, ProcessVersion]:
+    sub = select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v")).group_by(
+        ProcessVersion.process_id).subquery()
+    rows = session.execute(select(ProcessVersion).join(
+        sub, (ProcessVersion.process_id == sub.c.process_id) & (ProcessVersion.version == sub.c.v))).scalars()
+    return {row.process_id: row for row in rows}
+
+
+def latest_decision_versions(session) -> dict[str, DecisionVersion]:
+    sub = select(DecisionVersion.decision_id, func.max(DecisionVersion.version).label("v")).group_by(
+        DecisionVersion.decision_id).subquery()
+    rows = session.execute(select(DecisionVersion).join(
+        sub, (DecisionVersion.decision_id == sub.c.decision_id) & (DecisionVersion.version == sub.c.v))).scalars()
+    return {row.decision_id: row for row in rows}
+
+
+def deploy_files(files: Mapping[str, bytes], *, deployed_by: str, source: str = "upload") -> DeployResult:
+    """Validate and store; raise `DefinitionError` (nothing stored) on any bad file."""
+    from app.decisions.services import parsed_decision
+
+    if not files:
+        raise eng.DefinitionError("no files to deploy")
+    with unit_of_work() as session:
+        latest_processes = latest_process_versions(session)
+        latest_decisions = latest_decision_versions(session)
+        library = {f"library/{p.file_name}#{p.process_id}": p.bpmn_xml.encode() for p in latest_processes.values()}
+        known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash)
+                 for d in latest_decisions.values()}
+        bundle = eng.parse_bundle(files, library_bpmn=library, known_decisions=known,
+                                  known_operators=bindings.operator_names())
+        now = clock.now()
+        decisions = [_store_decision(session, d, latest_decisions.get(d.decision_id), deployed_by, now)
+                     for d in bundle.decisions]
+        processes = [_store_process(session, p, latest_processes.get(p.process_id), deployed_by, now)
+                     for p in bundle.processes]
+        deployment = Deployment(deployed_at=now, deployed_by=deployed_by, source=source, files=sorted(files),
+                                result={"processes": processes, "decisions": decisions,
+                                        "unused_forms": bundle.unused_forms})
+        session.add(deployment)
+        session.flush()
+        return DeployResult(processes, decisions, deployment.id)
+
+
+def _store_process(session, draft: eng.ProcessDraft, latest: ProcessVersion | None, by: str, now) -> dict:
+    if latest is not None and latest.content_hash == draft.content_hash:
+        return {"process_id": draft.process_id, "version": latest.version, "changed": False}
+    version = (latest.version + 1) if latest else 1
+    session.add(ProcessVersion(
+        process_id=draft.process_id, version=version, name=draft.name, file_name=Path(draft.file).name,
+        content_hash=draft.content_hash, bpmn_xml=draft.bpmn_xml, spec_json=draft.spec_json, forms=draft.forms,
+        meta={"user_tasks": [vars(t) for t in draft.user_tasks], "decisions": draft.decisions,
+              "operators": draft.operators, "called_processes": draft.called_processes,
+              "start_messages": draft.start_messages, "catch_messages": draft.catch_messages,
+              "element_ids": draft.element_ids},
+        deployed_at=now, deployed_by=by))
+    return {"process_id": draft.process_id, "version": version, "changed": True}
+
+
+def _store_decision(session, draft: eng.DecisionDraft, latest: DecisionVersion | None, by: str, now) -> dict:
+    if latest is not None and latest.content_hash == draft.content_hash:
+        return {"decision_id": draft.decision_id, "version": latest.version, "changed": False}
+    version = (latest.version + 1) if latest else 1
+    session.add(DecisionVersion(
+        decision_id=draft.decision_id, version=version, name=draft.name, file_name=Path(draft.file).name,
+        content_hash=draft.content_hash, xml=draft.xml, cases=draft.cases, provenance=draft.provenance,
+        deployed_at=now, deployed_by=by))
+    return {"decision_id": draft.decision_id, "version": version, "changed": True}

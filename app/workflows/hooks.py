@@ -1,0 +1,17 @@
+"""Extension points other capabilities plug into (explicit, set at import time by their modules)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_task_enrichers: list[Callable] = []
+
+
+def task_enricher(fn: Callable) -> Callable:
+    """Register `fn(human_task_row)` to add business fields (resident name, village, org path) to a new task."""
+    _task_enrichers.append(fn)
+    return fn
+
+
+def enrich_task(row) -> None:
+    for fn in _task_enrichers:
+        fn(row)

@@ -1,0 +1,114 @@
+"""Jobs of the workflow layer: run outbox service calls, fire due timers, and the scheduler's sweeps.
+
+All take ids and are idempotent: a service call is claimed with a lease before its handler runs, so duplicate
+deliveries (rq retries, a re-enqueue after a worker was killed) never call a handler twice at once, and a finished
+call is never run again.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from app.core import clock, logs
+from app.core.db import is_postgres, unit_of_work
+from app.jobs.queue import enqueue
+
+from . import bindings, runner
+from .models import ProcessInstance, ServiceCall, Timer
+
+log = logs.get("workflows.jobs")
+LEASE = timedelta(minutes=5)
+TIMER_CLAIM = timedelta(seconds=60)
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_call(call_id: int) -> ServiceCall | None:
+    now = clock.now()
+    with unit_of_work() as session:
+        result = session.execute(
+            update(ServiceCall).where(
+                ServiceCall.id == call_id,
+                or_(ServiceCall.status == "pending",
+                    (ServiceCall.status == "running") & (ServiceCall.next_attempt_at < now)))
+            .values(status="running", attempts=ServiceCall.attempts + 1, next_attempt_at=now + LEASE))
+        if result.rowcount != 1:
+            return None
+        return session.get(ServiceCall, call_id)
+
+
+def run_service_call(call_id: int) -> None:
+    """Call the operator of an outbox row and feed the result (or the failure) back into its instance."""
+    call = _claim_call(call_id)
+    if call is None:
+        return
+    try:
+        handler = bindings.get_operator(call.operator)
+        result = handler(idempotency_key=call.idempotency_key, instance_id=call.instance_id, **call.params)
+    except bindings.ServiceError as exc:
+        runner.fail_service_call(call_id, code=exc.code, message=exc.message)
+        return
+    except Exception as exc:
+        _after_failure(call, exc)
+        return
+    runner.complete_service_call(call_id, result)
+
+
+def _after_failure(call: ServiceCall, exc: Exception) -> None:
+    message = f"{type(exc).__name__}: {exc}"
+    log.warning("service call failed", extra={"job": call.operator, "code": message})
+    if call.attempts >= call.max_attempts:
+        runner.fail_service_call(call.id, code="service_failed", message=message)
+        return
+    delay = call.backoff_base ** call.attempts
+    with unit_of_work() as session:
+        row = session.get(ServiceCall, call.id)
+        row.status, row.last_error = "pending", message
+        row.next_attempt_at = clock.now() + timedelta(seconds=delay)
+    enqueue("app.workflows.jobs.run_service_call", call.id, job_id=f"svc-{call.id}-{call.attempts}",
+            delay_s=delay, retries=0)
+
+
+def fire_timers(instance_id: int) -> None:
+    """Advance one instance whose timer is due (idempotent: a second run finds nothing due)."""
+    try:
+        runner.advance_instance(instance_id)
+    except runner.InvalidState:
+        return
+
+
+# -- scheduler sweeps (see app/schedules.py) ----------------------------------------------------------------
+
+def enqueue_due_timers(limit: int = 500) -> int:
+    """Claim due timers (FOR UPDATE SKIP LOCKED on PostgreSQL) and enqueue one firing job per instance."""
+    now = clock.now()
+    with unit_of_work() as session:
+        stmt = (select(Timer.id, Timer.instance_id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                .where(Timer.fire_at <= now, ProcessInstance.status.notin_(("suspended", "error")))
+                .order_by(Timer.fire_at).limit(limit))
+        if is_postgres():
+            stmt = stmt.with_for_update(skip_locked=True, of=Timer)
+        rows = session.execute(stmt).all()
+        if rows:
+            # push the claimed timers forward so a concurrent or next sweep does not enqueue them again
+            session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows]))
+                            .values(fire_at=now + TIMER_CLAIM))
+    instances = sorted({r.instance_id for r in rows})
+    for instance_id in instances:
+        enqueue("app.workflows.jobs.fire_timers", instance_id, job_id=f"timer-{instance_id}-{int(now.timestamp())}")
+    return len(instances)
+
+
+def sweep_outbox(limit: int = 500) -> int:
+    """Re-enqueue service calls whose retry is due or whose worker died holding the lease."""
+    now = clock.now()
+    with unit_of_work() as session:
+        ids = list(session.execute(select(ServiceCall.id).where(
+            ServiceCall.status.in_(("pending", "running")), ServiceCall.next_attempt_at <= now)
+            .order_by(ServiceCall.next_attempt_at).limit(limit)).scalars())
+    for call_id in ids:
+        enqueue("app.workflows.jobs.run_service_call", call_id, job_id=f"svc-{call_id}-sweep-{int(now.timestamp())}",
+                retries=0)
+    return len(ids)

@@ -1,0 +1,24 @@
+"""Fill the open-task projection with what inboxes filter by, so filters are indexed queries."""
+from __future__ import annotations
+
+from app.engine.runtime import HumanTaskView
+
+from .models import HumanTask, ProcessInstance
+
+DEFAULT_PRIORITY = 3
+
+
+def fill_task(row: HumanTask, view: HumanTaskView, inst: ProcessInstance) -> None:
+    data = view.data
+    row.data = data
+    row.instructions = view.instructions
+    row.due_at = view.due_at
+    row.priority = view.priority if view.priority is not None else DEFAULT_PRIORITY
+    row.org_code = view.assign_org or inst.org_code
+    row.resident_id = inst.resident_id
+    row.resident_name = data.get("resident_name")
+    row.village_code = data.get("village_code")
+    row.disease = view.disease or data.get("disease")
+    row.risk_level = view.risk_level or data.get("risk_level")
+    from app.workflows import hooks
+    hooks.enrich_task(row)

@@ -1,0 +1,396 @@
+"""Run instances: every step is one transaction under a row lock, with its projections written alongside.
+
+Steps: lock the instance row (PostgreSQL `FOR UPDATE`, `NOWAIT` for interactive calls; SQLite `BEGIN
+IMMEDIATE`), run the pure engine, then write state (optimistic `lock_version`), open human tasks, timers, message
+subscriptions, outbox service calls and history events. Jobs are enqueued only after commit.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import engine as eng
+from app.auth.principal import ROLES, Principal
+from app.core import clock, logs
+from app.core.db import is_postgres, unit_of_work
+from app.core.errors import Conflict, Invalid, NotFound
+from app.engine import runtime
+from app.jobs.queue import enqueue_after_commit
+
+from . import bindings, decisions
+from .deploy import latest_process_versions
+from .models import (HumanTask, MessageSubscription, ProcessEvent, ProcessInstance, ProcessVersion, ServiceCall,
+                     Timer)
+
+log = logs.get("workflows")
+FINAL = ("completed", "terminated")
+_ROLE_IN_LANE = re.compile(r"[a-z_]+")
+
+
+class InstanceBusy(Conflict):
+    code = "instance_busy"
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+
+
+@dataclass
+class Actor:
+    name: str
+    user_id: int | None = None
+
+    @classmethod
+    def of(cls, principal: Principal | None) -> Actor:
+        return cls(principal.username, principal.user_id) if principal else cls("system")
+
+
+# -- context -------------------------------------------------------------------------------------------------
+
+def _context(session, version: ProcessVersion, pins: Mapping[str, int]) -> tuple[runtime.Context, dict]:
+    pinned = decisions.registry(session, pins or None)
+    ctx = runtime.Context(spec_json=version.spec_json, spec_key=f"{version.process_id}:{version.content_hash}",
+                          helpers=bindings.SCRIPT_HELPERS, decisions=decisions.process_evaluator(pinned))
+    return ctx, pinned.versions
+
+
+def _version(session, version_id: int) -> ProcessVersion:
+    return session.get(ProcessVersion, version_id)
+
+
+def _lock(session, instance_id: int, *, nowait: bool) -> ProcessInstance:
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if is_postgres():
+        stmt = stmt.with_for_update(nowait=nowait)
+    try:
+        inst = session.execute(stmt).scalar_one_or_none()
+    except OperationalError as exc:
+        raise InstanceBusy("流程实例正被其他操作处理，请稍后重试 (instance busy)", instance_id=instance_id) from exc
+    if inst is None:
+        raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
+    logs.instance_id.set(inst.id)
+    return inst
+
+
+# -- start ---------------------------------------------------------------------------------------------------
+
+def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, business_key: str | None = None,
+                   actor: Actor, resident_id: int | None = None, org_code: str | None = None,
+                   version: int | None = None, message: tuple[str, Mapping[str, Any]] | None = None,
+                   parent_instance_id: int | None = None) -> ProcessInstance:
+    """Start the latest (or the given) version of a process and run it until it waits."""
+    with unit_of_work() as session:
+        pv = _find_version(session, process_id, version)
+        data = dict(data or {})
+        if resident_id is not None:
+            data.setdefault("resident_id", resident_id)
+        if business_key is not None:
+            data.setdefault("business_key", business_key)
+        pins = _pins_for(session, pv)
+        ctx, _ = _context(session, pv, pins)
+        if message:
+            snap = runtime.start_by_message(ctx, message[0], message[1], data)
+        else:
+            snap = runtime.start(ctx, data)
+        now = clock.now()
+        inst = ProcessInstance(
+            process_version_id=pv.id, process_id=pv.process_id, version=pv.version, status=snap.status,
+            business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
+            org_code=org_code or data.get("org_code"), started_by=actor.name, started_at=now, updated_at=now,
+            state=snap.state, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
+            parent_instance_id=parent_instance_id, diagram={})
+        session.add(inst)
+        session.flush()
+        logs.instance_id.set(inst.id)
+        _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
+                                                                  "business_key": business_key})
+        _persist(session, inst, snap, actor)
+        return inst
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _find_version(session, process_id: str, version: int | None) -> ProcessVersion:
+    if version is None:
+        pv = latest_process_versions(session).get(process_id)
+    else:
+        pv = session.execute(select(ProcessVersion).where(ProcessVersion.process_id == process_id,
+                                                          ProcessVersion.version == version)).scalar_one_or_none()
+    if pv is None:
+        raise NotFound(f"流程 {process_id} 未部署 (process not deployed)", process_id=process_id)
+    return pv
+
+
+def _pins_for(session, pv: ProcessVersion) -> dict[str, int]:
+    """Pin the decisions this version uses (and what they require) to their current versions."""
+    used = pv.meta.get("decisions") or []
+    if not used:
+        return {}
+    pinned = decisions.registry(session)
+    return {d: pinned.versions[d] for d in sorted(decisions.closure(pinned.registry, used)) if d in pinned.versions}
+
+
+# -- steps on an existing instance ---------------------------------------------------------------------------
+
+def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, ProcessInstance], runtime.Snapshot], *,
+          nowait: bool = True, allow_suspended: bool = False, session_hook=None):
+    try:
+        with unit_of_work() as session:
+            inst = _lock(session, instance_id, nowait=nowait)
+            if inst.status in FINAL:
+                raise InvalidState(f"流程实例已{'完成' if inst.status == 'completed' else '终止'} (instance is "
+                                   f"{inst.status})", status=inst.status)
+            if inst.status == "suspended" and not allow_suspended:
+                raise InvalidState("流程实例已挂起 (instance is suspended)", status=inst.status)
+            ctx, _ = _context(session, _version(session, inst.process_version_id), inst.decision_versions)
+            snap = fn(ctx, inst)
+            if session_hook:
+                session_hook(session, inst, snap)
+            _persist(session, inst, snap, actor)
+            return inst, snap
+    except StaleDataError as exc:
+        raise Conflict("流程实例已被其他操作更新 (version conflict)", code="version_conflict",
+                       instance_id=instance_id) from exc
+
+
+def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, *, completion_id: str | None = None,
+                        nowait: bool = True):
+    """Complete an open human task (the caller validated form data and permissions)."""
+    def run(ctx, inst):
+        return runtime.complete_task(ctx, inst.state, task.task_guid, data)
+
+    def mark(session, inst, snap):
+        row = session.execute(select(HumanTask).where(HumanTask.id == task.id)).scalar_one()
+        if row.status != "open":
+            raise Conflict("任务已完成 (task already completed)", code="task_already_completed", task_id=task.id)
+        row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor.name
+        row.completion_id = completion_id
+        row.etag_version += 1
+        for ev in snap.events:
+            if ev["type"] == "task_completed" and ev["task_guid"] == task.task_guid:
+                ev["actor"] = actor.name
+    try:
+        return _step(task.instance_id, actor, run, nowait=nowait, session_hook=mark)
+    except eng.TaskNotReady as exc:
+        raise Conflict("任务已完成 (task already completed)", code="task_already_completed",
+                       task_id=task.id) from exc
+
+
+def advance_instance(instance_id: int, actor: Actor | None = None, *, nowait: bool = False):
+    """Fire due timers and run on (used by the timer job); each timer that fired is recorded once."""
+    actor = actor or Actor("scheduler")
+
+    def record(session, inst, snap):
+        pending = dict(session.execute(select(Timer.task_guid, Timer.element_id)
+                                       .where(Timer.instance_id == inst.id)).all())
+        still = {t.task_guid for t in snap.timers}
+        for guid, element in pending.items():
+            if guid not in still:
+                snap.events.append({"type": "timer_fired", "element_id": element, "task_guid": guid, "data": {}})
+    return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), nowait=nowait,
+                 session_hook=record)
+
+
+def correlate(instance_id: int, message_name: str, payload: Mapping[str, Any], actor: Actor, *, nowait=False):
+    return _step(instance_id, actor, lambda ctx, inst: runtime.correlate(ctx, inst.state, message_name, payload),
+                 nowait=nowait)
+
+
+def complete_service_call(call_id: int, result: Any) -> None:
+    with unit_of_work() as session:
+        call = session.get(ServiceCall, call_id)
+        inst_id, guid = call.instance_id, call.task_guid
+
+    def mark(session, inst, snap):
+        row = session.get(ServiceCall, call_id)
+        row.status, row.result, row.finished_at = "done", runtime.to_json_value(result), clock.now()
+    _step(inst_id, Actor("worker"), lambda ctx, inst: runtime.complete_service_call(ctx, inst.state, guid, result),
+          nowait=False, session_hook=mark)
+
+
+def fail_service_call(call_id: int, *, code: str, message: str) -> bool:
+    """Throw the failure into the model (error boundary) or raise an incident on the instance."""
+    handled = {}
+    with unit_of_work() as session:
+        call = session.get(ServiceCall, call_id)
+        inst_id, guid, element = call.instance_id, call.task_guid, call.element_id
+
+    def run(ctx, inst):
+        snap, ok = runtime.fail_service_call(ctx, inst.state, guid, error_code=code, message=message)
+        handled["ok"] = ok
+        if not ok:
+            snap.status = "error"
+            snap.error = runtime.ErrorInfo(element_id=element, task_guid=guid, message=message, code=code)
+            snap.events.append({"type": "incident", "element_id": element, "task_guid": guid,
+                                "data": {"code": code, "message": message, "service_call_id": call_id}})
+        return snap
+
+    def mark(session, inst, snap):
+        row = session.get(ServiceCall, call_id)
+        row.status, row.last_error, row.finished_at = "failed", f"{code}: {message}", clock.now()
+    _step(inst_id, Actor("worker"), run, nowait=False, session_hook=mark)
+    return handled.get("ok", False)
+
+
+def retry_instance(instance_id: int, actor: Actor, *, data_patch: Mapping[str, Any] | None = None):
+    """Retry what failed: re-run a failed service call, or reset the task in error and run it again."""
+    with unit_of_work() as session:
+        failed_call = session.execute(select(ServiceCall).where(
+            ServiceCall.instance_id == instance_id, ServiceCall.status == "failed")).scalars().first()
+    if failed_call is not None:
+        def requeue(session, inst, snap):
+            row = session.get(ServiceCall, failed_call.id)
+            row.status, row.attempts, row.next_attempt_at = "pending", 0, clock.now()
+            snap.status = "waiting"
+            snap.error = None
+            snap.events.append({"type": "retried", "element_id": row.element_id, "task_guid": row.task_guid,
+                                "data": {"service_call_id": row.id}})
+            enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}")
+        return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), nowait=True,
+                     session_hook=requeue)
+    try:
+        return _step(instance_id, actor, lambda ctx, inst: runtime.retry(ctx, inst.state, data_patch=data_patch))
+    except eng.TaskNotReady as exc:
+        raise InvalidState("没有出错的任务可重试 (nothing to retry)") from exc
+
+
+def terminate_instance(instance_id: int, actor: Actor, *, reason: str | None = None):
+    def run(ctx, inst):
+        snap = runtime.cancel(ctx, inst.state)
+        snap.events.append({"type": "terminated", "element_id": None, "task_guid": None, "data": {"reason": reason}})
+        return snap
+    return _step(instance_id, actor, run, allow_suspended=True)
+
+
+def suspend_instance(instance_id: int, actor: Actor):
+    with unit_of_work() as session:
+        inst = _lock(session, instance_id, nowait=True)
+        if inst.status in FINAL or inst.status == "suspended":
+            raise InvalidState(f"流程实例状态为 {inst.status}，不能挂起 (cannot suspend)", status=inst.status)
+        inst.suspended_status, inst.status, inst.updated_at = inst.status, "suspended", clock.now()
+        _event(session, inst, "suspended", actor)
+        return inst
+
+
+def resume_instance(instance_id: int, actor: Actor):
+    with unit_of_work() as session:
+        inst = _lock(session, instance_id, nowait=True)
+        if inst.status != "suspended":
+            raise InvalidState("流程实例未挂起 (instance is not suspended)", status=inst.status)
+        inst.status, inst.suspended_status, inst.updated_at = inst.suspended_status or "waiting", None, clock.now()
+        _event(session, inst, "resumed", actor)
+        due = inst.next_timer_at is not None and inst.next_timer_at <= clock.now()
+        if due:
+            enqueue_after_commit(session, "app.workflows.jobs.fire_timers", inst.id, job_id=f"timer-{inst.id}")
+        return inst
+
+
+# -- persistence of a snapshot -------------------------------------------------------------------------------
+
+def _event(session, inst: ProcessInstance, type_: str, actor: Actor | str, *, element_id=None, task_guid=None,
+           data=None) -> None:
+    session.add(ProcessEvent(instance_id=inst.id, at=clock.now(), type=type_, element_id=element_id,
+                             task_guid=task_guid, actor=actor if isinstance(actor, str) else actor.name,
+                             data=data or {}))
+
+
+def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor) -> None:
+    now = clock.now()
+    inst.state = snap.state
+    inst.status = snap.status if inst.status != "suspended" else "suspended"
+    inst.diagram = snap.diagram
+    inst.error = vars(snap.error) if snap.error else None
+    inst.next_timer_at = snap.next_timer_at
+    inst.updated_at = now
+    if snap.status in FINAL:
+        inst.ended_at = now
+        inst.result = snap.data
+    for ev in snap.events:
+        _event(session, inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
+               task_guid=ev.get("task_guid"), data=ev.get("data"))
+    if snap.status in FINAL:
+        _event(session, inst, f"instance_{snap.status}", actor)
+    _project_tasks(session, inst, snap, now)
+    _project_timers(session, inst, snap)
+    _project_subscriptions(session, inst, snap)
+    _project_service_calls(session, inst, snap, now)
+    session.flush()
+
+
+def role_of_lane(lane: str | None) -> str | None:
+    if not lane:
+        return None
+    if lane in ROLES:
+        return lane
+    return next((w for w in _ROLE_IN_LANE.findall(lane) if w in ROLES), None)
+
+
+def _project_tasks(session, inst, snap, now) -> None:
+    from . import projection
+    existing = {t.task_guid: t for t in session.execute(select(HumanTask).where(
+        HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
+    seen = set()
+    for view in snap.human_tasks:
+        seen.add(view.task_guid)
+        row = existing.get(view.task_guid)
+        if row is None:
+            row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
+                            element_id=view.element_id, name=view.name, lane=view.lane, role=role_of_lane(view.lane),
+                            status="open", created_at=now, started_by=inst.started_by,
+                            form_key=f"{view.process_id}/{view.element_id}")
+            session.add(row)
+        projection.fill_task(row, view, inst)
+    for guid, row in existing.items():
+        if guid not in seen:
+            row.status = "cancelled"
+            row.completed_at = now
+            row.etag_version += 1
+
+
+def _project_timers(session, inst, snap) -> None:
+    session.execute(delete(Timer).where(Timer.instance_id == inst.id))
+    for t in snap.timers:
+        session.add(Timer(instance_id=inst.id, task_guid=t.task_guid, element_id=t.element_id, fire_at=t.fire_at))
+
+
+def _project_subscriptions(session, inst, snap) -> None:
+    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
+    for s in snap.subscriptions:
+        session.add(MessageSubscription(instance_id=inst.id, task_guid=s.task_guid, element_id=s.element_id,
+                                        message_name=s.message_name, correlation=s.correlation,
+                                        correlation_hash=s.correlation_hash))
+
+
+def _project_service_calls(session, inst, snap, now) -> None:
+    if not snap.service_calls:
+        return
+    known = {c for (c,) in session.execute(select(ServiceCall.task_guid).where(
+        ServiceCall.instance_id == inst.id, ServiceCall.status.in_(("pending", "running"))))}
+    for call in snap.service_calls:
+        if call.task_guid in known:
+            continue
+        row = ServiceCall(idempotency_key=f"{inst.id}:{call.task_guid}", instance_id=inst.id,
+                          task_guid=call.task_guid, element_id=call.element_id, operator=call.operator,
+                          params=call.params, status="pending", attempts=0,
+                          max_attempts=(call.retries if call.retries is not None else 3) + 1,
+                          backoff_base=call.backoff_base or 2.0, next_attempt_at=now, created_at=now)
+        session.add(row)
+        session.flush()
+        enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}",
+                             retries=0)
+
+
+def validate_start(process_id: str, data: Any) -> None:
+    if not isinstance(data, Mapping):
+        raise Invalid("data 必须是对象 (data must be an object)", field="data")
