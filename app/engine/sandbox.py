@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["SandboxError", "check", "evaluate", "execute", "SAFE_BUILTINS", "CALLABLE_BUILTINS"]
+__all__ = ["CALLABLE_BUILTINS", "SAFE_BUILTINS", "SandboxError", "check", "evaluate", "execute"]
 
 MAX_SEQUENCE = 1_000_000  # items a single `*`, `range` or format width may produce
 MAX_INT_BITS = 100_000  # bits a single `**` or `<<` may produce
@@ -181,15 +181,15 @@ def check(source: str, mode: str = "exec", *, filename: str = "<script>") -> Non
 
 def _guard(op: str, left: Any, right: Any) -> Any:
     if op == "pow":
-        if isinstance(left, int) and isinstance(right, int) and right > 0:
-            if max(abs(left).bit_length(), 1) * right > MAX_INT_BITS and abs(left) > 1:
-                raise ValueError("power result too large for the sandbox")
+        big = isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0
+        if big and abs(left).bit_length() * right > MAX_INT_BITS:
+            raise ValueError("power result too large for the sandbox")
         return left ** right
     if op == "mul":
         for seq, n in ((left, right), (right, left)):
-            if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int):
-                if len(seq) * n > MAX_SEQUENCE:
-                    raise ValueError("repeated sequence too large for the sandbox")
+            sequence = isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int)
+            if sequence and len(seq) * n > MAX_SEQUENCE:
+                raise ValueError("repeated sequence too large for the sandbox")
         return left * right
     if op == "lshift":
         if isinstance(right, int) and right > MAX_INT_BITS:
@@ -257,14 +257,14 @@ def _run(code: types.CodeType, env: dict[str, Any], mode: str, source: str, file
     sys.settrace(_tracer_until(time.monotonic() + timeout_s))
     try:
         if mode == "eval":
-            return eval(code, env)  # noqa: S307 — checked code, whitelisted builtins
-        exec(code, env)  # noqa: S102
+            return eval(code, env)  # checked code, whitelisted builtins only
+        exec(code, env)  # noqa: S102 — checked code, whitelisted builtins only
         return None
     except _Timeout:
         raise SandboxError("script_timeout", f"script ran longer than {timeout_s:g} s") from None
     except SandboxError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — any failure of model code is reported as script_error
         raise _runtime_error(exc, source, filename) from None
     finally:
         sys.settrace(previous)

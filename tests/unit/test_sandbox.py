@@ -1,7 +1,7 @@
 """The sandbox refuses escapes statically and at run time, limits time, and reports errors with their line."""
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest

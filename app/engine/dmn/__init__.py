@@ -22,13 +22,15 @@ __all__ = [
 _REPORTED = 3
 
 
-def validate_for_deploy(decisions: Iterable[Decision]) -> DecisionRegistry:
-    """Refuse a set of decisions that could not run exactly: bad references, cycles, overlaps, gaps.
+def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decision] = ()) -> DecisionRegistry:
+    """Refuse decisions that could not run exactly: bad references, cycles, overlaps, gaps, unprovable cells.
 
-    Returns the registry so callers need not build it twice.
+    `known` are decisions already deployed that the new ones may require (they are not re-analysed). Returns the
+    registry of both, so callers need not build it twice.
     """
     decisions = list(decisions)
-    registry = DecisionRegistry(decisions)
+    new_ids = {d.id for d in decisions}
+    registry = DecisionRegistry([*decisions, *(k for k in known if k.id not in new_ids)])
     for d in decisions:
         findings = analyze(d)
         if findings:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,7 +10,13 @@ from typing import Any
 from app.engine import sandbox
 from app.engine.dmn.errors import DmnDefinitionError, DmnEvaluationError, DmnInputError
 from app.engine.dmn.model import (
-    INTEGER_TYPES, MISSING, NUMBER_TYPES, Decision, Input, InputField, Rule,
+    INTEGER_TYPES,
+    MISSING,
+    NUMBER_TYPES,
+    Decision,
+    Input,
+    InputField,
+    Rule,
 )
 from app.engine.dmn.values import is_number
 
@@ -117,15 +124,24 @@ class _FieldSpec:
     column: Input | None  # the column that reads the field directly (its type, domain and default)
 
 
+def _in_reading_order(names: frozenset[str], text: str) -> list[str]:
+    def position(name: str) -> int:
+        found = re.search(rf"\b{re.escape(name)}\b", text)
+        return found.start() if found else len(text)
+
+    return sorted(names, key=lambda n: (position(n), n))
+
+
 def _referenced(d: Decision) -> list[str]:
+    """Context names the decision reads, in the order a person reads the table (so forms list them so)."""
     names: list[str] = []
     for i in d.inputs:
-        names += sorted(i.names)
+        names += _in_reading_order(i.names, i.expression)
     for r in d.rules:
         for e in r.input_entries:
-            names += sorted(e.test.names)
+            names += _in_reading_order(e.test.names, e.text)
         for o in r.output_entries:
-            names += sorted(o.value.names)
+            names += _in_reading_order(o.value.names, o.text)
     return names
 
 
@@ -194,8 +210,7 @@ def _check_value(name: str, value: Any, type_ref: str | None, column: Input | No
 
 def _evaluate_one(d: Decision, context: dict[str, Any], helpers: Helpers) -> tuple[dict[str, Any], TraceStep]:
     if d.kind == "literal":
-        value = _run(d, lambda: sandbox.evaluate(d.literal_expression or "", context, helpers=helpers),
-                     "literal expression")
+        value = _run(d, "literal expression", _evaluate_expression, d.literal_expression or "", context, helpers)
         outputs = {d.output_names[0]: _coerce(value, d.variable_type)}
         return outputs, _step(d, [], outputs, f"{d.table_code}: {d.output_names[0]} = {value!r}")
     values = [_column_value(d, col, context, helpers) for col in d.inputs]
@@ -204,20 +219,23 @@ def _evaluate_one(d: Decision, context: dict[str, Any], helpers: Helpers) -> tup
     return outputs, _step(d, fired, outputs, _reason(d, fired))
 
 
-def _run(d: Decision, fn: Callable[[], Any], what: str) -> Any:
+def _run(d: Decision, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     try:
-        return fn()
+        return fn(*args)
     except sandbox.SandboxError as exc:
         raise DmnEvaluationError("evaluation_error", f"{what}: {exc.reason}", decision_id=d.id,
                                  details={"where": what}) from None
+
+
+def _evaluate_expression(expression: str, context: dict[str, Any], helpers: Helpers) -> Any:
+    return sandbox.evaluate(expression, context, helpers=helpers)
 
 
 def _column_value(d: Decision, col: Input, context: dict[str, Any], helpers: Helpers) -> Any:
     if col.expression in context:
         value = context[col.expression]
     else:
-        value = _run(d, lambda: sandbox.evaluate(col.expression, context, helpers=helpers),
-                     f"input '{col.label}'")
+        value = _run(d, f"input '{col.label}'", _evaluate_expression, col.expression, context, helpers)
     if value is not None:
         _check_value(col.field_name, value, col.type_ref, col, d.id)
     return value
@@ -225,8 +243,7 @@ def _column_value(d: Decision, col: Input, context: dict[str, Any], helpers: Hel
 
 def _matches(d: Decision, rule: Rule, values: list[Any], context: dict[str, Any], helpers: Helpers) -> bool:
     for entry, col, value in zip(rule.input_entries, d.inputs, values):
-        ok = _run(d, lambda: entry.test.matches(value, context, helpers),
-                  f"rule {rule.index}, column '{col.label}'")
+        ok = _run(d, f"rule {rule.index}, column '{col.label}'", entry.test.matches, value, context, helpers)
         if not ok:
             return False
     return True
@@ -235,7 +252,7 @@ def _matches(d: Decision, rule: Rule, values: list[Any], context: dict[str, Any]
 def _rule_outputs(d: Decision, rule: Rule, context: dict[str, Any], helpers: Helpers) -> dict[str, Any]:
     out = {}
     for entry, col in zip(rule.output_entries, d.outputs):
-        value = _run(d, lambda: entry.value.value(context, helpers), f"rule {rule.index}, output '{col.name}'")
+        value = _run(d, f"rule {rule.index}, output '{col.name}'", entry.value.value, context, helpers)
         out[col.name] = _coerce(value, col.type_ref)
     return out
 

@@ -8,10 +8,23 @@ from lxml import etree
 
 from app.engine.dmn.errors import DmnDefinitionError
 from app.engine.dmn.model import (
-    AGGREGATIONS, HIT_POLICIES, MISSING, Decision, Input, InputEntry, Output, OutputEntry, Rule,
+    AGGREGATIONS,
+    HIT_POLICIES,
+    MISSING,
+    Decision,
+    Input,
+    InputEntry,
+    Output,
+    OutputEntry,
+    Rule,
 )
 from app.engine.dmn.unary import (
-    EntryError, check_expression, parse_input_entry, parse_literal, parse_output_entry, parse_value_list,
+    EntryError,
+    check_expression,
+    parse_input_entry,
+    parse_literal,
+    parse_output_entry,
+    parse_value_list,
 )
 
 DMN_NAMESPACES = frozenset({
@@ -73,12 +86,12 @@ def _decision(f: _File, el: Any, content_hash: str) -> Decision:
         raise f.error("decision has no id")
     provenance_el = f.ext(el, "provenance")
     description = el.find(f"{{{f.ns}}}description")
-    common = dict(
-        id=decision_id, name=el.get("name") or decision_id, file=f.filename, content_hash=content_hash,
-        required=tuple(_required(f, el)),
-        provenance=dict(provenance_el.attrib) if provenance_el is not None else {},
-        description=(description.text or "").strip() or None if description is not None else None,
-    )
+    common: dict[str, Any] = {
+        "id": decision_id, "name": el.get("name") or decision_id, "file": f.filename,
+        "content_hash": content_hash, "required": tuple(_required(f, el)),
+        "provenance": dict(provenance_el.attrib) if provenance_el is not None else {},
+        "description": (description.text or "").strip() or None if description is not None else None,
+    }
     table = f.one(el, "decisionTable")
     literal = f.one(el, "literalExpression")
     if table is not None:

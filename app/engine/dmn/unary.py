@@ -19,6 +19,8 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
+from types import MappingProxyType
 from typing import Any
 
 from app.engine import sandbox
@@ -32,13 +34,14 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
     "=": operator.eq, "==": operator.eq, "!=": operator.ne,
 }
-_COMPARISON = re.compile(r"^(<=|>=|==|!=|<|>|=)(?![=<>])\s*(.+)$", re.S)
-_INTERVAL = re.compile(r"^([\[\]\(])\s*([^\[\]\(\),]+?)\s*\.\.\s*([^\[\]\(\),]+?)\s*([\[\]\)])$", re.S)
+_COMPARISON = re.compile(r"^(<=|>=|==|!=|<|>|=)(?![=<>])\s*(.+)$", re.DOTALL)
+_INTERVAL = re.compile(r"^([\[\]\(])\s*([^\[\]\(\),]+?)\s*\.\.\s*([^\[\]\(\),]+?)\s*([\[\]\)])$", re.DOTALL)
 _INTERVAL_ANYWHERE = re.compile(r"[\[\]\(]\s*[^\[\]\(\),]+?\s*\.\.\s*[^\[\]\(\),]+?\s*[\[\]\)]")
-_IN = re.compile(r"^(not\s+)?in(?=[\s\[\(\{])\s*(.+)$", re.S)
+_IN = re.compile(r"^(not\s+)?in(?=[\s\[\(\{])\s*(.+)$", re.DOTALL)
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _WORDS = {"true": True, "True": True, "false": False, "False": False, "null": None, "None": None}
 _MISSING = object()
+NO_HELPERS: Helpers = MappingProxyType({})
 
 
 class EntryError(ValueError):
@@ -58,7 +61,7 @@ class UnaryTest:
     def is_any(self) -> bool:
         return self.value_set == ALL
 
-    def matches(self, value: Any, context: Mapping[str, Any], helpers: Helpers = {}) -> bool:
+    def matches(self, value: Any, context: Mapping[str, Any], helpers: Helpers = NO_HELPERS) -> bool:
         return self.predicate(value, context, helpers)
 
 
@@ -71,7 +74,7 @@ class OutputValue:
     literal: Any = None
     names: frozenset[str] = frozenset()
 
-    def value(self, context: Mapping[str, Any], helpers: Helpers = {}) -> Any:
+    def value(self, context: Mapping[str, Any], helpers: Helpers = NO_HELPERS) -> Any:
         if self.is_literal:
             return self.literal
         return sandbox.evaluate(self.text, context, helpers=helpers)
@@ -365,7 +368,7 @@ def _question_set(expression: str) -> ValueSet | None:
         return None
     operands = [node.left, *node.comparators]
     result = ALL
-    for (left, right), op in zip(zip(operands, operands[1:]), node.ops):
+    for (left, right), op in zip(pairwise(operands), node.ops, strict=True):
         symbol = _AST_OPS[type(op)]
         if _is_input(left) and not _is_input(right):
             value, op_text = _constant(right), symbol

@@ -22,7 +22,7 @@ def table_xml(decision_id: str, *, inputs: list[tuple[str, str | None]] | list[t
     """Build one decision's XML.
 
     inputs:  (expression, typeRef[, inputValues[, default]])
-    outputs: (name, typeRef[, outputValues])
+    outputs: (name, typeRef[, outputValues[, defaultOutputEntry]])
     rules:   ([input entries], [output entries][, annotation])
     """
     agg = f' aggregation="{aggregation}"' if aggregation else ""
@@ -39,9 +39,11 @@ def table_xml(decision_id: str, *, inputs: list[tuple[str, str | None]] | list[t
         parts.append(f'<input id="in{n}" label="{escape(expression)}">{ext}<inputExpression{typ}>'
                      f'<text>{escape(expression)}</text></inputExpression>{values}</input>')
     for n, spec in enumerate(outputs, start=1):
-        name, type_ref, values = (*spec, None)[:3]
+        name, type_ref, values, default = (*spec, None, None)[:4]
         typ = f' typeRef="{type_ref}"' if type_ref else ""
         vals = f"<outputValues><text>{escape(values)}</text></outputValues>" if values else ""
+        if default is not None:
+            vals += f"<defaultOutputEntry><text>{escape(default)}</text></defaultOutputEntry>"
         parts.append(f'<output id="out{n}" name="{name}"{typ}>{vals}</output>')
     for n, spec in enumerate(rules, start=1):
         ins, outs, note = (*spec, None)[:3]
