@@ -12,27 +12,33 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: Record<string, unknown>;
+  readonly serverMessage: string;
 
-  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}, serverMessage = '') {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.details = details;
+    this.serverMessage = serverMessage;
   }
 
   /** Field errors of a 422, ready for rjsf `extraErrors`. */
   get extraErrors(): ErrorSchema | undefined {
-    return this.status === 422 ? extraErrorsFromDetails(this.details) : undefined;
+    return this.status === 422 ? extraErrorsFromDetails(this.details, 'data') : undefined;
   }
 
   get isNotFound(): boolean {
     return this.status === 404;
   }
 
-  /** The endpoint does not exist on this server (yet): the UI shows "暂不可用" rather than an error. */
+  /**
+   * The endpoint does not exist on this server (yet): the UI shows "暂不可用" rather than an error.
+   * A route-level 404 carries the framework's English text; a 404 of the platform (out of scope) is Chinese.
+   */
   get isUnavailable(): boolean {
-    return this.status === 404 || this.status === 405 || this.status === 501;
+    if (this.status === 405 || this.status === 501) return true;
+    return this.status === 404 && (this.code.startsWith('http_') || !HAS_CJK.test(this.serverMessage));
   }
 }
 
@@ -70,9 +76,15 @@ const CODE_MESSAGES: Record<string, string> = {
 
 const HAS_CJK = /[\u4e00-\u9fff]/;
 
+/** The platform writes "中文 (english)"; people here read the Chinese part. */
+export function chineseOnly(message: string): string {
+  const trimmed = message.replace(/\s*\((?=[^()]*[A-Za-z])[^()\u4e00-\u9fff]*\)\s*$/, '');
+  return HAS_CJK.test(trimmed) ? trimmed : message;
+}
+
 /** The message people read: the server's own if it is Chinese, else one worded here. */
 export function messageFor(status: number, code: string, serverMessage?: string): string {
-  if (serverMessage && HAS_CJK.test(serverMessage)) return serverMessage;
+  if (serverMessage && HAS_CJK.test(serverMessage)) return chineseOnly(serverMessage);
   return CODE_MESSAGES[code] ?? STATUS_MESSAGES[status] ?? (status >= 500 ? STATUS_MESSAGES[500] : `请求失败（${status}）`);
 }
 
@@ -146,7 +158,7 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   } catch {
     /* not JSON: keep the status wording */
   }
-  return new ApiError(res.status, code, messageFor(res.status, code, serverMessage), details);
+  return new ApiError(res.status, code, messageFor(res.status, code, serverMessage), details, serverMessage ?? '');
 }
 
 export async function request<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {

@@ -1,5 +1,5 @@
 /** Typed calls to the platform API, one function per endpoint the UI uses. */
-import { api, upload } from './client';
+import { ApiError, api, upload } from './client';
 import type {
   CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, Task, TaskCounts, TaskDetail, TaskView,
@@ -51,8 +51,21 @@ export const definitions = {
   xml: (processId: string, version: number | string) =>
     api.get<string>(`${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}/xml`, undefined, { text: true }),
   /** A file deployed with a version (a form's JSON Schema), by its file name. */
-  file: (processId: string, version: number | string, name: string) =>
-    api.get<unknown>(`${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}/files/${enc(name)}`),
+  file: async (processId: string, version: number | string, name: string): Promise<unknown> => {
+    const base = `${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}`;
+    try {
+      return await api.get<unknown>(`${base}/files/${enc(name)}`);
+    } catch (e) {
+      if (!(e instanceof ApiError) || !e.isUnavailable) throw e;
+      return api.get<unknown>(`${base}/forms/${enc(name)}`);
+    }
+  },
+  /** Server-side validation without deploying, where the server offers it. */
+  validate: (files: File[]) => {
+    const form = new FormData();
+    for (const f of files) form.append('file', f, f.name);
+    return api.post<{ valid?: boolean; errors?: unknown[] }>(`${V1}/process-definitions/validate`, form);
+  },
   deploy: (files: File[], onProgress?: (f: number) => void) => {
     const form = new FormData();
     for (const f of files) form.append('file', f, f.name);

@@ -23,7 +23,7 @@ export function Empty({ title = '暂无数据', children }: { title?: string; ch
 /** An error as people should read it; endpoints missing on this server read "暂不可用". */
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   if (!error) return null;
-  const unavailable = error instanceof ApiError && error.isUnavailable && error.code.startsWith('http_');
+  const unavailable = error instanceof ApiError && error.isUnavailable;
   const message = unavailable
     ? '该功能暂不可用'
     : error instanceof ApiError

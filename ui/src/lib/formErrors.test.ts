@@ -41,6 +41,12 @@ describe('extraErrorsFromDetails', () => {
     expect(es).toEqual({ sbp: { __errors: ['a', 'b'] } });
   });
 
+  it('reads "data.sbp" as the form field "sbp" when the form is sent under data', () => {
+    expect(extraErrorsFromDetails({ errors: [{ field: 'data.sbp', message: '必填项' }] }, 'data')).toEqual({
+      sbp: { __errors: ['必填项'] },
+    });
+  });
+
   it('answers undefined when nothing is field-shaped', () => {
     expect(extraErrorsFromDetails(undefined)).toBeUndefined();
     expect(extraErrorsFromDetails({ reason: 'x' })).toBeUndefined();

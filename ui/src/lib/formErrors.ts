@@ -72,9 +72,18 @@ export function toErrorSchema(errors: readonly FieldError[]): ErrorSchema {
   return root as ErrorSchema;
 }
 
-/** 422 `details` → rjsf `extraErrors`; undefined when there is nothing field-shaped. */
-export function extraErrorsFromDetails(details: unknown): ErrorSchema | undefined {
-  const errors = fieldErrorsFromDetails(details);
+/**
+ * 422 `details` → rjsf `extraErrors`; undefined when there is nothing field-shaped.
+ * `under` names the request-body key that holds the form (`data`): "data.sbp" is the form's "sbp".
+ */
+export function extraErrorsFromDetails(details: unknown, under?: string): ErrorSchema | undefined {
+  let errors = fieldErrorsFromDetails(details);
+  if (under) {
+    errors = errors.map((e) => {
+      const path = fieldPath(e.field);
+      return path[0] === under ? { ...e, field: path.slice(1).join('.') } : e;
+    });
+  }
   return errors.length ? toErrorSchema(errors) : undefined;
 }
 

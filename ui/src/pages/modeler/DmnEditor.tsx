@@ -1,0 +1,298 @@
+/**
+ * Edit one DMN decision in dmn-js; try inputs against it and run its conformance cases (the decision
+ * pack's endpoints); deploy it as a new version; download the XML. Rules the server names light up.
+ */
+import { useEffect, useRef, useState } from 'react';
+import DmnModeler from 'dmn-js/lib/Modeler';
+import 'dmn-js/dist/assets/diagram-js.css';
+import 'dmn-js/dist/assets/dmn-js-shared.css';
+import 'dmn-js/dist/assets/dmn-js-drd.css';
+import 'dmn-js/dist/assets/dmn-js-decision-table.css';
+import 'dmn-js/dist/assets/dmn-js-decision-table-controls.css';
+import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
+import 'dmn-js/dist/assets/dmn-font/css/dmn.css';
+import { decisions as decisionsApi, definitions } from '../../api/endpoints';
+import { ApiError } from '../../api/client';
+import type { CaseRunResult, DeployResult, EvaluateResult } from '../../api/types';
+import { ErrorBox, Loading, ProgressBar } from '../../components/common';
+import { buildInputs, firedRules, inputName } from '../../lib/dmnInputs';
+import { downloadText } from '../../lib/useAsync';
+import { problemsFromError } from './BpmnEditor';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Any = any;
+
+interface Props {
+  decisionId: string;
+  xml: string;
+  onDeployed: (r: DeployResult) => void;
+}
+
+interface InputCol {
+  name: string;
+  label: string;
+  typeRef?: string;
+}
+
+function tableInputs(m: Any): InputCol[] {
+  const defs = m.getDefinitions?.();
+  const out: InputCol[] = [];
+  const seen = new Set<string>();
+  for (const d of defs?.drgElement ?? []) {
+    for (const i of d.decisionLogic?.input ?? []) {
+      const name = inputName(i.inputExpression?.text, i.label);
+      if (!name || seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, label: i.label ?? name, typeRef: i.inputExpression?.typeRef });
+    }
+  }
+  return out;
+}
+
+function openTable(m: Any): void {
+  const view = m.getViews().find((v: Any) => v.type === 'decisionTable') ?? m.getViews()[0];
+  if (view) m.open(view);
+}
+
+export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
+  const container = useRef<HTMLDivElement>(null);
+  const modeler = useRef<Any>(null);
+  const [importing, setImporting] = useState(true);
+  const [importError, setImportError] = useState<unknown>(null);
+  const [inputs, setInputs] = useState<InputCol[]>([]);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [evalResult, setEvalResult] = useState<EvaluateResult | null>(null);
+  const [evalError, setEvalError] = useState<unknown>(null);
+  const [cases, setCases] = useState<CaseRunResult | null>(null);
+  const [casesError, setCasesError] = useState<unknown>(null);
+  const [running, setRunning] = useState<'' | 'eval' | 'cases'>('');
+  const [deploying, setDeploying] = useState<number | null | false>(false);
+  const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+
+  useEffect(() => {
+    const m = new DmnModeler({ container: container.current!, common: { keyboard: { bindTo: document } } });
+    modeler.current = m;
+    return () => {
+      m.destroy();
+      modeler.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const m = modeler.current;
+    if (!m) return;
+    let cancelled = false;
+    setImporting(true);
+    setImportError(null);
+    setEvalResult(null);
+    setCases(null);
+    setResult(null);
+    m.importXML(xml).then(
+      () => {
+        if (cancelled) return;
+        openTable(m);
+        setInputs(tableInputs(m));
+        setValues({});
+        setImporting(false);
+      },
+      (e: unknown) => {
+        if (cancelled) return;
+        setImportError(e);
+        setImporting(false);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [xml]);
+
+  /** Outline rules (by id or 1-based index) in the open decision table. */
+  const highlight = (ids: string[], indexes: number[], cls: string) => {
+    const root = container.current;
+    if (!root) return;
+    root.querySelectorAll(`.${cls}`).forEach((n) => n.classList.remove(cls));
+    for (const id of ids) {
+      root.querySelectorAll(`[data-row-id="${CSS.escape(id)}"], [data-element-id="${CSS.escape(id)}"]`).forEach((n) => n.classList.add(cls));
+    }
+    const indexCells = root.querySelectorAll('td.rule-index');
+    for (const i of indexes) {
+      const cell = indexCells[i - 1] as HTMLElement | undefined;
+      const rowId = cell?.dataset.elementId;
+      if (rowId) root.querySelectorAll(`[data-row-id="${CSS.escape(rowId)}"], [data-element-id="${CSS.escape(rowId)}"]`).forEach((n) => n.classList.add(cls));
+    }
+  };
+
+  const saveXml = async (): Promise<string> => (await modeler.current.saveXML({ format: true })).xml;
+
+  const evaluate = async () => {
+    setRunning('eval');
+    setEvalError(null);
+    setEvalResult(null);
+    try {
+      const r = await decisionsApi.evaluate(decisionId, buildInputs(values));
+      setEvalResult(r);
+      const fired = firedRules(r.trace);
+      highlight(fired.ids, fired.indexes, 'ygt-fired');
+    } catch (e) {
+      setEvalError(e);
+    } finally {
+      setRunning('');
+    }
+  };
+
+  const runCases = async () => {
+    setRunning('cases');
+    setCasesError(null);
+    setCases(null);
+    try {
+      setCases(await decisionsApi.runCases(decisionId));
+    } catch (e) {
+      setCasesError(e);
+    } finally {
+      setRunning('');
+    }
+  };
+
+  const deploy = async () => {
+    setResult(null);
+    setDeploying(0);
+    try {
+      const file = new File([await saveXml()], `${decisionId}.dmn`, { type: 'application/xml' });
+      const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f));
+      highlight([], [], 'ygt-invalid-rule');
+      const mine = res?.deployed?.[0];
+      setResult({ kind: 'ok', text: mine ? `已部署为 v${mine.version}。新的判定将使用此版本。` : '已部署。' });
+      onDeployed(res);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422) {
+        const list = problemsFromError(e);
+        const d = e.details as { rules?: number[] };
+        highlight(list.map((p) => p.element_id ?? '').filter(Boolean), d.rules ?? [], 'ygt-invalid-rule');
+        setResult({ kind: 'error', text: `部署被拒绝：${list.map((p) => p.message).join('；')}` });
+      } else {
+        setResult({ kind: 'error', text: e instanceof ApiError ? `部署失败：${e.message}` : '部署失败' });
+      }
+    } finally {
+      setDeploying(false);
+    }
+  };
+
+  return (
+    <>
+      <div className="modeler-toolbar">
+        <button type="button" className="btn btn-small" onClick={() => modeler.current && openTable(modeler.current)}>
+          决策表
+        </button>
+        <span className="spacer" />
+        <button type="button" className="btn btn-small" onClick={async () => downloadText(`${decisionId}.dmn`, await saveXml())} disabled={importing}>
+          下载 XML
+        </button>
+        <button type="button" className="btn btn-primary btn-small" onClick={deploy} disabled={importing || deploying !== false}>
+          部署为新版本
+        </button>
+      </div>
+      {deploying !== false && <ProgressBar value={deploying} label={deploying === null ? '服务器正在校验（重叠与遗漏）并部署…' : '正在上传'} />}
+      {result && <div className={result.kind === 'ok' ? 'alert alert-ok' : 'alert alert-error'}>{result.text}</div>}
+      <div className="canvas dmn-canvas" style={{ overflow: 'auto' }} data-testid="dmn-modeler">
+        <div ref={container} style={{ position: 'absolute', inset: 0 }} />
+        {importing && (
+          <div style={{ position: 'absolute', inset: 0, background: '#fff' }}>
+            <Loading text="正在打开决策表…" />
+          </div>
+        )}
+        {importError ? (
+          <div style={{ position: 'absolute', inset: 0, padding: '1rem', background: '#fff' }}>
+            <ErrorBox error={new Error(`无法打开决策表：${(importError as Error).message ?? importError}`)} />
+          </div>
+        ) : null}
+      </div>
+      <div className="grid-2" style={{ marginTop: '0.8rem' }}>
+        <section className="card">
+          <h2>试算</h2>
+          <p className="muted" style={{ fontSize: '0.85rem' }}>
+            按已部署版本计算；修改表格后请先部署再试算。数字直接填写，是/否填 true/false，未填写的输入视为“无/正常”。
+          </p>
+          <form
+            className="stack"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void evaluate();
+            }}
+          >
+            {inputs.map((i) => (
+              <label key={i.name} className="field">
+                <span className="field-label">
+                  {i.label} <span className="mono">{i.name !== i.label ? i.name : ''}</span> {i.typeRef ? <span className="muted">({i.typeRef})</span> : null}
+                </span>
+                <input value={values[i.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [i.name]: e.target.value }))} />
+              </label>
+            ))}
+            <button type="submit" className="btn btn-primary btn-small" disabled={running !== ''}>
+              {running === 'eval' ? '计算中…' : '试算'}
+            </button>
+          </form>
+          {evalError ? <ErrorBox error={evalError} /> : null}
+          {evalResult && (
+            <div className="trace">
+              <h3>结果</h3>
+              <dl className="kv">
+                {Object.entries(evalResult.outputs ?? {}).map(([k, v]) => (
+                  <div className="kv-row" key={k}>
+                    <dt className="mono">{k}</dt>
+                    <dd>{JSON.stringify(v)}</dd>
+                  </div>
+                ))}
+              </dl>
+              {evalResult.trace && (
+                <details open>
+                  <summary>判定依据（命中的规则已在表中标出）</summary>
+                  <pre className="mono" style={{ whiteSpace: 'pre-wrap' }}>{JSON.stringify(evalResult.trace, null, 2)}</pre>
+                </details>
+              )}
+            </div>
+          )}
+        </section>
+        <section className="card">
+          <h2>一致性用例</h2>
+          <button type="button" className="btn btn-small" onClick={runCases} disabled={running !== ''}>
+            {running === 'cases' ? '运行中…' : '运行全部用例'}
+          </button>
+          {running === 'cases' && <ProgressBar value={null} label="正在运行用例" />}
+          {casesError ? <ErrorBox error={casesError} /> : null}
+          {cases && (
+            <>
+              <p>
+                <span className="case-pass">通过 {cases.passed}</span> · <span className={cases.failed ? 'case-fail' : ''}>失败 {cases.failed}</span>
+              </p>
+              <div className="table-wrap">
+                <table className="table">
+                  <thead>
+                    <tr>
+                      <th>用例</th>
+                      <th>结果</th>
+                      <th>说明</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {(cases.results ?? []).map((r, i) => {
+                      const ok = r.passed ?? r.ok;
+                      return (
+                        <tr key={i}>
+                          <td className="mono">{r.name ?? r.id ?? i + 1}</td>
+                          <td className={ok ? 'case-pass' : 'case-fail'}>{ok ? '通过' : '失败'}</td>
+                          <td style={{ fontSize: '0.8rem' }}>
+                            {r.message ?? (ok ? '' : `期望 ${JSON.stringify(r.expected)}，实际 ${JSON.stringify(r.actual)}`)}
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
