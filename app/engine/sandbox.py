@@ -305,8 +305,13 @@ def execute(source: str, names: dict[str, Any], *, helpers: Mapping[str, Callabl
     code = _compile(source, "exec", filename)
     env = _environment(names, helpers)
     _run(code, env, "exec", source, filename, timeout_s)
+    original = dict(names)
     names.clear()
-    names.update({k: v for k, v in env.items() if _is_data(k, v, helpers)})
+    for key, value in env.items():
+        if _is_data(key, value, helpers):
+            names[key] = value
+        elif key in original and key in helpers and value is helpers[key]:
+            names[key] = original[key]  # data that a helper's name shadowed during the run is kept, not lost
 
 
 def _is_data(key: str, value: Any, helpers: Mapping[str, Any]) -> bool:

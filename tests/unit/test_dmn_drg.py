@@ -86,3 +86,16 @@ def test_the_default_helpers_are_the_clinical_functions():
 
     registry = DecisionRegistry([load("rf_count")])
     assert registry._helpers == FUNCTIONS
+
+
+def test_an_output_named_like_a_helper_function_is_refused():
+    with pytest.raises(DmnDefinitionError) as err:
+        DecisionRegistry([literal("x", "1", variable="bmi")], helpers={"bmi": abs})
+    assert "bmi" in err.value.reason
+
+
+def test_annotations_that_name_their_table_are_not_prefixed_twice():
+    decision = table(hit_policy="FIRST", inputs=[("x", "number")], outputs=[("y", "number")],
+                     rules=[(["-"], ["1"], "t 行3 always")])
+    step = DecisionRegistry([decision], helpers={}).evaluate("t", {"x": 1}).trace[0]
+    assert step["reason"] == "t 行3 always"

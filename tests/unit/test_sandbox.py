@@ -182,3 +182,9 @@ def test_try_with_a_named_exception_is_allowed():
     names = {"d": {}}
     execute("try:\n    v = d['k']\nexcept KeyError:\n    v = None\n", names)
     assert names["v"] is None
+
+
+def test_data_named_like_a_helper_survives_a_script():
+    names = {"bmi": 27.5}
+    execute("x = 1\n", names, helpers={"bmi": lambda w, h: w / h ** 2})
+    assert names == {"bmi": 27.5, "x": 1}

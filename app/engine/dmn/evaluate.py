@@ -52,6 +52,10 @@ class DecisionRegistry:
         self._fields: dict[str, tuple[_FieldSpec, ...]] = {}
         for d in self._decisions.values():
             self._order(d.id)
+            clash = set(d.output_names) & set(self._helpers)
+            if clash:
+                raise DmnDefinitionError(f"output {sorted(clash)} has the name of a helper function; rename it",
+                                         file=d.file, element_id=d.table_id or d.id)
 
     def __contains__(self, decision_id: object) -> bool:
         return decision_id in self._decisions
@@ -330,4 +334,7 @@ def _reason(d: Decision, fired: list[Rule]) -> str:
     if not fired:
         return f"{d.table_code}: 无规则命中 (no rule fired)"
     labels = [r.annotation or f"#{r.index}" for r in fired]
+    names_table = re.compile(rf"^{re.escape(d.table_code)}[a-z]?(\s|:|$)")
+    if all(names_table.match(label) for label in labels):
+        return "; ".join(labels)  # annotations that already name their table ("T01 行7 …")
     return f"{d.table_code} 行 {'; '.join(labels)}"
