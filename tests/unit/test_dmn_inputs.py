@@ -113,3 +113,14 @@ def test_names_read_by_entry_expressions_are_inputs_too():
     registry = DecisionRegistry([decision], helpers={})
     assert {f.name for f in registry.input_fields("t")} == {"sbp", "target_sbp"}
     assert registry.evaluate("t", {"sbp": 135, "target_sbp": 140}).outputs == {"x": True}
+
+
+def test_date_inputs_accept_iso_strings_and_compare_as_dates():
+    decision = table(hit_policy="FIRST", inputs=[("visit_on", "date")], outputs=[("late", "boolean")],
+                     rules=[(["> date(2024, 6, 30)"], ["true"]), (["-"], ["false"])])
+    registry = DecisionRegistry([decision], helpers={})
+    assert registry.evaluate("t", {"visit_on": "2024-07-01"}).outputs == {"late": True}
+    assert registry.evaluate("t", {"visit_on": "2024-06-30"}).outputs == {"late": False}
+    with pytest.raises(DmnInputError) as err:
+        registry.evaluate("t", {"visit_on": "yesterday"})
+    assert (err.value.code, err.value.field) == ("invalid_input", "visit_on")

@@ -1,6 +1,7 @@
 """Evaluate decisions with real hit-policy semantics, chaining required decisions and tracing every fired rule."""
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -185,8 +186,7 @@ def _validated_inputs(specs: tuple[_FieldSpec, ...], inputs: Mapping[str, Any], 
                                     decision_id=decision_id)
             context[f.name] = f.default
             continue
-        _check_value(f.name, value, f.type, spec.column, decision_id)
-        context[f.name] = value
+        context[f.name] = _check_value(f.name, value, f.type, spec.column, decision_id)
     return context
 
 
@@ -194,7 +194,27 @@ _TYPE_WORDS = {"number": "数字 (a number)", "integer": "整数 (an integer)", 
                "string": "字符串 (a string)"}
 
 
-def _check_value(name: str, value: Any, type_ref: str | None, column: Input | None, decision_id: str) -> None:
+_DATE_TYPES = {"date": _dt.date, "datetime": _dt.datetime, "date and time": _dt.datetime}
+
+
+def _as_date(name: str, value: Any, type_ref: str, decision_id: str) -> Any:
+    """Dates arrive from JSON as ISO strings; compare them as dates."""
+    kind = _DATE_TYPES[type_ref]
+    if isinstance(value, str):
+        try:
+            value = kind.fromisoformat(value)
+        except ValueError:
+            pass
+    if isinstance(value, kind) and (kind is _dt.datetime or not isinstance(value, _dt.datetime)):
+        return value
+    raise DmnInputError("invalid_input", name, f"{name} 应为日期 (an ISO {type_ref}), got {value!r}",
+                        decision_id=decision_id)
+
+
+def _check_value(name: str, value: Any, type_ref: str | None, column: Input | None, decision_id: str) -> Any:
+    """Return the value (ISO dates parsed) if it has the column's type and lies in its allowed values."""
+    if type_ref in _DATE_TYPES:
+        value = _as_date(name, value, type_ref, decision_id)
     kind = "integer" if type_ref in INTEGER_TYPES else "number" if type_ref in NUMBER_TYPES else type_ref
     ok = {
         "number": lambda v: is_number(v) and math.isfinite(v),
@@ -208,6 +228,7 @@ def _check_value(name: str, value: Any, type_ref: str | None, column: Input | No
     if column is not None and column.allowed_test is not None and not column.allowed_test.matches(value, {}):
         raise DmnInputError("invalid_input", name, f"{name}={value!r} 不在允许范围 {column.allowed} 内 "
                             f"(outside allowed values {column.allowed})", decision_id=decision_id)
+    return value
 
 
 # --- one decision ----------------------------------------------------------------------------------------------------
@@ -240,9 +261,7 @@ def _column_value(d: Decision, col: Input, context: dict[str, Any], helpers: Hel
         value = context[col.expression]
     else:
         value = _run(d, f"input '{col.label}'", _evaluate_expression, col.expression, context, helpers)
-    if value is not None:
-        _check_value(col.field_name, value, col.type_ref, col, d.id)
-    return value
+    return value if value is None else _check_value(col.field_name, value, col.type_ref, col, d.id)
 
 
 def _matches(d: Decision, rule: Rule, values: list[Any], context: dict[str, Any], helpers: Helpers) -> bool:
