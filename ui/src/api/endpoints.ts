@@ -1,5 +1,5 @@
 /** Typed calls to the platform API, one function per endpoint the UI uses. */
-import { ApiError, api, upload } from './client';
+import { api, upload } from './client';
 import type {
   CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, Task, TaskCounts, TaskDetail, TaskView,
@@ -50,21 +50,16 @@ export const definitions = {
   list: async () => asPage<ProcessDefinition>(await api.get(`${V1}/process-definitions`)).items,
   xml: (processId: string, version: number | string) =>
     api.get<string>(`${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}/xml`, undefined, { text: true }),
-  /** A file deployed with a version (a form's JSON Schema), by its file name. */
-  file: async (processId: string, version: number | string, name: string): Promise<unknown> => {
-    const base = `${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}`;
-    try {
-      return await api.get<unknown>(`${base}/files/${enc(name)}`);
-    } catch (e) {
-      if (!(e instanceof ApiError) || !e.isUnavailable) throw e;
-      return api.get<unknown>(`${base}/forms/${enc(name)}`);
-    }
-  },
-  /** Server-side validation without deploying, where the server offers it. */
+  /** The forms of a version, keyed by `<process_id>/<task_id>`: {schema, ui_schema}. */
+  forms: (processId: string, version: number | string) =>
+    api.get<Record<string, { schema?: unknown; ui_schema?: unknown; uiSchema?: unknown }>>(
+      `${V1}/process-definitions/${enc(processId)}/versions/${enc(String(version))}/forms`,
+    ),
+  /** Dry run of a deploy (BPMN, DMN and form files): everything a deploy checks, nothing stored. */
   validate: (files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('file', f, f.name);
-    return api.post<{ valid?: boolean; errors?: unknown[] }>(`${V1}/process-definitions/validate`, form);
+    return api.post<{ valid?: boolean; unused_forms?: string[] }>(`${V1}/decisions/validate`, form);
   },
   deploy: (files: File[], onProgress?: (f: number) => void) => {
     const form = new FormData();
@@ -78,7 +73,13 @@ export const decisions = {
   list: async () => asPage<Decision>(await api.get(`${V1}/decisions`)).items,
   xml: (id: string) => api.get<string>(`${V1}/decisions/${enc(id)}/xml`, undefined, { text: true }),
   evaluate: (id: string, inputs: Record<string, unknown>) => api.post<EvaluateResult>(`${V1}/decisions/${enc(id)}/evaluate`, { inputs }),
-  runCases: (id: string) => api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, {}),
+  /** Run the conformance cases against the deployed decision, or against a draft DMN when given. */
+  runCases: (id: string, draftXml?: string) => {
+    if (draftXml === undefined) return api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, {});
+    const form = new FormData();
+    form.append('file', new File([draftXml], `${id}.dmn`, { type: 'application/xml' }));
+    return api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, form);
+  },
 };
 
 export interface InstanceQuery {

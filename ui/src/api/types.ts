@@ -108,18 +108,39 @@ export interface Decision {
   decision_id?: string;
   name?: string;
   version?: number | string;
-  source?: string;
+  source?: string | null;
+  edition?: string | null;
+  table?: string | null;
+  cases?: number;
+  inputs?: { name?: string; label?: string; type?: string; [k: string]: unknown }[];
 }
 
 export interface EvaluateResult {
+  decision_id?: string;
   outputs: Record<string, unknown>;
   trace?: unknown[];
+  reason?: string;
+  versions?: Record<string, number>;
 }
 
 export interface CaseRunResult {
   passed: number;
   failed: number;
-  results?: { name?: string; id?: string; passed?: boolean; ok?: boolean; inputs?: unknown; expected?: unknown; actual?: unknown; message?: string }[];
+  results?: {
+    name?: string;
+    id?: string;
+    source?: string;
+    passed?: boolean;
+    ok?: boolean;
+    inputs?: unknown;
+    expected?: unknown;
+    actual?: unknown;
+    got?: unknown;
+    diff?: Record<string, { expected?: unknown; got?: unknown }>;
+    error?: { code?: string; field?: string | null; reason?: string } | null;
+    expected_error?: unknown;
+    message?: string;
+  }[];
 }
 
 export type InstanceStatus = 'running' | 'waiting' | 'completed' | 'error' | 'suspended' | 'terminated';

@@ -5,39 +5,7 @@ import { Empty, ErrorBox, Loading } from '../components/common';
 import Chart from '../components/Chart';
 import { useAsync } from '../lib/useAsync';
 import { INSTANCE_STATUS, PROCESS_NAMES, label } from '../lib/labels';
-
-type Counts = Record<string, number>;
-
-/** Read counts by status and by process from whatever shape the stats endpoint answers. */
-export function normalizeStats(raw: unknown): { byStatus: Counts; byProcess: Counts } {
-  const out = { byStatus: {} as Counts, byProcess: {} as Counts };
-  if (!raw || typeof raw !== 'object') return out;
-  const r = raw as Record<string, unknown>;
-  const asCounts = (v: unknown, key: string): Counts => {
-    if (Array.isArray(v)) {
-      const c: Counts = {};
-      for (const row of v as Record<string, unknown>[]) {
-        const k = String(row[key] ?? row.key ?? row.name ?? '');
-        if (k) c[k] = (c[k] ?? 0) + Number(row.count ?? row.total ?? 0);
-      }
-      return c;
-    }
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, n]) => [k, Number(n) || 0]));
-    return {};
-  };
-  out.byStatus = asCounts(r.by_status ?? r.status, 'status');
-  out.byProcess = asCounts(r.by_process ?? r.process, 'process_id');
-  if (!Object.keys(out.byStatus).length && Array.isArray(r.items)) {
-    for (const row of r.items as Record<string, unknown>[]) {
-      const n = Number(row.count ?? 0);
-      const s = String(row.status ?? '');
-      const p = String(row.process_id ?? '');
-      if (s) out.byStatus[s] = (out.byStatus[s] ?? 0) + n;
-      if (p) out.byProcess[p] = (out.byProcess[p] ?? 0) + n;
-    }
-  }
-  return out;
-}
+import { normalizeStats } from '../lib/stats';
 
 export default function DashboardsPage() {
   const stats = useAsync(() => instances.stats(), []);

@@ -17,7 +17,8 @@ import { getExtensionText, getOperator, getProperties, getTimer, laneOf, type BO
 import { lintElements, type LintElement, type LintFinding } from '../../lib/bpmnLint';
 import { downloadText } from '../../lib/useAsync';
 import PropertiesPanel from './PropertiesPanel';
-import FormEditor from './FormEditor';
+import FormEditor, { templateSchema, type FormTexts } from './FormEditor';
+import { deployedForm, formFiles, type DeployedForms, type FormContent, type TaskFormRef } from '../../lib/formFiles';
 
 interface Props {
   processId: string;
@@ -60,8 +61,23 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
   const [problems, setProblems] = useState<Problem[]>([]);
   const [deploying, setDeploying] = useState<number | null | false>(false);
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const [forms, setForms] = useState<Record<string, string>>({});
-  const [formEdit, setFormEdit] = useState<{ schemaFile: string; uiFile: string; taskId: string } | null>(null);
+  const [deployedForms, setDeployedForms] = useState<DeployedForms | undefined>(undefined);
+  const [edits, setEdits] = useState<Record<string, FormTexts>>({});
+  const [formEdit, setFormEdit] = useState<{ schemaFile: string; uiFile: string; taskId: string; fromTemplate: boolean } | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    setDeployedForms(undefined);
+    if (version) {
+      definitions.forms(processId, version).then(
+        (f) => !cancelled && setDeployedForms(f ?? {}),
+        () => !cancelled && setDeployedForms({}),
+      );
+    }
+    return () => {
+      cancelled = true;
+    };
+  }, [processId, version]);
 
   useEffect(() => {
     const m = new Modeler({
@@ -92,7 +108,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
     setImportError(null);
     setProblems([]);
     setResult(null);
-    setForms({});
+    setEdits({});
     setFormEdit(null);
     m.importXML(xml).then(
       () => {
@@ -167,32 +183,72 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
     return lintElements(items);
   }, [services]);
 
+  /** The user tasks of the diagram and the form files they name. */
+  const userTasks = (): TaskFormRef[] => {
+    const registry = modeler.current?.get('elementRegistry') as BO;
+    return (registry?.filter((e: BO) => e.type === 'bpmn:UserTask') ?? []).map((e: BO) => {
+      const props = getProperties(e.businessObject);
+      return {
+        taskId: e.businessObject.id,
+        schemaFile: props.formJsonSchemaFilename || `${e.businessObject.id}.json`,
+        uiFile: props.formUiSchemaFilename ?? '',
+        named: !!props.formJsonSchemaFilename,
+      };
+    });
+  };
+
+  const contentOf = (taskId: string): FormContent | null => {
+    const edit = edits[taskId];
+    if (edit) return { schema: JSON.parse(edit.schema || '{}'), ui: JSON.parse(edit.ui || '{}') };
+    return deployedForm(deployedForms, processId, taskId);
+  };
+
+  /** A form being edited that is not valid JSON, by task id. */
+  const brokenForm = (): string | null => {
+    for (const [taskId, t] of Object.entries(edits)) {
+      try {
+        JSON.parse(t.schema || '{}');
+        JSON.parse(t.ui || '{}');
+      } catch {
+        return taskId;
+      }
+    }
+    return null;
+  };
+
   const files = async (): Promise<File[]> => {
     const m = modeler.current!;
     const { xml: out } = await m.saveXML({ format: true });
     const list = [new File([out ?? ''], `${processId}.bpmn`, { type: 'application/xml' })];
-    for (const [name, text] of Object.entries(forms)) list.push(new File([text], name, { type: 'application/json' }));
+    for (const [name, text] of Object.entries(formFiles(userTasks(), contentOf))) {
+      list.push(new File([text], name, { type: 'application/json' }));
+    }
     return list;
+  };
+
+  const openForm = (schemaFile: string, uiFile: string, taskId: string) => {
+    const deployed = deployedForm(deployedForms, processId, taskId);
+    if (!edits[taskId]) {
+      const base = deployed ?? { schema: templateSchema(taskId), ui: {} };
+      setEdits((e) => ({ ...e, [taskId]: { schema: JSON.stringify(base.schema, null, 2), ui: JSON.stringify(base.ui ?? {}, null, 2) } }));
+    }
+    setFormEdit({ schemaFile, uiFile, taskId, fromTemplate: !deployed && !edits[taskId] });
   };
 
   const check = async () => {
     const findings = lint();
     const local: Problem[] = findings.map((f) => ({ element_id: f.element_id, message: f.message, level: f.level }));
-    for (const [name, text] of Object.entries(forms)) {
-      try {
-        JSON.parse(text);
-      } catch {
-        local.push({ file: name, message: `表单文件 ${name} 不是有效的 JSON`, level: 'error' });
-      }
-    }
+    const broken = brokenForm();
+    if (broken) local.push({ element_id: broken, message: `任务 ${broken} 的表单不是有效的 JSON`, level: 'error' });
     let serverNote = '';
     try {
+      if (broken) throw new Error('broken form');
       await definitions.validate(await files());
       serverNote = '服务器校验通过。';
     } catch (e) {
       if (e instanceof ApiError && e.isUnavailable) serverNote = '（服务器校验暂不可用，仅完成本地检查）';
       else if (e instanceof ApiError && e.status === 422) local.unshift(...problemsFromError(e));
-      else serverNote = e instanceof ApiError ? `服务器校验失败：${e.message}` : '';
+      else if (e instanceof ApiError) serverNote = `服务器校验失败：${e.message}`;
     }
     showProblems(local);
     const errors = local.filter((p) => p.level === 'error').length;
@@ -204,13 +260,10 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
 
   const deploy = async () => {
     setResult(null);
-    for (const [name, text] of Object.entries(forms)) {
-      try {
-        JSON.parse(text);
-      } catch {
-        setResult({ kind: 'error', text: `表单文件 ${name} 不是有效的 JSON，请先修正。` });
-        return;
-      }
+    const broken = brokenForm();
+    if (broken) {
+      setResult({ kind: 'error', text: `任务 ${broken} 的表单不是有效的 JSON，请先修正。` });
+      return;
     }
     setDeploying(0);
     try {
@@ -264,7 +317,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
         <button type="button" className="btn btn-small" onClick={download} disabled={importing}>
           下载 XML
         </button>
-        <button type="button" className="btn btn-primary btn-small" onClick={deploy} disabled={importing || deploying !== false} data-testid="deploy">
+        <button type="button" className="btn btn-primary btn-small" onClick={deploy} disabled={importing || deploying !== false || (!!version && deployedForms === undefined)} data-testid="deploy">
           部署为新版本
         </button>
       </div>
@@ -323,21 +376,20 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
               services={services}
               element={selected ?? (modeler.current && !importing ? (modeler.current.get('canvas') as BO).getRootElement() : null)}
               decisions={decisions}
-              onEditForm={(schemaFile, uiFile, taskId) => setFormEdit({ schemaFile, uiFile, taskId })}
+              onEditForm={openForm}
             />
           )}
         </aside>
       </div>
-      {formEdit && (
+      {formEdit && edits[formEdit.taskId] && (
         <FormEditor
-          processId={processId}
-          version={version}
+          taskId={formEdit.taskId}
           schemaFile={formEdit.schemaFile}
           uiFile={formEdit.uiFile}
-          taskId={formEdit.taskId}
-          edited={forms}
-          onEdit={(file, text) => {
-            setForms((f) => ({ ...f, [file]: text }));
+          texts={edits[formEdit.taskId]}
+          fromTemplate={formEdit.fromTemplate}
+          onEdit={(texts) => {
+            setEdits((e) => ({ ...e, [formEdit.taskId]: texts }));
             setDirty(true);
           }}
           onClose={() => setFormEdit(null)}

@@ -54,6 +54,22 @@ function openTable(m: Any): void {
   if (view) m.open(view);
 }
 
+type CaseResult = NonNullable<CaseRunResult['results']>[number];
+
+/** What differed in a failed case, in a line. */
+function caseNote(r: CaseResult): string {
+  if (r.message) return r.message;
+  if (r.error) return `出错：${r.error.code ?? ''}${r.error.field ? `（${r.error.field}）` : ''} ${r.error.reason ?? ''}`;
+  if (r.diff && Object.keys(r.diff).length) {
+    return Object.entries(r.diff)
+      .map(([k, d]) => `${k}：期望 ${JSON.stringify(d.expected)}，实际 ${JSON.stringify(d.got)}`)
+      .join('；');
+  }
+  if (r.expected_error) return `期望出错 ${JSON.stringify(r.expected_error)}，实际得到 ${JSON.stringify(r.got)}`;
+  if (r.expected !== undefined) return `期望 ${JSON.stringify(r.expected)}，实际 ${JSON.stringify(r.actual ?? r.got)}`;
+  return r.source ?? '';
+}
+
 export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
   const container = useRef<HTMLDivElement>(null);
   const modeler = useRef<Any>(null);
@@ -140,12 +156,12 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
     }
   };
 
-  const runCases = async () => {
+  const runCases = async (draft: boolean) => {
     setRunning('cases');
     setCasesError(null);
     setCases(null);
     try {
-      setCases(await decisionsApi.runCases(decisionId));
+      setCases(await decisionsApi.runCases(decisionId, draft ? await saveXml() : undefined));
     } catch (e) {
       setCasesError(e);
     } finally {
@@ -210,7 +226,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
         <section className="card">
           <h2>试算</h2>
           <p className="muted" style={{ fontSize: '0.85rem' }}>
-            按已部署版本计算；修改表格后请先部署再试算。数字直接填写，是/否填 true/false，未填写的输入视为“无/正常”。
+            按已部署版本计算（一致性用例可直接用当前草稿运行）。数字直接填写，是/否填 true/false，未填写的输入视为“无/正常”。
           </p>
           <form
             className="stack"
@@ -254,9 +270,14 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
         </section>
         <section className="card">
           <h2>一致性用例</h2>
-          <button type="button" className="btn btn-small" onClick={runCases} disabled={running !== ''}>
-            {running === 'cases' ? '运行中…' : '运行全部用例'}
-          </button>
+          <div className="btn-group">
+            <button type="button" className="btn btn-small btn-primary" onClick={() => runCases(true)} disabled={running !== ''}>
+              {running === 'cases' ? '运行中…' : '用当前草稿运行'}
+            </button>
+            <button type="button" className="btn btn-small" onClick={() => runCases(false)} disabled={running !== ''}>
+              用已部署版本运行
+            </button>
+          </div>
           {running === 'cases' && <ProgressBar value={null} label="正在运行用例" />}
           {casesError ? <ErrorBox error={casesError} /> : null}
           {cases && (
@@ -280,9 +301,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
                         <tr key={i}>
                           <td className="mono">{r.name ?? r.id ?? i + 1}</td>
                           <td className={ok ? 'case-pass' : 'case-fail'}>{ok ? '通过' : '失败'}</td>
-                          <td style={{ fontSize: '0.8rem' }}>
-                            {r.message ?? (ok ? '' : `期望 ${JSON.stringify(r.expected)}，实际 ${JSON.stringify(r.actual)}`)}
-                          </td>
+                          <td style={{ fontSize: '0.8rem' }}>{caseNote(r)}</td>
                         </tr>
                       );
                     })}
