@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from marshmallow import ValidationError
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -53,6 +54,12 @@ def _flatten(messages, prefix=()):
         yield prefix, messages
 
 
+def _handle_marshmallow(exc: ValidationError):
+    errors = [{"field": ".".join(map(str, path)), "message": "; ".join(msgs) if isinstance(msgs, list) else str(msgs)}
+              for path, msgs in _flatten(exc.messages)]
+    return error_response("validation_error", "请求数据不合法 (invalid request body)", 422, {"errors": errors})
+
+
 def _handle_unexpected(exc: Exception):
     log.exception("unhandled error", extra={"path": request.path})
     return error_response("internal_error", "服务器内部错误 (internal error)", 500,
@@ -63,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(EngineError, _handle_engine)
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(ValidationError, _handle_marshmallow)
     app.register_error_handler(Exception, _handle_unexpected)
 
     @app.before_request

@@ -141,9 +141,9 @@ def _parse_decisions(dmn_files, case_files, known) -> list[DecisionDraft]:
             decision_id=decision.id, name=decision.name or decision.id, file=path,
             xml=data.decode("utf-8"), content_hash=sha256(data, json.dumps(cases, sort_keys=True)),
             decision=decision, cases=cases, provenance=dict(decision.provenance or {})))
-    merged = {**known, **{d.decision_id: d.decision for d in drafts}}
     try:
-        dmn.validate_for_deploy(merged.values())
+        dmn.validate_for_deploy([d.decision for d in drafts],
+                                known=[v for k, v in known.items() if k not in {d.decision_id for d in drafts}])
     except dmn.DmnDefinitionError as exc:
         raise DefinitionError(exc.reason, file=exc.file, element_id=exc.element_id) from exc
     return drafts
@@ -326,7 +326,8 @@ def _check_expressions(path, ts):
     _check(path, el, getattr(ts, "postscript", None), "exec", "post-script")
     if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
         for condition, _target in getattr(ts, "cond_task_specs", []):
-            _check(path, el, condition, "eval", "gateway condition")
+            if condition is not None:
+                _check(path, el, condition.args[0], "eval", "gateway condition")
     if isinstance(ts, OutboxServiceTask):
         for name, param in ts.operation_params.items():
             _check(path, el, param.get("value"), "eval", f"service parameter '{name}'")

@@ -62,6 +62,10 @@ class DecisionTask(SpiffBpmnTask, TaskSpec):
 
 
 class DecisionTaskParser(SpiffTaskParser):
+    @staticmethod
+    def get_decision_ref(node):
+        return SpiffTaskParser._parse_extensions(node).get("calledDecisionId")
+
     def create_task(self):
         extensions = self.parse_extensions()
         decision_id = extensions.get("calledDecisionId")

@@ -131,3 +131,18 @@ def _same(got: Any, expected: Any) -> bool:
         except (TypeError, ValueError):
             return False
     return got == expected
+
+
+def draft_registry(session, decision_id: str, xml: bytes) -> dmn.DecisionRegistry:
+    """The deployed decisions with one replaced by a draft (the modeler's "test before deploy")."""
+    from app.engine import DefinitionError
+    try:
+        draft = dmn.parse_decision(xml, filename=f"{decision_id}.dmn")
+    except dmn.DmnDefinitionError as exc:
+        raise DefinitionError(exc.reason, file=exc.file or f"{decision_id}.dmn", element_id=exc.element_id) from exc
+    current = registry(session).registry
+    others = [d for d in current if d.id != draft.id]
+    try:
+        return dmn.validate_for_deploy([draft], known=others)
+    except dmn.DmnDefinitionError as exc:
+        raise DefinitionError(exc.reason, file=exc.file, element_id=exc.element_id) from exc

@@ -65,18 +65,12 @@ def latest_decision_versions(session) -> dict[str, DecisionVersion]:
 
 def deploy_files(files: Mapping[str, bytes], *, deployed_by: str, source: str = "upload") -> DeployResult:
     """Validate and store; raise `DefinitionError` (nothing stored) on any bad file."""
-    from app.decisions.services import parsed_decision
-
     if not files:
         raise eng.DefinitionError("no files to deploy")
     with unit_of_work() as session:
         latest_processes = latest_process_versions(session)
         latest_decisions = latest_decision_versions(session)
-        library = {f"library/{p.file_name}#{p.process_id}": p.bpmn_xml.encode() for p in latest_processes.values()}
-        known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash)
-                 for d in latest_decisions.values()}
-        bundle = eng.parse_bundle(files, library_bpmn=library, known_decisions=known,
-                                  known_operators=bindings.operator_names())
+        bundle = _bundle(session, files)
         now = clock.now()
         decisions = [_store_decision(session, d, latest_decisions.get(d.decision_id), deployed_by, now)
                      for d in bundle.decisions]
@@ -114,3 +108,22 @@ def _store_decision(session, draft: eng.DecisionDraft, latest: DecisionVersion |
         content_hash=draft.content_hash, xml=draft.xml, cases=draft.cases, provenance=draft.provenance,
         deployed_at=now, deployed_by=by))
     return {"decision_id": draft.decision_id, "version": version, "changed": True}
+
+
+
+def _bundle(session, files: Mapping[str, bytes]) -> eng.Bundle:
+    from .decisions import parsed_decision
+    latest_processes = latest_process_versions(session)
+    library = {f"library/{p.file_name}#{p.process_id}": p.bpmn_xml.encode() for p in latest_processes.values()}
+    known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash)
+             for d in latest_decision_versions(session).values()}
+    return eng.parse_bundle(files, library_bpmn=library, known_decisions=known,
+                            known_operators=bindings.operator_names())
+
+
+def validate_files(files: Mapping[str, bytes]) -> dict[str, Any]:
+    """Dry run of a deploy: everything `deploy_files` checks, nothing stored. Raises `DefinitionError`."""
+    from app.core.db import session as current_session
+    bundle = _bundle(current_session(), files)
+    return {"valid": True, "processes": [p.process_id for p in bundle.processes],
+            "decisions": [d.decision_id for d in bundle.decisions], "unused_forms": bundle.unused_forms}

@@ -15,3 +15,22 @@ def task_enricher(fn: Callable) -> Callable:
 def enrich_task(row) -> None:
     for fn in _task_enrichers:
         fn(row)
+
+
+_resident_context: list[Callable] = []
+
+
+def resident_context_provider(fn: Callable) -> Callable:
+    """Register `fn(resident_id) -> {"org_code", "resident_name", "village_code", ...} | None`."""
+    _resident_context.append(fn)
+    return fn
+
+
+def resident_context(resident_id: int | None) -> dict:
+    if resident_id is None:
+        return {}
+    for fn in _resident_context:
+        found = fn(resident_id)
+        if found:
+            return found
+    return {}

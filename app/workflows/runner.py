@@ -23,7 +23,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 
-from . import bindings, decisions
+from . import bindings, decisions, hooks
 from .deploy import latest_process_versions
 from .models import (HumanTask, MessageSubscription, ProcessEvent, ProcessInstance, ProcessVersion, ServiceCall,
                      Timer)
@@ -92,6 +92,11 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
             data.setdefault("resident_id", resident_id)
         if business_key is not None:
             data.setdefault("business_key", business_key)
+        resident = hooks.resident_context(resident_id or _int(data.get("resident_id")))
+        for key in ("resident_name", "village_code"):
+            if resident.get(key) is not None:
+                data.setdefault(key, resident[key])
+        org_code = org_code or data.get("org_code") or resident.get("org_code")
         pins = _pins_for(session, pv)
         ctx, _ = _context(session, pv, pins)
         if message:
@@ -102,7 +107,7 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
         inst = ProcessInstance(
             process_version_id=pv.id, process_id=pv.process_id, version=pv.version, status=snap.status,
             business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
-            org_code=org_code or data.get("org_code"), started_by=actor.name, started_at=now, updated_at=now,
+            org_code=org_code, org_path=_org_path(org_code), started_by=actor.name, started_at=now, updated_at=now,
             state=snap.state, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
             parent_instance_id=parent_instance_id, diagram={})
         session.add(inst)
@@ -119,6 +124,12 @@ def _int(value) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def _org_path(org_code: str | None) -> str | None:
+    from app.org.queries import find_org
+    org = find_org(org_code) if org_code else None
+    return org.path if org else None
 
 
 def _find_version(session, process_id: str, version: int | None) -> ProcessVersion:

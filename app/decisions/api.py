@@ -1,0 +1,110 @@
+"""/api/v1/decisions: list, versions, XML, evaluate (outputs + trace), conformance cases, draft validation."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.auth.access import login_required, require_roles
+from app.auth.access import require_principal as current
+
+from . import services
+
+blp = Blueprint("decisions", __name__, url_prefix="/api/v1/decisions",
+                description="临床决策表 Clinical decisions (DMN)")
+
+
+class EvaluateSchema(Schema):
+    inputs = fields.Dict(required=True)
+
+
+class EvaluationSchema(Schema):
+    decision_id = fields.Str()
+    outputs = fields.Dict()
+    trace = fields.List(fields.Dict())
+    reason = fields.Str()
+    versions = fields.Dict(keys=fields.Str(), values=fields.Int())
+
+
+class DecisionSchema(Schema):
+    decision_id = fields.Str()
+    name = fields.Str()
+    version = fields.Int()
+    source = fields.Str(allow_none=True)
+    edition = fields.Str(allow_none=True)
+    section = fields.Str(allow_none=True)
+    table = fields.Str(allow_none=True)
+    confidence = fields.Str(allow_none=True)
+    deployed_at = fields.DateTime()
+    cases = fields.Int()
+    versions = fields.List(fields.Dict())
+    inputs = fields.List(fields.Dict())
+
+
+class DecisionListSchema(Schema):
+    items = fields.List(fields.Nested(DecisionSchema))
+    total = fields.Int()
+
+
+@blp.route("")
+class Decisions(MethodView):
+    @login_required
+    @blp.response(200, DecisionListSchema)
+    def get(self):
+        """List decisions with version, source and edition."""
+        items = services.list_decisions()
+        return {"items": items, "total": len(items)}
+
+
+@blp.route("/<decision_id>")
+class Decision(MethodView):
+    @login_required
+    @blp.response(200, DecisionSchema)
+    def get(self, decision_id):
+        """One decision: provenance, versions and the inputs it takes."""
+        return services.decision_detail(decision_id)
+
+
+@blp.route("/<decision_id>/xml")
+class DecisionXml(MethodView):
+    @login_required
+    @blp.response(200, description="DMN XML")
+    def get(self, decision_id):
+        """Download the DMN XML (latest version, or `?version=`)."""
+        row = services.version_row(decision_id, request.args.get("version", type=int))
+        return Response(row.xml, mimetype="application/xml",
+                        headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'})
+
+
+@blp.route("/<decision_id>/evaluate")
+class Evaluate(MethodView):
+    @login_required
+    @blp.arguments(EvaluateSchema)
+    @blp.response(200, EvaluationSchema)
+    def post(self, body, decision_id):
+        """Evaluate a decision: outputs plus the trace of tables and rule rows that fired."""
+        return services.evaluate(decision_id, body["inputs"], principal=current())
+
+
+@blp.route("/<decision_id>/cases/run")
+class RunCases(MethodView):
+    @login_required
+    @blp.response(200)
+    def post(self, decision_id):
+        """Run the conformance cases of the deployed decision, or of a draft (multipart `file` .dmn, optional
+        `cases` .cases.json) before deploying it."""
+        draft = request.files.get("file")
+        cases = request.files.get("cases")
+        return services.run_cases(decision_id, draft_xml=draft.read() if draft else None,
+                                  draft_cases=cases.read() if cases else None)
+
+
+@blp.route("/validate")
+class Validate(MethodView):
+    @require_roles("process_owner", "county_admin")
+    @blp.response(200)
+    def post(self):
+        """Validate draft DMN files without deploying: parse errors, overlaps and gaps with examples."""
+        files = {f.filename: f.read() for f in request.files.getlist("file")}
+        return services.validate_drafts(files)

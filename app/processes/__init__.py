@@ -1,0 +1,1 @@
+"""Process definitions and instances: deploy, versions, status, history, suspend/resume/terminate, retry."""

@@ -1,0 +1,140 @@
+"""/api/v1/process-definitions and /api/v1/process-instances."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth.access import login_required, require_roles
+from app.auth.access import require_principal as current
+from app.core.errors import Invalid
+
+from . import queries, services
+from .schemas import (DefinitionListSchema, DefinitionSchema, DeployResultSchema, ElementStatsSchema,
+                      InstanceDetailSchema, InstanceListSchema, InstanceQueryArgsSchema, InstanceStartSchema,
+                      InstanceStatsSchema, RetrySchema, TerminateSchema)
+
+blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="流程定义与流程实例 Process definitions and instances")
+DEPLOYERS = ("process_owner", "county_admin")
+OPERATORS = ("supervisor", "county_admin", "process_owner")
+
+
+@blp.route("/process-definitions")
+class Definitions(MethodView):
+    @login_required
+    @blp.response(200, DefinitionListSchema)
+    def get(self):
+        """List deployed processes with their versions."""
+        items = queries.list_definitions()
+        return {"items": items, "total": len(items)}
+
+    @require_roles(*DEPLOYERS)
+    @blp.response(201, DeployResultSchema)
+    @blp.alt_response(422, description="invalid_definition: names file, element and reason")
+    def post(self):
+        """Deploy BPMN/DMN/form files (multipart `file`, several allowed) as new versions."""
+        uploads = request.files.getlist("file")
+        if not uploads:
+            raise Invalid("请上传至少一个文件 (multipart field 'file')", code="invalid_definition",
+                          reason="no file uploaded")
+        files = {}
+        for upload in uploads:
+            name = (upload.filename or "").replace("\\", "/").lstrip("/")
+            if not name or ".." in name.split("/"):
+                raise Invalid("文件名不合法 (invalid file name)", code="invalid_definition", file=name)
+            files[name] = upload.read()
+        return services.deploy(files, principal=current())
+
+
+@blp.route("/process-definitions/<process_id>")
+class Definition(MethodView):
+    @login_required
+    @blp.response(200, DefinitionSchema)
+    def get(self, process_id):
+        """One process with all its versions and user tasks."""
+        return queries.definition(process_id)
+
+
+@blp.route("/process-definitions/<process_id>/versions/<int:version>/xml")
+class DefinitionXml(MethodView):
+    @login_required
+    @blp.response(200, description="BPMN XML")
+    def get(self, process_id, version):
+        """Download the BPMN XML of a version."""
+        row = queries.version(process_id, version)
+        return Response(row.bpmn_xml, mimetype="application/xml",
+                        headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'})
+
+
+@blp.route("/process-definitions/<process_id>/versions/<int:version>/forms")
+class DefinitionForms(MethodView):
+    @login_required
+    @blp.response(200)
+    def get(self, process_id, version):
+        """The forms (JSON Schema + uiSchema) of a version, keyed by `<process>/<task>`."""
+        return queries.version(process_id, version).forms
+
+
+@blp.route("/process-definitions/<process_id>/stats")
+class DefinitionStats(MethodView):
+    @login_required
+    @blp.response(200, ElementStatsSchema)
+    def get(self, process_id):
+        """Where tokens wait now: counts per element of the caller's instances."""
+        return queries.element_stats(current(), process_id)
+
+
+@blp.route("/process-instances")
+class Instances(MethodView):
+    @login_required
+    @blp.arguments(InstanceQueryArgsSchema, location="query")
+    @blp.response(200, InstanceListSchema)
+    def get(self, args):
+        """Search instances in the caller's scope (paged, newest first)."""
+        items, total = queries.list_instances(current(), args)
+        return {"items": items, "total": total}
+
+    @login_required
+    @blp.arguments(InstanceStartSchema)
+    @blp.response(201, InstanceDetailSchema)
+    def post(self, body):
+        """Start an instance and run it until it waits."""
+        inst = services.start(current(), **body)
+        return queries.instance_detail(current(), inst.id)
+
+
+@blp.route("/process-instances/stats")
+class InstanceStats(MethodView):
+    @login_required
+    @blp.response(200, InstanceStatsSchema)
+    def get(self):
+        """Counts of instances by status and process in the caller's scope."""
+        return queries.instance_stats(current())
+
+
+@blp.route("/process-instances/<int:instance_id>")
+class Instance(MethodView):
+    @login_required
+    @blp.response(200, InstanceDetailSchema)
+    def get(self, instance_id):
+        """An instance with open tasks, history and diagram data (completed/active/error element ids)."""
+        return queries.instance_detail(current(), instance_id)
+
+
+def _action(name, schema=None, summary=""):
+    class Action(MethodView):
+        @require_roles(*OPERATORS)
+        @blp.response(200, InstanceDetailSchema)
+        def post(self, instance_id):
+            body = request.get_json(silent=True) or {}
+            options = schema().load(body) if schema else {}
+            return services.act(current(), instance_id, name, **options)
+    Action.post.__doc__ = summary
+    Action.__name__ = f"Instance{name.title()}"
+    blp.route(f"/process-instances/<int:instance_id>/{name}")(Action)
+
+
+_action("suspend", summary="Suspend an instance (timers and tasks wait).")
+_action("resume", summary="Resume a suspended instance.")
+_action("terminate", TerminateSchema, summary="Terminate an instance; its open tasks are cancelled.")
+_action("retry", RetrySchema, summary="Retry a failed step (optionally patching the failing task's data).")

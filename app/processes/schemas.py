@@ -1,0 +1,127 @@
+"""Marshmallow schemas of the process-definition and process-instance API."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+STATUSES = ("running", "waiting", "completed", "error", "suspended", "terminated")
+
+
+class VersionSchema(Schema):
+    version = fields.Int()
+    name = fields.Str()
+    file_name = fields.Str()
+    content_hash = fields.Str()
+    deployed_at = fields.DateTime()
+    deployed_by = fields.Str()
+
+
+class DefinitionSchema(Schema):
+    process_id = fields.Str()
+    name = fields.Str()
+    latest_version = fields.Int()
+    versions = fields.List(fields.Nested(VersionSchema))
+    start_messages = fields.List(fields.Str())
+    user_tasks = fields.List(fields.Dict())
+    decisions = fields.List(fields.Str())
+
+
+class DefinitionListSchema(Schema):
+    items = fields.List(fields.Nested(DefinitionSchema))
+    total = fields.Int()
+
+
+class DeployResultSchema(Schema):
+    deployment_id = fields.Int()
+    deployed = fields.List(fields.Dict())
+    decisions = fields.List(fields.Dict())
+
+
+class ElementStatsSchema(Schema):
+    process_id = fields.Str()
+    elements = fields.Dict(keys=fields.Str(), values=fields.Int())
+    errors = fields.Dict(keys=fields.Str(), values=fields.Int())
+
+
+class InstanceStartSchema(Schema):
+    process_id = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    data = fields.Dict(load_default=dict)
+    business_key = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    resident_id = fields.Int(load_default=None, allow_none=True)
+    org_code = fields.Str(load_default=None, allow_none=True)
+    version = fields.Int(load_default=None, allow_none=True)
+
+
+class InstanceQueryArgsSchema(Schema):
+    process_id = fields.Str()
+    status = fields.Str(validate=validate.OneOf(STATUSES))
+    org_code = fields.Str()
+    resident_id = fields.Int()
+    business_key = fields.Str()
+    started_from = fields.DateTime()
+    started_to = fields.DateTime()
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class OpenTaskSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    element_id = fields.Str()
+    role = fields.Str(allow_none=True)
+    org_code = fields.Str(allow_none=True)
+    assignee_id = fields.Int(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class EventSchema(Schema):
+    id = fields.Int()
+    at = fields.DateTime()
+    type = fields.Str()
+    element_id = fields.Str(allow_none=True)
+    actor = fields.Str()
+    data = fields.Dict()
+
+
+class InstanceSchema(Schema):
+    id = fields.Int()
+    process_id = fields.Str()
+    version = fields.Int()
+    status = fields.Str()
+    business_key = fields.Str(allow_none=True)
+    resident_id = fields.Int(allow_none=True)
+    org_code = fields.Str(allow_none=True)
+    started_by = fields.Str()
+    started_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    error = fields.Dict(allow_none=True)
+    next_timer_at = fields.DateTime(allow_none=True)
+
+
+class InstanceDetailSchema(InstanceSchema):
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+    history = fields.List(fields.Nested(EventSchema))
+    diagram = fields.Dict()
+    decision_versions = fields.Dict()
+    result = fields.Dict(allow_none=True)
+    timers = fields.List(fields.Dict())
+    waiting_messages = fields.List(fields.Dict())
+
+
+class InstanceListSchema(Schema):
+    items = fields.List(fields.Nested(InstanceSchema))
+    total = fields.Int()
+
+
+class InstanceStatsSchema(Schema):
+    by_status = fields.Dict(keys=fields.Str(), values=fields.Int())
+    by_process = fields.Dict(keys=fields.Str(), values=fields.Dict())
+
+
+class TerminateSchema(Schema):
+    reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class RetrySchema(Schema):
+    data = fields.Dict(load_default=None, allow_none=True)
