@@ -12,7 +12,8 @@ from app.engine.dmn import Decision, DecisionRegistry, parse_decision
 
 ROOT = Path(__file__).resolve().parents[2]
 DMN_DIR = ROOT / "dmn"
-CONTRACT_CANDIDATES = (ROOT / "docs" / "clinical" / "decisions.md", ROOT.parent / "shared" / "clinical" / "decisions.md")
+CONTRACT_COPY = ROOT / "docs" / "decisions.md"  # carries a verbatim copy of the contract table
+SHARED_CONTRACT = ROOT.parent / "shared" / "clinical" / "decisions.md"  # the original, where the workspace has it
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +63,8 @@ class ContractDecision:
     codes: dict[str, frozenset[str | None]]  # name → allowed codes ("∈ A, B, null")
 
 
-def contract_path() -> Path | None:
-    return next((p for p in CONTRACT_CANDIDATES if p.exists()), None)
+def contract_rows(path: Path) -> list[tuple[str, str, str, str]]:
+    return re.findall(r"^\| `(\w+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \|$", path.read_text(encoding="utf-8"), re.MULTILINE)
 
 
 def _codes(cell: str) -> dict[str, frozenset[str | None]]:
@@ -76,9 +77,8 @@ def _codes(cell: str) -> dict[str, frozenset[str | None]]:
 
 @lru_cache(maxsize=1)
 def contract() -> tuple[ContractDecision, ...]:
-    path = contract_path()
-    assert path is not None, "decisions.md (the clinical contract) not found"
-    rows = re.findall(r"^\| `(\w+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \|$", path.read_text(encoding="utf-8"), re.M)
+    rows = contract_rows(CONTRACT_COPY)
+    assert rows, f"no contract table in {CONTRACT_COPY}"
     by_id: dict[str, ContractDecision] = {}
     for decision_id, _tables, inputs, outputs in rows:
         same_as = re.fullmatch(r"as `(\w+)`", outputs.strip())

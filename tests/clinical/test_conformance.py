@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from clinical_pack import all_cases, decisions, registry
 
 from app.engine.dmn import DmnEvaluationError, DmnInputError
-from clinical_pack import all_cases, decisions, registry
 
 CASES = all_cases()
 

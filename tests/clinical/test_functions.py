@@ -5,8 +5,15 @@ import pytest
 from clinical_pack import decisions
 
 from app.engine.dmn.functions import (
-    FUNCTIONS, age_in_years, ckd_epi_2009_egfr, ckd_epi_2021_egfr, cockcroft_gault_crcl, dose_per_kg_label,
-    inr_distance_from_target, pack_years_from_cigarettes, round_half_up,
+    FUNCTIONS,
+    age_in_years,
+    ckd_epi_2009_egfr,
+    ckd_epi_2021_egfr,
+    cockcroft_gault_crcl,
+    dose_per_kg_label,
+    inr_distance_from_target,
+    pack_years_from_cigarettes,
+    round_half_up,
 )
 
 

@@ -5,12 +5,31 @@ import json
 import re
 
 import pytest
+from clinical_pack import (
+    CONTRACT_COPY,
+    DMN_DIR,
+    SHARED_CONTRACT,
+    case_files,
+    chain,
+    contract,
+    contract_rows,
+    decisions,
+    registry,
+)
 
 from app.engine.dmn import analyze, validate_for_deploy
-from clinical_pack import DMN_DIR, case_files, chain, contract, decisions, registry
 
 CONTRACT = contract()
 PROVENANCE_KEYS = ("table", "source", "edition", "section", "confidence")
+
+
+@pytest.mark.skipif(not SHARED_CONTRACT.exists(), reason="the shared contract is outside this checkout")
+def test_the_contract_copy_in_docs_matches_the_shared_contract() -> None:
+    assert contract_rows(CONTRACT_COPY) == contract_rows(SHARED_CONTRACT)
+
+
+def test_every_contract_decision_is_checked() -> None:
+    assert len(CONTRACT) == 14
 
 
 @pytest.mark.parametrize("entry", CONTRACT, ids=lambda c: c.id)
