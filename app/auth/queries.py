@@ -1,0 +1,33 @@
+"""Read side of users, for other capabilities (task assignment, residents, reports)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.core.db import session
+from app.org.models import Organization
+
+from .models import User, UserRole
+from .principal import COUNTY_WIDE_ROLES
+
+
+def user_exists(user_id: int) -> bool:
+    return session().get(User, user_id) is not None
+
+
+def users_by_id(user_ids) -> dict[int, User]:
+    ids = list(set(user_ids))
+    return {u.id: u for u in session().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+def candidate_users(role: str, org_code: str) -> list[User]:
+    """Active users holding `role` who may act for organization `org_code`: those working at it or at one of
+    its ancestors (a township doctor serves the township's villages); county-wide roles serve every organization."""
+    query = (select(User).join(UserRole, UserRole.user_id == User.id)
+             .where(UserRole.role == role, User.active.is_(True)))
+    if role not in COUNTY_WIDE_ROLES:
+        org = session().get(Organization, org_code)
+        if org is None:
+            return []
+        codes = [c for c in org.path.strip("/").split("/") if c]
+        query = query.where(User.org_code.in_(codes))
+    return list(session().scalars(query.order_by(User.username)))

@@ -1,0 +1,234 @@
+"""Use cases of authentication: users, login with throttling, API tokens, integration clients.
+
+Services know nothing of Flask; they own their transaction and raise typed errors from `app.auth.errors`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.core import clock
+from app.core.db import session, unit_of_work
+from app.core.errors import Conflict, Invalid, NotFound
+from app.org.queries import find_org, root_org
+
+from . import throttle
+from .crypto import decrypt_field, encrypt_field
+from .errors import InvalidRole
+from .models import ApiToken, IntegrationClient, User, UserRole, UserSession
+from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from .principal import ROLES, Principal
+
+TOKEN_PREFIX = "ygt_"
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)   # last_used_at / last_seen_at are refreshed at most once a minute
+SESSION_LIFETIME = timedelta(hours=12)        # a browser sign-in lasts one working day
+
+
+# --- users -----------------------------------------------------------------------------------------------------
+
+def get_user(user_id: int) -> User:
+    user = session().get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在 (user not found)", user_id=user_id)
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return session().scalars(select(User).where(User.username == username)).first()
+
+
+def _check_roles(roles: list[str] | tuple[str, ...]) -> list[str]:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise InvalidRole("未知角色 (unknown role)", roles=unknown, allowed=list(ROLES))
+    return sorted(set(roles))
+
+
+def create_user(username: str, *, password: str | None, roles: list[str] | tuple[str, ...],
+                org_code: str | None = None, display_name: str = "", resident_id: int | None = None,
+                password_hash: str | None = None) -> User:
+    """Create a user in `org_code` (default: the root organization) holding `roles`."""
+    role_codes = _check_roles(roles)
+    if password is not None and len(password) < MIN_LENGTH:
+        raise Invalid(f"密码至少 {MIN_LENGTH} 位", code="weak_password")
+    with unit_of_work() as s:
+        org = find_org(org_code) if org_code else root_org()
+        if org is None:
+            raise Invalid("机构不存在：请先创建机构或运行 ygt seed-demo", code="invalid_org_code", org_code=org_code)
+        if find_user(username):
+            raise Conflict("用户名已存在", code="duplicate_user", username=username)
+        user = User(username=username, display_name=display_name or username, org_code=org.code,
+                    password_hash=password_hash or (hash_password(password) if password else None),
+                    resident_id=resident_id, active=True, failed_login_count=0, created_at=clock.now(),
+                    roles=[UserRole(role=r) for r in role_codes])
+        s.add(user)
+        s.flush()
+        record("user.create", object_type="user", object_id=user.id,
+               details={"username": username, "roles": role_codes, "org_code": org.code})
+        return user
+
+
+# --- login -----------------------------------------------------------------------------------------------------
+
+def authenticate(username: str, password: str) -> User:
+    """Check a username and password. Wrong or unknown: InvalidCredentials; too many failures: LoginThrottled."""
+    failure: Exception | None = None
+    with unit_of_work() as s:
+        user = s.scalars(select(User).where(User.username == username).with_for_update()).first()
+        if user is None or not user.active:
+            verify_password(None, password)                      # same cost as a real check
+            failure = throttle.fail_unknown(username)
+        elif user.locked_until and user.locked_until > clock.now():
+            failure = throttle.locked(user)
+        elif not verify_password(user.password_hash, password):
+            failure = throttle.fail_user(user)
+        else:
+            _login_succeeded(user, password)
+        record("user.login_failed" if failure else "user.login", object_type="user",
+               object_id=user.id if user else None, details={"username": username},
+               principal=None if failure else principal_for(user))
+    if failure:
+        raise failure
+    return user
+
+
+def _login_succeeded(user: User, password: str) -> None:
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login_at = clock.now()
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+
+
+# --- principals --------------------------------------------------------------------------------------------------
+
+def principal_for(user: User, *, token_id: int | None = None) -> Principal:
+    """The Principal of an (active) user: roles, organization path, and own resident id for patients."""
+    org = find_org(user.org_code)
+    return Principal(user_id=user.id, username=user.username, roles=frozenset(user.role_codes),
+                     org_code=user.org_code, display_name=user.display_name, org_path=org.path if org else "",
+                     resident_id=user.resident_id, token_id=token_id)
+
+
+def principal_for_user_id(user_id: int) -> Principal | None:
+    """The principal of a session's user, or None when the user is gone or deactivated."""
+    user = session().get(User, user_id)
+    return principal_for(user) if user is not None and user.active else None
+
+
+def principal_for_token(raw_token: str) -> Principal | None:
+    """The principal of a bearer token, or None when the token is unknown, revoked, or its user inactive."""
+    token = session().scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw_token))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session().get(User, token.user_id)
+    if user is None or not user.active:
+        return None
+    if token.last_used_at is None or clock.now() - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        with unit_of_work():
+            token.last_used_at = clock.now()
+    return principal_for(user, token_id=token.id)
+
+
+# --- browser sessions -------------------------------------------------------------------------------------------
+
+def start_session(user: User, *, ip: str | None = None, user_agent: str | None = None) -> tuple[str, str]:
+    """Open a browser session for a user who just authenticated; returns (session id, CSRF token)."""
+    sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    at = clock.now()
+    with unit_of_work() as s:
+        s.add(UserSession(sid_hash=_token_hash(sid), user_id=user.id, csrf_token=csrf, created_at=at,
+                          expires_at=at + SESSION_LIFETIME, last_seen_at=at, ip=ip,
+                          user_agent=(user_agent or "")[:255] or None))
+    return sid, csrf
+
+
+def session_for(sid: str) -> UserSession | None:
+    """The live session with this id (not revoked, not expired), or None."""
+    row = session().scalars(select(UserSession).where(UserSession.sid_hash == _token_hash(sid))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+        return None
+    return row
+
+
+def principal_for_session(sid: str) -> tuple[Principal, str] | None:
+    """The principal and CSRF token of a live session whose user is active, or None."""
+    row = session_for(sid)
+    user = session().get(User, row.user_id) if row else None
+    if row is None or user is None or not user.active:
+        return None
+    if clock.now() - row.last_seen_at > TOKEN_TOUCH_INTERVAL:
+        with unit_of_work():
+            row.last_seen_at = clock.now()
+    return principal_for(user), row.csrf_token
+
+
+def end_session(sid: str) -> None:
+    """Log out: the session id stops working at once."""
+    with unit_of_work():
+        row = session_for(sid)
+        if row is not None:
+            row.revoked_at = clock.now()
+            record("user.logout", object_type="user", object_id=row.user_id)
+
+
+# --- API tokens --------------------------------------------------------------------------------------------------
+
+def _token_hash(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def create_token(user_id: int, *, name: str) -> tuple[ApiToken, str]:
+    """Issue a new API token for the user; the raw token is returned once and only its hash is kept."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with unit_of_work() as s:
+        token = ApiToken(token_hash=_token_hash(raw), user_id=user_id, name=name, created_at=clock.now())
+        s.add(token)
+        s.flush()
+        record("token.create", object_type="api_token", object_id=token.id, details={"name": name})
+    return token, raw
+
+
+def list_tokens(user_id: int) -> list[ApiToken]:
+    return list(session().scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def revoke_token(token_id: int, *, user_id: int) -> ApiToken:
+    """Revoke one of the user's tokens; it stops working on the very next request."""
+    with unit_of_work() as s:
+        token = s.get(ApiToken, token_id)
+        if token is None or token.user_id != user_id:
+            raise NotFound("令牌不存在 (token not found)", token_id=token_id)
+        if token.revoked_at is None:
+            token.revoked_at = clock.now()
+            record("token.revoke", object_type="api_token", object_id=token.id, details={"name": token.name})
+        return token
+
+
+# --- integration clients -----------------------------------------------------------------------------------------
+
+def create_client(name: str) -> tuple[IntegrationClient, str]:
+    """Register an integration client: a user with role `integration` and a `whsec_` webhook secret."""
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    client_id = "cli_" + secrets.token_hex(8)
+    with unit_of_work() as s:
+        user = create_user(client_id, password=None, roles=["integration"], display_name=name)
+        client = IntegrationClient(client_id=client_id, name=name, secret_encrypted=encrypt_field(secret),
+                                   user_id=user.id, active=True, created_at=clock.now())
+        s.add(client)
+        s.flush()
+        record("client.create", object_type="integration_client", object_id=client_id, details={"name": name})
+    return client, secret
+
+
+def client_secret(client_id: str) -> tuple[IntegrationClient, str] | None:
+    """An active integration client and its decrypted webhook secret (for verifying signatures), or None."""
+    client = session().scalars(select(IntegrationClient).where(IntegrationClient.client_id == client_id)).first()
+    if client is None or not client.active:
+        return None
+    return client, decrypt_field(client.secret_encrypted)

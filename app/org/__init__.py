@@ -1,0 +1,1 @@
+"""Organizations of the county medical community: county hospital, departments, townships, villages."""

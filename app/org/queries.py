@@ -1,0 +1,72 @@
+"""Read side of the organization tree, used by auth, residents, tasks and reports."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.core.db import session
+from app.core.errors import NotFound
+
+from .models import Organization
+
+
+def get_org(code: str) -> Organization:
+    """The organization with this code, or NotFound."""
+    org = session().get(Organization, code)
+    if org is None:
+        raise NotFound("机构不存在 (organization not found)", org_code=code)
+    return org
+
+
+def find_org(code: str | None) -> Organization | None:
+    return session().get(Organization, code) if code else None
+
+
+def root_org() -> Organization | None:
+    """The root of the tree (the county organization), if any has been created."""
+    return session().scalars(select(Organization).where(Organization.parent_code.is_(None))
+                             .order_by(Organization.code).limit(1)).first()
+
+
+def subtree(org_code: str) -> list[Organization]:
+    """The organization and everything below it, in path order."""
+    path = get_org(org_code).path
+    return list(session().scalars(select(Organization).where(Organization.path.startswith(path, autoescape=True))
+                                  .order_by(Organization.path)))
+
+
+def subtree_codes(org_code: str) -> list[str]:
+    """Codes of the organization and everything below it."""
+    return [org.code for org in subtree(org_code)]
+
+
+def ancestors(org_code: str, *, include_self: bool = False) -> list[Organization]:
+    """The chain from the root down to the organization's parent (or to itself with include_self)."""
+    org = get_org(org_code)
+    codes = [c for c in org.path.strip("/").split("/") if c]
+    if not include_self:
+        codes = codes[:-1]
+    found = {o.code: o for o in session().scalars(select(Organization).where(Organization.code.in_(codes)))}
+    return [found[c] for c in codes if c in found]
+
+
+def township_of(org_code: str) -> Organization | None:
+    """The township an organization belongs to (itself for a township; None above township level)."""
+    for org in reversed(ancestors(org_code, include_self=True)):
+        if org.level == "township":
+            return org
+    return None
+
+
+def village_orgs(under: str | None = None) -> list[Organization]:
+    """All village clinics, optionally only those below the organization `under`."""
+    query = select(Organization).where(Organization.level == "village")
+    if under:
+        query = query.where(Organization.path.startswith(get_org(under).path, autoescape=True))
+    return list(session().scalars(query.order_by(Organization.path)))
+
+
+def orgs_in_scope(principal) -> list[Organization]:
+    """The organizations a principal may see, as a flat list in tree order."""
+    from .scope import org_scope_filter
+    query = select(Organization).where(org_scope_filter(Organization.path, principal))
+    return list(session().scalars(query.order_by(Organization.path)))

@@ -1,0 +1,1 @@
+"""Resident registry (master person index) and, from issue 5 on, the health record."""

@@ -1,0 +1,1 @@
+"""The demo county (`ygt seed-demo`): organizations, staff in every role and synthetic residents."""
