@@ -20,6 +20,7 @@ from app.config import Settings
 from app.core import clock, db
 from app.core.migrate import upgrade
 from app.models import load_all
+from tests.helpers import REPO, model_files
 
 SERVER_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -95,3 +96,76 @@ def _clean_database(request):
 def session(app):
     with app.app_context():
         yield db.session()
+
+
+# -- people fixtures shared by API and integration tests ------------------------------------------------------
+
+COUNTY, TOWNSHIP, VILLAGE, OTHER_TOWNSHIP, OTHER_VILLAGE = "C01", "C01T01", "C01T01V01", "C01T02", "C01T02V01"
+
+
+@pytest.fixture()
+def county(app):
+    """A small county: hospital C01, township C01T01 with village C01T01V01, township C01T02 with C01T02V01."""
+    from app.org.services import create_org
+    with app.app_context():
+        create_org(COUNTY, "县人民医院", level="county")
+        create_org(TOWNSHIP, "城关镇卫生院", level="township", parent_code=COUNTY)
+        create_org(VILLAGE, "东村卫生室", level="village", parent_code=TOWNSHIP)
+        create_org(OTHER_TOWNSHIP, "河口乡卫生院", level="township", parent_code=COUNTY)
+        create_org(OTHER_VILLAGE, "西村卫生室", level="village", parent_code=OTHER_TOWNSHIP)
+    return {"county": COUNTY, "township": TOWNSHIP, "village": VILLAGE, "other_township": OTHER_TOWNSHIP,
+            "other_village": OTHER_VILLAGE}
+
+
+class ApiClient:
+    """The Flask test client with a bearer token: `api.get(url)`, `api.post(url, json=...)`."""
+
+    def __init__(self, client, token: str, user):
+        self.client, self.token, self.user = client, token, user
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, url, **kw):
+        return self.client.post(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def put(self, url, **kw):
+        return self.client.put(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, url, **kw):
+        return self.client.delete(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture()
+def login_as(app, client, county):
+    """`login_as("village_doctor", org="C01T01V01")` → an ApiClient for a new user with that role."""
+    from app.auth.services import create_token, create_user
+    counter = {"n": 0}
+
+    def make(*roles: str, org: str | None = None, username: str | None = None) -> ApiClient:
+        counter["n"] += 1
+        name = username or f"{roles[0]}_{counter['n']}"
+        with app.app_context():
+            user = create_user(name, password="secret-pass-1", roles=list(roles), org_code=org or COUNTY,
+                               display_name=name)
+            _, token = create_token(user.id, name="test")
+        return ApiClient(client, token, user)
+    return make
+
+
+@pytest.fixture()
+def deploy_models(app):
+    """Deploy fixture models (and the repository's DMN pack) straight through the deploy service."""
+    from app.workflows.deploy import collect_folder_files, deploy_files
+
+    def deploy(*names: str, with_dmn: bool = True):
+        files = dict(model_files(*names))
+        files = {(f"bpmn/{k}" if k.endswith(".bpmn") else f"forms/{k}"): v for k, v in files.items()}
+        if with_dmn:
+            files.update(collect_folder_files(REPO, [REPO / "dmn"]))
+        with app.app_context():
+            return deploy_files(files, deployed_by="test", source="folder").to_dict()
+    return deploy

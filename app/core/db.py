@@ -26,6 +26,9 @@ class Base(DeclarativeBase):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Engine state keeps its key order (JSONB would sort keys, and the engine's delta-encoded task data is restored in
+# document order), so it is stored as plain `json`; nothing ever queries inside it.
+OrderedJSON = JSON()
 
 
 class UTCDateTime(TypeDecorator):

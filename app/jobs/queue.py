@@ -17,6 +17,8 @@ from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
+from flask import has_app_context
+
 from app.core import logs, metrics
 
 log = logs.get("jobs")
@@ -98,7 +100,7 @@ def _run_with_retries(job: Job, *, sleep: bool) -> None:
     fn = resolve(job.func)
     while True:
         try:
-            if _app is not None:
+            if _app is not None and not has_app_context():
                 with _app.app_context():
                     fn(*job.args, **job.kwargs)
             else:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, JSONType, UTCDateTime
+from app.core.db import Base, JSONType, OrderedJSON, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -26,7 +26,7 @@ class ProcessVersion(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    spec_json: Mapped[dict[str, Any]] = mapped_column(OrderedJSON)
     forms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -87,7 +87,7 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     parent_instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
-    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[dict[str, Any]] = mapped_column(OrderedJSON)
     engine_format: Mapped[str] = mapped_column(String(40))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     decision_versions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)

@@ -161,9 +161,9 @@ def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, Process
             inst = _lock(session, instance_id, nowait=nowait)
             if inst.status in FINAL:
                 raise InvalidState(f"流程实例已{'完成' if inst.status == 'completed' else '终止'} (instance is "
-                                   f"{inst.status})", status=inst.status)
+                                   f"{inst.status})", instance_status=inst.status)
             if inst.status == "suspended" and not allow_suspended:
-                raise InvalidState("流程实例已挂起 (instance is suspended)", status=inst.status)
+                raise InvalidState("流程实例已挂起 (instance is suspended)", instance_status=inst.status)
             ctx, _ = _context(session, _version(session, inst.process_version_id), inst.decision_versions)
             snap = fn(ctx, inst)
             if session_hook:
@@ -288,7 +288,7 @@ def suspend_instance(instance_id: int, actor: Actor):
     with unit_of_work() as session:
         inst = _lock(session, instance_id, nowait=True)
         if inst.status in FINAL or inst.status == "suspended":
-            raise InvalidState(f"流程实例状态为 {inst.status}，不能挂起 (cannot suspend)", status=inst.status)
+            raise InvalidState(f"流程实例状态为 {inst.status}，不能挂起 (cannot suspend)", instance_status=inst.status)
         inst.suspended_status, inst.status, inst.updated_at = inst.status, "suspended", clock.now()
         _event(session, inst, "suspended", actor)
         return inst
@@ -298,7 +298,7 @@ def resume_instance(instance_id: int, actor: Actor):
     with unit_of_work() as session:
         inst = _lock(session, instance_id, nowait=True)
         if inst.status != "suspended":
-            raise InvalidState("流程实例未挂起 (instance is not suspended)", status=inst.status)
+            raise InvalidState("流程实例未挂起 (instance is not suspended)", instance_status=inst.status)
         inst.status, inst.suspended_status, inst.updated_at = inst.suspended_status or "waiting", None, clock.now()
         _event(session, inst, "resumed", actor)
         due = inst.next_timer_at is not None and inst.next_timer_at <= clock.now()
@@ -386,8 +386,7 @@ def _project_subscriptions(session, inst, snap) -> None:
 def _project_service_calls(session, inst, snap, now) -> None:
     if not snap.service_calls:
         return
-    known = {c for (c,) in session.execute(select(ServiceCall.task_guid).where(
-        ServiceCall.instance_id == inst.id, ServiceCall.status.in_(("pending", "running"))))}
+    known = {c for (c,) in session.execute(select(ServiceCall.task_guid).where(ServiceCall.instance_id == inst.id))}
     for call in snap.service_calls:
         if call.task_guid in known:
             continue
