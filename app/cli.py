@@ -35,7 +35,7 @@ def migrate() -> None:
 @click.option("--by", default="cli", help="who deploys (recorded in the audit trail)")
 def deploy(paths: tuple[Path, ...], by: str) -> None:
     """Deploy BPMN/DMN/forms from the repository folders (default: bpmn/ dmn/ forms/)."""
-    from app.engine import DefinitionError
+    from app.workflows import DefinitionError
     from app.workflows.deploy import collect_folder_files, deploy_files
     app = _app()
     with app.app_context():

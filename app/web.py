@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from .core import db, logs, metrics
 from .core.errors import DomainError
-from .engine import EngineError
+from .workflows import EngineError
 
 UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",

@@ -4,3 +4,7 @@ models.py (definitions, instances with optimistic version, projections, events, 
 versions) · runner.py (start/complete/correlate/fire under a row lock, in one transaction) · bindings.py
 (service-task operators and script helpers by name) · jobs.py (outbox and timer jobs)
 """
+
+from app.engine.errors import DefinitionError, EngineError  # noqa: E402  (re-exported: callers never import the engine)
+
+__all__ = ["DefinitionError", "EngineError"]
