@@ -99,8 +99,18 @@ export interface ProcessDefinition {
   versions?: (ProcessVersion | number)[];
 }
 
+export interface DeployedItem {
+  process_id?: string;
+  decision_id?: string;
+  id?: string;
+  version: number;
+  changed?: boolean;
+}
+
 export interface DeployResult {
-  deployed: { process_id?: string; decision_id?: string; id?: string; version: number; changed?: boolean; kind?: string }[];
+  deployment_id?: number;
+  deployed: DeployedItem[];
+  decisions?: DeployedItem[];
 }
 
 export interface Decision {

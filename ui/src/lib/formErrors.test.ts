@@ -56,12 +56,13 @@ describe('extraErrorsFromDetails', () => {
 describe('transformErrorsZh', () => {
   it('words ajv range and required errors in Chinese', () => {
     const errs = [
-      { name: 'minimum', params: { limit: 40 }, property: '.sbp', message: 'must be >= 40', stack: '收缩压: must be >= 40' },
+      { name: 'minimum', params: { limit: 40 }, property: '.sbp', message: 'must be >= 40', stack: "'收缩压' must be >= 40", title: '收缩压' },
       { name: 'required', params: { missingProperty: 'dbp' }, property: '.dbp', message: "must have required property 'dbp'", stack: "must have required property 'dbp'" },
     ] as RJSFValidationError[];
     const out = transformErrorsZh(errs);
     expect(out[0].message).toBe('必须大于等于 40');
     expect(out[0].stack).toBe('收缩压: 必须大于等于 40');
     expect(out[1].message).toBe('必填项');
+    expect(out[1].stack).toBe('dbp: 必填项');
   });
 });

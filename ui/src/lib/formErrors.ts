@@ -136,7 +136,7 @@ export function transformErrorsZh(errors: RJSFValidationError[]): RJSFValidation
     const make = e.name ? AJV_MESSAGES[e.name] : undefined;
     if (!make) return e;
     const message = make((e.params ?? {}) as Params);
-    const title = e.stack?.includes(':') ? e.stack.split(':')[0] : e.property ?? '';
+    const title = e.title || (e.property ?? '').replace(/^\./, '');
     return { ...e, message, stack: title ? `${title}: ${message}` : message };
   });
 }

@@ -43,16 +43,16 @@ function text(v: unknown): string {
 
 function trendOption(title: string, series: { name: string; code: string }[], obs: Observation[], unit: string, limits: { value: number; name: string }[]): EChartsCoreOption {
   return {
-    title: { text: title, left: 0, textStyle: { fontSize: 14 } },
+    title: { text: title, left: 0, top: 0, textStyle: { fontSize: 13, fontWeight: 'normal', color: '#67737e' } },
     tooltip: {
       trigger: 'axis',
-      valueFormatter: (v: number) => `${v} ${unit}`,
+      valueFormatter: (v: number) => `${v}${unit ? ` ${unit}` : ''}`,
       axisPointer: { label: { formatter: (p: { value: number }) => formatDateTime(p.value) } },
     },
     legend: { right: 0, top: 0 },
-    grid: { left: 44, right: 16, top: 40, bottom: 30 },
-    xAxis: { type: 'time', axisLabel: { formatter: (v: number) => formatDate(v).slice(2) } },
-    yAxis: { type: 'value', name: unit, scale: true },
+    grid: { left: 44, right: 36, top: 48, bottom: 30 },
+    xAxis: { type: 'time', splitNumber: 4, axisLabel: { hideOverlap: true, formatter: (v: number) => formatDate(v).slice(2) } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => `${v}` } },
     series: series.map((s, i) => ({
       name: s.name,
       type: 'line',
@@ -65,11 +65,11 @@ function trendOption(title: string, series: { name: string; code: string }[], ob
 
 function Trends({ obs }: { obs: Observation[] }) {
   const bp = useMemo(
-    () => trendOption('血压趋势', [{ name: '收缩压', code: LOINC.sbp }, { name: '舒张压', code: LOINC.dbp }], obs, 'mmHg', [{ value: 140, name: '140' }, { value: 90, name: '90' }]),
+    () => trendOption('血压（mmHg）', [{ name: '收缩压', code: LOINC.sbp }, { name: '舒张压', code: LOINC.dbp }], obs, 'mmHg', [{ value: 140, name: '140' }, { value: 90, name: '90' }]),
     [obs],
   );
   const glu = useMemo(
-    () => trendOption('血糖趋势', [{ name: '空腹血糖', code: LOINC.fpg }, { name: '糖化血红蛋白', code: LOINC.hba1c }], obs, 'mmol/L · %', [{ value: 7.0, name: '7.0' }]),
+    () => trendOption('血糖（mmol/L）· 糖化血红蛋白（%）', [{ name: '空腹血糖', code: LOINC.fpg }, { name: '糖化血红蛋白', code: LOINC.hba1c }], obs, '', [{ value: 7.0, name: '7.0' }]),
     [obs],
   );
   const hasBp = obs.some((o) => o.code === LOINC.sbp || o.code === LOINC.dbp);

@@ -82,7 +82,6 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
   useEffect(() => {
     const m = new Modeler({
       container: container.current!,
-      keyboard: { bindTo: document },
       additionalModules: [zhTranslateModule],
       moddleExtensions: { spiffworkflow: spiffModdle },
     } as ConstructorParameters<typeof Modeler>[0]);
@@ -269,13 +268,8 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
     try {
       const res = await definitions.deploy(await files(), (f) => setDeploying(f >= 1 ? null : f));
       showProblems([]);
-      const mine = res?.deployed?.find((d) => (d.process_id ?? d.id) === processId) ?? res?.deployed?.[0];
-      setResult({
-        kind: 'ok',
-        text: mine ? (mine.changed === false ? `内容未变化，仍为 v${mine.version}。` : `已部署为新版本 v${mine.version}。新发起的流程将使用此版本，运行中的流程保持原版本。`) : '已部署。',
-      });
       setDirty(false);
-      onDeployed(res);
+      onDeployed(res); // the page shows the outcome: it reloads this editor with the new version
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {
         const list = problemsFromError(e);
@@ -323,7 +317,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
       </div>
       {deploying !== false && <ProgressBar value={deploying} label={deploying === null ? '服务器正在校验并部署…' : '正在上传'} />}
       {result && (
-        <div className={result.kind === 'ok' ? 'alert alert-ok' : 'alert alert-error'} role="status" data-testid="deploy-result">
+        <div className={result.kind === 'ok' ? 'alert alert-ok' : 'alert alert-error'} role="status" data-testid="check-result">
           {result.text}
         </div>
       )}

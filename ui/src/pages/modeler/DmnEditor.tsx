@@ -86,7 +86,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
 
   useEffect(() => {
-    const m = new DmnModeler({ container: container.current!, common: { keyboard: { bindTo: document } } });
+    const m = new DmnModeler({ container: container.current! });
     modeler.current = m;
     return () => {
       m.destroy();
@@ -176,8 +176,6 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
       const file = new File([await saveXml()], `${decisionId}.dmn`, { type: 'application/xml' });
       const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f));
       highlight([], [], 'ygt-invalid-rule');
-      const mine = res?.deployed?.[0];
-      setResult({ kind: 'ok', text: mine ? `已部署为 v${mine.version}。新的判定将使用此版本。` : '已部署。' });
       onDeployed(res);
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {

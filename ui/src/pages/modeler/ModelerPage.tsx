@@ -47,6 +47,7 @@ export default function ModelerPage() {
   const defs = useAsync(() => definitions.list(), []);
   const decs = useAsync(() => decisionsApi.list().catch(() => [] as Decision[]), []);
   const [draft, setDraft] = useState<{ id: string; xml: string } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const def = defs.data?.find((d) => d.process_id === processId);
   const version = def ? Number(params.get('version') ?? def.latest_version) : null;
@@ -56,15 +57,27 @@ export default function ModelerPage() {
   );
   const decisionXml = useAsync(() => (decisionId ? decisionsApi.xml(decisionId) : Promise.resolve('')), [decisionId]);
 
-  const select = (patch: Record<string, string>) => setParams(patch, { replace: false });
+  const select = (patch: Record<string, string>) => {
+    setNotice(null);
+    setParams(patch, { replace: false });
+  };
 
   const onDeployed = (res: DeployResult) => {
     defs.reload();
     decs.reload();
     const mine = res?.deployed?.find((d) => (d.process_id ?? d.id) === processId);
+    const dec = (res?.decisions ?? []).find((d) => d.decision_id === decisionId) ?? (decisionId ? res?.decisions?.[0] : undefined);
+    const what = mine ?? dec ?? res?.deployed?.[0];
+    setNotice(
+      !what
+        ? '已部署。'
+        : what.changed === false
+          ? `内容未变化，仍为 v${what.version}。`
+          : `已部署为新版本 v${what.version}。新发起的流程使用此版本，运行中的流程保持原版本。`,
+    );
     if (mine) {
       setDraft(null);
-      select({ process: processId, version: String(mine.version) });
+      setParams({ process: processId, version: String(mine.version) });
     }
   };
 
@@ -167,6 +180,14 @@ export default function ModelerPage() {
           )}
         </aside>
         <div className="modeler-main">
+          {notice && (
+            <div className="alert alert-ok" role="status" data-testid="deploy-result">
+              {notice}
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => setNotice(null)} aria-label="关闭">
+                ✕
+              </button>
+            </div>
+          )}
           {tab === 'processes' ? (
             !processId ? (
               <Empty title="请选择左侧的流程">或新建一个流程。</Empty>

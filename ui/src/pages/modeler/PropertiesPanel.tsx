@@ -100,7 +100,7 @@ interface Props {
 
 export default function PropertiesPanel({ services, element, decisions, onEditForm }: Props) {
   const [idError, setIdError] = useState<string | null>(null);
-  if (!element) return <p className="muted">在图中选择一个元素以编辑其属性。</p>;
+  if (!element?.businessObject) return <p className="muted">在图中选择一个元素以编辑其属性。</p>;
   const bo = element.businessObject;
   const type: string = bo.$type;
   const update = (props: Record<string, unknown>) => services.modeling.updateProperties(element, props);

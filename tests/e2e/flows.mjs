@@ -1,0 +1,306 @@
+/** The browser flows of the UI tests: one function per story, written against the contract (not the mock). */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const require = createRequire(path.join(root, 'ui', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const PASSWORD = process.env.E2E_PASSWORD ?? 'demo12345';
+const USERS = {
+  village: process.env.E2E_VILLAGE_USER ?? 'village_doctor1',
+  owner: process.env.E2E_OWNER_USER ?? 'process_owner',
+  supervisor: process.env.E2E_SUPERVISOR_USER ?? 'supervisor',
+};
+const SCREENS = path.resolve(root, process.env.SCREENS_DIR ?? 'docs/screens');
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 20000);
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+async function start(base) {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  fs.mkdirSync(SCREENS, { recursive: true });
+  return { browser, base, close: () => browser.close() };
+}
+
+async function newPage(ctx, { phone = false } = {}) {
+  const context = await ctx.browser.newContext({
+    baseURL: ctx.base,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    viewport: phone ? { width: 390, height: 844 } : { width: 1366, height: 900 },
+    deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`页面脚本错误: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    const u = r.url();
+    if (!u.startsWith(ctx.base) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`外部请求: ${u}`);
+  });
+  page.problems = problems;
+  return page;
+}
+
+async function login(ctx, who, opts) {
+  const page = await newPage(ctx, opts);
+  await page.goto('/login');
+  await page.locator('input[name=username]').fill(USERS[who]);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  await page.locator('[data-testid=user-name]').waitFor();
+  return page;
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(300); // let charts and diagrams finish their first paint
+  await page.screenshot({ path: path.join(SCREENS, `${name}.png`), fullPage: false });
+}
+
+async function closePage(page) {
+  const problems = page.problems ?? [];
+  await page.context().close();
+  assert.deepEqual(problems, [], '页面不应出现脚本错误或访问外部网络');
+}
+
+// --- forms: valid and invalid values from the task's JSON Schema ----------------------------------------------
+
+const TYPICAL = { sbp: 128, dbp: 78, hr: 72, heart_rate: 72, pulse: 72, fpg: 6.1, bg: 6.5, glucose: 6.1, hba1c: 6.5, temp: 36.6,
+  temperature: 36.6, weight: 62, weight_kg: 62, height: 165, height_cm: 165, bmi: 22.5, waist: 80, age: 60, inr: 2.5 };
+
+function todayShanghai() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+}
+
+function numberFor(name, p) {
+  const lo = p.minimum ?? (p.exclusiveMinimum !== undefined ? p.exclusiveMinimum + 1 : undefined);
+  const hi = p.maximum ?? (p.exclusiveMaximum !== undefined ? p.exclusiveMaximum - 1 : undefined);
+  let v = TYPICAL[name] ?? (lo !== undefined && hi !== undefined ? (lo + hi) / 2 : lo ?? (hi !== undefined ? Math.min(hi, 1) : 1));
+  if (lo !== undefined) v = Math.max(v, lo);
+  if (hi !== undefined) v = Math.min(v, hi);
+  return p.type === 'integer' ? Math.round(v) : v;
+}
+
+/** Fill one rjsf field (default widgets; ids `root_<path>`) with a valid value. */
+async function fillValid(page, id, name, p, ui) {
+  const widget = ui?.['ui:widget'];
+  if (p.type === 'object' && p.properties) {
+    for (const [k, sub] of Object.entries(p.properties)) {
+      if ((p.required ?? []).includes(k) || sub.type !== 'array') await fillValid(page, `${id}_${k}`, k, sub, ui?.[k]);
+    }
+    return;
+  }
+  if (p.type === 'array') return; // optional lists are left empty
+  if (p.readOnly || widget === 'hidden') return;
+  const enumValues = p.enum ?? p.oneOf?.map((o) => o.const) ?? p.anyOf?.map((o) => o.const);
+  if (p.type === 'boolean') {
+    const box = page.locator(`#${id}`);
+    if (widget === 'radio' || widget === 'select') {
+      if (widget === 'select') await box.selectOption({ index: 1 });
+      else await page.locator(`input[name="${id}"]`).last().check();
+    } else if ((await box.count()) && !(await box.isChecked())) await box.check();
+    return;
+  }
+  if (enumValues?.length) {
+    if (widget === 'radio') await page.locator(`input[name="${id}"]`).first().check();
+    else await page.locator(`#${id}`).selectOption({ index: 1 });
+    return;
+  }
+  const el = page.locator(`#${id}`);
+  if (!(await el.count())) return;
+  if (p.type === 'integer' || p.type === 'number') return el.fill(String(numberFor(name, p)));
+  if (p.format === 'date') return el.fill(todayShanghai());
+  if (p.format === 'date-time') return el.fill(`${todayShanghai()}T09:30`);
+  if (p.format === 'time') return el.fill('09:30');
+  const text = p.pattern ? null : '无异常';
+  if (text !== null) await el.fill(p.minLength ? text.padEnd(p.minLength, '。') : text);
+}
+
+/** An invalid value the schema itself forbids: a number below its minimum, or a required field left empty. */
+function invalidFor(schema) {
+  for (const [k, p] of Object.entries(schema.properties ?? {})) {
+    if ((p.type === 'integer' || p.type === 'number') && p.minimum !== undefined) return { field: k, value: String(p.minimum - 1) };
+  }
+  return (schema.required ?? []).length ? { field: null } : null;
+}
+
+const errorsOnForm = (page) => page.locator('.rjsf .error-detail li, .rjsf .panel-danger.errors li, [data-testid=form-notice].alert-error');
+
+// --- stories --------------------------------------------------------------------------------------------------
+
+async function openSomeTask(page) {
+  await page.goto('/inbox');
+  const cards = page.locator('[data-testid=task-card]');
+  await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
+  if (await cards.count()) {
+    const id = await cards.first().getAttribute('data-task-id');
+    await page.goto(`/tasks/${id}`);
+    return id;
+  }
+  await page.goto('/inbox?view=groups');
+  await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
+  assert.ok(await cards.count(), '村医的“我的待办”和“组内待领”都没有任务：演示数据应给村医派发任务');
+  const id = await cards.first().getAttribute('data-task-id');
+  await cards.first().getByRole('button', { name: '领取' }).click();
+  await page.waitForURL(`**/tasks/${id}`);
+  return id;
+}
+
+async function villageDoctorCompletesTask(ctx) {
+  const page = await login(ctx, 'village');
+  await page.goto('/inbox');
+  await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
+  await shot(page, 'inbox');
+  const id = await openSomeTask(page);
+  await page.locator('[data-testid=task-name]').waitFor();
+  const detail = await (await page.request.get(`/api/v1/tasks/${id}`)).json();
+  const schema = detail.form?.schema ?? { properties: {} };
+  const ui = detail.form?.ui_schema ?? {};
+  await page.locator('[data-testid=complete]').waitFor();
+  await shot(page, 'task');
+
+  const bad = invalidFor(schema);
+  if (bad) {
+    if (bad.field) {
+      // everything valid except one field, so the error that shows is the one we caused
+      for (const [k, p] of Object.entries(schema.properties ?? {})) if (k !== bad.field) await fillValid(page, `root_${k}`, k, p, ui[k]);
+      await page.locator(`#root_${bad.field}`).fill(bad.value);
+    }
+    await page.locator('[data-testid=complete]').click();
+    await errorsOnForm(page).first().waitFor();
+    assert.ok(await errorsOnForm(page).count(), '提交无效表单后应显示错误');
+    assert.match(page.url(), new RegExp(`/tasks/${id}$`), '无效表单不应离开任务页');
+    await shot(page, 'task-form-errors');
+  }
+
+  for (const [k, p] of Object.entries(schema.properties ?? {})) await fillValid(page, `root_${k}`, k, p, ui[k]);
+  await page.locator('[data-testid=complete]').click();
+  await Promise.race([
+    page.waitForURL((u) => u.pathname === '/inbox'),
+    page.locator('[data-testid=form-notice].alert-error, .alert-error[role=alert]').first().waitFor().then(async () => {
+      throw new Error(`完成任务失败：${await page.locator('.alert-error').first().innerText()}`);
+    }),
+  ]);
+  await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
+  assert.equal(await page.locator(`[data-task-id="${id}"]`).count(), 0, '完成的任务应离开待办列表');
+  await closePage(page);
+}
+
+async function processOwnerDeploysNewVersion(ctx) {
+  const processId = process.env.E2E_PROCESS ?? 'screening';
+  const page = await login(ctx, 'owner');
+  await page.goto(`/modeler?process=${processId}`);
+  const versions = page.locator('[data-testid=version-list] [data-version]');
+  await versions.first().waitFor();
+  const before = Math.max(...(await versions.evaluateAll((els) => els.map((e) => Number(e.dataset.version)))));
+  await page.locator('[data-testid=bpmn-modeler] .djs-element').first().waitFor();
+  await page.locator('[data-testid=deploy]:not([disabled])').waitFor();
+
+  // a task on the canvas: its shape is the rounded rectangle (rx=10)
+  const taskId = await page.evaluate(() => {
+    const shapes = [...document.querySelectorAll('[data-testid=bpmn-modeler] g.djs-shape[data-element-id]')];
+    const task = shapes.find((g) => g.querySelector(':scope > .djs-visual > rect[rx="10"]'));
+    return task?.getAttribute('data-element-id') ?? null;
+  });
+  assert.ok(taskId, `流程 ${processId} 中应有任务`);
+  await page.locator(`[data-testid=bpmn-modeler] g.djs-shape[data-element-id="${taskId}"]`).click();
+  const nameInput = page.locator('[data-testid=prop-name]');
+  await page.locator('[data-testid=prop-id]').and(page.locator(`[value="${taskId}"]`)).waitFor();
+  const old = await nameInput.inputValue();
+  const next = old.endsWith('（修订）') ? old.slice(0, -'（修订）'.length) : `${old}（修订）`;
+  await nameInput.fill(next);
+  await shot(page, 'modeler');
+
+  await page.locator('[data-testid=deploy]').click();
+  const result = page.locator('[data-testid=deploy-result]');
+  await result.waitFor();
+  const text = await result.innerText();
+  assert.match(text, new RegExp(`v${before + 1}`), `部署应得到新版本 v${before + 1}，实际：${text}`);
+  await page.locator(`[data-testid=version-list] [data-version="${before + 1}"]`).waitFor();
+  await shot(page, 'modeler-deployed');
+  await closePage(page);
+}
+
+async function supervisorSeesActiveElement(ctx) {
+  const page = await login(ctx, 'supervisor');
+  const links = page.locator('[data-testid=instance-link]');
+  let found = false;
+  for (const status of ['waiting', 'running', '']) {
+    await page.goto(`/instances${status ? `?status=${status}` : ''}`);
+    await page.locator('[data-testid=instance-table], .state-empty').first().waitFor();
+    if (await links.count()) {
+      found = true;
+      break;
+    }
+  }
+  assert.ok(found, '监管人员应能看到流程实例：演示数据应包含运行中的实例');
+  await shot(page, 'instances');
+  await links.first().click();
+  await page.locator('[data-testid=instance-status]').waitFor();
+  await page.locator('[data-testid=bpmn-canvas] .djs-element').first().waitFor();
+  await page.locator('[data-testid=bpmn-canvas] .djs-element.ygt-active').first().waitFor();
+  assert.ok(await page.locator('[data-testid=bpmn-canvas] .djs-element.ygt-active').count(), '当前环节应高亮');
+  await shot(page, 'instance');
+  await closePage(page);
+}
+
+async function screenshotMainPages(ctx) {
+  const anon = await newPage(ctx);
+  await anon.goto('/login');
+  await anon.locator('input[name=username]').waitFor();
+  await shot(anon, 'login');
+  await closePage(anon);
+
+  const phone = await login(ctx, 'village', { phone: true });
+  await phone.goto('/inbox');
+  await phone.locator('[data-testid=task-list], .state-empty').first().waitFor();
+  await shot(phone, 'inbox-phone');
+  const card = phone.locator('[data-testid=task-card]').first();
+  if (await card.count()) {
+    await phone.goto(`/tasks/${await card.getAttribute('data-task-id')}`);
+    await phone.locator('[data-testid=task-name]').waitFor();
+    await shot(phone, 'task-phone');
+  }
+  await closePage(phone);
+
+  const sup = await login(ctx, 'supervisor');
+  await sup.goto('/instances?tab=overview');
+  await sup.locator('[data-testid=bpmn-canvas] .djs-element, .state-empty').first().waitFor();
+  await shot(sup, 'process-overview');
+  await sup.goto('/residents');
+  await sup.locator('[data-testid=resident-table], .state-empty').first().waitFor();
+  await shot(sup, 'residents');
+  const resident = sup.locator('[data-testid=resident-table] a').first();
+  if (await resident.count()) {
+    await resident.click();
+    await sup.locator('[data-testid=resident-name]').waitFor();
+    await sup.locator('[data-testid=bp-chart] canvas, .state-empty').first().waitFor();
+    await shot(sup, 'resident');
+  }
+  await sup.goto('/dashboards');
+  await sup.locator('[data-testid=status-chart] canvas, .state-empty, .alert-error').first().waitFor();
+  await shot(sup, 'dashboards');
+  await closePage(sup);
+
+  const owner = await login(ctx, 'owner');
+  await owner.goto('/modeler?tab=decisions');
+  const decision = owner.locator('[data-testid=decision-list] button').first();
+  await owner.locator('[data-testid=decision-list], .state-empty').first().waitFor();
+  if (await decision.count()) {
+    await decision.click();
+    await owner.locator('[data-testid=dmn-modeler] .tjs-table, [data-testid=dmn-modeler] .djs-container').first().waitFor();
+    await shot(owner, 'decision');
+  }
+  await closePage(owner);
+}
+
+export const flows = { start, villageDoctorCompletesTask, processOwnerDeploysNewVersion, supervisorSeesActiveElement, screenshotMainPages };

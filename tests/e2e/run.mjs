@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * Browser tests of the web UI against a live server with the demo seed.
+ *
+ *   BASE_URL=http://127.0.0.1:5000 node tests/e2e/run.mjs      # the real platform (make run; ygt seed-demo)
+ *   node tests/e2e/run.mjs --mock                               # the in-memory stand-in (tests/e2e/mock-server.mjs)
+ *
+ * Needs `npm ci` in ui/ (playwright-core comes from there) and Debian's chromium (CHROMIUM, default
+ * /usr/bin/chromium). Screenshots of the main pages go to docs/screens/ (SCREENS_DIR).
+ * Users: E2E_VILLAGE_USER, E2E_OWNER_USER, E2E_SUPERVISOR_USER, E2E_PASSWORD (README "Demo users").
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { flows } from './flows.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const useMock = process.argv.includes('--mock');
+let mock = null;
+
+async function waitFor(url, ms = 15000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server at ${url} did not answer within ${ms} ms`);
+}
+
+describe('web UI', { concurrency: false }, () => {
+  let ctx;
+  before(async () => {
+    if (useMock) {
+      const port = process.env.MOCK_PORT ?? '5174';
+      mock = spawn(process.execPath, [path.join(here, 'mock-server.mjs')], { env: { ...process.env, MOCK_PORT: port }, stdio: ['ignore', 'ignore', 'inherit'] });
+      process.env.BASE_URL = `http://127.0.0.1:${port}`;
+    }
+    const base = (process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '');
+    await waitFor(`${base}/login`);
+    ctx = await flows.start(base);
+  });
+  after(async () => {
+    await ctx?.close();
+    mock?.kill();
+  });
+
+  test('village doctor: invalid form shows errors, fixed form completes, task leaves the inbox', async () => {
+    await flows.villageDoctorCompletesTask(ctx);
+  });
+  test('process owner: change a label in the screening BPMN, deploy, new version listed', async () => {
+    await flows.processOwnerDeploysNewVersion(ctx);
+  });
+  test('supervisor: open an instance, the active element is highlighted', async () => {
+    await flows.supervisorSeesActiveElement(ctx);
+  });
+  test('main pages render (screenshots for CI artifacts)', async () => {
+    await flows.screenshotMainPages(ctx);
+  });
+});
