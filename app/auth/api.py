@@ -1,7 +1,8 @@
 """Auth endpoints: login/logout (session cookie + CSRF cookie), who am I, and API tokens."""
 from __future__ import annotations
 
-from flask import Flask, after_this_request, request, session as cookie_session
+from flask import Flask, after_this_request, request
+from flask import session as cookie_session
 from flask.views import MethodView
 from flask_smorest import Blueprint
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from flask import Flask, current_app, g, request, session as cookie_session
+from flask import Flask, current_app, g, request
+from flask import session as cookie_session
 
 from app.core import db
 from app.core.errors import Unauthorized

@@ -12,6 +12,7 @@ from app.auth.principal import Principal
 
 from .models import Organization
 
+
 def sees_organizations(principal: Principal | None) -> bool:
     """Whether the principal has any staff role (a patient-only principal sees only their own record)."""
     if principal is None or not principal.roles - {"patient"}:

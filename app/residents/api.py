@@ -7,8 +7,13 @@ from flask_smorest import Blueprint
 from app.auth.access import require_principal, require_roles
 
 from . import services
-from .schemas import (ResidentCreateSchema, ResidentPageSchema, ResidentQueryArgsSchema, ResidentRecordSchema,
-                      ResidentUpdateSchema)
+from .schemas import (
+    ResidentCreateSchema,
+    ResidentPageSchema,
+    ResidentQueryArgsSchema,
+    ResidentRecordSchema,
+    ResidentUpdateSchema,
+)
 
 blp = Blueprint("residents", __name__, url_prefix="/api/v1/residents", description="居民档案 (resident registry)")
 

@@ -56,7 +56,7 @@ def validate(id_number: str, *, today: date | None = None) -> str:
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
         raise InvalidIdNumber("characters")
     born = birth_date_of(value)
-    if born.year < 1900 or born > (today or date.today()):
+    if born.year < 1800 or born > (today or date.today()):
         raise InvalidIdNumber("birth_date")
     if check_char(value[:17]) != value[17]:
         raise InvalidIdNumber("checksum")

@@ -62,16 +62,19 @@ def _village_names(rng: random.Random, count: int) -> list[str]:
     return names
 
 
+def _org(code: str, name: str, level: str, parent_code: str | None, path: str, address: str) -> dict:
+    return {"code": code, "name": name, "level": level, "parent_code": parent_code, "path": path,
+            "address": address}
+
+
 def plan_county(rng: random.Random) -> Plan:
     """Organizations and staff of the demo county."""
     plan, county = Plan(), data.COUNTY
     root = county["code"]
-    plan.orgs.append(dict(code=root, name=county["name"], level="county", parent_code=None, path=f"/{root}/",
-                          address=county["address"]))
+    plan.orgs.append(_org(root, county["name"], "county", None, f"/{root}/", county["address"]))
     for suffix, name, _gloss, specialist in data.DEPARTMENTS:
         code = root + suffix
-        plan.orgs.append(dict(code=code, name=name, level="department", parent_code=root,
-                              path=f"/{root}/{code}/", address=county["address"]))
+        plan.orgs.append(_org(code, name, "department", root, f"/{root}/{code}/", county["address"]))
         if specialist:
             plan.staff.append(Staff(specialist, _person_name(rng, rng.choice("MF")), code, ("county_specialist",)))
     for username, role, org in (("county_admin", "county_admin", root), ("supervisor", "supervisor", root),
@@ -83,8 +86,7 @@ def plan_county(rng: random.Random) -> Plan:
     for t, ((place, centre), n_villages) in enumerate(zip(data.TOWNSHIPS, data.VILLAGES_PER_TOWNSHIP), start=1):
         t_code = f"{root}T{t:02d}"
         t_path = f"/{root}/{t_code}/"
-        plan.orgs.append(dict(code=t_code, name=centre, level="township", parent_code=root, path=t_path,
-                              address=f"{county['place']}{place}"))
+        plan.orgs.append(_org(t_code, centre, "township", root, t_path, f"{county['place']}{place}"))
         for k in (1, 2):
             plan.staff.append(Staff(f"township_doctor{2 * t - 2 + k}", _person_name(rng, rng.choice("MF")),
                                     t_code, ("township_doctor",)))
@@ -94,8 +96,8 @@ def plan_county(rng: random.Random) -> Plan:
             village_no += 1
             v_code = f"{t_code}V{v:02d}"
             v_name = village_names[village_no - 1]
-            plan.orgs.append(dict(code=v_code, name=f"{v_name}卫生室", level="village", parent_code=t_code,
-                                  path=f"{t_path}{v_code}/", address=f"{county['place']}{place}{v_name}"))
+            plan.orgs.append(_org(v_code, f"{v_name}卫生室", "village", t_code, f"{t_path}{v_code}/",
+                                  f"{county['place']}{place}{v_name}"))
             username = f"village_doctor{village_no}"
             plan.staff.append(Staff(username, _person_name(rng, rng.choice("MF")), v_code, ("village_doctor",)))
             plan.village_doctor_of[v_code] = username
@@ -116,8 +118,9 @@ def plan_residents(rng: random.Random, villages: list[dict], count: int) -> list
         used.add(id_number)
         phone = "1" + rng.choice("35789") + "".join(rng.choice("0123456789") for _ in range(9))
         address = f"{village['address']}{rng.randint(1, 9)}组{rng.randint(1, 120)}号"
-        people.append(dict(name=_person_name(rng, sex), sex=sex, birth_date=born, id_number=id_number,
-                           phone=phone, address=address, org_code=village["code"], org_path=village["path"]))
+        people.append({"name": _person_name(rng, sex), "sex": sex, "birth_date": born, "id_number": id_number,
+                       "phone": phone, "address": address, "org_code": village["code"],
+                       "org_path": village["path"]})
     return people
 
 
@@ -137,12 +140,12 @@ def _insert_staff(people: list[Staff]) -> int:
     if not new:
         return 0
     password_hash, at = hash_password(DEMO_PASSWORD), clock.now()    # one hash, shared by every demo login
-    session().execute(insert(User), [dict(username=p.username, display_name=p.display_name, org_code=p.org_code,
-                                          password_hash=password_hash, active=True, failed_login_count=0,
-                                          created_at=at) for p in new])
+    session().execute(insert(User), [
+        {"username": p.username, "display_name": p.display_name, "org_code": p.org_code,
+         "password_hash": password_hash, "active": True, "failed_login_count": 0, "created_at": at} for p in new])
     ids = dict(session().execute(select(User.username, User.id)
                                 .where(User.username.in_([p.username for p in new]))).tuples().all())
-    session().execute(insert(UserRole), [dict(user_id=ids[p.username], role=r) for p in new for r in p.roles])
+    session().execute(insert(UserRole), [{"user_id": ids[p.username], "role": r} for p in new for r in p.roles])
     return len(new)
 
 
@@ -156,12 +159,13 @@ def _insert_residents(people: list[dict], doctor_of: dict[str, str]) -> int:
     doctor_ids = dict(session().execute(select(User.username, User.id)
                                         .where(User.username.in_(list(doctor_of.values())))).tuples().all())
     at = clock.now()
-    session().execute(insert(Resident), [dict(
-        name=p["name"], sex=p["sex"], birth_date=p["birth_date"], address=p["address"],
-        phone_encrypted=encrypt_field(p["phone"]), id_number_encrypted=encrypt_field(p["id_number"]),
-        id_number_hash=p["id_number_hash"], id_number_prefix=p["id_number"][:4], id_number_last4=p["id_number"][-4:],
-        org_code=p["org_code"], org_path=p["org_path"], created_at=at, updated_at=at,
-        family_doctor_user_id=doctor_ids.get(doctor_of.get(p["org_code"], ""))) for p in new])
+    session().execute(insert(Resident), [{
+        "name": p["name"], "sex": p["sex"], "birth_date": p["birth_date"], "address": p["address"],
+        "phone_encrypted": encrypt_field(p["phone"]), "id_number_encrypted": encrypt_field(p["id_number"]),
+        "id_number_hash": p["id_number_hash"], "id_number_prefix": p["id_number"][:4],
+        "id_number_last4": p["id_number"][-4:],
+        "org_code": p["org_code"], "org_path": p["org_path"], "created_at": at, "updated_at": at,
+        "family_doctor_user_id": doctor_ids.get(doctor_of.get(p["org_code"], ""))} for p in new])
     return len(new)
 
 

@@ -4,10 +4,11 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 16:31:53.761618
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401
-from sqlalchemy.dialects import postgresql  # noqa: F401
+from alembic import op
+from sqlalchemy import Text
+from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0002'
