@@ -9,6 +9,7 @@ them *after commit* with `enqueue_after_commit(session, ...)` so a job never see
 """
 from __future__ import annotations
 
+import os
 import queue as _queue
 import threading
 import time
@@ -22,7 +23,7 @@ from flask import has_app_context
 from app.core import logs, metrics
 
 log = logs.get("jobs")
-QUEUE_NAME = "ygt"
+QUEUE_NAME = os.environ.get("YGT_QUEUE", "ygt")
 _mode = "eager"
 _redis_url: str | None = None
 _thread_queue: _queue.Queue | None = None

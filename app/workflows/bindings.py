@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+import os
 from importlib import import_module
 from typing import Any
 
@@ -39,10 +40,12 @@ def operator(name: str):
 
 
 def _load() -> None:
+    """Import the operator modules (plus any named in YGT_OPERATOR_MODULES, comma-separated: site plugins)."""
     global _loaded
     if not _loaded:
         _loaded = True
-        for path in OPERATOR_MODULES:
+        extra = [m.strip() for m in os.environ.get("YGT_OPERATOR_MODULES", "").split(",") if m.strip()]
+        for path in (*OPERATOR_MODULES, *extra):
             import_module(path)
 
 

@@ -20,7 +20,7 @@ from . import bindings, runner
 from .models import ProcessInstance, ServiceCall, Timer
 
 log = logs.get("workflows.jobs")
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=float(os.environ.get("YGT_SERVICE_LEASE_S", "300")))
 TIMER_CLAIM = timedelta(seconds=60)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -1,6 +1,6 @@
 """Run instances: every step is one transaction under a row lock, with its projections written alongside.
 
-Steps: lock the instance row (PostgreSQL `FOR UPDATE`, `NOWAIT` for interactive calls; SQLite `BEGIN
+Steps: lock the instance row (PostgreSQL `FOR UPDATE`, with a short lock timeout for interactive calls; SQLite `BEGIN
 IMMEDIATE`), run the pure engine, then write state (optimistic `lock_version`), open human tasks, timers, message
 subscriptions, outbox service calls and history events. Jobs are enqueued only after commit.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -64,10 +64,14 @@ def _version(session, version_id: int) -> ProcessVersion:
     return session.get(ProcessVersion, version_id)
 
 
-def _lock(session, instance_id: int, *, nowait: bool) -> ProcessInstance:
+def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
     stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
     if is_postgres():
-        stmt = stmt.with_for_update(nowait=nowait)
+        # interactive calls wait briefly (a concurrent step on the same instance usually takes milliseconds),
+        # then answer 409 instance_busy instead of hanging; workers wait as long as it takes
+        if interactive:
+            session.execute(text("SET LOCAL lock_timeout = '3s'"))
+        stmt = stmt.with_for_update()
     try:
         inst = session.execute(stmt).scalar_one_or_none()
     except OperationalError as exc:
@@ -155,10 +159,10 @@ def _pins_for(session, pv: ProcessVersion) -> dict[str, int]:
 # -- steps on an existing instance ---------------------------------------------------------------------------
 
 def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, ProcessInstance], runtime.Snapshot], *,
-          nowait: bool = True, allow_suspended: bool = False, session_hook=None):
+          interactive: bool = True, allow_suspended: bool = False, session_hook=None):
     try:
         with unit_of_work() as session:
-            inst = _lock(session, instance_id, nowait=nowait)
+            inst = _lock(session, instance_id, interactive=interactive)
             if inst.status in FINAL:
                 raise InvalidState(f"流程实例已{'完成' if inst.status == 'completed' else '终止'} (instance is "
                                    f"{inst.status})", instance_status=inst.status)
@@ -176,7 +180,7 @@ def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, Process
 
 
 def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, *, completion_id: str | None = None,
-                        nowait: bool = True):
+                        interactive: bool = True):
     """Complete an open human task (the caller validated form data and permissions)."""
     def run(ctx, inst):
         return runtime.complete_task(ctx, inst.state, task.task_guid, data)
@@ -192,13 +196,13 @@ def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, 
             if ev["type"] == "task_completed" and ev["task_guid"] == task.task_guid:
                 ev["actor"] = actor.name
     try:
-        return _step(task.instance_id, actor, run, nowait=nowait, session_hook=mark)
+        return _step(task.instance_id, actor, run, interactive=interactive, session_hook=mark)
     except eng.TaskNotReady as exc:
         raise Conflict("任务已完成 (task already completed)", code="task_already_completed",
                        task_id=task.id) from exc
 
 
-def advance_instance(instance_id: int, actor: Actor | None = None, *, nowait: bool = False):
+def advance_instance(instance_id: int, actor: Actor | None = None, *, interactive: bool = False):
     """Fire due timers and run on (used by the timer job); each timer that fired is recorded once."""
     actor = actor or Actor("scheduler")
 
@@ -209,13 +213,13 @@ def advance_instance(instance_id: int, actor: Actor | None = None, *, nowait: bo
         for guid, element in pending.items():
             if guid not in still:
                 snap.events.append({"type": "timer_fired", "element_id": element, "task_guid": guid, "data": {}})
-    return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), nowait=nowait,
+    return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), interactive=interactive,
                  session_hook=record)
 
 
-def correlate(instance_id: int, message_name: str, payload: Mapping[str, Any], actor: Actor, *, nowait=False):
+def correlate(instance_id: int, message_name: str, payload: Mapping[str, Any], actor: Actor, *, interactive=False):
     return _step(instance_id, actor, lambda ctx, inst: runtime.correlate(ctx, inst.state, message_name, payload),
-                 nowait=nowait)
+                 interactive=interactive)
 
 
 def complete_service_call(call_id: int, result: Any) -> None:
@@ -227,7 +231,7 @@ def complete_service_call(call_id: int, result: Any) -> None:
         row = session.get(ServiceCall, call_id)
         row.status, row.result, row.finished_at = "done", runtime.to_json_value(result), clock.now()
     _step(inst_id, Actor("worker"), lambda ctx, inst: runtime.complete_service_call(ctx, inst.state, guid, result),
-          nowait=False, session_hook=mark)
+          interactive=False, session_hook=mark)
 
 
 def fail_service_call(call_id: int, *, code: str, message: str) -> bool:
@@ -250,7 +254,7 @@ def fail_service_call(call_id: int, *, code: str, message: str) -> bool:
     def mark(session, inst, snap):
         row = session.get(ServiceCall, call_id)
         row.status, row.last_error, row.finished_at = "failed", f"{code}: {message}", clock.now()
-    _step(inst_id, Actor("worker"), run, nowait=False, session_hook=mark)
+    _step(inst_id, Actor("worker"), run, interactive=False, session_hook=mark)
     return handled.get("ok", False)
 
 
@@ -268,7 +272,7 @@ def retry_instance(instance_id: int, actor: Actor, *, data_patch: Mapping[str, A
             snap.events.append({"type": "retried", "element_id": row.element_id, "task_guid": row.task_guid,
                                 "data": {"service_call_id": row.id}})
             enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}")
-        return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), nowait=True,
+        return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), interactive=True,
                      session_hook=requeue)
     try:
         return _step(instance_id, actor, lambda ctx, inst: runtime.retry(ctx, inst.state, data_patch=data_patch))
@@ -286,7 +290,7 @@ def terminate_instance(instance_id: int, actor: Actor, *, reason: str | None = N
 
 def suspend_instance(instance_id: int, actor: Actor):
     with unit_of_work() as session:
-        inst = _lock(session, instance_id, nowait=True)
+        inst = _lock(session, instance_id, interactive=True)
         if inst.status in FINAL or inst.status == "suspended":
             raise InvalidState(f"流程实例状态为 {inst.status}，不能挂起 (cannot suspend)", instance_status=inst.status)
         inst.suspended_status, inst.status, inst.updated_at = inst.status, "suspended", clock.now()
@@ -296,7 +300,7 @@ def suspend_instance(instance_id: int, actor: Actor):
 
 def resume_instance(instance_id: int, actor: Actor):
     with unit_of_work() as session:
-        inst = _lock(session, instance_id, nowait=True)
+        inst = _lock(session, instance_id, interactive=True)
         if inst.status != "suspended":
             raise InvalidState("流程实例未挂起 (instance is not suspended)", instance_status=inst.status)
         inst.status, inst.suspended_status, inst.updated_at = inst.suspended_status or "waiting", None, clock.now()
