@@ -3,29 +3,31 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.auth.fields import Text
+
 
 class AuditQueryArgsSchema(Schema):
-    actor = fields.String()
-    action = fields.String()
-    object_type = fields.String()
-    object_id = fields.String()
+    actor = Text()
+    action = Text()
+    object_type = Text()
+    object_id = Text()
     since = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
     until = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset (exclusive)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class AuditEntrySchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
-    actor = fields.String()
+    actor = Text()
     actor_user_id = fields.Integer(allow_none=True)
-    action = fields.String()
-    object_type = fields.String()
-    object_id = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
-    user_agent = fields.String(allow_none=True)
-    request_id = fields.String(allow_none=True)
+    action = Text()
+    object_type = Text()
+    object_id = Text(allow_none=True)
+    ip = Text(allow_none=True)
+    user_agent = Text(allow_none=True)
+    request_id = Text(allow_none=True)
     details = fields.Dict()
 
 

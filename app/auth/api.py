@@ -94,6 +94,7 @@ class Tokens(MethodView):
 class TokenById(MethodView):
     @login_required
     @blp.response(204)
+    @blp.alt_response(404, description="not_found: no such token of mine")
     def delete(self, token_id):
         """Revoke one of my API tokens; it stops working immediately."""
         services.revoke_token(token_id, user_id=require_principal().user_id)

@@ -201,7 +201,7 @@ def list_tokens(user_id: int) -> list[ApiToken]:
 def revoke_token(token_id: int, *, user_id: int) -> ApiToken:
     """Revoke one of the user's tokens; it stops working on the very next request."""
     with unit_of_work() as s:
-        token = s.get(ApiToken, token_id)
+        token = s.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
         if token is None or token.user_id != user_id:
             raise NotFound("令牌不存在 (token not found)", token_id=token_id)
         if token.revoked_at is None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
@@ -29,6 +30,8 @@ SKIP_PREFIXES = ("/assets/", "/metrics", "/healthz")
 
 def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = services.SESSION_LIFETIME     # cookie and UserSession agree
+    if os.environ.get("YGT_SECURE_COOKIES") == "1":                          # behind HTTPS (production)
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.before_request(resolve_principal)
 
 

@@ -47,6 +47,7 @@ class Residents(MethodView):
 class ResidentById(MethodView):
     @require_roles(*READERS)
     @blp.response(200, ResidentRecordSchema)
+    @blp.alt_response(404, description="not_found: no such resident in the caller's scope")
     def get(self, resident_id):
         """Read a resident's record (full ID number); the read is audited. 404 outside the caller's scope."""
         return services.full_record(services.read_resident(resident_id, principal=require_principal()))
@@ -54,6 +55,7 @@ class ResidentById(MethodView):
     @require_roles(*WRITERS)
     @blp.arguments(ResidentUpdateSchema)
     @blp.response(200, ResidentRecordSchema)
+    @blp.alt_response(404, description="not_found: no such resident in the caller's scope")
     def patch(self, data, resident_id):
         """Change a resident's name, phone, address, managing organization or family doctor (audited)."""
         return services.full_record(services.update_resident(resident_id, data, principal=require_principal()))

@@ -12,6 +12,8 @@ from app.org.scope import org_scope_filter
 from . import idcard
 from .models import Resident
 
+MAX_ID = 2**63 - 1       # a larger id names no row (and would overflow BIGINT on PostgreSQL)
+
 
 def scope_condition(principal: Principal | None):
     """The SQL condition 'this resident row is visible to the principal'."""
@@ -30,6 +32,8 @@ def scoped_residents(principal: Principal | None) -> Select[tuple[Resident]]:
 
 def get_resident(resident_id: int, principal: Principal | None) -> Resident | None:
     """The resident if it exists and is in scope, else None."""
+    if not 0 < resident_id <= MAX_ID:
+        return None
     return session().scalars(scoped_residents(principal).where(Resident.id == resident_id)).first()
 
 

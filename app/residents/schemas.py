@@ -3,48 +3,50 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.auth.fields import Id, Text
+
 PHONE = validate.Regexp(r"^\+?[0-9\- ]{5,20}$", error="电话号码格式不正确")
 
 
 class ResidentCreateSchema(Schema):
-    id_number = fields.String(required=True, validate=validate.Length(min=1, max=32),
+    id_number = Text(required=True, validate=validate.Length(min=1, max=32),
                               metadata={"description": "18-digit GB 11643 居民身份证号码"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    sex = fields.String(validate=validate.OneOf(["M", "F"]),
+    name = Text(required=True, validate=validate.Length(min=1, max=80))
+    sex = Text(validate=validate.OneOf(["M", "F"]),
                         metadata={"description": "M/F; defaults to (and must match) the ID number"})
     birth_date = fields.Date(metadata={"description": "defaults to (and must match) the ID number"})
-    phone = fields.String(allow_none=True, validate=PHONE)
-    address = fields.String(allow_none=True, validate=validate.Length(max=255))
-    org_code = fields.String(metadata={"description": "managing village/township; default: the caller's"})
-    family_doctor_user_id = fields.Integer(allow_none=True)
+    phone = Text(allow_none=True, validate=PHONE)
+    address = Text(allow_none=True, validate=validate.Length(max=255))
+    org_code = Text(metadata={"description": "managing village/township; default: the caller's"})
+    family_doctor_user_id = Id(allow_none=True)
 
 
 class ResidentUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=80))
-    phone = fields.String(allow_none=True, validate=PHONE)
-    address = fields.String(allow_none=True, validate=validate.Length(max=255))
-    org_code = fields.String()
-    family_doctor_user_id = fields.Integer(allow_none=True)
+    name = Text(validate=validate.Length(min=1, max=80))
+    phone = Text(allow_none=True, validate=PHONE)
+    address = Text(allow_none=True, validate=validate.Length(max=255))
+    org_code = Text()
+    family_doctor_user_id = Id(allow_none=True)
 
 
 class ResidentQueryArgsSchema(Schema):
-    q = fields.String(metadata={"description": "name prefix, or an exact 18-digit ID number"})
-    org_code = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    q = Text(metadata={"description": "name prefix, or an exact 18-digit ID number"})
+    org_code = Text()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
 class ResidentSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
-    sex = fields.String()
+    name = Text()
+    sex = Text()
     birth_date = fields.Date()
     age = fields.Integer()
-    id_number = fields.String(metadata={"description": "masked in lists (3301**********1234); full on the record"})
-    phone = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    org_code = fields.String()
-    family_doctor_user_id = fields.Integer(allow_none=True)
+    id_number = Text(metadata={"description": "masked in lists (3301**********1234); full on the record"})
+    phone = Text(allow_none=True)
+    address = Text(allow_none=True)
+    org_code = Text()
+    family_doctor_user_id = Id(allow_none=True)
 
 
 class ResidentRecordSchema(ResidentSchema):

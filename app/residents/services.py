@@ -52,6 +52,12 @@ def _check_birth_and_sex(id_number: str, birth_date: date | None, sex: str | Non
     return embedded_birth, embedded_sex
 
 
+def _name(name: str) -> str:
+    if not name.strip():
+        raise Invalid("姓名不能为空", code="validation_error", field="name")
+    return name.strip()
+
+
 def _check_family_doctor(user_id: int | None) -> None:
     if user_id is not None and not user_exists(user_id):
         raise Invalid("家庭医生不存在", code="invalid_family_doctor", field="family_doctor_user_id")
@@ -60,6 +66,7 @@ def _check_family_doctor(user_id: int | None) -> None:
 def register_resident(data: dict[str, Any], *, principal: Principal) -> Resident:
     """Register a resident under a managing organization in the caller's scope; one row per ID number."""
     id_number = _valid_id_number(data["id_number"])
+    name = _name(data["name"])
     birth_date, sex = _check_birth_and_sex(id_number, data.get("birth_date"), data.get("sex"))
     id_hash = queries.id_number_hash(id_number)
     _check_family_doctor(data.get("family_doctor_user_id"))
@@ -68,7 +75,7 @@ def register_resident(data: dict[str, Any], *, principal: Principal) -> Resident
         _reject_duplicate(id_hash, principal)
         at = clock.now()
         resident = Resident(
-            name=data["name"].strip(), sex=sex, birth_date=birth_date, address=data.get("address"),
+            name=name, sex=sex, birth_date=birth_date, address=data.get("address"),
             phone_encrypted=encrypt_field(data["phone"]) if data.get("phone") else None,
             id_number_encrypted=encrypt_field(id_number), id_number_hash=id_hash,
             id_number_prefix=id_number[:4], id_number_last4=id_number[-4:], org_code=org.code, org_path=org.path,
@@ -117,6 +124,8 @@ def update_resident(resident_id: int, changes: dict[str, Any], *, principal: Pri
             resident.org_code, resident.org_path = org.code, org.path
         if "phone" in changes:
             resident.phone_encrypted = encrypt_field(changes["phone"]) if changes["phone"] else None
+        if "name" in changes:
+            changes = changes | {"name": _name(changes["name"])}
         for key in ("name", "address", "family_doctor_user_id"):
             if key in changes:
                 setattr(resident, key, changes[key])

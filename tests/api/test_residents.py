@@ -171,3 +171,17 @@ def test_moving_a_resident_to_another_village_takes_them_out_of_the_old_doctors_
     moved = township.patch(f"/api/v1/residents/{resident['id']}", json={"org_code": "C01T01V02"})
     assert moved.status_code == 200
     assert village.get(f"/api/v1/residents/{resident['id']}").status_code == 404
+
+
+def test_a_blank_name_is_rejected(doctor, new_id_number):
+    response = doctor.post("/api/v1/residents", json=_body(new_id_number(), name="   "))
+    assert response.status_code == 422
+
+
+def test_a_nul_character_in_a_field_is_a_validation_error_not_a_server_error(doctor, new_id_number):
+    response = doctor.post("/api/v1/residents", json=_body(new_id_number(), address="上塘村\x00"))
+    assert response.status_code == 422 and response.get_json()["code"] == "validation_error"
+
+
+def test_an_id_too_large_for_the_database_is_simply_not_found(doctor, org_tree):
+    assert doctor.get(f"/api/v1/residents/{2**70}").status_code == 404
