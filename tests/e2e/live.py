@@ -1,11 +1,13 @@
-"""Run the browser tests against a live server with the demo seed (embedded default, fresh DATA_DIR).
+"""Run the browser tests against a live platform: fresh data dir, migrate, deploy, seed the demo, serve, test, stop.
 
-Starts `ygt serve` on a free port, waits for /healthz, runs `node tests/e2e/run.mjs` with BASE_URL, stops the
-server. Screenshots land in docs/screens/. Exit code: the browser tests'.
+Used by `make test-e2e` (and so by `make test` where Chromium is installed). The tests themselves are Node
+(`tests/e2e/run.mjs`, playwright-core from ui/node_modules driving Debian's chromium); this only hosts them.
+Screenshots land in docs/screens/ (CI keeps them as artifacts).
 """
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,29 +26,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited early with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server not healthy at {url} after {seconds} s")
+
+
 def main() -> int:
-    data_dir = tempfile.mkdtemp(prefix="ygt-e2e-")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(DATA_DIR=data_dir, TZ="UTC")
-    for cmd in (["migrate"], ["deploy"], ["seed-demo", "--residents", "300"]):
-        subprocess.run([str(BIN / "ygt"), *cmd], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    data_dir = Path(tempfile.mkdtemp(prefix="ygt-e2e-"))
     port = free_port()
-    server = subprocess.Popen([str(BIN / "ygt"), "serve", "--port", str(port)], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    ygt = str(BIN / "ygt")
+    server = None
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            print("server did not come up", file=sys.stderr)
-            return 1
-        return subprocess.run(["node", "tests/e2e/run.mjs"], env={**env, "BASE_URL": base}, cwd=ROOT).returncode
+        for step in (["migrate"], ["deploy"], ["seed-demo"]):
+            subprocess.run([ygt, *step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        log = open(data_dir / "server.log", "w")
+        server = subprocess.Popen([ygt, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{base}/healthz", server)
+        result = subprocess.run(["node", str(ROOT / "tests" / "e2e" / "run.mjs")], cwd=ROOT,
+                                env={**env, "BASE_URL": base}, timeout=900)
+        if result.returncode != 0:
+            print((data_dir / "server.log").read_text()[-4000:], file=sys.stderr)
+        return result.returncode
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
