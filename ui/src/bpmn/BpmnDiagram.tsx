@@ -8,6 +8,7 @@ import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
 import { ErrorBox, Loading } from '../components/common';
+import { ROLE_NAMES } from '../lib/roles';
 
 export interface DiagramMarkers {
   completed?: string[];
@@ -19,19 +20,20 @@ interface Props {
   xml: string;
   markers?: DiagramMarkers;
   counts?: Record<string, number>;
+  errorCounts?: Record<string, number>;
   errorNotes?: Record<string, string>;
   highlight?: string | null;
   onElementClick?: (id: string) => void;
   className?: string;
 }
 
-type Registry = { get(id: string): unknown };
+type Registry = { get(id: string): unknown; filter(fn: (e: { type: string; businessObject: { name?: string } }) => boolean): { id: string; businessObject: { name?: string } }[] };
 type Canvas = { addMarker(id: string, m: string): void; removeMarker(id: string, m: string): void; zoom(z: string): void; scrollToElement?(el: unknown): void };
 type Overlays = { add(id: string, type: string, o: { position: Record<string, number>; html: HTMLElement }): string; remove(f: { type: string }): void };
 
 const MARKERS = ['ygt-completed', 'ygt-active', 'ygt-error', 'ygt-selected-history'];
 
-export default function BpmnDiagram({ xml, markers, counts, errorNotes, highlight, onElementClick, className }: Props) {
+export default function BpmnDiagram({ xml, markers, counts, errorCounts, errorNotes, highlight, onElementClick, className }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const viewer = useRef<NavigatedViewer | null>(null);
   const [ready, setReady] = useState(0);
@@ -97,6 +99,23 @@ export default function BpmnDiagram({ xml, markers, counts, errorNotes, highligh
       badge.dataset.elementId = id;
       overlays.add(id, 'ygt-count', { position: { top: -10, right: 10 }, html: badge });
     }
+    for (const [id, n] of Object.entries(errorCounts ?? {})) {
+      if (!registry.get(id) || !n) continue;
+      const badge = document.createElement('div');
+      badge.className = 'token-count is-error';
+      badge.textContent = `${n} 出错`;
+      badge.title = `${n} 个实例在此出错`;
+      overlays.add(id, 'ygt-count', { position: { bottom: 4, right: 10 }, html: badge });
+    }
+    // Lanes name roles by code: say who that is in Chinese.
+    for (const lane of registry.filter((e) => e.type === 'bpmn:Lane')) {
+      const zh = ROLE_NAMES[lane.businessObject.name ?? ''];
+      if (!zh) continue;
+      const tag = document.createElement('div');
+      tag.className = 'lane-role';
+      tag.textContent = zh;
+      overlays.add(lane.id, 'ygt-count', { position: { top: 4, left: 36 }, html: tag });
+    }
     for (const [id, note] of Object.entries(errorNotes ?? {})) {
       if (!registry.get(id)) continue;
       const box = document.createElement('div');
@@ -109,7 +128,7 @@ export default function BpmnDiagram({ xml, markers, counts, errorNotes, highligh
       overlays.remove({ type: 'ygt-count' });
       overlays.remove({ type: 'ygt-note' });
     };
-  }, [ready, markers, counts, errorNotes, highlight]);
+  }, [ready, markers, counts, errorCounts, errorNotes, highlight]);
 
   return (
     <div className={`canvas ${className ?? ''}`} data-testid="bpmn-canvas">

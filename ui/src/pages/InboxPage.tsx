@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { tasks, type TaskQuery } from '../api/endpoints';
 import type { Task, TaskView } from '../api/types';
 import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
@@ -100,6 +100,8 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: string; onChanged: 
 
 export default function InboxPage() {
   const { me } = useAuth();
+  const location = useLocation();
+  const flash = (location.state as { flash?: string } | null)?.flash;
   const [params, setParams] = useSearchParams();
   const view = (params.get('view') as TaskView) || 'mine';
   const query: TaskQuery = {
@@ -130,6 +132,11 @@ export default function InboxPage() {
       <div className="page-head">
         <h1>待办任务</h1>
       </div>
+      {flash && (
+        <div className="alert alert-ok" role="status" data-testid="flash">
+          ✓ {flash}
+        </div>
+      )}
       <div className="tabs" role="tablist">
         {VIEWS.map((v) => (
           <button

@@ -6,6 +6,7 @@ import { ApiError } from '../api/client';
 import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import BpmnDiagram from '../bpmn/BpmnDiagram';
 import { useAsync } from '../lib/useAsync';
+import { useOrgNames } from '../lib/orgs';
 import { HISTORY_TYPES, INSTANCE_STATUS, PROCESS_NAMES, label } from '../lib/labels';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
@@ -62,6 +63,7 @@ export default function InstancePage() {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  const orgName = useOrgNames();
 
   const markers = useMemo(() => {
     const d = inst?.diagram ?? {};
@@ -112,7 +114,7 @@ export default function InstancePage() {
             {inst.resident_id !== undefined && inst.resident_id !== null && (
               <Link to={`/residents/${inst.resident_id}`}>居民 {inst.resident_name ?? inst.resident_id}</Link>
             )}
-            {(inst.org_name || inst.org_code) && <span>{inst.org_name ?? inst.org_code}</span>}
+            {(inst.org_name || inst.org_code) && <span>{inst.org_name ?? orgName(inst.org_code)}</span>}
             <span>开始 {formatDateTime(inst.started_at)}</span>
             {inst.ended_at && <span>结束 {formatDateTime(inst.ended_at)}</span>}
           </div>

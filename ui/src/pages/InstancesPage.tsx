@@ -127,7 +127,7 @@ function InstanceSearch({ defs }: { defs: ProcessDefinition[] | undefined }) {
                       <Badge kind={`status-${i.status}`}>{label(INSTANCE_STATUS, i.status)}</Badge>
                     </td>
                     <td>{i.resident_name ? <Link to={`/residents/${i.resident_id}`}>{i.resident_name}</Link> : i.resident_id ?? '—'}</td>
-                    <td>{i.org_name ?? i.org_code ?? '—'}</td>
+                    <td>{i.org_name ?? (orgs.data ?? []).find((o) => o.code === i.org_code)?.name ?? i.org_code ?? '—'}</td>
                     <td>{formatDateTime(i.started_at)}</td>
                     <td>{formatDateTime(i.ended_at)}</td>
                   </tr>
@@ -147,7 +147,7 @@ function ProcessOverview({ defs }: { defs: ProcessDefinition[] | undefined }) {
   const processId = params.get('process_id') || defs?.[0]?.process_id || '';
   const def = defs?.find((d) => d.process_id === processId);
   const xml = useAsync(() => (def ? definitions.xml(def.process_id, def.latest_version) : Promise.resolve('')), [def?.process_id, def?.latest_version]);
-  const stats = useAsync<{ elements: Record<string, number> }>(
+  const stats = useAsync<{ elements: Record<string, number>; errors?: Record<string, number> }>(
     () => (processId ? definitions.stats(processId) : Promise.resolve({ elements: {} })),
     [processId],
   );
@@ -184,7 +184,7 @@ function ProcessOverview({ defs }: { defs: ProcessDefinition[] | undefined }) {
       ) : xml.error ? (
         <ErrorBox error={xml.error} onRetry={xml.reload} />
       ) : (
-        <BpmnDiagram xml={xml.data ?? ''} counts={stats.data?.elements} />
+        <BpmnDiagram xml={xml.data ?? ''} counts={stats.data?.elements} errorCounts={stats.data?.errors} />
       )}
     </>
   );

@@ -9,6 +9,7 @@ import { useAsync } from '../lib/useAsync';
 import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, label, riskClass } from '../lib/labels';
 import { LOINC, LOINC_NAMES, seriesOf } from '../lib/observations';
 import { formatDate, formatDateTime } from '../lib/time';
+import { useOrgNames } from '../lib/orgs';
 import { conditionNames } from './ResidentsPage';
 
 const SEX: Record<string, string> = { M: '男', F: '女' };
@@ -84,6 +85,7 @@ function Trends({ obs }: { obs: Observation[] }) {
 }
 
 function Header({ r }: { r: Resident }) {
+  const orgName = useOrgNames();
   return (
     <section className="card">
       <div className="page-head" style={{ marginBottom: 0 }}>
@@ -101,7 +103,7 @@ function Header({ r }: { r: Resident }) {
           </div>
           <div className="task-meta">
             {r.address && <span>{r.address}</span>}
-            {(r.org_name || r.org_code) && <span>管理机构：{r.org_name ?? r.org_code}</span>}
+            {(r.org_name || r.org_code) && <span>管理机构：{r.org_name ?? orgName(r.org_code)}</span>}
           </div>
         </div>
         <div className="task-badges">

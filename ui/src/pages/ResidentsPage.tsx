@@ -4,6 +4,7 @@ import { residents } from '../api/endpoints';
 import type { Resident } from '../api/types';
 import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import { useAsync } from '../lib/useAsync';
+import { useOrgNames } from '../lib/orgs';
 import { DISEASES, RISK_LEVELS, label, riskClass } from '../lib/labels';
 
 const SEX: Record<string, string> = { M: '男', F: '女' };
@@ -18,6 +19,7 @@ export default function ResidentsPage() {
   const page = Number(params.get('page') ?? 1) || 1;
   const [text, setText] = useState(q);
   const list = useAsync(() => residents.search(q, page), [q, page]);
+  const orgName = useOrgNames();
 
   return (
     <div className="page">
@@ -31,7 +33,7 @@ export default function ResidentsPage() {
           setParams(text ? { q: text } : {}, { replace: true });
         }}
       >
-        <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="姓名、身份证号或电话" aria-label="搜索居民" />
+        <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="姓名（可只输姓）或 18 位身份证号" aria-label="搜索居民" />
         <button type="submit" className="btn btn-primary">
           搜索
         </button>
@@ -67,7 +69,7 @@ export default function ResidentsPage() {
                     <td>{SEX[r.sex ?? ''] ?? r.sex ?? '—'}</td>
                     <td>{r.age ?? '—'}</td>
                     <td className="mono">{r.id_number_masked ?? r.id_number ?? '—'}</td>
-                    <td>{r.village ?? r.org_name ?? r.org_code ?? '—'}</td>
+                    <td>{r.village ?? r.org_name ?? orgName(r.org_code)}</td>
                     <td>{conditionNames(r).join('、') || '—'}</td>
                     <td>
                       {(r.risk_levels ?? []).map((x, i) => (
