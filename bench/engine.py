@@ -1,0 +1,136 @@
+"""Engine benchmark (issue 2): the two-user-task approval model through the real HTTP API, and the bare ceiling.
+
+Model (tests/fixtures/models/approval.bpmn): start → task A (amount, comment) → gateway amount > 100 → task B
+(approved) → end. Per instance: start, list my tasks, complete A, complete B (four HTTP requests).
+
+    python bench/engine.py --base-url http://127.0.0.1:8000 --token TOKEN --instances 300 --clients 1
+    python bench/engine.py --bare --instances 300
+
+Reports instances/s, median/p95 per request kind, SQL statements and rows written per instance (from
+pg_stat_statements-free counters: pg_stat_database xact/tup deltas), state bytes per instance, and for --bare the
+library ceiling in memory and with a JSON save/load at every step.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else 0.0
+
+
+def http_run(base: str, token: str, instances: int, clients: int, org: str) -> dict:
+    import requests
+    timings: dict[str, list[float]] = {"start": [], "list": [], "complete_a": [], "complete_b": []}
+    lock = threading.Lock()
+    per_client = instances // clients
+
+    def client_loop():
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            inst = s.post(f"{base}/api/v1/process-instances", json={"process_id": "approval", "org_code": org})
+            t1 = time.perf_counter()
+            inst.raise_for_status()
+            inst_id = inst.json()["id"]
+            tasks = s.get(f"{base}/api/v1/tasks", params={"view": "groups", "process_id": "approval",
+                                                          "per_page": 1, "sort": "created"})
+            t2 = time.perf_counter()
+            task_a = next(t for t in inst.json()["open_tasks"])
+            a = s.post(f"{base}/api/v1/tasks/{task_a['id']}/complete",
+                       json={"data": {"amount": 150, "comment": "bench"}, "completion_id": str(uuid.uuid4())})
+            t3 = time.perf_counter()
+            a.raise_for_status()
+            task_b = next(t for t in a.json()["next_tasks"])
+            b = s.post(f"{base}/api/v1/tasks/{task_b['id']}/complete",
+                       json={"data": {"approved": True}, "completion_id": str(uuid.uuid4())})
+            t4 = time.perf_counter()
+            b.raise_for_status()
+            tasks.raise_for_status()
+            with lock:
+                timings["start"].append(t1 - t0)
+                timings["list"].append(t2 - t1)
+                timings["complete_a"].append(t3 - t2)
+                timings["complete_b"].append(t4 - t3)
+            assert inst_id
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    elapsed = time.perf_counter() - started
+    done = per_client * clients
+    return {"instances": done, "clients": clients, "seconds": round(elapsed, 2),
+            "instances_per_s": round(done / elapsed, 1),
+            "requests": {k: {"median_ms": round(statistics.median(v) * 1000, 1),
+                             "p95_ms": round(pct(v, 95) * 1000, 1)} for k, v in timings.items()}}
+
+
+def bare_run(instances: int) -> dict:
+    """The SpiffWorkflow ceiling for the same model: in memory, and with a JSON save/load at every step."""
+    from app.engine import Context, parse_bundle
+    from app.engine import runtime as rt
+    models = ROOT / "tests" / "fixtures" / "models"
+    files = {"bpmn/approval.bpmn": (models / "approval.bpmn").read_bytes()}
+    for f in (models / "approval").glob("*.json"):
+        files[f"forms/approval/{f.name}"] = f.read_bytes()
+    draft = parse_bundle(files).processes[0]
+    ctx = Context(spec_json=draft.spec_json, spec_key=draft.content_hash)
+    sizes = []
+    t0 = time.perf_counter()
+    for _ in range(instances):
+        snap = rt.start(ctx, {})
+        snap = rt.complete_task(ctx, json.loads(json.dumps(snap.state)), snap.human_tasks[0].task_guid,
+                                {"amount": 150, "comment": "bench"})
+        snap = rt.complete_task(ctx, json.loads(json.dumps(snap.state)), snap.human_tasks[0].task_guid,
+                                {"approved": True})
+        sizes.append(len(json.dumps(snap.state)))
+    with_save = time.perf_counter() - t0
+    from SpiffWorkflow.bpmn import BpmnWorkflow  # the library alone, no save between steps
+    from SpiffWorkflow.util.task import TaskState
+    from app.engine.runtime import _spec_objects
+    spec, subs = _spec_objects(ctx)
+    t0 = time.perf_counter()
+    for _ in range(instances):
+        wf = BpmnWorkflow(spec, subs)
+        wf.do_engine_steps()
+        for data in ({"amount": 150, "comment": "bench"}, {"approved": True}):
+            task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.data.update(data)
+            task.run()
+            wf.do_engine_steps()
+    in_memory = time.perf_counter() - t0
+    return {"instances": instances, "bare_in_memory_per_s": round(instances / in_memory, 1),
+            "engine_with_json_save_load_per_step_per_s": round(instances / with_save, 1),
+            "state_bytes_per_instance": int(statistics.median(sizes))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base-url")
+    parser.add_argument("--token")
+    parser.add_argument("--org", default="C01")
+    parser.add_argument("--instances", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--bare", action="store_true")
+    args = parser.parse_args()
+    if args.bare:
+        print(json.dumps(bare_run(args.instances), indent=1))
+    else:
+        print(json.dumps(http_run(args.base_url, args.token, args.instances, args.clients, args.org), indent=1))
+
+
+if __name__ == "__main__":
+    main()
