@@ -71,6 +71,7 @@ export const definitions = {
 
 export const decisions = {
   list: async () => asPage<Decision>(await api.get(`${V1}/decisions`)).items,
+  get: (id: string) => api.get<Decision>(`${V1}/decisions/${enc(id)}`),
   xml: (id: string) => api.get<string>(`${V1}/decisions/${enc(id)}/xml`, undefined, { text: true }),
   evaluate: (id: string, inputs: Record<string, unknown>) => api.post<EvaluateResult>(`${V1}/decisions/${enc(id)}/evaluate`, { inputs }),
   /** Run the conformance cases against the deployed decision, or against a draft DMN when given. */

@@ -122,7 +122,7 @@ export interface Decision {
   edition?: string | null;
   table?: string | null;
   cases?: number;
-  inputs?: { name?: string; label?: string; type?: string; [k: string]: unknown }[];
+  inputs?: { name: string; label?: string; type?: string; allowed?: string; required?: boolean; default?: unknown }[];
 }
 
 export interface EvaluateResult {

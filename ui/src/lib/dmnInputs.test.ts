@@ -21,7 +21,15 @@ describe('decision inputs typed by a person', () => {
     expect(inputName('', '收缩压')).toBe('收缩压');
   });
 
-  it('finds the rules a trace names', () => {
-    expect(firedRules([{ table: 'T01', rule_id: 'r_g2', rule_index: 4 }, { rules: [1, 2] }])).toEqual({ ids: ['r_g2'], indexes: [4, 1, 2] });
+  it('finds the rules the platform trace names', () => {
+    const trace = [
+      { decision_id: 'htn_emergency', table: 'T04', rules: [{ id: 'htn_emergency_r5', index: 5, annotation: 'T04a' }] },
+      { decision_id: 'htn_bp_at_target', rules: [{ id: 'htn_bp_r2', index: 2 }] },
+    ];
+    expect(firedRules(trace)).toEqual({ ids: ['htn_emergency_r5', 'htn_bp_r2'], indexes: [] });
+  });
+
+  it('falls back to rule indexes and single rule ids', () => {
+    expect(firedRules([{ table: 'T01', rule_id: 'r_g2' }, { rules: [1, 2] }])).toEqual({ ids: ['r_g2'], indexes: [1, 2] });
   });
 });

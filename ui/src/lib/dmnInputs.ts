@@ -32,15 +32,31 @@ export function inputName(expression: string | undefined, label: string | undefi
   return e || (label ?? '').trim();
 }
 
-/** Rule ids and 1-based rule indexes named anywhere in an evaluate trace. */
+/**
+ * Rule ids (and 1-based rule indexes where no id is given) named in an evaluate trace. The platform's trace is
+ * `[{decision_id, table, rules: [{id, index, annotation}], …}]`; `rule_id`/`rule_index` are read too.
+ */
 export function firedRules(trace: unknown): { ids: string[]; indexes: number[] } {
   const ids = new Set<string>();
   const indexes = new Set<number>();
-  const walk = (v: unknown, key = '') => {
-    if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
-    else if (typeof v === 'string' && /rule/i.test(key)) ids.add(v);
-    else if (typeof v === 'number' && /^(rule|rules|rule_index|rule_indexes|row|rows)$/i.test(key)) indexes.add(v);
+  const rule = (r: unknown) => {
+    if (typeof r === 'string') ids.add(r);
+    else if (typeof r === 'number') indexes.add(r);
+    else if (r && typeof r === 'object') {
+      const o = r as { id?: unknown; index?: unknown };
+      if (typeof o.id === 'string') ids.add(o.id);
+      else if (typeof o.index === 'number') indexes.add(o.index);
+    }
+  };
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.rules)) o.rules.forEach(rule);
+    if (Array.isArray(o.rule_ids)) o.rule_ids.forEach(rule);
+    if (typeof o.rule_id === 'string') ids.add(o.rule_id);
+    else if (typeof o.rule_index === 'number') indexes.add(o.rule_index);
+    for (const [k, x] of Object.entries(o)) if (k !== 'rules' && typeof x === 'object') walk(x);
   };
   walk(trace);
   return { ids: [...ids], indexes: [...indexes] };

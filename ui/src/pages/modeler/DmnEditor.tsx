@@ -32,6 +32,8 @@ interface InputCol {
   name: string;
   label: string;
   typeRef?: string;
+  allowed?: string;
+  required?: boolean;
 }
 
 function tableInputs(m: Any): InputCol[] {
@@ -85,6 +87,21 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
   const [deploying, setDeploying] = useState<number | null | false>(false);
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
 
+  // The decision's own inputs (a chained decision takes raw data, not its tables' intermediate columns).
+  useEffect(() => {
+    let alive = true;
+    decisionsApi.get(decisionId).then(
+      (d) => {
+        if (!alive || !d.inputs?.length) return;
+        setInputs(d.inputs.map((i) => ({ name: i.name, label: i.label ?? i.name, typeRef: i.type, allowed: i.allowed, required: i.required })));
+      },
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [decisionId, xml]);
+
   useEffect(() => {
     const m = new DmnModeler({ container: container.current! });
     modeler.current = m;
@@ -103,11 +120,12 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
     setEvalResult(null);
     setCases(null);
     setResult(null);
+    setInputs([]);
     m.importXML(xml).then(
       () => {
         if (cancelled) return;
         openTable(m);
-        setInputs(tableInputs(m));
+        setInputs((known) => (known.length ? known : tableInputs(m)));
         setValues({});
         setImporting(false);
       },
@@ -236,9 +254,11 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
             {inputs.map((i) => (
               <label key={i.name} className="field">
                 <span className="field-label">
-                  {i.label} <span className="mono">{i.name !== i.label ? i.name : ''}</span> {i.typeRef ? <span className="muted">({i.typeRef})</span> : null}
+                  {i.required && <span className="text-danger">* </span>}
+                  {i.label} <span className="mono">{i.name !== i.label ? i.name : ''}</span>{' '}
+                  {i.typeRef || i.allowed ? <span className="muted">（{[i.typeRef, i.allowed].filter(Boolean).join('，')}）</span> : null}
                 </span>
-                <input value={values[i.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [i.name]: e.target.value }))} />
+                <input value={values[i.name] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [i.name]: e.target.value }))} data-input={i.name} />
               </label>
             ))}
             <button type="submit" className="btn btn-primary btn-small" disabled={running !== ''}>
@@ -257,10 +277,24 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
                   </div>
                 ))}
               </dl>
-              {evalResult.trace && (
-                <details open>
-                  <summary>判定依据（命中的规则已在表中标出）</summary>
-                  <pre className="mono" style={{ whiteSpace: 'pre-wrap' }}>{JSON.stringify(evalResult.trace, null, 2)}</pre>
+              {evalResult.reason && <div className="alert alert-info">依据：{evalResult.reason}</div>}
+              {Array.isArray(evalResult.trace) && (
+                <details>
+                  <summary>判定过程（命中的规则已在表中标出）</summary>
+                  <ol className="timeline">
+                    {(evalResult.trace as Record<string, unknown>[]).map((t, i) => (
+                      <li key={i}>
+                        <div className="timeline-head">
+                          <strong>{String(t.decision_name ?? t.decision_id ?? '')}</strong>
+                          {t.table ? <span className="mono">{String(t.table)}</span> : null}
+                          {Array.isArray(t.rules) && <span className="muted">命中规则 {(t.rules as { index?: number }[]).map((r) => r.index ?? '?').join('、')}</span>}
+                        </div>
+                        <div className="timeline-data">
+                          {t.reason ? String(t.reason) : ''} {t.outputs ? `→ ${JSON.stringify(t.outputs)}` : ''}
+                        </div>
+                      </li>
+                    ))}
+                  </ol>
                 </details>
               )}
             </div>
