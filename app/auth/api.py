@@ -18,11 +18,13 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录
 
 def init_app(app: Flask) -> None:
     web.init_app(app)
+    from importlib import import_module
+
     from app.blueprints import BLUEPRINTS
-    if "app.audit.api" not in BLUEPRINTS:        # the audit API rides on this hook until it is listed there
-        from app.audit.api import blp as audit_blp
-        from app.extensions import api
-        api.register_blueprint(audit_blp)
+    from app.extensions import api
+    for path in ("app.auth.users_api", "app.audit.api"):   # ride on this hook until listed in BLUEPRINTS
+        if path not in BLUEPRINTS:
+            api.register_blueprint(import_module(path).blp)
 
 
 def _me(principal: Principal, csrf_token: str | None = None) -> dict:

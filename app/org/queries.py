@@ -65,8 +65,15 @@ def village_orgs(under: str | None = None) -> list[Organization]:
     return list(session().scalars(query.order_by(Organization.path)))
 
 
-def orgs_in_scope(principal) -> list[Organization]:
-    """The organizations a principal may see, as a flat list in tree order."""
+def orgs_in_scope(principal, *, level: str | None = None, under: str | None = None) -> list[Organization]:
+    """The organizations a principal may see, as a flat list in tree order; optionally one level or subtree."""
     from .scope import org_scope_filter
     query = select(Organization).where(org_scope_filter(Organization.path, principal))
+    if level:
+        query = query.where(Organization.level == level)
+    if under:
+        below = find_org(under)
+        if below is None:
+            return []
+        query = query.where(Organization.path.startswith(below.path, autoescape=True))
     return list(session().scalars(query.order_by(Organization.path)))

@@ -1,7 +1,16 @@
 """Marshmallow schemas of the organization API."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from app.auth.fields import Text
+
+from .models import LEVELS
+
+
+class OrganizationQueryArgsSchema(Schema):
+    level = Text(validate=validate.OneOf(LEVELS))
+    under = Text(metadata={"description": "only this organization and those below it"})
 
 
 class OrganizationSchema(Schema):

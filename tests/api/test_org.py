@@ -88,3 +88,28 @@ def test_the_organization_list_gives_code_name_level_and_parent(client_as):
 def test_the_county_sees_the_whole_tree_in_tree_order(client_as):
     codes = [o["code"] for o in client_as("county_admin").get("/api/v1/organizations").get_json()]
     assert codes == ["C01", "C01D01", "C01T01", "C01T01V01", "C01T01V02", "C01T02", "C01T02V01"]
+
+
+def test_the_organization_list_filters_by_level_and_subtree(client_as):
+    admin = client_as("county_admin")
+    villages = admin.get("/api/v1/organizations", query_string={"level": "village", "under": "C01T01"}).get_json()
+    assert [o["code"] for o in villages] == ["C01T01V01", "C01T01V02"]
+
+
+def test_a_subtree_outside_the_scope_lists_nothing(client_as):
+    doctor = client_as("township_doctor", org="C01T01")
+    assert doctor.get("/api/v1/organizations", query_string={"under": "C01T02"}).get_json() == []
+
+
+def test_row_scope_lets_a_patient_see_rows_about_themselves_only(app, make_resident):
+    from app.core.db import session
+    from app.org.scope import row_scope_filter
+    from app.residents.models import Resident
+    own, neighbour = make_resident(), make_resident(name="王秀兰", sex="F")
+    patient = _principal("patient", "C01T01V01", "/C01/C01T01/C01T01V01/", resident_id=own["id"])
+    with app.app_context():
+        by_path = session().scalars(select(Resident.id).where(
+            row_scope_filter(patient, org_path=Resident.org_path, resident_id=Resident.id))).all()
+        by_code = session().scalars(select(Resident.id).where(
+            row_scope_filter(patient, org_code=Resident.org_code, resident_id=Resident.id))).all()
+    assert by_path == by_code == [own["id"]] and neighbour["id"] not in by_path

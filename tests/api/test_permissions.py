@@ -114,7 +114,7 @@ def test_only_supervisors_and_county_admins_read_the_audit_log(world, role):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/residents", "/api/v1/residents/1", "/api/v1/organizations",
-                                  "/api/v1/audit", "/api/v1/auth/me", "/api/v1/auth/tokens"])
+                                  "/api/v1/audit", "/api/v1/auth/me", "/api/v1/auth/tokens", "/api/v1/users"])
 def test_every_endpoint_refuses_anonymous_callers(client, org_tree, path):
     response = client.get(path)
     assert response.status_code == 401 and response.get_json()["code"] == "unauthorized"
