@@ -17,6 +17,7 @@ import { getExtensionText, getOperator, getProperties, getTimer, laneOf, type BO
 import { lintElements, type LintElement, type LintFinding } from '../../lib/bpmnLint';
 import { downloadText } from '../../lib/useAsync';
 import PropertiesPanel from './PropertiesPanel';
+import { problemsFromError, type Problem } from '../../lib/definitionErrors';
 import FormEditor, { templateSchema, type FormTexts } from './FormEditor';
 import { deployedForm, formFiles, type DeployedForms, type FormContent, type TaskFormRef } from '../../lib/formFiles';
 
@@ -26,27 +27,6 @@ interface Props {
   xml: string;
   decisions: Decision[];
   onDeployed: (result: DeployResult) => void;
-}
-
-interface Problem {
-  element_id?: string;
-  file?: string;
-  message: string;
-  level: 'error' | 'warning';
-}
-
-/** 422 invalid_definition details → problems to show on the canvas. */
-export function problemsFromError(e: ApiError): Problem[] {
-  const d = e.details as { file?: string; element_id?: string; reason?: string; errors?: unknown; findings?: unknown };
-  const list: Problem[] = [];
-  const many = (Array.isArray(d.errors) ? d.errors : Array.isArray(d.findings) ? d.findings : []) as Record<string, unknown>[];
-  for (const x of many) {
-    list.push({ element_id: x.element_id as string | undefined, file: x.file as string | undefined, message: String(x.reason ?? x.message ?? ''), level: 'error' });
-  }
-  if (d.element_id || d.reason || !list.length) {
-    list.unshift({ element_id: d.element_id, file: d.file, message: d.reason ?? e.message, level: 'error' });
-  }
-  return list;
 }
 
 export default function BpmnEditor({ processId, version, xml, decisions, onDeployed }: Props) {

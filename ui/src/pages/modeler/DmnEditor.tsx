@@ -17,7 +17,7 @@ import type { CaseRunResult, DeployResult, EvaluateResult } from '../../api/type
 import { ErrorBox, Loading, ProgressBar } from '../../components/common';
 import { buildInputs, firedRules, inputName } from '../../lib/dmnInputs';
 import { downloadText } from '../../lib/useAsync';
-import { problemsFromError } from './BpmnEditor';
+import { problemsFromError } from '../../lib/definitionErrors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;

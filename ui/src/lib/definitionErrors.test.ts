@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api/client';
+import { problemsFromError } from './definitionErrors';
+
+describe('problemsFromError', () => {
+  it('names the file, element and reason of a refused deploy', () => {
+    const e = new ApiError(422, 'invalid_definition', '模型校验未通过', { file: 'screening.bpmn', element_id: 'verify_case', reason: "form file 'verify_case.json' not provided" });
+    expect(problemsFromError(e)).toEqual([
+      { element_id: 'verify_case', file: 'screening.bpmn', message: "form file 'verify_case.json' not provided", level: 'error' },
+    ]);
+  });
+
+  it('lists every finding of a DMN analysis', () => {
+    const e = new ApiError(422, 'invalid_definition', '规则重叠', { errors: [{ element_id: 'r1', message: '规则 1 与 2 重叠' }, { element_id: 'r2', message: '遗漏 sbp<40' }] });
+    expect(problemsFromError(e).map((p) => p.element_id)).toEqual(['r1', 'r2']);
+  });
+
+  it('falls back to the message when the details say nothing', () => {
+    expect(problemsFromError(new ApiError(422, 'invalid_definition', '模型校验未通过'))[0].message).toBe('模型校验未通过');
+  });
+});
