@@ -1,4 +1,5 @@
-"""Run the browser tests against a live platform: fresh data dir, migrate, deploy, seed the demo, serve, test, stop.
+"""Run the UI's tests: its unit tests (Vitest), then the browser tests against a live platform (fresh data dir,
+migrate, deploy, seed the demo, serve, test, stop).
 
 Used by `make test-e2e` (and so by `make test` where Chromium is installed). The tests themselves are Node
 (`tests/e2e/run.mjs`, playwright-core from ui/node_modules driving Debian's chromium); this only hosts them.
@@ -48,6 +49,9 @@ def main() -> int:
     env.pop("REDIS_URL", None)
     ygt = str(BIN / "ygt")
     server = None
+    unit = subprocess.run(["npm", "test", "--silent"], cwd=ROOT / "ui")
+    if unit.returncode != 0:
+        return unit.returncode
     try:
         for step in (["migrate"], ["deploy"], ["seed-demo"]):
             subprocess.run([ygt, *step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
