@@ -10,6 +10,8 @@ BLUEPRINTS = (
     "app.processes.api",
     "app.tasks.api",
     "app.decisions.api",
+    "app.audit.api",
+    "app.auth.users_api",
 )
 
 
