@@ -9,6 +9,7 @@ export interface Org {
 }
 
 export interface Me {
+  id?: number;
   username: string;
   display_name?: string;
   roles: string[];
@@ -52,6 +53,8 @@ export interface Task {
   org_code?: string;
   org_name?: string;
   assignee?: string | null;
+  assignee_id?: number | null;
+  assignee_name?: string | null;
   due_at?: string | null;
   priority?: number | string | null;
   overdue?: boolean;

@@ -59,7 +59,7 @@ export default function ResidentSummary({ summary, residentId }: { summary: Reco
   const id = residentId ?? (summary.id as string | number | undefined);
   const entries = Object.entries(summary).filter(([k]) => !HIDDEN.has(k));
   return (
-    <section className="card resident-summary" aria-label="居民摘要">
+    <section className="card resident-summary" aria-label="居民摘要" id="resident-summary">
       <h2>居民摘要</h2>
       <dl className="kv">
         {entries.map(([k, v]) => (

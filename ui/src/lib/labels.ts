@@ -114,3 +114,14 @@ export function priorityLabel(p: number | string | null | undefined): { text: st
   };
   return map[p.toLowerCase()] ?? { text: p, urgent: false };
 }
+
+/** Whether a task is assigned to this user (by username or by user id, whichever the API sends). */
+export function isAssignedTo(task: { assignee?: string | null; assignee_id?: number | null }, me: { username?: string; id?: number } | null | undefined): boolean {
+  if (!me) return false;
+  if (task.assignee && task.assignee === me.username) return true;
+  return task.assignee_id !== undefined && task.assignee_id !== null && task.assignee_id === me.id;
+}
+
+export function isAssigned(task: { assignee?: string | null; assignee_id?: number | null }): boolean {
+  return !!task.assignee || (task.assignee_id !== undefined && task.assignee_id !== null);
+}

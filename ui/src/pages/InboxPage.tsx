@@ -6,7 +6,8 @@ import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import { announceTasksChanged } from '../components/Layout';
 import { useAuth } from '../auth';
 import { useAsync } from '../lib/useAsync';
-import { DISEASES, PROCESS_NAMES, RISK_LEVELS, label, priorityLabel, riskClass } from '../lib/labels';
+import { DISEASES, PROCESS_NAMES, RISK_LEVELS, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
+import type { Me } from '../api/types';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 
@@ -25,11 +26,12 @@ const SORTS = [
 
 const PER_PAGE = 20;
 
-function TaskCard({ task, me, onChanged }: { task: Task; me: string; onChanged: () => void }) {
+function TaskCard({ task, me, onChanged }: { task: Task; me: Me | null; onChanged: () => void }) {
   const navigate = useNavigate();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const mine = task.assignee === me;
+  const mine = isAssignedTo(task, me);
+  const taken = isAssigned(task);
   const prio = priorityLabel(task.priority);
 
   const act = async (fn: () => Promise<unknown>, thenOpen = false) => {
@@ -75,12 +77,12 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: string; onChanged: 
             {formatDue(task.due_at)}
           </span>
           <span>创建于 {formatDateTime(task.created_at)}</span>
-          <span>{task.assignee ? `处理人：${mine ? '我' : task.assignee}` : '未领取'}</span>
+          <span>{taken ? `处理人：${mine ? '我' : task.assignee_name ?? task.assignee ?? task.assignee_id}` : '未领取'}</span>
         </div>
         {error ? <ErrorBox error={error} /> : null}
       </div>
       <div className="task-actions">
-        {!task.assignee && (
+        {!taken && (
           <button type="button" className="btn btn-primary btn-small" disabled={busy} onClick={() => act(() => tasks.claim(task.id), true)}>
             领取
           </button>
@@ -202,7 +204,7 @@ export default function InboxPage() {
           <div className="list-summary">共 {state.data.total} 条{state.loading ? '，刷新中…' : ''}</div>
           <ul className="task-list" data-testid="task-list">
             {state.data.items.map((t) => (
-              <TaskCard key={t.id} task={t} me={me?.username ?? ''} onChanged={state.reload} />
+              <TaskCard key={t.id} task={t} me={me} onChanged={state.reload} />
             ))}
           </ul>
           <Pager page={query.page ?? 1} perPage={PER_PAGE} total={state.data.total} onPage={(p) => set({ page: String(p) })} />

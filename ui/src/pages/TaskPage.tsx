@@ -10,7 +10,7 @@ import ResidentSummary from '../components/ResidentSummary';
 import TaskForm from '../components/form/TaskForm';
 import { useAuth } from '../auth';
 import { useAsync, uuid } from '../lib/useAsync';
-import { PROCESS_NAMES, RISK_LEVELS, label, priorityLabel, riskClass } from '../lib/labels';
+import { PROCESS_NAMES, RISK_LEVELS, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 
@@ -141,7 +141,8 @@ export default function TaskPage() {
   }
   if (!task) return <Empty title="任务不存在" />;
 
-  const mine = task.assignee === me?.username;
+  const mine = isAssignedTo(task, me);
+  const taken = isAssigned(task);
   const closed = task.status === 'completed' || task.status === 'cancelled';
   const prio = priorityLabel(task.priority);
 
@@ -213,6 +214,14 @@ export default function TaskPage() {
             {task.risk_level && <Badge kind={riskClass(task.risk_level)}>{label(RISK_LEVELS, task.risk_level)}</Badge>}
             {task.instance_id !== undefined && <span className="muted">实例 {task.instance_id}</span>}
           </div>
+          {task.resident && (
+            <div className="task-meta only-narrow">
+              <a href="#resident-summary">
+                居民 {task.resident.name}
+                {task.resident.village ? ` · ${task.resident.village}` : ''} · 查看摘要 ↓
+              </a>
+            </div>
+          )}
         </div>
       </div>
 
@@ -233,8 +242,8 @@ export default function TaskPage() {
           )}
           {!mine && !closed && (
             <div className="alert alert-info">
-              {task.assignee ? `该任务由 ${task.assignee} 办理中。` : '该任务尚未领取，领取后才能提交。'}
-              {!task.assignee && (
+              {taken ? `该任务由 ${task.assignee_name ?? task.assignee ?? '他人'} 办理中。` : '该任务尚未领取，领取后才能提交。'}
+              {!taken && (
                 <button type="button" className="btn btn-primary btn-small" onClick={claim} disabled={busy !== ''}>
                   领取任务
                 </button>
