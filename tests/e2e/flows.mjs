@@ -278,7 +278,12 @@ async function screenshotMainPages(ctx) {
   await phone.goto('/inbox');
   await phone.locator('[data-testid=task-list], .state-empty').first().waitFor();
   await shot(phone, 'inbox-phone');
-  const card = phone.locator('[data-testid=task-card]').first();
+  let card = phone.locator('[data-testid=task-card]').first();
+  if (!(await card.count())) {
+    await phone.goto('/inbox?view=groups');
+    await phone.locator('[data-testid=task-list], .state-empty').first().waitFor();
+    card = phone.locator('[data-testid=task-card]').first();
+  }
   if (await card.count()) {
     await phone.goto(`/tasks/${await card.getAttribute('data-task-id')}`);
     await phone.locator('[data-testid=task-name]').waitFor();

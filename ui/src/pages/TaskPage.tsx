@@ -209,7 +209,6 @@ export default function TaskPage() {
             {(task.role || task.lane) && <span>{roleName(task.role ?? task.lane)}</span>}
             {task.org_name && <span>{task.org_name}</span>}
             <span className={task.overdue ? 'text-danger' : ''}>{formatDue(task.due_at)}</span>
-            {task.overdue && <Badge kind="badge-danger">已逾期</Badge>}
             {prio && <Badge kind={prio.urgent ? 'badge-warn' : ''}>{prio.text}</Badge>}
             {task.risk_level && <Badge kind={riskClass(task.risk_level)}>{label(RISK_LEVELS, task.risk_level)}</Badge>}
             {task.instance_id !== undefined && <span className="muted">实例 {task.instance_id}</span>}
