@@ -39,5 +39,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_blueprints(app, api)
     web.init_app(app)
     from .jobs import queue
+    from .workflows import metrics as _workflow_metrics  # noqa: F401  (registers scrape-time gauges)
     queue.configure(settings, app)
     return app
