@@ -27,9 +27,9 @@ const orgs = [
   { code: 'V001', name: '张家村卫生室', level: 'village', parent_code: 'T01' },
 ];
 const users = {
-  village_doctor1: { username: 'village_doctor1', display_name: '王村医', roles: ['village_doctor'], org: orgs[2] },
-  process_owner: { username: 'process_owner', display_name: '李流程', roles: ['process_owner'], org: orgs[0] },
-  supervisor: { username: 'supervisor', display_name: '赵监管', roles: ['supervisor'], org: orgs[0] },
+  village_doctor1: { id: 1, username: 'village_doctor1', display_name: '王村医', roles: ['village_doctor'], org: orgs[2] },
+  process_owner: { id: 2, username: 'process_owner', display_name: '李流程', roles: ['process_owner'], org: orgs[0] },
+  supervisor: { id: 3, username: 'supervisor', display_name: '赵监管', roles: ['supervisor'], org: orgs[0] },
 };
 
 const followUpForm = {
@@ -76,18 +76,18 @@ const residents = [
     care_plan: null, follow_ups: [], observations: [], instances: [],
   },
 ];
-const resRef = (r) => ({ id: r.id, name: r.name, village: r.village, sex: r.sex, age: r.age });
+const resRef = (r) => ({ id: r.id, name: r.name, village_code: r.org_code });
 
 let taskSeq = 1;
 const tasks = [];
 function addTask(t) {
-  const task = { id: taskSeq++, status: 'ready', org_code: 'V001', org_name: '张家村卫生室', role: 'village_doctor', lane: 'village_doctor', priority: 50, overdue: false, created_at: iso(-2 * DAY), comments: [], draft: null, ...t };
+  const task = { id: taskSeq++, status: 'ready', org_code: 'V001', org_name: '张家村卫生室', role: 'village_doctor', lane: 'village_doctor', priority: 3, overdue: false, created_at: iso(-2 * DAY), comments: [], draft: null, ...t };
   task.etag = `"${crypto.randomUUID()}"`;
   tasks.push(task);
   return task;
 }
 addTask({ name: '高血压随访', process_id: 'follow_up', bpmn_id: 'record_visit', instance_id: 2, assignee: 'village_doctor1', due_at: iso(3 * DAY), resident: resRef(residents[0]), disease: 'hypertension', risk_level: 'HIGH', form: followUpForm });
-addTask({ name: '复测血压', process_id: 'screening', bpmn_id: 'measure_bp', instance_id: 1, assignee: null, due_at: iso(-1 * DAY), overdue: true, priority: 80, resident: resRef(residents[1]), disease: 'hypertension', risk_level: 'MODERATE', form: followUpForm });
+addTask({ name: '复测血压', process_id: 'screening', bpmn_id: 'measure_bp', instance_id: 1, assignee: null, due_at: iso(-1 * DAY), overdue: true, priority: 1, resident: resRef(residents[1]), disease: 'hypertension', risk_level: 'MODERATE', form: followUpForm });
 addTask({ name: '乡镇核实', process_id: 'screening', bpmn_id: 'verify_case', instance_id: 3, assignee: null, role: 'township_doctor', lane: 'township_doctor', org_code: 'T01', org_name: '城关镇卫生院', due_at: iso(5 * DAY), resident: resRef(residents[0]), disease: 'hypertension', risk_level: 'HIGH', form: followUpForm });
 
 const fixtures = path.join(here, 'fixtures');
@@ -158,10 +158,11 @@ function serveStatic(req, res, pathname) {
   fs.createReadStream(file).pipe(res);
 }
 
+const userRef = (username) => (username && users[username] ? { id: users[username].id, username, display_name: users[username].display_name } : null);
 const publicTask = (t) => {
-  const { form, comments, draft, ...rest } = t;
+  const { form, comments, draft, assignee, ...rest } = t;
   void form; void comments; void draft;
-  return rest;
+  return { ...rest, element_id: t.bpmn_id, assignee: userRef(assignee) };
 };
 
 function visibleTasks(user, view) {
@@ -212,7 +213,10 @@ async function api(req, res, url, user) {
     const t = tasks.find((x) => x.id === Number(match[1]));
     if (!t) return fail(res, 404, 'not_found', '任务不存在');
     const r = residents.find((x) => x.id === t.resident?.id);
-    return send(res, 200, { ...publicTask(t), form: { ...t.form, data: {} }, draft: t.draft, instructions: '请在非同日复测血压并如实记录。', resident_summary: r ? { id: r.id, name: r.name, sex: r.sex, age: r.age, village: r.village, conditions: r.conditions.map((c) => c.name), risk_levels: r.risk_levels, latest_bp: { sbp: 145, dbp: 83, at: iso(-30 * DAY) } } : null });
+    const mine = t.assignee === user.username;
+    const candidate = !t.assignee && user.roles.includes(t.role);
+    const can = { claim: t.status !== 'completed' && candidate, unclaim: mine, complete: t.status !== 'completed' && (mine || candidate), assign: false, delegate: mine, return: false };
+    return send(res, 200, { ...publicTask(t), can, candidates: [userRef('village_doctor1')], form: { ...t.form, data: {} }, draft: t.draft, instructions: '请在非同日复测血压并如实记录。', resident_summary: r ? { id: r.id, name: r.name, sex: r.sex, age: r.age, village: r.village, conditions: r.conditions.map((c) => c.name), risk_levels: r.risk_levels, latest_bp: { sbp: 145, dbp: 83, at: iso(-30 * DAY) } } : null });
   }
   if ((match = /^\/tasks\/(\d+)\/(claim|unclaim|draft|complete|comments|delegate)$/.exec(p))) {
     const t = tasks.find((x) => x.id === Number(match[1]));
@@ -239,12 +243,12 @@ async function api(req, res, url, user) {
     }
     if (action === 'complete' && m === 'POST') {
       if (t.status === 'completed') return fail(res, 409, 'task_already_completed', '任务已完成');
-      if (t.assignee !== user.username) return fail(res, 409, 'task_reassigned', '任务不在您名下');
+      if (t.assignee && t.assignee !== user.username) return fail(res, 409, 'task_reassigned', '任务不在您名下');
       if (req.headers['if-match'] && req.headers['if-match'] !== t.etag) return fail(res, 409, 'definition_changed', '任务已变化');
       const body = await json();
       if (!body.completion_id) return fail(res, 422, 'validation_error', '缺少 completion_id');
       const errors = validateFollowUp(body.data);
-      if (errors.length) return fail(res, 422, 'invalid_task_data', '表单数据有误', { errors });
+      if (errors.length) return fail(res, 422, 'form_invalid', '表单数据有误 (form data invalid)', { errors });
       t.status = 'completed';
       return send(res, 200, { id: t.id, status: 'completed' });
     }

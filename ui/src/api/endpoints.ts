@@ -44,6 +44,8 @@ export const tasks = {
   comments: async (id: string) => asPage<Comment>(await api.get(`${V1}/tasks/${enc(id)}/comments`)).items,
   addComment: (id: string, body: string) => api.post<Comment>(`${V1}/tasks/${enc(id)}/comments`, { body }),
   delegate: (id: string, toUsername: string) => api.post(`${V1}/tasks/${enc(id)}/delegate`, { to_username: toUsername }),
+  assign: (id: string, username: string) => api.post(`${V1}/tasks/${enc(id)}/assign`, { username }),
+  returnTask: (id: string | number) => api.post<Task>(`${V1}/tasks/${enc(String(id))}/return`),
 };
 
 export const definitions = {

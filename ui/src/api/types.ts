@@ -28,10 +28,17 @@ export interface TaskCounts {
   overdue: number;
 }
 
+export interface UserRef {
+  id?: number;
+  username?: string | null;
+  display_name?: string | null;
+}
+
 export interface ResidentRef {
   id: string | number;
   name: string;
   village?: string;
+  village_code?: string | null;
   sex?: string;
   age?: number;
   id_number?: string;
@@ -47,14 +54,14 @@ export interface Task {
   process_name?: string;
   instance_id?: string | number;
   bpmn_id?: string;
+  element_id?: string;
   status?: string;
   lane?: string | null;
   role?: string | null;
   org_code?: string;
   org_name?: string;
-  assignee?: string | null;
+  assignee?: string | UserRef | null;
   assignee_id?: number | null;
-  assignee_name?: string | null;
   due_at?: string | null;
   priority?: number | string | null;
   overdue?: boolean;
@@ -76,7 +83,10 @@ export interface TaskDetail extends Task {
   resident_summary?: Record<string, unknown> | null;
   instructions?: string | null;
   draft?: Record<string, unknown> | null;
-  candidates?: string[];
+  candidates?: (string | UserRef)[];
+  delegated_from?: (UserRef & { delegated_at?: string }) | null;
+  /** What the caller may do now (server-decided): claim, unclaim, complete, assign, delegate, return. */
+  can?: Partial<Record<'claim' | 'unclaim' | 'complete' | 'assign' | 'delegate' | 'return', boolean>>;
 }
 
 export interface Comment {

@@ -29,7 +29,7 @@ const KEYS: Record<string, string> = {
   allergies: '过敏史',
 };
 
-const HIDDEN = new Set(['id', 'org_code', 'resident_id']);
+const HIDDEN = new Set(['id', 'org_code', 'resident_id', 'village_code']);
 const SEX: Record<string, string> = { M: '男', F: '女', male: '男', female: '女' };
 
 function show(key: string, value: unknown): string {

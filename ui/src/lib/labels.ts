@@ -101,6 +101,8 @@ export function riskClass(level: string | null | undefined): string {
 export function priorityLabel(p: number | string | null | undefined): { text: string; urgent: boolean } | null {
   if (p === null || p === undefined || p === '') return null;
   if (typeof p === 'number') {
+    // The platform's scale is 1 (most urgent) … 5 (least), 3 being normal.
+    if (p <= 5) return p <= 1 ? { text: '紧急', urgent: true } : p === 2 ? { text: '优先', urgent: true } : p >= 4 ? { text: '低', urgent: false } : null;
     if (p >= 80) return { text: '紧急', urgent: true };
     if (p >= 60) return { text: '优先', urgent: true };
     if (p <= 20) return { text: '低', urgent: false };
@@ -115,13 +117,24 @@ export function priorityLabel(p: number | string | null | undefined): { text: st
   return map[p.toLowerCase()] ?? { text: p, urgent: false };
 }
 
-/** Whether a task is assigned to this user (by username or by user id, whichever the API sends). */
-export function isAssignedTo(task: { assignee?: string | null; assignee_id?: number | null }, me: { username?: string; id?: number } | null | undefined): boolean {
-  if (!me) return false;
-  if (task.assignee && task.assignee === me.username) return true;
-  return task.assignee_id !== undefined && task.assignee_id !== null && task.assignee_id === me.id;
+type Assignable = { assignee?: string | { id?: number; username?: string | null; display_name?: string | null } | null; assignee_id?: number | null };
+
+/** The assignee as {id, username, name}, whether the API sends a username, a user object or an id. */
+export function assigneeOf(task: Assignable): { id?: number; username?: string; name: string } | null {
+  const a = task.assignee;
+  if (a && typeof a === 'object') return { id: a.id, username: a.username ?? undefined, name: a.display_name || a.username || String(a.id ?? '') };
+  if (typeof a === 'string' && a) return { username: a, name: a, id: task.assignee_id ?? undefined };
+  if (task.assignee_id !== undefined && task.assignee_id !== null) return { id: task.assignee_id, name: `用户 ${task.assignee_id}` };
+  return null;
 }
 
-export function isAssigned(task: { assignee?: string | null; assignee_id?: number | null }): boolean {
-  return !!task.assignee || (task.assignee_id !== undefined && task.assignee_id !== null);
+/** Whether a task is assigned to this user (by username or by user id, whichever the API sends). */
+export function isAssignedTo(task: Assignable, me: { username?: string; id?: number } | null | undefined): boolean {
+  const a = assigneeOf(task);
+  if (!a || !me) return false;
+  return (a.username !== undefined && a.username === me.username) || (a.id !== undefined && a.id === me.id);
+}
+
+export function isAssigned(task: Assignable): boolean {
+  return assigneeOf(task) !== null;
 }

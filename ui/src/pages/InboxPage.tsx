@@ -6,7 +6,8 @@ import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import { announceTasksChanged } from '../components/Layout';
 import { useAuth } from '../auth';
 import { useAsync } from '../lib/useAsync';
-import { DISEASES, PROCESS_NAMES, RISK_LEVELS, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
+import { DISEASES, PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
+import { useOrgNames } from '../lib/orgs';
 import type { Me } from '../api/types';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
@@ -32,6 +33,8 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: Me | null; onChange
   const [error, setError] = useState<unknown>(null);
   const mine = isAssignedTo(task, me);
   const taken = isAssigned(task);
+  const orgName = useOrgNames();
+  const village = task.resident?.village ?? (task.resident?.village_code ? orgName(task.resident.village_code) : '');
   const prio = priorityLabel(task.priority);
 
   const act = async (fn: () => Promise<unknown>, thenOpen = false) => {
@@ -65,7 +68,7 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: Me | null; onChange
           {task.resident && (
             <span>
               居民：<strong>{task.resident.name}</strong>
-              {task.resident.village ? ` · ${task.resident.village}` : ''}
+              {village ? ` · ${village}` : ''}
             </span>
           )}
           <span>{task.process_name ?? label(PROCESS_NAMES, task.process_id)}</span>
@@ -77,7 +80,7 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: Me | null; onChange
             {formatDue(task.due_at)}
           </span>
           <span>创建于 {formatDateTime(task.created_at)}</span>
-          <span>{taken ? `处理人：${mine ? '我' : task.assignee_name ?? task.assignee ?? task.assignee_id}` : '未领取'}</span>
+          <span>{taken ? `处理人：${mine ? '我' : assigneeOf(task)?.name}` : '未领取'}</span>
         </div>
         {error ? <ErrorBox error={error} /> : null}
       </div>

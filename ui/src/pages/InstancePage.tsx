@@ -7,7 +7,7 @@ import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import BpmnDiagram from '../bpmn/BpmnDiagram';
 import { useAsync } from '../lib/useAsync';
 import { useOrgNames } from '../lib/orgs';
-import { HISTORY_TYPES, INSTANCE_STATUS, PROCESS_NAMES, label } from '../lib/labels';
+import { HISTORY_TYPES, INSTANCE_STATUS, PROCESS_NAMES, assigneeOf, label } from '../lib/labels';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 
@@ -160,7 +160,7 @@ export default function InstancePage() {
                   <div className="task-meta">
                     {(t.role || t.lane) && <span>{roleName(t.role ?? t.lane)}</span>}
                     {t.org_name && <span>{t.org_name}</span>}
-                    <span>{t.assignee ? `处理人 ${t.assignee}` : '未领取'}</span>
+                    <span>{assigneeOf(t) ? `处理人 ${assigneeOf(t)?.name}` : '未领取'}</span>
                     <span className={t.overdue ? 'text-danger' : ''}>{formatDue(t.due_at)}</span>
                   </div>
                 </li>

@@ -10,7 +10,7 @@ import ResidentSummary from '../components/ResidentSummary';
 import TaskForm from '../components/form/TaskForm';
 import { useAuth } from '../auth';
 import { useAsync, uuid } from '../lib/useAsync';
-import { PROCESS_NAMES, RISK_LEVELS, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
+import { PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 
@@ -75,17 +75,28 @@ function Comments({ taskId }: { taskId: string }) {
   );
 }
 
-function Delegate({ task, onDone }: { task: TaskDetail; onDone: () => void }) {
+function candidateName(c: string | { username?: string | null; display_name?: string | null }): { username: string; label: string } {
+  if (typeof c === 'string') return { username: c, label: c };
+  return { username: c.username ?? '', label: c.display_name && c.display_name !== c.username ? `${c.display_name}（${c.username}）` : c.username ?? '' };
+}
+
+/** Hand the task to someone else: delegate (they may return it) or, for leads, assign to a candidate. */
+function HandOver({ task, onDone }: { task: TaskDetail; onDone: () => void }) {
   const [to, setTo] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const can = task.can;
+  const canDelegate = can ? !!can.delegate : true;
+  const canAssign = !!can?.assign;
+  const candidates = (task.candidates ?? []).map(candidateName).filter((c) => c.username);
+  if (!canDelegate && !canAssign) return null;
+
+  const act = async (fn: () => Promise<unknown>) => {
     if (!to.trim()) return;
     setBusy(true);
     setError(null);
     try {
-      await tasks.delegate(String(task.id), to.trim());
+      await fn();
       announceTasksChanged();
       onDone();
     } catch (err) {
@@ -95,19 +106,36 @@ function Delegate({ task, onDone }: { task: TaskDetail; onDone: () => void }) {
     }
   };
   return (
-    <section className="card" aria-label="委派">
-      <h2>委派给他人</h2>
-      <form onSubmit={submit} className="stack">
-        <input list="delegate-candidates" value={to} onChange={(e) => setTo(e.target.value)} placeholder="对方用户名" aria-label="对方用户名" />
-        <datalist id="delegate-candidates">
-          {(task.candidates ?? []).map((c) => (
-            <option key={c} value={c} />
+    <section className="card" aria-label="转交">
+      <h2>转交他人</h2>
+      <form
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          void act(() => tasks.delegate(String(task.id), to.trim()));
+        }}
+        className="stack"
+      >
+        <input list="handover-candidates" value={to} onChange={(e) => setTo(e.target.value)} placeholder="对方用户名" aria-label="对方用户名" />
+        <datalist id="handover-candidates">
+          {candidates.map((c) => (
+            <option key={c.username} value={c.username}>
+              {c.label}
+            </option>
           ))}
         </datalist>
         {error ? <ErrorBox error={error} /> : null}
-        <button type="submit" className="btn btn-small" disabled={busy || !to.trim()}>
-          委派
-        </button>
+        <div className="btn-group">
+          {canDelegate && (
+            <button type="submit" className="btn btn-small" disabled={busy || !to.trim()} title="委派后对方可退回给您">
+              委派
+            </button>
+          )}
+          {canAssign && (
+            <button type="button" className="btn btn-small" disabled={busy || !to.trim()} onClick={() => act(() => tasks.assign(String(task.id), to.trim()))}>
+              分派
+            </button>
+          )}
+        </div>
       </form>
     </section>
   );
@@ -143,17 +171,21 @@ export default function TaskPage() {
 
   const mine = isAssignedTo(task, me);
   const taken = isAssigned(task);
+  const holder = assigneeOf(task);
   const closed = task.status === 'completed' || task.status === 'cancelled';
+  // The server says what the caller may do; without that, the holder may complete and others may claim.
+  const canComplete = !closed && (task.can ? !!task.can.complete : mine);
+  const canClaim = !closed && (task.can ? !!task.can.claim : !taken);
   const prio = priorityLabel(task.priority);
 
-  const claim = async () => {
+  const holderAction = async (fn: () => Promise<unknown>) => {
     setBusy('claim');
     try {
-      await tasks.claim(task.id);
+      await fn();
       announceTasksChanged();
       state.reload();
     } catch (e) {
-      setNotice({ kind: 'error', text: e instanceof ApiError ? e.message : '领取失败' });
+      setNotice({ kind: 'error', text: e instanceof ApiError ? e.message : '操作失败' });
     } finally {
       setBusy('');
     }
@@ -213,7 +245,7 @@ export default function TaskPage() {
             {task.risk_level && <Badge kind={riskClass(task.risk_level)}>{label(RISK_LEVELS, task.risk_level)}</Badge>}
             {task.instance_id !== undefined && <span className="muted">实例 {task.instance_id}</span>}
           </div>
-          {task.resident && (
+          {task.resident?.name && (
             <div className="task-meta only-narrow">
               <a href="#resident-summary">
                 居民 {task.resident.name}
@@ -239,14 +271,32 @@ export default function TaskPage() {
               <div className="pre-wrap">{task.instructions}</div>
             </section>
           )}
-          {!mine && !closed && (
+          {closed && <div className="alert alert-info">该任务已{task.status === 'completed' ? '完成' : '取消'}。</div>}
+          {!closed && task.delegated_from && mine && (
             <div className="alert alert-info">
-              {taken ? `该任务由 ${task.assignee_name ?? task.assignee ?? '他人'} 办理中。` : '该任务尚未领取，领取后才能提交。'}
-              {!taken && (
-                <button type="button" className="btn btn-primary btn-small" onClick={claim} disabled={busy !== ''}>
+              由 {task.delegated_from.display_name ?? task.delegated_from.username} 委派给您。
+              {task.can?.return && (
+                <button type="button" className="btn btn-small" onClick={() => holderAction(() => tasks.returnTask(task.id))} disabled={busy !== ''}>
+                  退回给委派人
+                </button>
+              )}
+            </div>
+          )}
+          {!closed && !mine && (
+            <div className="alert alert-info">
+              {taken ? `该任务由 ${holder?.name ?? '他人'} 办理中。` : canComplete ? '该任务尚未领取：可直接办理，或先领取以免他人重复办理。' : '该任务尚未领取，领取后才能提交。'}
+              {canClaim && (
+                <button type="button" className="btn btn-primary btn-small" onClick={() => holderAction(() => tasks.claim(task.id))} disabled={busy !== ''}>
                   领取任务
                 </button>
               )}
+            </div>
+          )}
+          {!closed && mine && task.can?.unclaim && !task.delegated_from && (
+            <div className="row" style={{ justifyContent: 'flex-end', marginBottom: '0.5rem' }}>
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => holderAction(() => tasks.unclaim(task.id))} disabled={busy !== ''}>
+                退回组内
+              </button>
             </div>
           )}
           <section className="card">
@@ -257,7 +307,7 @@ export default function TaskPage() {
                 uiSchema={task.form.ui_schema}
                 formData={formData}
                 extraErrors={extraErrors}
-                disabled={closed || busy === 'complete'}
+                disabled={!canComplete || busy === 'complete'}
                 onChange={setFormData}
                 onSubmit={complete}
               >
@@ -267,10 +317,10 @@ export default function TaskPage() {
                   </div>
                 )}
                 <div className="form-actions">
-                  <button type="submit" className="btn btn-primary" disabled={closed || busy !== ''} data-testid="complete">
+                  <button type="submit" className="btn btn-primary" disabled={!canComplete || busy !== ''} data-testid="complete">
                     {busy === 'complete' ? '正在提交…' : '完成并提交'}
                   </button>
-                  <button type="button" className="btn" onClick={saveDraft} disabled={closed || busy !== ''}>
+                  <button type="button" className="btn" onClick={saveDraft} disabled={!canComplete || busy !== ''}>
                     {busy === 'draft' ? '正在保存…' : '保存草稿'}
                   </button>
                 </div>
@@ -279,7 +329,7 @@ export default function TaskPage() {
               <>
                 <p className="muted">此任务无需填写表单。</p>
                 {notice && <div className="alert alert-error">{notice.text}</div>}
-                <button type="button" className="btn btn-primary" disabled={closed || busy !== ''} onClick={() => complete({})} data-testid="complete">
+                <button type="button" className="btn btn-primary" disabled={!canComplete || busy !== ''} onClick={() => complete({})} data-testid="complete">
                   完成
                 </button>
               </>
@@ -290,10 +340,10 @@ export default function TaskPage() {
           {task.resident_summary ? (
             <ResidentSummary summary={task.resident_summary} residentId={task.resident?.id} />
           ) : task.resident ? (
-            <ResidentSummary summary={task.resident as Record<string, unknown>} residentId={task.resident.id} />
+            <ResidentSummary summary={task.resident as unknown as Record<string, unknown>} residentId={task.resident.id} />
           ) : null}
           <Comments taskId={String(task.id)} />
-          {!closed && <Delegate task={task} onDone={() => navigate('/inbox')} />}
+          {!closed && <HandOver task={task} onDone={() => navigate('/inbox')} />}
         </aside>
       </div>
     </div>
