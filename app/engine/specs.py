@@ -5,11 +5,13 @@ nothing here touches a database, so a refused set is never half-deployed.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -17,7 +19,7 @@ import jsonschema
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
@@ -334,10 +336,30 @@ def _check_expressions(path, ts):
     ed = getattr(ts, "event_definition", None)
     if isinstance(ed, TimerEventDefinition):
         _check(path, el, ed.expression, "eval", "timer expression")
+        _check_timer_literal(path, el, ed)
     props = (getattr(ts, "extensions", {}) or {}).get("properties") or {}
     for key in ("dueIn", "dueAt", "priority", "assignOrg", "disease", "riskLevel"):
         if key in props:
             _check(path, el, props[key], "eval", f"property '{key}'")
+
+
+def _check_timer_literal(path, element_id, ed) -> None:
+    """A literal timeDate must carry its UTC offset: naive times are read in the server's zone (ENGINE_NOTES §1.3)."""
+    if not isinstance(ed, TimeDateEventDefinition):
+        return
+    try:
+        node = ast.parse(str(ed.expression), mode="eval").body
+    except SyntaxError:
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            when = datetime.fromisoformat(node.value)
+        except ValueError as exc:
+            raise DefinitionError(f"timeDate '{node.value}' is not an ISO date-time", file=path,
+                                  element_id=element_id) from exc
+        if when.tzinfo is None:
+            raise DefinitionError(f"timeDate '{node.value}' has no UTC offset; write e.g. +08:00", file=path,
+                                  element_id=element_id)
 
 
 def modeler_default_ids(xml: bytes) -> list[str]:

@@ -191,3 +191,13 @@ def test_state_round_trips_dates_and_decimals(approval):
     again = rt.complete_task(approval, snap.state, snap.human_tasks[0].task_guid, {"amount": 500})
     [task] = again.human_tasks
     assert task.data["born"] == "1950-01-02" and task.data["dose"] == 2.5
+
+
+def test_a_naive_timedate_literal_is_refused_at_deploy():
+    xml = (MODELS / "short_timer.bpmn").read_text().replace(
+        '<bpmn:timeDuration>"PT1S"</bpmn:timeDuration>', '<bpmn:timeDate>"2026-12-01T08:00:00"</bpmn:timeDate>')
+    with pytest.raises(DefinitionError) as err:
+        parse_bundle({"bpmn/short_timer.bpmn": xml.encode()})
+    assert err.value.element_id == "wait_a_moment" and "UTC offset" in err.value.reason
+    ok = xml.replace("2026-12-01T08:00:00", "2026-12-01T08:00:00+08:00")
+    assert parse_bundle({"bpmn/short_timer.bpmn": ok.encode()}).processes
