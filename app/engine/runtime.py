@@ -19,6 +19,7 @@ from uuid import UUID
 from jinja2.sandbox import SandboxedEnvironment
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -31,6 +32,25 @@ from .errors import InvalidTaskData, MessageNotWaiting, TaskNotReady
 from .tasks import SERVICE_CALL_KEY, OutboxServiceTask
 
 _JINJA = SandboxedEnvironment(autoescape=False)
+_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
+
+
+class _PlatformDatetime(datetime):
+    """`datetime` whose now() is the platform clock, so timers follow a test's or demo's fake clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        current = _now()
+        return current.astimezone(tz) if tz else current.replace(tzinfo=None)
+
+
+def set_clock(now: Callable[[], datetime]) -> None:
+    """Make timer evaluation use `now` (an aware-UTC clock) instead of the system time."""
+    global _now
+    _now = now
+
+
+_timer_module.datetime = _PlatformDatetime
 
 
 @dataclass
@@ -230,9 +250,9 @@ def _due_at(task, props) -> datetime | None:
     if value is None and props.get("dueIn"):
         value = _evaluate_property(task, props.get("dueIn"))
         if isinstance(value, (int, float)):
-            return datetime.now(timezone.utc) + timedelta(days=float(value))
+            return _now() + timedelta(days=float(value))
         if isinstance(value, str) and value.startswith("P"):
-            now = datetime.now(timezone.utc)
+            now = _now()
             return now + TimerEventDefinition.get_timedelta_from_start(
                 TimerEventDefinition.parse_iso_duration(value), now)
     if isinstance(value, str):

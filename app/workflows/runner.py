@@ -29,6 +29,7 @@ from .models import (HumanTask, MessageSubscription, ProcessEvent, ProcessInstan
                      Timer)
 
 log = logs.get("workflows")
+runtime.set_clock(clock.now)
 FINAL = ("completed", "terminated")
 _ROLE_IN_LANE = re.compile(r"[a-z_]+")
 

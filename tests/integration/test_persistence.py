@@ -126,3 +126,16 @@ def test_only_one_scheduler_leads(app):
         first.release()
         assert second.acquire()
         second.release()
+
+
+def test_timers_follow_the_platform_clock(app, deploy_models):
+    from datetime import timedelta
+
+    from app import schedules
+    from app.core import clock
+    deploy_models("short_timer.bpmn", with_dmn=False)
+    with app.app_context():
+        inst = runner.start_instance("short_timer", actor=runner.Actor("tester"))
+        clock.advance(timedelta(seconds=5))        # no sleeping: the fake clock moves past the 1 s timer
+        schedules.run_once()
+        assert _open_task(app, inst.id).element_id == "after_timer"
