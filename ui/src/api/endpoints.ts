@@ -2,7 +2,7 @@
 import { api, upload } from './client';
 import type {
   CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
-  ProcessDefinition, Resident, Task, TaskCounts, TaskDetail, TaskView,
+  ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
 } from './types';
 
 const V1 = '/api/v1';
@@ -45,6 +45,10 @@ export const tasks = {
   addComment: (id: string, body: string) => api.post<Comment>(`${V1}/tasks/${enc(id)}/comments`, { body }),
   delegate: (id: string, toUsername: string) => api.post(`${V1}/tasks/${enc(id)}/delegate`, { to_username: toUsername }),
   assign: (id: string, username: string) => api.post(`${V1}/tasks/${enc(id)}/assign`, { username }),
+  filters: async () => asPage<SavedFilter>(await api.get(`${V1}/tasks/filters`)).items,
+  saveFilter: (f: { name: string; view: TaskView; params: Record<string, unknown>; shared_with_org: boolean }) =>
+    api.post<SavedFilter>(`${V1}/tasks/filters`, f),
+  deleteFilter: (id: number) => api.del(`${V1}/tasks/filters/${id}`),
   returnTask: (id: string | number) => api.post<Task>(`${V1}/tasks/${enc(String(id))}/return`),
 };
 

@@ -240,3 +240,13 @@ export interface Resident {
   instances?: InstanceSummary[];
   medications?: { name?: string; dose?: string; frequency?: string; [k: string]: unknown }[];
 }
+
+export interface SavedFilter {
+  id: number;
+  name: string;
+  view: TaskView;
+  params: Record<string, unknown>;
+  shared_with_org?: boolean;
+  owner?: string;
+  org_code?: string;
+}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
-import { tasks, type TaskQuery } from '../api/endpoints';
-import type { Task, TaskView } from '../api/types';
+import { definitions, tasks, type TaskQuery } from '../api/endpoints';
+import type { SavedFilter, Task, TaskView } from '../api/types';
 import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import { announceTasksChanged } from '../components/Layout';
 import { useAuth } from '../auth';
@@ -103,6 +103,61 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: Me | null; onChange
   );
 }
 
+const FILTER_KEYS = ['process_id', 'risk_level', 'overdue', 'q', 'sort'] as const;
+
+/** Saved inbox filters (kept on the server, optionally shared with the organization). */
+function SavedFilters({ view, params, onApply }: { view: TaskView; params: URLSearchParams; onApply: (f: SavedFilter) => void }) {
+  const list = useAsync(() => tasks.filters(), []);
+  const { me } = useAuth();
+  const [error, setError] = useState<unknown>(null);
+  if (list.error) return null; // not offered by this server: the inbox works without it
+  const save = async () => {
+    const name = window.prompt('为当前筛选命名：')?.trim();
+    if (!name) return;
+    const shared = window.confirm('是否共享给本机构的同事？');
+    const p: Record<string, unknown> = {};
+    for (const k of FILTER_KEYS) {
+      const v = params.get(k);
+      if (v) p[k] = k === 'overdue' ? v === '1' : v;
+    }
+    setError(null);
+    try {
+      await tasks.saveFilter({ name, view, params: p, shared_with_org: shared });
+      list.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const items = list.data ?? [];
+  return (
+    <div className="row saved-filters">
+      {items.length > 0 && (
+        <select
+          value=""
+          aria-label="已保存的筛选"
+          onChange={(e) => {
+            const f = items.find((x) => String(x.id) === e.target.value);
+            if (f) onApply(f);
+          }}
+        >
+          <option value="">已保存的筛选…</option>
+          {items.map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.name}
+              {f.shared_with_org ? '（共享）' : ''}
+              {f.owner && f.owner !== me?.username ? ` · ${f.owner}` : ''}
+            </option>
+          ))}
+        </select>
+      )}
+      <button type="button" className="btn btn-small btn-ghost" onClick={save}>
+        保存当前筛选
+      </button>
+      {error ? <ErrorBox error={error} /> : null}
+    </div>
+  );
+}
+
 export default function InboxPage() {
   const { me } = useAuth();
   const location = useLocation();
@@ -120,6 +175,10 @@ export default function InboxPage() {
     per_page: PER_PAGE,
   };
   const [q, setQ] = useState(query.q ?? '');
+  const defs = useAsync(() => definitions.list().catch(() => []), []);
+  const processOptions: [string, string][] = defs.data?.length
+    ? defs.data.map((d) => [d.process_id, d.name || label(PROCESS_NAMES, d.process_id)])
+    : Object.entries(PROCESS_NAMES);
   const state = useAsync(() => tasks.list(query), [JSON.stringify(query)]);
 
   const set = (patch: Record<string, string>) => {
@@ -136,6 +195,20 @@ export default function InboxPage() {
     <div className="page">
       <div className="page-head">
         <h1>待办任务</h1>
+        <SavedFilters
+          view={view}
+          params={params}
+          onApply={(f) => {
+            const next = new URLSearchParams();
+            if (f.view && f.view !== 'mine') next.set('view', f.view);
+            for (const [k, v] of Object.entries(f.params ?? {})) {
+              if (v === true) next.set(k, '1');
+              else if (v !== false && v !== null && v !== undefined && v !== '') next.set(k, String(v));
+            }
+            setQ(String(f.params?.q ?? ''));
+            setParams(next, { replace: true });
+          }}
+        />
       </div>
       {flash && (
         <div className="alert alert-ok" role="status" data-testid="flash">
@@ -166,7 +239,7 @@ export default function InboxPage() {
         <input type="search" placeholder="搜索居民姓名、任务名" value={q} onChange={(e) => setQ(e.target.value)} aria-label="搜索" />
         <select value={query.process_id} onChange={(e) => set({ process_id: e.target.value })} aria-label="流程">
           <option value="">全部流程</option>
-          {Object.entries(PROCESS_NAMES).map(([id, name]) => (
+          {processOptions.map(([id, name]) => (
             <option key={id} value={id}>
               {name}
             </option>
