@@ -25,12 +25,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
-        JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="ygt_session",
     )
+    app.json.ensure_ascii = False  # Chinese stays readable in responses
     logs.configure()
     db.init_engine(settings.database_url)
     app.teardown_appcontext(db.remove_session)
