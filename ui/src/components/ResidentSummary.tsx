@@ -57,7 +57,11 @@ function show(key: string, value: unknown): string {
 
 export default function ResidentSummary({ summary, residentId }: { summary: Record<string, unknown>; residentId?: string | number }) {
   const id = residentId ?? (summary.id as string | number | undefined);
-  const entries = Object.entries(summary).filter(([k]) => !HIDDEN.has(k));
+  const order = Object.keys(KEYS);
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  const entries = Object.entries(summary)
+    .filter(([k, v]) => !HIDDEN.has(k) && v !== null && v !== undefined && v !== '')
+    .sort(([a], [b]) => rank(a) - rank(b));
   return (
     <section className="card resident-summary" aria-label="居民摘要" id="resident-summary">
       <h2>居民摘要</h2>

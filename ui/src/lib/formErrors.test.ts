@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RJSFValidationError } from '@rjsf/utils';
-import { extraErrorsFromDetails, fieldPath, toErrorSchema, transformErrorsZh } from './formErrors';
+import { extraErrorsFromDetails, fieldPath, toErrorSchema, transformErrorsZh, withFieldOrder } from './formErrors';
 
 describe('fieldPath', () => {
   it('reads plain, dotted, bracket and pointer paths alike', () => {
@@ -64,5 +64,16 @@ describe('transformErrorsZh', () => {
     expect(out[0].stack).toBe('收缩压: 必须大于等于 40');
     expect(out[1].message).toBe('必填项');
     expect(out[1].stack).toBe('dbp: 必填项');
+  });
+});
+
+describe('withFieldOrder', () => {
+  it('puts required fields first, in their listed order, when the uiSchema gives no order', () => {
+    const schema = { properties: { dbp: {}, note: {}, sbp: {}, visit_on: {} }, required: ['visit_on', 'sbp', 'dbp'] };
+    expect(withFieldOrder(schema, {} as Record<string, unknown>)['ui:order']).toEqual(['visit_on', 'sbp', 'dbp', '*']);
+  });
+
+  it('keeps an explicit ui:order', () => {
+    expect(withFieldOrder({ properties: { a: {} }, required: ['a'] }, { 'ui:order': ['b', '*'] })['ui:order']).toEqual(['b', '*']);
   });
 });

@@ -140,3 +140,15 @@ export function transformErrorsZh(errors: RJSFValidationError[]): RJSFValidation
     return { ...e, message, stack: title ? `${title}: ${message}` : message };
   });
 }
+
+/**
+ * A uiSchema whose fields follow the form's intended order. JSON stores may sort object keys, so a schema's
+ * `properties` can arrive alphabetically; without a `ui:order`, required fields come first in the order the
+ * schema's `required` list gives (arrays keep their order), then the rest.
+ */
+export function withFieldOrder<T extends Record<string, unknown>>(schema: { properties?: Record<string, unknown>; required?: string[] } | undefined, ui: T | undefined): T {
+  const base = (ui ?? {}) as T;
+  if (!schema?.properties || base['ui:order'] || !schema.required?.length) return base;
+  const required = schema.required.filter((k) => k in schema.properties!);
+  return { ...base, 'ui:order': [...required, '*'] };
+}

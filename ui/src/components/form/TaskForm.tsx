@@ -6,7 +6,7 @@ import { forwardRef, type ReactNode } from 'react';
 import Form from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
 import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
-import { transformErrorsZh } from '../../lib/formErrors';
+import { transformErrorsZh, withFieldOrder } from '../../lib/formErrors';
 import { translateZh } from './zh';
 
 export interface TaskFormProps {
@@ -30,7 +30,7 @@ const TaskForm = forwardRef<Form, TaskFormProps>(function TaskForm(
       ref={ref}
       className="rjsf task-form"
       schema={schema}
-      uiSchema={{ 'ui:submitButtonOptions': { norender: !!children }, ...(uiSchema ?? {}) }}
+      uiSchema={{ 'ui:submitButtonOptions': { norender: !!children }, ...withFieldOrder(schema as { properties?: Record<string, unknown>; required?: string[] }, uiSchema) }}
       formData={formData}
       validator={validator}
       transformErrors={transformErrorsZh}
