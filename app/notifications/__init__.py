@@ -1,0 +1,1 @@
+"""In-platform notifications: the records a user reads in the header and the SMS/app connector delivers later."""

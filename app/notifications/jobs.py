@@ -1,0 +1,92 @@
+"""Notification producers that run outside a request: new tasks (after the step that created them commits) and
+the overdue sweep (`app.notifications.jobs.notify_overdue`, run by the scheduler). Both are idempotent."""
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import object_session
+
+from app.auth import queries as auth_queries
+from app.core import clock, logs
+from app.core.db import session, unit_of_work
+from app.jobs.queue import enqueue_after_commit
+from app.workflows import hooks
+from app.workflows.models import HumanTask
+
+from .services import notify
+
+log = logs.get("notifications")
+MAX_GROUP = 20              # a task offered to more candidates than this is not announced one by one
+OVERDUE_WINDOW = timedelta(days=2)
+BATCH = 1000
+SHANGHAI = ZoneInfo("Asia/Shanghai")       # the UI's time zone
+
+
+def recipients(task: HumanTask, cache: dict | None = None) -> list[int]:
+    """Who hears about a task: its assignee; else the starter of a laneless task; else a small candidate group."""
+    if task.assignee_id is not None:
+        return [task.assignee_id]
+    if task.role is None:
+        from app.auth.services import find_user
+        user = find_user(task.started_by) if task.started_by else None
+        return [user.id] if user else []
+    key = (task.role, task.org_code)
+    if cache is None or key not in cache:
+        users = auth_queries.candidate_users(task.role, task.org_code or "") if task.org_code else []
+        ids = [u.id for u in users] if len(users) <= MAX_GROUP else []
+        if cache is None:
+            return ids
+        cache[key] = ids
+    return cache[key]
+
+
+def _link(task: HumanTask) -> str:
+    return f"/tasks/{task.id}"
+
+
+def notify_new_task(task_guid: str) -> int:
+    """Announce a new open task to whoever should pick it up (job; idempotent)."""
+    with unit_of_work() as s:
+        task = s.scalars(select(HumanTask).where(HumanTask.task_guid == task_guid)).first()
+        if task is None or task.status != "open":
+            return 0
+        return sum(notify(uid, kind="task_new", title=f"新任务：{task.name}", body=_body(task), link=_link(task),
+                          task_id=task.id, dedupe_key=f"task_new:{task.id}:{uid}") for uid in recipients(task))
+
+
+def notify_overdue(now=None) -> int:
+    """Notify assignees (or small candidate groups) of tasks that fell overdue recently; once per task and user."""
+    now = now or clock.now()
+    added, last_id, cache = 0, 0, {}
+    while True:
+        with unit_of_work() as s:
+            batch = s.scalars(select(HumanTask).where(
+                HumanTask.status == "open", HumanTask.due_at < now, HumanTask.due_at >= now - OVERDUE_WINDOW,
+                HumanTask.id > last_id).order_by(HumanTask.id).limit(BATCH)).all()
+            for task in batch:
+                for uid in recipients(task, cache):
+                    added += notify(uid, kind="task_overdue", title=f"任务已逾期：{task.name}", body=_body(task),
+                                    link=_link(task), task_id=task.id,
+                                    dedupe_key=f"task_overdue:{task.id}:{uid}:{task.due_at.astimezone(UTC):%Y%m%d%H%M}")
+        if len(batch) < BATCH:
+            return added
+        last_id = batch[-1].id
+
+
+def _body(task: HumanTask) -> str:
+    parts = [task.resident_name, task.disease, task.risk_level]
+    due = f"截止 {task.due_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if task.due_at else None
+    return "，".join(p for p in [*parts, due] if p)
+
+
+@hooks.task_enricher
+def _announce_new_task(row: HumanTask) -> None:
+    """Runs inside the step that projects the task: queue the announcement for after its commit."""
+    state = inspect(row)
+    if not (state.pending or state.transient):
+        return
+    s = object_session(row) or session()
+    enqueue_after_commit(s, "app.notifications.jobs.notify_new_task", row.task_guid,
+                         job_id=f"task-new-{row.task_guid}", retries=2)

@@ -1,0 +1,1 @@
+"""The personal task inbox: views, filters, saved filters, claim/assign/delegate, comments, drafts, forms, completion."""

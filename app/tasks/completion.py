@@ -1,0 +1,86 @@
+"""Complete a task: one transaction that checks the caller's view is current, validates the form, claims the task
+if it was unassigned, runs the engine step and stores a receipt.
+
+* `completion_id` (client-generated UUID): a repeated completion is answered with the stored first answer.
+* `If-Match`: the ETag the client saw. A task no longer open → 409 `task_already_completed`; a form definition
+  that changed since → 409 `definition_changed`; any other change of holder or state → 409 `task_reassigned`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.audit.services import record
+from app.auth.principal import Principal
+from app.core import clock
+from app.core.db import unit_of_work
+from app.workflows import runner
+
+from . import forms, queries, services
+from .errors import (
+    CompletionIdReused,
+    DefinitionChanged,
+    FormInvalid,
+    NotACandidate,
+    TaskAlreadyCompleted,
+    TaskReassigned,
+)
+from .models import TaskCompletion
+
+_TAG = re.compile(r'^(?:W/)?"?(\d+)-(\d+)(?:\.([0-9a-f]+))?"?$')
+
+
+def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id: str | None = None,
+             if_match: str | None = None) -> dict:
+    """Complete the task with form `data` and return it (now completed) with the caller's `next_tasks`."""
+    with unit_of_work() as s:
+        task = queries.get_task(p, task_id, lock=True)
+        if completion_id:
+            receipt = s.get(TaskCompletion, completion_id)
+            if receipt is not None:
+                if receipt.task_id != task.id:
+                    raise CompletionIdReused("completion_id 已用于其他任务 (completion id used for another task)",
+                                             completion_id=completion_id)
+                return receipt.response
+        if task.status != "open":
+            raise TaskAlreadyCompleted("任务已完成 (task already completed)", task_id=task.id, task_status=task.status)
+        form = services.form_of(task)
+        check_if_match(if_match, task, form)
+        _check_actor(p, task)
+        errors = forms.validate((form or {}).get("schema") or {"type": "object"}, data)
+        if errors:
+            raise FormInvalid("表单填写有误，请检查标注的字段 (form data is invalid)", errors=errors)
+        if task.assignee_id is None:
+            services.claim_row(p, task)
+        runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)
+        task.draft = None
+        body = {**queries.one_item(task), "next_tasks": queries.next_tasks(p, task.instance_id)}
+        if completion_id:
+            s.add(TaskCompletion(completion_id=completion_id, task_id=task.id, user_id=p.user_id, response=body,
+                                 created_at=clock.now()))
+        record("task.complete", object_type="task", object_id=task.id, principal=p,
+               details={"instance_id": task.instance_id, "completion_id": completion_id})
+        return body
+
+
+def _check_actor(p: Principal, task) -> None:
+    if task.assignee_id is not None and task.assignee_id != p.user_id:
+        raise TaskReassigned("任务由他人办理中 (task is assigned to someone else)", task_id=task.id)
+    if task.assignee_id is None and not queries.is_candidate(p, task):
+        raise NotACandidate("您不是该任务的候选办理人 (not a candidate)", task_id=task.id)
+
+
+def check_if_match(header: str | None, task, form: dict | None) -> None:
+    """Accept `*`, the list ETag (`"id-version"`) or the detail ETag (`"id-version.form"`) of the current task."""
+    if not header or header.strip() == "*":
+        return
+    current = forms.fingerprint(form)
+    tags = [m.groups() for m in (_TAG.match(t.strip()) for t in header.split(",")) if m]
+    for tid, version, fp in tags:
+        if int(tid) == task.id and int(version) == task.etag_version and (fp is None or fp == current):
+            return
+    if any(int(tid) == task.id and fp is not None and fp != current for tid, _v, fp in tags):
+        raise DefinitionChanged("流程定义已更新，表单已变化 (the task's form changed)", task_id=task.id,
+                                etag=services.detail_etag(task, form))
+    raise TaskReassigned("任务已被他人更改 (task changed since it was read)", task_id=task.id,
+                         etag=services.detail_etag(task, form))

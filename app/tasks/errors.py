@@ -1,0 +1,40 @@
+"""Typed errors of the inbox; the HTTP mapping is the one in app.core.errors (status on the class)."""
+from __future__ import annotations
+
+from app.core.errors import Conflict, Forbidden, Invalid
+
+
+class TaskAlreadyClaimed(Conflict):
+    code = "task_already_claimed"
+
+
+class TaskAlreadyCompleted(Conflict):
+    code = "task_already_completed"
+
+
+class TaskReassigned(Conflict):
+    code = "task_reassigned"
+
+
+class DefinitionChanged(Conflict):
+    code = "definition_changed"
+
+
+class CompletionIdReused(Conflict):
+    code = "completion_id_reused"
+
+
+class NotACandidate(Forbidden):
+    code = "not_a_candidate"
+
+
+class NotAssignee(Forbidden):
+    code = "not_assignee"
+
+
+class FormInvalid(Invalid):
+    code = "form_invalid"
+
+
+class InvalidAssignee(Invalid):
+    code = "invalid_assignee"

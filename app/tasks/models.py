@@ -1,0 +1,101 @@
+"""Tables of the inbox: comments, saved filters, delegations, completion receipts; inbox indexes on human_tasks.
+
+The open-task projection itself (`human_tasks`) belongs to app.workflows; the inbox only adds indexes to it, so every
+filter the inbox offers is an indexed query (declared here so `alembic check` and migration 0003 agree).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, JSONType, UTCDateTime
+from app.notifications.models import Notification  # noqa: F401  (app.models lists this module, not notifications)
+from app.workflows.models import HumanTask
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+_OPEN = text("status = 'open'")
+_UNASSIGNED = text("status = 'open' AND assignee_id IS NULL")
+_PATTERN = {"org_path": "varchar_pattern_ops"}
+T = HumanTask.__table__
+
+# groups view: scan a role's unassigned tasks in due order (filter org_path) or count them by org prefix
+Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id,
+      postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, postgresql_ops=_PATTERN,
+      postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+# org view: every open task below an organization
+Index("ix_human_tasks_open_path", T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_due", T.c.due_at, T.c.id, postgresql_where=_OPEN, sqlite_where=_OPEN)
+# business filters
+Index("ix_human_tasks_open_type", T.c.process_id, T.c.element_id, postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_village", T.c.village_code, postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_disease", T.c.disease, T.c.risk_level, postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_org", T.c.org_code, postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_resident_name", T.c.resident_name, postgresql_ops={"resident_name": "varchar_pattern_ops"},
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
+# "done by me"
+Index("ix_human_tasks_completed_by", T.c.completed_by, T.c.completed_at)
+
+
+class TaskComment(Base):
+    """A remark on a task, visible to everyone who can see the task."""
+
+    __tablename__ = "task_comments"
+    __table_args__ = (Index("ix_task_comments_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(BigId)
+    author: Mapped[str] = mapped_column(String(120))
+    author_name: Mapped[str] = mapped_column(String(120), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SavedFilter(Base):
+    """A named inbox query kept on the server; optionally shared with the owner's organization."""
+
+    __tablename__ = "task_saved_filters"
+    __table_args__ = (UniqueConstraint("owner_id", "name"),
+                      Index("ix_task_saved_filters_shared", "org_code", "shared_with_org"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(BigId, index=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    org_code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    view: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    shared_with_org: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskDelegation(Base):
+    """A task handed from its assignee to another user, who may return it (`returned_at`)."""
+
+    __tablename__ = "task_delegations"
+    __table_args__ = (Index("ix_task_delegations_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"))
+    from_user_id: Mapped[int] = mapped_column(BigId)
+    to_user_id: Mapped[int] = mapped_column(BigId)
+    delegated_by: Mapped[str] = mapped_column(String(120))
+    delegated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class TaskCompletion(Base):
+    """The receipt of a completion: a repeated `completion_id` is answered with the stored first answer."""
+
+    __tablename__ = "task_completions"
+
+    completion_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigId)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,262 @@
+"""Read side of the inbox: who is offered which task, the three views, filters, sorts, counts and item shapes.
+
+Visibility is SQL, applied to every query (a task outside it does not exist for the caller: 404):
+
+* offered — open tasks of a role the user holds, in the user's organization subtree (county-wide roles: all tasks
+  of their role); a task in no lane (no role) is offered to the user who started its instance;
+* mine — tasks assigned to the user; groups — unassigned offered tasks; org — every task in the user's subtree.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
+
+from app.auth import queries as auth_queries
+from app.auth.principal import COUNTY_WIDE_ROLES, Principal
+from app.core import clock
+from app.core.db import is_postgres, session
+from app.core.errors import NotFound
+from app.org.queries import find_org
+from app.org.scope import sees_organizations
+from app.workflows.models import HumanTask
+
+from .models import SavedFilter, TaskComment, TaskDelegation
+
+VIEWS = ("mine", "groups", "org")
+SORTS = ("due", "priority", "risk", "created")
+LEAD_ROLES = ("county_admin", "supervisor", "township_doctor", "township_public_health")
+RISK_RANK = {"VERY_HIGH": 0, "很高危": 0, "HIGH": 1, "高危": 1, "MEDIUM": 2, "中危": 2, "LOW": 3, "低危": 3}
+EQUAL_FILTERS = ("process_id", "element_id", "resident_id", "org_code", "village_code", "disease", "risk_level",
+                 "priority")
+
+
+# -- visibility as SQL --------------------------------------------------------------------------------------
+
+def prefix(column, value: str):
+    """`column LIKE 'value%'` with the prefix inlined, so PostgreSQL can use a varchar_pattern_ops index."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = bindparam(None, escaped + "%", literal_execute=True)
+    return column.like(pattern, escape="\\") if escaped != value else column.like(pattern)
+
+
+def in_org_scope(p: Principal):
+    """Tasks in the caller's organization subtree (the org view; county-wide roles: every task)."""
+    if not sees_organizations(p):
+        return false()
+    if p.county_wide:
+        return true()
+    return prefix(HumanTask.org_path, p.org_path)
+
+
+def offered(p: Principal):
+    """Tasks the caller is a candidate for, whoever holds them now."""
+    staff = set(p.roles) - {"patient"}
+    wide, local = staff & COUNTY_WIDE_ROLES, staff - COUNTY_WIDE_ROLES
+    parts = [and_(HumanTask.role.is_(None), HumanTask.started_by == p.username)]
+    if wide:
+        parts.append(HumanTask.role.in_(sorted(wide)))
+    if local and p.org_path:
+        parts.append(and_(HumanTask.role.in_(sorted(local)), prefix(HumanTask.org_path, p.org_path)))
+    if "patient" in p.roles and p.resident_id is not None:
+        parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == p.resident_id))
+    return or_(*parts)
+
+
+def visible(p: Principal):
+    return or_(HumanTask.assignee_id == p.user_id, offered(p), in_org_scope(p), HumanTask.completed_by == p.username)
+
+
+def actionable(p: Principal):
+    """Open tasks the caller may work on now: assigned to them, or unassigned and offered to them."""
+    return and_(HumanTask.status == "open",
+                or_(HumanTask.assignee_id == p.user_id, and_(HumanTask.assignee_id.is_(None), offered(p))))
+
+
+def view_condition(p: Principal, view: str, status: str = "open"):
+    if view == "mine":
+        if status == "completed":
+            return and_(HumanTask.status == "completed", HumanTask.completed_by == p.username)
+        return and_(HumanTask.status == status, HumanTask.assignee_id == p.user_id)
+    if view == "groups":
+        if status == "open":
+            return and_(HumanTask.status == "open", HumanTask.assignee_id.is_(None), offered(p))
+        return and_(HumanTask.status == status, offered(p))
+    return and_(HumanTask.status == status, in_org_scope(p))
+
+
+# -- the same rules in Python, for one loaded task ----------------------------------------------------------
+
+def under_path(task: HumanTask, p: Principal) -> bool:
+    return bool(p.org_path) and (task.org_path or "").startswith(p.org_path)
+
+
+def in_scope(p: Principal, task: HumanTask) -> bool:
+    return sees_organizations(p) and (p.county_wide or under_path(task, p))
+
+
+def is_candidate(p: Principal, task: HumanTask) -> bool:
+    if task.role is None:
+        return task.started_by == p.username
+    if task.role == "patient":
+        return p.has_role("patient") and p.resident_id is not None and p.resident_id == task.resident_id
+    if task.role not in p.roles:
+        return False
+    return task.role in COUNTY_WIDE_ROLES or under_path(task, p)
+
+
+def is_lead_for(p: Principal, task: HumanTask) -> bool:
+    return p.has_role(*LEAD_ROLES) and in_scope(p, task)
+
+
+# -- lists --------------------------------------------------------------------------------------------------
+
+def _filtered(stmt, args: dict[str, Any]):
+    for key in EQUAL_FILTERS:
+        if args.get(key) is not None:
+            stmt = stmt.where(getattr(HumanTask, key) == args[key])
+    if args.get("due_before") is not None:
+        stmt = stmt.where(HumanTask.due_at < args["due_before"])
+    if args.get("overdue") is True:
+        stmt = stmt.where(HumanTask.due_at < clock.now())
+    elif args.get("overdue") is False:
+        stmt = stmt.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= clock.now()))
+    if args.get("q"):
+        q = args["q"].strip()
+        stmt = stmt.where(or_(prefix(HumanTask.resident_name, q), prefix(HumanTask.name, q)))
+    return stmt
+
+
+def _risk_rank():
+    return case(*[(HumanTask.risk_level == level, rank) for level, rank in RISK_RANK.items()], else_=9)
+
+
+def _order(sort: str):
+    due = HumanTask.due_at.asc().nulls_last()
+    if sort == "priority":
+        return (HumanTask.priority.asc(), due, HumanTask.id)
+    if sort == "risk":
+        return (_risk_rank(), due, HumanTask.id)
+    if sort == "created":
+        return (HumanTask.created_at.desc(), HumanTask.id.desc())
+    return (due, HumanTask.id)
+
+
+def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int]:
+    """One page of a view with filters and a sort, and the total number of matching tasks."""
+    condition = view_condition(p, args.get("view", "mine"), args.get("status", "open"))
+    page, per_page = args.get("page", 1), args.get("per_page", 25)
+    rows = session().scalars(_filtered(select(HumanTask).where(condition), args)
+                             .order_by(*_order(args.get("sort", "due")))
+                             .offset((page - 1) * per_page).limit(per_page)).all()
+    total = session().scalar(_filtered(select(func.count()).select_from(HumanTask).where(condition), args)) or 0
+    return items(rows), total
+
+
+def counts(p: Principal) -> dict[str, int]:
+    """Open tasks per view, and the overdue ones among those the caller may work on (for the header)."""
+    def count(condition) -> int:
+        return session().scalar(select(func.count()).select_from(HumanTask).where(condition)) or 0
+    return {"mine": count(view_condition(p, "mine")), "groups": count(view_condition(p, "groups")),
+            "org": count(view_condition(p, "org")),
+            "overdue": count(and_(actionable(p), HumanTask.due_at < clock.now()))}
+
+
+def next_tasks(p: Principal, instance_id: int) -> list[dict]:
+    """Open tasks of an instance the caller may work on now (so the UI can chain to the next step)."""
+    rows = session().scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, actionable(p))
+                             .order_by(HumanTask.id)).all()
+    return items(rows)
+
+
+# -- one task -----------------------------------------------------------------------------------------------
+
+def get_task(p: Principal, task_id: int, *, lock: bool = False) -> HumanTask:
+    """The task if the caller may see it (else NotFound); `lock` takes its row lock for a change."""
+    stmt = select(HumanTask).where(HumanTask.id == task_id, visible(p))
+    if lock:
+        stmt = stmt.execution_options(populate_existing=True)
+        if is_postgres():
+            stmt = stmt.with_for_update(of=HumanTask)
+    row = session().scalars(stmt).first()
+    if row is None:
+        raise NotFound("任务不存在 (task not found)", task_id=task_id)
+    return row
+
+
+def active_delegation(task_id: int) -> TaskDelegation | None:
+    return session().scalars(select(TaskDelegation).where(TaskDelegation.task_id == task_id,
+                                                          TaskDelegation.returned_at.is_(None))
+                             .order_by(TaskDelegation.id.desc()).limit(1)).first()
+
+
+def candidates(task: HumanTask, limit: int = 50) -> list[dict]:
+    """Users who may be given the task (role holders serving its organization; the starter for laneless ones)."""
+    if task.role is None:
+        user = _user_by_name(task.started_by)
+        return [_user_ref(user)] if user else []
+    if not task.org_code and task.role not in COUNTY_WIDE_ROLES:
+        return []
+    return [_user_ref(u) for u in auth_queries.candidate_users(task.role, task.org_code or "")[:limit]]
+
+
+def _user_by_name(username: str | None):
+    from app.auth.services import find_user
+    return find_user(username) if username else None
+
+
+def comments(task_id: int) -> list[TaskComment]:
+    return list(session().scalars(select(TaskComment).where(TaskComment.task_id == task_id)
+                                  .order_by(TaskComment.id)))
+
+
+def saved_filters(p: Principal) -> list[SavedFilter]:
+    """The caller's own saved filters and those shared with their organization."""
+    shared = and_(SavedFilter.shared_with_org.is_(True), SavedFilter.org_code == p.org_code)
+    return list(session().scalars(select(SavedFilter).where(or_(SavedFilter.owner_id == p.user_id, shared))
+                                  .order_by(SavedFilter.name, SavedFilter.id)))
+
+
+# -- shapes -------------------------------------------------------------------------------------------------
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _user_ref(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "username": user.username, "display_name": user.display_name or user.username}
+
+
+def items(rows) -> list[dict]:
+    """Inbox rows as JSON-ready dicts (users and organization names looked up once per page)."""
+    users = auth_queries.users_by_id([r.assignee_id for r in rows if r.assignee_id is not None])
+    org_names: dict[str | None, str | None] = {}
+    now = clock.now()
+    out = []
+    for r in rows:
+        if r.org_code not in org_names:
+            org = find_org(r.org_code)
+            org_names[r.org_code] = org.name if org else None
+        out.append(item(r, now=now, assignee=users.get(r.assignee_id), org_name=org_names[r.org_code]))
+    return out
+
+
+def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = None) -> dict:
+    resident = None
+    if r.resident_id is not None or r.resident_name:
+        resident = {"id": r.resident_id, "name": r.resident_name, "village_code": r.village_code}
+    return {"id": r.id, "name": r.name, "process_id": r.process_id, "instance_id": r.instance_id,
+            "element_id": r.element_id, "status": r.status, "lane": r.lane, "role": r.role,
+            "org_code": r.org_code, "org_name": org_name, "assignee": _user_ref(assignee),
+            "due_at": _iso(r.due_at), "priority": r.priority,
+            "overdue": bool(r.status == "open" and r.due_at is not None and r.due_at < now),
+            "resident": resident, "disease": r.disease, "risk_level": r.risk_level,
+            "created_at": _iso(r.created_at), "completed_at": _iso(r.completed_at), "completed_by": r.completed_by,
+            "etag": r.etag}
+
+
+def one_item(r: HumanTask) -> dict:
+    return items([r])[0]

@@ -1,0 +1,81 @@
+"""In-platform notifications: created once for new tasks, assignments, delegations and overdue tasks; listed and
+marked read by their user only."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from app.core import clock, db
+from app.notifications.jobs import notify_overdue
+from app.workflows.models import HumanTask
+
+
+@pytest.fixture()
+def approval(deploy_models):
+    deploy_models("approval.bpmn", "approval")
+
+
+def start_task(api):
+    inst = api.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01V01"}).json
+    return next(t for t in api.get("/api/v1/tasks?view=org").json["items"] if t["instance_id"] == inst["id"])
+
+
+def kinds(api, query=""):
+    return [n["kind"] for n in api.get(f"/api/v1/notifications{query}").json["items"]]
+
+
+def test_a_new_task_is_announced_once_to_its_candidates(login_as, approval):
+    admin = login_as("county_admin")
+    doctor = login_as("township_doctor", org="C01T01")
+    outsider = login_as("township_doctor", org="C01T02")
+    task = start_task(admin)
+    notes = doctor.get("/api/v1/notifications").json
+    assert [(n["kind"], n["task_id"], n["link"]) for n in notes["items"]] == [
+        ("task_new", task["id"], f"/tasks/{task['id']}")]
+    assert notes["unread"] == 1
+    assert kinds(outsider) == [] and kinds(admin) == []
+    doctor.post(f"/api/v1/tasks/{task['id']}/claim")        # later steps of the same task announce nothing new
+    assert kinds(doctor) == ["task_new"]
+
+
+def test_assignment_and_delegation_notify_the_new_holder(login_as, approval):
+    admin = login_as("county_admin")
+    doctor = login_as("township_doctor", org="C01T01")
+    helper = login_as("township_public_health", org="C01T01")
+    task = start_task(admin)
+    admin.post(f"/api/v1/tasks/{task['id']}/assign", json={"user_id": doctor.user.id})
+    assert kinds(doctor) == ["task_assigned", "task_new"]
+    doctor.post(f"/api/v1/tasks/{task['id']}/delegate", json={"user_id": helper.user.id})
+    assert kinds(helper) == ["task_delegated"]
+    helper.post(f"/api/v1/tasks/{task['id']}/return")
+    assert kinds(doctor)[0] == "task_returned"
+
+
+def test_the_overdue_sweep_notifies_once(app, login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    task = start_task(doctor)
+    doctor.post(f"/api/v1/tasks/{task['id']}/claim")
+    with app.app_context():
+        with db.unit_of_work() as s:
+            s.execute(update(HumanTask).where(HumanTask.id == task["id"])
+                      .values(due_at=clock.now() - timedelta(hours=2)))
+        assert notify_overdue() == 1
+        assert notify_overdue() == 0
+    assert kinds(doctor).count("task_overdue") == 1
+    assert doctor.get("/api/v1/tasks/counts").json["overdue"] == 1
+
+
+def test_notifications_are_read_by_their_user_only(login_as, approval):
+    doctor, other = login_as("township_doctor", org="C01T01"), login_as("township_doctor", org="C01T02")
+    start_task(doctor)
+    note = doctor.get("/api/v1/notifications?unread=1").json["items"][0]
+    assert other.post(f"/api/v1/notifications/{note['id']}/read").status_code == 404
+    read = doctor.post(f"/api/v1/notifications/{note['id']}/read")
+    assert read.status_code == 200 and read.json["read_at"]
+    assert doctor.get("/api/v1/notifications?unread=1").json == {"items": [], "total": 0, "unread": 0}
+    assert doctor.get("/api/v1/notifications").json["total"] == 1
+    start_task(doctor)
+    assert doctor.post("/api/v1/notifications/read-all").json == {"unread": 0}
+    assert doctor.get("/api/v1/notifications?unread=1").json["total"] == 0

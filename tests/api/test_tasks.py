@@ -1,0 +1,285 @@
+"""The inbox through the API: who is offered which task, the three views, filters, sorts, paging, counts, detail
+with its resolved form, drafts, comments and saved filters."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from app.core import clock, db
+from app.residents import idcard
+from app.workflows.models import HumanTask
+
+
+@pytest.fixture()
+def approval(deploy_models):
+    deploy_models("approval.bpmn", "approval")
+
+
+def start(api, org="C01T01V01", **data):
+    resp = api.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": org, "data": data})
+    assert resp.status_code == 201, resp.json
+    return resp.json
+
+
+def open_task_of(api, instance_id, view="groups"):
+    items = api.get(f"/api/v1/tasks?view={view}&per_page=200").json["items"]
+    return next(t for t in items if t["instance_id"] == instance_id)
+
+
+def set_fields(app, instance_id, **values):
+    """Business fields the projection would carry for real processes (resident, disease, due date, …)."""
+    with app.app_context(), db.unit_of_work() as s:
+        s.execute(update(HumanTask).where(HumanTask.instance_id == instance_id).values(**values))
+
+
+# -- candidates and views -----------------------------------------------------------------------------------
+
+def test_a_lane_task_is_offered_to_role_holders_whose_subtree_holds_its_org(login_as, approval):
+    starter = login_as("county_admin")
+    inst = start(starter)
+    township = login_as("township_doctor", org="C01T01")
+    groups = township.get("/api/v1/tasks?view=groups").json
+    assert groups["total"] == 1
+    task = groups["items"][0]
+    assert (task["instance_id"], task["element_id"], task["role"], task["assignee"]) == (inst["id"], "task_a",
+                                                                                       "township_doctor", None)
+    assert task["etag"] and task["overdue"] is False
+
+
+def test_a_task_outside_the_callers_subtree_is_not_found(login_as, approval):
+    inst = start(login_as("county_admin"))
+    task_id = open_task_of(login_as("township_doctor", org="C01T01"), inst["id"])["id"]
+    other = login_as("township_doctor", org="C01T02")
+    assert other.get("/api/v1/tasks?view=groups").json["total"] == 0
+    assert other.get("/api/v1/tasks?view=org").json["total"] == 0
+    assert other.get(f"/api/v1/tasks/{task_id}").status_code == 404
+    assert other.post(f"/api/v1/tasks/{task_id}/claim").status_code == 404
+    assert other.get(f"/api/v1/tasks/{task_id}/comments").status_code == 404
+
+
+def test_other_roles_see_the_task_in_the_org_view_but_not_in_groups(login_as, approval):
+    start(login_as("county_admin"))
+    village = login_as("village_doctor", org="C01T01V01")
+    assert village.get("/api/v1/tasks?view=groups").json["total"] == 0
+    org = village.get("/api/v1/tasks?view=org").json
+    assert org["total"] == 1
+    detail = village.get(f"/api/v1/tasks/{org['items'][0]['id']}").json
+    assert detail["can"]["claim"] is False and detail["can"]["complete"] is False
+    assert village.post(f"/api/v1/tasks/{detail['id']}/claim").json["code"] == "not_a_candidate"
+
+
+def test_county_wide_roles_see_every_task_of_their_role(login_as, approval):
+    start(login_as("county_admin"), org="C01T02V01")
+    # a county-wide user holding the lane's role by a second role is offered it everywhere
+    wide = login_as("township_doctor", "county_admin", org="C01")
+    assert wide.get("/api/v1/tasks?view=groups").json["total"] == 1
+
+
+def test_a_task_in_no_lane_is_offered_to_the_user_who_started_the_instance(app, login_as, approval):
+    starter = login_as("village_doctor", org="C01T01V01")
+    inst = start(starter)
+    set_fields(app, inst["id"], role=None, lane=None)
+    assert open_task_of(starter, inst["id"])["role"] is None
+    colleague = login_as("village_doctor", org="C01T01V01")
+    assert colleague.get("/api/v1/tasks?view=groups").json["total"] == 0
+    township = login_as("township_doctor", org="C01T01")
+    assert township.get("/api/v1/tasks?view=groups").json["total"] == 0
+
+
+def test_mine_holds_claimed_tasks_and_done_by_me_holds_completed_ones(login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    inst = start(doctor)
+    task = open_task_of(doctor, inst["id"])
+    assert doctor.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
+    mine = doctor.get("/api/v1/tasks?view=mine").json
+    assert [t["id"] for t in mine["items"]] == [task["id"]]
+    assert mine["items"][0]["assignee"]["username"] == doctor.user.username
+    assert doctor.get("/api/v1/tasks?view=groups").json["total"] == 0
+    doctor.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"amount": 5}})
+    done = doctor.get("/api/v1/tasks?view=mine&status=completed").json
+    assert [t["id"] for t in done["items"]] == [task["id"]] and done["items"][0]["status"] == "completed"
+
+
+# -- filters, sorts, paging ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def five_tasks(app, login_as, approval):
+    admin = login_as("county_admin")
+    now = clock.now()
+    fields = ("resident_name", "village_code", "disease", "risk_level", "priority", "due_at", "resident_id")
+    rows = [("王建国", "C01T01V01", "hypertension", "HIGH", 2, now + timedelta(days=3), 11),
+            ("李秀英", "C01T01V01", "diabetes", "VERY_HIGH", 1, now - timedelta(days=1), 12),
+            ("王芳", "C01T01V02", "hypertension", "LOW", 3, None, 13),
+            ("张伟", "C01T01V02", "copd", "MEDIUM", 5, now + timedelta(days=1), 14),
+            ("赵磊", "C01T01V01", "hypertension", "很高危", 4, now + timedelta(days=7), 15)]
+    specs = [dict(zip(fields, row, strict=True)) for row in rows]
+    names = {}
+    for spec in specs:
+        inst = start(admin)
+        set_fields(app, inst["id"], **spec)
+        names[inst["id"]] = spec["resident_name"]
+    return names
+
+
+def _names(api, query):
+    resp = api.get(f"/api/v1/tasks?view=groups&{query}")
+    assert resp.status_code == 200, resp.json
+    return [t["resident"]["name"] for t in resp.json["items"]], resp.json["total"]
+
+
+def test_business_filters_narrow_the_list(login_as, five_tasks):
+    doctor = login_as("township_doctor", org="C01T01")
+    assert _names(doctor, "disease=hypertension")[1] == 3
+    assert _names(doctor, "village_code=C01T01V02")[1] == 2
+    assert _names(doctor, "risk_level=LOW")[0] == ["王芳"]
+    assert _names(doctor, "resident_id=14")[0] == ["张伟"]
+    assert _names(doctor, "priority=1")[0] == ["李秀英"]
+    assert _names(doctor, "overdue=true")[0] == ["李秀英"]
+    assert _names(doctor, "q=王")[1] == 2
+    assert _names(doctor, "q=填写")[1] == 5                       # task name prefix
+    assert _names(doctor, "process_id=approval&element_id=task_a")[1] == 5
+    assert _names(doctor, "element_id=task_b")[1] == 0
+    assert _names(doctor, "org_code=C01T01V01")[1] == 5
+    due_before = (clock.now() + timedelta(days=2)).isoformat().replace("+", "%2B")
+    assert sorted(_names(doctor, f"due_before={due_before}")[0]) == ["张伟", "李秀英"]
+
+
+def test_sorts_order_by_due_priority_risk_and_creation(login_as, five_tasks):
+    doctor = login_as("township_doctor", org="C01T01")
+    assert _names(doctor, "sort=due")[0] == ["李秀英", "张伟", "王建国", "赵磊", "王芳"]      # no due date last
+    assert _names(doctor, "sort=priority")[0] == ["李秀英", "王建国", "王芳", "赵磊", "张伟"]
+    assert _names(doctor, "sort=risk")[0][:2] == ["李秀英", "赵磊"]                          # VERY_HIGH, 很高危
+    assert _names(doctor, "sort=risk")[0][2:] == ["王建国", "张伟", "王芳"]
+    assert _names(doctor, "sort=created")[0] == ["赵磊", "张伟", "王芳", "李秀英", "王建国"]
+
+
+def test_paging_returns_the_total_with_each_page(login_as, five_tasks):
+    doctor = login_as("township_doctor", org="C01T01")
+    first, total = _names(doctor, "per_page=2&page=1")
+    third, _ = _names(doctor, "per_page=2&page=3")
+    assert total == 5 and len(first) == 2 and len(third) == 1
+    assert doctor.get("/api/v1/tasks?per_page=201").status_code == 422
+
+
+def test_bad_query_arguments_are_rejected(login_as):
+    api = login_as("township_doctor", org="C01T01")
+    for query in ("view=everyone", "sort=name", "status=lost", "priority=9", "due_before=tomorrow"):
+        resp = api.get(f"/api/v1/tasks?{query}")
+        assert resp.status_code == 422 and resp.json["code"] == "validation_error", query
+
+
+def test_counts_per_view_and_overdue(app, login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    first, second = start(doctor), start(doctor)
+    set_fields(app, first["id"], due_at=clock.now() - timedelta(hours=1))
+    doctor.post(f"/api/v1/tasks/{open_task_of(doctor, second['id'])['id']}/claim")
+    assert doctor.get("/api/v1/tasks/counts").json == {"mine": 1, "groups": 1, "org": 2, "overdue": 1}
+    assert login_as("township_doctor", org="C01T02").get("/api/v1/tasks/counts").json == {
+        "mine": 0, "groups": 0, "org": 0, "overdue": 0}
+
+
+# -- detail -------------------------------------------------------------------------------------------------
+
+def test_detail_resolves_the_form_and_carries_an_etag(login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    inst = start(doctor, amount=42, note="x")
+    task = open_task_of(doctor, inst["id"])
+    resp = doctor.get(f"/api/v1/tasks/{task['id']}")
+    body = resp.json
+    assert resp.headers["ETag"] == body["etag"]
+    assert body["form"]["schema"]["required"] == ["amount"]
+    assert body["form"]["ui_schema"] == {"comment": {"ui:widget": "textarea"}}
+    assert body["form"]["data"] == {"amount": 42}            # task data restricted to the schema's properties
+    assert [c["username"] for c in body["candidates"]] == [doctor.user.username]
+    assert body["can"] == {"claim": True, "unclaim": False, "complete": True, "assign": True, "delegate": True,
+                           "return": False}
+
+
+def test_detail_shows_the_resident_summary_from_the_registry(app, login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    id_number = idcard.generate(random.Random(3), area_code="330127", birth_date=date(1956, 3, 14), sex="M")
+    resp = doctor.post("/api/v1/residents", json={"id_number": id_number, "name": "王建国", "sex": "M",
+                                                  "birth_date": "1956-03-14", "org_code": "C01T01V01"})
+    assert resp.status_code == 201, resp.json
+    resident = {"id": resp.json["id"], "id_number": id_number}
+    inst = start(doctor)
+    set_fields(app, inst["id"], resident_id=resident["id"], resident_name="王建国", village_code="C01T01V01")
+    summary = doctor.get(f"/api/v1/tasks/{open_task_of(doctor, inst['id'])['id']}").json["resident_summary"]
+    assert summary["name"] == "王建国" and summary["sex"] == "M" and summary["age"] >= 60
+    assert summary["id_number"] != resident["id_number"] and "*" in summary["id_number"]
+    assert summary["village_code"] == "C01T01V01"
+
+
+def test_detail_falls_back_to_the_projection_for_residents_not_in_the_registry(app, login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    inst = start(doctor)
+    set_fields(app, inst["id"], resident_id=999, resident_name="孙丽", village_code="C01T01V01")
+    summary = doctor.get(f"/api/v1/tasks/{open_task_of(doctor, inst['id'])['id']}").json["resident_summary"]
+    assert summary == {"id": 999, "name": "孙丽", "village_code": "C01T01V01"}
+
+
+# -- drafts and comments ------------------------------------------------------------------------------------
+
+def test_a_draft_is_saved_without_validation_and_comes_back_in_the_form(login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    task = open_task_of(doctor, start(doctor, amount=1)["id"])
+    resp = doctor.put(f"/api/v1/tasks/{task['id']}/draft", json={"data": {"amount": "not yet", "comment": "待核实"}})
+    assert resp.status_code == 200, resp.json
+    assert doctor.get(f"/api/v1/tasks/{task['id']}/draft").json["data"] == {"amount": "not yet", "comment": "待核实"}
+    detail = doctor.get(f"/api/v1/tasks/{task['id']}").json
+    assert detail["form"]["data"] == {"amount": "not yet", "comment": "待核实"} == detail["draft"]
+    assert detail["etag"] == task["etag"][:-1] + "." + detail["etag"].split(".")[1]   # a draft is not a change
+
+
+def test_only_the_assignee_saves_a_draft_of_an_assigned_task(login_as, approval):
+    doctor, colleague = login_as("township_doctor", org="C01T01"), login_as("township_doctor", org="C01T01")
+    task = open_task_of(doctor, start(doctor)["id"])
+    doctor.post(f"/api/v1/tasks/{task['id']}/claim")
+    resp = colleague.put(f"/api/v1/tasks/{task['id']}/draft", json={"data": {"amount": 1}})
+    assert resp.status_code == 409 and resp.json["code"] == "task_reassigned"
+    viewer = login_as("village_doctor", org="C01T01V01")
+    assert viewer.put(f"/api/v1/tasks/{task['id']}/draft", json={"data": {}}).status_code == 409
+
+
+def test_comments_are_listed_in_order_with_their_authors(login_as, approval):
+    doctor, village = login_as("township_doctor", org="C01T01"), login_as("village_doctor", org="C01T01V01")
+    task = open_task_of(doctor, start(doctor)["id"])
+    assert doctor.post(f"/api/v1/tasks/{task['id']}/comments", json={"body": "请村医先电话随访"}).status_code == 201
+    assert village.post(f"/api/v1/tasks/{task['id']}/comments", json={"body": "已联系，明天到院"}).status_code == 201
+    comments = doctor.get(f"/api/v1/tasks/{task['id']}/comments").json
+    assert [(c["author"], c["body"]) for c in comments["items"]] == [
+        (doctor.user.username, "请村医先电话随访"), (village.user.username, "已联系，明天到院")]
+    assert doctor.post(f"/api/v1/tasks/{task['id']}/comments", json={"body": ""}).status_code == 422
+    history = doctor.get(f"/api/v1/process-instances/{task['instance_id']}").json["history"]
+    assert [e["type"] for e in history].count("task_commented") == 2
+
+
+# -- saved filters ------------------------------------------------------------------------------------------
+
+def test_saved_filters_are_kept_and_shared_with_the_org(login_as):
+    owner = login_as("township_doctor", org="C01T01")
+    resp = owner.post("/api/v1/tasks/filters", json={"name": "高危高血压", "view": "groups", "shared_with_org": True,
+                                                    "params": {"disease": "hypertension", "sort": "risk"}})
+    assert resp.status_code == 201, resp.json
+    owner.post("/api/v1/tasks/filters", json={"name": "我的逾期", "view": "mine", "params": {"overdue": True}})
+    teammate, outsider = login_as("village_doctor", org="C01T01"), login_as("township_doctor", org="C01T02")
+    assert [f["name"] for f in teammate.get("/api/v1/tasks/filters").json["items"]] == ["高危高血压"]
+    assert outsider.get("/api/v1/tasks/filters").json["total"] == 0
+    assert sorted(f["name"] for f in owner.get("/api/v1/tasks/filters").json["items"]) == ["我的逾期", "高危高血压"]
+    shared_id = resp.json["id"]
+    assert teammate.delete(f"/api/v1/tasks/filters/{shared_id}").status_code == 404
+    assert owner.delete(f"/api/v1/tasks/filters/{shared_id}").status_code == 204
+    assert teammate.get("/api/v1/tasks/filters").json["total"] == 0
+
+
+def test_saving_a_filter_again_by_name_replaces_it_and_bad_params_are_rejected(login_as):
+    owner = login_as("township_doctor", org="C01T01")
+    owner.post("/api/v1/tasks/filters", json={"name": "f", "params": {"disease": "copd"}})
+    owner.post("/api/v1/tasks/filters", json={"name": "f", "params": {"disease": "diabetes"}})
+    items = owner.get("/api/v1/tasks/filters").json["items"]
+    assert [(f["name"], f["params"]) for f in items] == [("f", {"disease": "diabetes"})]
+    for params in ({"colour": "red"}, {"priority": 9}, {"sort": "name"}):
+        assert owner.post("/api/v1/tasks/filters", json={"name": "g", "params": params}).status_code == 422

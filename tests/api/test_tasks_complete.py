@@ -1,0 +1,154 @@
+"""Completing a task: server-side form validation with Chinese messages, the engine step, chaining to the next
+task, idempotent replay by completion_id, and stale views answered with typed 409s."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.core import db
+from app.workflows.deploy import deploy_files
+from app.workflows.models import ProcessEvent, ProcessInstance, ProcessVersion
+from tests.helpers import MODELS
+
+
+@pytest.fixture()
+def approval(deploy_models):
+    deploy_models("approval.bpmn", "approval")
+
+
+@pytest.fixture()
+def doctor(login_as):
+    return login_as("township_doctor", org="C01T01")
+
+
+def start_task(api):
+    inst = api.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01V01"}).json
+    task = next(t for t in api.get("/api/v1/tasks?view=groups").json["items"] if t["instance_id"] == inst["id"])
+    return api.get(f"/api/v1/tasks/{task['id']}").json
+
+
+def complete(api, task, data, **kw):
+    headers = {"If-Match": kw.pop("etag")} if "etag" in kw else {}
+    return api.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data, **kw}, headers=headers)
+
+
+def test_invalid_data_is_answered_with_chinese_messages_per_field(doctor, approval):
+    task = start_task(doctor)
+    resp = complete(doctor, task, {"amount": -5, "comment": "长" * 201})
+    assert resp.status_code == 422 and resp.json["code"] == "form_invalid"
+    assert resp.json["details"]["errors"] == [{"field": "amount", "message": "金额不能小于 0"},
+                                              {"field": "comment", "message": "备注最多 200 个字符"}]
+    missing = complete(doctor, task, {})
+    assert missing.json["details"]["errors"] == [{"field": "amount", "message": "金额为必填项"}]
+    as_text = complete(doctor, task, {"amount": "100"})                    # nothing is coerced
+    assert as_text.json["details"]["errors"] == [{"field": "amount", "message": "金额应为数字"}]
+
+
+def test_invalid_data_changes_nothing(doctor, approval):
+    task = start_task(doctor)
+    complete(doctor, task, {"amount": "x"})
+    after = doctor.get(f"/api/v1/tasks/{task['id']}").json
+    assert after["status"] == "open" and after["assignee"] is None and after["etag"] == task["etag"]
+
+
+def test_a_valid_completion_advances_the_instance_and_chains_to_the_next_task(doctor, approval):
+    task = start_task(doctor)
+    resp = complete(doctor, task, {"amount": 500}, etag=task["etag"])
+    assert resp.status_code == 200, resp.json
+    body = resp.json
+    assert body["status"] == "completed" and body["completed_by"] == doctor.user.username
+    assert body["assignee"]["username"] == doctor.user.username        # a candidate completing claims implicitly
+    assert [t["element_id"] for t in body["next_tasks"]] == ["task_b"]
+    groups = doctor.get("/api/v1/tasks?view=groups").json["items"]
+    assert [t["element_id"] for t in groups] == ["task_b"]
+    history = [e["type"] for e in doctor.get(f"/api/v1/process-instances/{task['instance_id']}").json["history"]]
+    assert history.count("task_claimed") == 1 and history.count("task_completed") == 1
+
+
+def test_the_same_completion_id_is_answered_as_the_first_and_acts_once(app, doctor, approval):
+    task = start_task(doctor)
+    cid = str(uuid.uuid4())
+    first = complete(doctor, task, {"amount": 500}, completion_id=cid, etag=task["etag"])
+    again = complete(doctor, task, {"amount": 500}, completion_id=cid, etag=task["etag"])
+    assert first.status_code == again.status_code == 200
+    assert again.json == first.json
+    with app.app_context():
+        events = db.session().scalar(select(func.count()).select_from(ProcessEvent).where(
+            ProcessEvent.instance_id == task["instance_id"], ProcessEvent.type == "task_completed"))
+    assert events == 1
+
+
+def test_a_second_completion_without_the_id_is_a_conflict(doctor, approval):
+    task = start_task(doctor)
+    complete(doctor, task, {"amount": 5}, completion_id=str(uuid.uuid4()))
+    resp = complete(doctor, task, {"amount": 5}, completion_id=str(uuid.uuid4()))
+    assert resp.status_code == 409 and resp.json["code"] == "task_already_completed"
+
+
+def test_a_completion_id_reused_for_another_task_is_a_conflict(doctor, approval):
+    first, second = start_task(doctor), start_task(doctor)
+    cid = str(uuid.uuid4())
+    complete(doctor, first, {"amount": 5}, completion_id=cid)
+    resp = complete(doctor, second, {"amount": 5}, completion_id=cid)
+    assert resp.status_code == 409 and resp.json["code"] == "completion_id_reused"
+    assert complete(doctor, second, {"amount": 5}, completion_id="not-a-uuid").status_code == 422
+
+
+def test_a_stale_if_match_after_a_reassignment_is_task_reassigned(login_as, doctor, approval):
+    task = start_task(doctor)
+    doctor.post(f"/api/v1/tasks/{task['id']}/claim")
+    doctor.post(f"/api/v1/tasks/{task['id']}/unclaim")
+    resp = complete(doctor, task, {"amount": 5}, etag=task["etag"])
+    assert resp.status_code == 409 and resp.json["code"] == "task_reassigned"
+    fresh = doctor.get(f"/api/v1/tasks/{task['id']}").json["etag"]
+    assert resp.json["details"]["etag"] == fresh
+    assert complete(doctor, task, {"amount": 5}, etag=fresh).status_code == 200
+
+
+def test_the_list_etag_is_accepted_too(doctor, approval):
+    task = start_task(doctor)
+    listed = doctor.get("/api/v1/tasks?view=groups").json["items"][0]
+    assert complete(doctor, task, {"amount": 5}, etag=listed["etag"]).status_code == 200
+
+
+def test_a_stale_if_match_on_a_completed_task_is_task_already_completed(doctor, approval):
+    task = start_task(doctor)
+    complete(doctor, task, {"amount": 5})
+    resp = complete(doctor, task, {"amount": 5}, etag=task["etag"])
+    assert resp.status_code == 409 and resp.json["code"] == "task_already_completed"
+
+
+def test_a_task_assigned_to_someone_else_cannot_be_completed(login_as, doctor, approval):
+    task = start_task(doctor)
+    colleague = login_as("township_doctor", org="C01T01")
+    colleague.post(f"/api/v1/tasks/{task['id']}/claim")
+    resp = complete(doctor, task, {"amount": 5})
+    assert resp.status_code == 409 and resp.json["code"] == "task_reassigned"
+    viewer = login_as("village_doctor", org="C01T01V01")
+    other = start_task(doctor)
+    assert complete(viewer, other, {"amount": 5}).json["code"] == "not_a_candidate"
+
+
+def test_a_changed_form_definition_is_definition_changed(app, doctor, approval):
+    task = start_task(doctor)
+    changed = json.loads((MODELS / "approval" / "task_a.json").read_text())
+    changed["schema"]["properties"]["amount"]["maximum"] = 1000
+    files = {"bpmn/approval.bpmn": (MODELS / "approval.bpmn").read_bytes(),
+             "forms/approval/task_a.json": json.dumps(changed).encode(),
+             "forms/approval/task_b.json": (MODELS / "approval" / "task_b.json").read_bytes()}
+    with app.app_context():
+        deploy_files(files, deployed_by="test", source="folder")
+        with db.unit_of_work() as s:        # the instance moves to the new version (as an instance migration would)
+            v2 = s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "approval",
+                                                          ProcessVersion.version == 2))
+            s.execute(update(ProcessInstance).where(ProcessInstance.id == task["instance_id"])
+                      .values(process_version_id=v2))
+    resp = complete(doctor, task, {"amount": 5}, etag=task["etag"])
+    assert resp.status_code == 409 and resp.json["code"] == "definition_changed"
+    fresh = doctor.get(f"/api/v1/tasks/{task['id']}").json
+    assert fresh["form"]["schema"]["properties"]["amount"]["maximum"] == 1000
+    assert complete(doctor, fresh, {"amount": 5000}, etag=fresh["etag"]).json["details"]["errors"] == [
+        {"field": "amount", "message": "金额不能大于 1000"}]
