@@ -14,7 +14,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .extensions import api
 
     settings = settings or Settings.from_env()
+    from .core.jsonio import JSONProvider
+    Flask.json_provider_class = JSONProvider
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["int"] = web.BoundedIntConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         YGT=settings,
@@ -30,7 +33,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="ygt_session",
     )
-    app.json.ensure_ascii = False  # Chinese stays readable in responses
     logs.configure()
     db.init_engine(settings.database_url)
     app.teardown_appcontext(db.remove_session)

@@ -7,6 +7,8 @@ import uuid
 from marshmallow import ValidationError
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
+from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import HTTPException
 
 from .core import db, logs, metrics
@@ -17,6 +19,14 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
              "/dashboards/<path:_rest>", "/login", "/integrations")
 log = logs.get("web")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` path parts beyond a 64-bit id are simply not found."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def error_response(code: str, message: str, status: int, details: dict | None = None) -> tuple[Response, int]:
@@ -60,6 +70,11 @@ def _handle_marshmallow(exc: ValidationError):
     return error_response("validation_error", "请求数据不合法 (invalid request body)", 422, {"errors": errors})
 
 
+def _handle_out_of_range(exc: Exception):
+    # an integer or value the database cannot hold is bad input, not a server failure
+    return error_response("value_out_of_range", "参数超出允许范围 (value out of range)", 422, {})
+
+
 def _handle_unexpected(exc: Exception):
     log.exception("unhandled error", extra={"path": request.path})
     return error_response("internal_error", "服务器内部错误 (internal error)", 500,
@@ -71,6 +86,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(EngineError, _handle_engine)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(ValidationError, _handle_marshmallow)
+    app.register_error_handler(OverflowError, _handle_out_of_range)
+    app.register_error_handler(DataError, _handle_out_of_range)
     app.register_error_handler(Exception, _handle_unexpected)
 
     @app.before_request

@@ -24,7 +24,7 @@ class MeSchema(Schema):
     roles = fields.List(Text())
     org = fields.Nested(OrgRefSchema)
     resident_id = fields.Integer(allow_none=True)
-    csrf_token = Text(metadata={"description": "also in the ygt_csrf cookie; send as X-CSRF-Token"})
+    csrf_token = Text(allow_none=True, metadata={"description": "also in the ygt_csrf cookie; send as X-CSRF-Token"})
 
 
 class TokenCreateSchema(Schema):
