@@ -46,3 +46,8 @@ export function canModel(roles: readonly string[]): boolean {
 export function canSupervise(roles: readonly string[]): boolean {
   return ['supervisor', 'county_admin', 'process_owner'].some((r) => roles.includes(r));
 }
+
+/** Roles that may read resident records (process owners and trainers work on models and courses, not people). */
+export function canSeeResidents(roles: readonly string[]): boolean {
+  return roles.some((r) => r !== 'process_owner' && r !== 'trainer');
+}

@@ -29,6 +29,14 @@ interface Props {
   onDeployed: (result: DeployResult) => void;
 }
 
+/** Fit the diagram, then move it right of the palette, which floats over the canvas's left edge. */
+function fitBesidePalette(canvas: BO): void {
+  canvas.zoom('fit-viewport');
+  const box = canvas.viewbox();
+  const paletteWidth = 110 / (box.scale || 1);
+  if (box.x > box.inner.x - paletteWidth) canvas.viewbox({ ...box, x: box.inner.x - paletteWidth, width: box.width + paletteWidth });
+}
+
 export default function BpmnEditor({ processId, version, xml, decisions, onDeployed }: Props) {
   const container = useRef<HTMLDivElement>(null);
   const modeler = useRef<Modeler | null>(null);
@@ -92,7 +100,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
     m.importXML(xml).then(
       () => {
         if (cancelled) return;
-        (m.get('canvas') as BO).zoom('fit-viewport');
+        fitBesidePalette(m.get('canvas') as BO);
         setDirty(false);
         setImporting(false);
         setSelected(null);
@@ -269,7 +277,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
   };
 
   const command = (name: 'undo' | 'redo') => (modeler.current?.get('commandStack') as BO)?.[name]();
-  const fit = () => (modeler.current?.get('canvas') as BO)?.zoom('fit-viewport');
+  const fit = () => modeler.current && fitBesidePalette(modeler.current.get('canvas') as BO);
 
   return (
     <>
