@@ -12,6 +12,8 @@ MODEL_MODULES = (
     "app.residents.models",
     "app.audit.models",
     "app.tasks.models",
+    "app.residents.record_models",
+    "app.screening.models",
 )
 
 

@@ -5,9 +5,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth.access import require_principal, require_roles
+from app.core.errors import NotFound
 
-from . import services
+from . import queries, record_queries, records, services
 from .schemas import (
+    HealthRecordSchema,
+    ObservationCreateSchema,
+    ObservationListSchema,
+    ObservationQueryArgsSchema,
+    ObservationSchema,
     ResidentCreateSchema,
     ResidentPageSchema,
     ResidentQueryArgsSchema,
@@ -46,11 +52,12 @@ class Residents(MethodView):
 @blp.route("/<int:resident_id>")
 class ResidentById(MethodView):
     @require_roles(*READERS)
-    @blp.response(200, ResidentRecordSchema)
+    @blp.response(200, HealthRecordSchema)
     @blp.alt_response(404, description="not_found: no such resident in the caller's scope")
     def get(self, resident_id):
-        """Read a resident's record (full ID number); the read is audited. 404 outside the caller's scope."""
-        return services.full_record(services.read_resident(resident_id, principal=require_principal()))
+        """Read a resident's whole health record, chronic-disease summary first; audited; 404 outside scope."""
+        resident = services.read_resident(resident_id, principal=require_principal())
+        return services.full_record(resident) | record_queries.health_record(resident.id)
 
     @require_roles(*WRITERS)
     @blp.arguments(ResidentUpdateSchema)
@@ -59,3 +66,37 @@ class ResidentById(MethodView):
     def patch(self, data, resident_id):
         """Change a resident's name, phone, address, managing organization or family doctor (audited)."""
         return services.full_record(services.update_resident(resident_id, data, principal=require_principal()))
+
+
+def _in_scope(resident_id: int):
+    resident = queries.get_resident(resident_id, require_principal())
+    if resident is None:
+        raise NotFound("居民不存在 (resident not found)")
+    return resident
+
+
+@blp.route("/<int:resident_id>/observations")
+class ResidentObservations(MethodView):
+    @require_roles(*READERS)
+    @blp.arguments(ObservationQueryArgsSchema, location="query")
+    @blp.response(200, ObservationListSchema)
+    @blp.alt_response(404, description="not_found: no such resident in the caller's scope")
+    def get(self, args, resident_id):
+        """List a resident's observations, newest first; `?code=` gives one series for a trend chart."""
+        resident = _in_scope(resident_id)
+        items = record_queries.observations(resident.id, code=args.get("code"), limit=args["limit"])
+        return {"items": items, "total": len(items)}
+
+    @require_roles(*WRITERS)
+    @blp.arguments(ObservationCreateSchema)
+    @blp.response(201, ObservationSchema)
+    @blp.alt_response(200, description="a replay of a known client `id`: the first row, nothing added")
+    @blp.alt_response(422, description="unknown_code | invalid_unit | invalid_value")
+    def post(self, data, resident_id):
+        """Record an observation (LOINC code, value, unit, time, source); a client `id` makes it idempotent."""
+        resident = _in_scope(resident_id)
+        row, created = records.record_observation(
+            resident.id, code=data["code"], value=data["value"], unit=data.get("unit"),
+            effective_at=data["effective_at"], source=data["source"], client_id=data.get("id"),
+            abnormal_flag=data.get("abnormal_flag"), actor=require_principal().username)
+        return record_queries.observation_dict(row), 201 if created else 200

@@ -57,3 +57,51 @@ class ResidentRecordSchema(ResidentSchema):
 class ResidentPageSchema(Schema):
     items = fields.List(fields.Nested(ResidentSchema))
     total = fields.Integer()
+
+
+class HealthRecordSchema(ResidentRecordSchema):
+    summary = fields.Dict(metadata={"description": "chronic-disease summary: enrolments, diagnoses, complications, "
+                                    "current_medications, key_values (latest + trend per LOINC code), risk_levels "
+                                    "(level, label, reason), care_plan, next_follow_up, referral_flags, "
+                                    "open_instances"})
+    conditions = fields.List(fields.Dict())
+    observations = fields.List(fields.Dict(), metadata={"description": "the 50 most recent, newest first"})
+    medications = fields.List(fields.Dict())
+    encounters = fields.List(fields.Dict())
+    risk_factors = fields.Dict()
+
+
+class ObservationCreateSchema(Schema):
+    id = Text(validate=validate.Length(min=1, max=80),
+              metadata={"description": "client-generated id (UUID): a re-send answers the first row (200)"})
+    code = Text(required=True, metadata={"description": "LOINC code, e.g. 8480-6 systolic BP"})
+    value = fields.Raw(required=True, metadata={"description": "number (or 'positive'/'negative' for FIT)"})
+    unit = Text(allow_none=True, load_default=None)
+    effective_at = fields.AwareDateTime(required=True, default_timezone=None)
+    source = Text(required=True, validate=validate.Length(min=1, max=60))
+    abnormal_flag = Text(allow_none=True, load_default=None)
+
+
+class ObservationSchema(Schema):
+    id = fields.Integer()
+    code = Text()
+    name = Text()
+    value = fields.Raw()
+    unit = Text(allow_none=True)
+    original_value = Text(allow_none=True)
+    original_unit = Text(allow_none=True)
+    abnormal_flag = Text(allow_none=True)
+    effective_at = Text()
+    source = Text()
+    client_id = Text(allow_none=True)
+    recorded_at = Text()
+
+
+class ObservationQueryArgsSchema(Schema):
+    code = Text(metadata={"description": "one LOINC code: its series, newest first"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=2000))
+
+
+class ObservationListSchema(Schema):
+    items = fields.List(fields.Nested(ObservationSchema))
+    total = fields.Integer()

@@ -1,0 +1,1 @@
+"""Population screening: rules flag residents (batch or on new data), townships verify, residents are enrolled."""

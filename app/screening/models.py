@@ -1,0 +1,75 @@
+"""Tables of screening: runs of the population batch and the cases it (or new data) flags."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, JSONType, UTCDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ScreeningRun(Base):
+    """One run of the population batch: progress, the cursor it resumes from, what it found."""
+
+    __tablename__ = "screening_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20))            # running | completed | failed | interrupted
+    as_of: Mapped[date] = mapped_column(Date)                  # ages are computed on this date
+    cursor: Mapped[int] = mapped_column(BigId, default=0)      # last resident id fully screened
+    total: Mapped[int] = mapped_column(BigId, default=0)
+    processed: Mapped[int] = mapped_column(BigId, default=0)
+    cases_created: Mapped[int] = mapped_column(BigId, default=0)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    started_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_versions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ScreeningCase(Base):
+    """A resident flagged for one disease: suspected or confirmed (→ verification) or high risk (→ prevention).
+
+    `open_key` is `<resident>:<disease>:<track>` while the case is open and NULL once closed, and it is unique: a
+    second run (or a re-screen on new data) cannot open the same case twice.
+    """
+
+    __tablename__ = "screening_cases"
+    __table_args__ = (Index("ix_screening_cases_disease_status", "disease", "status"),
+                      Index("ix_screening_cases_org_path", "org_path",
+                            postgresql_ops={"org_path": "varchar_pattern_ops"}),
+                      Index("ix_screening_cases_flagged_at", "flagged_at"),
+                      Index("ix_screening_cases_resident", "resident_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    org_code: Mapped[str] = mapped_column(String(40))
+    org_path: Mapped[str] = mapped_column(String(400))
+    township_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    disease: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(20))              # suspected | confirmed | high_risk
+    track: Mapped[str] = mapped_column(String(20))             # case | prevention | cancer
+    status: Mapped[str] = mapped_column(String(20))
+    open_key: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    decision_id: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    versions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    referral_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(20))            # batch | new_data
+    run_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
