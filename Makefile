@@ -40,6 +40,8 @@ test: install
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ygt check-assets
 	$(BIN)/pytest -q
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory ui/node_modules/.installed && cd ui && npm test --silent; \
+	  else echo "UI unit tests skipped: npm not installed"; fi
 	@if [ -z "$$YGT_SKIP_E2E" ] && [ -x /usr/bin/chromium ] && command -v npm >/dev/null; then $(MAKE) --no-print-directory test-e2e; \
 	  else echo "browser tests skipped: install Debian's chromium (apt-get install chromium) to run them"; fi
 

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_blueprints(app, api)
     web.init_app(app)
     from .jobs import queue
+    from .residents import context as _resident_context  # noqa: F401  (resident → instance/task defaults)
     from .workflows import metrics as _workflow_metrics  # noqa: F401  (registers scrape-time gauges)
     queue.configure(settings, app)
     return app

@@ -130,3 +130,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+from connectors.hl7v2 import cli as _hl7v2_cli
+
+_hl7v2_cli.register(main)

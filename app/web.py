@@ -4,12 +4,12 @@ from __future__ import annotations
 import time
 import uuid
 
-from marshmallow import ValidationError
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from marshmallow import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
-from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .core import db, logs, metrics
 from .core.errors import DomainError

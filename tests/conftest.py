@@ -101,20 +101,22 @@ def session(app):
 # -- people fixtures shared by API and integration tests ------------------------------------------------------
 
 COUNTY, TOWNSHIP, VILLAGE, OTHER_TOWNSHIP, OTHER_VILLAGE = "C01", "C01T01", "C01T01V01", "C01T02", "C01T02V01"
+TREE = (("C01", "青溪县人民医院", "county", None), ("C01D01", "心内科", "department", "C01"),
+        ("C01T01", "石门镇卫生院", "township", "C01"), ("C01T01V01", "上塘村卫生室", "village", "C01T01"),
+        ("C01T01V02", "下湾村卫生室", "village", "C01T01"), ("C01T02", "桃源镇卫生院", "township", "C01"),
+        ("C01T02V01", "东坞村卫生室", "village", "C01T02"))
 
 
 @pytest.fixture()
 def county(app):
-    """A small county: hospital C01, township C01T01 with village C01T01V01, township C01T02 with C01T02V01."""
+    """A small county: hospital C01 (cardiology C01D01), township C01T01 with villages C01T01V01/V02, township
+    C01T02 with village C01T02V01."""
     from app.org.services import create_org
     with app.app_context():
-        create_org(COUNTY, "县人民医院", level="county")
-        create_org(TOWNSHIP, "城关镇卫生院", level="township", parent_code=COUNTY)
-        create_org(VILLAGE, "东村卫生室", level="village", parent_code=TOWNSHIP)
-        create_org(OTHER_TOWNSHIP, "河口乡卫生院", level="township", parent_code=COUNTY)
-        create_org(OTHER_VILLAGE, "西村卫生室", level="village", parent_code=OTHER_TOWNSHIP)
+        for code, name, level, parent in TREE:
+            create_org(code, name, level=level, parent_code=parent)
     return {"county": COUNTY, "township": TOWNSHIP, "village": VILLAGE, "other_township": OTHER_TOWNSHIP,
-            "other_village": OTHER_VILLAGE}
+            "other_village": OTHER_VILLAGE, "names": {code: name for code, name, _l, _p in TREE}}
 
 
 class ApiClient:

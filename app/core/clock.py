@@ -1,13 +1,13 @@
 """The one source of 'now'. Tests move it with `freeze()`; everything else calls `now()`."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc) + _offset
+    return datetime.now(UTC) + _offset
 
 
 def advance(delta: timedelta) -> None:

@@ -27,7 +27,8 @@ def _check(value: Any) -> None:
 
 
 class JSONProvider(DefaultJSONProvider):
-    ensure_ascii = False
+    ensure_ascii = False  # Chinese stays readable
+    sort_keys = False     # form schemas keep their authored property order
 
     def loads(self, s, **kwargs):
         value = super().loads(s, **kwargs)

@@ -87,6 +87,16 @@ class Evaluate(MethodView):
         return services.evaluate(decision_id, body["inputs"], principal=current())
 
 
+@blp.route("/<decision_id>/evaluate-draft")
+class EvaluateDraft(MethodView):
+    @require_roles("process_owner", "county_admin")
+    @blp.response(200, EvaluationSchema)
+    def post(self, decision_id):
+        """Evaluate a draft of this decision before deploying it: multipart `file` (.dmn) and `inputs` (JSON)."""
+        draft = request.files.get("file")
+        return services.evaluate_draft(decision_id, draft.read() if draft else None, request.form.get("inputs"))
+
+
 @blp.route("/<decision_id>/cases/run")
 class RunCases(MethodView):
     @login_required

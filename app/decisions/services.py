@@ -53,6 +53,20 @@ def evaluate(decision_id: str, inputs: Mapping[str, Any], *, principal: Principa
     return wf_decisions.evaluate(wf_decisions.registry(session()), decision_id, inputs)
 
 
+def evaluate_draft(decision_id: str, draft_xml: bytes | None, inputs_json: str | None) -> dict[str, Any]:
+    """Evaluate a draft DMN (with the deployed decisions it requires) against the given inputs."""
+    if draft_xml is None:
+        raise Invalid("请上传决策草稿 (multipart field 'file')", code="invalid_definition", reason="no file")
+    try:
+        inputs = json.loads(inputs_json or "{}")
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"inputs 不是合法 JSON: {exc}", code="validation_error", field="inputs") from exc
+    if not isinstance(inputs, dict):
+        raise Invalid("inputs 必须是对象 (inputs must be an object)", code="validation_error", field="inputs")
+    registry = wf_decisions.draft_registry(session(), decision_id, draft_xml)
+    return wf_decisions.evaluate(wf_decisions.PinnedRegistry(registry, {}), decision_id, inputs)
+
+
 def run_cases(decision_id: str, *, draft_xml: bytes | None = None, draft_cases: bytes | None = None):
     s = session()
     if draft_xml is not None:

@@ -6,11 +6,11 @@ trusted (ENGINE_NOTES §1.11), so a format change here needs a migration step an
 from __future__ import annotations
 
 import json
-from uuid import UUID
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter

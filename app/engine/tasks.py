@@ -15,13 +15,13 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser, SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter, SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask, ServiceTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
-from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
 SERVICE_CALL_KEY = "ygt_service_call"
@@ -35,7 +35,6 @@ class OutboxServiceTask(ServiceTask):
                   for name, p in self.operation_params.items()}
         task.internal_data[SERVICE_CALL_KEY] = {"operator": self.operation_name, "params": params,
                                                 "result_variable": self.result_variable}
-        return None
 
 
 class DecisionTask(SpiffBpmnTask, TaskSpec):

@@ -10,9 +10,19 @@ from app.auth.access import require_principal as current
 from app.core.errors import Invalid
 
 from . import queries, services
-from .schemas import (DefinitionListSchema, DefinitionSchema, DeployResultSchema, ElementStatsSchema,
-                      InstanceDetailSchema, InstanceListSchema, InstanceQueryArgsSchema, InstanceStartSchema,
-                      InstanceStatsSchema, RetrySchema, TerminateSchema)
+from .schemas import (
+    DefinitionListSchema,
+    DefinitionSchema,
+    DeployResultSchema,
+    ElementStatsSchema,
+    InstanceDetailSchema,
+    InstanceListSchema,
+    InstanceQueryArgsSchema,
+    InstanceStartSchema,
+    InstanceStatsSchema,
+    RetrySchema,
+    TerminateSchema,
+)
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="流程定义与流程实例 Process definitions and instances")
 DEPLOYERS = ("process_owner", "county_admin")
@@ -33,17 +43,31 @@ class Definitions(MethodView):
     @blp.alt_response(422, description="invalid_definition: names file, element and reason")
     def post(self):
         """Deploy BPMN/DMN/form files (multipart `file`, several allowed) as new versions."""
-        uploads = request.files.getlist("file")
-        if not uploads:
-            raise Invalid("请上传至少一个文件 (multipart field 'file')", code="invalid_definition",
-                          reason="no file uploaded")
-        files = {}
-        for upload in uploads:
-            name = (upload.filename or "").replace("\\", "/").lstrip("/")
-            if not name or ".." in name.split("/"):
-                raise Invalid("文件名不合法 (invalid file name)", code="invalid_definition", file=name)
-            files[name] = upload.read()
-        return services.deploy(files, principal=current())
+        return services.deploy(_uploaded_files(), principal=current())
+
+
+def _uploaded_files() -> dict[str, bytes]:
+    uploads = request.files.getlist("file")
+    if not uploads:
+        raise Invalid("请上传至少一个文件 (multipart field 'file')", code="invalid_definition",
+                      reason="no file uploaded")
+    files = {}
+    for upload in uploads:
+        name = (upload.filename or "").replace("\\", "/").lstrip("/")
+        if not name or ".." in name.split("/"):
+            raise Invalid("文件名不合法 (invalid file name)", code="invalid_definition", file=name)
+        files[name] = upload.read()
+    return files
+
+
+@blp.route("/process-definitions/validate")
+class ValidateDefinitions(MethodView):
+    @require_roles(*DEPLOYERS)
+    @blp.response(200)
+    @blp.alt_response(422, description="invalid_definition: names file, element and reason")
+    def post(self):
+        """Check BPMN/DMN/form files exactly as a deploy would, without storing anything."""
+        return services.validate(_uploaded_files())
 
 
 @blp.route("/process-definitions/<process_id>")

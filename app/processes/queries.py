@@ -8,8 +8,15 @@ from app.core.db import session
 from app.core.errors import NotFound
 from app.org.scope import row_scope_filter
 from app.workflows.deploy import latest_process_versions
-from app.workflows.models import (HumanTask, MessageSubscription, ProcessEvent, ProcessInstance, ProcessVersion,
-                                  ServiceCall, Timer)
+from app.workflows.models import (
+    HumanTask,
+    MessageSubscription,
+    ProcessEvent,
+    ProcessInstance,
+    ProcessVersion,
+    ServiceCall,
+    Timer,
+)
 
 
 def _scoped(principal: Principal):

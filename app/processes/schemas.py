@@ -90,6 +90,7 @@ class InstanceSchema(Schema):
     status = fields.Str()
     business_key = fields.Str(allow_none=True)
     resident_id = fields.Int(allow_none=True)
+    resident_name = fields.Str(allow_none=True)
     org_code = fields.Str(allow_none=True)
     started_by = fields.Str()
     started_at = fields.DateTime()

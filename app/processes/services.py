@@ -8,7 +8,7 @@ from app.auth.principal import Principal
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
 from app.workflows import runner
-from app.workflows.deploy import deploy_files
+from app.workflows.deploy import deploy_files, validate_files
 
 from . import queries
 
@@ -25,6 +25,13 @@ def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "u
         record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
                details=result.to_dict())
     return result.to_dict()
+
+
+def validate(files: Mapping[str, bytes]) -> dict[str, Any]:
+    """Dry-run a deploy (the modeler's "check" button)."""
+    if len(files) > MAX_FILES:
+        raise Invalid(f"一次最多校验 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
+    return validate_files(files)
 
 
 def start(principal: Principal, *, process_id: str, data: dict, business_key: str | None,

@@ -5,6 +5,6 @@ versions) · runner.py (start/complete/correlate/fire under a row lock, in one t
 (service-task operators and script helpers by name) · jobs.py (outbox and timer jobs)
 """
 
-from app.engine.errors import DefinitionError, EngineError  # noqa: E402  (re-exported: callers never import the engine)
+from app.engine.errors import DefinitionError, EngineError
 
 __all__ = ["DefinitionError", "EngineError"]

@@ -6,9 +6,9 @@ a failure the model may catch with an error boundary; any other exception is ret
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-import os
 from importlib import import_module
 from typing import Any
 
@@ -18,6 +18,8 @@ OperatorFn = Callable[..., Any]
 _operators: dict[str, OperatorFn] = {}
 OPERATOR_MODULES = (
     "app.workflows.operators",
+    "app.care_plans.operators",
+    "app.follow_up.operators",
 )
 _loaded = False
 

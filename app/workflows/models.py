@@ -27,7 +27,7 @@ class ProcessVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     spec_json: Mapped[dict[str, Any]] = mapped_column(OrderedJSON)
-    forms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(OrderedJSON, default=dict)   # authored property order matters
     meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(120))
@@ -80,6 +80,7 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(20))
     business_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
     resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    resident_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     org_code: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     org_path: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     started_by: Mapped[str] = mapped_column(String(120))

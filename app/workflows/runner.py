@@ -25,8 +25,15 @@ from app.jobs.queue import enqueue_after_commit
 
 from . import bindings, decisions, hooks
 from .deploy import latest_process_versions
-from .models import (HumanTask, MessageSubscription, ProcessEvent, ProcessInstance, ProcessVersion, ServiceCall,
-                     Timer)
+from .models import (
+    HumanTask,
+    MessageSubscription,
+    ProcessEvent,
+    ProcessInstance,
+    ProcessVersion,
+    ServiceCall,
+    Timer,
+)
 
 log = logs.get("workflows")
 runtime.set_clock(clock.now)
@@ -112,6 +119,7 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
         inst = ProcessInstance(
             process_version_id=pv.id, process_id=pv.process_id, version=pv.version, status=snap.status,
             business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
+            resident_name=data.get("resident_name"),
             org_code=org_code, org_path=_org_path(org_code), started_by=actor.name, started_at=now, updated_at=now,
             state=snap.state, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
             parent_instance_id=parent_instance_id, diagram={})

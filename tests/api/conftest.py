@@ -20,15 +20,10 @@ from app.auth import services as auth_services
 from app.auth import throttle
 from app.auth.passwords import hash_password
 from app.auth.principal import SYSTEM
-from app.org import services as org_services
 from app.residents import idcard
 from app.residents import services as resident_services
 
 PASSWORD = "correct-horse-1"
-TREE = (("C01", "青溪县人民医院", "county", None), ("C01D01", "心内科", "department", "C01"),
-        ("C01T01", "石门镇卫生院", "township", "C01"), ("C01T01V01", "上塘村卫生室", "village", "C01T01"),
-        ("C01T01V02", "下湾村卫生室", "village", "C01T01"), ("C01T02", "桃源镇卫生院", "township", "C01"),
-        ("C01T02V01", "东坞村卫生室", "village", "C01T02"))
 # where each role works by default in the tests
 HOME_ORG = {"county_specialist": "C01D01", "county_admin": "C01", "township_doctor": "C01T01",
             "township_public_health": "C01T01", "village_doctor": "C01T01V01", "pharmacist": "C01",
@@ -44,11 +39,9 @@ def _forget_unknown_login_failures():
 
 
 @pytest.fixture()
-def org_tree(app):
-    with app.app_context():
-        for code, name, level, parent in TREE:
-            org_services.create_org(code, name, level=level, parent_code=parent)
-    return {code: name for code, name, _level, _parent in TREE}
+def org_tree(county):
+    """The shared county tree (tests/conftest.py) as {code: name}."""
+    return county["names"]
 
 
 @functools.lru_cache(maxsize=4)

@@ -101,3 +101,21 @@ def test_a_model_written_for_spiffarena_imports_as_it_is(login_as):
     assert resp.status_code == 201, resp.json
     forms = owner.get("/api/v1/process-definitions/approval/versions/1/forms").json
     assert forms["approval/task_b"]["ui_schema"] == {"approved": {"ui:widget": "radio"}}
+
+
+def test_validate_checks_files_without_storing_them(login_as):
+    owner = login_as("process_owner")
+    data = {"file": [(io.BytesIO(c), n) for n, c in model_files("approval.bpmn", "approval")]}
+    resp = owner.post("/api/v1/process-definitions/validate", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 200 and resp.json["processes"] == ["approval"]
+    assert owner.get("/api/v1/process-definitions").json["total"] == 0
+    bad = {"file": [(io.BytesIO(BROKEN_XML), "broken.bpmn")]}
+    resp = owner.post("/api/v1/process-definitions/validate", data=bad, content_type="multipart/form-data")
+    assert resp.status_code == 422 and resp.json["details"]["file"] == "broken.bpmn"
+
+
+def test_form_schemas_keep_their_authored_property_order(login_as):
+    owner = login_as("process_owner")
+    _upload(owner, model_files("approval.bpmn", "approval"))
+    forms = owner.get("/api/v1/process-definitions/approval/versions/1/forms").json
+    assert list(forms["approval/task_a"]["schema"]["properties"]) == ["comment", "amount"]  # not alphabetical

@@ -139,3 +139,18 @@ def test_element_stats_count_where_tokens_wait(login_as, deploy_models):
         _start(admin, org_code="C01T01")
     stats = admin.get("/api/v1/process-definitions/approval/stats").json
     assert stats["elements"] == {"task_a": 3}
+
+
+def test_an_instance_for_a_resident_defaults_to_the_residents_organization(login_as, deploy_models,
+                                                                            make_resident):
+    deploy_models("approval.bpmn", "approval")
+    resident = make_resident(org="C01T01V01", name="李秀英")
+    admin = login_as("county_admin")
+    inst = _start(admin, resident_id=resident["id"]).json
+    assert (inst["org_code"], inst["resident_name"]) == ("C01T01V01", "李秀英")
+    [task] = inst["open_tasks"]
+    doctor = login_as("township_doctor", org="C01T01")
+    assert doctor.get(f"/api/v1/process-instances/{inst['id']}").status_code == 200
+    listed = doctor.get(f"/api/v1/tasks?view=groups&resident_id={resident['id']}").json["items"]
+    assert [t["id"] for t in listed] == [task["id"]]
+    assert listed[0]["resident"]["name"] == "李秀英"

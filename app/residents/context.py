@@ -1,0 +1,16 @@
+"""What the workflow layer needs to know about a resident when an instance starts or a task opens: the managing
+organization (the default organization of the instance and its tasks) and the fields inboxes filter by."""
+from __future__ import annotations
+
+from app.core.db import session
+from app.workflows.hooks import resident_context_provider
+
+from .models import Resident
+
+
+@resident_context_provider
+def resident_context(resident_id: int) -> dict | None:
+    resident = session().get(Resident, resident_id)
+    if resident is None:
+        return None
+    return {"org_code": resident.org_code, "resident_name": resident.name, "village_code": resident.org_code}
