@@ -12,6 +12,10 @@ BLUEPRINTS = (
     "app.decisions.api",
     "app.audit.api",
     "app.auth.users_api",
+    "app.webhooks.api",
+    "app.integrations.api",
+    "connectors.hl7v2.api",
+    "connectors.fhir.api",
 )
 
 

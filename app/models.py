@@ -12,6 +12,10 @@ MODEL_MODULES = (
     "app.residents.models",
     "app.audit.models",
     "app.tasks.models",
+    "app.integrations.models",
+    "connectors.notify.models",
+    "connectors.insurance.models",
+    "connectors.pacs.models",
     "app.residents.record_models",
     "app.screening.models",
 )

@@ -1,0 +1,68 @@
+"""/api/v1/integrations — the integration screen: clients, recent deliveries, failures, replay."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.audit.services import record
+from app.auth.access import require_principal, require_roles
+from app.core.db import unit_of_work
+
+from . import queries, store
+
+blp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations",
+                description="集成监控 (integration screen): deliveries per client, failures, replay")
+VIEWERS = ("county_admin", "supervisor", "integration")
+
+
+class DeliveryQueryArgsSchema(Schema):
+    client_id = fields.String()
+    status = fields.String(validate=validate.OneOf(("received", "processed", "waiting", "rejected", "failed",
+                                                    "expired", "failures")))
+    channel = fields.String(validate=validate.OneOf(("webhook", "hl7v2", "fhir")))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+@blp.route("/clients")
+class Clients(MethodView):
+    @require_roles(*VIEWERS)
+    def get(self):
+        """List integration clients with their deliveries, failures and waiting count of the last 24 hours."""
+        return {"items": queries.clients(require_principal())}
+
+
+@blp.route("/deliveries")
+class Deliveries(MethodView):
+    @require_roles(*VIEWERS)
+    @blp.arguments(DeliveryQueryArgsSchema, location="query")
+    def get(self, args):
+        """List deliveries newest first (filter by client, status — `failures` for all failures — and channel)."""
+        items, total = queries.deliveries(require_principal(), **args)
+        return {"items": [queries.summary(e) for e in items], "total": total}
+
+
+@blp.route("/deliveries/<int:delivery_id>")
+class Delivery(MethodView):
+    @require_roles(*VIEWERS)
+    def get(self, delivery_id):
+        """Read one delivery with its body, stored answer and result (the read is audited)."""
+        event = queries.get_delivery(require_principal(), delivery_id)
+        with unit_of_work():
+            record("integration.delivery_read", object_type="inbound_event", object_id=event.id)
+        return queries.detail(event)
+
+
+@blp.route("/deliveries/<int:delivery_id>/replay")
+class Replay(MethodView):
+    @require_roles("county_admin", "supervisor")
+    def post(self, delivery_id):
+        """Process a failed, rejected, expired or waiting delivery again (409 not_replayable otherwise)."""
+        event = queries.get_delivery(require_principal(), delivery_id)
+        outcome = store.replay(event.id)
+        with unit_of_work():
+            record("integration.delivery_replay", object_type="inbound_event", object_id=event.id,
+                   details={"status": outcome.status})
+        return {"delivery": queries.detail(queries.get_delivery(require_principal(), delivery_id)),
+                "answer": {"status": outcome.http_status, "body": outcome.body}}

@@ -1,0 +1,114 @@
+"""The message catalog: every message an external system may send, with its JSON Schema and how it is mapped.
+
+Two kinds:
+* catalogued messages (`lab_result`, `device_reading`, …): a fixed schema; the payload names a resident by ID
+  number, its fact is recorded in the health record first, and the process message carries `resident_id`
+  (never the ID number) plus the recorded values;
+* any other message a deployed model uses (a message start event or a catch event): a JSON object passed to the
+  process as it is, except that an `id_number` is resolved to `resident_id` and dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from app.core.errors import Invalid
+
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_rfc3339(value: object) -> bool:
+    """RFC 3339 date-time with an offset (a naive time is ambiguous between Beijing time and UTC)."""
+    if not isinstance(value, str):
+        return True
+    if "T" not in value.upper() or datetime.fromisoformat(value).tzinfo is None:
+        raise ValueError("expected an RFC 3339 date-time with an offset, e.g. 2026-03-01T08:30:00+08:00")
+    return True
+
+
+ID_NUMBER = {"type": "string", "pattern": "^[0-9]{17}[0-9Xx]$", "description": "居民身份证号码 (GB 11643)"}
+OBSERVATION_PROPERTIES: dict[str, Any] = {
+    "id_number": ID_NUMBER,
+    "code": {"type": "string", "pattern": "^[0-9]{1,7}-[0-9]$", "description": "LOINC code, e.g. 4548-4 HbA1c"},
+    "value": {"type": ["number", "string"], "description": "numeric value (or a coded/text result)"},
+    "unit": {"type": "string", "maxLength": 40, "description": "UCUM-style unit, e.g. %, mmol/L, mmHg"},
+    "effective_at": {"type": "string", "format": "date-time"},
+    "abnormal_flag": {"type": "string", "enum": ["L", "H", "LL", "HH", "N", "A"]},
+    "business_key": {"type": "string", "maxLength": 120},
+    "correlation": {"type": "object", "description": "extra correlation values the waiting process expects",
+                    "additionalProperties": {"type": ["string", "number", "integer", "boolean"]}},
+    "source": {"type": "string", "maxLength": 80},
+}
+
+
+def _observation_schema(title: str) -> dict[str, Any]:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
+            "required": ["id_number", "code", "value", "unit", "effective_at"],
+            "properties": OBSERVATION_PROPERTIES, "additionalProperties": False}
+
+
+GENERIC_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+    "properties": {"id_number": ID_NUMBER, "resident_id": {"type": "integer", "minimum": 1},
+                   "business_key": {"type": "string", "maxLength": 120}},
+    "description": "any JSON object; `id_number` is resolved to `resident_id` and dropped before the process sees it",
+}
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    name: str
+    title: str
+    description: str
+    schema: dict[str, Any]
+    kind: str                     # "observation" | "generic"
+
+    def validate(self, payload: Any) -> None:
+        """Raise 422 `schema_error` listing every problem with its JSON path."""
+        validator = Draft202012Validator(self.schema, format_checker=FORMATS)
+        errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        if errors:
+            raise Invalid("消息内容不符合模式 (payload does not match the message schema)", code="schema_error",
+                          message_name=self.name,
+                          errors=[{"path": _path(e.absolute_path), "message": e.message} for e in errors])
+
+
+def _path(parts) -> str:
+    return "/" + "/".join(str(p) for p in parts) if parts else "/"
+
+
+MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
+    MessageSpec("lab_result", "检验结果 (lab result)",
+                "A laboratory result (LIS): recorded as an observation, then delivered to processes waiting for "
+                "it (correlated by resident_id and the optional business_key/correlation values) or starting "
+                "on it.", _observation_schema("lab_result"), "observation"),
+    MessageSpec("device_reading", "设备读数 (device reading)",
+                "A home or clinic device reading (BP cuff, glucometer): recorded as an observation, then delivered "
+                "like lab_result.", _observation_schema("device_reading"), "observation"),
+)}
+
+
+def spec_for(name: str, deployed: dict[str, Any]) -> MessageSpec | None:
+    """The catalogued spec, a generic spec for a message some deployed model uses, or None (unknown)."""
+    if name in MESSAGES:
+        return MESSAGES[name]
+    if name in deployed:
+        return MessageSpec(name, name, "A message used by deployed models.", GENERIC_SCHEMA, "generic")
+    return None
+
+
+def listing(deployed: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every message: name, title, schema, and which deployed processes it starts or correlates into."""
+    names = sorted(set(MESSAGES) | set(deployed))
+    out = []
+    for name in names:
+        spec = spec_for(name, deployed)
+        uses = deployed.get(name, {})
+        out.append({"name": name, "title": spec.title, "description": spec.description, "kind": spec.kind,
+                    "schema": spec.schema, "starts": uses.get("starts", []),
+                    "correlates": uses.get("correlates", [])})
+    return out

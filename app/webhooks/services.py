@@ -1,0 +1,176 @@
+"""Receive a signed webhook: store it first, validate, record its fact, deliver the process message — once.
+
+Also the `webhook` channel handler of `app.integrations.store` (process / reject / fail / resume / expire).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.auth.principal import Principal
+from app.core import clock
+from app.core.errors import DomainError, Invalid, NotFound
+from app.integrations import ratelimit, store
+from app.integrations.models import InboundEvent
+from app.integrations.store import Outcome
+from app.residents import queries as residents
+from app.workflows import EngineError, messages, runner
+
+from . import catalog
+from .signature import SignedCaller
+
+WAIT_TTL = timedelta(hours=24)          # how long an unmatched delivery waits for an instance to reach its wait state
+RETRY_STEPS = (30, 60, 120, 300, 600)   # seconds between looks for a waiting instance
+TRANSIENT = ("instance_busy", "version_conflict")
+
+
+def receive(caller: SignedCaller, message_name: str, body: bytes, *, wait: bool = True) -> Outcome:
+    """One signed delivery: rate limit, store first (durable `webhook-id`), then process it once."""
+    ratelimit.check(caller.client_id)
+    event, new = store.claim(client_id=caller.client_id, channel="webhook", delivery_key=caller.webhook_id,
+                             message=message_name, body=body.decode("utf-8"),
+                             headers={"wait": wait, "user_id": caller.principal.user_id})
+    return store.dispatch(event.id) if new else store.answer_repeat(event)
+
+
+def message_catalog() -> list[dict[str, Any]]:
+    return catalog.listing(messages.catalog())
+
+
+# -- the channel handler -----------------------------------------------------------------------------------------
+
+def process(event: InboundEvent) -> Outcome:
+    """Validate, record the fact and deliver the message; runs inside the event's transaction."""
+    deployed = messages.catalog()
+    spec = catalog.spec_for(event.message, deployed)
+    if spec is None:
+        raise NotFound(f"未知消息 {event.message} (unknown message)", code="unknown_message",
+                       message_name=event.message, known=sorted(set(catalog.MESSAGES) | set(deployed)))
+    payload = _parse(event.body)
+    spec.validate(payload)
+    prepared = event.result if event.result and event.result.get("payload") else _prepare(spec, payload, event)
+    if event.message not in deployed:
+        # no deployed model uses this message: the fact is recorded and there is nothing to wait for
+        return Outcome("processed", 200, _answer(event, "processed", prepared, None), result=prepared)
+    delivery = _deliver(event, prepared, start=True)
+    if delivery.matched:
+        return Outcome("processed", 200, _answer(event, "processed", prepared, delivery), result=prepared)
+    if not event.headers.get("wait", True):
+        raise NotFound("没有等待此消息的流程实例 (no waiting instance)", code="no_waiting_instance",
+                       message_name=event.message)
+    now = clock.now()
+    return Outcome("waiting", 202, _answer(event, "waiting", prepared, delivery), result=prepared,
+                   expires_at=now + WAIT_TTL, next_attempt_at=now + timedelta(seconds=RETRY_STEPS[0]))
+
+
+def resume(event: InboundEvent) -> Outcome:
+    """Look again for a waiting instance (the scheduler's `webhooks.resume_waiting`)."""
+    delivery = _deliver(event, event.result, start=False)
+    if delivery.matched:
+        return Outcome("processed", event.response_status or 202, event.response["body"], result=event.result)
+    step = RETRY_STEPS[min(event.attempts - 1, len(RETRY_STEPS) - 1)]
+    return Outcome("waiting", event.response_status or 202, event.response["body"],
+                   next_attempt_at=clock.now() + timedelta(seconds=step))
+
+
+def expire(event: InboundEvent) -> Outcome:
+    return Outcome("expired", event.response_status or 202, event.response["body"],
+                   error="no_waiting_instance: no instance reached its wait state before the TTL")
+
+
+def reject(event: InboundEvent, exc: DomainError) -> Outcome:
+    status = "failed" if exc.code in TRANSIENT else "rejected"
+    return Outcome(status, exc.status, exc.to_dict(), error=f"{exc.code}: {exc.message}"[:2000])
+
+
+def fail(event: InboundEvent, exc: Exception) -> Outcome:
+    return Outcome("failed", 500, {"code": "internal_error", "message": "处理失败，可重试 (processing failed; "
+                                   "send again with the same webhook-id or replay it)",
+                                   "details": {"delivery_id": event.id}},
+                   error=f"{type(exc).__name__}: {exc}"[:2000])
+
+
+# -- mapping -----------------------------------------------------------------------------------------------------
+
+def _parse(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise Invalid("请求体不是 JSON (body is not JSON)", code="schema_error",
+                      errors=[{"path": "/", "message": str(exc)}]) from None
+
+
+def _principal(event: InboundEvent) -> Principal:
+    from app.auth.services import principal_for_user_id
+    principal = principal_for_user_id(event.headers.get("user_id") or 0)
+    if principal is None:
+        raise Invalid("集成客户端已停用 (client deactivated)", code="unknown_client", status=401)
+    return principal
+
+
+def find_resident_id(id_number: str, principal: Principal) -> int:
+    found, _ = residents.search_residents(principal, q=id_number, per_page=1)
+    if not found:
+        raise Invalid("居民档案中没有此身份证号 (no resident with this ID number in the registry)",
+                      code="unknown_resident", path="/id_number")
+    return found[0].id
+
+
+def _prepare(spec: catalog.MessageSpec, payload: dict[str, Any], event: InboundEvent) -> dict[str, Any]:
+    principal = _principal(event)
+    if spec.kind == "observation":
+        return _prepare_observation(spec, payload, event, principal)
+    data = dict(payload)
+    if data.get("id_number"):
+        data["resident_id"] = find_resident_id(data.pop("id_number"), principal)
+    return {"payload": data, "resident_id": data.get("resident_id"), "business_key": data.get("business_key")}
+
+
+def _prepare_observation(spec, payload, event: InboundEvent, principal: Principal) -> dict[str, Any]:
+    from app.residents.records import record_observation
+    resident_id = find_resident_id(payload["id_number"], principal)
+    effective_at = datetime.fromisoformat(payload["effective_at"])
+    obs, _created = record_observation(
+        resident_id, code=payload["code"], value=payload["value"], unit=payload["unit"], effective_at=effective_at,
+        source=payload.get("source") or f"webhook:{event.client_id}",
+        client_id=record_key("webhook", event.client_id, event.delivery_key),
+        abnormal_flag=payload.get("abnormal_flag"), actor=event.client_id)
+    data = {"resident_id": resident_id, "observation_id": obs.id, "code": payload["code"],
+            "value": obs.value_num if obs.value_num is not None else obs.value_text, "unit": obs.unit,
+            "effective_at": payload["effective_at"], "abnormal_flag": payload.get("abnormal_flag")}
+    if payload.get("business_key"):
+        data["business_key"] = payload["business_key"]
+    data.update(payload.get("correlation") or {})
+    return {"payload": data, "resident_id": resident_id, "business_key": payload.get("business_key"),
+            "observation_id": obs.id}
+
+
+def record_key(channel: str, client_id: str, delivery_key: str, part: str = "") -> str:
+    """A short, stable client id for a record row made from one delivery (the record dedupes on it)."""
+    digest = hashlib.sha256(f"{client_id}\x00{delivery_key}\x00{part}".encode()).hexdigest()[:40]
+    return f"{channel}:{digest}"
+
+
+def _deliver(event: InboundEvent, prepared: dict[str, Any], *, start: bool) -> messages.Delivery:
+    actor = runner.Actor(event.client_id, event.headers.get("user_id"))
+    try:
+        return messages.deliver(event.message, prepared["payload"], actor=actor, start=start,
+                                business_key=prepared.get("business_key"), resident_id=prepared.get("resident_id"))
+    except EngineError as exc:
+        raise Invalid(exc.message, code=exc.code, **{k: v for k, v in exc.details.items() if v is not None}) \
+            from None
+
+
+def _answer(event: InboundEvent, status: str, prepared: dict[str, Any], delivery) -> dict[str, Any]:
+    answer: dict[str, Any] = {"delivery_id": event.id, "status": status, "message": event.message,
+                              "correlated_instances": delivery.correlated if delivery else [],
+                              "started_instances": delivery.started if delivery else []}
+    if prepared.get("observation_id") is not None:
+        answer["observation_id"] = prepared["observation_id"]
+    if status == "waiting":
+        answer.update(code="no_waiting_instance", waits_until=(clock.now() + WAIT_TTL).isoformat(),
+                      detail="没有等待此消息的流程实例；投递将保留并在实例到达等待点时送达 "
+                             "(no instance waits yet; the delivery is kept and delivered when one does)")
+    return answer
