@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.auth.principal import Principal
@@ -131,7 +131,7 @@ def _prepare(spec: catalog.MessageSpec, payload: dict[str, Any], event: InboundE
 def _prepare_observation(spec, payload, event: InboundEvent, principal: Principal) -> dict[str, Any]:
     from app.residents.records import record_observation
     resident_id = find_resident_id(payload["id_number"], principal)
-    effective_at = datetime.fromisoformat(payload["effective_at"])
+    effective_at = datetime.fromisoformat(payload["effective_at"]).astimezone(UTC)
     obs, _created = record_observation(
         resident_id, code=payload["code"], value=payload["value"], unit=payload["unit"], effective_at=effective_at,
         source=payload.get("source") or f"webhook:{event.client_id}",

@@ -1,0 +1,27 @@
+"""`ygt mllp` — the HL7 v2 MLLP listener."""
+from __future__ import annotations
+
+import time
+
+import click
+
+
+def register(main: click.Group) -> None:
+    @main.command("mllp")
+    @click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
+    @click.option("--port", default=2575, show_default=True, type=int)
+    @click.option("--allow", multiple=True, help="sender network allowed (CIDR; repeatable; default: any)")
+    def mllp(host: str, port: int, allow: tuple[str, ...]) -> None:
+        """Listen for HL7 v2 messages over MLLP and answer each with its ACK."""
+        from app import create_app
+        from app.config import Settings
+
+        from .mllp import serve
+        app = create_app(Settings.from_env(scheduler_enabled=False))
+        server = serve(app, host, port, allow=list(allow))
+        click.echo(f"MLLP listening on {server.server_address[0]}:{server.server_address[1]}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            server.shutdown()
