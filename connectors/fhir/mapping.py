@@ -1,0 +1,186 @@
+"""FHIR resources of a transaction onto the record (the inverse of `resources.py`)."""
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.auth.principal import Principal
+from app.core.errors import Invalid, NotFound
+from app.org.queries import find_org
+
+from . import codes
+from .outcome import FhirError
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+FINAL = ("final", "amended", "corrected")
+
+
+def apply(entry, *, principal: Principal, client_id: str, bundle_key: str) -> None:
+    key = "fhir:" + hashlib.sha256("\x00".join((client_id, bundle_key, entry.full_url or str(entry.index)))
+                                   .encode()).hexdigest()[:40]
+    source = f"fhir:{client_id}"[:60]
+    fn = {"Patient": _patient, "Encounter": _encounter, "Condition": _condition, "Observation": _observation,
+          "MedicationRequest": _medication}[entry.type]
+    with _located(entry.path):
+        fn(entry, principal=principal, key=key, source=source)
+
+
+@contextmanager
+def _located(path: str):
+    try:
+        yield
+    except (Invalid, NotFound) as exc:
+        field = exc.details.get("field")
+        kind = "code-invalid" if exc.code in ("unknown_code", "invalid_unit", "invalid_icd10") else "value"
+        raise FhirError([(kind, f"{exc.message} [{exc.code}]", f"{path}.{field}" if field else path)]) from None
+
+
+def _bad(kind: str, text: str, path: str) -> FhirError:
+    return FhirError([(kind, text, path)])
+
+
+def _resident_id(entry, element: str = "subject") -> int:
+    target = entry.refs[element]
+    return target if isinstance(target, int) else target.made[1]
+
+
+def _coding(concept: dict | None, systems) -> str | None:
+    for coding in (concept or {}).get("coding") or []:
+        if coding.get("system") in systems and coding.get("code"):
+            return coding["code"]
+    return None
+
+
+def _datetime(value: str | None, path: str) -> datetime:
+    if not value:
+        raise _bad("required", "缺少时间", path)
+    parsed = datetime.fromisoformat(value if len(value) > 7 else f"{value}-01"[:10])
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value and len(value) >= 10 else None
+
+
+# -- Patient ---------------------------------------------------------------------------------------------------
+
+def _patient(entry, *, principal: Principal, key: str, source: str) -> None:
+    from app.residents.matching import match_or_create
+    r, path = entry.resource, entry.path
+    id_number = next((i.get("value") for i in r.get("identifier") or [] if i.get("system") in codes.ID_CARD), None)
+    name = _name(r.get("name") or [])
+    if not name:
+        raise _bad("required", "缺少姓名 (Patient.name)", f"{path}.name")
+    sex = {"male": "M", "female": "F"}.get(r.get("gender", ""))
+    if sex is None:
+        raise _bad("value", "性别须为 male 或 female (Patient.gender)", f"{path}.gender")
+    if not r.get("birthDate") or len(r["birthDate"]) != 10:
+        raise _bad("required", "须有完整出生日期 (Patient.birthDate YYYY-MM-DD)", f"{path}.birthDate")
+    phone = next((t.get("value") for t in r.get("telecom") or [] if t.get("system") == "phone"), None)
+    address = next((a.get("text") for a in r.get("address") or [] if a.get("text")), None)
+    result = match_or_create(id_number=id_number, name=name, sex=sex, birth_date=date.fromisoformat(r["birthDate"]),
+                             org_code=_managing_org(r, principal), phone=phone, address=address, source=source)
+    if result.resident_id is not None:
+        entry.made, entry.created = ("Patient", result.resident_id), result.outcome == "created"
+
+
+def _name(names: list[dict[str, Any]]) -> str:
+    for n in names:
+        if n.get("text"):
+            return n["text"].strip()
+        joined = (n.get("family") or "") + "".join(n.get("given") or [])
+        if joined.strip():
+            return joined.strip()
+    return ""
+
+
+def _managing_org(r: dict[str, Any], principal: Principal) -> str | None:
+    ref = r.get("managingOrganization") or {}
+    code = (ref.get("identifier") or {}).get("value") or (ref.get("reference") or "").removeprefix("Organization/")
+    for candidate in (code, principal.org_code):
+        org = find_org(candidate) if candidate else None
+        if org is not None and org.level in ("village", "township"):
+            return org.code
+    return None
+
+
+# -- clinical resources ------------------------------------------------------------------------------------------
+
+def _encounter(entry, *, principal: Principal, key: str, source: str) -> None:
+    from app.residents.records import record_encounter
+    r, path = entry.resource, entry.path
+    klass = (r.get("class") or {}).get("code", "")
+    kind = codes.ENCOUNTER_CLASSES.get(klass)
+    if kind is None:
+        raise _bad("code-invalid", f"不支持的就诊类别 {klass!r} (v3 ActCode AMB/IMP/EMER/HH/VR/FLD)", f"{path}.class")
+    provider = (r.get("serviceProvider") or {}).get("reference", "").removeprefix("Organization/")
+    diagnoses = [c for c in (_coding(x, codes.ICD10) for x in r.get("reasonCode") or []) if c]
+    row, created = record_encounter(_resident_id(entry), kind=kind,
+                                    started_at=_datetime((r.get("period") or {}).get("start"), f"{path}.period.start"),
+                                    org_code=provider if provider and find_org(provider) else None, source=source,
+                                    client_id=key, diagnoses=diagnoses, actor=source)
+    entry.made, entry.created = ("Encounter", row.id), created
+
+
+def _condition(entry, *, principal: Principal, key: str, source: str) -> None:
+    from app.residents.records import record_condition
+    r, path = entry.resource, entry.path
+    icd10 = _coding(r.get("code"), codes.ICD10)
+    if icd10 is None:
+        raise _bad("code-invalid", "Condition.code 须含 ICD-10 编码 (system http://hl7.org/fhir/sid/icd-10)",
+                   f"{path}.code")
+    verification = _coding(r.get("verificationStatus"),
+                           {"http://terminology.hl7.org/CodeSystem/condition-ver-status"}) or "confirmed"
+    clinical = _coding(r.get("clinicalStatus"), {"http://terminology.hl7.org/CodeSystem/condition-clinical"})
+    status = "resolved" if clinical in ("resolved", "inactive", "remission") else \
+        codes.CONDITION_STATUS.get(verification, "confirmed")
+    row, created = record_condition(_resident_id(entry), icd10=icd10, onset_on=_date(r.get("onsetDateTime")),
+                                    status=status, source=source, client_id=key, actor=source)
+    entry.made, entry.created = ("Condition", row.id), created
+
+
+def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
+    from app.residents.records import record_observation
+    r, path = entry.resource, entry.path
+    if r.get("status") not in FINAL:
+        raise _bad("business-rule", f"只接受最终结果 (status {r.get('status')!r}; final/amended/corrected)",
+                   f"{path}.status")
+    loinc = _coding(r.get("code"), {codes.LOINC})
+    if loinc is None:
+        raise _bad("code-invalid", "Observation.code 须含 LOINC 编码 (system http://loinc.org)", f"{path}.code")
+    quantity = r.get("valueQuantity")
+    if quantity is not None:
+        value, unit = quantity.get("value"), quantity.get("unit") or quantity.get("code")
+    else:
+        value = r.get("valueString") or (r.get("valueCodeableConcept") or {}).get("text")
+        unit = None
+    if value is None:
+        raise _bad("required", "缺少结果值 (Observation.value[x])", f"{path}.value")
+    flag = next((codes.INTERPRETATION.get(c.get("code", "")) for i in r.get("interpretation") or []
+                 for c in i.get("coding") or []), None)
+    row, created = record_observation(_resident_id(entry), code=loinc, value=value, unit=unit,
+                                      effective_at=_datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime"),
+                                      source=source, client_id=key, abnormal_flag=flag, actor=source)
+    entry.made, entry.created = ("Observation", row.id), created
+
+
+def _medication(entry, *, principal: Principal, key: str, source: str) -> None:
+    from app.residents.records import record_medication
+    r, path = entry.resource, entry.path
+    concept = r.get("medicationCodeableConcept") or {}
+    drug = concept.get("text") or next((c.get("display") for c in concept.get("coding") or [] if c.get("display")),
+                                       None)
+    if not drug:
+        raise _bad("required", "缺少药品 (medicationCodeableConcept.text)", f"{path}.medicationCodeableConcept")
+    dosage = (r.get("dosageInstruction") or [{}])[0]
+    dose_q = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity") or {}
+    dose = f"{dose_q['value']}{dose_q.get('unit', '')}" if "value" in dose_q else dosage.get("text")
+    frequency = ((dosage.get("timing") or {}).get("code") or {}).get("text") or dosage.get("patientInstruction")
+    status = "stopped" if r.get("status") in ("stopped", "cancelled", "completed", "entered-in-error") else "active"
+    row, created = record_medication(_resident_id(entry), drug=drug, dose=dose, frequency=frequency,
+                                     started_on=_date(r.get("authoredOn")), source=source, client_id=key,
+                                     status=status, actor=source)
+    entry.made, entry.created = ("MedicationRequest", row.id), created
