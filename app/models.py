@@ -18,6 +18,9 @@ MODEL_MODULES = (
     "connectors.pacs.models",
     "app.residents.record_models",
     "app.screening.models",
+    "app.care_plans.models",
+    "app.follow_up.models",
+    "app.education.models",
 )
 
 
