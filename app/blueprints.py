@@ -7,6 +7,7 @@ BLUEPRINTS = (
     "app.auth.api",
     "app.org.api",
     "app.residents.api",
+    "app.screening.api",
     "app.processes.api",
     "app.tasks.api",
     "app.decisions.api",

@@ -33,6 +33,7 @@ class Schedule:
 SCHEDULES = (
     Schedule("workflows.enqueue_due_timers", "app.workflows.jobs.enqueue_due_timers", 5),
     Schedule("workflows.sweep_outbox", "app.workflows.jobs.sweep_outbox", 30),
+    Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
 )
 

@@ -1,6 +1,224 @@
-"""Use cases of screening (filled in below)."""
+"""Use cases of screening: open cases from findings (idempotently), screen one resident on new data, start the
+`screening` / `cancer_screening` process per case, and the case transitions the processes' service tasks call."""
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
 
-def screen_one(resident_id: int) -> None:
-    return None
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.core import clock, logs
+from app.core.db import is_postgres, session, unit_of_work
+from app.core.errors import NotFound
+from app.jobs.queue import enqueue_after_commit
+from app.residents.diseases import DISEASES, name_of
+
+from .features import Features, gather
+from .models import ScreeningCase
+from .rules import Finding, findings
+
+log = logs.get("screening")
+PROCESS_OF_TRACK = {"case": "screening", "cancer": "cancer_screening"}
+KIND_LABELS = {"confirmed": "已确诊待核实", "suspected": "疑似", "high_risk": "高危人群"}
+
+
+def township_codes() -> dict[str, str]:
+    """Organization code -> its township code (one query; villages map to their parent)."""
+    from app.org.models import Organization
+    rows = session().execute(select(Organization.code, Organization.level, Organization.parent_code)).all()
+    out = {}
+    for code, level, parent in rows:
+        out[code] = code if level == "township" else parent if level == "village" else None
+    return out
+
+
+def case_rows(features: Features, found: list[Finding], *, source: str, run_id: int | None,
+              townships: dict[str, str]) -> list[dict[str, Any]]:
+    now = clock.now()
+    return [{"resident_id": features.resident_id, "org_code": features.org_code, "org_path": features.org_path,
+             "township_code": townships.get(features.org_code), "disease": f.disease, "kind": f.kind,
+             "track": f.track, "status": "prevention" if f.track == "prevention" else "flagged",
+             "open_key": f"{features.resident_id}:{f.disease}:{f.track}", "evidence": f.evidence,
+             "decision_id": f.decision_id, "reason": f.reason, "versions": f.versions,
+             "referral_flag": features.referral_flag, "source": source, "run_id": run_id, "flagged_at": now,
+             "updated_at": now} for f in found]
+
+
+def insert_cases(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Insert cases in one statement; an open case for the same resident+disease+track is left alone.
+
+    Returns how many were created, per "<disease>:<kind>", and the ids that start a process."""
+    out: dict[str, Any] = {"count": 0, "by_kind": {}, "start": []}
+    if not rows:
+        return out
+    dialect = postgresql if is_postgres() else sqlite
+    stmt = dialect.insert(ScreeningCase).on_conflict_do_nothing(index_elements=["open_key"]).returning(
+        ScreeningCase.id, ScreeningCase.track, ScreeningCase.disease, ScreeningCase.kind)
+    with unit_of_work() as s:
+        created = s.execute(stmt, rows).all() if is_postgres() else [
+            r for row in rows for r in s.execute(stmt.values(**row)).all()]
+    for r in created:
+        key = f"{r.disease}:{r.kind}"
+        out["by_kind"][key] = out["by_kind"].get(key, 0) + 1
+        if r.track in PROCESS_OF_TRACK:
+            out["start"].append(r.id)
+    out["count"] = len(created)
+    return out
+
+
+def screen_one(resident_id: int, *, evaluator=None) -> list[int]:
+    """Re-screen one resident now (new data arrived): open new cases, start their processes, re-grade."""
+    from .bulk import BulkEvaluator
+    with unit_of_work() as s:
+        features = gather(0, 0, as_of=clock.now().date(), ids=[resident_id]).get(resident_id)
+        if features is None:
+            return []
+        evaluator = evaluator or BulkEvaluator(s)
+        found = findings(features, evaluator.evaluate)
+        ids = insert_cases(case_rows(features, found, source="new_data", run_id=None,
+                                     townships=township_codes()))["start"]
+        if ids:
+            enqueue_after_commit(s, "app.screening.jobs.start_case_processes", ids,
+                                 job_id=f"cases-{resident_id}-{ids[0]}")
+        if features.enrolled:
+            enqueue_after_commit(s, "app.screening.jobs.regrade_resident", resident_id,
+                                 job_id=f"regrade-{resident_id}-{clock.now().timestamp()}")
+        return ids
+
+
+def process_data(case: ScreeningCase) -> dict[str, Any]:
+    evidence = case.evidence or {}
+    shown = {k: v for k, v in evidence.items() if k != "outputs"}
+    return {"case_id": case.id, "resident_id": case.resident_id, "disease": case.disease,
+            "disease_name": name_of(case.disease), "kind": case.kind, "kind_label": KIND_LABELS[case.kind],
+            "evidence": shown, "reason": case.reason, "referral_flag": case.referral_flag,
+            "township_code": case.township_code or case.org_code, "village_code": case.org_code,
+            "priority": 1 if case.referral_flag else 2 if case.kind == "confirmed" else 3,
+            # the forms' fields, so every service-task parameter is defined whichever path the case takes
+            "icd10": DISEASES[case.disease].icd10 if case.disease in DISEASES else None, "diagnosed_on": None,
+            "managing_doctor_user_id": _family_doctor(case.resident_id), "reject_reason": None, "test": None,
+            "hospital": None, "exam": None, "outcome": None}
+
+
+def _family_doctor(resident_id: int) -> int | None:
+    from app.residents.models import Resident
+    resident = session().get(Resident, resident_id)
+    return resident.family_doctor_user_id if resident else None
+
+
+def start_case_process(case_id: int) -> int | None:
+    """Start the case's process once (idempotent: a case with an instance is left alone)."""
+    from app.workflows.runner import Actor, start_instance
+    with unit_of_work() as s:
+        case = s.execute(select(ScreeningCase).where(ScreeningCase.id == case_id).with_for_update()
+                         ).scalar_one_or_none() if is_postgres() else s.get(ScreeningCase, case_id)
+        if case is None or case.instance_id is not None or case.open_key is None:
+            return None
+        process_id = PROCESS_OF_TRACK.get(case.track)
+        if process_id is None:
+            return None
+        try:
+            inst = start_instance(process_id, data=process_data(case), business_key=f"screening_case:{case.id}",
+                                  actor=Actor("screening"), resident_id=case.resident_id,
+                                  org_code=case.org_code)
+        except NotFound:
+            log.warning("process not deployed; case waits", extra={"job": process_id})
+            return None
+        case.instance_id, case.status, case.updated_at = inst.id, "verifying", clock.now()
+        return inst.id
+
+
+def start_pending_cases(limit: int = 200) -> int:
+    """Scheduler sweep: start processes for flagged cases that have none yet (e.g. deployed later)."""
+    with unit_of_work() as s:
+        ids = list(s.scalars(select(ScreeningCase.id).where(
+            ScreeningCase.status == "flagged", ScreeningCase.instance_id.is_(None),
+            ScreeningCase.track.in_(tuple(PROCESS_OF_TRACK))).order_by(ScreeningCase.id).limit(limit)))
+    started = sum(1 for i in ids if start_case_process(i) is not None)
+    return started
+
+
+# -- transitions the processes' service tasks call --------------------------------------------------------------
+
+def get_case(case_id: int) -> ScreeningCase:
+    with unit_of_work() as s:
+        return _case(s, case_id)
+
+
+def _case(s, case_id: int) -> ScreeningCase:
+    case = s.get(ScreeningCase, int(case_id))
+    if case is None:
+        raise NotFound("筛查个案不存在 (screening case not found)", case_id=case_id)
+    return case
+
+
+def mark_verified(case_id: int) -> dict[str, Any]:
+    with unit_of_work() as s:
+        case = _case(s, case_id)
+        if case.verified_at is None:
+            case.verified_at = clock.now()
+        case.status, case.updated_at = "verified", clock.now()
+        return {"case_id": case.id, "status": case.status}
+
+
+def mark_test_ordered(case_id: int, test: str | None) -> dict[str, Any]:
+    with unit_of_work() as s:
+        case = _case(s, case_id)
+        case.status, case.updated_at = "needs_test", clock.now()
+        case.evidence = {**(case.evidence or {}), "test_ordered": test, "test_ordered_at": clock.now().isoformat()}
+        return {"case_id": case.id, "test": test}
+
+
+def close_case(case_id: int, *, status: str, reason: str | None = None) -> dict[str, Any]:
+    """Close a case (rejected, enrolled, diagnosed, closed): it no longer blocks a new case for the disease."""
+    with unit_of_work() as s:
+        case = _case(s, case_id)
+        now = clock.now()
+        if case.open_key is None:
+            return {"case_id": case.id, "status": case.status}
+        case.status, case.open_key, case.closed_at, case.updated_at = status, None, now, now
+        if status == "rejected":
+            case.rejected_at, case.reject_reason = now, reason
+        if status == "enrolled":
+            case.enrolled_at = now
+        return {"case_id": case.id, "status": status}
+
+
+def close_prevention_case(resident_id: int, disease: str) -> None:
+    """A resident enrolled for a disease leaves its prevention list."""
+    with unit_of_work() as s:
+        now = clock.now()
+        s.execute(update(ScreeningCase).where(
+            ScreeningCase.resident_id == resident_id, ScreeningCase.disease == disease,
+            ScreeningCase.track == "prevention", ScreeningCase.open_key.is_not(None))
+            .values(open_key=None, status="closed", closed_at=now, updated_at=now))
+
+
+def enrol_case(case_id: int, *, icd10: str | None, diagnosed_on: str | None, managing_doctor_user_id: int | None,
+               village_code: str | None, actor: str) -> dict[str, Any]:
+    """建档: enrol the resident for the case's disease, record the diagnosis, close the case."""
+    from app.residents.management import enrol
+    with unit_of_work() as s:
+        case = _case(s, case_id)
+        enrolment = enrol(case.resident_id, disease=case.disease, icd10=icd10,
+                          diagnosed_on=date.fromisoformat(diagnosed_on) if diagnosed_on else clock.now().date(),
+                          managing_doctor_user_id=managing_doctor_user_id, village_code=village_code or case.org_code,
+                          screening_case_id=case.id, source="screening", actor=actor)
+        close_case(case.id, status="enrolled")
+        close_prevention_case(case.resident_id, case.disease)
+        return {"enrolment_id": enrolment.id, "resident_id": case.resident_id, "disease": case.disease,
+                "icd10": enrolment.icd10}
+
+
+def start_run(*, started_by: str, resume: bool = False, chunk_size: int = 5000) -> dict[str, Any]:
+    """Create (or pick up) a run and queue it; the run's progress is answered at once."""
+    from . import batch
+    run = batch.resumable_run() if resume else None
+    if run is None:
+        run = batch.create_run(started_by=started_by, chunk_size=chunk_size)
+    with unit_of_work() as s:
+        enqueue_after_commit(s, "app.screening.jobs.run_batch", run.id, job_id=f"screening-run-{run.id}",
+                             retries=0)
+    with unit_of_work() as s:
+        return batch.progress(s.get(type(run), run.id))

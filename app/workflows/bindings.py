@@ -18,6 +18,8 @@ OperatorFn = Callable[..., Any]
 _operators: dict[str, OperatorFn] = {}
 OPERATOR_MODULES = (
     "app.workflows.operators",
+    "app.screening.operators",
+    "app.residents.operators",
     "app.care_plans.operators",
     "app.follow_up.operators",
 )

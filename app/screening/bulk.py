@@ -1,0 +1,124 @@
+"""Evaluate the deployed DMN decisions for many residents at once, exactly as the processes would.
+
+Every evaluation goes through `app.workflows.decisions.evaluate` (the same code business-rule tasks use); what makes
+it bulk is memoisation by *equivalence class*. For a decision whose whole chain reads its raw inputs directly and
+whose cells are literal ranges/sets with literal outputs (true of every screening table but CKD staging), the result
+depends only on where each input falls between the table's breakpoints: 147 and 152 mmHg are the same to a table
+whose SBP cells break at 140 and 160. The key is the input's position among the breakpoints (and its exact value at a
+breakpoint), so one real evaluation answers a whole class; a population of a million residents needs a few
+thousand. Decisions that compute (eGFR from creatinine) are memoised on exact inputs instead.
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Any
+
+from app.core.errors import Invalid
+from app.workflows import decisions as wf_decisions
+
+Result = dict[str, Any]
+
+
+class BulkEvaluator:
+    """`evaluate(decision_id, inputs)` with the result shape of `app.workflows.decisions.evaluate`."""
+
+    def __init__(self, session, pins: Mapping[str, int] | None = None, *, max_cache: int = 200_000):
+        self.pinned = wf_decisions.registry(session, pins)
+        self._plans: dict[str, _Plan | None] = {}
+        self._cache: dict[tuple, Result | Invalid] = {}
+        self.max_cache = max_cache
+        self.calls = self.misses = 0
+
+    @property
+    def versions(self) -> dict[str, int]:
+        return dict(self.pinned.versions)
+
+    def evaluate(self, decision_id: str, inputs: Mapping[str, Any]) -> Result:
+        """Outputs, trace, reason and versions; raises `Invalid` for inputs the decision refuses."""
+        self.calls += 1
+        plan = self._plan(decision_id)
+        key = (decision_id, plan.key(inputs) if plan else _exact_key(inputs))
+        hit = self._cache.get(key)
+        if hit is None:
+            self.misses += 1
+            try:
+                hit = wf_decisions.evaluate(self.pinned, decision_id, inputs)
+            except Invalid as exc:
+                hit = exc
+            if len(self._cache) < self.max_cache:
+                self._cache[key] = hit
+        if isinstance(hit, Invalid):
+            raise hit
+        return hit
+
+    def _plan(self, decision_id: str) -> _Plan | None:
+        if decision_id not in self._plans:
+            self._plans[decision_id] = _Plan.build(self.pinned.registry, decision_id)
+        return self._plans[decision_id]
+
+
+def _exact_key(inputs: Mapping[str, Any]) -> tuple:
+    return tuple(sorted((k, _hashable(v)) for k, v in inputs.items()))
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class _Plan:
+    """Breakpoints per raw input of a decision chain whose results are constant between breakpoints."""
+
+    def __init__(self, fields: list[str], points: dict[str, list[float]]):
+        self.fields = fields
+        self.points = points
+        self.point_sets = {k: set(v) for k, v in points.items()}
+
+    @classmethod
+    def build(cls, registry, decision_id: str) -> _Plan | None:
+        if decision_id not in registry:
+            return None
+        chain = [registry.get(d) for d in wf_decisions.closure(registry, [decision_id])]
+        raw = [f.name for f in registry.input_fields(decision_id)]
+        points: dict[str, set[float]] = {name: set() for name in raw}
+        for decision in chain:
+            if decision.kind != "table" or not _literal_outputs(decision):
+                return None
+            for n, column in enumerate(decision.inputs):
+                name = column.expression.strip()
+                if not name.isidentifier():
+                    return None
+                cells = [rule.input_entries[n].test for rule in decision.rules]
+                if column.allowed_test is not None:
+                    cells.append(column.allowed_test)
+                if any(cell is None or cell.value_set is None for cell in cells):
+                    return None
+                if name in points:
+                    for cell in cells:
+                        points[name].update(_breakpoints(cell.value_set))
+        return cls(raw, {k: sorted(v) for k, v in points.items()})
+
+    def key(self, inputs: Mapping[str, Any]) -> tuple:
+        return tuple(self._class_of(name, inputs.get(name)) for name in self.fields)
+
+    def _class_of(self, name: str, value: Any) -> Any:
+        if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
+            return ("v", _hashable(value))
+        if isinstance(value, float) and not math.isfinite(value):
+            return ("v", value)
+        integral = float(value).is_integer()        # integer-typed inputs refuse 140.5: keep that apart
+        if value in self.point_sets[name]:
+            return ("at", float(value), integral)
+        return ("in", bisect_left(self.points[name], value), integral)
+
+
+def _literal_outputs(decision) -> bool:
+    return all(entry.value.is_literal for rule in decision.rules for entry in rule.output_entries)
+
+
+def _breakpoints(value_set) -> list[float]:
+    out = []
+    for interval in value_set.intervals:
+        out += [x for x in (interval.lo, interval.hi) if not math.isinf(x)]
+    return out

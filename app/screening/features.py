@@ -1,0 +1,165 @@
+"""Gather screening features for a range of residents with a few set-based queries (no per-resident SQL).
+
+Per resident: sex, age on the run date, managing organization; the latest value per LOINC code; the number of
+different days with a raised office BP or a glucose value at a diagnostic cut-off; confirmed diagnoses; risk-factor
+answers; enrolled diseases; open and recently closed cases; referral flags.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from app.core.db import is_postgres, session
+from app.residents import loinc
+
+FEATURE_CODES = ("8480-6", "8462-4", "1558-6", "2339-0", "20438-8", "4548-4", "2160-0", "14959-1", "9318-7",
+                 "39156-5", "8280-0", "29463-7", "8302-2", "2093-3", "13457-7", "2089-1", "2085-9", "19926-5",
+                 "29771-3", "13965-9")
+# day-count cut-offs (the tables then decide what the counts mean):
+RAISED_SBP, RAISED_DBP = 140, 90            # T06 row 1: 首次发现 SBP≥140 和/或 DBP≥90, 非同日3次
+DM_FPG, DM_OGTT, DM_HBA1C = 7.0, 11.1, 6.5  # T07 核实: FPG≥7.0, OGTT 2hPG≥11.1, HbA1c≥6.5%
+
+
+@dataclass
+class Features:
+    resident_id: int
+    sex: str
+    birth_date: date
+    org_code: str
+    org_path: str
+    age: int = 0
+    values: dict[str, Any] = field(default_factory=dict)        # canonical code -> latest value
+    latest_data_at: datetime | None = None
+    raised_bp_days: int = 0
+    dm_abnormal_days: int = 0
+    conditions: set[str] = field(default_factory=set)           # confirmed ICD-10 codes
+    factors: dict[str, Any] = field(default_factory=dict)
+    enrolled: set[str] = field(default_factory=set)
+    open_keys: set[str] = field(default_factory=set)
+    closed_at: dict[str, datetime] = field(default_factory=dict)  # "<disease>:<track>" -> last closed
+    referral_flag: bool = False
+
+    def value(self, code: str) -> Any:
+        return self.values.get(code)
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _day(column: str) -> str:
+    return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)" if is_postgres() else \
+        f"date({column}, '+8 hours')"
+
+
+def _range(where: str) -> str:
+    return where.replace("{col}", "resident_id")
+
+
+def gather(lo: int, hi: int, *, as_of: date, ids: list[int] | None = None) -> dict[int, Features]:
+    """Features of residents with lo < id <= hi (or exactly `ids`), keyed by resident id."""
+    s = session()
+    params: dict[str, Any] = {"lo": lo, "hi": hi}
+    where = "{col} > :lo AND {col} <= :hi"
+    if ids is not None:
+        where = "{col} IN (" + ",".join(str(int(i)) for i in ids) + ")" if ids else "1 = 0"
+    out: dict[int, Features] = {}
+    for r in s.execute(text("SELECT id, sex, birth_date, org_code, org_path FROM residents WHERE "
+                            + where.replace("{col}", "id") + " ORDER BY id"), params):
+        born = r.birth_date if isinstance(r.birth_date, date) else date.fromisoformat(str(r.birth_date))
+        out[r.id] = Features(r.id, r.sex, born, r.org_code, r.org_path, age=_age(born, as_of))
+    if not out:
+        return out
+    _latest_values(s, out, _range(where), params)
+    _day_counts(s, out, _range(where), params)
+    _rows(s, out, _range(where), params)
+    return out
+
+
+def _latest_values(s, out, where, params) -> None:
+    codes = ",".join(f"'{c}'" for c in FEATURE_CODES)
+    if is_postgres():
+        sql = (f"SELECT DISTINCT ON (resident_id, code) resident_id, code, value_num, value_text, recorded_at "
+               f"FROM observations WHERE {where} AND code IN ({codes}) "
+               f"ORDER BY resident_id, code, effective_at DESC, id DESC")
+    else:
+        sql = (f"SELECT resident_id, code, value_num, value_text, recorded_at FROM (SELECT *, ROW_NUMBER() OVER "
+               f"(PARTITION BY resident_id, code ORDER BY effective_at DESC, id DESC) AS n FROM observations "
+               f"WHERE {where} AND code IN ({codes})) AS ranked WHERE n = 1")
+    for r in s.execute(text(sql), params):
+        f = out.get(r.resident_id)
+        if f is None:
+            continue
+        code = loinc.canonical_code(r.code)
+        if code not in f.values or r.code == code:
+            f.values[code] = r.value_num if r.value_num is not None else r.value_text
+        recorded = _aware(r.recorded_at)
+        if f.latest_data_at is None or recorded > f.latest_data_at:
+            f.latest_data_at = recorded
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        from datetime import timezone
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _day_counts(s, out, where, params) -> None:
+    day = _day("effective_at")
+    sql = (f"SELECT resident_id, "
+           f"COUNT(DISTINCT CASE WHEN (code = '8480-6' AND value_num >= {RAISED_SBP}) OR (code = '8462-4' AND "
+           f"value_num >= {RAISED_DBP}) THEN {day} END) AS bp_days, "
+           f"COUNT(DISTINCT CASE WHEN (code = '1558-6' AND value_num >= {DM_FPG}) OR (code = '20438-8' AND "
+           f"value_num >= {DM_OGTT}) OR (code = '4548-4' AND value_num >= {DM_HBA1C}) THEN {day} END) AS dm_days "
+           f"FROM observations WHERE {where} AND code IN ('8480-6', '8462-4', '1558-6', '20438-8', '4548-4') "
+           f"AND ((code = '8480-6' AND value_num >= {RAISED_SBP}) OR (code = '8462-4' AND value_num >= "
+           f"{RAISED_DBP}) OR (code = '1558-6' AND value_num >= {DM_FPG}) OR (code = '20438-8' AND value_num >= "
+           f"{DM_OGTT}) OR (code = '4548-4' AND value_num >= {DM_HBA1C})) GROUP BY resident_id")
+    for r in s.execute(text(sql), params):
+        f = out.get(r.resident_id)
+        if f is not None:
+            f.raised_bp_days, f.dm_abnormal_days = int(r.bp_days), int(r.dm_days)
+
+
+def _json(value: Any) -> Any:
+    """JSON columns read through text(): parsed on PostgreSQL (psycopg), a string on SQLite."""
+    return json.loads(value) if isinstance(value, str) and not is_postgres() else value
+
+
+def _rows(s, out, where, params) -> None:
+    for r in s.execute(text(f"SELECT resident_id, icd10 FROM conditions WHERE {where} AND status = 'confirmed'"),
+                       params):
+        if r.resident_id in out:
+            out[r.resident_id].conditions.add(r.icd10)
+    for r in s.execute(text(f"SELECT resident_id, diagnoses FROM encounters WHERE {where}"), params):
+        if r.resident_id in out and r.diagnoses:
+            codes = _json(r.diagnoses)
+            out[r.resident_id].conditions.update(codes)
+    for r in s.execute(text(f"SELECT resident_id, factor, value FROM risk_factors WHERE {where}"), params):
+        if r.resident_id in out:
+            out[r.resident_id].factors[r.factor] = _json(r.value)
+    for r in s.execute(text(f"SELECT resident_id, disease FROM disease_enrolments WHERE {where}"), params):
+        if r.resident_id in out:
+            out[r.resident_id].enrolled.add(r.disease)
+    for r in s.execute(text(f"SELECT resident_id, disease, track, open_key, closed_at FROM screening_cases "
+                            f"WHERE {where}"), params):
+        f = out.get(r.resident_id)
+        if f is None:
+            continue
+        key = f"{r.disease}:{r.track}"
+        if r.open_key is not None:
+            f.open_keys.add(key)
+        elif r.closed_at is not None:
+            closed = _aware(r.closed_at)
+            f.closed_at[key] = max(f.closed_at.get(key, closed), closed)
+    for r in s.execute(text(f"SELECT resident_id FROM referral_flags WHERE {where} AND flagged = :yes"),
+                       {**params, "yes": True}):
+        if r.resident_id in out:
+            out[r.resident_id].referral_flag = True

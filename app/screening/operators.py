@@ -1,0 +1,92 @@
+"""Service-task operators of `screening`, `stratify` and `cancer_screening` (run through the outbox).
+
+Each takes the model's parameters plus the call's idempotency key and is safe to run twice: case transitions are
+state changes to a target state, enrolment is unique per disease, grading starts at most one instance per call.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from app.workflows.bindings import ServiceError, operator
+
+from . import services, stratify
+
+
+@operator("screening/mark_verified")
+def mark_verified(*, idempotency_key: str, instance_id: int, case_id: int) -> dict[str, Any]:
+    """The township confirmed the case."""
+    return services.mark_verified(case_id)
+
+
+@operator("screening/order_test")
+def order_test(*, idempotency_key: str, instance_id: int, case_id: int, test: str | None = None,
+               resident_id: int | None = None) -> dict[str, Any]:
+    """Order the confirmatory test (recorded on the case; the LIS connector sends the order); its result arrives
+    as the `lab_result` message correlated by resident."""
+    result = services.mark_test_ordered(case_id, test)
+    return {**result, "order_id": idempotency_key, "resident_id": resident_id}
+
+
+@operator("screening/reject_case")
+def reject_case(*, idempotency_key: str, instance_id: int, case_id: int, reason: str | None = None
+                ) -> dict[str, Any]:
+    """The township rejected the case, with a reason (counted per disease and organization)."""
+    return services.close_case(case_id, status="rejected", reason=reason)
+
+
+@operator("screening/enrol_case")
+def enrol_case(*, idempotency_key: str, instance_id: int, case_id: int, icd10: str | None = None,
+               diagnosed_on: str | None = None, managing_doctor_user_id: int | None = None,
+               village_code: str | None = None, actor: str = "screening") -> dict[str, Any]:
+    """建档: write the enrolment into the record and close the case."""
+    return services.enrol_case(case_id, icd10=icd10, diagnosed_on=diagnosed_on,
+                               managing_doctor_user_id=managing_doctor_user_id, village_code=village_code,
+                               actor=actor)
+
+
+@operator("screening/start_stratify")
+def start_stratify(*, idempotency_key: str, instance_id: int, resident_id: int, disease: str) -> dict[str, Any]:
+    """Start risk stratification of the newly enrolled disease."""
+    started = stratify.start_grading(int(resident_id), disease, reason="enrolled", force=True)
+    return {"stratify_instance_id": started, "graded": started is not None}
+
+
+@operator("stratify/record_level")
+def record_level(*, idempotency_key: str, instance_id: int, resident_id: int, disease: str, decision_id: str,
+                 inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the level the business-rule task decided onto the resident, with its reason."""
+    evaluation = stratify._decision_record(instance_id, decision_id)
+    if not evaluation:
+        raise ServiceError("no_decision", f"no evaluation of {decision_id} in instance {instance_id}")
+    return stratify.record_level(instance_id=instance_id, resident_id=int(resident_id), disease=disease,
+                                 decision_id=decision_id, outputs=evaluation.get("outputs", {}),
+                                 inputs=inputs or {})
+
+
+@operator("stratify/notify_village_doctor")
+def notify_village_doctor(*, idempotency_key: str, instance_id: int, resident_id: int, disease: str,
+                          level: str | None = None) -> dict[str, Any]:
+    """Notify the village doctor of an upgrade to 高危/很高危."""
+    return stratify.notify_village_doctor(resident_id=int(resident_id), disease=disease, level=level,
+                                          instance_id=instance_id)
+
+
+@operator("cancer/refer_for_diagnosis")
+def refer_for_diagnosis(*, idempotency_key: str, instance_id: int, case_id: int, hospital: str | None = None,
+                        exam: str | None = None) -> dict[str, Any]:
+    """Record the referral for diagnostic endoscopy/colonoscopy on the case."""
+    result = services.mark_test_ordered(case_id, exam)
+    return {**result, "referral_id": idempotency_key, "hospital": hospital}
+
+
+@operator("cancer/close_loop")
+def close_loop(*, idempotency_key: str, instance_id: int, case_id: int, outcome: str,
+               icd10: str | None = None, actor: str = "cancer_screening") -> dict[str, Any]:
+    """Close the cancer-screening loop: the diagnosis (recorded on the record when cancer) and treatment known."""
+    from app.residents.records import record_condition
+    result = services.close_case(case_id, status="diagnosed" if outcome == "cancer" else "closed", reason=outcome)
+    if outcome == "cancer" and icd10:
+        case = services.get_case(case_id)
+        record_condition(case.resident_id, icd10=icd10, onset_on=None, status="confirmed", source="cancer_screening",
+                         client_id=f"cancer:{case_id}", actor=actor, rescreen=False)
+    return result

@@ -1,0 +1,103 @@
+"""Marshmallow schemas of the screening API."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.auth.fields import Text
+
+DISEASES = ("htn", "t2dm", "copd", "chd", "stroke", "ckd", "colorectal_cancer", "upper_gi_cancer")
+
+
+class RunCreateSchema(Schema):
+    resume = fields.Boolean(load_default=False, metadata={"description": "continue the last unfinished run"})
+    chunk_size = fields.Integer(load_default=5000, validate=validate.Range(min=1, max=100_000))
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    status = Text()
+    as_of = Text()
+    cursor = fields.Integer()
+    total = fields.Integer()
+    processed = fields.Integer()
+    percent = fields.Float()
+    cases_created = fields.Integer()
+    chunk_size = fields.Integer()
+    started_by = Text()
+    started_at = Text()
+    updated_at = Text()
+    finished_at = Text(allow_none=True)
+    residents_per_second = fields.Float(allow_none=True)
+    decision_versions = fields.Dict()
+    counts = fields.Dict()
+    error = Text(allow_none=True)
+
+
+class RunListSchema(Schema):
+    items = fields.List(fields.Nested(RunSchema))
+    total = fields.Integer()
+
+
+class CaseQueryArgsSchema(Schema):
+    disease = Text(validate=validate.OneOf(DISEASES))
+    status = Text()
+    kind = Text(validate=validate.OneOf(("confirmed", "suspected", "high_risk")))
+    referral_flag = fields.Boolean()
+    org_code = Text()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class HighRiskQueryArgsSchema(Schema):
+    disease = Text(validate=validate.OneOf(DISEASES))
+    org_code = Text()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class CaseSchema(Schema):
+    id = fields.Integer()
+    resident_id = fields.Integer()
+    resident_name = Text(allow_none=True)
+    org_code = Text()
+    township_code = Text(allow_none=True)
+    disease = Text()
+    disease_name = Text()
+    kind = Text()
+    track = Text()
+    status = Text()
+    open = fields.Boolean()
+    evidence = fields.Dict()
+    decision_id = Text()
+    reason = Text()
+    versions = fields.Dict()
+    referral_flag = fields.Boolean()
+    source = Text()
+    run_id = fields.Integer(allow_none=True)
+    instance_id = fields.Integer(allow_none=True)
+    flagged_at = Text()
+    reject_reason = Text(allow_none=True)
+    closed_at = Text(allow_none=True)
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSchema))
+    total = fields.Integer()
+
+
+class StatsQueryArgsSchema(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    group_by = Text(load_default="township", validate=validate.OneOf(("township", "village")))
+
+
+class StatsSchema(Schema):
+    group_by = Text()
+    date_from = Text(allow_none=True)
+    date_to = Text(allow_none=True)
+    items = fields.List(fields.Dict(), metadata={"description": "per organization and disease: flagged, verified, "
+                                                "rejected, enrolled, open, referral_flagged"})
+    totals = fields.Dict()
+    high_risk = fields.Dict(metadata={"description": "open prevention-list entries per disease"})
+    referral_flags = fields.Dict(metadata={"description": "two-way-referral patients: residents, by_source, "
+                                           "with_open_case"})
