@@ -35,6 +35,8 @@ SCHEDULES = (
     Schedule("workflows.sweep_outbox", "app.workflows.jobs.sweep_outbox", 30),
     Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
+    Schedule("notify.deliver_due", "connectors.notify.services.deliver_due", 30),
+    Schedule("notify.forward_notifications", "connectors.notify.services.forward_notifications", 30),
 )
 
 

@@ -18,6 +18,7 @@ OperatorFn = Callable[..., Any]
 _operators: dict[str, OperatorFn] = {}
 OPERATOR_MODULES = (
     "app.workflows.operators",
+    "connectors.notify.operators",
     "app.screening.operators",
     "app.residents.operators",
     "app.care_plans.operators",
