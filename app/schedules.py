@@ -33,6 +33,9 @@ class Schedule:
 SCHEDULES = (
     Schedule("workflows.enqueue_due_timers", "app.workflows.jobs.enqueue_due_timers", 5),
     Schedule("workflows.sweep_outbox", "app.workflows.jobs.sweep_outbox", 30),
+    Schedule("follow_up.generate_due_cycles", "app.follow_up.jobs.generate_due_cycles", 3600),
+    Schedule("follow_up.send_due_reminders", "app.follow_up.jobs.send_due_reminders", 3600),
+    Schedule("follow_up.escalate_overdue", "app.follow_up.jobs.escalate_overdue", 3600),
     Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
     Schedule("notify.deliver_due", "connectors.notify.services.deliver_due", 30),

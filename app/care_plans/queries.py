@@ -1,0 +1,82 @@
+"""Read side of care plans: scoped reads for the API, summaries for follow-up and reports."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.auth.principal import Principal
+from app.core.db import session
+from app.org.scope import row_scope_filter
+
+from . import content as plan_content
+from .errors import CarePlanNotFound, VersionNotFound
+from .models import CarePlan, CarePlanComment, CarePlanVersion
+from .services import resident_age  # noqa: F401  (re-exported for follow_up)
+
+MAX_ID = 2**63 - 1
+
+
+def scoped_plan(principal: Principal, care_plan_id: int) -> CarePlan:
+    """The plan if it is in the caller's scope (else 404, as if it did not exist)."""
+    if not 0 < care_plan_id <= MAX_ID:
+        raise CarePlanNotFound("管理方案不存在 (care plan not found)", care_plan_id=care_plan_id)
+    plan = session().scalars(select(CarePlan).where(
+        CarePlan.id == care_plan_id,
+        row_scope_filter(principal, org_path=CarePlan.org_path, resident_id=CarePlan.resident_id))).first()
+    if plan is None:
+        raise CarePlanNotFound("管理方案不存在 (care plan not found)", care_plan_id=care_plan_id)
+    return plan
+
+
+def plans_of_resident(principal: Principal, resident_id: int) -> list[CarePlan]:
+    return list(session().scalars(select(CarePlan).where(
+        CarePlan.resident_id == resident_id,
+        row_scope_filter(principal, org_path=CarePlan.org_path, resident_id=CarePlan.resident_id))
+        .order_by(CarePlan.disease)))
+
+
+def versions(care_plan_id: int) -> list[CarePlanVersion]:
+    return list(session().scalars(select(CarePlanVersion).where(CarePlanVersion.care_plan_id == care_plan_id)
+                                  .order_by(CarePlanVersion.version)))
+
+
+def version(care_plan_id: int, number: int) -> CarePlanVersion:
+    row = session().scalars(select(CarePlanVersion).where(CarePlanVersion.care_plan_id == care_plan_id,
+                                                          CarePlanVersion.version == number)).first()
+    if row is None:
+        raise VersionNotFound("方案版本不存在 (version not found)", care_plan_id=care_plan_id, version=number)
+    return row
+
+
+def comments(care_plan_id: int) -> list[CarePlanComment]:
+    return list(session().scalars(select(CarePlanComment).where(CarePlanComment.care_plan_id == care_plan_id)
+                                  .order_by(CarePlanComment.id)))
+
+
+def version_diff(care_plan_id: int, a: int, b: int) -> dict[str, Any]:
+    """What changed from version `a` to version `b` (and the comments made on `b`)."""
+    old, new = version(care_plan_id, a), version(care_plan_id, b)
+    return {"care_plan_id": care_plan_id, "from_version": a, "to_version": b,
+            "changes": plan_content.diff(old.content, new.content), "change_reason": new.change_reason,
+            "comments": [c for c in comments(care_plan_id) if c.version == b]}
+
+
+def current(care_plan_id: int) -> CarePlanVersion | None:
+    plan = session().get(CarePlan, care_plan_id)
+    if plan is None or plan.current_version is None:
+        return None
+    return version(care_plan_id, plan.current_version)
+
+
+def plan_summary(resident_id: int, disease: str) -> dict[str, Any] | None:
+    """The version in force, as a follow-up cycle needs it: drugs (form default), targets, interval."""
+    plan = session().scalars(select(CarePlan).where(CarePlan.resident_id == resident_id,
+                                                    CarePlan.disease == disease)).first()
+    row = current(plan.id) if plan else None
+    if row is None:
+        return None
+    c = row.content
+    return {"care_plan_id": plan.id, "version": row.version, "targets": c.get("targets") or {},
+            "drugs": c.get("drugs") or [], "follow_up_interval_days": c.get("follow_up_interval_days"),
+            "education_topics": c.get("education_topics") or []}

@@ -1,0 +1,257 @@
+"""Use cases of care plans: request a plan (the enrolment hook), propose or request a revision, and the steps the
+`care_plan` process performs through its service tasks (open a version, save the draft, decide, acknowledge).
+
+The process decides who does what (lanes, gateways); these functions keep the plan tables true and idempotent
+(every step is keyed by the instance that performs it, so an outbox retry changes nothing).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.auth.principal import Principal
+from app.core import clock, logs
+from app.core.db import session, unit_of_work
+from app.core.errors import Invalid
+
+from . import content as plan_content
+from .errors import CarePlanNotFound, ProcessNotDeployed, RevisionInProgress, VersionNotFound
+from .models import CarePlan, CarePlanComment, CarePlanVersion
+
+log = logs.get("care_plans")
+MESSAGE = "care_plan_requested"
+IN_PROGRESS = ("draft", "pending_approval", "returned")
+IN_FORCE = ("approved", "acknowledged")
+
+
+# -- requests (what other capabilities and the API call) ------------------------------------------------------
+
+def request_plan(resident_id: int, disease: str, risk_level: str | None, *, requested_by: str = "system",
+                 reason: str | None = None) -> dict[str, Any]:
+    """Ask for a plan after enrolment and grading (the screening/stratify hook). Idempotent: nothing happens while
+    a plan is being drafted or when the active plan already has this risk level; a changed risk level asks the
+    township for a revision."""
+    plan = _plan_for(resident_id, disease)
+    if plan is not None and _open_version(plan.id) is not None:
+        return {"status": "in_progress", "care_plan_id": plan.id}
+    if plan is not None and plan.status == "active":
+        if plan.risk_level == risk_level:
+            return {"status": "unchanged", "care_plan_id": plan.id}
+        return _start("revision_request", resident_id, disease, risk_level, requested_by=requested_by,
+                      reason=reason or f"风险分层变化：{plan.risk_level} → {risk_level}")
+    return _start("new", resident_id, disease, risk_level, requested_by=requested_by, reason=reason)
+
+
+def request_revision(resident_id: int, disease: str, *, reason: str, requested_by: str) -> dict[str, Any]:
+    """Ask the township to propose a revision (e.g. a follow-up found an adverse reaction). Idempotent."""
+    plan = _plan_for(resident_id, disease)
+    if plan is None or plan.status != "active":
+        return request_plan(resident_id, disease, None, requested_by=requested_by, reason=reason)
+    if _open_version(plan.id) is not None:
+        return {"status": "in_progress", "care_plan_id": plan.id}
+    return _start("revision_request", resident_id, disease, plan.risk_level, requested_by=requested_by,
+                  reason=reason)
+
+
+def propose_revision(care_plan_id: int, *, content: dict[str, Any], reason: str, principal: Principal
+                     ) -> dict[str, Any]:
+    """A township doctor proposes a new version; the county approves it in the `care_plan` process."""
+    plan = get_plan(care_plan_id)
+    if plan.status != "active":
+        raise Invalid("方案尚未生效，不能提出修订 (plan is not active)", care_plan_id=care_plan_id)
+    if _open_version(plan.id) is not None:
+        raise RevisionInProgress("该方案已有进行中的修订 (a revision is in progress)", care_plan_id=care_plan_id)
+    return _start("proposed", plan.resident_id, plan.disease, plan.risk_level, requested_by=principal.username,
+                  reason=reason, proposal=plan_content.normalize(content))
+
+
+def _start(mode: str, resident_id: int, disease: str, risk_level: str | None, *, requested_by: str,
+           reason: str | None, proposal: dict[str, Any] | None = None) -> dict[str, Any]:
+    from app.workflows import messages, runner
+    payload = {"resident_id": resident_id, "disease": disease, "risk_level": risk_level, "mode": mode,
+               "reason": reason or "", "requested_by": requested_by, "proposal": proposal}
+    delivery = messages.deliver(MESSAGE, payload, actor=runner.Actor(requested_by), resident_id=resident_id,
+                                business_key=f"care_plan:{resident_id}:{disease}")
+    if not delivery.started:
+        raise ProcessNotDeployed("care_plan 流程未部署 (process care_plan is not deployed)", process_id="care_plan")
+    return {"status": "started", "mode": mode, "instance_id": delivery.started[0]}
+
+
+# -- steps of the care_plan process (called by its service-task operators) -----------------------------------
+
+def open_version(instance_id: int, *, resident_id: int, disease: str, risk_level: str | None, mode: str,
+                 proposal: dict[str, Any] | None, reason: str | None, requested_by: str | None) -> dict[str, Any]:
+    """Create the version this instance works on (once per instance) and return what its forms start from."""
+    with unit_of_work() as s:
+        plan = _plan_for(resident_id, disease, lock=True) or _new_plan(resident_id, disease, risk_level)
+        plan.risk_level = risk_level or plan.risk_level
+        row = s.scalars(select(CarePlanVersion).where(CarePlanVersion.instance_id == instance_id)).first()
+        current = _version_row(plan.id, plan.current_version) if plan.current_version else None
+        if row is None:
+            start_from = proposal or (current.content if current else _defaults(resident_id, disease, risk_level))
+            row = CarePlanVersion(care_plan_id=plan.id, version=_next_version(plan.id), instance_id=instance_id,
+                                  kind="initial" if current is None else "revision",
+                                  status="pending_approval" if proposal else "draft",
+                                  content=plan_content.normalize(start_from), change_reason=reason,
+                                  drafted_by=requested_by if proposal else None,
+                                  drafted_at=clock.now() if proposal else None, created_at=clock.now())
+            s.add(row)
+            s.flush()
+        return {"care_plan_id": plan.id, "version": row.version, "content": row.content,
+                "base_version": current.version if current else None,
+                "changes": plan_content.diff(current.content, row.content) if current else [],
+                "disease_label": plan_content.DISEASES.get(disease, disease),
+                "risk_label": plan_content.RISK_LABELS.get(risk_level or "", risk_level)}
+
+
+def save_draft(instance_id: int, *, care_plan_id: int, version: int, content: dict[str, Any],
+               change_reason: str | None, drafted_by: str | None) -> dict[str, Any]:
+    """Store the drafted content and send the version for approval."""
+    with unit_of_work():
+        row = _version_row(care_plan_id, version, lock=True)
+        row.content = plan_content.normalize(content)
+        row.change_reason = change_reason or row.change_reason
+        row.drafted_by, row.drafted_at, row.status = drafted_by, clock.now(), "pending_approval"
+        current = get_plan(care_plan_id).current_version
+        base = _version_row(care_plan_id, current).content if current else None
+        return {"version": version, "changes": plan_content.diff(base, row.content) if base else []}
+
+
+def decide(instance_id: int, *, care_plan_id: int, version: int, approved: bool, comment: str | None,
+           approver: str | None) -> dict[str, Any]:
+    """Approve (the version comes into force) or return for changes; the approver must not be the drafter."""
+    with unit_of_work() as s:
+        row = _version_row(care_plan_id, version, lock=True)
+        if row.status in IN_FORCE:
+            return {"approved": True, "version": version}
+        if comment:
+            s.add(CarePlanComment(care_plan_id=care_plan_id, version=version, author=approver or "system",
+                                  body=comment, created_at=clock.now()))
+        if not approved:
+            row.status = "returned"
+            return {"approved": False, "version": version}
+        if approver and approver == row.drafted_by:
+            raise FourEyes("审核人不能是方案起草人 (the approver drafted this version)")
+        _activate(s, row, approver)
+        return {"approved": True, "version": version}
+
+
+class FourEyes(Exception):
+    """The approver of a version drafted it (the operator turns this into a BPMN error)."""
+
+
+def _activate(s, row: CarePlanVersion, approver: str | None) -> None:
+    plan = s.get(CarePlan, row.care_plan_id)
+    s.execute(update(CarePlanVersion).where(CarePlanVersion.care_plan_id == plan.id,
+                                            CarePlanVersion.status.in_(IN_FORCE), CarePlanVersion.id != row.id)
+              .values(status="superseded"))
+    row.status, row.approved_by, row.approved_at = "approved", approver, clock.now()
+    plan.current_version, plan.status, plan.updated_at = row.version, "active", clock.now()
+    from app.education import services as education
+    from app.follow_up import scheduling
+    scheduling.upsert_schedule(plan.resident_id, plan.disease, care_plan_id=plan.id, risk_level=plan.risk_level,
+                               interval_days=int(row.content.get("follow_up_interval_days") or 90),
+                               org_code=plan.org_code, org_path=plan.org_path)
+    education.push_for_plan(plan.resident_id, care_plan_id=plan.id, disease=plan.disease,
+                            risk_level=plan.risk_level, topics=row.content.get("education_topics") or [],
+                            pushed_by=approver or "system")
+
+
+def acknowledge(instance_id: int, *, care_plan_id: int, version: int, acknowledged_by: str | None,
+                note: str | None) -> dict[str, Any]:
+    """The managing doctor confirms they received the plan."""
+    with unit_of_work() as s:
+        row = _version_row(care_plan_id, version, lock=True)
+        if row.status == "approved":
+            row.status, row.acknowledged_by, row.acknowledged_at = "acknowledged", acknowledged_by, clock.now()
+        if note:
+            s.add(CarePlanComment(care_plan_id=care_plan_id, version=version, author=acknowledged_by or "system",
+                                  body=note, created_at=clock.now()))
+        return {"acknowledged": True, "version": version}
+
+
+def set_risk_level(resident_id: int, disease: str, risk_level: str | None) -> None:
+    with unit_of_work():
+        plan = _plan_for(resident_id, disease)
+        if plan is not None and risk_level:
+            plan.risk_level = risk_level
+
+
+def add_comment(care_plan_id: int, *, body: str, version: int | None, principal: Principal) -> CarePlanComment:
+    """Comment on a plan (or one of its versions) during a revision."""
+    with unit_of_work() as s:
+        get_plan(care_plan_id)
+        if version is not None:
+            _version_row(care_plan_id, version)
+        row = CarePlanComment(care_plan_id=care_plan_id, version=version, author=principal.username, body=body,
+                              created_at=clock.now())
+        s.add(row)
+        s.flush()
+        return row
+
+
+# -- helpers --------------------------------------------------------------------------------------------------
+
+def get_plan(care_plan_id: int) -> CarePlan:
+    plan = session().get(CarePlan, care_plan_id)
+    if plan is None:
+        raise CarePlanNotFound("管理方案不存在 (care plan not found)", care_plan_id=care_plan_id)
+    return plan
+
+
+def _plan_for(resident_id: int, disease: str, *, lock: bool = False) -> CarePlan | None:
+    stmt = select(CarePlan).where(CarePlan.resident_id == resident_id, CarePlan.disease == disease)
+    return session().scalars(stmt.with_for_update() if lock else stmt).first()
+
+
+def _open_version(care_plan_id: int) -> CarePlanVersion | None:
+    return session().scalars(select(CarePlanVersion).where(CarePlanVersion.care_plan_id == care_plan_id,
+                                                           CarePlanVersion.status.in_(IN_PROGRESS))).first()
+
+
+def _version_row(care_plan_id: int, version: int, *, lock: bool = False) -> CarePlanVersion:
+    stmt = select(CarePlanVersion).where(CarePlanVersion.care_plan_id == care_plan_id,
+                                         CarePlanVersion.version == version)
+    row = session().scalars(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise VersionNotFound("方案版本不存在 (version not found)", care_plan_id=care_plan_id, version=version)
+    return row
+
+
+def _next_version(care_plan_id: int) -> int:
+    from sqlalchemy import func
+    return (session().scalar(select(func.max(CarePlanVersion.version))
+                             .where(CarePlanVersion.care_plan_id == care_plan_id)) or 0) + 1
+
+
+def _new_plan(resident_id: int, disease: str, risk_level: str | None) -> CarePlan:
+    resident = _resident(resident_id)
+    now = clock.now()
+    plan = CarePlan(resident_id=resident_id, disease=disease, risk_level=risk_level, status="drafting",
+                    org_code=resident.org_code if resident else None, org_path=resident.org_path if resident else None,
+                    created_at=now, updated_at=now)
+    session().add(plan)
+    session().flush()
+    return plan
+
+
+def _resident(resident_id: int):
+    from app.residents.models import Resident
+    return session().get(Resident, resident_id)
+
+
+def resident_age(resident_id: int, on: date | None = None) -> int | None:
+    resident = _resident(resident_id)
+    if resident is None:
+        return None
+    on = on or clock.now().date()
+    born = resident.birth_date
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _defaults(resident_id: int, disease: str, risk_level: str | None) -> dict[str, Any]:
+    other = "dm" if disease == "htn" else "htn"
+    has_dm = disease == "htn" and _plan_for(resident_id, other) is not None
+    return plan_content.default_content(disease, risk_level, age=resident_age(resident_id), has_diabetes=has_dm)

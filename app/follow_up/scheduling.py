@@ -1,0 +1,152 @@
+"""The schedule side of follow-up: keep each resident's next due date, and when cycles come due create their visit
+rows with set-based SQL and start one short `follow_up` instance per visit (so no instance lives for years).
+
+Dates are clinic dates in Asia/Shanghai. A cycle is generated `LEAD_DAYS` before it is due, so the task sits in the
+doctor's inbox with its due date (and reminders) ahead of time.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, literal, select, update
+
+from app.core import clock, logs
+from app.core.db import is_postgres, session, unit_of_work
+from app.jobs.queue import enqueue
+
+from .models import FollowUpSchedule, FollowUpVisit
+
+log = logs.get("follow_up")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LEAD_DAYS = int(os.environ.get("YGT_FOLLOW_UP_LEAD_DAYS", "7"))
+HIGH_RISK = ("HIGH", "VERY_HIGH")
+START_BATCH = 1000
+
+
+def local_today() -> date:
+    """Today's date in the clinics' time zone (by the platform clock)."""
+    return clock.now().astimezone(SHANGHAI).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59 Asia/Shanghai of `day`, as an aware datetime (the due time of a follow-up task)."""
+    return datetime.combine(day, time(23, 59), tzinfo=SHANGHAI)
+
+
+def upsert_schedule(resident_id: int, disease: str, *, care_plan_id: int | None, risk_level: str | None,
+                    interval_days: int, org_code: str | None, org_path: str | None) -> FollowUpSchedule:
+    """Create or update the schedule when a plan comes into force; a shorter interval brings the next date forward."""
+    today = local_today()
+    with unit_of_work() as s:
+        row = s.scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == resident_id,
+                                                       FollowUpSchedule.disease == disease).with_for_update()).first()
+        if row is None:
+            row = FollowUpSchedule(resident_id=resident_id, disease=disease, next_due_on=today + timedelta(interval_days),
+                                   cycle_no=0, consecutive_uncontrolled=0, status="active")
+            s.add(row)
+        elif row.open_visit_id is None:
+            row.next_due_on = min(row.next_due_on, (row.last_visit_on or today) + timedelta(interval_days))
+        row.care_plan_id, row.risk_level, row.interval_days = care_plan_id, risk_level, interval_days
+        row.org_code, row.org_path, row.status, row.updated_at = org_code, org_path, "active", clock.now()
+        s.flush()
+        return row
+
+
+def generate_due_cycles(*, today: date | None = None, lead_days: int = LEAD_DAYS) -> int:
+    """Create a visit row for every active schedule due within `lead_days` that has no open cycle (two set-based
+    statements, idempotent: the (schedule, cycle) key and `open_visit_id` stop a second run); returns rows made."""
+    horizon = (today or local_today()) + timedelta(days=lead_days)
+    now = clock.now()
+    due = and_(FollowUpSchedule.status == "active", FollowUpSchedule.open_visit_id.is_(None),
+               FollowUpSchedule.next_due_on <= horizon)
+    with unit_of_work() as s:
+        source = select(FollowUpSchedule.id, FollowUpSchedule.resident_id, FollowUpSchedule.disease,
+                        FollowUpSchedule.cycle_no + 1, FollowUpSchedule.next_due_on, literal("scheduled"),
+                        literal(now, FollowUpVisit.created_at.type)).where(due)
+        columns = ["schedule_id", "resident_id", "disease", "cycle_no", "due_on", "status", "created_at"]
+        made = s.execute(_insert_ignore(FollowUpVisit, columns, source)).rowcount or 0
+        of_new_visit = and_(FollowUpVisit.schedule_id == FollowUpSchedule.id,
+                            FollowUpVisit.cycle_no == FollowUpSchedule.cycle_no + 1)
+        s.execute(update(FollowUpSchedule).where(due, exists(select(FollowUpVisit.id).where(of_new_visit)))
+                  .values(open_visit_id=select(FollowUpVisit.id).where(of_new_visit).scalar_subquery(),
+                          cycle_no=FollowUpSchedule.cycle_no + 1, updated_at=now)
+                  .execution_options(synchronize_session=False))
+    return made
+
+
+def _insert_ignore(model, columns: list[str], source):
+    if is_postgres():
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert(model).from_select(columns, source).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(model).from_select(columns, source).on_conflict_do_nothing()
+
+
+def pending_visit_ids(limit: int = START_BATCH, after_id: int = 0) -> list[int]:
+    """Visits scheduled but without an instance yet (a failed or not-yet-run start job)."""
+    return list(session().scalars(select(FollowUpVisit.id).where(
+        FollowUpVisit.status == "scheduled", FollowUpVisit.instance_id.is_(None), FollowUpVisit.id > after_id)
+        .order_by(FollowUpVisit.id).limit(limit)))
+
+
+def enqueue_starts() -> int:
+    """Enqueue one start job per visit that has no instance (jobs are idempotent, keyed by visit)."""
+    if not _deployed("follow_up"):
+        return 0
+    count, last = 0, 0
+    while True:
+        ids = pending_visit_ids(after_id=last)
+        session().rollback()                       # end the read transaction before jobs run (eager mode)
+        for visit_id in ids:
+            enqueue("app.follow_up.jobs.start_cycle", visit_id, job_id=f"follow-up-start-{visit_id}", retries=2)
+        count += len(ids)
+        if len(ids) < START_BATCH:
+            return count
+        last = ids[-1]
+
+
+def _deployed(process_id: str) -> bool:
+    from app.workflows.deploy import latest_process_versions
+    return process_id in latest_process_versions(session())
+
+
+def start_cycle(visit_id: int) -> int | None:
+    """Start the `follow_up` instance of one visit (once: the locked visit row keeps its instance id)."""
+    from app.workflows import runner
+    with unit_of_work() as s:
+        visit = s.scalars(select(FollowUpVisit).where(FollowUpVisit.id == visit_id).with_for_update()).first()
+        if visit is None or visit.instance_id is not None or visit.status != "scheduled":
+            return None
+        schedule = s.get(FollowUpSchedule, visit.schedule_id)
+        inst = runner.start_instance("follow_up", data=cycle_data(schedule, visit), actor=runner.Actor("scheduler"),
+                                     business_key=f"follow_up:{visit.id}", resident_id=schedule.resident_id,
+                                     org_code=schedule.org_code)
+        visit.instance_id, visit.status = inst.id, "started"
+        return inst.id
+
+
+def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, Any]:
+    """What one cycle starts with: who, which disease and risk, the plan's drugs and targets, the last values and
+    any device readings (form defaults), and whether the previous follow-up was uncontrolled (`prev_uncontrolled`)."""
+    from app.care_plans import queries as plans
+
+    from . import queries
+    plan = plans.plan_summary(schedule.resident_id, schedule.disease) or {}
+    return {
+        "resident_id": schedule.resident_id, "disease": schedule.disease, "risk_level": schedule.risk_level,
+        "high_risk": schedule.risk_level in HIGH_RISK, "schedule_id": schedule.id, "visit_id": visit.id,
+        "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": end_of_day(visit.due_on).isoformat(),
+        "age": plans.resident_age(schedule.resident_id) or 0,
+        "prev_uncontrolled": schedule.consecutive_uncontrolled >= 1,
+        "plan": plan, "last": queries.last_values(schedule.id), "device": schedule.latest_device or {},
+        "org_code": schedule.org_code,
+    }
+
+
+def count_due(today: date | None = None) -> int:
+    horizon = (today or local_today()) + timedelta(days=LEAD_DAYS)
+    return session().scalar(select(func.count()).select_from(FollowUpSchedule).where(
+        FollowUpSchedule.status == "active", FollowUpSchedule.next_due_on <= horizon)) or 0

@@ -1,0 +1,87 @@
+"""Shared helpers of the care-plan / follow-up tests (no tests here): deploy the real models, a resident, tasks."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from app import schedules
+from app.core import clock
+from tests.helpers import REPO
+
+MODELS = [REPO / "bpmn" / "care_plan.bpmn", REPO / "bpmn" / "follow_up.bpmn", REPO / "forms" / "care_plan",
+          REPO / "forms" / "follow_up", REPO / "dmn"]
+
+
+def deploy_care_models(app) -> dict:
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    with app.app_context():
+        return deploy_files(collect_folder_files(REPO, MODELS), deployed_by="test", source="folder").to_dict()
+
+
+def make_resident(app, *, org: str = "C01T01V01", name: str = "王建国", born: date = date(1956, 3, 14),
+                  sex: str = "M", seed: int = 7) -> int:
+    from app.auth.principal import SYSTEM
+    from app.residents import idcard
+    from app.residents.services import register_resident
+    id_number = idcard.generate(random.Random(seed), area_code="330127", birth_date=born, sex=sex)
+    with app.app_context():
+        return register_resident({"id_number": id_number, "name": name, "phone": "13800001234",
+                                  "address": "石门镇上塘村1组", "org_code": org}, principal=SYSTEM).id
+
+
+def open_tasks(api, element_id: str, **params) -> list[dict]:
+    query = "&".join(f"{k}={v}" for k, v in {"view": "org", "per_page": 200, **params}.items())
+    resp = api.get(f"/api/v1/tasks?{query}")
+    assert resp.status_code == 200, resp.json
+    return [t for t in resp.json["items"] if t["element_id"] == element_id]
+
+
+def one_task(api, element_id: str, **params) -> dict:
+    tasks = open_tasks(api, element_id, **params)
+    assert len(tasks) == 1, (element_id, tasks)
+    return api.get(f"/api/v1/tasks/{tasks[0]['id']}").json
+
+
+def complete(api, task: dict, data: dict):
+    resp = api.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
+    assert resp.status_code == 200, resp.json
+    return resp.json
+
+
+def tick(app, days: float = 0) -> dict:
+    """Move the platform clock and run every schedule once (the scheduler's work, with eager jobs)."""
+    if days:
+        clock.advance(timedelta(days=days))
+    with app.app_context():
+        return schedules.run_once()
+
+
+def local_today(app) -> str:
+    from app.follow_up.scheduling import local_today as today
+    with app.app_context():
+        return today().isoformat()
+
+
+PLAN = {"targets": {"sbp_lt": 140, "dbp_lt": 90, "note": "血压<140/90"},
+        "drugs": [{"drug": "amlodipine", "name": "氨氯地平片", "dose_mg": 5, "frequency": "qd"}],
+        "lifestyle": {"salt_g_per_day": 5, "exercise": "每天快走30分钟", "smoking": "戒烟", "alcohol": "限酒",
+                      "diet": "低盐饮食"},
+        "follow_up_interval_days": 30, "education_topics": ["diet_salt", "medication", "danger_signs"],
+        "notes": "高危患者每月随访"}
+
+
+def htn_visit(today: str, sbp: int, dbp: int, *, adr: str = "无", complication: bool = False,
+              visit_type: str = "outpatient", revision: bool = False) -> dict:
+    """A completed 高血压随访服务记录表 (high-risk form: heart rate and weight required)."""
+    return {
+        "visit": {"visit_date": today, "visit_type": visit_type, "outcome": "完成随访"},
+        "symptoms": {"items": ["无症状"]},
+        "signs": {"bp_readings": [{"sbp": sbp, "dbp": dbp}, {"sbp": sbp, "dbp": dbp}], "bp_source": "诊室",
+                  "heart_rate": 72, "weight_kg": 68.5},
+        "lifestyle": {"smoking_per_day": 0, "salt_intake": "中", "salt_target": "轻", "compliance": "良好"},
+        "labs": {},
+        "medication": {"adherence": "规律", "adr": adr, **({"adr_description": "踝部水肿"} if adr == "有" else {}),
+                       "drugs": [{"drug": "amlodipine", "name": "氨氯地平片", "dose_mg": 5, "frequency": "qd"}]},
+        "assessment": {"new_complication": complication, "request_plan_revision": revision,
+                       **({"revision_reason": "血压波动"} if revision else {})},
+        "referral": {}}
