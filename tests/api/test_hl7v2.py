@@ -228,3 +228,23 @@ def test_mllp_takes_several_framed_messages_on_one_connection(app, wang):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- end to end: a lab result starts screening in the right township --------------------------------------------------
+
+def test_an_oru_with_hba1c_for_an_unenrolled_resident_starts_screening_in_the_township_inbox(app, lis, wang,
+                                                                                           client_as):
+    from tests.api.test_screening import MODELS, tasks
+    from tests.helpers import REPO
+    if not (REPO / "bpmn" / "screening.bpmn").exists():
+        pytest.skip("bpmn/screening.bpmn is not in the repository yet (screening capability)")
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    paths = [REPO / p for p in MODELS] + [REPO / "dmn"] + [
+        REPO / "forms" / p for p in ("screening", "stratify", "cancer_screening", "merge_review")]
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, paths), deployed_by="test", source="folder")
+    assert post(lis, fixture("oru_r01_hba1c.hl7"))["MSA"][0][1] == "AA"     # HbA1c 7.2 %, FPG 7.8 mmol/L
+    shimen = tasks(client_as("township_doctor", org="C01T01"))
+    assert [(t["element_id"], t["resident"]["name"], t["disease"]) for t in shimen] == [
+        ("verify_case", "王建国", "t2dm")]
+    assert tasks(client_as("township_doctor", org="C01T02")) == []
