@@ -40,6 +40,10 @@ SCHEDULES = (
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
     Schedule("notify.deliver_due", "connectors.notify.services.deliver_due", 30),
     Schedule("notify.forward_notifications", "connectors.notify.services.forward_notifications", 30),
+    Schedule("public_health.pull", "connectors.public_health.sync.pull_all", 900),
+    Schedule("public_health.push_follow_ups", "connectors.public_health.sync.push_all", 900),
+    Schedule("insurance.pull", "connectors.insurance.sync.pull", 3600),
+    Schedule("pacs.pull", "connectors.pacs.sync.pull", 300),
 )
 
 

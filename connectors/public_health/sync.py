@@ -1,0 +1,105 @@
+"""Pull public-health visits and physical exams; push our follow-up visits. Mapping: docs/integration.md.
+
+    GET  {base}/visits?since=C          → {"items": [visit…], "next_cursor": "…"}
+    GET  {base}/physical-exams?since=C  → {"items": [exam…], "next_cursor": "…"}
+    POST {base}/follow-ups              ← one of our follow-up encounters → {"id": "<remote id>"}
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.db import session
+from connectors.rest import RestClient, mark_pushed, parse_time, pull_pages, pushed
+
+SYSTEMS = ("public_health", "regional")
+VISIT_KINDS = {"follow_up": "public_health_visit", "visit": "public_health_visit", "outpatient": "outpatient",
+               "inpatient": "inpatient"}
+
+
+def _resident(item: dict[str, Any], system: str) -> int | None:
+    from app.residents.matching import match_or_create
+    result = match_or_create(id_number=item.get("id_number"), name=item["name"], sex=item["sex"],
+                             birth_date=date.fromisoformat(item["birth_date"]), org_code=item.get("org_code"),
+                             phone=item.get("phone"), source=system)
+    return result.resident_id
+
+
+def _observations(resident_id: int, item: dict[str, Any], *, system: str, key: str, at) -> None:
+    from app.residents.records import record_observation
+    for r in item.get("results", []):
+        record_observation(resident_id, code=r["code"], value=r["value"], unit=r.get("unit"), effective_at=at,
+                           source=system, client_id=f"{system}:{key}:{r['code']}"[:80], actor=system)
+
+
+def take_visit(item: dict[str, Any], *, system: str) -> None:
+    from app.residents.records import record_encounter
+    resident_id = _resident(item, system)
+    if resident_id is None:
+        return                                     # identity under review; the next pull after review takes it
+    at = parse_time(item["visit_at"])
+    record_encounter(resident_id, kind=VISIT_KINDS.get(item.get("kind", "visit"), "public_health_visit"),
+                     started_at=at, org_code=item.get("org_code"), source=system,
+                     client_id=f"{system}:visit:{item['id']}"[:80], diagnoses=item.get("diagnoses", []),
+                     actor=system)
+    _observations(resident_id, item, system=system, key=f"visit:{item['id']}", at=at)
+
+
+def take_exam(item: dict[str, Any], *, system: str) -> None:
+    from app.residents.records import record_encounter
+    resident_id = _resident(item, system)
+    if resident_id is None:
+        return
+    at = parse_time(item["exam_on"])
+    record_encounter(resident_id, kind="exam", started_at=at, org_code=item.get("org_code"), source=system,
+                     client_id=f"{system}:exam:{item['id']}"[:80], actor=system)
+    _observations(resident_id, item, system=system, key=f"exam:{item['id']}", at=at)
+
+
+def pull(system: str = "public_health") -> int:
+    """Pull new visits and exams from one system; the number of records taken."""
+    client = RestClient.for_system(system)
+    if client is None:
+        return 0
+    return (pull_pages(client, "/visits", f"{system}.visits", lambda i: take_visit(i, system=system))
+            + pull_pages(client, "/physical-exams", f"{system}.exams", lambda i: take_exam(i, system=system)))
+
+
+def push_follow_ups(system: str = "public_health", limit: int = 200) -> int:
+    """Push our follow-up encounters not yet pushed to this system (each once)."""
+    from app.residents.models import Resident
+    from app.residents.record_models import Encounter
+    client = RestClient.for_system(system)
+    if client is None:
+        return 0
+    rows = session().execute(select(Encounter, Resident).join(Resident, Resident.id == Encounter.resident_id)
+                             .where(Encounter.kind == "follow_up").order_by(Encounter.id).limit(limit)).all()
+    done = 0
+    for encounter, resident in rows:
+        if pushed(system, "encounter", str(encounter.id)):
+            continue
+        answer = client.post("/follow-ups", _follow_up(encounter, resident))
+        mark_pushed(system, "encounter", str(encounter.id), str((answer or {}).get("id") or ""))
+        done += 1
+    return done
+
+
+def _follow_up(encounter, resident) -> dict[str, Any]:
+    from app.auth.crypto import decrypt_field
+    from app.residents.record_queries import observations
+    at = encounter.started_at
+    same_day = [o for o in observations(resident.id, limit=50) if o["effective_at"][:10] == at.date().isoformat()]
+    return {"local_id": str(encounter.id), "id_number": decrypt_field(resident.id_number_encrypted),
+            "name": resident.name, "visit_at": at.isoformat(), "org_code": encounter.org_code,
+            "diagnoses": encounter.diagnoses, "results": [{"code": o["code"], "value": o["value"], "unit": o["unit"]}
+                                                          for o in same_day]}
+
+
+def pull_all() -> int:
+    return sum(pull(s) for s in SYSTEMS)
+
+
+def push_all() -> int:
+    return sum(push_follow_ups(s) for s in SYSTEMS)
