@@ -2,6 +2,8 @@
 insurance (DRG settlements, referral flags) and PACS/EMR links shown on the record."""
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import func, select
 
 from app.core.db import session
@@ -70,13 +72,13 @@ def test_a_bad_record_is_skipped_and_noted_on_the_cursor(app, monkeypatch, org_t
 
 
 def test_our_follow_up_visits_are_pushed_once(app, monkeypatch, make_resident):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from app.residents.records import record_encounter
     from connectors.public_health import sync
     resident = make_resident()
     with app.app_context():
-        record_encounter(resident["id"], kind="follow_up", started_at=datetime(2026, 3, 1, 1, tzinfo=timezone.utc),
+        record_encounter(resident["id"], kind="follow_up", started_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
                          org_code="C01T01V01", source="village", diagnoses=["I10"])
     server = _server(monkeypatch, "public_health", {"/follow-ups": (201, {"id": "R-77"})})
     try:
