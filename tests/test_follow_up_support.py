@@ -85,3 +85,21 @@ def htn_visit(today: str, sbp: int, dbp: int, *, adr: str = "无", complication:
         "assessment": {"new_complication": complication, "request_plan_revision": revision,
                        **({"revision_reason": "血压波动"} if revision else {})},
         "referral": {}}
+
+
+def plan_in_force(app, login_as, resident_id: int, *, risk: str = "HIGH", content: dict | None = None,
+                  disease: str = "htn") -> dict:
+    """Run `care_plan` through the API: drafted by one specialist, approved by another, acknowledged."""
+    low = risk == "LOW"
+    drafter = login_as("township_doctor", org="C01T01") if low else login_as("county_specialist", org="C01")
+    approver = login_as("county_specialist", org="C01")
+    village = login_as("village_doctor", org="C01T01V01")
+    resp = approver.post("/api/v1/care-plans/requests", json={"resident_id": resident_id, "disease": disease,
+                                                             "risk_level": risk})
+    assert resp.status_code == 202, resp.json
+    complete(drafter, one_task(drafter, "draft_plan_township" if low else "draft_plan_county"),
+             {"content": content or PLAN})
+    complete(approver, one_task(approver, "approve_plan"), {"approved": True})
+    complete(village, one_task(village, "acknowledge_plan"), {"acknowledged": True})
+    plan = approver.get(f"/api/v1/care-plans?resident_id={resident_id}").json["items"][0]
+    return {"plan": plan, "drafter": drafter, "approver": approver, "village": village}

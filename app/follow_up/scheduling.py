@@ -7,7 +7,7 @@ doctor's inbox with its due date (and reminders) ahead of time.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,7 +67,7 @@ def generate_due_cycles(*, today: date | None = None, lead_days: int = LEAD_DAYS
                         FollowUpSchedule.cycle_no + 1, FollowUpSchedule.next_due_on, literal("scheduled"),
                         literal(now, FollowUpVisit.created_at.type)).where(due)
         columns = ["schedule_id", "resident_id", "disease", "cycle_no", "due_on", "status", "created_at"]
-        made = s.execute(_insert_ignore(FollowUpVisit, columns, source)).rowcount or 0
+        made = len(s.execute(_insert_ignore(FollowUpVisit, columns, source).returning(FollowUpVisit.id)).all())
         of_new_visit = and_(FollowUpVisit.schedule_id == FollowUpSchedule.id,
                             FollowUpVisit.cycle_no == FollowUpSchedule.cycle_no + 1)
         s.execute(update(FollowUpSchedule).where(due, exists(select(FollowUpVisit.id).where(of_new_visit)))
@@ -138,7 +138,7 @@ def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, An
     return {
         "resident_id": schedule.resident_id, "disease": schedule.disease, "risk_level": schedule.risk_level,
         "high_risk": schedule.risk_level in HIGH_RISK, "schedule_id": schedule.id, "visit_id": visit.id,
-        "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": end_of_day(visit.due_on).isoformat(),
+        "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": end_of_day(visit.due_on).astimezone(UTC).isoformat(),
         "age": plans.resident_age(schedule.resident_id) or 0,
         "prev_uncontrolled": schedule.consecutive_uncontrolled >= 1,
         "plan": plan, "last": queries.last_values(schedule.id), "device": schedule.latest_device or {},

@@ -1,0 +1,123 @@
+"""Care plans through the API: routing by risk, four eyes, revision proposals with comments and a version diff,
+medication guidance, and the printable PDF with Chinese text."""
+from __future__ import annotations
+
+import copy
+import io
+
+import pytest
+
+from tests.test_follow_up_support import (
+    PLAN,
+    complete,
+    deploy_care_models,
+    make_resident,
+    one_task,
+    open_tasks,
+    plan_in_force,
+)
+
+
+@pytest.fixture()
+def resident(app, county):
+    deploy_care_models(app)
+    return make_resident(app)
+
+
+def test_a_low_risk_plan_is_drafted_by_the_township(app, login_as, resident):
+    township = login_as("township_doctor", org="C01T01")
+    specialist = login_as("county_specialist", org="C01")
+    assert township.post("/api/v1/care-plans/requests",
+                         json={"resident_id": resident, "disease": "htn", "risk_level": "LOW"}).status_code == 202
+    assert open_tasks(specialist, "draft_plan_county") == []
+    draft = one_task(township, "draft_plan_township")
+    assert draft["form"]["schema"]["properties"]["content"]["default"]["follow_up_interval_days"] == 90
+
+
+def test_requesting_a_plan_twice_starts_one_process(app, login_as, resident):
+    specialist = login_as("county_specialist", org="C01")
+    body = {"resident_id": resident, "disease": "htn", "risk_level": "HIGH"}
+    first = specialist.post("/api/v1/care-plans/requests", json=body).json
+    second = specialist.post("/api/v1/care-plans/requests", json=body).json
+    assert first["status"] == "started" and second["status"] == "in_progress"
+    assert len(open_tasks(specialist, "draft_plan_county")) == 1
+
+
+def test_the_drafter_cannot_approve_their_own_plan(app, login_as, resident):
+    drafter = login_as("county_specialist", org="C01")
+    other = login_as("county_specialist", org="C01")
+    drafter.post("/api/v1/care-plans/requests", json={"resident_id": resident, "disease": "htn", "risk_level": "HIGH"})
+    complete(drafter, one_task(drafter, "draft_plan_county"), {"content": PLAN})
+    complete(drafter, one_task(drafter, "approve_plan"), {"approved": True})
+    again = one_task(other, "approve_plan")                   # the four-eyes error sent it back for review
+    complete(other, again, {"approved": True})
+    plan = drafter.get(f"/api/v1/care-plans?resident_id={resident}").json["items"][0]
+    detail = drafter.get(f"/api/v1/care-plans/{plan['id']}").json
+    assert detail["current"]["approved_by"] == other.user.username
+
+
+def test_a_returned_draft_goes_back_to_its_drafter_with_the_comment(app, login_as, resident):
+    drafter = login_as("county_specialist", org="C01")
+    reviewer = login_as("county_specialist", org="C01")
+    drafter.post("/api/v1/care-plans/requests", json={"resident_id": resident, "disease": "htn", "risk_level": "HIGH"})
+    complete(drafter, one_task(drafter, "draft_plan_county"), {"content": PLAN})
+    rejected = reviewer.post(f"/api/v1/tasks/{one_task(reviewer, 'approve_plan')['id']}/complete",
+                             json={"data": {"approved": False}})
+    assert rejected.status_code == 422                          # returning needs a comment
+    complete(reviewer, one_task(reviewer, "approve_plan"), {"approved": False, "approval_comment": "请加用利尿剂"})
+    assert one_task(drafter, "draft_plan_county")
+    plan = drafter.get(f"/api/v1/care-plans?resident_id={resident}").json["items"][0]
+    assert [c["body"] for c in drafter.get(f"/api/v1/care-plans/{plan['id']}").json["comments"]] == ["请加用利尿剂"]
+
+
+def test_a_township_revision_is_approved_by_the_county_with_a_diff(app, login_as, resident):
+    done = plan_in_force(app, login_as, resident)
+    plan_id = done["plan"]["id"]
+    township = login_as("township_doctor", org="C01T01")
+    revised = copy.deepcopy(PLAN)
+    revised["drugs"][0]["dose_mg"] = 10
+    revised["drugs"].append({"drug": "hydrochlorothiazide", "name": "氢氯噻嗪片", "dose_mg": 12.5, "frequency": "qd"})
+    resp = township.post(f"/api/v1/care-plans/{plan_id}/revisions", json={"content": revised, "reason": "血压未达标"})
+    assert resp.status_code == 202, resp.json
+    again = township.post(f"/api/v1/care-plans/{plan_id}/revisions", json={"content": revised, "reason": "重复"})
+    assert again.status_code == 409 and again.json["code"] == "revision_in_progress"
+    assert township.post(f"/api/v1/care-plans/{plan_id}/comments",
+                         json={"body": "患者依从性好，建议加量", "version": 2}).status_code == 201
+    complete(done["approver"], one_task(done["approver"], "approve_plan"), {"approved": True})
+    complete(done["village"], one_task(done["village"], "acknowledge_plan"), {"acknowledged": True})
+
+    diff = township.get(f"/api/v1/care-plans/{plan_id}/versions/1/diff/2").json
+    assert {(c["path"], c["change"]) for c in diff["changes"]} == {("drugs.amlodipine", "changed"),
+                                                                   ("drugs.hydrochlorothiazide", "added")}
+    assert diff["change_reason"] == "血压未达标" and [c["body"] for c in diff["comments"]] == ["患者依从性好，建议加量"]
+    detail = township.get(f"/api/v1/care-plans/{plan_id}").json
+    assert [v["status"] for v in detail["versions"]] == ["superseded", "acknowledged"]
+    assert detail["current"]["drafted_by"] == township.user.username
+
+
+def test_plans_outside_the_callers_scope_do_not_exist(app, login_as, resident):
+    plan_id = plan_in_force(app, login_as, resident)["plan"]["id"]
+    elsewhere = login_as("township_doctor", org="C01T02")
+    assert elsewhere.get(f"/api/v1/care-plans/{plan_id}").status_code == 404
+    assert elsewhere.get(f"/api/v1/care-plans/{plan_id}/pdf").status_code == 404
+
+
+def test_guidance_warns_of_an_acei_with_potassium_and_a_dose_above_the_label(app, login_as, resident):
+    content = copy.deepcopy(PLAN)
+    content["drugs"] = [{"drug": "enalapril", "name": "依那普利片", "dose_mg": 30, "frequency": "bid"},
+                        {"drug": "potassium_chloride", "name": "氯化钾缓释片", "dose_mg": 500, "frequency": "tid"}]
+    done = plan_in_force(app, login_as, resident, content=content)
+    guidance = done["drafter"].get(f"/api/v1/care-plans/{done['plan']['id']}/guidance").json
+    assert {w["code"] for w in guidance["warnings"]} == {"ras_potassium", "dose_above_max"}
+    assert guidance["drugs"][0]["drug_class"] == "ACEI" and guidance["drugs"][0]["max_daily_mg"] == 40
+    assert guidance["decision_versions"]["drug_dose_limits"] >= 1
+
+
+def test_the_plan_pdf_carries_chinese_text(app, login_as, resident):
+    from pypdf import PdfReader
+    done = plan_in_force(app, login_as, resident)
+    resp = done["village"].get(f"/api/v1/care-plans/{done['plan']['id']}/pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
+    for expected in ("高血压患者个体化管理方案", "王建国", "氨氯地平片", "每日1次", "高血压患者如何限盐"):
+        assert expected in text.replace(" ", "").replace("\n", ""), expected
