@@ -38,9 +38,11 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> Any:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime; use app.core.clock.now()")
-        return value
+        return value.astimezone(UTC)  # SQLite keeps the wall time and drops the offset
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

@@ -25,9 +25,23 @@ class DeliveryQueryArgsSchema(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+class ItemsSchema(Schema):
+    items = fields.List(fields.Dict())
+
+
+class PagedItemsSchema(ItemsSchema):
+    total = fields.Integer()
+
+
+class ReplaySchema(Schema):
+    delivery = fields.Dict()
+    answer = fields.Dict()
+
+
 @blp.route("/clients")
 class Clients(MethodView):
     @require_roles(*VIEWERS)
+    @blp.response(200, ItemsSchema)
     def get(self):
         """List integration clients with their deliveries, failures and waiting count of the last 24 hours."""
         return {"items": queries.clients(require_principal())}
@@ -37,6 +51,7 @@ class Clients(MethodView):
 class Deliveries(MethodView):
     @require_roles(*VIEWERS)
     @blp.arguments(DeliveryQueryArgsSchema, location="query")
+    @blp.response(200, PagedItemsSchema)
     def get(self, args):
         """List deliveries newest first (filter by client, status — `failures` for all failures — and channel)."""
         items, total = queries.deliveries(require_principal(), **args)
@@ -46,6 +61,7 @@ class Deliveries(MethodView):
 @blp.route("/deliveries/<int:delivery_id>")
 class Delivery(MethodView):
     @require_roles(*VIEWERS)
+    @blp.response(200, description="the delivery with its body, stored answer and result")
     def get(self, delivery_id):
         """Read one delivery with its body, stored answer and result (the read is audited)."""
         event = queries.get_delivery(require_principal(), delivery_id)
@@ -57,6 +73,7 @@ class Delivery(MethodView):
 @blp.route("/deliveries/<int:delivery_id>/replay")
 class Replay(MethodView):
     @require_roles("county_admin", "supervisor")
+    @blp.response(200, ReplaySchema)
     def post(self, delivery_id):
         """Process a failed, rejected, expired or waiting delivery again (409 not_replayable otherwise)."""
         event = queries.get_delivery(require_principal(), delivery_id)
@@ -72,6 +89,7 @@ class Replay(MethodView):
 class ResidentLinks(MethodView):
     @require_roles("county_specialist", "county_admin", "township_doctor", "township_public_health",
                    "village_doctor", "supervisor")
+    @blp.response(200, ItemsSchema)
     def get(self, resident_id):
         """The resident's PACS studies and EMR documents (viewer URL, report text); 404 outside the caller's scope."""
         from connectors.pacs.sync import links_of
@@ -81,6 +99,7 @@ class ResidentLinks(MethodView):
 @blp.route("/residents/<int:resident_id>/drg-settlements")
 class ResidentDrg(MethodView):
     @require_roles("county_specialist", "county_admin", "supervisor")
+    @blp.response(200, ItemsSchema)
     def get(self, resident_id):
         """The resident's inpatient cases as the insurance platform grouped and paid them (DRG)."""
         from connectors.insurance.sync import settlements_of

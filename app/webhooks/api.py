@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from app.auth.access import login_required
 from app.integrations.store import Outcome, json_body
@@ -44,9 +45,14 @@ def outcome_response(outcome: Outcome) -> Response:
     return response
 
 
+class CatalogSchema(Schema):
+    items = fields.List(fields.Dict())
+
+
 @blp.route("/messages")
 class Messages(MethodView):
     @login_required
+    @blp.response(200, CatalogSchema)
     def get(self):
         """List the messages external systems may send: name, JSON Schema, what each starts or correlates."""
         return {"items": services.message_catalog()}
