@@ -10,12 +10,13 @@ on how fast instances start.
 from __future__ import annotations
 
 from datetime import date
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.core import clock, logs
-from app.core.db import unit_of_work
+from app.core.db import remove_session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.jobs.queue import enqueue_after_commit
 from app.residents.models import Resident
@@ -67,12 +68,14 @@ def run(run_id: int, *, max_chunks: int | None = None, on_chunk=None) -> Screeni
         townships = township_codes()
     chunks = 0
     try:
-        while max_chunks is None or chunks < max_chunks:
-            if not _chunk(run_id, evaluator, townships):
-                break
-            chunks += 1
-            if on_chunk:
-                on_chunk(run_id)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-prefetch") as pool:
+            prefetch = _Prefetch(pool, r.cursor, r.chunk_size, r.as_of)
+            while max_chunks is None or chunks < max_chunks:
+                if not _chunk(run_id, evaluator, townships, prefetch):
+                    break
+                chunks += 1
+                if on_chunk:
+                    on_chunk(run_id)
     except Exception as exc:
         with unit_of_work() as s:
             r = s.get(ScreeningRun, run_id)
@@ -87,15 +90,38 @@ def _next_bound(s, cursor: int, size: int) -> int | None:
     return s.scalar(select(func.max(ids.c.id)))
 
 
-def _chunk(run_id: int, evaluator: BulkEvaluator, townships: dict[str, str]) -> bool:
+class _Prefetch:
+    """Gather the next chunk's features in a second thread while this one evaluates and inserts: the database
+    works on one core while Python works on the other. Chunks are disjoint id ranges, so nothing read ahead can be
+    changed by the chunk in flight."""
+
+    def __init__(self, pool: ThreadPoolExecutor, cursor: int, size: int, as_of: date):
+        self.pool, self.size, self.as_of = pool, size, as_of
+        self.future = pool.submit(self._gather, cursor)
+
+    def _gather(self, cursor: int) -> tuple[int | None, dict]:
+        try:
+            with unit_of_work() as s:
+                hi = _next_bound(s, cursor, self.size)
+                return hi, ({} if hi is None else gather(cursor, hi, as_of=self.as_of))
+        finally:
+            remove_session()
+
+    def take(self, cursor: int) -> tuple[int | None, dict]:
+        hi, population = self.future.result()
+        if hi is not None:
+            self.future = self.pool.submit(self._gather, hi)
+        return hi, population
+
+
+def _chunk(run_id: int, evaluator: BulkEvaluator, townships: dict[str, str], prefetch: _Prefetch) -> bool:
     """Screen the next chunk in one transaction; False when the population is done."""
+    hi, population = prefetch.take(0)
     with unit_of_work() as s:
         r = s.get(ScreeningRun, run_id)
-        hi = _next_bound(s, r.cursor, r.chunk_size)
         if hi is None:
             r.status, r.finished_at, r.updated_at = "completed", clock.now(), clock.now()
             return False
-        population = gather(r.cursor, hi, as_of=r.as_of)
         errors: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         for features in population.values():

@@ -4,14 +4,13 @@ Every evaluation goes through `app.workflows.decisions.evaluate` (the same code 
 it bulk is memoisation by *equivalence class*. For a decision whose whole chain reads its raw inputs directly and
 whose cells are literal ranges/sets with literal outputs (true of every screening table but CKD staging), the result
 depends only on where each input falls between the table's breakpoints: 147 and 152 mmHg are the same to a table
-whose SBP cells break at 140 and 160. The key is the input's position among the breakpoints (and its exact value at a
-breakpoint), so one real evaluation answers a whole class; a population of a million residents needs a few
-thousand. Decisions that compute (eGFR from creatinine) are memoised on exact inputs instead.
+whose SBP cells break at 140 and 160. The key is, per input, which of the chain's cells (and allowed-value tests) the value falls in (its
+*signature*): two values with the same signature are indistinguishable to every rule, so one real evaluation
+answers a whole class, and a population of a million residents needs a few thousand. Decisions that compute (eGFR from creatinine) are memoised on exact inputs instead.
 """
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,12 +67,12 @@ def _hashable(value: Any) -> Any:
 
 
 class _Plan:
-    """Breakpoints per raw input of a decision chain whose results are constant between breakpoints."""
+    """Per raw input of a decision chain, every value set its cells test: a value's class is which it is in."""
 
-    def __init__(self, fields: list[str], points: dict[str, list[float]]):
+    def __init__(self, fields: list[str], sets: dict[str, list[Any]]):
         self.fields = fields
-        self.points = points
-        self.point_sets = {k: set(v) for k, v in points.items()}
+        self.sets = sets
+        self._classes: dict[str, dict[Any, Any]] = {k: {} for k in fields}   # value -> class, per field
 
     @classmethod
     def build(cls, registry, decision_id: str) -> _Plan | None:
@@ -81,7 +80,7 @@ class _Plan:
             return None
         chain = [registry.get(d) for d in wf_decisions.closure(registry, [decision_id])]
         raw = [f.name for f in registry.input_fields(decision_id)]
-        points: dict[str, set[float]] = {name: set() for name in raw}
+        sets: dict[str, list[Any]] = {name: [] for name in raw}
         for decision in chain:
             if decision.kind != "table" or not _literal_outputs(decision):
                 return None
@@ -94,13 +93,23 @@ class _Plan:
                     cells.append(column.allowed_test)
                 if any(cell is None or cell.value_set is None for cell in cells):
                     return None
-                if name in points:
-                    for cell in cells:
-                        points[name].update(_breakpoints(cell.value_set))
-        return cls(raw, {k: sorted(v) for k, v in points.items()})
+                if name in sets:
+                    sets[name].extend(c.value_set for c in cells if c.value_set not in sets[name])
+        return cls(raw, sets)
 
     def key(self, inputs: Mapping[str, Any]) -> tuple:
-        return tuple(self._class_of(name, inputs.get(name)) for name in self.fields)
+        out = []
+        for name in self.fields:
+            value = inputs.get(name)
+            seen = self._classes[name]
+            try:
+                cls = seen[(type(value), value)]
+            except KeyError:
+                cls = seen[(type(value), value)] = self._class_of(name, value)
+            except TypeError:           # unhashable (a list)
+                cls = self._class_of(name, value)
+            out.append(cls)
+        return tuple(out)
 
     def _class_of(self, name: str, value: Any) -> Any:
         if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
@@ -108,17 +117,8 @@ class _Plan:
         if isinstance(value, float) and not math.isfinite(value):
             return ("v", value)
         integral = float(value).is_integer()        # integer-typed inputs refuse 140.5: keep that apart
-        if value in self.point_sets[name]:
-            return ("at", float(value), integral)
-        return ("in", bisect_left(self.points[name], value), integral)
+        return ("n", tuple(vs.contains(value) for vs in self.sets[name]), integral)
 
 
 def _literal_outputs(decision) -> bool:
     return all(entry.value.is_literal for rule in decision.rules for entry in rule.output_entries)
-
-
-def _breakpoints(value_set) -> list[float]:
-    out = []
-    for interval in value_set.intervals:
-        out += [x for x in (interval.lo, interval.hi) if not math.isinf(x)]
-    return out

@@ -80,26 +80,42 @@ def gather(lo: int, hi: int, *, as_of: date, ids: list[int] | None = None) -> di
     return out
 
 
+TEXT_CODES = ("29771-3",)
+
+
+def _pivot_columns() -> tuple[list[str], list[str]]:
+    """One column per canonical code (its synonyms coalesced in), so each resident is one row."""
+    canon: dict[str, list[str]] = {}
+    for code in FEATURE_CODES:
+        canon.setdefault(loinc.canonical_code(code), []).append(code)
+    names, columns = [], []
+    for n, (code, codes) in enumerate(canon.items()):
+        field = "value_text" if code in TEXT_CODES else "value_num"
+        parts = [f"max({field}) FILTER (WHERE code = '{c}')" for c in sorted(codes, key=lambda c: c != code)]
+        columns.append(f"COALESCE({', '.join(parts)}) AS c{n}" if len(parts) > 1 else f"{parts[0]} AS c{n}")
+        names.append(code)
+    return names, columns
+
+
 def _latest_values(s, out, where, params) -> None:
     codes = ",".join(f"'{c}'" for c in FEATURE_CODES)
     if is_postgres():
-        sql = (f"SELECT DISTINCT ON (resident_id, code) resident_id, code, value_num, value_text, recorded_at "
-               f"FROM observations WHERE {where} AND code IN ({codes}) "
-               f"ORDER BY resident_id, code, effective_at DESC, id DESC")
+        latest = (f"SELECT DISTINCT ON (resident_id, code) resident_id, code, value_num, value_text, recorded_at "
+                  f"FROM observations WHERE {where} AND code IN ({codes}) "
+                  f"ORDER BY resident_id, code, effective_at DESC, id DESC")
     else:
-        sql = (f"SELECT resident_id, code, value_num, value_text, recorded_at FROM (SELECT *, ROW_NUMBER() OVER "
-               f"(PARTITION BY resident_id, code ORDER BY effective_at DESC, id DESC) AS n FROM observations "
-               f"WHERE {where} AND code IN ({codes})) AS ranked WHERE n = 1")
-    for r in s.execute(text(sql), params):
-        f = out.get(r.resident_id)
+        latest = (f"SELECT * FROM (SELECT resident_id, code, value_num, value_text, recorded_at, ROW_NUMBER() "
+                  f"OVER (PARTITION BY resident_id, code ORDER BY effective_at DESC, id DESC) AS n FROM "
+                  f"observations WHERE {where} AND code IN ({codes})) AS ranked WHERE n = 1")
+    names, columns = _pivot_columns()
+    sql = (f"SELECT resident_id, max(recorded_at) AS recorded_at, {', '.join(columns)} FROM ({latest}) AS latest "
+           f"GROUP BY resident_id")
+    for row in s.execute(text(sql), params):
+        f = out.get(row[0])
         if f is None:
             continue
-        code = loinc.canonical_code(r.code)
-        if code not in f.values or r.code == code:
-            f.values[code] = r.value_num if r.value_num is not None else r.value_text
-        recorded = _aware(r.recorded_at)
-        if f.latest_data_at is None or recorded > f.latest_data_at:
-            f.latest_data_at = recorded
+        f.latest_data_at = _aware(row[1])
+        f.values = {code: value for code, value in zip(names, row[2:]) if value is not None}
 
 
 def _aware(value) -> datetime:

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
@@ -52,12 +52,13 @@ def insert_cases(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"count": 0, "by_kind": {}, "start": []}
     if not rows:
         return out
-    dialect = postgresql if is_postgres() else sqlite
-    stmt = dialect.insert(ScreeningCase).on_conflict_do_nothing(index_elements=["open_key"]).returning(
-        ScreeningCase.id, ScreeningCase.track, ScreeningCase.disease, ScreeningCase.kind)
-    with unit_of_work() as s:
-        created = s.execute(stmt, rows).all() if is_postgres() else [
-            r for row in rows for r in s.execute(stmt.values(**row)).all()]
+    if is_postgres():
+        created = _copy_cases(rows)
+    else:
+        stmt = sqlite.insert(ScreeningCase).on_conflict_do_nothing(index_elements=["open_key"]).returning(
+            ScreeningCase.id, ScreeningCase.track, ScreeningCase.disease, ScreeningCase.kind)
+        with unit_of_work() as s:
+            created = [r for row in rows for r in s.execute(stmt.values(**row)).all()]
     for r in created:
         key = f"{r.disease}:{r.kind}"
         out["by_kind"][key] = out["by_kind"].get(key, 0) + 1
@@ -65,6 +66,32 @@ def insert_cases(rows: list[dict[str, Any]]) -> dict[str, Any]:
             out["start"].append(r.id)
     out["count"] = len(created)
     return out
+
+
+CASE_COLUMNS = ("resident_id", "org_code", "org_path", "township_code", "disease", "kind", "track", "status",
+                "open_key", "evidence", "decision_id", "reason", "versions", "referral_flag", "source", "run_id",
+                "flagged_at", "updated_at")
+
+
+def _copy_cases(rows: list[dict[str, Any]]) -> list:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT … ON CONFLICT DO NOTHING RETURNING."""
+    import json
+    from collections import namedtuple
+    with unit_of_work() as s:
+        cursor = s.connection().connection.driver_connection.cursor()
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS screening_cases_in "
+                       "(LIKE screening_cases INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        columns = ", ".join(CASE_COLUMNS)
+        with cursor.copy(f"COPY screening_cases_in ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[c], ensure_ascii=False, default=str) if c in ("evidence", "versions")
+                                else row[c] for c in CASE_COLUMNS])
+        cursor.execute(f"INSERT INTO screening_cases ({columns}) SELECT {columns} FROM screening_cases_in "
+                       f"ON CONFLICT (open_key) DO NOTHING RETURNING id, track, disease, kind")
+        Created = namedtuple("Created", "id track disease kind")
+        created = [Created(*r) for r in cursor.fetchall()]
+        cursor.execute("DELETE FROM screening_cases_in")
+        return created
 
 
 def screen_one(resident_id: int, *, evaluator=None) -> list[int]:
