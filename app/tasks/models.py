@@ -18,22 +18,33 @@ from app.workflows.models import HumanTask
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 _OPEN = text("status = 'open'")
 _UNASSIGNED = text("status = 'open' AND assignee_id IS NULL")
+_LANELESS = text("status = 'open' AND assignee_id IS NULL AND role IS NULL")
 _PATTERN = {"org_path": "varchar_pattern_ops"}
 T = HumanTask.__table__
 
-# groups view: scan a role's unassigned tasks in due order (filter org_path) or count them by org prefix
-Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id,
+# groups view: scan a role's unassigned tasks in due order (filter org_path), or count them (and the overdue
+# ones) by org prefix from the index alone
+# (the included columns let the first page be found by an index-only scan that filters without the table)
+_COVER = ["org_path", "priority", "risk_level", "disease", "village_code", "resident_name", "name"]
+Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id, postgresql_include=_COVER,
       postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
-Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, postgresql_ops=_PATTERN,
-      postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,
+      postgresql_include=["risk_level", "id"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+# laneless tasks are offered to the user who started the instance
+Index("ix_human_tasks_groups_started_by", T.c.started_by, T.c.due_at, T.c.id,
+      postgresql_where=_LANELESS, sqlite_where=_LANELESS)
 # org view: every open task below an organization
 Index("ix_human_tasks_open_path", T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,
+      postgresql_include=["risk_level", "id"], postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_due", T.c.due_at, T.c.id, postgresql_include=_COVER,
       postgresql_where=_OPEN, sqlite_where=_OPEN)
-Index("ix_human_tasks_open_due", T.c.due_at, T.c.id, postgresql_where=_OPEN, sqlite_where=_OPEN)
 # business filters
 Index("ix_human_tasks_open_type", T.c.process_id, T.c.element_id, postgresql_where=_OPEN, sqlite_where=_OPEN)
-Index("ix_human_tasks_open_village", T.c.village_code, postgresql_where=_OPEN, sqlite_where=_OPEN)
-Index("ix_human_tasks_open_disease", T.c.disease, T.c.risk_level, postgresql_where=_OPEN, sqlite_where=_OPEN)
+_HOLDER = ["org_path", "role", "assignee_id"]
+Index("ix_human_tasks_open_village", T.c.village_code, T.c.due_at, T.c.id, postgresql_include=_HOLDER,
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_disease", T.c.disease, T.c.risk_level, T.c.due_at, T.c.id, postgresql_include=_HOLDER,
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
 Index("ix_human_tasks_open_org", T.c.org_code, postgresql_where=_OPEN, sqlite_where=_OPEN)
 Index("ix_human_tasks_open_resident_name", T.c.resident_name, postgresql_ops={"resident_name": "varchar_pattern_ops"},
       postgresql_where=_OPEN, sqlite_where=_OPEN)

@@ -100,15 +100,16 @@ def upgrade() -> None:
 
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_human_tasks_completed_by', ['completed_by', 'completed_at'], unique=False)
-        batch_op.create_index('ix_human_tasks_groups_due', ['role', 'due_at', 'id'], unique=False, postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL"))
-        batch_op.create_index('ix_human_tasks_groups_path', ['role', 'org_path'], unique=False, postgresql_ops={'org_path': 'varchar_pattern_ops'}, postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL"))
-        batch_op.create_index('ix_human_tasks_open_disease', ['disease', 'risk_level'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index('ix_human_tasks_open_due', ['due_at', 'id'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_human_tasks_groups_due', ['role', 'due_at', 'id'], unique=False, postgresql_include=['org_path', 'priority', 'risk_level', 'disease', 'village_code', 'resident_name', 'name'], postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL"))
+        batch_op.create_index('ix_human_tasks_groups_started_by', ['started_by', 'due_at', 'id'], unique=False, postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL AND role IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL AND role IS NULL"))
+        batch_op.create_index('ix_human_tasks_groups_path', ['role', 'org_path', 'due_at'], unique=False, postgresql_include=['risk_level', 'id'], postgresql_ops={'org_path': 'varchar_pattern_ops'}, postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL"))
+        batch_op.create_index('ix_human_tasks_open_disease', ['disease', 'risk_level', 'due_at', 'id'], unique=False, postgresql_include=['org_path', 'role', 'assignee_id'], postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_human_tasks_open_due', ['due_at', 'id'], unique=False, postgresql_include=['org_path', 'priority', 'risk_level', 'disease', 'village_code', 'resident_name', 'name'], postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.create_index('ix_human_tasks_open_org', ['org_code'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index('ix_human_tasks_open_path', ['org_path', 'due_at'], unique=False, postgresql_ops={'org_path': 'varchar_pattern_ops'}, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_human_tasks_open_path', ['org_path', 'due_at'], unique=False, postgresql_include=['risk_level', 'id'], postgresql_ops={'org_path': 'varchar_pattern_ops'}, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.create_index('ix_human_tasks_open_resident_name', ['resident_name'], unique=False, postgresql_ops={'resident_name': 'varchar_pattern_ops'}, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.create_index('ix_human_tasks_open_type', ['process_id', 'element_id'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index('ix_human_tasks_open_village', ['village_code'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.create_index('ix_human_tasks_open_village', ['village_code', 'due_at', 'id'], unique=False, postgresql_include=['org_path', 'role', 'assignee_id'], postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
 
 
 
@@ -121,6 +122,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_human_tasks_open_org', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_index('ix_human_tasks_open_due', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_index('ix_human_tasks_open_disease', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
+        batch_op.drop_index('ix_human_tasks_groups_started_by', postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL AND role IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL AND role IS NULL"))
         batch_op.drop_index('ix_human_tasks_groups_path', postgresql_ops={'org_path': 'varchar_pattern_ops'}, postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL"))
         batch_op.drop_index('ix_human_tasks_groups_due', postgresql_where=sa.text("status = 'open' AND assignee_id IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee_id IS NULL"))
         batch_op.drop_index('ix_human_tasks_completed_by')
