@@ -127,6 +127,8 @@ def _register_optional() -> None:
     except ModuleNotFoundError:
         return
     cli_people.register(main)
+    from app.screening import cli as screening_cli
+    screening_cli.register(main)
 
 
 _register_optional()

@@ -12,21 +12,20 @@ queue and then times `--starts` verification-process starts separately (tasks cr
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import resource
 import sys
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 
 def rss_mb() -> float:
@@ -75,7 +74,7 @@ def load(url: str, n: int, seed: int = 7) -> float:
     import psycopg
     rng = random.Random(seed)
     villages = [o for o in orgs() if o[2] == "village"]
-    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
     started = time.perf_counter()
     with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
         with conn.cursor() as cur:

@@ -6,6 +6,7 @@ ACR mg/g, eGFR mL/min/1.73 m²); the value as sent is kept beside it. A plausibl
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from app.core.errors import Invalid
@@ -115,6 +116,6 @@ def _number(value: float | str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise Invalid("数值无效 (value must be a number)", code="invalid_value", field="value") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise Invalid("数值无效 (value must be a number)", code="invalid_value", field="value")
     return number

@@ -13,8 +13,16 @@ from app.core.db import session
 
 from . import loinc
 from .diseases import RISK_LABELS, disease_of_icd10, name_of
-from .record_models import (Condition, DiseaseEnrolment, Encounter, Medication, Observation, ReferralFlag,
-                            RiskFactor, RiskLevel)
+from .record_models import (
+    Condition,
+    DiseaseEnrolment,
+    Encounter,
+    Medication,
+    Observation,
+    ReferralFlag,
+    RiskFactor,
+    RiskLevel,
+)
 
 # the values a chronic-disease summary shows (latest value and a short trend each)
 KEY_CODES = ("8480-6", "8462-4", "1558-6", "4548-4", "2160-0", "33914-3", "14959-1", "2093-3", "13457-7",

@@ -8,8 +8,16 @@ from app.auth.access import require_principal, require_roles
 from app.core.errors import NotFound
 
 from . import batch, queries, services
-from .schemas import (CasePageSchema, CaseQueryArgsSchema, HighRiskQueryArgsSchema, RunCreateSchema,
-                      RunListSchema, RunSchema, StatsQueryArgsSchema, StatsSchema)
+from .schemas import (
+    CasePageSchema,
+    CaseQueryArgsSchema,
+    HighRiskQueryArgsSchema,
+    RunCreateSchema,
+    RunListSchema,
+    RunSchema,
+    StatsQueryArgsSchema,
+    StatsSchema,
+)
 
 blp = Blueprint("screening", __name__, url_prefix="/api/v1/screening", description="慢病筛查 (population screening)")
 

@@ -9,8 +9,8 @@ on how fast instances start.
 """
 from __future__ import annotations
 
-from datetime import date
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
+from app.jobs.queue import enqueue_after_commit
 from app.residents.diseases import DISEASES, RISK_LABELS, name_of
 from app.residents.management import enrolled_diseases, set_risk_level
 from app.residents.record_models import RiskLevel
@@ -127,6 +128,8 @@ def record_level(*, instance_id: int, resident_id: int, disease: str, decision_i
     raw = outputs.get(LEVEL_OUTPUT[decision_id])
     level = STROKE_LEVELS.get(raw) if decision_id == "stroke_risk" else raw
     evaluation = _decision_record(instance_id, decision_id)
+    enqueue_after_commit(session(), "app.screening.jobs.request_care_plan", resident_id, disease, level,
+                         job_id=f"care-plan-{instance_id}")
     result = set_risk_level(resident_id, disease=disease, level=level, decision_id=decision_id,
                             reason=evaluation.get("reason", ""), trace=evaluation.get("trace", []),
                             versions=evaluation.get("versions", {}), inputs=inputs, instance_id=instance_id)

@@ -2,7 +2,7 @@
 becomes a merge-review task for the township's public-health staff (never a silent merge)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 
@@ -68,7 +68,7 @@ def test_the_same_name_in_another_village_without_an_id_number_is_reviewed(app, 
 
 def test_same_person_moves_the_duplicate_records_onto_the_kept_resident(app, make_resident, new_id_number,
                                                                         client_as, review_model):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from app.residents import records
     known = make_resident(name="王建国", born=date(1956, 3, 14), org="C01T01V01")
@@ -76,7 +76,7 @@ def test_same_person_moves_the_duplicate_records_onto_the_kept_resident(app, mak
         result = match_or_create(id_number=new_id_number(born=date(1956, 3, 14), sex="M"), name="王建国", sex="M",
                                  birth_date=date(1956, 3, 14), org_code="C01T01V01", source="his")
         records.record_observation(result.resident_id, code="8480-6", value=150, unit="mmHg", source="his",
-                                   effective_at=datetime(2026, 3, 1, tzinfo=timezone.utc), rescreen=False)
+                                   effective_at=datetime(2026, 3, 1, tzinfo=UTC), rescreen=False)
     staff = client_as("township_public_health", org="C01T01")
     task = staff.get("/api/v1/tasks?view=groups").get_json()["items"][0]
     done = staff.post(f"/api/v1/tasks/{task['id']}/complete",

@@ -2,7 +2,7 @@
 view with its chronic-disease summary first, and scope."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -82,7 +82,7 @@ def test_the_trend_of_one_code_is_newest_first(doctor, resident):
 
 
 def test_the_record_starts_with_the_chronic_disease_summary(app, doctor, resident):
-    at = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 2, 1, tzinfo=UTC)
     with app.app_context():
         records.record_condition(resident["id"], icd10="I10", onset_on=None, source="his", rescreen=False)
         records.record_medication(resident["id"], drug="氨氯地平", dose="5mg", frequency="qd", started_on=None,
@@ -118,7 +118,7 @@ def test_a_township_doctor_reads_the_records_of_her_villages(client_as, resident
 
 def test_a_client_id_of_another_residents_row_is_409(app, make_resident, resident):
     other = make_resident(org="C01T01V01", name="李四", born=datetime(1970, 1, 1).date())
-    at = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 2, 1, tzinfo=UTC)
     with app.app_context():
         records.record_observation(resident["id"], code="8480-6", value=140, unit="mmHg", effective_at=at,
                                    source="his", client_id="dup-1", rescreen=False)

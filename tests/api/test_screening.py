@@ -2,14 +2,14 @@
 tasks in the right township inboxes → verify → enrol → graded; re-running changes nothing; new data re-screens."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from app.residents import records
 from tests.helpers import REPO
 
-AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 MODELS = ("bpmn/screening.bpmn", "bpmn/stratify.bpmn", "bpmn/cancer_screening.bpmn", "bpmn/merge_review.bpmn")
 
 
@@ -103,7 +103,7 @@ def test_verify_enrol_and_grade_a_hypertensive_resident(app, client_as, populati
     doctor = client_as("township_doctor", org="C01T01")
     verify = tasks(doctor)[0]
     complete(doctor, verify, {"verification": "confirm"})
-    enrol = [t for t in tasks(doctor) if t["element_id"] == "enrol_case"][0]
+    enrol = next(t for t in tasks(doctor) if t["element_id"] == "enrol_case")
     complete(doctor, enrol, {"icd10": "I10", "diagnosed_on": "2026-03-02", "village_code": "C01T01V01"})
     record = doctor.get(f"/api/v1/residents/{population['htn']['id']}").get_json()["summary"]
     assert [(e["disease"], e["icd10"]) for e in record["enrolments"]] == [("htn", "I10")]
@@ -114,7 +114,7 @@ def test_verify_enrol_and_grade_a_hypertensive_resident(app, client_as, populati
     review = [t for t in tasks(doctor) if t["element_id"] == "review_high_risk"]
     assert len(review) == 1 and review[0]["risk_level"] == "HIGH"
     stats = client_as("supervisor").get("/api/v1/screening/stats").get_json()
-    htn = [i for i in stats["items"] if i["disease"] == "htn"][0]
+    htn = next(i for i in stats["items"] if i["disease"] == "htn")
     assert (htn["org_code"], htn["flagged"], htn["verified"], htn["enrolled"]) == ("C01T01", 1, 1, 1)
 
 
@@ -127,7 +127,7 @@ def test_a_rejected_case_is_counted_and_not_flagged_again(client_as, population)
     complete(doctor, verify, {"verification": "reject", "reject_reason": "应激性高血糖, 已排除"})
     assert run_batch(client_as)["cases_created"] == 0
     stats = client_as("supervisor").get("/api/v1/screening/stats?group_by=township").get_json()
-    dm = [i for i in stats["items"] if i["disease"] == "t2dm"][0]
+    dm = next(i for i in stats["items"] if i["disease"] == "t2dm")
     assert (dm["org_code"], dm["flagged"], dm["rejected"], dm["verified"]) == ("C01T02", 1, 1, 0)
 
 

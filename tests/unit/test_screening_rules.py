@@ -42,7 +42,7 @@ def found(f: Features, evaluator) -> dict[str, tuple[str, str]]:
 
 def test_a_first_raised_bp_is_a_suspected_hypertension(evaluator):
     out = findings(person(48, **{"8480_6": 146, "8462_4": 88}, raised_bp_days=1), evaluator.evaluate)
-    htn = [x for x in out if x.disease == "htn"][0]
+    htn = next(x for x in out if x.disease == "htn")
     assert (htn.kind, htn.evidence["diagnosis"]) == ("suspected", "SUSPECTED") and "T06" in htn.reason
 
 
