@@ -34,24 +34,30 @@ class PinnedRegistry:
     versions: dict[str, int]
 
 
-def _rows(session, pins: Mapping[str, int] | None) -> list[DecisionVersion]:
-    from .deploy import latest_decision_versions
-    latest = latest_decision_versions(session)
-    if not pins:
-        return list(latest.values())
-    rows = {d: row for d, row in latest.items()}
-    wanted = [(d, v) for d, v in pins.items() if d in rows and rows[d].version != v]
-    for decision_id, version in wanted:
-        row = session.execute(select(DecisionVersion).where(DecisionVersion.decision_id == decision_id,
-                                                            DecisionVersion.version == version)).scalar_one()
-        rows[decision_id] = row
-    return list(rows.values())
-
-
 def registry(session, pins: Mapping[str, int] | None = None) -> PinnedRegistry:
-    rows = _rows(session, pins)
-    reg = dmn.DecisionRegistry(parsed_decision(r.xml, r.file_name, r.content_hash) for r in rows)
-    return PinnedRegistry(reg, {r.decision_id: r.version for r in rows})
+    """The decisions (latest versions, with `pins` overriding) as one registry, built once per distinct set."""
+    from .deploy import latest_decision_versions
+    latest = {d: (row.version, row.content_hash) for d, row in latest_decision_versions(session).items()}
+    wanted = dict(latest)
+    for decision_id, version in (pins or {}).items():
+        if decision_id in latest and latest[decision_id][0] != version:
+            row = session.execute(select(DecisionVersion.content_hash).where(
+                DecisionVersion.decision_id == decision_id, DecisionVersion.version == version)).scalar_one()
+            wanted[decision_id] = (version, row)
+    return _registry_for(frozenset((d, v, h) for d, (v, h) in wanted.items()))
+
+
+@lru_cache(maxsize=64)
+def _registry_for(key: frozenset) -> PinnedRegistry:
+    from app.core.db import session as current
+    hashes = {h for _d, _v, h in key}
+    rows = current().execute(select(DecisionVersion).where(DecisionVersion.content_hash.in_(hashes))).scalars()
+    by_id = {}
+    for row in rows:
+        if (row.decision_id, row.version, row.content_hash) in key:
+            by_id[row.decision_id] = row
+    reg = dmn.DecisionRegistry(parsed_decision(r.xml, r.file_name, r.content_hash) for r in by_id.values())
+    return PinnedRegistry(reg, {r.decision_id: r.version for r in by_id.values()})
 
 
 def closure(reg: dmn.DecisionRegistry, decision_ids: Iterable[str]) -> set[str]:

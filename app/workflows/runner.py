@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -18,13 +19,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import engine as eng
 from app.auth.principal import ROLES, Principal
 from app.core import clock, logs
-from app.core.db import is_postgres, unit_of_work
+from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 
 from . import bindings, decisions, hooks
-from .deploy import latest_process_versions
 from .models import (
     HumanTask,
     MessageSubscription,
@@ -61,15 +61,38 @@ class Actor:
 
 # -- context -------------------------------------------------------------------------------------------------
 
-def _context(session, version: ProcessVersion, pins: Mapping[str, int]) -> tuple[runtime.Context, dict]:
-    pinned = decisions.registry(session, pins or None)
-    ctx = runtime.Context(spec_json=version.spec_json, spec_key=f"{version.process_id}:{version.content_hash}",
-                          helpers=bindings.SCRIPT_HELPERS, decisions=decisions.process_evaluator(pinned))
-    return ctx, pinned.versions
+@dataclass(frozen=True)
+class VersionInfo:
+    """The immutable parts of a deployed process version a step needs (cached per process)."""
+
+    id: int
+    process_id: str
+    version: int
+    content_hash: str
+    spec_json: dict
+    meta: dict
 
 
-def _version(session, version_id: int) -> ProcessVersion:
-    return session.get(ProcessVersion, version_id)
+def _version_info(version_id: int) -> VersionInfo:
+    """Look up the version's identity (a narrow query) and reuse its parsed parts cached by content hash."""
+    process_id, content_hash = session().execute(select(ProcessVersion.process_id, ProcessVersion.content_hash)
+                                                 .where(ProcessVersion.id == version_id)).one()
+    return _version_parts(version_id, process_id, content_hash)
+
+
+@lru_cache(maxsize=256)
+def _version_parts(version_id: int, process_id: str, content_hash: str) -> VersionInfo:
+    row = session().get(ProcessVersion, version_id)
+    return VersionInfo(row.id, row.process_id, row.version, row.content_hash, row.spec_json, row.meta)
+
+
+def _context(version: VersionInfo, pins: Mapping[str, int]) -> runtime.Context:
+    """Engine context; the decision registry is built only if a business-rule task actually runs."""
+    def evaluate(decision_id: str, data: Mapping[str, Any]):
+        pinned = decisions.registry(session(), pins or None)
+        return decisions.process_evaluator(pinned)(decision_id, data)
+    return runtime.Context(spec_json=version.spec_json, spec_key=f"{version.process_id}:{version.content_hash}",
+                           helpers=bindings.SCRIPT_HELPERS, decisions=evaluate)
 
 
 def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
@@ -110,25 +133,25 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
                 data.setdefault(key, resident[key])
         org_code = org_code or data.get("org_code") or resident.get("org_code")
         pins = _pins_for(session, pv)
-        ctx, _ = _context(session, pv, pins)
+        ctx = _context(_version_info(pv.id), pins)
         if message:
             snap = runtime.start_by_message(ctx, message[0], message[1], data)
         else:
             snap = runtime.start(ctx, data)
         now = clock.now()
         inst = ProcessInstance(
-            process_version_id=pv.id, process_id=pv.process_id, version=pv.version, status=snap.status,
+            process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
             business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
-            resident_name=data.get("resident_name"),
-            org_code=org_code, org_path=_org_path(org_code), started_by=actor.name, started_at=now, updated_at=now,
-            state=snap.state, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
-            parent_instance_id=parent_instance_id, diagram={})
+            resident_name=data.get("resident_name"), org_code=org_code, org_path=_org_path(org_code),
+            started_by=actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
+            parent_instance_id=parent_instance_id, status=snap.status)
+        _apply(inst, snap, now)
         session.add(inst)
         session.flush()
         logs.instance_id.set(inst.id)
         _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
                                                                   "business_key": business_key})
-        _persist(session, inst, snap, actor)
+        _project(session, inst, snap, actor, now, new=True)
         return inst
 
 
@@ -145,18 +168,17 @@ def _org_path(org_code: str | None) -> str | None:
     return org.path if org else None
 
 
-def _find_version(session, process_id: str, version: int | None) -> ProcessVersion:
-    if version is None:
-        pv = latest_process_versions(session).get(process_id)
-    else:
-        pv = session.execute(select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                                          ProcessVersion.version == version)).scalar_one_or_none()
-    if pv is None:
+def _find_version(session, process_id: str, version: int | None) -> VersionInfo:
+    stmt = select(ProcessVersion.id, ProcessVersion.content_hash).where(ProcessVersion.process_id == process_id)
+    stmt = stmt.where(ProcessVersion.version == version) if version is not None else \
+        stmt.order_by(ProcessVersion.version.desc()).limit(1)
+    found = session.execute(stmt).one_or_none()
+    if found is None:
         raise NotFound(f"流程 {process_id} 未部署 (process not deployed)", process_id=process_id)
-    return pv
+    return _version_parts(found.id, process_id, found.content_hash)
 
 
-def _pins_for(session, pv: ProcessVersion) -> dict[str, int]:
+def _pins_for(session, pv: VersionInfo) -> dict[str, int]:
     """Pin the decisions this version uses (and what they require) to their current versions."""
     used = pv.meta.get("decisions") or []
     if not used:
@@ -177,7 +199,7 @@ def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, Process
                                    f"{inst.status})", instance_status=inst.status)
             if inst.status == "suspended" and not allow_suspended:
                 raise InvalidState("流程实例已挂起 (instance is suspended)", instance_status=inst.status)
-            ctx, _ = _context(session, _version(session, inst.process_version_id), inst.decision_versions)
+            ctx = _context(_version_info(inst.process_version_id), inst.decision_versions)
             snap = fn(ctx, inst)
             if session_hook:
                 session_hook(session, inst, snap)
@@ -329,25 +351,40 @@ def _event(session, inst: ProcessInstance, type_: str, actor: Actor | str, *, el
                              data=data or {}))
 
 
-def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor) -> None:
-    now = clock.now()
+def _apply(inst: ProcessInstance, snap: runtime.Snapshot, now) -> None:
+    """Copy a snapshot onto the instance row (before its INSERT for a new instance: one statement)."""
     inst.state = snap.state
     inst.status = snap.status if inst.status != "suspended" else "suspended"
     inst.diagram = snap.diagram
     inst.error = vars(snap.error) if snap.error else None
     inst.next_timer_at = snap.next_timer_at
+    inst.waiting_messages = sorted({s.message_name for s in snap.subscriptions})
     inst.updated_at = now
     if snap.status in FINAL:
         inst.ended_at = now
         inst.result = snap.data
+
+
+def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor) -> None:
+    now = clock.now()
+    had_timers, had_messages = inst.next_timer_at is not None, bool(inst.waiting_messages)
+    _apply(inst, snap, now)
+    _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages)
+
+
+def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = False,
+             had_messages: bool = False) -> None:
+    """Write history and the projections of one step (skipping what cannot have existed before)."""
     for ev in snap.events:
         _event(session, inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
                task_guid=ev.get("task_guid"), data=ev.get("data"))
     if snap.status in FINAL:
         _event(session, inst, f"instance_{snap.status}", actor)
-    _project_tasks(session, inst, snap, now)
-    _project_timers(session, inst, snap)
-    _project_subscriptions(session, inst, snap)
+    _project_tasks(session, inst, snap, now, new=new)
+    if had_timers or snap.timers:
+        _project_timers(session, inst, snap, new=new)
+    if had_messages or snap.subscriptions:
+        _project_subscriptions(session, inst, snap, new=new)
     _project_service_calls(session, inst, snap, now)
     session.flush()
 
@@ -360,9 +397,9 @@ def role_of_lane(lane: str | None) -> str | None:
     return next((w for w in _ROLE_IN_LANE.findall(lane) if w in ROLES), None)
 
 
-def _project_tasks(session, inst, snap, now) -> None:
+def _project_tasks(session, inst, snap, now, *, new: bool) -> None:
     from . import projection
-    existing = {t.task_guid: t for t in session.execute(select(HumanTask).where(
+    existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
         HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
     seen = set()
     for view in snap.human_tasks:
@@ -382,14 +419,16 @@ def _project_tasks(session, inst, snap, now) -> None:
             row.etag_version += 1
 
 
-def _project_timers(session, inst, snap) -> None:
-    session.execute(delete(Timer).where(Timer.instance_id == inst.id))
+def _project_timers(session, inst, snap, *, new: bool) -> None:
+    if not new:
+        session.execute(delete(Timer).where(Timer.instance_id == inst.id))
     for t in snap.timers:
         session.add(Timer(instance_id=inst.id, task_guid=t.task_guid, element_id=t.element_id, fire_at=t.fire_at))
 
 
-def _project_subscriptions(session, inst, snap) -> None:
-    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
+def _project_subscriptions(session, inst, snap, *, new: bool) -> None:
+    if not new:
+        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
     for s in snap.subscriptions:
         session.add(MessageSubscription(instance_id=inst.id, task_guid=s.task_guid, element_id=s.element_id,
                                         message_name=s.message_name, correlation=s.correlation,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.workflows import messages, runner
-from tests.api.test_process_instances import CALLS  # noqa: F401  (registers test/lookup)
+import tests.fixtures.operators  # noqa: F401  (registers test/lookup)
 
 
 def _mechanisms_waiting_for_lab(app, resident_key):

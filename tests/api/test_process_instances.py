@@ -1,19 +1,7 @@
 """Process instances through the API: start, status, history, diagram data, errors, actions, scope."""
 from __future__ import annotations
 
-from app.workflows import bindings
-
-CALLS: list[dict] = []
-
-
-@bindings.operator("test/lookup")
-def _lookup(*, idempotency_key, instance_id, resident):
-    CALLS.append({"key": idempotency_key, "resident": resident})
-    if resident == "DOWN":
-        raise bindings.ServiceError("lookup_down", "HIS unreachable")
-    if resident == "BROKEN":
-        raise RuntimeError("connection reset")
-    return {"found": True, "resident": resident}
+from tests.fixtures.operators import LOOKUP_CALLS as CALLS
 
 
 def _start(api, process_id="approval", **body):
