@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.errors import Invalid, NotFound
 from app.engine import dmn
@@ -36,8 +36,7 @@ class PinnedRegistry:
 
 def registry(session, pins: Mapping[str, int] | None = None) -> PinnedRegistry:
     """The decisions (latest versions, with `pins` overriding) as one registry, built once per distinct set."""
-    from .deploy import latest_decision_versions
-    latest = {d: (row.version, row.content_hash) for d, row in latest_decision_versions(session).items()}
+    latest = _latest_keys(session)
     wanted = dict(latest)
     for decision_id, version in (pins or {}).items():
         if decision_id in latest and latest[decision_id][0] != version:
@@ -45,6 +44,16 @@ def registry(session, pins: Mapping[str, int] | None = None) -> PinnedRegistry:
                 DecisionVersion.decision_id == decision_id, DecisionVersion.version == version)).scalar_one()
             wanted[decision_id] = (version, row)
     return _registry_for(frozenset((d, v, h) for d, (v, h) in wanted.items()))
+
+
+def _latest_keys(session) -> dict[str, tuple[int, str]]:
+    """decision id → (latest version, content hash): a narrow query, no XML."""
+    sub = select(DecisionVersion.decision_id, func.max(DecisionVersion.version).label("v")).group_by(
+        DecisionVersion.decision_id).subquery()
+    rows = session.execute(select(DecisionVersion.decision_id, DecisionVersion.version, DecisionVersion.content_hash)
+                           .join(sub, (DecisionVersion.decision_id == sub.c.decision_id)
+                                 & (DecisionVersion.version == sub.c.v)))
+    return {d: (v, h) for d, v, h in rows}
 
 
 @lru_cache(maxsize=64)
