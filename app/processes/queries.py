@@ -89,11 +89,12 @@ def instance_detail(principal: Principal, instance_id: int) -> dict:
                            .order_by(HumanTask.id)).scalars().all()
     history = s.execute(select(ProcessEvent).where(ProcessEvent.instance_id == inst.id)
                         .order_by(ProcessEvent.id)).scalars().all()
-    timers = [{"element_id": t.element_id, "fire_at": t.fire_at.isoformat()} for t in
-              s.execute(select(Timer).where(Timer.instance_id == inst.id)).scalars()]
-    waiting = [{"element_id": m.element_id, "message_name": m.message_name, "correlation": m.correlation}
-               for m in s.execute(select(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
-               .scalars()]
+    timers = [] if inst.next_timer_at is None else [
+        {"element_id": t.element_id, "fire_at": t.fire_at.isoformat()}
+        for t in s.execute(select(Timer).where(Timer.instance_id == inst.id)).scalars()]
+    waiting = [] if not inst.waiting_messages else [
+        {"element_id": m.element_id, "message_name": m.message_name, "correlation": m.correlation}
+        for m in s.execute(select(MessageSubscription).where(MessageSubscription.instance_id == inst.id)).scalars()]
     return {**{c.key: getattr(inst, c.key) for c in ProcessInstance.__table__.columns if c.key != "state"},
             "open_tasks": open_tasks, "history": history, "timers": timers, "waiting_messages": waiting}
 
