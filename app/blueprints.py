@@ -10,6 +10,7 @@ BLUEPRINTS = (
     "app.screening.api",
     "app.processes.api",
     "app.tasks.api",
+    "app.notifications.api",
     "app.decisions.api",
     "app.audit.api",
     "app.auth.users_api",
@@ -25,12 +26,7 @@ BLUEPRINTS = (
 
 def register_blueprints(app, api) -> None:
     for path in BLUEPRINTS:
-        try:
-            module = import_module(path)
-        except ModuleNotFoundError as exc:
-            if exc.name and path.startswith(exc.name):   # capability not built yet
-                continue
-            raise
+        module = import_module(path)
         api.register_blueprint(module.blp)
         if hasattr(module, "init_app"):
             module.init_app(app)

@@ -26,9 +26,5 @@ MODEL_MODULES = (
 
 def load_all() -> type[Base]:
     for path in MODEL_MODULES:
-        try:
-            import_module(path)
-        except ModuleNotFoundError as exc:
-            if not (exc.name and path.startswith(exc.name)):
-                raise
+        import_module(path)
     return Base

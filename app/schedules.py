@@ -33,6 +33,7 @@ class Schedule:
 SCHEDULES = (
     Schedule("workflows.enqueue_due_timers", "app.workflows.jobs.enqueue_due_timers", 5),
     Schedule("workflows.sweep_outbox", "app.workflows.jobs.sweep_outbox", 30),
+    Schedule("notifications.notify_overdue", "app.notifications.jobs.notify_overdue", 300),
     Schedule("follow_up.generate_due_cycles", "app.follow_up.jobs.generate_due_cycles", 3600),
     Schedule("follow_up.send_due_reminders", "app.follow_up.jobs.send_due_reminders", 3600),
     Schedule("follow_up.escalate_overdue", "app.follow_up.jobs.escalate_overdue", 3600),

@@ -18,13 +18,6 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录
 
 def init_app(app: Flask) -> None:
     web.init_app(app)
-    from importlib import import_module
-
-    from app.blueprints import BLUEPRINTS
-    from app.extensions import api
-    for path in ("app.auth.users_api", "app.audit.api"):   # ride on this hook until listed in BLUEPRINTS
-        if path not in BLUEPRINTS:
-            api.register_blueprint(import_module(path).blp)
 
 
 def _me(principal: Principal, csrf_token: str | None = None) -> dict:

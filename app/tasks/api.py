@@ -164,11 +164,3 @@ class TaskDraft(MethodView):
         """Save partial form data without validating or completing."""
         return services.save_draft(current(), task_id, body["data"])
 
-
-def init_app(app) -> None:
-    """Register the notifications blueprint until app.blueprints lists it itself."""
-    from app.blueprints import BLUEPRINTS
-    from app.extensions import api
-    from app.notifications.api import blp as notifications_blp
-    if "app.notifications.api" not in BLUEPRINTS and notifications_blp.name not in app.blueprints:
-        api.register_blueprint(notifications_blp)
