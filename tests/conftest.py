@@ -20,6 +20,7 @@ from app.config import Settings
 from app.core import clock, db
 from app.core.migrate import upgrade
 from app.models import load_all
+from app.workflows import runner
 from tests.helpers import REPO, model_files
 
 SERVER_URL = os.environ.get("DATABASE_URL")
@@ -85,6 +86,7 @@ def _clean_database(request):
     if "app" not in request.fixturenames and "settings" not in request.fixturenames:
         return
     clock.reset()
+    runner.clear_caches()
     db.remove_session()
     metadata = load_all().metadata
     with db.engine().begin() as conn:

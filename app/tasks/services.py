@@ -16,7 +16,8 @@ from app.core import clock
 from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
 from app.notifications.services import notify
-from app.workflows.models import HumanTask, ProcessEvent, ProcessInstance, ProcessVersion
+from app.workflows import runner
+from app.workflows.models import HumanTask, ProcessEvent, ProcessInstance
 
 from . import forms, queries
 from .errors import (
@@ -208,8 +209,7 @@ def form_of(task: HumanTask) -> dict | None:
     """The form definition of the task in its instance's (current) process version."""
     version_id = session().scalar(select(ProcessInstance.process_version_id)
                                   .where(ProcessInstance.id == task.instance_id))
-    version = session().get(ProcessVersion, version_id) if version_id is not None else None
-    return (version.forms or {}).get(task.form_key or "") if version is not None else None
+    return runner.form_of(version_id, task.form_key) if version_id is not None else None
 
 
 def detail_etag(task: HumanTask, form: dict | None) -> str:

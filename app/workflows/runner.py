@@ -73,17 +73,27 @@ class VersionInfo:
     meta: dict
 
 
+@lru_cache(maxsize=512)
 def _version_info(version_id: int) -> VersionInfo:
-    """Look up the version's identity (a narrow query) and reuse its parsed parts cached by content hash."""
-    process_id, content_hash = session().execute(select(ProcessVersion.process_id, ProcessVersion.content_hash)
-                                                 .where(ProcessVersion.id == version_id)).one()
-    return _version_parts(version_id, process_id, content_hash)
-
-
-@lru_cache(maxsize=256)
-def _version_parts(version_id: int, process_id: str, content_hash: str) -> VersionInfo:
+    """Deployed versions are immutable and never deleted: load each once per process."""
     row = session().get(ProcessVersion, version_id)
     return VersionInfo(row.id, row.process_id, row.version, row.content_hash, row.spec_json, row.meta)
+
+
+def form_of(version_id: int, form_key: str | None) -> dict | None:
+    """The form (schema + uiSchema) of a user task in a deployed version (cached with the version)."""
+    return _forms_of(version_id).get(form_key or "")
+
+
+@lru_cache(maxsize=512)
+def _forms_of(version_id: int) -> dict:
+    return session().execute(select(ProcessVersion.forms).where(ProcessVersion.id == version_id)).scalar_one() or {}
+
+
+def clear_caches() -> None:
+    """Forget cached versions (tests empty the tables between cases, so ids come back)."""
+    _version_info.cache_clear()
+    _forms_of.cache_clear()
 
 
 def _context(version: VersionInfo, pins: Mapping[str, int]) -> runtime.Context:
@@ -175,7 +185,7 @@ def _find_version(session, process_id: str, version: int | None) -> VersionInfo:
     found = session.execute(stmt).one_or_none()
     if found is None:
         raise NotFound(f"流程 {process_id} 未部署 (process not deployed)", process_id=process_id)
-    return _version_parts(found.id, process_id, found.content_hash)
+    return _version_info(found.id)
 
 
 def _pins_for(session, pv: VersionInfo) -> dict[str, int]:
@@ -217,7 +227,7 @@ def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, 
         return runtime.complete_task(ctx, inst.state, task.task_guid, data)
 
     def mark(session, inst, snap):
-        row = session.execute(select(HumanTask).where(HumanTask.id == task.id)).scalar_one()
+        row = session.get(HumanTask, task.id)   # usually already loaded (and locked) by the caller
         if row.status != "open":
             raise Conflict("任务已完成 (task already completed)", code="task_already_completed", task_id=task.id)
         row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor.name
