@@ -3,6 +3,8 @@ import { api, upload } from './client';
 import type {
   CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
+  CarePlan, CarePlanDiff, Delivery, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
+  OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
 } from './types';
 
 const V1 = '/api/v1';
@@ -65,7 +67,10 @@ export const definitions = {
   validate: (files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('file', f, f.name);
-    return api.post<{ valid?: boolean; unused_forms?: string[] }>(`${V1}/decisions/validate`, form);
+    return api.post<{ valid?: boolean; processes?: string[]; decisions?: string[]; unused_forms?: string[] }>(
+      `${V1}/process-definitions/validate`,
+      form,
+    );
   },
   deploy: (files: File[], onProgress?: (f: number) => void) => {
     const form = new FormData();
@@ -80,6 +85,13 @@ export const decisions = {
   get: (id: string) => api.get<Decision>(`${V1}/decisions/${enc(id)}`),
   xml: (id: string) => api.get<string>(`${V1}/decisions/${enc(id)}/xml`, undefined, { text: true }),
   evaluate: (id: string, inputs: Record<string, unknown>) => api.post<EvaluateResult>(`${V1}/decisions/${enc(id)}/evaluate`, { inputs }),
+  /** Evaluate the draft being edited (multipart `file` = the draft .dmn, `inputs` = JSON text), nothing deployed. */
+  evaluateDraft: (id: string, draftXml: string, inputs: Record<string, unknown>) => {
+    const form = new FormData();
+    form.append('file', new File([draftXml], `${id}.dmn`, { type: 'application/xml' }));
+    form.append('inputs', JSON.stringify(inputs));
+    return api.post<EvaluateResult>(`${V1}/decisions/${enc(id)}/evaluate-draft`, form);
+  },
   /** Run the conformance cases against the deployed decision, or against a draft DMN when given. */
   runCases: (id: string, draftXml?: string) => {
     if (draftXml === undefined) return api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, {});
@@ -112,7 +124,69 @@ export const instances = {
 export const residents = {
   search: async (q: string, page = 1) => asPage<Resident>(await api.get(`${V1}/residents`, { q, page })),
   get: (id: string) => api.get<Resident>(`${V1}/residents/${enc(id)}`),
-  observations: async (id: string) => asPage<import('./types').Observation>(await api.get(`${V1}/residents/${enc(id)}/observations`)).items,
+  /** The whole health record, chronic-disease summary first (an audited read). */
+  record: (id: string | number) => api.get<HealthRecord>(`${V1}/residents/${enc(String(id))}`),
+  /** Observations newest first; with `code`, one series for a trend chart. */
+  observations: async (id: string, code?: string, limit?: number) =>
+    asPage<Observation>(await api.get(`${V1}/residents/${enc(id)}/observations`, { code, limit })).items,
+  followUps: (id: string) => api.get<FollowUpTimeline>(`${V1}/residents/${enc(id)}/follow-ups`),
+  education: async (id: string) => asPage<EducationPush>(await api.get(`${V1}/residents/${enc(id)}/education`)).items,
+  links: async (id: string) => asPage<RecordLink>(await api.get(`${V1}/integrations/residents/${enc(id)}/links`)).items,
+};
+
+export const carePlans = {
+  ofResident: async (residentId: string | number) => asPage<CarePlan>(await api.get(`${V1}/care-plans`, { resident_id: residentId })).items,
+  get: (id: number) => api.get<CarePlan>(`${V1}/care-plans/${id}`),
+  diff: (id: number, a: number, b: number) => api.get<CarePlanDiff>(`${V1}/care-plans/${id}/versions/${a}/diff/${b}`),
+  pdfUrl: (id: number) => `${V1}/care-plans/${id}/pdf`,
+};
+
+export interface OverdueQuery {
+  org_code?: string;
+  assignee_id?: number | string;
+  disease?: string;
+  page?: number;
+  per_page?: number;
+}
+
+export const followUps = {
+  overdue: async (q: OverdueQuery) => asPage<OverdueItem>(await api.get(`${V1}/follow-ups/overdue`, { ...q })),
+};
+
+export interface CaseQuery {
+  disease?: string;
+  status?: string;
+  kind?: string;
+  referral_flag?: boolean | '';
+  org_code?: string;
+  page?: number;
+  per_page?: number;
+}
+
+export const screening = {
+  runs: async () => asPage<ScreeningRun>(await api.get(`${V1}/screening/runs`)).items,
+  run: (id: number) => api.get<ScreeningRun>(`${V1}/screening/runs/${id}`),
+  start: (resume = false) => api.post<ScreeningRun>(`${V1}/screening/runs`, { resume }),
+  cases: async (q: CaseQuery) =>
+    asPage<ScreeningCase>(await api.get(`${V1}/screening/cases`, { ...q, referral_flag: q.referral_flag === '' ? undefined : q.referral_flag })),
+  highRisk: async (q: { disease?: string; org_code?: string; page?: number; per_page?: number }) =>
+    asPage<ScreeningCase>(await api.get(`${V1}/screening/high-risk`, { ...q })),
+  stats: (q: { from?: string; to?: string; group_by?: 'township' | 'village' } = {}) => api.get<ScreeningStats>(`${V1}/screening/stats`, { ...q }),
+};
+
+export interface DeliveryQuery {
+  client_id?: string;
+  status?: string;
+  channel?: string;
+  page?: number;
+  per_page?: number;
+}
+
+export const integrations = {
+  clients: async () => asPage<IntegrationClient>(await api.get(`${V1}/integrations/clients`)).items,
+  deliveries: async (q: DeliveryQuery) => asPage<Delivery>(await api.get(`${V1}/integrations/deliveries`, { ...q })),
+  delivery: (id: number) => api.get<Delivery>(`${V1}/integrations/deliveries/${id}`),
+  replay: (id: number) => api.post<{ delivery: Delivery; answer: { status?: number; body?: unknown } }>(`${V1}/integrations/deliveries/${id}/replay`, {}),
 };
 
 export const organizations = {

@@ -250,3 +250,354 @@ export interface SavedFilter {
   owner?: string;
   org_code?: string;
 }
+
+// ---- the health record (GET /residents/{id}: summary first) ----
+
+export interface TrendPoint {
+  value: number | string | null;
+  at: string;
+}
+
+export interface KeyValue {
+  code: string;
+  name?: string;
+  unit?: string | null;
+  latest?: (TrendPoint & { source?: string | null }) | null;
+  trend?: TrendPoint[];
+  direction?: 'up' | 'down' | 'flat' | null;
+}
+
+export interface RecordCondition {
+  id?: number;
+  icd10?: string;
+  disease?: string | null;
+  disease_name?: string | null;
+  status?: string;
+  category?: string;
+  onset_on?: string | null;
+  source?: string | null;
+}
+
+export interface RecordMedication {
+  id?: number;
+  drug?: string;
+  name?: string;
+  dose?: string | null;
+  frequency?: string | null;
+  started_on?: string | null;
+  status?: string;
+  source?: string | null;
+}
+
+export interface RecordRiskLevel {
+  disease: string;
+  disease_name?: string | null;
+  level?: string | null;
+  label?: string | null;
+  previous_level?: string | null;
+  reason?: string | string[] | null;
+  decision_id?: string | null;
+  versions?: Record<string, unknown> | null;
+  assessed_at?: string | null;
+}
+
+export interface Enrolment {
+  disease: string;
+  disease_name?: string | null;
+  icd10?: string | null;
+  diagnosed_on?: string | null;
+  enrolled_at?: string | null;
+  village_code?: string | null;
+  source?: string | null;
+}
+
+export interface ChronicSummary {
+  enrolments?: Enrolment[];
+  diagnoses?: RecordCondition[];
+  complications?: RecordCondition[];
+  current_medications?: RecordMedication[];
+  key_values?: Record<string, KeyValue>;
+  risk_levels?: RecordRiskLevel[];
+  care_plan?: Record<string, unknown> | null;
+  next_follow_up?: Record<string, unknown> | string | null;
+  referral_flags?: { source: string; reason?: string | null; flagged_at?: string | null }[];
+  open_instances?: InstanceSummary[];
+}
+
+export interface HealthRecord {
+  id: number | string;
+  name: string;
+  sex?: string;
+  birth_date?: string;
+  age?: number;
+  id_number?: string;
+  phone?: string | null;
+  address?: string | null;
+  org_code?: string | null;
+  org_name?: string | null;
+  family_doctor_user_id?: number | null;
+  summary?: ChronicSummary;
+  conditions?: RecordCondition[];
+  observations?: Observation[];
+  medications?: RecordMedication[];
+  encounters?: { id?: number; kind?: string; started_at?: string; org_code?: string | null; diagnoses?: unknown; source?: string | null }[];
+  risk_factors?: Record<string, { value?: unknown; source?: string | null; recorded_at?: string | null }>;
+}
+
+// ---- follow-up ----
+
+export interface OverdueItem {
+  visit_id: number;
+  resident_id: number;
+  resident_name?: string | null;
+  phone?: string | null;
+  disease: string;
+  risk_level?: string | null;
+  org_code?: string | null;
+  due_on: string;
+  days_overdue: number;
+  cycle_no?: number;
+  instance_id?: number | null;
+  task_id?: number | null;
+  assignee_id?: number | null;
+  last_visit_on?: string | null;
+  last_classification?: string | null;
+  last_sbp?: number | null;
+  last_dbp?: number | null;
+  high_priority?: boolean;
+}
+
+export interface FollowUpSchedule {
+  disease: string;
+  risk_level?: string | null;
+  care_plan_id?: number | null;
+  interval_days?: number;
+  next_due_on?: string | null;
+  last_visit_on?: string | null;
+  last_classification?: string | null;
+  consecutive_uncontrolled?: number;
+  cycle_no?: number;
+  status?: string;
+  latest_device?: Record<string, unknown> | null;
+}
+
+export interface FollowUpVisit {
+  id: number;
+  disease: string;
+  cycle_no?: number;
+  due_on?: string | null;
+  status?: string;
+  instance_id?: number | null;
+  visited_on?: string | null;
+  visit_type?: string | null;
+  sbp?: number | null;
+  dbp?: number | null;
+  heart_rate?: number | null;
+  weight_kg?: number | null;
+  fpg?: number | null;
+  hba1c?: number | null;
+  classification?: string | null;
+  action?: string | null;
+  next_due_on?: string | null;
+  performed_by?: string | null;
+}
+
+export interface FollowUpTrend {
+  visits?: number;
+  controlled?: number;
+  control_rate?: number | null;
+  direction?: string;
+  direction_of?: string;
+}
+
+export interface FollowUpTimeline {
+  resident_id?: number;
+  schedules: FollowUpSchedule[];
+  visits: FollowUpVisit[];
+  trend?: Record<string, FollowUpTrend>;
+}
+
+// ---- care plans ----
+
+export interface CarePlanDrug {
+  drug?: string;
+  name?: string;
+  dose_mg?: number | null;
+  frequency?: string | null;
+  [k: string]: unknown;
+}
+
+export interface CarePlanContent {
+  targets?: Record<string, unknown> & { note?: string };
+  drugs?: CarePlanDrug[];
+  lifestyle?: Record<string, unknown>;
+  follow_up_interval_days?: number;
+  education_topics?: string[];
+  notes?: string;
+}
+
+export interface CarePlanVersion {
+  version: number;
+  status?: string;
+  kind?: string;
+  content?: CarePlanContent;
+  change_reason?: string | null;
+  drafted_by?: string | null;
+  drafted_at?: string | null;
+  approved_by?: string | null;
+  approved_at?: string | null;
+  acknowledged_by?: string | null;
+  acknowledged_at?: string | null;
+}
+
+export interface CarePlan {
+  id: number;
+  resident_id?: number;
+  disease: string;
+  risk_level?: string | null;
+  status?: string;
+  current_version?: number | null;
+  org_code?: string | null;
+  created_at?: string;
+  updated_at?: string;
+  current?: CarePlanVersion | null;
+  versions?: CarePlanVersion[];
+  comments?: { id?: number; version?: number | null; author?: string; body?: string; created_at?: string }[];
+}
+
+export interface CarePlanChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed' | string;
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface CarePlanDiff {
+  care_plan_id?: number;
+  from_version: number;
+  to_version: number;
+  change_reason?: string | null;
+  changes: CarePlanChange[];
+  comments?: { id?: number; author?: string; body?: string; created_at?: string }[];
+}
+
+// ---- education, integrations ----
+
+export interface EducationPush {
+  id: number;
+  item_id?: number;
+  code?: string;
+  title: string;
+  topic?: string | null;
+  summary?: string | null;
+  reason?: string | null;
+  channel?: string | null;
+  pushed_at?: string | null;
+  pushed_by?: string | null;
+  read_at?: string | null;
+}
+
+export interface RecordLink {
+  id: number;
+  kind?: string;
+  system?: string | null;
+  external_id?: string | null;
+  title?: string | null;
+  modality?: string | null;
+  viewer_url?: string | null;
+  report_text?: string | null;
+  performed_at?: string | null;
+  org_code?: string | null;
+}
+
+export interface IntegrationClient {
+  client_id: string;
+  name?: string;
+  active?: boolean;
+  deliveries_24h?: number;
+  failures_24h?: number;
+  waiting?: number;
+  last_delivery_at?: string | null;
+}
+
+export interface Delivery {
+  id: number;
+  client_id?: string;
+  channel?: string;
+  delivery_key?: string | null;
+  message?: string | null;
+  status: string;
+  response_status?: number | null;
+  attempts?: number;
+  last_error?: string | null;
+  received_at?: string;
+  processed_at?: string | null;
+  next_attempt_at?: string | null;
+  expires_at?: string | null;
+  body?: unknown;
+  response?: unknown;
+  result?: unknown;
+}
+
+// ---- screening ----
+
+export interface ScreeningRun {
+  id: number;
+  status: string;
+  as_of?: string;
+  total?: number;
+  processed?: number;
+  percent?: number;
+  cases_created?: number;
+  started_by?: string;
+  started_at?: string;
+  updated_at?: string;
+  finished_at?: string | null;
+  residents_per_second?: number | null;
+  counts?: Record<string, unknown>;
+  error?: string | null;
+}
+
+export interface ScreeningCase {
+  id: number;
+  resident_id: number;
+  resident_name?: string | null;
+  org_code?: string;
+  township_code?: string | null;
+  disease: string;
+  disease_name?: string;
+  kind?: string;
+  track?: string;
+  status?: string;
+  open?: boolean;
+  evidence?: Record<string, unknown>;
+  decision_id?: string;
+  reason?: string | null;
+  referral_flag?: boolean;
+  source?: string;
+  instance_id?: number | null;
+  flagged_at?: string;
+  reject_reason?: string | null;
+}
+
+export interface ScreeningStatsRow {
+  org_code: string | null;
+  disease: string;
+  disease_name?: string;
+  flagged: number;
+  verified: number;
+  rejected: number;
+  enrolled: number;
+  open?: number;
+  referral_flagged?: number;
+}
+
+export interface ScreeningStats {
+  group_by?: string;
+  date_from?: string | null;
+  date_to?: string | null;
+  items: ScreeningStatsRow[];
+  totals?: Record<string, number>;
+  high_risk?: Record<string, number>;
+  referral_flags?: { residents?: number; by_source?: Record<string, number>; with_open_case?: number };
+}

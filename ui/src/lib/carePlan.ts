@@ -1,0 +1,103 @@
+/** How a care plan reads: targets, drugs, lifestyle, topics, and the paths of a version diff, in Chinese. */
+import type { CarePlanChange, CarePlanDrug } from '../api/types';
+
+export const FREQUENCIES: Record<string, string> = { qd: '每日1次', bid: '每日2次', tid: '每日3次', qn: '每晚1次', qw: '每周1次' };
+
+export const TOPICS: Record<string, string> = {
+  diet_salt: '限盐与合理膳食',
+  exercise: '运动',
+  smoking: '戒烟',
+  alcohol: '限酒',
+  weight: '控制体重',
+  medication: '规律服药',
+  self_monitoring: '自我监测',
+  hypoglycemia: '低血糖识别与处理',
+  foot_care: '糖尿病足护理',
+  danger_signs: '危险信号与就医',
+  psychology: '心理调适',
+};
+
+export const PLAN_STATUS: Record<string, string> = {
+  draft: '草稿',
+  pending: '待审核',
+  pending_approval: '待审核',
+  approved: '已批准',
+  active: '执行中',
+  in_force: '执行中',
+  superseded: '已替换',
+  rejected: '已退回',
+  closed: '已结束',
+};
+
+const SECTION: Record<string, string> = {
+  targets: '控制目标',
+  drugs: '用药',
+  lifestyle: '生活方式',
+  follow_up_interval_days: '随访间隔（天）',
+  education_topics: '健康教育主题',
+  notes: '备注',
+};
+
+const FIELD: Record<string, string> = {
+  sbp_lt: '收缩压低于',
+  dbp_lt: '舒张压低于',
+  hba1c_lt: '糖化血红蛋白低于',
+  fpg_min: '空腹血糖下限',
+  fpg_max: '空腹血糖上限',
+  ldl_lt: 'LDL-C 低于',
+  note: '说明',
+  salt_g_per_day: '每日食盐（克）',
+  exercise: '运动',
+  smoking: '吸烟',
+  alcohol: '饮酒',
+  diet: '饮食',
+  weight_target_kg: '目标体重（千克）',
+};
+
+const UNITS: Record<string, string> = { sbp_lt: ' mmHg', dbp_lt: ' mmHg', hba1c_lt: '%', fpg_min: ' mmol/L', fpg_max: ' mmol/L', ldl_lt: ' mmol/L' };
+
+/** "氨氯地平 5 mg，每日1次" */
+export function drugText(d: CarePlanDrug): string {
+  const name = d.name || d.drug || '—';
+  const dose = d.dose_mg !== null && d.dose_mg !== undefined ? ` ${d.dose_mg} mg` : '';
+  const freq = d.frequency ? `，${FREQUENCIES[d.frequency] ?? d.frequency}` : '';
+  return `${name}${dose}${freq}`;
+}
+
+/** One target with its unit: "收缩压低于 140 mmHg". */
+export function targetText(key: string, value: unknown): string {
+  return `${FIELD[key] ?? key} ${valueText(value)}${UNITS[key] ?? ''}`;
+}
+
+export function valueText(v: unknown): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? '是' : '否';
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? TOPICS[x] ?? x : valueText(x))).join('、');
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('drug' in o || 'dose_mg' in o) return drugText(o as CarePlanDrug);
+    return Object.entries(o)
+      .map(([k, x]) => `${FIELD[k] ?? k}：${valueText(x)}`)
+      .join('，');
+  }
+  return String(v);
+}
+
+/** A diff path as people read it: "targets.sbp_lt" → "控制目标 · 收缩压低于", "drugs.amlodipine" → "用药 · amlodipine". */
+export function changePath(path: string): string {
+  const [section, ...rest] = path.split('.');
+  const sub = rest.join('.');
+  const head = SECTION[section] ?? section;
+  if (!sub) return head;
+  return `${head} · ${section === 'drugs' ? sub : FIELD[sub] ?? sub}`;
+}
+
+export const CHANGE_NAMES: Record<string, string> = { added: '新增', removed: '删除', changed: '修改' };
+
+/** One line per change: "修改 控制目标 · 收缩压低于：140 → 130". */
+export function changeLine(c: CarePlanChange): string {
+  const what = `${CHANGE_NAMES[c.change] ?? c.change} ${changePath(c.path)}`;
+  if (c.change === 'added') return `${what}：${valueText(c.to)}`;
+  if (c.change === 'removed') return `${what}：${valueText(c.from)}`;
+  return `${what}：${valueText(c.from)} → ${valueText(c.to)}`;
+}
