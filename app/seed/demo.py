@@ -182,7 +182,8 @@ def _link_patient(first_resident: dict) -> None:
 
 
 def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -> dict[str, int]:
-    """Create what is missing of the demo county; return how many rows of each kind were added."""
+    """Create what is missing of the demo county, then its activity (`activity.py`: clinical data, processes,
+    tasks); return how many rows of each kind were added."""
     rng = random.Random(rng_seed)
     plan = plan_county(rng)
     villages = [o for o in plan.orgs if o["level"] == "village"]
@@ -195,6 +196,12 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
         _link_patient(people[0])
         if any(added.values()):
             record("seed.demo", object_type="seed", object_id="demo", details=dict(added))
+    from .activity import seed_activity
+    activity = seed_activity(rng_seed=rng_seed)
+    if activity:
+        with unit_of_work():
+            record("seed.activity", object_type="seed", object_id="demo", details=dict(activity))
+        added.update(activity)
     return added
 
 
