@@ -2,45 +2,21 @@ import { useMemo } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import type { EChartsCoreOption } from 'echarts/core';
 import { residents } from '../api/endpoints';
-import type { Observation, Resident } from '../api/types';
+import { ApiError } from '../api/client';
+import type { ChronicSummary, HealthRecord, KeyValue, Observation, RecordCondition } from '../api/types';
 import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import Chart from '../components/Chart';
+import CarePlans from '../components/record/CarePlans';
+import FollowUpTimeline from '../components/record/FollowUpTimeline';
 import { useAsync } from '../lib/useAsync';
 import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, label, riskClass } from '../lib/labels';
 import { LOINC, LOINC_NAMES, seriesOf } from '../lib/observations';
+import { FREQUENCIES, TOPICS, valueText } from '../lib/carePlan';
+import { telHref } from '../lib/followUps';
 import { formatDate, formatDateTime } from '../lib/time';
 import { useOrgNames } from '../lib/orgs';
-import { conditionNames } from './ResidentsPage';
 
 const SEX: Record<string, string> = { M: '男', F: '女' };
-
-const CARE_PLAN_KEYS: Record<string, string> = {
-  targets: '控制目标',
-  drugs: '用药',
-  medications: '用药',
-  lifestyle: '生活方式',
-  follow_up_frequency: '随访频率',
-  follow_up_interval_days: '随访间隔（天）',
-  education: '健康教育',
-  management_level: '管理级别',
-  status: '状态',
-  approved_by: '审核人',
-  approved_at: '审核时间',
-  issued_at: '下达时间',
-  version: '版本',
-};
-
-function text(v: unknown): string {
-  if (v === null || v === undefined || v === '') return '—';
-  if (Array.isArray(v)) return v.map(text).join('；');
-  if (typeof v === 'object') {
-    return Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${CARE_PLAN_KEYS[k] ?? k}：${text(x)}`)
-      .join('，');
-  }
-  if (typeof v === 'boolean') return v ? '是' : '否';
-  return String(v);
-}
 
 function trendOption(title: string, series: { name: string; code: string }[], obs: Observation[], unit: string, limits: { value: number; name: string }[]): EChartsCoreOption {
   return {
@@ -84,8 +60,34 @@ function Trends({ obs }: { obs: Observation[] }) {
   );
 }
 
-function Header({ r }: { r: Resident }) {
+const DIRECTION_ARROW: Record<string, { text: string; title: string }> = {
+  up: { text: '↑', title: '较上次升高' },
+  down: { text: '↓', title: '较上次降低' },
+  flat: { text: '→', title: '与上次持平' },
+};
+
+const FLAG_SOURCES: Record<string, string> = { his: 'HIS', public_health: '公卫系统', insurance: '医保' };
+
+const CONDITION_STATUS: Record<string, string> = { confirmed: '确诊', suspected: '疑似', resolved: '已痊愈', refuted: '已排除' };
+
+const ENCOUNTER_KINDS: Record<string, string> = {
+  outpatient: '门诊',
+  inpatient: '住院',
+  exam: '体检',
+  public_health_visit: '公卫随访',
+  emergency: '急诊',
+  follow_up: '随访',
+};
+
+function conditionText(c: RecordCondition): string {
+  return c.disease_name ?? (c.disease ? label(DISEASES, c.disease) : '') ?? '';
+}
+
+function Header({ r }: { r: HealthRecord }) {
   const orgName = useOrgNames();
+  const s = r.summary ?? {};
+  const diseases = [...new Set([...(s.enrolments ?? []).map((e) => e.disease_name ?? label(DISEASES, e.disease)), ...(s.diagnoses ?? []).map(conditionText).filter(Boolean)])];
+  const tel = telHref(r.phone);
   return (
     <section className="card">
       <div className="page-head" style={{ marginBottom: 0 }}>
@@ -98,8 +100,8 @@ function Header({ r }: { r: Resident }) {
             <span>{SEX[r.sex ?? ''] ?? r.sex}</span>
             {r.age !== undefined && <span>{r.age} 岁</span>}
             {r.birth_date && <span>生于 {formatDate(r.birth_date)}</span>}
-            <span className="mono">{r.id_number ?? r.id_number_masked}</span>
-            {r.phone && <span>{r.phone}</span>}
+            <span className="mono">{r.id_number}</span>
+            {r.phone && (tel ? <a href={tel}>📞 {r.phone}</a> : <span>{r.phone}</span>)}
           </div>
           <div className="task-meta">
             {r.address && <span>{r.address}</span>}
@@ -107,160 +109,410 @@ function Header({ r }: { r: Resident }) {
           </div>
         </div>
         <div className="task-badges">
-          {conditionNames(r).map((c) => (
+          {diseases.map((c) => (
             <Badge key={c} kind="badge-info">
               {c}
             </Badge>
           ))}
+          {(s.referral_flags ?? []).length > 0 && (
+            <Badge kind="badge-danger" title={(s.referral_flags ?? []).map((f) => `${label(FLAG_SOURCES, f.source)}：${f.reason ?? ''}`).join('；')}>
+              转诊标记
+            </Badge>
+          )}
         </div>
       </div>
     </section>
   );
 }
 
-export default function ResidentPage() {
-  const { id = '' } = useParams();
-  const state = useAsync(() => residents.get(id), [id]);
-  const r = state.data;
-  const extraObs = useAsync(
-    () => (r && !r.observations ? residents.observations(id).catch(() => [] as Observation[]) : Promise.resolve([] as Observation[])),
-    [r, id],
-  );
-  const obs = r?.observations ?? extraObs.data ?? [];
-
-  if (state.loading && !r) return <Loading text="正在加载居民档案…" />;
-  if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />;
-  if (!r) return <Empty title="居民不存在" />;
-
-  const followUps = [...(r.follow_ups ?? [])].sort((a, b) => String(b.at ?? b.done_at ?? b.due_on ?? '').localeCompare(String(a.at ?? a.done_at ?? a.due_on ?? '')));
-
+function KeyValues({ values }: { values: Record<string, KeyValue> }) {
+  const rows = Object.values(values);
+  if (!rows.length) return <p className="muted">暂无检测指标</p>;
   return (
-    <div className="page">
-      <Header r={r} />
+    <div className="table-wrap">
+      <table className="table table-compact" data-testid="key-values">
+        <thead>
+          <tr>
+            <th>指标</th>
+            <th>最近值</th>
+            <th>时间</th>
+            <th>近期变化</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((k) => {
+            const arrow = k.direction ? DIRECTION_ARROW[k.direction] : null;
+            return (
+              <tr key={k.code}>
+                <td>{LOINC_NAMES[k.code] ?? k.name ?? k.code}</td>
+                <td>
+                  <strong>{k.latest?.value ?? '—'}</strong> {k.unit && k.unit !== '{INR}' ? k.unit.replace('mm[Hg]', 'mmHg') : ''}{' '}
+                  {arrow && (
+                    <span title={arrow.title} className="muted">
+                      {arrow.text}
+                    </span>
+                  )}
+                </td>
+                <td className="muted">
+                  {formatDate(k.latest?.at)}
+                  {k.latest?.source ? ` · ${k.latest.source}` : ''}
+                </td>
+                <td className="muted mono">{(k.trend ?? []).map((p) => p.value).join(' → ')}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function nextFollowUpText(v: ChronicSummary['next_follow_up']): string | null {
+  if (!v) return null;
+  if (typeof v === 'string') return formatDate(v);
+  const o = v as Record<string, unknown>;
+  const due = (o.due_on ?? o.next_due_on ?? o.at) as string | undefined;
+  return [due && formatDate(due), o.disease && label(DISEASES, String(o.disease)), o.overdue ? '（已逾期）' : ''].filter(Boolean).join(' ');
+}
+
+function Summary({ r }: { r: HealthRecord }) {
+  const s = r.summary ?? {};
+  const next = nextFollowUpText(s.next_follow_up);
+  return (
+    <section className="card" data-testid="chronic-summary">
+      <h2>慢病概要</h2>
       <div className="grid-2">
-        <section className="card">
-          <h2>风险分层</h2>
-          {!r.risk_levels?.length ? (
+        <div>
+          <h3>诊断</h3>
+          {!(s.enrolments?.length || s.diagnoses?.length) ? (
+            <p className="muted">暂无慢病诊断</p>
+          ) : (
+            <ul className="plain-list">
+              {(s.enrolments ?? []).map((e) => (
+                <li key={`e-${e.disease}`}>
+                  <strong>{e.disease_name ?? label(DISEASES, e.disease)}</strong> <span className="mono muted">{e.icd10}</span>{' '}
+                  <span className="muted">
+                    已建档{e.diagnosed_on ? ` · 诊断于 ${formatDate(e.diagnosed_on)}` : ''}
+                    {e.source ? ` · ${e.source}` : ''}
+                  </span>
+                </li>
+              ))}
+              {(s.diagnoses ?? [])
+                .filter((c) => !(s.enrolments ?? []).some((e) => e.icd10 === c.icd10))
+                .map((c, i) => (
+                  <li key={`d-${c.id ?? i}`}>
+                    <strong>{conditionText(c) || c.icd10}</strong> <span className="mono muted">{c.icd10}</span>{' '}
+                    <span className="muted">
+                      {label(CONDITION_STATUS, c.status)}
+                      {c.onset_on ? ` · ${formatDate(c.onset_on)}` : ''}
+                      {c.source ? ` · ${c.source}` : ''}
+                    </span>
+                  </li>
+                ))}
+            </ul>
+          )}
+          <h3>并发症</h3>
+          {!s.complications?.length ? (
+            <p className="muted">暂无并发症记录</p>
+          ) : (
+            <ul className="plain-list">
+              {s.complications.map((c, i) => (
+                <li key={c.id ?? i}>
+                  {conditionText(c) || c.icd10} <span className="mono muted">{c.icd10}</span> <span className="muted">{formatDate(c.onset_on)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3>当前用药</h3>
+          {!s.current_medications?.length ? (
+            <p className="muted">暂无在用药物</p>
+          ) : (
+            <ul className="plain-list" data-testid="current-medications">
+              {s.current_medications.map((m, i) => (
+                <li key={m.id ?? i}>
+                  {[m.drug ?? m.name, m.dose, m.frequency && (FREQUENCIES[m.frequency] ?? m.frequency)].filter(Boolean).join(' ')}{' '}
+                  <span className="muted">
+                    {m.started_on ? `自 ${formatDate(m.started_on)}` : ''}
+                    {m.source ? ` · ${m.source}` : ''}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <div>
+          <h3>风险分层</h3>
+          {!s.risk_levels?.length ? (
             <p className="muted">暂无风险评估</p>
           ) : (
-            <ul className="comments">
-              {r.risk_levels.map((x, i) => {
-                const reasons = x.reasons ?? x.reason;
+            <ul className="comments" data-testid="risk-levels">
+              {s.risk_levels.map((x) => {
+                const reasons = Array.isArray(x.reason) ? x.reason.join('；') : x.reason;
                 return (
-                  <li key={i}>
+                  <li key={x.disease}>
                     <div className="row">
-                      <strong>{label(DISEASES, x.disease)}</strong>
-                      <Badge kind={riskClass(x.level ?? x.risk_level)}>{label(RISK_LEVELS, x.level ?? x.risk_level)}</Badge>
-                      {x.decided_at && <span className="muted">{formatDateTime(x.decided_at)}</span>}
+                      <strong>{x.disease_name ?? label(DISEASES, x.disease)}</strong>
+                      <Badge kind={riskClass(x.level)}>{x.label ?? label(RISK_LEVELS, x.level)}</Badge>
+                      {x.previous_level && x.previous_level !== x.level && <span className="muted">原为{label(RISK_LEVELS, x.previous_level)}</span>}
+                      {x.assessed_at && <span className="muted">{formatDateTime(x.assessed_at)}</span>}
                     </div>
-                    {reasons && <div className="timeline-data">依据：{Array.isArray(reasons) ? reasons.join('；') : reasons}</div>}
+                    {reasons && <div className="timeline-data">依据：{reasons}</div>}
                   </li>
                 );
               })}
             </ul>
           )}
-          {r.medications?.length ? (
-            <>
-              <h3>当前用药</h3>
-              <ul>
-                {r.medications.map((m, i) => (
-                  <li key={i}>{[m.name, m.dose, m.frequency].filter(Boolean).join(' ')}</li>
-                ))}
-              </ul>
-            </>
-          ) : null}
-        </section>
-        <section className="card">
-          <h2>管理方案</h2>
-          {!r.care_plan ? (
-            <p className="muted">暂无管理方案</p>
-          ) : (
-            <dl className="kv">
-              {Object.entries(r.care_plan)
-                .filter(([k]) => k !== 'id')
-                .map(([k, v]) => (
-                  <div className="kv-row" key={k}>
-                    <dt>{CARE_PLAN_KEYS[k] ?? k}</dt>
-                    <dd>{k.endsWith('_at') ? formatDateTime(v as string) : text(v)}</dd>
-                  </div>
-                ))}
-            </dl>
-          )}
-        </section>
+          <dl className="kv">
+            <div className="kv-row">
+              <dt>下次随访</dt>
+              <dd>{next ?? <span className="muted">见随访记录</span>}</dd>
+            </div>
+            <div className="kv-row">
+              <dt>转诊标记</dt>
+              <dd>
+                {!s.referral_flags?.length
+                  ? '无'
+                  : s.referral_flags.map((f, i) => (
+                      <div key={i}>
+                        <Badge kind="badge-danger">{label(FLAG_SOURCES, f.source)}</Badge> {f.reason ?? ''} <span className="muted">{formatDate(f.flagged_at)}</span>
+                      </div>
+                    ))}
+              </dd>
+            </div>
+            <div className="kv-row">
+              <dt>进行中的流程</dt>
+              <dd>
+                {!s.open_instances?.length
+                  ? '无'
+                  : s.open_instances.map((i) => (
+                      <div key={i.id}>
+                        <Link to={`/instances/${i.id}`}>
+                          {i.process_name ?? label(PROCESS_NAMES, i.process_id)} #{i.id}
+                        </Link>{' '}
+                        <Badge kind={`status-${i.status}`}>{label(INSTANCE_STATUS, i.status)}</Badge>{' '}
+                        <span className="muted">{formatDate(i.started_at)}</span>
+                      </div>
+                    ))}
+              </dd>
+            </div>
+          </dl>
+        </div>
       </div>
+      <h3>关键指标</h3>
+      <KeyValues values={s.key_values ?? {}} />
+    </section>
+  );
+}
+
+const TREND_CODES = [LOINC.sbp, LOINC.dbp, LOINC.fpg, LOINC.hba1c];
+
+/** One series per code from `observations?code=` (synonym codes folded in); null when the endpoint fails. */
+function useTrendObservations(id: string) {
+  return useAsync(async (): Promise<Observation[] | null> => {
+    try {
+      const lists = await Promise.all(TREND_CODES.map((code) => residents.observations(id, code, 200)));
+      return lists.flatMap((list, i) => list.map((o) => ({ ...o, code: TREND_CODES[i] })));
+    } catch {
+      return null;
+    }
+  }, [id]);
+}
+
+function Education({ id }: { id: string }) {
+  const state = useAsync(() => residents.education(id), [id]);
+  if (state.loading && !state.data) return <Loading />;
+  if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />;
+  if (!state.data?.length) return <Empty title="暂无推送的健康教育" />;
+  return (
+    <ul className="comments" data-testid="education">
+      {state.data.map((p) => (
+        <li key={p.id}>
+          <div className="row">
+            <strong>{p.title}</strong>
+            {p.topic && <span className="muted">{TOPICS[p.topic] ?? p.topic}</span>}
+            <Badge kind={p.read_at ? 'badge-ok' : 'badge-warn'}>{p.read_at ? '已读' : '未读'}</Badge>
+          </div>
+          <div className="timeline-data">
+            {formatDateTime(p.pushed_at)} 推送{p.pushed_by ? `（${p.pushed_by}）` : ''}
+            {p.read_at ? ` · ${formatDateTime(p.read_at)} 阅读` : ''}
+            {p.reason ? ` · ${p.reason}` : ''}
+          </div>
+          {p.summary && <div className="timeline-data">{p.summary}</div>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const LINK_KINDS: Record<string, string> = { study: '影像', imaging: '影像', pacs: '影像', document: '病历文书', emr: '病历文书', report: '报告' };
+
+function Links({ id }: { id: string }) {
+  const state = useAsync(() => residents.links(id), [id]);
+  if (state.loading && !state.data) return <Loading />;
+  if (state.error) {
+    if (state.error instanceof ApiError && state.error.status === 403) return <p className="muted">您的角色不能查看影像与病历链接。</p>;
+    return <ErrorBox error={state.error} onRetry={state.reload} />;
+  }
+  if (!state.data?.length) return <Empty title="暂无影像与病历" />;
+  return (
+    <ul className="comments" data-testid="record-links">
+      {state.data.map((l) => (
+        <li key={l.id}>
+          <div className="row">
+            <Badge kind="badge-info">{label(LINK_KINDS, l.kind)}</Badge>
+            <strong>{l.title ?? l.external_id}</strong>
+            {l.modality && <span className="mono muted">{l.modality}</span>}
+            <span className="muted">{formatDateTime(l.performed_at)}</span>
+            {l.system && <span className="muted">{l.system}</span>}
+            <span className="spacer" />
+            {l.viewer_url && (
+              <a className="btn btn-small" href={l.viewer_url} target="_blank" rel="noopener noreferrer">
+                查看
+              </a>
+            )}
+          </div>
+          {l.report_text && (
+            <details>
+              <summary>报告</summary>
+              <div className="pre-wrap timeline-data">{l.report_text}</div>
+            </details>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function RecordDetails({ r, obs }: { r: HealthRecord; obs: Observation[] }) {
+  const factors = Object.entries(r.risk_factors ?? {});
+  return (
+    <section className="card">
+      <h2>档案明细</h2>
+      <details>
+        <summary>近期检测记录（{obs.length}）</summary>
+        {obs.length ? (
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>时间</th>
+                  <th>项目</th>
+                  <th>结果</th>
+                  <th>来源</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...obs]
+                  .sort((a, b) => b.effective_at.localeCompare(a.effective_at))
+                  .map((o, i) => (
+                    <tr key={o.id ?? i}>
+                      <td>{formatDateTime(o.effective_at)}</td>
+                      <td>{LOINC_NAMES[o.code] ?? (o as { name?: string }).name ?? o.code}</td>
+                      <td>
+                        {o.value} {o.unit && o.unit !== '{INR}' ? o.unit.replace('mm[Hg]', 'mmHg') : ''}
+                      </td>
+                      <td>{o.source ?? '—'}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <p className="muted">暂无检测记录</p>
+        )}
+      </details>
+      <details>
+        <summary>就诊记录（{r.encounters?.length ?? 0}）</summary>
+        {r.encounters?.length ? (
+          <ul className="plain-list">
+            {r.encounters.map((e, i) => (
+              <li key={e.id ?? i}>
+                {formatDateTime(e.started_at)} · {label(ENCOUNTER_KINDS, e.kind)} · {e.org_code ?? ''}{' '}
+                <span className="muted">
+                  {Array.isArray(e.diagnoses) ? (e.diagnoses as unknown[]).map(String).join('、') : ''} {e.source ?? ''}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="muted">暂无就诊记录</p>
+        )}
+      </details>
+      <details>
+        <summary>危险因素（{factors.length}）</summary>
+        {factors.length ? (
+          <dl className="kv">
+            {factors.map(([k, v]) => (
+              <div className="kv-row" key={k}>
+                <dt>{RISK_FACTORS[k] ?? k}</dt>
+                <dd>
+                  {valueText(v.value)} <span className="muted">{v.source ?? ''}</span>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        ) : (
+          <p className="muted">暂无危险因素记录</p>
+        )}
+      </details>
+    </section>
+  );
+}
+
+const RISK_FACTORS: Record<string, string> = {
+  smoking: '吸烟',
+  pack_years: '吸烟包年',
+  drinking: '饮酒',
+  physical_activity: '体力活动',
+  activity: '体力活动',
+  salt: '食盐摄入',
+  family_history_htn: '高血压家族史',
+  family_history_dm: '糖尿病家族史',
+  family_history_stroke: '脑卒中家族史',
+  family_history_chd: '冠心病家族史',
+  family_history_crc: '结直肠癌家族史',
+};
+
+export default function ResidentPage() {
+  const { id = '' } = useParams();
+  const state = useAsync(() => residents.record(id), [id]);
+  const r = state.data;
+  const trendObs = useTrendObservations(id);
+  const obs = trendObs.data ?? r?.observations ?? [];
+
+  if (state.loading && !r) return <Loading text="正在加载居民档案…" />;
+  if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />;
+  if (!r) return <Empty title="居民不存在" />;
+
+  return (
+    <div className="page">
+      <Header r={r} />
+      <Summary r={r} />
       <section className="card">
         <h2>指标趋势</h2>
-        <Trends obs={obs} />
-        {obs.length > 0 && (
-          <details>
-            <summary>全部检测记录（{obs.length}）</summary>
-            <div className="table-wrap">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>时间</th>
-                    <th>项目</th>
-                    <th>结果</th>
-                    <th>来源</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {[...obs]
-                    .sort((a, b) => b.effective_at.localeCompare(a.effective_at))
-                    .map((o, i) => (
-                      <tr key={o.id ?? i}>
-                        <td>{formatDateTime(o.effective_at)}</td>
-                        <td>{LOINC_NAMES[o.code] ?? o.code}</td>
-                        <td>
-                          {o.value} {o.unit}
-                        </td>
-                        <td>{o.source ?? '—'}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
-          </details>
-        )}
+        {trendObs.loading && !trendObs.data ? <Loading text="正在加载趋势…" /> : <Trends obs={obs} />}
       </section>
       <div className="grid-2">
         <section className="card">
-          <h2>随访记录</h2>
-          {!followUps.length ? (
-            <p className="muted">暂无随访记录</p>
-          ) : (
-            <ol className="timeline">
-              {followUps.map((f, i) => (
-                <li key={i}>
-                  <div className="timeline-head">
-                    <strong>{formatDate(f.at ?? f.done_at ?? f.due_on)}</strong>
-                    {f.disease && <span>{label(DISEASES, f.disease)}</span>}
-                    {f.classification && <Badge>{f.classification}</Badge>}
-                    {f.status && <span className="muted">{f.status}</span>}
-                  </div>
-                  <div className="timeline-data">{[f.action, f.by].filter(Boolean).join(' · ')}</div>
-                </li>
-              ))}
-            </ol>
-          )}
+          <h2>管理方案</h2>
+          <CarePlans residentId={id} />
         </section>
         <section className="card">
-          <h2>相关流程</h2>
-          {!r.instances?.length ? (
-            <p className="muted">暂无相关流程</p>
-          ) : (
-            <ul className="comments">
-              {r.instances.map((i) => (
-                <li key={i.id}>
-                  <Link to={`/instances/${i.id}`}>{i.process_name ?? label(PROCESS_NAMES, i.process_id)} #{i.id}</Link>{' '}
-                  <Badge kind={`status-${i.status}`}>{label(INSTANCE_STATUS, i.status)}</Badge>{' '}
-                  <span className="muted">{formatDateTime(i.started_at)}</span>
-                </li>
-              ))}
-            </ul>
-          )}
+          <h2>随访记录</h2>
+          <FollowUpTimeline residentId={id} />
         </section>
       </div>
+      <div className="grid-2">
+        <section className="card">
+          <h2>健康教育</h2>
+          <Education id={id} />
+        </section>
+        <section className="card">
+          <h2>影像与病历</h2>
+          <Links id={id} />
+        </section>
+      </div>
+      <RecordDetails r={r} obs={r.observations ?? []} />
     </div>
   );
 }
