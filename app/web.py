@@ -17,7 +17,7 @@ from .workflows import EngineError
 
 UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
-             "/dashboards/<path:_rest>", "/login", "/integrations")
+             "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening")
 log = logs.get("web")
 
 

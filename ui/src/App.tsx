@@ -15,6 +15,9 @@ const InstancePage = lazy(() => import('./pages/InstancePage'));
 const ResidentsPage = lazy(() => import('./pages/ResidentsPage'));
 const ResidentPage = lazy(() => import('./pages/ResidentPage'));
 const DashboardsPage = lazy(() => import('./pages/DashboardsPage'));
+const FollowUpsPage = lazy(() => import('./pages/FollowUpsPage'));
+const ScreeningPage = lazy(() => import('./pages/ScreeningPage'));
+const IntegrationsPage = lazy(() => import('./pages/IntegrationsPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -74,6 +77,9 @@ export default function App() {
               <Route path="residents" element={<ResidentsPage />} />
               <Route path="residents/:id" element={<ResidentPage />} />
               <Route path="dashboards" element={<DashboardsPage />} />
+              <Route path="follow-ups" element={<FollowUpsPage />} />
+              <Route path="screening" element={<ScreeningPage />} />
+              <Route path="integrations" element={<IntegrationsPage />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Routes>

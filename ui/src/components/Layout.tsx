@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { tasks } from '../api/endpoints';
 import type { TaskCounts } from '../api/types';
-import { canModel, canSeeResidents, canSupervise, orgLevelName, roleNames } from '../lib/roles';
+import { canModel, canScreen, canSeeFollowUps, canSeeIntegrations, canSeeResidents, canSupervise, orgLevelName, roleNames } from '../lib/roles';
 
 export const TASKS_CHANGED = 'ygt:tasks-changed';
 
@@ -53,9 +53,12 @@ export default function Layout() {
             待办
             {counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}
           </NavLink>
+          {canSeeFollowUps(roles) && <NavLink to="/follow-ups">逾期随访</NavLink>}
           {canSeeResidents(roles) && <NavLink to="/residents">居民档案</NavLink>}
+          {canScreen(roles) && <NavLink to="/screening">筛查</NavLink>}
           {canSupervise(roles) && <NavLink to="/instances">流程监控</NavLink>}
           {canModel(roles) && <NavLink to="/modeler">流程建模</NavLink>}
+          {canSeeIntegrations(roles) && <NavLink to="/integrations">系统对接</NavLink>}
           <NavLink to="/dashboards">统计</NavLink>
         </nav>
         <div className="user-box">

@@ -1,5 +1,5 @@
 /** Organization names by code, loaded once per page load from the caller's scope (`GET /api/v1/organizations`). */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { organizations } from '../api/endpoints';
 
 let cache: Promise<Record<string, string>> | null = null;
@@ -25,5 +25,5 @@ export function useOrgNames(): (code: string | null | undefined) => string {
       alive = false;
     };
   }, []);
-  return (code) => (code ? names[code] ?? code : '—');
+  return useCallback((code: string | null | undefined) => (code ? names[code] ?? code : '—'), [names]);
 }

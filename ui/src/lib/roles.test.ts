@@ -16,3 +16,20 @@ describe('role names', () => {
     expect(roleName(undefined)).toBe('');
   });
 });
+
+import { canRunScreening, canScreen, canSeeFollowUps, canSeeIntegrations } from './roles';
+
+describe('new pages by role', () => {
+  it('shows follow-ups to doctors and supervisors, not pharmacists', () => {
+    expect(canSeeFollowUps(['village_doctor'])).toBe(true);
+    expect(canSeeFollowUps(['supervisor'])).toBe(true);
+    expect(canSeeFollowUps(['pharmacist'])).toBe(false);
+  });
+  it('screening and integrations', () => {
+    expect(canScreen(['supervisor'])).toBe(true);
+    expect(canRunScreening(['supervisor'])).toBe(false);
+    expect(canRunScreening(['township_public_health'])).toBe(true);
+    expect(canSeeIntegrations(['county_admin'])).toBe(true);
+    expect(canSeeIntegrations(['village_doctor'])).toBe(false);
+  });
+});

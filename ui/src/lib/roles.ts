@@ -51,3 +51,30 @@ export function canSupervise(roles: readonly string[]): boolean {
 export function canSeeResidents(roles: readonly string[]): boolean {
   return roles.some((r) => r !== 'process_owner' && r !== 'trainer');
 }
+
+const any = (roles: readonly string[], wanted: readonly string[]) => wanted.some((r) => roles.includes(r));
+
+/** The overdue follow-up list: doctors who do the visits and those who supervise them. */
+export function canSeeFollowUps(roles: readonly string[]): boolean {
+  return any(roles, ['village_doctor', 'township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
+}
+
+/** The screening page (cases, prevention list). */
+export function canScreen(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'township_public_health', 'supervisor']);
+}
+
+/** Starting and watching population runs (the server's RUNNERS). */
+export function canRunScreening(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'township_public_health']);
+}
+
+/** Screening counts on the dashboards (the server's stats readers). */
+export function canSeeScreeningStats(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'county_specialist', 'supervisor', 'township_doctor', 'township_public_health']);
+}
+
+/** The integration screen, and replaying deliveries. */
+export function canSeeIntegrations(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'supervisor']);
+}

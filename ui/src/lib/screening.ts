@@ -105,3 +105,18 @@ export function runSummary(run: ScreeningRun): string {
   if (run.residents_per_second) parts.push(`约 ${Math.round(run.residents_per_second).toLocaleString('zh-CN')} 人/秒`);
   return parts.join('，');
 }
+
+/** A run's `counts` ({cases: {"htn:suspected": n}, input_errors: {key: n}}) as Chinese lines. */
+export function runCountsText(counts: Record<string, unknown> | null | undefined): { cases: string; errors: string } {
+  const part = (v: unknown) => (v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>) : []);
+  const cases = part(counts?.cases)
+    .map(([k, n]) => {
+      const [disease, kind] = k.split(':');
+      return `${SCREENING_DISEASES[disease] ?? disease}${kind ? (CASE_KINDS[kind] ?? kind) : ''} ${n}`;
+    })
+    .join('、');
+  const errors = part(counts?.input_errors)
+    .map(([k, n]) => `${k} ${n}`)
+    .join('、');
+  return { cases, errors };
+}

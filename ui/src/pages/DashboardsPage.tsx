@@ -1,13 +1,128 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
+import { Link } from 'react-router-dom';
 import type { EChartsCoreOption } from 'echarts/core';
-import { instances, tasks } from '../api/endpoints';
+import { instances, screening, tasks } from '../api/endpoints';
+import type { ScreeningStats } from '../api/types';
+import { useAuth } from '../auth';
+import { canScreen, canSeeScreeningStats } from '../lib/roles';
+import { useOrgNames } from '../lib/orgs';
+import { FUNNEL, REFERRAL_SOURCES, SCREENING_DISEASES, funnelBy, pieData, type GroupedSeries } from '../lib/screening';
 import { Empty, ErrorBox, Loading } from '../components/common';
 import Chart from '../components/Chart';
 import { useAsync } from '../lib/useAsync';
 import { INSTANCE_STATUS, PROCESS_NAMES, label } from '../lib/labels';
 import { normalizeStats } from '../lib/stats';
 
+const FUNNEL_COLORS = ['#1565c0', '#0f6b5c', '#9e9e9e', '#ef6c00'];
+
+function groupedBarOption(g: GroupedSeries): EChartsCoreOption {
+  return {
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    legend: { top: 0 },
+    grid: { left: 40, right: 12, top: 34, bottom: 60 },
+    xAxis: { type: 'category', data: g.categories, axisLabel: { interval: 0, rotate: g.categories.length > 5 ? 30 : 0 } },
+    yAxis: { type: 'value', minInterval: 1 },
+    dataZoom: g.categories.length > 12 ? [{ type: 'slider', height: 14, bottom: 4, startValue: 0, endValue: 11 }] : undefined,
+    series: g.series.map((s, i) => ({ name: s.name, type: 'bar', data: s.data, itemStyle: { color: FUNNEL_COLORS[i] } })),
+  };
+}
+
+function pieOption(data: { name: string; value: number }[]): EChartsCoreOption {
+  return {
+    tooltip: { trigger: 'item' },
+    legend: { bottom: 0, type: 'scroll' },
+    series: [{ type: 'pie', radius: ['35%', '62%'], center: ['50%', '45%'], data }],
+  };
+}
+
+/** Screening counts: the funnel per disease and per organization, the prevention list, referral-flag patients. */
+function ScreeningStatsSection() {
+  const { me } = useAuth();
+  const orgName = useOrgNames();
+  const [groupBy, setGroupBy] = useState<'township' | 'village'>('township');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const stats = useAsync<ScreeningStats>(() => screening.stats({ group_by: groupBy, from: from || undefined, to: to || undefined }), [groupBy, from, to]);
+  const rows = stats.data?.items ?? [];
+  const byDisease = useMemo(() => groupedBarOption(funnelBy(rows, 'disease')), [rows]);
+  const byOrg = useMemo(() => groupedBarOption(funnelBy(rows, 'org', orgName)), [rows, orgName]);
+  const prevention = useMemo(() => pieData(stats.data?.high_risk, SCREENING_DISEASES), [stats.data]);
+  const referral = useMemo(() => pieData(stats.data?.referral_flags?.by_source, REFERRAL_SOURCES), [stats.data]);
+  const totals = stats.data?.totals ?? {};
+  const flags = stats.data?.referral_flags;
+
+  return (
+    <section id="screening" className="stack" data-testid="screening-stats">
+      <div className="page-head">
+        <h2 style={{ margin: 0 }}>慢病筛查</h2>
+        {canScreen(me?.roles ?? []) && <Link to="/screening">筛查病例与高危人群 →</Link>}
+      </div>
+      <div className="filters">
+        <select value={groupBy} onChange={(e) => setGroupBy(e.target.value as 'township' | 'village')} aria-label="按机构层级">
+          <option value="township">按乡镇</option>
+          <option value="village">按村</option>
+        </select>
+        <label className="check">
+          从 <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} aria-label="开始日期" />
+        </label>
+        <label className="check">
+          到 <input type="date" value={to} onChange={(e) => setTo(e.target.value)} aria-label="结束日期" />
+        </label>
+      </div>
+      {stats.loading && !stats.data ? (
+        <Loading />
+      ) : stats.error ? (
+        <ErrorBox error={stats.error} onRetry={stats.reload} />
+      ) : (
+        <>
+          <div className="stat-tiles">
+            {FUNNEL.map((f) => (
+              <div className="stat-tile" key={f.key}>
+                <div className="num">{totals[f.key] ?? 0}</div>
+                <div className="lbl">{f.name}</div>
+              </div>
+            ))}
+            <div className="stat-tile">
+              <div className="num" style={{ color: flags?.residents ? '#c62828' : undefined }}>{flags?.residents ?? 0}</div>
+              <div className="lbl">转诊标记居民（{flags?.with_open_case ?? 0} 人有待办病例）</div>
+            </div>
+          </div>
+          {!rows.length && !prevention.length && !referral.length ? (
+            <Empty title="暂无筛查统计">开始一批全人群筛查后，这里按病种和机构显示筛出、核实、排除与建档人数。</Empty>
+          ) : (
+            <>
+              {rows.length > 0 && (
+                <div className="grid-2">
+                  <section className="card">
+                    <h3>各病种</h3>
+                    <Chart option={byDisease} testId="screening-disease-chart" />
+                  </section>
+                  <section className="card">
+                    <h3>各{groupBy === 'village' ? '村' : '乡镇'}</h3>
+                    <Chart option={byOrg} testId="screening-org-chart" />
+                  </section>
+                </div>
+              )}
+              <div className="grid-2">
+                <section className="card">
+                  <h3>高危人群（预防干预）</h3>
+                  {prevention.length ? <Chart option={pieOption(prevention)} height={260} testId="screening-prevention-chart" /> : <Empty title="暂无高危人群" />}
+                </section>
+                <section className="card">
+                  <h3>转诊标记来源</h3>
+                  {referral.length ? <Chart option={pieOption(referral)} height={260} testId="screening-referral-chart" /> : <Empty title="暂无转诊标记" />}
+                </section>
+              </div>
+            </>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
 export default function DashboardsPage() {
+  const { me } = useAuth();
   const stats = useAsync(() => instances.stats(), []);
   const counts = useAsync(() => tasks.counts(), []);
   const { byStatus, byProcess } = useMemo(() => normalizeStats(stats.data), [stats.data]);
@@ -79,6 +194,7 @@ export default function DashboardsPage() {
           </section>
         </div>
       )}
+      {canSeeScreeningStats(me?.roles ?? []) && <ScreeningStatsSection />}
     </div>
   );
 }
