@@ -230,8 +230,9 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
     let serverNote = '';
     try {
       if (broken) throw new Error('broken form');
-      await definitions.validate(await files());
-      serverNote = '服务器校验通过。';
+      const res = await definitions.validate(await files());
+      for (const f of res?.unused_forms ?? []) local.push({ message: `表单文件 ${f} 没有被任何用户任务引用`, level: 'warning' });
+      serverNote = '服务器校验通过（与部署时的检查相同，未保存任何内容）。';
     } catch (e) {
       if (e instanceof ApiError && e.isUnavailable) serverNote = '（服务器校验暂不可用，仅完成本地检查）';
       else if (e instanceof ApiError && e.status === 422) local.unshift(...problemsFromError(e));

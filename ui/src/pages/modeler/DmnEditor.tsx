@@ -79,6 +79,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
   const [importError, setImportError] = useState<unknown>(null);
   const [inputs, setInputs] = useState<InputCol[]>([]);
   const [values, setValues] = useState<Record<string, string>>({});
+  const [evalDeployed, setEvalDeployed] = useState(false);
   const [evalResult, setEvalResult] = useState<EvaluateResult | null>(null);
   const [evalError, setEvalError] = useState<unknown>(null);
   const [cases, setCases] = useState<CaseRunResult | null>(null);
@@ -163,7 +164,18 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
     setEvalError(null);
     setEvalResult(null);
     try {
-      const r = await decisionsApi.evaluate(decisionId, buildInputs(values));
+      const inputs = buildInputs(values);
+      let r: EvaluateResult;
+      if (evalDeployed) r = await decisionsApi.evaluate(decisionId, inputs);
+      else {
+        try {
+          r = await decisionsApi.evaluateDraft(decisionId, await saveXml(), inputs);
+        } catch (e) {
+          // A server without draft evaluation: evaluate the deployed version and say so.
+          if (!(e instanceof ApiError && e.isUnavailable)) throw e;
+          r = { ...(await decisionsApi.evaluate(decisionId, inputs)), reason: '（服务器暂不支持草稿试算，以下为已部署版本的结果）' };
+        }
+      }
       setEvalResult(r);
       const fired = firedRules(r.trace);
       highlight(fired.ids, fired.indexes, 'ygt-fired');
@@ -242,8 +254,11 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
         <section className="card">
           <h2>试算</h2>
           <p className="muted" style={{ fontSize: '0.85rem' }}>
-            按已部署版本计算（一致性用例可直接用当前草稿运行）。数字直接填写，是/否填 true/false，未填写的输入视为“无/正常”。
+            默认按编辑中的草稿计算（不部署）。数字直接填写，是/否填 true/false，未填写的输入视为“无/正常”。
           </p>
+          <label className="check" style={{ marginBottom: '0.5rem' }}>
+            <input type="checkbox" checked={evalDeployed} onChange={(e) => setEvalDeployed(e.target.checked)} /> 改用已部署版本计算
+          </label>
           <form
             className="stack"
             onSubmit={(e) => {
