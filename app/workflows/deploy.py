@@ -114,7 +114,9 @@ def _store_decision(session, draft: eng.DecisionDraft, latest: DecisionVersion |
 def _bundle(session, files: Mapping[str, bytes]) -> eng.Bundle:
     from .decisions import parsed_decision
     latest_processes = latest_process_versions(session)
-    library = {f"library/{p.file_name}#{p.process_id}": p.bpmn_xml.encode() for p in latest_processes.values()}
+    # one entry per stored file (a file may hold several processes, e.g. a caller and its call activity)
+    library = {f"library/{eng.specs.sha256(p.bpmn_xml)[:16]}/{p.file_name}": p.bpmn_xml.encode()
+               for p in latest_processes.values()}
     known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash)
              for d in latest_decision_versions(session).values()}
     return eng.parse_bundle(files, library_bpmn=library, known_decisions=known,
