@@ -25,6 +25,7 @@ export const CASE_STATUS: Record<string, string> = {
   rejected: '已排除',
   enrolled: '已建档',
   closed: '已关闭',
+  prevention: '预防管理中',
 };
 
 export const RUN_STATUS: Record<string, string> = {

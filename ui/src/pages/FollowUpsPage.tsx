@@ -21,7 +21,7 @@ function CallButton({ item }: { item: OverdueItem }) {
   if (direct) {
     return (
       <a className="btn btn-small btn-primary" href={direct}>
-        📞 拨打
+        拨打电话
       </a>
     );
   }
@@ -29,7 +29,7 @@ function CallButton({ item }: { item: OverdueItem }) {
     const tel = telHref(state.phone);
     return tel ? (
       <a className="btn btn-small btn-primary" href={tel}>
-        📞 {state.phone}
+        拨打 {state.phone}
       </a>
     ) : (
       <span className="muted">无联系电话</span>
@@ -49,7 +49,7 @@ function CallButton({ item }: { item: OverdueItem }) {
   return (
     <>
       <button type="button" className="btn btn-small btn-primary" onClick={reveal} disabled={state.busy} title="读取居民电话（记入审计）">
-        {state.busy ? '读取中…' : '📞 电话'}
+        {state.busy ? '读取中…' : '查看电话'}
       </button>
       {state.error && <span className="text-danger">{state.error}</span>}
     </>

@@ -101,7 +101,7 @@ function Header({ r }: { r: HealthRecord }) {
             {r.age !== undefined && <span>{r.age} 岁</span>}
             {r.birth_date && <span>生于 {formatDate(r.birth_date)}</span>}
             <span className="mono">{r.id_number}</span>
-            {r.phone && (tel ? <a href={tel}>📞 {r.phone}</a> : <span>{r.phone}</span>)}
+            {r.phone && (tel ? <a href={tel} title="拨打电话">{r.phone}</a> : <span>{r.phone}</span>)}
           </div>
           <div className="task-meta">
             {r.address && <span>{r.address}</span>}

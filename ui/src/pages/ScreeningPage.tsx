@@ -149,7 +149,7 @@ function CaseTable({ items, showReferral }: { items: ScreeningCase[]; showReferr
         <tbody>
           {items.map((c) => (
             <tr key={c.id}>
-              <td>
+              <td className="nowrap">
                 <Link to={`/residents/${c.resident_id}`}>{c.resident_name ?? `居民 ${c.resident_id}`}</Link>
                 {showReferral && c.referral_flag && (
                   <>
@@ -158,8 +158,8 @@ function CaseTable({ items, showReferral }: { items: ScreeningCase[]; showReferr
                   </>
                 )}
               </td>
-              <td>{c.disease_name ?? label(SCREENING_DISEASES, c.disease)}</td>
-              <td>{label(CASE_KINDS, c.kind)}</td>
+              <td className="nowrap">{c.disease_name ?? label(SCREENING_DISEASES, c.disease)}</td>
+              <td className="nowrap">{label(CASE_KINDS, c.kind)}</td>
               <td>
                 {label(CASE_STATUS, c.status)}
                 {c.instance_id ? (
@@ -174,7 +174,7 @@ function CaseTable({ items, showReferral }: { items: ScreeningCase[]; showReferr
               </td>
               <td style={{ fontSize: '0.82rem' }}>{c.reason ?? '—'}</td>
               <td>{orgName(c.org_code)}</td>
-              <td>{formatDateTime(c.flagged_at)}</td>
+              <td className="nowrap">{formatDateTime(c.flagged_at)}</td>
             </tr>
           ))}
         </tbody>
