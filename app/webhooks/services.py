@@ -137,6 +137,8 @@ def _prepare_observation(spec, payload, event: InboundEvent, principal: Principa
         source=payload.get("source") or f"webhook:{event.client_id}",
         client_id=record_key("webhook", event.client_id, event.delivery_key),
         abnormal_flag=payload.get("abnormal_flag"), actor=event.client_id)
+    if event.message == "device_reading":
+        _to_follow_up(resident_id, obs, payload, event)
     data = {"resident_id": resident_id, "observation_id": obs.id, "code": payload["code"],
             "value": obs.value_num if obs.value_num is not None else obs.value_text, "unit": obs.unit,
             "effective_at": payload["effective_at"], "abnormal_flag": payload.get("abnormal_flag")}
@@ -145,6 +147,20 @@ def _prepare_observation(spec, payload, event: InboundEvent, principal: Principa
     data.update(payload.get("correlation") or {})
     return {"payload": data, "resident_id": resident_id, "business_key": payload.get("business_key"),
             "observation_id": obs.id}
+
+
+def _to_follow_up(resident_id: int, obs, payload: dict[str, Any], event: InboundEvent) -> None:
+    """A device reading also pre-fills the resident's follow-up form (`x-default-from: "device.…"`): kept on the
+    schedules and copied into an open follow-up task. Codes the follow-up form does not use are left alone."""
+    try:
+        from app.follow_up import devices
+    except ModuleNotFoundError:          # the follow-up capability is not installed
+        return
+    if obs.value_num is None or payload["code"] not in devices.CODES:
+        return
+    devices.record_device_reading(resident_id, code=payload["code"], value=float(obs.value_num), unit=obs.unit,
+                                  effective_at=obs.effective_at,
+                                  source=payload.get("source") or f"webhook:{event.client_id}")
 
 
 def record_key(channel: str, client_id: str, delivery_key: str, part: str = "") -> str:
