@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.core.db import session
 from app.org.scope import row_scope_filter
+from app.residents.record_queries import summary_provider
 
 from . import content as plan_content
 from .errors import CarePlanNotFound, VersionNotFound
@@ -80,3 +81,15 @@ def plan_summary(resident_id: int, disease: str) -> dict[str, Any] | None:
     return {"care_plan_id": plan.id, "version": row.version, "targets": c.get("targets") or {},
             "drugs": c.get("drugs") or [], "follow_up_interval_days": c.get("follow_up_interval_days"),
             "education_topics": c.get("education_topics") or []}
+
+
+@summary_provider("care_plan")
+def plans_for_summary(resident_id: int) -> list[dict[str, Any]]:
+    """The plans in force per disease, for the resident record's summary."""
+    out = []
+    for plan in session().scalars(select(CarePlan).where(CarePlan.resident_id == resident_id)
+                                  .order_by(CarePlan.disease)):
+        summary = plan_summary(resident_id, plan.disease)
+        if summary:
+            out.append({"disease": plan.disease, **summary})
+    return out

@@ -9,6 +9,7 @@ from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, sele
 from app.auth.principal import Principal
 from app.core.db import session
 from app.org.scope import row_scope_filter
+from app.residents.record_queries import summary_provider
 from app.workflows.models import HumanTask
 
 from .models import FollowUpSchedule, FollowUpVisit
@@ -102,3 +103,14 @@ def _trend(visits: list[FollowUpVisit]) -> dict[str, Any]:
     return {**series, "visits": len(visits), "controlled": controlled,
             "control_rate": round(controlled / len(classified), 3) if classified else None,
             "direction": direction, "direction_of": key}
+
+
+@summary_provider("next_follow_up")
+def next_follow_up(resident_id: int) -> dict[str, Any] | None:
+    """The earliest due follow-up of the resident (any disease), for the record's summary."""
+    row = session().scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == resident_id)
+                            .order_by(FollowUpSchedule.next_due_on)).first()
+    if row is None:
+        return None
+    return {"disease": row.disease, "due_on": row.next_due_on.isoformat(), "interval_days": row.interval_days,
+            "overdue_days": max(0, (local_today() - row.next_due_on).days)}

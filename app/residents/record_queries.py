@@ -4,6 +4,7 @@ Scope-free like `records`: callers pass a resident they have already found in sc
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -118,6 +119,23 @@ def _all(model, resident_id: int, order) -> list:
     return list(session().scalars(select(model).where(model.resident_id == resident_id).order_by(order)))
 
 
+_summary_providers: dict[str, Callable[[int], Any]] = {}
+
+
+def summary_provider(section: str):
+    """Let a higher capability fill a section of the summary (care plan, next follow-up) without this package
+    importing it: `@summary_provider("care_plan") def f(resident_id) -> ...`."""
+    def register(fn: Callable[[int], Any]) -> Callable[[int], Any]:
+        _summary_providers[section] = fn
+        return fn
+    return register
+
+
+def _provided(section: str, resident_id: int) -> Any:
+    fn = _summary_providers.get(section)
+    return fn(resident_id) if fn else None
+
+
 def chronic_summary(resident_id: int) -> dict[str, Any]:
     """Diagnoses, current drugs, latest key values with trends, risk levels, complications, flags, open work."""
     conditions = _all(Condition, resident_id, Condition.id)
@@ -130,8 +148,8 @@ def chronic_summary(resident_id: int) -> dict[str, Any]:
                                 if m.status == "active"],
         "key_values": _key_values(resident_id),
         "risk_levels": [_risk(r) for r in _all(RiskLevel, resident_id, RiskLevel.disease)],
-        "care_plan": None,          # filled by the care-plan capability (issue 6)
-        "next_follow_up": None,     # filled by the follow-up capability
+        "care_plan": _provided("care_plan", resident_id),
+        "next_follow_up": _provided("next_follow_up", resident_id),
         "referral_flags": [{"source": f.source, "reason": f.reason, "flagged_at": _iso(f.flagged_at)}
                            for f in flags if f.flagged],
         "open_instances": _open_instances(resident_id),

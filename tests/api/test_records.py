@@ -99,7 +99,7 @@ def test_the_record_starts_with_the_chronic_disease_summary(app, doctor, residen
     assert sbp["latest"]["value"] == 150 and [p["value"] for p in sbp["trend"]] == [160, 150]
     assert sbp["direction"] == "down"
     assert summary["referral_flags"][0]["source"] == "insurance"
-    assert summary["care_plan"] is None and summary["next_follow_up"] is None
+    assert summary["care_plan"] == [] and summary["next_follow_up"] is None   # no plan, no schedule yet
     assert body["id_number"] and body["observations"][0]["value"] == 150
 
 

@@ -73,6 +73,9 @@ def test_a_year_of_care_from_enrolment_to_referral_and_escalation(app, login_as)
     assert detail["current"]["status"] == "acknowledged" and detail["current"]["approved_by"] == "li_director"
     assert detail["current"]["drafted_by"] == "zhang_specialist"
     assert _schedule(app, resident).interval_days == 30
+    summary = specialist.get(f"/api/v1/residents/{resident}").json["summary"]
+    assert [(p["disease"], p["version"]) for p in summary["care_plan"]] == [("htn", 1)]
+    assert summary["next_follow_up"]["due_on"] == _schedule(app, resident).next_due_on.isoformat()
 
     # nothing is due yet; 24 days later the first cycle comes due (generated 7 days ahead) with its due date
     tick(app)
