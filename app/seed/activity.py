@@ -43,7 +43,7 @@ POPULATION_SHARE = 0.25
 
 @dataclass(frozen=True)
 class Story:
-    """One resident of the history cohort: the `nth` resident (by id) of `village`, enrolled for `disease`, with
+    """One resident of the history cohort: the `nth` resident (by id, aged 45 or more) of `village`, enrolled for `disease`, with
     the values of the follow-ups already done (BP pairs for htn, fasting glucose for t2dm) and the day the open
     cycle is due (relative to today; negative = overdue)."""
     village: str
@@ -54,7 +54,7 @@ class Story:
 
 
 STORIES = (
-    Story("C01T01V01", 0, "htn", ((138, 86), (132, 82)), 3),        # patient1
+    Story("C01T01V01", 0, "htn", ((138, 86), (132, 82)), 3),
     Story("C01T01V01", 1, "htn", ((156, 96), (134, 84)), -6),       # overdue
     Story("C01T01V01", 2, "t2dm", (6.6,), 5),
     Story("C01T01V01", 3, "htn", (), 6),
@@ -199,6 +199,16 @@ def _obs(rid: int, code: str, value, unit: str, at: datetime, source: str, key: 
                        client_id=f"{MARK}{rid}:{key}", rescreen=False)
 
 
+def _story_residents(villages: dict[str, list], today: date) -> list[tuple[Story, int]]:
+    """Each story's resident: the `nth` resident aged 45 or more of its village (a story without one is left out)."""
+    out = []
+    for story in STORIES:
+        adults = [rid for rid, born, _sex in villages.get(story.village, []) if (today - born).days >= 45 * 365]
+        if len(adults) > story.nth:
+            out.append((story, adults[story.nth]))
+    return out
+
+
 def _story_history(rid: int, story: Story, clk: DemoClock, start: int, rng: random.Random) -> None:
     """What the HIS and the public-health exam knew before the story's case was flagged."""
     from app.residents.records import record_condition, record_medication, record_risk_factor
@@ -235,6 +245,9 @@ def _confirm_and_enrol(people: People, rid: int, disease: str, village: str) -> 
     for task in _open_tasks(element_id="verify_case", resident_id=rid):
         if task.disease in (disease, None):
             _complete(people, doctor, task, {"verification": "confirm", "note": "核实：医院诊断明确"})
+        else:               # the same batch's other suspicions (stroke/CKD risk from the same values)
+            _complete(people, doctor, task, {"verification": "reject",
+                                             "reject_reason": "已核实：暂不另行建档，随慢病随访观察"})
     for task in _open_tasks(element_id="enrol_case", resident_id=rid):
         form = _form_data(people, doctor, task)["data"]
         _complete(people, doctor, task, {**{k: v for k, v in form.items() if v is not None},
@@ -329,8 +342,7 @@ def _screen(started_by: str) -> dict[str, Any]:
 def _history(people: People, clk: DemoClock, villages: dict[str, list], rng: random.Random) -> dict[str, int]:
     stories: dict[int, tuple[Story, str]] = {}
     plan_day: dict[int, int] = {}
-    for story in STORIES:
-        rid = villages[story.village][story.nth][0]
+    for story, rid in _story_residents(villages, clk.today):
         stories[rid] = (story, story.village)
         plan_day[rid] = story.due_in - PLAN_INTERVAL - sum(_interval(story.disease, v) for v in story.visits)
     first = min(plan_day.values()) - 3
@@ -345,6 +357,7 @@ def _history(people: People, clk: DemoClock, villages: dict[str, list], rng: ran
         clk.go(day)
         for rid, (story, village) in stories.items():
             if plan_day[rid] < day:       # yesterday's follow-up changed the risk level: review, revise the plan
+                _confirm_and_enrol(people, rid, story.disease, village)     # (and new stroke/CKD suspicions)
                 _review_high_risk(people, rid, village)
                 _run_care_plan(people, rid, story.disease, village)
             if plan_day[rid] - 2 == day:
@@ -419,6 +432,7 @@ def _population(clk: DemoClock, villages: dict[str, list], skip: set[int], rng: 
 
 def _yesterday(people: People) -> dict[str, int]:
     from app.processes.services import act
+    from app.tasks.services import claim
     out = {"confirmed": 0, "rejected": 0, "tests_ordered": 0}
     verify = _open_tasks(element_id="verify_case", org_prefix="/C01/C01T01/")
     htn = [t for t in verify if t.disease == "htn"]
@@ -444,8 +458,12 @@ def _yesterday(people: People) -> dict[str, int]:
             _complete(people, d1, rest[2], {"verification": "needs_test", "test": "空腹血糖复查"})
         out["tests_ordered"] += 1
     if len(rest) > 3:
-        from app.tasks.services import claim
         claim(people.principal(d1), rest[3].id)
+    # village_doctor1 has taken the two most urgent follow-ups (我的待办); the others wait in 组内待领
+    visits = sorted(_open_tasks(process_id="follow_up", org_prefix="/C01/C01T01/C01T01V01/"),
+                    key=lambda t: t.due_at)
+    for task in visits[:2]:
+        claim(people.principal(people.village_doctor["C01T01V01"]), task.id)
     # the supervisor holds one case elsewhere (the family reports the resident moved away)
     elsewhere = _open_tasks(element_id="verify_case", org_prefix="/C01/C01T12/")
     if elsewhere:
@@ -481,7 +499,7 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
     try:
         with _inline_jobs():
             out.update(_history(people, clk, villages, rng))
-            skip = {villages[s.village][s.nth][0] for s in STORIES}
+            skip = {rid for _s, rid in _story_residents(villages, clk.today)}
             clk.go(-3)
             out["residents_with_data"] = _population(clk, villages, skip, rng) + len(skip)
             clk.go(-2)

@@ -22,10 +22,17 @@ const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 20000);
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
-async function start(base) {
+/** `strict` (CI, E2E_STRICT=1; never the mock): a story that cannot run fails instead of being skipped. */
+async function start(base, { strict = false } = {}) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   fs.mkdirSync(SCREENS, { recursive: true });
-  return { browser, base, close: () => browser.close() };
+  return { browser, base, strict, close: () => browser.close() };
+}
+
+/** A story's data or endpoint is missing: skip (developing against the mock) or fail (strict). */
+function unavailable(ctx, t, reason) {
+  if (ctx.strict) throw new Error(`无法执行（严格模式）：${reason}`);
+  t?.skip(reason);
 }
 
 async function newPage(ctx, { phone = false } = {}) {
@@ -137,7 +144,7 @@ const errorsOnForm = (page) => page.locator('.rjsf .error-detail li, .rjsf .pane
 
 // --- stories --------------------------------------------------------------------------------------------------
 
-async function openSomeTask(page, t) {
+async function openSomeTask(ctx, page, t) {
   await page.goto('/inbox');
   const cards = page.locator('[data-testid=task-card]');
   await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
@@ -149,7 +156,7 @@ async function openSomeTask(page, t) {
   await page.goto('/inbox?view=groups');
   await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
   if (!(await cards.count())) {
-    t?.skip('演示数据没有给村医派发任务（“我的待办”和“组内待领”都为空）');
+    unavailable(ctx, t, '演示数据没有给村医派发任务（“我的待办”和“组内待领”都为空）');
     return null;
   }
   const id = await cards.first().getAttribute('data-task-id');
@@ -158,20 +165,57 @@ async function openSomeTask(page, t) {
   return id;
 }
 
-async function villageDoctorCompletesTask(ctx, t) {
-  const page = await login(ctx, 'village');
-  await page.goto('/inbox');
-  await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
-  await shot(page, 'inbox');
-  const id = await openSomeTask(page, t);
-  if (id === null) return closePage(page);
-  await page.locator('[data-testid=task-name]').waitFor();
-  const detail = await (await page.request.get(`/api/v1/tasks/${id}`)).json();
-  const schema = detail.form?.schema ?? { properties: {} };
-  const ui = detail.form?.ui_schema ?? {};
-  await page.locator('[data-testid=complete]').waitFor();
-  await shot(page, 'task');
+/** A hypertension follow-up task of the village doctor (the demo seed leaves some in 我的待办 and 组内待领). */
+async function findFollowUpTask(page) {
+  for (const view of ['mine', 'groups']) {
+    const r = await page.request.get(`/api/v1/tasks?view=${view}&process_id=follow_up&per_page=50`);
+    if (!r.ok()) continue;
+    const body = await r.json();
+    const task = (body.items ?? body).find((x) => /^record_htn_visit/.test(x.element_id ?? ''));
+    if (task) return { view, id: String(task.id) };
+  }
+  return null;
+}
 
+/** Open the task from its inbox card: 办理 from 我的待办, 领取 from 组内待领. */
+async function openFromInbox(page, { view, id }) {
+  await page.goto(`/inbox?view=${view}&process_id=follow_up`);
+  const card = page.locator(`[data-testid=task-card][data-task-id="${id}"]`);
+  await card.waitFor();
+  if (view === 'groups') await card.getByRole('button', { name: '领取' }).click();
+  else await card.locator('a.task-title').click();
+  await page.waitForURL(`**/tasks/${id}`);
+}
+
+const fieldErrors = (page, inputId) =>
+  page.locator(`#${inputId}`).locator('xpath=ancestor::div[contains(concat(" ", normalize-space(@class), " "), " form-group ")][1]').locator('.error-detail li');
+
+/** The 高血压随访服务记录表: an impossible SBP is refused on its field; then a complete, valid visit. */
+async function followUpVisit(page) {
+  const sbp = page.locator('#root_signs_bp_readings_0_sbp');
+  const dbp = page.locator('#root_signs_bp_readings_0_dbp');
+  await sbp.fill('20');                       // below the form's minimum (60 mmHg)
+  await dbp.fill('80');
+  await page.locator('[data-testid=complete]').click();
+  await fieldErrors(page, 'root_signs_bp_readings_0_sbp').first().waitFor();
+  assert.ok(await fieldErrors(page, 'root_signs_bp_readings_0_sbp').count(), '收缩压字段上应显示错误');
+  await shot(page, 'task-form-errors');
+
+  await page.locator('#root_visit_visit_date').fill(todayShanghai());
+  await page.locator('#root_visit_visit_type-0').check();          // 门诊
+  await page.locator('#root_visit_outcome-0').check();             // 完成随访
+  await page.locator('#root_symptoms_items-0').check();            // 无症状
+  await sbp.fill('128');
+  await dbp.fill('78');
+  await page.locator('#root_signs_bp_source').selectOption({ label: '家庭自测' });
+  await page.locator('#root_signs_heart_rate').fill('72');
+  await page.locator('#root_signs_weight_kg').fill('65');
+  await page.locator('#root_medication_adherence-0').check();      // 规律
+  await page.locator('#root_medication_adr-0').check();            // 无
+}
+
+/** Any other form (the mock's): valid values from its JSON Schema, after one the schema forbids. */
+async function genericForm(page, id, schema, ui) {
   const bad = invalidFor(schema);
   if (bad) {
     if (bad.field) {
@@ -185,8 +229,35 @@ async function villageDoctorCompletesTask(ctx, t) {
     assert.match(page.url(), new RegExp(`/tasks/${id}$`), '无效表单不应离开任务页');
     await shot(page, 'task-form-errors');
   }
-
   for (const [k, p] of Object.entries(schema.properties ?? {})) await fillValid(page, `root_${k}`, k, p, ui[k]);
+}
+
+async function villageDoctorCompletesTask(ctx, t) {
+  const page = await login(ctx, 'village');
+  await page.goto('/inbox');
+  await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
+  await shot(page, 'inbox');
+  const followUp = await findFollowUpTask(page);
+  let id;
+  if (followUp) {
+    await openFromInbox(page, followUp);
+    id = followUp.id;
+  } else {
+    if (ctx.strict) throw new Error(`演示数据中 ${USERS.village} 没有高血压随访任务`);
+    id = await openSomeTask(ctx, page, t);
+    if (id === null) return closePage(page);
+  }
+  await page.locator('[data-testid=task-name]').waitFor();
+  const detail = await (await page.request.get(`/api/v1/tasks/${id}`)).json();
+  const schema = detail.form?.schema ?? { properties: {} };
+  const ui = detail.form?.ui_schema ?? {};
+  await page.locator('[data-testid=complete]').waitFor();
+  await shot(page, 'task');
+
+  if (schema.properties?.signs?.properties?.bp_readings) await followUpVisit(page);
+  else await genericForm(page, id, schema, ui);
+  assert.match(page.url(), new RegExp(`/tasks/${id}$`), '无效表单不应离开任务页');
+
   await page.locator('[data-testid=complete]').click();
   await Promise.race([
     page.waitForURL((u) => u.pathname === '/inbox'),
@@ -196,6 +267,8 @@ async function villageDoctorCompletesTask(ctx, t) {
   ]);
   await page.locator('[data-testid=task-list], .state-empty').first().waitFor();
   assert.equal(await page.locator(`[data-task-id="${id}"]`).count(), 0, '完成的任务应离开待办列表');
+  const left = await (await page.request.get(`/api/v1/tasks/${id}`)).json();
+  assert.equal(left.status, 'completed', '任务应已完成');
   await closePage(page);
 }
 
@@ -204,7 +277,7 @@ async function processOwnerDeploysNewVersion(ctx, t) {
   const page = await login(ctx, 'owner');
   const defs = await (await page.request.get('/api/v1/process-definitions')).json();
   if (!(defs.items ?? defs).some((d) => d.process_id === processId)) {
-    t?.skip(`流程 ${processId} 尚未部署（bpmn/${processId}.bpmn）`);
+    unavailable(ctx, t, `流程 ${processId} 尚未部署（bpmn/${processId}.bpmn）`);
     return closePage(page);
   }
   await page.goto(`/modeler?process=${processId}`);
@@ -221,7 +294,10 @@ async function processOwnerDeploysNewVersion(ctx, t) {
     return task?.getAttribute('data-element-id') ?? null;
   });
   assert.ok(taskId, `流程 ${processId} 中应有任务`);
-  await page.locator(`[data-testid=bpmn-modeler] g.djs-shape[data-element-id="${taskId}"]`).click();
+  // click inside the task near its lower-left corner: a sequence flow may end at the shape's centre
+  const shape = page.locator(`[data-testid=bpmn-modeler] g.djs-shape[data-element-id="${taskId}"]`);
+  const box = await shape.boundingBox();
+  await shape.click({ position: { x: 8, y: Math.max(box.height - 8, 1) } });
   const nameInput = page.locator('[data-testid=prop-name]');
   await page.locator('[data-testid=prop-id]').and(page.locator(`[value="${taskId}"]`)).waitFor();
   const old = await nameInput.inputValue();
@@ -243,7 +319,7 @@ async function supervisorSeesActiveElement(ctx, t) {
   const page = await login(ctx, 'supervisor');
   const all = await (await page.request.get('/api/v1/process-instances?per_page=1')).json();
   if (!all.total) {
-    t?.skip('演示数据中没有流程实例');
+    unavailable(ctx, t, '演示数据中没有流程实例');
     return closePage(page);
   }
   const links = page.locator('[data-testid=instance-link]');

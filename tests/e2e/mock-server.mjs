@@ -90,12 +90,16 @@ addTask({ name: '高血压随访', process_id: 'follow_up', bpmn_id: 'record_vis
 addTask({ name: '复测血压', process_id: 'screening', bpmn_id: 'measure_bp', instance_id: 1, assignee: null, due_at: iso(-1 * DAY), overdue: true, priority: 1, resident: resRef(residents[1]), disease: 'hypertension', risk_level: 'MODERATE', form: followUpForm });
 addTask({ name: '乡镇核实', process_id: 'screening', bpmn_id: 'verify_case', instance_id: 3, assignee: null, role: 'township_doctor', lane: 'township_doctor', org_code: 'T01', org_name: '城关镇卫生院', due_at: iso(5 * DAY), resident: resRef(residents[0]), disease: 'hypertension', risk_level: 'HIGH', form: followUpForm });
 
-const fixtures = path.join(here, 'fixtures');
+// the real models of the repository (bpmn/, dmn/, forms/): the mock serves what `ygt deploy` would deploy
+const repo = path.resolve(here, '../..');
 const definitions = {
-  screening: { process_id: 'screening', name: '慢病筛查', versions: [{ version: 1, deployed_at: iso(-30 * DAY), deployed_by: 'process_owner', xml: fs.readFileSync(path.join(fixtures, 'screening.bpmn'), 'utf8') }] },
+  screening: { process_id: 'screening', name: '慢病筛查', versions: [{ version: 1, deployed_at: iso(-30 * DAY), deployed_by: 'process_owner', xml: fs.readFileSync(path.join(repo, 'bpmn', 'screening.bpmn'), 'utf8') }] },
 };
-const decisions = { bp_grade: { decision_id: 'bp_grade', name: '血压分级（示例）', version: 1, source: '中国高血压防治指南 2018 表 T01', xml: fs.readFileSync(path.join(fixtures, 'bp_grade.dmn'), 'utf8') } };
-const forms = { 'screening/measure_bp': followUpForm, 'screening/verify_case': { schema: { type: 'object', properties: { confirmed: { type: 'boolean', title: '确认' } } }, ui_schema: {} } };
+const decisions = { bp_grade: { decision_id: 'bp_grade', name: '血压水平分类', version: 1, source: '中国高血压防治指南 2018 表 T01', xml: fs.readFileSync(path.join(repo, 'dmn', 'bp_grade.dmn'), 'utf8') } };
+const forms = Object.fromEntries(fs.readdirSync(path.join(repo, 'forms', 'screening')).filter((f) => f.endsWith('.json')).map((f) => {
+  const form = JSON.parse(fs.readFileSync(path.join(repo, 'forms', 'screening', f), 'utf8'));
+  return [`screening/${f.slice(0, -'.json'.length)}`, { schema: form.schema, ui_schema: form.uiSchema ?? {} }];
+}));
 
 const instances = [
   { id: 1, process_id: 'screening', version: 1, status: 'waiting', business_key: 'SCR-2026-0001', resident_id: 102, resident_name: '李建国', org_code: 'V001', org_name: '张家村卫生室', started_at: iso(-3 * DAY), ended_at: null,

@@ -17,6 +17,8 @@ import { flows } from './flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
+// CI (CI=true) or E2E_STRICT=1: a story that cannot run against the live server fails; skips are for the mock only
+const strict = !useMock && (process.env.CI === 'true' || process.env.E2E_STRICT === '1');
 let mock = null;
 
 async function waitFor(url, ms = 15000) {
@@ -50,6 +52,7 @@ describe('web UI', { concurrency: false }, () => {
   /** Skip a story whose endpoints the server does not have (yet); say which. */
   const needs = (t, ...required) => {
     const missing = paths ? required.filter((p) => !paths.includes(p)) : [];
+    if (missing.length && strict) throw new Error(`后端未提供 ${missing.join(', ')}（严格模式不跳过）`);
     if (missing.length) t.skip(`后端尚未提供 ${missing.join(', ')}`);
     return missing.length === 0;
   };
@@ -62,7 +65,8 @@ describe('web UI', { concurrency: false }, () => {
     const base = (process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '');
     await waitFor(`${base}/login`);
     paths = await apiPaths(base);
-    ctx = await flows.start(base);
+    if (strict && paths === null) throw new Error(`${base}/api/openapi.json 不可用（严格模式）`);
+    ctx = await flows.start(base, { strict });
   });
   after(async () => {
     await ctx?.close();

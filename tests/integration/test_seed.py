@@ -1,0 +1,100 @@
+"""The demo county comes alive: `seed_demo` on the deployed models leaves work in the inboxes the browser tests
+and the README promise, every interesting instance state for the supervisor, and nothing more on a second run.
+Also the wiring it relies on: grading an enrolled hypertension (`stratify`) asks for a care plan (`request_plan`)."""
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.core import clock, db
+from tests.helpers import REPO
+
+MODELS = [REPO / "bpmn", REPO / "dmn", REPO / "forms"]
+
+
+def _deploy_all(app) -> None:
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, MODELS), deployed_by="test", source="folder")
+
+
+def _open(session, **where):
+    from app.workflows.models import HumanTask
+    stmt = select(HumanTask).where(HumanTask.status == "open")
+    for key, value in where.items():
+        stmt = stmt.where(HumanTask.org_path.like(f"{value}%") if key == "under" else getattr(HumanTask, key) == value)
+    return list(session.scalars(stmt))
+
+
+def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
+    from app.auth.models import User
+    from app.seed import demo
+    from app.workflows.models import ProcessInstance
+    _deploy_all(app)
+    started = clock.now()
+    with app.app_context():
+        added = demo.seed_demo()
+        assert abs((clock.now() - started).total_seconds()) < 600       # the platform clock is back to today
+        s = db.session()
+        users = dict(s.execute(select(User.username, User.id)).tuples().all())
+        now = datetime.now(UTC)
+
+        visits = _open(s, process_id="follow_up", under="/C01/C01T01/C01T01V01/")
+        assert len(visits) >= 2
+        assert any(t.due_at < now for t in visits) and any(t.due_at > now for t in visits)
+        assert any(t.assignee_id == users["village_doctor1"] for t in visits)
+        assert _open(s, process_id="follow_up", under="/C01/C01T02/")          # other village doctors too
+
+        verify = _open(s, element_id="verify_case", under="/C01/C01T01/")
+        assert sum(t.assignee_id is None for t in verify) >= 3
+        assert any(t.assignee_id == users["township_doctor1"] for t in verify)
+        assert all(t.due_at > now for t in verify)                           # fresh, not weeks overdue
+        assert _open(s, element_id="draft_plan_county")                      # the county has a plan to draft
+
+        statuses = dict(s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)
+                                  ).tuples().all())
+        assert {"waiting", "completed", "error", "suspended"} <= set(statuses)
+        assert added["story_residents"] >= 10 and added["follow_up_visits_done"] >= 10
+
+        again = demo.seed_demo()
+        assert again == {"organizations": 0, "users": 0, "residents": 0}
+        assert dict(s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)
+                              ).tuples().all()) == statuses
+
+
+def test_grading_an_enrolled_hypertension_requests_its_care_plan(app, county):
+    from app.auth.principal import SYSTEM
+    from app.care_plans.models import CarePlanVersion
+    from app.residents import idcard, records
+    from app.residents.management import enrol
+    from app.residents.record_models import RiskLevel
+    from app.residents.services import register_resident
+    from app.screening.stratify import start_grading
+    from app.workflows.models import HumanTask, ProcessInstance
+    _deploy_all(app)
+    at = clock.now() - timedelta(days=2)
+    with app.app_context():
+        id_number = idcard.generate(random.Random(3), area_code="330127", birth_date=date(1956, 3, 14), sex="M")
+        rid = register_resident({"id_number": id_number, "name": "吴国平", "org_code": "C01T01V01"},
+                                principal=SYSTEM).id
+        for code, value in (("8480-6", 168), ("8462-4", 102)):
+            records.record_observation(rid, code=code, value=value, unit="mmHg", effective_at=at, source="his",
+                                       rescreen=False)
+        enrol(rid, disease="htn", icd10="I10", diagnosed_on=date.today(), managing_doctor_user_id=None,
+              village_code="C01T01V01", screening_case_id=None, source="test", actor="test")
+        assert start_grading(rid, "htn", reason="enrolled", force=True) is not None
+        s = db.session()
+        level = s.scalars(select(RiskLevel).where(RiskLevel.resident_id == rid)).one().level
+        plan_instance = s.scalars(select(ProcessInstance).where(ProcessInstance.process_id == "care_plan",
+                                                                ProcessInstance.resident_id == rid)).one()
+        assert plan_instance.business_key == f"care_plan:{rid}:htn"
+        [draft] = s.scalars(select(HumanTask).where(HumanTask.instance_id == plan_instance.id,
+                                                    HumanTask.status == "open"))
+        assert draft.element_id == ("draft_plan_township" if level == "LOW" else "draft_plan_county")
+        assert s.scalar(select(func.count()).select_from(CarePlanVersion)) == 1
+        # grading again with the same inputs asks for nothing more
+        start_grading(rid, "htn", reason="new_data")
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)
+                        .where(ProcessInstance.process_id == "care_plan")) == 1
