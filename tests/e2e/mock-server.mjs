@@ -87,7 +87,7 @@ function addTask(t) {
   return task;
 }
 addTask({ name: '高血压随访', process_id: 'follow_up', bpmn_id: 'record_visit', instance_id: 2, assignee: 'village_doctor1', due_at: iso(3 * DAY), resident: resRef(residents[0]), disease: 'hypertension', risk_level: 'HIGH', form: followUpForm });
-addTask({ name: '复测血压', process_id: 'screening', bpmn_id: 'measure_bp', instance_id: 1, assignee: null, due_at: iso(-1 * DAY), overdue: true, priority: 1, resident: resRef(residents[1]), disease: 'hypertension', risk_level: 'MODERATE', form: followUpForm });
+addTask({ name: '复测血压', process_id: 'screening', bpmn_id: 'verify_case', instance_id: 1, assignee: null, due_at: iso(-1 * DAY), overdue: true, priority: 1, resident: resRef(residents[1]), disease: 'hypertension', risk_level: 'MODERATE', form: followUpForm });
 addTask({ name: '乡镇核实', process_id: 'screening', bpmn_id: 'verify_case', instance_id: 3, assignee: null, role: 'township_doctor', lane: 'township_doctor', org_code: 'T01', org_name: '城关镇卫生院', due_at: iso(5 * DAY), resident: resRef(residents[0]), disease: 'hypertension', risk_level: 'HIGH', form: followUpForm });
 
 // the real models of the repository (bpmn/, dmn/, forms/): the mock serves what `ygt deploy` would deploy
@@ -103,11 +103,11 @@ const forms = Object.fromEntries(fs.readdirSync(path.join(repo, 'forms', 'screen
 
 const instances = [
   { id: 1, process_id: 'screening', version: 1, status: 'waiting', business_key: 'SCR-2026-0001', resident_id: 102, resident_name: '李建国', org_code: 'V001', org_name: '张家村卫生室', started_at: iso(-3 * DAY), ended_at: null,
-    error: null, diagram: { completed: ['start', 'to_measure'], active: ['measure_bp'], error: [] },
-    history: [{ at: iso(-3 * DAY), type: 'started', element_id: 'start', actor: 'system', data: { reason: '筛查规则标记' } }, { at: iso(-3 * DAY), type: 'task_created', element_id: 'measure_bp', actor: 'system', data: null }] },
+    error: null, diagram: { completed: ['case_flagged', 'to_verify'], active: ['verify_case'], error: [] },
+    history: [{ at: iso(-3 * DAY), type: 'started', element_id: 'case_flagged', actor: 'system', data: { reason: '筛查规则标记' } }, { at: iso(-3 * DAY), type: 'task_created', element_id: 'verify_case', actor: 'system', data: null }] },
   { id: 3, process_id: 'screening', version: 1, status: 'error', business_key: 'SCR-2026-0002', resident_id: 101, resident_name: '张桂兰', org_code: 'V001', org_name: '张家村卫生室', started_at: iso(-6 * DAY), ended_at: null,
-    error: { element_id: 'grade_bp', message: 'DMN 输入缺失：dbp', line: null }, diagram: { completed: ['start', 'to_measure', 'measure_bp', 'to_grade'], active: [], error: ['grade_bp'] },
-    history: [{ at: iso(-6 * DAY), type: 'started', element_id: 'start', actor: 'system', data: null }, { at: iso(-5 * DAY), type: 'task_completed', element_id: 'measure_bp', actor: 'village_doctor1', data: { sbp: 150 } }, { at: iso(-5 * DAY), type: 'error', element_id: 'grade_bp', actor: 'system', data: { message: 'DMN 输入缺失：dbp' } }] },
+    error: { element_id: 'order_test', message: 'LIS 接口连接超时', line: null }, diagram: { completed: ['case_flagged', 'to_verify', 'verify_case', 'to_outcome'], active: [], error: ['order_test'] },
+    history: [{ at: iso(-6 * DAY), type: 'started', element_id: 'case_flagged', actor: 'system', data: null }, { at: iso(-5 * DAY), type: 'task_completed', element_id: 'verify_case', actor: 'village_doctor1', data: { sbp: 150 } }, { at: iso(-5 * DAY), type: 'error', element_id: 'order_test', actor: 'system', data: { message: 'LIS 接口连接超时' } }] },
 ];
 residents[0].instances = [instances[1]];
 residents[1].instances = [instances[0]];
@@ -292,7 +292,7 @@ async function api(req, res, url, user) {
     return v ? send(res, 200, v.xml) : fail(res, 404, 'not_found', '流程版本不存在');
   }
   if ((match = /^\/process-definitions\/([^/]+)\/versions\/(\d+)\/forms$/.exec(p))) return send(res, 200, forms);
-  if ((match = /^\/process-definitions\/([^/]+)\/stats$/.exec(p))) return send(res, 200, { process_id: match[1], elements: { measure_bp: 12, verify_case: 4, grade_bp: 0 }, errors: { grade_bp: 1 } });
+  if ((match = /^\/process-definitions\/([^/]+)\/stats$/.exec(p))) return send(res, 200, { process_id: match[1], elements: { verify_case: 12, enrol_case: 4, order_test: 0 }, errors: { order_test: 1 } });
   if (p === '/process-instances/stats') return send(res, 200, { by_status: { waiting: 16, running: 3, completed: 40, error: 1 }, by_process: { screening: { waiting: 12, completed: 30, error: 1 }, follow_up: { waiting: 4, running: 3, completed: 10 } } });
   if (p === '/process-instances' && m === 'GET') {
     let items = instances;
