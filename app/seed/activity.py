@@ -375,7 +375,12 @@ def _history(people: People, clk: DemoClock, villages: dict[str, list], rng: ran
 
 def _population(clk: DemoClock, villages: dict[str, list], skip: set[int], rng: random.Random) -> int:
     """A public-health exam (and some HIS results) in the past year for a share of the residents."""
-    from app.residents.records import record_condition, record_medication, record_risk_factor, set_referral_flag
+    from app.residents.records import (
+        record_condition,
+        record_medication,
+        record_risk_factor,
+        set_referral_flag,
+    )
     people = [p for org in sorted(villages) for p in villages[org] if p[0] not in skip]
     chosen = [p for p in people if rng.random() < POPULATION_SHARE]
     today = local_today()
