@@ -121,4 +121,3 @@ def test_the_plan_pdf_carries_chinese_text(app, login_as, resident):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
     for expected in ("高血压患者个体化管理方案", "王建国", "氨氯地平片", "每日1次", "高血压患者如何限盐"):
         assert expected in text.replace(" ", "").replace("\n", ""), expected
-
