@@ -13,6 +13,7 @@ import os
 import queue as _queue
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import import_module
@@ -92,7 +93,7 @@ def _enqueue_rq(job: Job) -> None:
     options = dict(job_id=job.job_id, retry=Retry(max=job.retries, interval=list(job.backoff)) if job.retries else None,
                    job_timeout=600, result_ttl=3600, failure_ttl=7 * 86400)
     if job.delay_s > 0:
-        q.enqueue_in(timedelta(seconds=job.delay_s), job.func, *job.args, **options, kwargs=job.kwargs)
+        q.enqueue_in(timedelta(seconds=job.delay_s), job.func, args=job.args, kwargs=job.kwargs, **options)
     else:
         q.enqueue(job.func, args=job.args, kwargs=job.kwargs, **options)
 
@@ -138,6 +139,18 @@ def _thread_loop() -> None:
         finally:
             db.remove_session()
             _thread_queue.task_done()
+
+
+@contextmanager
+def inline():
+    """Run jobs in the caller's thread for a while (seeding, maintenance commands), then restore the mode."""
+    global _mode
+    saved = _mode
+    _mode = "eager"
+    try:
+        yield
+    finally:
+        _mode = saved
 
 
 def drain(timeout: float = 30.0) -> None:

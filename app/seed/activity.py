@@ -22,7 +22,6 @@ relative to today). Jobs run inline while it works.
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -99,37 +98,19 @@ class DemoClock:
         self.moved = timedelta(0)
 
 
-@contextmanager
 def _inline_jobs():
     """Run jobs in this thread while seeding (the CLI's default is a background thread that would outlive it)."""
     from app.jobs import queue
-    saved = (queue.mode(), queue._redis_url, queue._app)
-
-    class _Eager:
-        jobs_mode, redis_url = "eager", None
-    queue.configure(_Eager, saved[2])
-    try:
-        yield
-    finally:
-        class _Saved:
-            jobs_mode, redis_url = saved[0], saved[1]
-        queue.configure(_Saved, saved[2])
+    return queue.inline()
 
 
-@contextmanager
 def _outage(operator_name: str, message: str):
     """A connector outage for the demo's incident: the operator raises (retried, then an incident)."""
     from app.workflows import bindings
-    bindings.operator_names()
-    real = bindings._operators[operator_name]
 
     def down(**_kw):
         raise ConnectionError(message)
-    bindings._operators[operator_name] = down
-    try:
-        yield
-    finally:
-        bindings._operators[operator_name] = real
+    return bindings.replaced_operator(operator_name, down)
 
 
 # -- people and tasks ----------------------------------------------------------------------------------------

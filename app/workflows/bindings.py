@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from importlib import import_module
 from typing import Any
@@ -52,6 +53,18 @@ def _load() -> None:
         extra = [m.strip() for m in os.environ.get("YGT_OPERATOR_MODULES", "").split(",") if m.strip()]
         for path in (*OPERATOR_MODULES, *extra):
             import_module(path)
+
+
+@contextmanager
+def replaced_operator(name: str, fn: OperatorFn):
+    """Temporarily route an operator to another handler (demo outages, maintenance); restores the original."""
+    _load()
+    real = _operators[name]
+    _operators[name] = fn
+    try:
+        yield
+    finally:
+        _operators[name] = real
 
 
 def operator_names() -> set[str]:

@@ -84,3 +84,24 @@ def test_a_killed_worker_job_is_retried_and_the_step_happens_once(app, settings,
     assert (call.status, call.attempts) == ("done", 2)
     keys = marker.with_suffix(".calls").read_text().split()
     assert keys == [call.idempotency_key, call.idempotency_key]   # same key both times: the handler can dedupe
+
+
+def test_a_failing_service_call_is_retried_later_by_the_worker(app, settings, deploy_models, rq_mode, tmp_path):
+    deploy_models("flaky_service.bpmn", with_dmn=False)
+    marker = tmp_path / "flaky.marker"
+    with app.app_context():
+        inst = runner.start_instance("flaky_service", actor=runner.Actor("tester"), data={"marker": str(marker)})
+    worker = _worker(settings, rq_mode)                 # with its scheduler: runs the delayed retry
+    try:
+        def advanced():
+            with app.app_context():
+                db.remove_session()
+                return db.session().execute(select(HumanTask).where(
+                    HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalar_one_or_none() is not None
+        assert _wait_for(advanced, timeout=45), "the retry never ran"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    with app.app_context():
+        call = db.session().execute(select(ServiceCall).where(ServiceCall.instance_id == inst.id)).scalar_one()
+    assert (call.status, call.attempts) == ("done", 2)
