@@ -1,5 +1,5 @@
-"""Run the UI's tests: its unit tests (Vitest), then the browser tests against a live platform (fresh data dir,
-migrate, deploy, seed the demo, serve, test, stop).
+"""Run the browser tests against a live platform (fresh data dir, migrate, deploy, seed the demo, serve, test,
+stop). The UI's unit tests (Vitest) run in `make test` itself.
 
 Used by `make test-e2e` (and so by `make test` where Chromium is installed). The tests themselves are Node
 (`tests/e2e/run.mjs`, playwright-core from ui/node_modules driving Debian's chromium); this only hosts them.
