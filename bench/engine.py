@@ -6,9 +6,9 @@ Model (tests/fixtures/models/approval.bpmn): start → task A (amount, comment) 
     python bench/engine.py --base-url http://127.0.0.1:8000 --token TOKEN --instances 300 --clients 1
     python bench/engine.py --bare --instances 300
 
-Reports instances/s, median/p95 per request kind, SQL statements and rows written per instance (from
-pg_stat_statements-free counters: pg_stat_database xact/tup deltas), state bytes per instance, and for --bare the
-library ceiling in memory and with a JSON save/load at every step.
+Reports instances/s and median/p95 per request kind; with --database-url (the server's PostgreSQL database) also
+the rows written per instance, table by table, and the state bytes per instance; with --bare the library ceiling
+in memory and with a JSON save/load at every step.
 """
 from __future__ import annotations
 
@@ -117,6 +117,23 @@ def bare_run(instances: int) -> dict:
             "state_bytes_per_instance": int(statistics.median(sizes))}
 
 
+ROW_TABLES = ("process_instances", "human_tasks", "process_events", "audit_entries", "task_completions",
+              "notifications", "timers", "message_subscriptions", "service_calls")
+
+
+def rows_written(url: str) -> dict[str, int]:
+    """Rows per table now (the database is the benchmark's own: every row was written by this workload)."""
+    import psycopg
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ROW_TABLES}
+
+
+def state_bytes(url: str) -> int:
+    import psycopg
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return int(conn.execute("SELECT coalesce(avg(length(state::text)), 0) FROM process_instances").fetchone()[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-url")
@@ -125,11 +142,20 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--bare", action="store_true")
+    parser.add_argument("--database-url", help="the server's PostgreSQL database, for per-instance write counts")
     args = parser.parse_args()
     if args.bare:
         print(json.dumps(bare_run(args.instances), indent=1))
-    else:
-        print(json.dumps(http_run(args.base_url, args.token, args.instances, args.clients, args.org), indent=1))
+        return
+    before = rows_written(args.database_url) if args.database_url else None
+    result = http_run(args.base_url, args.token, args.instances, args.clients, args.org)
+    if before is not None:
+        after = rows_written(args.database_url)
+        n = result["instances"]
+        result["rows_written_per_instance"] = {t: round((after[t] - before[t]) / n, 2) for t in ROW_TABLES
+                                               if after[t] != before[t]}
+        result["state_bytes_per_instance"] = state_bytes(args.database_url)
+    print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
