@@ -21,7 +21,7 @@ from app.core import clock, db
 from app.core.migrate import upgrade
 from app.models import load_all
 from app.workflows import runner
-from tests.helpers import REPO, model_files
+from tests.helpers import REPO, ApiClient, model_files
 
 SERVER_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -119,28 +119,6 @@ def county(app):
             create_org(code, name, level=level, parent_code=parent)
     return {"county": COUNTY, "township": TOWNSHIP, "village": VILLAGE, "other_township": OTHER_TOWNSHIP,
             "other_village": OTHER_VILLAGE, "names": {code: name for code, name, _l, _p in TREE}}
-
-
-class ApiClient:
-    """The Flask test client with a bearer token: `api.get(url)`, `api.post(url, json=...)`."""
-
-    def __init__(self, client, token: str, user):
-        self.client, self.token, self.user = client, token, user
-
-    def _headers(self, headers):
-        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
-
-    def get(self, url, **kw):
-        return self.client.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def post(self, url, **kw):
-        return self.client.post(url, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def put(self, url, **kw):
-        return self.client.put(url, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def delete(self, url, **kw):
-        return self.client.delete(url, headers=self._headers(kw.pop("headers", None)), **kw)
 
 
 @pytest.fixture()

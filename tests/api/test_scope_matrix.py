@@ -1,0 +1,84 @@
+"""Existence never leaks across organizations: for every staff role working below the county and every endpoint
+that takes an object id, an object of another township answers exactly like an id that does not exist (404), and
+the same object answers for a user of its own organization. A patient reaches only their own record."""
+from __future__ import annotations
+
+import pytest
+
+from app.workflows import runner
+from tests.helpers import ApiClient
+
+MISSING = 987654
+# (role, organization): everyone whose data scope is below the county
+LOCAL_ROLES = [("village_doctor", "C01T01V01"), ("township_doctor", "C01T01"), ("township_public_health", "C01T01")]
+ENDPOINTS = [
+    ("get", "/api/v1/residents/{resident}"),
+    ("get", "/api/v1/residents/{resident}/observations"),
+    ("get", "/api/v1/residents/{resident}/follow-ups"),
+    ("get", "/api/v1/residents/{resident}/education"),
+    ("get", "/api/v1/integrations/residents/{resident}/links"),
+    ("get", "/fhir/Patient/{resident}"),
+    ("get", "/api/v1/process-instances/{instance}"),
+    ("post", "/api/v1/process-instances/{instance}/suspend"),
+    ("get", "/api/v1/tasks/{task}"),
+    ("get", "/api/v1/tasks/{task}/comments"),
+    ("post", "/api/v1/tasks/{task}/claim"),
+    ("put", "/api/v1/tasks/{task}/draft"),
+]
+
+
+@pytest.fixture()
+def two_townships(app, county, make_resident, deploy_models):
+    """A resident, an instance and an open task in township 1 (village 1) and the same in township 2."""
+    deploy_models("approval.bpmn", "approval", with_dmn=False)
+    objects = {}
+    for key, village, name in (("home", "C01T01V01", "王建国"), ("away", "C01T02V01", "李秀英")):
+        resident = make_resident(org=village, name=name)
+        with app.app_context():
+            inst = runner.start_instance("approval", actor=runner.Actor("setup"), resident_id=resident["id"])
+            from sqlalchemy import select
+
+            from app.core.db import session
+            from app.workflows.models import HumanTask
+            task = session().execute(select(HumanTask.id).where(HumanTask.instance_id == inst.id)).scalar_one()
+        objects[key] = {"resident": resident["id"], "instance": inst.id, "task": task}
+    return objects
+
+
+def _call(api, method, template, ids):
+    url = template.format(**ids)
+    kwargs = {"json": {"data": {}}} if method in ("post", "put") else {}
+    return getattr(api, method)(url, **kwargs).status_code
+
+
+@pytest.mark.parametrize("role,org", LOCAL_ROLES)
+def test_objects_of_another_township_answer_like_missing_ones(login_as, two_townships, role, org):
+    api = login_as(role, org=org)
+    missing = {"resident": MISSING, "instance": MISSING, "task": MISSING}
+    leaks = []
+    for method, template in ENDPOINTS:
+        away = _call(api, method, template, two_townships["away"])
+        absent = _call(api, method, template, missing)
+        if away != absent or away not in (403, 404):
+            leaks.append(f"{method.upper()} {template}: other township → {away}, missing id → {absent}")
+    assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize("role,org", LOCAL_ROLES)
+def test_the_same_objects_are_reachable_inside_the_own_organization(login_as, two_townships, role, org):
+    api = login_as(role, org=org)
+    home = two_townships["home"]
+    assert api.get(f"/api/v1/residents/{home['resident']}").status_code == 200
+    assert api.get(f"/api/v1/process-instances/{home['instance']}").status_code == 200
+
+
+def test_a_patient_reads_only_their_own_record(app, login_as, two_townships, make_user):
+    home, away = two_townships["home"], two_townships["away"]
+    user = make_user("patient", org="C01T01V01", resident_id=home["resident"])
+    from app.auth.services import create_token
+    with app.app_context():
+        _, token = create_token(user.id, name="t")
+    patient = ApiClient(app.test_client(), token, user)
+    assert patient.get(f"/api/v1/residents/{home['resident']}").status_code == 200
+    assert patient.get(f"/api/v1/residents/{away['resident']}").status_code == 404
+    assert patient.get(f"/api/v1/residents/{MISSING}").status_code == 404
