@@ -96,7 +96,7 @@ class ProcessInstance(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     suspended_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    waiting_messages: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    waiting_messages: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
     __mapper_args__ = {"version_id_col": lock_version}

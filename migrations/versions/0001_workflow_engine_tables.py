@@ -97,7 +97,8 @@ def upgrade() -> None:
     sa.Column('error', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('suspended_status', sa.String(length=20), nullable=True),
     sa.Column('next_timer_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('waiting_messages', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('waiting_messages', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'),
+              server_default=sa.text("'[]'"), nullable=False),
     sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['process_version_id'], ['process_versions.id'], name=op.f('fk_process_instances_process_version_id_process_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_instances'))
