@@ -3,7 +3,8 @@ stop). The UI's unit tests (Vitest) run in `make test` itself.
 
 Used by `make test-e2e` (and so by `make test` where Chromium is installed). The tests themselves are Node
 (`tests/e2e/run.mjs`, playwright-core from ui/node_modules driving Debian's chromium); this only hosts them.
-Screenshots land in docs/screens/ (CI keeps them as artifacts).
+Screenshots land in docs/screens/ under CI (kept as artifacts); local runs write them into the run's data dir
+unless SCREENS_DIR is set.
 """
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="ygt-e2e-"))
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port)}
+    if not os.environ.get("CI") and "SCREENS_DIR" not in os.environ:
+        # local runs keep the committed screenshots untouched; CI (and SCREENS_DIR=docs/screens) refresh them
+        env["SCREENS_DIR"] = str(data_dir / "screens")
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     ygt = str(BIN / "ygt")
