@@ -458,7 +458,7 @@ def fail_service_call(ctx: Context, state: dict[str, Any], task_guid: str, *, er
                            "data": {"code": error_code, "message": message,
                                     "handled_by": boundary.task_spec.bpmn_id}})
         event = BpmnEvent(ed, {"code": error_code, "message": message})
-        run.guarded(lambda: task.workflow.catch(event))
+        run.guarded(lambda event=event: task.workflow.catch(event))
         if run.error is None:
             run.advance()
         return run.snapshot(), True

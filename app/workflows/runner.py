@@ -20,7 +20,7 @@ from app import engine as eng
 from app.auth.principal import ROLES, Principal
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.errors import Conflict, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 
@@ -461,8 +461,3 @@ def _project_service_calls(session, inst, snap, now) -> None:
         session.flush()
         enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}",
                              retries=0)
-
-
-def validate_start(process_id: str, data: Any) -> None:
-    if not isinstance(data, Mapping):
-        raise Invalid("data 必须是对象 (data must be an object)", field="data")

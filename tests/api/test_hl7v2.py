@@ -236,8 +236,6 @@ def test_an_oru_with_hba1c_for_an_unenrolled_resident_starts_screening_in_the_to
                                                                                            client_as):
     from tests.api.test_screening import MODELS, tasks
     from tests.helpers import REPO
-    if not (REPO / "bpmn" / "screening.bpmn").exists():
-        pytest.skip("bpmn/screening.bpmn is not in the repository yet (screening capability)")
     from app.workflows.deploy import collect_folder_files, deploy_files
     paths = [REPO / p for p in MODELS] + [REPO / "dmn"] + [
         REPO / "forms" / p for p in ("screening", "stratify", "cancer_screening", "merge_review")]
