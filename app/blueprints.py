@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "app.auth.users_api",
     "app.care_plans.api",
     "app.follow_up.api",
+    "app.referral.api",
     "app.education.api",
     "app.webhooks.api",
     "app.integrations.api",

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "app.care_plans.models",
     "app.follow_up.models",
     "app.education.models",
+    "app.referral.models",
 )
 
 

@@ -38,6 +38,7 @@ SCHEDULES = (
     Schedule("follow_up.send_due_reminders", "app.follow_up.jobs.send_due_reminders", 3600),
     Schedule("follow_up.escalate_overdue", "app.follow_up.jobs.escalate_overdue", 3600),
     Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
+    Schedule("referral.start_requested", "app.referral.jobs.start_requested", 60),
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
     Schedule("notify.deliver_due", "connectors.notify.services.deliver_due", 30),
     Schedule("notify.forward_notifications", "connectors.notify.services.forward_notifications", 30),

@@ -31,3 +31,10 @@ def candidate_users(role: str, org_code: str) -> list[User]:
         codes = [c for c in org.path.strip("/").split("/") if c]
         query = query.where(User.org_code.in_(codes))
     return list(session().scalars(query.order_by(User.username)))
+
+
+def user_id_by_username(username: str | None) -> int | None:
+    """The id of an active user by username (process actors are recorded by name)."""
+    if not username:
+        return None
+    return session().scalar(select(User.id).where(User.username == username, User.active.is_(True)))

@@ -67,6 +67,7 @@ class HumanTaskView:
     priority: int | None
     assign_org: str | None
     disease: str | None
+    candidate_role: str | None
     risk_level: str | None
 
 
@@ -281,6 +282,7 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
             instructions=instructions, due_at=_due_at(task, props),
             priority=int(priority) if priority is not None else None,
             assign_org=_evaluate_property(task, props.get("assignOrg")),
+            candidate_role=_evaluate_property(task, props.get("candidateRole")),
             disease=_evaluate_property(task, props.get("disease")),
             risk_level=_evaluate_property(task, props.get("riskLevel"))))
     return views

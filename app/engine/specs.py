@@ -338,7 +338,7 @@ def _check_expressions(path, ts):
         _check(path, el, ed.expression, "eval", "timer expression")
         _check_timer_literal(path, el, ed)
     props = (getattr(ts, "extensions", {}) or {}).get("properties") or {}
-    for key in ("dueIn", "dueAt", "priority", "assignOrg", "disease", "riskLevel"):
+    for key in ("dueIn", "dueAt", "priority", "assignOrg", "candidateRole", "disease", "riskLevel"):
         if key in props:
             _check(path, el, props[key], "eval", f"property '{key}'")
 

@@ -2,8 +2,9 @@
 
 `record_visit` closes the cycle: it stores the 随访服务记录表 with the decision's classification, moves the schedule
 to the next due date (T19: 控制满意 ≤90 d / the plan's interval, otherwise 14 d) and keeps the count of consecutive
-uncontrolled visits that feeds `prev_uncontrolled`. `refer` starts the real `referral` process when it is deployed,
-else leaves a pending `referral_requests` row for it to pick up. Every step is idempotent (keyed by visit).
+uncontrolled visits that feeds `prev_uncontrolled`. `refer` hands the request to the referral capability, which
+starts `referral_up` (the request row stays as the follow-up's record, status `converted`). Every step is
+idempotent (keyed by visit).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
+from app.referral import services as referral_services
 
 from .models import FollowUpSchedule, FollowUpVisit, ReferralRequest
 from .scheduling import local_today
@@ -123,9 +125,9 @@ def _to_health_record(visit: FollowUpVisit) -> None:
 
 def refer(instance_id: int, *, visit_id: int, resident_id: int, disease: str, action: str,
           classification: str | None, reason: str) -> dict[str, Any]:
-    """Ask for a referral: start the `referral` process if deployed, else leave a pending request for it."""
-    from app.workflows import runner
-    from app.workflows.deploy import latest_process_versions
+    """Ask for a referral: keep the follow-up's request row and hand it to the referral capability
+    (`referral.services.request_referral`, the public "referral requested" entry point), which starts `referral_up`
+    (or keeps the request until that model is deployed). Idempotent per visit."""
     with unit_of_work() as s:
         key = f"follow_up_visit:{visit_id}"
         row = s.scalars(select(ReferralRequest).where(ReferralRequest.source_key == key).with_for_update()).first()
@@ -140,15 +142,16 @@ def refer(instance_id: int, *, visit_id: int, resident_id: int, disease: str, ac
                                   created_at=clock.now())
             s.add(row)
             s.flush()
-        if row.status == "pending" and "referral" in latest_process_versions(s):
-            inst = runner.start_instance("referral", actor=runner.Actor("follow_up"), resident_id=resident_id,
-                                         org_code=row.org_code, business_key=f"referral_request:{row.id}",
-                                         data={"referral_request_id": row.id, "disease": disease,
-                                               "urgency": row.urgency, "reason": reason, "source": "follow_up",
-                                               "classification": classification})
-            row.status, row.referral_instance_id, row.picked_up_at = "started", inst.id, clock.now()
+        referral = referral_services.request_referral(
+            resident_id=resident_id, source="follow_up", trigger="emergency" if action == "紧急转诊" else "follow_up",
+            disease=disease, reason=reason, source_key=key, source_instance_id=instance_id,
+            from_org_code=row.org_code)
+        if row.status == "pending":
+            row.status, row.picked_up_at = "converted", clock.now()
+        row.referral_instance_id = referral.instance_id
         return {"referral_request_id": row.id, "status": row.status, "urgency": row.urgency,
-                "referral_instance_id": row.referral_instance_id}
+                "referral_instance_id": row.referral_instance_id, "referral_id": referral.id,
+                "referral_no": referral.referral_no}
 
 
 def pending_referrals(limit: int = 100) -> list[ReferralRequest]:

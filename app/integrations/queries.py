@@ -91,3 +91,10 @@ def summary(event: InboundEvent) -> dict[str, Any]:
 
 def detail(event: InboundEvent) -> dict[str, Any]:
     return {**summary(event), "body": event.body, "response": event.response, "result": event.result}
+
+
+def rejected_deliveries(message: str, *, error_code: str, limit: int = 200) -> list[InboundEvent]:
+    """Deliveries of `message` refused with `error_code` (kept in the store; e.g. arrivals for unknown referrals)."""
+    return list(session().scalars(select(InboundEvent).where(
+        InboundEvent.message == message, InboundEvent.status == "rejected",
+        InboundEvent.last_error.like(f"{error_code}:%")).order_by(InboundEvent.id.desc()).limit(limit)))

@@ -32,6 +32,8 @@ from sqlalchemy import func, select
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 
+from .referrals import seed_referrals
+
 log = logs.get("seed")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MARK = "demo:"                       # client_id prefix of every record row the demo writes
@@ -492,6 +494,7 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
             out["screening_cases"] = _screen("public_health1")["cases"]
             clk.go(-1, time(15, 10))
             out.update(_yesterday(people))
+            out.update(seed_referrals(lambda username, task, data: _complete(people, username, task, data)))
             clk.restore()
             _tick()
     finally:

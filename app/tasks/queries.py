@@ -18,6 +18,7 @@ from app.auth.principal import COUNTY_WIDE_ROLES, Principal
 from app.core import clock
 from app.core.db import is_postgres, session
 from app.core.errors import NotFound
+from app.org.models import Organization
 from app.org.queries import find_org
 from app.org.scope import sees_organizations
 from app.workflows.models import HumanTask
@@ -54,13 +55,21 @@ def offered_branches(p: Principal) -> list:
     """The caller's candidate rule as disjoint conditions, each served by one ordered index scan."""
     staff = set(p.roles) - {"patient"}
     parts = [and_(HumanTask.role.is_(None), HumanTask.started_by == p.username)]
-    parts += [HumanTask.role == role for role in sorted(staff & COUNTY_WIDE_ROLES)]
+    parts += [and_(HumanTask.role == role, _department_queue_open_to(p)) for role in sorted(staff & COUNTY_WIDE_ROLES)]
     if p.org_path:
         parts += [and_(HumanTask.role == role, prefix(HumanTask.org_path, p.org_path))
                   for role in sorted(staff - COUNTY_WIDE_ROLES)]
     if "patient" in p.roles and p.resident_id is not None:
         parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == p.resident_id))
     return parts
+
+
+def _department_queue_open_to(p: Principal):
+    """A county-wide role is offered its tasks anywhere, except those addressed to a department (a department's
+    queue, e.g. a referral to cardiology), which are offered to that department's members only."""
+    departments = select(Organization.code).where(Organization.level == "department").scalar_subquery()
+    mine = prefix(HumanTask.org_path, p.org_path) if p.org_path else false()
+    return or_(HumanTask.org_code.is_(None), HumanTask.org_code.not_in(departments), mine)
 
 
 def offered(p: Principal):
@@ -111,7 +120,10 @@ def is_candidate(p: Principal, task: HumanTask) -> bool:
         return p.has_role("patient") and p.resident_id is not None and p.resident_id == task.resident_id
     if task.role not in p.roles:
         return False
-    return task.role in COUNTY_WIDE_ROLES or under_path(task, p)
+    if task.role in COUNTY_WIDE_ROLES:
+        org = find_org(task.org_code) if task.org_code else None
+        return org is None or org.level != "department" or under_path(task, p)
+    return under_path(task, p)
 
 
 def is_lead_for(p: Principal, task: HumanTask) -> bool:

@@ -65,7 +65,7 @@ class MessageSpec:
     title: str
     description: str
     schema: dict[str, Any]
-    kind: str                     # "observation" | "generic"
+    kind: str                     # "observation" | "generic" | "referral_arrival"
 
     def validate(self, payload: Any) -> None:
         """Raise 422 `schema_error` listing every problem with its JSON path."""
@@ -89,6 +89,17 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
     MessageSpec("device_reading", "设备读数 (device reading)",
                 "A home or clinic device reading (BP cuff, glucometer): recorded as an observation, then delivered "
                 "like lab_result.", _observation_schema("device_reading"), "observation"),
+    MessageSpec("referral_arrived", "转诊患者到诊 (HIS ADT arrival)",
+                "The receiving hospital's registration/admission (ADT) says a referred patient arrived: recorded on "
+                "the referral named by referral_no (once; a repeat is answered the same) and delivered to its "
+                "waiting `referral_up` instance. An unknown referral number is refused 404 unknown_referral_no and "
+                "kept in the inbound store (listed at /api/v1/referrals/unmatched-arrivals).",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "referral_arrived",
+                 "type": "object", "required": ["referral_no"], "additionalProperties": False,
+                 "properties": {"referral_no": {"type": "string", "maxLength": 20, "description": "转诊单号"},
+                                "arrived_at": {"type": "string", "format": "date-time"},
+                                "visit_no": {"type": "string", "maxLength": 40, "description": "门诊/住院号"},
+                                "department": {"type": "string", "maxLength": 80}}}, "referral_arrival"),
 )}
 
 

@@ -15,6 +15,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.integrations import ratelimit, store
 from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
+from app.referral import summary as referral_summary
 from app.residents import queries as residents
 from app.workflows import EngineError, messages, runner
 
@@ -50,6 +51,10 @@ def process(event: InboundEvent) -> Outcome:
                        message_name=event.message, known=sorted(set(catalog.MESSAGES) | set(deployed)))
     payload = _parse(event.body)
     spec.validate(payload)
+    if spec.kind == "referral_arrival":
+        arrival = referral_summary.record_arrival(payload, source=f"webhook:{event.client_id}")
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **arrival}, result=arrival)
     prepared = event.result if event.result and event.result.get("payload") else _prepare(spec, payload, event)
     if event.message not in deployed:
         # no deployed model uses this message: the fact is recorded and there is nothing to wait for

@@ -24,6 +24,7 @@ OPERATOR_MODULES = (
     "app.residents.operators",
     "app.care_plans.operators",
     "app.follow_up.operators",
+    "app.referral.operators",
 )
 _loaded = False
 

@@ -407,6 +407,12 @@ def role_of_lane(lane: str | None) -> str | None:
     return next((w for w in _ROLE_IN_LANE.findall(lane) if w in ROLES), None)
 
 
+def _candidate_role(view) -> str | None:
+    """A task's role chosen by data (`candidateRole` property: e.g. the sender's role), when it names a real role."""
+    role = getattr(view, "candidate_role", None)
+    return role if role in ROLES else None
+
+
 def _project_tasks(session, inst, snap, now, *, new: bool) -> None:
     from . import projection
     existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
@@ -417,7 +423,8 @@ def _project_tasks(session, inst, snap, now, *, new: bool) -> None:
         row = existing.get(view.task_guid)
         if row is None:
             row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
-                            element_id=view.element_id, name=view.name, lane=view.lane, role=role_of_lane(view.lane),
+                            element_id=view.element_id, name=view.name, lane=view.lane,
+                            role=_candidate_role(view) or role_of_lane(view.lane),
                             status="open", created_at=now, started_by=inst.started_by,
                             form_key=f"{view.process_id}/{view.element_id}")
             session.add(row)

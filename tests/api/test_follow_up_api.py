@@ -20,17 +20,6 @@ from tests.test_follow_up_support import (
     tick,
 )
 
-REFERRAL_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="referral_defs" targetNamespace="t">
-  <bpmn:process id="referral" name="referral (test stand-in)" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>to_accept</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="accept_referral" name="accept"><bpmn:incoming>to_accept</bpmn:incoming><bpmn:outgoing>to_end</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="end"><bpmn:incoming>to_end</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="to_accept" sourceRef="start" targetRef="accept_referral"/>
-    <bpmn:sequenceFlow id="to_end" sourceRef="accept_referral" targetRef="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
-
 
 @pytest.fixture()
 def resident(app, county):
@@ -102,10 +91,10 @@ def test_a_device_reading_prefills_the_open_follow_up_form(app, login_as, reside
 
 def test_a_dm_emergency_starts_the_referral_process(app, login_as, resident):
     from app.follow_up.models import ReferralRequest
-    from app.workflows.deploy import deploy_files
+    from app.referral.models import Referral
     from app.workflows.models import ProcessInstance
-    with app.app_context():
-        deploy_files({"bpmn/referral.bpmn": REFERRAL_BPMN}, deployed_by="test")
+    from tests.referral_support import deploy_referral_models
+    deploy_referral_models(app)
     dm_plan = {"targets": {"sbp_lt": 130, "dbp_lt": 80, "hba1c_lt": 7.0}, "drugs": [
         {"drug": "metformin", "name": "二甲双胍片", "dose_mg": 500, "frequency": "tid"}], "lifestyle": {},
         "follow_up_interval_days": 30, "education_topics": ["hypoglycemia"]}
@@ -119,8 +108,10 @@ def test_a_dm_emergency_starts_the_referral_process(app, login_as, resident):
     with app.app_context():
         row = db.session().scalars(select(ReferralRequest)).one()
         started = db.session().get(ProcessInstance, row.referral_instance_id)
-    assert (row.action, row.urgency, row.status) == ("紧急转诊", "emergency", "started")
-    assert started.process_id == "referral" and started.resident_id == resident
+        referral = db.session().scalars(select(Referral)).one()
+    assert (row.action, row.urgency, row.status) == ("紧急转诊", "emergency", "converted")
+    assert started.process_id == "referral_up" and started.resident_id == resident
+    assert (referral.urgency, referral.reason_code, referral.source) == ("emergency", "EMER_DM", "follow_up")
 
 
 def test_an_adverse_reaction_asks_the_township_for_a_plan_revision(app, login_as, resident):

@@ -1,0 +1,232 @@
+"""Two-way referral stories through the API: routine up → accepted → arrival → result → down → first follow-up;
+the emergency path; rejection and redirect; no-show; out-of-county with approval; bad input and faults."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.core import clock
+from app.integrations import ratelimit
+from tests.referral_support import (
+    add_department,
+    arrival,
+    catalogue,
+    complete,
+    count,
+    deploy_referral_models,
+    make_resident,
+    one,
+    open_tasks,
+    referral,
+)
+from tests.test_follow_up_support import tick
+
+
+@pytest.fixture()
+def world(app, county, login_as):
+    """Cardiology (C01D01) and endocrinology (C01D02) at the county hospital; township C01T01 manages general
+    medicine; an out-of-county 医保定点 hospital offers PCI."""
+    deploy_referral_models(app)
+    add_department(app, "C01D02", "内分泌科")
+    add_department(app, "C01D09", "急诊科")
+    add_department(app, "C01D03", "老年病科")
+    catalogue(app, ("C01D01", "cardiology"), ("C01D03", "cardiology"), ("C01D02", "endocrinology"), ("C01D09", "emergency"),
+              ("C01T01", "general_medicine"), (None, "stroke", "市第一人民医院"),
+              ("C01D02", "nephrology", "", False, "透析机检修至月底"))
+    with app.app_context():
+        ratelimit.configure(redis_url=app.config["YGT"].redis_url, rate=20, burst=100).reset()
+    return {"resident": make_resident(app), "village": login_as("village_doctor", org="C01T01V01"),
+            "cardio": login_as("county_specialist", org="C01D01"),
+            "endo": login_as("county_specialist", org="C01D02"),
+            "ed": login_as("county_specialist", org="C01D09"),
+            "geriatric": login_as("county_specialist", org="C01D03"),
+            "township": login_as("township_doctor", org="C01T01"),
+            "supervisor": login_as("supervisor", org="C01"), "admin": login_as("county_admin", org="C01")}
+
+
+@pytest.fixture()
+def his(app, county):
+    from app.auth.services import create_client
+    with app.app_context():
+        client, secret = create_client("县人民医院 HIS")
+    return {"client_id": client.client_id, "secret": secret}
+
+
+def _refer(w, **extra) -> dict:
+    body = {"resident_id": w["resident"], "disease": "htn", "reason": "两次随访血压控制不满意", **extra}
+    resp = w["village"].post("/api/v1/referrals", json=body)
+    assert resp.status_code == 201, resp.json
+    return resp.json
+
+
+def _send(w, r: dict, target: str = "C01D01") -> None:
+    task = one(w["village"], "fill_referral_form")
+    complete(w["village"], task, {"target_org": target, "reason": r["reason"], "chief_complaint": "头晕2周",
+                                  "consent": True})
+
+
+def _book(w, api, when) -> None:
+    task = one(api, "book_appointment")
+    complete(api, task, {"appointment_at": when.isoformat(), "place": "心内科门诊3诊室"})
+
+
+def test_routine_up_referral_closes_the_loop_down_to_the_first_follow_up(app, client, world, his):
+    from app.notifications.models import Notification
+    w = world
+    r = _refer(w)
+    assert r["referral_no"].startswith("SZ") and r["status"] == "drafting"
+    two_week = open_tasks(w["village"], "two_week_follow_up")
+    assert len(two_week) == 1                                      # exists before the county ever replies
+    _send(w, r)
+    assert referral(w["village"], r["id"])["status"] == "offered"
+    assert open_tasks(w["endo"], "review_referral") == [] or all(
+        t["org_code"] == "C01D01" for t in open_tasks(w["endo"], "review_referral"))
+    groups = w["endo"].get("/api/v1/tasks?view=groups").json["items"]
+    assert not [t for t in groups if t["element_id"] == "review_referral"]     # another department's queue
+    mine = w["cardio"].get("/api/v1/tasks?view=groups").json["items"]
+    review = next(t for t in mine if t["element_id"] == "review_referral")
+    assert w["cardio"].post(f"/api/v1/tasks/{review['id']}/claim").status_code == 200
+    assert w["cardio"].post(f"/api/v1/referrals/{r['id']}/accept", json={"visit_mode": "门诊"}).status_code == 200
+    _book(w, w["cardio"], clock.now() + timedelta(days=2))
+    assert referral(w["cardio"], r["id"])["status"] == "appointed"
+    resp = arrival(client, his, {"referral_no": r["referral_no"], "visit_no": "MZ001"}, "adt-1")
+    assert resp.status_code == 200, resp.json
+    again = arrival(client, his, {"referral_no": r["referral_no"], "visit_no": "MZ001"}, "adt-2")
+    assert again.status_code == 200 and again.json["first"] is False        # a second arrival changes nothing
+    task = one(w["cardio"], "return_result")
+    complete(w["cardio"], task, {"diagnosis": "原发性高血压3级 很高危", "plan": "氨氯地平+缬沙坦",
+                                 "advice": "每2周随访血压，目标<140/90", "down_referral": True})
+    done = referral(w["village"], r["id"])
+    assert done["status"] == "completed" and done["result_at"] and len(done["children"]) == 1
+    down = done["children"][0]
+    assert down["referral_no"].startswith("XZ") and down["to_org_code"] == "C01T01V01"
+    task = one(w["cardio"], "fill_down_referral_form")
+    complete(w["cardio"], task, {"discharge_diagnosis": "原发性高血压3级", "long_term_plan": "氨氯地平5mg qd",
+                                 "diagnosis_clear": True, "plan_clear": True, "condition_stable": True})
+    task = one(w["village"], "receive_down_referral")
+    complete(w["village"], task, {"accepted": True})
+    first = one(w["village"], "first_follow_up")
+    assert first["due_at"][:10] <= (clock.now() + timedelta(days=14)).date().isoformat()
+    complete(w["village"], first, {"visit_date": clock.now().date().isoformat(), "sbp": 136, "dbp": 84,
+                                   "condition": "稳定"})
+    assert referral(w["village"], down["id"])["status"] == "completed"
+    complete(w["village"], one(w["village"], "two_week_follow_up"), {"outcome": "到位", "diagnosis_confirmed": True})
+    with app.app_context():
+        told = {n.kind for n in db_all(Notification)}
+    assert {"referral_offered", "referral_accepted", "referral_appointed", "referral_result",
+            "referral_down_offered"} <= told
+    for kind in ("referral_form", "receipt"):
+        pdf = w["village"].get(f"/api/v1/referrals/{r['id']}/documents/{kind}.pdf")
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert w["village"].get(f"/api/v1/referrals/{down['id']}/documents/down_form.pdf").status_code == 200
+
+
+def db_all(model):
+    from sqlalchemy import select
+
+    from app.core import db
+    return list(db.session().scalars(select(model)))
+
+
+def test_an_emergency_notifies_the_emergency_department_at_once_and_skips_acceptance(app, world):
+    from app.notifications.models import Notification
+    from app.referral import services
+    w = world
+    with app.app_context():
+        row = services.request_referral(resident_id=w["resident"], source="follow_up", trigger="emergency",
+                                        disease="htn", reason="SBP 186 伴剧烈头痛", source_key="follow_up_visit:9")
+        rid = row.id
+    assert count(app, Notification, user_id=w["ed"].user.id, kind="referral_emergency") == 1
+    r = referral(w["ed"], rid)
+    assert r["urgency"] == "emergency" and r["status"] == "accepted" and r["to_org_code"] == "C01D09"
+    assert open_tasks(w["ed"], "review_referral") == []
+    handling = one(w["village"], "emergency_handling")
+    assert handling["due_at"] is not None
+    with app.app_context():
+        again = services.request_referral(resident_id=w["resident"], source="follow_up", trigger="emergency",
+                                          disease="htn", source_key="follow_up_visit:9")
+        assert again.id == rid                                         # the same request is one referral
+    complete(w["village"], handling, {"transport": "120救护车", "measures": ["吸氧"]})
+    assert len(open_tasks(w["ed"], "await_arrival")) == 0       # receive tasks are not inbox tasks
+    assert referral(w["ed"], rid)["status"] == "accepted"
+
+
+def test_rejection_needs_a_reason_then_the_sender_redirects_and_the_other_department_accepts(app, world):
+    w = world
+    r = _refer(w, disease="dm", reason="血糖3个月未达标")
+    _send(w, r, target="C01D02")
+    bad = w["endo"].post(f"/api/v1/referrals/{r['id']}/reject", json={})
+    assert bad.status_code == 400 and bad.json["code"] == "reason_required"
+    ok = w["endo"].post(f"/api/v1/referrals/{r['id']}/reject", json={"reason": "床位已满", "note": "下周再转"})
+    assert ok.status_code == 200 and ok.json["status"] == "rejected"
+    revise = one(w["village"], "revise_referral")
+    complete(w["village"], revise, {"action": "retarget", "target_org": "C01D01"})   # cardiology: no endocrinology
+    again = one(w["village"], "revise_referral")
+    assert "内分泌" in again["instructions"] or "能力目录" in again["instructions"]
+    complete(w["village"], again, {"action": "cancel", "note": "患者改为自行前往市医院"})
+    assert referral(w["village"], r["id"])["status"] == "cancelled"
+
+
+def test_the_receiving_department_redirects_to_another_capable_department(app, world):
+    w = world
+    r = _refer(w)
+    _send(w, r)
+    resp = w["cardio"].post(f"/api/v1/referrals/{r['id']}/redirect", json={"to_org_code": "C01D03"})
+    assert resp.status_code == 200, resp.json
+    assert referral(w["village"], r["id"])["to_org_code"] == "C01D03"
+    assert w["geriatric"].post(f"/api/v1/referrals/{r['id']}/accept", json={}).status_code == 200
+    assert referral(w["village"], r["id"])["status"] == "accepted"
+
+
+def test_a_redirect_to_a_department_without_the_capability_is_refused_with_the_catalogue_reason(app, world):
+    w = world
+    r = _refer(w, disease="dm", reason="血糖控制差")
+    _send(w, r, target="C01D02")
+    resp = w["endo"].post(f"/api/v1/referrals/{r['id']}/redirect", json={"to_org_code": "C01D01"})
+    assert resp.status_code == 422 and resp.json["code"] == "capability_unavailable"
+    paused = w["village"].post("/api/v1/referrals", json={"resident_id": w["resident"], "reason": "肾功能异常",
+                                                          "to_org_code": "C01D02", "capability": "nephrology"})
+    assert paused.status_code == 422 and "透析机检修" in paused.json["message"]
+
+
+def test_no_show_after_the_grace_period_asks_the_sender_to_verify(app, world):
+    w = world
+    r = _refer(w)
+    _send(w, r)
+    w["cardio"].post(f"/api/v1/referrals/{r['id']}/accept", json={})
+    _book(w, w["cardio"], clock.now() + timedelta(days=1))
+    tick(app, 5)                                                     # appointment + 3 days grace passed
+    task = one(w["village"], "verify_no_show")
+    complete(w["village"], task, {"outcome": "不到位", "reason": "患者外出务工"})
+    assert referral(w["village"], r["id"])["status"] == "no_show"
+
+
+def test_out_of_county_referral_needs_approval_and_a_filing_number(app, world):
+    w = world
+    resp = w["village"].post("/api/v1/referrals", json={"resident_id": w["resident"], "reason": "疑似卒中后遗症评估",
+                                                         "trigger": "manual", "capability": "stroke"})
+    assert resp.status_code == 201, resp.json
+    r = resp.json
+    task = one(w["village"], "fill_referral_form")
+    complete(w["village"], task, {"reason": r["reason"], "consent": True})
+    assert referral(w["village"], r["id"])["status"] == "pending_approval"
+    approve = one(w["supervisor"], "approve_out_of_county")
+    complete(w["supervisor"], approve, {"approved": True, "hospital": "市第一人民医院", "filing_no": "YB2026-001",
+                                        "opinion": "县内无卒中中心，同意转往市一院"})
+    done = referral(w["village"], r["id"])
+    assert done["out_of_county"] and done["status"] == "transferred_out"
+    assert done["insurance_filing_no"] == "YB2026-001" and done["to_org_name"] == "市第一人民医院"
+
+
+def test_scope_and_faults(app, client, world, his, login_as):
+    w = world
+    other = login_as("village_doctor", org="C01T02V01")
+    resp = other.post("/api/v1/referrals", json={"resident_id": w["resident"], "reason": "x"})
+    assert resp.status_code == 404
+    r = _refer(w)
+    assert other.get(f"/api/v1/referrals/{r['id']}").status_code == 404
+    unknown = arrival(client, his, {"referral_no": "SZ20000101-9999"}, "adt-x")
+    assert unknown.status_code == 404 and unknown.json["code"] == "unknown_referral_no"
+    listed = w["admin"].get("/api/v1/referrals/unmatched-arrivals").json
+    assert [a["referral_no"] for a in listed] == ["SZ20000101-9999"]
