@@ -10,7 +10,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """The Flask application factory."""
     from . import web
     from .blueprints import register_blueprints
-    from .core import db, logs
+    from .core import clock, db, logs
     from .extensions import api
 
     settings = settings or Settings.from_env()
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_NAME="ygt_session",
     )
     logs.configure()
+    clock.configure(settings.display_tz)
     db.init_engine(settings.database_url)
     app.teardown_appcontext(db.remove_session)
     api.init_app(app)

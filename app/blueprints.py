@@ -5,6 +5,7 @@ from importlib import import_module
 
 BLUEPRINTS = (
     "app.auth.api",
+    "app.vocabulary.api",
     "app.org.api",
     "app.residents.api",
     "app.screening.api",

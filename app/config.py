@@ -61,6 +61,7 @@ class Settings:
             secret_key=_secret(data_dir, "secret_key", "SECRET_KEY"),
             field_key=_secret(data_dir, "field_key", "YGT_FIELD_KEY"),
             jobs_mode=jobs_mode,
+            display_tz=overrides.pop("display_tz", None) or os.environ.get("YGT_DISPLAY_TZ", "Asia/Shanghai"),
             scheduler_enabled=overrides.pop("scheduler_enabled", None)
             if "scheduler_enabled" in overrides else os.environ.get("YGT_SCHEDULER", "1" if not redis_url else "0") == "1",
             **overrides)

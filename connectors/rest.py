@@ -106,7 +106,5 @@ def resident_by_id_number(id_number: str | None) -> int | None:
 
 
 def parse_time(value: str) -> datetime:
-    from zoneinfo import ZoneInfo
     parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("Asia/Shanghai"))).astimezone(
-        ZoneInfo("UTC"))
+    return clock.assume_local(parsed)

@@ -57,9 +57,9 @@ def tick(app, days: float = 0) -> dict:
 
 
 def local_today(app) -> str:
-    from app.follow_up.scheduling import local_today as today
+    from app.core import clock
     with app.app_context():
-        return today().isoformat()
+        return clock.today().isoformat()
 
 
 PLAN = {"targets": {"sbp_lt": 140, "dbp_lt": 90, "note": "血压<140/90"},

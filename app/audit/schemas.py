@@ -1,20 +1,19 @@
 """Marshmallow schemas of the audit API."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from app.auth.fields import Text
+from app.core.paging import page_args
 
 
-class AuditQueryArgsSchema(Schema):
+class AuditQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
     actor = Text()
     action = Text()
     object_type = Text()
     object_id = Text()
     since = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
     until = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset (exclusive)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class AuditEntrySchema(Schema):

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from flask import g
 
-ROLES = ("county_specialist", "county_admin", "township_doctor", "township_public_health", "village_doctor",
-         "pharmacist", "supervisor", "process_owner", "trainer", "patient", "integration")
+from app.vocabulary import Role
+
+ROLES = Role.codes()
 COUNTY_WIDE_ROLES = frozenset({"county_specialist", "county_admin", "supervisor", "process_owner", "pharmacist",
                                "trainer", "integration"})
 

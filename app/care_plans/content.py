@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-DISEASES = {"htn": "高血压", "dm": "2型糖尿病"}
-RISK_LABELS = {"LOW": "低危", "MODERATE": "中危", "HIGH": "高危", "VERY_HIGH": "很高危"}
-HIGH_RISK = ("HIGH", "VERY_HIGH")
-TOPICS = {"diet_salt": "限盐与合理膳食", "exercise": "运动", "smoking": "戒烟", "alcohol": "限酒", "weight": "控制体重",
-          "medication": "规律服药", "self_monitoring": "自我监测", "hypoglycemia": "低血糖识别与处理",
-          "foot_care": "糖尿病足护理", "danger_signs": "危险信号与就医", "psychology": "心理调适"}
-FREQUENCIES = {"qd": "每日1次", "bid": "每日2次", "tid": "每日3次", "qn": "每晚1次", "qw": "每周1次"}
+from app.vocabulary import Disease, RiskLevel
+
+PLAN_DISEASES = (Disease.HTN, Disease.T2DM)          # the diseases a care plan is made for
+HIGH_RISK = (RiskLevel.HIGH, RiskLevel.VERY_HIGH)
 
 
 def default_targets(disease: str, *, age: int | None, has_diabetes: bool = False) -> dict[str, Any]:
     """Clinical targets shown on the plan (rules.md T04b note, T12)."""
-    if disease == "dm":
+    if disease == Disease.T2DM:
         elderly = age is not None and age >= 75
         # S8 2020: HbA1c <7.0% for most, individualise <8.0% for the elderly / hypoglycaemia-prone; BP <130/80
         return {"sbp_lt": 130, "dbp_lt": 80, "hba1c_lt": 8.0 if elderly else 7.0, "fpg_min": 4.4, "fpg_max": 7.0,
@@ -39,7 +36,7 @@ def default_interval_days(risk_level: str | None) -> int:
 
 def default_topics(disease: str, risk_level: str | None) -> list[str]:
     topics = ["medication", "diet_salt", "exercise", "self_monitoring"]
-    if disease == "dm":
+    if disease == Disease.T2DM:
         topics += ["hypoglycemia", "foot_care"]
     if risk_level in HIGH_RISK:
         topics.append("danger_signs")

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.db import session
-
-from .content import FREQUENCIES
+from app.vocabulary import Frequency
 
 TIMES_PER_DAY = {"qd": 1, "qn": 1, "bid": 2, "tid": 3, "qw": 1 / 7}
 RAS = ("ACEI", "ARB")
@@ -31,7 +30,7 @@ def _classify(drugs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[s
         daily = (d.get("dose_mg") or 0) * TIMES_PER_DAY.get(d.get("frequency") or "qd", 1)
         out.append({**d, "drug_class": info.get("drug_class"), "max_daily_mg": info.get("max_daily_mg"),
                     "daily_mg": round(daily, 2),
-                    "instruction": f"{d.get('name')} {d.get('dose_mg')} mg，{FREQUENCIES.get(d.get('frequency'), '')}"})
+                    "instruction": f"{d.get('name')} {d.get('dose_mg')} mg，{Frequency.label_of(d.get('frequency'), '')}"})
     versions = {DECISION: pinned.versions[DECISION]} if DECISION in pinned.versions else {}
     return out, versions
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-DISEASE = validate.OneOf(("htn", "dm"))
+from app.vocabulary import Disease
+from app.vocabulary.fields import Code
+
+from .content import PLAN_DISEASES
 
 
 class CarePlanVersionSchema(Schema):
@@ -57,7 +60,7 @@ class CarePlanListSchema(Schema):
 
 class CarePlanRequestSchema(Schema):
     resident_id = fields.Int(required=True, validate=validate.Range(min=1))
-    disease = fields.Str(required=True, validate=DISEASE)
+    disease = Code(Disease, only=PLAN_DISEASES, required=True)
     risk_level = fields.Str(load_default=None, allow_none=True,
                             validate=validate.OneOf(("LOW", "MODERATE", "HIGH", "VERY_HIGH")))
     reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))

@@ -15,9 +15,15 @@ from app.auth.principal import Principal
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.core.errors import Invalid
+from app.vocabulary import Disease, RiskLevel
 
 from . import content as plan_content
-from .errors import CarePlanNotFound, ProcessNotDeployed, RevisionInProgress, VersionNotFound
+from .errors import (
+    CarePlanNotFound,
+    ProcessNotDeployed,
+    RevisionInProgress,
+    VersionNotFound,
+)
 from .models import CarePlan, CarePlanComment, CarePlanVersion
 
 log = logs.get("care_plans")
@@ -33,6 +39,9 @@ def request_plan(resident_id: int, disease: str, risk_level: str | None, *, requ
     """Ask for a plan after enrolment and grading (the screening/stratify hook). Idempotent: nothing happens while
     a plan is being drafted or when the active plan already has this risk level; a changed risk level asks the
     township for a revision."""
+    disease = Disease(disease)
+    if disease not in plan_content.PLAN_DISEASES:
+        return {"status": "not_applicable"}
     plan = _plan_for(resident_id, disease)
     if plan is not None and _open_version(plan.id) is not None:
         return {"status": "in_progress", "care_plan_id": plan.id}
@@ -46,6 +55,7 @@ def request_plan(resident_id: int, disease: str, risk_level: str | None, *, requ
 
 def request_revision(resident_id: int, disease: str, *, reason: str, requested_by: str) -> dict[str, Any]:
     """Ask the township to propose a revision (e.g. a follow-up found an adverse reaction). Idempotent."""
+    disease = Disease(disease)
     plan = _plan_for(resident_id, disease)
     if plan is None or plan.status != "active":
         return request_plan(resident_id, disease, None, requested_by=requested_by, reason=reason)
@@ -84,6 +94,7 @@ def _start(mode: str, resident_id: int, disease: str, risk_level: str | None, *,
 def open_version(instance_id: int, *, resident_id: int, disease: str, risk_level: str | None, mode: str,
                  proposal: dict[str, Any] | None, reason: str | None, requested_by: str | None) -> dict[str, Any]:
     """Create the version this instance works on (once per instance) and return what its forms start from."""
+    disease = Disease(disease)          # instances started before migration 0008 carry the old code `dm`
     with unit_of_work() as s:
         plan = _plan_for(resident_id, disease, lock=True) or _new_plan(resident_id, disease, risk_level)
         plan.risk_level = risk_level or plan.risk_level
@@ -102,8 +113,8 @@ def open_version(instance_id: int, *, resident_id: int, disease: str, risk_level
         return {"care_plan_id": plan.id, "version": row.version, "content": row.content,
                 "base_version": current.version if current else None,
                 "changes": plan_content.diff(current.content, row.content) if current else [],
-                "disease_label": plan_content.DISEASES.get(disease, disease),
-                "risk_label": plan_content.RISK_LABELS.get(risk_level or "", risk_level)}
+                "disease_label": Disease.label_of(disease),
+                "risk_label": RiskLevel.label_of(risk_level) if risk_level else None}
 
 
 def save_draft(instance_id: int, *, care_plan_id: int, version: int, content: dict[str, Any],
@@ -246,12 +257,10 @@ def resident_age(resident_id: int, on: date | None = None) -> int | None:
     resident = _resident(resident_id)
     if resident is None:
         return None
-    on = on or clock.now().date()
-    born = resident.birth_date
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return clock.age(resident.birth_date, on)
 
 
 def _defaults(resident_id: int, disease: str, risk_level: str | None) -> dict[str, Any]:
-    other = "dm" if disease == "htn" else "htn"
-    has_dm = disease == "htn" and _plan_for(resident_id, other) is not None
+    other = Disease.T2DM if disease == Disease.HTN else Disease.HTN
+    has_dm = disease == Disease.HTN and _plan_for(resident_id, other) is not None
     return plan_content.default_content(disease, risk_level, age=resident_age(resident_id), has_diabetes=has_dm)

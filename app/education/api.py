@@ -8,6 +8,8 @@ from marshmallow import Schema, fields, validate
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.errors import NotFound
+from app.vocabulary import Disease
+from app.vocabulary.fields import Code
 
 from . import services
 
@@ -27,7 +29,7 @@ class EducationItemSchema(Schema):
 
 
 class EducationItemQueryArgsSchema(Schema):
-    disease = fields.Str(validate=validate.OneOf(("htn", "dm", "general")))
+    disease = Code(Disease, only=(Disease.HTN, Disease.T2DM), extra=("general",))
     topic = fields.Str(validate=validate.Length(max=40))
 
 

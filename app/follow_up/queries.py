@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
 
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import session
 from app.org.scope import row_scope_filter
 from app.residents.record_queries import summary_provider
 from app.workflows.models import HumanTask
 
 from .models import FollowUpSchedule, FollowUpVisit
-from .scheduling import local_today
 
 HIGH_RISK = ("HIGH", "VERY_HIGH")
 HIGH_PRIORITY_DAYS = 30      # S17: ≥30 days overdue and BP ≥180/110 or last visit uncontrolled → high priority
@@ -37,7 +37,7 @@ def overdue(principal: Principal, *, org_code: str | None = None, assignee_id: i
     """Open visits past their due date in the caller's scope, high priority first, then most overdue."""
     from app.org.queries import find_org
     from app.residents.models import Resident
-    today = today or local_today()
+    today = today or clock.today()
     days = _days_between(FollowUpVisit.due_on, today)
     last_sbp = select(FollowUpVisit.sbp).where(
         FollowUpVisit.schedule_id == FollowUpSchedule.id, FollowUpVisit.status == "done"
@@ -113,4 +113,4 @@ def next_follow_up(resident_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"disease": row.disease, "due_on": row.next_due_on.isoformat(), "interval_days": row.interval_days,
-            "overdue_days": max(0, (local_today() - row.next_due_on).days)}
+            "overdue_days": max(0, (clock.today() - row.next_due_on).days)}

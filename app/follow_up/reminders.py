@@ -17,9 +17,9 @@ from sqlalchemy import and_, select
 
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
+from app.vocabulary import Disease, RiskLevel
 
 from .models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
-from .scheduling import local_today
 
 log = logs.get("follow_up")
 REMINDER_DAYS = int(os.environ.get("YGT_FOLLOW_UP_REMINDER_DAYS", "3"))
@@ -56,7 +56,7 @@ def send_due_reminders(days: int = REMINDER_DAYS) -> int:
     while True:
         tasks = _open_follow_up_tasks(last, HumanTask.due_at >= now, HumanTask.due_at <= now + timedelta(days=days))
         for task in tasks:
-            due = task.due_at.astimezone(_tz()).strftime("%m月%d日")
+            due = clock.local(task.due_at).strftime("%m月%d日")
             for uid in recipients(task, cache):
                 sent += notify(uid, kind="follow_up_due", title=f"随访将于{due}到期：{task.resident_name or ''}",
                                body=_body(task), link=f"/tasks/{task.id}", task_id=task.id,
@@ -87,14 +87,9 @@ def _patient_accounts(resident_id: int) -> list[int]:
 
 
 def _body(task) -> str:
-    parts = [task.resident_name, {"htn": "高血压", "dm": "2型糖尿病"}.get(task.disease or "", task.disease),
-             task.risk_level]
+    parts = [task.resident_name, Disease.label_of(task.disease) if task.disease else None,
+             RiskLevel.label_of(task.risk_level) if task.risk_level else None]
     return "，".join(p for p in parts if p)
-
-
-def _tz():
-    from .scheduling import SHANGHAI
-    return SHANGHAI
 
 
 # -- escalation -----------------------------------------------------------------------------------------------
@@ -102,7 +97,7 @@ def _tz():
 def escalate_overdue() -> int:
     """Escalate overdue follow-ups per `follow_up_escalation`; each (visit, level) once. Returns escalations made."""
     from app.workflows.models import HumanTask
-    today, made, last = local_today(), 0, 0
+    today, made, last = clock.today(), 0, 0
     rules = _rules()
     while True:
         rows = session().execute(

@@ -1,15 +1,14 @@
 """The schedule side of follow-up: keep each resident's next due date, and when cycles come due create their visit
 rows with set-based SQL and start one short `follow_up` instance per visit (so no instance lives for years).
 
-Dates are clinic dates in Asia/Shanghai. A cycle is generated `LEAD_DAYS` before it is due, so the task sits in the
+Dates are clinic dates (`clock.today()`, the display time zone). A cycle is generated `LEAD_DAYS` before it is due, so the task sits in the
 doctor's inbox with its due date (and reminders) ahead of time.
 """
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, literal, select, update
 
@@ -20,26 +19,15 @@ from app.jobs.queue import enqueue
 from .models import FollowUpSchedule, FollowUpVisit
 
 log = logs.get("follow_up")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEAD_DAYS = int(os.environ.get("YGT_FOLLOW_UP_LEAD_DAYS", "7"))
 HIGH_RISK = ("HIGH", "VERY_HIGH")
 START_BATCH = 1000
 
 
-def local_today() -> date:
-    """Today's date in the clinics' time zone (by the platform clock)."""
-    return clock.now().astimezone(SHANGHAI).date()
-
-
-def end_of_day(day: date) -> datetime:
-    """23:59 Asia/Shanghai of `day`, as an aware datetime (the due time of a follow-up task)."""
-    return datetime.combine(day, time(23, 59), tzinfo=SHANGHAI)
-
-
 def upsert_schedule(resident_id: int, disease: str, *, care_plan_id: int | None, risk_level: str | None,
                     interval_days: int, org_code: str | None, org_path: str | None) -> FollowUpSchedule:
     """Create or update the schedule when a plan comes into force; a shorter interval brings the next date forward."""
-    today = local_today()
+    today = clock.today()
     with unit_of_work() as s:
         row = s.scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == resident_id,
                                                        FollowUpSchedule.disease == disease).with_for_update()).first()
@@ -58,7 +46,7 @@ def upsert_schedule(resident_id: int, disease: str, *, care_plan_id: int | None,
 def generate_due_cycles(*, today: date | None = None, lead_days: int = LEAD_DAYS) -> int:
     """Create a visit row for every active schedule due within `lead_days` that has no open cycle (two set-based
     statements, idempotent: the (schedule, cycle) key and `open_visit_id` stop a second run); returns rows made."""
-    horizon = (today or local_today()) + timedelta(days=lead_days)
+    horizon = (today or clock.today()) + timedelta(days=lead_days)
     now = clock.now()
     due = and_(FollowUpSchedule.status == "active", FollowUpSchedule.open_visit_id.is_(None),
                FollowUpSchedule.next_due_on <= horizon)
@@ -138,7 +126,7 @@ def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, An
     return {
         "resident_id": schedule.resident_id, "disease": schedule.disease, "risk_level": schedule.risk_level,
         "high_risk": schedule.risk_level in HIGH_RISK, "schedule_id": schedule.id, "visit_id": visit.id,
-        "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": end_of_day(visit.due_on).astimezone(UTC).isoformat(),
+        "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": clock.end_of_day(visit.due_on).astimezone(UTC).isoformat(),
         "age": plans.resident_age(schedule.resident_id) or 0,
         "prev_uncontrolled": schedule.consecutive_uncontrolled >= 1,
         "plan": plan, "last": queries.last_values(schedule.id), "device": schedule.latest_device or {},
@@ -147,6 +135,6 @@ def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, An
 
 
 def count_due(today: date | None = None) -> int:
-    horizon = (today or local_today()) + timedelta(days=LEAD_DAYS)
+    horizon = (today or clock.today()) + timedelta(days=LEAD_DAYS)
     return session().scalar(select(func.count()).select_from(FollowUpSchedule).where(
         FollowUpSchedule.status == "active", FollowUpSchedule.next_due_on <= horizon)) or 0

@@ -5,13 +5,15 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
+from app.core.paging import page_args
+from app.vocabulary import Disease
+from app.vocabulary.fields import Code
 
-class FollowUpOverdueQueryArgsSchema(Schema):
+
+class FollowUpOverdueQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
     org_code = fields.Str(validate=validate.Length(max=40))
     assignee_id = fields.Int(validate=validate.Range(min=1, max=2**63 - 1))
-    disease = fields.Str(validate=validate.OneOf(("htn", "dm")))
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    disease = Code(Disease, only=(Disease.HTN, Disease.T2DM))
 
 
 class FollowUpOverdueItemSchema(Schema):

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.referral import services as referral_services
+from app.vocabulary import Disease
 
 from .models import FollowUpSchedule, FollowUpVisit, ReferralRequest
-from .scheduling import local_today
 
 log = logs.get("follow_up")
 REFERRAL_ACTIONS = ("转诊", "紧急转诊")
@@ -48,7 +48,7 @@ def _fill(visit: FollowUpVisit, record, classification, action, next_due_days, s
     info, signs = record.get("visit") or {}, record.get("signs") or {}
     labs = record.get("labs") or {}
     visit.record = record
-    visit.visited_on = _date(info.get("visit_date")) or local_today()
+    visit.visited_on = _date(info.get("visit_date")) or clock.today()
     visit.visit_type = info.get("visit_type")
     visit.sbp, visit.dbp = sbp, dbp
     visit.heart_rate, visit.weight_kg = signs.get("heart_rate"), signs.get("weight_kg")
@@ -59,7 +59,7 @@ def _fill(visit: FollowUpVisit, record, classification, action, next_due_days, s
 
 def _advance(schedule: FollowUpSchedule, visit: FollowUpVisit, record: dict[str, Any]) -> None:
     outcome = (record.get("visit") or {}).get("outcome", "完成随访")
-    visited = visit.visited_on or local_today()
+    visited = visit.visited_on or clock.today()
     if outcome == "死亡":
         schedule.status, next_due = "closed", None
     elif outcome == "失访":
@@ -128,6 +128,7 @@ def refer(instance_id: int, *, visit_id: int, resident_id: int, disease: str, ac
     """Ask for a referral: keep the follow-up's request row and hand it to the referral capability
     (`referral.services.request_referral`, the public "referral requested" entry point), which starts `referral_up`
     (or keeps the request until that model is deployed). Idempotent per visit."""
+    disease = Disease(disease)          # instances started before migration 0008 carry the old code `dm`
     with unit_of_work() as s:
         key = f"follow_up_visit:{visit_id}"
         row = s.scalars(select(ReferralRequest).where(ReferralRequest.source_key == key).with_for_update()).first()
@@ -138,7 +139,7 @@ def refer(instance_id: int, *, visit_id: int, resident_id: int, disease: str, ac
                                   urgency="emergency" if action == "紧急转诊" else "routine", reason=reason,
                                   source_visit_id=visit_id, source_instance_id=instance_id,
                                   org_code=schedule.org_code if schedule else None, status="pending",
-                                  follow_up_due_on=local_today() + timedelta(days=REFERRAL_FOLLOW_UP_DAYS),
+                                  follow_up_due_on=clock.today() + timedelta(days=REFERRAL_FOLLOW_UP_DAYS),
                                   created_at=clock.now())
             s.add(row)
             s.flush()

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from app.audit.services import record
 from app.auth.access import require_principal, require_roles
 from app.core.db import unit_of_work
+from app.core.paging import page_args
 
 from . import queries, store
 
@@ -16,13 +17,11 @@ blp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations",
 VIEWERS = ("county_admin", "supervisor", "integration")
 
 
-class DeliveryQueryArgsSchema(Schema):
+class DeliveryQueryArgsSchema(page_args(per_page=50, max_per_page=200)):
     client_id = fields.String()
     status = fields.String(validate=validate.OneOf(("received", "processed", "waiting", "rejected", "failed",
                                                     "expired", "failures")))
     channel = fields.String(validate=validate.OneOf(("webhook", "hl7v2", "fhir")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ItemsSchema(Schema):

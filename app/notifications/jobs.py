@@ -3,7 +3,6 @@ the overdue sweep (`app.notifications.jobs.notify_overdue`, run by the scheduler
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import object_session
@@ -21,7 +20,6 @@ log = logs.get("notifications")
 MAX_GROUP = 20              # a task offered to more candidates than this is not announced one by one
 OVERDUE_WINDOW = timedelta(days=2)
 BATCH = 1000
-SHANGHAI = ZoneInfo("Asia/Shanghai")       # the UI's time zone
 
 
 def recipients(task: HumanTask, cache: dict | None = None) -> list[int]:
@@ -77,7 +75,7 @@ def notify_overdue(now=None) -> int:
 
 def _body(task: HumanTask) -> str:
     parts = [task.resident_name, task.disease, task.risk_level]
-    due = f"截止 {task.due_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if task.due_at else None
+    due = f"截止 {clock.local(task.due_at):%Y-%m-%d %H:%M}" if task.due_at else None
     return "，".join(p for p in [*parts, due] if p)
 
 

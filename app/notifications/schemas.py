@@ -1,13 +1,13 @@
 """Marshmallow schemas of `/api/v1/notifications`."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
+
+from app.core.paging import page_args
 
 
-class NotificationQueryArgsSchema(Schema):
+class NotificationQueryArgsSchema(page_args()):
     unread = fields.Bool(load_default=False)
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class NotificationSchema(Schema):

@@ -5,8 +5,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
+from app.vocabulary import OrgLevel
 
-LEVELS = ("county", "department", "township", "village")
+LEVELS = OrgLevel.codes()
 
 
 class Organization(Base):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.core.paging import page_args
+
 STATUSES = ("running", "waiting", "completed", "error", "suspended", "terminated")
 
 
@@ -51,7 +53,7 @@ class InstanceStartSchema(Schema):
     version = fields.Int(load_default=None, allow_none=True)
 
 
-class InstanceQueryArgsSchema(Schema):
+class InstanceQueryArgsSchema(page_args()):
     process_id = fields.Str()
     status = fields.Str(validate=validate.OneOf(STATUSES))
     org_code = fields.Str()
@@ -59,8 +61,6 @@ class InstanceQueryArgsSchema(Schema):
     business_key = fields.Str()
     started_from = fields.DateTime()
     started_to = fields.DateTime()
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class OpenTaskSchema(Schema):

@@ -14,7 +14,7 @@ from app.residents import queries as residents
 from . import catalogue
 from .models import Referral
 from .queries import URGENCY_LABELS
-from .services import SHANGHAI, local_time
+from .services import local_time
 
 KINDS = {"referral_form": "双向转诊（转出）单", "receipt": "双向转诊回执单", "down_form": "双向转诊（下转）单"}
 
@@ -23,8 +23,7 @@ def _resident(row: Referral) -> dict:
     r = residents.get_resident(row.resident_id, SYSTEM)
     if r is None:
         raise NotFound("居民不存在 (resident not found)")
-    today = clock.now().astimezone(SHANGHAI).date()
-    age = today.year - r.birth_date.year - ((today.month, today.day) < (r.birth_date.month, r.birth_date.day))
+    age = clock.age(r.birth_date)
     phone = decrypt_field(r.phone_encrypted) if r.phone_encrypted else ""
     return {"name": r.name, "sex": "男" if r.sex == "M" else "女", "age": age, "id_number": r.id_number_masked,
             "phone": phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else phone, "address": r.address or ""}

@@ -5,21 +5,22 @@ Each indicator is a (numerator, denominator) pair of conditions; the drill-down 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import session
 from app.core.errors import NotFound
 from app.org.models import Organization
 from app.org.queries import find_org
 from app.org.scope import org_scope_filter
+from app.vocabulary import Disease
 
 from . import catalogue
 from .models import Referral
-from .services import SHANGHAI
 
 R = Referral
 STATUS_LABELS = {"requested": "待处理", "drafting": "填写转诊单", "pending_approval": "待县外审批", "offered": "待接诊",
@@ -28,7 +29,6 @@ STATUS_LABELS = {"requested": "待处理", "drafting": "填写转诊单", "pendi
                  "transferred_out": "已转县外", "cancelled": "已撤销", "received": "已接收(基层)"}
 URGENCY_LABELS = {"emergency": "紧急", "priority": "优先", "routine": "常规"}
 DIRECTION_LABELS = {"up": "上转", "down": "下转"}
-DISEASE_LABELS = {"htn": "高血压", "dm": "2型糖尿病"}
 
 
 def in_scope(p: Principal) -> ColumnElement[bool]:
@@ -56,9 +56,9 @@ def _period(start: date | None, end: date | None, column=None) -> list:
     column = column if column is not None else R.requested_at
     conds = []
     if start:
-        conds.append(column >= datetime.combine(start, time.min, tzinfo=SHANGHAI))
+        conds.append(column >= clock.start_of_day(start))
     if end:
-        conds.append(column < datetime.combine(end + timedelta(days=1), time.min, tzinfo=SHANGHAI))
+        conds.append(column < clock.start_of_day(end + timedelta(days=1)))
     return conds
 
 
@@ -105,7 +105,7 @@ def item(r: Referral, names: dict[str, str] | None = None) -> dict[str, Any]:
             "direction_label": DIRECTION_LABELS[r.direction], "status": r.status,
             "status_label": STATUS_LABELS.get(r.status, r.status), "urgency": r.urgency,
             "urgency_label": URGENCY_LABELS.get(r.urgency, r.urgency), "reason_code": r.reason_code,
-            "reason": r.reason, "disease": r.disease, "disease_label": DISEASE_LABELS.get(r.disease or "", r.disease),
+            "reason": r.reason, "disease": r.disease, "disease_label": Disease.label_of(r.disease) if r.disease else None,
             "capability": r.capability, "capability_label": catalogue.label(r.capability),
             "resident_id": r.resident_id, "resident_name": r.resident_name, "source": r.source,
             "from_org_code": r.from_org_code, "from_org_name": names.get(r.from_org_code or "", ""),

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.vocabulary import Disease
+from app.vocabulary.fields import Code
+
 from .catalogue import CAPABILITIES
 from .queries import INDICATORS
 from .steps import REJECT_REASONS
 
 URGENCIES = ("emergency", "priority", "routine")
-DISEASES = ("htn", "dm")
 ID = validate.Range(min=1, max=2**63 - 1)
 
 
@@ -102,7 +104,7 @@ class ReferralListSchema(Schema):
 class ReferralCreateSchema(Schema):
     resident_id = fields.Int(required=True, validate=ID)
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
-    disease = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(DISEASES))
+    disease = Code(Disease, only=(Disease.HTN, Disease.T2DM), load_default=None, allow_none=True)
     urgency = fields.Str(load_default="routine", validate=validate.OneOf(URGENCIES))
     trigger = fields.Str(load_default="manual", validate=validate.OneOf(
         ("manual", "acs", "stroke", "pregnancy", "initial", "dm", "screening")))
@@ -113,7 +115,7 @@ class ReferralCreateSchema(Schema):
 class DownReferralCreateSchema(Schema):
     resident_id = fields.Int(required=True, validate=ID)
     reason = fields.Str(load_default="", validate=validate.Length(max=1000))
-    disease = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(DISEASES))
+    disease = Code(Disease, only=(Disease.HTN, Disease.T2DM), load_default=None, allow_none=True)
     parent_id = fields.Int(load_default=None, allow_none=True, validate=ID)
 
 

@@ -8,9 +8,8 @@ starts instances for requests stored while no `referral_up` model was deployed.
 is idempotent on `source_key`: a retried caller gets the same referral back."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
 from app.org.queries import find_org
 from app.residents import queries as residents
+from app.vocabulary import Disease
 from app.workflows import runner
 from app.workflows.deploy import latest_process_versions
 
@@ -27,7 +27,6 @@ from . import catalogue, numbering
 from .models import Referral
 
 log = logs.get("referral")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 UP, DOWN = "referral_up", "referral_down"
 TRIGGERS = ("emergency", "acs", "stroke", "pregnancy", "initial", "follow_up", "dm", "screening", "manual")
 ROLE_OF_LEVEL = {"village": "village_doctor", "township": "township_doctor", "county": "county_specialist",
@@ -36,12 +35,8 @@ OPEN_STATUSES = ("requested", "drafting", "pending_approval", "offered", "accept
                  "receiving", "received")
 
 
-def local_today() -> date:
-    return clock.now().astimezone(SHANGHAI).date()
-
-
 def local_time(at: datetime | None) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
+    return clock.local(at).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 def request_referral(*, resident_id: int, source: str, trigger: str, disease: str | None = None, reason: str = "",
@@ -52,6 +47,7 @@ def request_referral(*, resident_id: int, source: str, trigger: str, disease: st
     """Record an up-referral request and start `referral_up` for it (or leave it `requested` until deployed)."""
     if trigger not in TRIGGERS:
         raise Invalid(f"未知转诊触发来源 {trigger}", code="invalid_trigger", allowed=list(TRIGGERS))
+    disease = _disease_code(disease)
     with unit_of_work() as s:
         if source_key:
             found = s.scalars(select(Referral).where(Referral.source_key == source_key)).first()
@@ -61,7 +57,7 @@ def request_referral(*, resident_id: int, source: str, trigger: str, disease: st
         if resident is None:
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found", resident_id=resident_id)
         sender = find_org(from_org_code or resident.org_code)
-        row = Referral(referral_no=numbering.next_number("up", local_today()), direction="up", status="requested",
+        row = Referral(referral_no=numbering.next_number("up", clock.today()), direction="up", status="requested",
                        urgency="emergency" if trigger in ("emergency", "acs", "stroke") else requested_urgency,
                        reason=reason, disease=disease, resident_id=resident_id, resident_name=resident.name,
                        source=source, source_key=source_key, source_instance_id=source_instance_id,
@@ -93,8 +89,14 @@ def request_from_principal(principal: Principal, *, resident_id: int, disease: s
                             form={"capability": capability} if capability else None)
 
 
+def _disease_code(disease: str | None) -> str | None:
+    """The vocabulary code of a disease (old `dm` → `t2dm`); anything else is kept as given."""
+    return str(Disease(disease)) if disease in Disease.accepted() else disease
+
+
 def default_capability(disease: str | None) -> str:
-    return {"htn": "cardiology", "dm": "endocrinology"}.get(disease or "", "general_medicine")
+    known = Disease.parse(disease) if disease in Disease.accepted() else None
+    return {Disease.HTN: "cardiology", Disease.T2DM: "endocrinology"}.get(known, "general_medicine")
 
 
 def _start_if_deployed(s, row: Referral) -> None:
@@ -147,7 +149,7 @@ def request_down_referral(parent_id: int | None, *, resident_id: int, from_org_c
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found", resident_id=resident_id)
         receiver = find_org(resident.org_code)
         sender = find_org(from_org_code) if from_org_code else None
-        row = Referral(referral_no=numbering.next_number("down", local_today()), direction="down",
+        row = Referral(referral_no=numbering.next_number("down", clock.today()), direction="down",
                        status="requested", urgency="routine", reason=reason, disease=disease,
                        resident_id=resident_id, resident_name=resident.name, source=source, source_key=source_key,
                        parent_id=parent_id, from_org_code=sender.code if sender else None,

@@ -4,7 +4,7 @@ The `referrals` row is updated at every step, so lists, the patient record and t
 process data without a batch. Timings (SLA, no-show grace, first follow-up) are wave2 §1 [P] values named here."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,9 +19,7 @@ from . import catalogue, notices
 from .models import Referral
 from .services import (
     ROLE_OF_LEVEL,
-    SHANGHAI,
     local_time,
-    local_today,
     request_down_referral,
     request_referral,
 )
@@ -40,11 +38,11 @@ def _row(s, referral_id: int) -> Referral:
 
 
 def _end_of_day(day) -> str:
-    return datetime.combine(day, time(23, 59), tzinfo=SHANGHAI).isoformat()
+    return clock.end_of_day(day).isoformat()
 
 
 def _on_time(row: Referral) -> bool:
-    return row.follow_up_due_on is None or local_today() <= row.follow_up_due_on
+    return row.follow_up_due_on is None or clock.today() <= row.follow_up_due_on
 
 
 def _touch(row: Referral, status: str | None = None) -> None:
@@ -62,7 +60,7 @@ def register(referral_id: int, *, urgency: str, reason_code: str, capability: st
         row.urgency, row.reason_code = urgency, reason_code
         row.capability = row.form.get("capability") or capability
         if row.follow_up_due_on is None:
-            row.follow_up_due_on = local_today() + timedelta(days=FOLLOW_UP_DAYS)
+            row.follow_up_due_on = clock.today() + timedelta(days=FOLLOW_UP_DAYS)
         sender = find_org(row.from_org_code) if row.from_org_code else None
         township = township_of(row.from_org_code) if row.from_org_code else None
         targets = [{"value": o.org_code, "label": o.name} for o in catalogue.providers(row.capability)
@@ -301,7 +299,7 @@ def book(referral_id: int, *, appointment_at: str, place: str | None = None, not
     with unit_of_work() as s:
         row = _row(s, referral_id)
         at = datetime.fromisoformat(appointment_at)
-        at = at if at.tzinfo else at.replace(tzinfo=SHANGHAI)
+        at = clock.assume_local(at)
         row.appointment_at = at
         row.result = {**row.result, "place": place, "appointment_note": note}
         if row.arrived_at is None:
@@ -419,8 +417,8 @@ def receive_down(referral_id: int, *, receipt: dict[str, Any], received_by: str 
         high_risk = bool(row.form.get("insulin_titration") or row.form.get("inr_unstable"))
         days = FIRST_FOLLOW_UP_DAYS_HIGH_RISK if high_risk else FIRST_FOLLOW_UP_DAYS
         discharge = row.form.get("discharge_on")
-        base = datetime.fromisoformat(discharge).date() if discharge else local_today()
-        row.follow_up_due_on = max(base + timedelta(days=days), local_today())
+        base = datetime.fromisoformat(discharge).date() if discharge else clock.today()
+        row.follow_up_due_on = max(base + timedelta(days=days), clock.today())
         plan = None
         if row.disease in ("htn", "dm"):
             plan = care_plans.request_revision(row.resident_id, row.disease, requested_by=received_by or "referral",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core import clock
+from app.vocabulary import Disease, EducationTopic, Frequency, RiskLevel
 
 from .render import render_pdf
 
@@ -11,13 +12,7 @@ from .render import render_pdf
 def care_plan_pdf(*, resident: dict[str, Any], plan: dict[str, Any], version: dict[str, Any],
                   guidance: dict[str, Any], education: list[dict[str, Any]], schedule: dict[str, Any] | None) -> bytes:
     """A one-to-two page PDF: targets, drugs with how to take them, lifestyle, follow-up, education, warnings."""
-    from app.care_plans.content import DISEASES, FREQUENCIES, RISK_LABELS, TOPICS
     return render_pdf("care_plan.html", resident=resident, plan=plan, version=version, guidance=guidance,
-                      education=education, schedule=schedule, diseases=DISEASES, risks=RISK_LABELS,
-                      topics=TOPICS, frequencies=FREQUENCIES,
-                      printed_on=clock.now().astimezone(_tz()).strftime("%Y年%m月%d日"))
-
-
-def _tz():
-    from zoneinfo import ZoneInfo
-    return ZoneInfo("Asia/Shanghai")
+                      education=education, schedule=schedule, diseases=Disease, risks=RiskLevel,
+                      topics=EducationTopic, frequencies=Frequency,
+                      printed_on=clock.today().strftime("%Y年%m月%d日"))

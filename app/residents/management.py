@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import vocabulary
 from app.audit.services import record as audit
 from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
+from app.vocabulary import Disease
 
-from .diseases import DISEASES, RISK_ORDER
 from .record_models import DiseaseEnrolment, RiskLevel
 from .records import record_condition
 
@@ -24,9 +25,9 @@ def enrol(resident_id: int, *, disease: str, icd10: str | None, diagnosed_on: da
           managing_doctor_user_id: int | None, village_code: str | None, screening_case_id: int | None,
           source: str, actor: str) -> DiseaseEnrolment:
     """Enrol a resident for a disease (one enrolment per disease) and record the confirmed diagnosis."""
-    if disease not in DISEASES:
+    if disease not in Disease.codes():
         raise Invalid(f"未知病种 {disease}", code="unknown_disease", field="disease")
-    code = (icd10 or DISEASES[disease].icd10).strip().upper()
+    code = (icd10 or Disease(disease).icd10).strip().upper()
     with unit_of_work() as s:
         existing = s.scalars(select(DiseaseEnrolment).where(DiseaseEnrolment.resident_id == resident_id,
                                                             DiseaseEnrolment.disease == disease)).first()
@@ -66,7 +67,8 @@ def set_risk_level(resident_id: int, *, disease: str, level: str | None, decisio
         row.trace, row.versions, row.inputs, row.instance_id = trace, versions, inputs, instance_id
         row.assessed_at = clock.now()
         s.flush()
-        upgraded = RISK_ORDER.get(level, 0) > RISK_ORDER.get(previous, 0) and level in ("HIGH", "VERY_HIGH")
+        grade = vocabulary.RiskLevel
+        upgraded = grade.rank_of(level) > grade.rank_of(previous) and level in (grade.HIGH, grade.VERY_HIGH)
         audit("risk_level.set", object_type="resident", object_id=resident_id,
               details={"disease": disease, "level": level, "previous": previous, "reason": reason})
         return {"level": level, "previous_level": previous, "upgraded": upgraded}

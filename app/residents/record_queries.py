@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import vocabulary
 from app.core.db import session
+from app.vocabulary import loinc
 
-from . import loinc
-from .diseases import RISK_LABELS, disease_of_icd10, name_of
 from .record_models import (
     Condition,
     DiseaseEnrolment,
@@ -82,8 +82,8 @@ def _direction(points: list[dict[str, Any]]) -> str | None:
 
 
 def _condition(c: Condition) -> dict[str, Any]:
-    disease = disease_of_icd10(c.icd10)
-    return {"id": c.id, "icd10": c.icd10, "disease": disease, "disease_name": name_of(disease) if disease else None,
+    disease = vocabulary.Disease.of_icd10(c.icd10)
+    return {"id": c.id, "icd10": c.icd10, "disease": disease, "disease_name": disease.label if disease else None,
             "status": c.status, "category": c.category, "onset_on": _iso(c.onset_on), "source": c.source,
             "recorded_at": _iso(c.recorded_at)}
 
@@ -94,14 +94,14 @@ def _medication(m: Medication) -> dict[str, Any]:
 
 
 def _enrolment(e: DiseaseEnrolment) -> dict[str, Any]:
-    return {"disease": e.disease, "disease_name": name_of(e.disease), "icd10": e.icd10,
+    return {"disease": e.disease, "disease_name": vocabulary.Disease.label_of(e.disease), "icd10": e.icd10,
             "diagnosed_on": _iso(e.diagnosed_on), "managing_doctor_user_id": e.managing_doctor_user_id,
             "village_code": e.village_code, "enrolled_at": _iso(e.enrolled_at), "source": e.source}
 
 
 def _risk(r: RiskLevel) -> dict[str, Any]:
-    return {"disease": r.disease, "disease_name": name_of(r.disease), "level": r.level,
-            "label": RISK_LABELS.get(r.level or "", "未分层"), "previous_level": r.previous_level,
+    return {"disease": r.disease, "disease_name": vocabulary.Disease.label_of(r.disease), "level": r.level,
+            "label": vocabulary.RiskLevel.label_of(r.level, vocabulary.UNGRADED_LABEL), "previous_level": r.previous_level,
             "reason": r.reason, "decision_id": r.decision_id, "versions": r.versions,
             "assessed_at": _iso(r.assessed_at)}
 

@@ -16,21 +16,22 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from app import vocabulary
 from app.audit.services import record as audit
 from app.core import clock
 from app.core.db import is_postgres, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
 from app.jobs.queue import enqueue_after_commit
+from app.vocabulary import ConditionCategory, ConditionStatus, EncounterKind, MedicationStatus, loinc
 
-from . import loinc
 from .models import Resident
 from .record_models import Condition, Encounter, Medication, Observation, ReferralFlag, RiskFactor
 
 Row = TypeVar("Row", Observation, Condition, Encounter, Medication)
 ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
-CONDITION_STATUSES = ("confirmed", "suspected", "resolved", "refuted")
-ENCOUNTER_KINDS = ("outpatient", "inpatient", "exam", "public_health_visit", "emergency", "follow_up")
-MEDICATION_STATUSES = ("active", "stopped")
+CONDITION_STATUSES = ConditionStatus.codes()
+ENCOUNTER_KINDS = EncounterKind.codes()
+MEDICATION_STATUSES = MedicationStatus.codes()
 ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "N", "A")
 RESCREEN_JOB = "app.screening.jobs.screen_resident"
 
@@ -140,7 +141,7 @@ def record_condition(resident_id: int, *, icd10: str, onset_on: date | None, sta
     icd = _icd10(icd10)
     if status not in CONDITION_STATUSES:
         raise Invalid("诊断状态无效 (status)", code="invalid_value", field="status", allowed=CONDITION_STATUSES)
-    if category not in ("diagnosis", "complication"):
+    if category not in ConditionCategory.codes():
         raise Invalid("类别无效 (category)", code="invalid_value", field="category")
     source = _source(source)
 
@@ -198,23 +199,7 @@ def _upsert(model, values: dict[str, Any], keys: list[str], update: list[str]) -
         s.execute(stmt)
 
 
-RISK_FACTORS = {
-    # factor: (label, kind) — questionnaire answers the screening tables read
-    "smoking": ("吸烟 (含被动吸烟)", bool), "ever_smoker": ("曾经吸烟", bool), "pack_years": ("吸烟包年", float),
-    "drink_ml": ("每日饮酒 (纯酒精 mL)", float), "inactive": ("很少体育活动", bool), "high_salt": ("长期高盐饮食", bool),
-    "famhx_htn": ("高血压家族史", bool), "famhx_dm": ("糖尿病家族史", bool),
-    "famhx_premature_cvd": ("早发心血管病家族史", bool), "famhx_stroke": ("卒中家族史", bool),
-    "famhx_resp": ("呼吸疾病家族史", bool), "famhx_crc": ("结直肠癌家族史", bool),
-    "famhx_upper_gi_cancer": ("食管癌/胃癌家族史", bool), "biomass": ("煤炉或柴草烹饪/取暖", bool),
-    "cough_without_cold": ("无感冒时经常咳嗽", bool), "dyspnea": ("气促", str),
-    "af_or_valvular": ("房颤或心瓣膜病", bool), "high_incidence_area": ("食管癌/胃癌高发地区居住", bool),
-    "precancerous_lesion": ("胃/食管癌前病变", bool), "hp_infection": ("幽门螺杆菌感染", bool),
-    "other_ugi_risk": ("上消化道癌其他危险因素", bool), "chronic_constipation": ("慢性便秘", bool),
-    "chronic_diarrhoea": ("慢性腹泻", bool), "mucus_bloody_stool": ("黏液血便", bool),
-    "adverse_life_event": ("不良生活事件史", bool), "appendicitis_history": ("慢性阑尾炎或阑尾切除史", bool),
-    "biliary_history": ("慢性胆道疾病史或胆囊切除史", bool), "personal_cancer_history": ("本人癌症史", bool),
-    "polyp_history": ("肠息肉史", bool),
-}
+RISK_FACTORS = {f.value: (f.label, f.kind) for f in vocabulary.RiskFactor}   # factor: (label, type of the answer)
 
 
 def record_risk_factor(resident_id: int, *, factor: str, value: Any, source: str) -> None:

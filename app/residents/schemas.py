@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.auth.fields import Id, Text
+from app.core.paging import page_args
 
 PHONE = validate.Regexp(r"^\+?[0-9\- ]{5,20}$", error="电话号码格式不正确")
 
@@ -29,11 +30,9 @@ class ResidentUpdateSchema(Schema):
     family_doctor_user_id = Id(allow_none=True)
 
 
-class ResidentQueryArgsSchema(Schema):
+class ResidentQueryArgsSchema(page_args(per_page=20, max_per_page=200)):
     q = Text(metadata={"description": "name prefix, or an exact 18-digit ID number"})
     org_code = Text()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
 class ResidentSchema(Schema):

@@ -153,11 +153,6 @@ def _q_kind(q: str | None) -> str | None:
 
 # --- presentation helpers (plain dicts; no Flask) --------------------------------------------------------------
 
-def _age(born: date) -> int:
-    today = clock.now().date()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
@@ -168,7 +163,7 @@ def summary(resident: Resident) -> dict[str, Any]:
     """A list row: ID number and phone masked."""
     phone = decrypt_field(resident.phone_encrypted) if resident.phone_encrypted else None
     return {"id": resident.id, "name": resident.name, "sex": resident.sex, "birth_date": resident.birth_date,
-            "age": _age(resident.birth_date), "id_number": resident.id_number_masked, "phone": mask_phone(phone),
+            "age": clock.age(resident.birth_date), "id_number": resident.id_number_masked, "phone": mask_phone(phone),
             "address": resident.address, "org_code": resident.org_code,
             "family_doctor_user_id": resident.family_doctor_user_id}
 

@@ -39,7 +39,7 @@ def create_run(*, started_by: str, chunk_size: int = DEFAULT_CHUNK, as_of: date 
         if running is not None:
             raise Conflict("已有筛查批次在运行 (a run is in progress)", code="run_in_progress", run_id=running)
         now = clock.now()
-        run = ScreeningRun(status="running", as_of=as_of or now.date(), cursor=0,
+        run = ScreeningRun(status="running", as_of=as_of or clock.today(), cursor=0,
                            total=s.scalar(select(func.count()).select_from(Resident)) or 0, processed=0,
                            cases_created=0, chunk_size=chunk_size, started_by=started_by, started_at=now,
                            updated_at=now, decision_versions=BulkEvaluator(s).versions, counts={})

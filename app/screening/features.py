@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from app.core import clock
 from app.core.db import is_postgres, session
-from app.residents import loinc
+from app.vocabulary import loinc
 
 FEATURE_CODES = ("8480-6", "8462-4", "1558-6", "2339-0", "20438-8", "4548-4", "2160-0", "14959-1", "9318-7",
                  "39156-5", "8280-0", "29463-7", "8302-2", "2093-3", "13457-7", "2089-1", "2085-9", "19926-5",
@@ -47,13 +48,9 @@ class Features:
         return self.values.get(code)
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def _day(column: str) -> str:
-    return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)" if is_postgres() else \
-        f"date({column}, '+8 hours')"
+    return f"CAST(({column} AT TIME ZONE '{clock.tz_name()}') AS DATE)" if is_postgres() else \
+        f"date({column}, '{clock.utc_offset_minutes():+d} minutes')"
 
 
 def _range(where: str) -> str:
@@ -71,7 +68,7 @@ def gather(lo: int, hi: int, *, as_of: date, ids: list[int] | None = None) -> di
     for r in s.execute(text("SELECT id, sex, birth_date, org_code, org_path FROM residents WHERE "
                             + where.replace("{col}", "id") + " ORDER BY id"), params):
         born = r.birth_date if isinstance(r.birth_date, date) else date.fromisoformat(str(r.birth_date))
-        out[r.id] = Features(r.id, r.sex, born, r.org_code, r.org_path, age=_age(born, as_of))
+        out[r.id] = Features(r.id, r.sex, born, r.org_code, r.org_path, age=clock.age(born, as_of))
     if not out:
         return out
     _latest_values(s, out, _range(where), params)

@@ -33,19 +33,14 @@ def start_pending_cases() -> int:
     return services.start_pending_cases()
 
 
-CARE_PLAN_DISEASES = {"htn": "htn", "t2dm": "dm"}      # the care-plan capability's disease codes
-
-
 def request_care_plan(resident_id: int, disease: str, risk_level: str | None) -> None:
     """After grading, ask the care-plan capability for a plan (idempotent there: same level → unchanged)."""
-    if disease not in CARE_PLAN_DISEASES:
-        return
     try:
         from app.care_plans.services import request_plan
     except ModuleNotFoundError:
         return
     from app.core.errors import NotFound
     try:
-        request_plan(resident_id, CARE_PLAN_DISEASES[disease], risk_level, requested_by="stratify")
+        request_plan(resident_id, disease, risk_level, requested_by="stratify")
     except NotFound:            # care_plan not deployed here: nothing to ask
         return

@@ -2,29 +2,28 @@
 supervisors need (flagged, verified, rejected, enrolled per disease, organization and period; referral flags)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, select
 
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import session
 from app.org.scope import org_scope_filter
-from app.residents.diseases import name_of
 from app.residents.models import Resident
+from app.vocabulary import Disease
 
 from .models import ScreeningCase, ScreeningRun
 
-SHANGHAI = timezone(timedelta(hours=8))
-
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    return clock.start_of_day(day)
 
 
 def case_dict(c: ScreeningCase, name: str | None = None) -> dict[str, Any]:
     return {"id": c.id, "resident_id": c.resident_id, "resident_name": name, "org_code": c.org_code,
-            "township_code": c.township_code, "disease": c.disease, "disease_name": name_of(c.disease),
+            "township_code": c.township_code, "disease": c.disease, "disease_name": Disease.label_of(c.disease),
             "kind": c.kind, "track": c.track, "status": c.status, "open": c.open_key is not None,
             "evidence": c.evidence, "decision_id": c.decision_id, "reason": c.reason, "versions": c.versions,
             "referral_flag": c.referral_flag, "source": c.source, "run_id": c.run_id, "instance_id": c.instance_id,
@@ -60,7 +59,7 @@ def high_risk(p: Principal, **filters) -> tuple[list[dict], int]:
 
 def stats(p: Principal, *, date_from: date | None = None, date_to: date | None = None,
           group_by: str = "township") -> dict[str, Any]:
-    """Counts per disease and organization for cases flagged in [date_from, date_to] (Asia/Shanghai days)."""
+    """Counts per disease and organization for cases flagged in [date_from, date_to] (local days, display time zone)."""
     org = {"township": ScreeningCase.township_code, "village": ScreeningCase.org_code}[group_by]
     where = [org_scope_filter(ScreeningCase.org_path, p), ScreeningCase.track != "prevention"]
     if date_from:
@@ -78,7 +77,7 @@ def stats(p: Principal, *, date_from: date | None = None, date_to: date | None =
         n(ScreeningCase.open_key.is_not(None)).label("open"),
         n(ScreeningCase.referral_flag.is_(True)).label("referral_flagged"),
     ).where(*where).group_by(org, ScreeningCase.disease).order_by(org, ScreeningCase.disease)).all()
-    items = [{"org_code": r.org_code, "disease": r.disease, "disease_name": name_of(r.disease),
+    items = [{"org_code": r.org_code, "disease": r.disease, "disease_name": Disease.label_of(r.disease),
               "flagged": r.flagged, "verified": r.verified or 0, "rejected": r.rejected or 0,
               "enrolled": r.enrolled or 0, "open": r.open or 0, "referral_flagged": r.referral_flagged or 0}
              for r in rows]

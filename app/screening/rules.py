@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import Invalid
-from app.residents.diseases import AF_PREFIXES, DISEASES
+from app.vocabulary import AF_PREFIXES, Disease
 
 from .features import Features
 
@@ -51,7 +51,7 @@ class Finding:
 
 
 def _has(f: Features, disease: str) -> str | None:
-    prefixes = DISEASES[disease].prefixes
+    prefixes = Disease(disease).prefixes
     return next((c for c in sorted(f.conditions) if c.upper().startswith(prefixes)), None)
 
 
@@ -76,7 +76,7 @@ def _from_diagnosis(f: Features, disease: str) -> Finding | None:
     code = _has(f, disease)
     if code is None:
         return None
-    return Finding(disease, "confirmed", "icd10", f"已有诊断 {code} ({DISEASES[disease].name})",
+    return Finding(disease, "confirmed", "icd10", f"已有诊断 {code} ({Disease(disease).label})",
                    evidence={"icd10": code})
 
 
@@ -232,7 +232,7 @@ def findings(f: Features, evaluate: Evaluate, errors: dict[str, int] | None = No
         if disease in f.enrolled:
             continue
         try:
-            found = _from_diagnosis(f, disease) if disease in DISEASES and not disease.endswith("_cancer") \
+            found = _from_diagnosis(f, disease) if disease in Disease.codes() and not disease.endswith("_cancer") \
                 else None
             found = found or screen(f, evaluate)
         except Invalid as exc:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.auth.fields import Text
-
-DISEASES = ("htn", "t2dm", "copd", "chd", "stroke", "ckd", "colorectal_cancer", "upper_gi_cancer")
+from app.core.paging import page_args
+from app.vocabulary import CaseKind, Disease
+from app.vocabulary.fields import Code
 
 
 class RunCreateSchema(Schema):
@@ -38,21 +39,17 @@ class RunListSchema(Schema):
     total = fields.Integer()
 
 
-class CaseQueryArgsSchema(Schema):
-    disease = Text(validate=validate.OneOf(DISEASES))
+class CaseQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
+    disease = Code(Disease)
     status = Text()
-    kind = Text(validate=validate.OneOf(("confirmed", "suspected", "high_risk")))
+    kind = Code(CaseKind)
     referral_flag = fields.Boolean()
     org_code = Text()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
-class HighRiskQueryArgsSchema(Schema):
-    disease = Text(validate=validate.OneOf(DISEASES))
+class HighRiskQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
+    disease = Code(Disease)
     org_code = Text()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class CaseSchema(Schema):

@@ -12,7 +12,7 @@ from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import NotFound
 from app.jobs.queue import enqueue_after_commit
-from app.residents.diseases import DISEASES, name_of
+from app.vocabulary import CaseKind, Disease
 
 from .features import Features, gather
 from .models import ScreeningCase
@@ -20,7 +20,6 @@ from .rules import Finding, findings
 
 log = logs.get("screening")
 PROCESS_OF_TRACK = {"case": "screening", "cancer": "cancer_screening"}
-KIND_LABELS = {"confirmed": "已确诊待核实", "suspected": "疑似", "high_risk": "高危人群"}
 
 
 def township_codes() -> dict[str, str]:
@@ -98,7 +97,7 @@ def screen_one(resident_id: int, *, evaluator=None) -> list[int]:
     """Re-screen one resident now (new data arrived): open new cases, start their processes, re-grade."""
     from .bulk import BulkEvaluator
     with unit_of_work() as s:
-        features = gather(0, 0, as_of=clock.now().date(), ids=[resident_id]).get(resident_id)
+        features = gather(0, 0, as_of=clock.today(), ids=[resident_id]).get(resident_id)
         if features is None:
             return []
         evaluator = evaluator or BulkEvaluator(s)
@@ -118,12 +117,12 @@ def process_data(case: ScreeningCase) -> dict[str, Any]:
     evidence = case.evidence or {}
     shown = {k: v for k, v in evidence.items() if k != "outputs"}
     return {"case_id": case.id, "resident_id": case.resident_id, "disease": case.disease,
-            "disease_name": name_of(case.disease), "kind": case.kind, "kind_label": KIND_LABELS[case.kind],
+            "disease_name": Disease.label_of(case.disease), "kind": case.kind, "kind_label": CaseKind(case.kind).label,
             "evidence": shown, "reason": case.reason, "referral_flag": case.referral_flag,
             "township_code": case.township_code or case.org_code, "village_code": case.org_code,
             "priority": 1 if case.referral_flag else 2 if case.kind == "confirmed" else 3,
             # the forms' fields, so every service-task parameter is defined whichever path the case takes
-            "icd10": DISEASES[case.disease].icd10 if case.disease in DISEASES else None, "diagnosed_on": None,
+            "icd10": Disease(case.disease).icd10 if case.disease in Disease.codes() else None, "diagnosed_on": None,
             "managing_doctor_user_id": _family_doctor(case.resident_id), "reject_reason": None, "test": None,
             "hospital": None, "exam": None, "outcome": None}
 
@@ -229,7 +228,7 @@ def enrol_case(case_id: int, *, icd10: str | None, diagnosed_on: str | None, man
     with unit_of_work() as s:
         case = _case(s, case_id)
         enrolment = enrol(case.resident_id, disease=case.disease, icd10=icd10,
-                          diagnosed_on=date.fromisoformat(diagnosed_on) if diagnosed_on else clock.now().date(),
+                          diagnosed_on=date.fromisoformat(diagnosed_on) if diagnosed_on else clock.today(),
                           managing_doctor_user_id=managing_doctor_user_id, village_code=village_code or case.org_code,
                           screening_case_id=case.id, source="screening", actor=actor)
         close_case(case.id, status="enrolled")

@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import vocabulary
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
 from app.jobs.queue import enqueue_after_commit
-from app.residents.diseases import DISEASES, RISK_LABELS, name_of
 from app.residents.management import enrolled_diseases, set_risk_level
 from app.residents.record_models import RiskLevel
+from app.vocabulary import UNGRADED_LABEL, Disease
 
 from .bulk import BulkEvaluator
 from .features import Features, gather
@@ -84,7 +85,7 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
     if decision_id is None:
         return None
     with unit_of_work() as s:
-        f = gather(0, 0, as_of=clock.now().date(), ids=[resident_id]).get(resident_id)
+        f = gather(0, 0, as_of=clock.today(), ids=[resident_id]).get(resident_id)
         if f is None:
             return None
         inputs = grading_inputs(f, disease, BulkEvaluator(s).evaluate)
@@ -95,7 +96,7 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
         if current is not None and current.inputs == inputs and not force:
             return None
         from .services import township_codes
-        data = {**inputs, "resident_id": resident_id, "disease": disease, "disease_name": name_of(disease),
+        data = {**inputs, "resident_id": resident_id, "disease": disease, "disease_name": Disease.label_of(disease),
                 "grading_decision": decision_id, "grading_reason": reason,
                 "township_code": township_codes().get(f.org_code) or f.org_code, "village_code": f.org_code,
                 "grading_inputs": inputs}
@@ -133,8 +134,8 @@ def record_level(*, instance_id: int, resident_id: int, disease: str, decision_i
     result = set_risk_level(resident_id, disease=disease, level=level, decision_id=decision_id,
                             reason=evaluation.get("reason", ""), trace=evaluation.get("trace", []),
                             versions=evaluation.get("versions", {}), inputs=inputs, instance_id=instance_id)
-    return {**result, "label": RISK_LABELS.get(level or "", "未分层"),
-            "previous_label": RISK_LABELS.get(result["previous_level"] or "", "未分层")}
+    return {**result, "label": vocabulary.RiskLevel.label_of(level, UNGRADED_LABEL),
+            "previous_label": vocabulary.RiskLevel.label_of(result["previous_level"], UNGRADED_LABEL)}
 
 
 def notify_village_doctor(*, resident_id: int, disease: str, level: str | None, instance_id: int) -> dict:
@@ -148,7 +149,7 @@ def notify_village_doctor(*, resident_id: int, disease: str, level: str | None, 
     user_ids = [resident.family_doctor_user_id] if resident.family_doctor_user_id else list(session().scalars(
         select(User.id).join(UserRole, UserRole.user_id == User.id).where(
             User.org_code == resident.org_code, UserRole.role == "village_doctor")))
-    title = f"{resident.name} {name_of(disease)}风险升级为{RISK_LABELS.get(level or '', level)}"
+    title = f"{resident.name} {Disease.label_of(disease)}风险升级为{vocabulary.RiskLevel.label_of(level)}"
     sent = sum(notify(uid, kind="risk_upgrade", title=title, dedupe_key=f"risk:{instance_id}:{uid}",
                       body="请关注随访并配合乡镇卫生院医生复核", link=f"/residents/{resident_id}")
                for uid in user_ids if uid)
@@ -156,4 +157,4 @@ def notify_village_doctor(*, resident_id: int, disease: str, level: str | None, 
 
 
 def known_diseases() -> list[str]:
-    return list(DISEASES)
+    return list(Disease.codes())

@@ -25,7 +25,6 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -35,7 +34,6 @@ from app.core.db import session, unit_of_work
 from .referrals import seed_referrals
 
 log = logs.get("seed")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MARK = "demo:"                       # client_id prefix of every record row the demo writes
 PROCESSES = ("screening", "stratify", "care_plan", "follow_up")
 PLAN_INTERVAL = 30                   # days between follow-ups in the demo's plans
@@ -81,14 +79,14 @@ def _interval(disease: str, value) -> int:
 # -- clock ---------------------------------------------------------------------------------------------------
 
 class DemoClock:
-    """Moves the platform clock to 09:30 Asia/Shanghai of a day relative to today, and back at the end."""
+    """Moves the platform clock to 09:30 local time (display time zone) of a day relative to today, and back at the end."""
 
     def __init__(self) -> None:
         self.moved = timedelta(0)
-        self.today = clock.now().astimezone(SHANGHAI).date()
+        self.today = clock.today()
 
     def day(self, offset: int, at: time = time(9, 30)) -> datetime:
-        return datetime.combine(self.today + timedelta(days=offset), at, tzinfo=SHANGHAI).astimezone(UTC)
+        return datetime.combine(self.today + timedelta(days=offset), at, tzinfo=clock.local_tz()).astimezone(UTC)
 
     def go(self, offset: int, at: time = time(9, 30)) -> None:
         delta = self.day(offset, at) - clock.now()
@@ -194,7 +192,11 @@ def _story_residents(villages: dict[str, list], today: date) -> list[tuple[Story
 
 def _story_history(rid: int, story: Story, clk: DemoClock, start: int, rng: random.Random) -> None:
     """What the HIS and the public-health exam knew before the story's case was flagged."""
-    from app.residents.records import record_condition, record_medication, record_risk_factor
+    from app.residents.records import (
+        record_condition,
+        record_medication,
+        record_risk_factor,
+    )
     for n, back in enumerate((60, 35, 12)):
         at = clk.day(start - back)
         sbp, dbp = (rng.randint(148, 162), rng.randint(92, 100)) if story.disease == "htn" else \
@@ -234,7 +236,7 @@ def _confirm_and_enrol(people: People, rid: int, disease: str, village: str) -> 
     for task in _open_tasks(element_id="enrol_case", resident_id=rid):
         form = _form_data(people, doctor, task)["data"]
         _complete(people, doctor, task, {**{k: v for k, v in form.items() if v is not None},
-                                         "diagnosed_on": local_today().isoformat()})
+                                         "diagnosed_on": clock.today().isoformat()})
 
 
 def _review_high_risk(people: People, rid: int, village: str) -> None:
@@ -263,12 +265,8 @@ def _run_care_plan(people: People, rid: int, disease: str, village: str) -> None
                   {"acknowledged": True, "acknowledgement_note": "已向患者及家属说明方案"})
 
 
-def local_today() -> date:
-    return clock.now().astimezone(SHANGHAI).date()
-
-
 def _visit_data(task_form: dict[str, Any], disease: str, value, high_risk: bool) -> dict[str, Any]:
-    today = local_today().isoformat()
+    today = clock.today().isoformat()
     drugs = (task_form.get("data") or {}).get("medication", {}).get("drugs") or \
         task_form["schema"]["properties"]["medication"]["properties"]["drugs"].get("default") or []
     sbp, dbp = value if disease == "htn" else (132, 80)
@@ -293,13 +291,13 @@ def _visit_data(task_form: dict[str, Any], disease: str, value, high_risk: bool)
 
 def _complete_due_visits(people: People, stories: dict[int, tuple[Story, str]], done: dict[int, int]) -> None:
     """Each story resident whose follow-up is due today is seen today (until the story's visits are done)."""
-    today = local_today()
+    today = clock.today()
     for task in _open_tasks(process_id="follow_up"):
         if task.resident_id not in stories:
             continue
         story, village = stories[task.resident_id]
         n = done.get(task.resident_id, 0)
-        if n >= len(story.visits) or task.due_at is None or task.due_at.astimezone(SHANGHAI).date() > today:
+        if n >= len(story.visits) or task.due_at is None or clock.date_of(task.due_at) > today:
             continue
         doctor = people.village_doctor[village]
         form = _form_data(people, doctor, task)
@@ -366,7 +364,7 @@ def _population(clk: DemoClock, villages: dict[str, list], skip: set[int], rng: 
     )
     people = [p for org in sorted(villages) for p in villages[org] if p[0] not in skip]
     chosen = [p for p in people if rng.random() < POPULATION_SHARE]
-    today = local_today()
+    today = clock.today()
     with unit_of_work():
         for rid, born, sex in chosen:
             age = (today - born).days // 365
@@ -433,7 +431,7 @@ def _yesterday(people: People) -> dict[str, int]:
     if enrol:
         form = _form_data(people, d1, enrol[0])["data"]
         _complete(people, d1, enrol[0], {**{k: v for k, v in form.items() if v is not None},
-                                         "diagnosed_on": local_today().isoformat()})
+                                         "diagnosed_on": clock.today().isoformat()})
     rest = htn[2:] + other
     if rest:
         _complete(people, d2, rest[0], {"verification": "reject", "reject_reason": "白大衣高血压，家庭自测血压正常"})

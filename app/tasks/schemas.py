@@ -5,6 +5,8 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.core.paging import page_args
+
 from .queries import SORTS, VIEWS
 
 STATUSES = ("open", "completed", "cancelled")
@@ -19,7 +21,7 @@ class When(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class TaskQueryArgsSchema(Schema):
+class TaskQueryArgsSchema(page_args()):
     view = fields.Str(load_default="mine", validate=validate.OneOf(VIEWS))
     process_id = fields.Str()
     element_id = fields.Str()
@@ -34,8 +36,6 @@ class TaskQueryArgsSchema(Schema):
     status = fields.Str(load_default="open", validate=validate.OneOf(STATUSES))
     q = fields.Str(validate=validate.Length(max=120))
     sort = fields.Str(load_default="due", validate=validate.OneOf(SORTS))
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class UserRefSchema(Schema):

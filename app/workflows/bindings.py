@@ -84,7 +84,7 @@ def get_operator(name: str) -> OperatorFn:
 # -- script helpers: pure functions scripts, conditions and properties may call ------------------------------
 
 def _today() -> str:
-    return clock.now().date().isoformat()
+    return clock.today().isoformat()
 
 
 def _now() -> str:
@@ -103,8 +103,8 @@ def _add_days(day: str | date, days: int) -> str:
 
 def _age_on(birth_date: str | date, on: str | date | None = None) -> int:
     born = date.fromisoformat(birth_date) if isinstance(birth_date, str) else birth_date
-    ref = date.fromisoformat(on) if isinstance(on, str) else (on or clock.now().date())
-    return ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
+    ref = date.fromisoformat(on) if isinstance(on, str) else on
+    return clock.age(born, ref)
 
 
 def _days_between(a: str, b: str) -> int:

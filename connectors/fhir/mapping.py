@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.errors import Invalid, NotFound
 from app.org.queries import find_org
 
 from . import codes
 from .outcome import FhirError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FINAL = ("final", "amended", "corrected")
 
 
@@ -58,7 +57,7 @@ def _datetime(value: str | None, path: str) -> datetime:
     if not value:
         raise _bad("required", "缺少时间", path)
     parsed = datetime.fromisoformat(value if len(value) > 7 else f"{value}-01"[:10])
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+    return clock.assume_local(parsed)
 
 
 def _date(value: str | None) -> date | None:

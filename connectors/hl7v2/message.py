@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import hl7
 
+from app.core import clock
 from app.core.errors import DomainError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")    # HL7 times without an offset are county local time
 _DTM = re.compile(r"^\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,4})?)?)?)?)?)?([+-]\d{4})?$")
 CHARSETS = {"UNICODE UTF-8": "utf-8", "UTF-8": "utf-8", "GB 18030-2000": "gb18030", "GB18030": "gb18030",
             "GB2312": "gb18030", "ASCII": "ascii", "8859/1": "latin-1"}
@@ -142,7 +141,7 @@ def parse_dtm(value: str, where: Problem) -> datetime:
     except ValueError:
         raise Hl7Error([where]) from None
     # stored as UTC: UTCDateTime keeps the wall time of other offsets on SQLite
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+    return clock.assume_local(parsed)    # HL7 times without an offset are county local time
 
 
 def parse_date(value: str, where: Problem) -> date:

@@ -13,8 +13,10 @@ def resident(app, county):
 
 
 def test_the_library_holds_a_dozen_items_tagged_by_disease_and_topic(app, login_as, county):
-    items = login_as("village_doctor", org="C01T01V01").get("/api/v1/education/items?disease=dm").json
-    assert len(items) >= 6 and {i["disease"] for i in items} == {"dm", "general"}
+    items = login_as("village_doctor", org="C01T01V01").get("/api/v1/education/items?disease=t2dm").json
+    assert len(items) >= 6 and {i["disease"] for i in items} == {"t2dm", "general"}
+    # `dm`, the code these items had before the vocabulary was unified, still finds them
+    assert login_as("village_doctor", org="C01T01V01").get("/api/v1/education/items?disease=dm").json == items
     everything = login_as("village_doctor", org="C01T01V01").get("/api/v1/education/items").json
     assert len(everything) >= 12 and all(i["title"] and i["topic"] for i in everything)
 

@@ -98,7 +98,7 @@ def test_a_dm_emergency_starts_the_referral_process(app, login_as, resident):
     dm_plan = {"targets": {"sbp_lt": 130, "dbp_lt": 80, "hba1c_lt": 7.0}, "drugs": [
         {"drug": "metformin", "name": "二甲双胍片", "dose_mg": 500, "frequency": "tid"}], "lifestyle": {},
         "follow_up_interval_days": 30, "education_topics": ["hypoglycemia"]}
-    done = _first_cycle(app, login_as, resident, disease="dm", risk="MODERATE", content=dm_plan)
+    done = _first_cycle(app, login_as, resident, disease="t2dm", risk="MODERATE", content=dm_plan)
     task = one_task(done["village"], "record_dm_visit")
     record = htn_visit(local_today(app), 132, 80)
     record["symptoms"] = {"items": ["多饮", "多尿"]}

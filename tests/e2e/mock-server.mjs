@@ -341,6 +341,8 @@ const server = http.createServer(async (req, res) => {
   try {
     if (!url.pathname.startsWith('/api/')) return serveStatic(req, res, url.pathname);
     const c = cookies(req);
+    // the platform's vocabulary (public): the snapshot the UI unit tests use
+    if (url.pathname === '/api/v1/vocabulary') return send(res, 200, JSON.parse(fs.readFileSync(path.join(root, 'ui', 'src', 'test', 'vocabulary.json'), 'utf8')));
     if (url.pathname === '/api/v1/auth/login' && req.method === 'POST') {
       const b = JSON.parse((await readBody(req)).toString('utf8') || '{}');
       const u = users[b.username];

@@ -13,6 +13,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.core import clock
+
 # Scr μmol/L → mg/dL (rules.md §0; creatinine molar mass 113.12 g/mol → 1 mg/dL = 88.4 μmol/L).
 SCR_UMOL_PER_MG_DL = 88.4
 
@@ -86,8 +88,7 @@ def age_in_years(birth_date: date | str | None, on_date: date | str | None) -> i
     """Return completed years of age on ``on_date`` (ISO strings accepted)."""
     if birth_date is None or on_date is None:
         return None
-    born, on = date.fromisoformat(str(birth_date)), date.fromisoformat(str(on_date))
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return clock.age(date.fromisoformat(str(birth_date)), date.fromisoformat(str(on_date)))
 
 
 def inr_distance_from_target(inr: float | None, target_inr: Sequence[float] | None) -> float | None:

@@ -1,5 +1,5 @@
 import { Link } from 'react-router-dom';
-import { DISEASES, RISK_LEVELS, label } from '../lib/labels';
+import { DISEASES, RISK_LEVELS, SEX, label } from '../lib/labels';
 import { formatDateTime } from '../lib/time';
 
 /** Chinese labels for the resident-summary keys the backend is expected to send. */
@@ -30,7 +30,6 @@ const KEYS: Record<string, string> = {
 };
 
 const HIDDEN = new Set(['id', 'org_code', 'resident_id', 'village_code']);
-const SEX: Record<string, string> = { M: '男', F: '女', male: '男', female: '女' };
 
 function show(key: string, value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';

@@ -1,33 +1,10 @@
 /** How a care plan reads: targets, drugs, lifestyle, topics, and the paths of a version diff, in Chinese. */
 import type { CarePlanChange, CarePlanDrug } from '../api/types';
+import { vocabMap } from './vocabulary';
 
-export const FREQUENCIES: Record<string, string> = { qd: '每日1次', bid: '每日2次', tid: '每日3次', qn: '每晚1次', qw: '每周1次' };
-
-export const TOPICS: Record<string, string> = {
-  diet_salt: '限盐与合理膳食',
-  exercise: '运动',
-  smoking: '戒烟',
-  alcohol: '限酒',
-  weight: '控制体重',
-  medication: '规律服药',
-  self_monitoring: '自我监测',
-  hypoglycemia: '低血糖识别与处理',
-  foot_care: '糖尿病足护理',
-  danger_signs: '危险信号与就医',
-  psychology: '心理调适',
-};
-
-export const PLAN_STATUS: Record<string, string> = {
-  draft: '草稿',
-  pending: '待审核',
-  pending_approval: '待审核',
-  approved: '已批准',
-  active: '执行中',
-  in_force: '执行中',
-  superseded: '已替换',
-  rejected: '已退回',
-  closed: '已结束',
-};
+export const FREQUENCIES = vocabMap('frequency');
+export const TOPICS = vocabMap('education_topic');
+export const PLAN_STATUS = vocabMap('care_plan_status');
 
 const SECTION: Record<string, string> = {
   targets: '控制目标',

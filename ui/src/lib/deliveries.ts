@@ -1,13 +1,7 @@
 /** Inbound deliveries (webhook, HL7 v2, FHIR): status names, badge colours, which ones may be replayed. */
+import { vocabMap } from './vocabulary';
 
-export const DELIVERY_STATUS: Record<string, string> = {
-  received: '已接收',
-  processed: '已处理',
-  waiting: '等待中',
-  rejected: '已拒收',
-  failed: '失败',
-  expired: '已过期',
-};
+export const DELIVERY_STATUS = vocabMap('delivery_status');
 
 export const CHANNELS: Record<string, string> = { webhook: 'Webhook', hl7v2: 'HL7 v2', fhir: 'FHIR' };
 

@@ -1,48 +1,14 @@
 /** Chinese labels for codes the API sends. Unknown codes are shown as they are. */
-export const INSTANCE_STATUS: Record<string, string> = {
-  running: '运行中',
-  waiting: '等待中',
-  completed: '已完成',
-  error: '出错',
-  suspended: '已挂起',
-  terminated: '已终止',
-};
+import { vocabMap } from './vocabulary';
 
-export const TASK_STATUS: Record<string, string> = {
-  ready: '待办',
-  open: '待办',
-  claimed: '已领取',
-  completed: '已完成',
-  cancelled: '已取消',
-  delegated: '已委派',
-};
+// the platform's vocabulary (GET /api/v1/vocabulary), live once loaded
+export const INSTANCE_STATUS = vocabMap('instance_status');
+export const TASK_STATUS = vocabMap('task_status');
+export const RISK_LEVELS = vocabMap('risk_level');
+export const DISEASES = vocabMap('disease');
+export const SEX = vocabMap('sex');
 
-export const RISK_LEVELS: Record<string, string> = {
-  LOW: '低危',
-  MODERATE: '中危',
-  MEDIUM: '中危',
-  MODERATE_OR_HIGH: '中/高危',
-  HIGH: '高危',
-  HIGH_OR_VERY_HIGH: '高/很高危',
-  VERY_HIGH: '很高危',
-  low: '低危',
-  moderate: '中危',
-  medium: '中危',
-  high: '高危',
-  very_high: '很高危',
-};
-
-export const DISEASES: Record<string, string> = {
-  hypertension: '高血压',
-  htn: '高血压',
-  diabetes: '糖尿病',
-  dm: '糖尿病',
-  copd: '慢阻肺',
-  ckd: '慢性肾病',
-  stroke: '脑卒中',
-  af: '房颤',
-  cancer: '肿瘤',
-};
+// UI-only wording (not codes the platform stores)
 
 export const HISTORY_TYPES: Record<string, string> = {
   started: '流程启动',

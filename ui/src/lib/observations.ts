@@ -1,5 +1,6 @@
 /** Observations (LOINC-coded) → the series the resident record charts. */
 import type { Observation } from '../api/types';
+import { vocabMap } from './vocabulary';
 
 export const LOINC = {
   sbp: '8480-6',
@@ -10,14 +11,7 @@ export const LOINC = {
   inr: '6301-6',
 } as const;
 
-export const LOINC_NAMES: Record<string, string> = {
-  '8480-6': '收缩压',
-  '8462-4': '舒张压',
-  '1558-6': '空腹血糖',
-  '4548-4': '糖化血红蛋白',
-  '2160-0': '肌酐',
-  '6301-6': 'INR',
-};
+export const LOINC_NAMES = vocabMap('observation_code');
 
 export type Point = [number, number];
 

@@ -1,19 +1,8 @@
-/** Role codes of the platform contract (shared/DESIGN.md) and how the UI names them. */
-export const ROLE_NAMES: Record<string, string> = {
-  county_specialist: '县级专科医生',
-  county_admin: '县医共体管理员',
-  township_doctor: '乡镇医生',
-  township_public_health: '乡镇公卫医生',
-  village_doctor: '村医',
-  pharmacist: '药师',
-  supervisor: '监管人员',
-  process_owner: '流程负责人',
-  trainer: '培训负责人',
-  patient: '居民',
-  integration: '系统对接',
-};
+/** Role codes of the platform contract (shared/DESIGN.md) and their names, from the platform's vocabulary. */
+import { vocabCodes, vocabMap } from './vocabulary';
 
-export const ROLE_CODES = Object.keys(ROLE_NAMES);
+export const ROLE_NAMES = vocabMap('role');
+export const ROLE_CODES = vocabCodes('role');
 
 /** Chinese name of a role code; unknown codes are shown as they are. */
 export function roleName(code: string | null | undefined): string {
@@ -26,12 +15,7 @@ export function roleNames(codes: readonly string[] | null | undefined, sep = '�
   return (codes ?? []).map(roleName).join(sep);
 }
 
-export const ORG_LEVEL_NAMES: Record<string, string> = {
-  county: '县级',
-  department: '科室',
-  township: '乡镇',
-  village: '村',
-};
+export const ORG_LEVEL_NAMES = vocabMap('org_level');
 
 export function orgLevelName(level: string | null | undefined): string {
   if (!level) return '';

@@ -60,7 +60,7 @@ import { runCountsText } from './screening';
 describe('run counts', () => {
   it('names cases per disease and kind', () => {
     expect(runCountsText({ cases: { 'htn:suspected': 3, 't2dm:high_risk': 2 }, input_errors: { implausible_value: 1 } })).toEqual({
-      cases: '高血压疑似 3、2型糖尿病高危 2',
+      cases: '高血压疑似 3、2型糖尿病高危人群 2',
       errors: 'implausible_value 1',
     });
     expect(runCountsText(undefined)).toEqual({ cases: '', errors: '' });

@@ -1,32 +1,10 @@
 /** Screening stats → chart series, run progress, and the Chinese names the screening pages show. */
 import type { ScreeningRun, ScreeningStatsRow } from '../api/types';
+import { vocabMap } from './vocabulary';
 
-export const SCREENING_DISEASES: Record<string, string> = {
-  htn: '高血压',
-  t2dm: '2型糖尿病',
-  dm: '糖尿病',
-  copd: '慢阻肺',
-  chd: '冠心病',
-  stroke: '脑卒中',
-  ckd: '慢性肾病',
-  colorectal_cancer: '结直肠癌',
-  upper_gi_cancer: '上消化道癌',
-};
-
-export const CASE_KINDS: Record<string, string> = { confirmed: '确诊', suspected: '疑似', high_risk: '高危' };
-
-export const CASE_STATUS: Record<string, string> = {
-  flagged: '待核实',
-  open: '待核实',
-  verifying: '核实中',
-  verified: '已核实',
-  confirmed: '已确认',
-  diagnosed: '已确诊',
-  rejected: '已排除',
-  enrolled: '已建档',
-  closed: '已关闭',
-  prevention: '预防管理中',
-};
+export const SCREENING_DISEASES = vocabMap('disease');
+export const CASE_KINDS = vocabMap('case_kind');
+export const CASE_STATUS = vocabMap('case_status');
 
 export const RUN_STATUS: Record<string, string> = {
   queued: '排队中',

@@ -134,8 +134,11 @@ export default function FollowUpsPage() {
       <div className="filters">
         <select value={disease} onChange={(e) => set({ disease: e.target.value })} aria-label="病种">
           <option value="">全部病种</option>
-          <option value="htn">高血压</option>
-          <option value="dm">糖尿病</option>
+          {['htn', 't2dm'].map((d) => (
+            <option key={d} value={d}>
+              {label(DISEASES, d)}
+            </option>
+          ))}
         </select>
         {choosable.length > 1 && (
           <select value={org} onChange={(e) => set({ org_code: e.target.value })} aria-label="机构">

@@ -7,6 +7,7 @@ import { announceTasksChanged } from '../components/Layout';
 import { useAuth } from '../auth';
 import { useAsync } from '../lib/useAsync';
 import { DISEASES, PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
+import { vocabCodes } from '../lib/vocabulary';
 import { useOrgNames } from '../lib/orgs';
 import type { Me } from '../api/types';
 import { roleName } from '../lib/roles';
@@ -247,10 +248,11 @@ export default function InboxPage() {
         </select>
         <select value={query.risk_level} onChange={(e) => set({ risk_level: e.target.value })} aria-label="风险等级">
           <option value="">全部风险</option>
-          <option value="VERY_HIGH">很高危</option>
-          <option value="HIGH">高危</option>
-          <option value="MODERATE">中危</option>
-          <option value="LOW">低危</option>
+          {[...vocabCodes('risk_level')].reverse().map((r) => (
+            <option key={r} value={r}>
+              {label(RISK_LEVELS, r)}
+            </option>
+          ))}
         </select>
         <select value={query.sort} onChange={(e) => set({ sort: e.target.value === 'due' ? '' : e.target.value })} aria-label="排序">
           {SORTS.map((s) => (

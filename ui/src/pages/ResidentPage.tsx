@@ -9,14 +9,14 @@ import Chart from '../components/Chart';
 import CarePlans from '../components/record/CarePlans';
 import FollowUpTimeline from '../components/record/FollowUpTimeline';
 import { useAsync } from '../lib/useAsync';
-import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, label, riskClass } from '../lib/labels';
+import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass } from '../lib/labels';
+import { vocabMap } from '../lib/vocabulary';
 import { LOINC, LOINC_NAMES, seriesOf } from '../lib/observations';
 import { FREQUENCIES, TOPICS, valueText } from '../lib/carePlan';
 import { telHref } from '../lib/followUps';
 import { formatDate, formatDateTime } from '../lib/time';
 import { useOrgNames } from '../lib/orgs';
 
-const SEX: Record<string, string> = { M: '男', F: '女' };
 
 function trendOption(title: string, series: { name: string; code: string }[], obs: Observation[], unit: string, limits: { value: number; name: string }[]): EChartsCoreOption {
   return {
@@ -68,16 +68,9 @@ const DIRECTION_ARROW: Record<string, { text: string; title: string }> = {
 
 const FLAG_SOURCES: Record<string, string> = { his: 'HIS', public_health: '公卫系统', insurance: '医保' };
 
-const CONDITION_STATUS: Record<string, string> = { confirmed: '确诊', suspected: '疑似', resolved: '已痊愈', refuted: '已排除' };
+const CONDITION_STATUS = vocabMap('condition_status');
 
-const ENCOUNTER_KINDS: Record<string, string> = {
-  outpatient: '门诊',
-  inpatient: '住院',
-  exam: '体检',
-  public_health_visit: '公卫随访',
-  emergency: '急诊',
-  follow_up: '随访',
-};
+const ENCOUNTER_KINDS = vocabMap('encounter_kind');
 
 function conditionText(c: RecordCondition): string {
   return c.disease_name ?? (c.disease ? label(DISEASES, c.disease) : '') ?? '';
@@ -459,19 +452,7 @@ function RecordDetails({ r, obs }: { r: HealthRecord; obs: Observation[] }) {
   );
 }
 
-const RISK_FACTORS: Record<string, string> = {
-  smoking: '吸烟',
-  pack_years: '吸烟包年',
-  drinking: '饮酒',
-  physical_activity: '体力活动',
-  activity: '体力活动',
-  salt: '食盐摄入',
-  family_history_htn: '高血压家族史',
-  family_history_dm: '糖尿病家族史',
-  family_history_stroke: '脑卒中家族史',
-  family_history_chd: '冠心病家族史',
-  family_history_crc: '结直肠癌家族史',
-};
+const RISK_FACTORS = vocabMap('risk_factor');
 
 export default function ResidentPage() {
   const { id = '' } = useParams();

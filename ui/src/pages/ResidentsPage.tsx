@@ -5,9 +5,8 @@ import type { Resident } from '../api/types';
 import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import { useAsync } from '../lib/useAsync';
 import { useOrgNames } from '../lib/orgs';
-import { DISEASES, RISK_LEVELS, label, riskClass } from '../lib/labels';
+import { DISEASES, RISK_LEVELS, SEX, label, riskClass } from '../lib/labels';
 
-const SEX: Record<string, string> = { M: '男', F: '女' };
 
 export function conditionNames(r: Resident): string[] {
   return (r.conditions ?? []).map((c) => c.name ?? c.display ?? label(DISEASES, c.disease ?? c.code));

@@ -7,16 +7,10 @@ import { DISEASES, RISK_LEVELS, label, riskClass } from '../../lib/labels';
 import { bpLevel, bpText } from '../../lib/followUps';
 import { formatDate } from '../../lib/time';
 import { Badge, Empty, ErrorBox, Loading } from '../common';
+import { vocabMap } from '../../lib/vocabulary';
 
-export const VISIT_STATUS: Record<string, string> = {
-  scheduled: '待随访',
-  started: '随访中',
-  done: '已完成',
-  missed: '失访',
-  cancelled: '已取消',
-};
-
-export const VISIT_TYPES: Record<string, string> = { outpatient: '门诊', home: '入户', phone: '电话' };
+export const VISIT_STATUS = vocabMap('visit_status');
+export const VISIT_TYPES = vocabMap('visit_type');
 
 const DIRECTION: Record<string, string> = { improving: '好转', worsening: '变差', stable: '平稳', insufficient_data: '数据不足' };
 
