@@ -107,7 +107,7 @@ def test_a_year_of_care_from_enrolment_to_referral_and_escalation(app, login_as)
     v3 = _visits(app, resident)[2]
     assert (v3.classification, v3.action) == ("控制不满意", "转诊")
     referral = specialist.get("/api/v1/referral-requests").json
-    assert [(r["action"], r["urgency"], r["status"]) for r in referral] == [("转诊", "routine", "pending")]
+    assert [(r["action"], r["urgency"], r["status"]) for r in referral] == [("转诊", "routine", "converted")]
     assert _schedule(app, resident).consecutive_uncontrolled == 0          # the chain restarts after a referral
 
     # visit 4 is not done: it falls overdue and escalates, each level once
