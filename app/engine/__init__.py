@@ -8,13 +8,29 @@ Pure: definition files and saved state in, plain data out; it never opens a data
 * `dmn` — our DMN engine (real hit policies, chained decisions, traces, overlap/gap analysis)
 * `sandbox` — the restricted evaluator for model scripts and expressions
 """
+from . import patches  # noqa: F401  — library fixes, applied before anything runs a workflow
 from .codec import ENGINE_FORMAT
-from .errors import DefinitionError, EngineError, InvalidTaskData, MessageNotWaiting, TaskNotReady
-from .runtime import Context, Snapshot, correlation_hash
-from .specs import Bundle, DecisionDraft, ProcessDraft, modeler_default_ids, normalize_form, parse_bundle
+from .errors import (
+    DefinitionConflict,
+    DefinitionError,
+    EngineError,
+    InvalidTaskData,
+    MessageNotWaiting,
+    TaskNotReady,
+)
+from .runtime import Callee, Context, Snapshot, StaticCallees, correlation_hash
+from .specs import (
+    Bundle,
+    DecisionDraft,
+    PriorProcess,
+    ProcessDraft,
+    modeler_default_ids,
+    normalize_form,
+    parse_bundle,
+)
 
 __all__ = [
-    "ENGINE_FORMAT", "Bundle", "Context", "DecisionDraft", "DefinitionError", "EngineError", "InvalidTaskData",
-    "MessageNotWaiting", "ProcessDraft", "Snapshot", "TaskNotReady", "correlation_hash", "modeler_default_ids",
-    "normalize_form", "parse_bundle",
+    "ENGINE_FORMAT", "Bundle", "Callee", "Context", "DecisionDraft", "DefinitionConflict", "DefinitionError",
+    "EngineError", "InvalidTaskData", "MessageNotWaiting", "PriorProcess", "ProcessDraft", "Snapshot",
+    "StaticCallees", "TaskNotReady", "correlation_hash", "modeler_default_ids", "normalize_form", "parse_bundle",
 ]

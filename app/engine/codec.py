@@ -13,10 +13,14 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+)
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
-from .tasks import ENGINE_CONFIG
+from .tasks import CALLEE_KEY, ENGINE_CONFIG
 
 ENGINE_FORMAT = "spiff-3.2.0/1.5+ygt1"
 SERIALIZER_VERSION = "1.5"
@@ -43,6 +47,33 @@ class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _CalleeAwareSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A called process is restored with the callee version it started with (kept on its call activity task)."""
+
+    def from_dict(self, dct, task, top_workflow):
+        key = task.internal_data.get(CALLEE_KEY)
+        spec = top_workflow.subprocess_specs.get(key) if key else None
+        if spec is None:
+            return super().from_dict(dct, task, top_workflow)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
+        subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
+
+
+def callee_keys(state: dict[str, Any]) -> list[str]:
+    """The callee spec keys a saved state refers to (its call activities' started callee versions)."""
+    keys = set()
+    for tasks in [state.get("tasks") or {}, *((sp or {}).get("tasks") or {} for sp in
+                                               (state.get("subprocesses") or {}).values())]:
+        for task in tasks.values():
+            key = (task.get("internal_data") or {}).get(CALLEE_KEY)
+            if key:
+                keys.add(key)
+    return sorted(keys)
+
+
 def _register_value_types(registry) -> None:
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
                       typename="date")
@@ -54,6 +85,7 @@ def serializer() -> BpmnWorkflowSerializer:
     registry = BpmnWorkflowSerializer.configure(ENGINE_CONFIG)
     _register_value_types(registry)
     _SplicedSpecWorkflowConverter(BpmnWorkflow, registry)
+    _CalleeAwareSubWorkflowConverter(BpmnSubWorkflow, registry)
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
 

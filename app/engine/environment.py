@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.script_engine.python_environment import (
+    BasePythonScriptEngineEnvironment,
+)
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import sandbox
@@ -30,6 +32,9 @@ class EngineEnvironment(BasePythonScriptEngineEnvironment):
         self.decisions = decisions
         self.script_timeout_s = script_timeout_s
         self.decision_log: list[dict[str, Any]] = []
+        self.call_log: list[dict[str, Any]] = []
+        self.callees: Any = None            # runtime._Callees: who a call activity starts
+        self.max_call_depth: int | None = None
 
     def evaluate(self, expression, context, external_context=None):
         names = dict(context)

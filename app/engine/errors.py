@@ -36,3 +36,13 @@ class MessageNotWaiting(EngineError):
 
 class InvalidTaskData(EngineError):
     code = "invalid_task_data"
+
+
+class DefinitionConflict(DefinitionError):
+    """Two files of one deployment define the same process: names both files (HTTP 409)."""
+
+    code = "duplicate_process_id"
+
+    def __init__(self, message: str, *, process_id: str, files: list[str]):
+        EngineError.__init__(self, message, process_id=process_id, files=files)
+        self.file, self.element_id, self.reason = files[-1], process_id, message

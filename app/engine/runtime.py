@@ -9,27 +9,29 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from jinja2.sandbox import SandboxedEnvironment
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
-from .codec import dump_state, load_state, restore_spec, to_json_value
+from .codec import callee_keys, dump_state, load_state, restore_spec, to_json_value
 from .environment import DecisionEvaluator, EngineEnvironment, EngineScriptEngine
 from .errors import InvalidTaskData, MessageNotWaiting, TaskNotReady
-from .tasks import SERVICE_CALL_KEY, OutboxServiceTask
+from .tasks import SERVICE_CALL_KEY, EngineLimitExceeded, OutboxServiceTask, spec_key_of
 
 _JINJA = SandboxedEnvironment(autoescape=False)
 _now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -69,6 +71,7 @@ class HumanTaskView:
     disease: str | None
     candidate_role: str | None
     risk_level: str | None
+    spec_key: str | None = None      # the called-process version the task belongs to (None: the instance's own)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class SubscriptionView:
     element_id: str
     message_name: str
     correlation: dict[str, Any]
+    retrieval: dict[str, str] = field(default_factory=dict)   # property -> expression over the message payload
 
     @property
     def correlation_hash(self) -> str:
@@ -135,6 +139,44 @@ def correlation_hash(values: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Callee:
+    """The process version a call activity starts: `key` names its spec for the run and for saved state."""
+
+    key: str
+    process_id: str
+    version: int | None = None
+
+
+class CalleeResolver(Protocol):
+    def resolve(self, process_id: str, *, caller: str | None, element_id: str) -> Callee:
+        """Choose the version of `process_id` that the call activity `element_id` of version `caller` (a callee
+        key, or None for the instance's own version) starts now."""
+
+    def spec_json(self, key: str) -> dict[str, Any]:
+        """The serialized specs of a callee key returned by `resolve` (immutable per key)."""
+
+
+class StaticCallees:
+    """Callees from a fixed set of drafts (tests and tools without a store): every call gets the given spec."""
+
+    def __init__(self, specs: Mapping[str, tuple[dict[str, Any], str]]):
+        self._specs = dict(specs)      # process id -> (spec_json, content hash)
+
+    @classmethod
+    def of(cls, drafts) -> StaticCallees:
+        """From process drafts (`parse_bundle(...).processes`)."""
+        return cls({d.process_id: (d.spec_json, d.content_hash) for d in drafts})
+
+    def resolve(self, process_id: str, *, caller: str | None, element_id: str) -> Callee:
+        if process_id not in self._specs:
+            raise LookupError(f"called process '{process_id}' is not deployed")
+        return Callee(f"{process_id}@{self._specs[process_id][1][:16]}", process_id)
+
+    def spec_json(self, key: str) -> dict[str, Any]:
+        return self._specs[key.split("@", 1)[0]][0]
+
+
 @dataclass
 class Context:
     """What a run needs besides state: the version's specs and the app's helpers and decision evaluator."""
@@ -144,46 +186,97 @@ class Context:
     helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     decisions: DecisionEvaluator | None = None
     script_timeout_s: float = 2.0
+    callees: CalleeResolver | None = None
+    step_budget: int | None = 1000        # engine steps (task runs) one operation may take
+    max_call_depth: int | None = 16       # nesting of called processes and subprocesses
 
 
-@lru_cache(maxsize=256)
-def _specs(spec_key: str, spec_text: str):
-    return restore_spec(json.loads(spec_text))
+_SPEC_CACHE: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()
+_SPEC_CACHE_SIZE = 256
+
+
+def _cached_specs(key: str, load: Callable[[], dict[str, Any]]):
+    """Spec objects by immutable key (a version's `process:content_hash`, or a callee key), LRU-bounded."""
+    found = _SPEC_CACHE.get(key)
+    if found is None:
+        found = restore_spec(load())
+        _SPEC_CACHE[key] = found
+        if len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
+            _SPEC_CACHE.popitem(last=False)
+    else:
+        _SPEC_CACHE.move_to_end(key)
+    return found
 
 
 def _spec_objects(ctx: Context):
-    return _specs(ctx.spec_key, json.dumps(ctx.spec_json, sort_keys=True))
+    return _cached_specs(ctx.spec_key, lambda: ctx.spec_json)
+
+
+class _Callees:
+    """The resolver as the call activity uses it: resolve, then the spec objects to merge into the workflow."""
+
+    def __init__(self, resolver: CalleeResolver):
+        self.resolver = resolver
+
+    def resolve(self, process_id: str, *, caller: str | None, element_id: str) -> Callee:
+        return self.resolver.resolve(process_id, caller=caller, element_id=element_id)
+
+    def specs(self, key: str) -> dict[str, Any]:
+        spec, embedded = _cached_specs(f"callee:{key}", lambda: self.resolver.spec_json(key))
+        return {key: spec, **embedded}
 
 
 class _Run:
     """One engine step on one loaded workflow; collects what happened for the snapshot."""
 
     def __init__(self, ctx: Context, state: dict[str, Any] | None):
-        spec, subs = _spec_objects(ctx)
+        spec, embedded = _spec_objects(ctx)
+        subs = dict(embedded)          # the cached dict is shared: callees are merged into a copy
+        callees = _Callees(ctx.callees) if ctx.callees is not None else None
         self.env = EngineEnvironment(ctx.helpers, ctx.decisions, script_timeout_s=ctx.script_timeout_s)
+        self.env.callees, self.env.max_call_depth = callees, ctx.max_call_depth
         engine = EngineScriptEngine(environment=self.env)
         if state is None:
             self.wf = BpmnWorkflow(spec, subs, script_engine=engine)
         else:
+            for key in callee_keys(state):
+                if callees is None:
+                    raise LookupError("this instance runs called processes but no callee resolver is configured")
+                subs.update(callees.specs(key))
             self.wf = load_state(state, spec, subs)
             self.wf.script_engine = engine
+        self.budget = ctx.step_budget
+        self.steps = 0
         self.started_ts = time.time()
         self.events: list[dict[str, Any]] = []
         self.error: ErrorInfo | None = None
         self.thrown: list[dict[str, Any]] = []
+
+    def count_step(self, task) -> None:
+        """Called before each engine step: a run that exceeds its budget stops with an incident at that task."""
+        self.steps += 1
+        if self.budget is not None and self.steps > self.budget:
+            task.error()
+            raise EngineLimitExceeded("step_budget_exceeded", f"一次运行超过 {self.budget} 步，可能是死循环 "
+                                      f"(engine run exceeded its budget of {self.budget} steps; a loop that "
+                                      "never ends?) — 重试将从此任务继续 (retry continues from this task)", task)
 
     def guarded(self, fn: Callable[[], Any]) -> None:
         """Run engine work; a script/decision failure becomes the instance's error, not an exception."""
         try:
             fn()
         except SpiffWorkflowException as exc:
-            task = getattr(exc, "task", None)
+            task = getattr(exc, "task", None) or _errored_task(self.wf, getattr(exc, "task_spec", None))
+            code = _error_code(exc)
+            element_id = getattr(task.task_spec, "bpmn_id", None) if task else None
+            message = _message(exc)
+            if code == "no_matching_condition":
+                message = (f"网关 {element_id} 没有满足的条件，也没有默认路径 (no condition of gateway "
+                           f"'{element_id}' is true and it has no default flow)")
             self.error = ErrorInfo(
-                element_id=getattr(task.task_spec, "bpmn_id", None) if task else None,
-                task_guid=str(task.id) if task else None,
-                message=_message(exc), line=getattr(exc, "line_number", None) or None,
-                source_line=getattr(exc, "error_line", None) or None,
-                code=_error_code(exc))
+                element_id=element_id, task_guid=str(task.id) if task else None, message=message,
+                line=getattr(exc, "line_number", None) or None,
+                source_line=getattr(exc, "error_line", None) or None, code=code)
             self.events.append({"type": "error", "element_id": self.error.element_id,
                                 "task_guid": self.error.task_guid,
                                 "data": {"message": self.error.message, "line": self.error.line}})
@@ -191,7 +284,7 @@ class _Run:
     def advance(self) -> None:
         def step():
             self.wf.refresh_timers()
-            self.wf.do_engine_steps()
+            self.wf.do_engine_steps(will_complete_task=self.count_step)
             for ev in self.wf.get_events():
                 self.thrown.append({"name": getattr(ev.event_definition, "name", None),
                                     "payload": to_json_value(ev.payload)})
@@ -199,6 +292,11 @@ class _Run:
 
     def snapshot(self) -> Snapshot:
         wf = self.wf
+        for call in self.env.call_log:
+            self.events.append({"type": "call_started", "element_id": call["element_id"],
+                                "task_guid": call["task_guid"],
+                                "data": {"process_id": call["process_id"], "version": call["version"],
+                                         "callee": call["key"]}})
         for record in self.env.decision_log:
             self.events.append({"type": "decision_evaluated", "element_id": record.get("element_id"),
                                 "task_guid": record.get("task_guid"), "data": to_json_value(record)})
@@ -225,7 +323,18 @@ def _message(exc: Exception) -> str:
     return "; ".join([text, *notes]) if notes else text
 
 
+def _errored_task(wf: BpmnWorkflow, task_spec):
+    """The task a spec-level exception (no `task` attribute) came from: the one left in ERROR for that spec."""
+    if task_spec is None:
+        return None
+    return next((t for t in wf.get_tasks(state=TaskState.ERROR) if t.task_spec is task_spec), None)
+
+
 def _error_code(exc: Exception) -> str:
+    if isinstance(exc, EngineLimitExceeded):
+        return exc.code
+    if str(exc).startswith("No conditions satisfied"):
+        return "no_matching_condition"
     inner = getattr(exc, "exception", None)
     if isinstance(inner, sandbox.SandboxError):
         return inner.code
@@ -284,7 +393,7 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
             assign_org=_evaluate_property(task, props.get("assignOrg")),
             candidate_role=_evaluate_property(task, props.get("candidateRole")),
             disease=_evaluate_property(task, props.get("disease")),
-            risk_level=_evaluate_property(task, props.get("riskLevel"))))
+            risk_level=_evaluate_property(task, props.get("riskLevel")), spec_key=spec_key_of(task.workflow)))
     return views
 
 
@@ -308,13 +417,15 @@ def _subscriptions(wf: BpmnWorkflow) -> list[SubscriptionView]:
         ed = getattr(task.task_spec, "event_definition", None)
         if not isinstance(ed, MessageEventDefinition):
             continue
-        correlation = {}
+        correlation, retrieval = {}, {}
         for prop in ed.correlation_properties:
+            retrieval[prop.name] = prop.retrieval_expression
             for key in prop.correlation_keys or ["MainCorrelationKey"]:
                 values = task.workflow.correlations.get(key, {}) or wf.correlations.get(key, {})
                 if prop.name in values:
                     correlation[prop.name] = values[prop.name]
-        views.append(SubscriptionView(str(task.id), task.task_spec.bpmn_id, ed.name, to_json_value(correlation)))
+        views.append(SubscriptionView(str(task.id), task.task_spec.bpmn_id, ed.name, to_json_value(correlation),
+                                      retrieval))
     return views
 
 

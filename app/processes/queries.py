@@ -95,8 +95,11 @@ def instance_detail(principal: Principal, instance_id: int) -> dict:
     waiting = [] if not inst.waiting_messages else [
         {"element_id": m.element_id, "message_name": m.message_name, "correlation": m.correlation}
         for m in s.execute(select(MessageSubscription).where(MessageSubscription.instance_id == inst.id)).scalars()]
+    called = [{"element_id": e.element_id, "process_id": e.data.get("process_id"), "version": e.data.get("version")}
+              for e in history if e.type == "call_started"]
     return {**{c.key: getattr(inst, c.key) for c in ProcessInstance.__table__.columns if c.key != "state"},
-            "open_tasks": open_tasks, "history": history, "timers": timers, "waiting_messages": waiting}
+            "open_tasks": open_tasks, "history": history, "timers": timers, "waiting_messages": waiting,
+            "called": called}
 
 
 def element_stats(principal: Principal, process_id: str) -> dict:

@@ -36,6 +36,7 @@ class DeployResultSchema(Schema):
     deployment_id = fields.Int()
     deployed = fields.List(fields.Dict())
     decisions = fields.List(fields.Dict())
+    warnings = fields.List(fields.Str(), metadata={"description": "things the deployer should know (not errors)"})
 
 
 class ElementStatsSchema(Schema):
@@ -100,6 +101,12 @@ class InstanceSchema(Schema):
     next_timer_at = fields.DateTime(allow_none=True)
 
 
+class CalledSchema(Schema):
+    element_id = fields.Str()
+    process_id = fields.Str()
+    version = fields.Int(allow_none=True)
+
+
 class InstanceDetailSchema(InstanceSchema):
     open_tasks = fields.List(fields.Nested(OpenTaskSchema))
     history = fields.List(fields.Nested(EventSchema))
@@ -108,6 +115,8 @@ class InstanceDetailSchema(InstanceSchema):
     result = fields.Dict(allow_none=True)
     timers = fields.List(fields.Dict())
     waiting_messages = fields.List(fields.Dict())
+    called = fields.List(fields.Nested(CalledSchema), metadata={
+        "description": "called processes this instance started, with the version that ran"})
 
 
 class InstanceListSchema(Schema):

@@ -6,7 +6,7 @@ action: the caller checks the role; every deploy writes a `Deployment` row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from app import engine as eng
 from app.core import clock
 from app.core.db import unit_of_work
 
-from . import bindings
+from . import bindings, versions
 from .models import DecisionVersion, Deployment, ProcessVersion
 
 
@@ -25,9 +25,11 @@ class DeployResult:
     processes: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     deployment_id: int
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"deployment_id": self.deployment_id, "deployed": self.processes, "decisions": self.decisions}
+        return {"deployment_id": self.deployment_id, "deployed": self.processes, "decisions": self.decisions,
+                "warnings": self.warnings}
 
 
 def collect_folder_files(root: Path, paths: list[Path] | None = None) -> dict[str, bytes]:
@@ -74,29 +76,62 @@ def deploy_files(files: Mapping[str, bytes], *, deployed_by: str, source: str = 
         now = clock.now()
         decisions = [_store_decision(session, d, latest_decisions.get(d.decision_id), deployed_by, now)
                      for d in bundle.decisions]
-        processes = [_store_process(session, p, latest_processes.get(p.process_id), deployed_by, now)
-                     for p in bundle.processes]
+        stored = {p.process_id: _store_process(session, p, latest_processes.get(p.process_id), deployed_by, now)
+                  for p in bundle.processes}
+        session.flush()
+        for draft in bundle.processes:
+            _bind_calls(session, stored[draft.process_id], draft)
+        processes = [_outcome(stored[p.process_id], p, latest_processes.get(p.process_id)) for p in bundle.processes]
         deployment = Deployment(deployed_at=now, deployed_by=deployed_by, source=source, files=sorted(files),
                                 result={"processes": processes, "decisions": decisions,
-                                        "unused_forms": bundle.unused_forms})
+                                        "unused_forms": bundle.unused_forms, "warnings": bundle.warnings})
         session.add(deployment)
         session.flush()
-        return DeployResult(processes, decisions, deployment.id)
+        return DeployResult(processes, decisions, deployment.id, bundle.warnings)
 
 
-def _store_process(session, draft: eng.ProcessDraft, latest: ProcessVersion | None, by: str, now) -> dict:
-    if latest is not None and latest.content_hash == draft.content_hash:
-        return {"process_id": draft.process_id, "version": latest.version, "changed": False}
-    version = (latest.version + 1) if latest else 1
-    session.add(ProcessVersion(
-        process_id=draft.process_id, version=version, name=draft.name, file_name=Path(draft.file).name,
-        content_hash=draft.content_hash, bpmn_xml=draft.bpmn_xml, spec_json=draft.spec_json, forms=draft.forms,
+def _unchanged(draft: eng.ProcessDraft, latest: ProcessVersion | None) -> bool:
+    # versions stored by earlier releases were hashed over the raw bytes; either hash matching means a no-op
+    return latest is not None and latest.content_hash in (draft.content_hash, draft.legacy_hash)
+
+
+def _store_process(session, draft: eng.ProcessDraft, latest: ProcessVersion | None, by: str, now) -> ProcessVersion:
+    if _unchanged(draft, latest):
+        return latest
+    row = ProcessVersion(
+        process_id=draft.process_id, version=(latest.version + 1) if latest else 1, name=draft.name,
+        file_name=Path(draft.file).name, content_hash=draft.content_hash, bpmn_xml=draft.bpmn_xml,
+        spec_json=draft.spec_json, forms=draft.forms,
         meta={"user_tasks": [vars(t) for t in draft.user_tasks], "decisions": draft.decisions,
               "operators": draft.operators, "called_processes": draft.called_processes,
               "start_messages": draft.start_messages, "catch_messages": draft.catch_messages,
-              "element_ids": draft.element_ids},
-        deployed_at=now, deployed_by=by))
-    return {"process_id": draft.process_id, "version": version, "changed": True}
+              "element_ids": draft.element_ids, "reused_forms": draft.reused_forms},
+        deployed_at=now, deployed_by=by)
+    session.add(row)
+    return row
+
+
+def _bind_calls(session, row: ProcessVersion, draft: eng.ProcessDraft) -> None:
+    """Record each call activity's version policy; `deployment`/`version` bindings pin a version row now."""
+    if row.meta.get("calls") is not None or not draft.calls:
+        return
+    calls = []
+    for ref in draft.calls:
+        pinned = None
+        if ref.binding == "deployment":
+            pinned = versions.latest_version_id(ref.process_id)
+        elif ref.binding == "version":
+            pinned = versions.version_id(ref.process_id, ref.version)
+        calls.append({"element_id": ref.element_id, "process_id": ref.process_id, "binding": ref.binding,
+                      "version": ref.version, "version_id": pinned})
+    row.meta = {**row.meta, "calls": calls}
+
+
+def _outcome(row: ProcessVersion, draft: eng.ProcessDraft, latest: ProcessVersion | None) -> dict:
+    out = {"process_id": draft.process_id, "version": row.version, "changed": row is not latest}
+    if draft.reused_forms and row is not latest:
+        out["reused_forms"] = draft.reused_forms
+    return out
 
 
 def _store_decision(session, draft: eng.DecisionDraft, latest: DecisionVersion | None, by: str, now) -> dict:
@@ -111,15 +146,23 @@ def _store_decision(session, draft: eng.DecisionDraft, latest: DecisionVersion |
 
 
 
+def prior_processes(session) -> dict[str, eng.PriorProcess]:
+    """What a new deployment must know of each deployed process (no XML, no specs: one narrow query each)."""
+    numbers: dict[str, set[int]] = {}
+    for pid, number in session.execute(select(ProcessVersion.process_id, ProcessVersion.version)):
+        numbers.setdefault(pid, set()).add(number)
+    return {pid: eng.PriorProcess(
+        process_id=pid, file_name=row.file_name, versions=frozenset(numbers[pid]), forms=row.forms or {},
+        form_refs={t["element_id"]: (t.get("properties") or {}).get("formJsonSchemaFilename")
+                   for t in row.meta.get("user_tasks") or []})
+        for pid, row in latest_process_versions(session).items()}
+
+
 def _bundle(session, files: Mapping[str, bytes]) -> eng.Bundle:
     from .decisions import parsed_decision
-    latest_processes = latest_process_versions(session)
-    # one entry per stored file (a file may hold several processes, e.g. a caller and its call activity)
-    library = {f"library/{eng.specs.sha256(p.bpmn_xml)[:16]}/{p.file_name}": p.bpmn_xml.encode()
-               for p in latest_processes.values()}
     known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash)
              for d in latest_decision_versions(session).values()}
-    return eng.parse_bundle(files, library_bpmn=library, known_decisions=known,
+    return eng.parse_bundle(files, prior_processes=prior_processes(session), known_decisions=known,
                             known_operators=bindings.operator_names())
 
 
@@ -128,4 +171,5 @@ def validate_files(files: Mapping[str, bytes]) -> dict[str, Any]:
     from app.core.db import session as current_session
     bundle = _bundle(current_session(), files)
     return {"valid": True, "processes": [p.process_id for p in bundle.processes],
-            "decisions": [d.decision_id for d in bundle.decisions], "unused_forms": bundle.unused_forms}
+            "decisions": [d.decision_id for d in bundle.decisions], "unused_forms": bundle.unused_forms,
+            "warnings": bundle.warnings}

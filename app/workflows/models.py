@@ -4,7 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, OrderedJSON, UTCDateTime
@@ -127,6 +137,9 @@ class HumanTask(Base):
     assignee_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="open")          # open | completed | cancelled
     form_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # the called-process version a task inside a call activity belongs to (its form lives there); None: the
+    # instance's own version
+    process_version_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
@@ -176,6 +189,8 @@ class MessageSubscription(Base):
     message_name: Mapped[str] = mapped_column(String(120))
     correlation: Mapped[dict[str, Any]] = mapped_column(JSONType)
     correlation_hash: Mapped[str] = mapped_column(String(64))
+    # correlation property -> its retrieval expression over a message payload (computes an incoming hash)
+    retrieval: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
 
 
 class ProcessEvent(Base):

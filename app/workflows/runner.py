@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, select, text
@@ -24,7 +23,8 @@ from app.core.errors import Conflict, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 
-from . import bindings, decisions, hooks
+from . import bindings, decisions, hooks, versions
+from .limits import limits
 from .models import (
     HumanTask,
     MessageSubscription,
@@ -34,8 +34,11 @@ from .models import (
     ServiceCall,
     Timer,
 )
+from .versions import StoreCallees, VersionInfo, version_id_of, version_info
 
 log = logs.get("workflows")
+form_of = versions.form_of              # the inbox reads task forms through the runner
+clear_caches = versions.clear_caches    # tests empty the tables between cases
 runtime.set_clock(clock.now)
 FINAL = ("completed", "terminated")
 _ROLE_IN_LANE = re.compile(r"[a-z_]+")
@@ -61,48 +64,15 @@ class Actor:
 
 # -- context -------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class VersionInfo:
-    """The immutable parts of a deployed process version a step needs (cached per process)."""
-
-    id: int
-    process_id: str
-    version: int
-    content_hash: str
-    spec_json: dict
-    meta: dict
-
-
-@lru_cache(maxsize=512)
-def _version_info(version_id: int) -> VersionInfo:
-    """Deployed versions are immutable and never deleted: load each once per process."""
-    row = session().get(ProcessVersion, version_id)
-    return VersionInfo(row.id, row.process_id, row.version, row.content_hash, row.spec_json, row.meta)
-
-
-def form_of(version_id: int, form_key: str | None) -> dict | None:
-    """The form (schema + uiSchema) of a user task in a deployed version (cached with the version)."""
-    return _forms_of(version_id).get(form_key or "")
-
-
-@lru_cache(maxsize=512)
-def _forms_of(version_id: int) -> dict:
-    return session().execute(select(ProcessVersion.forms).where(ProcessVersion.id == version_id)).scalar_one() or {}
-
-
-def clear_caches() -> None:
-    """Forget cached versions (tests empty the tables between cases, so ids come back)."""
-    _version_info.cache_clear()
-    _forms_of.cache_clear()
-
-
 def _context(version: VersionInfo, pins: Mapping[str, int]) -> runtime.Context:
     """Engine context; the decision registry is built only if a business-rule task actually runs."""
     def evaluate(decision_id: str, data: Mapping[str, Any]):
         pinned = decisions.registry(session(), pins or None)
         return decisions.process_evaluator(pinned)(decision_id, data)
     return runtime.Context(spec_json=version.spec_json, spec_key=f"{version.process_id}:{version.content_hash}",
-                           helpers=bindings.SCRIPT_HELPERS, decisions=evaluate)
+                           helpers=bindings.SCRIPT_HELPERS, decisions=evaluate, callees=StoreCallees(version),
+                           script_timeout_s=limits.script_timeout_s,
+                           step_budget=limits.step_budget, max_call_depth=limits.max_call_depth)
 
 
 def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
@@ -143,7 +113,7 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
                 data.setdefault(key, resident[key])
         org_code = org_code or data.get("org_code") or resident.get("org_code")
         pins = _pins_for(session, pv)
-        ctx = _context(_version_info(pv.id), pins)
+        ctx = _context(version_info(pv.id), pins)
         if message:
             snap = runtime.start_by_message(ctx, message[0], message[1], data)
         else:
@@ -185,7 +155,7 @@ def _find_version(session, process_id: str, version: int | None) -> VersionInfo:
     found = session.execute(stmt).one_or_none()
     if found is None:
         raise NotFound(f"流程 {process_id} 未部署 (process not deployed)", process_id=process_id)
-    return _version_info(found.id)
+    return version_info(found.id)
 
 
 def _pins_for(session, pv: VersionInfo) -> dict[str, int]:
@@ -209,7 +179,7 @@ def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, Process
                                    f"{inst.status})", instance_status=inst.status)
             if inst.status == "suspended" and not allow_suspended:
                 raise InvalidState("流程实例已挂起 (instance is suspended)", instance_status=inst.status)
-            ctx = _context(_version_info(inst.process_version_id), inst.decision_versions)
+            ctx = _context(version_info(inst.process_version_id), inst.decision_versions)
             snap = fn(ctx, inst)
             if session_hook:
                 session_hook(session, inst, snap)
@@ -426,7 +396,8 @@ def _project_tasks(session, inst, snap, now, *, new: bool) -> None:
                             element_id=view.element_id, name=view.name, lane=view.lane,
                             role=_candidate_role(view) or role_of_lane(view.lane),
                             status="open", created_at=now, started_by=inst.started_by,
-                            form_key=f"{view.process_id}/{view.element_id}")
+                            form_key=f"{view.process_id}/{view.element_id}",
+                            process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
             session.add(row)
         projection.fill_task(row, view, inst)
     for guid, row in existing.items():
@@ -449,7 +420,7 @@ def _project_subscriptions(session, inst, snap, *, new: bool) -> None:
     for s in snap.subscriptions:
         session.add(MessageSubscription(instance_id=inst.id, task_guid=s.task_guid, element_id=s.element_id,
                                         message_name=s.message_name, correlation=s.correlation,
-                                        correlation_hash=s.correlation_hash))
+                                        correlation_hash=s.correlation_hash, retrieval=s.retrieval))
 
 
 def _project_service_calls(session, inst, snap, now) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import Context, DefinitionError, MessageNotWaiting, TaskNotReady, dmn, parse_bundle
+from app.engine import Context, DefinitionError, MessageNotWaiting, StaticCallees, TaskNotReady, dmn, parse_bundle
 from app.engine import runtime as rt
 
 MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "models"
@@ -48,7 +48,7 @@ def mechanisms():
     bundle = parse_bundle(_files("mechanisms.bpmn"), known_decisions=known)
     draft = next(p for p in bundle.processes if p.process_id == "mechanisms")
     return Context(spec_json=draft.spec_json, spec_key=draft.content_hash, decisions=evaluate,
-                   helpers={"today": lambda: "2026-11-23"})
+                   helpers={"today": lambda: "2026-11-23"}, callees=StaticCallees.of(bundle.processes))
 
 
 def _start_mechanisms(ctx, **data):

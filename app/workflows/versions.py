@@ -1,0 +1,96 @@
+"""Deployed process versions as a step needs them (cached: versions are immutable), and the callee resolver that
+decides which version a call activity starts.
+
+Callee policy (per call activity, Camunda's `calledElementBinding`):
+* `latest` (default): the newest deployed version of the called process *at the moment it is called*;
+* `deployment`: the version that was current (or deployed alongside) when the caller was deployed;
+* `version`: the version named by `calledElementVersion`.
+A callee is named in saved state by a key `<process>@<version row id>#<content hash>`, so a running call keeps
+its version whatever is deployed later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.db import session
+from app.engine import runtime
+
+from .models import ProcessVersion
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """The immutable parts of a deployed process version a step needs (cached per process)."""
+
+    id: int
+    process_id: str
+    version: int
+    content_hash: str
+    spec_json: dict
+    meta: dict
+
+    @property
+    def callee_key(self) -> str:
+        return f"{self.process_id}@{self.id}#{self.content_hash[:16]}"
+
+
+@lru_cache(maxsize=512)
+def version_info(version_id: int) -> VersionInfo:
+    """Deployed versions are immutable and never deleted: load each once per process."""
+    row = session().get(ProcessVersion, version_id)
+    return VersionInfo(row.id, row.process_id, row.version, row.content_hash, row.spec_json, row.meta)
+
+
+def version_id_of(callee_key: str) -> int:
+    return int(callee_key.split("@", 1)[1].split("#", 1)[0])
+
+
+def form_of(version_id: int, form_key: str | None) -> dict | None:
+    """The form (schema + uiSchema) of a user task in a deployed version (cached with the version)."""
+    return _forms_of(version_id).get(form_key or "")
+
+
+@lru_cache(maxsize=512)
+def _forms_of(version_id: int) -> dict:
+    return session().execute(select(ProcessVersion.forms).where(ProcessVersion.id == version_id)).scalar_one() or {}
+
+
+def clear_caches() -> None:
+    """Forget cached versions (tests empty the tables between cases, so ids come back)."""
+    version_info.cache_clear()
+    _forms_of.cache_clear()
+
+
+def latest_version_id(process_id: str) -> int | None:
+    return session().execute(select(ProcessVersion.id).where(ProcessVersion.process_id == process_id)
+                             .order_by(ProcessVersion.version.desc()).limit(1)).scalar_one_or_none()
+
+
+def version_id(process_id: str, number: int) -> int | None:
+    return session().execute(select(ProcessVersion.id).where(
+        ProcessVersion.process_id == process_id, ProcessVersion.version == number)).scalar_one_or_none()
+
+
+class StoreCallees:
+    """The engine's callee resolver over the store, for the instance whose own version is `own`."""
+
+    def __init__(self, own: VersionInfo):
+        self.own = own
+
+    def resolve(self, process_id: str, *, caller: str | None, element_id: str) -> runtime.Callee:
+        caller_info = self.own if caller is None else version_info(version_id_of(caller))
+        ref: dict[str, Any] = next((c for c in caller_info.meta.get("calls") or []
+                                    if c.get("element_id") == element_id), {})
+        pinned = ref.get("version_id") if ref.get("binding") in ("deployment", "version") else None
+        chosen = pinned or latest_version_id(process_id)
+        if chosen is None:
+            raise LookupError(f"被调用的流程 {process_id} 未部署 (called process '{process_id}' is not deployed)")
+        info = version_info(chosen)
+        return runtime.Callee(info.callee_key, info.process_id, info.version)
+
+    def spec_json(self, key: str) -> dict[str, Any]:
+        return version_info(version_id_of(key)).spec_json
