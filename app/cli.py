@@ -84,7 +84,9 @@ def worker(burst: bool) -> None:
     from rq import Worker
 
     from app.jobs.queue import QUEUE_NAME, redis_connection
+    from app.workflows.limits import warm_up
     app = _app()
+    warm_up()  # the script zygote starts once here; every job process rq forks reuses it
     with app.app_context():
         Worker([QUEUE_NAME], connection=redis_connection()).work(burst=burst, with_scheduler=True)
 

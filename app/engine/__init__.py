@@ -10,6 +10,7 @@ Pure: definition files and saved state in, plain data out; it never opens a data
 """
 from . import patches  # noqa: F401  — library fixes, applied before anything runs a workflow
 from .codec import ENGINE_FORMAT
+from .environment import Isolation
 from .errors import (
     DefinitionConflict,
     DefinitionError,
@@ -31,6 +32,6 @@ from .specs import (
 
 __all__ = [
     "ENGINE_FORMAT", "Bundle", "Callee", "Context", "DecisionDraft", "DefinitionConflict", "DefinitionError",
-    "EngineError", "InvalidTaskData", "MessageNotWaiting", "PriorProcess", "ProcessDraft", "Snapshot",
+    "EngineError", "InvalidTaskData", "Isolation", "MessageNotWaiting", "PriorProcess", "ProcessDraft", "Snapshot",
     "StaticCallees", "TaskNotReady", "correlation_hash", "modeler_default_ids", "normalize_form", "parse_bundle",
 ]

@@ -2,11 +2,14 @@
 
 The library's default environment is plain `eval`/`exec` (ENGINE_NOTES §0.9); here every script, gateway condition,
 timer and parameter expression goes through `app.engine.sandbox`, which refuses imports and dunder access and
-stops runaway scripts.
+stops runaway scripts. Scripts (script tasks, pre- and post-scripts: statements, loops) run in an OS-limited worker
+process when the context asks for `process` isolation; expressions (one line, no loops but comprehensions) run in
+this process with the sandbox's guards and its traced time limit.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -16,7 +19,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 )
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import sandbox
+from . import isolation, sandbox
 
 
 class DecisionEvaluator(Protocol):
@@ -24,13 +27,28 @@ class DecisionEvaluator(Protocol):
         """Return (outputs, record) where record says which decision version decided and why (trace)."""
 
 
+@dataclass(frozen=True)
+class Isolation:
+    """Where scripts run: `inline` (this process; the sandbox's own checks) or `process` (a pooled worker whose
+    memory and time the OS limits, see `isolation`). `setup` is called in the worker before each script (e.g. to
+    give it the platform clock) and must be importable by reference."""
+
+    mode: str = "inline"
+    memory_mb: int = 256
+    pool_size: int = 2
+    setup: Callable[[], isolation.Setup] | None = None
+    preload: tuple[str, ...] = ()         # modules of the helpers, imported once by the zygote
+
+
 class EngineEnvironment(BasePythonScriptEngineEnvironment):
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
-                 decisions: DecisionEvaluator | None = None, *, script_timeout_s: float = 2.0):
+                 decisions: DecisionEvaluator | None = None, *, script_timeout_s: float = 2.0,
+                 isolation_: Isolation | None = None):
         super().__init__({})
         self.helpers = dict(helpers or {})
         self.decisions = decisions
         self.script_timeout_s = script_timeout_s
+        self.isolation = isolation_ or Isolation()
         self.decision_log: list[dict[str, Any]] = []
         self.call_log: list[dict[str, Any]] = []
         self.callees: Any = None            # runtime._Callees: who a call activity starts
@@ -44,7 +62,15 @@ class EngineEnvironment(BasePythonScriptEngineEnvironment):
     def execute(self, script, context, external_context=None):
         if external_context:
             context.update(external_context)
-        sandbox.execute(script, context, helpers=self.helpers, timeout_s=self.script_timeout_s)
+        if self.isolation.mode == "process":
+            iso = self.isolation
+            names = isolation.pool(size=iso.pool_size, memory_mb=iso.memory_mb, preload=iso.preload).run(
+                "exec", script, context, helpers=self.helpers, timeout_s=self.script_timeout_s,
+                setup=iso.setup() if iso.setup else None)
+            context.clear()
+            context.update(names)
+        else:
+            sandbox.execute(script, context, helpers=self.helpers, timeout_s=self.script_timeout_s)
         for key in external_context or ():
             context.pop(key, None)
         return True
@@ -60,6 +86,13 @@ class EngineEnvironment(BasePythonScriptEngineEnvironment):
         return outputs
 
 
+def _task_error(exc: sandbox.SandboxError, task, source_line: str) -> WorkflowTaskException:
+    error = WorkflowTaskException(f"{exc.code}: {exc.reason}", task=task, exception=exc,
+                                  line_number=exc.lineno or 0, error_line=source_line)
+    error.exception = exc      # the library does not keep it; the incident's code comes from here
+    return error
+
+
 class EngineScriptEngine(PythonScriptEngine):
     """Map sandbox failures to the library's task exception with line number and source line."""
 
@@ -69,8 +102,7 @@ class EngineScriptEngine(PythonScriptEngine):
         except SpiffWorkflowException:
             raise
         except sandbox.SandboxError as exc:
-            raise WorkflowTaskException(f"{exc.code}: {exc.reason}", task=task, exception=exc,
-                                        line_number=exc.lineno or 0, error_line=exc.source_line or expression)
+            raise _task_error(exc, task, exc.source_line or expression) from exc
         except Exception as exc:
             raise WorkflowTaskException(f"Error evaluating expression '{expression}': {exc}", task=task,
                                         exception=exc)
@@ -81,7 +113,6 @@ class EngineScriptEngine(PythonScriptEngine):
         except SpiffWorkflowException:
             raise
         except sandbox.SandboxError as exc:
-            raise WorkflowTaskException(f"{exc.code}: {exc.reason}", task=task, exception=exc,
-                                        line_number=exc.lineno or 0, error_line=exc.source_line or "")
+            raise _task_error(exc, task, exc.source_line or "") from exc
         except Exception as exc:
             raise WorkflowTaskException(f"{type(exc).__name__}: {exc}", task=task, exception=exc)

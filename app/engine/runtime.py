@@ -29,7 +29,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
 from .codec import callee_keys, dump_state, load_state, restore_spec, to_json_value
-from .environment import DecisionEvaluator, EngineEnvironment, EngineScriptEngine
+from .environment import (
+    DecisionEvaluator,
+    EngineEnvironment,
+    EngineScriptEngine,
+    Isolation,
+)
 from .errors import InvalidTaskData, MessageNotWaiting, TaskNotReady
 from .tasks import SERVICE_CALL_KEY, EngineLimitExceeded, OutboxServiceTask, spec_key_of
 
@@ -189,6 +194,7 @@ class Context:
     callees: CalleeResolver | None = None
     step_budget: int | None = 1000        # engine steps (task runs) one operation may take
     max_call_depth: int | None = 16       # nesting of called processes and subprocesses
+    isolation: Isolation | None = None    # where scripts run (default: in this process)
 
 
 _SPEC_CACHE: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()
@@ -233,7 +239,8 @@ class _Run:
         spec, embedded = _spec_objects(ctx)
         subs = dict(embedded)          # the cached dict is shared: callees are merged into a copy
         callees = _Callees(ctx.callees) if ctx.callees is not None else None
-        self.env = EngineEnvironment(ctx.helpers, ctx.decisions, script_timeout_s=ctx.script_timeout_s)
+        self.env = EngineEnvironment(ctx.helpers, ctx.decisions, script_timeout_s=ctx.script_timeout_s,
+                                     isolation_=ctx.isolation)
         self.env.callees, self.env.max_call_depth = callees, ctx.max_call_depth
         engine = EngineScriptEngine(environment=self.env)
         if state is None:
@@ -286,12 +293,13 @@ class _Run:
             self.wf.refresh_timers()
             self.wf.do_engine_steps(will_complete_task=self.count_step)
             for ev in self.wf.get_events():
-                self.thrown.append({"name": getattr(ev.event_definition, "name", None),
-                                    "payload": to_json_value(ev.payload)})
+                if isinstance(ev.event_definition, MessageEventDefinition):
+                    self.thrown.append({"name": ev.event_definition.name, "payload": to_json_value(ev.payload)})
         self.guarded(step)
 
     def snapshot(self) -> Snapshot:
         wf = self.wf
+        _correlate_multiple_waits(wf)
         for call in self.env.call_log:
             self.events.append({"type": "call_started", "element_id": call["element_id"],
                                 "task_guid": call["task_guid"],
@@ -397,11 +405,18 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
     return views
 
 
+def _definitions(ed) -> list[Any]:
+    """The event definitions a waiting task listens for (an event-based gateway or a multiple event: several)."""
+    if ed is None:
+        return []
+    return list(getattr(ed, "event_definitions", None) or [ed])
+
+
 def _timers(wf: BpmnWorkflow) -> list[TimerView]:
     views = []
     for task in wf.get_tasks(state=TaskState.WAITING):
-        ed = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(ed, TimerEventDefinition):
+        definitions = _definitions(getattr(task.task_spec, "event_definition", None))
+        if not any(isinstance(d, TimerEventDefinition) for d in definitions):
             continue
         value = task.internal_data.get("event_value")
         if isinstance(value, dict):
@@ -411,21 +426,35 @@ def _timers(wf: BpmnWorkflow) -> list[TimerView]:
     return views
 
 
-def _subscriptions(wf: BpmnWorkflow) -> list[SubscriptionView]:
-    views = []
+def _correlate_multiple_waits(wf: BpmnWorkflow) -> None:
+    """An event-based gateway (or a multiple catch) waits on its catch events' messages, but SpiffWorkflow does not
+    evaluate their process-variable correlations (an intermediate catch does, when it starts waiting), so the wait
+    would take a message for any case. Evaluate them here, as the single catch would."""
     for task in wf.get_tasks(state=TaskState.WAITING):
         ed = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(ed, MessageEventDefinition):
-            continue
-        correlation, retrieval = {}, {}
-        for prop in ed.correlation_properties:
-            retrieval[prop.name] = prop.retrieval_expression
-            for key in prop.correlation_keys or ["MainCorrelationKey"]:
-                values = task.workflow.correlations.get(key, {}) or wf.correlations.get(key, {})
-                if prop.name in values:
-                    correlation[prop.name] = values[prop.name]
-        views.append(SubscriptionView(str(task.id), task.task_spec.bpmn_id, ed.name, to_json_value(correlation),
-                                      retrieval))
+        inner = getattr(ed, "event_definitions", None) or []
+        for definition in inner:
+            if getattr(definition, "process_correlations", None) and hasattr(definition, "update_task"):
+                definition.update_task(task)
+
+
+def _subscriptions(wf: BpmnWorkflow) -> list[SubscriptionView]:
+    """One subscription per message a waiting task listens for; `correlation` holds the values known so far (a key
+    whose value is not known yet is left out: the first message with that property sets it, as in SpiffWorkflow)."""
+    views = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        for ed in _definitions(getattr(task.task_spec, "event_definition", None)):
+            if not isinstance(ed, MessageEventDefinition):
+                continue
+            correlation, retrieval = {}, {}
+            for prop in ed.correlation_properties:
+                retrieval[prop.name] = prop.retrieval_expression
+                for key in prop.correlation_keys or ["MainCorrelationKey"]:
+                    values = task.workflow.correlations.get(key, {}) or wf.correlations.get(key, {})
+                    if prop.name in values:
+                        correlation[prop.name] = values[prop.name]
+            views.append(SubscriptionView(str(task.id), task.task_spec.bpmn_id, ed.name,
+                                          to_json_value(correlation), retrieval))
     return views
 
 
@@ -515,26 +544,37 @@ def correlate(ctx: Context, state: dict[str, Any], message_name: str, payload: M
     return run.snapshot()
 
 
+def _waiting_for(wf: BpmnWorkflow, message_name: str):
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        for ed in _definitions(getattr(task.task_spec, "event_definition", None)):
+            if isinstance(ed, MessageEventDefinition) and ed.name == message_name:
+                yield task, ed
+
+
 def _deliver(run: _Run, message_name: str, payload: Mapping[str, Any]) -> None:
     wf = run.wf
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        ed = getattr(task.task_spec, "event_definition", None)
-        if isinstance(ed, MessageEventDefinition) and ed.name == message_name:
-            try:
-                correlations = ed.calculate_correlations(wf.script_engine, ed.correlation_properties, dict(payload))
-            except (SpiffWorkflowException, NameError, KeyError) as exc:
-                raise MessageNotWaiting(f"message '{message_name}' lacks its correlation values: {exc}",
-                                        message_name=message_name) from exc
-            try:
-                wf.send_event(BpmnEvent(ed, dict(payload), correlations))
-            except WorkflowException as exc:
-                raise MessageNotWaiting(str(exc), message_name=message_name) from exc
-            run.events.append({"type": "message_received", "element_id": task.task_spec.bpmn_id,
-                               "task_guid": str(task.id), "data": {"message": message_name,
-                                                                   "payload": to_json_value(dict(payload))}})
-            run.advance()
-            return
-    raise MessageNotWaiting(f"not waiting for message '{message_name}'", message_name=message_name)
+    refused = None
+    for task, ed in _waiting_for(wf, message_name):
+        try:
+            correlations = ed.calculate_correlations(wf.script_engine, ed.correlation_properties, dict(payload))
+        except (SpiffWorkflowException, NameError, KeyError) as exc:
+            raise MessageNotWaiting(f"message '{message_name}' lacks its correlation values: {exc}",
+                                    message_name=message_name) from exc
+        event = BpmnEvent(ed, dict(payload), correlations)
+        if not task.task_spec.event_definition.catches(task, event):
+            refused = refused or MessageNotWaiting(f"waiting for '{message_name}' with other correlation values",
+                                                   message_name=message_name)
+            continue
+        try:
+            wf.send_event(event)
+        except WorkflowException as exc:
+            raise MessageNotWaiting(str(exc), message_name=message_name) from exc
+        run.events.append({"type": "message_received", "element_id": task.task_spec.bpmn_id,
+                           "task_guid": str(task.id), "data": {"message": message_name,
+                                                               "payload": to_json_value(dict(payload))}})
+        run.advance()
+        return
+    raise refused or MessageNotWaiting(f"not waiting for message '{message_name}'", message_name=message_name)
 
 
 def complete_service_call(ctx: Context, state: dict[str, Any], task_guid: str, result: Any) -> Snapshot:
@@ -609,17 +649,24 @@ def cancel(ctx: Context, state: dict[str, Any]) -> Snapshot:
 def message_correlation(ctx: Context, message_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The correlation values an incoming message carries, as the waiting side indexes them."""
     spec, subs = _spec_objects(ctx)
-    engine = EngineScriptEngine(environment=EngineEnvironment(ctx.helpers))
     for wf_spec in [spec, *subs.values()]:
         for ts in wf_spec.task_specs.values():
-            ed = getattr(ts, "event_definition", None)
-            if isinstance(ed, MessageEventDefinition) and ed.name == message_name:
-                values = {}
-                for prop in ed.correlation_properties:
-                    try:
-                        values[prop.name] = engine.environment.evaluate(prop.retrieval_expression, dict(payload))
-                    except sandbox.SandboxError as exc:
-                        raise MessageNotWaiting(f"message lacks correlation property '{prop.name}'",
-                                                message_name=message_name, property=prop.name) from exc
-                return to_json_value(values)
+            for ed in _definitions(getattr(ts, "event_definition", None)):
+                if isinstance(ed, MessageEventDefinition) and ed.name == message_name:
+                    retrieval = {p.name: p.retrieval_expression for p in ed.correlation_properties}
+                    return payload_correlation(retrieval, payload, helpers=ctx.helpers, message_name=message_name)
     raise MessageNotWaiting(f"process does not use message '{message_name}'", message_name=message_name)
+
+
+def payload_correlation(retrieval: Mapping[str, str], payload: Mapping[str, Any], *,
+                        helpers: Mapping[str, Callable[..., Any]] | None = None,
+                        message_name: str = "") -> dict[str, Any]:
+    """Evaluate correlation retrieval expressions over a message payload (MessageNotWaiting if one cannot be)."""
+    values = {}
+    for name, expression in retrieval.items():
+        try:
+            values[name] = sandbox.evaluate(expression, dict(payload), helpers=helpers or {})
+        except sandbox.SandboxError as exc:
+            raise MessageNotWaiting(f"message lacks correlation property '{name}'", message_name=message_name,
+                                    property=name) from exc
+    return to_json_value(values)

@@ -8,10 +8,11 @@ Three layers keep it in:
    `with`, `global`, `raise`, bare `except`, no `str.format`, no frame/generator/code attributes);
 2. a builtins dict that holds only a short whitelist, so `open`, `__import__`, `getattr`, `type`, `eval` do not exist;
 3. a wall-clock limit checked on every traced line, plus guards on the operators that build huge values in one
-   C call (`**`, `*`, `<<`, `%`-formatting, `range`).
+   C call (`**`, `*`, `<<`, `%`-formatting, `range`, `ljust`/`rjust`/`center`/`zfill` widths).
 
-The time limit cannot interrupt a single long C call that the guards do not anticipate; workers also run under job
-timeouts, and deploying models stays a privileged, audited action.
+The time limit cannot interrupt a single long C call that the guards do not anticipate: that is why the engine runs
+scripts in an OS-limited worker process (`isolation`: memory by RLIMIT_AS, time by a killing timeout), and why
+deploying models stays a privileged, audited action.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ __all__ = ["CALLABLE_BUILTINS", "SAFE_BUILTINS", "SandboxError", "check", "evalu
 MAX_SEQUENCE = 1_000_000  # items a single `*`, `range` or format width may produce
 MAX_INT_BITS = 100_000  # bits a single `**` or `<<` may produce
 _GUARD = "__ygt_guard"
+_WIDTH = "__ygt_width"
+_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
 _RANGE_NAME = "range"
 
 
@@ -202,6 +205,12 @@ def _guard(op: str, left: Any, right: Any) -> Any:
     raise AssertionError(op)
 
 
+def _width(n: Any) -> Any:
+    if isinstance(n, int) and n > MAX_SEQUENCE:
+        raise ValueError("padding width too large for the sandbox")
+    return n
+
+
 _GUARDED_OPS = {ast.Pow: "pow", ast.Mult: "mul", ast.LShift: "lshift", ast.Mod: "mod"}
 
 
@@ -216,6 +225,14 @@ class _GuardOperators(ast.NodeTransformer):
         return ast.copy_location(ast.Call(
             func=ast.Name(id=_GUARD, ctx=ast.Load()),
             args=[ast.Constant(op), node.left, node.right], keywords=[]), node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """`s.ljust(n)`, `rjust`, `center`, `zfill`: one C call that builds a string of width n."""
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _WIDTH_METHODS and node.args:
+            node.args[0] = ast.copy_location(ast.Call(func=ast.Name(id=_WIDTH, ctx=ast.Load()),
+                                                      args=[node.args[0]], keywords=[]), node.args[0])
+        return node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         self.generic_visit(node)
@@ -286,6 +303,7 @@ def _environment(names: Mapping[str, Any], helpers: Mapping[str, Callable[..., A
     env: dict[str, Any] = dict(names)
     env.update(helpers)
     env[_GUARD] = _guard
+    env[_WIDTH] = _width
     env["__builtins__"] = SAFE_BUILTINS
     return env
 
@@ -315,7 +333,7 @@ def execute(source: str, names: dict[str, Any], *, helpers: Mapping[str, Callabl
 
 
 def _is_data(key: str, value: Any, helpers: Mapping[str, Any]) -> bool:
-    if key in ("__builtins__", _GUARD) or (key in helpers and helpers[key] is value):
+    if key in ("__builtins__", _GUARD, _WIDTH) or (key in helpers and helpers[key] is value):
         return False
     if isinstance(value, (types.ModuleType, type, Iterator)) or callable(value):
         return False

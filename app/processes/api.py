@@ -11,6 +11,8 @@ from app.core.errors import Invalid
 
 from . import queries, services
 from .schemas import (
+    ClockAdvanceSchema,
+    ClockSchema,
     DefinitionListSchema,
     DefinitionSchema,
     DeployResultSchema,
@@ -106,6 +108,23 @@ class DefinitionStats(MethodView):
     def get(self, process_id):
         """Where tokens wait now: counts per element of the caller's instances."""
         return queries.element_stats(current(), process_id)
+
+
+@blp.route("/clock")
+class Clock(MethodView):
+    @require_roles(*DEPLOYERS)
+    @blp.response(200, ClockSchema)
+    def get(self):
+        """The platform clock and whether it may be moved (demo and test installs only)."""
+        return services.clock_state()
+
+    @require_roles(*DEPLOYERS)
+    @blp.arguments(ClockAdvanceSchema)
+    @blp.response(200, ClockSchema)
+    @blp.alt_response(403, description="clock_control_disabled: production, or the site did not opt in")
+    def post(self, body):
+        """Advance the platform clock (e.g. `{"days": 90}`) and fire the timers that became due."""
+        return services.advance_clock(principal=current(), **body)
 
 
 @blp.route("/process-instances")

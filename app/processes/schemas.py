@@ -135,3 +135,16 @@ class TerminateSchema(Schema):
 
 class RetrySchema(Schema):
     data = fields.Dict(load_default=None, allow_none=True)
+
+
+class ClockSchema(Schema):
+    now = fields.DateTime()
+    enabled = fields.Bool()
+    advanced_by_seconds = fields.Int()
+    instances_with_due_timers = fields.Int()
+
+
+class ClockAdvanceSchema(Schema):
+    days = fields.Float(load_default=0, validate=validate.Range(min=0, max=400))
+    hours = fields.Float(load_default=0, validate=validate.Range(min=0, max=24 * 400))
+    minutes = fields.Float(load_default=0, validate=validate.Range(min=0, max=60 * 24 * 400))

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from app.auth.principal import Principal
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
-from app.workflows import runner
+from app.workflows import clock_control, runner
 from app.workflows.deploy import deploy_files, validate_files
 
 from . import queries
@@ -58,3 +59,17 @@ def act(principal: Principal, instance_id: int, action: str, **options):
     with unit_of_work():
         record(f"instance.{action}", object_type="process_instance", object_id=str(instance_id), details=options)
     return queries.instance_detail(principal, instance_id)
+
+
+def clock_state() -> dict[str, Any]:
+    return clock_control.state()
+
+
+def advance_clock(*, principal: Principal, days: float = 0, hours: float = 0, minutes: float = 0) -> dict[str, Any]:
+    """Advance the platform clock (demo/test installs) and fire what became due; audited."""
+    from app.audit.services import record
+    result = clock_control.advance(timedelta(days=days, hours=hours, minutes=minutes))
+    with unit_of_work():
+        record("clock.advance", object_type="clock", object_id="platform",
+               details={**result, "now": result["now"].isoformat()})
+    return result

@@ -111,6 +111,17 @@ def _days_between(a: str, b: str) -> int:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).days
 
 
+def clock_state() -> str:
+    """What a script worker needs to share this process's platform clock (tests and demos move it)."""
+    return clock.now().isoformat()
+
+
+def sync_clock(now_iso: str) -> None:
+    """In a script worker: make the platform clock read `now_iso` (set before each script)."""
+    clock.reset()
+    clock.advance(datetime.fromisoformat(now_iso) - clock.now())
+
+
 SCRIPT_HELPERS: dict[str, Callable[..., Any]] = {
     "today": _today, "now_iso": _now, "in_days": _in_days, "add_days": _add_days, "age_on": _age_on,
     "days_between": _days_between,

@@ -17,7 +17,7 @@ from app.core.db import is_postgres, unit_of_work
 from app.jobs.queue import enqueue
 
 from . import bindings, runner
-from .models import ProcessInstance, ServiceCall, Timer
+from .models import ProcessEvent, ProcessInstance, ServiceCall, Timer
 
 log = logs.get("workflows.jobs")
 LEASE = timedelta(seconds=float(os.environ.get("YGT_SERVICE_LEASE_S", "300")))
@@ -69,6 +69,44 @@ def _after_failure(call: ServiceCall, exc: Exception) -> None:
         row.next_attempt_at = clock.now() + timedelta(seconds=delay)
     enqueue("app.workflows.jobs.run_service_call", call.id, job_id=f"svc-{call.id}-{call.attempts}",
             delay_s=delay, retries=0)
+
+
+THROWN_RETRIES = (5, 30, 120, 600)       # seconds before each new try of an undelivered thrown message
+
+
+def deliver_thrown_message(event_id: int, attempt: int = 0) -> None:
+    """Deliver a message one instance threw (its `message_sent` event) to the process waiting for it or started by
+    it; retried while nobody waits yet, then recorded as `message_undelivered` on the sender (never dropped)."""
+    from . import messages
+    with unit_of_work() as session:
+        sent = session.get(ProcessEvent, event_id)
+        if sent is None or sent.data.get("delivered"):
+            return
+        name, payload, sender = sent.data["message"], sent.data.get("payload") or {}, sent.instance_id
+    try:
+        delivery = messages.deliver(name, payload, actor=runner.Actor(f"instance:{sender}"))
+    except messages.AmbiguousMessage as exc:
+        _undelivered(event_id, reason=exc.message, details=exc.details)
+        return
+    if delivery.matched:
+        with unit_of_work() as session:
+            row = session.get(ProcessEvent, event_id)
+            row.data = {**row.data, "delivered": delivery.to_dict()}
+        return
+    if attempt < len(THROWN_RETRIES):
+        enqueue("app.workflows.jobs.deliver_thrown_message", event_id, attempt + 1,
+                job_id=f"msg-{event_id}-{attempt + 1}", delay_s=THROWN_RETRIES[attempt], retries=0)
+        return
+    _undelivered(event_id, reason=f"no process waits for or starts on message '{name}'", details={})
+
+
+def _undelivered(event_id: int, *, reason: str, details: dict) -> None:
+    with unit_of_work() as session:
+        sent = session.get(ProcessEvent, event_id)
+        session.add(ProcessEvent(instance_id=sent.instance_id, at=clock.now(), type="message_undelivered",
+                                 element_id=sent.element_id, task_guid=sent.task_guid, actor="system",
+                                 data={"message": sent.data["message"], "reason": reason, **details}))
+    log.warning("thrown message undelivered", extra={"code": reason})
 
 
 def fire_timers(instance_id: int) -> None:

@@ -13,6 +13,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from app import engine as eng
+from app.engine import isolation
+
 
 @dataclass
 class EngineLimits:
@@ -33,3 +36,21 @@ class EngineLimits:
 
 
 limits = EngineLimits.from_env()
+
+
+def script_isolation() -> eng.Isolation:
+    """Where the platform's model scripts run (helpers from `bindings`, the platform clock in the worker)."""
+    return eng.Isolation(mode=limits.script_isolation, memory_mb=limits.script_memory_mb,
+                         setup=_clock_setup, preload=("app.workflows.bindings",))
+
+
+def _clock_setup() -> isolation.Setup:
+    from . import bindings
+    return bindings.sync_clock, (bindings.clock_state(),)
+
+
+def warm_up() -> float | None:
+    """Start the script zygote before forking job processes (rq), so each job reuses it."""
+    if limits.script_isolation != "process":
+        return None
+    return isolation.warm_up(memory_mb=limits.script_memory_mb, preload=("app.workflows.bindings",))

@@ -1,5 +1,14 @@
 """Deliver a message by name: correlate it into waiting instances (found by SQL) or start processes whose start
-event waits for it. Callers (webhooks, connectors, other processes) never touch the engine."""
+event waits for it. Callers (webhooks, connectors, other processes) never touch the engine.
+
+Which waiting instances a message reaches:
+* correlated waits (the instance knows its correlation values): every instance whose known values equal the values
+  the message carries (computed with the retrieval expressions the subscription recorded);
+* a wait whose values are not known yet (no processVariableCorrelation, or its variable not set when the wait
+  began) is *uncorrelated*: the message that reaches it sets the values, as in SpiffWorkflow. An uncorrelated message
+  reaches exactly one waiting instance; when several wait, it is refused as ambiguous (409 `ambiguous_message`)
+  instead of reaching all of them.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,12 +18,20 @@ from typing import Any
 from sqlalchemy import select
 
 from app import engine as eng
+from app.core import logs
 from app.core.db import session
+from app.core.errors import Conflict
 from app.engine import runtime
 
 from . import bindings, runner
 from .deploy import latest_process_versions
-from .models import MessageSubscription, ProcessInstance, ProcessVersion
+from .models import MessageSubscription
+
+log = logs.get("workflows.messages")
+
+
+class AmbiguousMessage(Conflict):
+    code = "ambiguous_message"
 
 
 @dataclass
@@ -44,39 +61,54 @@ def catalog() -> dict[str, dict[str, Any]]:
     return out
 
 
-def _correlation_hashes(message_name: str, payload: Mapping[str, Any]) -> set[str]:
-    """The correlation-value hashes this payload carries, per deployed version that waits for the message."""
+@dataclass
+class Waiting:
+    correlated: list[int] = field(default_factory=list)     # known correlation values equal the message's
+    uncorrelated: list[int] = field(default_factory=list)   # no value known yet: the message would set them
+
+
+def waiting(message_name: str, payload: Mapping[str, Any]) -> Waiting:
+    """The instances a message could reach, found by SQL on (message, known keys, hash of their values)."""
     s = session()
-    version_ids = {row for (row,) in s.execute(
-        select(ProcessInstance.process_version_id).join(
-            MessageSubscription, MessageSubscription.instance_id == ProcessInstance.id)
-        .where(MessageSubscription.message_name == message_name).distinct())}
-    hashes = set()
-    for pv in s.execute(select(ProcessVersion).where(ProcessVersion.id.in_(version_ids))).scalars():
-        ctx = runtime.Context(spec_json=pv.spec_json, spec_key=f"{pv.process_id}:{pv.content_hash}",
-                              helpers=bindings.SCRIPT_HELPERS)
+    shapes = s.execute(select(MessageSubscription.retrieval, MessageSubscription.correlation_keys)
+                       .where(MessageSubscription.message_name == message_name).distinct()).all()
+    found = Waiting()
+    for retrieval, keys in shapes:
+        known = [k for k in keys.split(",") if k]
         try:
-            hashes.add(runtime.correlation_hash(runtime.message_correlation(ctx, message_name, payload)))
-        except eng.MessageNotWaiting:
+            values = runtime.payload_correlation({k: (retrieval or {})[k] for k in known}, payload,
+                                                 helpers=bindings.SCRIPT_HELPERS, message_name=message_name)
+        except (eng.MessageNotWaiting, KeyError):
             continue
-    return hashes
+        ids = s.execute(select(MessageSubscription.instance_id).where(
+            MessageSubscription.message_name == message_name, MessageSubscription.correlation_keys == keys,
+            MessageSubscription.correlation_hash == runtime.correlation_hash(values))).scalars()
+        (found.correlated if known else found.uncorrelated).extend(ids)
+    found.correlated = sorted(set(found.correlated))
+    found.uncorrelated = sorted(set(found.uncorrelated) - set(found.correlated))
+    return found
 
 
 def waiting_instances(message_name: str, payload: Mapping[str, Any]) -> list[int]:
-    hashes = _correlation_hashes(message_name, payload)
-    if not hashes:
-        return []
-    return sorted({i for (i,) in session().execute(select(MessageSubscription.instance_id).where(
-        MessageSubscription.message_name == message_name, MessageSubscription.correlation_hash.in_(hashes)))})
+    found = waiting(message_name, payload)
+    return found.correlated or found.uncorrelated
 
 
 def deliver(message_name: str, payload: Mapping[str, Any], *, actor: runner.Actor, start: bool = True,
             business_key: str | None = None, org_code: str | None = None,
             resident_id: int | None = None) -> Delivery:
-    """Correlate into every instance waiting for this message with these correlation values; if none waits and
-    `start`, start each process whose start event listens for it."""
+    """Correlate into the instances waiting for this message with these correlation values (an uncorrelated message
+    into the one instance waiting for it); if none waits and `start`, start each process whose start event
+    listens for it."""
     result = Delivery(message_name)
-    for instance_id in waiting_instances(message_name, payload):
+    found = waiting(message_name, payload)
+    targets = found.correlated
+    if not targets and len(found.uncorrelated) > 1:
+        raise AmbiguousMessage(f"有 {len(found.uncorrelated)} 个流程实例在等待消息 {message_name}，且消息没有可区分它们"
+                               f"的关联值 (message '{message_name}' carries no correlation values that tell apart the "
+                               f"{len(found.uncorrelated)} instances waiting for it)",
+                               message_name=message_name, instances=found.uncorrelated)
+    for instance_id in targets or found.uncorrelated:
         try:
             runner.correlate(instance_id, message_name, payload, actor)
             result.correlated.append(instance_id)

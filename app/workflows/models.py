@@ -180,7 +180,7 @@ class MessageSubscription(Base):
 
     __tablename__ = "message_subscriptions"
     __table_args__ = (Index("ix_message_subscriptions_lookup", "message_name", "correlation_hash"),
-                      UniqueConstraint("task_guid"))
+                      UniqueConstraint("task_guid", "message_name"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
@@ -191,6 +191,8 @@ class MessageSubscription(Base):
     correlation_hash: Mapped[str] = mapped_column(String(64))
     # correlation property -> its retrieval expression over a message payload (computes an incoming hash)
     retrieval: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
+    # the properties whose values are known ("," joined, sorted; "" = none known yet: an uncorrelated wait)
+    correlation_keys: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
 
 
 class ProcessEvent(Base):

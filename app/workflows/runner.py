@@ -24,7 +24,7 @@ from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 
 from . import bindings, decisions, hooks, versions
-from .limits import limits
+from .limits import limits, script_isolation
 from .models import (
     HumanTask,
     MessageSubscription,
@@ -71,7 +71,7 @@ def _context(version: VersionInfo, pins: Mapping[str, int]) -> runtime.Context:
         return decisions.process_evaluator(pinned)(decision_id, data)
     return runtime.Context(spec_json=version.spec_json, spec_key=f"{version.process_id}:{version.content_hash}",
                            helpers=bindings.SCRIPT_HELPERS, decisions=evaluate, callees=StoreCallees(version),
-                           script_timeout_s=limits.script_timeout_s,
+                           script_timeout_s=limits.script_timeout_s, isolation=script_isolation(),
                            step_budget=limits.step_budget, max_call_depth=limits.max_call_depth)
 
 
@@ -366,7 +366,19 @@ def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = F
     if had_messages or snap.subscriptions:
         _project_subscriptions(session, inst, snap, new=new)
     _project_service_calls(session, inst, snap, now)
+    _send_thrown_messages(session, inst, snap, actor, now)
     session.flush()
+
+
+def _send_thrown_messages(session, inst, snap, actor, now) -> None:
+    """A message thrown to another process is recorded in this step and delivered by a job after commit."""
+    for message in snap.thrown_messages:
+        event = ProcessEvent(instance_id=inst.id, at=now, type="message_sent", element_id=None, task_guid=None,
+                             actor=actor.name, data={"message": message["name"], "payload": message["payload"]})
+        session.add(event)
+        session.flush()
+        enqueue_after_commit(session, "app.workflows.jobs.deliver_thrown_message", event.id, job_id=f"msg-{event.id}",
+                             retries=0)
 
 
 def role_of_lane(lane: str | None) -> str | None:
@@ -420,7 +432,8 @@ def _project_subscriptions(session, inst, snap, *, new: bool) -> None:
     for s in snap.subscriptions:
         session.add(MessageSubscription(instance_id=inst.id, task_guid=s.task_guid, element_id=s.element_id,
                                         message_name=s.message_name, correlation=s.correlation,
-                                        correlation_hash=s.correlation_hash, retrieval=s.retrieval))
+                                        correlation_hash=s.correlation_hash, retrieval=s.retrieval,
+                                        correlation_keys=",".join(sorted(s.correlation))))
 
 
 def _project_service_calls(session, inst, snap, now) -> None:

@@ -1,4 +1,5 @@
-"""call activities resolved at call time: a task's own process version; subscription retrieval expressions
+"""call activities resolved at call time: a task's own process version; message subscriptions per message of a
+waiting task (event-based gateways), with retrieval expressions and the correlation keys known so far
 
 Revision ID: 0008
 Revises: 0007
@@ -22,10 +23,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column('retrieval', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
                                                                       'postgresql'),
                                    server_default=sa.text("'{}'"), nullable=False))
+        batch.add_column(sa.Column('correlation_keys', sa.String(length=255), server_default=sa.text("''"),
+                                   nullable=False))
+        batch.drop_constraint('uq_message_subscriptions_task_guid', type_='unique')
+        batch.create_unique_constraint('uq_message_subscriptions_task_guid', ['task_guid', 'message_name'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('message_subscriptions') as batch:
+        batch.drop_constraint('uq_message_subscriptions_task_guid', type_='unique')
+        batch.create_unique_constraint('uq_message_subscriptions_task_guid', ['task_guid'])
+        batch.drop_column('correlation_keys')
         batch.drop_column('retrieval')
     with op.batch_alter_table('human_tasks') as batch:
         batch.drop_column('process_version_id')
