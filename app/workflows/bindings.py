@@ -111,13 +111,15 @@ def _days_between(a: str, b: str) -> int:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).days
 
 
-def clock_state() -> str:
-    """What a script worker needs to share this process's platform clock (tests and demos move it)."""
-    return clock.now().isoformat()
+def clock_state() -> tuple[str, str]:
+    """What a script worker needs to share this process's platform clock (tests and demos move it) and zone."""
+    return clock.now().isoformat(), clock.tz_name()
 
 
-def sync_clock(now_iso: str) -> None:
-    """In a script worker: make the platform clock read `now_iso` (set before each script)."""
+def sync_clock(state: tuple[str, str]) -> None:
+    """In a script worker: make the platform clock read this instant in this zone (set before each script)."""
+    now_iso, tz = state
+    clock.configure(tz)
     clock.reset()
     clock.advance(datetime.fromisoformat(now_iso) - clock.now())
 

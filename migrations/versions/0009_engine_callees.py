@@ -1,16 +1,16 @@
 """call activities resolved at call time: a task's own process version; message subscriptions per message of a
 waiting task (event-based gateways), with retrieval expressions and the correlation keys known so far
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 09:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
