@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "app.follow_up.api",
     "app.referral.api",
     "app.education.api",
+    "app.training.api",
     "app.webhooks.api",
     "app.integrations.api",
     "connectors.hl7v2.api",

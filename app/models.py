@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "app.follow_up.models",
     "app.education.models",
     "app.referral.models",
+    "app.training.models",
 )
 
 

@@ -17,7 +17,8 @@ from .workflows import EngineError
 
 UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
-             "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening")
+             "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
+             "/training/<path:_rest>")
 log = logs.get("web")
 
 

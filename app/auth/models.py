@@ -22,6 +22,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     org_code: Mapped[str] = mapped_column(ForeignKey("organizations.code"), index=True)
     resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)  # patients only
+    phone_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)   # staff mobile, for SMS notices
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -8,8 +8,10 @@ from flask import g
 from app.vocabulary import Role
 
 ROLES = Role.codes()
+# trainer and education_head (科教科负责人) are not county-wide: a sub-centre's trainer works for its own subtree,
+# and the head hospital's, sitting at the root, sees every organization through its path
 COUNTY_WIDE_ROLES = frozenset({"county_specialist", "county_admin", "supervisor", "process_owner", "pharmacist",
-                               "trainer", "integration"})
+                               "integration"})
 
 
 @dataclass(frozen=True)

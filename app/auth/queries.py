@@ -1,7 +1,7 @@
 """Read side of users, for other capabilities (task assignment, residents, reports)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.core.db import session
 from app.org.models import Organization
@@ -38,3 +38,26 @@ def user_id_by_username(username: str | None) -> int | None:
     if not username:
         return None
     return session().scalar(select(User.id).where(User.username == username, User.active.is_(True)))
+
+
+def staff_in(roles, org_paths) -> list[tuple[User, str, str]]:
+    """Active users holding one of `roles` and working in one of the subtrees `org_paths` (materialized paths):
+    (user, the first matching role, the user's org path), ordered by organization then username."""
+    roles = sorted(set(roles))
+    if not roles or not org_paths:
+        return []
+    path_match = [Organization.path.startswith(p, autoescape=True) for p in org_paths]
+    rows = session().execute(
+        select(User, UserRole.role, Organization.path)
+        .join(UserRole, UserRole.user_id == User.id).join(Organization, Organization.code == User.org_code)
+        .where(UserRole.role.in_(roles), User.active.is_(True), or_(*path_match))
+        .order_by(Organization.path, User.username, UserRole.role))
+    seen: dict[int, tuple[User, str, str]] = {}
+    for user, role, path in rows:
+        seen.setdefault(user.id, (user, role, path))
+    return list(seen.values())
+
+
+def users_by_username(usernames) -> dict[str, User]:
+    names = list(set(usernames))
+    return {u.username: u for u in session().scalars(select(User).where(User.username.in_(names)))} if names else {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -72,6 +73,24 @@ def create_user(username: str, *, password: str | None, roles: list[str] | tuple
         record("user.create", object_type="user", object_id=user.id,
                details={"username": username, "roles": role_codes, "org_code": org.code})
         return user
+
+
+def set_phone(user_id: int, phone: str | None) -> None:
+    """Store (encrypted) or clear a staff member's mobile number, used for SMS notices."""
+    if phone is not None and not re.fullmatch(r"1[3-9]\d{9}", phone):
+        raise Invalid("手机号格式不正确 (11 位中国大陆手机号)", code="invalid_phone")
+    with unit_of_work() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound("用户不存在", user_id=user_id)
+        user.phone_encrypted = encrypt_field(phone) if phone else None
+        record("user.phone", object_type="user", object_id=user.id, details={"set": bool(phone)})
+
+
+def phone_of(user_id: int) -> str | None:
+    """A staff member's mobile number, decrypted (the notify connector's SMS delivery)."""
+    user = session().get(User, user_id)
+    return decrypt_field(user.phone_encrypted) if user is not None and user.phone_encrypted else None
 
 
 # --- login -----------------------------------------------------------------------------------------------------

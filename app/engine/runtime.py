@@ -77,6 +77,7 @@ class HumanTaskView:
     candidate_role: str | None
     risk_level: str | None
     spec_key: str | None = None      # the called-process version the task belongs to (None: the instance's own)
+    assign_user: int | None = None     # `assignUser`: the task goes straight to this user (e.g. one per trainee)
 
 
 @dataclass
@@ -401,7 +402,8 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
             assign_org=_evaluate_property(task, props.get("assignOrg")),
             candidate_role=_evaluate_property(task, props.get("candidateRole")),
             disease=_evaluate_property(task, props.get("disease")),
-            risk_level=_evaluate_property(task, props.get("riskLevel")), spec_key=spec_key_of(task.workflow)))
+            risk_level=_evaluate_property(task, props.get("riskLevel")), spec_key=spec_key_of(task.workflow),
+            assign_user=_user_id(_evaluate_property(task, props.get("assignUser")))))
     return views
 
 
@@ -410,6 +412,13 @@ def _definitions(ed) -> list[Any]:
     if ed is None:
         return []
     return list(getattr(ed, "event_definitions", None) or [ed])
+
+
+def _user_id(value) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _timers(wf: BpmnWorkflow) -> list[TimerView]:

@@ -77,3 +77,11 @@ def orgs_in_scope(principal, *, level: str | None = None, under: str | None = No
             return []
         query = query.where(Organization.path.startswith(below.path, autoescape=True))
     return list(session().scalars(query.order_by(Organization.path)))
+
+
+def children(org_code: str, *, exclude_levels: tuple[str, ...] = ()) -> list[Organization]:
+    """The organizations directly below one organization, by code."""
+    stmt = select(Organization).where(Organization.parent_code == org_code)
+    if exclude_levels:
+        stmt = stmt.where(Organization.level.not_in(exclude_levels))
+    return list(session().scalars(stmt.order_by(Organization.code)))

@@ -498,3 +498,14 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
     finally:
         clk.restore()
     return out
+
+
+def seed_training_activity(*, rng_seed: int) -> dict[str, int]:
+    """The training plans and sessions of the demo (`app/seed/training.py`), once; the clock is put back after."""
+    from .training import seed_training
+    platform_then, wall_then = clock.now(), datetime.now(UTC)
+    try:
+        with _inline_jobs():
+            return seed_training(People(), random.Random(rng_seed))
+    finally:
+        clock.advance(platform_then + (datetime.now(UTC) - wall_then) - clock.now())

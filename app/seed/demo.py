@@ -5,6 +5,7 @@ hash) are skipped. Bulk inserts and one argon2 hash for the shared demo password
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -101,7 +102,16 @@ def plan_county(rng: random.Random) -> Plan:
             username = f"village_doctor{village_no}"
             plan.staff.append(Staff(username, _person_name(rng, rng.choice("MF")), v_code, ("village_doctor",)))
             plan.village_doctor_of[v_code] = username
+    # added with fixed names so the seeded RNG (and every resident after it) stays as it was
+    plan.staff.append(Staff("education_head", "沈慧敏", root, ("education_head",)))
+    plan.staff.append(Staff("trainer_shimen", "陆建华", f"{root}T02", ("trainer",)))
     return plan
+
+
+def staff_phone(username: str) -> str:
+    """A deterministic (fictitious) mobile number for a demo login, so SMS notices have somewhere to go."""
+    digits = "".join(str(b % 10) for b in hashlib.sha256(username.encode()).digest()[:8])
+    return "139" + digits
 
 
 def plan_residents(rng: random.Random, villages: list[dict], count: int) -> list[dict]:
@@ -142,7 +152,8 @@ def _insert_staff(people: list[Staff]) -> int:
     password_hash, at = hash_password(DEMO_PASSWORD), clock.now()    # one hash, shared by every demo login
     session().execute(insert(User), [
         {"username": p.username, "display_name": p.display_name, "org_code": p.org_code,
-         "password_hash": password_hash, "active": True, "failed_login_count": 0, "created_at": at} for p in new])
+         "password_hash": password_hash, "active": True, "failed_login_count": 0, "created_at": at,
+         "phone_encrypted": None if "patient" in p.roles else encrypt_field(staff_phone(p.username))} for p in new])
     ids = dict(session().execute(select(User.username, User.id)
                                 .where(User.username.in_([p.username for p in new]))).tuples().all())
     session().execute(insert(UserRole), [{"user_id": ids[p.username], "role": r} for p in new for r in p.roles])
@@ -196,8 +207,9 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
         _link_patient(people[0])
         if any(added.values()):
             record("seed.demo", object_type="seed", object_id="demo", details=dict(added))
-    from .activity import seed_activity
+    from .activity import seed_activity, seed_training_activity
     activity = seed_activity(rng_seed=rng_seed)
+    activity.update(seed_training_activity(rng_seed=rng_seed))
     if activity:
         with unit_of_work():
             record("seed.activity", object_type="seed", object_id="demo", details=dict(activity))

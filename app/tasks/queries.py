@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from app.auth import queries as auth_queries
 from app.auth.principal import COUNTY_WIDE_ROLES, Principal
@@ -332,3 +343,16 @@ def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = N
 
 def one_item(r: HumanTask) -> dict:
     return items([r])[0]
+
+
+def open_task_of(instance_id: int, element_id: str, assignee_id: int) -> HumanTask | None:
+    """The open task of `element_id` in an instance that is assigned to one user (e.g. one of a multi-instance)."""
+    return session().scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == element_id,
+        HumanTask.assignee_id == assignee_id, HumanTask.status == "open")).first()
+
+
+def open_tasks_of(instance_id: int, element_id: str) -> list[HumanTask]:
+    """Open tasks of one element of an instance (the trainer's view of who has not answered yet)."""
+    return list(session().scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == element_id, HumanTask.status == "open")))

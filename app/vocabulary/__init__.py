@@ -272,6 +272,7 @@ class Role(Term):
     TRAINER = "trainer", "培训负责人"
     PATIENT = "patient", "居民"
     INTEGRATION = "integration", "系统对接"
+    EDUCATION_HEAD = "education_head", "科教科负责人"
 
 
 # -- work ---------------------------------------------------------------------------------------------------------

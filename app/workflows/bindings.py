@@ -25,6 +25,7 @@ OPERATOR_MODULES = (
     "app.care_plans.operators",
     "app.follow_up.operators",
     "app.referral.operators",
+    "app.training.operators",
 )
 _loaded = False
 

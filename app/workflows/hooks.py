@@ -34,3 +34,21 @@ def resident_context(resident_id: int | None) -> dict:
         if found:
             return found
     return {}
+
+
+_completion_listeners: dict[tuple[str, str], list[Callable]] = {}
+
+
+def on_task_completed(process_id: str, *element_ids: str) -> Callable:
+    """Register `fn(task_row, data, actor_name)`, run inside the transaction that completes one of these user tasks
+    (so what a capability records about the answer commits, or rolls back, with the step)."""
+    def register(fn: Callable) -> Callable:
+        for element_id in element_ids:
+            _completion_listeners.setdefault((process_id, element_id), []).append(fn)
+        return fn
+    return register
+
+
+def task_completed(row, data, actor_name: str) -> None:
+    for fn in _completion_listeners.get((row.process_id, row.element_id), ()):
+        fn(row, data, actor_name)

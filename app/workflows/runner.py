@@ -203,6 +203,7 @@ def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, 
         row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor.name
         row.completion_id = completion_id
         row.etag_version += 1
+        hooks.task_completed(row, data, actor.name)
         for ev in snap.events:
             if ev["type"] == "task_completed" and ev["task_guid"] == task.task_guid:
                 ev["actor"] = actor.name

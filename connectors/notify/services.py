@@ -127,8 +127,12 @@ def _phone(row: OutboxMessage) -> str:
     from app.auth.crypto import decrypt_field
     from app.auth.principal import SYSTEM
     from app.residents.queries import get_resident
-    if row.recipient_type != "resident":
-        raise _Suppressed("SMS goes to residents only (staff get app push and in-platform messages)")
+    if row.recipient_type == "user":
+        from app.auth.services import phone_of
+        phone = phone_of(row.recipient_id)
+        if not phone:
+            raise _Suppressed(f"user {row.recipient_id} has no mobile number")
+        return phone
     resident = get_resident(row.recipient_id, SYSTEM)
     if resident is None or not resident.phone_encrypted:
         raise _Suppressed(f"resident {row.recipient_id} has no phone number")

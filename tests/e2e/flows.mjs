@@ -35,8 +35,8 @@ function unavailable(ctx, t, reason) {
   t?.skip(reason);
 }
 
-async function newPage(ctx, { phone = false } = {}) {
-  const context = await ctx.browser.newContext({
+async function newPage(ctx, { phone = false, geolocation = null, browser = null } = {}) {
+  const context = await (browser ?? ctx.browser).newContext({
     baseURL: ctx.base,
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
@@ -44,6 +44,7 @@ async function newPage(ctx, { phone = false } = {}) {
     deviceScaleFactor: phone ? 2 : 1,
     isMobile: phone,
     hasTouch: phone,
+    ...(geolocation ? { geolocation, permissions: ['geolocation', 'camera'] } : {}),
   });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
@@ -58,9 +59,13 @@ async function newPage(ctx, { phone = false } = {}) {
 }
 
 async function login(ctx, who, opts) {
+  return loginAs(ctx, USERS[who], opts);
+}
+
+async function loginAs(ctx, username, opts) {
   const page = await newPage(ctx, opts);
   await page.goto('/login');
-  await page.locator('input[name=username]').fill(USERS[who]);
+  await page.locator('input[name=username]').fill(username);
   await page.locator('input[name=password]').fill(PASSWORD);
   await page.getByRole('button', { name: '登录' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
@@ -399,3 +404,4 @@ async function screenshotMainPages(ctx) {
 }
 
 export const flows = { start, villageDoctorCompletesTask, processOwnerDeploysNewVersion, supervisorSeesActiveElement, screenshotMainPages };
+export { CHROMIUM_ARGS, closePage, loginAs, newPage, shot, unavailable };

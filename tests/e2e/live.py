@@ -42,10 +42,32 @@ def wait_healthy(url: str, server: subprocess.Popen, seconds: float = 60) -> Non
     raise SystemExit(f"server not healthy at {url} after {seconds} s")
 
 
+def training_files(data_dir: Path) -> Path:
+    """Two on-site photos taken now (EXIF) and a slides PDF for the training story to upload."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from PIL import Image
+    folder = data_dir / "e2e-files"
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y:%m:%d %H:%M:%S")
+    for n in (1, 2):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = taken
+        Image.new("RGB", (320, 240), (60 * n, 120, 160)).save(folder / f"photo{n}.jpg", "JPEG", exif=exif.tobytes())
+    (folder / "slides.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages"
+                                        b"/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    return folder
+
+
 def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="ygt-e2e-"))
     port = free_port()
-    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port)}
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port),
+           # the training story walks a 30-minute session in a minute: sign-out opens at once and any presence
+           # counts (presence arithmetic is tested through the API with a fake clock)
+           "YGT_TRAINING_SIGN_OUT_OPENS_MIN": "600", "YGT_TRAINING_MIN_PRESENCE": "0",
+           "E2E_TRAINING_FILES": str(training_files(data_dir)), "E2E_PYTHON": sys.executable}
     if not os.environ.get("CI") and "SCREENS_DIR" not in os.environ:
         # local runs keep the committed screenshots untouched; CI (and SCREENS_DIR=docs/screens) refresh them
         env["SCREENS_DIR"] = str(data_dir / "screens")

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { flows } from './flows.mjs';
+import { trainingStory } from './training.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -84,6 +85,15 @@ describe('web UI', { concurrency: false }, () => {
   test('supervisor: open an instance, the active element is highlighted', async (t) => {
     if (!needs(t, '/api/v1/process-instances', '/api/v1/process-instances/{}')) return;
     await flows.supervisorSeesActiveElement(ctx, t);
+  });
+  test('training: plan → approval → QR sign-in on phones (inside/outside the fence, camera) → materials → exam → credits → summary PDF', async (t) => {
+    if (!needs(t, '/api/v1/training/plans', '/api/v1/training/sessions/{}/sign-in', '/api/v1/training/transcript')) return;
+    if (!process.env.E2E_TRAINING_FILES) {
+      if (strict) throw new Error('E2E_TRAINING_FILES 未设置（由 tests/e2e/live.py 生成）');
+      t.skip('E2E_TRAINING_FILES 未设置（请用 tests/e2e/live.py 运行）');
+      return;
+    }
+    await trainingStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

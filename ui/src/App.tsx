@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { AuthProvider, useAuth } from './auth';
 import { setUnauthorizedHandler } from './api/client';
+import { landingPath } from './lib/roles';
 import Layout from './components/Layout';
 import { Loading } from './components/common';
 import LoginPage from './pages/LoginPage';
@@ -18,6 +19,16 @@ const DashboardsPage = lazy(() => import('./pages/DashboardsPage'));
 const FollowUpsPage = lazy(() => import('./pages/FollowUpsPage'));
 const ScreeningPage = lazy(() => import('./pages/ScreeningPage'));
 const IntegrationsPage = lazy(() => import('./pages/IntegrationsPage'));
+const TrainingPage = lazy(() => import('./pages/training/TrainingPage'));
+const PlanPage = lazy(() => import('./pages/training/PlanPage'));
+const SessionPage = lazy(() => import('./pages/training/SessionPage'));
+const VenueScreenPage = lazy(() => import('./pages/training/VenueScreenPage'));
+const MyTrainingPage = lazy(() => import('./pages/training/MyTrainingPage'));
+const SignInPage = lazy(() => import('./pages/training/SignInPage'));
+const ExamPage = lazy(() => import('./pages/training/ExamPage'));
+const TranscriptPage = lazy(() => import('./pages/training/TranscriptPage'));
+const ItemBankPage = lazy(() => import('./pages/training/ItemBankPage'));
+const TrainingDashboardPage = lazy(() => import('./pages/training/TrainingDashboardPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -42,6 +53,13 @@ function UnauthorizedRedirect() {
   return null;
 }
 
+/** `/`: trainers land on training work, everyone else on the inbox. */
+function Landing() {
+  const { me } = useAuth();
+  const to = landingPath(me?.roles ?? []);
+  return to === '/inbox' ? <InboxPage /> : <Navigate to={to} replace />;
+}
+
 function NotFound() {
   return (
     <div className="page">
@@ -61,6 +79,7 @@ export default function App() {
         <Suspense fallback={<Loading />}>
           <Routes>
             <Route path="/login" element={<LoginPage />} />
+            <Route path="/training/sessions/:id/screen" element={<RequireAuth><VenueScreenPage /></RequireAuth>} />
             <Route
               element={
                 <RequireAuth>
@@ -68,7 +87,7 @@ export default function App() {
                 </RequireAuth>
               }
             >
-              <Route index element={<InboxPage />} />
+              <Route index element={<Landing />} />
               <Route path="inbox" element={<InboxPage />} />
               <Route path="tasks/:id" element={<TaskPage />} />
               <Route path="modeler" element={<ModelerPage />} />
@@ -80,6 +99,17 @@ export default function App() {
               <Route path="follow-ups" element={<FollowUpsPage />} />
               <Route path="screening" element={<ScreeningPage />} />
               <Route path="integrations" element={<IntegrationsPage />} />
+              <Route path="training" element={<TrainingPage />} />
+              <Route path="training/plans/:id" element={<PlanPage />} />
+              <Route path="training/sessions/:id" element={<SessionPage />} />
+              <Route path="training/my" element={<MyTrainingPage />} />
+              <Route path="training/my/:id" element={<MyTrainingPage />} />
+              <Route path="training/sign-in/:id" element={<SignInPage />} />
+              <Route path="training/exam/:id" element={<ExamPage />} />
+              <Route path="training/transcript" element={<TranscriptPage />} />
+              <Route path="training/transcript/:userId" element={<TranscriptPage />} />
+              <Route path="training/items" element={<ItemBankPage />} />
+              <Route path="training/dashboard" element={<TrainingDashboardPage />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Routes>

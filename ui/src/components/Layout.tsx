@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { tasks } from '../api/endpoints';
 import type { TaskCounts } from '../api/types';
-import { canModel, canScreen, canSeeFollowUps, canSeeIntegrations, canSeeResidents, canSupervise, orgLevelName, roleNames } from '../lib/roles';
+import { canModel, canScreen, canSeeFollowUps, canSeeIntegrations, canSeeResidents, canSeeTrainingAdmin, canSupervise, orgLevelName, roleNames } from '../lib/roles';
 
 export const TASKS_CHANGED = 'ygt:tasks-changed';
 
@@ -59,6 +59,7 @@ export default function Layout() {
           {canSupervise(roles) && <NavLink to="/instances">流程监控</NavLink>}
           {canModel(roles) && <NavLink to="/modeler">流程建模</NavLink>}
           {canSeeIntegrations(roles) && <NavLink to="/integrations">系统对接</NavLink>}
+          {canSeeTrainingAdmin(roles) ? <NavLink to="/training" end>培训管理</NavLink> : roles.some((r) => r !== 'patient') && <NavLink to="/training/my">我的培训</NavLink>}
           <NavLink to="/dashboards">统计</NavLink>
         </nav>
         <div className="user-box">

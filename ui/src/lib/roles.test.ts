@@ -5,7 +5,7 @@ describe('role names', () => {
   it('names every contract role in Chinese', () => {
     expect(ROLE_CODES).toEqual([
       'county_specialist', 'county_admin', 'township_doctor', 'township_public_health', 'village_doctor',
-      'pharmacist', 'supervisor', 'process_owner', 'trainer', 'patient', 'integration',
+      'pharmacist', 'supervisor', 'process_owner', 'trainer', 'patient', 'integration', 'education_head',
     ]);
     for (const code of ROLE_CODES) expect(roleName(code)).toMatch(/[\u4e00-\u9fff]/);
   });
@@ -31,5 +31,15 @@ describe('new pages by role', () => {
     expect(canRunScreening(['township_public_health'])).toBe(true);
     expect(canSeeIntegrations(['county_admin'])).toBe(true);
     expect(canSeeIntegrations(['village_doctor'])).toBe(false);
+  });
+});
+
+describe('training', () => {
+  it('lands trainers and the 科教科 head on training work, clinicians on the inbox', async () => {
+    const { landingPath } = await import('./roles');
+    expect(landingPath(['trainer'])).toBe('/training');
+    expect(landingPath(['education_head'])).toBe('/training');
+    expect(landingPath(['village_doctor'])).toBe('/inbox');
+    expect(landingPath(['trainer', 'county_specialist'])).toBe('/inbox');
   });
 });

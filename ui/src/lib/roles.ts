@@ -33,7 +33,7 @@ export function canSupervise(roles: readonly string[]): boolean {
 
 /** Roles that may read resident records (process owners and trainers work on models and courses, not people). */
 export function canSeeResidents(roles: readonly string[]): boolean {
-  return roles.some((r) => r !== 'process_owner' && r !== 'trainer');
+  return roles.some((r) => r !== 'process_owner' && r !== 'trainer' && r !== 'education_head');
 }
 
 const any = (roles: readonly string[], wanted: readonly string[]) => wanted.some((r) => roles.includes(r));
@@ -61,4 +61,21 @@ export function canSeeScreeningStats(roles: readonly string[]): boolean {
 /** The integration screen, and replaying deliveries. */
 export function canSeeIntegrations(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);
+}
+
+/** 培训管理 (plans, sessions, item bank, statistics): trainers, the 科教科 head, supervisors and the county admin. */
+export function canSeeTrainingAdmin(roles: readonly string[]): boolean {
+  return any(roles, ['trainer', 'education_head', 'supervisor', 'county_admin']);
+}
+
+/** Making and changing plans (the server checks the organization too). */
+export function canManageTraining(roles: readonly string[]): boolean {
+  return any(roles, ['trainer', 'county_admin']);
+}
+
+/** Where a user lands after login: trainers and the 科教科 head on training work, everyone else on the inbox. */
+export function landingPath(roles: readonly string[]): string {
+  const clinical = ['county_specialist', 'township_doctor', 'township_public_health', 'village_doctor', 'pharmacist', 'county_admin', 'supervisor', 'process_owner'];
+  if (any(roles, ['trainer', 'education_head']) && !any(roles, clinical)) return '/training';
+  return '/inbox';
 }
