@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import random
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -23,7 +22,6 @@ from sqlalchemy import select
 from app.core import clock
 from app.core.db import session
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PLAN_TITLE = "县人民医院{year}年度基层业务培训计划"
 VENUE = {"venue": "青溪县人民医院门诊楼五楼学术报告厅", "venue_lat": 29.6052, "venue_lon": 119.0428,
          "geofence_m": 200}
@@ -48,8 +46,8 @@ _TODAY: list = []          # the real today, fixed when seeding starts (the cloc
 
 
 def _at(day: int, hh: int, mm: int = 0) -> datetime:
-    today = _TODAY[0] if _TODAY else clock.now().astimezone(SHANGHAI).date()
-    return datetime.combine(today + timedelta(days=day), time(hh, mm), tzinfo=SHANGHAI).astimezone(UTC)
+    today = _TODAY[0] if _TODAY else clock.today()
+    return datetime.combine(today + timedelta(days=day), time(hh, mm), tzinfo=clock.local_tz()).astimezone(UTC)
 
 
 def _go(when: datetime) -> None:
@@ -67,7 +65,7 @@ def _photo(taken: datetime, label: str) -> bytes:
             draw.ellipse((x, y, x + 16, y + 16), fill=(90, 90, 100))
     draw.text((60, 60), label.encode("ascii", "ignore").decode() or "training", fill=(255, 255, 255))
     exif = Image.Exif()
-    exif.get_ifd(0x8769)[0x9003] = taken.astimezone(SHANGHAI).strftime("%Y:%m:%d %H:%M:%S")
+    exif.get_ifd(0x8769)[0x9003] = clock.local(taken).strftime("%Y:%m:%d %H:%M:%S")
     exif.get_ifd(0x8769)[0x9011] = "+08:00"
     out = io.BytesIO()
     img.save(out, "JPEG", quality=80, exif=exif.tobytes())
@@ -96,12 +94,12 @@ def model_deployed() -> bool:
 
 def seed_training(people, rng: random.Random) -> dict[str, int]:
     """Plans, sessions and their history (see the module docstring); {} when already there."""
-    year = clock.now().astimezone(SHANGHAI).year
+    year = clock.today().year
     if already_seeded(year) or not model_deployed():
         session().rollback()
         return {}
     session().rollback()
-    _TODAY[:] = [clock.now().astimezone(SHANGHAI).date()]
+    _TODAY[:] = [clock.today()]
     from app.training import services
     p = people.principal
     trainer, lecturer = p("trainer"), p("specialist_cardio")

@@ -14,6 +14,7 @@ from app.auth.access import require_principal as current
 from app.core import clock
 from app.core.errors import Invalid
 from app.org.queries import find_org
+from app.vocabulary import ProjectLevel, TrainingCategory, TrainingMode, TrainingPhase
 
 from . import (
     access,
@@ -62,10 +63,6 @@ from .schemas import (
 blp = Blueprint("training", __name__, url_prefix="/api/v1/training", description="业务培训 Staff training")
 MANAGERS = access.MANAGER_ROLES
 READERS = (*access.MANAGER_ROLES, *access.OVERSEER_ROLES)
-PHASE_LABELS = {"planned": "计划中", "pending_approval": "待审批", "revising": "退回修改", "approved": "已批准",
-                "notified": "已通知", "sign_in_open": "签到中", "attendance_closed": "已结束签到",
-                "materials_done": "资料已齐", "exam_open": "考试中", "exam_closed": "考试结束", "makeup_open": "补考中",
-                "makeup_closed": "补考结束", "summary": "小结中", "completed": "已完成", "cancelled": "已取消"}
 
 
 def _plan_out(plan) -> dict:
@@ -80,10 +77,10 @@ def _session_out(row) -> dict:
     org = find_org(row.org_code)
     out = {c: getattr(row, c) for c in SessionSchema().fields if hasattr(row, c) and c not in (
         "category_label", "level_label", "mode_label")}
-    out["category_label"] = services.CATEGORY_LABELS.get(row.category, row.category)
-    out["level_label"] = services.LEVEL_LABELS.get(row.level, row.level)
-    out["mode_label"] = services.MODE_LABELS.get(row.mode, row.mode)
-    return {**out, "org_name": org.name if org else row.org_code, "phase_label": PHASE_LABELS.get(row.phase, row.phase),
+    out["category_label"] = TrainingCategory.label_of(row.category)
+    out["level_label"] = ProjectLevel.label_of(row.level)
+    out["mode_label"] = TrainingMode.label_of(row.mode)
+    return {**out, "org_name": org.name if org else row.org_code, "phase_label": TrainingPhase.label_of(row.phase),
             "can_manage": access.manages(current(), row.org_path)}
 
 
@@ -612,7 +609,7 @@ class Indicators(MethodView):
     @blp.response(200)
     def get(self, args):
         """Sign-in rate, pass rate, coverage of staff in target roles and credit compliance, by organization."""
-        today = clock.now().astimezone(services.SHANGHAI).date()
+        today = clock.today()
         end = args.get("end") or today
         start = args.get("start") or date(end.year, 1, 1)
         if end < start or end - start > timedelta(days=3660):

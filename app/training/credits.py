@@ -18,15 +18,15 @@ from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
 from app.decisions import services as decisions
 from app.org.queries import find_org
+from app.vocabulary import CreditClass, ProjectLevel, TrainingCategory
 
 from . import access
 from .models import Attendance, CreditRecord, TrainingSession
-from .services import CATEGORY_LABELS, LEVEL_LABELS, local
+from .services import local
 from .settings import settings
 
 DISCLAIMER = ("本表由医共体培训平台依据所配置的学分规则汇总，仅供向省级继续医学教育管理系统申报参考；"
               "学分以省级继续医学教育管理部门审核登记为准，本平台不授予官方学分。")
-CLASS_LABELS = {"I": "I类", "II": "II类", "none": "不计学分"}
 
 
 def _floor_to(value: float, step: float) -> float:
@@ -62,7 +62,7 @@ def grant(session_id: int, rule: dict[str, Any], passed: set[int]) -> dict[str, 
     """Write one credit record per trainee with attended 学时 (and for the lecturer); idempotent per session."""
     with unit_of_work() as s:
         row = s.get(TrainingSession, session_id)
-        year = row.starts_at.astimezone(_tz()).year
+        year = clock.date_of(row.starts_at).year
         done = {(r.user_id, r.capacity) for r in s.scalars(select(CreditRecord).where(
             CreditRecord.session_id == row.id))}
         credit_class = rule.get("credit_class") or "none"
@@ -103,11 +103,6 @@ def _record(row, user_id, capacity, year, hours, credits, credit_class, reason, 
                         capacity=capacity, year=year, hours=round(hours, 2), credits=round(credits, 2),
                         credit_class=credit_class, reason=reason[:255], rule={**rule, "basis": basis},
                         granted_at=clock.now())
-
-
-def _tz():
-    from zoneinfo import ZoneInfo
-    return ZoneInfo("Asia/Shanghai")
 
 
 # -- the annual minimum and the transcript ---------------------------------------------------------------------
@@ -155,11 +150,11 @@ def transcript(p: Principal, user_id: int, year: int) -> dict[str, Any]:
         if record.credit_class in ("I", "II"):
             totals[record.credit_class] += record.credits
         lines.append({"session_id": row.id, "topic": row.topic, "date": local(row.starts_at)[:10],
-                      "level": row.level, "level_label": LEVEL_LABELS.get(row.level, row.level),
-                      "category_label": CATEGORY_LABELS.get(row.category, row.category),
+                      "level": row.level, "level_label": ProjectLevel.label_of(row.level),
+                      "category_label": TrainingCategory.label_of(row.category),
                       "project_no": row.project_no, "capacity": record.capacity, "hours": record.hours,
                       "credits": record.credits, "credit_class": record.credit_class,
-                      "credit_class_label": CLASS_LABELS.get(record.credit_class, record.credit_class),
+                      "credit_class_label": CreditClass.label_of(record.credit_class),
                       "reason": record.reason})
     role = main_role(user)
     minimum = annual_minimum(role, LEVEL_OF_ROLE.get(role, org.level if org else "county"))
@@ -210,8 +205,8 @@ def registry_rows(p: Principal, year: int, org_code: str | None = None) -> list[
             found = find_org(code)
             orgs[code] = found.name if found else code
         out.append([user.display_name if user else "", user.username if user else "", orgs[code], row.topic,
-                    row.project_no or "", LEVEL_LABELS.get(row.level, row.level),
-                    CLASS_LABELS.get(record.credit_class, record.credit_class),
+                    row.project_no or "", ProjectLevel.label_of(row.level),
+                    CreditClass.label_of(record.credit_class),
                     "授课" if record.capacity == "lecturer" else "学员", record.hours, record.credits,
                     local(row.starts_at)[:10]])
     return out

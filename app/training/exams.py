@@ -21,6 +21,7 @@ from app.core.errors import Invalid
 from app.jobs.queue import enqueue_after_commit
 from app.notifications.services import notify
 from app.org.queries import find_org
+from app.vocabulary import ExamItemKind
 
 from . import access
 from .errors import ExamClosed, ItemImportInvalid, SessionLocked, SessionNotFound
@@ -28,7 +29,7 @@ from .models import Attendance, ExamAttempt, ExamItem, ExamPaper, TrainingSessio
 from .services import enrolment_of, get_session, managed_session, set_phase
 from .settings import settings
 
-KINDS = {"single": "单选题", "multiple": "多选题", "true_false": "判断题"}
+KINDS = ExamItemKind.codes()
 KIND_BY_LABEL = {"单选": "single", "单选题": "single", "多选": "multiple", "多选题": "multiple", "判断": "true_false",
                  "判断题": "true_false"}
 TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
@@ -222,14 +223,9 @@ def open_exam(session_id: int, *, attempt_no: int = 1) -> dict[str, Any]:
         label = "考试" if attempt_no == 1 else "补考"
         for user_id in sitters:
             notify(user_id, kind="training_exam", title=f"培训{label}已开放：{row.topic}",
-                   body=f"限时 {paper.time_limit_min} 分钟，{closes.astimezone(_tz()):%m-%d %H:%M} 前完成",
+                   body=f"限时 {paper.time_limit_min} 分钟，{clock.local(closes):%m-%d %H:%M} 前完成",
                    link=f"/training/my/{row.id}", dedupe_key=f"training:{row.id}:exam{attempt_no}:{user_id}")
         return {"exam_closes_at": closes.isoformat(), "sitters": len(sitters)}
-
-
-def _tz():
-    from zoneinfo import ZoneInfo
-    return ZoneInfo("Asia/Shanghai")
 
 
 def close_exam(session_id: int, *, attempt_no: int = 1) -> dict[str, Any]:
@@ -315,7 +311,7 @@ def attempt_view(attempt: ExamAttempt, paper: ExamPaper, *, reveal: bool = False
     for n, entry in enumerate(attempt.order, start=1):
         item = snapshot[entry["item_id"]]
         texts = {o["key"]: o["text"] for o in item["options"]}
-        q = {"no": n, "item_id": item["id"], "kind": item["kind"], "kind_label": KINDS[item["kind"]],
+        q = {"no": n, "item_id": item["id"], "kind": item["kind"], "kind_label": ExamItemKind.label_of(item["kind"]),
              "stem": item["stem"], "options": [{"key": k, "text": texts[k]} for k in entry["options"]],
              "chosen": (attempt.answers.get(str(item["id"])) or {}).get("keys", [])}
         if reveal:

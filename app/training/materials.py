@@ -10,13 +10,13 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.db import session, unit_of_work
+from app.vocabulary import MaterialKind
 
 from . import access, sniff, storage
 from .errors import SessionLocked, SessionNotFound, UploadRefused
@@ -25,7 +25,6 @@ from .services import enrolment_of, get_session
 from .settings import settings
 
 KINDS = tuple(sniff.ACCEPTED)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 UPLOAD_PHASES = ("approved", "notified", "sign_in_open", "attendance_closed", "materials_done", "exam_open",
                  "makeup_open")
 
@@ -61,13 +60,13 @@ def upload(p: Principal, session_id: int, *, kind: str, stream: IO[bytes], file_
     size = _size(stream)
     limit = limit_for(kind)
     if size > limit or (declared_size or 0) > limit:
-        raise UploadRefused(f"{sniff.KIND_LABELS[kind]}不能超过 {limit // (1024 * 1024)} MB", code="file_too_large",
+        raise UploadRefused(f"{MaterialKind.label_of(kind)}不能超过 {limit // (1024 * 1024)} MB", code="file_too_large",
                             status=413, limit_bytes=limit, size_bytes=size)
     if size == 0:
         raise UploadRefused("文件为空", code="empty_file")
     found = sniff.sniff(stream)
     if found.mime not in sniff.ACCEPTED[kind]:
-        raise UploadRefused(f"文件内容不是可接受的{sniff.KIND_LABELS[kind]}格式（检测为：{found.label}）",
+        raise UploadRefused(f"文件内容不是可接受的{MaterialKind.label_of(kind)}格式（检测为：{found.label}）",
                             code="unsupported_file_type", detected=found.mime, accepted=sorted(sniff.ACCEPTED[kind]))
     taken_at = _check_photo(row, stream) if kind == "photo" else None
     digest = _sha256(stream)
@@ -99,7 +98,7 @@ def _sha256(stream: IO[bytes]) -> str:
 
 
 def _check_photo(row: TrainingSession, stream: IO[bytes]):
-    taken = sniff.photo_taken_at(stream, SHANGHAI)
+    taken = sniff.photo_taken_at(stream, clock.local_tz())
     if taken is None:
         raise UploadRefused("照片没有拍摄时间（EXIF），请上传手机相机直接拍摄的原图", code="photo_without_exif_time")
     slack = timedelta(minutes=settings().photo_tolerance_min)

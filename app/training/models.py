@@ -19,13 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
+from app.vocabulary import ProjectLevel, TrainingAssessment, TrainingCategory, TrainingMode
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-CATEGORIES = ("business", "appropriate_tech", "cme_project", "remote_teaching")
-LEVELS = ("national_1", "provincial_1", "municipal", "in_house_2", "none")
-MODES = ("offline", "live", "recorded")
-ASSESSMENTS = ("exam", "attendance")
+CATEGORIES = TrainingCategory.codes()
+LEVELS = ProjectLevel.codes()
+MODES = TrainingMode.codes()
+ASSESSMENTS = TrainingAssessment.codes()
 
 
 class TrainingPlan(Base):

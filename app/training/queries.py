@@ -2,14 +2,14 @@
 function `training_indicators()` is what the quality dashboards read."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from app.auth import queries as auth_queries
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import session
 from app.core.errors import NotFound
 from app.org.queries import children, find_org
@@ -25,8 +25,6 @@ from .models import (
     TrainingSession,
 )
 from .services import TRAINEE_ROLES
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def plans(p: Principal, *, year: int | None = None) -> list[TrainingPlan]:
@@ -99,7 +97,7 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, time.min, SHANGHAI), datetime.combine(end + timedelta(days=1), time.min, SHANGHAI))
+    return clock.start_of_day(start), clock.start_of_day(end + timedelta(days=1))
 
 
 def training_indicators(org_code: str, *, start: date, end: date) -> dict[str, Any]:

@@ -9,16 +9,22 @@ from app.auth.principal import Principal
 from app.core import clock
 from app.org.queries import find_org
 from app.reports.render import render_pdf
+from app.vocabulary import (
+    EnrolmentResponse,
+    MaterialKind,
+    ProjectLevel,
+    SignInMethod,
+    TrainingCategory,
+    TrainingMode,
+)
 
-from . import attendance, materials, sniff, storage
+from . import attendance, materials, storage
 from .models import TrainingSession
 from .queries import session_stats
-from .services import CATEGORY_LABELS, LEVEL_LABELS, MODE_LABELS, local, managed_session
+from .services import local, managed_session
 
 SHEET_HEADER = ("序号", "姓名", "单位", "应答", "签到时间", "签到方式", "迟到(分钟)", "距场地(米)", "定位精度(米)",
                 "签退时间", "学时", "备注")
-RESPONSES = {"pending": "未回复", "confirmed": "确认参加", "declined": "请假"}
-METHODS = {"qr": "扫码", "manual": "人工补签", "online": "线上"}
 
 
 def _when(row: TrainingSession) -> str:
@@ -30,9 +36,9 @@ def sheet_rows(row: TrainingSession) -> list[list[Any]]:
     for n, r in enumerate(attendance.roster_view(row.id), start=1):
         org = find_org(r["org_code"])
         note = f"补签：{r['manual_by']}" if r["manual_by"] else (r["decline_reason"] or "")
-        out.append([n, r["name"], org.name if org else r["org_code"], RESPONSES.get(r["response"], r["response"]),
+        out.append([n, r["name"], org.name if org else r["org_code"], EnrolmentResponse.label_of(r["response"]),
                     local(r["signed_in_at"]) if r["signed_in_at"] else "未签到",
-                    METHODS.get(r["sign_in_method"] or "", ""), r["late_minutes"] or "",
+                    SignInMethod.label_of(r["sign_in_method"], ""), r["late_minutes"] or "",
                     r["distance_m"] if r["distance_m"] is not None else "",
                     r["accuracy_m"] if r["accuracy_m"] is not None else "",
                     local(r["signed_out_at"]) if r["signed_out_at"] else "",
@@ -46,7 +52,7 @@ def sign_in_sheet_xlsx(p: Principal, session_id: int) -> tuple[str, bytes]:
     wb = Workbook()
     ws = wb.active
     ws.title = "签到表"
-    ws.append([f"{row.topic} 签到表", _when(row), row.venue or MODE_LABELS[row.mode]])
+    ws.append([f"{row.topic} 签到表", _when(row), row.venue or TrainingMode.label_of(row.mode)])
     ws.append(list(SHEET_HEADER))
     for r in sheet_rows(row):
         ws.append(r)
@@ -57,7 +63,7 @@ def sign_in_sheet_xlsx(p: Principal, session_id: int) -> tuple[str, bytes]:
 
 def sign_in_sheet_pdf(p: Principal, session_id: int) -> tuple[str, bytes]:
     row = managed_session(p, session_id)
-    pdf = render_pdf("training_sign_in_sheet.html", s=row, when=_when(row), place=row.venue or MODE_LABELS[row.mode],
+    pdf = render_pdf("training_sign_in_sheet.html", s=row, when=_when(row), place=row.venue or TrainingMode.label_of(row.mode),
                      st=session_stats(row.id), header=SHEET_HEADER, rows=sheet_rows(row))
     return f"签到表-{row.id}.pdf", pdf
 
@@ -86,10 +92,10 @@ def summary_pdf(p: Principal, session_id: int) -> tuple[str, bytes]:
     credit_note = (f"学分类别：{ {'I': 'I类', 'II': 'II类'}.get(rule.get('credit_class'), '不计学分') }；"
                    "学员按出勤学时与考核结果计分，明细见个人学分档案。") if rule else "学分尚未计算（小结完成后自动计算）。"
     pdf = render_pdf("training_summary.html", s=row, org_name=org.name if org else row.org_code,
-                     category=CATEGORY_LABELS.get(row.category, row.category),
-                     level=LEVEL_LABELS.get(row.level, row.level), mode=MODE_LABELS.get(row.mode, row.mode),
+                     category=TrainingCategory.label_of(row.category),
+                     level=ProjectLevel.label_of(row.level), mode=TrainingMode.label_of(row.mode),
                      when=_when(row), st=session_stats(row.id), summary=row.summary or {}, materials=files,
-                     kinds=sniff.KIND_LABELS, photos=photos, credit_note=credit_note,
+                     kinds={k.value: k.label for k in MaterialKind}, photos=photos, credit_note=credit_note,
                      generated=local(clock.now()), pct=_pct)
     return f"培训小结-{row.id}.pdf", pdf
 

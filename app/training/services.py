@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -21,6 +20,7 @@ from app.notifications.services import notify
 from app.org.queries import find_org, root_org
 from app.tasks import completion as task_completion
 from app.tasks import queries as task_queries
+from app.vocabulary import Role, TrainingMode
 from app.workflows import EngineError, hooks, runner
 from connectors.notify.services import queue_message
 
@@ -38,22 +38,18 @@ from .models import (
 from .settings import settings
 
 PROCESS_ID = "training_session"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-TRAINEE_ROLES = ("county_specialist", "township_doctor", "township_public_health", "village_doctor", "pharmacist")
+TRAINEE_ROLES = (Role.COUNTY_SPECIALIST.value, Role.TOWNSHIP_DOCTOR.value, Role.TOWNSHIP_PUBLIC_HEALTH.value,
+                 Role.VILLAGE_DOCTOR.value, Role.PHARMACIST.value)
 # fields a manager may still change once the session's process runs (before sign-in opens); the rest is what
 # the 科教科 approved and what credits are computed from
 AFTER_START = {"topic", "lecturer_name", "lecturer_title", "lecturer_org", "lecturer_user_id", "starts_at", "ends_at",
                "venue", "venue_lat", "venue_lon", "coordinate_system", "geofence_m", "online_url", "budget_yuan"}
 EDITABLE_PHASES = ("planned", "pending_approval", "revising", "approved", "notified")
-CATEGORY_LABELS = {"business": "业务培训", "appropriate_tech": "适宜技术推广", "cme_project": "继续医学教育项目",
-                   "remote_teaching": "远程教学"}
-LEVEL_LABELS = {"national_1": "国家级I类", "provincial_1": "省级I类", "municipal": "市级", "in_house_2": "院内II类",
-                "none": "非学分项目"}
-MODE_LABELS = {"offline": "线下", "live": "线上直播", "recorded": "录播"}
 
 
 def local(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    """A time as people here read it (display time zone)."""
+    return clock.local(at).strftime("%Y-%m-%d %H:%M")
 
 
 # -- plans ---------------------------------------------------------------------------------------------------
@@ -332,7 +328,7 @@ def publish_notice(session_id: int) -> dict[str, Any]:
 
 def _tell(row: TrainingSession, user_id: int, what: str) -> None:
     """One inbox notice and one SMS per trainee and event (both idempotent by key)."""
-    place = row.venue if row.mode == "offline" else MODE_LABELS[row.mode]
+    place = row.venue if row.mode == "offline" else TrainingMode.label_of(row.mode)
     title = {"notice": f"培训通知：{row.topic}", "changed": f"培训时间/地点变更：{row.topic}"}[what]
     body = f"{local(row.starts_at)} 至 {local(row.ends_at)[-5:]}，{place}，学时 {row.hours:g}"
     stamp = int(row.updated_at.timestamp()) if what == "changed" else 0

@@ -19,7 +19,6 @@ ACCEPTED = {
     "video": {"video/mp4", "video/quicktime", "video/webm"},
     "photo": {"image/jpeg"},
 }
-KIND_LABELS = {"slides": "课件", "document": "文档", "video": "视频", "photo": "现场照片"}
 EXIF_DATETIME_ORIGINAL, EXIF_OFFSET_ORIGINAL, EXIF_DATETIME = 0x9003, 0x9011, 0x0132
 EXIF_IFD = 0x8769
 

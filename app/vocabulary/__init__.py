@@ -336,13 +336,97 @@ class DeliveryStatus(Term):
     EXPIRED = "expired", "已过期"
 
 
+# -- training (wave2 §5) ------------------------------------------------------------------------------------------
+
+class TrainingCategory(Term):
+    BUSINESS = "business", "业务培训"
+    APPROPRIATE_TECH = "appropriate_tech", "适宜技术推广"
+    CME_PROJECT = "cme_project", "继续医学教育项目"
+    REMOTE_TEACHING = "remote_teaching", "远程教学"
+
+
+class ProjectLevel(Term):
+    """Level of a training project, which decides its credit class (R8)."""
+
+    NATIONAL_1 = "national_1", "国家级I类"
+    PROVINCIAL_1 = "provincial_1", "省级I类"
+    MUNICIPAL = "municipal", "市级"
+    IN_HOUSE_2 = "in_house_2", "院内II类"
+    NONE = "none", "非学分项目"
+
+
+class TrainingMode(Term):
+    OFFLINE = "offline", "线下"
+    LIVE = "live", "线上直播"
+    RECORDED = "recorded", "录播"
+
+
+class TrainingAssessment(Term):
+    EXAM = "exam", "考试"
+    ATTENDANCE = "attendance", "出勤"
+
+
+class TrainingPhase(Term):
+    """Where a training session stands (set by the `training_session` process)."""
+
+    PLANNED = "planned", "计划中"
+    PENDING_APPROVAL = "pending_approval", "待审批"
+    REVISING = "revising", "退回修改"
+    APPROVED = "approved", "已批准"
+    NOTIFIED = "notified", "已通知"
+    SIGN_IN_OPEN = "sign_in_open", "签到中"
+    ATTENDANCE_CLOSED = "attendance_closed", "已结束签到"
+    MATERIALS_DONE = "materials_done", "资料已齐"
+    EXAM_OPEN = "exam_open", "考试中"
+    EXAM_CLOSED = "exam_closed", "考试结束"
+    MAKEUP_OPEN = "makeup_open", "补考中"
+    MAKEUP_CLOSED = "makeup_closed", "补考结束"
+    SUMMARY = "summary", "小结中"
+    COMPLETED = "completed", "已完成"
+    CANCELLED = "cancelled", "已取消"
+
+
+class EnrolmentResponse(Term):
+    PENDING = "pending", "未回复"
+    CONFIRMED = "confirmed", "确认参加"
+    DECLINED = "declined", "请假"
+
+
+class SignInMethod(Term):
+    QR = "qr", "扫码"
+    MANUAL = "manual", "人工补签"
+    ONLINE = "online", "线上"
+
+
+class MaterialKind(Term):
+    SLIDES = "slides", "课件"
+    DOCUMENT = "document", "文档"
+    VIDEO = "video", "视频"
+    PHOTO = "photo", "现场照片"
+
+
+class ExamItemKind(Term):
+    SINGLE = "single", "单选题"
+    MULTIPLE = "multiple", "多选题"
+    TRUE_FALSE = "true_false", "判断题"
+
+
+class CreditClass(Term):
+    I = "I", "I类"  # noqa: E741  (the CME class is called I)
+    II = "II", "II类"
+    NONE = "none", "不计学分"
+
+
 VOCABULARIES: dict[str, type[Term]] = {
     "disease": Disease, "risk_level": RiskLevel, "condition_status": ConditionStatus,
     "condition_category": ConditionCategory, "encounter_kind": EncounterKind, "medication_status": MedicationStatus,
     "visit_type": VisitType, "visit_status": VisitStatus, "frequency": Frequency, "education_topic": EducationTopic,
     "risk_factor": RiskFactor, "sex": Sex, "org_level": OrgLevel, "role": Role, "instance_status": InstanceStatus,
     "task_status": TaskStatus, "case_kind": CaseKind, "case_status": CaseStatus, "care_plan_status": CarePlanStatus,
-    "delivery_status": DeliveryStatus,
+    "delivery_status": DeliveryStatus, "training_category": TrainingCategory, "project_level": ProjectLevel,
+    "training_mode": TrainingMode, "training_assessment": TrainingAssessment, "training_phase": TrainingPhase,
+    "enrolment_response": EnrolmentResponse, "sign_in_method": SignInMethod, "material_kind": MaterialKind,
+    "exam_item_kind": ExamItemKind, "credit_class": CreditClass,
 }
 
 

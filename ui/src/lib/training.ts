@@ -1,16 +1,15 @@
-/** Pure helpers of the training pages (labels, sign-in token parsing, positions, countdowns). */
+/** Helpers of the training pages (labels from the vocabulary, sign-in token parsing, positions, countdowns). */
+import { vocabMap } from './vocabulary';
 
-export const RESPONSE_LABELS: Record<string, string> = { pending: '未回复', confirmed: '确认参加', declined: '请假' };
-export const METHOD_LABELS: Record<string, string> = { qr: '扫码', manual: '人工补签', online: '线上' };
-export const KIND_LABELS: Record<string, string> = { slides: '课件', document: '文档', video: '视频', photo: '现场照片' };
-export const ITEM_KIND_LABELS: Record<string, string> = { single: '单选题', multiple: '多选题', true_false: '判断题' };
-export const TRAINEE_ROLE_LABELS: Record<string, string> = {
-  county_specialist: '县级专科医生',
-  township_doctor: '乡镇医生',
-  township_public_health: '乡镇公卫医生',
-  village_doctor: '村医',
-  pharmacist: '药师',
-};
+export const RESPONSE_LABELS = vocabMap('enrolment_response');
+export const METHOD_LABELS = vocabMap('sign_in_method');
+export const KIND_LABELS = vocabMap('material_kind');
+export const ITEM_KIND_LABELS = vocabMap('exam_item_kind');
+export const CATEGORY_LABELS = vocabMap('training_category');
+export const LEVEL_LABELS = vocabMap('project_level');
+export const MODE_LABELS = vocabMap('training_mode');
+/** The roles a training may target (the server's TRAINEE_ROLES), named from the vocabulary. */
+export const TRAINEE_ROLES = ['county_specialist', 'township_doctor', 'township_public_health', 'village_doctor', 'pharmacist'];
 
 /** "85.0%" for a share, "—" for nothing. */
 export function pct(value: number | null | undefined, digits = 1): string {

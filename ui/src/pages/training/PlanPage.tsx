@@ -3,15 +3,13 @@ import { Link, useParams } from 'react-router-dom';
 import { training, type SessionWrite, type StartReport } from '../../api/training';
 import { Badge, ErrorBox, Field, Loading } from '../../components/common';
 import { formatDateTime } from '../../lib/time';
-import { TRAINEE_ROLE_LABELS } from '../../lib/training';
+import { roleName } from '../../lib/roles';
+import { CATEGORY_LABELS, LEVEL_LABELS, MODE_LABELS, TRAINEE_ROLES } from '../../lib/training';
 import { useAsync } from '../../lib/useAsync';
 
 const REASONS: Record<string, string> = {
   already_started: '已启动', in_the_past: '时间已过', empty_roster: '培训对象为空', cancelled: '已取消',
 };
-const CATEGORIES: Record<string, string> = { business: '业务培训', appropriate_tech: '适宜技术推广', cme_project: '继续医学教育项目', remote_teaching: '远程教学' };
-const LEVELS: Record<string, string> = { national_1: '国家级I类', provincial_1: '省级I类', municipal: '市级', in_house_2: '院内II类', none: '非学分项目' };
-const MODES: Record<string, string> = { offline: '线下', live: '线上直播', recorded: '录播' };
 
 /** One plan: its rows (sessions), adding a row, and the cohort start with a dry run first. */
 export default function PlanPage() {
@@ -125,13 +123,13 @@ function SessionForm({ planId, onSaved }: { planId: number; onSaved: () => void 
     <form className="card form-grid" onSubmit={submit} aria-label="添加培训">
       <h2>添加培训</h2>
       <Field label="主题"><input name="topic" value={f.topic} onChange={(e) => set('topic', e.target.value)} required /></Field>
-      <Field label="类别"><select value={f.category} onChange={(e) => set('category', e.target.value)}>{Object.entries(CATEGORIES).map(([k, v]) => <option key={k} value={k}>{v}</option>)}</select></Field>
-      <Field label="项目级别"><select value={f.level} onChange={(e) => set('level', e.target.value)}>{Object.entries(LEVELS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}</select></Field>
+      <Field label="类别"><select value={f.category} onChange={(e) => set('category', e.target.value)}>{Object.entries(CATEGORY_LABELS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}</select></Field>
+      <Field label="项目级别"><select value={f.level} onChange={(e) => set('level', e.target.value)}>{Object.entries(LEVEL_LABELS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}</select></Field>
       <Field label="项目编号"><input value={f.project_no} onChange={(e) => set('project_no', e.target.value)} /></Field>
       <Field label="讲师"><input name="lecturer_name" value={f.lecturer_name} onChange={(e) => set('lecturer_name', e.target.value)} required /></Field>
       <Field label="职称"><input value={f.lecturer_title} onChange={(e) => set('lecturer_title', e.target.value)} /></Field>
       <Field label="讲师单位"><input value={f.lecturer_org} onChange={(e) => set('lecturer_org', e.target.value)} /></Field>
-      <Field label="形式"><select value={f.mode} onChange={(e) => set('mode', e.target.value)}>{Object.entries(MODES).map(([k, v]) => <option key={k} value={k}>{v}</option>)}</select></Field>
+      <Field label="形式"><select value={f.mode} onChange={(e) => set('mode', e.target.value)}>{Object.entries(MODE_LABELS).map(([k, v]) => <option key={k} value={k}>{v}</option>)}</select></Field>
       <Field label="开始时间"><input type="datetime-local" name="starts" value={f.starts} onChange={(e) => set('starts', e.target.value)} required /></Field>
       <Field label="学时"><input type="number" name="hours" min="0.5" step="0.5" value={f.hours} onChange={(e) => set('hours', e.target.value)} required /></Field>
       {f.mode === 'offline' ? (
@@ -148,7 +146,7 @@ function SessionForm({ planId, onSaved }: { planId: number; onSaved: () => void 
       )}
       <Field label="考核方式"><select value={f.assessment} onChange={(e) => set('assessment', e.target.value)}><option value="exam">考试</option><option value="attendance">出勤</option></select></Field>
       <fieldset className="field"><legend className="field-label">培训对象</legend>
-        {Object.entries(TRAINEE_ROLE_LABELS).map(([k, v]) => (
+        {TRAINEE_ROLES.map((k) => [k, roleName(k)] as const).map(([k, v]) => (
           <label key={k} className="check"><input type="checkbox" checked={f.target_roles.includes(k)}
             onChange={(e) => set('target_roles', e.target.checked ? [...f.target_roles, k] : f.target_roles.filter((r) => r !== k))} /> {v}</label>
         ))}
