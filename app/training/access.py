@@ -8,7 +8,7 @@ Out-of-scope objects do not exist for the caller (404).
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, false
 
 from app.auth.principal import Principal
 
@@ -43,13 +43,6 @@ def path_filter(column, p: Principal) -> ColumnElement[bool]:
     return column.startswith(p.org_path, autoescape=True)
 
 
-def session_filter(p: Principal) -> ColumnElement[bool]:
-    """Sessions the caller may read: in their managed/overseen subtree, on their roster, or taught by them."""
-    on_roster = exists(select(Enrolment.id).where(Enrolment.session_id == TrainingSession.id,
-                                                  Enrolment.user_id == p.user_id))
-    return or_(path_filter(TrainingSession.org_path, p), on_roster, TrainingSession.lecturer_user_id == p.user_id)
-
-
 def is_on_roster(session_row: TrainingSession, p: Principal, enrolment: Enrolment | None) -> bool:
     return enrolment is not None or session_row.lecturer_user_id == p.user_id
 
@@ -58,7 +51,3 @@ def check_readable(p: Principal, row: TrainingSession | None, enrolment: Enrolme
     if row is None or not (oversees(p, row.org_path) or is_on_roster(row, p, enrolment)):
         raise SessionNotFound("培训不存在 (training session not found)")
     return row
-
-
-def any_staff(p: Principal) -> ColumnElement[bool]:
-    return true() if p.roles - {"patient"} else false()

@@ -23,7 +23,6 @@ from . import access, geo, qr
 from .errors import SessionLocked, SessionNotFound, SignInRefused
 from .models import (
     Attendance,
-    Enrolment,
     PresenceInterval,
     SignInAttempt,
     TrainingSession,
@@ -377,7 +376,3 @@ def roster_view(session_id: int) -> list[dict[str, Any]]:
 
 def my_record(session_id: int, user_id: int) -> Attendance | None:
     return _attendance(session_id, user_id)
-
-
-def expected_trainees(session_id: int) -> list[Enrolment]:
-    return [e for e in enrolments_of(session_id) if e.response != "declined"]

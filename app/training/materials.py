@@ -34,10 +34,6 @@ def limit_for(kind: str) -> int:
     return {"video": cfg.max_video_bytes, "photo": cfg.max_photo_bytes}.get(kind, cfg.max_document_bytes)
 
 
-def largest_limit() -> int:
-    return max(limit_for(k) for k in KINDS)
-
-
 def _may_upload(p: Principal, row: TrainingSession) -> bool:
     return access.manages(p, row.org_path) or row.lecturer_user_id == p.user_id
 
