@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_compress import Compress
 
 from .config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask application factory."""
-    from . import web
+    from . import serving, web
     from .blueprints import register_blueprints
     from .core import clock, db, logs
     from .extensions import api
@@ -28,7 +29,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=serving.MAX_REQUEST_BYTES,
+        MAX_FORM_MEMORY_SIZE=serving.MAX_REQUEST_BYTES,
+        MAX_FORM_PARTS=200,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIN_SIZE=512,
+        COMPRESS_MIMETYPES=list(serving.COMPRESSED_TYPES),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="ygt_session",
@@ -41,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     register_blueprints(app, api)
     web.init_app(app)
+    Compress(app)
     from .jobs import queue
     from .residents import context as _resident_context  # noqa: F401  (resident → instance/task defaults)
     from .workflows import metrics as _workflow_metrics  # noqa: F401  (registers scrape-time gauges)

@@ -111,16 +111,23 @@ def scheduler(once: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the platform (embedded default: with the in-process scheduler and job thread)."""
-    from app import create_app, schedules
+@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "4")), type=int,
+              help="gunicorn worker processes (PostgreSQL only; SQLite is served by one waitress process)")
+@click.option("--threads", default=8, type=int, help="waitress threads (embedded default)")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the platform with a production WSGI server: waitress on SQLite, gunicorn on PostgreSQL."""
+    from app import create_app, schedules, serving
     settings = Settings.from_env()
+    mode = "production" if settings.production else "embedded"
+    if not settings.is_sqlite:
+        click.echo(f"yigongti on http://{host}:{port}  (mode: {mode}, gunicorn × {workers})")
+        serving.serve_gunicorn(host, port, workers=workers)
+        return
     app = create_app(settings)
     if settings.scheduler_enabled:
         schedules.start_embedded(app)
-    from werkzeug.serving import run_simple
-    click.echo(f"yigongti on http://{host}:{port}  (mode: {'production' if settings.production else 'embedded'})")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    click.echo(f"yigongti on http://{host}:{port}  (mode: {mode}, waitress × {threads} threads)")
+    serving.serve_waitress(app, host, port, threads=threads)
 
 
 def _register_optional() -> None:

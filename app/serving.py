@@ -1,0 +1,62 @@
+"""Production WSGI servers behind `ygt serve` — never werkzeug's development server.
+
+* Embedded default (SQLite): waitress, one process with a pool of threads (SQLite wants one writer process; the
+  in-process scheduler and job thread live in that same process).
+* PostgreSQL: gunicorn with N worker processes (`gunicorn -c python:app.gunicorn_conf 'app:create_app()'`, or
+  `ygt serve`, which runs the same configuration).
+
+Both answer with compressed bodies (brotli or gzip, chosen from `Accept-Encoding`; `app.web` installs
+flask-compress) and refuse oversized requests: bodies above `max_request_bytes` get 413 `payload_too_large` (Flask's
+`MAX_CONTENT_LENGTH`, and the server's own body limit as a second wall), over-long request lines and headers are
+refused by the server before the application sees them.
+"""
+from __future__ import annotations
+
+import os
+
+MAX_REQUEST_BYTES = int(os.environ.get("YGT_MAX_REQUEST_BYTES", str(20 * 1024 * 1024)))
+# request line and header limits (the same for both servers): a URL of 8 KiB, 100 headers of 8 KiB each
+LIMIT_REQUEST_LINE = 8190
+LIMIT_REQUEST_FIELDS = 100
+LIMIT_REQUEST_FIELD_SIZE = 8190
+MAX_HEADER_BYTES = 64 * 1024           # all headers together (waitress; gunicorn counts fields × size)
+COMPRESSED_TYPES = ("application/json", "application/fhir+json", "application/problem+json", "application/xml",
+                    "text/html", "text/css", "text/plain", "text/xml", "text/csv", "application/javascript",
+                    "text/javascript", "image/svg+xml", "x-application/hl7-v2+er7")
+
+
+def gunicorn_options(bind: str, workers: int) -> dict:
+    """The gunicorn settings `app.gunicorn_conf` and `ygt serve` share."""
+    return {
+        "bind": bind, "workers": workers, "worker_class": "sync", "timeout": 60, "graceful_timeout": 30,
+        "keepalive": 5, "max_requests": 2000, "max_requests_jitter": 200,
+        "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
+        "accesslog": "-", "errorlog": "-",
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+    }
+
+
+def serve_waitress(app, host: str, port: int, *, threads: int = 8) -> None:
+    """Serve the app with waitress (one process, a thread pool) until interrupted."""
+    from waitress import serve
+    serve(app, host=host, port=port, threads=threads, ident="yigongti",
+          max_request_body_size=MAX_REQUEST_BYTES + 1024 * 1024,   # Flask answers 413 first, with our error body
+          max_request_header_size=MAX_HEADER_BYTES,
+          channel_timeout=120, connection_limit=200, clear_untrusted_proxy_headers=True)
+
+
+def serve_gunicorn(host: str, port: int, *, workers: int) -> None:
+    """Serve `app:create_app()` with gunicorn worker processes until interrupted."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in gunicorn_options(f"{host}:{port}", workers).items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from app import create_app
+            return create_app()
+
+    Server().run()
