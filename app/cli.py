@@ -85,6 +85,7 @@ def worker(burst: bool) -> None:
 
     from app.jobs.queue import QUEUE_NAME, redis_connection
     from app.workflows.limits import warm_up
+    os.environ.setdefault("YGT_APP_NAME", "ygt-worker")
     app = _app()
     warm_up()  # the script zygote starts once here; every job process rq forks reuses it
     with app.app_context():
@@ -96,16 +97,18 @@ def worker(burst: bool) -> None:
 def scheduler(once: bool) -> None:
     """Run the scheduler (one leader among many via a PostgreSQL advisory lock)."""
     from app import schedules
+    os.environ.setdefault("YGT_APP_NAME", "ygt-scheduler")
     app = _app()
     with app.app_context():
         if once:
             click.echo(json.dumps(schedules.run_once()))
             return
         sched, leadership = schedules.build_scheduler(blocking=True)
-        click.echo("scheduler waiting for leadership …")
-        schedules.wait_for_leadership(leadership)
-        click.echo("scheduler is leader")
-        sched.start()
+        click.echo(f"scheduler {leadership.holder} started; one of the running schedulers leads, the others stand by")
+        try:
+            sched.start()
+        finally:
+            leadership.release()
 
 
 @main.command()

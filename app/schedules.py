@@ -1,8 +1,11 @@
 """The one table of recurring work, run by the scheduler (apscheduler).
 
 Production: `ygt scheduler` is a separate process; several may run, one is leader (PostgreSQL advisory lock) and
-the others wait. Embedded default: a background scheduler inside the web process. Each entry only enqueues jobs
-or does set-based SQL; the work itself runs in workers.
+the others stand by, each checking every heartbeat (`YGT_SCHEDULER_HEARTBEAT_S`, default 5 s) so a lost leader
+is replaced within seconds. A dropped database connection is survived: see `Leadership`. Every scheduler records
+a heartbeat row (`app.workflows.health`) that `/healthz`, `/readyz` and `/metrics` report. Embedded default: a
+background scheduler inside the web process. Each entry only enqueues jobs or does set-based SQL; the work itself
+runs in workers.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from app.core import clock, logs
-from app.core.db import engine, is_postgres, session, unit_of_work
+from app.core.db import engine, is_postgres, remove_session, session, unit_of_work
 from app.jobs.queue import resolve
 
 log = logs.get("scheduler")
@@ -54,21 +57,69 @@ def run_once() -> dict[str, int]:
     return {s.name: resolve(s.func)() for s in SCHEDULES}
 
 
+HEARTBEAT_S = float(os.environ.get("YGT_SCHEDULER_HEARTBEAT_S", "5"))
+BACKOFF_MAX_S = 15.0
+
+
 class Leadership:
-    """Hold leadership: a session-level advisory lock on PostgreSQL; a lease row on SQLite."""
+    """Who leads, kept true across database faults.
 
-    def __init__(self) -> None:
+    PostgreSQL: a session-level advisory lock held on a dedicated connection; SQLite: a lease row renewed by every
+    beat (expires after three beats). `check()` runs before every tick and on every heartbeat: the leader proves
+    its lock connection is alive (`SELECT 1`); a standby tries to take the lock. When the database drops the
+    connection (restart, `pg_terminate_backend`, network), the connection is thrown away, leadership is given up
+    at once, and a new connection is tried with exponential backoff (0.5 s … 15 s) until the lock is held again
+    — by this process or, if it was faster, by another scheduler, which then leads within one heartbeat.
+    """
+
+    def __init__(self, *, lease_s: float | None = None) -> None:
         self.conn = None
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.is_leader = False
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.lease = timedelta(seconds=lease_s if lease_s is not None else 3 * HEARTBEAT_S)
+        self.last_error: str | None = None
+        self.leader_since = None
+        self._mutex = threading.Lock()
+        self._failures = 0
+        self._retry_at = 0.0
 
-    def acquire(self) -> bool:
-        if is_postgres():
-            if self.conn is None:
-                self.conn = engine().connect()
-            got = self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
-            self.conn.commit()
-            return bool(got)
-        return self._sqlite_lease()
+    def check(self) -> bool:
+        """Whether this process leads now (reconnecting and re-acquiring as needed)."""
+        with self._mutex:
+            if time.monotonic() < self._retry_at:
+                return False
+            was_leader = self.is_leader
+            try:
+                self.is_leader = self._pg_check() if is_postgres() else self._sqlite_lease()
+                self._failures, self.last_error = 0, None
+            except Exception as exc:  # the database went away: drop the connection, retry with backoff
+                self._drop()
+                self._failures += 1
+                delay = min(BACKOFF_MAX_S, 0.5 * 2 ** (self._failures - 1))
+                self._retry_at = time.monotonic() + delay
+                self.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                log.warning("scheduler lost the database; retrying", extra={"code": self.last_error,
+                                                                             "status": round(delay, 1)})
+                self.is_leader = False
+            if self.is_leader != was_leader:
+                self.leader_since = clock.now() if self.is_leader else None
+                log.info("scheduler is leader" if self.is_leader else "scheduler lost leadership",
+                         extra={"job": self.holder})
+            return self.is_leader
+
+    # backwards-compatible name (tests and tools call acquire())
+    acquire = check
+
+    def _pg_check(self) -> bool:
+        if self.conn is None:
+            self.conn = engine().connect()          # the pool pre-pings, so this is a live connection
+        if self.is_leader:
+            self.conn.execute(text("SELECT 1"))     # the lock lives as long as this connection does
+            self.conn.rollback()
+            return True
+        got = self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+        self.conn.commit()
+        return bool(got)
 
     def _sqlite_lease(self) -> bool:
         from app.workflows.models import SchedulerLease
@@ -76,24 +127,52 @@ class Leadership:
         with unit_of_work() as s:
             lease = s.get(SchedulerLease, "scheduler")
             if lease is None:
-                s.add(SchedulerLease(name="scheduler", holder=self.holder, expires_at=now + timedelta(seconds=30)))
+                s.add(SchedulerLease(name="scheduler", holder=self.holder, expires_at=now + self.lease))
                 return True
             if lease.holder == self.holder or lease.expires_at < now:
-                lease.holder, lease.expires_at = self.holder, now + timedelta(seconds=30)
+                lease.holder, lease.expires_at = self.holder, now + self.lease
                 return True
             return False
 
+    def _drop(self) -> None:
+        """Forget the lock connection without returning it to the pool (it may hold, or have lost, the lock)."""
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # already broken: nothing left to close
+                log.debug("closing a broken scheduler connection failed")
+        session().close()
+
     def release(self) -> None:
-        if self.conn is not None:
-            self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
-            self.conn.commit()
-            self.conn.close()
-            self.conn = None
+        with self._mutex:
+            if self.conn is not None and self.is_leader:
+                try:
+                    self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                    self.conn.commit()
+                except Exception:  # the connection is gone, and the lock with it
+                    log.debug("advisory unlock failed")
+            self._drop()
+            self.is_leader = False
+
+
+def beat(leadership: Leadership) -> None:
+    """Check leadership and record this scheduler's heartbeat (health and metrics read it)."""
+    leadership.check()
+    try:
+        from app.workflows.health import record_heartbeat
+        record_heartbeat(leadership.holder, is_leader=leadership.is_leader, leader_since=leadership.leader_since,
+                         last_error=leadership.last_error)
+    except Exception:  # the database is down: the next beat tries again (check() already backs off)
+        log.warning("scheduler heartbeat not recorded", extra={"job": leadership.holder})
+    finally:
+        remove_session()
 
 
 def _tick(schedule: Schedule, leadership: Leadership) -> None:
     try:
-        if not leadership.acquire():
+        if not leadership.check():
             return
         count = resolve(schedule.func)()
         if count:
@@ -101,15 +180,17 @@ def _tick(schedule: Schedule, leadership: Leadership) -> None:
     except Exception:
         log.exception("schedule failed", extra={"job": schedule.name})
     finally:
-        session().close()
+        remove_session()
 
 
 def build_scheduler(*, blocking: bool, wrap=lambda fn: fn):
-    """An apscheduler with one interval job per schedule, each gated by leadership."""
+    """An apscheduler with one interval job per schedule, each gated by leadership, plus the heartbeat."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
     sched = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     leadership = Leadership()
+    sched.add_job(wrap(beat), "interval", seconds=HEARTBEAT_S, args=(leadership,), id="scheduler.heartbeat",
+                  max_instances=1, coalesce=True, next_run_time=clock.now())
     for s in SCHEDULES:
         sched.add_job(wrap(_tick), "interval", seconds=s.every_s, args=(s, leadership), id=s.name,
                       max_instances=1, coalesce=True)
@@ -129,8 +210,3 @@ def start_embedded(app) -> None:
     sched, _ = build_scheduler(blocking=False, wrap=wrap)
     sched.start()
     app._ygt_scheduler = sched
-
-
-def wait_for_leadership(leadership: Leadership, poll_s: float = 5.0) -> None:
-    while not leadership.acquire():
-        time.sleep(poll_s)

@@ -56,6 +56,7 @@ def serve_gunicorn(host: str, port: int, *, workers: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
+            os.environ.setdefault("YGT_APP_NAME", "ygt-web")
             from app import create_app
             return create_app()
 

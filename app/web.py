@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from .core import db, logs, metrics
 from .core.errors import DomainError
-from .workflows import EngineError
+from .workflows import EngineError, health
 
 UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
@@ -105,15 +105,14 @@ def init_app(app: Flask) -> None:
         return response
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)
     app.add_url_rule("/metrics", "metrics", metrics_view)
     for rule in UI_ROUTES:
         app.add_url_rule(rule, f"ui:{rule}", ui_index)
     app.add_url_rule("/assets/<path:filename>", "ui_assets", ui_asset)
 
 
-def healthz():
-    """Report whether the database (and Redis, in production) answer."""
-    settings = current_app.config["YGT"]
+def _dependency_checks(settings) -> dict[str, str]:
     checks = {}
     try:
         db.session().execute(text("SELECT 1"))
@@ -129,9 +128,57 @@ def healthz():
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
+    return checks
+
+
+def _background(checks: dict[str, str]) -> dict:
+    """Scheduler heartbeat, due timers, outbox and queue — what tells a monitor that background work happens."""
+    out: dict = {}
+    if checks.get("database") == "ok":
+        try:
+            out.update(health.background_status())
+        except Exception as exc:
+            out["error"] = type(exc).__name__
+        finally:
+            db.session().rollback()
+    if checks.get("redis", "ok") == "ok":
+        try:
+            out["queue"] = health.queue_status()
+        except Exception as exc:
+            out["queue"] = {"state": f"error: {type(exc).__name__}"}
+    return out
+
+
+def _background_problems(background: dict) -> list[str]:
+    problems = []
+    if background.get("scheduler", {}).get("state") != "ok":
+        problems.append(f"scheduler: {background.get('scheduler', {}).get('state', 'unknown')}")
+    if background.get("timers", {}).get("state") != "ok":
+        problems.append("timers: lagging")
+    if background.get("queue", {}).get("state") != "ok":
+        problems.append(f"queue: {background.get('queue', {}).get('state', 'unknown')}")
+    return problems
+
+
+def healthz():
+    """Liveness: 200 when the database (and Redis, in production) answer; the body also reports background work."""
+    settings = current_app.config["YGT"]
+    checks = _dependency_checks(settings)
     ok = all(v == "ok" for v in checks.values())
+    background = _background(checks)
     return jsonify({"status": "ok" if ok else "error", "mode": "production" if settings.production else "embedded",
-                    "checks": checks}), (200 if ok else 503)
+                    "checks": checks, "background": background, "problems": _background_problems(background)}), \
+        (200 if ok else 503)
+
+
+def readyz():
+    """For monitors: 200 only when dependencies answer, a scheduler leads, timers are on time and workers listen."""
+    settings = current_app.config["YGT"]
+    checks = _dependency_checks(settings)
+    background = _background(checks)
+    problems = [f"{k}: {v}" for k, v in checks.items() if v != "ok"] + _background_problems(background)
+    return jsonify({"status": "ok" if not problems else "error", "checks": checks, "background": background,
+                    "problems": problems}), (200 if not problems else 503)
 
 
 def metrics_view():

@@ -5,6 +5,7 @@ on any exception, so a use case is applied whole or not at all.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -79,11 +80,25 @@ def init_engine(url: str, **kwargs) -> Engine:
         event.listen(eng, "connect", _sqlite_pragmas)
         event.listen(eng, "begin", _sqlite_begin)
     else:
-        eng = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+        # pre-ping replaces connections the server dropped (restart, pg_terminate_backend); keepalives notice a
+        # silent network loss; application_name lets an operator see (and target) each process's connections
+        connect_args = {"application_name": os.environ.get("YGT_APP_NAME", "ygt")[:60], "connect_timeout": 10,
+                        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+        eng = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=3600,
+                            connect_args=connect_args, **kwargs)
     _engine = eng
     Session_.remove()
     Session_.configure(bind=eng)
     return eng
+
+
+def _forget_pool_in_child() -> None:
+    if _engine is not None:
+        _engine.dispose(close=False)
+
+
+# a forked child (rq's work horse) must never share the parent's pooled connections
+os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def engine() -> Engine:

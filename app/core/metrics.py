@@ -12,6 +12,15 @@ INSTANCES = Gauge("ygt_instances", "Process instances by status", ["status"], re
 TIMER_LAG = Gauge("ygt_timer_lag_seconds", "Age of the oldest due, unfired timer", registry=REGISTRY)
 QUEUE_DEPTH = Gauge("ygt_queue_depth", "Jobs waiting in the queue", registry=REGISTRY)
 OUTBOX_PENDING = Gauge("ygt_outbox_pending", "Service calls waiting in the outbox", registry=REGISTRY)
+TIMERS_DUE = Gauge("ygt_timers_due", "Timers whose time has come and that have not fired yet", registry=REGISTRY)
+SCHEDULER_HEARTBEAT_AGE = Gauge("ygt_scheduler_heartbeat_age_seconds",
+                                "Seconds since the leading scheduler last beat (-1: never)", registry=REGISTRY)
+SCHEDULER_LEADERS = Gauge("ygt_scheduler_leaders", "Schedulers beating as leader now (1 is healthy)",
+                          registry=REGISTRY)
+SCHEDULERS_RUNNING = Gauge("ygt_schedulers_running", "Scheduler processes beating now (leader + standbys)",
+                           registry=REGISTRY)
+WORKERS = Gauge("ygt_queue_workers", "rq workers listening on the queue", registry=REGISTRY)
+QUEUE_FAILED = Gauge("ygt_queue_failed", "Jobs in the queue's failed registry", registry=REGISTRY)
 
 _collectors = []
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.core import clock, metrics
+from app.core import metrics
 from app.core.db import session
 from app.jobs import queue
 
-from .models import ProcessInstance, ServiceCall, Timer
+from . import health
+from .models import ProcessInstance
 
 
 def refresh() -> None:
@@ -16,15 +17,22 @@ def refresh() -> None:
         metrics.INSTANCES.clear()
         for status, n in s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)):
             metrics.INSTANCES.labels(status).set(n)
-        oldest = s.execute(select(func.min(Timer.fire_at))).scalar_one_or_none()
-        lag = (clock.now() - oldest).total_seconds() if oldest else 0.0
-        metrics.TIMER_LAG.set(max(0.0, lag))
-        metrics.OUTBOX_PENDING.set(s.execute(select(func.count()).select_from(ServiceCall).where(
-            ServiceCall.status.in_(("pending", "running")))).scalar_one())
-        if queue.mode() == "rq":
-            metrics.QUEUE_DEPTH.set(queue.rq_queue().count)
+        background = health.background_status()
+        metrics.TIMER_LAG.set(background["timers"]["oldest_due_age_s"])
+        metrics.TIMERS_DUE.set(background["timers"]["due"])
+        metrics.OUTBOX_PENDING.set(background["outbox"]["pending"])
+        scheduler = background["scheduler"]
+        age = scheduler["heartbeat_age_s"]
+        metrics.SCHEDULER_HEARTBEAT_AGE.set(age if age is not None else -1)
+        metrics.SCHEDULER_LEADERS.set(1 if scheduler["leader"] else 0)
+        metrics.SCHEDULERS_RUNNING.set(scheduler["running"])
     finally:
         s.rollback()
+    if queue.mode() == "rq":
+        q = health.queue_status()
+        metrics.QUEUE_DEPTH.set(q["depth"])
+        metrics.QUEUE_FAILED.set(q["failed"])
+        metrics.WORKERS.set(q["workers"])
 
 
 metrics.on_scrape(refresh)

@@ -244,3 +244,16 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SchedulerHeartbeat(Base):
+    """One row per running scheduler process: its latest beat and whether it leads (health and metrics read it)."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    holder: Mapped[str] = mapped_column(String(120), primary_key=True)     # host:pid
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    leader_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
