@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,7 @@ class ProcessDraft:
     calls: list[CallRef] = field(default_factory=list)
     legacy_hash: str = ""                      # the hash earlier releases stored (raw bytes), to spot no-ops
     reused_forms: list[str] = field(default_factory=list)
+    start: dict[str, Any] = field(default_factory=dict)   # who may start it: {"roles": [...], "resident": ...}
 
 
 def sha256(*parts: bytes | str) -> str:
@@ -221,8 +223,36 @@ def _draft(parser, path: str, node, data: bytes, ctx: _Context) -> tuple[Process
         forms=facts.task_forms, decisions=sorted(facts.decisions), operators=sorted(facts.operators),
         called_processes=sorted({c.process_id for c in calls}), start_messages=sorted(facts.start_messages),
         catch_messages=facts.catch_messages, element_ids=sorted(facts.element_ids), calls=calls,
-        legacy_hash=sha256(data, forms_json), reused_forms=sorted(facts.reused))
+        legacy_hash=sha256(data, forms_json), reused_forms=sorted(facts.reused), start=_start_policy(path, node))
     return draft, facts.used
+
+
+_SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+_BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+START_RESIDENT = ("required", "optional", "none")
+
+
+def _start_policy(path, node) -> dict[str, Any]:
+    """Who may start the process through the API, from its own properties (absent: nobody declared).
+
+    `startRoles`: comma-separated role codes; `startResident`: `required` (the instance is about one resident, in
+    the caller's scope), `optional` or `none`.
+    """
+    props = {p.get("name"): (p.get("value") or "").strip() for p in node.findall(
+        f"{{{_BPMN_NS}}}extensionElements/{{{_SPIFF_NS}}}properties/{{{_SPIFF_NS}}}property")}
+    policy: dict[str, Any] = {}
+    if props.get("startRoles"):
+        policy["roles"] = sorted({r.strip() for r in props["startRoles"].split(",") if r.strip()})
+        bad = [r for r in policy["roles"] if not re.fullmatch(r"[a-z_]{2,40}", r)]
+        if bad:
+            raise DefinitionError(f"startRoles: not a role code: {', '.join(bad)}", file=path,
+                                  element_id=node.get("id"))
+    if props.get("startResident"):
+        if props["startResident"] not in START_RESIDENT:
+            raise DefinitionError(f"startResident must be one of {', '.join(START_RESIDENT)}", file=path,
+                                  element_id=node.get("id"))
+        policy["resident"] = props["startResident"]
+    return policy
 
 
 def _qualify(spec, embedded: dict[str, Any], prefix: str) -> None:

@@ -8,6 +8,8 @@ from app.core.db import session
 from app.core.errors import NotFound
 from app.org.scope import row_scope_filter
 from app.workflows.deploy import latest_process_versions
+
+from .policy import policy_of
 from app.workflows.models import (
     HumanTask,
     MessageSubscription,
@@ -40,7 +42,7 @@ def list_definitions() -> list[dict]:
 def _definition(pv: ProcessVersion, versions: list[ProcessVersion]) -> dict:
     return {"process_id": pv.process_id, "name": pv.name, "latest_version": pv.version, "versions": versions,
             "start_messages": pv.meta.get("start_messages", []), "user_tasks": pv.meta.get("user_tasks", []),
-            "decisions": pv.meta.get("decisions", [])}
+            "decisions": pv.meta.get("decisions", []), "start": policy_of(pv.meta, pv.process_id).to_dict()}
 
 
 def definition(process_id: str) -> dict:
@@ -80,6 +82,12 @@ def instance(principal: Principal, instance_id: int) -> ProcessInstance:
     if row is None:
         raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
     return row
+
+
+def instance_visible(principal: Principal, instance_id: int) -> bool:
+    """Whether the instance is in the caller's scope (message senders reach only those)."""
+    return session().execute(select(ProcessInstance.id).where(ProcessInstance.id == instance_id,
+                                                              _scope(principal))).first() is not None
 
 
 def instance_detail(principal: Principal, instance_id: int) -> dict:

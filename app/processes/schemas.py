@@ -23,6 +23,8 @@ class DefinitionSchema(Schema):
     latest_version = fields.Int()
     versions = fields.List(fields.Nested(VersionSchema))
     start_messages = fields.List(fields.Str())
+    start = fields.Dict(metadata={"description": "who may start it: {roles: [role codes], resident: "
+                                                  "required|optional|none}"})
     user_tasks = fields.List(fields.Dict())
     decisions = fields.List(fields.Str())
 

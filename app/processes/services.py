@@ -11,7 +11,7 @@ from app.core.errors import Invalid
 from app.workflows import clock_control, runner
 from app.workflows.deploy import deploy_files, validate_files
 
-from . import queries
+from . import policy, queries
 
 MAX_FILES = 50
 
@@ -37,7 +37,12 @@ def validate(files: Mapping[str, bytes]) -> dict[str, Any]:
 
 def start(principal: Principal, *, process_id: str, data: dict, business_key: str | None,
           resident_id: int | None, org_code: str | None, version: int | None):
-    """Start an instance on behalf of the caller (org defaults to the resident's, else the caller's)."""
+    """Start an instance on behalf of the caller (org defaults to the resident's, else the caller's).
+
+    Who may start what is checked first (`policy.authorize_start`), so a refused start writes nothing."""
+    resident_id = policy.resident_of(resident_id, data)
+    policy.authorize_start(principal, process_id, resident_id=resident_id, org_code=org_code or data.get("org_code"),
+                           version=version)
     inst = runner.start_instance(process_id, data=data, business_key=business_key, actor=runner.Actor.of(principal),
                                  resident_id=resident_id, org_code=org_code, version=version)
     return inst

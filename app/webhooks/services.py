@@ -15,6 +15,8 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.integrations import ratelimit, store
 from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
+from app.processes import policy as start_policy
+from app.processes import queries as process_queries
 from app.referral import summary as referral_summary
 from app.residents import queries as residents
 from app.workflows import EngineError, messages, runner
@@ -176,9 +178,18 @@ def record_key(channel: str, client_id: str, delivery_key: str, part: str = "") 
 
 def _deliver(event: InboundEvent, prepared: dict[str, Any], *, start: bool) -> messages.Delivery:
     actor = runner.Actor(event.client_id, event.headers.get("user_id"))
+    principal = _principal(event)
+    resident_id = prepared.get("resident_id")
+
+    def may_correlate(instance_id: int) -> bool:
+        return process_queries.instance_visible(principal, instance_id)
+
+    def authorize_start(process_id: str) -> None:
+        start_policy.authorize_start(principal, process_id, resident_id=resident_id)
     try:
         return messages.deliver(event.message, prepared["payload"], actor=actor, start=start,
-                                business_key=prepared.get("business_key"), resident_id=prepared.get("resident_id"))
+                                business_key=prepared.get("business_key"), resident_id=resident_id,
+                                may_correlate=may_correlate, authorize_start=authorize_start)
     except EngineError as exc:
         raise Invalid(exc.message, code=exc.code, **{k: v for k, v in exc.details.items() if v is not None}) \
             from None

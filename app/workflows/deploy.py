@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app import engine as eng
+from app.auth.principal import ROLES
 from app.core import clock
 from app.core.db import unit_of_work
 
@@ -98,6 +99,10 @@ def _unchanged(draft: eng.ProcessDraft, latest: ProcessVersion | None) -> bool:
 def _store_process(session, draft: eng.ProcessDraft, latest: ProcessVersion | None, by: str, now) -> ProcessVersion:
     if _unchanged(draft, latest):
         return latest
+    unknown_roles = sorted(set(draft.start.get("roles", ())) - set(ROLES))
+    if unknown_roles:
+        raise eng.DefinitionError(f"startRoles: unknown role {', '.join(unknown_roles)}", file=draft.file,
+                                  element_id=draft.process_id)
     row = ProcessVersion(
         process_id=draft.process_id, version=(latest.version + 1) if latest else 1, name=draft.name,
         file_name=Path(draft.file).name, content_hash=draft.content_hash, bpmn_xml=draft.bpmn_xml,
@@ -105,7 +110,7 @@ def _store_process(session, draft: eng.ProcessDraft, latest: ProcessVersion | No
         meta={"user_tasks": [vars(t) for t in draft.user_tasks], "decisions": draft.decisions,
               "operators": draft.operators, "called_processes": draft.called_processes,
               "start_messages": draft.start_messages, "catch_messages": draft.catch_messages,
-              "element_ids": draft.element_ids, "reused_forms": draft.reused_forms},
+              "element_ids": draft.element_ids, "reused_forms": draft.reused_forms, "start": draft.start},
         deployed_at=now, deployed_by=by)
     session.add(row)
     return row

@@ -11,7 +11,7 @@ Which waiting instances a message reaches:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,12 +96,19 @@ def waiting_instances(message_name: str, payload: Mapping[str, Any]) -> list[int
 
 def deliver(message_name: str, payload: Mapping[str, Any], *, actor: runner.Actor, start: bool = True,
             business_key: str | None = None, org_code: str | None = None,
-            resident_id: int | None = None) -> Delivery:
+            resident_id: int | None = None, may_correlate: Callable[[int], bool] | None = None,
+            authorize_start: Callable[[str], None] | None = None) -> Delivery:
     """Correlate into the instances waiting for this message with these correlation values (an uncorrelated message
     into the one instance waiting for it); if none waits and `start`, start each process whose start event
-    listens for it."""
+    listens for it.
+
+    `may_correlate(instance_id)` hides instances the sender may not reach (outside its scope); `authorize_start(
+    process_id)` raises when the sender may not start that process — both before anything is written."""
     result = Delivery(message_name)
     found = waiting(message_name, payload)
+    if may_correlate is not None:
+        found.correlated = [i for i in found.correlated if may_correlate(i)]
+        found.uncorrelated = [i for i in found.uncorrelated if may_correlate(i)]
     targets = found.correlated
     if not targets and len(found.uncorrelated) > 1:
         raise AmbiguousMessage(f"有 {len(found.uncorrelated)} 个流程实例在等待消息 {message_name}，且消息没有可区分它们"
@@ -115,7 +122,10 @@ def deliver(message_name: str, payload: Mapping[str, Any], *, actor: runner.Acto
         except (eng.MessageNotWaiting, runner.InvalidState):
             continue
     if not result.correlated and start:
-        for process_id in catalog().get(message_name, {}).get("starts", []):
+        starts = catalog().get(message_name, {}).get("starts", [])
+        for process_id in starts if authorize_start is not None else ():
+            authorize_start(process_id)
+        for process_id in starts:
             inst = runner.start_instance(process_id, actor=actor, message=(message_name, payload),
                                          business_key=business_key, org_code=org_code, resident_id=resident_id)
             result.started.append(inst.id)

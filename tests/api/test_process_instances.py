@@ -43,12 +43,13 @@ def test_instances_outside_the_callers_scope_are_not_found(login_as, deploy_mode
     assert mine.get(f"/api/v1/process-instances/{inst['id']}").status_code == 200
 
 
-def test_list_filters_by_process_status_and_resident(login_as, deploy_models):
+def test_list_filters_by_process_status_and_resident(login_as, deploy_models, make_resident):
     deploy_models("approval.bpmn", "approval")
     admin = login_as("county_admin")
-    _start(admin, org_code="C01T01V01", resident_id=7)
-    _start(admin, org_code="C01T01V01", resident_id=8)
-    assert admin.get("/api/v1/process-instances?resident_id=7").json["total"] == 1
+    first, second = make_resident(name="甲"), make_resident(name="乙")
+    _start(admin, org_code="C01T01V01", resident_id=first["id"])
+    _start(admin, org_code="C01T01V01", resident_id=second["id"])
+    assert admin.get(f"/api/v1/process-instances?resident_id={first['id']}").json["total"] == 1
     assert admin.get("/api/v1/process-instances?status=waiting&process_id=approval").json["total"] == 2
     assert admin.get("/api/v1/process-instances?status=completed").json["total"] == 0
 

@@ -22,7 +22,8 @@ def test_no_server_errors_and_responses_match_the_schema(app, login_as, deploy_m
     deploy_models("approval.bpmn", "approval")
     admin = login_as("county_admin", "process_owner", "supervisor")
     admin.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01V01"})
-    headers = {"Authorization": f"Bearer {admin.token}"}
+    # the WSGI transport does not decompress: ask for plain bodies (compression is tested on real servers)
+    headers = {"Authorization": f"Bearer {admin.token}", "Accept-Encoding": "identity"}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     failures = []
     for result in schema.get_all_operations():
