@@ -21,9 +21,11 @@ from flask_smorest.utils import deepupdate
 
 from app.core.errors import Forbidden, Unauthorized
 
-from .principal import ROLES, Principal, current_principal
+from .principal import NON_TREATING_ROLES, ROLES, Principal, current_principal, reads_phi  # noqa: F401
 
 F = TypeVar("F", bound=Callable)
+
+PHI_READERS = tuple(r for r in ROLES if r not in NON_TREATING_ROLES)
 
 
 def require_principal() -> Principal:
@@ -39,15 +41,18 @@ def check_roles(principal: Principal, *roles: str) -> None:
         raise Forbidden("无权执行此操作 (forbidden)", required_roles=list(roles))
 
 
-def _document(view, roles: tuple[str, ...]) -> None:
+def document_roles(view, roles: tuple[str, ...], extra: dict | None = None) -> None:
     """Note the security requirement and the 401/403 answers in the view's OpenAPI doc (flask-smorest)."""
     apidoc = deepcopy(getattr(view, "_apidoc", {}))
     responses = {"401": {"description": "未登录 (unauthorized)"}}
     if roles:
         responses["403"] = {"description": "角色不符 (forbidden); requires one of: " + ", ".join(roles)}
     apidoc["manual_doc"] = deepupdate(apidoc.get("manual_doc", {}),
-                                      {"security": [{"bearer": []}], "responses": responses})
+                                      {"security": [{"bearer": []}], "responses": responses, **(extra or {})})
     view._apidoc = apidoc
+
+
+_document = document_roles
 
 
 def require_roles(*roles: str) -> Callable[[F], F]:

@@ -13,6 +13,10 @@ ROLES = Role.codes()
 COUNTY_WIDE_ROLES = frozenset({"county_specialist", "county_admin", "supervisor", "process_owner", "pharmacist",
                                "integration"})
 
+# Least privilege: roles that treat patients (or are the patient, or a machine feeding the record) read personal
+# health data; `trainer` and `process_owner` design processes and teach — they read none (docs/security.md).
+NON_TREATING_ROLES = frozenset({"trainer", "process_owner"})
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -43,3 +47,8 @@ def current_principal() -> Principal | None:
 
 def set_principal(principal: Principal | None) -> None:
     g.principal = principal
+
+
+def reads_phi(principal: Principal | None) -> bool:
+    """Whether the principal holds a role that may see personal health data at all."""
+    return principal is not None and bool(principal.roles - NON_TREATING_ROLES)

@@ -5,8 +5,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.auth.access import login_required, require_roles
+from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
+from app.auth.access import require_roles
 from app.core.errors import NotFound
 
 from . import guidance as medication
@@ -37,7 +38,7 @@ def _resident_in_scope(resident_id: int) -> None:
 
 @blp.route("/care-plans")
 class CarePlans(MethodView):
-    @login_required
+    @phi_read("care_plan")
     @blp.arguments(CarePlanQueryArgsSchema, location="query")
     @blp.response(200, CarePlanListSchema)
     def get(self, args):
@@ -59,7 +60,7 @@ class CarePlanRequests(MethodView):
 
 @blp.route("/care-plans/<int:care_plan_id>")
 class CarePlan(MethodView):
-    @login_required
+    @phi_read("care_plan")
     @blp.response(200, CarePlanDetailSchema)
     def get(self, care_plan_id):
         """Show a plan with its version in force, every version and the comments."""
@@ -72,7 +73,7 @@ class CarePlan(MethodView):
 
 @blp.route("/care-plans/<int:care_plan_id>/versions/<int:number>")
 class CarePlanVersion(MethodView):
-    @login_required
+    @phi_read("care_plan_version")
     @blp.response(200, CarePlanVersionSchema)
     def get(self, care_plan_id, number):
         """Show one version of a plan."""
@@ -81,7 +82,7 @@ class CarePlanVersion(MethodView):
 
 @blp.route("/care-plans/<int:care_plan_id>/versions/<int:a>/diff/<int:b>")
 class CarePlanDiff(MethodView):
-    @login_required
+    @phi_read("care_plan_diff")
     @blp.response(200, VersionDiffSchema)
     def get(self, care_plan_id, a, b):
         """What changed between two versions (targets, drugs keyed by drug, lifestyle, interval, topics)."""
@@ -113,7 +114,7 @@ class CarePlanComments(MethodView):
 
 @blp.route("/care-plans/<int:care_plan_id>/guidance")
 class CarePlanGuidance(MethodView):
-    @login_required
+    @phi_read("care_plan_guidance")
     @blp.response(200, CarePlanGuidanceSchema)
     def get(self, care_plan_id):
         """Medication guidance: what to take, adherence, warnings (dose limits, interactions)."""
@@ -122,7 +123,7 @@ class CarePlanGuidance(MethodView):
 
 @blp.route("/care-plans/<int:care_plan_id>/pdf")
 class CarePlanPdf(MethodView):
-    @login_required
+    @phi_read("care_plan_pdf")
     @blp.response(200, content_type="application/pdf")
     def get(self, care_plan_id):
         """The printable plan for the patient (PDF, Chinese text)."""

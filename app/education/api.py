@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.errors import NotFound
@@ -75,7 +76,7 @@ class Items(MethodView):
 
 @blp.route("/residents/<int:resident_id>/education")
 class ResidentEducation(MethodView):
-    @login_required
+    @phi_read("education_push")
     @blp.response(200, EducationPushSchema(many=True))
     def get(self, resident_id):
         """What was pushed to a resident, and what they read."""

@@ -5,8 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from app.auth.access import login_required, require_roles
+from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
+from app.auth.access import require_roles
 from app.care_plans import routing as _routing  # noqa: F401  (registers the task router)
 from app.core.db import session
 from app.core.errors import NotFound
@@ -33,7 +34,7 @@ def _resident_in_scope(resident_id: int) -> None:
 
 @blp.route("/follow-ups/overdue")
 class Overdue(MethodView):
-    @login_required
+    @phi_read("follow_up_overdue")
     @blp.arguments(FollowUpOverdueQueryArgsSchema, location="query")
     @blp.response(200, FollowUpOverdueListSchema)
     def get(self, args):
@@ -44,7 +45,7 @@ class Overdue(MethodView):
 
 @blp.route("/residents/<int:resident_id>/follow-ups")
 class ResidentFollowUps(MethodView):
-    @login_required
+    @phi_read("follow_up_timeline")
     @blp.response(200, FollowUpTimelineSchema)
     def get(self, resident_id):
         """A resident's follow-up timeline: schedules, every visit with values and classification, and trends."""
@@ -66,7 +67,7 @@ class DeviceReadings(MethodView):
 
 @blp.route("/referral-requests")
 class ReferralRequests(MethodView):
-    @login_required
+    @phi_read("referral_request")
     @blp.response(200, ReferralRequestSchema(many=True))
     def get(self):
         """Referral requests raised by follow-ups in scope (pending ones wait for the referral process)."""

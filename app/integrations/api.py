@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.audit.reads import phi_read
 from app.audit.services import record
 from app.auth.access import require_principal, require_roles
 from app.core.db import unit_of_work
@@ -48,7 +49,7 @@ class Clients(MethodView):
 
 @blp.route("/deliveries")
 class Deliveries(MethodView):
-    @require_roles(*VIEWERS)
+    @phi_read("inbound_event_list", roles=VIEWERS)
     @blp.arguments(DeliveryQueryArgsSchema, location="query")
     @blp.response(200, PagedItemsSchema)
     def get(self, args):
@@ -59,7 +60,7 @@ class Deliveries(MethodView):
 
 @blp.route("/deliveries/<int:delivery_id>")
 class Delivery(MethodView):
-    @require_roles(*VIEWERS)
+    @phi_read("inbound_event", roles=VIEWERS, audit=False)      # audited as integration.delivery_read
     @blp.response(200, description="the delivery with its body, stored answer and result")
     def get(self, delivery_id):
         """Read one delivery with its body, stored answer and result (the read is audited)."""
@@ -86,8 +87,8 @@ class Replay(MethodView):
 
 @blp.route("/residents/<int:resident_id>/links")
 class ResidentLinks(MethodView):
-    @require_roles("county_specialist", "county_admin", "township_doctor", "township_public_health",
-                   "village_doctor", "supervisor")
+    @phi_read("document_link", roles=("county_specialist", "county_admin", "township_doctor", "township_public_health",
+                   "village_doctor", "supervisor"))
     @blp.response(200, ItemsSchema)
     def get(self, resident_id):
         """The resident's PACS studies and EMR documents (viewer URL, report text); 404 outside the caller's scope."""
@@ -97,7 +98,7 @@ class ResidentLinks(MethodView):
 
 @blp.route("/residents/<int:resident_id>/drg-settlements")
 class ResidentDrg(MethodView):
-    @require_roles("county_specialist", "county_admin", "supervisor")
+    @phi_read("drg_settlement", roles=("county_specialist", "county_admin", "supervisor"))
     @blp.response(200, ItemsSchema)
     def get(self, resident_id):
         """The resident's inpatient cases as the insurance platform grouped and paid them (DRG)."""

@@ -6,9 +6,9 @@ own `select()` so scope can never be forgotten by a view and out-of-scope rows s
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from app.auth.principal import Principal
+from app.auth.principal import Principal, reads_phi
 
 from .models import Organization
 
@@ -54,4 +54,7 @@ def row_scope_filter(principal: Principal | None, *, org_path=None, org_code=Non
     if resident_id is not None and principal is not None and principal.resident_id is not None \
             and principal.has_role("patient"):
         return or_(by_org, resident_id == principal.resident_id)
+    if resident_id is not None and not reads_phi(principal):
+        # least privilege: roles that treat no patients see only rows about no resident (e.g. synthetic tests)
+        return and_(by_org, resident_id.is_(None))
     return by_org

@@ -5,6 +5,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.errors import Invalid
@@ -129,7 +130,7 @@ class Clock(MethodView):
 
 @blp.route("/process-instances")
 class Instances(MethodView):
-    @login_required
+    @phi_read("process_instance_list", roles=())
     @blp.arguments(InstanceQueryArgsSchema, location="query")
     @blp.response(200, InstanceListSchema)
     def get(self, args):
@@ -157,7 +158,7 @@ class InstanceStats(MethodView):
 
 @blp.route("/process-instances/<int:instance_id>")
 class Instance(MethodView):
-    @login_required
+    @phi_read("process_instance", roles=())
     @blp.response(200, InstanceDetailSchema)
     def get(self, instance_id):
         """An instance with open tasks, history and diagram data (completed/active/error element ids)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.audit.reads import phi_read
 from app.auth.access import require_principal, require_roles
 from app.core.errors import NotFound
 
@@ -32,7 +33,7 @@ WRITERS = ("county_specialist", "county_admin", "township_doctor", "township_pub
 
 @blp.route("")
 class Residents(MethodView):
-    @require_roles(*READERS)
+    @phi_read("resident", audit=False, roles=READERS)
     @blp.arguments(ResidentQueryArgsSchema, location="query")
     @blp.response(200, ResidentPageSchema)
     def get(self, args):
@@ -51,7 +52,7 @@ class Residents(MethodView):
 
 @blp.route("/<int:resident_id>")
 class ResidentById(MethodView):
-    @require_roles(*READERS)
+    @phi_read("resident", audit=False, roles=READERS)
     @blp.response(200, HealthRecordSchema)
     @blp.alt_response(404, description="not_found: no such resident in the caller's scope")
     def get(self, resident_id):
@@ -77,7 +78,7 @@ def _in_scope(resident_id: int):
 
 @blp.route("/<int:resident_id>/observations")
 class ResidentObservations(MethodView):
-    @require_roles(*READERS)
+    @phi_read("observation", roles=READERS)
     @blp.arguments(ObservationQueryArgsSchema, location="query")
     @blp.response(200, ObservationListSchema)
     @blp.alt_response(404, description="not_found: no such resident in the caller's scope")

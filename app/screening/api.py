@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.audit.reads import phi_read
 from app.auth.access import require_principal, require_roles
 from app.core.errors import NotFound
 
@@ -60,7 +61,7 @@ class RunById(MethodView):
 
 @blp.route("/cases")
 class Cases(MethodView):
-    @require_roles(*READERS)
+    @phi_read("screening_case", roles=READERS)
     @blp.arguments(CaseQueryArgsSchema, location="query")
     @blp.response(200, CasePageSchema)
     def get(self, args):
@@ -71,7 +72,7 @@ class Cases(MethodView):
 
 @blp.route("/high-risk")
 class HighRisk(MethodView):
-    @require_roles(*READERS)
+    @phi_read("high_risk_list", roles=READERS)
     @blp.arguments(HighRiskQueryArgsSchema, location="query")
     @blp.response(200, CasePageSchema)
     def get(self, args):

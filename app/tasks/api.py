@@ -6,6 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.audit.reads import phi_read
 from app.auth.access import login_required
 from app.auth.access import require_principal as current
 from app.notifications import jobs as _notification_jobs  # noqa: F401  (registers the new-task announcer)
@@ -37,7 +38,7 @@ CONFLICTS = "409 task_already_claimed | task_already_completed | task_reassigned
 
 @blp.route("/tasks")
 class Tasks(MethodView):
-    @login_required
+    @phi_read("task_list", roles=())
     @blp.arguments(TaskQueryArgsSchema, location="query")
     @blp.response(200, TaskListSchema)
     def get(self, args):
@@ -83,7 +84,7 @@ class SavedFilter(MethodView):
 
 @blp.route("/tasks/<int:task_id>")
 class Task(MethodView):
-    @login_required
+    @phi_read("task", roles=())
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id):
         """Show a task with its resolved form, resident summary and allowed actions (ETag header)."""
@@ -133,7 +134,7 @@ _holder_action("return", "Return a delegated task to the user who delegated it."
 
 @blp.route("/tasks/<int:task_id>/comments")
 class TaskComments(MethodView):
-    @login_required
+    @phi_read("task_comment", roles=())
     @blp.response(200, CommentListSchema)
     def get(self, task_id):
         """List a task's comments, oldest first."""
@@ -150,7 +151,7 @@ class TaskComments(MethodView):
 
 @blp.route("/tasks/<int:task_id>/draft")
 class TaskDraft(MethodView):
-    @login_required
+    @phi_read("task_draft", roles=())
     @blp.response(200, DraftSavedSchema)
     def get(self, task_id):
         """The saved draft of a task (null data when none)."""

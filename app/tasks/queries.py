@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from app.auth import queries as auth_queries
-from app.auth.principal import COUNTY_WIDE_ROLES, Principal
+from app.auth.principal import COUNTY_WIDE_ROLES, Principal, reads_phi
 from app.core import clock
 from app.core.db import is_postgres, session
 from app.core.errors import NotFound
@@ -89,7 +89,13 @@ def offered(p: Principal):
 
 
 def visible(p: Principal):
-    return or_(HumanTask.assignee_id == p.user_id, offered(p), in_org_scope(p), HumanTask.completed_by == p.username)
+    return _no_phi_unless_reader(p, or_(HumanTask.assignee_id == p.user_id, offered(p), in_org_scope(p),
+                                        HumanTask.completed_by == p.username))
+
+
+def _no_phi_unless_reader(p: Principal, condition):
+    """Least privilege: roles that treat no patients never see a task about a resident."""
+    return condition if reads_phi(p) else and_(condition, HumanTask.resident_id.is_(None))
 
 
 def actionable(p: Principal):
@@ -100,6 +106,10 @@ def actionable(p: Principal):
 
 def view_branches(p: Principal, view: str, status: str = "open") -> list:
     """A view's condition as disjoint branches (their union is the view)."""
+    return [_no_phi_unless_reader(p, b) for b in _view_branches(p, view, status)]
+
+
+def _view_branches(p: Principal, view: str, status: str) -> list:
     if view == "mine":
         if status == "completed":
             return [and_(HumanTask.status == "completed", HumanTask.completed_by == p.username)]

@@ -9,6 +9,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.audit.reads import phi_read
 from app.auth.access import check_roles, require_principal
 from app.auth.principal import current_principal
 from app.core.errors import DomainError
@@ -83,6 +84,7 @@ class Metadata(MethodView):
 
 @blp.route("/Patient/<string:patient_id>")
 class PatientRead(MethodView):
+    @phi_read("fhir_patient", roles=READERS, audit=False)
     def get(self, patient_id):
         """Read one Patient (full ID number; the read is audited)."""
         return fhir_response(search.read_patient(_reader(), patient_id))
@@ -90,6 +92,7 @@ class PatientRead(MethodView):
 
 @blp.route("/Patient")
 class PatientSearch(MethodView):
+    @phi_read("fhir_patient_search", roles=READERS)
     def get(self):
         """Search Patients by `identifier=system|value` (ID card or resident id) or `_id`."""
         return _bundle(search.search_patients(_reader(), request.args.get("identifier"), request.args.get("_id")))
@@ -97,6 +100,7 @@ class PatientSearch(MethodView):
 
 @blp.route("/Observation")
 class ObservationSearch(MethodView):
+    @phi_read("fhir_observation", roles=READERS)
     def get(self):
         """Search a patient's Observations (`patient`, optional `code` as LOINC or `http://loinc.org|code`)."""
         return _bundle(search.observations(_reader(), request.args.get("patient"), request.args.get("code")))
@@ -104,6 +108,7 @@ class ObservationSearch(MethodView):
 
 @blp.route("/Condition")
 class ConditionSearch(MethodView):
+    @phi_read("fhir_condition", roles=READERS)
     def get(self):
         """Search a patient's Conditions (ICD-10)."""
         return _bundle(search.conditions(_reader(), request.args.get("patient")))
@@ -111,6 +116,7 @@ class ConditionSearch(MethodView):
 
 @blp.route("/MedicationRequest")
 class MedicationRequestSearch(MethodView):
+    @phi_read("fhir_medication_request", roles=READERS)
     def get(self):
         """Search a patient's medications as MedicationRequests."""
         return _bundle(search.medication_requests(_reader(), request.args.get("patient")))
@@ -118,6 +124,7 @@ class MedicationRequestSearch(MethodView):
 
 @blp.route("/Encounter")
 class EncounterSearch(MethodView):
+    @phi_read("fhir_encounter", roles=READERS)
     def get(self):
         """Search a patient's Encounters."""
         return _bundle(search.encounters(_reader(), request.args.get("patient")))
@@ -125,6 +132,7 @@ class EncounterSearch(MethodView):
 
 @blp.route("/CarePlan")
 class CarePlanSearch(MethodView):
+    @phi_read("fhir_care_plan", roles=READERS)
     def get(self):
         """Search a patient's care plans."""
         return _bundle(search.care_plans(_reader(), request.args.get("patient")))
@@ -132,6 +140,7 @@ class CarePlanSearch(MethodView):
 
 @blp.route("/ServiceRequest")
 class ServiceRequestSearch(MethodView):
+    @phi_read("fhir_service_request", roles=READERS)
     def get(self):
         """Search a patient's referrals as ServiceRequests."""
         return _bundle(search.service_requests(_reader(), request.args.get("patient")))
@@ -139,6 +148,7 @@ class ServiceRequestSearch(MethodView):
 
 @blp.route("/Task")
 class TaskSearch(MethodView):
+    @phi_read("fhir_task", roles=READERS)
     def get(self):
         """Search the human tasks about a patient that the caller may see."""
         return _bundle(search.tasks(_reader(), request.args.get("patient"), request.args.get("status")))

@@ -1,0 +1,84 @@
+"""Reads of personal health data: who may read them (least privilege) and the audit row every read leaves.
+
+    from app.audit.reads import phi_read
+
+    @blp.route("/care-plans/<int:care_plan_id>")
+    class CarePlan(MethodView):
+        @phi_read("care_plan")                 # outermost: sees the final status of the response
+        @blp.response(200, CarePlanSchema)
+        def get(self, care_plan_id): ...
+
+* Roles that do not treat patients (`trainer`, `process_owner`) get 403 `forbidden` (see `PHI_READERS`); which
+  rows a reader sees is still decided by the query layer's data scope.
+* A successful (2xx) read appends one `phi.read` audit entry: object type, the id from the URL, the path and the
+  *names* of the query parameters (never their values, so no ID number lands in the log), and how many items a
+  list returned. A refused or failed read writes nothing.
+* The operation is marked `x-phi: true` in the OpenAPI document; `tests/api/test_read_audit.py` walks the document
+  and fails for any GET that returns personal data without an audit row.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, request
+
+from app.auth.access import PHI_READERS, check_roles, document_roles, require_principal
+
+from .services import record
+
+ACTION = "phi.read"
+
+
+def phi_read(object_type: str, *, roles: tuple[str, ...] = PHI_READERS, audit: bool = True) -> Callable:
+    """Allow the view to `roles` only and audit every successful read (`audit=False`: the service audits it)."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = require_principal()
+            check_roles(principal, *roles)
+            response = view(*args, **kwargs)
+            if audit and 200 <= _status(response) < 300:
+                record(ACTION, object_type=object_type, object_id=_object_id(kwargs), principal=principal,
+                       details=_details(response))
+            return response
+        document_roles(wrapper, roles, extra={"x-phi": True})
+        return wrapper
+    return decorator
+
+
+def _status(response: Any) -> int:
+    if isinstance(response, Response):
+        return response.status_code
+    if isinstance(response, tuple) and len(response) > 1 and isinstance(response[1], int):
+        return response[1]
+    return 200
+
+
+def _object_id(kwargs: dict[str, Any]) -> str | None:
+    ids = [f"{k}={v}" for k, v in kwargs.items() if k.endswith("_id") or k in ("number", "a", "b")]
+    return ",".join(ids)[:120] or None
+
+
+def _details(response: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {"path": request.path, "params": sorted(request.args.keys())}
+    count = _count(response)
+    if count is not None:
+        details["count"] = count
+    return details
+
+
+def _count(response: Any) -> int | None:
+    if not isinstance(response, Response) or not response.is_json or response.direct_passthrough:
+        return None
+    try:
+        body = json.loads(response.get_data())
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return len(body["items"])
+    if isinstance(body, dict) and isinstance(body.get("entry"), list):
+        return len(body["entry"])
+    return None

@@ -1,0 +1,159 @@
+"""Every read of personal health data is audited, and roles that treat no patients read none.
+
+The test walks the published OpenAPI document: every GET operation is personal data unless `NOT_PERSONAL` names
+it (with the reason), so a new endpoint is checked by default. Each one is called for a resident with a care plan
+in force, open tasks, observations and an integration delivery; a 2xx read must append an audit entry, and the
+operation must say `x-phi: true`. Then a `trainer` and a `process_owner` call each one and see nothing personal.
+"""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEntry
+from tests.test_follow_up_support import deploy_care_models, make_resident, plan_in_force
+
+NOT_PERSONAL = {
+    "/api/v1/audit": "the audit log itself (supervisors and county administrators)",
+    "/api/v1/auth/me": "the caller's own account",
+    "/api/v1/auth/tokens": "the caller's own tokens",
+    "/api/v1/decisions": "decision tables", "/api/v1/decisions/{decision_id}": "decision tables",
+    "/api/v1/decisions/{decision_id}/xml": "decision tables",
+    "/api/v1/education/items": "the education library",
+    "/api/v1/integrations/clients": "client names and delivery counts",
+    "/api/v1/notifications": "the caller's own notifications (titles)",
+    "/api/v1/organizations": "the organization tree",
+    "/api/v1/process-definitions": "models", "/api/v1/process-definitions/{process_id}": "models",
+    "/api/v1/process-definitions/{process_id}/stats": "counts per element",
+    "/api/v1/process-definitions/{process_id}/versions/{version}/forms": "models",
+    "/api/v1/process-definitions/{process_id}/versions/{version}/xml": "models",
+    "/api/v1/process-instances/stats": "counts", "/api/v1/screening/runs": "batch progress counts",
+    "/api/v1/screening/runs/{run_id}": "batch progress counts", "/api/v1/screening/stats": "counts",
+    "/api/v1/tasks/counts": "counts", "/api/v1/tasks/filters": "the caller's saved filters",
+    "/api/v1/users": "staff directory (no health data)", "/api/v1/webhooks/messages": "the message catalog",
+    "/fhir/metadata": "the CapabilityStatement",
+}
+NO_PHI_ROLES = ("trainer", "process_owner")
+
+
+@pytest.fixture()
+def world(app, login_as):
+    deploy_care_models(app)
+    resident_id = make_resident(app)
+    done = plan_in_force(app, login_as, resident_id)
+    admin = login_as("county_admin")
+    obs = admin.post(f"/api/v1/residents/{resident_id}/observations", json={
+        "code": "8480-6", "value": 150, "unit": "mm[Hg]", "effective_at": datetime.now(UTC).isoformat(),
+        "source": "test"})
+    assert obs.status_code == 201, obs.json
+    with app.app_context():
+        from app.integrations import store
+        event, _ = store.claim(client_id="lis", channel="webhook", delivery_key="d-1", message="lab_result",
+                               body='{"id_number": "x"}')
+        delivery_id = event.id
+        from app.core import db
+        from app.workflows.models import HumanTask, ProcessInstance
+        s = db.session()
+        task_id = s.execute(select(HumanTask.id).where(HumanTask.resident_id == resident_id)).scalars().first()
+        instance_id = s.execute(select(ProcessInstance.id).where(
+            ProcessInstance.resident_id == resident_id)).scalars().first()
+        s.rollback()
+    plan = done["plan"]
+    values = {"resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+              "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id}
+    query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id}
+    return {"admin": admin, "values": values, "query": query}
+
+
+def _operations(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path, ops in sorted(spec["paths"].items()):
+        if "get" in ops:
+            yield path, ops["get"]
+
+
+def _call(api, path, op, world):
+    url = re.sub(r"{(\w+)}", lambda m: str(world["values"][m.group(1)]), path)
+    params = {p["name"]: world["query"][p["name"]] for p in op.get("parameters", [])
+              if p.get("in") == "query" and p["name"] in world["query"]}
+    if path.startswith("/fhir/") and path != "/fhir/metadata" and "{" not in path and path != "/fhir/Patient":
+        params = {"patient": world["query"]["patient"]}
+    if path == "/fhir/Patient":
+        params = {"_id": world["query"]["_id"]}
+    return api.get(url, query_string=params, headers={"Accept-Encoding": "identity"})
+
+
+def _audit_count(app) -> int:
+    with app.app_context():
+        from app.core import db
+        n = db.session().execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+        db.session().rollback()
+        return n
+
+
+def test_every_read_of_personal_data_writes_an_audit_entry(app, client, world):
+    silent, unreachable, undocumented = [], [], []
+    for path, op in _operations(client):
+        if path in NOT_PERSONAL:
+            continue
+        if not op.get("x-phi"):
+            undocumented.append(path)
+        before = _audit_count(app)
+        resp = _call(world["admin"], path, op, world)
+        if resp.status_code != 200:
+            unreachable.append(f"{path}: {resp.status_code} {resp.get_data(as_text=True)[:120]}")
+        elif _audit_count(app) == before:
+            silent.append(path)
+    assert not unreachable, unreachable
+    assert not silent, f"personal data read without an audit entry: {silent}"
+    assert not undocumented, f"personal-data endpoints not marked x-phi: {undocumented}"
+
+
+def test_the_audit_entry_names_what_was_read_but_not_the_query_values(app, client, world):
+    resident_id = world["values"]["resident_id"]
+    world["admin"].get(f"/api/v1/residents/{resident_id}/observations?code=8480-6")
+    with app.app_context():
+        from app.core import db
+        entry = db.session().execute(select(AuditEntry).where(AuditEntry.action == "phi.read").order_by(
+            AuditEntry.id.desc())).scalars().first()
+        assert entry.object_type == "observation" and entry.object_id == f"resident_id={resident_id}"
+        assert entry.details["params"] == ["code"] and "8480-6" not in str(entry.details)
+        assert entry.details["count"] == 1
+        db.session().rollback()
+
+
+def test_a_refused_read_writes_no_audit_entry(app, login_as, world):
+    resident_id = world["values"]["resident_id"]
+    outsider = login_as("township_doctor", org="C01T02")
+    before = _audit_count(app)
+    assert outsider.get(f"/api/v1/residents/{resident_id}/observations").status_code == 404
+    assert _audit_count(app) == before
+
+
+def _personal(body) -> bool:
+    if isinstance(body, dict):
+        if "items" in body:
+            return bool(body["items"])
+        if "entry" in body:
+            return bool(body["entry"])
+        if body.get("resourceType") == "OperationOutcome" or "code" in body and "message" in body:
+            return False
+    return body not in (None, [], {})
+
+
+@pytest.mark.parametrize("role", NO_PHI_ROLES)
+def test_roles_that_treat_no_patients_read_no_personal_data(app, client, login_as, world, role):
+    api = login_as(role)
+    leaked = []
+    for path, op in _operations(client):
+        if path in NOT_PERSONAL:
+            continue
+        resp = _call(api, path, op, world)
+        if resp.status_code == 200 and _personal(resp.get_json(silent=True) if resp.is_json else resp.data):
+            leaked.append(path)
+        elif resp.status_code not in (200, 403, 404):
+            leaked.append(f"{path}: {resp.status_code}")
+    assert not leaked, f"{role} reads personal data at {leaked}"
