@@ -14,6 +14,7 @@ from app.core.db import session
 from app.core.errors import Invalid, NotFound
 from app.tasks import completion
 from app.workflows.models import HumanTask
+from app.audit.reads import phi_read
 
 from . import catalogue, documents, exports, queries, services, summary
 from .schemas import (
@@ -41,7 +42,7 @@ STAFF = ("village_doctor", "township_doctor", "county_specialist", "county_admin
 
 @blp.route("/referrals")
 class Referrals(MethodView):
-    @login_required
+    @phi_read("referral_list")
     @blp.arguments(ReferralQueryArgsSchema, location="query")
     @blp.response(200, ReferralListSchema)
     def get(self, args):
@@ -76,7 +77,7 @@ class DownReferrals(MethodView):
 
 @blp.route("/referrals/<int:referral_id>")
 class ReferralDetail(MethodView):
-    @login_required
+    @phi_read("referral")
     @blp.response(200, ReferralDetailSchema)
     def get(self, referral_id):
         """One referral: forms, result, follow-up, timeline and linked down-referrals."""
@@ -139,7 +140,7 @@ class Redirect(MethodView):
 
 @blp.route("/referrals/<int:referral_id>/sender-summary")
 class SenderSummary(MethodView):
-    @require_roles("county_specialist", "township_doctor", "village_doctor")
+    @phi_read("referral_sender_summary", roles=("county_specialist", "township_doctor", "village_doctor"))
     @blp.response(200, ReferralSenderSummarySchema)
     def get(self, referral_id):
         """The sender's record summary for the receiving doctor: only while the referral is active; audited."""
@@ -148,7 +149,7 @@ class SenderSummary(MethodView):
 
 @blp.route("/referrals/<int:referral_id>/documents/<string:kind>.pdf")
 class Document(MethodView):
-    @login_required
+    @phi_read("referral_document")
     @blp.response(200, description="PDF")
     def get(self, referral_id, kind):
         """转诊单 (`referral_form`), 回执 (`receipt`) or 下转单 (`down_form`) as a printable PDF with its stub."""
@@ -172,7 +173,7 @@ class Stats(MethodView):
 
 @blp.route("/referral-stats.xlsx")
 class StatsExport(MethodView):
-    @require_roles(*STAFF)
+    @phi_read("referral_export", roles=STAFF)
     @blp.arguments(ReferralStatsQueryArgsSchema, location="query")
     @blp.response(200, description="xlsx workbook")
     def get(self, args):
@@ -202,7 +203,7 @@ class Capabilities(MethodView):
 
 @blp.route("/referrals/unmatched-arrivals")
 class UnmatchedArrivals(MethodView):
-    @require_roles("county_admin", "supervisor", "county_specialist")
+    @phi_read("referral_unmatched_arrival", roles=("county_admin", "supervisor", "county_specialist"))
     @blp.response(200, ReferralUnmatchedArrivalSchema(many=True))
     def get(self):
         """Arrival messages from the hospital that named no known referral (kept in the inbound store)."""
@@ -211,7 +212,7 @@ class UnmatchedArrivals(MethodView):
 
 @blp.route("/residents/<int:resident_id>/referrals")
 class ResidentReferrals(MethodView):
-    @login_required
+    @phi_read("referral_list")
     @blp.response(200, ReferralSchema(many=True))
     def get(self, resident_id):
         """A resident's referrals with their milestones (the record's referral section and timeline)."""

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
+from tests.referral_support import catalogue, deploy_referral_models
 from tests.test_follow_up_support import deploy_care_models, make_resident, plan_in_force
 
 NOT_PERSONAL = {
@@ -30,7 +31,8 @@ NOT_PERSONAL = {
     "/api/v1/process-definitions/{process_id}/stats": "counts per element",
     "/api/v1/process-definitions/{process_id}/versions/{version}/forms": "models",
     "/api/v1/process-definitions/{process_id}/versions/{version}/xml": "models",
-    "/api/v1/process-instances/stats": "counts", "/api/v1/screening/runs": "batch progress counts",
+    "/api/v1/process-instances/stats": "counts",
+    "/api/v1/referral-stats": "indicator counts", "/api/v1/referral-capabilities": "the capability catalogue", "/api/v1/screening/runs": "batch progress counts",
     "/api/v1/screening/runs/{run_id}": "batch progress counts", "/api/v1/screening/stats": "counts",
     "/api/v1/tasks/counts": "counts", "/api/v1/tasks/filters": "the caller's saved filters",
     "/api/v1/users": "staff directory (no health data)", "/api/v1/webhooks/messages": "the message catalog",
@@ -44,7 +46,7 @@ def world(app, login_as):
     deploy_care_models(app)
     resident_id = make_resident(app)
     done = plan_in_force(app, login_as, resident_id)
-    admin = login_as("county_admin")
+    admin = login_as("county_admin", "county_specialist", "supervisor")     # every reader endpoint lets it in
     obs = admin.post(f"/api/v1/residents/{resident_id}/observations", json={
         "code": "8480-6", "value": 150, "unit": "mm[Hg]", "effective_at": datetime.now(UTC).isoformat(),
         "source": "test"})
@@ -61,8 +63,13 @@ def world(app, login_as):
         instance_id = s.execute(select(ProcessInstance.id).where(
             ProcessInstance.resident_id == resident_id)).scalars().first()
         s.rollback()
+    deploy_referral_models(app)
+    catalogue(app, ("C01D01", "cardiology"))
+    referral = login_as("village_doctor", org="C01T01V01").post("/api/v1/referrals", json={
+        "resident_id": resident_id, "disease": "htn", "reason": "血压控制不满意"})
+    assert referral.status_code == 201, referral.json
     plan = done["plan"]
-    values = {"resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    values = {"referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id}
     return {"admin": admin, "values": values, "query": query}

@@ -1,15 +1,15 @@
 """scheduler heartbeats: each scheduler process beats; health and metrics see a dead or leaderless scheduler
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 07:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 import app.core.db
 
-revision = '0007'
-down_revision = '0004'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
