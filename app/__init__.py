@@ -11,7 +11,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """The Flask application factory."""
     from . import serving, web
     from .blueprints import register_blueprints
-    from .core import clock, db, logs
+    from .core import clock, crypto, db, logs
     from .extensions import api
 
     settings = settings or Settings.from_env()
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     logs.configure()
     clock.configure(settings.display_tz)
+    crypto.configure(settings.field_key)
     db.init_engine(settings.database_url)
     app.teardown_appcontext(db.remove_session)
     api.init_app(app)

@@ -43,6 +43,7 @@ SCHEDULES = (
     Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
     Schedule("referral.start_requested", "app.referral.jobs.start_requested", 60),
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
+    Schedule("integrations.purge_bodies", "app.integrations.retention.purge_bodies", 3600),
     Schedule("notify.deliver_due", "connectors.notify.services.deliver_due", 30),
     Schedule("notify.forward_notifications", "connectors.notify.services.forward_notifications", 30),
     Schedule("public_health.pull", "connectors.public_health.sync.pull_all", 900),

@@ -1,6 +1,10 @@
 """The inbound event store: every delivery from an external system (webhook, HL7 v2, FHIR) is one row, written
 before anything acts on it. `(client_id, delivery_key)` is unique and kept forever (no TTL), so a repeated
-delivery is answered with the first stored answer and acts once."""
+delivery is answered with the first stored answer and acts once.
+
+Bodies, answers and prepared payloads hold personal data: they are encrypted at rest (`SealedText`/`SealedJSON`)
+and the body and payload are purged after the retention period (`app.integrations.retention`), keeping the
+metadata, the answer and the body's SHA-256."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import SealedJSON, SealedText
 from app.core.db import Base, JSONType, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -31,18 +36,20 @@ class InboundEvent(Base):
     channel: Mapped[str] = mapped_column(String(20))               # webhook | hl7v2 | fhir
     delivery_key: Mapped[str] = mapped_column(String(200))          # webhook-id, MSH-10, Bundle id / request id
     message: Mapped[str] = mapped_column(String(120))               # message name, HL7 type, "transaction"
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(SealedText, nullable=True)      # None once purged
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     headers: Mapped[dict] = mapped_column(JSONType, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="received")
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response: Mapped[dict | None] = mapped_column(JSONType, nullable=True)   # {"content_type", "body"}
-    result: Mapped[dict | None] = mapped_column(JSONType, nullable=True)     # prepared process payload, ids made
+    response: Mapped[dict | None] = mapped_column(SealedJSON, nullable=True)   # {"content_type", "body"}
+    result: Mapped[dict | None] = mapped_column(SealedJSON, nullable=True)     # prepared process payload, ids made
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)      # "code: message" (searched by code)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SyncCursor(Base):

@@ -90,7 +90,9 @@ def summary(event: InboundEvent) -> dict[str, Any]:
 
 
 def detail(event: InboundEvent) -> dict[str, Any]:
-    return {**summary(event), "body": event.body, "response": event.response, "result": event.result}
+    return {**summary(event), "body": event.body, "response": event.response, "result": event.result,
+            "body_sha256": event.body_sha256,
+            "purged_at": event.purged_at.isoformat() if event.purged_at else None}
 
 
 def rejected_deliveries(message: str, *, error_code: str, limit: int = 200) -> list[InboundEvent]:

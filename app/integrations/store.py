@@ -10,6 +10,7 @@ ours (status `failed`, replayable from the integration screen).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,13 +74,19 @@ def claim(*, client_id: str, channel: str, delivery_key: str, message: str, body
     try:
         with unit_of_work() as s:
             event = InboundEvent(client_id=client_id, channel=channel, delivery_key=delivery_key[:200],
-                                 message=message[:120], body=body, headers=headers or {}, received_at=clock.now(),
+                                 message=message[:120], body=body, body_sha256=body_digest(body),
+                                 headers=headers or {}, received_at=clock.now(),
                                  status="received", attempts=0)
             s.add(event)
             s.flush()
         return event, True
     except IntegrityError:                       # the same delivery raced us: the first one wins
         return find(client_id, delivery_key), False
+
+
+def body_digest(body: str) -> str:
+    """SHA-256 of a delivery's body: kept after the body is purged (integrity, duplicate detection)."""
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def find(client_id: str, delivery_key: str) -> InboundEvent | None:
@@ -199,6 +206,9 @@ def resume(event_id: int) -> Outcome | None:
 def replay(event_id: int) -> Outcome:
     """Process a failed, rejected, expired or waiting delivery again (the integration screen's replay)."""
     event = session().get(InboundEvent, event_id)
+    if event.purged_at is not None:
+        raise Conflict("投递内容已按保留期限清除，无法重放 (the body was purged after the retention period)",
+                       code="body_purged", purged_at=event.purged_at.isoformat())
     if event.status not in REPLAYABLE:
         raise Conflict("只能重放失败、被拒绝、过期或等待中的投递 (only failed, rejected, expired or waiting "
                        "deliveries can be replayed)", code="not_replayable", status_now=event.status)

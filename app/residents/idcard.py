@@ -74,10 +74,19 @@ def is_valid(id_number: str) -> bool:
 
 
 def mask(id_number: str) -> str:
-    """Show only the first 4 and last 4 characters: 3301**********1234."""
-    if len(id_number) <= 8:
+    """Show only the first and the last character: 3****************4.
+
+    Lists show the birth date and sex beside the mask; with those, area digits plus the last four (the old
+    `3301**********1234`) left about 100 candidates and the check character picked the one — every number was
+    rebuilt. First + last leave the area, the sequence and the check to guess (hundreds of candidates)."""
+    if len(id_number) <= 2:
         return "*" * len(id_number)
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+    return id_number[:1] + "*" * (len(id_number) - 2) + id_number[-1:]
+
+
+def hint(id_number: str) -> str:
+    """The two characters a mask shows, kept in clear for lists (see `mask`)."""
+    return id_number[:1] + id_number[-1:]
 
 
 def generate(rng: random.Random, *, area_code: str, birth_date: date, sex: str) -> str:

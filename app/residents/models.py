@@ -31,8 +31,9 @@ class Resident(Base):
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     id_number_encrypted: Mapped[str] = mapped_column(Text)
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    id_number_last4: Mapped[str] = mapped_column(String(4))
-    id_number_prefix: Mapped[str] = mapped_column(String(4))        # area digits, shown in the mask
+    # the first and last character, the only ones a mask shows: with the birth date and sex shown beside it, area
+    # digits or the last four would let anyone rebuild the number (GB 11643 leaves ~3 unknown digits)
+    id_number_hint: Mapped[str] = mapped_column(String(2))
     org_code: Mapped[str] = mapped_column(ForeignKey("organizations.code"), index=True)
     org_path: Mapped[str] = mapped_column(String(400))
     family_doctor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
@@ -42,4 +43,4 @@ class Resident(Base):
 
     @property
     def id_number_masked(self) -> str:
-        return self.id_number_prefix + "*" * 10 + self.id_number_last4
+        return self.id_number_hint[:1] + "*" * 16 + self.id_number_hint[-1:]

@@ -78,7 +78,7 @@ def register_resident(data: dict[str, Any], *, principal: Principal) -> Resident
             name=name, sex=sex, birth_date=birth_date, address=data.get("address"),
             phone_encrypted=encrypt_field(data["phone"]) if data.get("phone") else None,
             id_number_encrypted=encrypt_field(id_number), id_number_hash=id_hash,
-            id_number_prefix=id_number[:4], id_number_last4=id_number[-4:], org_code=org.code, org_path=org.path,
+            id_number_hint=idcard.hint(id_number), org_code=org.code, org_path=org.path,
             family_doctor_user_id=data.get("family_doctor_user_id"), created_at=at, updated_at=at)
         s.add(resident)
         try:

@@ -173,8 +173,7 @@ def _insert_residents(people: list[dict], doctor_of: dict[str, str]) -> int:
     session().execute(insert(Resident), [{
         "name": p["name"], "sex": p["sex"], "birth_date": p["birth_date"], "address": p["address"],
         "phone_encrypted": encrypt_field(p["phone"]), "id_number_encrypted": encrypt_field(p["id_number"]),
-        "id_number_hash": p["id_number_hash"], "id_number_prefix": p["id_number"][:4],
-        "id_number_last4": p["id_number"][-4:],
+        "id_number_hash": p["id_number_hash"], "id_number_hint": p["id_number"][:1] + p["id_number"][-1:],
         "org_code": p["org_code"], "org_path": p["org_path"], "created_at": at, "updated_at": at,
         "family_doctor_user_id": doctor_ids.get(doctor_of.get(p["org_code"], ""))} for p in new])
     return len(new)

@@ -97,10 +97,35 @@ def test_a_missing_name_is_a_validation_error(doctor, new_id_number):
     assert response.status_code == 422 and response.get_json()["code"] == "validation_error"
 
 
-def test_lists_show_id_numbers_masked_first_four_and_last_four(doctor, make_resident):
+def test_lists_show_id_numbers_masked_to_the_first_and_last_character(doctor, make_resident):
     resident = make_resident(org="C01T01V01")
     item = doctor.get("/api/v1/residents").get_json()["items"][0]
-    assert item["id_number"] == resident["id_number"][:4] + "*" * 10 + resident["id_number"][-4:]
+    assert item["id_number"] == resident["id_number"][:1] + "*" * 16 + resident["id_number"][-1:]
+
+
+def _candidates(row: dict, area_code: str) -> list[str]:
+    """Every valid ID number consistent with one list row (mask, birth date, sex) and a known county area code."""
+    from app.residents import idcard
+    born = row["birth_date"].replace("-", "")
+    out = []
+    for sequence in range(1 if row["sex"] == "M" else 0, 1000, 2):
+        first17 = f"{area_code}{born}{sequence:03d}"
+        number = first17 + idcard.check_char(first17)
+        shown = row["id_number"]
+        if all(m == "*" or m == c for m, c in zip(shown, number)):
+            out.append(number)
+    return out
+
+
+def test_a_masked_id_number_cannot_be_rebuilt_from_the_list_page(doctor, make_resident):
+    """An attacker who knows the county's area code sees name, sex, birth date and mask: 30 residents, none
+    rebuilt (the old area+last-four mask gave exactly one candidate for each)."""
+    for n in range(30):
+        make_resident(org="C01T01V01", name=f"居民{n}", sex="MF"[n % 2])
+    rows = doctor.get("/api/v1/residents?per_page=50").get_json()["items"]
+    assert len(rows) == 30
+    fewest = min(len(_candidates(row, "330127")) for row in rows)
+    assert fewest >= 20
 
 
 def test_lists_show_phone_numbers_masked(doctor, make_resident):
