@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .core import db, logs, metrics
+from .core import db, jsonio, logs, metrics
 from .core.errors import DomainError
 from .workflows import EngineError, health
 
@@ -54,7 +54,12 @@ def _handle_http(exc: HTTPException):
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
              429: "rate_limited"}
-    return error_response(codes.get(exc.code, "http_error"), exc.description or exc.name, exc.code or 500)
+    response, status = error_response(codes.get(exc.code, "http_error"), exc.description or exc.name,
+                                      exc.code or 500)
+    for name, value in exc.get_headers():           # 405 keeps its Allow, 429 its Retry-After, 401 its challenge
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response, status
 
 
 def _flatten(messages, prefix=()):
@@ -95,6 +100,7 @@ def init_app(app: Flask) -> None:
     def _start():
         g.started = time.perf_counter()
         logs.request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16])
+        jsonio.guard_request()
 
     @app.after_request
     def _finish(response):

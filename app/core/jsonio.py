@@ -1,10 +1,40 @@
-"""JSON in and out of the API: request bodies with lone UTF-16 surrogates are refused (they cannot be stored)."""
+"""JSON in and out of the API, and the input guard every request passes before a view sees it.
+
+Refused before anything is parsed into a schema or written (`guard_request`, installed by `app.web`):
+* nested deeper than `MAX_DEPTH` arrays/objects → 400 `json_too_deep` (Python's parser would recurse until it
+  crashed; no form or message of ours nests beyond a dozen levels);
+* a NUL character or a lone UTF-16 surrogate in any JSON string, query parameter or form field → 422
+  `validation_error` with `details.reason = "invalid_characters"` and the field (neither can be stored: PostgreSQL
+  text refuses NUL, UTF-8 cannot encode a lone surrogate).
+"""
 from __future__ import annotations
 
 from typing import Any
 
+import json
+
+from flask import request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
+
+from .errors import DomainError
+
+MAX_DEPTH = 64
+
+
+class JsonTooDeep(DomainError):
+    status, code = 400, "json_too_deep"
+
+
+class InvalidCharacters(DomainError):
+    """A field-level validation error like marshmallow's: `details.errors[].field` names the field."""
+
+    status, code = 422, "validation_error"
+
+    def __init__(self, message: str, *, field: str, what: str) -> None:
+        super().__init__(message, reason="invalid_characters", errors=[{"field": field, "message": message}],
+                         character=what)
 
 
 class InvalidJson(BadRequest):
@@ -34,3 +64,84 @@ class JSONProvider(DefaultJSONProvider):
         value = super().loads(s, **kwargs)
         _check(value)
         return value
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of arrays/objects in a JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _bad_text(value: str) -> str | None:
+    if "\x00" in value:
+        return "NUL"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone surrogate"
+    return None
+
+
+def _check_strings(value: Any, path: str = "") -> None:
+    if isinstance(value, str):
+        bad = _bad_text(value)
+        if bad:
+            raise InvalidCharacters(f"不能包含 {bad} 字符 (must not contain {bad} characters)",
+                                    field=path.strip("/").replace("/", ".") or "/", what=bad)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, path)
+            _check_strings(item, f"{path}/{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_strings(item, f"{path}/{i}")
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def guard_request() -> None:
+    """Refuse malformed input before any view runs (see the module doc)."""
+    form = request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") \
+        else MultiDict()
+    for source in (request.args, form):
+        for key, value in source.items(multi=True):
+            bad = _bad_text(key) or _bad_text(value)
+            if bad:
+                raise InvalidCharacters(f"参数不能包含 {bad} 字符 (parameter must not contain {bad} characters)",
+                                        field=key if not _bad_text(key) else "?", what=bad)
+    if not _is_json(request.mimetype) or not request.content_length and not request.headers.get(
+            "Transfer-Encoding"):
+        return
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return
+    text = raw.decode("utf-8", errors="replace")
+    depth = nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise JsonTooDeep(f"JSON 嵌套过深 (nested deeper than {MAX_DEPTH} levels)", max_depth=MAX_DEPTH)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return          # not JSON at all: the endpoint answers that in its own terms (400, OperationOutcome, …)
+    _check_strings(value)

@@ -1,6 +1,8 @@
 """Use cases on definitions and instances. Scope is checked by loading through `queries` (404 outside scope)."""
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -16,10 +18,44 @@ from . import policy, queries
 MAX_FILES = 50
 
 
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)[\"']")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+         (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"))
+
+
+def as_utf8(name: str, data: bytes) -> bytes:
+    """Model files as UTF-8: BPMN/DMN written by other tools may be UTF-16 or GB18030 (declared, or marked by a BOM);
+    they are re-encoded, their declaration updated. JSON forms must be UTF-8 (RFC 8259). Anything that is not
+    valid text in its encoding is refused: 422 `invalid_definition` naming the file."""
+    lower = name.lower()
+    if not lower.endswith((".bpmn", ".dmn", ".xml", ".json")):
+        return data
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None and lower.endswith((".bpmn", ".dmn", ".xml")):
+        declared = _XML_DECLARATION.match(data)
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        text = data.decode(encoding or "utf-8")
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise Invalid(f"[{name}] 文件编码无法识别，请以 UTF-8 保存 (not valid {encoding or 'UTF-8'} text)",
+                      code="invalid_definition", file=name, reason=f"encoding: {type(exc).__name__}") from None
+    if lower.endswith(".json") and encoding not in (None, "utf-8", "utf-8-sig"):
+        raise Invalid(f"[{name}] JSON 文件须为 UTF-8 编码 (JSON must be UTF-8)", code="invalid_definition",
+                      file=name, reason="encoding")
+    text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9_.:-]+([\"'])", r"\g<1>UTF-8\g<2>", text,
+                  count=1)
+    return text.encode("utf-8")
+
+
+def _utf8_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    return {name: as_utf8(name, data) for name, data in files.items()}
+
+
 def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "upload") -> dict[str, Any]:
     """Deploy uploaded definition files as new versions (privileged and audited)."""
     if len(files) > MAX_FILES:
         raise Invalid(f"一次最多部署 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
+    files = _utf8_files(files)
     result = deploy_files(files, deployed_by=principal.username, source=source)
     from app.audit.services import record
     with unit_of_work():
@@ -32,7 +68,7 @@ def validate(files: Mapping[str, bytes]) -> dict[str, Any]:
     """Dry-run a deploy (the modeler's "check" button)."""
     if len(files) > MAX_FILES:
         raise Invalid(f"一次最多校验 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
-    return validate_files(files)
+    return validate_files(_utf8_files(files))
 
 
 def start(principal: Principal, *, process_id: str, data: dict, business_key: str | None,

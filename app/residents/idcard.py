@@ -23,14 +23,24 @@ class InvalidIdNumber(ValueError):
         self.reason = reason
 
 
+_FULLWIDTH = str.maketrans("０１２３４５６７８９ＸｘＸ　", "0123456789XXX ")
+
+
 def normalize(id_number: str) -> str:
-    """Strip blanks and upper-case a trailing x."""
-    return id_number.strip().replace(" ", "").upper()
+    """Strip blanks, turn full-width digits (a Chinese input method's) into ASCII and upper-case a trailing x.
+
+    Nothing else is converted: superscripts, other scripts' digits and the like stay as they are and are refused
+    as `characters` (str.isdigit() accepts them, so the checks below use ASCII digits only)."""
+    return id_number.translate(_FULLWIDTH).strip().replace(" ", "").upper()
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def check_char(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not _ascii_digits(first17):
         raise InvalidIdNumber("length")
     return CHECK_MAP[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
 
@@ -55,7 +65,7 @@ def validate(id_number: str, *, today: date | None = None) -> str:
     value = normalize(id_number)
     if len(value) != 18:
         raise InvalidIdNumber("length")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _ascii_digits(value[:17]) or not (_ascii_digits(value[17]) or value[17] == "X"):
         raise InvalidIdNumber("characters")
     born = birth_date_of(value)
     if born.year < 1800 or born > (today or clock.today()):

@@ -60,6 +60,8 @@ def match_or_create(*, id_number: str | None, name: str, sex: str, birth_date: d
     with unit_of_work():
         if id_number:
             number = services._valid_id_number(id_number)
+            # a record whose birth date or sex contradicts its own ID number is refused, never matched or merged
+            services.check_birth_and_sex(number, birth_date, sex)
             found = session().scalars(select(Resident.id).where(
                 Resident.id_number_hash == queries.id_number_hash(number))).first()
             if found is not None:

@@ -43,7 +43,7 @@ def id_number_hash(id_number: str) -> str:
 
 def _looks_like_id_number(q: str) -> bool:
     value = idcard.normalize(q)
-    return len(value) == 18 and value[:17].isdigit()
+    return len(value) == 18 and value[:17].isascii() and value[:17].isdigit()
 
 
 def search_residents(principal: Principal | None, *, q: str | None = None, org_code: str | None = None,

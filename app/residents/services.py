@@ -43,7 +43,9 @@ def _managing_org(org_code: str | None, principal: Principal) -> Organization:
     return org
 
 
-def _check_birth_and_sex(id_number: str, birth_date: date | None, sex: str | None) -> tuple[date, str]:
+def check_birth_and_sex(id_number: str, birth_date: date | None, sex: str | None) -> tuple[date, str]:
+    """The birth date and sex embedded in a valid number; 422 `birth_date_mismatch`/`sex_mismatch` when the given
+    ones contradict it."""
     embedded_birth, embedded_sex = idcard.birth_date_of(id_number), idcard.sex_of(id_number)
     if birth_date and birth_date != embedded_birth:
         raise Invalid("出生日期与身份证号码不符", code="birth_date_mismatch", field="birth_date")
@@ -67,7 +69,7 @@ def register_resident(data: dict[str, Any], *, principal: Principal) -> Resident
     """Register a resident under a managing organization in the caller's scope; one row per ID number."""
     id_number = _valid_id_number(data["id_number"])
     name = _name(data["name"])
-    birth_date, sex = _check_birth_and_sex(id_number, data.get("birth_date"), data.get("sex"))
+    birth_date, sex = check_birth_and_sex(id_number, data.get("birth_date"), data.get("sex"))
     id_hash = queries.id_number_hash(id_number)
     _check_family_doctor(data.get("family_doctor_user_id"))
     with unit_of_work() as s:

@@ -85,6 +85,7 @@ BROKEN = [
     ("broken_not_transaction.json", 400, "invalid", "Bundle.type"),
     ("broken_unsupported_resource.json", 422, "not-supported", "Bundle.entry[6].resource"),
     ("broken_unknown_unit.json", 422, "code-invalid", "Bundle.entry[4].resource"),
+    ("broken_birth_date_contradicts_id_number.json", 422, "value", "Bundle.entry[0].resource"),
 ]
 
 
@@ -129,7 +130,7 @@ def test_read_a_patient(his, li):
 def test_search_patients_by_id_card_identifier(his, li):
     found = valid_r4(his.get("/fhir/Patient?identifier=urn:oid:2.16.156.10011.1.3|330127196208013783").get_json())
     assert found["type"] == "searchset" and [e["resource"]["id"] for e in found["entry"]] == [str(li)]
-    assert found["entry"][0]["resource"]["identifier"][1]["value"].startswith("3301")
+    assert found["entry"][0]["resource"]["identifier"][1]["value"] == "3" + "*" * 16 + "3"
     assert "*" in found["entry"][0]["resource"]["identifier"][1]["value"]          # masked in search results
 
 
@@ -174,3 +175,14 @@ def test_reading_needs_a_signed_in_caller(client):
 
 def test_the_capability_statement_is_valid_r4(client):
     valid_r4(client.get("/fhir/metadata").get_json())
+
+
+def test_a_patient_whose_birth_date_contradicts_a_registered_id_number_is_refused(app, his):
+    first = post(his, bundle("transaction_valid.json"))
+    assert first.status_code == 200
+    before = counts(app)
+    response = post(his, bundle("broken_birth_date_contradicts_id_number.json"))
+    assert response.status_code == 422
+    outcome = valid_r4(response.get_json())
+    assert "birth_date_mismatch" in json.dumps(outcome, ensure_ascii=False)
+    assert counts(app) == before

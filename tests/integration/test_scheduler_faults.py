@@ -89,6 +89,8 @@ def test_health_shows_a_dead_scheduler_and_readyz_fails(app, client, schedulers,
         p.kill()
     monkeypatch.setattr(health, "STALE_S", 2.0)
     assert wait_for(lambda: client.get("/readyz").status_code == 503, 10)
+    # a standby's last beat may outlive the leader's by a second ("no_leader"); then nobody beats at all
+    assert wait_for(lambda: client.get("/healthz").get_json()["background"]["scheduler"]["state"] == "stale", 10)
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"                       # the web tier itself is alive: load balancers keep it
     assert body["background"]["scheduler"]["state"] == "stale"
