@@ -37,13 +37,11 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from tests.processes import Proc, base_env, wait_for  # noqa: E402
+from tests.test_follow_up_support import PLAN  # noqa: E402
 
 WEB_PORT = int(os.environ.get("LANE_WEB_PORT", "5132"))
 REDIS_PORT = int(os.environ.get("LANE_REDIS_PORT", "5133"))
 TIMERS = 5
-PLAN = {"targets": {"sbp_lt": 140, "dbp_lt": 90, "note": "血压<140/90"},
-        "drugs": [{"drug": "amlodipine", "name": "氨氯地平片", "dose_mg": 5, "frequency": "qd"}],
-        "lifestyle": ["限盐 <5 g/日"], "follow_up_interval_days": 30, "education_topics": ["htn_salt"]}
 
 
 class Check:
@@ -204,7 +202,7 @@ def journey_until_enrolment(lane: Lane, api: dict[str, Api], check: Check) -> in
             "effective_at": f"{today}T09:00:00+08:00", "id": str(uuid.uuid4())})
         check(f"an observation {code} is recorded (201, not 500)", r.status_code == 201, r.text[:200])
     verify = api["township"].wait_task("verify_case", 90)
-    check("screening flags the resident for the township (rq job + process)", verify["resident_id"] == resident)
+    check("screening flags the resident for the township (rq job + process)", (verify.get("resident") or {}).get("id") == resident, str(verify)[:300])
     api["township"].complete(verify, {"verification": "confirm"})
     enrol = api["township"].wait_task("enrol_case", 30)
     api["township"].complete(enrol, {"icd10": "I10", "diagnosed_on": today, "village_code": "C01T01V01"})
@@ -281,9 +279,9 @@ def assertions(lane: Lane, api: dict[str, Api], check: Check, timers: list[int],
     twice = lane.sql("SELECT task_guid, count(*) FROM process_events WHERE type = 'task_completed' "
                      "GROUP BY task_guid HAVING count(*) > 1")
     check("no task was completed twice", not twice, str(twice))
-    open_tasks = lane.sql("SELECT count(*) FROM human_tasks WHERE status = 'open' AND element_id IN "
+    open_tasks = lane.sql("SELECT element_id, instance_id FROM human_tasks WHERE status = 'open' AND element_id IN "
                           "('verify_case', 'enrol_case', 'draft_plan_county', 'approve_plan', 'acknowledge_plan')")
-    check("no journey step left open or redone", open_tasks[0][0] == 0, str(open_tasks))
+    check("no journey step left open or redone", not open_tasks, str(open_tasks))
     dup = lane.sql("SELECT user_id, kind, task_id, count(*) FROM notifications GROUP BY user_id, kind, task_id "
                    "HAVING count(*) > 1")
     check("no notification sent twice", not dup, str(dup))
@@ -308,7 +306,7 @@ def drill_stop_redis(lane: Lane, api: dict[str, Api], check: Check, resident: in
     down_at = time.monotonic()
     timers = start_timers(api["admin"], 3)
     r = api["village"].post(f"/api/v1/residents/{resident}/observations", json={
-        "code": "8480-6", "value": 150, "unit": "mmHg", "source": "village_app", "id": str(uuid.uuid4()),
+        "code": "8480-6", "value": 128, "unit": "mmHg", "source": "village_app", "id": str(uuid.uuid4()),
         "effective_at": f"{date.today().isoformat()}T10:00:00+08:00"})
     check("drill 3: with Redis down, writes still answer success", r.status_code == 201, r.text[:200])
     time.sleep(max(0.0, 10 - (time.monotonic() - down_at)))
