@@ -3,7 +3,8 @@ that starts a process) is checked here **before anything is written**.
 
 The BPMN process carries two properties (`spiffworkflow:properties` on `bpmn:process`):
 
-* `startRoles` — role codes that may start it (absent: only `county_admin` and `process_owner`);
+* `startRoles` — role codes that may start it (absent: only `county_admin` and `process_owner`, and `integration`
+  when a message start event starts it);
 * `startResident` — `required` (the instance is about one resident: the caller must have that resident in their
   data scope and hold a role that treats patients), `optional` (the same check when a resident is given) or `none`
   (no resident may be given).
@@ -58,8 +59,11 @@ class StartPolicy:
 
 
 def policy_of(meta: Mapping[str, Any] | None, process_id: str) -> StartPolicy:
+    """The declared policy; undeclared: administrators, plus integration clients when a message starts it (a model
+    with a message start event is made to be started by the systems that send that message)."""
     start = (meta or {}).get("start") or {}
-    return StartPolicy(process_id, tuple(start.get("roles") or DEFAULT_START_ROLES), start.get("resident", "optional"))
+    default = DEFAULT_START_ROLES + (("integration",) if (meta or {}).get("start_messages") else ())
+    return StartPolicy(process_id, tuple(start.get("roles") or default), start.get("resident", "optional"))
 
 
 def start_policy(process_id: str, version: int | None = None) -> StartPolicy:
