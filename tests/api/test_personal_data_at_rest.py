@@ -143,7 +143,7 @@ def test_the_migration_encrypts_existing_rows_and_keeps_the_mask(tmp_path):
     try:
         cfg = alembic_config(db_url)
         cfg.attributes["field_key"] = "test-key-for-the-migration"
-        command.upgrade(cfg, "0010")
+        command.upgrade(cfg, "0011")
         engine = create_engine(db_url)
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO organizations (code, name, level, parent_code, path) "
@@ -166,7 +166,7 @@ def test_the_migration_encrypts_existing_rows_and_keeps_the_mask(tmp_path):
         assert LI_ID in unseal(row.body, "test-key-for-the-migration")
         assert json.loads(unseal(row.response, "test-key-for-the-migration")) == {"body": "MSA|AA|k1"}
         assert hint == "37"
-        command.downgrade(cfg, "0010")
+        command.downgrade(cfg, "0011")
         with engine.connect() as conn:
             assert LI_ID in conn.execute(text("SELECT body FROM inbound_events")).scalar_one()
         engine.dispose()

@@ -1,15 +1,15 @@
 """scheduler heartbeats: each scheduler process beats; health and metrics see a dead or leaderless scheduler
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 07:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 import app.core.db
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """personal data at rest: ID-number mask hint (first + last character only); inbound message bodies, answers,
 prepared payloads encrypted (existing rows encrypted here); body hash and purge time for retention
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 07:30:00
 
 Existing rows are encrypted with the field key the app uses (`YGT_FIELD_KEY`, else `DATA_DIR/field_key`), so run
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 import app.core.db
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
