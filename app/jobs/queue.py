@@ -22,6 +22,7 @@ from typing import Any
 from flask import has_app_context
 
 from app.core import logs, metrics
+from app.jobs.ids import job_id as safe_job_id
 
 log = logs.get("jobs")
 QUEUE_NAME = os.environ.get("YGT_QUEUE", "ygt")
@@ -72,8 +73,9 @@ def rq_queue():
 
 def enqueue(func: str, *args, job_id: str | None = None, retries: int = 3, backoff=(2, 10, 60),
             delay_s: float = 0.0, **kwargs) -> None:
-    """Run `func(*args, **kwargs)` in the background (see module doc for the modes)."""
-    job = Job(func, args, kwargs, job_id, retries, tuple(backoff), delay_s)
+    """Run `func(*args, **kwargs)` in the background (see module doc for the modes). `job_id` may be any string:
+    it is made queue-safe with `app.jobs.ids.job_id`."""
+    job = Job(func, args, kwargs, safe_job_id(job_id) if job_id else None, retries, tuple(backoff), delay_s)
     if _mode == "rq":
         _enqueue_rq(job)
     elif _mode == "thread":
