@@ -11,7 +11,8 @@ from app.core.db import Base, JSONType, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 PLAN_STATUSES = ("drafting", "active", "closed")
-VERSION_STATUSES = ("draft", "pending_approval", "approved", "acknowledged", "returned", "superseded", "withdrawn")
+VERSION_STATUSES = ("draft", "pending_approval", "approved", "acknowledged", "returned", "superseded", "withdrawn",
+                    "cancelled", "expired")
 
 
 class CarePlan(Base):
@@ -53,6 +54,10 @@ class CarePlanVersion(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # an open revision that ended without coming into force: cancelled (who, why), expired, or superseded
+    closed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

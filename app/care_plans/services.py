@@ -111,7 +111,7 @@ def open_version(instance_id: int, *, resident_id: int, disease: str, risk_level
             s.add(row)
             s.flush()
         return {"care_plan_id": plan.id, "version": row.version, "content": row.content,
-                "base_version": current.version if current else None,
+                "drafted_by": row.drafted_by, "base_version": current.version if current else None,
                 "changes": plan_content.diff(current.content, row.content) if current else [],
                 "disease_label": Disease.label_of(disease),
                 "risk_label": RiskLevel.label_of(risk_level) if risk_level else None}
@@ -127,7 +127,8 @@ def save_draft(instance_id: int, *, care_plan_id: int, version: int, content: di
         row.drafted_by, row.drafted_at, row.status = drafted_by, clock.now(), "pending_approval"
         current = get_plan(care_plan_id).current_version
         base = _version_row(care_plan_id, current).content if current else None
-        return {"version": version, "changes": plan_content.diff(base, row.content) if base else []}
+        return {"version": version, "drafted_by": row.drafted_by,
+                "changes": plan_content.diff(base, row.content) if base else []}
 
 
 def decide(instance_id: int, *, care_plan_id: int, version: int, approved: bool, comment: str | None,

@@ -18,7 +18,8 @@ from .errors import DefinitionError
 from .tasks import OutboxServiceTask
 
 MAX_SCRIPT_LINES = 60
-EVALUATED_PROPERTIES = ("dueIn", "dueAt", "priority", "assignOrg", "assignUser", "candidateRole", "disease", "riskLevel")
+EVALUATED_PROPERTIES = ("dueIn", "dueAt", "priority", "assignOrg", "assignUser", "candidateRole", "disease", "riskLevel",
+                        "excludeUser")
 
 
 def _check(path, element_id, source, mode, what):

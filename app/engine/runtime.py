@@ -78,6 +78,8 @@ class HumanTaskView:
     risk_level: str | None
     spec_key: str | None = None      # the called-process version the task belongs to (None: the instance's own)
     assign_user: int | None = None     # `assignUser`: the task goes straight to this user (e.g. one per trainee)
+    # `excludeUser`: a username never offered this task (separation of duties: the drafter of what is approved)
+    exclude_user: str | None = None
 
 
 @dataclass
@@ -403,7 +405,8 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
             candidate_role=_evaluate_property(task, props.get("candidateRole")),
             disease=_evaluate_property(task, props.get("disease")),
             risk_level=_evaluate_property(task, props.get("riskLevel")), spec_key=spec_key_of(task.workflow),
-            assign_user=_user_id(_evaluate_property(task, props.get("assignUser")))))
+            assign_user=_user_id(_evaluate_property(task, props.get("assignUser"))),
+            exclude_user=_username(_evaluate_property(task, props.get("excludeUser")))))
     return views
 
 
@@ -412,6 +415,10 @@ def _definitions(ed) -> list[Any]:
     if ed is None:
         return []
     return list(getattr(ed, "event_definitions", None) or [ed])
+
+
+def _username(value) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _user_id(value) -> int | None:

@@ -30,9 +30,10 @@ def recipients(task: HumanTask, cache: dict | None = None) -> list[int]:
         from app.auth.services import find_user
         user = find_user(task.started_by) if task.started_by else None
         return [user.id] if user else []
-    key = (task.role, task.org_code)
+    key = (task.role, task.org_code, task.excluded_user)
     if cache is None or key not in cache:
         users = auth_queries.candidate_users(task.role, task.org_code or "") if task.org_code else []
+        users = [u for u in users if u.username != task.excluded_user]    # separation of duties
         ids = [u.id for u in users] if len(users) <= MAX_GROUP else []
         if cache is None:
             return ids

@@ -64,6 +64,7 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
 
 
 def _check_actor(p: Principal, task) -> None:
+    services.refuse_excluded(p, task)
     if task.assignee_id is not None and task.assignee_id != p.user_id:
         raise TaskReassigned("任务由他人办理中 (task is assigned to someone else)", task_id=task.id)
     if task.assignee_id is None and not queries.is_candidate(p, task):

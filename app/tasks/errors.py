@@ -28,6 +28,11 @@ class NotACandidate(Forbidden):
     code = "not_a_candidate"
 
 
+class ExcludedCandidate(Forbidden):
+    """Separation of duties: the model excludes this user from the task (e.g. the drafter of the plan to approve)."""
+    code = "separation_of_duties"
+
+
 class NotAssignee(Forbidden):
     code = "not_assignee"
 

@@ -72,7 +72,7 @@ def offered_branches(p: Principal) -> list:
                   for role in sorted(staff - COUNTY_WIDE_ROLES)]
     if "patient" in p.roles and p.resident_id is not None:
         parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == p.resident_id))
-    return parts
+    return [and_(part, not_excluded(p)) for part in parts]
 
 
 def _department_queue_open_to(p: Principal):
@@ -86,6 +86,11 @@ def _department_queue_open_to(p: Principal):
 def offered(p: Principal):
     """Tasks the caller is a candidate for, whoever holds them now."""
     return or_(*offered_branches(p))
+
+
+def not_excluded(p: Principal):
+    """Separation of duties: a task whose model excludes the caller (`excludeUser`) is never offered to them."""
+    return or_(HumanTask.excluded_user.is_(None), HumanTask.excluded_user != p.username)
 
 
 def visible(p: Principal):
@@ -134,7 +139,13 @@ def in_scope(p: Principal, task: HumanTask) -> bool:
     return sees_organizations(p) and (p.county_wide or under_path(task, p))
 
 
+def is_excluded(p: Principal, task: HumanTask) -> bool:
+    return task.excluded_user is not None and task.excluded_user == p.username
+
+
 def is_candidate(p: Principal, task: HumanTask) -> bool:
+    if is_excluded(p, task):
+        return False
     if task.role is None:
         return task.started_by == p.username
     if task.role == "patient":
@@ -291,7 +302,8 @@ def candidates(task: HumanTask, limit: int = 50) -> list[dict]:
         return [_user_ref(user)] if user else []
     if not task.org_code and task.role not in COUNTY_WIDE_ROLES:
         return []
-    return [_user_ref(u) for u in auth_queries.candidate_users(task.role, task.org_code or "")[:limit]]
+    users = [u for u in auth_queries.candidate_users(task.role, task.org_code or "") if u.username != task.excluded_user]
+    return [_user_ref(u) for u in users[:limit]]
 
 
 def _user_by_name(username: str | None):

@@ -21,6 +21,7 @@ from app.workflows.models import HumanTask, ProcessEvent, ProcessInstance
 
 from . import forms, queries
 from .errors import (
+    ExcludedCandidate,
     InvalidAssignee,
     NotACandidate,
     NotAssignee,
@@ -66,6 +67,13 @@ def _notify_holder(task: HumanTask, user_id: int, kind: str, title: str, p: Prin
 
 # -- claim / unclaim / assign / delegate / return -----------------------------------------------------------
 
+def refuse_excluded(p: Principal, task: HumanTask) -> None:
+    """403 separation_of_duties: the model excludes this user from the task (e.g. the plan's drafter)."""
+    if queries.is_excluded(p, task):
+        raise ExcludedCandidate("起草人不能办理本人方案的审核 (separation of duties: you drafted what this task "
+                                "approves)", task_id=task.id)
+
+
 def claim(p: Principal, task_id: int) -> dict:
     """Take an unassigned task the caller is a candidate for (409 task_already_claimed if someone was faster)."""
     with unit_of_work():
@@ -73,6 +81,7 @@ def claim(p: Principal, task_id: int) -> dict:
         if task.assignee_id == p.user_id and task.status == "open":
             return queries.one_item(task)
         _open(task)
+        refuse_excluded(p, task)
         if not queries.is_candidate(p, task):
             raise NotACandidate("您不是该任务的候选办理人 (not a candidate)", task_id=task_id)
         claim_row(p, task)
@@ -137,6 +146,7 @@ def delegate(p: Principal, task_id: int, *, user_id: int | None = None, username
         if task.assignee_id != p.user_id and not queries.is_lead_for(p, task):
             raise NotAssignee("只有办理人可以委派任务 (only the assignee may delegate)", task_id=task_id)
         target = _principal_of(user_id, username)
+        refuse_excluded(target, task)
         if target.user_id == (task.assignee_id or p.user_id) or not (
                 queries.is_candidate(target, task) or queries.in_scope(target, task)):
             raise InvalidAssignee("不能委派给该用户 (user cannot take this task)", user_id=target.user_id)

@@ -156,6 +156,8 @@ class HumanTask(Base):
     completion_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     etag_version: Mapped[int] = mapped_column(Integer, default=1)
     started_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # separation of duties: this user is never a candidate (the model's `excludeUser`, e.g. a plan's drafter)
+    excluded_user: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
     @property
     def etag(self) -> str:

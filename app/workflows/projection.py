@@ -22,6 +22,7 @@ def fill_task(row: HumanTask, view: HumanTaskView, inst: ProcessInstance) -> Non
     row.village_code = data.get("village_code")
     row.disease = view.disease or data.get("disease")
     row.risk_level = view.risk_level or data.get("risk_level")
+    row.excluded_user = view.exclude_user
     if view.assign_user is not None and row.id is None:
         row.assignee_id = view.assign_user      # assigned by the model (assignUser) when the task appears
     hooks.enrich_task(row)

@@ -43,16 +43,30 @@ def test_requesting_a_plan_twice_starts_one_process(app, login_as, resident):
     assert len(open_tasks(specialist, "draft_plan_county")) == 1
 
 
-def test_the_drafter_cannot_approve_their_own_plan(app, login_as, resident):
+def test_the_approval_is_never_offered_to_the_drafter(app, login_as, resident):
+    """12.8: separation of duties before the fact: the drafter's inbox, counts and next steps never hold the
+    approval of their own plan; claiming or completing it answers 403 separation_of_duties."""
     drafter = login_as("county_specialist", org="C01")
     other = login_as("county_specialist", org="C01")
     drafter.post("/api/v1/care-plans/requests", json={"resident_id": resident, "disease": "htn", "risk_level": "HIGH"})
-    complete(drafter, one_task(drafter, "draft_plan_county"), {"content": PLAN})
-    complete(drafter, one_task(drafter, "approve_plan"), {"approved": True})
-    again = one_task(other, "approve_plan")                   # the four-eyes error sent it back for review
-    complete(other, again, {"approved": True})
+    before = drafter.get("/api/v1/tasks/counts").json
+    done = complete(drafter, one_task(drafter, "draft_plan_county"), {"content": PLAN})
+    assert [t for t in done["next_tasks"] if t["element_id"] == "approve_plan"] == []
+    assert open_tasks(drafter, "approve_plan", view="groups") == []
+    assert drafter.get("/api/v1/tasks/counts").json["groups"] == before["groups"] - 1
+    offered = open_tasks(other, "approve_plan", view="groups")
+    assert len(offered) == 1
+    task_id = offered[0]["id"]
+    detail = drafter.get(f"/api/v1/tasks/{task_id}").json
+    assert detail["can"]["claim"] is False and detail["can"]["complete"] is False
+    assert drafter.user.username not in [c["username"] for c in detail["candidates"]]
+    for attempt in (drafter.post(f"/api/v1/tasks/{task_id}/claim"),
+                    drafter.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"approved": True}})):
+        assert attempt.status_code == 403 and attempt.json["code"] == "separation_of_duties", attempt.json
+    complete(other, one_task(other, "approve_plan", view="groups"), {"approved": True})
     plan = drafter.get(f"/api/v1/care-plans?resident_id={resident}").json["items"][0]
     detail = drafter.get(f"/api/v1/care-plans/{plan['id']}").json
+    assert detail["current"]["drafted_by"] == drafter.user.username
     assert detail["current"]["approved_by"] == other.user.username
 
 
