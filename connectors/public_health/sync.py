@@ -6,11 +6,12 @@
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from app.core import clock
 from app.core.db import session
 from connectors.rest import RestClient, mark_pushed, parse_time, pull_pages, pushed
 
@@ -90,7 +91,9 @@ def _follow_up(encounter, resident) -> dict[str, Any]:
     from app.auth.crypto import decrypt_field
     from app.residents.record_queries import observations
     at = encounter.started_at
-    same_day = [o for o in observations(resident.id, limit=50) if o["effective_at"][:10] == at.date().isoformat()]
+    day = clock.date_of(at)       # the county's calendar day, not the UTC date
+    same_day = [o for o in observations(resident.id, limit=50)
+                if clock.date_of(datetime.fromisoformat(o["effective_at"])) == day]
     return {"local_id": str(encounter.id), "id_number": decrypt_field(resident.id_number_encrypted),
             "name": resident.name, "visit_at": at.isoformat(), "org_code": encounter.org_code,
             "diagnoses": encounter.diagnoses, "results": [{"code": o["code"], "value": o["value"], "unit": o["unit"]}

@@ -91,6 +91,31 @@ def test_our_follow_up_visits_are_pushed_once(app, monkeypatch, make_resident):
         server.close()
 
 
+def test_a_pushed_visit_carries_the_values_of_its_local_day(app, monkeypatch, make_resident):
+    """A visit at 07:30 Beijing time is 23:30 UTC the day before: its "same day" values are those of the county's
+    calendar day, not of the UTC date (a reading from the previous evening must not go out with it)."""
+    from datetime import datetime
+
+    from app.residents.records import record_encounter, record_observation
+    from connectors.public_health import sync
+    resident = make_resident()
+    with app.app_context():
+        record_observation(resident["id"], code="8480-6", value=171, unit="mmHg",
+                           effective_at=datetime(2026, 2, 28, 12, 0, tzinfo=UTC), source="village", rescreen=False)   # 20:00 local, Feb 28
+        record_observation(resident["id"], code="8480-6", value=138, unit="mmHg",
+                           effective_at=datetime(2026, 2, 28, 23, 20, tzinfo=UTC), source="village", rescreen=False)  # 07:20 local, Mar 1
+        record_encounter(resident["id"], kind="follow_up", started_at=datetime(2026, 2, 28, 23, 30, tzinfo=UTC),
+                         org_code="C01T01V01", source="village", diagnoses=["I10"])
+    server = _server(monkeypatch, "public_health", {"/follow-ups": (201, {"id": "R-78"})})
+    try:
+        with app.app_context():
+            assert sync.push_follow_ups("public_health") == 1
+        [push] = server.requests
+        assert [r["value"] for r in push["json"]["results"]] == [138]
+    finally:
+        server.close()
+
+
 def test_an_unconfigured_system_does_nothing(app, monkeypatch):
     from connectors.insurance import sync as insurance
     from connectors.public_health import sync as public_health

@@ -107,8 +107,8 @@ def test_routine_up_referral_closes_the_loop_down_to_the_first_follow_up(app, cl
     task = one(w["village"], "receive_down_referral")
     complete(w["village"], task, {"accepted": True})
     first = one(w["village"], "first_follow_up")
-    assert first["due_at"][:10] <= (clock.now() + timedelta(days=14)).date().isoformat()
-    complete(w["village"], first, {"visit_date": clock.now().date().isoformat(), "sbp": 136, "dbp": 84,
+    assert first["due_at"][:10] <= clock.date_of(clock.now() + timedelta(days=14)).isoformat()
+    complete(w["village"], first, {"visit_date": clock.today().isoformat(), "sbp": 136, "dbp": 84,
                                    "condition": "稳定"})
     assert referral(w["village"], down["id"])["status"] == "completed"
     complete(w["village"], one(w["village"], "two_week_follow_up"), {"outcome": "到位", "diagnosis_confirmed": True})

@@ -256,7 +256,7 @@ def test_plan_to_transcript(app, people):
     export = trainer.get(f"/api/v1/training/credits/export?year={start.year}&format=csv")
     assert "本平台不授予官方学分" not in export.data.decode("utf-8-sig")      # csv: columns only
     assert "高血压基层规范化管理" in export.data.decode("utf-8-sig")
-    indicators = trainer.get(f"/api/v1/training/indicators?start={start.date()}&end={start.date()}").json
+    indicators = trainer.get(f"/api/v1/training/indicators?start={clock.date_of(start)}&end={clock.date_of(start)}").json
     total = indicators["total"]
     assert total["sign_in_rate"]["numerator"] == 3 and total["sign_in_rate"]["denominator"] == 3
     assert total["pass_rate"]["value"] == round(2 / 3, 4)

@@ -82,7 +82,7 @@ def test_grading_an_enrolled_hypertension_requests_its_care_plan(app, county):
         for code, value in (("8480-6", 168), ("8462-4", 102)):
             records.record_observation(rid, code=code, value=value, unit="mmHg", effective_at=at, source="his",
                                        rescreen=False)
-        enrol(rid, disease="htn", icd10="I10", diagnosed_on=date.today(), managing_doctor_user_id=None,
+        enrol(rid, disease="htn", icd10="I10", diagnosed_on=clock.today(), managing_doctor_user_id=None,
               village_code="C01T01V01", screening_case_id=None, source="test", actor="test")
         assert start_grading(rid, "htn", reason="enrolled", force=True) is not None
         s = db.session()

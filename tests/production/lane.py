@@ -26,8 +26,9 @@ import tempfile
 import time
 import traceback
 import uuid
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -191,7 +192,7 @@ class Api:
 
 
 def journey_until_enrolment(lane: Lane, api: dict[str, Api], check: Check) -> int:
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()   # the county's date, as the platform uses
     r = api["village"].post("/api/v1/residents", json={"id_number": "330127195603142337", "name": "王建国",
                                                        "phone": "13800001234", "org_code": "C01T01V01"})
     check("the village doctor registers a resident", r.status_code == 201, r.text[:200])

@@ -30,7 +30,7 @@ def test_a_script_runs_with_the_helpers_and_the_callers_platform_clock(pool):
     finally:
         clock.reset()
     assert names["x"] == 1
-    assert names["seen"] == (clock.now() + timedelta(days=90)).date().isoformat()
+    assert names["seen"] == clock.date_of(clock.now() + timedelta(days=90)).isoformat()
 
 
 def test_two_threads_run_scripts_at_the_same_time(pool):

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatDateTime, formatDue, shanghaiDayStartIso } from './time';
+import { formatDate, formatDateTime, formatDue, localToday, shanghaiDayStartIso } from './time';
 
 describe('Asia/Shanghai formatting', () => {
   it('shows a UTC instant in Shanghai time', () => {
@@ -29,5 +29,12 @@ describe('Asia/Shanghai formatting', () => {
 
   it('turns a Shanghai day into its UTC start', () => {
     expect(shanghaiDayStartIso('2024-05-01')).toBe('2024-04-30T16:00:00.000Z');
+  });
+});
+
+describe('localToday', () => {
+  it('is the county date, already the next day at 20:00 UTC', () => {
+    expect(localToday(new Date('2026-12-03T20:00:00Z'))).toBe('2026-12-04');
+    expect(localToday(new Date('2026-12-03T15:59:00Z'))).toBe('2026-12-03');
   });
 });

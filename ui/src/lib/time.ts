@@ -52,6 +52,11 @@ export function formatDate(value: string | number | Date | null | undefined): st
   return `${p.year}-${p.month}-${p.day}`;
 }
 
+/** Today's calendar date in the county ("2026-12-04" at 03:00 Beijing time, while UTC is still on the 3rd). */
+export function localToday(now: Date = new Date()): string {
+  return formatDate(now);
+}
+
 /** "3 天后到期" / "已逾期 2 小时" relative to now, for due dates. */
 export function formatDue(value: string | null | undefined, now: Date = new Date()): string {
   const d = toDate(value);

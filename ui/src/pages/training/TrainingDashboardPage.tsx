@@ -3,6 +3,7 @@ import { Link } from 'react-router-dom';
 import { training, type OrgIndicators } from '../../api/training';
 import Chart from '../../components/Chart';
 import { ErrorBox, Loading } from '../../components/common';
+import { localToday } from '../../lib/time';
 import { pct } from '../../lib/training';
 import { useAsync } from '../../lib/useAsync';
 
@@ -12,7 +13,7 @@ const KEYS: [keyof OrgIndicators, string][] = [['sign_in_rate', '签到率'], ['
 export default function TrainingDashboardPage() {
   const year = new Date().getFullYear();
   const [start, setStart] = useState(`${year}-01-01`);
-  const [end, setEnd] = useState(new Date().toISOString().slice(0, 10));
+  const [end, setEnd] = useState(localToday());
   const data = useAsync(() => training.indicators({ start, end }), [start, end]);
   const option = useMemo(() => {
     const rows = data.data?.children.filter((c) => c.sessions > 0 || c.coverage.denominator > 0) ?? [];
