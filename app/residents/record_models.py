@@ -179,3 +179,10 @@ class RiskLevel(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # which readings the grade in force used (htn: the untreated BP, its source and dates)
+    basis: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    source: Mapped[str] = mapped_column(String(20), default="grading")       # grading | clinician
+    proposed_level: Mapped[str | None] = mapped_column(String(20), nullable=True)   # latest automatic proposal
+    overruled_level: Mapped[str | None] = mapped_column(String(20), nullable=True)  # proposal a clinician lowered
+    reassessed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reassessed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

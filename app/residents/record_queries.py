@@ -103,7 +103,11 @@ def _risk(r: RiskLevel) -> dict[str, Any]:
     return {"disease": r.disease, "disease_name": vocabulary.Disease.label_of(r.disease), "level": r.level,
             "label": vocabulary.RiskLevel.label_of(r.level, vocabulary.UNGRADED_LABEL), "previous_level": r.previous_level,
             "reason": r.reason, "decision_id": r.decision_id, "versions": r.versions,
-            "assessed_at": _iso(r.assessed_at)}
+            "assessed_at": _iso(r.assessed_at), "basis": r.basis or {}, "source": r.source,
+            "source_label": "医生复核" if r.source == "clinician" else "自动分层",
+            "proposed_level": r.proposed_level,
+            "proposed_label": vocabulary.RiskLevel.label_of(r.proposed_level, vocabulary.UNGRADED_LABEL),
+            "reassessed_by": r.reassessed_by, "reassessed_reason": r.reassessed_reason}
 
 
 def _open_instances(resident_id: int) -> list[dict[str, Any]]:

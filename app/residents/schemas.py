@@ -104,3 +104,10 @@ class ObservationQueryArgsSchema(Schema):
 class ObservationListSchema(Schema):
     items = fields.List(fields.Nested(ObservationSchema))
     total = fields.Integer()
+
+
+class RiskReassessmentSchema(Schema):
+    level = fields.String(required=True, metadata={"description": "LOW | MODERATE | HIGH | VERY_HIGH"})
+    reason = fields.String(load_default="", metadata={"description": "why the clinician changes the grade"})
+    previous_level = fields.String(dump_only=True, allow_none=True)
+    changed = fields.Boolean(dump_only=True)

@@ -73,3 +73,19 @@ class ScreeningCase(Base):
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GradingState(Base):
+    """One row per (resident, disease): serializes re-grading. `start_grading` locks it, compares the new inputs
+    with the last *requested* ones (not the last written level) and records the stratify instance it started;
+    `dirty` marks inputs that changed while that instance had not written its level yet."""
+
+    __tablename__ = "grading_states"
+
+    resident_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    disease: Mapped[str] = mapped_column(String(30), primary_key=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    recorded_instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

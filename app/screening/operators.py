@@ -53,14 +53,15 @@ def start_stratify(*, idempotency_key: str, instance_id: int, resident_id: int, 
 
 @operator("stratify/record_level")
 def record_level(*, idempotency_key: str, instance_id: int, resident_id: int, disease: str, decision_id: str,
-                 inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write the level the business-rule task decided onto the resident, with its reason."""
+                 inputs: dict[str, Any] | None = None, basis: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Apply the level the business-rule task decided to the resident (may raise, never lower), with its reason
+    and the readings it used (`basis`)."""
     evaluation = stratify._decision_record(instance_id, decision_id)
     if not evaluation:
         raise ServiceError("no_decision", f"no evaluation of {decision_id} in instance {instance_id}")
     return stratify.record_level(instance_id=instance_id, resident_id=int(resident_id), disease=disease,
                                  decision_id=decision_id, outputs=evaluation.get("outputs", {}),
-                                 inputs=inputs or {})
+                                 inputs=inputs or {}, basis=basis)
 
 
 @operator("stratify/notify_village_doctor")

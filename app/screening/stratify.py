@@ -11,6 +11,7 @@ COPD and CHD have no grading table in rules.md; their enrolment is recorded ungr
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -62,9 +63,76 @@ def htn_inputs(f: Features, evaluate) -> dict[str, Any]:
             "ckd_stage": G_TO_CKD.get(ckd["g_stage"]) if ckd else None, "diabetes": _diabetes(f)}
 
 
-def grading_inputs(f: Features, disease: str, evaluate) -> dict[str, Any] | None:
-    """The inputs of the disease's grading decision, or None when the record cannot grade it yet."""
+# Generic names (and Chinese stems) of antihypertensive drugs (ATC C02, C03, C07, C08, C09): a recorded drug whose
+# name contains one of these marks the start of treatment; BP measured after it is on-treatment BP.
+ANTIHYPERTENSIVES = (
+    "amlodipine", "nifedipine", "felodipine", "nitrendipine", "lacidipine", "lercanidipine", "benidipine",
+    "cilnidipine", "diltiazem", "verapamil", "captopril", "enalapril", "benazepril", "lisinopril", "ramipril",
+    "fosinopril", "perindopril", "imidapril", "losartan", "valsartan", "irbesartan", "telmisartan", "candesartan",
+    "olmesartan", "allisartan", "sacubitril", "hydrochlorothiazide", "indapamide", "chlorthalidone", "furosemide",
+    "torasemide", "spironolactone", "amiloride", "metoprolol", "bisoprolol", "atenolol", "propranolol",
+    "carvedilol", "arotinolol", "labetalol", "nebivolol", "doxazosin", "prazosin", "terazosin", "urapidil",
+    "clonidine", "methyldopa", "reserpine", "hydralazine",
+    "地平", "普利", "沙坦", "噻嗪", "吲达帕胺", "氯噻酮", "呋塞米", "托拉塞米", "螺内酯", "洛尔", "唑嗪", "乌拉地尔",
+    "可乐定", "甲基多巴", "利血平", "降压")
+BP_CODES = ("8480-6", "8462-4")
+
+
+def is_antihypertensive(drug: str | None) -> bool:
+    name = (drug or "").lower()
+    return any(stem in name for stem in ANTIHYPERTENSIVES)
+
+
+def treatment_started_on(resident_id: int) -> date | None:
+    """The day antihypertensive treatment started: the earliest recorded antihypertensive drug (its start date, or
+    the day it was recorded when the source gave none); None when no such drug is on record."""
+    from app.residents.record_models import Medication
+    days = [m.started_on or clock.date_of(m.recorded_at) for m in session().scalars(
+        select(Medication).where(Medication.resident_id == resident_id)) if is_antihypertensive(m.drug)]
+    return min(days) if days else None
+
+
+def untreated_bp(resident_id: int) -> dict[str, Any] | None:
+    """The blood pressure that grades cardiovascular risk (rules.md, the note under T01 and T03): measured before
+    treatment. Readings taken up to the day treatment started count (the diagnosing readings); the highest SBP and
+    the highest DBP among them are used. With no antihypertensive on record every reading is untreated, so the
+    highest on record grades. A controlled on-treatment BP never lowers the grade. None: no untreated reading."""
+    from app.residents.record_models import Observation
+    started = treatment_started_on(resident_id)
+    best: dict[str, Any] = {}
+    for o in session().scalars(select(Observation).where(
+            Observation.resident_id == resident_id, Observation.code.in_(BP_CODES),
+            Observation.value_num.is_not(None)).order_by(Observation.effective_at, Observation.id)):
+        on = clock.date_of(o.effective_at)
+        if started is not None and on > started:
+            continue
+        key = "sbp" if o.code == "8480-6" else "dbp"
+        if key not in best or o.value_num > best[key]["value"]:
+            best[key] = {"value": round(o.value_num), "on": on.isoformat(), "source": o.source}
+    if "sbp" not in best or "dbp" not in best:
+        return None
+    return {"rule": "untreated" if started is not None else "highest_on_record",
+            "treatment_started_on": started.isoformat() if started else None, **best}
+
+
+def grading_basis(resident_id: int, disease: str) -> dict[str, Any]:
+    """Which readings grade the disease (stored with the grade and shown on the record): for hypertension the
+    untreated BP (see `untreated_bp`), for the others the latest values."""
     if disease == "htn":
+        bp = untreated_bp(resident_id)
+        return {"bp": bp} if bp else {}
+    return {"values": "latest"}
+
+
+def grading_inputs(f: Features, disease: str, evaluate, basis: dict[str, Any] | None = None
+                   ) -> dict[str, Any] | None:
+    """The inputs of the disease's grading decision, or None when the record cannot grade it yet. Hypertension is
+    graded from the untreated BP of `basis` (never from the latest, possibly drug-controlled, reading)."""
+    if disease == "htn":
+        bp = (basis or {}).get("bp")
+        if not bp:
+            return None
+        f.values = {**f.values, "8480-6": bp["sbp"]["value"], "8462-4": bp["dbp"]["value"]}
         inputs = htn_inputs(f, evaluate)
         return inputs if inputs["sbp"] is not None and inputs["dbp"] is not None else None
     if disease == "ckd":
@@ -88,18 +156,19 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
         f = gather(0, 0, as_of=clock.today(), ids=[resident_id]).get(resident_id)
         if f is None:
             return None
-        inputs = grading_inputs(f, disease, BulkEvaluator(s).evaluate)
+        basis = grading_basis(resident_id, disease)
+        inputs = grading_inputs(f, disease, BulkEvaluator(s).evaluate, basis)
         if inputs is None:
             return None
         current = s.scalars(select(RiskLevel).where(RiskLevel.resident_id == resident_id,
                                                     RiskLevel.disease == disease)).first()
-        if current is not None and current.inputs == inputs and not force:
+        if current is not None and current.inputs == inputs and current.basis == basis and not force:
             return None
         from .services import township_codes
         data = {**inputs, "resident_id": resident_id, "disease": disease, "disease_name": Disease.label_of(disease),
                 "grading_decision": decision_id, "grading_reason": reason,
                 "township_code": township_codes().get(f.org_code) or f.org_code, "village_code": f.org_code,
-                "grading_inputs": inputs}
+                "grading_inputs": inputs, "grading_basis": basis}
         try:
             inst = start_instance("stratify", data=data, actor=Actor("stratify"), resident_id=resident_id,
                                   org_code=f.org_code, business_key=f"stratify:{resident_id}:{disease}")
@@ -123,19 +192,39 @@ def _decision_record(instance_id: int, decision_id: str) -> dict[str, Any]:
     return data if data.get("decision_id") == decision_id else {}
 
 
+def _request_care_plan(resident_id: int, disease: str, level: str | None, *, key: str) -> None:
+    enqueue_after_commit(session(), "app.screening.jobs.request_care_plan", resident_id, disease, level,
+                         job_id=f"care-plan-{resident_id}-{disease}-{key}")
+
+
 def record_level(*, instance_id: int, resident_id: int, disease: str, decision_id: str,
-                 outputs: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    """Write the decided level onto the resident with the trace of the evaluation that decided it."""
+                 outputs: dict[str, Any], inputs: dict[str, Any], basis: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """Apply the decided level as a proposal (`set_risk_level`: it may raise the grade, never lower it) with the
+    trace of the evaluation; ask for a care plan only when the grade in force changed (or on the first grade)."""
     raw = outputs.get(LEVEL_OUTPUT[decision_id])
     level = STROKE_LEVELS.get(raw) if decision_id == "stroke_risk" else raw
     evaluation = _decision_record(instance_id, decision_id)
-    enqueue_after_commit(session(), "app.screening.jobs.request_care_plan", resident_id, disease, level,
-                         job_id=f"care-plan-{instance_id}")
     result = set_risk_level(resident_id, disease=disease, level=level, decision_id=decision_id,
                             reason=evaluation.get("reason", ""), trace=evaluation.get("trace", []),
-                            versions=evaluation.get("versions", {}), inputs=inputs, instance_id=instance_id)
-    return {**result, "label": vocabulary.RiskLevel.label_of(level, UNGRADED_LABEL),
+                            versions=evaluation.get("versions", {}), inputs=inputs, instance_id=instance_id,
+                            basis=basis or {})
+    if result["changed"]:
+        _request_care_plan(resident_id, disease, result["level"], key=f"grade-{instance_id}")
+    return {**result, "label": vocabulary.RiskLevel.label_of(result["level"], UNGRADED_LABEL),
             "previous_label": vocabulary.RiskLevel.label_of(result["previous_level"], UNGRADED_LABEL)}
+
+
+def reassess(resident_id: int, disease: str, *, level: str, reason: str, actor: str) -> dict[str, Any]:
+    """A clinician's explicit re-assessment (the only way a grade goes down): recorded with its reason, audited;
+    a changed grade asks the care-plan capability for a revision."""
+    from app.residents.management import reassess_risk_level
+    with unit_of_work():
+        result = reassess_risk_level(resident_id, disease=disease, level=level, reason=reason, actor=actor)
+        if result["changed"]:
+            _request_care_plan(resident_id, disease, result["level"],
+                               key=f"reassess-{clock.now().timestamp()}")
+        return result
 
 
 def notify_village_doctor(*, resident_id: int, disease: str, level: str | None, instance_id: int) -> dict:

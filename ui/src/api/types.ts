@@ -299,6 +299,29 @@ export interface RecordRiskLevel {
   decision_id?: string | null;
   versions?: Record<string, unknown> | null;
   assessed_at?: string | null;
+  basis?: RiskBasis | null;
+  source?: string | null;
+  source_label?: string | null;
+  proposed_level?: string | null;
+  proposed_label?: string | null;
+  reassessed_by?: string | null;
+  reassessed_reason?: string | null;
+}
+
+export interface BasisReading {
+  value: number;
+  on: string;
+  source?: string | null;
+}
+
+export interface RiskBasis {
+  bp?: {
+    rule: 'untreated' | 'highest_on_record';
+    treatment_started_on?: string | null;
+    sbp: BasisReading;
+    dbp: BasisReading;
+  } | null;
+  values?: string;
 }
 
 export interface Enrolment {

@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router-dom';
 import type { EChartsCoreOption } from 'echarts/core';
 import { residents } from '../api/endpoints';
 import { ApiError } from '../api/client';
-import type { ChronicSummary, HealthRecord, KeyValue, Observation, RecordCondition } from '../api/types';
+import type { ChronicSummary, HealthRecord, KeyValue, Observation, RecordCondition, RecordRiskLevel } from '../api/types';
 import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import Chart from '../components/Chart';
 import CarePlans from '../components/record/CarePlans';
@@ -71,6 +71,40 @@ const FLAG_SOURCES: Record<string, string> = { his: 'HIS', public_health: '公�
 const CONDITION_STATUS = vocabMap('condition_status');
 
 const ENCOUNTER_KINDS = vocabMap('encounter_kind');
+
+const READING_SOURCES: Record<string, string> = {
+  his: 'HIS', public_health: '公卫系统', insurance: '医保', village_app: '村医录入', follow_up: '随访',
+  device: '设备', patient: '患者自测', lis: '检验系统',
+};
+
+/** Which readings the grade used (issue 12.1): the untreated BP with its dates, or who re-assessed it and why. */
+function RiskBasisLine({ level }: { level: RecordRiskLevel }) {
+  const bp = level.basis?.bp;
+  const reading = (r: { value: number; on: string; source?: string | null }) =>
+    `${formatDate(r.on)}${r.source ? ` ${label(READING_SOURCES, r.source)}` : ''}`;
+  return (
+    <>
+      {bp && (
+        <div className="timeline-data" data-testid="risk-basis">
+          分层血压：{bp.sbp.value}/{bp.dbp.value} mmHg
+          {bp.sbp.on === bp.dbp.on && bp.sbp.source === bp.dbp.source
+            ? `（${reading(bp.sbp)}）`
+            : `（收缩压 ${reading(bp.sbp)}；舒张压 ${reading(bp.dbp)}）`}
+          {bp.rule === 'untreated'
+            ? `，为开始降压治疗（${formatDate(bp.treatment_started_on ?? '')}）前的最高血压`
+            : '，档案未记录降压药物，取档案中最高血压'}
+          ；治疗后血压只用于评估控制情况，不降低分层
+        </div>
+      )}
+      {level.source === 'clinician' && (
+        <div className="timeline-data" data-testid="risk-reassessed">
+          {level.source_label ?? '医生复核'}：{level.reassessed_reason}
+          {level.proposed_level && level.proposed_level !== level.level && `（自动分层建议：${level.proposed_label ?? label(RISK_LEVELS, level.proposed_level)}）`}
+        </div>
+      )}
+    </>
+  );
+}
 
 function conditionText(c: RecordCondition): string {
   return c.disease_name ?? (c.disease ? label(DISEASES, c.disease) : '') ?? '';
@@ -250,6 +284,7 @@ function Summary({ r }: { r: HealthRecord }) {
                       {x.assessed_at && <span className="muted">{formatDateTime(x.assessed_at)}</span>}
                     </div>
                     {reasons && <div className="timeline-data">依据：{reasons}</div>}
+                    <RiskBasisLine level={x} />
                   </li>
                 );
               })}
