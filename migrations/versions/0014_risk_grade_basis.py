@@ -2,7 +2,7 @@
 clinician's re-assessment; grading_states serializes re-grading per (resident, disease) (issue 12.1, 12.2)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-03 19:50:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import app.core.db
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
