@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -86,10 +87,21 @@ def worker(burst: bool) -> None:
     from app.jobs.queue import QUEUE_NAME, redis_connection
     from app.workflows.limits import warm_up
     os.environ.setdefault("YGT_APP_NAME", "ygt-worker")
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
     app = _app()
     warm_up()  # the script zygote starts once here; every job process rq forks reuses it
-    with app.app_context():
-        Worker([QUEUE_NAME], connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    backoff = 1.0
+    while True:  # Redis went away (restart, network): reconnect with backoff instead of exiting for good
+        try:
+            with app.app_context():
+                Worker([QUEUE_NAME], connection=redis_connection(blocking=True)).work(burst=burst,
+                                                                                     with_scheduler=True)
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            click.echo(f"worker lost Redis ({type(exc).__name__}); reconnecting in {backoff:.0f} s", err=True)
+            time.sleep(backoff)
+            backoff = min(15.0, backoff * 2)
 
 
 @main.command()

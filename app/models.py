@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "app.education.models",
     "app.referral.models",
     "app.training.models",
+    "app.jobs.models",
 )
 
 

@@ -34,6 +34,7 @@ class Schedule:
 
 
 SCHEDULES = (
+    Schedule("jobs.relay_outbox", "app.jobs.outbox.relay", 1),
     Schedule("workflows.enqueue_due_timers", "app.workflows.jobs.enqueue_due_timers", 5),
     Schedule("workflows.sweep_outbox", "app.workflows.jobs.sweep_outbox", 30),
     Schedule("notifications.notify_overdue", "app.notifications.jobs.notify_overdue", 300),

@@ -161,6 +161,8 @@ def _background_problems(background: dict) -> list[str]:
         problems.append(f"scheduler: {background.get('scheduler', {}).get('state', 'unknown')}")
     if background.get("timers", {}).get("state") != "ok":
         problems.append("timers: lagging")
+    if background.get("job_outbox", {}).get("state", "ok") != "ok":
+        problems.append("job_outbox: stuck")
     if background.get("queue", {}).get("state") != "ok":
         problems.append(f"queue: {background.get('queue', {}).get('state', 'unknown')}")
     return problems

@@ -19,6 +19,10 @@ SCHEDULER_LEADERS = Gauge("ygt_scheduler_leaders", "Schedulers beating as leader
                           registry=REGISTRY)
 SCHEDULERS_RUNNING = Gauge("ygt_schedulers_running", "Scheduler processes beating now (leader + standbys)",
                            registry=REGISTRY)
+JOB_OUTBOX_PENDING = Gauge("ygt_job_outbox_pending", "Jobs written after a commit and not yet relayed to rq",
+                           registry=REGISTRY)
+JOB_OUTBOX_AGE = Gauge("ygt_job_outbox_oldest_age_seconds", "Age of the oldest job outbox row not yet relayed",
+                       registry=REGISTRY)
 WORKERS = Gauge("ygt_queue_workers", "rq workers listening on the queue", registry=REGISTRY)
 QUEUE_FAILED = Gauge("ygt_queue_failed", "Jobs in the queue's failed registry", registry=REGISTRY)
 

@@ -5,7 +5,10 @@
 * `eager`  — tests: run at once in the caller's thread.
 
 Jobs are named by dotted path (`"app.workflows.jobs.run_service_call"`), take ids, and are idempotent. Enqueue
-them *after commit* with `enqueue_after_commit(session, ...)` so a job never sees uncommitted rows.
+them *after commit* with `enqueue_after_commit(session, ...)` so a job never sees uncommitted rows. In rq mode that
+writes a row of the job outbox (`app.jobs.models.JobOutbox`) in the caller's transaction; `app.jobs.outbox.relay`
+pushes it to rq (at once after the commit, and again by the leading scheduler until Redis takes it). A job id
+names one piece of work: while a job with that id is queued, scheduled or running, enqueueing it again is a no-op.
 """
 from __future__ import annotations
 
@@ -61,9 +64,13 @@ def resolve(func: str):
     return getattr(import_module(module), name)
 
 
-def redis_connection():
+def redis_connection(*, blocking: bool = False):
+    """A Redis client that fails fast when Redis is down (a request never hangs on it); `blocking=True` for the
+    worker, whose dequeue waits on the socket for minutes."""
     from redis import Redis
-    return Redis.from_url(_redis_url)
+    if blocking:
+        return Redis.from_url(_redis_url, socket_connect_timeout=5, health_check_interval=30)
+    return Redis.from_url(_redis_url, socket_connect_timeout=2, socket_timeout=10)
 
 
 def rq_queue():
@@ -84,20 +91,53 @@ def enqueue(func: str, *args, job_id: str | None = None, retries: int = 3, backo
         _run_with_retries(job, sleep=False)
 
 
-def enqueue_after_commit(session, func: str, *args, **kwargs) -> None:
-    """Queue a job that is dispatched only if (and when) the session's transaction commits."""
-    session.info.setdefault("after_commit", []).append(lambda: enqueue(func, *args, **kwargs))
+def enqueue_after_commit(session, func: str, *args, job_id: str | None = None, retries: int = 3,
+                         backoff=(2, 10, 60), delay_s: float = 0.0, **kwargs) -> None:
+    """Queue a job that is dispatched only if (and when) the session's transaction commits.
+
+    rq mode: the job is a `job_outbox` row written in this transaction (so Redis being down never fails the
+    write) and relayed right after the commit; the scheduler's relay retries what Redis did not take."""
+    if _mode == "rq":
+        from app.jobs import outbox
+        row = outbox.add(session, func, args, kwargs, job_id=job_id, retries=retries, backoff=backoff,
+                         delay_s=delay_s)
+        session.info.setdefault("after_commit", []).append(lambda: outbox.relay_after_commit(row))
+        return
+    session.info.setdefault("after_commit", []).append(
+        lambda: enqueue(func, *args, job_id=job_id, retries=retries, backoff=backoff, delay_s=delay_s, **kwargs))
 
 
-def _enqueue_rq(job: Job) -> None:
+LIVE_STATUSES = ("created", "queued", "scheduled", "deferred", "started", "rate_limited", "ready_to_enqueue")
+
+
+def _enqueue_rq(job: Job) -> bool:
+    """Push one job to rq; False when a job with the same id is still queued, scheduled or running (no duplicate).
+
+    A finished or failed job of the same id is replaced (the work is asked for again). Raises on Redis errors."""
     from rq import Retry
+    from rq.exceptions import DuplicateJobError, NoSuchJobError
+    from rq.job import Job as RqJob
     q = rq_queue()
-    options = dict(job_id=job.job_id, retry=Retry(max=job.retries, interval=list(job.backoff)) if job.retries else None,
-                   job_timeout=600, result_ttl=3600, failure_ttl=7 * 86400)
-    if job.delay_s > 0:
-        q.enqueue_in(timedelta(seconds=job.delay_s), job.func, args=job.args, kwargs=job.kwargs, **options)
-    else:
-        q.enqueue(job.func, args=job.args, kwargs=job.kwargs, **options)
+    options = {"job_id": job.job_id, "job_timeout": 600, "result_ttl": 3600, "failure_ttl": 7 * 86400,
+               "retry": Retry(max=job.retries, interval=list(job.backoff)) if job.retries else None}
+    if job.job_id:
+        try:
+            old = RqJob.fetch(job.job_id, connection=q.connection)
+            status = old.get_status(refresh=False)
+            if status is not None and str(getattr(status, "value", status)) in LIVE_STATUSES:
+                return False
+            old.delete()
+        except NoSuchJobError:
+            pass
+        options["unique"] = True              # atomic: a relay racing this one cannot add a second job
+    try:
+        if job.delay_s > 0:
+            q.enqueue_in(timedelta(seconds=job.delay_s), job.func, args=job.args, kwargs=job.kwargs, **options)
+        else:
+            q.enqueue(job.func, args=job.args, kwargs=job.kwargs, **options)
+    except DuplicateJobError:
+        return False
+    return True
 
 
 def _run_with_retries(job: Job, *, sleep: bool) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 
 from app.core import clock
 from app.core.db import session, unit_of_work
+from app.jobs import outbox as job_outbox
 from app.jobs import queue
 
 from .models import ServiceCall, SchedulerHeartbeat, Timer
@@ -81,7 +82,8 @@ def background_status() -> dict:
     now = clock.now()
     s = session()
     try:
-        status = {"scheduler": scheduler_status(now), "timers": timer_status(now), "outbox": outbox_status(now)}
+        status = {"scheduler": scheduler_status(now), "timers": timer_status(now), "outbox": outbox_status(now),
+                  "job_outbox": job_outbox.status()}
     finally:
         s.rollback()
     return status

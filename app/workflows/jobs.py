@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 
 from app.core import clock, logs
 from app.core.db import is_postgres, unit_of_work
-from app.jobs.queue import enqueue
+from app.jobs.queue import enqueue, enqueue_after_commit
 
 from . import bindings, runner
 from .models import ProcessEvent, ProcessInstance, ServiceCall, Timer
@@ -133,20 +133,22 @@ def enqueue_due_timers(limit: int = 500) -> int:
             # push the claimed timers forward so a concurrent or next sweep does not enqueue them again
             session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows]))
                             .values(fire_at=now + TIMER_CLAIM))
-    instances = sorted({r.instance_id for r in rows})
-    for instance_id in instances:
-        enqueue("app.workflows.jobs.fire_timers", instance_id, job_id=f"timer-{instance_id}-{int(now.timestamp())}")
+        instances = sorted({r.instance_id for r in rows})
+        for instance_id in instances:   # the claim and the firing jobs commit together (job outbox in rq mode)
+            enqueue_after_commit(session, "app.workflows.jobs.fire_timers", instance_id,
+                                 job_id=f"timer-{instance_id}-{int(now.timestamp())}")
     return len(instances)
 
 
 def sweep_outbox(limit: int = 500) -> int:
-    """Re-enqueue service calls whose retry is due or whose worker died holding the lease."""
+    """Re-enqueue service calls whose retry is due or whose worker died holding the lease.
+
+    The job id names the call and its attempt: while that job waits in the queue a later sweep adds nothing."""
     now = clock.now()
     with unit_of_work() as session:
-        ids = list(session.execute(select(ServiceCall.id).where(
+        due = session.execute(select(ServiceCall.id, ServiceCall.attempts).where(
             ServiceCall.status.in_(("pending", "running")), ServiceCall.next_attempt_at <= now)
-            .order_by(ServiceCall.next_attempt_at).limit(limit)).scalars())
-    for call_id in ids:
-        enqueue("app.workflows.jobs.run_service_call", call_id, job_id=f"svc-{call_id}-sweep-{int(now.timestamp())}",
-                retries=0)
-    return len(ids)
+            .order_by(ServiceCall.next_attempt_at).limit(limit)).all()
+    for call_id, attempts in due:
+        enqueue("app.workflows.jobs.run_service_call", call_id, job_id=f"svc-{call_id}-{attempts}", retries=0)
+    return len(due)

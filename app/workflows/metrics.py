@@ -21,6 +21,8 @@ def refresh() -> None:
         metrics.TIMER_LAG.set(background["timers"]["oldest_due_age_s"])
         metrics.TIMERS_DUE.set(background["timers"]["due"])
         metrics.OUTBOX_PENDING.set(background["outbox"]["pending"])
+        metrics.JOB_OUTBOX_PENDING.set(background["job_outbox"]["pending"])
+        metrics.JOB_OUTBOX_AGE.set(background["job_outbox"]["oldest_age_s"])
         scheduler = background["scheduler"]
         age = scheduler["heartbeat_age_s"]
         metrics.SCHEDULER_HEARTBEAT_AGE.set(age if age is not None else -1)

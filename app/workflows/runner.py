@@ -297,7 +297,7 @@ def retry_instance(instance_id: int, actor: Actor, *, data_patch: Mapping[str, A
             snap.error = None
             snap.events.append({"type": "retried", "element_id": row.element_id, "task_guid": row.task_guid,
                                 "data": {"service_call_id": row.id}})
-            enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}")
+            enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}-0")
         return _step(instance_id, actor, lambda ctx, inst: runtime.advance(ctx, inst.state), interactive=True,
                      session_hook=requeue)
     try:
@@ -465,5 +465,5 @@ def _project_service_calls(session, inst, snap, now) -> None:
                           backoff_base=call.backoff_base or 2.0, next_attempt_at=now, created_at=now)
         session.add(row)
         session.flush()
-        enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}",
+        enqueue_after_commit(session, "app.workflows.jobs.run_service_call", row.id, job_id=f"svc-{row.id}-0",
                              retries=0)

@@ -157,10 +157,10 @@ def deliver_due(limit: int = 500) -> int:
         for row in s.scalars(select(OutboxMessage).where(OutboxMessage.status == "sending",
                                                         OutboxMessage.next_attempt_at < now).limit(limit)):
             row.status, row.last_error = "uncertain", "worker stopped while sending; check with the provider (OutId)"
-        due = list(s.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending",
-                                                            OutboxMessage.next_attempt_at <= now).limit(limit)))
-    for outbox_id in due:
-        enqueue(DELIVER_JOB, outbox_id, job_id=f"notify-{outbox_id}-{int(now.timestamp())}", retries=0)
+        due = s.execute(select(OutboxMessage.id, OutboxMessage.attempts).where(
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now).limit(limit)).all()
+    for outbox_id, attempts in due:     # one job per message and attempt: a waiting job is never queued twice
+        enqueue(DELIVER_JOB, outbox_id, job_id=f"notify-{outbox_id}-{attempts}", retries=0)
     return len(due)
 
 

@@ -8,12 +8,23 @@ import os
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from app.config import Settings
-from app.jobs import queue
+from app.core import db
+from app.jobs import outbox, queue
+from app.jobs.models import JobOutbox
 
 pytestmark = [pytest.mark.redis, pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")]
 AT = "2026-03-01T08:30:00+08:00"
+
+
+DEAD_REDIS = "redis://127.0.0.1:7199/0"       # nothing listens there: Redis is "down"
+
+
+def _use_redis(settings, url: str) -> None:
+    queue.configure(Settings.from_env(data_dir=str(settings.data_dir), database_url=settings.database_url,
+                                      redis_url=url, jobs_mode="rq", scheduler_enabled=False))
 
 
 @pytest.fixture()
@@ -21,9 +32,9 @@ def rq_mode(app, settings, monkeypatch):
     """Jobs go to a private rq queue on the REDIS_URL server (nobody works it: the test reads what was queued)."""
     name = f"ygt-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(queue, "QUEUE_NAME", name)
-    queue.configure(Settings.from_env(data_dir=str(settings.data_dir), database_url=settings.database_url,
-                                      redis_url=os.environ["REDIS_URL"], jobs_mode="rq", scheduler_enabled=False))
+    _use_redis(settings, os.environ["REDIS_URL"])
     yield queue.rq_queue()
+    _use_redis(settings, os.environ["REDIS_URL"])
     q = queue.rq_queue()
     q.empty()
     q.delete(delete_jobs=True)
@@ -50,3 +61,64 @@ def test_a_new_observation_answers_201_and_its_rescreen_job_is_on_the_rq_queue(d
     assert response.status_code == 201, response.get_json()
     funcs = [job.func_name for job in rq_mode.get_jobs()]
     assert funcs == ["app.screening.jobs.screen_resident"]
+
+
+def _outbox_rows(app) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        rows = db.session().scalars(select(JobOutbox).order_by(JobOutbox.id)).all()
+        out = [(r.func, r.status, r.job_id) for r in rows]
+        db.session().rollback()
+        return out
+
+
+def test_the_rescreen_job_is_relayed_at_once_after_the_commit(app, doctor, resident, rq_mode):
+    doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
+    rows = _outbox_rows(app)
+    assert [(f, s) for f, s, _ in rows] == [("app.screening.jobs.screen_resident", "relayed")]
+    assert [j.id for j in rq_mode.get_jobs()] == [rows[0][2]]
+
+
+def test_with_redis_down_a_write_answers_201_and_its_job_waits_then_is_relayed_once(app, settings, doctor,
+                                                                                      resident, rq_mode):
+    _use_redis(settings, DEAD_REDIS)
+    response = doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
+    assert response.status_code == 201, response.get_json()
+    assert [(f, s) for f, s, _ in _outbox_rows(app)] == [("app.screening.jobs.screen_resident", "pending")]
+    with app.app_context():
+        assert outbox.relay() == 0                      # still down: nothing pushed, the row keeps waiting
+        assert outbox.status()["pending"] == 1
+    _use_redis(settings, os.environ["REDIS_URL"])       # Redis is back
+    with app.app_context():
+        assert outbox.relay() == 1
+        assert outbox.relay() == 0                      # a second relay finds nothing left
+        assert outbox.status()["pending"] == 0
+    rows = _outbox_rows(app)
+    assert [(f, s) for f, s, _ in rows] == [("app.screening.jobs.screen_resident", "relayed")]
+    assert [j.id for j in rq_mode.get_jobs()] == [rows[0][2]]
+
+
+def test_health_reports_the_waiting_outbox(app, settings, client, doctor, resident, rq_mode):
+    _use_redis(settings, DEAD_REDIS)
+    doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
+    body = client.get("/healthz").get_json()
+    assert body["background"]["job_outbox"]["pending"] == 1
+    assert body["checks"]["redis"].startswith("error")
+
+
+def test_a_job_id_still_waiting_in_the_queue_is_never_queued_twice(app, rq_mode):
+    with app.app_context():
+        for _ in range(3):
+            queue.enqueue("app.screening.jobs.screen_resident", 1, job_id="screen-1-sweep.same")
+    assert len(rq_mode.get_jobs()) == 1
+
+
+def test_the_notification_sweep_does_not_pile_up_jobs(app, rq_mode):
+    """The 30 s re-queue of due messages once queued thousands of jobs: one job per message and attempt now."""
+    from connectors.notify import services
+    with app.app_context():
+        rows = [services.queue_message("platform", recipient=("user", 1), template_code="t", params={},
+                                       idempotency_key=f"k-{i}") for i in range(3)]
+        for _ in range(4):
+            assert services.deliver_due() == 3
+    ids = sorted(j.id for j in rq_mode.get_jobs())
+    assert ids == sorted(f"notify-{r.id}-0" for r in rows)

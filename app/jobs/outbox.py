@@ -1,0 +1,122 @@
+"""The transactional job outbox (rq mode): write a job in the caller's transaction, relay it to rq after commit.
+
+* `add()` — called by `queue.enqueue_after_commit` inside the transaction; nothing touches Redis there.
+* `relay_after_commit()` — right after that commit, one best-effort try to push the row (jobs start at once when
+  Redis is up; a Redis error is logged and left to the relay, the request still succeeds).
+* `relay()` — the leading scheduler's schedule `jobs.relay_outbox` (every second): pushes every pending row whose
+  time has come, oldest first, in batches locked with FOR UPDATE SKIP LOCKED so two relays never push one row. A
+  row becomes `relayed` (or `duplicate` when a job with its id was still queued or running) in the same
+  transaction that pushed it; on a Redis error the batch stops, the row keeps `pending` and counts the attempt.
+  Relayed rows are deleted after `KEEP_RELAYED`.
+
+One rq job per row: the row's job id is the rq job id, and rq refuses a second live job with the same id
+(`queue._enqueue_rq`), so a relay that pushed a row but died before its commit cannot add the job twice.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from redis.exceptions import RedisError
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core import clock, logs
+from app.core.db import is_postgres, session, unit_of_work
+from app.jobs import queue
+from app.jobs.ids import job_id as safe_job_id
+from app.jobs.models import JobOutbox
+
+log = logs.get("jobs.outbox")
+BATCH = 200
+KEEP_RELAYED = timedelta(hours=float(os.environ.get("YGT_JOB_OUTBOX_KEEP_H", "24")))
+STUCK_ALERT_S = float(os.environ.get("YGT_JOB_OUTBOX_ALERT_S", "60"))
+
+
+def add(s, func_name: str, args, kwargs, *, job_id: str | None, retries: int, backoff, delay_s: float) -> JobOutbox:
+    """Add one job to the outbox in the session's transaction (it exists only if that transaction commits)."""
+    now = clock.now()
+    row = JobOutbox(func=func_name, args=list(args), kwargs=dict(kwargs), retries=retries, backoff=list(backoff),
+                    delay_s=float(delay_s), status="pending", attempts=0, created_at=now,
+                    available_at=now, job_id=safe_job_id(job_id) if job_id else "")
+    s.add(row)
+    return row
+
+
+def _job_id(row: JobOutbox) -> str:
+    return row.job_id or f"outbox-{row.id}"
+
+
+def _push(row: JobOutbox) -> None:
+    """Push one locked row to rq and mark it (raises on Redis errors: the caller keeps the row pending)."""
+    remaining = max(0.0, row.delay_s - (clock.now() - row.created_at).total_seconds())
+    job = queue.Job(row.func, tuple(row.args or ()), dict(row.kwargs or {}), _job_id(row), row.retries,
+                    tuple(row.backoff or (2, 10, 60)), remaining)
+    added = queue._enqueue_rq(job)
+    row.status, row.relayed_at, row.last_error = ("relayed" if added else "duplicate"), clock.now(), None
+
+
+def _locked(stmt):
+    return stmt.with_for_update(skip_locked=True) if is_postgres() else stmt
+
+
+def relay_after_commit(row: JobOutbox) -> None:
+    """Right after the commit that wrote `row`: try once to push it (never raises; the relay retries)."""
+    identity = inspect(row).identity
+    if not identity:
+        return
+    try:
+        with unit_of_work() as s:
+            locked = s.scalars(_locked(select(JobOutbox).where(JobOutbox.id == identity[0],
+                                                               JobOutbox.status == "pending"))).first()
+            if locked is not None:
+                _push(locked)
+    except (RedisError, OSError, SQLAlchemyError) as exc:  # Redis (or the database) is down: the row stays pending for the relay
+        log.warning("job not relayed yet; the relay retries", extra={"job": row.func, "code": _error(exc)})
+
+
+def relay(limit: int = 2000) -> int:
+    """Push pending outbox rows to rq; the number pushed (a schedule of the leading scheduler)."""
+    if queue.mode() != "rq":
+        return 0
+    pushed, last_id = 0, 0
+    while pushed < limit:
+        with unit_of_work() as s:
+            rows = s.scalars(_locked(select(JobOutbox).where(JobOutbox.status == "pending", JobOutbox.id > last_id)
+                                     .order_by(JobOutbox.id).limit(BATCH))).all()
+            if not rows:
+                break
+            for row in rows:
+                try:
+                    _push(row)
+                except (RedisError, OSError) as exc:  # Redis is down: keep this and later rows pending, try again next tick
+                    row.attempts, row.last_error = row.attempts + 1, _error(exc)
+                    log.warning("job outbox relay stopped; Redis does not answer",
+                                extra={"job": row.func, "code": row.last_error})
+                    return pushed
+                pushed += 1
+                last_id = row.id
+    _prune()
+    return pushed
+
+
+def _prune() -> None:
+    with unit_of_work() as s:
+        s.execute(delete(JobOutbox).where(JobOutbox.status.in_(("relayed", "duplicate")),
+                                          JobOutbox.relayed_at < clock.now() - KEEP_RELAYED))
+
+
+def _error(exc: Exception) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
+
+
+def status() -> dict:
+    """Pending rows and the age of the oldest (health, readiness and metrics report it)."""
+    now = clock.now()
+    pending, oldest, errors = session().execute(select(
+        func.count(), func.min(JobOutbox.created_at), func.max(JobOutbox.attempts)).where(
+        JobOutbox.status == "pending")).one()
+    age = (now - oldest).total_seconds() if oldest else 0.0
+    return {"pending": pending, "oldest_age_s": round(max(0.0, age), 1), "relay_attempts_max": errors or 0,
+            "state": "ok" if age <= STUCK_ALERT_S else "stuck"}
