@@ -80,7 +80,7 @@ def htn_visit(today: str, sbp: int, dbp: int, *, adr: str = "无", complication:
                   "heart_rate": 72, "weight_kg": 68.5},
         "lifestyle": {"smoking_per_day": 0, "salt_intake": "中", "salt_target": "轻", "compliance": "良好"},
         "labs": {},
-        "medication": {"adherence": "规律", "adr": adr, **({"adr_description": "踝部水肿"} if adr == "有" else {}),
+        "medication": {"adherence": "规律", "adr": adr, **({"adr_description": "踝部水肿"} if adr != "无" else {}),
                        "drugs": [{"drug": "amlodipine", "name": "氨氯地平片", "dose_mg": 5, "frequency": "qd"}]},
         "assessment": {"new_complication": complication, "request_plan_revision": revision,
                        **({"revision_reason": "血压波动"} if revision else {})},
