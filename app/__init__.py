@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     register_blueprints(app, api)
     web.init_app(app)
+    # the API's ETags are If-Match tokens (task completion), not cache validators: a task's ETag leaves its draft
+    # out, so answering If-None-Match with 304 served a stale draft (flask-compress did so for compressed bodies only)
+    app.config["COMPRESS_EVALUATE_CONDITIONAL_REQUEST"] = False
     Compress(app)
     from .jobs import queue
     from .residents import context as _resident_context  # noqa: F401  (resident → instance/task defaults)

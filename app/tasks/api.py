@@ -89,7 +89,7 @@ class Task(MethodView):
     def get(self, task_id):
         """Show a task with its resolved form, resident summary and allowed actions (ETag header)."""
         detail = services.task_detail(current(), task_id)
-        return detail, 200, {"ETag": detail["etag"]}
+        return detail, 200, {"ETag": detail["etag"], "Cache-Control": "no-store"}
 
 
 @blp.route("/tasks/<int:task_id>/complete")
@@ -156,7 +156,7 @@ class TaskDraft(MethodView):
     def get(self, task_id):
         """The saved draft of a task (null data when none)."""
         task = queries.get_task(current(), task_id)
-        return {"task_id": task.id, "data": task.draft}
+        return {"task_id": task.id, "data": task.draft}, 200, {"Cache-Control": "no-store"}
 
     @login_required
     @blp.arguments(DraftSchema)

@@ -2,6 +2,8 @@
 with its resolved form, drafts, comments and saved filters."""
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from datetime import date, timedelta
 
@@ -232,6 +234,21 @@ def test_a_draft_is_saved_without_validation_and_comes_back_in_the_form(login_as
     detail = doctor.get(f"/api/v1/tasks/{task['id']}").json
     assert detail["form"]["data"] == {"amount": "not yet", "comment": "待核实"} == detail["draft"]
     assert detail["etag"] == task["etag"][:-1] + "." + detail["etag"].split(".")[1]   # a draft is not a change
+
+
+def test_a_reopened_task_shows_the_draft_saved_since_and_is_never_cached(login_as, approval):
+    # the detail's ETag leaves the draft out (a draft is not a change), so a browser that kept the page and asked
+    # "If-None-Match" got 304 and the old, empty form back after saving a draft (issue 12.10's browser story)
+    doctor = login_as("township_doctor", org="C01T01")
+    task = open_task_of(doctor, start(doctor, amount=1)["id"])
+    first = doctor.get(f"/api/v1/tasks/{task['id']}")
+    assert first.headers.get("Cache-Control") == "no-store"
+    doctor.put(f"/api/v1/tasks/{task['id']}/draft", json={"data": {"amount": 2}})
+    etag = doctor.get(f"/api/v1/tasks/{task['id']}", headers={"Accept-Encoding": "gzip"}).headers["ETag"]
+    again = doctor.get(f"/api/v1/tasks/{task['id']}", headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert again.status_code == 200
+    assert json.loads(gzip.decompress(again.data))["draft"] == {"amount": 2}
+    assert doctor.get(f"/api/v1/tasks/{task['id']}/draft").headers.get("Cache-Control") == "no-store"
 
 
 def test_only_the_assignee_saves_a_draft_of_an_assigned_task(login_as, approval):

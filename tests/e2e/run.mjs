@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { flows } from './flows.mjs';
 import { trainingStory } from './training.mjs';
+import { allFormsStory, formSamples } from './forms.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -97,5 +98,10 @@ describe('web UI', { concurrency: false }, () => {
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);
+  });
+  // after the screenshots: it deploys a harness process of its own
+  test('every form in forms/: valid data completes, one invalid field is refused on its field (browser and server agree)', async (t) => {
+    if (!needs(t, '/api/v1/process-definitions', '/api/v1/tasks/{}/draft', '/api/v1/tasks/{}/complete')) return;
+    await allFormsStory(ctx, formSamples());
   });
 });

@@ -4,15 +4,10 @@
  */
 import { forwardRef, type ReactNode } from 'react';
 import Form from '@rjsf/core';
-import { customizeValidator } from '@rjsf/validator-ajv8';
-import Ajv2020 from 'ajv/dist/2020';
 import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
 import { transformErrorsZh, withFieldOrder } from '../../lib/formErrors';
+import { FORM_DEFAULTS, formValidator as validator } from '../../lib/formValidator';
 import { translateZh } from './zh';
-
-// The forms declare JSON Schema Draft 2020-12 (as the server validates them); ajv's default class knows only draft-07
-// and refuses such a schema outright ("no schema with key or ref …/2020-12/schema").
-const validator = customizeValidator({ AjvClass: Ajv2020 });
 
 export interface TaskFormProps {
   schema: RJSFSchema;
@@ -38,6 +33,7 @@ const TaskForm = forwardRef<Form, TaskFormProps>(function TaskForm(
       uiSchema={{ 'ui:submitButtonOptions': { norender: !!children }, ...withFieldOrder(schema as { properties?: Record<string, unknown>; required?: string[] }, uiSchema) }}
       formData={formData}
       validator={validator}
+      experimental_defaultFormStateBehavior={FORM_DEFAULTS}
       transformErrors={transformErrorsZh}
       translateString={translateZh}
       extraErrors={extraErrors}
