@@ -342,7 +342,7 @@ class _Facts:
             if schema_name:
                 raise DefinitionError(f"用户任务 {ts.bpmn_id} 的表单文件 {schema_name} 未上传 (form file "
                                       f"'{schema_name}' of user task '{ts.bpmn_id}' is not provided)",
-                                      file=path, element_id=ts.bpmn_id)
+                                      file=path, element_id=ts.bpmn_id, problem="form_missing", form=schema_name)
             form_key = None
         self.user_tasks.append(UserTaskMeta(
             element_id=ts.bpmn_id, name=ts.bpmn_name or ts.bpmn_id, lane=ts.lane, process_id=wf_spec.name,

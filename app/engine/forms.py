@@ -50,6 +50,7 @@ def task_form(path: str, process_id: str, spec_name: str, element_id: str, prope
     if schema_name and ui_name:
         ui_found = find_form(forms, owners, ui_name)
         if ui_found is None:
-            raise DefinitionError(f"ui schema file '{ui_name}' not provided", file=path, element_id=element_id)
+            raise DefinitionError(f"ui schema file '{ui_name}' not provided", file=path, element_id=element_id,
+                                  problem="form_missing", form=ui_name)
     form = normalize_form(found, forms[found], forms[ui_found] if ui_found else None)
     return form, {found, *([ui_found] if ui_found else [])}

@@ -82,8 +82,13 @@ def test_a_user_task_naming_a_missing_form_is_refused_naming_the_task(login_as):
     bpmn = definitions(process("intake", chain(user("record_visit", "记录随访", form="record_visit.json"))))
     resp = _upload(owner, [("intake.bpmn", bpmn)])
     assert resp.status_code == 422
+    assert resp.json["code"] == "invalid_definition"
     assert resp.json["details"]["element_id"] == "record_visit"
+    assert (resp.json["details"]["problem"], resp.json["details"]["form"]) == ("form_missing", "record_visit.json")
     assert "record_visit.json" in resp.json["message"]
+    checked = _upload(owner, [("intake.bpmn", bpmn)], url="/api/v1/process-definitions/validate")
+    assert (checked.status_code, checked.json["details"]["problem"]) == (422, "form_missing")
+    assert owner.get("/api/v1/process-definitions/intake").status_code == 404
     assert _upload(owner, [("intake.bpmn", bpmn), ("record_visit.json", form("note"))]).status_code == 201
 
 
