@@ -22,6 +22,7 @@ from .schemas import (
     CarePlanRequestResultSchema,
     CarePlanRequestSchema,
     CarePlanVersionSchema,
+    RevisionCancelSchema,
     RevisionProposalSchema,
     VersionDiffSchema,
 )
@@ -65,10 +66,11 @@ class CarePlan(MethodView):
     def get(self, care_plan_id):
         """Show a plan with its version in force, every version and the comments."""
         plan = queries.scoped_plan(current(), care_plan_id)
+        versions, comments = queries.versions(plan.id), queries.comments(plan.id)
         return {**{c: getattr(plan, c) for c in ("id", "resident_id", "disease", "risk_level", "status",
                                                  "current_version", "org_code", "created_at", "updated_at")},
-                "current": queries.current(plan.id), "versions": queries.versions(plan.id),
-                "comments": queries.comments(plan.id)}
+                "current": queries.current(plan.id), "versions": versions, "comments": comments,
+                "names": queries.display_names(versions, comments)}
 
 
 @blp.route("/care-plans/<int:care_plan_id>/versions/<int:number>")
@@ -78,6 +80,18 @@ class CarePlanVersion(MethodView):
     def get(self, care_plan_id, number):
         """Show one version of a plan."""
         return queries.version(queries.scoped_plan(current(), care_plan_id).id, number)
+
+
+@blp.route("/care-plans/<int:care_plan_id>/versions/<int:number>/cancel")
+class CarePlanVersionCancel(MethodView):
+    @require_roles("supervisor", "county_admin")
+    @blp.arguments(RevisionCancelSchema)
+    @blp.response(200, CarePlanVersionSchema)
+    def post(self, body, care_plan_id, number):
+        """Cancel an open revision (draft, returned or waiting for approval) with a reason: its `care_plan` instance
+        is terminated, the plan in force stays; audited (409 revision_not_open for any other version)."""
+        queries.scoped_plan(current(), care_plan_id)
+        return services.cancel_revision(care_plan_id, number, reason=body["reason"], principal=current())
 
 
 @blp.route("/care-plans/<int:care_plan_id>/versions/<int:a>/diff/<int:b>")

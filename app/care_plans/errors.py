@@ -18,3 +18,7 @@ class RevisionInProgress(Conflict):
 
 class ProcessNotDeployed(Conflict):
     code = "process_not_deployed"
+
+
+class RevisionNotOpen(Conflict):
+    code = "revision_not_open"

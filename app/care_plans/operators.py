@@ -70,3 +70,24 @@ def request_revision(*, idempotency_key: str, instance_id: int, resident_id: int
                      reason: str) -> dict[str, Any]:
     """For `follow_up`: ask the township to propose a plan revision (idempotent while one is in progress)."""
     return services.request_revision(int(resident_id), disease, reason=reason, requested_by="follow_up")
+
+
+@operator("care_plan/remind_draft")
+def remind_draft(*, idempotency_key: str, instance_id: int, care_plan_id: int, version: int,
+                 expires_after: str | None = None) -> dict[str, Any]:
+    """Before an open revision draft expires, tell the holder of its drafting task (else the offered doctors)."""
+    from app.notifications.jobs import recipients
+    task = session().scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == "propose_revision",
+        HumanTask.status == "open").order_by(HumanTask.id.desc())).first()
+    return services.remind_draft_author(instance_id, care_plan_id=int(care_plan_id), version=int(version),
+                                        recipients=recipients(task) if task is not None else [],
+                                        expires_after=expires_after)
+
+
+@operator("care_plan/expire")
+def expire(*, idempotency_key: str, instance_id: int, care_plan_id: int, version: int,
+           expires_after: str | None = None) -> dict[str, Any]:
+    """The expiry timer fired: close the unsubmitted revision draft (the plan in force stays)."""
+    return services.expire_draft(instance_id, care_plan_id=int(care_plan_id), version=int(version),
+                                 expires_after=expires_after)

@@ -93,3 +93,16 @@ def plans_for_summary(resident_id: int) -> list[dict[str, Any]]:
         if summary:
             out.append({"disease": plan.disease, **summary})
     return out
+
+
+def display_names(rows: list[CarePlanVersion], comments_: list[CarePlanComment] = ()) -> dict[str, str]:
+    """Display names of the people a plan's history names (drafter, approver, acknowledger, who closed a revision)."""
+    from app.auth.queries import users_by_username
+    names = {getattr(v, f) for v in rows for f in ("drafted_by", "approved_by", "acknowledged_by", "closed_by")}
+    names |= {c.author for c in comments_}
+    names.discard(None)
+    found = users_by_username(names)
+    out = {n: (found[n].display_name or n) for n in names if n in found}
+    if "system" in names:
+        out["system"] = "系统"
+    return out

@@ -22,6 +22,13 @@ class CarePlanVersionSchema(Schema):
     approved_at = fields.DateTime(allow_none=True)
     acknowledged_by = fields.Str(allow_none=True)
     acknowledged_at = fields.DateTime(allow_none=True)
+    closed_by = fields.Str(allow_none=True)         # an open revision that ended: cancelled, expired or superseded
+    closed_at = fields.DateTime(allow_none=True)
+    close_reason = fields.Str(allow_none=True)
+
+
+class RevisionCancelSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(min=2, max=500))
 
 
 class CarePlanCommentSchema(Schema):
@@ -48,6 +55,7 @@ class CarePlanDetailSchema(CarePlanSchema):
     current = fields.Nested(CarePlanVersionSchema, allow_none=True)
     versions = fields.List(fields.Nested(CarePlanVersionSchema))
     comments = fields.List(fields.Nested(CarePlanCommentSchema))
+    names = fields.Dict(keys=fields.Str(), values=fields.Str())    # username → display name of everyone named
 
 
 class CarePlanQueryArgsSchema(Schema):

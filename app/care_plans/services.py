@@ -6,6 +6,7 @@ The process decides who does what (lanes, gateways); these functions keep the pl
 """
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,7 @@ from .errors import (
     CarePlanNotFound,
     ProcessNotDeployed,
     RevisionInProgress,
+    RevisionNotOpen,
     VersionNotFound,
 )
 from .models import CarePlan, CarePlanComment, CarePlanVersion
@@ -30,6 +32,17 @@ log = logs.get("care_plans")
 MESSAGE = "care_plan_requested"
 IN_PROGRESS = ("draft", "pending_approval", "returned")
 IN_FORCE = ("approved", "acknowledged")
+REPLACEABLE = ("draft", "returned")      # nobody's submission is waiting for approval: a new proposal supersedes it
+
+
+def draft_expiry_days() -> int:
+    """Days an open revision draft may wait at `propose_revision` before it expires (YGT_CARE_PLAN_DRAFT_EXPIRY_DAYS)."""
+    return max(1, int(os.environ.get("YGT_CARE_PLAN_DRAFT_EXPIRY_DAYS", "30")))
+
+
+def draft_reminder_days() -> int:
+    """Days before expiry the draft's author is reminded (YGT_CARE_PLAN_DRAFT_REMINDER_DAYS, default 7)."""
+    return max(0, min(int(os.environ.get("YGT_CARE_PLAN_DRAFT_REMINDER_DAYS", "7")), draft_expiry_days() - 1))
 
 
 # -- requests (what other capabilities and the API call) ------------------------------------------------------
@@ -71,17 +84,25 @@ def propose_revision(care_plan_id: int, *, content: dict[str, Any], reason: str,
     plan = get_plan(care_plan_id)
     if plan.status != "active":
         raise Invalid("方案尚未生效，不能提出修订 (plan is not active)", care_plan_id=care_plan_id)
-    if _open_version(plan.id) is not None:
-        raise RevisionInProgress("该方案已有进行中的修订 (a revision is in progress)", care_plan_id=care_plan_id)
-    return _start("proposed", plan.resident_id, plan.disease, plan.risk_level, requested_by=principal.username,
-                  reason=reason, proposal=plan_content.normalize(content))
+    with unit_of_work():
+        open_row = _open_version(plan.id, lock=True)
+        if open_row is not None and open_row.status not in REPLACEABLE:
+            raise RevisionInProgress("该方案已有待审核的修订 (a revision is waiting for approval)",
+                                     care_plan_id=care_plan_id, version=open_row.version)
+        if open_row is not None:        # a leftover draft nobody submitted: the new proposal supersedes it
+            _close(open_row, status="superseded", by=principal.username,
+                   reason=f"被新的修订提议取代：{reason}", actor=principal)
+        return _start("proposed", plan.resident_id, plan.disease, plan.risk_level, requested_by=principal.username,
+                      reason=reason, proposal=plan_content.normalize(content))
 
 
 def _start(mode: str, resident_id: int, disease: str, risk_level: str | None, *, requested_by: str,
            reason: str | None, proposal: dict[str, Any] | None = None) -> dict[str, Any]:
     from app.workflows import messages, runner
+    expiry = draft_expiry_days()
     payload = {"resident_id": resident_id, "disease": disease, "risk_level": risk_level, "mode": mode,
-               "reason": reason or "", "requested_by": requested_by, "proposal": proposal}
+               "reason": reason or "", "requested_by": requested_by, "proposal": proposal,
+               "draft_expires_after": f"P{expiry}D", "draft_reminder_after": f"P{expiry - draft_reminder_days()}D"}
     delivery = messages.deliver(MESSAGE, payload, actor=runner.Actor(requested_by), resident_id=resident_id,
                                 business_key=f"care_plan:{resident_id}:{disease}")
     if not delivery.started:
@@ -184,6 +205,65 @@ def acknowledge(instance_id: int, *, care_plan_id: int, version: int, acknowledg
         return {"acknowledged": True, "version": version}
 
 
+def cancel_revision(care_plan_id: int, version: int, *, reason: str, principal: Principal) -> CarePlanVersion:
+    """A supervisor or county admin ends an open revision (its process is terminated; the plan in force stays)."""
+    if not (reason or "").strip():
+        raise Invalid("请填写撤销原因 (a reason is required)", code="reason_required", field="reason")
+    with unit_of_work():
+        row = _version_row(care_plan_id, version, lock=True)
+        if row.status not in IN_PROGRESS:
+            raise RevisionNotOpen("该版本不是进行中的修订 (this version is not an open revision)",
+                                  care_plan_id=care_plan_id, version=version, version_status=row.status)
+        _close(row, status="cancelled", by=principal.username, reason=reason.strip(), actor=principal)
+        return row
+
+
+def remind_draft_author(instance_id: int, *, care_plan_id: int, version: int, recipients: list[int],
+                        expires_after: str | None) -> dict[str, Any]:
+    """Before an open revision draft expires: tell whoever holds (or is offered) its drafting task."""
+    from app.notifications.services import notify
+    row = _version_row(care_plan_id, version)
+    if row.status not in REPLACEABLE:
+        return {"notified": 0}
+    plan = get_plan(care_plan_id)
+    resident = _resident(plan.resident_id)
+    name = resident.name if resident else ""
+    body = (f"{name}的{Disease.label_of(plan.disease)}管理方案第{version}版修订草稿尚未提交，将于"
+            f"{draft_reminder_days()}天后自动过期（现行方案继续有效）。如仍需修订，请尽快提交。")
+    told = sum(notify(user_id, kind="care_plan_draft_expiring", title=f"方案修订即将过期：{name}", body=body,
+                      link=f"/residents/{plan.resident_id}", dedupe_key=f"care_plan:{row.id}:expiring:{user_id}")
+               for user_id in dict.fromkeys(recipients))
+    return {"notified": told}
+
+
+def expire_draft(instance_id: int, *, care_plan_id: int, version: int, expires_after: str | None) -> dict[str, Any]:
+    """The `care_plan` process's expiry timer fired: the unsubmitted revision draft no longer blocks revisions."""
+    with unit_of_work():
+        row = _version_row(care_plan_id, version, lock=True)
+        if row.status in IN_PROGRESS:
+            row.status, row.closed_by, row.closed_at = "expired", "system", clock.now()
+            row.close_reason = f"修订草稿超过{_days(expires_after)}天未提交，已自动过期"
+        return {"version": version, "status": row.status}
+
+
+def _days(duration: str | None) -> str:
+    text = (duration or "").upper()
+    return text[1:-1] if text.startswith("P") and text.endswith("D") else text or "?"
+
+
+def _close(row: CarePlanVersion, *, status: str, by: str, reason: str, actor: Principal) -> None:
+    """End an open version and terminate the `care_plan` instance working on it (in the caller's transaction)."""
+    from app.audit.services import record
+    from app.workflows import runner
+    from app.workflows.models import ProcessInstance
+    inst = session().get(ProcessInstance, row.instance_id) if row.instance_id else None
+    if inst is not None and inst.status not in runner.FINAL:
+        runner.terminate_instance(inst.id, runner.Actor.of(actor), reason=reason)
+    row.status, row.closed_by, row.closed_at, row.close_reason = status, by, clock.now(), reason
+    record(f"care_plan.revision_{status}", object_type="care_plan", object_id=row.care_plan_id, principal=actor,
+           details={"version": row.version, "reason": reason, "instance_id": row.instance_id})
+
+
 def set_risk_level(resident_id: int, disease: str, risk_level: str | None) -> None:
     with unit_of_work():
         plan = _plan_for(resident_id, disease)
@@ -218,9 +298,10 @@ def _plan_for(resident_id: int, disease: str, *, lock: bool = False) -> CarePlan
     return session().scalars(stmt.with_for_update() if lock else stmt).first()
 
 
-def _open_version(care_plan_id: int) -> CarePlanVersion | None:
-    return session().scalars(select(CarePlanVersion).where(CarePlanVersion.care_plan_id == care_plan_id,
-                                                           CarePlanVersion.status.in_(IN_PROGRESS))).first()
+def _open_version(care_plan_id: int, *, lock: bool = False) -> CarePlanVersion | None:
+    stmt = select(CarePlanVersion).where(CarePlanVersion.care_plan_id == care_plan_id,
+                                         CarePlanVersion.status.in_(IN_PROGRESS)).order_by(CarePlanVersion.version)
+    return session().scalars(stmt.with_for_update() if lock else stmt).first()
 
 
 def _version_row(care_plan_id: int, version: int, *, lock: bool = False) -> CarePlanVersion:

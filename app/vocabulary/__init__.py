@@ -323,6 +323,8 @@ class CarePlanStatus(Term):
     APPROVED = "approved", "已批准"
     ACKNOWLEDGED = "acknowledged", "已确认接收"
     SUPERSEDED = "superseded", "已替换"
+    CANCELLED = "cancelled", "已撤销"
+    EXPIRED = "expired", "已过期"
 
 
 class DeliveryStatus(Term):

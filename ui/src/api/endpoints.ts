@@ -3,7 +3,7 @@ import { api, upload } from './client';
 import type {
   CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
-  CarePlan, CarePlanDiff, Delivery, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
+  CarePlan, CarePlanDiff, CarePlanVersion, Delivery, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
   OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
 } from './types';
 
@@ -139,6 +139,8 @@ export const carePlans = {
   get: (id: number) => api.get<CarePlan>(`${V1}/care-plans/${id}`),
   diff: (id: number, a: number, b: number) => api.get<CarePlanDiff>(`${V1}/care-plans/${id}/versions/${a}/diff/${b}`),
   pdfUrl: (id: number) => `${V1}/care-plans/${id}/pdf`,
+  cancelRevision: (id: number, version: number, reason: string) =>
+    api.post<CarePlanVersion>(`${V1}/care-plans/${id}/versions/${version}/cancel`, { reason }),
 };
 
 export interface OverdueQuery {

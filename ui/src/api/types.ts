@@ -471,6 +471,10 @@ export interface CarePlanVersion {
   approved_at?: string | null;
   acknowledged_by?: string | null;
   acknowledged_at?: string | null;
+  instance_id?: number | null;
+  closed_by?: string | null;
+  closed_at?: string | null;
+  close_reason?: string | null;
 }
 
 export interface CarePlan {
@@ -486,6 +490,7 @@ export interface CarePlan {
   current?: CarePlanVersion | null;
   versions?: CarePlanVersion[];
   comments?: { id?: number; version?: number | null; author?: string; body?: string; created_at?: string }[];
+  names?: Record<string, string>;
 }
 
 export interface CarePlanChange {

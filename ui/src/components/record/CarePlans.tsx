@@ -1,7 +1,8 @@
 /** The resident's care plans: the version in force, the patient PDF, and what changed between two versions. */
 import { useEffect, useState } from 'react';
 import { carePlans } from '../../api/endpoints';
-import type { CarePlan, CarePlanContent } from '../../api/types';
+import type { CarePlan, CarePlanContent, CarePlanVersion } from '../../api/types';
+import { useAuth } from '../../auth';
 import { useAsync } from '../../lib/useAsync';
 import { DISEASES, RISK_LEVELS, label, riskClass } from '../../lib/labels';
 import { PLAN_STATUS, TOPICS, changeLine, drugText, targetText, valueText } from '../../lib/carePlan';
@@ -117,6 +118,82 @@ function VersionDiff({ plan }: { plan: CarePlan }) {
   );
 }
 
+const OPEN = ['draft', 'pending_approval', 'returned'];
+const CLOSED = ['cancelled', 'expired', 'superseded'];
+const CANCELLERS = ['supervisor', 'county_admin'];
+
+function who(p: CarePlan, username?: string | null): string {
+  return username ? p.names?.[username] ?? '—' : '—';
+}
+
+/** The open revision (with 撤销此修订 for a supervisor or county admin) and revisions that ended without coming
+ * into force: who closed them, when and why. */
+function Revisions({ plan, onChanged }: { plan: CarePlan; onChanged: () => void }) {
+  const { me } = useAuth();
+  const [reason, setReason] = useState('');
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const versions = plan.versions ?? [];
+  const open: CarePlanVersion | undefined = versions.find((v) => OPEN.includes(v.status ?? ''));
+  const closed = versions.filter((v) => CLOSED.includes(v.status ?? '') && v.closed_at);
+  const mayCancel = (me?.roles ?? []).some((r) => CANCELLERS.includes(r));
+  const cancel = async () => {
+    if (!open) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await carePlans.cancelRevision(plan.id, open.version, reason.trim());
+      setAsking(false);
+      setReason('');
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!open && !closed.length) return null;
+  return (
+    <div className="stack" data-testid="care-plan-revisions">
+      {open && (
+        <div className="alert alert-info" data-testid="care-plan-open-revision">
+          进行中的修订：第 {open.version} 版（{label(PLAN_STATUS, open.status ?? '')}）
+          {open.change_reason ? `，原因：${open.change_reason}` : ''}
+          {mayCancel && !asking && (
+            <button type="button" className="btn btn-small btn-danger" onClick={() => setAsking(true)}>
+              撤销此修订
+            </button>
+          )}
+          {asking && (
+            <div className="stack">
+              <label className="field">
+                <span className="field-label">撤销原因（必填）</span>
+                <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={500} />
+              </label>
+              {error ? <ErrorBox error={error} /> : null}
+              <div className="row">
+                <button type="button" className="btn btn-small btn-danger" disabled={busy || reason.trim().length < 2} onClick={() => void cancel()}>
+                  确认撤销
+                </button>
+                <button type="button" className="btn btn-small btn-ghost" disabled={busy} onClick={() => setAsking(false)}>
+                  取消
+                </button>
+              </div>
+            </div>
+          )}
+        </div>
+      )}
+      {closed.map((v) => (
+        <div key={v.version} className="timeline-data">
+          第 {v.version} 版修订{label(PLAN_STATUS, v.status ?? '')}：{who(plan, v.closed_by)} {formatDateTime(v.closed_at)}
+          {v.close_reason ? `，原因：${v.close_reason}` : ''}
+        </div>
+      ))}
+    </div>
+  );
+}
+
 function Plan({ id }: { id: number }) {
   const state = useAsync(() => carePlans.get(id), [id]);
   const [showDiff, setShowDiff] = useState(false);
@@ -141,11 +218,12 @@ function Plan({ id }: { id: number }) {
       {cur?.content ? <Content c={cur.content} /> : <p className="muted">方案尚在起草或审核中。</p>}
       {cur && (
         <div className="timeline-data">
-          {[cur.drafted_by && `起草：${cur.drafted_by} ${formatDate(cur.drafted_at)}`, cur.approved_by && `审核：${cur.approved_by} ${formatDate(cur.approved_at)}`, cur.acknowledged_at && `居民确认：${formatDate(cur.acknowledged_at)}`]
+          {[cur.drafted_by && `起草：${who(p, cur.drafted_by)} ${formatDate(cur.drafted_at)}`, cur.approved_by && `审核：${who(p, cur.approved_by)} ${formatDate(cur.approved_at)}`, cur.acknowledged_at && `居民确认：${formatDate(cur.acknowledged_at)}`]
             .filter(Boolean)
             .join(' · ')}
         </div>
       )}
+      <Revisions plan={p} onChanged={state.reload} />
       {(p.versions?.length ?? 0) > 1 && (
         <button type="button" className="btn btn-small btn-ghost" onClick={() => setShowDiff((x) => !x)}>
           {showDiff ? '收起版本对比' : `版本对比（共 ${p.versions!.length} 版）`}
