@@ -98,8 +98,24 @@ def _write(model: type[Row], resident_id: int, client_id: str | None, build: Cal
         audit(action, object_type="resident", object_id=resident_id,
               details={"id": row.id, "source": row.source, "client_id": client_id, **details})
         if rescreen:
-            enqueue_after_commit(s, RESCREEN_JOB, resident_id, job_id=f"screen-{resident_id}-{action}-{row.id}")
+            request_rescreen(s, resident_id, key=f"{action}-{row.id}")
         return row, True
+
+
+def request_rescreen(s, resident_id: int, *, key: str) -> bool:
+    """Queue one re-screen of the resident after the transaction commits — once per transaction: the facts of one
+    submission (a follow-up visit's BP, heart rate, weight and glucose; a lab message's results) are one unit and
+    re-screen (and so re-grade) their resident once, seeing all of them. True when this call queued it."""
+    pending = s.info.setdefault("after_commit", [])
+    owner, queued = s.info.get("rescreen_queued", (None, set()))
+    if owner is not pending:             # a new transaction (its after-commit list is a new object)
+        queued = set()
+        s.info["rescreen_queued"] = (pending, queued)
+    if resident_id in queued:
+        return False
+    queued.add(resident_id)
+    enqueue_after_commit(s, RESCREEN_JOB, resident_id, job_id=f"screen-{resident_id}-{key}")
+    return True
 
 
 def record_observation(resident_id: int, *, code: str, value: float | str, unit: str | None,

@@ -22,7 +22,6 @@ from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
 from app.jobs.queue import enqueue_after_commit
 from app.residents.management import enrolled_diseases, set_risk_level
-from app.residents.record_models import RiskLevel
 from app.vocabulary import UNGRADED_LABEL, Disease
 
 from .bulk import BulkEvaluator
@@ -146,13 +145,43 @@ def grading_inputs(f: Features, disease: str, evaluate, basis: dict[str, Any] | 
     return None
 
 
+def _grading_state(s, resident_id: int, disease: str):
+    """The (resident, disease) row of `grading_states`, created if missing, locked for this transaction (PostgreSQL:
+    `SELECT … FOR UPDATE`; SQLite has one writer at a time). Holding it serializes grading decisions per key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.core.db import is_postgres
+
+    from .models import GradingState
+    dialect = postgresql if is_postgres() else sqlite
+    s.execute(dialect.insert(GradingState).values(resident_id=resident_id, disease=disease, inputs={}, dirty=False,
+                                                  updated_at=clock.now())
+              .on_conflict_do_nothing(index_elements=["resident_id", "disease"]))
+    return s.scalars(select(GradingState).where(GradingState.resident_id == resident_id,
+                                                GradingState.disease == disease)
+                     .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def _in_flight(s, state) -> bool:
+    """The stratify instance this row started has not written its level yet (and is not finished or broken)."""
+    from app.workflows.models import ProcessInstance
+    if state.instance_id is None or state.recorded_instance_id == state.instance_id:
+        return False
+    status = s.scalar(select(ProcessInstance.status).where(ProcessInstance.id == state.instance_id))
+    return status not in (None, "completed", "terminated", "error")
+
+
 def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = False) -> int | None:
-    """Start `stratify` for one enrolled disease; skipped when the inputs did not change since the last grade."""
+    """Start `stratify` for one enrolled disease — once per change of its inputs, one at a time per (resident,
+    disease). Under the locked `grading_states` row: inputs equal to the last *requested* grading (not the last
+    written level, which a running grading may not have written yet) start nothing; while the last grading has not
+    written its level, the change is marked `dirty` and that grading re-grades when it has (`record_level`)."""
     from app.workflows.runner import Actor, start_instance
     decision_id = GRADING.get(disease)
     if decision_id is None:
         return None
     with unit_of_work() as s:
+        state = _grading_state(s, resident_id, disease)
         f = gather(0, 0, as_of=clock.today(), ids=[resident_id]).get(resident_id)
         if f is None:
             return None
@@ -160,9 +189,11 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
         inputs = grading_inputs(f, disease, BulkEvaluator(s).evaluate, basis)
         if inputs is None:
             return None
-        current = s.scalars(select(RiskLevel).where(RiskLevel.resident_id == resident_id,
-                                                    RiskLevel.disease == disease)).first()
-        if current is not None and current.inputs == inputs and current.basis == basis and not force:
+        requested = {"inputs": inputs, "basis": basis}
+        if state.inputs == requested and not force:
+            return None
+        if _in_flight(s, state):
+            state.dirty, state.updated_at = True, clock.now()
             return None
         from .services import township_codes
         data = {**inputs, "resident_id": resident_id, "disease": disease, "disease_name": Disease.label_of(disease),
@@ -174,7 +205,20 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
                                   org_code=f.org_code, business_key=f"stratify:{resident_id}:{disease}")
         except NotFound:
             return None
+        state.inputs, state.instance_id, state.dirty, state.updated_at = requested, inst.id, False, clock.now()
         return inst.id
+
+
+def _graded(resident_id: int, disease: str, instance_id: int) -> None:
+    """The grading `instance_id` wrote its level: a change that arrived meanwhile re-grades now (after commit)."""
+    s = session()
+    state = _grading_state(s, resident_id, disease)
+    if state.instance_id == instance_id:
+        state.recorded_instance_id = instance_id
+    if state.dirty:
+        state.dirty = False
+        enqueue_after_commit(s, "app.screening.jobs.regrade_resident", resident_id,
+                             job_id=f"regrade-{resident_id}-after-{instance_id}")
 
 
 def regrade_resident(resident_id: int) -> list[int]:
@@ -205,6 +249,7 @@ def record_level(*, instance_id: int, resident_id: int, disease: str, decision_i
     raw = outputs.get(LEVEL_OUTPUT[decision_id])
     level = STROKE_LEVELS.get(raw) if decision_id == "stroke_risk" else raw
     evaluation = _decision_record(instance_id, decision_id)
+    _graded(resident_id, disease, instance_id)
     result = set_risk_level(resident_id, disease=disease, level=level, decision_id=decision_id,
                             reason=evaluation.get("reason", ""), trace=evaluation.get("trace", []),
                             versions=evaluation.get("versions", {}), inputs=inputs, instance_id=instance_id,
