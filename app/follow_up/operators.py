@@ -29,13 +29,17 @@ def _decision_record(instance_id: int) -> dict[str, Any]:
 @operator("follow_up/record_visit")
 def record_visit(*, idempotency_key: str, instance_id: int, visit_id: int, record: dict,
                  classification: str | None = None, action: str | None = None, next_due_days: int | None = None,
-                 sbp: int | None = None, dbp: int | None = None) -> dict[str, Any]:
-    """Store the visit with its classification and move the schedule to the next due date."""
+                 sbp: int | None = None, dbp: int | None = None, target: dict | None = None) -> dict[str, Any]:
+    """Store the visit with its classification and move the schedule to the next due date. `target` is the plan
+    target the classification used (`sbp_lt`/`dbp_lt`/`fpg_lt`, null when the guideline default applied)."""
     from app.care_plans.operators import completed_by
+    decision = _decision_record(instance_id) if classification else None
+    if decision is not None and target is not None:
+        decision["target"] = {k: v for k, v in target.items() if v is not None}
     return services.record_visit(
         instance_id, visit_id=int(visit_id), record=record, classification=classification, action=action,
         next_due_days=next_due_days, sbp=sbp, dbp=dbp, performed_by=completed_by(instance_id, VISIT_TASKS),
-        decision=_decision_record(instance_id) if classification else None)
+        decision=decision)
 
 
 @operator("follow_up/refer")

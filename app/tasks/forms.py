@@ -5,6 +5,8 @@ Resolution conventions (a schema property may carry them at any depth, also on a
 * `"x-options-from": "<data key>"` — the enum is filled from the task data: a list of values, or of
   `{"value", "label"}` objects (labels go to the uiSchema as `ui:enumNames`, which the form renderer shows).
 * `"x-default-from": "<data key>"` — the property's `default` is taken from the task data when present.
+* `"x-description-from": "<data key>"` — the property's `description` (shown under the field) is taken from the task
+  data when it is a non-empty string, e.g. the patient's plan target beside the measured value.
 
 Data keys may be dotted (`"resident.village"`). Validation follows the schema's `$schema` (Draft 2020-12 when it
 names none), checks formats (date, date-time, time, email, uri) and never coerces: `"150"` is not a number.
@@ -97,6 +99,11 @@ def _fill_property(prop: dict[str, Any], ui: dict[str, Any], task_data: Mapping[
         value = lookup(task_data, default_from)
         if value is not _MISSING:
             prop["default"] = value
+    description_from = prop.get("x-description-from")
+    if description_from:
+        text = lookup(task_data, description_from)
+        if isinstance(text, str) and text.strip():
+            prop["description"] = text
 
 
 # -- validation ---------------------------------------------------------------------------------------------

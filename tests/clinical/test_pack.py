@@ -20,6 +20,8 @@ from clinical_pack import (
 from app.engine.dmn import analyze, validate_for_deploy
 
 CONTRACT = contract()
+# issue 12.6: follow-up control uses the patient's plan targets; absent (null) → the contract's T04b/T05b rule
+PLATFORM_EXTENSIONS = {"htn_follow_up": {"target_sbp_lt", "target_dbp_lt"}, "dm_follow_up": {"target_fpg_lt"}}
 PROVENANCE_KEYS = ("table", "source", "edition", "section", "confidence")
 
 
@@ -34,9 +36,13 @@ def test_every_contract_decision_is_checked() -> None:
 
 @pytest.mark.parametrize("entry", CONTRACT, ids=lambda c: c.id)
 def test_contract_decision_takes_exactly_its_inputs(entry) -> None:  # type: ignore[no-untyped-def]
+    """The contract's inputs, plus only the platform extensions below: optional inputs whose default keeps the
+    contract's behaviour (a caller that passes the contract's inputs gets the contract's answer)."""
     assert entry.id in registry(), f"contract decision {entry.id} has no dmn/{entry.id}.dmn"
-    fields = {f.name for f in registry().input_fields(entry.id)}
-    assert fields == entry.inputs
+    fields = {f.name: f for f in registry().input_fields(entry.id)}
+    extensions = PLATFORM_EXTENSIONS.get(entry.id, set())
+    assert set(fields) == entry.inputs | extensions
+    assert all(not fields[name].required and fields[name].default is None for name in extensions)
 
 
 @pytest.mark.parametrize("entry", CONTRACT, ids=lambda c: c.id)

@@ -423,6 +423,8 @@ export interface FollowUpVisit {
   action?: string | null;
   next_due_on?: string | null;
   performed_by?: string | null;
+  /** the decision that classified the visit; `target` = the plan target it used (absent: guideline default) */
+  decision?: { target?: { sbp_lt?: number; dbp_lt?: number; fpg_lt?: number; basis?: string } } | null;
 }
 
 export interface FollowUpTrend {

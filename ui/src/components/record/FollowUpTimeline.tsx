@@ -16,9 +16,12 @@ const DIRECTION: Record<string, string> = { improving: '好转', worsening: '变
 
 function visitValues(v: FollowUpVisit): string {
   const parts: string[] = [];
-  if (v.sbp || v.dbp) parts.push(`血压 ${bpText(v.sbp, v.dbp)}`);
+  const target = v.decision?.target;
+  const bpTarget = target?.sbp_lt && target?.dbp_lt ? `（方案目标 <${target.sbp_lt}/${target.dbp_lt}）` : '';
+  const fpgTarget = target?.fpg_lt ? `（方案目标 <${target.fpg_lt}）` : '';
+  if (v.sbp || v.dbp) parts.push(`血压 ${bpText(v.sbp, v.dbp)}${bpTarget}`);
   if (v.heart_rate) parts.push(`心率 ${v.heart_rate}`);
-  if (v.fpg) parts.push(`空腹血糖 ${v.fpg} mmol/L`);
+  if (v.fpg) parts.push(`空腹血糖 ${v.fpg} mmol/L${fpgTarget}`);
   if (v.hba1c) parts.push(`糖化 ${v.hba1c}%`);
   if (v.weight_kg) parts.push(`体重 ${v.weight_kg} kg`);
   return parts.join('，');
