@@ -25,6 +25,7 @@ from .specs import (
     DecisionDraft,
     PriorProcess,
     ProcessDraft,
+    decision_hash,
     modeler_default_ids,
     normalize_form,
     parse_bundle,
@@ -33,5 +34,6 @@ from .specs import (
 __all__ = [
     "ENGINE_FORMAT", "Bundle", "Callee", "Context", "DecisionDraft", "DefinitionConflict", "DefinitionError",
     "EngineError", "InvalidTaskData", "Isolation", "MessageNotWaiting", "PriorProcess", "ProcessDraft", "Snapshot",
-    "StaticCallees", "TaskNotReady", "correlation_hash", "modeler_default_ids", "normalize_form", "parse_bundle",
+    "StaticCallees", "TaskNotReady", "correlation_hash", "decision_hash", "modeler_default_ids", "normalize_form",
+    "parse_bundle",
 ]

@@ -92,6 +92,11 @@ def _load_json(path: str, data: bytes) -> Any:
 
 # -- DMN ---------------------------------------------------------------------------------------------------
 
+def decision_hash(xml: bytes | str, cases: Any) -> str:
+    """What 'unchanged' means for a decision: its XML and the conformance cases stored with it."""
+    return sha256(xml, json.dumps(cases, sort_keys=True))
+
+
 def _parse_decisions(dmn_files, case_files, known) -> list[DecisionDraft]:
     if not dmn_files:
         return []
@@ -109,7 +114,7 @@ def _parse_decisions(dmn_files, case_files, known) -> list[DecisionDraft]:
         cases = _load_json(cases_path, case_files[cases_path]) if cases_path in case_files else None
         drafts.append(DecisionDraft(
             decision_id=decision.id, name=decision.name or decision.id, file=path,
-            xml=data.decode("utf-8"), content_hash=sha256(data, json.dumps(cases, sort_keys=True)),
+            xml=data.decode("utf-8"), content_hash=decision_hash(data, cases),
             decision=decision, cases=cases, provenance=dict(decision.provenance or {})))
     try:
         dmn.validate_for_deploy([d.decision for d in drafts],

@@ -139,10 +139,45 @@ def run_cases(reg: dmn.DecisionRegistry, decision_id: str, cases: Mapping[str, A
     return {"decision_id": decision_id, "passed": passed, "failed": len(results) - passed, "results": results}
 
 
+def case_failures(reg: dmn.DecisionRegistry, decision: dmn.Decision, cases: Mapping[str, Any] | None
+                  ) -> dict[str, Any]:
+    """The deploy gate's view of `run_cases`: each failing case with the cell to show (the output cell of the rule
+    that fired, for the first output that differs; the rule when no single cell is at fault)."""
+    report = run_cases(reg, decision.id, cases)
+    by_name = {c.get("name"): c for c in (cases or {}).get("cases", [])}
+    failures = []
+    for result in report["results"]:
+        if result["passed"]:
+            continue
+        failure = {k: result[k] for k in ("name", "diff", "error", "expected_error") if k in result}
+        failure["element_id"] = _failing_cell(reg, decision, by_name.get(result["name"]) or {}, result.get("diff"))
+        failures.append(failure)
+    return {"total": len(report["results"]), "failed": len(failures), "failures": failures}
+
+
+def _failing_cell(reg: dmn.DecisionRegistry, decision: dmn.Decision, case: Mapping[str, Any],
+                  diff: Mapping[str, Any] | None) -> str | None:
+    try:
+        trace = reg.evaluate(decision.id, case.get("inputs", {})).trace
+    except (dmn.DmnInputError, dmn.DmnEvaluationError):
+        return decision.table_id
+    step = next((s for s in trace if s.get("decision_id") == decision.id), None)
+    fired = [r for r in decision.rules if step and r.index in {x["index"] for x in step.get("rules") or []}]
+    if not fired:
+        return decision.table_id
+    rule = fired[0]
+    names = [o.name for o in decision.outputs]
+    for key in diff or {}:
+        if key in names and names.index(key) < len(rule.output_entries):
+            return rule.output_entries[names.index(key)].id or rule.id
+    return rule.id or decision.table_id
+
+
 def _same(got: Any, expected: Any) -> bool:
     if isinstance(expected, float) or isinstance(got, float):
         try:
-            return abs(float(got) - float(expected)) < 1e-6
+            # cases are written to 4 decimals, as tests/clinical/test_conformance.py compares them (77.7778)
+            return abs(float(got) - float(expected)) <= 5e-4
         except (TypeError, ValueError):
             return False
     return got == expected

@@ -6,7 +6,7 @@ action: the caller checks the role; every deploy writes a `Deployment` row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from app import engine as eng
 from app.auth.principal import ROLES
 from app.core import clock
 from app.core.db import unit_of_work
+from app.engine import dmn
 
 from . import bindings, versions
 from .models import DecisionVersion, Deployment, ProcessVersion
@@ -165,10 +166,42 @@ def prior_processes(session) -> dict[str, eng.PriorProcess]:
 
 def _bundle(session, files: Mapping[str, bytes]) -> eng.Bundle:
     from .decisions import parsed_decision
-    known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash)
-             for d in latest_decision_versions(session).values()}
-    return eng.parse_bundle(files, prior_processes=prior_processes(session), known_decisions=known,
-                            known_operators=bindings.operator_names())
+    latest = latest_decision_versions(session)
+    known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash) for d in latest.values()}
+    bundle = eng.parse_bundle(files, prior_processes=prior_processes(session), known_decisions=known,
+                              known_operators=bindings.operator_names())
+    bundle.decisions = _gated_decisions(bundle.decisions, latest, known)
+    return bundle
+
+
+def _gated_decisions(drafts: list[eng.DecisionDraft], latest: Mapping[str, DecisionVersion],
+                     known: Mapping[str, Any]) -> list[eng.DecisionDraft]:
+    """A decision deploys only if its conformance cases pass (issue 14.3). A `.dmn` uploaded without its cases file
+    (the DMN editor deploys so) keeps, and must pass, the cases of the version it replaces."""
+    from .decisions import case_failures
+    if not drafts:
+        return drafts
+    new_ids = {d.decision_id for d in drafts}
+    registry = dmn.DecisionRegistry([*(d.decision for d in drafts),
+                                         *(v for k, v in known.items() if k not in new_ids)])
+    gated = []
+    for draft in drafts:
+        source = "uploaded"
+        prior = latest.get(draft.decision_id)
+        if draft.cases is None and prior is not None and prior.cases:
+            source = f"version {prior.version}"
+            draft = replace(draft, cases=prior.cases, content_hash=eng.decision_hash(draft.xml, prior.cases))
+        report = case_failures(registry, draft.decision, draft.cases)
+        if report["failed"]:
+            first = report["failures"][0]
+            raise eng.DefinitionError(
+                f"{draft.decision.table_code}: {report['failed']} / {report['total']} 个一致性用例未通过，首个：{first['name']} "
+                f"({report['failed']} of {report['total']} conformance cases fail, cases from {source})",
+                file=draft.file, element_id=first.get("element_id") or draft.decision.table_id or draft.decision_id,
+                problem="cases_failed", cases_source=source, passed=report["total"] - report["failed"],
+                failed=report["failed"], failures=report["failures"][:10])
+        gated.append(draft)
+    return gated
 
 
 def validate_files(files: Mapping[str, bytes]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decisi
     new_ids = {d.id for d in decisions}
     registry = DecisionRegistry([*decisions, *(k for k in known if k.id not in new_ids)])
     for d in decisions:
+        _refuse_unknown_names(d, registry)
         findings = analyze(d)
         if findings:
             shown = "; ".join(f.message for f in findings[:_REPORTED])
@@ -39,3 +40,25 @@ def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decisi
             raise DmnDefinitionError(f"{d.table_code}: {shown}{more}", file=d.file,
                                      element_id=findings[0].element_id or d.table_id or d.id)
     return registry
+
+
+def _refuse_unknown_names(d: Decision, registry: DecisionRegistry) -> None:
+    """A cell may read the table's inputs, what its required decisions produce and the helper functions; any other
+    name would only fail at evaluation (`>= abc(())` made every later `bp_grade` answer `missing_input abc`)."""
+    if d.kind != "table":
+        return
+    from app.engine.dmn.functions import FUNCTIONS
+    known = {n for column in d.inputs for n in column.names} | {column.expression.strip() for column in d.inputs}
+    known |= {n for r in d.required if r in registry for n in registry.get(r).output_names}
+    known |= set(FUNCTIONS)
+    for rule in d.rules:
+        cells = [(e, e.test.names, col.label) for e, col in zip(rule.input_entries, d.inputs)]
+        cells += [(o, o.value.names, out.name) for o, out in zip(rule.output_entries, d.outputs)]
+        for cell, names, column in cells:
+            unknown = sorted(set(names) - known)
+            if unknown:
+                raise DmnDefinitionError(
+                    f"{d.table_code}: 规则 {rule.index} 列 '{column}' 的单元格 {cell.text!r} 引用了未知输入 "
+                    f"{', '.join(unknown)} (rule {rule.index}, column '{column}': the cell names unknown input "
+                    f"{', '.join(unknown)}; a cell may read the table's inputs and required decisions)",
+                    file=d.file, element_id=cell.id or rule.id or d.table_id)
