@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.auth import expensive
 from app.config import Settings
 from app.core import clock, db
 from app.core.migrate import upgrade
@@ -86,6 +87,7 @@ def _clean_database(request):
     if "app" not in request.fixturenames and "settings" not in request.fixturenames:
         return
     clock.reset()
+    expensive.reset()
     runner.clear_caches()
     db.remove_session()
     metadata = load_all().metadata

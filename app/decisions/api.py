@@ -8,8 +8,9 @@ from marshmallow import Schema, fields
 
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
+from app.auth.expensive import limited
 
-from . import services
+from . import analyses, services
 
 blp = Blueprint("decisions", __name__, url_prefix="/api/v1/decisions",
                 description="临床决策表 Clinical decisions (DMN)")
@@ -40,6 +41,20 @@ class DecisionSchema(Schema):
     cases = fields.Int()
     versions = fields.List(fields.Dict())
     inputs = fields.List(fields.Dict())
+
+
+class AnalysisSchema(Schema):
+    id = fields.Str()
+    decision_id = fields.Str()
+    status = fields.Str(metadata={"description": "queued | running | done | failed"})
+    progress = fields.Int(metadata={"description": "0–100"})
+    draft = fields.Bool()
+    created_at = fields.Str()
+    started_at = fields.Str(allow_none=True)
+    finished_at = fields.Str(allow_none=True)
+    result = fields.Dict(allow_none=True, metadata={"description": "the case run, when done"})
+    error = fields.Dict(allow_none=True, metadata={"description": "{code, message}, when failed"})
+    progress_url = fields.Str()
 
 
 class DecisionListSchema(Schema):
@@ -87,34 +102,62 @@ class Evaluate(MethodView):
         return services.evaluate(decision_id, body["inputs"], principal=current())
 
 
+def _analysis(row: dict) -> dict:
+    return {**row, "progress_url": f"{blp.url_prefix}/analyses/{row['id']}"}
+
+
 @blp.route("/<decision_id>/evaluate-draft")
 class EvaluateDraft(MethodView):
-    @require_roles("process_owner", "county_admin")
+    @require_roles("process_owner")
+    @limited("decision_analysis")
     @blp.response(200, EvaluationSchema)
     def post(self, decision_id):
-        """Evaluate a draft of this decision before deploying it: multipart `file` (.dmn) and `inputs` (JSON)."""
+        """Evaluate a draft of this decision before deploying it: multipart `file` (.dmn) and `inputs` (JSON).
+        Process owners only; size-limited (422 `draft_too_large`) and rate-limited per user (429 `rate_limited`)."""
         draft = request.files.get("file")
-        return services.evaluate_draft(decision_id, draft.read() if draft else None, request.form.get("inputs"))
+        if draft is not None:
+            xml = draft.read()
+            analyses.check_size(xml, f"{decision_id}.dmn")
+            return services.evaluate_draft(decision_id, xml, request.form.get("inputs"))
+        return services.evaluate_draft(decision_id, None, request.form.get("inputs"))
 
 
 @blp.route("/<decision_id>/cases/run")
 class RunCases(MethodView):
-    @login_required
-    @blp.response(200)
+    @require_roles("process_owner")
+    @limited("decision_analysis")
+    @blp.response(202, AnalysisSchema)
     def post(self, decision_id):
-        """Run the conformance cases of the deployed decision, or of a draft (multipart `file` .dmn, optional
-        `cases` .cases.json) before deploying it."""
+        """Queue a run of the conformance cases of the deployed decision, or of a draft (multipart `file` .dmn,
+        optional `cases` .cases.json) before deploying it. Answers 202 with the analysis id; poll `progress_url`
+        for status, progress and the result. Process owners only; size-limited (422 `draft_too_large`), time-limited
+        (`analysis_timeout`) and rate-limited per user (429 `rate_limited`)."""
         draft = request.files.get("file")
         cases = request.files.get("cases")
-        return services.run_cases(decision_id, draft_xml=draft.read() if draft else None,
-                                  draft_cases=cases.read() if cases else None)
+        return _analysis(analyses.start(decision_id, principal=current(), draft_xml=draft.read() if draft else None,
+                                        draft_cases=cases.read() if cases else None))
+
+
+@blp.route("/analyses/<analysis_id>")
+class Analysis(MethodView):
+    @require_roles("process_owner")
+    @blp.response(200, AnalysisSchema)
+    def get(self, analysis_id):
+        """Status (queued, running, done, failed), progress 0–100 and, when done, the result of an analysis you
+        asked for (404 for anyone else's)."""
+        return _analysis(analyses.get(analysis_id, principal=current()))
 
 
 @blp.route("/validate")
 class Validate(MethodView):
-    @require_roles("process_owner", "county_admin")
+    @require_roles("process_owner")
+    @limited("decision_analysis")
     @blp.response(200)
     def post(self):
-        """Validate draft DMN files without deploying: parse errors, overlaps and gaps with examples."""
+        """Validate draft DMN files without deploying: parse errors, overlaps and gaps with examples. Process owners
+        only; size-limited (422 `draft_too_large`) and rate-limited per user (429 `rate_limited`)."""
         files = {f.filename: f.read() for f in request.files.getlist("file")}
+        for name, xml in files.items():
+            if name.endswith(".dmn"):
+                analyses.check_size(xml, name)
         return services.validate_drafts(files)

@@ -67,7 +67,9 @@ def evaluate_draft(decision_id: str, draft_xml: bytes | None, inputs_json: str |
     return wf_decisions.evaluate(wf_decisions.PinnedRegistry(registry, {}), decision_id, inputs)
 
 
-def run_cases(decision_id: str, *, draft_xml: bytes | None = None, draft_cases: bytes | None = None):
+def run_cases(decision_id: str, *, draft_xml: bytes | None = None, draft_cases: bytes | None = None,
+              progress=None):
+    """Run conformance cases (the job of `analyses.start`); `progress(done, total)` is called between cases."""
     s = session()
     if draft_xml is not None:
         registry = wf_decisions.draft_registry(s, decision_id, draft_xml)
@@ -82,7 +84,7 @@ def run_cases(decision_id: str, *, draft_xml: bytes | None = None, draft_cases: 
         cases = version_row(decision_id).cases
     if decision_id not in registry:
         raise NotFound("决策不存在 (decision not found)", decision_id=decision_id)
-    return wf_decisions.run_cases(registry, decision_id, cases)
+    return wf_decisions.run_cases(registry, decision_id, cases, progress=progress)
 
 
 def validate_drafts(files: Mapping[str, bytes]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class Job:
     backoff: tuple[int, ...] = (2, 10, 60)
     delay_s: float = 0.0
     attempt: int = 0
+    timeout_s: int = 600            # rq kills the job process after this long
 
 
 def configure(settings, app=None) -> None:
@@ -79,10 +80,11 @@ def rq_queue():
 
 
 def enqueue(func: str, *args, job_id: str | None = None, retries: int = 3, backoff=(2, 10, 60),
-            delay_s: float = 0.0, **kwargs) -> None:
+            delay_s: float = 0.0, timeout_s: int = 600, **kwargs) -> None:
     """Run `func(*args, **kwargs)` in the background (see module doc for the modes). `job_id` may be any string:
     it is made queue-safe with `app.jobs.ids.job_id`."""
-    job = Job(func, args, kwargs, safe_job_id(job_id) if job_id else None, retries, tuple(backoff), delay_s)
+    job = Job(func, args, kwargs, safe_job_id(job_id) if job_id else None, retries, tuple(backoff), delay_s,
+              timeout_s=timeout_s)
     if _mode == "rq":
         _enqueue_rq(job)
     elif _mode == "thread":
@@ -118,7 +120,7 @@ def _enqueue_rq(job: Job) -> bool:
     from rq.exceptions import DuplicateJobError, NoSuchJobError
     from rq.job import Job as RqJob
     q = rq_queue()
-    options = {"job_id": job.job_id, "job_timeout": 600, "result_ttl": 3600, "failure_ttl": 7 * 86400,
+    options = {"job_id": job.job_id, "job_timeout": job.timeout_s, "result_ttl": 3600, "failure_ttl": 7 * 86400,
                "retry": Retry(max=job.retries, interval=list(job.backoff)) if job.retries else None}
     if job.job_id:
         try:

@@ -115,10 +115,15 @@ def input_fields(pinned: PinnedRegistry, decision_id: str) -> list[dict[str, Any
     return [f.to_dict() for f in pinned.registry.input_fields(decision_id)]
 
 
-def run_cases(reg: dmn.DecisionRegistry, decision_id: str, cases: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Run a decision's conformance cases; each result says passed and what differed."""
+def run_cases(reg: dmn.DecisionRegistry, decision_id: str, cases: Mapping[str, Any] | None,
+              progress=None) -> dict[str, Any]:
+    """Run a decision's conformance cases; each result says passed and what differed. `progress(done, total)`
+    runs before each case (it may raise to stop the run)."""
     results = []
-    for case in (cases or {}).get("cases", []):
+    todo = list((cases or {}).get("cases", []))
+    for n, case in enumerate(todo):
+        if progress is not None:
+            progress(n, len(todo))
         outcome: dict[str, Any] = {"name": case.get("name"), "source": case.get("source")}
         try:
             got = reg.evaluate(decision_id, case.get("inputs", {})).outputs
@@ -196,3 +201,19 @@ def draft_registry(session, decision_id: str, xml: bytes) -> dmn.DecisionRegistr
         return dmn.validate_for_deploy([draft], known=others)
     except dmn.DmnDefinitionError as exc:
         raise DefinitionError(exc.reason, file=exc.file, element_id=exc.element_id) from exc
+
+
+def definition_errors() -> tuple[type[Exception], ...]:
+    """The errors a draft can raise (a bad definition, an input or evaluation error), each with code and message."""
+    from app.engine import EngineError
+    return (EngineError, dmn.DmnInputError, dmn.DmnEvaluationError)
+
+
+def draft_size(xml: bytes, filename: str) -> dict[str, int] | None:
+    """Rules, inputs and cells (rules × inputs) of a draft table, or None when it does not parse (the caller's
+    normal path reports the parse error). Analysing a table costs about cells² steps: callers limit it."""
+    try:
+        d = dmn.parse_decision(xml, filename=filename)
+    except dmn.DmnDefinitionError:
+        return None
+    return {"rules": len(d.rules), "inputs": len(d.inputs), "cells": len(d.rules) * max(1, len(d.inputs))}

@@ -122,3 +122,25 @@ def test_the_notification_sweep_does_not_pile_up_jobs(app, rq_mode):
             assert services.deliver_due() == 3
     ids = sorted(j.id for j in rq_mode.get_jobs())
     assert ids == sorted(f"notify-{r.id}-0" for r in rows)
+
+
+def test_a_decision_case_run_is_an_rq_job_whose_progress_is_shared_through_redis(app, login_as, deploy_models,
+                                                                                  rq_mode):
+    from app.decisions import analyses
+    deploy_models("approval.bpmn", "approval")
+    owner = login_as("process_owner")
+    body = owner.post("/api/v1/decisions/bp_grade/cases/run").json
+    assert body["status"] == "queued"                       # the request did not run it
+    assert [j.func_name for j in rq_mode.get_jobs()] == ["app.decisions.jobs.run_analysis"]
+    with app.app_context():
+        analyses.run(body["id"])                            # what the worker does (any process: state is in Redis)
+    polled = owner.get(body["progress_url"]).json
+    assert polled["status"] == "done" and polled["result"]["failed"] == 0
+
+
+def test_with_redis_down_a_case_run_answers_503_queue_unavailable(app, settings, login_as, deploy_models, rq_mode):
+    deploy_models("approval.bpmn", "approval")
+    owner = login_as("process_owner")
+    _use_redis(settings, DEAD_REDIS)
+    resp = owner.post("/api/v1/decisions/bp_grade/cases/run")
+    assert resp.status_code == 503 and resp.json["code"] == "queue_unavailable"

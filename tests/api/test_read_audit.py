@@ -23,6 +23,7 @@ NOT_PERSONAL = {
     "/api/v1/auth/tokens": "the caller's own tokens",
     "/api/v1/decisions": "decision tables", "/api/v1/decisions/{decision_id}": "decision tables",
     "/api/v1/decisions/{decision_id}/xml": "decision tables",
+    "/api/v1/decisions/analyses/{analysis_id}": "a decision case run (synthetic cases) the caller asked for",
     "/api/v1/education/items": "the education library",
     "/api/v1/integrations/clients": "client names and delivery counts",
     "/api/v1/notifications": "the caller's own notifications (titles)",

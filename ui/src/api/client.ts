@@ -72,6 +72,10 @@ const CODE_MESSAGES: Record<string, string> = {
   csrf_failed: '页面已过期，请刷新后重试',
   invalid_definition: '模型校验未通过',
   invalid_id_number: '身份证号校验位不正确',
+  draft_too_large: '决策表过大，无法分析',
+  analysis_timeout: '分析超时，已停止',
+  analysis_failed: '分析失败',
+  rate_limited: '操作过于频繁，请稍后再试',
 };
 
 const HAS_CJK = /[\u4e00-\u9fff]/;

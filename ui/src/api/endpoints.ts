@@ -1,7 +1,7 @@
 /** Typed calls to the platform API, one function per endpoint the UI uses. */
-import { api, upload } from './client';
+import { ApiError, api, messageFor, upload } from './client';
 import type {
-  CaseRunResult, Comment, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
+  CaseRunResult, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
   CarePlan, CarePlanDiff, CarePlanVersion, Delivery, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
   OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
@@ -92,12 +92,28 @@ export const decisions = {
     form.append('inputs', JSON.stringify(inputs));
     return api.post<EvaluateResult>(`${V1}/decisions/${enc(id)}/evaluate-draft`, form);
   },
-  /** Run the conformance cases against the deployed decision, or against a draft DMN when given. */
-  runCases: (id: string, draftXml?: string) => {
-    if (draftXml === undefined) return api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, {});
-    const form = new FormData();
-    form.append('file', new File([draftXml], `${id}.dmn`, { type: 'application/xml' }));
-    return api.post<CaseRunResult>(`${V1}/decisions/${enc(id)}/cases/run`, form);
+  /** Run the conformance cases against the deployed decision, or against a draft DMN when given. The server
+   * queues the run as a job (202 + progress_url); this polls it, reporting progress 0–1, until it is done. */
+  runCases: async (id: string, draftXml?: string, onProgress?: (fraction: number) => void): Promise<CaseRunResult> => {
+    let form: FormData | Record<string, never> = {};
+    if (draftXml !== undefined) {
+      form = new FormData();
+      form.append('file', new File([draftXml], `${id}.dmn`, { type: 'application/xml' }));
+    }
+    let analysis = await api.post<DecisionAnalysis>(`${V1}/decisions/${enc(id)}/cases/run`, form);
+    const deadline = Date.now() + 5 * 60 * 1000;
+    while (analysis.status === 'queued' || analysis.status === 'running') {
+      onProgress?.(analysis.progress / 100);
+      if (Date.now() > deadline) throw new ApiError(504, 'analysis_timeout', messageFor(504, 'analysis_timeout'));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      analysis = await api.get<DecisionAnalysis>(`${V1}/decisions/analyses/${enc(analysis.id)}`);
+    }
+    if (analysis.status === 'failed' || !analysis.result) {
+      const err = analysis.error ?? { code: 'analysis_failed', message: '' };
+      throw new ApiError(422, err.code, messageFor(422, err.code, err.message), err.details ?? {}, err.message);
+    }
+    onProgress?.(1);
+    return analysis.result;
   },
 };
 

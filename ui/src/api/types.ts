@@ -146,6 +146,18 @@ export interface EvaluateResult {
   versions?: Record<string, number>;
 }
 
+/** A decision analysis (case run) queued as a background job; poll `progress_url` until done or failed. */
+export interface DecisionAnalysis {
+  id: string;
+  decision_id: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: number;
+  draft?: boolean;
+  result?: CaseRunResult | null;
+  error?: { code: string; message: string; details?: Record<string, unknown> } | null;
+  progress_url: string;
+}
+
 export interface CaseRunResult {
   passed: number;
   failed: number;

@@ -14,6 +14,7 @@ import 'dmn-js/dist/assets/dmn-font/css/dmn.css';
 import { decisions as decisionsApi, definitions } from '../../api/endpoints';
 import { ApiError } from '../../api/client';
 import type { CaseRunResult, DeployResult, EvaluateResult } from '../../api/types';
+import { useAuth } from '../../auth';
 import { ErrorBox, Loading, ProgressBar } from '../../components/common';
 import { buildInputs, firedRules, inputName } from '../../lib/dmnInputs';
 import { downloadText } from '../../lib/useAsync';
@@ -85,6 +86,9 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
   const [cases, setCases] = useState<CaseRunResult | null>(null);
   const [casesError, setCasesError] = useState<unknown>(null);
   const [running, setRunning] = useState<'' | 'eval' | 'cases'>('');
+  const [casesProgress, setCasesProgress] = useState<number | null>(null);
+  // Only process owners may analyse drafts or run cases (the server answers 403 to anyone else).
+  const mayAnalyse = (useAuth().me?.roles ?? []).includes('process_owner');
   const [deploying, setDeploying] = useState<number | null | false>(false);
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
 
@@ -166,7 +170,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
     try {
       const inputs = buildInputs(values);
       let r: EvaluateResult;
-      if (evalDeployed) r = await decisionsApi.evaluate(decisionId, inputs);
+      if (evalDeployed || !mayAnalyse) r = await decisionsApi.evaluate(decisionId, inputs);
       else {
         try {
           r = await decisionsApi.evaluateDraft(decisionId, await saveXml(), inputs);
@@ -190,8 +194,9 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
     setRunning('cases');
     setCasesError(null);
     setCases(null);
+    setCasesProgress(null);
     try {
-      setCases(await decisionsApi.runCases(decisionId, draft ? await saveXml() : undefined));
+      setCases(await decisionsApi.runCases(decisionId, draft ? await saveXml() : undefined, setCasesProgress));
     } catch (e) {
       setCasesError(e);
     } finally {
@@ -318,14 +323,15 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
         <section className="card">
           <h2>一致性用例</h2>
           <div className="btn-group">
-            <button type="button" className="btn btn-small btn-primary" onClick={() => runCases(true)} disabled={running !== ''}>
+            <button type="button" className="btn btn-small btn-primary" onClick={() => runCases(true)} disabled={running !== '' || !mayAnalyse}>
               {running === 'cases' ? '运行中…' : '用当前草稿运行'}
             </button>
-            <button type="button" className="btn btn-small" onClick={() => runCases(false)} disabled={running !== ''}>
+            <button type="button" className="btn btn-small" onClick={() => runCases(false)} disabled={running !== '' || !mayAnalyse}>
               用已部署版本运行
             </button>
           </div>
-          {running === 'cases' && <ProgressBar value={null} label="正在运行用例" />}
+          {!mayAnalyse && <p className="muted">仅流程负责人可运行用例、试算草稿；试算将使用已部署版本。</p>}
+          {running === 'cases' && <ProgressBar value={casesProgress} label="正在运行用例" />}
           {casesError ? <ErrorBox error={casesError} /> : null}
           {cases && (
             <>
