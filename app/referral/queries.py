@@ -17,6 +17,7 @@ from app.core.errors import NotFound
 from app.org.models import Organization
 from app.org.queries import find_org
 from app.org.scope import org_scope_filter
+from app.residents.record_queries import summary_provider
 from app.vocabulary import Disease
 
 from . import catalogue
@@ -76,6 +77,8 @@ def _filters(p: Principal, args: dict[str, Any]) -> list:
     if args.get("q"):
         like = f"%{args['q']}%"
         conds.append(or_(R.referral_no.like(like), R.resident_name.like(like)))
+    if args.get("open_emergency"):
+        conds.append(OPEN_EMERGENCY)
     conds += _period(args.get("start"), args.get("end"))
     return conds
 
@@ -127,6 +130,24 @@ def detail(r: Referral) -> dict[str, Any]:
                children=[item(c) for c in session().scalars(select(R).where(R.parent_id == r.id))],
                timeline=timeline(r))
     return out
+
+
+FINAL = ("completed", "cancelled", "no_show", "transferred_out", "arrived_elsewhere")
+# an emergency up-referral whose patient has not arrived yet: on the patient record and the supervisor's overview
+OPEN_EMERGENCY = and_(R.direction == "up", R.urgency == "emergency", R.closed_at.is_(None), R.arrived_at.is_(None),
+                      R.status.not_in(FINAL))
+
+
+@summary_provider("open_emergencies")
+def open_emergencies_of(resident_id: int) -> list[dict[str, Any]]:
+    """The resident's open emergency referrals (the record's summary shows them first)."""
+    rows = list(session().scalars(select(R).where(R.resident_id == resident_id, OPEN_EMERGENCY)
+                                  .order_by(R.requested_at.desc())))
+    names = _org_names([c for r in rows for c in (r.from_org_code, r.to_org_code)])
+    keys = ("id", "referral_no", "status", "status_label", "urgency_label", "reason", "disease_label",
+            "capability_label", "from_org_name", "to_org_name")
+    return [{**{k: v for k, v in item(r, names).items() if k in keys},
+             "requested_at": r.requested_at.isoformat() if r.requested_at else None} for r in rows]
 
 
 def is_active(r: Referral) -> bool:

@@ -22,6 +22,7 @@ class ReferralQueryArgsSchema(Schema):
     org_code = fields.Str(validate=validate.Length(max=40))
     resident_id = fields.Int(validate=ID)
     q = fields.Str(validate=validate.Length(max=60))
+    open_emergency = fields.Bool(metadata={"description": "只列出未结束的紧急上转 (患者尚未到诊)"})
     start = fields.Date(metadata={"description": "申请日期起 (含)"})
     end = fields.Date(metadata={"description": "申请日期止 (含)"})
     indicator = fields.Str(validate=validate.OneOf(tuple(INDICATORS)),

@@ -23,7 +23,7 @@ from app.vocabulary import Disease
 from app.workflows import runner
 from app.workflows.deploy import latest_process_versions
 
-from . import catalogue, numbering
+from . import catalogue, notices, numbering
 from .models import Referral
 
 log = logs.get("referral")
@@ -69,6 +69,8 @@ def request_referral(*, resident_id: int, source: str, trigger: str, disease: st
         s.add(row)
         s.flush()
         _start_if_deployed(s, row)
+        if row.instance_id is None and row.urgency == "emergency":
+            _alert_without_process(row)
         return row
 
 
@@ -97,6 +99,17 @@ def _disease_code(disease: str | None) -> str | None:
 def default_capability(disease: str | None) -> str:
     known = Disease.parse(disease) if disease in Disease.accepted() else None
     return {Disease.HTN: "cardiology", Disease.T2DM: "endocrinology"}.get(known, "general_medicine")
+
+
+def _alert_without_process(row: Referral) -> None:
+    """An emergency that no `referral_up` instance can take yet (the model is not deployed): nothing clinical may be
+    only a row, so the township lead and the county's emergency contacts are told at once (inbox + app push; the same
+    dedupe keys as the process's own notice, so nobody is told twice once `referral.start_requested` starts it)."""
+    log.error("emergency referral %s stored without a referral_up instance (model not deployed)", row.referral_no)
+    contacts = [uid for offer in catalogue.providers("emergency") if offer.org_code
+                for uid in notices.org_staff(offer.org_code, "county_specialist")]
+    body = f"{row.referral_no} {row.resident_name}：{row.reason or ''}（转诊流程未部署，请立即电话联系处置）"
+    notices.tell(notices.township_leads(row.from_org_code) + contacts, row, "emergency", body, push=True)
 
 
 def _start_if_deployed(s, row: Referral) -> None:

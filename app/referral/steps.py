@@ -109,7 +109,7 @@ def offer_emergency(referral_id: int) -> dict[str, Any]:
             _touch(row, "accepted")
         body = f"{row.referral_no} {row.resident_name}：{row.reason or ''}（{catalogue.label(row.capability)}），请做好接诊准备"
         notices.tell(notices.receiver_users(row), row, "emergency", body, push=True)
-        notices.tell(notices.township_leads(row.from_org_code), row, "emergency", body)
+        notices.tell(notices.township_leads(row.from_org_code), row, "emergency", body, push=True)
         notices.tell_patient(row, "emergency", {"hospital": _org_name(row.to_org_code)})
         return {"receiver_org": row.to_org_code, "no_show_at": (row.offered_at + NO_SHOW_GRACE["emergency"]).isoformat()}
 

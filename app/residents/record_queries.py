@@ -156,6 +156,7 @@ def chronic_summary(resident_id: int) -> dict[str, Any]:
         "next_follow_up": _provided("next_follow_up", resident_id),
         "referral_flags": [{"source": f.source, "reason": f.reason, "flagged_at": _iso(f.flagged_at)}
                            for f in flags if f.flagged],
+        "open_emergencies": _provided("open_emergencies", resident_id) or [],
         "open_instances": _open_instances(resident_id),
     }
 

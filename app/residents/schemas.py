@@ -62,7 +62,7 @@ class HealthRecordSchema(ResidentRecordSchema):
     summary = fields.Dict(metadata={"description": "chronic-disease summary: enrolments, diagnoses, complications, "
                                     "current_medications, key_values (latest + trend per LOINC code), risk_levels "
                                     "(level, label, reason), care_plan, next_follow_up, referral_flags, "
-                                    "open_instances"})
+                                    "open_emergencies (emergency up-referrals not yet arrived), open_instances"})
     conditions = fields.List(fields.Dict())
     observations = fields.List(fields.Dict(), metadata={"description": "the 50 most recent, newest first"})
     medications = fields.List(fields.Dict())

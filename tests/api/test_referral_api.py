@@ -230,3 +230,67 @@ def test_scope_and_faults(app, client, world, his, login_as):
     assert unknown.status_code == 404 and unknown.json["code"] == "unknown_referral_no"
     listed = w["admin"].get("/api/v1/referrals/unmatched-arrivals").json
     assert [a["referral_no"] for a in listed] == ["SZ20000101-9999"]
+
+
+def _emergency_alerts(app, *users) -> tuple[list[int], list[int]]:
+    """(inbox notifications, app pushes in the notification outbox) of kind referral_emergency per user."""
+    from sqlalchemy import select
+
+    from app.core import db
+    from app.notifications.models import Notification
+    from connectors.notify.models import OutboxMessage
+    with app.app_context():
+        told = [len(db.session().scalars(select(Notification).where(
+            Notification.user_id == u.user.id, Notification.kind == "referral_emergency")).all()) for u in users]
+        pushed = [len(db.session().scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == "app", OutboxMessage.recipient_type == "user",
+            OutboxMessage.recipient_id == u.user.id, OutboxMessage.template_code == "APP_REFERRAL_EMERGENCY")).all())
+            for u in users]
+    return told, pushed
+
+
+def test_a_follow_up_emergency_alerts_at_once_and_stays_open_until_arrival(app, client, world, his, login_as):
+    """12.4: a 紧急转诊 classification starts `referral_up`, tells the township lead and the county emergency
+    department at once (inbox + app push through the outbox) and shows as an open emergency on the patient record and
+    the supervisor's overview until the patient arrives."""
+    from tests.test_follow_up_support import htn_visit, local_today, plan_in_force, tick
+    from tests.test_follow_up_support import one_task as one_visit
+    w = world
+    done = plan_in_force(app, login_as, w["resident"])
+    tick(app, 24)
+    complete(done["village"], one_visit(done["village"], "record_htn_visit_high_risk"),
+             htn_visit(local_today(app), 186, 112))
+    assert _emergency_alerts(app, w["township"], w["ed"]) == ([1, 1], [1, 1])
+    listed = w["supervisor"].get("/api/v1/referrals?open_emergency=true").json["items"]
+    assert len(listed) == 1 and listed[0]["resident_name"] == "王建国" and listed[0]["urgency_label"] == "紧急"
+    assert listed[0]["instance_id"] is not None and listed[0]["to_org_code"] == "C01D09"
+    record = w["township"].get(f"/api/v1/residents/{w['resident']}").json["summary"]
+    assert [(e["referral_no"], e["urgency_label"]) for e in record["open_emergencies"]] == \
+        [(listed[0]["referral_no"], "紧急")]
+    assert arrival(client, his, {"referral_no": listed[0]["referral_no"], "visit_no": "JZ001"}, "adt-e").status_code == 200
+    assert w["supervisor"].get("/api/v1/referrals?open_emergency=true").json["items"] == []
+    assert w["township"].get(f"/api/v1/residents/{w['resident']}").json["summary"]["open_emergencies"] == []
+
+
+def test_an_emergency_without_the_referral_model_alerts_at_once_and_starts_once_deployed(app, county, login_as):
+    """Nothing clinical is only a row: with `referral_up` not deployed the emergency is still told at once, and the
+    schedule starts the referral process as soon as the model is there (nobody told twice)."""
+    from app.referral import services
+    from tests.test_follow_up_support import tick
+    add_department(app, "C01D09", "急诊科")
+    catalogue(app, ("C01D09", "emergency"))
+    resident = make_resident(app)
+    township, ed = login_as("township_doctor", org="C01T01"), login_as("county_specialist", org="C01D09")
+    supervisor = login_as("supervisor", org="C01")
+    with app.app_context():
+        row = services.request_referral(resident_id=resident, source="follow_up", trigger="emergency", disease="htn",
+                                        reason="SBP 192 伴胸痛", source_key="follow_up_visit:77")
+        assert (row.status, row.instance_id) == ("requested", None)
+        rid = row.id
+    assert _emergency_alerts(app, township, ed) == ([1, 1], [1, 1])
+    assert [r["id"] for r in supervisor.get("/api/v1/referrals?open_emergency=true").json["items"]] == [rid]
+    deploy_referral_models(app)
+    tick(app)
+    started = referral(supervisor, rid)
+    assert started["instance_id"] is not None and started["status"] == "accepted"
+    assert _emergency_alerts(app, township, ed) == ([1, 1], [1, 1])

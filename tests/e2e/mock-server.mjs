@@ -333,6 +333,7 @@ async function api(req, res, url, user) {
     return r ? send(res, 200, r) : fail(res, 404, 'not_found', '居民不存在');
   }
   if (p === '/organizations') return send(res, 200, orgs);
+  if (p === '/referrals' && m === 'GET') return send(res, 200, { items: [], total: 0 });
   return fail(res, 404, 'not_found', 'The requested URL was not found on the server.');
 }
 

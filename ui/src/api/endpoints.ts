@@ -3,7 +3,7 @@ import { ApiError, api, messageFor, upload } from './client';
 import type {
   CaseRunResult, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
-  CarePlan, CarePlanDiff, CarePlanVersion, Delivery, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
+  CarePlan, CarePlanDiff, CarePlanVersion, Delivery, OpenEmergency, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
   OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
 } from './types';
 
@@ -148,6 +148,12 @@ export const residents = {
   followUps: (id: string) => api.get<FollowUpTimeline>(`${V1}/residents/${enc(id)}/follow-ups`),
   education: async (id: string) => asPage<EducationPush>(await api.get(`${V1}/residents/${enc(id)}/education`)).items,
   links: async (id: string) => asPage<RecordLink>(await api.get(`${V1}/integrations/residents/${enc(id)}/links`)).items,
+};
+
+/** Emergency up-referrals whose patient has not arrived yet, in the caller's scope (the supervisor's overview). */
+export const referrals = {
+  openEmergencies: async () =>
+    asPage<OpenEmergency>(await api.get(`${V1}/referrals`, { open_emergency: true, direction: 'up', per_page: 100 })).items,
 };
 
 export const carePlans = {

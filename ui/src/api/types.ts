@@ -356,7 +356,25 @@ export interface ChronicSummary {
   care_plan?: Record<string, unknown> | null;
   next_follow_up?: Record<string, unknown> | string | null;
   referral_flags?: { source: string; reason?: string | null; flagged_at?: string | null }[];
+  open_emergencies?: OpenEmergency[];
   open_instances?: InstanceSummary[];
+}
+
+/** An emergency up-referral whose patient has not arrived yet (labels from the server). */
+export interface OpenEmergency {
+  id: number;
+  referral_no: string;
+  status?: string;
+  status_label?: string;
+  urgency_label?: string;
+  reason?: string | null;
+  disease_label?: string | null;
+  capability_label?: string | null;
+  from_org_name?: string | null;
+  to_org_name?: string | null;
+  requested_at?: string | null;
+  resident_id?: number;
+  resident_name?: string | null;
 }
 
 export interface HealthRecord {

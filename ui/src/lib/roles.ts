@@ -58,6 +58,11 @@ export function canSeeScreeningStats(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'county_specialist', 'supervisor', 'township_doctor', 'township_public_health']);
 }
 
+/** The overview of open emergency referrals (supervisors and the county admin). */
+export function canSeeOpenEmergencies(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'supervisor']);
+}
+
 /** The integration screen, and replaying deliveries. */
 export function canSeeIntegrations(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);

@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { EChartsCoreOption } from 'echarts/core';
-import { instances, screening, tasks } from '../api/endpoints';
+import { instances, referrals, screening, tasks } from '../api/endpoints';
 import type { ScreeningStats } from '../api/types';
 import { useAuth } from '../auth';
-import { canScreen, canSeeScreeningStats } from '../lib/roles';
+import { canScreen, canSeeOpenEmergencies, canSeeScreeningStats } from '../lib/roles';
 import { useOrgNames } from '../lib/orgs';
 import { FUNNEL, REFERRAL_SOURCES, SCREENING_DISEASES, funnelBy, pieData, type GroupedSeries } from '../lib/screening';
 import { Empty, ErrorBox, Loading } from '../components/common';
@@ -12,6 +12,7 @@ import Chart from '../components/Chart';
 import { useAsync } from '../lib/useAsync';
 import { INSTANCE_STATUS, PROCESS_NAMES, label } from '../lib/labels';
 import { normalizeStats } from '../lib/stats';
+import { formatDateTime } from '../lib/time';
 
 const FUNNEL_COLORS = ['#1565c0', '#0f6b5c', '#9e9e9e', '#ef6c00'];
 
@@ -121,6 +122,52 @@ function ScreeningStatsSection() {
   );
 }
 
+/** The supervisor's overview of emergencies still open (patient not yet arrived at the receiving hospital). */
+function OpenEmergencies() {
+  const open = useAsync(() => referrals.openEmergencies(), []);
+  return (
+    <section className="card" data-testid="open-emergencies">
+      <h2>未结束的紧急转诊</h2>
+      {open.loading && !open.data ? (
+        <Loading />
+      ) : open.error ? (
+        <ErrorBox error={open.error} onRetry={open.reload} />
+      ) : !open.data?.length ? (
+        <Empty title="暂无未结束的紧急转诊" />
+      ) : (
+        <div className="table-wrap">
+          <table className="table table-compact">
+            <thead>
+              <tr>
+                <th>患者</th>
+                <th>转诊单号</th>
+                <th>状态</th>
+                <th>转出</th>
+                <th>接收</th>
+                <th>原因</th>
+                <th>发起时间</th>
+              </tr>
+            </thead>
+            <tbody>
+              {open.data.map((e) => (
+                <tr key={e.id}>
+                  <td>{e.resident_id ? <Link to={`/residents/${e.resident_id}`}>{e.resident_name}</Link> : e.resident_name}</td>
+                  <td className="mono">{e.referral_no}</td>
+                  <td>{e.status_label}</td>
+                  <td>{e.from_org_name}</td>
+                  <td>{e.to_org_name}</td>
+                  <td>{e.reason}</td>
+                  <td>{formatDateTime(e.requested_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 export default function DashboardsPage() {
   const { me } = useAuth();
   const stats = useAsync(() => instances.stats(), []);
@@ -194,6 +241,7 @@ export default function DashboardsPage() {
           </section>
         </div>
       )}
+      {canSeeOpenEmergencies(me?.roles ?? []) && <OpenEmergencies />}
       {canSeeScreeningStats(me?.roles ?? []) && <ScreeningStatsSection />}
     </div>
   );

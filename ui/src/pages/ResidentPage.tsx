@@ -148,6 +148,14 @@ function Header({ r }: { r: HealthRecord }) {
           )}
         </div>
       </div>
+      {(s.open_emergencies ?? []).map((e) => (
+        <div key={e.id} className="alert alert-error" data-testid="open-emergency">
+          紧急转诊进行中：{e.referral_no} · {e.status_label ?? ''}
+          {e.to_org_name ? ` · 接收：${e.to_org_name}` : ''}
+          {e.reason ? ` · ${e.reason}` : ''}
+          {e.requested_at ? `（${formatDateTime(e.requested_at)} 发起）` : ''}
+        </div>
+      ))}
     </section>
   );
 }
