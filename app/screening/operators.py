@@ -72,6 +72,24 @@ def notify_village_doctor(*, idempotency_key: str, instance_id: int, resident_id
                                           instance_id=instance_id)
 
 
+@operator("stratify/confirm_level")
+def confirm_level(*, idempotency_key: str, instance_id: int, resident_id: int, disease: str,
+                  level: str | None = None, plan: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """The township doctor's review: the level they confirmed becomes the grade in force (a clinician's
+    re-assessment, kept against later automatic proposals), with their note (or chosen handling) as the reason."""
+    from sqlalchemy import select
+
+    from app.core.db import session
+    from app.workflows.models import HumanTask
+    if not level:
+        raise ServiceError("no_confirmed_level", "the review did not confirm a level")
+    reviewer = session().scalars(select(HumanTask.completed_by).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == "review_high_risk",
+        HumanTask.status == "completed").order_by(HumanTask.id.desc())).first()
+    reason = (note or "").strip() or f"高危复核：{plan or '已复核'}"
+    return stratify.reassess(int(resident_id), disease, level=level, reason=reason, actor=reviewer or "review")
+
+
 @operator("cancer/refer_for_diagnosis")
 def refer_for_diagnosis(*, idempotency_key: str, instance_id: int, case_id: int, hospital: str | None = None,
                         exam: str | None = None) -> dict[str, Any]:

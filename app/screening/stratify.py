@@ -199,7 +199,9 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
         data = {**inputs, "resident_id": resident_id, "disease": disease, "disease_name": Disease.label_of(disease),
                 "grading_decision": decision_id, "grading_reason": reason,
                 "township_code": township_codes().get(f.org_code) or f.org_code, "village_code": f.org_code,
-                "grading_inputs": inputs, "grading_basis": basis}
+                "grading_inputs": inputs, "grading_basis": basis,
+                # the review form's fields, so the confirm step's parameters are defined whatever the form sent
+                "confirmed_level": None, "plan": None, "note": None}
         try:
             inst = start_instance("stratify", data=data, actor=Actor("stratify"), resident_id=resident_id,
                                   org_code=f.org_code, business_key=f"stratify:{resident_id}:{disease}")

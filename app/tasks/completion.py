@@ -49,7 +49,10 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
         _check_actor(p, task)
         errors = forms.validate((form or {}).get("schema") or {"type": "object"}, data)
         if errors:
-            raise FormInvalid("表单填写有误，请检查标注的字段 (form data is invalid)", errors=errors)
+            future = all(e.get("code") == forms.DATE_IN_FUTURE for e in errors)
+            raise FormInvalid("日期不能晚于今天 (a date is in the future)" if future else
+                              "表单填写有误，请检查标注的字段 (form data is invalid)",
+                              code=forms.DATE_IN_FUTURE if future else None, errors=errors)
         if task.assignee_id is None:
             services.claim_row(p, task)
         runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)

@@ -7,6 +7,9 @@ Resolution conventions (a schema property may carry them at any depth, also on a
 * `"x-default-from": "<data key>"` — the property's `default` is taken from the task data when present.
 * `"x-description-from": "<data key>"` — the property's `description` (shown under the field) is taken from the task
   data when it is a non-empty string, e.g. the patient's plan target beside the measured value.
+* `"x-not-after": "today"` — a date (or date-time) no later than the county's local today (`app.core.clock`,
+  Asia/Shanghai): a later value is refused with the error code `date_in_future`, and a default that would be later
+  (e.g. a visit date defaulted from a due date still ahead) is offered as today instead.
 
 Data keys may be dotted (`"resident.village"`). Validation follows the schema's `$schema` (Draft 2020-12 when it
 names none), checks formats (date, date-time, time, email, uri) and never coerces: `"150"` is not a number.
@@ -23,6 +26,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
+
+from app.core import clock
 
 TYPE_NAMES = {"string": "文本", "number": "数字", "integer": "整数", "boolean": "是/否", "object": "对象",
               "array": "列表", "null": "空值"}
@@ -104,6 +109,31 @@ def _fill_property(prop: dict[str, Any], ui: dict[str, Any], task_data: Mapping[
         text = lookup(task_data, description_from)
         if isinstance(text, str) and text.strip():
             prop["description"] = text
+    if prop.get("x-not-after") == "today" and (day := _day(prop.get("default"))) is not None and day > clock.today():
+        prop["default"] = clock.today().isoformat()
+
+
+def _day(value: object) -> date | None:
+    """The local calendar day of a date or date-time string (None when it is neither)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value)
+        at = datetime.fromisoformat(value.upper())
+        return clock.date_of(at) if at.tzinfo else at.date()
+    except ValueError:
+        return None
+
+
+def _not_after(validator, limit, instance, schema):
+    """`x-not-after: "today"`: the value's day may not be after the local today."""
+    day = _day(instance) if limit == "today" else None
+    if day is not None and day > clock.today():
+        yield ValidationError(f"{instance} is after today ({clock.today().isoformat()})")
+
+
+DATE_IN_FUTURE = "date_in_future"
 
 
 # -- validation ---------------------------------------------------------------------------------------------
@@ -142,6 +172,7 @@ FORMATS = _format_checker()
 def validate(schema: Mapping[str, Any], data: Any) -> list[dict[str, str]]:
     """Every violation of `schema` by `data`, as `[{"field": "bp.sbp", "message": "<中文>"}]` (empty if valid)."""
     cls = validators.validator_for(schema, default=Draft202012Validator)
+    cls = validators.extend(cls, {"x-not-after": _not_after})
     validator = cls(schema, format_checker=FORMATS)
     out: list[dict[str, str]] = []
     seen = set()
@@ -149,7 +180,8 @@ def validate(schema: Mapping[str, Any], data: Any) -> list[dict[str, str]]:
         for field, message in _describe(error, schema):
             if (field, message) not in seen:
                 seen.add((field, message))
-                out.append({"field": field, "message": message})
+                out.append({"field": field, "message": message} | (
+                    {"code": DATE_IN_FUTURE} if error.validator == "x-not-after" else {}))
     return out
 
 
@@ -232,4 +264,6 @@ def _message(kind: str, expected: Any, label: str, error: ValidationError) -> st
         return f"{label}必须是以下之一：{'、'.join(json.dumps(v, ensure_ascii=False).strip(chr(34)) for v in expected)}"
     if kind == "format":
         return f"{label}应为{FORMAT_NAMES.get(expected, expected + ' 格式')}"
+    if kind == "x-not-after":
+        return f"{label}不能晚于今天（{clock.today().isoformat()}）"
     return f"{label}不合法"

@@ -108,3 +108,19 @@ def test_only_a_clinicians_reassessment_lowers_a_grade(app, client_as, graded):
         records.record_condition(graded["id"], icd10="I63.9", onset_on=clock.today(), source="his")
     level = grade_of(doctor, graded["id"])
     assert (level["level"], level["source"]) == ("VERY_HIGH", "grading")
+
+
+def test_the_level_confirmed_on_review_is_kept(app, client_as, graded):
+    """12.9: the township doctor's review confirms 中危 for the 高危 proposal; the proposal does not overwrite it."""
+    from tests.test_follow_up_support import complete, one_task
+    doctor = client_as("township_doctor", org="C01T01")
+    review = one_task(doctor, "review_high_risk", resident_id=graded["id"])
+    complete(doctor, review, {"confirmed_level": "MODERATE", "plan": "维持原方案", "note": "家庭自测血压均正常，复核为中危"})
+    level = grade_of(doctor, graded["id"])
+    assert (level["level"], level["source"], level["reassessed_reason"]) == (
+        "MODERATE", "clinician", "家庭自测血压均正常，复核为中危")
+    with app.app_context():                    # new data, the same 高危 proposal: the confirmed level stands
+        records.record_observation(graded["id"], code="8280-0", value=86, unit="cm", effective_at=clock.now(),
+                                   source="his")
+    level = grade_of(doctor, graded["id"])
+    assert (level["level"], level["proposed_level"]) == ("MODERATE", "HIGH")
