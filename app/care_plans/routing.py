@@ -1,4 +1,5 @@
-"""Route village-level tasks of care plans and follow-up to the township when the resident has no village.
+"""Route village-level tasks of care plans and follow-up to the township when the resident has no village; close
+the open plan version of a `care_plan` instance that an operator terminates (so it never blocks later revisions).
 
 The models put the managing doctor's tasks in the `village_doctor` lane; a resident managed directly by a township
 health centre has no village doctor, so such a task is offered to `township_doctor` of that township instead.
@@ -8,6 +9,12 @@ from __future__ import annotations
 from app.workflows import hooks
 
 PROCESSES = ("care_plan", "follow_up")
+
+
+@hooks.on_instance_terminated("care_plan")
+def close_version_of_terminated_instance(instance_id: int, actor_name: str, reason: str | None) -> None:
+    from . import services
+    services.close_version_of_instance(instance_id, closed_by=actor_name, reason=reason)
 
 
 @hooks.task_enricher

@@ -246,6 +246,16 @@ def expire_draft(instance_id: int, *, care_plan_id: int, version: int, expires_a
         return {"version": version, "status": row.status}
 
 
+def close_version_of_instance(instance_id: int, *, closed_by: str, reason: str | None) -> None:
+    """The instance working on a version was terminated (e.g. from the instance view): its open version is cancelled
+    with who and why, so it no longer blocks revisions."""
+    row = session().scalars(select(CarePlanVersion).where(CarePlanVersion.instance_id == instance_id,
+                                                          CarePlanVersion.status.in_(IN_PROGRESS))).first()
+    if row is not None:
+        row.status, row.closed_by, row.closed_at = "cancelled", closed_by, clock.now()
+        row.close_reason = reason or "流程实例已终止"
+
+
 def _days(duration: str | None) -> str:
     text = (duration or "").upper()
     return text[1:-1] if text.startswith("P") and text.endswith("D") else text or "?"

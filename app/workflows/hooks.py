@@ -52,3 +52,20 @@ def on_task_completed(process_id: str, *element_ids: str) -> Callable:
 def task_completed(row, data, actor_name: str) -> None:
     for fn in _completion_listeners.get((row.process_id, row.element_id), ()):
         fn(row, data, actor_name)
+
+
+_termination_listeners: dict[str, list[Callable]] = {}
+
+
+def on_instance_terminated(process_id: str) -> Callable:
+    """Register `fn(instance_id, actor_name, reason)`, run inside the transaction that terminates an instance of
+    `process_id` (so what a capability keeps about the instance, e.g. an open plan version, ends with it)."""
+    def register(fn: Callable) -> Callable:
+        _termination_listeners.setdefault(process_id, []).append(fn)
+        return fn
+    return register
+
+
+def instance_terminated(process_id: str, instance_id: int, actor_name: str, reason: str | None) -> None:
+    for fn in _termination_listeners.get(process_id, ()):
+        fn(instance_id, actor_name, reason)

@@ -311,7 +311,10 @@ def terminate_instance(instance_id: int, actor: Actor, *, reason: str | None = N
         snap = runtime.cancel(ctx, inst.state)
         snap.events.append({"type": "terminated", "element_id": None, "task_guid": None, "data": {"reason": reason}})
         return snap
-    return _step(instance_id, actor, run, allow_suspended=True)
+
+    def tell(session, inst, snap):
+        hooks.instance_terminated(inst.process_id, inst.id, actor.name, reason)
+    return _step(instance_id, actor, run, allow_suspended=True, session_hook=tell)
 
 
 def suspend_instance(instance_id: int, actor: Actor):

@@ -135,3 +135,19 @@ def test_the_plan_pdf_carries_chinese_text(app, login_as, resident):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
     for expected in ("高血压患者个体化管理方案", "王建国", "氨氯地平片", "每日1次", "高血压患者如何限盐"):
         assert expected in text.replace(" ", "").replace("\n", ""), expected
+
+
+def test_a_specialists_own_revision_proposal_is_offered_to_another_specialist_only(app, login_as, resident):
+    """12.8 for a proposal (mode `proposed`: no drafting task, the proposer is the drafter)."""
+    done = plan_in_force(app, login_as, resident)
+    proposer, other = done["approver"], done["drafter"]
+    revised = copy.deepcopy(PLAN)
+    revised["drugs"][0]["dose_mg"] = 10
+    resp = proposer.post(f"/api/v1/care-plans/{done['plan']['id']}/revisions",
+                         json={"content": revised, "reason": "血压未达标"})
+    assert resp.status_code == 202, resp.json
+    assert open_tasks(proposer, "approve_plan", view="groups") == []
+    task_id = open_tasks(other, "approve_plan", view="groups")[0]["id"]
+    refused = proposer.post(f"/api/v1/tasks/{task_id}/claim")
+    assert refused.status_code == 403 and refused.json["code"] == "separation_of_duties"
+    complete(other, one_task(other, "approve_plan", view="groups"), {"approved": True})

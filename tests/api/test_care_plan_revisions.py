@@ -141,3 +141,21 @@ def test_an_abandoned_revision_draft_reminds_its_author_then_expires(app, login_
     # nothing blocks the next revision
     assert township.post(f"/api/v1/care-plans/{plan_id}/revisions",
                          json={"content": _revised(), "reason": "血压未达标"}).status_code == 202
+
+
+def test_terminating_a_revision_instance_from_the_instance_view_closes_its_version(app, login_as, resident):
+    """An operator who terminates the `care_plan` instance (the generic instance action) does not leave a version
+    open forever: it is cancelled with who and why, and the next proposal is accepted."""
+    done = plan_in_force(app, login_as, resident)
+    plan_id = done["plan"]["id"]
+    _leftover_draft(done["approver"], resident)
+    township = login_as("township_doctor", org="C01T01")
+    left = township.get(f"/api/v1/care-plans/{plan_id}").json["versions"][-1]
+    admin = login_as("county_admin", org="C01")
+    resp = admin.post(f"/api/v1/process-instances/{left['instance_id']}/terminate", json={"reason": "重复的修订申请"})
+    assert resp.status_code == 200, resp.json
+    closed = township.get(f"/api/v1/care-plans/{plan_id}").json["versions"][-1]
+    assert (closed["status"], closed["closed_by"], closed["close_reason"]) == \
+        ("cancelled", admin.user.username, "重复的修订申请")
+    assert township.post(f"/api/v1/care-plans/{plan_id}/revisions",
+                         json={"content": _revised(), "reason": "血压未达标"}).status_code == 202
