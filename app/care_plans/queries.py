@@ -70,6 +70,13 @@ def current(care_plan_id: int) -> CarePlanVersion | None:
     return version(care_plan_id, plan.current_version)
 
 
+def content_in_force(plan: CarePlan) -> dict[str, Any]:
+    """What the version in force asks for (targets, drugs, follow-up interval); empty while the first is drafted."""
+    if plan.current_version is None:
+        return {}
+    return dict(version(plan.id, plan.current_version).content or {})
+
+
 def plan_summary(resident_id: int, disease: str) -> dict[str, Any] | None:
     """The version in force, as a follow-up cycle needs it: drugs (form default), targets, interval."""
     plan = session().scalars(select(CarePlan).where(CarePlan.resident_id == resident_id,

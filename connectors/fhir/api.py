@@ -75,7 +75,7 @@ class Metadata(MethodView):
                  "ServiceRequest": ["patient"], "Task": ["patient", "status"]}
         return fhir_response({
             "resourceType": "CapabilityStatement", "status": "active", "date": "2026-03-01", "kind": "instance",
-            "fhirVersion": "4.3.0", "format": ["json"],
+            "fhirVersion": "4.0.1", "format": ["json"],
             "rest": [{"mode": "server", "interaction": [{"code": "transaction"}],
                       "resource": [{"type": t, "interaction": [{"code": "read"}, {"code": "search-type"}],
                                     "searchParam": [{"name": p, "type": "token" if p != "patient" else "reference"}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.care_plans.guidance import TIMES_PER_DAY
+from app.vocabulary import Disease, Frequency
+
 from . import codes
 
 GENDER = {"M": "male", "F": "female"}
@@ -87,12 +90,44 @@ def encounter(resident_id: int, e: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def care_plan(plan) -> dict[str, Any]:
+def care_plan(plan, content: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A care plan with what its version in force asks for: each drug (dose, frequency, daily amount), the follow-up
+    interval and the targets, all in Chinese."""
     status = {"active": "active", "issued": "active", "revised": "active", "closed": "completed",
               "cancelled": "revoked"}.get(plan.status, "draft")
-    return {"resourceType": "CarePlan", "id": str(plan.id), "status": status, "intent": "plan",
-            "subject": _patient_ref(plan.resident_id), "title": f"{plan.disease} 管理方案",
-            "category": [{"text": plan.disease}], "created": _iso(plan.created_at)}
+    disease = Disease.label_of(plan.disease)
+    out: dict[str, Any] = {"resourceType": "CarePlan", "id": str(plan.id), "status": status, "intent": "plan",
+                           "subject": _patient_ref(plan.resident_id), "title": f"{disease}管理方案",
+                           "category": [{"text": disease}], "created": _iso(plan.created_at)}
+    content = content or {}
+    if note := (content.get("targets") or {}).get("note"):
+        out["description"] = f"控制目标：{note}"
+    activities = [_drug_activity(d) for d in content.get("drugs") or [] if d.get("name") or d.get("drug")]
+    if days := content.get("follow_up_interval_days"):
+        activities.append({"detail": {"kind": "Appointment", "code": {"text": "随访"}, "status": "scheduled",
+                                      "scheduledTiming": {"repeat": {"frequency": 1, "period": days,
+                                                                     "periodUnit": "d"}},
+                                      "description": f"每{days}天随访一次"}})
+    if activities:
+        out["activity"] = activities
+    return out
+
+
+def _drug_activity(d: dict[str, Any]) -> dict[str, Any]:
+    name = d.get("name") or d.get("drug")
+    frequency = Frequency.label_of(d.get("frequency"), "")
+    detail: dict[str, Any] = {"kind": "MedicationRequest", "status": "scheduled",
+                              "productCodeableConcept": {"text": name},
+                              "description": " ".join(p for p in (name, _dose(d.get("dose_mg")), frequency) if p)}
+    if d.get("dose_mg") is not None and d.get("frequency") in TIMES_PER_DAY:
+        daily = d["dose_mg"] * TIMES_PER_DAY[d["frequency"]]
+        detail["dailyAmount"] = {"value": round(daily, 3), "unit": "mg", "system": "http://unitsofmeasure.org",
+                                 "code": "mg"}
+    return {"detail": detail}
+
+
+def _dose(mg: Any) -> str:
+    return f"{mg:g} mg" if isinstance(mg, int | float) else ""
 
 
 def service_request(referral: dict[str, Any]) -> dict[str, Any]:

@@ -80,10 +80,10 @@ def encounters(principal: Principal, patient: str | None) -> list[dict[str, Any]
 def care_plans(principal: Principal, patient: str | None) -> list[dict[str, Any]]:
     resident_id = resident_in_scope(principal, patient)
     try:
-        from app.care_plans.queries import plans_of_resident
+        from app.care_plans.queries import content_in_force, plans_of_resident
     except ModuleNotFoundError:            # capability not installed
         return []
-    return [resources.care_plan(p) for p in plans_of_resident(principal, resident_id)]
+    return [resources.care_plan(p, content_in_force(p)) for p in plans_of_resident(principal, resident_id)]
 
 
 def service_requests(principal: Principal, patient: str | None) -> list[dict[str, Any]]:

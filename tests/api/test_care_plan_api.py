@@ -151,3 +151,26 @@ def test_a_specialists_own_revision_proposal_is_offered_to_another_specialist_on
     refused = proposer.post(f"/api/v1/tasks/{task_id}/claim")
     assert refused.status_code == 403 and refused.json["code"] == "separation_of_duties"
     complete(other, one_task(other, "approve_plan", view="groups"), {"approved": True})
+
+
+def test_a_fhir_care_plan_carries_its_activities_in_chinese(app, login_as, resident):
+    """FHIR R4 (4.0.1): the CarePlan names the disease in Chinese and carries what the plan asks for (each drug with its
+    dose and frequency, the follow-up interval, the targets) instead of an empty shell titled `htn 管理方案`."""
+    from tests.api.test_fhir import valid_r4
+    plan_in_force(app, login_as, resident)
+    reader = login_as("county_specialist", org="C01")
+    assert reader.get("/fhir/metadata").get_json()["fhirVersion"] == "4.0.1"
+    found = reader.get(f"/fhir/CarePlan?patient={resident}").get_json()
+    [entry] = found["entry"]
+    care_plan = valid_r4(entry["resource"])
+    assert care_plan["title"] == "高血压管理方案" and care_plan["category"][0]["text"] == "高血压"
+    assert care_plan["status"] == "active" and "血压<140/90" in care_plan["description"]
+    details = [a["detail"] for a in care_plan["activity"]]
+    drug = next(d for d in details if d["kind"] == "MedicationRequest")
+    assert drug["productCodeableConcept"]["text"] == "氨氯地平片" and drug["dailyAmount"] == {
+        "value": 5, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert drug["description"] == "氨氯地平片 5 mg 每日1次"
+    visit = next(d for d in details if d["kind"] == "Appointment")
+    assert visit["code"]["text"] == "随访" and visit["scheduledTiming"]["repeat"] == {"frequency": 1, "period": 30,
+                                                                                    "periodUnit": "d"}
+    assert all(d["status"] == "scheduled" for d in details)
