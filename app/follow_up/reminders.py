@@ -17,7 +17,6 @@ from sqlalchemy import and_, select
 
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
-from app.vocabulary import Disease, RiskLevel
 
 from .models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
 
@@ -49,7 +48,7 @@ def _open_follow_up_tasks(after_id: int, *conditions):
 
 def send_due_reminders(days: int = REMINDER_DAYS) -> int:
     """Notify the doctor (and a consenting patient) of follow-up tasks due within `days`; once per task and user."""
-    from app.notifications.jobs import recipients
+    from app.notifications.jobs import recipients, task_line
     from app.notifications.services import notify
     from app.workflows.models import HumanTask
     now, sent, last, cache = clock.now(), 0, 0, {}
@@ -59,7 +58,7 @@ def send_due_reminders(days: int = REMINDER_DAYS) -> int:
             due = clock.local(task.due_at).strftime("%m月%d日")
             for uid in recipients(task, cache):
                 sent += notify(uid, kind="follow_up_due", title=f"随访将于{due}到期：{task.resident_name or ''}",
-                               body=_body(task), link=f"/tasks/{task.id}", task_id=task.id,
+                               body=task_line(task, with_due=False), link=f"/tasks/{task.id}", task_id=task.id,
                                dedupe_key=f"follow_up_due:{task.id}:{uid}")
             sent += _remind_patient(task, due)
         session().rollback()
@@ -84,12 +83,6 @@ def _patient_accounts(resident_id: int) -> list[int]:
     from app.auth.models import User, UserRole
     return list(session().scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
         User.resident_id == resident_id, UserRole.role == "patient", User.active.is_(True))))
-
-
-def _body(task) -> str:
-    parts = [task.resident_name, Disease.label_of(task.disease) if task.disease else None,
-             RiskLevel.label_of(task.risk_level) if task.risk_level else None]
-    return "，".join(p for p in parts if p)
 
 
 # -- escalation -----------------------------------------------------------------------------------------------
@@ -165,7 +158,7 @@ def _insert_ignore(values: dict[str, Any]):
 
 def _notify_level(row, level: str, days: int) -> int:
     from app.auth import queries as auth_queries
-    from app.notifications.jobs import recipients
+    from app.notifications.jobs import recipients, task_line
     from app.notifications.services import notify
     from app.org.queries import township_of
     from app.workflows.models import HumanTask
@@ -176,5 +169,6 @@ def _notify_level(row, level: str, days: int) -> int:
         title = f"随访逾期{days}天，请督办：{task.resident_name or ''}"
     else:
         users, title = recipients(task), f"随访已逾期{days}天：{task.resident_name or ''}"
-    return sum(notify(uid, kind="follow_up_overdue", title=title, body=_body(task), link=f"/tasks/{task.id}",
+    return sum(notify(uid, kind="follow_up_overdue", title=title, body=task_line(task, with_due=False),
+                      link=f"/tasks/{task.id}",
                       task_id=task.id, dedupe_key=f"follow_up_escalation:{row.id}:{level}:{uid}") for uid in users)

@@ -11,6 +11,7 @@ from app.auth import queries as auth_queries
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.jobs.queue import enqueue_after_commit
+from app.vocabulary import Disease, RiskLevel
 from app.workflows import hooks
 from app.workflows.models import HumanTask
 
@@ -51,7 +52,7 @@ def notify_new_task(task_guid: str) -> int:
         task = s.scalars(select(HumanTask).where(HumanTask.task_guid == task_guid)).first()
         if task is None or task.status != "open":
             return 0
-        return sum(notify(uid, kind="task_new", title=f"新任务：{task.name}", body=_body(task), link=_link(task),
+        return sum(notify(uid, kind="task_new", title=f"新任务：{task.name}", body=task_line(task), link=_link(task),
                           task_id=task.id, dedupe_key=f"task_new:{task.id}:{uid}") for uid in recipients(task))
 
 
@@ -66,7 +67,7 @@ def notify_overdue(now=None) -> int:
                 HumanTask.id > last_id).order_by(HumanTask.id).limit(BATCH)).all()
             for task in batch:
                 for uid in recipients(task, cache):
-                    added += notify(uid, kind="task_overdue", title=f"任务已逾期：{task.name}", body=_body(task),
+                    added += notify(uid, kind="task_overdue", title=f"任务已逾期：{task.name}", body=task_line(task),
                                     link=_link(task), task_id=task.id,
                                     dedupe_key=f"task_overdue:{task.id}:{uid}:{task.due_at.astimezone(UTC):%Y%m%d%H%M}")
         if len(batch) < BATCH:
@@ -74,9 +75,11 @@ def notify_overdue(now=None) -> int:
         last_id = batch[-1].id
 
 
-def _body(task: HumanTask) -> str:
-    parts = [task.resident_name, task.disease, task.risk_level]
-    due = f"截止 {clock.local(task.due_at):%Y-%m-%d %H:%M}" if task.due_at else None
+def task_line(task: HumanTask, *, with_due: bool = True) -> str:
+    """"王建国，2型糖尿病，高危，截止 2026-12-04 08:00": who and what a task is about, in Chinese labels."""
+    parts = [task.resident_name, Disease.label_of(task.disease) if task.disease else None,
+             RiskLevel.label_of(task.risk_level) if task.risk_level else None]
+    due = f"截止 {clock.local(task.due_at):%Y-%m-%d %H:%M}" if task.due_at and with_due else None
     return "，".join(p for p in [*parts, due] if p)
 
 

@@ -67,6 +67,20 @@ def test_the_overdue_sweep_notifies_once(app, login_as, approval):
     assert doctor.get("/api/v1/tasks/counts").json["overdue"] == 1
 
 
+def test_a_notification_names_the_disease_and_risk_in_chinese(app, login_as, approval):
+    doctor = login_as("township_doctor", org="C01T01")
+    task = start_task(doctor)
+    doctor.post(f"/api/v1/tasks/{task['id']}/claim")
+    with app.app_context():
+        with db.unit_of_work() as s:
+            s.execute(update(HumanTask).where(HumanTask.id == task["id"]).values(
+                due_at=clock.now() - timedelta(hours=2), resident_name="王建国", disease="t2dm", risk_level="HIGH"))
+        assert notify_overdue() == 1
+    [overdue] = [n for n in doctor.get("/api/v1/notifications").json["items"] if n["kind"] == "task_overdue"]
+    assert overdue["body"].startswith("王建国，2型糖尿病，高危，截止 ")
+    assert "t2dm" not in overdue["body"] and "HIGH" not in overdue["body"]
+
+
 def test_notifications_are_read_by_their_user_only(login_as, approval):
     doctor, other = login_as("township_doctor", org="C01T01"), login_as("township_doctor", org="C01T02")
     start_task(doctor)
