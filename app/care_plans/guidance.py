@@ -83,10 +83,11 @@ def _lab_values(resident_id: int) -> dict[str, Any]:
     if "app.residents.record_models" not in MODEL_MODULES:
         return {}
     from app.residents.record_models import Observation
+    from app.residents.sources import clinical
     out = {}
     for name, code in (("potassium", "2823-3"), ("egfr", "62238-1")):
         row = session().scalars(select(Observation).where(Observation.resident_id == resident_id,
-                                                          Observation.code == code)
+                                                          Observation.code == code, clinical(Observation.source))
                                 .order_by(Observation.effective_at.desc())).first()
         if row is not None:
             out[name] = row.value_num

@@ -11,6 +11,8 @@ from app.core.errors import NotFound
 from . import queries, record_queries, records, services
 from .schemas import (
     HealthRecordSchema,
+    HomeReadingCreateSchema,
+    HomeReadingListSchema,
     ObservationCreateSchema,
     ObservationListSchema,
     ObservationQueryArgsSchema,
@@ -75,6 +77,22 @@ def _in_scope(resident_id: int):
     if resident is None:
         raise NotFound("居民不存在 (resident not found)")
     return resident
+
+
+@blp.route("/<int:resident_id>/home-readings")
+class ResidentHomeReadings(MethodView):
+    @require_roles(*WRITERS, "patient")
+    @blp.arguments(HomeReadingCreateSchema)
+    @blp.response(201, HomeReadingListSchema)
+    @blp.alt_response(200, description="a replay of a known client `id`: the first rows, nothing added")
+    @blp.alt_response(404, description="not_found: no such resident in the caller's scope (a patient: not themselves)")
+    @blp.alt_response(422, description="validation_error: nothing measured, half a BP pair, implausible, future time")
+    def post(self, data, resident_id):
+        """Record a home reading taken by the resident (source 患者自测): shown on the record, never used to grade,
+        screen or classify. A patient records for themselves; staff in scope may type one in on their behalf."""
+        resident = _in_scope(resident_id)
+        rows, created = records.record_home_reading(resident.id, data, actor=require_principal().username)
+        return {"items": [record_queries.observation_dict(r) for r in rows]}, 201 if created else 200
 
 
 @blp.route("/<int:resident_id>/observations")

@@ -14,6 +14,7 @@ from app import vocabulary
 from app.core.db import session
 from app.vocabulary import loinc
 
+from . import sources
 from .record_models import (
     Condition,
     DiseaseEnrolment,
@@ -40,7 +41,8 @@ def observation_dict(o: Observation) -> dict[str, Any]:
     return {"id": o.id, "code": o.code, "name": loinc.SUPPORTED[o.code].name if o.code in loinc.SUPPORTED else o.code,
             "value": o.value_num if o.value_num is not None else o.value_text, "unit": o.unit,
             "original_value": o.original_value, "original_unit": o.original_unit, "abnormal_flag": o.abnormal_flag,
-            "effective_at": _iso(o.effective_at), "source": o.source, "client_id": o.client_id,
+            "effective_at": _iso(o.effective_at), "source": o.source, "source_label": sources.label(o.source),
+            "client_id": o.client_id,
             "recorded_at": _iso(o.recorded_at)}
 
 
@@ -56,7 +58,7 @@ def observations(resident_id: int, *, code: str | None = None, limit: int = 200)
 
 def _key_values(resident_id: int) -> dict[str, Any]:
     rows = session().scalars(select(Observation).where(
-        Observation.resident_id == resident_id, Observation.code.in_(
+        Observation.resident_id == resident_id, sources.clinical(Observation.source), Observation.code.in_(
             KEY_CODES + tuple(loinc.SYNONYMS))).order_by(Observation.effective_at.desc(), Observation.id.desc()))
     out: dict[str, Any] = {}
     for o in rows:
@@ -140,6 +142,17 @@ def _provided(section: str, resident_id: int) -> Any:
     return fn(resident_id) if fn else None
 
 
+HOME_READINGS = 30
+
+
+def home_readings(resident_id: int, *, limit: int = HOME_READINGS) -> list[dict[str, Any]]:
+    """The resident's own latest home readings (患者自测 / 家用设备), newest first, apart from the clinical values."""
+    rows = session().scalars(select(Observation).where(
+        Observation.resident_id == resident_id, ~sources.clinical(Observation.source))
+        .order_by(Observation.effective_at.desc(), Observation.id.desc()).limit(limit))
+    return [observation_dict(o) for o in rows]
+
+
 def chronic_summary(resident_id: int) -> dict[str, Any]:
     """Diagnoses, current drugs, latest key values with trends, risk levels, complications, flags, open work."""
     conditions = _all(Condition, resident_id, Condition.id)
@@ -151,6 +164,7 @@ def chronic_summary(resident_id: int) -> dict[str, Any]:
         "current_medications": [_medication(m) for m in _all(Medication, resident_id, Medication.id)
                                 if m.status == "active"],
         "key_values": _key_values(resident_id),
+        "home_readings": home_readings(resident_id),
         "risk_levels": [_risk(r) for r in _all(RiskLevel, resident_id, RiskLevel.disease)],
         "care_plan": _provided("care_plan", resident_id),
         "next_follow_up": _provided("next_follow_up", resident_id),
@@ -179,7 +193,8 @@ def health_record(resident_id: int, *, recent: int = 50) -> dict[str, Any]:
 def latest_values(resident_id: int, codes: tuple[str, ...]) -> dict[str, tuple[float | str | None, datetime]]:
     """The latest value per code (canonical codes), for processes that gather inputs for one resident."""
     out: dict[str, tuple[float | str | None, datetime]] = {}
-    rows = session().scalars(select(Observation).where(Observation.resident_id == resident_id)
+    rows = session().scalars(select(Observation).where(Observation.resident_id == resident_id,
+                                                       sources.clinical(Observation.source))
                              .order_by(Observation.effective_at.desc(), Observation.id.desc()))
     for o in rows:
         code = loinc.canonical_code(o.code)

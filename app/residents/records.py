@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.jobs.queue import enqueue_after_commit
 from app.vocabulary import ConditionCategory, ConditionStatus, EncounterKind, MedicationStatus, loinc
 
+from . import sources
 from .models import Resident
 from .record_models import Condition, Encounter, Medication, Observation, ReferralFlag, RiskFactor
 
@@ -139,6 +140,31 @@ def record_observation(resident_id: int, *, code: str, value: float | str, unit:
                            client_id=client_id, recorded_at=clock.now(), recorded_by=actor)
     return _write(Observation, resident_id, client_id, build, action="observation.create",
                   details={"code": code, "actor": actor}, rescreen=rescreen)
+
+
+HOME_READING_CODES = (("sbp", "8480-6", "mmHg"), ("dbp", "8462-4", "mmHg"), ("pulse", "8867-4", "/min"))
+HOME_GLUCOSE_CODES = {"fasting": "1558-6", "random": "2339-0"}
+
+
+def record_home_reading(resident_id: int, reading: dict[str, Any], *, actor: str) -> tuple[list[Observation], bool]:
+    """One home measurement (BP with pulse and/or glucose) as observations with source `patient`, all or nothing.
+
+    They are labelled 患者自测 on the record and never read by grading, screening or classification
+    (`app.residents.sources`), so no re-screen is queued. A re-send with the same client id answers the first rows.
+    """
+    measured_at = _aware(reading["measured_at"], "measured_at")
+    if measured_at > clock.now() + timedelta(minutes=5):
+        raise Invalid("测量时间不能晚于现在 (measured_at is in the future)", code="validation_error",
+                      field="measured_at")
+    values = [(code, reading[key], unit) for key, code, unit in HOME_READING_CODES if key in reading]
+    if "glucose" in reading:
+        values.append((HOME_GLUCOSE_CODES[reading["glucose_kind"]], reading["glucose"], "mmol/L"))
+    client = reading.get("id")
+    with unit_of_work():
+        rows = [record_observation(resident_id, code=code, value=value, unit=unit, effective_at=measured_at,
+                                   source=sources.PATIENT, client_id=f"{client}:{code}" if client else None,
+                                   actor=actor, rescreen=False) for code, value, unit in values]
+    return [row for row, _ in rows], any(created for _, created in rows)
 
 
 def _icd10(code: str) -> str:

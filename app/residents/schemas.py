@@ -1,7 +1,7 @@
 """Marshmallow schemas of the resident API."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.auth.fields import Id, Text
 from app.core.paging import page_args
@@ -92,6 +92,7 @@ class ObservationSchema(Schema):
     abnormal_flag = Text(allow_none=True)
     effective_at = Text()
     source = Text()
+    source_label = Text(metadata={"description": "医疗机构 / 患者自测 / 家用设备"})
     client_id = Text(allow_none=True)
     recorded_at = Text()
 
@@ -111,3 +112,32 @@ class RiskReassessmentSchema(Schema):
     reason = fields.String(load_default="", metadata={"description": "why the clinician changes the grade"})
     previous_level = fields.String(dump_only=True, allow_none=True)
     changed = fields.Boolean(dump_only=True)
+
+
+class HomeReadingCreateSchema(Schema):
+    """One home measurement by the resident (blood pressure with pulse, and/or glucose), in canonical units."""
+    id = Text(validate=validate.Length(min=1, max=60),
+              metadata={"description": "client-generated id (UUID): a re-send answers the first rows (200)"})
+    measured_at = fields.AwareDateTime(required=True, default_timezone=None)
+    sbp = fields.Integer(validate=validate.Range(min=60, max=260, error="收缩压应在 60–260 mmHg 之间"))
+    dbp = fields.Integer(validate=validate.Range(min=30, max=160, error="舒张压应在 30–160 mmHg 之间"))
+    pulse = fields.Integer(validate=validate.Range(min=30, max=220, error="心率应在 30–220 次/分 之间"))
+    glucose = fields.Float(validate=validate.Range(min=1.0, max=35.0, error="血糖应在 1.0–35.0 mmol/L 之间"))
+    glucose_kind = Text(validate=validate.OneOf(("fasting", "random"), error="请选择空腹或随机血糖"))
+
+    @validates_schema
+    def _pairs(self, data, **_):
+        if not any(k in data for k in ("sbp", "dbp", "glucose")):
+            raise ValidationError("请至少填写血压或血糖", field_name="sbp")
+        if ("sbp" in data) != ("dbp" in data):
+            raise ValidationError("血压需同时填写收缩压和舒张压", field_name="dbp" if "sbp" in data else "sbp")
+        if "sbp" in data and data["dbp"] >= data["sbp"]:
+            raise ValidationError("舒张压应低于收缩压", field_name="dbp")
+        if "pulse" in data and "sbp" not in data:
+            raise ValidationError("心率随血压一同填写", field_name="pulse")
+        if "glucose" in data and "glucose_kind" not in data:
+            raise ValidationError("请选择空腹或随机血糖", field_name="glucose_kind")
+
+
+class HomeReadingListSchema(Schema):
+    items = fields.List(fields.Nested(ObservationSchema))

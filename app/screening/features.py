@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.core import clock
 from app.core.db import is_postgres, session
+from app.residents.sources import CLINICAL_SQL
 from app.vocabulary import loinc
 
 FEATURE_CODES = ("8480-6", "8462-4", "1558-6", "2339-0", "20438-8", "4548-4", "2160-0", "14959-1", "9318-7",
@@ -98,12 +99,12 @@ def _latest_values(s, out, where, params) -> None:
     codes = ",".join(f"'{c}'" for c in FEATURE_CODES)
     if is_postgres():
         latest = (f"SELECT DISTINCT ON (resident_id, code) resident_id, code, value_num, value_text, recorded_at "
-                  f"FROM observations WHERE {where} AND code IN ({codes}) "
+                  f"FROM observations WHERE {where} AND {CLINICAL_SQL} AND code IN ({codes}) "
                   f"ORDER BY resident_id, code, effective_at DESC, id DESC")
     else:
         latest = (f"SELECT * FROM (SELECT resident_id, code, value_num, value_text, recorded_at, ROW_NUMBER() "
                   f"OVER (PARTITION BY resident_id, code ORDER BY effective_at DESC, id DESC) AS n FROM "
-                  f"observations WHERE {where} AND code IN ({codes})) AS ranked WHERE n = 1")
+                  f"observations WHERE {where} AND {CLINICAL_SQL} AND code IN ({codes})) AS ranked WHERE n = 1")
     names, columns = _pivot_columns()
     sql = (f"SELECT resident_id, max(recorded_at) AS recorded_at, {', '.join(columns)} FROM ({latest}) AS latest "
            f"GROUP BY resident_id")
@@ -130,7 +131,8 @@ def _day_counts(s, out, where, params) -> None:
            f"value_num >= {RAISED_DBP}) THEN {day} END) AS bp_days, "
            f"COUNT(DISTINCT CASE WHEN (code = '1558-6' AND value_num >= {DM_FPG}) OR (code = '20438-8' AND "
            f"value_num >= {DM_OGTT}) OR (code = '4548-4' AND value_num >= {DM_HBA1C}) THEN {day} END) AS dm_days "
-           f"FROM observations WHERE {where} AND code IN ('8480-6', '8462-4', '1558-6', '20438-8', '4548-4') "
+           f"FROM observations WHERE {where} AND {CLINICAL_SQL} "
+           f"AND code IN ('8480-6', '8462-4', '1558-6', '20438-8', '4548-4') "
            f"AND ((code = '8480-6' AND value_num >= {RAISED_SBP}) OR (code = '8462-4' AND value_num >= "
            f"{RAISED_DBP}) OR (code = '1558-6' AND value_num >= {DM_FPG}) OR (code = '20438-8' AND value_num >= "
            f"{DM_OGTT}) OR (code = '4548-4' AND value_num >= {DM_HBA1C})) GROUP BY resident_id")

@@ -22,6 +22,7 @@ from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
 from app.jobs.queue import enqueue_after_commit
 from app.residents.management import enrolled_diseases, set_risk_level
+from app.residents.sources import clinical
 from app.vocabulary import UNGRADED_LABEL, Disease
 
 from .bulk import BulkEvaluator
@@ -100,7 +101,7 @@ def untreated_bp(resident_id: int) -> dict[str, Any] | None:
     started = treatment_started_on(resident_id)
     best: dict[str, Any] = {}
     for o in session().scalars(select(Observation).where(
-            Observation.resident_id == resident_id, Observation.code.in_(BP_CODES),
+            Observation.resident_id == resident_id, Observation.code.in_(BP_CODES), clinical(Observation.source),
             Observation.value_num.is_not(None)).order_by(Observation.effective_at, Observation.id)):
         on = clock.date_of(o.effective_at)
         if started is not None and on > started:

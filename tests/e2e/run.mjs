@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { flows } from './flows.mjs';
 import { trainingStory } from './training.mjs';
+import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -95,6 +96,10 @@ describe('web UI', { concurrency: false }, () => {
       return;
     }
     await trainingStory(ctx);
+  });
+  test('patient: a home blood pressure on the phone is labelled 患者自测 and leaves the clinic values alone', async (t) => {
+    if (!needs(t, '/api/v1/residents/{}/home-readings')) return;
+    await homeReadingStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

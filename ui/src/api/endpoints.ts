@@ -145,6 +145,9 @@ export const residents = {
   /** Observations newest first; with `code`, one series for a trend chart. */
   observations: async (id: string, code?: string, limit?: number) =>
     asPage<Observation>(await api.get(`${V1}/residents/${enc(id)}/observations`, { code, limit })).items,
+  /** A home reading taken by the resident (患者自测); a re-send with the same `id` adds nothing. */
+  addHomeReading: (id: string, body: Record<string, unknown>) =>
+    api.post<{ items: Observation[] }>(`${V1}/residents/${enc(id)}/home-readings`, body),
   followUps: (id: string) => api.get<FollowUpTimeline>(`${V1}/residents/${enc(id)}/follow-ups`),
   education: async (id: string) => asPage<EducationPush>(await api.get(`${V1}/residents/${enc(id)}/education`)).items,
   links: async (id: string) => asPage<RecordLink>(await api.get(`${V1}/integrations/residents/${enc(id)}/links`)).items,

@@ -219,6 +219,8 @@ export interface Observation {
   unit?: string;
   effective_at: string;
   source?: string;
+  /** 医疗机构 / 患者自测 / 家用设备 */
+  source_label?: string;
 }
 
 export interface RiskLevel {
@@ -352,6 +354,8 @@ export interface ChronicSummary {
   complications?: RecordCondition[];
   current_medications?: RecordMedication[];
   key_values?: Record<string, KeyValue>;
+  /** The resident's own home readings, newest first (never part of key values or trends). */
+  home_readings?: Observation[];
   risk_levels?: RecordRiskLevel[];
   care_plan?: Record<string, unknown> | null;
   next_follow_up?: Record<string, unknown> | string | null;

@@ -8,6 +8,8 @@ import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import Chart from '../components/Chart';
 import CarePlans from '../components/record/CarePlans';
 import FollowUpTimeline from '../components/record/FollowUpTimeline';
+import HomeReadings from '../components/record/HomeReadings';
+import { isHomeSource } from '../lib/homeReadings';
 import { useAsync } from '../lib/useAsync';
 import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass } from '../lib/labels';
 import { vocabMap } from '../lib/vocabulary';
@@ -502,7 +504,8 @@ export default function ResidentPage() {
   const state = useAsync(() => residents.record(id), [id]);
   const r = state.data;
   const trendObs = useTrendObservations(id);
-  const obs = trendObs.data ?? r?.observations ?? [];
+  // trends are the clinic's values; the resident's own readings have their own section
+  const obs = (trendObs.data ?? r?.observations ?? []).filter((o) => !isHomeSource(o.source));
 
   if (state.loading && !r) return <Loading text="正在加载居民档案…" />;
   if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />;
@@ -515,6 +518,10 @@ export default function ResidentPage() {
       <section className="card">
         <h2>指标趋势</h2>
         {trendObs.loading && !trendObs.data ? <Loading text="正在加载趋势…" /> : <Trends obs={obs} />}
+      </section>
+      <section className="card">
+        <h2>居家自测</h2>
+        <HomeReadings residentId={id} items={r.summary?.home_readings ?? []} onAdded={state.reload} />
       </section>
       <div className="grid-2">
         <section className="card">
