@@ -49,6 +49,8 @@ class ResidentSchema(Schema):
 
 
 class ResidentRecordSchema(ResidentSchema):
+    org_name = Text(allow_none=True, metadata={"description": "the managing organization's name"})
+    family_doctor_name = Text(allow_none=True, metadata={"description": "the family doctor's display name"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.services import record
 from app.auth.crypto import decrypt_field, encrypt_field
 from app.auth.principal import Principal
+from app.auth.models import User
 from app.auth.queries import user_exists
 from app.core import clock
 from app.core.db import session, unit_of_work
@@ -172,7 +173,11 @@ def summary(resident: Resident) -> dict[str, Any]:
 
 def full_record(resident: Resident) -> dict[str, Any]:
     """The record page: full ID number and phone (only for principals in scope, who got it via read_resident)."""
+    org = session().get(Organization, resident.org_code) if resident.org_code else None
+    doctor = session().get(User, resident.family_doctor_user_id) if resident.family_doctor_user_id else None
     return summary(resident) | {
         "id_number": decrypt_field(resident.id_number_encrypted),
         "phone": decrypt_field(resident.phone_encrypted) if resident.phone_encrypted else None,
+        "org_name": org.name if org else None,
+        "family_doctor_name": (doctor.display_name or None) if doctor else None,
         "created_at": resident.created_at, "updated_at": resident.updated_at}

@@ -105,3 +105,8 @@ def test_a_patient_records_only_for_themselves_and_staff_record_on_their_behalf(
     by_doctor = home["doctor"].post(f"/api/v1/residents/{home['resident']['id']}/home-readings",
                                     json=reading(sbp=132, dbp=84))
     assert by_doctor.status_code == 201 and by_doctor.json["items"][0]["source"] == "patient"
+
+
+def test_the_record_names_the_managing_organization_for_a_patient(home):
+    record = home["patient"].get(f"/api/v1/residents/{home['resident']['id']}").json
+    assert record["org_code"] == "C01T01V01" and record["org_name"] and record["org_name"] != "C01T01V01"

@@ -34,6 +34,8 @@ export async function homeReadingStory(ctx) {
   assert.equal(await page.getByTestId('chronic-summary').innerText(), before, '自测值不应改变慢病概要的关键指标');
   const box = await page.getByTestId('home-readings').getByRole('button', { name: '记录一次自测' }).boundingBox();
   assert.ok(box && box.height >= 32, '手机上的按钮应便于点按');
+  assert.doesNotMatch(await page.locator('main, .page').first().innerText(), /C01T\d/, '页面不应显示机构编码');
+  await page.getByTestId('home-readings').scrollIntoViewIfNeeded();
   await shot(page, 'home-readings-phone');
   await closePage(page);
 }

@@ -56,7 +56,7 @@ function UnauthorizedRedirect() {
 /** `/`: trainers land on training work, everyone else on the inbox. */
 function Landing() {
   const { me } = useAuth();
-  const to = landingPath(me?.roles ?? []);
+  const to = landingPath(me?.roles ?? [], me?.resident_id);
   return to === '/inbox' ? <InboxPage /> : <Navigate to={to} replace />;
 }
 

@@ -14,6 +14,8 @@ export interface Me {
   display_name?: string;
   roles: string[];
   org?: Org | null;
+  /** A patient account's own resident (the record it lands on). */
+  resident_id?: number | null;
 }
 
 export interface Page<T> {
@@ -393,6 +395,7 @@ export interface HealthRecord {
   org_code?: string | null;
   org_name?: string | null;
   family_doctor_user_id?: number | null;
+  family_doctor_name?: string | null;
   summary?: ChronicSummary;
   conditions?: RecordCondition[];
   observations?: Observation[];

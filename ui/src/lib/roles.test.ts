@@ -41,5 +41,7 @@ describe('training', () => {
     expect(landingPath(['education_head'])).toBe('/training');
     expect(landingPath(['village_doctor'])).toBe('/inbox');
     expect(landingPath(['trainer', 'county_specialist'])).toBe('/inbox');
+    expect(landingPath(['patient'], 17)).toBe('/residents/17');
+    expect(landingPath(['patient'])).toBe('/inbox');
   });
 });

@@ -79,7 +79,11 @@ export function canManageTraining(roles: readonly string[]): boolean {
 }
 
 /** Where a user lands after login: trainers and the 科教科 head on training work, everyone else on the inbox. */
-export function landingPath(roles: readonly string[]): string {
+export function landingPath(roles: readonly string[], residentId?: string | number | null): string {
+  // a resident (patient account) lands on their own record, never on a staff inbox
+  if (roles.includes('patient') && residentId !== undefined && residentId !== null && roles.every((r) => r === 'patient')) {
+    return `/residents/${residentId}`;
+  }
   const clinical = ['county_specialist', 'township_doctor', 'township_public_health', 'village_doctor', 'pharmacist', 'county_admin', 'supervisor', 'process_owner'];
   if (any(roles, ['trainer', 'education_head']) && !any(roles, clinical)) return '/training';
   return '/inbox';

@@ -135,6 +135,7 @@ function Header({ r }: { r: HealthRecord }) {
           <div className="task-meta">
             {r.address && <span>{r.address}</span>}
             {(r.org_name || r.org_code) && <span>管理机构：{r.org_name ?? orgName(r.org_code)}</span>}
+            {r.family_doctor_name && <span>家庭医生：{r.family_doctor_name}</span>}
           </div>
         </div>
         <div className="task-badges">

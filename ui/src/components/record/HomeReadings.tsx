@@ -43,30 +43,32 @@ export default function HomeReadings({ residentId, items, onAdded }: { residentI
     <div className="stack" data-testid="home-readings">
       <p className="muted">居民在家自测的数值仅供参考，不参与风险分层、筛查和随访判定。</p>
       {rows.length ? (
+        <div className="table-wrap">
         <table className="table">
           <thead>
             <tr>
               <th>测量时间</th>
+              <th>来源</th>
               <th>血压（mmHg）</th>
               <th>心率</th>
               <th>血糖（mmol/L）</th>
-              <th>来源</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((r) => (
               <tr key={r.at}>
-                <td>{formatDateTime(r.at)}</td>
-                <td>{r.bp ?? '—'}</td>
-                <td>{r.pulse ?? '—'}</td>
-                <td>{r.glucose ?? '—'}</td>
+                <td className="nowrap">{formatDateTime(r.at).slice(5)}</td>
                 <td>
                   <Badge>{r.sourceLabel}</Badge>
                 </td>
+                <td>{r.bp ?? '—'}</td>
+                <td>{r.pulse ?? '—'}</td>
+                <td>{r.glucose ?? '—'}</td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       ) : (
         <p className="muted">暂无自测记录</p>
       )}
