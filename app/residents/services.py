@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
 from app.auth.crypto import decrypt_field, encrypt_field
-from app.auth.principal import Principal
 from app.auth.models import User
+from app.auth.principal import Principal
 from app.auth.queries import user_exists
 from app.core import clock
 from app.core.db import session, unit_of_work
