@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from app.core import clock, logs
 from app.core.db import engine, is_postgres, remove_session, session, unit_of_work
+from app.jobs.queue import mode as queue_mode
 from app.jobs.queue import resolve
 
 log = logs.get("scheduler")
@@ -31,10 +32,11 @@ class Schedule:
     name: str
     func: str
     every_s: int
+    rq_only: bool = False       # only where jobs go through Redis (the embedded default has nothing to relay)
 
 
 SCHEDULES = (
-    Schedule("jobs.relay_outbox", "app.jobs.outbox.relay", 1),
+    Schedule("jobs.relay_outbox", "app.jobs.outbox.relay", 1, rq_only=True),
     Schedule("workflows.enqueue_due_timers", "app.workflows.jobs.enqueue_due_timers", 5),
     Schedule("workflows.sweep_outbox", "app.workflows.jobs.sweep_outbox", 30),
     Schedule("notifications.notify_overdue", "app.notifications.jobs.notify_overdue", 300),
@@ -194,6 +196,8 @@ def build_scheduler(*, blocking: bool, wrap=lambda fn: fn):
     sched.add_job(wrap(beat), "interval", seconds=HEARTBEAT_S, args=(leadership,), id="scheduler.heartbeat",
                   max_instances=1, coalesce=True, next_run_time=clock.now())
     for s in SCHEDULES:
+        if s.rq_only and queue_mode() != "rq":
+            continue
         sched.add_job(wrap(_tick), "interval", seconds=s.every_s, args=(s, leadership), id=s.name,
                       max_instances=1, coalesce=True)
     return sched, leadership

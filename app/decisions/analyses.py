@@ -1,8 +1,10 @@
 """Decision analysis off the request path (issue 13.8): running a draft's (or the deployed table's) conformance
 cases parses and analyses the whole table (overlaps, gaps: about cells² steps), so it runs as a background job.
 
-* `start()` — checks the size limit (rules × inputs ≤ `YGT_DMN_ANALYSIS_MAX_CELLS`, default 5,000; the largest
-  bundled table has 216), stores the request and queues `app.decisions.jobs.run_analysis`; answers its id.
+* `start()` — checks the size limit (rules × inputs ≤ `YGT_DMN_ANALYSIS_MAX_CELLS`, default 2,000, and rules ≤
+  `YGT_DMN_ANALYSIS_MAX_RULES`, default 300: the overlap analysis compares every pair of rules, so its cost grows
+  with rules² × inputs — 300 rules × 6 inputs take a few seconds; the largest bundled table has 36 rules × 6
+  inputs), stores the request and queues `app.decisions.jobs.run_analysis`; answers its id.
 * `get()` — status (`queued` → `running` → `done` | `failed`), progress 0–100, and the result when done. Only
   the user who asked may read it.
 * The job stops with `analysis_timeout` when it runs longer than `YGT_DMN_ANALYSIS_TIME_S` (default 60 s); in rq
@@ -29,7 +31,8 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.jobs import queue
 from app.workflows import decisions as wf_decisions
 
-MAX_CELLS = int(os.environ.get("YGT_DMN_ANALYSIS_MAX_CELLS", "5000"))
+MAX_CELLS = int(os.environ.get("YGT_DMN_ANALYSIS_MAX_CELLS", "2000"))
+MAX_RULES = int(os.environ.get("YGT_DMN_ANALYSIS_MAX_RULES", "300"))
 TIME_LIMIT_S = float(os.environ.get("YGT_DMN_ANALYSIS_TIME_S", "60"))
 KEEP_S = 86400
 JOB = "app.decisions.jobs.run_analysis"
@@ -83,10 +86,10 @@ def _store():
 def check_size(xml: bytes, filename: str) -> None:
     """422 `draft_too_large` when a draft table is too big to analyse."""
     size = wf_decisions.draft_size(xml, filename)
-    if size is not None and size["cells"] > MAX_CELLS:
+    if size is not None and (size["cells"] > MAX_CELLS or size["rules"] > MAX_RULES):
         raise Invalid(f"决策表过大，无法分析：{size['rules']} 条规则 × {size['inputs']} 个输入 = {size['cells']}，"
-                      f"上限 {MAX_CELLS} (draft too large to analyse)", code="draft_too_large",
-                      max_cells=MAX_CELLS, **size)
+                      f"上限 {MAX_CELLS}（且不超过 {MAX_RULES} 条规则）(draft too large to analyse)",
+                      code="draft_too_large", max_cells=MAX_CELLS, max_rules=MAX_RULES, **size)
 
 
 def start(decision_id: str, *, principal: Principal, draft_xml: bytes | None, draft_cases: bytes | None) -> dict:

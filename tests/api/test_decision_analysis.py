@@ -64,6 +64,13 @@ def test_a_draft_too_large_to_analyse_is_refused_with_422_before_anything_runs(l
         assert resp.json["details"]["cells"] > 20 and resp.json["details"]["max_cells"] == 20
 
 
+def test_a_draft_with_too_many_rules_is_refused_whatever_its_inputs(login_as, models, monkeypatch):
+    monkeypatch.setattr(analyses, "MAX_RULES", 5)
+    resp = login_as("process_owner").post("/api/v1/decisions/bp_grade/cases/run", **_draft())
+    assert resp.status_code == 422 and resp.json["code"] == "draft_too_large"
+    assert resp.json["details"]["rules"] > 5 and resp.json["details"]["max_rules"] == 5
+
+
 def test_an_analysis_over_its_time_limit_ends_failed_with_analysis_timeout(login_as, models, monkeypatch):
     monkeypatch.setattr(analyses, "TIME_LIMIT_S", -1.0)
     owner = login_as("process_owner")
