@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, send_from_directory
 from marshmallow import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
@@ -19,6 +19,8 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
              "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
              "/training/<path:_rest>")
+# the pages only a role may open (the API enforces the same roles on every call behind them)
+ROLE_PAGES = {"/modeler": ("process_owner", "county_admin")}     # deployers: app.processes.api.DEPLOYERS
 log = logs.get("web")
 
 
@@ -198,12 +200,34 @@ def _ui_dir():
 
 
 def ui_index(_rest=None):
+    refused = _page_refused()
+    if refused is not None:
+        return refused
     index = _ui_dir() / "index.html"
     if not index.exists():
         return Response("<!doctype html><meta charset=utf-8><title>医共体平台</title>"
                         "<p>前端尚未构建：请运行 <code>make run</code>（会执行 npm ci &amp;&amp; npm run build）。"
                         " API 文档见 <a href=/api/docs>/api/docs</a>。</p>", mimetype="text/html")
     return send_from_directory(_ui_dir(), "index.html", max_age=0)
+
+
+def _page_refused() -> Response | None:
+    """A role page asks for a sign-in first, then answers 403 to everyone outside its roles (issue 14.13)."""
+    from urllib.parse import quote
+
+    from .auth.principal import current_principal
+    roles = next((r for prefix, r in ROLE_PAGES.items() if request.path == prefix
+                  or request.path.startswith(prefix + "/")), None)
+    if roles is None:
+        return None
+    principal = current_principal()
+    if principal is None:
+        return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe=""))
+    if principal.has_role(*roles):
+        return None
+    page = ("<!doctype html><html lang=zh-CN><meta charset=utf-8><title>无权访问 · 医共体平台</title>"
+            "<h1>无权访问</h1><p>流程建模仅对流程负责人和县级管理员开放。</p><p><a href=/inbox>返回待办</a></p></html>")
+    return Response(page, status=403, mimetype="text/html")
 
 
 def ui_asset(filename):

@@ -36,6 +36,6 @@ def test_unauthenticated_calls_are_401_in_the_error_shape(client):
 
 
 def test_ui_routes_serve_the_single_page_app(client):
-    for path in ("/", "/inbox", "/tasks/12", "/modeler", "/instances/3", "/residents", "/dashboards", "/login"):
+    for path in ("/", "/inbox", "/tasks/12", "/instances/3", "/residents", "/dashboards", "/login"):  # /modeler: roles
         resp = client.get(path)
         assert resp.status_code == 200 and b"<" in resp.data, path

@@ -17,6 +17,7 @@ import { flows } from './flows.mjs';
 import { trainingStory } from './training.mjs';
 import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
+import { dmnEditorStory, villageDoctorHasNoModeler } from './modeler.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -103,6 +104,13 @@ describe('web UI', { concurrency: false }, () => {
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);
+  });
+  test('village doctor: no 流程建模 in the menu, /modeler answers 403', async () => {
+    await villageDoctorHasNoModeler(ctx);
+  });
+  test('DMN editor: Chinese, asks before leaving with edits, an unknown input is refused with the cell highlighted', async (t) => {
+    if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;
+    await dmnEditorStory(ctx);
   });
   // after the screenshots: it deploys a harness process of its own
   test('every form in forms/: valid data completes, one invalid field is refused on its field (browser and server agree)', async (t) => {

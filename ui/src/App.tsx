@@ -2,7 +2,7 @@ import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { AuthProvider, useAuth } from './auth';
 import { setUnauthorizedHandler } from './api/client';
-import { landingPath } from './lib/roles';
+import { canModel, landingPath } from './lib/roles';
 import Layout from './components/Layout';
 import { Loading } from './components/common';
 import LoginPage from './pages/LoginPage';
@@ -35,6 +35,23 @@ function RequireAuth({ children }: { children: ReactNode }) {
   const location = useLocation();
   if (loading) return <Loading text="正在确认登录状态…" />;
   if (!me) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  return <>{children}</>;
+}
+
+/** The modeler is for process owners (the server answers 403 to a direct load; this covers in-app navigation). */
+function RequireModeler({ children }: { children: ReactNode }) {
+  const { me } = useAuth();
+  if (!canModel(me?.roles ?? [])) {
+    return (
+      <div className="page" data-testid="forbidden">
+        <h1>无权访问</h1>
+        <p>流程建模仅对流程负责人和县级管理员开放。</p>
+        <p>
+          <a href="/inbox">返回待办</a>
+        </p>
+      </div>
+    );
+  }
   return <>{children}</>;
 }
 
@@ -90,7 +107,7 @@ export default function App() {
               <Route index element={<Landing />} />
               <Route path="inbox" element={<InboxPage />} />
               <Route path="tasks/:id" element={<TaskPage />} />
-              <Route path="modeler" element={<ModelerPage />} />
+              <Route path="modeler" element={<RequireModeler><ModelerPage /></RequireModeler>} />
               <Route path="instances" element={<InstancesPage />} />
               <Route path="instances/:id" element={<InstancePage />} />
               <Route path="residents" element={<ResidentsPage />} />

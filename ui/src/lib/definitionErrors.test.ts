@@ -18,4 +18,14 @@ describe('problemsFromError', () => {
   it('falls back to the message when the details say nothing', () => {
     expect(problemsFromError(new ApiError(422, 'invalid_definition', '模型校验未通过'))[0].message).toBe('模型校验未通过');
   });
+
+  it('puts each failing conformance case on the cell that produced the wrong value (14.3)', () => {
+    const e = new ApiError(422, 'invalid_definition', 'T01: 2 / 26 个一致性用例未通过', {
+      file: 'bp_grade.dmn', element_id: 'bp_grade_r1_o1', reason: 'T01: 2 / 26 个一致性用例未通过', problem: 'cases_failed',
+      failures: [{ name: 'SBP 140 为 1 级', element_id: 'bp_grade_r1_o1', diff: { bp_grade: { expected: 'G1', got: 'G3' } } }],
+    });
+    const problems = problemsFromError(e);
+    expect(problems.map((p) => p.element_id)).toEqual(['bp_grade_r1_o1', 'bp_grade_r1_o1']);
+    expect(problems[1].message).toBe('用例「SBP 140 为 1 级」未通过：bp_grade 应为 G1，实为 G3');
+  });
 });

@@ -16,9 +16,28 @@ export function problemsFromError(e: ApiError): Problem[] {
   for (const x of many) {
     list.push({ element_id: x.element_id as string | undefined, file: x.file as string | undefined, message: String(x.reason ?? x.message ?? ''), level: 'error' });
   }
+  // a table whose conformance cases fail (14.3): each failing case on the cell that produced the wrong value
+  const failures = (Array.isArray((d as { failures?: unknown }).failures) ? (d as { failures: unknown[] }).failures : []) as CaseFailure[];
+  for (const f of failures) list.push({ element_id: f.element_id ?? undefined, file: d.file, message: caseMessage(f), level: 'error' });
   if (d.element_id || d.reason || !list.length) {
     list.unshift({ element_id: d.element_id, file: d.file, message: d.reason ?? e.message, level: 'error' });
   }
   return list;
 }
 
+
+interface CaseFailure {
+  name?: string;
+  element_id?: string | null;
+  diff?: Record<string, { expected: unknown; got: unknown }>;
+  error?: { code?: string; reason?: string };
+}
+
+const shown = (v: unknown) => (v === null || v === undefined ? '空' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** "用例「SBP 140 为 1 级」未通过：bp_grade 应为 G1，实为 G3". */
+export function caseMessage(f: CaseFailure): string {
+  const parts = Object.entries(f.diff ?? {}).map(([k, v]) => `${k} 应为 ${shown(v.expected)}，实为 ${shown(v.got)}`);
+  if (f.error) parts.push(`出错：${f.error.reason ?? f.error.code ?? ''}`);
+  return `用例「${f.name ?? ''}」未通过${parts.length ? '：' + parts.join('；') : ''}`;
+}

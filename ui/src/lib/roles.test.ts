@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_CODES, roleName, roleNames } from './roles';
+import { ROLE_CODES, canModel, roleName, roleNames } from './roles';
 
 describe('role names', () => {
   it('names every contract role in Chinese', () => {
@@ -43,5 +43,14 @@ describe('training', () => {
     expect(landingPath(['trainer', 'county_specialist'])).toBe('/inbox');
     expect(landingPath(['patient'], 17)).toBe('/residents/17');
     expect(landingPath(['patient'])).toBe('/inbox');
+  });
+});
+
+describe('canModel (issue 14.13)', () => {
+  it('opens the modeler to process owners and the county admin only', () => {
+    expect(canModel(['process_owner'])).toBe(true);
+    expect(canModel(['county_admin'])).toBe(true);
+    expect(canModel(['village_doctor'])).toBe(false);
+    expect(canModel(['supervisor', 'township_doctor'])).toBe(false);
   });
 });

@@ -27,6 +27,8 @@ interface Props {
   xml: string;
   decisions: Decision[];
   onDeployed: (result: DeployResult) => void;
+  /** Edits not yet deployed (the page asks before leaving). */
+  onDirtyChange?: (dirty: boolean) => void;
 }
 
 /** Fit the diagram, then move it right of the palette, which floats over the canvas's left edge. */
@@ -37,7 +39,7 @@ function fitBesidePalette(canvas: BO): void {
   if (box.x > box.inner.x - paletteWidth) canvas.viewbox({ ...box, x: box.inner.x - paletteWidth, width: box.width + paletteWidth });
 }
 
-export default function BpmnEditor({ processId, version, xml, decisions, onDeployed }: Props) {
+export default function BpmnEditor({ processId, version, xml, decisions, onDeployed, onDirtyChange }: Props) {
   const container = useRef<HTMLDivElement>(null);
   const modeler = useRef<Modeler | null>(null);
   const [services, setServices] = useState<Services | null>(null);
@@ -46,6 +48,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
   const [importError, setImportError] = useState<unknown>(null);
   const [importing, setImporting] = useState(true);
   const [dirty, setDirty] = useState(false);
+  useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [deploying, setDeploying] = useState<number | null | false>(false);
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);

@@ -19,6 +19,7 @@ import { ErrorBox, Loading, ProgressBar } from '../../components/common';
 import { buildInputs, firedRules, inputName } from '../../lib/dmnInputs';
 import { downloadText } from '../../lib/useAsync';
 import { problemsFromError } from '../../lib/definitionErrors';
+import { dmnZhOptions } from '../../lib/dmnTranslate';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -27,6 +28,8 @@ interface Props {
   decisionId: string;
   xml: string;
   onDeployed: (r: DeployResult) => void;
+  /** Edits not yet deployed (the page asks before leaving). */
+  onDirtyChange?: (dirty: boolean) => void;
 }
 
 interface InputCol {
@@ -73,10 +76,12 @@ function caseNote(r: CaseResult): string {
   return r.source ?? '';
 }
 
-export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
+export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }: Props) {
   const container = useRef<HTMLDivElement>(null);
   const modeler = useRef<Any>(null);
   const [importing, setImporting] = useState(true);
+  const [dirty, setDirty] = useState(false);
+  useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
   const [importError, setImportError] = useState<unknown>(null);
   const [inputs, setInputs] = useState<InputCol[]>([]);
   const [values, setValues] = useState<Record<string, string>>({});
@@ -108,8 +113,16 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
   }, [decisionId, xml]);
 
   useEffect(() => {
-    const m = new DmnModeler({ container: container.current! });
+    const m = new DmnModeler({ container: container.current!, ...dmnZhOptions });
     modeler.current = m;
+    // each view (table, DRD, literal) has its own command stack: any edit in any of them is unsaved work
+    const watched = new WeakSet<object>();
+    m.on('views.changed', () => {
+      const viewer = m.getActiveViewer();
+      if (!viewer || watched.has(viewer)) return;
+      watched.add(viewer);
+      viewer.get('eventBus').on('commandStack.changed', () => setDirty(true));
+    });
     return () => {
       m.destroy();
       modeler.current = null;
@@ -132,6 +145,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
         openTable(m);
         setInputs((known) => (known.length ? known : tableInputs(m)));
         setValues({});
+        setDirty(false);
         setImporting(false);
       },
       (e: unknown) => {
@@ -211,6 +225,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed }: Props) {
       const file = new File([await saveXml()], `${decisionId}.dmn`, { type: 'application/xml' });
       const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f));
       highlight([], [], 'ygt-invalid-rule');
+      setDirty(false);
       onDeployed(res);
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {

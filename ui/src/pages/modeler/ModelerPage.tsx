@@ -1,5 +1,6 @@
 /** The process owner's workbench: processes and decisions on the left, the chosen one open in its editor. */
 import { useState } from 'react';
+import { LEAVE_MESSAGE, useLeaveGuard } from '../../lib/unsaved';
 import { useSearchParams } from 'react-router-dom';
 import { decisions as decisionsApi, definitions } from '../../api/endpoints';
 import type { Decision, DeployResult, ProcessDefinition, ProcessVersion } from '../../api/types';
@@ -48,6 +49,8 @@ export default function ModelerPage() {
   const decs = useAsync(() => decisionsApi.list().catch(() => [] as Decision[]), []);
   const [draft, setDraft] = useState<{ id: string; xml: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [dirty, setDirty] = useState(false);
+  useLeaveGuard(dirty);
 
   const def = defs.data?.find((d) => d.process_id === processId);
   const version = def ? Number(params.get('version') ?? def.latest_version) : null;
@@ -58,11 +61,14 @@ export default function ModelerPage() {
   const decisionXml = useAsync(() => (decisionId ? decisionsApi.xml(decisionId) : Promise.resolve('')), [decisionId]);
 
   const select = (patch: Record<string, string>) => {
+    if (dirty && !window.confirm(LEAVE_MESSAGE)) return;
+    setDirty(false);
     setNotice(null);
     setParams(patch, { replace: false });
   };
 
   const onDeployed = (res: DeployResult) => {
+    setDirty(false);
     defs.reload();
     decs.reload();
     const mine = res?.deployed?.find((d) => (d.process_id ?? d.id) === processId);
@@ -196,7 +202,7 @@ export default function ModelerPage() {
             ) : processXml.error ? (
               <ErrorBox error={processXml.error} onRetry={processXml.reload} />
             ) : (
-              <BpmnEditor processId={processId} version={def ? version : null} xml={processXml.data ?? ''} decisions={decs.data ?? []} onDeployed={onDeployed} />
+              <BpmnEditor processId={processId} version={def ? version : null} xml={processXml.data ?? ''} decisions={decs.data ?? []} onDeployed={onDeployed} onDirtyChange={setDirty} />
             )
           ) : !decisionId ? (
             <Empty title="请选择左侧的决策表" />
@@ -205,7 +211,7 @@ export default function ModelerPage() {
           ) : decisionXml.error ? (
             <ErrorBox error={decisionXml.error} onRetry={decisionXml.reload} />
           ) : (
-            <DmnEditor decisionId={decisionId} xml={decisionXml.data ?? ''} onDeployed={onDeployed} />
+            <DmnEditor decisionId={decisionId} xml={decisionXml.data ?? ''} onDeployed={onDeployed} onDirtyChange={setDirty} />
           )}
         </div>
       </div>

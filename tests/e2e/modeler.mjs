@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * The modeler for its users (issue 14.13) and the DMN deploy gate in the editor (14.3):
+ * a village doctor neither sees 流程建模 nor opens /modeler (403); the process owner's DMN editor speaks Chinese;
+ * leaving with undeployed edits asks first; a rule cell naming an unknown input is refused on deploy and that cell
+ * is highlighted.
+ *
+ *   BASE_URL=http://127.0.0.1:5000 node tests/e2e/modeler.mjs     # a server with `ygt deploy` (bp_grade) and the users
+ *
+ * Also run by tests/e2e/run.mjs (make test-e2e).
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { closePage, flows, loginAs } from './flows.mjs';
+
+const OWNER = process.env.E2E_OWNER_USER ?? 'process_owner';
+const VILLAGE = process.env.E2E_VILLAGE_USER ?? 'village_doctor1';
+
+export async function villageDoctorHasNoModeler(ctx) {
+  const page = await loginAs(ctx, VILLAGE);
+  assert.equal(await page.locator('nav a[href="/modeler"]').count(), 0, '村医的菜单中不应有“流程建模”');
+  const resp = await page.goto('/modeler');
+  assert.equal(resp.status(), 403, '村医直接打开 /modeler 应得到 403');
+  assert.match(await page.locator('body').innerText(), /无权访问/);
+  await page.context().close();
+}
+
+export async function dmnEditorStory(ctx) {
+  const page = await loginAs(ctx, OWNER);
+  await page.goto('/modeler?decision=bp_grade');
+  const table = page.locator('[data-testid=dmn-modeler]');
+  const cell = table.locator('[data-element-id="bp_grade_r7_i1"]').first();
+  await cell.waitFor();
+  // Chinese interface: the table's own words (When/Then/Hit policy …) come through the translate module
+  const text = await table.innerText();
+  assert.doesNotMatch(text, /\bWhen\b|\bThen\b|Hit policy|Add rule/, `决策表编辑器仍有英文：${text.slice(0, 300)}`);
+
+  // an edit: `>= abc((`, closed by the editor to something that parses but names an unknown input
+  await cell.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('>= abc(())');
+  await table.locator('.tjs-table').first().click({ position: { x: 2, y: 2 } }).catch(() => undefined);
+
+  // leaving asks first: dismiss → still here; the edit is kept
+  let asked = 0;
+  page.once('dialog', (d) => { asked += 1; void d.dismiss(); });
+  await page.locator('nav a[href="/inbox"]').first().click();
+  await page.waitForTimeout(300);
+  assert.equal(asked, 1, '有未部署的修改时离开应先询问');
+  assert.match(new URL(page.url()).pathname, /^\/modeler/, '取消后应留在建模页');
+
+  // deploy: refused, the cell highlighted, the message names the unknown input
+  await page.getByRole('button', { name: '部署为新版本' }).click();
+  const alert = page.locator('.alert-error').filter({ hasText: '部署被拒绝' });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /abc/);
+  await table.locator('[data-element-id="bp_grade_r7_i1"].ygt-invalid-rule').first().waitFor();
+  await flows.shot?.(page, 'modeler-dmn-refused');
+
+  // leaving after all: accept → the inbox
+  page.once('dialog', (d) => void d.accept());
+  await page.locator('nav a[href="/inbox"]').first().click();
+  await page.waitForURL((u) => u.pathname.startsWith('/inbox'));
+  await closePage(page);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  let ctx;
+  before(async () => { ctx = await flows.start((process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '')); });
+  after(async () => { await ctx?.close(); });
+  test('a village doctor has no modeler (menu and page)', async () => { await villageDoctorHasNoModeler(ctx); });
+  test('DMN editor: Chinese, asks before leaving with edits, refuses an unknown input with the cell highlighted', async () => {
+    await dmnEditorStory(ctx);
+  });
+}

@@ -1,0 +1,43 @@
+/** Leaving the modeler with edits not yet deployed asks first (issue 14.13). */
+import { useEffect } from 'react';
+
+export const LEAVE_MESSAGE = '有尚未部署的修改，离开后将丢失。确定离开吗？';
+
+/** Whether following this link leaves the page the user is editing on (another path, or another model). */
+export function leavesPage(href: string | null | undefined, target: string | null | undefined, current: URL): boolean {
+  if (!href || href.startsWith('#') || (target && target !== '_self')) return false;
+  if (href.startsWith('blob:') || href.startsWith('data:')) return false;
+  let to: URL;
+  try {
+    to = new URL(href, current);
+  } catch {
+    return false;
+  }
+  return to.origin !== current.origin || to.pathname !== current.pathname || to.search !== current.search;
+}
+
+/** While `dirty`: the browser asks before a reload or closing the tab, and the app asks before a link leaves. */
+export function useLeaveGuard(dirty: boolean): void {
+  useEffect(() => {
+    if (!dirty) return;
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    const onClick = (e: MouseEvent) => {
+      const a = (e.target as Element | null)?.closest?.('a');
+      if (!a || e.defaultPrevented) return;
+      if (!leavesPage(a.getAttribute('href'), a.getAttribute('target'), new URL(window.location.href))) return;
+      if (!window.confirm(LEAVE_MESSAGE)) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    document.addEventListener('click', onClick, true);
+    return () => {
+      window.removeEventListener('beforeunload', beforeUnload);
+      document.removeEventListener('click', onClick, true);
+    };
+  }, [dirty]);
+}
