@@ -53,17 +53,20 @@ class Bundle:
     decisions: list[DecisionDraft]
     unused_forms: list[str]
     warnings: list[str] = field(default_factory=list)
+    overridden: list[dict[str, Any]] = field(default_factory=list)   # ANY/FIRST findings deployed by override
 
 
 def parse_bundle(files: Mapping[str, bytes], *, prior_processes: Mapping[str, PriorProcess] | None = None,
                  known_decisions: Mapping[str, Any] | None = None,
-                 known_operators: Iterable[str] | None = None) -> Bundle:
+                 known_operators: Iterable[str] | None = None,
+                 override_findings: Iterable[str] = ()) -> Bundle:
     """Validate every file and return drafts ready to store.
 
     `files` maps a relative path (`bpmn/screening.bpmn`, `forms/screening/verify_case.json`, `x.dmn`) to bytes.
     `prior_processes` describes the processes deployed before (call activities may target them; a BPMN uploaded
     without its forms keeps theirs); `known_decisions` maps decision ids already deployed to parsed decisions;
-    `known_operators`, when given, must contain every service-task operator.
+    `known_operators`, when given, must contain every service-task operator. `override_findings` names ANY/FIRST
+    decisions whose analysis findings the caller overrides (they come back in `Bundle.overridden`).
     """
     bpmn_files = {p: b for p, b in files.items() if p.endswith((".bpmn", ".bpmn20.xml"))}
     dmn_files = {p: b for p, b in files.items() if p.endswith(".dmn")}
@@ -73,14 +76,16 @@ def parse_bundle(files: Mapping[str, bytes], *, prior_processes: Mapping[str, Pr
     if unknown:
         raise DefinitionError("unsupported file type (expected .bpmn, .dmn or .json)", file=unknown[0])
 
-    decisions = _parse_decisions(dmn_files, case_files, known_decisions or {})
+    overridden: list[dict[str, Any]] = []
+    decisions = _parse_decisions(dmn_files, case_files, known_decisions or {},
+                                 frozenset(override_findings), overridden)
     all_decision_ids = set(known_decisions or {}) | {d.decision_id for d in decisions}
     forms = {path: _load_json(path, data) for path, data in form_files.items()}
     processes, used, warnings = parse_processes(
         bpmn_files, forms, decision_ids=all_decision_ids, prior=prior_processes or {},
         operators=set(known_operators) if known_operators is not None else None)
     return Bundle(processes=processes, decisions=decisions, unused_forms=sorted(set(forms) - used),
-                  warnings=warnings)
+                  warnings=warnings, overridden=overridden)
 
 
 def _load_json(path: str, data: bytes) -> Any:
@@ -97,7 +102,7 @@ def decision_hash(xml: bytes | str, cases: Any) -> str:
     return sha256(xml, json.dumps(cases, sort_keys=True))
 
 
-def _parse_decisions(dmn_files, case_files, known) -> list[DecisionDraft]:
+def _parse_decisions(dmn_files, case_files, known, overrides=frozenset(), overridden=None) -> list[DecisionDraft]:
     if not dmn_files:
         return []
     drafts = []
@@ -118,7 +123,8 @@ def _parse_decisions(dmn_files, case_files, known) -> list[DecisionDraft]:
             decision=decision, cases=cases, provenance=dict(decision.provenance or {})))
     try:
         dmn.validate_for_deploy([d.decision for d in drafts],
-                                known=[v for k, v in known.items() if k not in {d.decision_id for d in drafts}])
+                                known=[v for k, v in known.items() if k not in {d.decision_id for d in drafts}],
+                                overrides=overrides, overridden=overridden)
     except dmn.DmnDefinitionError as exc:
         raise DefinitionError(exc.reason, file=exc.file, element_id=exc.element_id) from exc
     return drafts

@@ -45,8 +45,9 @@ class Definitions(MethodView):
     @blp.response(201, DeployResultSchema)
     @blp.alt_response(422, description="invalid_definition: names file, element and reason")
     def post(self):
-        """Deploy BPMN/DMN/form files (multipart `file`, several allowed) as new versions."""
-        return services.deploy(_uploaded_files(), principal=current())
+        """Deploy BPMN/DMN/form files (multipart `file`, several allowed) as new versions. `override_findings`
+        (decision ids) with `override_reason` deploys ANY/FIRST tables despite overlap/gap findings (audited)."""
+        return services.deploy(_uploaded_files(), principal=current(), override=_override())
 
 
 def _uploaded_files() -> dict[str, bytes]:
@@ -63,6 +64,13 @@ def _uploaded_files() -> dict[str, bytes]:
     return files
 
 
+def _override() -> services.FindingsOverride | None:
+    names = [n.strip() for v in request.form.getlist("override_findings") for n in v.split(",") if n.strip()]
+    if not names:
+        return None
+    return services.FindingsOverride(tuple(names), request.form.get("override_reason", ""))
+
+
 @blp.route("/process-definitions/validate")
 class ValidateDefinitions(MethodView):
     @require_roles(*DEPLOYERS)
@@ -70,7 +78,7 @@ class ValidateDefinitions(MethodView):
     @blp.alt_response(422, description="invalid_definition: names file, element and reason")
     def post(self):
         """Check BPMN/DMN/form files exactly as a deploy would, without storing anything."""
-        return services.validate(_uploaded_files())
+        return services.validate(_uploaded_files(), override=_override())
 
 
 @blp.route("/process-definitions/<process_id>")

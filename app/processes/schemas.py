@@ -39,6 +39,8 @@ class DeployResultSchema(Schema):
     deployed = fields.List(fields.Dict())
     decisions = fields.List(fields.Dict())
     warnings = fields.List(fields.Str(), metadata={"description": "things the deployer should know (not errors)"})
+    overrides = fields.List(fields.Dict(), metadata={
+        "description": "ANY/FIRST tables deployed despite findings: decision_id, hit_policy, findings, reason, by"})
 
 
 class ElementStatsSchema(Schema):

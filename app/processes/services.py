@@ -11,7 +11,7 @@ from app.auth.principal import Principal
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
 from app.workflows import clock_control, runner
-from app.workflows.deploy import deploy_files, validate_files
+from app.workflows.deploy import FindingsOverride, deploy_files, validate_files
 
 from . import policy, queries
 
@@ -51,12 +51,14 @@ def _utf8_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
     return {name: as_utf8(name, data) for name, data in files.items()}
 
 
-def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "upload") -> dict[str, Any]:
-    """Deploy uploaded definition files as new versions (privileged and audited)."""
+def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "upload",
+           override: FindingsOverride | None = None) -> dict[str, Any]:
+    """Deploy uploaded definition files as new versions (privileged and audited; an override of ANY/FIRST findings
+    lands in the deployment and its audit entry with the reason)."""
     if len(files) > MAX_FILES:
         raise Invalid(f"一次最多部署 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
     files = _utf8_files(files)
-    result = deploy_files(files, deployed_by=principal.username, source=source)
+    result = deploy_files(files, deployed_by=principal.username, source=source, override=override)
     from app.audit.services import record
     with unit_of_work():
         record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
@@ -64,11 +66,11 @@ def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "u
     return result.to_dict()
 
 
-def validate(files: Mapping[str, bytes]) -> dict[str, Any]:
+def validate(files: Mapping[str, bytes], override: FindingsOverride | None = None) -> dict[str, Any]:
     """Dry-run a deploy (the modeler's "check" button)."""
     if len(files) > MAX_FILES:
         raise Invalid(f"一次最多校验 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
-    return validate_files(_utf8_files(files))
+    return validate_files(_utf8_files(files), override)
 
 
 def start(principal: Principal, *, process_id: str, data: dict, business_key: str | None,

@@ -28,10 +28,14 @@ class DeployResult:
     decisions: list[dict[str, Any]]
     deployment_id: int
     warnings: list[str] = field(default_factory=list)
+    overrides: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"deployment_id": self.deployment_id, "deployed": self.processes, "decisions": self.decisions,
-                "warnings": self.warnings}
+        out = {"deployment_id": self.deployment_id, "deployed": self.processes, "decisions": self.decisions,
+               "warnings": self.warnings}
+        if self.overrides:
+            out["overrides"] = self.overrides
+        return out
 
 
 def collect_folder_files(root: Path, paths: list[Path] | None = None) -> dict[str, bytes]:
@@ -67,14 +71,29 @@ def latest_decision_versions(session) -> dict[str, DecisionVersion]:
     return {row.decision_id: row for row in rows}
 
 
-def deploy_files(files: Mapping[str, bytes], *, deployed_by: str, source: str = "upload") -> DeployResult:
+@dataclass(frozen=True)
+class FindingsOverride:
+    """A process owner's explicit override of the analysis findings of ANY/FIRST tables (issue 14.3): the decisions
+    named and why. Stored with the deployment and in its audit entry; UNIQUE tables are never overridden."""
+    decisions: tuple[str, ...]
+    reason: str
+
+    def __post_init__(self):
+        if self.decisions and len((self.reason or "").strip()) < 4:
+            raise eng.DefinitionError("豁免重叠/遗漏须写明理由 (an override of findings needs a reason)",
+                                      problem="override_reason_required")
+
+
+def deploy_files(files: Mapping[str, bytes], *, deployed_by: str, source: str = "upload",
+                 override: FindingsOverride | None = None) -> DeployResult:
     """Validate and store; raise `DefinitionError` (nothing stored) on any bad file."""
     if not files:
         raise eng.DefinitionError("no files to deploy")
     with unit_of_work() as session:
         latest_processes = latest_process_versions(session)
         latest_decisions = latest_decision_versions(session)
-        bundle = _bundle(session, files)
+        bundle = _bundle(session, files, override)
+        overrides = [{**o, "reason": override.reason, "by": deployed_by} for o in bundle.overridden] if override else []
         now = clock.now()
         decisions = [_store_decision(session, d, latest_decisions.get(d.decision_id), deployed_by, now)
                      for d in bundle.decisions]
@@ -84,12 +103,15 @@ def deploy_files(files: Mapping[str, bytes], *, deployed_by: str, source: str = 
         for draft in bundle.processes:
             _bind_calls(session, stored[draft.process_id], draft)
         processes = [_outcome(stored[p.process_id], p, latest_processes.get(p.process_id)) for p in bundle.processes]
+        result = {"processes": processes, "decisions": decisions, "unused_forms": bundle.unused_forms,
+                  "warnings": bundle.warnings}
+        if overrides:
+            result["overrides"] = overrides
         deployment = Deployment(deployed_at=now, deployed_by=deployed_by, source=source, files=sorted(files),
-                                result={"processes": processes, "decisions": decisions,
-                                        "unused_forms": bundle.unused_forms, "warnings": bundle.warnings})
+                                result=result)
         session.add(deployment)
         session.flush()
-        return DeployResult(processes, decisions, deployment.id, bundle.warnings)
+        return DeployResult(processes, decisions, deployment.id, bundle.warnings, overrides)
 
 
 def _unchanged(draft: eng.ProcessDraft, latest: ProcessVersion | None) -> bool:
@@ -164,12 +186,13 @@ def prior_processes(session) -> dict[str, eng.PriorProcess]:
         for pid, row in latest_process_versions(session).items()}
 
 
-def _bundle(session, files: Mapping[str, bytes]) -> eng.Bundle:
+def _bundle(session, files: Mapping[str, bytes], override: FindingsOverride | None = None) -> eng.Bundle:
     from .decisions import parsed_decision
     latest = latest_decision_versions(session)
     known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash) for d in latest.values()}
     bundle = eng.parse_bundle(files, prior_processes=prior_processes(session), known_decisions=known,
-                              known_operators=bindings.operator_names())
+                              known_operators=bindings.operator_names(),
+                              override_findings=override.decisions if override else ())
     bundle.decisions = _gated_decisions(bundle.decisions, latest, known)
     return bundle
 
@@ -204,10 +227,13 @@ def _gated_decisions(drafts: list[eng.DecisionDraft], latest: Mapping[str, Decis
     return gated
 
 
-def validate_files(files: Mapping[str, bytes]) -> dict[str, Any]:
+def validate_files(files: Mapping[str, bytes], override: FindingsOverride | None = None) -> dict[str, Any]:
     """Dry run of a deploy: everything `deploy_files` checks, nothing stored. Raises `DefinitionError`."""
     from app.core.db import session as current_session
-    bundle = _bundle(current_session(), files)
-    return {"valid": True, "processes": [p.process_id for p in bundle.processes],
-            "decisions": [d.decision_id for d in bundle.decisions], "unused_forms": bundle.unused_forms,
-            "warnings": bundle.warnings}
+    bundle = _bundle(current_session(), files, override)
+    out = {"valid": True, "processes": [p.process_id for p in bundle.processes],
+           "decisions": [d.decision_id for d in bundle.decisions], "unused_forms": bundle.unused_forms,
+           "warnings": bundle.warnings}
+    if bundle.overridden:
+        out["overrides"] = bundle.overridden
+    return out

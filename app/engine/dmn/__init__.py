@@ -20,13 +20,18 @@ __all__ = [
 ]
 
 _REPORTED = 3
+OVERRIDABLE = ("ANY", "FIRST")   # hit policies whose findings a process owner may override (audited)
 
 
-def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decision] = ()) -> DecisionRegistry:
+def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decision] = (),
+                        overrides: frozenset[str] = frozenset(),
+                        overridden: list[dict] | None = None) -> DecisionRegistry:
     """Refuse decisions that could not run exactly: bad references, cycles, overlaps, gaps, unprovable cells.
 
     `known` are decisions already deployed that the new ones may require (they are not re-analysed). Returns the
-    registry of both, so callers need not build it twice.
+    registry of both, so callers need not build it twice. The findings of an ANY or FIRST table named in
+    `overrides` are appended to `overridden` instead of refusing it (the caller records who overrode and why);
+    a UNIQUE table's findings are never overridden.
     """
     decisions = list(decisions)
     new_ids = {d.id for d in decisions}
@@ -34,6 +39,17 @@ def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decisi
     for d in decisions:
         _refuse_unknown_names(d, registry)
         findings = analyze(d)
+        if findings and d.id in overrides:
+            if d.hit_policy not in OVERRIDABLE:
+                raise DmnDefinitionError(
+                    f"{d.table_code}: {d.hit_policy} 表的重叠/遗漏不能豁免，只有 ANY/FIRST 表可以 "
+                    f"(the findings of a {d.hit_policy} table cannot be overridden; only ANY/FIRST)",
+                    file=d.file, element_id=findings[0].element_id or d.table_id or d.id)
+            if overridden is not None:
+                overridden.append({"decision_id": d.id, "hit_policy": d.hit_policy,
+                                   "findings": [{"kind": f.kind, "rules": list(f.rules), "message": f.message,
+                                                 "element_id": f.element_id} for f in findings]})
+            continue
         if findings:
             shown = "; ".join(f.message for f in findings[:_REPORTED])
             more = f" (+{len(findings) - _REPORTED} more)" if len(findings) > _REPORTED else ""

@@ -72,9 +72,14 @@ export const definitions = {
       form,
     );
   },
-  deploy: (files: File[], onProgress?: (f: number) => void) => {
+  /** `override`: deploy ANY/FIRST tables despite overlap/gap findings, with the reason (audited; 14.3). */
+  deploy: (files: File[], onProgress?: (f: number) => void, override?: { decisions: string[]; reason: string }) => {
     const form = new FormData();
     for (const f of files) form.append('file', f, f.name);
+    if (override) {
+      for (const d of override.decisions) form.append('override_findings', d);
+      form.append('override_reason', override.reason);
+    }
     return upload<DeployResult>(`${V1}/process-definitions`, form, onProgress);
   },
   stats: (processId: string) => api.get<{ elements: Record<string, number> }>(`${V1}/process-definitions/${enc(processId)}/stats`),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
-import { problemsFromError } from './definitionErrors';
+import { canOverrideFindings, problemsFromError } from './definitionErrors';
 
 describe('problemsFromError', () => {
   it('names the file, element and reason of a refused deploy', () => {
@@ -27,5 +27,14 @@ describe('problemsFromError', () => {
     const problems = problemsFromError(e);
     expect(problems.map((p) => p.element_id)).toEqual(['bp_grade_r1_o1', 'bp_grade_r1_o1']);
     expect(problems[1].message).toBe('用例「SBP 140 为 1 级」未通过：bp_grade 应为 G1，实为 G3');
+  });
+
+  it('offers an override only for the findings of ANY/FIRST tables (14.3)', () => {
+    const overlap = { reason: 'T99: 规则 1 与 2 重叠 (overlap)' };
+    expect(canOverrideFindings('<decisionTable hitPolicy="ANY">', overlap)).toBe(true);
+    expect(canOverrideFindings('<decisionTable hitPolicy="FIRST">', overlap)).toBe(true);
+    expect(canOverrideFindings('<decisionTable hitPolicy="UNIQUE">', overlap)).toBe(false);
+    expect(canOverrideFindings('<decisionTable>', overlap)).toBe(false);
+    expect(canOverrideFindings('<decisionTable hitPolicy="ANY">', { ...overlap, problem: 'cases_failed' })).toBe(false);
   });
 });

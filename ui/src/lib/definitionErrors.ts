@@ -41,3 +41,13 @@ export function caseMessage(f: CaseFailure): string {
   if (f.error) parts.push(`出错：${f.error.reason ?? f.error.code ?? ''}`);
   return `用例「${f.name ?? ''}」未通过${parts.length ? '：' + parts.join('；') : ''}`;
 }
+
+/** Whether a refused DMN deploy may be overridden (14.3): analysis findings (overlap/gap) of an ANY or FIRST table.
+ * UNIQUE findings, failing cases and broken cells are never overridable. */
+export function canOverrideFindings(xml: string, details: unknown): boolean {
+  const d = (details ?? {}) as { problem?: string; reason?: string };
+  if (d.problem) return false;
+  const policy = /hitPolicy="([A-Z ]+)"/.exec(xml)?.[1] ?? 'UNIQUE';
+  if (policy !== 'ANY' && policy !== 'FIRST') return false;
+  return /重叠|遗漏|overlap|gap|无法证明|cannot prove/i.test(d.reason ?? '');
+}

@@ -18,7 +18,7 @@ import { useAuth } from '../../auth';
 import { ErrorBox, Loading, ProgressBar } from '../../components/common';
 import { buildInputs, firedRules, inputName } from '../../lib/dmnInputs';
 import { downloadText } from '../../lib/useAsync';
-import { problemsFromError } from '../../lib/definitionErrors';
+import { canOverrideFindings, problemsFromError } from '../../lib/definitionErrors';
 import { dmnZhOptions } from '../../lib/dmnTranslate';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -81,6 +81,8 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
   const modeler = useRef<Any>(null);
   const [importing, setImporting] = useState(true);
   const [dirty, setDirty] = useState(false);
+  const [overridable, setOverridable] = useState(false);
+  const [overrideReason, setOverrideReason] = useState('');
   useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
   const [importError, setImportError] = useState<unknown>(null);
   const [inputs, setInputs] = useState<InputCol[]>([]);
@@ -218,12 +220,14 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
     }
   };
 
-  const deploy = async () => {
+  const deploy = async (override?: { decisions: string[]; reason: string }) => {
     setResult(null);
+    setOverridable(false);
     setDeploying(0);
+    const text = await saveXml();
     try {
-      const file = new File([await saveXml()], `${decisionId}.dmn`, { type: 'application/xml' });
-      const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f));
+      const file = new File([text], `${decisionId}.dmn`, { type: 'application/xml' });
+      const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f), override);
       highlight([], [], 'ygt-invalid-rule');
       setDirty(false);
       onDeployed(res);
@@ -233,6 +237,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
         const d = e.details as { rules?: number[] };
         highlight(list.map((p) => p.element_id ?? '').filter(Boolean), d.rules ?? [], 'ygt-invalid-rule');
         setResult({ kind: 'error', text: `部署被拒绝：${list.map((p) => p.message).join('；')}` });
+        setOverridable(canOverrideFindings(text, e.details));
       } else {
         setResult({ kind: 'error', text: e instanceof ApiError ? `部署失败：${e.message}` : '部署失败' });
       }
@@ -251,12 +256,26 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
         <button type="button" className="btn btn-small" onClick={async () => downloadText(`${decisionId}.dmn`, await saveXml())} disabled={importing}>
           下载 XML
         </button>
-        <button type="button" className="btn btn-primary btn-small" onClick={deploy} disabled={importing || deploying !== false}>
+        <button type="button" className="btn btn-primary btn-small" onClick={() => deploy()} disabled={importing || deploying !== false}>
           部署为新版本
         </button>
       </div>
       {deploying !== false && <ProgressBar value={deploying} label={deploying === null ? '服务器正在校验（重叠与遗漏）并部署…' : '正在上传'} />}
       {result && <div className={result.kind === 'ok' ? 'alert alert-ok' : 'alert alert-error'}>{result.text}</div>}
+      {overridable && (
+        <div className="alert alert-warn" data-testid="findings-override">
+          <p>此表为 ANY/FIRST 命中策略：确认上述重叠/遗漏符合临床规则时，可写明理由后豁免部署（理由与部署人记入审计）。</p>
+          <textarea value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} rows={2} placeholder="豁免理由（至少 4 个字）" aria-label="豁免理由" />
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={overrideReason.trim().length < 4 || deploying !== false}
+            onClick={() => deploy({ decisions: [decisionId], reason: overrideReason.trim() })}
+          >
+            豁免并部署
+          </button>
+        </div>
+      )}
       <div className="canvas dmn-canvas" style={{ overflow: 'auto' }} data-testid="dmn-modeler">
         <div ref={container} style={{ position: 'absolute', inset: 0 }} />
         {importing && (
