@@ -156,6 +156,10 @@ export const residents = {
   followUps: (id: string) => api.get<FollowUpTimeline>(`${V1}/residents/${enc(id)}/follow-ups`),
   education: async (id: string) => asPage<EducationPush>(await api.get(`${V1}/residents/${enc(id)}/education`)).items,
   links: async (id: string) => asPage<RecordLink>(await api.get(`${V1}/integrations/residents/${enc(id)}/links`)).items,
+  /** A clinician re-assesses a graded disease (the only way a grade is lowered); the reason is required. */
+  reassessRisk: (id: string | number, disease: string, level: string, reason: string) =>
+    api.post<{ level: string; previous_level?: string | null; changed: boolean }>(
+      `${V1}/residents/${enc(String(id))}/risk-levels/${enc(disease)}/reassessment`, { level, reason }),
 };
 
 /** Emergency up-referrals whose patient has not arrived yet, in the caller's scope (the supervisor's overview). */

@@ -10,12 +10,14 @@ import CarePlans from '../components/record/CarePlans';
 import FollowUpTimeline from '../components/record/FollowUpTimeline';
 import HomeReadings from '../components/record/HomeReadings';
 import { isHomeSource } from '../lib/homeReadings';
+import RiskReassess from '../components/record/RiskReassess';
 import { useAsync } from '../lib/useAsync';
 import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass } from '../lib/labels';
 import { vocabMap } from '../lib/vocabulary';
 import { LOINC, LOINC_NAMES, seriesOf } from '../lib/observations';
 import { FREQUENCIES, TOPICS, valueText } from '../lib/carePlan';
 import { telHref } from '../lib/followUps';
+import { bpBasisText } from '../lib/riskBasis';
 import { formatDate, formatDateTime } from '../lib/time';
 import { useOrgNames } from '../lib/orgs';
 
@@ -74,30 +76,12 @@ const CONDITION_STATUS = vocabMap('condition_status');
 
 const ENCOUNTER_KINDS = vocabMap('encounter_kind');
 
-const READING_SOURCES: Record<string, string> = {
-  his: 'HIS', public_health: '公卫系统', insurance: '医保', village_app: '村医录入', follow_up: '随访',
-  device: '设备', patient: '患者自测', lis: '检验系统',
-};
-
 /** Which readings the grade used (issue 12.1): the untreated BP with its dates, or who re-assessed it and why. */
 function RiskBasisLine({ level }: { level: RecordRiskLevel }) {
-  const bp = level.basis?.bp;
-  const reading = (r: { value: number; on: string; source?: string | null }) =>
-    `${formatDate(r.on)}${r.source ? ` ${label(READING_SOURCES, r.source)}` : ''}`;
+  const text = bpBasisText(level.basis);
   return (
     <>
-      {bp && (
-        <div className="timeline-data" data-testid="risk-basis">
-          分层血压：{bp.sbp.value}/{bp.dbp.value} mmHg
-          {bp.sbp.on === bp.dbp.on && bp.sbp.source === bp.dbp.source
-            ? `（${reading(bp.sbp)}）`
-            : `（收缩压 ${reading(bp.sbp)}；舒张压 ${reading(bp.dbp)}）`}
-          {bp.rule === 'untreated'
-            ? `，为开始降压治疗（${formatDate(bp.treatment_started_on ?? '')}）前的最高血压`
-            : '，档案未记录降压药物，取档案中最高血压'}
-          ；治疗后血压只用于评估控制情况，不降低分层
-        </div>
-      )}
+      {text && <div className="timeline-data" data-testid="risk-basis">{text}</div>}
       {level.source === 'clinician' && (
         <div className="timeline-data" data-testid="risk-reassessed">
           {level.source_label ?? '医生复核'}：{level.reassessed_reason}
@@ -213,7 +197,7 @@ function nextFollowUpText(v: ChronicSummary['next_follow_up']): string | null {
   return [due && formatDate(due), o.disease && label(DISEASES, String(o.disease)), o.overdue ? '（已逾期）' : ''].filter(Boolean).join(' ');
 }
 
-function Summary({ r }: { r: HealthRecord }) {
+function Summary({ r, onChanged }: { r: HealthRecord; onChanged: () => void }) {
   const s = r.summary ?? {};
   const next = nextFollowUpText(s.next_follow_up);
   return (
@@ -296,6 +280,7 @@ function Summary({ r }: { r: HealthRecord }) {
                     </div>
                     {reasons && <div className="timeline-data">依据：{reasons}</div>}
                     <RiskBasisLine level={x} />
+                    <RiskReassess residentId={r.id} level={x} onChanged={onChanged} />
                   </li>
                 );
               })}
@@ -515,7 +500,7 @@ export default function ResidentPage() {
   return (
     <div className="page">
       <Header r={r} />
-      <Summary r={r} />
+      <Summary r={r} onChanged={state.reload} />
       <section className="card">
         <h2>指标趋势</h2>
         {trendObs.loading && !trendObs.data ? <Loading text="正在加载趋势…" /> : <Trends obs={obs} />}
