@@ -348,6 +348,57 @@ async function supervisorSeesActiveElement(ctx, t) {
   await closePage(page);
 }
 
+/** 12.3: a specialist proposes a revision (API), the supervisor cancels it on the resident record with a reason
+ * (撤销此修订), and the record shows who cancelled it and why. */
+async function supervisorCancelsOpenRevision(ctx, t) {
+  const doc = await loginAs(ctx, process.env.E2E_SPECIALIST_USER ?? 'specialist_cardio');
+  const csrf = (await doc.context().cookies()).find((c) => c.name === 'ygt_csrf')?.value ?? '';
+  const residents = await (await doc.request.get('/api/v1/residents?per_page=50')).json();
+  let plan = null;
+  for (const r of residents.items ?? []) {
+    const plans = await (await doc.request.get(`/api/v1/care-plans?resident_id=${r.id}`)).json();
+    for (const p of plans.items ?? []) {
+      if (p.status !== 'active') continue;
+      const detail = await (await doc.request.get(`/api/v1/care-plans/${p.id}`)).json();
+      const open = (detail.versions ?? []).some((v) => ['draft', 'pending_approval', 'returned'].includes(v.status));
+      if (!open && detail.current?.content) {
+        plan = detail;
+        break;
+      }
+    }
+    if (plan) break;
+  }
+  if (!plan) {
+    unavailable(ctx, t, '演示数据中没有可修订的生效方案');
+    return closePage(doc);
+  }
+  const proposed = await doc.request.post(`/api/v1/care-plans/${plan.id}/revisions`, {
+    data: { content: plan.current.content, reason: '浏览器测试：待撤销的修订' }, headers: { 'X-CSRF-Token': csrf } });
+  assert.equal(proposed.status(), 202, await proposed.text());
+  const after = await (await doc.request.get(`/api/v1/care-plans/${plan.id}`)).json();
+  const number = (after.versions ?? []).find((v) => v.status === 'pending_approval')?.version;
+  assert.ok(number, '提出的修订应待审核');
+  await closePage(doc);
+
+  const sup = await login(ctx, 'supervisor');
+  await sup.goto(`/residents/${plan.resident_id}`);
+  const card = sup.locator(`[data-testid=care-plan][data-plan-id="${plan.id}"]`);
+  const open = card.locator('[data-testid=care-plan-open-revision]');
+  await open.waitFor();
+  await open.getByRole('button', { name: '撤销此修订' }).click();
+  const confirm = open.getByRole('button', { name: '确认撤销' });
+  assert.ok(await confirm.isDisabled(), '未填写撤销原因时不能确认');
+  await open.locator('textarea').fill('浏览器测试：不再需要此修订');
+  await confirm.click();
+  await open.waitFor({ state: 'detached' });      // 撤销后不再显示进行中的修订
+  const line = card.locator('[data-testid=care-plan-revisions] .timeline-data', { hasText: `第 ${number} 版修订` });
+  await line.waitFor();
+  assert.match(await line.innerText(), /已撤销.*浏览器测试：不再需要此修订/);
+  assert.doesNotMatch(await line.innerText(), /supervisor/, '显示姓名而不是用户名');
+  await shot(sup, 'care-plan-revision-cancelled');
+  await closePage(sup);
+}
+
 async function screenshotMainPages(ctx) {
   const anon = await newPage(ctx);
   await anon.goto('/login');
@@ -403,5 +454,6 @@ async function screenshotMainPages(ctx) {
   await closePage(owner);
 }
 
-export const flows = { start, villageDoctorCompletesTask, processOwnerDeploysNewVersion, supervisorSeesActiveElement, screenshotMainPages };
+export const flows = { start, villageDoctorCompletesTask, processOwnerDeploysNewVersion, supervisorSeesActiveElement,
+  supervisorCancelsOpenRevision, screenshotMainPages };
 export { CHROMIUM_ARGS, closePage, loginAs, newPage, shot, unavailable };

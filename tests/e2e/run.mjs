@@ -89,6 +89,10 @@ describe('web UI', { concurrency: false }, () => {
     if (!needs(t, '/api/v1/process-instances', '/api/v1/process-instances/{}')) return;
     await flows.supervisorSeesActiveElement(ctx, t);
   });
+  test('supervisor: cancel an open care-plan revision on the resident record (撤销此修订, reason required)', async (t) => {
+    if (!needs(t, '/api/v1/care-plans/{}/revisions', '/api/v1/care-plans/{}/versions/{}/cancel')) return;
+    await flows.supervisorCancelsOpenRevision(ctx, t);
+  });
   test('training: plan → approval → QR sign-in on phones (inside/outside the fence, camera) → materials → exam → credits → summary PDF', async (t) => {
     if (!needs(t, '/api/v1/training/plans', '/api/v1/training/sessions/{}/sign-in', '/api/v1/training/transcript')) return;
     if (!process.env.E2E_TRAINING_FILES) {

@@ -204,7 +204,7 @@ function Plan({ id }: { id: number }) {
   if (!p) return null;
   const cur = p.current ?? (p.versions ?? []).find((v) => v.version === p.current_version) ?? null;
   return (
-    <article className="care-plan" data-testid="care-plan">
+    <article className="care-plan" data-testid="care-plan" data-plan-id={p.id}>
       <div className="row">
         <strong>{label(DISEASES, p.disease)}管理方案</strong>
         {p.risk_level && <Badge kind={riskClass(p.risk_level)}>{label(RISK_LEVELS, p.risk_level)}</Badge>}
