@@ -58,7 +58,8 @@ def default_content(disease: str, risk_level: str | None, *, age: int | None = N
     }
 
 
-CONTENT_KEYS = ("targets", "drugs", "lifestyle", "follow_up_interval_days", "education_topics", "notes")
+CONTENT_KEYS = ("targets", "drugs", "lifestyle", "follow_up_interval_days", "education_topics", "notes",
+                "acknowledgements")   # regimen warnings the drafter acknowledged (safety.py, issue 12.5)
 
 
 def normalize(content: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from app.core import clock
 from app.core.db import unit_of_work
 from app.workflows import runner
 
-from . import forms, queries, services
+from . import checks, forms, queries, services
 from .errors import (
     CompletionIdReused,
     DefinitionChanged,
@@ -53,6 +53,7 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
             raise FormInvalid("日期不能晚于今天 (a date is in the future)" if future else
                               "表单填写有误，请检查标注的字段 (form data is invalid)",
                               code=forms.DATE_IN_FUTURE if future else None, errors=errors)
+        data = checks.run(form, task, data, p)
         if task.assignee_id is None:
             services.claim_row(p, task)
         runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)

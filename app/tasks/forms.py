@@ -5,6 +5,7 @@ Resolution conventions (a schema property may carry them at any depth, also on a
 * `"x-options-from": "<data key>"` — the enum is filled from the task data: a list of values, or of
   `{"value", "label"}` objects (labels go to the uiSchema as `ui:enumNames`, which the form renderer shows).
 * `"x-default-from": "<data key>"` — the property's `default` is taken from the task data when present.
+* `"x-examples-from": "drug_catalogue"` — `examples` (offered as a pick list, not a restriction) from a named source.
 * `"x-description-from": "<data key>"` — the property's `description` (shown under the field) is taken from the task
   data when it is a non-empty string, e.g. the patient's plan target beside the measured value.
 * `"x-not-after": "today"` — a date (or date-time) no later than the county's local today (`app.core.clock`,
@@ -35,6 +36,15 @@ FORMAT_NAMES = {"date": "日期（如 2024-05-01）", "date-time": "日期时间
                 "time": "时间（如 08:30:00）", "email": "有效的电子邮箱地址", "uri": "有效的网址",
                 "ipv4": "IPv4 地址", "uuid": "UUID"}
 _MISSING = object()
+
+
+def _drug_names() -> list[str]:
+    from app.vocabulary import drugs
+    return drugs.generic_names()
+
+
+# `"x-examples-from": "<source>"` — suggestions (the renderer offers them as a pick list; they do not restrict)
+EXAMPLE_SOURCES = {"drug_catalogue": _drug_names}
 
 
 # -- resolution ---------------------------------------------------------------------------------------------
@@ -104,6 +114,9 @@ def _fill_property(prop: dict[str, Any], ui: dict[str, Any], task_data: Mapping[
         value = lookup(task_data, default_from)
         if value is not _MISSING:
             prop["default"] = value
+    examples_from = prop.get("x-examples-from")
+    if examples_from in EXAMPLE_SOURCES:
+        prop["examples"] = EXAMPLE_SOURCES[examples_from]()
     description_from = prop.get("x-description-from")
     if description_from:
         text = lookup(task_data, description_from)

@@ -29,3 +29,25 @@ class Vocabulary(MethodView):
     def get(self):
         """List every vocabulary: `{disease: [{code, label}], risk_level: […], …}` (public: no personal data)."""
         return catalog()
+
+
+class DrugSchema(Schema):
+    drug = fields.Str(required=True, metadata={"description": "generic name, the code stored in a regimen line"})
+    name_zh = fields.Str(required=True, metadata={"description": "中文通用名"})
+    atc = fields.Str(required=True, metadata={"description": "WHO ATC code"})
+    drug_class = fields.Str(required=True)
+
+
+class DrugQuerySchema(Schema):
+    q = fields.Str(load_default=None, metadata={"description": "part of the generic name, Chinese name or ATC code"})
+
+
+@blp.route("/drugs")
+class Drugs(MethodView):
+    @blp.arguments(DrugQuerySchema, location="query")
+    @blp.response(200, DrugSchema(many=True))
+    def get(self, args):
+        """The drug catalogue (药品目录) for the regimen picker: generic name, Chinese name, ATC code, class
+        (public: no personal data)."""
+        from . import drugs
+        return drugs.search(args.get("q"), limit=200)
