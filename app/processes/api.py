@@ -9,6 +9,7 @@ from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.errors import Invalid
+from app.decisions.analyses import check_size as check_dmn_size
 
 from . import queries, services
 from .schemas import (
@@ -61,6 +62,8 @@ def _uploaded_files() -> dict[str, bytes]:
         if not name or ".." in name.split("/"):
             raise Invalid("文件名不合法 (invalid file name)", code="invalid_definition", file=name)
         files[name] = upload.read()
+        if name.endswith(".dmn"):       # a deploy analyses every table (rules² × inputs): too large is refused
+            check_dmn_size(files[name], name)
     return files
 
 

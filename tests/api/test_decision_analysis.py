@@ -109,3 +109,12 @@ def test_in_the_embedded_server_the_run_is_a_background_job_the_request_does_not
     finally:
         queue.drain()
         queue.configure(settings)
+
+
+def test_a_deploy_or_dry_run_of_a_table_too_large_to_analyse_is_refused(login_as, models, monkeypatch):
+    monkeypatch.setattr(analyses, "MAX_RULES", 5)
+    owner = login_as("process_owner")
+    for path in ("/api/v1/process-definitions", "/api/v1/process-definitions/validate"):
+        resp = owner.post(path, **_draft())
+        assert resp.status_code == 422 and resp.json["code"] == "draft_too_large", (path, resp.json)
+    assert owner.get("/api/v1/decisions/bp_grade").json["version"] == 1     # nothing deployed
