@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeLine, changePath, drugText, targetText, valueText } from './carePlan';
+import { changeLine, changePath, drugText, targetText, valueText, withAcknowledgementRows } from './carePlan';
 
 describe('care plan wording', () => {
   it('words drugs and targets', () => {
@@ -18,5 +18,21 @@ describe('care plan wording', () => {
       '新增 用药 · amlodipine：氨氯地平 5 mg，每日1次',
     );
     expect(changeLine({ path: 'notes', change: 'removed', from: '少盐', to: null })).toBe('删除 备注：少盐');
+  });
+});
+
+describe('regimen acknowledgements', () => {
+  it('adds one row per warning the server asks to acknowledge, keeping what is there', () => {
+    const data = { content: { drugs: [], acknowledgements: [{ finding: 'a', comment: '已评估' }] }, change_reason: '首次' };
+    const out = withAcknowledgementRows(data, { findings: [{ key: 'a' }, { key: 'ras_potassium:losartan+potassium_chloride' }] }) as {
+      content: { acknowledgements: unknown[] };
+      change_reason: string;
+    };
+    expect(out.content.acknowledgements).toEqual([
+      { finding: 'a', comment: '已评估' },
+      { finding: 'ras_potassium:losartan+potassium_chloride', comment: '' },
+    ]);
+    expect(out.change_reason).toBe('首次');
+    expect(withAcknowledgementRows(undefined, {})).toEqual({ content: { acknowledgements: [] } });
   });
 });

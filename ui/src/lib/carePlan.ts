@@ -78,3 +78,17 @@ export function changeLine(c: CarePlanChange): string {
   if (c.change === 'removed') return `${what}：${valueText(c.from)}`;
   return `${what}：${valueText(c.from)} → ${valueText(c.to)}`;
 }
+
+/**
+ * A 422 `acknowledgement_required` (issue 12.5) lists the regimen warnings by key: add one row per missing key to
+ * `content.acknowledgements` so the doctor only writes why the regimen stays as it is.
+ */
+export function withAcknowledgementRows(formData: unknown, details: Record<string, unknown>): unknown {
+  const findings = Array.isArray(details.findings) ? (details.findings as { key?: unknown }[]) : [];
+  const keys = findings.map((f) => f.key).filter((k): k is string => typeof k === 'string');
+  const data = (formData && typeof formData === 'object' ? formData : {}) as Record<string, unknown>;
+  const content = (data.content && typeof data.content === 'object' ? data.content : {}) as Record<string, unknown>;
+  const rows: { finding?: unknown; comment?: unknown }[] = Array.isArray(content.acknowledgements) ? [...content.acknowledgements] : [];
+  for (const key of keys) if (!rows.some((r) => r && r.finding === key)) rows.push({ finding: key, comment: '' });
+  return { ...data, content: { ...content, acknowledgements: rows } };
+}

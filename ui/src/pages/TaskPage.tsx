@@ -13,6 +13,7 @@ import { useAsync, uuid } from '../lib/useAsync';
 import { PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
+import { withAcknowledgementRows } from '../lib/carePlan';
 
 const CONFLICT_MESSAGES: Record<string, string> = {
   task_already_completed: '该任务已被完成，无需重复提交。',
@@ -215,6 +216,7 @@ export default function TaskPage() {
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {
         completionId.current = uuid();
+        if (e.code === 'acknowledgement_required') setFormData(withAcknowledgementRows(data, e.details));
         setExtraErrors(e.extraErrors ?? ({ __errors: [e.message] } as ErrorSchema));
         setNotice({ kind: 'error', text: e.message });
       } else if (e instanceof ApiError && (e.status === 409 || e.status === 412)) {
