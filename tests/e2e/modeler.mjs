@@ -66,11 +66,27 @@ export async function dmnEditorStory(ctx) {
   await closePage(page);
 }
 
+/** The shipped models find their forms by convention (forms/<process>/<task>.json): 检查 must not call them missing. */
+export async function noFalseMissingForms(ctx) {
+  const page = await loginAs(ctx, OWNER);
+  await page.goto('/modeler?process=screening');
+  await page.locator('[data-testid=bpmn-modeler] .djs-element').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.getByRole('button', { name: '检查', exact: true }).click();
+  const outcome = page.locator('.alert').filter({ hasText: /检查通过|发现/ }).first();
+  await outcome.waitFor();
+  const body = await page.locator('body').innerText();
+  assert.doesNotMatch(body, /没有配置表单/, '按约定存在的表单不应报“没有配置表单”');
+  assert.match(await outcome.innerText(), /检查通过/);
+  await closePage(page);
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let ctx;
   before(async () => { ctx = await flows.start((process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '')); });
   after(async () => { await ctx?.close(); });
   test('a village doctor has no modeler (menu and page)', async () => { await villageDoctorHasNoModeler(ctx); });
+  test('BPMN check: no false 没有配置表单 for forms found by convention', async () => { await noFalseMissingForms(ctx); });
   test('DMN editor: Chinese, asks before leaving with edits, refuses an unknown input with the cell highlighted', async () => {
     await dmnEditorStory(ctx);
   });

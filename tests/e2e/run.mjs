@@ -17,7 +17,7 @@ import { flows } from './flows.mjs';
 import { trainingStory } from './training.mjs';
 import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
-import { dmnEditorStory, villageDoctorHasNoModeler } from './modeler.mjs';
+import { dmnEditorStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -111,6 +111,10 @@ describe('web UI', { concurrency: false }, () => {
   });
   test('village doctor: no 流程建模 in the menu, /modeler answers 403', async () => {
     await villageDoctorHasNoModeler(ctx);
+  });
+  test('process owner: 检查 on the screening model reports no false 没有配置表单', async (t) => {
+    if (!needs(t, '/api/v1/process-definitions/validate')) return;
+    await noFalseMissingForms(ctx);
   });
   test('DMN editor: Chinese, asks before leaving with edits, an unknown input is refused with the cell highlighted', async (t) => {
     if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;

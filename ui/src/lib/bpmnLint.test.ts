@@ -26,3 +26,12 @@ describe('lintElements', () => {
     expect(f.message).toContain('不是平台角色编码');
   });
 });
+
+describe('user task forms (14.13: no false 没有配置表单)', () => {
+  it('accepts a form found by convention or being edited; a task with no form at all is still flagged', () => {
+    const conv = lintElements([{ id: 'verify_case', type: 'bpmn:UserTask', name: '核实', hasForm: true, laneName: 'village_doctor' }]);
+    expect(conv).toEqual([]);
+    const none = lintElements([{ id: 'confirm', type: 'bpmn:UserTask', name: '确认', laneName: 'village_doctor' }]);
+    expect(none.map((f) => f.level)).toEqual(['error']);
+  });
+});

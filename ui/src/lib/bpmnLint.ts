@@ -10,6 +10,9 @@ export interface LintElement {
   type: string; // 'bpmn:UserTask', …
   name?: string;
   formSchema?: string;
+  /** the task has a form without naming a file: found by convention (`forms/<process>/<task>.json`) in the
+   * deployed version, or being edited here */
+  hasForm?: boolean;
   decisionId?: string;
   operator?: string;
   laneName?: string | null;
@@ -41,7 +44,8 @@ export function lintElements(elements: readonly LintElement[]): LintFinding[] {
     }
     switch (e.type) {
       case 'bpmn:UserTask':
-        if (!e.formSchema) add(e, 'error', `用户任务“${e.name ?? e.id}”没有配置表单（formJsonSchemaFilename）`);
+        // the engine also finds a form by convention (forms/<process>/<task>.json): only a task with none is flagged
+        if (!e.formSchema && !e.hasForm) add(e, 'error', `用户任务“${e.name ?? e.id}”没有配置表单（formJsonSchemaFilename）`);
         if (e.laneName === undefined || e.laneName === null) add(e, 'warning', `用户任务“${e.name ?? e.id}”不在任何泳道中，将分派给流程发起人`);
         if (!e.name) add(e, 'warning', '用户任务没有名称，待办中将无法辨认');
         break;

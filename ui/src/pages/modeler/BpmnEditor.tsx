@@ -163,6 +163,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
           type: e.type,
           name: bo.name,
           formSchema: getProperties(bo).formJsonSchemaFilename,
+          hasForm: e.type === 'bpmn:UserTask' && (!!edits[bo.id] || !!deployedForm(deployedForms, processId, bo.id)),
           decisionId: getExtensionText(bo, 'calledDecisionId'),
           operator: getOperator(bo).id,
           laneName: lane ? lane.name ?? '' : hasLanes ? null : null,
@@ -171,7 +172,7 @@ export default function BpmnEditor({ processId, version, xml, decisions, onDeplo
         };
       });
     return lintElements(items);
-  }, [services]);
+  }, [services, edits, deployedForms, processId]);
 
   /** The user tasks of the diagram and the form files they name. */
   const userTasks = (): TaskFormRef[] => {
