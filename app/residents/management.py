@@ -120,7 +120,7 @@ def reassess_risk_level(resident_id: int, *, disease: str, level: str, reason: s
             row.previous_level = previous
         row.level, row.source, row.reassessed_by, row.reassessed_reason = grade.value, "clinician", actor, reason[:1000]
         row.overruled_level = overruled if _rank(overruled) > _rank(grade.value) else None
-        row.reason, row.assessed_at = f"医生复核：{reason[:500]}", clock.now()
+        row.assessed_at = clock.now()          # `reason` keeps the rules that graded it; the clinician's is apart
         s.flush()
         audit("risk_level.reassess", object_type="resident", object_id=resident_id,
               details={"disease": disease, "level": grade.value, "previous": previous, "reason": reason,

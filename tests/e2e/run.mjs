@@ -17,6 +17,7 @@ import { flows } from './flows.mjs';
 import { trainingStory } from './training.mjs';
 import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
+import { riskGradeStory } from './risk.mjs';
 import { dmnEditorStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -80,6 +81,10 @@ describe('web UI', { concurrency: false }, () => {
   test('village doctor: invalid form shows errors, fixed form completes, task leaves the inbox', async (t) => {
     if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}', '/api/v1/tasks/{}/complete')) return;
     await flows.villageDoctorCompletesTask(ctx, t);
+  });
+  test('village doctor: a hypertension grade stays after a controlled visit, its untreated-BP basis shown', async (t) => {
+    if (!needs(t, '/api/v1/residents/{}', '/api/v1/residents/{}/risk-levels/{}/reassessment')) return;
+    await riskGradeStory(ctx, t);
   });
   test('process owner: change a label in the screening BPMN, deploy, new version listed', async (t) => {
     if (!needs(t, '/api/v1/process-definitions', '/api/v1/process-definitions/{}/versions/{}/xml')) return;
