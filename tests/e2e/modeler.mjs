@@ -78,6 +78,13 @@ export async function noFalseMissingForms(ctx) {
   const body = await page.locator('body').innerText();
   assert.doesNotMatch(body, /没有配置表单/, '按约定存在的表单不应报“没有配置表单”');
   assert.match(await outcome.innerText(), /检查通过/);
+  // the properties panel shows what the engine honours on the task (due date, priority, org), not only in XML
+  const shape = page.locator('[data-testid=bpmn-modeler] g.djs-shape[data-element-id="verify_case"]');
+  const box = await shape.boundingBox();
+  await shape.click({ position: { x: 8, y: Math.max(box.height - 8, 1) } });   // clear of flows ending mid-shape
+  await page.locator('[data-testid=prop-id]').and(page.locator('[value="verify_case"]')).waitFor();
+  assert.equal(await page.locator('[data-testid=prop-dueIn]').inputValue(), '"P7D"');
+  assert.equal(await page.locator('[data-testid=prop-assignOrg]').inputValue(), 'township_code');
   await closePage(page);
 }
 
@@ -86,7 +93,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   before(async () => { ctx = await flows.start((process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '')); });
   after(async () => { await ctx?.close(); });
   test('a village doctor has no modeler (menu and page)', async () => { await villageDoctorHasNoModeler(ctx); });
-  test('BPMN check: no false 没有配置表单 for forms found by convention', async () => { await noFalseMissingForms(ctx); });
+  test('BPMN check: no false 没有配置表单 for forms found by convention; the panel shows due date and org', async () => { await noFalseMissingForms(ctx); });
   test('DMN editor: Chinese, asks before leaving with edits, refuses an unknown input with the cell highlighted', async () => {
     await dmnEditorStory(ctx);
   });

@@ -179,6 +179,13 @@ export default function PropertiesPanel({ services, element, decisions, onEditFo
             编辑表单并预览
           </button>
           <TextField label="办理说明（显示在表单上方）" value={getExtensionText(bo, 'instructionsForEndUser')} onCommit={(v) => setExtensionText(services, element, 'instructionsForEndUser', v)} multiline />
+          <h3>期限与分派</h3>
+          {/* the spiffworkflow properties the engine honours on a user task (app/engine/runtime.py); each is a Python
+              expression over the task data, so literals need quotes */}
+          <TextField label="办理期限（dueIn）" value={props.dueIn ?? ''} onCommit={(v) => setProperty(services, element, 'dueIn', v)} code placeholder={'"P7D"'} hint={'ISO 时长（如 "P7D"）或天数；也可写表达式'} testId="prop-dueIn" />
+          <TextField label="优先级（priority，1 最急 – 5）" value={props.priority ?? ''} onCommit={(v) => setProperty(services, element, 'priority', v)} code placeholder="3" testId="prop-priority" />
+          <TextField label="分派机构（assignOrg）" value={props.assignOrg ?? ''} onCommit={(v) => setProperty(services, element, 'assignOrg', v)} code placeholder="township_code" hint={'机构编码的表达式，如 township_code 或 "C01T01"'} testId="prop-assignOrg" />
+          <TextField label="候选角色（candidateRole，覆盖泳道）" value={props.candidateRole ?? ''} onCommit={(v) => setProperty(services, element, 'candidateRole', v)} code placeholder={'"township_doctor"'} testId="prop-candidateRole" />
         </>
       )}
 
