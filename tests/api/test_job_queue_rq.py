@@ -100,9 +100,12 @@ def test_with_redis_down_a_write_answers_201_and_its_job_waits_then_is_relayed_o
 def test_health_reports_the_waiting_outbox(app, settings, client, doctor, resident, rq_mode):
     _use_redis(settings, DEAD_REDIS)
     doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
-    body = client.get("/healthz").get_json()
+    resp = client.get("/healthz")
+    body = resp.get_json()
+    assert resp.status_code == 200          # writes still work: a load balancer keeps this node
     assert body["background"]["job_outbox"]["pending"] == 1
-    assert body["checks"]["redis"].startswith("error")
+    assert body["checks"]["redis"].startswith("error") and any(p.startswith("redis") for p in body["problems"])
+    assert client.get("/readyz").status_code == 503
 
 
 def test_a_job_id_still_waiting_in_the_queue_is_never_queued_twice(app, rq_mode):
