@@ -127,3 +127,30 @@ def test_one_follow_up_visit_regrades_once_and_asks_for_at_most_one_revision(app
     assert (count(app, "stratify", rid), count(app, "care_plan", rid)) == (2, 1)
     assert open_task_count(app, rid) == tasks
     assert not open_tasks(managed["township"], "propose_revision", resident_id=rid)
+
+
+def test_a_change_while_a_grading_runs_is_graded_once_after_it(app, managed, worker):
+    """A fact that arrives while a grading has not written its level yet starts no second grading at once; the
+    running one re-grades exactly once when it has written its level, seeing the new fact."""
+    from app.screening.models import GradingState
+    from app.screening.stratify import start_grading
+    rid = managed["id"]
+    worker.start()
+    with app.app_context():
+        records.record_observation(rid, code="8280-0", value=95, unit="cm", effective_at=clock.now(), source="his",
+                                   rescreen=False)
+        assert start_grading(rid, "htn", reason="new_data") is not None    # its level: a queued service call
+        records.record_observation(rid, code="2093-3", value=6.2, unit="mmol/L", effective_at=clock.now(),
+                                   source="his", rescreen=False)
+        assert start_grading(rid, "htn", reason="new_data") is None        # in flight: marked, nothing started
+        assert start_grading(rid, "htn", reason="new_data") is None
+        assert db.session().get(GradingState, (rid, "htn")).dirty
+    assert count(app, "stratify", rid) == 2
+    worker()
+    assert not worker.failures, worker.failures
+    assert count(app, "stratify", rid) == 3                                # exactly one re-grade after it
+    assert count(app, "stratify", rid, open_only=True) == 0
+    with app.app_context():
+        state = db.session().get(GradingState, (rid, "htn"))
+        assert not state.dirty and state.recorded_instance_id == state.instance_id
+        assert state.inputs["inputs"]["tc"] == 6.2 and state.inputs["inputs"]["waist"] == 95
