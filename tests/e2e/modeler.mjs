@@ -10,6 +10,7 @@
  * Also run by tests/e2e/run.mjs (make test-e2e).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -88,12 +89,42 @@ export async function noFalseMissingForms(ctx) {
   await closePage(page);
 }
 
+/** An ANY table with overlapping rules of different outcomes: refused, then deployed by an explicit override. */
+export async function dmnFindingsOverride(ctx) {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const xml = fs.readFileSync(path.resolve(here, '../unit/dmn_fixtures/any_conflicting_outputs.dmn'), 'utf8');
+  const page = await loginAs(ctx, OWNER);
+  const first = await page.evaluate(async (text) => {
+    const csrf = decodeURIComponent((document.cookie.match(/(?:^|; )ygt_csrf=([^;]*)/) ?? [])[1] ?? '');
+    const form = new FormData();
+    form.append('file', new File([text], 'any_conflicting_outputs.dmn'), 'any_conflicting_outputs.dmn');
+    form.append('override_findings', 'any_conflicting_outputs');
+    form.append('override_reason', '浏览器测试：首个版本');
+    const r = await fetch('/api/v1/process-definitions', { method: 'POST', body: form, headers: { 'X-CSRF-Token': csrf } });
+    return r.status;
+  }, xml);
+  assert.ok([200, 201].includes(first), `首个版本部署失败 ${first}`);
+  await page.goto('/modeler?decision=any_conflicting_outputs');
+  await page.locator('[data-testid=dmn-modeler] .tjs-table').first().waitFor();
+  await page.getByRole('button', { name: '部署为新版本' }).click();
+  const panel = page.locator('[data-testid=findings-override]');
+  await panel.waitFor();
+  const button = panel.getByRole('button', { name: '豁免并部署' });
+  assert.ok(await button.isDisabled(), '未写理由时不能豁免');
+  await panel.locator('textarea').fill('两条规则的结论经县医院确认，按 ANY 合并');
+  await button.click();
+  await page.locator('[data-testid=deploy-result]').waitFor();
+  assert.match(await page.locator('[data-testid=deploy-result]').innerText(), /已部署|内容未变化/);
+  await closePage(page);
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let ctx;
   before(async () => { ctx = await flows.start((process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '')); });
   after(async () => { await ctx?.close(); });
   test('a village doctor has no modeler (menu and page)', async () => { await villageDoctorHasNoModeler(ctx); });
   test('BPMN check: no false 没有配置表单 for forms found by convention; the panel shows due date and org', async () => { await noFalseMissingForms(ctx); });
+  test('DMN editor: an ANY table with findings deploys only with a reason (audited override)', async () => { await dmnFindingsOverride(ctx); });
   test('DMN editor: Chinese, asks before leaving with edits, refuses an unknown input with the cell highlighted', async () => {
     await dmnEditorStory(ctx);
   });

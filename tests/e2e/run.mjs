@@ -18,7 +18,7 @@ import { trainingStory } from './training.mjs';
 import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
 import { riskGradeStory } from './risk.mjs';
-import { dmnEditorStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
+import { dmnEditorStory, dmnFindingsOverride, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -120,6 +120,10 @@ describe('web UI', { concurrency: false }, () => {
   test('process owner: 检查 on the screening model reports no false 没有配置表单', async (t) => {
     if (!needs(t, '/api/v1/process-definitions/validate')) return;
     await noFalseMissingForms(ctx);
+  });
+  test('DMN editor: an ANY table with findings deploys only with a reason (audited override)', async (t) => {
+    if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;
+    await dmnFindingsOverride(ctx);
   });
   test('DMN editor: Chinese, asks before leaving with edits, an unknown input is refused with the cell highlighted', async (t) => {
     if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;
