@@ -138,25 +138,30 @@ def review_text(warnings: list[dict[str, Any]]) -> str:
     return "用药安全提示（起草人已确认，请审核）：" + " ".join(parts)
 
 
+def checked_content(content: dict[str, Any], principal) -> tuple[dict[str, Any], str]:
+    """The content with its acknowledgements stamped (who, when) and the review text for the approver; refuses a
+    regimen that is blocked or has unacknowledged warnings (see `enforce`)."""
+    warnings = enforce(content)
+    stamped = []
+    previous = {a.get("finding"): a for a in content.get("acknowledgements") or [] if isinstance(a, dict)}
+    for w in warnings:
+        old = previous.get(w["key"]) or {}
+        stamped.append({"finding": w["key"], "message": w["message"], "comment": w["comment"],
+                        "by": old.get("by") or principal.username,
+                        "by_name": old.get("by_name") or principal.display_name or principal.username,
+                        "at": old.get("at") or clock.now().isoformat()})
+    out = {k: v for k, v in content.items() if k != "acknowledgements"}
+    if stamped:
+        out["acknowledgements"] = stamped
+    return out, review_text([{**w, "by_name": s["by_name"]} for w, s in zip(warnings, stamped)])
+
+
 @submit_check("care_plan_regimen")
 def check_submission(*, task, data: dict[str, Any], principal) -> dict[str, Any]:
     """Draft / revision proposal: check and store the acknowledgements; approval: check again before approving."""
     if isinstance(data.get("content"), dict):
-        content = data["content"]
-        warnings = enforce(content)
-        stamped = []
-        previous = {a.get("finding"): a for a in content.get("acknowledgements") or [] if isinstance(a, dict)}
-        for w in warnings:
-            old = previous.get(w["key"]) or {}
-            stamped.append({"finding": w["key"], "message": w["message"], "comment": w["comment"],
-                            "by": old.get("by") or principal.username,
-                            "by_name": old.get("by_name") or principal.display_name or principal.username,
-                            "at": old.get("at") or clock.now().isoformat()})
-        content = {k: v for k, v in content.items() if k != "acknowledgements"}
-        if stamped:
-            content["acknowledgements"] = stamped
-        return {**data, "content": content,
-                "regimen_review": review_text([{**w, "by_name": s["by_name"]} for w, s in zip(warnings, stamped)])}
+        content, text = checked_content(data["content"], principal)
+        return {**data, "content": content, "regimen_review": text}
     if data.get("approved"):
         content = (task.data or {}).get("content") or {}
         enforce(content)

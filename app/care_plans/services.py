@@ -19,6 +19,7 @@ from app.core.errors import Invalid
 from app.vocabulary import Disease, RiskLevel
 
 from . import content as plan_content
+from . import safety
 from .errors import (
     CarePlanNotFound,
     ProcessNotDeployed,
@@ -92,16 +93,19 @@ def propose_revision(care_plan_id: int, *, content: dict[str, Any], reason: str,
         if open_row is not None:        # a leftover draft nobody submitted: the new proposal supersedes it
             _close(open_row, status="superseded", by=principal.username,
                    reason=f"被新的修订提议取代：{reason}", actor=principal)
+        checked, review = safety.checked_content(content, principal)       # 422 before anything starts (12.5)
         return _start("proposed", plan.resident_id, plan.disease, plan.risk_level, requested_by=principal.username,
-                      reason=reason, proposal=plan_content.normalize(content))
+                      reason=reason, proposal=plan_content.normalize(checked), regimen_review=review)
 
 
 def _start(mode: str, resident_id: int, disease: str, risk_level: str | None, *, requested_by: str,
-           reason: str | None, proposal: dict[str, Any] | None = None) -> dict[str, Any]:
+           reason: str | None, proposal: dict[str, Any] | None = None,
+           regimen_review: str | None = None) -> dict[str, Any]:
     from app.workflows import messages, runner
     expiry = draft_expiry_days()
     payload = {"resident_id": resident_id, "disease": disease, "risk_level": risk_level, "mode": mode,
                "reason": reason or "", "requested_by": requested_by, "proposal": proposal,
+               **({"regimen_review": regimen_review} if regimen_review else {}),
                "draft_expires_after": f"P{expiry}D", "draft_reminder_after": f"P{expiry - draft_reminder_days()}D"}
     delivery = messages.deliver(MESSAGE, payload, actor=runner.Actor(requested_by), resident_id=resident_id,
                                 business_key=f"care_plan:{resident_id}:{disease}")

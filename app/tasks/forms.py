@@ -6,8 +6,8 @@ Resolution conventions (a schema property may carry them at any depth, also on a
   `{"value", "label"}` objects (labels go to the uiSchema as `ui:enumNames`, which the form renderer shows).
 * `"x-default-from": "<data key>"` — the property's `default` is taken from the task data when present.
 * `"x-examples-from": "drug_catalogue"` — `examples` (offered as a pick list, not a restriction) from a named source.
-* `"x-description-from": "<data key>"` — the property's `description` (shown under the field) is taken from the task
-  data when it is a non-empty string, e.g. the patient's plan target beside the measured value.
+* `"x-description-from": "<data key>"` (or a list of keys, the first non-empty wins) — the property's `description`
+  (shown under the field) is taken from the task data when it is a non-empty string, e.g. the patient's plan target beside the measured value.
 * `"x-not-after": "today"` — a date (or date-time) no later than the county's local today (`app.core.clock`,
   Asia/Shanghai): a later value is refused with the error code `date_in_future`, and a default that would be later
   (e.g. a visit date defaulted from a due date still ahead) is offered as today instead.
@@ -118,10 +118,11 @@ def _fill_property(prop: dict[str, Any], ui: dict[str, Any], task_data: Mapping[
     if examples_from in EXAMPLE_SOURCES:
         prop["examples"] = EXAMPLE_SOURCES[examples_from]()
     description_from = prop.get("x-description-from")
-    if description_from:
-        text = lookup(task_data, description_from)
+    for key in [description_from] if isinstance(description_from, str) else description_from or []:
+        text = lookup(task_data, key)
         if isinstance(text, str) and text.strip():
             prop["description"] = text
+            break
     if prop.get("x-not-after") == "today" and (day := _day(prop.get("default"))) is not None and day > clock.today():
         prop["default"] = clock.today().isoformat()
 

@@ -102,3 +102,20 @@ def test_approval_checks_the_regimen_again(app, login_as, resident):
     sent_back = approver.post(f"/api/v1/tasks/{approve['id']}/complete",
                               json={"data": {"approved": False, "approval_comment": "剂量超过说明书上限，请修改"}})
     assert sent_back.status_code == 200, sent_back.json
+
+
+def test_a_revision_proposed_through_the_api_is_checked_before_it_starts(app, login_as, resident):
+    from tests.test_follow_up_support import plan_in_force
+    done = plan_in_force(app, login_as, resident)
+    township = login_as("township_doctor", org="C01T01")
+    plan_id = done["plan"]["id"]
+    too_much = {**PLAN, "drugs": [{"drug": "losartan", "name": "氯沙坦钾片", "dose_mg": 200, "frequency": "qd"}]}
+    resp = township.post(f"/api/v1/care-plans/{plan_id}/revisions", json={"content": too_much, "reason": "血压未达标"})
+    assert resp.status_code == 422 and resp.json["code"] == "dose_above_maximum", resp.json
+    both = {**PLAN, "drugs": [{"drug": "losartan", "name": "氯沙坦钾片", "dose_mg": 50, "frequency": "qd"},
+                              {"drug": "spironolactone", "name": "螺内酯片", "dose_mg": 20, "frequency": "qd"}],
+            "acknowledgements": [{"finding": "ras_potassium:losartan+spironolactone", "comment": "难治性高血压，加用螺内酯，1周查血钾"}]}
+    resp = township.post(f"/api/v1/care-plans/{plan_id}/revisions", json={"content": both, "reason": "难治性高血压"})
+    assert resp.status_code == 202, resp.json
+    approve = one_task(done["approver"], "approve_plan")
+    assert "难治性高血压，加用螺内酯，1周查血钾" in approve["form"]["schema"]["properties"]["approved"]["description"]

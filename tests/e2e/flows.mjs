@@ -253,6 +253,10 @@ async function villageDoctorCompletesTask(ctx, t) {
     if (id === null) return closePage(page);
   }
   await page.locator('[data-testid=task-name]').waitFor();
+  if (followUp) {
+    // issue 12.6: the readings show the target they are judged against (the plan's, or the guideline default)
+    await page.getByText(/方案目标：血压 <\d+\/\d+ mmHg|未设方案目标/).first().waitFor();
+  }
   const detail = await (await page.request.get(`/api/v1/tasks/${id}`)).json();
   const schema = detail.form?.schema ?? { properties: {} };
   const ui = detail.form?.ui_schema ?? {};
