@@ -51,6 +51,13 @@ export async function dmnEditorStory(ctx) {
   await page.waitForTimeout(300);
   assert.equal(asked, 1, '有未部署的修改时离开应先询问');
   assert.match(new URL(page.url()).pathname, /^\/modeler/, '取消后应留在建模页');
+  // the back button asks too
+  page.once('dialog', (d) => { asked += 1; void d.dismiss(); });
+  await page.goBack();
+  await page.waitForTimeout(300);
+  assert.equal(asked, 2, '按浏览器“后退”离开也应先询问');
+  assert.match(new URL(page.url()).pathname, /^\/modeler/, '取消后退后应留在建模页');
+  await cell.waitFor();
 
   // deploy: refused, the cell highlighted, the message names the unknown input
   await page.getByRole('button', { name: '部署为新版本' }).click();

@@ -16,7 +16,8 @@ export function leavesPage(href: string | null | undefined, target: string | nul
   return to.origin !== current.origin || to.pathname !== current.pathname || to.search !== current.search;
 }
 
-/** While `dirty`: the browser asks before a reload or closing the tab, and the app asks before a link leaves. */
+/** While `dirty`: the browser asks before a reload or closing the tab; the app asks before a link leaves and when
+ * the back button would. */
 export function useLeaveGuard(dirty: boolean): void {
   useEffect(() => {
     if (!dirty) return;
@@ -33,10 +34,22 @@ export function useLeaveGuard(dirty: boolean): void {
         e.stopPropagation();
       }
     };
+    // the browser's back button: a guard entry for the same address, so going back first lands here again and asks
+    window.history.pushState(window.history.state, '', window.location.href);
+    const onPop = () => {
+      if (window.confirm(LEAVE_MESSAGE)) {
+        window.removeEventListener('popstate', onPop);
+        window.history.back();
+      } else {
+        window.history.pushState(window.history.state, '', window.location.href);
+      }
+    };
     window.addEventListener('beforeunload', beforeUnload);
+    window.addEventListener('popstate', onPop);
     document.addEventListener('click', onClick, true);
     return () => {
       window.removeEventListener('beforeunload', beforeUnload);
+      window.removeEventListener('popstate', onPop);
       document.removeEventListener('click', onClick, true);
     };
   }, [dirty]);
