@@ -15,6 +15,7 @@ One rq job per row: the row's job id is the rq job id, and rq refuses a second l
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 from redis.exceptions import RedisError
@@ -60,10 +61,18 @@ def _locked(stmt):
     return stmt.with_for_update(skip_locked=True) if is_postgres() else stmt
 
 
+_PAUSE_AFTER_FAILURE_S = 5.0
+_paused_until = 0.0
+
+
 def relay_after_commit(row: JobOutbox) -> None:
-    """Right after the commit that wrote `row`: try once to push it (never raises; the relay retries)."""
+    """Right after the commit that wrote `row`: try once to push it (never raises; the relay retries).
+
+    After a failure the requests of the next few seconds do not try at all (an unreachable Redis would cost each
+    of them the connect timeout); the scheduler's relay pushes their rows."""
+    global _paused_until
     identity = inspect(row).identity
-    if not identity:
+    if not identity or time.monotonic() < _paused_until:
         return
     try:
         with unit_of_work() as s:
@@ -72,6 +81,7 @@ def relay_after_commit(row: JobOutbox) -> None:
             if locked is not None:
                 _push(locked)
     except (RedisError, OSError, SQLAlchemyError) as exc:  # Redis (or the database) is down: the row stays pending for the relay
+        _paused_until = time.monotonic() + _PAUSE_AFTER_FAILURE_S
         log.warning("job not relayed yet; the relay retries", extra={"job": row.func, "code": _error(exc)})
 
 

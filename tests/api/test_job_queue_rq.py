@@ -32,6 +32,7 @@ def rq_mode(app, settings, monkeypatch):
     """Jobs go to a private rq queue on the REDIS_URL server (nobody works it: the test reads what was queued)."""
     name = f"ygt-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(queue, "QUEUE_NAME", name)
+    monkeypatch.setattr(outbox, "_paused_until", 0.0)      # no pause left over from a test with Redis down
     _use_redis(settings, os.environ["REDIS_URL"])
     yield queue.rq_queue()
     _use_redis(settings, os.environ["REDIS_URL"])
@@ -95,6 +96,19 @@ def test_with_redis_down_a_write_answers_201_and_its_job_waits_then_is_relayed_o
     rows = _outbox_rows(app)
     assert [(f, s) for f, s, _ in rows] == [("app.screening.jobs.screen_resident", "relayed")]
     assert [j.id for j in rq_mode.get_jobs()] == [rows[0][2]]
+
+
+def test_after_a_failed_relay_the_next_requests_do_not_wait_on_redis(app, settings, doctor, resident, rq_mode,
+                                                                   monkeypatch):
+    tries = []
+    real_push = outbox._push
+    monkeypatch.setattr(outbox, "_push", lambda row: tries.append(row.id) or real_push(row))
+    _use_redis(settings, DEAD_REDIS)
+    for value in (150, 152, 154):
+        assert doctor.post(f"/api/v1/residents/{resident['id']}/observations",
+                           json=_obs(value=value)).status_code == 201
+    assert len(tries) == 1                  # only the first request tried; the relay pushes the others' rows
+    assert [s for _, s, _ in _outbox_rows(app)] == ["pending"] * 3
 
 
 def test_health_reports_the_waiting_outbox(app, settings, client, doctor, resident, rq_mode):
