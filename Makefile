@@ -37,6 +37,7 @@ run: install ui
 
 ## Run every test: Python (unit, API, integration, clinical) and, where Chromium is installed, the browser tests.
 test: install
+	$(BIN)/ruff check app connectors tests
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ygt check-assets
 	$(BIN)/pytest -q

@@ -96,7 +96,7 @@ class Leadership:
             try:
                 self.is_leader = self._pg_check() if is_postgres() else self._sqlite_lease()
                 self._failures, self.last_error = 0, None
-            except Exception as exc:  # the database went away: drop the connection, retry with backoff
+            except Exception as exc:  # noqa: BLE001 (the database went away: drop the connection, retry with backoff)
                 self._drop()
                 self._failures += 1
                 delay = min(BACKOFF_MAX_S, 0.5 * 2 ** (self._failures - 1))
@@ -145,7 +145,7 @@ class Leadership:
             try:
                 conn.invalidate()
                 conn.close()
-            except Exception:  # already broken: nothing left to close
+            except Exception:  # noqa: BLE001 (already broken: nothing left to close)
                 log.debug("closing a broken scheduler connection failed")
         session().close()
 
@@ -155,7 +155,7 @@ class Leadership:
                 try:
                     self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
                     self.conn.commit()
-                except Exception:  # the connection is gone, and the lock with it
+                except Exception:  # noqa: BLE001 (the connection is gone, and the lock with it)
                     log.debug("advisory unlock failed")
             self._drop()
             self.is_leader = False
@@ -168,7 +168,7 @@ def beat(leadership: Leadership) -> None:
         from app.workflows.health import record_heartbeat
         record_heartbeat(leadership.holder, is_leader=leadership.is_leader, leader_since=leadership.leader_since,
                          last_error=leadership.last_error)
-    except Exception:  # the database is down: the next beat tries again (check() already backs off)
+    except Exception:  # noqa: BLE001 (the database is down: the next beat tries again (check() already backs off))
         log.warning("scheduler heartbeat not recorded", extra={"job": leadership.holder})
     finally:
         remove_session()

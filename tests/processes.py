@@ -30,7 +30,7 @@ class Proc:
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path):
         self.args, self.log = args, log
-        self._out = open(log, "ab")
+        self._out = open(log, "ab")  # noqa: SIM115 (the child's stdout for its whole life)
         self.popen = subprocess.Popen([YGT, *args], cwd=REPO, env=env, stdout=self._out, stderr=subprocess.STDOUT,
                                       start_new_session=True)
 

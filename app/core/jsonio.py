@@ -9,9 +9,8 @@ Refused before anything is parsed into a schema or written (`guard_request`, ins
 """
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from flask import request
 from flask.json.provider import DefaultJSONProvider

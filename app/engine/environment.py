@@ -103,7 +103,7 @@ class EngineScriptEngine(PythonScriptEngine):
             raise
         except sandbox.SandboxError as exc:
             raise _task_error(exc, task, exc.source_line or expression) from exc
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any script error becomes the engine's task error)
             raise WorkflowTaskException(f"Error evaluating expression '{expression}': {exc}", task=task,
                                         exception=exc)
 
@@ -114,5 +114,5 @@ class EngineScriptEngine(PythonScriptEngine):
             raise
         except sandbox.SandboxError as exc:
             raise _task_error(exc, task, exc.source_line or "") from exc
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any script error becomes the engine's task error)
             raise WorkflowTaskException(f"{type(exc).__name__}: {exc}", task=task, exception=exc)

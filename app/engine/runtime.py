@@ -6,6 +6,7 @@ pending service calls, history events, diagram element ids, status). Callers nev
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -391,10 +392,8 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
         props = dict(ext.get("properties") or {})
         instructions = ext.get("instructionsForEndUser")
         if instructions:
-            try:
+            with contextlib.suppress(Exception):         # a broken template must not block the task; show it raw
                 instructions = _JINJA.from_string(instructions).render(**to_json_value(dict(task.data)))
-            except Exception:  # a broken template must not block the task; show it raw
-                pass
         priority = _evaluate_property(task, props.get("priority"))
         views.append(HumanTaskView(
             task_guid=str(task.id), element_id=ts.bpmn_id, name=ts.bpmn_name or ts.bpmn_id, lane=ts.lane,

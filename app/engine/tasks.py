@@ -13,6 +13,7 @@ All serialize under the library's typenames so saved state stays readable by pla
 from __future__ import annotations
 
 from copy import deepcopy
+from typing import ClassVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -142,7 +143,7 @@ class DecisionTaskParser(SpiffTaskParser):
 
 
 class EngineParser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (ServiceTaskParser, OutboxServiceTask),
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),

@@ -8,8 +8,6 @@ from app.core.db import session
 from app.core.errors import NotFound
 from app.org.scope import row_scope_filter
 from app.workflows.deploy import latest_process_versions
-
-from .policy import policy_of
 from app.workflows.models import (
     HumanTask,
     MessageSubscription,
@@ -19,6 +17,8 @@ from app.workflows.models import (
     ServiceCall,
     Timer,
 )
+
+from .policy import policy_of
 
 
 def _scoped(principal: Principal):

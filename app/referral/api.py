@@ -8,13 +8,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.db import session
 from app.core.errors import Invalid, NotFound
 from app.tasks import completion
 from app.workflows.models import HumanTask
-from app.audit.reads import phi_read
 
 from . import catalogue, documents, exports, queries, services, summary
 from .schemas import (

@@ -145,7 +145,7 @@ def submit_form(referral_id: int, *, form: dict[str, Any]) -> dict[str, Any]:
                 catalogue.check(target or "", row.capability or "general_medicine")
             except catalogue.CapabilityUnavailable as exc:
                 return {"ok": False, "message": exc.message}
-            except Exception as exc:  # an unknown organisation code in the form
+            except Exception as exc:  # noqa: BLE001 (an unknown organisation code in the form)
                 return {"ok": False, "message": getattr(exc, "message", str(exc))}
             row.to_org_code = target
         row.form = {**row.form, **form}

@@ -414,7 +414,7 @@ class ExamItemKind(Term):
 
 
 class CreditClass(Term):
-    I = "I", "I类"  # noqa: E741  (the CME class is called I)
+    I = "I", "I类"
     II = "II", "II类"
     NONE = "none", "不计学分"
 

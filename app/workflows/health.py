@@ -17,7 +17,7 @@ from app.core.db import session, unit_of_work
 from app.jobs import outbox as job_outbox
 from app.jobs import queue
 
-from .models import ServiceCall, SchedulerHeartbeat, Timer
+from .models import SchedulerHeartbeat, ServiceCall, Timer
 
 STALE_S = float(os.environ.get("YGT_SCHEDULER_STALE_S", "30"))
 TIMER_LAG_ALERT_S = float(os.environ.get("YGT_TIMER_LAG_ALERT_S", "120"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -109,7 +109,7 @@ class ProcessInstance(Base):
     waiting_messages: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
-    __mapper_args__ = {"version_id_col": lock_version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": lock_version}
 
 
 class HumanTask(Base):

@@ -73,7 +73,7 @@ def test_a_changed_table_deploys_as_a_new_version_and_running_instances_keep_the
         inst = runner.start_instance("mechanisms", actor=runner.Actor("t"), data={
             "sbp": 150, "dbp": 90, "divisor": 0, "resident_key": "R-1", "review_timeout": "PT1H"})
     owner = login_as("process_owner")
-    changed = BP_GRADE.replace("T01".encode(), "T01".encode(), 1).replace(b"</description>", b" (v2)</description>", 1)
+    changed = BP_GRADE.replace(b"T01", b"T01", 1).replace(b"</description>", b" (v2)</description>", 1)
     resp = owner.post("/api/v1/process-definitions", data={"file": [(io.BytesIO(changed), "bp_grade.dmn")]},
                       content_type="multipart/form-data")
     assert resp.status_code == 201, resp.json

@@ -234,9 +234,9 @@ def test_mllp_takes_several_framed_messages_on_one_connection(app, wang):
 
 def test_an_oru_with_hba1c_for_an_unenrolled_resident_starts_screening_in_the_township_inbox(app, lis, wang,
                                                                                            client_as):
+    from app.workflows.deploy import collect_folder_files, deploy_files
     from tests.api.test_screening import MODELS, tasks
     from tests.helpers import REPO
-    from app.workflows.deploy import collect_folder_files, deploy_files
     paths = [REPO / p for p in MODELS] + [REPO / "dmn"] + [
         REPO / "forms" / p for p in ("screening", "stratify", "cancer_screening", "merge_review")]
     with app.app_context():

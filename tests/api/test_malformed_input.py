@@ -37,7 +37,7 @@ CORPUS = [
      {"json": {"id_number": WANG[:13] + "\u096a" + WANG[14:], "name": "王", "org_code": "C01T01V01"}}, 422,
      "invalid_id_number"),
     ("lone surrogate in a name", "post", "/api/v1/residents",
-     {"data": '{"id_number": "%s", "name": "\\ud800", "org_code": "C01T01V01"}' % WANG,
+     {"data": '{"id_number": "' + WANG + '", "name": "\\ud800", "org_code": "C01T01V01"}',
       "content_type": "application/json"}, 422, "validation_error"),
     ("lone surrogate in start data", "post", "/api/v1/process-instances",
      {"data": '{"process_id": "approval", "data": {"x": "\\udfff"}}', "content_type": "application/json"}, 422,

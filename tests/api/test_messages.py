@@ -1,16 +1,17 @@
 """Messages find their instances by SQL (correlation hash) or start processes with a message start event."""
 from __future__ import annotations
 
-from app.workflows import messages, runner
 import tests.fixtures.operators  # noqa: F401  (registers test/lookup)
+from app.workflows import messages, runner
 
 
 def _mechanisms_waiting_for_lab(app, resident_key):
     inst = runner.start_instance("mechanisms", actor=runner.Actor("t"), data={
         "sbp": 150, "dbp": 92, "divisor": 2, "resident_key": resident_key, "review_timeout": "PT1H"})
+    from sqlalchemy import select
+
     from app.core.db import session
     from app.workflows.models import HumanTask
-    from sqlalchemy import select
     task = session().execute(select(HumanTask).where(HumanTask.instance_id == inst.id)).scalar_one()
     runner.complete_human_task(task, {}, runner.Actor("t"))
     return inst.id

@@ -205,7 +205,7 @@ def test_uploads_over_the_limit_or_of_the_wrong_kind_are_refused_before_storing(
     trainer = trained["trainer"]
     sid = _approved(app, trained)
     data_dir = app.config["YGT"].data_dir / "training"
-    stored = lambda: sorted(p for p in data_dir.rglob("*") if p.is_file()) if data_dir.exists() else []  # noqa: E731
+    stored = lambda: sorted(p for p in data_dir.rglob("*") if p.is_file()) if data_dir.exists() else []
     before = stored()
     monkeypatch.setenv("YGT_TRAINING_MAX_PHOTO_MB", "1")
     training_settings.settings.cache_clear()

@@ -26,8 +26,7 @@ def main(text: str, out: str) -> None:
     chroma = bytes([128]) * (WIDTH * HEIGHT // 4)
     with open(out, "wb") as f:
         f.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(FRAMES):
-            f.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
+        f.writelines(b"FRAME\n" + bytes(luma) + chroma + chroma for _ in range(FRAMES))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -184,9 +185,9 @@ def test_message_start_event_starts_with_the_payload():
 
 
 def test_state_round_trips_dates_and_decimals(approval):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
     from decimal import Decimal
-    snap = rt.start(approval, {"born": date(1950, 1, 2), "seen_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+    snap = rt.start(approval, {"born": date(1950, 1, 2), "seen_at": datetime(2026, 1, 1, tzinfo=UTC),
                                "dose": Decimal("2.5")})
     again = rt.complete_task(approval, snap.state, snap.human_tasks[0].task_guid, {"amount": 500})
     [task] = again.human_tasks
