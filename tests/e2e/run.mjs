@@ -19,6 +19,7 @@ import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
 import { riskGradeStory } from './risk.mjs';
 import { dmnEditorStory, dmnFindingsOverride, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
+import { regimenSafetyStory } from './regimen.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -110,6 +111,10 @@ describe('web UI', { concurrency: false }, () => {
   test('patient: a home blood pressure on the phone is labelled 患者自测 and leaves the clinic values alone', async (t) => {
     if (!needs(t, '/api/v1/residents/{}/home-readings')) return;
     await homeReadingStory(ctx);
+  });
+  test('county specialist: a dose above the label is refused on its field; a warning is acknowledged and reaches the approver', async (t) => {
+    if (!needs(t, '/api/v1/vocabulary/drugs', '/api/v1/tasks/{}/draft', '/api/v1/tasks/{}/complete')) return;
+    await regimenSafetyStory(ctx, t);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);
