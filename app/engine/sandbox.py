@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["CALLABLE_BUILTINS", "SAFE_BUILTINS", "SandboxError", "check", "evaluate", "execute"]
+__all__ = ["CALLABLE_BUILTINS", "DATETIME_MODULE", "SAFE_BUILTINS", "SandboxError", "check", "evaluate", "execute"]
 
 MAX_SEQUENCE = 1_000_000  # items a single `*`, `range` or format width may produce
 MAX_INT_BITS = 100_000  # bits a single `**` or `<<` may produce
@@ -60,11 +60,28 @@ def _safe_range(*args: int) -> range:
     return r
 
 
+def _datetime_module() -> types.ModuleType:
+    """`datetime` as SpiffWorkflow scripts see it (spiff-example-cli: `TaskDataEnvironment({"datetime": datetime})`):
+    the module, so `datetime.datetime.now()`, `datetime.timedelta(days=1)`, `datetime.date.today()` work. A copy
+    holding only the module's public date/time names: the real module also carries `sys`, which must not be
+    reachable from a model."""
+    module = types.ModuleType("datetime", _dt.__doc__)
+    for name in ("date", "datetime", "time", "timedelta", "timezone", "tzinfo", "MINYEAR", "MAXYEAR", "UTC"):
+        setattr(module, name, getattr(_dt, name))
+    return module
+
+
+DATETIME_MODULE = _datetime_module()
+
+# Names every script and expression sees (SpiffWorkflow's `TaskDataEnvironment` gives Python's builtins plus the
+# environment's globals; here a whitelist of the harmless ones). `date` and `timedelta` are platform shortcuts;
+# `datetime` is the module, as in SpiffWorkflow (issue 14.9).
 CALLABLE_BUILTINS: dict[str, Any] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "enumerate": enumerate, "float": float,
     "int": int, "len": len, "list": list, "max": max, "min": min, "range": _safe_range, "round": round,
     "set": set, "sorted": sorted, "str": str, "sum": sum, "tuple": tuple, "zip": zip, "isinstance": isinstance,
-    "date": _dt.date, "datetime": _dt.datetime, "timedelta": _dt.timedelta, "Decimal": Decimal,
+    "date": _dt.date, "datetime": DATETIME_MODULE, "timedelta": _dt.timedelta, "Decimal": Decimal,
+    "reversed": reversed, "divmod": divmod, "map": map, "filter": filter, "chr": chr, "ord": ord,
 }
 # Exception classes may be named in `except` clauses but not called (no `raise`; use `assert`).
 _EXCEPTIONS: dict[str, Any] = {
@@ -72,7 +89,19 @@ _EXCEPTIONS: dict[str, Any] = {
     "IndexError": IndexError, "ZeroDivisionError": ZeroDivisionError, "ArithmeticError": ArithmeticError,
     "LookupError": LookupError, "AssertionError": AssertionError,
 }
-SAFE_BUILTINS: dict[str, Any] = {**CALLABLE_BUILTINS, **_EXCEPTIONS, "True": True, "False": False, "None": None}
+_INTERNAL_IMPORTS = frozenset({"_strptime", "time"})
+
+
+def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    """C code imports through the calling frame's builtins (`datetime.strptime` needs `_strptime`). Scripts cannot
+    name `__import__` (the static check refuses `__` names); this serves only those stdlib modules."""
+    if name not in _INTERNAL_IMPORTS:
+        raise ImportError(f"import of {name} is not allowed")
+    return __import__(name, *args, **kwargs)
+
+
+SAFE_BUILTINS: dict[str, Any] = {**CALLABLE_BUILTINS, **_EXCEPTIONS, "True": True, "False": False, "None": None,
+                                 "__import__": _internal_import}
 
 _FORBIDDEN_NODES: dict[type, str] = {
     ast.Import: "import is not allowed",
@@ -104,7 +133,7 @@ _FORBIDDEN_ATTRS = frozenset({"format", "format_map", "mro", "expandtabs"})
 _DANGEROUS_CALLS = frozenset({
     "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "hasattr", "globals", "locals", "vars",
     "type", "dir", "input", "help", "breakpoint", "memoryview", "object", "super", "classmethod", "staticmethod",
-    "property", "format", "print", "iter", "next", "map", "filter", "id", "hash", "callable", "exit", "quit",
+    "property", "format", "print", "iter", "next", "id", "hash", "callable", "exit", "quit",
 })
 _WIDE_FORMAT = re.compile(r"\d{4,}")
 _PERCENT_WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
