@@ -103,11 +103,16 @@ def start(decision_id: str, *, principal: Principal, draft_xml: bytes | None, dr
             json.loads(draft_cases)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise Invalid(f"cases 不是合法 JSON: {exc}", code="invalid_cases") from exc
+    return _queue(decision_id, principal, kind="cases", draft_xml=draft_xml, draft_cases=draft_cases)
+
+
+def _queue(decision_id: str, principal: Principal, *, kind: str, draft_xml: bytes | None,
+           draft_cases: bytes | None, limit: int | None = None) -> dict:
     analysis_id = uuid.uuid4().hex
-    row = {"id": analysis_id, "decision_id": decision_id, "status": "queued", "progress": 0,
+    row = {"id": analysis_id, "kind": kind, "decision_id": decision_id, "status": "queued", "progress": 0,
            "requested_by": principal.user_id, "created_at": clock.now().isoformat(), "started_at": None,
            "finished_at": None, "result": None, "error": None, "draft": draft_xml is not None,
-           "input": {"xml": _b64(draft_xml), "cases": _b64(draft_cases)}}
+           "input": {"xml": _b64(draft_xml), "cases": _b64(draft_cases), "limit": limit}}
     _store().put(analysis_id, row)
     try:
         queue.enqueue(JOB, analysis_id, job_id=f"dmn-analysis-{analysis_id}", retries=0,
@@ -115,6 +120,44 @@ def start(decision_id: str, *, principal: Principal, draft_xml: bytes | None, dr
     except (RedisError, OSError) as exc:
         raise _unavailable() from exc
     return get(analysis_id, principal=principal)
+
+
+REPLAY_DEFAULT = 1000
+REPLAY_MAX = int(os.environ.get("YGT_DMN_REPLAY_MAX", "5000"))
+
+
+def start_replay(decision_id: str, *, principal: Principal, draft_xml: bytes | None, limit: Any = None) -> dict:
+    """Queue a replay of a draft over the last `limit` real evaluations of the deployed decision (issue 14.14)."""
+    if draft_xml is None:
+        raise Invalid("请上传决策草稿 (multipart field 'file')", code="invalid_definition", reason="no file")
+    check_size(draft_xml, f"{decision_id}.dmn")
+    if decision_id not in {d["decision_id"] for d in _deployed()}:
+        raise NotFound("决策不存在 (decision not found)", decision_id=decision_id)
+    draft_id = wf_decisions.draft_decision_id(draft_xml, f"{decision_id}.dmn")
+    if draft_id is not None and draft_id != decision_id:
+        raise Invalid(f"草稿定义的是决策 {draft_id}，不是 {decision_id} (draft is for another decision)",
+                      code="decision_mismatch", decision_id=decision_id, draft_decision_id=draft_id)
+    try:
+        n = REPLAY_DEFAULT if limit in (None, "") else int(limit)
+    except (TypeError, ValueError):
+        n = 0
+    if not 1 <= n <= REPLAY_MAX:
+        raise Invalid(f"limit 须为 1–{REPLAY_MAX} 的整数 (invalid limit)", code="validation_error", field="limit",
+                      max=REPLAY_MAX)
+    return _queue(decision_id, principal, kind="replay", draft_xml=draft_xml, draft_cases=None, limit=n)
+
+
+def replay_summary(analysis_id: str, *, principal: Principal) -> dict[str, Any]:
+    """The summary of a finished replay the caller asked for, as kept with a deployment's audit entry (no
+    examples: the counts and the matrix). 422 `replay_not_done` while it is not done; 404 for anyone else's."""
+    row = get(analysis_id, principal=principal)
+    if row.get("kind") != "replay" or row["status"] != "done":
+        raise Invalid("回放分析尚未完成 (replay not done)", code="replay_not_done", analysis_id=analysis_id,
+                      status=row["status"])
+    keep = ("decision_id", "deployed_version", "draft_sha256", "limit", "replayed", "changed", "unchanged",
+            "errors", "matrix", "oldest_at", "newest_at")
+    return {"analysis_id": analysis_id, "finished_at": row["finished_at"],
+            **{k: row["result"].get(k) for k in keep}}
 
 
 def _deployed() -> list[dict[str, Any]]:
@@ -150,8 +193,12 @@ def run(analysis_id: str) -> None:
 
     from . import services
     try:
-        result = services.run_cases(row["decision_id"], draft_xml=_unb64(row["input"]["xml"]),
-                                    draft_cases=_unb64(row["input"]["cases"]), progress=progress)
+        if row.get("kind") == "replay":
+            result = services.replay(row["decision_id"], draft_xml=_unb64(row["input"]["xml"]),
+                                     limit=row["input"]["limit"], progress=progress)
+        else:
+            result = services.run_cases(row["decision_id"], draft_xml=_unb64(row["input"]["xml"]),
+                                        draft_cases=_unb64(row["input"]["cases"]), progress=progress)
         row.update(status="done", progress=100, result=result)
     except _TimedOut:
         row.update(status="failed", error={"code": "analysis_timeout", "message": _timeout_message()})
@@ -159,7 +206,7 @@ def run(analysis_id: str) -> None:
         row.update(status="failed", error={"code": getattr(exc, "code", "invalid_definition"),
                                            "message": getattr(exc, "message", str(exc)),
                                            "details": _jsonable(getattr(exc, "details", None) or {})})
-    row.update(finished_at=clock.now().isoformat(), input={"xml": None, "cases": None})
+    row.update(finished_at=clock.now().isoformat(), input={"xml": None, "cases": None, "limit": None})
     store.put(analysis_id, row)
 
 

@@ -45,6 +45,7 @@ class DecisionSchema(Schema):
 
 class AnalysisSchema(Schema):
     id = fields.Str()
+    kind = fields.Str(metadata={"description": "cases | replay"})
     decision_id = fields.Str()
     status = fields.Str(metadata={"description": "queued | running | done | failed"})
     progress = fields.Int(metadata={"description": "0–100"})
@@ -136,6 +137,24 @@ class RunCases(MethodView):
         cases = request.files.get("cases")
         return _analysis(analyses.start(decision_id, principal=current(), draft_xml=draft.read() if draft else None,
                                         draft_cases=cases.read() if cases else None))
+
+
+@blp.route("/<decision_id>/replay")
+class Replay(MethodView):
+    @require_roles("process_owner")
+    @limited("decision_analysis")
+    @blp.response(202, AnalysisSchema)
+    def post(self, decision_id):
+        """Queue a replay of a draft (multipart `file` .dmn of this decision; optional `limit`, default 1000) over
+        the inputs of the last `limit` real evaluations that used the deployed decision: the result counts how many
+        would change and from what to what (`matrix`, with Chinese labels) with a few de-identified examples.
+        Answers 202; poll `progress_url`. A draft of another decision is 422 `decision_mismatch`. Process owners
+        only; size-, time- and rate-limited like `cases/run`. Pass the analysis id as `replay_analysis_id` when
+        deploying the draft to keep the summary with the deployment's audit entry."""
+        draft = request.files.get("file")
+        return _analysis(analyses.start_replay(decision_id, principal=current(),
+                                               draft_xml=draft.read() if draft else None,
+                                               limit=request.form.get("limit", request.args.get("limit"))))
 
 
 @blp.route("/analyses/<analysis_id>")

@@ -89,3 +89,90 @@ def run_cases(decision_id: str, *, draft_xml: bytes | None = None, draft_cases: 
 
 def validate_drafts(files: Mapping[str, bytes]) -> dict[str, Any]:
     return validate_files(files)
+
+
+# -- replay of a draft over recorded evaluations (issue 14.14) --------------------------------------------------
+
+REPLAY_EXAMPLES = 5
+_IDENTIFYING = ("name", "id_number", "idcard", "id_card", "resident", "phone", "mobile", "address", "patient",
+                "mrn", "business_key")
+
+
+def replay(decision_id: str, *, draft_xml: bytes, limit: int, progress=None) -> dict[str, Any]:
+    """Replay a draft over the inputs of the last `limit` real evaluations that used the deployed decision: how many
+    results would change, a from → to matrix per output (with Chinese labels) and a few de-identified examples."""
+    import hashlib
+
+    s = session()
+    deployed = wf_decisions.registry(s)
+    if decision_id not in deployed.registry:
+        raise NotFound("决策不存在 (decision not found)", decision_id=decision_id)
+    draft = wf_decisions.draft_registry(s, decision_id, draft_xml)
+    evaluations = wf_decisions.recorded_evaluations(s, decision_id, limit)
+    rows = wf_decisions.replay(deployed.registry, draft, decision_id, evaluations, progress=progress)["rows"]
+    outputs = wf_decisions.decision_outputs(draft, decision_id)
+    matrices: dict[str, dict[tuple, int]] = {}
+    changed, errors, examples = 0, {"from": 0, "to": 0}, []
+    for row in rows:
+        before, after = row["from"], row["to"]
+        errors["from"] += "error" in before
+        errors["to"] += "error" in after
+        b = _own(before, outputs)
+        a = _own(after, outputs)
+        if b == a or (isinstance(b, dict) and isinstance(a, dict) and wf_decisions.same_outputs(b, a)):
+            continue
+        changed += 1
+        for name in outputs:
+            fv, tv = _value(before, name), _value(after, name)
+            if fv != tv:
+                key = (json.dumps(fv, ensure_ascii=False), json.dumps(tv, ensure_ascii=False))
+                matrices.setdefault(name, {})[key] = matrices.setdefault(name, {}).get(key, 0) + 1
+        if len(examples) < REPLAY_EXAMPLES:
+            examples.append({"inputs": deidentified(row["inputs"]), "from": b, "to": a})
+    matrix = []
+    for name in outputs:
+        for (fv, tv), count in sorted(matrices.get(name, {}).items(), key=lambda kv: -kv[1]):
+            f, t = json.loads(fv), json.loads(tv)
+            matrix.append({"output": name, "from": f, "to": t, "from_label": value_label(f),
+                           "to_label": value_label(t), "count": count})
+    return {"decision_id": decision_id, "deployed_version": deployed.versions.get(decision_id),
+            "draft_sha256": hashlib.sha256(draft_xml).hexdigest(), "limit": limit, "replayed": len(rows),
+            "changed": changed, "unchanged": len(rows) - changed, "errors": errors, "outputs": outputs,
+            "matrix": matrix, "examples": examples,
+            "oldest_at": rows and evaluations[-1]["at"] or None, "newest_at": rows and evaluations[0]["at"] or None}
+
+
+def _own(outcome: Mapping[str, Any], outputs: list[str]) -> Any:
+    if "error" in outcome:
+        return {"error": outcome["error"]}
+    return {k: outcome["outputs"].get(k) for k in outputs}
+
+
+def _value(outcome: Mapping[str, Any], name: str) -> Any:
+    if "error" in outcome:
+        return {"error": outcome["error"]}
+    return outcome["outputs"].get(name)
+
+
+def value_label(value: Any) -> str:
+    """The Chinese label of an output value: risk levels from the vocabulary; errors and no result in words."""
+    from app.vocabulary import RiskLevel
+    if isinstance(value, dict) and "error" in value:
+        return f"评估出错（{value['error']}）"
+    if value is None:
+        return "无结果"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        return _BP_GRADE_LABELS.get(value) or RiskLevel.label_of(value)
+    return str(value)
+
+
+_BP_GRADE_LABELS = {"NORMAL": "正常血压", "NORMAL_HIGH": "正常高值", "G1": "1级高血压", "G2": "2级高血压",
+                    "G3": "3级高血压", "NH_130_139_85_89": "正常高值(130–139/85–89)",
+                    "MODERATE_OR_HIGH": "中危或高危", "HIGH_OR_VERY_HIGH": "高危或很高危"}
+
+
+def deidentified(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Decision inputs without anything that names a person (names, ID numbers, resident ids, phone, address)."""
+    return {k: v for k, v in inputs.items() if not any(p in k.lower() for p in _IDENTIFYING)}

@@ -47,8 +47,10 @@ class Definitions(MethodView):
     @blp.alt_response(422, description="invalid_definition: names file, element and reason")
     def post(self):
         """Deploy BPMN/DMN/form files (multipart `file`, several allowed) as new versions. `override_findings`
-        (decision ids) with `override_reason` deploys ANY/FIRST tables despite overlap/gap findings (audited)."""
-        return services.deploy(_uploaded_files(), principal=current(), override=_override())
+        (decision ids) with `override_reason` deploys ANY/FIRST tables despite overlap/gap findings (audited).
+        `replay_analysis_id` (a finished replay of the DMN draft) keeps its summary with the audit entry."""
+        return services.deploy(_uploaded_files(), principal=current(), override=_override(),
+                               replay_analysis_id=request.form.get("replay_analysis_id") or None)
 
 
 def _uploaded_files() -> dict[str, bytes]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -52,17 +53,27 @@ def _utf8_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
 
 
 def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "upload",
-           override: FindingsOverride | None = None) -> dict[str, Any]:
+           override: FindingsOverride | None = None, replay_analysis_id: str | None = None) -> dict[str, Any]:
     """Deploy uploaded definition files as new versions (privileged and audited; an override of ANY/FIRST findings
-    lands in the deployment and its audit entry with the reason)."""
+    lands in the deployment and its audit entry with the reason). `replay_analysis_id` names a finished replay of
+    the draft (issue 14.14): its summary is kept in the audit entry, with whether the deployed file is the very
+    draft that was replayed."""
     if len(files) > MAX_FILES:
         raise Invalid(f"一次最多部署 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
+    replay = None
+    if replay_analysis_id:
+        from app.decisions.analyses import replay_summary
+        replay = replay_summary(replay_analysis_id, principal=principal)
     files = _utf8_files(files)
     result = deploy_files(files, deployed_by=principal.username, source=source, override=override)
+    details = result.to_dict()
+    if replay is not None:
+        hashes = {hashlib.sha256(data).hexdigest() for name, data in files.items() if name.endswith(".dmn")}
+        details["replay"] = {**replay, "draft_deployed": replay["draft_sha256"] in hashes}
     from app.audit.services import record
     with unit_of_work():
         record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
-               details=result.to_dict())
+               details=details)
     return result.to_dict()
 
 

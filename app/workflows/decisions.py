@@ -105,8 +105,87 @@ def process_evaluator(pinned: PinnedRegistry):
         result = evaluate(pinned, decision_id, data)
         return result["outputs"], {"decision_id": decision_id, "versions": result["versions"],
                                    "outputs": result["outputs"], "trace": result["trace"],
-                                   "reason": result["reason"]}
+                                   "reason": result["reason"], "inputs": _traced_inputs(pinned, decision_id, data)}
     return evaluate_for_task
+
+
+def _traced_inputs(pinned: PinnedRegistry, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw inputs the decision (and what it requires) read, as they were: what a replay of a draft needs (14.14).
+    Only the decision's declared input names are kept, never the rest of the instance data (names, ID numbers)."""
+    names = [f.name for f in pinned.registry.input_fields(decision_id)]
+    return {n: _jsonable(data[n]) for n in names if n in data}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+REPLAY_SCAN_FACTOR = 20          # read at most limit × 20 evaluation events while looking for this decision's
+
+
+def recorded_evaluations(session, decision_id: str, limit: int) -> list[dict[str, Any]]:
+    """The inputs of the last `limit` real evaluations that used `decision_id` (directly or as a required decision),
+    newest first, from the `decision_evaluated` history of process instances. Events from before inputs were
+    traced carry none and are skipped."""
+    from .models import ProcessEvent
+    found: list[dict[str, Any]] = []
+    stmt = (select(ProcessEvent.id, ProcessEvent.at, ProcessEvent.data)
+            .where(ProcessEvent.type == "decision_evaluated").order_by(ProcessEvent.id.desc())
+            .limit(limit * REPLAY_SCAN_FACTOR))
+    for _id, at, data in session.execute(stmt):
+        if not isinstance(data, Mapping) or not isinstance(data.get("inputs"), Mapping):
+            continue
+        if decision_id not in (data.get("versions") or {}) and data.get("decision_id") != decision_id:
+            continue
+        found.append({"at": at.isoformat() if at else None, "inputs": dict(data["inputs"]),
+                      "version": (data.get("versions") or {}).get(decision_id)})
+        if len(found) >= limit:
+            break
+    return found
+
+
+def replay(deployed: dmn.DecisionRegistry, draft: dmn.DecisionRegistry, decision_id: str,
+           evaluations: list[Mapping[str, Any]], progress=None) -> dict[str, Any]:
+    """Evaluate the deployed decision and the draft on the same recorded inputs; count what would change.
+    Each row: {inputs, from, to} (outputs of the deployed version and of the draft, or an `error` code)."""
+    rows = []
+    for n, ev in enumerate(evaluations):
+        if progress is not None and n % 50 == 0:
+            progress(n, len(evaluations))
+        inputs = ev["inputs"]
+        rows.append({"inputs": inputs, "from": _outcome(deployed, decision_id, inputs),
+                     "to": _outcome(draft, decision_id, inputs)})
+    return {"rows": rows}
+
+
+def _outcome(reg: dmn.DecisionRegistry, decision_id: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return {"outputs": reg.evaluate(decision_id, inputs).outputs}
+    except (dmn.DmnInputError, dmn.DmnEvaluationError) as exc:
+        return {"error": exc.code}
+
+
+def same_outputs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+
+
+def draft_decision_id(xml: bytes, filename: str) -> str | None:
+    """The id of the decision a draft defines, or None when it does not parse (the job reports the parse error)."""
+    try:
+        return dmn.parse_decision(xml, filename=filename).id
+    except dmn.DmnDefinitionError:
+        return None
+
+
+def decision_outputs(reg: dmn.DecisionRegistry, decision_id: str) -> list[str]:
+    """The output names of one decision (its own table, not those of the decisions it requires)."""
+    return [o.name for o in reg.get(decision_id).outputs]
 
 
 def input_fields(pinned: PinnedRegistry, decision_id: str) -> list[dict[str, Any]]:
