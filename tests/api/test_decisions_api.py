@@ -64,6 +64,7 @@ def test_a_process_and_the_api_give_the_same_outputs_and_trace(app, login_as, de
     assert event.data["outputs"] == api["outputs"]
     assert event.data["trace"] == api["trace"]
     assert event.data["versions"] == api["versions"]
+    assert event.data["inputs"] == inputs          # traced for draft replays (14.14): the decision's inputs only
 
 
 def test_a_changed_table_deploys_as_a_new_version_and_running_instances_keep_theirs(app, login_as, deploy_models):
