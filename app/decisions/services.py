@@ -128,7 +128,9 @@ def replay(decision_id: str, *, draft_xml: bytes, limit: int, progress=None) -> 
                 key = (json.dumps(fv, ensure_ascii=False), json.dumps(tv, ensure_ascii=False))
                 matrices.setdefault(name, {})[key] = matrices.setdefault(name, {}).get(key, 0) + 1
         if len(examples) < REPLAY_EXAMPLES:
-            examples.append({"inputs": deidentified(row["inputs"]), "from": b, "to": a})
+            examples.append({"inputs": deidentified(row["inputs"]), "from": b, "to": a, "changes": [
+                {"output": n, "from_label": value_label(_value(before, n)), "to_label": value_label(_value(after, n))}
+                for n in outputs if _value(before, n) != _value(after, n)]})
     matrix = []
     for name in outputs:
         for (fv, tv), count in sorted(matrices.get(name, {}).items(), key=lambda kv: -kv[1]):

@@ -70,6 +70,7 @@ def test_a_changed_draft_replayed_over_real_gradings_counts_what_would_move(clie
     example = result["examples"][0]
     assert example["from"]["risk_resolved"] == "MODERATE" and example["to"]["risk_resolved"] == "HIGH"
     assert 140 <= example["inputs"]["sbp"] < 160
+    assert example["changes"] == [{"output": "risk_resolved", "from_label": "中危", "to_label": "高危"}]
     text = json.dumps(result, ensure_ascii=False)
     assert not any(n in text for n in ("陈立新", "王秀英", "李国强", "resident_id", "id_number"))
 

@@ -1,5 +1,6 @@
 /** Typed calls to the platform API, one function per endpoint the UI uses. */
 import { ApiError, api, messageFor, upload } from './client';
+import type { ReplayResult } from '../lib/replay';
 import type {
   CaseRunResult, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
@@ -73,9 +74,16 @@ export const definitions = {
     );
   },
   /** `override`: deploy ANY/FIRST tables despite overlap/gap findings, with the reason (audited; 14.3). */
-  deploy: (files: File[], onProgress?: (f: number) => void, override?: { decisions: string[]; reason: string }) => {
+  deploy: (
+    files: File[],
+    onProgress?: (f: number) => void,
+    override?: { decisions: string[]; reason: string },
+    replayAnalysisId?: string,
+  ) => {
     const form = new FormData();
     for (const f of files) form.append('file', f, f.name);
+    // the last replay of this very draft: its summary is kept with the deployment's audit entry (14.14)
+    if (replayAnalysisId) form.append('replay_analysis_id', replayAnalysisId);
     if (override) {
       for (const d of override.decisions) form.append('override_findings', d);
       form.append('override_reason', override.reason);
@@ -105,22 +113,36 @@ export const decisions = {
       form = new FormData();
       form.append('file', new File([draftXml], `${id}.dmn`, { type: 'application/xml' }));
     }
-    let analysis = await api.post<DecisionAnalysis>(`${V1}/decisions/${enc(id)}/cases/run`, form);
-    const deadline = Date.now() + 5 * 60 * 1000;
-    while (analysis.status === 'queued' || analysis.status === 'running') {
-      onProgress?.(analysis.progress / 100);
-      if (Date.now() > deadline) throw new ApiError(504, 'analysis_timeout', messageFor(504, 'analysis_timeout'));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      analysis = await api.get<DecisionAnalysis>(`${V1}/decisions/analyses/${enc(analysis.id)}`);
-    }
-    if (analysis.status === 'failed' || !analysis.result) {
-      const err = analysis.error ?? { code: 'analysis_failed', message: '' };
-      throw new ApiError(422, err.code, messageFor(422, err.code, err.message), err.details ?? {}, err.message);
-    }
-    onProgress?.(1);
-    return analysis.result;
+    const analysis = await api.post<DecisionAnalysis>(`${V1}/decisions/${enc(id)}/cases/run`, form);
+    return (await pollAnalysis(analysis, onProgress)).result as CaseRunResult;
+  },
+  /** Replay a draft over the last `limit` real evaluations of the deployed decision (14.14): a job, polled like
+   * `runCases`; answers the analysis id (pass it on deploy) with the result. */
+  replay: async (id: string, draftXml: string, limit = 1000, onProgress?: (fraction: number) => void) => {
+    const form = new FormData();
+    form.append('file', new File([draftXml], `${id}.dmn`, { type: 'application/xml' }));
+    form.append('limit', String(limit));
+    const analysis = await pollAnalysis(await api.post<DecisionAnalysis>(`${V1}/decisions/${enc(id)}/replay`, form), onProgress);
+    return { id: analysis.id, result: analysis.result as unknown as ReplayResult };
   },
 };
+
+async function pollAnalysis(first: DecisionAnalysis, onProgress?: (fraction: number) => void): Promise<DecisionAnalysis> {
+  let analysis = first;
+  const deadline = Date.now() + 5 * 60 * 1000;
+  while (analysis.status === 'queued' || analysis.status === 'running') {
+    onProgress?.(analysis.progress / 100);
+    if (Date.now() > deadline) throw new ApiError(504, 'analysis_timeout', messageFor(504, 'analysis_timeout'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    analysis = await api.get<DecisionAnalysis>(`${V1}/decisions/analyses/${enc(analysis.id)}`);
+  }
+  if (analysis.status === 'failed' || !analysis.result) {
+    const err = analysis.error ?? { code: 'analysis_failed', message: '' };
+    throw new ApiError(422, err.code, messageFor(422, err.code, err.message), err.details ?? {}, err.message);
+  }
+  onProgress?.(1);
+  return analysis;
+}
 
 export interface InstanceQuery {
   process_id?: string;

@@ -20,6 +20,7 @@ import { buildInputs, firedRules, inputName } from '../../lib/dmnInputs';
 import { downloadText } from '../../lib/useAsync';
 import { canOverrideFindings, problemsFromError } from '../../lib/definitionErrors';
 import { dmnZhOptions } from '../../lib/dmnTranslate';
+import { exampleChanges, exampleInputs, replayForDeploy, replayHeadline, replayLines, type ReplayResult } from '../../lib/replay';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -98,6 +99,12 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
   const mayAnalyse = (useAuth().me?.roles ?? []).includes('process_owner');
   const [deploying, setDeploying] = useState<number | null | false>(false);
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  // The last replay of the draft over recent real evaluations (14.14); its id goes with the deploy of that draft.
+  const [replay, setReplay] = useState<{ id: string; xml: string; result: ReplayResult } | null>(null);
+  const [replayError, setReplayError] = useState<unknown>(null);
+  const [replaying, setReplaying] = useState<number | null | false>(false);
+  const [replayLimit, setReplayLimit] = useState(1000);
+  const [replayStale, setReplayStale] = useState(false);
 
   // The decision's own inputs (a chained decision takes raw data, not its tables' intermediate columns).
   useEffect(() => {
@@ -123,7 +130,10 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
       const viewer = m.getActiveViewer();
       if (!viewer || watched.has(viewer)) return;
       watched.add(viewer);
-      viewer.get('eventBus').on('commandStack.changed', () => setDirty(true));
+      viewer.get('eventBus').on('commandStack.changed', () => {
+        setDirty(true);
+        setReplayStale(true);
+      });
     });
     return () => {
       m.destroy();
@@ -220,6 +230,22 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
     }
   };
 
+  const runReplay = async () => {
+    setReplayError(null);
+    setReplaying(null);
+    try {
+      const xml = await saveXml();
+      const r = await decisionsApi.replay(decisionId, xml, replayLimit, setReplaying);
+      setReplay({ id: r.id, xml, result: r.result });
+      setReplayStale(false);
+    } catch (e) {
+      setReplay(null);
+      setReplayError(e);
+    } finally {
+      setReplaying(false);
+    }
+  };
+
   const deploy = async (override?: { decisions: string[]; reason: string }) => {
     setResult(null);
     setOverridable(false);
@@ -227,7 +253,7 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
     const text = await saveXml();
     try {
       const file = new File([text], `${decisionId}.dmn`, { type: 'application/xml' });
-      const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f), override);
+      const res = await definitions.deploy([file], (f) => setDeploying(f >= 1 ? null : f), override, replayForDeploy(replay, text));
       highlight([], [], 'ygt-invalid-rule');
       setDirty(false);
       onDeployed(res);
@@ -256,10 +282,63 @@ export default function DmnEditor({ decisionId, xml, onDeployed, onDirtyChange }
         <button type="button" className="btn btn-small" onClick={async () => downloadText(`${decisionId}.dmn`, await saveXml())} disabled={importing}>
           下载 XML
         </button>
+        {mayAnalyse && (
+          <>
+            <label className="muted" style={{ fontSize: '0.85em' }}>
+              最近
+              <input
+                type="number"
+                min={1}
+                max={5000}
+                value={replayLimit}
+                onChange={(e) => setReplayLimit(Math.max(1, Math.min(5000, Number(e.target.value) || 1000)))}
+                style={{ width: '5em', margin: '0 0.25em' }}
+                aria-label="回放评估次数"
+              />
+              次
+            </label>
+            <button type="button" className="btn btn-small" onClick={runReplay} disabled={importing || replaying !== false} data-testid="replay-draft">
+              回放影响
+            </button>
+          </>
+        )}
         <button type="button" className="btn btn-primary btn-small" onClick={() => deploy()} disabled={importing || deploying !== false}>
           部署为新版本
         </button>
       </div>
+      {replaying !== false && <ProgressBar value={replaying} label="正在用草稿回放最近的真实评估…" />}
+      {replayError ? <ErrorBox error={replayError} /> : null}
+      {replay && (
+        <div className={replay.result.changed ? 'alert alert-warn' : 'alert alert-ok'} data-testid="replay-result">
+          <p>
+            <strong>{replayHeadline(replay.result)}</strong>
+            {replay.result.errors.to > 0 && `；草稿对 ${replay.result.errors.to} 次评估报错`}
+          </p>
+          {replayLines(replay.result).length > 0 && (
+            <ul>
+              {replayLines(replay.result).map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+          )}
+          {replay.result.examples.length > 0 && (
+            <details>
+              <summary>示例（已去除姓名、身份证号等身份信息）</summary>
+              <ul>
+                {replay.result.examples.map((ex, i) => (
+                  <li key={i}>
+                    {exampleInputs(ex.inputs, Object.fromEntries(inputs.map((c) => [c.name, c.label])))}：
+                    {exampleChanges(ex.changes)}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+          <p className="muted">
+            {replayStale ? '草稿在回放后又有修改，部署前请重新回放。' : '部署此草稿时，本次回放结果将随部署记入审计。'}
+          </p>
+        </div>
+      )}
       {deploying !== false && <ProgressBar value={deploying} label={deploying === null ? '服务器正在校验（重叠与遗漏）并部署…' : '正在上传'} />}
       {result && <div className={result.kind === 'ok' ? 'alert alert-ok' : 'alert alert-error'}>{result.text}</div>}
       {overridable && (
