@@ -6,10 +6,22 @@ release when imported (a changed library fails loudly here instead of silently b
   the next READY task became invisible: no engine step found it, `is_completed()` found nothing unfinished, and the
   instance ended "completed" with its last steps never run (issue 13.4). The depth is unbounded here; runaway
   loops are stopped by the step budget instead (`runtime.Context.step_budget`), with an incident.
+* A multi-instance loop cardinality that is not a non-negative integer ("abc", 2.5, -1, True) made the library fail
+  with a bare TypeError (a 500: only SpiffWorkflow's own exceptions become incidents) or, for a negative or
+  fractional value, silently run zero or a rounded-up number of instances. It is checked before the library uses
+  it and raised as a task error, which the runtime turns into a retryable incident naming the task (issue 14.10).
 """
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
+    LoopTask,
+    MultiInstanceTask,
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskIterator
 
 UNBOUNDED_DEPTH = 10**9
@@ -25,3 +37,42 @@ def _unbound_iterator_depth() -> None:
 
 
 _unbound_iterator_depth()
+
+
+def _checked_cardinality(inherited):
+    """`MultiInstanceTask._update_hook`: what both kinds call first (`super()._update_hook`), once the task has its
+    data; checks the cardinality before their own hook evaluates and uses it."""
+
+    def _update_hook(self, my_task):
+        result = inherited(self, my_task)
+        if self.data_input is None and self.cardinality is not None:
+            try:
+                value = my_task.workflow.script_engine.evaluate(my_task, self.cardinality)
+            except SpiffWorkflowException:
+                my_task.error()          # in ERROR, so that the incident's retry finds and resets it
+                raise
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                my_task.error()
+                error = WorkflowTaskException(
+                    f"多实例数量必须是非负整数 (loop cardinality '{self.cardinality}' of '{self.bpmn_id}' is "
+                    f"{value!r}; it must be a non-negative integer)", task=my_task)
+                error.ygt_code = "bad_cardinality"
+                raise error
+        return result
+
+    _update_hook.ygt_checked = True
+    return _update_hook
+
+
+def _check_multi_instance_cardinality() -> None:
+    if "_update_hook" in MultiInstanceTask.__dict__ and not getattr(MultiInstanceTask._update_hook, "ygt_checked",
+                                                                     False):
+        raise RuntimeError("MultiInstanceTask._update_hook now exists; re-check app/engine/patches.py")
+    for cls in (SequentialMultiInstanceTask, ParallelMultiInstanceTask):
+        if "_update_hook" not in cls.__dict__:
+            raise RuntimeError(f"{cls.__name__}._update_hook moved; re-check app/engine/patches.py")
+    if not getattr(MultiInstanceTask.__dict__.get("_update_hook"), "ygt_checked", False):
+        MultiInstanceTask._update_hook = _checked_cardinality(LoopTask._update_hook)
+
+
+_check_multi_instance_cardinality()

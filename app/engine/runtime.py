@@ -345,6 +345,8 @@ def _errored_task(wf: BpmnWorkflow, task_spec):
 def _error_code(exc: Exception) -> str:
     if isinstance(exc, EngineLimitExceeded):
         return exc.code
+    if getattr(exc, "ygt_code", None):
+        return exc.ygt_code
     if str(exc).startswith("No conditions satisfied"):
         return "no_matching_condition"
     inner = getattr(exc, "exception", None)
@@ -641,7 +643,12 @@ def retry(ctx: Context, state: dict[str, Any], *, data_patch: Mapping[str, Any] 
         raise TaskNotReady("no task in error")
     task = errored[0]
     guid = task.id
-    run.wf.reset_from_task_id(guid)
+    if data_patch and task.parent is not None:
+        # the reset re-reads the data flowing in (a multi-instance task evaluates its cardinality right then)
+        task.parent.data.update(dict(data_patch))
+    run.guarded(lambda: run.wf.reset_from_task_id(guid))
+    if run.error is not None:
+        return run.snapshot()
     task = run.wf.get_task_from_id(guid)
     if data_patch:
         task.data.update(dict(data_patch))
