@@ -3,7 +3,7 @@
  * The modeler for its users (issue 14.13) and the DMN deploy gate in the editor (14.3):
  * a village doctor neither sees 流程建模 nor opens /modeler (403); the process owner's DMN editor speaks Chinese;
  * leaving with undeployed edits asks first; a rule cell naming an unknown input is refused on deploy and that cell
- * is highlighted.
+ * is highlighted; 回放影响 shows what a DMN draft would change over recent real evaluations (14.14).
  *
  *   BASE_URL=http://127.0.0.1:5000 node tests/e2e/modeler.mjs     # a server with `ygt deploy` (bp_grade) and the users
  *
@@ -125,6 +125,43 @@ export async function dmnFindingsOverride(ctx) {
   await closePage(page);
 }
 
+/** Issue 14.14: 回放影响 replays the draft over recent real gradings: unchanged → 结果全部不变; a C1/G1 cell moved
+ * from 中危 to 高危 → the count that would change and the from → to line in Chinese, with de-identified examples. */
+export async function dmnReplayStory(ctx) {
+  const page = await loginAs(ctx, OWNER);
+  await page.goto('/modeler?decision=htn_cv_risk');
+  const table = page.locator('[data-testid=dmn-modeler]');
+  const cell = table.locator('[data-element-id="htn_cv_risk_r7_o2"]').first();
+  await cell.waitFor();
+  const result = page.locator('[data-testid=replay-result]');
+  await page.getByTestId('replay-draft').click();
+  await result.waitFor();
+  const first = await result.innerText();
+  assert.match(first, /回放最近 \d+ 次真实评估：结果全部不变|暂无可回放/, first);
+  assert.match(first, /部署此草稿时，本次回放结果将随部署记入审计|暂无可回放/);
+
+  await cell.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('"HIGH"');
+  await table.locator('.tjs-table').first().click({ position: { x: 2, y: 2 } }).catch(() => undefined);
+  await result.getByText('草稿在回放后又有修改').waitFor();
+  await page.getByTestId('replay-draft').click();
+  await result.getByText('部署此草稿时').waitFor();
+  const second = await result.innerText();
+  const m = second.match(/回放最近 (\d+) 次真实评估：(\d+) 次结果将改变/);
+  if (m) {
+    assert.match(second, new RegExp(`${m[2]} 次将从 中危 变为 高危`), second);
+    assert.doesNotMatch(second, /MODERATE|HIGH|resident_id|身份证号\d/, '应显示中文等级，不显示代码或身份信息');
+  } else {
+    assert.match(second, /结果全部不变|暂无可回放/, second);
+  }
+  await flows.shot?.(page, 'modeler-dmn-replay');
+  page.once('dialog', (d) => void d.accept());
+  await page.locator('nav a[href="/inbox"]').first().click();
+  await page.waitForURL((u) => u.pathname.startsWith('/inbox'));
+  await closePage(page);
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let ctx;
   before(async () => { ctx = await flows.start((process.env.BASE_URL ?? 'http://127.0.0.1:5000').replace(/\/$/, '')); });
@@ -132,6 +169,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   test('a village doctor has no modeler (menu and page)', async () => { await villageDoctorHasNoModeler(ctx); });
   test('BPMN check: no false 没有配置表单 for forms found by convention; the panel shows due date and org', async () => { await noFalseMissingForms(ctx); });
   test('DMN editor: an ANY table with findings deploys only with a reason (audited override)', async () => { await dmnFindingsOverride(ctx); });
+  test('DMN editor: 回放影响 shows what a draft would change over recent real gradings (14.14)', async () => { await dmnReplayStory(ctx); });
   test('DMN editor: Chinese, asks before leaving with edits, refuses an unknown input with the cell highlighted', async () => {
     await dmnEditorStory(ctx);
   });

@@ -18,7 +18,7 @@ import { trainingStory } from './training.mjs';
 import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
 import { riskGradeStory } from './risk.mjs';
-import { dmnEditorStory, dmnFindingsOverride, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
+import { dmnEditorStory, dmnFindingsOverride, dmnReplayStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 import { regimenSafetyStory } from './regimen.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -133,6 +133,11 @@ describe('web UI', { concurrency: false }, () => {
   test('DMN editor: Chinese, asks before leaving with edits, an unknown input is refused with the cell highlighted', async (t) => {
     if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;
     await dmnEditorStory(ctx);
+  });
+  test('DMN editor: 回放影响 shows what a draft would change over recent real gradings (14.14)', async (t) => {
+    if (useMock) return void t.skip('the mock has no htn_cv_risk and no evaluation history');
+    if (!needs(t, '/api/v1/decisions/{}/replay', '/api/v1/decisions/analyses/{}')) return;
+    await dmnReplayStory(ctx);
   });
   // after the screenshots: it deploys a harness process of its own
   test('every form in forms/: valid data completes, one invalid field is refused on its field (browser and server agree)', async (t) => {
