@@ -61,3 +61,13 @@ def staff_in(roles, org_paths) -> list[tuple[User, str, str]]:
 def users_by_username(usernames) -> dict[str, User]:
     names = list(set(usernames))
     return {u.username: u for u in session().scalars(select(User).where(User.username.in_(names)))} if names else {}
+
+
+def display_names(usernames) -> dict[str, str]:
+    """The Chinese display name of each known username (who pushed, who visited), for pages that must not show
+    usernames; `system` is 系统. Unknown usernames are left out (callers show a dash)."""
+    found = users_by_username(n for n in usernames if n)
+    out = {n: u.display_name or n for n, u in found.items() if u.display_name}
+    if "system" in set(usernames):
+        out["system"] = "系统"
+    return out

@@ -45,6 +45,7 @@ class EducationPushSchema(Schema):
     channel = fields.Str()
     pushed_at = fields.DateTime()
     pushed_by = fields.Str()
+    pushed_by_name = fields.Str(allow_none=True, metadata={"description": "who pushed it, by display name"})
     read_at = fields.DateTime(allow_none=True)
 
 

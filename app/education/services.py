@@ -71,9 +71,11 @@ def pushes_for(resident_id: int) -> list[dict[str, Any]]:
     rows = session().execute(select(EducationPush, EducationItem).join(
         EducationItem, EducationItem.id == EducationPush.item_id).where(EducationPush.resident_id == resident_id)
         .order_by(EducationPush.id)).all()
+    from app.auth.queries import display_names
+    names = display_names(p.pushed_by for p, _ in rows)
     return [{"id": p.id, "item_id": i.id, "code": i.code, "title": i.title, "topic": i.topic, "summary": i.summary,
              "reason": p.reason, "channel": p.channel, "pushed_at": p.pushed_at, "pushed_by": p.pushed_by,
-             "read_at": p.read_at} for p, i in rows]
+             "pushed_by_name": names.get(p.pushed_by), "read_at": p.read_at} for p, i in rows]
 
 
 def get_push(push_id: int) -> EducationPush:

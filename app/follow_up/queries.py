@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
 
 from app.auth.principal import Principal
+from app.auth.queries import display_names
 from app.core import clock
 from app.core.db import session
 from app.org.scope import row_scope_filter
@@ -83,6 +84,9 @@ def timeline(resident_id: int) -> dict[str, Any]:
                                        .order_by(FollowUpSchedule.disease)))
     visits = list(session().scalars(select(FollowUpVisit).where(FollowUpVisit.resident_id == resident_id)
                                     .order_by(FollowUpVisit.disease, FollowUpVisit.cycle_no)))
+    names = display_names(v.performed_by for v in visits)
+    for v in visits:
+        v.performed_by_name = names.get(v.performed_by)                  # transient: the timeline's wording only
     done = [v for v in visits if v.status == "done"]
     return {"resident_id": resident_id, "schedules": schedules, "visits": visits,
             "trend": {d: _trend([v for v in done if v.disease == d]) for d in sorted({v.disease for v in visits})}}

@@ -75,6 +75,7 @@ class FollowUpVisitSchema(Schema):
     next_due_on = fields.Date(allow_none=True)
     decision = fields.Dict(allow_none=True)
     performed_by = fields.Str(allow_none=True)
+    performed_by_name = fields.Str(allow_none=True, metadata={"description": "who visited, by display name"})
 
 
 class FollowUpTimelineSchema(Schema):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import vocabulary
 from app.core.db import session
-from app.vocabulary import loinc
+from app.vocabulary import drugs, loinc
 
 from . import sources
 from .record_models import (
@@ -91,7 +91,8 @@ def _condition(c: Condition) -> dict[str, Any]:
 
 
 def _medication(m: Medication) -> dict[str, Any]:
-    return {"id": m.id, "drug": m.drug, "dose": m.dose, "frequency": m.frequency, "started_on": _iso(m.started_on),
+    entry = drugs.find(m.drug)
+    return {"id": m.id, "drug": m.drug, "drug_name": entry["name_zh"] if entry else None, "dose": m.dose, "frequency": m.frequency, "started_on": _iso(m.started_on),
             "status": m.status, "source": m.source}
 
 
@@ -114,11 +115,13 @@ def _risk(r: RiskLevel) -> dict[str, Any]:
 
 def _open_instances(resident_id: int) -> list[dict[str, Any]]:
     from app.workflows.models import ProcessInstance
-    rows = session().scalars(select(ProcessInstance).where(
+    from app.workflows.versions import process_names
+    rows = list(session().scalars(select(ProcessInstance).where(
         ProcessInstance.resident_id == resident_id, ProcessInstance.status.notin_(FINAL))
-        .order_by(ProcessInstance.id))
-    return [{"id": i.id, "process_id": i.process_id, "status": i.status, "business_key": i.business_key,
-             "started_at": _iso(i.started_at)} for i in rows]
+        .order_by(ProcessInstance.id)))
+    names = process_names(i.process_id for i in rows)
+    return [{"id": i.id, "process_id": i.process_id, "process_name": names.get(i.process_id), "status": i.status,
+             "business_key": i.business_key, "started_at": _iso(i.started_at)} for i in rows]
 
 
 def _all(model, resident_id: int, order) -> list:
@@ -175,6 +178,12 @@ def chronic_summary(resident_id: int) -> dict[str, Any]:
     }
 
 
+def _org_name(code: str | None) -> str | None:
+    from app.org.queries import find_org
+    org = find_org(code) if code else None
+    return org.name if org else None
+
+
 def health_record(resident_id: int, *, recent: int = 50) -> dict[str, Any]:
     """The whole record: the summary first, then every kind of fact (recent observations)."""
     return {
@@ -183,7 +192,7 @@ def health_record(resident_id: int, *, recent: int = 50) -> dict[str, Any]:
         "observations": observations(resident_id, limit=recent),
         "medications": [_medication(m) for m in _all(Medication, resident_id, Medication.id)],
         "encounters": [{"id": e.id, "kind": e.kind, "started_at": _iso(e.started_at), "org_code": e.org_code,
-                        "diagnoses": e.diagnoses, "source": e.source}
+                        "org_name": _org_name(e.org_code), "diagnoses": e.diagnoses, "source": e.source}
                        for e in _all(Encounter, resident_id, Encounter.started_at.desc())],
         "risk_factors": {f.factor: {"value": f.value, "source": f.source, "recorded_at": _iso(f.recorded_at)}
                          for f in _all(RiskFactor, resident_id, RiskFactor.factor)},

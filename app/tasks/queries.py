@@ -32,6 +32,7 @@ from app.core.errors import NotFound
 from app.org.models import Organization
 from app.org.queries import find_org
 from app.org.scope import sees_organizations
+from app.workflows import versions
 from app.workflows.models import HumanTask
 
 from .models import SavedFilter, TaskComment, TaskDelegation
@@ -339,21 +340,25 @@ def items(rows) -> list[dict]:
     """Inbox rows as JSON-ready dicts (users and organization names looked up once per page)."""
     users = auth_queries.users_by_id([r.assignee_id for r in rows if r.assignee_id is not None])
     org_names: dict[str | None, str | None] = {}
+    process_names = versions.process_names(r.process_id for r in rows)
     now = clock.now()
     out = []
     for r in rows:
         if r.org_code not in org_names:
             org = find_org(r.org_code)
             org_names[r.org_code] = org.name if org else None
-        out.append(item(r, now=now, assignee=users.get(r.assignee_id), org_name=org_names[r.org_code]))
+        out.append(item(r, now=now, assignee=users.get(r.assignee_id), org_name=org_names[r.org_code],
+                        process_name=process_names.get(r.process_id)))
     return out
 
 
-def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = None) -> dict:
+def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = None,
+         process_name: str | None = None) -> dict:
     resident = None
     if r.resident_id is not None or r.resident_name:
         resident = {"id": r.resident_id, "name": r.resident_name, "village_code": r.village_code}
-    return {"id": r.id, "name": r.name, "process_id": r.process_id, "instance_id": r.instance_id,
+    return {"id": r.id, "name": r.name, "process_id": r.process_id, "process_name": process_name,
+            "instance_id": r.instance_id,
             "element_id": r.element_id, "status": r.status, "lane": r.lane, "role": r.role,
             "org_code": r.org_code, "org_name": org_name, "assignee": _user_ref(assignee),
             "due_at": _iso(r.due_at), "priority": r.priority,

@@ -54,6 +54,7 @@ class TaskSchema(Schema):
     id = fields.Int()
     name = fields.Str()
     process_id = fields.Str()
+    process_name = fields.Str(allow_none=True, metadata={"description": "the deployed process's Chinese name"})
     instance_id = fields.Int()
     element_id = fields.Str()
     status = fields.Str()

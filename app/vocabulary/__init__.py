@@ -419,6 +419,21 @@ class CreditClass(Term):
     NONE = "none", "不计学分"
 
 
+class RecordSource(Term):
+    """Where a fact on the health record came from (the record shows these words, never the stored code)."""
+    HIS = "his", "医院信息系统"
+    PUBLIC_HEALTH = "public_health", "基本公卫"
+    FOLLOW_UP = "follow_up", "随访"
+    SCREENING = "screening", "筛查"
+    REFERRAL = "referral", "转诊"
+    GRADING = "grading", "风险分层"
+    CLINICIAN = "clinician", "医生复核"
+    MANUAL = "manual", "手工录入"
+    VILLAGE_APP = "village_app", "村医录入"
+    INSURANCE = "insurance", "医保"
+    PATIENT = "patient", "患者自测"
+
+
 VOCABULARIES: dict[str, type[Term]] = {
     "disease": Disease, "risk_level": RiskLevel, "condition_status": ConditionStatus,
     "condition_category": ConditionCategory, "encounter_kind": EncounterKind, "medication_status": MedicationStatus,
@@ -428,7 +443,7 @@ VOCABULARIES: dict[str, type[Term]] = {
     "delivery_status": DeliveryStatus, "training_category": TrainingCategory, "project_level": ProjectLevel,
     "training_mode": TrainingMode, "training_assessment": TrainingAssessment, "training_phase": TrainingPhase,
     "enrolment_response": EnrolmentResponse, "sign_in_method": SignInMethod, "material_kind": MaterialKind,
-    "exam_item_kind": ExamItemKind, "credit_class": CreditClass,
+    "exam_item_kind": ExamItemKind, "credit_class": CreditClass, "record_source": RecordSource,
 }
 
 

@@ -70,6 +70,17 @@ def latest_version_id(process_id: str) -> int | None:
                              .order_by(ProcessVersion.version.desc()).limit(1)).scalar_one_or_none()
 
 
+def process_names(process_ids) -> dict[str, str]:
+    """The display name (the BPMN process name of the newest deployed version) of each process id that has one,
+    so pages show 上转 (双向转诊), never `referral_up`."""
+    ids = {p for p in process_ids if p}
+    if not ids:
+        return {}
+    rows = session().execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                             .where(ProcessVersion.process_id.in_(ids)).order_by(ProcessVersion.version))
+    return {pid: name for pid, name in rows if name}             # ascending: the newest version's name wins
+
+
 def version_id(process_id: str, number: int) -> int | None:
     return session().execute(select(ProcessVersion.id).where(
         ProcessVersion.process_id == process_id, ProcessVersion.version == number)).scalar_one_or_none()

@@ -20,6 +20,7 @@ import { allFormsStory, formSamples } from './forms.mjs';
 import { riskGradeStory } from './risk.mjs';
 import { dmnEditorStory, dmnFindingsOverride, dmnReplayStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 import { regimenSafetyStory } from './regimen.mjs';
+import { noRawCodesStory } from './raw_codes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -86,6 +87,10 @@ describe('web UI', { concurrency: false }, () => {
   test('village doctor: a hypertension grade stays after a controlled visit, its untreated-BP basis shown', async (t) => {
     if (!needs(t, '/api/v1/residents/{}', '/api/v1/residents/{}/risk-levels/{}/reassessment')) return;
     await riskGradeStory(ctx, t);
+  });
+  test('phone: no raw process ids, usernames, business keys or org codes on inbox, task, record, overdue list', async (t) => {
+    if (!needs(t, '/api/v1/tasks', '/api/v1/residents/{}')) return;
+    await noRawCodesStory(ctx);
   });
   test('process owner: change a label in the screening BPMN, deploy, new version listed', async (t) => {
     if (!needs(t, '/api/v1/process-definitions', '/api/v1/process-definitions/{}/versions/{}/xml')) return;

@@ -297,6 +297,7 @@ export interface RecordCondition {
 export interface RecordMedication {
   id?: number;
   drug?: string;
+  drug_name?: string | null;
   name?: string;
   dose?: string | null;
   frequency?: string | null;
@@ -400,7 +401,7 @@ export interface HealthRecord {
   conditions?: RecordCondition[];
   observations?: Observation[];
   medications?: RecordMedication[];
-  encounters?: { id?: number; kind?: string; started_at?: string; org_code?: string | null; diagnoses?: unknown; source?: string | null }[];
+  encounters?: { id?: number; kind?: string; started_at?: string; org_code?: string | null; org_name?: string | null; diagnoses?: unknown; source?: string | null }[];
   risk_factors?: Record<string, { value?: unknown; source?: string | null; recorded_at?: string | null }>;
 }
 
@@ -460,6 +461,7 @@ export interface FollowUpVisit {
   action?: string | null;
   next_due_on?: string | null;
   performed_by?: string | null;
+  performed_by_name?: string | null;
   /** the decision that classified the visit; `target` = the plan target it used (absent: guideline default) */
   decision?: { target?: { sbp_lt?: number; dbp_lt?: number; fpg_lt?: number; basis?: string } } | null;
 }
@@ -561,6 +563,7 @@ export interface EducationPush {
   channel?: string | null;
   pushed_at?: string | null;
   pushed_by?: string | null;
+  pushed_by_name?: string | null;
   read_at?: string | null;
 }
 

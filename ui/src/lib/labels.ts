@@ -7,6 +7,15 @@ export const TASK_STATUS = vocabMap('task_status');
 export const RISK_LEVELS = vocabMap('risk_level');
 export const DISEASES = vocabMap('disease');
 export const SEX = vocabMap('sex');
+export const RECORD_SOURCES = vocabMap('record_source');
+
+/** Where a record fact came from, in words: home devices as 家用设备, unknown system sources as 其他系统 (never the code). */
+export function sourceLabel(source: string | null | undefined): string {
+  if (!source) return '';
+  if (RECORD_SOURCES[source]) return RECORD_SOURCES[source];
+  if (source.startsWith('home:') || source.startsWith('vendor:')) return '家用设备';
+  return '其他系统';
+}
 
 // UI-only wording (not codes the platform stores)
 

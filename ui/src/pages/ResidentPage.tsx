@@ -12,7 +12,7 @@ import HomeReadings from '../components/record/HomeReadings';
 import { isHomeSource } from '../lib/homeReadings';
 import RiskReassess from '../components/record/RiskReassess';
 import { useAsync } from '../lib/useAsync';
-import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass } from '../lib/labels';
+import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass, sourceLabel } from '../lib/labels';
 import { vocabMap } from '../lib/vocabulary';
 import { LOINC, LOINC_NAMES, seriesOf } from '../lib/observations';
 import { FREQUENCIES, TOPICS, valueText } from '../lib/carePlan';
@@ -137,7 +137,7 @@ function Header({ r }: { r: HealthRecord }) {
       </div>
       {(s.open_emergencies ?? []).map((e) => (
         <div key={e.id} className="alert alert-error" data-testid="open-emergency">
-          紧急转诊进行中：{e.referral_no} · {e.status_label ?? ''}
+          紧急转诊进行中：{e.status_label ?? ''}{e.referral_no ? `（转诊单号 ${e.referral_no}）` : ''}
           {e.to_org_name ? ` · 接收：${e.to_org_name}` : ''}
           {e.reason ? ` · ${e.reason}` : ''}
           {e.requested_at ? `（${formatDateTime(e.requested_at)} 发起）` : ''}
@@ -177,7 +177,7 @@ function KeyValues({ values }: { values: Record<string, KeyValue> }) {
                 </td>
                 <td className="muted">
                   {formatDate(k.latest?.at)}
-                  {k.latest?.source ? ` · ${k.latest.source}` : ''}
+                  {k.latest?.source ? ` · ${sourceLabel(k.latest.source)}` : ''}
                 </td>
                 <td className="muted mono">{(k.trend ?? []).map((p) => p.value).join(' → ')}</td>
               </tr>
@@ -215,7 +215,7 @@ function Summary({ r, onChanged }: { r: HealthRecord; onChanged: () => void }) {
                   <strong>{e.disease_name ?? label(DISEASES, e.disease)}</strong> <span className="mono muted">{e.icd10}</span>{' '}
                   <span className="muted">
                     已建档{e.diagnosed_on ? ` · 诊断于 ${formatDate(e.diagnosed_on)}` : ''}
-                    {e.source ? ` · ${e.source}` : ''}
+                    {e.source ? ` · ${sourceLabel(e.source)}` : ''}
                   </span>
                 </li>
               ))}
@@ -227,7 +227,7 @@ function Summary({ r, onChanged }: { r: HealthRecord; onChanged: () => void }) {
                     <span className="muted">
                       {label(CONDITION_STATUS, c.status)}
                       {c.onset_on ? ` · ${formatDate(c.onset_on)}` : ''}
-                      {c.source ? ` · ${c.source}` : ''}
+                      {c.source ? ` · ${sourceLabel(c.source)}` : ''}
                     </span>
                   </li>
                 ))}
@@ -252,10 +252,10 @@ function Summary({ r, onChanged }: { r: HealthRecord; onChanged: () => void }) {
             <ul className="plain-list" data-testid="current-medications">
               {s.current_medications.map((m, i) => (
                 <li key={m.id ?? i}>
-                  {[m.drug ?? m.name, m.dose, m.frequency && (FREQUENCIES[m.frequency] ?? m.frequency)].filter(Boolean).join(' ')}{' '}
+                  {[m.drug_name ?? m.drug ?? m.name, m.dose, m.frequency && (FREQUENCIES[m.frequency] ?? m.frequency)].filter(Boolean).join(' ')}{' '}
                   <span className="muted">
                     {m.started_on ? `自 ${formatDate(m.started_on)}` : ''}
-                    {m.source ? ` · ${m.source}` : ''}
+                    {m.source ? ` · ${sourceLabel(m.source)}` : ''}
                   </span>
                 </li>
               ))}
@@ -357,7 +357,7 @@ function Education({ id }: { id: string }) {
             <Badge kind={p.read_at ? 'badge-ok' : 'badge-warn'}>{p.read_at ? '已读' : '未读'}</Badge>
           </div>
           <div className="timeline-data">
-            {formatDateTime(p.pushed_at)} 推送{p.pushed_by ? `（${p.pushed_by}）` : ''}
+            {formatDateTime(p.pushed_at)} 推送{p.pushed_by_name ? `（${p.pushed_by_name}）` : ''}
             {p.read_at ? ` · ${formatDateTime(p.read_at)} 阅读` : ''}
             {p.reason ? ` · ${p.reason}` : ''}
           </div>
@@ -408,6 +408,7 @@ function Links({ id }: { id: string }) {
 }
 
 function RecordDetails({ r, obs }: { r: HealthRecord; obs: Observation[] }) {
+  const orgName = useOrgNames();
   const factors = Object.entries(r.risk_factors ?? {});
   return (
     <section className="card">
@@ -435,7 +436,7 @@ function RecordDetails({ r, obs }: { r: HealthRecord; obs: Observation[] }) {
                       <td>
                         {o.value} {o.unit && o.unit !== '{INR}' ? o.unit.replace('mm[Hg]', 'mmHg') : ''}
                       </td>
-                      <td>{o.source ?? '—'}</td>
+                      <td>{o.source ? sourceLabel(o.source) : '—'}</td>
                     </tr>
                   ))}
               </tbody>
@@ -451,9 +452,9 @@ function RecordDetails({ r, obs }: { r: HealthRecord; obs: Observation[] }) {
           <ul className="plain-list">
             {r.encounters.map((e, i) => (
               <li key={e.id ?? i}>
-                {formatDateTime(e.started_at)} · {label(ENCOUNTER_KINDS, e.kind)} · {e.org_code ?? ''}{' '}
+                {formatDateTime(e.started_at)} · {label(ENCOUNTER_KINDS, e.kind)} · {e.org_name ?? (e.org_code ? orgName(e.org_code) : '')}{' '}
                 <span className="muted">
-                  {Array.isArray(e.diagnoses) ? (e.diagnoses as unknown[]).map(String).join('、') : ''} {e.source ?? ''}
+                  {Array.isArray(e.diagnoses) ? (e.diagnoses as unknown[]).map(String).join('、') : ''} {sourceLabel(e.source)}
                 </span>
               </li>
             ))}
@@ -470,7 +471,7 @@ function RecordDetails({ r, obs }: { r: HealthRecord; obs: Observation[] }) {
               <div className="kv-row" key={k}>
                 <dt>{RISK_FACTORS[k] ?? k}</dt>
                 <dd>
-                  {valueText(v.value)} <span className="muted">{v.source ?? ''}</span>
+                  {valueText(v.value)} <span className="muted">{sourceLabel(v.source)}</span>
                 </dd>
               </div>
             ))}

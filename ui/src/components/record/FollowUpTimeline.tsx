@@ -74,7 +74,7 @@ export default function FollowUpTimeline({ residentId }: { residentId: string })
                   {level && <Badge kind={level === 'severe' ? 'badge-danger' : 'badge-warn'}>{level === 'severe' ? '血压很高' : '血压偏高'}</Badge>}
                 </div>
                 <div className="timeline-data">
-                  {[visitValues(v), v.action, v.performed_by && `随访人 ${v.performed_by}`, v.next_due_on && `下次 ${formatDate(v.next_due_on)}`].filter(Boolean).join(' · ') ||
+                  {[visitValues(v), v.action, v.performed_by && `随访人 ${v.performed_by_name ?? '—'}`, v.next_due_on && `下次 ${formatDate(v.next_due_on)}`].filter(Boolean).join(' · ') ||
                     (v.status === 'done' ? '' : `应于 ${formatDate(v.due_on)} 前随访`)}
                   {v.instance_id ? (
                     <>
