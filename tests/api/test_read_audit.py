@@ -37,7 +37,8 @@ NOT_PERSONAL = {
     "/api/v1/screening/runs/{run_id}": "batch progress counts", "/api/v1/screening/stats": "counts",
     "/api/v1/tasks/counts": "counts", "/api/v1/tasks/filters": "the caller's saved filters",
     "/api/v1/users": "staff directory (no health data)", "/api/v1/webhooks/messages": "the message catalog",
-    "/api/v1/vocabulary": "codes and their labels", "/api/v1/clock": "the platform clock (test control)",
+    "/api/v1/vocabulary": "codes and their labels", "/api/v1/vocabulary/drugs": "the drug catalogue",
+    "/api/v1/clock": "the platform clock (test control)",
     "/fhir/metadata": "the CapabilityStatement",
 }
 # whole areas about staff, not residents
