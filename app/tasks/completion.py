@@ -53,6 +53,7 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
             raise FormInvalid("日期不能晚于今天 (a date is in the future)" if future else
                               "表单填写有误，请检查标注的字段 (form data is invalid)",
                               code=forms.DATE_IN_FUTURE if future else None, errors=errors)
+        data, ignored = forms.only_form_fields((form or {}).get("schema"), data)
         data = checks.run(form, task, data, p)
         if task.assignee_id is None:
             services.claim_row(p, task)
@@ -63,7 +64,8 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
             s.add(TaskCompletion(completion_id=completion_id, task_id=task.id, user_id=p.user_id, response=body,
                                  created_at=clock.now()))
         record("task.complete", object_type="task", object_id=task.id, principal=p,
-               details={"instance_id": task.instance_id, "completion_id": completion_id})
+               details={"instance_id": task.instance_id, "completion_id": completion_id,
+                        **({"ignored_fields": ignored} if ignored else {})})
         return body
 
 

@@ -281,3 +281,41 @@ def _message(kind: str, expected: Any, label: str, error: ValidationError) -> st
     if kind == "x-not-after":
         return f"{label}不能晚于今天（{clock.today().isoformat()}）"
     return f"{label}不合法"
+
+
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SUBSCHEMAS = ("if", "then", "else")
+
+
+def form_fields(schema: Mapping[str, Any] | None) -> set[str] | None:
+    """The top-level field names a form schema declares (`properties`, also inside allOf/anyOf/oneOf, if/then/else
+    and dependentSchemas); None when the schema declares none or admits any name (`patternProperties`)."""
+    if not isinstance(schema, Mapping):
+        return None
+    names: set[str] = set()
+    open_names = False
+
+    def walk(node) -> None:
+        nonlocal open_names
+        if not isinstance(node, Mapping):
+            return
+        names.update((node.get("properties") or {}).keys())
+        open_names = open_names or bool(node.get("patternProperties"))
+        for key in _SUBSCHEMA_LISTS:
+            for sub in node.get(key) or ():
+                walk(sub)
+        for key in _SUBSCHEMAS:
+            walk(node.get(key))
+        for sub in (node.get("dependentSchemas") or {}).values():
+            walk(sub)
+    walk(schema)
+    return None if open_names or not names else names
+
+
+def only_form_fields(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The submitted data narrowed to the form's fields, and the names dropped (issue 14.11: fields outside the
+    form never reach the instance data)."""
+    names = form_fields(schema)
+    if names is None:
+        return dict(data), []
+    return {k: v for k, v in data.items() if k in names}, sorted(k for k in data if k not in names)
