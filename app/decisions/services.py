@@ -108,7 +108,9 @@ def replay(decision_id: str, *, draft_xml: bytes, limit: int, progress=None) -> 
     if decision_id not in deployed.registry:
         raise NotFound("决策不存在 (decision not found)", decision_id=decision_id)
     draft = wf_decisions.draft_registry(s, decision_id, draft_xml)
-    evaluations = wf_decisions.recorded_evaluations(s, decision_id, limit)
+    from . import history
+    evaluations = sorted(wf_decisions.recorded_evaluations(s, decision_id, limit) + history.recent(decision_id, limit),
+                         key=lambda e: e.get("at") or "", reverse=True)[:limit]
     rows = wf_decisions.replay(deployed.registry, draft, decision_id, evaluations, progress=progress)["rows"]
     outputs = wf_decisions.decision_outputs(draft, decision_id)
     matrices: dict[str, dict[tuple, int]] = {}
@@ -172,7 +174,9 @@ def value_label(value: Any) -> str:
 
 _BP_GRADE_LABELS = {"NORMAL": "正常血压", "NORMAL_HIGH": "正常高值", "G1": "1级高血压", "G2": "2级高血压",
                     "G3": "3级高血压", "NH_130_139_85_89": "正常高值(130–139/85–89)",
-                    "MODERATE_OR_HIGH": "中危或高危", "HIGH_OR_VERY_HIGH": "高危或很高危"}
+                    "MODERATE_OR_HIGH": "中危或高危", "HIGH_OR_VERY_HIGH": "高危或很高危",
+                    "ANNUAL_BP": "每年测血压", "PRONE_BP_EVERY_6M": "每半年测血压（易患人群）",
+                    "RECHECK_NON_SAME_DAY": "非同日复查血压"}
 
 
 def deidentified(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -129,6 +129,7 @@ def _chunk(run_id: int, evaluator: BulkEvaluator, townships: dict[str, str], pre
             if found:
                 rows += case_rows(features, found, source="batch", run_id=run_id, townships=townships)
         created = insert_cases(rows)
+        evaluator.flush_samples()
         r.cursor, r.processed = hi, r.processed + len(population)
         r.cases_created += created["count"]
         r.counts = _merge_counts(r.counts, created["by_kind"], errors)

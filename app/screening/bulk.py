@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.core.errors import Invalid
+from app.decisions import history
 from app.workflows import decisions as wf_decisions
 
 Result = dict[str, Any]
@@ -29,6 +30,12 @@ class BulkEvaluator:
         self._cache: dict[tuple, Result | Invalid] = {}
         self.max_cache = max_cache
         self.calls = self.misses = 0
+        self.samples: dict[str, list[dict[str, Any]]] = {}    # inputs kept for draft replays (14.14)
+
+    def flush_samples(self) -> None:
+        """Keep the sampled inputs for draft replays (14.14; `app.decisions.history`), then start a new sample."""
+        samples, self.samples = self.samples, {}
+        history.record(samples)
 
     @property
     def versions(self) -> dict[str, int]:
@@ -37,6 +44,9 @@ class BulkEvaluator:
     def evaluate(self, decision_id: str, inputs: Mapping[str, Any]) -> Result:
         """Outputs, trace, reason and versions; raises `Invalid` for inputs the decision refuses."""
         self.calls += 1
+        sampled = self.samples.setdefault(decision_id, [])
+        if len(sampled) < history.SAMPLE_PER_DECISION:
+            sampled.append(dict(inputs))
         plan = self._plan(decision_id)
         key = (decision_id, plan.key(inputs) if plan else _exact_key(inputs))
         hit = self._cache.get(key)

@@ -102,6 +102,8 @@ def screen_one(resident_id: int, *, evaluator=None) -> list[int]:
             return []
         evaluator = evaluator or BulkEvaluator(s)
         found = findings(features, evaluator.evaluate)
+        if hasattr(evaluator, "flush_samples"):
+            evaluator.flush_samples()
         ids = insert_cases(case_rows(features, found, source="new_data", run_id=None,
                                      townships=township_codes()))["start"]
         if ids:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.core import clock
 from app.residents import records
 from app.residents.management import enrol
-from tests.api.test_screening import deployed  # noqa: F401  (fixture)
+from tests.api.test_screening import deployed, population, run_batch  # noqa: F401  (fixtures)
 from tests.helpers import REPO
 
 HTN = (REPO / "dmn" / "htn_cv_risk.dmn").read_bytes()
@@ -116,3 +116,24 @@ def test_the_replay_summary_is_kept_with_the_deployment_audit_entry(app, client_
     resp = other.post("/api/v1/process-definitions",
                       **_draft(COSMETIC, name="dmn/htn_cv_risk.dmn", replay_analysis_id=body["id"]))
     assert resp.status_code == 404
+
+
+SCREEN = (REPO / "dmn" / "htn_screening.dmn").read_bytes()
+
+
+def test_screening_evaluations_are_kept_and_replayed_too(app, client_as, population):  # noqa: F811
+    """The population batch evaluates htn_screening outside any process: a sample of its inputs is kept, so a draft
+    sending SBP ≥ 140 to 每年测血压 instead of 非同日复查 shows the one resident it would move."""
+    from app.decisions import history
+    with app.app_context():
+        history.forget("htn_screening")
+    run_batch(client_as)
+    draft = re.sub(rb'(id="htn_screening_r1_o1"><text>)"RECHECK_NON_SAME_DAY"', rb'\1"ANNUAL_BP"', SCREEN)
+    owner = client_as("process_owner")
+    body = owner.post("/api/v1/decisions/htn_screening/replay", **_draft(draft, name="htn_screening.dmn")).get_json()
+    result = _run(owner, body)["result"]
+    assert (result["replayed"], result["changed"]) == (4, 1)
+    assert result["matrix"] == [{"output": "action", "from": "RECHECK_NON_SAME_DAY", "to": "ANNUAL_BP",
+                                 "from_label": "非同日复查血压", "to_label": "每年测血压", "count": 1}]
+    assert result["examples"][0]["inputs"]["sbp"] == 162
+    assert not any(n in json.dumps(result, ensure_ascii=False) for n in ("王建国", "李秀英", "赵小明", "陈芳"))

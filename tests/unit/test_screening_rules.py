@@ -23,6 +23,7 @@ def evaluator() -> BulkEvaluator:
     bulk = BulkEvaluator.__new__(BulkEvaluator)
     bulk.pinned, bulk._plans, bulk._cache, bulk.max_cache, bulk.calls, bulk.misses = \
         PinnedRegistry(registry, {}), {}, {}, 100_000, 0, 0
+    bulk.samples = {}
     return bulk
 
 
