@@ -77,15 +77,16 @@ def parse_bundle(files: Mapping[str, bytes], *, prior_processes: Mapping[str, Pr
         raise DefinitionError("unsupported file type (expected .bpmn, .dmn or .json)", file=unknown[0])
 
     overridden: list[dict[str, Any]] = []
+    decision_warnings: list[str] = []
     decisions = _parse_decisions(dmn_files, case_files, known_decisions or {},
-                                 frozenset(override_findings), overridden)
+                                 frozenset(override_findings), overridden, decision_warnings)
     all_decision_ids = set(known_decisions or {}) | {d.decision_id for d in decisions}
     forms = {path: _load_json(path, data) for path, data in form_files.items()}
     processes, used, warnings = parse_processes(
         bpmn_files, forms, decision_ids=all_decision_ids, prior=prior_processes or {},
         operators=set(known_operators) if known_operators is not None else None)
     return Bundle(processes=processes, decisions=decisions, unused_forms=sorted(set(forms) - used),
-                  warnings=warnings, overridden=overridden)
+                  warnings=decision_warnings + warnings, overridden=overridden)
 
 
 def _load_json(path: str, data: bytes) -> Any:
@@ -102,7 +103,8 @@ def decision_hash(xml: bytes | str, cases: Any) -> str:
     return sha256(xml, json.dumps(cases, sort_keys=True))
 
 
-def _parse_decisions(dmn_files, case_files, known, overrides=frozenset(), overridden=None) -> list[DecisionDraft]:
+def _parse_decisions(dmn_files, case_files, known, overrides=frozenset(), overridden=None,
+                     warnings=None) -> list[DecisionDraft]:
     if not dmn_files:
         return []
     drafts = []
@@ -112,7 +114,7 @@ def _parse_decisions(dmn_files, case_files, known, overrides=frozenset(), overri
         except dmn.DmnDefinitionError as exc:
             raise DefinitionError(exc.reason, file=exc.file or path, element_id=exc.element_id) from exc
         stem = PurePosixPath(path).name[: -len(".dmn")]
-        if decision.id != stem:
+        if decision.id != stem and decision.clinical:
             raise DefinitionError(f"decision id '{decision.id}' must equal the file name '{stem}'", file=path,
                                   element_id=decision.id)
         cases_path = path[: -len(".dmn")] + ".cases.json"
@@ -124,7 +126,7 @@ def _parse_decisions(dmn_files, case_files, known, overrides=frozenset(), overri
     try:
         dmn.validate_for_deploy([d.decision for d in drafts],
                                 known=[v for k, v in known.items() if k not in {d.decision_id for d in drafts}],
-                                overrides=overrides, overridden=overridden)
+                                overrides=overrides, overridden=overridden, warnings=warnings)
     except dmn.DmnDefinitionError as exc:
         raise DefinitionError(exc.reason, file=exc.file, element_id=exc.element_id) from exc
     return drafts

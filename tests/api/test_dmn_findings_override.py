@@ -11,8 +11,17 @@ from app.core.db import session
 from tests.helpers import REPO
 
 FIXTURES = REPO / "tests" / "unit" / "dmn_fixtures"
-ANY_CONFLICT = (FIXTURES / "any_conflicting_outputs.dmn").read_bytes()
-UNIQUE_GAP = (FIXTURES / "broken_gap_number.dmn").read_bytes()
+
+
+def _clinical(xml: bytes, decision_id: str) -> bytes:
+    """The gate applies to clinical decisions (issue 14.8): these fixtures declare a guideline provenance."""
+    tag = f'<decision id="{decision_id}" name="{decision_id}">'.encode()
+    return xml.replace(tag, tag + b'<extensionElements><ygt:provenance xmlns:ygt="https://yigongti.dev/dmn/1.0" '
+                                  b'table="T99" source="test guideline"/></extensionElements>')
+
+
+ANY_CONFLICT = _clinical((FIXTURES / "any_conflicting_outputs.dmn").read_bytes(), "any_conflicting_outputs")
+UNIQUE_GAP = _clinical((FIXTURES / "broken_gap_number.dmn").read_bytes(), "broken_gap_number")
 
 
 def _upload(api, name, content, url="/api/v1/process-definitions", **form):

@@ -1,4 +1,6 @@
 """Deploy-time proof of UNIQUE and ANY tables: overlaps and gaps are found, with rule numbers and an example."""
+from dataclasses import replace
+
 import pytest
 from dmn_fixtures import load, table
 
@@ -117,7 +119,7 @@ def test_a_wide_table_is_proven_without_enumerating_every_combination():
 
 def test_deploy_validation_refuses_an_overlap_with_rule_numbers_and_example():
     with pytest.raises(DmnDefinitionError) as err:
-        validate_for_deploy([load("broken_overlap_boundary")])
+        validate_for_deploy([replace(load("broken_overlap_boundary"), clinical=True)])
     assert err.value.code == "invalid_definition"
     assert "rules 1 and 2 overlap" in err.value.reason and "{'sbp': 140}" in err.value.reason
     assert err.value.file == "broken_overlap_boundary.dmn"
@@ -126,9 +128,20 @@ def test_deploy_validation_refuses_an_overlap_with_rule_numbers_and_example():
 
 def test_deploy_validation_refuses_a_gap_naming_the_table():
     with pytest.raises(DmnDefinitionError) as err:
-        validate_for_deploy([load("broken_gap_number")])
+        validate_for_deploy([replace(load("broken_gap_number"), clinical=True)])
     assert err.value.element_id == "broken_gap_number_table"
     assert "gap" in err.value.reason
+
+
+def test_outside_the_clinical_pack_findings_are_warnings():
+    """Issue 14.8: a decision that neither declares provenance nor carries a pack id is read as SpiffWorkflow reads
+    it; its overlaps and gaps are reported, not refused."""
+    warnings: list[str] = []
+    gap, overlap = load("broken_gap_number"), load("broken_overlap_boundary")
+    assert not gap.clinical and not overlap.clinical
+    validate_for_deploy([gap, overlap], warnings=warnings)
+    assert any(w.startswith("broken_gap_number:") and "gap" in w for w in warnings)
+    assert any(w.startswith("broken_overlap_boundary:") and "overlap" in w for w in warnings)
 
 
 def test_deploy_validation_accepts_a_correct_graph():

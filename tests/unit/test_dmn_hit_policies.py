@@ -1,4 +1,6 @@
 """Hit policies behave as DMN defines them, not as first-match (ENGINE_NOTES §1.6)."""
+from dataclasses import replace
+
 import pytest
 from dmn_fixtures import table
 
@@ -25,7 +27,7 @@ def test_unique_returns_the_single_matching_rule():
 
 def test_unique_with_two_matches_is_a_violation_naming_the_rules():
     with pytest.raises(DmnEvaluationError) as err:
-        evaluate(overlapping("UNIQUE"), score=25)
+        evaluate(replace(overlapping("UNIQUE"), clinical=True), score=25)
     assert err.value.code == "unique_violation"
     assert err.value.details["rules"] == [1, 2]
     assert err.value.decision_id == "t"
@@ -33,8 +35,16 @@ def test_unique_with_two_matches_is_a_violation_naming_the_rules():
 
 def test_unique_with_no_match_is_an_error():
     with pytest.raises(DmnEvaluationError) as err:
-        evaluate(overlapping("UNIQUE"), score=5)
+        evaluate(replace(overlapping("UNIQUE"), clinical=True), score=5)
     assert err.value.code == "no_rule_matched"
+
+
+def test_outside_the_clinical_pack_unique_is_first_match_and_no_match_is_null():
+    """Issue 14.8, SpiffWorkflow's reading: UNIQUE takes the first matching rule; no match gives null outputs."""
+    decision = overlapping("UNIQUE")
+    assert not decision.clinical
+    assert evaluate(decision, score=25).outputs == {"result": "A"}
+    assert evaluate(decision, score=5).outputs == {"result": None}
 
 
 def test_no_match_falls_back_to_declared_output_defaults():

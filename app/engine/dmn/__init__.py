@@ -25,13 +25,15 @@ OVERRIDABLE = ("ANY", "FIRST")   # hit policies whose findings a process owner m
 
 def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decision] = (),
                         overrides: frozenset[str] = frozenset(),
-                        overridden: list[dict] | None = None) -> DecisionRegistry:
+                        overridden: list[dict] | None = None,
+                        warnings: list[str] | None = None) -> DecisionRegistry:
     """Refuse decisions that could not run exactly: bad references, cycles, overlaps, gaps, unprovable cells.
 
     `known` are decisions already deployed that the new ones may require (they are not re-analysed). Returns the
     registry of both, so callers need not build it twice. The findings of an ANY or FIRST table named in
     `overrides` are appended to `overridden` instead of refusing it (the caller records who overrode and why);
-    a UNIQUE table's findings are never overridden.
+    a UNIQUE table's findings are never overridden. Only clinical decisions (`Decision.clinical`) are gated on
+    their findings; those of any other decision are appended to `warnings` (the SpiffWorkflow dialect, 14.8).
     """
     decisions = list(decisions)
     new_ids = {d.id for d in decisions}
@@ -39,6 +41,10 @@ def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decisi
     for d in decisions:
         _refuse_unknown_names(d, registry)
         findings = analyze(d)
+        if findings and not d.clinical:
+            if warnings is not None:
+                warnings.extend(f"{d.id}: {f.message}" for f in findings[:_REPORTED])
+            continue
         if findings and d.id in overrides:
             if d.hit_policy not in OVERRIDABLE:
                 raise DmnDefinitionError(

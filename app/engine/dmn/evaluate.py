@@ -299,6 +299,9 @@ def _apply_hit_policy(d: Decision, matched: list[Rule], context: dict[str, Any],
     if policy in SINGLE_HIT:
         if not results:
             return _no_match(d, values), []
+        if policy == "UNIQUE" and len(results) > 1 and not d.clinical:
+            rule, out = results[0]               # SpiffWorkflow's UNIQUE is first-match
+            return out, [rule]
         if policy == "UNIQUE" and len(results) > 1:
             numbers = [r.index for r in matched]
             raise DmnEvaluationError("unique_violation", f"UNIQUE 表 {d.table_code} 有多条规则同时命中 "
@@ -335,6 +338,8 @@ def _aggregate(d: Decision, results: list[tuple[Rule, dict[str, Any]]]) -> dict[
 def _no_match(d: Decision, values: list[Any]) -> dict[str, Any]:
     if all(o.default is not MISSING for o in d.outputs):
         return {o.name: o.default for o in d.outputs}
+    if not d.clinical:                           # SpiffWorkflow: no rule matched, no result (null outputs)
+        return {o.name: None if o.default is MISSING else o.default for o in d.outputs}
     shown = {col.field_name: v for col, v in zip(d.inputs, values)}
     raise DmnEvaluationError("no_rule_matched", f"{d.table_code} 无规则匹配 (no rule matched) for {shown}",
                              decision_id=d.id, details={"inputs": shown})

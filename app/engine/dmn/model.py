@@ -94,6 +94,7 @@ class Decision:
     description: str | None = None
     content_hash: str = ""
     table_id: str | None = None
+    clinical: bool = False  # the strict dialect: findings block, no match is an error (see parser.is_clinical)
 
     @property
     def output_names(self) -> tuple[str, ...]:

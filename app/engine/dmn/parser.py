@@ -1,7 +1,9 @@
 """Parse one DMN file (one `<decision>`) into a Decision, refusing anything we could not evaluate exactly."""
 from __future__ import annotations
 
+import functools
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -80,6 +82,22 @@ def parse_decision(xml: bytes | str, *, filename: str) -> Decision:
     return _decision(f, decisions[0], hashlib.sha256(raw).hexdigest())
 
 
+CLINICAL_PACK_DIR = Path(__file__).resolve().parents[3] / "dmn"
+
+
+@functools.lru_cache(maxsize=1)
+def clinical_pack_ids() -> frozenset[str]:
+    """The decision ids the clinical pack ships (`dmn/<id>.dmn` of the repository)."""
+    return frozenset(p.name[: -len(".dmn")] for p in CLINICAL_PACK_DIR.glob("*.dmn"))
+
+
+def is_clinical(decision_id: str, has_provenance: bool) -> bool:
+    """The strict dialect applies to a decision that declares the guideline it encodes (`ygt:provenance`) or
+    carries one of the clinical pack's ids (so removing the provenance does not lift the gate from bp_grade).
+    Everything else is read as SpiffWorkflow reads it (issue 14.8)."""
+    return has_provenance or decision_id in clinical_pack_ids()
+
+
 def _decision(f: _File, el: Any, content_hash: str) -> Decision:
     decision_id = el.get("id")
     if not decision_id:
@@ -91,6 +109,7 @@ def _decision(f: _File, el: Any, content_hash: str) -> Decision:
         "content_hash": content_hash, "required": tuple(_required(f, el)),
         "provenance": dict(provenance_el.attrib) if provenance_el is not None else {},
         "description": (description.text or "").strip() or None if description is not None else None,
+        "clinical": is_clinical(decision_id, provenance_el is not None),
     }
     table = f.one(el, "decisionTable")
     literal = f.one(el, "literalExpression")
@@ -198,7 +217,8 @@ def _ygt_default(f: _File, el: Any, element_id: str) -> Any:
 
 def _output(f: _File, el: Any, decision_id: str, count: int) -> Output:
     output_id = el.get("id") or decision_id
-    name = el.get("name") or (decision_id if count == 1 else None)
+    # as SpiffWorkflow: the result is stored under the output's name, else its label
+    name = el.get("name") or (el.get("label") or "").strip() or (decision_id if count == 1 else None)
     if not name:
         raise f.error("output has no name", output_id)
     allowed = parse_value_list(f.text(el, "outputValues"))
