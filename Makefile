@@ -33,7 +33,7 @@ run: install ui
 	$(BIN)/ygt migrate
 	$(BIN)/ygt deploy
 	$(BIN)/ygt seed-demo
-	$(BIN)/ygt serve --port $(PORT)
+	YGT_CLOCK_CONTROL=1 $(BIN)/ygt serve --port $(PORT)
 
 ## Run every test: Python (unit, API, integration, clinical) and, where Chromium is installed, the browser tests.
 test: install

@@ -1,5 +1,6 @@
 """Advance the platform clock (embedded default and tests only): a process owner tries a 90-day follow-up model
-in minutes. Never in production: refused when Redis is configured (the production topology) and unless the site
+in minutes. Never in production: refused when Redis is configured (the production topology) or the database is
+PostgreSQL (issue 14.12: only the embedded SQLite default moves its clock), and unless the site
 opted in with `YGT_CLOCK_CONTROL=1` (`make run` does, for the demo county; a pilot site running `ygt serve` does
 not). Moving the clock fires every timer that became due, at once; each move is audited."""
 from __future__ import annotations
@@ -21,7 +22,7 @@ def enabled() -> bool:
     settings = current_app.config.get("YGT") if has_app_context() else None
     if settings is not None and "clock_control" in settings.extra:
         return bool(settings.extra["clock_control"])      # a test switched it (also on its PostgreSQL + Redis run)
-    if settings is None or settings.production:
+    if settings is None or settings.production or not settings.is_sqlite:
         return False
     return os.environ.get("YGT_CLOCK_CONTROL") == "1"
 
