@@ -103,11 +103,23 @@ def instance_detail(principal: Principal, instance_id: int) -> dict:
     waiting = [] if not inst.waiting_messages else [
         {"element_id": m.element_id, "message_name": m.message_name, "correlation": m.correlation}
         for m in s.execute(select(MessageSubscription).where(MessageSubscription.instance_id == inst.id)).scalars()]
-    called = [{"element_id": e.element_id, "process_id": e.data.get("process_id"), "version": e.data.get("version")}
-              for e in history if e.type == "call_started"]
+    called = _called(s, history)
     return {**{c.key: getattr(inst, c.key) for c in ProcessInstance.__table__.columns if c.key != "state"},
             "open_tasks": open_tasks, "history": history, "timers": timers, "waiting_messages": waiting,
             "called": called}
+
+
+def _called(s, history) -> list[dict]:
+    """The processes this instance called, each with the version that ran and that version's name (issue 14.5)."""
+    calls = [(e.element_id, e.data.get("process_id"), e.data.get("version")) for e in history
+             if e.type == "call_started"]
+    if not calls:
+        return []
+    names = {(pid, v): name for pid, v, name in s.execute(
+        select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.name)
+        .where(ProcessVersion.process_id.in_({pid for _, pid, _ in calls if pid})))}
+    return [{"element_id": element_id, "process_id": pid, "version": version,
+             "process_name": names.get((pid, version))} for element_id, pid, version in calls]
 
 
 def element_stats(principal: Principal, process_id: str) -> dict:

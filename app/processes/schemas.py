@@ -109,6 +109,7 @@ class CalledSchema(Schema):
     element_id = fields.Str()
     process_id = fields.Str()
     version = fields.Int(allow_none=True)
+    process_name = fields.Str(allow_none=True, metadata={"description": "the BPMN name of the callee version that ran"})
 
 
 class InstanceDetailSchema(InstanceSchema):

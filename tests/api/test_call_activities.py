@@ -15,7 +15,7 @@ def _deploy(api, *files):
 
 
 def _child(label: str) -> bytes:
-    return definitions(process("child", chain(script("mark", f"ran = '{label}'"))))
+    return definitions(process("child", chain(script("mark", f"ran = '{label}'")), name=f"子流程 {label}"))
 
 
 def _parent(**binding) -> bytes:
@@ -44,7 +44,8 @@ def test_by_default_the_callee_version_is_the_latest_at_call_time(login_as):
     _deploy(owner, ("child.bpmn", _child("v2")))          # deployed while the instance waits before the call
     done = _complete_open_task(owner, inst["id"])
     assert (done["status"], done["result"]["ran"]) == ("completed", "v2")
-    assert done["called"] == [{"element_id": "run_child", "process_id": "child", "version": 2}]
+    assert done["called"] == [{"element_id": "run_child", "process_id": "child", "version": 2,
+                               "process_name": "子流程 v2"}]
 
 
 def test_binding_deployment_keeps_the_callee_version_current_when_the_caller_was_deployed(login_as):
@@ -55,7 +56,7 @@ def test_binding_deployment_keeps_the_callee_version_current_when_the_caller_was
     inst = owner.post("/api/v1/process-instances", json={"process_id": "parent", "org_code": "C01"}).json
     done = _complete_open_task(owner, inst["id"])
     assert done["result"]["ran"] == "v1"
-    assert done["called"][0]["version"] == 1
+    assert (done["called"][0]["version"], done["called"][0]["process_name"]) == (1, "子流程 v1")
 
 
 def test_binding_version_calls_the_named_version(login_as):
@@ -65,7 +66,10 @@ def test_binding_version_calls_the_named_version(login_as):
     _deploy(owner, ("child.bpmn", _child("v3")))
     _deploy(owner, ("parent.bpmn", _parent(binding="version", version=2)), ("prepare.json", form("note")))
     inst = owner.post("/api/v1/process-instances", json={"process_id": "parent", "org_code": "C01"}).json
-    assert _complete_open_task(owner, inst["id"])["result"]["ran"] == "v2"
+    done = _complete_open_task(owner, inst["id"])
+    assert done["result"]["ran"] == "v2"
+    assert done["called"] == [{"element_id": "run_child", "process_id": "child", "version": 2,
+                               "process_name": "子流程 v2"}]     # the pinned version's name, not the newest's
 
 
 def test_a_running_call_keeps_its_callee_version_and_its_forms(login_as):

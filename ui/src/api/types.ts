@@ -210,6 +210,8 @@ export interface InstanceDetail extends InstanceSummary {
   error?: { element_id?: string; message?: string; line?: number | null } | null;
   open_tasks?: Task[];
   history?: HistoryEntry[];
+  /** called processes (call activities), each with the callee version that ran */
+  called?: { element_id: string; process_id: string; version?: number | null; process_name?: string | null }[];
   diagram?: { completed?: string[]; active?: string[]; error?: string[] };
   data?: Record<string, unknown>;
 }

@@ -167,6 +167,19 @@ export default function InstancePage() {
               ))}
             </ul>
           )}
+          {inst.called?.length ? (
+            <>
+              <h3>调用的子流程</h3>
+              <ul className="comments" data-testid="called">
+                {inst.called.map((c, i) => (
+                  <li key={`${c.element_id}-${i}`}>
+                    {c.process_name ?? label(PROCESS_NAMES, c.process_id)}
+                    <span className="muted"> 版本 v{c.version ?? '—'}</span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           {inst.data && (
             <details>
               <summary>流程数据</summary>
