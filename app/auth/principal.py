@@ -17,6 +17,14 @@ COUNTY_WIDE_ROLES = frozenset({"county_specialist", "county_admin", "supervisor"
 # health data; `trainer` and `process_owner` design processes and teach — they read none (docs/security.md).
 NON_TREATING_ROLES = frozenset({"trainer", "process_owner"})
 
+# Integration clients sign in as users named `cli_…` (app.auth.services.create_client): an instance they start has no
+# person as its starter, so its laneless tasks are offered by organization instead (issue 14.11, docs/inbox.md).
+CLIENT_ID_PREFIX = "cli_"
+
+
+def is_client_name(username: str | None) -> bool:
+    return bool(username) and username.startswith(CLIENT_ID_PREFIX)
+
 
 @dataclass(frozen=True)
 class Principal:

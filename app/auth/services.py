@@ -24,7 +24,7 @@ from .crypto import decrypt_field, encrypt_field
 from .errors import InvalidRole
 from .models import ApiToken, IntegrationClient, User, UserRole, UserSession
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
-from .principal import ROLES, Principal
+from .principal import CLIENT_ID_PREFIX, ROLES, Principal
 
 TOKEN_PREFIX = "ygt_"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)   # last_used_at / last_seen_at are refreshed at most once a minute
@@ -246,7 +246,7 @@ def revoke_token(token_id: int, *, user_id: int) -> ApiToken:
 def create_client(name: str) -> tuple[IntegrationClient, str]:
     """Register an integration client: a user with role `integration` and a `whsec_` webhook secret."""
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    client_id = "cli_" + secrets.token_hex(8)
+    client_id = CLIENT_ID_PREFIX + secrets.token_hex(8)
     with unit_of_work() as s:
         user = create_user(client_id, password=None, roles=["integration"], display_name=name)
         client = IntegrationClient(client_id=client_id, name=name, secret_encrypted=encrypt_field(secret),

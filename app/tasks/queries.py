@@ -25,7 +25,14 @@ from sqlalchemy import (
 )
 
 from app.auth import queries as auth_queries
-from app.auth.principal import COUNTY_WIDE_ROLES, Principal, reads_phi
+from app.auth.principal import (
+    CLIENT_ID_PREFIX,
+    COUNTY_WIDE_ROLES,
+    NON_TREATING_ROLES,
+    Principal,
+    is_client_name,
+    reads_phi,
+)
 from app.core import clock
 from app.core.db import is_postgres, session
 from app.core.errors import NotFound
@@ -71,9 +78,16 @@ def offered_branches(p: Principal) -> list:
     if p.org_path:
         parts += [and_(HumanTask.role == role, prefix(HumanTask.org_path, p.org_path))
                   for role in sorted(staff - COUNTY_WIDE_ROLES)]
+    if p.org_path and _treating_staff(p):
+        parts.append(and_(HumanTask.role.is_(None), prefix(HumanTask.started_by, CLIENT_ID_PREFIX),
+                          prefix(HumanTask.org_path, p.org_path)))
     if "patient" in p.roles and p.resident_id is not None:
         parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == p.resident_id))
     return [and_(part, not_excluded(p)) for part in parts]
+
+
+def _treating_staff(p: Principal) -> bool:
+    return bool(set(p.roles) - NON_TREATING_ROLES - {"patient", "integration"})
 
 
 def _department_queue_open_to(p: Principal):
@@ -148,6 +162,8 @@ def is_candidate(p: Principal, task: HumanTask) -> bool:
     if is_excluded(p, task):
         return False
     if task.role is None:
+        if is_client_name(task.started_by):     # started by an integration client: offered by organization
+            return _treating_staff(p) and under_path(task, p)
         return task.started_by == p.username
     if task.role == "patient":
         return p.has_role("patient") and p.resident_id is not None and p.resident_id == task.resident_id

@@ -45,3 +45,20 @@ def test_completing_a_task_keeps_only_the_form_fields(app, started, login_as):
     [done] = [e for e in history if e["type"] == "task_completed" and e["element_id"] == "review_reading"]
     assert done["data"] == {"reviewed": True, "note": "复测正常"}
 
+
+
+def test_a_laneless_task_of_a_webhook_started_instance_is_offered_to_the_staff_of_the_residents_organization(
+        app, client, integration_client, wang, deploy_models, login_as):  # noqa: F811
+    """A task in no lane goes to the user who started the instance; an integration client is no such user, so the
+    task is offered by organization (the resident's) to the staff who treat patients there."""
+    deploy_models("message_start.bpmn", with_dmn=False)
+    response = signed_post(client, integration_client, "device_reading", lab(code="8480-6", value=150, unit="mmHg"))
+    [instance_id] = response.get_json()["started_instances"]
+    village = login_as("village_doctor", org="C01T01V01")
+    township = login_as("township_doctor", org="C01T01")
+    [task] = [t for t in _groups(township) if t["instance_id"] == instance_id]
+    assert [t["id"] for t in _groups(village) if t["instance_id"] == instance_id] == [task["id"]]
+    assert not [t for t in _groups(login_as("township_doctor", org="C01T02")) if t["instance_id"] == instance_id]
+    assert not [t for t in _groups(login_as("trainer", org="C01T01")) if t["instance_id"] == instance_id]
+    done = township.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}})
+    assert done.status_code == 200, done.get_json()
