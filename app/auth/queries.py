@@ -33,6 +33,19 @@ def candidate_users(role: str, org_code: str) -> list[User]:
     return list(session().scalars(query.order_by(User.username)))
 
 
+def staff_serving(org_code: str, excluded_roles) -> list[User]:
+    """Active users working at organization `org_code` or one of its ancestors who hold a role outside
+    `excluded_roles` (the staff offered a laneless task an integration client's instance has, issue 14.11)."""
+    org = session().get(Organization, org_code)
+    if org is None:
+        return []
+    codes = [c for c in org.path.strip("/").split("/") if c]
+    query = (select(User).join(UserRole, UserRole.user_id == User.id)
+             .where(UserRole.role.not_in(sorted(excluded_roles)), User.active.is_(True), User.org_code.in_(codes))
+             .distinct())
+    return list(session().scalars(query.order_by(User.username)))
+
+
 def user_id_by_username(username: str | None) -> int | None:
     """The id of an active user by username (process actors are recorded by name)."""
     if not username:

@@ -313,7 +313,12 @@ def active_delegation(task_id: int) -> TaskDelegation | None:
 
 
 def candidates(task: HumanTask, limit: int = 50) -> list[dict]:
-    """Users who may be given the task (role holders serving its organization; the starter for laneless ones)."""
+    """Users who may be given the task (role holders serving its organization; the starter for laneless ones, or
+    the treating staff serving its organization when an integration client started the instance)."""
+    if task.role is None and is_client_name(task.started_by):
+        users = auth_queries.staff_serving(task.org_code, NON_TREATING_ROLES | {"patient", "integration"}) \
+            if task.org_code else []
+        return [_user_ref(u) for u in users if u.username != task.excluded_user][:limit]
     if task.role is None:
         user = _user_by_name(task.started_by)
         return [_user_ref(user)] if user else []

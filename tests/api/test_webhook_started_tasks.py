@@ -60,5 +60,7 @@ def test_a_laneless_task_of_a_webhook_started_instance_is_offered_to_the_staff_o
     assert [t["id"] for t in _groups(village) if t["instance_id"] == instance_id] == [task["id"]]
     assert not [t for t in _groups(login_as("township_doctor", org="C01T02")) if t["instance_id"] == instance_id]
     assert not [t for t in _groups(login_as("trainer", org="C01T01")) if t["instance_id"] == instance_id]
+    candidates = {c["username"] for c in township.get(f"/api/v1/tasks/{task['id']}").get_json()["candidates"]}
+    assert candidates == {village.user.username, township.user.username}
     done = township.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}})
     assert done.status_code == 200, done.get_json()
