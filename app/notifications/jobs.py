@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import object_session
 
 from app.auth import queries as auth_queries
+from app.auth.principal import NON_TREATING_ROLES, is_client_name
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.jobs.queue import enqueue_after_commit
@@ -24,9 +25,15 @@ BATCH = 1000
 
 
 def recipients(task: HumanTask, cache: dict | None = None) -> list[int]:
-    """Who hears about a task: its assignee; else the starter of a laneless task; else a small candidate group."""
+    """Who hears about a task: its assignee; else the starter of a laneless task (the treating staff serving its
+    organization when the starter is an integration client); else a small candidate group."""
     if task.assignee_id is not None:
         return [task.assignee_id]
+    if task.role is None and is_client_name(task.started_by):   # an integration client's instance (issue 14.11)
+        users = auth_queries.staff_serving(task.org_code, NON_TREATING_ROLES | {"patient", "integration"}) \
+            if task.org_code else []
+        users = [u for u in users if u.username != task.excluded_user]
+        return [u.id for u in users] if len(users) <= MAX_GROUP else []
     if task.role is None:
         from app.auth.services import find_user
         user = find_user(task.started_by) if task.started_by else None

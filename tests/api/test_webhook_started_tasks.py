@@ -64,3 +64,15 @@ def test_a_laneless_task_of_a_webhook_started_instance_is_offered_to_the_staff_o
     assert candidates == {village.user.username, township.user.username}
     done = township.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}})
     assert done.status_code == 200, done.get_json()
+
+
+def test_the_staff_offered_a_laneless_webhook_task_are_told_of_it(app, client, integration_client, wang,  # noqa: F811
+                                                                   deploy_models, login_as):
+    village = login_as("village_doctor", org="C01T01V01")
+    trainer = login_as("trainer", org="C01T01V01")
+    deploy_models("message_start.bpmn", with_dmn=False)
+    response = signed_post(client, integration_client, "device_reading", lab(code="8480-6", value=150, unit="mmHg"))
+    assert response.status_code == 200, response.get_json()
+    kinds = [n["kind"] for n in village.get("/api/v1/notifications").get_json()["items"]]
+    assert kinds.count("task_new") == 1
+    assert "task_new" not in [n["kind"] for n in trainer.get("/api/v1/notifications").get_json()["items"]]
