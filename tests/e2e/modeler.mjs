@@ -99,7 +99,10 @@ export async function noFalseMissingForms(ctx) {
 /** An ANY table with overlapping rules of different outcomes: refused, then deployed by an explicit override. */
 export async function dmnFindingsOverride(ctx) {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const xml = fs.readFileSync(path.resolve(here, '../unit/dmn_fixtures/any_conflicting_outputs.dmn'), 'utf8');
+  // the findings gate applies to clinical decisions (issue 14.8): the fixture declares a guideline provenance here
+  const tag = '<decision id="any_conflicting_outputs" name="any_conflicting_outputs">';
+  const xml = fs.readFileSync(path.resolve(here, '../unit/dmn_fixtures/any_conflicting_outputs.dmn'), 'utf8')
+    .replace(tag, `${tag}<extensionElements><ygt:provenance xmlns:ygt="https://yigongti.dev/dmn/1.0" table="T99" source="浏览器测试指南"/></extensionElements>`);
   const page = await loginAs(ctx, OWNER);
   const first = await page.evaluate(async (text) => {
     const csrf = decodeURIComponent((document.cookie.match(/(?:^|; )ygt_csrf=([^;]*)/) ?? [])[1] ?? '');
