@@ -1,4 +1,7 @@
-"""`ygt` — the command line. Every command reads the same settings as the app (DATA_DIR, DATABASE_URL, REDIS_URL)."""
+"""`ygt` — the command line. Every command reads the same settings as the app (DATA_DIR, DATABASE_URL, REDIS_URL).
+
+Each command imports what it runs inside its body, on purpose: `ygt --help` and a mistyped option answer without
+loading the application, and `ygt migrate` runs before the tables the models describe exist."""
 from __future__ import annotations
 
 import json
@@ -9,7 +12,10 @@ from pathlib import Path
 
 import click
 
+from app import cli_people
 from app.config import ROOT, Settings
+from app.screening import cli as screening_cli
+from connectors.hl7v2 import cli as hl7v2_cli
 
 
 def _app():
@@ -53,10 +59,7 @@ def deploy(paths: tuple[Path, ...], by: str) -> None:
 
 
 def _audit_deploy(result, by: str) -> None:
-    try:
-        from app.audit.services import record
-    except ModuleNotFoundError:
-        return
+    from app.audit.services import record
     from app.core.db import unit_of_work
     with unit_of_work():
         record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
@@ -145,18 +148,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     serving.serve_waitress(app, host, port, threads=threads)
 
 
-def _register_optional() -> None:
-    try:
-        from app import cli_people
-    except ModuleNotFoundError:
-        return
-    cli_people.register(main)
-    from app.screening import cli as screening_cli
-    screening_cli.register(main)
-
-
-_register_optional()
-
-from connectors.hl7v2 import cli as _hl7v2_cli
-
-_hl7v2_cli.register(main)
+cli_people.register(main)
+screening_cli.register(main, _app)
+hl7v2_cli.register(main)

@@ -8,7 +8,7 @@ from app.audit.reads import phi_read
 from app.auth.access import require_principal, require_roles
 from app.core.errors import NotFound
 
-from . import batch, queries, services
+from . import batch, queries
 from .schemas import (
     CasePageSchema,
     CaseQueryArgsSchema,
@@ -43,8 +43,8 @@ class Runs(MethodView):
     @blp.alt_response(409, description="run_in_progress")
     def post(self, body):
         """Start a population run (or resume the last unfinished one); it runs in a worker, poll its progress."""
-        return services.start_run(started_by=require_principal().username, resume=body["resume"],
-                                  chunk_size=body["chunk_size"])
+        return batch.start_run(started_by=require_principal().username, resume=body["resume"],
+                               chunk_size=body["chunk_size"])
 
 
 @blp.route("/runs/<int:run_id>")

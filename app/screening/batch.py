@@ -159,3 +159,15 @@ def progress(r: ScreeningRun) -> dict[str, Any]:
             "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "residents_per_second": round(r.processed / elapsed, 1) if elapsed > 0 else None,
             "decision_versions": r.decision_versions, "counts": r.counts, "error": r.error}
+
+
+def start_run(*, started_by: str, resume: bool = False, chunk_size: int = 5000) -> dict[str, Any]:
+    """Create (or pick up) a run and queue it; the run's progress is answered at once."""
+    run = resumable_run() if resume else None
+    if run is None:
+        run = create_run(started_by=started_by, chunk_size=chunk_size)
+    with unit_of_work() as s:
+        enqueue_after_commit(s, "app.screening.jobs.run_batch", run.id, job_id=f"screening-run-{run.id}",
+                             retries=0)
+    with unit_of_work() as s:
+        return progress(s.get(type(run), run.id))

@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import click
+from flask import Flask
 
 
-def register(main: click.Group) -> None:
+def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
+    """Add `ygt screen` to `main`; `make_app` builds the app the command runs in (app/cli.py passes its own)."""
     @main.command()
     @click.option("--resume", is_flag=True, help="continue the last unfinished run from its cursor")
     @click.option("--chunk", default=5000, show_default=True, help="residents per transaction")
     @click.option("--by", default="cli", help="who starts the run (recorded on it)")
     def screen(resume: bool, chunk: int, by: str) -> None:
         """Screen the whole population (resumable, idempotent); prints progress per chunk."""
-        from app.cli import _app
+        # imported when the command runs, like every command of app/cli.py: `ygt --help` does not load the app
         from app.screening import batch
-        app = _app()
+        from app.screening.queries import get_run
+        app = make_app()
         with app.app_context():
             run = batch.resumable_run() if resume else None
             if resume and run is None:
@@ -24,7 +28,6 @@ def register(main: click.Group) -> None:
 
             def report(run_id: int) -> None:
                 with app.app_context():
-                    from app.screening.queries import get_run
                     p = batch.progress(get_run(run_id))
                     click.echo(f"run {run_id}: {p['processed']}/{p['total']} ({p['percent']}%), "
                                f"{p['cases_created']} cases", err=True)

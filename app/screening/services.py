@@ -237,16 +237,3 @@ def enrol_case(case_id: int, *, icd10: str | None, diagnosed_on: str | None, man
         close_prevention_case(case.resident_id, case.disease)
         return {"enrolment_id": enrolment.id, "resident_id": case.resident_id, "disease": case.disease,
                 "icd10": enrolment.icd10}
-
-
-def start_run(*, started_by: str, resume: bool = False, chunk_size: int = 5000) -> dict[str, Any]:
-    """Create (or pick up) a run and queue it; the run's progress is answered at once."""
-    from . import batch
-    run = batch.resumable_run() if resume else None
-    if run is None:
-        run = batch.create_run(started_by=started_by, chunk_size=chunk_size)
-    with unit_of_work() as s:
-        enqueue_after_commit(s, "app.screening.jobs.run_batch", run.id, job_id=f"screening-run-{run.id}",
-                             retries=0)
-    with unit_of_work() as s:
-        return batch.progress(s.get(type(run), run.id))
