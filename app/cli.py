@@ -87,7 +87,7 @@ def worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process")
     from rq import Worker
 
-    from app.jobs.queue import QUEUE_NAME, redis_connection
+    from app.jobs.backend import QUEUE_NAME, redis_connection
     from app.workflows.limits import warm_up
     os.environ.setdefault("YGT_APP_NAME", "ygt-worker")
     from redis.exceptions import ConnectionError as RedisConnectionError

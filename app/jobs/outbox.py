@@ -10,7 +10,7 @@
   Relayed rows are deleted after `KEEP_RELAYED`.
 
 One rq job per row: the row's job id is the rq job id, and rq refuses a second live job with the same id
-(`queue._enqueue_rq`), so a relay that pushed a row but died before its commit cannot add the job twice.
+(`backend.push`), so a relay that pushed a row but died before its commit cannot add the job twice.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
-from app.jobs import queue
+from app.jobs import backend
 from app.jobs.ids import job_id as safe_job_id
 from app.jobs.models import JobOutbox
 
@@ -51,9 +51,9 @@ def _job_id(row: JobOutbox) -> str:
 def _push(row: JobOutbox) -> None:
     """Push one locked row to rq and mark it (raises on Redis errors: the caller keeps the row pending)."""
     remaining = max(0.0, row.delay_s - (clock.now() - row.created_at).total_seconds())
-    job = queue.Job(row.func, tuple(row.args or ()), dict(row.kwargs or {}), _job_id(row), row.retries,
+    job = backend.Job(row.func, tuple(row.args or ()), dict(row.kwargs or {}), _job_id(row), row.retries,
                     tuple(row.backoff or (2, 10, 60)), remaining)
-    added = queue._enqueue_rq(job)
+    added = backend.push(job)
     row.status, row.relayed_at, row.last_error = ("relayed" if added else "duplicate"), clock.now(), None
 
 
@@ -87,7 +87,7 @@ def relay_after_commit(row: JobOutbox) -> None:
 
 def relay(limit: int = 2000) -> int:
     """Push pending outbox rows to rq; the number pushed (a schedule of the leading scheduler)."""
-    if queue.mode() != "rq":
+    if backend.mode() != "rq":
         return 0
     pushed, last_id = 0, 0
     while pushed < limit:

@@ -12,71 +12,36 @@ names one piece of work: while a job with that id is queued, scheduled or runnin
 """
 from __future__ import annotations
 
-import os
 import queue as _queue
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib import import_module
-from typing import Any
 
 from flask import has_app_context
 
-from app.core import logs, metrics
+from app.core import db, logs, metrics
+from app.jobs import backend, outbox
+from app.jobs.backend import Job, mode, push, redis_connection, rq_queue
 from app.jobs.ids import job_id as safe_job_id
 
+__all__ = ["configure", "drain", "enqueue", "enqueue_after_commit", "inline", "mode", "redis_connection", "resolve",
+           "rq_queue"]
 log = logs.get("jobs")
-QUEUE_NAME = os.environ.get("YGT_QUEUE", "ygt")
-_mode = "eager"
-_redis_url: str | None = None
 _thread_queue: _queue.Queue | None = None
 _thread_worker: threading.Thread | None = None
 _app = None
 
 
-@dataclass
-class Job:
-    func: str
-    args: tuple = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    job_id: str | None = None
-    retries: int = 3
-    backoff: tuple[int, ...] = (2, 10, 60)
-    delay_s: float = 0.0
-    attempt: int = 0
-    timeout_s: int = 600            # rq kills the job process after this long
-
-
 def configure(settings, app=None) -> None:
-    global _mode, _redis_url, _app
-    _mode = settings.jobs_mode
-    _redis_url = settings.redis_url
+    global _app
+    backend.configure(settings.jobs_mode, settings.redis_url)
     _app = app
-
-
-def mode() -> str:
-    return _mode
 
 
 def resolve(func: str):
     module, _, name = func.rpartition(".")
     return getattr(import_module(module), name)
-
-
-def redis_connection(*, blocking: bool = False):
-    """A Redis client that fails fast when Redis is down (a request never hangs on it); `blocking=True` for the
-    worker, whose dequeue waits on the socket for minutes."""
-    from redis import Redis
-    if blocking:
-        return Redis.from_url(_redis_url, socket_connect_timeout=5, health_check_interval=30)
-    return Redis.from_url(_redis_url, socket_connect_timeout=2, socket_timeout=10)
-
-
-def rq_queue():
-    from rq import Queue
-    return Queue(QUEUE_NAME, connection=redis_connection())
 
 
 def enqueue(func: str, *args, job_id: str | None = None, retries: int = 3, backoff=(2, 10, 60),
@@ -85,9 +50,9 @@ def enqueue(func: str, *args, job_id: str | None = None, retries: int = 3, backo
     it is made queue-safe with `app.jobs.ids.job_id`."""
     job = Job(func, args, kwargs, safe_job_id(job_id) if job_id else None, retries, tuple(backoff), delay_s,
               timeout_s=timeout_s)
-    if _mode == "rq":
-        _enqueue_rq(job)
-    elif _mode == "thread":
+    if mode() == "rq":
+        push(job)
+    elif mode() == "thread":
         _enqueue_thread(job)
     else:
         _run_with_retries(job, sleep=False)
@@ -99,47 +64,13 @@ def enqueue_after_commit(session, func: str, *args, job_id: str | None = None, r
 
     rq mode: the job is a `job_outbox` row written in this transaction (so Redis being down never fails the
     write) and relayed right after the commit; the scheduler's relay retries what Redis did not take."""
-    if _mode == "rq":
-        from app.jobs import outbox
+    if mode() == "rq":
         row = outbox.add(session, func, args, kwargs, job_id=job_id, retries=retries, backoff=backoff,
                          delay_s=delay_s)
         session.info.setdefault("after_commit", []).append(lambda: outbox.relay_after_commit(row))
         return
     session.info.setdefault("after_commit", []).append(
         lambda: enqueue(func, *args, job_id=job_id, retries=retries, backoff=backoff, delay_s=delay_s, **kwargs))
-
-
-LIVE_STATUSES = ("created", "queued", "scheduled", "deferred", "started", "rate_limited", "ready_to_enqueue")
-
-
-def _enqueue_rq(job: Job) -> bool:
-    """Push one job to rq; False when a job with the same id is still queued, scheduled or running (no duplicate).
-
-    A finished or failed job of the same id is replaced (the work is asked for again). Raises on Redis errors."""
-    from rq import Retry
-    from rq.exceptions import DuplicateJobError, NoSuchJobError
-    from rq.job import Job as RqJob
-    q = rq_queue()
-    options = {"job_id": job.job_id, "job_timeout": job.timeout_s, "result_ttl": 3600, "failure_ttl": 7 * 86400,
-               "retry": Retry(max=job.retries, interval=list(job.backoff)) if job.retries else None}
-    if job.job_id:
-        try:
-            old = RqJob.fetch(job.job_id, connection=q.connection)
-            status = old.get_status(refresh=False)
-            if status is not None and str(getattr(status, "value", status)) in LIVE_STATUSES:
-                return False
-            old.delete()
-        except NoSuchJobError:
-            pass
-        options["unique"] = True              # atomic: a relay racing this one cannot add a second job
-    try:
-        if job.delay_s > 0:
-            q.enqueue_in(timedelta(seconds=job.delay_s), job.func, args=job.args, kwargs=job.kwargs, **options)
-        else:
-            q.enqueue(job.func, args=job.args, kwargs=job.kwargs, **options)
-    except DuplicateJobError:
-        return False
-    return True
 
 
 def _run_with_retries(job: Job, *, sleep: bool) -> None:
@@ -175,7 +106,6 @@ def _enqueue_thread(job: Job) -> None:
 
 
 def _thread_loop() -> None:
-    from app.core import db
     while True:
         job = _thread_queue.get()
         try:
@@ -188,13 +118,12 @@ def _thread_loop() -> None:
 @contextmanager
 def inline():
     """Run jobs in the caller's thread for a while (seeding, maintenance commands), then restore the mode."""
-    global _mode
-    saved = _mode
-    _mode = "eager"
+    saved = mode()
+    backend.set_mode("eager")
     try:
         yield
     finally:
-        _mode = saved
+        backend.set_mode(saved)
 
 
 def drain(timeout: float = 30.0) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.core import db
-from app.jobs import outbox, queue
+from app.jobs import backend, outbox, queue
 from app.jobs.models import JobOutbox
 
 pytestmark = [pytest.mark.redis, pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")]
@@ -31,7 +31,7 @@ def _use_redis(settings, url: str) -> None:
 def rq_mode(app, settings, monkeypatch):
     """Jobs go to a private rq queue on the REDIS_URL server (nobody works it: the test reads what was queued)."""
     name = f"ygt-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(queue, "QUEUE_NAME", name)
+    monkeypatch.setattr(backend, "QUEUE_NAME", name)
     monkeypatch.setattr(outbox, "_paused_until", 0.0)      # no pause left over from a test with Redis down
     _use_redis(settings, os.environ["REDIS_URL"])
     yield queue.rq_queue()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.core import db
-from app.jobs import queue
+from app.jobs import backend, queue
 from app.workflows import jobs, runner
 from app.workflows.models import HumanTask, ProcessEvent, ServiceCall
 from tests.helpers import REPO
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture()
 def rq_mode(settings, monkeypatch):
     name = f"ygt-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(queue, "QUEUE_NAME", name)
+    monkeypatch.setattr(backend, "QUEUE_NAME", name)
     monkeypatch.setenv("YGT_OPERATOR_MODULES", "tests.fixtures.operators")
     import tests.fixtures.operators  # noqa: F401  (registers test/slow_call here too)
     queue.configure(Settings.from_env(data_dir=str(settings.data_dir), database_url=settings.database_url,
