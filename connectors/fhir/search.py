@@ -8,8 +8,12 @@ from sqlalchemy import select
 
 from app.audit.services import record as audit
 from app.auth.principal import Principal
+from app.care_plans.queries import content_in_force, plans_of_resident
 from app.core.db import session, unit_of_work
+from app.referral.queries import referrals_of_resident
 from app.residents import queries as residents
+from app.tasks.queries import visible
+from app.workflows.models import HumanTask
 
 from . import codes, resources
 from .outcome import FhirError
@@ -79,25 +83,15 @@ def encounters(principal: Principal, patient: str | None) -> list[dict[str, Any]
 
 def care_plans(principal: Principal, patient: str | None) -> list[dict[str, Any]]:
     resident_id = resident_in_scope(principal, patient)
-    try:
-        from app.care_plans.queries import content_in_force, plans_of_resident
-    except ModuleNotFoundError:            # capability not installed
-        return []
     return [resources.care_plan(p, content_in_force(p)) for p in plans_of_resident(principal, resident_id)]
 
 
 def service_requests(principal: Principal, patient: str | None) -> list[dict[str, Any]]:
     resident_id = resident_in_scope(principal, patient)
-    try:
-        from app.referral.queries import referrals_of_resident  # the referral capability (when built)
-    except ModuleNotFoundError:
-        return []
     return [resources.service_request(r) for r in referrals_of_resident(principal, resident_id)]
 
 
 def tasks(principal: Principal, patient: str | None, status: str | None) -> list[dict[str, Any]]:
-    from app.tasks.queries import visible
-    from app.workflows.models import HumanTask
     resident_id = resident_in_scope(principal, patient)
     query = select(HumanTask).where(HumanTask.resident_id == resident_id, visible(principal))
     ours = {v: k for k, v in resources.TASK_STATUS.items()}
