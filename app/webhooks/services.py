@@ -12,6 +12,7 @@ from typing import Any
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.errors import DomainError, Invalid, NotFound
+from app.follow_up import devices
 from app.integrations import ratelimit, store
 from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
@@ -159,10 +160,6 @@ def _prepare_observation(spec, payload, event: InboundEvent, principal: Principa
 def _to_follow_up(resident_id: int, obs, payload: dict[str, Any], event: InboundEvent) -> None:
     """A device reading also pre-fills the resident's follow-up form (`x-default-from: "device.…"`): kept on the
     schedules and copied into an open follow-up task. Codes the follow-up form does not use are left alone."""
-    try:
-        from app.follow_up import devices
-    except ModuleNotFoundError:          # the follow-up capability is not installed
-        return
     if obs.value_num is None or payload["code"] not in devices.CODES:
         return
     devices.record_device_reading(resident_id, code=payload["code"], value=float(obs.value_num), unit=obs.unit,
