@@ -9,7 +9,9 @@ from .config import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask application factory."""
-    from . import serving, web
+    # imported here, not at the top: importing any submodule (app.core.db, app.config) runs this package first,
+    # and it must not pull in every capability the wiring and the blueprints import
+    from . import serving, web, wiring
     from .blueprints import register_blueprints
     from .core import clock, crypto, db, logs
     from .extensions import api
@@ -53,7 +55,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["COMPRESS_EVALUATE_CONDITIONAL_REQUEST"] = False
     Compress(app)
     from .jobs import queue
-    from .residents import context as _resident_context  # noqa: F401  (resident → instance/task defaults)
-    from .workflows import metrics as _workflow_metrics  # noqa: F401  (registers scrape-time gauges)
     queue.configure(settings, app)
+    wiring.wire()
     return app

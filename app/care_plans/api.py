@@ -11,7 +11,7 @@ from app.auth.access import require_roles
 from app.core.errors import NotFound
 
 from . import guidance as medication
-from . import queries, routing, services  # noqa: F401  (routing registers the task router)
+from . import queries, services
 from .schemas import (
     CarePlanCommentCreateSchema,
     CarePlanCommentSchema,

@@ -8,6 +8,7 @@ from app.core.errors import Conflict
 
 from . import guidance, queries
 from .models import CarePlan
+from .services import resident_age
 
 
 def pdf_for(plan: CarePlan) -> bytes:
@@ -25,7 +26,7 @@ def pdf_for(plan: CarePlan) -> bytes:
     schedule = session().scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == plan.resident_id,
                                                                 FollowUpSchedule.disease == plan.disease)).first()
     return care_plan_pdf(
-        resident={"name": resident.name, "sex": resident.sex, "age": queries.resident_age(resident.id),
+        resident={"name": resident.name, "sex": resident.sex, "age": resident_age(resident.id),
                   "org_name": org.name if org else resident.org_code},
         plan={"disease": plan.disease, "risk_level": plan.risk_level},
         version={"version": current.version, "content": current.content, "approved_by": current.approved_by,

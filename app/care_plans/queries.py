@@ -8,12 +8,10 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.core.db import session
 from app.org.scope import row_scope_filter
-from app.residents.record_queries import summary_provider
 
 from . import content as plan_content
 from .errors import CarePlanNotFound, VersionNotFound
 from .models import CarePlan, CarePlanComment, CarePlanVersion
-from .services import resident_age  # noqa: F401  (re-exported for follow_up)
 
 MAX_ID = 2**63 - 1
 
@@ -90,7 +88,6 @@ def plan_summary(resident_id: int, disease: str) -> dict[str, Any] | None:
             "education_topics": c.get("education_topics") or []}
 
 
-@summary_provider("care_plan")
 def plans_for_summary(resident_id: int) -> list[dict[str, Any]]:
     """The plans in force per disease, for the resident record's summary."""
     out = []

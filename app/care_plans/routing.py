@@ -6,18 +6,14 @@ health centre has no village doctor, so such a task is offered to `township_doct
 """
 from __future__ import annotations
 
-from app.workflows import hooks
-
 PROCESSES = ("care_plan", "follow_up")
 
 
-@hooks.on_instance_terminated("care_plan")
 def close_version_of_terminated_instance(instance_id: int, actor_name: str, reason: str | None) -> None:
     from . import services
     services.close_version_of_instance(instance_id, closed_by=actor_name, reason=reason)
 
 
-@hooks.task_enricher
 def route_to_township_without_village(row) -> None:
     if row.process_id not in PROCESSES or row.role != "village_doctor" or not row.org_code:
         return

@@ -17,7 +17,6 @@ from typing import Any
 from app.core import clock
 from app.core.db import session
 from app.core.errors import Conflict, Invalid
-from app.tasks.checks import submit_check
 from app.vocabulary import drugs as catalogue
 
 TIMES_PER_DAY = {"qd": 1, "qn": 1, "bid": 2, "tid": 3, "qw": 1 / 7}
@@ -156,7 +155,6 @@ def checked_content(content: dict[str, Any], principal) -> tuple[dict[str, Any],
     return out, review_text([{**w, "by_name": s["by_name"]} for w, s in zip(warnings, stamped)])
 
 
-@submit_check("care_plan_regimen")
 def check_submission(*, task, data: dict[str, Any], principal) -> dict[str, Any]:
     """Draft / revision proposal: check and store the acknowledgements; approval: check again before approving."""
     if isinstance(data.get("content"), dict):

@@ -17,6 +17,7 @@ from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.core.errors import Invalid
 from app.vocabulary import Disease, RiskLevel
+from app.workflows import hooks
 
 from . import content as plan_content
 from . import safety
@@ -186,14 +187,7 @@ def _activate(s, row: CarePlanVersion, approver: str | None) -> None:
               .values(status="superseded"))
     row.status, row.approved_by, row.approved_at = "approved", approver, clock.now()
     plan.current_version, plan.status, plan.updated_at = row.version, "active", clock.now()
-    from app.education import services as education
-    from app.follow_up import scheduling
-    scheduling.upsert_schedule(plan.resident_id, plan.disease, care_plan_id=plan.id, risk_level=plan.risk_level,
-                               interval_days=int(row.content.get("follow_up_interval_days") or 90),
-                               org_code=plan.org_code, org_path=plan.org_path)
-    education.push_for_plan(plan.resident_id, care_plan_id=plan.id, disease=plan.disease,
-                            risk_level=plan.risk_level, topics=row.content.get("education_topics") or [],
-                            pushed_by=approver or "system")
+    hooks.emit(hooks.CARE_PLAN_APPROVED, plan=plan, version=row, approver=approver)
 
 
 def acknowledge(instance_id: int, *, care_plan_id: int, version: int, acknowledged_by: str | None,

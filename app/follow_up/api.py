@@ -8,7 +8,6 @@ from sqlalchemy import select
 from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
-from app.care_plans import routing as _routing  # noqa: F401  (registers the task router)
 from app.core.db import session
 from app.core.errors import NotFound
 from app.org.scope import row_scope_filter

@@ -11,7 +11,6 @@ from app.auth.queries import display_names
 from app.core import clock
 from app.core.db import session
 from app.org.scope import row_scope_filter
-from app.residents.record_queries import summary_provider
 from app.workflows.models import HumanTask
 
 from .models import FollowUpSchedule, FollowUpVisit
@@ -109,7 +108,6 @@ def _trend(visits: list[FollowUpVisit]) -> dict[str, Any]:
             "direction": direction, "direction_of": key}
 
 
-@summary_provider("next_follow_up")
 def next_follow_up(resident_id: int) -> dict[str, Any] | None:
     """The earliest due follow-up of the resident (any disease), for the record's summary."""
     row = session().scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == resident_id)

@@ -120,6 +120,7 @@ def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, An
     """What one cycle starts with: who, which disease and risk, the plan's drugs and targets, the last values and
     any device readings (form defaults), and whether the previous follow-up was uncontrolled (`prev_uncontrolled`)."""
     from app.care_plans import queries as plans
+    from app.care_plans.services import resident_age
 
     from . import queries
     plan = plans.plan_summary(schedule.resident_id, schedule.disease) or {}
@@ -127,7 +128,7 @@ def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, An
         "resident_id": schedule.resident_id, "disease": schedule.disease, "risk_level": schedule.risk_level,
         "high_risk": schedule.risk_level in HIGH_RISK, "schedule_id": schedule.id, "visit_id": visit.id,
         "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": clock.end_of_day(visit.due_on).astimezone(UTC).isoformat(),
-        "age": plans.resident_age(schedule.resident_id) or 0,
+        "age": resident_age(schedule.resident_id) or 0,
         "prev_uncontrolled": schedule.consecutive_uncontrolled >= 1,
         "plan": plan, "last": queries.last_values(schedule.id), "device": schedule.latest_device or {},
         "org_code": schedule.org_code,

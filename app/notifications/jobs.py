@@ -13,7 +13,6 @@ from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.jobs.queue import enqueue_after_commit
 from app.vocabulary import Disease, RiskLevel
-from app.workflows import hooks
 from app.workflows.models import HumanTask
 
 from .services import notify
@@ -90,8 +89,7 @@ def task_line(task: HumanTask, *, with_due: bool = True) -> str:
     return "，".join(p for p in [*parts, due] if p)
 
 
-@hooks.task_enricher
-def _announce_new_task(row: HumanTask) -> None:
+def announce_new_task(row: HumanTask) -> None:
     """Runs inside the step that projects the task: queue the announcement for after its commit."""
     state = inspect(row)
     if not (state.pending or state.transient):

@@ -17,7 +17,6 @@ from app.core.errors import NotFound
 from app.org.models import Organization
 from app.org.queries import find_org
 from app.org.scope import org_scope_filter
-from app.residents.record_queries import summary_provider
 from app.vocabulary import Disease
 
 from . import catalogue
@@ -138,7 +137,6 @@ OPEN_EMERGENCY = and_(R.direction == "up", R.urgency == "emergency", R.closed_at
                       R.status.not_in(FINAL))
 
 
-@summary_provider("open_emergencies")
 def open_emergencies_of(resident_id: int) -> list[dict[str, Any]]:
     """The resident's open emergency referrals (the record's summary shows them first)."""
     rows = list(session().scalars(select(R).where(R.resident_id == resident_id, OPEN_EMERGENCY)

@@ -3,12 +3,10 @@ organization (the default organization of the instance and its tasks) and the fi
 from __future__ import annotations
 
 from app.core.db import session
-from app.workflows.hooks import resident_context_provider
 
 from .models import Resident
 
 
-@resident_context_provider
 def resident_context(resident_id: int) -> dict | None:
     resident = session().get(Resident, resident_id)
     if resident is None:

@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import login_required
 from app.auth.access import require_principal as current
-from app.notifications import jobs as _notification_jobs  # noqa: F401  (registers the new-task announcer)
 
 from . import completion, queries, services
 from .schemas import (

@@ -21,7 +21,7 @@ from app.org.queries import find_org, root_org
 from app.tasks import completion as task_completion
 from app.tasks import queries as task_queries
 from app.vocabulary import Role, TrainingMode
-from app.workflows import EngineError, hooks, runner
+from app.workflows import EngineError, runner
 from connectors.notify.services import queue_message
 
 from . import access, geo
@@ -371,8 +371,7 @@ def _record_answer(enrolment: Enrolment, data: dict[str, Any]) -> None:
     enrolment.responded_at = clock.now()
 
 
-@hooks.on_task_completed(PROCESS_ID, "confirm_enrolment")
-def _on_confirmed(task, data, actor_name: str) -> None:
+def on_enrolment_confirmed(task, data, actor_name: str) -> None:
     """Record a trainee's answer in the same transaction that completes their confirmation task."""
     session_id = (task.data or {}).get("session_id")
     enrolment = enrolment_of(int(session_id), task.assignee_id) if session_id and task.assignee_id else None
@@ -380,8 +379,7 @@ def _on_confirmed(task, data, actor_name: str) -> None:
         _record_answer(enrolment, dict(data))
 
 
-@hooks.on_task_completed(PROCESS_ID, "approve_session")
-def _on_approved(task, data, actor_name: str) -> None:
+def on_session_approved(task, data, actor_name: str) -> None:
     row = session().get(TrainingSession, int((task.data or {}).get("session_id")))
     if row is not None:
         row.approved_by = actor_name
@@ -390,16 +388,14 @@ def _on_approved(task, data, actor_name: str) -> None:
         row.updated_at = clock.now()
 
 
-@hooks.on_task_completed(PROCESS_ID, "revise_session")
-def _on_revised(task, data, actor_name: str) -> None:
+def on_session_revised(task, data, actor_name: str) -> None:
     row = session().get(TrainingSession, int((task.data or {}).get("session_id")))
     if row is not None:
         row.phase = "pending_approval" if data.get("action") == "resubmit" else "cancelled"
         row.updated_at = clock.now()
 
 
-@hooks.on_task_completed(PROCESS_ID, "write_summary")
-def _on_summary(task, data, actor_name: str) -> None:
+def on_summary_written(task, data, actor_name: str) -> None:
     """Keep the summary the trainer wrote with the session (for the PDF), in the completing transaction."""
     row = session().get(TrainingSession, int((task.data or {}).get("session_id")))
     if row is not None:

@@ -1,4 +1,8 @@
-"""Extension points other capabilities plug into (explicit, set at import time by their modules)."""
+"""Extension points other capabilities plug into, and events one capability tells the others about.
+
+Nothing registers here by being imported: `app/wiring.py` is the one place that plugs every reaction in, at
+start-up, so a reader finds in that one file what happens when, say, a care plan is approved.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -69,3 +73,21 @@ def on_instance_terminated(process_id: str) -> Callable:
 def instance_terminated(process_id: str, instance_id: int, actor_name: str, reason: str | None) -> None:
     for fn in _termination_listeners.get(process_id, ()):
         fn(instance_id, actor_name, reason)
+
+
+# Events: a capability announces what happened (`emit`), the others react (`subscribe`, only in app/wiring.py).
+CARE_PLAN_APPROVED = "care_plan.approved"
+"""A care-plan version came into force: `plan` (CarePlan), `version` (CarePlanVersion), `approver` (str | None)."""
+
+_subscribers: dict[str, list[Callable]] = {}
+
+
+def subscribe(event: str, fn: Callable) -> None:
+    """Let `fn(**payload)` react to `event`, in the order of subscription."""
+    _subscribers.setdefault(event, []).append(fn)
+
+
+def emit(event: str, **payload) -> None:
+    """Run every reaction to `event` now, inside the caller's transaction (they commit, or roll back, with it)."""
+    for fn in _subscribers.get(event, ()):
+        fn(**payload)

@@ -36,5 +36,3 @@ def refresh() -> None:
         metrics.QUEUE_FAILED.set(q["failed"])
         metrics.WORKERS.set(q["workers"])
 
-
-metrics.on_scrape(refresh)

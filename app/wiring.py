@@ -1,0 +1,81 @@
+"""Every reaction one part of the platform has to another, plugged in once at start-up (`create_app` calls
+`wire()`).
+
+Capabilities do not register anything by being imported: each offers plain functions, and this file says which
+function runs when. To find what happens when a care plan is approved, or which function adds business fields to a
+new task, read this file. Process-model operators (`@operator`) are listed in `app.workflows.bindings`; HTTP routes
+in `app.blueprints`; schedules in `app.schedules`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from app.care_plans import queries as care_plan_queries
+from app.care_plans import routing as care_plan_routing
+from app.care_plans import safety as care_plan_safety
+from app.core import metrics
+from app.education import services as education
+from app.follow_up import queries as follow_up_queries
+from app.follow_up import scheduling as follow_up_scheduling
+from app.notifications import jobs as notification_jobs
+from app.referral import queries as referral_queries
+from app.residents import context as resident_context
+from app.residents.record_queries import summary_provider
+from app.tasks.checks import submit_check
+from app.training import services as training
+from app.workflows import hooks
+from app.workflows import metrics as workflow_metrics
+
+_wired = False
+
+
+def wire() -> None:
+    """Plug every reaction in (once per process: a second app in the same process reuses them)."""
+    global _wired
+    if _wired:
+        return
+    _wired = True
+
+    # --- a care-plan version comes into force (in the approving transaction) ---
+    hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)
+    hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
+
+    # --- a workflow instance starts or a task opens: who the resident is, how the task is routed ---
+    hooks.resident_context_provider(resident_context.resident_context)
+    hooks.task_enricher(care_plan_routing.route_to_township_without_village)
+    hooks.task_enricher(notification_jobs.announce_new_task)
+
+    # --- a user task is completed (in the completing transaction) ---
+    hooks.on_task_completed(training.PROCESS_ID, "confirm_enrolment")(training.on_enrolment_confirmed)
+    hooks.on_task_completed(training.PROCESS_ID, "approve_session")(training.on_session_approved)
+    hooks.on_task_completed(training.PROCESS_ID, "revise_session")(training.on_session_revised)
+    hooks.on_task_completed(training.PROCESS_ID, "write_summary")(training.on_summary_written)
+
+    # --- an instance is terminated by an operator ---
+    hooks.on_instance_terminated("care_plan")(care_plan_routing.close_version_of_terminated_instance)
+
+    # --- a task form is submitted: checks a form names with x-submit-check ---
+    submit_check("care_plan_regimen")(care_plan_safety.check_submission)
+
+    # --- the resident record's summary: sections higher capabilities fill ---
+    summary_provider("care_plan")(care_plan_queries.plans_for_summary)
+    summary_provider("next_follow_up")(follow_up_queries.next_follow_up)
+    summary_provider("open_emergencies")(referral_queries.open_emergencies_of)
+
+    # --- /metrics: gauges refreshed just before a scrape ---
+    metrics.on_scrape(workflow_metrics.refresh)
+
+
+def schedule_follow_up(*, plan: Any, version: Any, approver: str | None) -> None:
+    """The plan's follow-up interval starts (or re-times) the resident's follow-up schedule for that disease."""
+    follow_up_scheduling.upsert_schedule(
+        plan.resident_id, plan.disease, care_plan_id=plan.id, risk_level=plan.risk_level,
+        interval_days=int(version.content.get("follow_up_interval_days") or 90),
+        org_code=plan.org_code, org_path=plan.org_path)
+
+
+def push_education(*, plan: Any, version: Any, approver: str | None) -> None:
+    """The plan's education topics are pushed to the resident."""
+    education.push_for_plan(plan.resident_id, care_plan_id=plan.id, disease=plan.disease,
+                            risk_level=plan.risk_level, topics=version.content.get("education_topics") or [],
+                            pushed_by=approver or "system")
