@@ -139,7 +139,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     mode = "production" if settings.production else "embedded"
     if not settings.is_sqlite:
         click.echo(f"yigongti on http://{host}:{port}  (mode: {mode}, gunicorn × {workers})")
-        serving.serve_gunicorn(host, port, workers=workers)
+        serving.serve_gunicorn(host, port, workers=workers, make_app=create_app)
         return
     app = create_app(settings)
     if settings.scheduler_enabled:

@@ -13,6 +13,9 @@ refused by the server before the application sees them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+
+from flask import Flask
 
 MAX_REQUEST_BYTES = int(os.environ.get("YGT_MAX_REQUEST_BYTES", str(20 * 1024 * 1024)))
 # request line and header limits (the same for both servers): a URL of 8 KiB, 100 headers of 8 KiB each
@@ -39,16 +42,16 @@ def gunicorn_options(bind: str, workers: int) -> dict:
 
 def serve_waitress(app, host: str, port: int, *, threads: int = 8) -> None:
     """Serve the app with waitress (one process, a thread pool) until interrupted."""
-    from waitress import serve
+    from waitress import serve  # imported by the server that runs: a process loads waitress or gunicorn, not both
     serve(app, host=host, port=port, threads=threads, ident="yigongti",
           max_request_body_size=MAX_REQUEST_BYTES + 1024 * 1024,   # Flask answers 413 first, with our error body
           max_request_header_size=MAX_HEADER_BYTES,
           channel_timeout=120, connection_limit=200, clear_untrusted_proxy_headers=True)
 
 
-def serve_gunicorn(host: str, port: int, *, workers: int) -> None:
-    """Serve `app:create_app()` with gunicorn worker processes until interrupted."""
-    from gunicorn.app.base import BaseApplication
+def serve_gunicorn(host: str, port: int, *, workers: int, make_app: Callable[[], Flask]) -> None:
+    """Serve `make_app()` (app/cli.py passes `app.create_app`) with gunicorn worker processes until interrupted."""
+    from gunicorn.app.base import BaseApplication  # imported by the server that runs (gunicorn is POSIX-only)
 
     class Server(BaseApplication):
         def load_config(self):
@@ -57,7 +60,6 @@ def serve_gunicorn(host: str, port: int, *, workers: int) -> None:
 
         def load(self):
             os.environ.setdefault("YGT_APP_NAME", "ygt-web")
-            from app import create_app
-            return create_app()
+            return make_app()
 
     Server().run()
