@@ -150,4 +150,4 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 cli_people.register(main)
 screening_cli.register(main, _app)
-hl7v2_cli.register(main)
+hl7v2_cli.register(main, _app)

@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
+from flask import Flask
 
 
-def register(main: click.Group) -> None:
+def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
+    """Add `ygt mllp` to `main`; `make_app` builds the app the listener runs in (app/cli.py passes its own)."""
     @main.command("mllp")
     @click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
     @click.option("--port", default=2575, show_default=True, type=int)
     @click.option("--allow", multiple=True, help="sender network allowed (CIDR; repeatable; default: any)")
     def mllp(host: str, port: int, allow: tuple[str, ...]) -> None:
         """Listen for HL7 v2 messages over MLLP and answer each with its ACK."""
-        from app import create_app
-        from app.config import Settings
-
-        from .mllp import serve
-        app = create_app(Settings.from_env(scheduler_enabled=False))
+        from .mllp import serve  # imported when the command runs, like every command of app/cli.py
+        app = make_app()
         server = serve(app, host, port, allow=list(allow))
         click.echo(f"MLLP listening on {server.server_address[0]}:{server.server_address[1]}")
         try:
