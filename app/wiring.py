@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
 from app.care_plans import routing as care_plan_routing
 from app.care_plans import safety as care_plan_safety
@@ -39,6 +40,11 @@ def wire() -> None:
     # --- a care-plan version comes into force (in the approving transaction) ---
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
+
+    # --- what a care plan shows from capabilities built on it (medication review, printed plan) ---
+    care_plan_providers.provide(last_done_visit=follow_up_queries.last_done_visit,
+                                next_due_on=follow_up_queries.next_due_on,
+                                education_pushes=education.pushes_for)
 
     # --- a workflow instance starts or a task opens: who the resident is, how the task is routed ---
     hooks.resident_context_provider(resident_context.resident_context)

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from app.core.db import session
 from app.vocabulary import Frequency
 
+from . import providers
+
 TIMES_PER_DAY = {"qd": 1, "qn": 1, "bid": 2, "tid": 3, "qw": 1 / 7}
 RAS = ("ACEI", "ARB")
 DECISION = "drug_dose_limits"
@@ -65,10 +67,7 @@ def _warnings(drugs: list[dict[str, Any]], latest: dict[str, Any]) -> list[dict[
 
 
 def _latest(resident_id: int, disease: str) -> dict[str, Any]:
-    from app.follow_up.models import FollowUpVisit
-    visit = session().scalars(select(FollowUpVisit).where(
-        FollowUpVisit.resident_id == resident_id, FollowUpVisit.disease == disease, FollowUpVisit.status == "done")
-        .order_by(FollowUpVisit.id.desc())).first()
+    visit = providers.last_done_visit(resident_id, disease)
     med = ((visit.record or {}).get("medication") or {}) if visit else {}
     latest: dict[str, Any] = {"adherence": med.get("adherence"), "adr": med.get("adr"),
                               "hypoglycemia": med.get("hypoglycemia"),

@@ -116,3 +116,17 @@ def next_follow_up(resident_id: int) -> dict[str, Any] | None:
         return None
     return {"disease": row.disease, "due_on": row.next_due_on.isoformat(), "interval_days": row.interval_days,
             "overdue_days": max(0, (clock.today() - row.next_due_on).days)}
+
+
+def last_done_visit(resident_id: int, disease: str) -> FollowUpVisit | None:
+    """The resident's latest completed visit for `disease` (the care plan's medication review reads it)."""
+    return session().scalars(select(FollowUpVisit).where(
+        FollowUpVisit.resident_id == resident_id, FollowUpVisit.disease == disease, FollowUpVisit.status == "done")
+        .order_by(FollowUpVisit.id.desc())).first()
+
+
+def next_due_on(resident_id: int, disease: str) -> date | None:
+    """When the resident's follow-up for `disease` is next due (the printed care plan shows it), or None."""
+    row = session().scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == resident_id,
+                                                           FollowUpSchedule.disease == disease)).first()
+    return row.next_due_on if row else None
