@@ -83,8 +83,13 @@ def deliver_thrown_message(event_id: int, attempt: int = 0) -> None:
         if sent is None or sent.data.get("delivered"):
             return
         name, payload, sender = sent.data["message"], sent.data.get("payload") or {}, sent.instance_id
+        origin = session.get(ProcessInstance, sender)
+        # a process this message starts works for the sender's starter, in its organization and for its resident
+        # (SpiffArena starts it for the sending instance's user)
+        on_behalf = {"started_by": origin.started_by, "org_code": origin.org_code,
+                     "resident_id": origin.resident_id} if origin is not None else {}
     try:
-        delivery = messages.deliver(name, payload, actor=runner.Actor(f"instance:{sender}"))
+        delivery = messages.deliver(name, payload, actor=runner.Actor(f"instance:{sender}"), **on_behalf)
     except messages.AmbiguousMessage as exc:
         _undelivered(event_id, reason=exc.message, details=exc.details)
         return

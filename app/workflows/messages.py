@@ -97,13 +97,15 @@ def waiting_instances(message_name: str, payload: Mapping[str, Any]) -> list[int
 def deliver(message_name: str, payload: Mapping[str, Any], *, actor: runner.Actor, start: bool = True,
             business_key: str | None = None, org_code: str | None = None,
             resident_id: int | None = None, may_correlate: Callable[[int], bool] | None = None,
-            authorize_start: Callable[[str], None] | None = None) -> Delivery:
+            authorize_start: Callable[[str], None] | None = None, started_by: str | None = None) -> Delivery:
     """Correlate into the instances waiting for this message with these correlation values (an uncorrelated message
     into the one instance waiting for it); if none waits and `start`, start each process whose start event
     listens for it.
 
     `may_correlate(instance_id)` hides instances the sender may not reach (outside its scope); `authorize_start(
-    process_id)` raises when the sender may not start that process — both before anything is written."""
+    process_id)` raises when the sender may not start that process — both before anything is written.
+    `started_by` names the user a started instance works for when the actor is not a person (a message another
+    instance threw: its starter)."""
     result = Delivery(message_name)
     found = waiting(message_name, payload)
     if may_correlate is not None:
@@ -127,6 +129,7 @@ def deliver(message_name: str, payload: Mapping[str, Any], *, actor: runner.Acto
             authorize_start(process_id)
         for process_id in starts:
             inst = runner.start_instance(process_id, actor=actor, message=(message_name, payload),
-                                         business_key=business_key, org_code=org_code, resident_id=resident_id)
+                                         business_key=business_key, org_code=org_code, resident_id=resident_id,
+                                         started_by=started_by)
             result.started.append(inst.id)
     return result

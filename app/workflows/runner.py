@@ -98,8 +98,9 @@ def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
 def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, business_key: str | None = None,
                    actor: Actor, resident_id: int | None = None, org_code: str | None = None,
                    version: int | None = None, message: tuple[str, Mapping[str, Any]] | None = None,
-                   parent_instance_id: int | None = None) -> ProcessInstance:
-    """Start the latest (or the given) version of a process and run it until it waits."""
+                   parent_instance_id: int | None = None, started_by: str | None = None) -> ProcessInstance:
+    """Start the latest (or the given) version of a process and run it until it waits. `started_by` is the user the
+    instance works for when that is not the actor (default: the actor)."""
     with unit_of_work() as session:
         pv = _find_version(session, process_id, version)
         data = dict(data or {})
@@ -123,7 +124,7 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
             process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
             business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
             resident_name=data.get("resident_name"), org_code=org_code, org_path=_org_path(org_code),
-            started_by=actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
+            started_by=started_by or actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
             parent_instance_id=parent_instance_id, status=snap.status)
         _apply(inst, snap, now)
         session.add(inst)

@@ -89,3 +89,22 @@ def test_an_uncorrelated_message_reaches_exactly_one_instance_or_is_refused_as_a
     platform.api.post(f"/api/v1/process-instances/{b['id']}/terminate", json={"reason": "duplicate"})
     delivered = platform.send("consult_answer", {"consult_no": "C-1"}).get_json()
     assert delivered["correlated_instances"] == [a["id"]]
+
+
+def test_a_process_started_by_a_thrown_message_works_for_the_sender_s_starter_and_organization(platform):
+    """The receiving instance belongs to whoever started the sending one (as SpiffArena starts it for the sending
+    instance's user) and to its organization: its laneless task is theirs to do, not nobody's."""
+    files = model("refer_case.bpmn")
+    platform.deploy(files)
+    sender = platform.start("refer_case", {"case_no": "K-3", "question": "是否加用他汀"}, org_code="C01T01")
+    platform.run([("complete", "discuss_case", {})])
+    ours = by_process(platform.outcomes())
+    bare = by_process(run_bare(files, "refer_case", {"case_no": "K-3", "question": "是否加用他汀"},
+                               [("complete", "discuss_case", {})]))
+    assert {p: [o.comparable(["conclusion"]) for o in v] for p, v in ours.items()} == \
+        {p: [o.comparable(["conclusion"]) for o in v] for p, v in bare.items()}
+    [review] = ours["review_referred_case"]
+    assert (review.status, review.data["conclusion"]) == ("completed", "K-3: discussed")
+    detail = platform.api.get(f"/api/v1/process-instances/{review.extra['id']}").json
+    started = platform.api.get(f"/api/v1/process-instances/{sender['id']}").json
+    assert (detail["org_code"], detail["started_by"]) == ("C01T01", started["started_by"])
