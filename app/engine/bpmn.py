@@ -132,6 +132,7 @@ def parse_processes(bpmn_files: Mapping[str, bytes], forms: Mapping[str, Any], *
                 if pid in prior and prior[pid].file_name != _base(path)]
     drafts, used = [], set()
     for path, tree in trees.items():
+        warnings += _drop_dangling_flows(path, tree)
         parser = EngineParser(validator=VALIDATOR)
         try:
             parser.add_bpmn_xml(tree, filename=path)
@@ -145,6 +146,20 @@ def parse_processes(bpmn_files: Mapping[str, bytes], forms: Mapping[str, Any], *
         raise DefinitionError("no executable process (isExecutable=\"false\" everywhere)",
                               file=min(bpmn_files))
     return drafts, used, warnings
+
+
+def _drop_dangling_flows(path: str, tree) -> list[str]:
+    """A sequence flow without a source or a target connects nothing: SpiffWorkflow (which the tutorial models are
+    written for) ignores it, while the schema refuses the file. Drop it from the parsed tree with a warning; the
+    stored XML stays as uploaded."""
+    warnings = []
+    for flow in list(tree.iter(f"{{{BPMN_NS}}}sequenceFlow")):
+        missing = [end for end in ("sourceRef", "targetRef") if not flow.get(end)]
+        if missing:
+            flow.getparent().remove(flow)
+            warnings.append(f"{path}: 顺序流 {flow.get('id')} 缺少 {'/'.join(missing)}，不连接任何元素，已忽略 "
+                            f"(sequence flow {flow.get('id')} has no {' or '.join(missing)} and is ignored)")
+    return warnings
 
 
 def _base(path: str) -> str:
