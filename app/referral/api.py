@@ -14,6 +14,7 @@ from app.auth.access import require_principal as current
 from app.core.db import session
 from app.core.errors import Invalid, NotFound
 from app.tasks import completion
+from app.tasks import queries as task_queries
 from app.workflows.models import HumanTask
 
 from . import catalogue, documents, exports, queries, services, summary
@@ -80,8 +81,12 @@ class ReferralDetail(MethodView):
     @phi_read("referral")
     @blp.response(200, ReferralDetailSchema)
     def get(self, referral_id):
-        """One referral: forms, result, follow-up, timeline and linked down-referrals."""
-        return queries.detail(queries.get(current(), referral_id))
+        """One referral: forms, result, follow-up, timeline, linked down-referrals, and the open steps of its process
+        the caller may work on now (the page links to their inbox forms)."""
+        row = queries.get(current(), referral_id)
+        out = queries.detail(row)
+        out["tasks"] = task_queries.next_tasks(current(), row.instance_id) if row.instance_id else []
+        return out
 
 
 def _review_task(referral_id: int) -> HumanTask:

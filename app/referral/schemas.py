@@ -90,7 +90,18 @@ class ReferralSchema(Schema):
     timeline = fields.List(fields.Nested(ReferralTimelineEntrySchema))
 
 
+class ReferralOpenTaskSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    element_id = fields.Str()
+    status = fields.Str()
+    due_at = fields.Str(allow_none=True, metadata={"description": "ISO 8601"})
+    assignee = fields.Dict(allow_none=True)
+
+
 class ReferralDetailSchema(ReferralSchema):
+    tasks = fields.List(fields.Nested(ReferralOpenTaskSchema),
+                        metadata={"description": "open steps of the referral's process the caller may work on now"})
     form = fields.Dict()
     result = fields.Dict()
     follow_up = fields.Dict()

@@ -14,7 +14,7 @@ from app.residents.models import Resident
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import HumanTask
 
-CATALOGUE = (("C01D01", "cardiology"), ("C01D01", "pci"), ("C01D01", "emergency"), ("C01D02", "endocrinology"),
+CATALOGUE = (("C01D01", "cardiology"), ("C01D01", "pci"), ("C01D01", "emergency"), ("C01D04", "cardiology"), ("C01D02", "endocrinology"),
              ("C01D02", "insulin_management"), ("C01D06", "nephrology"), ("C01D07", "neurology"),
              ("C01D07", "emergency"), ("C01T01", "general_medicine"), ("C01T01", "insulin_management"))
 OUT_OF_COUNTY = (("省人民医院", "stroke"), ("市第一人民医院", "stroke"), ("市第一人民医院", "pci"))

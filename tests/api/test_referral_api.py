@@ -78,6 +78,9 @@ def test_routine_up_referral_closes_the_loop_down_to_the_first_follow_up(app, cl
     assert r["referral_no"].startswith("SZ") and r["status"] == "drafting"
     two_week = open_tasks(w["village"], "two_week_follow_up")
     assert len(two_week) == 1                                      # exists before the county ever replies
+    steps = {t["element_id"]: t for t in referral(w["village"], r["id"])["tasks"]}   # the page links to them
+    assert {"fill_referral_form", "two_week_follow_up"} <= set(steps) and steps["two_week_follow_up"]["due_at"]
+    assert referral(w["cardio"], r["id"])["tasks"] == []                             # nothing for the receiver yet
     _send(w, r)
     assert referral(w["village"], r["id"])["status"] == "offered"
     assert open_tasks(w["endo"], "review_referral") == [] or all(

@@ -21,6 +21,7 @@ import { riskGradeStory } from './risk.mjs';
 import { dmnEditorStory, dmnFindingsOverride, dmnReplayStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
+import { referralStory } from './referral.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -120,6 +121,11 @@ describe('web UI', { concurrency: false }, () => {
   test('county specialist: a dose above the label is refused on its field; a warning is acknowledged and reaches the approver', async (t) => {
     if (!needs(t, '/api/v1/vocabulary/drugs', '/api/v1/tasks/{}/draft', '/api/v1/tasks/{}/complete')) return;
     await regimenSafetyStory(ctx, t);
+  });
+  test('referral: routine up → accept → arrival → result → down → first follow-up; emergency; reject/redirect; out of county; dashboard', async (t) => {
+    if (useMock) return void t.skip('the mock has no referral processes');
+    if (!needs(t, '/api/v1/referrals', '/api/v1/referrals/{}', '/api/v1/referral-stats', '/api/v1/webhooks/messages/{}')) return;
+    await referralStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

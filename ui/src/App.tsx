@@ -29,6 +29,9 @@ const ExamPage = lazy(() => import('./pages/training/ExamPage'));
 const TranscriptPage = lazy(() => import('./pages/training/TranscriptPage'));
 const ItemBankPage = lazy(() => import('./pages/training/ItemBankPage'));
 const TrainingDashboardPage = lazy(() => import('./pages/training/TrainingDashboardPage'));
+const ReferralsPage = lazy(() => import('./pages/referral/ReferralsPage'));
+const ReferralPage = lazy(() => import('./pages/referral/ReferralPage'));
+const ReferralDashboardPage = lazy(() => import('./pages/referral/ReferralDashboardPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -127,6 +130,9 @@ export default function App() {
               <Route path="training/transcript/:userId" element={<TranscriptPage />} />
               <Route path="training/items" element={<ItemBankPage />} />
               <Route path="training/dashboard" element={<TrainingDashboardPage />} />
+              <Route path="referrals" element={<ReferralsPage />} />
+              <Route path="referrals/dashboard" element={<ReferralDashboardPage />} />
+              <Route path="referrals/:id" element={<ReferralPage />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Routes>

@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { tasks } from '../api/endpoints';
 import type { TaskCounts } from '../api/types';
-import { canModel, canScreen, canSeeFollowUps, canSeeIntegrations, canSeeResidents, canSeeTrainingAdmin, canSupervise, orgLevelName, roleNames } from '../lib/roles';
+import { canModel, canScreen, canSeeFollowUps, canSeeReferrals, canSeeIntegrations, canSeeResidents, canSeeTrainingAdmin, canSupervise, orgLevelName, roleNames } from '../lib/roles';
 
 export const TASKS_CHANGED = 'ygt:tasks-changed';
 
@@ -55,6 +55,7 @@ export default function Layout() {
           </NavLink>
           {canSeeFollowUps(roles) && <NavLink to="/follow-ups">逾期随访</NavLink>}
           {canSeeResidents(roles) && <NavLink to="/residents">居民档案</NavLink>}
+          {canSeeReferrals(roles) && <NavLink to="/referrals">双向转诊</NavLink>}
           {canScreen(roles) && <NavLink to="/screening">筛查</NavLink>}
           {canSupervise(roles) && <NavLink to="/instances">流程监控</NavLink>}
           {canModel(roles) && <NavLink to="/modeler">流程建模</NavLink>}

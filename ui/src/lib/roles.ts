@@ -63,6 +63,16 @@ export function canSeeOpenEmergencies(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);
 }
 
+/** 双向转诊 (the referral list per organisation): the doctors who send and receive, and those who supervise. */
+export function canSeeReferrals(roles: readonly string[]): boolean {
+  return any(roles, ['village_doctor', 'township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
+}
+
+/** 转诊统计 (the referral dashboard; the server's stats readers). */
+export function canSeeReferralStats(roles: readonly string[]): boolean {
+  return any(roles, ['township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
+}
+
 /** The integration screen, and replaying deliveries. */
 export function canSeeIntegrations(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);

@@ -4,7 +4,7 @@ import type { EChartsCoreOption } from 'echarts/core';
 import { instances, referrals, screening, tasks } from '../api/endpoints';
 import type { ScreeningStats } from '../api/types';
 import { useAuth } from '../auth';
-import { canScreen, canSeeOpenEmergencies, canSeeScreeningStats } from '../lib/roles';
+import { canScreen, canSeeOpenEmergencies, canSeeReferralStats, canSeeScreeningStats } from '../lib/roles';
 import { useOrgNames } from '../lib/orgs';
 import { FUNNEL, REFERRAL_SOURCES, SCREENING_DISEASES, funnelBy, pieData, type GroupedSeries } from '../lib/screening';
 import { Empty, ErrorBox, Loading } from '../components/common';
@@ -204,6 +204,11 @@ export default function DashboardsPage() {
     <div className="page">
       <div className="page-head">
         <h1>统计</h1>
+        {canSeeReferralStats(me?.roles ?? []) && (
+          <Link className="btn btn-small" to="/referrals/dashboard" data-testid="referral-dashboard-link">
+            转诊统计
+          </Link>
+        )}
       </div>
       <div className="stat-tiles">
         <div className="stat-tile">
