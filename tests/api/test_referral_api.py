@@ -119,6 +119,16 @@ def test_routine_up_referral_closes_the_loop_down_to_the_first_follow_up(app, cl
         told = {n.kind for n in db_all(Notification)}
     assert {"referral_offered", "referral_accepted", "referral_appointed", "referral_result",
             "referral_down_offered"} <= told
+    with app.app_context():                                          # each notice once per person and event
+        from collections import Counter
+
+        from connectors.notify.models import OutboxMessage
+        per = Counter((n.user_id, n.kind, n.link) for n in db_all(Notification) if n.kind.startswith("referral_"))
+        sms = Counter(m.idempotency_key for m in db_all(OutboxMessage)
+                      if (m.idempotency_key or "").startswith(f"referral:{r['id']}:"))
+    assert per and set(per.values()) == {1}
+    assert {f"referral:{r['id']}:{e}:patient" for e in ("offered", "accepted", "appointed", "result")} <= set(sms)
+    assert set(sms.values()) == {1}
     for kind in ("referral_form", "receipt"):
         pdf = w["village"].get(f"/api/v1/referrals/{r['id']}/documents/{kind}.pdf")
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
