@@ -9,9 +9,11 @@ from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
 from app.core.errors import NotFound
+from app.residents.queries import get_resident
 
 from . import guidance as medication
 from . import queries, services
+from .printing import pdf_for
 from .schemas import (
     CarePlanCommentCreateSchema,
     CarePlanCommentSchema,
@@ -32,7 +34,6 @@ DOCTORS = ("county_specialist", "township_doctor", "village_doctor", "county_adm
 
 
 def _resident_in_scope(resident_id: int) -> None:
-    from app.residents.queries import get_resident
     if get_resident(resident_id, current()) is None:
         raise NotFound("居民不存在 (resident not found)", resident_id=resident_id)
 
@@ -141,7 +142,6 @@ class CarePlanPdf(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, care_plan_id):
         """The printable plan for the patient (PDF, Chinese text)."""
-        from .printing import pdf_for
         plan = queries.scoped_plan(current(), care_plan_id)
         return Response(pdf_for(plan), mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="care-plan-{plan.id}.pdf"'})

@@ -12,9 +12,13 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.db import session
+from app.residents.record_models import Observation
+from app.residents.sources import clinical
 from app.vocabulary import Frequency
+from app.workflows import decisions
 
-from . import providers
+from . import providers, queries
+from .models import CarePlan
 
 TIMES_PER_DAY = {"qd": 1, "qn": 1, "bid": 2, "tid": 3, "qw": 1 / 7}
 RAS = ("ACEI", "ARB")
@@ -22,7 +26,6 @@ DECISION = "drug_dose_limits"
 
 
 def _classify(drugs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    from app.workflows import decisions
     pinned = decisions.registry(session())
     out = []
     for d in drugs:
@@ -77,12 +80,7 @@ def _latest(resident_id: int, disease: str) -> dict[str, Any]:
 
 
 def _lab_values(resident_id: int) -> dict[str, Any]:
-    """Latest potassium and eGFR from the health record, when the record capability is installed."""
-    from app.models import MODEL_MODULES
-    if "app.residents.record_models" not in MODEL_MODULES:
-        return {}
-    from app.residents.record_models import Observation
-    from app.residents.sources import clinical
+    """Latest potassium and eGFR from the health record."""
     out = {}
     for name, code in (("potassium", "2823-3"), ("egfr", "62238-1")):
         row = session().scalars(select(Observation).where(Observation.resident_id == resident_id,
@@ -99,8 +97,6 @@ ADHERENCE_ADVICE = {"规律": "服药规律，继续坚持。", "间断": "存�
 
 def guidance(plan_id: int) -> dict[str, Any]:
     """Medication guidance for the version in force of a plan."""
-    from . import queries
-    from .models import CarePlan
     plan = session().get(CarePlan, plan_id)
     current = queries.current(plan_id)
     drugs, versions = _classify((current.content.get("drugs") if current else None) or [])

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.db import session
+from app.notifications.jobs import recipients
 from app.workflows.bindings import ServiceError, operator
 from app.workflows.models import HumanTask
 
@@ -76,7 +77,6 @@ def request_revision(*, idempotency_key: str, instance_id: int, resident_id: int
 def remind_draft(*, idempotency_key: str, instance_id: int, care_plan_id: int, version: int,
                  expires_after: str | None = None) -> dict[str, Any]:
     """Before an open revision draft expires, tell the holder of its drafting task (else the offered doctors)."""
-    from app.notifications.jobs import recipients
     task = session().scalars(select(HumanTask).where(
         HumanTask.instance_id == instance_id, HumanTask.element_id == "propose_revision",
         HumanTask.status == "open").order_by(HumanTask.id.desc())).first()

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from app.core.db import session
 from app.core.errors import Conflict
+from app.org.queries import find_org
+from app.reports.care_plan import care_plan_pdf
+from app.residents.models import Resident
 
 from . import guidance, providers, queries
 from .models import CarePlan
@@ -11,9 +14,6 @@ from .services import resident_age
 
 def pdf_for(plan: CarePlan) -> bytes:
     """The PDF of the version in force (409 `no_plan_in_force` before approval)."""
-    from app.org.queries import find_org
-    from app.reports.care_plan import care_plan_pdf
-    from app.residents.models import Resident
     current = queries.current(plan.id)
     if current is None:
         raise Conflict("方案尚未审核生效 (no version in force)", code="no_plan_in_force", care_plan_id=plan.id)

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.auth.principal import Principal
+from app.auth.queries import users_by_username
 from app.core.db import session
 from app.org.scope import row_scope_filter
 
@@ -101,7 +102,6 @@ def plans_for_summary(resident_id: int) -> list[dict[str, Any]]:
 
 def display_names(rows: list[CarePlanVersion], comments_: list[CarePlanComment] = ()) -> dict[str, str]:
     """Display names of the people a plan's history names (drafter, approver, acknowledger, who closed a revision)."""
-    from app.auth.queries import users_by_username
     names = {getattr(v, f) for v in rows for f in ("drafted_by", "approved_by", "acknowledged_by", "closed_by")}
     names |= {c.author for c in comments_}
     names.discard(None)

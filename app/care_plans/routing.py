@@ -6,18 +6,20 @@ health centre has no village doctor, so such a task is offered to `township_doct
 """
 from __future__ import annotations
 
+from app.org.queries import find_org
+
+from . import services
+
 PROCESSES = ("care_plan", "follow_up")
 
 
 def close_version_of_terminated_instance(instance_id: int, actor_name: str, reason: str | None) -> None:
-    from . import services
     services.close_version_of_instance(instance_id, closed_by=actor_name, reason=reason)
 
 
 def route_to_township_without_village(row) -> None:
     if row.process_id not in PROCESSES or row.role != "village_doctor" or not row.org_code:
         return
-    from app.org.queries import find_org
     org = find_org(row.org_code)
     if org is not None and org.level != "village":
         row.role = "township_doctor"

@@ -18,6 +18,7 @@ from app.core import clock
 from app.core.db import session
 from app.core.errors import Conflict, Invalid
 from app.vocabulary import drugs as catalogue
+from app.workflows import decisions
 
 TIMES_PER_DAY = {"qd": 1, "qn": 1, "bid": 2, "tid": 3, "qw": 1 / 7}
 DECISIONS = ("drug_dose_limits", "drug_class_combination", "warfarin_interaction")
@@ -28,7 +29,6 @@ class DecisionNotDeployed(Conflict):
 
 
 def _evaluator():
-    from app.workflows import decisions
     pinned = decisions.registry(session())
     missing = [d for d in DECISIONS if d not in pinned.registry]
     if missing:

@@ -10,14 +10,18 @@ import os
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from app.audit.services import record
 from app.auth.principal import Principal
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.core.errors import Invalid
+from app.notifications.services import notify
+from app.residents.models import Resident
 from app.vocabulary import Disease, RiskLevel
-from app.workflows import hooks
+from app.workflows import hooks, messages, runner
+from app.workflows.models import ProcessInstance
 
 from . import content as plan_content
 from . import safety
@@ -102,7 +106,6 @@ def propose_revision(care_plan_id: int, *, content: dict[str, Any], reason: str,
 def _start(mode: str, resident_id: int, disease: str, risk_level: str | None, *, requested_by: str,
            reason: str | None, proposal: dict[str, Any] | None = None,
            regimen_review: str | None = None) -> dict[str, Any]:
-    from app.workflows import messages, runner
     expiry = draft_expiry_days()
     payload = {"resident_id": resident_id, "disease": disease, "risk_level": risk_level, "mode": mode,
                "reason": reason or "", "requested_by": requested_by, "proposal": proposal,
@@ -219,7 +222,6 @@ def cancel_revision(care_plan_id: int, version: int, *, reason: str, principal: 
 def remind_draft_author(instance_id: int, *, care_plan_id: int, version: int, recipients: list[int],
                         expires_after: str | None) -> dict[str, Any]:
     """Before an open revision draft expires: tell whoever holds (or is offered) its drafting task."""
-    from app.notifications.services import notify
     row = _version_row(care_plan_id, version)
     if row.status not in REPLACEABLE:
         return {"notified": 0}
@@ -261,9 +263,6 @@ def _days(duration: str | None) -> str:
 
 def _close(row: CarePlanVersion, *, status: str, by: str, reason: str, actor: Principal) -> None:
     """End an open version and terminate the `care_plan` instance working on it (in the caller's transaction)."""
-    from app.audit.services import record
-    from app.workflows import runner
-    from app.workflows.models import ProcessInstance
     inst = session().get(ProcessInstance, row.instance_id) if row.instance_id else None
     if inst is not None and inst.status not in runner.FINAL:
         runner.terminate_instance(inst.id, runner.Actor.of(actor), reason=reason)
@@ -322,7 +321,6 @@ def _version_row(care_plan_id: int, version: int, *, lock: bool = False) -> Care
 
 
 def _next_version(care_plan_id: int) -> int:
-    from sqlalchemy import func
     return (session().scalar(select(func.max(CarePlanVersion.version))
                              .where(CarePlanVersion.care_plan_id == care_plan_id)) or 0) + 1
 
@@ -339,7 +337,6 @@ def _new_plan(resident_id: int, disease: str, risk_level: str | None) -> CarePla
 
 
 def _resident(resident_id: int):
-    from app.residents.models import Resident
     return session().get(Resident, resident_id)
 
 
