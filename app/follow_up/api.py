@@ -10,7 +10,9 @@ from app.auth.access import require_principal as current
 from app.auth.access import require_roles
 from app.core.db import session
 from app.core.errors import NotFound
+from app.org.models import Organization
 from app.org.scope import row_scope_filter
+from app.residents.queries import get_resident
 
 from . import devices, queries
 from .models import ReferralRequest
@@ -26,7 +28,6 @@ blp = Blueprint("follow_up", __name__, url_prefix="/api/v1", description="随访
 
 
 def _resident_in_scope(resident_id: int) -> None:
-    from app.residents.queries import get_resident
     if get_resident(resident_id, current()) is None:
         raise NotFound("居民不存在 (resident not found)", resident_id=resident_id)
 
@@ -70,7 +71,6 @@ class ReferralRequests(MethodView):
     @blp.response(200, ReferralRequestSchema(many=True))
     def get(self):
         """Referral requests raised by follow-ups in scope (pending ones wait for the referral process)."""
-        from app.org.models import Organization
         rows = session().scalars(
             select(ReferralRequest).outerjoin(Organization, Organization.code == ReferralRequest.org_code)
             .where(row_scope_filter(current(), org_path=Organization.path, resident_id=ReferralRequest.resident_id))

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.care_plans.operators import completed_by
 from app.core.db import session
 from app.workflows.bindings import operator
 from app.workflows.models import ProcessEvent
@@ -32,7 +33,6 @@ def record_visit(*, idempotency_key: str, instance_id: int, visit_id: int, recor
                  sbp: int | None = None, dbp: int | None = None, target: dict | None = None) -> dict[str, Any]:
     """Store the visit with its classification and move the schedule to the next due date. `target` is the plan
     target the classification used (`sbp_lt`/`dbp_lt`/`fpg_lt`, null when the guideline default applied)."""
-    from app.care_plans.operators import completed_by
     decision = _decision_record(instance_id) if classification else None
     if decision is not None and target is not None:
         decision["target"] = {k: v for k, v in target.items() if v is not None}

@@ -9,8 +9,10 @@ from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, sele
 from app.auth.principal import Principal
 from app.auth.queries import display_names
 from app.core import clock
-from app.core.db import session
+from app.core.db import is_postgres, session
+from app.org.queries import find_org
 from app.org.scope import row_scope_filter
+from app.residents.models import Resident
 from app.workflows.models import HumanTask
 
 from .models import FollowUpSchedule, FollowUpVisit
@@ -35,8 +37,6 @@ def overdue(principal: Principal, *, org_code: str | None = None, assignee_id: i
             disease: str | None = None, page: int = 1, per_page: int = 50, today: date | None = None
             ) -> tuple[list[dict[str, Any]], int]:
     """Open visits past their due date in the caller's scope, high priority first, then most overdue."""
-    from app.org.queries import find_org
-    from app.residents.models import Resident
     today = today or clock.today()
     days = _days_between(FollowUpVisit.due_on, today)
     last_sbp = select(FollowUpVisit.sbp).where(
@@ -71,7 +71,6 @@ def overdue(principal: Principal, *, org_code: str | None = None, assignee_id: i
 
 
 def _days_between(column, today: date):
-    from app.core.db import is_postgres
     if is_postgres():
         return cast(literal(today), Date) - column
     return cast(func.julianday(today.isoformat()) - func.julianday(column), Integer)

@@ -15,8 +15,15 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from app.auth import queries as auth_queries
+from app.auth.models import User, UserRole
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
+from app.notifications.jobs import recipients, task_line
+from app.notifications.services import notify
+from app.org.queries import township_of
+from app.workflows import decisions
+from app.workflows.models import HumanTask
 
 from .models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
 
@@ -40,7 +47,6 @@ def patient_consents(resident_id: int) -> bool:
 
 
 def _open_follow_up_tasks(after_id: int, *conditions):
-    from app.workflows.models import HumanTask
     return list(session().scalars(select(HumanTask).where(
         HumanTask.process_id == "follow_up", HumanTask.status == "open", HumanTask.id > after_id, *conditions)
         .order_by(HumanTask.id).limit(BATCH)))
@@ -48,9 +54,6 @@ def _open_follow_up_tasks(after_id: int, *conditions):
 
 def send_due_reminders(days: int = REMINDER_DAYS) -> int:
     """Notify the doctor (and a consenting patient) of follow-up tasks due within `days`; once per task and user."""
-    from app.notifications.jobs import recipients, task_line
-    from app.notifications.services import notify
-    from app.workflows.models import HumanTask
     now, sent, last, cache = clock.now(), 0, 0, {}
     while True:
         tasks = _open_follow_up_tasks(last, HumanTask.due_at >= now, HumanTask.due_at <= now + timedelta(days=days))
@@ -68,7 +71,6 @@ def send_due_reminders(days: int = REMINDER_DAYS) -> int:
 
 
 def _remind_patient(task, due: str) -> int:
-    from app.notifications.services import notify
     if task.resident_id is None or not patient_consents(task.resident_id):
         return 0
     sent = 0
@@ -80,7 +82,6 @@ def _remind_patient(task, due: str) -> int:
 
 
 def _patient_accounts(resident_id: int) -> list[int]:
-    from app.auth.models import User, UserRole
     return list(session().scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
         User.resident_id == resident_id, UserRole.role == "patient", User.active.is_(True))))
 
@@ -89,7 +90,6 @@ def _patient_accounts(resident_id: int) -> list[int]:
 
 def escalate_overdue() -> int:
     """Escalate overdue follow-ups per `follow_up_escalation`; each (visit, level) once. Returns escalations made."""
-    from app.workflows.models import HumanTask
     today, made, last = clock.today(), 0, 0
     rules = _rules()
     while True:
@@ -109,7 +109,6 @@ def escalate_overdue() -> int:
 
 
 def _rules() -> Callable[[int, str | None], dict[str, Any]]:
-    from app.workflows import decisions
     pinned = decisions.registry(session())
     if DECISION not in pinned.registry:
         return _settings_rules
@@ -157,11 +156,6 @@ def _insert_ignore(values: dict[str, Any]):
 
 
 def _notify_level(row, level: str, days: int) -> int:
-    from app.auth import queries as auth_queries
-    from app.notifications.jobs import recipients, task_line
-    from app.notifications.services import notify
-    from app.org.queries import township_of
-    from app.workflows.models import HumanTask
     task = session().get(HumanTask, row.task_id)
     if level == "township_lead":
         township = township_of(row.org_code) if row.org_code else None

@@ -12,10 +12,15 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, select, update
 
+from app.care_plans import queries as plans
+from app.care_plans.services import resident_age
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
 from app.jobs.queue import enqueue
+from app.workflows import runner
+from app.workflows.deploy import latest_process_versions
 
+from . import queries
 from .models import FollowUpSchedule, FollowUpVisit
 
 log = logs.get("follow_up")
@@ -97,13 +102,11 @@ def enqueue_starts() -> int:
 
 
 def _deployed(process_id: str) -> bool:
-    from app.workflows.deploy import latest_process_versions
     return process_id in latest_process_versions(session())
 
 
 def start_cycle(visit_id: int) -> int | None:
     """Start the `follow_up` instance of one visit (once: the locked visit row keeps its instance id)."""
-    from app.workflows import runner
     with unit_of_work() as s:
         visit = s.scalars(select(FollowUpVisit).where(FollowUpVisit.id == visit_id).with_for_update()).first()
         if visit is None or visit.instance_id is not None or visit.status != "scheduled":
@@ -119,10 +122,7 @@ def start_cycle(visit_id: int) -> int | None:
 def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, Any]:
     """What one cycle starts with: who, which disease and risk, the plan's drugs and targets, the last values and
     any device readings (form defaults), and whether the previous follow-up was uncontrolled (`prev_uncontrolled`)."""
-    from app.care_plans import queries as plans
-    from app.care_plans.services import resident_age
 
-    from . import queries
     plan = plans.plan_summary(schedule.resident_id, schedule.disease) or {}
     return {
         "resident_id": schedule.resident_id, "disease": schedule.disease, "risk_level": schedule.risk_level,

@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
+from app.models import MODEL_MODULES
 from app.referral import services as referral_services
+from app.residents import records
 from app.vocabulary import Disease
 
 from .models import FollowUpSchedule, FollowUpVisit, ReferralRequest
@@ -109,10 +111,8 @@ OBSERVATION_CODES = {"sbp": ("8480-6", "mm[Hg]"), "dbp": ("8462-4", "mm[Hg]"), "
 
 def _to_health_record(visit: FollowUpVisit) -> None:
     """Write the visit's values into the resident's health record when the record capability is installed."""
-    from app.models import MODEL_MODULES
     if "app.residents.record_models" not in MODEL_MODULES:
         return
-    from app.residents import records
     at = datetime.combine(visit.visited_on, datetime.min.time()).replace(tzinfo=clock.now().tzinfo)
     for attr, (code, unit) in OBSERVATION_CODES.items():
         value = getattr(visit, attr)
