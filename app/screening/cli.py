@@ -7,6 +7,8 @@ from collections.abc import Callable
 import click
 from flask import Flask
 
+from app.screening.queries import get_run
+
 
 def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
     """Add `ygt screen` to `main`; `make_app` builds the app the command runs in (app/cli.py passes its own)."""
@@ -18,7 +20,6 @@ def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
         """Screen the whole population (resumable, idempotent); prints progress per chunk."""
         # imported when the command runs, like every command of app/cli.py: `ygt --help` does not load the app
         from app.screening import batch
-        from app.screening.queries import get_run
         app = make_app()
         with app.app_context():
             run = batch.resumable_run() if resume else None

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.db import session
+from app.residents.records import record_condition
 from app.workflows.bindings import ServiceError, operator
+from app.workflows.models import HumanTask
 
 from . import services, stratify
 
@@ -79,8 +82,6 @@ def confirm_level(*, idempotency_key: str, instance_id: int, resident_id: int, d
     re-assessment, kept against later automatic proposals), with their note (or chosen handling) as the reason."""
     from sqlalchemy import select
 
-    from app.core.db import session
-    from app.workflows.models import HumanTask
     if not level:
         raise ServiceError("no_confirmed_level", "the review did not confirm a level")
     reviewer = session().scalars(select(HumanTask.completed_by).where(
@@ -102,7 +103,6 @@ def refer_for_diagnosis(*, idempotency_key: str, instance_id: int, case_id: int,
 def close_loop(*, idempotency_key: str, instance_id: int, case_id: int, outcome: str,
                icd10: str | None = None, actor: str = "cancer_screening") -> dict[str, Any]:
     """Close the cancer-screening loop: the diagnosis (recorded on the record when cancer) and treatment known."""
-    from app.residents.records import record_condition
     result = services.close_case(case_id, status="diagnosed" if outcome == "cancer" else "closed", reason=outcome)
     if outcome == "cancer" and icd10:
         case = services.get_case(case_id)

@@ -12,6 +12,7 @@ from app.core import clock
 from app.core.db import session
 from app.org.scope import org_scope_filter
 from app.residents.models import Resident
+from app.residents.record_models import ReferralFlag
 from app.vocabulary import Disease
 
 from .models import ScreeningCase, ScreeningRun
@@ -97,7 +98,6 @@ def _prevention_counts(p: Principal) -> dict[str, int]:
 
 def referral_flag_summary(p: Principal) -> dict[str, Any]:
     """Two-way-referral patients in scope: how many per source, and how many have an open screening case."""
-    from app.residents.record_models import ReferralFlag
     scoped = and_(ReferralFlag.flagged.is_(True), Resident.id == ReferralFlag.resident_id,
                   org_scope_filter(Resident.org_path, p))
     per_source = dict(session().execute(select(ReferralFlag.source, func.count()).join(

@@ -12,8 +12,13 @@ from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import NotFound
 from app.jobs.queue import enqueue_after_commit
+from app.org.models import Organization
+from app.residents.management import enrol
+from app.residents.models import Resident
 from app.vocabulary import CaseKind, Disease
+from app.workflows.runner import Actor, start_instance
 
+from .bulk import BulkEvaluator
 from .features import Features, gather
 from .models import ScreeningCase
 from .rules import Finding, findings
@@ -24,7 +29,6 @@ PROCESS_OF_TRACK = {"case": "screening", "cancer": "cancer_screening"}
 
 def township_codes() -> dict[str, str]:
     """Organization code -> its township code (one query; villages map to their parent)."""
-    from app.org.models import Organization
     rows = session().execute(select(Organization.code, Organization.level, Organization.parent_code)).all()
     out = {}
     for code, level, parent in rows:
@@ -95,7 +99,6 @@ def _copy_cases(rows: list[dict[str, Any]]) -> list:
 
 def screen_one(resident_id: int, *, evaluator=None) -> list[int]:
     """Re-screen one resident now (new data arrived): open new cases, start their processes, re-grade."""
-    from .bulk import BulkEvaluator
     with unit_of_work() as s:
         features = gather(0, 0, as_of=clock.today(), ids=[resident_id]).get(resident_id)
         if features is None:
@@ -130,14 +133,12 @@ def process_data(case: ScreeningCase) -> dict[str, Any]:
 
 
 def _family_doctor(resident_id: int) -> int | None:
-    from app.residents.models import Resident
     resident = session().get(Resident, resident_id)
     return resident.family_doctor_user_id if resident else None
 
 
 def start_case_process(case_id: int) -> int | None:
     """Start the case's process once (idempotent: a case with an instance is left alone)."""
-    from app.workflows.runner import Actor, start_instance
     with unit_of_work() as s:
         case = s.execute(select(ScreeningCase).where(ScreeningCase.id == case_id).with_for_update()
                          ).scalar_one_or_none() if is_postgres() else s.get(ScreeningCase, case_id)
@@ -226,7 +227,6 @@ def close_prevention_case(resident_id: int, disease: str) -> None:
 def enrol_case(case_id: int, *, icd10: str | None, diagnosed_on: str | None, managing_doctor_user_id: int | None,
                village_code: str | None, actor: str) -> dict[str, Any]:
     """建档: enrol the resident for the case's disease, record the diagnosis, close the case."""
-    from app.residents.management import enrol
     with unit_of_work() as s:
         case = _case(s, case_id)
         enrolment = enrol(case.resident_id, disease=case.disease, icd10=icd10,

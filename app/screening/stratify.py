@@ -17,17 +17,25 @@ from typing import Any
 from sqlalchemy import select
 
 from app import vocabulary
+from app.auth.models import User, UserRole
 from app.core import clock
-from app.core.db import session, unit_of_work
+from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import NotFound
 from app.jobs.queue import enqueue_after_commit
-from app.residents.management import enrolled_diseases, set_risk_level
+from app.notifications.services import notify
+from app.residents.management import enrolled_diseases, reassess_risk_level, set_risk_level
+from app.residents.models import Resident
+from app.residents.record_models import Medication, Observation
 from app.residents.sources import clinical
 from app.vocabulary import UNGRADED_LABEL, Disease
+from app.workflows.models import ProcessEvent, ProcessInstance
+from app.workflows.runner import Actor, start_instance
 
 from .bulk import BulkEvaluator
 from .features import Features, gather
+from .models import GradingState
 from .rules import _bmi, _has, _int, ckd_inputs, stroke_inputs
+from .services import township_codes
 
 GRADING = {"htn": "htn_cv_risk", "ckd": "ckd_stage", "t2dm": "dm_risk_level", "stroke": "stroke_risk"}
 LEVEL_OUTPUT = {"htn_cv_risk": "risk_resolved", "ckd_stage": "kdigo_risk", "dm_risk_level": "risk_resolved",
@@ -86,7 +94,6 @@ def is_antihypertensive(drug: str | None) -> bool:
 def treatment_started_on(resident_id: int) -> date | None:
     """The day antihypertensive treatment started: the earliest recorded antihypertensive drug (its start date, or
     the day it was recorded when the source gave none); None when no such drug is on record."""
-    from app.residents.record_models import Medication
     days = [m.started_on or clock.date_of(m.recorded_at) for m in session().scalars(
         select(Medication).where(Medication.resident_id == resident_id)) if is_antihypertensive(m.drug)]
     return min(days) if days else None
@@ -97,7 +104,6 @@ def untreated_bp(resident_id: int) -> dict[str, Any] | None:
     treatment. Readings taken up to the day treatment started count (the diagnosing readings); the highest SBP and
     the highest DBP among them are used. With no antihypertensive on record every reading is untreated, so the
     highest on record grades. A controlled on-treatment BP never lowers the grade. None: no untreated reading."""
-    from app.residents.record_models import Observation
     started = treatment_started_on(resident_id)
     best: dict[str, Any] = {}
     for o in session().scalars(select(Observation).where(
@@ -151,9 +157,7 @@ def _grading_state(s, resident_id: int, disease: str):
     `SELECT … FOR UPDATE`; SQLite has one writer at a time). Holding it serializes grading decisions per key."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from app.core.db import is_postgres
 
-    from .models import GradingState
     dialect = postgresql if is_postgres() else sqlite
     s.execute(dialect.insert(GradingState).values(resident_id=resident_id, disease=disease, inputs={}, dirty=False,
                                                   updated_at=clock.now())
@@ -165,7 +169,6 @@ def _grading_state(s, resident_id: int, disease: str):
 
 def _in_flight(s, state) -> bool:
     """The stratify instance this row started has not written its level yet (and is not finished or broken)."""
-    from app.workflows.models import ProcessInstance
     if state.instance_id is None or state.recorded_instance_id == state.instance_id:
         return False
     status = s.scalar(select(ProcessInstance.status).where(ProcessInstance.id == state.instance_id))
@@ -177,7 +180,6 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
     disease). Under the locked `grading_states` row: inputs equal to the last *requested* grading (not the last
     written level, which a running grading may not have written yet) start nothing; while the last grading has not
     written its level, the change is marked `dirty` and that grading re-grades when it has (`record_level`)."""
-    from app.workflows.runner import Actor, start_instance
     decision_id = GRADING.get(disease)
     if decision_id is None:
         return None
@@ -196,7 +198,6 @@ def start_grading(resident_id: int, disease: str, *, reason: str, force: bool = 
         if _in_flight(s, state):
             state.dirty, state.updated_at = True, clock.now()
             return None
-        from .services import township_codes
         data = {**inputs, "resident_id": resident_id, "disease": disease, "disease_name": Disease.label_of(disease),
                 "grading_decision": decision_id, "grading_reason": reason,
                 "township_code": township_codes().get(f.org_code) or f.org_code, "village_code": f.org_code,
@@ -231,7 +232,6 @@ def regrade_resident(resident_id: int) -> list[int]:
 
 
 def _decision_record(instance_id: int, decision_id: str) -> dict[str, Any]:
-    from app.workflows.models import ProcessEvent
     event = session().scalars(select(ProcessEvent).where(
         ProcessEvent.instance_id == instance_id, ProcessEvent.type == "decision_evaluated")
         .order_by(ProcessEvent.id.desc())).first()
@@ -266,7 +266,6 @@ def record_level(*, instance_id: int, resident_id: int, disease: str, decision_i
 def reassess(resident_id: int, disease: str, *, level: str, reason: str, actor: str) -> dict[str, Any]:
     """A clinician's explicit re-assessment (the only way a grade goes down): recorded with its reason, audited;
     a changed grade asks the care-plan capability for a revision."""
-    from app.residents.management import reassess_risk_level
     with unit_of_work():
         result = reassess_risk_level(resident_id, disease=disease, level=level, reason=reason, actor=actor)
         if result["changed"]:
@@ -277,9 +276,6 @@ def reassess(resident_id: int, disease: str, *, level: str, reason: str, actor: 
 
 def notify_village_doctor(*, resident_id: int, disease: str, level: str | None, instance_id: int) -> dict:
     """Tell the resident's family doctor (or the village's doctors) that the risk rose to high."""
-    from app.auth.models import User, UserRole
-    from app.notifications.services import notify
-    from app.residents.models import Resident
     resident = session().get(Resident, resident_id)
     if resident is None:
         return {"notified": 0}
