@@ -9,6 +9,7 @@ from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.errors import NotFound
+from app.residents.queries import get_resident
 from app.vocabulary import Disease
 from app.vocabulary.fields import Code
 
@@ -60,7 +61,6 @@ class EducationReadSchema(Schema):
 
 
 def _resident_in_scope(resident_id: int) -> None:
-    from app.residents.queries import get_resident
     if get_resident(resident_id, current()) is None:
         raise NotFound("居民不存在 (resident not found)", resident_id=resident_id)
 

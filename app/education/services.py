@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from app.auth.queries import display_names
 from app.core import clock
 from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import NotFound
+from app.follow_up.reminders import _patient_accounts, patient_consents
+from app.notifications.services import notify
 
 from . import library
 from .models import EducationItem, EducationPush
@@ -57,8 +60,6 @@ def push(item_id: int, resident_id: int, *, reason: str, pushed_by: str, dedupe_
 
 
 def _notify_patient(resident_id: int, item_id: int, push_id: int) -> None:
-    from app.follow_up.reminders import _patient_accounts, patient_consents
-    from app.notifications.services import notify
     if not patient_consents(resident_id):
         return
     item = session().get(EducationItem, item_id)
@@ -71,7 +72,6 @@ def pushes_for(resident_id: int) -> list[dict[str, Any]]:
     rows = session().execute(select(EducationPush, EducationItem).join(
         EducationItem, EducationItem.id == EducationPush.item_id).where(EducationPush.resident_id == resident_id)
         .order_by(EducationPush.id)).all()
-    from app.auth.queries import display_names
     names = display_names(p.pushed_by for p, _ in rows)
     return [{"id": p.id, "item_id": i.id, "code": i.code, "title": i.title, "topic": i.topic, "summary": i.summary,
              "reason": p.reason, "channel": p.channel, "pushed_at": p.pushed_at, "pushed_by": p.pushed_by,
