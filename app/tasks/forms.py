@@ -29,6 +29,7 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from app.core import clock
+from app.vocabulary import drugs
 
 TYPE_NAMES = {"string": "文本", "number": "数字", "integer": "整数", "boolean": "是/否", "object": "对象",
               "array": "列表", "null": "空值"}
@@ -39,7 +40,6 @@ _MISSING = object()
 
 
 def _drug_names() -> list[str]:
-    from app.vocabulary import drugs
     return drugs.generic_names()
 
 

@@ -33,6 +33,7 @@ from app.auth.principal import (
     is_client_name,
     reads_phi,
 )
+from app.auth.services import find_user
 from app.core import clock
 from app.core.db import is_postgres, session
 from app.core.errors import NotFound
@@ -329,7 +330,6 @@ def candidates(task: HumanTask, limit: int = 50) -> list[dict]:
 
 
 def _user_by_name(username: str | None):
-    from app.auth.services import find_user
     return find_user(username) if username else None
 
 

@@ -12,10 +12,14 @@ from sqlalchemy import select, update
 
 from app.audit.services import record
 from app.auth.principal import Principal
+from app.auth.queries import users_by_id
+from app.auth.services import find_user, principal_for
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
 from app.notifications.services import notify
+from app.residents import queries as residents
+from app.residents import services as resident_services
 from app.workflows import runner
 from app.workflows.models import HumanTask, ProcessEvent, ProcessInstance
 
@@ -52,8 +56,6 @@ def _open(task: HumanTask) -> None:
 
 
 def _principal_of(user_id: int | None = None, username: str | None = None) -> Principal:
-    from app.auth.queries import users_by_id
-    from app.auth.services import find_user, principal_for
     user = users_by_id([user_id]).get(user_id) if user_id is not None else find_user(username or "")
     if user is None or not user.active:
         raise InvalidAssignee("用户不存在或已停用 (no such active user)", user_id=user_id, username=username)
@@ -244,7 +246,6 @@ def task_detail(p: Principal, task_id: int) -> dict:
 def _delegated_from(delegation: TaskDelegation | None) -> dict | None:
     if delegation is None:
         return None
-    from app.auth.queries import users_by_id
     user = users_by_id([delegation.from_user_id]).get(delegation.from_user_id)
     return {"id": delegation.from_user_id, "username": user.username if user else None,
             "display_name": (user.display_name or user.username) if user else None,
@@ -268,8 +269,6 @@ def resident_summary(p: Principal, task: HumanTask) -> dict | None:
     if task.resident_id is None:
         return summary
     try:
-        from app.residents import queries as residents
-        from app.residents import services as resident_services
         resident = residents.get_resident(task.resident_id, p)
         if resident is None:
             return summary
