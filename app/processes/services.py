@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from app.audit.services import record
 from app.auth.principal import Principal
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
+from app.decisions.analyses import replay_summary
 from app.workflows import clock_control, runner
 from app.workflows.deploy import FindingsOverride, deploy_files, validate_files
 
@@ -62,7 +64,6 @@ def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "u
         raise Invalid(f"一次最多部署 {MAX_FILES} 个文件 (too many files)", code="too_many_files")
     replay = None
     if replay_analysis_id:
-        from app.decisions.analyses import replay_summary
         replay = replay_summary(replay_analysis_id, principal=principal)
     files = _utf8_files(files)
     result = deploy_files(files, deployed_by=principal.username, source=source, override=override)
@@ -70,7 +71,6 @@ def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "u
     if replay is not None:
         hashes = {hashlib.sha256(data).hexdigest() for name, data in files.items() if name.endswith(".dmn")}
         details["replay"] = {**replay, "draft_deployed": replay["draft_sha256"] in hashes}
-    from app.audit.services import record
     with unit_of_work():
         record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
                details=details)
@@ -109,7 +109,6 @@ def act(principal: Principal, instance_id: int, action: str, **options):
         runner.terminate_instance(instance_id, actor, reason=options.get("reason"))
     elif action == "retry":
         runner.retry_instance(instance_id, actor, data_patch=options.get("data"))
-    from app.audit.services import record
     with unit_of_work():
         record(f"instance.{action}", object_type="process_instance", object_id=str(instance_id), details=options)
     return queries.instance_detail(principal, instance_id)
@@ -121,7 +120,6 @@ def clock_state() -> dict[str, Any]:
 
 def advance_clock(*, principal: Principal, days: float = 0, hours: float = 0, minutes: float = 0) -> dict[str, Any]:
     """Advance the platform clock (demo/test installs) and fire what became due; audited."""
-    from app.audit.services import record
     result = clock_control.advance(timedelta(days=days, hours=hours, minutes=minutes))
     with unit_of_work():
         record("clock.advance", object_type="clock", object_id="platform",
