@@ -31,6 +31,8 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.jobs import queue
 from app.workflows import decisions as wf_decisions
 
+from . import services
+
 MAX_CELLS = int(os.environ.get("YGT_DMN_ANALYSIS_MAX_CELLS", "2000"))
 MAX_RULES = int(os.environ.get("YGT_DMN_ANALYSIS_MAX_RULES", "300"))
 TIME_LIMIT_S = float(os.environ.get("YGT_DMN_ANALYSIS_TIME_S", "60"))
@@ -161,7 +163,6 @@ def replay_summary(analysis_id: str, *, principal: Principal) -> dict[str, Any]:
 
 
 def _deployed() -> list[dict[str, Any]]:
-    from . import services
     return services.list_decisions()
 
 
@@ -191,7 +192,6 @@ def run(analysis_id: str) -> None:
         row["progress"] = 30 + int(65 * done / max(1, total))
         store.put(analysis_id, row)
 
-    from . import services
     try:
         if row.get("kind") == "replay":
             result = services.replay(row["decision_id"], draft_xml=_unb64(row["input"]["xml"]),

@@ -10,9 +10,12 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.core.db import session
 from app.core.errors import Invalid, NotFound
+from app.vocabulary import RiskLevel
 from app.workflows import decisions as wf_decisions
 from app.workflows.deploy import latest_decision_versions, validate_files
 from app.workflows.models import DecisionVersion
+
+from . import history
 
 
 def _summary(row: DecisionVersion) -> dict[str, Any]:
@@ -108,7 +111,6 @@ def replay(decision_id: str, *, draft_xml: bytes, limit: int, progress=None) -> 
     if decision_id not in deployed.registry:
         raise NotFound("决策不存在 (decision not found)", decision_id=decision_id)
     draft = wf_decisions.draft_registry(s, decision_id, draft_xml)
-    from . import history
     evaluations = sorted(wf_decisions.recorded_evaluations(s, decision_id, limit) + history.recent(decision_id, limit),
                          key=lambda e: e.get("at") or "", reverse=True)[:limit]
     rows = wf_decisions.replay(deployed.registry, draft, decision_id, evaluations, progress=progress)["rows"]
@@ -160,7 +162,6 @@ def _value(outcome: Mapping[str, Any], name: str) -> Any:
 
 def value_label(value: Any) -> str:
     """The Chinese label of an output value: risk levels from the vocabulary; errors and no result in words."""
-    from app.vocabulary import RiskLevel
     if isinstance(value, dict) and "error" in value:
         return f"评估出错（{value['error']}）"
     if value is None:
