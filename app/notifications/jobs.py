@@ -9,6 +9,7 @@ from sqlalchemy.orm import object_session
 
 from app.auth import queries as auth_queries
 from app.auth.principal import NON_TREATING_ROLES, is_client_name
+from app.auth.services import find_user
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.jobs.queue import enqueue_after_commit
@@ -34,7 +35,6 @@ def recipients(task: HumanTask, cache: dict | None = None) -> list[int]:
         users = [u for u in users if u.username != task.excluded_user]
         return [u.id for u in users] if len(users) <= MAX_GROUP else []
     if task.role is None:
-        from app.auth.services import find_user
         user = find_user(task.started_by) if task.started_by else None
         return [user.id] if user else []
     key = (task.role, task.org_code, task.excluded_user)
