@@ -27,7 +27,7 @@ from . import (
     reports,
     services,
 )
-from .errors import UploadRefused
+from .errors import SessionNotFound, UploadRefused
 from .schemas import (
     AnswerSchema,
     AttendanceSchema,
@@ -198,7 +198,6 @@ class SessionOverview(MethodView):
         """Roster with answers and attendance, statistics, refused sign-ins and help requests (trainer view)."""
         row = services.get_session(current(), session_id)
         if not access.oversees(current(), row.org_path):
-            from .errors import SessionNotFound
             raise SessionNotFound("培训不存在")
         requests = [{"attempt_id": a.id, "user_id": a.user_id, "code": a.code,
                      "reason": attendance.REASONS.get(a.code, a.code), "at": a.at.isoformat(),
@@ -427,7 +426,6 @@ class Paper(MethodView):
         row = services.get_session(current(), session_id)
         paper = exams.paper_of(row.id)
         if paper is None:
-            from .errors import SessionNotFound
             raise SessionNotFound("尚未组卷 (no paper yet)", code="no_paper")
         return paper
 
@@ -447,7 +445,6 @@ class Results(MethodView):
         """Every trainee's attempts, scores and pass/fail."""
         row = services.get_session(current(), session_id)
         if not access.oversees(current(), row.org_path):
-            from .errors import SessionNotFound
             raise SessionNotFound("培训不存在")
         return {"items": _RosterOut.dump([{**r, "attempts": _RosterOut.dump(r["attempts"])}
                                           for r in exams.results(row.id)])}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.principal import Principal
+from app.auth.queries import users_by_id, users_by_username
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.notifications.services import notify
@@ -228,7 +229,6 @@ def request_help(p: Principal, session_id: int, attempt_id: int, *, note: str = 
 
 
 def _managers_to_tell(row: TrainingSession) -> list[int]:
-    from app.auth.queries import users_by_username
     names = {row.created_by}
     return [u.id for u in users_by_username(names).values()] + \
         ([row.lecturer_user_id] if row.lecturer_user_id else [])
@@ -355,7 +355,6 @@ def close(session_id: int) -> dict[str, Any]:
 
 def roster_view(session_id: int) -> list[dict[str, Any]]:
     """Everyone on the roster with answer and attendance (the trainer's sign-in sheet)."""
-    from app.auth.queries import users_by_id
     enrolments = enrolments_of(session_id)
     records = {a.user_id: a for a in session().scalars(select(Attendance).where(Attendance.session_id == session_id))}
     users = users_by_id([e.user_id for e in enrolments])

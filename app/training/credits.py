@@ -19,6 +19,7 @@ from app.core.errors import NotFound
 from app.decisions import services as decisions
 from app.org.queries import find_org
 from app.vocabulary import CreditClass, ProjectLevel, TrainingCategory
+from app.workflows.decisions import registry
 
 from . import access
 from .models import Attendance, CreditRecord, TrainingSession
@@ -119,7 +120,6 @@ def _minimum_cached(province: str, org_level: str, role: str, _version_key: str)
 
 def annual_minimum(role: str, org_level: str) -> dict[str, Any]:
     """The annual minimum that applies to a role at an organization level (latest deployed rule)."""
-    from app.workflows.decisions import registry
     pinned = registry(session())
     version = str(pinned.versions.get("training_annual_minimum"))
     return _minimum_cached(settings().province, org_level, role, version)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.auth.principal import Principal
+from app.auth.queries import users_by_id
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.core.errors import Invalid
@@ -402,7 +403,6 @@ def _maybe_all_done(row: TrainingSession, attempt_no: int) -> None:
 # -- results -------------------------------------------------------------------------------------------------
 
 def results(session_id: int) -> list[dict[str, Any]]:
-    from app.auth.queries import users_by_id
     attempts = list(session().scalars(select(ExamAttempt).where(ExamAttempt.session_id == session_id)
                                       .order_by(ExamAttempt.user_id, ExamAttempt.attempt_no)))
     users = users_by_id([a.user_id for a in attempts])

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.auth.principal import Principal
 from app.core import clock
-from app.core.db import unit_of_work
+from app.core.db import session, unit_of_work
 from app.core.errors import Invalid
 
 from .attendance import my_record
@@ -39,6 +39,5 @@ def answer(p: Principal, session_id: int, *, overall: int, content: int, lecture
 
 
 def mine(session_id: int, user_id: int) -> SatisfactionResponse | None:
-    from app.core.db import session
     return session().scalars(select(SatisfactionResponse).where(SatisfactionResponse.session_id == session_id,
                                                                 SatisfactionResponse.user_id == user_id)).first()
