@@ -2,6 +2,7 @@
 the clock control switched on (as `make run` does for the demo), and the scenario driver."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,18 @@ MODELS = Path(__file__).resolve().parent / "models"
 
 def model(*names: str) -> dict[str, bytes]:
     return {name: (MODELS / name).read_bytes() for name in names}
+
+
+def clinical(name: str, table: str) -> bytes:
+    """A model DMN made clinical: its table declares a guideline provenance (the pack's strict gate applies)."""
+    return (MODELS / name).read_bytes().replace(
+        b'<decisionTable', b'<extensionElements><ygt:provenance xmlns:ygt="https://yigongti.dev/dmn/1.0" '
+                           b'table="' + table.encode() + b'" source="guideline"/></extensionElements><decisionTable')
+
+
+def upload(api, name: str, data: bytes):
+    return api.post("/api/v1/process-definitions", data={"file": [(io.BytesIO(data), name)]},
+                    content_type="multipart/form-data")
 
 
 @pytest.fixture()

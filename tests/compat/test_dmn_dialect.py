@@ -8,7 +8,7 @@ import io
 import pytest
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
-from tests.compat.conftest import MODELS, model
+from tests.compat.conftest import MODELS, clinical, model, upload
 from tests.compat.harness import by_process, run_bare
 
 FILES = model("shipping_rules.dmn", "price_order.bpmn")
@@ -54,11 +54,6 @@ def test_the_clinical_pack_keeps_the_strict_gate(platform):
     assert resp.status_code == 422, resp.json
     assert resp.json["code"] == "invalid_definition"
     assert "gap" in resp.json["message"], resp.json
-    provenance = (MODELS / "shipping_rules.dmn").read_bytes().replace(
-        b'<decisionTable', b'<extensionElements><ygt:provenance xmlns:ygt="https://yigongti.dev/dmn/1.0" '
-                           b'table="T99" source="guideline"/></extensionElements><decisionTable')
-    resp = platform.api.post("/api/v1/process-definitions",
-                             data={"file": [(io.BytesIO(provenance), "shipping_fee.dmn")]},
-                             content_type="multipart/form-data")
+    resp = upload(platform.api, "shipping_fee.dmn", clinical("shipping_rules.dmn", "T99"))
     assert resp.status_code == 422, resp.json
     assert "gap" in resp.json["message"], resp.json

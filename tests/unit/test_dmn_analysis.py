@@ -100,11 +100,41 @@ def test_an_expression_cell_makes_a_unique_table_unprovable_naming_the_cell():
     assert findings[0].element_id == "r1_i1"
 
 
-def test_first_and_collect_tables_are_not_analysed():
-    for policy in ("FIRST", "COLLECT", "RULE ORDER"):
+def test_collect_and_rule_order_tables_are_not_analysed():
+    for policy in ("COLLECT", "RULE ORDER"):
         decision = table(hit_policy=policy, inputs=[("sbp", "number")], outputs=[("x", "number")],
                          rules=[(["< limit"], ["1"]), ([">= 140"], ["2"])])
         assert analyze(decision) == []
+
+
+def test_a_first_table_reports_shadowed_rules_and_gaps_but_not_its_overlaps():
+    decision = table(hit_policy="FIRST", inputs=[("sbp", "number"), ("dbp", "number")], outputs=[("x", "number")],
+                     rules=[([">= 140", "-"], ["2"]), (["< 140", ">= 90"], ["3"]), ([">= 160", ">= 100"], ["1"]),
+                            (["< 120", "< 80"], ["0"])])
+    findings = analyze(decision)
+    assert kinds(findings)[0] == "shadowed" and set(kinds(findings)[1:]) == {"gap"}
+    assert findings[0].rules == (3, 1) and findings[0].element_id == "r3"
+    assert "rule 3 never fires: earlier rules 1 cover every input it accepts" in findings[0].message
+    for gap in findings[1:]:   # below 140 / 90, outside rule 4's corner
+        sbp, dbp = gap.example_input["sbp"], gap.example_input["dbp"]
+        assert sbp is None or dbp is None or (sbp < 140 and dbp < 90 and not (sbp < 120 and dbp < 80))
+
+
+def test_an_expression_cell_in_a_first_table_is_never_taken_to_shadow_and_hides_the_gaps():
+    decision = table(hit_policy="FIRST", inputs=[("sbp", "number")], outputs=[("x", "number")],
+                     rules=[(["< limit"], ["1"]), ([">= 140"], ["2"])])
+    assert analyze(decision) == []
+    shadowed = table(hit_policy="FIRST", inputs=[("sbp", "number")], outputs=[("x", "number")],
+                     rules=[(["-"], ["1"]), (["< limit"], ["2"])])
+    assert kinds(analyze(shadowed)) == ["shadowed"]
+
+
+def test_first_findings_are_warnings_even_for_a_clinical_decision():
+    decision = table(hit_policy="FIRST", inputs=[("sbp", "number")], outputs=[("x", "number")],
+                     rules=[([">= 140"], ["2"]), ([">= 160"], ["3"])])
+    warnings: list[str] = []
+    validate_for_deploy([replace(decision, clinical=True)], warnings=warnings)
+    assert [w.split(": ", 1)[1].split(" ")[0] for w in warnings] == ["规则", "输入域存在空缺"]
 
 
 def test_a_wide_table_is_proven_without_enumerating_every_combination():

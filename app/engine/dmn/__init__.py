@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.engine.dmn.analysis import Finding, analyze
+from app.engine.dmn.analysis import WARNING_ONLY, Finding, analyze
 from app.engine.dmn.errors import DmnDefinitionError, DmnEvaluationError, DmnInputError
 from app.engine.dmn.evaluate import DecisionRegistry, Evaluation, TraceStep
 from app.engine.dmn.model import MISSING, Decision, Input, InputField, Output, Rule
@@ -33,7 +33,8 @@ def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decisi
     registry of both, so callers need not build it twice. The findings of an ANY or FIRST table named in
     `overrides` are appended to `overridden` instead of refusing it (the caller records who overrode and why);
     a UNIQUE table's findings are never overridden. Only clinical decisions (`Decision.clinical`) are gated on
-    their findings; those of any other decision are appended to `warnings` (the SpiffWorkflow dialect, 14.8).
+    their findings; those of any other decision are appended to `warnings` (the SpiffWorkflow dialect, 14.8), as
+    are those of every FIRST table (a shadowed rule or a gap: warnings, never a refusal).
     """
     decisions = list(decisions)
     new_ids = {d.id for d in decisions}
@@ -41,7 +42,7 @@ def validate_for_deploy(decisions: Iterable[Decision], *, known: Iterable[Decisi
     for d in decisions:
         _refuse_unknown_names(d, registry)
         findings = analyze(d)
-        if findings and not d.clinical:
+        if findings and (not d.clinical or d.hit_policy in WARNING_ONLY):
             if warnings is not None:
                 warnings.extend(f"{d.id}: {f.message}" for f in findings[:_REPORTED])
             continue

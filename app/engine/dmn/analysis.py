@@ -1,5 +1,9 @@
 """Prove UNIQUE and ANY tables at deploy time: find overlapping rules and gaps in the input domain.
 
+A FIRST table is read top-down, so its overlaps are intended and are not findings; what is worth telling its owner
+is a rule that can never fire (earlier rules cover every input it accepts: `shadowed`) and the inputs no rule
+covers (`gap`). Both are warnings, never a refusal (`WARNING_ONLY`).
+
 Each rule is a box: per input, the ValueSet its cell covers, cut to the input's domain. Overlaps are pairs of boxes
 that intersect; gaps are what remains of the domain box after subtracting every rule box (box subtraction, so a
 table of 60 rules over 10 inputs never enumerates the cartesian product of all elementary intervals).
@@ -17,9 +21,12 @@ MAX_BOXES = 20_000  # fragments of the uncovered domain we are willing to track
 MAX_REPORTED = 5
 
 
+WARNING_ONLY = ("FIRST",)   # hit policies whose findings are reported as warnings and never block a deploy
+
+
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # 'overlap' | 'gap' | 'unprovable'
+    kind: str  # 'overlap' | 'gap' | 'unprovable' | 'shadowed' (FIRST: a rule earlier rules always pre-empt)
     rules: tuple[int, ...]
     example_input: dict[str, Any] = field(default_factory=dict)
     message: str = ""
@@ -27,7 +34,10 @@ class Finding:
 
 
 def analyze(decision: Decision) -> list[Finding]:
-    """Return overlaps and gaps of a UNIQUE or ANY table (other hit policies and literals: nothing to prove)."""
+    """Return overlaps and gaps of a UNIQUE or ANY table, shadowed rules and gaps of a FIRST table (other hit
+    policies and literals: nothing to prove)."""
+    if decision.kind == "table" and decision.hit_policy == "FIRST":
+        return _analyze_first(decision)
     if decision.kind != "table" or decision.hit_policy not in ("UNIQUE", "ANY"):
         return []
     opaque = _opaque_cells(decision)
@@ -37,6 +47,46 @@ def analyze(decision: Decision) -> list[Finding]:
                for k, col in enumerate(decision.inputs)]
     boxes = [_rule_box(r, domains) for r in decision.rules]
     return _overlaps(decision, boxes, domains) + _gaps(decision, boxes, domains)
+
+
+def _analyze_first(d: Decision) -> list[Finding]:
+    """Shadowed rules and gaps of a FIRST table. A cell holding an expression cannot be proven: its rule is taken
+    to accept anything in that column when asking whether it is shadowed, and to cover nothing when it might
+    shadow a later rule (so a reported shadow is certain); with such a cell the gaps are not reported at all."""
+    opaque = {(r.index, k) for r in d.rules for k, e in enumerate(r.input_entries) if e.test.value_set is None}
+    domains = [_domain(col, [r.input_entries[k].test.value_set for r in d.rules
+                             if r.input_entries[k].test.value_set is not None])
+               for k, col in enumerate(d.inputs)]
+    accepts = [tuple(dom.values if (r.index, k) in opaque else part
+                     for k, (part, dom) in enumerate(zip(_rule_box(r, domains, lenient=True), domains)))
+               for r in d.rules]
+    provable = [not any((r.index, c) in opaque for c in range(len(d.inputs))) for r in d.rules]
+    findings = []
+    for k, rule in enumerate(d.rules):
+        earlier = [(r.index, box) for r, box, ok in zip(d.rules[:k], accepts[:k], provable[:k]) if ok]
+        if _uncovered(accepts[k], [box for _, box in earlier]) == []:
+            by = [index for index, box in earlier
+                  if not any(a.intersect(b).is_empty() for a, b in zip(box, accepts[k]))]
+            findings.append(Finding(
+                "shadowed", (rule.index, *by), {},
+                f"规则 {rule.index} 永远不会命中：之前的规则 {', '.join(map(str, by))} 已覆盖它的所有输入 (rule "
+                f"{rule.index} never fires: earlier rules {', '.join(map(str, by))} cover every input it accepts)",
+                rule.id))
+    if not opaque:
+        findings += _gaps(d, [_rule_box(r, domains) for r in d.rules], domains)
+    return findings
+
+
+def _uncovered(box: Box, cuts: list[Box]) -> list[Box] | None:
+    """What of `box` no cut covers (None: too many fragments to tell)."""
+    remaining = [box]
+    for cut in cuts:
+        remaining = [piece for r in remaining for piece in _subtract(r, cut)]
+        if len(remaining) > MAX_BOXES:
+            return None
+        if not remaining:
+            break
+    return remaining
 
 
 def _opaque_cells(d: Decision) -> list[Finding]:
@@ -91,10 +141,13 @@ def _inferred_domain(cells: list[ValueSet]) -> ValueSet:
     return ALL
 
 
-def _rule_box(rule: Rule, domains: list[_Domain]) -> Box:
+def _rule_box(rule: Rule, domains: list[_Domain], *, lenient: bool = False) -> Box:
     box = []
     for entry, dom in zip(rule.input_entries, domains):
         cell = entry.test.value_set
+        if cell is None and lenient:   # an expression cell (FIRST analysis decides what it stands for)
+            box.append(dom.values)
+            continue
         assert cell is not None
         box.append(dom.values.intersect(cell.integers() if dom.integer else cell))
     return tuple(box)
