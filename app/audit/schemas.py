@@ -4,10 +4,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from app.auth.fields import Text
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema, per_page
 
 
-class AuditQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
+class AuditQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=50, maximum=500)
     actor = Text()
     action = Text()
     object_type = Text()

@@ -5,12 +5,13 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema, per_page
 from app.vocabulary import Disease
 from app.vocabulary.fields import Code
 
 
-class FollowUpOverdueQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
+class FollowUpOverdueQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=50, maximum=500)
     org_code = fields.Str(validate=validate.Length(max=40))
     assignee_id = fields.Int(validate=validate.Range(min=1, max=2**63 - 1))
     disease = Code(Disease, only=(Disease.HTN, Disease.T2DM))

@@ -9,7 +9,7 @@ from app.audit.reads import phi_read
 from app.audit.services import record
 from app.auth.access import require_principal, require_roles
 from app.core.db import unit_of_work
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema, per_page
 
 from . import queries, store
 
@@ -18,7 +18,8 @@ blp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations",
 VIEWERS = ("county_admin", "supervisor", "integration")
 
 
-class DeliveryQueryArgsSchema(page_args(per_page=50, max_per_page=200)):
+class DeliveryQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=50, maximum=200)
     client_id = fields.String()
     status = fields.String(validate=validate.OneOf(("received", "processed", "waiting", "rejected", "failed",
                                                     "expired", "failures")))

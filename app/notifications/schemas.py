@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema
 
 
-class NotificationQueryArgsSchema(page_args()):
+class NotificationQueryArgsSchema(PageArgsSchema):
     unread = fields.Bool(load_default=False)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema
 
 STATUSES = ("running", "waiting", "completed", "error", "suspended", "terminated")
 
@@ -58,7 +58,7 @@ class InstanceStartSchema(Schema):
     version = fields.Int(load_default=None, allow_none=True)
 
 
-class InstanceQueryArgsSchema(page_args()):
+class InstanceQueryArgsSchema(PageArgsSchema):
     process_id = fields.Str()
     status = fields.Str(validate=validate.OneOf(STATUSES))
     org_code = fields.Str()

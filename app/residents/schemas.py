@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.auth.fields import Id, Text
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema, per_page
 
 PHONE = validate.Regexp(r"^\+?[0-9\- ]{5,20}$", error="电话号码格式不正确")
 
@@ -30,7 +30,8 @@ class ResidentUpdateSchema(Schema):
     family_doctor_user_id = Id(allow_none=True)
 
 
-class ResidentQueryArgsSchema(page_args(per_page=20, max_per_page=200)):
+class ResidentQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=20, maximum=200)
     q = Text(metadata={"description": "name prefix, or an exact 18-digit ID number"})
     org_code = Text()
 

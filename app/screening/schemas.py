@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.auth.fields import Text
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema, per_page
 from app.vocabulary import CaseKind, Disease
 from app.vocabulary.fields import Code
 
@@ -39,7 +39,8 @@ class RunListSchema(Schema):
     total = fields.Integer()
 
 
-class CaseQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
+class CaseQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=50, maximum=500)
     disease = Code(Disease)
     status = Text()
     kind = Code(CaseKind)
@@ -47,7 +48,8 @@ class CaseQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
     org_code = Text()
 
 
-class HighRiskQueryArgsSchema(page_args(per_page=50, max_per_page=500)):
+class HighRiskQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=50, maximum=500)
     disease = Code(Disease)
     org_code = Text()
 

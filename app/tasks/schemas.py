@@ -5,7 +5,7 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.paging import page_args
+from app.core.paging import PageArgsSchema
 
 from .queries import SORTS, VIEWS
 
@@ -21,7 +21,7 @@ class When(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class TaskQueryArgsSchema(page_args()):
+class TaskQueryArgsSchema(PageArgsSchema):
     view = fields.Str(load_default="mine", validate=validate.OneOf(VIEWS))
     process_id = fields.Str()
     element_id = fields.Str()
