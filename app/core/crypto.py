@@ -13,11 +13,13 @@ import hashlib
 import hmac
 import json
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -48,7 +50,8 @@ def current_field_key() -> str:
     """The field key of the running app (settings `field_key`)."""
     from flask import current_app, has_app_context
     if has_app_context():
-        return current_app.config["YGT"].field_key
+        key: str = current_app.config["YGT"].field_key
+        return key
     if _configured_key is None:
         raise RuntimeError("field key not configured (create_app() or crypto.configure())")
     return _configured_key
@@ -78,29 +81,29 @@ def unseal(value: str, field_key: str | None = None) -> str:
     return decrypt_field(value[len(SEALED_PREFIX):], field_key) if value.startswith(SEALED_PREFIX) else value
 
 
-class SealedText(TypeDecorator):
+class SealedText(TypeDecorator[str]):
     """Text encrypted at rest with the field key (Fernet), transparent to the ORM."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else seal(value)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else unseal(value)
 
 
-class SealedJSON(TypeDecorator):
+class SealedJSON(TypeDecorator[Any]):
     """A JSON document encrypted at rest (stored as sealed text), transparent to the ORM."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else seal(json.dumps(value, ensure_ascii=False, default=str))
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         text = unseal(value)

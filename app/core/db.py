@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -32,20 +32,20 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 OrderedJSON = JSON()
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite stores naive text)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> Any:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime; use app.core.clock.now()")
         return value.astimezone(UTC)  # SQLite keeps the wall time and drops the offset
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -55,7 +55,7 @@ _engine: Engine | None = None
 Session_ = scoped_session(sessionmaker(expire_on_commit=False))
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -65,12 +65,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front: SQLite's stand-in for SELECT ... FOR UPDATE.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def init_engine(url: str, **kwargs) -> Engine:
+def init_engine(url: str, **kwargs: Any) -> Engine:
     """Create (or replace) the process-wide engine."""
     global _engine
     if _engine is not None:
@@ -143,7 +143,7 @@ def unit_of_work() -> Iterator[Session]:
         callback()
 
 
-def remove_session(_exc=None) -> None:
+def remove_session(_exc: BaseException | None = None) -> None:
     Session_.remove()
 
 

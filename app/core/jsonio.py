@@ -59,7 +59,7 @@ class JSONProvider(DefaultJSONProvider):
     ensure_ascii = False  # Chinese stays readable
     sort_keys = False     # form schemas keep their authored property order
 
-    def loads(self, s, **kwargs):
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         value = super().loads(s, **kwargs)
         _check(value)
         return value

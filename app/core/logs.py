@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from contextvars import ContextVar
+from typing import Any
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 instance_id: ContextVar[int | None] = ContextVar("instance_id", default=None)
@@ -13,7 +14,7 @@ instance_id: ContextVar[int | None] = ContextVar("instance_id", default=None)
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+        entry: dict[str, Any] = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
                  "logger": record.name, "msg": record.getMessage()}
         if request_id.get():
             entry["request_id"] = request_id.get()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -28,7 +29,7 @@ JOB_OUTBOX_AGE = Gauge("ygt_job_outbox_oldest_age_seconds", "Age of the oldest j
 WORKERS = Gauge("ygt_queue_workers", "rq workers listening on the queue", registry=REGISTRY)
 QUEUE_FAILED = Gauge("ygt_queue_failed", "Jobs in the queue's failed registry", registry=REGISTRY)
 
-_collectors = []
+_collectors: list[Callable[[], object]] = []
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -36,7 +37,7 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     LATENCY.labels(method, route).observe(seconds)
 
 
-def on_scrape(fn) -> None:
+def on_scrape(fn: Callable[[], object]) -> None:
     """Register a function that refreshes gauges just before a scrape."""
     _collectors.append(fn)
 

@@ -33,14 +33,14 @@ class Term(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         target = _ALIASES.get(cls.__name__, {}).get(str(value))
-        return cls(target) if target is not None else None
+        return cls(target) if target is not None else None  # type: ignore[call-arg]  # lookup by value
 
     @classmethod
     def parse(cls, code: str | None) -> Self | None:
         """The term of a code (or an old alias); None for None/empty; ValueError for an unknown code."""
         if code is None or code == "":
             return None
-        return cls(code)
+        return cls(code)  # type: ignore[call-arg]  # lookup by value, not __new__
 
     @classmethod
     def label_of(cls, code: str | None, default: str | None = None) -> str:

@@ -1,6 +1,8 @@
 """GET /api/v1/vocabulary — every coded value the platform uses, with its Chinese label (the UI's one source)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -26,7 +28,7 @@ VocabularySchema = Schema.from_dict(
 @blp.route("")
 class Vocabulary(MethodView):
     @blp.response(200, VocabularySchema)
-    def get(self):
+    def get(self) -> dict[str, list[dict[str, Any]]]:
         """List every vocabulary: `{disease: [{code, label}], risk_level: […], …}` (public: no personal data)."""
         return catalog()
 
@@ -46,7 +48,7 @@ class DrugQuerySchema(Schema):
 class Drugs(MethodView):
     @blp.arguments(DrugQuerySchema, location="query")
     @blp.response(200, DrugSchema(many=True))
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """The drug catalogue (药品目录) for the regimen picker: generic name, Chinese name, ATC code, class
         (public: no personal data)."""
         from . import drugs

@@ -101,7 +101,8 @@ def normalize(code: str, value: float | str, unit: str | None) -> tuple[float | 
 def _factor(spec: Code, unit: str | None) -> float:
     key = (unit or "").strip().lower().replace(" ", "") if unit is not None else ""
     aliases = {k.replace(" ", ""): v for k, v in spec.conversions.items()}
-    if key == spec.unit.lower().replace(" ", "") or (unit is None and "" in aliases):
+    canonical = spec.unit or ""                          # normalize() handles qualitative codes (no unit)
+    if key == canonical.lower().replace(" ", "") or (unit is None and "" in aliases):
         return 1.0
     if key in aliases:
         return aliases[key]
