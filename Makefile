@@ -7,7 +7,7 @@ PORT ?= 5000
 DATA_DIR ?= ./instance
 export DATA_DIR PORT
 
-.PHONY: run test install ui test-py test-e2e check lint clean
+.PHONY: run test install ui test-py test-e2e check lint typecheck types check-types clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,7 @@ run: install ui
 	YGT_CLOCK_CONTROL=1 $(BIN)/ygt serve --port $(PORT)
 
 ## Run every test: Python (unit, API, integration, clinical) and, where Chromium is installed, the browser tests.
-test: install
-	$(BIN)/ruff check app connectors tests
-	$(BIN)/lint-imports --no-cache
+test: install lint
 	$(BIN)/ygt check-assets
 	$(BIN)/pytest -q
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory ui/node_modules/.installed && cd ui && npm test --silent; \
@@ -52,8 +50,25 @@ test-py: install
 test-e2e: install ui
 	$(BIN)/python tests/e2e/live.py
 
+## Code health (what `make test` runs first): ruff, the import contracts, mypy on app/, the UI's API types up to date.
 lint: install
-	$(BIN)/ruff check app connectors tests
+	@t=$$(date +%s); $(BIN)/ruff check app connectors tests; echo "ruff: $$(( $$(date +%s) - t ))s"
+	@t=$$(date +%s); $(BIN)/lint-imports --no-cache; echo "import contracts: $$(( $$(date +%s) - t ))s"
+	@$(MAKE) --no-print-directory typecheck
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory check-types; \
+	  else echo "API types check skipped: npm not installed"; fi
+
+## Type-check app/ with mypy ([tool.mypy] in pyproject.toml; cache in .venv).
+typecheck: install
+	@t=$$(date +%s); $(BIN)/mypy; echo "mypy: $$(( $$(date +%s) - t ))s"
+
+## Regenerate the UI's API types (ui/src/api/schema.gen.ts) from the OpenAPI document; commit the result.
+types: install ui/node_modules/.installed
+	ui/scripts/api-types.sh
+
+## Fail when the committed ui/src/api/schema.gen.ts differs from what the current API generates.
+check-types: install ui/node_modules/.installed
+	@t=$$(date +%s); ui/scripts/api-types.sh --check; echo "API types check: $$(( $$(date +%s) - t ))s"
 
 clean:
 	rm -rf $(VENV) ui/node_modules ui/dist

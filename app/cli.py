@@ -66,6 +66,19 @@ def _audit_deploy(result, by: str) -> None:
                details={"by": by, **result.to_dict()})
 
 
+@main.command()
+def openapi() -> None:
+    """Print the API's OpenAPI document (what `make types` turns into the UI's TypeScript types)."""
+    import tempfile
+
+    from app import create_app
+    from app.extensions import api
+    with tempfile.TemporaryDirectory() as data_dir:
+        create_app(Settings.from_env(data_dir=data_dir, database_url=f"sqlite:///{data_dir}/spec.db",
+                                     redis_url=None, jobs_mode="eager", scheduler_enabled=False))
+        click.echo(json.dumps(api.spec.to_dict(), ensure_ascii=False, indent=1, sort_keys=True))
+
+
 @main.command("check-assets")
 def check_assets() -> None:
     """Check models: one form per user task, every form used, decisions and operators exist, no default ids."""
