@@ -1944,7 +1944,10 @@ export interface paths {
     };
   };
   "/api/v1/referrals/{referral_id}": {
-    /** One referral: forms, result, follow-up, timeline and linked down-referrals. */
+    /**
+     * One referral: forms, result, follow-up, timeline, linked down-referrals, and the open steps of its process
+     * the caller may work on now (the page links to their inbox forms).
+     */
     get: {
       parameters: {
         path: {
@@ -6028,6 +6031,8 @@ export interface components {
       status?: string;
       status_label?: string;
       target_level?: string | null;
+      /** @description open steps of the referral's process the caller may work on now */
+      tasks?: components["schemas"]["ReferralOpenTask"][];
       timeline?: components["schemas"]["ReferralTimelineEntry"][];
       to_org_code?: string | null;
       to_org_name?: string | null;
@@ -6046,6 +6051,17 @@ export interface components {
     ReferralList: {
       items?: components["schemas"]["Referral"][];
       total?: number;
+    };
+    ReferralOpenTask: {
+      assignee?: {
+        [key: string]: unknown;
+      } | null;
+      /** @description ISO 8601 */
+      due_at?: string | null;
+      element_id?: string;
+      id?: number;
+      name?: string;
+      status?: string;
     };
     ReferralReasonCount: {
       count?: number;
