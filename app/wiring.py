@@ -22,6 +22,7 @@ from app.notifications import jobs as notification_jobs
 from app.referral import queries as referral_queries
 from app.residents import context as resident_context
 from app.residents.record_queries import summary_provider
+from app.screening import jobs as screening_jobs
 from app.tasks.checks import submit_check
 from app.training import services as training
 from app.workflows import hooks
@@ -40,6 +41,9 @@ def wire() -> None:
     # --- a care-plan version comes into force (in the approving transaction) ---
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
+
+    # --- new clinical facts of a resident (once per transaction) ---
+    hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, screening_jobs.rescreen_after_commit)
 
     # --- what a care plan shows from capabilities built on it (medication review, printed plan) ---
     care_plan_providers.provide(last_done_visit=follow_up_queries.last_done_visit,

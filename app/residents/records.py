@@ -3,7 +3,7 @@
 Every function is one transaction (joins the caller's unit of work), audited, and scope-free: callers (API views,
 connectors, processes) check the caller's scope first. Writes carrying a `client_id` are idempotent: the same
 `client_id` answers the row it created the first time (`created=False`). A new observation, condition or encounter
-re-screens its resident after commit (the on-new-data path of screening, `app.screening.jobs.screen_resident`).
+announces `hooks.RESIDENT_FACTS_RECORDED` once per transaction (app/wiring.py: screening re-screens the resident).
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from app.audit.services import record as audit
 from app.core import clock
 from app.core.db import is_postgres, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
-from app.jobs.queue import enqueue_after_commit
 from app.vocabulary import ConditionCategory, ConditionStatus, EncounterKind, MedicationStatus, loinc
+from app.workflows import hooks
 
 from . import sources
 from .models import Resident
@@ -34,7 +34,6 @@ CONDITION_STATUSES = ConditionStatus.codes()
 ENCOUNTER_KINDS = EncounterKind.codes()
 MEDICATION_STATUSES = MedicationStatus.codes()
 ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "N", "A")
-RESCREEN_JOB = "app.screening.jobs.screen_resident"
 
 
 class ClientIdConflict(Conflict):
@@ -104,9 +103,10 @@ def _write(model: type[Row], resident_id: int, client_id: str | None, build: Cal
 
 
 def request_rescreen(s, resident_id: int, *, key: str) -> bool:
-    """Queue one re-screen of the resident after the transaction commits — once per transaction: the facts of one
-    submission (a follow-up visit's BP, heart rate, weight and glucose; a lab message's results) are one unit and
-    re-screen (and so re-grade) their resident once, seeing all of them. True when this call queued it."""
+    """Announce new facts of the resident once per transaction (`hooks.RESIDENT_FACTS_RECORDED`; screening queues
+    one re-screen after the commit): the facts of one submission (a follow-up visit's BP, heart rate, weight and
+    glucose; a lab message's results) are one unit and re-screen (and so re-grade) their resident once, seeing all
+    of them. True when this call announced it."""
     pending = s.info.setdefault("after_commit", [])
     owner, queued = s.info.get("rescreen_queued", (None, set()))
     if owner is not pending:             # a new transaction (its after-commit list is a new object)
@@ -115,7 +115,7 @@ def request_rescreen(s, resident_id: int, *, key: str) -> bool:
     if resident_id in queued:
         return False
     queued.add(resident_id)
-    enqueue_after_commit(s, RESCREEN_JOB, resident_id, job_id=f"screen-{resident_id}-{key}")
+    hooks.emit(hooks.RESIDENT_FACTS_RECORDED, session=s, resident_id=resident_id, key=key)
     return True
 
 

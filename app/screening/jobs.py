@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.care_plans.services import request_plan
 from app.core.errors import NotFound
+from app.jobs.queue import enqueue_after_commit
 
 from . import batch, services, stratify
 
@@ -39,3 +40,9 @@ def request_care_plan(resident_id: int, disease: str, risk_level: str | None) ->
         request_plan(resident_id, disease, risk_level, requested_by="stratify")
     except NotFound:            # care_plan not deployed here: nothing to ask
         return
+
+
+def rescreen_after_commit(*, session, resident_id: int, key: str) -> None:
+    """New facts of the resident: re-screen them once the transaction that wrote the facts commits."""
+    enqueue_after_commit(session, "app.screening.jobs.screen_resident", resident_id,
+                         job_id=f"screen-{resident_id}-{key}")

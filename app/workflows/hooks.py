@@ -79,6 +79,10 @@ def instance_terminated(process_id: str, instance_id: int, actor_name: str, reas
 CARE_PLAN_APPROVED = "care_plan.approved"
 """A care-plan version came into force: `plan` (CarePlan), `version` (CarePlanVersion), `approver` (str | None)."""
 
+RESIDENT_FACTS_RECORDED = "resident.facts_recorded"
+"""New clinical facts of a resident were written (once per transaction): `session`, `resident_id`, `key` (names
+the first fact, for a job id)."""
+
 _subscribers: dict[str, list[Callable]] = {}
 
 
