@@ -13,6 +13,7 @@ from app.integrations import api as integrations_api
 from app.notifications import api as notifications_api
 from app.org import api as org_api
 from app.processes import api as processes_api
+from app.quality import api as quality_api
 from app.referral import api as referral_api
 from app.residents import api as residents_api
 from app.screening import api as screening_api
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     care_plans_api,
     follow_up_api,
     referral_api,
+    quality_api,
     education_api,
     training_api,
     webhooks_api,

@@ -24,6 +24,7 @@ MODEL_MODULES = (
     "app.referral.models",
     "app.training.models",
     "app.jobs.models",
+    "app.quality.models",
 )
 
 

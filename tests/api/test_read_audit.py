@@ -40,6 +40,11 @@ NOT_PERSONAL = {
     "/api/v1/vocabulary": "codes and their labels", "/api/v1/vocabulary/drugs": "the drug catalogue",
     "/api/v1/clock": "the platform clock (test control)",
     "/fhir/metadata": "the CapabilityStatement",
+    "/api/v1/quality/indicators": "the indicator library",
+    "/api/v1/quality/overview": "indicator counts", "/api/v1/quality/overview.xlsx": "indicator counts",
+    "/api/v1/quality/indicators/{indicator_id}/breakdown": "indicator counts per group",
+    "/api/v1/quality/indicators/{indicator_id}/trend": "indicator counts per month",
+    "/api/v1/quality/alerts": "threshold alerts (counts, not the names behind them)",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits"}
@@ -79,7 +84,8 @@ def world(app, login_as):
     assert referral.status_code == 201, referral.json
     plan = done["plan"]
     values = {"referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
-              "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id}
+              "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
+              "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id}
     return {"admin": admin, "values": values, "query": query}
 

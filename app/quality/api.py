@@ -1,0 +1,117 @@
+"""/api/v1/quality: the indicator library, values for a period and organisation (with child organisations),
+breakdowns by dimension, monthly trends, the drill-down list behind a figure (audited), xlsx exports and alerts."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.audit.reads import phi_read
+from app.auth.access import require_principal as current
+from app.auth.access import require_roles
+
+from . import exports, queries, services
+from .schemas import (
+    QualityAlertArgsSchema,
+    QualityAlertListSchema,
+    QualityBreakdownArgsSchema,
+    QualityBreakdownSchema,
+    QualityDrilldownArgsSchema,
+    QualityDrilldownSchema,
+    QualityIndicatorSchema,
+    QualityOverviewArgsSchema,
+    QualityOverviewSchema,
+    QualityTrendArgsSchema,
+    QualityTrendSchema,
+)
+
+blp = Blueprint("quality", __name__, url_prefix="/api/v1/quality", description="质控指标 Quality control")
+STAFF = ("supervisor", "county_admin", "county_specialist", "township_doctor", "township_public_health",
+         "village_doctor")
+EXPORT_ROWS = 20_000
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    return Response(data, mimetype=exports.MIME, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@blp.route("/indicators")
+class Indicators(MethodView):
+    @require_roles(*STAFF)
+    @blp.response(200, QualityIndicatorSchema(many=True))
+    def get(self):
+        """The indicator library: formula, unit, direction, dimensions, source and this year's thresholds."""
+        return queries.catalogue()
+
+
+@blp.route("/overview")
+class Overview(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityOverviewArgsSchema, location="query")
+    @blp.response(200, QualityOverviewSchema)
+    def get(self, args):
+        """Every indicator for a month and an organisation, each with its child organisations."""
+        return queries.overview(current(), **args)
+
+
+@blp.route("/overview.xlsx")
+class OverviewExport(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityOverviewArgsSchema, location="query")
+    @blp.response(200, description="xlsx workbook")
+    def get(self, args):
+        """The indicator table and its child organisations as an Excel workbook (Chinese headers)."""
+        data = queries.overview(current(), **args)
+        return _xlsx(exports.overview_workbook(data), f"quality-{data['org']['code']}-{data['period']}.xlsx")
+
+
+@blp.route("/indicators/<string:indicator_id>/breakdown")
+class Breakdown(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityBreakdownArgsSchema, location="query")
+    @blp.response(200, QualityBreakdownSchema)
+    def get(self, args, indicator_id):
+        """One indicator per child organisation, responsible doctor, disease, risk level, age band or sex."""
+        return queries.breakdown(current(), indicator_id, **args)
+
+
+@blp.route("/indicators/<string:indicator_id>/trend")
+class Trend(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityTrendArgsSchema, location="query")
+    @blp.response(200, QualityTrendSchema)
+    def get(self, args, indicator_id):
+        """One indicator at the end of each of the last months."""
+        return queries.trend(current(), indicator_id, **args)
+
+
+@blp.route("/indicators/<string:indicator_id>/drilldown")
+class Drilldown(MethodView):
+    @phi_read("quality_drilldown", roles=STAFF)
+    @blp.arguments(QualityDrilldownArgsSchema, location="query")
+    @blp.response(200, QualityDrilldownSchema)
+    def get(self, args, indicator_id):
+        """The residents or tasks behind a figure: numerator, denominator, or gap (e.g. the uncontrolled)."""
+        return queries.drilldown(current(), indicator_id, **args)
+
+
+@blp.route("/indicators/<string:indicator_id>/drilldown.xlsx")
+class DrilldownExport(MethodView):
+    @phi_read("quality_drilldown_export", roles=STAFF)
+    @blp.arguments(QualityDrilldownArgsSchema, location="query")
+    @blp.response(200, description="xlsx workbook")
+    def get(self, args, indicator_id):
+        """The whole list behind a figure as an Excel workbook."""
+        args = {**args, "page": 1, "per_page": EXPORT_ROWS}
+        data = queries.drilldown(current(), indicator_id, **args)
+        return _xlsx(exports.drilldown_workbook(data, data["items"]), f"quality-{indicator_id}-{data['part']}.xlsx")
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityAlertArgsSchema, location="query")
+    @blp.response(200, QualityAlertListSchema)
+    def get(self, args):
+        """Threshold alerts raised for organisations in the caller's scope (counts, not the names behind them)."""
+        return {"items": services.alerts(current(), **args)}

@@ -1,0 +1,291 @@
+"""Read side of quality control: indicator values for a period and an organisation (with its child organisations),
+breakdowns by a dimension, monthly trends and the drill-down list behind a figure.
+
+Every entry point takes the caller's `Principal`: an organisation outside their scope answers 404, and rows are
+read from that organisation's subtree only. Rows of one request are fetched once per source and window
+(`Rows`), then counted per group in memory.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from app.auth.principal import Principal
+from app.auth.queries import users_by_id
+from app.core import clock
+from app.core.errors import Invalid, NotFound
+from app.org import queries as org_queries
+from app.org.scope import sees_organizations
+from app.vocabulary import UNGRADED_LABEL, Disease, RiskLevel, Sex
+
+from .library import Indicator, library, selects, status, thresholds
+from .sources import DIMENSIONS, SOURCES, Window
+
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PARTS = ("numerator", "denominator", "gap")
+SELF = "_self"
+
+
+# -- periods and organisations --------------------------------------------------------------------------------------
+
+def current_period() -> str:
+    return clock.today().strftime("%Y-%m")
+
+
+def month_end(period: str) -> date:
+    """The last day of a `YYYY-MM` period that counts: the month's last day, or today for the current month."""
+    match = PERIOD.match(period or "")
+    if not match:
+        raise Invalid("统计期格式应为 YYYY-MM", code="invalid_period", field="period", value=period)
+    year, month = int(match[1]), int(match[2])
+    first, today = date(year, month, 1), clock.today()
+    if first > today:
+        raise Invalid("统计期尚未开始", code="period_in_future", field="period", value=period)
+    return min(date(year, month, calendar.monthrange(year, month)[1]), today)
+
+
+def window(ind: Indicator, period: str) -> Window:
+    end = month_end(period)
+    start = date(end.year, 1, 1) if ind.window == "year_to_date" else end.replace(day=1)
+    return Window(start, end, period)
+
+
+def previous_periods(period: str, months: int) -> list[str]:
+    year, month = int(period[:4]), int(period[5:])
+    out = []
+    for _ in range(months):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(out))
+
+
+def resolve_org(p: Principal, org_code: str | None):
+    """The organisation asked for (default: the caller's own), or NotFound when outside the caller's scope."""
+    if not sees_organizations(p):
+        raise NotFound("机构不存在 (organization not found)", org_code=org_code)
+    code = org_code or (p.org_code if not p.county_wide else None)
+    org = org_queries.find_org(code) if code else org_queries.root_org()
+    if org is None or not (p.county_wide or org.path.startswith(p.org_path)):
+        raise NotFound("机构不存在 (organization not found)", org_code=org_code)
+    return org
+
+
+def get_indicator(indicator_id: str) -> Indicator:
+    ind = library().get(indicator_id)
+    if ind is None:
+        raise NotFound("指标不存在 (indicator not found)", indicator_id=indicator_id)
+    return ind
+
+
+# -- counting -------------------------------------------------------------------------------------------------------
+
+class Rows:
+    """Rows of each (source, window) under one organisation path, fetched once per request."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._cache: dict[tuple[str, date, date], list[dict[str, Any]]] = {}
+
+    def of(self, source: str, w: Window) -> list[dict[str, Any]]:
+        key = (source, w.start, w.end)
+        if key not in self._cache:
+            self._cache[key] = SOURCES[source].rows(w, self.prefix)
+        return self._cache[key]
+
+
+def parts(ind: Indicator, w: Window, rows: Rows) -> tuple[list[dict], list[dict] | None]:
+    """The numerator rows and the denominator rows (None for a count indicator)."""
+    num = [r for r in rows.of(ind.numerator.source, w) if selects(ind.numerator, r)]
+    if ind.denominator is None:
+        return num, None
+    return num, [r for r in rows.of(ind.denominator.source, w) if selects(ind.denominator, r)]
+
+
+def figure(ind: Indicator, num: list[dict], den: list[dict] | None, year: int) -> dict[str, Any]:
+    """Numerator, denominator (scaled for estimates), value, thresholds and status of one figure."""
+    n = len({r["key"] for r in num})
+    d = None if den is None else len({r["key"] for r in den}) * (ind.denominator.scale or 1)
+    if den is None:
+        value: float | None = float(n)
+    else:
+        value = round(100.0 * n / d, 1) if d else None
+        d = round(d, 1) if ind.denominator.scale else int(d)
+    limits = thresholds(ind.id, year)
+    return {"numerator": n, "denominator": d, "value": value, "thresholds": limits,
+            "status": status(ind, value, limits)}
+
+
+def _grouped(rows: Iterable[dict], key: Callable[[dict], Any]) -> dict[Any, list[dict]]:
+    out: dict[Any, list[dict]] = {}
+    for r in rows:
+        out.setdefault(key(r), []).append(r)
+    return out
+
+
+def _child_of(children) -> Callable[[dict], str]:
+    paths = [(c.path, c.code) for c in children]
+
+    def key(row: dict) -> str:
+        path = row.get("org_path") or ""
+        return next((code for p, code in paths if path.startswith(p)), SELF)
+    return key
+
+
+def _dimension_key(by: str) -> Callable[[dict], Any]:
+    field = {"doctor": "doctor_id"}.get(by, by)
+    return lambda r: r.get(field)
+
+
+def _label_of(by: str, value: Any, names: dict) -> str:
+    if by == "disease":
+        return Disease.label_of(value, "未注明")
+    if by == "risk_level":
+        return RiskLevel.label_of(value, UNGRADED_LABEL)
+    if by == "sex":
+        return Sex.label_of(value, "未知")
+    if by == "doctor":
+        return names.get(value, "未指定")
+    return value if value is not None else "未知"
+
+
+def groups(ind: Indicator, w: Window, rows: Rows, org, by: str) -> list[dict[str, Any]]:
+    """The figure per child organisation (`by=org`) or per value of a dimension."""
+    if by not in ind.dimensions:
+        raise Invalid("该指标不支持此维度", code="invalid_dimension", field="by", value=by,
+                      allowed=list(ind.dimensions))
+    num, den = parts(ind, w, rows)
+    if by == "org":
+        children = org_queries.children(org.code, exclude_levels=("department",))
+        key = _child_of(children)
+        labels = {c.code: c.name for c in children} | {SELF: f"{org.name} (本级)"}
+        order = [c.code for c in children] + [SELF]
+    else:
+        key = _dimension_key(by)
+        values = {key(r) for r in num} | ({key(r) for r in den} if den is not None else set())
+        names = {u.id: u.display_name or "未指定" for u in users_by_id(v for v in values if v)} \
+            if by == "doctor" else {}
+        order = sorted(values, key=lambda v: (v is None, str(v)))
+        labels = {v: _label_of(by, v, names) for v in order}
+    gn, gd = _grouped(num, key), _grouped(den or [], key)
+    out = []
+    for k in order:
+        if by == "org" and k == SELF and k not in gn and k not in gd:
+            continue
+        fig = figure(ind, gn.get(k, []), None if den is None else gd.get(k, []), w.end.year)
+        out.append({"key": k, "label": labels[k], "org_code": k if by == "org" and k != SELF else None, **fig})
+    return out
+
+
+# -- entry points ---------------------------------------------------------------------------------------------------
+
+def describe(ind: Indicator, year: int | None = None) -> dict[str, Any]:
+    def formula(f):
+        return None if f is None else {"source": f.source, "source_label": SOURCES[f.source].label,
+                                       "where": list(f.where), "scale": f.scale}
+    return {"id": ind.id, "name": ind.name, "group": ind.group, "unit": ind.unit, "direction": ind.direction,
+            "window": ind.window, "source_note": ind.source_note, "edition": ind.edition,
+            "formula": {"numerator": formula(ind.numerator), "denominator": formula(ind.denominator)},
+            "dimensions": [{"code": d, "label": DIMENSIONS[d]} for d in ind.dimensions],
+            "thresholds": thresholds(ind.id, year or clock.today().year)}
+
+
+def catalogue() -> list[dict[str, Any]]:
+    return [describe(ind) for ind in library().values()]
+
+
+def _org_dict(org) -> dict[str, Any]:
+    return {"code": org.code, "name": org.name, "level": org.level}
+
+
+def overview(p: Principal, *, period: str | None = None, org_code: str | None = None,
+             group: str | None = None) -> dict[str, Any]:
+    """Every indicator (or one group) for the period and organisation, each with its child organisations."""
+    org, period = resolve_org(p, org_code), period or current_period()
+    rows, items = Rows(org.path), []
+    for ind in library().values():
+        if group and ind.group != group:
+            continue
+        w = window(ind, period)
+        num, den = parts(ind, w, rows)
+        items.append({**describe(ind, w.end.year), **figure(ind, num, den, w.end.year),
+                      "window_start": w.start, "window_end": w.end,
+                      "children": groups(ind, w, rows, org, "org")})
+    return {"period": period, "org": _org_dict(org), "indicators": items}
+
+
+def breakdown(p: Principal, indicator_id: str, *, by: str, period: str | None = None,
+              org_code: str | None = None) -> dict[str, Any]:
+    ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
+    w = window(ind, period)
+    return {"indicator": describe(ind, w.end.year), "period": period, "org": _org_dict(org), "by": by,
+            "groups": groups(ind, w, Rows(org.path), org, by)}
+
+
+def trend(p: Principal, indicator_id: str, *, period: str | None = None, org_code: str | None = None,
+          months: int = 12) -> dict[str, Any]:
+    """The figure at the end of each of the last `months` months (the year-to-date ones restart in January)."""
+    ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
+    month_end(period)
+    rows, points = Rows(org.path), []
+    for month in previous_periods(period, months):
+        w = window(ind, month)
+        num, den = parts(ind, w, rows)
+        points.append({"period": month, **figure(ind, num, den, w.end.year)})
+    return {"indicator": describe(ind), "org": _org_dict(org), "points": points}
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def behind(ind: Indicator, w: Window, rows: Rows, part: str) -> list[dict[str, Any]]:
+    """The de-duplicated rows behind a figure: numerator, denominator, or gap (in the denominator, not the
+    numerator — e.g. the uncontrolled patients of a control rate)."""
+    if part not in PARTS:
+        raise Invalid("part 应为 numerator/denominator/gap", code="invalid_part", field="part", value=part)
+    num, den = parts(ind, w, rows)
+    if part != "numerator" and den is None:
+        raise Invalid("计数指标没有分母", code="invalid_part", field="part", value=part)
+    if part == "gap" and ind.numerator.source != ind.denominator.source:
+        raise Invalid("分子与分母来源不同, 无法求差", code="invalid_part", field="part", value=part)
+    chosen = num if part == "numerator" else den
+    if part == "gap":
+        inside = {r["key"] for r in num}
+        chosen = [r for r in den if r["key"] not in inside]
+    unique = {r["key"]: r for r in chosen}
+    return sorted(unique.values(), key=lambda r: (r.get("org_path") or "", r.get("resident_name") or "", r["key"]))
+
+
+def drilldown(p: Principal, indicator_id: str, *, part: str, period: str | None = None,
+              org_code: str | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of the residents (or tasks) behind a figure, with the facts the indicator counted."""
+    ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
+    w = window(ind, period)
+    rows = behind(ind, w, Rows(org.path), part)
+    page_rows = rows[(page - 1) * per_page: page * per_page]
+    return {"indicator": describe(ind, w.end.year), "period": period, "org": _org_dict(org), "part": part,
+            "total": len(rows), "items": items(page_rows, ind, part)}
+
+
+def items(rows: list[dict], ind: Indicator, part: str) -> list[dict[str, Any]]:
+    source = SOURCES[ind.numerator.source if part == "numerator" else ind.denominator.source]
+    names = _org_names({r.get("org_code") for r in rows})
+    doctors = {u.id: u.display_name for u in users_by_id(r["doctor_id"] for r in rows if r.get("doctor_id"))}
+    return [{"key": r["key"], "resident_id": r.get("resident_id"), "resident_name": r.get("resident_name"),
+             "task_id": r.get("task_id"), "org_code": r.get("org_code"), "org_name": names.get(r.get("org_code")),
+             "disease": r.get("disease"), "disease_label": Disease.label_of(r.get("disease"), "—"),
+             "risk_level_label": RiskLevel.label_of(r.get("risk_level"), UNGRADED_LABEL),
+             "doctor_name": doctors.get(r.get("doctor_id")), "sex_label": Sex.label_of(r.get("sex"), "—"),
+             "age": r.get("age"), "facts": {k: _jsonable(r.get(k)) for k in source.fields}} for r in rows]
+
+
+def _org_names(codes) -> dict[str, str]:
+    out = {}
+    for code in codes:
+        org = org_queries.find_org(code) if code else None
+        if org is not None:
+            out[code] = org.name
+    return out

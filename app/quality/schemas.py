@@ -1,0 +1,172 @@
+"""Marshmallow schemas of /api/v1/quality (indicator catalogue, values, breakdowns, trends, drill-down, alerts)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .queries import PARTS
+from .sources import DIMENSIONS
+
+PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="统计期格式应为 YYYY-MM")
+
+
+class QualityPeriodArgsSchema(Schema):
+    period = fields.Str(validate=PERIOD, metadata={"description": "统计月份 YYYY-MM (默认本月)"})
+    org_code = fields.Str(validate=validate.Length(max=40), metadata={"description": "机构 (默认本人机构)"})
+
+
+class QualityOverviewArgsSchema(QualityPeriodArgsSchema):
+    group = fields.Str(validate=validate.OneOf(("chronic", "process")))
+
+
+class QualityBreakdownArgsSchema(QualityPeriodArgsSchema):
+    by = fields.Str(load_default="org", validate=validate.OneOf(tuple(DIMENSIONS)))
+
+
+class QualityTrendArgsSchema(QualityPeriodArgsSchema):
+    months = fields.Int(load_default=12, validate=validate.Range(min=1, max=36))
+
+
+class QualityDrilldownArgsSchema(QualityPeriodArgsSchema):
+    part = fields.Str(load_default="numerator", validate=validate.OneOf(PARTS),
+                      metadata={"description": "numerator 分子 / denominator 分母 / gap 在分母而不在分子"})
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class QualityThresholdsSchema(Schema):
+    target = fields.Float()
+    warning = fields.Float()
+    alarm = fields.Float()
+
+
+class QualityFormulaSchema(Schema):
+    source = fields.Str()
+    source_label = fields.Str()
+    where = fields.List(fields.Raw())
+    scale = fields.Float(allow_none=True)
+
+
+class QualityRateFormulaSchema(Schema):
+    numerator = fields.Nested(QualityFormulaSchema)
+    denominator = fields.Nested(QualityFormulaSchema, allow_none=True)
+
+
+class QualityCodeLabelSchema(Schema):
+    code = fields.Str()
+    label = fields.Str()
+
+
+class QualityIndicatorSchema(Schema):
+    id = fields.Str()
+    name = fields.Str()
+    group = fields.Str()
+    unit = fields.Str()
+    direction = fields.Str()
+    window = fields.Str()
+    source_note = fields.Str()
+    edition = fields.Str()
+    formula = fields.Nested(QualityRateFormulaSchema)
+    dimensions = fields.List(fields.Nested(QualityCodeLabelSchema))
+    thresholds = fields.Nested(QualityThresholdsSchema, allow_none=True)
+
+
+class QualityFigureSchema(Schema):
+    numerator = fields.Int()
+    denominator = fields.Float(allow_none=True)
+    value = fields.Float(allow_none=True)
+    thresholds = fields.Nested(QualityThresholdsSchema, allow_none=True)
+    status = fields.Str(metadata={"description": "met | below_target | warning | alarm | no_data | none"})
+
+
+class QualityGroupSchema(QualityFigureSchema):
+    key = fields.Raw(allow_none=True)
+    label = fields.Str()
+    org_code = fields.Str(allow_none=True)
+
+
+class QualityOrgRefSchema(Schema):
+    code = fields.Str()
+    name = fields.Str()
+    level = fields.Str()
+
+
+class QualityIndicatorValueSchema(QualityIndicatorSchema, QualityFigureSchema):
+    window_start = fields.Date()
+    window_end = fields.Date()
+    children = fields.List(fields.Nested(QualityGroupSchema))
+
+
+class QualityOverviewSchema(Schema):
+    period = fields.Str()
+    org = fields.Nested(QualityOrgRefSchema)
+    indicators = fields.List(fields.Nested(QualityIndicatorValueSchema))
+
+
+class QualityBreakdownSchema(Schema):
+    indicator = fields.Nested(QualityIndicatorSchema)
+    period = fields.Str()
+    org = fields.Nested(QualityOrgRefSchema)
+    by = fields.Str()
+    groups = fields.List(fields.Nested(QualityGroupSchema))
+
+
+class QualityTrendPointSchema(QualityFigureSchema):
+    period = fields.Str()
+
+
+class QualityTrendSchema(Schema):
+    indicator = fields.Nested(QualityIndicatorSchema)
+    org = fields.Nested(QualityOrgRefSchema)
+    points = fields.List(fields.Nested(QualityTrendPointSchema))
+
+
+class QualityDrilldownItemSchema(Schema):
+    key = fields.Str()
+    resident_id = fields.Int(allow_none=True)
+    resident_name = fields.Str(allow_none=True)
+    task_id = fields.Int(allow_none=True)
+    org_code = fields.Str(allow_none=True)
+    org_name = fields.Str(allow_none=True)
+    disease = fields.Str(allow_none=True)
+    disease_label = fields.Str()
+    risk_level_label = fields.Str()
+    doctor_name = fields.Str(allow_none=True)
+    sex_label = fields.Str()
+    age = fields.Int(allow_none=True)
+    facts = fields.Dict(keys=fields.Str(), values=fields.Raw(allow_none=True))
+
+
+class QualityDrilldownSchema(Schema):
+    indicator = fields.Nested(QualityIndicatorSchema)
+    period = fields.Str()
+    org = fields.Nested(QualityOrgRefSchema)
+    part = fields.Str()
+    total = fields.Int()
+    items = fields.List(fields.Nested(QualityDrilldownItemSchema))
+
+
+class QualityAlertArgsSchema(Schema):
+    period = fields.Str(validate=PERIOD)
+    org_code = fields.Str(validate=validate.Length(max=40))
+
+
+class QualityAlertSchema(Schema):
+    id = fields.Int()
+    indicator_id = fields.Str()
+    indicator_name = fields.Str()
+    org_code = fields.Str()
+    org_name = fields.Str()
+    period = fields.Str()
+    level = fields.Str()
+    level_label = fields.Str()
+    value = fields.Float(allow_none=True)
+    numerator = fields.Int()
+    denominator = fields.Float(allow_none=True)
+    threshold = fields.Float()
+    part = fields.Str()
+    count = fields.Int()
+    created_at = fields.DateTime()
+
+
+class QualityAlertListSchema(Schema):
+    items = fields.List(fields.Nested(QualityAlertSchema))

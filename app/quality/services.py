@@ -1,0 +1,131 @@
+"""Threshold alerts: when an indicator of an organisation crosses its warning or alarm threshold in a period, the
+supervisors responsible for it get one notification per breach, pointing at the list behind the figure.
+
+Idempotent by construction: the alert row is unique per (indicator, organisation, period, level) and each
+notification carries a dedupe key, so the scheduled sweep may run any number of times.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.queries import candidate_users
+from app.core import clock, logs
+from app.core.db import session, unit_of_work
+from app.notifications.services import notify
+from app.org import queries as org_queries
+
+from . import queries
+from .library import Indicator, library
+from .models import QualityAlert
+
+log = logs.get("quality")
+ALERT_LEVELS = ("warning", "alarm")
+RESPONSIBLE_ROLES = ("supervisor", "township_public_health")     # 质控: county supervisors, township 公卫
+MAX_SUBJECTS = 1000
+LEVEL_LABELS = {"warning": "预警", "alarm": "报警"}
+
+
+def _list_part(ind: Indicator) -> str:
+    """Which list explains a breach: the patients not counted (gap) of a rate where higher is better on one
+    source; else those counted (e.g. the overdue patients of an overdue share)."""
+    same_source = ind.denominator is not None and ind.denominator.source == ind.numerator.source
+    return "gap" if ind.direction == "higher" and same_source else "numerator"
+
+
+def _subjects(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"key": r["key"], "resident_id": r.get("resident_id"), "task_id": r.get("task_id")}
+            for r in rows[:MAX_SUBJECTS]]
+
+
+def _recipients(org_code: str) -> list[int]:
+    ids: list[int] = []
+    for role in RESPONSIBLE_ROLES:
+        ids += [u.id for u in candidate_users(role, org_code) if u.id not in ids]
+    return ids
+
+
+def _record(ind: Indicator, org, period: str, fig: dict[str, Any], rows: list[dict]) -> QualityAlert | None:
+    level = fig["status"]
+    alert = QualityAlert(indicator_id=ind.id, org_code=org.code, org_path=org.path, period=period, level=level,
+                         value=fig["value"], numerator=fig["numerator"], denominator=fig["denominator"],
+                         threshold=fig["thresholds"][level], part=_list_part(ind), subjects=_subjects(rows),
+                         recipients=_recipients(org.code), created_at=clock.now())
+    try:
+        with unit_of_work() as s:
+            s.add(alert)
+    except IntegrityError:
+        session().rollback()
+        return None                                    # raised before (another sweep won the race)
+    return alert
+
+
+def _notify(alert: QualityAlert, ind: Indicator, org_name: str) -> None:
+    shown = f"{alert.value:g}{ind.unit}" if alert.value is not None else "—"
+    title = f"质控{LEVEL_LABELS[alert.level]}: {org_name} {ind.name} {shown}"
+    body = (f"{alert.period} {org_name} 的「{ind.name}」为 {shown}, 越过{LEVEL_LABELS[alert.level]}线 "
+            f"{alert.threshold:g}{ind.unit}; 涉及 {len(alert.subjects)} 条记录, 请查看名单并督导整改。")
+    link = (f"/quality?indicator={ind.id}&org={alert.org_code}&period={alert.period}&part={alert.part}")
+    for user_id in alert.recipients:
+        notify(user_id, kind="quality_alert", title=title, body=body, link=link,
+               dedupe_key=f"quality:{ind.id}:{alert.org_code}:{alert.period}:{alert.level}:{user_id}")
+
+
+def check_thresholds(*, period: str | None = None) -> int:
+    """Raise the alerts of a period (default: this month) for every organisation; returns how many are new."""
+    root = org_queries.root_org()
+    if root is None:
+        return 0
+    period = period or queries.current_period()
+    orgs = [o for o in org_queries.subtree(root.code) if o.level != "department"]
+    rows, raised = queries.Rows(root.path), 0
+    for ind in library().values():
+        w = queries.window(ind, period)
+        num, den = queries.parts(ind, w, rows)
+        for org in orgs:
+            raised += _check_org(ind, w, org, num, den)
+    log.info("quality thresholds checked", extra={"job": "quality.check_thresholds", "status": raised})
+    return raised
+
+
+def _under(rows: list[dict] | None, path: str) -> list[dict] | None:
+    return None if rows is None else [r for r in rows if (r.get("org_path") or "").startswith(path)]
+
+
+def _check_org(ind: Indicator, w, org, num: list[dict], den: list[dict] | None) -> int:
+    n, d = _under(num, org.path), _under(den, org.path)
+    fig = queries.figure(ind, n, d, w.end.year)
+    if fig["status"] not in ALERT_LEVELS:
+        return 0
+    part = _list_part(ind)
+    if part == "gap":
+        inside = {r["key"] for r in n}
+        listed = [r for r in d if r["key"] not in inside]
+    else:
+        listed = n
+    listed = sorted({r["key"]: r for r in listed}.values(), key=lambda r: r["key"])
+    alert = _record(ind, org, w.period, fig, listed)
+    if alert is None:
+        return 0
+    _notify(alert, ind, org.name)
+    return 1
+
+
+def alerts(p, *, period: str | None = None, org_code: str | None = None) -> list[dict[str, Any]]:
+    """The alerts of organisations in the caller's scope (newest first), without the personal list."""
+    org = queries.resolve_org(p, org_code)
+    stmt = select(QualityAlert).where(QualityAlert.org_path.startswith(org.path, autoescape=True))
+    if period:
+        stmt = stmt.where(QualityAlert.period == period)
+    found = list(session().scalars(stmt.order_by(QualityAlert.id.desc()).limit(500)))
+    names = {o.code: o.name for o in org_queries.subtree(org.code)}
+    lib = library()
+    return [{"id": a.id, "indicator_id": a.indicator_id,
+             "indicator_name": lib[a.indicator_id].name if a.indicator_id in lib else a.indicator_id,
+             "org_code": a.org_code, "org_name": names.get(a.org_code, a.org_code), "period": a.period,
+             "level": a.level, "level_label": LEVEL_LABELS.get(a.level, a.level), "value": a.value,
+             "numerator": a.numerator, "denominator": a.denominator, "threshold": a.threshold, "part": a.part,
+             "count": len(a.subjects), "created_at": a.created_at} for a in found]
+

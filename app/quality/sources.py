@@ -1,0 +1,229 @@
+"""The projections indicators count over: each source names its fields (the vocabulary a definition may use) and
+turns one period window and one organisation subtree into plain rows.
+
+Quality is a read side above the capabilities: it reads their tables here, in one place, and nowhere writes them.
+Every row carries the dimensions (`org_path`, `disease`, `risk_level`, `doctor_id`, `sex`, `age_band`) and a
+`key` that identifies the person or task behind it, so a figure can always be drilled down to its list.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from app.core import clock
+from app.core.db import session
+from app.follow_up.models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
+from app.residents.models import Resident
+from app.residents.record_models import DiseaseEnrolment, RiskLevel
+from app.workflows.models import HumanTask
+
+FACE_TO_FACE = ("outpatient", "home")       # 随访方式 1门诊 2家庭 (服务规范: 面对面随访)
+DAYS_PER_VISIT = 90                         # 规范: ≥4 face-to-face visits a year → one per 90 days managed
+AGE_BANDS = ((0, 35, "<35"), (35, 45, "35-44"), (45, 55, "45-54"), (55, 65, "55-64"), (65, 75, "65-74"),
+             (75, 200, "≥75"))
+DIMENSIONS = {"org": "机构", "doctor": "责任医生", "disease": "病种", "risk_level": "风险分层", "age_band": "年龄段",
+              "sex": "性别"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days an indicator looks at, both ends included (`period` is the month it was asked for)."""
+    start: date
+    end: date
+    period: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    label: str
+    subject: str                            # resident | task
+    fields: dict[str, str]                  # name → type: str | int | float | bool | date
+    dimensions: tuple[str, ...]
+    rows: Callable[[Window, str], list[dict[str, Any]]]
+
+
+def age_band(age: int | None) -> str | None:
+    if age is None:
+        return None
+    return next(label for low, high, label in AGE_BANDS if low <= age < high)
+
+
+def _start_utc(day: date):
+    return clock.start_of_day(day)
+
+
+def _under(column, prefix: str):
+    return column.startswith(prefix, autoescape=True)
+
+
+def _person(resident: Resident, on: date) -> dict[str, Any]:
+    age = clock.age(resident.birth_date, on)
+    return {"resident_id": resident.id, "resident_name": resident.name, "org_path": resident.org_path,
+            "org_code": resident.org_code, "sex": resident.sex, "age": age, "age_band": age_band(age)}
+
+
+# -- residents ------------------------------------------------------------------------------------------------------
+
+def _resident_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    # the registry is the population: it keeps no move-in dates, so every resident counts in every window
+    stmt = select(Resident).where(_under(Resident.org_path, prefix))
+    return [{**_person(r, w.end), "key": f"r{r.id}", "disease": None, "risk_level": None,
+             "doctor_id": r.family_doctor_user_id} for r in session().scalars(stmt)]
+
+
+# -- chronic-disease patients (one row per enrolment) ---------------------------------------------------------------
+
+def _outcome(visit: FollowUpVisit) -> str:
+    return ((visit.record or {}).get("visit") or {}).get("outcome") or "完成随访"
+
+
+def _visits_by_patient(prefix: str, end: date) -> dict[tuple[int, str], list[FollowUpVisit]]:
+    stmt = (select(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
+            .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on <= end)
+            .order_by(FollowUpVisit.resident_id, FollowUpVisit.due_on, FollowUpVisit.id))
+    out: dict[tuple[int, str], list[FollowUpVisit]] = defaultdict(list)
+    for v in session().scalars(stmt):
+        out[(v.resident_id, v.disease)].append(v)
+    return out
+
+
+def _by_patient(model, prefix: str) -> dict[tuple[int, str], Any]:
+    stmt = select(model).join(Resident, Resident.id == model.resident_id).where(_under(Resident.org_path, prefix))
+    return {(row.resident_id, row.disease): row for row in session().scalars(stmt)}
+
+
+def _done_by(v: FollowUpVisit, end: date) -> bool:
+    return v.status == "done" and v.visited_on is not None and v.visited_on <= end
+
+
+def _visit_fields(visits: list[FollowUpVisit], w: Window, managed_from: date) -> dict[str, Any]:
+    inside = sorted((v for v in visits if _done_by(v, w.end) and v.visited_on >= w.start),
+                    key=lambda v: (v.visited_on, v.id))
+    completed = [v for v in inside if _outcome(v) == "完成随访"]
+    last = inside[-1] if inside else None
+    first_day = max(w.start, managed_from)
+    return {"visits": len(completed),
+            "face_visits": sum(1 for v in completed if v.visit_type in FACE_TO_FACE),
+            "required_visits": max(0, ((w.end - first_day).days + 1) // DAYS_PER_VISIT),
+            "last_visit_on": last.visited_on if last else None,
+            "last_sbp": last.sbp if last else None, "last_dbp": last.dbp if last else None,
+            "last_fpg": last.fpg if last else None, "last_hba1c": last.hba1c if last else None,
+            "lost_to_follow_up": bool(last) and _outcome(last) == "失访"}
+
+
+def _overdue_days(visits: list[FollowUpVisit], schedule: FollowUpSchedule | None, end: date) -> int | None:
+    dues = [v.due_on for v in visits if v.due_on < end and not _done_by(v, end)]
+    if schedule is not None and schedule.status == "active" and schedule.next_due_on < end:
+        dues.append(schedule.next_due_on)
+    return (end - min(dues)).days if dues else None
+
+
+def _patient_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    stmt = (select(DiseaseEnrolment, Resident).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
+            .where(_under(Resident.org_path, prefix),
+                   DiseaseEnrolment.enrolled_at < _start_utc(w.end + timedelta(days=1))))
+    visits = _visits_by_patient(prefix, w.end)
+    schedules, risks = _by_patient(FollowUpSchedule, prefix), _by_patient(RiskLevel, prefix)
+    rows = []
+    for enrolment, resident in session().execute(stmt):
+        pk = (resident.id, enrolment.disease)
+        schedule, risk = schedules.get(pk), risks.get(pk)
+        enrolled_on = clock.date_of(enrolment.enrolled_at)
+        overdue = _overdue_days(visits.get(pk, []), schedule, w.end)
+        rows.append({**_person(resident, w.end), "key": f"r{resident.id}:{enrolment.disease}",
+                     "disease": enrolment.disease, "risk_level": risk.level if risk else None,
+                     "doctor_id": (schedule.responsible_user_id if schedule else None)
+                     or enrolment.managing_doctor_user_id,
+                     "enrolled_on": enrolled_on, "new_in_window": w.start <= enrolled_on <= w.end,
+                     "active": schedule is None or schedule.status != "closed",
+                     "overdue": overdue is not None, "days_overdue": overdue,
+                     **_visit_fields(visits.get(pk, []), w, enrolled_on)})
+    return rows
+
+
+# -- follow-up visits due in the window -----------------------------------------------------------------------------
+
+def _visit_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    stmt = (select(FollowUpVisit, Resident).join(Resident, Resident.id == FollowUpVisit.resident_id)
+            .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on >= w.start, FollowUpVisit.due_on <= w.end))
+    schedules = _by_patient(FollowUpSchedule, prefix)
+    rows = []
+    for v, resident in session().execute(stmt):
+        schedule = schedules.get((v.resident_id, v.disease))
+        done = _done_by(v, w.end)
+        rows.append({**_person(resident, w.end), "key": f"v{v.id}", "visit_id": v.id, "disease": v.disease,
+                     "risk_level": schedule.risk_level if schedule else None,
+                     "doctor_id": schedule.responsible_user_id if schedule else None,
+                     "due_on": v.due_on, "visited_on": v.visited_on if done else None, "done": done,
+                     "days_late": ((v.visited_on if done else w.end) - v.due_on).days,
+                     "visit_type": v.visit_type})
+    return rows
+
+
+# -- tasks of the inbox ---------------------------------------------------------------------------------------------
+
+def _task_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    lo, hi = _start_utc(w.start), _start_utc(w.end + timedelta(days=1))
+    stmt = select(HumanTask).where(_under(HumanTask.org_path, prefix),
+                                   or_(and_(HumanTask.due_at >= lo, HumanTask.due_at < hi),
+                                       and_(HumanTask.created_at >= lo, HumanTask.created_at < hi)))
+    rows = []
+    for t in session().scalars(stmt):
+        finished = t.completed_at if t.status == "completed" and t.completed_at and t.completed_at < hi else None
+        rows.append({"key": f"t{t.id}", "task_id": t.id, "resident_id": t.resident_id,
+                     "resident_name": t.resident_name, "org_path": t.org_path, "org_code": t.org_code,
+                     "disease": t.disease, "risk_level": t.risk_level, "doctor_id": t.assignee_id,
+                     "sex": None, "age": None, "age_band": None, "process_id": t.process_id,
+                     "element_id": t.element_id, "task_name": t.name, "status": t.status,
+                     "due_on": clock.date_of(t.due_at) if t.due_at else None,
+                     "due_in_window": t.due_at is not None and lo <= t.due_at < hi,
+                     "created_in_window": lo <= t.created_at < hi,
+                     "on_time": finished is not None and t.due_at is not None and finished <= t.due_at})
+    return rows
+
+
+# -- escalations of overdue follow-ups ------------------------------------------------------------------------------
+
+def _escalation_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    lo, hi = _start_utc(w.start), _start_utc(w.end + timedelta(days=1))
+    stmt = (select(FollowUpEscalation, FollowUpVisit, Resident)
+            .join(FollowUpVisit, FollowUpVisit.id == FollowUpEscalation.visit_id)
+            .join(Resident, Resident.id == FollowUpVisit.resident_id)
+            .where(_under(Resident.org_path, prefix), FollowUpEscalation.created_at >= lo,
+                   FollowUpEscalation.created_at < hi))
+    return [{**_person(resident, w.end), "key": f"e{e.id}", "task_id": e.task_id, "disease": v.disease,
+             "risk_level": None, "doctor_id": None, "level": e.level, "days_overdue": e.days_overdue,
+             "priority": e.priority, "due_on": v.due_on} for e, v, resident in session().execute(stmt)]
+
+
+PERSON_DIMS = ("org", "doctor", "disease", "risk_level", "age_band", "sex")
+SOURCES: dict[str, Source] = {s.name: s for s in (
+    Source("residents", "辖区居民", "resident", {"age": "int", "sex": "str", "age_band": "str"},
+           ("org", "doctor", "age_band", "sex"), _resident_rows),
+    Source("chronic_patients", "慢病在管患者", "resident", {
+        "disease": "str", "risk_level": "str", "sex": "str", "age": "int", "age_band": "str",
+        "enrolled_on": "date", "new_in_window": "bool", "active": "bool", "overdue": "bool", "days_overdue": "int",
+        "visits": "int", "face_visits": "int", "required_visits": "int", "last_visit_on": "date",
+        "last_sbp": "float", "last_dbp": "float", "last_fpg": "float", "last_hba1c": "float",
+        "lost_to_follow_up": "bool"}, PERSON_DIMS, _patient_rows),
+    Source("follow_up_visits", "到期随访", "resident", {
+        "disease": "str", "risk_level": "str", "sex": "str", "age": "int", "age_band": "str", "due_on": "date",
+        "visited_on": "date", "done": "bool", "days_late": "int", "visit_type": "str"}, PERSON_DIMS, _visit_rows),
+    Source("tasks", "待办任务", "task", {
+        "process_id": "str", "element_id": "str", "status": "str", "disease": "str", "risk_level": "str",
+        "due_on": "date", "due_in_window": "bool", "created_in_window": "bool", "on_time": "bool"},
+        ("org", "doctor", "disease", "risk_level"), _task_rows),
+    Source("escalations", "逾期升级", "resident", {
+        "disease": "str", "level": "str", "days_overdue": "int", "priority": "int", "age": "int", "sex": "str",
+        "age_band": "str"}, ("org", "disease", "age_band", "sex"), _escalation_rows),
+)}
