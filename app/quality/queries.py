@@ -165,7 +165,7 @@ def groups(ind: Indicator, w: Window, rows: Rows, org, by: str) -> list[dict[str
     else:
         key = _dimension_key(by)
         values = {key(r) for r in num} | ({key(r) for r in den} if den is not None else set())
-        names = {u.id: u.display_name or "未指定" for u in users_by_id(v for v in values if v)} \
+        names = {i: u.display_name or "未填写姓名" for i, u in users_by_id(v for v in values if v).items()} \
             if by == "doctor" else {}
         order = sorted(values, key=lambda v: (v is None, str(v)))
         labels = {v: _label_of(by, v, names) for v in order}
@@ -273,7 +273,8 @@ def drilldown(p: Principal, indicator_id: str, *, part: str, period: str | None 
 def items(rows: list[dict], ind: Indicator, part: str) -> list[dict[str, Any]]:
     source = SOURCES[ind.numerator.source if part == "numerator" else ind.denominator.source]
     names = _org_names({r.get("org_code") for r in rows})
-    doctors = {u.id: u.display_name for u in users_by_id(r["doctor_id"] for r in rows if r.get("doctor_id"))}
+    doctors = {i: u.display_name or "未填写姓名"
+               for i, u in users_by_id(r["doctor_id"] for r in rows if r.get("doctor_id")).items()}
     return [{"key": r["key"], "resident_id": r.get("resident_id"), "resident_name": r.get("resident_name"),
              "task_id": r.get("task_id"), "org_code": r.get("org_code"), "org_name": names.get(r.get("org_code")),
              "disease": r.get("disease"), "disease_label": Disease.label_of(r.get("disease"), "—"),

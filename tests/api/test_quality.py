@@ -290,3 +290,19 @@ def test_docs_list_every_indicator():
     from tests.helpers import REPO
     text = (REPO / "docs" / "quality.md").read_text(encoding="utf-8")
     assert [i for i in library() if f"`{i}`" not in text] == []
+
+
+def test_the_responsible_doctor_is_a_dimension_and_named_in_the_list(app, login_as, small_county):
+    doctor = login_as("village_doctor", org="C01T01V01", username="doc_li")
+    with app.app_context(), db.unit_of_work() as s:
+        s.scalars(select(FollowUpSchedule).where(FollowUpSchedule.resident_id == small_county["甲"])).one() \
+            .responsible_user_id = doctor.user.id
+    api = login_as("supervisor")
+    by_doctor = api.get(f"/api/v1/quality/indicators/htn_bp_control_rate/breakdown?period={PERIOD}&by=doctor")
+    assert by_doctor.status_code == 200, by_doctor.json
+    assert {g["label"]: (g["numerator"], g["denominator"]) for g in by_doctor.json["groups"]} == {
+        "doc_li": (1, 1), "未指定": (2, 4)}
+    listed = api.get(f"/api/v1/quality/indicators/htn_bp_control_rate/drilldown?period={PERIOD}&part=numerator")
+    assert listed.status_code == 200, listed.json
+    assert {i["resident_name"]: i["doctor_name"] for i in listed.json["items"]} == {"甲": "doc_li", "乙": None,
+                                                                                   "丙": None}
