@@ -14,6 +14,7 @@ from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import NotFound
 from app.org.queries import find_org, township_of
+from app.vocabulary import Disease
 
 from . import catalogue, notices
 from .models import Referral
@@ -420,7 +421,7 @@ def receive_down(referral_id: int, *, receipt: dict[str, Any], received_by: str 
         base = datetime.fromisoformat(discharge).date() if discharge else clock.today()
         row.follow_up_due_on = max(base + timedelta(days=days), clock.today())
         plan = None
-        if row.disease in ("htn", "dm"):
+        if row.disease in Disease.accepted() and Disease.parse(row.disease) in (Disease.HTN, Disease.T2DM):
             plan = care_plans.request_revision(row.resident_id, row.disease, requested_by=received_by or "referral",
                                                reason=f"县级医院下转 {row.referral_no}：{row.form.get('long_term_plan') or row.reason or ''}")
         row.follow_up = {**row.follow_up, "receipt": receipt, "care_plan": plan}

@@ -307,3 +307,17 @@ def test_an_emergency_without_the_referral_model_alerts_at_once_and_starts_once_
     started = referral(supervisor, rid)
     assert started["instance_id"] is not None and started["status"] == "accepted"
     assert _emergency_alerts(app, township, ed) == ([1, 1], [1, 1])
+
+
+def test_a_diabetes_down_referral_refreshes_the_care_plan_too(app, world):
+    """The receipt asks for a care-plan revision for either chronic disease (a t2dm down-referral used to skip it)."""
+    w = world
+    resp = w["endo"].post("/api/v1/referrals/down", json={"resident_id": w["resident"], "disease": "t2dm",
+                                                          "reason": "血糖平稳，出院回基层"})
+    assert resp.status_code == 201, resp.json
+    down = resp.json
+    complete(w["endo"], one(w["endo"], "fill_down_referral_form"),
+             {"discharge_diagnosis": "2型糖尿病", "long_term_plan": "二甲双胍0.5g tid", "diagnosis_clear": True,
+              "plan_clear": True, "condition_stable": True})
+    complete(w["village"], one(w["village"], "receive_down_referral"), {"accepted": True})
+    assert referral(w["village"], down["id"])["follow_up"]["care_plan"] is not None
