@@ -52,6 +52,7 @@ SCHEDULES = (
     Schedule("notify.forward_notifications", "connectors.notify.services.forward_notifications", 30),
     Schedule("public_health.pull", "connectors.public_health.sync.pull_all", 900),
     Schedule("public_health.push_follow_ups", "connectors.public_health.sync.push_all", 900),
+    Schedule("public_health.referrals", "connectors.public_health.referrals.exchange_all", 300),
     Schedule("insurance.pull", "connectors.insurance.sync.pull", 3600),
     Schedule("pacs.pull", "connectors.pacs.sync.pull", 300),
 )

@@ -123,7 +123,7 @@ def _start_if_deployed(s, row: Referral) -> None:
                     requested_urgency=row.form.get("requested_urgency", "routine"))
     else:
         data.update(parent_referral_id=row.parent_id, receiver_org=row.to_org_code, receiver_role=row.receiver_role,
-                    sender_org=row.from_org_code)
+                    sender_org=row.from_org_code, external=bool(row.form.get("external_summary")))
     inst = runner.start_instance(process, actor=runner.Actor(row.from_user or row.source), data=data,
                                  resident_id=row.resident_id, org_code=row.from_org_code,
                                  business_key=row.referral_no, parent_instance_id=row.source_instance_id)
@@ -149,8 +149,8 @@ def start_requested(limit: int = 100) -> int:
 
 def request_down_referral(parent_id: int | None, *, resident_id: int, from_org_code: str | None,
                           from_user: str | None, source: str = "referral", source_key: str | None = None,
-                          disease: str | None = None, reason: str = "", form: dict[str, Any] | None = None
-                          ) -> Referral:
+                          disease: str | None = None, reason: str = "", form: dict[str, Any] | None = None,
+                          external_hospital: str | None = None) -> Referral:
     """Record a down-referral (下转) to the resident's managing township/village and start `referral_down`."""
     with unit_of_work() as s:
         if source_key:
@@ -171,7 +171,8 @@ def request_down_referral(parent_id: int | None, *, resident_id: int, from_org_c
                        to_org_path=receiver.path if receiver else None,
                        target_level=receiver.level if receiver else None,
                        receiver_role=ROLE_OF_LEVEL.get(receiver.level if receiver else "township"),
-                       form=dict(form or {}), requested_at=clock.now(), updated_at=clock.now())
+                       external_hospital=external_hospital, form=dict(form or {}), requested_at=clock.now(),
+                       updated_at=clock.now())
         s.add(row)
         s.flush()
         _start_if_deployed(s, row)

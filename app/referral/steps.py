@@ -404,7 +404,8 @@ def offer_down(referral_id: int, *, eligibility: dict[str, Any], override_reason
             row.decision_due_at = row.offered_at + timedelta(days=2)
         _touch(row, "offered")
         notices.tell(notices.receiver_users(row) or notices.township_leads(row.to_org_code), row, "down_offered",
-                     f"{row.referral_no} {row.resident_name} 由{_org_name(row.from_org_code)}下转，请接收并安排首次随访")
+                     f"{row.referral_no} {row.resident_name} 由{row.external_hospital or _org_name(row.from_org_code)}"
+                     "下转，请接收并安排首次随访")
         notices.tell_patient(row, "down_offered", {"org": _org_name(row.to_org_code)})
         return {"receiver_org": row.to_org_code, "receiver_role": row.receiver_role or "township_doctor"}
 
