@@ -59,12 +59,12 @@ def count(app, model, **where) -> int:
         return db.session().scalar(stmt)
 
 
-def arrival(client, creds: dict, payload: dict, webhook_id: str):
-    """The hospital's ADT arrival, signed like any webhook."""
+def arrival(client, creds: dict, payload: dict, webhook_id: str, message: str = "referral_arrived"):
+    """The hospital's ADT arrival (or another referral message), signed like any webhook."""
     from app.core import clock
     from app.webhooks.signature import sign
     body = json.dumps(payload)
     ts = int(clock.now().timestamp())
-    return client.post("/api/v1/webhooks/messages/referral_arrived", data=body.encode(), headers={
+    return client.post(f"/api/v1/webhooks/messages/{message}", data=body.encode(), headers={
         "X-Client-Id": creds["client_id"], "webhook-id": webhook_id, "webhook-timestamp": str(ts),
         "webhook-signature": sign(creds["secret"], webhook_id, ts, body), "Content-Type": "application/json"})

@@ -57,6 +57,9 @@ def request_referral(*, resident_id: int, source: str, trigger: str, disease: st
         if resident is None:
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found", resident_id=resident_id)
         sender = find_org(from_org_code or resident.org_code)
+        if from_org_code and sender is None:
+            raise NotFound("转出机构不存在 (organization not found)", code="organization_not_found",
+                           org_code=from_org_code)
         row = Referral(referral_no=numbering.next_number("up", clock.today()), direction="up", status="requested",
                        urgency="emergency" if trigger in ("emergency", "acs", "stroke") else requested_urgency,
                        reason=reason, disease=disease, resident_id=resident_id, resident_name=resident.name,

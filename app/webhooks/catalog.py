@@ -65,7 +65,7 @@ class MessageSpec:
     title: str
     description: str
     schema: dict[str, Any]
-    kind: str                     # "observation" | "generic" | "referral_arrival"
+    kind: str                     # "observation" | "generic" | "referral_arrival" | "referral_request"
 
     def validate(self, payload: Any) -> None:
         """Raise 422 `schema_error` listing every problem with its JSON path."""
@@ -100,6 +100,24 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                                 "arrived_at": {"type": "string", "format": "date-time"},
                                 "visit_no": {"type": "string", "maxLength": 40, "description": "门诊/住院号"},
                                 "department": {"type": "string", "maxLength": 80}}}, "referral_arrival"),
+    MessageSpec("referral_requested", "转诊申请 (referral requested by an external system)",
+                "An external system (HIS, another county platform) asks for an up-referral of a resident named by ID "
+                "number: starts `referral_up` like a doctor's request (R1 urgency, R3 route, the sender's 2-week "
+                "follow-up). Idempotent on request_id: a repeat answers the same referral.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "referral_requested",
+                 "type": "object", "required": ["id_number", "request_id", "reason"], "additionalProperties": False,
+                 "properties": {"id_number": ID_NUMBER,
+                                "request_id": {"type": "string", "minLength": 1, "maxLength": 60,
+                                               "description": "the sender's own id of this request"},
+                                "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+                                "trigger": {"type": "string", "enum": ["manual", "emergency", "acs", "stroke",
+                                                                       "pregnancy", "initial", "follow_up", "dm",
+                                                                       "screening"]},
+                                "disease": {"type": "string", "enum": ["htn", "t2dm"]},
+                                "urgency": {"type": "string", "enum": ["routine", "priority", "emergency"]},
+                                "from_org_code": {"type": "string", "maxLength": 40,
+                                                  "description": "sending organisation (default: the resident's)"}}},
+                "referral_request"),
 )}
 
 

@@ -18,6 +18,7 @@ from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
 from app.processes import policy as start_policy
 from app.processes import queries as process_queries
+from app.referral import services as referral_services
 from app.referral import summary as referral_summary
 from app.residents import queries as residents
 from app.workflows import EngineError, messages, runner
@@ -58,6 +59,16 @@ def process(event: InboundEvent) -> Outcome:
         arrival = referral_summary.record_arrival(payload, source=f"webhook:{event.client_id}")
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **arrival}, result=arrival)
+    if spec.kind == "referral_request":
+        resident_id = find_resident_id(payload["id_number"], _principal(event))
+        row = referral_services.request_referral(
+            resident_id=resident_id, source="external", trigger=payload.get("trigger", "manual"),
+            disease=payload.get("disease"), reason=payload["reason"],
+            requested_urgency=payload.get("urgency", "routine"), from_org_code=payload.get("from_org_code"),
+            source_key=f"webhook:{event.client_id}:{payload['request_id']}"[:120])
+        answer = {"referral_id": row.id, "referral_no": row.referral_no, "status": row.status}
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **answer}, result=answer)
     prepared = event.result if event.result and event.result.get("payload") else _prepare(spec, payload, event)
     if event.message not in deployed:
         # no deployed model uses this message: the fact is recorded and there is nothing to wait for

@@ -2,7 +2,7 @@
 the emergency path; rejection and redirect; no-show; out-of-county with approval; bad input and faults."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -321,3 +321,32 @@ def test_a_diabetes_down_referral_refreshes_the_care_plan_too(app, world):
               "plan_clear": True, "condition_stable": True})
     complete(w["village"], one(w["village"], "receive_down_referral"), {"accepted": True})
     assert referral(w["village"], down["id"])["follow_up"]["care_plan"] is not None
+
+
+def test_an_external_system_requests_a_referral_by_signed_webhook_once(app, client, world, his):
+    """HIS asks for an up-referral by ID number: `referral_up` starts like a doctor's request (the sender's 2-week
+    follow-up included); a repeat of the same request_id answers the same referral; an unknown ID number or sending
+    organisation is refused with a stable code, nothing half-made."""
+    import random
+
+    from app.referral.models import Referral
+    from app.residents import idcard
+    w = world
+    id_number = idcard.generate(random.Random(7), area_code="330127", birth_date=date(1956, 3, 14), sex="M")
+    body = {"id_number": id_number, "request_id": "HIS-REF-1", "reason": "门诊血压 176/104，要求上转心内科",
+            "disease": "htn"}
+    first = arrival(client, his, body, "req-1", message="referral_requested")
+    assert first.status_code == 200, first.json
+    again = arrival(client, his, body, "req-2", message="referral_requested")
+    assert again.status_code == 200 and again.json["referral_id"] == first.json["referral_id"]
+    made = referral(w["village"], first.json["referral_id"])
+    assert made["referral_no"].startswith("SZ") and made["source"] == "external"
+    assert len(open_tasks(w["village"], "two_week_follow_up")) == 1
+    before = count(app, Referral)
+    unknown = arrival(client, his, {**body, "request_id": "HIS-REF-2", "id_number": "330127199001011234"}, "req-3",
+                      message="referral_requested")
+    assert unknown.status_code == 422 and unknown.json["code"] in ("unknown_resident", "schema_error")
+    no_org = arrival(client, his, {**body, "request_id": "HIS-REF-3", "from_org_code": "X99"}, "req-4",
+                     message="referral_requested")
+    assert no_org.status_code == 404 and no_org.json["code"] == "organization_not_found"
+    assert count(app, Referral) == before
