@@ -22,6 +22,8 @@ from app.core import clock, logs
 from app.core.db import engine, is_postgres, remove_session, session, unit_of_work
 from app.jobs.queue import mode as queue_mode
 from app.jobs.queue import resolve
+from app.workflows.health import record_heartbeat
+from app.workflows.models import SchedulerLease
 
 log = logs.get("scheduler")
 ADVISORY_LOCK_KEY = 0x59475453  # "YGTS"
@@ -128,7 +130,6 @@ class Leadership:
         return bool(got)
 
     def _sqlite_lease(self) -> bool:
-        from app.workflows.models import SchedulerLease
         now = clock.now()
         with unit_of_work() as s:
             lease = s.get(SchedulerLease, "scheduler")
@@ -167,7 +168,6 @@ def beat(leadership: Leadership) -> None:
     """Check leadership and record this scheduler's heartbeat (health and metrics read it)."""
     leadership.check()
     try:
-        from app.workflows.health import record_heartbeat
         record_heartbeat(leadership.holder, is_leader=leadership.is_leader, leader_since=leadership.leader_since,
                          last_error=leadership.last_error)
     except Exception:  # noqa: BLE001 (the database is down: the next beat tries again (check() already backs off))

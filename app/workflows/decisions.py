@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.core.db import session as current
 from app.core.errors import Invalid, NotFound
-from app.engine import dmn
+from app.engine import DefinitionError, EngineError, dmn
 
-from .models import DecisionVersion
+from .models import DecisionVersion, ProcessEvent
 
 
 @lru_cache(maxsize=512)
@@ -58,7 +59,6 @@ def _latest_keys(session) -> dict[str, tuple[int, str]]:
 
 @lru_cache(maxsize=64)
 def _registry_for(key: frozenset) -> PinnedRegistry:
-    from app.core.db import session as current
     hashes = {h for _d, _v, h in key}
     rows = current().execute(select(DecisionVersion).where(DecisionVersion.content_hash.in_(hashes))).scalars()
     by_id = {}
@@ -133,7 +133,6 @@ def recorded_evaluations(session, decision_id: str, limit: int) -> list[dict[str
     """The inputs of the last `limit` real evaluations that used `decision_id` (directly or as a required decision),
     newest first, from the `decision_evaluated` history of process instances. Events from before inputs were
     traced carry none and are skipped."""
-    from .models import ProcessEvent
     found: list[dict[str, Any]] = []
     stmt = (select(ProcessEvent.id, ProcessEvent.at, ProcessEvent.data)
             .where(ProcessEvent.type == "decision_evaluated").order_by(ProcessEvent.id.desc())
@@ -269,7 +268,6 @@ def _same(got: Any, expected: Any) -> bool:
 
 def draft_registry(session, decision_id: str, xml: bytes) -> dmn.DecisionRegistry:
     """The deployed decisions with one replaced by a draft (the modeler's "test before deploy")."""
-    from app.engine import DefinitionError
     try:
         draft = dmn.parse_decision(xml, filename=f"{decision_id}.dmn")
     except dmn.DmnDefinitionError as exc:
@@ -284,7 +282,6 @@ def draft_registry(session, decision_id: str, xml: bytes) -> dmn.DecisionRegistr
 
 def definition_errors() -> tuple[type[Exception], ...]:
     """The errors a draft can raise (a bad definition, an input or evaluation error), each with code and message."""
-    from app.engine import EngineError
     return (EngineError, dmn.DmnInputError, dmn.DmnEvaluationError)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.engine.runtime import HumanTaskView
+from app.org.queries import find_org
 
 from . import hooks
 from .models import HumanTask, ProcessInstance
@@ -29,6 +30,5 @@ def fill_task(row: HumanTask, view: HumanTaskView, inst: ProcessInstance) -> Non
 
 
 def _org_path(org_code: str | None) -> str | None:
-    from app.org.queries import find_org
     org = find_org(org_code) if org_code else None
     return org.path if org else None

@@ -22,8 +22,9 @@ from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
+from app.org.queries import find_org
 
-from . import bindings, decisions, hooks, versions
+from . import bindings, decisions, hooks, projection, versions
 from .limits import limits, script_isolation
 from .models import (
     HumanTask,
@@ -144,7 +145,6 @@ def _int(value) -> int | None:
 
 
 def _org_path(org_code: str | None) -> str | None:
-    from app.org.queries import find_org
     org = find_org(org_code) if org_code else None
     return org.path if org else None
 
@@ -415,7 +415,6 @@ def _candidate_role(view) -> str | None:
 
 
 def _project_tasks(session, inst, snap, now, *, new: bool) -> None:
-    from . import projection
     existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
         HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
     seen = set()
