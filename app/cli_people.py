@@ -1,7 +1,8 @@
 """CLI of people and organizations: `ygt create-user`, `ygt create-client`, `ygt create-org`, `ygt seed-demo`.
 
 `app/cli.py` calls `register(main)`. Commands run inside the current Flask app context if there is one (tests),
-else in a fresh app built from the same settings as the web app (DATA_DIR, DATABASE_URL).
+else in a fresh app built from the same settings as the web app (DATA_DIR, DATABASE_URL). Like every command of
+app/cli.py, each imports what it runs inside its body, so `ygt --help` does not load the application.
 """
 from __future__ import annotations
 
