@@ -74,6 +74,30 @@ export async function dmnEditorStory(ctx) {
   await closePage(page);
 }
 
+/** A broken rule (the issue's example: bp_grade's grade-3 rule starting at 100 mmHg) parses, but its table's own
+ * conformance cases fail: the deploy is refused naming the failing cases, and the rule's cell is highlighted. */
+export async function dmnBrokenRuleStory(ctx) {
+  const page = await loginAs(ctx, OWNER);
+  await page.goto('/modeler?decision=bp_grade');
+  const table = page.locator('[data-testid=dmn-modeler]');
+  const cell = table.locator('[data-element-id="bp_grade_r2_i1"]').first();
+  await cell.waitFor();
+  await cell.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('>= 100');
+  await table.locator('.tjs-table').first().click({ position: { x: 2, y: 2 } }).catch(() => undefined);
+  await page.getByRole('button', { name: '部署为新版本' }).click();
+  const alert = page.locator('.alert-error').filter({ hasText: '部署被拒绝' });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /一致性用例未通过/, '应说明一致性用例未通过');
+  await table.locator('[data-element-id^="bp_grade_r2_"].ygt-invalid-rule').first().waitFor();
+  await flows.shot?.(page, 'modeler-dmn-cases-failed');
+  page.once('dialog', (d) => void d.accept());
+  await page.locator('nav a[href="/inbox"]').first().click();
+  await page.waitForURL((u) => u.pathname.startsWith('/inbox'));
+  await closePage(page);
+}
+
 /** The shipped models find their forms by convention (forms/<process>/<task>.json): 检查 must not call them missing. */
 export async function noFalseMissingForms(ctx) {
   const page = await loginAs(ctx, OWNER);
@@ -175,5 +199,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   test('DMN editor: 回放影响 shows what a draft would change over recent real gradings (14.14)', async () => { await dmnReplayStory(ctx); });
   test('DMN editor: Chinese, asks before leaving with edits, refuses an unknown input with the cell highlighted', async () => {
     await dmnEditorStory(ctx);
+  });
+  test('DMN editor: a rule that breaks the conformance cases is refused with its cell highlighted', async () => {
+    await dmnBrokenRuleStory(ctx);
   });
 }

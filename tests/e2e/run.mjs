@@ -18,7 +18,7 @@ import { trainingStory } from './training.mjs';
 import { homeReadingStory } from './home_readings.mjs';
 import { allFormsStory, formSamples } from './forms.mjs';
 import { riskGradeStory } from './risk.mjs';
-import { dmnEditorStory, dmnFindingsOverride, dmnReplayStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
+import { dmnBrokenRuleStory, dmnEditorStory, dmnFindingsOverride, dmnReplayStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
 import { referralStory } from './referral.mjs';
@@ -144,6 +144,11 @@ describe('web UI', { concurrency: false }, () => {
   test('DMN editor: Chinese, asks before leaving with edits, an unknown input is refused with the cell highlighted', async (t) => {
     if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;
     await dmnEditorStory(ctx);
+  });
+  test('DMN editor: a rule that breaks the conformance cases is refused with its cell highlighted', async (t) => {
+    if (useMock) return void t.skip('the mock does not run conformance cases');
+    if (!needs(t, '/api/v1/decisions', '/api/v1/process-definitions')) return;
+    await dmnBrokenRuleStory(ctx);
   });
   test('DMN editor: 回放影响 shows what a draft would change over recent real gradings (14.14)', async (t) => {
     if (useMock) return void t.skip('the mock has no htn_cv_risk and no evaluation history');
