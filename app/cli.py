@@ -42,28 +42,28 @@ def migrate() -> None:
 @click.option("--by", default="cli", help="who deploys (recorded in the audit trail)")
 def deploy(paths: tuple[Path, ...], by: str) -> None:
     """Deploy BPMN/DMN/forms from the repository folders (default: bpmn/ dmn/ forms/)."""
+    from app.core.db import unit_of_work
     from app.workflows import DefinitionError
     from app.workflows.deploy import collect_folder_files, deploy_files
     app = _app()
     with app.app_context():
         files = collect_folder_files(ROOT, list(paths) or None)
         try:
-            result = deploy_files(files, deployed_by=by, source="folder")
+            with unit_of_work():          # the deployment and its audit entry commit together (issue 15.4)
+                result = deploy_files(files, deployed_by=by, source="folder")
+                _audit_deploy(result, by)
         except DefinitionError as exc:
             click.echo(json.dumps({"code": exc.code, "message": exc.message,
                                    "details": {k: v for k, v in exc.details.items() if v is not None}},
                                   ensure_ascii=False), err=True)
             sys.exit(2)
-        _audit_deploy(result, by)
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
 
 
 def _audit_deploy(result, by: str) -> None:
     from app.audit.services import record
-    from app.core.db import unit_of_work
-    with unit_of_work():
-        record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
-               details={"by": by, **result.to_dict()})
+    record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
+           details={"by": by, **result.to_dict()})
 
 
 @main.command()

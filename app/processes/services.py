@@ -66,12 +66,12 @@ def deploy(files: Mapping[str, bytes], *, principal: Principal, source: str = "u
     if replay_analysis_id:
         replay = replay_summary(replay_analysis_id, principal=principal)
     files = _utf8_files(files)
-    result = deploy_files(files, deployed_by=principal.username, source=source, override=override)
-    details = result.to_dict()
-    if replay is not None:
-        hashes = {hashlib.sha256(data).hexdigest() for name, data in files.items() if name.endswith(".dmn")}
-        details["replay"] = {**replay, "draft_deployed": replay["draft_sha256"] in hashes}
-    with unit_of_work():
+    with unit_of_work():                  # the deployment and its audit entry commit together (issue 15.4)
+        result = deploy_files(files, deployed_by=principal.username, source=source, override=override)
+        details = result.to_dict()
+        if replay is not None:
+            hashes = {hashlib.sha256(data).hexdigest() for name, data in files.items() if name.endswith(".dmn")}
+            details["replay"] = {**replay, "draft_deployed": replay["draft_sha256"] in hashes}
         record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
                details=details)
     return result.to_dict()
