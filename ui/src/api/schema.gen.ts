@@ -1696,6 +1696,283 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/alerts": {
+    /** Threshold alerts raised for organisations in the caller's scope (counts, not the names behind them). */
+    get: {
+      parameters: {
+        query?: {
+          period?: string;
+          org_code?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityAlertList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/indicators": {
+    /** The indicator library: formula, unit, direction, dimensions, source and this year's thresholds. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityIndicator"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/indicators/{indicator_id}/breakdown": {
+    /** One indicator per child organisation, responsible doctor, disease, risk level, age band or sex. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          by?: "org" | "doctor" | "disease" | "risk_level" | "age_band" | "sex";
+        };
+        path: {
+          indicator_id: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityBreakdown"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        indicator_id: string;
+      };
+    };
+  };
+  "/api/v1/quality/indicators/{indicator_id}/drilldown": {
+    /** The residents or tasks behind a figure: numerator, denominator, or gap (e.g. the uncontrolled). */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description numerator 分子 / denominator 分母 / gap 在分母而不在分子 */
+          part?: "numerator" | "denominator" | "gap";
+          page?: number;
+          per_page?: number;
+        };
+        path: {
+          indicator_id: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityDrilldown"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        indicator_id: string;
+      };
+    };
+  };
+  "/api/v1/quality/indicators/{indicator_id}/drilldown.xlsx": {
+    /** The whole list behind a figure as an Excel workbook. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description numerator 分子 / denominator 分母 / gap 在分母而不在分子 */
+          part?: "numerator" | "denominator" | "gap";
+          page?: number;
+          per_page?: number;
+        };
+        path: {
+          indicator_id: string;
+        };
+      };
+      responses: {
+        /** @description xlsx workbook */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        indicator_id: string;
+      };
+    };
+  };
+  "/api/v1/quality/indicators/{indicator_id}/trend": {
+    /** One indicator at the end of each of the last months. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          months?: number;
+        };
+        path: {
+          indicator_id: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityTrend"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        indicator_id: string;
+      };
+    };
+  };
+  "/api/v1/quality/overview": {
+    /** Every indicator for a month and an organisation, each with its child organisations. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          group?: "chronic" | "process";
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityOverview"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/overview.xlsx": {
+    /** The indicator table and its child organisations as an Excel workbook (Chinese headers). */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          group?: "chronic" | "process";
+        };
+      };
+      responses: {
+        /** @description xlsx workbook */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/referral-capabilities": {
     /** The organisation capability catalogue (which organisation offers which capability). */
     get: {
@@ -5853,6 +6130,149 @@ export interface components {
       note?: string;
       title?: string;
       year?: number;
+    };
+    QualityAlert: {
+      count?: number;
+      /** Format: date-time */
+      created_at?: string;
+      denominator?: number | null;
+      id?: number;
+      indicator_id?: string;
+      indicator_name?: string;
+      level?: string;
+      level_label?: string;
+      numerator?: number;
+      org_code?: string;
+      org_name?: string;
+      part?: string;
+      period?: string;
+      threshold?: number;
+      value?: number | null;
+    };
+    QualityAlertList: {
+      items?: components["schemas"]["QualityAlert"][];
+    };
+    QualityBreakdown: {
+      by?: string;
+      groups?: components["schemas"]["QualityGroup"][];
+      indicator?: components["schemas"]["QualityIndicator"];
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+    };
+    QualityCodeLabel: {
+      code?: string;
+      label?: string;
+    };
+    QualityDrilldown: {
+      indicator?: components["schemas"]["QualityIndicator"];
+      items?: components["schemas"]["QualityDrilldownItem"][];
+      org?: components["schemas"]["QualityOrgRef"];
+      part?: string;
+      period?: string;
+      total?: number;
+    };
+    QualityDrilldownItem: {
+      age?: number | null;
+      disease?: string | null;
+      disease_label?: string;
+      doctor_name?: string | null;
+      facts?: {
+        [key: string]: unknown;
+      };
+      key?: string;
+      org_code?: string | null;
+      org_name?: string | null;
+      resident_id?: number | null;
+      resident_name?: string | null;
+      risk_level_label?: string;
+      sex_label?: string;
+      task_id?: number | null;
+    };
+    QualityFormula: {
+      scale?: number | null;
+      source?: string;
+      source_label?: string;
+      where?: unknown[];
+    };
+    QualityGroup: {
+      denominator?: number | null;
+      key?: unknown;
+      label?: string;
+      numerator?: number;
+      org_code?: string | null;
+      /** @description met | below_target | warning | alarm | no_data | none */
+      status?: string;
+      thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
+      value?: number | null;
+    };
+    QualityIndicator: {
+      dimensions?: components["schemas"]["QualityCodeLabel"][];
+      direction?: string;
+      edition?: string;
+      formula?: components["schemas"]["QualityRateFormula"];
+      group?: string;
+      id?: string;
+      name?: string;
+      source_note?: string;
+      thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
+      unit?: string;
+      window?: string;
+    };
+    QualityIndicatorValue: {
+      children?: components["schemas"]["QualityGroup"][];
+      denominator?: number | null;
+      dimensions?: components["schemas"]["QualityCodeLabel"][];
+      direction?: string;
+      edition?: string;
+      formula?: components["schemas"]["QualityRateFormula"];
+      group?: string;
+      id?: string;
+      name?: string;
+      numerator?: number;
+      source_note?: string;
+      /** @description met | below_target | warning | alarm | no_data | none */
+      status?: string;
+      thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
+      unit?: string;
+      value?: number | null;
+      window?: string;
+      /** Format: date */
+      window_end?: string;
+      /** Format: date */
+      window_start?: string;
+    };
+    QualityOrgRef: {
+      code?: string;
+      level?: string;
+      name?: string;
+    };
+    QualityOverview: {
+      indicators?: components["schemas"]["QualityIndicatorValue"][];
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+    };
+    QualityRateFormula: {
+      denominator?: (Record<string, unknown> | null) | components["schemas"]["QualityFormula"];
+      numerator?: components["schemas"]["QualityFormula"];
+    };
+    QualityThresholds: {
+      alarm?: number;
+      target?: number;
+      warning?: number;
+    };
+    QualityTrend: {
+      indicator?: components["schemas"]["QualityIndicator"];
+      org?: components["schemas"]["QualityOrgRef"];
+      points?: components["schemas"]["QualityTrendPoint"][];
+    };
+    QualityTrendPoint: {
+      denominator?: number | null;
+      numerator?: number;
+      period?: string;
+      /** @description met | below_target | warning | alarm | no_data | none */
+      status?: string;
+      thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
+      value?: number | null;
     };
     Referral: {
       /** Format: date-time */
