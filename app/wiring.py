@@ -42,8 +42,8 @@ def wire() -> None:
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
 
-    # --- new clinical facts of a resident (once per transaction) ---
-    hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, screening_jobs.rescreen_after_commit)
+    # --- clinical facts entered the record (one event per intake submission, in its transaction) ---
+    hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, screening_jobs.rescreen_on_new_facts)
 
     # --- what a care plan shows from capabilities built on it (medication review, printed plan) ---
     care_plan_providers.provide(last_done_visit=follow_up_queries.last_done_visit,

@@ -80,8 +80,9 @@ CARE_PLAN_APPROVED = "care_plan.approved"
 """A care-plan version came into force: `plan` (CarePlan), `version` (CarePlanVersion), `approver` (str | None)."""
 
 RESIDENT_FACTS_RECORDED = "resident.facts_recorded"
-"""New clinical facts of a resident were written (once per transaction): `session`, `resident_id`, `key` (names
-the first fact, for a job id)."""
+"""One submission to `app.residents.intake` created rows (once per submission, in its transaction): `resident_id`,
+`source`, `actor`, `recorded` (the new rows as `intake.Recorded`: record_type, row, created), `rescreen` (False when
+the submitter asked for no re-screen: an enrolment, the seed, home readings)."""
 
 _subscribers: dict[str, list[Callable]] = {}
 

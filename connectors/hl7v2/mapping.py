@@ -13,6 +13,7 @@ from typing import Any
 
 from app.core.errors import Invalid, NotFound
 from app.org.queries import find_org
+from app.residents import intake
 
 from . import codes
 from .message import (
@@ -118,7 +119,6 @@ def identity_pending(applied: Applied) -> Hl7Error:
 # -- ADT -------------------------------------------------------------------------------------------------------
 
 def apply_adt(p: Parsed, client_id: str) -> Applied:
-    from app.residents.records import record_encounter
     applied = Applied()
     kind = codes.PATIENT_CLASSES.get(p.get("PV1", 1, 2).upper()) or (
         "inpatient" if p.event == "A01" else "outpatient")
@@ -130,10 +130,10 @@ def apply_adt(p: Parsed, client_id: str) -> Applied:
     resident_id = identify(p, applied)           # after every field was read and checked
     if resident_id is None:
         return applied
+    fact = intake.EncounterFact(kind=kind, started_at=started_at, org_code=facility,
+                                diagnoses=tuple(d for d in diagnoses if d), client_id=key)
     with located("DG1", 1, {"invalid_icd10": 3, "started_at": 44, "kind": 2}):
-        encounter, _ = record_encounter(resident_id, kind=kind, started_at=started_at, org_code=facility,
-                                        source=source_of(p), client_id=key,
-                                        diagnoses=[d for d in diagnoses if d], actor=source_of(p))
+        encounter = intake.submit(resident_id, [fact], source=source_of(p), actor=source_of(p)).rows[0]
     applied.encounter_ids.append(encounter.id)
     return applied
 
@@ -144,9 +144,8 @@ def _diagnosis(p: Parsed, seq: int) -> str:
         raise Hl7Error([Problem(REQUIRED_MISSING, "缺少诊断编码 DG1-3", "DG1", seq, 3)])
     if system and system.upper() not in codes.ICD10_SYSTEMS:
         raise Hl7Error([Problem(TABLE_VALUE, f"诊断编码体系须为 ICD-10 (DG1-3.3 {system!r})", "DG1", seq, 3, 3)])
-    from app.residents.records import ICD10
     value = code.strip().upper()
-    if not ICD10.match(value):
+    if not intake.ICD10.match(value):
         raise Hl7Error([Problem(TABLE_VALUE, f"ICD-10 编码格式不正确 {code!r}", "DG1", seq, 3)])
     return value
 
@@ -169,23 +168,29 @@ def apply_oru(p: Parsed, client_id: str) -> Applied:
     resident_id = identify(p, applied)
     if resident_id is None:
         return applied
-    from app.residents.records import record_observation
-    for r in results:
-        if r is None:
-            applied.skipped += 1
-            continue
-        with located("OBX", r["seq"], {"unknown_code": 3, "invalid_unit": 6, "invalid_value": 5,
-                                        "abnormal_flag": 8, "effective_at": 14}):
-            obs, _ = record_observation(resident_id, code=r["code"], value=r["value"], unit=r["unit"] or None,
-                                        effective_at=r["effective_at"], source=source_of(p),
-                                        client_id=record_key(client_id, r["order"], r["local_code"], r["sub_id"]),
-                                        abnormal_flag=r["flag"], actor=source_of(p))
+    source = source_of(p)
+    taken = [r for r in results if r is not None]
+    applied.skipped += len(results) - len(taken)
+    facts = [intake.ObservationFact(code=r["code"], value=r["value"], unit=r["unit"] or None,
+                                    effective_at=r["effective_at"], abnormal_flag=r["flag"],
+                                    client_id=record_key(client_id, r["order"], r["local_code"], r["sub_id"]))
+             for r in taken]
+    try:
+        rows = intake.submit(resident_id, facts, source=source, actor=source).rows
+    except (Invalid, NotFound) as exc:
+        where = taken[getattr(exc, "fact_index", 0)] if taken else {"seq": 1}
+        with located("OBX", where["seq"], OBX_FIELDS):
+            raise
+    for r, obs in zip(taken, rows, strict=True):
         applied.observation_ids.append(obs.id)
         applied.lab_results.append({"resident_id": resident_id, "observation_id": obs.id, "code": r["code"],
                                     "value": obs.value_num if obs.value_num is not None else obs.value_text,
                                     "unit": obs.unit, "effective_at": r["effective_at"].isoformat(),
                                     "abnormal_flag": r["flag"]})
     return applied
+
+
+OBX_FIELDS = {"unknown_code": 3, "invalid_unit": 6, "invalid_value": 5, "abnormal_flag": 8, "effective_at": 14}
 
 
 def _read_results(p: Parsed) -> list[dict[str, Any] | None]:
