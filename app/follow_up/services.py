@@ -17,7 +17,7 @@ from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.models import MODEL_MODULES
 from app.referral import services as referral_services
-from app.residents import records
+from app.residents import intake
 from app.vocabulary import Disease
 
 from .models import FollowUpSchedule, FollowUpVisit, ReferralRequest
@@ -114,11 +114,10 @@ def _to_health_record(visit: FollowUpVisit) -> None:
     if "app.residents.record_models" not in MODEL_MODULES:
         return
     at = datetime.combine(visit.visited_on, datetime.min.time()).replace(tzinfo=clock.now().tzinfo)
-    for attr, (code, unit) in OBSERVATION_CODES.items():
-        value = getattr(visit, attr)
-        if value is not None:
-            records.record_observation(visit.resident_id, code=code, value=value, unit=unit, effective_at=at,
-                                       source="follow_up", client_id=f"follow_up:{visit.id}:{code}")
+    facts = [intake.ObservationFact(code=code, value=getattr(visit, attr), unit=unit, effective_at=at,
+                                    client_id=f"follow_up:{visit.id}:{code}")
+             for attr, (code, unit) in OBSERVATION_CODES.items() if getattr(visit, attr) is not None]
+    intake.submit(visit.resident_id, facts, source="follow_up")     # the visit's values: one submission
 
 
 # -- referral -------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from app.processes import policy as start_policy
 from app.processes import queries as process_queries
 from app.referral import services as referral_services
 from app.referral import summary as referral_summary
+from app.residents import intake
 from app.residents import queries as residents
 from app.workflows import EngineError, messages, runner
 
@@ -148,14 +149,13 @@ def _prepare(spec: catalog.MessageSpec, payload: dict[str, Any], event: InboundE
 
 
 def _prepare_observation(spec, payload, event: InboundEvent, principal: Principal) -> dict[str, Any]:
-    from app.residents.records import record_observation
     resident_id = find_resident_id(payload["id_number"], principal)
     effective_at = datetime.fromisoformat(payload["effective_at"]).astimezone(UTC)
-    obs, _created = record_observation(
-        resident_id, code=payload["code"], value=payload["value"], unit=payload["unit"], effective_at=effective_at,
-        source=payload.get("source") or f"webhook:{event.client_id}",
-        client_id=record_key("webhook", event.client_id, event.delivery_key),
-        abnormal_flag=payload.get("abnormal_flag"), actor=event.client_id)
+    fact = intake.ObservationFact(code=payload["code"], value=payload["value"], unit=payload["unit"],
+                                  effective_at=effective_at, abnormal_flag=payload.get("abnormal_flag"),
+                                  client_id=record_key("webhook", event.client_id, event.delivery_key))
+    obs = intake.submit(resident_id, [fact], source=payload.get("source") or f"webhook:{event.client_id}",
+                        actor=event.client_id).rows[0]
     if event.message == "device_reading":
         _to_follow_up(resident_id, obs, payload, event)
     data = {"resident_id": resident_id, "observation_id": obs.id, "code": payload["code"],

@@ -10,6 +10,7 @@ from app.auth.principal import Principal
 from app.core import clock
 from app.core.errors import Invalid, NotFound
 from app.org.queries import find_org
+from app.residents import intake
 
 from . import codes
 from .outcome import FhirError
@@ -109,7 +110,6 @@ def _managing_org(r: dict[str, Any], principal: Principal) -> str | None:
 # -- clinical resources ------------------------------------------------------------------------------------------
 
 def _encounter(entry, *, principal: Principal, key: str, source: str) -> None:
-    from app.residents.records import record_encounter
     r, path = entry.resource, entry.path
     klass = (r.get("class") or {}).get("code", "")
     kind = codes.ENCOUNTER_CLASSES.get(klass)
@@ -117,15 +117,15 @@ def _encounter(entry, *, principal: Principal, key: str, source: str) -> None:
         raise _bad("code-invalid", f"不支持的就诊类别 {klass!r} (v3 ActCode AMB/IMP/EMER/HH/VR/FLD)", f"{path}.class")
     provider = (r.get("serviceProvider") or {}).get("reference", "").removeprefix("Organization/")
     diagnoses = [c for c in (_coding(x, codes.ICD10) for x in r.get("reasonCode") or []) if c]
-    row, created = record_encounter(_resident_id(entry), kind=kind,
-                                    started_at=_datetime((r.get("period") or {}).get("start"), f"{path}.period.start"),
-                                    org_code=provider if provider and find_org(provider) else None, source=source,
-                                    client_id=key, diagnoses=diagnoses, actor=source)
-    entry.made, entry.created = ("Encounter", row.id), created
+    resident_id = _resident_id(entry)
+    fact = intake.EncounterFact(kind=kind,
+                                started_at=_datetime((r.get("period") or {}).get("start"), f"{path}.period.start"),
+                                org_code=provider if provider and find_org(provider) else None,
+                                diagnoses=tuple(diagnoses), client_id=key)
+    _submit(entry, resident_id, "Encounter", fact, source)
 
 
 def _condition(entry, *, principal: Principal, key: str, source: str) -> None:
-    from app.residents.records import record_condition
     r, path = entry.resource, entry.path
     icd10 = _coding(r.get("code"), codes.ICD10)
     if icd10 is None:
@@ -136,13 +136,12 @@ def _condition(entry, *, principal: Principal, key: str, source: str) -> None:
     clinical = _coding(r.get("clinicalStatus"), {"http://terminology.hl7.org/CodeSystem/condition-clinical"})
     status = "resolved" if clinical in ("resolved", "inactive", "remission") else \
         codes.CONDITION_STATUS.get(verification, "confirmed")
-    row, created = record_condition(_resident_id(entry), icd10=icd10, onset_on=_date(r.get("onsetDateTime")),
-                                    status=status, source=source, client_id=key, actor=source)
-    entry.made, entry.created = ("Condition", row.id), created
+    resident_id = _resident_id(entry)
+    fact = intake.ConditionFact(icd10=icd10, onset_on=_date(r.get("onsetDateTime")), status=status, client_id=key)
+    _submit(entry, resident_id, "Condition", fact, source)
 
 
 def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
-    from app.residents.records import record_observation
     r, path = entry.resource, entry.path
     if r.get("status") not in FINAL:
         raise _bad("business-rule", f"只接受最终结果 (status {r.get('status')!r}; final/amended/corrected)",
@@ -160,14 +159,14 @@ def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
         raise _bad("required", "缺少结果值 (Observation.value[x])", f"{path}.value")
     flag = next((codes.INTERPRETATION.get(c.get("code", "")) for i in r.get("interpretation") or []
                  for c in i.get("coding") or []), None)
-    row, created = record_observation(_resident_id(entry), code=loinc, value=value, unit=unit,
-                                      effective_at=_datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime"),
-                                      source=source, client_id=key, abnormal_flag=flag, actor=source)
-    entry.made, entry.created = ("Observation", row.id), created
+    resident_id = _resident_id(entry)
+    fact = intake.ObservationFact(code=loinc, value=value, unit=unit,
+                                  effective_at=_datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime"),
+                                  client_id=key, abnormal_flag=flag)
+    _submit(entry, resident_id, "Observation", fact, source)
 
 
 def _medication(entry, *, principal: Principal, key: str, source: str) -> None:
-    from app.residents.records import record_medication
     r, path = entry.resource, entry.path
     concept = r.get("medicationCodeableConcept") or {}
     drug = concept.get("text") or next((c.get("display") for c in concept.get("coding") or [] if c.get("display")),
@@ -179,7 +178,13 @@ def _medication(entry, *, principal: Principal, key: str, source: str) -> None:
     dose = f"{dose_q['value']}{dose_q.get('unit', '')}" if "value" in dose_q else dosage.get("text")
     frequency = ((dosage.get("timing") or {}).get("code") or {}).get("text") or dosage.get("patientInstruction")
     status = "stopped" if r.get("status") in ("stopped", "cancelled", "completed", "entered-in-error") else "active"
-    row, created = record_medication(_resident_id(entry), drug=drug, dose=dose, frequency=frequency,
-                                     started_on=_date(r.get("authoredOn")), source=source, client_id=key,
-                                     status=status, actor=source)
-    entry.made, entry.created = ("MedicationRequest", row.id), created
+    resident_id = _resident_id(entry)
+    fact = intake.MedicationFact(drug=drug, dose=dose, frequency=frequency, started_on=_date(r.get("authoredOn")),
+                                 status=status, client_id=key)
+    _submit(entry, resident_id, "MedicationRequest", fact, source)
+
+
+def _submit(entry, resident_id: int, resource_type: str, fact: intake.Fact, source: str) -> None:
+    """One entry is one intake submission (the bundle's transaction holds them together)."""
+    item = intake.submit(resident_id, [fact], source=source, actor=source).items[0]
+    entry.made, entry.created = (resource_type, item.row.id), item.created

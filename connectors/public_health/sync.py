@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.core.db import session
+from app.residents import intake
 from connectors.rest import RestClient, mark_pushed, parse_time, pull_pages, pushed
 
 SYSTEMS = ("public_health", "regional")
@@ -28,35 +29,35 @@ def _resident(item: dict[str, Any], system: str) -> int | None:
     return result.resident_id
 
 
-def _observations(resident_id: int, item: dict[str, Any], *, system: str, key: str, at) -> None:
-    from app.residents.records import record_observation
-    for r in item.get("results", []):
-        record_observation(resident_id, code=r["code"], value=r["value"], unit=r.get("unit"), effective_at=at,
-                           source=system, client_id=f"{system}:{key}:{r['code']}"[:80], actor=system)
+def _observations(item: dict[str, Any], *, system: str, key: str, at) -> list[intake.ObservationFact]:
+    return [intake.ObservationFact(code=r["code"], value=r["value"], unit=r.get("unit"), effective_at=at,
+                                   client_id=f"{system}:{key}:{r['code']}"[:80]) for r in item.get("results", [])]
 
 
 def take_visit(item: dict[str, Any], *, system: str) -> None:
-    from app.residents.records import record_encounter
+    """A visit and its results: one intake submission."""
     resident_id = _resident(item, system)
     if resident_id is None:
         return                                     # identity under review; the next pull after review takes it
     at = parse_time(item["visit_at"])
-    record_encounter(resident_id, kind=VISIT_KINDS.get(item.get("kind", "visit"), "public_health_visit"),
-                     started_at=at, org_code=item.get("org_code"), source=system,
-                     client_id=f"{system}:visit:{item['id']}"[:80], diagnoses=item.get("diagnoses", []),
-                     actor=system)
-    _observations(resident_id, item, system=system, key=f"visit:{item['id']}", at=at)
+    visit = intake.EncounterFact(kind=VISIT_KINDS.get(item.get("kind", "visit"), "public_health_visit"),
+                                 started_at=at, org_code=item.get("org_code"),
+                                 client_id=f"{system}:visit:{item['id']}"[:80],
+                                 diagnoses=tuple(item.get("diagnoses", [])))
+    intake.submit(resident_id, [visit, *_observations(item, system=system, key=f"visit:{item['id']}", at=at)],
+                  source=system, actor=system)
 
 
 def take_exam(item: dict[str, Any], *, system: str) -> None:
-    from app.residents.records import record_encounter
+    """A physical exam and its results: one intake submission."""
     resident_id = _resident(item, system)
     if resident_id is None:
         return
     at = parse_time(item["exam_on"])
-    record_encounter(resident_id, kind="exam", started_at=at, org_code=item.get("org_code"), source=system,
-                     client_id=f"{system}:exam:{item['id']}"[:80], actor=system)
-    _observations(resident_id, item, system=system, key=f"exam:{item['id']}", at=at)
+    exam = intake.EncounterFact(kind="exam", started_at=at, org_code=item.get("org_code"),
+                                client_id=f"{system}:exam:{item['id']}"[:80])
+    intake.submit(resident_id, [exam, *_observations(item, system=system, key=f"exam:{item['id']}", at=at)],
+                  source=system, actor=system)
 
 
 def pull(system: str = "public_health") -> int:
