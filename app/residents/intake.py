@@ -188,13 +188,13 @@ def _insert(s, fact: Fact, row, resident_id: int, actor: str) -> Recorded:
 
 
 def _audit_details(fact: Fact, row) -> dict[str, Any]:
+    if isinstance(fact, MedicationFact):
+        return {"drug": fact.drug}          # as sent
     if isinstance(row, Observation):
         return {"code": row.code}
     if isinstance(row, Condition):
         return {"icd10": row.icd10, "status": row.status}
-    if isinstance(row, Encounter):
-        return {"kind": row.kind}
-    return {"drug": fact.drug}
+    return {"kind": row.kind}
 
 
 def _build(fact: Fact, resident_id: int, source: str, actor: str):
