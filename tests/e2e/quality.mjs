@@ -1,0 +1,73 @@
+/** Issue 20 in the browser: the supervisor opens 质控指标 for the county, reads the blood-pressure control rate's
+ * trend and its townships, goes down to a village, lists its uncontrolled hypertensive patients (the drill-down
+ * the figure counted) and exports the indicator table and the list as Excel; the same page works on a phone. */
+import assert from 'node:assert/strict';
+import { closePage, loginAs, shot, unavailable } from './flows.mjs';
+
+const SUPERVISOR = process.env.E2E_SUPERVISOR_USER ?? 'supervisor';
+const BP = 'htn_bp_control_rate';
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The first child organisation (by the API) with hypertensive patients not at target, and one of its villages. */
+async function villageWithUncontrolled(page) {
+  const county = await (await page.request.get('/api/v1/quality/overview')).json();
+  const bp = county.indicators.find((i) => i.id === BP);
+  for (const township of bp.children.filter((c) => c.org_code && c.denominator > c.numerator)) {
+    const below = await (await page.request.get(`/api/v1/quality/overview?org_code=${township.org_code}`)).json();
+    const village = below.indicators.find((i) => i.id === BP).children
+      .find((c) => c.org_code && c.denominator > c.numerator);
+    if (village) return { county, township, village };
+  }
+  return null;
+}
+
+export async function qualityStory(ctx, t) {
+  const page = await loginAs(ctx, SUPERVISOR);
+  const found = await villageWithUncontrolled(page);
+  if (!found) {
+    await closePage(page);
+    return unavailable(ctx, t, '演示数据中没有血压未控制的高血压管理对象');
+  }
+  await page.goto('/');
+  await page.getByRole('link', { name: '质控指标' }).click();
+  await page.waitForURL(/\/quality/);
+  const tile = page.locator(`[data-testid=tile-${BP}]`);
+  await tile.waitFor();
+  assert.match(await tile.innerText(), /管理人群血压控制率/);
+  await tile.click();
+  await page.locator('[data-testid=trend-chart] canvas').waitFor();
+  const children = page.locator('[data-testid=child-table]');
+  await children.getByRole('button', { name: found.township.label }).waitFor();
+  await shot(page, 'quality-county');
+
+  // down to the township, then list the village's patients not at target
+  await children.getByRole('button', { name: found.township.label }).click();
+  await page.locator('h1', { hasText: found.township.label }).waitFor();
+  const row = page.locator('[data-testid=child-table] tr', { hasText: found.village.label });
+  await row.getByRole('button', { name: '名单' }).click();
+  const list = page.locator('[data-testid=drill-list]');
+  await list.getByText(`共 ${found.village.denominator - found.village.numerator} 条`).waitFor();
+  const text = await list.innerText();
+  assert.match(text, /高血压/);
+  assert.match(text, new RegExp(found.village.label));
+  assert.doesNotMatch(text, /htn|HIGH|gap|numerator/, '名单不显示原始代码');
+  const api = await (await page.request.get(`/api/v1/quality/indicators/${BP}/drilldown?org_code=${found.village.org_code}&part=gap&per_page=500`)).json();
+  for (const item of api.items.slice(0, 5)) await list.getByRole('link', { name: item.resident_name }).first().waitFor();
+  await shot(page, 'quality-village-uncontrolled');
+
+  // exports: the indicator table and the list
+  for (const link of [page.locator('[data-testid=overview-xlsx]'), list.getByRole('link', { name: '导出 Excel' })]) {
+    const href = await link.getAttribute('href');
+    const r = await page.request.get(href);
+    assert.equal(r.status(), 200, href);
+    assert.equal(r.headers()['content-type'], XLSX);
+  }
+  await closePage(page);
+
+  // a phone shows the same figures in one column
+  const phone = await loginAs(ctx, SUPERVISOR, { phone: true });
+  await phone.goto(`/quality?indicator=${BP}&org=${found.village.org_code}&part=gap`);
+  await phone.locator('[data-testid=drill-list]').getByText(/共 \d+ 条/).waitFor();
+  await shot(phone, 'quality-phone');
+  await closePage(phone);
+}

@@ -1,0 +1,73 @@
+/** Calls and types of the quality-control API (/api/v1/quality). */
+import { api, buildUrl } from '../../api/client';
+
+const Q = '/api/v1/quality';
+
+export interface Thresholds { target: number; warning: number; alarm: number }
+export type Status = 'met' | 'below_target' | 'warning' | 'alarm' | 'no_data' | 'none';
+
+export interface Figure {
+  numerator: number;
+  denominator: number | null;
+  value: number | null;
+  thresholds: Thresholds | null;
+  status: Status;
+}
+
+export interface Group extends Figure { key: string | number | null; label: string; org_code: string | null }
+
+export interface IndicatorValue extends Figure {
+  id: string;
+  name: string;
+  group: string;
+  unit: string;
+  direction: 'higher' | 'lower';
+  window: 'month' | 'year_to_date';
+  source_note: string;
+  edition: string;
+  dimensions: { code: string; label: string }[];
+  formula: { numerator: { source: string; source_label: string }; denominator: { source: string; source_label: string } | null };
+  window_start: string;
+  window_end: string;
+  children: Group[];
+}
+
+export interface OrgRef { code: string; name: string; level: string }
+export interface Overview { period: string; org: OrgRef; indicators: IndicatorValue[] }
+export interface Trend { points: (Figure & { period: string })[] }
+export interface Breakdown { by: string; groups: Group[] }
+
+export interface DrillItem {
+  key: string;
+  resident_id: number | null;
+  resident_name: string | null;
+  task_id: number | null;
+  org_name: string | null;
+  disease_label: string;
+  risk_level_label: string;
+  doctor_name: string | null;
+  sex_label: string;
+  age: number | null;
+  facts: Record<string, string | number | boolean | null>;
+}
+export interface Drilldown { total: number; part: string; items: DrillItem[] }
+
+export interface Alert {
+  id: number; indicator_id: string; indicator_name: string; org_code: string; org_name: string; period: string;
+  level: string; level_label: string; value: number | null; threshold: number; part: string; count: number;
+}
+
+type Q = { period?: string; org_code?: string };
+
+export const quality = {
+  overview: (q: Q) => api.get<Overview>(`${Q}/overview`, q),
+  trend: (id: string, q: Q) => api.get<Trend>(`${Q}/indicators/${id}/trend`, { ...q, months: 12 }),
+  breakdown: (id: string, by: string, q: Q) => api.get<Breakdown>(`${Q}/indicators/${id}/breakdown`, { ...q, by }),
+  drilldown: (id: string, part: string, page: number, q: Q) =>
+    api.get<Drilldown>(`${Q}/indicators/${id}/drilldown`, { ...q, part, page, per_page: 20 }),
+  alerts: (q: Q) => api.get<{ items: Alert[] }>(`${Q}/alerts`, q),
+  links: {
+    overviewXlsx: (q: Q) => buildUrl(`${Q}/overview.xlsx`, q),
+    drilldownXlsx: (id: string, part: string, q: Q) => buildUrl(`${Q}/indicators/${id}/drilldown.xlsx`, { ...q, part }),
+  },
+};
