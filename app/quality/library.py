@@ -73,7 +73,7 @@ def _check_value(source: str, kind: str, value: Any, path: str) -> None:
         raise _fail(path, f"value {value!r} is not of type {kind}")
     if kind == "date":
         try:
-            date.fromisoformat(value)
+            date.fromisoformat(str(value))
         except ValueError:
             raise _fail(path, f"value {value!r} is not a date") from None
 

@@ -107,12 +107,13 @@ def parts(ind: Indicator, w: Window, rows: Rows) -> tuple[list[dict], list[dict]
 def figure(ind: Indicator, num: list[dict], den: list[dict] | None, year: int) -> dict[str, Any]:
     """Numerator, denominator (scaled for estimates), value, thresholds and status of one figure."""
     n = len({r["key"] for r in num})
-    d = None if den is None else len({r["key"] for r in den}) * (ind.denominator.scale or 1)
-    if den is None:
-        value: float | None = float(n)
-    else:
-        value = round(100.0 * n / d, 1) if d else None
-        d = round(d, 1) if ind.denominator.scale else int(d)
+    value: float | None = float(n)
+    d: float | None = None
+    if den is not None and ind.denominator is not None:
+        scale = ind.denominator.scale
+        raw = len({r["key"] for r in den}) * (scale or 1)
+        value = round(100.0 * n / raw, 1) if raw else None
+        d = round(raw, 1) if scale else int(raw)
     limits = thresholds(ind.id, year)
     return {"numerator": n, "denominator": d, "value": value, "thresholds": limits,
             "status": status(ind, value, limits)}
@@ -247,13 +248,13 @@ def behind(ind: Indicator, w: Window, rows: Rows, part: str) -> list[dict[str, A
     if part not in PARTS:
         raise Invalid("part 应为 numerator/denominator/gap", code="invalid_part", field="part", value=part)
     num, den = parts(ind, w, rows)
-    if part != "numerator" and den is None:
-        raise Invalid("计数指标没有分母", code="invalid_part", field="part", value=part)
-    if part == "gap" and ind.numerator.source != ind.denominator.source:
-        raise Invalid("分子与分母来源不同, 无法求差", code="invalid_part", field="part", value=part)
-    chosen = num if part == "numerator" else den
-    if part == "gap":
-        inside = {r["key"] for r in num}
+    chosen = num
+    if part != "numerator":
+        if den is None or ind.denominator is None:
+            raise Invalid("计数指标没有分母", code="invalid_part", field="part", value=part)
+        if part == "gap" and ind.numerator.source != ind.denominator.source:
+            raise Invalid("分子与分母来源不同, 无法求差", code="invalid_part", field="part", value=part)
+        inside = {r["key"] for r in num} if part == "gap" else set()
         chosen = [r for r in den if r["key"] not in inside]
     unique = {r["key"]: r for r in chosen}
     return sorted(unique.values(), key=lambda r: (r.get("org_path") or "", r.get("resident_name") or "", r["key"]))
@@ -271,15 +272,16 @@ def drilldown(p: Principal, indicator_id: str, *, part: str, period: str | None 
 
 
 def items(rows: list[dict], ind: Indicator, part: str) -> list[dict[str, Any]]:
-    source = SOURCES[ind.numerator.source if part == "numerator" else ind.denominator.source]
+    formula = ind.numerator if part == "numerator" or ind.denominator is None else ind.denominator
+    source = SOURCES[formula.source]
     names = _org_names({r.get("org_code") for r in rows})
     doctors = {i: u.display_name or "未填写姓名"
                for i, u in users_by_id(r["doctor_id"] for r in rows if r.get("doctor_id")).items()}
     return [{"key": r["key"], "resident_id": r.get("resident_id"), "resident_name": r.get("resident_name"),
-             "task_id": r.get("task_id"), "org_code": r.get("org_code"), "org_name": names.get(r.get("org_code")),
+             "task_id": r.get("task_id"), "org_code": r.get("org_code"), "org_name": names.get(r.get("org_code") or ""),
              "disease": r.get("disease"), "disease_label": Disease.label_of(r.get("disease"), "—"),
              "risk_level_label": RiskLevel.label_of(r.get("risk_level"), UNGRADED_LABEL),
-             "doctor_name": doctors.get(r.get("doctor_id")), "sex_label": Sex.label_of(r.get("sex"), "—"),
+             "doctor_name": doctors.get(r.get("doctor_id") or 0), "sex_label": Sex.label_of(r.get("sex"), "—"),
              "age": r.get("age"), "facts": {k: _jsonable(r.get(k)) for k in source.fields}} for r in rows]
 
 

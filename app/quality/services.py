@@ -90,17 +90,17 @@ def check_thresholds(*, period: str | None = None) -> int:
     return raised
 
 
-def _under(rows: list[dict] | None, path: str) -> list[dict] | None:
-    return None if rows is None else [r for r in rows if (r.get("org_path") or "").startswith(path)]
+def _under(rows: list[dict], path: str) -> list[dict]:
+    return [r for r in rows if (r.get("org_path") or "").startswith(path)]
 
 
 def _check_org(ind: Indicator, w, org, num: list[dict], den: list[dict] | None) -> int:
-    n, d = _under(num, org.path), _under(den, org.path)
+    n, d = _under(num, org.path), None if den is None else _under(den, org.path)
     fig = queries.figure(ind, n, d, w.end.year)
     if fig["status"] not in ALERT_LEVELS:
         return 0
     part = _list_part(ind)
-    if part == "gap":
+    if part == "gap" and d is not None:
         inside = {r["key"] for r in n}
         listed = [r for r in d if r["key"] not in inside]
     else:

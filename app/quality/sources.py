@@ -107,8 +107,8 @@ def _done_by(v: FollowUpVisit, end: date) -> bool:
 
 
 def _visit_fields(visits: list[FollowUpVisit], w: Window, managed_from: date) -> dict[str, Any]:
-    inside = sorted((v for v in visits if _done_by(v, w.end) and v.visited_on >= w.start),
-                    key=lambda v: (v.visited_on, v.id))
+    inside = sorted((v for v in visits if _done_by(v, w.end) and (v.visited_on or w.end) >= w.start),
+                    key=lambda v: (v.visited_on or w.end, v.id))
     completed = [v for v in inside if _outcome(v) == "完成随访"]
     last = inside[-1] if inside else None
     first_day = max(w.start, managed_from)
@@ -118,7 +118,7 @@ def _visit_fields(visits: list[FollowUpVisit], w: Window, managed_from: date) ->
             "last_visit_on": last.visited_on if last else None,
             "last_sbp": last.sbp if last else None, "last_dbp": last.dbp if last else None,
             "last_fpg": last.fpg if last else None, "last_hba1c": last.hba1c if last else None,
-            "lost_to_follow_up": bool(last) and _outcome(last) == "失访"}
+            "lost_to_follow_up": last is not None and _outcome(last) == "失访"}
 
 
 def _overdue_days(visits: list[FollowUpVisit], schedule: FollowUpSchedule | None, end: date) -> int | None:
