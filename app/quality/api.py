@@ -21,6 +21,8 @@ from .schemas import (
     QualityIndicatorSchema,
     QualityOverviewArgsSchema,
     QualityOverviewSchema,
+    QualityScoreArgsSchema,
+    QualityScoresSchema,
     QualityTrendArgsSchema,
     QualityTrendSchema,
 )
@@ -83,6 +85,16 @@ class Trend(MethodView):
     def get(self, args, indicator_id):
         """One indicator at the end of each of the last months."""
         return queries.trend(current(), indicator_id, **args)
+
+
+@blp.route("/indicators/<string:indicator_id>/scores")
+class Scores(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityScoreArgsSchema, location="query")
+    @blp.response(200, QualityScoresSchema)
+    def get(self, args, indicator_id):
+        """Peer townships or villages scored by P10/P90 interval scoring (50 … 100) and ranked (appraisal)."""
+        return queries.scores(current(), indicator_id, **args)
 
 
 @blp.route("/indicators/<string:indicator_id>/drilldown")

@@ -21,6 +21,7 @@ from app.org import queries as org_queries
 from app.org.scope import sees_organizations
 from app.vocabulary import UNGRADED_LABEL, Disease, RiskLevel, Sex
 
+from . import scoring
 from .library import Indicator, library, selects, status, thresholds
 from .sources import DIMENSIONS, SOURCES, Window
 
@@ -236,6 +237,31 @@ def trend(p: Principal, indicator_id: str, *, period: str | None = None, org_cod
         num, den = parts(ind, w, rows)
         points.append({"period": month, **figure(ind, num, den, w.end.year)})
     return {"indicator": describe(ind), "org": _org_dict(org), "points": points}
+
+
+def scores(p: Principal, indicator_id: str, *, level: str, period: str | None = None,
+           org_code: str | None = None) -> dict[str, Any]:
+    """Peer institutions of one level below an organisation, scored by P10/P90 interval scoring and ranked.
+
+    Peers without a value (an empty denominator) are listed unscored."""
+    ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
+    w = window(ind, period)
+    num, den = parts(ind, w, Rows(org.path))
+    peers = [o for o in org_queries.orgs_in_scope(p, level=level, under=org.code)]
+    figures = [(o, figure(ind, [r for r in num if (r.get("org_path") or "").startswith(o.path)],
+                          None if den is None else [r for r in den if (r.get("org_path") or "").startswith(o.path)],
+                          w.end.year)) for o in peers]
+    values = [f["value"] for _o, f in figures if f["value"] is not None]
+    p10, p90 = scoring.p10_p90(values) if values else (None, None)
+    scored = [scoring.interval_score(f["value"], p10, p90, higher_is_better=ind.direction == "higher")
+              if f["value"] is not None and p10 is not None and p90 is not None else None for _o, f in figures]
+    ranks = dict(zip([i for i, s in enumerate(scored) if s is not None],
+                     scoring.rank([s for s in scored if s is not None]), strict=True))
+    items = [{"org_code": o.code, "org_name": o.name, **f, "score": scored[i], "rank": ranks.get(i)}
+             for i, (o, f) in enumerate(figures)]
+    items.sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, x["org_code"]))
+    return {"indicator": describe(ind, w.end.year), "period": period, "org": _org_dict(org), "level": level,
+            "p10": p10, "p90": p90, "items": items}
 
 
 def _jsonable(value: Any) -> Any:

@@ -170,3 +170,24 @@ class QualityAlertSchema(Schema):
 
 class QualityAlertListSchema(Schema):
     items = fields.List(fields.Nested(QualityAlertSchema))
+
+
+class QualityScoreArgsSchema(QualityPeriodArgsSchema):
+    level = fields.Str(load_default="township", validate=validate.OneOf(("township", "village")))
+
+
+class QualityScoreItemSchema(QualityFigureSchema):
+    org_code = fields.Str()
+    org_name = fields.Str()
+    score = fields.Float(allow_none=True)
+    rank = fields.Int(allow_none=True)
+
+
+class QualityScoresSchema(Schema):
+    indicator = fields.Nested(QualityIndicatorSchema)
+    period = fields.Str()
+    org = fields.Nested(QualityOrgRefSchema)
+    level = fields.Str()
+    p10 = fields.Float(allow_none=True)
+    p90 = fields.Float(allow_none=True)
+    items = fields.List(fields.Nested(QualityScoreItemSchema))

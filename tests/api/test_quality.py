@@ -306,3 +306,22 @@ def test_the_responsible_doctor_is_a_dimension_and_named_in_the_list(app, login_
     assert listed.status_code == 200, listed.json
     assert {i["resident_name"]: i["doctor_name"] for i in listed.json["items"]} == {"甲": "doc_li", "乙": None,
                                                                                    "丙": None}
+
+
+def test_peer_villages_are_scored_by_p10_p90_and_ranked(login_as, small_county):
+    resp = login_as("supervisor").get(f"/api/v1/quality/indicators/htn_bp_control_rate/scores?period={PERIOD}"
+                                      f"&level=village")
+    assert resp.status_code == 200, resp.json
+    # values 100, 50, 0 → P10 = 10, P90 = 90 (inclusive deciles); 50 → 50 + 50 × 40 ÷ 80 = 75
+    assert (resp.json["p10"], resp.json["p90"]) == (10.0, 90.0)
+    assert [(i["org_code"], i["value"], i["score"], i["rank"]) for i in resp.json["items"]] == [
+        ("C01T01V01", 100.0, 100.0, 1), ("C01T01V02", 50.0, 75.0, 2), ("C01T02V01", 0.0, 50.0, 3)]
+
+
+def test_interval_scoring_inverts_for_lower_is_better():
+    from app.quality.scoring import interval_score, p10_p90, rank
+    assert interval_score(20, 10, 30, higher_is_better=False) == 75.0
+    assert interval_score(5, 10, 30, higher_is_better=False) == 100.0
+    assert interval_score(7, 7, 7) == 100.0
+    assert p10_p90([4.0]) == (4.0, 4.0)
+    assert rank([80.0, 90.0, 80.0]) == [2, 1, 2]

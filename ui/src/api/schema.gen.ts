@@ -1871,6 +1871,46 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/indicators/{indicator_id}/scores": {
+    /** Peer townships or villages scored by P10/P90 interval scoring (50 … 100) and ranked (appraisal). */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          level?: "township" | "village";
+        };
+        path: {
+          indicator_id: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityScores"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        indicator_id: string;
+      };
+    };
+  };
   "/api/v1/quality/indicators/{indicator_id}/trend": {
     /** One indicator at the end of each of the last months. */
     get: {
@@ -6254,6 +6294,27 @@ export interface components {
     QualityRateFormula: {
       denominator?: (Record<string, unknown> | null) | components["schemas"]["QualityFormula"];
       numerator?: components["schemas"]["QualityFormula"];
+    };
+    QualityScoreItem: {
+      denominator?: number | null;
+      numerator?: number;
+      org_code?: string;
+      org_name?: string;
+      rank?: number | null;
+      score?: number | null;
+      /** @description met | below_target | warning | alarm | no_data | none */
+      status?: string;
+      thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
+      value?: number | null;
+    };
+    QualityScores: {
+      indicator?: components["schemas"]["QualityIndicator"];
+      items?: components["schemas"]["QualityScoreItem"][];
+      level?: string;
+      org?: components["schemas"]["QualityOrgRef"];
+      p10?: number | null;
+      p90?: number | null;
+      period?: string;
     };
     QualityThresholds: {
       alarm?: number;
