@@ -18,7 +18,8 @@ from .workflows import EngineError, health
 UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
              "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
-             "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>")
+             "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
+             "/quality")
 # the pages only a role may open (the API enforces the same roles on every call behind them)
 ROLE_PAGES = {"/modeler": ("process_owner", "county_admin")}     # deployers: app.processes.api.DEPLOYERS
 log = logs.get("web")

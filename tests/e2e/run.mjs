@@ -22,6 +22,7 @@ import { dmnBrokenRuleStory, dmnEditorStory, dmnFindingsOverride, dmnReplayStory
 import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
 import { referralStory } from './referral.mjs';
+import { qualityStory } from './quality.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -126,6 +127,10 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no referral processes');
     if (!needs(t, '/api/v1/referrals', '/api/v1/referrals/{}', '/api/v1/referral-stats', '/api/v1/webhooks/messages/{}')) return;
     await referralStory(ctx);
+  });
+  test('supervisor: 质控指标 for the county, trend and townships, down to a village\'s uncontrolled hypertensive patients, Excel exports', async (t) => {
+    if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown')) return;
+    await qualityStory(ctx, t);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

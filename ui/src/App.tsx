@@ -32,6 +32,7 @@ const TrainingDashboardPage = lazy(() => import('./pages/training/TrainingDashbo
 const ReferralsPage = lazy(() => import('./pages/referral/ReferralsPage'));
 const ReferralPage = lazy(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazy(() => import('./pages/referral/ReferralDashboardPage'));
+const QualityPage = lazy(() => import('./pages/quality/QualityPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -133,6 +134,7 @@ export default function App() {
               <Route path="referrals" element={<ReferralsPage />} />
               <Route path="referrals/dashboard" element={<ReferralDashboardPage />} />
               <Route path="referrals/:id" element={<ReferralPage />} />
+              <Route path="quality" element={<QualityPage />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Routes>

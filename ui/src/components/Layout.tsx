@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { tasks } from '../api/endpoints';
 import type { TaskCounts } from '../api/types';
-import { canModel, canScreen, canSeeFollowUps, canSeeReferrals, canSeeIntegrations, canSeeResidents, canSeeTrainingAdmin, canSupervise, orgLevelName, roleNames } from '../lib/roles';
+import { canModel, canScreen, canSeeFollowUps, canSeeReferrals, canSeeIntegrations, canSeeQuality, canSeeResidents, canSeeTrainingAdmin, canSupervise, orgLevelName, roleNames } from '../lib/roles';
 
 export const TASKS_CHANGED = 'ygt:tasks-changed';
 
@@ -57,6 +57,7 @@ export default function Layout() {
           {canSeeResidents(roles) && <NavLink to="/residents">居民档案</NavLink>}
           {canSeeReferrals(roles) && <NavLink to="/referrals">双向转诊</NavLink>}
           {canScreen(roles) && <NavLink to="/screening">筛查</NavLink>}
+          {canSeeQuality(roles) && <NavLink to="/quality">质控指标</NavLink>}
           {canSupervise(roles) && <NavLink to="/instances">流程监控</NavLink>}
           {canModel(roles) && <NavLink to="/modeler">流程建模</NavLink>}
           {canSeeIntegrations(roles) && <NavLink to="/integrations">系统对接</NavLink>}

@@ -98,3 +98,8 @@ export function landingPath(roles: readonly string[], residentId?: string | numb
   if (any(roles, ['trainer', 'education_head']) && !any(roles, clinical)) return '/training';
   return '/inbox';
 }
+
+/** The quality-control page (质控指标): supervisors, county administrators and township 公卫 staff. */
+export function canSeeQuality(roles: readonly string[]): boolean {
+  return any(roles, ['supervisor', 'county_admin', 'township_public_health']);
+}
