@@ -1,5 +1,5 @@
 /** Issue 20 in the browser: the supervisor opens 质控指标 for the county, reads the blood-pressure control rate's
- * trend and its townships, goes down to a village, lists its uncontrolled hypertensive patients (the drill-down
+ * trend, its townships and their appraisal scores, goes down to a village, lists its uncontrolled hypertensive patients (the drill-down
  * the figure counted) and exports the indicator table and the list as Excel; the same page works on a phone. */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, shot, unavailable } from './flows.mjs';
@@ -39,6 +39,12 @@ export async function qualityStory(ctx, t) {
   const children = page.locator('[data-testid=child-table]');
   await children.getByRole('button', { name: found.township.label }).waitFor();
   await shot(page, 'quality-county');
+  // appraisal: the townships scored 50…100 by P10/P90 and ranked
+  await page.getByRole('button', { name: '绩效评分' }).click();
+  const scores = page.locator('[data-testid=score-table]');
+  await scores.getByText(found.township.label).waitFor();
+  assert.match(await scores.innerText(), /排名[\s\S]*得分/);
+  await page.getByRole('button', { name: '按下级机构' }).click();
 
   // down to the township, then list the village's patients not at target
   await children.getByRole('button', { name: found.township.label }).click();

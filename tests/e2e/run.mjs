@@ -128,7 +128,7 @@ describe('web UI', { concurrency: false }, () => {
     if (!needs(t, '/api/v1/referrals', '/api/v1/referrals/{}', '/api/v1/referral-stats', '/api/v1/webhooks/messages/{}')) return;
     await referralStory(ctx);
   });
-  test('supervisor: 质控指标 for the county, trend and townships, down to a village\'s uncontrolled hypertensive patients, Excel exports', async (t) => {
+  test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports', async (t) => {
     if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown')) return;
     await qualityStory(ctx, t);
   });

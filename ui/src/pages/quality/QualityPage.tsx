@@ -107,6 +107,30 @@ function DimensionTable({ ind, q }: { ind: IndicatorValue; q: { period?: string;
   );
 }
 
+function ScoreTable({ ind, q, level }: { ind: IndicatorValue; q: { period?: string; org_code?: string }; level: 'township' | 'village' }) {
+  const data = useAsync(() => quality.scores(ind.id, level, q), [ind.id, level, q.period, q.org_code]);
+  if (data.loading) return <Loading />;
+  if (data.error) return <ErrorBox error={data.error} />;
+  const s = data.data!;
+  return (
+    <div className="stack">
+      <p className="muted" style={{ margin: 0 }}>
+        同级{level === 'township' ? '乡镇' : '村'}机构区间评分：≤P10 得 50 分，≥P90 得 100 分，其间线性{ind.direction === 'lower' ? '（越低越好，反向计分）' : ''}。
+        {s.p10 !== null && s.p90 !== null ? ` P10 = ${s.p10.toFixed(1)}，P90 = ${s.p90.toFixed(1)}` : ''}
+      </p>
+      <div className="table-wrap">
+        <table className="table table-compact" data-testid="score-table">
+          <thead><tr><th>排名</th><th>机构</th><th>值</th><th>得分</th></tr></thead>
+          <tbody>{s.items.map((it) => (
+            <tr key={it.org_code}><td>{it.rank ?? '—'}</td><td>{it.org_name}</td><td>{formatValue(it, ind.unit)}</td>
+              <td>{it.score === null ? '无数据' : it.score.toFixed(1)}</td></tr>
+          ))}</tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
 function DrillList({ ind, part, q, onPart }: { ind: IndicatorValue; part: string; q: { period?: string; org_code?: string }; onPart: (p: string) => void }) {
   const [page, setPage] = useState(1);
   const data = useAsync(() => quality.drilldown(ind.id, part, page, q), [ind.id, part, page, q.period, q.org_code]);
@@ -155,13 +179,14 @@ function DrillList({ ind, part, q, onPart }: { ind: IndicatorValue; part: string
   );
 }
 
-function Detail({ ind, q, part, onOrg, onList, onPart, listOrg }: {
-  ind: IndicatorValue; q: { period?: string; org_code?: string }; part: string; listOrg?: string;
+function Detail({ ind, q, part, onOrg, onList, onPart, listOrg, orgLevel }: {
+  ind: IndicatorValue; q: { period?: string; org_code?: string }; part: string; listOrg?: string; orgLevel: string;
   onOrg: (c: string) => void; onList: (c: string | null) => void; onPart: (p: string) => void;
 }) {
   const trend = useAsync(() => quality.trend(ind.id, q), [ind.id, q.period, q.org_code]);
   const option = useMemo(() => (trend.data ? trendOption(ind, trend.data) : null), [ind, trend.data]);
-  const [tab, setTab] = useState<'org' | 'dim'>('org');
+  const [tab, setTab] = useState<'org' | 'dim' | 'score'>('org');
+  const level = orgLevel === 'county' ? 'township' : 'village';
   return (
     <section className="card stack" data-testid="indicator-detail">
       <div className="page-head">
@@ -173,8 +198,11 @@ function Detail({ ind, q, part, onOrg, onList, onPart, listOrg }: {
       <div className="tabs">
         <button type="button" className={`tab${tab === 'org' ? ' active' : ''}`} onClick={() => setTab('org')}>按下级机构</button>
         <button type="button" className={`tab${tab === 'dim' ? ' active' : ''}`} onClick={() => setTab('dim')}>按维度</button>
+        <button type="button" className={`tab${tab === 'score' ? ' active' : ''}`} onClick={() => setTab('score')}>绩效评分</button>
       </div>
-      {tab === 'org' ? <ChildTable ind={ind} rows={ind.children} onOrg={onOrg} onList={onList} /> : <DimensionTable ind={ind} q={q} />}
+      {tab === 'org' && <ChildTable ind={ind} rows={ind.children} onOrg={onOrg} onList={onList} />}
+      {tab === 'dim' && <DimensionTable ind={ind} q={q} />}
+      {tab === 'score' && <ScoreTable ind={ind} q={q} level={level} />}
       <DrillList ind={ind} part={part} q={{ ...q, org_code: listOrg ?? q.org_code }} onPart={onPart} />
     </section>
   );
@@ -236,7 +264,7 @@ export default function QualityPage() {
         <>
           <IndicatorTiles items={items} selected={selected?.id} onPick={(id) => set({ indicator: id, part: undefined, list_org: undefined })} />
           {selected && (
-            <Detail key={`${selected.id}-${period}-${org ?? ''}`} ind={selected} q={q} part={part} listOrg={listOrg}
+            <Detail key={`${selected.id}-${period}-${org ?? ''}`} ind={selected} q={q} part={part} listOrg={listOrg} orgLevel={overview.data!.org.level}
               onOrg={(code) => set({ org: code, list_org: undefined })}
               onList={(code) => set({ list_org: code ?? undefined })}
               onPart={(p) => set({ part: p })} />

@@ -57,6 +57,9 @@ export interface Alert {
   level: string; level_label: string; value: number | null; threshold: number; part: string; count: number;
 }
 
+export interface ScoreItem extends Figure { org_code: string; org_name: string; score: number | null; rank: number | null }
+export interface Scores { level: string; p10: number | null; p90: number | null; items: ScoreItem[] }
+
 type Q = { period?: string; org_code?: string };
 
 export const quality = {
@@ -65,6 +68,7 @@ export const quality = {
   breakdown: (id: string, by: string, q: Q) => api.get<Breakdown>(`${Q}/indicators/${id}/breakdown`, { ...q, by }),
   drilldown: (id: string, part: string, page: number, q: Q) =>
     api.get<Drilldown>(`${Q}/indicators/${id}/drilldown`, { ...q, part, page, per_page: 20 }),
+  scores: (id: string, level: string, q: Q) => api.get<Scores>(`${Q}/indicators/${id}/scores`, { ...q, level }),
   alerts: (q: Q) => api.get<{ items: Alert[] }>(`${Q}/alerts`, q),
   links: {
     overviewXlsx: (q: Q) => buildUrl(`${Q}/overview.xlsx`, q),
