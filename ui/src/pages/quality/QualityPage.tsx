@@ -9,6 +9,8 @@ import { Link, useSearchParams } from 'react-router-dom';
 import type { EChartsCoreOption } from 'echarts/core';
 import Chart from '../../components/Chart';
 import { Badge, Empty, ErrorBox, Loading, Pager } from '../../components/common';
+import { useAuth } from '../../auth';
+import { canSeeReferralStats } from '../../lib/roles';
 import { useAsync } from '../../lib/useAsync';
 import { quality, type Group, type IndicatorValue, type Trend } from './api';
 import {
@@ -209,6 +211,7 @@ function Detail({ ind, q, part, onOrg, onList, onPart, listOrg, orgLevel }: {
 }
 
 export default function QualityPage() {
+  const { me } = useAuth();
   const [params, setParams] = useSearchParams();
   const months = useMemo(() => monthsBack(new Date(), 12), []);
   const period = params.get('period') || months[0];
@@ -234,7 +237,10 @@ export default function QualityPage() {
     <div className="stack page-wide">
       <div className="page-head">
         <h1 style={{ margin: 0 }}>质控指标{overview.data ? ` · ${overview.data.org.name}` : ''}</h1>
-        <a className="btn btn-small" href={quality.links.overviewXlsx(q)} data-testid="overview-xlsx">导出指标 Excel</a>
+        <div className="btn-group">
+          {canSeeReferralStats(me?.roles ?? []) && <Link className="btn btn-small" to="/referrals/dashboard">转诊指标 →</Link>}
+          <a className="btn btn-small" href={quality.links.overviewXlsx(q)} data-testid="overview-xlsx">导出指标 Excel</a>
+        </div>
       </div>
       <div className="filters">
         <label className="field"><span className="field-label">统计月份</span>
