@@ -15,7 +15,7 @@ from typing import TypeVar
 from redis.exceptions import RedisError
 
 from app.core.errors import TooManyRequests
-from app.integrations.ratelimit import RedisTokenBucket, TokenBucket
+from app.core.ratelimit import RedisTokenBucket, TokenBucket
 
 from .access import require_principal
 

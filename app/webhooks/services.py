@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.auth.principal import Principal
-from app.core import clock
+from app.core import clock, ratelimit
 from app.core.errors import DomainError, Invalid, NotFound
 from app.follow_up import devices
-from app.integrations import ratelimit, store
+from app.integrations import store
 from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
 from app.processes import policy as start_policy

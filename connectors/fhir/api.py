@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import check_roles, require_principal
 from app.auth.principal import current_principal
+from app.core import ratelimit
 from app.core.errors import DomainError
-from app.integrations import ratelimit
 from app.webhooks.signature import verify
 
 from . import search, transaction

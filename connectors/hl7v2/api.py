@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from app.auth.access import check_roles
 from app.auth.principal import current_principal
+from app.core import ratelimit
 from app.core.errors import Unauthorized
-from app.integrations import ratelimit
 from app.webhooks.signature import verify
 
 from . import inbound

@@ -9,8 +9,8 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from sqlalchemy import func, select
 
+from app.core import ratelimit
 from app.core.db import session
-from app.integrations import ratelimit
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 FHIR_JSON = "application/fhir+json"

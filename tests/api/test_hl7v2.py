@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.principal import SYSTEM
+from app.core import ratelimit
 from app.core.db import session
-from app.integrations import ratelimit
 from connectors.hl7v2 import mllp
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "hl7"

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import String, Text, create_engine, inspect, select, text
 from sqlalchemy.types import JSON
 
-from app.core import clock
-from app.integrations import ratelimit, retention
+from app.core import clock, ratelimit
+from app.integrations import retention
 from app.integrations.models import InboundEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -6,8 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.core import clock
-from app.integrations import ratelimit
+from app.core import clock, ratelimit
 from tests.referral_support import (
     add_department,
     arrival,

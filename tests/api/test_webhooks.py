@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.core import clock
-from app.integrations import ratelimit
+from app.core import clock, ratelimit
 from app.webhooks.signature import sign
 from tests.api.test_process_instances import CALLS  # noqa: F401  (registers test/lookup for mechanisms.bpmn)
 

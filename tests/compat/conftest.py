@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.integrations import ratelimit
+from app.core import ratelimit
 from tests.compat.harness import Platform
 
 MODELS = Path(__file__).resolve().parent / "models"
