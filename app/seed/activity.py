@@ -28,10 +28,32 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.auth.models import User, UserRole
+from app.auth.services import find_user, principal_for
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
+from app.follow_up import jobs as follow_up_jobs
+from app.jobs import queue
+from app.processes.services import act
+from app.residents.models import Resident
+from app.residents.record_models import Observation
+from app.residents.records import (
+    record_condition,
+    record_medication,
+    record_observation,
+    record_risk_factor,
+    set_referral_flag,
+)
+from app.screening import batch
+from app.tasks.completion import complete
+from app.tasks.services import claim, task_detail
+from app.workflows import bindings
+from app.workflows import jobs as workflow_jobs
+from app.workflows.deploy import latest_process_versions
+from app.workflows.models import HumanTask
 
 from .referrals import seed_referrals
+from .training import seed_training
 
 log = logs.get("seed")
 MARK = "demo:"                       # client_id prefix of every record row the demo writes
@@ -100,13 +122,11 @@ class DemoClock:
 
 def _inline_jobs():
     """Run jobs in this thread while seeding (the CLI's default is a background thread that would outlive it)."""
-    from app.jobs import queue
     return queue.inline()
 
 
 def _outage(operator_name: str, message: str):
     """A connector outage for the demo's incident: the operator raises (retried, then an incident)."""
-    from app.workflows import bindings
 
     def down(**_kw):
         raise ConnectionError(message)
@@ -117,7 +137,6 @@ def _outage(operator_name: str, message: str):
 
 class People:
     def __init__(self) -> None:
-        from app.auth.models import User, UserRole
         rows = session().execute(select(User.username, User.id, User.org_code, UserRole.role)
                                  .join(UserRole, UserRole.user_id == User.id)).all()
         self.by_name = {r.username: r for r in rows}
@@ -126,7 +145,6 @@ class People:
 
     def principal(self, username: str):
         if username not in self._principals:
-            from app.auth.services import find_user, principal_for
             self._principals[username] = principal_for(find_user(username))
         return self._principals[username]
 
@@ -138,7 +156,6 @@ class People:
 
 def _open_tasks(*, element_id: str | tuple[str, ...] | None = None, process_id: str | None = None,
                 resident_id: int | None = None, org_prefix: str | None = None) -> list:
-    from app.workflows.models import HumanTask
     stmt = select(HumanTask).where(HumanTask.status == "open")
     if element_id is not None:
         ids = (element_id,) if isinstance(element_id, str) else element_id
@@ -154,19 +171,16 @@ def _open_tasks(*, element_id: str | tuple[str, ...] | None = None, process_id: 
 
 
 def _complete(people: People, username: str, task, data: dict[str, Any]) -> dict:
-    from app.tasks.completion import complete
     return complete(people.principal(username), task.id, data=data)
 
 
 def _form_data(people: People, username: str, task) -> dict[str, Any]:
-    from app.tasks.services import task_detail
     return task_detail(people.principal(username), task.id)["form"]
 
 
 # -- the history cohort --------------------------------------------------------------------------------------
 
 def _residents_by_village() -> dict[str, list[tuple[int, date, str]]]:
-    from app.residents.models import Resident
     out: dict[str, list] = {}
     for rid, org, born, sex in session().execute(select(Resident.id, Resident.org_code, Resident.birth_date,
                                                         Resident.sex).order_by(Resident.id)):
@@ -175,7 +189,6 @@ def _residents_by_village() -> dict[str, list[tuple[int, date, str]]]:
 
 
 def _obs(rid: int, code: str, value, unit: str, at: datetime, source: str, key: str) -> None:
-    from app.residents.records import record_observation
     record_observation(rid, code=code, value=value, unit=unit, effective_at=at, source=source,
                        client_id=f"{MARK}{rid}:{key}", rescreen=False)
 
@@ -192,11 +205,6 @@ def _story_residents(villages: dict[str, list], today: date) -> list[tuple[Story
 
 def _story_history(rid: int, story: Story, clk: DemoClock, start: int, rng: random.Random) -> None:
     """What the HIS and the public-health exam knew before the story's case was flagged."""
-    from app.residents.records import (
-        record_condition,
-        record_medication,
-        record_risk_factor,
-    )
     for n, back in enumerate((60, 35, 12)):
         at = clk.day(start - back)
         sbp, dbp = (rng.randint(148, 162), rng.randint(92, 100)) if story.disease == "htn" else \
@@ -308,14 +316,11 @@ def _complete_due_visits(people: People, stories: dict[int, tuple[Story, str]], 
 
 def _tick() -> None:
     """The scheduler's follow-up and timer work, once (what `run_once` does for these entries)."""
-    from app.follow_up import jobs as follow_up_jobs
-    from app.workflows import jobs as workflow_jobs
     workflow_jobs.enqueue_due_timers()
     follow_up_jobs.generate_due_cycles()
 
 
 def _screen(started_by: str) -> dict[str, Any]:
-    from app.screening import batch
     run = batch.run(batch.create_run(started_by=started_by, chunk_size=1000).id)
     return {"processed": run.processed, "cases": run.cases_created}
 
@@ -356,12 +361,6 @@ def _history(people: People, clk: DemoClock, villages: dict[str, list], rng: ran
 
 def _population(clk: DemoClock, villages: dict[str, list], skip: set[int], rng: random.Random) -> int:
     """A public-health exam (and some HIS results) in the past year for a share of the residents."""
-    from app.residents.records import (
-        record_condition,
-        record_medication,
-        record_risk_factor,
-        set_referral_flag,
-    )
     people = [p for org in sorted(villages) for p in villages[org] if p[0] not in skip]
     chosen = [p for p in people if rng.random() < POPULATION_SHARE]
     today = clock.today()
@@ -417,8 +416,6 @@ def _population(clk: DemoClock, villages: dict[str, list], skip: set[int], rng: 
 # -- yesterday in township 1 ---------------------------------------------------------------------------------
 
 def _yesterday(people: People) -> dict[str, int]:
-    from app.processes.services import act
-    from app.tasks.services import claim
     out = {"confirmed": 0, "rejected": 0, "tests_ordered": 0}
     verify = _open_tasks(element_id="verify_case", org_prefix="/C01/C01T01/")
     htn = [t for t in verify if t.disease == "htn"]
@@ -460,13 +457,11 @@ def _yesterday(people: People) -> dict[str, int]:
 # -- entry point ---------------------------------------------------------------------------------------------
 
 def already_seeded() -> bool:
-    from app.residents.record_models import Observation
     return session().scalar(select(func.count()).select_from(Observation)
                             .where(Observation.client_id.like(f"{MARK}%"))) > 0
 
 
 def models_deployed() -> bool:
-    from app.workflows.deploy import latest_process_versions
     deployed = latest_process_versions(session())
     return all(p in deployed for p in PROCESSES)
 
@@ -502,7 +497,6 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
 
 def seed_training_activity(*, rng_seed: int) -> dict[str, int]:
     """The training plans and sessions of the demo (`app/seed/training.py`), once; the clock is put back after."""
-    from .training import seed_training
     platform_then, wall_then = clock.now(), datetime.now(UTC)
     try:
         with _inline_jobs():

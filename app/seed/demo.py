@@ -23,6 +23,7 @@ from app.residents import idcard
 from app.residents.models import Resident
 
 from . import data
+from .activity import seed_activity, seed_training_activity
 
 DEMO_PASSWORD = "demo12345"
 DEFAULT_RESIDENTS = 2000
@@ -206,7 +207,6 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
         _link_patient(people[0])
         if any(added.values()):
             record("seed.demo", object_type="seed", object_id="demo", details=dict(added))
-    from .activity import seed_activity, seed_training_activity
     activity = seed_activity(rng_seed=rng_seed)
     activity.update(seed_training_activity(rng_seed=rng_seed))
     if activity:

@@ -19,8 +19,19 @@ from datetime import UTC, datetime, time, timedelta
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
+from app.auth.queries import users_by_id
 from app.core import clock
 from app.core.db import session
+from app.reports.render import CJK_FONTS
+from app.tasks import queries as task_queries
+from app.tasks.completion import complete
+from app.training import attendance, exams, feedback, materials, qr, services
+from app.training.errors import SignInRefused
+from app.training.exams import paper_of
+from app.training.models import ExamAttempt, TrainingPlan, TrainingSession
+from app.training.settings import settings
+from app.workflows import jobs
+from app.workflows.deploy import latest_process_versions
 
 PLAN_TITLE = "县人民医院{year}年度基层业务培训计划"
 VENUE = {"venue": "青溪县人民医院门诊楼五楼学术报告厅", "venue_lat": 29.6052, "venue_lon": 119.0428,
@@ -75,20 +86,17 @@ def _photo(taken: datetime, label: str) -> bytes:
 def _slides(topic: str) -> bytes:
     from weasyprint import HTML
 
-    from app.reports.render import CJK_FONTS
     html = (f"<html><body style='font-family:{CJK_FONTS}'><h1>{topic}</h1><p>青溪县人民医院心内科</p>"
             "<ol><li>基层血压测量与诊断</li><li>分级与危险分层</li><li>随访分类干预与转诊指征</li></ol></body></html>")
     return HTML(string=html).write_pdf()
 
 
 def already_seeded(year: int) -> bool:
-    from app.training.models import TrainingPlan
     return session().scalar(select(TrainingPlan.id).where(TrainingPlan.title == PLAN_TITLE.format(year=year))
                             ) is not None
 
 
 def model_deployed() -> bool:
-    from app.workflows.deploy import latest_process_versions
     return "training_session" in latest_process_versions(session())
 
 
@@ -100,7 +108,6 @@ def seed_training(people, rng: random.Random) -> dict[str, int]:
         return {}
     session().rollback()
     _TODAY[:] = [clock.today()]
-    from app.training import services
     p = people.principal
     trainer, lecturer = p("trainer"), p("specialist_cardio")
     _go(_at(-25, 9, 0))
@@ -142,7 +149,6 @@ def _row(topic, start, hours, lecturer_id, **extra) -> dict:
 
 
 def _item_bank(trainer) -> list[int]:
-    from app.training import exams
     ids = []
     for kind, stem, options, answer, category in ITEMS:
         opts = [{"key": "ABCD"[i], "text": t} for i, t in enumerate(options)]
@@ -152,8 +158,6 @@ def _item_bank(trainer) -> list[int]:
 
 
 def _open_task(element_id: str, session_id: int, assignee_id: int | None = None):
-    from app.tasks import queries as task_queries
-    from app.training.models import TrainingSession
     row = session().get(TrainingSession, session_id)
     if assignee_id is not None:
         return task_queries.open_task_of(row.instance_id, element_id, assignee_id)
@@ -162,15 +166,12 @@ def _open_task(element_id: str, session_id: int, assignee_id: int | None = None)
 
 
 def _approve(people, session_id: int) -> None:
-    from app.tasks.completion import complete
     task = _open_task("approve_session", session_id)
     complete(people.principal("education_head"), task.id, data={"approved": True, "approval_comment": "同意举办"})
 
 
 def _answer(people, session_id: int, rng: random.Random, *, decline: int, share: float = 1.0,
             skip: set[str] = frozenset()) -> list:
-    from app.auth.queries import users_by_id
-    from app.training import services
     roster = services.enrolments_of(session_id)
     users = users_by_id([e.user_id for e in roster])
     answered = []
@@ -189,11 +190,6 @@ def _answer(people, session_id: int, rng: random.Random, *, decline: int, share:
 def _run_past(people, session_id: int, trainees: list, items: list[int], rng: random.Random) -> None:
     from flask import current_app
 
-    from app.training import attendance, exams, feedback, materials, qr, services
-    from app.training.errors import SignInRefused
-    from app.training.models import TrainingSession
-    from app.training.settings import settings
-    from app.workflows import jobs
     trainer = people.principal("trainer")
     row = session().get(TrainingSession, session_id)
     start, end = row.starts_at, row.ends_at
@@ -232,7 +228,6 @@ def _run_past(people, session_id: int, trainees: list, items: list[int], rng: ra
                      stream=io.BytesIO(_slides(row.topic)), file_name="高血压基层规范化管理.pdf")
     exams.set_paper(trainer, session_id, item_ids=items[:6], time_limit_min=20, pass_mark=60)
     _go(end + timedelta(hours=2))
-    from app.tasks.completion import complete
     complete(trainer, _open_task("upload_materials", session_id).id, data={"materials_uploaded": True})
     _exam(people, session_id, trainees, rng, failer=trainees[1])
     for user in trainees[::2]:
@@ -246,7 +241,6 @@ def _run_past(people, session_id: int, trainees: list, items: list[int], rng: ra
 
 
 def _exam(people, session_id: int, trainees: list, rng: random.Random, *, failer) -> None:
-    from app.training import exams
     day = clock.now()
     for k, user in enumerate(trainees):
         p = people.principal(user.username)
@@ -262,8 +256,6 @@ def _exam(people, session_id: int, trainees: list, rng: random.Random, *, failer
 
 
 def _answers(attempt: dict, *, right: bool, rng: random.Random) -> dict[str, list[str]]:
-    from app.training.exams import paper_of
-    from app.training.models import ExamAttempt
     row = session().get(ExamAttempt, attempt["attempt_id"])
     key = {i["id"]: i["answer"] for i in paper_of(row.session_id).items_snapshot}
     out = {}
