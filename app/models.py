@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "app.residents.models",
     "app.audit.models",
     "app.tasks.models",
+    "app.notifications.models",
     "app.integrations.models",
     "connectors.notify.models",
     "connectors.insurance.models",

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
-from app.models import MODEL_MODULES
 from app.referral import services as referral_services
 from app.residents import intake
 from app.vocabulary import Disease
@@ -110,9 +109,7 @@ OBSERVATION_CODES = {"sbp": ("8480-6", "mm[Hg]"), "dbp": ("8462-4", "mm[Hg]"), "
 
 
 def _to_health_record(visit: FollowUpVisit) -> None:
-    """Write the visit's values into the resident's health record when the record capability is installed."""
-    if "app.residents.record_models" not in MODEL_MODULES:
-        return
+    """Write the visit's values into the resident's health record."""
     at = datetime.combine(visit.visited_on, datetime.min.time()).replace(tzinfo=clock.now().tzinfo)
     facts = [intake.ObservationFact(code=code, value=getattr(visit, attr), unit=unit, effective_at=at,
                                     client_id=f"follow_up:{visit.id}:{code}")

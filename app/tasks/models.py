@@ -12,7 +12,6 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
-from app.notifications.models import Notification  # noqa: F401  (app.models lists this module, not notifications)
 from app.workflows.models import HumanTask
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
