@@ -14,6 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
+from app.core import clock
+
 from . import loinc
 
 _ALIASES: dict[str, dict[str, str]] = {}
@@ -448,7 +450,8 @@ VOCABULARIES: dict[str, type[Term]] = {
 
 
 def catalog() -> dict[str, list[dict[str, Any]]]:
-    """Every vocabulary as `{name: [{code, label, aliases?}, …]}` plus the observation codes (LOINC)."""
+    """Every vocabulary as `{name: [{code, label, aliases?}, …]}` plus the observation codes (LOINC) and the display
+    time zone (one term: its IANA name)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name, term in VOCABULARIES.items():
         reverse: dict[str, list[str]] = {}
@@ -457,5 +460,11 @@ def catalog() -> dict[str, list[dict[str, Any]]]:
         out[name] = [{"code": m.value, "label": m.label, **({"aliases": reverse[m.value]} if m.value in reverse
                                                                    else {})} for m in term]
     out["observation_code"] = [{"code": c.code, "label": c.name, "unit": c.unit} for c in loinc.SUPPORTED.values()]
+    # the one clock's display time zone (Settings.display_tz), so the UI shows times and "today" as the server does
+    out["display_time_zone"] = [{"code": clock.tz_name(), "label": TIME_ZONE_LABELS.get(clock.tz_name(),
+                                                                                      clock.tz_name())}]
     return out
+
+
+TIME_ZONE_LABELS = {"Asia/Shanghai": "北京时间"}
 

@@ -21,7 +21,7 @@ class TermSchema(Schema):
 
 
 VocabularySchema = Schema.from_dict(
-    {name: fields.List(fields.Nested(TermSchema), required=True) for name in (*VOCABULARIES, "observation_code")},
+    {name: fields.List(fields.Nested(TermSchema), required=True) for name in (*VOCABULARIES, "observation_code", "display_time_zone")},
     name="VocabularySchema")
 
 

@@ -52,3 +52,15 @@ def test_the_ui_test_snapshot_of_the_vocabulary_is_current():
     from tests.helpers import REPO
     snapshot = json.loads((REPO / "ui" / "src" / "test" / "vocabulary.json").read_text())
     assert snapshot == catalog(), "refresh it: .venv/bin/python -m app.vocabulary > ui/src/test/vocabulary.json"
+
+
+def test_the_api_carries_the_display_time_zone_of_the_one_clock(app, client):
+    from app.core import clock
+    assert client.get("/api/v1/vocabulary").get_json()["display_time_zone"] == [
+        {"code": "Asia/Shanghai", "label": "北京时间"}]
+    clock.configure("Europe/Berlin")
+    try:
+        assert client.get("/api/v1/vocabulary").get_json()["display_time_zone"] == [
+            {"code": "Europe/Berlin", "label": "Europe/Berlin"}]
+    finally:
+        clock.configure(app.config["YGT"].display_tz)

@@ -7121,6 +7121,7 @@ export interface components {
       credit_class: components["schemas"]["Term"][];
       delivery_status: components["schemas"]["Term"][];
       disease: components["schemas"]["Term"][];
+      display_time_zone: components["schemas"]["Term"][];
       education_topic: components["schemas"]["Term"][];
       encounter_kind: components["schemas"]["Term"][];
       enrolment_response: components["schemas"]["Term"][];

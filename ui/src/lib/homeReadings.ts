@@ -3,6 +3,7 @@
  * clinic's values and never enter the clinical trend lines, grading or classification (server: app/residents/sources.py).
  */
 import type { Observation } from '../api/types';
+import { zoneOffset } from './time';
 
 export const HOME_LOINC = { sbp: '8480-6', dbp: '8462-4', pulse: '8867-4', fasting: '1558-6', random: '2339-0' };
 
@@ -48,9 +49,9 @@ export interface HomeReadingDraft {
   glucose_kind: '' | 'fasting' | 'random';
 }
 
-/** The request body: only what was filled in; the time as an aware Beijing-time instant. */
+/** The request body: only what was filled in; the time as an aware instant in the display time zone. */
 export function homeReadingBody(d: HomeReadingDraft, id: string): Record<string, unknown> {
-  const body: Record<string, unknown> = { id, measured_at: `${d.measured_at}:00+08:00` };
+  const body: Record<string, unknown> = { id, measured_at: `${d.measured_at}:00${zoneOffset(d.measured_at.slice(0, 10))}` };
   for (const key of ['sbp', 'dbp', 'pulse'] as const) if (d[key].trim() !== '') body[key] = Number(d[key]);
   if (d.glucose.trim() !== '') body.glucose = Number(d.glucose);
   if (d.glucose_kind) body.glucose_kind = d.glucose_kind;

@@ -1,22 +1,50 @@
-/** Dates are stored as aware UTC; people read them in Asia/Shanghai (STYLE.md habit 9). */
-export const TIME_ZONE = 'Asia/Shanghai';
+/**
+ * Dates are stored as aware UTC; people read them in the platform's display time zone (STYLE.md habit 9): the
+ * server's `Settings.display_tz` (`YGT_DISPLAY_TZ`), which the vocabulary carries as `display_time_zone`
+ * (`setVocabulary` calls `setTimeZone`). Until it loads, and in unit tests, it is the default Asia/Shanghai.
+ */
+let zone = 'Asia/Shanghai';
+let dateTimeFmt = dateTimeFormat(zone);
+let dateFmt = dateFormat(zone);
+let offsetFmt = offsetFormat(zone);
 
-const dateTimeFmt = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: TIME_ZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hour12: false,
-});
+function dateTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('zh-CN', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  });
+}
 
-const dateFmt = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: TIME_ZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
+function dateFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+function offsetFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+}
+
+/** The display time zone (an IANA name). */
+export function timeZone(): string {
+  return zone;
+}
+
+/** Use the server's display time zone; a name this browser does not know is ignored (the previous zone stays). */
+export function setTimeZone(name: string): void {
+  try {
+    const formats = [dateTimeFormat(name), dateFormat(name), offsetFormat(name)];
+    [dateTimeFmt, dateFmt, offsetFmt] = formats;
+    zone = name;
+  } catch {
+    /* RangeError: an unknown time zone */
+  }
+}
+
+/** The display time zone's UTC offset on a calendar day ("+08:00"), for turning local times into instants. */
+export function zoneOffset(day: string): string {
+  const noon = new Date(`${day}T12:00:00Z`);
+  if (Number.isNaN(noon.getTime())) return '+00:00';
+  const name = offsetFmt.formatToParts(noon).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  return name === 'GMT' ? '+00:00' : name.slice(3);
+}
 
 function parts(fmt: Intl.DateTimeFormat, d: Date): Record<string, string> {
   const out: Record<string, string> = {};
@@ -27,15 +55,15 @@ function parts(fmt: Intl.DateTimeFormat, d: Date): Record<string, string> {
 export function toDate(value: string | number | Date | null | undefined): Date | null {
   if (value === null || value === undefined || value === '') return null;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
-  // A plain date ("2024-05-01") is a calendar date, not a UTC instant: pin it to Shanghai midnight.
+  // A plain date ("2024-05-01") is a calendar date, not a UTC instant: pin it to local midnight.
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return new Date(`${value}T00:00:00+08:00`);
+    return new Date(`${value}T00:00:00${zoneOffset(value)}`);
   }
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** "2024-05-01 08:30" in Shanghai time; "—" for nothing. */
+/** "2024-05-01 08:30" in local time; "—" for nothing. */
 export function formatDateTime(value: string | number | Date | null | undefined): string {
   const d = toDate(value);
   if (!d) return '—';
@@ -44,7 +72,7 @@ export function formatDateTime(value: string | number | Date | null | undefined)
   return `${p.year}-${p.month}-${p.day} ${hour}:${p.minute}`;
 }
 
-/** "2024-05-01" in Shanghai time. */
+/** "2024-05-01" in local time. */
 export function formatDate(value: string | number | Date | null | undefined): string {
   const d = toDate(value);
   if (!d) return '—';
@@ -70,12 +98,12 @@ export function formatDue(value: string | null | undefined, now: Date = new Date
   return diffMs >= 0 ? `${span}后到期` : `已逾期 ${span}`;
 }
 
-/** A Shanghai calendar date ("2024-05-01") to the UTC instant of its start, for `started_from` filters. */
-export function shanghaiDayStartIso(day: string): string {
-  return new Date(`${day}T00:00:00+08:00`).toISOString();
+/** A local calendar date ("2024-05-01") to the UTC instant of its start, for `started_from` filters. */
+export function localDayStartIso(day: string): string {
+  return new Date(`${day}T00:00:00${zoneOffset(day)}`).toISOString();
 }
 
-/** A Shanghai calendar date to the UTC instant of its end (exclusive next midnight minus 1 ms). */
-export function shanghaiDayEndIso(day: string): string {
-  return new Date(new Date(`${day}T00:00:00+08:00`).getTime() + 86400000 - 1).toISOString();
+/** A local calendar date to the UTC instant of its end (exclusive next midnight minus 1 ms). */
+export function localDayEndIso(day: string): string {
+  return new Date(new Date(`${day}T00:00:00${zoneOffset(day)}`).getTime() + 86400000 - 1).toISOString();
 }

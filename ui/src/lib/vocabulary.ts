@@ -5,6 +5,7 @@
  * same label but are not listed (`Object.entries` gives the codes a select offers).
  */
 import { api } from '../api/client';
+import { setTimeZone } from './time';
 
 export interface Term {
   code: string;
@@ -36,6 +37,8 @@ export function vocabTerms(kind: string): Term[] {
 /** Fill every map from a vocabulary (the API's answer; tests pass the committed snapshot). */
 export function setVocabulary(vocabulary: Vocabulary): void {
   loaded = vocabulary;
+  const zone = vocabulary.display_time_zone?.[0]?.code;
+  if (zone) setTimeZone(zone);
   for (const [kind, terms] of Object.entries(vocabulary)) {
     const map = vocabMap(kind);
     for (const key of Object.getOwnPropertyNames(map)) delete map[key];

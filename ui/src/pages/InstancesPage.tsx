@@ -6,7 +6,7 @@ import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
 import BpmnDiagram from '../bpmn/BpmnDiagram';
 import { useAsync } from '../lib/useAsync';
 import { INSTANCE_STATUS, PROCESS_NAMES, label } from '../lib/labels';
-import { formatDateTime, shanghaiDayEndIso, shanghaiDayStartIso } from '../lib/time';
+import { formatDateTime, localDayEndIso, localDayStartIso } from '../lib/time';
 
 const PER_PAGE = 25;
 
@@ -24,8 +24,8 @@ function InstanceSearch({ defs }: { defs: ProcessDefinition[] | undefined }) {
     status: params.get('status') ?? '',
     org_code: params.get('org_code') ?? '',
     resident_id: params.get('resident_id') ?? '',
-    started_from: from ? shanghaiDayStartIso(from) : '',
-    started_to: to ? shanghaiDayEndIso(to) : '',
+    started_from: from ? localDayStartIso(from) : '',
+    started_to: to ? localDayEndIso(to) : '',
     page: Number(params.get('page') ?? 1) || 1,
     per_page: PER_PAGE,
   };
