@@ -5,14 +5,11 @@
  * same label but are not listed (`Object.entries` gives the codes a select offers).
  */
 import { api } from '../api/client';
+import type { components } from '../api/schema.gen';
 import { setTimeZone } from './time';
 
-export interface Term {
-  code: string;
-  label: string;
-  aliases?: string[];
-  unit?: string | null;
-}
+/** One coded value (the API's `Term` schema). */
+export type Term = components['schemas']['Term'];
 
 export type Vocabulary = Record<string, Term[]>;
 
