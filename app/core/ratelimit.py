@@ -64,7 +64,8 @@ class RedisTokenBucket:
 _bucket: TokenBucket | RedisTokenBucket | None = None
 
 
-def configure(*, redis_url: str | None, rate: float | None = None, burst: float | None = None):
+def configure(*, redis_url: str | None, rate: float | None = None,
+              burst: float | None = None) -> TokenBucket | RedisTokenBucket:
     """(Re)build the limiter; tests call this to set a small burst."""
     global _bucket
     rate = rate if rate is not None else float(os.environ.get("YGT_CLIENT_RATE", "20"))
