@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.core.db import session
-from app.referral import catalogue, summary
+from app.referral import catalogue, exchange, summary
 from app.referral import services as referral
 from app.residents.models import Resident
 from app.workflows.deploy import latest_process_versions
@@ -71,6 +71,12 @@ def seed_referrals(complete) -> dict[str, int]:
     complete("specialist_cardio", _task(done.instance_id, "return_result"),
              {"diagnosis": "原发性高血压3级 很高危", "plan": "氨氯地平5mg qd + 缬沙坦80mg qd", "advice": "每2周随访，目标<140/90",
               "down_referral": True})
+    down = next(iter(referral.children(done.id)), None)
+    if down is not None and down.instance_id is not None:              # 下转单 written: the village doctor receives
+        complete("specialist_cardio", _task(down.instance_id, "fill_down_referral_form"),
+                 {"discharge_diagnosis": "原发性高血压3级 很高危", "long_term_plan": "氨氯地平5mg qd + 缬沙坦80mg qd",
+                  "follow_up_requirements": "每2周测血压，目标<140/90", "diagnosis_clear": True, "plan_clear": True,
+                  "condition_stable": True})
     rejected = up(people[3], "血糖控制差，HbA1c 9.2%", disease="dm", trigger="dm")
     send(rejected, target="C01D02")
     complete("specialist_endo", _task(rejected.instance_id, "review_referral"),
@@ -78,4 +84,10 @@ def seed_referrals(complete) -> dict[str, int]:
     up(people[4], "随访时血压186/112伴剧烈头痛", trigger="emergency", source="follow_up")
     far = up(people[5], "脑动脉瘤术后复查，需神经介入 (县内无卒中中心)", disease=None, form={"capability": "stroke"})
     complete(vd, _task(far.instance_id, "fill_referral_form"), {"reason": far.reason, "consent": True})
+    if len(people) > 6:                             # an outside hospital's discharge summary via the public-health platform
+        exchange.receive_summary(people[6].id, {
+            "id": "DEMO-PH-1", "hospital": "省人民医院", "disease": "htn", "discharge_on": clock.today().isoformat(),
+            "discharge_diagnosis": "高血压3级 急性脑梗死恢复期", "long_term_plan": "阿司匹林100mg qd + 氨氯地平5mg qd",
+            "follow_up_requirements": "每2周随访血压，康复训练"}, system="public_health")
+        out["referrals"] += 1
     return out
