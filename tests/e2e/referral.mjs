@@ -66,16 +66,28 @@ async function waitStatus(page, id, status, ms = 30000) {
   throw new Error(`转诊 ${id} 未进入 ${status}（当前 ${last}）`);
 }
 
-/** A resident of the doctor's village with no referral yet (the demo's first ones are taken by the seed). */
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK = '10X98765432';
+const GIVEN = '建国志强秀英桂兰玉梅德明海峰春荣';
+
+/** A valid GB 11643 ID number of the demo county (area 330127), born in `year`. */
+function idNumber(year, seq) {
+  const body = `330127${year}0${1 + (seq % 9)}1${seq % 10}${String(100 + (seq % 900)).padStart(3, '0')}`;
+  const sum = [...body].reduce((n, d, i) => n + Number(d) * WEIGHTS[i], 0);
+  return body + CHECK[sum % 11];
+}
+
+/** A new resident of the doctor's village, registered through the API (so the story can run again and again). */
 async function freshResident(page, skip = new Set()) {
-  const { body } = await api(page, 'GET', '/api/v1/residents?per_page=100');
-  for (const r of body.items) {
-    if (skip.has(r.id)) continue;
-    const refs = await api(page, 'GET', `/api/v1/residents/${r.id}/referrals`);
-    if (refs.status === 200 && refs.body.length === 0) {
-      skip.add(r.id);
-      return r;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const seq = Math.floor(Math.random() * 900000);
+    const name = `转${GIVEN[seq % GIVEN.length]}${GIVEN[(seq >> 3) % GIVEN.length]}`;
+    const { status, body } = await api(page, 'POST', '/api/v1/residents', { id_number: idNumber(1950 + (seq % 20), seq), name, phone: '13900001234', address: '杨坪村2组' });
+    if (status === 201 || status === 200) {
+      skip.add(body.id);
+      return body;
     }
+    if (status !== 409 && status !== 422) throw new Error(`建档失败 ${status} ${JSON.stringify(body)}`);
   }
   throw new Error('没有可用于转诊的居民');
 }
