@@ -10,12 +10,14 @@ from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
 
-from . import exports, queries, services
+from . import cohorts, exports, queries, services
 from .schemas import (
     QualityAlertArgsSchema,
     QualityAlertListSchema,
     QualityBreakdownArgsSchema,
     QualityBreakdownSchema,
+    QualityCohortArgsSchema,
+    QualityCohortsSchema,
     QualityDrilldownArgsSchema,
     QualityDrilldownSchema,
     QualityIndicatorSchema,
@@ -117,6 +119,16 @@ class DrilldownExport(MethodView):
         args = {**args, "page": 1, "per_page": EXPORT_ROWS}
         data = queries.drilldown(current(), indicator_id, **args)
         return _xlsx(exports.drilldown_workbook(data, data["items"]), f"quality-{indicator_id}-{data['part']}.xlsx")
+
+
+@blp.route("/cohorts")
+class Cohorts(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityCohortArgsSchema, location="query")
+    @blp.response(200, QualityCohortsSchema)
+    def get(self, args):
+        """Quarterly cohorts (Simple.org): patients registered in a quarter and their status in the next quarter."""
+        return cohorts.cohorts(current(), **args)
 
 
 @blp.route("/alerts")

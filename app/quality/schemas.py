@@ -191,3 +191,26 @@ class QualityScoresSchema(Schema):
     p10 = fields.Float(allow_none=True)
     p90 = fields.Float(allow_none=True)
     items = fields.List(fields.Nested(QualityScoreItemSchema))
+
+
+class QualityCohortArgsSchema(QualityPeriodArgsSchema):
+    disease = fields.Str(load_default="htn", validate=validate.OneOf(("htn", "t2dm")))
+
+
+class QualityCohortSchema(Schema):
+    quarter = fields.Str()
+    outcome_start = fields.Date()
+    outcome_end = fields.Date()
+    registered = fields.Int()
+    controlled = fields.Int()
+    uncontrolled = fields.Int()
+    visited_no_value = fields.Int()
+    missed_visit = fields.Int()
+
+
+class QualityCohortsSchema(Schema):
+    disease = fields.Str()
+    period = fields.Str()
+    org = fields.Nested(QualityOrgRefSchema)
+    outcomes = fields.List(fields.Nested(QualityCodeLabelSchema))
+    cohorts = fields.List(fields.Nested(QualityCohortSchema))

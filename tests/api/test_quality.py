@@ -325,3 +325,13 @@ def test_interval_scoring_inverts_for_lower_is_better():
     assert interval_score(7, 7, 7) == 100.0
     assert p10_p90([4.0]) == (4.0, 4.0)
     assert rank([80.0, 90.0, 80.0]) == [2, 1, 2]
+
+
+def test_quarterly_cohorts_follow_registrations_into_the_next_quarter(login_as, small_county):
+    resp = login_as("supervisor").get(f"/api/v1/quality/cohorts?period={PERIOD}&disease=htn")
+    assert resp.status_code == 200, resp.json
+    got = {c["quarter"]: (c["registered"], c["controlled"], c["uncontrolled"], c["visited_no_value"],
+                          c["missed_visit"]) for c in resp.json["cohorts"]}
+    # 甲 registered 2025-06 had no visit in 2025Q3; 丙 registered 2026-03 was 130/80 on 04-01 (2026Q2)
+    assert got == {"2025Q2": (1, 0, 0, 0, 1), "2025Q3": (0, 0, 0, 0, 0), "2025Q4": (0, 0, 0, 0, 0),
+                   "2026Q1": (1, 1, 0, 0, 0)}

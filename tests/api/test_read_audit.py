@@ -45,6 +45,7 @@ NOT_PERSONAL = {
     "/api/v1/quality/indicators/{indicator_id}/breakdown": "indicator counts per group",
     "/api/v1/quality/indicators/{indicator_id}/trend": "indicator counts per month",
     "/api/v1/quality/alerts": "threshold alerts (counts, not the names behind them)",
+    "/api/v1/quality/cohorts": "counts per quarterly cohort",
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
 }
 # whole areas about staff, not residents

@@ -45,6 +45,8 @@ export async function qualityStory(ctx, t) {
   await scores.getByText(found.township.label).waitFor();
   assert.match(await scores.innerText(), /排名[\s\S]*得分/);
   await page.getByRole('button', { name: '按下级机构' }).click();
+  // Simple.org's cohort view: quarterly registrations and their status a quarter later
+  await page.locator('[data-testid=cohort-chart] canvas').waitFor();
 
   // down to the township, then list the village's patients not at target
   await children.getByRole('button', { name: found.township.label }).click();

@@ -1725,6 +1725,38 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/cohorts": {
+    /** Quarterly cohorts (Simple.org): patients registered in a quarter and their status in the next quarter. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          disease?: "htn" | "t2dm";
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityCohorts"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/quality/indicators": {
     /** The indicator library: formula, unit, direction, dimensions, source and this year's thresholds. */
     get: {
@@ -6202,6 +6234,25 @@ export interface components {
     QualityCodeLabel: {
       code?: string;
       label?: string;
+    };
+    QualityCohort: {
+      controlled?: number;
+      missed_visit?: number;
+      /** Format: date */
+      outcome_end?: string;
+      /** Format: date */
+      outcome_start?: string;
+      quarter?: string;
+      registered?: number;
+      uncontrolled?: number;
+      visited_no_value?: number;
+    };
+    QualityCohorts: {
+      cohorts?: components["schemas"]["QualityCohort"][];
+      disease?: string;
+      org?: components["schemas"]["QualityOrgRef"];
+      outcomes?: components["schemas"]["QualityCodeLabel"][];
+      period?: string;
     };
     QualityDrilldown: {
       indicator?: components["schemas"]["QualityIndicator"];

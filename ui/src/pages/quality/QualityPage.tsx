@@ -12,7 +12,7 @@ import { Badge, Empty, ErrorBox, Loading, Pager } from '../../components/common'
 import { useAuth } from '../../auth';
 import { canSeeReferralStats } from '../../lib/roles';
 import { useAsync } from '../../lib/useAsync';
-import { quality, type Group, type IndicatorValue, type Trend } from './api';
+import { quality, type Cohorts, type Group, type IndicatorValue, type Trend } from './api';
 import {
   DIMENSION_FACTS, PART_LABELS, STATUS_COLORS, STATUS_LABELS, explainingPart, factColumns, factValue, formatParts,
   formatValue, monthsBack,
@@ -43,6 +43,46 @@ function trendOption(ind: IndicatorValue, trend: Trend): EChartsCoreOption {
       markLine: { symbol: 'none', label: { formatter: '{b}', position: 'end' }, data: lines },
     }],
   };
+}
+
+const COHORT_COLORS: Record<string, string> = {
+  controlled: STATUS_COLORS.met, uncontrolled: STATUS_COLORS.alarm, visited_no_value: STATUS_COLORS.below_target,
+  missed_visit: STATUS_COLORS.no_data,
+};
+
+function cohortOption(c: Cohorts): EChartsCoreOption {
+  return {
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    legend: { top: 0 },
+    grid: { left: 40, right: 12, top: 34, bottom: 30 },
+    xAxis: { type: 'category', data: c.cohorts.map((k) => `${k.quarter} 登记 (${k.registered}人)`) },
+    yAxis: { type: 'value', minInterval: 1, name: '人' },
+    series: c.outcomes.map((o) => ({
+      name: o.label, type: 'bar', stack: 'all', itemStyle: { color: COHORT_COLORS[o.code] },
+      data: c.cohorts.map((k) => k[o.code]),
+    })),
+  };
+}
+
+/** Simple.org's cohort view: patients registered in a quarter and where they stand in the quarter after. */
+function CohortSection({ q }: { q: { period?: string; org_code?: string } }) {
+  const [disease, setDisease] = useState('htn');
+  const data = useAsync(() => quality.cohorts(disease, q), [disease, q.period, q.org_code]);
+  const option = useMemo(() => (data.data ? cohortOption(data.data) : null), [data.data]);
+  return (
+    <section className="card stack" data-testid="cohorts">
+      <div className="page-head">
+        <h2 style={{ margin: 0 }}>季度队列</h2>
+        <div className="tabs" style={{ marginBottom: 0 }}>
+          {[['htn', '高血压'], ['t2dm', '2型糖尿病']].map(([code, label]) => (
+            <button type="button" key={code} className={`tab${code === disease ? ' active' : ''}`} onClick={() => setDisease(code)}>{label}</button>
+          ))}
+        </div>
+      </div>
+      <p className="muted" style={{ margin: 0 }}>每季度新登记管理的患者在下一季度的状态（末次随访{disease === 'htn' ? '血压 <140/90' : '空腹血糖 <7.0'} 为已控制，统一目标，与国家考核口径不同）。</p>
+      {data.loading ? <Loading /> : data.error ? <ErrorBox error={data.error} /> : option && <Chart option={option} height={260} testId="cohort-chart" />}
+    </section>
+  );
 }
 
 function IndicatorTiles({ items, selected, onPick }: { items: IndicatorValue[]; selected?: string; onPick: (id: string) => void }) {
@@ -275,6 +315,7 @@ export default function QualityPage() {
               onList={(code) => set({ list_org: code ?? undefined })}
               onPart={(p) => set({ part: p })} />
           )}
+          {group === 'chronic' && <CohortSection q={q} />}
         </>
       )}
     </div>

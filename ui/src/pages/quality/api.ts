@@ -60,6 +60,12 @@ export interface Alert {
 export interface ScoreItem extends Figure { org_code: string; org_name: string; score: number | null; rank: number | null }
 export interface Scores { level: string; p10: number | null; p90: number | null; items: ScoreItem[] }
 
+export interface Cohort {
+  quarter: string; outcome_start: string; outcome_end: string; registered: number;
+  controlled: number; uncontrolled: number; visited_no_value: number; missed_visit: number;
+}
+export interface Cohorts { disease: string; outcomes: { code: keyof Cohort; label: string }[]; cohorts: Cohort[] }
+
 type Q = { period?: string; org_code?: string };
 
 export const quality = {
@@ -69,6 +75,7 @@ export const quality = {
   drilldown: (id: string, part: string, page: number, q: Q) =>
     api.get<Drilldown>(`${Q}/indicators/${id}/drilldown`, { ...q, part, page, per_page: 20 }),
   scores: (id: string, level: string, q: Q) => api.get<Scores>(`${Q}/indicators/${id}/scores`, { ...q, level }),
+  cohorts: (disease: string, q: Q) => api.get<Cohorts>(`${Q}/cohorts`, { ...q, disease }),
   alerts: (q: Q) => api.get<{ items: Alert[] }>(`${Q}/alerts`, q),
   links: {
     overviewXlsx: (q: Q) => buildUrl(`${Q}/overview.xlsx`, q),
