@@ -73,6 +73,11 @@ def _datetime_module() -> types.ModuleType:
 
 DATETIME_MODULE = _datetime_module()
 
+def _discard_print(*_args: Any, **_kwargs: Any) -> None:
+    """`print()` as SpiffWorkflow's own models use it: accepted, and its output goes nowhere (nothing is converted
+    to text and no stream is written, so it costs nothing and reaches nothing)."""
+
+
 # Names every script and expression sees (SpiffWorkflow's `TaskDataEnvironment` gives Python's builtins plus the
 # environment's globals; here a whitelist of the harmless ones). `date` and `timedelta` are platform shortcuts;
 # `datetime` is the module, as in SpiffWorkflow (issue 14.9).
@@ -82,6 +87,7 @@ CALLABLE_BUILTINS: dict[str, Any] = {
     "set": set, "sorted": sorted, "str": str, "sum": sum, "tuple": tuple, "zip": zip, "isinstance": isinstance,
     "date": _dt.date, "datetime": DATETIME_MODULE, "timedelta": _dt.timedelta, "Decimal": Decimal,
     "reversed": reversed, "divmod": divmod, "map": map, "filter": filter, "chr": chr, "ord": ord,
+    "print": _discard_print,
 }
 # Exception classes may be named in `except` clauses but not called (no `raise`; use `assert`).
 _EXCEPTIONS: dict[str, Any] = {
@@ -133,7 +139,7 @@ _FORBIDDEN_ATTRS = frozenset({"format", "format_map", "mro", "expandtabs"})
 _DANGEROUS_CALLS = frozenset({
     "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "hasattr", "globals", "locals", "vars",
     "type", "dir", "input", "help", "breakpoint", "memoryview", "object", "super", "classmethod", "staticmethod",
-    "property", "format", "print", "iter", "next", "id", "hash", "callable", "exit", "quit",
+    "property", "format", "iter", "next", "id", "hash", "callable", "exit", "quit",
 })
 _WIDE_FORMAT = re.compile(r"\d{4,}")
 _PERCENT_WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")

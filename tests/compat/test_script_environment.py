@@ -41,3 +41,15 @@ def test_the_datetime_module_does_not_open_the_sandbox(platform):
         sandbox.execute("x = datetime.sys.modules", {})
     assert sandbox.evaluate("datetime.datetime(2026, 1, 2).date() + datetime.timedelta(days=1)", {}).isoformat() \
         == "2026-01-03"
+
+
+def test_print_in_a_script_is_accepted_and_its_output_discarded(platform):
+    """SpiffWorkflow's own test models print from scripts; here the call is accepted (nothing is written anywhere)
+    and the script's data are those of bare SpiffWorkflow."""
+    files = model("dose_log.bpmn")
+    platform.deploy(files)
+    platform.start("dose_log", {"doses": [5, 10, 2.5]})
+    [ours] = by_process(platform.outcomes())["dose_log"]
+    [bare] = by_process(run_bare(files, "dose_log", {"doses": [5, 10, 2.5]}, []))["dose_log"]
+    assert ours.comparable(["total_mg"]) == bare.comparable(["total_mg"])
+    assert (ours.status, ours.data["total_mg"]) == ("completed", 17.5)
