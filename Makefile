@@ -52,15 +52,15 @@ test-e2e: install ui
 
 ## Code health (what `make test` runs first): ruff, the import contracts, mypy on app/, the UI's API types up to date.
 lint: install
-	@t=$$(date +%s); $(BIN)/ruff check app connectors tests; echo "ruff: $$(( $$(date +%s) - t ))s"
-	@t=$$(date +%s); $(BIN)/lint-imports --no-cache; echo "import contracts: $$(( $$(date +%s) - t ))s"
+	@t=$$(date +%s); $(BIN)/ruff check app connectors tests && echo "ruff: $$(( $$(date +%s) - t ))s"
+	@t=$$(date +%s); $(BIN)/lint-imports --no-cache && echo "import contracts: $$(( $$(date +%s) - t ))s"
 	@$(MAKE) --no-print-directory typecheck
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory check-types; \
 	  else echo "API types check skipped: npm not installed"; fi
 
 ## Type-check app/ with mypy ([tool.mypy] in pyproject.toml; cache in .venv).
 typecheck: install
-	@t=$$(date +%s); $(BIN)/mypy; echo "mypy: $$(( $$(date +%s) - t ))s"
+	@t=$$(date +%s); $(BIN)/mypy && echo "mypy: $$(( $$(date +%s) - t ))s"
 
 ## Regenerate the UI's API types (ui/src/api/schema.gen.ts) from the OpenAPI document; commit the result.
 types: install ui/node_modules/.installed
@@ -68,7 +68,7 @@ types: install ui/node_modules/.installed
 
 ## Fail when the committed ui/src/api/schema.gen.ts differs from what the current API generates.
 check-types: install ui/node_modules/.installed
-	@t=$$(date +%s); ui/scripts/api-types.sh --check; echo "API types check: $$(( $$(date +%s) - t ))s"
+	@t=$$(date +%s); ui/scripts/api-types.sh --check && echo "API types check: $$(( $$(date +%s) - t ))s"
 
 clean:
 	rm -rf $(VENV) ui/node_modules ui/dist
