@@ -27,7 +27,8 @@ ARRIVAL_MESSAGE = "referral_arrived"
 def for_receiver(p: Principal, referral_id: int) -> dict[str, Any]:
     """What the receiving department (or the sender) may read of the patient's record for this referral."""
     row = queries.get(p, referral_id)
-    receiving = bool(row.to_org_path) and (p.county_wide or row.to_org_path.startswith(p.org_path or "\0"))
+    # the receiving department itself (a county-wide role elsewhere in the hospital is not the receiver)
+    receiving = bool(row.to_org_path) and bool(p.org_path) and row.to_org_path.startswith(p.org_path)
     sending = bool(row.from_org_path) and bool(p.org_path) and row.from_org_path.startswith(p.org_path)
     if not (receiving or sending):
         raise NotFound("转诊记录不存在 (referral not found)", code="referral_not_found")

@@ -349,3 +349,23 @@ def test_an_external_system_requests_a_referral_by_signed_webhook_once(app, clie
                      message="referral_requested")
     assert no_org.status_code == 404 and no_org.json["code"] == "organization_not_found"
     assert count(app, Referral) == before
+
+
+def test_the_senders_record_summary_is_for_the_receiving_department_while_active_and_audited(app, client, world, his):
+    from app.audit.models import AuditEntry
+    w = world
+    r = _refer(w)
+    _send(w, r)
+    got = w["cardio"].get(f"/api/v1/referrals/{r['id']}/sender-summary")
+    assert got.status_code == 200 and got.json["referral_no"] == r["referral_no"] and "record" in got.json
+    assert count(app, AuditEntry, action="referral.summary_read") == 1
+    other = w["endo"].get(f"/api/v1/referrals/{r['id']}/sender-summary")     # another department: not its referral
+    assert other.status_code in (403, 404)
+    w["cardio"].post(f"/api/v1/referrals/{r['id']}/accept", json={})
+    _book(w, w["cardio"], clock.now() + timedelta(days=1))
+    arrival(client, his, {"referral_no": r["referral_no"]}, "adt-s1")
+    complete(w["cardio"], one(w["cardio"], "return_result"), {"diagnosis": "高血压2级", "plan": "继续原方案",
+                                                              "down_referral": False})
+    closed = w["cardio"].get(f"/api/v1/referrals/{r['id']}/sender-summary")
+    assert closed.status_code == 403 and closed.json["code"] == "referral_closed"
+    assert count(app, AuditEntry, action="referral.summary_read") == 1
