@@ -23,6 +23,7 @@ from app.referral import queries as referral_queries
 from app.residents import context as resident_context
 from app.residents.record_queries import summary_provider
 from app.screening import jobs as screening_jobs
+from app.tasks import projection as inbox
 from app.tasks.checks import submit_check
 from app.training import services as training
 from app.workflows import hooks
@@ -52,6 +53,7 @@ def wire() -> None:
 
     # --- a workflow instance starts or a task opens: who the resident is, how the task is routed ---
     hooks.resident_context_provider(resident_context.resident_context)
+    hooks.inbox_writer(project=inbox.project, complete=inbox.complete)      # app.tasks is the one writer of tasks
     hooks.task_enricher(care_plan_routing.route_to_township_without_village)
     hooks.task_enricher(notification_jobs.announce_new_task)
 

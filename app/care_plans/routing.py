@@ -17,9 +17,11 @@ def close_version_of_terminated_instance(instance_id: int, actor_name: str, reas
     services.close_version_of_instance(instance_id, closed_by=actor_name, reason=reason)
 
 
-def route_to_township_without_village(row) -> None:
+def route_to_township_without_village(row) -> dict[str, str] | None:
+    """A task enricher: the change of role the inbox applies (`hooks.task_enricher`)."""
     if row.process_id not in PROCESSES or row.role != "village_doctor" or not row.org_code:
-        return
+        return None
     org = find_org(row.org_code)
     if org is not None and org.level != "village":
-        row.role = "township_doctor"
+        return {"role": "township_doctor"}
+    return None

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
-from app.workflows.models import HumanTask
+from app.tasks import projection as inbox
 
 from .models import FollowUpSchedule
 
@@ -37,11 +37,9 @@ def record_device_reading(resident_id: int, *, code: str, value: float, unit: st
         for schedule in schedules:
             device = _merge(schedule.latest_device or {}, field, value, effective_at, source)
             schedule.latest_device, schedule.updated_at = device, clock.now()
-        for task in s.scalars(select(HumanTask).where(HumanTask.resident_id == resident_id,
-                                                      HumanTask.process_id == "follow_up",
-                                                      HumanTask.status == "open")):
-            # the open task's projection is what its form resolves against; the engine's data is not touched
-            task.data = {**(task.data or {}), "device": device or _merge({}, field, value, effective_at, source)}
+        # the open task's projection is what its form resolves against (the inbox writes it)
+        inbox.put_open_task_data(resident_id=resident_id, process_id="follow_up", key="device",
+                                 value=device or _merge({}, field, value, effective_at, source))
         return device
 
 

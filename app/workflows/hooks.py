@@ -6,19 +6,42 @@ start-up, so a reader finds in that one file what happens when, say, a care plan
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 _task_enrichers: list[Callable] = []
 
 
 def task_enricher(fn: Callable) -> Callable:
-    """Register `fn(human_task_row)` to add business fields (resident name, village, org path) to a new task."""
+    """Register `fn(human_task_row) -> dict | None`: fields to change on a new or refreshed task (e.g. its role),
+    which the inbox (app.tasks, the one writer of `human_tasks`) applies; `fn` reads the row, never writes it."""
     _task_enrichers.append(fn)
     return fn
 
 
-def enrich_task(row) -> None:
+def enrich_task(row) -> dict[str, Any]:
+    """The changes every enricher asks for, merged in the order of registration."""
+    changes: dict[str, Any] = {}
     for fn in _task_enrichers:
-        fn(row)
+        changes.update(fn(row) or {})
+    return changes
+
+
+_inbox: dict[str, Callable] = {}
+
+
+def inbox_writer(*, project: Callable, complete: Callable) -> None:
+    """Plug in the one writer of `human_tasks` (app.tasks.projection): `project(session, inst, views, now, new=)`
+    makes the open tasks match a step's task views; `complete(session, task_id, data, actor_name, completion_id)`
+    marks one completed. Both run in the runner's transaction."""
+    _inbox.update(project=project, complete=complete)
+
+
+def project_tasks(session, inst, views, now, *, new: bool) -> None:
+    _inbox["project"](session, inst, views, now, new=new)
+
+
+def complete_task(session, task_id: int, data, actor_name: str, completion_id: str | None):
+    return _inbox["complete"](session, task_id, data, actor_name, completion_id)
 
 
 _resident_context: list[Callable] = []

@@ -6,7 +6,6 @@ subscriptions, outbox service calls and history events. Jobs are enqueued only a
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import engine as eng
-from app.auth.principal import ROLES, Principal
+from app.auth.principal import Principal
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
@@ -24,7 +23,7 @@ from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 from app.org.queries import find_org
 
-from . import bindings, decisions, hooks, projection, versions
+from . import bindings, decisions, hooks, versions
 from .limits import limits, script_isolation
 from .models import (
     HumanTask,
@@ -35,14 +34,13 @@ from .models import (
     ServiceCall,
     Timer,
 )
-from .versions import StoreCallees, VersionInfo, version_id_of, version_info
+from .versions import StoreCallees, VersionInfo, version_info
 
 log = logs.get("workflows")
 form_of = versions.form_of              # the inbox reads task forms through the runner
 clear_caches = versions.clear_caches    # tests empty the tables between cases
 runtime.set_clock(clock.now)
 FINAL = ("completed", "terminated")
-_ROLE_IN_LANE = re.compile(r"[a-z_]+")
 
 
 class InstanceBusy(Conflict):
@@ -198,13 +196,7 @@ def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, 
         return runtime.complete_task(ctx, inst.state, task.task_guid, data)
 
     def mark(session, inst, snap):
-        row = session.get(HumanTask, task.id)   # usually already loaded (and locked) by the caller
-        if row.status != "open":
-            raise Conflict("任务已完成 (task already completed)", code="task_already_completed", task_id=task.id)
-        row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor.name
-        row.completion_id = completion_id
-        row.etag_version += 1
-        hooks.task_completed(row, data, actor.name)
+        hooks.complete_task(session, task.id, data, actor.name, completion_id)   # the inbox (app.tasks) writes it
         for ev in snap.events:
             if ev["type"] == "task_completed" and ev["task_guid"] == task.task_guid:
                 ev["actor"] = actor.name
@@ -379,7 +371,7 @@ def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = F
                task_guid=ev.get("task_guid"), data=ev.get("data"))
     if snap.status in FINAL:
         _event(session, inst, f"instance_{snap.status}", actor)
-    _project_tasks(session, inst, snap, now, new=new)
+    hooks.project_tasks(session, inst, snap.human_tasks, now, new=new)   # the inbox (app.tasks) writes them
     if had_timers or snap.timers:
         _project_timers(session, inst, snap, new=new)
     if had_messages or snap.subscriptions:
@@ -398,43 +390,6 @@ def _send_thrown_messages(session, inst, snap, actor, now) -> None:
         session.flush()
         enqueue_after_commit(session, "app.workflows.jobs.deliver_thrown_message", event.id, job_id=f"msg-{event.id}",
                              retries=0)
-
-
-def role_of_lane(lane: str | None) -> str | None:
-    if not lane:
-        return None
-    if lane in ROLES:
-        return lane
-    return next((w for w in _ROLE_IN_LANE.findall(lane) if w in ROLES), None)
-
-
-def _candidate_role(view) -> str | None:
-    """A task's role chosen by data (`candidateRole` property: e.g. the sender's role), when it names a real role."""
-    role = getattr(view, "candidate_role", None)
-    return role if role in ROLES else None
-
-
-def _project_tasks(session, inst, snap, now, *, new: bool) -> None:
-    existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
-        HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
-    seen = set()
-    for view in snap.human_tasks:
-        seen.add(view.task_guid)
-        row = existing.get(view.task_guid)
-        if row is None:
-            row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
-                            element_id=view.element_id, name=view.name, lane=view.lane,
-                            role=_candidate_role(view) or role_of_lane(view.lane),
-                            status="open", created_at=now, started_by=inst.started_by,
-                            form_key=f"{view.process_id}/{view.element_id}",
-                            process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
-            session.add(row)
-        projection.fill_task(row, view, inst)
-    for guid, row in existing.items():
-        if guid not in seen:
-            row.status = "cancelled"
-            row.completed_at = now
-            row.etag_version += 1
 
 
 def _project_timers(session, inst, snap, *, new: bool) -> None:

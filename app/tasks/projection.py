@@ -1,0 +1,118 @@
+"""The inbox's own writes of `human_tasks`: the open-task projection of a workflow step, a completion, task data.
+
+The tasks package is the one writer of `human_tasks` (issue 15.3). The runner (app.workflows) does not write the
+table: it hands each step's task views to `project` and a completion to `complete`, both plugged in by
+`app/wiring.py` (`hooks.inbox_writer`) and run inside the runner's transaction. Other capabilities change a task
+through the public functions here (`put_open_task_data`) or through `app.tasks.services` (claim, assign, …).
+
+The projection holds what inboxes filter by, so filters are indexed queries.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.auth.principal import ROLES
+from app.core import clock
+from app.core.db import unit_of_work
+from app.core.errors import Conflict
+from app.org.queries import find_org
+from app.workflows import hooks
+from app.workflows.models import HumanTask, ProcessInstance
+from app.workflows.versions import version_id_of
+
+DEFAULT_PRIORITY = 3
+_ROLE_IN_LANE = re.compile(r"[a-z_]+")
+
+
+def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, new: bool) -> None:
+    """Make the open tasks of `inst` match the step's task views: add the new ones, refresh the open ones, cancel
+    those the step closed (a boundary event, a terminated instance)."""
+    existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
+        HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
+    seen = set()
+    for view in views:
+        seen.add(view.task_guid)
+        row = existing.get(view.task_guid)
+        if row is None:
+            row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
+                            element_id=view.element_id, name=view.name, lane=view.lane,
+                            role=_candidate_role(view) or role_of_lane(view.lane),
+                            status="open", created_at=now, started_by=inst.started_by,
+                            form_key=f"{view.process_id}/{view.element_id}",
+                            process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
+            session.add(row)
+        _fill(row, view, inst)
+    for guid, row in existing.items():
+        if guid not in seen:
+            row.status = "cancelled"
+            row.completed_at = now
+            row.etag_version += 1
+
+
+def complete(session, task_id: int, data: Any, actor_name: str, completion_id: str | None) -> HumanTask:
+    """Mark an open task completed by `actor_name` (409 task_already_completed when it is not open any more) and
+    run the reactions to its completion (`hooks.on_task_completed`), in the completing transaction."""
+    row = session.get(HumanTask, task_id)       # usually already loaded (and locked) by the caller
+    if row.status != "open":
+        raise Conflict("任务已完成 (task already completed)", code="task_already_completed", task_id=task_id)
+    row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor_name
+    row.completion_id = completion_id
+    row.etag_version += 1
+    hooks.task_completed(row, data, actor_name)
+    return row
+
+
+def put_open_task_data(*, resident_id: int, process_id: str, key: str, value: Any) -> int:
+    """Set `key` in the data of the resident's open tasks of `process_id` (what their forms resolve defaults
+    against; the engine's data is not touched). The number of tasks changed."""
+    with unit_of_work() as s:
+        rows = list(s.scalars(select(HumanTask).where(HumanTask.resident_id == resident_id,
+                                                      HumanTask.process_id == process_id,
+                                                      HumanTask.status == "open")))
+        for row in rows:
+            row.data = {**(row.data or {}), key: value}
+        return len(rows)
+
+
+def role_of_lane(lane: str | None) -> str | None:
+    """The role a lane names (`village_doctor`, or a lane titled with it), or None."""
+    if not lane:
+        return None
+    if lane in ROLES:
+        return lane
+    return next((w for w in _ROLE_IN_LANE.findall(lane) if w in ROLES), None)
+
+
+def _candidate_role(view) -> str | None:
+    """A task's role chosen by data (`candidateRole` property: e.g. the sender's role), when it names a real role."""
+    role = getattr(view, "candidate_role", None)
+    return role if role in ROLES else None
+
+
+def _fill(row: HumanTask, view, inst: ProcessInstance) -> None:
+    data = view.data
+    row.data = data
+    row.instructions = view.instructions
+    row.due_at = view.due_at
+    row.priority = view.priority if view.priority is not None else DEFAULT_PRIORITY
+    row.org_code = view.assign_org or inst.org_code
+    row.org_path = inst.org_path if row.org_code == inst.org_code else _org_path(row.org_code)
+    row.resident_id = inst.resident_id
+    row.resident_name = data.get("resident_name")
+    row.village_code = data.get("village_code")
+    row.disease = view.disease or data.get("disease")
+    row.risk_level = view.risk_level or data.get("risk_level")
+    row.excluded_user = view.exclude_user
+    if view.assign_user is not None and row.id is None:
+        row.assignee_id = view.assign_user      # assigned by the model (assignUser) when the task appears
+    for field, value in hooks.enrich_task(row).items():
+        setattr(row, field, value)
+
+
+def _org_path(org_code: str | None) -> str | None:
+    org = find_org(org_code) if org_code else None
+    return org.path if org else None
