@@ -156,6 +156,7 @@ export const STATUS_FILTERS: [string, string][] = [
   ['appointed', '已预约'],
   ['arrived', '已到诊'],
   ['rejected', '已拒收'],
+  ['received', '已接收(基层)'],
   ['completed', '已完成'],
   ['no_show', '未到位'],
   ['transferred_out', '已转县外'],
