@@ -57,3 +57,18 @@ def test_the_clinical_pack_keeps_the_strict_gate(platform):
     resp = upload(platform.api, "shipping_fee.dmn", clinical("shipping_rules.dmn", "T99"))
     assert resp.status_code == 422, resp.json
     assert "gap" in resp.json["message"], resp.json
+
+
+def test_a_new_dmn_file_with_no_rules_yet_deploys_with_a_warning(platform):
+    """The stub a modeler saves for a new DMN file (an input without an expression, no rules) deploys as
+    SpiffWorkflow parses it, with the gap as a warning; a table with rules still needs every input expression."""
+    body = platform.deploy(model("new_decision.dmn"))
+    assert [d["decision_id"] for d in body["decisions"]] == ["Decision_draft"]
+    assert any(w.startswith("Decision_draft:") and "gap" in w for w in body["warnings"]), body
+    with_rule = (MODELS / "new_decision.dmn").read_bytes().replace(
+        b"</decisionTable>", b'<rule id="r1"><inputEntry id="r1_i1"><text>"a"</text></inputEntry>'
+                             b'<outputEntry id="r1_o1"><text>"b"</text></outputEntry></rule></decisionTable>')
+    resp = upload(platform.api, "new_decision.dmn", with_rule)
+    assert resp.status_code == 422, resp.json
+    assert resp.json["details"]["element_id"] == "Input_1"
+    assert "no input expression" in resp.json["message"]

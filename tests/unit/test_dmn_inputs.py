@@ -124,3 +124,13 @@ def test_date_inputs_accept_iso_strings_and_compare_as_dates():
     with pytest.raises(DmnInputError) as err:
         registry.evaluate("t", {"visit_on": "yesterday"})
     assert (err.value.code, err.value.field) == ("invalid_input", "visit_on")
+
+
+def test_a_table_without_rules_reads_no_input_and_answers_null():
+    from pathlib import Path
+
+    from app.engine.dmn import parse_decision
+    stub = Path(__file__).resolve().parents[1] / "compat" / "models" / "new_decision.dmn"
+    registry = DecisionRegistry([parse_decision(stub.read_bytes(), filename=stub.name)], helpers={})
+    assert registry.input_fields("Decision_draft") == []
+    assert registry.evaluate("Decision_draft", {}).outputs == {"Decision_draft": None}

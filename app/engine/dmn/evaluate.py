@@ -238,7 +238,7 @@ def _evaluate_one(d: Decision, context: dict[str, Any], helpers: Helpers) -> tup
         value = _run(d, "literal expression", _evaluate_expression, d.literal_expression or "", context, helpers)
         outputs = {d.output_names[0]: _coerce(value, d.variable_type)}
         return outputs, _step(d, [], outputs, f"{d.table_code}: {d.output_names[0]} = {value!r}")
-    values = [_column_value(d, col, context, helpers) for col in d.inputs]
+    values = [_column_value(d, col, context, helpers) if col.expression else None for col in d.inputs]
     matched = [r for r in d.rules if _matches(d, r, values, context, helpers)]
     outputs, fired = _apply_hit_policy(d, matched, context, helpers, values)
     return outputs, _step(d, fired, outputs, _reason(d, fired))

@@ -155,7 +155,8 @@ def _table(f: _File, table: Any, decision_id: str, common: dict[str, Any]) -> De
     if hit_policy not in HIT_POLICIES:
         raise f.error(f"unknown hit policy {table.get('hitPolicy')!r} (known: {', '.join(HIT_POLICIES)})", table_id)
     aggregation = (table.get("aggregation") or "").strip().upper() or None
-    inputs = tuple(_input(f, el, n) for n, el in enumerate(f.all(table, "input"), start=1))
+    stub = not f.all(table, "rule")
+    inputs = tuple(_input(f, el, n, stub=stub) for n, el in enumerate(f.all(table, "input"), start=1))
     outputs = tuple(_output(f, el, decision_id, len(f.all(table, "output"))) for el in f.all(table, "output"))
     _check_table_shape(f, table_id, hit_policy, aggregation, outputs)
     rules = tuple(_rule(f, el, n, inputs, outputs) for n, el in enumerate(f.all(table, "rule"), start=1))
@@ -181,12 +182,17 @@ def _check_table_shape(f: _File, table_id: str, hit_policy: str, aggregation: st
                       "(their order is the priority)", table_id)
 
 
-def _input(f: _File, el: Any, n: int) -> Input:
+def _input(f: _File, el: Any, n: int, *, stub: bool = False) -> Input:
+    """One input column. In a table without rules (the stub a modeler creates with a new DMN file, which
+    SpiffWorkflow parses) the column may have no expression yet: nothing reads it."""
     input_id = el.get("id") or f"input_{n}"
     label = el.get("label") or input_id
     expr_el = f.one(el, "inputExpression")
     text_el = f.one(expr_el, "text") if expr_el is not None else None
     expression = (text_el.text or "").strip() if text_el is not None else ""
+    if not expression and stub:
+        type_ref = ((expr_el.get("typeRef") if expr_el is not None else None) or "").strip().lower() or None
+        return Input(id=input_id, label=label, expression="", type_ref=type_ref)
     if not expression:
         raise f.error(f"input '{label}' has no input expression", input_id)
     try:
