@@ -335,3 +335,30 @@ def test_quarterly_cohorts_follow_registrations_into_the_next_quarter(login_as, 
     # 甲 registered 2025-06 had no visit in 2025Q3; 丙 registered 2026-03 was 130/80 on 04-01 (2026Q2)
     assert got == {"2025Q2": (1, 0, 0, 0, 1), "2025Q3": (0, 0, 0, 0, 0), "2025Q4": (0, 0, 0, 0, 0),
                    "2026Q1": (1, 1, 0, 0, 0)}
+
+
+def test_task_sla_compliance_counts_tasks_due_in_the_month(app, login_as, small_county, deploy_models):
+    """Five inbox tasks of C01T01: due 06-10 done 06-09 ✓, due 06-15 done 06-20 ✗, due 06-20 open ✗, due 06-25
+    cancelled (not counted), due 07-05 (another month) → 1 / 3."""
+    from app.org.queries import get_org
+    from app.workflows.models import HumanTask
+    deploy_models("approval.bpmn", "approval")
+    doctor = login_as("county_admin")
+    for n in range(5):
+        resp = doctor.post("/api/v1/process-instances", json={"process_id": "approval", "data": {"amount": n},
+                                                              "business_key": f"sla-{n}"})
+        assert resp.status_code == 201, resp.json
+    plan = [(date(2026, 6, 10), date(2026, 6, 9), "completed"), (date(2026, 6, 15), date(2026, 6, 20), "completed"),
+            (date(2026, 6, 20), None, "open"), (date(2026, 6, 25), None, "cancelled"),
+            (date(2026, 7, 5), None, "open")]
+    with app.app_context(), db.unit_of_work() as s:
+        path = get_org("C01T01").path
+        tasks = s.scalars(select(HumanTask).order_by(HumanTask.id)).all()
+        assert len(tasks) == 5
+        for task, (due, done, status) in zip(tasks, plan, strict=True):
+            task.org_code, task.org_path, task.status = "C01T01", path, status
+            task.created_at, task.due_at = _at(date(2026, 6, 1)), clock.end_of_day(due)
+            task.completed_at = _at(done) if done else None
+    got = _overview(login_as("supervisor"))["task_sla_compliance"]
+    assert (got["numerator"], got["denominator"], got["value"]) == (1, 3, 33.3)
+    assert _kids(got) == {"C01T01": (1, 3, 33.3), "C01T02": (0, 0, None)}
