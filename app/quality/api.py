@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.errors import Invalid
 
-from . import cohorts, exports, queries, services
+from . import cohorts, exports, library, queries, services
 from .schemas import (
     QualityAlertArgsSchema,
     QualityAlertListSchema,
@@ -20,6 +21,7 @@ from .schemas import (
     QualityCohortsSchema,
     QualityDrilldownArgsSchema,
     QualityDrilldownSchema,
+    QualityIndicatorCheckSchema,
     QualityIndicatorSchema,
     QualityOverviewArgsSchema,
     QualityOverviewSchema,
@@ -46,6 +48,16 @@ class Indicators(MethodView):
     def get(self):
         """The indicator library: formula, unit, direction, dimensions, source and this year's thresholds."""
         return queries.catalogue()
+
+
+@blp.route("/indicators/validate")
+class Validate(MethodView):
+    @require_roles("county_admin", "supervisor")
+    @blp.arguments(QualityIndicatorCheckSchema)
+    @blp.response(200, QualityIndicatorSchema)
+    def post(self, body):
+        """Check an indicator definition against the sources' vocabulary (422 `invalid_indicator` with its path)."""
+        return queries.describe(library.parse_indicator(body["definition"]))
 
 
 @blp.route("/overview")
@@ -118,6 +130,9 @@ class DrilldownExport(MethodView):
         """The whole list behind a figure as an Excel workbook."""
         args = {**args, "page": 1, "per_page": EXPORT_ROWS}
         data = queries.drilldown(current(), indicator_id, **args)
+        if data["total"] > EXPORT_ROWS:
+            raise Invalid(f"名单超过 {EXPORT_ROWS} 条, 请缩小机构或统计期", code="too_many_rows", limit=EXPORT_ROWS,
+                          total=data["total"])
         return _xlsx(exports.drilldown_workbook(data, data["items"]), f"quality-{indicator_id}-{data['part']}.xlsx")
 
 

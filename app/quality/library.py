@@ -65,7 +65,8 @@ def _fail(path: str, reason: str) -> Invalid:
 
 def _check_value(source: str, kind: str, value: Any, path: str) -> None:
     if isinstance(value, dict):
-        if set(value) != {"field"} or value["field"] not in SOURCES[source].fields:
+        if set(value) != {"field"} or not isinstance(value["field"], str) \
+                or value["field"] not in SOURCES[source].fields:
             raise _fail(path, f"unknown field reference {value!r}")
         return
     ok = _TYPES[kind]
@@ -116,7 +117,7 @@ def check_condition(source: str, cond: Any, path: str) -> None:
 
 
 def _formula(data: Any, path: str) -> Formula:
-    if not isinstance(data, dict) or data.get("source") not in SOURCES:
+    if not isinstance(data, dict) or not isinstance(data.get("source"), str) or data["source"] not in SOURCES:
         raise _fail(f"{path}/source", f"unknown source, one of {sorted(SOURCES)}")
     where = data.get("where", [])
     if not isinstance(where, list):
@@ -136,8 +137,11 @@ def parse_indicator(data: Any, *, edition: str = "", path: str = "") -> Indicato
     for key in ("id", "name", "unit", "direction", "window", "numerator"):
         if key not in data:
             raise _fail(f"{path}/{key}", "required")
+    for key in ("id", "name", "group", "source_note", "edition"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            raise _fail(f"{path}/{key}", "a non-empty text")
     for key, allowed in (("unit", UNITS), ("direction", DIRECTIONS), ("window", WINDOWS)):
-        if data[key] not in allowed:
+        if not isinstance(data[key], str) or data[key] not in allowed:
             raise _fail(f"{path}/{key}", f"one of {list(allowed)}")
     numerator = _formula(data["numerator"], f"{path}/numerator")
     denominator = _formula(data["denominator"], f"{path}/denominator") if "denominator" in data else None

@@ -214,3 +214,7 @@ class QualityCohortsSchema(Schema):
     org = fields.Nested(QualityOrgRefSchema)
     outcomes = fields.List(fields.Nested(QualityCodeLabelSchema))
     cohorts = fields.List(fields.Nested(QualityCohortSchema))
+
+
+class QualityIndicatorCheckSchema(Schema):
+    definition = fields.Dict(required=True, metadata={"description": "one indicator definition as in indicators/*.json"})

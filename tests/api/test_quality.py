@@ -362,3 +362,19 @@ def test_task_sla_compliance_counts_tasks_due_in_the_month(app, login_as, small_
     got = _overview(login_as("supervisor"))["task_sla_compliance"]
     assert (got["numerator"], got["denominator"], got["value"]) == (1, 3, 33.3)
     assert _kids(got) == {"C01T01": (1, 3, 33.3), "C01T02": (0, 0, None)}
+
+
+def test_a_definition_is_checked_before_it_is_saved(login_as, county):
+    admin = login_as("county_admin")
+    good = {"id": "htn_phone_share", "name": "电话随访占比", "unit": "%", "direction": "lower", "window": "month",
+            "numerator": {"source": "follow_up_visits", "where": [["visit_type", "=", "phone"]]},
+            "denominator": {"source": "follow_up_visits", "where": [["done", "=", True]]}}
+    ok = admin.post("/api/v1/quality/indicators/validate", json={"definition": good})
+    assert ok.status_code == 200, ok.json
+    assert [d["code"] for d in ok.json["dimensions"]] == ["org", "doctor", "disease", "risk_level", "age_band", "sex"]
+    bad = {**good, "numerator": {"source": "follow_up_visits", "where": [["visit_type", "=", {"field": ["x"]}]]}}
+    refused = admin.post("/api/v1/quality/indicators/validate", json={"definition": bad})
+    assert (refused.status_code, refused.json["code"], refused.json["details"]["path"]) == (
+        422, "invalid_indicator", "/numerator/where/0/2")
+    assert login_as("village_doctor", org="C01T01V01").post("/api/v1/quality/indicators/validate",
+                                                            json={"definition": good}).status_code == 403

@@ -1779,6 +1779,34 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/indicators/validate": {
+    /** Check an indicator definition against the sources' vocabulary (422 `invalid_indicator` with its path). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["QualityIndicatorCheck"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityIndicator"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/quality/indicators/{indicator_id}/breakdown": {
     /** One indicator per child organisation, responsible doctor, disease, risk level, age band or sex. */
     get: {
@@ -6308,6 +6336,12 @@ export interface components {
       thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
       unit?: string;
       window?: string;
+    };
+    QualityIndicatorCheck: {
+      /** @description one indicator definition as in indicators/*.json */
+      definition: {
+        [key: string]: unknown;
+      };
     };
     QualityIndicatorValue: {
       children?: components["schemas"]["QualityGroup"][];
