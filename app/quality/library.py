@@ -183,6 +183,11 @@ def thresholds(indicator_id: str, year: int) -> dict[str, float] | None:
     return (conf.get(str(year)) or {}).get(indicator_id) or conf["default"].get(indicator_id)
 
 
+def alert_settings() -> dict[str, Any]:
+    """Which organisation levels are alerted and the smallest denominator worth an alert (small numbers are noise)."""
+    return {"org_levels": ["county", "township"], "min_denominator": 5, **_thresholds().get("alerts", {})}
+
+
 def status(ind: Indicator, value: float | None, limits: dict[str, float] | None) -> str:
     """`met`, `below_target`, `warning`, `alarm` or `no_data` (`none` when no thresholds are configured)."""
     if value is None:

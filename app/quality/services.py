@@ -1,6 +1,9 @@
 """Threshold alerts: when an indicator of an organisation crosses its warning or alarm threshold in a period, the
 supervisors responsible for it get one notification per breach, pointing at the list behind the figure.
 
+Which organisations are checked (default: the county and its townships; a village's patients are in its township's
+list) and the smallest denominator of a rate worth an alert (default 5) are set in `thresholds.json` (`alerts`).
+
 Idempotent by construction: the alert row is unique per (indicator, organisation, period, level) and each
 notification carries a dedupe key, so the scheduled sweep may run any number of times.
 """
@@ -18,7 +21,7 @@ from app.notifications.services import notify
 from app.org import queries as org_queries
 
 from . import queries
-from .library import Indicator, library
+from .library import Indicator, alert_settings, library
 from .models import QualityAlert
 
 log = logs.get("quality")
@@ -79,13 +82,14 @@ def check_thresholds(*, period: str | None = None) -> int:
     if root is None:
         return 0
     period = period or queries.current_period()
-    orgs = [o for o in org_queries.subtree(root.code) if o.level != "department"]
+    settings = alert_settings()
+    orgs = [o for o in org_queries.subtree(root.code) if o.level in settings["org_levels"]]
     rows, raised = queries.Rows(root.path), 0
     for ind in library().values():
         w = queries.window(ind, period)
         num, den = queries.parts(ind, w, rows)
         for org in orgs:
-            raised += _check_org(ind, w, org, num, den)
+            raised += _check_org(ind, w, org, num, den, min_denominator=settings["min_denominator"])
     log.info("quality thresholds checked", extra={"job": "quality.check_thresholds", "status": raised})
     return raised
 
@@ -94,8 +98,10 @@ def _under(rows: list[dict], path: str) -> list[dict]:
     return [r for r in rows if (r.get("org_path") or "").startswith(path)]
 
 
-def _check_org(ind: Indicator, w, org, num: list[dict], den: list[dict] | None) -> int:
+def _check_org(ind: Indicator, w, org, num: list[dict], den: list[dict] | None, *, min_denominator: int) -> int:
     n, d = _under(num, org.path), None if den is None else _under(den, org.path)
+    if d is not None and len({r["key"] for r in d}) < min_denominator:
+        return 0                                       # too few patients for a rate to mean anything
     fig = queries.figure(ind, n, d, w.end.year)
     if fig["status"] not in ALERT_LEVELS:
         return 0

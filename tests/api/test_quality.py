@@ -248,7 +248,10 @@ def test_escalations_count_the_month(app, login_as, small_county):
     assert (got["value"], _kids(got)) == (1.0, {"C01T01": (0, None, 0.0), "C01T02": (1, None, 1.0)})
 
 
-def test_an_alert_is_raised_once_per_breach_with_the_list_behind_it(app, login_as, small_county):
+def test_an_alert_is_raised_once_per_breach_with_the_list_behind_it(app, login_as, small_county, monkeypatch):
+    from app.quality import library as quality_library
+    monkeypatch.setattr(services, "alert_settings", lambda: {
+        **quality_library.alert_settings(), "min_denominator": 1})
     supervisor = login_as("supervisor")
     with app.app_context():
         first = services.check_thresholds(period=PERIOD)
@@ -378,3 +381,15 @@ def test_a_definition_is_checked_before_it_is_saved(login_as, county):
         422, "invalid_indicator", "/numerator/where/0/2")
     assert login_as("village_doctor", org="C01T01V01").post("/api/v1/quality/indicators/validate",
                                                             json={"definition": good}).status_code == 403
+
+
+def test_small_denominators_and_villages_raise_no_alert(app, login_as, small_county):
+    login_as("supervisor")
+    with app.app_context():
+        services.check_thresholds(period=PERIOD)
+        alerted = {(a.indicator_id, a.org_code) for a in db.session().scalars(select(QualityAlert))}
+    # C01T02 has one hypertensive patient (0% controlled) and the villages are not alerted by default
+    assert ("htn_bp_control_rate", "C01T02") not in alerted
+    assert not {org for _i, org in alerted if org.count("V")}
+    # the county's overdue share 2/7 = 28.6% is above the warning line with 7 patients: alerted
+    assert ("overdue_share", "C01") in alerted
