@@ -52,7 +52,7 @@ test-e2e: install ui
 
 ## Code health (what `make test` runs first): ruff, the import contracts, mypy on app/, the UI's API types up to date.
 lint: install
-	@t=$$(date +%s); $(BIN)/ruff check app connectors tests && echo "ruff: $$(( $$(date +%s) - t ))s"
+	@t=$$(date +%s); $(BIN)/ruff check app connectors tests bench && echo "ruff: $$(( $$(date +%s) - t ))s"
 	@t=$$(date +%s); $(BIN)/lint-imports --no-cache && echo "import contracts: $$(( $$(date +%s) - t ))s"
 	@$(MAKE) --no-print-directory typecheck
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory check-types; \

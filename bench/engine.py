@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else 0.0
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else 0.0
 
 
 def http_run(base: str, token: str, instances: int, clients: int, org: str) -> dict:
@@ -100,6 +100,7 @@ def bare_run(instances: int) -> dict:
     with_save = time.perf_counter() - t0
     from SpiffWorkflow.bpmn import BpmnWorkflow  # the library alone, no save between steps
     from SpiffWorkflow.util.task import TaskState
+
     from app.engine.runtime import _spec_objects
     spec, subs = _spec_objects(ctx)
     t0 = time.perf_counter()

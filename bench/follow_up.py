@@ -45,6 +45,7 @@ def scratch_url(server: str | None) -> tuple[str, callable]:
 
 def seed_schedules(n: int) -> float:
     from sqlalchemy import text
+
     from app.core import clock
     from app.core.db import unit_of_work
     from app.follow_up.scheduling import local_today
