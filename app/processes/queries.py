@@ -7,6 +7,7 @@ from app.auth.principal import Principal
 from app.core.db import session
 from app.core.errors import NotFound
 from app.org.scope import row_scope_filter
+from app.tasks import queries as task_queries
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import (
     HumanTask,
@@ -105,7 +106,7 @@ def instance_detail(principal: Principal, instance_id: int) -> dict:
         for m in s.execute(select(MessageSubscription).where(MessageSubscription.instance_id == inst.id)).scalars()]
     called = _called(s, history)
     return {**{c.key: getattr(inst, c.key) for c in ProcessInstance.__table__.columns if c.key != "state"},
-            "open_tasks": open_tasks, "history": history, "timers": timers, "waiting_messages": waiting,
+            "open_tasks": task_queries.items(open_tasks), "history": history, "timers": timers, "waiting_messages": waiting,
             "called": called}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.core.paging import PageArgsSchema
+from app.tasks.schemas import TaskSchema
 
 STATUSES = ("running", "waiting", "completed", "error", "suspended", "terminated")
 
@@ -68,17 +69,6 @@ class InstanceQueryArgsSchema(PageArgsSchema):
     started_to = fields.DateTime()
 
 
-class OpenTaskSchema(Schema):
-    id = fields.Int()
-    name = fields.Str()
-    element_id = fields.Str()
-    role = fields.Str(allow_none=True)
-    org_code = fields.Str(allow_none=True)
-    assignee_id = fields.Int(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-
-
 class EventSchema(Schema):
     id = fields.Int()
     at = fields.DateTime()
@@ -113,7 +103,7 @@ class CalledSchema(Schema):
 
 
 class InstanceDetailSchema(InstanceSchema):
-    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+    open_tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "the inbox's task objects"})
     history = fields.List(fields.Nested(EventSchema))
     diagram = fields.Dict()
     decision_versions = fields.Dict()

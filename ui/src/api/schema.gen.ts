@@ -5978,7 +5978,8 @@ export interface components {
       id?: number;
       /** Format: date-time */
       next_timer_at?: string | null;
-      open_tasks?: components["schemas"]["OpenTask"][];
+      /** @description the inbox's task objects */
+      open_tasks?: components["schemas"]["Task"][];
       org_code?: string | null;
       process_id?: string;
       resident_id?: number | null;
@@ -6148,18 +6149,6 @@ export interface components {
     ObservationList: {
       items?: components["schemas"]["Observation"][];
       total?: number;
-    };
-    OpenTask: {
-      assignee_id?: number | null;
-      /** Format: date-time */
-      created_at?: string;
-      /** Format: date-time */
-      due_at?: string | null;
-      element_id?: string;
-      id?: number;
-      name?: string;
-      org_code?: string | null;
-      role?: string | null;
     };
     OrgRef: {
       code?: string;
