@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from app.engine.dmn.analysis import WARNING_ONLY, Finding, analyze
 from app.engine.dmn.errors import DmnDefinitionError, DmnEvaluationError, DmnInputError
 from app.engine.dmn.evaluate import DecisionRegistry, Evaluation, TraceStep
+from app.engine.dmn.functions import FUNCTIONS
 from app.engine.dmn.model import MISSING, Decision, Input, InputField, Output, Rule
 from app.engine.dmn.parser import parse_decision
 
@@ -70,7 +71,6 @@ def _refuse_unknown_names(d: Decision, registry: DecisionRegistry) -> None:
     name would only fail at evaluation (`>= abc(())` made every later `bp_grade` answer `missing_input abc`)."""
     if d.kind != "table":
         return
-    from app.engine.dmn.functions import FUNCTIONS
     known = {n for column in d.inputs for n in column.names} | {column.expression.strip() for column in d.inputs}
     known |= {n for r in d.required if r in registry for n in registry.get(r).output_names}
     known |= set(FUNCTIONS)

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.engine import sandbox
 from app.engine.dmn.errors import DmnDefinitionError, DmnEvaluationError, DmnInputError
+from app.engine.dmn.functions import FUNCTIONS
 from app.engine.dmn.model import (
     INTEGER_TYPES,
     MISSING,
@@ -33,7 +34,6 @@ class Evaluation:
 
 
 def _default_helpers() -> Helpers:
-    from app.engine.dmn.functions import FUNCTIONS
 
     return FUNCTIONS
 
