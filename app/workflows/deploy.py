@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from app import engine as eng
 from app.auth.principal import ROLES
 from app.core import clock
+from app.core.db import session as current_session
 from app.core.db import unit_of_work
 from app.engine import dmn
 
 from . import bindings, versions
+from .decisions import case_failures, parsed_decision
 from .models import DecisionVersion, Deployment, ProcessVersion
 
 
@@ -187,7 +189,6 @@ def prior_processes(session) -> dict[str, eng.PriorProcess]:
 
 
 def _bundle(session, files: Mapping[str, bytes], override: FindingsOverride | None = None) -> eng.Bundle:
-    from .decisions import parsed_decision
     latest = latest_decision_versions(session)
     known = {d.decision_id: parsed_decision(d.xml, d.file_name, d.content_hash) for d in latest.values()}
     bundle = eng.parse_bundle(files, prior_processes=prior_processes(session), known_decisions=known,
@@ -201,7 +202,6 @@ def _gated_decisions(drafts: list[eng.DecisionDraft], latest: Mapping[str, Decis
                      known: Mapping[str, Any]) -> list[eng.DecisionDraft]:
     """A decision deploys only if its conformance cases pass (issue 14.3). A `.dmn` uploaded without its cases file
     (the DMN editor deploys so) keeps, and must pass, the cases of the version it replaces."""
-    from .decisions import case_failures
     if not drafts:
         return drafts
     new_ids = {d.decision_id for d in drafts}
@@ -229,7 +229,6 @@ def _gated_decisions(drafts: list[eng.DecisionDraft], latest: Mapping[str, Decis
 
 def validate_files(files: Mapping[str, bytes], override: FindingsOverride | None = None) -> dict[str, Any]:
     """Dry run of a deploy: everything `deploy_files` checks, nothing stored. Raises `DefinitionError`."""
-    from app.core.db import session as current_session
     bundle = _bundle(current_session(), files, override)
     out = {"valid": True, "processes": [p.process_id for p in bundle.processes],
            "decisions": [d.decision_id for d in bundle.decisions], "unused_forms": bundle.unused_forms,
