@@ -13,6 +13,7 @@ from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.db import session
 from app.core.errors import Invalid, NotFound
+from app.residents.queries import get_resident
 from app.tasks import completion
 from app.tasks import queries as task_queries
 from app.workflows.models import HumanTask
@@ -221,7 +222,6 @@ class ResidentReferrals(MethodView):
     @blp.response(200, ReferralSchema(many=True))
     def get(self, resident_id):
         """A resident's referrals with their milestones (the record's referral section and timeline)."""
-        from app.residents.queries import get_resident
         if get_resident(resident_id, current()) is None:
             raise NotFound("居民不存在 (resident not found)", resident_id=resident_id)
         return queries.for_resident(resident_id)
