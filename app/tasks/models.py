@@ -1,7 +1,8 @@
 """Tables of the inbox: comments, saved filters, delegations, completion receipts; inbox indexes on human_tasks.
 
-The open-task projection itself (`human_tasks`) belongs to app.workflows; the inbox only adds indexes to it, so every
-filter the inbox offers is an indexed query (declared here so `alembic check` and migration 0003 agree).
+The open-task projection (`human_tasks`) is declared in app.workflows.models (the runner's step reads it), but only
+this package writes it (`projection.py`, `services.py`); the inbox adds indexes to it, so every filter the inbox
+offers is an indexed query (declared here so `alembic check` and migration 0003 agree).
 """
 from __future__ import annotations
 
