@@ -11,6 +11,7 @@ from app.core import clock
 from app.core.errors import Invalid, NotFound
 from app.org.queries import find_org
 from app.residents import intake
+from app.residents.matching import match_or_create
 
 from . import codes
 from .outcome import FhirError
@@ -68,7 +69,6 @@ def _date(value: str | None) -> date | None:
 # -- Patient ---------------------------------------------------------------------------------------------------
 
 def _patient(entry, *, principal: Principal, key: str, source: str) -> None:
-    from app.residents.matching import match_or_create
     r, path = entry.resource, entry.path
     id_number = next((i.get("value") for i in r.get("identifier") or [] if i.get("system") in codes.ID_CARD), None)
     name = _name(r.get("name") or [])

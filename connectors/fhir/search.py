@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy import select
 
 from app.audit.services import record as audit
+from app.auth.crypto import decrypt_field
 from app.auth.principal import Principal
 from app.care_plans.queries import content_in_force, plans_of_resident
 from app.core.db import session, unit_of_work
 from app.referral.queries import referrals_of_resident
 from app.residents import queries as residents
+from app.residents.record_queries import health_record
+from app.residents.record_queries import observations as rows
 from app.tasks.queries import visible
 from app.workflows.models import HumanTask
 
@@ -29,7 +32,6 @@ def resident_in_scope(principal: Principal, value: str | None, *, param: str = "
 
 
 def read_patient(principal: Principal, patient_id: str) -> dict[str, Any]:
-    from app.auth.crypto import decrypt_field
     resident_id = resident_in_scope(principal, patient_id, param="id")
     r = residents.get_resident(resident_id, principal)
     with unit_of_work():
@@ -55,14 +57,12 @@ def search_patients(principal: Principal, identifier: str | None, _id: str | Non
 
 
 def observations(principal: Principal, patient: str | None, code: str | None) -> list[dict[str, Any]]:
-    from app.residents.record_queries import observations as rows
     resident_id = resident_in_scope(principal, patient)
     loinc = (code or "").rpartition("|")[2] or None
     return [resources.observation(resident_id, o) for o in rows(resident_id, code=loinc)]
 
 
 def _record(resident_id: int) -> dict[str, Any]:
-    from app.residents.record_queries import health_record
     return health_record(resident_id, recent=0)
 
 

@@ -16,10 +16,12 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from app.auth.principal import Principal
+from app.auth.services import principal_for_user_id
 from app.core.errors import DomainError
 from app.integrations import store
 from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
+from app.residents.queries import get_resident
 
 from . import mapping
 from .outcome import CONTENT_TYPE, FhirError, from_domain, operation_outcome
@@ -90,7 +92,6 @@ def fail(event: InboundEvent, exc: Exception) -> Outcome:
 
 
 def _principal(event: InboundEvent) -> Principal:
-    from app.auth.services import principal_for_user_id
     principal = principal_for_user_id(event.headers.get("user_id") or 0)
     if principal is None:
         raise FhirError([("security", "调用方已停用 (caller deactivated)", None)], status=401)
@@ -145,7 +146,6 @@ def _entries(data: dict[str, Any]) -> list[Entry]:
 
 def _resolve_references(entries: list[Entry], principal: Principal) -> None:
     """Every reference names an entry of this bundle (`urn:uuid:`) or a resident in scope, of the right type."""
-    from app.residents.queries import get_resident
     by_url = {e.full_url: e for e in entries if e.full_url}
     for entry in entries:
         for (rtype, element), allowed in REFERENCES.items():
