@@ -14,6 +14,7 @@ from typing import Any
 from app.core.errors import Invalid, NotFound
 from app.org.queries import find_org
 from app.residents import intake
+from app.residents.matching import match_or_create
 
 from . import codes
 from .message import (
@@ -85,7 +86,6 @@ def id_number(p: Parsed) -> str:
 
 def identify(p: Parsed, applied: Applied) -> int | None:
     """The resident of the PID segment (matched, created, or None while a review decides)."""
-    from app.residents.matching import match_or_create
     name = (p.get("PID", 1, 5, 1) + p.get("PID", 1, 5, 2)).strip()
     if not name:
         raise Hl7Error([Problem(REQUIRED_MISSING, "缺少患者姓名 PID-5", "PID", 1, 5)])
