@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.core.db import session
+from app.residents.records import set_referral_flag
 from connectors.rest import RestClient, pull_pages, resident_by_id_number
 
 from .models import DrgSettlement
@@ -48,7 +49,6 @@ def take_settlement(item: dict[str, Any]) -> None:
 
 
 def take_referral_flag(item: dict[str, Any]) -> None:
-    from app.residents.records import set_referral_flag
     resident_id = resident_by_id_number(item.get("id_number"))
     if resident_id is None:
         raise LookupError("no resident with this ID number")
