@@ -16,10 +16,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.auth.crypto import decrypt_field
+from app.auth.principal import SYSTEM
+from app.auth.services import phone_of
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import Invalid
 from app.jobs.queue import enqueue, enqueue_after_commit
+from app.notifications.models import Notification
+from app.notifications.services import notify
+from app.residents.queries import get_resident
 
 from . import providers
 from .models import CHANNELS, ContactConsent, OutboxMessage
@@ -124,11 +130,7 @@ def _send(row: OutboxMessage) -> str:
 
 
 def _phone(row: OutboxMessage) -> str:
-    from app.auth.crypto import decrypt_field
-    from app.auth.principal import SYSTEM
-    from app.residents.queries import get_resident
     if row.recipient_type == "user":
-        from app.auth.services import phone_of
         phone = phone_of(row.recipient_id)
         if not phone:
             raise _Suppressed(f"user {row.recipient_id} has no mobile number")
@@ -140,7 +142,6 @@ def _phone(row: OutboxMessage) -> str:
 
 
 def _platform(row: OutboxMessage) -> str:
-    from app.notifications.services import notify
     if row.recipient_type != "user":
         raise _Suppressed("in-platform messages go to users")
     notify(row.recipient_id, kind=row.template_code, title=str(row.params.get("title", row.template_code)),
@@ -166,7 +167,6 @@ def deliver_due(limit: int = 500) -> int:
 
 def forward_notifications(limit: int = 500) -> int:
     """Push the in-platform notifications (app.notifications) not yet delivered to the users' app, once each."""
-    from app.notifications.models import Notification
     with unit_of_work() as s:
         rows = list(s.scalars(select(Notification).where(Notification.delivered_at.is_(None))
                               .order_by(Notification.id).limit(limit)))
