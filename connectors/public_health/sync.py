@@ -11,9 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.auth.crypto import decrypt_field
 from app.core import clock
 from app.core.db import session
 from app.residents import intake
+from app.residents.matching import match_or_create
+from app.residents.models import Resident
+from app.residents.record_models import Encounter
+from app.residents.record_queries import observations
 from connectors.rest import RestClient, mark_pushed, parse_time, pull_pages, pushed
 
 SYSTEMS = ("public_health", "regional")
@@ -22,7 +27,6 @@ VISIT_KINDS = {"follow_up": "public_health_visit", "visit": "public_health_visit
 
 
 def _resident(item: dict[str, Any], system: str) -> int | None:
-    from app.residents.matching import match_or_create
     result = match_or_create(id_number=item.get("id_number"), name=item["name"], sex=item["sex"],
                              birth_date=date.fromisoformat(item["birth_date"]), org_code=item.get("org_code"),
                              phone=item.get("phone"), source=system)
@@ -71,8 +75,6 @@ def pull(system: str = "public_health") -> int:
 
 def push_follow_ups(system: str = "public_health", limit: int = 200) -> int:
     """Push our follow-up encounters not yet pushed to this system (each once)."""
-    from app.residents.models import Resident
-    from app.residents.record_models import Encounter
     client = RestClient.for_system(system)
     if client is None:
         return 0
@@ -89,8 +91,6 @@ def push_follow_ups(system: str = "public_health", limit: int = 200) -> int:
 
 
 def _follow_up(encounter, resident) -> dict[str, Any]:
-    from app.auth.crypto import decrypt_field
-    from app.residents.record_queries import observations
     at = encounter.started_at
     day = clock.date_of(at)       # the county's calendar day, not the UTC date
     same_day = [o for o in observations(resident.id, limit=50)
