@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import vocabulary
 from app.audit.services import record as audit
 from app.core import clock
-from app.core.db import unit_of_work
+from app.core.db import session, unit_of_work
 from app.core.errors import Invalid, NotFound
 from app.vocabulary import Disease
 
@@ -47,7 +47,6 @@ def enrol(resident_id: int, *, disease: str, icd10: str | None, diagnosed_on: da
 
 
 def enrolled_diseases(resident_id: int) -> list[str]:
-    from app.core.db import session
     return list(session().scalars(select(DiseaseEnrolment.disease).where(
         DiseaseEnrolment.resident_id == resident_id).order_by(DiseaseEnrolment.disease)))
 

@@ -17,6 +17,8 @@ from app.auth.principal import SYSTEM
 from app.core import logs
 from app.core.db import session, unit_of_work
 from app.core.errors import NotFound
+from app.org.queries import find_org, township_of
+from app.workflows.runner import Actor, start_instance
 
 from . import queries, services
 from .models import Resident
@@ -86,8 +88,6 @@ def match_or_create(*, id_number: str | None, name: str, sex: str, birth_date: d
 def _review(resident_id: int | None, candidates: list[int], name: str, sex: str, birth_date: date,
             org_code: str | None, source: str, reason: str) -> MatchResult:
     """Start the merge-review process for the township of the incoming record (or of the first candidate)."""
-    from app.org.queries import find_org, township_of
-    from app.workflows.runner import Actor, start_instance
     org = org_code or _org_of(resident_id or (candidates[0] if candidates else None))
     township = township_of(org) if org and find_org(org) else None
     data = {"incoming": {"name": name, "sex": sex, "birth_date": birth_date.isoformat(), "org_code": org_code,

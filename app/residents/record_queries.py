@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from app import vocabulary
 from app.core.db import session
+from app.org.queries import find_org
 from app.vocabulary import drugs, loinc
+from app.workflows.models import ProcessInstance
+from app.workflows.versions import process_names
 
 from . import sources
 from .record_models import (
@@ -114,8 +117,6 @@ def _risk(r: RiskLevel) -> dict[str, Any]:
 
 
 def _open_instances(resident_id: int) -> list[dict[str, Any]]:
-    from app.workflows.models import ProcessInstance
-    from app.workflows.versions import process_names
     rows = list(session().scalars(select(ProcessInstance).where(
         ProcessInstance.resident_id == resident_id, ProcessInstance.status.notin_(FINAL))
         .order_by(ProcessInstance.id)))
@@ -179,7 +180,6 @@ def chronic_summary(resident_id: int) -> dict[str, Any]:
 
 
 def _org_name(code: str | None) -> str | None:
-    from app.org.queries import find_org
     org = find_org(code) if code else None
     return org.name if org else None
 
