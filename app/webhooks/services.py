@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.auth.principal import Principal
+from app.auth.services import principal_for_user_id
 from app.core import clock, ratelimit
 from app.core.errors import DomainError, Invalid, NotFound
 from app.follow_up import devices
@@ -123,7 +124,6 @@ def _parse(body: str) -> Any:
 
 
 def _principal(event: InboundEvent) -> Principal:
-    from app.auth.services import principal_for_user_id
     principal = principal_for_user_id(event.headers.get("user_id") or 0)
     if principal is None:
         raise Invalid("集成客户端已停用 (client deactivated)", code="unknown_client", status=401)
