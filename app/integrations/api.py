@@ -9,7 +9,9 @@ from app.audit.reads import phi_read
 from app.audit.services import record
 from app.auth.access import require_principal, require_roles
 from app.core.db import unit_of_work
+from app.core.errors import NotFound
 from app.core.paging import PageArgsSchema, per_page
+from app.residents.queries import get_resident
 
 from . import queries, store
 
@@ -93,7 +95,7 @@ class ResidentLinks(MethodView):
     @blp.response(200, ItemsSchema)
     def get(self, resident_id):
         """The resident's PACS studies and EMR documents (viewer URL, report text); 404 outside the caller's scope."""
-        from connectors.pacs.sync import links_of
+        from connectors.pacs.sync import links_of  # upward import, listed in the layers contract
         return {"items": links_of(_resident_in_scope(resident_id))}
 
 
@@ -103,7 +105,7 @@ class ResidentDrg(MethodView):
     @blp.response(200, ItemsSchema)
     def get(self, resident_id):
         """The resident's inpatient cases as the insurance platform grouped and paid them (DRG)."""
-        from connectors.insurance.sync import settlements_of
+        from connectors.insurance.sync import settlements_of  # upward import, listed in the layers contract
         return {"items": [{"case_no": r.case_no, "drg_code": r.drg_code, "drg_name": r.drg_name,
                            "relative_weight": _num(r.relative_weight), "total_cost": _num(r.total_cost),
                            "fund_paid": _num(r.fund_paid), "admitted_on": _day(r.admitted_on),
@@ -112,8 +114,6 @@ class ResidentDrg(MethodView):
 
 
 def _resident_in_scope(resident_id: int) -> int:
-    from app.core.errors import NotFound
-    from app.residents.queries import get_resident
     if get_resident(resident_id, require_principal()) is None:
         raise NotFound("居民不存在 (resident not found)", resident_id=resident_id)
     return resident_id
