@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.auth.principal import SYSTEM
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.integrations.models import ExternalPush, SyncCursor
+from app.residents import queries
 
 TIMEOUT_S = 30
 
@@ -97,8 +99,6 @@ def mark_pushed(system: str, object_type: str, object_id: str, remote_id: str | 
 
 def resident_by_id_number(id_number: str | None) -> int | None:
     """The registered resident with this ID number (keyed-hash lookup), or None."""
-    from app.auth.principal import SYSTEM
-    from app.residents import queries
     if not id_number:
         return None
     found, _ = queries.search_residents(SYSTEM, q=id_number, per_page=1)
