@@ -18,6 +18,8 @@ from .schemas import (
     QualityBreakdownArgsSchema,
     QualityBreakdownSchema,
     QualityCohortArgsSchema,
+    QualityCohortMembersArgsSchema,
+    QualityCohortMembersSchema,
     QualityCohortsSchema,
     QualityDrilldownArgsSchema,
     QualityDrilldownSchema,
@@ -144,6 +146,16 @@ class Cohorts(MethodView):
     def get(self, args):
         """Quarterly cohorts (Simple.org): patients registered in a quarter and their status in the next quarter."""
         return cohorts.cohorts(current(), **args)
+
+
+@blp.route("/cohorts/members")
+class CohortMembers(MethodView):
+    @phi_read("quality_cohort", roles=STAFF)
+    @blp.arguments(QualityCohortMembersArgsSchema, location="query")
+    @blp.response(200, QualityCohortMembersSchema)
+    def get(self, args):
+        """The patients of one cohort's box (e.g. a quarter's registrations that missed their next visit)."""
+        return cohorts.members(current(), **args)
 
 
 @blp.route("/alerts")

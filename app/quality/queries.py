@@ -25,7 +25,7 @@ from . import scoring
 from .library import Indicator, library, selects, status, thresholds
 from .sources import DIMENSIONS, SOURCES, Window
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
 PARTS = ("numerator", "denominator", "gap")
 SELF = "_self"
 
@@ -294,12 +294,17 @@ def drilldown(p: Principal, indicator_id: str, *, part: str, period: str | None 
     rows = behind(ind, w, Rows(org.path), part)
     page_rows = rows[(page - 1) * per_page: page * per_page]
     return {"indicator": describe(ind, w.end.year), "period": period, "org": _org_dict(org), "part": part,
-            "total": len(rows), "items": items(page_rows, ind, part)}
+            "total": len(rows), "items": items(page_rows, _source_of(ind, part))}
 
 
-def items(rows: list[dict], ind: Indicator, part: str) -> list[dict[str, Any]]:
+def _source_of(ind: Indicator, part: str) -> str:
     formula = ind.numerator if part == "numerator" or ind.denominator is None else ind.denominator
-    source = SOURCES[formula.source]
+    return formula.source
+
+
+def items(rows: list[dict], source_name: str) -> list[dict[str, Any]]:
+    """Rows of a source as list items: who, where, which disease and risk, and the facts that were counted."""
+    source = SOURCES[source_name]
     names = _org_names({r.get("org_code") for r in rows})
     doctors = {i: u.display_name or "未填写姓名"
                for i, u in users_by_id(r["doctor_id"] for r in rows if r.get("doctor_id")).items()}

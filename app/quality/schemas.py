@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from .queries import PARTS
 from .sources import DIMENSIONS
 
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="统计期格式应为 YYYY-MM")
+PERIOD = validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="统计期格式应为 YYYY-MM (1900–2099)")
 
 
 class QualityPeriodArgsSchema(Schema):
@@ -218,3 +218,18 @@ class QualityCohortsSchema(Schema):
 
 class QualityIndicatorCheckSchema(Schema):
     definition = fields.Dict(required=True, metadata={"description": "one indicator definition as in indicators/*.json"})
+
+
+class QualityCohortMembersArgsSchema(QualityCohortArgsSchema):
+    quarter = fields.Str(required=True, validate=validate.Regexp(r"^(19|20)\d{2}Q[1-4]$", error="季度格式应为 YYYYQn"))
+    outcome = fields.Str(required=True, validate=validate.OneOf(("controlled", "uncontrolled", "visited_no_value",
+                                                                 "missed_visit")))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class QualityCohortMembersSchema(Schema):
+    quarter = fields.Str()
+    outcome = fields.Str()
+    total = fields.Int()
+    items = fields.List(fields.Nested(QualityDrilldownItemSchema))

@@ -208,7 +208,8 @@ def test_a_township_sees_only_its_own_tree(login_as, small_county):
 def test_bad_input_answers_with_a_code(login_as, small_county):
     api = login_as("supervisor")
     assert api.get("/api/v1/quality/overview?period=2026-13").status_code == 422
-    future = api.get("/api/v1/quality/overview?period=2999-01")
+    assert api.get("/api/v1/quality/overview?period=0000-01").status_code == 422         # no year 0 (was a 500)
+    future = api.get("/api/v1/quality/overview?period=2099-01")
     assert (future.status_code, future.json["code"]) == (422, "period_in_future")
     assert api.get("/api/v1/quality/indicators/nope/trend").json["code"] == "not_found"
     count_gap = api.get(f"/api/v1/quality/indicators/new_enrolments/drilldown?period={PERIOD}&part=gap")
@@ -393,3 +394,15 @@ def test_small_denominators_and_villages_raise_no_alert(app, login_as, small_cou
     assert not {org for _i, org in alerted if org.count("V")}
     # the county's overdue share 2/7 = 28.6% is above the warning line with 7 patients: alerted
     assert ("overdue_share", "C01") in alerted
+
+
+def test_a_cohort_box_lists_its_patients_and_is_audited(app, login_as, small_county):
+    api = login_as("supervisor")
+    resp = api.get(f"/api/v1/quality/cohorts/members?period={PERIOD}&quarter=2025Q2&outcome=missed_visit")
+    assert resp.status_code == 200, resp.json
+    assert (resp.json["total"], [i["resident_name"] for i in resp.json["items"]]) == (1, ["甲"])
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.object_type == "quality_cohort")) == 1
+    early = api.get(f"/api/v1/quality/cohorts/members?period={PERIOD}&quarter=2026Q2&outcome=controlled")
+    assert (early.status_code, early.json["code"]) == (422, "period_in_future")

@@ -88,7 +88,8 @@ def world(app, login_as):
     values = {"referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
-    query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id}
+    query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,
+             "quarter": "2025Q4", "outcome": "missed_visit"}
     return {"admin": admin, "values": values, "query": query}
 
 

@@ -47,6 +47,13 @@ export async function qualityStory(ctx, t) {
   await page.getByRole('button', { name: '按下级机构' }).click();
   // Simple.org's cohort view: quarterly registrations and their status a quarter later
   await page.locator('[data-testid=cohort-chart] canvas').waitFor();
+  const box = page.locator('[data-testid=cohort-table] button').first();
+  if (await box.count()) {
+    const n = Number(await box.innerText());
+    await box.click();
+    await page.locator('[data-testid=cohort-members]').getByText(`（${n} 人）`).waitFor();
+    assert.equal(await page.locator('[data-testid=cohort-members] li').count(), n);
+  }
 
   // down to the township, then list the village's patients not at target
   await children.getByRole('button', { name: found.township.label }).click();

@@ -1757,6 +1757,42 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/cohorts/members": {
+    /** The patients of one cohort's box (e.g. a quarter's registrations that missed their next visit). */
+    get: {
+      parameters: {
+        query: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          disease?: "htn" | "t2dm";
+          quarter: string;
+          outcome: "controlled" | "uncontrolled" | "visited_no_value" | "missed_visit";
+          page?: number;
+          per_page?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityCohortMembers"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/quality/indicators": {
     /** The indicator library: formula, unit, direction, dimensions, source and this year's thresholds. */
     get: {
@@ -6263,6 +6299,12 @@ export interface components {
       registered?: number;
       uncontrolled?: number;
       visited_no_value?: number;
+    };
+    QualityCohortMembers: {
+      items?: components["schemas"]["QualityDrilldownItem"][];
+      outcome?: string;
+      quarter?: string;
+      total?: number;
     };
     QualityCohorts: {
       cohorts?: components["schemas"]["QualityCohort"][];

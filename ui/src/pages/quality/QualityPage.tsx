@@ -69,6 +69,9 @@ function CohortSection({ q }: { q: { period?: string; org_code?: string } }) {
   const [disease, setDisease] = useState('htn');
   const data = useAsync(() => quality.cohorts(disease, q), [disease, q.period, q.org_code]);
   const option = useMemo(() => (data.data ? cohortOption(data.data) : null), [data.data]);
+  const [box, setBox] = useState<{ quarter: string; outcome: string; label: string } | null>(null);
+  const members = useAsync(() => (box ? quality.cohortMembers(disease, box.quarter, box.outcome, q) : Promise.resolve(null)),
+    [box?.quarter, box?.outcome, disease, q.period, q.org_code]);
   return (
     <section className="card stack" data-testid="cohorts">
       <div className="page-head">
@@ -81,6 +84,31 @@ function CohortSection({ q }: { q: { period?: string; org_code?: string } }) {
       </div>
       <p className="muted" style={{ margin: 0 }}>每季度新登记管理的患者在下一季度的状态（末次随访{disease === 'htn' ? '血压 <140/90' : '空腹血糖 <7.0'} 为已控制，统一目标，与国家考核口径不同）。</p>
       {data.loading ? <Loading /> : data.error ? <ErrorBox error={data.error} /> : option && <Chart option={option} height={260} testId="cohort-chart" />}
+      {data.data && (
+        <div className="table-wrap">
+          <table className="table table-compact" data-testid="cohort-table">
+            <thead><tr><th>登记季度</th><th>登记人数</th>{data.data.outcomes.map((o) => <th key={o.code}>{o.label}</th>)}</tr></thead>
+            <tbody>{data.data.cohorts.map((k) => (
+              <tr key={k.quarter}>
+                <td>{k.quarter}</td><td>{k.registered}</td>
+                {data.data!.outcomes.map((o) => (
+                  <td key={o.code}>{k[o.code] ? (
+                    <button type="button" className="btn btn-ghost btn-small" onClick={() => setBox({ quarter: k.quarter, outcome: o.code, label: `${k.quarter} 登记 · ${o.label}` })}>{k[o.code]}</button>
+                  ) : 0}</td>
+                ))}
+              </tr>
+            ))}</tbody>
+          </table>
+        </div>
+      )}
+      {box && (members.loading ? <Loading /> : members.error ? <ErrorBox error={members.error} /> : members.data && (
+        <div className="stack" data-testid="cohort-members">
+          <strong>{box.label}（{members.data.total} 人）</strong>
+          <ul className="plain-list">{members.data.items.map((it) => (
+            <li key={it.key}>{it.resident_id ? <Link to={`/residents/${it.resident_id}`}>{it.resident_name}</Link> : it.resident_name} · {it.org_name ?? '—'} · 末次随访 {factValue(it.facts.last_visit_on)}</li>
+          ))}</ul>
+        </div>
+      ))}
     </section>
   );
 }

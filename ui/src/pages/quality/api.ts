@@ -76,6 +76,8 @@ export const quality = {
     api.get<Drilldown>(`${Q}/indicators/${id}/drilldown`, { ...q, part, page, per_page: 20 }),
   scores: (id: string, level: string, q: Q) => api.get<Scores>(`${Q}/indicators/${id}/scores`, { ...q, level }),
   cohorts: (disease: string, q: Q) => api.get<Cohorts>(`${Q}/cohorts`, { ...q, disease }),
+  cohortMembers: (disease: string, quarter: string, outcome: string, q: Q) =>
+    api.get<{ total: number; items: DrillItem[] }>(`${Q}/cohorts/members`, { ...q, disease, quarter, outcome, per_page: 100 }),
   alerts: (q: Q) => api.get<{ items: Alert[] }>(`${Q}/alerts`, q),
   links: {
     overviewXlsx: (q: Q) => buildUrl(`${Q}/overview.xlsx`, q),
