@@ -134,9 +134,8 @@ class RiskReassessment(MethodView):
     @blp.alt_response(422, description="invalid_level | reason_required")
     def post(self, data, resident_id, disease):
         """A clinician re-assesses a graded disease (the only way a grade is lowered): level and reason, audited."""
-        from app.screening import (
-            stratify,  # upward import, listed in the layers contract: the route belongs to screening
-        )
+        # the one upward import of residents, listed in the layers contract: this route belongs to screening's API
+        from app.screening import stratify
         resident = _in_scope(resident_id)
         result = stratify.reassess(resident.id, disease, level=data["level"], reason=data.get("reason") or "",
                                    actor=require_principal().username)
