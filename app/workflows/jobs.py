@@ -16,7 +16,7 @@ from app.core import clock, logs
 from app.core.db import is_postgres, unit_of_work
 from app.jobs.queue import enqueue, enqueue_after_commit
 
-from . import bindings, runner
+from . import bindings, messages, runner
 from .models import ProcessEvent, ProcessInstance, ServiceCall, Timer
 
 log = logs.get("workflows.jobs")
@@ -77,7 +77,6 @@ THROWN_RETRIES = (5, 30, 120, 600)       # seconds before each new try of an und
 def deliver_thrown_message(event_id: int, attempt: int = 0) -> None:
     """Deliver a message one instance threw (its `message_sent` event) to the process waiting for it or started by
     it; retried while nobody waits yet, then recorded as `message_undelivered` on the sender (never dropped)."""
-    from . import messages
     with unit_of_work() as session:
         sent = session.get(ProcessEvent, event_id)
         if sent is None or sent.data.get("delivered"):

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from app import engine as eng
 from app.engine import isolation
 
+from . import bindings
+
 
 @dataclass
 class EngineLimits:
@@ -45,7 +47,6 @@ def script_isolation() -> eng.Isolation:
 
 
 def _clock_setup() -> isolation.Setup:
-    from . import bindings
     return bindings.sync_clock, (bindings.clock_state(),)
 
 
