@@ -11,8 +11,10 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from .auth.principal import current_principal
 from .core import db, jsonio, logs, metrics
 from .core.errors import DomainError
+from .jobs.queue import redis_connection
 from .workflows import EngineError, health
 
 UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_rest>", "/instances",
@@ -132,7 +134,6 @@ def _dependency_checks(settings) -> dict[str, str]:
         db.session().rollback()
     if settings.redis_url:
         try:
-            from .jobs.queue import redis_connection
             redis_connection().ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001 (health must answer, whatever broke)
@@ -220,7 +221,6 @@ def _page_refused() -> Response | None:
     """A role page asks for a sign-in first, then answers 403 to everyone outside its roles (issue 14.13)."""
     from urllib.parse import quote
 
-    from .auth.principal import current_principal
     roles = next((r for prefix, r in ROLE_PAGES.items() if request.path == prefix
                   or request.path.startswith(prefix + "/")), None)
     if roles is None:

@@ -7,6 +7,7 @@ from app.core.db import session
 from app.core.errors import NotFound
 
 from .models import Organization
+from .scope import org_scope_filter
 
 
 def get_org(code: str) -> Organization:
@@ -67,7 +68,6 @@ def village_orgs(under: str | None = None) -> list[Organization]:
 
 def orgs_in_scope(principal, *, level: str | None = None, under: str | None = None) -> list[Organization]:
     """The organizations a principal may see, as a flat list in tree order; optionally one level or subtree."""
-    from .scope import org_scope_filter
     query = select(Organization).where(org_scope_filter(Organization.path, principal))
     if level:
         query = query.where(Organization.level == level)
