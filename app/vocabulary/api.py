@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from . import VOCABULARIES, catalog
+from . import VOCABULARIES, catalog, drugs
 
 blp = Blueprint("vocabulary", __name__, url_prefix="/api/v1/vocabulary",
                 description="Codes and Chinese labels (术语): diseases, risk levels, roles, organisation levels, …")
@@ -51,5 +51,4 @@ class Drugs(MethodView):
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """The drug catalogue (药品目录) for the regimen picker: generic name, Chinese name, ATC code, class
         (public: no personal data)."""
-        from . import drugs
         return drugs.search(args.get("q"), limit=200)
