@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.screening import services as screening
 from app.workflows.bindings import operator
 
 from . import steps
+from .services import request_referral
 
 
 @operator("referral/register")
@@ -159,3 +161,15 @@ def record_first_follow_up(*, idempotency_key: str, instance_id: int, referral_i
 def request_again(*, idempotency_key: str, instance_id: int, referral_id: int) -> dict[str, Any]:
     """Deterioration: refer up again."""
     return steps.request_again(referral_id)
+
+
+@operator("referral/from_screening")
+def from_screening(*, idempotency_key: str, instance_id: int, case_id: int, resident_id: int, disease: str,
+                   reason: str, from_org_code: str | None = None) -> dict[str, Any]:
+    """The township's verification needs confirmation upstairs (R1 `SCR_CONFIRM`): start `referral_up` through the
+    public entry point (once per screening case) and close the case as referred."""
+    row = request_referral(resident_id=resident_id, source="screening", trigger="screening", disease=disease,
+                           reason=reason, source_key=f"screening_case:{case_id}", source_instance_id=instance_id,
+                           from_org_code=from_org_code)
+    screening.close_case(case_id, status="referred", reason=reason)
+    return {"referral_id": row.id, "referral_no": row.referral_no}

@@ -309,6 +309,7 @@ class CaseStatus(Term):
     NEEDS_TEST = "needs_test", "待检查"
     DIAGNOSED = "diagnosed", "已确诊"
     REJECTED = "rejected", "已排除"
+    REFERRED = "referred", "已转上级医院确诊"
     ENROLLED = "enrolled", "已建档"
     CLOSED = "closed", "已关闭"
     PREVENTION = "prevention", "预防管理中"

@@ -180,3 +180,24 @@ def test_new_data_rescreens_the_resident_at_once(client_as, make_resident, deplo
 
 def test_running_the_batch_needs_an_admin_or_public_health_role(client_as, deployed):
     assert client_as("village_doctor").post("/api/v1/screening/runs", json={}).status_code == 403
+
+
+def test_a_case_needing_confirmation_upstairs_starts_a_real_up_referral(app, client_as, population):
+    """R1 `SCR_CONFIRM`: the township's verification "需上级医院确诊" starts `referral_up` (trigger screening, routine,
+    the DMN's capability) through the referral capability's public entry point, once; the case is closed as referred."""
+    from tests.referral_support import deploy_referral_models
+    deploy_referral_models(app)
+    run_batch(client_as)
+    doctor = client_as("township_doctor", org="C01T01")
+    verify = tasks(doctor)[0]
+    complete(doctor, verify, {"verification": "refer", "note": "非同日3次血压≥140/90，需上级确诊"})
+    items = doctor.get(f"/api/v1/referrals?resident_id={population['htn']['id']}").get_json()["items"]
+    assert len(items) == 1, items
+    listed = items[0]
+    assert (listed["direction"], listed["urgency"], listed["disease"]) == ("up", "routine", "htn")
+    detail = doctor.get(f"/api/v1/referrals/{listed['id']}").get_json()
+    assert detail["instance_id"] is not None and detail["source"] == "screening"
+    assert detail["form"]["trigger"] == "screening" and detail["capability"] == "cardiology"
+    case = client_as("county_admin").get("/api/v1/screening/cases?disease=htn").get_json()["items"]
+    assert [(c["status"], c["kind"]) for c in case if c["track"] != "prevention"] == [("referred", "suspected")]
+    assert [t["element_id"] for t in tasks(doctor) if t["element_id"] == "verify_case"] == []
