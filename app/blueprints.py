@@ -17,6 +17,7 @@ from app.quality import api as quality_api
 from app.referral import api as referral_api
 from app.residents import api as residents_api
 from app.screening import api as screening_api
+from app.screening import reassessment_api
 from app.tasks import api as tasks_api
 from app.training import api as training_api
 from app.vocabulary import api as vocabulary_api
@@ -29,6 +30,7 @@ BLUEPRINTS = (
     vocabulary_api,
     org_api,
     residents_api,
+    reassessment_api,
     screening_api,
     processes_api,
     tasks_api,

@@ -22,7 +22,6 @@ from .schemas import (
     ResidentQueryArgsSchema,
     ResidentRecordSchema,
     ResidentUpdateSchema,
-    RiskReassessmentSchema,
 )
 
 blp = Blueprint("residents", __name__, url_prefix="/api/v1/residents", description="居民档案 (resident registry)")
@@ -120,23 +119,3 @@ class ResidentObservations(MethodView):
             effective_at=data["effective_at"], source=data["source"], client_id=data.get("id"),
             abnormal_flag=data.get("abnormal_flag"), actor=require_principal().username)
         return record_queries.observation_dict(row), 201 if created else 200
-
-
-CLINICIANS = ("county_specialist", "township_doctor")
-
-
-@blp.route("/<int:resident_id>/risk-levels/<string:disease>/reassessment")
-class RiskReassessment(MethodView):
-    @require_roles(*CLINICIANS)
-    @blp.arguments(RiskReassessmentSchema)
-    @blp.response(200, RiskReassessmentSchema)
-    @blp.alt_response(404, description="not_found | not_graded")
-    @blp.alt_response(422, description="invalid_level | reason_required")
-    def post(self, data, resident_id, disease):
-        """A clinician re-assesses a graded disease (the only way a grade is lowered): level and reason, audited."""
-        # the one upward import of residents, listed in the layers contract: this route belongs to screening's API
-        from app.screening import stratify
-        resident = _in_scope(resident_id)
-        result = stratify.reassess(resident.id, disease, level=data["level"], reason=data.get("reason") or "",
-                                   actor=require_principal().username)
-        return {**data, **result}
