@@ -19,8 +19,10 @@ from app.education import services as education
 from app.follow_up import queries as follow_up_queries
 from app.follow_up import scheduling as follow_up_scheduling
 from app.notifications import jobs as notification_jobs
+from app.referral import exchange as referral_exchange
 from app.referral import queries as referral_queries
 from app.residents import context as resident_context
+from app.residents.matching import REVIEW_PROCESS
 from app.residents.record_queries import summary_provider
 from app.screening import jobs as screening_jobs
 from app.tasks import projection as inbox
@@ -62,6 +64,8 @@ def wire() -> None:
     hooks.on_task_completed(training.PROCESS_ID, "approve_session")(training.on_session_approved)
     hooks.on_task_completed(training.PROCESS_ID, "revise_session")(training.on_session_revised)
     hooks.on_task_completed(training.PROCESS_ID, "write_summary")(training.on_summary_written)
+    # an inbound referral summary held for an identity review continues once the reviewer answers
+    hooks.on_task_completed(REVIEW_PROCESS, "review_match")(referral_exchange.on_identity_reviewed)
 
     # --- an instance is terminated by an operator ---
     hooks.on_instance_terminated("care_plan")(care_plan_routing.close_version_of_terminated_instance)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.audit.services import record as audit
 from app.auth.crypto import decrypt_field
 from app.core import clock
 from app.core.db import session
@@ -30,6 +31,30 @@ def receive_summary(resident_id: int, summary: dict[str, Any], *, system: str) -
         source_key=f"{system}:summary:{summary['id']}"[:120], disease=summary.get("disease"),
         reason=f"{hospital}出院/转诊小结：{summary.get('discharge_diagnosis') or ''}".strip("："),
         form={**form, "external_summary": True}, external_hospital=hospital)
+
+
+PENDING_KIND = "referral_summary"
+
+
+def pending_summary(summary: dict[str, Any], system: str) -> dict[str, Any]:
+    """What a merge review keeps of a summary it holds: everything but the ID number (the review decides who)."""
+    return {"kind": PENDING_KIND, "system": system, "summary": {k: v for k, v in summary.items() if k != "id_number"}}
+
+
+def on_identity_reviewed(row, data: dict[str, Any], actor_name: str) -> None:
+    """The merge review of a held summary was answered (in that transaction): 同一人 → the kept resident; a new
+    record → the resident the review created. Without a resident the summary stays on the review (audited)."""
+    pending = (row.data or {}).get("pending") or {}
+    if pending.get("kind") != PENDING_KIND:
+        return
+    review = row.data or {}
+    resident_id = data.get("keep_resident_id") if data.get("decision") == "same_person" \
+        else review.get("new_resident_id")
+    if resident_id is None:
+        audit("referral.summary_unfiled", object_type="process_instance", object_id=row.instance_id,
+              details={"decision": data.get("decision"), "summary_id": pending["summary"].get("id")})
+        return
+    receive_summary(int(resident_id), pending["summary"], system=pending["system"])
 
 
 def approved_transfers(limit: int = 200) -> list[Referral]:

@@ -56,8 +56,11 @@ def _candidates(name: str, sex: str, birth_date: date, org_code: str | None) -> 
 
 
 def match_or_create(*, id_number: str | None, name: str, sex: str, birth_date: date, org_code: str | None,
-                    phone: str | None = None, address: str | None = None, source: str) -> MatchResult:
-    """Find the resident an incoming record is about; create one for a new ID number; else start a review."""
+                    phone: str | None = None, address: str | None = None, source: str,
+                    pending: dict | None = None) -> MatchResult:
+    """Find the resident an incoming record is about; create one for a new ID number; else start a review.
+    `pending` (what the caller could not file yet, e.g. an inbound referral summary) is kept on the review's data so
+    the caller's reaction to the review's answer can continue it."""
     name = (name or "").strip()
     with unit_of_work():
         if id_number:
@@ -71,7 +74,7 @@ def match_or_create(*, id_number: str | None, name: str, sex: str, birth_date: d
             exact, near = _candidates(name, sex, birth_date, org_code)
             look_alikes = exact + near
             if org_code is None:
-                return _review(None, look_alikes, name, sex, birth_date, org_code, source, "no_org")
+                return _review(None, look_alikes, name, sex, birth_date, org_code, source, "no_org", pending)
             created = services.register_resident(
                 {"id_number": number, "name": name, "sex": sex, "birth_date": birth_date, "phone": phone,
                  "address": address, "org_code": org_code}, principal=SYSTEM)
@@ -82,11 +85,11 @@ def match_or_create(*, id_number: str | None, name: str, sex: str, birth_date: d
         if len(exact) == 1 and not near:
             return MatchResult(exact[0], "matched")
         return _review(None, exact + near, name, sex, birth_date, org_code, source,
-                       "near_match" if exact or near else "no_id_number")
+                       "near_match" if exact or near else "no_id_number", pending)
 
 
 def _review(resident_id: int | None, candidates: list[int], name: str, sex: str, birth_date: date,
-            org_code: str | None, source: str, reason: str) -> MatchResult:
+            org_code: str | None, source: str, reason: str, pending: dict | None = None) -> MatchResult:
     """Start the merge-review process for the township of the incoming record (or of the first candidate)."""
     org = org_code or _org_of(resident_id or (candidates[0] if candidates else None))
     township = township_of(org) if org and find_org(org) else None
@@ -94,6 +97,8 @@ def _review(resident_id: int | None, candidates: list[int], name: str, sex: str,
                          "source": source},
             "new_resident_id": resident_id, "candidate_ids": candidates, "match_reason": reason,
             "township_code": township.code if township else org}
+    if pending:
+        data["pending"] = pending
     try:
         inst = start_instance(REVIEW_PROCESS, data=data, actor=Actor("empi"), resident_id=resident_id,
                               org_code=township.code if township else org,

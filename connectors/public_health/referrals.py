@@ -21,15 +21,19 @@ SYSTEM = "public_health"
 
 
 class IdentityUnderReview(Exception):
-    """The summary names nobody we can tell apart: a merge-review task was started; the summary is noted on the
-    cursor (not turned into a referral for a guessed person)."""
+    """The summary names nobody we can tell apart and no merge review could be started (model not deployed): the
+    summary is noted on the cursor, not turned into a referral for a guessed person."""
 
 
-def take_summary(item: dict[str, Any], *, system: str = SYSTEM) -> int:
+def take_summary(item: dict[str, Any], *, system: str = SYSTEM) -> int | None:
+    """Start the receipt for a summary; one whose identity goes to merge review waits on that review (kept in its
+    data, without the ID number) and continues when the reviewer answers (`exchange.on_identity_reviewed`)."""
     match = match_or_create(id_number=item.get("id_number"), name=item["name"], sex=item["sex"],
                             birth_date=date.fromisoformat(item["birth_date"]), org_code=item.get("org_code"),
-                            phone=item.get("phone"), source=system)
+                            phone=item.get("phone"), source=system, pending=exchange.pending_summary(item, system))
     if match.resident_id is None:
+        if match.review_instance_id is not None:
+            return None
         raise IdentityUnderReview(f"居民身份待核对 (identity under review): {item.get('hospital') or ''}")
     return exchange.receive_summary(match.resident_id, item, system=system).id
 

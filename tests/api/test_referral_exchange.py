@@ -63,6 +63,44 @@ def test_an_unknown_identity_is_reviewed_not_duplicated(app, monkeypatch, county
     assert _referrals(app) == []
 
 
+def test_a_summary_held_for_identity_review_continues_once_the_review_resolves(app, monkeypatch, county, login_as):
+    """Nothing lost: a summary naming someone we cannot tell apart waits on the merge review (the review task is kept,
+    not rolled back with the summary); when the reviewer says 同一人 the same summary starts the down-referral receipt
+    at the kept resident's managing village, once."""
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    from connectors.public_health import referrals as exchange
+    from tests.helpers import REPO
+    from tests.referral_support import make_resident
+    deploy_referral_models(app)
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, [REPO / "bpmn" / "merge_review.bpmn", REPO / "forms" / "merge_review"]),
+                     deployed_by="test", source="folder")
+    wang = make_resident(app)                                   # 王建国, 1956-03-14, managed by 上塘村 C01T01V01
+    village = login_as("village_doctor", org="C01T01V01")
+    reviewer = login_as("township_public_health", org="C01T01")
+    unsure = {**SUMMARY, "id": "PHR-3", "id_number": None, "org_code": "C01T01V02"}   # no ID, another village
+    server = _server(monkeypatch, "public_health", {"/referrals": _paged([unsure])})
+    try:
+        with app.app_context():
+            exchange.pull()
+            exchange.pull()
+    finally:
+        server.close()
+    assert _referrals(app) == []                                  # not guessed onto anybody yet
+    review = one(reviewer, "review_match")
+    with app.app_context():
+        from app.workflows.models import HumanTask
+        held = session().get(HumanTask, review["id"]).data["pending"]
+    assert held["summary"]["hospital"] == "省人民医院" and "id_number" not in held["summary"]
+    complete(reviewer, review, {"decision": "same_person", "keep_resident_id": wang})
+    [row] = _referrals(app)
+    assert (row.direction, row.resident_id, row.to_org_code, row.external_hospital) == \
+        ("down", wang, "C01T01V01", "省人民医院")
+    task = one(village, "receive_down_referral")
+    complete(village, task, {"accepted": True})
+    assert referral(village, row.id)["status"] == "received"
+
+
 def test_an_approved_out_of_county_referral_is_sent_once_with_its_filing_number(app, monkeypatch, county,
                                                                                login_as):
     from connectors.public_health import referrals as exchange
