@@ -22,6 +22,7 @@ from app.tasks import api as tasks_api
 from app.training import api as training_api
 from app.vocabulary import api as vocabulary_api
 from app.webhooks import api as webhooks_api
+from connectors import external_records_api
 from connectors.fhir import api as fhir_api
 from connectors.hl7v2 import api as hl7v2_api
 
@@ -46,6 +47,7 @@ BLUEPRINTS = (
     training_api,
     webhooks_api,
     integrations_api,
+    external_records_api,
     hl7v2_api,
     fhir_api,
 )
