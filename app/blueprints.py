@@ -12,6 +12,7 @@ from app.follow_up import api as follow_up_api
 from app.integrations import api as integrations_api
 from app.notifications import api as notifications_api
 from app.org import api as org_api
+from app.pharmacy import api as pharmacy_api
 from app.processes import api as processes_api
 from app.quality import api as quality_api
 from app.referral import api as referral_api
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     follow_up_api,
     referral_api,
     quality_api,
+    pharmacy_api,
     education_api,
     training_api,
     webhooks_api,

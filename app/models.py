@@ -26,6 +26,7 @@ MODEL_MODULES = (
     "app.training.models",
     "app.jobs.models",
     "app.quality.models",
+    "app.pharmacy.models",
 )
 
 

@@ -65,7 +65,7 @@ class MessageSpec:
     title: str
     description: str
     schema: dict[str, Any]
-    kind: str                     # "observation" | "generic" | "referral_arrival" | "referral_request"
+    kind: str                     # "observation" | "generic" | "referral_arrival" | "referral_request" | "rx_created"
 
     def validate(self, payload: Any) -> None:
         """Raise 422 `schema_error` listing every problem with its JSON path."""
@@ -118,6 +118,41 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                                 "from_org_code": {"type": "string", "maxLength": 40,
                                                   "description": "sending organisation (default: the resident's)"}}},
                 "referral_request"),
+    MessageSpec("rx_created", "电子处方（含监管药品）(e-prescription with a supervised drug)",
+                "The HIS sends an e-prescription containing warfarin, rivaroxaban, enoxaparin or nadroparin for the "
+                "pharmacist's pre-review: checked through the DMN pack and reviewed by `rx_prereview`; its states are "
+                "at /api/v1/prescriptions/{id}. Idempotent on rx_id: a repeat answers the same prescription. An "
+                "unknown ID number is refused 422 unknown_resident, a drug outside the catalogue 422 unknown_drug, a "
+                "prescription without a supervised drug 422 no_supervised_drug.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rx_created", "type": "object",
+                 "required": ["id_number", "rx_id", "org_code", "prescriber", "indication", "diagnosis", "items"],
+                 "additionalProperties": False,
+                 "properties": {
+                     "id_number": ID_NUMBER,
+                     "rx_id": {"type": "string", "minLength": 1, "maxLength": 60, "description": "the HIS's id"},
+                     "org_code": {"type": "string", "maxLength": 40, "description": "prescribing organisation"},
+                     "prescriber": {"type": "string", "minLength": 1, "maxLength": 120},
+                     "setting": {"type": "string", "enum": ["outpatient", "emergency", "inpatient"]},
+                     "indication": {"type": "string", "maxLength": 40,
+                                    "description": "DMN indication code, e.g. NVAF, VTE_TREATMENT, DVT_TREATMENT"},
+                     "diagnosis": {"type": "string", "minLength": 1, "maxLength": 200},
+                     "items": {"type": "array", "minItems": 1, "maxItems": 10, "items": {
+                         "type": "object", "required": ["drug", "dose_mg", "frequency"], "additionalProperties": False,
+                         "properties": {"drug": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                                        "dose_mg": {"type": "number", "exclusiveMinimum": 0, "maximum": 3000},
+                                        "frequency": {"type": "string",
+                                                      "enum": ["qd", "bid", "tid", "qn", "qw", "q12h", "q24h", "q8h"]},
+                                        "days": {"type": "integer", "minimum": 1, "maximum": 84}}}},
+                     "concomitant": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 60},
+                                     "description": "other current medicines (generic names)"},
+                     "clinical": {"type": "object", "additionalProperties": False, "properties": {
+                         "weight_kg": {"type": "number", "exclusiveMinimum": 0, "maximum": 400},
+                         "scr_umol_l": {"type": "number", "exclusiveMinimum": 0, "maximum": 3000},
+                         "crcl_ml_min": {"type": "number", "minimum": 0, "maximum": 300},
+                         "inr": {"type": "number", "minimum": 0, "maximum": 20},
+                         "inr_date": {"type": "string", "format": "date"},
+                         "bridging": {"type": "boolean"}}}}},
+                "rx_created"),
 )}
 
 

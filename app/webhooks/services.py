@@ -17,6 +17,7 @@ from app.follow_up import devices
 from app.integrations import store
 from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
+from app.pharmacy import services as pharmacy_services
 from app.processes import policy as start_policy
 from app.processes import queries as process_queries
 from app.referral import services as referral_services
@@ -69,6 +70,13 @@ def process(event: InboundEvent) -> Outcome:
             requested_urgency=payload.get("urgency", "routine"), from_org_code=payload.get("from_org_code"),
             source_key=f"webhook:{event.client_id}:{payload['request_id']}"[:120])
         answer = {"referral_id": row.id, "referral_no": row.referral_no, "status": row.status}
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **answer}, result=answer)
+    if spec.kind == "rx_created":
+        resident_id = find_resident_id(payload["id_number"], _principal(event))
+        rx, _ = pharmacy_services.receive(resident_id=resident_id, source_key=f"{event.client_id}:{payload['rx_id']}",
+                                          payload=payload)
+        answer = {"prescription_id": rx.id, "rx_id": rx.rx_id, "status": rx.status, "grade": rx.grade}
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **answer}, result=answer)
     prepared = event.result if event.result and event.result.get("payload") else _prepare(spec, payload, event)

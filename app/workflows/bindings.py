@@ -26,6 +26,7 @@ OPERATOR_MODULES = (
     "app.follow_up.operators",
     "app.referral.operators",
     "app.training.operators",
+    "app.pharmacy.operators",
 )
 _loaded = False
 

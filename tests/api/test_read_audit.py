@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
+from tests.pharmacy_support import deploy_pharmacy_models
+from tests.pharmacy_support import rx as rx_payload
 from tests.referral_support import catalogue, deploy_referral_models
 from tests.test_follow_up_support import deploy_care_models, make_resident, plan_in_force
 
@@ -85,7 +87,13 @@ def world(app, login_as):
         "resident_id": resident_id, "disease": "htn", "reason": "血压控制不满意"})
     assert referral.status_code == 201, referral.json
     plan = done["plan"]
-    values = {"referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    deploy_pharmacy_models(app)
+    with app.app_context():
+        from app.pharmacy import services as pharmacy
+        rx, _ = pharmacy.receive(resident_id=resident_id, source_key="his:RX-1", payload=rx_payload(
+            "", "RX-1", [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd"}], clinical={"crcl_ml_min": 80}))
+        prescription_id = rx.id
+    values = {"prescription_id": prescription_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

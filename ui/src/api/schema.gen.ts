@@ -1284,6 +1284,38 @@ export interface paths {
       };
     };
   };
+  "/api/v1/prescriptions/{prescription_id}": {
+    /** One prescription in the caller's scope: items, findings, states and HIS results. */
+    get: {
+      parameters: {
+        path: {
+          prescription_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PrescriptionDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        prescription_id: number;
+      };
+    };
+  };
   "/api/v1/process-definitions": {
     /** List deployed processes with their versions. */
     get: {
@@ -5809,6 +5841,21 @@ export interface components {
       id?: number;
       type?: string;
     };
+    Finding: {
+      code: string;
+      crcl_for_dosing?: number | null;
+      drug?: string | null;
+      /** @description block | warn | info */
+      grade: string;
+      grade_label?: string;
+      message: string;
+      reason?: string | null;
+      recommended?: string | null;
+      /** @description decision table (or R6b row) that produced it */
+      rule?: string | null;
+      rule_version?: number | null;
+      severity?: string | null;
+    };
     FollowUpDeviceReading: {
       code: string;
       /** Format: date-time */
@@ -6255,6 +6302,69 @@ export interface components {
       note?: string;
       title?: string;
       year?: number;
+    };
+    PrescriptionDetail: {
+      clinical?: {
+        [key: string]: unknown;
+      };
+      diagnosis: string;
+      findings: components["schemas"]["Finding"][];
+      grade: string;
+      grade_label?: string;
+      id: number;
+      indication: string;
+      instance_id?: number | null;
+      items: components["schemas"]["PrescriptionItem"][];
+      org_code: string;
+      org_name?: string;
+      prescriber: string;
+      /** Format: date-time */
+      received_at: string;
+      resident_id: number;
+      results: components["schemas"]["PrescriptionResult"][];
+      review_org_code: string;
+      review_org_name?: string;
+      rx_id: string;
+      setting: string;
+      states: components["schemas"]["PrescriptionState"][];
+      status: string;
+      status_label?: string;
+      version: number;
+    };
+    PrescriptionItem: {
+      days?: number | null;
+      dose_mg: number;
+      drug: string;
+      frequency: string;
+      name?: string;
+    };
+    PrescriptionResult: {
+      /** Format: date-time */
+      created_at: string;
+      outcome: string;
+      payload?: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      sent_at?: string | null;
+      /** @description pending | sent */
+      status: string;
+      version: number;
+    };
+    PrescriptionState: {
+      actor: string;
+      /** Format: date-time */
+      at: string;
+      detail?: {
+        [key: string]: unknown;
+      };
+      label: string;
+      note?: string | null;
+      org_code?: string | null;
+      /** @description issued | reviewing | passed | intervened | modified | insisted | refused | withdrawn | escalated */
+      state: string;
+      version: number;
+      version_hash: string;
     };
     QualityAlert: {
       count?: number;

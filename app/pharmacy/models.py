@@ -1,0 +1,81 @@
+"""Tables of pharmacy: one row per e-prescription (its current version, findings and outcome), one row per state
+it passed through (开具 → 审核中 → 通过/干预/拒绝 …) and the result messages owed to the HIS."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, JSONType, UTCDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Prescription(Base):
+    """One e-prescription containing a supervised drug, as the HIS sent it (and as the prescriber modified it)."""
+
+    __tablename__ = "prescriptions"
+    __table_args__ = (
+        Index("ix_prescriptions_org_path", "org_path", "received_at",
+              postgresql_ops={"org_path": "varchar_pattern_ops"}),
+        Index("ix_prescriptions_resident", "resident_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_key: Mapped[str] = mapped_column(String(140), unique=True)     # <client id>:<the HIS's rx id>
+    rx_id: Mapped[str] = mapped_column(String(60))
+    resident_id: Mapped[int] = mapped_column(BigId)
+    org_code: Mapped[str] = mapped_column(String(40))
+    org_path: Mapped[str] = mapped_column(String(400))
+    review_org_code: Mapped[str] = mapped_column(String(40))            # the pharmacy that reviews it
+    prescriber: Mapped[str] = mapped_column(String(120))                # the HIS's prescriber name/code
+    prescriber_role: Mapped[str] = mapped_column(String(40))
+    setting: Mapped[str] = mapped_column(String(12))                    # outpatient | inpatient | emergency
+    indication: Mapped[str] = mapped_column(String(40))
+    diagnosis: Mapped[str] = mapped_column(String(200))
+    clinical: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)   # age, sex, weight, Scr, INR …
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    grade: Mapped[str] = mapped_column(String(8))                       # block | warn | info | none
+    status: Mapped[str] = mapped_column(String(20))                     # reviewing | intervened | passed | refused | withdrawn
+    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
+class PrescriptionState(Base):
+    """One state a prescription passed through: who, when, at which organisation, for which version."""
+
+    __tablename__ = "prescription_states"
+    __table_args__ = (Index("ix_prescription_states_rx", "prescription_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    prescription_id: Mapped[int] = mapped_column(BigId)
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    version_hash: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(120))
+    org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
+class PrescriptionResult(Base):
+    """A review result owed to the HIS (outbound message): written with the decision, sent by a job."""
+
+    __tablename__ = "prescription_results"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    prescription_id: Mapped[int] = mapped_column(BigId, index=True)
+    rx_id: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(12))                     # pending | sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)

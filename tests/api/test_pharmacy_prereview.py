@@ -1,0 +1,174 @@
+"""Issue 18.1 `rx_prereview` (前置审方) through the API: an e-prescription with a supervised drug arrives by signed
+webhook, is checked through the DMN pack and auto-passes, or goes to the county review centre's pharmacist (SLA
+escalation), who passes, intervenes (the prescriber's modified version re-enters review in the same instance) or
+refuses; the prescriber's insistence needs a second pharmacist's signature. Every state is a row on the trace."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.core import clock, ratelimit
+from tests.pharmacy_support import deploy_pharmacy_models, id_number_of, rx
+from tests.referral_support import arrival, complete, count, make_resident, one, open_tasks
+from tests.test_follow_up_support import tick
+
+RIVA_20 = [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 7}]
+
+
+@pytest.fixture()
+def world(app, county, login_as):
+    deploy_pharmacy_models(app)
+    with app.app_context():
+        ratelimit.configure(redis_url=app.config["YGT"].redis_url, rate=20, burst=100).reset()
+    from app.auth.services import create_client
+    with app.app_context():
+        client, secret = create_client("县人民医院 HIS")
+    return {"resident": make_resident(app), "id_number": id_number_of(),
+            "his": {"client_id": client.client_id, "secret": secret},
+            "pharmacist": login_as("pharmacist", org="C01", username="pharm_a"),
+            "pharmacist2": login_as("pharmacist", org="C01", username="pharm_b"),
+            "village": login_as("village_doctor", org="C01T01V01"),
+            "other_township": login_as("township_doctor", org="C01T02")}
+
+
+def send(client, w, body, webhook_id):
+    return arrival(client, w["his"], body, webhook_id, message="rx_created")
+
+
+def prescription(api, prescription_id: int) -> dict:
+    resp = api.get(f"/api/v1/prescriptions/{prescription_id}")
+    assert resp.status_code == 200, resp.json
+    return resp.json
+
+
+def states(api, prescription_id: int) -> list[str]:
+    return [s["state"] for s in prescription(api, prescription_id)["states"]]
+
+
+def test_a_prescription_without_warnings_passes_automatically_and_its_result_is_owed_to_the_his(app, client, world):
+    w = world
+    resp = send(client, w, rx(w["id_number"], "RX-1", RIVA_20, clinical={"crcl_ml_min": 80}), "d-1")
+    assert resp.status_code == 200, resp.json
+    assert resp.json["grade"] == "none"
+    got = prescription(w["pharmacist"], resp.json["prescription_id"])
+    assert got["status"] == "passed" and got["status_label"] == "通过"
+    assert [s["label"] for s in got["states"]] == ["开具", "审核中", "通过"]
+    assert got["states"][-1]["actor"] == "system" and got["review_org_code"] == "C01"
+    assert [(r["outcome"], r["status"]) for r in got["results"]] == [("passed", "pending")]
+    assert not open_tasks(w["pharmacist"], "pharmacist_review")
+
+
+def test_a_warning_goes_to_the_county_pharmacist_who_passes_it_and_an_overdue_review_is_escalated(
+        app, client, world):
+    w = world
+    body = rx(w["id_number"], "RX-2", [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd"}],
+              concomitant=["amiodarone"], clinical={"inr": 2.4, "inr_date": clock.today().isoformat()})
+    resp = send(client, w, body, "d-2")
+    assert resp.status_code == 200 and resp.json["grade"] == "warn", resp.json
+    rx_id = resp.json["prescription_id"]
+    got = prescription(w["pharmacist"], rx_id)
+    assert [(f["code"], f["grade"], f["rule"]) for f in got["findings"]] == [
+        ("warfarin_interaction", "warn", "warfarin_interaction")]
+    task = one(w["pharmacist"], "pharmacist_review")
+    assert task["org_code"] == "C01" and "胺碘酮" in task["instructions"]
+    assert not open_tasks(w["village"], "pharmacist_review")
+    clock.advance(timedelta(minutes=6))
+    tick(app)
+    assert "escalated" in states(w["pharmacist"], rx_id)
+    complete(w["pharmacist"], task, {"decision": "pass"})
+    got = prescription(w["pharmacist"], rx_id)
+    assert got["status"] == "passed"
+    assert got["states"][-1]["actor"] == "pharm_a"
+    assert [s["state"] for s in got["states"]] == ["issued", "reviewing", "escalated", "passed"]
+
+
+def test_a_block_is_intervened_and_the_modified_version_reenters_review_in_the_same_instance(app, client, world):
+    w = world
+    body = rx(w["id_number"], "RX-3", [*RIVA_20, {"drug": "warfarin", "dose_mg": 3, "frequency": "qd"}],
+              clinical={"crcl_ml_min": 80, "inr_date": clock.today().isoformat()})
+    resp = send(client, w, body, "d-3")
+    assert resp.json["grade"] == "block", resp.json
+    rx_id = resp.json["prescription_id"]
+    instance_id = prescription(w["pharmacist"], rx_id)["instance_id"]
+    bad = w["pharmacist"].post(f"/api/v1/tasks/{one(w['pharmacist'], 'pharmacist_review')['id']}/complete",
+                               json={"data": {"decision": "intervene"}})
+    assert bad.status_code == 422, bad.json          # an intervention names its problems and opinion
+    complete(w["pharmacist"], one(w["pharmacist"], "pharmacist_review"),
+             {"decision": "intervene", "problems": ["duplicate"], "opinion": "利伐沙班与华法林重复抗凝，请停用华法林"})
+    assert prescription(w["village"], rx_id)["status"] == "intervened"
+    reply = one(w["village"], "prescriber_reply")
+    assert "重复抗凝" in reply["instructions"]
+    complete(w["village"], reply, {"action": "modify", "items": RIVA_20, "reason": "停用华法林"})
+    got = prescription(w["pharmacist"], rx_id)
+    assert got["version"] == 2 and got["instance_id"] == instance_id and got["findings"] == []
+    assert [(s["state"], s["version"]) for s in got["states"]] == [
+        ("issued", 1), ("reviewing", 1), ("intervened", 1), ("modified", 2), ("reviewing", 2), ("passed", 2)]
+    assert got["states"][0]["version_hash"] != got["states"][-1]["version_hash"]
+    assert [r["outcome"] for r in got["results"]] == ["passed"]
+
+
+def test_the_prescribers_insistence_needs_a_second_pharmacist_to_sign(app, client, world):
+    w = world
+    resp = send(client, w, rx(w["id_number"], "RX-4", RIVA_20, clinical={"crcl_ml_min": 40}), "d-4")
+    assert resp.json["grade"] == "warn"
+    rx_id = resp.json["prescription_id"]
+    finding = prescription(w["pharmacist"], rx_id)["findings"][0]
+    assert finding["code"] == "dose_not_as_recommended" and finding["recommended"] == "15mg_qd"
+    complete(w["pharmacist"], one(w["pharmacist"], "pharmacist_review"),
+             {"decision": "intervene", "problems": ["dose"], "opinion": "CrCl 40，建议 15 mg qd",
+              "suggested_dose": "15 mg qd"})
+    reply = one(w["village"], "prescriber_reply")
+    missing = w["village"].post(f"/api/v1/tasks/{reply['id']}/complete", json={"data": {"action": "insist"}})
+    assert missing.status_code == 422, missing.json    # insisting needs a reason
+    complete(w["village"], reply, {"action": "insist", "reason": "患者体重大，近期复查肾功能好转"})
+    assert prescription(w["pharmacist"], rx_id)["status"] == "insisted"
+    second = one(w["pharmacist2"], "double_sign")
+    assert not [t for t in w["pharmacist"].get("/api/v1/tasks?view=groups").json["items"]
+                if t["element_id"] == "double_sign"]
+    refused = w["pharmacist"].post(f"/api/v1/tasks/{second['id']}/complete",
+                                   json={"data": {"second_decision": "pass"}})
+    assert refused.status_code == 403 and refused.json["code"] == "separation_of_duties"
+    complete(w["pharmacist2"], second, {"second_decision": "pass", "second_opinion": "同意，3天后复查肾功能"})
+    got = prescription(w["pharmacist"], rx_id)
+    assert got["status"] == "passed"
+    assert [s["state"] for s in got["states"]] == ["issued", "reviewing", "intervened", "insisted", "passed"]
+    assert got["states"][-1]["detail"]["signatures"] == ["pharm_a", "pharm_b"]
+
+
+def test_a_resent_prescription_answers_the_same_one_and_bad_input_is_refused_with_nothing_half_made(
+        app, client, world):
+    from app.pharmacy.models import Prescription, PrescriptionState
+    from app.workflows.models import ProcessInstance
+    w = world
+    body = rx(w["id_number"], "RX-5", RIVA_20, clinical={"crcl_ml_min": 80})
+    first = send(client, w, body, "d-5")
+    again = send(client, w, body, "d-6")
+    assert again.status_code == 200 and again.json["prescription_id"] == first.json["prescription_id"]
+    before = (count(app, Prescription), count(app, PrescriptionState), count(app, ProcessInstance))
+    cases = [
+        ({**body, "rx_id": "RX-6", "id_number": id_number_of(seed=99)}, 422, "unknown_resident"),
+        ({**body, "rx_id": "RX-7", "items": [{"drug": "aspirin", "dose_mg": 100, "frequency": "qd"}]}, 422,
+         "no_supervised_drug"),
+        ({**body, "rx_id": "RX-8", "items": [*RIVA_20, {"drug": "unknownium", "dose_mg": 1, "frequency": "qd"}]},
+         422, "unknown_drug"),
+        ({**body, "rx_id": "RX-9", "org_code": "X99"}, 404, "organization_not_found"),
+        ({k: v for k, v in body.items() if k != "items"} | {"rx_id": "RX-10"}, 422, "schema_error"),
+        ({**body, "rx_id": "RX-11", "items": [{"drug": "rivaroxaban", "dose_mg": -1, "frequency": "qd"}]}, 422,
+         "schema_error"),
+    ]
+    for n, (payload, status, code) in enumerate(cases):
+        resp = send(client, w, payload, f"bad-{n}")
+        assert (resp.status_code, resp.json["code"]) == (status, code), (n, resp.json)
+    assert (count(app, Prescription), count(app, PrescriptionState), count(app, ProcessInstance)) == before
+    assert w["other_township"].get(f"/api/v1/prescriptions/{first.json['prescription_id']}").status_code == 404
+    assert w["pharmacist"].get("/api/v1/prescriptions/999999").json["code"] == "prescription_not_found"
+
+
+def test_a_prescription_read_is_audited(app, client, world):
+    from app.audit.models import AuditEntry
+    w = world
+    first = send(client, w, rx(w["id_number"], "RX-12", RIVA_20, clinical={"crcl_ml_min": 80}), "d-12")
+    before = count(app, AuditEntry, object_type="prescription")
+    prescription(w["pharmacist"], first.json["prescription_id"])
+    assert count(app, AuditEntry, object_type="prescription") == before + 1
