@@ -9,11 +9,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -145,6 +145,12 @@ def unit_of_work() -> Iterator[Session]:
 
 def remove_session(_exc: BaseException | None = None) -> None:
     Session_.remove()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT/UPDATE/DELETE touched: `Session.execute` is typed as returning `Result`, which has no
+    `rowcount`, though for these statements it is a `CursorResult`."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def is_postgres() -> bool:

@@ -26,7 +26,11 @@ class Term(StrEnum):
 
     label: str
 
-    def __new__(cls, code: str, label: str) -> Self:
+    def __new__(cls, code: str, label: str | None = None) -> Self:
+        # `label` has a default only so that a lookup by value (`Disease("htn")`, which never reaches this method once
+        # the class is built) type-checks; every member must still declare one
+        if label is None:
+            raise TypeError(f"{cls.__name__} term {code!r} has no label")
         obj = str.__new__(cls, code)
         obj._value_ = code
         obj.label = label
@@ -35,14 +39,14 @@ class Term(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         target = _ALIASES.get(cls.__name__, {}).get(str(value))
-        return cls(target) if target is not None else None  # type: ignore[call-arg]  # lookup by value
+        return cls(target) if target is not None else None
 
     @classmethod
     def parse(cls, code: str | None) -> Self | None:
         """The term of a code (or an old alias); None for None/empty; ValueError for an unknown code."""
         if code is None or code == "":
             return None
-        return cls(code)  # type: ignore[call-arg]  # lookup by value, not __new__
+        return cls(code)
 
     @classmethod
     def label_of(cls, code: str | None, default: str | None = None) -> str:

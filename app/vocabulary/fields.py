@@ -25,7 +25,7 @@ class Code(fields.Str):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            code = str(self.vocabulary(text)) if text not in self.allowed else text  # type: ignore[call-arg]
+            code = str(self.vocabulary(text)) if text not in self.allowed else text
         except ValueError:
             code = None
         if code not in self.allowed:
