@@ -250,7 +250,7 @@ def _extra(error: ValidationError) -> list[str]:
 
 def _message(kind: str, expected: Any, label: str, error: ValidationError) -> str:
     if kind == "type":
-        names = [TYPE_NAMES.get(t, t) for t in (expected if isinstance(expected, list) else [expected])]
+        names = [TYPE_NAMES.get(t, str(t)) for t in (expected if isinstance(expected, list) else [expected])]
         return f"{label}应为{'或'.join(names)}"
     simple = {
         "minimum": f"{label}不能小于 {_num(expected)}",

@@ -23,6 +23,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.sql.elements import BindParameter
 
 from app.auth import queries as auth_queries
 from app.auth.principal import (
@@ -58,7 +59,7 @@ EQUAL_FILTERS = ("process_id", "element_id", "resident_id", "org_code", "village
 def prefix(column, value: str):
     """`column LIKE 'value%'` with the prefix inlined, so PostgreSQL can use a varchar_pattern_ops index."""
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = bindparam(None, escaped + "%", literal_execute=True)
+    pattern: BindParameter[str] = bindparam(None, escaped + "%", literal_execute=True)
     return column.like(pattern, escape="\\") if escaped != value else column.like(pattern)
 
 
@@ -351,9 +352,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _user_ref(user) -> dict | None:
-    if user is None:
-        return None
+def _user_ref(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name or user.username}
 
 
@@ -381,7 +380,7 @@ def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = N
     return {"id": r.id, "name": r.name, "process_id": r.process_id, "process_name": process_name,
             "instance_id": r.instance_id,
             "element_id": r.element_id, "status": r.status, "lane": r.lane, "role": r.role,
-            "org_code": r.org_code, "org_name": org_name, "assignee": _user_ref(assignee),
+            "org_code": r.org_code, "org_name": org_name, "assignee": _user_ref(assignee) if assignee is not None else None,
             "due_at": _iso(r.due_at), "priority": r.priority,
             "overdue": bool(r.status == "open" and r.due_at is not None and r.due_at < now),
             "resident": resident, "disease": r.disease, "risk_level": r.risk_level,

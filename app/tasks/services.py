@@ -15,7 +15,7 @@ from app.auth.principal import Principal
 from app.auth.queries import users_by_id
 from app.auth.services import find_user, principal_for
 from app.core import clock
-from app.core.db import session, unit_of_work
+from app.core.db import rowcount, session, unit_of_work
 from app.core.errors import NotFound
 from app.notifications.services import notify
 from app.residents import queries as residents
@@ -93,10 +93,10 @@ def claim(p: Principal, task_id: int) -> dict:
 def claim_row(p: Principal, task: HumanTask) -> None:
     """The atomic claim: `UPDATE … WHERE assignee_id IS NULL AND status = 'open'`; reload the row after it."""
     s = session()
-    won = s.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee_id.is_(None),
-                                            HumanTask.status == "open")
-                    .values(assignee_id=p.user_id, etag_version=HumanTask.etag_version + 1)
-                    .execution_options(synchronize_session=False)).rowcount
+    won = rowcount(s.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee_id.is_(None),
+                                                     HumanTask.status == "open")
+                             .values(assignee_id=p.user_id, etag_version=HumanTask.etag_version + 1)
+                             .execution_options(synchronize_session=False)))
     s.refresh(task)
     if not won:
         _open(task)
