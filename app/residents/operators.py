@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import update
 
 from app.audit.services import record as audit
-from app.core.db import unit_of_work
+from app.core.db import rowcount, unit_of_work
 from app.workflows.bindings import ServiceError, operator
 
 from .record_models import Condition, Encounter, Medication, Observation
@@ -28,8 +28,8 @@ def apply_merge_review(*, idempotency_key: str, instance_id: int, decision: str,
             others = [i for i in involved if i != keep_resident_id]
             with unit_of_work() as s:
                 for model in MOVED:
-                    moved += s.execute(update(model).where(model.resident_id.in_(others))
-                                       .values(resident_id=keep_resident_id)).rowcount
+                    moved += rowcount(s.execute(update(model).where(model.resident_id.in_(others))
+                                                .values(resident_id=keep_resident_id)))
         audit("resident.merge_review", object_type="resident", object_id=keep_resident_id or new_resident_id,
               details={"decision": decision, "involved": involved, "moved_rows": moved, "instance_id": instance_id})
     return {"decision": decision, "kept": keep_resident_id, "moved_rows": moved}

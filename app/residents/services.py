@@ -96,9 +96,10 @@ def register_resident(data: dict[str, Any], *, principal: Principal) -> Resident
 def _reject_duplicate(id_hash: str, principal: Principal) -> None:
     existing = session().scalars(select(Resident.id).where(Resident.id_number_hash == id_hash)).first()
     if existing is not None:
-        visible = queries.get_resident(existing, principal) is not None
-        raise DuplicateResident("该身份证号码已登记 (resident already registered)",
-                                **({"resident_id": existing} if visible else {}))
+        message = "该身份证号码已登记 (resident already registered)"
+        if queries.get_resident(existing, principal) is not None:
+            raise DuplicateResident(message, resident_id=existing)
+        raise DuplicateResident(message)
 
 
 def read_resident(resident_id: int, *, principal: Principal) -> Resident:
