@@ -18,6 +18,7 @@ from app.vocabulary import Frequency
 from app.workflows import decisions
 
 from . import providers, queries
+from .errors import CarePlanNotFound
 from .models import CarePlan
 
 TIMES_PER_DAY = {"qd": 1, "qn": 1, "bid": 2, "tid": 3, "qw": 1 / 7}
@@ -98,6 +99,8 @@ ADHERENCE_ADVICE = {"规律": "服药规律，继续坚持。", "间断": "存�
 def guidance(plan_id: int) -> dict[str, Any]:
     """Medication guidance for the version in force of a plan."""
     plan = session().get(CarePlan, plan_id)
+    if plan is None:
+        raise CarePlanNotFound("管理方案不存在 (care plan not found)", care_plan_id=plan_id)
     current = queries.current(plan_id)
     drugs, versions = _classify((current.content.get("drugs") if current else None) or [])
     latest = _latest(plan.resident_id, plan.disease)

@@ -18,6 +18,7 @@ def pdf_for(plan: CarePlan) -> bytes:
     if current is None:
         raise Conflict("方案尚未审核生效 (no version in force)", code="no_plan_in_force", care_plan_id=plan.id)
     resident = session().get(Resident, plan.resident_id)
+    assert resident is not None  # a plan is only ever created for a stored resident, and residents are never deleted
     org = find_org(resident.org_code)
     next_due_on = providers.next_due_on(plan.resident_id, plan.disease)
     return care_plan_pdf(

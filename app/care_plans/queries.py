@@ -1,6 +1,7 @@
 """Read side of care plans: scoped reads for the API, summaries for follow-up and reports."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -80,7 +81,9 @@ def plan_summary(resident_id: int, disease: str) -> dict[str, Any] | None:
     """The version in force, as a follow-up cycle needs it: drugs (form default), targets, interval."""
     plan = session().scalars(select(CarePlan).where(CarePlan.resident_id == resident_id,
                                                     CarePlan.disease == disease)).first()
-    row = current(plan.id) if plan else None
+    if plan is None:
+        return None
+    row = current(plan.id)
     if row is None:
         return None
     c = row.content
@@ -100,7 +103,7 @@ def plans_for_summary(resident_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def display_names(rows: list[CarePlanVersion], comments_: list[CarePlanComment] = ()) -> dict[str, str]:
+def display_names(rows: list[CarePlanVersion], comments_: Sequence[CarePlanComment] = ()) -> dict[str, str]:
     """Display names of the people a plan's history names (drafter, approver, acknowledger, who closed a revision)."""
     names = {getattr(v, f) for v in rows for f in ("drafted_by", "approved_by", "acknowledged_by", "closed_by")}
     names |= {c.author for c in comments_}

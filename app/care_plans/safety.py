@@ -101,7 +101,7 @@ def review(drugs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return findings
 
 
-def _acknowledged(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _acknowledged(content: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
     return {a.get("finding"): a for a in content.get("acknowledgements") or []
             if isinstance(a, dict) and len((a.get("comment") or "").strip()) >= 2}
 
