@@ -75,6 +75,9 @@ class FollowUpVisit(Base):
     performed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # not a column (hence __allow_unmapped__): set by queries.timeline for the timeline's wording only
+    __allow_unmapped__ = True
+    performed_by_name: str | None = None
 
 
 class FollowUpEscalation(Base):

@@ -84,7 +84,7 @@ def timeline(resident_id: int) -> dict[str, Any]:
                                     .order_by(FollowUpVisit.disease, FollowUpVisit.cycle_no)))
     names = display_names(v.performed_by for v in visits)
     for v in visits:
-        v.performed_by_name = names.get(v.performed_by)                  # transient: the timeline's wording only
+        v.performed_by_name = names.get(v.performed_by) if v.performed_by else None
     done = [v for v in visits if v.status == "done"]
     return {"resident_id": resident_id, "schedules": schedules, "visits": visits,
             "trend": {d: _trend([v for v in done if v.disease == d]) for d in sorted({v.disease for v in visits})}}

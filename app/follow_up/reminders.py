@@ -14,11 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth import queries as auth_queries
 from app.auth.models import User, UserRole
 from app.core import clock, logs
-from app.core.db import is_postgres, session, unit_of_work
+from app.core.db import is_postgres, rowcount, session, unit_of_work
 from app.notifications.jobs import recipients, task_line
 from app.notifications.services import notify
 from app.org.queries import township_of
@@ -54,7 +55,8 @@ def _open_follow_up_tasks(after_id: int, *conditions):
 
 def send_due_reminders(days: int = REMINDER_DAYS) -> int:
     """Notify the doctor (and a consenting patient) of follow-up tasks due within `days`; once per task and user."""
-    now, sent, last, cache = clock.now(), 0, 0, {}
+    now, sent, last = clock.now(), 0, 0
+    cache: dict[Any, list[int]] = {}
     while True:
         tasks = _open_follow_up_tasks(last, HumanTask.due_at >= now, HumanTask.due_at <= now + timedelta(days=days))
         for task in tasks:
@@ -135,10 +137,10 @@ def _escalate(row, days: int, rules) -> int:
     if level == "none":
         return 0
     with unit_of_work() as s:
-        inserted = s.execute(_insert_ignore({
+        inserted = rowcount(s.execute(_insert_ignore({
             "visit_id": row.id, "task_id": row.task_id, "level": level, "days_overdue": days, "priority": outcome.get("priority", 3),
             "notified": 0, "decision": {k: v for k, v in outcome.items() if k in ("reason", "versions")},
-            "created_at": clock.now()})).rowcount
+            "created_at": clock.now()})))
         if not inserted:
             return 0
         escalation = s.scalars(select(FollowUpEscalation).where(FollowUpEscalation.visit_id == row.id,
@@ -148,15 +150,13 @@ def _escalate(row, days: int, rules) -> int:
 
 
 def _insert_ignore(values: dict[str, Any]):
-    if is_postgres():
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if is_postgres() else sqlite.insert
     return insert(FollowUpEscalation).values(**values).on_conflict_do_nothing(index_elements=["visit_id", "level"])
 
 
 def _notify_level(row, level: str, days: int) -> int:
     task = session().get(HumanTask, row.task_id)
+    assert task is not None  # row.task_id comes from escalate_overdue's inner join, and tasks are never deleted
     if level == "township_lead":
         township = township_of(row.org_code) if row.org_code else None
         users = [u.id for u in auth_queries.candidate_users("township_doctor", township.code)] if township else []

@@ -112,6 +112,7 @@ def start_cycle(visit_id: int) -> int | None:
         if visit is None or visit.instance_id is not None or visit.status != "scheduled":
             return None
         schedule = s.get(FollowUpSchedule, visit.schedule_id)
+        assert schedule is not None  # a visit is only created under its schedule, and schedules are never deleted
         inst = runner.start_instance("follow_up", data=cycle_data(schedule, visit), actor=runner.Actor("scheduler"),
                                      business_key=f"follow_up:{visit.id}", resident_id=schedule.resident_id,
                                      org_code=schedule.org_code)

@@ -110,6 +110,7 @@ OBSERVATION_CODES = {"sbp": ("8480-6", "mm[Hg]"), "dbp": ("8462-4", "mm[Hg]"), "
 
 def _to_health_record(visit: FollowUpVisit) -> None:
     """Write the visit's values into the resident's health record."""
+    assert visit.visited_on is not None  # _fill sets it (the visit date, else today) before this runs
     at = datetime.combine(visit.visited_on, datetime.min.time()).replace(tzinfo=clock.now().tzinfo)
     facts = [intake.ObservationFact(code=code, value=getattr(visit, attr), unit=unit, effective_at=at,
                                     client_id=f"follow_up:{visit.id}:{code}")
