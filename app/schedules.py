@@ -57,6 +57,7 @@ SCHEDULES = (
     Schedule("public_health.referrals", "connectors.public_health.referrals.exchange_all", 300),
     Schedule("insurance.pull", "connectors.insurance.sync.pull", 3600),
     Schedule("pacs.pull", "connectors.pacs.sync.pull", 300),
+    Schedule("his.prescription_results", "connectors.his.prescriptions.push", 60),
 )
 
 

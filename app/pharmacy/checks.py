@@ -29,8 +29,35 @@ GRADES = ("block", "warn", "info")
 SUPERVISED = ("warfarin", "rivaroxaban", "enoxaparin", "nadroparin")
 LMWH = ("enoxaparin", "nadroparin")
 FREQUENCY = {"qd": "qd", "q24h": "qd", "qn": "qd", "bid": "bid", "q12h": "bid", "tid": "tid", "q8h": "tid"}
+FREQUENCY_LABELS = {"qd": "每日1次", "q24h": "每24小时1次", "qn": "每晚1次", "bid": "每日2次", "q12h": "每12小时1次",
+                    "tid": "每日3次", "q8h": "每8小时1次", "qw": "每周1次"}
+INDICATION_LABELS = {"NVAF": "非瓣膜性房颤", "VTE_TREATMENT": "静脉血栓栓塞治疗", "DVT_TREATMENT": "深静脉血栓治疗",
+                     "VTE_PROPHYLAXIS_THA": "髋关节置换术后血栓预防", "VTE_PROPHYLAXIS_TKA": "膝关节置换术后血栓预防",
+                     "VTE_PROPHYLAXIS_HIGH_RISK": "高危血栓预防", "VTE_PROPHYLAXIS_MODERATE_RISK": "中危血栓预防",
+                     "VTE_PROPHYLAXIS_HIP_KNEE": "髋/膝关节术后血栓预防", "UA_NSTEMI": "不稳定型心绞痛/NSTEMI"}
+DOSE_WORDS = (("_day1_21_then_", "（第1–21天），之后 "), ("_caution", "（慎用）"), ("_reduce_25_33pct", "，减量25–33%"),
+              ("_reduce_25pct", "，减量25%"))
 INR_MAX_AGE_DAYS = 28
 DOSE_TOLERANCE = 0.10
+
+
+def indication_label(code: str) -> str:
+    return INDICATION_LABELS.get(code, code)
+
+
+def frequency_label(code: str | None) -> str:
+    return FREQUENCY_LABELS.get(code or "qd", code or "")
+
+
+def dose_text(label: str) -> str:
+    """A DMN dose label in words: `15mg_bid_day1_21_then_20mg_qd` → 15 mg 每日2次（第1–21天），之后 20 mg 每日1次."""
+    for code, words in DOSE_WORDS:
+        label = label.replace(code, words)
+    return re.sub(r"(\d+(?:\.\d+)?)mg_([a-z0-9]+)", lambda m: f"{m[1]} mg {frequency_label(m[2])}", label)
+
+
+def line_text(line: dict[str, Any]) -> str:
+    return f"{drug_name(line['drug'])} {float(line.get('dose_mg') or 0):g} mg {frequency_label(line.get('frequency'))}"
 
 
 def grade_of(findings: list[dict[str, Any]]) -> str:
@@ -147,7 +174,7 @@ def review(*, items: list[dict[str, Any]], indication: str, clinical: dict[str, 
                                                             "standard_dose": f"{float(line.get('dose_mg') or 0):g}mg"})
         label = result["outputs"].get("dose")
         if label is None:
-            findings.append(_finding("no_dose_rule", "warn", f"{drug_name(drug)}：适应证 {indication} 无剂量规则，需人工审核",
+            findings.append(_finding("no_dose_rule", "warn", f"{drug_name(drug)}：适应证“{indication_label(indication)}”无剂量规则，需人工审核",
                                      decision=result, drug=drug))
         elif label.startswith(("NOT_RECOMMENDED", "CONTRAINDICATED")):
             findings.append(_finding("contraindicated_renal", "block",
@@ -155,11 +182,12 @@ def review(*, items: list[dict[str, Any]], indication: str, clinical: dict[str, 
                                      drug=drug, crcl_for_dosing=round(clearance, 1)))
         elif drug != "nadroparin" and not _matches(line, label):
             findings.append(_finding("dose_not_as_recommended", "warn",
-                                     f"{drug_name(drug)} {float(line.get('dose_mg') or 0):g} mg {line.get('frequency')}"
-                                     f" 与推荐剂量 {label}（CrCl {clearance:.0f} mL/min）不符", decision=result,
+                                     f"{line_text(line)} 与推荐剂量 {dose_text(label)}（CrCl {clearance:.0f} mL/min）不符",
+                                     decision=result,
                                      drug=drug, recommended=label, crcl_for_dosing=round(clearance, 1)))
         elif label.endswith(("_caution", "pct")):
-            findings.append(_finding("dose_caution", "warn", f"{drug_name(drug)}：{label}（CrCl {clearance:.0f} mL/min）",
+            findings.append(_finding("dose_caution", "warn",
+                                     f"{drug_name(drug)}：{dose_text(label)}（CrCl {clearance:.0f} mL/min）",
                                      decision=result, drug=drug, recommended=label))
     return {"findings": findings, "grade": grade_of(findings),
             "crcl_for_dosing": round(clearance, 1) if clearance is not None else None,

@@ -127,9 +127,8 @@ def _instance_data(row: Prescription) -> dict[str, Any]:
 
 
 def summary(row: Prescription) -> str:
-    lines = "；".join(f"{checks.drug_name(i['drug'])} {float(i.get('dose_mg') or 0):g} mg {i.get('frequency') or ''}"
-                     for i in row.items)
-    return f"第{row.version}版 {row.diagnosis}（{row.indication}）：{lines}"
+    lines = "；".join(checks.line_text(i) for i in row.items)
+    return f"第{row.version}版 {row.diagnosis}（{checks.indication_label(row.indication)}）：{lines}"
 
 
 def _locked(prescription_id: int) -> Prescription:
@@ -232,3 +231,17 @@ def escalate(prescription_id: int) -> dict[str, Any]:
     if not _once(row, "escalated"):
         _state(row, "escalated", actor="system", org_code=row.review_org_code, note="审方超时")
     return {"status": row.status}
+
+
+def pending_results(limit: int = 200) -> list[PrescriptionResult]:
+    """Review results not yet taken by the HIS, oldest first."""
+    return list(session().scalars(select(PrescriptionResult).where(PrescriptionResult.status == "pending")
+                                  .order_by(PrescriptionResult.id).limit(limit)))
+
+
+def mark_result_sent(result_id: int) -> None:
+    """The HIS took this result: it is not sent again."""
+    with unit_of_work() as s:
+        row = s.get(PrescriptionResult, result_id)
+        if row is not None and row.status == "pending":
+            row.status, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1

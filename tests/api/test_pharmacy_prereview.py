@@ -72,6 +72,8 @@ def test_a_warning_goes_to_the_county_pharmacist_who_passes_it_and_an_overdue_re
         ("warfarin_interaction", "warn", "warfarin_interaction")]
     task = one(w["pharmacist"], "pharmacist_review")
     assert task["org_code"] == "C01" and "胺碘酮" in task["instructions"]
+    assert "华法林 3 mg 每日1次" in task["instructions"] and "非瓣膜性房颤" in task["instructions"]
+    assert "【警示】" in task["instructions"] and "NVAF" not in task["instructions"]
     assert not open_tasks(w["village"], "pharmacist_review")
     clock.advance(timedelta(minutes=6))
     tick(app)
@@ -115,6 +117,7 @@ def test_the_prescribers_insistence_needs_a_second_pharmacist_to_sign(app, clien
     rx_id = resp.json["prescription_id"]
     finding = prescription(w["pharmacist"], rx_id)["findings"][0]
     assert finding["code"] == "dose_not_as_recommended" and finding["recommended"] == "15mg_qd"
+    assert "利伐沙班 20 mg 每日1次 与推荐剂量 15 mg 每日1次" in finding["message"]
     complete(w["pharmacist"], one(w["pharmacist"], "pharmacist_review"),
              {"decision": "intervene", "problems": ["dose"], "opinion": "CrCl 40，建议 15 mg qd",
               "suggested_dose": "15 mg qd"})
@@ -172,3 +175,23 @@ def test_a_prescription_read_is_audited(app, client, world):
     before = count(app, AuditEntry, object_type="prescription")
     prescription(w["pharmacist"], first.json["prescription_id"])
     assert count(app, AuditEntry, object_type="prescription") == before + 1
+
+
+def test_a_final_result_is_sent_to_the_his_once(app, client, world, monkeypatch):
+    from connectors.his import prescriptions as his
+    from tests.api.test_connectors import _server
+    w = world
+    first = send(client, w, rx(w["id_number"], "RX-13", RIVA_20, clinical={"crcl_ml_min": 80}), "d-13")
+    with app.app_context():
+        assert his.push() == 0                                       # no HIS configured: the result stays pending
+    server = _server(monkeypatch, "his", {"/prescriptions/results": (200, {})})
+    try:
+        with app.app_context():
+            assert his.push() == 1
+            assert his.push() == 0
+        [sent] = server.requests
+        assert sent["json"]["rx_id"] == "RX-13" and sent["json"]["outcome"] == "passed"
+        [result] = prescription(w["pharmacist"], first.json["prescription_id"])["results"]
+        assert result["status"] == "sent" and result["sent_at"]
+    finally:
+        server.close()
