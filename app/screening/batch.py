@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 
 from app.core import clock, logs
 from app.core.db import remove_session, unit_of_work
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict
 from app.jobs.queue import enqueue_after_commit
 from app.residents.models import Resident
 
 from .bulk import BulkEvaluator
 from .features import gather
 from .models import ScreeningRun
+from .queries import stored_run
 from .rules import findings
 from .services import case_rows, insert_cases, township_codes
 
@@ -58,9 +59,7 @@ def resumable_run() -> ScreeningRun | None:
 def run(run_id: int, *, max_chunks: int | None = None, on_chunk=None) -> ScreeningRun:
     """Screen from the run's cursor to the end (or `max_chunks` chunks); return the run."""
     with unit_of_work() as s:
-        r = s.get(ScreeningRun, run_id)
-        if r is None:
-            raise NotFound("筛查批次不存在 (run not found)", run_id=run_id)
+        r = stored_run(run_id)
         if r.status == "completed":
             return r
         r.status, r.error = "running", None
@@ -78,11 +77,11 @@ def run(run_id: int, *, max_chunks: int | None = None, on_chunk=None) -> Screeni
                     on_chunk(run_id)
     except Exception as exc:
         with unit_of_work() as s:
-            r = s.get(ScreeningRun, run_id)
+            r = stored_run(run_id)
             r.status, r.error, r.updated_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], clock.now()
         raise
-    with unit_of_work() as s:
-        return s.get(ScreeningRun, run_id)
+    with unit_of_work():
+        return stored_run(run_id)
 
 
 def _next_bound(s, cursor: int, size: int) -> int | None:
@@ -114,11 +113,11 @@ class _Prefetch:
         return hi, population
 
 
-def _chunk(run_id: int, evaluator: BulkEvaluator, townships: dict[str, str], prefetch: _Prefetch) -> bool:
+def _chunk(run_id: int, evaluator: BulkEvaluator, townships: dict[str, str | None], prefetch: _Prefetch) -> bool:
     """Screen the next chunk in one transaction; False when the population is done."""
     hi, population = prefetch.take(0)
     with unit_of_work() as s:
-        r = s.get(ScreeningRun, run_id)
+        r = stored_run(run_id)
         if hi is None:
             r.status, r.finished_at, r.updated_at = "completed", clock.now(), clock.now()
             return False
@@ -170,4 +169,4 @@ def start_run(*, started_by: str, resume: bool = False, chunk_size: int = 5000) 
         enqueue_after_commit(s, "app.screening.jobs.run_batch", run.id, job_id=f"screening-run-{run.id}",
                              retries=0)
     with unit_of_work() as s:
-        return progress(s.get(type(run), run.id))
+        return progress(stored_run(run.id))

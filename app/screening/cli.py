@@ -7,7 +7,7 @@ from collections.abc import Callable
 import click
 from flask import Flask
 
-from app.screening.queries import get_run
+from app.screening.queries import stored_run
 
 
 def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
@@ -29,7 +29,7 @@ def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
 
             def report(run_id: int) -> None:
                 with app.app_context():
-                    p = batch.progress(get_run(run_id))
+                    p = batch.progress(stored_run(run_id))
                     click.echo(f"run {run_id}: {p['processed']}/{p['total']} ({p['percent']}%), "
                                f"{p['cases_created']} cases", err=True)
             done = batch.run(run.id, on_chunk=report)

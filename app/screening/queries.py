@@ -10,6 +10,7 @@ from sqlalchemy import Integer, and_, case, func, select
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.db import session
+from app.core.errors import NotFound
 from app.org.scope import org_scope_filter
 from app.residents.models import Resident
 from app.residents.record_models import ReferralFlag
@@ -100,8 +101,9 @@ def referral_flag_summary(p: Principal) -> dict[str, Any]:
     """Two-way-referral patients in scope: how many per source, and how many have an open screening case."""
     scoped = and_(ReferralFlag.flagged.is_(True), Resident.id == ReferralFlag.resident_id,
                   org_scope_filter(Resident.org_path, p))
-    per_source = dict(session().execute(select(ReferralFlag.source, func.count()).join(
-        Resident, Resident.id == ReferralFlag.resident_id).where(scoped).group_by(ReferralFlag.source)).all())
+    per_source: dict[str, int] = {source: n for source, n in session().execute(
+        select(ReferralFlag.source, func.count()).join(Resident, Resident.id == ReferralFlag.resident_id)
+        .where(scoped).group_by(ReferralFlag.source)).all()}
     residents = session().scalar(select(func.count(func.distinct(ReferralFlag.resident_id))).join(
         Resident, Resident.id == ReferralFlag.resident_id).where(scoped)) or 0
     with_case = session().scalar(select(func.count(func.distinct(ScreeningCase.resident_id))).where(
@@ -112,6 +114,14 @@ def referral_flag_summary(p: Principal) -> dict[str, Any]:
 
 def get_run(run_id: int) -> ScreeningRun | None:
     return session().get(ScreeningRun, run_id)
+
+
+def stored_run(run_id: int) -> ScreeningRun:
+    """The run; NotFound when there is none."""
+    run = session().get(ScreeningRun, run_id)
+    if run is None:
+        raise NotFound("筛查批次不存在 (run not found)", run_id=run_id)
+    return run
 
 
 def list_runs(limit: int = 20) -> list[ScreeningRun]:

@@ -27,17 +27,17 @@ log = logs.get("screening")
 PROCESS_OF_TRACK = {"case": "screening", "cancer": "cancer_screening"}
 
 
-def township_codes() -> dict[str, str]:
+def township_codes() -> dict[str, str | None]:
     """Organization code -> its township code (one query; villages map to their parent)."""
     rows = session().execute(select(Organization.code, Organization.level, Organization.parent_code)).all()
-    out = {}
+    out: dict[str, str | None] = {}
     for code, level, parent in rows:
         out[code] = code if level == "township" else parent if level == "village" else None
     return out
 
 
 def case_rows(features: Features, found: list[Finding], *, source: str, run_id: int | None,
-              townships: dict[str, str]) -> list[dict[str, Any]]:
+              townships: dict[str, str | None]) -> list[dict[str, Any]]:
     now = clock.now()
     return [{"resident_id": features.resident_id, "org_code": features.org_code, "org_path": features.org_path,
              "township_code": townships.get(features.org_code), "disease": f.disease, "kind": f.kind,
@@ -81,7 +81,9 @@ def _copy_cases(rows: list[dict[str, Any]]) -> list:
     import json
     from collections import namedtuple
     with unit_of_work() as s:
-        cursor = s.connection().connection.driver_connection.cursor()
+        raw = s.connection().connection.driver_connection
+        assert raw is not None  # a checked-out connection always holds its driver connection
+        cursor = raw.cursor()
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS screening_cases_in "
                        "(LIKE screening_cases INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
         columns = ", ".join(CASE_COLUMNS)

@@ -113,8 +113,10 @@ def untreated_bp(resident_id: int) -> dict[str, Any] | None:
         if started is not None and on > started:
             continue
         key = "sbp" if o.code == "8480-6" else "dbp"
-        if key not in best or o.value_num > best[key]["value"]:
-            best[key] = {"value": round(o.value_num), "on": on.isoformat(), "source": o.source}
+        value = o.value_num
+        assert value is not None  # the query keeps only rows with a value
+        if key not in best or value > best[key]["value"]:
+            best[key] = {"value": round(value), "on": on.isoformat(), "source": o.source}
     if "sbp" not in best or "dbp" not in best:
         return None
     return {"rule": "untreated" if started is not None else "highest_on_record",
@@ -249,7 +251,7 @@ def record_level(*, instance_id: int, resident_id: int, disease: str, decision_i
                  ) -> dict[str, Any]:
     """Apply the decided level as a proposal (`set_risk_level`: it may raise the grade, never lower it) with the
     trace of the evaluation; ask for a care plan only when the grade in force changed (or on the first grade)."""
-    raw = outputs.get(LEVEL_OUTPUT[decision_id])
+    raw: Any = outputs.get(LEVEL_OUTPUT[decision_id])    # whatever the model answered
     level = STROKE_LEVELS.get(raw) if decision_id == "stroke_risk" else raw
     evaluation = _decision_record(instance_id, decision_id)
     _graded(resident_id, disease, instance_id)
