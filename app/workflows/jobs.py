@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
 from app.core import clock, logs
-from app.core.db import is_postgres, unit_of_work
+from app.core.db import is_postgres, rowcount, unit_of_work
 from app.jobs.queue import enqueue, enqueue_after_commit
 
 from . import bindings, messages, runner
@@ -34,7 +35,7 @@ def _claim_call(call_id: int) -> ServiceCall | None:
                 or_(ServiceCall.status == "pending",
                     (ServiceCall.status == "running") & (ServiceCall.next_attempt_at < now)))
             .values(status="running", attempts=ServiceCall.attempts + 1, next_attempt_at=now + LEASE))
-        if result.rowcount != 1:
+        if rowcount(result) != 1:
             return None
         return session.get(ServiceCall, call_id)
 
@@ -65,6 +66,7 @@ def _after_failure(call: ServiceCall, exc: Exception) -> None:
     delay = call.backoff_base ** call.attempts
     with unit_of_work() as session:
         row = session.get(ServiceCall, call.id)
+        assert row is not None  # the call this worker claimed; service calls are never deleted
         row.status, row.last_error = "pending", message
         row.next_attempt_at = clock.now() + timedelta(seconds=delay)
     enqueue("app.workflows.jobs.run_service_call", call.id, job_id=f"svc-{call.id}-{call.attempts}",
@@ -85,7 +87,7 @@ def deliver_thrown_message(event_id: int, attempt: int = 0) -> None:
         origin = session.get(ProcessInstance, sender)
         # a process this message starts works for the sender's starter, in its organization and for its resident
         # (SpiffArena starts it for the sending instance's user)
-        on_behalf = {"started_by": origin.started_by, "org_code": origin.org_code,
+        on_behalf: dict[str, Any] = {"started_by": origin.started_by, "org_code": origin.org_code,
                      "resident_id": origin.resident_id} if origin is not None else {}
     try:
         delivery = messages.deliver(name, payload, actor=runner.Actor(f"instance:{sender}"), **on_behalf)
@@ -95,6 +97,7 @@ def deliver_thrown_message(event_id: int, attempt: int = 0) -> None:
     if delivery.matched:
         with unit_of_work() as session:
             row = session.get(ProcessEvent, event_id)
+            assert row is not None  # read above; events are an append-only log
             row.data = {**row.data, "delivered": delivery.to_dict()}
         return
     if attempt < len(THROWN_RETRIES):
@@ -107,6 +110,7 @@ def deliver_thrown_message(event_id: int, attempt: int = 0) -> None:
 def _undelivered(event_id: int, *, reason: str, details: dict) -> None:
     with unit_of_work() as session:
         sent = session.get(ProcessEvent, event_id)
+        assert sent is not None  # read by deliver_thrown_message; events are an append-only log
         session.add(ProcessEvent(instance_id=sent.instance_id, at=clock.now(), type="message_undelivered",
                                  element_id=sent.element_id, task_guid=sent.task_guid, actor="system",
                                  data={"message": sent.data["message"], "reason": reason, **details}))

@@ -125,8 +125,9 @@ def deliver(message_name: str, payload: Mapping[str, Any], *, actor: runner.Acto
             continue
     if not result.correlated and start:
         starts = catalog().get(message_name, {}).get("starts", [])
-        for process_id in starts if authorize_start is not None else ():
-            authorize_start(process_id)
+        if authorize_start is not None:
+            for process_id in starts:
+                authorize_start(process_id)
         for process_id in starts:
             inst = runner.start_instance(process_id, actor=actor, message=(message_name, payload),
                                          business_key=business_key, org_code=org_code, resident_id=resident_id,

@@ -109,7 +109,8 @@ class ProcessInstance(Base):
     waiting_messages: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": lock_version}
+    # ruff wants the ClassVar; DeclarativeBase declares __mapper_args__ as an instance attribute, which mypy holds to
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": lock_version}  # type: ignore[misc]
 
 
 class HumanTask(Base):

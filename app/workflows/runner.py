@@ -230,24 +230,31 @@ def correlate(instance_id: int, message_name: str, payload: Mapping[str, Any], a
 _CALL_FINISHED = ("done", "failed", "cancelled")
 
 
+def _service_call(session, call_id: int) -> ServiceCall:
+    call = session.get(ServiceCall, call_id)
+    if call is None:
+        raise NotFound("服务调用不存在 (service call not found)", call_id=call_id)
+    return call
+
+
 def complete_service_call(call_id: int, result: Any) -> None:
     """Feed a service call's result into its instance; a late duplicate (another worker already completed the call
     after this one's lease ran out) changes nothing."""
     with unit_of_work() as session:
-        call = session.get(ServiceCall, call_id)
+        call = _service_call(session, call_id)
         inst_id, guid, status = call.instance_id, call.task_guid, call.status
     if status in _CALL_FINISHED:
         return
 
     def mark(session, inst, snap):
-        row = session.get(ServiceCall, call_id)
+        row = _service_call(session, call_id)
         row.status, row.result, row.finished_at = "done", runtime.to_json_value(result), clock.now()
     try:
         _step(inst_id, Actor("worker"), lambda ctx, inst: runtime.complete_service_call(ctx, inst.state, guid, result),
               interactive=False, session_hook=mark)
     except eng.TaskNotReady:
         with unit_of_work() as session:
-            if session.get(ServiceCall, call_id).status in _CALL_FINISHED:
+            if _service_call(session, call_id).status in _CALL_FINISHED:
                 log.info("duplicate service call result ignored", extra={"job": str(call_id)})
                 return
         raise
@@ -257,7 +264,7 @@ def fail_service_call(call_id: int, *, code: str, message: str) -> bool:
     """Throw the failure into the model (error boundary) or raise an incident on the instance."""
     handled = {}
     with unit_of_work() as session:
-        call = session.get(ServiceCall, call_id)
+        call = _service_call(session, call_id)
         inst_id, guid, element = call.instance_id, call.task_guid, call.element_id
 
     def run(ctx, inst):

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.db import session
+from app.core.errors import NotFound
 from app.engine import runtime
 
 from .models import ProcessVersion
@@ -42,6 +43,8 @@ class VersionInfo:
 def version_info(version_id: int) -> VersionInfo:
     """Deployed versions are immutable and never deleted: load each once per process."""
     row = session().get(ProcessVersion, version_id)
+    if row is None:
+        raise NotFound("流程版本不存在 (process version not found)", version_id=version_id)
     return VersionInfo(row.id, row.process_id, row.version, row.content_hash, row.spec_json, row.meta)
 
 
