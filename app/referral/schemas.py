@@ -72,6 +72,7 @@ class ReferralSchema(Schema):
     insurance_filing_no = fields.Str(allow_none=True)
     reject_reason = fields.Str(allow_none=True)
     reject_note = fields.Str(allow_none=True)
+    no_show_reason = fields.Str(allow_none=True, metadata={"description": "the sender's 未到位 reason"})
     instance_id = fields.Int(allow_none=True)
     parent_id = fields.Int(allow_none=True)
     requested_at = fields.DateTime()

@@ -9,8 +9,10 @@
  *  3. rejection (the form refuses a rejection without a reason) and redirect to another capable department;
  *  4. out of county with the supervisor's approval and 医保备案号;
  *  5. the supervisor's dashboard moves with these referrals, drills down to the list and exports xlsx.
- * No-show needs the appointment + grace to pass (days): it is told through the API (tests/api/test_referral_api.py).
- * Form steps the story does not look at are completed through the same task API the inbox uses.
+ * The booking, result, 下转单, receipt and first follow-up are filled in the inbox's forms; steps the story does not
+ * look at (2-week follow-up, the emergency's other referrals' forms, approval) go through the same task API.
+ * `referralNoShowStory` (run last: it moves the platform clock with the admin's 平台时钟 control, issue 14.12): a
+ * booked referral's no-show timer fires, the sender verifies 不到位 in the form and sees the outcome.
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -126,6 +128,25 @@ async function submitForm(page) {
   await page.locator('[data-testid=complete]').click();
 }
 
+/** A field of the open inbox form (react-jsonschema-form ids are `root_<field>`). */
+const field = (page, name) => page.locator(`#root_${name}`);
+
+/** The step left the caller's open steps (the form went through). */
+async function waitStepDone(page, id, elementId, ms = 30000) {
+  const until = Date.now() + ms;
+  while ((await detail(page, id)).tasks.some((t) => t.element_id === elementId)) {
+    if (Date.now() > until) throw new Error(`步骤 ${elementId} 未完成`);
+    await page.waitForTimeout(500);
+  }
+}
+
+/** `YYYY-MM-DDTHH:mm` in the browser's zone, `days` after `from` at 09:00 (for a datetime-local input). */
+function localAt(days, from = Date.now()) {
+  const d = new Date(from + days * 86400000);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T09:00`;
+}
+
 function hisClient() {
   const py = process.env.E2E_PYTHON ?? path.join(here, '..', '..', '.venv', 'bin', 'python');
   return JSON.parse(execFileSync(py, [path.join(here, 'his_client.py'), '县人民医院 HIS（浏览器测试）'], { cwd: path.join(here, '..', '..') }).toString().trim().split('\n').pop());
@@ -193,8 +214,10 @@ export async function referralStory(ctx) {
   await cardio.getByLabel('拟就诊方式').selectOption({ label: '门诊' }).catch(() => undefined);
   await submitForm(cardio);
   await waitStatus(cardio, id, 'accepted');
-  const soon = new Date(Date.now() + 2 * 86400000).toISOString();
-  await completeStep(cardio, id, 'book_appointment', { appointment_at: soon, place: '心内科门诊3诊室' });
+  await openStep(cardio, id, '预约就诊', 'book_appointment');
+  await field(cardio, 'appointment_at').fill(localAt(2));
+  await field(cardio, 'place').fill('心内科门诊3诊室');
+  await submitForm(cardio);
   await waitStatus(cardio, id, 'appointed');
 
   // the hospital reports the arrival (twice: the second changes nothing); an unknown number is kept, not lost
@@ -208,7 +231,12 @@ export async function referralStory(ctx) {
   assert.equal(unknown.status, 404);
   assert.equal(unknown.body.code, 'unknown_referral_no');
 
-  await completeStep(cardio, id, 'return_result', { diagnosis: '原发性高血压3级 很高危', plan: '氨氯地平5mg qd + 缬沙坦80mg qd', advice: '每2周随访血压，目标<140/90', down_referral: true });
+  await openStep(cardio, id, '回传诊疗结果', 'return_result');
+  await field(cardio, 'diagnosis').fill('原发性高血压3级 很高危');
+  await field(cardio, 'plan').fill('氨氯地平5mg qd + 缬沙坦80mg qd');
+  await field(cardio, 'advice').fill('每2周随访血压，目标<140/90');
+  await field(cardio, 'down_referral').check();
+  await submitForm(cardio);
   await waitStatus(cardio, id, 'completed');
   await cardio.goto(`/referrals/${id}`);
   await cardio.locator('[data-testid=doc-receipt]').waitFor();
@@ -225,14 +253,26 @@ export async function referralStory(ctx) {
   // the down-referral back to the village: 下转单 (R2 eligible) → receipt → first follow-up within 14 days
   const down = (await detail(cardio, id)).children[0];
   assert.ok(down && down.referral_no.startsWith('XZ'), '应自动生成下转');
-  await completeStep(cardio, down.id, 'fill_down_referral_form', { discharge_diagnosis: '原发性高血压3级', long_term_plan: '氨氯地平5mg qd + 缬沙坦80mg qd',
-    diagnosis_clear: true, plan_clear: true, condition_stable: true });
-  await completeStep(village, down.id, 'receive_down_referral', { accepted: true });
+  await openStep(cardio, down.id, '填写下转单', 'fill_down_referral_form');
+  await field(cardio, 'discharge_diagnosis').fill('原发性高血压3级');
+  await field(cardio, 'long_term_plan').fill('氨氯地平5mg qd + 缬沙坦80mg qd');
+  for (const box of ['diagnosis_clear', 'plan_clear', 'condition_stable']) await field(cardio, box).check();
+  await submitForm(cardio);
+  await waitStepDone(cardio, down.id, 'fill_down_referral_form');
+  await openStep(village, down.id, '确认接收下转', 'receive_down_referral');
+  await field(village, 'accepted').check();
+  await submitForm(village);
+  await waitStepDone(village, down.id, 'receive_down_referral');
   const firstVisit = await stepOf(village, down.id, 'first_follow_up');
   const day = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
   assert.ok(day(new Date(firstVisit.due_at)) <= day(new Date(Date.now() + 14 * 86400000)), `首次随访应在14天内（${firstVisit.due_at}）`);
   const today = day(new Date());
-  await completeStep(village, down.id, 'first_follow_up', { visit_date: today, sbp: 134, dbp: 82, condition: '稳定' });
+  await openStep(village, down.id, '下转首次随访', 'first_follow_up');
+  await field(village, 'visit_date').fill(today);
+  await field(village, 'sbp').fill('134');
+  await field(village, 'dbp').fill('82');
+  await village.getByLabel('稳定', { exact: true }).check();
+  await submitForm(village);
   await waitStatus(village, down.id, 'completed');
   await completeStep(village, id, 'two_week_follow_up', { outcome: '到位', diagnosis_confirmed: true });
   // the record shows both referrals with their milestones
@@ -337,4 +377,59 @@ export async function referralStory(ctx) {
   await closePage(village);
   await closePage(cardio);
   await closePage(supervisor);
+}
+
+/** No-show: the appointment plus the grace period pass (the admin moves the demo clock), the sender verifies 不到位
+ * in the form and sees the outcome. Answers false when the server's clock cannot be moved (production topology). */
+export async function referralNoShowStory(ctx) {
+  const admin = await loginAs(ctx, 'county_admin');
+  const clock = await api(admin, 'GET', '/api/v1/clock');
+  if (clock.status !== 200 || !clock.body.enabled) {
+    await closePage(admin);
+    return false;
+  }
+  let village = await loginAs(ctx, 'village_doctor1', { phone: true });
+  const cardio = await loginAs(ctx, 'specialist_cardio');
+  const resident = await freshResident(village, new Set());
+  const id = await referFromRecord(village, resident.id, { reason: '血压控制不满意，需调整方案', disease: '高血压' });
+  await openStep(village, id, '填写转诊单', 'fill_referral_form');
+  await village.getByLabel('转往机构/科室').selectOption({ label: '心内科' }).catch(() => undefined);
+  await village.getByLabel('主诉').fill('头晕1周');
+  await village.getByLabel('患者/家属已知情同意').check();
+  await submitForm(village);
+  await waitStatus(village, id, 'offered');
+  await openStep(cardio, id, '接诊审核', 'review_referral');
+  await cardio.getByLabel('接收', { exact: true }).check();
+  await submitForm(cardio);
+  await waitStatus(cardio, id, 'accepted');
+  await openStep(cardio, id, '预约就诊', 'book_appointment');
+  await field(cardio, 'appointment_at').fill(localAt(1, Date.parse(clock.body.now)));   // by the platform's clock
+  await field(cardio, 'place').fill('心内科门诊2诊室');
+  await submitForm(cardio);
+  await waitStatus(cardio, id, 'appointed');
+  assert.equal((await detail(village, id)).tasks.some((t) => t.element_id === 'verify_no_show'), false);
+
+  // the patient never comes: a routine referral's grace is 3 days after the appointment
+  const moved = await api(admin, 'POST', '/api/v1/clock', { days: 5 });
+  assert.equal(moved.status, 200, JSON.stringify(moved.body));
+  // five days on, the sessions have lapsed: the village doctor signs in again
+  await closePage(village);
+  village = await loginAs(ctx, 'village_doctor1', { phone: true });
+  await stepOf(village, id, 'verify_no_show');
+  await openStep(village, id, '核实未到位', 'verify_no_show');
+  await village.getByLabel('不到位', { exact: true }).check();
+  await field(village, 'reason').fill('患者家中农忙，未按预约就诊');
+  await submitForm(village);
+  await waitStatus(village, id, 'no_show');
+  await village.goto(`/referrals/${id}`);
+  await village.locator('[data-testid=referral-no]').waitFor();
+  const text = await village.locator('main').innerText();
+  assert.ok(text.includes('未到位'), '转出方应看到未到位结论');
+  assert.ok((await village.locator('[data-testid=no-show-reason]').innerText()).includes('患者家中农忙'), '转出方应看到未到位原因');
+  await noRawCodes(village);
+  await shot(village, 'referral-no-show-phone');
+  await closePage(village);
+  await closePage(cardio);
+  await closePage(admin);
+  return true;
 }

@@ -21,7 +21,7 @@ import { riskGradeStory } from './risk.mjs';
 import { dmnBrokenRuleStory, dmnEditorStory, dmnFindingsOverride, dmnReplayStory, noFalseMissingForms, villageDoctorHasNoModeler } from './modeler.mjs';
 import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
-import { referralStory } from './referral.mjs';
+import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -164,5 +164,14 @@ describe('web UI', { concurrency: false }, () => {
   test('every form in forms/: valid data completes, one invalid field is refused on its field (browser and server agree)', async (t) => {
     if (!needs(t, '/api/v1/process-definitions', '/api/v1/tasks/{}/draft', '/api/v1/tasks/{}/complete')) return;
     await allFormsStory(ctx, formSamples());
+  });
+  // last: it moves the platform clock days ahead (the demo's 平台时钟 control) so a booked referral's no-show fires
+  test('referral: no-show — the clock passes the appointment and grace, the sender verifies 不到位 in the form and sees it', async (t) => {
+    if (useMock) return void t.skip('the mock has no referral processes');
+    if (!needs(t, '/api/v1/referrals', '/api/v1/referrals/{}', '/api/v1/clock')) return;
+    if (!(await referralNoShowStory(ctx))) {
+      if (strict) throw new Error('平台时钟不可调整（严格模式不跳过：live.py 以 YGT_CLOCK_CONTROL=1 启动）');
+      t.skip('平台时钟不可调整 (YGT_CLOCK_CONTROL)');
+    }
   });
 });

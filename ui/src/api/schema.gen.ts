@@ -6591,6 +6591,8 @@ export interface components {
       id?: number;
       instance_id?: number | null;
       insurance_filing_no?: string | null;
+      /** @description the sender's 未到位 reason */
+      no_show_reason?: string | null;
       /** Format: date-time */
       offered_at?: string | null;
       out_of_county?: boolean;
@@ -6714,6 +6716,8 @@ export interface components {
       id?: number;
       instance_id?: number | null;
       insurance_filing_no?: string | null;
+      /** @description the sender's 未到位 reason */
+      no_show_reason?: string | null;
       /** Format: date-time */
       offered_at?: string | null;
       out_of_county?: boolean;

@@ -149,6 +149,9 @@ export default function ReferralPage() {
           {r.capability_label && <span>所需能力：{r.capability_label}</span>}
         </div>
         {r.reason && <p>转诊原因：{r.reason}</p>}
+        {r.status === 'no_show' && (
+          <div className="alert alert-warn" data-testid="no-show-reason">患者未到位{r.no_show_reason ? `：${r.no_show_reason}` : ''}</div>
+        )}
         {r.reject_reason && (
           <div className="alert alert-warn" data-testid="reject-reason">拒收原因：{r.reject_reason}{r.reject_note ? `（${r.reject_note}）` : ''}</div>
         )}

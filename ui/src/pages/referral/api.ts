@@ -33,6 +33,7 @@ export interface Referral {
   insurance_filing_no: string | null;
   reject_reason: string | null;
   reject_note: string | null;
+  no_show_reason?: string | null;
   instance_id: number | null;
   parent_id: number | null;
   requested_at: string;
