@@ -52,6 +52,7 @@ from app.workflows import jobs as workflow_jobs
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import HumanTask
 
+from .pharmacy import seed_prescriptions
 from .referrals import seed_referrals
 from .training import seed_training
 
@@ -488,6 +489,7 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
             clk.go(-1, time(15, 10))
             out.update(_yesterday(people))
             out.update(seed_referrals(lambda username, task, data: _complete(people, username, task, data)))
+            out.update(seed_prescriptions())
             clk.restore()
             _tick()
     finally:
