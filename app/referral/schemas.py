@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.core.paging import PageArgsSchema, per_page
 from app.vocabulary import Disease
 from app.vocabulary.fields import Code
 
@@ -14,7 +15,7 @@ URGENCIES = ("emergency", "priority", "routine")
 ID = validate.Range(min=1, max=2**63 - 1)
 
 
-class ReferralQueryArgsSchema(Schema):
+class ReferralQueryArgsSchema(PageArgsSchema):
     direction = fields.Str(validate=validate.OneOf(("up", "down")))
     status = fields.Str(validate=validate.Length(max=20))
     disease = fields.Str(validate=validate.Length(max=20))
@@ -28,8 +29,7 @@ class ReferralQueryArgsSchema(Schema):
     indicator = fields.Str(validate=validate.OneOf(tuple(INDICATORS)),
                            metadata={"description": "钻取: 只列出计入该指标的转诊"})
     part = fields.Str(load_default="numerator", validate=validate.OneOf(("numerator", "denominator")))
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    per_page = per_page(default=50, maximum=500)
 
 
 class ReferralStatsQueryArgsSchema(Schema):

@@ -2272,6 +2272,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 50, at most 500) */
+          per_page?: number;
           direction?: "up" | "down";
           status?: string;
           disease?: string;
@@ -2288,8 +2292,6 @@ export interface paths {
           /** @description 钻取: 只列出计入该指标的转诊 */
           indicator?: "up_count" | "down_count" | "up_down_ratio" | "arrival_rate" | "acceptance_within_sla" | "rejection_rate" | "result_return_rate" | "follow_up_timeliness" | "down_first_follow_up_timeliness" | "out_of_county_rate";
           part?: "numerator" | "denominator";
-          page?: number;
-          per_page?: number;
         };
       };
       responses: {
