@@ -1,11 +1,16 @@
-"""Shared helpers of the care-plan / follow-up tests (no tests here): deploy the real models, a resident, tasks."""
+"""Shared helpers of the care-plan / follow-up tests (no tests here): deploy the real models, a resident, tasks.
+
+The `resident` fixture is `resident_fixture`: import that (`# noqa: F401`) where a test takes `resident`."""
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
+import pytest
+from sqlalchemy import select
+
 from app import schedules
-from app.core import clock
+from app.core import clock, db
 from tests.helpers import REPO
 
 MODELS = [REPO / "bpmn" / "care_plan.bpmn", REPO / "bpmn" / "follow_up.bpmn", REPO / "forms" / "care_plan",
@@ -27,6 +32,20 @@ def make_resident(app, *, org: str = "C01T01V01", name: str = "王建国", born:
     with app.app_context():
         return register_resident({"id_number": id_number, "name": name, "phone": "13800001234",
                                   "address": "石门镇上塘村1组", "org_code": org}, principal=SYSTEM).id
+
+
+@pytest.fixture(name="resident")
+def resident_fixture(app, county):
+    """A resident of C01T01V01 with the care-plan and follow-up models deployed."""
+    deploy_care_models(app)
+    return make_resident(app)
+
+
+def classified_visit(app):
+    """The one follow-up visit that has been classified."""
+    from app.follow_up.models import FollowUpVisit
+    with app.app_context():
+        return db.session().scalars(select(FollowUpVisit).where(FollowUpVisit.classification.is_not(None))).one()
 
 
 def open_tasks(api, element_id: str, **params) -> list[dict]:

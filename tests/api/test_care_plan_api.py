@@ -5,23 +5,14 @@ from __future__ import annotations
 import copy
 import io
 
-import pytest
-
 from tests.test_follow_up_support import (
     PLAN,
     complete,
-    deploy_care_models,
-    make_resident,
     one_task,
     open_tasks,
     plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
 )
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
 
 
 def test_a_low_risk_plan_is_drafted_by_the_township(app, login_as, resident):

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 from sqlalchemy import select
 
 from app.core import db
 from tests.test_follow_up_support import (
     PLAN,
     complete,
-    deploy_care_models,
-    make_resident,
     one_task,
     open_tasks,
     plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
     tick,
 )
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
 
 
 def _revised() -> dict:

@@ -5,27 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import update
 
 from tests.test_follow_up_support import (
     complete,
-    deploy_care_models,
     htn_visit,
     local_today,
-    make_resident,
     one_task,
     plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
     tick,
 )
 
 FOLLOW_UP_NAME = "慢病随访 (一个周期)"          # bpmn/follow_up.bpmn <process name=…>
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
 
 
 def _rename(app, user, display_name: str) -> None:

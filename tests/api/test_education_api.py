@@ -1,15 +1,10 @@
 """Education: a seeded library tagged by disease, risk and topic; a plan pushes its topics once; reads recorded."""
 from __future__ import annotations
 
-import pytest
-
-from tests.test_follow_up_support import deploy_care_models, make_resident, plan_in_force
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
+from tests.test_follow_up_support import (
+    plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
+)
 
 
 def test_the_library_holds_a_dozen_items_tagged_by_disease_and_topic(app, login_as, county):

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from app.core import db
 from tests.test_follow_up_support import (
     complete,
-    deploy_care_models,
     htn_visit,
     local_today,
-    make_resident,
     one_task,
     open_tasks,
     plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
     tick,
 )
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
 
 
 def _count(app, model, **where):

@@ -2,36 +2,23 @@
 optional; an adverse reaction recorded as hard to control refers the patient (T04d/T05d row 3, T19)."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from app.core import db
 from tests.test_follow_up_support import (
+    classified_visit,
     complete,
-    deploy_care_models,
     htn_visit,
     local_today,
-    make_resident,
     one_task,
     plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
     tick,
 )
 
 DM_PLAN = {"targets": {"sbp_lt": 130, "dbp_lt": 80, "hba1c_lt": 7.0}, "drugs": [
     {"drug": "metformin", "name": "二甲双胍片", "dose_mg": 500, "frequency": "tid"}], "lifestyle": {},
     "follow_up_interval_days": 30, "education_topics": ["hypoglycemia"]}
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
-
-
-def _visit(app):
-    from app.follow_up.models import FollowUpVisit
-    with app.app_context():
-        return db.session().scalars(select(FollowUpVisit).where(FollowUpVisit.classification.is_not(None))).one()
 
 
 def test_a_diabetes_visit_without_blood_pressure_is_classified_from_glucose(app, login_as, resident):
@@ -44,7 +31,7 @@ def test_a_diabetes_visit_without_blood_pressure_is_classified_from_glucose(app,
     record["labs"] = {"fpg": 7.6}
     record["medication"]["hypoglycemia"] = "无"
     complete(done["village"], task, record)
-    visit = _visit(app)
+    visit = classified_visit(app)
     assert (visit.classification, visit.action, visit.next_due_days) == ("控制不满意", "调整用药_2周随访", 14)
     assert visit.sbp is None and visit.fpg == 7.6
 
@@ -70,7 +57,7 @@ def test_an_adverse_reaction_hard_to_control_refers_the_patient(app, login_as, r
     tick(app, 24)
     complete(done["village"], one_task(done["village"], "record_htn_visit_high_risk"),
              htn_visit(local_today(app), 128, 78, adr="难以控制"))
-    visit = _visit(app)
+    visit = classified_visit(app)
     assert (visit.classification, visit.action, visit.next_due_days) == ("不良反应", "转诊", 14)
     assert "T04d 行3" in visit.decision["reason"]
     with app.app_context():
@@ -83,5 +70,5 @@ def test_a_manageable_adverse_reaction_still_adjusts_the_drugs_in_two_weeks(app,
     tick(app, 24)
     complete(done["village"], one_task(done["village"], "record_htn_visit_high_risk"),
              htn_visit(local_today(app), 128, 78, adr="有"))
-    visit = _visit(app)
+    visit = classified_visit(app)
     assert (visit.classification, visit.action, visit.next_due_days) == ("不良反应", "调整用药_2周随访", 14)

@@ -2,33 +2,17 @@
 the guideline default (T04b/T05b) when the plan sets none; the follow-up form shows the target beside the value."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
-from app.core import db
 from tests.test_follow_up_support import (
     PLAN,
+    classified_visit,
     complete,
-    deploy_care_models,
     htn_visit,
     local_today,
-    make_resident,
     one_task,
     plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
     tick,
 )
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
-
-
-def _visit(app):
-    from app.follow_up.models import FollowUpVisit
-    with app.app_context():
-        return db.session().scalars(select(FollowUpVisit).where(FollowUpVisit.classification.is_not(None))).one()
 
 
 def test_a_plan_target_of_130_80_makes_135_82_uncontrolled(app, login_as, resident):
@@ -39,7 +23,7 @@ def test_a_plan_target_of_130_80_makes_135_82_uncontrolled(app, login_as, reside
     hint = task["form"]["schema"]["properties"]["signs"]["properties"]["bp_readings"]["description"]
     assert "130/80" in hint and "方案目标" in hint
     complete(done["village"], task, htn_visit(local_today(app), 135, 82))
-    visit = _visit(app)
+    visit = classified_visit(app)
     assert (visit.classification, visit.action, visit.next_due_days) == ("控制不满意", "调整用药_2周随访", 14)
     assert visit.decision["target"] == {"sbp_lt": 130, "dbp_lt": 80, "basis": "plan"}
     assert visit.decision["outputs"]["bp_at_target"] is True        # the public-health rule (control-rate indicator)
@@ -54,6 +38,6 @@ def test_the_same_visit_under_a_140_90_plan_is_controlled(app, login_as, residen
     tick(app, 24)
     complete(done["village"], one_task(done["village"], "record_htn_visit_high_risk"),
              htn_visit(local_today(app), 135, 82))
-    visit = _visit(app)
+    visit = classified_visit(app)
     assert (visit.classification, visit.action) == ("控制满意", "常规随访")
     assert visit.decision["target"]["basis"] == "plan"

@@ -3,15 +3,12 @@ and on approval; above-maximum doses and contraindicated combinations are refuse
 acknowledgement with a comment that reaches the approver, unknown drugs are refused with a pick list."""
 from __future__ import annotations
 
-import pytest
-
-from tests.test_follow_up_support import PLAN, complete, deploy_care_models, make_resident, one_task
-
-
-@pytest.fixture()
-def resident(app, county):
-    deploy_care_models(app)
-    return make_resident(app)
+from tests.test_follow_up_support import (
+    PLAN,
+    complete,
+    one_task,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
+)
 
 
 def _draft(login_as, resident):
