@@ -8,6 +8,7 @@ import { DISEASES, RISK_LEVELS, label, riskClass } from '../../lib/labels';
 import { PLAN_STATUS, TOPICS, changeLine, drugText, targetText, valueText } from '../../lib/carePlan';
 import { formatDate, formatDateTime } from '../../lib/time';
 import { Badge, Empty, ErrorBox, Loading } from '../common';
+import { ReasonConfirm } from './ReasonConfirm';
 
 function Content({ c }: { c: CarePlanContent }) {
   const targets = Object.entries(c.targets ?? {}).filter(([k]) => k !== 'note');
@@ -167,19 +168,8 @@ function Revisions({ plan, onChanged }: { plan: CarePlan; onChanged: () => void 
           )}
           {asking && (
             <div className="stack">
-              <label className="field">
-                <span className="field-label">撤销原因（必填）</span>
-                <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={500} />
-              </label>
-              {error ? <ErrorBox error={error} /> : null}
-              <div className="row">
-                <button type="button" className="btn btn-small btn-danger" disabled={busy || reason.trim().length < 2} onClick={() => void cancel()}>
-                  确认撤销
-                </button>
-                <button type="button" className="btn btn-small btn-ghost" disabled={busy} onClick={() => setAsking(false)}>
-                  取消
-                </button>
-              </div>
+              <ReasonConfirm label="撤销原因（必填）" reason={reason} onReason={setReason} maxLength={500} error={error} busy={busy}
+                confirmText="确认撤销" danger onConfirm={() => void cancel()} onCancel={() => setAsking(false)} />
             </div>
           )}
         </div>

@@ -4,7 +4,7 @@ import { residents } from '../../api/endpoints';
 import type { RecordRiskLevel } from '../../api/types';
 import { useAuth } from '../../auth';
 import { RISK_LEVELS } from '../../lib/labels';
-import { ErrorBox } from '../common';
+import { ReasonConfirm } from './ReasonConfirm';
 
 const CLINICIANS = ['township_doctor', 'county_specialist'];
 const LEVELS = ['LOW', 'MODERATE', 'HIGH', 'VERY_HIGH'];
@@ -54,19 +54,8 @@ export default function RiskReassess({ residentId, level, onChanged }: {
           ))}
         </select>
       </label>
-      <label className="field">
-        <span className="field-label">复核理由（必填，降低等级只能由医生复核）</span>
-        <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={1000} />
-      </label>
-      {error ? <ErrorBox error={error} /> : null}
-      <div className="row">
-        <button type="button" className="btn btn-small" disabled={busy || reason.trim().length < 2} onClick={() => void save()}>
-          保存复核
-        </button>
-        <button type="button" className="btn btn-small btn-ghost" disabled={busy} onClick={() => setOpen(false)}>
-          取消
-        </button>
-      </div>
+      <ReasonConfirm label="复核理由（必填，降低等级只能由医生复核）" reason={reason} onReason={setReason} maxLength={1000}
+        error={error} busy={busy} confirmText="保存复核" onConfirm={() => void save()} onCancel={() => setOpen(false)} />
     </div>
   );
 }
