@@ -9,8 +9,8 @@
  *  3. rejection (the form refuses a rejection without a reason) and redirect to another capable department;
  *  4. out of county with the supervisor's approval and 医保备案号;
  *  5. the supervisor's dashboard moves with these referrals, drills down to the list and exports xlsx.
- * The booking, result, 下转单, receipt and first follow-up are filled in the inbox's forms; steps the story does not
- * look at (2-week follow-up, the emergency's other referrals' forms, approval) go through the same task API.
+ * The booking, result, 下转单, receipt, first follow-up, 2-week follow-up and out-of-county approval are filled in
+ * the inbox's forms; the 转诊单 of the rejected, redirected and out-of-county referrals go through the task API.
  * `referralNoShowStory` (run last: it moves the platform clock with the admin's 平台时钟 control, issue 14.12): a
  * booked referral's no-show timer fires, the sender verifies 不到位 in the form and sees the outcome.
  */
@@ -274,7 +274,11 @@ export async function referralStory(ctx) {
   await village.getByLabel('稳定', { exact: true }).check();
   await submitForm(village);
   await waitStatus(village, down.id, 'completed');
-  await completeStep(village, id, 'two_week_follow_up', { outcome: '到位', diagnosis_confirmed: true });
+  await openStep(village, id, '2周随访转诊情况', 'two_week_follow_up');
+  await village.getByLabel('到位', { exact: true }).check();
+  await field(village, 'diagnosis_confirmed').check();
+  await submitForm(village);
+  await waitStepDone(village, id, 'two_week_follow_up');
   // the record shows both referrals with their milestones
   await village.goto(`/residents/${resident.id}`);
   const section = village.locator('[data-testid=resident-referrals]');
@@ -348,10 +352,15 @@ export async function referralStory(ctx) {
   await completeStep(village, oid, 'fill_referral_form', { reason: '疑似颅内动脉瘤，县内无神经介入', consent: true });
   await waitStatus(village, oid, 'pending_approval');
   await openStep(supervisor, oid, '县外转诊审批', 'approve_out_of_county');
-  await completeStep(supervisor, oid, 'approve_out_of_county', { approved: true, hospital: '省人民医院', filing_no: 'YB-E2E-001', opinion: '县内无神经介入条件，同意转省人民医院' });
+  await supervisor.locator('#root_approved-0').check();                     // 是 (approve)
+  await field(supervisor, 'hospital').selectOption('省人民医院');
+  await field(supervisor, 'filing_no').fill('YB-E2E-001');
+  await field(supervisor, 'opinion').fill('县内无神经介入条件，同意转省人民医院');
+  await submitForm(supervisor);
   await waitStatus(supervisor, oid, 'transferred_out');
   await supervisor.goto(`/referrals/${oid}`);
-  assert.ok((await supervisor.locator('main').innerText()).includes('YB-E2E-001'));
+  await supervisor.locator('[data-testid=referral-no]').waitFor();
+  await supervisor.locator('main', { hasText: 'YB-E2E-001' }).waitFor({ timeout: 10000 });
 
   // -- 5. the dashboard moved with the story, drills down, exports -------------------------------------------
   await supervisor.goto('/referrals/dashboard');
