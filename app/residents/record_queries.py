@@ -45,7 +45,7 @@ def observation_dict(o: Observation) -> dict[str, Any]:
             "value": o.value_num if o.value_num is not None else o.value_text, "unit": o.unit,
             "original_value": o.original_value, "original_unit": o.original_unit, "abnormal_flag": o.abnormal_flag,
             "effective_at": _iso(o.effective_at), "source": o.source, "source_label": sources.label(o.source),
-            "client_id": o.client_id,
+            "home": sources.is_home(o.source), "client_id": o.client_id,
             "recorded_at": _iso(o.recorded_at)}
 
 

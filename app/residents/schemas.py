@@ -96,6 +96,8 @@ class ObservationSchema(Schema):
     effective_at = Text()
     source = Text()
     source_label = Text(metadata={"description": "医疗机构 / 患者自测 / 家用设备"})
+    home = fields.Bool(metadata={"description": "measured by the resident (at home or by a home device): shown, "
+                                                "never in the clinic's trends, grading or classification"})
     client_id = Text(allow_none=True)
     recorded_at = Text()
 

@@ -51,6 +51,9 @@ def test_a_patient_records_a_home_reading_that_the_record_labels_and_no_clinical
         assert gather(0, 0, as_of=clock.today(), ids=[rid])[rid].values["8480-6"] == 158
         from app.screening.stratify import untreated_bp
         assert untreated_bp(rid)["sbp"]["value"] == 158
+    # the record's observations say which values the resident measured (the UI keeps those out of the trends)
+    trend = home["doctor"].get(f"/api/v1/residents/{rid}/observations?code=8480-6").json["items"]
+    assert sorted((o["value"], o["home"]) for o in trend) == [(118, True), (158, False)]
 
 
 def test_a_high_home_reading_never_becomes_the_untreated_bp_that_grades(app, home):

@@ -6205,6 +6205,8 @@ export interface components {
       client_id?: string | null;
       code?: string;
       effective_at?: string;
+      /** @description measured by the resident (at home or by a home device): shown, never in the clinic's trends, grading or classification */
+      home?: boolean;
       id?: number;
       name?: string;
       original_unit?: string | null;

@@ -193,6 +193,8 @@ export interface Observation {
   source?: string;
   /** 医疗机构 / 患者自测 / 家用设备 */
   source_label?: string;
+  /** the resident measured it (server rule: app/residents/sources.py is_home) */
+  home?: boolean;
 }
 
 export interface RiskLevel {

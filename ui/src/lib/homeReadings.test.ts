@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { homeReadingBody, homeReadingRows, isHomeSource } from './homeReadings';
+import { homeReadingBody, homeReadingRows } from './homeReadings';
 
 describe('home readings', () => {
-  it('tells home sources from clinical ones', () => {
-    expect(isHomeSource('patient')).toBe(true);
-    expect(isHomeSource('vendor:yuwell')).toBe(true);
-    expect(isHomeSource('village')).toBe(false);
-    expect(isHomeSource(undefined)).toBe(false);
-  });
-
   it('groups one measurement into one row', () => {
     const at = '2026-12-03T23:00:00+00:00';
     const rows = homeReadingRows([

@@ -7,11 +7,6 @@ import { zoneOffset } from './time';
 
 export const HOME_LOINC = { sbp: '8480-6', dbp: '8462-4', pulse: '8867-4', fasting: '1558-6', random: '2339-0' };
 
-/** A value the resident measured at home (`patient`) or a home device's vendor sent (`vendor:…`, `home:…`). */
-export function isHomeSource(source: string | undefined | null): boolean {
-  return source === 'patient' || (source ?? '').startsWith('home:') || (source ?? '').startsWith('vendor:');
-}
-
 export interface HomeReadingRow {
   at: string;
   sourceLabel: string;

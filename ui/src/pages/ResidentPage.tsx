@@ -9,7 +9,6 @@ import Chart from '../components/Chart';
 import CarePlans from '../components/record/CarePlans';
 import FollowUpTimeline from '../components/record/FollowUpTimeline';
 import HomeReadings from '../components/record/HomeReadings';
-import { isHomeSource } from '../lib/homeReadings';
 import RiskReassess from '../components/record/RiskReassess';
 import ResidentReferrals from './referral/ResidentReferrals';
 import { useAsync } from '../lib/useAsync';
@@ -493,7 +492,7 @@ export default function ResidentPage() {
   const r = state.data;
   const trendObs = useTrendObservations(id);
   // trends are the clinic's values; the resident's own readings have their own section
-  const obs = (trendObs.data ?? r?.observations ?? []).filter((o) => !isHomeSource(o.source));
+  const obs = (trendObs.data ?? r?.observations ?? []).filter((o) => !o.home);
 
   if (state.loading && !r) return <Loading text="正在加载居民档案…" />;
   if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />;
