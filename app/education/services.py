@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.queries import display_names
 from app.core import clock
@@ -44,10 +45,7 @@ def push_for_plan(resident_id: int, *, care_plan_id: int, disease: str, risk_lev
 def push(item_id: int, resident_id: int, *, reason: str, pushed_by: str, dedupe_key: str,
          care_plan_id: int | None = None, channel: str = "platform") -> int | None:
     """Record one push (unless `dedupe_key` was used) and notify the resident's patient accounts; the new id."""
-    if is_postgres():
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if is_postgres() else sqlite.insert
     stmt = insert(EducationPush).values(
         dedupe_key=dedupe_key[:160], item_id=item_id, resident_id=resident_id, care_plan_id=care_plan_id,
         reason=reason[:255], channel=channel, pushed_by=pushed_by, pushed_at=clock.now(), extra={}
@@ -63,6 +61,8 @@ def _notify_patient(resident_id: int, item_id: int, push_id: int) -> None:
     if not patient_consents(resident_id):
         return
     item = session().get(EducationItem, item_id)
+    if item is None:
+        raise NotFound("宣教内容不存在 (education item not found)", item_id=item_id)
     for uid in _patient_accounts(resident_id):
         notify(uid, kind="education", title=f"健康教育：{item.title}", body=item.summary,
                link=f"/education/pushes/{push_id}", dedupe_key=f"education_push:{push_id}:{uid}")

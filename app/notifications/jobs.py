@@ -3,6 +3,7 @@ the overdue sweep (`app.notifications.jobs.notify_overdue`, run by the scheduler
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import object_session
@@ -65,13 +66,15 @@ def notify_new_task(task_guid: str) -> int:
 def notify_overdue(now=None) -> int:
     """Notify assignees (or small candidate groups) of tasks that fell overdue recently; once per task and user."""
     now = now or clock.now()
-    added, last_id, cache = 0, 0, {}
+    added, last_id = 0, 0
+    cache: dict[Any, list[int]] = {}
     while True:
         with unit_of_work() as s:
             batch = s.scalars(select(HumanTask).where(
                 HumanTask.status == "open", HumanTask.due_at < now, HumanTask.due_at >= now - OVERDUE_WINDOW,
                 HumanTask.id > last_id).order_by(HumanTask.id).limit(BATCH)).all()
             for task in batch:
+                assert task.due_at is not None  # the query keeps only tasks due before now
                 for uid in recipients(task, cache):
                     added += notify(uid, kind="task_overdue", title=f"任务已逾期：{task.name}", body=task_line(task),
                                     link=_link(task), task_id=task.id,

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core import clock
-from app.core.db import is_postgres, session, unit_of_work
+from app.core.db import is_postgres, rowcount, session, unit_of_work
 from app.core.errors import NotFound
 
 from .models import Notification
@@ -54,5 +54,6 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
 def mark_all_read(user_id: int) -> int:
     """Mark every unread notification of the user read; the number marked."""
     with unit_of_work() as s:
-        return s.execute(update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-                         .values(read_at=clock.now())).rowcount
+        return rowcount(s.execute(update(Notification).where(Notification.user_id == user_id,
+                                                             Notification.read_at.is_(None))
+                                  .values(read_at=clock.now())))
