@@ -277,6 +277,9 @@ def _qualify(spec, embedded: dict[str, Any], prefix: str) -> None:
         for ts in wf_spec.task_specs.values():
             if isinstance(ts, SubWorkflowTask) and not isinstance(ts, CallActivity) and ts.spec in renamed:
                 ts.spec = renamed[ts.spec]
+        # event subprocesses started by a thrown event are looked up in the workflow's specs by these names
+        start = wf_spec.start
+        start.trigger_specs = [renamed.get(name, name) for name in getattr(start, "trigger_specs", [])]
     for old in list(embedded):
         embedded[renamed[old]] = embedded.pop(old)
 
