@@ -118,7 +118,19 @@ def restore_spec(spec_json: dict[str, Any]):
     ser = serializer()
     spec = ser.from_dict(json.loads(json.dumps(spec_json["spec"])))
     subs = {k: ser.from_dict(json.loads(json.dumps(v))) for k, v in spec_json["subprocess_specs"].items()}
+    _requalify_triggers(spec, subs)
     return spec, subs
+
+
+def _requalify_triggers(spec, subs: dict[str, Any]) -> None:
+    """Versions compiled before event-subprocess triggers were qualified name them by element id: point them at the
+    qualified key (`<process>#<hash>/<element id>`) so a thrown event finds the event subprocess."""
+    by_element = {key.rsplit("/", 1)[-1]: key for key in subs if "/" in key}
+    for wf_spec in (spec, *subs.values()):
+        start: Any = getattr(wf_spec, "start", None)
+        names = getattr(start, "trigger_specs", None)
+        if names:
+            start.trigger_specs = [n if n in subs else by_element.get(n, n) for n in names]
 
 
 def to_json_value(value: Any) -> Any:
