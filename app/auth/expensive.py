@@ -20,7 +20,7 @@ from app.core.ratelimit import RedisTokenBucket, TokenBucket
 from .access import require_principal
 
 F = TypeVar("F", bound=Callable)
-_buckets: dict[str, object] = {}
+_buckets: dict[str, RedisTokenBucket | TokenBucket] = {}
 
 
 def _rate() -> tuple[float, float]:

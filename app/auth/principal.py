@@ -23,7 +23,7 @@ CLIENT_ID_PREFIX = "cli_"
 
 
 def is_client_name(username: str | None) -> bool:
-    return bool(username) and username.startswith(CLIENT_ID_PREFIX)
+    return username is not None and username.startswith(CLIENT_ID_PREFIX)
 
 
 @dataclass(frozen=True)

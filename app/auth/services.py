@@ -111,9 +111,10 @@ def authenticate(username: str, password: str) -> User:
             _login_succeeded(user, password)
         record("user.login_failed" if failure else "user.login", object_type="user",
                object_id=user.id if user else None, details={"username": username},
-               principal=None if failure else principal_for(user))
+               principal=principal_for(user) if user is not None and not failure else None)
     if failure:
         raise failure
+    assert user is not None  # no failure means the user was found and the password verified
     return user
 
 
