@@ -116,7 +116,8 @@ def replay(decision_id: str, *, draft_xml: bytes, limit: int, progress=None) -> 
     rows = wf_decisions.replay(deployed.registry, draft, decision_id, evaluations, progress=progress)["rows"]
     outputs = wf_decisions.decision_outputs(draft, decision_id)
     matrices: dict[str, dict[tuple, int]] = {}
-    changed, errors, examples = 0, {"from": 0, "to": 0}, []
+    changed, errors = 0, {"from": 0, "to": 0}
+    examples: list[dict[str, Any]] = []
     for row in rows:
         before, after = row["from"], row["to"]
         errors["from"] += "error" in before

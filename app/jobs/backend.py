@@ -50,6 +50,8 @@ class Job:
 def redis_connection(*, blocking: bool = False):
     """A Redis client that fails fast when Redis is down (a request never hangs on it); `blocking=True` for the
     worker, whose dequeue waits on the socket for minutes."""
+    if _redis_url is None:
+        raise RuntimeError("Redis is not configured (REDIS_URL)")
     if blocking:
         return Redis.from_url(_redis_url, socket_connect_timeout=5, health_check_interval=30)
     return Redis.from_url(_redis_url, socket_connect_timeout=2, socket_timeout=10)

@@ -106,13 +106,15 @@ def _enqueue_thread(job: Job) -> None:
 
 
 def _thread_loop() -> None:
+    jobs = _thread_queue
+    assert jobs is not None  # the thread is started right after the queue is created
     while True:
-        job = _thread_queue.get()
+        job = jobs.get()
         try:
             _run_with_retries(job, sleep=True)
         finally:
             db.remove_session()
-            _thread_queue.task_done()
+            jobs.task_done()
 
 
 @contextmanager

@@ -5,7 +5,7 @@ every evaluation names the decision versions that decided.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -150,7 +150,7 @@ def recorded_evaluations(session, decision_id: str, limit: int) -> list[dict[str
 
 
 def replay(deployed: dmn.DecisionRegistry, draft: dmn.DecisionRegistry, decision_id: str,
-           evaluations: list[Mapping[str, Any]], progress=None) -> dict[str, Any]:
+           evaluations: Sequence[Mapping[str, Any]], progress=None) -> dict[str, Any]:
     """Evaluate the deployed decision and the draft on the same recorded inputs; count what would change.
     Each row: {inputs, from, to} (outputs of the deployed version and of the draft, or an `error` code)."""
     rows = []
