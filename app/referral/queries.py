@@ -187,6 +187,12 @@ ISSUED = R.offered_at.is_not(None)
 SLA = and_(UP, ISSUED, R.decision_due_at.is_not(None), R.urgency != "emergency", R.out_of_county.is_(False))
 
 
+def _follow_up_settled() -> ColumnElement[bool]:
+    """A referral counts toward a follow-up timeliness rate once its follow-up is done or its 14 days have run out:
+    one still inside its window is neither on time nor late yet."""
+    return or_(R.follow_up_on_time.is_not(None), R.follow_up_due_on < clock.today())
+
+
 def _cond() -> dict:
     return {
         "up_count": lambda: (and_(UP, ISSUED), true()),
@@ -199,10 +205,10 @@ def _cond() -> dict:
         "result_return_rate": lambda: (and_(UP, R.arrived_at.is_not(None), R.result_on_time.is_(True)),
                                        and_(UP, R.arrived_at.is_not(None))),
         "follow_up_timeliness": lambda: (and_(UP, ISSUED, R.follow_up_on_time.is_(True)),
-                                         and_(UP, ISSUED)),
+                                         and_(UP, ISSUED, _follow_up_settled())),
         "down_first_follow_up_timeliness": lambda: (and_(DOWN, R.accepted_at.is_not(None),
                                                          R.follow_up_on_time.is_(True)),
-                                                    and_(DOWN, R.accepted_at.is_not(None))),
+                                                    and_(DOWN, R.accepted_at.is_not(None), _follow_up_settled())),
         "out_of_county_rate": lambda: (and_(UP, ISSUED, R.out_of_county.is_(True)), and_(UP, ISSUED)),
     }
 
@@ -216,8 +222,8 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in (
     Indicator("acceptance_within_sla", "接诊受理及时率", "rate", "时限内 (常规24小时, 优先4小时) 接收或拒收 ÷ 推送的上转 (不含急诊、县外)"),
     Indicator("rejection_rate", "拒收率", "rate", "被拒收过的上转 ÷ 推送的上转 (不含急诊、县外)"),
     Indicator("result_return_rate", "结果回传率", "rate", "到诊后2天内回传结果 ÷ 到诊的上转"),
-    Indicator("follow_up_timeliness", "2周随访及时率", "rate", "发出后14天内完成随访 ÷ 发出的上转"),
-    Indicator("down_first_follow_up_timeliness", "下转首访及时率", "rate", "下转接收后按期 (≤14天) 完成首次随访 ÷ 接收的下转"),
+    Indicator("follow_up_timeliness", "2周随访及时率", "rate", "发出后14天内完成随访 ÷ 已随访或已过14天的上转"),
+    Indicator("down_first_follow_up_timeliness", "下转首访及时率", "rate", "下转接收后按期 (≤14天) 完成首次随访 ÷ 已随访或已到期的下转"),
     Indicator("out_of_county_rate", "县外转诊率", "rate", "县外上转 ÷ 发出的上转"),
 )}
 

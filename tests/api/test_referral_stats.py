@@ -34,7 +34,7 @@ EXPECTED = {
     "acceptance_within_sla": (3, 5),        # SLA base: up, offered, routine/priority, in county: 1,2,3,4,5 → in SLA 1,3,4
     "rejection_rate": (1, 5),               # 4
     "result_return_rate": (2, 3),           # arrived 1, 2, 6 → on time 1, 6
-    "follow_up_timeliness": (3, 7),         # 1, 3, 6 of 1–7
+    "follow_up_timeliness": (3, 6),         # 1, 3, 6 of 1–4, 6 (followed up) and 7 (14 days over); 5 is still in its window
     "down_first_follow_up_timeliness": (1, 2),
     "out_of_county_rate": (1, 7),           # 7
 }
@@ -83,6 +83,8 @@ def fixture_rows(app, county):
                     accepted_at=at + (decided or 0) * H if accepted else None,
                     rejected_at=at + decided * H if rejections else None, rejections=rejections, reject_reason=reason,
                     arrived_at=at + D if arrived else None, result_on_time=result_ok, follow_up_on_time=fu_ok,
+                    # the 2-week follow-up falls due 14 days after the offer (next week); 7's is back-dated as overdue
+                    follow_up_due_on=(clock.today() - D if no == 7 else clock.date_of(at + 14 * D)) if offered else None,
                     form={}, result={}, follow_up={}, updated_at=at))
     return {"resident": resident, "start": clock.date_of(monday), "end": clock.date_of(monday + 6 * D)}
 
