@@ -146,7 +146,10 @@ class People:
 
     def principal(self, username: str):
         if username not in self._principals:
-            self._principals[username] = principal_for(find_user(username))
+            user = find_user(username)
+            if user is None:
+                raise RuntimeError(f"seed user {username} is missing (run the seed's users first)")
+            self._principals[username] = principal_for(user)
         return self._principals[username]
 
     @staticmethod
@@ -458,8 +461,8 @@ def _yesterday(people: People) -> dict[str, int]:
 # -- entry point ---------------------------------------------------------------------------------------------
 
 def already_seeded() -> bool:
-    return session().scalar(select(func.count()).select_from(Observation)
-                            .where(Observation.client_id.like(f"{MARK}%"))) > 0
+    return (session().scalar(select(func.count()).select_from(Observation)
+                             .where(Observation.client_id.like(f"{MARK}%"))) or 0) > 0
 
 
 def models_deployed() -> bool:
