@@ -79,8 +79,9 @@ def users_by_username(usernames) -> dict[str, User]:
 def display_names(usernames) -> dict[str, str]:
     """The Chinese display name of each known username (who pushed, who visited), for pages that must not show
     usernames; `system` is 系统. Unknown usernames are left out (callers show a dash)."""
-    found = users_by_username(n for n in usernames if n)
+    names = {n for n in usernames if n}          # read once: callers may pass a generator
+    found = users_by_username(names)
     out = {n: u.display_name or n for n, u in found.items() if u.display_name}
-    if "system" in set(usernames):
+    if "system" in names:
         out["system"] = "系统"
     return out

@@ -79,3 +79,13 @@ def test_the_vocabulary_names_every_record_source(app, login_as, county):
     terms = login_as("village_doctor", org="C01T01V01").get("/api/v1/vocabulary").json["record_source"]
     labels = {t["code"]: t["label"] for t in terms}
     assert labels["follow_up"] == "随访" and labels["his"] == "医院信息系统" and labels["public_health"] == "基本公卫"
+
+
+def test_work_the_platform_did_itself_is_named_system_also_when_the_names_come_as_a_generator(app, login_as):
+    # the follow-up timeline and the education list pass a generator: the first pass consumed it and `system`
+    # (a visit the platform closed, a push it made) was shown as a dash
+    from app.auth.queries import display_names
+    nurse = login_as("village_doctor", org="C01T01V01")
+    with app.app_context():
+        names = display_names(n for n in ("system", nurse.user.username, None))
+    assert names["system"] == "系统"
