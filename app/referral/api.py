@@ -13,6 +13,7 @@ from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.db import session
 from app.core.errors import Invalid, NotFound
+from app.reports import xlsx
 from app.residents.queries import get_resident
 from app.tasks import completion
 from app.tasks import queries as task_queries
@@ -185,7 +186,7 @@ class StatsExport(MethodView):
     def get(self, args):
         """The indicators and the referral list as an Excel workbook (Chinese headers)."""
         data = exports.workbook(current(), args)
-        return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        return Response(data, mimetype=xlsx.MIME,
                         headers={"Content-Disposition": "attachment; filename=referral-stats.xlsx"})
 
 

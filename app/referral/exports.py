@@ -1,19 +1,16 @@
 """The referral statistics as an Excel workbook (openpyxl): 指标 (indicators), 拒收原因, 转诊明细 (the list)."""
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from app.auth.principal import Principal
+from app.reports.xlsx import sheet, to_bytes
 
 from . import queries
 from .services import local_time
 
-HEAD = Font(bold=True)
-FILL = PatternFill("solid", fgColor="DDEBF7")
 LIST_COLUMNS = (("referral_no", "转诊单号"), ("direction_label", "方向"), ("status_label", "状态"),
                 ("urgency_label", "紧急程度"), ("resident_name", "患者"), ("disease_label", "病种"),
                 ("from_org_name", "转出机构"), ("to_org_name", "接收机构"), ("reason", "转诊原因"),
@@ -21,32 +18,17 @@ LIST_COLUMNS = (("referral_no", "转诊单号"), ("direction_label", "方向"), 
                 ("arrived_at", "到诊时间"), ("result_at", "结果回传时间"), ("follow_up_done_at", "随访完成时间"))
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]], *, first: bool = False):
-    ws = wb.active if first else wb.create_sheet()
-    ws.title = title
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font, cell.fill = HEAD, FILL
-    for row in rows:
-        ws.append(row)
-    for i, _ in enumerate(header, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = 18
-    return ws
-
-
 def workbook(p: Principal, args: dict[str, Any]) -> bytes:
     stats = queries.stats(p, args)
     wb = Workbook()
-    _sheet(wb, "指标", ["指标", "分子", "分母", "值", "计算方法"],
+    sheet(wb, "指标", ["指标", "分子", "分母", "值", "计算方法"],
            [[i["label"], i["numerator"], i["denominator"],
              i["value"] if i["kind"] == "count" or i["value"] is None else f"{i['value'] * 100:.1f}%"
              if i["kind"] == "rate" else round(i["value"], 2), i["formula"]] for i in stats["indicators"]],
            first=True)
-    _sheet(wb, "拒收原因", ["拒收原因", "人次"], [[r["reason"], r["count"]] for r in stats["rejections_by_reason"]])
+    sheet(wb, "拒收原因", ["拒收原因", "人次"], [[r["reason"], r["count"]] for r in stats["rejections_by_reason"]])
     items, _ = queries.list_referrals(p, {**args, "page": 1, "per_page": 10_000})
-    _sheet(wb, "转诊明细", [label for _k, label in LIST_COLUMNS],
+    sheet(wb, "转诊明细", [label for _k, label in LIST_COLUMNS],
            [[local_time(v) if k.endswith("_at") else (v if v is not None else "")
              for k, v in ((k, it.get(k)) for k, _l in LIST_COLUMNS)] for it in items])
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return to_bytes(wb)
