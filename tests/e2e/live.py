@@ -67,6 +67,9 @@ def main() -> int:
            # the training story walks a 30-minute session in a minute: sign-out opens at once and any presence
            # counts (presence arithmetic is tested through the API with a fake clock)
            "YGT_TRAINING_SIGN_OUT_OPENS_MIN": "600", "YGT_TRAINING_MIN_PRESENCE": "0",
+           # the camera sign-out films the code, then starts a second browser and logs in: on a busy CI machine that
+           # outlasted a 30 s rotation (+10 s grace). Rotation and expiry are tested through the API with a fake clock.
+           "YGT_TRAINING_QR_PERIOD_S": "300",
            # the demo install's 平台时钟 control (as `make run`): the referral no-show story moves the clock, last
            "YGT_CLOCK_CONTROL": "1",
            "E2E_TRAINING_FILES": str(training_files(data_dir)), "E2E_PYTHON": sys.executable}
