@@ -87,7 +87,9 @@ def main() -> int:
         server = subprocess.Popen([ygt, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         wait_healthy(f"{base}/healthz", server)
-        result = subprocess.run(["node", str(ROOT / "tests" / "e2e" / "run.mjs")], cwd=ROOT, check=False,
+        # E2E_ONLY=<substring of a story's name> runs just that story (while working on it; CI runs them all)
+        only = [f"--test-name-pattern={os.environ['E2E_ONLY']}"] if os.environ.get("E2E_ONLY") else []
+        result = subprocess.run(["node", *only, str(ROOT / "tests" / "e2e" / "run.mjs")], cwd=ROOT, check=False,
                                 env={**env, "BASE_URL": base}, timeout=900)
         if result.returncode != 0:
             print((data_dir / "server.log").read_text()[-4000:], file=sys.stderr)
