@@ -1,38 +1,40 @@
-import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { AuthProvider, useAuth } from './auth';
 import { setUnauthorizedHandler } from './api/client';
 import { canModel, landingPath } from './lib/roles';
 import Layout from './components/Layout';
 import { Loading } from './components/common';
-import LoginPage from './pages/LoginPage';
-import InboxPage from './pages/InboxPage';
+import { lazyPage, PageFallback } from './routes/lazyPage';
 
-// The heavy pages (bpmn-js, dmn-js, ECharts) load only when opened: a village doctor's phone never downloads them.
-const TaskPage = lazy(() => import('./pages/TaskPage'));
-const ModelerPage = lazy(() => import('./pages/modeler/ModelerPage'));
-const InstancesPage = lazy(() => import('./pages/InstancesPage'));
-const InstancePage = lazy(() => import('./pages/InstancePage'));
-const ResidentsPage = lazy(() => import('./pages/ResidentsPage'));
-const ResidentPage = lazy(() => import('./pages/ResidentPage'));
-const DashboardsPage = lazy(() => import('./pages/DashboardsPage'));
-const FollowUpsPage = lazy(() => import('./pages/FollowUpsPage'));
-const ScreeningPage = lazy(() => import('./pages/ScreeningPage'));
-const IntegrationsPage = lazy(() => import('./pages/IntegrationsPage'));
-const TrainingPage = lazy(() => import('./pages/training/TrainingPage'));
-const PlanPage = lazy(() => import('./pages/training/PlanPage'));
-const SessionPage = lazy(() => import('./pages/training/SessionPage'));
-const VenueScreenPage = lazy(() => import('./pages/training/VenueScreenPage'));
-const MyTrainingPage = lazy(() => import('./pages/training/MyTrainingPage'));
-const SignInPage = lazy(() => import('./pages/training/SignInPage'));
-const ExamPage = lazy(() => import('./pages/training/ExamPage'));
-const TranscriptPage = lazy(() => import('./pages/training/TranscriptPage'));
-const ItemBankPage = lazy(() => import('./pages/training/ItemBankPage'));
-const TrainingDashboardPage = lazy(() => import('./pages/training/TrainingDashboardPage'));
-const ReferralsPage = lazy(() => import('./pages/referral/ReferralsPage'));
-const ReferralPage = lazy(() => import('./pages/referral/ReferralPage'));
-const ReferralDashboardPage = lazy(() => import('./pages/referral/ReferralDashboardPage'));
-const QualityPage = lazy(() => import('./pages/quality/QualityPage'));
+// Every page is code-split (issue 22.3): it loads only when opened, in its own Suspense boundary, so a village
+// doctor's phone never downloads bpmn-js, dmn-js or ECharts. New pages: `const XPage = lazyPage(() => import(...))`.
+const LoginPage = lazyPage(() => import('./pages/LoginPage'));
+const InboxPage = lazyPage(() => import('./pages/InboxPage'));
+const TaskPage = lazyPage(() => import('./pages/TaskPage'));
+const ModelerPage = lazyPage(() => import('./pages/modeler/ModelerPage'));
+const InstancesPage = lazyPage(() => import('./pages/InstancesPage'));
+const InstancePage = lazyPage(() => import('./pages/InstancePage'));
+const ResidentsPage = lazyPage(() => import('./pages/ResidentsPage'));
+const ResidentPage = lazyPage(() => import('./pages/ResidentPage'));
+const DashboardsPage = lazyPage(() => import('./pages/DashboardsPage'));
+const FollowUpsPage = lazyPage(() => import('./pages/FollowUpsPage'));
+const ScreeningPage = lazyPage(() => import('./pages/ScreeningPage'));
+const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
+const TrainingPage = lazyPage(() => import('./pages/training/TrainingPage'));
+const PlanPage = lazyPage(() => import('./pages/training/PlanPage'));
+const SessionPage = lazyPage(() => import('./pages/training/SessionPage'));
+const VenueScreenPage = lazyPage(() => import('./pages/training/VenueScreenPage'));
+const MyTrainingPage = lazyPage(() => import('./pages/training/MyTrainingPage'));
+const SignInPage = lazyPage(() => import('./pages/training/SignInPage'));
+const ExamPage = lazyPage(() => import('./pages/training/ExamPage'));
+const TranscriptPage = lazyPage(() => import('./pages/training/TranscriptPage'));
+const ItemBankPage = lazyPage(() => import('./pages/training/ItemBankPage'));
+const TrainingDashboardPage = lazyPage(() => import('./pages/training/TrainingDashboardPage'));
+const ReferralsPage = lazyPage(() => import('./pages/referral/ReferralsPage'));
+const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
+const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
+const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -97,7 +99,7 @@ export default function App() {
     <BrowserRouter>
       <AuthProvider>
         <UnauthorizedRedirect />
-        <Suspense fallback={<Loading />}>
+        <Suspense fallback={<PageFallback />}>
           <Routes>
             <Route path="/login" element={<LoginPage />} />
             <Route path="/training/sessions/:id/screen" element={<RequireAuth><VenueScreenPage /></RequireAuth>} />
