@@ -1,0 +1,99 @@
+/**
+ * Typed 409 reasons of the mobile API (docs/mobile.md) in plain Chinese: what happened, and what to do.
+ * The readings entered with a completion are always kept by the server, whatever the reason.
+ */
+export interface ConflictText {
+  title: string;
+  what: string;
+  todo: string;
+}
+
+const KEPT = '本次录入的血压、血糖等测量值已保存到居民档案。';
+
+const REASONS: Record<string, (d: Record<string, unknown>) => ConflictText> = {
+  task_reassigned: (d) => ({
+    title: '任务已改派',
+    what: `这项随访在您离线期间已改派给${personName(d.current_holder ?? d.current_owner) ?? '其他医生'}，您的提交没有办结它。${KEPT}`,
+    todo: '无需再做此随访。如有重要情况，请电话告知接手的医生；然后点“知道了”。',
+  }),
+  already_completed: (d) => ({
+    title: '任务已被他人完成',
+    what: `这项随访已由${personName(d.by) ?? '其他人'}${d.at ? `于 ${shortTime(d.at)} ` : ''}完成。${KEPT}`,
+    todo: '无需重复随访；如两次结果不同，请联系乡镇卫生院核对。然后点“知道了”。',
+  }),
+  task_completed_elsewhere: (d) => REASONS.already_completed(d),
+  task_cancelled: () => ({
+    title: '任务已取消',
+    what: `这项随访在您离线期间已取消（例如居民已转诊、流程已终止）。${KEPT}`,
+    todo: '无需再办理。如居民仍需随访，请联系乡镇卫生院。然后点“知道了”。',
+  }),
+  task_gone: () => ({
+    title: '任务已不存在',
+    what: `服务器上已找不到这项随访。${KEPT}`,
+    todo: '请联系乡镇卫生院确认；然后点“知道了”。',
+  }),
+  instance_migrated: () => ({
+    title: '流程已更新',
+    what: `这项随访所在的流程已升级，原任务已被新任务替代。${KEPT}`,
+    todo: '同步后在任务列表中找到新的随访任务，重新填写。',
+  }),
+  schema_outdated: () => ({
+    title: '表单已更新',
+    what: `随访表单在您离线期间已换成新版本，旧表单无法提交。${KEPT}`,
+    todo: '同步后打开该随访，按新表单重新填写并提交。',
+  }),
+  form_retired: () => REASONS.schema_outdated({}),
+  form_version_retired: () => REASONS.schema_outdated({}),
+  resident_out_of_scope: () => ({
+    title: '居民已不在您的管理范围',
+    what: `该居民已迁出或改由其他机构管理，您的提交没有办结随访。${KEPT}`,
+    todo: '无需再随访该居民；如有疑问请联系乡镇卫生院。',
+  }),
+  out_of_scope: () => REASONS.resident_out_of_scope({}),
+};
+
+export function conflictText(reason: string | undefined, detail: Record<string, unknown> = {}, serverMessage?: string): ConflictText {
+  const f = reason ? REASONS[reason] : undefined;
+  if (f) return f(detail);
+  return {
+    title: '提交未被接受',
+    what: `${serverMessage && /[\u4e00-\u9fff]/.test(serverMessage) ? serverMessage : '服务器未接受这次提交。'}${KEPT}`,
+    todo: '请联系乡镇卫生院处理；然后点“知道了”。',
+  };
+}
+
+/** A 422 on an offline submission: the form does not pass the server's rules. */
+export function invalidText(serverMessage?: string): ConflictText {
+  return {
+    title: '提交内容有误',
+    what: serverMessage && /[\u4e00-\u9fff]/.test(serverMessage) ? serverMessage : '服务器检查发现表单内容有误，未办结此随访。',
+    todo: '请核对后在线重新填写该随访，然后点“知道了”。',
+  };
+}
+
+function personName(v: unknown): string | null {
+  if (!v) return null;
+  if (typeof v === 'string') return /[\u4e00-\u9fff]/.test(v) ? v : null;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const n = o.display_name ?? o.name;
+    return typeof n === 'string' && n ? n : null;
+  }
+  return null;
+}
+
+function shortTime(v: unknown): string {
+  const d = new Date(String(v));
+  if (Number.isNaN(d.getTime())) return '';
+  return `${d.getMonth() + 1}月${d.getDate()}日 ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** "最后同步 hh:mm" (today) or "最后同步 M月D日 hh:mm" (earlier); null before the first sync. */
+export function lastSyncLabel(at: string | number | null | undefined, now: Date = new Date()): string {
+  if (at === null || at === undefined) return '尚未同步';
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return '尚未同步';
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const sameDay = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  return sameDay ? `最后同步 ${hm}` : `最后同步 ${d.getMonth() + 1}月${d.getDate()}日 ${hm}`;
+}

@@ -1,0 +1,212 @@
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MobileStore, LockedError } from './store';
+import { WrongPinError } from './crypto';
+import {
+  OutboxTransitionError, backoffMs, discard, flush, recoverInterrupted, transition,
+  type OutboxItem, type SendResult, type Transport,
+} from './outbox';
+
+const owner = { user_id: 3, username: 'vd_li', display_name: '李医生' };
+let store: MobileStore;
+let n = 0;
+
+beforeEach(async () => {
+  store = new MobileStore(`test-${++n}`);
+  await store.create('482915', owner, 1000);
+});
+afterEach(async () => {
+  await store.wipe();
+});
+
+function item(id: string, resident: number | null, extra: Partial<OutboxItem> = {}): Omit<OutboxItem, 'seq'> {
+  return {
+    id, kind: 'completion', state: 'queued', created_at: '2026-12-04T01:00:00Z', next_at: 0, attempts: 0,
+    resident_id: resident, title: `随访 ${id}`, body: { completion_id: id }, ...extra,
+  };
+}
+
+/** A server stand-in: answers per id from a script, records every send (the real API is tested in its own suite). */
+class ScriptedServer implements Transport {
+  sends: string[] = [];
+  constructor(private answer: (item: OutboxItem, nth: number) => SendResult | Promise<SendResult>) {}
+  async send(i: OutboxItem): Promise<SendResult> {
+    this.sends.push(i.id);
+    return this.answer(i, this.sends.filter((s) => s === i.id).length);
+  }
+}
+
+describe('outbox state machine', () => {
+  it('allows only the documented transitions', () => {
+    expect(transition('queued', 'send')).toBe('sending');
+    expect(transition('sending', 'ok')).toBe('done');
+    expect(transition('sending', 'conflict')).toBe('conflict');
+    expect(transition('sending', 'invalid')).toBe('invalid');
+    expect(transition('sending', 'transient')).toBe('queued');
+    expect(transition('conflict', 'discard')).toBe('discarded');
+    expect(() => transition('done', 'send')).toThrow(OutboxTransitionError);
+    expect(() => transition('queued', 'ok')).toThrow(OutboxTransitionError);
+    expect(() => transition('invalid', 'send')).toThrow(OutboxTransitionError);
+    expect(() => transition('done', 'discard')).toThrow(OutboxTransitionError);
+  });
+
+  it('backs off exponentially with a cap', () => {
+    const mid = () => 0.5;
+    expect(backoffMs(1, mid)).toBe(5000);
+    expect(backoffMs(2, mid)).toBe(10000);
+    expect(backoffMs(3, mid)).toBe(20000);
+    expect(backoffMs(30, mid)).toBe(300000);
+  });
+});
+
+describe('flush', () => {
+  it('delivers queued items in order and marks them 已送达', async () => {
+    await store.enqueue(item('a', 1));
+    await store.enqueue(item('b', 2));
+    const server = new ScriptedServer(() => ({ kind: 'ok', response: { status: 'completed' } }));
+    const r = await flush(store, server);
+    expect(server.sends).toEqual(['a', 'b']);
+    expect(r).toMatchObject({ sent: 2, delivered: 2, waiting: 0, offline: false });
+    expect((await store.outbox()).map((i) => i.state)).toEqual(['done', 'done']);
+    // a second flush sends nothing again
+    await flush(store, server);
+    expect(server.sends).toEqual(['a', 'b']);
+  });
+
+  it('offline: stops at the first unreachable send and loses nothing', async () => {
+    await store.enqueue(item('a', 1));
+    await store.enqueue(item('b', 2));
+    const server = new ScriptedServer(() => ({ kind: 'offline' }));
+    const r = await flush(store, server);
+    expect(server.sends).toEqual(['a']);
+    expect(r).toMatchObject({ offline: true, delivered: 0, waiting: 2 });
+    expect((await store.outbox()).map((i) => [i.state, i.attempts])).toEqual([['queued', 0], ['queued', 0]]);
+  });
+
+  it('a conflict is kept with its typed reason, and later items still go', async () => {
+    await store.enqueue(item('a', 1));
+    await store.enqueue(item('b', 1));
+    const server = new ScriptedServer((i) =>
+      i.id === 'a' ? { kind: 'conflict', reason: 'task_reassigned', detail: { current_owner: { display_name: '王医生' } } } : { kind: 'ok' });
+    const r = await flush(store, server);
+    expect(r).toMatchObject({ conflicts: 1, delivered: 1 });
+    const [a, b] = await store.outbox();
+    expect(a.state).toBe('conflict');
+    expect(a.result?.reason).toBe('task_reassigned');
+    expect(b.state).toBe('done');
+    // never re-sent automatically
+    await flush(store, server);
+    expect(server.sends).toEqual(['a', 'b']);
+    await discard(store, 'a');
+    expect((await store.outboxItem('a'))?.state).toBe('discarded');
+  });
+
+  it('a 422 is 有误 and not retried', async () => {
+    await store.enqueue(item('a', 1));
+    const server = new ScriptedServer(() => ({ kind: 'invalid', reason: 'validation_failed', message: '收缩压超出范围' }));
+    await flush(store, server);
+    await flush(store, server);
+    expect(server.sends).toEqual(['a']);
+    expect((await store.outboxItem('a'))?.state).toBe('invalid');
+  });
+
+  it('a transient failure backs off, holds that resident\'s later visits, lets other residents pass', async () => {
+    let clock = 1_000_000;
+    await store.enqueue(item('a1', 1));
+    await store.enqueue(item('a2', 1));
+    await store.enqueue(item('b1', 2));
+    const server = new ScriptedServer((i, nth) => (i.id === 'a1' && nth === 1 ? { kind: 'transient', message: '503' } : { kind: 'ok' }));
+    const r = await flush(store, server, () => clock);
+    expect(server.sends).toEqual(['a1', 'b1']);
+    expect(r.waiting).toBe(2);
+    const a1 = await store.outboxItem('a1');
+    expect(a1).toMatchObject({ state: 'queued', attempts: 1, last_error: '503' });
+    expect(a1!.next_at).toBeGreaterThan(clock);
+    // before the backoff is over nothing is sent
+    await flush(store, server, () => clock + 1000);
+    expect(server.sends).toEqual(['a1', 'b1']);
+    clock += 10 * 60_000;
+    await flush(store, server, () => clock);
+    expect(server.sends).toEqual(['a1', 'b1', 'a1', 'a2']);
+    expect((await store.outbox()).every((i) => i.state === 'done')).toBe(true);
+  });
+
+  it('concurrent triggers share one run: each item is sent once', async () => {
+    await store.enqueue(item('a', 1));
+    await store.enqueue(item('b', 2));
+    const server = new ScriptedServer(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      return { kind: 'ok' };
+    });
+    await Promise.all([flush(store, server), flush(store, server), flush(store, server)]);
+    expect(server.sends).toEqual(['a', 'b']);
+  });
+
+  it('a thrown transport error counts as transient, not as lost', async () => {
+    await store.enqueue(item('a', null));
+    const server = new ScriptedServer(() => {
+      throw new Error('boom');
+    });
+    const r = await flush(store, server);
+    expect(r.waiting).toBe(1);
+    expect((await store.outboxItem('a'))?.state).toBe('queued');
+  });
+
+  it('revoked and unauthorized stop the run and say so', async () => {
+    await store.enqueue(item('a', 1));
+    await store.enqueue(item('b', 2));
+    expect(await flush(store, new ScriptedServer(() => ({ kind: 'revoked' })))).toMatchObject({ revoked: true, sent: 1, waiting: 2 });
+    expect(await flush(store, new ScriptedServer(() => ({ kind: 'unauthorized' })))).toMatchObject({ unauthorized: true, sent: 1 });
+    expect(await store.pendingCount()).toBe(2);
+  });
+
+  it('an item interrupted mid-send (app closed) is sent again after restart', async () => {
+    await store.enqueue(item('a', 1));
+    const a = (await store.outboxItem('a'))!;
+    await store.saveOutbox({ ...a, state: 'sending' });
+    expect(await recoverInterrupted(store)).toBe(1);
+    const server = new ScriptedServer(() => ({ kind: 'ok' }));
+    await flush(store, server);
+    expect(server.sends).toEqual(['a']);
+  });
+});
+
+describe('encrypted store', () => {
+  it('keeps tasks, residents, schemas and the outbox sealed; locked it reads nothing', async () => {
+    await store.putTasks([{ task_id: 't1', due: '2026-12-05', resident_id: 7 }, { task_id: 't0', due: '2026-12-01', resident_id: 8 }]);
+    await store.putResidents([{ id: 7, name: '王秀兰' }]);
+    await store.putSchemas([{ schema_id: 'follow_up_htn', version: 3, value: { type: 'object' } }]);
+    await store.enqueue(item('a', 7, { title: '王秀兰 · 高血压随访' }));
+    expect((await store.tasks<{ task_id: string }>()).map((t) => t.task_id)).toEqual(['t0', 't1']);
+    expect(await store.resident(7)).toEqual({ id: 7, name: '王秀兰' });
+    expect(await store.schema('follow_up_htn', 3)).toEqual({ type: 'object' });
+
+    // what is on disk: no name in any row
+    const raw = JSON.stringify([
+      ...(await store.db.residents.toArray()), ...(await store.db.outbox.toArray()), ...(await store.db.tasks.toArray()),
+    ], (_k, v) => (v instanceof ArrayBuffer ? new TextDecoder('latin1').decode(v) : v));
+    expect(raw).not.toContain('王秀兰');
+    expect(raw).not.toContain('resident_id');
+
+    store.lock();
+    await expect(store.tasks()).rejects.toBeInstanceOf(LockedError);
+    expect(await store.pendingCount()).toBe(1); // counting needs no key (the logout warning)
+    await expect(store.unlock('000000')).rejects.toBeInstanceOf(WrongPinError);
+    await store.unlock('482915');
+    expect(await store.resident(7)).toEqual({ id: 7, name: '王秀兰' });
+  });
+
+  it('wipe removes everything, including the vault', async () => {
+    await store.putResidents([{ id: 7, name: '王秀兰' }]);
+    await store.wipe();
+    expect(await store.hasVault()).toBe(false);
+    expect(await store.db.residents.count()).toBe(0);
+    expect(store.unlocked).toBe(false);
+  });
+
+  it('removes tasks the server no longer lists', async () => {
+    await store.putTasks([{ task_id: 1, due: null }, { task_id: 2, due: null }]);
+    await store.removeTasks([1]);
+    expect((await store.tasks<{ task_id: number }>()).map((t) => t.task_id)).toEqual([2]);
+  });
+});
