@@ -10,6 +10,7 @@ from app.decisions import api as decisions_api
 from app.education import api as education_api
 from app.follow_up import api as follow_up_api
 from app.integrations import api as integrations_api
+from app.live import api as live_api
 from app.notifications import api as notifications_api
 from app.org import api as org_api
 from app.pharmacy import api as pharmacy_api
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     referral_api,
     quality_api,
     pharmacy_api,
+    live_api,
     education_api,
     training_api,
     webhooks_api,

@@ -46,6 +46,9 @@ SUPPORTED: dict[str, Code] = _codes(
     Code("8462-4", "舒张压", "mm[Hg]", 20, 200, _MMHG, decimals=0),
     Code("8867-4", "心率", "/min", 15, 300, {"/min": 1.0, "bpm": 1.0, "次/分": 1.0}, decimals=0),
     Code("8310-5", "体温", "Cel", 25, 45, {"cel": 1.0, "℃": 1.0, "°c": 1.0}, decimals=1),
+    Code("59408-5", "血氧饱和度", "%", 30, 100, {"%": 1.0}, decimals=0),          # pulse oximetry (monitors)
+    Code("2708-6", "血氧饱和度", "%", 30, 100, {"%": 1.0}, decimals=0),           # arterial SpO2
+    Code("9279-1", "呼吸频率", "/min", 1, 100, {"/min": 1.0, "次/分": 1.0, "breaths/min": 1.0}, decimals=0),
     Code("1558-6", "空腹血糖", "mmol/L", 0.5, 60, _GLUCOSE),
     Code("2339-0", "随机血糖", "mmol/L", 0.5, 60, _GLUCOSE),
     Code("20438-8", "OGTT 2小时血糖", "mmol/L", 0.5, 60, _GLUCOSE),

@@ -107,6 +107,11 @@ RESIDENT_FACTS_RECORDED = "resident.facts_recorded"
 `source`, `actor`, `recorded` (the new rows as `intake.Recorded`: record_type, row, created), `rescreen` (False when
 the submitter asked for no re-screen: an enrolment, the seed, home readings)."""
 
+LIVE_ALARM = "live.alarm"
+"""A live room's vital sign crossed a configured alarm threshold (once per crossing, in the ingesting transaction):
+`kind`, `ref` (the room's owner, e.g. "consult", 12), `channel` (hr | spo2 | sbp | dbp | rr | temp), `value`
+(float), `threshold` (e.g. "<90"), `at` (datetime measured). Consult subscribes in app/wiring.py for its record."""
+
 _subscribers: dict[str, list[Callable]] = {}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.errors import Invalid, NotFound
+from app.live import services as live
 from app.org.queries import find_org
 from app.residents import intake
 from app.residents.matching import match_or_create
@@ -160,10 +161,24 @@ def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
     flag = next((codes.INTERPRETATION.get(c.get("code", "")) for i in r.get("interpretation") or []
                  for c in i.get("coding") or []), None)
     resident_id = _resident_id(entry)
-    fact = intake.ObservationFact(code=loinc, value=value, unit=unit,
-                                  effective_at=_datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime"),
+    effective_at = _datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime")
+    # a bedside monitor's reading: also a vital of the live room its device is bound to (403 when that room closed)
+    device = _device_id(r.get("device"))
+    streamed = device is not None and isinstance(value, int | float) and not isinstance(value, bool) and \
+        live.record_vital(device, loinc, float(value), effective_at) is not None
+    fact = intake.ObservationFact(code=loinc, value=value, unit=unit, effective_at=effective_at,
                                   client_id=key, abnormal_flag=flag)
-    _submit(entry, resident_id, "Observation", fact, source)
+    _submit(entry, resident_id, "Observation", fact, source, rescreen=not streamed)
+
+
+def _device_id(device: dict | None) -> str | None:
+    """`Observation.device` as `Device/<id>` or a logical `identifier.value`."""
+    if not device:
+        return None
+    ref = device.get("reference") or ""
+    if ref.startswith("Device/") and len(ref) > 7:
+        return ref[7:]
+    return (device.get("identifier") or {}).get("value") or None
 
 
 def _medication(entry, *, principal: Principal, key: str, source: str) -> None:
@@ -184,7 +199,9 @@ def _medication(entry, *, principal: Principal, key: str, source: str) -> None:
     _submit(entry, resident_id, "MedicationRequest", fact, source)
 
 
-def _submit(entry, resident_id: int, resource_type: str, fact: intake.Fact, source: str) -> None:
-    """One entry is one intake submission (the bundle's transaction holds them together)."""
-    item = intake.submit(resident_id, [fact], source=source, actor=source).items[0]
+def _submit(entry, resident_id: int, resource_type: str, fact: intake.Fact, source: str, *,
+            rescreen: bool = True) -> None:
+    """One entry is one intake submission (the bundle's transaction holds them together); a live room's vitals
+    (up to one a second) do not each queue a re-screen."""
+    item = intake.submit(resident_id, [fact], source=source, actor=source, rescreen=rescreen).items[0]
     entry.made, entry.created = (resource_type, item.row.id), item.created

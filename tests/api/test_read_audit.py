@@ -60,7 +60,8 @@ def _personal_endpoint(path: str) -> bool:
 
 
 @pytest.fixture()
-def world(app, login_as):
+def world(app, login_as, monkeypatch):
+    monkeypatch.setenv("YGT_LIVE_STREAM_SECONDS", "0.1")     # the live room's event stream ends at once
     deploy_care_models(app)
     resident_id = make_resident(app)
     done = plan_in_force(app, login_as, resident_id)
@@ -93,7 +94,9 @@ def world(app, login_as):
         rx, _ = pharmacy.receive(resident_id=resident_id, source_key="his:RX-1", payload=rx_payload(
             "", "RX-1", [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd"}], clinical={"crcl_ml_min": 80}))
         prescription_id = rx.id
-    values = {"prescription_id": prescription_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+        from app.live import services as live
+        live.open_room("consult", 1, [admin.user.id], "实时会诊")
+    values = {"room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

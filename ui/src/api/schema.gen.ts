@@ -1184,6 +1184,134 @@ export interface paths {
       };
     };
   };
+  "/api/v1/live/rooms": {
+    /** The open live rooms the caller takes part in. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["RoomList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/live/rooms/{room_kind}/{room_ref}": {
+    /** The room for a participant: last value and 15-minute trend per channel, alarms, ICE servers, cursor. */
+    get: {
+      parameters: {
+        path: {
+          room_kind: string;
+          room_ref: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Room"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        room_kind: string;
+        room_ref: number;
+      };
+    };
+  };
+  "/api/v1/live/rooms/{room_kind}/{room_ref}/signals": {
+    /** Relay a WebRTC signalling message (hello/offer/answer/candidate/bye) to another participant or all. */
+    post: {
+      parameters: {
+        path: {
+          room_kind: string;
+          room_ref: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SignalIn"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["SignalOut"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        room_kind: string;
+        room_ref: number;
+      };
+    };
+  };
+  "/api/v1/live/rooms/{room_kind}/{room_ref}/stream": {
+    /** Server-sent events after `Last-Event-ID` (or `?cursor=`); ends after ~25 s, the browser reconnects. */
+    get: {
+      parameters: {
+        path: {
+          room_kind: string;
+          room_ref: number;
+        };
+      };
+      responses: {
+        /** @description text/event-stream: events `vitals` (readings), `alarm`, `signal` (WebRTC messages for the caller), `closed`; id = cursor */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        room_kind: string;
+        room_ref: number;
+      };
+    };
+  };
   "/api/v1/notifications": {
     /** List the caller's notifications, newest first (`unread=1` for unread only). */
     get: {
@@ -5345,6 +5473,14 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    Alarm: {
+      at?: string;
+      channel?: string;
+      id?: number;
+      label?: string;
+      threshold?: string;
+      value?: number;
+    };
     Analysis: {
       created_at?: string;
       decision_id?: string;
@@ -5569,6 +5705,19 @@ export interface components {
       items?: {
           [key: string]: unknown;
         }[];
+    };
+    Channel: {
+      alarm?: string | null;
+      channel?: string;
+      label?: string;
+      last?: {
+        [key: string]: unknown;
+      } | null;
+      thresholds?: {
+          [key: string]: unknown;
+        }[];
+      trend?: unknown[][];
+      unit?: string;
     };
     Clock: {
       advanced_by_seconds?: number;
@@ -6280,6 +6429,10 @@ export interface components {
       shuffle?: boolean;
       time_limit_min?: number;
     };
+    Participant: {
+      name?: string;
+      user_id?: number;
+    };
     Plan: {
       can_manage?: boolean;
       /** Format: date-time */
@@ -6956,6 +7109,32 @@ export interface components {
        */
       reason?: string;
     };
+    Room: {
+      alarms?: components["schemas"]["Alarm"][];
+      channels?: components["schemas"]["Channel"][];
+      cursor?: string;
+      ice_servers?: {
+          [key: string]: unknown;
+        }[];
+      kind?: string;
+      me?: number;
+      opened_at?: string;
+      participants?: components["schemas"]["Participant"][];
+      ref?: number;
+      status?: string;
+      title?: string;
+      trend_minutes?: number;
+      video_url?: string | null;
+    };
+    RoomItem: {
+      kind?: string;
+      opened_at?: string;
+      ref?: number;
+      title?: string;
+    };
+    RoomList: {
+      items?: components["schemas"]["RoomItem"][];
+    };
     Run: {
       as_of?: string;
       cases_created?: number;
@@ -7161,6 +7340,22 @@ export interface components {
       venue?: string;
       venue_lat?: number | null;
       venue_lon?: number | null;
+    };
+    SignalIn: {
+      /** @description SDP or ICE candidate (up to 32 KB) */
+      data?: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description a participant's user id; absent: every other participant
+       * @default null
+       */
+      to?: number | null;
+      /** @description hello | offer | answer | candidate | bye */
+      type: string;
+    };
+    SignalOut: {
+      id?: number;
     };
     StartPlan: {
       /** @default true */
