@@ -14,6 +14,7 @@ from app.live import api as live_api
 from app.notifications import api as notifications_api
 from app.org import api as org_api
 from app.pharmacy import api as pharmacy_api
+from app.portal import api as portal_api
 from app.processes import api as processes_api
 from app.quality import api as quality_api
 from app.referral import api as referral_api
@@ -49,6 +50,7 @@ BLUEPRINTS = (
     live_api,
     education_api,
     training_api,
+    portal_api,
     webhooks_api,
     integrations_api,
     external_records_api,

@@ -28,6 +28,8 @@ MODEL_MODULES = (
     "app.quality.models",
     "app.pharmacy.models",
     "app.live.models",
+    "connectors.sms.models",
+    "app.portal.models",
 )
 
 

@@ -17,8 +17,10 @@ from app.care_plans import safety as care_plan_safety
 from app.core import metrics
 from app.education import services as education
 from app.follow_up import queries as follow_up_queries
+from app.follow_up import reminders as follow_up_reminders
 from app.follow_up import scheduling as follow_up_scheduling
 from app.notifications import jobs as notification_jobs
+from app.portal import consent as portal_consent
 from app.referral import exchange as referral_exchange
 from app.referral import queries as referral_queries
 from app.residents import context as resident_context
@@ -58,6 +60,9 @@ def wire() -> None:
     hooks.inbox_writer(project=inbox.project, complete=inbox.complete)      # app.tasks is the one writer of tasks
     hooks.task_enricher(care_plan_routing.route_to_township_without_village)
     hooks.task_enricher(notification_jobs.announce_new_task)
+
+    # --- a patient is reminded (follow-up due, education pushed) only under their portal reminder consent ---
+    follow_up_reminders.consent_check(portal_consent.reminders_allowed)
 
     # --- a user task is completed (in the completing transaction) ---
     hooks.on_task_completed(training.PROCESS_ID, "confirm_enrolment")(training.on_enrolment_confirmed)

@@ -40,6 +40,8 @@ def test_a_due_follow_up_reminds_the_doctor_and_a_patient_once(app, login_as, re
     with app.app_context():
         patient = create_user("patient_wang", password="secret-pass-1", roles=["patient"], org_code="C01T01V01",
                               resident_id=resident)
+        from app.portal import consent  # reminders go only to a patient who consented (issue 21.2)
+        consent.decide(resident, purpose="reminder", channel="app", granted=True, via="clinic")
     done = _first_cycle(app, login_as, resident)
     tick(app, 4)                                          # due in 2 days
     with app.app_context():

@@ -51,7 +51,9 @@ NOT_PERSONAL = {
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
 }
 # whole areas about staff, not residents
-NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits"}
+NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
+                         "/api/portal/v1/": "the residents' own API: staff tokens do not reach it; every portal read "
+                                            "is audited as portal.read (tests/api/test_portal.py)"}
 NO_PHI_ROLES = ("trainer", "process_owner")
 
 

@@ -5,6 +5,761 @@
 
 
 export interface paths {
+  "/api/portal/v1/bind/login": {
+    /** A patient signed in to the platform (session or API token) gets a portal token for their record. */
+    post: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalToken"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: patient */
+        403: {
+          content: never;
+        };
+        /** @description not_a_patient: the account is linked to no resident */
+        404: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/bind/qr": {
+    /** Bind with the one-time QR the village doctor showed. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalQrRedeem"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalToken"];
+          };
+        };
+        /** @description code_expired: unknown, used or older than 10 minutes */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/bind/sms": {
+    /** Send a six-digit binding code to the phone on file for this ID number and name. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalBindStart"];
+        };
+      };
+      responses: {
+        /** @description Accepted */
+        202: {
+          content: {
+            "application/json": components["schemas"]["PortalSmsSent"];
+          };
+        };
+        /** @description resident_not_matched: no resident with this ID number and name */
+        404: {
+          content: never;
+        };
+        /** @description no_phone_on_file | validation_error */
+        422: {
+          content: never;
+        };
+        /** @description binding_locked (5 wrong codes; locked_until) | sms_too_soon */
+        429: {
+          content: never;
+        };
+        /** @description sms_unavailable: the gateway took no message */
+        503: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/bind/sms/verify": {
+    /** Check the code; a portal token for the resident. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalBindVerify"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalToken"];
+          };
+        };
+        /** @description resident_not_matched */
+        404: {
+          content: never;
+        };
+        /** @description wrong_code (details.remaining) | code_expired */
+        422: {
+          content: never;
+        };
+        /** @description binding_locked: the 5th wrong code locks binding for 30 minutes */
+        429: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/bookings": {
+    /** Ask for the next follow-up slot; the family doctor is told and confirms by phone. */
+    post: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalBookingCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["PortalBooking"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description invalid_slot: not tomorrow..60 days ahead, or not am/pm */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/consents": {
+    /** Each purpose and channel with its text and version, the current decision, and every past decision. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalConsents"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Grant or withdraw one purpose on one channel (takes effect at once). Only the resident (or guardian). */
+    post: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalConsentDecision"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["PortalConsents"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description invalid_channel | guardian_required (under 14) | not_a_minor */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/dev/sms": {
+    /** The development SMS sink's latest messages (embedded default only), so a demo user can read a code. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalDevSmsList"];
+          };
+        };
+        /** @description not_found: the development SMS sink is off (a real gateway is configured) */
+        404: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/education": {
+    /** Education items pushed to the resident, newest first, with when each was read. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalEducationList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/education/{push_id}": {
+    /** Open one item; the first opening by the resident themselves is recorded as read. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+        path: {
+          push_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalEducationBody"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description not_found: no such item for this resident */
+        404: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        push_id: number;
+      };
+    };
+  };
+  "/api/portal/v1/medications": {
+    /** Current medications (drug, dose, frequency). */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalMedicationList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/plan": {
+    /** Next follow-up window, targets, drugs and guidance of the plan in force, the family doctor and phone. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalPlan"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/proxies": {
+    /** The family members who asked to act for the resident (pending, approved, revoked). */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalProxyList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/proxies/{proxy_id}/decision": {
+    /** Approve, decline or revoke a family member (revoking ends their access at once). Resident only. */
+    post: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+        path: {
+          proxy_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalProxyDecision"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalProxyInfo"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description not_found: no such family member for this resident */
+        404: {
+          content: never;
+        };
+        /** @description proxy_state: already decided */
+        409: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        proxy_id: number;
+      };
+    };
+  };
+  "/api/portal/v1/proxy/request": {
+    /** A family member asks to act for a resident; a code goes to the family member's phone. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalProxyRequest"];
+        };
+      };
+      responses: {
+        /** @description Accepted */
+        202: {
+          content: {
+            "application/json": components["schemas"]["PortalProxyRequested"];
+          };
+        };
+        /** @description resident_not_matched */
+        404: {
+          content: never;
+        };
+        /** @description invalid_phone | validation_error */
+        422: {
+          content: never;
+        };
+        /** @description binding_locked | sms_too_soon */
+        429: {
+          content: never;
+        };
+        /** @description sms_unavailable */
+        503: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/proxy/verify": {
+    /** The family member's code: a token that works once the resident approves (403 proxy_pending before). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalProxyVerify"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalToken"];
+          };
+        };
+        /** @description not_found: no such request waiting for its code */
+        404: {
+          content: never;
+        };
+        /** @description wrong_code | code_expired */
+        422: {
+          content: never;
+        };
+        /** @description binding_locked */
+        429: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/readings": {
+    /** BP, pulse and glucose of the last 180 days, oldest first, each labelled 诊室 / 自测 / 设备. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalReadingList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Upload a home reading (BP with pulse, and/or glucose) through the record's intake: the village doctor
+     * sees it labelled 患者自测; it never grades, screens or classifies.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["HomeReadingCreate"];
+        };
+      };
+      responses: {
+        /** @description a replay of a known client `id`: the first rows, nothing added */
+        200: {
+          content: never;
+        };
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["PortalReadingList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description validation_error: nothing measured, half a BP pair, implausible, future */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/referrals": {
+    /** Referrals: status only (已提交 / 已接收 / 已就诊 / 已回转), hospital and times. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalReferralList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/session": {
+    /** Who the token belongs to, and whether the health-data consent is still to be given. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalMe"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Sign out: this token stops working. */
+    delete: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description No Content */
+        204: {
+          content: never;
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/staff/residents/{resident_id}/qr": {
+    /** A one-time binding QR (10 minutes) for a resident in the staff member's scope. */
+    post: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["PortalQrIssued"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_specialist, county_admin */
+        403: {
+          content: never;
+        };
+        /** @description not_found: no such resident in the caller's scope */
+        404: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
+      };
+    };
+  };
+  "/api/portal/v1/surveys": {
+    /** Satisfaction surveys and whether each is answered. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalSurveyList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Answer a survey (overall 1–5 and per question 1–5), once. */
+    post: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalSurveyAnswer"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["PortalSurveyList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description not_found: no such survey */
+        404: {
+          content: never;
+        };
+        /** @description survey_answered */
+        409: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/audit": {
     /** Search the audit log by actor, action, object and time range (newest first). */
     get: {
@@ -6459,6 +7214,296 @@ export interface components {
       note?: string;
       title?: string;
       year?: number;
+    };
+    PortalBindStart: {
+      /** @description 居民身份证号码 (18 位) */
+      id_number: string;
+      name: string;
+    };
+    PortalBindVerify: {
+      /** @description 6-digit SMS code */
+      code: string;
+      /** @description 居民身份证号码 (18 位) */
+      id_number: string;
+      name: string;
+    };
+    PortalBooking: {
+      half_day?: string;
+      id?: number;
+      /** Format: date */
+      slot_on?: string;
+      status?: string;
+    };
+    PortalBookingCreate: {
+      disease?: string;
+      /** @enum {string} */
+      half_day: "am" | "pm";
+      /** Format: date */
+      slot_on: string;
+    };
+    PortalConsentDecision: {
+      channel: string;
+      /**
+       * @default self
+       * @enum {string}
+       */
+      decided_by?: "self" | "guardian";
+      granted: boolean;
+      guardian_name?: string;
+      /** @enum {string} */
+      guardian_relation?: "父亲" | "母亲" | "祖父母" | "外祖父母" | "其他监护人";
+      /** @enum {string} */
+      purpose: "health_data" | "reminder" | "education";
+    };
+    PortalConsentRecord: {
+      channel?: string;
+      decided_by?: string;
+      granted?: boolean;
+      guardian_name?: string | null;
+      guardian_relation?: string | null;
+      id?: number;
+      purpose?: string;
+      /** Format: date-time */
+      recorded_at?: string;
+      version?: string;
+      via?: string;
+    };
+    PortalConsentState: {
+      channel?: string;
+      current_version?: string;
+      decided?: boolean;
+      decided_by?: string | null;
+      granted?: boolean;
+      outdated?: boolean;
+      purpose?: string;
+      /** Format: date-time */
+      recorded_at?: string | null;
+      required?: boolean;
+      text?: string;
+      title?: string;
+      version?: string | null;
+    };
+    PortalConsents: {
+      /** @description the resident is under 14: a guardian decides */
+      guardian_needed?: boolean;
+      history?: components["schemas"]["PortalConsentRecord"][];
+      items?: components["schemas"]["PortalConsentState"][];
+    };
+    PortalDevSms: {
+      id?: number;
+      phone_hint?: string;
+      purpose?: string;
+      /** Format: date-time */
+      sent_at?: string;
+      text?: string;
+    };
+    PortalDevSmsList: {
+      items?: components["schemas"]["PortalDevSms"][];
+    };
+    PortalDiseasePlan: {
+      disease?: string;
+      disease_name?: string;
+      drugs?: components["schemas"]["PortalPlanDrug"][];
+      guidance?: string[];
+      interval_days?: number | null;
+      /** Format: date */
+      next_due_on?: string | null;
+      overdue?: boolean;
+      targets?: components["schemas"]["PortalTarget"][];
+      /** Format: date */
+      window_from?: string | null;
+      /** Format: date */
+      window_to?: string | null;
+    };
+    PortalDoctor: {
+      name?: string;
+      org_name?: string | null;
+      phone?: string | null;
+    };
+    PortalEducation: {
+      id?: number;
+      /** Format: date-time */
+      pushed_at?: string;
+      /** Format: date-time */
+      read_at?: string | null;
+      summary?: string;
+      title?: string;
+      topic?: string;
+    };
+    PortalEducationBody: {
+      body?: string;
+      id?: number;
+      /** Format: date-time */
+      pushed_at?: string;
+      /** Format: date-time */
+      read_at?: string | null;
+      summary?: string;
+      title?: string;
+      topic?: string;
+    };
+    PortalEducationList: {
+      items?: components["schemas"]["PortalEducation"][];
+    };
+    PortalMe: {
+      /** @description the health-data consent (current version) is missing */
+      consent_needed?: boolean;
+      /** @description set for a family member */
+      proxy?: components["schemas"]["PortalProxyInfo"] | (Record<string, unknown> | null);
+      resident_name?: string;
+    };
+    PortalMedication: {
+      dose?: string | null;
+      drug?: string;
+      frequency?: string | null;
+      id?: number;
+      name?: string;
+      /** Format: date */
+      started_on?: string | null;
+    };
+    PortalMedicationList: {
+      items?: components["schemas"]["PortalMedication"][];
+    };
+    PortalPlan: {
+      booking?: (Record<string, unknown> | null) | components["schemas"]["PortalBooking"];
+      doctor?: (Record<string, unknown> | null) | components["schemas"]["PortalDoctor"];
+      plans?: components["schemas"]["PortalDiseasePlan"][];
+      resident_name?: string;
+    };
+    PortalPlanDrug: {
+      dose?: unknown;
+      drug?: string | null;
+      frequency?: string | null;
+      name?: string | null;
+    };
+    PortalProxyDecision: {
+      /** @enum {string} */
+      action: "approve" | "decline" | "revoke";
+    };
+    PortalProxyInfo: {
+      /** Format: date-time */
+      decided_at?: string | null;
+      id?: number;
+      name?: string;
+      phone_hint?: string;
+      relation?: string;
+      /** Format: date-time */
+      requested_at?: string;
+      /** @description pending | approved | declined | revoked */
+      status?: string;
+    };
+    PortalProxyList: {
+      items?: components["schemas"]["PortalProxyInfo"][];
+    };
+    PortalProxyRequest: {
+      /** @description 居民身份证号码 (18 位) */
+      id_number: string;
+      name: string;
+      proxy_name: string;
+      proxy_phone: string;
+      /** @enum {string} */
+      relation: "配偶" | "子女" | "父母" | "兄弟姐妹" | "孙子女" | "其他亲属";
+    };
+    PortalProxyRequested: {
+      dev_inbox?: boolean;
+      phone_hint?: string;
+      proxy_id?: number;
+    };
+    PortalProxyVerify: {
+      code: string;
+      proxy_id: number;
+    };
+    PortalQrIssued: {
+      code?: string;
+      /** Format: date-time */
+      expires_at?: string;
+      /** @description the QR as inline SVG */
+      svg?: string;
+      /** @description the portal address the QR encodes */
+      url?: string;
+    };
+    PortalQrRedeem: {
+      code: string;
+    };
+    PortalReading: {
+      /** Format: date-time */
+      at?: string;
+      id?: number;
+      /** @description sbp | dbp | pulse | fpg | glucose */
+      kind?: string;
+      name?: string;
+      /** @description clinic | self | device */
+      origin?: string;
+      /** @description 诊室 | 自测 | 设备 */
+      origin_label?: string;
+      unit?: string | null;
+      value?: number | null;
+    };
+    PortalReadingList: {
+      days?: number;
+      items?: components["schemas"]["PortalReading"][];
+    };
+    PortalReferralList: {
+      items?: components["schemas"]["PortalReferralStatus"][];
+    };
+    PortalReferralStatus: {
+      /** Format: date-time */
+      accepted_at?: string | null;
+      /** Format: date-time */
+      appointment_at?: string | null;
+      /** Format: date-time */
+      arrived_at?: string | null;
+      direction?: string;
+      direction_label?: string;
+      hospital?: string | null;
+      id?: number;
+      referral_no?: string;
+      /** Format: date-time */
+      requested_at?: string;
+      /** Format: date-time */
+      returned_at?: string | null;
+      /** @description submitted | accepted | visited | returned | closed */
+      step?: string;
+      step_label?: string;
+    };
+    PortalSmsSent: {
+      /** @description the development SMS sink is on: codes are readable on /portal/dev-sms */
+      dev_inbox?: boolean;
+      /** Format: date-time */
+      expires_at?: string;
+      /** @description where the code went, masked (138****1234) */
+      phone_hint?: string | null;
+    };
+    PortalSurvey: {
+      /** Format: date-time */
+      answered_at?: string | null;
+      code?: string;
+      questions?: components["schemas"]["PortalSurveyQuestion"][];
+      title?: string;
+    };
+    PortalSurveyAnswer: {
+      answers?: {
+        [key: string]: number;
+      };
+      code: string;
+      overall: number;
+    };
+    PortalSurveyList: {
+      items?: components["schemas"]["PortalSurvey"][];
+    };
+    PortalSurveyQuestion: {
+      key?: string;
+      text?: string;
+    };
+    PortalTarget: {
+      key?: string;
+      label?: string;
+      value?: unknown;
+    };
+    PortalToken: {
+      proxy?: (Record<string, unknown> | null) | components["schemas"]["PortalProxyInfo"];
+      resident_name?: string;
+      /** @description send as `X-Portal-Token`; names one resident only */
+      token?: string;
     };
     PrescriptionDetail: {
       clinical?: {
