@@ -30,7 +30,6 @@ MODEL_MODULES = (
     "app.live.models",
     "connectors.sms.models",
     "app.portal.models",
-    "app.mobile.models",
 )
 
 

@@ -12,12 +12,10 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from app.auth.principal import SYSTEM
 from app.core import clock
 from app.core.db import session, unit_of_work
-from app.integrations.models import ExternalPush, SyncCursor
+from app.integrations.models import SyncCursor
 from app.residents import queries
 
 TIMEOUT_S = 30
@@ -83,18 +81,6 @@ def pull_pages(client: RestClient, path: str, name: str, handle, *, max_pages: i
         if not page.get("next_cursor") or not page.get("items"):
             break
     return done
-
-
-def pushed(system: str, object_type: str, object_id: str) -> bool:
-    return session().scalar(select(ExternalPush.id).where(
-        ExternalPush.system == system, ExternalPush.object_type == object_type,
-        ExternalPush.object_id == object_id)) is not None
-
-
-def mark_pushed(system: str, object_type: str, object_id: str, remote_id: str | None) -> None:
-    with unit_of_work() as s:
-        s.add(ExternalPush(system=system, object_type=object_type, object_id=object_id, remote_id=remote_id,
-                           pushed_at=clock.now()))
 
 
 def resident_by_id_number(id_number: str | None) -> int | None:

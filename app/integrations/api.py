@@ -11,7 +11,7 @@ from app.auth.access import require_principal, require_roles
 from app.core.db import unit_of_work
 from app.core.paging import PageArgsSchema, per_page
 
-from . import queries, store
+from . import pushes, queries, store
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations",
                 description="集成监控 (integration screen): deliveries per client, failures, replay")
@@ -84,3 +84,56 @@ class Replay(MethodView):
                    details={"status": outcome.status})
         return {"delivery": queries.detail(queries.get_delivery(require_principal(), delivery_id)),
                 "answer": {"status": outcome.http_status, "body": outcome.body}}
+
+
+class PushQueryArgsSchema(PageArgsSchema):
+    per_page = per_page(default=50, maximum=200)
+    status = fields.String(validate=validate.OneOf(("sent", "failed")))
+    system = fields.String(validate=validate.Length(max=40))
+
+
+class PushSchema(Schema):
+    id = fields.Integer()
+    system = fields.String()
+    system_label = fields.String()
+    object_type = fields.String()
+    object_label = fields.String()
+    object_id = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    remote_id = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    pushed_at = fields.String(allow_none=True)
+    first_failed_at = fields.String(allow_none=True)
+    next_attempt_at = fields.String(allow_none=True)
+    alerted_at = fields.String(allow_none=True)
+
+
+class PushPageSchema(Schema):
+    items = fields.List(fields.Nested(PushSchema))
+    total = fields.Integer()
+
+
+@blp.route("/pushes")
+class Pushes(MethodView):
+    @phi_read("external_push_list", roles=("county_admin", "supervisor"))   # a remote's error may echo the record
+    @blp.arguments(PushQueryArgsSchema, location="query")
+    @blp.response(200, PushPageSchema)
+    def get(self, args):
+        """List what we pushed or owe to external systems, newest first (`status=failed`: undelivered, with the
+        attempts, last error and next retry)."""
+        items, total = pushes.listing(**args)
+        return {"items": items, "total": total}
+
+
+@blp.route("/pushes/<int:push_id>/retry")
+class PushRetry(MethodView):
+    @require_roles("county_admin", "supervisor")
+    @blp.response(200, PushSchema)
+    def post(self, push_id):
+        """Retry an undelivered record at the next scheduled run (404 push_not_found when none or already sent)."""
+        with unit_of_work():
+            item = pushes.retry_now(push_id)
+            record("integration.push_retry", object_type="external_push", object_id=push_id,
+                   details={"system": item["system"], "attempts": item["attempts"]})
+        return item

@@ -65,14 +65,23 @@ class SyncCursor(Base):
 
 
 class ExternalPush(Base):
-    """One of our records pushed to an external system, so each is pushed once (the system, our object)."""
+    """One of our records owed to an external system (the system, our object): pushed once when `sent`; while
+    `failed` it keeps its attempts, last error and next retry time, and `alerted_at` once the county administrators
+    were told it is stuck (app.integrations.pushes)."""
 
     __tablename__ = "external_pushes"
-    __table_args__ = (UniqueConstraint("system", "object_type", "object_id", name="uq_external_pushes_object"),)
+    __table_args__ = (UniqueConstraint("system", "object_type", "object_id", name="uq_external_pushes_object"),
+                      Index("ix_external_pushes_status_next", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     system: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(80))
     remote_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="sent")            # sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)    # when it was taken
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

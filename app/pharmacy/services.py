@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import SYSTEM
 from app.core import clock, logs
@@ -233,10 +235,13 @@ def escalate(prescription_id: int) -> dict[str, Any]:
     return {"status": row.status}
 
 
-def pending_results(limit: int = 200) -> list[PrescriptionResult]:
-    """Review results not yet taken by the HIS, oldest first."""
-    return list(session().scalars(select(PrescriptionResult).where(PrescriptionResult.status == "pending")
-                                  .order_by(PrescriptionResult.id).limit(limit)))
+def pending_results(limit: int = 200, owed: Callable[[Any], ColumnElement[bool]] | None = None
+                    ) -> list[PrescriptionResult]:
+    """Review results not yet taken by the HIS, oldest first; `owed(id column)` narrows them to those due now."""
+    query = select(PrescriptionResult).where(PrescriptionResult.status == "pending")
+    if owed is not None:
+        query = query.where(owed(PrescriptionResult.id))
+    return list(session().scalars(query.order_by(PrescriptionResult.id).limit(limit)))
 
 
 def mark_result_sent(result_id: int) -> None:

@@ -4,9 +4,11 @@ at the resident's managing organisation; an out-of-county up-referral, once appr
 out. The connector (`connectors/public_health/referrals.py`) moves the messages; these functions decide."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit.services import record as audit
 from app.auth.crypto import decrypt_field
@@ -57,11 +59,15 @@ def on_identity_reviewed(row, data: dict[str, Any], actor_name: str) -> None:
     receive_summary(int(resident_id), pending["summary"], system=pending["system"])
 
 
-def approved_transfers(limit: int = 200) -> list[Referral]:
-    """Out-of-county up-referrals approved (status `transferred_out`), oldest first: what goes out."""
-    return list(session().scalars(select(Referral).where(
+def approved_transfers(limit: int = 200, owed: Callable[[Any], ColumnElement[bool]] | None = None
+                       ) -> list[Referral]:
+    """Out-of-county up-referrals approved (status `transferred_out`), oldest first: what goes out. `owed(id
+    column)` narrows them to those the caller still has to send (so the limit counts only those)."""
+    query = select(Referral).where(
         Referral.direction == "up", Referral.out_of_county.is_(True), Referral.status == "transferred_out")
-        .order_by(Referral.id).limit(limit)))
+    if owed is not None:
+        query = query.where(owed(Referral.id))
+    return list(session().scalars(query.order_by(Referral.id).limit(limit)))
 
 
 def transfer_message(row: Referral) -> dict[str, Any]:

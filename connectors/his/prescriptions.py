@@ -4,10 +4,12 @@
                                           "findings": [{code, grade, message}], …}
 
 configured by `YGT_HIS_URL` / `YGT_HIS_TOKEN` (no URL: nothing is sent, the results stay `pending` and are shown on
-`GET /api/v1/prescriptions/{id}`). Each result is sent once; a failed post leaves it pending for the next run."""
+`GET /api/v1/prescriptions/{id}`). Each result is sent once; a failed post leaves it pending, is retried with
+backoff and reported to the county administrators when it keeps failing (app.integrations.pushes)."""
 from __future__ import annotations
 
 from app.core import logs
+from app.integrations import pushes
 from app.pharmacy import services
 from connectors.rest import RestClient
 
@@ -20,9 +22,10 @@ def push(system: str = SYSTEM, limit: int = 200) -> int:
     client = RestClient.for_system(system)
     if client is None:
         return 0
-    sent = 0
-    for row in services.pending_results(limit):
-        client.post("/prescriptions/results", row.payload)
+    rows = services.pending_results(limit, owed=lambda id_column: pushes.outstanding(system, "rx_result", id_column))
+
+    def send(row):
+        answer = client.post("/prescriptions/results", row.payload)
         services.mark_result_sent(row.id)
-        sent += 1
-    return sent
+        return answer
+    return pushes.push_each(system, "rx_result", rows, key=lambda row: str(row.id), send=send)

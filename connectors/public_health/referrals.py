@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.integrations import pushes
 from app.referral import exchange
 from app.residents.matching import match_or_create
-from connectors.rest import RestClient, mark_pushed, pull_pages, pushed
+from connectors.rest import RestClient, pull_pages
 
 SYSTEM = "public_health"
 
@@ -47,18 +48,13 @@ def pull(system: str = SYSTEM) -> int:
 
 
 def push(system: str = SYSTEM, limit: int = 200) -> int:
-    """Send approved out-of-county referrals not yet sent (each once)."""
+    """Send approved out-of-county referrals still owed (each once; failures retried and reported)."""
     client = RestClient.for_system(system)
     if client is None:
         return 0
-    done = 0
-    for row in exchange.approved_transfers(limit):
-        if pushed(system, "referral", str(row.id)):
-            continue
-        answer = client.post("/referrals", exchange.transfer_message(row))
-        mark_pushed(system, "referral", str(row.id), str((answer or {}).get("id") or ""))
-        done += 1
-    return done
+    rows = exchange.approved_transfers(limit, owed=lambda id_column: pushes.outstanding(system, "referral", id_column))
+    return pushes.push_each(system, "referral", rows, key=lambda row: str(row.id),
+                            send=lambda row: client.post("/referrals", exchange.transfer_message(row)))
 
 
 def exchange_all() -> int:

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from app.auth.crypto import decrypt_field
 from app.core import clock
 from app.core.db import session
+from app.integrations import pushes
 from app.residents import intake
 from app.residents.matching import match_or_create
 from app.residents.models import Resident
 from app.residents.record_models import Encounter
 from app.residents.record_queries import observations
-from connectors.rest import RestClient, mark_pushed, parse_time, pull_pages, pushed
+from connectors.rest import RestClient, parse_time, pull_pages
 
 SYSTEMS = ("public_health", "regional")
 VISIT_KINDS = {"follow_up": "public_health_visit", "visit": "public_health_visit", "outpatient": "outpatient",
@@ -74,20 +75,16 @@ def pull(system: str = "public_health") -> int:
 
 
 def push_follow_ups(system: str = "public_health", limit: int = 200) -> int:
-    """Push our follow-up encounters not yet pushed to this system (each once)."""
+    """Push our follow-up encounters still owed to this system (each once; failures retried with backoff and
+    reported, app.integrations.pushes); the number sent."""
     client = RestClient.for_system(system)
     if client is None:
         return 0
     rows = session().execute(select(Encounter, Resident).join(Resident, Resident.id == Encounter.resident_id)
-                             .where(Encounter.kind == "follow_up").order_by(Encounter.id).limit(limit)).all()
-    done = 0
-    for encounter, resident in rows:
-        if pushed(system, "encounter", str(encounter.id)):
-            continue
-        answer = client.post("/follow-ups", _follow_up(encounter, resident))
-        mark_pushed(system, "encounter", str(encounter.id), str((answer or {}).get("id") or ""))
-        done += 1
-    return done
+                             .where(Encounter.kind == "follow_up", pushes.outstanding(system, "encounter", Encounter.id))
+                             .order_by(Encounter.id).limit(limit)).all()
+    return pushes.push_each(system, "encounter", rows, key=lambda row: str(row[0].id),
+                            send=lambda row: client.post("/follow-ups", _follow_up(*row)))
 
 
 def _follow_up(encounter, resident) -> dict[str, Any]:

@@ -49,7 +49,6 @@ NOT_PERSONAL = {
     "/api/v1/quality/alerts": "threshold alerts (counts, not the names behind them)",
     "/api/v1/quality/cohorts": "counts per quarterly cohort",
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
-    "/api/mobile/v1/devices": "registered phones of staff (no health data)",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
@@ -122,8 +121,7 @@ def _call(api, path, op, world):
         params = {"patient": world["query"]["patient"]}
     if path == "/fhir/Patient":
         params = {"_id": world["query"]["_id"]}
-    # X-Device-Id: the mobile API names the calling installation (other endpoints ignore it)
-    return api.get(url, query_string=params, headers={"Accept-Encoding": "identity", "X-Device-Id": "walker-phone-1"})
+    return api.get(url, query_string=params, headers={"Accept-Encoding": "identity"})
 
 
 def _audit_count(app) -> int:

@@ -5,7 +5,7 @@ import type {
   CaseRunResult, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
   CarePlan, CarePlanDiff, CarePlanVersion, Delivery, OpenEmergency, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
-  OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
+  OutboundPush, OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
 } from './types';
 
 const V1 = '/api/v1';
@@ -245,6 +245,10 @@ export const integrations = {
   deliveries: async (q: DeliveryQuery) => asPage<Delivery>(await api.get(`${V1}/integrations/deliveries`, { ...q })),
   delivery: (id: number) => api.get<Delivery>(`${V1}/integrations/deliveries/${id}`),
   replay: (id: number) => api.post<{ delivery: Delivery; answer: { status?: number; body?: unknown } }>(`${V1}/integrations/deliveries/${id}/replay`, {}),
+  /** Records owed to external systems that did not go through (attempts, last error, next retry). */
+  failedPushes: async (q: { system?: string; page?: number; per_page?: number }) =>
+    asPage<OutboundPush>(await api.get(`${V1}/integrations/pushes`, { status: 'failed', ...q })),
+  retryPush: (id: number) => api.post<OutboundPush>(`${V1}/integrations/pushes/${id}/retry`, {}),
 };
 
 export const organizations = {

@@ -22,6 +22,9 @@ export interface Page<T> {
 
 export type TaskCounts = Sent<Schemas['TaskCounts'], 'mine' | 'groups' | 'org' | 'overdue'>;
 
+/** A record pushed to (or still owed to) an external system. */
+export type OutboundPush = Sent<Schemas['Push'], 'id' | 'system' | 'system_label' | 'object_label' | 'status' | 'attempts'>;
+
 export type UserRef = Schemas['UserRef'];
 
 export interface ResidentRef {

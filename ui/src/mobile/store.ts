@@ -59,6 +59,9 @@ class MobileDb extends Dexie {
   }
 }
 
+/** The schema row id: a form schema is immutable per (schema_id, version). */
+export const schemaKey = (schemaId: string, version: number | string) => `${schemaId}@${version}`;
+
 export class MobileStore {
   readonly name: string;
   db: MobileDb;
@@ -169,19 +172,17 @@ export class MobileStore {
     await this.db.residents.bulkDelete(ids.map(String));
   }
 
-  // schemas (keyed by the packet's `ref`: a hash of the resolved form, immutable) ------------------------------
+  // schemas ------------------------------------------------------------------------------------------------
 
-  async putSchemas<T>(schemas: { id: string; value: T }[]): Promise<void> {
-    await this.db.schemas.bulkPut(await this.sealRows('schemas', schemas));
+  async putSchemas<T>(schemas: { schema_id: string; version: number | string; value: T }[]): Promise<void> {
+    await this.db.schemas.bulkPut(
+      await this.sealRows('schemas', schemas.map((s) => ({ id: schemaKey(s.schema_id, s.version), value: s.value }))),
+    );
   }
 
-  async schema<T>(id: string): Promise<T | undefined> {
-    const row = await this.db.schemas.get(id);
+  async schema<T>(schemaId: string, version: number | string): Promise<T | undefined> {
+    const row = await this.db.schemas.get(schemaKey(schemaId, version));
     return row ? (await this.openRows<T>('schemas', [row]))[0] : undefined;
-  }
-
-  async removeSchemas(ids: string[]): Promise<void> {
-    await this.db.schemas.bulkDelete(ids);
   }
 
   // outbox -------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { label } from '../lib/labels';
 import { canSeeIntegrations } from '../lib/roles';
 import { formatDateTime } from '../lib/time';
 import { CHANNELS, DELIVERY_STATUS, deliveryStatusClass, isReplayable } from '../lib/deliveries';
+import OutboundPushes from '../components/OutboundPushes';
 
 const PER_PAGE = 50;
 
@@ -208,6 +209,7 @@ export default function IntegrationsPage() {
           </div>
         )}
       </section>
+      {canReplay && <OutboundPushes system={params.get('system') ?? undefined} />}
       <div className={open ? 'two-col' : ''}>
         <section className="card">
           <div className="filters">
