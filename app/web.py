@@ -235,5 +235,36 @@ def _page_refused() -> Response | None:
     return Response(page, status=403, mimetype="text/html")
 
 
+# Vite names every asset after its content hash (index-<hash>.js): a name never changes meaning, so a phone keeps it
+# for a year without asking again; index.html (which names the current ones) is revalidated every time (no-cache).
+ASSET_CACHE = "public, max-age=31536000, immutable"
+# the build writes brotli (quality 11) and gzip twins next to each asset (ui/vite.config.ts, precompress): served as
+# they are, so a slow phone gets the smallest body and the server does not recompress per request (issue 22.3)
+PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _accepts(encoding: str) -> bool:
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() == encoding:
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
 def ui_asset(filename):
-    return send_from_directory(_ui_dir() / "assets", filename, max_age=31536000)
+    import mimetypes
+
+    folder = _ui_dir() / "assets"
+    if filename.endswith((".br", ".gz")):
+        return error_response("not_found", "资源不存在", 404)
+    for encoding, suffix in PRECOMPRESSED:
+        if _accepts(encoding) and (folder / (filename + suffix)).is_file() and (folder / filename).is_file():
+            response = send_from_directory(folder, filename + suffix, max_age=31536000)
+            response.headers["Content-Encoding"] = encoding
+            response.mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+            break
+    else:
+        response = send_from_directory(folder, filename, max_age=31536000)
+    response.headers["Cache-Control"] = ASSET_CACHE
+    response.vary.add("Accept-Encoding")
+    return response

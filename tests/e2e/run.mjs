@@ -23,6 +23,7 @@ import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
+import { budgetStory } from './budget.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -82,6 +83,12 @@ describe('web UI', { concurrency: false }, () => {
     mock?.kill();
   });
 
+  // first: it needs a follow-up task of the village doctor before the stories below complete them
+  test('phone: performance budget of the follow-up task page (initial JS ≤ 200 KB compressed, ≤ 5 s on Slow 3G)', async (t) => {
+    if (useMock) return void t.skip('the mock serves neither compressed nor hashed assets');
+    if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}')) return;
+    await budgetStory(ctx, t);
+  });
   test('village doctor: invalid form shows errors, fixed form completes, task leaves the inbox', async (t) => {
     if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}', '/api/v1/tasks/{}/complete')) return;
     await flows.villageDoctorCompletesTask(ctx, t);

@@ -95,3 +95,55 @@ def test_an_oversized_request_header_is_refused_by_the_server(server):
     base, _ = server
     r = requests.get(f"{base}/healthz", headers={"X-Huge": "a" * 100_000}, timeout=10)
     assert r.status_code in (400, 431)
+
+
+@pytest.fixture
+def built_ui(app, tmp_path, monkeypatch):
+    """A built UI in a temporary asset root: index.html and one hashed script with its brotli and gzip twins."""
+    assets = tmp_path / "ui" / "dist" / "assets"
+    assets.mkdir(parents=True)
+    (tmp_path / "ui" / "dist" / "index.html").write_text("<!doctype html><title>医共体</title>" + "<p>x</p>" * 200)
+    body = ("export const x = " + json.dumps(["随访"] * 2000) + ";\n").encode()
+    (assets / "TaskPage-AbC123.js").write_bytes(body)
+    (assets / "TaskPage-AbC123.js.br").write_bytes(brotli.compress(body, quality=11))
+    (assets / "TaskPage-AbC123.js.gz").write_bytes(gzip.compress(body, 9))
+    (assets / "Plain-XyZ.js").write_bytes(body)
+    monkeypatch.setattr(app.config["YGT"], "asset_root", tmp_path)
+    return body
+
+
+@pytest.mark.parametrize("accept, encoding, decode", [
+    ("gzip, deflate, br, zstd", "br", brotli.decompress),
+    ("gzip", "gzip", gzip.decompress),
+    ("br;q=0, gzip", "gzip", gzip.decompress),
+])
+def test_a_hashed_asset_is_sent_precompressed_and_cached_for_a_year(app, built_ui, accept, encoding, decode):
+    r = app.test_client().get("/assets/TaskPage-AbC123.js", headers={"Accept-Encoding": accept})
+    assert r.status_code == 200
+    assert r.headers["Content-Encoding"] == encoding
+    assert decode(r.data) == built_ui
+    assert r.mimetype == "text/javascript"
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Accept-Encoding" in r.headers["Vary"]
+
+
+def test_a_client_without_compression_gets_the_plain_asset(app, built_ui):
+    r = app.test_client().get("/assets/TaskPage-AbC123.js", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in r.headers and r.data == built_ui
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_an_asset_without_twins_is_compressed_on_the_fly(app, built_ui):
+    r = app.test_client().get("/assets/Plain-XyZ.js", headers={"Accept-Encoding": "br"})
+    assert r.headers["Content-Encoding"] == "br" and brotli.decompress(r.data) == built_ui
+
+
+def test_the_twins_are_not_addressable_themselves(app, built_ui):
+    assert app.test_client().get("/assets/TaskPage-AbC123.js.br").status_code == 404
+
+
+def test_index_html_is_revalidated_every_time_and_compressed(app, built_ui):
+    r = app.test_client().get("/login", headers={"Accept-Encoding": "br"})
+    assert r.status_code == 200
+    assert "no-cache" in r.headers["Cache-Control"]
+    assert r.headers["Content-Encoding"] == "br"

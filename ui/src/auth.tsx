@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { auth } from './api/endpoints';
 import { ApiError } from './api/client';
 import type { Me } from './api/types';
+import { takePrefetched } from './routes/prefetch';
 
 interface AuthState {
   me: Me | null;
@@ -18,7 +19,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const refresh = useCallback(async () => {
     try {
-      const m = await auth.me();
+      const m = await (takePrefetched<Me>('me') ?? auth.me());
       setMe(m);
       return m;
     } catch (e) {

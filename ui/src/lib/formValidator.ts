@@ -9,7 +9,11 @@ import Ajv2020 from 'ajv/dist/2020';
 
 export const FORM_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
-export const formValidator = customizeValidator({ AjvClass: Ajv2020 });
+// `validateSchema: false`: ajv would otherwise compile the whole 2020-12 meta-schema on a phone to check the form's
+// schema itself before the first field shows (~150 ms of a slow phone's CPU on every task page, issue 22.3). The
+// schema is the platform's own file, checked at deploy and by the form tests; the user's data is still validated
+// against it exactly as before.
+export const formValidator = customizeValidator({ AjvClass: Ajv2020, ajvOptionsOverrides: { validateSchema: false } });
 
 /**
  * How rjsf fills a form before the user touches it. Its defaults would answer for the user: a `const: true`

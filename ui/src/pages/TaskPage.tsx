@@ -14,6 +14,7 @@ import { PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label
 import { roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 import { withAcknowledgementRows } from '../lib/carePlan';
+import { takePrefetched } from '../routes/prefetch';
 
 const CONFLICT_MESSAGES: Record<string, string> = {
   task_already_completed: '该任务已被完成，无需重复提交。',
@@ -146,7 +147,7 @@ export default function TaskPage() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
   const { me } = useAuth();
-  const state = useAsync(() => tasks.get(id), [id]);
+  const state = useAsync(() => takePrefetched<TaskDetail>(`task:${id}`) ?? tasks.get(id), [id]);
   const task = state.data;
   const [formData, setFormData] = useState<unknown>(undefined);
   const [extraErrors, setExtraErrors] = useState<ErrorSchema | undefined>(undefined);
