@@ -121,6 +121,10 @@ def init_app(app: Flask) -> None:
     for rule in UI_ROUTES:
         app.add_url_rule(rule, f"ui:{rule}", ui_index)
     app.add_url_rule("/assets/<path:filename>", "ui_assets", ui_asset)
+    # the village doctor's offline app (issue 22.2): its own build in ui/dist/m with its service worker (scope /m/)
+    app.add_url_rule("/m", "ui_mobile", lambda: redirect("/m/"))
+    app.add_url_rule("/m/", "ui_mobile_root", mobile_app)
+    app.add_url_rule("/m/<path:filename>", "ui_mobile_file", mobile_app)
 
 
 def _dependency_checks(settings) -> dict[str, str]:
@@ -268,3 +272,19 @@ def ui_asset(filename):
     response.headers["Cache-Control"] = ASSET_CACHE
     response.vary.add("Accept-Encoding")
     return response
+
+
+def mobile_app(filename=None):
+    """/m/: a file of the phone app's build when it exists (hashed assets cached for a year; the service worker,
+    manifest and shell revalidated every time), any other path its index.html (the app routes inside)."""
+    base = _ui_dir() / "m"
+    if filename and filename != "index.html" and (base / filename).is_file():
+        response = send_from_directory(base, filename, max_age=31536000 if filename.startswith("assets/") else 0)
+        if filename.endswith(".webmanifest"):
+            response.mimetype = "application/manifest+json"
+        return response
+    if not (base / "index.html").exists():
+        return Response("<!doctype html><meta charset=utf-8><title>村医随访</title>"
+                        "<p>村医随访应用尚未构建：请运行 <code>cd ui &amp;&amp; npm run build</code>。</p>",
+                        mimetype="text/html", status=503)
+    return send_from_directory(base, "index.html", max_age=0)

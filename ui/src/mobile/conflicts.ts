@@ -13,7 +13,8 @@ const KEPT = '本次录入的血压、血糖等测量值已保存到居民档案
 const REASONS: Record<string, (d: Record<string, unknown>) => ConflictText> = {
   task_reassigned: (d) => ({
     title: '任务已改派',
-    what: `这项随访在您离线期间已改派给${personName(d.current_holder ?? d.current_owner) ?? '其他医生'}，您的提交没有办结它。${KEPT}`,
+    what: `这项随访在您离线期间已改派给${personName(d.current_holder ?? d.current_owner) ?? '其他医生'}，您的提交没有办结它。${KEPT}`
+      + (d.note_kept ? '您填写的内容已作为备注留给接手的医生。' : ''),
     todo: '无需再做此随访。如有重要情况，请电话告知接手的医生；然后点“知道了”。',
   }),
   already_completed: (d) => ({

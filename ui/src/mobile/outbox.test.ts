@@ -175,11 +175,11 @@ describe('encrypted store', () => {
   it('keeps tasks, residents, schemas and the outbox sealed; locked it reads nothing', async () => {
     await store.putTasks([{ task_id: 't1', due: '2026-12-05', resident_id: 7 }, { task_id: 't0', due: '2026-12-01', resident_id: 8 }]);
     await store.putResidents([{ id: 7, name: '王秀兰' }]);
-    await store.putSchemas([{ schema_id: 'follow_up_htn', version: 3, value: { type: 'object' } }]);
+    await store.putSchemas([{ id: '5f0c2e91aa3b7d10', value: { type: 'object' } }]);
     await store.enqueue(item('a', 7, { title: '王秀兰 · 高血压随访' }));
     expect((await store.tasks<{ task_id: string }>()).map((t) => t.task_id)).toEqual(['t0', 't1']);
     expect(await store.resident(7)).toEqual({ id: 7, name: '王秀兰' });
-    expect(await store.schema('follow_up_htn', 3)).toEqual({ type: 'object' });
+    expect(await store.schema('5f0c2e91aa3b7d10')).toEqual({ type: 'object' });
 
     // what is on disk: no name in any row
     const raw = JSON.stringify([

@@ -59,9 +59,6 @@ class MobileDb extends Dexie {
   }
 }
 
-/** The schema row id: a form schema is immutable per (schema_id, version). */
-export const schemaKey = (schemaId: string, version: number | string) => `${schemaId}@${version}`;
-
 export class MobileStore {
   readonly name: string;
   db: MobileDb;
@@ -172,17 +169,19 @@ export class MobileStore {
     await this.db.residents.bulkDelete(ids.map(String));
   }
 
-  // schemas ------------------------------------------------------------------------------------------------
+  // schemas (keyed by the packet's `ref`: a hash of the resolved form, immutable) ------------------------------
 
-  async putSchemas<T>(schemas: { schema_id: string; version: number | string; value: T }[]): Promise<void> {
-    await this.db.schemas.bulkPut(
-      await this.sealRows('schemas', schemas.map((s) => ({ id: schemaKey(s.schema_id, s.version), value: s.value }))),
-    );
+  async putSchemas<T>(schemas: { id: string; value: T }[]): Promise<void> {
+    await this.db.schemas.bulkPut(await this.sealRows('schemas', schemas));
   }
 
-  async schema<T>(schemaId: string, version: number | string): Promise<T | undefined> {
-    const row = await this.db.schemas.get(schemaKey(schemaId, version));
+  async schema<T>(id: string): Promise<T | undefined> {
+    const row = await this.db.schemas.get(id);
     return row ? (await this.openRows<T>('schemas', [row]))[0] : undefined;
+  }
+
+  async removeSchemas(ids: string[]): Promise<void> {
+    await this.db.schemas.bulkDelete(ids);
   }
 
   // outbox -------------------------------------------------------------------------------------------------
