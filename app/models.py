@@ -30,6 +30,7 @@ MODEL_MODULES = (
     "app.live.models",
     "connectors.sms.models",
     "app.portal.models",
+    "app.contracting.models",
 )
 
 

@@ -14,6 +14,8 @@ from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
 from app.care_plans import routing as care_plan_routing
 from app.care_plans import safety as care_plan_safety
+from app.contracting import checks as contract_checks
+from app.contracting import ledger as contract_ledger
 from app.core import metrics
 from app.education import services as education
 from app.follow_up import queries as follow_up_queries
@@ -50,6 +52,9 @@ def wire() -> None:
     # --- clinical facts entered the record (one event per intake submission, in its transaction) ---
     hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, screening_jobs.rescreen_on_new_facts)
 
+    # --- a follow-up visit was completed: it counts against the resident's contracted package (issue 21.4) ---
+    hooks.subscribe(hooks.FOLLOW_UP_RECORDED, contract_ledger.on_follow_up_recorded)
+
     # --- what a care plan shows from capabilities built on it (medication review, printed plan) ---
     care_plan_providers.provide(last_done_visit=follow_up_queries.last_done_visit,
                                 next_due_on=follow_up_queries.next_due_on,
@@ -77,6 +82,8 @@ def wire() -> None:
 
     # --- a task form is submitted: checks a form names with x-submit-check ---
     submit_check("care_plan_regimen")(care_plan_safety.check_submission)
+    submit_check("contract_selection")(contract_checks.check_selection)
+    submit_check("contract_signature")(contract_checks.check_signature)
 
     # --- the resident record's summary: sections higher capabilities fill ---
     summary_provider("care_plan")(care_plan_queries.plans_for_summary)

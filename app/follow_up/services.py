@@ -18,6 +18,7 @@ from app.core.db import session, unit_of_work
 from app.referral import services as referral_services
 from app.residents import intake
 from app.vocabulary import Disease
+from app.workflows import hooks
 
 from .models import FollowUpSchedule, FollowUpVisit, ReferralRequest
 
@@ -42,6 +43,9 @@ def record_visit(instance_id: int, *, visit_id: int, record: dict[str, Any], cla
         _advance(schedule, visit, record)
         visit.status, visit.completed_at = "done", clock.now()
         _to_health_record(visit)
+        hooks.emit(hooks.FOLLOW_UP_RECORDED, resident_id=visit.resident_id, visit_id=visit.id,
+                   disease=visit.disease, visited_on=visit.visited_on, visit_type=visit.visit_type,
+                   performed_by=performed_by)
         return _result(visit)
 
 

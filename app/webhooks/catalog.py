@@ -65,7 +65,7 @@ class MessageSpec:
     title: str
     description: str
     schema: dict[str, Any]
-    kind: str                     # "observation" | "generic" | "referral_arrival" | "referral_request" | "rx_created"
+    kind: str                     # observation | generic | referral_arrival | referral_request | rx_created | contract_payment
 
     def validate(self, payload: Any) -> None:
         """Raise 422 `schema_error` listing every problem with its JSON path."""
@@ -118,6 +118,24 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                                 "from_org_code": {"type": "string", "maxLength": 40,
                                                   "description": "sending organisation (default: the resident's)"}}},
                 "referral_request"),
+    MessageSpec("contract_payment", "签约服务包缴费确认 (cashier / insurance settlement)",
+                "The cashier or the insurance settlement system confirms a payment for a family-doctor contract's paid "
+                "package (contract_no as shown on the offer). Applied when the offer awaits payment and the amount "
+                "covers the resident's share: the waiting `fd_contract` continues to signing. A payment for a voided "
+                "offer, an unknown contract number, a contract not awaiting payment or a short amount is recorded "
+                "and flagged (applied: false, flag), never applied; the team sees it at "
+                "/api/v1/contract-payments/flagged. Idempotent on payment_id.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "contract_payment",
+                 "type": "object", "required": ["contract_no", "payment_id", "amount_fen"],
+                 "additionalProperties": False,
+                 "properties": {"contract_no": {"type": "string", "minLength": 1, "maxLength": 24,
+                                                "description": "签约协议号"},
+                                "payment_id": {"type": "string", "minLength": 1, "maxLength": 60,
+                                               "description": "the cashier's own id of this payment"},
+                                "amount_fen": {"type": "integer", "minimum": 0, "maximum": 10000000,
+                                               "description": "amount paid, in fen (分)"},
+                                "payer": {"type": "string", "enum": ["self", "insurance"]}}},
+                "contract_payment"),
     MessageSpec("rx_created", "电子处方（含监管药品）(e-prescription with a supervised drug)",
                 "The HIS sends an e-prescription containing warfarin, rivaroxaban, enoxaparin or nadroparin for the "
                 "pharmacist's pre-review: checked through the DMN pack and reviewed by `rx_prereview`; its states are "

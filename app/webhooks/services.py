@@ -11,6 +11,7 @@ from typing import Any
 
 from app.auth.principal import Principal
 from app.auth.services import principal_for_user_id
+from app.contracting import services as contracting_services
 from app.core import clock, ratelimit
 from app.core.errors import DomainError, Invalid, NotFound
 from app.follow_up import devices
@@ -77,6 +78,12 @@ def process(event: InboundEvent) -> Outcome:
         rx, _ = pharmacy_services.receive(resident_id=resident_id, source_key=f"{event.client_id}:{payload['rx_id']}",
                                           payload=payload)
         answer = {"prescription_id": rx.id, "rx_id": rx.rx_id, "status": rx.status, "grade": rx.grade}
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **answer}, result=answer)
+    if spec.kind == "contract_payment":
+        answer = contracting_services.record_payment(
+            contract_no=payload["contract_no"], payment_ref=f"{event.client_id}:{payload['payment_id']}"[:120],
+            amount_fen=payload["amount_fen"], payer=payload.get("payer", "self"), actor=event.client_id)
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **answer}, result=answer)
     prepared = event.result if event.result and event.result.get("payload") else _prepare(spec, payload, event)

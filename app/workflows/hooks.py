@@ -112,6 +112,10 @@ LIVE_ALARM = "live.alarm"
 `kind`, `ref` (the room's owner, e.g. "consult", 12), `channel` (hr | spo2 | sbp | dbp | rr | temp), `value`
 (float), `threshold` (e.g. "<90"), `at` (datetime measured). Consult subscribes in app/wiring.py for its record."""
 
+FOLLOW_UP_RECORDED = "follow_up.recorded"
+"""A follow-up visit was completed (once per visit, in the recording transaction): `resident_id`, `visit_id`,
+`disease`, `visited_on` (date | None), `visit_type` (outpatient/home/phone/online | None), `performed_by`."""
+
 _subscribers: dict[str, list[Callable]] = {}
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
+from tests.contract_support import deploy_contract_models
 from tests.pharmacy_support import deploy_pharmacy_models
 from tests.pharmacy_support import rx as rx_payload
 from tests.referral_support import catalogue, deploy_referral_models
@@ -49,6 +50,8 @@ NOT_PERSONAL = {
     "/api/v1/quality/alerts": "threshold alerts (counts, not the names behind them)",
     "/api/v1/quality/cohorts": "counts per quarterly cohort",
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
+    "/api/v1/contract-packages": "the service-package catalogue",
+    "/api/v1/contract-packages/{code}/versions": "the service-package catalogue",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
@@ -98,7 +101,11 @@ def world(app, login_as, monkeypatch):
         prescription_id = rx.id
         from app.live import services as live
         live.open_room("consult", 1, [admin.user.id], "实时会诊")
-    values = {"room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    deploy_contract_models(app)
+    with app.app_context():
+        from app.contracting import services as contracting
+        contract_id = contracting.request_contract(resident_id, "HTN_PLUS").id
+    values = {"contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

@@ -1341,6 +1341,308 @@ export interface paths {
       };
     };
   };
+  "/api/v1/contract-packages": {
+    /** The service packages offered today (current versions), with the free 基本公卫 services. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PackageList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * A new version of a package (or its first). 422 free_phs_item_charged when a priced package holds a free
+     * 基本公卫 item, 422 payer_split_mismatch when the split does not add up to the price.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PackageIn"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["Package"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/contract-packages/{code}/versions": {
+    /** Every version of a package, newest first. */
+    get: {
+      parameters: {
+        path: {
+          code: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Package"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+  };
+  "/api/v1/contract-payments/flagged": {
+    /** Payments recorded but not applied (an offer already void, an unknown contract number, a short amount). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Payment"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: township_doctor, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/contracts": {
+    /** Contracts of the caller's organisation subtree, newest first. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 50, at most 200) */
+          per_page?: number;
+          status?: "requested" | "assessed" | "awaiting_payment" | "awaiting_signature" | "active" | "voided" | "refused" | "ended" | "terminated";
+          resident_id?: number;
+          q?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ContractList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Start `fd_contract` for a resident in the caller's scope (门诊签约). 409 active_contract_exists names
+     * the existing contract; 409 contract_in_progress when one is being signed.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ContractCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["ContractDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/contracts/outreach": {
+    /**
+     * Unsigned key-group residents (65+, HTN, T2DM) of an organisation in scope: `dry_run` (default) lists who
+     * would be started; otherwise one `fd_contract` (channel outreach) is started for each.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["Outreach"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["OutreachResult"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/contracts/{contract_id}": {
+    /** One contract in scope: packages, signature, ledger (delivered / quantity), deliveries and payments. */
+    get: {
+      parameters: {
+        path: {
+          contract_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ContractDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        contract_id: number;
+      };
+    };
+  };
+  "/api/v1/contracts/{contract_id}/deliveries": {
+    /**
+     * One unit of a package item delivered (exam, home visit, consult, guidance). 409 item_quantity_exhausted
+     * beyond the item's quantity, 409 contract_not_active, 422 delivery_outside_cycle.
+     */
+    post: {
+      parameters: {
+        path: {
+          contract_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["DeliveryIn"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["ContractDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        contract_id: number;
+      };
+    };
+  };
+  "/api/v1/contracts/{contract_id}/signature": {
+    /** The resident's signature drawn on the phone (PNG data URL) or the signed paper agreement's scan. */
+    post: {
+      parameters: {
+        path: {
+          contract_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SignatureIn"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ContractDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        contract_id: number;
+      };
+    };
+  };
   "/api/v1/decisions": {
     /** List decisions with version, source and edition. */
     get: {
@@ -6624,6 +6926,83 @@ export interface components {
       role?: string | null;
       status?: string;
     };
+    ContractCreate: {
+      /**
+       * @description 居民迁居：旧签约在新签约生效时解约
+       * @default false
+       */
+      moved?: boolean;
+      package_code?: string | null;
+      resident_id: number;
+    };
+    ContractDetail: {
+      amount_due_fen?: number;
+      assessment?: {
+        [key: string]: unknown;
+      };
+      channel?: string;
+      channel_label?: string;
+      contract_no?: string;
+      /** Format: date-time */
+      created_at?: string;
+      deliveries?: components["schemas"]["Delivery"][];
+      doctor?: (Record<string, unknown> | null) | components["schemas"]["Doctor"];
+      end_reason?: string | null;
+      /** Format: date */
+      ends_on?: string | null;
+      id?: number;
+      instance_id?: number | null;
+      ledger?: components["schemas"]["LedgerItem"][];
+      /** Format: date-time */
+      offer_expires_at?: string | null;
+      org_code?: string;
+      org_name?: string;
+      packages?: components["schemas"]["ContractPackage"][];
+      /** Format: date-time */
+      paid_at?: string | null;
+      payments?: components["schemas"]["Payment"][];
+      previous_contract_no?: string | null;
+      recommended?: string[];
+      renewal?: string | null;
+      resident_id?: number;
+      resident_name?: string;
+      satisfaction?: number | null;
+      signature?: (Record<string, unknown> | null) | components["schemas"]["Signature"];
+      /** Format: date */
+      starts_on?: string | null;
+      status?: string;
+      status_label?: string;
+    };
+    ContractList: {
+      items?: components["schemas"]["ContractRow"][];
+      total?: number;
+    };
+    ContractPackage: {
+      code?: string;
+      name?: string;
+      payer_split?: components["schemas"]["PayerSplit"];
+      price_fen?: number;
+      self_fen?: number;
+      version?: number;
+    };
+    ContractRow: {
+      amount_due_fen?: number;
+      channel_label?: string;
+      contract_no?: string;
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date */
+      ends_on?: string | null;
+      id?: number;
+      org_name?: string;
+      packages?: string[];
+      resident_id?: number;
+      resident_name?: string;
+      /** Format: date */
+      starts_on?: string | null;
+      status?: string;
+      status_label?: string;
+    };
     Decision: {
       cases?: number;
       confidence?: string | null;
@@ -6683,6 +7062,27 @@ export interface components {
       id?: number;
       username?: string | null;
     };
+    Delivery: {
+      /** Format: date */
+      delivered_on?: string;
+      /** Format: date */
+      due_on?: string | null;
+      id?: number;
+      item_name?: string;
+      on_time?: boolean;
+      source?: string;
+      source_label?: string;
+      unit_no?: number;
+    };
+    DeliveryIn: {
+      /**
+       * Format: date
+       * @default null
+       */
+      delivered_on?: string | null;
+      item_id: number;
+      note?: string;
+    };
     DeployResult: {
       decisions?: {
           [key: string]: unknown;
@@ -6697,6 +7097,10 @@ export interface components {
         }[];
       /** @description things the deployer should know (not errors) */
       warnings?: string[];
+    };
+    Doctor: {
+      name?: string;
+      org_name?: string;
     };
     DownReferralCreate: {
       /**
@@ -7117,6 +7521,20 @@ export interface components {
           [key: string]: unknown;
         }[];
     };
+    LedgerItem: {
+      delivered?: number;
+      disease?: string | null;
+      item_id?: number;
+      kind?: string;
+      kind_label?: string;
+      name?: string;
+      next_due_on?: string | null;
+      package_code?: string;
+      provider_level_label?: string;
+      quantity?: number;
+      remaining?: number;
+      service_code?: string;
+    };
     Login: {
       password: string;
       username: string;
@@ -7223,6 +7641,89 @@ export interface components {
       parent_code?: string | null;
       path?: string;
     };
+    Outreach: {
+      /** @default true */
+      dry_run?: boolean;
+      /** @default 50 */
+      limit?: number;
+      org_code?: string;
+    };
+    OutreachResult: {
+      dry_run?: boolean;
+      residents?: components["schemas"]["OutreachRow"][];
+      started?: number;
+      would_start?: number;
+    };
+    OutreachRow: {
+      contract_no?: string;
+      groups?: string[];
+      resident_id?: number;
+      resident_name?: string;
+      skip?: string | null;
+    };
+    Package: {
+      code?: string;
+      /** Format: date-time */
+      created_at?: string;
+      created_by?: string;
+      current?: boolean;
+      description?: string | null;
+      id?: number;
+      items?: components["schemas"]["PackageItem"][];
+      name?: string;
+      paid?: boolean;
+      payer_split?: components["schemas"]["PayerSplit"];
+      price_fen?: number;
+      target_groups?: string[];
+      version?: number;
+    };
+    PackageIn: {
+      code: string;
+      description?: string | null;
+      items: components["schemas"]["PackageItemIn"][];
+      name: string;
+      payer_split: components["schemas"]["PayerSplit"];
+      price_fen: number;
+      target_groups?: ("一般人群" | "老年人" | "高血压" | "2型糖尿病" | "结核" | "严重精神障碍" | "孕产妇" | "0-6岁儿童" | "残疾人" | "脱贫/低收入" | "计划生育特殊家庭" | "抗凝治疗")[];
+    };
+    PackageItem: {
+      /** @enum {string|null} */
+      disease?: "htn" | "t2dm" | null;
+      free_phs?: boolean;
+      /** @enum {string} */
+      kind: "follow_up" | "exam" | "home_visit" | "consult" | "guidance";
+      kind_label?: string;
+      name?: string;
+      /** @enum {string} */
+      period: "year" | "half_year" | "quarter" | "month";
+      period_label?: string;
+      /** @enum {string} */
+      provider_level: "village" | "township" | "county";
+      provider_level_label?: string;
+      quantity: number;
+      service_code: string;
+      units_per_cycle?: number;
+    };
+    PackageItemIn: {
+      /** @enum {string|null} */
+      disease?: "htn" | "t2dm" | null;
+      /** @enum {string} */
+      kind: "follow_up" | "exam" | "home_visit" | "consult" | "guidance";
+      name?: string;
+      /** @enum {string} */
+      period: "year" | "half_year" | "quarter" | "month";
+      /** @enum {string} */
+      provider_level: "village" | "township" | "county";
+      quantity: number;
+      service_code: string;
+    };
+    PackageList: {
+      free_phs_services?: {
+        [key: string]: string;
+      };
+      items?: components["schemas"]["Package"][];
+      target_groups?: string[];
+    };
     PagedItems: {
       items?: {
           [key: string]: unknown;
@@ -7255,6 +7756,23 @@ export interface components {
     Participant: {
       name?: string;
       user_id?: number;
+    };
+    PayerSplit: {
+      insurance: number;
+      public_health: number;
+      self: number;
+    };
+    Payment: {
+      amount_fen?: number;
+      contract_id?: number | null;
+      contract_no?: string;
+      flag?: string | null;
+      flag_label?: string | null;
+      id?: number;
+      payer?: string;
+      /** Format: date-time */
+      received_at?: string;
+      status?: string;
     };
     Plan: {
       can_manage?: boolean;
@@ -8489,6 +9007,20 @@ export interface components {
     };
     SignalOut: {
       id?: number;
+    };
+    Signature: {
+      captured_at?: string | null;
+      image?: string | null;
+      method?: string;
+      method_label?: string | null;
+      signer?: string | null;
+    };
+    SignatureIn: {
+      /** @description data URL: PNG drawn on the phone, or a scan (PNG/JPEG/PDF) */
+      image: string;
+      /** @enum {string} */
+      method: "e_sign" | "paper";
+      signer: string;
     };
     StartPlan: {
       /** @default true */
