@@ -1,16 +1,16 @@
 """external pushes keep their failures: status, attempts, last error, next retry, alerted (outbound pushes that fail
 are retried with backoff and reported, not silently left pending)
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-04 03:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 import app.core.db
 
-revision = '0020'
-down_revision = '0019'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """family-doctor contracting: versioned service packages, contracts, their items (schedule), the delivery ledger
 and payments from the cashier/insurance system (issue 21.4, 21.5)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-04 04:00:00
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 import app.core.db
 
-revision = '0022'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
