@@ -21,7 +21,7 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
              "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
-             "/quality")
+             "/quality", "/live", "/live/<path:_rest>")
 # the pages only a role may open (the API enforces the same roles on every call behind them)
 ROLE_PAGES = {"/modeler": ("process_owner", "county_admin")}     # deployers: app.processes.api.DEPLOYERS
 log = logs.get("web")

@@ -24,6 +24,7 @@ import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
 import { budgetStory } from './budget.mjs';
+import { liveRoomStory } from './live_room.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -138,6 +139,11 @@ describe('web UI', { concurrency: false }, () => {
   test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports', async (t) => {
     if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown')) return;
     await qualityStory(ctx, t);
+  });
+  test('实时会诊: two browsers see each other (fake camera, WebRTC via platform signalling), monitor vitals within 5 s, SpO2 88 % alarm banner, 403 after close', async (t) => {
+    if (useMock) return void t.skip('the mock has no live rooms');
+    if (!needs(t, '/api/v1/live/rooms/{}/{}', '/api/v1/live/rooms/{}/{}/stream', '/api/v1/live/rooms/{}/{}/signals')) return;
+    await liveRoomStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

@@ -35,6 +35,7 @@ const ReferralsPage = lazyPage(() => import('./pages/referral/ReferralsPage'));
 const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
 const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
+const LivePage = lazyPage(() => import('./components/live/LivePage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -137,6 +138,8 @@ export default function App() {
               <Route path="referrals/dashboard" element={<ReferralDashboardPage />} />
               <Route path="referrals/:id" element={<ReferralPage />} />
               <Route path="quality" element={<QualityPage />} />
+              <Route path="live" element={<LivePage />} />
+              <Route path="live/:kind/:ref" element={<LivePage />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Routes>
