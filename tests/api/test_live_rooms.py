@@ -128,3 +128,14 @@ def test_signals_reach_the_addressed_participant_through_the_stream(app, people,
 def test_bad_signals_are_refused(people, room, body, code):
     got = people["doctor"].post("/api/v1/live/rooms/consult/7/signals", json=body)
     assert got.status_code == 422 and got.get_json()["code"] == code
+
+
+def test_demo_seed_opens_one_room_with_recent_vitals_once(app, make_user):
+    from app.seed.live import seed_live_room
+    make_user("village_doctor", username="village_doctor1")
+    make_user("county_specialist", username="specialist_cardio")
+    with app.app_context():
+        assert seed_live_room() == {"live_rooms": 1, "live_readings": 360}
+        assert seed_live_room() == {}
+        room = services.room_for("demo", 1)
+        assert room.is_open and room.device_ids == ("MON-DEMO-1",) and len(room.participants) == 2
