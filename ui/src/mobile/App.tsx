@@ -17,6 +17,8 @@ import { MobileStore, type VaultOwner } from './store';
 import { syncOnce, type SyncOutcome } from './sync';
 
 const MAX_PIN_TRIES = 5;
+/** back in front after this long in the background: ask for the PIN again */
+const AUTO_LOCK_MS = 5 * 60_000;
 
 let onUpdate: (() => void) | null = null;
 let updateListener: ((ready: boolean) => void) | null = null;
@@ -338,6 +340,17 @@ function Main({ store, api, owner, onRevoked, onLogin, onLock, onLogout }: {
       window.clearInterval(timer);
     };
   }, [reload, syncNow]);
+
+  // auto-lock: a phone left in a pocket with the app open does not stay open
+  useEffect(() => {
+    let hiddenAt = 0;
+    const on = () => {
+      if (document.visibilityState === 'hidden') hiddenAt = Date.now();
+      else if (hiddenAt && Date.now() - hiddenAt > AUTO_LOCK_MS) onLock();
+    };
+    document.addEventListener('visibilitychange', on);
+    return () => document.removeEventListener('visibilitychange', on);
+  }, [onLock]);
 
   const byTask = useMemo(() => {
     const m = new Map<string, OutboxItem>();
