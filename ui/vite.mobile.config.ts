@@ -55,6 +55,10 @@ export default defineConfig({
       },
     }),
   ],
+  resolve: {
+    // rjsf's markdown renderer is never used by our forms (the staff build does the same, ui/vite.config.ts)
+    alias: { 'markdown-to-jsx/react': fileURLToPath(new URL('./src/components/form/plainMarkdown.tsx', import.meta.url)) },
+  },
   build: {
     outDir,
     emptyOutDir: true,
