@@ -12,6 +12,7 @@ from app.education import api as education_api
 from app.follow_up import api as follow_up_api
 from app.integrations import api as integrations_api
 from app.live import api as live_api
+from app.mobile import api as mobile_api
 from app.notifications import api as notifications_api
 from app.org import api as org_api
 from app.pharmacy import api as pharmacy_api
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     training_api,
     portal_api,
     webhooks_api,
+    mobile_api,
     integrations_api,
     external_records_api,
     hl7v2_api,

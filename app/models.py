@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "connectors.sms.models",
     "app.portal.models",
     "app.contracting.models",
+    "app.mobile.models",
 )
 
 

@@ -51,6 +51,7 @@ NOT_PERSONAL = {
     "/api/v1/quality/cohorts": "counts per quarterly cohort",
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
     "/api/v1/contract-packages": "the service-package catalogue",
+    "/api/mobile/v1/devices": "registered phones of staff (no health data)",
     "/api/v1/contract-packages/{code}/versions": "the service-package catalogue",
 }
 # whole areas about staff, not residents
@@ -128,7 +129,8 @@ def _call(api, path, op, world):
         params = {"patient": world["query"]["patient"]}
     if path == "/fhir/Patient":
         params = {"_id": world["query"]["_id"]}
-    return api.get(url, query_string=params, headers={"Accept-Encoding": "identity"})
+    # X-Device-Id: the mobile API names the calling installation (other endpoints ignore it)
+    return api.get(url, query_string=params, headers={"Accept-Encoding": "identity", "X-Device-Id": "walker-phone-1"})
 
 
 def _audit_count(app) -> int:

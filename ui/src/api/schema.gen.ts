@@ -5,6 +5,194 @@
 
 
 export interface paths {
+  "/api/mobile/v1/completions": {
+    /** Complete a task seen offline, once per completion_id; a stale command is a typed 409, facts kept. */
+    post: {
+      parameters: {
+        header: {
+          /** @description the installation's random id (docs/mobile.md) */
+          "X-Device-Id": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CompletionIn"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Completion"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description completion_conflict: details.reason = task_reassigned | task_completed_elsewhere | task_cancelled | form_version_retired | resident_out_of_scope (the facts were kept) */
+        409: {
+          content: never;
+        };
+        /** @description form_invalid | date_in_future | idempotency_key_reused | validation_error */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/mobile/v1/devices": {
+    /** The caller's registered phones (a county_admin: those of users in their organization subtree). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["DeviceList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/mobile/v1/devices/{device_id}/revoke": {
+    /** Revoke a lost phone: its leases end and its next sync is told to wipe (owner or county_admin). */
+    post: {
+      parameters: {
+        path: {
+          device_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["Revoke"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Device"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description device_already_revoked */
+        409: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        device_id: number;
+      };
+    };
+  };
+  "/api/mobile/v1/observations": {
+    /** Record observations by client id, each on its own (created / duplicate / invalid); facts are kept. */
+    post: {
+      parameters: {
+        header: {
+          /** @description the installation's random id (docs/mobile.md) */
+          "X-Device-Id": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ObservationsIn"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ObservationResults"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/mobile/v1/pull": {
+    /** The caller's packet: tasks, resident summaries and forms; a delta with removals after `token`. */
+    get: {
+      parameters: {
+        header: {
+          /** @description the installation's random id (docs/mobile.md) */
+          "X-Device-Id": string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Packet"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/mobile/v1/tasks/{task_id}/claim": {
+    /** Claim an offered task onto this phone (the task with this device's offline lease). */
+    post: {
+      parameters: {
+        header: {
+          /** @description the installation's random id (docs/mobile.md) */
+          "X-Device-Id": string;
+        };
+        path: {
+          task_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PacketTask"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description task_already_claimed | task_already_completed */
+        409: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        task_id: number;
+      };
+    };
+  };
   "/api/portal/v1/bind/login": {
     /** A patient signed in to the platform (session or API token) gets a portal token for their record. */
     post: {
@@ -6926,6 +7114,29 @@ export interface components {
       role?: string | null;
       status?: string;
     };
+    Completion: {
+      completion_id?: string;
+      next_tasks?: {
+          [key: string]: unknown;
+        }[];
+      observations?: components["schemas"]["ObservationResult"][];
+      status?: string;
+      task?: {
+        [key: string]: unknown;
+      };
+    };
+    CompletionIn: {
+      /** Format: date-time */
+      completed_at_device?: string;
+      completion_id: string;
+      data: {
+        [key: string]: unknown;
+      };
+      etag?: string;
+      form_version?: string;
+      observations?: components["schemas"]["ObservationIn"][];
+      task_id: number;
+    };
     ContractCreate: {
       /**
        * @description 居民迁居：旧签约在新签约生效时解约
@@ -7097,6 +7308,29 @@ export interface components {
         }[];
       /** @description things the deployer should know (not errors) */
       warnings?: string[];
+    };
+    Device: {
+      device_id?: string;
+      id?: number;
+      label?: string | null;
+      /** Format: date-time */
+      last_sync_at?: string | null;
+      leases?: number;
+      /** Format: date-time */
+      registered_at?: string;
+      revoke_reason?: string | null;
+      /** Format: date-time */
+      revoked_at?: string | null;
+      revoked_by?: string | null;
+      user?: components["schemas"]["DeviceUser"];
+    };
+    DeviceList: {
+      items?: components["schemas"]["Device"][];
+      total?: number;
+    };
+    DeviceUser: {
+      display_name?: string | null;
+      id?: number;
     };
     Doctor: {
       name?: string;
@@ -7503,6 +7737,13 @@ export interface components {
       org_code?: string;
       stem?: string;
     };
+    ItemError: {
+      code?: string;
+      details?: {
+        [key: string]: unknown;
+      };
+      message?: string;
+    };
     ItemWrite: {
       answer: string[];
       /** @default */
@@ -7520,6 +7761,10 @@ export interface components {
       items?: {
           [key: string]: unknown;
         }[];
+    };
+    Lease: {
+      task_id?: number;
+      until?: string;
     };
     LedgerItem: {
       delivered?: number;
@@ -7623,9 +7868,33 @@ export interface components {
       /** @description number (or 'positive'/'negative' for FIT) */
       value: unknown;
     };
+    ObservationIn: {
+      code: string;
+      device_serial?: string | null;
+      /** Format: date-time */
+      effective_at: string;
+      id: string;
+      resident_id: number;
+      task_id?: number | null;
+      unit?: string | null;
+      value: unknown;
+    };
     ObservationList: {
       items?: components["schemas"]["Observation"][];
       total?: number;
+    };
+    ObservationResult: {
+      error?: components["schemas"]["ItemError"];
+      id?: string;
+      observation_id?: number;
+      /** @description created | duplicate | invalid */
+      status?: string;
+    };
+    ObservationResults: {
+      results?: components["schemas"]["ObservationResult"][];
+    };
+    ObservationsIn: {
+      observations: components["schemas"]["ObservationIn"][];
     };
     OrgRef: {
       code?: string;
@@ -7723,6 +7992,73 @@ export interface components {
       };
       items?: components["schemas"]["Package"][];
       target_groups?: string[];
+    };
+    Packet: {
+      lease_hours?: number;
+      leases?: components["schemas"]["Lease"][];
+      removed?: components["schemas"]["Removed"];
+      reset?: boolean;
+      residents?: components["schemas"]["PacketResident"][];
+      schemas?: components["schemas"]["PacketForm"][];
+      server_time?: string;
+      tasks?: components["schemas"]["PacketTask"][];
+      token?: string;
+    };
+    PacketForm: {
+      form_key?: string | null;
+      ref?: string;
+      schema?: {
+        [key: string]: unknown;
+      };
+      title?: string | null;
+      ui_schema?: {
+        [key: string]: unknown;
+      };
+      version?: string;
+    };
+    PacketResident: {
+      address?: string | null;
+      age?: number;
+      birth_date?: string;
+      conditions?: {
+          [key: string]: unknown;
+        }[];
+      family_doctor_user_id?: number | null;
+      id?: number;
+      /** @description masked */
+      id_number?: string;
+      latest?: components["schemas"]["Reading"][];
+      medications?: {
+          [key: string]: unknown;
+        }[];
+      name?: string;
+      org_code?: string;
+      org_name?: string | null;
+      /** @description masked */
+      phone?: string | null;
+      sex?: string;
+    };
+    PacketTask: {
+      assigned_to_me?: boolean;
+      data?: {
+        [key: string]: unknown;
+      };
+      disease?: string | null;
+      due_at?: string | null;
+      element_id?: string;
+      etag?: string;
+      form_version?: string;
+      id?: number;
+      instructions?: string | null;
+      lease_until?: string | null;
+      name?: string;
+      overdue?: boolean;
+      priority?: number;
+      process_id?: string;
+      process_name?: string | null;
+      resident_id?: number;
+      risk_level?: string | null;
+      schema_ref?: string | null;
     };
     PagedItems: {
       items?: {
@@ -8369,6 +8705,14 @@ export interface components {
       thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
       value?: number | null;
     };
+    Reading: {
+      code?: string;
+      effective_at?: string;
+      name?: string;
+      source?: string;
+      unit?: string | null;
+      value?: unknown;
+    };
     Referral: {
       /** Format: date-time */
       accepted_at?: string | null;
@@ -8656,6 +9000,16 @@ export interface components {
       received_at?: string;
       referral_no?: string | null;
     };
+    Removal: {
+      id?: number;
+      /** @description task_completed | task_completed_elsewhere | task_cancelled | task_reassigned | resident_out_of_scope | no_open_task */
+      reason?: string;
+    };
+    Removed: {
+      residents?: components["schemas"]["Removal"][];
+      schemas?: string[];
+      tasks?: components["schemas"]["Removal"][];
+    };
     Replay: {
       answer?: {
         [key: string]: unknown;
@@ -8747,6 +9101,9 @@ export interface components {
       content: {
         [key: string]: unknown;
       };
+      reason: string;
+    };
+    Revoke: {
       reason: string;
     };
     RiskReassessment: {
