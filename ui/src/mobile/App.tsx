@@ -506,12 +506,26 @@ function TaskScreen({ store, task, done, onBack, onQueued }: {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  const [draftLoaded, setDraftLoaded] = useState(false);
   useEffect(() => {
     void (async () => {
       if (task.resident_id != null) setResident((await store.resident<PacketResident>(task.resident_id)) ?? null);
+      const draft = await store.draft<{ data: unknown; readings: Readings }>(task.task_id);
+      if (draft) {
+        setData(draft.data);
+        setReadings(draft.readings ?? {});
+      }
+      setDraftLoaded(true);
       setSchema(task.schema_ref ? (await store.schema<PacketSchema>(task.schema_ref)) ?? null : null);
     })();
   }, [store, task]);
+
+  // keep what is typed (sealed) so a lock, a restart or a flat battery loses nothing
+  useEffect(() => {
+    if (!draftLoaded) return;
+    const timer = window.setTimeout(() => void store.saveDraft(task.task_id, { data, readings }), 400);
+    return () => window.clearTimeout(timer);
+  }, [store, task.task_id, data, readings, draftLoaded]);
 
   const problems = readingProblems(readings);
   const changeReadings = (r: Readings) => {
@@ -535,12 +549,14 @@ function TaskScreen({ store, task, done, onBack, onQueued }: {
         };
         await store.enqueue({ id: body.completion_id, kind: 'completion', state: 'queued', created_at: at, next_at: 0, attempts: 0,
           resident_id: task.resident_id, title, body });
+        await store.removeDraft(task.task_id);
         onQueued(`已保存：${title}。${navigator.onLine ? '正在发送…' : '联网后自动发送。'}`);
       } else {
         if (!observations.length) return setError('请先填写测量值');
         const id = uuid();
         await store.enqueue({ id, kind: 'observations', state: 'queued', created_at: at, next_at: 0, attempts: 0,
           resident_id: task.resident_id, title: `${resident?.name ?? '居民'} · 测量值`, body: { observations } });
+        await store.saveDraft(task.task_id, { data, readings: {} });
         onQueued(`测量值已保存：${resident?.name ?? '居民'}。`);
       }
     } catch (e) {

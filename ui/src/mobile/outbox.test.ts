@@ -196,6 +196,18 @@ describe('encrypted store', () => {
     expect(await store.resident(7)).toEqual({ id: 7, name: '王秀兰' });
   });
 
+  it('keeps a half-filled visit sealed across a lock', async () => {
+    await store.saveDraft('812', { data: { outcome: '到位' }, readings: { sbp: 150, dbp: 90 } });
+    const raw = JSON.stringify(await store.db.meta.get('draft:812'), (_k, v) => (v instanceof ArrayBuffer ? new TextDecoder('latin1').decode(v) : v));
+    expect(raw).not.toContain('到位');
+    store.lock();
+    await expect(store.draft('812')).rejects.toBeInstanceOf(LockedError);
+    await store.unlock('482915');
+    expect(await store.draft('812')).toEqual({ data: { outcome: '到位' }, readings: { sbp: 150, dbp: 90 } });
+    await store.removeDraft('812');
+    expect(await store.draft('812')).toBeUndefined();
+  });
+
   it('wipe removes everything, including the vault', async () => {
     await store.putResidents([{ id: 7, name: '王秀兰' }]);
     await store.wipe();

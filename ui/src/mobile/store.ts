@@ -184,6 +184,21 @@ export class MobileStore {
     await this.db.schemas.bulkDelete(ids);
   }
 
+  // drafts: a half-filled visit survives a lock, a restart or a flat battery (sealed like everything else) ---------
+
+  async saveDraft(taskId: string, value: unknown): Promise<void> {
+    await this.db.meta.put({ key: `draft:${taskId}`, value: await seal(this.need(), value, `draft:${taskId}`) });
+  }
+
+  async draft<T>(taskId: string): Promise<T | undefined> {
+    const sealed = (await this.db.meta.get(`draft:${taskId}`))?.value as Sealed | undefined;
+    return sealed ? open<T>(this.need(), sealed, `draft:${taskId}`) : undefined;
+  }
+
+  async removeDraft(taskId: string): Promise<void> {
+    await this.db.meta.delete(`draft:${taskId}`);
+  }
+
   // outbox -------------------------------------------------------------------------------------------------
 
   private queue: Promise<unknown> = Promise.resolve();
