@@ -71,7 +71,7 @@ function withInvalid(sample) {
 }
 
 /** fetch() inside the page: the session cookie and the CSRF header as the UI sends them. */
-async function api(page, method, url, body, headers = {}) {
+export async function api(page, method, url, body, headers = {}) {
   return page.evaluate(async ({ method, url, body, headers }) => {
     const csrf = decodeURIComponent((document.cookie.match(/(?:^|; )ygt_csrf=([^;]*)/) ?? [])[1] ?? '');
     let payload;

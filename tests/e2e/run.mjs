@@ -25,6 +25,7 @@ import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
 import { budgetStory } from './budget.mjs';
 import { liveRoomStory } from './live_room.mjs';
+import { offlineStory } from './offline.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -177,6 +178,11 @@ describe('web UI', { concurrency: false }, () => {
   test('every form in forms/: valid data completes, one invalid field is refused on its field (browser and server agree)', async (t) => {
     if (!needs(t, '/api/v1/process-definitions', '/api/v1/tasks/{}/draft', '/api/v1/tasks/{}/complete')) return;
     await allFormsStory(ctx, formSamples());
+  });
+  test('village doctor offline (phone app /m/): network off from login, three follow-ups with readings, back online, each lands once; a task reassigned meanwhile shows 任务已改派', async (t) => {
+    if (useMock) return void t.skip('the mock has no mobile sync API');
+    if (!needs(t, '/api/mobile/v1/pull', '/api/mobile/v1/completions')) return;
+    await offlineStory(ctx, t);
   });
   // last: it moves the platform clock days ahead (the demo's 平台时钟 control) so a booked referral's no-show fires
   test('referral: no-show — the clock passes the appointment and grace, the sender verifies 不到位 in the form and sees it', async (t) => {

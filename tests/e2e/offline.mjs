@@ -1,0 +1,155 @@
+/**
+ * The village doctor offline (issue 22.2, docs/mobile.md "Client"): on a phone profile the doctor logs in to the
+ * PWA at /m/, sets a PIN, the packet comes down; the network goes off (the whole context offline and every /api/
+ * call aborted, per shared/domain/offline.md §3); the app restarts from its service worker; three follow-ups are
+ * completed with readings, and a fourth that a supervisor hands to the township doctor meanwhile. Back online the
+ * outbox lands: the first answer is lost on the way back (the server did the work), so the retry must be answered
+ * from the server's record; each completion and each reading lands exactly once (checked through the staff API)
+ * and the reassigned one shows 任务已改派 in plain Chinese, its reading kept.
+ */
+import assert from 'node:assert/strict';
+import { closePage, loginAs, newPage, shot, unavailable } from './flows.mjs';
+import { api } from './forms.mjs';
+
+const PASSWORD = process.env.E2E_PASSWORD ?? 'demo12345';
+const DOCTOR = process.env.E2E_VILLAGE_USER ?? 'village_doctor1';
+const TOWNSHIP = process.env.E2E_TOWNSHIP_USER ?? 'township_doctor1';
+const PIN = '482915';
+const OFFLINE = '**/api/**';
+
+const abortAll = (route) => route.abort('internetdisconnected');
+
+/** The 2周随访 tasks (referral_up two_week_follow_up) offered to the doctor: a small form, several in the seed. */
+async function followUps(page) {
+  const out = [];
+  for (const view of ['mine', 'groups']) {
+    const r = await api(page, 'GET', `/api/v1/tasks?view=${view}&process_id=referral_up&per_page=100`);
+    for (const t of r.json?.items ?? []) {
+      if (t.element_id === 'two_week_follow_up' && t.resident?.id && !out.some((o) => o.resident.id === t.resident.id)) out.push(t);
+    }
+  }
+  return out;
+}
+
+async function completeOffline(phone, task, sbp) {
+  await phone.locator(`[data-testid=m-task][data-task-id="${task.id}"]`).click();
+  await phone.locator('[data-testid=task-title]').waitFor();
+  await phone.locator('input[name=reading_sbp]').fill(String(sbp));
+  await phone.locator('input[name=reading_dbp]').fill('88');
+  await phone.locator('input[name=reading_pulse]').fill('72');
+  await phone.locator('#root_outcome-0').check();                    // 到位
+  await phone.locator('[data-testid=m-complete]').click();
+  await phone.locator('[data-testid=toast]').waitFor();
+  const card = phone.locator(`[data-testid=m-task][data-task-id="${task.id}"] [data-testid=m-task-state]`);
+  assert.match(await card.innerText(), /待发送/, '离线完成的随访应标为“待发送”');
+}
+
+/** Observations of one resident with this systolic value recorded from the phone (source mobile…). */
+async function mobileReadings(sup, residentId, sbp) {
+  const r = await api(sup, 'GET', `/api/v1/residents/${residentId}/observations?code=8480-6&limit=200`);
+  assert.equal(r.status, 200, r.text);
+  return (r.json.items ?? []).filter((o) => Number(o.value) === sbp && String(o.source ?? '').startsWith('mobile'));
+}
+
+export async function offlineStory(ctx, t) {
+  const sup = await loginAs(ctx, 'supervisor');
+  const phone = await newPage(ctx, { phone: true });
+  try {
+    // 1. online: log in, set the PIN, the packet comes down
+    await phone.goto('/m/');
+    await phone.locator('input[name=username]').fill(DOCTOR);
+    await phone.locator('input[name=password]').fill(PASSWORD);
+    await phone.getByRole('button', { name: '登录' }).click();
+    await phone.locator('input[name=pin]').fill(PIN);
+    await phone.locator('input[name=pin2]').fill(PIN);
+    await phone.getByRole('button', { name: '确定' }).click();
+    await phone.locator('[data-testid=m-task]').first().waitFor();
+    await phone.locator('[data-testid=last-sync]', { hasText: '最后同步' }).waitFor();
+    await phone.evaluate(() => navigator.serviceWorker.ready);
+
+    const tasks = await followUps(phone);
+    if (tasks.length < 4) return unavailable(ctx, t, `演示数据中 ${DOCTOR} 的“2周内随访”任务不足 4 个（${tasks.length}）`);
+    const [done, reassigned] = [tasks.slice(0, 3), tasks[3]];
+    for (const task of tasks.slice(0, 4)) await phone.locator(`[data-testid=m-task][data-task-id="${task.id}"]`).waitFor();
+    const values = new Map(tasks.slice(0, 4).map((task, i) => [task.id, 141 + i]));
+
+    // 2. the network goes away; the app starts again from its service worker and the PIN
+    await phone.context().setOffline(true);
+    await phone.route(OFFLINE, abortAll);
+    await phone.reload();
+    await phone.locator('input[name=pin]').fill(PIN);
+    await phone.getByRole('button', { name: '解锁' }).click();
+    await phone.locator('[data-testid=net]', { hasText: '离线' }).waitFor();
+    await phone.locator(`[data-testid=m-task][data-task-id="${done[0].id}"]`).waitFor();
+
+    // meanwhile the supervisor hands the fourth follow-up to the township doctor
+    const moved = await api(sup, 'POST', `/api/v1/tasks/${reassigned.id}/delegate`, { username: TOWNSHIP, note: '村医外出，改由乡镇医生随访' });
+    assert.equal(moved.status, 200, `改派失败 ${moved.text}`);
+    const holder = moved.json?.assignee?.display_name;
+
+    // 3. offline: three follow-ups and the reassigned one, each with a blood pressure
+    for (const task of [...done, reassigned]) await completeOffline(phone, task, values.get(task.id));
+    await phone.locator('[data-testid=pending]', { hasText: '4 条待发送' }).waitFor();
+    await shot(phone, 'mobile-offline-outbox');
+
+    // 4. back online; the first completion's answer is lost after the server applied it
+    let lost = 0;
+    await phone.route('**/api/mobile/v1/completions', async (route) => {
+      if (lost === 0) {
+        lost += 1;
+        await route.fetch();                                 // the server does the work …
+        return route.abort('connectionreset');               // … and the phone never hears back
+      }
+      return route.continue();
+    });
+    await phone.unroute(OFFLINE, abortAll);
+    await phone.context().setOffline(false);                 // the `online` event starts the sync
+    // the lost one waits for its retry (a few seconds' backoff); 立即同步 sends it once that is over
+    const deadline = Date.now() + 60_000;
+    while (await phone.locator('[data-testid=pending]').count()) {
+      assert.ok(Date.now() < deadline, '联网后一分钟内应发送完所有记录');
+      await phone.waitForTimeout(2000);
+      const button = phone.locator('[data-testid=sync-now]');
+      if (await button.isEnabled()) await button.click();
+    }
+    assert.equal(lost, 1, '应模拟一次丢失的应答');
+    await phone.locator('[data-testid=net]', { hasText: '在线' }).waitFor();
+
+    // 5. the doctor's view: three 已送达, one 冲突 with the reason in plain Chinese
+    await phone.locator('[data-testid=conflict-banner]').waitFor();
+    await phone.locator('[data-testid=tab-sync]').click();
+    await phone.locator('[data-testid=outbox-item]').first().waitFor();
+    const states = await phone.locator('[data-testid=outbox-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
+    assert.deepEqual(states.filter((s) => s === 'done').length, 3, `应有 3 条已送达: ${states}`);
+    assert.deepEqual(states.filter((s) => s === 'conflict').length, 1, `应有 1 条冲突: ${states}`);
+    assert.equal(await phone.locator('[data-testid=conflict-title]').innerText(), '任务已改派');
+    const what = await phone.locator('[data-testid=conflict-what]').innerText();
+    assert.match(what, /改派给/);
+    if (holder) assert.ok(what.includes(holder), `冲突说明应写出接手的医生 ${holder}: ${what}`);
+    assert.match(what, /测量值已保存/);
+    assert.doesNotMatch(await phone.locator('[data-testid=outbox]').innerText(), /task_reassigned|completion_conflict|[a-z]+_[a-z]+\d/);
+    await shot(phone, 'mobile-conflict');
+
+    // 6. through the staff API: each completion once, each reading once (the reassigned one's too)
+    for (const task of done) {
+      const r = await api(sup, 'GET', `/api/v1/tasks/${task.id}`);
+      assert.equal(r.json?.status, 'completed', `任务 ${task.id} 应已完成: ${r.text}`);
+    }
+    const still = await api(sup, 'GET', `/api/v1/tasks/${reassigned.id}`);
+    assert.notEqual(still.json?.status, 'completed', '改派的任务不应被离线提交办结');
+    assert.equal(still.json?.assignee?.username, TOWNSHIP);
+    const countAll = async () => Promise.all([...done, reassigned].map(async (task) =>
+      (await mobileReadings(sup, task.resident.id, values.get(task.id))).length));
+    assert.deepEqual(await countAll(), [1, 1, 1, 1], '每个测量值应恰好保存一次');
+
+    // 7. syncing again sends nothing twice
+    await phone.locator('[data-testid=sync-now]').click();
+    await phone.locator('[data-testid=sync-now]', { hasText: '立即同步' }).waitFor();
+    await phone.locator('[data-testid=last-sync]', { hasText: /最后同步 \d\d:\d\d/ }).waitFor();
+    assert.deepEqual(await countAll(), [1, 1, 1, 1], '再次同步不应重复保存');
+    for (const task of done) assert.equal(await phone.locator(`[data-testid=m-task][data-task-id="${task.id}"]`).count(), 0, '已办结的任务应从列表移除');
+  } finally {
+    await closePage(sup);
+    await closePage(phone);
+  }
+}
