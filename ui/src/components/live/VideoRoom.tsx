@@ -36,12 +36,11 @@ export default function VideoRoom(props: LiveProps) {
   const [states, setStates] = useState<Record<number, string>>({});
   const [started, setStarted] = useState(false);
   const mesh = useRef<PeerMesh | null>(null);
-  const early = useRef<RoomEvent[]>([]);
 
   const onEvent = (e: RoomEvent, conn: RoomConnection) => {
     if (e.type === 'signal') {
+      // before this participant joins the video nobody offers to it: its own hello starts every handshake
       if (mesh.current) void mesh.current.handle(e.signal).catch(() => undefined);
-      else early.current.push(e);
     } else if (e.type === 'snapshot' && mesh.current) {
       void mesh.current.join().catch(() => undefined);     // after a restart of the connection: announce again
     } else if (e.type === 'closed') {
@@ -76,7 +75,6 @@ export default function VideoRoom(props: LiveProps) {
         onState: (user, state) => setStates((st) => ({ ...st, [user]: state })),
       });
       mesh.current = m;
-      for (const e of early.current.splice(0)) if (e.type === 'signal') await m.handle(e.signal).catch(() => undefined);
       await m.join().catch(() => undefined);
     };
     void go();
