@@ -19,6 +19,7 @@ from app.pharmacy import api as pharmacy_api
 from app.portal import api as portal_api
 from app.processes import api as processes_api
 from app.quality import api as quality_api
+from app.recognition import api as recognition_api
 from app.referral import api as referral_api
 from app.residents import api as residents_api
 from app.screening import api as screening_api
@@ -51,6 +52,7 @@ BLUEPRINTS = (
     pharmacy_api,
     live_api,
     contracting_api,
+    recognition_api,
     education_api,
     training_api,
     portal_api,

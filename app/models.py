@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "app.portal.models",
     "app.contracting.models",
     "app.mobile.models",
+    "app.recognition.models",
 )
 
 

@@ -23,6 +23,7 @@ from app.follow_up import reminders as follow_up_reminders
 from app.follow_up import scheduling as follow_up_scheduling
 from app.notifications import jobs as notification_jobs
 from app.portal import consent as portal_consent
+from app.recognition import access as recognition_access
 from app.referral import exchange as referral_exchange
 from app.referral import queries as referral_queries
 from app.residents import context as resident_context
@@ -34,6 +35,7 @@ from app.tasks.checks import submit_check
 from app.training import services as training
 from app.workflows import hooks
 from app.workflows import metrics as workflow_metrics
+from connectors.pacs import sync as pacs_sync
 
 _wired = False
 
@@ -89,6 +91,10 @@ def wire() -> None:
     summary_provider("care_plan")(care_plan_queries.plans_for_summary)
     summary_provider("next_follow_up")(follow_up_queries.next_follow_up)
     summary_provider("open_emergencies")(referral_queries.open_emergencies_of)
+
+    # --- the network record (全网记录): who else may read it while linked to the resident, and linked documents ---
+    recognition_access.network_access_provider("referral")(referral_queries.open_referral_of)
+    recognition_access.documents_provider(pacs_sync.links_of)
 
     # --- /metrics: gauges refreshed just before a scrape ---
     metrics.on_scrape(workflow_metrics.refresh)

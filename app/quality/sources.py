@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 from app.core import clock
 from app.core.db import session
 from app.follow_up.models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
+from app.recognition import queries as recognition
 from app.residents.models import Resident
 from app.residents.record_models import DiseaseEnrolment, RiskLevel
 from app.workflows.models import HumanTask
@@ -206,6 +207,12 @@ def _escalation_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
              "priority": e.priority, "due_on": v.due_on} for e, v, resident in session().execute(stmt)]
 
 
+# -- lab/imaging orders checked for mutual recognition (issue 17.5; rows kept by app.recognition) ---------------------
+
+def _recognition_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return recognition.indicator_rows(w.start, w.end, prefix)
+
+
 PERSON_DIMS = ("org", "doctor", "disease", "risk_level", "age_band", "sex")
 SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("residents", "辖区居民", "resident", {"age": "int", "sex": "str", "age_band": "str"},
@@ -226,4 +233,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("escalations", "逾期升级", "resident", {
         "disease": "str", "level": "str", "days_overdue": "int", "priority": "int", "age": "int", "sex": "str",
         "age_band": "str"}, ("org", "disease", "age_band", "sex"), _escalation_rows),
+    Source("recognition_orders", "检查检验开单互认核对", "resident", {
+        "item_class": "str", "status": "str", "channel": "str", "repeat_in_window": "bool", "reason_given": "bool",
+        "avoided": "bool", "awaiting_reason": "bool", "recognised_results": "int"}, ("org", "doctor"),
+        _recognition_rows),
 )}

@@ -21,6 +21,7 @@ from app.vocabulary import Disease
 
 from . import catalogue
 from .models import Referral
+from .services import OPEN_STATUSES
 
 R = Referral
 STATUS_LABELS = {"requested": "待处理", "drafting": "填写转诊单", "pending_approval": "待县外审批", "offered": "待接诊",
@@ -44,6 +45,16 @@ def get(p: Principal, referral_id: int) -> Referral:
     if row is None:
         raise NotFound("转诊记录不存在 (referral not found)", code="referral_not_found", referral_id=referral_id)
     return row
+
+
+def open_referral_of(p: Principal, resident_id: int) -> dict[str, Any] | None:
+    """The caller's open referral of this resident (sent from or received by the caller's organisations), or None:
+    while it is open the receiving side may read the resident's network record (app.recognition, via wiring)."""
+    row = session().scalars(select(R).where(R.resident_id == resident_id, R.status.in_(OPEN_STATUSES), in_scope(p))
+                            .order_by(R.requested_at.desc(), R.id.desc())).first()
+    if row is None:
+        return None
+    return {"ref": row.id, "label": f"{DIRECTION_LABELS.get(row.direction, '')}转诊 {row.referral_no}"}
 
 
 def by_number(referral_no: str) -> Referral | None:

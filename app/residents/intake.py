@@ -58,6 +58,7 @@ class ObservationFact:
     effective_at: datetime
     client_id: str | None = None
     abnormal_flag: str | None = None
+    org_code: str | None = None          # the organisation whose lab/department produced the value (全网记录)
     record_type = "observation"
     model = Observation
 
@@ -209,7 +210,7 @@ def _build(fact: Fact, resident_id: int, source: str, actor: str):
         return Observation(code=code, value_num=number, value_text=text, unit=canonical_unit,
                            original_value=str(fact.value)[:80], original_unit=fact.unit,
                            abnormal_flag=fact.abnormal_flag, effective_at=effective_at, source=source_name(source),
-                           **stamp)
+                           org_code=(fact.org_code or "").strip()[:40] or None, **stamp)
     if isinstance(fact, ConditionFact):
         icd = icd10(fact.icd10)
         if fact.status not in CONDITION_STATUSES:

@@ -51,6 +51,7 @@ class Observation(Base):
     abnormal_flag: Mapped[str | None] = mapped_column(String(10), nullable=True)
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(60))
+    org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)   # the organisation that produced it
     client_id: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(120))

@@ -42,6 +42,8 @@ OBSERVATION_PROPERTIES: dict[str, Any] = {
     "correlation": {"type": "object", "description": "extra correlation values the waiting process expects",
                     "additionalProperties": {"type": ["string", "number", "integer", "boolean"]}},
     "source": {"type": "string", "maxLength": 80},
+    "org_code": {"type": "string", "maxLength": 40,
+                 "description": "the organisation whose lab/department produced it (default: the client's own)"},
 }
 
 
@@ -66,6 +68,7 @@ class MessageSpec:
     description: str
     schema: dict[str, Any]
     kind: str                     # observation | generic | referral_arrival | referral_request | rx_created | contract_payment
+    #                               | order_created | order_answered
 
     def validate(self, payload: Any) -> None:
         """Raise 422 `schema_error` listing every problem with its JSON path."""
@@ -171,6 +174,48 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                          "inr_date": {"type": "string", "format": "date"},
                          "bridging": {"type": "boolean"}}}}},
                 "rx_created"),
+    MessageSpec("order_created", "检查检验医嘱 (lab/imaging order, mutual-recognition check)",
+                "The HIS sends a lab or imaging order as it is placed; the answer says at once whether a result of the "
+                "same item from a member organisation is still recognised (互认: accredited, inside its validity "
+                "window) and lists it, so the HIS can show it to the orderer. With one, `recognition_status` is "
+                "`awaiting_reason` (or `kept` when the order already carries `reason_code`) and the HIS sends the "
+                "orderer's answer as `order_answered`. Idempotent on order_id: a repeat answers the same order. "
+                "422 unknown_resident, unknown_item, unknown_org, invalid_reason, reason_note_required.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "order_created", "type": "object",
+                 "required": ["id_number", "order_id", "org_code", "orderer", "item_class", "item_code"],
+                 "additionalProperties": False,
+                 "properties": {
+                     "id_number": ID_NUMBER,
+                     "order_id": {"type": "string", "minLength": 1, "maxLength": 60, "description": "the HIS's id"},
+                     "org_code": {"type": "string", "minLength": 1, "maxLength": 40,
+                                  "description": "ordering organisation"},
+                     "orderer": {"type": "string", "minLength": 1, "maxLength": 120, "description": "开单医生"},
+                     "item_class": {"type": "string", "enum": ["lab", "imaging"]},
+                     "item_code": {"type": "string", "minLength": 1, "maxLength": 20,
+                                   "description": "LOINC code (lab) or DICOM modality (imaging: CT, MR, DR, US…)"},
+                     "ordered_at": {"type": "string", "format": "date-time"},
+                     "reason_code": {"type": "string", "enum": ["condition_changed", "rapid_change",
+                                                                "major_procedure", "emergency", "patient_request",
+                                                                "quality_doubt", "other"],
+                                     "description": "why a recognised result is repeated, when already known"},
+                     "reason_note": {"type": "string", "maxLength": 500}}},
+                "order_created"),
+    MessageSpec("order_answered", "重复检查理由 (orderer's answer to a recognised result)",
+                "The orderer's answer to an order_created that found a recognised result: `keep` (repeat it) with a "
+                "reason_code, or `withdraw` (the recognised result is used; the repeat is avoided). 404 "
+                "unknown_order_id, 409 order_not_awaiting_reason, 422 reason_required / invalid_reason / "
+                "reason_note_required.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "order_answered",
+                 "type": "object", "required": ["order_id", "action"], "additionalProperties": False,
+                 "properties": {
+                     "order_id": {"type": "string", "minLength": 1, "maxLength": 60},
+                     "action": {"type": "string", "enum": ["keep", "withdraw"]},
+                     "reason_code": {"type": "string", "enum": ["condition_changed", "rapid_change",
+                                                                "major_procedure", "emergency", "patient_request",
+                                                                "quality_doubt", "other"]},
+                     "reason_note": {"type": "string", "maxLength": 500},
+                     "answered_by": {"type": "string", "maxLength": 120}}},
+                "order_answered"),
 )}
 
 

@@ -21,6 +21,7 @@ from app.integrations.store import Outcome
 from app.pharmacy import services as pharmacy_services
 from app.processes import policy as start_policy
 from app.processes import queries as process_queries
+from app.recognition import services as recognition
 from app.referral import services as referral_services
 from app.referral import summary as referral_summary
 from app.residents import intake
@@ -86,6 +87,21 @@ def process(event: InboundEvent) -> Outcome:
             amount_fen=payload["amount_fen"], payer=payload.get("payer", "self"), actor=event.client_id)
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **answer}, result=answer)
+    if spec.kind == "order_created":
+        resident_id = find_resident_id(payload["id_number"], _principal(event))
+        order, _ = recognition.check_order(
+            resident_id=resident_id, order_key=f"his:{event.client_id}:{payload['order_id']}",
+            order_no=payload["order_id"], channel="his", org_code=payload["org_code"], orderer=payload["orderer"],
+            item_class=payload["item_class"], item_code=payload["item_code"],
+            ordered_at=datetime.fromisoformat(payload["ordered_at"]) if payload.get("ordered_at") else None,
+            reason_code=payload.get("reason_code"), reason_note=payload.get("reason_note"), actor=event.client_id)
+        return _order_outcome(event, order)
+    if spec.kind == "order_answered":
+        order = recognition.answer_order(0, order_key=f"his:{event.client_id}:{payload['order_id']}",
+                                         action=payload["action"], reason_code=payload.get("reason_code"),
+                                         reason_note=payload.get("reason_note"),
+                                         by=payload.get("answered_by") or event.client_id)
+        return _order_outcome(event, order)
     prepared = event.result if event.result and event.result.get("payload") else _prepare(spec, payload, event)
     if event.message not in deployed:
         # no deployed model uses this message: the fact is recorded and there is nothing to wait for
@@ -99,6 +115,16 @@ def process(event: InboundEvent) -> Outcome:
     now = clock.now()
     return Outcome("waiting", 202, _answer(event, "waiting", prepared, delivery), result=prepared,
                    expires_at=now + WAIT_TTL, next_attempt_at=now + timedelta(seconds=RETRY_STEPS[0]))
+
+
+def _order_outcome(event: InboundEvent, order) -> Outcome:
+    """The synchronous answer to the HIS: the order's recognition status, the recognised results, the reasons."""
+    answer = recognition.answer_for(order)
+    body = {"delivery_id": event.id, "status": "processed", "message": event.message,
+            "order_id": order.order_no, "recognition_order_id": order.id, "recognition_status": order.status,
+            "reason_required": answer["reason_required"], "recognised": answer["matched"],
+            "reasons": answer["reasons"]}
+    return Outcome("processed", 200, body, result={"recognition_order_id": order.id, "status": order.status})
 
 
 def resume(event: InboundEvent) -> Outcome:
@@ -168,7 +194,8 @@ def _prepare_observation(spec, payload, event: InboundEvent, principal: Principa
     effective_at = datetime.fromisoformat(payload["effective_at"]).astimezone(UTC)
     fact = intake.ObservationFact(code=payload["code"], value=payload["value"], unit=payload["unit"],
                                   effective_at=effective_at, abnormal_flag=payload.get("abnormal_flag"),
-                                  client_id=record_key("webhook", event.client_id, event.delivery_key))
+                                  client_id=record_key("webhook", event.client_id, event.delivery_key),
+                                  org_code=payload.get("org_code") or principal.org_code or None)
     obs = intake.submit(resident_id, [fact], source=payload.get("source") or f"webhook:{event.client_id}",
                         actor=event.client_id).rows[0]
     if event.message == "device_reading":

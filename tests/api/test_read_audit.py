@@ -53,6 +53,7 @@ NOT_PERSONAL = {
     "/api/v1/contract-packages": "the service-package catalogue",
     "/api/mobile/v1/devices": "registered phones of staff (no health data)",
     "/api/v1/contract-packages/{code}/versions": "the service-package catalogue",
+    "/api/v1/recognition/items": "the orderable lab items and imaging modalities (codes and names)",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",

@@ -17,6 +17,7 @@ ENDPOINTS = [
     ("get", "/api/v1/residents/{resident}/follow-ups"),
     ("get", "/api/v1/residents/{resident}/education"),
     ("get", "/api/v1/integrations/residents/{resident}/links"),
+    ("get", "/api/v1/recognition/residents/{resident}/network-record"),
     ("get", "/fhir/Patient/{resident}"),
     ("get", "/api/v1/process-instances/{instance}"),
     ("post", "/api/v1/process-instances/{instance}/suspend"),

@@ -26,6 +26,7 @@ import { qualityStory } from './quality.mjs';
 import { budgetStory } from './budget.mjs';
 import { liveRoomStory } from './live_room.mjs';
 import { offlineStory } from './offline.mjs';
+import { recognitionStory } from './recognition.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -145,6 +146,10 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no live rooms');
     if (!needs(t, '/api/v1/live/rooms/{}/{}', '/api/v1/live/rooms/{}/{}/stream', '/api/v1/live/rooms/{}/{}/signals')) return;
     await liveRoomStory(ctx);
+  });
+  test('township doctor: 全网记录 marks a county HbA1c 互认; ordering it again asks for a reason, which is recorded', async (t) => {
+    if (!needs(t, '/api/v1/recognition/residents/{}/network-record', '/api/v1/recognition/residents/{}/order-checks')) return;
+    await recognitionStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

@@ -3529,7 +3529,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process";
+          group?: "chronic" | "process" | "recognition";
         };
       };
       responses: {
@@ -3561,7 +3561,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process";
+          group?: "chronic" | "process" | "recognition";
         };
       };
       responses: {
@@ -3579,6 +3579,142 @@ export interface paths {
         };
         422: components["responses"]["UNPROCESSABLE_ENTITY"];
         default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/recognition/items": {
+    /** Lab items and imaging modalities a clinician can check before ordering (Chinese names). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["OrderableItems"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/recognition/orders/{order_id}/answer": {
+    /**
+     * The orderer's answer to a repeat inside the window: keep it with a reason, or withdraw it (repeat avoided).
+     * 404 for an order of a resident outside the caller's reach; 409 order_not_awaiting_reason.
+     */
+    post: {
+      parameters: {
+        path: {
+          order_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OrderReply"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["OrderAnswer"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        order_id: number;
+      };
+    };
+  };
+  "/api/v1/recognition/residents/{resident_id}/network-record": {
+    /**
+     * The resident's results, imaging (PACS links), ECG and documents from every member organisation, each with
+     * its source and time and the 互认 verdict today; the orders checked against them. 404 outside scope without an
+     * open referral or consult.
+     */
+    get: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["NetworkRecord"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, township_public_health, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
+      };
+    };
+  };
+  "/api/v1/recognition/residents/{resident_id}/order-checks": {
+    /**
+     * Before ordering: does a recognised result of this item exist inside its window? Recorded as an order of the
+     * caller's organisation; with a recognised result the answer asks for a reason (or give `reason_code` now).
+     */
+    post: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OrderCheck"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["OrderAnswer"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
       };
     };
   };
@@ -6786,6 +6922,12 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    Access: {
+      /** @description scope | referral | consult */
+      kind: string;
+      label: string;
+      ref?: number | null;
+    };
     Alarm: {
       at?: string;
       channel?: string;
@@ -7794,6 +7936,17 @@ export interface components {
       reason: string;
       user_id: number;
     };
+    MatchedResult: {
+      at: string;
+      key: string;
+      org_code?: string | null;
+      org_name: string;
+      title: string;
+      /** Format: date */
+      valid_until?: string | null;
+      value?: string | null;
+      viewer_url?: string | null;
+    };
     Material: {
       file_name?: string;
       id?: number;
@@ -7817,6 +7970,32 @@ export interface components {
       resident_id?: number | null;
       roles?: string[];
       username?: string;
+    };
+    NetworkItem: {
+      abnormal_flag?: string | null;
+      at?: string | null;
+      item_code?: string | null;
+      key: string;
+      /** @description lab | imaging | ecg | document */
+      kind: string;
+      kind_label: string;
+      org_code?: string | null;
+      org_name: string;
+      recognition?: (Record<string, unknown> | null) | components["schemas"]["RecognitionMark"];
+      report_text?: string | null;
+      title: string;
+      value?: string | null;
+      viewer_url?: string | null;
+    };
+    NetworkRecord: {
+      access: components["schemas"]["Access"];
+      items: components["schemas"]["NetworkItem"][];
+      /** Format: date */
+      on: string;
+      orders: components["schemas"]["RecognitionOrder"][];
+      reasons: components["schemas"]["ReasonOption"][];
+      rules_available: boolean;
+      total: number;
     };
     Notification: {
       body?: string;
@@ -7895,6 +8074,58 @@ export interface components {
     };
     ObservationsIn: {
       observations: components["schemas"]["ObservationIn"][];
+    };
+    OrderAnswer: {
+      answered_at?: string | null;
+      answered_by?: string | null;
+      /** @description his | platform */
+      channel: string;
+      id: number;
+      item_class: string;
+      item_code: string;
+      item_name: string;
+      matched: components["schemas"]["MatchedResult"][];
+      order_no: string;
+      ordered_at: string;
+      orderer: string;
+      org_code: string;
+      reason_code?: string | null;
+      reason_label?: string | null;
+      reason_note?: string | null;
+      reason_required: boolean;
+      reasons: components["schemas"]["ReasonOption"][];
+      resident_id: number;
+      /** @description clear | awaiting_reason | kept | withdrawn */
+      status: string;
+      status_label: string;
+    };
+    OrderCheck: {
+      /** @enum {string} */
+      item_class: "lab" | "imaging";
+      item_code: string;
+      /** @enum {string} */
+      reason_code?: "condition_changed" | "rapid_change" | "major_procedure" | "emergency" | "patient_request" | "quality_doubt" | "other";
+      reason_note?: string;
+      /** @description the page's own id of this check (a repeat answers the same) */
+      request_id: string;
+    };
+    OrderReply: {
+      /**
+       * @description keep: repeat with a reason; withdraw: use the recognised result
+       * @enum {string}
+       */
+      action: "keep" | "withdraw";
+      /** @enum {string} */
+      reason_code?: "condition_changed" | "rapid_change" | "major_procedure" | "emergency" | "patient_request" | "quality_doubt" | "other";
+      reason_note?: string;
+    };
+    OrderableItem: {
+      item_class: string;
+      item_code: string;
+      name: string;
+    };
+    OrderableItems: {
+      items: components["schemas"]["OrderableItem"][];
     };
     OrgRef: {
       code?: string;
@@ -8712,6 +8943,42 @@ export interface components {
       source?: string;
       unit?: string | null;
       value?: unknown;
+    };
+    ReasonOption: {
+      code: string;
+      label: string;
+      note_required: boolean;
+    };
+    RecognitionMark: {
+      basis: string;
+      /** @description recognised | not_listed | outside_network | not_accredited | expired | not_yet */
+      code: string;
+      label: string;
+      recognised: boolean;
+      /** Format: date */
+      valid_until?: string | null;
+    };
+    RecognitionOrder: {
+      answered_at?: string | null;
+      answered_by?: string | null;
+      /** @description his | platform */
+      channel: string;
+      id: number;
+      item_class: string;
+      item_code: string;
+      item_name: string;
+      matched: components["schemas"]["MatchedResult"][];
+      order_no: string;
+      ordered_at: string;
+      orderer: string;
+      org_code: string;
+      reason_code?: string | null;
+      reason_label?: string | null;
+      reason_note?: string | null;
+      resident_id: number;
+      /** @description clear | awaiting_reason | kept | withdrawn */
+      status: string;
+      status_label: string;
     };
     Referral: {
       /** Format: date-time */

@@ -11,6 +11,7 @@ import FollowUpTimeline from '../components/record/FollowUpTimeline';
 import HomeReadings from '../components/record/HomeReadings';
 import RiskReassess from '../components/record/RiskReassess';
 import ResidentReferrals from './referral/ResidentReferrals';
+import NetworkRecord from '../components/network_record/NetworkRecord';
 import { useAsync } from '../lib/useAsync';
 import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass, sourceLabel } from '../lib/labels';
 import { vocabMap } from '../lib/vocabulary';
@@ -503,6 +504,7 @@ export default function ResidentPage() {
       <Header r={r} />
       <Summary r={r} onChanged={state.reload} />
       <ResidentReferrals residentId={id} />
+      <NetworkRecord residentId={id} />
       <section className="card">
         <h2>指标趋势</h2>
         {trendObs.loading && !trendObs.data ? <Loading text="正在加载趋势…" /> : <Trends obs={obs} />}
