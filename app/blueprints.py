@@ -6,6 +6,7 @@ from app.audit import api as audit_api
 from app.auth import api as auth_api
 from app.auth import users_api
 from app.care_plans import api as care_plans_api
+from app.consult import api as consult_api
 from app.contracting import api as contracting_api
 from app.decisions import api as decisions_api
 from app.education import api as education_api
@@ -53,6 +54,7 @@ BLUEPRINTS = (
     live_api,
     contracting_api,
     recognition_api,
+    consult_api,
     education_api,
     training_api,
     portal_api,

@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "app.contracting.models",
     "app.mobile.models",
     "app.recognition.models",
+    "app.consult.models",
 )
 
 

@@ -94,6 +94,7 @@ def _candidate_role(view) -> str | None:
 
 
 def _fill(row: HumanTask, view, inst: ProcessInstance) -> None:
+    new = row.id is None        # before any query below autoflushes the new row (and gives it an id)
     data = view.data
     row.data = data
     row.instructions = view.instructions
@@ -107,7 +108,7 @@ def _fill(row: HumanTask, view, inst: ProcessInstance) -> None:
     row.disease = view.disease or data.get("disease")
     row.risk_level = view.risk_level or data.get("risk_level")
     row.excluded_user = view.exclude_user
-    if view.assign_user is not None and row.id is None:
+    if view.assign_user is not None and new:
         row.assignee_id = view.assign_user      # assigned by the model (assignUser) when the task appears
     for field, value in hooks.enrich_task(row).items():
         setattr(row, field, value)

@@ -28,6 +28,7 @@ OPERATOR_MODULES = (
     "app.training.operators",
     "app.pharmacy.operators",
     "app.contracting.operators",
+    "app.consult.operators",
 )
 _loaded = False
 

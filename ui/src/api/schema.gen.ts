@@ -1529,6 +1529,478 @@ export interface paths {
       };
     };
   };
+  "/api/v1/consult-agreements": {
+    /** The 远程医疗合作协议 between organisations (and whether each is in force today). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultAgreement"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Add or change an agreement (by number). */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultAgreement"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultAgreement"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/consult-experts": {
+    /** The expert registry (specialty, title, availability, open consults). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultExpert"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Register an expert at an organisation (多点执业: one row per organisation) or change leave/availability. */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultExpert"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultExpert"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/consults": {
+    /** Consults sent from or received by the caller's organisations, newest first. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 50, at most 200) */
+          per_page?: number;
+          status?: "requested" | "consent_pending" | "reviewing" | "returned" | "invited" | "accepted" | "scheduled" | "reported" | "adopted" | "closed" | "declined" | "refused" | "cancelled";
+          /** @description sent 本机构发出, received 本机构受邀, mine 我申请或我参加的 */
+          side?: "sent" | "received" | "mine";
+          /** @description 只列出未结束的会诊 */
+          open?: boolean;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Request a consult (F2.1). 422 `no_agreement` / `agreement_expired` … with the reason when the two
+     * organisations have no agreement in force; the invitation is sent only after the patient's consent.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["Consult"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/consults/options": {
+    /** Organisations under agreement and the code lists of the request form. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultOptions"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}": {
+    /**
+     * One consult: request, consent (without the signature image), opinions, report, timeline (alarms
+     * included) and the open steps the caller may work on.
+     */
+    get: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/accept": {
+    /** The invited 医务科 accepts (completes 受理会诊). */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/consent": {
+    /**
+     * The patient's written consent signed on the phone/tablet (422 `signature_invalid`); `consented=false`
+     * ends the consult: no invitation is ever sent without consent.
+     */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultConsent"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/decline": {
+    /** The invited 医务科 declines; a reason is required (400 `reason_required`). */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultDecline"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/deterioration": {
+    /**
+     * The patient deteriorates during the consult: an emergency referral starts, the consult goes on
+     * (409 `not_in_consult` before or after the consult itself).
+     */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultDeterioration"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/opinions": {
+    /** An assigned expert signs their own opinion (MDT); 403 `not_consult_expert`, 409 `already_signed`. */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultOpinionCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["ConsultOpinion"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/report.pdf": {
+    /** The signed report as archived by the requesting (`?side=requester`, default) or the invited side. */
+    get: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      responses: {
+        /** @description PDF */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/satisfaction": {
+    /** The patient's satisfaction answer (1–5) after the consult closed. */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultSatisfaction"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
   "/api/v1/contract-packages": {
     /** The service packages offered today (current versions), with the free 基本公卫 services. */
     get: {
@@ -4306,6 +4778,38 @@ export interface paths {
           content: never;
         };
         422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
+      };
+    };
+  };
+  "/api/v1/residents/{resident_id}/consults": {
+    /** A resident's consults with the signed opinion (the record's timeline). */
+    get: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResidentConsult"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
         default: components["responses"]["DEFAULT_ERROR"];
       };
     };
@@ -7279,6 +7783,298 @@ export interface components {
       observations?: components["schemas"]["ObservationIn"][];
       task_id: number;
     };
+    Consult: {
+      accept_due_at?: string | null;
+      accepted_at?: string | null;
+      closed_at?: string | null;
+      consult_no?: string;
+      consult_type?: string;
+      decline_reason?: string | null;
+      declined_at?: string | null;
+      expert_ids?: number[];
+      id?: number;
+      invited_at?: string | null;
+      invited_org_code?: string;
+      invited_org_name?: string;
+      lead_expert_id?: number | null;
+      mode?: string;
+      mode_label?: string;
+      overdue?: boolean;
+      purpose?: string;
+      reason?: string;
+      report_due_at?: string | null;
+      report_signed_at?: string | null;
+      requested_at?: string | null;
+      requester_name?: string | null;
+      requester_org_code?: string;
+      requester_org_name?: string;
+      resident_id?: number;
+      resident_name?: string | null;
+      scheduled_at?: string | null;
+      specialty?: string;
+      specialty_label?: string;
+      status?: string;
+      status_label?: string;
+      type_label?: string;
+      urgency?: string;
+      urgency_label?: string;
+    };
+    ConsultAgreement: {
+      /** @default true */
+      active?: boolean;
+      agreement_no: string;
+      id?: number;
+      in_force?: boolean;
+      invited_org_code: string;
+      invited_org_name?: string;
+      requester_org_code: string;
+      requester_org_name?: string;
+      terms?: {
+        [key: string]: unknown;
+      };
+      /** Format: date */
+      valid_from: string;
+      /** Format: date */
+      valid_to: string;
+    };
+    ConsultAttachment: {
+      /** @description dicom | ecg | pathology | lab | document */
+      kind: string;
+      /** @description DICOM Study Instance UID, 报告编号或链接 */
+      ref: string;
+      /** @default */
+      title?: string;
+    };
+    ConsultConsent: {
+      consented: boolean;
+      informed: ("purpose" | "method" | "fees" | "privacy")[];
+      /** @default null */
+      not_told_reason?: string | null;
+      /** @default null */
+      relation?: string | null;
+      /**
+       * @description 手写签名 PNG data URL (data:image/png;base64,…)
+       * @default null
+       */
+      signature?: string | null;
+      signer_name: string;
+      /** @enum {string} */
+      signer_type: "patient" | "guardian" | "relative";
+    };
+    ConsultCreate: {
+      attachments?: components["schemas"]["ConsultAttachment"][];
+      /** @enum {string} */
+      consult_type: "single" | "mdt" | "imaging" | "ecg" | "pathology" | "lab";
+      device_ids?: string[];
+      /**
+       * Format: date-time
+       * @default null
+       */
+      expected_at?: string | null;
+      invited_org_code: string;
+      /** @enum {string} */
+      mode: "realtime" | "offline";
+      /** @default null */
+      named_expert_id?: number | null;
+      /** @default false */
+      patient_demanded?: boolean;
+      purpose: string;
+      reason: string;
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      requested_title?: "resident" | "attending" | "associate_chief" | "chief" | null;
+      resident_id: number;
+      /** @enum {string} */
+      specialty: "cardiology" | "endocrinology" | "neurology" | "respiratory" | "nephrology" | "radiology" | "ecg" | "pathology" | "laboratory" | "general_medicine" | "interventional";
+      summary: components["schemas"]["ConsultSummary"];
+      /** @enum {string} */
+      urgency: "urgent" | "routine" | "scheduled";
+    };
+    ConsultDecline: {
+      /** @default null */
+      note?: string | null;
+      /** @default null */
+      reason?: string | null;
+    };
+    ConsultDetail: {
+      accept_due_at?: string | null;
+      accept_sla?: string | null;
+      accepted_at?: string | null;
+      adoption?: {
+        [key: string]: unknown;
+      };
+      adoption_label?: string;
+      attachments?: {
+          [key: string]: unknown;
+        }[];
+      billing?: {
+        [key: string]: unknown;
+      };
+      closed_at?: string | null;
+      consent?: {
+        [key: string]: unknown;
+      };
+      consent_signed_at?: string | null;
+      consult_no?: string;
+      consult_type?: string;
+      decline_reason?: string | null;
+      declined_at?: string | null;
+      documents?: components["schemas"]["ConsultDocument"][];
+      evaluation?: {
+        [key: string]: unknown;
+      };
+      expected_at?: string | null;
+      expert_ids?: number[];
+      id?: number;
+      invited_at?: string | null;
+      invited_org_code?: string;
+      invited_org_name?: string;
+      lead_expert_id?: number | null;
+      mode?: string;
+      mode_label?: string;
+      my_role?: string;
+      opinions?: components["schemas"]["ConsultOpinion"][];
+      overdue?: boolean;
+      pending_opinion?: boolean;
+      purpose?: string;
+      reason?: string;
+      referral_ids?: number[];
+      report?: {
+        [key: string]: unknown;
+      };
+      report_due_at?: string | null;
+      report_signed_at?: string | null;
+      report_sla?: string | null;
+      requested_at?: string | null;
+      requested_title_label?: string;
+      requester_name?: string | null;
+      requester_org_code?: string;
+      requester_org_name?: string;
+      resident_id?: number;
+      resident_name?: string | null;
+      review?: {
+        [key: string]: unknown;
+      };
+      room?: components["schemas"]["ConsultRoom"];
+      satisfaction?: number | null;
+      scheduled_at?: string | null;
+      sla_rule?: string | null;
+      specialty?: string;
+      specialty_label?: string;
+      status?: string;
+      status_label?: string;
+      summary?: {
+        [key: string]: unknown;
+      };
+      tasks?: {
+          [key: string]: unknown;
+        }[];
+      timeline?: components["schemas"]["ConsultTimelineEntry"][];
+      type_label?: string;
+      urgency?: string;
+      urgency_label?: string;
+    };
+    ConsultDeterioration: {
+      reason: string;
+    };
+    ConsultDocument: {
+      archived_at?: string | null;
+      sha256?: string;
+      side?: string;
+    };
+    ConsultExpert: {
+      /** @default true */
+      available?: boolean;
+      id?: number;
+      /**
+       * Format: date
+       * @default null
+       */
+      leave_from?: string | null;
+      /**
+       * Format: date
+       * @default null
+       */
+      leave_to?: string | null;
+      name?: string;
+      open_consults?: number;
+      org_code: string;
+      /** @enum {string} */
+      specialty: "cardiology" | "endocrinology" | "neurology" | "respiratory" | "nephrology" | "radiology" | "ecg" | "pathology" | "laboratory" | "general_medicine" | "interventional";
+      /** @enum {string} */
+      title: "resident" | "attending" | "associate_chief" | "chief";
+      title_label?: string;
+      user_id: number;
+    };
+    ConsultList: {
+      items?: components["schemas"]["Consult"][];
+      total?: number;
+    };
+    ConsultOpinion: {
+      content?: {
+        [key: string]: unknown;
+      };
+      expert_id?: number;
+      expert_name?: string;
+      id?: number;
+      role?: string;
+      role_label?: string;
+      signature?: string;
+      signed_at?: string;
+    };
+    ConsultOpinionCreate: {
+      assessment: string;
+      diagnosis: string;
+      /** @default null */
+      exams?: string | null;
+      /** @default null */
+      follow_up?: string | null;
+      /** @default null */
+      icd10?: string | null;
+      /** @default null */
+      risks?: string | null;
+      /** @default false */
+      suggest_referral?: boolean;
+      /** @default null */
+      treatment?: string | null;
+    };
+    ConsultOption: {
+      label?: string;
+      value?: string;
+    };
+    ConsultOptions: {
+      invited_orgs?: components["schemas"]["ConsultOption"][];
+      modes?: components["schemas"]["ConsultOption"][];
+      specialties?: components["schemas"]["ConsultOption"][];
+      titles?: components["schemas"]["ConsultOption"][];
+      types?: components["schemas"]["ConsultOption"][];
+      urgencies?: components["schemas"]["ConsultOption"][];
+    };
+    ConsultRoom: {
+      external_url?: string | null;
+      opened_at?: string | null;
+      participant?: boolean;
+      status?: string | null;
+    };
+    ConsultSatisfaction: {
+      score: number;
+    };
+    ConsultSummary: {
+      auxiliary_exams?: string | null;
+      chief_complaint?: string | null;
+      diagnosis?: string | null;
+      past_history?: string | null;
+      physical_exam?: string | null;
+      present_illness?: string | null;
+      treatment?: string | null;
+    };
+    ConsultTimelineEntry: {
+      at?: string | null;
+      event?: string | null;
+      text?: string | null;
+    };
     ContractCreate: {
       /**
        * @description 居民迁居：旧签约在新签约生效时解约
@@ -9298,6 +10094,45 @@ export interface components {
       org_code?: string;
       phone?: string | null;
       sex?: string;
+    };
+    ResidentConsult: {
+      accept_due_at?: string | null;
+      accepted_at?: string | null;
+      adoption_label?: string;
+      closed_at?: string | null;
+      consult_no?: string;
+      consult_type?: string;
+      decline_reason?: string | null;
+      declined_at?: string | null;
+      diagnosis?: string | null;
+      expert_ids?: number[];
+      id?: number;
+      invited_at?: string | null;
+      invited_org_code?: string;
+      invited_org_name?: string;
+      lead_expert_id?: number | null;
+      mode?: string;
+      mode_label?: string;
+      overdue?: boolean;
+      purpose?: string;
+      reason?: string;
+      report_due_at?: string | null;
+      report_signed_at?: string | null;
+      requested_at?: string | null;
+      requester_name?: string | null;
+      requester_org_code?: string;
+      requester_org_name?: string;
+      resident_id?: number;
+      resident_name?: string | null;
+      scheduled_at?: string | null;
+      specialty?: string;
+      specialty_label?: string;
+      status?: string;
+      status_label?: string;
+      treatment?: string | null;
+      type_label?: string;
+      urgency?: string;
+      urgency_label?: string;
     };
     ResidentCreate: {
       address?: string | null;
