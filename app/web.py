@@ -22,8 +22,25 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
              "/quality", "/live", "/live/<path:_rest>")
-# the pages only a role may open (the API enforces the same roles on every call behind them)
-ROLE_PAGES = {"/modeler": ("process_owner", "county_admin")}     # deployers: app.processes.api.DEPLOYERS
+# the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
+# the API checks its own roles on every call behind them. Most specific prefix first.
+_SUPERVISING = ("supervisor", "county_admin")
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "/modeler": ("process_owner", "county_admin"),               # deployers: app.processes.api.DEPLOYERS
+    "/instances": (*_SUPERVISING, "process_owner"),
+    "/integrations": _SUPERVISING,
+    "/screening": (*_SUPERVISING, "township_public_health"),
+    "/quality": (*_SUPERVISING, "township_public_health"),
+    "/referrals/dashboard": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist"),
+    "/referrals": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
+    "/follow-ups": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
+    "/dashboards": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist", "process_owner"),
+    # records: the treating roles and a patient (their own; the API scopes rows), not modelers or trainers
+    "/residents": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist",
+                   "pharmacist", "patient"),
+}
+# what the refusal says (the modeler's words are older than the others)
+_REFUSAL = {"/modeler": "流程建模仅对流程负责人和县级管理员开放。"}
 log = logs.get("web")
 
 
@@ -222,20 +239,20 @@ def ui_index(_rest=None):
 
 
 def _page_refused() -> Response | None:
-    """A role page asks for a sign-in first, then answers 403 to everyone outside its roles (issue 14.13)."""
+    """A role page asks for a sign-in first, then answers 403 to everyone outside its roles (issue 14.13, 22.5)."""
     from urllib.parse import quote
 
-    roles = next((r for prefix, r in ROLE_PAGES.items() if request.path == prefix
-                  or request.path.startswith(prefix + "/")), None)
-    if roles is None:
+    prefix = next((p for p in ROLE_PAGES if request.path == p or request.path.startswith(p + "/")), None)
+    if prefix is None:
         return None
     principal = current_principal()
     if principal is None:
         return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe=""))
-    if principal.has_role(*roles):
+    if principal.has_role(*ROLE_PAGES[prefix]):
         return None
+    why = _REFUSAL.get(prefix, "您的角色不使用此页面。")
     page = ("<!doctype html><html lang=zh-CN><meta charset=utf-8><title>无权访问 · 医共体平台</title>"
-            "<h1>无权访问</h1><p>流程建模仅对流程负责人和县级管理员开放。</p><p><a href=/inbox>返回待办</a></p></html>")
+            f"<h1>无权访问</h1><p>{why}</p><p><a href=/>返回首页</a></p></html>")
     return Response(page, status=403, mimetype="text/html")
 
 

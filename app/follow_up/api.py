@@ -32,9 +32,15 @@ def _resident_in_scope(resident_id: int) -> None:
         raise NotFound("居民不存在 (resident not found)", resident_id=resident_id)
 
 
+# the overdue worklist is staff work (the 逾期随访 menu, ui/src/lib/roles.ts canSeeFollowUps): a patient account
+# or a pharmacist reads their own record, not a worklist (issue 22.5)
+WORKLIST_ROLES = ("village_doctor", "township_doctor", "township_public_health", "county_specialist", "supervisor",
+                  "county_admin")
+
+
 @blp.route("/follow-ups/overdue")
 class Overdue(MethodView):
-    @phi_read("follow_up_overdue")
+    @phi_read("follow_up_overdue", roles=WORKLIST_ROLES)
     @blp.arguments(FollowUpOverdueQueryArgsSchema, location="query")
     @blp.response(200, FollowUpOverdueListSchema)
     def get(self, args):

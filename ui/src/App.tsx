@@ -77,7 +77,7 @@ function UnauthorizedRedirect() {
   return null;
 }
 
-/** `/`: trainers land on training work, everyone else on the inbox. */
+/** `/`: each role on its own home (lib/roles.ts landingPath, issue 22.5). */
 function Landing() {
   const { me } = useAuth();
   const to = landingPath(me?.roles ?? [], me?.resident_id);

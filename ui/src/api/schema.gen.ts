@@ -2710,7 +2710,7 @@ export interface paths {
         401: {
           content: never;
         };
-        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_specialist, supervisor, county_admin */
         403: {
           content: never;
         };

@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { tasks } from '../api/endpoints';
 import type { TaskCounts } from '../api/types';
-import { canModel, canScreen, canSeeFollowUps, canSeeReferrals, canSeeIntegrations, canSeeQuality, canSeeResidents, canSeeTrainingAdmin, canSupervise, orgLevelName, roleNames } from '../lib/roles';
+import { menuFor, orgLevelName, roleNames } from '../lib/roles';
 
 export const TASKS_CHANGED = 'ygt:tasks-changed';
 
@@ -49,20 +49,12 @@ export default function Layout() {
           <span className="brand-name">医共体协同平台</span>
         </div>
         <nav className="main-nav" aria-label="主导航">
-          <NavLink to="/inbox" className={({ isActive }) => (isActive ? 'active' : '')}>
-            待办
-            {counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}
-          </NavLink>
-          {canSeeFollowUps(roles) && <NavLink to="/follow-ups">逾期随访</NavLink>}
-          {canSeeResidents(roles) && <NavLink to="/residents">居民档案</NavLink>}
-          {canSeeReferrals(roles) && <NavLink to="/referrals">双向转诊</NavLink>}
-          {canScreen(roles) && <NavLink to="/screening">筛查</NavLink>}
-          {canSeeQuality(roles) && <NavLink to="/quality">质控指标</NavLink>}
-          {canSupervise(roles) && <NavLink to="/instances">流程监控</NavLink>}
-          {canModel(roles) && <NavLink to="/modeler">流程建模</NavLink>}
-          {canSeeIntegrations(roles) && <NavLink to="/integrations">系统对接</NavLink>}
-          {canSeeTrainingAdmin(roles) ? <NavLink to="/training" end>培训管理</NavLink> : roles.some((r) => r !== 'patient') && <NavLink to="/training/my">我的培训</NavLink>}
-          <NavLink to="/dashboards">统计</NavLink>
+          {menuFor(roles).map((entry) => (
+            <NavLink key={entry.to} to={entry.to} end={entry.end} className={({ isActive }) => (isActive ? 'active' : '')}>
+              {entry.label}
+              {entry.count && counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}
+            </NavLink>
+          ))}
         </nav>
         <div className="user-box">
           {counts && (

@@ -34,15 +34,48 @@ describe('new pages by role', () => {
   });
 });
 
-describe('training', () => {
-  it('lands trainers and the 科教科 head on training work, clinicians on the inbox', async () => {
-    const { landingPath } = await import('./roles');
+describe('landing by role (issue 22.5)', () => {
+  it('lands each role on its own home', async () => {
+    const { landingPath, TODAY_FOLLOW_UPS } = await import('./roles');
+    expect(landingPath(['patient'], 17, true)).toBe('/portal');
+    expect(landingPath(['patient'], 17)).toBe('/residents/17');
+    expect(landingPath(['village_doctor'])).toBe(TODAY_FOLLOW_UPS);
+    expect(TODAY_FOLLOW_UPS).toMatch(/^\/inbox\?process_id=follow_up/);
+    expect(landingPath(['supervisor'])).toBe('/dashboards');
     expect(landingPath(['trainer'])).toBe('/training');
     expect(landingPath(['education_head'])).toBe('/training');
-    expect(landingPath(['village_doctor'])).toBe('/inbox');
+    expect(landingPath(['township_doctor'])).toBe('/inbox');
+    expect(landingPath(['county_admin'])).toBe('/inbox');
+    expect(landingPath([])).toBe('/inbox');
+  });
+  it('with several roles the broader work wins', async () => {
+    const { landingPath } = await import('./roles');
     expect(landingPath(['trainer', 'county_specialist'])).toBe('/inbox');
-    expect(landingPath(['patient'], 17)).toBe('/residents/17');
-    expect(landingPath(['patient'])).toBe('/inbox');
+    expect(landingPath(['village_doctor', 'township_doctor'])).toBe('/inbox');
+    expect(landingPath(['village_doctor', 'supervisor'])).toBe('/dashboards');
+    expect(landingPath(['patient', 'village_doctor'])).not.toBe('/portal');
+  });
+});
+
+describe('menus by role (issue 22.5)', () => {
+  const paths = async (roles: string[]) => (await import('./roles')).menuFor(roles).map((e) => e.to);
+  it('a patient-only account has no staff menu', async () => {
+    expect(await paths(['patient'])).toEqual([]);
+  });
+  it('a village doctor sees the work of a village doctor only', async () => {
+    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/residents', '/referrals', '/training/my']);
+  });
+  it('a supervisor sees monitoring, quality and statistics, not the modeler', async () => {
+    const menu = await paths(['supervisor']);
+    for (const p of ['/dashboards', '/quality', '/instances', '/screening', '/integrations', '/training']) expect(menu).toContain(p);
+    expect(menu).not.toContain('/modeler');
+  });
+  it('a process owner models; a trainer trains; neither sees residents', async () => {
+    expect(await paths(['process_owner'])).toEqual(['/inbox', '/instances', '/modeler', '/training/my', '/dashboards']);
+    expect(await paths(['trainer'])).toEqual(['/inbox', '/training']);
+  });
+  it('a pharmacist sees no statistics and no follow-ups', async () => {
+    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/training/my']);
   });
 });
 

@@ -88,15 +88,64 @@ export function canManageTraining(roles: readonly string[]): boolean {
   return any(roles, ['trainer', 'county_admin']);
 }
 
-/** Where a user lands after login: trainers and the 科教科 head on training work, everyone else on the inbox. */
-export function landingPath(roles: readonly string[], residentId?: string | number | null): string {
-  // a resident (patient account) lands on their own record, never on a staff inbox
-  if (roles.includes('patient') && residentId !== undefined && residentId !== null && roles.every((r) => r === 'patient')) {
-    return `/residents/${residentId}`;
-  }
+/** 统计 (the dashboards): only roles that see at least one of its sections (screening, referral, emergency stats). */
+export function canSeeDashboards(roles: readonly string[]): boolean {
+  return canSeeScreeningStats(roles) || canSeeReferralStats(roles) || canSeeOpenEmergencies(roles) || canSupervise(roles);
+}
+
+/** A patient account and nothing else: it belongs in the resident portal, never in the staff pages. */
+export function isPatientOnly(roles: readonly string[]): boolean {
+  return roles.length > 0 && roles.every((r) => r === 'patient');
+}
+
+/** The village doctor's home: today's follow-up visits (their follow-up tasks, earliest due first, overdue marked). */
+export const TODAY_FOLLOW_UPS = '/inbox?process_id=follow_up&sort=due';
+export const PORTAL_HOME = '/portal';
+
+/**
+ * Where a user lands after login and on `/` (issue 22.5): a patient on the resident portal, a supervisor on the
+ * dashboards, a village doctor on today's follow-ups, trainers and the 科教科 head on training work, everyone else on
+ * the inbox. With several roles the broader work wins (a supervisor who is also a doctor lands on the dashboards).
+ */
+export function landingPath(roles: readonly string[], residentId?: string | number | null, portal = false): string {
+  // until the portal app is mounted (`portal`), a patient lands on their own record, never on a staff inbox
+  if (isPatientOnly(roles)) return portal || residentId === undefined || residentId === null ? PORTAL_HOME : `/residents/${residentId}`;
+  if (roles.includes('supervisor')) return '/dashboards';
   const clinical = ['county_specialist', 'township_doctor', 'township_public_health', 'village_doctor', 'pharmacist', 'county_admin', 'supervisor', 'process_owner'];
+  if (roles.includes('village_doctor') && !any(roles, clinical.filter((r) => r !== 'village_doctor'))) return TODAY_FOLLOW_UPS;
   if (any(roles, ['trainer', 'education_head']) && !any(roles, clinical)) return '/training';
   return '/inbox';
+}
+
+export interface MenuEntry {
+  to: string;
+  label: string;
+  /** match the path exactly (培训管理 at /training must not light up on /training/my) */
+  end?: boolean;
+  /** show the count of my open tasks */
+  count?: boolean;
+}
+
+/**
+ * The main menu of a role: only pages it can use (the server refuses the others: app/web.py ROLE_PAGES for the
+ * page, the API's role checks behind it). A patient-only account has no staff menu (the portal is its own app).
+ */
+export function menuFor(roles: readonly string[]): MenuEntry[] {
+  if (roles.length === 0 || isPatientOnly(roles)) return [];
+  const entries: (MenuEntry | false)[] = [
+    { to: '/inbox', label: '待办', count: true },
+    canSeeFollowUps(roles) && { to: '/follow-ups', label: '逾期随访' },
+    canSeeResidents(roles) && { to: '/residents', label: '居民档案' },
+    canSeeReferrals(roles) && { to: '/referrals', label: '双向转诊' },
+    canScreen(roles) && { to: '/screening', label: '筛查' },
+    canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
+    canSupervise(roles) && { to: '/instances', label: '流程监控' },
+    canModel(roles) && { to: '/modeler', label: '流程建模' },
+    canSeeIntegrations(roles) && { to: '/integrations', label: '系统对接' },
+    canSeeTrainingAdmin(roles) ? { to: '/training', label: '培训管理', end: true } : { to: '/training/my', label: '我的培训' },
+    canSeeDashboards(roles) && { to: '/dashboards', label: '统计' },
+  ];
+  return entries.filter((e): e is MenuEntry => !!e);
 }
 
 /** The quality-control page (质控指标): supervisors, county administrators and township 公卫 staff. */

@@ -1,0 +1,74 @@
+"""Issue 22.5: pages a role cannot use are absent from its menu (ui/src/lib/roles.ts menuFor, Vitest) and refused by
+the server: the page itself (app/web.py ROLE_PAGES answers 403) and the API behind it."""
+from __future__ import annotations
+
+import pytest
+
+from app.web import ROLE_PAGES
+
+
+def _login(client, make_user, password, role):
+    user = make_user(role)
+    assert client.post("/api/v1/auth/login", json={"username": user.username, "password": password}).status_code == 200
+
+
+# pages a role's menu does not offer, opened by typing the address
+REFUSED_PAGES = [
+    ("village_doctor", "/quality"), ("village_doctor", "/screening"), ("village_doctor", "/integrations"),
+    ("village_doctor", "/instances/3"), ("village_doctor", "/dashboards"), ("village_doctor", "/referrals/dashboard"),
+    ("patient", "/follow-ups"), ("patient", "/referrals"), ("patient", "/dashboards"), ("patient", "/quality"),
+    ("pharmacist", "/follow-ups"), ("pharmacist", "/dashboards"),
+    ("trainer", "/referrals"), ("trainer", "/follow-ups"), ("trainer", "/instances"), ("trainer", "/residents"),
+    ("process_owner", "/residents/5"),
+    ("township_doctor", "/integrations"), ("process_owner", "/quality"),
+]
+
+
+@pytest.mark.parametrize("role, path", REFUSED_PAGES)
+def test_a_page_outside_the_role_is_refused(client, make_user, password, role, path):
+    _login(client, make_user, password, role)
+    resp = client.get(path)
+    assert resp.status_code == 403
+    assert "无权访问".encode() in resp.data and b"href=/" in resp.data
+
+
+@pytest.mark.parametrize("role, path", [
+    ("village_doctor", "/follow-ups"), ("village_doctor", "/referrals/12"), ("village_doctor", "/inbox"),
+    ("supervisor", "/dashboards"), ("supervisor", "/quality"), ("supervisor", "/instances"),
+    ("township_public_health", "/screening"), ("county_specialist", "/referrals/dashboard"),
+    ("process_owner", "/instances"), ("process_owner", "/dashboards"), ("patient", "/residents/7"),
+    ("pharmacist", "/residents"),
+])
+def test_the_role_opens_its_own_pages(client, make_user, password, role, path):
+    _login(client, make_user, password, role)
+    assert client.get(path).status_code == 200
+
+
+def test_every_role_page_asks_for_a_sign_in_first(client):
+    for prefix in ROLE_PAGES:
+        resp = client.get(prefix)
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=")
+
+
+# the API behind those pages refuses the same roles (the page's 403 is not the only wall)
+REFUSED_APIS = [
+    ("village_doctor", "/api/v1/integrations/deliveries"), ("village_doctor", "/api/v1/screening/stats"),
+    ("village_doctor", "/api/v1/training/plans"),
+    ("patient", "/api/v1/follow-ups/overdue"), ("patient", "/api/v1/quality/overview"),
+    ("patient", "/api/v1/screening/cases"), ("patient", "/api/v1/integrations/deliveries"),
+    ("pharmacist", "/api/v1/follow-ups/overdue"),
+    ("trainer", "/api/v1/residents"), ("trainer", "/api/v1/follow-ups/overdue"), ("trainer", "/api/v1/referrals"),
+]
+
+
+@pytest.mark.parametrize("role, path", REFUSED_APIS)
+def test_the_api_behind_a_refused_page_refuses_the_role(client, make_user, password, role, path):
+    _login(client, make_user, password, role)
+    resp = client.get(path)
+    assert resp.status_code == 403, resp.get_json()
+    assert resp.get_json()["code"] == "forbidden"
+
+
+def test_a_village_doctor_still_reads_the_overdue_worklist(client, make_user, password):
+    _login(client, make_user, password, "village_doctor")
+    assert client.get("/api/v1/follow-ups/overdue").status_code == 200
