@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MobileStore, LockedError } from './store';
 import { WrongPinError } from './crypto';
 import {
-  OutboxTransitionError, backoffMs, discard, flush, recoverInterrupted, transition,
+  OutboxTransitionError, backoffMs, discard, flush, prune, recoverInterrupted, transition,
   type OutboxItem, type SendResult, type Transport,
 } from './outbox';
 
@@ -168,6 +168,19 @@ describe('flush', () => {
     const server = new ScriptedServer(() => ({ kind: 'ok' }));
     await flush(store, server);
     expect(server.sends).toEqual(['a']);
+  });
+});
+
+describe('prune', () => {
+  it('drops delivered and discarded items after a week, never an undelivered one', async () => {
+    const old = '2026-11-20T01:00:00Z';
+    await store.enqueue(item('done-old', 1, { state: 'done', created_at: old, result: { at: old } }));
+    await store.enqueue(item('done-new', 1, { state: 'done', created_at: '2026-12-03T01:00:00Z', result: { at: '2026-12-03T01:00:00Z' } }));
+    await store.enqueue(item('discarded-old', 2, { state: 'discarded', created_at: old }));
+    await store.enqueue(item('queued-old', 3, { state: 'queued', created_at: old }));
+    await store.enqueue(item('conflict-old', 4, { state: 'conflict', created_at: old }));
+    expect(await prune(store, Date.parse('2026-12-04T01:00:00Z'))).toBe(2);
+    expect((await store.outbox()).map((i) => i.id)).toEqual(['done-new', 'queued-old', 'conflict-old']);
   });
 });
 

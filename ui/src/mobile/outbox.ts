@@ -204,3 +204,17 @@ export async function discard(store: OutboxStore & { outboxItem(id: string): Pro
   if (!item) return;
   await store.saveOutbox({ ...item, state: transition(item.state, 'discard') });
 }
+
+/** 已送达 and 已放弃 items older than `keepMs` (default 7 days) leave the list; nothing undelivered is ever pruned. */
+export async function prune(store: OutboxStore & { removeOutbox(id: string): Promise<void> }, now: number = Date.now(),
+  keepMs = 7 * 24 * 3600_000): Promise<number> {
+  let n = 0;
+  for (const item of await store.outbox()) {
+    const at = Date.parse(item.result?.at ?? item.created_at);
+    if ((item.state === 'done' || item.state === 'discarded') && Number.isFinite(at) && now - at > keepMs) {
+      await store.removeOutbox(item.id);
+      n += 1;
+    }
+  }
+  return n;
+}

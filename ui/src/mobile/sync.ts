@@ -4,7 +4,7 @@
  */
 import { messageFor } from '../api/client';
 import { classify, type MobileApi, type Packet } from './api';
-import { flush, recoverInterrupted, type FlushReport } from './outbox';
+import { flush, prune, recoverInterrupted, type FlushReport } from './outbox';
 import type { MobileStore } from './store';
 
 export type SyncOutcome =
@@ -46,5 +46,6 @@ export async function syncOnce(store: MobileStore, api: MobileApi, now: () => Da
   await applyPacket(store, r.body as Packet);
   const at = now().toISOString();
   await store.setMeta('last_sync', at);
+  await prune(store, now().getTime());
   return { kind: 'synced', at, flush: report };
 }
