@@ -15,7 +15,7 @@ class QualityPeriodArgsSchema(Schema):
 
 
 class QualityOverviewArgsSchema(QualityPeriodArgsSchema):
-    group = fields.Str(validate=validate.OneOf(("chronic", "process", "recognition")))
+    group = fields.Str(validate=validate.OneOf(("chronic", "process", "recognition", "contracting")))
 
 
 class QualityBreakdownArgsSchema(QualityPeriodArgsSchema):

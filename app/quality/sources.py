@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from app.contracting.models import Contract, ContractDelivery, ContractItem
 from app.core import clock
 from app.core.db import session
 from app.follow_up.models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
@@ -213,6 +214,87 @@ def _recognition_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
     return recognition.indicator_rows(w.start, w.end, prefix)
 
 
+# -- family-doctor contracts (issue 21.7) ---------------------------------------------------------------------------
+
+SIGNED = ("active", "ended", "terminated")
+
+
+def _in_force(c: Contract, day: date) -> bool:
+    return c.status in SIGNED and c.starts_on is not None and c.ends_on is not None and c.starts_on <= day <= c.ends_on
+
+
+def _contracts_under(prefix: str) -> list[tuple[Contract, Resident]]:
+    stmt = (select(Contract, Resident).join(Resident, Resident.id == Contract.resident_id)
+            .where(_under(Resident.org_path, prefix), Contract.starts_on.is_not(None)))
+    return list(session().execute(stmt).tuples())
+
+
+def _contract_resident_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    """One row per resident: signed (a contract in force at the window's end), key group (65+, HTN or T2DM
+    enrolled by then), paid package (the contract in force has a package with a personal share)."""
+    in_force: dict[int, Contract] = {}
+    for c, _r in _contracts_under(prefix):
+        if _in_force(c, w.end):
+            in_force[c.resident_id] = c
+    enrolled = {rid for (rid,) in session().execute(
+        select(DiseaseEnrolment.resident_id).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
+        .where(_under(Resident.org_path, prefix), DiseaseEnrolment.disease.in_(("htn", "t2dm")),
+               DiseaseEnrolment.diagnosed_on <= w.end))}
+    rows = []
+    for r in session().scalars(select(Resident).where(_under(Resident.org_path, prefix))):
+        person = _person(r, w.end)
+        held = in_force.get(r.id)
+        rows.append({**person, "key": f"r{r.id}", "disease": None, "risk_level": None,
+                     "doctor_id": r.family_doctor_user_id, "signed": held is not None,
+                     "key_group": person["age"] >= 65 or r.id in enrolled,
+                     "paid_package": held is not None and any(p["payer_split"].get("self", 0) > 0
+                                                                  for p in held.packages)})
+    return rows
+
+
+def _contract_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    """One row per signed contract: expiring in the window, renewed (the renewal talk said renew, or a later
+    contract replaced it), rated (satisfaction recorded) and satisfied (4 or 5 of 5)."""
+    pairs = _contracts_under(prefix)
+    successors = {c.previous_id for c, _r in pairs if c.previous_id is not None}
+    rows = []
+    for c, r in pairs:
+        assert c.ends_on is not None
+        rows.append({**_person(r, w.end), "key": f"c{c.id}", "disease": None, "risk_level": None,
+                     "doctor_id": c.doctor_user_id, "status": c.status,
+                     "expiring_in_window": w.start <= c.ends_on <= w.end,
+                     "renewed": c.renewal == "renew" or c.id in successors,
+                     "rated": c.satisfaction is not None, "satisfied": (c.satisfaction or 0) >= 4})
+    return rows
+
+
+def _contract_unit_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    """One row per package unit due in the window or delivered in it: delivered (by the window's end) and on time
+    (delivered by its due date)."""
+    pairs = _contracts_under(prefix)
+    by_id = {c.id: (c, r) for c, r in pairs}
+    if not by_id:
+        return []
+    delivered: dict[tuple[int, int], ContractDelivery] = {
+        (d.item_id, d.unit_no): d for d in session().scalars(
+            select(ContractDelivery).where(ContractDelivery.contract_id.in_(list(by_id))))}
+    rows = []
+    for item in session().scalars(select(ContractItem).where(ContractItem.contract_id.in_(list(by_id)))):
+        c, r = by_id[item.contract_id]
+        for n in range(item.quantity):
+            due = date.fromisoformat(item.due_dates[n]) if n < len(item.due_dates) else None
+            d = delivered.get((item.id, n + 1))
+            done = d is not None and d.delivered_on <= w.end
+            due_in = due is not None and w.start <= due <= w.end
+            if not (due_in or (done and d is not None and d.delivered_on >= w.start)):
+                continue
+            rows.append({**_person(r, w.end), "key": f"u{item.id}.{n + 1}", "disease": item.disease,
+                         "risk_level": None, "doctor_id": c.doctor_user_id, "kind": item.kind,
+                         "package_code": item.package_code, "due_on": due, "due_in_window": due_in,
+                         "delivered": done, "on_time": done and d is not None and (due is None or d.delivered_on <= due)})
+    return rows
+
+
 PERSON_DIMS = ("org", "doctor", "disease", "risk_level", "age_band", "sex")
 SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("residents", "辖区居民", "resident", {"age": "int", "sex": "str", "age_band": "str"},
@@ -237,4 +319,14 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
         "item_class": "str", "status": "str", "channel": "str", "repeat_in_window": "bool", "reason_given": "bool",
         "avoided": "bool", "awaiting_reason": "bool", "recognised_results": "int"}, ("org", "doctor"),
         _recognition_rows),
+    Source("contract_residents", "辖区居民（签约）", "resident", {
+        "age": "int", "sex": "str", "age_band": "str", "signed": "bool", "key_group": "bool", "paid_package": "bool"},
+        ("org", "doctor", "age_band", "sex"), _contract_resident_rows),
+    Source("contracts", "签约协议", "resident", {
+        "status": "str", "expiring_in_window": "bool", "renewed": "bool", "rated": "bool", "satisfied": "bool",
+        "age": "int", "sex": "str", "age_band": "str"}, ("org", "doctor", "age_band", "sex"), _contract_rows),
+    Source("contract_units", "服务包项目（应履约）", "resident", {
+        "kind": "str", "package_code": "str", "disease": "str", "due_on": "date", "due_in_window": "bool",
+        "delivered": "bool", "on_time": "bool", "age": "int", "sex": "str", "age_band": "str"},
+        ("org", "doctor", "disease", "age_band", "sex"), _contract_unit_rows),
 )}

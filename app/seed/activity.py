@@ -52,6 +52,7 @@ from app.workflows import jobs as workflow_jobs
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import HumanTask
 
+from .contracting import seed_contracts
 from .live import seed_live_room
 from .pharmacy import seed_prescriptions
 from .referrals import seed_referrals
@@ -494,6 +495,7 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
             out.update(_yesterday(people))
             out.update(seed_referrals(lambda username, task, data: _complete(people, username, task, data)))
             out.update(seed_prescriptions())
+            out.update(seed_contracts(lambda username, task, data: _complete(people, username, task, data)))
             clk.restore()
             out.update(seed_live_room())       # now: its vitals fill the last ten minutes' trend
             _tick()

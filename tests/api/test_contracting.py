@@ -152,3 +152,49 @@ def test_the_county_admin_versions_a_package_and_a_free_phs_item_is_never_charge
     assert resp.status_code == 422 and resp.json["code"] == "payer_split_mismatch"
     assert len(w["admin"].get("/api/v1/contract-packages/HTN_PLUS/versions").json) == 2
     assert w["village"].post("/api/v1/contract-packages", json=body).status_code == 403
+
+
+def test_the_contracting_indicators_move_with_signing_and_delivery(app, client, world, login_as):
+    w = world
+    supervisor = login_as("supervisor")
+    with app.app_context():
+        period = clock.today().strftime("%Y-%m")
+
+    def figures():
+        resp = supervisor.get(f"/api/v1/quality/overview?period={period}&group=contracting")
+        assert resp.status_code == 200, resp.json
+        return {i["id"]: (i["numerator"], i["denominator"]) for i in resp.json["indicators"]}
+    before = figures()
+    assert before["contract_coverage"] == (0, 1) and before["contract_fulfilment_rate"] == (0, 0)
+    got = signed_htn_contract(app, client, w)
+    after = figures()
+    assert after["contract_coverage"] == (1, 1) and after["key_group_contract_coverage"] == (1, 1)
+    assert after["paid_package_rate"] == (1, 1)
+    labs = {i["service_code"]: i for i in got["ledger"]}["htn_annual_labs"]
+    assert w["village"].post(f"/api/v1/contracts/{got['id']}/deliveries",
+                             json={"item_id": labs["item_id"]}).status_code == 201
+    assert figures()["contract_fulfilment_rate"] == (1, 1)
+
+
+def test_the_demo_seed_shows_contracts_in_several_states(app, world, login_as):
+    from sqlalchemy import select
+
+    from app.auth.services import find_user, principal_for
+    from app.contracting.models import Contract
+    from app.core.db import session
+    from app.seed.contracting import seed_contracts
+    from app.tasks.completion import complete
+    login_as("village_doctor", org="C01T01V01", username="village_doctor1")
+    for n in range(11):
+        make_resident(app, name=f"居民{n}", seed=100 + n)
+
+    def done(username, task, data):
+        return complete(principal_for(find_user(username)), task.id, data=data)
+    from app.jobs import queue
+    with app.app_context(), queue.inline():
+        assert seed_contracts(done) == {"contracts": 4}
+        statuses = sorted(session().scalars(select(Contract.status)))
+        assert statuses == ["active", "awaiting_payment", "awaiting_signature", "requested"]
+        assert seed_contracts(done) == {}
+    flagged = world["admin"].get("/api/v1/contract-payments/flagged").json
+    assert [f["flag"] for f in flagged] == ["amount_short"]

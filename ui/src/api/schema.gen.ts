@@ -4001,7 +4001,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process" | "recognition";
+          group?: "chronic" | "process" | "recognition" | "contracting";
         };
       };
       responses: {
@@ -4033,7 +4033,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process" | "recognition";
+          group?: "chronic" | "process" | "recognition" | "contracting";
         };
       };
       responses: {
