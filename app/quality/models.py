@@ -35,3 +35,9 @@ class QualityAlert(Base):
     subjects: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)   # keys, resident/task ids
     recipients: Mapped[list[int]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the handling task (process `quality_alert`): open → handled, with the cause, actions and deadline written
+    instance_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")              # open | handled
+    handled_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)   # cause, actions, rectify_by

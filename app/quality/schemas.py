@@ -166,6 +166,11 @@ class QualityAlertSchema(Schema):
     part = fields.Str()
     count = fields.Int()
     created_at = fields.DateTime()
+    status = fields.Str(metadata={"description": "open | handled (the handling task was completed)"})
+    status_label = fields.Str()
+    handled_at = fields.DateTime(allow_none=True)
+    handled_by = fields.Str(allow_none=True)
+    instance_id = fields.Int(allow_none=True)
 
 
 class QualityAlertListSchema(Schema):

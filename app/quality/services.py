@@ -1,5 +1,7 @@
 """Threshold alerts: when an indicator of an organisation crosses its warning or alarm threshold in a period, the
-supervisors responsible for it get one notification per breach, pointing at the list behind the figure.
+supervisors responsible for it get one notification and one handling task (process `quality_alert`: cause, actions,
+deadline; due in 7 days) per breach, both pointing at the list behind the figure. A county alert goes to the county
+supervisors, a township's to its township public-health staff.
 
 Which organisations are checked (default: the county and its townships; a village's patients are in its township's
 list) and the smallest denominator of a rate worth an alert (default 5) are set in `thresholds.json` (`alerts`).
@@ -11,14 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.queries import candidate_users
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
+from app.core.errors import NotFound
 from app.notifications.services import notify
 from app.org import queries as org_queries
+from app.workflows import runner
+from app.workflows.deploy import latest_process_versions
 
 from . import queries
 from .library import Indicator, alert_settings, library
@@ -29,6 +34,7 @@ ALERT_LEVELS = ("warning", "alarm")
 RESPONSIBLE_ROLES = ("supervisor", "township_public_health")     # 质控: county supervisors, township 公卫
 MAX_SUBJECTS = 1000
 LEVEL_LABELS = {"warning": "预警", "alarm": "报警"}
+HANDLING_LABELS = {"open": "待处置", "handled": "已处置"}
 
 
 def _list_part(ind: Indicator) -> str:
@@ -66,11 +72,11 @@ def _record(ind: Indicator, org, period: str, fig: dict[str, Any], rows: list[di
 
 
 def _notify(alert: QualityAlert, ind: Indicator, org_name: str) -> None:
-    shown = f"{alert.value:g}{ind.unit}" if alert.value is not None else "—"
+    shown = _shown(alert.value, ind.unit)
     title = f"质控{LEVEL_LABELS[alert.level]}: {org_name} {ind.name} {shown}"
     body = (f"{alert.period} {org_name} 的「{ind.name}」为 {shown}, 越过{LEVEL_LABELS[alert.level]}线 "
             f"{alert.threshold:g}{ind.unit}; 涉及 {len(alert.subjects)} 条记录, 请查看名单并督导整改。")
-    link = (f"/quality?indicator={ind.id}&org={alert.org_code}&period={alert.period}&part={alert.part}")
+    link = _list_link(alert)
     for user_id in alert.recipients:
         notify(user_id, kind="quality_alert", title=title, body=body, link=link,
                dedupe_key=f"quality:{ind.id}:{alert.org_code}:{alert.period}:{alert.level}:{user_id}")
@@ -116,7 +122,50 @@ def _check_org(ind: Indicator, w, org, num: list[dict], den: list[dict] | None, 
     if alert is None:
         return 0
     _notify(alert, ind, org.name)
+    _start_handling(alert, ind, org)
     return 1
+
+
+PROCESS = "quality_alert"
+
+
+def _shown(value: float | None, unit: str) -> str:
+    return f"{value:g}{unit}" if value is not None else "—"
+
+
+def _start_handling(alert: QualityAlert, ind: Indicator, org) -> None:
+    """The handling task of a new alert (once: the alert row is unique per breach)."""
+    if PROCESS not in latest_process_versions(session()):
+        log.error("quality alert raised but process quality_alert is not deployed: nobody gets a handling task",
+                  extra={"job": "quality.check_thresholds", "status": alert.id})
+        return
+    role = "supervisor" if org.level == "county" else "township_public_health"
+    data = {"alert_id": alert.id, "org_code": org.code, "org_name": org.name, "responsible_role": role,
+            "indicator_id": ind.id, "indicator_name": ind.name, "period": alert.period, "level": alert.level,
+            "level_label": LEVEL_LABELS[alert.level], "shown_value": _shown(alert.value, ind.unit),
+            "shown_threshold": _shown(alert.threshold, ind.unit), "subject_count": len(alert.subjects),
+            "task_links": [{"label": "越线名单", "href": _list_link(alert)},
+                           {"label": "指标趋势", "href": f"/quality?indicator={ind.id}&org={org.code}"}]}
+    inst = runner.start_instance(PROCESS, actor=runner.Actor("system"), data=data, org_code=org.code,
+                                 business_key=f"quality:{alert.id}")
+    with unit_of_work():
+        session().execute(update(QualityAlert).where(QualityAlert.id == alert.id).values(instance_id=inst.id))
+
+
+def _list_link(alert: QualityAlert) -> str:
+    return f"/quality?indicator={alert.indicator_id}&org={alert.org_code}&period={alert.period}&part={alert.part}"
+
+
+def record_handling(alert_id: int, *, by: str | None, cause: str, actions: str, rectify_by: str) -> dict[str, Any]:
+    """The responsible person's answer to an alert (the `quality/record_handling` step; idempotent)."""
+    with unit_of_work() as s:
+        alert = s.get(QualityAlert, alert_id)
+        if alert is None:
+            raise NotFound("质控预警不存在 (alert not found)", code="alert_not_found")
+        if alert.status != "handled":
+            alert.status, alert.handled_by, alert.handled_at = "handled", by, clock.now()
+            alert.response = {"cause": cause, "actions": actions, "rectify_by": rectify_by}
+        return {"alert_id": alert.id, "status": alert.status, "handled_by": alert.handled_by}
 
 
 def alerts(p, *, period: str | None = None, org_code: str | None = None) -> list[dict[str, Any]]:
@@ -133,5 +182,7 @@ def alerts(p, *, period: str | None = None, org_code: str | None = None) -> list
              "org_code": a.org_code, "org_name": names.get(a.org_code, a.org_code), "period": a.period,
              "level": a.level, "level_label": LEVEL_LABELS.get(a.level, a.level), "value": a.value,
              "numerator": a.numerator, "denominator": a.denominator, "threshold": a.threshold, "part": a.part,
-             "count": len(a.subjects), "created_at": a.created_at} for a in found]
+             "count": len(a.subjects), "created_at": a.created_at, "status": a.status,
+             "status_label": HANDLING_LABELS.get(a.status, a.status), "handled_at": a.handled_at,
+             "handled_by": a.handled_by, "instance_id": a.instance_id} for a in found]
 

@@ -97,8 +97,14 @@ class DelegatedFromSchema(UserRefSchema):
     delegated_at = When()
 
 
+class TaskLinkSchema(Schema):
+    label = fields.Str(required=True)
+    href = fields.Str(required=True, metadata={"description": "a path inside the platform"})
+
+
 class TaskDetailSchema(TaskSchema):
     instructions = fields.Str(allow_none=True)
+    links = fields.List(fields.Nested(TaskLinkSchema))
     form = fields.Nested(FormSchema, allow_none=True)
     draft = fields.Dict(allow_none=True)
     resident_summary = fields.Dict(allow_none=True)

@@ -224,6 +224,17 @@ def form_of(task: HumanTask) -> dict | None:
     return runner.form_of(version_id, task.form_key) if version_id is not None else None
 
 
+def task_links(data: dict) -> list[dict[str, str]]:
+    """Pages a model points the task's user to (`task_links`: [{"label", "href"}] in the process data), e.g. the list
+    of patients behind a quality alert. Only links inside the platform (a path starting with one "/") are kept."""
+    links = data.get("task_links")
+    if not isinstance(links, list):
+        return []
+    return [{"label": str(link["label"])[:60], "href": str(link["href"])[:500]} for link in links[:5]
+            if isinstance(link, dict) and isinstance(link.get("href"), str) and link.get("label")
+            and link["href"].startswith("/") and not link["href"].startswith("//")]
+
+
 def detail_etag(task: HumanTask, form: dict | None) -> str:
     """The ETag of a task detail: the task's state version plus a fingerprint of its form definition."""
     return f'"{task.id}-{task.etag_version}.{forms.fingerprint(form)}"'
@@ -238,6 +249,7 @@ def task_detail(p: Principal, task_id: int) -> dict:
         record("task.read", object_type="task", object_id=task.id, principal=p,
                details={"resident_id": task.resident_id} if task.resident_id else {})
         return {**queries.one_item(task), "etag": detail_etag(task, form), "instructions": task.instructions,
+                "links": task_links(task.data or {}),
                 "form": forms.resolve_form(form, task.data or {}, task.draft), "draft": task.draft,
                 "resident_summary": resident_summary(p, task), "candidates": queries.candidates(task),
                 "delegated_from": _delegated_from(delegation), "can": _abilities(p, task, delegation)}

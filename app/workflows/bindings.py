@@ -29,6 +29,7 @@ OPERATOR_MODULES = (
     "app.pharmacy.operators",
     "app.contracting.operators",
     "app.consult.operators",
+    "app.quality.operators",
 )
 _loaded = False
 

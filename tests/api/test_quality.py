@@ -406,3 +406,55 @@ def test_a_cohort_box_lists_its_patients_and_is_audited(app, login_as, small_cou
             AuditEntry.object_type == "quality_cohort")) == 1
     early = api.get(f"/api/v1/quality/cohorts/members?period={PERIOD}&quarter=2026Q2&outcome=controlled")
     assert (early.status_code, early.json["code"]) == (422, "period_in_future")
+
+
+def test_a_breach_gives_the_responsible_person_one_handling_task_with_the_list(app, login_as, small_county,
+                                                                                monkeypatch):
+    """Issue 20.2: the township's 公卫 gets one 处置质控预警 task per breach (not one per sweep), showing the value,
+    the threshold and a link to the list behind it; completing it records the cause, actions and deadline and the
+    alert reads 已处置. A county-level breach goes to the county supervisors instead."""
+    from app.quality import library as quality_library
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    from tests.helpers import REPO
+    from tests.referral_support import open_tasks
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, [REPO / "bpmn" / "quality_alert.bpmn", REPO / "forms" / "quality_alert"]),
+                     deployed_by="test", source="folder")
+    monkeypatch.setattr(services, "alert_settings", lambda: {**quality_library.alert_settings(), "min_denominator": 1})
+    public_health = login_as("township_public_health", org="C01T02")
+    other_township = login_as("township_public_health", org="C01T01")
+    supervisor = login_as("supervisor")
+    with app.app_context():
+        services.check_thresholds(period=PERIOD)
+        services.check_thresholds(period=PERIOD)
+        alert = db.session().scalars(select(QualityAlert).where(QualityAlert.indicator_id == "htn_bp_control_rate",
+                                                                QualityAlert.org_code == "C01T02")).one()
+        county_alerts = db.session().scalar(select(func.count()).select_from(QualityAlert)
+                                            .where(QualityAlert.org_code == "C01"))
+    with app.app_context():
+        township_alerts = db.session().scalar(select(func.count()).select_from(QualityAlert)
+                                              .where(QualityAlert.org_code == "C01T02"))
+    mine = [public_health.get(f"/api/v1/tasks/{t['id']}").json for t in open_tasks(public_health, "handle_alert")
+            if t["org_code"] == "C01T02"]
+    assert len(mine) == township_alerts                           # once per breach, not once per sweep
+    bp = [t for t in mine if "indicator=htn_bp_control_rate&" in t["links"][0]["href"]]
+    assert len(bp) == 1
+    task = public_health.get(f"/api/v1/tasks/{bp[0]['id']}").json
+    assert "桃源镇卫生院" in task["instructions"] and "0%" in task["instructions"]
+    assert task["links"][0] == {"label": "越线名单", "href": f"/quality?indicator=htn_bp_control_rate&org=C01T02"
+                                                              f"&period={PERIOD}&part=gap"}
+    assert not [t for t in open_tasks(other_township, "handle_alert") if t["org_code"] == "C01T02"]
+    refused = public_health.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"cause": "未复测"}})
+    assert refused.status_code == 422
+    done = public_health.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {
+        "cause": "3 名患者本月未复测血压", "actions": "村医本周内逐户补测并调整用药", "rectify_by": "2026-07-10"}})
+    assert done.status_code == 200, done.json
+    with app.app_context():
+        db.session().expire_all()
+        handled = db.session().get(QualityAlert, alert.id)
+        assert (handled.status, handled.handled_by, handled.response["rectify_by"]) == \
+            ("handled", public_health.user.username, "2026-07-10")
+    listed = supervisor.get(f"/api/v1/quality/alerts?period={PERIOD}&org_code=C01T02").json["items"]
+    assert [a["status_label"] for a in listed if a["id"] == alert.id] == ["已处置"]
+    if county_alerts:
+        assert [t for t in open_tasks(supervisor, "handle_alert") if t["org_code"] == "C01"]

@@ -9542,9 +9542,13 @@ export interface components {
       /** Format: date-time */
       created_at?: string;
       denominator?: number | null;
+      /** Format: date-time */
+      handled_at?: string | null;
+      handled_by?: string | null;
       id?: number;
       indicator_id?: string;
       indicator_name?: string;
+      instance_id?: number | null;
       level?: string;
       level_label?: string;
       numerator?: number;
@@ -9552,6 +9556,9 @@ export interface components {
       org_name?: string;
       part?: string;
       period?: string;
+      /** @description open | handled (the handling task was completed) */
+      status?: string;
+      status_label?: string;
       threshold?: number;
       value?: number | null;
     };
@@ -10580,6 +10587,7 @@ export interface components {
       instance_id?: number;
       instructions?: string | null;
       lane?: string | null;
+      links?: components["schemas"]["TaskLink"][];
       name?: string;
       org_code?: string | null;
       org_name?: string | null;
@@ -10595,6 +10603,11 @@ export interface components {
       risk_level?: string | null;
       role?: string | null;
       status?: string;
+    };
+    TaskLink: {
+      /** @description a path inside the platform */
+      href: string;
+      label: string;
     };
     TaskList: {
       items?: components["schemas"]["Task"][];

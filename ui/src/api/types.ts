@@ -75,6 +75,8 @@ export interface TaskDetail extends Task {
   form?: TaskForm | null;
   resident_summary?: Record<string, unknown> | null;
   instructions?: string | null;
+  /** Pages the model points to (e.g. the list behind a quality alert), paths inside the platform. */
+  links?: Schemas['TaskLink'][];
   draft?: Record<string, unknown> | null;
   candidates?: (string | UserRef)[];
   delegated_from?: (UserRef & { delegated_at?: string }) | null;

@@ -268,10 +268,19 @@ export default function TaskPage() {
 
       <div className="two-col">
         <div className="col-main">
-          {task.instructions && (
+          {(task.instructions || task.links?.length) && (
             <section className="card instructions">
               <h2>办理说明</h2>
-              <div className="pre-wrap">{task.instructions}</div>
+              {task.instructions && <div className="pre-wrap">{task.instructions}</div>}
+              {task.links?.length ? (
+                <div className="row" data-testid="task-links">
+                  {task.links.map((l) => (
+                    <Link key={l.href} to={l.href} className="btn btn-small">
+                      {l.label}
+                    </Link>
+                  ))}
+                </div>
+              ) : null}
             </section>
           )}
           {closed && <div className="alert alert-info">该任务已{task.status === 'completed' ? '完成' : '取消'}。</div>}

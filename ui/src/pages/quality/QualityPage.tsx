@@ -320,11 +320,11 @@ export default function QualityPage() {
       </div>
       {(alerts.data?.items.length ?? 0) > 0 && (
         <div className="alert alert-warn" data-testid="quality-alerts">
-          本月质控预警 {alerts.data!.items.length} 条：
+          本月质控预警 {alerts.data!.items.length} 条（待处置 {alerts.data!.items.filter((a) => a.status !== 'handled').length} 条）：
           {alerts.data!.items.slice(0, 5).map((a) => (
             <button type="button" key={a.id} className="btn btn-ghost btn-small"
               onClick={() => set({ indicator: a.indicator_id, org: a.org_code, part: a.part, list_org: undefined, group: all.find((i) => i.id === a.indicator_id)?.group })}>
-              {a.org_name} {a.indicator_name}（{a.level_label}）
+              {a.org_name} {a.indicator_name}（{a.level_label}{a.status_label ? `·${a.status_label}` : ''}）
             </button>
           ))}
         </div>

@@ -55,6 +55,7 @@ export interface Drilldown { total: number; part: string; items: DrillItem[] }
 export interface Alert {
   id: number; indicator_id: string; indicator_name: string; org_code: string; org_name: string; period: string;
   level: string; level_label: string; value: number | null; threshold: number; part: string; count: number;
+  status?: string; status_label?: string; handled_at?: string | null;
 }
 
 export interface ScoreItem extends Figure { org_code: string; org_name: string; score: number | null; rank: number | null }
