@@ -90,7 +90,7 @@ def main() -> int:
         # E2E_ONLY=<substring of a story's name> runs just that story (while working on it; CI runs them all)
         only = [f"--test-name-pattern={os.environ['E2E_ONLY']}"] if os.environ.get("E2E_ONLY") else []
         result = subprocess.run(["node", *only, str(ROOT / "tests" / "e2e" / "run.mjs")], cwd=ROOT, check=False,
-                                env={**env, "BASE_URL": base}, timeout=900)
+                                env={**env, "BASE_URL": base}, timeout=2400)
         if result.returncode != 0:
             print((data_dir / "server.log").read_text()[-4000:], file=sys.stderr)
         return result.returncode
