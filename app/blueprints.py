@@ -30,6 +30,7 @@ from app.training import api as training_api
 from app.vocabulary import api as vocabulary_api
 from app.webhooks import api as webhooks_api
 from connectors import external_records_api
+from connectors.devices import api as devices_api
 from connectors.fhir import api as fhir_api
 from connectors.hl7v2 import api as hl7v2_api
 
@@ -63,6 +64,7 @@ BLUEPRINTS = (
     integrations_api,
     external_records_api,
     hl7v2_api,
+    devices_api,
     fhir_api,
 )
 

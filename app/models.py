@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "app.mobile.models",
     "app.recognition.models",
     "app.consult.models",
+    "connectors.devices.models",
 )
 
 

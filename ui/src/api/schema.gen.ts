@@ -1502,6 +1502,59 @@ export interface paths {
       };
     };
   };
+  "/api/v1/connectors/devices/{vendor}/readings": {
+    /** Readings from a device vendor's cloud (signed): recorded on the resident each device is registered to. */
+    post: {
+      parameters: {
+        header: {
+          /** @description integration client id (ygt create-client) */
+          "X-Client-Id": string;
+          /** @description unique delivery id */
+          "webhook-id": string;
+          /** @description Unix seconds; refused outside ±5 minutes */
+          "webhook-timestamp": string;
+          /** @description v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"> under whsec_ secret */
+          "webhook-signature": string;
+        };
+        path: {
+          vendor: string;
+        };
+      };
+      requestBody?: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description results[]: recorded | duplicate | unknown_device (stored for review) | invalid */
+        200: {
+          content: never;
+        };
+        /** @description timestamp_out_of_range */
+        400: {
+          content: never;
+        };
+        /** @description unknown_client | invalid_signature */
+        401: {
+          content: never;
+        };
+        /** @description schema_error | invalid_vendor (nothing stored) */
+        422: {
+          content: never;
+        };
+        /** @description rate_limited */
+        429: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        vendor: string;
+      };
+    };
+  };
   "/api/v1/connectors/hl7v2": {
     /** Take one HL7 v2 message (ER7) and answer its ACK. */
     post: {
@@ -2575,6 +2628,127 @@ export interface paths {
     parameters: {
       path: {
         decision_id: string;
+      };
+    };
+  };
+  "/api/v1/devices": {
+    /** Devices registered to residents in the caller's scope (optionally one resident's). */
+    get: {
+      parameters: {
+        query?: {
+          resident_id?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["RegistrationList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Register a BP cuff or glucometer to a resident; its waiting readings are recorded now. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["RegistrationIn"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["Registration"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_specialist, county_admin */
+        403: {
+          content: never;
+        };
+        /** @description device_already_registered */
+        409: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/devices/readings": {
+    /** Stored vendor readings, newest first: residents in scope, and the review queue of unknown devices. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 25, at most 200) */
+          per_page?: number;
+          status?: "recorded" | "unknown_device" | "invalid";
+          resident_id?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["StoredReadingList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/devices/{registration_id}": {
+    /** Take a device back from a resident (its later readings wait as unknown_device). */
+    delete: {
+      parameters: {
+        path: {
+          registration_id: number;
+        };
+      };
+      responses: {
+        /** @description No Content */
+        204: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_specialist, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        registration_id: number;
       };
     };
   };
@@ -10070,6 +10244,30 @@ export interface components {
       received_at?: string;
       referral_no?: string | null;
     };
+    Registration: {
+      active?: boolean;
+      id?: number;
+      kind?: string;
+      /** @description waiting readings of this device recorded now */
+      recorded_waiting?: number;
+      /** Format: date-time */
+      registered_at?: string;
+      registered_by?: string;
+      resident_id?: number;
+      serial?: string;
+      vendor?: string;
+    };
+    RegistrationIn: {
+      /** @enum {string} */
+      kind: "bp" | "glucose";
+      resident_id: number;
+      serial: string;
+      vendor: string;
+    };
+    RegistrationList: {
+      items?: components["schemas"]["Registration"][];
+      total?: number;
+    };
     Removal: {
       id?: number;
       /** @description task_completed | task_completed_elsewhere | task_cancelled | task_reassigned | resident_out_of_scope | no_open_task */
@@ -10522,6 +10720,28 @@ export interface components {
       totals?: {
         [key: string]: unknown;
       };
+    };
+    StoredReading: {
+      error_code?: string | null;
+      id?: number;
+      kind?: string;
+      /** Format: date-time */
+      measured_at?: string | null;
+      observation_ids?: number[];
+      payload?: {
+        [key: string]: unknown;
+      };
+      reading_id?: string;
+      /** Format: date-time */
+      received_at?: string;
+      resident_id?: number | null;
+      serial?: string;
+      status?: string;
+      vendor?: string;
+    };
+    StoredReadingList: {
+      items?: components["schemas"]["StoredReading"][];
+      total?: number;
     };
     Submit: {
       answers?: {
