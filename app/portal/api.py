@@ -23,6 +23,8 @@ from flask_smorest.utils import deepupdate
 from app.audit.services import record as audit
 from app.auth.access import require_principal, require_roles
 from app.auth.principal import set_principal
+from app.contracting import queries as contracting_queries
+from app.contracting import services as contracting
 from app.core import clock
 from app.core.db import session
 from app.core.errors import NotFound
@@ -43,6 +45,8 @@ from .schemas import (
     PortalBookingSchema,
     PortalConsentDecisionSchema,
     PortalConsentsSchema,
+    PortalContractRequestSchema,
+    PortalContractSchema,
     PortalDevSmsListSchema,
     PortalEducationBodySchema,
     PortalEducationListSchema,
@@ -332,6 +336,28 @@ class Surveys(MethodView):
         caller = _caller()
         services.answer_survey(caller, code=data["code"], overall=data["overall"], answers=data["answers"])
         return {"items": services.surveys(caller.resident_id)}
+
+
+@blp.route("/contract")
+class Contract(MethodView):
+    @portal_read("portal_contract")
+    @blp.response(200, PortalContractSchema)
+    def get(self):
+        """The family-doctor contract: active and pending, team, packages, what was delivered of each item."""
+        return contracting_queries.resident_summary(_caller().resident_id)
+
+    @portal_write()
+    @blp.arguments(PortalContractRequestSchema)
+    @blp.response(201, PortalContractSchema)
+    @blp.alt_response(404, description="unknown_package")
+    @blp.alt_response(409, description="contract_in_progress | active_contract_exists (names the contract) | "
+                                       "process_not_deployed")
+    def post(self, data):
+        """Ask to sign (or renew) a family-doctor contract: the team assesses, recommends packages and signs."""
+        caller = _caller()
+        contracting.request_contract(caller.resident_id, data.get("package_code"), channel="portal",
+                                     actor=caller.actor)
+        return contracting_queries.resident_summary(caller.resident_id)
 
 
 # --- consent ------------------------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def education_push(resident_id: int, push_id: int) -> EducationPush | None:
     return row if row is not None and row.resident_id == resident_id else None
 
 
-def _referral_step(r: Referral) -> str | None:
+def referral_step(r: Referral) -> str | None:
     if r.status in ("cancelled", "rejected", "withdrawn"):
         return None
     if r.result_at is not None or r.status in ("received", "closed", "returned") and r.direction == "down":
@@ -164,7 +164,7 @@ def referrals(resident_id: int) -> list[dict[str, Any]]:
     out = []
     for r in session().scalars(select(Referral).where(Referral.resident_id == resident_id)
                                .order_by(Referral.requested_at.desc())):
-        step = _referral_step(r)
+        step = referral_step(r)
         org = find_org(r.to_org_code) if r.to_org_code else None
         out.append({"id": r.id, "referral_no": r.referral_no, "direction": r.direction,
                     "direction_label": "上转" if r.direction == "up" else "下转",

@@ -279,3 +279,50 @@ class PortalDevSmsSchema(Schema):
 
 class PortalDevSmsListSchema(Schema):
     items = fields.List(fields.Nested(PortalDevSmsSchema))
+
+
+class PortalContractPackageSchema(Schema):
+    code = Text()
+    name = Text()
+    price_fen = fields.Integer()
+    self_fen = fields.Integer(metadata={"description": "what the resident pays, in fen"})
+
+
+class PortalLedgerItemSchema(Schema):
+    name = Text()
+    kind_label = Text()
+    provider_level_label = Text(allow_none=True)
+    quantity = fields.Integer()
+    delivered = fields.Integer()
+    remaining = fields.Integer()
+    next_due_on = fields.Date(allow_none=True)
+
+
+class PortalContractDoctorSchema(Schema):
+    name = Text()
+    org_name = Text(allow_none=True)
+
+
+class PortalContractBriefSchema(Schema):
+    contract_no = Text()
+    status = Text()
+    status_label = Text()
+    team_org_name = Text(allow_none=True)
+    doctor = fields.Nested(PortalContractDoctorSchema, allow_none=True)
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    amount_due_fen = fields.Integer(allow_none=True)
+    paid = fields.Boolean()
+    packages = fields.List(fields.Nested(PortalContractPackageSchema))
+    ledger = fields.List(fields.Nested(PortalLedgerItemSchema))
+
+
+class PortalContractSchema(Schema):
+    active = fields.Nested(PortalContractBriefSchema, allow_none=True)
+    pending = fields.Nested(PortalContractBriefSchema, allow_none=True)
+    can_request = fields.Boolean(metadata={"description": "no request is under way: 申请签约/续约 may be asked"})
+
+
+class PortalContractRequestSchema(Schema):
+    package_code = Text(validate=validate.Length(min=1, max=40),
+                        metadata={"description": "a wished-for package; the team assesses and recommends anyway"})

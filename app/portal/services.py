@@ -285,16 +285,14 @@ def caller_for_token(raw: str) -> PortalCaller:
     if row is None:
         raise InvalidPortalToken("登录已失效，请重新绑定")
     token, name, org_code = row
+    proxy = session().get(PortalProxy, token.proxy_id) if token.proxy_id is not None else None
+    if token.proxy_id is not None and (proxy is None or proxy.status in ("revoked", "declined")):
+        raise InvalidPortalToken("代办授权已被居民撤销", code="proxy_revoked")
     if token.revoked_at is not None or token.expires_at <= clock.now():
         raise InvalidPortalToken("登录已失效，请重新绑定")
-    proxy_name = None
-    if token.proxy_id is not None:
-        proxy = session().get(PortalProxy, token.proxy_id)
-        if proxy is None or proxy.status in ("revoked", "declined"):
-            raise InvalidPortalToken("代办授权已被居民撤销", code="proxy_revoked")
-        if proxy.status != "approved":
-            raise ProxyPending("等待居民本人在居民端同意您的代办申请")
-        proxy_name = proxy.name
+    if proxy is not None and proxy.status != "approved":
+        raise ProxyPending("等待居民本人在居民端同意您的代办申请")
+    proxy_name = proxy.name if proxy is not None else None
     if token.last_used_at is None or clock.now() - token.last_used_at > timedelta(minutes=1):
         with unit_of_work() as s:
             s.execute(update(PortalToken).where(PortalToken.id == token.id).values(last_used_at=clock.now()))

@@ -245,7 +245,7 @@ def test_family_proxy_waits_for_approval_is_audited_and_stops_when_revoked(app, 
     revoke = client.post(f"{P}/proxies/{listed[0]['id']}/decision", headers=resident, json={"action": "revoke"})
     assert revoke.json["status"] == "revoked"
     gone = client.get(f"{P}/plan", headers=family)
-    assert gone.status_code == 401 and gone.json["code"] in ("invalid_portal_token", "proxy_revoked")
+    assert gone.status_code == 401 and gone.json["code"] == "proxy_revoked"
     again = client.post(f"{P}/proxies/{listed[0]['id']}/decision", headers=resident, json={"action": "approve"})
     assert again.status_code == 409 and again.json["code"] == "proxy_state"
 
@@ -287,3 +287,18 @@ def test_booking_and_survey(app, client, wang):
     answer = {"code": "service_2026", "overall": 5, "answers": {"attitude": 5, "timely": 4}}
     assert client.post(f"{P}/surveys", headers=headers, json=answer).status_code == 201
     assert client.post(f"{P}/surveys", headers=headers, json=answer).json["code"] == "survey_answered"
+
+
+def test_the_resident_asks_for_a_contract_and_sees_it_pending(app, client, wang):
+    from tests.contract_support import deploy_contract_models
+    deploy_contract_models(app)
+    headers = _bind(app, client, wang)
+    _consent(client, headers)
+    before = client.get(f"{P}/contract", headers=headers)
+    assert before.status_code == 200 and before.json == {"active": None, "pending": None, "can_request": True}
+    asked = client.post(f"{P}/contract", headers=headers, json={})
+    assert asked.status_code == 201, asked.json
+    assert asked.json["pending"]["status_label"] and asked.json["can_request"] is False
+    again = client.post(f"{P}/contract", headers=headers, json={})
+    assert again.status_code == 409 and again.json["code"] == "contract_in_progress"
+    assert "portal_contract" in [a.object_type for a in _audits(app, "portal.read")]

@@ -27,6 +27,7 @@ import { budgetStory } from './budget.mjs';
 import { liveRoomStory } from './live_room.mjs';
 import { offlineStory } from './offline.mjs';
 import { recognitionStory } from './recognition.mjs';
+import { portalStory } from './portal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -150,6 +151,11 @@ describe('web UI', { concurrency: false }, () => {
   test('township doctor: 全网记录 marks a county HbA1c 互认; ordering it again asks for a reason, which is recorded', async (t) => {
     if (!needs(t, '/api/v1/recognition/residents/{}/network-record', '/api/v1/recognition/residents/{}/order-checks')) return;
     await recognitionStory(ctx);
+  });
+  test('resident portal: bind by SMS code → consent → plan and trend → upload a reading → the village doctor sees 患者自测; family proxy approved then revoked; QR binding', async (t) => {
+    if (useMock) return void t.skip('the mock has no resident portal');
+    if (!needs(t, '/api/portal/v1/bind/sms', '/api/portal/v1/readings', '/api/portal/v1/proxy/request')) return;
+    await portalStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

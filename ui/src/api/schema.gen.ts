@@ -408,6 +408,74 @@ export interface paths {
       };
     };
   };
+  "/api/portal/v1/contract": {
+    /** The family-doctor contract: active and pending, team, packages, what was delivered of each item. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalContract"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Ask to sign (or renew) a family-doctor contract: the team assesses, recommends packages and signs. */
+    post: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PortalContractRequest"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["PortalContract"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        /** @description unknown_package */
+        404: {
+          content: never;
+        };
+        /** @description contract_in_progress | active_contract_exists (names the contract) | process_not_deployed */
+        409: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/portal/v1/dev/sms": {
     /** The development SMS sink's latest messages (embedded default only), so a demo user can read a code. */
     get: {
@@ -9412,6 +9480,42 @@ export interface components {
       history?: components["schemas"]["PortalConsentRecord"][];
       items?: components["schemas"]["PortalConsentState"][];
     };
+    PortalContract: {
+      active?: (Record<string, unknown> | null) | components["schemas"]["PortalContractBrief"];
+      /** @description no request is under way: 申请签约/续约 may be asked */
+      can_request?: boolean;
+      pending?: (Record<string, unknown> | null) | components["schemas"]["PortalContractBrief"];
+    };
+    PortalContractBrief: {
+      amount_due_fen?: number | null;
+      contract_no?: string;
+      doctor?: (Record<string, unknown> | null) | components["schemas"]["PortalContractDoctor"];
+      /** Format: date */
+      ends_on?: string | null;
+      ledger?: components["schemas"]["PortalLedgerItem"][];
+      packages?: components["schemas"]["PortalContractPackage"][];
+      paid?: boolean;
+      /** Format: date */
+      starts_on?: string | null;
+      status?: string;
+      status_label?: string;
+      team_org_name?: string | null;
+    };
+    PortalContractDoctor: {
+      name?: string;
+      org_name?: string | null;
+    };
+    PortalContractPackage: {
+      code?: string;
+      name?: string;
+      price_fen?: number;
+      /** @description what the resident pays, in fen */
+      self_fen?: number;
+    };
+    PortalContractRequest: {
+      /** @description a wished-for package; the team assesses and recommends anyway */
+      package_code?: string;
+    };
     PortalDevSms: {
       id?: number;
       phone_hint?: string;
@@ -9466,6 +9570,16 @@ export interface components {
     };
     PortalEducationList: {
       items?: components["schemas"]["PortalEducation"][];
+    };
+    PortalLedgerItem: {
+      delivered?: number;
+      kind_label?: string;
+      name?: string;
+      /** Format: date */
+      next_due_on?: string | null;
+      provider_level_label?: string | null;
+      quantity?: number;
+      remaining?: number;
     };
     PortalMe: {
       /** @description the health-data consent (current version) is missing */

@@ -12,6 +12,7 @@ import HomeReadings from '../components/record/HomeReadings';
 import RiskReassess from '../components/record/RiskReassess';
 import ResidentReferrals from './referral/ResidentReferrals';
 import NetworkRecord from '../components/network_record/NetworkRecord';
+import PortalQrButton from '../portal/PortalQrButton';
 import { useAsync } from '../lib/useAsync';
 import { DISEASES, INSTANCE_STATUS, PROCESS_NAMES, RISK_LEVELS, SEX, label, riskClass, sourceLabel } from '../lib/labels';
 import { vocabMap } from '../lib/vocabulary';
@@ -121,6 +122,7 @@ function Header({ r }: { r: HealthRecord }) {
             {r.address && <span>{r.address}</span>}
             {(r.org_name || r.org_code) && <span>管理机构：{r.org_name ?? orgName(r.org_code)}</span>}
             {r.family_doctor_name && <span>家庭医生：{r.family_doctor_name}</span>}
+            {r.id !== undefined && <PortalQrButton residentId={r.id} />}
           </div>
         </div>
         <div className="task-badges">
