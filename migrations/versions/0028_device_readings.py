@@ -1,7 +1,7 @@
 """device readings: devices registered to residents and every vendor reading with its outcome (issue 22.4)
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-04 03:44:37.265275
 """
 from alembic import op
@@ -10,8 +10,8 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 import app.core.db
 
-revision = '0027'
-down_revision = '0026'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
