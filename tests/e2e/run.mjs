@@ -24,6 +24,7 @@ import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
 import { budgetStory } from './budget.mjs';
+import { roleWalkStory } from './axe.mjs';
 import { liveRoomStory } from './live_room.mjs';
 import { offlineStory } from './offline.mjs';
 import { recognitionStory } from './recognition.mjs';
@@ -92,6 +93,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock serves neither compressed nor hashed assets');
     if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}')) return;
     await budgetStory(ctx, t);
+  });
+  test('roles: each lands on its own home, its menu only its pages, the others 403; axe 0 serious/critical and 44 px targets on every page on a phone', async (t) => {
+    if (useMock) return void t.skip('the mock has no roles or role pages');
+    if (!needs(t, '/api/v1/tasks', '/api/v1/follow-ups/overdue')) return;
+    await roleWalkStory(ctx);
   });
   test('village doctor: invalid form shows errors, fixed form completes, task leaves the inbox', async (t) => {
     if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}', '/api/v1/tasks/{}/complete')) return;
