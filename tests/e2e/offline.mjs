@@ -31,13 +31,31 @@ async function followUps(page) {
   return out;
 }
 
-async function completeOffline(phone, task, sbp) {
+/** Phone first: nothing wider than the 390 px screen, every tap target at least 44 px high (issue 22). */
+export async function phoneFit(page, where) {
+  const r = await page.evaluate(() => {
+    const small = [];
+    const targets = 'button, a[href], select, textarea, input:not([type=radio]):not([type=checkbox]):not([type=hidden]), '
+      + '.radio label, .checkbox label, .radio-inline, .checkbox-inline';
+    for (const el of document.querySelectorAll(targets)) {
+      const b = el.getBoundingClientRect();
+      if (!b.width || !b.height) continue;
+      if (b.height < 43.5) small.push(`${el.tagName.toLowerCase()}「${(el.textContent || el.getAttribute('name') || '').trim().slice(0, 12)}」${Math.round(b.height)}px`);
+    }
+    return { width: document.documentElement.scrollWidth, viewport: window.innerWidth, small };
+  });
+  assert.ok(r.width <= r.viewport + 1, `${where}: 页面宽 ${r.width}px，超出屏幕 ${r.viewport}px`);
+  assert.deepEqual(r.small, [], `${where}: 点击区域小于 44px`);
+}
+
+async function completeOffline(phone, task, sbp, check = false) {
   await phone.locator(`[data-testid=m-task][data-task-id="${task.id}"]`).click();
   await phone.locator('[data-testid=task-title]').waitFor();
   await phone.locator('input[name=reading_sbp]').fill(String(sbp));
   await phone.locator('input[name=reading_dbp]').fill('88');
   await phone.locator('input[name=reading_pulse]').fill('72');
   await phone.locator('#root_outcome-0').check();                    // 到位
+  if (check) await phoneFit(phone, '离线随访表单');
   await phone.locator('[data-testid=m-complete]').click();
   await phone.locator('[data-testid=toast]').waitFor();
   const card = phone.locator(`[data-testid=m-task][data-task-id="${task.id}"] [data-testid=m-task-state]`);
@@ -88,7 +106,8 @@ export async function offlineStory(ctx, t) {
     const holder = moved.json?.assignee?.display_name;
 
     // 3. offline: three follow-ups and the reassigned one, each with a blood pressure
-    for (const task of [...done, reassigned]) await completeOffline(phone, task, values.get(task.id));
+    await phoneFit(phone, '随访任务列表');
+    for (const [i, task] of [...done, reassigned].entries()) await completeOffline(phone, task, values.get(task.id), i === 0);
     await phone.locator('[data-testid=pending]', { hasText: '4 条待发送' }).waitFor();
     await shot(phone, 'mobile-offline-outbox');
 
@@ -127,6 +146,7 @@ export async function offlineStory(ctx, t) {
     assert.match(what, /改派给/);
     if (holder) assert.ok(what.includes(holder), `冲突说明应写出接手的医生 ${holder}: ${what}`);
     assert.match(what, /测量值已保存/);
+    await phoneFit(phone, '同步记录');
     assert.doesNotMatch(await phone.locator('[data-testid=outbox]').innerText(), /task_reassigned|completion_conflict|[a-z]+_[a-z]+\d/);
     await shot(phone, 'mobile-conflict');
 
