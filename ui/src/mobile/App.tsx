@@ -15,6 +15,7 @@ import { STATE_LABELS, discard, type OutboxItem } from './outbox';
 import { hasReadings, prefillForm, readingProblems, toObservations, type Readings } from './readings';
 import { MobileStore, type VaultOwner } from './store';
 import { syncOnce, type SyncOutcome } from './sync';
+import { BleButton, bleEnabled } from './ble';
 
 const MAX_PIN_TRIES = 5;
 /** back in front after this long in the background: ask for the PIN again */
@@ -491,6 +492,7 @@ function ReadingsCard({ readings, onChange, problems }: { readings: Readings; on
       {field('dbp', '舒张压', 'mmHg')}
       {field('pulse', '心率', '次/分')}
       {field('glucose', '空腹血糖', 'mmol/L', '0.1')}
+      {bleEnabled() ? <BleButton onReading={(r) => onChange({ ...readings, ...r })} /> : null}
       {readings.device_serial ? <p className="muted">来自蓝牙设备 {readings.device_serial}</p> : null}
     </section>
   );
