@@ -17,6 +17,8 @@ from app.core.errors import NotFound
 from . import access, queries, services
 from .models import RecognitionOrder
 from .schemas import (
+    AccreditationListSchema,
+    AccreditationSchema,
     NetworkRecordSchema,
     OrderableItemsSchema,
     OrderAnswerSchema,
@@ -92,3 +94,26 @@ class OrderableItems(MethodView):
 
 
 
+
+
+@blp.route("/accreditations")
+class Accreditations(MethodView):
+    @login_required
+    @blp.response(200, AccreditationListSchema)
+    def get(self):
+        """Which organisation is accredited (quality control passed) for which lab item or imaging modality: the
+        basis of 互认 besides the item's window (no personal data)."""
+        return {"items": queries.accreditations()}
+
+    @require_roles("county_admin", "supervisor")
+    @blp.arguments(AccreditationSchema)
+    @blp.response(200, AccreditationSchema)
+    def put(self, body):
+        """Record or change one accreditation (end it by setting valid_to); 422 unknown_org, unknown_item,
+        invalid_period. Audited."""
+        principal = current()
+        row = services.save_accreditation(org_code=body["org_code"], item_class=body["item_class"],
+                                          item_code=body["item_code"], programme=body["programme"],
+                                          valid_from=body["valid_from"], valid_to=body.get("valid_to"),
+                                          actor=principal.username)
+        return next(a for a in queries.accreditations() if a["id"] == row.id)

@@ -228,6 +228,19 @@ def orderable_items() -> tuple[tuple[str, str, str], ...]:
     return tuple(labs + imaging)
 
 
+def accreditations() -> list[dict[str, Any]]:
+    """Every accreditation with its organisation's and item's Chinese names, by organisation then item."""
+    names = {o.code: o.name for o in session().scalars(select(Organization))}
+    rows = session().scalars(select(Accreditation).order_by(Accreditation.org_code, Accreditation.item_class,
+                                                            Accreditation.item_code))
+    return [{"id": a.id, "org_code": a.org_code, "org_name": names.get(a.org_code, "未知机构"),
+             "item_class": a.item_class, "item_code": a.item_code,
+             "item_name": ("全部检验项目" if a.item_class == "lab" else "全部检查项目") if a.item_code == "*"
+             else item_name(a.item_class, a.item_code), "programme": a.programme,
+             "valid_from": a.valid_from, "valid_to": a.valid_to}
+            for a in rows]
+
+
 # -- indicators -------------------------------------------------------------------------------------------------
 
 def indicator_rows(start: date, end: date, org_prefix: str) -> list[dict[str, Any]]:

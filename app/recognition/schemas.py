@@ -116,3 +116,21 @@ class OrderableItemSchema(Schema):
 
 class OrderableItemsSchema(Schema):
     items = fields.List(fields.Nested(OrderableItemSchema), required=True)
+
+
+class AccreditationSchema(Schema):
+    id = fields.Int(dump_only=True)
+    org_code = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    org_name = fields.Str(dump_only=True)
+    item_class = fields.Str(required=True, validate=validate.OneOf(ITEM_CLASSES))
+    item_code = fields.Str(required=True, validate=validate.Length(min=1, max=20),
+                           metadata={"description": "LOINC code, DICOM modality, or * for every item of the class"})
+    item_name = fields.Str(dump_only=True)
+    programme = fields.Str(required=True, validate=validate.Length(min=1, max=200),
+                           metadata={"description": "the quality-control programme passed, e.g. 省临检中心室间质评"})
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True, load_default=None)
+
+
+class AccreditationListSchema(Schema):
+    items = fields.List(fields.Nested(AccreditationSchema), required=True)

@@ -7,7 +7,7 @@ way (`order_answered`, or the clinician's API call). Every step is audited."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from app.org.queries import find_org
 from app.vocabulary import loinc
 
 from . import queries, rules
-from .models import ITEM_CLASSES, RecognitionOrder
+from .models import ITEM_CLASSES, Accreditation, RecognitionOrder
 
 MODALITY = re.compile(r"^[A-Z]{2,3}$")
 ACTIONS = ("keep", "withdraw")
@@ -125,3 +125,28 @@ def answer_for(row: RecognitionOrder) -> dict[str, Any]:
     item["reason_required"] = row.status == "awaiting_reason"
     item["reasons"] = queries.reason_options() if row.status == "awaiting_reason" else []
     return item
+
+
+def save_accreditation(*, org_code: str, item_class: str, item_code: str, programme: str, valid_from: date,
+                       valid_to: date | None, actor: str) -> Accreditation:
+    """Record (or change) that an organisation passed the quality control for an item (`*` = every item of the
+    class) from `valid_from` to `valid_to`; ending an accreditation is setting `valid_to`. Audited."""
+    org = find_org(org_code)
+    if org is None:
+        raise Invalid(f"机构不存在 {org_code!r} (unknown organisation)", code="unknown_org", field="org_code")
+    code = "*" if item_code == "*" else _item(item_class, item_code)
+    if valid_to is not None and valid_to < valid_from:
+        raise Invalid("截止日期早于起始日期 (valid_to before valid_from)", code="invalid_period", field="valid_to")
+    with unit_of_work() as s:
+        row = s.scalars(select(Accreditation).where(Accreditation.org_code == org.code,
+                                                    Accreditation.item_class == item_class,
+                                                    Accreditation.item_code == code)).first()
+        if row is None:
+            row = Accreditation(org_code=org.code, item_class=item_class, item_code=code)
+            s.add(row)
+        row.programme, row.valid_from, row.valid_to, row.updated_at = programme.strip(), valid_from, valid_to, clock.now()
+        s.flush()
+        audit("recognition.accreditation_saved", object_type="organization", object_id=org.code,
+              details={"item": f"{item_class}:{code}", "valid_from": valid_from.isoformat(),
+                       "valid_to": valid_to.isoformat() if valid_to else None, "actor": actor})
+        return row

@@ -167,8 +167,20 @@ def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
     streamed = device is not None and isinstance(value, int | float) and not isinstance(value, bool) and \
         live.record_vital(device, loinc, float(value), effective_at) is not None
     fact = intake.ObservationFact(code=loinc, value=value, unit=unit, effective_at=effective_at,
-                                  client_id=key, abnormal_flag=flag)
+                                  client_id=key, abnormal_flag=flag, org_code=_performer_org(r.get("performer")))
     _submit(entry, resident_id, "Observation", fact, source, rescreen=not streamed)
+
+
+def _performer_org(performers: list | None) -> str | None:
+    """The organisation that produced the result (`Observation.performer` as `Organization/<code>` or an
+    Organization's `identifier.value`), shown with it in the 全网记录 and used for 互认; None when not given."""
+    for p in performers or []:
+        ref = p.get("reference") or ""
+        if ref.startswith("Organization/") and len(ref) > 13:
+            return ref[13:][:40]
+        if p.get("type") == "Organization" and (p.get("identifier") or {}).get("value"):
+            return str(p["identifier"]["value"])[:40]
+    return None
 
 
 def _device_id(device: dict | None) -> str | None:

@@ -186,3 +186,14 @@ def test_a_patient_whose_birth_date_contradicts_a_registered_id_number_is_refuse
     outcome = valid_r4(response.get_json())
     assert "birth_date_mismatch" in json.dumps(outcome, ensure_ascii=False)
     assert counts(app) == before
+
+
+def test_an_observations_performing_organisation_is_kept_for_the_network_record(app, his):
+    """Issue 17.5: `Observation.performer` (Organization/<code>) is the result's source organisation (全网记录, 互认)."""
+    from app.residents.record_models import Observation
+    body = bundle("transaction_valid.json")
+    observations = [e["resource"] for e in body["entry"] if e["resource"]["resourceType"] == "Observation"]
+    observations[0]["performer"] = [{"reference": "Organization/C01"}]
+    assert post(his, body).status_code == 200
+    with app.app_context():
+        assert sorted(o.org_code or "" for o in session().scalars(select(Observation))) == ["", "C01"]

@@ -57,6 +57,7 @@ NOT_PERSONAL = {
     "/api/v1/recognition/items": "the orderable lab items and imaging modalities (codes and names)",
     "/api/v1/consult-agreements": "agreements between organisations", "/api/v1/consults/options": "code lists",
     "/api/v1/consult-experts": "the expert registry (staff, titles, open-consult counts)",
+    "/api/v1/recognition/accreditations": "which organisation passed quality control for which item",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",

@@ -214,3 +214,21 @@ def test_the_demo_seed_shows_recognised_shared_and_expired_results_and_two_check
                      "血肌酐": (names["C01"], "expired"), "胸部CT平扫": (names["C01"], "recognised"),
                      "常规十二导联心电图": (names["C01T01"], "not_listed"), "出院小结（心内科）": (names["C01D01"], None)}
     assert sorted(o["status"] for o in body["orders"]) == ["kept", "withdrawn"]
+
+
+def test_an_administrator_accredits_a_township_lab_and_its_result_becomes_recognised(app, world, login_as, county):
+    admin = login_as("county_admin", org="C01")
+    body = {"org_code": "C01T02", "item_class": "lab", "item_code": "13457-7", "programme": "省临检中心室间质评合格",
+            "valid_from": (clock.today() - timedelta(days=30)).isoformat()}
+    assert world["township"].put("/api/v1/recognition/accreditations", json=body).status_code == 403
+    bad = admin.put("/api/v1/recognition/accreditations", json={**body, "item_code": "9999-9"})
+    assert bad.status_code == 422 and bad.json["code"] == "unknown_item"
+    backwards = admin.put("/api/v1/recognition/accreditations",
+                          json={**body, "valid_to": (clock.today() - timedelta(days=60)).isoformat()})
+    assert backwards.status_code == 422 and backwards.json["code"] == "invalid_period"
+    saved = admin.put("/api/v1/recognition/accreditations", json=body)
+    assert saved.status_code == 200 and saved.json["item_name"] == "LDL-C", saved.json
+    listed = world["township"].get("/api/v1/recognition/accreditations").json["items"]
+    assert {(a["org_code"], a["item_code"]) for a in listed} >= {("C01", "*"), ("C01T02", "13457-7")}
+    ldl = by_title(record(world["township"], world["resident"]).json)["LDL-C"]
+    assert ldl["recognition"]["recognised"] and ldl["org_name"] == county["names"]["C01T02"]

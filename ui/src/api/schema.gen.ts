@@ -4296,6 +4296,56 @@ export interface paths {
       };
     };
   };
+  "/api/v1/recognition/accreditations": {
+    /**
+     * Which organisation is accredited (quality control passed) for which lab item or imaging modality: the
+     * basis of 互认 besides the item's window (no personal data).
+     */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AccreditationList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Record or change one accreditation (end it by setting valid_to); 422 unknown_org, unknown_item,
+     * invalid_period. Audited.
+     */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["Accreditation"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Accreditation"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/recognition/items": {
     /** Lab items and imaging modalities a clinician can check before ordering (Chinese names). */
     get: {
@@ -7673,6 +7723,28 @@ export interface components {
       kind: string;
       label: string;
       ref?: number | null;
+    };
+    Accreditation: {
+      id?: number;
+      /** @enum {string} */
+      item_class: "lab" | "imaging";
+      /** @description LOINC code, DICOM modality, or * for every item of the class */
+      item_code: string;
+      item_name?: string;
+      org_code: string;
+      org_name?: string;
+      /** @description the quality-control programme passed, e.g. 省临检中心室间质评 */
+      programme: string;
+      /** Format: date */
+      valid_from: string;
+      /**
+       * Format: date
+       * @default null
+       */
+      valid_to?: string | null;
+    };
+    AccreditationList: {
+      items: components["schemas"]["Accreditation"][];
     };
     Alarm: {
       at?: string;
