@@ -45,6 +45,7 @@ from .schemas import (
     PortalBookingSchema,
     PortalConsentDecisionSchema,
     PortalConsentsSchema,
+    PortalConsultListSchema,
     PortalContractRequestSchema,
     PortalContractSchema,
     PortalDevSmsListSchema,
@@ -304,6 +305,15 @@ class Referrals(MethodView):
     def get(self):
         """Referrals: status only (已提交 / 已接收 / 已就诊 / 已回转), hospital and times."""
         return {"items": queries.referrals(_caller().resident_id)}
+
+
+@blp.route("/consults")
+class Consults(MethodView):
+    @portal_read("portal_consults")
+    @blp.response(200, PortalConsultListSchema)
+    def get(self):
+        """Remote consultations: status only (已申请 / 已受理 / 已会诊 / 已出报告), specialty, hospital, times."""
+        return {"items": queries.consults(_caller().resident_id)}
 
 
 @blp.route("/bookings")

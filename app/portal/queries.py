@@ -14,6 +14,8 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.auth.services import phone_of
 from app.care_plans.queries import plans_for_summary
+from app.consult import labels as consult_labels
+from app.consult.models import Consult
 from app.core import clock
 from app.core.db import session
 from app.education import services as education
@@ -176,3 +178,35 @@ def referrals(resident_id: int) -> list[dict[str, Any]]:
                     "returned_at": _iso(r.result_at)})
     return out
 
+
+
+CONSULT_STEPS = {"submitted": "已申请", "accepted": "已受理", "held": "已会诊", "reported": "已出报告"}
+
+
+def consult_step(c: Any) -> str | None:
+    """The four steps a resident sees of a remote consultation (None: declined, refused or cancelled)."""
+    if c.status in ("declined", "refused", "cancelled"):
+        return None
+    if c.report_signed_at is not None or c.status in ("reported", "adopted", "closed"):
+        return "reported"
+    if c.started_at is not None:
+        return "held"
+    if c.accepted_at is not None or c.status in ("accepted", "scheduled"):
+        return "accepted"
+    return "submitted"
+
+
+def consults(resident_id: int) -> list[dict[str, Any]]:
+    """Remote consultations: status only (step, specialty, hospital, times). No reason, summary, report or opinion."""
+    out = []
+    for c in session().scalars(select(Consult).where(Consult.resident_id == resident_id)
+                               .order_by(Consult.id.desc())):
+        step = consult_step(c)
+        org = find_org(c.invited_org_code)
+        out.append({"id": c.id, "consult_no": c.consult_no, "step": step or "closed",
+                    "step_label": CONSULT_STEPS.get(step or "", "未成行"),
+                    "specialty": consult_labels.SPECIALTIES.get(c.specialty, "专科"),
+                    "hospital": org.name if org else None, "mode_label": consult_labels.MODES.get(c.mode, ""),
+                    "requested_at": c.invited_at, "scheduled_at": c.scheduled_at,
+                    "reported_at": c.report_signed_at})
+    return out

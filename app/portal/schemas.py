@@ -326,3 +326,20 @@ class PortalContractSchema(Schema):
 class PortalContractRequestSchema(Schema):
     package_code = Text(validate=validate.Length(min=1, max=40),
                         metadata={"description": "a wished-for package; the team assesses and recommends anyway"})
+
+
+class PortalConsultStatusSchema(Schema):
+    id = fields.Integer()
+    consult_no = Text()
+    step = Text(metadata={"description": "submitted | accepted | held | reported | closed"})
+    step_label = Text()
+    specialty = Text()
+    hospital = Text(allow_none=True)
+    mode_label = Text()
+    requested_at = fields.DateTime(allow_none=True)
+    scheduled_at = fields.DateTime(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True)
+
+
+class PortalConsultListSchema(Schema):
+    items = fields.List(fields.Nested(PortalConsultStatusSchema))

@@ -62,10 +62,11 @@ def test_bind_by_sms_then_consent_then_plan_and_readings(app, client, wang):
     _consent(client, headers)
     plan = client.get(f"{P}/plan", headers=headers)
     assert plan.status_code == 200 and plan.json["resident_name"] == "王建国"
+    assert client.get(f"{P}/consults", headers=headers).json == {"items": []}
     assert client.get(f"{P}/readings", headers=headers).json["items"] == []
     reads = _audits(app, "portal.read")
     assert [(r.object_type, r.object_id, r.actor) for r in reads][-2:] == [
-        ("portal_plan", str(wang["id"]), f"portal:resident:{wang['id']}"),
+        ("portal_consults", str(wang["id"]), f"portal:resident:{wang['id']}"),
         ("portal_readings", str(wang["id"]), f"portal:resident:{wang['id']}")]
 
 

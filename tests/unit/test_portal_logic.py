@@ -44,3 +44,20 @@ def test_a_resident_sees_four_referral_steps_only(ref, step):
 def test_only_health_data_is_required_and_every_purpose_has_chinese_text():
     assert [p for p, spec in PURPOSE_BY_CODE.items() if spec.required] == ["health_data"]
     assert all(spec.title and spec.text and spec.channels for spec in PURPOSE_BY_CODE.values())
+
+
+def _consult(**kw):
+    base = {"status": "invited", "report_signed_at": None, "started_at": None, "accepted_at": None}
+    return SimpleNamespace(**(base | kw))
+
+
+@pytest.mark.parametrize("c,step", [
+    (_consult(), "submitted"),
+    (_consult(status="scheduled", accepted_at=AT), "accepted"),
+    (_consult(status="scheduled", accepted_at=AT, started_at=AT), "held"),
+    (_consult(status="closed", accepted_at=AT, started_at=AT, report_signed_at=AT), "reported"),
+    (_consult(status="declined"), None),
+])
+def test_a_resident_sees_four_consult_steps_only(c, step):
+    from app.portal.queries import consult_step
+    assert consult_step(c) == step

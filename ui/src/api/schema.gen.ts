@@ -408,6 +408,34 @@ export interface paths {
       };
     };
   };
+  "/api/portal/v1/consults": {
+    /** Remote consultations: status only (已申请 / 已受理 / 已会诊 / 已出报告), specialty, hospital, times. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalConsultList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/portal/v1/contract": {
     /** The family-doctor contract: active and pending, team, packages, what was delivered of each item. */
     get: {
@@ -9551,6 +9579,25 @@ export interface components {
       guardian_needed?: boolean;
       history?: components["schemas"]["PortalConsentRecord"][];
       items?: components["schemas"]["PortalConsentState"][];
+    };
+    PortalConsultList: {
+      items?: components["schemas"]["PortalConsultStatus"][];
+    };
+    PortalConsultStatus: {
+      consult_no?: string;
+      hospital?: string | null;
+      id?: number;
+      mode_label?: string;
+      /** Format: date-time */
+      reported_at?: string | null;
+      /** Format: date-time */
+      requested_at?: string | null;
+      /** Format: date-time */
+      scheduled_at?: string | null;
+      specialty?: string;
+      /** @description submitted | accepted | held | reported | closed */
+      step?: string;
+      step_label?: string;
     };
     PortalContract: {
       active?: (Record<string, unknown> | null) | components["schemas"]["PortalContractBrief"];

@@ -3,7 +3,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type FormEve
 import { homeReadingBody, type HomeReadingDraft } from '../lib/homeReadings';
 import {
   CHANNEL_LABELS, PURPOSE_LABELS, portal, PortalError, setToken,
-  type Consents, type ContractBrief, type ContractSummary, type EducationItem, type Me, type Medication, type Plan, type Proxy, type Reading, type ReferralStatus, type Survey,
+  type Consents, type ConsultStatus, type ContractBrief, type ContractSummary, type EducationItem, type Me, type Medication, type Plan, type Proxy, type Reading, type ReferralStatus, type Survey,
 } from './api';
 import { PortalShell } from './PortalApp';
 
@@ -281,6 +281,7 @@ function MedsTab() {
 
 function MineTab({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const refs = useLoad<{ items: ReferralStatus[] }>('/referrals');
+  const consults = useLoad<{ items: ConsultStatus[] }>('/consults');
   const consents = useLoad<Consents>('/consents');
   const proxies = useLoad<{ items: Proxy[] }>(me.proxy ? '/session' : '/proxies');
   const surveys = useLoad<{ items: Survey[] }>('/surveys');
@@ -334,13 +335,19 @@ function MineTab({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     <>
       {msg && <div className="p-alert" role="alert">{msg}</div>}
       <section className="p-card" data-testid="referrals">
-        <h2>转诊进度</h2>
-        {refs.data && refs.data.items.length === 0 && <p>暂无转诊</p>}
+        <h2>转诊与会诊进度</h2>
+        {refs.data && refs.data.items.length === 0 && (consults.data?.items ?? []).length === 0 && <p>暂无转诊或会诊</p>}
         <ul className="p-list">
           {refs.data?.items.map((r) => (
             <li key={r.id}>
               <strong>{r.direction_label} · {r.step_label}</strong> {r.hospital ?? ''}
               <div className="p-meta">提交 {time(r.requested_at)}{r.accepted_at && ` · 接收 ${time(r.accepted_at)}`}{r.arrived_at && ` · 就诊 ${time(r.arrived_at)}`}{r.returned_at && ` · 回转 ${time(r.returned_at)}`}</div>
+            </li>
+          ))}
+          {consults.data?.items.map((c) => (
+            <li key={`c${c.id}`} data-testid="consult-status">
+              <strong>远程会诊 · {c.step_label}</strong> {c.specialty} {c.hospital ?? ''}
+              <div className="p-meta">申请 {time(c.requested_at)}{c.scheduled_at && ` · 会诊时间 ${time(c.scheduled_at)}`}{c.reported_at && ` · 报告 ${time(c.reported_at)}`}</div>
             </li>
           ))}
         </ul>

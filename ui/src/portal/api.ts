@@ -129,3 +129,7 @@ export interface ContractBrief {
   ledger: { name: string; kind_label: string; quantity: number; delivered: number; remaining: number; next_due_on: string | null }[];
 }
 export interface ContractSummary { active: ContractBrief | null; pending: ContractBrief | null; can_request: boolean }
+export interface ConsultStatus {
+  id: number; consult_no: string; step: string; step_label: string; specialty: string; hospital: string | null; mode_label: string;
+  requested_at: string | null; scheduled_at: string | null; reported_at: string | null;
+}
