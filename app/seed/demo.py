@@ -25,6 +25,7 @@ from app.residents.models import Resident
 
 from . import data
 from .activity import seed_activity, seed_training_activity
+from .devices import seed_devices
 from .portal import seed_portal
 from .recognition import seed_recognition
 
@@ -214,6 +215,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_training_activity(rng_seed=rng_seed))
     activity.update(seed_recognition())
     activity.update(seed_portal())
+    activity.update(seed_devices())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
         with unit_of_work():

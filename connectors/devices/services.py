@@ -47,16 +47,21 @@ def receive(caller: SignedCaller, vendor: str, body: bytes) -> dict[str, Any]:
     """One signed delivery of readings; each reading answers for itself (recorded / duplicate / unknown_device /
     invalid). A body that is not the vendor's format at all is 422 schema_error and nothing is stored."""
     ratelimit.check(caller.client_id)
-    check_vendor(vendor)
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid("请求体不是 JSON (body is not JSON)", code="schema_error") from exc
+    return receive_payload(caller.client_id, vendor, payload)
+
+
+def receive_payload(client_id: str, vendor: str, payload: Any) -> dict[str, Any]:
+    """The readings of one delivery (already authenticated as `client_id`), each stored, then recorded."""
+    check_vendor(vendor)
     readings = adapter_for(vendor)(payload)
-    return {"results": [_one(caller, vendor, reading) for reading in readings]}
+    return {"results": [_one(client_id, vendor, reading) for reading in readings]}
 
 
-def _one(caller: SignedCaller, vendor: str, reading: Reading) -> dict[str, Any]:
+def _one(client_id: str, vendor: str, reading: Reading) -> dict[str, Any]:
     with unit_of_work() as s:
         known = s.scalars(select(DeviceReading).where(DeviceReading.vendor == vendor,
                                                       DeviceReading.reading_key == reading.key)).first()
@@ -64,7 +69,7 @@ def _one(caller: SignedCaller, vendor: str, reading: Reading) -> dict[str, Any]:
             return _result(known, duplicate=True)
         row = DeviceReading(vendor=vendor, reading_key=reading.key, serial=reading.serial or "?",
                             kind=reading.kind or "?", measured_at=reading.measured_at, payload=reading.raw,
-                            status="invalid", client_id=caller.client_id, received_at=clock.now())
+                            status="invalid", client_id=client_id, received_at=clock.now())
         try:
             with s.begin_nested():
                 s.add(row)

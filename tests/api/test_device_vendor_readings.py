@@ -134,3 +134,16 @@ def test_a_gateway_may_forward_the_raw_bluetooth_measurement(app, client, vendor
     assert [(r["status"], (r.get("error") or {}).get("code")) for r in resp.json["results"]] == [
         ("recorded", None), ("invalid", "too_short")]
     assert sorted(v for _c, v, _s in _observations(app, resident["id"])) == [77.0, 91.0, 142.0]
+
+
+def test_the_demo_seed_shows_a_weeks_readings_and_one_unknown_device(app, login_as, make_resident):
+    from app.seed.devices import seed_devices
+    resident = make_resident()
+    with app.app_context():
+        assert seed_devices() == {"devices": 2, "device_readings": 11, "device_readings_unknown": 1}
+        assert seed_devices() == {}
+    doctor = login_as("village_doctor", org="C01T01V01")
+    assert len(doctor.get(f"/api/v1/devices?resident_id={resident['id']}").json["items"]) == 2
+    assert doctor.get("/api/v1/devices/readings?status=unknown_device").json["total"] == 1
+    record = doctor.get(f"/api/v1/residents/{resident['id']}/observations?code=8480-6").json["items"]
+    assert len(record) == 7 and all(o["source_label"] == "家用设备" for o in record)
