@@ -34,7 +34,12 @@ function trendOption(c: ChannelState): EChartsCoreOption {
     animation: false,
     grid: { left: 36, right: 8, top: 8, bottom: 20 },
     xAxis: { type: 'time', axisLabel: { fontSize: 10, hideOverlap: true } },
-    yAxis: { type: 'value', scale: true, axisLabel: { fontSize: 10 } },
+    // a steady value (a temperature) gets a narrow band around it, not an axis from 10 to 60
+    yAxis: {
+      type: 'value', scale: true, axisLabel: { fontSize: 10 },
+      min: (v: { min: number }) => Math.floor(v.min - (c.channel === 'temp' ? 0.5 : 2)),
+      max: (v: { max: number }) => Math.ceil(v.max + (c.channel === 'temp' ? 0.5 : 2)),
+    },
     tooltip: { trigger: 'axis' },
     series: [{
       type: 'line', showSymbol: false, data: c.trend, lineStyle: { width: 1.5 },
