@@ -169,13 +169,13 @@ function DataTab() {
     return {
       grid: { left: 40, right: 12, top: 30, bottom: 30 }, legend: { top: 0 },
       tooltip: { trigger: 'item', formatter: (p: { seriesName: string; data: { value: [string, number]; origin: string } }) => `${p.seriesName} ${p.data.value[1]}（${p.data.origin}）<br/>${time(p.data.value[0])}` },
-      xAxis: { type: 'time' }, yAxis: { type: 'value', name: 'mmHg', min: 50 },
+      xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: '{M}/{d}' } }, yAxis: { type: 'value', name: 'mmHg', min: 50 },
       series,
     };
   }, [items]);
   const glucose = items.filter((r) => r.kind === 'fpg' || r.kind === 'glucose');
   const glucoseOption = useMemo(() => ({
-    grid: { left: 40, right: 12, top: 30, bottom: 30 }, xAxis: { type: 'time' }, yAxis: { type: 'value', name: 'mmol/L' },
+    grid: { left: 40, right: 12, top: 30, bottom: 30 }, xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: '{M}/{d}' } }, yAxis: { type: 'value', name: 'mmol/L' },
     tooltip: { trigger: 'item' },
     series: [{ name: '血糖', type: 'line', data: glucose.map((r) => ({ value: [r.at, r.value], symbol: ORIGIN_SYMBOL[r.origin], itemStyle: { color: ORIGIN_COLOR[r.origin] } })) }],
   }), [glucose]);
@@ -203,7 +203,12 @@ function DataTab() {
         {items.some((r) => r.kind === 'sbp') ? (
           <Suspense fallback={<p>图表加载中…</p>}><Chart option={option} height={240} testId="bp-chart" /></Suspense>
         ) : <p>暂无血压记录</p>}
-        {glucose.length > 0 && <Suspense fallback={null}><Chart option={glucoseOption} height={200} testId="glucose-chart" /></Suspense>}
+        {glucose.length > 0 && (
+          <>
+            <h3>血糖趋势</h3>
+            <Suspense fallback={null}><Chart option={glucoseOption} height={200} testId="glucose-chart" /></Suspense>
+          </>
+        )}
       </section>
       <form className="p-card" onSubmit={upload} data-testid="upload">
         <h2>上传家庭测量</h2>
