@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { closePage, loginAs, newPage, shot, unavailable } from './flows.mjs';
 import { api } from './forms.mjs';
+import { axeViolations } from './axe.mjs';
 
 const PASSWORD = process.env.E2E_PASSWORD ?? 'demo12345';
 const DOCTOR = process.env.E2E_VILLAGE_USER ?? 'village_doctor1';
@@ -31,7 +32,8 @@ async function followUps(page) {
   return out;
 }
 
-/** Phone first: nothing wider than the 390 px screen, every tap target at least 44 px high (issue 22). */
+/** Phone first: nothing wider than the 390 px screen, every tap target at least 44 px high, no serious or critical
+ * axe-core violation (WCAG 2.1 A/AA: contrast, labels, names) (issue 22). */
 export async function phoneFit(page, where) {
   const r = await page.evaluate(() => {
     const small = [];
@@ -46,6 +48,7 @@ export async function phoneFit(page, where) {
   });
   assert.ok(r.width <= r.viewport + 1, `${where}: 页面宽 ${r.width}px，超出屏幕 ${r.viewport}px`);
   assert.deepEqual(r.small, [], `${where}: 点击区域小于 44px`);
+  assert.deepEqual(await axeViolations(page), [], `${where}: 无障碍检查 (axe-core) 有严重问题`);
 }
 
 async function completeOffline(phone, task, sbp, check = false) {
