@@ -33,6 +33,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/quality": (*_SUPERVISING, "township_public_health"),
     "/referrals/dashboard": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist"),
     "/referrals": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
+    "/consults": (*_SUPERVISING, "village_doctor", "township_doctor", "county_specialist"),
     "/follow-ups": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
     "/dashboards": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist", "process_owner"),
     # records: the treating roles and a patient (their own; the API scopes rows), not modelers or trainers

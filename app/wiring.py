@@ -14,6 +14,7 @@ from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
 from app.care_plans import routing as care_plan_routing
 from app.care_plans import safety as care_plan_safety
+from app.consult import services as consult_services
 from app.contracting import checks as contract_checks
 from app.contracting import ledger as contract_ledger
 from app.core import metrics
@@ -49,6 +50,7 @@ def wire() -> None:
 
     # --- a care-plan version comes into force (in the approving transaction) ---
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)
+    hooks.subscribe(hooks.LIVE_ALARM, consult_services.log_alarm)
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
 
     # --- clinical facts entered the record (one event per intake submission, in its transaction) ---

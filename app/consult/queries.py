@@ -3,6 +3,7 @@ one consult with its opinions, timeline and open steps, a resident's consults (t
 catalogues a request form needs (organisations under agreement, specialties, titles)."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -13,6 +14,7 @@ from app.core.db import session
 from app.core.errors import NotFound
 from app.org.queries import ancestors, children, find_org
 from app.org.scope import org_scope_filter
+from app.residents.models import Resident
 
 from .labels import ADOPTION, MODES, SPECIALTIES, STATUSES, TITLES, TYPES, URGENCIES
 from .models import Consult, ConsultAgreement, ConsultDocument, ConsultOpinion
@@ -163,3 +165,29 @@ def options(p: Principal) -> dict[str, Any]:
     pairs = lambda d: [{"value": k, "label": v} for k, v in d.items()]
     return {"invited_orgs": pairs(orgs), "types": pairs(TYPES), "modes": pairs(MODES), "urgencies": pairs(URGENCIES),
             "specialties": pairs(SPECIALTIES), "titles": pairs(TITLES)}
+
+
+def indicator_rows(start: date, end: date, org_prefix: str) -> list[dict[str, Any]]:
+    """One row per consult requested in [start, end] by an organisation under `org_prefix` (quality source
+    `consults`, wave2 §2.5): the facts each indicator counts."""
+    lo, hi = clock.start_of_day(start), clock.start_of_day(end + timedelta(days=1))
+    stmt = (select(C, Resident.name).join(Resident, Resident.id == C.resident_id)
+            .where(C.requester_org_path.startswith(org_prefix, autoescape=True), C.requested_at >= lo,
+                   C.requested_at < hi))
+    rows = []
+    for c, name in session().execute(stmt):
+        answered = c.accepted_at or c.declined_at
+        rows.append({
+            "key": f"c{c.id}", "resident_id": c.resident_id, "resident_name": name, "org_path": c.requester_org_path,
+            "org_code": c.requester_org_code, "doctor_id": c.requester_user_id, "disease": None, "risk_level": None,
+            "status": c.status, "mode": c.mode, "urgent": c.urgency == "urgent", "invited": c.invited_at is not None,
+            "accepted_on_time": bool(c.accepted_at and c.accept_due_at and c.accepted_at <= c.accept_due_at),
+            "response_minutes": round((answered - c.invited_at).total_seconds() / 60, 1)
+            if answered and c.invited_at else None,
+            "held": c.report_signed_at is not None,
+            "report_on_time": bool(c.report_signed_at and c.report_due_at and c.report_signed_at <= c.report_due_at),
+            "adopted": (c.adoption or {}).get("adoption") in ("all", "partial"), "evaluated": c.evaluated_at is not None,
+            "avoided_transfer": (c.evaluation or {}).get("avoided_transfer") is True,
+            "consent_before_invite": bool(c.invited_at and c.consent_signed_at and c.consent_signed_at <= c.invited_at),
+            "surveyed": c.satisfaction is not None, "satisfied": (c.satisfaction or 0) >= 4})
+    return rows

@@ -34,6 +34,7 @@ SUMMARY_FIELDS = ("chief_complaint", "present_illness", "past_history", "physica
                   "diagnosis", "treatment")
 ATTACHMENT_KINDS = ("dicom", "ecg", "pathology", "lab", "document")
 MAX_ATTACHMENTS = 20
+CHANNEL_LABELS = {"hr": "心率", "spo2": "血氧饱和度", "sbp": "收缩压", "dbp": "舒张压", "rr": "呼吸频率", "temp": "体温"}
 
 
 def _attachments(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -217,6 +218,7 @@ def log_alarm(*, kind: str, ref: int, channel: str, value: Any, threshold: Any, 
         if row is None:
             log.warning("live alarm for unknown consult %s", ref)
             return
-        steps.note(row, "alarm", f"体征报警：{channel} {value}（阈值 {threshold}）", channel=channel, value=value,
+        label = CHANNEL_LABELS.get(channel, channel)
+        steps.note(row, "alarm", f"体征报警：{label} {value}（阈值 {threshold}）", channel=channel, value=value,
                    threshold=threshold, measured_at=str(at) if at else None)
         row.updated_at = clock.now()

@@ -345,7 +345,9 @@ def schedule(consult_id: int, *, assignment: dict[str, Any]) -> dict[str, Any]:
         c.report_due_at = (start + timedelta(minutes=SESSION_MINUTES) if c.mode == "realtime" else start) + \
             duration(c.report_sla or "PT48H")
         if c.mode == "realtime":
-            rooms.open_for(c, external_url=assignment.get("external_video_url"))
+            room = rooms.open_for(c, external_url=assignment.get("external_video_url"))
+            if room.get("note"):
+                note(c, "room", room["note"])
         names = ", ".join(pool[u]["name"] for u in c.expert_ids)
         note(c, "scheduled", f"已指派专家：{names}；会诊时间 {local_time(slot)}")
         _touch(c, "scheduled")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from app.consult import queries as consults
 from app.contracting.models import Contract, ContractDelivery, ContractItem
 from app.core import clock
 from app.core.db import session
@@ -295,6 +296,10 @@ def _contract_unit_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _consult_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return consults.indicator_rows(w.start, w.end, prefix)
+
+
 PERSON_DIMS = ("org", "doctor", "disease", "risk_level", "age_band", "sex")
 SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("residents", "辖区居民", "resident", {"age": "int", "sex": "str", "age_band": "str"},
@@ -329,4 +334,9 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
         "kind": "str", "package_code": "str", "disease": "str", "due_on": "date", "due_in_window": "bool",
         "delivered": "bool", "on_time": "bool", "age": "int", "sex": "str", "age_band": "str"},
         ("org", "doctor", "disease", "age_band", "sex"), _contract_unit_rows),
+    Source("consults", "远程会诊", "resident", {
+        "status": "str", "mode": "str", "urgent": "bool", "invited": "bool", "accepted_on_time": "bool",
+        "response_minutes": "float", "held": "bool", "report_on_time": "bool", "adopted": "bool", "evaluated": "bool",
+        "avoided_transfer": "bool", "consent_before_invite": "bool", "surveyed": "bool", "satisfied": "bool"},
+        ("org", "doctor"), _consult_rows),
 )}

@@ -52,6 +52,7 @@ from app.workflows import jobs as workflow_jobs
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import HumanTask
 
+from .consult import seed_consults
 from .contracting import seed_contracts
 from .live import seed_live_room
 from .pharmacy import seed_prescriptions
@@ -498,6 +499,8 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
             out.update(seed_contracts(lambda username, task, data: _complete(people, username, task, data)))
             clk.restore()
             out.update(seed_live_room())       # now: its vitals fill the last ten minutes' trend
+            out.update(seed_consults(lambda username, task, data: _complete(people, username, task, data),
+                                     people.principal))
             _tick()
     finally:
         clk.restore()

@@ -75,7 +75,7 @@ def _notifications(app, kind: str) -> list:
 
 def test_urgent_real_time_consult_end_to_end(app, world):
     w = world
-    c = _request(w)
+    c = _request(w, device_ids=["MON-BED-3"])
     assert c["consult_no"].startswith("HZ") and c["status"] == "consent_pending"
     assert open_tasks(w["supervisor"], "accept_consult") == []          # nothing sent before consent
     d = _consent(w, c)
@@ -95,6 +95,16 @@ def test_urgent_real_time_consult_end_to_end(app, world):
     d = consult(w["assoc"], c["id"])
     assert d["status"] == "scheduled" and d["room"]["status"] == "open" and d["room"]["participant"]
     assert d["my_role"] == "lead"
+    with app.app_context():
+        from app.live import services as live
+        room = live.room_for("consult", c["id"])
+        assert room.is_open and set(room.participants) == {w["village"].user.id, w["assoc"].user.id}
+        assert room.device_ids == ("MON-BED-3",)
+        live.record_vital("MON-BED-3", "59408-5", 88, clock.now())          # SpO2 88 %: alarm
+        from app.core.db import session
+        session().commit()
+    alarms = [e for e in consult(w["village"], c["id"])["timeline"] if e["event"] == "alarm"]
+    assert len(alarms) == 1 and "血氧饱和度" in alarms[0]["text"] and "88" in alarms[0]["text"]
     # the patient deteriorates during the consult: an emergency referral starts, the consult goes on
     resp = w["village"].post(f"/api/v1/consults/{c['id']}/deterioration", json={"reason": "血压下降至80/50，意识淡漠"})
     assert resp.status_code == 200, resp.json
@@ -109,6 +119,8 @@ def test_urgent_real_time_consult_end_to_end(app, world):
                                   "suggest_referral": True, "sign": True})
     d = consult(w["village"], c["id"])
     assert d["status"] == "reported" and d["room"]["status"] == "closed"
+    with app.app_context():
+        assert not live.room_for("consult", c["id"]).is_open                 # the room closes with the report
     assert [o["role"] for o in d["opinions"]] == ["lead"] and len(d["opinions"][0]["signature"]) == 64
     assert {doc["side"] for doc in d["documents"]} == {"requester", "invited"}
     pdf = w["village"].get(f"/api/v1/consults/{c['id']}/report.pdf")
@@ -126,6 +138,11 @@ def test_urgent_real_time_consult_end_to_end(app, world):
     assert d["billing"]["billable_units"] == 2 and d["billing"]["amount"] == "400.00"      # 40 min, 30-min units
     resp = w["village"].post(f"/api/v1/consults/{c['id']}/satisfaction", json={"score": 5})
     assert resp.status_code == 200 and resp.json["satisfaction"] == 5
+    period = clock.today().strftime("%Y-%m")
+    figures = {i["id"]: i for i in w["supervisor"].get(f"/api/v1/quality/overview?period={period}").json["indicators"]}
+    assert figures["consult_consent_complete"]["value"] == 100 and figures["consult_adoption_rate"]["value"] == 100
+    assert figures["consult_accept_on_time"]["numerator"] == 1 and figures["consult_avoided_transfer"]["value"] == 0
+    assert figures["consult_satisfaction"]["value"] == 100 and figures["consult_report_on_time"]["denominator"] == 1
     events = [e["event"] for e in d["timeline"]]
     assert events.index("consent") < events.index("invited") < events.index("accepted") < events.index("referral")
     # outside both organisations: not found

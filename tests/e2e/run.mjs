@@ -29,6 +29,7 @@ import { liveRoomStory } from './live_room.mjs';
 import { offlineStory } from './offline.mjs';
 import { recognitionStory } from './recognition.mjs';
 import { portalStory } from './portal.mjs';
+import { consultStory } from './consult.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -162,6 +163,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no resident portal');
     if (!needs(t, '/api/portal/v1/bind/sms', '/api/portal/v1/readings', '/api/portal/v1/proxy/request')) return;
     await portalStory(ctx);
+  });
+  test('remote consult: request on the phone, consent signed on the canvas, review, acceptance, live room, signed report PDF; a decline needs a reason', async (t) => {
+    if (useMock) return void t.skip('the mock has no consult process');
+    if (!needs(t, '/api/v1/consults', '/api/v1/consults/{}', '/api/v1/consults/{}/consent')) return;
+    await consultStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

@@ -36,6 +36,9 @@ const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
 const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
 const LivePage = lazyPage(() => import('./components/live/LivePage'));
+const ConsultsPage = lazyPage(() => import('./pages/consult/ConsultsPage'));
+const ConsultPage = lazyPage(() => import('./pages/consult/ConsultPage'));
+const NewConsultPage = lazyPage(() => import('./pages/consult/NewConsultPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -137,6 +140,9 @@ export default function App() {
               <Route path="referrals" element={<ReferralsPage />} />
               <Route path="referrals/dashboard" element={<ReferralDashboardPage />} />
               <Route path="referrals/:id" element={<ReferralPage />} />
+              <Route path="consults" element={<ConsultsPage />} />
+              <Route path="consults/new" element={<NewConsultPage />} />
+              <Route path="consults/:id" element={<ConsultPage />} />
               <Route path="quality" element={<QualityPage />} />
               <Route path="live" element={<LivePage />} />
               <Route path="live/:kind/:ref" element={<LivePage />} />

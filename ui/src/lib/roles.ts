@@ -68,6 +68,11 @@ export function canSeeReferrals(roles: readonly string[]): boolean {
   return any(roles, ['village_doctor', 'township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
 }
 
+/** 远程会诊 (the consult list, request form, detail and expert workbench; app/web.py ROLE_PAGES "/consults"). */
+export function canSeeConsults(roles: readonly string[]): boolean {
+  return any(roles, ['village_doctor', 'township_doctor', 'county_specialist', 'supervisor', 'county_admin']);
+}
+
 /** 转诊统计 (the referral dashboard; the server's stats readers). */
 export function canSeeReferralStats(roles: readonly string[]): boolean {
   return any(roles, ['township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
@@ -137,6 +142,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeFollowUps(roles) && { to: '/follow-ups', label: '逾期随访' },
     canSeeResidents(roles) && { to: '/residents', label: '居民档案' },
     canSeeReferrals(roles) && { to: '/referrals', label: '双向转诊' },
+    canSeeConsults(roles) && { to: '/consults', label: '远程会诊' },
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },

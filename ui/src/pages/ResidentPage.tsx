@@ -11,6 +11,7 @@ import FollowUpTimeline from '../components/record/FollowUpTimeline';
 import HomeReadings from '../components/record/HomeReadings';
 import RiskReassess from '../components/record/RiskReassess';
 import ResidentReferrals from './referral/ResidentReferrals';
+import ResidentConsults from './consult/ResidentConsults';
 import NetworkRecord from '../components/network_record/NetworkRecord';
 import PortalQrButton from '../portal/PortalQrButton';
 import { useAsync } from '../lib/useAsync';
@@ -506,6 +507,7 @@ export default function ResidentPage() {
       <Header r={r} />
       <Summary r={r} onChanged={state.reload} />
       <ResidentReferrals residentId={id} />
+      <ResidentConsults residentId={id} />
       <NetworkRecord residentId={id} />
       <section className="card">
         <h2>指标趋势</h2>
