@@ -4,11 +4,18 @@
  * (home readings never grade, screen or classify).
  */
 import assert from 'node:assert/strict';
-import { closePage, loginAs, shot } from './flows.mjs';
+import { closePage, newPage, shot } from './flows.mjs';
 
 export async function homeReadingStory(ctx) {
-  const page = await loginAs(ctx, process.env.E2E_PATIENT_USER ?? 'patient1', { phone: true });
-  await page.waitForURL(/\/residents\/\d+/);
+  // a patient lands on the resident portal (issue 22.5); their record in the staff app still takes home readings
+  const page = await newPage(ctx, { phone: true });
+  await page.goto('/login');
+  await page.locator('input[name=username]').fill(process.env.E2E_PATIENT_USER ?? 'patient1');
+  await page.locator('input[name=password]').fill(process.env.E2E_PASSWORD ?? 'demo12345');
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL((u) => u.pathname.startsWith('/portal'));
+  const me = await (await page.request.get('/api/v1/auth/me')).json();
+  await page.goto(`/residents/${me.resident_id}`);
   const section = page.getByTestId('home-readings');
   await section.waitFor();
   const keyValues = page.getByTestId('chronic-summary');

@@ -2,7 +2,7 @@ import { Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { AuthProvider, useAuth } from './auth';
 import { setUnauthorizedHandler } from './api/client';
-import { canModel, landingPath } from './lib/roles';
+import { canModel, isSeparateApp, landingPath } from './lib/roles';
 import Layout from './components/Layout';
 import { Loading } from './components/common';
 import { lazyPage, PageFallback } from './routes/lazyPage';
@@ -83,7 +83,12 @@ function UnauthorizedRedirect() {
 /** `/`: each role on its own home (lib/roles.ts landingPath, issue 22.5). */
 function Landing() {
   const { me } = useAuth();
-  const to = landingPath(me?.roles ?? [], me?.resident_id);
+  const to = landingPath(me?.roles ?? []);
+  const elsewhere = isSeparateApp(to);
+  useEffect(() => {
+    if (elsewhere) window.location.replace(to); // the portal is its own app: main.tsx picks it at page load
+  }, [elsewhere, to]);
+  if (elsewhere) return <PageFallback />;
   return to === '/inbox' ? <InboxPage /> : <Navigate to={to} replace />;
 }
 

@@ -37,8 +37,7 @@ describe('new pages by role', () => {
 describe('landing by role (issue 22.5)', () => {
   it('lands each role on its own home', async () => {
     const { landingPath, TODAY_FOLLOW_UPS } = await import('./roles');
-    expect(landingPath(['patient'], 17, true)).toBe('/portal');
-    expect(landingPath(['patient'], 17)).toBe('/residents/17');
+    expect(landingPath(['patient'])).toBe('/portal');
     expect(landingPath(['village_doctor'])).toBe(TODAY_FOLLOW_UPS);
     expect(TODAY_FOLLOW_UPS).toMatch(/^\/inbox\?process_id=follow_up/);
     expect(landingPath(['supervisor'])).toBe('/dashboards');
@@ -47,6 +46,13 @@ describe('landing by role (issue 22.5)', () => {
     expect(landingPath(['township_doctor'])).toBe('/inbox');
     expect(landingPath(['county_admin'])).toBe('/inbox');
     expect(landingPath([])).toBe('/inbox');
+  });
+  it('knows the portal is another app (a page load, not a client-side route)', async () => {
+    const { isSeparateApp } = await import('./roles');
+    expect(isSeparateApp('/portal')).toBe(true);
+    expect(isSeparateApp('/portal/family')).toBe(true);
+    expect(isSeparateApp('/portals')).toBe(false);
+    expect(isSeparateApp('/inbox')).toBe(false);
   });
   it('with several roles the broader work wins', async () => {
     const { landingPath } = await import('./roles');

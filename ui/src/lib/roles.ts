@@ -108,18 +108,23 @@ export const TODAY_FOLLOW_UPS = '/inbox?process_id=follow_up&sort=due';
 export const PORTAL_HOME = '/portal';
 
 /**
- * Where a user lands after login and on `/` (issue 22.5): a patient on the resident portal, a supervisor on the
+ * Where a user lands after login and on `/` (issue 22.5): a patient on the resident portal (its own app, opened
+ * with a page load: see `isSeparateApp`), a supervisor on the
  * dashboards, a village doctor on today's follow-ups, trainers and the 科教科 head on training work, everyone else on
  * the inbox. With several roles the broader work wins (a supervisor who is also a doctor lands on the dashboards).
  */
-export function landingPath(roles: readonly string[], residentId?: string | number | null, portal = false): string {
-  // until the portal app is mounted (`portal`), a patient lands on their own record, never on a staff inbox
-  if (isPatientOnly(roles)) return portal || residentId === undefined || residentId === null ? PORTAL_HOME : `/residents/${residentId}`;
+export function landingPath(roles: readonly string[]): string {
+  if (isPatientOnly(roles)) return PORTAL_HOME;
   if (roles.includes('supervisor')) return '/dashboards';
   const clinical = ['county_specialist', 'township_doctor', 'township_public_health', 'village_doctor', 'pharmacist', 'county_admin', 'supervisor', 'process_owner'];
   if (roles.includes('village_doctor') && !any(roles, clinical.filter((r) => r !== 'village_doctor'))) return TODAY_FOLLOW_UPS;
   if (any(roles, ['trainer', 'education_head']) && !any(roles, clinical)) return '/training';
   return '/inbox';
+}
+
+/** Paths served by another root than the staff app (the portal: main.tsx picks its root by the path at load). */
+export function isSeparateApp(path: string): boolean {
+  return path === PORTAL_HOME || path.startsWith(`${PORTAL_HOME}/`);
 }
 
 export interface MenuEntry {
