@@ -42,3 +42,26 @@ class ApiClient:
 
     def delete(self, url, **kw):
         return self.client.delete(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+def move_to_changed_approval_form(app, instance_id: int, *, maximum: int = 1000) -> None:
+    """Deploy `approval` v2 whose task_a caps `amount` at `maximum`, and move the instance to it (as an instance
+    migration would): the open task's form definition changes under a client that saw the old one."""
+    import json
+
+    from sqlalchemy import select, update
+
+    from app.core import db
+    from app.workflows.deploy import deploy_files
+    from app.workflows.models import ProcessInstance, ProcessVersion
+    changed = json.loads((MODELS / "approval" / "task_a.json").read_text())
+    changed["schema"]["properties"]["amount"]["maximum"] = maximum
+    files = {"bpmn/approval.bpmn": (MODELS / "approval.bpmn").read_bytes(),
+             "forms/approval/task_a.json": json.dumps(changed).encode(),
+             "forms/approval/task_b.json": (MODELS / "approval" / "task_b.json").read_bytes()}
+    with app.app_context():
+        deploy_files(files, deployed_by="test", source="folder")
+        with db.unit_of_work() as s:
+            v2 = s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "approval",
+                                                          ProcessVersion.version == 2))
+            s.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id).values(process_version_id=v2))

@@ -2,7 +2,6 @@
 completion commands (idempotent, typed 409 reasons with the facts and the form kept), leases and revocation."""
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -11,9 +10,8 @@ from sqlalchemy import func, select, update
 from app.core import db
 from app.residents.record_models import Observation
 from app.tasks.models import TaskComment
-from app.workflows.deploy import deploy_files
-from app.workflows.models import HumanTask, ProcessEvent, ProcessInstance, ProcessVersion
-from tests.helpers import MODELS
+from app.workflows.models import HumanTask, ProcessEvent
+from tests.helpers import move_to_changed_approval_form
 from tests.mobile_support import Phone, bp, village_task
 
 
@@ -262,18 +260,10 @@ def test_a_resident_moved_out_of_scope_is_resident_out_of_scope_and_the_facts_ar
 def test_a_form_retired_while_offline_is_form_version_retired_and_the_next_pull_brings_the_new_one(app, world):
     phone = world["doctor"]
     task = _task(phone.pull(None), world["task_id"])
-    changed = json.loads((MODELS / "approval" / "task_a.json").read_text())
-    changed["schema"]["properties"]["amount"]["maximum"] = 1000
-    files = {"bpmn/approval.bpmn": (MODELS / "approval.bpmn").read_bytes(),
-             "forms/approval/task_a.json": json.dumps(changed).encode(),
-             "forms/approval/task_b.json": (MODELS / "approval" / "task_b.json").read_bytes()}
     with app.app_context():
-        deploy_files(files, deployed_by="test", source="folder")
-        with db.unit_of_work() as s:        # the instance moves to the new version (as an instance migration would)
-            v2 = s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "approval",
-                                                          ProcessVersion.version == 2))
-            instance = s.scalar(select(HumanTask.instance_id).where(HumanTask.id == task["id"]))
-            s.execute(update(ProcessInstance).where(ProcessInstance.id == instance).values(process_version_id=v2))
+        instance = db.session().scalar(select(HumanTask.instance_id).where(HumanTask.id == task["id"]))
+        db.session().rollback()
+    move_to_changed_approval_form(app, instance)
     resp, _ = phone.complete(task, {"amount": 4})
     assert resp.status_code == 409 and resp.json["details"]["reason"] == "form_version_retired"
     fresh = _task(phone.pull(), task["id"])

@@ -2,16 +2,14 @@
 task, idempotent replay by completion_id, and stale views answered with typed 409s."""
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.core import db
-from app.workflows.deploy import deploy_files
-from app.workflows.models import ProcessEvent, ProcessInstance, ProcessVersion
-from tests.helpers import MODELS
+from app.workflows.models import ProcessEvent
+from tests.helpers import move_to_changed_approval_form
 
 
 @pytest.fixture()
@@ -134,18 +132,7 @@ def test_a_task_assigned_to_someone_else_cannot_be_completed(login_as, doctor, a
 
 def test_a_changed_form_definition_is_definition_changed(app, doctor, approval):
     task = start_task(doctor)
-    changed = json.loads((MODELS / "approval" / "task_a.json").read_text())
-    changed["schema"]["properties"]["amount"]["maximum"] = 1000
-    files = {"bpmn/approval.bpmn": (MODELS / "approval.bpmn").read_bytes(),
-             "forms/approval/task_a.json": json.dumps(changed).encode(),
-             "forms/approval/task_b.json": (MODELS / "approval" / "task_b.json").read_bytes()}
-    with app.app_context():
-        deploy_files(files, deployed_by="test", source="folder")
-        with db.unit_of_work() as s:        # the instance moves to the new version (as an instance migration would)
-            v2 = s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "approval",
-                                                          ProcessVersion.version == 2))
-            s.execute(update(ProcessInstance).where(ProcessInstance.id == task["instance_id"])
-                      .values(process_version_id=v2))
+    move_to_changed_approval_form(app, task["instance_id"])
     resp = complete(doctor, task, {"amount": 5}, etag=task["etag"])
     assert resp.status_code == 409 and resp.json["code"] == "definition_changed"
     fresh = doctor.get(f"/api/v1/tasks/{task['id']}").json
