@@ -1,6 +1,6 @@
 /**
  * The one form renderer: rjsf with the ajv8 validator, Chinese messages, and the server's field errors
- * shown on their fields through `extraErrors`. No hand-written widgets.
+ * shown on their fields through `extraErrors`. One named widget: the drug picker (DrugPicker.tsx).
  */
 import { forwardRef, type ReactNode } from 'react';
 import Form from '@rjsf/core';
@@ -8,6 +8,10 @@ import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
 import { transformErrorsZh, withFieldOrder } from '../../lib/formErrors';
 import { FORM_DEFAULTS, formValidator as validator } from '../../lib/formValidator';
 import { translateZh } from './zh';
+import DrugPicker from './DrugPicker';
+
+// named widgets a form's uiSchema may ask for (`"ui:widget": "drugPicker"`)
+const WIDGETS = { drugPicker: DrugPicker };
 
 export interface TaskFormProps {
   schema: RJSFSchema;
@@ -33,6 +37,7 @@ const TaskForm = forwardRef<Form, TaskFormProps>(function TaskForm(
       uiSchema={{ 'ui:submitButtonOptions': { norender: !!children }, ...withFieldOrder(schema as { properties?: Record<string, unknown>; required?: string[] }, uiSchema) }}
       formData={formData}
       validator={validator}
+      widgets={WIDGETS}
       experimental_defaultFormStateBehavior={FORM_DEFAULTS}
       transformErrors={transformErrorsZh}
       translateString={translateZh}
