@@ -172,7 +172,7 @@ def apply_oru(p: Parsed, client_id: str) -> Applied:
     taken = [r for r in results if r is not None]
     applied.skipped += len(results) - len(taken)
     facts = [intake.ObservationFact(code=r["code"], value=r["value"], unit=r["unit"] or None,
-                                    effective_at=r["effective_at"], abnormal_flag=r["flag"],
+                                    effective_at=r["effective_at"], abnormal_flag=r["flag"], org_code=r["org_code"],
                                     client_id=record_key(client_id, r["order"], r["local_code"], r["sub_id"]))
              for r in taken]
     try:
@@ -234,4 +234,6 @@ def _result(p: Parsed, seq: int, obr: int) -> dict[str, Any] | None:
     order = p.get("OBR", max(obr, 1), 3) or p.get("OBR", max(obr, 1), 2) or p.control_id
     return {"seq": seq, "code": loinc, "local_code": local, "sub_id": p.get("OBX", seq, 4), "value": value,
             "unit": p.get("OBX", seq, 6, 1), "flag": codes.ABNORMAL_FLAGS.get(flag_raw) if flag_raw else None,
-            "effective_at": effective_at, "order": order}
+            "effective_at": effective_at, "order": order,
+            # OBX-23 performing organisation (XON-10 its identifier): the result's source in the 全网记录 (互认)
+            "org_code": p.get("OBX", seq, 23, 10)[:40] or None}

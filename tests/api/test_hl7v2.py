@@ -246,3 +246,11 @@ def test_an_oru_with_hba1c_for_an_unenrolled_resident_starts_screening_in_the_to
     assert [(t["element_id"], t["resident"]["name"], t["disease"]) for t in shimen] == [
         ("verify_case", "王建国", "t2dm")]
     assert tasks(client_as("township_doctor", org="C01T02")) == []
+
+
+def test_a_results_performing_organisation_obx_23_is_kept_for_the_network_record(app, lis, wang):
+    """Issue 17.5: OBX-23 (XON-10, organisation identifier) is the result's source organisation (全网记录, 互认)."""
+    body = fixture("oru_r01_hba1c.hl7").replace(b"|F|||20260301080000+0800\n", b"|F|||20260301080000+0800|||||||||^^^^^^^^^C01\n", 1)
+    assert body != fixture("oru_r01_hba1c.hl7")
+    assert post(lis, body)["MSA"][0][1] == "AA"
+    assert {(o.code, o.org_code) for o in observations(app)} == {("4548-4", "C01"), ("1558-6", None)}
