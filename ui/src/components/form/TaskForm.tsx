@@ -1,6 +1,6 @@
 /**
  * The one form renderer: rjsf with the ajv8 validator, Chinese messages, and the server's field errors
- * shown on their fields through `extraErrors`. One named widget: the drug picker (DrugPicker.tsx).
+ * shown on their fields through `extraErrors`. Named widgets: the drug and village pickers.
  */
 import { forwardRef, type ReactNode } from 'react';
 import Form from '@rjsf/core';
@@ -9,9 +9,10 @@ import { transformErrorsZh, withFieldOrder } from '../../lib/formErrors';
 import { FORM_DEFAULTS, formValidator as validator } from '../../lib/formValidator';
 import { translateZh } from './zh';
 import DrugPicker from './DrugPicker';
+import VillagePicker from './VillagePicker';
 
 // named widgets a form's uiSchema may ask for (`"ui:widget": "drugPicker"`)
-const WIDGETS = { drugPicker: DrugPicker };
+const WIDGETS = { drugPicker: DrugPicker, villagePicker: VillagePicker };
 
 export interface TaskFormProps {
   schema: RJSFSchema;
