@@ -21,7 +21,8 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/instances/<path:_rest>", "/residents", "/residents/<path:_rest>", "/dashboards",
              "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
-             "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>")
+             "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>",
+             "/contracts", "/contracts/<path:_rest>")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")
@@ -32,6 +33,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/screening": (*_SUPERVISING, "township_public_health"),
     "/quality": (*_SUPERVISING, "township_public_health"),
     "/referrals/dashboard": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist"),
+    "/contracts": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health"),
     "/referrals": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
     "/consults": (*_SUPERVISING, "village_doctor", "township_doctor", "county_specialist"),
     "/follow-ups": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),

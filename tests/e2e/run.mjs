@@ -30,6 +30,7 @@ import { offlineStory } from './offline.mjs';
 import { recognitionStory } from './recognition.mjs';
 import { portalStory } from './portal.mjs';
 import { consultStory } from './consult.mjs';
+import { contractingStory } from './contracting.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -140,6 +141,11 @@ describe('web UI', { concurrency: false }, () => {
   test('county specialist: a dose above the label is refused on its field; a warning is acknowledged and reaches the approver', async (t) => {
     if (!needs(t, '/api/v1/vocabulary/drugs', '/api/v1/tasks/{}/draft', '/api/v1/tasks/{}/complete')) return;
     await regimenSafetyStory(ctx, t);
+  });
+  test('contracting: paid package signed on the phone → follow-up delivered → ledger 1/4 and the fulfilment indicator move', async (t) => {
+    if (useMock) return void t.skip('the mock has no contracting process');
+    if (!needs(t, '/api/v1/contracts', '/api/v1/contracts/{}/signature', '/api/v1/webhooks/messages/{}')) return;
+    await contractingStory(ctx);
   });
   test('referral: routine up → accept → arrival → result → down → first follow-up; emergency; reject/redirect; out of county; dashboard', async (t) => {
     if (useMock) return void t.skip('the mock has no referral processes');

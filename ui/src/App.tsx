@@ -35,6 +35,9 @@ const ReferralsPage = lazyPage(() => import('./pages/referral/ReferralsPage'));
 const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
 const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
+const ContractsPage = lazyPage(() => import('./pages/contracting/ContractsPage'));
+const ContractPage = lazyPage(() => import('./pages/contracting/ContractPage'));
+const PackagesPage = lazyPage(() => import('./pages/contracting/PackagesPage'));
 const LivePage = lazyPage(() => import('./components/live/LivePage'));
 const ConsultsPage = lazyPage(() => import('./pages/consult/ConsultsPage'));
 const ConsultPage = lazyPage(() => import('./pages/consult/ConsultPage'));
@@ -149,6 +152,9 @@ export default function App() {
               <Route path="consults/new" element={<NewConsultPage />} />
               <Route path="consults/:id" element={<ConsultPage />} />
               <Route path="quality" element={<QualityPage />} />
+              <Route path="contracts" element={<ContractsPage />} />
+              <Route path="contracts/packages" element={<PackagesPage />} />
+              <Route path="contracts/:id" element={<ContractPage />} />
               <Route path="live" element={<LivePage />} />
               <Route path="live/:kind/:ref" element={<LivePage />} />
               <Route path="*" element={<NotFound />} />

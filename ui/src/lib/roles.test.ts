@@ -69,7 +69,7 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['patient'])).toEqual([]);
   });
   it('a village doctor sees the work of a village doctor only', async () => {
-    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/residents', '/referrals', '/consults', '/training/my']);
+    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/residents', '/referrals', '/consults', '/contracts', '/training/my']);
   });
   it('a supervisor sees monitoring, quality and statistics, not the modeler', async () => {
     const menu = await paths(['supervisor']);

@@ -64,6 +64,11 @@ export function canSeeOpenEmergencies(roles: readonly string[]): boolean {
 }
 
 /** 双向转诊 (the referral list per organisation): the doctors who send and receive, and those who supervise. */
+/** 家庭医生签约 (the contracting pages; the API's readers of contracts). */
+export function canSeeContracts(roles: readonly string[]): boolean {
+  return any(roles, ['village_doctor', 'township_doctor', 'township_public_health', 'supervisor', 'county_admin']);
+}
+
 export function canSeeReferrals(roles: readonly string[]): boolean {
   return any(roles, ['village_doctor', 'township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
 }
@@ -148,6 +153,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeResidents(roles) && { to: '/residents', label: '居民档案' },
     canSeeReferrals(roles) && { to: '/referrals', label: '双向转诊' },
     canSeeConsults(roles) && { to: '/consults', label: '远程会诊' },
+    canSeeContracts(roles) && { to: '/contracts', label: '家庭医生签约' },
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
