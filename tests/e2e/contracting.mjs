@@ -63,9 +63,10 @@ export async function contractingStory(ctx) {
   const { body: mine } = await api(page, 'GET', '/api/v1/tasks?view=mine&per_page=200');
   let chosen = null;
   for (const t of mine.items ?? []) {
-    if (t.process_id !== 'follow_up' || t.disease !== 'htn' || !t.resident_id) continue;
-    const { body } = await api(page, 'GET', `/api/v1/contracts?resident_id=${t.resident_id}`);
-    if (body.total === 0) { chosen = t; break; }
+    const residentId = t.resident?.id;
+    if (t.process_id !== 'follow_up' || t.disease !== 'htn' || !residentId) continue;
+    const { body } = await api(page, 'GET', `/api/v1/contracts?resident_id=${residentId}`);
+    if (body.total === 0) { chosen = { ...t, resident_id: residentId }; break; }
   }
   assert.ok(chosen, '村医应有一个未签约居民的高血压随访任务');
   const started = await api(page, 'POST', '/api/v1/contracts', { resident_id: chosen.resident_id, package_code: 'HTN_PLUS' });
@@ -114,7 +115,7 @@ export async function contractingStory(ctx) {
   const before = await fulfilment(supervisor);
   const sample = formSamples()['forms/follow_up/record_htn_visit.json'].valid;
   const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
-  const visit = { ...sample, visit: { ...sample.visit, visit_date: today } };
+  const visit = { ...sample, visit: { ...sample.visit, visit_date: today }, signs: { ...sample.signs, heart_rate: 72, weight_kg: 65 } };
   const recorded = await api(page, 'POST', `/api/v1/tasks/${chosen.id}/complete`, { data: visit });
   assert.equal(recorded.status, 200, JSON.stringify(recorded.body));
   let count = '';
