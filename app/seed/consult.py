@@ -70,7 +70,7 @@ def seed_consults(complete: Callable[[str, Any, dict], Any], principal: Callable
         if username in ids:
             experts.upsert(user_id=ids[username], org_code=org, specialty=specialty, title=title)
     people = list(session().scalars(select(Resident).where(Resident.org_code == "C01T01V01")
-                                    .order_by(Resident.id).offset(10).limit(5)))
+                                    .order_by(Resident.id).offset(8).limit(5)))
     if len(people) < 5:
         return {}
     doctor = principal(REQUESTER)

@@ -266,3 +266,10 @@ def test_no_consent_no_invitation(app, world):
                              json={**CONSENT, "consented": False, "signature": None})
     assert resp.status_code == 200 and resp.json["status"] == "cancelled" and resp.json["invited_at"] is None
     assert open_tasks(w["supervisor"], "accept_consult") == [] and not _notifications(app, "consult_invited")
+
+
+def test_the_request_form_offers_the_organisations_under_agreement(world, login_as):
+    opts = world["village"].get("/api/v1/consults/options").json
+    assert {o["value"] for o in opts["invited_orgs"]} >= {"C01", "C01D01"}
+    assert any(o["label"] == "单学科" for o in opts["types"])
+    assert login_as("village_doctor", org="C01T02V01").get("/api/v1/consults/options").json["invited_orgs"] == []

@@ -51,6 +51,11 @@ export async function consultStory(ctx) {
   const found = await api(village, 'GET', '/api/v1/residents?org_code=C01T01V01&per_page=3');
   const resident = found.body.items[2];
   await village.goto(`/consults/new?resident_id=${resident.id}`);
+  try {
+    await village.getByTestId('consult-form').waitFor({ timeout: 20000 });
+  } catch (e) {
+    throw new Error(`发起会诊页未显示表单：${(await village.locator('body').innerText()).slice(0, 400)}`);
+  }
   await village.getByTestId('field-invited_org_code').selectOption({ index: 1 });
   await village.getByTestId('field-urgency').selectOption('urgent');
   await village.getByTestId('field-reason').fill('胸痛2小时，心电图ST段压低，基层无法明确');
