@@ -131,6 +131,17 @@ class Opinions(MethodView):
         return next(o for o in queries.opinions(queries.get(current(), consult_id)) if o["id"] == op.id)
 
 
+@blp.route("/consults/<int:consult_id>/expert-decline")
+class ExpertDecline(MethodView):
+    @require_roles("county_specialist", "township_doctor")
+    @blp.arguments(ConsultDeclineSchema)
+    @blp.response(200, ConsultDetailSchema)
+    def post(self, body, consult_id):
+        """An assigned MDT expert declines to take part; a reason is required (400 `reason_required`)."""
+        services.expert_declines(current(), consult_id, body["reason"] or "")
+        return _detail(consult_id)
+
+
 @blp.route("/consults/<int:consult_id>/deterioration")
 class Deterioration(MethodView):
     @require_roles(*DOCTORS)

@@ -14,7 +14,8 @@ from .models import Consult
 TITLES = {"invited": "新的远程会诊邀请待受理", "escalated": "远程会诊受理已超时", "accepted": "远程会诊已受理",
           "declined": "远程会诊被拒绝", "scheduled": "远程会诊已排班", "assigned": "您被指派参加远程会诊",
           "report_overdue": "会诊报告已超时", "reported": "会诊报告已签发", "returned": "会诊申请被退回补充",
-          "referral": "会诊中病情恶化：已发起紧急转诊", "alarm": "会诊患者体征报警"}
+          "referral": "会诊中病情恶化：已发起紧急转诊", "alarm": "会诊患者体征报警",
+          "expert_declined": "会诊专家拒绝参加"}
 
 
 def link(c: Consult) -> str:

@@ -24,7 +24,7 @@ from app.workflows import runner
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import HumanTask, MessageSubscription
 
-from . import agreements, queries, steps
+from . import agreements, notices, queries, steps
 from .labels import MODES, SPECIALTIES, TITLES, TYPES, URGENCIES
 from .models import Consult, ConsultOpinion
 
@@ -222,3 +222,30 @@ def log_alarm(*, kind: str, ref: int, channel: str, value: Any, threshold: Any, 
         steps.note(row, "alarm", f"体征报警：{label} {value}（阈值 {threshold}）", channel=channel, value=value,
                    threshold=threshold, measured_at=str(at) if at else None)
         row.updated_at = clock.now()
+
+
+def expert_declines(p: Principal, consult_id: int, reason: str) -> Consult:
+    """An assigned MDT member declines to take part, with a reason (400 `reason_required`): they leave the consult,
+    the reason is logged and the invited 医务科 is told. The lead cannot decline here (409 `lead_cannot_decline`: the
+    医务科 handles a lead who cannot attend); an expert who signed their opinion cannot decline any more."""
+    if len((reason or "").strip()) < 2:
+        raise Invalid("拒绝参加会诊须说明理由", code="reason_required", status=400, field="reason")
+    c = queries.get(p, consult_id)
+    if p.user_id not in [int(u) for u in c.expert_ids or []]:
+        raise Forbidden("您不是本次会诊的专家 (not an expert of this consult)", code="not_consult_expert")
+    if p.user_id == c.lead_expert_id:
+        raise Conflict("牵头专家不能在此拒绝，请联系医务科 (lead cannot decline)", code="lead_cannot_decline", status=409)
+    if c.status != "scheduled":
+        raise Conflict("会诊不在进行中 (consult not in progress)", code="consult_not_in_progress", status=409)
+    with unit_of_work() as s:
+        row = s.scalars(select(Consult).where(Consult.id == c.id).with_for_update()).one()
+        if s.scalars(select(ConsultOpinion.id).where(ConsultOpinion.consult_id == c.id,
+                                                     ConsultOpinion.expert_id == p.user_id)).first() is not None:
+            raise Conflict("您已签署本人意见 (already signed)", code="already_signed", status=409)
+        row.expert_ids = [int(u) for u in row.expert_ids or [] if int(u) != p.user_id]
+        steps.note(row, "expert_declined", f"{p.display_name or p.username} 拒绝参加会诊：{reason.strip()}",
+                   reason=reason.strip())
+        notices.tell(notices.staff_at(notices.admin_org(row.invited_org_code), "supervisor"), row, "expert_declined",
+                     f"{row.consult_no}：{p.display_name or p.username} 拒绝参加，理由：{reason.strip()}")
+        row.updated_at = clock.now()
+    return queries.get(p, consult_id)

@@ -174,13 +174,21 @@ def test_mdt_each_expert_signs_and_the_lead_signs_the_summary(app, world):
     opinion = {"assessment": "心功能尚可", "diagnosis": "冠心病"}
     assert w["chief"].post(f"/api/v1/consults/{c['id']}/opinions", json=opinion).json["code"] == "lead_signs_summary"
     assert w["village"].post(f"/api/v1/consults/{c['id']}/opinions", json=opinion).status_code == 403
-    for who in ("assoc", "attending"):
-        resp = w[who].post(f"/api/v1/consults/{c['id']}/opinions", json=opinion)
-        assert resp.status_code == 201 and len(resp.json["signature"]) == 64
+    declined = w["attending"].post(f"/api/v1/consults/{c['id']}/expert-decline", json={"reason": ""})
+    assert declined.status_code == 400 and declined.json["code"] == "reason_required"
+    lead = w["chief"].post(f"/api/v1/consults/{c['id']}/expert-decline", json={"reason": "门诊冲突"})
+    assert lead.status_code == 409 and lead.json["code"] == "lead_cannot_decline"
+    resp = w["assoc"].post(f"/api/v1/consults/{c['id']}/opinions", json=opinion)
+    assert resp.status_code == 201 and len(resp.json["signature"]) == 64
     assert w["assoc"].post(f"/api/v1/consults/{c['id']}/opinions", json=opinion).json["code"] == "already_signed"
+    assert w["assoc"].post(f"/api/v1/consults/{c['id']}/expert-decline",
+                           json={"reason": "已签署"}).json["code"] == "already_signed"
+    out = w["attending"].post(f"/api/v1/consults/{c['id']}/expert-decline", json={"reason": "临时手术，无法参加"})
+    assert out.status_code == 200 and w["attending"].user.id not in out.json["expert_ids"]
+    assert any(e["event"] == "expert_declined" and "临时手术" in e["text"] for e in out.json["timeline"])
     complete(w["chief"], again, report)
     d = consult(w["village"], c["id"])
-    assert d["status"] == "reported" and sorted(o["role"] for o in d["opinions"]) == ["lead", "member", "member"]
+    assert d["status"] == "reported" and sorted(o["role"] for o in d["opinions"]) == ["lead", "member"]
 
 
 def test_offline_imaging_consult_escalates_then_reports(app, world):

@@ -2044,6 +2044,44 @@ export interface paths {
       };
     };
   };
+  "/api/v1/consults/{consult_id}/expert-decline": {
+    /** An assigned MDT expert declines to take part; a reason is required (400 `reason_required`). */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultDecline"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
   "/api/v1/consults/{consult_id}/opinions": {
     /** An assigned expert signs their own opinion (MDT); 403 `not_consult_expert`, 409 `already_signed`. */
     post: {
