@@ -2,6 +2,7 @@
 scope, one contract with its ledger, payments flagged for the team."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -51,7 +52,13 @@ def ledger(contract_id: int) -> list[dict[str, Any]]:
              "kind": i.kind, "kind_label": catalogue.KINDS.get(i.kind, i.kind), "disease": i.disease,
              "provider_level_label": catalogue.LEVELS.get(i.provider_level, i.provider_level),
              "quantity": i.quantity, "delivered": i.delivered, "remaining": i.quantity - i.delivered,
-             "next_due_on": i.due_dates[i.delivered] if i.delivered < len(i.due_dates) else None} for i in items]
+             "next_due_on": _day(i.due_dates[i.delivered]) if i.delivered < len(i.due_dates) else None}
+            for i in items]
+
+
+def _day(value: str | date) -> date:
+    """A due date kept as ISO text in the item's JSON, as a date (the portal and staff schemas dump dates)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _packages(row: Contract) -> list[dict[str, Any]]:

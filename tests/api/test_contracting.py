@@ -63,6 +63,11 @@ def test_a_portal_request_with_a_paid_package_is_signed_and_its_schedule_generat
         summary = queries.resident_summary(w["resident"])
     assert summary["active"]["contract_no"] == got["contract_no"] and summary["can_request"] is True
     assert [p["code"] for p in summary["active"]["packages"]] == ["BASIC", "HTN_PLUS"]
+    # the portal shows this summary as it is: its ledger's due dates must dump (a str there answered 500 on /portal)
+    from app.portal.schemas import PortalContractSchema
+    shown = PortalContractSchema().dump(summary)
+    assert {i["name"]: i["next_due_on"] for i in shown["active"]["ledger"]}
+    assert all(i["next_due_on"] is None or len(i["next_due_on"]) == 10 for i in shown["active"]["ledger"])
 
 
 def test_a_second_contract_is_refused_naming_the_existing_one(app, client, world):
