@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_CODES, canModel, roleName, roleNames } from './roles';
+import { ROLE_CODES, canModel, laneName, roleName, roleNames } from './roles';
 
 describe('role names', () => {
   it('names every contract role in Chinese', () => {
@@ -91,5 +91,14 @@ describe('canModel (issue 14.13)', () => {
     expect(canModel(['county_admin'])).toBe(true);
     expect(canModel(['village_doctor'])).toBe(false);
     expect(canModel(['supervisor', 'township_doctor'])).toBe(false);
+  });
+});
+
+describe('laneName', () => {
+  it('shows a lane titled in two languages by its Chinese words only', () => {
+    expect(laneName('邀请方 requester')).toBe('邀请方');
+    expect(laneName('受邀方医务科 invited (supervisor)')).toBe('受邀方医务科');
+    expect(laneName('邀请方审核 requester review')).toBe('邀请方审核');
+    expect(laneName(null)).toBe('');
   });
 });

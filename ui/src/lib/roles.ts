@@ -10,6 +10,14 @@ export function roleName(code: string | null | undefined): string {
   return ROLE_NAMES[code] ?? code;
 }
 
+/** A lane's title as a clinician reads it: the role's Chinese name when the lane is a role code, else the title
+ * without the modeller's English words (a lane titled "邀请方 requester" shows 邀请方). */
+export function laneName(lane: string | null | undefined): string {
+  if (!lane) return '';
+  if (ROLE_NAMES[lane]) return ROLE_NAMES[lane];
+  return lane.replace(/\(?[A-Za-z_][A-Za-z_ ]*\)?/g, '').replace(/\s+/g, ' ').trim();
+}
+
 /** Chinese names of several roles, joined for a header or a badge. */
 export function roleNames(codes: readonly string[] | null | undefined, sep = '、'): string {
   return (codes ?? []).map(roleName).join(sep);

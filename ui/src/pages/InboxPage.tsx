@@ -10,7 +10,7 @@ import { DISEASES, PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssigne
 import { vocabCodes } from '../lib/vocabulary';
 import { useOrgNames } from '../lib/orgs';
 import type { Me } from '../api/types';
-import { roleName } from '../lib/roles';
+import { laneName, roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 
 const VIEWS: { id: TaskView; name: string }[] = [
@@ -74,7 +74,7 @@ function TaskCard({ task, me, onChanged }: { task: Task; me: Me | null; onChange
           )}
           <span>{task.process_name ?? label(PROCESS_NAMES, task.process_id)}</span>
           {task.org_name && <span>{task.org_name}</span>}
-          {(task.role || task.lane) && <span>{roleName(task.role ?? task.lane)}</span>}
+          {(task.role || task.lane) && <span>{task.role ? roleName(task.role) : laneName(task.lane)}</span>}
         </div>
         <div className="task-meta">
           <span className={task.overdue ? 'text-danger' : ''} title={task.due_at ? formatDateTime(task.due_at) : undefined}>
