@@ -36,6 +36,9 @@ def test_unauthenticated_calls_are_401_in_the_error_shape(client):
 
 
 def test_ui_routes_serve_the_single_page_app(client):
-    for path in ("/", "/inbox", "/tasks/12", "/instances/3", "/residents", "/dashboards", "/login"):  # /modeler: roles
+    for path in ("/", "/inbox", "/tasks/12", "/login"):
         resp = client.get(path)
         assert resp.status_code == 200 and b"<" in resp.data, path
+    for path in ("/instances/3", "/residents", "/dashboards"):          # role pages ask for a sign-in first (22.5)
+        resp = client.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next="), path
