@@ -9,10 +9,11 @@ import { transformErrorsZh, withFieldOrder } from '../../lib/formErrors';
 import { FORM_DEFAULTS, formValidator as validator } from '../../lib/formValidator';
 import { translateZh } from './zh';
 import DrugPicker from './DrugPicker';
+import SignatureWidget from './SignatureWidget';
 import VillagePicker from './VillagePicker';
 
 // named widgets a form's uiSchema may ask for (`"ui:widget": "drugPicker"`)
-const WIDGETS = { drugPicker: DrugPicker, villagePicker: VillagePicker };
+const WIDGETS = { drugPicker: DrugPicker, villagePicker: VillagePicker, signature: SignatureWidget };
 
 export interface TaskFormProps {
   schema: RJSFSchema;
