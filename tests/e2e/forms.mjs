@@ -128,10 +128,18 @@ export async function allFormsStory(ctx, samples) {
   await closePage(page);
 }
 
+/** The harness has no business object behind a form: a form's server-side submit check (`x-submit-check`, e.g. the
+ * contract a signature belongs to) is left out here; the process's own story (contracting.mjs) exercises it. */
+function withoutSubmitCheck(text) {
+  const form = JSON.parse(text);
+  if (form.schema && 'x-submit-check' in form.schema) delete form.schema['x-submit-check'];
+  return JSON.stringify(form);
+}
+
 async function formsChunk(page, rels, samples, processId) {
   const files = formFiles();
   const deployed = await api(page, 'POST', '/api/v1/process-definitions',
-    { __files: { [`bpmn/${processId}.bpmn`]: harnessBpmn(rels, processId), ...Object.fromEntries(rels.map((r) => [r, files[r]])) } });
+    { __files: { [`bpmn/${processId}.bpmn`]: harnessBpmn(rels, processId), ...Object.fromEntries(rels.map((r) => [r, withoutSubmitCheck(files[r])])) } });
   assert.ok([200, 201].includes(deployed.status), `部署失败 ${deployed.status} ${deployed.text}`);
   const started = await api(page, 'POST', '/api/v1/process-instances', { process_id: processId });
   assert.equal(started.status, 201, `启动失败 ${started.text}`);
