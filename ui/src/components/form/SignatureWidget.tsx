@@ -1,7 +1,7 @@
 /** `"ui:widget": "signature"`: a signature drawn on the phone canvas, stored as a PNG data URL (the consult's consent
  * form opened from the inbox uses it like the consult page does). */
 import type { WidgetProps } from '@rjsf/utils';
-import SignaturePad from '../../pages/consult/SignaturePad';
+import SignaturePad from '../SignaturePad';
 
 export default function SignatureWidget({ onChange, value }: WidgetProps) {
   return (

@@ -4,7 +4,7 @@ import { Badge, ErrorBox, Field, Loading } from '../../components/common';
 import { formatDateTime } from '../../lib/time';
 import { useAsync } from '../../lib/useAsync';
 import { consultApi, statusKind, type ConsultDetail } from './api';
-import SignaturePad from './SignaturePad';
+import SignaturePad from '../../components/SignaturePad';
 
 // ECharts and WebRTC load only when a real-time consult's room is open for this user
 const VitalsPanel = lazy(() => import('../../components/live/VitalsPanel'));

@@ -5,7 +5,7 @@ import { ApiError, api } from '../../api/client';
 import { Badge, ErrorBox, Loading } from '../../components/common';
 import { formatDate, formatDateTime } from '../../lib/time';
 import { useAsync } from '../../lib/useAsync';
-import SignaturePad from './SignaturePad';
+import SignaturePad from '../../components/SignaturePad';
 import { contractApi, statusKind, yuan, type ContractDetail, type Doctor, type Signature } from './api';
 
 const DELIVERERS = ['village_doctor', 'township_doctor', 'township_public_health'];
@@ -56,7 +56,7 @@ function Signing({ c, onDone }: { c: ContractDetail; onDone: () => void }) {
         <input value={signer} onChange={(e) => setSigner(e.target.value)} data-testid="signer" />
       </label>
       {method === 'e_sign' ? (
-        <SignaturePad onChange={setImage} />
+        <SignaturePad hint="请居民在框内手写签名" onChange={setImage} />
       ) : (
         <input type="file" accept="image/png,image/jpeg,application/pdf" data-testid="scan"
           onChange={async (e) => { const f = e.target.files?.[0]; setImage(f ? await readFile(f) : null); }} />

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 
-/** A signature drawn with a finger or stylus on the phone/tablet (pointer events), exported as a PNG data URL. */
-export default function SignaturePad({ onChange }: { onChange: (dataUrl: string | null) => void }) {
+/** A finger/stylus signature on the phone: pointer events on a canvas, exported as a PNG data URL. */
+export default function SignaturePad({ onChange, hint = '请在框内手写签名' }: { onChange: (dataUrl: string | null) => void; hint?: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const drawing = useRef(false);
   const [empty, setEmpty] = useState(true);
@@ -17,8 +17,9 @@ export default function SignaturePad({ onChange }: { onChange: (dataUrl: string 
       ctx.scale(ratio, ratio);
       ctx.lineWidth = 2.5;
       ctx.lineCap = 'round';
-      ctx.lineJoin = 'round';
       ctx.strokeStyle = '#111';
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, c.width, c.height);
     }
   }, []);
 
@@ -27,7 +28,7 @@ export default function SignaturePad({ onChange }: { onChange: (dataUrl: string 
     return [e.clientX - r.left, e.clientY - r.top] as const;
   };
   const down = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    const ctx = canvas.current?.getContext('2d');
+    const ctx = e.currentTarget.getContext('2d');
     if (!ctx) return;
     e.currentTarget.setPointerCapture(e.pointerId);
     drawing.current = true;
@@ -36,33 +37,37 @@ export default function SignaturePad({ onChange }: { onChange: (dataUrl: string 
     ctx.moveTo(x, y);
   };
   const move = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    const ctx = canvas.current?.getContext('2d');
-    if (!drawing.current || !ctx) return;
+    if (!drawing.current) return;
+    const ctx = e.currentTarget.getContext('2d');
+    if (!ctx) return;
     const [x, y] = point(e);
     ctx.lineTo(x, y);
     ctx.stroke();
-    if (empty) setEmpty(false);
   };
   const up = () => {
     if (!drawing.current) return;
     drawing.current = false;
-    if (!empty && canvas.current) onChange(canvas.current.toDataURL('image/png'));
+    setEmpty(false);
+    onChange(canvas.current?.toDataURL('image/png') ?? null);
   };
   const clear = () => {
     const c = canvas.current;
-    c?.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+    const ctx = c?.getContext('2d');
+    if (c && ctx) {
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, c.width, c.height);
+    }
     setEmpty(true);
     onChange(null);
   };
-
   return (
     <div className="signature-pad">
-      <canvas ref={canvas} data-testid="signature-canvas" aria-label="签名区" role="img"
-        style={{ width: '100%', height: 160, border: '1px dashed #888', borderRadius: 6, touchAction: 'none', background: '#fff' }}
+      <canvas ref={canvas} data-testid="signature-canvas" aria-label="签名区域"
+        style={{ width: '100%', height: 160, border: '1px solid #999', borderRadius: 6, touchAction: 'none', background: '#fff' }}
         onPointerDown={down} onPointerMove={move} onPointerUp={up} onPointerLeave={up} />
-      <div className="row" style={{ justifyContent: 'space-between', marginTop: 4 }}>
-        <span className="muted">{empty ? '请在上方框内手写签名' : '已签名'}</span>
-        <button type="button" className="btn btn-small" onClick={clear}>重签</button>
+      <div className="actions">
+        <span className="muted">{empty ? hint : '已签名'}</span>
+        <button type="button" className="btn" onClick={clear}>重签</button>
       </div>
     </div>
   );
