@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from app.core.errors import Invalid
@@ -78,7 +79,7 @@ def rosendaal(readings: Iterable[tuple[date, float]], lo: float, hi: float,
     points = sorted(by_day.items())
     below = inside = above = total = 0.0
     gaps = 0
-    for (d1, a), (d2, b) in zip(points, points[1:], strict=False):
+    for (d1, a), (d2, b) in pairwise(points):
         days = float((d2 - d1).days)
         if days > max_gap_days:
             gaps += 1
