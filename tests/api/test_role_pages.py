@@ -72,3 +72,35 @@ def test_the_api_behind_a_refused_page_refuses_the_role(client, make_user, passw
 def test_a_village_doctor_still_reads_the_overdue_worklist(client, make_user, password):
     _login(client, make_user, password, "village_doctor")
     assert client.get("/api/v1/follow-ups/overdue").status_code == 200
+
+
+# the staff menu (ui/src/lib/roles.ts menuFor) is checked against this table by ui/src/lib/rolePages.test.ts
+UI_TABLE = "ui/src/test/role_pages.json"
+
+
+def role_pages_table() -> str:
+    import json
+
+    from app.mobile.services import MOBILE_ROLES
+    table = {"pages": {prefix: list(roles) for prefix, roles in ROLE_PAGES.items()},
+             "offline_app": {"path": "/m/", "roles": list(MOBILE_ROLES)}}
+    return json.dumps(table, ensure_ascii=False, indent=1)
+
+
+def test_the_menus_copy_of_the_page_gate_is_current():
+    from pathlib import Path
+    current = (Path(__file__).resolve().parents[2] / UI_TABLE).read_text()
+    assert current == role_pages_table(), (
+        f"{UI_TABLE} is stale: regenerate with `.venv/bin/python tests/api/test_role_pages.py > {UI_TABLE}`")
+
+
+def test_the_offline_app_is_open_to_the_doctors_and_refused_to_others(client, make_user, password):
+    _login(client, make_user, password, "pharmacist")
+    assert client.get("/api/mobile/v1/pull").status_code == 403
+    _login(client, make_user, password, "village_doctor")
+    assert client.get("/api/mobile/v1/pull", headers={"X-Device-Id": "vd-phone-1"}).status_code == 200
+    assert client.get("/m/").status_code not in (302, 403)  # the app shell is not gated: it signs in on its own
+
+
+if __name__ == "__main__":
+    print(role_pages_table(), end="")

@@ -49,7 +49,9 @@ export default function Layout() {
           <span className="brand-name">医共体协同平台</span>
         </div>
         <nav className="main-nav" aria-label="主导航">
-          {menuFor(roles).map((entry) => (
+          {menuFor(roles).map((entry) => entry.external ? (
+            <a key={entry.to} href={entry.to}>{entry.label}</a>
+          ) : (
             <NavLink key={entry.to} to={entry.to} end={entry.end} className={({ isActive }) => (isActive ? 'active' : '')}>
               {entry.label}
               {entry.count && counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}

@@ -69,7 +69,14 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['patient'])).toEqual([]);
   });
   it('a village doctor sees the work of a village doctor only', async () => {
-    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/residents', '/referrals', '/consults', '/contracts', '/training/my']);
+    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/m/', '/residents', '/referrals', '/consults', '/contracts', '/training/my']);
+  });
+  it('village and township doctors open the offline follow-up app from the menu (a page load: another app)', async () => {
+    const { menuFor } = await import('./roles');
+    for (const role of ['village_doctor', 'township_doctor']) {
+      expect(menuFor([role]).find((e) => e.to === '/m/')).toEqual({ to: '/m/', label: '离线随访', external: true });
+    }
+    for (const role of ['pharmacist', 'supervisor', 'process_owner', 'trainer']) expect(await paths([role])).not.toContain('/m/');
   });
   it('a supervisor sees monitoring, quality and statistics, not the modeler', async () => {
     const menu = await paths(['supervisor']);

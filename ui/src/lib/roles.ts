@@ -147,6 +147,15 @@ export interface MenuEntry {
   end?: boolean;
   /** show the count of my open tasks */
   count?: boolean;
+  /** another app than the staff pages (the village doctor's offline app at /m/): a page load, not a client route */
+  external?: boolean;
+}
+
+/** The offline follow-up app (ui/src/mobile, served at /m/; issue 22.2): the doctors who do follow-up visits in the
+ * villages. Its API accepts a few more roles (app/mobile MOBILE_ROLES); the menu offers it to those who visit. */
+export const OFFLINE_APP = '/m/';
+export function canUseOfflineApp(roles: readonly string[]): boolean {
+  return any(roles, ['village_doctor', 'township_doctor']);
 }
 
 /**
@@ -158,6 +167,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
   const entries: (MenuEntry | false)[] = [
     { to: '/inbox', label: '待办', count: true },
     canSeeFollowUps(roles) && { to: '/follow-ups', label: '逾期随访' },
+    canUseOfflineApp(roles) && { to: OFFLINE_APP, label: '离线随访', external: true },
     canSeeResidents(roles) && { to: '/residents', label: '居民档案' },
     canSeeReferrals(roles) && { to: '/referrals', label: '双向转诊' },
     canSeeConsults(roles) && { to: '/consults', label: '远程会诊' },
