@@ -57,6 +57,8 @@ export async function roleWalkStory(ctx) {
     assert.match(landed.pathname + landed.search, who.lands, `${who.user} 登录后应落在自己的首页，实际 ${landed.pathname}${landed.search}`);
     const menu = await page.locator('nav.main-nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     for (const p of who.absent) assert.ok(!menu.includes(p), `${who.user} 的菜单不应有 ${p}`);
+    // the offline follow-up app (a page load into /m/) for the doctors who visit villages
+    assert.equal(menu.includes('/m/'), /^(village|township)_doctor/.test(who.user), `${who.user} 的菜单「离线随访」（/m/）：${menu.join(' ')}`);
     for (const p of who.pages) {
       if (!p.includes('/', 1)) assert.ok(menu.includes(p), `${who.user} 的菜单应有 ${p}（菜单：${menu.join(' ')}）`);
       await page.goto(p);
