@@ -23,6 +23,8 @@ from .schemas import (
     PacketSchema,
     PacketTaskSchema,
     PullArgsSchema,
+    ResolutionSchema,
+    ResolveInSchema,
     RevokeSchema,
 )
 
@@ -32,7 +34,8 @@ DEVICE = {"parameters": [{"in": "header", "name": "X-Device-Id", "required": Tru
                           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
                           "description": "the installation's random id (docs/mobile.md)"}]}
 CONFLICT = ("completion_conflict: details.reason = task_reassigned | task_completed_elsewhere | task_cancelled | "
-            "form_version_retired | resident_out_of_scope (the facts were kept)")
+            "form_version_retired (details.successor_form_version) | resident_out_of_scope | lease_expired "
+            "(the facts were kept)")
 
 
 def _device():
@@ -50,9 +53,10 @@ class Pull(MethodView):
     @blp.alt_response(403, description="device_revoked: details.wipe = true (delete the local store)")
     @blp.doc(**DEVICE)
     def get(self, args):
-        """The caller's packet: tasks, resident summaries and forms; a delta with removals after `token`."""
+        """The caller's packet: tasks, resident summaries and forms; a delta with removals after `token`, paged by
+        `limit` (pull again with the new token while `has_more`)."""
         principal, device = _device()
-        return services.pull(principal, device, args.get("token"))
+        return services.pull(principal, device, args.get("token"), args["limit"])
 
 
 @blp.route("/observations")
@@ -79,6 +83,21 @@ class Completions(MethodView):
         """Complete a task seen offline, once per completion_id; a stale command is a typed 409, facts kept."""
         principal, device = _device()
         return services.complete(principal, device, body)
+
+
+@blp.route("/completions/<string:completion_id>/resolve")
+class Resolve(MethodView):
+    @login_required
+    @blp.arguments(ResolveInSchema)
+    @blp.response(200, ResolutionSchema)
+    @blp.alt_response(409, description="completion_not_in_conflict | conflict_already_resolved | "
+                                       "no_open_task_for_note")
+    @blp.doc(**DEVICE)
+    def post(self, body, completion_id):
+        """Act on one's own conflicted completion: attach the form as a note to the resident's open task, record
+        the visit as an ad-hoc follow-up on the resident record, or discard (idempotent per action; audited)."""
+        principal, device = _device()
+        return services.resolve(principal, device, completion_id, body["action"])
 
 
 @blp.route("/tasks/<int:task_id>/claim")

@@ -59,6 +59,9 @@ class MobileCompletion(Base):
     response: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     completed_at_device: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # what the doctor did with a 409: action → the answer given (attach_as_note, record_visit, discard)
+    resolutions: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class MobileLease(Base):

@@ -31,7 +31,7 @@ from app.vocabulary import loinc
 from app.workflows import versions
 from app.workflows.models import HumanTask
 
-MAX_TASKS = 500
+MAX_TASKS = 5000           # a safety cap on one doctor's packet; the pull pages it (services.PAGE_LIMIT)
 # the readings a doctor wants in front of them at a visit (latest value of each)
 KEY_CODES = ("8480-6", "8462-4", "8867-4", "1558-6", "2339-0", "4548-4", "29463-7", "39156-5")
 

@@ -9,6 +9,8 @@ LOINC = validate.Regexp(r"^[0-9]{1,7}-[0-9]$", error="应为 LOINC 代码，如 
 
 class PullArgsSchema(Schema):
     token = fields.Str(validate=validate.Length(max=80), metadata={"description": "the token of the last packet"})
+    limit = fields.Int(load_default=500, validate=validate.Range(min=1, max=500),
+                       metadata={"description": "tasks per page (with their residents and forms); default 500"})
 
 
 class PacketTaskSchema(Schema):
@@ -89,6 +91,7 @@ class PacketSchema(Schema):
     reset = fields.Bool()
     server_time = fields.Str()
     lease_hours = fields.Float()
+    has_more = fields.Bool(metadata={"description": "pull again with this token for the next page"})
     tasks = fields.List(fields.Nested(PacketTaskSchema))
     residents = fields.List(fields.Nested(PacketResidentSchema))
     schemas = fields.List(fields.Nested(PacketFormSchema))
@@ -172,3 +175,28 @@ class DeviceListSchema(Schema):
 
 class RevokeSchema(Schema):
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ResolveInSchema(Schema):
+    action = fields.Str(required=True, validate=validate.OneOf(["attach_as_note", "record_visit", "discard"]),
+                        metadata={"description": "attach_as_note | record_visit | discard"})
+
+
+class ResolutionNoteSchema(Schema):
+    task_id = fields.Int()
+    task_name = fields.Str(allow_none=True)
+    holder = fields.Str(allow_none=True, metadata={"description": "display name of who holds the task (null: "
+                                                                  "offered to a group)"})
+
+
+class ResolutionEncounterSchema(Schema):
+    id = fields.Int()
+    started_at = fields.Str()
+
+
+class ResolutionSchema(Schema):
+    completion_id = fields.Str()
+    action = fields.Str()
+    message = fields.Str(metadata={"description": "what was done, in Chinese"})
+    note = fields.Nested(ResolutionNoteSchema, allow_none=True)
+    encounter = fields.Nested(ResolutionEncounterSchema, allow_none=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
@@ -39,22 +39,34 @@ from app.tasks import services as task_services
 from app.workflows.models import HumanTask
 
 from . import queries
-from .errors import CompletionConflict, DeviceAlreadyRevoked, DeviceIdRequired, DeviceRevoked, IdempotencyKeyReused
+from .errors import (
+    CompletionConflict,
+    CompletionNotInConflict,
+    ConflictAlreadyResolved,
+    DeviceAlreadyRevoked,
+    DeviceIdRequired,
+    DeviceRevoked,
+    IdempotencyKeyReused,
+    NoOpenTaskForNote,
+)
 from .models import MobileCompletion, MobileDevice, MobileLease, MobileSnapshot
 
 MOBILE_ROLES = ("village_doctor", "township_doctor", "township_public_health", "county_specialist")
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 KEEP_SNAPSHOTS = 3
+PAGE_LIMIT = 500            # tasks a pull page holds at most (offline.md §2.2 `limit`)
 REASONS = ("task_reassigned", "task_completed_elsewhere", "task_cancelled", "form_version_retired",
-           "resident_out_of_scope")
+           "resident_out_of_scope", "lease_expired")
 REASON_TEXT = {
     "task_reassigned": "该任务已改派给他人办理",
     "task_completed_elsewhere": "该任务已在别处完成",
     "task_cancelled": "该任务已取消（流程已结束或撤回）",
     "form_version_retired": "表单版本已更新，离线填写的旧版表单不能提交",
     "resident_out_of_scope": "该居民已不在您的管辖范围内",
+    "lease_expired": "离线办理期限已过，本机的任务信息可能已过时，请同步后重新提交",
 }
-OPTIONS = ["attach_as_note", "start_adhoc_visit", "discard"]
+OPTIONS = ["attach_as_note", "record_visit", "discard"]
+ACTIONS = tuple(OPTIONS)
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)-(\d+)(?:\.([0-9a-f]+))?"?$')
 
 
@@ -145,8 +157,10 @@ def revoke_device(p: Principal, device_row_id: int, *, reason: str) -> dict[str,
 
 # -- pull ---------------------------------------------------------------------------------------------------------
 
-def pull(p: Principal, device: MobileDevice, token: str | None) -> dict[str, Any]:
-    """The packet: everything (reset) for an unknown token, else the difference from the packet the token names."""
+def pull(p: Principal, device: MobileDevice, token: str | None, limit: int = PAGE_LIMIT) -> dict[str, Any]:
+    """One page of the packet: everything (reset) for an unknown token, else the difference from the state the
+    token names; at most `limit` tasks a page (each with its resident and form), `has_more` until the device has
+    it all. The token of a page names what the device holds after applying it, so the next pull continues."""
     with unit_of_work() as s:
         items, people, schemas = queries.packet(p)
         now = clock.now()
@@ -167,22 +181,41 @@ def pull(p: Principal, device: MobileDevice, token: str | None) -> dict[str, Any
             "residents": [{"id": rid, "reason": reason} for rid, reason in queries.resident_removal_reasons(
                 p, [int(k[1:]) for k in gone if k[0] == "r"]).items()],
             "schemas": [k[1:] for k in gone if k[0] == "s"]}
-        snapshot = MobileSnapshot(device_id=device.id, nonce=secrets.token_hex(4), items=current, created_at=now)
+        units = _pending_units(items, current, seen)
+        sent = {key for unit in units[:limit] for key in unit}
+        # what the device holds after this page: what it had (a changed item not yet sent keeps its old hash, so a
+        # later page sends it) minus the removals, plus what this page sends
+        holds = {k: v for k, v in seen.items() if k in current}
+        holds.update({k: current[k] for k in sent})
+        snapshot = MobileSnapshot(device_id=device.id, nonce=secrets.token_hex(4), items=holds, created_at=now)
         s.add(snapshot)
         s.flush()
         _prune(s, device)
         device = s.get(MobileDevice, device.id) or device
         device.last_sync_at = now
-        sent_people = [r for r in people if seen.get(f"r{r['id']}") != current[f"r{r['id']}"]]
+        sent_people = [r for r in people if f"r{r['id']}" in sent]
         record("mobile.pull", object_type="mobile_device", object_id=device.id, principal=p,
                details={"reset": reset, "tasks": len(items), "residents": [r["id"] for r in sent_people]})
         return {"token": f"m1.{snapshot.id}.{snapshot.nonce}", "reset": reset, "server_time": clock.local(now).isoformat(),
-                "lease_hours": lease_hours(),
-                "tasks": [t for t in items if seen.get(f"t{t['id']}") != current[f"t{t['id']}"]],
+                "lease_hours": lease_hours(), "has_more": len(units) > limit,
+                "tasks": [t for t in items if f"t{t['id']}" in sent],
                 "residents": sent_people,
-                "schemas": [sc for sc in schemas if f"s{sc['ref']}" not in seen],
+                "schemas": [sc for sc in schemas if f"s{sc['ref']}" in sent],
                 "leases": [{"task_id": tid, "until": until} for tid, until in sorted(leases.items())],
                 "removed": removed}
+
+
+def _pending_units(items: list[dict], current: dict[str, Any], seen: dict[str, Any]) -> list[list[str]]:
+    """What the device lacks, one unit per task in packet order: the task if new or changed, and its resident and
+    form the first time a unit needs them (so a task never arrives before its resident or form)."""
+    units, taken = [], set()
+    for t in items:
+        keys = [f"t{t['id']}", f"r{t['resident_id']}"] + ([f"s{t['schema_ref']}"] if t.get("schema_ref") else [])
+        unit = [k for k in keys if k in current and k not in taken and seen.get(k) != current[k]]
+        if unit:
+            taken.update(unit)
+            units.append(unit)
+    return units
 
 
 def _snapshot_of(s, device: MobileDevice, token: str | None) -> MobileSnapshot | None:
@@ -361,7 +394,7 @@ def complete(p: Principal, device: MobileDevice, body: dict[str, Any]) -> dict[s
         # a race the classification did not see (e.g. SQLite without row locks): classify the task as it is now
         with unit_of_work():
             task = session().get(HumanTask, task_id)
-            reason = _classify(p, task, body, etag) or "task_reassigned"
+            reason = _classify(p, device, task, body, etag) or "task_reassigned"
             holder = queries.holder_name(task) if task is not None else None
     return _answer(_store_conflict(p, device, body, digest, facts, saved, reason, holder))
 
@@ -392,7 +425,7 @@ def _answer(row: MobileCompletion) -> dict[str, Any]:
     raise CompletionConflict(row.response["message"], **row.response["details"])
 
 
-def _classify(p: Principal, task: HumanTask | None, body: dict[str, Any],
+def _classify(p: Principal, device: MobileDevice, task: HumanTask | None, body: dict[str, Any],
               etag: tuple[int, str | None] | None) -> str | None:
     if task is None:
         return "task_cancelled"
@@ -409,12 +442,25 @@ def _classify(p: Principal, task: HumanTask | None, body: dict[str, Any],
         return "task_reassigned"
     if task.assignee_id is None and not tasks.is_candidate(p, task):
         return "task_reassigned"
+    if _lease_ran_out(device, task, body):
+        return "lease_expired"
     current = forms.fingerprint(task_services.form_of(task))
     if body.get("form_version") and body["form_version"] != current:
         return "form_version_retired"
     if etag is not None and etag[1] is not None and etag[1] != current:
         return "form_version_retired"
     return None
+
+
+def _lease_ran_out(device: MobileDevice, task: HumanTask, body: dict[str, Any]) -> bool:
+    """The device held this task under a lease that had run out before the visit was filled in (device time, capped
+    at arrival): the packet it worked from was older than the lease promises, so the command is not applied."""
+    lease = session().get(MobileLease, (task.id, device.id))
+    if lease is None:
+        return False
+    now = clock.now()
+    filled = body.get("completed_at_device") or now
+    return min(filled, now) > lease.expires_at
 
 
 def _apply(p: Principal, device: MobileDevice, body: dict[str, Any], digest: str, facts: list[dict],
@@ -432,7 +478,7 @@ def _apply(p: Principal, device: MobileDevice, body: dict[str, Any], digest: str
                 raise IdempotencyKeyReused("completion_id 已用于另一份提交 (completion id reused with another body)",
                                            field="completion_id")
             return _answer(again)
-        reason = _classify(p, task, body, etag)
+        reason = _classify(p, device, task, body, etag)
         if reason is not None:
             raise _Found(reason, task)
         done = dict(task_completion.complete(p, task_id, data=body.get("data") or {}, completion_id=cid))
@@ -460,6 +506,12 @@ def _store_conflict(p: Principal, device: MobileDevice, body: dict[str, Any], di
                "note_kept": True, "options": OPTIONS}
     try:
         with unit_of_work() as s:
+            task = s.get(HumanTask, task_id)
+            if reason == "form_version_retired" and task is not None:
+                # the version the device must fill in now (the next pull brings its form under this ref)
+                successor, _schema = queries.task_and_schema(p, task, now=clock.now(), process_names={})
+                details.update(successor_form_version=successor["form_version"],
+                               successor_schema_ref=successor["schema_ref"])
             row = MobileCompletion(completion_id=cid, user_id=p.user_id, device_id=device.id, task_id=task_id,
                                    body_hash=digest, status=409, reason=reason, data=body.get("data") or {},
                                    response=_jsonable({"code": CompletionConflict.code, "message": message,
@@ -467,7 +519,6 @@ def _store_conflict(p: Principal, device: MobileDevice, body: dict[str, Any], di
                                    completed_at_device=body.get("completed_at_device"), received_at=clock.now())
             s.add(row)
             s.flush()
-            task = s.get(HumanTask, task_id)
             if task is not None:
                 task_services.add_comment(SYSTEM, task_id, _note(p, task, body, reason))
             record("mobile.completion_conflict", object_type="task", object_id=task_id, principal=p,
@@ -480,7 +531,7 @@ def _store_conflict(p: Principal, device: MobileDevice, body: dict[str, Any], di
         return stored
 
 
-def _note(p: Principal, task: HumanTask, body: dict[str, Any], reason: str) -> str:
+def _note(p: Principal, task: HumanTask, body: dict[str, Any], reason: str, *, about: str = "") -> str:
     """The comment left on the task: who entered what offline and why it was not applied."""
     form = task_services.form_of(task) or {}
     titles = {k: (v or {}).get("title", k) for k, v in ((form.get("schema") or {}).get("properties") or {}).items()}
@@ -488,7 +539,7 @@ def _note(p: Principal, task: HumanTask, body: dict[str, Any], reason: str) -> s
     when = body.get("completed_at_device")
     stamp = clock.local(when).strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else "未知时间"
     who = p.display_name or p.username
-    return (f"{who} 离线填写（设备时间 {stamp}）未能提交：{REASON_TEXT[reason]}。填写内容：{values or '无'}")[:2000]
+    return (f"{who} 离线填写{about}（设备时间 {stamp}）未能提交：{REASON_TEXT[reason]}。填写内容：{values or '无'}")[:2000]
 
 
 def _text(value: Any) -> str:
@@ -508,3 +559,83 @@ def _jsonable(value: Any) -> Any:
 def require_mobile_role(p: Principal) -> None:
     if not p.has_role(*MOBILE_ROLES):
         raise Forbidden("无权使用移动端同步 (forbidden)", required_roles=list(MOBILE_ROLES))
+
+
+# -- what the doctor does with a conflict ---------------------------------------------------------------------------
+
+ACTION_TEXT = {"attach_as_note": "附为备注", "record_visit": "记为临时随访", "discard": "放弃"}
+
+
+def resolve(p: Principal, device: MobileDevice, completion_id: str, action: str) -> dict[str, Any]:
+    """Act on one's own conflicted completion (offline.md §2.5), once per action: `attach_as_note` leaves the
+    entered form on the resident's open work for whoever holds it, `record_visit` records the visit that happened
+    as an ad-hoc follow-up encounter on the resident record, `discard` closes it (the facts stay either way). A
+    repeated action answers as the first time; nothing more after a discard."""
+    with unit_of_work() as s:
+        stmt = select(MobileCompletion).where(MobileCompletion.completion_id == completion_id)
+        row = s.scalars(stmt.with_for_update() if is_postgres() else stmt).first()
+        if row is None or row.user_id != p.user_id:
+            raise NotFound("离线提交记录不存在 (completion not found)", completion_id=completion_id)
+        if row.status != 409:
+            raise CompletionNotInConflict("这次提交已被受理，没有冲突需要处理 (the completion was applied)",
+                                          completion_id=completion_id)
+        done = dict(row.resolutions or {})
+        if action in done:
+            return done[action]
+        if "discard" in done:
+            raise ConflictAlreadyResolved("这次提交已放弃，不能再处理 (the conflict was discarded)",
+                                          completion_id=completion_id, action="discard")
+        task = s.get(HumanTask, row.task_id)
+        if action == "attach_as_note":
+            outcome = _attach_note(p, row, task)
+        elif action == "record_visit":
+            outcome = _record_visit(p, row, task)
+        else:
+            outcome = {"message": "已放弃这次提交；本次测量值仍保存在居民档案中"}
+        answer = _jsonable({"completion_id": completion_id, "action": action, "note": None, "encounter": None,
+                            **outcome})
+        row.resolutions = {**done, action: answer}
+        row.resolved_at = clock.now()
+        record("mobile.conflict_resolved", object_type="task", object_id=row.task_id, principal=p,
+               details={"completion_id": completion_id, "action": action, "reason": row.reason,
+                        "device_id": device.id, "note_task_id": (answer["note"] or {}).get("task_id"),
+                        "encounter_id": (answer["encounter"] or {}).get("id")})
+        return answer
+
+
+def _attach_note(p: Principal, row: MobileCompletion, task: HumanTask | None) -> dict[str, Any]:
+    """The target: the conflicted task if still open (it already carries the note left when the conflict was
+    stored), else the resident's open task (same process instance first, then earliest due)."""
+    target = task if task is not None and task.status == "open" else None
+    if target is None and task is not None and task.resident_id is not None:
+        same = case((HumanTask.instance_id == task.instance_id, 0), else_=1)
+        target = session().scalars(
+            select(HumanTask).where(HumanTask.resident_id == task.resident_id, HumanTask.status == "open")
+            .order_by(same, HumanTask.due_at.asc().nulls_last(), HumanTask.id)).first()
+    if target is None:
+        raise NoOpenTaskForNote("该居民目前没有待办任务可以附加备注，请选择“记为临时随访” (no open task for the resident)",
+                                completion_id=row.completion_id)
+    if target.id != row.task_id:
+        body = {"data": row.data, "completed_at_device": row.completed_at_device}
+        about = f"（原任务「{task.name}」）" if task is not None and task.name else ""
+        task_services.add_comment(SYSTEM, target.id, _note(p, task or target, body, row.reason or "task_cancelled",
+                                                           about=about))
+    holder = queries.holder_name(target)
+    where = f"{holder}的" if holder else "待认领的"
+    return {"note": {"task_id": target.id, "task_name": target.name, "holder": holder},
+            "message": f"填写内容已作为备注附在{where}「{target.name}」任务上"}
+
+
+def _record_visit(p: Principal, row: MobileCompletion, task: HumanTask | None) -> dict[str, Any]:
+    resident_id = task.resident_id if task is not None else None
+    if resident_id is None:
+        raise NotFound("找不到这次随访的居民 (the completion names no resident)", code="resident_not_found",
+                       completion_id=row.completion_id)
+    at = min(row.completed_at_device or row.received_at, row.received_at)
+    visit = intake.submit(resident_id, [intake.EncounterFact(
+        kind="follow_up", started_at=at, org_code=p.org_code or None,
+        client_id=f"mobile-visit:{row.completion_id}"[:80])], source="mobile", actor=p.username, rescreen=False)
+    encounter = visit.items[0].row
+    return {"encounter": {"id": encounter.id, "started_at": clock.local(encounter.started_at).isoformat()},
+            "message": f"已在居民档案中记为一次临时随访（{clock.local(at).strftime('%m月%d日 %H:%M')}），"
+                       "本次测量值也已在档案中"}

@@ -30,7 +30,7 @@ export interface paths {
         401: {
           content: never;
         };
-        /** @description completion_conflict: details.reason = task_reassigned | task_completed_elsewhere | task_cancelled | form_version_retired | resident_out_of_scope (the facts were kept) */
+        /** @description completion_conflict: details.reason = task_reassigned | task_completed_elsewhere | task_cancelled | form_version_retired (details.successor_form_version) | resident_out_of_scope | lease_expired (the facts were kept) */
         409: {
           content: never;
         };
@@ -39,6 +39,51 @@ export interface paths {
           content: never;
         };
         default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/mobile/v1/completions/{completion_id}/resolve": {
+    /**
+     * Act on one's own conflicted completion: attach the form as a note to the resident's open task, record
+     * the visit as an ad-hoc follow-up on the resident record, or discard (idempotent per action; audited).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description the installation's random id (docs/mobile.md) */
+          "X-Device-Id": string;
+        };
+        path: {
+          completion_id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResolveIn"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Resolution"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description completion_not_in_conflict | conflict_already_resolved | no_open_task_for_note */
+        409: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        completion_id: string;
       };
     };
   };
@@ -129,7 +174,10 @@ export interface paths {
     };
   };
   "/api/mobile/v1/pull": {
-    /** The caller's packet: tasks, resident summaries and forms; a delta with removals after `token`. */
+    /**
+     * The caller's packet: tasks, resident summaries and forms; a delta with removals after `token`, paged by
+     * `limit` (pull again with the new token while `has_more`).
+     */
     get: {
       parameters: {
         header: {
@@ -9401,6 +9449,8 @@ export interface components {
       target_groups?: string[];
     };
     Packet: {
+      /** @description pull again with this token for the next page */
+      has_more?: boolean;
       lease_hours?: number;
       leases?: components["schemas"]["Lease"][];
       removed?: components["schemas"]["Removed"];
@@ -10667,6 +10717,31 @@ export interface components {
       name?: string;
       org_code?: string;
       phone?: string | null;
+    };
+    Resolution: {
+      action?: string;
+      completion_id?: string;
+      encounter?: (Record<string, unknown> | null) | components["schemas"]["ResolutionEncounter"];
+      /** @description what was done, in Chinese */
+      message?: string;
+      note?: (Record<string, unknown> | null) | components["schemas"]["ResolutionNote"];
+    };
+    ResolutionEncounter: {
+      id?: number;
+      started_at?: string;
+    };
+    ResolutionNote: {
+      /** @description display name of who holds the task (null: offered to a group) */
+      holder?: string | null;
+      task_id?: number;
+      task_name?: string | null;
+    };
+    ResolveIn: {
+      /**
+       * @description attach_as_note | record_visit | discard
+       * @enum {string}
+       */
+      action: "attach_as_note" | "record_visit" | "discard";
     };
     Respond: {
       attend: boolean;
