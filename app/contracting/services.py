@@ -126,6 +126,9 @@ def request_contract(resident_id: int, package_code: str | None = None, channel:
         data = {"contract_id": row.id, "contract_no": row.contract_no, "resident_id": resident_id,
                 "team_org": org, "team_role": _team_role(org), "checkpoint": None, "channel": channel, "channel_label": CHANNEL_LABELS[channel],
                 "requested_package": row.requested_package or "", "moved": bool(moved),
+                # optional answers of later forms: the engine does not apply a form's defaults, so an answer left
+                # out must still name a value (a missing one stopped the process at record_renewal)
+                "renewal_note": "", "satisfaction_comment": "",
                 "age": clock.age(resident.birth_date, clock.today())}
         inst = runner.start_instance(PROCESS, actor=runner.Actor(row.requested_by), data=data,
                                      resident_id=resident_id, org_code=org, business_key=f"contract:{row.contract_no}")

@@ -1,0 +1,128 @@
+"""Issue 21.4 the contract's cycle end to end on the fake clock: quarterly progress checks (a lagging item raises
+补齐滞后服务 for the team, an on-track quarter raises nothing), the renewal talk 30 days before expiry (renew starts the
+next cycle's contract, which takes over the day after the old one ends), expiry and the satisfaction answer."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.core import clock, ratelimit
+from tests.contract_support import assess, contract, deploy_contract_models, select, sign
+from tests.test_follow_up_support import complete, make_resident, one_task, open_tasks, tick
+
+
+@pytest.fixture()
+def world(app, county, login_as):
+    deploy_contract_models(app)
+    with app.app_context():
+        ratelimit.configure(redis_url=app.config["YGT"].redis_url, rate=20, burst=100).reset()
+    return {"resident": make_resident(app), "village": login_as("village_doctor", org="C01T01V01"),
+            "admin": login_as("county_admin", org="C01")}
+
+
+def free_contract(app, w) -> dict:
+    from app.contracting import services
+    with app.app_context():
+        cid = services.request_contract(w["resident"], None, "staff").id
+    assess(w["village"], risk="LOW", groups=("一般人群",))
+    select(w["village"], ["BASIC"])
+    sign(w["village"], cid)
+    got = contract(w["village"], cid)
+    assert got["status"] == "active", got
+    return got
+
+
+def move_to(app, day: date, hour: int = 9) -> None:
+    """Advance the platform clock to `day` at `hour` local time and run the schedules (timers fire)."""
+    with app.app_context():
+        target = clock.start_of_day(day) + timedelta(hours=hour)
+        gap = target - clock.now()
+    assert gap > timedelta(0), (day, gap)
+    clock.advance(gap)
+    tick(app)
+
+
+def months_later(start: str, months: int) -> date:
+    from app.contracting.services import add_months
+    return add_months(date.fromisoformat(start), months)
+
+
+def test_a_lagging_quarter_raises_catch_up_and_an_on_track_quarter_does_not(app, client, world):
+    w = world
+    got = free_contract(app, w)
+    start = got["starts_on"]
+    # nothing fell due yet at three months for the yearly items, but the quarterly education unit did: lagging
+    move_to(app, months_later(start, 3))
+    task = one_task(w["village"], "catch_up")
+    assert got["contract_no"] in task["instructions"] and "应完成 1，已完成 0" in task["instructions"]
+    complete(w["village"], task, {"plan": "下周入户补做健康教育"})
+    # the team delivers the education units due by the half year; the 6-month check then raises nothing
+    ledger = {i["service_code"]: i for i in contract(w["village"], got["id"])["ledger"]}
+    for _ in range(2):
+        resp = w["village"].post(f"/api/v1/contracts/{got['id']}/deliveries",
+                                 json={"item_id": ledger["phs_health_education"]["item_id"]})
+        assert resp.status_code == 201, resp.json
+    move_to(app, months_later(start, 6))
+    assert not open_tasks(w["village"], "catch_up")
+    assert contract(w["village"], got["id"])["status"] == "active"
+
+
+def test_renewal_30_days_before_expiry_starts_the_next_cycle_which_follows_the_old_one(app, client, world):
+    w = world
+    got = free_contract(app, w)
+    ends = date.fromisoformat(got["ends_on"])
+    # the quarterly checks come and go (lagging tasks answered), then the renewal talk 30 days before the end
+    for m in (3, 6, 9):
+        move_to(app, months_later(got["starts_on"], m))
+        for task in open_tasks(w["village"], "catch_up"):
+            complete(w["village"], w["village"].get(f"/api/v1/tasks/{task['id']}").json, {"plan": "补做"})
+    assert not open_tasks(w["village"], "renewal_talk")
+    move_to(app, ends - timedelta(days=29))
+    talk = one_task(w["village"], "renewal_talk")
+    assert got["contract_no"] in talk["instructions"]
+    complete(w["village"], talk, {"renewal_decision": "renew", "renewal_note": "居民同意续约"})
+    old = contract(w["village"], got["id"])
+    assert old["renewal"] == "renew" and old["status"] == "active"
+    # the renewal's own contract runs through assessment and signing now; it starts the day after the old end
+    assess(w["village"], risk="LOW", groups=("一般人群",))
+    select(w["village"], ["BASIC"])
+    listed = w["village"].get(f"/api/v1/contracts?resident_id={w['resident']}").json
+    nxt = next(c for c in listed["items"] if c["id"] != got["id"])
+    assert nxt["channel_label"] == "续约"
+    sign(w["village"], nxt["id"])
+    nxt = contract(w["village"], nxt["id"])
+    assert nxt["status"] == "active" and nxt["starts_on"] == (ends + timedelta(days=1)).isoformat()
+    # expiry: the old contract ends (到期续约) and its satisfaction step opens; the answer feeds the indicator
+    move_to(app, ends + timedelta(days=1))
+    old = contract(w["village"], got["id"])
+    assert old["status"] == "ended" and old["end_reason"] == "到期续约"
+    rate = [t for t in open_tasks(w["village"], "satisfaction") if got["contract_no"] in
+            w["village"].get(f"/api/v1/tasks/{t['id']}").json["instructions"]]
+    assert len(rate) == 1
+    complete(w["village"], w["village"].get(f"/api/v1/tasks/{rate[0]['id']}").json,
+             {"satisfaction_score": 4, "satisfaction_comment": "服务及时"})
+    assert contract(w["village"], got["id"])["satisfaction"] == 4
+    assert contract(w["village"], nxt["id"])["status"] == "active"
+
+
+def test_a_lapsed_contract_expires_and_a_new_request_is_allowed(app, client, world):
+    w = world
+    got = free_contract(app, w)
+    ends = date.fromisoformat(got["ends_on"])
+    move_to(app, ends - timedelta(days=29))
+    # the three quarterly checks that fell due meanwhile come one after the other (each lagging, each answered)
+    answered = 0
+    while not open_tasks(w["village"], "renewal_talk"):
+        task = one_task(w["village"], "catch_up")
+        complete(w["village"], task, {"plan": "补做"})
+        answered += 1
+        assert answered <= 3
+        tick(app)
+    assert answered == 3
+    complete(w["village"], one_task(w["village"], "renewal_talk"), {"renewal_decision": "lapse"})
+    move_to(app, ends + timedelta(days=1))
+    old = contract(w["village"], got["id"])
+    assert old["status"] == "ended" and old["end_reason"] == "到期未续约"
+    resp = w["village"].post("/api/v1/contracts", json={"resident_id": w["resident"]})
+    assert resp.status_code == 201, resp.json
