@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "app.recognition.models",
     "app.consult.models",
     "connectors.devices.models",
+    "app.supply.models",
 )
 
 

@@ -1,0 +1,360 @@
+"""Use cases of supply: the catalogue of stores and items, stock movements (receipt, issue/transfer, use, return,
+consignment), UDI scanning on a patient case, recalls and the drug-shortage register.
+
+Stock never goes negative: every decrement is one conditional UPDATE (`on_hand = on_hand - q WHERE on_hand >= q`),
+so of two concurrent issues of the last unit exactly one succeeds, on PostgreSQL and SQLite alike; a CHECK
+constraint backs it. Movements that take stock call `app.supply.policy.evaluate` after commit (alerts)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.core import clock
+from app.core.db import rowcount, session, unit_of_work
+from app.org.queries import get_org
+
+from . import policy
+from . import udi as udi_codes
+from .errors import InsufficientStock, ItemNotFound, MovementInvalid, SerialAlreadyUsed, StoreNotFound, UdiRefused
+from .models import Item, Lot, Movement, Recall, Shortage, Store, UdiUse
+
+IN_KINDS = {"receipt": 1, "transfer_in": 1, "return": 1}
+OUT_KINDS = {"issue": -1, "use": -1, "return_supplier": -1}
+NO_LOT = ""
+
+
+# -- catalogue ---------------------------------------------------------------------------------------------------
+
+def create_store(code: str, name: str, *, org_code: str, level: str, parent_code: str | None = None,
+                 transfer_lead_days: int = 1) -> Store:
+    """Add a store of an organisation: `primary` (一级库) or `secondary` (二级库, replenished from `parent_code`)."""
+    if level not in ("primary", "secondary"):
+        raise MovementInvalid("库房级别只能是一级库或二级库", code="invalid_store_level", level=level)
+    org = get_org(org_code)
+    if parent_code is not None:
+        store(parent_code)
+    with unit_of_work() as s:
+        row = Store(code=code, name=name, org_code=org.code, org_path=org.path, level=level, parent_code=parent_code,
+                    transfer_lead_days=transfer_lead_days, created_at=clock.now())
+        s.add(row)
+    return row
+
+
+def create_item(code: str, name: str, *, kind: str, unit: str, gtin: str | None = None, **fields: Any) -> Item:
+    """Add a stocked item (drug or consumable); a consumable's `gtin` (UDI-DI) must carry a valid check digit."""
+    if kind not in ("drug", "consumable"):
+        raise MovementInvalid("品类只能是药品或耗材", code="invalid_item_kind", kind=kind)
+    if gtin is not None:
+        gtin = udi_codes.parse(f"(01){gtin.zfill(14)}").gtin
+    with unit_of_work() as s:
+        row = Item(code=code, name=name, kind=kind, unit=unit, gtin=gtin, **fields)
+        s.add(row)
+    return row
+
+
+def store(code: str) -> Store:
+    row = session().scalar(select(Store).where(Store.code == code))
+    if row is None:
+        raise StoreNotFound(f"库房 {code} 不存在", store_code=code)
+    return row
+
+
+def item(code: str) -> Item:
+    row = session().scalar(select(Item).where(Item.code == code))
+    if row is None:
+        raise ItemNotFound(f"物资 {code} 不存在", item_code=code)
+    return row
+
+
+def item_by_gtin(gtin: str) -> Item | None:
+    return session().scalar(select(Item).where(Item.gtin == gtin))
+
+
+# -- movements ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a movement request."""
+    item_code: str
+    quantity: int
+    lot_no: str | None = None
+    expiry_on: date | None = None
+
+
+def receive(store_code: str, item_code: str, *, quantity: int, lot_no: str, expiry_on: date | None, actor: str,
+            consignment: bool = False, supplier: str = "", source_key: str | None = None,
+            kind: str = "receipt", note: str = "", request_no: str | None = None) -> Movement:
+    """Put stock into a store (receipt 入库, return 退库 from a ward/patient, or a transfer_in from a 一级库)."""
+    if kind not in IN_KINDS:
+        raise MovementInvalid("不是入库类动作", code="invalid_movement_kind", kind=kind)
+    _positive(quantity)
+    repeat = _by_source_key(source_key)
+    if repeat is not None:
+        return repeat
+    st, it = store(store_code), item(item_code)
+    with unit_of_work() as s:
+        lot = _lot(s, st, it, lot_no or NO_LOT, consignment=consignment, expiry_on=expiry_on, supplier=supplier)
+        s.execute(update(Lot).where(Lot.id == lot.id).values(on_hand=Lot.on_hand + quantity))
+        movement = _movement(s, kind, st, it, lot, quantity, actor=actor, counterpart=supplier or None,
+                             source_key=source_key, note=note)
+    if kind != "return":
+        policy.close_replenishments(st.id, it.id, request_no=request_no)
+    _after_stock_change(st.id, it.id)
+    return movement
+
+
+def take(store_code: str, item_code: str, *, quantity: int, kind: str, actor: str, lot_no: str | None = None,
+         resident_id: int | None = None, case_ref: str | None = None, counterpart: str | None = None,
+         source_key: str | None = None, note: str = "") -> list[Movement]:
+    """Take stock out (issue 出库, use 使用 on a patient, return_supplier 退货): from the named lot, else first-expiry-
+    first-out over unexpired lots. Refused whole with 409 `insufficient_stock` when the store holds less."""
+    if kind not in OUT_KINDS:
+        raise MovementInvalid("不是出库类动作", code="invalid_movement_kind", kind=kind)
+    _positive(quantity)
+    if kind == "use" and resident_id is None:
+        raise MovementInvalid("使用必须登记患者", code="patient_required")
+    repeat = _by_source_key(source_key)
+    if repeat is not None:
+        return [repeat]
+    st, it = store(store_code), item(item_code)
+    with unit_of_work() as s:
+        moved = _take_fefo(s, st, it, quantity, kind=kind, actor=actor, lot_no=lot_no, resident_id=resident_id,
+                           case_ref=case_ref, counterpart=counterpart, source_key=source_key, note=note)
+    _after_stock_change(st.id, it.id)
+    return moved
+
+
+def transfer(from_store: str, to_store: str, item_code: str, *, quantity: int, actor: str,
+             source_key: str | None = None) -> list[Movement]:
+    """Move stock from a 一级库 to a 二级库 in one transaction (issue there, transfer_in here, lots kept)."""
+    src, dst, it = store(from_store), store(to_store), item(item_code)
+    if src.id == dst.id:
+        raise MovementInvalid("调出和调入不能是同一库房", code="same_store")
+    _positive(quantity)
+    with unit_of_work() as s:
+        out = _take_fefo(s, src, it, quantity, kind="issue", actor=actor, counterpart=dst.name,
+                         source_key=source_key)
+        for movement in out:
+            lot = s.get(Lot, movement.lot_id)
+            assert lot is not None
+            into = _lot(s, dst, it, lot.lot_no, consignment=lot.consignment, expiry_on=lot.expiry_on,
+                        supplier=lot.supplier)
+            s.execute(update(Lot).where(Lot.id == into.id).values(on_hand=Lot.on_hand + movement.quantity))
+            _movement(s, "transfer_in", dst, it, into, movement.quantity, actor=actor, counterpart=src.name)
+    policy.close_replenishments(dst.id, it.id)
+    _after_stock_change(src.id, it.id)
+    _after_stock_change(dst.id, it.id)
+    return out
+
+
+def _take_fefo(s, st: Store, it: Item, quantity: int, *, kind: str, actor: str, lot_no: str | None = None,
+               resident_id: int | None = None, case_ref: str | None = None, counterpart: str | None = None,
+               source_key: str | None = None, note: str = "") -> list[Movement]:
+    today = clock.today()
+    query = select(Lot).where(Lot.store_id == st.id, Lot.item_id == it.id, Lot.on_hand > 0)
+    if lot_no is not None:
+        query = query.where(Lot.lot_no == lot_no)
+    elif kind != "return_supplier":
+        query = query.where((Lot.expiry_on.is_(None)) | (Lot.expiry_on >= today))
+    lots = list(s.scalars(query.order_by(Lot.expiry_on.is_(None), Lot.expiry_on, Lot.id)))
+    left, moved = quantity, list[Movement]()
+    for lot in lots:
+        if left == 0:
+            break
+        s.refresh(lot)
+        part = min(left, lot.on_hand)
+        if part <= 0 or not _decrement(s, lot.id, part):
+            continue
+        key = source_key if not moved else (f"{source_key}#{len(moved)}" if source_key else None)
+        moved.append(_movement(s, kind, st, it, lot, part, actor=actor, resident_id=resident_id, case_ref=case_ref,
+                               counterpart=counterpart, source_key=key, note=note))
+        left -= part
+    if left:
+        raise InsufficientStock(f"{st.name}的{it.name}库存不足", store_code=st.code, item_code=it.code,
+                                requested=quantity, available=quantity - left)
+    return moved
+
+
+def _decrement(s, lot_id: int, quantity: int) -> bool:
+    """The one place stock goes down: conditional, so it never passes zero under concurrency."""
+    result = s.execute(update(Lot).where(Lot.id == lot_id, Lot.on_hand >= quantity)
+                       .values(on_hand=Lot.on_hand - quantity))
+    return rowcount(result) == 1
+
+
+def _lot(s, st: Store, it: Item, lot_no: str, *, consignment: bool, expiry_on: date | None, supplier: str) -> Lot:
+    row = s.scalar(select(Lot).where(Lot.store_id == st.id, Lot.item_id == it.id, Lot.lot_no == lot_no,
+                                     Lot.consignment == consignment))
+    if row is None:
+        row = Lot(store_id=st.id, item_id=it.id, lot_no=lot_no, expiry_on=expiry_on, consignment=consignment,
+                  supplier=supplier, on_hand=0, reserved=0)
+        s.add(row)
+        s.flush()
+    elif expiry_on is not None and row.expiry_on is None:
+        row.expiry_on = expiry_on
+    return row
+
+
+def _movement(s, kind: str, st: Store, it: Item, lot: Lot, quantity: int, *, actor: str,
+              resident_id: int | None = None, case_ref: str | None = None, counterpart: str | None = None,
+              source_key: str | None = None, note: str = "") -> Movement:
+    sign = IN_KINDS.get(kind) or OUT_KINDS[kind]
+    row = Movement(kind=kind, store_id=st.id, item_id=it.id, lot_id=lot.id, quantity=quantity, delta=sign * quantity,
+                   consignment=lot.consignment, resident_id=resident_id, case_ref=case_ref, counterpart=counterpart,
+                   source_key=source_key, actor=actor, note=note, at=clock.now())
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _positive(quantity: int) -> None:
+    if not isinstance(quantity, int) or quantity <= 0:
+        raise MovementInvalid("数量必须是正整数", code="invalid_quantity", quantity=quantity)
+
+
+def _by_source_key(source_key: str | None) -> Movement | None:
+    if source_key is None:
+        return None
+    return session().scalar(select(Movement).where(Movement.source_key == source_key))
+
+
+def _after_stock_change(store_id: int, item_id: int) -> None:
+    policy.evaluate(store_id=store_id, item_id=item_id)
+
+
+# -- UDI ---------------------------------------------------------------------------------------------------------
+
+def check_udi(code: str, *, store_code: str | None = None) -> dict[str, Any]:
+    """Read a scanned UDI and say whether it may be used (no stock change): the item, lot, expiry, serial and the
+    reason it would be refused, if any (`refusal`: {code, message})."""
+    parsed = udi_codes.parse(code)
+    it = item_by_gtin(parsed.gtin)
+    answer: dict[str, Any] = {**parsed.as_dict(), "item": _item_view(it) if it else None, "refusal": None}
+    try:
+        _usable(parsed, it, store(store_code) if store_code else None)
+    except (UdiRefused, SerialAlreadyUsed, InsufficientStock) as exc:
+        answer["refusal"] = {"code": exc.code, "message": exc.message, **exc.details}
+    return answer
+
+
+def consume_udi(code: str, *, store_code: str, resident_id: int, case_ref: str, used_by: str) -> dict[str, Any]:
+    """Record one scanned high-value item as used on a patient case (术中扫码): parse the UDI, refuse a bad check
+    digit, an unknown product, an expired or recalled lot, a serial already used, or no stock of that lot in the
+    store; otherwise take one unit of the lot from the store and bind (GTIN, serial) to the patient and case.
+
+    Returns {use_id, movement_id, gtin, lot, serial, expiry_on, item: {code, name, unit_price_fen, …}, case_ref}.
+    Raises UdiRefused (422, code names the reason), SerialAlreadyUsed (409 udi_serial_used), InsufficientStock
+    (409)."""
+    parsed = udi_codes.parse(code)
+    it = item_by_gtin(parsed.gtin)
+    st = store(store_code)
+    _usable(parsed, it, st)
+    assert it is not None
+    try:
+        with unit_of_work() as s:
+            [movement] = _take_fefo(s, st, it, 1, kind="use", actor=used_by, lot_no=parsed.lot or NO_LOT,
+                                    resident_id=resident_id, case_ref=case_ref, note=parsed.raw[:200])
+            use = UdiUse(gtin=parsed.gtin, serial=parsed.serial, lot_no=parsed.lot, expiry_on=parsed.expiry_on,
+                         item_id=it.id, store_id=st.id, movement_id=movement.id, resident_id=resident_id,
+                         case_ref=case_ref, raw=parsed.raw[:200], used_by=used_by, used_at=clock.now())
+            s.add(use)
+            s.flush()
+    except IntegrityError as exc:
+        raise SerialAlreadyUsed("该序列号的耗材已使用过, 不能重复使用", gtin=parsed.gtin,
+                                serial=parsed.serial) from exc
+    _after_stock_change(st.id, it.id)
+    return use_view(use, it)
+
+
+def _usable(parsed: udi_codes.Udi, it: Item | None, st: Store | None) -> None:
+    if it is None:
+        raise UdiRefused("院内目录中没有该产品 (UDI-DI 未登记)", code="udi_unknown_item", gtin=parsed.gtin)
+    if it.high_value and not parsed.serial:
+        raise UdiRefused("高值耗材条码缺少序列号 (21)", code="udi_serial_missing", gtin=parsed.gtin)
+    if parsed.expiry_on is not None and parsed.expiry_on < clock.today():
+        raise UdiRefused(f"已过有效期 ({parsed.expiry_on.isoformat()}), 禁止使用", code="udi_expired",
+                         expiry_on=parsed.expiry_on.isoformat())
+    recall = recall_for(parsed.gtin, parsed.lot)
+    if recall is not None:
+        raise UdiRefused(f"该批次已召回: {recall.reason}", code="udi_recalled", recall_id=recall.id)
+    if parsed.serial and session().scalar(select(UdiUse.id).where(UdiUse.gtin == parsed.gtin,
+                                                                  UdiUse.serial == parsed.serial)):
+        raise SerialAlreadyUsed("该序列号的耗材已使用过, 不能重复使用", gtin=parsed.gtin, serial=parsed.serial)
+    if st is not None:
+        held = session().scalar(select(Lot.on_hand).where(Lot.store_id == st.id, Lot.item_id == it.id,
+                                                          Lot.lot_no == (parsed.lot or NO_LOT), Lot.on_hand > 0)
+                                .limit(1))
+        if not held:
+            raise InsufficientStock(f"{st.name}没有该批次的库存", store_code=st.code, item_code=it.code,
+                                    lot=parsed.lot, requested=1, available=0)
+
+
+def use_view(use: UdiUse, it: Item) -> dict[str, Any]:
+    return {"use_id": use.id, "movement_id": use.movement_id, "gtin": use.gtin, "lot": use.lot_no,
+            "serial": use.serial, "expiry_on": use.expiry_on.isoformat() if use.expiry_on else None,
+            "case_ref": use.case_ref, "resident_id": use.resident_id, "used_by": use.used_by,
+            "used_at": use.used_at.isoformat(), "item": _item_view(it)}
+
+
+def _item_view(it: Item) -> dict[str, Any]:
+    return {"code": it.code, "name": it.name, "kind": it.kind, "unit": it.unit, "gtin": it.gtin,
+            "high_value": it.high_value, "unit_price_fen": it.unit_price_fen, "insurance_code": it.insurance_code}
+
+
+# -- recalls and shortages ---------------------------------------------------------------------------------------
+
+def recall_for(gtin: str, lot_no: str | None) -> Recall | None:
+    return session().scalar(select(Recall).where(Recall.gtin == gtin, Recall.lot_no.in_(["", lot_no or ""]))
+                            .limit(1))
+
+
+def record_recall(gtin: str, *, lot_no: str = "", reason: str, source: str, issued_on: date, recorded_by: str,
+                  level: str = "II") -> Recall:
+    """Register a recall of a product lot (UDI-DI + lot); further scans of it are refused and every store holding
+    it gets a `recalled_stock` alert. A repeat of the same recall answers the first."""
+    gtin = udi_codes.parse(f"(01){gtin.zfill(14)}").gtin
+    existing = session().scalar(select(Recall).where(Recall.gtin == gtin, Recall.lot_no == lot_no))
+    if existing is not None:
+        return existing
+    with unit_of_work() as s:
+        row = Recall(gtin=gtin, lot_no=lot_no, reason=reason, source=source, issued_on=issued_on, level=level,
+                     recorded_by=recorded_by, recorded_at=clock.now())
+        s.add(row)
+    policy.raise_recall_alerts(row)
+    return row
+
+
+def report_shortage(item_code: str, *, org_code: str, reason: str, reported_by: str, alternative: str = "",
+                    expected_on: date | None = None) -> Shortage:
+    """Register a drug shortage (短缺药品登记); one active entry per item and organisation."""
+    get_org(org_code)
+    it = item(item_code)
+    existing = session().scalar(select(Shortage).where(Shortage.item_id == it.id, Shortage.org_code == org_code,
+                                                       Shortage.status == "active"))
+    if existing is not None:
+        return existing
+    with unit_of_work() as s:
+        row = Shortage(item_id=it.id, org_code=org_code, status="active", reason=reason, alternative=alternative,
+                       reported_on=clock.today(), expected_on=expected_on, reported_by=reported_by)
+        s.add(row)
+    return row
+
+
+def resolve_shortage(shortage_id: int) -> Shortage:
+    with unit_of_work() as s:
+        row = s.get(Shortage, shortage_id)
+        if row is None:
+            raise MovementInvalid("短缺登记不存在", code="shortage_not_found", status=404)
+        if row.status != "resolved":
+            row.status, row.resolved_on = "resolved", clock.today()
+    return row
+
+
+def movements_for(store_id: int, item_id: int, since: datetime) -> Sequence[Movement]:
+    return session().scalars(select(Movement).where(Movement.store_id == store_id, Movement.item_id == item_id,
+                                                    Movement.at >= since).order_by(Movement.at, Movement.id)).all()
