@@ -1,7 +1,7 @@
 """supply: stores, stock lots and movements, UDI uses, recalls, shortages, alerts, replenishments, SPD messages (issue 18.4)
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-04 09:16:40.894950
 """
 from alembic import op
@@ -10,8 +10,8 @@ from sqlalchemy import Text  # noqa: F401
 from sqlalchemy.dialects import postgresql  # noqa: F401
 import app.core.db
 
-revision = '0029'
-down_revision = '0028'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
