@@ -2,6 +2,7 @@
 the OpenAPI document's tags. A new capability adds its `api` module to the imports and to `BLUEPRINTS`."""
 from __future__ import annotations
 
+from app.anticoag import api as anticoag_api
 from app.audit import api as audit_api
 from app.auth import api as auth_api
 from app.auth import users_api
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     referral_api,
     quality_api,
     pharmacy_api,
+    anticoag_api,
     live_api,
     contracting_api,
     recognition_api,

@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "app.jobs.models",
     "app.quality.models",
     "app.pharmacy.models",
+    "app.anticoag.models",
     "app.live.models",
     "connectors.sms.models",
     "app.portal.models",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.anticoag import checks as anticoag_checks
+from app.anticoag import services as anticoag
 from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
 from app.care_plans import routing as care_plan_routing
@@ -17,7 +19,7 @@ from app.care_plans import safety as care_plan_safety
 from app.consult import services as consult_services
 from app.contracting import checks as contract_checks
 from app.contracting import ledger as contract_ledger
-from app.core import metrics
+from app.core import logs, metrics
 from app.education import services as education
 from app.follow_up import queries as follow_up_queries
 from app.follow_up import reminders as follow_up_reminders
@@ -37,7 +39,9 @@ from app.training import services as training
 from app.workflows import hooks
 from app.workflows import metrics as workflow_metrics
 from connectors.pacs import sync as pacs_sync
+from connectors.sms import gateway as sms_gateway
 
+log = logs.get("wiring")
 _wired = False
 
 
@@ -55,6 +59,11 @@ def wire() -> None:
 
     # --- clinical facts entered the record (one event per intake submission, in its transaction) ---
     hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, screening_jobs.rescreen_on_new_facts)
+    # an INR/creatinine from the LIS or a new interacting medicine goes into the patient's anticoagulant episode
+    hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, anticoag.on_facts_recorded)
+
+    # --- a supervised prescription passed pre-review: start or continue the anticoagulant episode (issue 18.3) ---
+    hooks.subscribe(hooks.PRESCRIPTION_RELEASED, anticoag.on_prescription_released)
 
     # --- a follow-up visit was completed: it counts against the resident's contracted package (issue 21.4) ---
     hooks.subscribe(hooks.FOLLOW_UP_RECORDED, contract_ledger.on_follow_up_recorded)
@@ -72,6 +81,7 @@ def wire() -> None:
 
     # --- a patient is reminded (follow-up due, education pushed) only under their portal reminder consent ---
     follow_up_reminders.consent_check(portal_consent.reminders_allowed)
+    anticoag.patient_reminder(remind_anticoag_patient_by_sms)
 
     # --- a user task is completed (in the completing transaction) ---
     hooks.on_task_completed(training.PROCESS_ID, "confirm_enrolment")(training.on_enrolment_confirmed)
@@ -88,6 +98,7 @@ def wire() -> None:
     submit_check("care_plan_regimen")(care_plan_safety.check_submission)
     submit_check("contract_selection")(contract_checks.check_selection)
     submit_check("contract_signature")(contract_checks.check_signature)
+    submit_check("anticoag_entry")(anticoag_checks.check_entry)
 
     # --- the resident record's summary: sections higher capabilities fill ---
     summary_provider("care_plan")(care_plan_queries.plans_for_summary)
@@ -115,3 +126,18 @@ def push_education(*, plan: Any, version: Any, approver: str | None) -> None:
     education.push_for_plan(plan.resident_id, care_plan_id=plan.id, disease=plan.disease,
                             risk_level=plan.risk_level, topics=version.content.get("education_topics") or [],
                             pushed_by=approver or "system")
+
+
+def remind_anticoag_patient_by_sms(resident_id: int, text: str) -> bool:
+    """An anticoagulant check is due: an SMS to the patient's phone, only under their SMS reminder consent."""
+    if not portal_consent.allows(resident_id, "reminder", "sms"):
+        return False
+    phone = anticoag.resident_phone(resident_id)
+    if not phone:
+        return False
+    try:
+        sms_gateway.gateway().send(phone=phone, text=text, purpose="anticoag_reminder")
+    except sms_gateway.SmsNotSent as exc:
+        log.warning("anticoag sms not sent", extra={"status": str(exc)[:60]})
+        return False
+    return True

@@ -8,7 +8,8 @@ from typing import Any
 
 from tests.helpers import REPO
 
-MODELS = [REPO / "bpmn" / "rx_prereview.bpmn", REPO / "forms" / "rx_prereview", REPO / "dmn"]
+MODELS = [REPO / "bpmn" / "rx_prereview.bpmn", REPO / "forms" / "rx_prereview", REPO / "bpmn" / "anticoag_monitoring.bpmn",
+          REPO / "forms" / "anticoag_monitoring", REPO / "dmn"]
 _deliveries = itertools.count(1)
 
 

@@ -22,7 +22,7 @@ from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
 from app.org.queries import find_org
 from app.residents import queries as residents
-from app.workflows import runner
+from app.workflows import hooks, runner
 from app.workflows.deploy import latest_process_versions
 
 from . import checks
@@ -154,6 +154,10 @@ def _finish(row: Prescription, outcome: str, *, actor: str, note: str | None = N
                      "findings": [{"code": f["code"], "grade": f["grade"], "message": f["message"]}
                                   for f in row.findings], **detail},
             created_at=clock.now()))
+    if outcome == "passed":
+        hooks.emit(hooks.PRESCRIPTION_RELEASED, resident_id=row.resident_id, prescription_id=row.id, rx_id=row.rx_id,
+                   org_code=row.org_code, items=[dict(line) for line in row.items], indication=row.indication,
+                   clinical=dict(row.clinical), actor=actor)
 
 
 def _once(row: Prescription, state: str) -> bool:

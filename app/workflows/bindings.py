@@ -27,6 +27,7 @@ OPERATOR_MODULES = (
     "app.referral.operators",
     "app.training.operators",
     "app.pharmacy.operators",
+    "app.anticoag.operators",
     "app.contracting.operators",
     "app.consult.operators",
     "app.quality.operators",

@@ -116,6 +116,12 @@ FOLLOW_UP_RECORDED = "follow_up.recorded"
 """A follow-up visit was completed (once per visit, in the recording transaction): `resident_id`, `visit_id`,
 `disease`, `visited_on` (date | None), `visit_type` (outpatient/home/phone/online | None), `performed_by`."""
 
+PRESCRIPTION_RELEASED = "prescription.released"
+"""A supervised-drug prescription passed pre-review (`rx_prereview`: auto-pass, pharmacist or double signature; once
+per version, in the deciding transaction): `resident_id`, `prescription_id`, `rx_id`, `org_code` (prescribing),
+`items` (lines: drug, dose_mg, frequency …), `indication`, `clinical` (age, sex, weight, CrCl, target INR …),
+`actor`. Anticoagulant monitoring subscribes in app/wiring.py to start or continue the patient's episode."""
+
 _subscribers: dict[str, list[Callable]] = {}
 
 

@@ -105,6 +105,8 @@ def world(app, login_as, monkeypatch):
         rx, _ = pharmacy.receive(resident_id=resident_id, source_key="his:RX-1", payload=rx_payload(
             "", "RX-1", [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd"}], clinical={"crcl_ml_min": 80}))
         prescription_id = rx.id
+        from app.anticoag.models import AnticoagEpisode
+        episode_id = db.session().scalars(select(AnticoagEpisode.id)).first()
         from app.live import services as live
         live.open_room("consult", 1, [admin.user.id], "实时会诊")
     deploy_contract_models(app)
@@ -112,7 +114,7 @@ def world(app, login_as, monkeypatch):
         from app.contracting import services as contracting
         contract_id = contracting.request_contract(resident_id, "HTN_PLUS").id
     consult_id = stored_consult(app, resident_id, admin.user.id)
-    values = {"consult_id": consult_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    values = {"consult_id": consult_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

@@ -1092,6 +1092,68 @@ export interface paths {
       };
     };
   };
+  "/api/v1/anticoag/episodes": {
+    /** Episodes in the caller's scope (a resident's with `resident_id`), newest first, with their TTR. */
+    get: {
+      parameters: {
+        query?: {
+          resident_id?: number;
+          /** @description active | stopped */
+          status?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AnticoagEpisodeList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/anticoag/episodes/{episode_id}": {
+    /** One episode: schedule, every result (INR, CrCl, platelets) with its action, events and TTR. */
+    get: {
+      parameters: {
+        path: {
+          episode_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AnticoagEpisodeDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        episode_id: number;
+      };
+    };
+  };
   "/api/v1/audit": {
     /** Search the audit log by actor, action, object and time range (newest first). */
     get: {
@@ -7894,6 +7956,115 @@ export interface components {
     Answer: {
       item_id: number;
       keys: string[];
+    };
+    AnticoagEpisode: {
+      crcl_ml_min?: number | null;
+      dose_band?: string | null;
+      dose_mg?: number | null;
+      drug: string;
+      drug_name: string;
+      frequency?: string | null;
+      id: number;
+      indication: string;
+      instance_id?: number | null;
+      /** Format: date */
+      next_inr_due?: string | null;
+      /** Format: date */
+      next_platelet_due?: string | null;
+      /** Format: date */
+      next_renal_due?: string | null;
+      /** @description initiation | stable | dose_changed */
+      phase: string;
+      phase_label: string;
+      resident_id: number;
+      /** Format: date */
+      started_on: string;
+      /** @description active | stopped */
+      status: string;
+      status_label: string;
+      target_hi?: number | null;
+      target_lo?: number | null;
+      /** @description Rosendaal TTR in % (warfarin), None below 2 INRs */
+      ttr?: number | null;
+      weekly_dose_mg?: number | null;
+    };
+    AnticoagEpisodeDetail: {
+      crcl_ml_min?: number | null;
+      dose_band?: string | null;
+      dose_mg?: number | null;
+      drug: string;
+      drug_name: string;
+      events: components["schemas"]["AnticoagEvent"][];
+      frequency?: string | null;
+      id: number;
+      indication: string;
+      instance_id?: number | null;
+      /** Format: date */
+      next_inr_due?: string | null;
+      /** Format: date */
+      next_platelet_due?: string | null;
+      /** Format: date */
+      next_renal_due?: string | null;
+      /** @description initiation | stable | dose_changed */
+      phase: string;
+      phase_label: string;
+      resident_id: number;
+      results: components["schemas"]["AnticoagResult"][];
+      /** Format: date */
+      started_on: string;
+      /** @description active | stopped */
+      status: string;
+      status_label: string;
+      target_hi?: number | null;
+      target_lo?: number | null;
+      /** @description Rosendaal TTR in % (warfarin), None below 2 INRs */
+      ttr?: number | null;
+      ttr_detail?: (Record<string, unknown> | null) | components["schemas"]["AnticoagTtr"];
+      weekly_dose_mg?: number | null;
+    };
+    AnticoagEpisodeList: {
+      items: components["schemas"]["AnticoagEpisode"][];
+    };
+    AnticoagEvent: {
+      actor: string;
+      /** Format: date-time */
+      at: string;
+      detail?: {
+        [key: string]: unknown;
+      };
+      id: number;
+      kind: string;
+      label: string;
+    };
+    AnticoagResult: {
+      action?: string | null;
+      action_label?: string | null;
+      bleeding: string;
+      bleeding_label: string;
+      /** Format: date */
+      due_on?: string | null;
+      id: number;
+      in_range?: boolean | null;
+      /** @description inr | crcl | plt */
+      kind: string;
+      /** Format: date */
+      measured_on: string;
+      on_time?: boolean | null;
+      /** @description urgent | dose | renal_review | routine */
+      path?: string | null;
+      recorded_by: string;
+      source: string;
+      source_label: string;
+      value: number;
+    };
+    AnticoagTtr: {
+      days_above: number;
+      days_below: number;
+      days_in_range: number;
+      days_total: number;
+      gaps_excluded: number;
+      tests: number;
+      ttr?: number | null;
     };
     Attendance: {
       accuracy_m?: number | null;

@@ -1,0 +1,239 @@
+"""Issue 18.3 `anticoag_monitoring` through the API: a supervised prescription released by pre-review starts the
+patient's episode; the village doctor enters INRs (an implausible INR is refused, never graded), the LIS sends them
+by HL7 ORU through the one intake; warfarin results are graded by `warfarin_inr` (INR 5.2 → emergency referral and
+an urgent township task; 3.6 → dose adjustment); a falling CrCl that moves the rivaroxaban dose band asks a
+pharmacist; a new interacting medicine asks a pharmacist to intervene; the episode shows its TTR (Rosendaal)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.core import clock, ratelimit
+from tests.helpers import REPO
+from tests.pharmacy_support import id_number_of, rx
+from tests.referral_support import arrival, complete, make_resident, one, open_tasks
+
+MODELS = [REPO / "bpmn" / "rx_prereview.bpmn", REPO / "forms" / "rx_prereview", REPO / "bpmn" / "anticoag_monitoring.bpmn",
+          REPO / "forms" / "anticoag_monitoring", REPO / "bpmn" / "referral_up.bpmn", REPO / "forms" / "referral_up",
+          REPO / "dmn"]
+WARFARIN_3 = [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 14}]
+RIVA_20 = [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 28}]
+
+
+@pytest.fixture()
+def world(app, county, login_as):
+    from app.auth.services import create_client, create_token
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, MODELS), deployed_by="test", source="folder")
+        ratelimit.configure(redis_url=app.config["YGT"].redis_url, rate=50, burst=500).reset()
+        his, secret = create_client("县人民医院 HIS")
+        lis_client, _ = create_client("县医院 LIS")
+        _, raw = create_token(lis_client.user_id, name="lis")
+    lis = app.test_client()
+    lis.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return {"resident": make_resident(app), "id_number": id_number_of(), "lis": lis,
+            "his": {"client_id": his.client_id, "secret": secret},
+            "pharmacist": login_as("pharmacist", org="C01", username="pharm_a"),
+            "village": login_as("village_doctor", org="C01T01V01", username="vd_wang"),
+            "township": login_as("township_doctor", org="C01T01", username="td_li")}
+
+
+def release(client, w, rx_id: str, items, **extra) -> int:
+    resp = arrival(client, w["his"], rx(w["id_number"], rx_id, items, **extra), f"d-{rx_id}", message="rx_created")
+    assert resp.status_code == 200 and resp.json["grade"] == "none", resp.json
+    return resp.json["prescription_id"]
+
+
+def episodes(api, resident_id: int) -> list[dict]:
+    resp = api.get(f"/api/v1/anticoag/episodes?resident_id={resident_id}")
+    assert resp.status_code == 200, resp.json
+    return resp.json["items"]
+
+
+def episode(api, episode_id: int) -> dict:
+    resp = api.get(f"/api/v1/anticoag/episodes/{episode_id}")
+    assert resp.status_code == 200, resp.json
+    return resp.json
+
+
+def enter(api, entry: dict, status: int = 200):
+    task = one(api, "monitoring_entry")
+    resp = api.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"entry": entry}})
+    assert resp.status_code == status, resp.json
+    return resp
+
+
+def oru(id_number: str, control: str, code: str, value: str, unit: str, when: str) -> bytes:
+    segs = [f"MSH|^~\\&|LIS|C01|YGT|C01|{when}+0800||ORU^R01^ORU_R01|{control}|P|2.5.1|||||CHN|UNICODE UTF-8",
+            f"PID|1||{id_number}^^^CHN^NNCHN||王^建国||19560314|M",
+            "PV1|1|O|C01^^^C01", f"OBR|1|ORD{control}|LAB{control}|{code}^{code}^L|||{when}+0800",
+            f"OBX|1|NM|{code}^{code}^L||{value}|{unit}|||||F|||{when}+0800"]
+    return "\r".join(segs).encode()
+
+
+def send_oru(w, body: bytes) -> None:
+    resp = w["lis"].post("/api/v1/connectors/hl7v2", data=body, headers={"Content-Type": "x-application/hl7-v2+er7"})
+    assert resp.status_code == 200 and "|AA|" in resp.get_data(as_text=True), resp.get_data(as_text=True)
+
+
+def warfarin_episode(client, w) -> dict:
+    release(client, w, "RX-W1", WARFARIN_3, clinical={"inr": 2.1, "inr_date": clock.today().isoformat(),
+                                                      "weight_kg": 68})
+    [ep] = episodes(w["pharmacist"], w["resident"])
+    return ep
+
+
+def test_a_released_warfarin_prescription_starts_an_episode_whose_inr_entry_is_the_village_doctors_task(
+        app, client, world):
+    w = world
+    ep = warfarin_episode(client, w)
+    assert (ep["drug"], ep["status"], ep["phase"], ep["target_lo"], ep["target_hi"]) == (
+        "warfarin", "active", "initiation", 2.0, 3.0)
+    assert ep["next_inr_due"] == clock.today().isoformat() and ep["weekly_dose_mg"] == 21
+    task = one(w["village"], "monitoring_entry")
+    assert task["org_code"] == "C01T01V01" and "华法林" in task["instructions"] and "INR" in task["instructions"]
+    # the same drug released again continues the episode, never a second one
+    release(client, w, "RX-W2", WARFARIN_3, clinical={"inr": 2.1, "inr_date": clock.today().isoformat()})
+    assert len(episodes(w["pharmacist"], w["resident"])) == 1
+
+
+def test_an_implausible_inr_is_refused_with_its_code_and_nothing_is_graded(app, client, world):
+    w = world
+    ep = warfarin_episode(client, w)
+    for bad in (0, 30):
+        resp = enter(w["village"], {"test_date": clock.today().isoformat(), "inr": bad, "bleeding": "none"}, 422)
+        assert resp.json["code"] == "implausible_inr"
+    assert episode(w["village"], ep["id"])["results"] == []
+    enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 2.5, "bleeding": "none",
+                         "weekly_dose_mg": 21})
+    got = episode(w["village"], ep["id"])
+    assert [(r["value"], r["in_range"], r["action"], r["source"]) for r in got["results"]] == [
+        (2.5, True, "MAINTAIN", "form")]
+    assert got["next_inr_due"] == (clock.today() + timedelta(days=5)).isoformat()      # R7 #3 initiation
+    assert len(open_tasks(w["village"], "monitoring_entry")) == 1                      # the next round
+
+
+def test_inr_5_2_raises_an_emergency_referral_and_an_urgent_township_task(app, client, world):
+    from sqlalchemy import select
+
+    from app.core.db import session
+    from app.referral.models import Referral
+    w = world
+    ep = warfarin_episode(client, w)
+    enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 5.2, "bleeding": "none"})
+    got = episode(w["township"], ep["id"])
+    assert got["results"][-1]["action"] == "STOP_VITK_LOW" and got["results"][-1]["path"] == "urgent"
+    with app.app_context():
+        ref = session().scalars(select(Referral).where(Referral.resident_id == w["resident"])).one()
+        assert (ref.urgency, ref.source) == ("emergency", "anticoag_monitoring") and "INR 5.2" in ref.reason
+    urgent = one(w["township"], "urgent_care")
+    assert urgent["org_code"] == "C01T01" and "INR 5.2" in urgent["instructions"] and urgent["priority"] == 1
+    assert "urgent" in [e["kind"] for e in got["events"]]
+    complete(w["township"], urgent, {"urgent": {"measures": ["stop_drug", "vitamin_k"], "note": "停药，口服维生素K1"}})
+    assert "urgent_handled" in [e["kind"] for e in episode(w["township"], ep["id"])["events"]]
+    assert len(open_tasks(w["village"], "monitoring_entry")) == 1
+
+
+def test_an_inr_from_the_lis_closes_the_entry_task_and_36_asks_for_a_dose_adjustment(app, client, world):
+    w = world
+    ep = warfarin_episode(client, w)
+    when = clock.local(clock.now()).strftime("%Y%m%d%H%M%S")
+    send_oru(w, oru(w["id_number"], "L1", "INR", "3.6", "", when))
+    assert not open_tasks(w["village"], "monitoring_entry")
+    got = episode(w["township"], ep["id"])
+    assert [(r["value"], r["source"], r["path"]) for r in got["results"]] == [(3.6, "lis", "dose")]
+    dose = one(w["township"], "dose_adjustment")
+    assert "INR 3.6" in dose["instructions"]
+    complete(w["township"], dose, {"dose": {"weekly_dose_mg": 18.75, "note": "每周减量约10%"}})
+    got = episode(w["township"], ep["id"])
+    assert (got["weekly_dose_mg"], got["phase"]) == (18.75, "dose_changed")
+    assert got["next_inr_due"] == (clock.today() + timedelta(days=7)).isoformat()   # R7 #1: above range → ≤ 7 d
+
+
+def test_a_falling_crcl_moves_the_rivaroxaban_band_and_a_pharmacist_adjusts_the_dose(app, client, world):
+    w = world
+    release(client, w, "RX-R1", RIVA_20, clinical={"crcl_ml_min": 80, "weight_kg": 70})
+    [ep] = episodes(w["pharmacist"], w["resident"])
+    assert ep["dose_band"] == "20mg_qd" and ep["next_renal_due"] == (clock.today() + timedelta(days=365)).isoformat()
+    # Scr 180 µmol/L, 70 y (born 1956), 70 kg, male: CG (140−70)×70 / (72 × 180/88.4) ≈ 33 mL/min → 15 mg qd
+    when = clock.local(clock.now()).strftime("%Y%m%d%H%M%S")
+    send_oru(w, oru(w["id_number"], "L2", "CREA", "180", "umol/L", when))
+    got = episode(w["pharmacist"], ep["id"])
+    assert got["results"][-1]["kind"] == "crcl" and got["results"][-1]["path"] == "renal_review"
+    assert got["dose_band"] == "15mg_qd"
+    review = one(w["pharmacist"], "pharmacist_dose_review")
+    assert review["org_code"] == "C01" and "20mg_qd" in review["instructions"]
+    complete(w["pharmacist"], review, {"review": {"decision": "adjust", "dose_mg": 15, "frequency": "qd",
+                                                  "opinion": "CrCl 约33，减为 15 mg 每日1次"}})
+    got = episode(w["pharmacist"], ep["id"])
+    assert (got["dose_mg"], got["frequency"]) == (15, "qd")
+    assert got["next_renal_due"] == (clock.today() + timedelta(days=180)).isoformat()    # CrCl 30–60
+
+
+def test_a_new_interacting_medicine_asks_the_pharmacist_to_intervene(app, client, world):
+    from app.residents import intake
+    w = world
+    ep = warfarin_episode(client, w)
+    with app.app_context():
+        intake.submit(w["resident"], [intake.MedicationFact(drug="amiodarone", dose="200mg", frequency="qd",
+                                                            started_on=clock.today(), client_id="his-med-1")],
+                      source="县人民医院 HIS", actor="his")
+    task = one(w["pharmacist"], "pharmacist_intervention")
+    assert "胺碘酮" in task["instructions"] and task["org_code"] == "C01"
+    assert len(open_tasks(w["village"], "monitoring_entry")) == 1          # monitoring continues meanwhile
+    complete(w["pharmacist"], task, {"intervention": {"decision": "monitor", "opinion": "华法林减量，1周内复查INR"}})
+    kinds = [e["kind"] for e in episode(w["pharmacist"], ep["id"])["events"]]
+    assert kinds.count("interaction") == 2                              # raised, then answered
+
+
+def test_the_episode_shows_its_rosendaal_ttr(app, client, world):
+    w = world
+    ep = warfarin_episode(client, w)
+    start = clock.today()
+    # 1.5 (day 0), 2.5 (day 10), 3.5 (day 24), 2.5 (day 31): TTR 15.5 / 31 = 50 % (tests/unit/test_anticoag_ttr.py)
+    for offset, inr in ((0, 1.5), (10, 2.5), (24, 3.5), (31, 2.5)):
+        if offset:
+            clock.advance(timedelta(days=offset) - (clock.today() - start))
+        enter(w["village"], {"test_date": (start + timedelta(days=offset)).isoformat(), "inr": inr,
+                             "bleeding": "none"})
+        for element, data in (("dose_adjustment", {"dose": {"weekly_dose_mg": 21}}),):
+            for t in open_tasks(w["township"], element):
+                complete(w["township"], w["township"].get(f"/api/v1/tasks/{t['id']}").json, data)
+    got = episode(w["village"], ep["id"])
+    assert got["ttr"] == pytest.approx(50.0)
+    assert got["ttr_detail"]["days_total"] == pytest.approx(31) and got["ttr_detail"]["tests"] == 4
+
+
+def test_a_patient_outside_the_callers_scope_is_not_found(app, client, world, login_as):
+    ep = warfarin_episode(client, world)
+    other = login_as("village_doctor", org="C01T02V01", username="vd_other")
+    resp = other.get(f"/api/v1/anticoag/episodes/{ep['id']}")
+    assert resp.status_code == 404 and resp.json["code"] == "episode_not_found"
+    assert date.fromisoformat(ep["started_on"]) == clock.today()
+
+
+def test_two_days_before_a_check_the_village_doctor_and_a_consenting_patient_are_reminded(app, client, world):
+    from sqlalchemy import select
+
+    from app.core.db import session
+    from app.notifications.models import Notification
+    from app.portal import consent
+    from connectors.sms.models import DevSmsMessage
+    from tests.test_follow_up_support import tick
+    w = world
+    with app.app_context():
+        consent.decide(w["resident"], purpose="reminder", channel="sms", granted=True, decided_by="staff")
+    warfarin_episode(client, w)
+    enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 2.5, "bleeding": "none"})   # next in 5 d
+    tick(app, days=3.5)                                                       # 2 days before the due date
+    with app.app_context():
+        notes = list(session().scalars(select(Notification).where(Notification.kind == "anticoag_due")))
+        assert len(notes) == 1 and "INR" in notes[0].title
+        sms = list(session().scalars(select(DevSmsMessage).where(DevSmsMessage.purpose == "anticoag_reminder")))
+        assert len(sms) == 1 and "华法林" in sms[0].text and sms[0].phone == "13800001234"
+    tick(app, days=0.1)
+    with app.app_context():                                                   # once, not at every scheduler run
+        assert session().scalar(select(Notification.id).where(Notification.kind == "anticoag_due")
+                                .order_by(Notification.id.desc())) == notes[0].id
