@@ -53,7 +53,16 @@ class _Reader:
         return sfloat(self.take("<H", what))
 
     def date_time(self, what: str) -> datetime:
+        moment = self.optional_date_time(what)
+        if moment is None:
+            raise Invalid(f"{what}未知：设备时钟未设置 (date not known)", code="invalid_value", field=what)
+        return moment
+
+    def optional_date_time(self, what: str) -> datetime | None:
+        """Date Time (0x2A08): year, month or day 0 means "not known" (a device whose clock was never set)."""
         year, month, day, hours, minutes, seconds = (self.take("<H", what), *(self.take("<B", what) for _ in range(5)))
+        if 0 in (year, month, day):
+            return None
         try:
             return datetime(year, month, day, hours, minutes, seconds)
         except ValueError as exc:
@@ -105,7 +114,7 @@ def parse_blood_pressure(data: bytes) -> BloodPressure:
     factor = MMHG_PER_KPA if unit == "kPa" else 1.0
     out = BloodPressure(unit, systolic, diastolic, mean, round(systolic * factor), round(diastolic * factor))
     if flags & 0x02:
-        out.timestamp = r.date_time("时间戳")
+        out.timestamp = r.optional_date_time("时间戳")
     if flags & 0x04:
         out.pulse_rate = r.sfloat("脉率")
     if flags & 0x08:

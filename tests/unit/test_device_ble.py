@@ -2,8 +2,10 @@
 (ui/src/lib/ble/gatt.test.ts): SFLOAT with its special values, BP 0x2A35 and glucose 0x2A18 with every flag."""
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,41 @@ def test_bad_blood_pressure_bytes_are_refused_with_a_code(data, code):
     with pytest.raises(Invalid) as err:
         parse_blood_pressure(data)
     assert err.value.code == code
+
+
+# -- the byte examples shared with the UI's Vitest (ui/src/lib/ble/gatt_examples.json) ---------------------------
+
+EXAMPLES = json.loads((Path(__file__).resolve().parents[2] / "ui/src/lib/ble/gatt_examples.json").read_text("utf-8"))
+SPECIAL_VALUES = {"NaN": math.nan, "+INF": math.inf, "-INF": -math.inf}
+
+
+def _same(actual, expected) -> bool:
+    if expected == "NaN":
+        return isinstance(actual, float) and math.isnan(actual)
+    if isinstance(expected, str) and expected in SPECIAL_VALUES:
+        return actual == SPECIAL_VALUES[expected]
+    if isinstance(actual, datetime):
+        return actual.isoformat() == expected
+    if isinstance(expected, float) and isinstance(actual, (int, float)):
+        return math.isclose(actual, expected, rel_tol=1e-9)
+    return actual == expected
+
+
+@pytest.mark.parametrize("raw,value", EXAMPLES["sfloat"], ids=[r for r, _ in EXAMPLES["sfloat"]])
+def test_sfloat_examples(raw, value):
+    assert _same(sfloat(int(raw, 16)), value)
+
+
+@pytest.mark.parametrize("parse,case", [(parse_blood_pressure, c) for c in EXAMPLES["blood_pressure"]]
+                         + [(parse_glucose, c) for c in EXAMPLES["glucose"]],
+                         ids=[c["name"] for c in EXAMPLES["blood_pressure"] + EXAMPLES["glucose"]])
+def test_characteristic_examples(parse, case):
+    data = bytes.fromhex(case["hex"])
+    if "error" in case:
+        with pytest.raises(Invalid) as err:
+            parse(data)
+        assert err.value.code == case["error"]
+        return
+    parsed = parse(data)
+    for key, expected in case["expect"].items():
+        assert _same(getattr(parsed, key), expected), (key, getattr(parsed, key), expected)

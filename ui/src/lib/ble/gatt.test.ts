@@ -7,6 +7,7 @@ import {
   sfloat,
   toObservations,
 } from './gatt'
+import examples from './gatt_examples.json'
 
 function codeOf(parse: () => unknown): string {
   try {
@@ -124,5 +125,56 @@ describe('Glucose Measurement 0x2A18', () => {
     const m = parseGlucoseMeasurement([0x00, 0x03, 0x00, 0xea, 0x07, 0x0c, 0x04, 0x07, 0x00, 0x00])
     expect(m.concentration).toBeUndefined()
     expect(codeOf(() => toObservations(m))).toBe('no_value')
+  })
+})
+
+// The byte examples shared with the server's parser (tests/unit/test_device_ble.py reads the same file).
+
+type Expect = Record<string, unknown>
+const hex = (s: string) => s.split(' ').map((b) => parseInt(b, 16))
+const TS_NAMES: Record<string, string> = {
+  mean_arterial: 'meanArterial', systolic_mmhg: 'systolicMmHg', diastolic_mmhg: 'diastolicMmHg',
+  pulse_rate: 'pulseRate', user_id: 'userId', sequence_number: 'sequenceNumber', base_time: 'baseTime',
+  measured_at: 'measuredAt', time_offset_minutes: 'timeOffsetMinutes', mmol_per_l: 'mmolPerL',
+  sample_type: 'type', sample_location: 'sampleLocation', sensor_status: 'sensorStatus', context_follows: 'contextFollows',
+}
+const camel = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), v]))
+
+function value(parsed: Record<string, unknown>, key: string): unknown {
+  if (key === 'concentration') return (parsed.concentration as { value: number } | undefined)?.value ?? null
+  if (key === 'concentration_unit') return (parsed.concentration as { unit: string } | undefined)?.unit ?? null
+  return parsed[TS_NAMES[key] ?? key] ?? null
+}
+
+const expect_ = expect
+
+function check(parsed: Record<string, unknown>, expect: Expect) {
+  for (const [key, want] of Object.entries(expect)) {
+    const got = value(parsed, key)
+    if (want === 'NaN') expect_(got).toBeNaN()
+    else if (key === 'status') expect_(got).toEqual(camel(want as Record<string, unknown>))
+    else if (typeof want === 'number') expect_(got as number).toBeCloseTo(want, 10)
+    else expect_(got).toEqual(want)
+  }
+}
+
+describe('Bluetooth SIG byte examples (shared with the server parser)', () => {
+  it.each(examples.sfloat as [string, number | string][])('SFLOAT %s', (raw, want) => {
+    const got = sfloat(parseInt(raw, 16))
+    if (want === 'NaN') expect(got).toBeNaN()
+    else if (want === '+INF') expect(got).toBe(Number.POSITIVE_INFINITY)
+    else if (want === '-INF') expect(got).toBe(Number.NEGATIVE_INFINITY)
+    else expect(got).toBeCloseTo(want as number, 12)
+  })
+  const cases = [
+    ...examples.blood_pressure.map((c) => ({ ...c, parse: parseBloodPressureMeasurement as (b: number[]) => unknown })),
+    ...examples.glucose.map((c) => ({ ...c, parse: parseGlucoseMeasurement as (b: number[]) => unknown })),
+  ] as { name: string; hex: string; expect?: Expect; error?: string; parse: (b: number[]) => unknown }[]
+  it.each(cases)('$name', (c) => {
+    if (c.error) {
+      expect(codeOf(() => c.parse(hex(c.hex)))).toBe(c.error)
+      return
+    }
+    check(c.parse(hex(c.hex)) as Record<string, unknown>, c.expect as Expect)
   })
 })

@@ -20,7 +20,7 @@ const MG_DL_PER_MMOL_L = 18.016 // glucose 180.16 g/mol (as the server's LOINC t
 
 export class BleParseError extends Error {
   constructor(
-    readonly code: 'too_short' | 'no_value',
+    readonly code: 'too_short' | 'no_value' | 'invalid_value',
     message: string,
   ) {
     super(message)
@@ -161,8 +161,9 @@ class Reader {
   sfloat(what: string): number {
     return sfloat(this.uint16(what))
   }
-  dateTime(what: string): DateTimeFields {
-    return {
+  /** Date Time (0x2A08); null when year, month or day is 0 ("not known": a device whose clock was never set). */
+  optionalDateTime(what: string): DateTimeFields | null {
+    const t = {
       year: this.uint16(what),
       month: this.uint8(what),
       day: this.uint8(what),
@@ -170,6 +171,17 @@ class Reader {
       minutes: this.uint8(what),
       seconds: this.uint8(what),
     }
+    if (t.year === 0 || t.month === 0 || t.day === 0) return null
+    const at = new Date(Date.UTC(t.year, t.month - 1, t.day, t.hours, t.minutes, t.seconds))
+    if (t.month > 12 || t.hours > 23 || t.minutes > 59 || t.seconds > 59 || at.getUTCDate() !== t.day) {
+      throw new BleParseError('invalid_value', `${what}无效 (invalid date)`)
+    }
+    return t
+  }
+  dateTime(what: string): DateTimeFields {
+    const t = this.optionalDateTime(what)
+    if (t === null) throw new BleParseError('invalid_value', `${what}未知：设备时钟未设置 (date not known)`)
+    return t
   }
 }
 
@@ -214,7 +226,10 @@ export function parseBloodPressureMeasurement(data: DataView | ArrayBuffer | Uin
     diastolicMmHg: toMmHg(diastolic),
     meanArterialMmHg: toMmHg(meanArterial),
   }
-  if (flags & 0x02) out.timestamp = isoLocal(r.dateTime('时间戳'))
+  if (flags & 0x02) {
+    const t = r.optionalDateTime('时间戳')
+    if (t) out.timestamp = isoLocal(t)
+  }
   if (flags & 0x04) out.pulseRate = r.sfloat('脉率')
   if (flags & 0x08) out.userId = r.uint8('用户编号')
   if (flags & 0x10) {
