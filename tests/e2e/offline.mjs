@@ -5,7 +5,8 @@
  * completed with readings, and a fourth that a supervisor hands to the township doctor meanwhile. Back online the
  * outbox lands: the first answer is lost on the way back (the server did the work), so the retry must be answered
  * from the server's record; each completion and each reading lands exactly once (checked through the staff API)
- * and the reassigned one shows 任务已改派 in plain Chinese, its reading kept.
+ * and the reassigned one shows 任务已改派 in plain Chinese, its reading kept; the doctor then records it as an ad-hoc
+ * visit from the conflict card (记为临时随访), which lands once on the resident record.
  */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, newPage, shot, unavailable } from './flows.mjs';
@@ -171,6 +172,27 @@ export async function offlineStory(ctx, t) {
     await phone.locator('[data-testid=last-sync]', { hasText: /最后同步 \d\d:\d\d/ }).waitFor();
     assert.deepEqual(await countAll(), [1, 1, 1, 1], '再次同步不应重复保存');
     for (const task of done) assert.equal(await phone.locator(`[data-testid=m-task][data-task-id="${task.id}"]`).count(), 0, '已办结的任务应从列表移除');
+
+    // 8. what to do with the conflict: the entered form already waits on the task for the township doctor, so the
+    //    card offers 记为临时随访 (the visit did happen); the choice lands once on the resident record
+    const encounters = async () => ((await api(sup, 'GET', `/api/v1/residents/${reassigned.resident.id}`)).json?.encounters ?? [])
+      .filter((e) => e.kind === 'follow_up' && e.source === 'mobile');
+    const before = (await encounters()).length;
+    await phone.locator('[data-testid=tab-sync]').click();
+    const card = phone.locator('[data-testid=outbox-item][data-state=conflict]');
+    assert.equal(await card.locator('[data-testid=conflict-attach_as_note]').count(), 0, '改派的任务已带备注，不应再提供“附给接手医生”');
+    await card.locator('[data-testid=conflict-record_visit]').click();
+    await phone.locator('[data-testid=sync-now]').click();
+    const outcome = phone.locator('[data-testid=resolution][data-state=done]');
+    await outcome.waitFor({ timeout: 30_000 });
+    assert.match(await outcome.innerText(), /临时随访/);
+    await phone.locator('[data-testid=outbox-item][data-state=resolved] [data-testid=outbox-state]', { hasText: '已处理' }).waitFor();
+    assert.equal(await phone.locator('[data-testid=conflict-banner]').count(), 0, '处理后不应再提示冲突');
+    await phoneFit(phone, '冲突已处理');
+    await shot(phone, 'mobile-conflict-resolved');
+    await phone.locator('[data-testid=sync-now]').click();
+    await phone.locator('[data-testid=sync-now]', { hasText: '立即同步' }).waitFor();
+    assert.equal((await encounters()).length, before + 1, '临时随访应在居民档案中恰好记一次');
   } finally {
     await closePage(sup);
     await closePage(phone);

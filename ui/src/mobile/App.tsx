@@ -10,8 +10,11 @@ import { auth } from '../api/endpoints';
 import { uuid } from '../lib/useAsync';
 import { MobileApi, isoLocal, type CompletionBody, type PacketResident, type PacketSchema, type PacketTask } from './api';
 import { WrongPinError, pinProblem } from './crypto';
-import { conflictText, invalidText, lastSyncLabel } from './conflicts';
-import { STATE_LABELS, discard, type OutboxItem } from './outbox';
+import {
+  ACTION_HINTS, ACTION_LABELS, conflictActions, conflictText, invalidText, lastSyncLabel, resolutionText,
+} from './conflicts';
+import { STATE_LABELS, discard, resolutionsOf, resolveConflict, type OutboxItem } from './outbox';
+import { upgradeDraft, upgradeNotice } from './upgrade';
 import { hasReadings, prefillForm, readingProblems, toObservations, type Readings } from './readings';
 import { MobileStore, type VaultOwner } from './store';
 import { syncOnce, type SyncOutcome } from './sync';
@@ -360,7 +363,9 @@ function Main({ store, api, owner, onRevoked, onLogin, onLock, onLogout }: {
   }, [outbox]);
 
   const pending = outbox.filter((i) => i.state === 'queued' || i.state === 'sending').length;
-  const needsPerson = outbox.filter((i) => i.state === 'conflict' || i.state === 'invalid').length;
+  // a conflict or a 422 waiting for the doctor, or a choice of theirs the server did not accept (shown in its card)
+  const needsPerson = outbox.filter((i) => (i.state === 'conflict' || i.state === 'invalid')
+    && !(i.kind === 'resolution' && (i.body as { action?: string }).action === 'discard')).length;
   const taskMatch = route.match(/^\/task\/(\d+)$/);
 
   let body: ReactNode;
@@ -376,7 +381,8 @@ function Main({ store, api, owner, onRevoked, onLogin, onLock, onLogout }: {
         }} />
     ) : <p className="m-card">该随访已不在本机（可能已同步完成）。<button className="m-btn" onClick={() => go('/')}>返回列表</button></p>;
   } else if (route === '/sync') {
-    body = <OutboxScreen store={store} items={outbox} onChanged={reload} onBack={() => go('/')} />;
+    body = <OutboxScreen store={store} items={outbox} onChanged={async () => { await reload(); void syncNow(); }}
+      onBack={() => go('/')} onOpen={(id) => go(`/task/${id}`)} />;
   } else {
     body = <TaskList tasks={tasks} names={names} byTask={byTask} onOpen={(id) => { setToast(null); go(`/task/${id}`); }} />;
   }
@@ -509,25 +515,34 @@ function TaskScreen({ store, task, done, onBack, onQueued }: {
   const [busy, setBusy] = useState(false);
 
   const [draftLoaded, setDraftLoaded] = useState(false);
+  const [upgraded, setUpgraded] = useState<string | null>(null);
   useEffect(() => {
     void (async () => {
       if (task.resident_id != null) setResident((await store.resident<PacketResident>(task.resident_id)) ?? null);
-      const draft = await store.draft<{ data: unknown; readings: Readings }>(task.task_id);
+      const form = task.schema_ref ? (await store.schema<PacketSchema>(task.schema_ref)) ?? null : null;
+      const draft = await store.draft<{ data: unknown; readings: Readings; form_version?: string | null }>(task.task_id);
       if (draft) {
-        setData(draft.data);
+        // filled under a form version that has since been retired: carry what still fits, say what was dropped
+        if (form && draft.form_version && task.form_version && draft.form_version !== task.form_version) {
+          const u = upgradeDraft(form.schema as never, draft.data);
+          setData(u.data);
+          setUpgraded(upgradeNotice(u));
+        } else {
+          setData(draft.data);
+        }
         setReadings(draft.readings ?? {});
       }
       setDraftLoaded(true);
-      setSchema(task.schema_ref ? (await store.schema<PacketSchema>(task.schema_ref)) ?? null : null);
+      setSchema(form);
     })();
   }, [store, task]);
 
   // keep what is typed (sealed) so a lock, a restart or a flat battery loses nothing
   useEffect(() => {
     if (!draftLoaded) return;
-    const timer = window.setTimeout(() => void store.saveDraft(task.task_id, { data, readings }), 400);
+    const timer = window.setTimeout(() => void store.saveDraft(task.task_id, { data, readings, form_version: task.form_version }), 400);
     return () => window.clearTimeout(timer);
-  }, [store, task.task_id, data, readings, draftLoaded]);
+  }, [store, task.task_id, task.form_version, data, readings, draftLoaded]);
 
   const problems = readingProblems(readings);
   const changeReadings = (r: Readings) => {
@@ -558,7 +573,7 @@ function TaskScreen({ store, task, done, onBack, onQueued }: {
         const id = uuid();
         await store.enqueue({ id, kind: 'observations', state: 'queued', created_at: at, next_at: 0, attempts: 0,
           resident_id: task.resident_id, title: `${resident?.name ?? '居民'} · 测量值`, body: { observations } });
-        await store.saveDraft(task.task_id, { data, readings: {} });
+        await store.saveDraft(task.task_id, { data, readings: {}, form_version: task.form_version });
         onQueued(`测量值已保存：${resident?.name ?? '居民'}。`);
       }
     } catch (e) {
@@ -578,6 +593,7 @@ function TaskScreen({ store, task, done, onBack, onQueued }: {
         <p className="m-alert" data-testid="already-filled">本随访已填写（{STATE_LABELS[done.state]}），无需再填。</p>
       ) : (
         <>
+          {upgraded ? <p className="m-alert" role="status" data-testid="draft-upgraded">{upgraded}</p> : null}
           <ReadingsCard readings={readings} onChange={changeReadings} problems={problems} />
           <button className="m-btn" onClick={() => void enqueueReadings(false)} disabled={busy} data-testid="save-readings">只保存测量值</button>
           <section className="m-card" aria-label="随访表单">
@@ -597,8 +613,23 @@ function TaskScreen({ store, task, done, onBack, onQueued }: {
   );
 }
 
-function OutboxScreen({ store, items, onChanged, onBack }: { store: MobileStore; items: OutboxItem[]; onChanged: () => void; onBack: () => void }) {
-  const list = [...items].filter((i) => i.state !== 'discarded').sort((a, b) => b.seq - a.seq);
+function OutboxScreen({ store, items, onChanged, onBack, onOpen }: {
+  store: MobileStore; items: OutboxItem[]; onChanged: () => void; onBack: () => void; onOpen: (taskId: string) => void;
+}) {
+  const list = [...items].filter((i) => i.state !== 'discarded' && i.kind !== 'resolution').sort((a, b) => b.seq - a.seq);
+  const choose = async (i: OutboxItem, action: 'attach_as_note' | 'record_visit' | 'discard') => {
+    const label = action === 'discard' ? '放弃' : ACTION_LABELS[action];
+    await resolveConflict(store, i.id, action, isoLocal(), `${i.title} · ${label}`);
+    onChanged();
+  };
+  // reopen the visit with what was entered (the task screen upgrades it to the new form if the form changed)
+  const refill = async (i: OutboxItem) => {
+    const body = i.body as CompletionBody;
+    await store.saveDraft(String(body.task_id), { data: body.data, readings: {}, form_version: body.form_version });
+    await resolveConflict(store, i.id, 'discard', isoLocal(), `${i.title} · 重新填写`);
+    onChanged();
+    onOpen(String(body.task_id));
+  };
   return (
     <div className="m-stack">
       <button className="m-btn m-btn-link m-back" onClick={onBack}>‹ 返回列表</button>
@@ -606,8 +637,14 @@ function OutboxScreen({ store, items, onChanged, onBack }: { store: MobileStore;
       {!list.length ? <p className="m-card muted">还没有离线提交的记录。</p> : null}
       <ul className="m-list" data-testid="outbox">
         {list.map((i) => {
-          const text = i.state === 'conflict' ? conflictText(i.result?.reason, i.result?.detail, i.result?.message)
+          const reason = i.result?.reason;
+          const text = i.state === 'conflict' || i.state === 'resolved' ? conflictText(reason, i.result?.detail, i.result?.message)
             : i.state === 'invalid' ? invalidText(i.result?.message) : null;
+          const chosen = resolutionsOf(items, i.id).filter((r) => (r.body as { action: string }).action !== 'discard');
+          const taken = new Set(chosen.filter((r) => r.state !== 'conflict' && r.state !== 'invalid')
+            .map((r) => (r.body as { action: string }).action));
+          const actions = i.state === 'conflict' || i.state === 'resolved'
+            ? conflictActions(reason).filter((a) => !taken.has(a)) : [];
           return (
             <li key={i.id} className={`m-card m-outbox m-state-${i.state}`} data-testid="outbox-item" data-state={i.state}>
               <div className="m-row">
@@ -620,8 +657,30 @@ function OutboxScreen({ store, items, onChanged, onBack }: { store: MobileStore;
                 <div className="m-conflict" data-testid="conflict">
                   <p><strong data-testid="conflict-title">{text.title}</strong></p>
                   <p data-testid="conflict-what">{text.what}</p>
-                  <p>怎么办：{text.todo}</p>
-                  <button className="m-btn" onClick={async () => { await discard(store, i.id); onChanged(); }}>知道了</button>
+                  {i.state !== 'resolved' ? <p>怎么办：{text.todo}</p> : null}
+                  {chosen.map((r) => (
+                    <p key={r.id} className={r.state === 'done' ? 'm-ok' : r.state === 'conflict' || r.state === 'invalid' ? 'm-error' : 'muted'}
+                      data-testid="resolution" data-state={r.state}>
+                      {resolutionText(r.state, (r.body as { action: string }).action,
+                        r.state === 'done' ? (r.result?.response as { message?: string } | undefined)?.message : r.result?.message,
+                        r.result?.reason)}
+                    </p>
+                  ))}
+                  <div className="m-actions">
+                    {actions.map((a) => (
+                      <button key={a} className="m-btn" title={ACTION_HINTS[a]} data-testid={`conflict-${a}`}
+                        onClick={() => void (a === 'refill' ? refill(i) : choose(i, a))}>{ACTION_LABELS[a]}</button>
+                    ))}
+                    {i.state === 'conflict' ? (
+                      <button className="m-btn" data-testid="conflict-dismiss"
+                        onClick={async () => {
+                          // the server kept no record of a completion it answered 404: nothing to tell it
+                          if (reason === 'task_gone') { await discard(store, i.id); onChanged(); } else await choose(i, 'discard');
+                        }}>知道了</button>
+                    ) : i.state === 'invalid' ? (
+                      <button className="m-btn" onClick={async () => { await discard(store, i.id); onChanged(); }}>知道了</button>
+                    ) : null}
+                  </div>
                 </div>
               ) : null}
             </li>

@@ -22,3 +22,27 @@ describe('mobile API answers for the outbox', () => {
     expect(back.getTime()).toBe(new Date(2026, 11, 4, 9, 5, 7).getTime());
   });
 });
+
+describe('MobileApi.send', () => {
+  it('sends a conflict choice to the resolve endpoint of its completion, with the device id', async () => {
+    const { MobileApi } = await import('./api');
+    const calls: { url: string; init: RequestInit }[] = [];
+    const saved = globalThis.fetch;
+    globalThis.fetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      return new Response(JSON.stringify({ action: 'record_visit', message: '已记为临时随访' }), { status: 200 });
+    }) as typeof fetch;
+    try {
+      const r = await new MobileApi('dev-12345678').send({
+        id: 'c1:record_visit', kind: 'resolution', seq: 1, state: 'sending', created_at: '', next_at: 0, attempts: 0,
+        resident_id: 1, title: '', body: { completion_id: 'c 1', action: 'record_visit' },
+      });
+      expect(r.kind).toBe('ok');
+      expect(calls[0].url).toBe('/api/mobile/v1/completions/c%201/resolve');
+      expect(JSON.parse(String(calls[0].init.body))).toEqual({ action: 'record_visit' });
+      expect((calls[0].init.headers as Record<string, string>)['X-Device-Id']).toBe('dev-12345678');
+    } finally {
+      globalThis.fetch = saved;
+    }
+  });
+});

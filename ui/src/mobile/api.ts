@@ -55,6 +55,8 @@ export interface Packet {
   reset: boolean;
   server_time?: string;
   lease_hours?: number;
+  /** more pages follow: pull again at once with this page's token */
+  has_more?: boolean;
   tasks: PacketTask[];
   residents: PacketResident[];
   schemas: PacketSchema[];
@@ -140,13 +142,23 @@ export class MobileApi {
   }
 
   async send(item: OutboxItem): Promise<SendResult> {
-    const path = item.kind === 'completion' ? '/completions' : '/observations';
-    const r = await this.call('POST', path, item.body);
+    let path = item.kind === 'completion' ? '/completions' : '/observations';
+    let body = item.body;
+    if (item.kind === 'resolution') {
+      const { completion_id, action } = item.body as { completion_id: string; action: string };
+      path = `/completions/${encodeURIComponent(completion_id)}/resolve`;
+      body = { action };
+    }
+    const r = await this.call('POST', path, body);
     return r === null ? { kind: 'offline' } : classify(r.status, r.body);
   }
 
   /** null = offline; otherwise the HTTP outcome (classify it for revoked / unauthorized). */
-  async pull(token: string | undefined): Promise<{ status: number; body: unknown } | null> {
-    return this.call('GET', `/pull${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+  async pull(token: string | undefined, limit?: number): Promise<{ status: number; body: unknown } | null> {
+    const q = new URLSearchParams();
+    if (token) q.set('token', token);
+    if (limit) q.set('limit', String(limit));
+    const qs = q.toString();
+    return this.call('GET', `/pull${qs ? `?${qs}` : ''}`);
   }
 }

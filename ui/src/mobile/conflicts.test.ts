@@ -32,3 +32,24 @@ describe('conflict wording', () => {
     expect(lastSyncLabel(null, now)).toBe('尚未同步');
   });
 });
+
+describe('what the doctor can do with a conflict', () => {
+  it('offers note and ad-hoc visit when the task went elsewhere, a visit only when the note is already there', async () => {
+    const { conflictActions } = await import('./conflicts');
+    expect(conflictActions('task_completed_elsewhere')).toEqual(['attach_as_note', 'record_visit']);
+    expect(conflictActions('task_cancelled')).toEqual(['attach_as_note', 'record_visit']);
+    expect(conflictActions('task_reassigned')).toEqual(['record_visit']);
+    expect(conflictActions('form_version_retired')).toEqual(['refill']);
+    expect(conflictActions('lease_expired')).toEqual(['refill']);
+    expect(conflictActions('task_gone')).toEqual([]);
+  });
+  it('labels and outcomes are plain Chinese', async () => {
+    const { ACTION_LABELS, conflictText, resolutionText } = await import('./conflicts');
+    expect(Object.values(ACTION_LABELS).every((l) => /^[\u4e00-\u9fff]+$/.test(l))).toBe(true);
+    expect(conflictText('lease_expired').title).toBe('离线期限已过');
+    expect(resolutionText('queued', 'record_visit')).toContain('待发送');
+    expect(resolutionText('done', 'record_visit', '已在居民档案中记为一次临时随访')).toBe('已在居民档案中记为一次临时随访');
+    expect(resolutionText('done', 'record_visit', 'ok')).toBe('已记为临时随访');
+    expect(resolutionText('conflict', 'attach_as_note', undefined, 'no_open_task_for_note')).toContain('记为临时随访');
+  });
+});

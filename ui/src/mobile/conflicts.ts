@@ -51,7 +51,59 @@ const REASONS: Record<string, (d: Record<string, unknown>) => ConflictText> = {
     todo: '无需再随访该居民；如有疑问请联系乡镇卫生院。',
   }),
   out_of_scope: () => REASONS.resident_out_of_scope({}),
+  lease_expired: () => ({
+    title: '离线期限已过',
+    what: `这项随访下载到本机后超过了离线办理期限才填写，服务器没有据此办结（任务可能已有变化）。${KEPT}`,
+    todo: '联网同步后点“重新填写”，核对后再次提交；或点“知道了”放弃这次提交。',
+  }),
 };
+
+/** What the doctor can do with a conflicted completion (the buttons of its card, besides 知道了):
+ * attach_as_note / record_visit go to the server (POST /completions/{id}/resolve); refill reopens the visit with
+ * what was entered (upgraded to the new form when the form changed). */
+export type ConflictAction = 'attach_as_note' | 'record_visit' | 'refill';
+
+export const ACTION_LABELS: Record<ConflictAction, string> = {
+  attach_as_note: '附给接手医生',
+  record_visit: '记为临时随访',
+  refill: '重新填写',
+};
+
+export const ACTION_HINTS: Record<ConflictAction, string> = {
+  attach_as_note: '把这次填写的内容作为备注，留给现在负责该居民的医生',
+  record_visit: '在居民档案中记下这次上门随访（测量值已在档案中）',
+  refill: '打开这项随访，已填写的内容会自动带入',
+};
+
+export function conflictActions(reason: string | undefined): ConflictAction[] {
+  switch (reason) {
+    case 'form_version_retired':
+    case 'schema_outdated':
+    case 'form_retired':
+    case 'lease_expired':
+      return ['refill'];
+    case 'task_reassigned':           // the entered form is already on the task for the new owner
+      return ['record_visit'];
+    case 'task_completed_elsewhere':
+    case 'already_completed':
+    case 'task_cancelled':
+    case 'resident_out_of_scope':
+    case 'out_of_scope':
+      return ['attach_as_note', 'record_visit'];
+    default:                          // task_gone (the server kept no record of it) and unknown reasons
+      return [];
+  }
+}
+
+/** How a queued choice stands, in words (the server's Chinese message once done). */
+export function resolutionText(state: string, action: string, message?: string, reason?: string): string {
+  const label = ACTION_LABELS[action as ConflictAction] ?? (action === 'discard' ? '放弃' : '处理');
+  if (state === 'done') return message && /[\u4e00-\u9fff]/.test(message) ? message : `已${label}`;
+  if (state === 'queued' || state === 'sending') return `${label}：待发送，联网后自动发送`;
+  if (reason === 'no_open_task_for_note') return '该居民目前没有待办任务，无法附加备注；可以改为“记为临时随访”。';
+  if (reason === 'conflict_already_resolved') return '这次提交已放弃，不能再处理。';
+  return `${label}未成功${message && /[\u4e00-\u9fff]/.test(message) ? `：${message}` : ''}`;
+}
 
 export function conflictText(reason: string | undefined, detail: Record<string, unknown> = {}, serverMessage?: string): ConflictText {
   const f = reason ? REASONS[reason] : undefined;

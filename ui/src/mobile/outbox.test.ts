@@ -235,3 +235,33 @@ describe('encrypted store', () => {
     expect((await store.tasks<{ task_id: number }>()).map((t) => t.task_id)).toEqual([2]);
   });
 });
+
+describe('choosing what to do with a conflict', () => {
+  it('marks the conflict 已处理 and queues the choice behind it, sent to the resolve endpoint once', async () => {
+    const { resolveConflict, resolutionsOf } = await import('./outbox');
+    await store.enqueue(item('c1', 7));
+    const server = new ScriptedServer((i) => (i.kind === 'completion'
+      ? { kind: 'conflict', reason: 'task_completed_elsewhere' } : { kind: 'ok', response: { message: '已记为临时随访' } }));
+    await flush(store, server);
+    await resolveConflict(store, 'c1', 'record_visit', '2026-12-04T02:00:00Z', '随访 c1 · 记为临时随访');
+    expect((await store.outboxItem('c1'))?.state).toBe('resolved');
+    const queued = resolutionsOf(await store.outbox(), 'c1');
+    expect(queued.map((r) => [r.kind, r.state, r.body])).toEqual([['resolution', 'queued', { completion_id: 'c1', action: 'record_visit' }]]);
+    await flush(store, server);
+    await flush(store, server);
+    expect(server.sends).toEqual(['c1', 'c1:record_visit']);
+    expect(resolutionsOf(await store.outbox(), 'c1')[0].state).toBe('done');
+  });
+  it('知道了 discards the conflict and tells the server', async () => {
+    const { resolveConflict } = await import('./outbox');
+    await store.enqueue(item('c2', 8));
+    await flush(store, new ScriptedServer(() => ({ kind: 'conflict', reason: 'task_cancelled' })));
+    await resolveConflict(store, 'c2', 'discard', '2026-12-04T02:00:00Z', 'x');
+    expect((await store.outboxItem('c2'))?.state).toBe('discarded');
+    expect((await store.outboxItem('c2:discard'))?.kind).toBe('resolution');
+  });
+  it('a resolved conflict may take another action but is never sent again itself', () => {
+    expect(transition('resolved', 'resolve')).toBe('resolved');
+    expect(() => transition('resolved', 'send')).toThrow(OutboxTransitionError);
+  });
+});

@@ -5,15 +5,19 @@
  *      ▲                         │ ├─conflict (409)──▶ conflict (冲突)   needs a person; facts were kept
  *      └──transient / recover────┘ └─invalid (422)───▶ invalid (有误)    needs a person; never auto-retried
  *   conflict|invalid ──discard──▶ discarded (the entry is kept for the record, nothing more is sent)
+ *   conflict ──resolve──▶ resolved (已处理: the doctor chose 附为备注 / 记为临时随访; that choice travels as a
+ *                                   `resolution` item of its own, so it waits for the network like the rest)
  *
  * Items of one resident go in order (a second visit waits for the first); items of other residents pass.
  * Sending is idempotent on the server by the item id (the completion_id / batch id), so a send repeated after a
  * lost answer lands once.
  */
 
-export type OutboxState = 'queued' | 'sending' | 'done' | 'conflict' | 'invalid' | 'discarded';
-export type OutboxEvent = 'send' | 'ok' | 'conflict' | 'invalid' | 'transient' | 'recover' | 'discard';
-export type OutboxKind = 'completion' | 'observations';
+export type OutboxState = 'queued' | 'sending' | 'done' | 'conflict' | 'invalid' | 'discarded' | 'resolved';
+export type OutboxEvent = 'send' | 'ok' | 'conflict' | 'invalid' | 'transient' | 'recover' | 'discard' | 'resolve';
+/** completion: POST /completions; observations: POST /observations; resolution: what to do with a conflict
+ * (POST /completions/{completion_id}/resolve, body {completion_id, action}). */
+export type OutboxKind = 'completion' | 'observations' | 'resolution';
 
 export const STATE_LABELS: Record<OutboxState, string> = {
   queued: '待发送',
@@ -22,6 +26,7 @@ export const STATE_LABELS: Record<OutboxState, string> = {
   conflict: '冲突',
   invalid: '有误',
   discarded: '已放弃',
+  resolved: '已处理',
 };
 
 export interface OutboxResult {
@@ -55,9 +60,10 @@ const TRANSITIONS: Record<OutboxState, Partial<Record<OutboxEvent, OutboxState>>
   queued: { send: 'sending' },
   sending: { ok: 'done', conflict: 'conflict', invalid: 'invalid', transient: 'queued', recover: 'queued' },
   done: {},
-  conflict: { discard: 'discarded' },
+  conflict: { discard: 'discarded', resolve: 'resolved' },
   invalid: { discard: 'discarded' },
   discarded: {},
+  resolved: { discard: 'discarded', resolve: 'resolved' },
 };
 
 export class OutboxTransitionError extends Error {
@@ -205,13 +211,34 @@ export async function discard(store: OutboxStore & { outboxItem(id: string): Pro
   await store.saveOutbox({ ...item, state: transition(item.state, 'discard') });
 }
 
+/** The doctor's choice for a conflicted completion: the conflict becomes 已处理 (or 已放弃 for `discard`) and the
+ * choice is queued for the server behind the conflict's resident (the server does each action once). */
+export async function resolveConflict(
+  store: OutboxStore & { outboxItem(id: string): Promise<OutboxItem | undefined>; enqueue(item: Omit<OutboxItem, 'seq'>): Promise<unknown> },
+  id: string, action: 'attach_as_note' | 'record_visit' | 'discard', at: string, title: string,
+): Promise<void> {
+  const item = await store.outboxItem(id);
+  if (!item || item.kind !== 'completion') return;
+  await store.saveOutbox({ ...item, state: transition(item.state, action === 'discard' ? 'discard' : 'resolve') });
+  await store.enqueue({
+    id: `${id}:${action}`, kind: 'resolution', state: 'queued', created_at: at, next_at: 0, attempts: 0,
+    resident_id: item.resident_id, title, body: { completion_id: id, action },
+  });
+}
+
+/** The resolution items sent for one conflicted completion, latest last. */
+export function resolutionsOf(items: OutboxItem[], completionId: string): OutboxItem[] {
+  return items.filter((i) => i.kind === 'resolution' && (i.body as { completion_id?: string }).completion_id === completionId)
+    .sort((a, b) => a.seq - b.seq);
+}
+
 /** 已送达 and 已放弃 items older than `keepMs` (default 7 days) leave the list; nothing undelivered is ever pruned. */
 export async function prune(store: OutboxStore & { removeOutbox(id: string): Promise<void> }, now: number = Date.now(),
   keepMs = 7 * 24 * 3600_000): Promise<number> {
   let n = 0;
   for (const item of await store.outbox()) {
     const at = Date.parse(item.result?.at ?? item.created_at);
-    if ((item.state === 'done' || item.state === 'discarded') && Number.isFinite(at) && now - at > keepMs) {
+    if ((item.state === 'done' || item.state === 'discarded' || item.state === 'resolved') && Number.isFinite(at) && now - at > keepMs) {
       await store.removeOutbox(item.id);
       n += 1;
     }

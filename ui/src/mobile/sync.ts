@@ -28,22 +28,32 @@ export async function applyPacket(store: MobileStore, p: Packet): Promise<void> 
   await store.setMeta('token', p.token);
 }
 
-export async function syncOnce(store: MobileStore, api: MobileApi, now: () => Date = () => new Date()): Promise<SyncOutcome> {
+/** Pages one pull may take at most (500 tasks a page: far beyond a village doctor's work). */
+export const MAX_PAGES = 40;
+
+export async function syncOnce(store: MobileStore, api: Pick<MobileApi, 'send' | 'pull'>, now: () => Date = () => new Date(),
+  pageSize?: number): Promise<SyncOutcome> {
   await recoverInterrupted(store);
   const report = await flush(store, api);
   if (report.revoked) return { kind: 'revoked' };
   if (report.unauthorized) return { kind: 'unauthorized' };
   if (report.offline) return { kind: 'offline', flush: report };
-  const r = await api.pull(await store.getMeta<string>('token'));
-  if (r === null) return { kind: 'offline', flush: report };
-  if (r.status !== 200) {
-    const c = classify(r.status, r.body);
-    if (c.kind === 'revoked' || c.kind === 'unauthorized') return { kind: c.kind };
-    if (c.kind === 'transient') return { kind: 'offline', flush: report };
-    const e = (r.body ?? {}) as { code?: string; message?: string };
-    return { kind: 'error', message: `同步失败：${messageFor(r.status, e.code ?? `http_${r.status}`, e.message)}` };
+  // the packet comes in pages: each page's token continues where it stopped; a page applied is kept even if a later
+  // one cannot be fetched (the stored token names exactly what the phone holds)
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const r = await api.pull(await store.getMeta<string>('token'), pageSize);
+    if (r === null) return { kind: 'offline', flush: report };
+    if (r.status !== 200) {
+      const c = classify(r.status, r.body);
+      if (c.kind === 'revoked' || c.kind === 'unauthorized') return { kind: c.kind };
+      if (c.kind === 'transient') return { kind: 'offline', flush: report };
+      const e = (r.body ?? {}) as { code?: string; message?: string };
+      return { kind: 'error', message: `同步失败：${messageFor(r.status, e.code ?? `http_${r.status}`, e.message)}` };
+    }
+    const packet = r.body as Packet;
+    await applyPacket(store, packet);
+    if (!packet.has_more) break;
   }
-  await applyPacket(store, r.body as Packet);
   const at = now().toISOString();
   await store.setMeta('last_sync', at);
   await prune(store, now().getTime());
