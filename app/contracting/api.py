@@ -87,8 +87,13 @@ class Contracts(MethodView):
         from app.residents.queries import get_resident
         if get_resident(body["resident_id"], p) is None:
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found")
+        team = body.get("team_org_code")
+        if team:
+            org = find_org(team)
+            if org is None or not (p.county_wide or org.path.startswith(p.org_path or "\x00")):
+                raise NotFound("机构不存在 (organization not found)", code="organization_not_found")
         row = services.request_contract(body["resident_id"], body.get("package_code"), "staff", actor=p.username,
-                                        moved=body["moved"])
+                                        moved=body["moved"], org_code=team)
         return queries.detail(queries.get(p, row.id))
 
 

@@ -31,3 +31,8 @@ def check_signature(*, task, data: dict[str, Any], principal) -> dict[str, Any]:
         raise Invalid("尚未采集居民签名：请在签约页面手写签名或上传纸质协议扫描件 (no signature captured)",
                       code="signature_missing", contract_no=row.contract_no)
     return data
+
+
+def check_termination(*, task, data: dict[str, Any], principal) -> dict[str, Any]:
+    services.termination_problems(data.get("informed_how"), bool(data.get("resident_informed")))
+    return data

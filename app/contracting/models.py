@@ -66,6 +66,9 @@ class Contract(Base):
     renewal: Mapped[str | None] = mapped_column(String(12), nullable=True)       # renew | switch | lapse
     satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)     # 1..5
     end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # 解约: a move or a switch of team replaced this contract (reason, new contract, effective date, how the
+    # resident was told, the ledger when the old team closed it)
+    termination: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
     requested_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))

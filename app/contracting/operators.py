@@ -50,6 +50,12 @@ def checkpoint(*, idempotency_key: str, instance_id: int, contract_id: int, afte
     return services.next_checkpoint(int(contract_id), after)
 
 
+@operator("contract/status")
+def status(*, idempotency_key: str, instance_id: int, contract_id: int) -> dict[str, Any]:
+    """Whether the contract is still active when a checkpoint fires (a move may have ended it meanwhile)."""
+    return services.still_active(int(contract_id))
+
+
 @operator("contract/progress")
 def progress(*, idempotency_key: str, instance_id: int, contract_id: int) -> dict[str, Any]:
     return services.progress_check(int(contract_id))
@@ -70,3 +76,10 @@ def expire(*, idempotency_key: str, instance_id: int, contract_id: int) -> dict[
 def satisfaction(*, idempotency_key: str, instance_id: int, contract_id: int, score: int,
                  comment: str | None = None) -> dict[str, Any]:
     return services.record_satisfaction(int(contract_id), int(score), comment)
+
+
+@operator("contract/terminate")
+def terminate(*, idempotency_key: str, instance_id: int, contract_id: int, informed_how: str,
+              informed: bool, note: str | None = None) -> dict[str, Any]:
+    """The old team's 解约 confirmed: how the resident was told, the ledger as it stood."""
+    return services.confirm_termination(int(contract_id), informed_how, bool(informed), note)

@@ -18,7 +18,7 @@ from app.residents.models import Resident
 
 from . import catalogue
 from .models import Contract, ContractDelivery, ContractItem, ContractPayment
-from .services import CHANNEL_LABELS, FLAG_LABELS, OPEN, SIGNATURE_METHODS, STATUS_LABELS
+from .services import CHANNEL_LABELS, FLAG_LABELS, INFORMED_HOW, OPEN, SIGNATURE_METHODS, STATUS_LABELS
 
 
 def in_scope(p: Principal) -> ColumnElement[bool]:
@@ -83,8 +83,15 @@ def resident_summary(resident_id: int) -> dict[str, Any]:
                 "doctor": _doctor(row.doctor_user_id), "starts_on": row.starts_on, "ends_on": row.ends_on,
                 "amount_due_fen": row.amount_due_fen, "paid": row.paid_at is not None,
                 "packages": _packages(row), "ledger": ledger(row.id) if row.status == "active" else []}
+    ended = s.scalars(select(Contract).where(Contract.resident_id == resident_id,
+                                             Contract.status.in_(("ended", "terminated")))
+                      .order_by(Contract.ends_on.desc(), Contract.id.desc())).first()
+    last_ended = None if ended is None else {
+        "contract_id": ended.id, "contract_no": ended.contract_no, "status": ended.status,
+        "status_label": STATUS_LABELS.get(ended.status, ended.status), "team_org_name": _org_name(ended.org_code),
+        "starts_on": ended.starts_on, "ends_on": ended.ends_on, "end_reason": ended.end_reason}
     return {"resident_id": resident_id, "active": brief(active), "pending": brief(pending),
-            "can_request": pending is None}
+            "last_ended": last_ended, "can_request": pending is None}
 
 
 def contracts(p: Principal, *, status: str | None = None, resident_id: int | None = None, q: str | None = None,
@@ -105,6 +112,16 @@ def contracts(p: Principal, *, status: str | None = None, resident_id: int | Non
              "channel_label": CHANNEL_LABELS.get(c.channel, c.channel), "org_name": _org_name(c.org_code),
              "packages": [p["name"] for p in c.packages], "amount_due_fen": c.amount_due_fen,
              "starts_on": c.starts_on, "ends_on": c.ends_on, "created_at": c.created_at} for c, name in rows], total
+
+
+def termination(row: Contract) -> dict[str, Any] | None:
+    """The 解约 record (reason, new contract, effective date, how the resident was told), labelled."""
+    if not row.termination:
+        return None
+    t = row.termination
+    return {**{k: t.get(k) for k in ("kind", "reason", "new_contract_no", "effective_on", "informed_how", "note",
+                                     "confirmed_at", "ledger_delivered", "ledger_promised")},
+            "informed_how_label": INFORMED_HOW.get(t.get("informed_how") or "")}
 
 
 def detail(row: Contract) -> dict[str, Any]:
@@ -130,6 +147,7 @@ def detail(row: Contract) -> dict[str, Any]:
                        "image": sig.get("image")} if sig else None),
         "starts_on": row.starts_on, "ends_on": row.ends_on, "renewal": row.renewal,
         "satisfaction": row.satisfaction, "end_reason": row.end_reason, "instance_id": row.instance_id,
+        "termination": termination(row),
         "previous_contract_no": previous.contract_no if previous else None,
         "ledger": ledger(row.id),
         "deliveries": [{"id": d.id, "item_name": names.get(d.item_id, ""), "unit_no": d.unit_no,

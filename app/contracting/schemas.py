@@ -156,6 +156,19 @@ class PaymentSchema(Schema):
     received_at = fields.DateTime()
 
 
+class TerminationSchema(Schema):
+    kind = fields.Str()
+    reason = fields.Str()
+    new_contract_no = fields.Str(allow_none=True)
+    effective_on = fields.Str(allow_none=True)
+    informed_how = fields.Str(allow_none=True)
+    informed_how_label = fields.Str(allow_none=True)
+    note = fields.Str(allow_none=True)
+    confirmed_at = fields.Str(allow_none=True)
+    ledger_delivered = fields.Int(allow_none=True)
+    ledger_promised = fields.Int(allow_none=True)
+
+
 class ContractDetailSchema(Schema):
     id = fields.Int()
     contract_no = fields.Str()
@@ -180,6 +193,7 @@ class ContractDetailSchema(Schema):
     renewal = fields.Str(allow_none=True)
     satisfaction = fields.Int(allow_none=True)
     end_reason = fields.Str(allow_none=True)
+    termination = fields.Nested(TerminationSchema, allow_none=True)
     instance_id = fields.Int(allow_none=True)
     previous_contract_no = fields.Str(allow_none=True)
     ledger = fields.List(fields.Nested(LedgerItemSchema))
@@ -192,6 +206,8 @@ class ContractCreateSchema(Schema):
     resident_id = fields.Int(required=True, validate=ID)
     package_code = fields.Str(allow_none=True, validate=validate.Length(max=40))
     moved = fields.Bool(load_default=False, metadata={"description": "居民迁居：旧签约在新签约生效时解约"})
+    team_org_code = fields.Str(load_default=None, validate=validate.Length(max=40), metadata={
+        "description": "签约团队所在机构（默认居民所属机构）；更换团队时为新团队，须在调用者范围内"})
 
 
 class SignatureInSchema(Schema):
@@ -232,6 +248,7 @@ class SummarySchema(Schema):
     resident_id = fields.Int()
     active = fields.Dict(allow_none=True)
     pending = fields.Dict(allow_none=True)
+    last_ended = fields.Dict(allow_none=True)
     can_request = fields.Bool()
 
 

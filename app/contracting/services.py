@@ -128,7 +128,7 @@ def request_contract(resident_id: int, package_code: str | None = None, channel:
                 "requested_package": row.requested_package or "", "moved": bool(moved),
                 # optional answers of later forms: the engine does not apply a form's defaults, so an answer left
                 # out must still name a value (a missing one stopped the process at record_renewal)
-                "renewal_note": "", "satisfaction_comment": "",
+                "renewal_note": "", "satisfaction_comment": "", "termination_note": "",
                 "age": clock.age(resident.birth_date, clock.today())}
         inst = runner.start_instance(PROCESS, actor=runner.Actor(row.requested_by), data=data,
                                      resident_id=resident_id, org_code=org, business_key=f"contract:{row.contract_no}")
@@ -322,6 +322,7 @@ def activate(contract_id: int, moved: bool = False) -> dict[str, Any]:
                                                      Contract.status == "active", Contract.id != row.id)
                               .with_for_update()).first()
     start = clock.today()
+    replaced = None
     if other is not None:
         try:
             _refuse_second(other, moved=moved)
@@ -333,13 +334,90 @@ def activate(contract_id: int, moved: bool = False) -> dict[str, Any]:
             _set(other, "terminated")
             other.end_reason = f"居民迁居，由新协议 {row.contract_no} 替代"
             other.ends_on = start - timedelta(days=1) if start > (other.starts_on or start) else start
-        elif other.ends_on is not None:
-            start = other.ends_on + timedelta(days=1)      # renewal / switch: the new cycle starts at the old end
+            replaced = _terminating(other, row, "moved")
+        else:
+            if other.ends_on is not None:
+                start = other.ends_on + timedelta(days=1)      # renewal / switch: the new cycle starts at the old end
+            if other.org_code != row.org_code:
+                other.renewal = other.renewal or "switch"
+                replaced = _terminating(other, row, "switch")
     row.starts_on = start
     row.ends_on = add_months(start, CYCLE_MONTHS) - timedelta(days=1)
     _set(row, "active")
     _generate_schedule(row)
-    return {"activated": True, "starts_on": row.starts_on.isoformat(), "ends_on": row.ends_on.isoformat()}
+    return {"activated": True, "starts_on": row.starts_on.isoformat(), "ends_on": row.ends_on.isoformat(),
+            "replaced": replaced}
+
+
+TERMINATION_REASONS = {"moved": "居民迁居", "switch": "更换家庭医生团队"}
+INFORMED_HOW = {"in_person": "当面告知", "phone": "电话告知", "sms": "短信告知"}
+
+
+def _terminating(old: Contract, new: Contract, kind: str) -> dict[str, Any]:
+    """The old team's 解约 (wave2 §6.2): the reason and the date it takes effect are set on the old contract now;
+    the old team confirms in `terminate_old` that the resident was told (`confirm_termination`)."""
+    assert old.ends_on is not None
+    old.termination = {"kind": kind, "reason": TERMINATION_REASONS[kind], "new_contract_no": new.contract_no,
+                       "new_team_org": new.org_code, "effective_on": old.ends_on.isoformat(),
+                       "recorded_at": clock.now().isoformat()}
+    old.updated_at = clock.now()
+    done, promised = _ledger_totals(old.id)
+    return {"contract_id": old.id, "contract_no": old.contract_no, "org_code": old.org_code,
+            "role": _team_role(old.org_code), "reason": TERMINATION_REASONS[kind],
+            "effective_on": old.ends_on.isoformat(), "delivered": done, "promised": promised,
+            "text": f"协议号 {old.contract_no} 因{TERMINATION_REASONS[kind]}解约，"
+                    f"{'即日' if kind == 'moved' else f'于 {old.ends_on:%Y-%m-%d} 到期后'}终止；"
+                    f"服务台账已完成 {done}/{promised} 项次，新协议 {new.contract_no}"}
+
+
+def _ledger_totals(contract_id: int) -> tuple[int, int]:
+    items = list(session().scalars(select(ContractItem).where(ContractItem.contract_id == contract_id)))
+    return sum(i.delivered for i in items), sum(i.quantity for i in items)
+
+
+def termination_problems(informed_how: str | None, informed: bool) -> None:
+    if informed_how not in INFORMED_HOW:
+        raise Invalid("请选择告知居民的方式 (choose how the resident was informed)", code="informed_how_required",
+                      path="/informed_how")
+    if not informed:
+        raise Invalid("请先告知居民解约原因、生效日期和未完成服务的处理，并勾选已告知 (resident not informed)",
+                      code="resident_not_informed", path="/resident_informed")
+
+
+def confirm_termination(contract_id: int, informed_how: str, informed: bool, note: str | None = None
+                        ) -> dict[str, Any]:
+    """The old team confirmed the 解约: how the resident was told, the ledger as it stood (closed for a move;
+    for a switch it closes at the cycle end, when `expire` ends the contract as terminated). An SMS notice is
+    sent when the team chose to inform by SMS."""
+    termination_problems(informed_how, informed)
+    row = _locked(contract_id)
+    term = dict(row.termination or {})
+    if term.get("confirmed_at"):
+        return {"confirmed": True, "contract_no": row.contract_no}
+    done, promised = _ledger_totals(row.id)
+    term.update({"informed_how": informed_how, "note": (note or "")[:500] or None,
+                 "confirmed_at": clock.now().isoformat(), "ledger_delivered": done, "ledger_promised": promised})
+    row.termination = term
+    row.updated_at = clock.now()
+    if informed_how == "sms":
+        _sms_termination(row, term)
+    return {"confirmed": True, "contract_no": row.contract_no}
+
+
+def _sms_termination(row: Contract, term: dict[str, Any]) -> None:
+    from app.core.crypto import decrypt_field
+    from connectors.sms import gateway as sms
+    resident = residents.get_resident(row.resident_id, SYSTEM)
+    phone = decrypt_field(resident.phone_encrypted) if resident is not None and resident.phone_encrypted else None
+    if not phone:
+        return
+    text = (f"【医共体】您的家庭医生签约（协议号 {row.contract_no}）因{term['reason']}将于 {term['effective_on']} "
+            f"终止，新的签约协议号 {term['new_contract_no']}。如有疑问请联系原签约医生。")
+    try:
+        sms.gateway().send(phone=phone, purpose="contract_termination", params={"contract_no": row.contract_no},
+                           text=text)
+    except sms.SmsNotSent as exc:
+        log.warning("termination sms not sent", extra={"contract_no": row.contract_no, "reason": str(exc)[:200]})
 
 
 def _generate_schedule(row: Contract) -> None:
@@ -380,11 +458,18 @@ def next_checkpoint(contract_id: int, after: str | None = None) -> dict[str, Any
     row = session().get(Contract, contract_id)
     if row is None or row.starts_on is None:
         raise NotFound("签约不存在 (contract not found)", code="contract_not_found", contract_id=contract_id)
+    if row.status != "active":                       # terminated (a move) meanwhile: the cycle's checks stop
+        return {"kind": "closed", "at": clock.now().isoformat()}
     last = datetime.fromisoformat(after) if after else None
     for kind, when in checkpoints(row):
         if last is None or when > last:
             return {"kind": kind, "at": when.isoformat()}
     return {"kind": "expiry", "at": clock.now().isoformat()}
+
+
+def still_active(contract_id: int) -> dict[str, Any]:
+    row = session().get(Contract, contract_id)
+    return {"active": row is not None and row.status == "active"}
 
 
 def lagging_items(row: Contract, on: date) -> list[dict[str, Any]]:
@@ -421,7 +506,10 @@ def record_renewal(contract_id: int, decision: str, note: str | None = None) -> 
 
 def expire(contract_id: int) -> dict[str, Any]:
     row = _locked(contract_id)
-    if row.status == "active":
+    if row.status == "active" and row.termination:
+        _set(row, "terminated")
+        row.end_reason = f"{row.termination['reason']}，由新协议 {row.termination['new_contract_no']} 接续"
+    elif row.status == "active":
         _set(row, "ended")
         row.end_reason = {"renew": "到期续约", "switch": "到期更换团队", "lapse": "到期未续约"}.get(row.renewal or "",
                                                                                           "周期结束")

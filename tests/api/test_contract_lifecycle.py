@@ -126,3 +126,75 @@ def test_a_lapsed_contract_expires_and_a_new_request_is_allowed(app, client, wor
     assert old["status"] == "ended" and old["end_reason"] == "到期未续约"
     resp = w["village"].post("/api/v1/contracts", json={"resident_id": w["resident"]})
     assert resp.status_code == 201, resp.json
+
+
+def test_a_switch_at_cycle_end_raises_a_termination_task_for_the_old_team(app, client, world, login_as):
+    w = world
+    got = free_contract(app, w)
+    ends = date.fromisoformat(got["ends_on"])
+    township = login_as("township_doctor", org="C01T01")
+    # before the last 30 days a switch is refused naming the contract
+    resp = township.post("/api/v1/contracts", json={"resident_id": w["resident"], "team_org_code": "C01T01"})
+    assert resp.status_code == 409 and resp.json["code"] == "active_contract_exists", resp.json
+    move_to(app, ends - timedelta(days=20))
+    while not open_tasks(w["village"], "renewal_talk"):
+        complete(w["village"], one_task(w["village"], "catch_up"), {"plan": "补做"})
+        tick(app)
+    complete(w["village"], one_task(w["village"], "renewal_talk"), {"renewal_decision": "switch"})
+    # the township team signs the resident for the next cycle
+    resp = township.post("/api/v1/contracts", json={"resident_id": w["resident"], "team_org_code": "C01T01"})
+    assert resp.status_code == 201, resp.json
+    new_id = resp.json["id"]
+    assert resp.json["org_code"] == "C01T01" and resp.json["previous_contract_no"] == got["contract_no"]
+    assess(township, risk="LOW", groups=("一般人群",))
+    select(township, ["BASIC"])
+    sign(township, new_id)
+    new = contract(township, new_id)
+    assert new["status"] == "active" and new["starts_on"] == (ends + timedelta(days=1)).isoformat()
+    # the old (village) team gets 解约: the reason, the ledger, and the resident must be told
+    task = one_task(w["village"], "terminate_old")
+    assert "更换家庭医生团队" in task["instructions"] and got["contract_no"] in task["instructions"]
+    assert task["org_code"] == "C01T01V01" and task["role"] == "village_doctor"
+    resp = w["village"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"informed_how": "phone"}})
+    assert resp.status_code == 422, resp.json           # the note is optional, confirming the resident was told is not
+    complete(w["village"], task, {"informed_how": "phone", "resident_informed": True, "termination_note": "已电话告知"})
+    old = contract(w["village"], got["id"])
+    assert old["termination"]["reason"] == "更换家庭医生团队" and old["termination"]["informed_how_label"] == "电话告知"
+    assert old["termination"]["effective_on"] == got["ends_on"] and old["termination"]["new_contract_no"]
+    # the old contract serves to its last day, then ends as terminated (its ledger closes)
+    move_to(app, ends + timedelta(days=1))
+    old = contract(w["village"], got["id"])
+    assert old["status"] == "terminated" and "更换家庭医生团队" in old["end_reason"]
+    resp = w["village"].post(f"/api/v1/contracts/{got['id']}/deliveries", json={"item_id": old["ledger"][0]["item_id"]})
+    assert resp.status_code == 409 and resp.json["code"] == "contract_not_active"
+    # the portal shows the resident the new contract and the ended one with its reason
+    from app.contracting import queries
+    with app.app_context():
+        summary = queries.resident_summary(w["resident"])
+    assert summary["active"]["contract_no"] == new["contract_no"]
+    assert summary["last_ended"]["contract_no"] == got["contract_no"]
+    assert "更换家庭医生团队" in summary["last_ended"]["end_reason"]
+
+
+def test_a_move_terminates_the_old_contract_at_once_and_its_process_stops(app, client, world):
+    w = world
+    got = free_contract(app, w)
+    resp = w["village"].post("/api/v1/contracts", json={"resident_id": w["resident"], "moved": True})
+    assert resp.status_code == 201, resp.json
+    new_id = resp.json["id"]
+    assess(w["village"], risk="LOW", groups=("一般人群",))
+    select(w["village"], ["BASIC"])
+    sign(w["village"], new_id)
+    old = contract(w["village"], got["id"])
+    assert old["status"] == "terminated" and old["termination"]["reason"] == "居民迁居"
+    task = one_task(w["village"], "terminate_old")
+    assert "居民迁居" in task["instructions"]
+    complete(w["village"], task, {"informed_how": "in_person", "resident_informed": True})
+    # the old cycle's next check finds it closed: its process ends, no catch-up task for a contract that is gone
+    move_to(app, months_later(got["starts_on"], 3))
+    tasks = [w["village"].get(f"/api/v1/tasks/{t['id']}").json for t in open_tasks(w["village"], "catch_up")]
+    assert not [t for t in tasks if got["contract_no"] in t["instructions"]], (got["contract_no"], [t["instructions"] for t in tasks])
+    with app.app_context():
+        from app.core.db import session
+        from app.workflows.models import ProcessInstance
+        assert session().get(ProcessInstance, old["instance_id"]).status == "completed"

@@ -8682,6 +8682,11 @@ export interface components {
       moved?: boolean;
       package_code?: string | null;
       resident_id: number;
+      /**
+       * @description 签约团队所在机构（默认居民所属机构）；更换团队时为新团队，须在调用者范围内
+       * @default null
+       */
+      team_org_code?: string | null;
     };
     ContractDetail: {
       amount_due_fen?: number;
@@ -8720,6 +8725,7 @@ export interface components {
       starts_on?: string | null;
       status?: string;
       status_label?: string;
+      termination?: (Record<string, unknown> | null) | components["schemas"]["Termination"];
     };
     ContractList: {
       items?: components["schemas"]["ContractRow"][];
@@ -11357,6 +11363,18 @@ export interface components {
       label: string;
       /** @description canonical unit (observation codes) */
       unit?: string | null;
+    };
+    Termination: {
+      confirmed_at?: string | null;
+      effective_on?: string | null;
+      informed_how?: string | null;
+      informed_how_label?: string | null;
+      kind?: string;
+      ledger_delivered?: number | null;
+      ledger_promised?: number | null;
+      new_contract_no?: string | null;
+      note?: string | null;
+      reason?: string;
     };
     Token: {
       /** Format: date-time */

@@ -6,7 +6,7 @@ import { Badge, ErrorBox, Loading } from '../../components/common';
 import { formatDate, formatDateTime } from '../../lib/time';
 import { useAsync } from '../../lib/useAsync';
 import SignaturePad from '../../components/SignaturePad';
-import { contractApi, statusKind, yuan, type ContractDetail, type Doctor, type Signature } from './api';
+import { contractApi, statusKind, yuan, type ContractDetail, type Doctor, type Signature, type Termination } from './api';
 
 const DELIVERERS = ['village_doctor', 'township_doctor', 'township_public_health'];
 const SIGNERS = ['village_doctor', 'township_doctor'];
@@ -115,6 +115,7 @@ export default function ContractPage() {
   if (!c) return null;
   const doctor = c.doctor as Doctor | null | undefined;
   const signature = c.signature as Signature | null | undefined;
+  const termination = c.termination as Termination | null | undefined;
   return (
     <div className="page" data-testid="contract-page">
       <p><Link to="/contracts">← 家庭医生签约</Link></p>
@@ -134,6 +135,24 @@ export default function ContractPage() {
           {signature && <><dt>签署</dt><dd>{signature.method_label} · {signature.signer}</dd></>}
         </dl>
       </section>
+      {termination && (
+        <section className="card" data-testid="contract-termination">
+          <h2>解约</h2>
+          <dl className="facts">
+            <dt>原因</dt><dd>{termination.reason}</dd>
+            {termination.effective_on && <><dt>终止日期</dt><dd>{formatDate(termination.effective_on)}</dd></>}
+            {termination.new_contract_no && <><dt>新协议</dt><dd className="mono">{termination.new_contract_no}</dd></>}
+            <dt>告知居民</dt>
+            <dd>{termination.confirmed_at
+              ? `${termination.informed_how_label ?? ''}（${formatDateTime(termination.confirmed_at)}）`
+              : '待原团队确认'}</dd>
+            {termination.ledger_promised != null && (
+              <><dt>解约时台账</dt><dd>已完成 {termination.ledger_delivered} / {termination.ledger_promised} 项次</dd></>
+            )}
+            {termination.note && <><dt>说明</dt><dd>{termination.note}</dd></>}
+          </dl>
+        </section>
+      )}
       {(c.packages ?? []).length > 0 && (
         <section className="card" data-testid="packages">
           <h2>服务包</h2>

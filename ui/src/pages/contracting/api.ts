@@ -6,6 +6,7 @@ const V1 = '/api/v1';
 
 export type ContractRow = components['schemas']['ContractRow'];
 export type ContractDetail = components['schemas']['ContractDetail'];
+export type Termination = components['schemas']['Termination'];
 export type LedgerItem = components['schemas']['LedgerItem'];
 export type Package = components['schemas']['Package'];
 export type PackageList = components['schemas']['PackageList'];
