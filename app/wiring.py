@@ -19,6 +19,7 @@ from app.care_plans import safety as care_plan_safety
 from app.consult import services as consult_services
 from app.contracting import checks as contract_checks
 from app.contracting import ledger as contract_ledger
+from app.contracting import services as contract_services
 from app.core import logs, metrics
 from app.education import services as education
 from app.follow_up import queries as follow_up_queries
@@ -26,6 +27,7 @@ from app.follow_up import reminders as follow_up_reminders
 from app.follow_up import scheduling as follow_up_scheduling
 from app.notifications import jobs as notification_jobs
 from app.portal import consent as portal_consent
+from app.portal import services as portal_services
 from app.recognition import access as recognition_access
 from app.referral import exchange as referral_exchange
 from app.referral import queries as referral_queries
@@ -67,6 +69,8 @@ def wire() -> None:
 
     # --- a follow-up visit was completed: it counts against the resident's contracted package (issue 21.4) ---
     hooks.subscribe(hooks.FOLLOW_UP_RECORDED, contract_ledger.on_follow_up_recorded)
+    # --- a contract's 解约 notice reaches the resident's phone through the portal's SMS gateway (issue 21) ---
+    contract_services.resident_notifier(portal_services.sms_notice)
 
     # --- what a care plan shows from capabilities built on it (medication review, printed plan) ---
     care_plan_providers.provide(last_done_visit=follow_up_queries.last_done_visit,

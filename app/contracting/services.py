@@ -11,6 +11,7 @@ each step is idempotent on the contract's state.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -404,20 +405,25 @@ def confirm_termination(contract_id: int, informed_how: str, informed: bool, not
     return {"confirmed": True, "contract_no": row.contract_no}
 
 
+_resident_notifiers: list[Callable[..., bool]] = []
+
+
+def resident_notifier(fn: Callable[..., bool]) -> Callable[..., bool]:
+    """Register `fn(resident_id, *, purpose, text) -> bool` that sends a notice to the resident's phone (the portal
+    registers its SMS gateway here in app/wiring.py; contracting does not talk to connectors itself)."""
+    if fn not in _resident_notifiers:
+        _resident_notifiers.append(fn)
+    return fn
+
+
 def _sms_termination(row: Contract, term: dict[str, Any]) -> None:
-    from app.core.crypto import decrypt_field
-    from connectors.sms import gateway as sms
-    resident = residents.get_resident(row.resident_id, SYSTEM)
-    phone = decrypt_field(resident.phone_encrypted) if resident is not None and resident.phone_encrypted else None
-    if not phone:
-        return
     text = (f"【医共体】您的家庭医生签约（协议号 {row.contract_no}）因{term['reason']}将于 {term['effective_on']} "
             f"终止，新的签约协议号 {term['new_contract_no']}。如有疑问请联系原签约医生。")
-    try:
-        sms.gateway().send(phone=phone, purpose="contract_termination", params={"contract_no": row.contract_no},
-                           text=text)
-    except sms.SmsNotSent as exc:
-        log.warning("termination sms not sent", extra={"contract_no": row.contract_no, "reason": str(exc)[:200]})
+    sent = any(fn(row.resident_id, purpose="contract_termination", text=text) for fn in _resident_notifiers)
+    term["sms_sent"] = sent
+    row.termination = dict(term)
+    if not sent:
+        log.warning("termination sms not sent", extra={"contract_no": row.contract_no})
 
 
 def _generate_schedule(row: Contract) -> None:

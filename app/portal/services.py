@@ -171,6 +171,20 @@ def _send_code(s, *, kind: str, resident: Resident, phone: str, proxy_id: int | 
     return row
 
 
+def sms_notice(resident_id: int, *, purpose: str, text: str) -> bool:
+    """A service notice to the resident's phone on file (e.g. a contract's 解约); False when there is no phone or
+    the gateway refused. Registered with contracting in app/wiring.py."""
+    resident = session().get(Resident, resident_id)
+    if resident is None or not resident.phone_encrypted:
+        return False
+    try:
+        sms.gateway().send(phone=decrypt_field(resident.phone_encrypted), purpose=purpose,
+                           params={"purpose": purpose}, text=text)
+    except sms.SmsNotSent:
+        return False
+    return True
+
+
 def start_sms(id_number: str, name: str) -> dict[str, Any]:
     """Send a binding code to the resident's phone on file; answers where it went (masked)."""
     with unit_of_work() as s:

@@ -189,7 +189,13 @@ def test_a_move_terminates_the_old_contract_at_once_and_its_process_stops(app, c
     assert old["status"] == "terminated" and old["termination"]["reason"] == "居民迁居"
     task = one_task(w["village"], "terminate_old")
     assert "居民迁居" in task["instructions"]
-    complete(w["village"], task, {"informed_how": "in_person", "resident_informed": True})
+    complete(w["village"], task, {"informed_how": "sms", "resident_informed": True})
+    # 短信告知: the notice goes through the SMS gateway (the development sink keeps it)
+    from connectors.sms.gateway import dev_messages
+    with app.app_context():
+        texts = [m.text for m in dev_messages(phone="13800001234")]
+    assert any(got["contract_no"] in t and "居民迁居" in t for t in texts), texts
+    assert contract(w["village"], got["id"])["termination"]["informed_how_label"] == "短信告知"
     # the old cycle's next check finds it closed: its process ends, no catch-up task for a contract that is gone
     move_to(app, months_later(got["starts_on"], 3))
     tasks = [w["village"].get(f"/api/v1/tasks/{t['id']}").json for t in open_tasks(w["village"], "catch_up")]
