@@ -13,6 +13,7 @@ from app.decisions import api as decisions_api
 from app.education import api as education_api
 from app.follow_up import api as follow_up_api
 from app.integrations import api as integrations_api
+from app.intervention import api as intervention_api
 from app.live import api as live_api
 from app.mobile import api as mobile_api
 from app.notifications import api as notifications_api
@@ -58,6 +59,7 @@ BLUEPRINTS = (
     contracting_api,
     recognition_api,
     consult_api,
+    intervention_api,
     education_api,
     training_api,
     portal_api,

@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "app.mobile.models",
     "app.recognition.models",
     "app.consult.models",
+    "app.intervention.models",
     "connectors.devices.models",
     "app.supply.models",
 )

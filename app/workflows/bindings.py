@@ -30,6 +30,7 @@ OPERATOR_MODULES = (
     "app.anticoag.operators",
     "app.contracting.operators",
     "app.consult.operators",
+    "app.intervention.operators",
     "app.quality.operators",
 )
 _loaded = False

@@ -18,6 +18,7 @@ from tests.contract_support import deploy_contract_models
 from tests.pharmacy_support import deploy_pharmacy_models
 from tests.pharmacy_support import rx as rx_payload
 from tests.referral_support import catalogue, deploy_referral_models
+from tests.intervention_support import stored_case
 from tests.test_consult_support import stored_consult
 from tests.test_follow_up_support import deploy_care_models, make_resident, plan_in_force
 
@@ -114,7 +115,8 @@ def world(app, login_as, monkeypatch):
         from app.contracting import services as contracting
         contract_id = contracting.request_contract(resident_id, "HTN_PLUS").id
     consult_id = stored_consult(app, resident_id, admin.user.id)
-    values = {"consult_id": consult_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    case_id = stored_case(app, resident_id, admin.user.id)
+    values = {"consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

@@ -3387,6 +3387,180 @@ export interface paths {
       };
     };
   };
+  "/api/v1/interventions": {
+    /** Cases of the caller's departments, newest first; the filters are the specialty database's search. */
+    get: {
+      parameters: {
+        query?: {
+          status?: "assessing" | "mdt" | "consenting" | "reserving" | "operating" | "inpatient" | "discharged" | "grouped" | "closed" | "cancelled";
+          service_line?: "coronary" | "peripheral" | "neuro" | "oncology";
+          /** @description 术式名称或编码包含 */
+          procedure?: string;
+          diagnosis?: string;
+          /** @description 耗材名称或 GTIN 包含 */
+          device?: string;
+          drg_code?: string;
+          discharged_from?: string;
+          discharged_to?: string;
+          with_complication?: boolean;
+          with_unplanned_return?: boolean;
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 50, at most 200) */
+          per_page?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCaseList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Open an interventional case and start `intervention_case` (pre-operative assessment first). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionCaseCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["InterventionCase"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/interventions/drg-results": {
+    /**
+     * Import the DRG grouper's output of a discharged case (医保结算清单): DRG code, weight (RW), total charge and
+     * its parts. Idempotent per case; a different result for a grouped case is refused (409).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionDrgImport"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionDrgImportResult"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: integration, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/interventions/{case_id}": {
+    /** One case with its devices, complications, re-operations, DRG result, cost, timeline and open steps. */
+    get: {
+      parameters: {
+        path: {
+          case_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCaseDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        case_id: number;
+      };
+    };
+  };
+  "/api/v1/interventions/{case_id}/devices": {
+    /**
+     * 术中扫码: consume the scanned item from the centre's store and bind it to the case (only while the
+     * operation record is open). Refusals keep their supply-chain code: a wrong check digit, an expired item,
+     * a serial already used, no stock.
+     */
+    post: {
+      parameters: {
+        path: {
+          case_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionScan"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["InterventionDevice"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        case_id: number;
+      };
+    };
+  };
   "/api/v1/live/rooms": {
     /** The open live rooms the caller takes part in. */
     get: {
@@ -5392,6 +5566,38 @@ export interface paths {
         };
         /** @description validation_error: nothing measured, half a BP pair, implausible, future time */
         422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
+      };
+    };
+  };
+  "/api/v1/residents/{resident_id}/interventions": {
+    /** A resident's interventional cases (the record's timeline). */
+    get: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCaseList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
           content: never;
         };
         default: components["responses"]["DEFAULT_ERROR"];
@@ -9266,6 +9472,230 @@ export interface components {
       by_status?: {
         [key: string]: number;
       };
+    };
+    InterventionCase: {
+      admitted_on?: string | null;
+      case_cost?: number | null;
+      case_no?: string;
+      closed_at?: string | null;
+      created_at?: string | null;
+      diagnosis?: string;
+      died?: boolean;
+      discharged_on?: string | null;
+      doctor_name?: string | null;
+      drg_code?: string | null;
+      drg_weight?: number | null;
+      grade_label?: string;
+      id?: number;
+      los_days?: number | null;
+      margin?: number | null;
+      operated_at?: string | null;
+      org_code?: string;
+      org_name?: string;
+      procedure_code?: string;
+      procedure_grade?: number | null;
+      procedure_name?: string;
+      readmitted_30d?: boolean | null;
+      resident_id?: number;
+      resident_name?: string | null;
+      satisfaction?: number | null;
+      service_line?: string;
+      service_line_label?: string;
+      status?: string;
+      status_label?: string;
+      total_charge?: number | null;
+    };
+    InterventionCaseCreate: {
+      /**
+       * Format: date
+       * @default null
+       */
+      admitted_on?: string | null;
+      diagnosis: string;
+      /** @description ICD-9-CM-3 手术操作编码 */
+      procedure_code: string;
+      procedure_name: string;
+      resident_id: number;
+      /** @enum {string} */
+      service_line: "coronary" | "peripheral" | "neuro" | "oncology";
+    };
+    InterventionCaseDetail: {
+      admitted_on?: string | null;
+      approach_label?: string;
+      assessment?: {
+        [key: string]: unknown;
+      };
+      case_cost?: number | null;
+      case_no?: string;
+      checkpoints?: {
+        [key: string]: unknown;
+      };
+      closed_at?: string | null;
+      complications?: components["schemas"]["InterventionComplication"][];
+      consent?: {
+        [key: string]: unknown;
+      };
+      contrast_risk_label?: string;
+      cost?: {
+        [key: string]: unknown;
+      };
+      created_at?: string | null;
+      destination_label?: string;
+      devices?: components["schemas"]["InterventionDevice"][];
+      diagnosis?: string;
+      died?: boolean;
+      discharge?: {
+        [key: string]: unknown;
+      };
+      discharged_on?: string | null;
+      doctor_name?: string | null;
+      drg?: {
+        [key: string]: unknown;
+      };
+      drg_code?: string | null;
+      drg_weight?: number | null;
+      follow_up?: {
+        [key: string]: unknown;
+      };
+      grade_label?: string;
+      id?: number;
+      los_days?: number | null;
+      margin?: number | null;
+      mdt?: {
+        [key: string]: unknown;
+      };
+      operated_at?: string | null;
+      operation?: {
+        [key: string]: unknown;
+      };
+      org_code?: string;
+      org_name?: string;
+      outcome_label?: string;
+      procedure_code?: string;
+      procedure_grade?: number | null;
+      procedure_name?: string;
+      readmitted_30d?: boolean | null;
+      reoperations?: components["schemas"]["InterventionReoperation"][];
+      reservation?: {
+          [key: string]: unknown;
+        }[];
+      resident_id?: number;
+      resident_name?: string | null;
+      satisfaction?: number | null;
+      scanning_open?: boolean;
+      self_pay_estimate?: number | null;
+      service_line?: string;
+      service_line_label?: string;
+      status?: string;
+      status_label?: string;
+      tasks?: {
+          [key: string]: unknown;
+        }[];
+      timeline?: components["schemas"]["InterventionTimelineEntry"][];
+      total_charge?: number | null;
+    };
+    InterventionCaseList: {
+      items?: components["schemas"]["InterventionCase"][];
+      total?: number;
+    };
+    InterventionComplication: {
+      checkpoint?: string;
+      checkpoint_label?: string;
+      during_stay?: boolean;
+      grade?: string;
+      grade_label?: string;
+      id?: number;
+      kind?: string;
+      kind_label?: string;
+      occurred_at?: string | null;
+      severe?: boolean;
+      treatment?: string | null;
+    };
+    InterventionDevice: {
+      expiry?: string | null;
+      gtin?: string;
+      high_value?: boolean;
+      id?: number;
+      implant?: boolean;
+      insurance_code?: string | null;
+      lot?: string | null;
+      name?: string;
+      quantity?: number;
+      scanned_at?: string | null;
+      self_pay?: boolean;
+      serial?: string | null;
+      udi?: string;
+      unit_price?: number;
+    };
+    InterventionDrgCharges: {
+      /** @default 0 */
+      drugs?: number;
+      /** @default 0 */
+      exams?: number;
+      /** @default 0 */
+      other_consumables?: number;
+      /** @default 0 */
+      services?: number;
+    };
+    InterventionDrgImport: {
+      case_no: string;
+      charges?: components["schemas"]["InterventionDrgCharges"];
+      drg_code: string;
+      /** @default */
+      drg_name?: string;
+      /**
+       * @description 分组器及版本, 如 CHS-DRG 2.0
+       * @default
+       */
+      grouper?: string;
+      /**
+       * @description 患者自付 (医保范围内)
+       * @default 0
+       */
+      patient_share?: number;
+      /**
+       * Format: date
+       * @default null
+       */
+      settled_on?: string | null;
+      /** @description 住院总费用 (元) */
+      total_charge: number;
+      /** @description 相对权重 RW */
+      weight: number;
+    };
+    InterventionDrgImportResult: {
+      case_no?: string;
+      created?: boolean;
+      status?: string;
+    };
+    InterventionReoperation: {
+      description?: string | null;
+      id?: number;
+      interval_hours?: number;
+      rca?: {
+        [key: string]: unknown;
+      };
+      rca_done_at?: string | null;
+      reason?: string;
+      reason_label?: string;
+      reoperated_at?: string | null;
+      unplanned?: boolean;
+    };
+    InterventionScan: {
+      /** @default 1 */
+      quantity?: number;
+      /**
+       * @description 患者已签字同意自费
+       * @default false
+       */
+      self_pay?: boolean;
+      /** @description 扫描得到的 UDI (GS1-128 / DataMatrix 元素串, FNC1 作为 \x1d) */
+      udi: string;
+    };
+    InterventionTimelineEntry: {
+      at?: string | null;
+      event?: string | null;
+      text?: string | null;
     };
     Item: {
       answer?: string[];
