@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
 from tests.contract_support import deploy_contract_models
+from tests.intervention_support import stored_case
 from tests.pharmacy_support import deploy_pharmacy_models
 from tests.pharmacy_support import rx as rx_payload
 from tests.referral_support import catalogue, deploy_referral_models
-from tests.intervention_support import stored_case
 from tests.test_consult_support import stored_consult
 from tests.test_follow_up_support import deploy_care_models, make_resident, plan_in_force
 
