@@ -14,6 +14,7 @@ from app.education import api as education_api
 from app.follow_up import api as follow_up_api
 from app.integrations import api as integrations_api
 from app.intervention import api as intervention_api
+from app.liaison import api as liaison_api
 from app.live import api as live_api
 from app.mobile import api as mobile_api
 from app.notifications import api as notifications_api
@@ -60,6 +61,7 @@ BLUEPRINTS = (
     recognition_api,
     consult_api,
     intervention_api,
+    liaison_api,
     education_api,
     training_api,
     portal_api,

@@ -36,6 +36,7 @@ MODEL_MODULES = (
     "app.recognition.models",
     "app.consult.models",
     "app.intervention.models",
+    "app.liaison.models",
     "connectors.devices.models",
     "app.supply.models",
 )

@@ -25,9 +25,11 @@ from app.education import services as education
 from app.follow_up import queries as follow_up_queries
 from app.follow_up import reminders as follow_up_reminders
 from app.follow_up import scheduling as follow_up_scheduling
+from app.liaison import plans as liaison_plans
 from app.notifications import jobs as notification_jobs
 from app.portal import consent as portal_consent
 from app.portal import services as portal_services
+from app.quality import queries as quality_queries
 from app.recognition import access as recognition_access
 from app.referral import exchange as referral_exchange
 from app.referral import queries as referral_queries
@@ -113,6 +115,9 @@ def wire() -> None:
     # --- the network record (全网记录): who else may read it while linked to the resident, and linked documents ---
     recognition_access.network_access_provider("referral")(referral_queries.open_referral_of)
     recognition_access.documents_provider(pacs_sync.links_of)
+
+    # --- a specialty-building milestone measures its indicators from the quality library (issue 21.6) ---
+    liaison_plans.indicator_reader(quality_queries.indicator_value, quality_queries.indicator_choices)
 
     # --- /metrics: gauges refreshed just before a scrape ---
     metrics.on_scrape(workflow_metrics.refresh)

@@ -198,6 +198,25 @@ def catalogue() -> list[dict[str, Any]]:
     return [describe(ind) for ind in library().values()]
 
 
+def indicator_choices() -> list[dict[str, Any]]:
+    """The library as a pick list (id, name, unit, direction) for other capabilities' targets."""
+    return [{"id": i.id, "name": i.name, "unit": i.unit, "direction": i.direction} for i in library().values()]
+
+
+def indicator_value(indicator_id: str, org_code: str, period: str) -> dict[str, Any] | None:
+    """One indicator's figure for an organisation's subtree and a month, read by the system (no caller scope):
+    None when the indicator, the organisation or the period does not exist yet."""
+    ind, org = library().get(indicator_id), org_queries.find_org(org_code)
+    if ind is None or org is None:
+        return None
+    try:
+        w = window(ind, period)
+    except Invalid:
+        return None
+    num, den = parts(ind, w, Rows(org.path))
+    return {"id": ind.id, "name": ind.name, "unit": ind.unit, **figure(ind, num, den, w.end.year)}
+
+
 def _org_dict(org) -> dict[str, Any]:
     return {"code": org.code, "name": org.name, "level": org.level}
 

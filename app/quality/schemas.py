@@ -15,7 +15,7 @@ class QualityPeriodArgsSchema(Schema):
 
 
 class QualityOverviewArgsSchema(QualityPeriodArgsSchema):
-    group = fields.Str(validate=validate.OneOf(("chronic", "process", "recognition", "contracting")))
+    group = fields.Str(validate=validate.OneOf(("chronic", "process", "recognition", "contracting", "liaison")))
 
 
 class QualityBreakdownArgsSchema(QualityPeriodArgsSchema):

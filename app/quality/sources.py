@@ -20,6 +20,7 @@ from app.contracting.models import Contract, ContractDelivery, ContractItem
 from app.core import clock
 from app.core.db import session
 from app.follow_up.models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
+from app.liaison import queries as liaison
 from app.recognition import queries as recognition
 from app.residents.models import Resident
 from app.residents.record_models import DiseaseEnrolment, RiskLevel
@@ -300,6 +301,18 @@ def _consult_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
     return consults.indicator_rows(w.start, w.end, prefix)
 
 
+def _liaison_duty_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return liaison.duty_rows(w.start, w.end, prefix)
+
+
+def _liaison_slot_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return liaison.slot_rows(w.start, w.end, prefix)
+
+
+def _liaison_milestone_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return liaison.milestone_rows(w.start, w.end, prefix)
+
+
 PERSON_DIMS = ("org", "doctor", "disease", "risk_level", "age_band", "sex")
 SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("residents", "辖区居民", "resident", {"age": "int", "sex": "str", "age_band": "str"},
@@ -339,4 +352,10 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
         "response_minutes": "float", "held": "bool", "report_on_time": "bool", "adopted": "bool", "evaluated": "bool",
         "avoided_transfer": "bool", "consent_before_invite": "bool", "surveyed": "bool", "satisfied": "bool"},
         ("org", "doctor"), _consult_rows),
+    Source("liaison_duties", "下沉专家坐诊（应到岗）", "task", {
+        "specialty": "str", "delivered": "bool", "on_date": "date"}, ("org", "doctor"), _liaison_duty_rows),
+    Source("liaison_slots", "下沉专家号源", "task", {"specialty": "str", "used": "bool"}, ("org", "doctor"),
+           _liaison_slot_rows),
+    Source("specialty_milestones", "专科共建里程碑（到期）", "task", {
+        "specialty": "str", "reviewed": "bool", "on_time": "bool", "met": "bool"}, ("org",), _liaison_milestone_rows),
 )}

@@ -54,6 +54,7 @@ from app.workflows.models import HumanTask
 
 from .consult import seed_consults
 from .contracting import seed_contracts
+from .liaison import seed_liaison
 from .live import seed_live_room
 from .pharmacy import seed_prescriptions
 from .referrals import seed_referrals
@@ -505,6 +506,13 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
     finally:
         clk.restore()
     return out
+
+
+def seed_liaison_activity() -> dict[str, int]:
+    """The expert rota, a booking and the specialty-building plans (`app/seed/liaison.py`), once."""
+    people = People()
+    with _inline_jobs():
+        return seed_liaison(lambda username, task, data: _complete(people, username, task, data), people.principal)
 
 
 def seed_training_activity(*, rng_seed: int) -> dict[str, int]:

@@ -32,6 +32,7 @@ OPERATOR_MODULES = (
     "app.consult.operators",
     "app.intervention.operators",
     "app.quality.operators",
+    "app.liaison.operators",
 )
 _loaded = False
 

@@ -59,6 +59,11 @@ NOT_PERSONAL = {
     "/api/v1/consult-agreements": "agreements between organisations", "/api/v1/consults/options": "code lists",
     "/api/v1/consult-experts": "the expert registry (staff, titles, open-consult counts)",
     "/api/v1/recognition/accreditations": "which organisation passed quality control for which item",
+    "/api/v1/liaison/options": "townships, the expert registry and the indicator library",
+    "/api/v1/liaison/duties": "the expert rota (staff, townships, slot counts)",
+    "/api/v1/liaison/week": "a township's expert rota and slot counts",
+    "/api/v1/liaison/plans": "specialty-building plans of townships (no resident data)",
+    "/api/v1/liaison/plans/{plan_id}": "a specialty-building plan of a township (no resident data)",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",

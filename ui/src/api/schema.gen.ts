@@ -3561,6 +3561,372 @@ export interface paths {
       };
     };
   };
+  "/api/v1/liaison/bookings": {
+    /** Bookings of the caller's organisation (county-wide roles: all), newest first. */
+    get: {
+      parameters: {
+        query?: {
+          duty_id?: number;
+          start?: string;
+          end?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonBookingList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/bookings/{booking_id}/cancel": {
+    /** Give the slot back. */
+    post: {
+      parameters: {
+        path: {
+          booking_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonBooking"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        booking_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/duties": {
+    /** The rota between two dates (default: four weeks from this Monday) of the townships the caller sees. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 默认本周一 */
+          start?: string;
+          /** @description 默认 start 后 27 天 */
+          end?: string;
+          township_code?: string;
+          expert_user_id?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonRota"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Put an expert on a township's rota. 409 `expert_double_booked` (names the other township) or
+     * `expert_on_leave`; 422 `expert_not_registered`, `date_in_past`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonDutyCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["LiaisonDuty"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/duties/{duty_id}/bookings": {
+    /**
+     * Book a slot for a resident: a joint clinic, or a consult started as `remote_consult`. 409 `slot_full`,
+     * `already_booked`, `duty_not_open`, `not_bookable`; 422 `slot_in_past`.
+     */
+    post: {
+      parameters: {
+        path: {
+          duty_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonBookingCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["LiaisonBooking"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        duty_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/duties/{duty_id}/cancel": {
+    /** Cancel a scheduled duty with the reason (the township sees it cancelled). */
+    post: {
+      parameters: {
+        path: {
+          duty_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonReason"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonDuty"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        duty_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/duties/{duty_id}/deliver": {
+    /** The expert (or 医务科) confirms the day was worked (counts as an expert day delivered). */
+    post: {
+      parameters: {
+        path: {
+          duty_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonDuty"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        duty_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/options": {
+    /** Townships in the caller's scope, the expert registry (with leave), specialties and library indicators. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonOptions"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/plans": {
+    /** Specialty-building plans of the townships the caller sees, with milestones and their reviews. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonPlanList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Draft a plan and start `specialty_plan` (approval by the county administrator). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonPlanCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["LiaisonPlan"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/plans/{plan_id}": {
+    /** One plan with its milestones, indicator targets and reviews. */
+    get: {
+      parameters: {
+        path: {
+          plan_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonPlan"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        plan_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/week": {
+    /** A township's week: its experts, every duty with slots left, and who is on call now. */
+    get: {
+      parameters: {
+        query?: {
+          township_code?: string;
+          week_start?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonWeek"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/live/rooms": {
     /** The open live rooms the caller takes part in. */
     get: {
@@ -4593,7 +4959,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process" | "recognition" | "contracting";
+          group?: "chronic" | "process" | "recognition" | "contracting" | "liaison";
         };
       };
       responses: {
@@ -4625,7 +4991,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process" | "recognition" | "contracting";
+          group?: "chronic" | "process" | "recognition" | "contracting" | "liaison";
         };
       };
       responses: {
@@ -9752,6 +10118,236 @@ export interface components {
       quantity?: number;
       remaining?: number;
       service_code?: string;
+    };
+    LiaisonBooking: {
+      /** Format: date-time */
+      booked_at?: string;
+      booked_by_name?: string;
+      consult_id?: number | null;
+      duty_id?: number;
+      expert_name?: string | null;
+      half_day_label?: string | null;
+      id?: number;
+      kind?: string;
+      kind_label?: string;
+      /** Format: date */
+      on_date?: string | null;
+      reason?: string;
+      resident_id?: number;
+      resident_name?: string;
+      status?: string;
+      status_label?: string;
+    };
+    LiaisonBookingCreate: {
+      /**
+       * @description kind=consult: 会诊目的与病历摘要 (主诉或目前诊断必填)
+       * @default null
+       */
+      consult?: components["schemas"]["LiaisonConsultDetails"] | (Record<string, unknown> | null);
+      /** @enum {string} */
+      kind: "joint_clinic" | "consult";
+      reason: string;
+      resident_id: number;
+    };
+    LiaisonBookingList: {
+      items?: components["schemas"]["LiaisonBooking"][];
+    };
+    LiaisonConsultDetails: {
+      /** @default */
+      purpose?: string;
+      summary?: {
+        [key: string]: string | null;
+      };
+    };
+    LiaisonDuty: {
+      bookable?: boolean;
+      booked?: number;
+      cancel_reason?: string | null;
+      capacity?: number;
+      /** Format: date-time */
+      ends_at?: string;
+      expert_name?: string;
+      expert_user_id?: number;
+      half_day?: string;
+      half_day_label?: string;
+      id?: number;
+      kind?: string;
+      kind_label?: string;
+      note?: string;
+      on_call_now?: boolean;
+      /** Format: date */
+      on_date?: string;
+      remaining?: number;
+      specialty?: string;
+      specialty_label?: string;
+      /** Format: date-time */
+      starts_at?: string;
+      status?: string;
+      status_label?: string;
+      township_code?: string;
+      township_name?: string;
+    };
+    LiaisonDutyCreate: {
+      /** @default 0 */
+      capacity?: number;
+      expert_user_id: number;
+      /**
+       * @default day
+       * @enum {string}
+       */
+      half_day?: "am" | "pm" | "day";
+      /** @enum {string} */
+      kind: "visit" | "on_call";
+      /** @default */
+      note?: string;
+      /** Format: date */
+      on_date: string;
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      specialty?: "cardiology" | "endocrinology" | "neurology" | "respiratory" | "nephrology" | "radiology" | "ecg" | "pathology" | "laboratory" | "general_medicine" | "interventional" | null;
+      township_code: string;
+    };
+    LiaisonExpertOption: {
+      available?: boolean;
+      /** Format: date */
+      leave_from?: string | null;
+      /** Format: date */
+      leave_to?: string | null;
+      name?: string;
+      org_code?: string;
+      specialty?: string;
+      specialty_label?: string;
+      title_label?: string;
+      user_id?: number;
+    };
+    LiaisonIndicatorOption: {
+      direction?: string;
+      id?: string;
+      name?: string;
+      unit?: string;
+    };
+    LiaisonMilestone: {
+      /** Format: date */
+      due_on?: string;
+      id?: number;
+      indicators?: {
+          [key: string]: unknown;
+        }[];
+      overdue?: boolean;
+      review?: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      reviewed_at?: string | null;
+      seq?: number;
+      status?: string;
+      status_label?: string;
+      title?: string;
+    };
+    LiaisonMilestoneCreate: {
+      /** Format: date */
+      due_on: string;
+      indicators: components["schemas"]["LiaisonPlanIndicator"][];
+      title: string;
+    };
+    LiaisonOption: {
+      label?: string;
+      value?: string;
+    };
+    LiaisonOptions: {
+      can_edit?: boolean;
+      experts?: components["schemas"]["LiaisonExpertOption"][];
+      indicators?: components["schemas"]["LiaisonIndicatorOption"][];
+      specialties?: components["schemas"]["LiaisonOption"][];
+      townships?: components["schemas"]["LiaisonOption"][];
+    };
+    LiaisonPlan: {
+      activities?: string[];
+      approval?: {
+        [key: string]: unknown;
+      };
+      /** Format: date */
+      ends_on?: string;
+      evaluation?: {
+        [key: string]: unknown;
+      };
+      goals?: string[];
+      id?: number;
+      instance_id?: number | null;
+      lead_expert_name?: string | null;
+      milestones?: components["schemas"]["LiaisonMilestone"][];
+      milestones_met?: number;
+      specialty?: string;
+      specialty_label?: string;
+      /** Format: date */
+      starts_on?: string;
+      status?: string;
+      status_label?: string;
+      title?: string;
+      township_code?: string;
+      township_name?: string;
+    };
+    LiaisonPlanCreate: {
+      activities: string[];
+      /** Format: date */
+      ends_on: string;
+      goals: string[];
+      /** @default null */
+      lead_expert_user_id?: number | null;
+      milestones: components["schemas"]["LiaisonMilestoneCreate"][];
+      /** @enum {string} */
+      specialty: "cardiology" | "endocrinology" | "neurology" | "respiratory" | "nephrology" | "radiology" | "ecg" | "pathology" | "laboratory" | "general_medicine" | "interventional";
+      /** Format: date */
+      starts_on: string;
+      title: string;
+      township_code: string;
+    };
+    LiaisonPlanIndicator: {
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      direction?: "higher" | "lower" | null;
+      /** @default null */
+      indicator_id?: string | null;
+      /** @default */
+      name?: string;
+      target: number;
+      /** @default */
+      unit?: string;
+    };
+    LiaisonPlanList: {
+      items?: components["schemas"]["LiaisonPlan"][];
+    };
+    LiaisonReason: {
+      reason: string;
+    };
+    LiaisonRota: {
+      /** Format: date */
+      end?: string;
+      items?: components["schemas"]["LiaisonDuty"][];
+      /** Format: date */
+      start?: string;
+    };
+    LiaisonWeek: {
+      can_book?: boolean;
+      duties?: components["schemas"]["LiaisonDuty"][];
+      experts?: components["schemas"]["LiaisonWeekExpert"][];
+      on_call_now?: components["schemas"]["LiaisonDuty"][];
+      township_code?: string;
+      township_name?: string;
+      /** Format: date */
+      week_end?: string;
+      /** Format: date */
+      week_start?: string;
+    };
+    LiaisonWeekExpert: {
+      duties?: number;
+      name?: string;
+      specialty_label?: string;
+      user_id?: number;
     };
     Login: {
       password: string;
