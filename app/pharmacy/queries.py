@@ -1,12 +1,14 @@
 """Read side of pharmacy: one prescription in the caller's scope with its states, findings and HIS results."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import session
 from app.core.errors import NotFound
 from app.org.queries import find_org
@@ -63,3 +65,44 @@ def detail(row: Prescription) -> dict[str, Any]:
         "results": [{"version": r.version, "outcome": r.outcome, "status": r.status, "payload": r.payload,
                      "created_at": r.created_at, "sent_at": r.sent_at} for r in results],
     }
+
+
+SLA_MINUTES = {"outpatient": 5, "emergency": 5, "inpatient": 15}
+DECISIONS = ("passed", "refused", "intervened")
+
+
+def indicator_rows(start: date, end: date, org_prefix: str) -> list[dict[str, Any]]:
+    """One row per supervised prescription received in [start, end] under `org_prefix` (quality source
+    `rx_prescriptions`): reviewed before billing, automatic or by a pharmacist, on time, intervened, accepted."""
+    lo, hi = clock.start_of_day(start), clock.start_of_day(end + timedelta(days=1))
+    rows = list(session().scalars(select(Prescription).where(
+        Prescription.org_path.startswith(org_prefix, autoescape=True), Prescription.received_at >= lo,
+        Prescription.received_at < hi)))
+    states: dict[int, list[PrescriptionState]] = {}
+    if rows:
+        for st in session().scalars(select(PrescriptionState).where(
+                PrescriptionState.prescription_id.in_([r.id for r in rows])).order_by(PrescriptionState.id)):
+            states.setdefault(st.prescription_id, []).append(st)
+    out = []
+    for r in rows:
+        trace = states.get(r.id, [])
+        decided = [s for s in trace if s.state in ("passed", "refused", "withdrawn")]
+        charged = [s for s in trace if s.state == "charged"]
+        first_decision = next((s for s in trace if s.state in DECISIONS), None)
+        manual = any(s.state in DECISIONS and s.actor != "system" for s in trace)
+        before_billing = bool(decided) and (not charged or all(not (s.detail or {}).get("before_review")
+                                                                for s in charged))
+        intervened = any(s.state == "intervened" for s in trace)
+        accepted = intervened and any(s.state in ("modified", "withdrawn") for s in trace)
+        on_time = None
+        if manual and first_decision is not None:
+            minutes = (first_decision.at - r.received_at).total_seconds() / 60
+            on_time = minutes <= SLA_MINUTES.get(r.setting, 5)
+        out.append({"key": f"rx{r.id}", "resident_id": r.resident_id, "org_path": r.org_path,
+                    "org_code": r.org_code, "doctor_id": None, "disease": None, "risk_level": None,
+                    "status": r.status, "reviewed_before_billing": before_billing, "manual_review": manual,
+                    "auto_passed": bool(decided) and not manual and r.status == "passed",
+                    "intervened": intervened, "intervention_accepted": accepted,
+                    "reviewed_on_time": bool(on_time), "billed": bool(charged),
+                    "settled": bool(decided) or bool(charged)})
+    return out

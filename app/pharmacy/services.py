@@ -34,7 +34,10 @@ PRESCRIBER_ROLE = {"village": "village_doctor", "township": "township_doctor", "
                    "department": "county_specialist"}
 SLA = {"outpatient": "PT5M", "emergency": "PT5M", "inpatient": "PT15M"}     # wave2 §3.1 step 5 [P]
 STATE_LABELS = {"issued": "开具", "reviewing": "审核中", "passed": "通过", "intervened": "干预", "modified": "修改",
-                "insisted": "医生坚持", "refused": "拒绝", "withdrawn": "撤销", "escalated": "超时升级"}
+                "insisted": "医生坚持", "refused": "拒绝", "withdrawn": "撤销", "escalated": "超时升级",
+                "charged": "收费", "dispensing": "调配", "checked": "核对", "dispensed": "发药", "administered": "用药",
+                "stopped": "停药"}
+AFTER_RELEASE = ("charged", "dispensing", "checked", "dispensed", "administered", "stopped")   # from the HIS
 FINAL = {"passed", "refused", "withdrawn"}
 
 
@@ -254,3 +257,27 @@ def mark_result_sent(result_id: int) -> None:
         row = s.get(PrescriptionResult, result_id)
         if row is not None and row.status == "pending":
             row.status, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1
+
+
+def record_trace(*, source_key: str, state: str, actor: str, org_code: str | None = None, at: Any = None,
+                 note: str | None = None) -> dict[str, Any]:
+    """A state after review reported by the HIS (收费 → 调配 → 核对 → 发药 → 用药, 停药): one trace row per state and
+    version (a repeat is answered, not added). A state reported before the prescription was released is recorded
+    all the same, flagged `before_review` (the pre-review coverage indicator counts it) and logged."""
+    if state not in AFTER_RELEASE:
+        raise Invalid("未知的处方状态 (unknown state)", code="invalid_state", allowed=list(AFTER_RELEASE))
+    with unit_of_work() as s:
+        row = s.scalars(select(Prescription).where(Prescription.source_key == source_key).with_for_update()).first()
+        if row is None:
+            raise NotFound("处方不存在 (unknown rx_id)", code="unknown_rx_id", source_key=source_key)
+        if not _once(row, state):
+            before = row.status != "passed"
+            if before:
+                log.warning("prescription state before release", extra={"status": f"{state}:{row.status}"})
+            session().add(PrescriptionState(
+                prescription_id=row.id, state=state, version=row.version, version_hash=version_hash(row),
+                actor=actor, org_code=org_code or row.org_code, note=note,
+                detail={"before_review": True, "review_status": row.status} if before else {},
+                at=at or clock.now()))
+            row.updated_at = clock.now()
+        return {"prescription_id": row.id, "rx_id": row.rx_id, "state": state, "status": row.status}

@@ -15,7 +15,8 @@ class QualityPeriodArgsSchema(Schema):
 
 
 class QualityOverviewArgsSchema(QualityPeriodArgsSchema):
-    group = fields.Str(validate=validate.OneOf(("chronic", "process", "recognition", "contracting", "liaison")))
+    group = fields.Str(validate=validate.OneOf(("chronic", "process", "recognition", "contracting", "liaison",
+                                                "anticoag")))
 
 
 class QualityBreakdownArgsSchema(QualityPeriodArgsSchema):

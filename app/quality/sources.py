@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from app.anticoag import indicators as anticoag
 from app.consult import queries as consults
 from app.contracting.models import Contract, ContractDelivery, ContractItem
 from app.core import clock
 from app.core.db import session
 from app.follow_up.models import FollowUpEscalation, FollowUpSchedule, FollowUpVisit
 from app.liaison import queries as liaison
+from app.pharmacy import queries as pharmacy
 from app.recognition import queries as recognition
 from app.residents.models import Resident
 from app.residents.record_models import DiseaseEnrolment, RiskLevel
@@ -313,6 +315,20 @@ def _liaison_milestone_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
     return liaison.milestone_rows(w.start, w.end, prefix)
 
 
+# -- supervised anticoagulant prescriptions and monitoring (issue 18.7; rows kept by app.pharmacy / app.anticoag) ------
+
+def _rx_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return pharmacy.indicator_rows(w.start, w.end, prefix)
+
+
+def _inr_test_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return anticoag.inr_test_rows(w.start, w.end, prefix)
+
+
+def _anticoag_patient_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+    return anticoag.patient_rows(w.start, w.end, prefix)
+
+
 PERSON_DIMS = ("org", "doctor", "disease", "risk_level", "age_band", "sex")
 SOURCES: dict[str, Source] = {s.name: s for s in (
     Source("residents", "辖区居民", "resident", {"age": "int", "sex": "str", "age_band": "str"},
@@ -358,4 +374,13 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
            _liaison_slot_rows),
     Source("specialty_milestones", "专科共建里程碑（到期）", "task", {
         "specialty": "str", "reviewed": "bool", "on_time": "bool", "met": "bool"}, ("org",), _liaison_milestone_rows),
+    Source("rx_prescriptions", "监管抗凝药处方", "resident", {
+        "status": "str", "settled": "bool", "reviewed_before_billing": "bool", "manual_review": "bool",
+        "auto_passed": "bool", "intervened": "bool", "intervention_accepted": "bool", "reviewed_on_time": "bool",
+        "billed": "bool"}, ("org",), _rx_rows),
+    Source("anticoag_inr_tests", "到期 INR 检测", "resident", {
+        "due_on": "date", "done_on": "date", "on_time": "bool", "source": "str"}, ("org",), _inr_test_rows),
+    Source("anticoag_patients", "抗凝治疗患者", "resident", {
+        "drug": "str", "warfarin": "bool", "has_inr_in_window": "bool", "last_inr_in_range": "bool", "ttr": "float",
+        "ttr_band": "str", "bleeding_major": "bool"}, ("org",), _anticoag_patient_rows),
 )}

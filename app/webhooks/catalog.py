@@ -67,7 +67,8 @@ class MessageSpec:
     title: str
     description: str
     schema: dict[str, Any]
-    kind: str                     # observation | generic | referral_arrival | referral_request | rx_created | contract_payment
+    kind: str                     # observation | generic | referral_arrival | referral_request | rx_created | rx_state
+    #                               | contract_payment
     #                               | order_created | order_answered
 
     def validate(self, payload: Any) -> None:
@@ -174,6 +175,22 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                          "inr_date": {"type": "string", "format": "date"},
                          "bridging": {"type": "boolean"}}}}},
                 "rx_created"),
+    MessageSpec("rx_state", "处方后续状态 (prescription state after review: billing, dispensing, use)",
+                "The HIS reports what happened to a reviewed prescription: charged (收费), dispensing (调配), checked "
+                "(核对), dispensed (发药), administered (用药) or stopped (停药). One trace row per state and version "
+                "(a repeat is answered, not added); a state reported before the prescription passed review is "
+                "recorded with before_review (it lowers the pre-review coverage indicator). 404 unknown_rx_id.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rx_state", "type": "object",
+                 "required": ["rx_id", "state"], "additionalProperties": False,
+                 "properties": {
+                     "rx_id": {"type": "string", "minLength": 1, "maxLength": 60},
+                     "state": {"type": "string",
+                               "enum": ["charged", "dispensing", "checked", "dispensed", "administered", "stopped"]},
+                     "at": {"type": "string", "format": "date-time"},
+                     "actor": {"type": "string", "maxLength": 120, "description": "收费员/调配药师/核对药师/护士"},
+                     "org_code": {"type": "string", "maxLength": 40},
+                     "note": {"type": "string", "maxLength": 500}}},
+                "rx_state"),
     MessageSpec("order_created", "检查检验医嘱 (lab/imaging order, mutual-recognition check)",
                 "The HIS sends a lab or imaging order as it is placed; the answer says at once whether a result of the "
                 "same item from a member organisation is still recognised (互认: accredited, inside its validity "

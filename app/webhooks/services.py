@@ -81,6 +81,13 @@ def process(event: InboundEvent) -> Outcome:
         answer = {"prescription_id": rx.id, "rx_id": rx.rx_id, "status": rx.status, "grade": rx.grade}
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **answer}, result=answer)
+    if spec.kind == "rx_state":
+        answer = pharmacy_services.record_trace(
+            source_key=f"{event.client_id}:{payload['rx_id']}", state=payload["state"],
+            actor=payload.get("actor") or event.client_id, org_code=payload.get("org_code"),
+            at=datetime.fromisoformat(payload["at"]) if payload.get("at") else None, note=payload.get("note"))
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **answer}, result=answer)
     if spec.kind == "contract_payment":
         answer = contracting_services.record_payment(
             contract_no=payload["contract_no"], payment_ref=f"{event.client_id}:{payload['payment_id']}"[:120],

@@ -58,8 +58,11 @@ def episode(api, episode_id: int) -> dict:
     return resp.json
 
 
-def enter(api, entry: dict, status: int = 200):
-    task = one(api, "monitoring_entry")
+def enter(api, entry: dict, status: int = 200, instance_id: int | None = None):
+    if instance_id is None:
+        task = one(api, "monitoring_entry")
+    else:
+        [task] = [t for t in open_tasks(api, "monitoring_entry") if t["instance_id"] == instance_id]
     resp = api.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"entry": entry}})
     assert resp.status_code == status, resp.json
     return resp
@@ -237,3 +240,48 @@ def test_two_days_before_a_check_the_village_doctor_and_a_consenting_patient_are
     with app.app_context():                                                   # once, not at every scheduler run
         assert session().scalar(select(Notification.id).where(Notification.kind == "anticoag_due")
                                 .order_by(Notification.id.desc())) == notes[0].id
+
+
+def test_the_programme_indicators_count_prereview_coverage_interventions_inr_timeliness_ttr_and_bleeding(
+        app, client, world, login_as):
+    from tests.pharmacy_support import rx as rx_body
+    w = world
+    # RX-A auto-passes and is billed after review; RX-B is billed by the HIS before review: coverage 1 of 2
+    release(client, w, "RX-A", WARFARIN_3, clinical={"inr": 2.1, "inr_date": clock.today().isoformat()})
+    for state in ("charged", "dispensing", "checked", "dispensed", "administered"):
+        resp = arrival(client, w["his"], {"rx_id": "RX-A", "state": state, "actor": "收费处"}, f"s-A-{state}",
+                       message="rx_state")
+        assert resp.status_code == 200, resp.json
+    again = arrival(client, w["his"], {"rx_id": "RX-A", "state": "charged"}, "s-A-charged-2", message="rx_state")
+    assert again.status_code == 200
+    body = rx_body(w["id_number"], "RX-B", RIVA_20, clinical={"crcl_ml_min": 40})           # a dose warning
+    rx_b = arrival(client, w["his"], body, "d-RX-B", message="rx_created").json["prescription_id"]
+    arrival(client, w["his"], {"rx_id": "RX-B", "state": "charged"}, "s-B-charged", message="rx_state")
+    unknown = arrival(client, w["his"], {"rx_id": "RX-X", "state": "charged"}, "s-X", message="rx_state")
+    assert unknown.status_code == 404 and unknown.json["code"] == "unknown_rx_id"
+    complete(w["pharmacist"], one(w["pharmacist"], "pharmacist_review"),
+             {"decision": "intervene", "problems": ["dose"], "opinion": "CrCl 40，建议 15 mg qd"})
+    complete(w["village"], one(w["village"], "prescriber_reply"),
+             {"action": "modify", "items": [{"drug": "rivaroxaban", "dose_mg": 15, "frequency": "qd"}]})
+    trace = w["pharmacist"].get(f"/api/v1/prescriptions/{rx_b}").json["states"]
+    assert [s["label"] for s in trace][:3] == ["开具", "审核中", "收费"] and trace[2]["detail"]["before_review"]
+    rx_a = [s["label"] for s in w["pharmacist"].get("/api/v1/prescriptions/1").json["states"]]
+    assert rx_a == ["开具", "审核中", "通过", "收费", "调配", "核对", "发药", "用药"]
+    [warfarin] = [e for e in episodes(w["village"], w["resident"]) if e["drug"] == "warfarin"]
+    enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 5.2, "bleeding": "major",
+                         "bleeding_site": "消化道"}, instance_id=warfarin["instance_id"])
+    api = login_as("supervisor")
+    period = clock.today().strftime("%Y-%m")
+
+    resp = api.get(f"/api/v1/quality/overview?period={period}&org_code=C01&group=anticoag")
+    assert resp.status_code == 200, resp.json
+    figures = {i["id"]: i for i in resp.json["indicators"]}
+
+    def value(indicator: str):
+        return figures[indicator]["value"]
+    assert value("rx_prereview_coverage") == pytest.approx(50.0)
+    assert value("rx_intervention_rate") == pytest.approx(50.0)
+    assert value("rx_intervention_acceptance") == pytest.approx(100.0)
+    assert value("anticoag_inr_on_time") == pytest.approx(100.0)
+    assert value("anticoag_inr_in_range") == pytest.approx(0.0)
+    assert value("anticoag_bleeding_events") == 1
