@@ -24,7 +24,8 @@ def _under(column, prefix: str):
 def _names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session().execute(select(Resident.id, Resident.name).where(Resident.id.in_(sorted(ids)))).all())
+    rows = session().execute(select(Resident.id, Resident.name).where(Resident.id.in_(sorted(ids))))
+    return {rid: name for rid, name in rows}
 
 
 def inr_test_rows(start: date, end: date, prefix: str) -> list[dict[str, Any]]:
