@@ -3387,6 +3387,546 @@ export interface paths {
       };
     };
   };
+  "/api/v1/interventions": {
+    /** Cases of the caller's departments, newest first; the filters are the specialty database's search. */
+    get: {
+      parameters: {
+        query?: {
+          status?: "assessing" | "mdt" | "consenting" | "reserving" | "operating" | "inpatient" | "discharged" | "grouped" | "closed" | "cancelled";
+          service_line?: "coronary" | "peripheral" | "neuro" | "oncology";
+          /** @description 术式名称或编码包含 */
+          procedure?: string;
+          diagnosis?: string;
+          /** @description 耗材名称或 GTIN 包含 */
+          device?: string;
+          drg_code?: string;
+          discharged_from?: string;
+          discharged_to?: string;
+          with_complication?: boolean;
+          with_unplanned_return?: boolean;
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 50, at most 200) */
+          per_page?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCaseList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Open an interventional case and start `intervention_case` (pre-operative assessment first). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionCaseCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["InterventionCase"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/interventions/drg-results": {
+    /**
+     * Import the DRG grouper's output of a discharged case (医保结算清单): DRG code, weight (RW), total charge and
+     * its parts. Idempotent per case; a different result for a grouped case is refused (409).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionDrgImport"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionDrgImportResult"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: integration, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/interventions/{case_id}": {
+    /** One case with its devices, complications, re-operations, DRG result, cost, timeline and open steps. */
+    get: {
+      parameters: {
+        path: {
+          case_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCaseDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        case_id: number;
+      };
+    };
+  };
+  "/api/v1/interventions/{case_id}/devices": {
+    /**
+     * 术中扫码: consume the scanned item from the centre's store and bind it to the case (only while the
+     * operation record is open). Refusals keep their supply-chain code: a wrong check digit, an expired item,
+     * a serial already used, no stock.
+     */
+    post: {
+      parameters: {
+        path: {
+          case_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionScan"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["InterventionDevice"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        case_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/bookings": {
+    /** Bookings of the caller's organisation (county-wide roles: all), newest first. */
+    get: {
+      parameters: {
+        query?: {
+          duty_id?: number;
+          start?: string;
+          end?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonBookingList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/bookings/{booking_id}/cancel": {
+    /** Give the slot back. */
+    post: {
+      parameters: {
+        path: {
+          booking_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonBooking"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        booking_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/duties": {
+    /** The rota between two dates (default: four weeks from this Monday) of the townships the caller sees. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 默认本周一 */
+          start?: string;
+          /** @description 默认 start 后 27 天 */
+          end?: string;
+          township_code?: string;
+          expert_user_id?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonRota"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Put an expert on a township's rota. 409 `expert_double_booked` (names the other township) or
+     * `expert_on_leave`; 422 `expert_not_registered`, `date_in_past`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonDutyCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["LiaisonDuty"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/duties/{duty_id}/bookings": {
+    /**
+     * Book a slot for a resident: a joint clinic, or a consult started as `remote_consult`. 409 `slot_full`,
+     * `already_booked`, `duty_not_open`, `not_bookable`; 422 `slot_in_past`.
+     */
+    post: {
+      parameters: {
+        path: {
+          duty_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonBookingCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["LiaisonBooking"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        duty_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/duties/{duty_id}/cancel": {
+    /** Cancel a scheduled duty with the reason (the township sees it cancelled). */
+    post: {
+      parameters: {
+        path: {
+          duty_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonReason"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonDuty"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        duty_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/duties/{duty_id}/deliver": {
+    /** The expert (or 医务科) confirms the day was worked (counts as an expert day delivered). */
+    post: {
+      parameters: {
+        path: {
+          duty_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonDuty"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        duty_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/options": {
+    /** Townships in the caller's scope, the expert registry (with leave), specialties and library indicators. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonOptions"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/plans": {
+    /** Specialty-building plans of the townships the caller sees, with milestones and their reviews. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonPlanList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Draft a plan and start `specialty_plan` (approval by the county administrator). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LiaisonPlanCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["LiaisonPlan"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, township_doctor, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/liaison/plans/{plan_id}": {
+    /** One plan with its milestones, indicator targets and reviews. */
+    get: {
+      parameters: {
+        path: {
+          plan_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonPlan"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        plan_id: number;
+      };
+    };
+  };
+  "/api/v1/liaison/week": {
+    /** A township's week: its experts, every duty with slots left, and who is on call now. */
+    get: {
+      parameters: {
+        query?: {
+          township_code?: string;
+          week_start?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["LiaisonWeek"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/live/rooms": {
     /** The open live rooms the caller takes part in. */
     get: {
@@ -4419,7 +4959,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process" | "recognition" | "contracting" | "anticoag";
+          group?: "chronic" | "process" | "recognition" | "contracting" | "liaison" | "anticoag";
         };
       };
       responses: {
@@ -4451,7 +4991,7 @@ export interface paths {
           period?: string;
           /** @description 机构 (默认本人机构) */
           org_code?: string;
-          group?: "chronic" | "process" | "recognition" | "contracting" | "anticoag";
+          group?: "chronic" | "process" | "recognition" | "contracting" | "liaison" | "anticoag";
         };
       };
       responses: {
@@ -5392,6 +5932,38 @@ export interface paths {
         };
         /** @description validation_error: nothing measured, half a BP pair, implausible, future time */
         422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
+      };
+    };
+  };
+  "/api/v1/residents/{resident_id}/interventions": {
+    /** A resident's interventional cases (the record's timeline). */
+    get: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCaseList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
           content: never;
         };
         default: components["responses"]["DEFAULT_ERROR"];
@@ -8682,6 +9254,11 @@ export interface components {
       moved?: boolean;
       package_code?: string | null;
       resident_id: number;
+      /**
+       * @description 签约团队所在机构（默认居民所属机构）；更换团队时为新团队，须在调用者范围内
+       * @default null
+       */
+      team_org_code?: string | null;
     };
     ContractDetail: {
       amount_due_fen?: number;
@@ -8720,6 +9297,7 @@ export interface components {
       starts_on?: string | null;
       status?: string;
       status_label?: string;
+      termination?: (Record<string, unknown> | null) | components["schemas"]["Termination"];
     };
     ContractList: {
       items?: components["schemas"]["ContractRow"][];
@@ -9261,6 +9839,230 @@ export interface components {
         [key: string]: number;
       };
     };
+    InterventionCase: {
+      admitted_on?: string | null;
+      case_cost?: number | null;
+      case_no?: string;
+      closed_at?: string | null;
+      created_at?: string | null;
+      diagnosis?: string;
+      died?: boolean;
+      discharged_on?: string | null;
+      doctor_name?: string | null;
+      drg_code?: string | null;
+      drg_weight?: number | null;
+      grade_label?: string;
+      id?: number;
+      los_days?: number | null;
+      margin?: number | null;
+      operated_at?: string | null;
+      org_code?: string;
+      org_name?: string;
+      procedure_code?: string;
+      procedure_grade?: number | null;
+      procedure_name?: string;
+      readmitted_30d?: boolean | null;
+      resident_id?: number;
+      resident_name?: string | null;
+      satisfaction?: number | null;
+      service_line?: string;
+      service_line_label?: string;
+      status?: string;
+      status_label?: string;
+      total_charge?: number | null;
+    };
+    InterventionCaseCreate: {
+      /**
+       * Format: date
+       * @default null
+       */
+      admitted_on?: string | null;
+      diagnosis: string;
+      /** @description ICD-9-CM-3 手术操作编码 */
+      procedure_code: string;
+      procedure_name: string;
+      resident_id: number;
+      /** @enum {string} */
+      service_line: "coronary" | "peripheral" | "neuro" | "oncology";
+    };
+    InterventionCaseDetail: {
+      admitted_on?: string | null;
+      approach_label?: string;
+      assessment?: {
+        [key: string]: unknown;
+      };
+      case_cost?: number | null;
+      case_no?: string;
+      checkpoints?: {
+        [key: string]: unknown;
+      };
+      closed_at?: string | null;
+      complications?: components["schemas"]["InterventionComplication"][];
+      consent?: {
+        [key: string]: unknown;
+      };
+      contrast_risk_label?: string;
+      cost?: {
+        [key: string]: unknown;
+      };
+      created_at?: string | null;
+      destination_label?: string;
+      devices?: components["schemas"]["InterventionDevice"][];
+      diagnosis?: string;
+      died?: boolean;
+      discharge?: {
+        [key: string]: unknown;
+      };
+      discharged_on?: string | null;
+      doctor_name?: string | null;
+      drg?: {
+        [key: string]: unknown;
+      };
+      drg_code?: string | null;
+      drg_weight?: number | null;
+      follow_up?: {
+        [key: string]: unknown;
+      };
+      grade_label?: string;
+      id?: number;
+      los_days?: number | null;
+      margin?: number | null;
+      mdt?: {
+        [key: string]: unknown;
+      };
+      operated_at?: string | null;
+      operation?: {
+        [key: string]: unknown;
+      };
+      org_code?: string;
+      org_name?: string;
+      outcome_label?: string;
+      procedure_code?: string;
+      procedure_grade?: number | null;
+      procedure_name?: string;
+      readmitted_30d?: boolean | null;
+      reoperations?: components["schemas"]["InterventionReoperation"][];
+      reservation?: {
+          [key: string]: unknown;
+        }[];
+      resident_id?: number;
+      resident_name?: string | null;
+      satisfaction?: number | null;
+      scanning_open?: boolean;
+      self_pay_estimate?: number | null;
+      service_line?: string;
+      service_line_label?: string;
+      status?: string;
+      status_label?: string;
+      tasks?: {
+          [key: string]: unknown;
+        }[];
+      timeline?: components["schemas"]["InterventionTimelineEntry"][];
+      total_charge?: number | null;
+    };
+    InterventionCaseList: {
+      items?: components["schemas"]["InterventionCase"][];
+      total?: number;
+    };
+    InterventionComplication: {
+      checkpoint?: string;
+      checkpoint_label?: string;
+      during_stay?: boolean;
+      grade?: string;
+      grade_label?: string;
+      id?: number;
+      kind?: string;
+      kind_label?: string;
+      occurred_at?: string | null;
+      severe?: boolean;
+      treatment?: string | null;
+    };
+    InterventionDevice: {
+      expiry?: string | null;
+      gtin?: string;
+      high_value?: boolean;
+      id?: number;
+      implant?: boolean;
+      insurance_code?: string | null;
+      lot?: string | null;
+      name?: string;
+      quantity?: number;
+      scanned_at?: string | null;
+      self_pay?: boolean;
+      serial?: string | null;
+      udi?: string;
+      unit_price?: number;
+    };
+    InterventionDrgCharges: {
+      /** @default 0 */
+      drugs?: number;
+      /** @default 0 */
+      exams?: number;
+      /** @default 0 */
+      other_consumables?: number;
+      /** @default 0 */
+      services?: number;
+    };
+    InterventionDrgImport: {
+      case_no: string;
+      charges?: components["schemas"]["InterventionDrgCharges"];
+      drg_code: string;
+      /** @default */
+      drg_name?: string;
+      /**
+       * @description 分组器及版本, 如 CHS-DRG 2.0
+       * @default
+       */
+      grouper?: string;
+      /**
+       * @description 患者自付 (医保范围内)
+       * @default 0
+       */
+      patient_share?: number;
+      /**
+       * Format: date
+       * @default null
+       */
+      settled_on?: string | null;
+      /** @description 住院总费用 (元) */
+      total_charge: number;
+      /** @description 相对权重 RW */
+      weight: number;
+    };
+    InterventionDrgImportResult: {
+      case_no?: string;
+      created?: boolean;
+      status?: string;
+    };
+    InterventionReoperation: {
+      description?: string | null;
+      id?: number;
+      interval_hours?: number;
+      rca?: {
+        [key: string]: unknown;
+      };
+      rca_done_at?: string | null;
+      reason?: string;
+      reason_label?: string;
+      reoperated_at?: string | null;
+      unplanned?: boolean;
+    };
+    InterventionScan: {
+      /** @default 1 */
+      quantity?: number;
+      /**
+       * @description 患者已签字同意自费
+       * @default false
+       */
+      self_pay?: boolean;
+      /** @description 扫描得到的 UDI (GS1-128 / DataMatrix 元素串, FNC1 作为 \x1d) */
+      udi: string;
+    };
+    InterventionTimelineEntry: {
+      at?: string | null;
+      event?: string | null;
+      text?: string | null;
+    };
     Item: {
       answer?: string[];
       category?: string;
@@ -9316,6 +10118,236 @@ export interface components {
       quantity?: number;
       remaining?: number;
       service_code?: string;
+    };
+    LiaisonBooking: {
+      /** Format: date-time */
+      booked_at?: string;
+      booked_by_name?: string;
+      consult_id?: number | null;
+      duty_id?: number;
+      expert_name?: string | null;
+      half_day_label?: string | null;
+      id?: number;
+      kind?: string;
+      kind_label?: string;
+      /** Format: date */
+      on_date?: string | null;
+      reason?: string;
+      resident_id?: number;
+      resident_name?: string;
+      status?: string;
+      status_label?: string;
+    };
+    LiaisonBookingCreate: {
+      /**
+       * @description kind=consult: 会诊目的与病历摘要 (主诉或目前诊断必填)
+       * @default null
+       */
+      consult?: components["schemas"]["LiaisonConsultDetails"] | (Record<string, unknown> | null);
+      /** @enum {string} */
+      kind: "joint_clinic" | "consult";
+      reason: string;
+      resident_id: number;
+    };
+    LiaisonBookingList: {
+      items?: components["schemas"]["LiaisonBooking"][];
+    };
+    LiaisonConsultDetails: {
+      /** @default */
+      purpose?: string;
+      summary?: {
+        [key: string]: string | null;
+      };
+    };
+    LiaisonDuty: {
+      bookable?: boolean;
+      booked?: number;
+      cancel_reason?: string | null;
+      capacity?: number;
+      /** Format: date-time */
+      ends_at?: string;
+      expert_name?: string;
+      expert_user_id?: number;
+      half_day?: string;
+      half_day_label?: string;
+      id?: number;
+      kind?: string;
+      kind_label?: string;
+      note?: string;
+      on_call_now?: boolean;
+      /** Format: date */
+      on_date?: string;
+      remaining?: number;
+      specialty?: string;
+      specialty_label?: string;
+      /** Format: date-time */
+      starts_at?: string;
+      status?: string;
+      status_label?: string;
+      township_code?: string;
+      township_name?: string;
+    };
+    LiaisonDutyCreate: {
+      /** @default 0 */
+      capacity?: number;
+      expert_user_id: number;
+      /**
+       * @default day
+       * @enum {string}
+       */
+      half_day?: "am" | "pm" | "day";
+      /** @enum {string} */
+      kind: "visit" | "on_call";
+      /** @default */
+      note?: string;
+      /** Format: date */
+      on_date: string;
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      specialty?: "cardiology" | "endocrinology" | "neurology" | "respiratory" | "nephrology" | "radiology" | "ecg" | "pathology" | "laboratory" | "general_medicine" | "interventional" | null;
+      township_code: string;
+    };
+    LiaisonExpertOption: {
+      available?: boolean;
+      /** Format: date */
+      leave_from?: string | null;
+      /** Format: date */
+      leave_to?: string | null;
+      name?: string;
+      org_code?: string;
+      specialty?: string;
+      specialty_label?: string;
+      title_label?: string;
+      user_id?: number;
+    };
+    LiaisonIndicatorOption: {
+      direction?: string;
+      id?: string;
+      name?: string;
+      unit?: string;
+    };
+    LiaisonMilestone: {
+      /** Format: date */
+      due_on?: string;
+      id?: number;
+      indicators?: {
+          [key: string]: unknown;
+        }[];
+      overdue?: boolean;
+      review?: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      reviewed_at?: string | null;
+      seq?: number;
+      status?: string;
+      status_label?: string;
+      title?: string;
+    };
+    LiaisonMilestoneCreate: {
+      /** Format: date */
+      due_on: string;
+      indicators: components["schemas"]["LiaisonPlanIndicator"][];
+      title: string;
+    };
+    LiaisonOption: {
+      label?: string;
+      value?: string;
+    };
+    LiaisonOptions: {
+      can_edit?: boolean;
+      experts?: components["schemas"]["LiaisonExpertOption"][];
+      indicators?: components["schemas"]["LiaisonIndicatorOption"][];
+      specialties?: components["schemas"]["LiaisonOption"][];
+      townships?: components["schemas"]["LiaisonOption"][];
+    };
+    LiaisonPlan: {
+      activities?: string[];
+      approval?: {
+        [key: string]: unknown;
+      };
+      /** Format: date */
+      ends_on?: string;
+      evaluation?: {
+        [key: string]: unknown;
+      };
+      goals?: string[];
+      id?: number;
+      instance_id?: number | null;
+      lead_expert_name?: string | null;
+      milestones?: components["schemas"]["LiaisonMilestone"][];
+      milestones_met?: number;
+      specialty?: string;
+      specialty_label?: string;
+      /** Format: date */
+      starts_on?: string;
+      status?: string;
+      status_label?: string;
+      title?: string;
+      township_code?: string;
+      township_name?: string;
+    };
+    LiaisonPlanCreate: {
+      activities: string[];
+      /** Format: date */
+      ends_on: string;
+      goals: string[];
+      /** @default null */
+      lead_expert_user_id?: number | null;
+      milestones: components["schemas"]["LiaisonMilestoneCreate"][];
+      /** @enum {string} */
+      specialty: "cardiology" | "endocrinology" | "neurology" | "respiratory" | "nephrology" | "radiology" | "ecg" | "pathology" | "laboratory" | "general_medicine" | "interventional";
+      /** Format: date */
+      starts_on: string;
+      title: string;
+      township_code: string;
+    };
+    LiaisonPlanIndicator: {
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      direction?: "higher" | "lower" | null;
+      /** @default null */
+      indicator_id?: string | null;
+      /** @default */
+      name?: string;
+      target: number;
+      /** @default */
+      unit?: string;
+    };
+    LiaisonPlanList: {
+      items?: components["schemas"]["LiaisonPlan"][];
+    };
+    LiaisonReason: {
+      reason: string;
+    };
+    LiaisonRota: {
+      /** Format: date */
+      end?: string;
+      items?: components["schemas"]["LiaisonDuty"][];
+      /** Format: date */
+      start?: string;
+    };
+    LiaisonWeek: {
+      can_book?: boolean;
+      duties?: components["schemas"]["LiaisonDuty"][];
+      experts?: components["schemas"]["LiaisonWeekExpert"][];
+      on_call_now?: components["schemas"]["LiaisonDuty"][];
+      township_code?: string;
+      township_name?: string;
+      /** Format: date */
+      week_end?: string;
+      /** Format: date */
+      week_start?: string;
+    };
+    LiaisonWeekExpert: {
+      duties?: number;
+      name?: string;
+      specialty_label?: string;
+      user_id?: number;
     };
     Login: {
       password: string;
@@ -11357,6 +12389,18 @@ export interface components {
       label: string;
       /** @description canonical unit (observation codes) */
       unit?: string | null;
+    };
+    Termination: {
+      confirmed_at?: string | null;
+      effective_on?: string | null;
+      informed_how?: string | null;
+      informed_how_label?: string | null;
+      kind?: string;
+      ledger_delivered?: number | null;
+      ledger_promised?: number | null;
+      new_contract_no?: string | null;
+      note?: string | null;
+      reason?: string;
     };
     Token: {
       /** Format: date-time */
