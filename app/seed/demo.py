@@ -26,6 +26,7 @@ from app.residents.models import Resident
 from . import data
 from .activity import seed_activity, seed_liaison_activity, seed_training_activity
 from .devices import seed_devices
+from .mobile import seed_mobile
 from .portal import seed_portal
 from .recognition import seed_recognition
 
@@ -217,6 +218,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_portal())
     activity.update(seed_devices())
     activity.update(seed_liaison_activity())
+    activity.update(seed_mobile())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
         with unit_of_work():

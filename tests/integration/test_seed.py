@@ -57,6 +57,14 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
                                   ).tuples().all())
         assert {"waiting", "completed", "error", "suspended"} <= set(statuses)
         assert added["story_residents"] >= 10 and added["follow_up_visits_done"] >= 10
+        # the offline app (issue 22): the doctor's phone with its leases, a conflict recorded as an ad-hoc visit
+        from app.mobile.models import MobileCompletion
+        from app.residents.record_models import Encounter
+        assert added["mobile_devices"] == 1 and added["mobile_leases"] >= 1 and added["mobile_conflicts"] == 1
+        conflict = s.scalars(select(MobileCompletion)).one()
+        assert conflict.status == 409 and conflict.reason == "task_completed_elsewhere"
+        assert set(conflict.resolutions or {}) == {"record_visit"}
+        assert s.scalar(select(func.count()).select_from(Encounter).where(Encounter.source == "mobile")) == 1
 
         again = demo.seed_demo()
         assert again == {"organizations": 0, "users": 0, "residents": 0}

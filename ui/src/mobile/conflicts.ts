@@ -15,18 +15,18 @@ const REASONS: Record<string, (d: Record<string, unknown>) => ConflictText> = {
     title: '任务已改派',
     what: `这项随访在您离线期间已改派给${personName(d.current_holder ?? d.current_owner) ?? '其他医生'}，您的提交没有办结它。${KEPT}`
       + (d.note_kept ? '您填写的内容已作为备注留给接手的医生。' : ''),
-    todo: '无需再做此随访。如有重要情况，请电话告知接手的医生；然后点“知道了”。',
+    todo: '无需再做此随访。要在居民档案中留下这次上门的记录，点“记为临时随访”；如有重要情况，请电话告知接手的医生。',
   }),
   already_completed: (d) => ({
     title: '任务已被他人完成',
     what: `这项随访已由${personName(d.by) ?? '其他人'}${d.at ? `于 ${shortTime(d.at)} ` : ''}完成。${KEPT}`,
-    todo: '无需重复随访；如两次结果不同，请联系乡镇卫生院核对。然后点“知道了”。',
+    todo: '无需重复随访。可把填写内容“附给接手医生”，或“记为临时随访”；如两次结果不同，请联系乡镇卫生院核对。',
   }),
   task_completed_elsewhere: (d) => REASONS.already_completed(d),
   task_cancelled: () => ({
     title: '任务已取消',
     what: `这项随访在您离线期间已取消（例如居民已转诊、流程已终止）。${KEPT}`,
-    todo: '无需再办理。如居民仍需随访，请联系乡镇卫生院。然后点“知道了”。',
+    todo: '无需再办理。可把填写内容“附给接手医生”，或“记为临时随访”；如居民仍需随访，请联系乡镇卫生院。',
   }),
   task_gone: () => ({
     title: '任务已不存在',
@@ -41,14 +41,14 @@ const REASONS: Record<string, (d: Record<string, unknown>) => ConflictText> = {
   schema_outdated: () => ({
     title: '表单已更新',
     what: `随访表单在您离线期间已换成新版本，旧表单无法提交。${KEPT}`,
-    todo: '同步后打开该随访，按新表单重新填写并提交。',
+    todo: '点“重新填写”：已填写的内容会带入新表单，核对后再提交。',
   }),
   form_retired: () => REASONS.schema_outdated({}),
   form_version_retired: () => REASONS.schema_outdated({}),
   resident_out_of_scope: () => ({
     title: '居民已不在您的管理范围',
     what: `该居民已迁出或改由其他机构管理，您的提交没有办结随访。${KEPT}`,
-    todo: '无需再随访该居民；如有疑问请联系乡镇卫生院。',
+    todo: '无需再随访该居民。可把填写内容“附给接手医生”，或“记为临时随访”；如有疑问请联系乡镇卫生院。',
   }),
   out_of_scope: () => REASONS.resident_out_of_scope({}),
   lease_expired: () => ({
