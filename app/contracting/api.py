@@ -27,6 +27,7 @@ from .schemas import (
     PackageListSchema,
     PackageSchema,
     PaymentSchema,
+    ResidentContractSchema,
     SignatureInSchema,
 )
 
@@ -95,6 +96,19 @@ class Contracts(MethodView):
         row = services.request_contract(body["resident_id"], body.get("package_code"), "staff", actor=p.username,
                                         moved=body["moved"], org_code=team)
         return queries.detail(queries.get(p, row.id))
+
+
+@blp.route("/residents/<int:resident_id>/contract")
+class ResidentContract(MethodView):
+    @phi_read("resident_contract", roles=TEAM + ("supervisor",))
+    @blp.response(200, ResidentContractSchema)
+    def get(self, resident_id):
+        """The resident record's contract section: active contract, packages, ledger delivered/remaining, the next
+        due items, a contract being signed and the last ended one. 404 outside the caller's scope."""
+        from app.residents.queries import get_resident
+        if get_resident(resident_id, current()) is None:
+            raise NotFound("居民不存在 (resident not found)", code="resident_not_found")
+        return queries.resident_contract(resident_id)
 
 
 @blp.route("/contracts/outreach")

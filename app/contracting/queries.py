@@ -94,6 +94,15 @@ def resident_summary(resident_id: int) -> dict[str, Any]:
             "last_ended": last_ended, "can_request": pending is None}
 
 
+def resident_contract(resident_id: int, *, limit: int = 3) -> dict[str, Any]:
+    """The staff resident record's section: `resident_summary` plus the active contract's next due items (the
+    earliest next due date first, only items with units left)."""
+    out = resident_summary(resident_id)
+    items = [i for i in (out["active"] or {}).get("ledger", []) if i["remaining"] > 0 and i["next_due_on"]]
+    out["next_due"] = sorted(items, key=lambda i: i["next_due_on"])[:limit]
+    return out
+
+
 def contracts(p: Principal, *, status: str | None = None, resident_id: int | None = None, q: str | None = None,
               page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
     stmt = (select(Contract, Resident.name).join(Resident, Resident.id == Contract.resident_id)

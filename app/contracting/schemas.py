@@ -117,7 +117,7 @@ class LedgerItemSchema(Schema):
     quantity = fields.Int()
     delivered = fields.Int()
     remaining = fields.Int()
-    next_due_on = fields.Str(allow_none=True)
+    next_due_on = fields.Date(allow_none=True)
 
 
 class DoctorSchema(Schema):
@@ -242,6 +242,43 @@ class OutreachResultSchema(Schema):
     would_start = fields.Int()
     started = fields.Int()
     residents = fields.List(fields.Nested(OutreachRowSchema))
+
+
+class ResidentContractBriefSchema(Schema):
+    contract_id = fields.Int()
+    contract_no = fields.Str()
+    status = fields.Str()
+    status_label = fields.Str()
+    team_org_name = fields.Str(allow_none=True)
+    doctor = fields.Nested(DoctorSchema, allow_none=True)
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    amount_due_fen = fields.Int(allow_none=True)
+    paid = fields.Bool()
+    packages = fields.List(fields.Nested(ContractPackageSchema))
+    ledger = fields.List(fields.Nested(LedgerItemSchema))
+
+
+class ResidentContractEndedSchema(Schema):
+    contract_id = fields.Int()
+    contract_no = fields.Str()
+    status = fields.Str()
+    status_label = fields.Str()
+    team_org_name = fields.Str(allow_none=True)
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    end_reason = fields.Str(allow_none=True)
+
+
+class ResidentContractSchema(Schema):
+    """The resident record's contract section: the active contract (packages, ledger), one being signed, the most
+    recent ended one, and the next due items of the active contract."""
+    resident_id = fields.Int()
+    active = fields.Nested(ResidentContractBriefSchema, allow_none=True)
+    pending = fields.Nested(ResidentContractBriefSchema, allow_none=True)
+    last_ended = fields.Nested(ResidentContractEndedSchema, allow_none=True)
+    next_due = fields.List(fields.Nested(LedgerItemSchema))
+    can_request = fields.Bool()
 
 
 class SummarySchema(Schema):

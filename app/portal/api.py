@@ -108,34 +108,37 @@ def _document(view: Callable, *, phi: bool) -> None:
     view._apidoc = apidoc  # type: ignore[attr-defined]
 
 
-def portal_read(section: str, *, needs_consent: bool = True) -> Callable:
-    """The view runs for a portal caller (under the health-data consent) and its successful read is audited."""
+def _portal_view(section: str | None, *, needs_consent: bool, self_only: bool = False) -> Callable:
+    """The one shape of every resident-facing view: resolve the portal caller (401 without a token), require the
+    health-data consent (403 consent_required) and, for `self_only`, the resident themselves (not a family member);
+    the view gets the caller as the keyword `caller`. With a `section` the successful read is audited
+    (`portal.read`, with the family member's proxy id when one reads)."""
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             caller = _caller()
             if needs_consent and not consent.portal_allowed(caller.resident_id):
                 raise ConsentRequired("请先阅读并同意《个人健康信息授权》")
-            response = view(*args, **kwargs)
-            audit("portal.read", object_type=section, object_id=caller.resident_id, principal=caller.principal(),
-                  details={"proxy_id": caller.proxy_id} if caller.proxy_id else {})
+            if self_only:
+                caller.require_self()
+            response = view(*args, caller=caller, **kwargs)
+            if section is not None:
+                audit("portal.read", object_type=section, object_id=caller.resident_id,
+                      principal=caller.principal(), details={"proxy_id": caller.proxy_id} if caller.proxy_id else {})
             return response
-        _document(wrapper, phi=True)
+        _document(wrapper, phi=section is not None)
         return wrapper
     return decorator
 
 
-def portal_write(*, needs_consent: bool = True) -> Callable:
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            caller = _caller()
-            if needs_consent and not consent.portal_allowed(caller.resident_id):
-                raise ConsentRequired("请先阅读并同意《个人健康信息授权》")
-            return view(*args, **kwargs)
-        _document(wrapper, phi=False)
-        return wrapper
-    return decorator
+def portal_read(section: str, *, needs_consent: bool = True, self_only: bool = False) -> Callable:
+    """A read by a portal caller (under the health-data consent), audited."""
+    return _portal_view(section, needs_consent=needs_consent, self_only=self_only)
+
+
+def portal_write(*, needs_consent: bool = True, self_only: bool = False) -> Callable:
+    """A write (or a non-PHI read) by a portal caller; the service records what changed."""
+    return _portal_view(None, needs_consent=needs_consent, self_only=self_only)
 
 
 def _resident(caller: services.PortalCaller) -> Resident:
@@ -212,17 +215,16 @@ class BindLogin(MethodView):
 class PortalSession(MethodView):
     @portal_write(needs_consent=False)
     @blp.response(200, PortalMeSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Who the token belongs to, and whether the health-data consent is still to be given."""
-        caller = _caller()
         return {"resident_name": caller.resident_name, "proxy": _proxy_of(caller),
                 "consent_needed": not consent.portal_allowed(caller.resident_id)}
 
     @portal_write(needs_consent=False)
     @blp.response(204)
-    def delete(self):
+    def delete(self, *, caller: services.PortalCaller):
         """Sign out: this token stops working."""
-        services.sign_out(_caller())
+        services.sign_out(caller)
 
 
 # --- what the resident sees ----------------------------------------------------------------------------------------
@@ -231,28 +233,27 @@ class PortalSession(MethodView):
 class Plan(MethodView):
     @portal_read("portal_plan")
     @blp.response(200, PortalPlanSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Next follow-up window, targets, drugs and guidance of the plan in force, the family doctor and phone."""
-        return queries.plan(_resident(_caller()))
+        return queries.plan(_resident(caller))
 
 
 @blp.route("/readings")
 class Readings(MethodView):
     @portal_read("portal_readings")
     @blp.response(200, PortalReadingListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """BP, pulse and glucose of the last 180 days, oldest first, each labelled 诊室 / 自测 / 设备."""
-        return queries.readings(_caller().resident_id)
+        return queries.readings(caller.resident_id)
 
     @portal_write()
     @blp.arguments(HomeReadingCreateSchema)
     @blp.response(201, PortalReadingListSchema)
     @blp.alt_response(200, description="a replay of a known client `id`: the first rows, nothing added")
     @blp.alt_response(422, description="validation_error: nothing measured, half a BP pair, implausible, future")
-    def post(self, data):
+    def post(self, data, *, caller: services.PortalCaller):
         """Upload a home reading (BP with pulse, and/or glucose) through the record's intake: the village doctor
         sees it labelled 患者自测; it never grades, screens or classifies."""
-        caller = _caller()
         rows, created = records.record_home_reading(caller.resident_id, data, actor=caller.actor)
         codes = {v: k for k, v in queries.READING_CODES.items()}
         items = [{"id": o.id, "kind": codes.get(o.code, o.code), "name": o.code, "value": o.value_num,
@@ -264,18 +265,18 @@ class Readings(MethodView):
 class Medications(MethodView):
     @portal_read("portal_medications")
     @blp.response(200, PortalMedicationListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Current medications (drug, dose, frequency)."""
-        return {"items": queries.medications(_caller().resident_id)}
+        return {"items": queries.medications(caller.resident_id)}
 
 
 @blp.route("/education")
 class Education(MethodView):
     @portal_read("portal_education")
     @blp.response(200, PortalEducationListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Education items pushed to the resident, newest first, with when each was read."""
-        return {"items": queries.education_items(_caller().resident_id)}
+        return {"items": queries.education_items(caller.resident_id)}
 
 
 @blp.route("/education/<int:push_id>")
@@ -283,9 +284,8 @@ class EducationItem(MethodView):
     @portal_read("portal_education")
     @blp.response(200, PortalEducationBodySchema)
     @blp.alt_response(404, description="not_found: no such item for this resident")
-    def get(self, push_id):
+    def get(self, push_id, *, caller: services.PortalCaller):
         """Open one item; the first opening by the resident themselves is recorded as read."""
-        caller = _caller()
         push = queries.education_push(caller.resident_id, push_id)
         if push is None:
             raise NotFound("宣教内容不存在 (education item not found)")
@@ -302,18 +302,18 @@ class EducationItem(MethodView):
 class Referrals(MethodView):
     @portal_read("portal_referrals")
     @blp.response(200, PortalReferralListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Referrals: status only (已提交 / 已接收 / 已就诊 / 已回转), hospital and times."""
-        return {"items": queries.referrals(_caller().resident_id)}
+        return {"items": queries.referrals(caller.resident_id)}
 
 
 @blp.route("/consults")
 class Consults(MethodView):
     @portal_read("portal_consults")
     @blp.response(200, PortalConsultListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Remote consultations: status only (已申请 / 已受理 / 已会诊 / 已出报告), specialty, hospital, times."""
-        return {"items": queries.consults(_caller().resident_id)}
+        return {"items": queries.consults(caller.resident_id)}
 
 
 @blp.route("/bookings")
@@ -322,9 +322,9 @@ class Bookings(MethodView):
     @blp.arguments(PortalBookingCreateSchema)
     @blp.response(201, PortalBookingSchema)
     @blp.alt_response(422, description="invalid_slot: not tomorrow..60 days ahead, or not am/pm")
-    def post(self, data):
+    def post(self, data, *, caller: services.PortalCaller):
         """Ask for the next follow-up slot; the family doctor is told and confirms by phone."""
-        return services.book(_caller(), slot_on=data["slot_on"], half_day=data["half_day"],
+        return services.book(caller, slot_on=data["slot_on"], half_day=data["half_day"],
                              disease=data.get("disease"))
 
 
@@ -332,18 +332,17 @@ class Bookings(MethodView):
 class Surveys(MethodView):
     @portal_read("portal_surveys")
     @blp.response(200, PortalSurveyListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Satisfaction surveys and whether each is answered."""
-        return {"items": services.surveys(_caller().resident_id)}
+        return {"items": services.surveys(caller.resident_id)}
 
     @portal_write()
     @blp.arguments(PortalSurveyAnswerSchema)
     @blp.response(201, PortalSurveyListSchema)
     @blp.alt_response(404, description="not_found: no such survey")
     @blp.alt_response(409, description="survey_answered")
-    def post(self, data):
+    def post(self, data, *, caller: services.PortalCaller):
         """Answer a survey (overall 1–5 and per question 1–5), once."""
-        caller = _caller()
         services.answer_survey(caller, code=data["code"], overall=data["overall"], answers=data["answers"])
         return {"items": services.surveys(caller.resident_id)}
 
@@ -352,9 +351,9 @@ class Surveys(MethodView):
 class Contract(MethodView):
     @portal_read("portal_contract")
     @blp.response(200, PortalContractSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """The family-doctor contract: active and pending, team, packages, what was delivered of each item."""
-        return contracting_queries.resident_summary(_caller().resident_id)
+        return contracting_queries.resident_summary(caller.resident_id)
 
     @portal_write()
     @blp.arguments(PortalContractRequestSchema)
@@ -362,9 +361,8 @@ class Contract(MethodView):
     @blp.alt_response(404, description="unknown_package")
     @blp.alt_response(409, description="contract_in_progress | active_contract_exists (names the contract) | "
                                        "process_not_deployed")
-    def post(self, data):
+    def post(self, data, *, caller: services.PortalCaller):
         """Ask to sign (or renew) a family-doctor contract: the team assesses, recommends packages and signs."""
-        caller = _caller()
         contracting.request_contract(caller.resident_id, data.get("package_code"), channel="portal",
                                      actor=caller.actor)
         return contracting_queries.resident_summary(caller.resident_id)
@@ -383,18 +381,16 @@ def _consents(resident_id: int) -> dict[str, Any]:
 class Consents(MethodView):
     @portal_read("portal_consents", needs_consent=False)
     @blp.response(200, PortalConsentsSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """Each purpose and channel with its text and version, the current decision, and every past decision."""
-        return _consents(_caller().resident_id)
+        return _consents(caller.resident_id)
 
-    @portal_write(needs_consent=False)
+    @portal_write(needs_consent=False, self_only=True)
     @blp.arguments(PortalConsentDecisionSchema)
     @blp.response(201, PortalConsentsSchema)
     @blp.alt_response(422, description="invalid_channel | guardian_required (under 14) | not_a_minor")
-    def post(self, data):
+    def post(self, data, *, caller: services.PortalCaller):
         """Grant or withdraw one purpose on one channel (takes effect at once). Only the resident (or guardian)."""
-        caller = _caller()
-        caller.require_self()
         consent.decide(caller.resident_id, purpose=data["purpose"], channel=data["channel"],
                        granted=data["granted"], decided_by=data["decided_by"],
                        guardian_name=data.get("guardian_name"), guardian_relation=data.get("guardian_relation"),
@@ -438,12 +434,10 @@ class ProxyVerify(MethodView):
 
 @blp.route("/proxies")
 class Proxies(MethodView):
-    @portal_read("portal_proxies", needs_consent=False)
+    @portal_read("portal_proxies", needs_consent=False, self_only=True)
     @blp.response(200, PortalProxyListSchema)
-    def get(self):
+    def get(self, *, caller: services.PortalCaller):
         """The family members who asked to act for the resident (pending, approved, revoked)."""
-        caller = _caller()
-        caller.require_self()
         return {"items": [_proxy_dict(p) for p in services.proxies_of(caller.resident_id)]}
 
 
@@ -454,9 +448,9 @@ class ProxyDecision(MethodView):
     @blp.response(200, PortalProxyInfoSchema)
     @blp.alt_response(404, description="not_found: no such family member for this resident")
     @blp.alt_response(409, description="proxy_state: already decided")
-    def post(self, data, proxy_id):
+    def post(self, data, proxy_id, *, caller: services.PortalCaller):
         """Approve, decline or revoke a family member (revoking ends their access at once). Resident only."""
-        return _proxy_dict(services.decide_proxy(_caller(), proxy_id, action=data["action"]))
+        return _proxy_dict(services.decide_proxy(caller, proxy_id, action=data["action"]))
 
 
 # --- staff side and the development SMS inbox -----------------------------------------------------------------------

@@ -203,3 +203,20 @@ def test_the_demo_seed_shows_contracts_in_several_states(app, world, login_as):
         assert seed_contracts(done) == {}
     flagged = world["admin"].get("/api/v1/contract-payments/flagged").json
     assert [f["flag"] for f in flagged] == ["amount_short"]
+
+
+def test_the_resident_record_shows_the_contract_its_ledger_and_next_due_items(app, client, world):
+    w = world
+    got = signed_htn_contract(app, client, w)
+    resp = w["village"].get(f"/api/v1/residents/{w['resident']}/contract")
+    assert resp.status_code == 200, resp.json
+    body = resp.json
+    assert body["active"]["contract_no"] == got["contract_no"] and body["active"]["status_label"] == "履约中"
+    assert [p["name"] for p in body["active"]["packages"]] == ["基础包", "高血压个性化包"]
+    follow = {i["service_code"]: i for i in body["active"]["ledger"]}["htn_home_follow_up"]
+    assert follow["delivered"] == 0 and follow["remaining"] == 4
+    due = [i["next_due_on"] for i in body["next_due"]]
+    assert 0 < len(due) <= 3 and due == sorted(due)
+    assert body["last_ended"] is None and body["pending"] is None
+    # outside the caller's scope: 404, not an empty section
+    assert w["other_village"].get(f"/api/v1/residents/{w['resident']}/contract").status_code == 404

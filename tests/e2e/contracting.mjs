@@ -3,7 +3,8 @@
  * the paid 高血压个性化包 — assessment and selection in the process, the county cashier's payment confirmation
  * (signed webhook `contract_payment`), the resident's signature drawn on the phone — then the follow-up visit is
  * recorded and counts against the package: the ledger shows 1/4 and the 履约率 (fulfilment) indicator's numerator
- * grows on the quality dashboard. No raw codes on the contract page.
+ * grows on the quality dashboard; the resident record's contract card shows packages, ledger and next due items.
+ * No raw codes on the contract page.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -125,6 +126,17 @@ export async function contractingStory(ctx) {
     if (!/已完成 1\/4/.test(count)) await new Promise((r) => setTimeout(r, 250));
   }
   assert.match(count, /已完成 1\/4/);
+  // the resident record shows the contract: packages, the ledger delivered/remaining, the next due items, a link
+  await page.goto(`/residents/${chosen.resident_id}`);
+  const card = page.getByTestId('resident-contract');
+  await card.getByText('履约中').waitFor();
+  assert.match(await card.innerText(), /高血压个性化包/);
+  await card.getByTestId('contract-next-due').waitFor();
+  await card.getByText('服务台账').click();
+  assert.match(await card.getByTestId('contract-ledger').innerText(), /上门高血压随访\s+1 \/ 4\s+3/);
+  await shot(page, 'resident-contract-card');
+  await card.getByRole('link', { name: '查看协议' }).click();
+  await page.getByTestId('contract-page').waitFor();
   const after = await fulfilment(supervisor);
   assert.equal(after.numerator, (before.numerator ?? 0) + 1, '履约率的分子应增加1');
   await supervisor.goto('/quality?group=contracting');

@@ -5827,6 +5827,41 @@ export interface paths {
       };
     };
   };
+  "/api/v1/residents/{resident_id}/contract": {
+    /**
+     * The resident record's contract section: active contract, packages, ledger delivered/remaining, the next
+     * due items, a contract being signed and the last ended one. 404 outside the caller's scope.
+     */
+    get: {
+      parameters: {
+        path: {
+          resident_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResidentContract"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: village_doctor, township_doctor, township_public_health, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        resident_id: number;
+      };
+    };
+  };
   "/api/v1/residents/{resident_id}/education": {
     /** What was pushed to a resident, and what they read. */
     get: {
@@ -10112,6 +10147,7 @@ export interface components {
       kind?: string;
       kind_label?: string;
       name?: string;
+      /** Format: date */
       next_due_on?: string | null;
       package_code?: string;
       provider_level_label?: string;
@@ -11862,6 +11898,42 @@ export interface components {
       type_label?: string;
       urgency?: string;
       urgency_label?: string;
+    };
+    ResidentContract: {
+      active?: (Record<string, unknown> | null) | components["schemas"]["ResidentContractBrief"];
+      can_request?: boolean;
+      last_ended?: (Record<string, unknown> | null) | components["schemas"]["ResidentContractEnded"];
+      next_due?: components["schemas"]["LedgerItem"][];
+      pending?: (Record<string, unknown> | null) | components["schemas"]["ResidentContractBrief"];
+      resident_id?: number;
+    };
+    ResidentContractBrief: {
+      amount_due_fen?: number | null;
+      contract_id?: number;
+      contract_no?: string;
+      doctor?: (Record<string, unknown> | null) | components["schemas"]["Doctor"];
+      /** Format: date */
+      ends_on?: string | null;
+      ledger?: components["schemas"]["LedgerItem"][];
+      packages?: components["schemas"]["ContractPackage"][];
+      paid?: boolean;
+      /** Format: date */
+      starts_on?: string | null;
+      status?: string;
+      status_label?: string;
+      team_org_name?: string | null;
+    };
+    ResidentContractEnded: {
+      contract_id?: number;
+      contract_no?: string;
+      end_reason?: string | null;
+      /** Format: date */
+      ends_on?: string | null;
+      /** Format: date */
+      starts_on?: string | null;
+      status?: string;
+      status_label?: string;
+      team_org_name?: string | null;
     };
     ResidentCreate: {
       address?: string | null;

@@ -12,6 +12,7 @@ import HomeReadings from '../components/record/HomeReadings';
 import RiskReassess from '../components/record/RiskReassess';
 import ResidentReferrals from './referral/ResidentReferrals';
 import ResidentConsults from './consult/ResidentConsults';
+import ResidentContract from './contracting/ResidentContract';
 import NetworkRecord from '../components/network_record/NetworkRecord';
 import PortalQrButton from '../portal/PortalQrButton';
 import { useAsync } from '../lib/useAsync';
@@ -506,6 +507,7 @@ export default function ResidentPage() {
     <div className="page">
       <Header r={r} />
       <Summary r={r} onChanged={state.reload} />
+      <ResidentContract residentId={id} />
       <ResidentReferrals residentId={id} />
       <ResidentConsults residentId={id} />
       <NetworkRecord residentId={id} />

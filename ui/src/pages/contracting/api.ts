@@ -14,6 +14,9 @@ export type Doctor = components['schemas']['Doctor'];
 export type Signature = components['schemas']['Signature'];
 export type Payment = components['schemas']['Payment'];
 export type OutreachResult = components['schemas']['OutreachResult'];
+export type ResidentContract = components['schemas']['ResidentContract'];
+export type ResidentContractBrief = components['schemas']['ResidentContractBrief'];
+export type ResidentContractEnded = components['schemas']['ResidentContractEnded'];
 
 export const STATUS_FILTERS: [string, string][] = [
   ['', '全部'], ['active', '履约中'], ['requested', '已申请'], ['assessed', '已评估'], ['awaiting_payment', '待缴费'],
@@ -39,6 +42,7 @@ export const contractApi = {
     api.post<ContractDetail>(`${V1}/contracts/${id}/signature`, body),
   deliver: (id: number, itemId: number) => api.post<ContractDetail>(`${V1}/contracts/${id}/deliveries`, { item_id: itemId }),
   outreach: (dryRun: boolean) => api.post<OutreachResult>(`${V1}/contracts/outreach`, { dry_run: dryRun, limit: 50 }),
+  ofResident: (residentId: number) => api.get<ResidentContract>(`${V1}/residents/${residentId}/contract`),
   flagged: () => api.get<Payment[]>(`${V1}/contract-payments/flagged`),
   packages: () => api.get<PackageList>(`${V1}/contract-packages`),
   versions: (code: string) => api.get<Package[]>(`${V1}/contract-packages/${code}/versions`),
