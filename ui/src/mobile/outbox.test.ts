@@ -265,3 +265,23 @@ describe('choosing what to do with a conflict', () => {
     expect(() => transition('resolved', 'send')).toThrow(OutboxTransitionError);
   });
 });
+
+describe('trying a refused choice again', () => {
+  it('replaces the refused attempt with a fresh one and never queues the same choice twice', async () => {
+    const { resolveConflict, resolutionsOf } = await import('./outbox');
+    await store.enqueue(item('c3', 9));
+    let refuse = true;
+    const server = new ScriptedServer((i) => (i.kind === 'completion' ? { kind: 'conflict', reason: 'task_cancelled' }
+      : refuse ? { kind: 'conflict', reason: 'no_open_task_for_note' } : { kind: 'ok', response: { message: '已附' } }));
+    await flush(store, server);
+    await resolveConflict(store, 'c3', 'attach_as_note', '2026-12-04T02:00:00Z', 'x');
+    await resolveConflict(store, 'c3', 'attach_as_note', '2026-12-04T02:00:01Z', 'x');      // a double tap
+    await flush(store, server);
+    expect(resolutionsOf(await store.outbox(), 'c3').map((r) => r.state)).toEqual(['conflict']);
+    refuse = false;
+    await resolveConflict(store, 'c3', 'attach_as_note', '2026-12-04T03:00:00Z', 'x');
+    await flush(store, server);
+    expect(resolutionsOf(await store.outbox(), 'c3').map((r) => r.state)).toEqual(['done']);
+    expect(server.sends.filter((s) => s === 'c3:attach_as_note')).toHaveLength(2);
+  });
+});

@@ -214,14 +214,22 @@ export async function discard(store: OutboxStore & { outboxItem(id: string): Pro
 /** The doctor's choice for a conflicted completion: the conflict becomes 已处理 (or 已放弃 for `discard`) and the
  * choice is queued for the server behind the conflict's resident (the server does each action once). */
 export async function resolveConflict(
-  store: OutboxStore & { outboxItem(id: string): Promise<OutboxItem | undefined>; enqueue(item: Omit<OutboxItem, 'seq'>): Promise<unknown> },
+  store: OutboxStore & {
+    outboxItem(id: string): Promise<OutboxItem | undefined>;
+    enqueue(item: Omit<OutboxItem, 'seq'>): Promise<unknown>;
+    removeOutbox(id: string): Promise<void>;
+  },
   id: string, action: 'attach_as_note' | 'record_visit' | 'discard', at: string, title: string,
 ): Promise<void> {
   const item = await store.outboxItem(id);
   if (!item || item.kind !== 'completion') return;
+  const choice = `${id}:${action}`;
+  const before = await store.outboxItem(choice);
+  if (before && before.state !== 'conflict' && before.state !== 'invalid') return;   // already chosen, on its way
   await store.saveOutbox({ ...item, state: transition(item.state, action === 'discard' ? 'discard' : 'resolve') });
+  if (before) await store.removeOutbox(choice);     // the server refused it before (e.g. no open task): try again
   await store.enqueue({
-    id: `${id}:${action}`, kind: 'resolution', state: 'queued', created_at: at, next_at: 0, attempts: 0,
+    id: choice, kind: 'resolution', state: 'queued', created_at: at, next_at: 0, attempts: 0,
     resident_id: item.resident_id, title, body: { completion_id: id, action },
   });
 }
