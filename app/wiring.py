@@ -16,6 +16,7 @@ from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
 from app.care_plans import routing as care_plan_routing
 from app.care_plans import safety as care_plan_safety
+from app.consult import queries as consult_queries
 from app.consult import services as consult_services
 from app.contracting import checks as contract_checks
 from app.contracting import ledger as contract_ledger
@@ -114,6 +115,7 @@ def wire() -> None:
 
     # --- the network record (全网记录): who else may read it while linked to the resident, and linked documents ---
     recognition_access.network_access_provider("referral")(referral_queries.open_referral_of)
+    recognition_access.network_access_provider("consult")(consult_queries.open_consult_of)
     recognition_access.documents_provider(pacs_sync.links_of)
 
     # --- a specialty-building milestone measures its indicators from the quality library (issue 21.6) ---

@@ -16,7 +16,7 @@ from app.org.queries import ancestors, children, find_org
 from app.org.scope import org_scope_filter
 from app.residents.models import Resident
 
-from .labels import ADOPTION, MODES, SPECIALTIES, STATUSES, TITLES, TYPES, URGENCIES
+from .labels import ADOPTION, MODES, OPEN, SPECIALTIES, STATUSES, TITLES, TYPES, URGENCIES
 from .models import Consult, ConsultAgreement, ConsultDocument, ConsultOpinion
 
 C = Consult
@@ -33,6 +33,23 @@ def get(p: Principal, consult_id: int) -> Consult:
     if row is None:
         raise NotFound("会诊记录不存在 (consult not found)", code="consult_not_found", consult_id=consult_id)
     return row
+
+
+def is_open_participant(c: Consult, p: Principal) -> bool:
+    """The caller is an assigned expert (lead or member) of this consult and it is still open (before the report)."""
+    return c.status in OPEN and p.user_id in {int(u) for u in c.expert_ids or []} | {c.lead_expert_id}
+
+
+def open_consult_of(p: Principal, resident_id: int) -> dict[str, Any] | None:
+    """The caller's open consult of this resident as an assigned expert, or None: while it is open the invited
+    experts may read the resident's network record (app.recognition, plugged in by app.wiring) even when the
+    resident is outside their data scope. Ends when the report is signed (or the consult ends otherwise)."""
+    rows = session().scalars(select(C).where(C.resident_id == resident_id, C.status.in_(OPEN))
+                             .order_by(C.requested_at.desc(), C.id.desc()))
+    for row in rows:
+        if is_open_participant(row, p):
+            return {"ref": row.id, "label": f"远程会诊 {row.consult_no}"}
+    return None
 
 
 def _org_names(codes) -> dict[str, str]:
@@ -99,6 +116,7 @@ def detail(c: Consult, p: Principal) -> dict[str, Any]:
             "documents": [{"side": d.side, "sha256": d.sha256, "archived_at": _iso(d.archived_at)} for d in docs],
             "room": {"status": room.get("status"), "external_url": room.get("external_url"),
                      "participant": participant, "opened_at": room.get("opened_at")},
+            "network_record": is_open_participant(c, p),
             "my_role": my_role(c, p), "pending_opinion": p.user_id in [int(u) for u in c.expert_ids or []]
             and p.user_id != c.lead_expert_id and p.user_id not in signed and c.status == "scheduled"}
 

@@ -194,6 +194,7 @@ class ConsultDetailSchema(ConsultSchema):
     room = fields.Nested(ConsultRoomSchema)
     my_role = fields.Str()
     pending_opinion = fields.Bool()
+    network_record = fields.Bool(metadata={"description": "the caller, an assigned expert of this open consult, may open the resident's network record (全网记录)"})
     tasks = fields.List(fields.Dict())
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.auth.principal import Principal, reads_phi
+from app.core.db import session
 from app.core.errors import NotFound
 from app.residents.models import Resident
 from app.residents.queries import get_resident
@@ -59,3 +60,10 @@ def grant_for(principal: Principal, resident_id: int) -> tuple[Resident | None, 
             if grant:
                 return None, {"kind": kind, "ref": grant.get("ref"), "label": grant.get("label") or KIND_LABELS.get(kind, kind)}
     raise NotFound("居民不存在 (resident not found)", code="resident_not_found", resident_id=resident_id)
+
+
+def resident_name(resident: Resident | None, resident_id: int) -> str | None:
+    """The name shown over the record: a granted reader outside the scope knows the patient from the referral or
+    consult, so the name (and nothing else of the resident row) is shown to them too."""
+    row = resident if resident is not None else session().get(Resident, resident_id)
+    return row.name if row is not None else None

@@ -40,9 +40,9 @@ class NetworkRecord(MethodView):
         """The resident's results, imaging (PACS links), ECG and documents from every member organisation, each with
         its source and time and the 互认 verdict today; the orders checked against them. 404 outside scope without an
         open referral or consult."""
-        _, grant = access.grant_for(current(), resident_id)
+        resident, grant = access.grant_for(current(), resident_id)
         record = queries.network_record(resident_id)
-        return {**record, "access": grant, "orders": queries.orders_of(resident_id),
+        return {**record, "access": grant, "resident_name": access.resident_name(resident, resident_id), "orders": queries.orders_of(resident_id),
                 "reasons": queries.reason_options()}
 
 

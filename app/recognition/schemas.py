@@ -83,6 +83,8 @@ class OrderAnswerSchema(RecognitionOrderSchema):
 
 
 class NetworkRecordSchema(Schema):
+    resident_name = fields.Str(allow_none=True, metadata={"description": "whose record (a reader outside the "
+                                                          "resident's scope cannot open the resident page)"})
     items = fields.List(fields.Nested(NetworkItemSchema), required=True)
     total = fields.Int(required=True)
     rules_available = fields.Bool(required=True)

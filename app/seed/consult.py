@@ -1,7 +1,9 @@
 """Demo remote consults (远程会诊), run through the real `remote_consult` process: an agreement between 城关街道社区卫生
 服务中心 (C01T01) and the county hospital, the hospital's expert registry, and consults in several states — completed
 with its signed report, a real-time consult under way (live room open), an imaging consult waiting for acceptance,
-one waiting for the patient's consent, and one declined with its reason."""
+one waiting for the patient's consent, one declined with its reason, and a general-practice consult with the
+neighbouring 石门镇中心卫生院 under way — its expert (township_doctor3) is outside the patient's scope and reads the
+patient's 全网记录 through the consult."""
 from __future__ import annotations
 
 import base64
@@ -26,7 +28,8 @@ from app.workflows.models import HumanTask
 REQUESTER, REVIEWER, SUPERVISOR = "village_doctor1", "township_doctor1", "supervisor"
 EXPERTS = (("specialist_cardio", "C01D01", "cardiology", "chief"), ("specialist_mic", "C01", "cardiology", "associate_chief"),
            ("specialist_endo", "C01", "cardiology", "attending"), ("specialist_neuro", "C01D07", "neurology", "chief"),
-           ("specialist_resp", "C01", "radiology", "associate_chief"))
+           ("specialist_resp", "C01", "radiology", "associate_chief"),
+           ("township_doctor3", "C01T02", "general_medicine", "associate_chief"))
 
 
 def signature_png() -> str:
@@ -65,13 +68,17 @@ def seed_consults(complete: Callable[[str, Any, dict], Any], principal: Callable
                       terms={"purpose": "医共体内疑难病例远程会诊", "conditions": "双方具备远程医疗设备与网络",
                              "content": "单学科/多学科会诊、影像/心电诊断", "process": "按医共体远程会诊流程",
                              "rights": "受邀方提供诊疗意见，邀请方决定诊疗方案", "liability": "邀请方承担诊疗决定责任"})
+    agreements.upsert(agreement_no="YLXY-2026-002", requester_org_code="C01T01", invited_org_code="C01T02",
+                      valid_from=today - timedelta(days=100), valid_to=today + timedelta(days=265),
+                      terms={"purpose": "乡镇卫生院之间全科疑难病例会诊", "process": "按医共体远程会诊流程",
+                             "liability": "邀请方承担诊疗决定责任"})
     ids = {u.username: u.id for u in session().scalars(select(User).where(User.username.in_([e[0] for e in EXPERTS])))}
     for username, org, specialty, title in EXPERTS:
         if username in ids:
             experts.upsert(user_id=ids[username], org_code=org, specialty=specialty, title=title)
     people = list(session().scalars(select(Resident).where(Resident.org_code == "C01T01V01")
-                                    .order_by(Resident.id).offset(8).limit(5)))
-    if len(people) < 5:
+                                    .order_by(Resident.id).offset(8).limit(6)))
+    if len(people) < 6:
         return {}
     doctor = principal(REQUESTER)
 
@@ -80,8 +87,7 @@ def seed_consults(complete: Callable[[str, Any, dict], Any], principal: Callable
                     "reason": "血压控制不佳伴胸闷，基层调整两次方案效果不理想", "purpose": "明确胸闷原因并调整降压方案",
                     "summary": {"chief_complaint": "反复胸闷1月", "present_illness": "活动后胸闷，休息可缓解",
                              "auxiliary_exams": "心电图 ST-T 改变", "diagnosis": "高血压3级 很高危；胸闷待查"}}
-        return consults.request_consult(doctor, resident_id=resident.id, invited_org_code="C01D01",
-                                        **{**base, **kw})
+        return consults.request_consult(doctor, resident_id=resident.id, **{"invited_org_code": "C01D01", **base, **kw})
 
     def consent(c: Consult) -> None:
         consults.give_consent(doctor, c.id, {"informed": ["purpose", "method", "fees", "privacy"],
@@ -133,4 +139,10 @@ def seed_consults(complete: Callable[[str, Any, dict], Any], principal: Callable
     to_invited(declined)
     complete(SUPERVISOR, _task(declined, "accept_consult"),
              {"decision": "decline", "decline_reason": "该病例需神经内科会诊，请改邀神经内科"})
-    return {"consults": 5}
+    # 6. under way with a neighbouring township hospital: its expert reads the network record through the consult
+    gp = request(people[5], invited_org_code="C01T02", specialty="general_medicine", mode="offline",
+                 reason="慢性咳嗽3月，基层反复抗感染效果不佳", purpose="明确咳嗽原因，是否需进一步检查",
+                 summary={"chief_complaint": "咳嗽3月", "diagnosis": "慢性咳嗽待查"})
+    to_invited(gp)
+    schedule(gp, "township_doctor3")
+    return {"consults": 6}

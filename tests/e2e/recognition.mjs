@@ -3,6 +3,9 @@
  * results with their source organisation — the county hospital's HbA1c marked 互认 with its validity, the chest CT
  * with its PACS link — and ordering HbA1c again (开单前核对) is flagged by mutual recognition: the doctor must give a
  * reason, which is recorded on the order list. No raw codes on the page.
+ * Then the invited expert of the neighbouring township hospital (township_doctor3), for whom the patient is outside
+ * their organisation: the resident page does not exist for them, but the consult page links to the patient's
+ * 全网记录, which opens through the consult (labelled with it).
  */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, shot } from './flows.mjs';
@@ -51,5 +54,34 @@ export async function recognitionStory(ctx) {
   assert.ok(!box || box.height >= 32, '手机上的按钮应便于点按');
   assert.doesNotMatch(await section.innerText(), /C01T\d|4548-4|awaiting_reason|condition_changed/, '全网记录不应显示编码');
   await shot(page, 'network-record-phone');
+  await closePage(page);
+  await consultExpertStory(ctx);
+}
+
+async function consultExpertStory(ctx) {
+  const page = await loginAs(ctx, 'township_doctor3', { phone: true });
+  const mine = await page.request.get('/api/v1/consults?side=mine&open=1');
+  assert.equal(mine.status(), 200);
+  const consult = (await mine.json()).items.find((c) => c.status === 'scheduled');
+  assert.ok(consult, '石门镇的会诊专家应有进行中的会诊（演示数据）');
+  const direct = await page.request.get(`/api/v1/residents/${consult.resident_id}`);
+  assert.equal(direct.status(), 404, '患者不在本机构管辖，居民档案不可见');
+  await page.goto(`/consults/${consult.id}`);
+  const link = page.getByTestId('consult-network-record');
+  await link.waitFor();
+  const box = await link.boundingBox();
+  assert.ok(box && box.height >= 32, '全网记录按钮应便于点按');
+  await link.click();
+  await page.waitForURL(/\/residents\/\d+\/network-record/);
+  const section = page.getByTestId('network-record');
+  await section.getByRole('heading', { name: /全网记录/ }).waitFor();
+  await page.getByTestId('network-items').or(section.getByText('暂无全网记录')).first().waitFor();
+  const text = await section.innerText();
+  assert.match(text, new RegExp(`远程会诊 ${consult.consult_no}`));
+  assert.match(text, new RegExp(consult.resident_name));
+  assert.doesNotMatch(text, /C01T\d|resident_not_found/, '全网记录不应显示编码');
+  await shot(page, 'network-record-consult-expert');
+  await page.getByRole('link', { name: '← 返回' }).click();
+  await page.getByTestId('consult-page').waitFor();
   await closePage(page);
 }

@@ -32,6 +32,7 @@ const TranscriptPage = lazyPage(() => import('./pages/training/TranscriptPage'))
 const ItemBankPage = lazyPage(() => import('./pages/training/ItemBankPage'));
 const TrainingDashboardPage = lazyPage(() => import('./pages/training/TrainingDashboardPage'));
 const ReferralsPage = lazyPage(() => import('./pages/referral/ReferralsPage'));
+const NetworkRecordPage = lazyPage(() => import('./pages/NetworkRecordPage'));
 const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
 const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
@@ -130,6 +131,7 @@ export default function App() {
               <Route path="instances/:id" element={<InstancePage />} />
               <Route path="residents" element={<ResidentsPage />} />
               <Route path="residents/:id" element={<ResidentPage />} />
+              <Route path="residents/:id/network-record" element={<NetworkRecordPage />} />
               <Route path="dashboards" element={<DashboardsPage />} />
               <Route path="follow-ups" element={<FollowUpsPage />} />
               <Route path="screening" element={<ScreeningPage />} />

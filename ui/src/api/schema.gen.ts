@@ -9141,6 +9141,8 @@ export interface components {
       mode?: string;
       mode_label?: string;
       my_role?: string;
+      /** @description the caller, an assigned expert of this open consult, may open the resident's network record (全网记录) */
+      network_record?: boolean;
       opinions?: components["schemas"]["ConsultOpinion"][];
       overdue?: boolean;
       pending_opinion?: boolean;
@@ -10457,6 +10459,8 @@ export interface components {
       on: string;
       orders: components["schemas"]["RecognitionOrder"][];
       reasons: components["schemas"]["ReasonOption"][];
+      /** @description whose record (a reader outside the resident's scope cannot open the resident page) */
+      resident_name?: string | null;
       rules_available: boolean;
       total: number;
     };

@@ -201,6 +201,8 @@ export default function NetworkRecord({ residentId }: { residentId: string }) {
     body =
       state.error instanceof ApiError && state.error.status === 403 ? (
         <p className="muted">您的角色不能查看全网记录。</p>
+      ) : state.error instanceof ApiError && state.error.status === 404 ? (
+        <p className="muted" data-testid="network-record-closed">该患者不在您的管辖范围，且没有进行中的转诊或会诊，不能查看全网记录。</p>
       ) : (
         <ErrorBox error={state.error} onRetry={state.reload} />
       );
@@ -254,7 +256,12 @@ export default function NetworkRecord({ residentId }: { residentId: string }) {
   }
   return (
     <section className="card" data-testid="network-record">
-      <h2>全网记录{data && data.access.kind !== 'scope' ? <span className="muted">（{data.access.label}）</span> : null}</h2>
+      <h2>
+        全网记录
+        {data && data.access.kind !== 'scope' ? (
+          <span className="muted">：{data.resident_name ?? '患者'}（{data.access.label}）</span>
+        ) : null}
+      </h2>
       {body}
     </section>
   );

@@ -57,11 +57,12 @@ export interface RecognitionOrder {
 }
 
 export interface NetworkRecord {
+  resident_name?: string | null;
   items: NetworkItem[];
   total: number;
   rules_available: boolean;
   on: string;
-  access: { kind: string; label: string };
+  access: { kind: string; ref?: number | null; label: string };
   orders: RecognitionOrder[];
   reasons: ReasonOption[];
 }

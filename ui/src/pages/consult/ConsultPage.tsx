@@ -167,7 +167,11 @@ export default function ConsultPage() {
         <div className="task-meta"><span className="mono">{c.consult_no}</span><span>{c.urgency_label} · {c.mode_label} · {c.type_label}</span>
           <span>{c.specialty_label}{c.requested_title_label && ` · ${c.requested_title_label}`}</span></div>
         <div className="task-meta"><span>{c.requester_org_name}（{c.requester_name}）→ {c.invited_org_name}</span>
-          <Link to={`/residents/${c.resident_id}`}>患者档案</Link></div>
+          {c.network_record ? (
+            <Link className="btn btn-small" to={`/residents/${c.resident_id}/network-record?from=/consults/${c.id}`} data-testid="consult-network-record">全网记录</Link>
+          ) : (
+            <Link to={`/residents/${c.resident_id}`}>患者档案</Link>
+          )}</div>
         <p><b>邀请事由：</b>{c.reason}</p>
         <p><b>会诊目的：</b>{c.purpose}</p>
         {c.decline_reason && <div className="alert alert-danger" data-testid="decline-banner">拒绝理由：{c.decline_reason}</div>}

@@ -58,6 +58,7 @@ export interface ConsultTask {
 }
 
 export interface ConsultDetail extends Consult {
+  network_record: boolean;
   summary: Record<string, string>;
   attachments: { kind: string; ref: string; title: string }[];
   consent: Record<string, unknown>;

@@ -148,6 +148,13 @@ export default function ReferralPage() {
           {r.disease_label && <span>{r.disease_label}</span>}
           {r.capability_label && <span>所需能力：{r.capability_label}</span>}
         </div>
+        {r.active && (
+          <div className="row" style={{ marginTop: 8 }}>
+            <Link className="btn btn-small" to={`/residents/${r.resident_id}/network-record?from=/referrals/${r.id}`} data-testid="referral-network-record">
+              全网记录（医共体各机构检查检验）
+            </Link>
+          </div>
+        )}
         {r.reason && <p>转诊原因：{r.reason}</p>}
         {r.status === 'no_show' && (
           <div className="alert alert-warn" data-testid="no-show-reason">患者未到位{r.no_show_reason ? `：${r.no_show_reason}` : ''}</div>
