@@ -137,8 +137,21 @@ class ExpertDecline(MethodView):
     @blp.arguments(ConsultDeclineSchema)
     @blp.response(200, ConsultDetailSchema)
     def post(self, body, consult_id):
-        """An assigned MDT expert declines to take part; a reason is required (400 `reason_required`)."""
+        """An assigned expert declines to take part; a reason is required (400 `reason_required`). A lead's decline
+        sends the consult back to the 医务科 to assign experts again."""
         services.expert_declines(current(), consult_id, body["reason"] or "")
+        return _detail(consult_id)
+
+
+@blp.route("/consults/<int:consult_id>/reassign")
+class Reassign(MethodView):
+    @require_roles("supervisor", "county_admin")
+    @blp.arguments(ConsultDeclineSchema)
+    @blp.response(200, ConsultDetailSchema)
+    def post(self, body, consult_id):
+        """The invited 医务科 takes the experts off a scheduled consult, with a reason (400 `reason_required`); the
+        排班/指派专家 step opens again (409 `consult_not_in_progress` outside the consult)."""
+        services.reassign(current(), consult_id, body["reason"] or "")
         return _detail(consult_id)
 
 

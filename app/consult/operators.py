@@ -89,6 +89,12 @@ def schedule(*, idempotency_key: str, instance_id: int, consult_id: int,
     return steps.schedule(consult_id, assignment=assignment)
 
 
+@operator("consult/release")
+def release(*, idempotency_key: str, instance_id: int, consult_id: int, reassign: dict[str, Any]) -> dict[str, Any]:
+    """The lead declined or the 医务科 reassigns: release the experts; the 医务科 assigns again."""
+    return steps.release(consult_id, reassign=reassign)
+
+
 @operator("consult/sign_report")
 def sign_report(*, idempotency_key: str, instance_id: int, consult_id: int,
                 report: dict[str, Any]) -> dict[str, Any]:

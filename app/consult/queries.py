@@ -117,6 +117,7 @@ def detail(c: Consult, p: Principal) -> dict[str, Any]:
             "room": {"status": room.get("status"), "external_url": room.get("external_url"),
                      "participant": participant, "opened_at": room.get("opened_at")},
             "network_record": is_open_participant(c, p),
+            "can_reassign": c.status == "scheduled" and (p.has_role("supervisor") or p.has_role("county_admin")),
             "my_role": my_role(c, p), "pending_opinion": p.user_id in [int(u) for u in c.expert_ids or []]
             and p.user_id != c.lead_expert_id and p.user_id not in signed and c.status == "scheduled"}
 

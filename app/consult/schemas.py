@@ -195,6 +195,7 @@ class ConsultDetailSchema(ConsultSchema):
     my_role = fields.Str()
     pending_opinion = fields.Bool()
     network_record = fields.Bool(metadata={"description": "the caller, an assigned expert of this open consult, may open the resident's network record (全网记录)"})
+    can_reassign = fields.Bool(metadata={"description": "the invited 医务科 may take the experts off (改派)"})
     tasks = fields.List(fields.Dict())
 
 

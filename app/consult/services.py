@@ -224,19 +224,33 @@ def log_alarm(*, kind: str, ref: int, channel: str, value: Any, threshold: Any, 
         row.updated_at = clock.now()
 
 
+def _reassign_message(c: Consult, p: Principal, payload: dict[str, Any]) -> None:
+    """Correlate `consult_reassign` to write_report's interrupting boundary (only while the consult is under way)."""
+    waiting = session().scalars(select(MessageSubscription).where(
+        MessageSubscription.instance_id == c.instance_id,
+        MessageSubscription.message_name == "consult_reassign")).first() if c.instance_id else None
+    if waiting is None or c.instance_id is None:
+        raise Conflict("会诊不在进行中 (consult not in progress)", code="consult_not_in_progress", status=409)
+    runner.correlate(c.instance_id, "consult_reassign", {"consult_no": c.consult_no, "by": p.username,
+                                                         "by_name": p.display_name or p.username, **payload},
+                     runner.Actor.of(p), interactive=True)
+
+
 def expert_declines(p: Principal, consult_id: int, reason: str) -> Consult:
-    """An assigned MDT member declines to take part, with a reason (400 `reason_required`): they leave the consult,
-    the reason is logged and the invited 医务科 is told. The lead cannot decline here (409 `lead_cannot_decline`: the
-    医务科 handles a lead who cannot attend); an expert who signed their opinion cannot decline any more."""
+    """An assigned expert declines to take part, with a reason (400 `reason_required`). A member leaves the consult,
+    the reason is logged and the invited 医务科 is told. The lead's decline interrupts the report step (message
+    `consult_reassign`): all experts are released and the 医务科 gets 排班/指派专家 again (the lead is not offered
+    again). An expert who signed their opinion cannot decline any more (409 `already_signed`)."""
     if len((reason or "").strip()) < 2:
         raise Invalid("拒绝参加会诊须说明理由", code="reason_required", status=400, field="reason")
     c = queries.get(p, consult_id)
     if p.user_id not in [int(u) for u in c.expert_ids or []]:
         raise Forbidden("您不是本次会诊的专家 (not an expert of this consult)", code="not_consult_expert")
-    if p.user_id == c.lead_expert_id:
-        raise Conflict("牵头专家不能在此拒绝，请联系医务科 (lead cannot decline)", code="lead_cannot_decline", status=409)
     if c.status != "scheduled":
         raise Conflict("会诊不在进行中 (consult not in progress)", code="consult_not_in_progress", status=409)
+    if p.user_id == c.lead_expert_id:
+        _reassign_message(c, p, {"kind": "lead_declined", "user_id": p.user_id, "reason": reason.strip()})
+        return queries.get(p, consult_id)
     with unit_of_work() as s:
         row = s.scalars(select(Consult).where(Consult.id == c.id).with_for_update()).one()
         if s.scalars(select(ConsultOpinion.id).where(ConsultOpinion.consult_id == c.id,
@@ -248,4 +262,17 @@ def expert_declines(p: Principal, consult_id: int, reason: str) -> Consult:
         notices.tell(notices.staff_at(notices.admin_org(row.invited_org_code), "supervisor"), row, "expert_declined",
                      f"{row.consult_no}：{p.display_name or p.username} 拒绝参加，理由：{reason.strip()}")
         row.updated_at = clock.now()
+    return queries.get(p, consult_id)
+
+
+def reassign(p: Principal, consult_id: int, reason: str) -> Consult:
+    """The invited 医务科 takes the experts off a scheduled consult (e.g. the lead is called to surgery) with a
+    reason (400 `reason_required`); the 排班/指派专家 step opens again in their inbox. 409 `consult_not_in_progress`
+    before scheduling or after the report."""
+    if len((reason or "").strip()) < 2:
+        raise Invalid("改派专家须说明理由", code="reason_required", status=400, field="reason")
+    c = queries.get(p, consult_id)
+    if c.status != "scheduled":
+        raise Conflict("会诊不在进行中 (consult not in progress)", code="consult_not_in_progress", status=409)
+    _reassign_message(c, p, {"kind": "reassign", "reason": reason.strip()})
     return queries.get(p, consult_id)

@@ -295,7 +295,7 @@ def candidates(consult_id: int, *, min_title_rank: int, lead_min_title_rank: int
                experts_needed: int) -> dict[str, Any]:
     with unit_of_work() as s:
         c = _row(s, consult_id)
-        pool = experts.candidates(c, min_rank=int(min_title_rank))
+        pool = [e for e in experts.candidates(c, min_rank=int(min_title_rank)) if e["user_id"] not in declined_by(c)]
         leads = [e for e in pool if e["rank"] >= int(lead_min_title_rank)]
         named = (c.summary or {}).get("named_expert_id")
         lead = next((e["user_id"] for e in leads if e["user_id"] == named), leads[0]["user_id"] if leads else None)
@@ -325,7 +325,8 @@ def schedule(consult_id: int, *, assignment: dict[str, Any]) -> dict[str, Any]:
         c = _row(s, consult_id)
         rule = (c.review or {}).get("expert_rule", {"min_title_rank": 2, "lead_min_title_rank": 2,
                                                     "experts_needed": 1})
-        pool = {e["user_id"]: e for e in experts.candidates(c, min_rank=rule["min_title_rank"])}
+        pool = {e["user_id"]: e for e in experts.candidates(c, min_rank=rule["min_title_rank"])
+                if e["user_id"] not in declined_by(c)}
         lead = int(assignment.get("lead_expert") or 0)
         members = [int(m) for m in assignment.get("members") or [] if m != lead]
         fail = lambda message: {"ok": False, "message": message, "lead_expert_id": None,
@@ -356,6 +357,37 @@ def schedule(consult_id: int, *, assignment: dict[str, Any]) -> dict[str, Any]:
                      f"{local_time(slot)}，报告时限 {local_time(c.report_due_at)}）")
         return {"ok": True, "message": "", "lead_expert_id": int(lead), "report_due_at": c.report_due_at.isoformat(),
                 "slot": clock.local(slot).isoformat(timespec="minutes")}
+
+
+def declined_by(c: Consult) -> set[int]:
+    """Experts who declined this consult (not offered again)."""
+    return {int(u) for u in (c.review or {}).get("declined_expert_ids") or []}
+
+
+def release(consult_id: int, *, reassign: dict[str, Any]) -> dict[str, Any]:
+    """The lead declined (with a reason) or the invited 医务科 reassigns: the experts are released (they leave the
+    room and lose the consult's access to the record), the reason is logged, everyone is told and the 医务科 gets
+    the 排班/指派专家 step again. An expert who declined is not offered again."""
+    with unit_of_work() as s:
+        c = _row(s, consult_id)
+        reason = str(reassign.get("reason") or "").strip()
+        who = str(reassign.get("by_name") or "")
+        before = [int(u) for u in c.expert_ids or []]
+        if reassign.get("kind") == "lead_declined" and reassign.get("user_id"):
+            c.review = {**(c.review or {}), "declined_expert_ids": sorted(declined_by(c) | {int(reassign["user_id"])})}
+            text = f"牵头专家 {who} 拒绝参加：{reason}，待医务科重新指派"
+        else:
+            text = f"医务科 {who} 改派专家：{reason}"
+        c.lead_expert_id, c.expert_ids = None, []
+        if c.mode == "realtime" and (c.room or {}).get("status") == "open":
+            rooms.open_for(c)
+        note(c, "reassign", text, reason=reason, kind=reassign.get("kind"))
+        _touch(c, "accepted")
+        notices.tell(notices.staff_at(notices.admin_org(c.invited_org_code), "supervisor"), c, "reassign",
+                     f"{c.consult_no}：{text}")
+        notices.tell([u for u in before if u != reassign.get("user_id")], c, "released",
+                     f"{c.consult_no}：{text}。您不再参加本次会诊。")
+        return {"ok": True, "reason": text, "released": before}
 
 
 # -- opinions and report ----------------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ must all hold. A condition is `[field, op, value]` with op one of `= != < <= > >
 where `value` is a literal or `{"field": <other field>}`; or `{"all": [...]}`, `{"any": [...]}`, `{"not": cond}`.
 A comparison with a missing value is false (a lost-to-follow-up patient has no BP, so is not controlled).
 A definition that does not parse or names an unknown field is refused with its JSON path (`invalid_indicator`).
+
+An indicator without a denominator is a count of its numerator rows, or — with `"aggregate": {"field": <numeric
+field>, "stat": "mean" | "median"}` — that statistic of the field over the numerator rows that have it (e.g. the
+mean response time of consults in minutes, unit `分钟`).
 """
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from .sources import SOURCES
 FOLDER = Path(__file__).parent / "indicators"
 OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null")
 ORDERED = ("int", "float", "date")
-UNITS = ("%", "人", "人次", "‰")
+UNITS = ("%", "人", "人次", "‰", "分钟")
+STATS = ("mean", "median")
 WINDOWS = ("month", "year_to_date")
 DIRECTIONS = ("higher", "lower")
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "date": (str,)}
@@ -49,6 +54,7 @@ class Indicator:
     numerator: Formula
     denominator: Formula | None
     dimensions: tuple[str, ...] = field(default=())
+    aggregate: dict[str, str] | None = None
 
     @property
     def is_rate(self) -> bool:
@@ -147,13 +153,23 @@ def parse_indicator(data: Any, *, edition: str = "", path: str = "") -> Indicato
     denominator = _formula(data["denominator"], f"{path}/denominator") if "denominator" in data else None
     if denominator is not None and data["unit"] not in ("%", "‰"):
         raise _fail(f"{path}/unit", "a rate (with a denominator) is % or ‰")
+    aggregate = data.get("aggregate")
+    if aggregate is not None:
+        if denominator is not None:
+            raise _fail(f"{path}/aggregate", "an aggregate has no denominator")
+        if not isinstance(aggregate, dict) or set(aggregate) != {"field", "stat"}:
+            raise _fail(f"{path}/aggregate", "an aggregate is {\"field\": <numeric field>, \"stat\": mean|median}")
+        if SOURCES[numerator.source].fields.get(aggregate["field"]) not in ("int", "float"):
+            raise _fail(f"{path}/aggregate/field", f"not a numeric field of source {numerator.source}")
+        if aggregate["stat"] not in STATS:
+            raise _fail(f"{path}/aggregate/stat", f"one of {list(STATS)}")
     dims = SOURCES[numerator.source].dimensions
     if denominator is not None:
         dims = tuple(d for d in dims if d in SOURCES[denominator.source].dimensions)
     return Indicator(id=data["id"], name=data["name"], group=data.get("group", "other"), unit=data["unit"],
                      direction=data["direction"], window=data["window"], source_note=data.get("source_note", ""),
                      edition=data.get("edition", edition), numerator=numerator, denominator=denominator,
-                     dimensions=dims)
+                     dimensions=dims, aggregate=dict(aggregate) if aggregate is not None else None)
 
 
 @cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import statistics
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
@@ -110,6 +111,8 @@ def figure(ind: Indicator, num: list[dict], den: list[dict] | None, year: int) -
     n = len({r["key"] for r in num})
     value: float | None = float(n)
     d: float | None = None
+    if ind.aggregate is not None:
+        value = aggregate_of(ind.aggregate, num)
     if den is not None and ind.denominator is not None:
         scale = ind.denominator.scale
         raw = len({r["key"] for r in den}) * (scale or 1)
@@ -118,6 +121,15 @@ def figure(ind: Indicator, num: list[dict], den: list[dict] | None, year: int) -
     limits = thresholds(ind.id, year)
     return {"numerator": n, "denominator": d, "value": value, "thresholds": limits,
             "status": status(ind, value, limits)}
+
+
+def aggregate_of(spec: dict[str, str], rows: list[dict]) -> float | None:
+    """Mean or median of a numeric field over the rows that have it (one value per row key), None without any."""
+    per_key = {r["key"]: r.get(spec["field"]) for r in rows}
+    values = [float(v) for v in per_key.values() if v is not None]
+    if not values:
+        return None
+    return round(statistics.mean(values) if spec["stat"] == "mean" else statistics.median(values), 1)
 
 
 def _grouped(rows: Iterable[dict], key: Callable[[dict], Any]) -> dict[Any, list[dict]]:
@@ -190,6 +202,7 @@ def describe(ind: Indicator, year: int | None = None) -> dict[str, Any]:
     return {"id": ind.id, "name": ind.name, "group": ind.group, "unit": ind.unit, "direction": ind.direction,
             "window": ind.window, "source_note": ind.source_note, "edition": ind.edition,
             "formula": {"numerator": formula(ind.numerator), "denominator": formula(ind.denominator)},
+            "aggregate": ind.aggregate,
             "dimensions": [{"code": d, "label": DIMENSIONS[d]} for d in ind.dimensions],
             "thresholds": thresholds(ind.id, year or clock.today().year)}
 

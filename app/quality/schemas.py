@@ -67,6 +67,8 @@ class QualityIndicatorSchema(Schema):
     source_note = fields.Str()
     edition = fields.Str()
     formula = fields.Nested(QualityRateFormulaSchema)
+    aggregate = fields.Dict(allow_none=True, metadata={"description": "{field, stat: mean|median}: the figure is that "
+                                                       "statistic of the field over the numerator rows"})
     dimensions = fields.List(fields.Nested(QualityCodeLabelSchema))
     thresholds = fields.Nested(QualityThresholdsSchema, allow_none=True)
 

@@ -4,12 +4,12 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-23 16:29:09.599762
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401
-from sqlalchemy.dialects import postgresql  # noqa: F401
-import app.core.db
+from alembic import op
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
+import app.core.db
 
 revision = '0001'
 down_revision = None

@@ -7,10 +7,11 @@ Revision ID: 0004
 Revises: 0005
 Create Date: 2026-11-23 16:54:06.280875
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401
-from sqlalchemy.dialects import postgresql  # noqa: F401
+from alembic import op
+from sqlalchemy import Text
+from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0004'

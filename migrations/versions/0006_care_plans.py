@@ -7,9 +7,10 @@ Create Date: 2026-11-23 17:05:00
 Ordering note: 0005 and 0004 were written on top of this revision (0003 → 0006 → 0005 → 0004), so 0006 keeps
 down_revision 0003.
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql  # noqa: F401
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0006'

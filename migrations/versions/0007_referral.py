@@ -5,10 +5,11 @@ Revision ID: 0007
 Revises: 0004
 Create Date: 2026-12-03 06:37:52.436718
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401
-from sqlalchemy.dialects import postgresql  # noqa: F401
+from alembic import op
+from sqlalchemy import Text
+from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0007'

@@ -5,8 +5,8 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 09:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0009'

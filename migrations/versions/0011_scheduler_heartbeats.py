@@ -4,8 +4,9 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-03 07:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import app.core.db
 
 revision = '0011'

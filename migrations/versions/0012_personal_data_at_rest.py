@@ -10,9 +10,10 @@ it with the same settings as the app (`ygt migrate` does). Downgrading decrypts 
 """
 import hashlib
 
-from alembic import context, op
 import sqlalchemy as sa
+from alembic import context, op
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0012'

@@ -4,9 +4,10 @@ Revision ID: 0013
 Revises: 0014
 Create Date: 2026-12-03 19:50:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0013'

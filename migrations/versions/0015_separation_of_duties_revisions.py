@@ -5,8 +5,9 @@ Revision ID: 0015
 Revises: 0012
 Create Date: 2026-12-03 19:50:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import app.core.db
 
 revision = '0015'

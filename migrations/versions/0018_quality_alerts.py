@@ -4,9 +4,10 @@ Revision ID: 0018
 Revises: 0013
 Create Date: 2026-12-03 23:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0018'

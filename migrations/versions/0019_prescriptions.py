@@ -4,9 +4,10 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-04 00:10:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0019'

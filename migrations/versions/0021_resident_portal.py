@@ -4,10 +4,11 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-04 03:22:50.588279
 """
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401
+from alembic import op
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0021'

@@ -5,8 +5,9 @@ Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-04 03:30:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import app.core.db
 
 revision = '0022'

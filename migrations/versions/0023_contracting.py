@@ -5,9 +5,10 @@ Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-04 04:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0023'

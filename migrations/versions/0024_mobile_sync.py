@@ -4,10 +4,11 @@ Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-04 03:23:14.558224
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0024'

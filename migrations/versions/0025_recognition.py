@@ -4,9 +4,10 @@ Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-04 03:50:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0025'

@@ -4,10 +4,11 @@ Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-04 03:44:37.265275
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
 import app.core.db
 
 revision = '0028'

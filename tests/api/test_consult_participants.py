@@ -17,9 +17,11 @@ from tests.test_consult_support import (
     deploy_consult_models,
     expert,
     make_resident,
+    open_tasks,
     request_body,
     signature_png,
     step,
+    stored_consult,
 )
 
 
@@ -94,3 +96,109 @@ def test_assigned_experts_read_the_network_record_only_while_the_consult_is_open
         reads = session().scalars(select(AuditEntry).where(AuditEntry.action == "phi.read",
                                                            AuditEntry.object_type == "network_record")).all()
         assert [r.actor for r in reads] == [w["gp"].user.username]
+
+
+def _instructions(api, element_id):
+    return step(api, element_id)["instructions"]
+
+
+def test_the_lead_declines_with_a_reason_and_the_medical_affairs_office_reassigns(app, world):
+    w = world
+    c = _invited(w)
+    _schedule(w, c, w["chief"])
+    url = f"/api/v1/consults/{c['id']}"
+    no_reason = w["chief"].post(f"{url}/expert-decline", json={"reason": " "})
+    assert no_reason.status_code == 400 and no_reason.json["code"] == "reason_required"
+    out = w["chief"].post(f"{url}/expert-decline", json={"reason": "临时急诊手术，无法参加"})
+    assert out.status_code == 200, out.json
+    assert out.json["status"] == "accepted" and out.json["expert_ids"] == [] and out.json["lead_expert_id"] is None
+    assert any(e["event"] == "reassign" and "临时急诊手术" in e["text"] for e in out.json["timeline"])
+    assert open_tasks(w["chief"], "write_report") == []                  # the lead's report step is gone
+    task = step(w["supervisor"], "assign_experts")                      # back in the 医务科's inbox
+    assert "需重新指派" in task["instructions"] and "临时急诊手术" in task["instructions"]
+    leads = set(task["form"]["schema"]["properties"]["lead_expert"]["enum"])
+    assert w["chief"].user.id not in leads and w["assoc"].user.id in leads   # who declined is not offered again
+    complete(w["supervisor"], task, {"lead_expert": w["assoc"].user.id,
+                                     "slot": clock.local(clock.now()).isoformat()})
+    d = consult(w["supervisor"], c["id"])
+    assert d["status"] == "scheduled" and d["lead_expert_id"] == w["assoc"].user.id and d["can_reassign"]
+    assert not consult(w["village"], c["id"])["can_reassign"]
+    # the 医务科 reassigns after scheduling: a reason is required, only the 医务科 may
+    assert w["supervisor"].post(f"{url}/reassign", json={"reason": ""}).json["code"] == "reason_required"
+    assert w["village"].post(f"{url}/reassign", json={"reason": "改派"}).status_code == 403
+    moved = w["supervisor"].post(f"{url}/reassign", json={"reason": "副主任医师被抽调下乡义诊"})
+    assert moved.status_code == 200 and moved.json["status"] == "accepted"
+    assert open_tasks(w["assoc"], "write_report") == []
+    complete(w["supervisor"], step(w["supervisor"], "assign_experts"),
+             {"lead_expert": w["attending"].user.id, "slot": clock.local(clock.now()).isoformat()})
+    now = clock.now()
+    complete(w["attending"], step(w["attending"], "write_report"),
+             {**REPORT, "started_at": now.isoformat(), "ended_at": (now + timedelta(minutes=20)).isoformat()})
+    d = consult(w["village"], c["id"])
+    assert d["status"] == "reported" and d["opinions"][0]["expert_id"] == w["attending"].user.id
+    assert w["supervisor"].post(f"{url}/reassign", json={"reason": "太晚了"}).json["code"] == "consult_not_in_progress"
+    with app.app_context():
+        from app.live import services as live
+        room = live.room_for("consult", c["id"])
+        assert w["chief"].user.id not in room.participants and w["assoc"].user.id not in room.participants
+
+
+def test_response_time_is_shown_as_mean_and_median_minutes(app, world):
+    from app.consult.models import Consult
+    from app.core.db import unit_of_work
+    w = world
+    ids = []
+    for _ in range(3):
+        ids.append(_invited(w)["id"])
+    with app.app_context(), unit_of_work() as s:          # invited at t, answered 4, 10 and 40 minutes later
+        for cid, minutes in zip(ids, (4, 10, 40), strict=True):
+            row = s.get(Consult, cid)
+            row.accepted_at = row.invited_at + timedelta(minutes=minutes)
+    period = clock.today().strftime("%Y-%m")
+    figures = {i["id"]: i for i in w["supervisor"].get(f"/api/v1/quality/overview?period={period}").json["indicators"]}
+    mean, median = figures["consult_response_mean"], figures["consult_response_median"]
+    assert mean["unit"] == "分钟" and mean["value"] == 18.0 and mean["numerator"] == 3
+    assert median["value"] == 10.0 and median["direction"] == "lower"
+    assert figures["consult_response_30min"]["numerator"] == 2
+    listed = w["supervisor"].get(f"/api/v1/quality/indicators/consult_response_mean/drilldown?period={period}&part=numerator")
+    assert listed.status_code == 200, listed.json
+    assert listed.json["total"] == 3
+
+
+def test_an_aggregate_indicator_must_name_a_numeric_field_and_have_no_denominator():
+    from app.core.errors import Invalid
+    from app.quality.library import parse_indicator
+    base = {"id": "x", "name": "x", "unit": "分钟", "direction": "lower", "window": "month",
+            "numerator": {"source": "consults", "where": []}}
+    ind = parse_indicator({**base, "aggregate": {"field": "response_minutes", "stat": "median"}})
+    assert ind.aggregate == {"field": "response_minutes", "stat": "median"}
+    for bad in ({"field": "held", "stat": "mean"}, {"field": "response_minutes", "stat": "mode"},
+                {"field": "nope", "stat": "mean"}):
+        with pytest.raises(Invalid):
+            parse_indicator({**base, "aggregate": bad})
+    with pytest.raises(Invalid):
+        parse_indicator({**base, "unit": "%", "denominator": {"source": "consults", "where": []},
+                         "aggregate": {"field": "response_minutes", "stat": "mean"}})
+
+
+def test_the_satisfaction_sms_has_a_defined_text_and_goes_only_with_sms_consent(app, world):
+    from app.consult import notices
+    from app.consult.models import Consult
+    from app.core.db import session, unit_of_work
+    from connectors.notify.models import OutboxMessage
+    from connectors.notify.services import set_consent
+    w = world
+    cid = stored_consult(app, w["resident"], w["village"].user.id)
+    with app.app_context():
+        with unit_of_work() as s:                                 # no SMS consent: nothing queued, the record says so
+            assert notices.satisfaction_sms(s.get(Consult, cid)) is None
+        assert session().scalars(select(OutboxMessage)).all() == []
+        assert "电话回访" in session().get(Consult, cid).log[-1]["text"]
+        set_consent(w["resident"], "sms", granted=True, source="test")
+        with unit_of_work() as s:
+            msg = notices.satisfaction_sms(s.get(Consult, cid))
+        assert msg is not None and msg.template_code == "SMS_CONSULT_SATISFACTION"
+        text = notices.render_sms(msg.template_code, msg.params)
+        assert "${" not in text and "HZ-T" in text and "回复数字1-5" in text and "王建国" in text
+        assert len(text) <= 140                                  # two SMS segments at most
+        assert "已发送满意度回访短信" in session().get(Consult, cid).log[-1]["text"]

@@ -7,6 +7,8 @@
  *  4. the cardiologist sees the live room (vitals + video) on the consult page and signs the report;
  *  5. the village doctor sees the signed opinion and downloads the report PDF (both sides archived);
  *  6. the 医务科 cannot decline the seeded imaging consult without a reason, then declines it with one.
+ *  Between 3 and 4 the 医务科 takes the experts off again on the consult page (改派, reason required) and the
+ *  排班/指派专家 step comes back; the lead sees 无法参加本次会诊？ (decline with a reason).
  */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, shot } from './flows.mjs';
@@ -83,6 +85,16 @@ export async function consultStory(ctx) {
   const form = await api(supervisor, 'GET', `/api/v1/tasks/${assign.id}`);
   const lead = form.body.form.schema.properties.lead_expert.enum[0];
   await completeStep(supervisor, id, 'assign_experts', { lead_expert: lead, slot: new Date().toISOString() });
+  // the 医务科 takes the experts off again (a reason is required) and the 排班/指派专家 step is back on the page
+  await supervisor.goto(`/consults/${id}`);
+  const reassign = supervisor.getByTestId('reassign-card');
+  await reassign.locator('summary').click();
+  assert.equal(await supervisor.getByTestId('reassign-submit').isDisabled(), true, '未填理由不能改派');
+  await supervisor.getByTestId('reassign-reason').fill('原定专家临时手术，改派');
+  await supervisor.getByTestId('reassign-submit').click();
+  await supervisor.getByTestId('task-assign_experts').waitFor({ timeout: 20000 });
+  assert.match(await supervisor.getByTestId('consult-timeline').innerText(), /改派专家：原定专家临时手术/);
+  await completeStep(supervisor, id, 'assign_experts', { lead_expert: lead, slot: new Date().toISOString() });
 
   const expertName = (await api(supervisor, 'GET', '/api/v1/consult-experts')).body.find((e) => e.user_id === lead);
   assert.ok(expertName, 'the lead is in the registry');
@@ -91,6 +103,7 @@ export async function consultStory(ctx) {
   const expert = await loginAs(ctx, username, { phone: true });
   await expert.goto(`/consults/${id}`);
   await expert.getByTestId('live-section').waitFor({ timeout: 20000 });
+  await expert.getByTestId('expert-decline-card').waitFor();          // the lead may decline (with a reason)
   const started = new Date();
   await completeStep(expert, id, 'write_report', { started_at: started.toISOString(), ended_at: new Date(started.getTime() + 30 * 60000).toISOString(),
     assessment: '急性冠脉综合征可能大', diagnosis: '急性非ST段抬高型心肌梗死', icd10: 'I21.4', sign: true });

@@ -2155,7 +2155,10 @@ export interface paths {
     };
   };
   "/api/v1/consults/{consult_id}/expert-decline": {
-    /** An assigned MDT expert declines to take part; a reason is required (400 `reason_required`). */
+    /**
+     * An assigned expert declines to take part; a reason is required (400 `reason_required`). A lead's decline
+     * sends the consult back to the 医务科 to assign experts again.
+     */
     post: {
       parameters: {
         path: {
@@ -2217,6 +2220,47 @@ export interface paths {
           content: never;
         };
         /** @description 角色不符 (forbidden); requires one of: county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        consult_id: number;
+      };
+    };
+  };
+  "/api/v1/consults/{consult_id}/reassign": {
+    /**
+     * The invited 医务科 takes the experts off a scheduled consult, with a reason (400 `reason_required`); the
+     * 排班/指派专家 step opens again (409 `consult_not_in_progress` outside the consult).
+     */
+    post: {
+      parameters: {
+        path: {
+          consult_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsultDecline"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ConsultDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin */
         403: {
           content: never;
         };
@@ -9118,6 +9162,8 @@ export interface components {
       billing?: {
         [key: string]: unknown;
       };
+      /** @description the invited 医务科 may take the experts off (改派) */
+      can_reassign?: boolean;
       closed_at?: string | null;
       consent?: {
         [key: string]: unknown;
@@ -11382,6 +11428,10 @@ export interface components {
       value?: number | null;
     };
     QualityIndicator: {
+      /** @description {field, stat: mean|median}: the figure is that statistic of the field over the numerator rows */
+      aggregate?: {
+        [key: string]: unknown;
+      } | null;
       dimensions?: components["schemas"]["QualityCodeLabel"][];
       direction?: string;
       edition?: string;
@@ -11401,6 +11451,10 @@ export interface components {
       };
     };
     QualityIndicatorValue: {
+      /** @description {field, stat: mean|median}: the figure is that statistic of the field over the numerator rows */
+      aggregate?: {
+        [key: string]: unknown;
+      } | null;
       children?: components["schemas"]["QualityGroup"][];
       denominator?: number | null;
       dimensions?: components["schemas"]["QualityCodeLabel"][];

@@ -115,6 +115,40 @@ function OpinionCard({ c, reload }: { c: ConsultDetail; reload: () => void }) {
   );
 }
 
+/** An assigned expert who cannot take part says why: a member leaves the consult; the lead's decline sends it back
+ * to the 医务科 to assign experts again. */
+function ExpertDeclineCard({ c, reload }: { c: ConsultDetail; reload: () => void }) {
+  const [reason, setReason] = useState('');
+  const a = useAction(reload);
+  const lead = c.my_role === 'lead';
+  return (
+    <details className="card" data-testid="expert-decline-card">
+      <summary style={{ padding: "12px 0" }}>无法参加本次会诊？</summary>
+      <p className="muted">{lead ? '您是牵头专家：拒绝后由医务科重新指派专家。' : '拒绝后您将退出本次会诊，医务科会收到通知。'}</p>
+      <Field label="理由（必填）"><textarea value={reason} onChange={(e) => setReason(e.target.value)} data-testid="expert-decline-reason" /></Field>
+      <ErrorBox error={a.error} />
+      <button type="button" className="btn btn-danger" disabled={a.busy || reason.trim().length < 2}
+        onClick={() => a.run(() => consultApi.expertDecline(c.id, reason))} data-testid="expert-decline-submit">拒绝参加</button>
+    </details>
+  );
+}
+
+/** The invited 医务科 takes the experts off a scheduled consult (with a reason) and assigns again. */
+function ReassignCard({ c, reload }: { c: ConsultDetail; reload: () => void }) {
+  const [reason, setReason] = useState('');
+  const a = useAction(reload);
+  return (
+    <details className="card" data-testid="reassign-card">
+      <summary style={{ padding: "12px 0" }}>改派专家</summary>
+      <p className="muted">原指派的专家将退出本次会诊，您的待办中会重新出现“排班/指派专家”。</p>
+      <Field label="改派理由（必填）"><textarea value={reason} onChange={(e) => setReason(e.target.value)} data-testid="reassign-reason" /></Field>
+      <ErrorBox error={a.error} />
+      <button type="button" className="btn btn-danger" disabled={a.busy || reason.trim().length < 2}
+        onClick={() => a.run(() => consultApi.reassign(c.id, reason))} data-testid="reassign-submit">改派</button>
+    </details>
+  );
+}
+
 function DeteriorationCard({ c, reload }: { c: ConsultDetail; reload: () => void }) {
   const [reason, setReason] = useState('');
   const a = useAction(reload);
@@ -186,6 +220,10 @@ export default function ConsultPage() {
       {open('accept_consult') && <AcceptCard c={c} reload={q.reload} />}
       {c.pending_opinion && <OpinionCard c={c} reload={q.reload} />}
       {c.my_role === 'requester' && c.status === 'scheduled' && <DeteriorationCard c={c} reload={q.reload} />}
+      {(c.my_role === 'lead' || (c.my_role === 'expert' && c.pending_opinion)) && c.status === 'scheduled' && (
+        <ExpertDeclineCard c={c} reload={q.reload} />
+      )}
+      {c.can_reassign && <ReassignCard c={c} reload={q.reload} />}
       {c.tasks.filter((t) => !special.includes(t.element_id)).map((t) => (
         <Link key={t.id} className="btn btn-primary btn-block" to={`/tasks/${t.id}`} data-testid={`task-${t.element_id}`}>
           办理：{t.name}{t.due_at && `（${formatDateTime(t.due_at)} 前）`}

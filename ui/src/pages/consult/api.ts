@@ -59,6 +59,7 @@ export interface ConsultTask {
 
 export interface ConsultDetail extends Consult {
   network_record: boolean;
+  can_reassign: boolean;
   summary: Record<string, string>;
   attachments: { kind: string; ref: string; title: string }[];
   consent: Record<string, unknown>;
@@ -133,6 +134,8 @@ export const consultApi = {
   accept: (id: number) => api.post<ConsultDetail>(`${V1}/consults/${id}/accept`),
   decline: (id: number, reason: string) => api.post<ConsultDetail>(`${V1}/consults/${id}/decline`, { reason }),
   opinion: (id: number, body: Record<string, unknown>) => api.post<Opinion>(`${V1}/consults/${id}/opinions`, body),
+  expertDecline: (id: number, reason: string) => api.post<ConsultDetail>(`${V1}/consults/${id}/expert-decline`, { reason }),
+  reassign: (id: number, reason: string) => api.post<ConsultDetail>(`${V1}/consults/${id}/reassign`, { reason }),
   deterioration: (id: number, reason: string) => api.post<ConsultDetail>(`${V1}/consults/${id}/deterioration`, { reason }),
   satisfaction: (id: number, score: number) => api.post<ConsultDetail>(`${V1}/consults/${id}/satisfaction`, { score }),
   ofResident: (residentId: number) => api.get<Consult[]>(`${V1}/residents/${residentId}/consults`),

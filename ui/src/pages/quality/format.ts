@@ -21,6 +21,7 @@ export const DIMENSION_FACTS: Record<string, string> = {
 export function formatValue(f: Pick<Figure, 'value'>, unit: string): string {
   if (f.value === null || f.value === undefined) return '—';
   if (unit === '%' || unit === '‰') return `${f.value.toFixed(1)}${unit}`;
+  if (unit === '分钟') return `${f.value.toFixed(1)} 分钟`;
   return `${Math.round(f.value)} ${unit}`;
 }
 
