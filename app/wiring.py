@@ -60,6 +60,7 @@ def wire() -> None:
     # --- a care-plan version comes into force (in the approving transaction) ---
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)
     hooks.subscribe(hooks.LIVE_ALARM, consult_services.log_alarm)
+    hooks.subscribe(hooks.LIVE_ROOM_EXPIRED, consult_services.room_expired)
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
 
     # --- clinical facts entered the record (one event per intake submission, in its transaction) ---

@@ -21,6 +21,8 @@ def open_for(c: Consult, *, external_url: str | None = None) -> dict[str, Any]:
     devices = list((c.room or {}).get("device_ids") or [])
     title = f"远程会诊 {c.consult_no} {c.resident_name or ''}".strip()
     note = None
+    if (c.room or {}).get("expired"):        # closed at the maximum duration: not reopened (a reassignment goes on)
+        return c.room
     try:
         room = live.open_room(KIND, c.id, participants, title, devices)
     except Conflict as exc:

@@ -236,6 +236,20 @@ def _reassign_message(c: Consult, p: Principal, payload: dict[str, Any]) -> None
                      runner.Actor.of(p), interactive=True)
 
 
+def room_expired(*, kind: str, ref: int, max_minutes: int, closed_at: Any = None, **_: Any) -> None:
+    """LIVE_ROOM_EXPIRED of the consult's room: the copy on the consult says closed and the record says why."""
+    if kind != "consult":
+        return
+    with unit_of_work() as s:
+        row = s.scalars(select(Consult).where(Consult.id == int(ref)).with_for_update()).first()
+        if row is None:
+            return
+        row.room = {**(row.room or {}), "status": "closed", "closed_at": closed_at.isoformat() if closed_at else None,
+                    "expired": True}
+        steps.note(row, "room", f"会诊室已开启超过 {max_minutes} 分钟，系统自动关闭（视频与实时体征结束，会诊本身继续）")
+        row.updated_at = clock.now()
+
+
 def expert_declines(p: Principal, consult_id: int, reason: str) -> Consult:
     """An assigned expert declines to take part, with a reason (400 `reason_required`). A member leaves the consult,
     the reason is logged and the invited 医务科 is told. The lead's decline interrupts the report step (message

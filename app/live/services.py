@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -153,6 +153,38 @@ def close_room(kind: str, ref: int) -> Room | None:
             row.status, row.closed_at = "closed", clock.now()
             s.flush()
         return _view(row)
+
+
+def max_minutes() -> int:
+    """How long a room may stay open (YGT_LIVE_MAX_MINUTES, default 120): a forgotten room does not stream forever."""
+    raw = os.environ.get("YGT_LIVE_MAX_MINUTES") or "120"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid("YGT_LIVE_MAX_MINUTES 须为正整数 (minutes)", code="live_bad_max_minutes") from None
+    if value <= 0:
+        raise Invalid("YGT_LIVE_MAX_MINUTES 须为正整数 (minutes)", code="live_bad_max_minutes")
+    return value
+
+
+def close_expired_rooms(now: datetime | None = None) -> int:
+    """Close every room open longer than `max_minutes()` (schedule `live.close_expired_rooms`); each closing is
+    published as `hooks.LIVE_ROOM_EXPIRED` for the room's owner. Participants get 403 afterwards and the devices'
+    readings are refused. Answers how many rooms were closed."""
+    limit = max_minutes()
+    now = now or clock.now()
+    cutoff = now - timedelta(minutes=limit)
+    closed = 0
+    with unit_of_work() as s:
+        rows = s.scalars(select(LiveRoom).where(LiveRoom.status == "open", LiveRoom.opened_at <= cutoff)
+                         .order_by(LiveRoom.id).with_for_update(skip_locked=True))
+        for row in rows:
+            row.status, row.closed_at = "closed", now
+            hooks.emit(hooks.LIVE_ROOM_EXPIRED, kind=row.kind, ref=row.ref, opened_at=row.opened_at, closed_at=now,
+                       max_minutes=limit)
+            closed += 1
+        s.flush()
+    return closed
 
 
 def room_for(kind: str, ref: int) -> Room | None:

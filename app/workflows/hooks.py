@@ -112,6 +112,11 @@ LIVE_ALARM = "live.alarm"
 `kind`, `ref` (the room's owner, e.g. "consult", 12), `channel` (hr | spo2 | sbp | dbp | rr | temp), `value`
 (float), `threshold` (e.g. "<90"), `at` (datetime measured). Consult subscribes in app/wiring.py for its record."""
 
+LIVE_ROOM_EXPIRED = "live.room_expired"
+"""A live room was closed because it stayed open past the configured maximum (`YGT_LIVE_MAX_MINUTES`, default 120;
+`live.close_expired_rooms`, in the closing transaction): `kind`, `ref`, `opened_at`, `closed_at`, `max_minutes`.
+Consult subscribes in app/wiring.py to log it and mark its room copy closed."""
+
 FOLLOW_UP_RECORDED = "follow_up.recorded"
 """A follow-up visit was completed (once per visit, in the recording transaction): `resident_id`, `visit_id`,
 `disease`, `visited_on` (date | None), `visit_type` (outpatient/home/phone/online | None), `performed_by`."""

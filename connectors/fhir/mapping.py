@@ -156,6 +156,8 @@ def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
     else:
         value = r.get("valueString") or (r.get("valueCodeableConcept") or {}).get("text")
         unit = None
+    if value is None and r.get("component"):
+        return _panel(entry, r, loinc, key=key, source=source)
     if value is None:
         raise _bad("required", "缺少结果值 (Observation.value[x])", f"{path}.value")
     flag = next((codes.INTERPRETATION.get(c.get("code", "")) for i in r.get("interpretation") or []
@@ -169,6 +171,37 @@ def _observation(entry, *, principal: Principal, key: str, source: str) -> None:
     fact = intake.ObservationFact(code=loinc, value=value, unit=unit, effective_at=effective_at,
                                   client_id=key, abnormal_flag=flag, org_code=_performer_org(r.get("performer")))
     _submit(entry, resident_id, "Observation", fact, source, rescreen=not streamed)
+
+
+def _panel(entry, r: dict, panel: str, *, key: str, source: str) -> None:
+    """A panel without its own value (the monitor's NIBP, LOINC 85354-9, with systolic 8480-6 and diastolic 8462-4
+    components): each component is its own observation and, from a bound device, its own live channel. Every
+    component must carry a LOINC code and a numeric valueQuantity, else the whole entry is refused."""
+    path = entry.path
+    parts = []
+    for i, comp in enumerate(r.get("component") or []):
+        code = _coding((comp or {}).get("code"), {codes.LOINC})
+        quantity = (comp or {}).get("valueQuantity") or {}
+        value = quantity.get("value")
+        if code is None:
+            raise _bad("code-invalid", "Observation.component.code 须含 LOINC 编码", f"{path}.component[{i}].code")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad("required", f"组合观察 {panel} 的分量 {code} 缺少数值 (component.valueQuantity)",
+                       f"{path}.component[{i}].valueQuantity")
+        parts.append((code, value, quantity.get("unit") or quantity.get("code")))
+    resident_id = _resident_id(entry)
+    effective_at = _datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime")
+    device = _device_id(r.get("device"))
+    streamed = False
+    for code, value, _unit in parts:
+        streamed = device is not None and live.record_vital(device, code, float(value), effective_at) is not None \
+            or streamed
+    org = _performer_org(r.get("performer"))
+    facts: list[intake.Fact] = [intake.ObservationFact(code=code, value=value, unit=unit, effective_at=effective_at,
+                                                       client_id=f"{key}:{code}", abnormal_flag=None, org_code=org)
+                                for code, value, unit in parts]
+    items = intake.submit(resident_id, facts, source=source, actor=source, rescreen=not streamed).items
+    entry.made, entry.created = ("Observation", items[0].row.id), any(i.created for i in items)
 
 
 def _performer_org(performers: list | None) -> str | None:

@@ -23,6 +23,7 @@ from tests.test_consult_support import (
     step,
     stored_consult,
 )
+from tests.test_follow_up_support import tick
 
 
 @pytest.fixture()
@@ -202,3 +203,30 @@ def test_the_satisfaction_sms_has_a_defined_text_and_goes_only_with_sms_consent(
         assert "${" not in text and "HZ-T" in text and "回复数字1-5" in text and "王建国" in text
         assert len(text) <= 140                                  # two SMS segments at most
         assert "已发送满意度回访短信" in session().get(Consult, cid).log[-1]["text"]
+
+
+def test_a_live_room_closes_by_itself_after_the_maximum_duration(app, world, monkeypatch):
+    monkeypatch.setenv("YGT_LIVE_MAX_MINUTES", "120")
+    w = world
+    c = _invited(w, device_ids=["MON-BED-9"])
+    _schedule(w, c, w["chief"])
+    room_url = f"/api/v1/live/rooms/consult/{c['id']}"
+    assert w["chief"].get(room_url).status_code == 200
+    tick(app, days=100 / 1440)                                      # 100 minutes: still open
+    assert w["chief"].get(room_url).status_code == 200
+    tick(app, days=21 / 1440)                                       # 121 minutes: the scheduler closes it
+    assert w["chief"].get(room_url).status_code == 403
+    assert w["village"].get(room_url).status_code == 403
+    d = consult(w["village"], c["id"])
+    assert d["room"]["status"] == "closed" and d["status"] == "scheduled"        # the consult itself goes on
+    assert any("自动关闭" in e["text"] for e in d["timeline"])
+    with app.app_context():
+        from app.core.errors import Forbidden
+        from app.live import services as live
+        with pytest.raises(Forbidden):
+            live.record_vital("MON-BED-9", "8867-4", 80, clock.now())
+    # a reassignment after the room expired goes on without reopening it
+    assert w["supervisor"].post(f"/api/v1/consults/{c['id']}/reassign", json={"reason": "专家临时外出"}).status_code == 200
+    complete(w["supervisor"], step(w["supervisor"], "assign_experts"),
+             {"lead_expert": w["assoc"].user.id, "slot": clock.local(clock.now()).isoformat()})
+    assert consult(w["assoc"], c["id"])["status"] == "scheduled"

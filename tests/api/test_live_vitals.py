@@ -144,3 +144,36 @@ def test_an_unbound_device_is_only_a_record_fact(app, monitor, world):
 def test_implausible_value_is_refused_whole(app, monitor, world):
     got = post(monitor, vitals_bundle(world["resident_id"], "MON-7", {"hr": 80, "spo2": 180}, clock.now(), 1))
     assert got.status_code == 422 and count(app, LiveReading) == 0
+
+
+def nibp_panel(resident_id: int, device: str, sbp: float, dbp: float, at: datetime) -> dict:
+    """A monitor's NIBP as one FHIR blood-pressure panel (LOINC 85354-9) with systolic/diastolic components."""
+    def comp(code, v):
+        return {"code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "valueQuantity": {"value": v, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}
+    return {"resourceType": "Bundle", "type": "transaction", "id": f"{device}-nibp", "entry": [
+        {"fullUrl": f"urn:uuid:{device}-nibp", "request": {"method": "POST", "url": "Observation"},
+         "resource": {"resourceType": "Observation", "status": "final",
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+                      "subject": {"reference": f"Patient/{resident_id}"}, "device": {"reference": f"Device/{device}"},
+                      "effectiveDateTime": at.isoformat(),
+                      "component": [comp("8480-6", sbp), comp("8462-4", dbp)]}}]}
+
+
+def test_a_nibp_panel_is_split_into_the_systolic_and_diastolic_channels(app, monitor, world):
+    from app.residents.record_models import Observation
+    rid, now = world["resident_id"], clock.now().replace(microsecond=0)
+    got = post(monitor, nibp_panel(rid, "MON-7", 86, 52, now))
+    assert got.status_code == 200, got.get_json()
+    snap = world["expert"].get("/api/v1/live/rooms/consult/5").get_json()
+    last = {c["channel"]: (c["last"] or {}).get("value") for c in snap["channels"]}
+    assert last["sbp"] == 86 and last["dbp"] == 52
+    with app.app_context():
+        codes = sorted(session().scalars(select(Observation.code).where(Observation.resident_id == rid)))
+        session().rollback()
+    assert codes == ["8462-4", "8480-6"]
+    bad = nibp_panel(rid, "MON-7", 120, 80, now)
+    del bad["entry"][0]["resource"]["component"][1]["valueQuantity"]
+    bad["id"] = "MON-7-bad"
+    refused = post(monitor, bad)
+    assert refused.status_code in (400, 422) and count(app, LiveReading) == 2     # refused whole, nothing stored

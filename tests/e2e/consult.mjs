@@ -38,6 +38,21 @@ async function completeStep(page, id, elementId, data) {
   assert.equal(status, 200, `${elementId}: ${JSON.stringify(body)}`);
 }
 
+/** The process's service steps run in the job worker: on a busy machine the page may show the state before them, so
+ * look again (reload) until the element appears. */
+async function appearsAfterReload(page, testId, ms = 60000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      await page.getByTestId(testId).waitFor({ timeout: 5000 });
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw new Error(`${testId} 未出现：${(await page.locator('body').innerText()).slice(0, 800)}`);
+      await page.reload();
+    }
+  }
+}
+
 async function drawSignature(page) {
   const canvas = page.getByTestId('signature-canvas');
   await canvas.scrollIntoViewIfNeeded();
@@ -92,7 +107,7 @@ export async function consultStory(ctx) {
   assert.equal(await supervisor.getByTestId('reassign-submit').isDisabled(), true, '未填理由不能改派');
   await supervisor.getByTestId('reassign-reason').fill('原定专家临时手术，改派');
   await supervisor.getByTestId('reassign-submit').click();
-  await supervisor.getByTestId('task-assign_experts').waitFor({ timeout: 20000 });
+  await appearsAfterReload(supervisor, 'task-assign_experts');
   assert.match(await supervisor.getByTestId('consult-timeline').innerText(), /改派专家：原定专家临时手术/);
   await completeStep(supervisor, id, 'assign_experts', { lead_expert: lead, slot: new Date().toISOString() });
 
@@ -109,7 +124,7 @@ export async function consultStory(ctx) {
     assessment: '急性冠脉综合征可能大', diagnosis: '急性非ST段抬高型心肌梗死', icd10: 'I21.4', sign: true });
 
   await village.goto(`/consults/${id}`);
-  await village.getByTestId('opinions').waitFor({ timeout: 20000 });
+  await appearsAfterReload(village, 'opinions');
   assert.match(await village.getByTestId('opinions').innerText(), /急性非ST段抬高型心肌梗死/);
   const pdf = await api(village, 'GET', `/api/v1/consults/${id}/report.pdf?side=requester`);
   assert.equal(pdf.status, 200);
@@ -124,7 +139,7 @@ export async function consultStory(ctx) {
     assert.equal(await supervisor.getByTestId('decline').isDisabled(), true, '未填理由不能拒绝');
     await supervisor.getByTestId('decline-reason').fill('影像科今日设备检修，请改约明日');
     await supervisor.getByTestId('decline').click();
-    await supervisor.getByTestId('decline-banner').waitFor();
+    await appearsAfterReload(supervisor, 'decline-banner');
   }
   for (const p of [village, township, supervisor, expert]) await closePage(p);
 }
