@@ -530,6 +530,41 @@ def record_satisfaction(contract_id: int, score: int, comment: str | None = None
     return {"satisfaction": row.satisfaction}
 
 
+SATISFACTION_TASK = "satisfaction"
+
+
+def satisfaction_open(resident_id: int) -> Contract | None:
+    """The resident's ended contract whose cycle-end satisfaction step (满意度评价) is still open, if any."""
+    from app.workflows.models import HumanTask
+    return session().scalars(
+        select(Contract).join(HumanTask, HumanTask.instance_id == Contract.instance_id)
+        .where(Contract.resident_id == resident_id, Contract.status.in_(("ended", "terminated")),
+               Contract.satisfaction.is_(None), HumanTask.element_id == SATISFACTION_TASK,
+               HumanTask.status == "open")
+        .order_by(Contract.id.desc())).first()
+
+
+def answer_satisfaction(resident_id: int, score: int, comment: str | None = None, *, actor: str) -> Contract:
+    """The resident answers the cycle-end satisfaction from the portal: the team's 满意度评价 task is completed
+    with the resident's own score (it then feeds 签约居民满意度). 404 satisfaction_not_open when no cycle waits for
+    it; 422 invalid_score outside 1–5."""
+    from app.workflows.models import HumanTask
+    if not 1 <= int(score) <= 5:
+        raise Invalid("满意度应为 1–5 分 (score 1-5)", code="invalid_score", path="/overall")
+    row = satisfaction_open(resident_id)
+    if row is None:
+        raise NotFound("没有待评价的签约周期 (no contract cycle awaits a satisfaction answer)",
+                       code="satisfaction_not_open")
+    task = session().scalars(select(HumanTask).where(HumanTask.instance_id == row.instance_id,
+                                                     HumanTask.element_id == SATISFACTION_TASK,
+                                                     HumanTask.status == "open").with_for_update()).first()
+    assert task is not None
+    runner.complete_human_task(task, {"satisfaction_score": int(score),
+                                      "satisfaction_comment": (comment or "居民在居民端评价")[:500]},
+                               runner.Actor(actor))
+    return row
+
+
 # -- outreach (cohort start over unsigned key-group residents) -------------------------------------------------
 
 def start_outreach(p: Principal, *, candidates: list[dict[str, Any]], dry_run: bool = True) -> dict[str, Any]:

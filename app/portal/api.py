@@ -339,10 +339,13 @@ class Surveys(MethodView):
     @portal_write()
     @blp.arguments(PortalSurveyAnswerSchema)
     @blp.response(201, PortalSurveyListSchema)
-    @blp.alt_response(404, description="not_found: no such survey")
+    @blp.alt_response(404, description="not_found: no such survey | satisfaction_not_open: no contract cycle "
+                                       "awaits the resident's answer")
+    @blp.alt_response(403, description="proxy_not_allowed: a family member cannot rate the contract")
     @blp.alt_response(409, description="survey_answered")
     def post(self, data, *, caller: services.PortalCaller):
-        """Answer a survey (overall 1–5 and per question 1–5), once."""
+        """Answer a survey (overall 1–5 and per question 1–5), once. `contract_cycle` (listed while a contract's
+        cycle-end 满意度评价 waits) completes that step with the resident's own score."""
         services.answer_survey(caller, code=data["code"], overall=data["overall"], answers=data["answers"])
         return {"items": services.surveys(caller.resident_id)}
 

@@ -25,6 +25,7 @@ from app.core import clock
 from app.core.crypto import decrypt_field, encrypt_field, keyed_hash
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
+from app.contracting import services as contracting
 from app.notifications.services import notify
 from app.residents import idcard
 from app.residents.models import Resident
@@ -395,6 +396,16 @@ def proxy_phone(proxy: PortalProxy) -> str:
     return decrypt_field(proxy.phone_encrypted)
 
 
+def _answer_contract_survey(caller: PortalCaller, overall: int) -> None:
+    """The contract's cycle-end satisfaction, answered by the resident (not a family member) from the portal."""
+    caller.require_self()
+    with unit_of_work():
+        row = contracting.answer_satisfaction(caller.resident_id, overall, actor=caller.actor)
+        audit("portal.survey", object_type="resident", object_id=caller.resident_id, principal=caller.principal(),
+              details={"code": CONTRACT_SURVEY, "contract_no": row.contract_no, "overall": overall})
+    return None
+
+
 # --- follow-up booking and satisfaction ----------------------------------------------------------------------------
 
 BOOKING_HORIZON = timedelta(days=60)
@@ -433,14 +444,25 @@ def book(caller: PortalCaller, *, slot_on, half_day: str, disease: str | None = 
         return row
 
 
+CONTRACT_SURVEY = "contract_cycle"
+
+
 def surveys(resident_id: int) -> list[dict]:
+    """The standing surveys, and — while a family-doctor contract's cycle-end 满意度评价 waits — that one first."""
     answered = {r.code: r.answered_at for r in session().scalars(
         select(PortalSurvey).where(PortalSurvey.resident_id == resident_id))}
-    return [{"code": code, "title": spec["title"], "answered_at": answered.get(code),
-             "questions": [{"key": k, "text": t} for k, t in spec["questions"]]} for code, spec in SURVEYS.items()]
+    out = [{"code": code, "title": spec["title"], "answered_at": answered.get(code),
+            "questions": [{"key": k, "text": t} for k, t in spec["questions"]]} for code, spec in SURVEYS.items()]
+    ended = contracting.satisfaction_open(resident_id)
+    if ended is not None:
+        out.insert(0, {"code": CONTRACT_SURVEY, "answered_at": None, "questions": [],
+                       "title": f"家庭医生签约服务满意度（{ended.starts_on:%Y年%m月}–{ended.ends_on:%Y年%m月}周期）"})
+    return out
 
 
-def answer_survey(caller: PortalCaller, *, code: str, overall: int, answers: dict[str, int]) -> PortalSurvey:
+def answer_survey(caller: PortalCaller, *, code: str, overall: int, answers: dict[str, int]) -> PortalSurvey | None:
+    if code == CONTRACT_SURVEY:
+        return _answer_contract_survey(caller, overall)
     spec = SURVEYS.get(code)
     if spec is None:
         raise NotFound("问卷不存在 (survey not found)")

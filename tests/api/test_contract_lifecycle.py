@@ -204,3 +204,45 @@ def test_a_move_terminates_the_old_contract_at_once_and_its_process_stops(app, c
         from app.core.db import session
         from app.workflows.models import ProcessInstance
         assert session().get(ProcessInstance, old["instance_id"]).status == "completed"
+
+
+def test_the_resident_answers_the_cycle_end_satisfaction_from_the_portal(app, client, world):
+    w = world
+    got = free_contract(app, w)
+    ends = date.fromisoformat(got["ends_on"])
+    move_to(app, ends - timedelta(days=29))
+    while not open_tasks(w["village"], "renewal_talk"):
+        complete(w["village"], one_task(w["village"], "catch_up"), {"plan": "补做"})
+        tick(app)
+    complete(w["village"], one_task(w["village"], "renewal_talk"), {"renewal_decision": "lapse"})
+    # the resident binds the portal; before the cycle ends there is no contract survey
+    import random
+
+    from app.residents import idcard
+    id_number = idcard.generate(random.Random(7), area_code="330127", birth_date=date(1956, 3, 14), sex="M")
+    P = "/api/portal/v1"
+    assert client.post(f"{P}/bind/sms", json={"id_number": id_number, "name": "王建国"}).status_code == 202
+    from connectors.sms.gateway import dev_messages
+    with app.app_context():
+        import re
+        code = re.search(r"(\d{6})", dev_messages(limit=1)[0].text).group(1)
+    token = client.post(f"{P}/bind/sms/verify", json={"id_number": id_number, "name": "王建国", "code": code}).json
+    headers = {"X-Portal-Token": token["token"]}
+    assert client.post(f"{P}/consents", headers=headers,
+                       json={"purpose": "health_data", "channel": "portal", "granted": True}).status_code == 201
+    assert "contract_cycle" not in [s["code"] for s in client.get(f"{P}/surveys", headers=headers).json["items"]]
+    early = client.post(f"{P}/surveys", headers=headers, json={"code": "contract_cycle", "overall": 5})
+    assert early.status_code == 404 and early.json["code"] == "satisfaction_not_open"
+    # the cycle ends: the satisfaction step opens for the team and the portal offers it to the resident
+    move_to(app, ends + timedelta(days=1))
+    listed = client.get(f"{P}/surveys", headers=headers).json["items"]
+    assert listed[0]["code"] == "contract_cycle" and "家庭医生签约服务满意度" in listed[0]["title"]
+    assert one_task(w["village"], "satisfaction")
+    answered = client.post(f"{P}/surveys", headers=headers, json={"code": "contract_cycle", "overall": 3})
+    assert answered.status_code == 201, answered.json
+    assert "contract_cycle" not in [s["code"] for s in answered.json["items"]]
+    # the team's task is done with the resident's own score, which feeds the satisfaction indicator
+    assert not open_tasks(w["village"], "satisfaction")
+    assert contract(w["village"], got["id"])["satisfaction"] == 3
+    again = client.post(f"{P}/surveys", headers=headers, json={"code": "contract_cycle", "overall": 5})
+    assert again.status_code == 404 and again.json["code"] == "satisfaction_not_open"
