@@ -21,11 +21,11 @@ from sqlalchemy import select, update
 
 from app.audit.services import record as audit
 from app.auth.principal import Principal
+from app.contracting import services as contracting
 from app.core import clock
 from app.core.crypto import decrypt_field, encrypt_field, keyed_hash
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
-from app.contracting import services as contracting
 from app.notifications.services import notify
 from app.residents import idcard
 from app.residents.models import Resident
@@ -403,7 +403,6 @@ def _answer_contract_survey(caller: PortalCaller, overall: int) -> None:
         row = contracting.answer_satisfaction(caller.resident_id, overall, actor=caller.actor)
         audit("portal.survey", object_type="resident", object_id=caller.resident_id, principal=caller.principal(),
               details={"code": CONTRACT_SURVEY, "contract_no": row.contract_no, "overall": overall})
-    return None
 
 
 # --- follow-up booking and satisfaction ----------------------------------------------------------------------------
@@ -462,7 +461,8 @@ def surveys(resident_id: int) -> list[dict]:
 
 def answer_survey(caller: PortalCaller, *, code: str, overall: int, answers: dict[str, int]) -> PortalSurvey | None:
     if code == CONTRACT_SURVEY:
-        return _answer_contract_survey(caller, overall)
+        _answer_contract_survey(caller, overall)
+        return None
     spec = SURVEYS.get(code)
     if spec is None:
         raise NotFound("问卷不存在 (survey not found)")

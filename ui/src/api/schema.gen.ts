@@ -1051,7 +1051,10 @@ export interface paths {
         default: components["responses"]["DEFAULT_ERROR"];
       };
     };
-    /** Answer a survey (overall 1–5 and per question 1–5), once. */
+    /**
+     * Answer a survey (overall 1–5 and per question 1–5), once. `contract_cycle` (listed while a contract's
+     * cycle-end 满意度评价 waits) completes that step with the resident's own score.
+     */
     post: {
       parameters: {
         header?: {
@@ -1079,7 +1082,7 @@ export interface paths {
         403: {
           content: never;
         };
-        /** @description not_found: no such survey */
+        /** @description not_found: no such survey | satisfaction_not_open: no contract cycle awaits the resident's answer */
         404: {
           content: never;
         };
