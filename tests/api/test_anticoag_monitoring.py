@@ -247,7 +247,7 @@ def test_the_programme_indicators_count_prereview_coverage_interventions_inr_tim
     from tests.pharmacy_support import rx as rx_body
     w = world
     # RX-A auto-passes and is billed after review; RX-B is billed by the HIS before review: coverage 1 of 2
-    release(client, w, "RX-A", WARFARIN_3, clinical={"inr": 2.1, "inr_date": clock.today().isoformat()})
+    rx_a_id = release(client, w, "RX-A", WARFARIN_3, clinical={"inr": 2.1, "inr_date": clock.today().isoformat()})
     for state in ("charged", "dispensing", "checked", "dispensed", "administered"):
         resp = arrival(client, w["his"], {"rx_id": "RX-A", "state": state, "actor": "收费处"}, f"s-A-{state}",
                        message="rx_state")
@@ -265,7 +265,7 @@ def test_the_programme_indicators_count_prereview_coverage_interventions_inr_tim
              {"action": "modify", "items": [{"drug": "rivaroxaban", "dose_mg": 15, "frequency": "qd"}]})
     trace = w["pharmacist"].get(f"/api/v1/prescriptions/{rx_b}").json["states"]
     assert [s["label"] for s in trace][:3] == ["开具", "审核中", "收费"] and trace[2]["detail"]["before_review"]
-    rx_a = [s["label"] for s in w["pharmacist"].get("/api/v1/prescriptions/1").json["states"]]
+    rx_a = [s["label"] for s in w["pharmacist"].get(f"/api/v1/prescriptions/{rx_a_id}").json["states"]]
     assert rx_a == ["开具", "审核中", "通过", "收费", "调配", "核对", "发药", "用药"]
     [warfarin] = [e for e in episodes(w["village"], w["resident"]) if e["drug"] == "warfarin"]
     enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 5.2, "bleeding": "major",
