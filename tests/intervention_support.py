@@ -2,7 +2,6 @@
 the centre's doctor and the quality office, and UDIs of two coronary stents."""
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -23,39 +22,37 @@ def deploy_intervention(app) -> None:
 
 def stent_udi(serial: str, *, lot: str = "L2301", expiry: date | None = None) -> str:
     from app.core import clock
-    day = expiry or clock.today() + timedelta(days=400)
-    return f"(01){STENT_GTIN}(17){day:%y%m%d}(10){lot}(21){serial}"
+    from app.supply.udi import element_string
+    return element_string(STENT_GTIN, expiry_on=expiry or clock.today() + timedelta(days=400), lot=lot,
+                          serial=serial)
 
 
-_HR = re.compile(r"\((\d\d)\)([^(]+)")
-
-
-def centre_store(udi: str, *, org_code: str, resident_id: int, case_ref: str, user_id: int) -> dict:
-    """The centre's store as the supply chain answers a scan (app.supply has not landed yet: this stands in for
-    its consumption service with the same contract; see app/intervention/devices.py)."""
-    from app.core.errors import Invalid
-    ai = dict(_HR.findall(udi))
-    if "01" not in ai:
-        raise Invalid("无法识别 UDI", code="udi_unreadable")
-    expiry = date(2000 + int(ai["17"][:2]), int(ai["17"][2:4]), int(ai["17"][4:6])) if "17" in ai else None
-    return {"gtin": ai["01"], "lot": ai.get("10"), "serial": ai.get("21"),
-            "expiry": expiry.isoformat() if expiry else None, "name": "药物洗脱冠脉支架 3.0×18mm",
-            "unit_price": 5800.0, "unit_cost": 5600.0, "insurance_code": "C0301010000000001234500000",
-            "high_value": True, "implant": True, "in_catalogue": True, "stock_ref": f"use-{ai.get('21')}"}
+def centre_stores(app) -> None:
+    """The county hospital's central store and the interventional centre's 二级库 (cardiology, C01D01) holding five
+    drug-eluting stents of lot L2301 (registered with a 医保耗材编码) and a closure device without one (self-pay)."""
+    from app.core import clock
+    from app.supply import services
+    with app.app_context():
+        services.create_store("PH-C01", "县医院中心库", org_code="C01", level="primary")
+        services.create_store("IC-C01", "介入中心二级库", org_code="C01D01", level="secondary", parent_code="PH-C01")
+        services.create_item("STENT-DES", "药物洗脱冠脉支架 3.0×18mm", kind="consumable", unit="个", gtin=STENT_GTIN,
+                             high_value=True, unit_price_fen=580000, category="stent",
+                             insurance_code="C0301010000000001234500000")
+        services.receive("IC-C01", "STENT-DES", quantity=5, lot_no="L2301",
+                         expiry_on=clock.today() + timedelta(days=400), actor="test")
 
 
 @pytest.fixture(name="centre")
 def centre_fixture(app, county, login_as):
     """The model deployed, a patient of 石门镇 on warfarin, a cardiologist of the county hospital's cardiology
     department (the centre), the hospital's quality office and an integration client."""
-    from app.intervention import devices
     from app.residents.records import record_medication
     deploy_intervention(app)
+    centre_stores(app)
     resident = make_resident(app)
     with app.app_context():
         record_medication(resident, drug="warfarin", dose="2.5mg", frequency="qd", started_on=date(2026, 6, 1),
                           source="test")
-    devices.use_consumer(centre_store)
     return {"resident": resident, "doctor": login_as("county_specialist", org="C01D01"),
             "quality": login_as("supervisor", org="C01"), "integration": login_as("integration", org="C01"),
             "village": login_as("village_doctor", org="C01T01V01")}

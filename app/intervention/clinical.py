@@ -1,12 +1,13 @@
-"""What the pre-operative assessment reads from the patient's record: anticoagulant/antiplatelet status (the active
-medications of ATC group B01 in the drug catalogue, with the latest INR) and the inputs of the eGFR decision (sex,
-age, latest serum creatinine). No public anticoagulant-episode function exists in app.pharmacy yet, so the active
-medication list is the source (docs/processes/intervention.md)."""
+"""What the pre-operative assessment reads from the patient's record: anticoagulant/antiplatelet status and the
+inputs of the eGFR decision (sex, age, latest serum creatinine). Anticoagulation comes from the patient's active
+anticoagulant episodes (app.anticoag: drug, indication, INR target, phase) and the active medications of ATC group
+B01 in the drug catalogue (antiplatelets and anticoagulants started elsewhere), with the latest INR."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from app.anticoag import services as anticoag
 from app.auth.principal import SYSTEM
 from app.core import clock
 from app.residents import queries as residents
@@ -29,11 +30,20 @@ def anticoagulation(resident_id: int) -> dict[str, Any]:
         if entry and entry["atc"].startswith("B01"):
             found.append({"drug": m["drug"], "name": entry["name_zh"], "drug_class": entry["drug_class"],
                           "dose": m.get("dose") or "", "started_on": m.get("started_on")})
+    seen = {d["drug"] for d in found}
+    episodes = []
+    for e in anticoag.active_episodes(resident_id):
+        episodes.append({"drug": e.drug, "name": anticoag.drug_name(e.drug), "indication": e.indication,
+                         "target_lo": e.target_lo, "target_hi": e.target_hi, "phase": e.phase})
+        if e.drug not in seen:
+            found.append({"drug": e.drug, "name": anticoag.drug_name(e.drug), "drug_class": "ANTICOAGULANT",
+                          "dose": f"{e.dose_mg:g} mg" if e.dose_mg else "", "started_on": None})
+            seen.add(e.drug)
     latest = record_queries.latest_values(resident_id, (INR,))
     inr = latest.get(INR)
     return {"on_anticoagulant": any(d["drug_class"] == "ANTICOAGULANT" for d in found),
             "on_antiplatelet": any(d["drug_class"] == "ANTIPLATELET" for d in found),
-            "drugs": found, "last_inr": inr[0] if inr else None,
+            "drugs": found, "episodes": episodes, "last_inr": inr[0] if inr else None,
             "last_inr_at": clock.local(inr[1]).date().isoformat() if inr else None}
 
 

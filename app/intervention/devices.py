@@ -1,61 +1,57 @@
-"""Intra-operative UDI scans. Parsing the UDI (GS1 check digit, expiry, lot, serial), refusing expired or already
-used items and taking the item out of the centre's store belong to the supply chain (app.supply); this module binds
-what the supply chain consumed to the case, the patient and the operator.
+"""Intra-operative UDI scans. Parsing the UDI (GS1 check digit, expiry, lot, serial), refusing an unknown product,
+an expired or recalled lot, a serial already used or an empty store, and taking the unit out of the centre's store
+(二级库) belong to the supply chain (`app.supply.services.consume_udi`); this module binds what it consumed to the
+case, the patient and the operator. One scan is one unit (each serialised item carries its own code).
 
-The supply chain is plugged in by app/wiring.py (`use_consumer`): a callable
-`consume(udi, *, org_code, resident_id, case_ref, user_id) -> dict` that raises a DomainError with a stable code
-when the scan is refused and answers the consumed item: gtin, lot, serial, expiry (ISO date or None), name,
-unit_price, unit_cost, insurance_code, high_value, implant, in_catalogue, stock_ref."""
+The charge is the item's catalogue price; high-value consumables are sold at purchase price (零差率), so the same
+price is their cost in the case cost. An item without a 医保耗材编码 is self-pay."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 
 from app.core import clock
-from app.core.db import unit_of_work
+from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid
+from app.supply import services as supply
+from app.supply.models import Store
 
 from .models import CaseDevice, InterventionCase
 
-Consumer = Callable[..., dict[str, Any]]
-_consumer: list[Consumer] = []
+IMPLANT_CATEGORIES = frozenset({"stent", "implant", "valve", "coil", "occluder", "pacemaker", "filter", "graft"})
 
 
-def use_consumer(fn: Consumer) -> None:
-    """Route intra-operative scans to the supply chain's consumption service (app/wiring.py)."""
-    _consumer[:] = [fn]
+def centre_store(org_code: str) -> Store:
+    """The department's 二级库 (409 `centre_store_not_found` when it has none)."""
+    st = session().scalars(select(Store).where(Store.org_code == org_code, Store.level == "secondary")
+                           .order_by(Store.id)).first()
+    if st is None:
+        raise Conflict("本科室没有介入中心二级库，不能扫码使用耗材 (no centre store)", code="centre_store_not_found",
+                       status=409, org_code=org_code)
+    return st
 
 
-def connected() -> bool:
-    return bool(_consumer)
-
-
-def scan(case: InterventionCase, udi: str, *, user_id: int, quantity: int = 1, self_pay: bool = False) -> CaseDevice:
-    """Consume the scanned item from the centre's store and bind it to the case (nothing bound when refused)."""
+def scan(case: InterventionCase, udi: str, *, user_id: int, username: str, self_pay: bool = False) -> CaseDevice:
+    """Consume the scanned unit from the centre's store and bind it to the case (nothing bound when refused)."""
     udi = (udi or "").strip()
     if not udi:
         raise Invalid("请扫描耗材 UDI 码", code="udi_required", field="udi")
-    if not _consumer:
-        raise Conflict("耗材供应链服务未接入，暂不能扫码使用 (supply chain not connected)", code="supply_not_connected",
-                       status=503)
-    item = _consumer[0](udi, org_code=case.org_code, resident_id=case.resident_id, case_ref=case.case_no,
-                        user_id=user_id)
+    st = centre_store(case.org_code)
+    used = supply.consume_udi(udi, store_code=st.code, resident_id=case.resident_id, case_ref=case.case_no,
+                              used_by=username)
+    item = supply.item_by_gtin(used["gtin"])
+    price = (item.unit_price_fen if item else used["item"].get("unit_price_fen") or 0) / 100
+    insurance_code = item.insurance_code if item else used["item"].get("insurance_code")
     with unit_of_work() as s:
-        if item.get("serial") and s.scalars(select(CaseDevice).where(
-                CaseDevice.gtin == item["gtin"], CaseDevice.serial == item["serial"])).first():
-            raise Conflict("该序列号的耗材已使用过，不能重复使用 (serial already used)", code="udi_serial_used",
-                           status=409, gtin=item["gtin"], serial=item["serial"])
-        expiry = date.fromisoformat(item["expiry"]) if item.get("expiry") else None
-        row = CaseDevice(case_id=case.id, udi=udi, gtin=item["gtin"], lot=item.get("lot"), serial=item.get("serial"),
-                         expiry=expiry, name=item.get("name") or item["gtin"], quantity=max(1, int(quantity or 1)),
-                         unit_price=float(item.get("unit_price") or 0), unit_cost=float(item.get("unit_cost") or 0),
-                         insurance_code=item.get("insurance_code"), high_value=bool(item.get("high_value", True)),
-                         implant=bool(item.get("implant")),
-                         self_pay=bool(self_pay or item.get("in_catalogue") is False),
-                         stock_ref=item.get("stock_ref"), scanned_by=user_id, scanned_at=clock.now())
+        row = CaseDevice(case_id=case.id, udi=udi, gtin=used["gtin"], lot=used.get("lot"), serial=used.get("serial"),
+                         expiry=date.fromisoformat(used["expiry_on"]) if used.get("expiry_on") else None,
+                         name=item.name if item else used["item"]["name"], quantity=1, unit_price=price,
+                         unit_cost=price, insurance_code=insurance_code,
+                         high_value=bool(item.high_value if item else used["item"].get("high_value")),
+                         implant=bool(item and item.category in IMPLANT_CATEGORIES),
+                         self_pay=bool(self_pay or not insurance_code), stock_ref=f"supply-use:{used['use_id']}",
+                         scanned_by=user_id, scanned_at=clock.now())
         s.add(row)
         s.flush()
         return row

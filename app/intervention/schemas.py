@@ -151,8 +151,7 @@ class InterventionCaseDetailSchema(InterventionCaseSchema):
 
 class InterventionScanSchema(Schema):
     udi = fields.Str(required=True, validate=validate.Length(min=1, max=200),
-                     metadata={"description": "扫描得到的 UDI (GS1-128 / DataMatrix 元素串, FNC1 作为 \\x1d)"})
-    quantity = fields.Int(load_default=1, validate=validate.Range(min=1, max=50))
+                     metadata={"description": "扫描得到的 UDI (GS1-128 / DataMatrix 元素串或括号形式); 一次扫码 = 一件"})
     self_pay = fields.Bool(load_default=False, metadata={"description": "患者已签字同意自费"})
 
 

@@ -81,14 +81,14 @@ def _operation_open(c: InterventionCase) -> bool:
         HumanTask.status == "open")).first() is not None
 
 
-def scan_device(p: Principal, case_id: int, *, udi: str, quantity: int = 1, self_pay: bool = False) -> CaseDevice:
+def scan_device(p: Principal, case_id: int, *, udi: str, self_pay: bool = False) -> CaseDevice:
     """术中扫码: consume the item from the centre's store and bind it to the case, patient and operator. Only while
     the operation record is open (409 `operation_not_open` otherwise); refusals of the supply chain (wrong check
-    digit, expired, serial already used, not in stock) come back with their code."""
+    digit, expired or recalled, serial already used, not in stock) come back with their code."""
     c = queries.get(p, case_id)
     if not _operation_open(c):
         raise Conflict("手术记录未开启，不能扫码使用耗材 (operation not open)", code="operation_not_open", status=409)
-    row = devices.scan(c, udi, user_id=p.user_id, quantity=quantity, self_pay=self_pay)
+    row = devices.scan(c, udi, user_id=p.user_id, username=p.username, self_pay=self_pay)
     with unit_of_work() as s:
         case = s.get(InterventionCase, c.id)
         if case is not None:

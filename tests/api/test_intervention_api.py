@@ -93,6 +93,17 @@ def test_stent_case_with_two_implants_and_a_complication_end_to_end(app, centre)
         assert resp.json["gtin"] == "06901234567892" and resp.json["serial"] == serial and resp.json["implant"]
     again = w["doctor"].post(f"/api/v1/interventions/{c['id']}/devices", json={"udi": stent_udi("SN0002")})
     assert again.status_code == 409 and again.json["code"] == "udi_serial_used"
+    bad = w["doctor"].post(f"/api/v1/interventions/{c['id']}/devices",
+                           json={"udi": stent_udi("SN0003").replace("06901234567892", "06901234567891")})
+    assert bad.status_code == 422 and bad.json["code"] == "udi_bad_check_digit"
+    expired = w["doctor"].post(f"/api/v1/interventions/{c['id']}/devices",
+                               json={"udi": stent_udi("SN0004", expiry=clock.today() - timedelta(days=1))})
+    assert expired.status_code == 422 and expired.json["code"] == "udi_expired"
+    with app.app_context():                                   # the two units left the centre's store
+        from app.supply import queries as supply_queries
+        from app.supply import services as supply
+        [row] = supply_queries.stock(supply.store("IC-C01"))
+        assert sum(lot["on_hand"] for lot in row["lots"]) == 3
 
     # an implant recorded but not scanned cannot pass
     complete(w["doctor"], task(w["doctor"], "operation_record"), _operate(w, c, implants=3))

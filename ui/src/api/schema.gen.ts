@@ -10134,14 +10134,12 @@ export interface components {
       unplanned?: boolean;
     };
     InterventionScan: {
-      /** @default 1 */
-      quantity?: number;
       /**
        * @description 患者已签字同意自费
        * @default false
        */
       self_pay?: boolean;
-      /** @description 扫描得到的 UDI (GS1-128 / DataMatrix 元素串, FNC1 作为 \x1d) */
+      /** @description 扫描得到的 UDI (GS1-128 / DataMatrix 元素串或括号形式); 一次扫码 = 一件 */
       udi: string;
     };
     InterventionTimelineEntry: {
