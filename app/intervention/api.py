@@ -4,6 +4,7 @@ intra-operative UDI scans, the DRG grouper's result import (connector/API; the p
 a resident's cases."""
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,10 +15,14 @@ from app.core.errors import NotFound
 from app.residents.queries import get_resident
 from app.tasks import queries as task_queries
 
-from . import queries, services
+from . import indicators, queries, reports, services
 from .schemas import (
+    CentreIndicatorsSchema,
+    CentreMonthArgsSchema,
+    CentrePeriodArgsSchema,
     InterventionCaseCreateSchema,
     InterventionCaseDetailSchema,
+    InterventionCaseFilterSchema,
     InterventionCaseListSchema,
     InterventionCaseQueryArgsSchema,
     InterventionCaseSchema,
@@ -105,3 +110,52 @@ class ResidentCases(MethodView):
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found", resident_id=resident_id)
         items = queries.for_resident(resident_id)
         return {"items": items, "total": len(items)}
+
+
+@blp.route("/interventions/export.xlsx")
+class Export(MethodView):
+    @phi_read("intervention_export", roles=STAFF)
+    @blp.arguments(InterventionCaseFilterSchema, location="query")
+    @blp.response(200, description="xlsx")
+    def get(self, args):
+        """The specialty database's cases matching the search, de-identified for the departments' own studies
+        (no name, id number, phone or address; age in 10-year bands; dates to the month; a study pseudonym)."""
+        body = reports.deidentified_xlsx(current(), args)
+        return Response(body, mimetype=reports.XLSX,
+                        headers={"Content-Disposition": "attachment; filename=intervention_database.xlsx"})
+
+
+@blp.route("/intervention-centre/indicators")
+class CentreIndicators(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(CentrePeriodArgsSchema, location="query")
+    @blp.response(200, CentreIndicatorsSchema)
+    def get(self, args):
+        """Quality and DRG cost-benefit indicators per service line and for the centre, by discharge month; each
+        indicator carries the case ids behind its numerator (drill-down) and its target from configuration."""
+        return indicators.centre(current(), args["month"], args.get("to_month"))
+
+
+@blp.route("/intervention-centre/indicators.xlsx")
+class CentreIndicatorsXlsx(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(CentrePeriodArgsSchema, location="query")
+    @blp.response(200, description="xlsx")
+    def get(self, args):
+        """The indicators and their cases as a workbook."""
+        body = reports.indicators_xlsx(current(), args["month"], args.get("to_month"))
+        return Response(body, mimetype=reports.XLSX,
+                        headers={"Content-Disposition": f"attachment; filename=intervention_{args['month']}.xlsx"})
+
+
+@blp.route("/intervention-centre/report.pdf")
+class CentreReport(MethodView):
+    @phi_read("intervention_report", roles=STAFF)
+    @blp.arguments(CentreMonthArgsSchema, location="query")
+    @blp.response(200, description="PDF")
+    def get(self, args):
+        """The monthly analysis: indicators against targets with a six-month trend, the cases behind each alarm,
+        DRG outliers and loss-making cases."""
+        body = reports.monthly_pdf(current(), args["month"])
+        return Response(body, mimetype="application/pdf",
+                        headers={"Content-Disposition": f"inline; filename=intervention_{args['month']}.pdf"})

@@ -46,6 +46,14 @@ def region_of(org_code: str, org_path: str | None = None) -> tuple[str, dict[str
                   org_code=org_code)
 
 
+def region_or_none(org_code: str, org_path: str | None = None) -> dict[str, Any] | None:
+    """The region's configuration, or None when the organisation's 统筹区 is not configured (indices skip it)."""
+    try:
+        return region_of(org_code, org_path)[1]
+    except Invalid:
+        return None
+
+
 def _money(x: float) -> float:
     return round(float(x) + 0.0, 2)
 

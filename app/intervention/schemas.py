@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
 
 from app.core.paging import PageArgsSchema, per_page
 
@@ -22,6 +23,8 @@ class InterventionCaseFilterSchema(Schema):
     discharged_to = fields.Date()
     with_complication = fields.Bool()
     with_unplanned_return = fields.Bool()
+    ids = DelimitedList(fields.Int(validate=ID), validate=validate.Length(max=500),
+                        metadata={"description": "病例 id 列表 (逗号分隔): 指标下钻"})
 
 
 class InterventionCaseQueryArgsSchema(PageArgsSchema, InterventionCaseFilterSchema):
@@ -180,3 +183,44 @@ class InterventionDrgImportResultSchema(Schema):
     case_no = fields.Str()
     created = fields.Bool()
     status = fields.Str()
+
+
+MONTH = validate.Regexp(r"^20\d\d-(0[1-9]|1[0-2])$", error="月份格式为 YYYY-MM")
+
+
+class CentrePeriodArgsSchema(Schema):
+    month = fields.Str(required=True, validate=MONTH, metadata={"description": "出院月份 (起), YYYY-MM"})
+    to_month = fields.Str(load_default=None, validate=MONTH, metadata={"description": "出院月份 (止), 默认同起"})
+
+
+class CentreMonthArgsSchema(Schema):
+    month = fields.Str(required=True, validate=MONTH)
+
+
+class CentreIndicatorSchema(Schema):
+    code = fields.Str()
+    label = fields.Str()
+    definition = fields.Str()
+    unit = fields.Str()
+    numerator = fields.Float(allow_none=True)
+    denominator = fields.Float(allow_none=True)
+    value = fields.Float(allow_none=True)
+    target = fields.Float(allow_none=True)
+    direction = fields.Str(allow_none=True)
+    alarm = fields.Bool()
+    case_ids = fields.List(fields.Int())
+
+
+class CentreLineSchema(Schema):
+    service_line = fields.Str()
+    label = fields.Str()
+    indicators = fields.Dict(keys=fields.Str(), values=fields.Nested(CentreIndicatorSchema))
+
+
+class CentreIndicatorsSchema(Schema):
+    from_ = fields.Str(data_key="from")
+    to = fields.Str()
+    quality = fields.List(fields.Str())
+    economy = fields.List(fields.Str())
+    total = fields.Dict(keys=fields.Str(), values=fields.Nested(CentreIndicatorSchema))
+    lines = fields.List(fields.Nested(CentreLineSchema))

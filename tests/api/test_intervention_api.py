@@ -169,6 +169,8 @@ def test_stent_case_with_two_implants_and_a_complication_end_to_end(app, centre)
     assert d["status"] == "closed" and d["satisfaction"] == 5 and d["readmitted_30d"] is False
     assert set(d["checkpoints"]) == {"48h", "31d"}
 
+    _centre_outputs(app, w, c, d)
+
     listed = w["doctor"].get("/api/v1/interventions?with_complication=true&device=支架").json
     assert [x["id"] for x in listed["items"]] == [c["id"]]
     assert w["doctor"].get(f"/api/v1/residents/{w['resident']}/interventions").json["total"] == 1
@@ -203,3 +205,42 @@ def test_bad_input_is_refused_with_a_code(app, centre):
     unknown = w["integration"].post("/api/v1/interventions/drg-results",
                                     json={"case_no": "JR0-0", "drg_code": "FM19", "weight": 1, "total_charge": 1})
     assert unknown.status_code == 404 and unknown.json["code"] == "case_not_found"
+
+
+def _centre_outputs(app, w, c, d) -> None:
+    """The closed case feeds the centre: its indicators (both re-operation definitions, labelled), the drill-down,
+    the xlsx workbook, the monthly PDF with the alarm's case, and the de-identified specialty export."""
+    import io
+
+    from openpyxl import load_workbook
+    month = d["discharged_on"][:7]
+    ind = w["quality"].get(f"/api/v1/intervention-centre/indicators?month={month}")
+    assert ind.status_code == 200, ind.json
+    total = ind.json["total"]
+    assert total["cases"]["value"] == 1
+    assert total["complication_rate"]["value"] == 100.0 and total["complication_rate"]["alarm"] is True
+    assert total["unplanned_48h"]["numerator"] == 1 and "2011" in total["unplanned_48h"]["label"]
+    assert total["unplanned_31d"]["value"] == 100.0
+    assert "2022" in total["unplanned_2022"]["label"] and total["unplanned_2022"]["value"] == 100.0
+    assert total["cmi"]["value"] == 3.6 and total["satisfaction"]["value"] == 100.0
+    assert total["readmission_30d"]["value"] == 0.0
+    # cost index: 45 000 ÷ regional FM19 average 42 000; time index: LOS ÷ 7.0
+    assert total["cost_index"]["value"] == round(45000 / 42000, 4)
+    assert total["mean_margin"]["value"] == d["margin"]
+    assert [line["service_line"] for line in ind.json["lines"]] == ["coronary"]
+    drill = w["quality"].get(f"/api/v1/interventions?ids={','.join(map(str, total['complication_rate']['case_ids']))}")
+    assert [x["case_no"] for x in drill.json["items"]] == [c["case_no"]]
+    book = w["quality"].get(f"/api/v1/intervention-centre/indicators.xlsx?month={month}")
+    assert book.status_code == 200
+    wb = load_workbook(io.BytesIO(book.data))
+    assert wb.sheetnames == ["指标", "病例"] and wb["病例"]["A2"].value == c["case_no"]
+    pdf = w["quality"].get(f"/api/v1/intervention-centre/report.pdf?month={month}")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    export = w["quality"].get("/api/v1/interventions/export.xlsx?service_line=coronary")
+    sheet = load_workbook(io.BytesIO(export.data))["专病数据库"]
+    rows = [[cell.value for cell in r] for r in sheet.iter_rows()]
+    assert rows[0][:3] == ["研究编号", "性别", "年龄段"] and len(rows) == 2
+    flat = " ".join(str(v) for v in rows[1])
+    assert "王建国" not in flat and "13800001234" not in flat and "70-79" in flat and "支架" in flat
+    bad = w["quality"].get("/api/v1/intervention-centre/indicators?month=2026-13")
+    assert bad.status_code == 422

@@ -3434,6 +3434,98 @@ export interface paths {
       };
     };
   };
+  "/api/v1/intervention-centre/indicators": {
+    /**
+     * Quality and DRG cost-benefit indicators per service line and for the centre, by discharge month; each
+     * indicator carries the case ids behind its numerator (drill-down) and its target from configuration.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description 出院月份 (起), YYYY-MM */
+          month: string;
+          /** @description 出院月份 (止), 默认同起 */
+          to_month?: string | null;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["CentreIndicators"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/intervention-centre/indicators.xlsx": {
+    /** The indicators and their cases as a workbook. */
+    get: {
+      parameters: {
+        query: {
+          /** @description 出院月份 (起), YYYY-MM */
+          month: string;
+          /** @description 出院月份 (止), 默认同起 */
+          to_month?: string | null;
+        };
+      };
+      responses: {
+        /** @description xlsx */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/intervention-centre/report.pdf": {
+    /**
+     * The monthly analysis: indicators against targets with a six-month trend, the cases behind each alarm,
+     * DRG outliers and loss-making cases.
+     */
+    get: {
+      parameters: {
+        query: {
+          month: string;
+        };
+      };
+      responses: {
+        /** @description PDF */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/interventions": {
     /** Cases of the caller's departments, newest first; the filters are the specialty database's search. */
     get: {
@@ -3451,6 +3543,8 @@ export interface paths {
           discharged_to?: string;
           with_complication?: boolean;
           with_unplanned_return?: boolean;
+          /** @description 病例 id 列表 (逗号分隔): 指标下钻 */
+          ids?: number[];
           /** @description page number, from 1 */
           page?: number;
           /** @description items per page (default 50, at most 200) */
@@ -3526,6 +3620,48 @@ export interface paths {
           content: never;
         };
         /** @description 角色不符 (forbidden); requires one of: integration, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/interventions/export.xlsx": {
+    /**
+     * The specialty database's cases matching the search, de-identified for the departments' own studies
+     * (no name, id number, phone or address; age in 10-year bands; dates to the month; a study pseudonym).
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: "assessing" | "mdt" | "consenting" | "reserving" | "operating" | "inpatient" | "discharged" | "grouped" | "closed" | "cancelled";
+          service_line?: "coronary" | "peripheral" | "neuro" | "oncology";
+          /** @description 术式名称或编码包含 */
+          procedure?: string;
+          diagnosis?: string;
+          /** @description 耗材名称或 GTIN 包含 */
+          device?: string;
+          drg_code?: string;
+          discharged_from?: string;
+          discharged_to?: string;
+          with_complication?: boolean;
+          with_unplanned_return?: boolean;
+          /** @description 病例 id 列表 (逗号分隔): 指标下钻 */
+          ids?: number[];
+        };
+      };
+      responses: {
+        /** @description xlsx */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
         403: {
           content: never;
         };
@@ -8917,6 +9053,36 @@ export interface components {
       items?: {
           [key: string]: unknown;
         }[];
+    };
+    CentreIndicator: {
+      alarm?: boolean;
+      case_ids?: number[];
+      code?: string;
+      definition?: string;
+      denominator?: number | null;
+      direction?: string | null;
+      label?: string;
+      numerator?: number | null;
+      target?: number | null;
+      unit?: string;
+      value?: number | null;
+    };
+    CentreIndicators: {
+      economy?: string[];
+      from?: string;
+      lines?: components["schemas"]["CentreLine"][];
+      quality?: string[];
+      to?: string;
+      total?: {
+        [key: string]: components["schemas"]["CentreIndicator"];
+      };
+    };
+    CentreLine: {
+      indicators?: {
+        [key: string]: components["schemas"]["CentreIndicator"];
+      };
+      label?: string;
+      service_line?: string;
     };
     Channel: {
       alarm?: string | null;
