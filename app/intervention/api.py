@@ -127,7 +127,7 @@ class Export(MethodView):
 
 @blp.route("/intervention-centre/indicators")
 class CentreIndicators(MethodView):
-    @require_roles(*STAFF)
+    @phi_read("intervention_indicators", roles=STAFF)
     @blp.arguments(CentrePeriodArgsSchema, location="query")
     @blp.response(200, CentreIndicatorsSchema)
     def get(self, args):
@@ -138,7 +138,7 @@ class CentreIndicators(MethodView):
 
 @blp.route("/intervention-centre/indicators.xlsx")
 class CentreIndicatorsXlsx(MethodView):
-    @require_roles(*STAFF)
+    @phi_read("intervention_indicators", roles=STAFF)
     @blp.arguments(CentrePeriodArgsSchema, location="query")
     @blp.response(200, description="xlsx")
     def get(self, args):

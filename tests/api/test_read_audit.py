@@ -125,7 +125,7 @@ def world(app, login_as, monkeypatch):
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,
-             "quarter": "2025Q4", "outcome": "missed_visit"}
+             "quarter": "2025Q4", "outcome": "missed_visit", "month": "2026-12"}
     return {"admin": admin, "values": values, "query": query}
 
 
