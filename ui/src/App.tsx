@@ -43,6 +43,7 @@ const LivePage = lazyPage(() => import('./components/live/LivePage'));
 const ConsultsPage = lazyPage(() => import('./pages/consult/ConsultsPage'));
 const ConsultPage = lazyPage(() => import('./pages/consult/ConsultPage'));
 const NewConsultPage = lazyPage(() => import('./pages/consult/NewConsultPage'));
+const InterventionCentrePage = lazyPage(() => import('./pages/intervention/InterventionCentrePage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -153,6 +154,7 @@ export default function App() {
               <Route path="consults" element={<ConsultsPage />} />
               <Route path="consults/new" element={<NewConsultPage />} />
               <Route path="consults/:id" element={<ConsultPage />} />
+              <Route path="intervention" element={<InterventionCentrePage />} />
               <Route path="quality" element={<QualityPage />} />
               <Route path="contracts" element={<ContractsPage />} />
               <Route path="contracts/packages" element={<PackagesPage />} />

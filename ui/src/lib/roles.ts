@@ -172,6 +172,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeReferrals(roles) && { to: '/referrals', label: '双向转诊' },
     canSeeConsults(roles) && { to: '/consults', label: '远程会诊' },
     canSeeContracts(roles) && { to: '/contracts', label: '家庭医生签约' },
+    canSeeInterventionCentre(roles) && { to: '/intervention', label: '介入中心' },
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
@@ -181,6 +182,11 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeDashboards(roles) && { to: '/dashboards', label: '统计' },
   ];
   return entries.filter((e): e is MenuEntry => !!e);
+}
+
+/** 介入中心: the centre's doctors, the quality office and county administrators (app/intervention/api.py STAFF). */
+export function canSeeInterventionCentre(roles: readonly string[]): boolean {
+  return any(roles, ['county_specialist', 'supervisor', 'county_admin']);
 }
 
 /** The quality-control page (质控指标): supervisors, county administrators and township 公卫 staff. */
