@@ -195,10 +195,17 @@ async function openFromInbox(page, { view, id }) {
 const fieldErrors = (page, inputId) =>
   page.locator(`#${inputId}`).locator('xpath=ancestor::div[contains(concat(" ", normalize-space(@class), " "), " form-group ")][1]').locator('.error-detail li');
 
+/** Open a section of a sectioned form (ui:sections: the follow-up forms) unless it is open already. */
+async function openSection(page, name) {
+  const head = page.locator(`#section-${name}-head`);
+  if (await head.count() && (await head.getAttribute('aria-expanded')) === 'false') await head.click();
+}
+
 /** The 高血压随访服务记录表: an impossible SBP is refused on its field; then a complete, valid visit. */
 async function followUpVisit(page) {
   const sbp = page.locator('#root_signs_bp_readings_0_sbp');
   const dbp = page.locator('#root_signs_bp_readings_0_dbp');
+  await openSection(page, 'signs');
   await sbp.fill('20');                       // below the form's minimum (60 mmHg)
   await dbp.fill('80');
   await page.locator('[data-testid=complete]').click();
@@ -206,6 +213,7 @@ async function followUpVisit(page) {
   assert.ok(await fieldErrors(page, 'root_signs_bp_readings_0_sbp').count(), '收缩压字段上应显示错误');
   await shot(page, 'task-form-errors');
 
+  for (const section of ['visit', 'symptoms', 'signs', 'medication']) await openSection(page, section);
   await page.locator('#root_visit_visit_date').fill(todayShanghai());
   await page.locator('#root_visit_visit_type-0').check();          // 门诊
   await page.locator('#root_visit_outcome-0').check();             // 完成随访
@@ -255,6 +263,7 @@ async function villageDoctorCompletesTask(ctx, t) {
   await page.locator('[data-testid=task-name]').waitFor();
   if (followUp) {
     // issue 12.6: the readings show the target they are judged against (the plan's, or the guideline default)
+    await openSection(page, 'signs');
     await page.getByText(/方案目标：血压 <\d+\/\d+ mmHg|未设方案目标/).first().waitFor();
   }
   const detail = await (await page.request.get(`/api/v1/tasks/${id}`)).json();
@@ -460,4 +469,4 @@ async function screenshotMainPages(ctx) {
 
 export const flows = { start, villageDoctorCompletesTask, processOwnerDeploysNewVersion, supervisorSeesActiveElement,
   supervisorCancelsOpenRevision, screenshotMainPages };
-export { CHROMIUM_ARGS, closePage, loginAs, newPage, shot, unavailable };
+export { CHROMIUM_ARGS, closePage, loginAs, newPage, openSection, shot, todayShanghai, unavailable };

@@ -25,6 +25,7 @@ import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
 import { budgetStory } from './budget.mjs';
 import { roleWalkStory } from './axe.mjs';
+import { phoneFollowUpFormStory } from './phone_form.mjs';
 import { liveRoomStory } from './live_room.mjs';
 import { offlineStory } from './offline.mjs';
 import { recognitionStory } from './recognition.mjs';
@@ -104,6 +105,11 @@ describe('web UI', { concurrency: false }, () => {
   test('village doctor: invalid form shows errors, fixed form completes, task leaves the inbox', async (t) => {
     if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}', '/api/v1/tasks/{}/complete')) return;
     await flows.villageDoctorCompletesTask(ctx, t);
+  });
+  test('phone: the follow-up form in sections (short at first, errors open their section, 下一项 steps) completes', async (t) => {
+    if (useMock) return void t.skip('the mock has no follow-up forms');
+    if (!needs(t, '/api/v1/tasks', '/api/v1/tasks/{}', '/api/v1/tasks/{}/complete')) return;
+    await phoneFollowUpFormStory(ctx, t);
   });
   test('village doctor: a hypertension grade stays after a controlled visit, its untreated-BP basis shown', async (t) => {
     if (!needs(t, '/api/v1/residents/{}', '/api/v1/residents/{}/risk-levels/{}/reassessment')) return;
