@@ -52,3 +52,13 @@ def test_county_wide_roles_are_candidates_everywhere(app, make_user):
     make_user("county_specialist", org="C01D01", username="sp_cardio")
     with app.app_context():
         assert [u.username for u in candidate_users("county_specialist", "C01T02V01")] == ["sp_cardio"]
+
+
+def test_the_directory_filters_by_several_roles_and_names_the_organisation(client_as, make_user):
+    make_user("village_doctor", org="C01T01V02", username="vd_xiawan")
+    make_user("township_doctor", org="C01T01", username="td_shimen")
+    make_user("pharmacist", org="C01T01", username="ph_shimen")
+    admin = client_as("county_admin")
+    assert _usernames(admin, role=["village_doctor", "township_doctor"]) == ["td_shimen", "vd_xiawan"]
+    rows = admin.get("/api/v1/users", query_string={"q": "td_"}).get_json()
+    assert rows[0]["org_name"] and rows[0]["org_name"] != rows[0]["org_code"]

@@ -83,3 +83,22 @@ def test_a_patient_reads_only_their_own_record(app, login_as, two_townships, mak
     assert patient.get(f"/api/v1/residents/{home['resident']}").status_code == 200
     assert patient.get(f"/api/v1/residents/{away['resident']}").status_code == 404
     assert patient.get(f"/api/v1/residents/{MISSING}").status_code == 404
+
+
+# the staff directory behind the doctor picker (GET /api/v1/users): people of the caller's scope only, whatever filter
+@pytest.mark.parametrize("role,org", LOCAL_ROLES)
+def test_the_staff_directory_lists_nobody_outside_the_callers_scope(login_as, role, org):
+    login_as("village_doctor", org="C01T01V01", username="vd_home")
+    login_as("village_doctor", org="C01T02V01", username="vd_away")
+    login_as("township_doctor", org="C01T02", username="td_away")
+    api = login_as(role, org=org)
+    seen = {u["username"] for u in api.get("/api/v1/users").get_json()}
+    assert "vd_home" in seen and not seen & {"vd_away", "td_away"}
+    # naming another township, filtering by role or by a name prefix reveals nothing of it
+    for query in ({"org_code": "C01T02"}, {"org_code": "C01T02V01"}, {"role": "village_doctor"},
+                  {"role": ["village_doctor", "township_doctor"]}, {"q": "vd_"}, {"q": "td_"}):
+        listed = {u["username"] for u in api.get("/api/v1/users", query_string=query).get_json()}
+        assert not listed & {"vd_away", "td_away"}, query
+    # every row names its organisation, for the picker (no codes shown to a clinician)
+    rows = api.get("/api/v1/users", query_string={"q": "vd_home"}).get_json()
+    assert [(r["display_name"], r["org_name"]) for r in rows] == [("vd_home", rows[0]["org_name"])] and rows[0]["org_name"]

@@ -251,6 +251,18 @@ export const integrations = {
   retryPush: (id: number) => api.post<OutboundPush>(`${V1}/integrations/pushes/${id}/retry`, {}),
 };
 
+/** Staff of the caller's scope (the server scopes the rows), with their organisation's name: the doctor picker. */
+export const staff = {
+  list: async (query: { role?: readonly string[]; org_code?: string; q?: string; limit?: number } = {}) => {
+    const params = new URLSearchParams();
+    for (const r of query.role ?? []) params.append('role', r);
+    if (query.org_code) params.set('org_code', query.org_code);
+    if (query.q) params.set('q', query.q);
+    params.set('limit', String(query.limit ?? 500));
+    return asPage<import('./types').StaffMember>(await api.get(`${V1}/users?${params}`)).items;
+  },
+};
+
 export const organizations = {
   list: async () => asPage<import('./types').Org>(await api.get(`${V1}/organizations`)).items,
 };

@@ -8338,7 +8338,8 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          role?: "county_specialist" | "county_admin" | "township_doctor" | "township_public_health" | "village_doctor" | "pharmacist" | "supervisor" | "process_owner" | "trainer" | "patient" | "integration" | "education_head";
+          /** @description only users with one of these roles (repeat the parameter for several) */
+          role?: ("county_specialist" | "county_admin" | "township_doctor" | "township_public_health" | "village_doctor" | "pharmacist" | "supervisor" | "process_owner" | "trainer" | "patient" | "integration" | "education_head")[];
           /** @description only users of this organization and those below it */
           org_code?: string;
           /** @description username or display-name prefix */
@@ -12725,6 +12726,8 @@ export interface components {
       display_name?: string;
       id?: number;
       org_code?: string;
+      /** @description the organisation's name (机构名称), for pickers */
+      org_name?: string;
       roles?: string[];
       username?: string;
     };

@@ -27,6 +27,9 @@ export type OutboundPush = Sent<Schemas['Push'], 'id' | 'system' | 'system_label
 
 export type UserRef = Schemas['UserRef'];
 
+/** A staff member of the caller's scope (`GET /api/v1/users`), as the pickers show them. */
+export type StaffMember = Sent<Schemas['User'], 'id' | 'display_name' | 'org_name'>;
+
 export interface ResidentRef {
   id: string | number;
   name: string;

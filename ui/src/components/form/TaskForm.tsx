@@ -1,6 +1,6 @@
 /**
  * The one form renderer: rjsf with the ajv8 validator, Chinese messages, and the server's field errors
- * shown on their fields through `extraErrors`. Named widgets: the drug and village pickers. A long form whose
+ * shown on their fields through `extraErrors`. Named widgets: the drug, village and doctor pickers. A long form whose
  * uiSchema asks for `ui:sections` shows in numbered collapsible sections (Sections.tsx), on the staff task page and in
  * the phone app alike; a failed submit opens the sections holding errors and focuses the first one.
  */
@@ -10,6 +10,7 @@ import type { ErrorSchema, RJSFSchema, RJSFValidationError, UiSchema } from '@rj
 import { transformErrorsZh, withFieldOrder } from '../../lib/formErrors';
 import { FORM_DEFAULTS, formValidator as validator } from '../../lib/formValidator';
 import { translateZh } from './zh';
+import DoctorPicker from './DoctorPicker';
 import DrugPicker from './DrugPicker';
 import SignatureWidget from './SignatureWidget';
 import VillagePicker from './VillagePicker';
@@ -19,7 +20,7 @@ import {
 } from './Sections';
 
 // named widgets a form's uiSchema may ask for (`"ui:widget": "drugPicker"`)
-const WIDGETS = { drugPicker: DrugPicker, villagePicker: VillagePicker, signature: SignatureWidget };
+const WIDGETS = { drugPicker: DrugPicker, villagePicker: VillagePicker, doctorPicker: DoctorPicker, signature: SignatureWidget };
 
 export interface TaskFormProps {
   schema: RJSFSchema;
