@@ -6,6 +6,9 @@ interface Prop { type?: string | string[]; title?: string; enum?: unknown[]; pro
 
 const FORMS = import.meta.glob('../../../../forms/**/*.json', { eager: true, import: 'default' }) as Record<string, Form>;
 
+/** a field that could hold a person: a number or a text, not a yes/no or a fixed choice */
+const asksForPerson = (p: Prop) => !p.enum && [p.type].flat().some((t) => t === 'integer' || t === 'string');
+
 /** every field of a form that asks for a doctor (its key says doctor, or its title 医生; not a choice among fixed
  * answers such as 医生回复), with its uiSchema */
 function doctorFields(form: Form): { path: string; ui: Record<string, unknown> | undefined }[] {
@@ -14,7 +17,7 @@ function doctorFields(form: Form): { path: string; ui: Record<string, unknown> |
     for (const [key, prop] of Object.entries(props ?? {})) {
       const sub = ui?.[key] as Record<string, unknown> | undefined;
       if (prop.properties) walk(prop.properties, sub, `${path}${key}.`);
-      else if (!prop.enum && (/doctor/.test(key) || /医生/.test(prop.title ?? ''))) out.push({ path: path + key, ui: sub });
+      else if (asksForPerson(prop) && (/doctor/.test(key) || /医生/.test(prop.title ?? ''))) out.push({ path: path + key, ui: sub });
     }
   };
   walk(form.schema.properties, form.uiSchema, '');
