@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.services import phone_of
+from app.care_plans.models import CarePlan
 from app.care_plans.queries import plans_for_summary
 from app.consult import labels as consult_labels
 from app.consult.models import Consult
@@ -28,6 +29,7 @@ from app.residents.models import Resident
 from app.residents.record_models import Medication, Observation
 from app.vocabulary import Disease, drugs, loinc
 
+from . import risk_text
 from .models import PortalBooking
 
 WINDOW_DAYS = 7                 # the follow-up window: due date ± 7 days (国家基本公卫规范: 每季度面对面随访)
@@ -68,6 +70,22 @@ def _targets(targets: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def risks(resident_id: int) -> list[dict[str, Any]]:
+    """Each disease's risk level as the resident reads it: a label and a plain-language explanation from
+    `risk_text` (never a raw grade or score; a level without an explanation is left out)."""
+    out = []
+    for disease, level in session().execute(select(CarePlan.disease, CarePlan.risk_level).where(
+            CarePlan.resident_id == resident_id, CarePlan.risk_level.is_not(None)).order_by(CarePlan.disease)):
+        try:
+            code = str(Disease.parse(disease).value)
+        except ValueError:
+            continue
+        shown = risk_text.explain(code, level)
+        if shown is not None:
+            out.append({"disease": code, "disease_name": Disease.label_of(code, code), **shown})
+    return out
+
+
 def plan(resident: Resident) -> dict[str, Any]:
     """Next follow-up window per disease, targets and drugs of the plan in force, the family doctor."""
     today = clock.today()
@@ -96,7 +114,7 @@ def plan(resident: Resident) -> dict[str, Any]:
                       for d in (p.get("drugs") or []) if isinstance(d, dict)],
             "guidance": GUIDANCE.get(disease, []),
         })
-    return {"resident_name": resident.name, "doctor": _doctor(resident), "plans": items,
+    return {"resident_name": resident.name, "doctor": _doctor(resident), "plans": items, "risks": risks(resident.id),
             "booking": {"id": booking.id, "slot_on": _iso(booking.slot_on), "half_day": booking.half_day,
                         "status": booking.status} if booking else None}
 

@@ -93,10 +93,19 @@ class PortalBookingSchema(Schema):
     status = Text()
 
 
+class PortalRiskSchema(Schema):
+    disease = Text()
+    disease_name = Text()
+    level_label = Text(metadata={"description": "低危 / 中危 / 高危 / 很高危"})
+    explanation = Text(metadata={"description": "what the level means and what to do, in plain Chinese"})
+
+
 class PortalPlanSchema(Schema):
     resident_name = Text()
     doctor = fields.Nested(PortalDoctorSchema, allow_none=True)
     plans = fields.List(fields.Nested(PortalDiseasePlanSchema))
+    risks = fields.List(fields.Nested(PortalRiskSchema), metadata={
+        "description": "risk levels with their plain-language explanation only (no raw grades or scores)"})
     booking = fields.Nested(PortalBookingSchema, allow_none=True)
 
 

@@ -303,3 +303,24 @@ def test_the_resident_asks_for_a_contract_and_sees_it_pending(app, client, wang)
     again = client.post(f"{P}/contract", headers=headers, json={})
     assert again.status_code == 409 and again.json["code"] == "contract_in_progress"
     assert "portal_contract" in [a.object_type for a in _audits(app, "portal.read")]
+
+
+def test_the_risk_level_is_shown_only_with_its_plain_language_explanation(app, client, wang):
+    from app.care_plans.models import CarePlan
+    from app.core import clock
+    from app.core.db import unit_of_work
+    with app.app_context(), unit_of_work() as s:
+        now = clock.now()
+        s.add(CarePlan(resident_id=wang["id"], disease="htn", risk_level="HIGH", status="active", created_at=now,
+                       updated_at=now))
+        s.add(CarePlan(resident_id=wang["id"], disease="dm", risk_level="UNGRADED", status="active", created_at=now,
+                       updated_at=now))
+    headers = _bind(app, client, wang)
+    _consent(client, headers)
+    plan = client.get(f"{P}/plan", headers=headers).json
+    assert plan["risks"] == [{"disease": "htn", "disease_name": "高血压", "level_label": "高危",
+                              "explanation": plan["risks"][0]["explanation"]}]
+    text = plan["risks"][0]["explanation"]
+    assert "脑卒中" in text and "HIGH" not in text
+    # a level the table does not explain is not shown at all (no raw grade)
+    assert "UNGRADED" not in str(plan)

@@ -104,6 +104,17 @@ function PlanTab() {
         ) : <p>尚未指定家庭医生，请联系村卫生室。</p>}
       </section>
       <ContractCard />
+      {(data.risks ?? []).length > 0 && (
+        <section className="p-card" data-testid="risks">
+          <h2>我的健康风险</h2>
+          {(data.risks ?? []).map((r) => (
+            <div key={r.disease}>
+              <h3>{r.disease_name}：{r.level_label}</h3>
+              <p>{r.explanation}</p>
+            </div>
+          ))}
+        </section>
+      )}
       {data.plans.length === 0 && <section className="p-card"><p>暂无慢病管理计划。</p></section>}
       {data.plans.map((p) => (
         <section className="p-card" key={p.disease} data-testid={`plan-${p.disease}`}>

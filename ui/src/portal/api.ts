@@ -100,8 +100,11 @@ export interface DiseasePlan {
   overdue: boolean; interval_days: number | null; targets: Target[];
   drugs: { drug: string | null; name: string | null; dose: string | number | null; frequency: string | null }[]; guidance: string[];
 }
+/** A risk level as the resident reads it: label and plain-language explanation only (never a raw grade). */
+export interface Risk { disease: string; disease_name: string; level_label: string; explanation: string }
 export interface Plan {
   resident_name: string; doctor: { name: string; org_name: string | null; phone: string | null } | null; plans: DiseasePlan[];
+  risks: Risk[];
   booking: { id: number; slot_on: string; half_day: string; status: string } | null;
 }
 export interface Reading { id: number; kind: string; name: string; value: number | null; unit: string | null; at: string; origin: 'clinic' | 'self' | 'device'; origin_label: string }
