@@ -11269,6 +11269,8 @@ export interface components {
       doctor?: (Record<string, unknown> | null) | components["schemas"]["PortalDoctor"];
       plans?: components["schemas"]["PortalDiseasePlan"][];
       resident_name?: string;
+      /** @description risk levels with their plain-language explanation only (no raw grades or scores) */
+      risks?: components["schemas"]["PortalRisk"][];
     };
     PortalPlanDrug: {
       dose?: unknown;
@@ -11365,6 +11367,14 @@ export interface components {
       /** @description submitted | accepted | visited | returned | closed */
       step?: string;
       step_label?: string;
+    };
+    PortalRisk: {
+      disease?: string;
+      disease_name?: string;
+      /** @description what the level means and what to do, in plain Chinese */
+      explanation?: string;
+      /** @description 低危 / 中危 / 高危 / 很高危 */
+      level_label?: string;
     };
     PortalSmsSent: {
       /** @description the development SMS sink is on: codes are readable on /portal/dev-sms */
