@@ -77,9 +77,12 @@ def risks(resident_id: int) -> list[dict[str, Any]]:
     for disease, level in session().execute(select(CarePlan.disease, CarePlan.risk_level).where(
             CarePlan.resident_id == resident_id, CarePlan.risk_level.is_not(None)).order_by(CarePlan.disease)):
         try:
-            code = str(Disease.parse(disease).value)
+            term = Disease.parse(disease)
         except ValueError:
             continue
+        if term is None:
+            continue
+        code = str(term.value)
         shown = risk_text.explain(code, level)
         if shown is not None:
             out.append({"disease": code, "disease_name": Disease.label_of(code, code), **shown})
