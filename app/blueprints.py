@@ -28,6 +28,7 @@ from app.referral import api as referral_api
 from app.residents import api as residents_api
 from app.screening import api as screening_api
 from app.screening import reassessment_api
+from app.supply import api as supply_api
 from app.tasks import api as tasks_api
 from app.training import api as training_api
 from app.vocabulary import api as vocabulary_api
@@ -64,6 +65,7 @@ BLUEPRINTS = (
     liaison_api,
     education_api,
     training_api,
+    supply_api,
     portal_api,
     webhooks_api,
     mobile_api,

@@ -59,6 +59,8 @@ SCHEDULES = (
     Schedule("insurance.pull", "connectors.insurance.sync.pull", 3600),
     Schedule("pacs.pull", "connectors.pacs.sync.pull", 300),
     Schedule("his.prescription_results", "connectors.his.prescriptions.push", 60),
+    Schedule("spd.push", "connectors.spd.outbound.push", 120),
+    Schedule("supply.stock_alerts", "app.supply.policy.sweep", 6 * 3600),
 )
 
 

@@ -28,8 +28,9 @@ from .models import ExternalPush
 log = logs.get("pushes")
 
 SYSTEM_LABELS = {"public_health": "公共卫生系统", "regional": "区域全民健康信息平台", "his": "医院信息系统",
-                 "insurance": "医保平台"}
-OBJECT_LABELS = {"encounter": "随访记录", "referral": "转诊单", "rx_result": "审方结果"}
+                 "insurance": "医保平台", "spd": "医共体统一供应链(SPD)"}
+OBJECT_LABELS = {"encounter": "随访记录", "referral": "转诊单", "rx_result": "审方结果", "replenishment": "补货请求",
+                 "consignment_use": "寄售耗材使用"}
 RETRY_BASE_S = 60
 RETRY_MAX_S = 6 * 3600
 RECIPIENT_ROLE = "county_admin"

@@ -172,7 +172,7 @@ def raise_recall_alerts(recall: Recall) -> int:
             st = session().get(Store, lot.store_id)
             assert st is not None
             _set(st, it, "recalled_stock", True, {"item_name": it.name, "store_name": st.name,
-                                                  "lot_no": lot.lot_no, "on_hand": lot.on_hand,
+                                                  "lot_no": lot.lot_no, "on_hand": lot.on_hand, "unit": it.unit,
                                                   "reason": recall.reason, "recall_id": recall.id}, lot=lot)
             raised += 1
     return raised

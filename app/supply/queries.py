@@ -21,8 +21,10 @@ LEVEL_LABELS = {"primary": "一级库", "secondary": "二级库"}
 
 
 def visible_stores(principal: Principal | None) -> list[Store]:
+    if principal is None:
+        return []
     query = select(Store).order_by(Store.level, Store.code)
-    if principal is not None and not principal.county_wide:
+    if not principal.county_wide:
         query = query.where(Store.org_path.startswith(principal.org_path or "/-none-/"))
     return list(session().scalars(query))
 
@@ -152,3 +154,16 @@ def indicators(principal: Principal | None, *, today: date | None = None) -> dic
             "stockout_rate": round(stockout_days / store_days, 4) if store_days else None,
             "near_expiry_value_fen": near_value, "open_alerts": open_by_kind,
             "udi_uses": session().scalar(select(func.count()).select_from(UdiUse)) or 0}
+
+
+def replenishment_views(principal: Principal | None) -> list[dict[str, Any]]:
+    stores = {st.id: st for st in visible_stores(principal)}
+    rows = []
+    for r in replenishments():
+        st, it = stores.get(r.store_id), session().get(Item, r.item_id)
+        if st is None or it is None:
+            continue
+        rows.append({"request_no": r.request_no, "store_code": st.code, "store_name": st.name, "item_name": it.name,
+                     "unit": it.unit, "quantity": r.quantity, "reason": r.reason,
+                     "requested_at": r.requested_at.isoformat()})
+    return rows

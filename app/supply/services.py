@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth.principal import Principal
 from app.core import clock
 from app.core.db import rowcount, session, unit_of_work
 from app.org.queries import get_org
+from app.residents.queries import get_resident
 
 from . import policy
 from . import udi as udi_codes
@@ -358,3 +360,47 @@ def resolve_shortage(shortage_id: int) -> Shortage:
 def movements_for(store_id: int, item_id: int, since: datetime) -> Sequence[Movement]:
     return session().scalars(select(Movement).where(Movement.store_id == store_id, Movement.item_id == item_id,
                                                     Movement.at >= since).order_by(Movement.at, Movement.id)).all()
+
+
+# -- requests from people (scoped) -------------------------------------------------------------------------------
+
+def scoped_store(principal: Principal, code: str) -> Store:
+    """The store if the caller may see it (its organisation is in the caller's scope), else 404."""
+    st = store(code)
+    if not principal.county_wide and not st.org_path.startswith(principal.org_path or "/-none-/"):
+        raise StoreNotFound(f"库房 {code} 不存在", store_code=code)
+    return st
+
+
+def record_movement(principal: Principal, store_code: str, *, kind: str, item_code: str, quantity: int,
+                    **data: Any) -> list[Movement]:
+    """One movement requested by a store keeper (the API's POST …/movements): receipt, return, issue, use,
+    return_supplier or transfer (to `to_store_code`). `client_id` makes a repeat act once."""
+    st = scoped_store(principal, store_code)
+    key = f"api:{data['client_id']}" if data.get("client_id") else None
+    actor = principal.username
+    if kind in ("receipt", "return"):
+        return [receive(st.code, item_code, quantity=quantity, lot_no=data.get("lot_no") or NO_LOT,
+                        expiry_on=data.get("expiry_on"), actor=actor, consignment=data.get("consignment", False),
+                        supplier=data.get("supplier", ""), source_key=key, kind=kind, note=data.get("note", ""))]
+    if kind == "transfer":
+        if not data.get("to_store_code"):
+            raise MovementInvalid("调拨必须选择调入库房", code="to_store_required")
+        return transfer(st.code, scoped_store(principal, data["to_store_code"]).code, item_code, quantity=quantity,
+                        actor=actor, source_key=key)
+    resident_id = data.get("resident_id")
+    if resident_id is not None and get_resident(resident_id, principal) is None:
+        raise MovementInvalid("患者不存在或不在您的管理范围", code="resident_not_found", status=404)
+    return take(st.code, item_code, quantity=quantity, kind=kind, actor=actor, lot_no=data.get("lot_no"),
+                resident_id=resident_id, case_ref=data.get("case_ref"), counterpart=data.get("counterpart"),
+                source_key=key, note=data.get("note", ""))
+
+
+def scan_for_patient(principal: Principal, code: str, *, store_code: str, resident_id: int,
+                     case_ref: str) -> dict[str, Any]:
+    """`consume_udi` for a signed-in user: the store and the patient must be in the caller's scope."""
+    st = scoped_store(principal, store_code)
+    if get_resident(resident_id, principal) is None:
+        raise MovementInvalid("患者不存在或不在您的管理范围", code="resident_not_found", status=404)
+    return consume_udi(code, store_code=st.code, resident_id=resident_id, case_ref=case_ref,
+                       used_by=principal.username)

@@ -69,7 +69,7 @@ class MessageSpec:
     schema: dict[str, Any]
     kind: str                     # observation | generic | referral_arrival | referral_request | rx_created | rx_state
     #                               | contract_payment
-    #                               | order_created | order_answered
+    #                               | order_created | order_answered | spd_movement
 
     def validate(self, payload: Any) -> None:
         """Raise 422 `schema_error` listing every problem with its JSON path."""
@@ -233,6 +233,35 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                      "reason_note": {"type": "string", "maxLength": 500},
                      "answered_by": {"type": "string", "maxLength": 120}}},
                 "order_answered"),
+    MessageSpec("spd_movement", "统一供应链出入库 (SPD delivery / distribution / return)",
+                "The network's unified supply chain (SPD) reports a delivery into a store (delivery, optionally "
+                "answering a replenishment request_no), a distribution from a 一级库 to a 二级库 (distribution), a "
+                "return to the supplier (return_supplier) or back into a store (return). Applied to the stock in one "
+                "transaction, once per message_id (a repeat answers the first result). Items by item_code or the "
+                "SPD's spd_code; an unknown store is refused 404 store_not_found, an unknown item 404 "
+                "unknown_spd_item, taking more than the store holds 409 insufficient_stock.",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "spd_movement",
+                 "type": "object", "required": ["message_id", "type", "store_code", "lines"],
+                 "additionalProperties": False,
+                 "properties": {
+                     "message_id": {"type": "string", "minLength": 1, "maxLength": 80,
+                                    "description": "the SPD's own id of this message (idempotency key)"},
+                     "type": {"type": "string", "enum": ["delivery", "distribution", "return_supplier", "return"]},
+                     "store_code": {"type": "string", "minLength": 1, "maxLength": 40},
+                     "to_store_code": {"type": "string", "maxLength": 40},
+                     "request_no": {"type": "string", "maxLength": 40, "description": "补货请求号 it answers"},
+                     "supplier": {"type": "string", "maxLength": 120},
+                     "operator": {"type": "string", "maxLength": 80},
+                     "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {
+                         "type": "object", "required": ["quantity"], "additionalProperties": False,
+                         "properties": {"item_code": {"type": "string", "maxLength": 40},
+                                        "spd_code": {"type": "string", "maxLength": 60},
+                                        "quantity": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                                        "lot_no": {"type": "string", "maxLength": 40},
+                                        "expiry_on": {"type": "string", "format": "date"},
+                                        "consignment": {"type": "boolean"}},
+                         "anyOf": [{"required": ["item_code"]}, {"required": ["spd_code"]}]}}}},
+                "spd_movement"),
 )}
 
 

@@ -26,6 +26,7 @@ from app.referral import services as referral_services
 from app.referral import summary as referral_summary
 from app.residents import intake
 from app.residents import queries as residents
+from app.supply import spd as supply_spd
 from app.workflows import EngineError, messages, runner
 
 from . import catalog
@@ -92,6 +93,10 @@ def process(event: InboundEvent) -> Outcome:
         answer = contracting_services.record_payment(
             contract_no=payload["contract_no"], payment_ref=f"{event.client_id}:{payload['payment_id']}"[:120],
             amount_fen=payload["amount_fen"], payer=payload.get("payer", "self"), actor=event.client_id)
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **answer}, result=answer)
+    if spec.kind == "spd_movement":
+        answer = supply_spd.apply_message(payload, client_id=event.client_id)
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **answer}, result=answer)
     if spec.kind == "order_created":

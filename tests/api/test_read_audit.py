@@ -64,6 +64,10 @@ NOT_PERSONAL = {
     "/api/v1/liaison/week": "a township's expert rota and slot counts",
     "/api/v1/liaison/plans": "specialty-building plans of townships (no resident data)",
     "/api/v1/liaison/plans/{plan_id}": "a specialty-building plan of a township (no resident data)",
+    "/api/v1/supply/stores": "stores (organisation units)", "/api/v1/supply/stores/{code}/stock": "stock counts",
+    "/api/v1/supply/alerts": "stock alerts (items, lots, counts)", "/api/v1/supply/recalls": "product recalls",
+    "/api/v1/supply/shortages": "the drug-shortage register", "/api/v1/supply/indicators": "stock counts",
+    "/api/v1/supply/replenishments": "replenishment requests (items, counts)",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
@@ -125,7 +129,8 @@ def world(app, login_as, monkeypatch):
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,
-             "quarter": "2025Q4", "outcome": "missed_visit", "month": "2026-12"}
+             "quarter": "2025Q4", "outcome": "missed_visit", "month": "2026-12",
+             "gtin": "06901234567892"}
     return {"admin": admin, "values": values, "query": query}
 
 

@@ -6538,6 +6538,382 @@ export interface paths {
       };
     };
   };
+  "/api/v1/supply/alerts": {
+    /** Open stock alerts of the caller's stores: below reorder point / safety stock, near expiry, recalled. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyAlert"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/indicators": {
+    /** 缺货率 (stock-out store-item-days), near-expiry value, open alerts by kind, UDI uses (last 90 days). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyIndicators"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/recall-search": {
+    /** Which patients received items of a product lot (scan the UDI or give GTIN + lot), and where it is held. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description a scanned UDI (DI + lot read) */
+          code?: string;
+          gtin?: string;
+          lot?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyRecallSearch"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/recalls": {
+    /** Registered recalls, newest first. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyRecall"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Register a recall of a product lot (UDI-DI + lot): further scans are refused, holding stores alerted. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SupplyRecallCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["SupplyRecall"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/replenishments": {
+    /** Open replenishment requests owed to / awaited from the SPD for the caller's stores. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyReplenishment"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/shortages": {
+    /** The drug-shortage register (短缺药品登记): active entries. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyShortage"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Report a shortage of an item at an organisation (default: the caller's). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SupplyShortageCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["SupplyShortage"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/shortages/{shortage_id}/resolve": {
+    /** Mark a shortage resolved (supply restored). */
+    post: {
+      parameters: {
+        path: {
+          shortage_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyShortage"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        shortage_id: number;
+      };
+    };
+  };
+  "/api/v1/supply/stores": {
+    /** The stores in the caller's scope (一级库 first). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyStore"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/stores/{code}/movements": {
+    /** Record a movement: receipt, return, issue, use (on a patient), return_supplier or transfer. */
+    post: {
+      parameters: {
+        path: {
+          code: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SupplyMovementCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["SupplyMovement"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+  };
+  "/api/v1/supply/stores/{code}/stock": {
+    /** What one store holds: per item the quantities, lots, and reorder policy (ROP, safety stock, MAX). */
+    get: {
+      parameters: {
+        path: {
+          code: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyStoreStock"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, county_admin, supervisor, county_specialist, township_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+  };
+  "/api/v1/supply/udi/check": {
+    /** Read a scanned UDI and say whether it may be used (nothing is recorded). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SupplyUdiScan"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SupplyUdiCheck"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, pharmacist, township_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/supply/udi/uses": {
+    /**
+     * Use one scanned item on a patient case: refused with the reason (check digit, expired, recalled, serial
+     * already used, no stock of that lot).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SupplyUdiUseCreate"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["SupplyUdiUse"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, pharmacist, township_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/tasks": {
     /** List tasks of a view (mine, groups, org) with filters, a sort and paging. */
     get: {
@@ -12604,6 +12980,251 @@ export interface components {
       answers?: {
         [key: string]: string[];
       };
+    };
+    SupplyAlert: {
+      details: {
+        [key: string]: unknown;
+      };
+      id: number;
+      item_name?: string | null;
+      /** @description below_rop | below_safety | near_expiry | recalled_stock */
+      kind: string;
+      kind_label: string;
+      raised_at: string;
+      store_code: string;
+      store_name: string;
+    };
+    SupplyIndicators: {
+      near_expiry_value_fen: number;
+      open_alerts: {
+        [key: string]: number;
+      };
+      stockout_days: number;
+      /** @description 缺货率: store-item-days closing empty ÷ store-item-days (90 days) */
+      stockout_rate?: number | null;
+      store_item_days: number;
+      udi_uses: number;
+    };
+    SupplyItem: {
+      category: string;
+      code: string;
+      /** @description UDI-DI (GTIN-14) */
+      gtin?: string | null;
+      high_value: boolean;
+      /** @description drug | consumable */
+      kind: string;
+      kind_label: string;
+      name: string;
+      rescue: boolean;
+      supervised: boolean;
+      unit: string;
+      unit_price_fen: number;
+    };
+    SupplyLot: {
+      consignment: boolean;
+      expiry_on?: string | null;
+      lot_no: string;
+      on_hand: number;
+      supplier: string;
+    };
+    SupplyMovement: {
+      /** Format: date-time */
+      at: string;
+      consignment: boolean;
+      delta: number;
+      id: number;
+      kind: string;
+      lot_id: number;
+      quantity: number;
+    };
+    SupplyMovementCreate: {
+      case_ref?: string;
+      /**
+       * Format: uuid
+       * @description client-generated id: a repeat acts once
+       */
+      client_id?: string;
+      /** @default false */
+      consignment?: boolean;
+      /** @description ward or receiver */
+      counterpart?: string;
+      /** Format: date */
+      expiry_on?: string | null;
+      item_code: string;
+      /** @enum {string} */
+      kind: "receipt" | "return" | "issue" | "use" | "return_supplier" | "transfer";
+      lot_no?: string;
+      /** @default */
+      note?: string;
+      quantity: number;
+      resident_id?: number;
+      /** @default */
+      supplier?: string;
+      /** @description transfer target */
+      to_store_code?: string;
+    };
+    SupplyPolicy: {
+      available: number;
+      days_of_supply?: number | null;
+      lead_days: number;
+      max_stock: number;
+      mean_daily: number;
+      observed_days: number;
+      on_hand: number;
+      on_order: number;
+      reorder_point: number;
+      reserved: number;
+      review_days: number;
+      safety_stock: number;
+      sd_daily: number;
+      stockout_days: number;
+      usable: number;
+      z: number;
+    };
+    SupplyRecall: {
+      gtin: string;
+      id: number;
+      issued_on: string;
+      level: string;
+      lot: string;
+      reason: string;
+      source: string;
+    };
+    SupplyRecallCreate: {
+      gtin: string;
+      /** Format: date */
+      issued_on: string;
+      /**
+       * @default II
+       * @enum {string}
+       */
+      level?: "I" | "II" | "III";
+      /** @default */
+      lot?: string;
+      reason: string;
+      source: string;
+    };
+    SupplyRecallSearch: {
+      gtin: string;
+      /** @description patients outside the caller's scope */
+      hidden_uses: number;
+      in_stock: components["schemas"]["SupplyRecallStock"][];
+      item?: (Record<string, unknown> | null) | components["schemas"]["SupplyItem"];
+      lot: string;
+      recall?: (Record<string, unknown> | null) | components["schemas"]["SupplyRecall"];
+      uses: components["schemas"]["SupplyRecallUse"][];
+    };
+    SupplyRecallStock: {
+      lot: string;
+      on_hand: number;
+      store_code: string;
+      store_name: string;
+    };
+    SupplyRecallUse: {
+      case_ref: string;
+      lot?: string | null;
+      resident_id: number;
+      resident_name: string;
+      serial?: string | null;
+      used_at: string;
+      used_by: string;
+    };
+    SupplyRefusal: {
+      code: string;
+      message: string;
+    };
+    SupplyReplenishment: {
+      item_name: string;
+      quantity: number;
+      reason: string;
+      request_no: string;
+      requested_at: string;
+      store_code: string;
+      store_name: string;
+      unit: string;
+    };
+    SupplyShortage: {
+      alternative: string;
+      expected_on?: string | null;
+      id: number;
+      item: components["schemas"]["SupplyItem"];
+      org_code: string;
+      reason: string;
+      reported_on: string;
+      status: string;
+    };
+    SupplyShortageCreate: {
+      /** @default */
+      alternative?: string;
+      /** Format: date */
+      expected_on?: string | null;
+      item_code: string;
+      org_code?: string;
+      reason: string;
+    };
+    SupplyStockLine: {
+      item: components["schemas"]["SupplyItem"];
+      lots: components["schemas"]["SupplyLot"][];
+      policy: components["schemas"]["SupplyPolicy"];
+      /** @description ok | low (≤ ROP) | critical (≤ safety stock) */
+      status: string;
+    };
+    SupplyStore: {
+      code: string;
+      /** @description primary (一级库) | secondary (二级库) */
+      level: string;
+      level_label: string;
+      name: string;
+      org_code: string;
+      parent_code?: string | null;
+    };
+    SupplyStoreStock: {
+      items: components["schemas"]["SupplyStockLine"][];
+      store: components["schemas"]["SupplyStore"];
+    };
+    SupplyUdiCheck: {
+      expiry_on?: string | null;
+      gtin: string;
+      item?: (Record<string, unknown> | null) | components["schemas"]["SupplyUsedItem"];
+      lot?: string | null;
+      produced_on?: string | null;
+      refusal?: (Record<string, unknown> | null) | components["schemas"]["SupplyRefusal"];
+      serial?: string | null;
+    };
+    SupplyUdiScan: {
+      /** @description the scanned GS1 element string (FNC1 = \u001d) or (01)…(17)… text */
+      code: string;
+      store_code?: string;
+    };
+    SupplyUdiUse: {
+      case_ref: string;
+      expiry_on?: string | null;
+      gtin: string;
+      item: components["schemas"]["SupplyUsedItem"];
+      lot?: string | null;
+      movement_id: number;
+      resident_id: number;
+      serial?: string | null;
+      use_id: number;
+      used_at: string;
+      used_by: string;
+    };
+    SupplyUdiUseCreate: {
+      case_ref: string;
+      /** @description the scanned GS1 element string (FNC1 = \u001d) or (01)…(17)… text */
+      code: string;
+      resident_id: number;
+      store_code: string;
+    };
+    SupplyUsedItem: {
+      code: string;
+      gtin?: string | null;
+      high_value: boolean;
+      insurance_code?: string | null;
+      kind: string;
+      name: string;
+      unit: string;
+      unit_price_fen: number;
     };
     Task: {
       assignee?: (Record<string, unknown> | null) | components["schemas"]["UserRef"];
