@@ -22,7 +22,8 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/dashboards/<path:_rest>", "/login", "/integrations", "/follow-ups", "/screening", "/training",
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
              "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>",
-             "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention")
+             "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
+             "/supply")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")
@@ -39,6 +40,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/intervention": (*_SUPERVISING, "county_specialist"),
     "/follow-ups": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
     "/dashboards": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist", "process_owner"),
+    "/supply": (*_SUPERVISING, "pharmacist", "county_specialist", "township_doctor"),   # app.supply.api.READERS
     # records: the treating roles and a patient (their own; the API scopes rows), not modelers or trainers
     "/residents": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist",
                    "pharmacist", "patient"),

@@ -29,6 +29,7 @@ from .devices import seed_devices
 from .mobile import seed_mobile
 from .portal import seed_portal
 from .recognition import seed_recognition
+from .supply import seed_supply
 
 DEMO_PASSWORD = "demo12345"
 DEFAULT_RESIDENTS = 2000
@@ -219,6 +220,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_devices())
     activity.update(seed_liaison_activity())
     activity.update(seed_mobile())
+    activity.update(seed_supply())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
         with unit_of_work():

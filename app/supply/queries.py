@@ -167,3 +167,7 @@ def replenishment_views(principal: Principal | None) -> list[dict[str, Any]]:
                      "unit": it.unit, "quantity": r.quantity, "reason": r.reason,
                      "requested_at": r.requested_at.isoformat()})
     return rows
+
+
+def store_exists(code: str) -> bool:
+    return session().scalar(select(Store.id).where(Store.code == code)) is not None

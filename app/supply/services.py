@@ -90,7 +90,8 @@ class Line:
 
 def receive(store_code: str, item_code: str, *, quantity: int, lot_no: str, expiry_on: date | None, actor: str,
             consignment: bool = False, supplier: str = "", source_key: str | None = None,
-            kind: str = "receipt", note: str = "", request_no: str | None = None) -> Movement:
+            kind: str = "receipt", note: str = "", request_no: str | None = None,
+            at: datetime | None = None) -> Movement:
     """Put stock into a store (receipt 入库, return 退库 from a ward/patient, or a transfer_in from a 一级库)."""
     if kind not in IN_KINDS:
         raise MovementInvalid("不是入库类动作", code="invalid_movement_kind", kind=kind)
@@ -103,7 +104,7 @@ def receive(store_code: str, item_code: str, *, quantity: int, lot_no: str, expi
         lot = _lot(s, st, it, lot_no or NO_LOT, consignment=consignment, expiry_on=expiry_on, supplier=supplier)
         s.execute(update(Lot).where(Lot.id == lot.id).values(on_hand=Lot.on_hand + quantity))
         movement = _movement(s, kind, st, it, lot, quantity, actor=actor, counterpart=supplier or None,
-                             source_key=source_key, note=note)
+                             source_key=source_key, note=note, at=at)
     if kind != "return":
         policy.close_replenishments(st.id, it.id, request_no=request_no)
     _after_stock_change(st.id, it.id)
@@ -112,7 +113,7 @@ def receive(store_code: str, item_code: str, *, quantity: int, lot_no: str, expi
 
 def take(store_code: str, item_code: str, *, quantity: int, kind: str, actor: str, lot_no: str | None = None,
          resident_id: int | None = None, case_ref: str | None = None, counterpart: str | None = None,
-         source_key: str | None = None, note: str = "") -> list[Movement]:
+         source_key: str | None = None, note: str = "", at: datetime | None = None) -> list[Movement]:
     """Take stock out (issue 出库, use 使用 on a patient, return_supplier 退货): from the named lot, else first-expiry-
     first-out over unexpired lots. Refused whole with 409 `insufficient_stock` when the store holds less."""
     if kind not in OUT_KINDS:
@@ -126,13 +127,13 @@ def take(store_code: str, item_code: str, *, quantity: int, kind: str, actor: st
     st, it = store(store_code), item(item_code)
     with unit_of_work() as s:
         moved = _take_fefo(s, st, it, quantity, kind=kind, actor=actor, lot_no=lot_no, resident_id=resident_id,
-                           case_ref=case_ref, counterpart=counterpart, source_key=source_key, note=note)
+                           case_ref=case_ref, counterpart=counterpart, source_key=source_key, note=note, at=at)
     _after_stock_change(st.id, it.id)
     return moved
 
 
 def transfer(from_store: str, to_store: str, item_code: str, *, quantity: int, actor: str,
-             source_key: str | None = None) -> list[Movement]:
+             source_key: str | None = None, at: datetime | None = None) -> list[Movement]:
     """Move stock from a 一级库 to a 二级库 in one transaction (issue there, transfer_in here, lots kept)."""
     src, dst, it = store(from_store), store(to_store), item(item_code)
     if src.id == dst.id:
@@ -140,14 +141,14 @@ def transfer(from_store: str, to_store: str, item_code: str, *, quantity: int, a
     _positive(quantity)
     with unit_of_work() as s:
         out = _take_fefo(s, src, it, quantity, kind="issue", actor=actor, counterpart=dst.name,
-                         source_key=source_key)
+                         source_key=source_key, at=at)
         for movement in out:
             lot = s.get(Lot, movement.lot_id)
             assert lot is not None
             into = _lot(s, dst, it, lot.lot_no, consignment=lot.consignment, expiry_on=lot.expiry_on,
                         supplier=lot.supplier)
             s.execute(update(Lot).where(Lot.id == into.id).values(on_hand=Lot.on_hand + movement.quantity))
-            _movement(s, "transfer_in", dst, it, into, movement.quantity, actor=actor, counterpart=src.name)
+            _movement(s, "transfer_in", dst, it, into, movement.quantity, actor=actor, counterpart=src.name, at=at)
     policy.close_replenishments(dst.id, it.id)
     _after_stock_change(src.id, it.id)
     _after_stock_change(dst.id, it.id)
@@ -156,7 +157,7 @@ def transfer(from_store: str, to_store: str, item_code: str, *, quantity: int, a
 
 def _take_fefo(s, st: Store, it: Item, quantity: int, *, kind: str, actor: str, lot_no: str | None = None,
                resident_id: int | None = None, case_ref: str | None = None, counterpart: str | None = None,
-               source_key: str | None = None, note: str = "") -> list[Movement]:
+               source_key: str | None = None, note: str = "", at: datetime | None = None) -> list[Movement]:
     today = clock.today()
     query = select(Lot).where(Lot.store_id == st.id, Lot.item_id == it.id, Lot.on_hand > 0)
     if lot_no is not None:
@@ -174,7 +175,7 @@ def _take_fefo(s, st: Store, it: Item, quantity: int, *, kind: str, actor: str, 
             continue
         key = source_key if not moved else (f"{source_key}#{len(moved)}" if source_key else None)
         moved.append(_movement(s, kind, st, it, lot, part, actor=actor, resident_id=resident_id, case_ref=case_ref,
-                               counterpart=counterpart, source_key=key, note=note))
+                               counterpart=counterpart, source_key=key, note=note, at=at))
         left -= part
     if left:
         raise InsufficientStock(f"{st.name}的{it.name}库存不足", store_code=st.code, item_code=it.code,
@@ -204,11 +205,11 @@ def _lot(s, st: Store, it: Item, lot_no: str, *, consignment: bool, expiry_on: d
 
 def _movement(s, kind: str, st: Store, it: Item, lot: Lot, quantity: int, *, actor: str,
               resident_id: int | None = None, case_ref: str | None = None, counterpart: str | None = None,
-              source_key: str | None = None, note: str = "") -> Movement:
+              source_key: str | None = None, note: str = "", at: datetime | None = None) -> Movement:
     sign = IN_KINDS.get(kind) or OUT_KINDS[kind]
     row = Movement(kind=kind, store_id=st.id, item_id=it.id, lot_id=lot.id, quantity=quantity, delta=sign * quantity,
                    consignment=lot.consignment, resident_id=resident_id, case_ref=case_ref, counterpart=counterpart,
-                   source_key=source_key, actor=actor, note=note, at=clock.now())
+                   source_key=source_key, actor=actor, note=note, at=at or clock.now())
     s.add(row)
     s.flush()
     return row
@@ -244,7 +245,8 @@ def check_udi(code: str, *, store_code: str | None = None) -> dict[str, Any]:
     return answer
 
 
-def consume_udi(code: str, *, store_code: str, resident_id: int, case_ref: str, used_by: str) -> dict[str, Any]:
+def consume_udi(code: str, *, store_code: str, resident_id: int, case_ref: str, used_by: str,
+                at: datetime | None = None) -> dict[str, Any]:
     """Record one scanned high-value item as used on a patient case (术中扫码): parse the UDI, refuse a bad check
     digit, an unknown product, an expired or recalled lot, a serial already used, or no stock of that lot in the
     store; otherwise take one unit of the lot from the store and bind (GTIN, serial) to the patient and case.
@@ -260,10 +262,10 @@ def consume_udi(code: str, *, store_code: str, resident_id: int, case_ref: str, 
     try:
         with unit_of_work() as s:
             [movement] = _take_fefo(s, st, it, 1, kind="use", actor=used_by, lot_no=parsed.lot or NO_LOT,
-                                    resident_id=resident_id, case_ref=case_ref, note=parsed.raw[:200])
+                                    resident_id=resident_id, case_ref=case_ref, note=parsed.raw[:200], at=at)
             use = UdiUse(gtin=parsed.gtin, serial=parsed.serial, lot_no=parsed.lot, expiry_on=parsed.expiry_on,
                          item_id=it.id, store_id=st.id, movement_id=movement.id, resident_id=resident_id,
-                         case_ref=case_ref, raw=parsed.raw[:200], used_by=used_by, used_at=clock.now())
+                         case_ref=case_ref, raw=parsed.raw[:200], used_by=used_by, used_at=at or clock.now())
             s.add(use)
             s.flush()
     except IntegrityError as exc:

@@ -32,6 +32,7 @@ import { recognitionStory } from './recognition.mjs';
 import { portalStory } from './portal.mjs';
 import { consultStory } from './consult.mjs';
 import { contractingStory } from './contracting.mjs';
+import { supplyStory } from './supply.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -161,6 +162,11 @@ describe('web UI', { concurrency: false }, () => {
   test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports', async (t) => {
     if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown')) return;
     await qualityStory(ctx, t);
+  });
+  test('库存与耗材 on the phone: low-stock alert; UDI with a bad check digit refused; a used serial refused; a fresh one bound to a case; recall finds the patient', async (t) => {
+    if (useMock) return void t.skip('the mock has no supply API');
+    if (!needs(t, '/api/v1/supply/stores', '/api/v1/supply/udi/uses', '/api/v1/supply/recall-search')) return;
+    await supplyStory(ctx);
   });
   test('实时会诊: two browsers see each other (fake camera, WebRTC via platform signalling), monitor vitals within 5 s, SpO2 88 % alarm banner, 403 after close', async (t) => {
     if (useMock) return void t.skip('the mock has no live rooms');

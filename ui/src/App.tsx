@@ -21,6 +21,7 @@ const DashboardsPage = lazyPage(() => import('./pages/DashboardsPage'));
 const FollowUpsPage = lazyPage(() => import('./pages/FollowUpsPage'));
 const ScreeningPage = lazyPage(() => import('./pages/ScreeningPage'));
 const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
+const SupplyPage = lazyPage(() => import('./pages/supply/SupplyPage'));
 const TrainingPage = lazyPage(() => import('./pages/training/TrainingPage'));
 const PlanPage = lazyPage(() => import('./pages/training/PlanPage'));
 const SessionPage = lazyPage(() => import('./pages/training/SessionPage'));
@@ -137,6 +138,7 @@ export default function App() {
               <Route path="follow-ups" element={<FollowUpsPage />} />
               <Route path="screening" element={<ScreeningPage />} />
               <Route path="integrations" element={<IntegrationsPage />} />
+              <Route path="supply" element={<SupplyPage />} />
               <Route path="training" element={<TrainingPage />} />
               <Route path="training/plans/:id" element={<PlanPage />} />
               <Route path="training/sessions/:id" element={<SessionPage />} />

@@ -87,8 +87,12 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['process_owner'])).toEqual(['/inbox', '/instances', '/modeler', '/training/my', '/dashboards']);
     expect(await paths(['trainer'])).toEqual(['/inbox', '/training']);
   });
-  it('a pharmacist sees no statistics and no follow-ups', async () => {
-    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/training/my']);
+  it('a pharmacist sees no statistics and no follow-ups; keeps the stores (库存与耗材)', async () => {
+    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/supply', '/training/my']);
+  });
+  it('stock and UDI scanning: store keepers and the clinicians who scan, not village doctors or trainers', async () => {
+    for (const role of ['pharmacist', 'county_specialist', 'township_doctor', 'supervisor', 'county_admin']) expect(await paths([role])).toContain('/supply');
+    for (const role of ['village_doctor', 'trainer', 'process_owner']) expect(await paths([role])).not.toContain('/supply');
   });
 });
 

@@ -92,6 +92,12 @@ export function canSeeReferralStats(roles: readonly string[]): boolean {
 }
 
 /** The integration screen, and replaying deliveries. */
+/** 库存与耗材 (stock, alerts, UDI scanning, recalls): pharmacists (store keepers), county specialists, township doctors,
+ * supervisors and the county admin — the readers of /api/v1/supply. */
+export function canSeeSupply(roles: readonly string[]): boolean {
+  return any(roles, ['pharmacist', 'county_admin', 'supervisor', 'county_specialist', 'township_doctor']);
+}
+
 export function canSeeIntegrations(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);
 }
@@ -175,6 +181,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeInterventionCentre(roles) && { to: '/intervention', label: '介入中心' },
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
+    canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
     canModel(roles) && { to: '/modeler', label: '流程建模' },
     canSeeIntegrations(roles) && { to: '/integrations', label: '系统对接' },
