@@ -23,7 +23,7 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
              "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>",
              "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
-             "/supply")
+             "/supply", "/liaison/<path:_rest>")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")
@@ -38,6 +38,10 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/referrals": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
     "/consults": (*_SUPERVISING, "village_doctor", "township_doctor", "county_specialist"),
     "/intervention": (*_SUPERVISING, "county_specialist"),
+    # expert liaison (issue 21.6): the rota is 医务科's, the week is the township's, plans both sides'
+    "/liaison/rota": (*_SUPERVISING, "county_specialist"),
+    "/liaison/week": ("township_doctor", "township_public_health", "village_doctor"),
+    "/liaison/plans": (*_SUPERVISING, "county_specialist", "township_doctor"),
     "/follow-ups": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
     "/dashboards": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist", "process_owner"),
     "/supply": (*_SUPERVISING, "pharmacist", "county_specialist", "township_doctor"),   # app.supply.api.READERS

@@ -21,6 +21,7 @@ REFUSED_PAGES = [
     ("trainer", "/referrals"), ("trainer", "/follow-ups"), ("trainer", "/instances"), ("trainer", "/residents"),
     ("process_owner", "/residents/5"),
     ("township_doctor", "/integrations"), ("process_owner", "/quality"),
+    ("village_doctor", "/liaison/rota"), ("village_doctor", "/liaison/plans"), ("county_admin", "/liaison/week"),
 ]
 
 
@@ -37,7 +38,8 @@ def test_a_page_outside_the_role_is_refused(client, make_user, password, role, p
     ("supervisor", "/dashboards"), ("supervisor", "/quality"), ("supervisor", "/instances"),
     ("township_public_health", "/screening"), ("county_specialist", "/referrals/dashboard"),
     ("process_owner", "/instances"), ("process_owner", "/dashboards"), ("patient", "/residents/7"),
-    ("pharmacist", "/residents"),
+    ("pharmacist", "/residents"), ("county_admin", "/liaison/rota"), ("village_doctor", "/liaison/week"),
+    ("township_doctor", "/liaison/plans"),
 ])
 def test_the_role_opens_its_own_pages(client, make_user, password, role, path):
     _login(client, make_user, password, role)

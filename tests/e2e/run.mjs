@@ -31,6 +31,7 @@ import { offlineStory } from './offline.mjs';
 import { recognitionStory } from './recognition.mjs';
 import { portalStory } from './portal.mjs';
 import { consultStory } from './consult.mjs';
+import { liaisonStory } from './liaison.mjs';
 import { contractingStory } from './contracting.mjs';
 import { supplyStory } from './supply.mjs';
 
@@ -186,6 +187,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no consult process');
     if (!needs(t, '/api/v1/consults', '/api/v1/consults/{}', '/api/v1/consults/{}/consent')) return;
     await consultStory(ctx);
+  });
+  test('expert liaison: 医务科 schedules the 下沉专家 (double booking refused); the township sees its expert and on-call, books a joint clinic; the specialty plan with its reviewed milestone', async (t) => {
+    if (useMock) return void t.skip('the mock has no expert liaison');
+    if (!needs(t, '/api/v1/liaison/week', '/api/v1/liaison/duties', '/api/v1/liaison/plans')) return;
+    await liaisonStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

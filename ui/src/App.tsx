@@ -45,6 +45,9 @@ const ConsultsPage = lazyPage(() => import('./pages/consult/ConsultsPage'));
 const ConsultPage = lazyPage(() => import('./pages/consult/ConsultPage'));
 const NewConsultPage = lazyPage(() => import('./pages/consult/NewConsultPage'));
 const InterventionCentrePage = lazyPage(() => import('./pages/intervention/InterventionCentrePage'));
+const LiaisonRotaPage = lazyPage(() => import('./pages/liaison/RotaPage'));
+const LiaisonWeekPage = lazyPage(() => import('./pages/liaison/WeekPage'));
+const LiaisonPlansPage = lazyPage(() => import('./pages/liaison/PlansPage'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
@@ -157,6 +160,9 @@ export default function App() {
               <Route path="consults/new" element={<NewConsultPage />} />
               <Route path="consults/:id" element={<ConsultPage />} />
               <Route path="intervention" element={<InterventionCentrePage />} />
+              <Route path="liaison/rota" element={<LiaisonRotaPage />} />
+              <Route path="liaison/week" element={<LiaisonWeekPage />} />
+              <Route path="liaison/plans" element={<LiaisonPlansPage />} />
               <Route path="quality" element={<QualityPage />} />
               <Route path="contracts" element={<ContractsPage />} />
               <Route path="contracts/packages" element={<PackagesPage />} />

@@ -69,7 +69,7 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['patient'])).toEqual([]);
   });
   it('a village doctor sees the work of a village doctor only', async () => {
-    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/m/', '/residents', '/referrals', '/consults', '/contracts', '/training/my']);
+    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/m/', '/residents', '/referrals', '/consults', '/contracts', '/liaison/week', '/training/my']);
   });
   it('village and township doctors open the offline follow-up app from the menu (a page load: another app)', async () => {
     const { menuFor } = await import('./roles');
@@ -77,6 +77,16 @@ describe('menus by role (issue 22.5)', () => {
       expect(menuFor([role]).find((e) => e.to === '/m/')).toEqual({ to: '/m/', label: '离线随访', external: true });
     }
     for (const role of ['pharmacist', 'supervisor', 'process_owner', 'trainer']) expect(await paths([role])).not.toContain('/m/');
+  });
+  it('the county administrator keeps the expert rota; a township doctor books and drafts plans (issue 21.6)', async () => {
+    const admin = await paths(['county_admin']);
+    expect(admin).toContain('/liaison/rota');
+    expect(admin).toContain('/liaison/plans');
+    expect(admin).not.toContain('/liaison/week');
+    const township = await paths(['township_doctor']);
+    expect(township).toContain('/liaison/week');
+    expect(township).toContain('/liaison/plans');
+    expect(township).not.toContain('/liaison/rota');
   });
   it('a supervisor sees monitoring, quality and statistics, not the modeler', async () => {
     const menu = await paths(['supervisor']);

@@ -86,6 +86,21 @@ export function canSeeConsults(roles: readonly string[]): boolean {
   return any(roles, ['village_doctor', 'township_doctor', 'county_specialist', 'supervisor', 'county_admin']);
 }
 
+/** 下沉专家排班 (the rota; app/web.py ROLE_PAGES "/liaison/rota"): 医务科 keeps it, experts and supervisors read it. */
+export function canSeeLiaisonRota(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'supervisor', 'county_specialist']);
+}
+
+/** 本周专家 (this week's expert and booking; ROLE_PAGES "/liaison/week"): the township and its villages. */
+export function canSeeLiaisonWeek(roles: readonly string[]): boolean {
+  return any(roles, ['township_doctor', 'township_public_health', 'village_doctor']);
+}
+
+/** 专科共建 (specialty-building plans; ROLE_PAGES "/liaison/plans"). */
+export function canSeeSpecialtyPlans(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'supervisor', 'county_specialist', 'township_doctor']);
+}
+
 /** 转诊统计 (the referral dashboard; the server's stats readers). */
 export function canSeeReferralStats(roles: readonly string[]): boolean {
   return any(roles, ['township_doctor', 'township_public_health', 'county_specialist', 'supervisor', 'county_admin']);
@@ -179,6 +194,9 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeConsults(roles) && { to: '/consults', label: '远程会诊' },
     canSeeContracts(roles) && { to: '/contracts', label: '家庭医生签约' },
     canSeeInterventionCentre(roles) && { to: '/intervention', label: '介入中心' },
+    canSeeLiaisonRota(roles) && { to: '/liaison/rota', label: '下沉专家排班' },
+    canSeeLiaisonWeek(roles) && { to: '/liaison/week', label: '本周专家' },
+    canSeeSpecialtyPlans(roles) && { to: '/liaison/plans', label: '专科共建' },
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },

@@ -18,7 +18,7 @@ import {
   formatValue, monthsBack,
 } from './format';
 
-const GROUPS = [{ code: 'chronic', label: '慢病管理' }, { code: 'process', label: '流程时效' }, { code: 'recognition', label: '结果互认' }, { code: 'contracting', label: '家庭医生签约' }];
+const GROUPS = [{ code: 'chronic', label: '慢病管理' }, { code: 'process', label: '流程时效' }, { code: 'recognition', label: '结果互认' }, { code: 'contracting', label: '家庭医生签约' }, { code: 'liaison', label: '下沉专家与专科共建' }];
 const BADGE: Record<string, string> = { met: 'badge-ok', below_target: 'badge-warn', warning: 'badge-warn', alarm: 'badge-danger' };
 
 function StatusBadge({ status }: { status: IndicatorValue['status'] }) {
