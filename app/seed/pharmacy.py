@@ -3,8 +3,11 @@ prescriptions of a village patient through the real intake — one passes its ch
 with amiodarone) waits for the county pharmacist's review in the inbox."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from app.anticoag import services as anticoag
 from app.auth.models import IntegrationClient, User
 from app.auth.services import create_client
 from app.core import clock
@@ -40,3 +43,33 @@ def seed_prescriptions() -> dict[str, int]:
         "clinical": {"inr": 2.4, "inr_date": clock.today().isoformat()},
         "items": [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 30}]})
     return {"prescriptions": 2}
+
+
+WARFARIN_HISTORY = ((-84, 1.6), (-79, 2.2), (-72, 2.6), (-58, 3.4), (-51, 2.8), (-37, 2.4), (-23, 1.8), (-16, 2.3),
+                    (-2, 2.6))      # INRs of the demo warfarin episode (days before today): TTR ≈ 73 %
+
+
+def seed_anticoag_episode() -> dict[str, int]:
+    """A warfarin episode under monitoring for a third village patient: the HIS prescription passes pre-review (the
+    released prescription starts `anticoag_monitoring`), and twelve weeks of INR results give the episode its TTR."""
+    if not {"rx_prereview", "anticoag_monitoring"} <= set(latest_process_versions(session())):
+        return {}
+    people = list(session().scalars(select(Resident).where(Resident.org_code == "C01T01V01")
+                                    .order_by(Resident.id.desc()).limit(3)))
+    if len(people) < 3:
+        return {}
+    patient = people[2]
+    pharmacy.receive(resident_id=patient.id, source_key=f"{_his_client_id()}:RX-DEMO-0003", payload={
+        "org_code": "C01T01", "prescriber": "卫生院全科医生", "setting": "outpatient", "indication": "NVAF",
+        "diagnosis": "心房颤动", "rx_id": "RX-DEMO-0003",
+        "clinical": {"inr": 2.6, "inr_date": (clock.today() - timedelta(days=2)).isoformat(), "weight_kg": 64},
+        "items": [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 28}]})
+    episode = anticoag.active_episode(patient.id, "warfarin")
+    if episode is None:
+        return {}
+    episode.started_on = clock.today() + timedelta(days=WARFARIN_HISTORY[0][0])
+    for days, inr in WARFARIN_HISTORY:
+        anticoag.record_result(episode.id, kind="inr", value=inr, measured_on=clock.today() + timedelta(days=days),
+                               source="form", recorded_by="village_doctor1",
+                               source_key=f"seed:anticoag:{episode.id}:{days}")
+    return {"anticoag_episodes": 1, "anticoag_inrs": len(WARFARIN_HISTORY)}

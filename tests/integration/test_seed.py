@@ -66,6 +66,15 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
         assert set(conflict.resolutions or {}) == {"record_visit"}
         assert s.scalar(select(func.count()).select_from(Encounter).where(Encounter.source == "mobile")) == 1
 
+        # issue 18.3: an active warfarin episode with twelve weeks of INRs and its TTR
+        from app.anticoag import services as anticoag
+        from app.anticoag.models import AnticoagEpisode
+        assert added["anticoag_episodes"] == 1 and added["anticoag_inrs"] == 9
+        warfarin = s.scalars(select(AnticoagEpisode).where(AnticoagEpisode.drug == "warfarin")).one()
+        assert warfarin.status == "active" and warfarin.instance_id is not None
+        ttr = anticoag.ttr_of(warfarin)
+        assert ttr is not None and 60 < ttr["ttr"] < 90 and ttr["tests"] == 9
+
         again = demo.seed_demo()
         assert again == {"organizations": 0, "users": 0, "residents": 0}
         assert dict(s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)
