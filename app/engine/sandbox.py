@@ -294,10 +294,22 @@ def _compile(source: str, mode: str, filename: str) -> types.CodeType:
 
 # --- running -----------------------------------------------------------------------------------------------------
 
-def _tracer_until(deadline: float) -> Callable[..., Any]:
+def _tracer_until(timeout_s: float) -> Callable[..., Any]:
+    """Stop the code once it has used `timeout_s` of its thread's CPU time. The wall clock is the cheap first check
+    (a vDSO read per traced line); only past it is the thread's CPU time read, and a thread that was merely kept off
+    the CPU (a busy machine, another thread holding the GIL) gets the rest of its budget instead of a false
+    `script_timeout` — which once failed a clinical table's own conformance cases at deploy time."""
+    cpu_start = time.thread_time()
+    deadline = time.monotonic() + timeout_s
+
     def trace(frame: types.FrameType, event: str, arg: Any) -> Callable[..., Any]:
-        if time.monotonic() > deadline:
-            raise _Timeout()
+        nonlocal deadline
+        now = time.monotonic()
+        if now > deadline:
+            used = time.thread_time() - cpu_start
+            if used >= timeout_s:
+                raise _Timeout()
+            deadline = now + (timeout_s - used)
         return trace
 
     return trace
@@ -306,7 +318,7 @@ def _tracer_until(deadline: float) -> Callable[..., Any]:
 def _run(code: types.CodeType, env: dict[str, Any], mode: str, source: str, filename: str,
          timeout_s: float) -> Any:
     previous = sys.gettrace()
-    sys.settrace(_tracer_until(time.monotonic() + timeout_s))
+    sys.settrace(_tracer_until(timeout_s))
     try:
         if mode == "eval":
             return eval(code, env)  # checked code, whitelisted builtins only

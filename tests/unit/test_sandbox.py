@@ -126,6 +126,23 @@ def test_an_endless_loop_stops_at_the_time_limit():
     assert time.monotonic() - started < 1.5
 
 
+def test_a_busy_machine_is_not_a_runaway_script():
+    """The limit is the expression's own CPU time: a thread kept off the CPU (a loaded machine, another thread holding
+    the GIL; here a helper that sleeps) must not turn a one-line rule into `script_timeout`. A deploy gate once
+    refused htn_visit_classification's own cases on a busy CI machine this way."""
+    def stalled() -> int:
+        time.sleep(0.6)
+        return 1
+
+    assert evaluate("stalled() + 1", {}, helpers={"stalled": stalled}, timeout_s=0.3) == 2
+
+
+def test_an_endless_expression_stops_at_the_time_limit():
+    with pytest.raises(SandboxError) as err:
+        evaluate("sum(x for x in range(10 ** 6) for y in range(10 ** 6))", {}, timeout_s=0.3)
+    assert err.value.code == "script_timeout"
+
+
 def test_catching_exceptions_cannot_swallow_the_time_limit():
     source = "while True:\n    try:\n        x = 1\n    except Exception:\n        pass\n"
     with pytest.raises(SandboxError) as err:
