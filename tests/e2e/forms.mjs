@@ -43,20 +43,23 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g
 const taskIdOf = (rel) => `t_${rel.replace(/^forms\//, '').replace(/\.json$/, '').replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /** One user task per form, in a line, each naming its form file (laneless: offered to whoever started it). */
+/** One small process per form (`<processId>_<n>`: start → the form's user task → end), all in one file. Each form
+ * runs in an instance of its own: a form that takes a default from the process data (`x-default-from`, e.g.
+ * enrol_case's icd10) must not pick up another form's answers, which would fill the field the harness leaves out. */
 export function harnessBpmn(rels, processId = PROCESS_ID) {
-  const ids = rels.map(taskIdOf);
-  const tasks = rels.map((rel, i) => `<bpmn:userTask id="${ids[i]}" name="${esc(rel)}"><bpmn:extensionElements><spiffworkflow:properties>` +
-    `<spiffworkflow:property name="formJsonSchemaFilename" value="${esc(rel)}"/></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>`);
-  const chain = ['start', ...ids, 'end'];
-  const flowsXml = chain.slice(1).map((to, i) => `<bpmn:sequenceFlow id="f${i}" sourceRef="${chain[i]}" targetRef="${to}"/>`);
+  const processes = rels.map((rel, i) => {
+    const id = taskIdOf(rel);
+    return `<bpmn:process id="${processId}_${i}" name="表单 ${esc(rel)}（浏览器测试）" isExecutable="true">
+<bpmn:startEvent id="start_${i}"/>
+<bpmn:userTask id="${id}" name="${esc(rel)}"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" value="${esc(rel)}"/></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+<bpmn:endEvent id="end_${i}"/>
+<bpmn:sequenceFlow id="f0_${i}" sourceRef="start_${i}" targetRef="${id}"/>
+<bpmn:sequenceFlow id="f1_${i}" sourceRef="${id}" targetRef="end_${i}"/>
+</bpmn:process>`;
+  });
   return `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="e2e_forms_defs" targetNamespace="https://yigongti.dev/e2e">
-<bpmn:process id="${processId}" name="全部表单（浏览器测试）" isExecutable="true">
-<bpmn:startEvent id="start"/>
-${tasks.join('\n')}
-<bpmn:endEvent id="end"/>
-${flowsXml.join('\n')}
-</bpmn:process>
+${processes.join('\n')}
 </bpmn:definitions>
 `;
 }
@@ -141,12 +144,12 @@ async function formsChunk(page, rels, samples, processId) {
   const deployed = await api(page, 'POST', '/api/v1/process-definitions',
     { __files: { [`bpmn/${processId}.bpmn`]: harnessBpmn(rels, processId), ...Object.fromEntries(rels.map((r) => [r, withoutSubmitCheck(files[r])])) } });
   assert.ok([200, 201].includes(deployed.status), `部署失败 ${deployed.status} ${deployed.text}`);
-  const started = await api(page, 'POST', '/api/v1/process-instances', { process_id: processId });
-  assert.equal(started.status, 201, `启动失败 ${started.text}`);
-  const instanceId = started.json.id;
-  for (const rel of rels) {
+  for (const [i, rel] of rels.entries()) {
     const sample = samples[rel];
-    const task = await openTaskOf(page, instanceId, processId);
+    const started = await api(page, 'POST', '/api/v1/process-instances', { process_id: `${processId}_${i}` });
+    assert.equal(started.status, 201, `${rel}: 启动失败 ${started.text}`);
+    const instanceId = started.json.id;
+    const task = await openTaskOf(page, instanceId, `${processId}_${i}`);
     assert.ok(task, `${rel}: 找不到待办任务`);
     assert.equal(task.element_id, taskIdOf(rel), `${rel}: 任务顺序不符`);
 
@@ -176,9 +179,9 @@ async function formsChunk(page, rels, samples, processId) {
     assert.equal(second.completes.length, 1, `${rel}: 应提交一次`);
     const done = await api(page, 'GET', `/api/v1/tasks/${task.id}`);
     assert.equal(done.json?.status, 'completed', `${rel}: 任务应已完成`);
+    const instance = await api(page, 'GET', `/api/v1/process-instances/${instanceId}`);
+    assert.equal(instance.json?.status, 'completed', `${rel}: 表单提交后实例应已结束`);
   }
-  const instance = await api(page, 'GET', `/api/v1/process-instances/${instanceId}`);
-  assert.equal(instance.json?.status, 'completed', '全部表单提交后实例应已结束');
 }
 
 // run on its own: BASE_URL=… node tests/e2e/forms.mjs
