@@ -10,8 +10,10 @@ import { closePage, loginAs, shot, todayShanghai } from './flows.mjs';
 const VILLAGE = process.env.E2E_VILLAGE_USER ?? 'village_doctor1';
 export const PHONE_FORM_MAX_PX = 2500;
 
+/** A hypertension follow-up of the village: an unclaimed one first, so the doctor's own tasks stay for the stories
+ * that come later (contracting delivers a package item through one). */
 async function htnFollowUp(page) {
-  for (const view of ['mine', 'groups']) {
+  for (const view of ['groups', 'mine']) {
     const r = await page.request.get(`/api/v1/tasks?view=${view}&process_id=follow_up&per_page=100`);
     if (!r.ok()) continue;
     const body = await r.json();
