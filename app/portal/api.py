@@ -64,6 +64,7 @@ from .schemas import (
     PortalQrRedeemSchema,
     PortalReadingListSchema,
     PortalReferralListSchema,
+    PortalSlotListSchema,
     PortalSmsSentSchema,
     PortalSurveyAnswerSchema,
     PortalSurveyListSchema,
@@ -316,14 +317,25 @@ class Consults(MethodView):
         return {"items": queries.consults(caller.resident_id)}
 
 
+@blp.route("/bookings/slots")
+class BookingSlots(MethodView):
+    @portal_read("portal_booking_slots")
+    @blp.response(200, PortalSlotListSchema)
+    def get(self, *, caller: services.PortalCaller):
+        """The village clinic's follow-up half-days of the next two weeks, with the places left."""
+        return {"items": services.slot_calendar(caller.resident_id)}
+
+
 @blp.route("/bookings")
 class Bookings(MethodView):
     @portal_write()
     @blp.arguments(PortalBookingCreateSchema)
     @blp.response(201, PortalBookingSchema)
-    @blp.alt_response(422, description="invalid_slot: not tomorrow..60 days ahead, or not am/pm")
+    @blp.alt_response(422, description="invalid_slot: not tomorrow..60 days ahead, or not am/pm; slot_closed: the "
+                                       "clinic does not see follow-ups then")
+    @blp.alt_response(409, description="slot_full: the half-day has no place left")
     def post(self, data, *, caller: services.PortalCaller):
-        """Ask for the next follow-up slot; the family doctor is told and confirms by phone."""
+        """Take a place in the next follow-up slot; the family doctor is told in the inbox."""
         return services.book(caller, slot_on=data["slot_on"], half_day=data["half_day"],
                              disease=data.get("disease"))
 

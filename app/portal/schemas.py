@@ -93,6 +93,19 @@ class PortalBookingSchema(Schema):
     status = Text()
 
 
+class PortalSlotSchema(Schema):
+    slot_on = fields.Date()
+    half_day = Text(metadata={"description": "am | pm"})
+    label = Text(metadata={"description": "e.g. 12月7日 周一 上午"})
+    capacity = fields.Integer()
+    available = fields.Integer(metadata={"description": "places left (the resident's own request is theirs)"})
+    mine = fields.Boolean(metadata={"description": "the resident's open request is on this half-day"})
+
+
+class PortalSlotListSchema(Schema):
+    items = fields.List(fields.Nested(PortalSlotSchema))
+
+
 class PortalRiskSchema(Schema):
     disease = Text()
     disease_name = Text()

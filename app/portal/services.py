@@ -11,13 +11,14 @@ time it opens again), whether the codes came from one phone or several.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.audit.services import record as audit
 from app.auth.principal import Principal
@@ -27,6 +28,7 @@ from app.core.crypto import decrypt_field, encrypt_field, keyed_hash
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
 from app.notifications.services import notify
+from app.org.models import Organization
 from app.residents import idcard
 from app.residents.models import Resident
 from app.residents.queries import get_resident, id_number_hash
@@ -416,16 +418,89 @@ SURVEYS = {
 }
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+SLOT_DAYS = 14
+
+
+def clinic_half_days() -> frozenset[tuple[int, str]]:
+    """The village clinics' follow-up half-days (YGT_CLINIC_HALF_DAYS, e.g. "mon-am,mon-pm,…,sat-am"; default every
+    half-day: village clinics open daily), as (weekday 0–6, "am"|"pm")."""
+    raw = os.environ.get("YGT_CLINIC_HALF_DAYS") or ",".join(f"{d}-{h}" for d in WEEKDAYS for h in HALF_DAYS)
+    out = set()
+    for part in (p.strip().lower() for p in raw.split(",") if p.strip()):
+        day, _, half = part.partition("-")
+        if day not in WEEKDAYS or half not in HALF_DAYS:
+            raise Invalid(f"YGT_CLINIC_HALF_DAYS 的写法不对：{part}（如 mon-am）", code="portal_bad_clinic_half_days")
+        out.add((WEEKDAYS.index(day), half))
+    return frozenset(out)
+
+
+def slot_capacity() -> int:
+    """Follow-up bookings one village clinic takes per half-day (YGT_BOOKING_CAPACITY, default 10)."""
+    raw = os.environ.get("YGT_BOOKING_CAPACITY") or "10"
+    if not raw.isdigit() or int(raw) <= 0:
+        raise Invalid("YGT_BOOKING_CAPACITY 须为正整数", code="portal_bad_booking_capacity")
+    return int(raw)
+
+
+def _booked(org_code: str, since, until, *, excluding_resident: int | None = None) -> dict[tuple, int]:
+    """Open booking requests per (day, half-day) of the residents of one village clinic."""
+    q = (select(PortalBooking.slot_on, PortalBooking.half_day, func.count())
+         .join(Resident, Resident.id == PortalBooking.resident_id)
+         .where(Resident.org_code == org_code, PortalBooking.status == "requested",
+                PortalBooking.slot_on >= since, PortalBooking.slot_on <= until)
+         .group_by(PortalBooking.slot_on, PortalBooking.half_day))
+    if excluding_resident is not None:
+        q = q.where(PortalBooking.resident_id != excluding_resident)
+    return {(d, h): n for d, h, n in session().execute(q)}
+
+
+def slot_calendar(resident_id: int) -> list[dict]:
+    """The next two weeks of the resident's village clinic: each open follow-up half-day with the places left (the
+    resident's own open request counts as theirs, not as taken)."""
+    resident = session().get(Resident, resident_id)
+    assert resident is not None
+    first = clock.today() + timedelta(days=1)
+    last = first + timedelta(days=SLOT_DAYS - 1)
+    open_days, capacity = clinic_half_days(), slot_capacity()
+    taken = _booked(resident.org_code, first, last, excluding_resident=resident_id)
+    mine = session().scalars(select(PortalBooking).where(PortalBooking.resident_id == resident_id,
+                                                         PortalBooking.status == "requested")).first()
+    out = []
+    for offset in range(SLOT_DAYS):
+        day = first + timedelta(days=offset)
+        for half, half_name in HALF_DAYS.items():
+            if (day.weekday(), half) not in open_days:
+                continue
+            used = taken.get((day, half), 0)
+            out.append({"slot_on": day, "half_day": half, "capacity": capacity, "available": max(capacity - used, 0),
+                        "mine": bool(mine and mine.slot_on == day and mine.half_day == half),
+                        "label": f"{day.month}月{day.day}日 {WEEKDAY_NAMES[day.weekday()]} {half_name}"})
+    return out
+
+
 def book(caller: PortalCaller, *, slot_on, half_day: str, disease: str | None = None) -> PortalBooking:
-    """Ask for a follow-up slot (replaces an earlier open request); the family doctor is told in the inbox."""
+    """Take a place in one of the village clinic's follow-up half-days (replaces an earlier open request); the family
+    doctor is told in the inbox. A closed half-day is 422 `slot_closed`, a full one 409 `slot_full`."""
     today = clock.today()
     if slot_on <= today or slot_on > today + BOOKING_HORIZON:
         raise Invalid("请选择明天起 60 天内的日期", code="invalid_slot", field="slot_on")
     if half_day not in HALF_DAYS:
         raise Invalid("请选择上午或下午", code="invalid_slot", field="half_day")
+    if (slot_on.weekday(), half_day) not in clinic_half_days():
+        raise Invalid(f"村卫生室{WEEKDAY_NAMES[slot_on.weekday()]}{HALF_DAYS[half_day]}不安排随访，请选择其他时段",
+                      code="slot_closed", field="half_day")
     with unit_of_work() as s:
         resident = s.get(Resident, caller.resident_id)
         assert resident is not None
+        # one clinic's places are taken one at a time: its organisation row is locked (PostgreSQL; SQLite writes are
+        # serial anyway), so two residents cannot both take the last place
+        s.scalars(select(Organization.code).where(Organization.code == resident.org_code).with_for_update()).first()
+        used = _booked(resident.org_code, slot_on, slot_on, excluding_resident=resident.id).get((slot_on, half_day), 0)
+        if used >= slot_capacity():
+            raise Conflict(f"{slot_on.month}月{slot_on.day}日{HALF_DAYS[half_day]}已约满，请选择其他时段",
+                           code="slot_full")
         s.execute(update(PortalBooking).where(PortalBooking.resident_id == resident.id,
                                               PortalBooking.status == "requested").values(status="cancelled"))
         row = PortalBooking(resident_id=resident.id, disease=disease, slot_on=slot_on, half_day=half_day,
@@ -436,7 +511,7 @@ def book(caller: PortalCaller, *, slot_on, half_day: str, disease: str | None = 
         if resident.family_doctor_user_id:
             notify(resident.family_doctor_user_id, kind="portal_booking",
                    title=f"居民预约随访：{resident.name} {slot_on:%m月%d日}{HALF_DAYS[half_day]}",
-                   body="居民在居民端预约了随访时间，请电话确认。", link=f"/residents/{resident.id}",
+                   body="居民在居民端预约了随访时段，请按时接诊或电话改约。", link=f"/residents/{resident.id}",
                    dedupe_key=f"portal_booking:{row.id}")
         audit("portal.booking", object_type="resident", object_id=resident.id, principal=caller.principal(),
               details={"slot_on": slot_on.isoformat(), "half_day": half_day})

@@ -5,7 +5,7 @@ reading the village doctor sees labelled 患者自测."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -324,3 +324,37 @@ def test_the_risk_level_is_shown_only_with_its_plain_language_explanation(app, c
     assert "脑卒中" in text and "HIGH" not in text
     # a level the table does not explain is not shown at all (no raw grade)
     assert "UNGRADED" not in str(plan)
+
+
+def test_booking_offers_the_village_clinics_slots_and_refuses_a_full_or_closed_one(app, client, make_resident,
+                                                                                   monkeypatch):
+    """Issue 21.1 (book the next follow-up slot): the calendar lists the clinic's follow-up half-days for two weeks
+    with the places left; the last place goes to one resident only, a closed half-day is refused."""
+    monkeypatch.setenv("YGT_BOOKING_CAPACITY", "1")
+    monkeypatch.setenv("YGT_CLINIC_HALF_DAYS", "mon-am,tue-am,wed-am,thu-am,fri-am")
+    first = _bind(app, client, make_resident(name="王建国"))
+    _consent(client, first)
+    calendar = client.get(f"{P}/bookings/slots", headers=first)
+    assert calendar.status_code == 200, calendar.json
+    slots = calendar.json["items"]
+    assert slots and all(s["half_day"] == "am" and s["capacity"] == 1 and s["available"] == 1 for s in slots)
+    assert {date.fromisoformat(s["slot_on"]).weekday() for s in slots} <= {0, 1, 2, 3, 4}
+    assert all(s["label"].endswith("上午") for s in slots)
+    slot = slots[0]
+    booked = client.post(f"{P}/bookings", headers=first, json={"slot_on": slot["slot_on"], "half_day": "am"})
+    assert booked.status_code == 201, booked.json
+    again = client.post(f"{P}/bookings", headers=first, json={"slot_on": slot["slot_on"], "half_day": "am"})
+    assert again.status_code == 201          # moving one's own booking onto the same slot is not "full"
+
+    second = _bind(app, client, make_resident(name="李秀英", sex="F", phone="13800005678"))
+    _consent(client, second)
+    theirs = client.get(f"{P}/bookings/slots", headers=second).json["items"]
+    assert next(s for s in theirs if s["slot_on"] == slot["slot_on"])["available"] == 0
+    full = client.post(f"{P}/bookings", headers=second, json={"slot_on": slot["slot_on"], "half_day": "am"})
+    assert full.status_code == 409 and full.json["code"] == "slot_full"
+    closed = client.post(f"{P}/bookings", headers=second, json={"slot_on": slot["slot_on"], "half_day": "pm"})
+    assert closed.status_code == 422 and closed.json["code"] == "slot_closed"
+    with app.app_context():
+        from app.core.db import session
+        from app.portal.models import PortalBooking
+        assert len(session().scalars(select(PortalBooking).where(PortalBooking.status == "requested")).all()) == 1

@@ -73,6 +73,16 @@ export async function portalStory(ctx) {
   await doctorCard.waitFor();
   assert.match(await doctorCard.innerText(), new RegExp(me.display_name));
 
+  // plan: book the next follow-up in one of the village clinic's half-days (places left shown)
+  const booking = phone.getByTestId('booking');
+  const slotSelect = booking.getByTestId('booking-slot');
+  await slotSelect.locator('option', { hasText: /余 \d+ 个/ }).first().waitFor({ state: 'attached' });
+  const firstOpen = await slotSelect.locator('option', { hasText: /余 \d+ 个/ }).first().getAttribute('value');
+  await slotSelect.selectOption(firstOpen);
+  await booking.getByRole('button', { name: '提交预约' }).click();
+  await booking.getByTestId('booked').waitFor();
+  await booking.locator('option', { hasText: '您已预约' }).waitFor({ state: 'attached' });
+
   // data: upload a home reading, see it in the trend labelled 自测
   await phone.getByRole('button', { name: '数据' }).click();
   const upload = phone.getByTestId('upload');

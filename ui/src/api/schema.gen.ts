@@ -357,7 +357,7 @@ export interface paths {
     };
   };
   "/api/portal/v1/bookings": {
-    /** Ask for the next follow-up slot; the family doctor is told and confirms by phone. */
+    /** Take a place in the next follow-up slot; the family doctor is told in the inbox. */
     post: {
       parameters: {
         header?: {
@@ -385,8 +385,40 @@ export interface paths {
         403: {
           content: never;
         };
-        /** @description invalid_slot: not tomorrow..60 days ahead, or not am/pm */
+        /** @description slot_full: the half-day has no place left */
+        409: {
+          content: never;
+        };
+        /** @description invalid_slot: not tomorrow..60 days ahead, or not am/pm; slot_closed: the clinic does not see follow-ups then */
         422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/portal/v1/bookings/slots": {
+    /** The village clinic's follow-up half-days of the next two weeks, with the places left. */
+    get: {
+      parameters: {
+        header?: {
+          /** @description portal token from binding */
+          "X-Portal-Token"?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PortalSlotList"];
+          };
+        };
+        /** @description portal_login_required | invalid_portal_token | proxy_revoked */
+        401: {
+          content: never;
+        };
+        /** @description consent_required | proxy_pending | proxy_not_allowed */
+        403: {
           content: never;
         };
         default: components["responses"]["DEFAULT_ERROR"];
@@ -11751,6 +11783,22 @@ export interface components {
       explanation?: string;
       /** @description 低危 / 中危 / 高危 / 很高危 */
       level_label?: string;
+    };
+    PortalSlot: {
+      /** @description places left (the resident's own request is theirs) */
+      available?: number;
+      capacity?: number;
+      /** @description am | pm */
+      half_day?: string;
+      /** @description e.g. 12月7日 周一 上午 */
+      label?: string;
+      /** @description the resident's open request is on this half-day */
+      mine?: boolean;
+      /** Format: date */
+      slot_on?: string;
+    };
+    PortalSlotList: {
+      items?: components["schemas"]["PortalSlot"][];
     };
     PortalSmsSent: {
       /** @description the development SMS sink is on: codes are readable on /portal/dev-sms */

@@ -3,7 +3,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type FormEve
 import { homeReadingBody, type HomeReadingDraft } from '../lib/homeReadings';
 import {
   CHANNEL_LABELS, PURPOSE_LABELS, portal, PortalError, setToken,
-  type Consents, type ConsultStatus, type ContractBrief, type ContractSummary, type EducationItem, type Me, type Medication, type Plan, type Proxy, type Reading, type ReferralStatus, type Survey,
+  type Consents, type ConsultStatus, type ContractBrief, type ContractSummary, type EducationItem, type Me, type Medication, type Plan, type Proxy, type Reading, type ReferralStatus, type Slot, type Survey,
 } from './api';
 import { PortalShell } from './PortalApp';
 
@@ -77,17 +77,20 @@ function ContractCard() {
 
 function PlanTab() {
   const { data, error, reload } = useLoad<Plan>('/plan');
-  const [slot, setSlot] = useState('');
-  const [half, setHalf] = useState('am');
+  const slots = useLoad<{ items: Slot[] }>('/bookings/slots');
+  const [choice, setChoice] = useState('');
   const [msg, setMsg] = useState<string | null>(null);
   async function book(e: FormEvent) {
     e.preventDefault();
+    const [slot_on, half_day] = choice.split('|');
     try {
-      await portal('POST', '/bookings', { slot_on: slot, half_day: half });
-      setMsg('已提交预约，家庭医生会电话与您确认');
+      await portal('POST', '/bookings', { slot_on, half_day });
+      setMsg('已预约，家庭医生会按时接诊，如需改约会电话联系您');
       reload();
+      slots.reload();
     } catch (err) {
       setMsg((err as PortalError).message);
+      slots.reload();
     }
   }
   if (error) return <div className="p-alert" role="alert">{error}</div>;
@@ -140,13 +143,20 @@ function PlanTab() {
       ))}
       <form className="p-card" onSubmit={book} data-testid="booking">
         <h2>预约下次随访</h2>
-        {data.booking && <p>已预约：{day(data.booking.slot_on)} {data.booking.half_day === 'am' ? '上午' : '下午'}（待医生确认）</p>}
-        <label className="p-field"><span>日期</span><input type="date" value={slot} onChange={(e) => setSlot(e.target.value)} required /></label>
+        {data.booking && <p data-testid="booked">已预约：{day(data.booking.slot_on)} {data.booking.half_day === 'am' ? '上午' : '下午'}</p>}
+        {slots.error && <p className="p-alert" role="alert">{slots.error}</p>}
         <label className="p-field">
-          <span>时段</span>
-          <select value={half} onChange={(e) => setHalf(e.target.value)}><option value="am">上午</option><option value="pm">下午</option></select>
+          <span>村卫生室随访时段（两周内）</span>
+          <select value={choice} onChange={(e) => setChoice(e.target.value)} required data-testid="booking-slot">
+            <option value="">{slots.data ? '请选择时段' : '正在加载时段…'}</option>
+            {(slots.data?.items ?? []).map((s) => (
+              <option key={`${s.slot_on}|${s.half_day}`} value={`${s.slot_on}|${s.half_day}`} disabled={s.available === 0 && !s.mine}>
+                {s.label}{s.mine ? '（您已预约）' : s.available === 0 ? '（已约满）' : `（余 ${s.available} 个）`}
+              </option>
+            ))}
+          </select>
         </label>
-        <button type="submit" className="p-btn">提交预约</button>
+        <button type="submit" className="p-btn" disabled={!choice}>提交预约</button>
         {msg && <p role="status">{msg}</p>}
       </form>
     </>

@@ -107,6 +107,8 @@ export interface Plan {
   risks: Risk[];
   booking: { id: number; slot_on: string; half_day: string; status: string } | null;
 }
+/** One of the village clinic's follow-up half-days (GET /bookings/slots), with the places left. */
+export interface Slot { slot_on: string; half_day: 'am' | 'pm'; label: string; capacity: number; available: number; mine: boolean }
 export interface Reading { id: number; kind: string; name: string; value: number | null; unit: string | null; at: string; origin: 'clinic' | 'self' | 'device'; origin_label: string }
 export interface Medication { id: number; drug: string; name: string; dose: string | null; frequency: string | null; started_on: string | null }
 export interface EducationItem { id: number; title: string; summary: string; topic: string; pushed_at: string; read_at: string | null; body?: string }
