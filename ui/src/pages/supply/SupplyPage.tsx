@@ -90,7 +90,8 @@ function StockTab({ storeCode }: { storeCode: string }) {
         <ErrorBox error={stock.error} onRetry={stock.reload} />
         {stock.data && stock.data.items.length === 0 && <Empty title="该库房暂无库存记录" />}
         <ul className="card-list" data-testid="stock">
-          {stock.data?.items.map((line) => <StockCard key={line.item.code} line={line} />)}
+          {/* while another store loads, its predecessor's lines are not shown under the new store's name */}
+          {!stock.loading && stock.data?.items.map((line) => <StockCard key={line.item.code} line={line} />)}
         </ul>
       </section>
       <section aria-label="补货请求">
