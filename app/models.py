@@ -37,6 +37,7 @@ MODEL_MODULES = (
     "app.consult.models",
     "app.intervention.models",
     "app.liaison.models",
+    "app.research.models",
     "connectors.devices.models",
     "app.supply.models",
 )

@@ -45,6 +45,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/follow-ups": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),
     "/dashboards": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist", "process_owner"),
     "/supply": (*_SUPERVISING, "pharmacist", "county_specialist", "township_doctor"),   # app.supply.api.READERS
+    "/research": (*_SUPERVISING, "researcher", "county_specialist"),     # app.research.api.READERS (issue 20.7)
     # records: the treating roles and a patient (their own; the API scopes rows), not modelers or trainers
     "/residents": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist",
                    "pharmacist", "patient"),

@@ -34,6 +34,7 @@ from app.quality import queries as quality_queries
 from app.recognition import access as recognition_access
 from app.referral import exchange as referral_exchange
 from app.referral import queries as referral_queries
+from app.research import services as research
 from app.residents import context as resident_context
 from app.residents.matching import REVIEW_PROCESS
 from app.residents.record_queries import summary_provider
@@ -96,6 +97,10 @@ def wire() -> None:
     hooks.on_task_completed(training.PROCESS_ID, "approve_session")(training.on_session_approved)
     hooks.on_task_completed(training.PROCESS_ID, "revise_session")(training.on_session_revised)
     hooks.on_task_completed(training.PROCESS_ID, "write_summary")(training.on_summary_written)
+    # the data/ethics committee answers a research request; the requester resubmits or withdraws (issue 20.7)
+    hooks.on_task_completed(research.PROCESS, "review_request")(research.on_reviewed)
+    hooks.on_task_completed(research.PROCESS, "revise_request")(research.on_revised)
+    hooks.on_task_completed(research.PROCESS, "release_review")(research.on_release_reviewed)
     # an inbound referral summary held for an identity review continues once the reviewer answers
     hooks.on_task_completed(REVIEW_PROCESS, "review_match")(referral_exchange.on_identity_reviewed)
 

@@ -14,8 +14,9 @@ COUNTY_WIDE_ROLES = frozenset({"county_specialist", "county_admin", "supervisor"
                                "integration"})
 
 # Least privilege: roles that treat patients (or are the patient, or a machine feeding the record) read personal
-# health data; `trainer` and `process_owner` design processes and teach — they read none (docs/security.md).
-NON_TREATING_ROLES = frozenset({"trainer", "process_owner"})
+# health data; `trainer` and `process_owner` design processes and teach, a `researcher` sees only cohort sizes and
+# committee-approved de-identified extracts — they read none (docs/security.md, docs/processes/research.md).
+NON_TREATING_ROLES = frozenset({"trainer", "process_owner", "researcher"})
 
 # Integration clients sign in as users named `cli_…` (app.auth.services.create_client): an instance they start has no
 # person as its starter, so its laneless tasks are offered by organization instead (issue 14.11, docs/inbox.md).

@@ -58,6 +58,7 @@ from .liaison import seed_liaison
 from .live import seed_live_room
 from .pharmacy import seed_anticoag_episode, seed_prescriptions
 from .referrals import seed_referrals
+from .research import seed_research
 from .training import seed_training
 
 log = logs.get("seed")
@@ -514,6 +515,13 @@ def seed_liaison_activity() -> dict[str, int]:
     people = People()
     with _inline_jobs():
         return seed_liaison(lambda username, task, data: _complete(people, username, task, data), people.principal)
+
+
+def seed_research_activity() -> dict[str, int]:
+    """One approved and released research project (`app/seed/research.py`), once."""
+    people = People()
+    with _inline_jobs():
+        return seed_research(lambda username, task, data: _complete(people, username, task, data), people.principal)
 
 
 def seed_training_activity(*, rng_seed: int) -> dict[str, int]:

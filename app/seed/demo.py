@@ -24,7 +24,7 @@ from app.residents import idcard
 from app.residents.models import Resident
 
 from . import data
-from .activity import seed_activity, seed_liaison_activity, seed_training_activity
+from .activity import seed_activity, seed_liaison_activity, seed_research_activity, seed_training_activity
 from .devices import seed_devices
 from .mobile import seed_mobile
 from .portal import seed_portal
@@ -112,6 +112,7 @@ def plan_county(rng: random.Random) -> Plan:
     # added with fixed names so the seeded RNG (and every resident after it) stays as it was
     plan.staff.append(Staff("education_head", "沈慧敏", root, ("education_head",)))
     plan.staff.append(Staff("trainer_shimen", "陆建华", f"{root}T02", ("trainer",)))
+    plan.staff.append(Staff("researcher", "韩雅琪", root, ("researcher",)))
     return plan
 
 
@@ -219,6 +220,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_portal())
     activity.update(seed_devices())
     activity.update(seed_liaison_activity())
+    activity.update(seed_research_activity())
     activity.update(seed_mobile())
     activity.update(seed_supply())
     if activity:

@@ -279,6 +279,7 @@ class Role(Term):
     PATIENT = "patient", "居民"
     INTEGRATION = "integration", "系统对接"
     EDUCATION_HEAD = "education_head", "科教科负责人"
+    RESEARCHER = "researcher", "科研人员"
 
 
 # -- work ---------------------------------------------------------------------------------------------------------

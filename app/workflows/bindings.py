@@ -33,6 +33,7 @@ OPERATOR_MODULES = (
     "app.intervention.operators",
     "app.quality.operators",
     "app.liaison.operators",
+    "app.research.operators",
 )
 _loaded = False
 

@@ -28,7 +28,7 @@ PASSWORD = "correct-horse-1"
 HOME_ORG = {"county_specialist": "C01D01", "county_admin": "C01", "township_doctor": "C01T01",
             "township_public_health": "C01T01", "village_doctor": "C01T01V01", "pharmacist": "C01",
             "supervisor": "C01", "process_owner": "C01", "trainer": "C01", "patient": "C01T01V01",
-            "integration": "C01", "education_head": "C01"}
+            "integration": "C01", "education_head": "C01", "researcher": "C01"}
 
 
 @pytest.fixture(autouse=True)

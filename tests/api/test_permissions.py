@@ -17,7 +17,7 @@ RESIDENTS_SEEN = {"village_doctor": {"v1"}, "township_doctor": {"v1", "v2"},
                   "township_public_health": {"v1", "v2"},
                   "county_specialist": ALL, "county_admin": ALL, "pharmacist": ALL, "supervisor": ALL,
                   "integration": ALL, "patient": {"v1"}, "trainer": None, "process_owner": None,
-                  "education_head": None}
+                  "education_head": None, "researcher": None}
 RESIDENT_WRITERS = {"village_doctor", "township_doctor", "township_public_health", "county_specialist",
                     "county_admin", "integration"}
 ORGS_SEEN = {"village_doctor": {"C01T01V01"}, "township_doctor": {"C01T01", "C01T01V01", "C01T01V02"},

@@ -68,12 +68,16 @@ NOT_PERSONAL = {
     "/api/v1/supply/alerts": "stock alerts (items, lots, counts)", "/api/v1/supply/recalls": "product recalls",
     "/api/v1/supply/shortages": "the drug-shortage register", "/api/v1/supply/indicators": "stock counts",
     "/api/v1/supply/replenishments": "replenishment requests (items, counts)",
+    "/api/v1/research/options": "the research criteria builder's catalogue (codes and labels)",
+    "/api/v1/research/projects": "research projects: criteria, variables, cohort sizes (no rows; the de-identified "
+                                 "extract is only a POST download, audited as research.download)",
+    "/api/v1/research/projects/{project_id}": "a research project: criteria, review, k-anonymity and download log",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
                          "/api/portal/v1/": "the residents' own API: staff tokens do not reach it; every portal read "
                                             "is audited as portal.read (tests/api/test_portal.py)"}
-NO_PHI_ROLES = ("trainer", "process_owner")
+NO_PHI_ROLES = ("trainer", "process_owner", "researcher")
 
 
 def _personal_endpoint(path: str) -> bool:

@@ -102,3 +102,28 @@ def test_the_staff_directory_lists_nobody_outside_the_callers_scope(login_as, ro
     # every row names its organisation, for the picker (no codes shown to a clinician)
     rows = api.get("/api/v1/users", query_string={"q": "vd_home"}).get_json()
     assert [(r["display_name"], r["org_name"]) for r in rows] == [("vd_home", rows[0]["org_name"])] and rows[0]["org_name"]
+
+
+# research projects (issue 20.7): another researcher's project answers exactly like a missing one; a committee member
+# of another county subtree (here: a township supervisor) does not see the county's projects either
+RESEARCH_ENDPOINTS = [("get", "/api/v1/research/projects/{p}", None), ("put", "/api/v1/research/projects/{p}", "body"),
+                      ("post", "/api/v1/research/projects/{p}/submit", None),
+                      ("post", "/api/v1/research/projects/{p}/downloads", {"format": "csv"})]
+
+
+@pytest.mark.parametrize("caller", [("researcher", "C01"), ("county_specialist", "C01D01"), ("supervisor", "C01T01")])
+def test_a_research_project_of_someone_else_answers_like_a_missing_one(login_as, county, caller):
+    body = {"title": "队列", "criteria": {"diseases": ["htn"]}, "variables": ["sex"], "k": 5}
+    owner = login_as("researcher", username="res_owner")
+    project = owner.post("/api/v1/research/projects", json=body).json["id"]
+    api = login_as(caller[0], org=caller[1])
+    leaks = []
+    for method, template, payload in RESEARCH_ENDPOINTS:
+        kwargs = {"json": body if payload == "body" else payload} if payload else {}
+        other = getattr(api, method)(template.format(p=project), **kwargs)
+        absent = getattr(api, method)(template.format(p=MISSING), **kwargs)
+        if (other.status_code, other.get_json().get("code")) != (absent.status_code, absent.get_json().get("code")) \
+                or other.status_code not in (403, 404):
+            leaks.append(f"{method.upper()} {template}: other's → {other.status_code}, missing → {absent.status_code}")
+    assert not leaks, "\n".join(leaks)
+    assert owner.get(f"/api/v1/research/projects/{project}").status_code == 200

@@ -5875,6 +5875,252 @@ export interface paths {
       };
     };
   };
+  "/api/v1/research/options": {
+    /**
+     * What the criteria builder offers (variables, LOINC codes, diseases, risk levels) and the k / download
+     * settings.
+     */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchOptions"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist, supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/research/preview": {
+    /**
+     * The cohort size of the criteria (no rows); below the minimum k only "fewer than k". 422 with the JSON
+     * path of a bad criterion (`invalid_icd10`, `unknown_loinc`, `invalid_range`, …).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResearchPreviewBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchPreview"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/research/projects": {
+    /** The caller's projects; committee members also every submitted project of their subtree. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchProjectList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist, supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Draft a project: cohort criteria, variables, date handling and k. 422 `identifier_not_allowed`,
+     * `unknown_variable`, `invalid_k`, or a criteria code with its JSON path.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResearchProjectBody"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["ResearchProject"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/research/projects/{project_id}": {
+    /** One project with its review, the extract's k-anonymity and suppression, and the download log. */
+    get: {
+      parameters: {
+        path: {
+          project_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchProject"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist, supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Change a draft or a returned project. 409 `project_locked` while under review. */
+    put: {
+      parameters: {
+        path: {
+          project_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResearchProjectBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchProject"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        project_id: number;
+      };
+    };
+  };
+  "/api/v1/research/projects/{project_id}/downloads": {
+    /** Download the released extract (a POST: each download counts against the limit and is audited). */
+    post: {
+      parameters: {
+        path: {
+          project_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResearchDownloadBody"];
+        };
+      };
+      responses: {
+        /** @description the de-identified extract (csv or xlsx) */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist */
+        403: {
+          content: never;
+        };
+        /** @description extract_not_released */
+        409: {
+          content: never;
+        };
+        /** @description extract_expired, download_limit_reached */
+        410: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        project_id: number;
+      };
+    };
+  };
+  "/api/v1/research/projects/{project_id}/submit": {
+    /** Send a draft to the data/ethics committee (`research_extract`). 409 `already_submitted`. */
+    post: {
+      parameters: {
+        path: {
+          project_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchProject"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        project_id: number;
+      };
+    };
+  };
   "/api/v1/residents": {
     /** Search residents in scope by name prefix or exact ID number; ID numbers are masked. */
     get: {
@@ -8747,7 +8993,7 @@ export interface paths {
       parameters: {
         query?: {
           /** @description only users with one of these roles (repeat the parameter for several) */
-          role?: ("county_specialist" | "county_admin" | "township_doctor" | "township_public_health" | "village_doctor" | "pharmacist" | "supervisor" | "process_owner" | "trainer" | "patient" | "integration" | "education_head")[];
+          role?: ("county_specialist" | "county_admin" | "township_doctor" | "township_public_health" | "village_doctor" | "pharmacist" | "supervisor" | "process_owner" | "trainer" | "patient" | "integration" | "education_head" | "researcher")[];
           /** @description only users of this organization and those below it */
           org_code?: string;
           /** @description username or display-name prefix */
@@ -8766,7 +9012,7 @@ export interface paths {
         401: {
           content: never;
         };
-        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, process_owner, trainer, education_head */
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, process_owner, trainer, education_head, researcher */
         403: {
           content: never;
         };
@@ -12506,6 +12752,100 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    ResearchDownloadBody: {
+      /**
+       * @default csv
+       * @enum {string}
+       */
+      format?: "csv" | "xlsx";
+    };
+    ResearchOptions: {
+      date_modes?: components["schemas"]["_Option"][];
+      default_k?: number;
+      direct_identifiers?: components["schemas"]["_Option"][];
+      diseases?: components["schemas"]["_Option"][];
+      download_limit?: number;
+      expiry_days?: number;
+      max_k?: number;
+      min_k?: number;
+      observation_stats?: components["schemas"]["_Option"][];
+      observations?: components["schemas"]["_Option"][];
+      risk_levels?: components["schemas"]["_Option"][];
+      sexes?: components["schemas"]["_Option"][];
+      variables?: components["schemas"]["_Variable"][];
+    };
+    ResearchPreview: {
+      below_minimum?: boolean;
+      cohort_size?: number | null;
+      minimum?: number;
+    };
+    ResearchPreviewBody: {
+      criteria?: {
+        [key: string]: unknown;
+      };
+    };
+    ResearchProject: {
+      can_download?: boolean;
+      cohort_size?: number | null;
+      /** Format: date-time */
+      created_at?: string;
+      criteria?: {
+        [key: string]: unknown;
+      };
+      criteria_label?: string;
+      date_mode?: string;
+      date_mode_label?: string;
+      download_limit?: number;
+      downloads?: components["schemas"]["_Download"][];
+      downloads_left?: number;
+      editable?: boolean;
+      /** Format: date-time */
+      expires_at?: string | null;
+      extract?: (Record<string, unknown> | null) | components["schemas"]["_Extract"];
+      free_text_approved?: boolean;
+      free_text_requested?: boolean;
+      id?: number;
+      k?: number;
+      mine?: boolean;
+      purpose?: string;
+      /** Format: date-time */
+      released_at?: string | null;
+      released_by?: string | null;
+      requester_name?: string;
+      review_comment?: string | null;
+      /** Format: date-time */
+      reviewed_at?: string | null;
+      reviewed_by?: string | null;
+      status?: string;
+      status_label?: string;
+      title?: string;
+      /** Format: date-time */
+      updated_at?: string;
+      variable_labels?: string[];
+      variables?: string[];
+    };
+    ResearchProjectBody: {
+      /** @description 筛选条件 (docs/processes/research.md) */
+      criteria?: {
+        [key: string]: unknown;
+      };
+      /**
+       * @default shift
+       * @enum {string}
+       */
+      date_mode?: "shift" | "month";
+      /** @default null */
+      k?: number | null;
+      /** @default */
+      purpose?: string;
+      title: string;
+      variables: string[];
+    };
+    ResearchProjectList: {
+      can_create?: boolean;
+      can_review?: boolean;
+      items?: components["schemas"]["ResearchProject"][];
+    };
     Resident: {
       address?: string | null;
       age?: number;
@@ -13472,6 +13812,38 @@ export interface components {
       training_phase: components["schemas"]["Term"][];
       visit_status: components["schemas"]["Term"][];
       visit_type: components["schemas"]["Term"][];
+    };
+    _Download: {
+      /** Format: date-time */
+      at?: string;
+      format?: string;
+      username?: string;
+    };
+    _Extract: {
+      built_at?: string;
+      cohort_size?: number;
+      columns?: string[];
+      k_anonymity?: number | null;
+      k_before?: number | null;
+      k_label?: string;
+      k_required?: number;
+      meets_k?: boolean;
+      qi_label?: string;
+      quasi_identifiers?: string[];
+      row_count?: number;
+      suppressed_cells?: number;
+      suppressed_rows?: number;
+    };
+    _Option: {
+      label?: string;
+      unit?: string;
+      value?: string;
+    };
+    _Variable: {
+      free_text?: boolean;
+      group?: string;
+      id?: string;
+      label?: string;
     };
   };
   responses: {

@@ -6,6 +6,7 @@ describe('role names', () => {
     expect(ROLE_CODES).toEqual([
       'county_specialist', 'county_admin', 'township_doctor', 'township_public_health', 'village_doctor',
       'pharmacist', 'supervisor', 'process_owner', 'trainer', 'patient', 'integration', 'education_head',
+      'researcher',
     ]);
     for (const code of ROLE_CODES) expect(roleName(code)).toMatch(/[\u4e00-\u9fff]/);
   });

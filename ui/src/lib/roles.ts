@@ -41,7 +41,7 @@ export function canSupervise(roles: readonly string[]): boolean {
 
 /** Roles that may read resident records (process owners and trainers work on models and courses, not people). */
 export function canSeeResidents(roles: readonly string[]): boolean {
-  return roles.some((r) => r !== 'process_owner' && r !== 'trainer' && r !== 'education_head');
+  return roles.some((r) => r !== 'process_owner' && r !== 'trainer' && r !== 'education_head' && r !== 'researcher');
 }
 
 const any = (roles: readonly string[], wanted: readonly string[]) => wanted.some((r) => roles.includes(r));
@@ -120,6 +120,12 @@ export function canSeeIntegrations(roles: readonly string[]): boolean {
 /** 培训管理 (plans, sessions, item bank, statistics): trainers, the 科教科 head, supervisors and the county admin. */
 export function canSeeTrainingAdmin(roles: readonly string[]): boolean {
   return any(roles, ['trainer', 'education_head', 'supervisor', 'county_admin']);
+}
+
+/** 科研数据 (research extraction): researchers and county specialists draft projects; the data/ethics committee
+ * (supervisor, county admin) reviews them. */
+export function canSeeResearch(roles: readonly string[]): boolean {
+  return any(roles, ['researcher', 'county_specialist', 'supervisor', 'county_admin']);
 }
 
 /** Making and changing plans (the server checks the organization too). */

@@ -1,0 +1,81 @@
+"""Tables of research extraction: a project (cohort criteria, variables, de-identification choices and its review),
+its one de-identified extract, and every download of it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, JSONType, UTCDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ResearchProject(Base):
+    """A researcher's request: who asks, for what cohort and variables, and where its review stands."""
+
+    __tablename__ = "research_projects"
+    __table_args__ = (Index("ix_research_projects_requester", "requester_user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    requester: Mapped[str] = mapped_column(String(120))
+    requester_user_id: Mapped[int] = mapped_column(BigId)
+    requester_name: Mapped[str] = mapped_column(String(120))
+    org_code: Mapped[str] = mapped_column(String(40))
+    org_path: Mapped[str] = mapped_column(String(400))          # the cohort is drawn from this subtree
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    variables: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    date_mode: Mapped[str] = mapped_column(String(10), default="shift")     # shift | month
+    k: Mapped[int] = mapped_column(Integer)
+    free_text_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    secret_encrypted: Mapped[str] = mapped_column(Text)        # the project's pseudonym/date-shift key (encrypted)
+    # draft | submitted | changes_requested | building | pending_release | released | rejected | withdrawn
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    cohort_size: Mapped[int | None] = mapped_column(Integer, nullable=True)      # counted at submission
+    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    download_limit: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResearchExtract(Base):
+    """The de-identified rows of an approved project, with what de-identification did to them."""
+
+    __tablename__ = "research_extracts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(BigId, unique=True)
+    columns: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)     # [{id, label}]
+    rows: Mapped[list[list[Any]]] = mapped_column(JSONType, default=list)
+    quasi_identifiers: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    cohort_size: Mapped[int] = mapped_column(Integer)
+    row_count: Mapped[int] = mapped_column(Integer)
+    k_before: Mapped[int | None] = mapped_column(Integer, nullable=True)    # min class size before suppression
+    k_anonymity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # after (None: no rows left)
+    suppressed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed_cells: Mapped[int] = mapped_column(Integer, default=0)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResearchDownload(Base):
+    """One download of an extract (also written to the audit log as `research.download`)."""
+
+    __tablename__ = "research_downloads"
+    __table_args__ = (Index("ix_research_downloads_project", "project_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(BigId)
+    user_id: Mapped[int] = mapped_column(BigId)
+    username: Mapped[str] = mapped_column(String(120))
+    format: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

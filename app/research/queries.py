@@ -1,0 +1,46 @@
+"""Read models of research extraction: a project as the page shows it (never rows of the extract)."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth.principal import Principal
+from app.core import clock
+
+from . import criteria as crit
+from . import services
+from .models import ResearchProject
+from .settings import settings
+
+
+def project_item(p: Principal, row: ResearchProject, *, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": row.id, "title": row.title, "purpose": row.purpose, "status": row.status,
+        "status_label": services.STATUS_LABELS.get(row.status, row.status), "requester_name": row.requester_name,
+        "mine": row.requester_user_id == p.user_id, "cohort_size": row.cohort_size, "k": row.k,
+        "date_mode": row.date_mode, "date_mode_label": crit.DATE_MODES.get(row.date_mode, row.date_mode),
+        "created_at": row.created_at, "updated_at": row.updated_at,
+        "editable": row.requester_user_id == p.user_id and row.status in services.EDITABLE,
+        "criteria_label": services.criteria_label(row)}
+    if not detail:
+        return out
+    ex = services.extract_of(row.id)
+    downloads = services.downloads_of(row.id)
+    out.update({
+        "criteria": row.criteria, "variables": row.variables,
+        "variable_labels": [crit.variable_label(v) for v in row.variables],
+        "free_text_requested": crit.wants_free_text(row.variables), "free_text_approved": row.free_text_approved,
+        "review_comment": row.review_comment, "reviewed_by": row.reviewed_by, "reviewed_at": row.reviewed_at,
+        "released_by": row.released_by, "released_at": row.released_at, "expires_at": row.expires_at,
+        "download_limit": row.download_limit, "downloads_left": max(0, row.download_limit - len(downloads)),
+        "downloads": [{"username": d.username, "format": d.format, "at": d.at} for d in downloads],
+        "extract": services.extract_summary(ex, row.k) if ex is not None else None,
+        "can_download": (row.requester_user_id == p.user_id and row.status == "released"
+                         and len(downloads) < row.download_limit
+                         and (row.expires_at is None or clock.now() < row.expires_at))})
+    return out
+
+
+def options() -> dict[str, Any]:
+    cfg = settings()
+    return {**crit.catalogue(), "default_k": cfg.default_k, "min_k": cfg.min_k, "max_k": cfg.max_k,
+            "download_limit": cfg.downloads, "expiry_days": cfg.expiry_days}

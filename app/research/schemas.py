@@ -1,0 +1,122 @@
+"""Marshmallow schemas of /api/v1/research. Criteria and variables are checked by `criteria` (422 with the JSON path
+of the bad value), so the body schema only fixes their outer shape."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .services import FORMATS
+
+
+class ResearchProjectBodySchema(Schema):
+    title = fields.Str(required=True, validate=validate.Length(min=2, max=200))
+    purpose = fields.Str(load_default="", validate=validate.Length(max=4000))
+    criteria = fields.Dict(load_default=dict, metadata={"description": "筛选条件 (docs/processes/research.md)"})
+    variables = fields.List(fields.Str(validate=validate.Length(max=60)), required=True,
+                            validate=validate.Length(max=50))
+    date_mode = fields.Str(load_default="shift", validate=validate.OneOf(("shift", "month")))
+    k = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000))
+
+
+class ResearchPreviewBodySchema(Schema):
+    criteria = fields.Dict(load_default=dict)
+
+
+class ResearchPreviewSchema(Schema):
+    cohort_size = fields.Int(allow_none=True)
+    below_minimum = fields.Bool()
+    minimum = fields.Int()
+
+
+class ResearchDownloadBodySchema(Schema):
+    format = fields.Str(load_default="csv", validate=validate.OneOf(tuple(FORMATS)))
+
+
+class _Option(Schema):
+    value = fields.Str()
+    label = fields.Str()
+    unit = fields.Str()
+
+
+class _Variable(Schema):
+    id = fields.Str()
+    label = fields.Str()
+    group = fields.Str()
+    free_text = fields.Bool()
+
+
+class ResearchOptionsSchema(Schema):
+    variables = fields.List(fields.Nested(_Variable))
+    observation_stats = fields.List(fields.Nested(_Option))
+    observations = fields.List(fields.Nested(_Option))
+    diseases = fields.List(fields.Nested(_Option))
+    risk_levels = fields.List(fields.Nested(_Option))
+    sexes = fields.List(fields.Nested(_Option))
+    date_modes = fields.List(fields.Nested(_Option))
+    direct_identifiers = fields.List(fields.Nested(_Option))
+    default_k = fields.Int()
+    min_k = fields.Int()
+    max_k = fields.Int()
+    download_limit = fields.Int()
+    expiry_days = fields.Int()
+
+
+class _Extract(Schema):
+    cohort_size = fields.Int()
+    row_count = fields.Int()
+    k_before = fields.Int(allow_none=True)
+    k_anonymity = fields.Int(allow_none=True)
+    k_required = fields.Int()
+    k_label = fields.Str()
+    meets_k = fields.Bool()
+    quasi_identifiers = fields.List(fields.Str())
+    qi_label = fields.Str()
+    suppressed_rows = fields.Int()
+    suppressed_cells = fields.Int()
+    columns = fields.List(fields.Str())
+    built_at = fields.Str()
+
+
+class _Download(Schema):
+    username = fields.Str()
+    format = fields.Str()
+    at = fields.DateTime()
+
+
+class ResearchProjectSchema(Schema):
+    id = fields.Int()
+    title = fields.Str()
+    purpose = fields.Str()
+    status = fields.Str()
+    status_label = fields.Str()
+    requester_name = fields.Str()
+    mine = fields.Bool()
+    cohort_size = fields.Int(allow_none=True)
+    k = fields.Int()
+    date_mode = fields.Str()
+    date_mode_label = fields.Str()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    editable = fields.Bool()
+    criteria_label = fields.Str()
+    criteria = fields.Dict()
+    variables = fields.List(fields.Str())
+    variable_labels = fields.List(fields.Str())
+    free_text_requested = fields.Bool()
+    free_text_approved = fields.Bool()
+    review_comment = fields.Str(allow_none=True)
+    reviewed_by = fields.Str(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    released_by = fields.Str(allow_none=True)
+    released_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+    download_limit = fields.Int()
+    downloads_left = fields.Int()
+    downloads = fields.List(fields.Nested(_Download))
+    extract = fields.Nested(_Extract, allow_none=True)
+    can_download = fields.Bool()
+
+
+class ResearchProjectListSchema(Schema):
+    items = fields.List(fields.Nested(ResearchProjectSchema))
+    can_create = fields.Bool()
+    can_review = fields.Bool()

@@ -1,0 +1,363 @@
+"""Use cases of research extraction (`research_extract`, issue 20.7):
+
+    create(p, title=…, purpose=…, criteria={…}, variables=[…], date_mode="shift", k=5)   # a draft
+    preview(p, criteria)          # the cohort size only (no rows); under the minimum k it says "fewer than k"
+    submit(p, project_id)         # starts the committee's review
+    build_extract(project_id)     # the service task after approval (runs as a job): de-identify, suppress, measure k
+    download(p, project_id, "csv")  # the requester, within the limit and the expiry; every download audited
+
+Who may: `researcher` (and `county_specialist`) draft and submit their own projects and download their released
+extract; the data/ethics committee (`YGT_RESEARCH_REVIEW_ROLES`, default supervisor + county administrator) reads
+every project of its subtree and reviews in the inbox. The cohort is drawn from the requester's whole county.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from app.audit.services import record as audit
+from app.auth.principal import Principal
+from app.core import clock
+from app.core.crypto import decrypt_field, encrypt_field
+from app.core.db import session, unit_of_work
+from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.reports.xlsx import MIME as XLSX_MIME
+from app.reports.xlsx import sheet, to_bytes
+from app.vocabulary import Disease, Sex
+from app.vocabulary import RiskLevel as RiskGrade
+from app.workflows import runner
+from app.workflows.deploy import latest_process_versions
+
+from . import criteria as crit
+from . import deidentify, extract
+from .models import ResearchDownload, ResearchExtract, ResearchProject
+from .settings import settings
+
+PROCESS = "research_extract"
+RESEARCHER_ROLES = ("researcher", "county_specialist")
+EDITABLE = ("draft", "changes_requested")
+STATUS_LABELS = {"draft": "草稿", "submitted": "委员会审查中", "changes_requested": "退回修改", "building": "生成数据集中",
+                 "pending_release": "待发布核查", "released": "已发布", "rejected": "未通过", "withdrawn": "已撤回"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIME}
+
+
+class Gone(DomainError):
+    status, code = 410, "gone"
+
+
+class ProcessNotDeployed(Conflict):
+    code = "process_not_deployed"
+
+
+def reviewer_roles() -> tuple[str, ...]:
+    return settings().review_roles
+
+
+def is_reviewer(p: Principal) -> bool:
+    return p.has_role(*reviewer_roles())
+
+
+def _county_path(p: Principal) -> str:
+    parts = [x for x in (p.org_path or "").split("/") if x]
+    return f"/{parts[0]}/" if parts else "/"
+
+
+def _readable(p: Principal, row: ResearchProject | None) -> ResearchProject:
+    if row is None or not (row.requester_user_id == p.user_id or (
+            is_reviewer(p) and row.status != "draft" and p.org_path and row.org_path.startswith(p.org_path))):
+        raise NotFound("科研项目不存在 (research project not found)", code="research_project_not_found")
+    return row
+
+
+def get_project(p: Principal, project_id: int) -> ResearchProject:
+    return _readable(p, session().get(ResearchProject, project_id))
+
+
+def list_projects(p: Principal) -> list[ResearchProject]:
+    stmt = select(ResearchProject)
+    mine = ResearchProject.requester_user_id == p.user_id
+    if is_reviewer(p) and p.org_path:
+        stmt = stmt.where(mine | (ResearchProject.org_path.startswith(p.org_path, autoescape=True)
+                                  & (ResearchProject.status != "draft")))
+    else:
+        stmt = stmt.where(mine)
+    return list(session().scalars(stmt.order_by(ResearchProject.id.desc()).limit(200)))
+
+
+def _k(value: Any) -> int:
+    cfg = settings()
+    k = cfg.default_k if value is None else value
+    if isinstance(k, bool) or not isinstance(k, int) or not cfg.min_k <= k <= cfg.max_k:
+        raise Invalid(f"k 应在 {cfg.min_k}–{cfg.max_k} 之间", code="invalid_k", field="k",
+                           min=cfg.min_k, max=cfg.max_k)
+    return k
+
+
+def _date_mode(value: Any) -> str:
+    mode = value or "shift"
+    if mode not in crit.DATE_MODES:
+        raise Invalid("日期处理方式应为 shift 或 month", code="invalid_date_mode", field="date_mode")
+    return mode
+
+
+def _apply(row: ResearchProject, body: dict[str, Any]) -> None:
+    """Validate everything first, then change the row (never half-applied)."""
+    criteria = crit.validate_criteria(body.get("criteria"))
+    variables = crit.validate_variables(body.get("variables"))
+    date_mode, k = _date_mode(body.get("date_mode")), _k(body.get("k"))
+    row.title, row.purpose = body["title"].strip(), (body.get("purpose") or "").strip()
+    row.criteria, row.variables, row.date_mode, row.k = criteria, variables, date_mode, k
+    row.updated_at = clock.now()
+
+
+def create(p: Principal, body: dict[str, Any]) -> ResearchProject:
+    with unit_of_work() as s:
+        now = clock.now()
+        row = ResearchProject(requester=p.username, requester_user_id=p.user_id,
+                              requester_name=p.display_name or p.username, org_code=p.org_code,
+                              org_path=_county_path(p), status="draft", download_limit=settings().downloads,
+                              secret_encrypted=encrypt_field(secrets.token_hex(32)), created_at=now, updated_at=now)
+        _apply(row, body)
+        s.add(row)
+        s.flush()
+        return row
+
+
+def _own(p: Principal, project_id: int, *, lock: bool = False) -> ResearchProject:
+    stmt = select(ResearchProject).where(ResearchProject.id == project_id)
+    row = session().scalars(stmt.with_for_update() if lock else stmt).first()
+    row = _readable(p, row)
+    if row.requester_user_id != p.user_id:
+        raise Forbidden("只有申请人可以操作 (only the requester may do this)", code="not_requester")
+    return row
+
+
+def update(p: Principal, project_id: int, body: dict[str, Any]) -> ResearchProject:
+    with unit_of_work():
+        row = _own(p, project_id, lock=True)
+        if row.status not in EDITABLE:
+            raise Conflict("申请已提交审查，不能修改 (project is locked while under review)", code="project_locked",
+                           status_label=STATUS_LABELS[row.status])
+        _apply(row, body)
+        return row
+
+
+def cohort_size(criteria: dict[str, Any], org_path: str) -> int:
+    query = crit.cohort_query(criteria, org_path)
+    return int(session().execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one())
+
+
+def preview(p: Principal, raw_criteria: Any) -> dict[str, Any]:
+    """The cohort size only. Below the platform's minimum k the exact number is not shown (differencing)."""
+    criteria = crit.validate_criteria(raw_criteria)
+    n = cohort_size(criteria, _county_path(p))
+    floor = settings().min_k
+    return {"cohort_size": n if n >= floor else None, "below_minimum": n < floor, "minimum": floor}
+
+
+def _criteria_label(c: dict[str, Any]) -> str:
+    parts = []
+    if c.get("diseases"):
+        parts.append("病种 " + "、".join(Disease.label_of(d) for d in c["diseases"]))
+    if c.get("diagnoses"):
+        parts.append("诊断 " + "、".join(c["diagnoses"]))
+    if c.get("risk_levels"):
+        parts.append("风险 " + "、".join(RiskGrade.label_of(r) for r in c["risk_levels"]))
+    if c.get("enrolled_from") or c.get("enrolled_to"):
+        parts.append(f"建档 {c.get('enrolled_from') or '…'}~{c.get('enrolled_to') or '…'}")
+    if c.get("age_min") is not None or c.get("age_max") is not None:
+        parts.append(f"年龄 {c.get('age_min') if c.get('age_min') is not None else '…'}–"
+                     f"{c.get('age_max') if c.get('age_max') is not None else '…'} 岁")
+    if c.get("sex"):
+        parts.append("性别 " + "、".join(Sex.label_of(x) for x in c["sex"]))
+    for o in c.get("observations") or []:
+        bounds = f"{o['min'] if o['min'] is not None else '…'}~{o['max'] if o['max'] is not None else '…'}"
+        window = f"（{o['from'] or '…'}~{o['to'] or '…'}）" if o.get("from") or o.get("to") else ""
+        parts.append(f"{crit.variable_label('obs_last:' + o['code']).split(' ')[0]} {bounds}{window}")
+    return "；".join(parts) or "全部居民"
+
+
+def criteria_label(row: ResearchProject) -> str:
+    return _criteria_label(row.criteria)
+
+
+def request_data(row: ResearchProject) -> dict[str, Any]:
+    """What the committee's tasks show (reloaded after a resubmission: criteria and variables may have changed)."""
+    return {"title": row.title, "purpose": row.purpose or "—", "requester_name": row.requester_name,
+            "cohort_size": row.cohort_size, "k": row.k, "criteria_label": criteria_label(row),
+            "variables_label": "、".join(crit.variable_label(v) for v in row.variables),
+            "date_mode_label": crit.DATE_MODES[row.date_mode],
+            "free_text_requested": crit.wants_free_text(row.variables)}
+
+
+def _start_data(row: ResearchProject) -> dict[str, Any]:
+    return {"project_id": row.id, "requester": row.requester, "review_org": row.org_path.strip("/").split("/")[0],
+            "review_role": reviewer_roles()[0], "request": request_data(row), "comment": None,
+            "allow_free_text": False}
+
+
+def submit(p: Principal, project_id: int) -> ResearchProject:
+    """Start the committee's review of a draft (a returned project is resubmitted through its inbox task)."""
+    with unit_of_work() as s:
+        row = _own(p, project_id, lock=True)
+        if row.status != "draft":
+            raise Conflict("申请已提交 (already submitted)", code="already_submitted",
+                           status_label=STATUS_LABELS[row.status])
+        if PROCESS not in latest_process_versions(s):
+            raise ProcessNotDeployed("科研数据流程未部署 (research_extract is not deployed)", process_id=PROCESS)
+        row.cohort_size = cohort_size(row.criteria, row.org_path)
+        row.status, row.updated_at = "submitted", clock.now()
+        audit("research.submit", object_type="research_project", object_id=row.id, principal=p,
+              details={"cohort_size": row.cohort_size, "variables": row.variables})
+        inst = runner.start_instance(PROCESS, actor=runner.Actor.of(p), data=_start_data(row),
+                                     org_code=row.org_path.strip("/").split("/")[0], business_key=f"KY-{row.id:04d}")
+        row.instance_id = inst.id
+        return row
+
+
+# -- inbox answers (in the completing transaction; wired in app/wiring.py) ---------------------------------------
+
+def _of_task(task) -> ResearchProject | None:
+    project_id = (task.data or {}).get("project_id")
+    return session().get(ResearchProject, int(project_id)) if project_id is not None else None
+
+
+def on_reviewed(task, data: dict[str, Any], actor_name: str) -> None:
+    row = _of_task(task)
+    if row is None:
+        return
+    decision, now = str(data.get("decision") or ""), clock.now()
+    row.reviewed_by, row.reviewed_at, row.review_comment = actor_name, now, data.get("comment") or None
+    row.free_text_approved = bool(data.get("allow_free_text")) and crit.wants_free_text(row.variables)
+    row.status = {"approve": "building", "changes": "changes_requested"}.get(decision, "rejected")
+    row.updated_at = now
+
+
+def on_revised(task, data: dict[str, Any], actor_name: str) -> None:
+    row = _of_task(task)
+    if row is None:
+        return
+    if data.get("action") == "resubmit":
+        row.cohort_size = cohort_size(row.criteria, row.org_path)
+        row.status = "submitted"
+    else:
+        row.status = "withdrawn"
+    row.updated_at = clock.now()
+
+
+def on_release_reviewed(task, data: dict[str, Any], actor_name: str) -> None:
+    row = _of_task(task)
+    if row is None:
+        return
+    now = clock.now()
+    row.released_by, row.released_at = actor_name, now
+    if data.get("release"):
+        row.status, row.expires_at = "released", now + timedelta(days=settings().expiry_days)
+    else:
+        row.status, row.review_comment = "rejected", data.get("release_comment") or row.review_comment
+    row.updated_at = now
+
+
+def reload_request(project_id: int) -> dict[str, Any]:
+    """The service task after a resubmission: the request as it now stands."""
+    row = session().get(ResearchProject, project_id)
+    if row is None:
+        raise NotFound("科研项目不存在", code="research_project_not_found")
+    return request_data(row)
+
+
+# -- the extract ---------------------------------------------------------------------------------------------
+
+def _secret(row: ResearchProject) -> str:
+    return decrypt_field(row.secret_encrypted)
+
+
+def build_extract(project_id: int) -> dict[str, Any]:
+    """De-identify the approved cohort into the project's extract (idempotent: a rebuild replaces it)."""
+    with unit_of_work() as s:
+        row = s.scalars(select(ResearchProject).where(ResearchProject.id == project_id).with_for_update()).first()
+        if row is None:
+            raise NotFound("科研项目不存在", code="research_project_not_found")
+        ids = list(s.scalars(crit.cohort_query(row.criteria, row.org_path)))
+        raw = extract.build_rows(ids, row.variables, secret=_secret(row), date_mode=row.date_mode,
+                                 shift_days=settings().shift_days, free_text=row.free_text_approved)
+        qis = extract.quasi_identifiers(row.variables)
+        kept, report = deidentify.suppress(raw, qis, row.k)
+        cols = extract.columns(row.variables, row.free_text_approved)
+        out = s.scalars(select(ResearchExtract).where(ResearchExtract.project_id == row.id)).first()
+        if out is None:
+            out = ResearchExtract(project_id=row.id)
+            s.add(out)
+        out.columns, out.rows = cols, [[r.get(c["id"]) for c in cols] for r in kept]
+        out.quasi_identifiers, out.cohort_size, out.row_count = qis, len(ids), len(kept)
+        out.k_before, out.k_anonymity = report["k_before"], report["k_anonymity"]
+        out.suppressed_rows, out.suppressed_cells = report["suppressed_rows"], report["suppressed_cells"]
+        out.built_at = clock.now()
+        row.status, row.updated_at = "pending_release", clock.now()
+        return extract_summary(out, row.k)
+
+
+def extract_summary(out: ResearchExtract, k: int) -> dict[str, Any]:
+    return {"cohort_size": out.cohort_size, "row_count": out.row_count, "k_before": out.k_before,
+            "k_anonymity": out.k_anonymity, "k_required": k,
+            "k_label": "—（无数据行）" if out.k_anonymity is None else str(out.k_anonymity),
+            "meets_k": out.k_anonymity is None or out.k_anonymity >= k,
+            "quasi_identifiers": out.quasi_identifiers,
+            "qi_label": "、".join(crit.variable_label(q) for q in out.quasi_identifiers) or "无",
+            "suppressed_rows": out.suppressed_rows, "suppressed_cells": out.suppressed_cells,
+            "columns": [c["label"] for c in out.columns], "built_at": out.built_at.isoformat()}
+
+
+def extract_of(project_id: int) -> ResearchExtract | None:
+    return session().scalars(select(ResearchExtract).where(ResearchExtract.project_id == project_id)).first()
+
+
+def downloads_of(project_id: int) -> list[ResearchDownload]:
+    return list(session().scalars(select(ResearchDownload).where(ResearchDownload.project_id == project_id)
+                                  .order_by(ResearchDownload.id)))
+
+
+def _csv(out: ResearchExtract) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([c["label"] for c in out.columns])
+    writer.writerows(["" if v is None else v for v in r] for r in out.rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")        # BOM: Excel opens Chinese headers correctly
+
+
+def _xlsx(out: ResearchExtract) -> bytes:
+    wb = Workbook()
+    sheet(wb, "数据", [c["label"] for c in out.columns], [list(r) for r in out.rows], first=True)
+    return to_bytes(wb)
+
+
+def download(p: Principal, project_id: int, fmt: str) -> tuple[bytes, str, str]:
+    """(body, mimetype, filename). 409 `extract_not_released`; 410 `extract_expired`, `download_limit_reached`."""
+    with unit_of_work() as s:
+        row = _own(p, project_id, lock=True)
+        if row.status != "released":
+            raise Conflict("数据集尚未发布 (extract not released)", code="extract_not_released",
+                           status_label=STATUS_LABELS[row.status])
+        if row.expires_at is not None and clock.now() >= row.expires_at:
+            raise Gone("下载已过期 (download period has ended)", code="extract_expired",
+                       expires_at=row.expires_at.isoformat())
+        used = s.execute(select(func.count()).select_from(ResearchDownload).where(
+            ResearchDownload.project_id == row.id)).scalar_one()
+        if used >= row.download_limit:
+            raise Gone("下载次数已用完 (download limit reached)", code="download_limit_reached",
+                       limit=row.download_limit)
+        out = extract_of(row.id)
+        if out is None:
+            raise Conflict("数据集尚未生成 (extract not built)", code="extract_not_released")
+        s.add(ResearchDownload(project_id=row.id, user_id=p.user_id, username=p.username, format=fmt,
+                               at=clock.now()))
+        audit("research.download", object_type="research_project", object_id=row.id, principal=p,
+              details={"format": fmt, "rows": out.row_count, "n": used + 1, "limit": row.download_limit})
+        body = _csv(out) if fmt == "csv" else _xlsx(out)
+        return body, FORMATS[fmt], f"research-{row.id}.{fmt}"

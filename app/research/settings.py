@@ -1,0 +1,32 @@
+"""Research-extraction settings from the environment (defaults documented in docs/processes/research.md)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class ResearchSettings:
+    default_k: int                  # small cells below k are suppressed (a project may ask for a larger k)
+    min_k: int                      # the smallest k a project may ask for; also the smallest cohort size a preview shows
+    max_k: int
+    downloads: int                  # how many times an approved extract may be downloaded
+    expiry_days: int                # and for how long after its release
+    shift_days: int                 # date shift: each patient's offset is in [-shift_days, +shift_days]
+    review_roles: tuple[str, ...]   # the data/ethics committee: the first role receives the review tasks
+
+
+def settings() -> ResearchSettings:
+    roles = tuple(r.strip() for r in os.environ.get("YGT_RESEARCH_REVIEW_ROLES", "supervisor,county_admin").split(",")
+                  if r.strip()) or ("supervisor",)
+    return ResearchSettings(default_k=_int("YGT_RESEARCH_K", 5), min_k=_int("YGT_RESEARCH_MIN_K", 3),
+                            max_k=_int("YGT_RESEARCH_MAX_K", 50), downloads=_int("YGT_RESEARCH_DOWNLOADS", 3),
+                            expiry_days=_int("YGT_RESEARCH_EXPIRY_DAYS", 30),
+                            shift_days=_int("YGT_RESEARCH_SHIFT_DAYS", 180), review_roles=roles)
