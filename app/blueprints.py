@@ -3,6 +3,7 @@ the OpenAPI document's tags. A new capability adds its `api` module to the impor
 from __future__ import annotations
 
 from app.anticoag import api as anticoag_api
+from app.appraisal import api as appraisal_api
 from app.audit import api as audit_api
 from app.auth import api as auth_api
 from app.auth import users_api
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     follow_up_api,
     referral_api,
     quality_api,
+    appraisal_api,
     pharmacy_api,
     anticoag_api,
     live_api,

@@ -40,6 +40,7 @@ MODEL_MODULES = (
     "app.research.models",
     "connectors.devices.models",
     "app.supply.models",
+    "app.appraisal.models",
 )
 
 

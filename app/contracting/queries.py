@@ -221,3 +221,23 @@ def outreach_candidates(p: Principal, *, org_path: str, limit: int) -> list[dict
             diseases.setdefault(rid, set()).add(disease)
     return [{"resident_id": r.id, "resident_name": r.name,
              "groups": key_groups(r, diseases.get(r.id, set()), clock.today())} for r in residents_]
+
+
+def family_doctor_teams() -> list[dict[str, Any]]:
+    """The family-doctor teams of the county: each responsible doctor holding contracts (signed ones: active, ended
+    or terminated), with the organisation most of their contracts belong to and how many they hold in force."""
+    signed = ("active", "ended", "terminated")
+    rows = session().execute(
+        select(Contract.doctor_user_id, Contract.org_code, Contract.org_path, Contract.status, func.count())
+        .where(Contract.doctor_user_id.is_not(None), Contract.status.in_(signed))
+        .group_by(Contract.doctor_user_id, Contract.org_code, Contract.org_path, Contract.status))
+    teams: dict[int, dict[str, Any]] = {}
+    for doctor, org_code, org_path, status, n in rows:
+        team = teams.setdefault(doctor, {"doctor_user_id": doctor, "orgs": {}, "active_contracts": 0})
+        team["orgs"][(org_code, org_path)] = team["orgs"].get((org_code, org_path), 0) + n
+        team["active_contracts"] += n if status == "active" else 0
+    out = []
+    for team in teams.values():
+        (code, path), _n = max(team.pop("orgs").items(), key=lambda kv: (kv[1], kv[0][0]))
+        out.append({**team, "org_code": code, "org_path": path})
+    return sorted(out, key=lambda t: (t["org_path"], t["doctor_user_id"]))

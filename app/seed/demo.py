@@ -25,6 +25,7 @@ from app.residents.models import Resident
 
 from . import data
 from .activity import seed_activity, seed_liaison_activity, seed_research_activity, seed_training_activity
+from .appraisal import seed_appraisal
 from .devices import seed_devices
 from .mobile import seed_mobile
 from .portal import seed_portal
@@ -223,6 +224,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_research_activity())
     activity.update(seed_mobile())
     activity.update(seed_supply())
+    activity.update(seed_appraisal())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
         with unit_of_work():

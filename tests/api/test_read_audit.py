@@ -72,6 +72,10 @@ NOT_PERSONAL = {
     "/api/v1/research/projects": "research projects: criteria, variables, cohort sizes (no rows; the de-identified "
                                  "extract is only a POST download, audited as research.download)",
     "/api/v1/research/projects/{project_id}": "a research project: criteria, review, k-anonymity and download log",
+    "/api/v1/appraisal/schemes": "appraisal schemes (indicators and weights)",
+    "/api/v1/appraisal/schemes/{kind}": "an appraisal scheme (indicators and weights)",
+    "/api/v1/appraisal/schemes/{kind}/versions/{number}": "an appraisal scheme version",
+    "/api/v1/appraisal/periods": "the appraisal periods computed",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
@@ -127,6 +131,8 @@ def world(app, login_as, monkeypatch):
     with app.app_context():
         from app.contracting import services as contracting
         contract_id = contracting.request_contract(resident_id, "HTN_PLUS").id
+    ran = admin.post("/api/v1/appraisal/runs", json={"period": datetime.now(UTC).strftime("%Y-%m")})
+    assert ran.status_code == 200, ran.json                  # appraisal results name the teams' doctors
     consult_id = stored_consult(app, resident_id, admin.user.id)
     case_id = stored_case(app, resident_id, admin.user.id)
     values = {"consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.core import clock
 from app.workflows import runner
 from tests.helpers import ApiClient
 
@@ -127,3 +128,20 @@ def test_a_research_project_of_someone_else_answers_like_a_missing_one(login_as,
             leaks.append(f"{method.upper()} {template}: other's → {other.status_code}, missing → {absent.status_code}")
     assert not leaks, "\n".join(leaks)
     assert owner.get(f"/api/v1/research/projects/{project}").status_code == 200
+
+
+# appraisal results (issue 20.4): a local role sees the subjects of its own subtree only, whatever the type
+@pytest.mark.parametrize("role,org", LOCAL_ROLES)
+def test_appraisal_results_list_nobody_outside_the_callers_subtree(login_as, role, org):
+    admin = login_as("county_admin")
+    period = clock.today().strftime("%Y-%m")
+    assert admin.post("/api/v1/appraisal/runs", json={"period": period}).status_code == 200
+    api = login_as(role, org=org)
+    for kind in ("township", "village", "team"):
+        resp = api.get("/api/v1/appraisal/results", query_string={"kind": kind, "period": period})
+        assert resp.status_code == 200, resp.get_json()
+        codes = {s["org_code"] for s in resp.get_json()["subjects"]}
+        assert all(code.startswith(org) for code in codes), (kind, codes)
+    assert {s["org_code"] for s in api.get(f"/api/v1/appraisal/results?kind=village&period={period}")
+            .get_json()["subjects"]} <= {"C01T01V01", "C01T01V02"}
+    assert api.put("/api/v1/appraisal/schemes/village", json={"items": []}).status_code == 403

@@ -1189,6 +1189,270 @@ export interface paths {
       };
     };
   };
+  "/api/v1/appraisal/periods": {
+    /** The periods computed so far (newest first). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalPeriod"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/results": {
+    /**
+     * A type's period result: the ranking and each subject's breakdown (teams are named by their doctor, so the
+     * read is audited). Subjects outside the caller's subtree are left out; ranks are among all peers.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 考核期 (默认: 最近计算的一期) */
+          period?: string;
+          kind?: "township" | "village" | "team";
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalResult"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/results.pdf": {
+    /** The report: per type, the indicators and weights, the ranking and each subject's breakdown. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 考核期 (默认: 最近计算的一期) */
+          period?: string;
+          /** @description one type (default: every type computed) */
+          kind?: "township" | "village" | "team";
+        };
+      };
+      responses: {
+        /** @description PDF report */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/results.xlsx": {
+    /** The ranking and the breakdown of each type as an Excel workbook (Chinese headers). */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 考核期 (默认: 最近计算的一期) */
+          period?: string;
+          /** @description one type (default: every type computed) */
+          kind?: "township" | "village" | "team";
+        };
+      };
+      responses: {
+        /** @description xlsx workbook */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/runs": {
+    /** Compute a period's results (one type or all) with the schemes in force; recomputing replaces them. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AppraisalRunBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalRun"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/schemes": {
+    /** The scheme in force of each institution type (乡镇卫生院, 村卫生室, 家庭医生团队). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalScheme"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/schemes/{kind}": {
+    /** One type's scheme in force, its versions, the indicators it may use and the scoring rules. */
+    get: {
+      parameters: {
+        path: {
+          kind: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalSchemeDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Save an edited scheme as the next version (unchanged → the current version). 422 with a stable code
+     * (`weights_not_100`, `unknown_indicator`, `indicator_not_applicable`, `duplicate_indicator`, `invalid_weight`,
+     * `invalid_rule`, `invalid_params`, `no_target`, `empty_scheme`) and the JSON `path`.
+     */
+    put: {
+      parameters: {
+        path: {
+          kind: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AppraisalSchemeBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalSchemeDetail"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        kind: string;
+      };
+    };
+  };
+  "/api/v1/appraisal/schemes/{kind}/versions/{number}": {
+    /** One stored version of a type's scheme. */
+    get: {
+      parameters: {
+        path: {
+          kind: string;
+          number: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AppraisalScheme"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        kind: string;
+        number: number;
+      };
+    };
+  };
   "/api/v1/audit": {
     /** Search the audit log by actor, action, object and time range (newest first). */
     get: {
@@ -9510,6 +9774,149 @@ export interface components {
       gaps_excluded: number;
       tests: number;
       ttr?: number | null;
+    };
+    AppraisalBreakdown: {
+      denominator?: number | null;
+      indicator_id?: string;
+      numerator?: number | null;
+      score?: number | null;
+      value?: number | null;
+      weighted?: number | null;
+    };
+    AppraisalIndicatorChoice: {
+      direction?: string;
+      group?: string;
+      has_target?: boolean;
+      id?: string;
+      name?: string;
+      unit?: string;
+    };
+    AppraisalIndicatorStat: {
+      best?: number | null;
+      direction?: string;
+      indicator_id?: string;
+      indicator_name?: string;
+      p10?: number | null;
+      p90?: number | null;
+      params?: {
+        [key: string]: unknown;
+      };
+      rule?: string;
+      rule_label?: string;
+      target?: number | null;
+      unit?: string;
+      weight?: number;
+      window_end?: string;
+      window_start?: string;
+    };
+    AppraisalPeriod: {
+      /** Format: date-time */
+      computed_at?: string;
+      kind?: string;
+      kind_label?: string;
+      period?: string;
+      scheme_version?: number;
+    };
+    AppraisalResult: {
+      /** Format: date-time */
+      computed_at?: string;
+      computed_by?: string;
+      indicators?: components["schemas"]["AppraisalIndicatorStat"][];
+      kind?: string;
+      kind_label?: string;
+      peer_count?: number;
+      period?: string;
+      scheme_name?: string;
+      scheme_version?: number;
+      subjects?: components["schemas"]["AppraisalSubject"][];
+      window_end?: string;
+      window_start?: string;
+    };
+    AppraisalRule: {
+      code?: string;
+      label?: string;
+      params?: {
+        [key: string]: unknown;
+      };
+    };
+    AppraisalRun: {
+      results?: components["schemas"]["AppraisalResult"][];
+    };
+    AppraisalRunBody: {
+      /**
+       * @description one type (default: all three)
+       * @enum {string}
+       */
+      kind?: "township" | "village" | "team";
+      period: string;
+    };
+    AppraisalScheme: {
+      /** Format: date-time */
+      created_at?: string;
+      created_by?: string;
+      id?: number;
+      items?: components["schemas"]["AppraisalSchemeItem"][];
+      kind?: string;
+      kind_label?: string;
+      name?: string;
+      note?: string;
+      version?: number;
+    };
+    AppraisalSchemeBody: {
+      /** @description [{indicator_id, weight, rule: interval|max|target, params}] */
+      items: unknown[];
+      name?: string | null;
+      note?: string | null;
+    };
+    AppraisalSchemeDetail: {
+      /** Format: date-time */
+      created_at?: string;
+      created_by?: string;
+      id?: number;
+      /** @description the library's indicators this type may use */
+      indicators?: components["schemas"]["AppraisalIndicatorChoice"][];
+      items?: components["schemas"]["AppraisalSchemeItem"][];
+      kind?: string;
+      kind_label?: string;
+      name?: string;
+      note?: string;
+      rules?: components["schemas"]["AppraisalRule"][];
+      version?: number;
+      versions?: components["schemas"]["AppraisalVersion"][];
+    };
+    AppraisalSchemeItem: {
+      direction?: string;
+      indicator_id?: string;
+      indicator_name?: string;
+      params?: {
+        [key: string]: unknown;
+      };
+      params_label?: string;
+      /** @description interval | max | target */
+      rule?: string;
+      rule_label?: string;
+      unit?: string;
+      weight?: number;
+    };
+    AppraisalSubject: {
+      active_contracts?: number | null;
+      breakdown?: components["schemas"]["AppraisalBreakdown"][];
+      doctor_name?: string | null;
+      key?: string;
+      name?: string;
+      org_code?: string;
+      org_name?: string;
+      rank?: number | null;
+      total?: number | null;
+    };
+    AppraisalVersion: {
+      /** Format: date-time */
+      created_at?: string;
+      created_by?: string;
+      indicator_count?: number;
+      name?: string;
+      note?: string;
+      version?: number;
     };
     Attendance: {
       accuracy_m?: number | null;
