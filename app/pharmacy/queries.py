@@ -1,18 +1,20 @@
 """Read side of pharmacy: one prescription in the caller's scope with its states, findings and HIS results."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.db import session
-from app.core.errors import NotFound
+from app.core.errors import Invalid, NotFound
+from app.core.paging import offset
 from app.org.queries import find_org
 from app.org.scope import org_scope_filter
+from app.residents.models import Resident
 
 from . import checks
 from .models import Prescription, PrescriptionResult, PrescriptionState
@@ -68,6 +70,100 @@ def detail(row: Prescription) -> dict[str, Any]:
 
 
 SLA_MINUTES = {"outpatient": 5, "emergency": 5, "inpatient": 15}
+SIDE_STATES = ("escalated",)        # recorded on the trace without changing where the prescription stands
+
+
+def current_state():
+    """The state a prescription stands in: its latest trace row (an escalation note aside)."""
+    return (select(PrescriptionState.state).where(PrescriptionState.prescription_id == Prescription.id,
+                                                   PrescriptionState.state.not_in(SIDE_STATES))
+            .order_by(PrescriptionState.id.desc()).limit(1).correlate(Prescription).scalar_subquery())
+
+
+def _last_review_start(ids: list[int]) -> dict[int, datetime]:
+    """When each prescription (its current version) last entered review: the SLA runs from there."""
+    if not ids:
+        return {}
+    rows = session().execute(select(PrescriptionState.prescription_id, func.max(PrescriptionState.at)).where(
+        PrescriptionState.prescription_id.in_(ids), PrescriptionState.state == "reviewing")
+        .group_by(PrescriptionState.prescription_id))
+    return {pid: at for pid, at in rows}
+
+
+def _escalated(ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session().scalars(select(distinct(PrescriptionState.prescription_id)).where(
+        PrescriptionState.prescription_id.in_(ids), PrescriptionState.state == "escalated")))
+
+
+def search(p: Principal, args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """Prescriptions in the caller's scope by drug, prescriber, organisation (its subtree), current trace state,
+    resident and date received; newest first, paged. Each row carries what the review queue shows: the findings,
+    the current state and, while under review, when the review SLA ends."""
+    state = current_state()
+    query = (select(Prescription, state.label("state"), Resident.name)
+             .join(Resident, Resident.id == Prescription.resident_id, isouter=True).where(in_scope(p)))
+    if args.get("org_code"):
+        org = find_org(args["org_code"])
+        if org is None:
+            raise Invalid("机构不存在 (unknown organisation)", code="unknown_org_code", org_code=args["org_code"])
+        query = query.where(Prescription.org_path.startswith(org.path, autoescape=True))
+    if args.get("prescriber"):
+        query = query.where(Prescription.prescriber == args["prescriber"].strip())
+    if args.get("resident_id") is not None:
+        query = query.where(Prescription.resident_id == args["resident_id"])
+    if args.get("state"):
+        query = query.where(state == args["state"])
+    start, end = args.get("date_from"), args.get("date_to")
+    if start and end and start > end:
+        raise Invalid("开始日期晚于结束日期 (from is after to)", code="invalid_date_range",
+                      date_from=start.isoformat(), date_to=end.isoformat())
+    if start:
+        query = query.where(Prescription.received_at >= clock.start_of_day(start))
+    if end:
+        query = query.where(Prescription.received_at < clock.start_of_day(end + timedelta(days=1)))
+    query = query.order_by(Prescription.received_at.desc(), Prescription.id.desc())
+    size = args.get("per_page", 25)
+    if args.get("drug"):
+        # items are a JSON list: a text match narrows in SQL, the exact drug code is checked here
+        rows = [r for r in session().execute(query.where(
+                    cast(Prescription.items, String).contains(args["drug"], autoescape=True)))
+                if any(line.get("drug") == args["drug"] for line in r[0].items)]
+        total, page = len(rows), rows[offset(args):offset(args) + size]
+    else:
+        total = session().scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = list(session().execute(query.offset(offset(args)).limit(size)))
+    ids = [r[0].id for r in page]
+    started, escalated = _last_review_start(ids), _escalated(ids)
+    return [_row(rx, st, name, started.get(rx.id), rx.id in escalated) for rx, st, name in page], total
+
+
+def _row(rx: Prescription, state: str | None, name: str | None, review_start: datetime | None,
+         escalated: bool) -> dict[str, Any]:
+    due = None
+    if rx.status == "reviewing" and review_start is not None:
+        due = review_start + timedelta(minutes=SLA_MINUTES.get(rx.setting, 5))
+    return {"id": rx.id, "rx_id": rx.rx_id, "resident_id": rx.resident_id, "resident_name": name,
+            "org_code": rx.org_code, "org_name": _org_name(rx.org_code), "prescriber": rx.prescriber,
+            "setting": rx.setting, "diagnosis": rx.diagnosis, "version": rx.version,
+            "drugs": [line["drug"] for line in rx.items],
+            "summary": "；".join(checks.line_text(line) for line in rx.items),
+            "grade": rx.grade, "grade_label": GRADE_LABELS.get(rx.grade, rx.grade),
+            "status": rx.status, "status_label": STATUS_LABELS.get(rx.status, rx.status),
+            "state": state or "issued", "state_label": STATE_LABELS.get(state or "issued", state or ""),
+            "findings": [{**f, "grade_label": GRADE_LABELS.get(f["grade"], f["grade"])} for f in rx.findings],
+            "instance_id": rx.instance_id, "received_at": rx.received_at, "review_due_at": due,
+            "escalated": escalated}
+
+
+def options(p: Principal) -> dict[str, Any]:
+    """What the search form offers: the supervised drugs, the trace states and the prescribers seen in scope."""
+    names = session().scalars(select(distinct(Prescription.prescriber)).where(in_scope(p))
+                              .order_by(Prescription.prescriber))
+    return {"drugs": [{"code": d, "label": checks.drug_name(d)} for d in checks.SUPERVISED],
+            "states": [{"code": k, "label": v} for k, v in STATE_LABELS.items() if k not in SIDE_STATES],
+            "prescribers": list(names)}
 DECISIONS = ("passed", "refused", "intervened")
 
 

@@ -1,7 +1,15 @@
 """Request/response shapes of /api/v1/prescriptions."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.auth.fields import Text
+from app.core.paging import PageArgsSchema
+
+from . import checks
+from .services import STATE_LABELS
+
+SEARCH_STATES = tuple(k for k in STATE_LABELS if k != "escalated")
 
 
 class PrescriptionItemSchema(Schema):
@@ -48,21 +56,18 @@ class PrescriptionResultSchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
 
 
-class PrescriptionDetailSchema(Schema):
+class PrescriptionBaseSchema(Schema):
+    """What a search row and the full prescription share."""
+
     id = fields.Int(required=True)
     rx_id = fields.Str(required=True)
     resident_id = fields.Int(required=True)
     org_code = fields.Str(required=True)
     org_name = fields.Str()
-    review_org_code = fields.Str(required=True)
-    review_org_name = fields.Str()
     prescriber = fields.Str(required=True)
     setting = fields.Str(required=True)
-    indication = fields.Str(required=True)
     diagnosis = fields.Str(required=True)
     version = fields.Int(required=True)
-    items = fields.List(fields.Nested(PrescriptionItemSchema), required=True)
-    clinical = fields.Dict()
     grade = fields.Str(required=True)
     grade_label = fields.Str()
     status = fields.Str(required=True)
@@ -70,5 +75,56 @@ class PrescriptionDetailSchema(Schema):
     findings = fields.List(fields.Nested(FindingSchema), required=True)
     instance_id = fields.Int(allow_none=True)
     received_at = fields.DateTime(required=True)
+
+
+class PrescriptionDetailSchema(PrescriptionBaseSchema):
+    review_org_code = fields.Str(required=True)
+    review_org_name = fields.Str()
+    indication = fields.Str(required=True)
+    items = fields.List(fields.Nested(PrescriptionItemSchema), required=True)
+    clinical = fields.Dict()
     states = fields.List(fields.Nested(PrescriptionStateSchema), required=True)
     results = fields.List(fields.Nested(PrescriptionResultSchema), required=True)
+
+
+def _known_drug(code: str) -> None:
+    if checks.drug_name(code) == code:
+        raise ValidationError("未知药品代码 (unknown drug code)")
+
+
+class PrescriptionQueryArgsSchema(PageArgsSchema):
+    drug = Text(validate=_known_drug, metadata={"description": "a drug code of the catalogue (any line)"})
+    prescriber = Text(validate=validate.Length(min=1, max=120))
+    org_code = Text(validate=validate.Length(min=1, max=40),
+                    metadata={"description": "the prescribing organisation and its subtree"})
+    state = Text(validate=validate.OneOf(SEARCH_STATES),
+                 metadata={"description": "the state the prescription stands in: " + " | ".join(SEARCH_STATES)})
+    resident_id = fields.Int(validate=validate.Range(min=1))
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+
+
+class PrescriptionRowSchema(PrescriptionBaseSchema):
+    resident_name = fields.Str(allow_none=True)
+    drugs = fields.List(fields.Str(), required=True)
+    summary = fields.Str(required=True)
+    state = fields.Str(required=True)
+    state_label = fields.Str()
+    review_due_at = fields.DateTime(allow_none=True, metadata={"description": "while under review: the SLA's end"})
+    escalated = fields.Bool()
+
+
+class PrescriptionPageSchema(Schema):
+    items = fields.List(fields.Nested(PrescriptionRowSchema), required=True)
+    total = fields.Int(required=True)
+
+
+class CodeLabelSchema(Schema):
+    code = fields.Str(required=True)
+    label = fields.Str(required=True)
+
+
+class PrescriptionOptionsSchema(Schema):
+    drugs = fields.List(fields.Nested(CodeLabelSchema), required=True)
+    states = fields.List(fields.Nested(CodeLabelSchema), required=True)
+    prescribers = fields.List(fields.Str(), required=True)

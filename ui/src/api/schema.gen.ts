@@ -4634,6 +4634,75 @@ export interface paths {
       };
     };
   };
+  "/api/v1/prescriptions": {
+    /**
+     * Prescriptions in the caller's scope (the county review centre's pharmacists: the whole network) by drug,
+     * prescriber, organisation, current state, resident and date received, newest first.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 25, at most 200) */
+          per_page?: number;
+          /** @description a drug code of the catalogue (any line) */
+          drug?: string;
+          prescriber?: string;
+          /** @description the prescribing organisation and its subtree */
+          org_code?: string;
+          /** @description the state the prescription stands in: issued | reviewing | passed | intervened | modified | insisted | refused | withdrawn | charged | dispensing | checked | dispensed | administered | stopped */
+          state?: "issued" | "reviewing" | "passed" | "intervened" | "modified" | "insisted" | "refused" | "withdrawn" | "charged" | "dispensing" | "checked" | "dispensed" | "administered" | "stopped";
+          resident_id?: number;
+          from?: string;
+          to?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PrescriptionPage"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        /** @description validation_error, unknown_org_code, invalid_date_range */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/prescriptions/options": {
+    /** The search form's choices: supervised drugs, trace states, prescribers seen in the caller's scope. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PrescriptionOptions"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, township_doctor, township_public_health, village_doctor, pharmacist, supervisor, patient, integration, education_head */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/prescriptions/{prescription_id}": {
     /** One prescription in the caller's scope: items, findings, states and HIS results. */
     get: {
@@ -10186,6 +10255,10 @@ export interface components {
       token?: string;
       url?: string;
     };
+    CodeLabel: {
+      code: string;
+      label: string;
+    };
     Comment: {
       author?: string;
       author_name?: string;
@@ -12528,6 +12601,15 @@ export interface components {
       frequency: string;
       name?: string;
     };
+    PrescriptionOptions: {
+      drugs: components["schemas"]["CodeLabel"][];
+      prescribers: string[];
+      states: components["schemas"]["CodeLabel"][];
+    };
+    PrescriptionPage: {
+      items: components["schemas"]["PrescriptionRow"][];
+      total: number;
+    };
     PrescriptionResult: {
       /** Format: date-time */
       created_at: string;
@@ -12539,6 +12621,36 @@ export interface components {
       sent_at?: string | null;
       /** @description pending | sent */
       status: string;
+      version: number;
+    };
+    PrescriptionRow: {
+      diagnosis: string;
+      drugs: string[];
+      escalated?: boolean;
+      findings: components["schemas"]["Finding"][];
+      grade: string;
+      grade_label?: string;
+      id: number;
+      instance_id?: number | null;
+      org_code: string;
+      org_name?: string;
+      prescriber: string;
+      /** Format: date-time */
+      received_at: string;
+      resident_id: number;
+      resident_name?: string | null;
+      /**
+       * Format: date-time
+       * @description while under review: the SLA's end
+       */
+      review_due_at?: string | null;
+      rx_id: string;
+      setting: string;
+      state: string;
+      state_label?: string;
+      status: string;
+      status_label?: string;
+      summary: string;
       version: number;
     };
     PrescriptionState: {
