@@ -11,7 +11,7 @@ from app.auth.access import require_principal as current
 from app.auth.access import require_roles
 from app.core.errors import Invalid
 
-from . import cohorts, exports, library, queries, services
+from . import cohorts, exports, findings, library, queries, services
 from .schemas import (
     QualityAlertArgsSchema,
     QualityAlertListSchema,
@@ -23,6 +23,8 @@ from .schemas import (
     QualityCohortsSchema,
     QualityDrilldownArgsSchema,
     QualityDrilldownSchema,
+    QualityFindingArgsSchema,
+    QualityFindingsSchema,
     QualityIndicatorCheckSchema,
     QualityIndicatorSchema,
     QualityOverviewArgsSchema,
@@ -156,6 +158,17 @@ class CohortMembers(MethodView):
     def get(self, args):
         """The patients of one cohort's box (e.g. a quarter's registrations that missed their next visit)."""
         return cohorts.members(current(), **args)
+
+
+@blp.route("/findings")
+class Findings(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityFindingArgsSchema, location="query")
+    @blp.response(200, QualityFindingsSchema)
+    def get(self, args):
+        """发现: rates drifting against their own history (p-chart, run rules) and townships, villages or doctors
+        outside their peers' funnel limits, each with a sentence, a severity and the drill-down behind it."""
+        return findings.findings(current(), **args)
 
 
 @blp.route("/alerts")

@@ -319,14 +319,18 @@ def behind(ind: Indicator, w: Window, rows: Rows, part: str) -> list[dict[str, A
 
 
 def drilldown(p: Principal, indicator_id: str, *, part: str, period: str | None = None,
-              org_code: str | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
-    """One page of the residents (or tasks) behind a figure, with the facts the indicator counted."""
+              org_code: str | None = None, page: int = 1, per_page: int = 50,
+              doctor_id: int | None = None) -> dict[str, Any]:
+    """One page of the residents (or tasks) behind a figure, with the facts the indicator counted (optionally only
+    those of one responsible doctor: the list behind a doctor's finding)."""
     ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
     w = window(ind, period)
     rows = behind(ind, w, Rows(org.path), part)
+    if doctor_id is not None:
+        rows = [r for r in rows if r.get("doctor_id") == doctor_id]
     page_rows = rows[(page - 1) * per_page: page * per_page]
     return {"indicator": describe(ind, w.end.year), "period": period, "org": _org_dict(org), "part": part,
-            "total": len(rows), "items": items(page_rows, _source_of(ind, part))}
+            "total": len(rows), "items": items(page_rows, _source_of(ind, part)), "doctor_id": doctor_id}
 
 
 def _source_of(ind: Indicator, part: str) -> str:

@@ -32,6 +32,8 @@ class QualityDrilldownArgsSchema(QualityPeriodArgsSchema):
                       metadata={"description": "numerator 分子 / denominator 分母 / gap 在分母而不在分子"})
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    doctor_id = fields.Int(validate=validate.Range(min=1),
+                           metadata={"description": "只列该责任医生的 (发现: 同级医生的离群)"})
 
 
 class QualityThresholdsSchema(Schema):
@@ -146,6 +148,7 @@ class QualityDrilldownSchema(Schema):
     part = fields.Str()
     total = fields.Int()
     items = fields.List(fields.Nested(QualityDrilldownItemSchema))
+    doctor_id = fields.Int(allow_none=True)
 
 
 class QualityAlertArgsSchema(Schema):
@@ -241,3 +244,79 @@ class QualityCohortMembersSchema(Schema):
     outcome = fields.Str()
     total = fields.Int()
     items = fields.List(fields.Nested(QualityDrilldownItemSchema))
+
+
+class QualityFindingArgsSchema(QualityPeriodArgsSchema):
+    months = fields.Int(load_default=12, validate=validate.Range(min=12, max=24),
+                        metadata={"description": "控制图回看月数 12–24"})
+
+
+class QualityFindingLinkSchema(Schema):
+    indicator_id = fields.Str()
+    org_code = fields.Str()
+    period = fields.Str()
+    part = fields.Str()
+    doctor_id = fields.Int(allow_none=True)
+    url = fields.Str()
+
+
+class QualityChartPointSchema(Schema):
+    period = fields.Str()
+    key = fields.Str()
+    label = fields.Str()
+    value = fields.Float()
+    numerator = fields.Int()
+    denominator = fields.Int()
+    lcl = fields.Float()
+    ucl = fields.Float()
+    lwl = fields.Float()
+    uwl = fields.Float()
+
+
+class QualityFunnelLimitSchema(Schema):
+    n = fields.Int()
+    lo95 = fields.Float()
+    hi95 = fields.Float()
+    lo998 = fields.Float()
+    hi998 = fields.Float()
+
+
+class QualityFindingChartSchema(Schema):
+    type = fields.Str(metadata={"description": "p_chart | funnel"})
+    centre = fields.Float()
+    group = fields.Str()
+    group_label = fields.Str()
+    network_rate = fields.Float()
+    highlight = fields.Str()
+    points = fields.List(fields.Nested(QualityChartPointSchema))
+    curve = fields.List(fields.Nested(QualityFunnelLimitSchema))
+
+
+class QualityFindingSchema(Schema):
+    id = fields.Str()
+    kind = fields.Str(metadata={"description": "drift 与自身历史相比 | outlier 与同级相比"})
+    kind_label = fields.Str()
+    rule = fields.Str()
+    rules = fields.List(fields.Str())
+    severity = fields.Str(metadata={"description": "alarm 严重 | warning 关注 | info 向好"})
+    severity_label = fields.Str()
+    indicator_id = fields.Str()
+    indicator_name = fields.Str()
+    subject = fields.Str()
+    subject_kind = fields.Str()
+    sentence = fields.Str()
+    value = fields.Float()
+    numerator = fields.Int()
+    denominator = fields.Int()
+    reference = fields.Float()
+    link = fields.Nested(QualityFindingLinkSchema)
+    chart = fields.Nested(QualityFindingChartSchema)
+
+
+class QualityFindingsSchema(Schema):
+    period = fields.Str()
+    months = fields.Int()
+    min_denominator = fields.Int()
+    org = fields.Nested(QualityOrgRefSchema)
+    indicators = fields.Int()
+    findings = fields.List(fields.Nested(QualityFindingSchema))

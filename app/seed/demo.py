@@ -29,6 +29,7 @@ from .appraisal import seed_appraisal
 from .devices import seed_devices
 from .mobile import seed_mobile
 from .portal import seed_portal
+from .quality import seed_quality_history
 from .recognition import seed_recognition
 from .supply import seed_supply
 
@@ -225,6 +226,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_mobile())
     activity.update(seed_supply())
     activity.update(seed_appraisal())
+    activity.update(seed_quality_history())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
         with unit_of_work():

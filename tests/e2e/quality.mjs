@@ -1,6 +1,8 @@
 /** Issue 20 in the browser: the supervisor opens 质控指标 for the county, reads the blood-pressure control rate's
  * trend, its townships and their appraisal scores, goes down to a village, lists its uncontrolled hypertensive patients (the drill-down
- * the figure counted) and exports the indicator table and the list as Excel; the same page works on a phone. */
+ * the figure counted) and exports the indicator table and the list as Excel; the same page works on a phone.
+ * 发现 (issue 20.6): the supervisor opens a finding (a township's 随访及时率 below its own history: the demo's
+ * 高桥乡 year of late follow-ups), reads its control chart and reaches the list of visits behind it. */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, shot, unavailable } from './flows.mjs';
 
@@ -21,7 +23,46 @@ async function villageWithUncontrolled(page) {
   return null;
 }
 
+/** The month with findings (this month, else the last complete one: the demo history ends there). */
+async function findingsMonth(page) {
+  const now = await (await page.request.get('/api/v1/quality/findings')).json();
+  if (now.findings.some((f) => f.kind === 'drift' && f.subject_kind === 'township')) return now;
+  const [y, m] = now.period.split('-').map(Number);
+  const last = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  return (await page.request.get(`/api/v1/quality/findings?period=${last}`)).json();
+}
+
+async function findingStory(ctx, t) {
+  const page = await loginAs(ctx, SUPERVISOR);
+  const data = await findingsMonth(page);
+  const finding = data.findings.find((f) => f.kind === 'drift' && f.subject_kind === 'township');
+  if (!finding) {
+    await closePage(page);
+    return unavailable(ctx, t, '演示数据中没有乡镇的控制图发现');
+  }
+  const l = finding.link;
+  const behind = await (await page.request.get(`/api/v1/quality/indicators/${l.indicator_id}/drilldown?org_code=${l.org_code}&period=${l.period}&part=${l.part}&per_page=500`)).json();
+  await page.goto(`/quality?period=${data.period}`);
+  const list = page.locator('[data-testid=finding-list]');
+  await list.waitFor({ timeout: 120_000 });                    // findings read a year of every rate: seconds, not ms
+  const item = list.locator('[data-testid=finding]', { hasText: finding.sentence });
+  await item.getByRole('button', { name: finding.sentence }).click();
+  await item.locator('[data-testid=control-chart] canvas').waitFor();
+  assert.match(await item.innerText(), /控制图/);
+  await shot(page, 'quality-finding');
+  await item.getByRole('button', { name: '查看名单' }).click();
+  const drill = page.locator('[data-testid=drill-list]');
+  await drill.getByText(`共 ${behind.total} 条`).waitFor();
+  assert.ok(behind.total > 0);
+  for (const it of behind.items.slice(0, 3)) await drill.getByRole('link', { name: it.resident_name }).first().waitFor();
+  assert.doesNotMatch(await drill.innerText(), /follow_up|gap|numerator/, '名单不显示原始代码');
+  await shot(page, 'quality-finding-list');
+  await closePage(page);
+  return null;
+}
+
 export async function qualityStory(ctx, t) {
+  await findingStory(ctx, t);
   const page = await loginAs(ctx, SUPERVISOR);
   const found = await villageWithUncontrolled(page);
   if (!found) {

@@ -160,8 +160,8 @@ describe('web UI', { concurrency: false }, () => {
     if (!needs(t, '/api/v1/referrals', '/api/v1/referrals/{}', '/api/v1/referral-stats', '/api/v1/webhooks/messages/{}')) return;
     await referralStory(ctx);
   });
-  test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports', async (t) => {
-    if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown')) return;
+  test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports; a finding (发现) down to its list', async (t) => {
+    if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown', '/api/v1/quality/findings')) return;
     await qualityStory(ctx, t);
   });
   test('库存与耗材 on the phone: low-stock alert; UDI with a bad check digit refused; a used serial refused; a fresh one bound to a case; recall finds the patient', async (t) => {

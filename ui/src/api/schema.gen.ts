@@ -5244,6 +5244,42 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/findings": {
+    /**
+     * 发现: rates drifting against their own history (p-chart, run rules) and townships, villages or doctors
+     * outside their peers' funnel limits, each with a sentence, a severity and the drill-down behind it.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description 控制图回看月数 12–24 */
+          months?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityFindings"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/quality/indicators": {
     /** The indicator library: formula, unit, direction, dimensions, source and this year's thresholds. */
     get: {
@@ -5347,6 +5383,8 @@ export interface paths {
           part?: "numerator" | "denominator" | "gap";
           page?: number;
           per_page?: number;
+          /** @description 只列该责任医生的 (发现: 同级医生的离群) */
+          doctor_id?: number;
         };
         path: {
           indicator_id: string;
@@ -5390,6 +5428,8 @@ export interface paths {
           part?: "numerator" | "denominator" | "gap";
           page?: number;
           per_page?: number;
+          /** @description 只列该责任医生的 (发现: 同级医生的离群) */
+          doctor_id?: number;
         };
         path: {
           indicator_id: string;
@@ -12723,6 +12763,18 @@ export interface components {
       org?: components["schemas"]["QualityOrgRef"];
       period?: string;
     };
+    QualityChartPoint: {
+      denominator?: number;
+      key?: string;
+      label?: string;
+      lcl?: number;
+      lwl?: number;
+      numerator?: number;
+      period?: string;
+      ucl?: number;
+      uwl?: number;
+      value?: number;
+    };
     QualityCodeLabel: {
       code?: string;
       label?: string;
@@ -12753,6 +12805,7 @@ export interface components {
       period?: string;
     };
     QualityDrilldown: {
+      doctor_id?: number | null;
       indicator?: components["schemas"]["QualityIndicator"];
       items?: components["schemas"]["QualityDrilldownItem"][];
       org?: components["schemas"]["QualityOrgRef"];
@@ -12777,11 +12830,67 @@ export interface components {
       sex_label?: string;
       task_id?: number | null;
     };
+    QualityFinding: {
+      chart?: components["schemas"]["QualityFindingChart"];
+      denominator?: number;
+      id?: string;
+      indicator_id?: string;
+      indicator_name?: string;
+      /** @description drift 与自身历史相比 | outlier 与同级相比 */
+      kind?: string;
+      kind_label?: string;
+      link?: components["schemas"]["QualityFindingLink"];
+      numerator?: number;
+      reference?: number;
+      rule?: string;
+      rules?: string[];
+      sentence?: string;
+      /** @description alarm 严重 | warning 关注 | info 向好 */
+      severity?: string;
+      severity_label?: string;
+      subject?: string;
+      subject_kind?: string;
+      value?: number;
+    };
+    QualityFindingChart: {
+      centre?: number;
+      curve?: components["schemas"]["QualityFunnelLimit"][];
+      group?: string;
+      group_label?: string;
+      highlight?: string;
+      network_rate?: number;
+      points?: components["schemas"]["QualityChartPoint"][];
+      /** @description p_chart | funnel */
+      type?: string;
+    };
+    QualityFindingLink: {
+      doctor_id?: number | null;
+      indicator_id?: string;
+      org_code?: string;
+      part?: string;
+      period?: string;
+      url?: string;
+    };
+    QualityFindings: {
+      findings?: components["schemas"]["QualityFinding"][];
+      indicators?: number;
+      min_denominator?: number;
+      months?: number;
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+    };
     QualityFormula: {
       scale?: number | null;
       source?: string;
       source_label?: string;
       where?: unknown[];
+    };
+    QualityFunnelLimit: {
+      hi95?: number;
+      hi998?: number;
+      lo95?: number;
+      lo998?: number;
+      n?: number;
     };
     QualityGroup: {
       denominator?: number | null;

@@ -12,7 +12,8 @@ import { Badge, Empty, ErrorBox, Loading, Pager } from '../../components/common'
 import { useAuth } from '../../auth';
 import { canSeeReferralStats } from '../../lib/roles';
 import { useAsync } from '../../lib/useAsync';
-import { quality, type Cohorts, type Group, type IndicatorValue, type Trend } from './api';
+import { quality, type Cohorts, type Finding, type Group, type IndicatorValue, type Trend } from './api';
+import FindingsSection from './Findings';
 import {
   DIMENSION_FACTS, PART_LABELS, STATUS_COLORS, STATUS_LABELS, explainingPart, factColumns, factValue, formatParts,
   formatValue, monthsBack,
@@ -201,9 +202,12 @@ function ScoreTable({ ind, q, level }: { ind: IndicatorValue; q: { period?: stri
   );
 }
 
-function DrillList({ ind, part, q, onPart }: { ind: IndicatorValue; part: string; q: { period?: string; org_code?: string }; onPart: (p: string) => void }) {
+function DrillList({ ind, part, q, onPart, doctorId }: {
+  ind: IndicatorValue; part: string; q: { period?: string; org_code?: string }; onPart: (p: string) => void; doctorId?: number;
+}) {
   const [page, setPage] = useState(1);
-  const data = useAsync(() => quality.drilldown(ind.id, part, page, q), [ind.id, part, page, q.period, q.org_code]);
+  const dq = doctorId ? { ...q, doctor_id: doctorId } : q;
+  const data = useAsync(() => quality.drilldown(ind.id, part, page, dq), [ind.id, part, page, q.period, q.org_code, doctorId]);
   const parts = ind.denominator === null ? ['numerator']
     : ind.formula.denominator && ind.formula.denominator.source === ind.formula.numerator.source ? ['gap', 'numerator', 'denominator'] : ['numerator', 'denominator'];
   const items = data.data?.items ?? [];
@@ -212,7 +216,7 @@ function DrillList({ ind, part, q, onPart }: { ind: IndicatorValue; part: string
     <section className="stack" data-testid="drill-list">
       <div className="page-head">
         <h3 style={{ margin: 0 }}>名单</h3>
-        <a className="btn btn-small" href={quality.links.drilldownXlsx(ind.id, part, q)}>导出 Excel</a>
+        <a className="btn btn-small" href={quality.links.drilldownXlsx(ind.id, part, dq)}>导出 Excel</a>
       </div>
       <div className="tabs">
         {parts.map((p) => (
@@ -223,7 +227,7 @@ function DrillList({ ind, part, q, onPart }: { ind: IndicatorValue; part: string
       </div>
       {data.loading ? <Loading /> : data.error ? <ErrorBox error={data.error} /> : !items.length ? <Empty title="名单为空" /> : (
         <>
-          <div className="list-summary muted">共 {data.data!.total} 条</div>
+          <div className="list-summary muted">共 {data.data!.total} 条{doctorId && items[0]?.doctor_name ? `（责任医生 ${items[0].doctor_name}）` : ''}</div>
           <div className="table-wrap">
             <table className="table table-compact">
               <thead><tr><th>姓名</th><th>机构</th><th>病种</th><th>风险</th><th>性别/年龄</th><th>责任医生</th>
@@ -249,8 +253,8 @@ function DrillList({ ind, part, q, onPart }: { ind: IndicatorValue; part: string
   );
 }
 
-function Detail({ ind, q, part, onOrg, onList, onPart, listOrg, orgLevel }: {
-  ind: IndicatorValue; q: { period?: string; org_code?: string }; part: string; listOrg?: string; orgLevel: string;
+function Detail({ ind, q, part, onOrg, onList, onPart, listOrg, orgLevel, doctorId }: {
+  ind: IndicatorValue; q: { period?: string; org_code?: string }; part: string; listOrg?: string; orgLevel: string; doctorId?: number;
   onOrg: (c: string) => void; onList: (c: string | null) => void; onPart: (p: string) => void;
 }) {
   const trend = useAsync(() => quality.trend(ind.id, q), [ind.id, q.period, q.org_code]);
@@ -273,7 +277,7 @@ function Detail({ ind, q, part, onOrg, onList, onPart, listOrg, orgLevel }: {
       {tab === 'org' && <ChildTable ind={ind} rows={ind.children} onOrg={onOrg} onList={onList} />}
       {tab === 'dim' && <DimensionTable ind={ind} q={q} />}
       {tab === 'score' && <ScoreTable ind={ind} q={q} level={level} />}
-      <DrillList ind={ind} part={part} q={{ ...q, org_code: listOrg ?? q.org_code }} onPart={onPart} />
+      <DrillList ind={ind} part={part} q={{ ...q, org_code: listOrg ?? q.org_code }} onPart={onPart} doctorId={doctorId} />
     </section>
   );
 }
@@ -300,6 +304,12 @@ export default function QualityPage() {
   const all = overview.data?.indicators ?? [];
   const selected = all.find((i) => i.id === params.get('indicator')) ?? items[0];
   const part = params.get('part') || (selected ? explainingPart(selected) : 'numerator');
+  const doctorId = Number(params.get('doctor')) || undefined;
+  const openList = (f: Finding) => {
+    set({ indicator: f.indicator_id, group: all.find((i) => i.id === f.indicator_id)?.group, part: f.link.part,
+      list_org: f.link.org_code, doctor: f.link.doctor_id ? String(f.link.doctor_id) : undefined });
+    window.setTimeout(() => document.querySelector('[data-testid=drill-list]')?.scrollIntoView({ block: 'start' }), 300);
+  };
 
   return (
     <div className="stack page-wide">
@@ -329,18 +339,20 @@ export default function QualityPage() {
           ))}
         </div>
       )}
+      <FindingsSection q={q} onList={openList} />
       <div className="tabs">
         {GROUPS.map((g) => (
-          <button type="button" key={g.code} className={`tab${g.code === group ? ' active' : ''}`} onClick={() => set({ group: g.code, indicator: undefined, part: undefined })}>{g.label}</button>
+          <button type="button" key={g.code} className={`tab${g.code === group ? ' active' : ''}`} onClick={() => set({ group: g.code, indicator: undefined, part: undefined, doctor: undefined })}>{g.label}</button>
         ))}
       </div>
       {overview.loading ? <Loading /> : overview.error ? <ErrorBox error={overview.error} onRetry={overview.reload} /> : (
         <>
-          <IndicatorTiles items={items} selected={selected?.id} onPick={(id) => set({ indicator: id, part: undefined, list_org: undefined })} />
+          <IndicatorTiles items={items} selected={selected?.id} onPick={(id) => set({ indicator: id, part: undefined, list_org: undefined, doctor: undefined })} />
           {selected && (
             <Detail key={`${selected.id}-${period}-${org ?? ''}`} ind={selected} q={q} part={part} listOrg={listOrg} orgLevel={overview.data!.org.level}
-              onOrg={(code) => set({ org: code, list_org: undefined })}
-              onList={(code) => set({ list_org: code ?? undefined })}
+              doctorId={doctorId}
+              onOrg={(code) => set({ org: code, list_org: undefined, doctor: undefined })}
+              onList={(code) => set({ list_org: code ?? undefined, doctor: undefined })}
               onPart={(p) => set({ part: p })} />
           )}
           {group === 'chronic' && <CohortSection q={q} />}

@@ -73,7 +73,7 @@ export const quality = {
   overview: (q: Q) => api.get<Overview>(`${Q}/overview`, q),
   trend: (id: string, q: Q) => api.get<Trend>(`${Q}/indicators/${id}/trend`, { ...q, months: 12 }),
   breakdown: (id: string, by: string, q: Q) => api.get<Breakdown>(`${Q}/indicators/${id}/breakdown`, { ...q, by }),
-  drilldown: (id: string, part: string, page: number, q: Q) =>
+  drilldown: (id: string, part: string, page: number, q: Q & { doctor_id?: number }) =>
     api.get<Drilldown>(`${Q}/indicators/${id}/drilldown`, { ...q, part, page, per_page: 20 }),
   scores: (id: string, level: string, q: Q) => api.get<Scores>(`${Q}/indicators/${id}/scores`, { ...q, level }),
   cohorts: (disease: string, q: Q) => api.get<Cohorts>(`${Q}/cohorts`, { ...q, disease }),
@@ -82,6 +82,28 @@ export const quality = {
   alerts: (q: Q) => api.get<{ items: Alert[] }>(`${Q}/alerts`, q),
   links: {
     overviewXlsx: (q: Q) => buildUrl(`${Q}/overview.xlsx`, q),
-    drilldownXlsx: (id: string, part: string, q: Q) => buildUrl(`${Q}/indicators/${id}/drilldown.xlsx`, { ...q, part }),
+    drilldownXlsx: (id: string, part: string, q: Q & { doctor_id?: number }) => buildUrl(`${Q}/indicators/${id}/drilldown.xlsx`, { ...q, part }),
   },
+};
+
+export interface ChartPoint {
+  period?: string; key?: string; label?: string; value: number; numerator: number; denominator: number;
+  lcl?: number; ucl?: number; lwl?: number; uwl?: number;
+}
+export interface FunnelLimit { n: number; lo95: number; hi95: number; lo998: number; hi998: number }
+export interface FindingChart {
+  type: 'p_chart' | 'funnel'; centre?: number; group?: string; group_label?: string; network_rate?: number;
+  highlight?: string; points: ChartPoint[]; curve?: FunnelLimit[];
+}
+export interface Finding {
+  id: string; kind: 'drift' | 'outlier'; kind_label: string; rule: string; severity: 'alarm' | 'warning' | 'info';
+  severity_label: string; indicator_id: string; indicator_name: string; subject: string; subject_kind: string;
+  sentence: string; value: number; numerator: number; denominator: number; reference: number;
+  link: { indicator_id: string; org_code: string; period: string; part: string; doctor_id: number | null; url: string };
+  chart: FindingChart;
+}
+export interface Findings { period: string; months: number; org: OrgRef; indicators: number; findings: Finding[] }
+
+export const findingsApi = {
+  list: (q: Q) => api.get<Findings>(`${Q}/findings`, q),
 };
