@@ -29,6 +29,9 @@ from .queries import Rows, current_period, month_end, parts, previous_periods, r
 SEVERITY = {"alarm": "严重", "warning": "关注", "info": "向好"}
 KINDS = {"drift": "与自身历史相比", "outlier": "与同级相比"}
 PEER_LEVELS = ("township", "village")
+# Shares of the whole registry at a month's end (签约覆盖率 …) count the same residents every month: a stock, not
+# independent monthly trials, so a p-chart does not apply; they are compared across peers (funnel) only.
+STOCK_SOURCES = ("residents", "contract_residents")
 PEER_LABELS = {"township": "乡镇", "village": "村", "doctor": "责任医生"}
 
 
@@ -222,7 +225,8 @@ def findings(p: Principal, *, period: str | None = None, org_code: str | None = 
     indicators = [ind for ind in library().values() if judged(ind)]
     out: list[dict] = []
     for ind in indicators:
-        out += drift_findings(ind, rows, org, children, period, months, min_den)
+        if ind.numerator.source not in STOCK_SOURCES:
+            out += drift_findings(ind, rows, org, children, period, months, min_den)
         out += outlier_findings(p, ind, rows, org, period, min_den)
     order = {ind.id: i for i, ind in enumerate(indicators)}
     rank = {"alarm": 0, "warning": 1, "info": 2}

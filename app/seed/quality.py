@@ -77,4 +77,4 @@ def seed_quality_history() -> dict[str, int]:
                                         visit_type="outpatient", sbp=sbp, dbp=78 + (i + n) % 12,
                                         created_at=clock.start_of_day(due)))
                     added += 1
-    return {"quality_history_visits": added}
+    return {"quality_history_visits": added} if added else {}

@@ -8,6 +8,7 @@ import { closePage, loginAs, shot, unavailable } from './flows.mjs';
 
 const SUPERVISOR = process.env.E2E_SUPERVISOR_USER ?? 'supervisor';
 const BP = 'htn_bp_control_rate';
+const LONG = { timeout: 120_000 };                           // findings read a year of every rate
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** The first child organisation (by the API) with hypertensive patients not at target, and one of its villages. */
@@ -25,11 +26,11 @@ async function villageWithUncontrolled(page) {
 
 /** The month with findings (this month, else the last complete one: the demo history ends there). */
 async function findingsMonth(page) {
-  const now = await (await page.request.get('/api/v1/quality/findings')).json();
+  const now = await (await page.request.get('/api/v1/quality/findings', LONG)).json();
   if (now.findings.some((f) => f.kind === 'drift' && f.subject_kind === 'township')) return now;
   const [y, m] = now.period.split('-').map(Number);
   const last = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-  return (await page.request.get(`/api/v1/quality/findings?period=${last}`)).json();
+  return (await page.request.get(`/api/v1/quality/findings?period=${last}`, LONG)).json();
 }
 
 async function findingStory(ctx, t) {
