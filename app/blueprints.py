@@ -26,6 +26,7 @@ from app.processes import api as processes_api
 from app.quality import api as quality_api
 from app.recognition import api as recognition_api
 from app.referral import api as referral_api
+from app.report_builder import api as report_builder_api
 from app.research import api as research_api
 from app.residents import api as residents_api
 from app.screening import api as screening_api
@@ -69,6 +70,7 @@ BLUEPRINTS = (
     education_api,
     training_api,
     research_api,
+    report_builder_api,
     supply_api,
     portal_api,
     webhooks_api,

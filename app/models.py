@@ -38,6 +38,7 @@ MODEL_MODULES = (
     "app.intervention.models",
     "app.liaison.models",
     "app.research.models",
+    "app.report_builder.models",
     "connectors.devices.models",
     "app.supply.models",
     "app.appraisal.models",

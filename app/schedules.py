@@ -61,6 +61,7 @@ SCHEDULES = (
     Schedule("his.prescription_results", "connectors.his.prescriptions.push", 60),
     Schedule("spd.push", "connectors.spd.outbound.push", 120),
     Schedule("supply.stock_alerts", "app.supply.policy.sweep", 6 * 3600),
+    Schedule("report_builder.deliver_scheduled", "app.report_builder.jobs.deliver_scheduled", 3600),
 )
 
 

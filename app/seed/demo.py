@@ -31,6 +31,7 @@ from .mobile import seed_mobile
 from .portal import seed_portal
 from .quality import seed_quality_history
 from .recognition import seed_recognition
+from .reports import seed_reports
 from .supply import seed_supply
 
 DEMO_PASSWORD = "demo12345"
@@ -227,6 +228,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_supply())
     activity.update(seed_appraisal())
     activity.update(seed_quality_history())
+    activity.update(seed_reports())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
         with unit_of_work():

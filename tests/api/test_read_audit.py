@@ -78,6 +78,11 @@ NOT_PERSONAL = {
     "/api/v1/appraisal/schemes/{kind}": "an appraisal scheme (indicators and weights)",
     "/api/v1/appraisal/schemes/{kind}/versions/{number}": "an appraisal scheme version",
     "/api/v1/appraisal/periods": "the appraisal periods computed",
+    "/api/v1/report-builder/options": "the report builder's measures and dimensions",
+    "/api/v1/report-builder/reports": "saved report definitions (no rows)",
+    "/api/v1/report-builder/reports/{report_id}": "a saved report definition (no rows)",
+    "/api/v1/report-builder/reports/{report_id}/deliveries": "delivered report files (names and months)",
+    "/api/v1/report-builder/deliveries/{delivery_id}/download": "a delivered report: counts and rates per group",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",

@@ -145,3 +145,42 @@ def test_appraisal_results_list_nobody_outside_the_callers_subtree(login_as, rol
     assert {s["org_code"] for s in api.get(f"/api/v1/appraisal/results?kind=village&period={period}")
             .get_json()["subjects"]} <= {"C01T01V01", "C01T01V02"}
     assert api.put("/api/v1/appraisal/schemes/village", json={"items": []}).status_code == 403
+
+
+# custom reports (issue 20.5): another user's unshared report answers like a missing one; a report over an
+# organisation outside the caller's subtree answers 404
+REPORT = {"measures": [{"kind": "indicator", "code": "htn_bp_control_rate"}], "dimensions": ["org"],
+          "period": {"from": "2026-06", "to": "2026-06"}}
+REPORT_ENDPOINTS = [("get", "/api/v1/report-builder/reports/{p}", None),
+                    ("put", "/api/v1/report-builder/reports/{p}", {"name": "x", "definition": REPORT}),
+                    ("delete", "/api/v1/report-builder/reports/{p}", None),
+                    ("get", "/api/v1/report-builder/reports/{p}/deliveries", None),
+                    ("get", "/api/v1/report-builder/deliveries/{p}/download", None)]
+
+
+@pytest.mark.parametrize("caller", [("supervisor", "C01"), ("county_admin", "C01"),
+                                    ("township_public_health", "C01T01")])
+def test_a_custom_report_of_someone_else_answers_like_a_missing_one(login_as, county, caller):
+    owner = login_as("supervisor", username="rb_owner")
+    report = owner.post("/api/v1/report-builder/reports", json={"name": "月报", "definition": REPORT}).json["id"]
+    api = login_as(caller[0], org=caller[1])
+    leaks = []
+    for method, template, payload in REPORT_ENDPOINTS:
+        kwargs = {"json": payload} if payload else {}
+        other = getattr(api, method)(template.format(p=report), **kwargs)
+        absent = getattr(api, method)(template.format(p=MISSING), **kwargs)
+        if (other.status_code, other.get_json().get("code")) != (absent.status_code, absent.get_json().get("code")) \
+                or other.status_code != 404:
+            leaks.append(f"{method.upper()} {template}: other's → {other.status_code}, missing → {absent.status_code}")
+    assert not leaks, "\n".join(leaks)
+    assert owner.get(f"/api/v1/report-builder/reports/{report}").status_code == 200
+
+
+@pytest.mark.parametrize(("role", "org", "asked", "status"), [
+    ("township_public_health", "C01T01", "C01T02", 404), ("township_public_health", "C01T01", "C01", 404),
+    ("township_public_health", "C01T01", "C01T01V01", 200), ("supervisor", "C01", "C01T02", 200),
+    ("county_admin", "C01", "C01T02V01", 200)])
+def test_a_custom_report_reads_only_the_callers_subtree(login_as, county, role, org, asked, status):
+    api = login_as(role, org=org)
+    resp = api.post("/api/v1/report-builder/run", json={"definition": {**REPORT, "org_code": asked}})
+    assert resp.status_code == status, resp.get_json()

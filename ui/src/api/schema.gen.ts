@@ -6248,6 +6248,287 @@ export interface paths {
       };
     };
   };
+  "/api/v1/report-builder/deliveries/{delivery_id}/download": {
+    /** A delivered file (its owner only). */
+    get: {
+      parameters: {
+        path: {
+          delivery_id: number;
+        };
+      };
+      responses: {
+        /** @description xlsx workbook or PDF */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        delivery_id: number;
+      };
+    };
+  };
+  "/api/v1/report-builder/export": {
+    /** The pivot as an Excel workbook (Chinese headers) or a PDF. */
+    post: {
+      parameters: {
+        query?: {
+          format?: "xlsx" | "pdf";
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ReportExportBody"];
+        };
+      };
+      responses: {
+        /** @description xlsx workbook or PDF */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/report-builder/options": {
+    /**
+     * Measures (indicators and raw counts) with the dimensions each offers, granularities, comparisons and
+     * the roles a report can be shared with.
+     */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ReportOptions"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/report-builder/reports": {
+    /** The caller's saved reports and those shared with one of their roles. */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SavedReportList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Save a report (optionally shared with a role, optionally delivered monthly on a day 1 … 28). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SavedReportBody"];
+        };
+      };
+      responses: {
+        /** @description Created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["SavedReport"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/report-builder/reports/{report_id}": {
+    get: {
+      parameters: {
+        path: {
+          report_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SavedReport"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /** Replace one of the caller's own reports (a shared one cannot be changed by others: 404). */
+    put: {
+      parameters: {
+        path: {
+          report_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SavedReportBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["SavedReport"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    delete: {
+      parameters: {
+        path: {
+          report_id: number;
+        };
+      };
+      responses: {
+        /** @description No Content */
+        204: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        report_id: number;
+      };
+    };
+  };
+  "/api/v1/report-builder/reports/{report_id}/deliveries": {
+    /** The files delivered for one of the caller's reports (newest month first). */
+    get: {
+      parameters: {
+        path: {
+          report_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ReportDeliveryList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        report_id: number;
+      };
+    };
+  };
+  "/api/v1/report-builder/run": {
+    /**
+     * Run a definition: the pivot (rows × columns) with 环比 / 同比 (422 with `code` and `path` when invalid,
+     * `too_many_rows` over the limit; 404 for an organisation outside the caller's scope).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ReportRun"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ReportResult"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/research/options": {
     /**
      * What the criteria builder offers (variables, LOINC codes, diseases, risk levels) and the k / download
@@ -13380,6 +13661,53 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    ReportDelivery: {
+      /** Format: date-time */
+      created_at?: string;
+      download?: string;
+      filename?: string;
+      format?: string;
+      id?: number;
+      period?: string;
+    };
+    ReportDeliveryList: {
+      items?: components["schemas"]["ReportDelivery"][];
+    };
+    ReportExportBody: {
+      /** @description 报表定义 (docs/quality.md 自定义报表) */
+      definition: {
+        [key: string]: unknown;
+      };
+      /** @default 自定义报表 */
+      name?: string;
+    };
+    ReportOptions: {
+      comparisons?: components["schemas"]["_Choice"][];
+      dimensions?: components["schemas"]["_Choice"][];
+      granularities?: components["schemas"]["_Choice"][];
+      measures?: components["schemas"]["_MeasureChoice"][];
+      roles?: components["schemas"]["_Choice"][];
+    };
+    ReportResult: {
+      column_dimension?: components["schemas"]["_Choice"];
+      columns?: components["schemas"]["_Column"][];
+      comparisons?: components["schemas"]["_Choice"][];
+      definition?: {
+        [key: string]: unknown;
+      };
+      filters?: components["schemas"]["_Filter"][];
+      measures?: components["schemas"]["_Measure"][];
+      org?: components["schemas"]["_Org"];
+      period_label?: string;
+      row_dimension?: components["schemas"]["_Choice"];
+      rows?: components["schemas"]["_Row"][];
+    };
+    ReportRun: {
+      /** @description 报表定义 (docs/quality.md 自定义报表) */
+      definition: {
+        [key: string]: unknown;
+      };
+    };
     ResearchDownloadBody: {
       /**
        * @default csv
@@ -13772,6 +14100,41 @@ export interface components {
     SavedFilterList: {
       items?: components["schemas"]["SavedFilter"][];
       total?: number;
+    };
+    SavedReport: {
+      definition?: {
+        [key: string]: unknown;
+      };
+      id?: number;
+      mine?: boolean;
+      name?: string;
+      schedule_day?: number | null;
+      schedule_format?: string | null;
+      shared_role?: string | null;
+      shared_role_label?: string | null;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    SavedReportBody: {
+      definition: {
+        [key: string]: unknown;
+      };
+      name: string;
+      /** @default null */
+      schedule_day?: number | null;
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      schedule_format?: "xlsx" | "pdf" | null;
+      /**
+       * @default null
+       * @enum {string|null}
+       */
+      shared_role?: "county_specialist" | "county_admin" | "township_doctor" | "township_public_health" | "village_doctor" | "pharmacist" | "supervisor" | "process_owner" | "trainer" | "patient" | "integration" | "education_head" | "researcher" | null;
+    };
+    SavedReportList: {
+      items?: components["schemas"]["SavedReport"][];
     };
     Scan: {
       accuracy_m?: number | null;
@@ -14441,6 +14804,32 @@ export interface components {
       visit_status: components["schemas"]["Term"][];
       visit_type: components["schemas"]["Term"][];
     };
+    _Cell: {
+      denominator?: number | null;
+      mom?: components["schemas"]["_Comparison"];
+      numerator?: number | null;
+      status?: string;
+      value?: number | null;
+      yoy?: components["schemas"]["_Comparison"];
+    };
+    _Choice: {
+      code?: string;
+      label?: string;
+    };
+    _Column: {
+      key?: string;
+      label?: string;
+      measure?: string;
+      measure_name?: string;
+      unit?: string;
+      value_key?: string | null;
+      value_label?: string | null;
+    };
+    _Comparison: {
+      base?: number | null;
+      change?: number | null;
+      change_pct?: number | null;
+    };
     _Download: {
       /** Format: date-time */
       at?: string;
@@ -14462,10 +14851,39 @@ export interface components {
       suppressed_cells?: number;
       suppressed_rows?: number;
     };
+    _Filter: {
+      dimension?: string;
+      label?: string;
+      value_labels?: string[];
+      values?: unknown[];
+    };
+    _Measure: {
+      key?: string;
+      name?: string;
+      unit?: string;
+    };
+    _MeasureChoice: {
+      code?: string;
+      dimensions?: string[];
+      group?: string;
+      kind?: string;
+      name?: string;
+      unit?: string;
+    };
     _Option: {
       label?: string;
       unit?: string;
       value?: string;
+    };
+    _Org: {
+      code?: string;
+      level?: string;
+      name?: string;
+    };
+    _Row: {
+      cells?: components["schemas"]["_Cell"][];
+      key?: string;
+      label?: string;
     };
     _Variable: {
       free_text?: boolean;
