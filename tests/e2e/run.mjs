@@ -23,6 +23,7 @@ import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
+import { reportBuilderStory } from './report_builder.mjs';
 import { budgetStory } from './budget.mjs';
 import { roleWalkStory } from './axe.mjs';
 import { phoneFollowUpFormStory } from './phone_form.mjs';
@@ -163,6 +164,11 @@ describe('web UI', { concurrency: false }, () => {
   test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports; a finding (发现) down to its list', async (t) => {
     if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown', '/api/v1/quality/findings')) return;
     await qualityStory(ctx, t);
+  });
+  test('supervisor: 自定义报表 — 血压控制率 by township for the last three months with 环比, pivot and chart, saved, exported to Excel', async (t) => {
+    if (useMock) return void t.skip('the mock has no report builder');
+    if (!needs(t, '/api/v1/report-builder/run', '/api/v1/report-builder/reports')) return;
+    await reportBuilderStory(ctx);
   });
   test('库存与耗材 on the phone: low-stock alert; UDI with a bad check digit refused; a used serial refused; a fresh one bound to a case; recall finds the patient', async (t) => {
     if (useMock) return void t.skip('the mock has no supply API');

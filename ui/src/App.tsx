@@ -37,6 +37,7 @@ const NetworkRecordPage = lazyPage(() => import('./pages/NetworkRecordPage'));
 const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
 const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
+const ReportBuilderPage = lazyPage(() => import('./pages/reports/ReportBuilderPage'));
 const ContractsPage = lazyPage(() => import('./pages/contracting/ContractsPage'));
 const ContractPage = lazyPage(() => import('./pages/contracting/ContractPage'));
 const PackagesPage = lazyPage(() => import('./pages/contracting/PackagesPage'));
@@ -164,6 +165,7 @@ export default function App() {
               <Route path="liaison/week" element={<LiaisonWeekPage />} />
               <Route path="liaison/plans" element={<LiaisonPlansPage />} />
               <Route path="quality" element={<QualityPage />} />
+              <Route path="reports" element={<ReportBuilderPage />} />
               <Route path="contracts" element={<ContractsPage />} />
               <Route path="contracts/packages" element={<PackagesPage />} />
               <Route path="contracts/:id" element={<ContractPage />} />

@@ -205,6 +205,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeSpecialtyPlans(roles) && { to: '/liaison/plans', label: '专科共建' },
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
+    canSeeQuality(roles) && { to: '/reports', label: '自定义报表' },
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
     canModel(roles) && { to: '/modeler', label: '流程建模' },
