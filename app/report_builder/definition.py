@@ -126,7 +126,7 @@ def parse(data: Any) -> Definition:
     if not isinstance(compare, list):
         raise _fail("invalid_report", "/compare", "对比应为列表")
     for i, c in enumerate(compare):
-        if c not in COMPARISONS:
+        if not isinstance(c, str) or c not in COMPARISONS:
             raise _fail("invalid_report", f"/compare/{i}", "对比应为 mom (环比) 或 yoy (同比)")
     out = Definition(measures, tuple(dims), filters, org_code, start, end, granularity, tuple(dict.fromkeys(compare)))
     if len(buckets(out)) > MAX_BUCKETS:

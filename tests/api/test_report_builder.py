@@ -103,6 +103,7 @@ def test_bad_definitions_answer_422_with_code_and_path(login_as, monkeypatch):
         (_definition(filters={"disease": ["flu"]}), "invalid_filter", "/filters/disease/0"),
         (_definition(filters={"blood": ["A"]}), "unknown_dimension", "/filters/blood"),
         (_definition(period={"from": "2026-13", "to": PERIOD}), "invalid_period", "/period/from"),
+        (_definition(compare=[["mom"]]), "invalid_report", "/compare/0"),
         (_definition(period={"from": "2020-01", "to": PERIOD}, dimensions=["period"]), "period_range_too_long",
          "/period"),
         (_definition(period={"from": "2030-01", "to": "2030-02"}), "period_in_future", "/period/from"),
