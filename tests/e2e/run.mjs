@@ -24,6 +24,7 @@ import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
 import { qualityStory } from './quality.mjs';
 import { reportBuilderStory } from './report_builder.mjs';
+import { appraisalStory } from './appraisal.mjs';
 import { budgetStory } from './budget.mjs';
 import { roleWalkStory } from './axe.mjs';
 import { phoneFollowUpFormStory } from './phone_form.mjs';
@@ -169,6 +170,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no report builder');
     if (!needs(t, '/api/v1/report-builder/run', '/api/v1/report-builder/reports')) return;
     await reportBuilderStory(ctx);
+  });
+  test('county admin: 绩效考核 weight edited → new scheme version, the quarter run with it, ranking and breakdown, PDF report', async (t) => {
+    if (useMock) return void t.skip('the mock has no appraisal API');
+    if (!needs(t, '/api/v1/appraisal/schemes/{}', '/api/v1/appraisal/runs', '/api/v1/appraisal/results.pdf')) return;
+    await appraisalStory(ctx);
   });
   test('库存与耗材 on the phone: low-stock alert; UDI with a bad check digit refused; a used serial refused; a fresh one bound to a case; recall finds the patient', async (t) => {
     if (useMock) return void t.skip('the mock has no supply API');

@@ -38,6 +38,7 @@ const ReferralPage = lazyPage(() => import('./pages/referral/ReferralPage'));
 const ReferralDashboardPage = lazyPage(() => import('./pages/referral/ReferralDashboardPage'));
 const QualityPage = lazyPage(() => import('./pages/quality/QualityPage'));
 const ReportBuilderPage = lazyPage(() => import('./pages/reports/ReportBuilderPage'));
+const AppraisalPage = lazyPage(() => import('./pages/appraisal/AppraisalPage'));
 const ContractsPage = lazyPage(() => import('./pages/contracting/ContractsPage'));
 const ContractPage = lazyPage(() => import('./pages/contracting/ContractPage'));
 const PackagesPage = lazyPage(() => import('./pages/contracting/PackagesPage'));
@@ -166,6 +167,7 @@ export default function App() {
               <Route path="liaison/plans" element={<LiaisonPlansPage />} />
               <Route path="quality" element={<QualityPage />} />
               <Route path="reports" element={<ReportBuilderPage />} />
+              <Route path="appraisal" element={<AppraisalPage />} />
               <Route path="contracts" element={<ContractsPage />} />
               <Route path="contracts/packages" element={<PackagesPage />} />
               <Route path="contracts/:id" element={<ContractPage />} />

@@ -206,6 +206,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canScreen(roles) && { to: '/screening', label: '筛查' },
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
     canSeeQuality(roles) && { to: '/reports', label: '自定义报表' },
+    canSeeAppraisal(roles) && { to: '/appraisal', label: '绩效考核' },
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
     canModel(roles) && { to: '/modeler', label: '流程建模' },
@@ -219,6 +220,11 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
 /** 介入中心: the centre's doctors, the quality office and county administrators (app/intervention/api.py STAFF). */
 export function canSeeInterventionCentre(roles: readonly string[]): boolean {
   return any(roles, ['county_specialist', 'supervisor', 'county_admin']);
+}
+
+/** 绩效考核: county administrators (edit schemes) and supervisors; township staff see their own results. */
+export function canSeeAppraisal(roles: readonly string[]): boolean {
+  return any(roles, ['supervisor', 'county_admin', 'township_public_health', 'township_doctor']);
 }
 
 /** The quality-control page (质控指标): supervisors, county administrators and township 公卫 staff. */
