@@ -23,7 +23,7 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
              "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>",
              "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
-             "/supply", "/liaison/<path:_rest>")
+             "/supply", "/liaison/<path:_rest>", "/research", "/research/<path:_rest>")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")

@@ -36,6 +36,7 @@ import { consultStory } from './consult.mjs';
 import { liaisonStory } from './liaison.mjs';
 import { contractingStory } from './contracting.mjs';
 import { supplyStory } from './supply.mjs';
+import { researchStory } from './research.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -204,6 +205,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no expert liaison');
     if (!needs(t, '/api/v1/liaison/week', '/api/v1/liaison/duties', '/api/v1/liaison/plans')) return;
     await liaisonStory(ctx);
+  });
+  test('research extraction: the researcher builds a hypertension cohort (size-only preview) and submits; the committee approves and releases after seeing k; the downloaded extract has research ids and no names or ID numbers', async (t) => {
+    if (useMock) return void t.skip('the mock has no research extraction');
+    if (!needs(t, '/api/v1/research/projects', '/api/v1/research/preview')) return;
+    await researchStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

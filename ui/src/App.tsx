@@ -23,6 +23,8 @@ const ScreeningPage = lazyPage(() => import('./pages/ScreeningPage'));
 const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
 const SupplyPage = lazyPage(() => import('./pages/supply/SupplyPage'));
 const TrainingPage = lazyPage(() => import('./pages/training/TrainingPage'));
+const ResearchPage = lazyPage(() => import('./pages/research/ResearchPage'));
+const ResearchProjectPage = lazyPage(() => import('./pages/research/ProjectPage'));
 const PlanPage = lazyPage(() => import('./pages/training/PlanPage'));
 const SessionPage = lazyPage(() => import('./pages/training/SessionPage'));
 const VenueScreenPage = lazyPage(() => import('./pages/training/VenueScreenPage'));
@@ -168,6 +170,8 @@ export default function App() {
               <Route path="quality" element={<QualityPage />} />
               <Route path="reports" element={<ReportBuilderPage />} />
               <Route path="appraisal" element={<AppraisalPage />} />
+              <Route path="research" element={<ResearchPage />} />
+              <Route path="research/:id" element={<ResearchProjectPage />} />
               <Route path="contracts" element={<ContractsPage />} />
               <Route path="contracts/packages" element={<PackagesPage />} />
               <Route path="contracts/:id" element={<ContractPage />} />

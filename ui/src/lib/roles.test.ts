@@ -44,6 +44,7 @@ describe('landing by role (issue 22.5)', () => {
     expect(landingPath(['supervisor'])).toBe('/dashboards');
     expect(landingPath(['trainer'])).toBe('/training');
     expect(landingPath(['education_head'])).toBe('/training');
+    expect(landingPath(['researcher'])).toBe('/research');
     expect(landingPath(['township_doctor'])).toBe('/inbox');
     expect(landingPath(['county_admin'])).toBe('/inbox');
     expect(landingPath([])).toBe('/inbox');

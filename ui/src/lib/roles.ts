@@ -159,6 +159,7 @@ export function landingPath(roles: readonly string[]): string {
   const clinical = ['county_specialist', 'township_doctor', 'township_public_health', 'village_doctor', 'pharmacist', 'county_admin', 'supervisor', 'process_owner'];
   if (roles.includes('village_doctor') && !any(roles, clinical.filter((r) => r !== 'village_doctor'))) return TODAY_FOLLOW_UPS;
   if (any(roles, ['trainer', 'education_head']) && !any(roles, clinical)) return '/training';
+  if (roles.includes('researcher') && !any(roles, clinical)) return '/research';
   return '/inbox';
 }
 
@@ -208,6 +209,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeQuality(roles) && { to: '/reports', label: '自定义报表' },
     canSeeAppraisal(roles) && { to: '/appraisal', label: '绩效考核' },
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
+    canSeeResearch(roles) && { to: '/research', label: '科研数据' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
     canModel(roles) && { to: '/modeler', label: '流程建模' },
     canSeeIntegrations(roles) && { to: '/integrations', label: '系统对接' },

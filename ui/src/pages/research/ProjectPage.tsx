@@ -1,0 +1,120 @@
+import { useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { Badge, ErrorBox, Loading } from '../../components/common';
+import { useAsync } from '../../lib/useAsync';
+import { researchApi, statusKind, type Extract } from './api';
+import ProjectForm from './ProjectForm';
+
+function dateTime(s: string | null | undefined): string {
+  return s ? new Date(s).toLocaleString('zh-CN', { hour12: false }) : '—';
+}
+
+/** What de-identification did: the committee reads this before release (k-anonymity, suppressed cells and rows). */
+function ExtractSummary({ e }: { e: Extract }) {
+  return (
+    <section className="card" data-testid="extract-summary">
+      <h2>去标识化数据集</h2>
+      <dl className="kv">
+        <dt>k-匿名</dt>
+        <dd><strong data-testid="k-value">{e.k_label}</strong>（要求 k ≥ {e.k_required}{e.meets_k ? '，已达标' : '，未达标'}）</dd>
+        <dt>准标识符</dt><dd>{e.qi_label}</dd>
+        <dt>行数</dt><dd data-testid="extract-rows">{e.row_count} 行（队列 {e.cohort_size} 人）</dd>
+        <dt>抑制</dt><dd data-testid="extract-suppressed">{e.suppressed_cells} 个单元格显示为 *，删除 {e.suppressed_rows} 行</dd>
+        <dt>抑制前 k</dt><dd>{e.k_before ?? '—'}</dd>
+        <dt>列</dt><dd>{e.columns.join('、')}</dd>
+      </dl>
+    </section>
+  );
+}
+
+/** One research project: criteria, variables, review, the extract's k-anonymity and the downloads (requester only). */
+export default function ProjectPage() {
+  const id = Number(useParams().id);
+  const project = useAsync(() => researchApi.project(id), [id]);
+  const options = useAsync(() => researchApi.options(), []);
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const act = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      project.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const p = project.data;
+  return (
+    <div className="page">
+      <p><Link to="/research">← 科研数据</Link></p>
+      <ErrorBox error={project.error} onRetry={project.reload} />
+      {project.loading && !p && <Loading />}
+      {p && (
+        <>
+          <div className="page-head">
+            <h1 data-testid="project-title">{p.title}</h1>
+            <Badge kind={statusKind(p.status)}><span data-testid="project-status">{p.status_label}</span></Badge>
+          </div>
+          {editing && options.data ? (
+            <ProjectForm options={options.data} initial={p} onSaved={() => { setEditing(false); project.reload(); }} />
+          ) : (
+            <section className="card">
+              <dl className="kv">
+                <dt>申请人</dt><dd>{p.requester_name}</dd>
+                <dt>研究目的</dt><dd>{p.purpose || '—'}</dd>
+                <dt>筛选条件</dt><dd data-testid="project-criteria">{p.criteria_label}</dd>
+                <dt>队列人数</dt><dd data-testid="project-cohort">{p.cohort_size === null ? '提交时统计' : `${p.cohort_size} 人`}</dd>
+                <dt>导出变量</dt><dd>{(p.variable_labels ?? []).join('、')}</dd>
+                <dt>日期处理</dt><dd>{p.date_mode_label}</dd>
+                <dt>k 值</dt><dd>{p.k}</dd>
+                {p.free_text_requested && <><dt>自由文本</dt><dd>{p.free_text_approved ? '委员会已批准导出' : '未批准（不导出）'}</dd></>}
+                {p.review_comment && <><dt>委员会意见</dt><dd data-testid="review-comment">{p.review_comment}</dd></>}
+                {p.reviewed_at && <><dt>审查时间</dt><dd>{dateTime(p.reviewed_at)}</dd></>}
+                {p.released_at && p.status === 'released' && <><dt>发布时间</dt><dd>{dateTime(p.released_at)}</dd></>}
+                {p.expires_at && <><dt>下载截止</dt><dd>{dateTime(p.expires_at)}</dd></>}
+              </dl>
+              {p.editable && (
+                <div className="row" style={{ gap: 8 }}>
+                  <button className="btn btn-small" type="button" onClick={() => setEditing(true)} data-testid="project-edit">修改</button>
+                  {p.status === 'draft' && (
+                    <button className="btn btn-small btn-primary" type="button" disabled={busy} data-testid="project-submit"
+                      onClick={() => act(() => researchApi.submit(p.id))}>提交委员会审查</button>
+                  )}
+                  {p.status === 'changes_requested' && <span className="muted">修改后请在「待办」中完成「按意见修改申请」任务以重新提交。</span>}
+                </div>
+              )}
+            </section>
+          )}
+          {p.extract && <ExtractSummary e={p.extract} />}
+          {p.mine && p.status === 'released' && (
+            <section className="card" data-testid="downloads">
+              <h2>下载</h2>
+              <p>剩余下载次数：<strong data-testid="downloads-left">{p.downloads_left}</strong> / {p.download_limit}</p>
+              {p.can_download && (
+                <div className="row" style={{ gap: 8 }}>
+                  <button className="btn btn-small btn-primary" type="button" disabled={busy} data-testid="download-csv"
+                    onClick={() => act(() => researchApi.download(p.id, 'csv'))}>下载 CSV</button>
+                  <button className="btn btn-small" type="button" disabled={busy} data-testid="download-xlsx"
+                    onClick={() => act(() => researchApi.download(p.id, 'xlsx'))}>下载 Excel</button>
+                </div>
+              )}
+            </section>
+          )}
+          {(p.downloads ?? []).length > 0 && (
+            <section className="card">
+              <h2>下载记录</h2>
+              <ul className="plain" data-testid="download-log">
+                {(p.downloads ?? []).map((d, k) => <li key={k}>{dateTime(d.at)} · {d.format.toUpperCase()}</li>)}
+              </ul>
+            </section>
+          )}
+          <ErrorBox error={error} />
+        </>
+      )}
+    </div>
+  );
+}
