@@ -16,7 +16,7 @@ from app.core import clock
 from app.core.db import unit_of_work
 from app.workflows import runner
 
-from . import checks, forms, queries, services
+from . import checks, forms, projection, queries, services
 from .errors import (
     CompletionIdReused,
     DefinitionChanged,
@@ -55,14 +55,20 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
                               code=forms.DATE_IN_FUTURE if future else None, errors=errors)
         data, ignored = forms.only_form_fields((form or {}).get("schema"), data)
         data = checks.run(form, task, data, p)
-        if task.assignee_id is None:
-            services.claim_row(p, task)
+        claimed = task.assignee_id is None
+        if claimed:
+            services.claim_locked(p, task)      # the row lock is held since get_task
         runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)
         task.draft = None
-        body = {**queries.one_item(task), "next_tasks": queries.next_tasks(p, task.instance_id)}
+        # the next tasks from the step's own projection (no re-read), serialized with the task in one pass
+        following = [r for r in projection.open_rows_in_session(s, task.instance_id) if queries.may_act_now(p, r)]
+        listed = queries.items([task, *following], me=p)
+        body = {**listed[0], "next_tasks": listed[1:]}
         if completion_id:
             s.add(TaskCompletion(completion_id=completion_id, task_id=task.id, user_id=p.user_id, response=body,
                                  created_at=clock.now()))
+        if claimed:
+            services.claim_audit(p, task)
         record("task.complete", object_type="task", object_id=task.id, principal=p,
                details={"instance_id": task.instance_id, "completion_id": completion_id,
                         **({"ignored_fields": ignored} if ignored else {})})

@@ -26,6 +26,7 @@ from app.workflows.versions import version_id_of
 
 DEFAULT_PRIORITY = 3
 _ROLE_IN_LANE = re.compile(r"[a-z_]+")
+_LAST_STEP = "tasks.last_projection"
 
 
 def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, new: bool) -> None:
@@ -34,6 +35,7 @@ def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, 
     existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
         HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
     seen = set()
+    kept: list[HumanTask] = []
     for view in views:
         seen.add(view.task_guid)
         row = existing.get(view.task_guid)
@@ -46,11 +48,13 @@ def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, 
                             process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
             session.add(row)
         _fill(row, view, inst)
+        kept.append(row)
     for guid, row in existing.items():
         if guid not in seen:
             row.status = "cancelled"
             row.completed_at = now
             row.etag_version += 1
+    session.info[_LAST_STEP] = (inst.id, kept)     # one entry: the step that ran last in this session
 
 
 def complete(session, task_id: int, data: Any, actor_name: str, completion_id: str | None) -> HumanTask:
@@ -64,6 +68,18 @@ def complete(session, task_id: int, data: Any, actor_name: str, completion_id: s
     row.etag_version += 1
     hooks.task_completed(row, data, actor_name)
     return row
+
+
+def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:
+    """The open tasks of `instance_id` as the step that just ran left them in the session (`project` loaded every
+    open task of the instance and added the new ones), in id order: the caller's next tasks without reading back
+    what was just written."""
+    last = session.info.pop(_LAST_STEP, None)
+    if last is None or last[0] != instance_id:
+        return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                            HumanTask.status == "open")))
+    session.flush()
+    return sorted((r for r in last[1] if r.status == "open"), key=lambda r: r.id)
 
 
 def put_open_task_data(*, resident_id: int, process_id: str, key: str, value: Any) -> int:

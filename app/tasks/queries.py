@@ -9,6 +9,7 @@ Visibility is SQL, applied to every query (a task outside it does not exist for 
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -286,6 +287,12 @@ def counts(p: Principal) -> dict[str, int]:
             "overdue": min(COUNT_CAP + 1, total("mine", overdue) + total("groups", overdue))}
 
 
+def may_act_now(p: Principal, task: HumanTask) -> bool:
+    """`actionable` in Python, for a loaded row: open, and the caller's, or unassigned and offered to them."""
+    return task.status == "open" and (task.assignee_id == p.user_id or
+                                      (task.assignee_id is None and is_candidate(p, task)))
+
+
 def next_tasks(p: Principal, instance_id: int) -> list[dict]:
     """Open tasks of an instance the caller may work on now (so the UI can chain to the next step)."""
     rows = session().scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, actionable(p))
@@ -356,9 +363,13 @@ def _user_ref(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name or user.username}
 
 
-def items(rows) -> list[dict]:
-    """Inbox rows as JSON-ready dicts (users and organization names looked up once per page)."""
-    users = auth_queries.users_by_id([r.assignee_id for r in rows if r.assignee_id is not None])
+def items(rows, *, me: Principal | None = None) -> list[dict]:
+    """Inbox rows as JSON-ready dicts (users and organization names looked up once per page; `me`, the caller, is
+    not looked up again when it holds a task)."""
+    users: dict[int, Any] = auth_queries.users_by_id([r.assignee_id for r in rows if r.assignee_id is not None
+                                                       and (me is None or r.assignee_id != me.user_id)])
+    if me is not None:
+        users[me.user_id] = SimpleNamespace(id=me.user_id, username=me.username, display_name=me.display_name)
     org_names: dict[str | None, str | None] = {}
     process_names = versions.process_names(r.process_id for r in rows)
     now = clock.now()

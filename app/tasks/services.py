@@ -106,6 +106,20 @@ def claim_row(p: Principal, task: HumanTask) -> None:
            details={"instance_id": task.instance_id})
 
 
+def claim_locked(p: Principal, task: HumanTask) -> None:
+    """The claim inside a change that already holds the task's row lock (`get_task(lock=True)`) and saw it
+    unassigned: no conditional UPDATE and re-read needed, the row is written with the change. The caller writes
+    the `task.claim` audit entry (`claim_audit`) with its own, so both go in one INSERT."""
+    task.assignee_id = p.user_id
+    task.etag_version += 1
+    history(task, "task_claimed", p)
+
+
+def claim_audit(p: Principal, task: HumanTask) -> None:
+    record("task.claim", object_type="task", object_id=task.id, principal=p,
+           details={"instance_id": task.instance_id})
+
+
 def unclaim(p: Principal, task_id: int) -> dict:
     """Give an assigned task back to its candidates (only its assignee may)."""
     with unit_of_work():

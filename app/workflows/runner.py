@@ -83,7 +83,8 @@ def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
             session.execute(text("SET LOCAL lock_timeout = '3s'"))
         stmt = stmt.with_for_update()
     try:
-        inst = session.execute(stmt).scalar_one_or_none()
+        with session.no_autoflush:      # what the caller changed is written with the step's own writes
+            inst = session.execute(stmt).scalar_one_or_none()
     except OperationalError as exc:
         raise InstanceBusy("流程实例正被其他操作处理，请稍后重试 (instance busy)", instance_id=instance_id) from exc
     if inst is None:
