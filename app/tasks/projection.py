@@ -77,7 +77,7 @@ def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:
     last = session.info.pop(_LAST_STEP, None)
     if last is None or last[0] != instance_id:
         return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                            HumanTask.status == "open")))
+                                                            HumanTask.status == "open").order_by(HumanTask.id)))
     session.flush()
     return sorted((r for r in last[1] if r.status == "open"), key=lambda r: r.id)
 
