@@ -8,6 +8,7 @@ from sqlalchemy import String, cast, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
+from app.auth.queries import display_names
 from app.core import clock
 from app.core.db import session
 from app.core.errors import Invalid, NotFound
@@ -47,8 +48,9 @@ def _org_name(code: str | None) -> str:
 
 
 def detail(row: Prescription) -> dict[str, Any]:
-    states = session().scalars(select(PrescriptionState).where(PrescriptionState.prescription_id == row.id)
-                               .order_by(PrescriptionState.id))
+    states = list(session().scalars(select(PrescriptionState).where(PrescriptionState.prescription_id == row.id)
+                                    .order_by(PrescriptionState.id)))
+    names = display_names({s.actor for s in states})
     results = session().scalars(select(PrescriptionResult).where(PrescriptionResult.prescription_id == row.id)
                                 .order_by(PrescriptionResult.id))
     return {
@@ -62,7 +64,9 @@ def detail(row: Prescription) -> dict[str, Any]:
         "findings": [{**f, "grade_label": GRADE_LABELS.get(f["grade"], f["grade"])} for f in row.findings],
         "instance_id": row.instance_id, "received_at": row.received_at,
         "states": [{"state": s.state, "label": STATE_LABELS.get(s.state, s.state), "version": s.version,
-                    "version_hash": s.version_hash, "actor": s.actor, "org_code": s.org_code, "note": s.note,
+                    "version_hash": s.version_hash, "actor": s.actor,
+                    "actor_name": names.get(s.actor) or s.actor,
+                    "org_code": s.org_code, "org_name": _org_name(s.org_code), "note": s.note,
                     "detail": s.detail, "at": s.at} for s in states],
         "results": [{"version": r.version, "outcome": r.outcome, "status": r.status, "payload": r.payload,
                      "created_at": r.created_at, "sent_at": r.sent_at} for r in results],

@@ -94,6 +94,9 @@ def test_the_state_follows_the_trace_through_intervention_and_after_release(app,
     ph = w["pharmacist"]
     complete(ph, _review_task(ph, ids["reviewing"]), {"decision": "intervene", "problems": ["interaction"], "opinion": "胺碘酮增强华法林作用，请减量"})
     assert ids_of(search(ph, state="intervened")) == [ids["reviewing"]]
+    trace = ph.get(f"/api/v1/prescriptions/{ids['reviewing']}").json["states"]
+    assert [(s["label"], s["actor_name"]) for s in trace[:2]] == [("开具", "李医生"), ("审核中", "系统")]
+    assert trace[1]["org_name"] and trace[-1]["note"] == "胺碘酮增强华法林作用，请减量"
     assert ids_of(search(ph, state="reviewing")) == [ids["away"]]
     charged = arrival(client, w["creds"], {"rx_id": "S-1", "state": "charged", "actor": "收费处"}, "st-1",
                       message="rx_state")

@@ -37,6 +37,7 @@ import { liaisonStory } from './liaison.mjs';
 import { contractingStory } from './contracting.mjs';
 import { supplyStory } from './supply.mjs';
 import { researchStory } from './research.mjs';
+import { pharmacyStory } from './pharmacy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -210,6 +211,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no research extraction');
     if (!needs(t, '/api/v1/research/projects', '/api/v1/research/preview')) return;
     await researchStory(ctx);
+  });
+  test('审方工作台: a warfarin prescription with an interacting drug is intervened, re-issued, reviewed again in the same process and passed; the timeline shows every state', async (t) => {
+    if (useMock) return void t.skip('the mock has no prescription review');
+    if (!needs(t, '/api/v1/prescriptions', '/api/v1/prescriptions/{}', '/api/v1/webhooks/messages/{}')) return;
+    await pharmacyStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

@@ -22,6 +22,8 @@ const FollowUpsPage = lazyPage(() => import('./pages/FollowUpsPage'));
 const ScreeningPage = lazyPage(() => import('./pages/ScreeningPage'));
 const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
 const SupplyPage = lazyPage(() => import('./pages/supply/SupplyPage'));
+const PharmacyPage = lazyPage(() => import('./pages/pharmacy/PharmacyPage'));
+const PrescriptionPage = lazyPage(() => import('./pages/pharmacy/PrescriptionPage'));
 const TrainingPage = lazyPage(() => import('./pages/training/TrainingPage'));
 const ResearchPage = lazyPage(() => import('./pages/research/ResearchPage'));
 const ResearchProjectPage = lazyPage(() => import('./pages/research/ProjectPage'));
@@ -146,6 +148,8 @@ export default function App() {
               <Route path="screening" element={<ScreeningPage />} />
               <Route path="integrations" element={<IntegrationsPage />} />
               <Route path="supply" element={<SupplyPage />} />
+              <Route path="pharmacy" element={<PharmacyPage />} />
+              <Route path="pharmacy/prescriptions/:id" element={<PrescriptionPage />} />
               <Route path="training" element={<TrainingPage />} />
               <Route path="training/plans/:id" element={<PlanPage />} />
               <Route path="training/sessions/:id" element={<SessionPage />} />

@@ -12976,6 +12976,8 @@ export interface components {
     };
     PrescriptionState: {
       actor: string;
+      /** @description the staff member's name (the HIS's name for the prescriber) */
+      actor_name?: string;
       /** Format: date-time */
       at: string;
       detail?: {
@@ -12984,6 +12986,7 @@ export interface components {
       label: string;
       note?: string | null;
       org_code?: string | null;
+      org_name?: string;
       /** @description issued | reviewing | passed | intervened | modified | insisted | refused | withdrawn | escalated */
       state: string;
       version: number;

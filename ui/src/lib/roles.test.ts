@@ -100,7 +100,7 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['trainer'])).toEqual(['/inbox', '/training']);
   });
   it('a pharmacist sees no statistics and no follow-ups; keeps the stores (库存与耗材)', async () => {
-    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/supply', '/training/my']);
+    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/pharmacy', '/supply', '/training/my']);
   });
   it('stock and UDI scanning: store keepers and the clinicians who scan, not village doctors or trainers', async () => {
     for (const role of ['pharmacist', 'county_specialist', 'township_doctor', 'supervisor', 'county_admin']) expect(await paths([role])).toContain('/supply');

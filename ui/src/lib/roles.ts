@@ -208,6 +208,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeQuality(roles) && { to: '/quality', label: '质控指标' },
     canSeeQuality(roles) && { to: '/reports', label: '自定义报表' },
     canSeeAppraisal(roles) && { to: '/appraisal', label: '绩效考核' },
+    canSeePharmacy(roles) && { to: '/pharmacy', label: '审方工作台' },
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
     canSeeResearch(roles) && { to: '/research', label: '科研数据' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
@@ -217,6 +218,11 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeDashboards(roles) && { to: '/dashboards', label: '统计' },
   ];
   return entries.filter((e): e is MenuEntry => !!e);
+}
+
+/** 审方工作台 (issue 18.2): the review centre's pharmacists and those who supervise them (app/web.py ROLE_PAGES). */
+export function canSeePharmacy(roles: readonly string[]): boolean {
+  return any(roles, ['pharmacist', 'supervisor', 'county_admin']);
 }
 
 /** 介入中心: the centre's doctors, the quality office and county administrators (app/intervention/api.py STAFF). */

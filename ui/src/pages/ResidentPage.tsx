@@ -13,6 +13,7 @@ import RiskReassess from '../components/record/RiskReassess';
 import ResidentReferrals from './referral/ResidentReferrals';
 import ResidentConsults from './consult/ResidentConsults';
 import ResidentContract from './contracting/ResidentContract';
+import ResidentPrescriptions from './pharmacy/ResidentPrescriptions';
 import NetworkRecord from '../components/network_record/NetworkRecord';
 import PortalQrButton from '../portal/PortalQrButton';
 import { useAsync } from '../lib/useAsync';
@@ -510,6 +511,7 @@ export default function ResidentPage() {
       <ResidentContract residentId={id} />
       <ResidentReferrals residentId={id} />
       <ResidentConsults residentId={id} />
+      <ResidentPrescriptions residentId={id} />
       <NetworkRecord residentId={id} />
       <section className="card">
         <h2>指标趋势</h2>

@@ -1,0 +1,165 @@
+/**
+ * Issue 18.1/18.2 Done-when: a warfarin prescription with an interacting drug intervened and re-issued. The county
+ * HIS sends a township prescription (warfarin + amiodarone) by signed webhook; the county pharmacist opens 审方工作台,
+ * sees it in the queue with the 5-minute countdown and the 警示 finding, opens the review task and intervenes; the
+ * township doctor answers with a modified version, which re-enters review in the same process; the pharmacist passes
+ * it, and the prescription's timeline shows every state of both versions with names, never usernames or codes. The
+ * story makes its own resident and prescription (no seed data is used up).
+ */
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closePage, loginAs, shot } from './flows.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+function idNumber() {
+  const rand = (n) => Math.floor(Math.random() * n);
+  const body = `33012719490${1 + rand(9)}${String(10 + rand(18))}` + String(rand(100)).padStart(2, '0') + '13579'[rand(5)];
+  const sum = [...body].reduce((acc, d, i) => acc + Number(d) * WEIGHTS[i], 0);
+  return body + '10X98765432'[sum % 11];
+}
+
+async function api(page, method, url, data) {
+  const csrf = (await page.context().cookies()).find((c) => c.name === 'ygt_csrf')?.value ?? '';
+  const r = await page.request.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } });
+  const type = r.headers()['content-type'] ?? '';
+  return { status: r.status(), body: type.includes('json') ? await r.json() : await r.text() };
+}
+
+function hisClient() {
+  const py = process.env.E2E_PYTHON ?? path.join(here, '..', '..', '.venv', 'bin', 'python');
+  return JSON.parse(execFileSync(py, [path.join(here, 'his_client.py'), '县人民医院 HIS（审方浏览器测试）'], { cwd: path.join(here, '..', '..') }).toString().trim().split('\n').pop());
+}
+
+async function webhook(base, client, message, payload) {
+  const body = JSON.stringify(payload);
+  const id = `rx-${randomUUID()}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const key = Buffer.from(client.secret.replace(/^whsec_/, ''), 'base64');
+  const sig = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
+  const r = await fetch(`${base}/api/v1/webhooks/messages/${message}`, {
+    method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', 'X-Client-Id': client.client_id, 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` },
+  });
+  return { status: r.status, body: await r.json().catch(() => ({})) };
+}
+
+async function openTask(page, instanceId, elementId) {
+  for (let i = 0; i < 20; i += 1) {
+    for (const view of ['mine', 'groups']) {
+      const { body } = await api(page, 'GET', `/api/v1/tasks?view=${view}&process_id=rx_prereview&element_id=${elementId}&per_page=200`);
+      const task = (body.items ?? []).find((t) => t.instance_id === instanceId);
+      if (task) return task;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no open ${elementId} task for instance ${instanceId}`);
+}
+
+async function complete(page, taskId, data) {
+  const claimed = await api(page, 'POST', `/api/v1/tasks/${taskId}/claim`);
+  assert.ok([200, 409].includes(claimed.status), JSON.stringify(claimed.body));
+  const done = await api(page, 'POST', `/api/v1/tasks/${taskId}/complete`, { data });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+}
+
+async function noRawCodes(page) {
+  const text = await page.locator('main').innerText();
+  assert.doesNotMatch(text, /\bC01[A-Z0-9]*\b/, '页面不应显示机构编码');
+  assert.doesNotMatch(text, /\bpharmacist\b|township_doctor\d|warfarin|amiodarone|\bsystem\b/, '页面不应显示用户名或代码');
+}
+
+export async function pharmacyStory(ctx) {
+  const doctor = await loginAs(ctx, 'township_doctor1');
+  const pharmacist = await loginAs(ctx, process.env.E2E_PHARMACIST_USER ?? 'pharmacist');
+  await doctor.goto('/');
+  await pharmacist.goto('/');
+  const name = `审方测试${String(Date.now()).slice(-4)}`;
+  const idn = idNumber();
+  const made = await api(doctor, 'POST', '/api/v1/residents', { id_number: idn, name, org_code: 'C01T01V01' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const me = (await api(doctor, 'GET', '/api/v1/auth/me')).body;
+  const prescriber = me.display_name;
+  assert.ok(prescriber, JSON.stringify(me));
+
+  // the HIS sends the prescription: warfarin with amiodarone (an interacting drug)
+  const his = hisClient();
+  const rxId = `RX-E2E-${randomUUID().slice(0, 8)}`;
+  const today = new Date().toISOString().slice(0, 10);
+  const sent = await webhook(ctx.base, his, 'rx_created', {
+    id_number: idn, rx_id: rxId, org_code: 'C01T01', prescriber, setting: 'outpatient',
+    indication: 'NVAF', diagnosis: '心房颤动', concomitant: ['amiodarone'],
+    items: [{ drug: 'warfarin', dose_mg: 3, frequency: 'qd', days: 14 }], clinical: { inr: 2.4, inr_date: today },
+  });
+  assert.equal(sent.status, 200, JSON.stringify(sent.body));
+  assert.equal(sent.body.grade, 'warn');
+  const id = sent.body.prescription_id;
+
+  // 审方工作台: the queue shows it with its countdown and the interaction warning
+  await pharmacist.goto('/pharmacy');
+  await pharmacist.getByRole('heading', { name: '审方工作台' }).waitFor();
+  const item = pharmacist.getByTestId('rx-queue-item').filter({ hasText: name });
+  await item.waitFor();
+  const text = await item.innerText();
+  assert.match(text, /警示/);
+  assert.match(text, /胺碘酮/);
+  assert.match(text, /华法林 3 mg 每日1次/);
+  assert.match(await item.getByTestId('sla').innerText(), /剩余 [0-4]:\d\d/);
+  await noRawCodes(pharmacist);
+  await shot(pharmacist, 'pharmacy-queue');
+  await item.getByTestId('open-review').click();
+  await pharmacist.waitForURL(/\/tasks\/\d+/);
+  const taskId = Number(pharmacist.url().match(/\/tasks\/(\d+)/)[1]);
+  const instanceId = (await api(pharmacist, 'GET', `/api/v1/prescriptions/${id}`)).body.instance_id;
+  assert.equal((await openTask(pharmacist, instanceId, 'pharmacist_review')).id, taskId);
+  await complete(pharmacist, taskId, { decision: 'intervene', problems: ['interaction'], opinion: '胺碘酮增强华法林抗凝作用，建议减量至 2 mg 并 3 天后复查 INR' });
+
+  // the prescriber modifies: the new version re-enters review in the same instance
+  const reply = await openTask(doctor, instanceId, 'prescriber_reply');
+  await complete(doctor, reply.id, { action: 'modify', reason: '按药师建议减量', items: [{ drug: 'warfarin', dose_mg: 2, frequency: 'qd', days: 14 }] });
+  const second = await openTask(pharmacist, instanceId, 'pharmacist_review');
+  assert.notEqual(second.id, taskId);
+  await pharmacist.goto('/pharmacy');
+  const again = pharmacist.getByTestId('rx-queue-item').filter({ hasText: name });
+  await again.waitFor();
+  assert.match(await again.innerText(), /第2版[\s\S]*华法林 2 mg|华法林 2 mg[\s\S]*第2版/);
+  await complete(pharmacist, second.id, { decision: 'pass', opinion: '已减量，同意' });
+
+  // the search finds it by drug, state and organisation; the timeline shows both versions
+  await pharmacist.goto('/pharmacy?tab=search');
+  await pharmacist.getByTestId('f-drug').selectOption({ label: '华法林' });
+  await pharmacist.getByTestId('f-state').selectOption({ label: '通过' });
+  await pharmacist.getByTestId('f-prescriber').selectOption({ label: prescriber });
+  await pharmacist.getByTestId('rx-search').click();
+  const hit = pharmacist.getByTestId('rx-results').locator('tr', { hasText: name });
+  await hit.waitFor();
+  assert.match(await hit.innerText(), /通过/);
+  await noRawCodes(pharmacist);
+  await shot(pharmacist, 'pharmacy-search');
+  await hit.getByRole('link').click();
+  await pharmacist.getByTestId('rx-timeline').waitFor();
+  const v1 = await pharmacist.getByTestId('rx-version-1').innerText();
+  const v2 = await pharmacist.getByTestId('rx-version-2').innerText();
+  for (const state of ['开具', '审核中', '干预']) assert.match(v1, new RegExp(state));
+  for (const state of ['修改', '审核中', '通过']) assert.match(v2, new RegExp(state));
+  assert.match(v1, new RegExp(prescriber));
+  assert.match(v2, /修改后重新审核/);
+  assert.match(v1, /胺碘酮增强华法林抗凝作用/);
+  await noRawCodes(pharmacist);
+  await shot(pharmacist, 'pharmacy-timeline');
+
+  // the resident's record shows the prescription and its trace
+  await doctor.goto(`/residents/${made.body.id}`);
+  const onRecord = doctor.getByTestId('resident-prescriptions');
+  await onRecord.waitFor();
+  assert.match(await onRecord.innerText(), /华法林 2 mg 每日1次[\s\S]*通过/);
+  await onRecord.getByRole('button', { name: '处方追溯' }).first().click();
+  await onRecord.getByTestId('rx-version-2').waitFor();
+  await noRawCodes(doctor);
+  await closePage(doctor);
+  await closePage(pharmacist);
+}

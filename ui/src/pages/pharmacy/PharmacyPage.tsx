@@ -1,0 +1,159 @@
+import { useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { organizations } from '../../api/endpoints';
+import { Badge, Empty, ErrorBox, Field, Loading, Pager } from '../../components/common';
+import { formatDateTime } from '../../lib/time';
+import { useAsync } from '../../lib/useAsync';
+import { countdown, GRADE, prescriptions, type PrescriptionQuery, type PrescriptionRow } from './api';
+
+type Tab = 'queue' | 'search';
+const PER_PAGE = 20;
+
+/**
+ * 审方工作台 (issue 18.2): the county review centre's queue of prescriptions under review with the 5-minute SLA
+ * countdown and the graded findings (阻断/警示/提示), each linked to its review task in the inbox; and the search by
+ * drug, prescriber, organisation, state and dates. Desktop first, one column on a phone.
+ */
+export default function PharmacyPage() {
+  const [params, setParams] = useSearchParams();
+  const tab = (params.get('tab') as Tab | null) ?? 'queue';
+  const setTab = (t: Tab) => setParams(new URLSearchParams({ tab: t }), { replace: true });
+  return (
+    <div className="page pharmacy-page">
+      <h1>审方工作台</h1>
+      <nav className="tabs" role="tablist" aria-label="功能">
+        {([['queue', '待审处方'], ['search', '处方查询']] as [Tab, string][]).map(([key, label]) => (
+          <button key={key} type="button" role="tab" aria-selected={tab === key} className={tab === key ? 'tab active' : 'tab'}
+            onClick={() => setTab(key)} data-testid={`tab-${key}`}>{label}</button>
+        ))}
+      </nav>
+      {tab === 'queue' ? <Queue /> : <Search />}
+    </div>
+  );
+}
+
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function Queue() {
+  const rows = useAsync(() => prescriptions.search({ state: 'reviewing', per_page: 100 }), []);
+  const tasks = useAsync(() => prescriptions.reviewTasks(), []);
+  const now = useNow();
+  if (rows.loading) return <Loading />;
+  if (rows.error) return <ErrorBox error={rows.error} onRetry={rows.reload} />;
+  const items = [...(rows.data?.items ?? [])].sort((a, b) => (a.review_due_at ?? '').localeCompare(b.review_due_at ?? ''));
+  if (!items.length) return <Empty title="暂无待审处方" />;
+  return (
+    <div className="rx-queue" data-testid="rx-queue">
+      <p className="muted">门诊处方审方时限 5 分钟，住院 15 分钟；按剩余时间排序。</p>
+      <button type="button" className="btn btn-small" onClick={() => { rows.reload(); tasks.reload(); }}>刷新</button>
+      <ul className="card-list">
+        {items.map((row) => {
+          const clock = countdown(row.review_due_at, now);
+          const taskId = row.instance_id != null ? tasks.data?.get(row.instance_id) : undefined;
+          return (
+            <li key={row.id} className="card" data-testid="rx-queue-item">
+              <div className="card-title">
+                <Link to={`/pharmacy/prescriptions/${row.id}`}>{row.resident_name ?? '居民'} · {row.summary}</Link>
+                {' '}<Badge kind={GRADE[row.grade]?.[1]}>{GRADE[row.grade]?.[0] ?? row.grade_label}</Badge>
+                {clock && <Badge kind={clock.late ? 'badge-danger' : 'badge-info'}><span data-testid="sla">{clock.text}</span></Badge>}
+                {row.escalated && <Badge kind="badge-danger">已超时升级</Badge>}
+              </div>
+              <div className="muted">{row.org_name} · 开方医生 {row.prescriber} · {row.diagnosis} · 第{row.version}版 · {formatDateTime(row.received_at)}</div>
+              <Findings findings={row.findings} />
+              <div className="actions">
+                {taskId ? <Link className="btn btn-primary btn-small" to={`/tasks/${taskId}`} data-testid="open-review">处理审方</Link>
+                  : <span className="muted">审方任务已由其他药师处理中</span>}
+                {' '}<Link className="btn btn-small" to={`/pharmacy/prescriptions/${row.id}`}>处方详情</Link>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+export function Findings({ findings }: { findings: PrescriptionRow['findings'] }) {
+  if (!findings.length) return <p className="muted">自动审核未发现问题</p>;
+  return (
+    <ul className="findings" data-testid="findings">
+      {findings.map((f, i) => (
+        <li key={`${f.code}-${i}`}>
+          <Badge kind={GRADE[f.grade]?.[1]}>{GRADE[f.grade]?.[0] ?? f.grade_label}</Badge> {f.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Search() {
+  const options = useAsync(() => prescriptions.options(), []);
+  const orgs = useAsync(() => organizations.list(), []);
+  const [form, setForm] = useState<PrescriptionQuery>({});
+  const [query, setQuery] = useState<PrescriptionQuery>({ page: 1 });
+  const result = useAsync(() => prescriptions.search({ ...query, per_page: PER_PAGE }), [JSON.stringify(query)]);
+  const set = (key: keyof PrescriptionQuery) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
+  return (
+    <div className="rx-search">
+      <form className="filters" onSubmit={(e) => { e.preventDefault(); setQuery({ ...form, page: 1 }); }} data-testid="rx-search-form">
+        <Field label="药品">
+          <select value={form.drug ?? ''} onChange={set('drug')} data-testid="f-drug">
+            <option value="">全部</option>
+            {options.data?.drugs.map((d) => <option key={d.code} value={d.code}>{d.label}</option>)}
+          </select>
+        </Field>
+        <Field label="开方医生">
+          <select value={form.prescriber ?? ''} onChange={set('prescriber')} data-testid="f-prescriber">
+            <option value="">全部</option>
+            {options.data?.prescribers.map((name) => <option key={name} value={name}>{name}</option>)}
+          </select>
+        </Field>
+        <Field label="开方机构">
+          <select value={form.org_code ?? ''} onChange={set('org_code')} data-testid="f-org">
+            <option value="">全部</option>
+            {orgs.data?.map((o) => <option key={o.code} value={o.code}>{o.name}</option>)}
+          </select>
+        </Field>
+        <Field label="处方状态">
+          <select value={form.state ?? ''} onChange={set('state')} data-testid="f-state">
+            <option value="">全部</option>
+            {options.data?.states.map((s) => <option key={s.code} value={s.code}>{s.label}</option>)}
+          </select>
+        </Field>
+        <Field label="开始日期"><input type="date" value={form.from ?? ''} onChange={set('from')} /></Field>
+        <Field label="结束日期"><input type="date" value={form.to ?? ''} onChange={set('to')} /></Field>
+        <button type="submit" className="btn btn-primary" data-testid="rx-search">查询</button>
+      </form>
+      {result.loading && <Loading />}
+      {result.error ? <ErrorBox error={result.error} onRetry={result.reload} /> : null}
+      {result.data && (result.data.items.length === 0 ? <Empty title="没有符合条件的处方" /> : (
+        <>
+          <table className="table" data-testid="rx-results">
+            <thead><tr><th>开具时间</th><th>居民</th><th>处方</th><th>开方机构</th><th>开方医生</th><th>状态</th><th>审核</th></tr></thead>
+            <tbody>
+              {result.data.items.map((row) => (
+                <tr key={row.id}>
+                  <td>{formatDateTime(row.received_at)}</td>
+                  <td>{row.resident_name ?? ''}</td>
+                  <td><Link to={`/pharmacy/prescriptions/${row.id}`}>{row.summary}</Link></td>
+                  <td>{row.org_name}</td>
+                  <td>{row.prescriber}</td>
+                  <td>{row.state_label}</td>
+                  <td><Badge kind={GRADE[row.grade]?.[1]}>{GRADE[row.grade]?.[0] ?? row.grade_label}</Badge></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={query.page ?? 1} perPage={PER_PAGE} total={result.data.total} onPage={(page) => setQuery({ ...query, page })} />
+        </>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+import { formatDateTime } from '../../lib/time';
+import type { PrescriptionDetail } from './api';
+
+/** A prescription's trace (开具 → 审核中 → 干预 → 修改 → … → 用药), one list per version: a modified version
+ * re-entered review in the same process. Time, who (by name), organisation, state and note. */
+export function Timeline({ states }: { states: PrescriptionDetail['states'] }) {
+  const versions = [...new Set(states.map((s) => s.version))];
+  return (
+    <div data-testid="rx-timeline">
+      {versions.map((v) => (
+        <section key={v} className="rx-version" data-testid={`rx-version-${v}`}>
+          <h3>第{v}版{v > 1 ? '（修改后重新审核）' : ''}</h3>
+          <ol className="timeline">
+            {states.filter((s) => s.version === v).map((s, i) => (
+              <li key={i} data-testid="rx-state">
+                <strong>{s.label}</strong> · {formatDateTime(s.at)} · {s.actor_name ?? ''}{s.org_name ? `（${s.org_name}）` : ''}
+                {s.note && <div className="muted">{s.note}</div>}
+              </li>
+            ))}
+          </ol>
+        </section>
+      ))}
+    </div>
+  );
+}
