@@ -23,7 +23,8 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
              "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>",
              "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
-             "/supply", "/pharmacy", "/pharmacy/<path:_rest>", "/liaison/<path:_rest>", "/research", "/research/<path:_rest>")
+             "/supply", "/pharmacy", "/pharmacy/<path:_rest>", "/liaison/<path:_rest>", "/research",
+             "/research/<path:_rest>", "/anticoag", "/anticoag/<path:_rest>")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")
@@ -46,6 +47,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/dashboards": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist", "process_owner"),
     "/pharmacy": (*_SUPERVISING, "pharmacist"),     # 审方工作台 (issue 18.2; the API: app.pharmacy, PHI readers)
     "/supply": (*_SUPERVISING, "pharmacist", "county_specialist", "township_doctor"),   # app.supply.api.READERS
+    "/anticoag": (*_SUPERVISING, "pharmacist", "county_specialist", "township_doctor", "village_doctor"),
     "/research": (*_SUPERVISING, "researcher", "county_specialist"),     # app.research.api.READERS (issue 20.7)
     # records: the treating roles and a patient (their own; the API scopes rows), not modelers or trainers
     "/residents": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist",

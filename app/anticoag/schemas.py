@@ -1,17 +1,35 @@
 """Response shapes of /api/v1/anticoag."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+DRUG_CHOICES = ("warfarin", "rivaroxaban", "enoxaparin", "nadroparin")
 
 
 class AnticoagEpisodeQuerySchema(Schema):
     resident_id = fields.Int()
-    status = fields.Str(metadata={"description": "active | stopped"})
+    status = fields.Str(validate=validate.OneOf(("active", "stopped")), metadata={"description": "active | stopped"})
+    drug = fields.Str(validate=validate.OneOf(DRUG_CHOICES))
+    org_code = fields.Str(validate=validate.Length(min=1, max=32),
+                          metadata={"description": "only episodes of residents under this organisation"})
+    overdue = fields.Bool(metadata={"description": "true: only active episodes with a check past its due date"})
+
+
+class AnticoagTtrQuerySchema(Schema):
+    org_code = fields.Str(validate=validate.Length(min=1, max=32))
 
 
 class AnticoagEpisodeSchema(Schema):
     id = fields.Int(required=True)
     resident_id = fields.Int(required=True)
+    resident_name = fields.Str(required=True)
+    org_code = fields.Str(required=True)
+    org_name = fields.Str(required=True)
+    next_due = fields.Date(allow_none=True, metadata={"description": "the earliest check due (active episodes)"})
+    overdue = fields.Bool(required=True, metadata={"description": "the next check is past its due date"})
+    last_inr = fields.Float(allow_none=True)
+    last_inr_on = fields.Date(allow_none=True)
+    last_inr_in_range = fields.Bool(allow_none=True)
     drug = fields.Str(required=True)
     drug_name = fields.Str(required=True)
     indication = fields.Str(required=True)
@@ -25,6 +43,7 @@ class AnticoagEpisodeSchema(Schema):
     frequency = fields.Str(allow_none=True)
     weekly_dose_mg = fields.Float(allow_none=True)
     dose_band = fields.Str(allow_none=True)
+    dose_band_label = fields.Str(allow_none=True, metadata={"description": "the dose table's dose in words"})
     crcl_ml_min = fields.Float(allow_none=True)
     started_on = fields.Date(required=True)
     next_inr_due = fields.Date(allow_none=True)
@@ -75,7 +94,57 @@ class AnticoagEventSchema(Schema):
     at = fields.DateTime(required=True)
 
 
+class AnticoagDoseSchema(Schema):
+    at = fields.DateTime(required=True)
+    label = fields.Str(required=True)
+    dose_text = fields.Str(required=True)
+    decision = fields.Str(allow_none=True)
+    note = fields.Str(allow_none=True)
+    actor = fields.Str(required=True)
+
+
+class AnticoagCheckSchema(Schema):
+    kind = fields.Str(required=True, metadata={"description": "inr | crcl | plt"})
+    label = fields.Str(required=True)
+    due_on = fields.Date(required=True)
+    overdue = fields.Bool(required=True)
+
+
 class AnticoagEpisodeDetailSchema(AnticoagEpisodeSchema):
     ttr_detail = fields.Nested(AnticoagTtrSchema, allow_none=True)
+    frequency_label = fields.Str(required=True)
+    doses = fields.List(fields.Nested(AnticoagDoseSchema), required=True,
+                        metadata={"description": "the dose at the start and each change (prescription, dose task, "
+                                                 "pharmacist review)"})
+    schedule = fields.List(fields.Nested(AnticoagCheckSchema), required=True)
     results = fields.List(fields.Nested(AnticoagResultSchema), required=True)
     events = fields.List(fields.Nested(AnticoagEventSchema), required=True)
+
+
+class AnticoagTtrBinSchema(Schema):
+    lo = fields.Int(required=True)
+    hi = fields.Int(required=True)
+    label = fields.Str(required=True)
+    patients = fields.Int(required=True)
+
+
+class AnticoagOrgTtrSchema(Schema):
+    org_code = fields.Str(required=True)
+    org_name = fields.Str(required=True)
+    patients = fields.Int(required=True)
+    pooled_ttr = fields.Float(allow_none=True)
+    mean_ttr = fields.Float(allow_none=True)
+    bands = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True,
+                        metadata={"description": "patients per TTR band: <50, 50-65, >=65"})
+
+
+class AnticoagTtrDistributionSchema(Schema):
+    org_code = fields.Str(allow_none=True)
+    episodes = fields.Int(required=True, metadata={"description": "active warfarin episodes counted"})
+    without_ttr = fields.Int(required=True, metadata={"description": "episodes with fewer than two INRs"})
+    patients = fields.Int(required=True, metadata={"description": "patients with a TTR"})
+    pooled_ttr = fields.Float(allow_none=True)
+    mean_ttr = fields.Float(allow_none=True)
+    bands = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+    histogram = fields.List(fields.Nested(AnticoagTtrBinSchema), required=True)
+    by_org = fields.List(fields.Nested(AnticoagOrgTtrSchema), required=True)

@@ -10,6 +10,7 @@ DOAC/LMWH dose band (T16/T18) asks a pharmacist; a new interacting drug (T15) as
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -60,6 +61,31 @@ ACTION_LABELS = {
 KIND_LABELS = {"inr": "INR", "crcl": "肾功能（肌酐/CrCl）", "plt": "血小板"}
 BLEEDING_LABELS = {"none": "无", "minor": "轻微出血", "major": "严重出血"}
 _patient_reminders: list[Callable[[int, str], bool]] = []
+FREQ_WORDS = {"qd": "每日1次", "bid": "每日2次", "tid": "每日3次"}
+BAND_WORDS = {"NOT_RECOMMENDED": "不推荐使用", "NOT_RECOMMENDED_EU_CN": "不推荐使用", "CONTRAINDICATED": "禁用"}
+_BAND_PART = re.compile(r"^(\d+(?:\.\d+)?)mg_(qd|bid|tid)(?:_day(\d+)_(\d+))?(_caution)?$")
+
+
+def band_label(band: str | None) -> str | None:
+    """The dose band of the dose tables (T16/T18) in words: '15mg_qd' → '15 mg 每日1次',
+    '15mg_bid_day1_21_then_20mg_qd' → '15 mg 每日2次（第1–21天），之后 20 mg 每日1次'; unknown bands unchanged."""
+    if band is None:
+        return None
+    if band in BAND_WORDS:
+        return BAND_WORDS[band]
+    words = []
+    for part in band.split(" ")[0].split("_then_"):
+        m = _BAND_PART.match(part)
+        if m is None:
+            return band
+        mg, freq, d1, d2, caution = m.groups()
+        text = f"{mg} mg {FREQ_WORDS[freq]}"
+        if d1:
+            text += f"（第{d1}–{d2}天）"
+        if caution:
+            text += "（慎用）"
+        words.append(text)
+    return "，之后 ".join(words)
 
 
 def patient_reminder(fn: Callable[[int, str], bool]) -> Callable[[int, str], bool]:
@@ -179,7 +205,8 @@ def start_episode(*, resident_id: int, drug: str, indication: str, line: dict[st
     episode.dose_band = _dose_label(drug, indication, episode.crcl_ml_min, episode.weight_kg, dose)
     s.add(episode)
     s.flush()
-    _event(episode, "started", actor="system", prescription_id=prescription_id)
+    _event(episode, "started", actor="system", prescription_id=prescription_id, dose_mg=dose,
+           frequency=line.get("frequency"), weekly_dose_mg=episode.weekly_dose_mg)
     if PROCESS not in latest_process_versions(s):
         # the prescription is released all the same; the episode is kept (and shown) and the gap is logged loudly
         _event(episode, "not_scheduled", actor="system", reason="anticoag_monitoring is not deployed")
@@ -364,7 +391,8 @@ def _answer(row: AnticoagResult) -> dict[str, Any]:
         d = row.detail or {}
         text = f"CrCl {row.value:.0f} mL/min（{row.measured_on.isoformat()}）"
         if path == "renal_review":
-            text += f"，剂量档由 {d.get('band_before')} 变为 {d.get('band_after')}，请药师复核剂量"
+            text += (f"，按剂量表剂量由 {band_label(d.get('band_before'))} 变为 {band_label(d.get('band_after'))}，"
+                     "请药师复核剂量")
     else:
         text = f"血小板 {row.value:g}×10⁹/L（{row.measured_on.isoformat()}）"
     return {"result_id": row.id, "kind": row.kind, "value": row.value, "path": path, "action": row.action,
@@ -573,6 +601,11 @@ def _medication(episodes: list[AnticoagEpisode], row: Any, actor: str) -> None:
 
 
 # -- read helpers used by the read side and indicators -------------------------------------------------------------
+
+def inrs_of(episode_id: int) -> list[AnticoagResult]:
+    """The episode's INRs in test order (the read side's TTR)."""
+    return _inrs(episode_id)
+
 
 def ttr_of(episode: AnticoagEpisode) -> dict[str, Any] | None:
     if episode.drug != "warfarin" or episode.target_lo is None or episode.target_hi is None:

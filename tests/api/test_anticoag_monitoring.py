@@ -167,12 +167,17 @@ def test_a_falling_crcl_moves_the_rivaroxaban_band_and_a_pharmacist_adjusts_the_
     assert got["results"][-1]["kind"] == "crcl" and got["results"][-1]["path"] == "renal_review"
     assert got["dose_band"] == "15mg_qd"
     review = one(w["pharmacist"], "pharmacist_dose_review")
-    assert review["org_code"] == "C01" and "20mg_qd" in review["instructions"]
+    # the new dose is the dose table's (rivaroxaban_dose, NVAF, CrCl 15–50 → 15 mg qd), in words for the pharmacist
+    assert review["org_code"] == "C01" and "由 20 mg 每日1次 变为 15 mg 每日1次" in review["instructions"]
+    assert got["dose_band_label"] == "15 mg 每日1次"
     complete(w["pharmacist"], review, {"review": {"decision": "adjust", "dose_mg": 15, "frequency": "qd",
                                                   "opinion": "CrCl 约33，减为 15 mg 每日1次"}})
     got = episode(w["pharmacist"], ep["id"])
     assert (got["dose_mg"], got["frequency"]) == (15, "qd")
     assert got["next_renal_due"] == (clock.today() + timedelta(days=180)).isoformat()    # CrCl 30–60
+    assert [(d["label"], d["dose_text"]) for d in got["doses"]] == [
+        ("开始监测", "20 mg 每日1次（每周 140 mg）"), ("药师复核剂量", "15 mg 每日1次")]
+    assert got["doses"][-1]["decision"] == "调整剂量" and "CrCl" in got["doses"][-1]["note"]
 
 
 def test_a_new_interacting_medicine_asks_the_pharmacist_to_intervene(app, client, world):
@@ -285,3 +290,60 @@ def test_the_programme_indicators_count_prereview_coverage_interventions_inr_tim
     assert value("anticoag_inr_on_time") == pytest.approx(100.0)
     assert value("anticoag_inr_in_range") == pytest.approx(0.0)
     assert value("anticoag_bleeding_events") == 1
+
+
+def test_the_list_shows_name_last_inr_next_check_and_filters_by_drug_organisation_and_overdue(
+        app, client, world, login_as):
+    w = world
+    ep = warfarin_episode(client, w)
+    release(client, w, "RX-R9", RIVA_20, clinical={"crcl_ml_min": 80, "weight_kg": 70})
+    enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 2.4, "bleeding": "none"},
+          instance_id=ep["instance_id"])
+    [row] = [e for e in episodes(w["pharmacist"], w["resident"]) if e["drug"] == "warfarin"]
+    assert (row["resident_name"], row["org_code"], row["last_inr"], row["last_inr_in_range"]) == (
+        "王建国", "C01T01V01", 2.4, True)
+    assert row["next_due"] == (clock.today() + timedelta(days=5)).isoformat() and row["overdue"] is False
+    assert row["org_name"] and row["org_name"] != "C01T01V01"
+    api = w["pharmacist"]
+    assert [e["drug"] for e in api.get("/api/v1/anticoag/episodes?drug=rivaroxaban").json["items"]] == [
+        "rivaroxaban"]
+    assert len(api.get("/api/v1/anticoag/episodes?org_code=C01T01").json["items"]) == 2
+    assert api.get("/api/v1/anticoag/episodes?org_code=C01T02").json["items"] == []
+    assert api.get("/api/v1/anticoag/episodes?overdue=true").json["items"] == []
+    clock.advance(timedelta(days=6))                          # the INR was due in 5 days: now one day late
+    items = api.get("/api/v1/anticoag/episodes?overdue=true").json["items"]
+    assert [(e["drug"], e["overdue"]) for e in items] == [("warfarin", True)]
+    assert [e["drug"] for e in api.get("/api/v1/anticoag/episodes?overdue=false").json["items"]] == ["rivaroxaban"]
+    detail = episode(api, ep["id"])
+    assert [(c["label"], c["overdue"]) for c in detail["schedule"]] == [("INR", True)]
+    bad = api.get("/api/v1/anticoag/episodes?drug=aspirin")
+    assert bad.status_code == 422 and bad.json["code"] == "validation_error"
+    unknown = api.get("/api/v1/anticoag/episodes?org_code=NOPE")
+    assert unknown.status_code == 404 and unknown.json["code"] == "org_not_found"
+
+
+def test_the_organisations_ttr_distribution_bins_the_patients_and_only_supervising_roles_see_it(
+        app, client, world, login_as):
+    w = world
+    ep = warfarin_episode(client, w)
+    start = clock.today()
+    # the worked example again (TTR 15.5 / 31 d = 50 %): one patient in the 50–60 % bin, band 50-65
+    for offset, inr in ((0, 1.5), (10, 2.5), (24, 3.5), (31, 2.5)):
+        if offset:
+            clock.advance(timedelta(days=offset) - (clock.today() - start))
+        enter(w["village"], {"test_date": (start + timedelta(days=offset)).isoformat(), "inr": inr,
+                             "bleeding": "none"}, instance_id=ep["instance_id"])
+        for t in open_tasks(w["township"], "dose_adjustment"):
+            complete(w["township"], w["township"].get(f"/api/v1/tasks/{t['id']}").json,
+                     {"dose": {"weekly_dose_mg": 21}})
+    got = w["pharmacist"].get("/api/v1/anticoag/ttr-distribution")
+    assert got.status_code == 200, got.json
+    d = got.json
+    assert (d["episodes"], d["patients"], d["without_ttr"]) == (1, 1, 0)
+    assert d["pooled_ttr"] == pytest.approx(50.0) and d["bands"] == {"<50": 0, "50-65": 1, ">=65": 0}
+    assert [b["patients"] for b in d["histogram"]] == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert d["histogram"][5]["label"] == "50–60%"
+    assert [(o["org_code"], o["patients"]) for o in d["by_org"]] == [("C01T01", 1)]
+    assert w["pharmacist"].get("/api/v1/anticoag/ttr-distribution?org_code=C01T02").json["patients"] == 0
+    assert login_as("supervisor").get("/api/v1/anticoag/ttr-distribution").status_code == 200
+    assert w["village"].get("/api/v1/anticoag/ttr-distribution").status_code == 403

@@ -70,6 +70,7 @@ NOT_PERSONAL = {
     "/api/v1/supply/shortages": "the drug-shortage register", "/api/v1/supply/indicators": "stock counts",
     "/api/v1/supply/replenishments": "replenishment requests (items, counts)",
     "/api/v1/prescriptions/options": "the prescription search form's choices: drugs, states, prescribers (staff)",
+    "/api/v1/anticoag/ttr-distribution": "TTR counts per band, histogram bin and township",
     "/api/v1/research/options": "the research criteria builder's catalogue (codes and labels)",
     "/api/v1/research/projects": "research projects: criteria, variables, cohort sizes (no rows; the de-identified "
                                  "extract is only a POST download, audited as research.download)",

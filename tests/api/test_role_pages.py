@@ -39,7 +39,7 @@ def test_a_page_outside_the_role_is_refused(client, make_user, password, role, p
     ("township_public_health", "/screening"), ("county_specialist", "/referrals/dashboard"),
     ("process_owner", "/instances"), ("process_owner", "/dashboards"), ("patient", "/residents/7"),
     ("pharmacist", "/residents"), ("county_admin", "/liaison/rota"), ("village_doctor", "/liaison/week"),
-    ("township_doctor", "/liaison/plans"),
+    ("township_doctor", "/liaison/plans"), ("pharmacist", "/anticoag"), ("village_doctor", "/anticoag/1"),
 ])
 def test_the_role_opens_its_own_pages(client, make_user, password, role, path):
     _login(client, make_user, password, role)
@@ -58,7 +58,7 @@ REFUSED_APIS = [
     ("village_doctor", "/api/v1/training/plans"),
     ("patient", "/api/v1/follow-ups/overdue"), ("patient", "/api/v1/quality/overview"),
     ("patient", "/api/v1/screening/cases"), ("patient", "/api/v1/integrations/deliveries"),
-    ("pharmacist", "/api/v1/follow-ups/overdue"),
+    ("pharmacist", "/api/v1/follow-ups/overdue"), ("village_doctor", "/api/v1/anticoag/ttr-distribution"),
     ("trainer", "/api/v1/residents"), ("trainer", "/api/v1/follow-ups/overdue"), ("trainer", "/api/v1/referrals"),
 ]
 

@@ -24,6 +24,8 @@ const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
 const SupplyPage = lazyPage(() => import('./pages/supply/SupplyPage'));
 const PharmacyPage = lazyPage(() => import('./pages/pharmacy/PharmacyPage'));
 const PrescriptionPage = lazyPage(() => import('./pages/pharmacy/PrescriptionPage'));
+const AnticoagPage = lazyPage(() => import('./pages/anticoag/AnticoagPage'));
+const AnticoagEpisodePage = lazyPage(() => import('./pages/anticoag/EpisodePage'));
 const TrainingPage = lazyPage(() => import('./pages/training/TrainingPage'));
 const ResearchPage = lazyPage(() => import('./pages/research/ResearchPage'));
 const ResearchProjectPage = lazyPage(() => import('./pages/research/ProjectPage'));
@@ -150,6 +152,8 @@ export default function App() {
               <Route path="supply" element={<SupplyPage />} />
               <Route path="pharmacy" element={<PharmacyPage />} />
               <Route path="pharmacy/prescriptions/:id" element={<PrescriptionPage />} />
+              <Route path="anticoag" element={<AnticoagPage />} />
+              <Route path="anticoag/:id" element={<AnticoagEpisodePage />} />
               <Route path="training" element={<TrainingPage />} />
               <Route path="training/plans/:id" element={<PlanPage />} />
               <Route path="training/sessions/:id" element={<SessionPage />} />

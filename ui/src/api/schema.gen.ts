@@ -1128,13 +1128,21 @@ export interface paths {
     };
   };
   "/api/v1/anticoag/episodes": {
-    /** Episodes in the caller's scope (a resident's with `resident_id`), newest first, with their TTR. */
+    /**
+     * Episodes in the caller's scope (a resident's with `resident_id`; by drug, organisation, overdue), the
+     * overdue first, with the last INR, the next check and the TTR.
+     */
     get: {
       parameters: {
         query?: {
           resident_id?: number;
           /** @description active | stopped */
-          status?: string;
+          status?: "active" | "stopped";
+          drug?: "warfarin" | "rivaroxaban" | "enoxaparin" | "nadroparin";
+          /** @description only episodes of residents under this organisation */
+          org_code?: string;
+          /** @description true: only active episodes with a check past its due date */
+          overdue?: boolean;
         };
       };
       responses: {
@@ -1186,6 +1194,34 @@ export interface paths {
     parameters: {
       path: {
         episode_id: number;
+      };
+    };
+  };
+  "/api/v1/anticoag/ttr-distribution": {
+    /** TTR of the active warfarin patients in scope: pooled and mean, bands, a 10 % histogram, per township. */
+    get: {
+      parameters: {
+        query?: {
+          org_code?: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AnticoagTtrDistribution"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, supervisor, county_admin, county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
       };
     };
   };
@@ -10056,9 +10092,28 @@ export interface components {
       item_id: number;
       keys: string[];
     };
+    AnticoagCheck: {
+      /** Format: date */
+      due_on: string;
+      /** @description inr | crcl | plt */
+      kind: string;
+      label: string;
+      overdue: boolean;
+    };
+    AnticoagDose: {
+      actor: string;
+      /** Format: date-time */
+      at: string;
+      decision?: string | null;
+      dose_text: string;
+      label: string;
+      note?: string | null;
+    };
     AnticoagEpisode: {
       crcl_ml_min?: number | null;
       dose_band?: string | null;
+      /** @description the dose table's dose in words */
+      dose_band_label?: string | null;
       dose_mg?: number | null;
       drug: string;
       drug_name: string;
@@ -10066,16 +10121,30 @@ export interface components {
       id: number;
       indication: string;
       instance_id?: number | null;
+      last_inr?: number | null;
+      last_inr_in_range?: boolean | null;
+      /** Format: date */
+      last_inr_on?: string | null;
+      /**
+       * Format: date
+       * @description the earliest check due (active episodes)
+       */
+      next_due?: string | null;
       /** Format: date */
       next_inr_due?: string | null;
       /** Format: date */
       next_platelet_due?: string | null;
       /** Format: date */
       next_renal_due?: string | null;
+      org_code: string;
+      org_name: string;
+      /** @description the next check is past its due date */
+      overdue: boolean;
       /** @description initiation | stable | dose_changed */
       phase: string;
       phase_label: string;
       resident_id: number;
+      resident_name: string;
       /** Format: date */
       started_on: string;
       /** @description active | stopped */
@@ -10090,25 +10159,45 @@ export interface components {
     AnticoagEpisodeDetail: {
       crcl_ml_min?: number | null;
       dose_band?: string | null;
+      /** @description the dose table's dose in words */
+      dose_band_label?: string | null;
       dose_mg?: number | null;
+      /** @description the dose at the start and each change (prescription, dose task, pharmacist review) */
+      doses: components["schemas"]["AnticoagDose"][];
       drug: string;
       drug_name: string;
       events: components["schemas"]["AnticoagEvent"][];
       frequency?: string | null;
+      frequency_label: string;
       id: number;
       indication: string;
       instance_id?: number | null;
+      last_inr?: number | null;
+      last_inr_in_range?: boolean | null;
+      /** Format: date */
+      last_inr_on?: string | null;
+      /**
+       * Format: date
+       * @description the earliest check due (active episodes)
+       */
+      next_due?: string | null;
       /** Format: date */
       next_inr_due?: string | null;
       /** Format: date */
       next_platelet_due?: string | null;
       /** Format: date */
       next_renal_due?: string | null;
+      org_code: string;
+      org_name: string;
+      /** @description the next check is past its due date */
+      overdue: boolean;
       /** @description initiation | stable | dose_changed */
       phase: string;
       phase_label: string;
       resident_id: number;
+      resident_name: string;
       results: components["schemas"]["AnticoagResult"][];
+      schedule: components["schemas"]["AnticoagCheck"][];
       /** Format: date */
       started_on: string;
       /** @description active | stopped */
@@ -10134,6 +10223,17 @@ export interface components {
       id: number;
       kind: string;
       label: string;
+    };
+    AnticoagOrgTtr: {
+      /** @description patients per TTR band: <50, 50-65, >=65 */
+      bands: {
+        [key: string]: number;
+      };
+      mean_ttr?: number | null;
+      org_code: string;
+      org_name: string;
+      patients: number;
+      pooled_ttr?: number | null;
     };
     AnticoagResult: {
       action?: string | null;
@@ -10164,6 +10264,28 @@ export interface components {
       gaps_excluded: number;
       tests: number;
       ttr?: number | null;
+    };
+    AnticoagTtrBin: {
+      hi: number;
+      label: string;
+      lo: number;
+      patients: number;
+    };
+    AnticoagTtrDistribution: {
+      bands: {
+        [key: string]: number;
+      };
+      by_org: components["schemas"]["AnticoagOrgTtr"][];
+      /** @description active warfarin episodes counted */
+      episodes: number;
+      histogram: components["schemas"]["AnticoagTtrBin"][];
+      mean_ttr?: number | null;
+      org_code?: string | null;
+      /** @description patients with a TTR */
+      patients: number;
+      pooled_ttr?: number | null;
+      /** @description episodes with fewer than two INRs */
+      without_ttr: number;
     };
     AppraisalBreakdown: {
       denominator?: number | null;

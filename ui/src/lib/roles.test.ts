@@ -71,7 +71,7 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['patient'])).toEqual([]);
   });
   it('a village doctor sees the work of a village doctor only', async () => {
-    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/m/', '/residents', '/referrals', '/consults', '/contracts', '/liaison/week', '/training/my']);
+    expect(await paths(['village_doctor'])).toEqual(['/inbox', '/follow-ups', '/m/', '/residents', '/referrals', '/consults', '/contracts', '/liaison/week', '/anticoag', '/training/my']);
   });
   it('village and township doctors open the offline follow-up app from the menu (a page load: another app)', async () => {
     const { menuFor } = await import('./roles');
@@ -99,8 +99,12 @@ describe('menus by role (issue 22.5)', () => {
     expect(await paths(['process_owner'])).toEqual(['/inbox', '/instances', '/modeler', '/training/my', '/dashboards']);
     expect(await paths(['trainer'])).toEqual(['/inbox', '/training']);
   });
-  it('a pharmacist sees no statistics and no follow-ups; keeps the stores (库存与耗材)', async () => {
-    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/pharmacy', '/supply', '/training/my']);
+  it('a pharmacist sees no statistics and no follow-ups; keeps the stores (库存与耗材) and supervises anticoagulants', async () => {
+    expect(await paths(['pharmacist'])).toEqual(['/inbox', '/residents', '/pharmacy', '/anticoag', '/supply', '/training/my']);
+  });
+  it('抗凝管理: pharmacists and the doctors of the patients, not trainers or process owners', async () => {
+    for (const role of ['pharmacist', 'county_specialist', 'township_doctor', 'village_doctor', 'supervisor', 'county_admin']) expect(await paths([role])).toContain('/anticoag');
+    for (const role of ['trainer', 'process_owner', 'township_public_health']) expect(await paths([role])).not.toContain('/anticoag');
   });
   it('stock and UDI scanning: store keepers and the clinicians who scan, not village doctors or trainers', async () => {
     for (const role of ['pharmacist', 'county_specialist', 'township_doctor', 'supervisor', 'county_admin']) expect(await paths([role])).toContain('/supply');

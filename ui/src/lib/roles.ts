@@ -113,6 +113,17 @@ export function canSeeSupply(roles: readonly string[]): boolean {
   return any(roles, ['pharmacist', 'county_admin', 'supervisor', 'county_specialist', 'township_doctor']);
 }
 
+/** 抗凝管理 (anticoagulant episodes; ROLE_PAGES "/anticoag"): pharmacists, the county's specialists, township and
+ * village doctors (their own residents: the API scopes rows), supervisors and the county admin. */
+export function canSeeAnticoag(roles: readonly string[]): boolean {
+  return any(roles, ['pharmacist', 'county_specialist', 'township_doctor', 'village_doctor', 'supervisor', 'county_admin']);
+}
+
+/** The organisation's TTR distribution on 抗凝管理 (app/anticoag/api.py TTR_READERS). */
+export function canSeeTtrDistribution(roles: readonly string[]): boolean {
+  return any(roles, ['pharmacist', 'supervisor', 'county_admin', 'county_specialist']);
+}
+
 export function canSeeIntegrations(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);
 }
@@ -209,6 +220,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeQuality(roles) && { to: '/reports', label: '自定义报表' },
     canSeeAppraisal(roles) && { to: '/appraisal', label: '绩效考核' },
     canSeePharmacy(roles) && { to: '/pharmacy', label: '审方工作台' },
+    canSeeAnticoag(roles) && { to: '/anticoag', label: '抗凝管理' },
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
     canSeeResearch(roles) && { to: '/research', label: '科研数据' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },

@@ -14,6 +14,7 @@ import ResidentReferrals from './referral/ResidentReferrals';
 import ResidentConsults from './consult/ResidentConsults';
 import ResidentContract from './contracting/ResidentContract';
 import ResidentPrescriptions from './pharmacy/ResidentPrescriptions';
+import ResidentAnticoag from './anticoag/ResidentAnticoag';
 import NetworkRecord from '../components/network_record/NetworkRecord';
 import PortalQrButton from '../portal/PortalQrButton';
 import { useAsync } from '../lib/useAsync';
@@ -509,6 +510,7 @@ export default function ResidentPage() {
       <Header r={r} />
       <Summary r={r} onChanged={state.reload} />
       <ResidentContract residentId={id} />
+      <ResidentAnticoag residentId={id} />
       <ResidentReferrals residentId={id} />
       <ResidentConsults residentId={id} />
       <ResidentPrescriptions residentId={id} />
