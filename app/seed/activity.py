@@ -54,6 +54,7 @@ from app.workflows.models import HumanTask
 
 from .consult import seed_consults
 from .contracting import seed_contracts
+from .intervention import seed_intervention
 from .liaison import seed_liaison
 from .live import seed_live_room
 from .pharmacy import seed_anticoag_episode, seed_prescriptions
@@ -522,6 +523,15 @@ def seed_research_activity() -> dict[str, int]:
     people = People()
     with _inline_jobs():
         return seed_research(lambda username, task, data: _complete(people, username, task, data), people.principal)
+
+
+def seed_intervention_activity() -> dict[str, int]:
+    """Four months of the interventional centre's cases (`app/seed/intervention.py`), once; it moves the clock and
+    puts it back."""
+    people = People()
+    with _inline_jobs():
+        return seed_intervention(lambda username, task, data: _complete(people, username, task, data),
+                                 people.principal)
 
 
 def seed_training_activity(*, rng_seed: int) -> dict[str, int]:

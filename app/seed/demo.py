@@ -24,7 +24,13 @@ from app.residents import idcard
 from app.residents.models import Resident
 
 from . import data
-from .activity import seed_activity, seed_liaison_activity, seed_research_activity, seed_training_activity
+from .activity import (
+    seed_activity,
+    seed_intervention_activity,
+    seed_liaison_activity,
+    seed_research_activity,
+    seed_training_activity,
+)
 from .appraisal import seed_appraisal
 from .devices import seed_devices
 from .mobile import seed_mobile
@@ -227,6 +233,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_mobile())
     activity.update(seed_supply())
     activity.update(seed_appraisal())
+    activity.update(seed_intervention_activity())     # after the stores: its scans use the centre's 二级库
     activity.update(seed_quality_history())
     activity.update(seed_reports())
     if activity:

@@ -38,6 +38,7 @@ import { contractingStory } from './contracting.mjs';
 import { supplyStory } from './supply.mjs';
 import { researchStory } from './research.mjs';
 import { pharmacyStory } from './pharmacy.mjs';
+import { interventionStory } from './intervention.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -182,6 +183,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no supply API');
     if (!needs(t, '/api/v1/supply/stores', '/api/v1/supply/udi/uses', '/api/v1/supply/recall-search')) return;
     await supplyStory(ctx);
+  });
+  test('介入中心: a case with two scanned implants and a complication feeds the centre dashboard; drill-down to the case', async (t) => {
+    if (useMock) return void t.skip('the mock has no interventional centre');
+    if (!needs(t, '/api/v1/interventions', '/api/v1/interventions/{}/devices', '/api/v1/intervention-centre/indicators')) return;
+    await interventionStory(ctx);
   });
   test('实时会诊: two browsers see each other (fake camera, WebRTC via platform signalling), monitor vitals within 5 s, SpO2 88 % alarm banner, 403 after close', async (t) => {
     if (useMock) return void t.skip('the mock has no live rooms');

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.core import clock, db
@@ -28,6 +29,7 @@ def _open(session, **where):
     return list(session.scalars(stmt))
 
 
+@pytest.mark.timeout(900)     # the whole demo county, four months of it, on a shared CI machine
 def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
     from app.auth.models import User
     from app.seed import demo
@@ -74,6 +76,21 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
         assert warfarin.status == "active" and warfarin.instance_id is not None
         ttr = anticoag.ttr_of(warfarin)
         assert ttr is not None and 60 < ttr["ttr"] < 90 and ttr["tests"] == 9
+
+        # issue 18.4–18.6: four months of the interventional centre through the real process, with UDI-scanned
+        # devices, complications (one unplanned return to theatre with its RCA), DRG results and follow-ups
+        from app.intervention import indicators
+        from app.intervention.models import CaseDevice, InterventionCase, Reoperation
+        cases = list(s.scalars(select(InterventionCase)))
+        assert added["intervention_cases"] == len(cases) >= 15
+        assert {"closed", "grouped", "cancelled", "operating", "assessing"} <= {c.status for c in cases}
+        assert s.scalar(select(func.count()).select_from(CaseDevice)) == added["intervention_devices"] >= 25
+        [reop] = s.scalars(select(Reoperation))
+        assert reop.unplanned and reop.rca_done_at is not None
+        from app.auth.services import find_user, principal_for
+        month = indicators.centre(principal_for(find_user("specialist_mic")), f"{clock.today():%Y-%m}", None)
+        centre = month["total"]
+        assert centre["complication_rate"]["denominator"] >= 1 and centre["complication_rate"]["numerator"] >= 1
 
         again = demo.seed_demo()
         assert again == {"organizations": 0, "users": 0, "residents": 0}

@@ -53,6 +53,7 @@ const ConsultsPage = lazyPage(() => import('./pages/consult/ConsultsPage'));
 const ConsultPage = lazyPage(() => import('./pages/consult/ConsultPage'));
 const NewConsultPage = lazyPage(() => import('./pages/consult/NewConsultPage'));
 const InterventionCentrePage = lazyPage(() => import('./pages/intervention/InterventionCentrePage'));
+const InterventionCasePage = lazyPage(() => import('./pages/intervention/InterventionCasePage'));
 const LiaisonRotaPage = lazyPage(() => import('./pages/liaison/RotaPage'));
 const LiaisonWeekPage = lazyPage(() => import('./pages/liaison/WeekPage'));
 const LiaisonPlansPage = lazyPage(() => import('./pages/liaison/PlansPage'));
@@ -172,6 +173,7 @@ export default function App() {
               <Route path="consults/new" element={<NewConsultPage />} />
               <Route path="consults/:id" element={<ConsultPage />} />
               <Route path="intervention" element={<InterventionCentrePage />} />
+              <Route path="intervention/cases/:id" element={<InterventionCasePage />} />
               <Route path="liaison/rota" element={<LiaisonRotaPage />} />
               <Route path="liaison/week" element={<LiaisonWeekPage />} />
               <Route path="liaison/plans" element={<LiaisonPlansPage />} />

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { Badge, Empty, ErrorBox, Loading } from '../../components/common';
 import { patchedParams } from '../../lib/searchParams';
 import { useAsync } from '../../lib/useAsync';
@@ -36,8 +36,8 @@ function Cases({ ids }: { ids: number[] }) {
       <ErrorBox error={list.error} onRetry={list.reload} />
       <ul className="task-list" data-testid="drill-cases">
         {list.data?.items.map((c) => (
-          <li key={c.id} className="task-card">
-            <div className="task-title">{c.resident_name ?? '患者'} <Badge kind="badge-info">{c.status_label}</Badge></div>
+          <li key={c.id} className="task-card" data-testid="drill-case">
+            <div className="task-title"><Link to={`/intervention/cases/${c.id}`}>{c.resident_name ?? '患者'}</Link> <Badge kind="badge-info">{c.status_label}</Badge></div>
             <div className="task-meta">
               <span className="mono">{c.case_no}</span><span>{c.service_line_label}</span><span>{c.procedure_name}</span>
             </div>

@@ -39,7 +39,78 @@ export interface InterventionCase {
   margin: number | null;
 }
 
+export interface CaseDevice {
+  id: number;
+  gtin: string;
+  lot: string | null;
+  serial: string | null;
+  expiry: string | null;
+  name: string;
+  quantity: number;
+  unit_price: number;
+  implant: boolean;
+  self_pay: boolean;
+  scanned_at: string | null;
+}
+
+export interface CaseComplication {
+  id: number;
+  kind_label: string;
+  grade_label: string;
+  severe: boolean;
+  occurred_at: string | null;
+  during_stay: boolean;
+  treatment: string | null;
+  checkpoint: string;
+  checkpoint_label: string;
+}
+
+export interface CaseReoperation {
+  id: number;
+  unplanned: boolean;
+  reoperated_at: string | null;
+  interval_hours: number;
+  reason_label: string;
+  description: string | null;
+  rca: { root_cause?: string; actions?: string };
+  rca_done_at: string | null;
+}
+
+export interface CaseDetail extends InterventionCase {
+  doctor_name: string | null;
+  org_name: string;
+  diagnosis: string;
+  admitted_on: string | null;
+  operated_at: string | null;
+  los_days: number | null;
+  drg_weight: number | null;
+  total_charge: number | null;
+  case_cost: number | null;
+  satisfaction: number | null;
+  readmitted_30d: boolean | null;
+  assessment: { egfr_ckd_epi_2009?: number; anticoag_plan?: string | null;
+    anticoagulation?: { on_anticoagulant?: boolean; drugs?: { name: string }[] } };
+  contrast_risk_label: string;
+  self_pay_estimate: number | null;
+  operation: { minutes?: number };
+  approach_label: string;
+  outcome_label: string;
+  checkpoints: Record<string, { at?: string; complications?: number; returned_to_theatre?: boolean }>;
+  destination_label: string;
+  drg: { drg_name?: string; grouper?: string };
+  cost: { method_label?: string; paid?: number; insurance_payment?: number; expected_revenue?: number;
+    self_pay_consumables?: number; high_value_cost?: number; consumable_share?: number | null; outlier?: string | null;
+    excluded?: boolean };
+  devices: CaseDevice[];
+  complications: CaseComplication[];
+  reoperations: CaseReoperation[];
+  timeline: { at: string | null; event: string | null; text: string | null }[];
+  scanning_open: boolean;
+}
+
 export const centreApi = {
+  detail: (id: number) => api.get<CaseDetail>(`${V1}/interventions/${id}`),
+  scan: (id: number, udi: string) => api.post<CaseDevice>(`${V1}/interventions/${id}/devices`, { udi }),
   indicators: (month: string) =>
     api.get<CentreIndicators>(`${V1}/intervention-centre/indicators?month=${encodeURIComponent(month)}`),
   cases: (ids: number[]) =>
