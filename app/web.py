@@ -23,6 +23,7 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/training/<path:_rest>", "/referrals", "/referrals/<path:_rest>",
              "/quality", "/live", "/live/<path:_rest>", "/portal", "/portal/<path:_rest>",
              "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
+             "/intervention/<path:_rest>",
              "/supply", "/pharmacy", "/pharmacy/<path:_rest>", "/liaison/<path:_rest>", "/research",
              "/research/<path:_rest>", "/anticoag", "/anticoag/<path:_rest>")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
