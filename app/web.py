@@ -25,7 +25,7 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
              "/intervention/<path:_rest>",
              "/supply", "/pharmacy", "/pharmacy/<path:_rest>", "/liaison/<path:_rest>", "/research",
-             "/research/<path:_rest>", "/anticoag", "/anticoag/<path:_rest>")
+             "/research/<path:_rest>", "/anticoag", "/anticoag/<path:_rest>", "/appraisal", "/reports")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")
@@ -35,6 +35,8 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/integrations": _SUPERVISING,
     "/screening": (*_SUPERVISING, "township_public_health"),
     "/quality": (*_SUPERVISING, "township_public_health"),
+    "/reports": (*_SUPERVISING, "township_public_health"),                       # 自定义报表 (issue 20.5)
+    "/appraisal": (*_SUPERVISING, "township_public_health", "township_doctor"),  # 绩效考核 (issue 20.4)
     "/referrals/dashboard": (*_SUPERVISING, "township_doctor", "township_public_health", "county_specialist"),
     "/contracts": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health"),
     "/referrals": (*_SUPERVISING, "village_doctor", "township_doctor", "township_public_health", "county_specialist"),

@@ -106,3 +106,20 @@ def test_the_offline_app_is_open_to_the_doctors_and_refused_to_others(client, ma
 
 if __name__ == "__main__":
     print(role_pages_table(), end="")
+
+
+def _spa_paths() -> list[str]:
+    """Every page path of the single-page app (ui/src/App.tsx `<Route path=…>`), parameters filled with 1."""
+    import re
+    from pathlib import Path
+    source = (Path(__file__).resolve().parents[2] / "ui/src/App.tsx").read_text()
+    paths = {p for p in re.findall(r'path="([^"]+)"', source) if p != "*"}
+    return sorted("/" + re.sub(r":\w+", "1", p).lstrip("/") for p in paths)
+
+
+@pytest.mark.parametrize("path", _spa_paths())
+def test_every_page_of_the_app_is_served_when_opened_or_reloaded(client, make_user, password, path):
+    """A page reached through the menu must also open from a link, a bookmark or a reload: the server knows every
+    route of the app (app/web.py UI_ROUTES). /appraisal and /reports answered 404 on reload."""
+    _login(client, make_user, password, "county_admin")
+    assert client.get(path).status_code in (200, 403), path
