@@ -2,13 +2,13 @@
 period, results with the ranking and each subject's breakdown, the report as PDF and xlsx."""
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.downloads import file_response
 from app.core.errors import NotFound
 from app.quality.queries import resolve_org
 
@@ -139,8 +139,7 @@ class ResultsPdf(MethodView):
         """The report: per type, the indicators and weights, the ranking and each subject's breakdown."""
         found = _exported(args)
         data = reports.pdf(found, org_name=resolve_org(current(), None).name)
-        return Response(data, mimetype="application/pdf",
-                        headers={"Content-Disposition": f"attachment; filename=appraisal-{found[0]['period']}.pdf"})
+        return file_response(data, "application/pdf", f"appraisal-{found[0]['period']}.pdf")
 
 
 @blp.route("/results.xlsx")
@@ -151,5 +150,4 @@ class ResultsXlsx(MethodView):
     def get(self, args):
         """The ranking and the breakdown of each type as an Excel workbook (Chinese headers)."""
         found = _exported(args)
-        return Response(reports.workbook(found), mimetype=reports.MIME,
-                        headers={"Content-Disposition": f"attachment; filename=appraisal-{found[0]['period']}.xlsx"})
+        return file_response(reports.workbook(found), reports.MIME, f"appraisal-{found[0]['period']}.xlsx")

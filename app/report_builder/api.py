@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.downloads import file_response
 from app.vocabulary import Role
 
 from . import measures, queries, services
@@ -31,8 +32,7 @@ ROLES = services.BUILDER_ROLES
 
 
 def _file(data: bytes, fmt: str, name: str) -> Response:
-    return Response(data, mimetype=PDF_MIME if fmt == "pdf" else MIME,
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return file_response(data, PDF_MIME if fmt == "pdf" else MIME, name)
 
 
 def _item(report: SavedReport) -> dict:

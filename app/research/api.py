@@ -2,12 +2,12 @@
 submit) and the download of a released de-identified extract (limited, expiring, audited)."""
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.downloads import file_response
 
 from . import queries, services
 from .schemas import (
@@ -107,4 +107,4 @@ class Download(MethodView):
     def post(self, body, project_id):
         """Download the released extract (a POST: each download counts against the limit and is audited)."""
         data, mime, name = services.download(current(), project_id, body["format"])
-        return Response(data, mimetype=mime, headers={"Content-Disposition": f"attachment; filename={name}"})
+        return file_response(data, mime, name)
