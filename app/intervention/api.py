@@ -4,13 +4,13 @@ intra-operative UDI scans, the DRG grouper's result import (connector/API; the p
 a resident's cases."""
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.downloads import file_response
 from app.core.errors import NotFound
 from app.residents.queries import get_resident
 from app.tasks import queries as task_queries
@@ -121,8 +121,7 @@ class Export(MethodView):
         """The specialty database's cases matching the search, de-identified for the departments' own studies
         (no name, id number, phone or address; age in 10-year bands; dates to the month; a study pseudonym)."""
         body = reports.deidentified_xlsx(current(), args)
-        return Response(body, mimetype=reports.XLSX,
-                        headers={"Content-Disposition": "attachment; filename=intervention_database.xlsx"})
+        return file_response(body, reports.XLSX, "intervention_database.xlsx")
 
 
 @blp.route("/intervention-centre/indicators")
@@ -144,8 +143,7 @@ class CentreIndicatorsXlsx(MethodView):
     def get(self, args):
         """The indicators and their cases as a workbook."""
         body = reports.indicators_xlsx(current(), args["month"], args.get("to_month"))
-        return Response(body, mimetype=reports.XLSX,
-                        headers={"Content-Disposition": f"attachment; filename=intervention_{args['month']}.xlsx"})
+        return file_response(body, reports.XLSX, f"intervention_{args['month']}.xlsx")
 
 
 @blp.route("/intervention-centre/report.pdf")
@@ -157,5 +155,4 @@ class CentreReport(MethodView):
         """The monthly analysis: indicators against targets with a six-month trend, the cases behind each alarm,
         DRG outliers and loss-making cases."""
         body = reports.monthly_pdf(current(), args["month"])
-        return Response(body, mimetype="application/pdf",
-                        headers={"Content-Disposition": f"inline; filename=intervention_{args['month']}.pdf"})
+        return file_response(body, "application/pdf", f"intervention_{args['month']}.pdf", inline=True)

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.downloads import file_response
 from app.core.errors import Invalid
 
 from . import cohorts, exports, findings, library, queries, services
@@ -42,7 +43,7 @@ EXPORT_ROWS = 20_000
 
 
 def _xlsx(data: bytes, name: str) -> Response:
-    return Response(data, mimetype=exports.MIME, headers={"Content-Disposition": f"attachment; filename={name}"})
+    return file_response(data, exports.MIME, name)
 
 
 @blp.route("/indicators")
