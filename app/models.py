@@ -42,6 +42,7 @@ MODEL_MODULES = (
     "connectors.devices.models",
     "app.supply.models",
     "app.appraisal.models",
+    "app.reports.models",
 )
 
 

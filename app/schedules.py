@@ -62,6 +62,7 @@ SCHEDULES = (
     Schedule("spd.push", "connectors.spd.outbound.push", 120),
     Schedule("supply.stock_alerts", "app.supply.policy.sweep", 6 * 3600),
     Schedule("report_builder.deliver_scheduled", "app.report_builder.jobs.deliver_scheduled", 3600),
+    Schedule("appraisal.recompute_current", "app.appraisal.jobs.recompute_current", 6 * 3600),
 )
 
 

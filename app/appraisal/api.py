@@ -9,12 +9,15 @@ from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
 from app.core.downloads import file_response
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.quality.queries import resolve_org
+from app.reports import background
+from app.reports.schemas import ExportJobListSchema, ExportJobSchema
 
 from . import queries, reports, rules, schemes, services
 from .schemas import (
     AppraisalExportArgsSchema,
+    AppraisalExportJobBodySchema,
     AppraisalPeriodSchema,
     AppraisalResultArgsSchema,
     AppraisalResultSchema,
@@ -140,6 +143,57 @@ class ResultsPdf(MethodView):
         found = _exported(args)
         data = reports.pdf(found, org_name=resolve_org(current(), None).name)
         return file_response(data, "application/pdf", f"appraisal-{found[0]['period']}.pdf")
+
+
+def _job(row) -> dict:
+    return background.describe(row, f"/api/v1/appraisal/exports/{row.id}/download")
+
+
+@blp.route("/exports")
+class Exports(MethodView):
+    @require_roles(*STAFF)
+    @blp.response(200, ExportJobListSchema)
+    def get(self):
+        """The caller's report jobs (newest first)."""
+        return {"items": [_job(r) for r in background.recent(current().user_id, kind="appraisal")]}
+
+    @require_roles(*STAFF)
+    @blp.arguments(AppraisalExportJobBodySchema)
+    @blp.response(202, ExportJobSchema)
+    def post(self, body):
+        """Build the report of every institution type (or one) for a period in the background: the answer is the
+        job; poll it and download the file when done. The file holds what the caller may see."""
+        services.period_bounds(body["period"])
+        p = current()
+        kinds = [body["kind"]] if body.get("kind") else list(schemes.KINDS)
+        if not any(services.stored(kind, body["period"]) for kind in kinds):
+            raise NotFound("该考核期尚未计算, 请先运行考核", code="result_not_found", period=body["period"])
+        label = schemes.KINDS[body["kind"]] if body.get("kind") else "全部类型"
+        title = f"绩效考核报告 {body['period']} ({label}, {'PDF' if body['format'] == 'pdf' else 'Excel'})"
+        row = background.start(p.user_id, kind="appraisal", title=title, builder="app.appraisal.jobs.build_report",
+                               params={**body, "org_name": resolve_org(p, None).name})
+        return _job(background.get(p.user_id, row.id, kind="appraisal"))
+
+
+@blp.route("/exports/<int:job_id>")
+class ExportJob(MethodView):
+    @require_roles(*STAFF)
+    @blp.response(200, ExportJobSchema)
+    def get(self, job_id):
+        """One of the caller's report jobs: status, progress, the download link once done."""
+        return _job(background.get(current().user_id, job_id, kind="appraisal"))
+
+
+@blp.route("/exports/<int:job_id>/download")
+class ExportDownload(MethodView):
+    @phi_read("appraisal_report", roles=STAFF)
+    @blp.response(200, description="PDF report or xlsx workbook")
+    def get(self, job_id):
+        """The file a finished job built (its requester only; 409 `export_not_ready` before)."""
+        row = background.get(current().user_id, job_id, kind="appraisal")
+        if row.status != "done" or row.content is None:
+            raise Conflict("报告尚未生成完毕", code="export_not_ready", job_status=row.status)
+        return file_response(row.content, row.mime or reports.PDF_MIME, row.filename or "appraisal.pdf")
 
 
 @blp.route("/results.xlsx")

@@ -12,6 +12,7 @@ from app.reports import xlsx
 from app.reports.render import render_pdf
 
 MIME = xlsx.MIME
+PDF_MIME = "application/pdf"
 
 
 def _num(value: Any) -> str:

@@ -4,6 +4,9 @@
   lower is better; 100 for all when the peers do not spread.
 * `max` — value ÷ the peers' best value × 100 (lower is better: best ÷ value × 100); 100 for all when the best is 0
   (higher) or for a value of 0 (lower).
+* `max_type` — the maximum-type indicator of §6.5: the peers' worst value → 50, a value at or beyond the reference
+  (`reference: "p90"`, the default: the peers' P90, or P10 when lower is better; `"best"`: the peers' best value)
+  → 100, linear between; 100 for all when the reference is no better than the worst value (no spread).
 * `target` — against the indicator's target in the thresholds configuration: full marks (100) at or beyond the target;
   below it `below: "zero"` gives 0 and `below: "linear"` (default) gives value ÷ target × 100 (lower is better:
   target ÷ value × 100).
@@ -19,9 +22,13 @@ from typing import Any
 
 from app.quality import scoring
 
-RULES = {"interval": "区间法 (P10/P90)", "max": "最大值比例法", "target": "目标达成法"}
+RULES = {"interval": "区间法 (P10/P90)", "max": "最大值比例法", "max_type": "最大值型 (最差值 50 分)",
+         "target": "目标达成法"}
 BELOW = {"zero": "未达目标得 0 分", "linear": "未达目标按比例得分"}
-PARAMS: dict[str, dict[str, tuple[str, ...]]] = {"interval": {}, "max": {}, "target": {"below": tuple(BELOW)}}
+REFERENCE = {"p90": "达到 P90 得满分", "best": "达到最优值得满分"}
+PARAMS: dict[str, dict[str, tuple[str, ...]]] = {"interval": {}, "max": {}, "max_type": {"reference": tuple(REFERENCE)},
+                                                 "target": {"below": tuple(BELOW)}}
+PARAM_LABELS = {**BELOW, **REFERENCE}
 FULL = 100.0
 
 
@@ -29,7 +36,8 @@ def _clip(x: float) -> float:
     return round(min(FULL, max(0.0, x)), 1)
 
 
-def peer_stats(rule: str, values: list[float | None], *, higher: bool, target: float | None) -> dict[str, Any]:
+def peer_stats(rule: str, values: list[float | None], *, higher: bool, target: float | None,
+               reference: str = "p90") -> dict[str, Any]:
     """What the rule compares each value with: P10/P90, the peers' best value, or the target."""
     present = [v for v in values if v is not None]
     if rule == "interval":
@@ -37,6 +45,16 @@ def peer_stats(rule: str, values: list[float | None], *, higher: bool, target: f
         return {"p10": p10, "p90": p90}
     if rule == "max":
         return {"best": (max(present) if higher else min(present)) if present else None}
+    if rule == "max_type":
+        if not present:
+            return {"worst": None, "reference": None}
+        worst = min(present) if higher else max(present)
+        if reference == "best":
+            ref = max(present) if higher else min(present)
+        else:
+            p10, p90 = scoring.p10_p90(present)
+            ref = p90 if higher else p10
+        return {"worst": worst, "reference": ref}
     return {"target": target}
 
 
@@ -56,6 +74,14 @@ def score(rule: str, params: dict[str, Any], value: float | None, stats: dict[st
         if higher:
             return FULL if best <= 0 else _clip(FULL * value / best)
         return FULL if value <= 0 else _clip(FULL * best / value)
+    if rule == "max_type":
+        worst, ref = stats["worst"], stats["reference"]
+        if worst is None:
+            return None
+        span = (ref - worst) if higher else (worst - ref)
+        if span <= 0 or ((value >= ref) if higher else (value <= ref)):
+            return FULL
+        return _clip(50.0 + 50.0 * ((value - worst) if higher else (worst - value)) / span)
     target = stats["target"]
     if target is None:
         return None
@@ -70,7 +96,7 @@ def score(rule: str, params: dict[str, Any], value: float | None, stats: dict[st
 
 def score_all(rule: str, params: dict[str, Any], values: list[float | None], *, higher: bool,
               target: float | None) -> tuple[dict[str, Any], list[float | None]]:
-    stats = peer_stats(rule, values, higher=higher, target=target)
+    stats = peer_stats(rule, values, higher=higher, target=target, reference=params.get("reference", "p90"))
     return stats, [score(rule, params, v, stats, higher=higher) for v in values]
 
 

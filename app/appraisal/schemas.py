@@ -122,6 +122,8 @@ class AppraisalIndicatorStatSchema(Schema):
     p10 = fields.Float(allow_none=True)
     p90 = fields.Float(allow_none=True)
     best = fields.Float(allow_none=True)
+    worst = fields.Float(allow_none=True)
+    reference = fields.Float(allow_none=True)
     target = fields.Float(allow_none=True)
 
 
@@ -150,3 +152,11 @@ class AppraisalPeriodSchema(Schema):
     period = fields.Str()
     scheme_version = fields.Int()
     computed_at = fields.DateTime()
+
+
+class AppraisalExportJobBodySchema(Schema):
+    period = fields.Str(required=True, validate=PERIOD, metadata={"description": "YYYY-MM | YYYYQn | YYYY"})
+    kind = fields.Str(load_default=None, validate=KIND,
+                      metadata={"description": "one type; omitted: every type in one file"})
+    format = fields.Str(load_default="pdf", validate=validate.OneOf(["pdf", "xlsx"]))
+

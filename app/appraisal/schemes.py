@@ -22,7 +22,7 @@ from app.core.errors import Invalid, NotFound
 from app.quality.library import library, thresholds
 
 from .models import AppraisalScheme
-from .rules import BELOW, PARAMS, RULES
+from .rules import PARAM_LABELS, PARAMS, RULES
 
 KINDS = {"township": "乡镇卫生院", "village": "村卫生室", "team": "家庭医生团队"}
 # the dimension an indicator must carry to be computed per subject of the type
@@ -72,7 +72,7 @@ def _check_item(kind: str, item: Any, i: int, seen: set[str]) -> dict[str, Any]:
         raise _fail("invalid_weight", f"{at}/weight", "权重应为 0 到 100 之间的数 (不含 0)", value=weight)
     rule = item.get("rule")
     if rule not in RULES:
-        raise _fail("invalid_rule", f"{at}/rule", "评分方法应为 interval / max / target", value=rule)
+        raise _fail("invalid_rule", f"{at}/rule", "评分方法应为 interval / max / max_type / target", value=rule)
     params = item.get("params", {})
     if params is None:
         params = {}
@@ -89,6 +89,8 @@ def _check_item(kind: str, item: Any, i: int, seen: set[str]) -> dict[str, Any]:
         raise _fail("no_target", f"{at}/rule", f"指标「{ind.name}」没有配置目标值, 不能用目标达成法")
     if rule == "target":
         params = {"below": params.get("below", "linear")}
+    if rule == "max_type":
+        params = {"reference": params.get("reference", "p90")}
     return {"indicator_id": ind_id, "weight": float(weight), "rule": rule, "params": params}
 
 
@@ -123,7 +125,7 @@ def describe(row: AppraisalScheme) -> dict[str, Any]:
               "unit": lib[i["indicator_id"]].unit if i["indicator_id"] in lib else "",
               "direction": lib[i["indicator_id"]].direction if i["indicator_id"] in lib else "higher",
               "rule_label": RULES[i["rule"]],
-              "params_label": BELOW.get(i["params"].get("below", ""), "")} for i in row.items]
+              "params_label": "、".join(PARAM_LABELS[v] for v in i["params"].values() if v in PARAM_LABELS)} for i in row.items]
     return {"id": row.id, "kind": row.kind, "kind_label": KINDS[row.kind], "version": row.version, "name": row.name,
             "note": row.note, "items": items, "created_by": row.created_by, "created_at": row.created_at}
 

@@ -18,12 +18,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app.appraisal import jobs
 from app.appraisal.models import AppraisalResult, AppraisalScheme
 from app.audit.models import AuditEntry
 from app.auth.models import User
 from app.contracting.models import Contract
-from app.core import db
+from app.core import clock, db
 from app.follow_up.models import FollowUpSchedule
+from app.reports import background
+from app.reports.models import ExportJob
 from tests.api import test_quality
 
 
@@ -150,6 +153,31 @@ def test_running_a_period_again_is_idempotent(login_as, small_county):
     assert first["subjects"] == second["subjects"]
 
 
+def test_max_type_scores_the_worst_50_and_the_reference_100(login_as, small_county):
+    """§6.5 maximum-type: 规范管理率 V01 50, V02 0, T02V01 100 — worst 0 → 50; reference P90 = 90 → 100, linear
+    between: 50 → 50 + 50 × 50 ÷ 90 = 77.8; with reference `best` (100): 50 → 75."""
+    admin = login_as("county_admin")
+    body = {"items": [{"indicator_id": "htn_standard_management_rate", "weight": 100, "rule": "max_type"}]}
+    saved = _save(admin, body=body)
+    assert saved.status_code == 200, saved.json
+    assert saved.json["items"][0]["params"] == {"reference": "p90"}
+    assert saved.json["items"][0]["rule_label"] == "最大值型 (最差值 50 分)"
+    assert any(r["code"] == "max_type" and r["params"] == {"reference": ["p90", "best"]} for r in saved.json["rules"])
+    got = _run(admin)
+    assert [(s["key"], s["total"]) for s in got["subjects"]] == [
+        ("C01T02V01", 100.0), ("C01T01V01", 77.8), ("C01T01V02", 50.0)]
+    assert (got["indicators"][0]["worst"], got["indicators"][0]["reference"]) == (0.0, 90.0)
+    body["items"][0]["params"] = {"reference": "best"}
+    assert _save(admin, body=body).json["items"][0]["params_label"] == "达到最优值得满分"
+    assert [s["total"] for s in _run(admin)["subjects"]] == [100.0, 75.0, 50.0]
+    # lower is better (逾期未随访占比 C01T01 20.0, C01T02 50.0): worst 50 → 50, best 20 → 100
+    township = {"items": [{"indicator_id": "overdue_share", "weight": 100, "rule": "max_type",
+                           "params": {"reference": "best"}}]}
+    assert _save(admin, "township", township).status_code == 200
+    assert [(s["key"], s["total"]) for s in _run(admin, kind="township")["subjects"]] == [
+        ("C01T01", 100.0), ("C01T02", 50.0)]
+
+
 @pytest.mark.parametrize("items, code, path", [
     ([{"indicator_id": "htn_bp_control_rate", "weight": 60, "rule": "interval"}], "weights_not_100", "/items"),
     ([{"indicator_id": "nope", "weight": 100, "rule": "interval"}], "unknown_indicator", "/items/0/indicator_id"),
@@ -166,6 +194,8 @@ def test_running_a_period_again_is_idempotent(login_as, small_county):
     ([{"indicator_id": "htn_bp_control_rate", "weight": 100, "rule": "max", "params": {"below": "zero"}}],
      "invalid_params", "/items/0/params/below"),
     ([{"indicator_id": "contract_coverage", "weight": 100, "rule": "target"}], "no_target", "/items/0/rule"),
+    ([{"indicator_id": "htn_bp_control_rate", "weight": 100, "rule": "max_type", "params": {"reference": "p50"}}],
+     "invalid_params", "/items/0/params/reference"),
     ([{"indicator_id": "htn_bp_control_rate", "weight": 100, "rule": "max", "colour": "red"}], "invalid_item",
      "/items/0/colour"),
     ([], "empty_scheme", "/items"),
@@ -225,3 +255,65 @@ def test_report_pdf_and_xlsx(login_as, small_county):
     assert [c.value for c in ranking[1]][:4] == ["名次", "考核对象", "所属机构", "总分"]
     assert [c.value for c in ranking[2]][:4] == [1, "东坞村卫生室", "桃源镇卫生院", 75]
     assert admin.get("/api/v1/appraisal/results.pdf?period=2025").status_code == 404
+
+
+def test_the_report_of_every_type_is_built_as_a_job(app, login_as, small_county):
+    admin = login_as("county_admin")
+    _save(admin)
+    admin.post("/api/v1/appraisal/runs", json={"period": QUARTER})
+    missing = admin.post("/api/v1/appraisal/exports", json={"period": "2025"})
+    assert (missing.status_code, missing.json["code"]) == (404, "result_not_found")
+    started = admin.post("/api/v1/appraisal/exports", json={"period": QUARTER})
+    assert started.status_code == 202, started.json
+    job = admin.get(f"/api/v1/appraisal/exports/{started.json['id']}").json       # eager jobs: done already
+    assert (job["status"], job["status_label"], job["percent"]) == ("done", "已完成", 100.0)
+    assert job["title"] == "绩效考核报告 2026Q2 (全部类型, PDF)"
+    pdf = admin.get(job["download"])
+    assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
+    assert [j["id"] for j in admin.get("/api/v1/appraisal/exports").json["items"]] == [job["id"]]
+    # only the requester sees the job and its file; the download is audited
+    other = login_as("supervisor")
+    assert other.get(f"/api/v1/appraisal/exports/{job['id']}").status_code == 404
+    assert other.get(job["download"]).status_code == 404
+    assert other.get("/api/v1/appraisal/exports").json["items"] == []
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(AuditEntry)
+                                   .where(AuditEntry.object_type == "appraisal_report")) == 1
+    book = admin.post("/api/v1/appraisal/exports", json={"period": QUARTER, "kind": "village", "format": "xlsx"})
+    wb = load_workbook(BytesIO(admin.get(book.json["download"]).data))
+    assert [c.value for c in wb.worksheets[0][1]][:2] == ["名次", "考核对象"]
+
+
+def test_a_failed_or_unfinished_job_says_so(app, login_as, small_county):
+    admin = login_as("county_admin")
+    admin.post("/api/v1/appraisal/runs", json={"period": QUARTER})
+    with app.app_context():
+        user_id = admin.user.id
+        row = background.start(user_id, kind="appraisal", title="t", builder="app.appraisal.jobs.build_report",
+                               params={"period": "2025"})
+        assert db.session().get(ExportJob, row.id).error_code == "result_not_found"
+        with db.unit_of_work() as s:
+            s.add(ExportJob(owner_id=user_id, kind="appraisal", title="t", builder="x", params={}, status="queued",
+                            done_steps=1, total_steps=4, created_at=datetime.now(UTC)))
+        queued = db.session().scalar(select(func.max(ExportJob.id)))
+    failed = admin.get(f"/api/v1/appraisal/exports/{row.id}").json
+    assert (failed["status"], failed["error_code"], failed["download"]) == ("failed", "result_not_found", None)
+    waiting = admin.get(f"/api/v1/appraisal/exports/{queued}")
+    assert (waiting.json["status_label"], waiting.json["percent"]) == ("排队中", 25.0)
+    early = admin.get(f"/api/v1/appraisal/exports/{queued}/download")
+    assert (early.status_code, early.json["code"]) == (409, "export_not_ready")
+
+
+def test_the_scheduler_keeps_the_running_periods_current(app, login_as, small_county):
+    admin = login_as("county_admin")
+    admin.post("/api/v1/appraisal/runs", json={"period": QUARTER, "kind": "village"})
+    with app.app_context():
+        month, year = clock.today().strftime("%Y-%m"), str(clock.today().year)
+        assert set(jobs.running_periods()) >= {("township", month), ("village", month), ("team", month)}
+        assert jobs.recompute_current() == len(jobs.running_periods())
+        assert jobs.recompute_current() == len(jobs.running_periods())           # again: same snapshots
+        rows = db.session().scalars(select(AppraisalResult).where(AppraisalResult.period == month)).all()
+        assert sorted(r.kind for r in rows) == ["team", "township", "village"]
+        assert {r.computed_by for r in rows} == {"定时任务"}
+        assert db.session().scalar(select(func.count()).select_from(AppraisalResult)
+                                   .where(AppraisalResult.period == year)) == 0

@@ -79,6 +79,8 @@ NOT_PERSONAL = {
     "/api/v1/appraisal/schemes/{kind}": "an appraisal scheme (indicators and weights)",
     "/api/v1/appraisal/schemes/{kind}/versions/{number}": "an appraisal scheme version",
     "/api/v1/appraisal/periods": "the appraisal periods computed",
+    "/api/v1/appraisal/exports": "the caller's report jobs (titles and status)",
+    "/api/v1/appraisal/exports/{job_id}": "one report job's status (the file is the audited download)",
     "/api/v1/report-builder/options": "the report builder's measures and dimensions",
     "/api/v1/report-builder/reports": "saved report definitions (no rows)",
     "/api/v1/report-builder/reports/{report_id}": "a saved report definition (no rows)",
@@ -141,11 +143,13 @@ def world(app, login_as, monkeypatch):
         contract_id = contracting.request_contract(resident_id, "HTN_PLUS").id
     ran = admin.post("/api/v1/appraisal/runs", json={"period": datetime.now(UTC).strftime("%Y-%m")})
     assert ran.status_code == 200, ran.json                  # appraisal results name the teams' doctors
+    job = admin.post("/api/v1/appraisal/exports", json={"period": datetime.now(UTC).strftime("%Y-%m")})
+    assert job.status_code == 202, job.json
     consult_id = stored_consult(app, resident_id, admin.user.id)
     case_id = stored_case(app, resident_id, admin.user.id)
     values = {"consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
-              "indicator_id": "htn_bp_control_rate"}
+              "indicator_id": "htn_bp_control_rate", "job_id": job.json["id"]}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,
              "quarter": "2025Q4", "outcome": "missed_visit", "month": "2026-12",
              "gtin": "06901234567892"}

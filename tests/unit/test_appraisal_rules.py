@@ -57,3 +57,20 @@ def test_weighted_total_redistributes_the_weight_of_missing_indicators():
 
 def test_ties_share_a_rank_and_unscored_subjects_have_none():
     assert rules.ranks([80.0, 90.0, None, 80.0, 70.0]) == [2, 1, None, 2, 4]
+
+
+def test_max_type_without_spread_or_values():
+    stats, scores = rules.score_all("max_type", {"reference": "best"}, [10.0, None, 10.0], higher=True, target=None)
+    assert (stats, scores) == ({"worst": 10.0, "reference": 10.0}, [100.0, None, 100.0])
+    assert rules.score_all("max_type", {}, [None], higher=True, target=None)[1] == [None]
+
+
+def test_max_type_scores_worst_50_and_reference_100():
+    # values 100, 50, 0: worst 0 → 50, P90 = 90 → 100; 50 → 50 + 50 × 50 ÷ 90 = 77.8; 100 beyond P90 → 100
+    stats, scores = rules.score_all("max_type", {"reference": "p90"}, [100.0, 50.0, 0.0], higher=True, target=None)
+    assert stats == {"worst": 0.0, "reference": 90.0}
+    assert scores == [100.0, 77.8, 50.0]
+    # lower is better: worst 100 → 50, P10 = 10 → 100; 50 → 50 + 50 × 50 ÷ 90 = 77.8
+    stats, scores = rules.score_all("max_type", {}, [100.0, 50.0, 0.0], higher=False, target=None)
+    assert stats == {"worst": 100.0, "reference": 10.0}
+    assert scores == [50.0, 77.8, 100.0]

@@ -1225,6 +1225,119 @@ export interface paths {
       };
     };
   };
+  "/api/v1/appraisal/exports": {
+    /** The caller's report jobs (newest first). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ExportJobList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Build the report of every institution type (or one) for a period in the background: the answer is the
+     * job; poll it and download the file when done. The file holds what the caller may see.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AppraisalExportJobBody"];
+        };
+      };
+      responses: {
+        /** @description Accepted */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ExportJob"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/appraisal/exports/{job_id}": {
+    /** One of the caller's report jobs: status, progress, the download link once done. */
+    get: {
+      parameters: {
+        path: {
+          job_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ExportJob"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        job_id: number;
+      };
+    };
+  };
+  "/api/v1/appraisal/exports/{job_id}/download": {
+    /** The file a finished job built (its requester only; 409 `export_not_ready` before). */
+    get: {
+      parameters: {
+        path: {
+          job_id: number;
+        };
+      };
+      responses: {
+        /** @description PDF report or xlsx workbook */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        job_id: number;
+      };
+    };
+  };
   "/api/v1/appraisal/periods": {
     /** The periods computed so far (newest first). */
     get: {
@@ -10295,6 +10408,21 @@ export interface components {
       value?: number | null;
       weighted?: number | null;
     };
+    AppraisalExportJobBody: {
+      /**
+       * @default pdf
+       * @enum {string}
+       */
+      format?: "pdf" | "xlsx";
+      /**
+       * @description one type; omitted: every type in one file
+       * @default null
+       * @enum {string|null}
+       */
+      kind?: "township" | "village" | "team" | null;
+      /** @description YYYY-MM | YYYYQn | YYYY */
+      period: string;
+    };
     AppraisalIndicatorChoice: {
       direction?: string;
       group?: string;
@@ -10313,6 +10441,7 @@ export interface components {
       params?: {
         [key: string]: unknown;
       };
+      reference?: number | null;
       rule?: string;
       rule_label?: string;
       target?: number | null;
@@ -10320,6 +10449,7 @@ export interface components {
       weight?: number;
       window_end?: string;
       window_start?: string;
+      worst?: number | null;
     };
     AppraisalPeriod: {
       /** Format: date-time */
@@ -11397,6 +11527,25 @@ export interface components {
       element_id?: string | null;
       id?: number;
       type?: string;
+    };
+    ExportJob: {
+      /** Format: date-time */
+      created_at?: string;
+      download?: string | null;
+      error_code?: string | null;
+      error_message?: string | null;
+      filename?: string | null;
+      /** Format: date-time */
+      finished_at?: string | null;
+      id?: number;
+      percent?: number;
+      /** @description queued | running | done | failed */
+      status?: string;
+      status_label?: string;
+      title?: string;
+    };
+    ExportJobList: {
+      items?: components["schemas"]["ExportJob"][];
     };
     Finding: {
       code: string;

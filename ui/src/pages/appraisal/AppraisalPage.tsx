@@ -3,16 +3,41 @@
  * click opens one subject's indicator breakdown), the report as PDF / Excel; county administrators edit the scheme
  * (indicators, weights, scoring rule) — saving stores a new version — and county roles run a period.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { EChartsCoreOption } from 'echarts/core';
 import Chart from '../../components/Chart';
 import { Badge, Empty, ErrorBox, Loading } from '../../components/common';
 import { ApiError } from '../../api/client';
 import { useAuth } from '../../auth';
 import { useAsync } from '../../lib/useAsync';
+import { finished, jobLine, pollJob, type ExportJob } from '../../lib/exportJobs';
 import { appraisal, KINDS, quarterOf, shown, type Kind, type Result, type SchemeDetail, type SchemeItem, type Subject } from './api';
+import { BELOW_LABELS, paramLabel, paramsFor, REFERENCE_LABELS, RULE_LABELS } from './scheme';
 
-const RULE_LABELS: Record<string, string> = { interval: '区间法 (P10/P90)', max: '最大值比例法', target: '目标达成法' };
+/** 全部类型报告: the PDF of every institution type for the period, built by a background job and polled. */
+function AllTypesReport({ period }: { period: string }) {
+  const [job, setJob] = useState<ExportJob | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const jobId = job?.id ?? null;
+  const busy = job !== null && !finished(job);
+  useEffect(() => {
+    if (jobId === null || !busy) return undefined;
+    return pollJob(() => appraisal.exportJob(jobId), setJob, setError);
+  }, [jobId, busy]);
+  useEffect(() => { setJob(null); setError(null); }, [period]);
+  const start = async () => {
+    setError(null);
+    try { setJob(await appraisal.startExport(period)); } catch (e) { setError(e); }
+  };
+  return (
+    <span className="row" style={{ gap: 8, alignItems: 'center' }} data-testid="appraisal-all-report">
+      <button type="button" className="btn btn-small" onClick={start} disabled={busy} data-testid="appraisal-all-pdf">生成全部类型 PDF（后台）</button>
+      {job && <span className="muted" data-testid="appraisal-job-status">{job.title} · {jobLine(job)}</span>}
+      {job?.download && <a className="btn btn-small" href={job.download} data-testid="appraisal-job-download">下载</a>}
+      {error ? <ErrorBox error={error} /> : null}
+    </span>
+  );
+}
 
 function barOption(r: Result): EChartsCoreOption {
   const ranked = r.subjects.filter((s) => s.total !== null).slice(0, 30);
@@ -76,6 +101,7 @@ function Results({ kind, period, canRun }: { kind: Kind; period: string; canRun:
         {canRun && <button className="btn btn-primary" onClick={run} disabled={running} data-testid="appraisal-run">{running ? '计算中…' : '运行考核'}</button>}
         {r && <a className="btn btn-small" href={appraisal.links.pdf(period, kind)} data-testid="appraisal-pdf">下载 PDF 报告</a>}
         {r && <a className="btn btn-small" href={appraisal.links.xlsx(period, kind)}>导出 Excel</a>}
+        {r && <AllTypesReport period={period} />}
       </div>
       {runError ? <ErrorBox error={runError} /> : null}
       {data.loading && !r ? <Loading /> : data.error ? <ErrorBox error={data.error} onRetry={data.reload} /> : !r ? (
@@ -121,7 +147,7 @@ function SchemeEditor({ kind, canEdit }: { kind: Kind; canEdit: boolean }) {
     setSaving(true); setError(null); setSaved(null);
     try {
       const body = rows.map(({ indicator_id, weight, rule, params }) => ({
-        indicator_id, weight: Number(weight), rule, params: rule === 'target' ? { below: params.below ?? 'linear' } : {},
+        indicator_id, weight: Number(weight), rule, params: paramsFor({ rule, params }),
       }));
       const next = await appraisal.save(kind, { name: s.name, items: body });
       data.setData(next); setItems(null);
@@ -137,7 +163,7 @@ function SchemeEditor({ kind, canEdit }: { kind: Kind; canEdit: boolean }) {
       </div>
       <div className="table-wrap">
         <table className="table">
-          <thead><tr><th>指标</th><th>权重</th><th>评分方法</th><th>未达目标</th>{canEdit && <th />}</tr></thead>
+          <thead><tr><th>指标</th><th>权重</th><th>评分方法</th><th>评分参数</th>{canEdit && <th />}</tr></thead>
           <tbody>
             {rows.map((it, idx) => {
               const choice = s.indicators.find((c) => c.id === it.indicator_id);
@@ -147,13 +173,16 @@ function SchemeEditor({ kind, canEdit }: { kind: Kind; canEdit: boolean }) {
                   <td>{canEdit ? <input type="number" min={1} max={100} style={{ width: 64 }} value={it.weight} aria-label={`权重 ${it.indicator_name ?? choice?.name ?? ''}`}
                     onChange={(e) => set(idx, { weight: e.target.value === '' ? 0 : Number(e.target.value) })} /> : it.weight}</td>
                   <td>{canEdit ? (
-                    <select value={it.rule} onChange={(e) => set(idx, { rule: e.target.value as SchemeItem['rule'] })}>
+                    <select value={it.rule} aria-label="评分方法" onChange={(e) => set(idx, { rule: e.target.value as SchemeItem['rule'] })}>
                       {Object.entries(RULE_LABELS).map(([code, label]) => <option key={code} value={code} disabled={code === 'target' && choice && !choice.has_target}>{label}</option>)}
                     </select>) : RULE_LABELS[it.rule]}</td>
-                  <td>{it.rule !== 'target' ? '—' : canEdit ? (
-                    <select value={it.params.below ?? 'linear'} onChange={(e) => set(idx, { params: { below: e.target.value as 'zero' | 'linear' } })}>
-                      <option value="linear">按比例得分</option><option value="zero">得 0 分</option>
-                    </select>) : (it.params.below === 'zero' ? '得 0 分' : '按比例得分')}</td>
+                  <td>{!canEdit || (it.rule !== 'target' && it.rule !== 'max_type') ? paramLabel(it) : it.rule === 'target' ? (
+                    <select value={it.params.below ?? 'linear'} aria-label="未达目标" onChange={(e) => set(idx, { params: { below: e.target.value as 'zero' | 'linear' } })}>
+                      {Object.entries(BELOW_LABELS).map(([code, label]) => <option key={code} value={code}>未达目标{label}</option>)}
+                    </select>) : (
+                    <select value={it.params.reference ?? 'p90'} aria-label="满分参考值" data-testid="appraisal-reference" onChange={(e) => set(idx, { params: { reference: e.target.value as 'p90' | 'best' } })}>
+                      {Object.entries(REFERENCE_LABELS).map(([code, label]) => <option key={code} value={code}>{label}</option>)}
+                    </select>)}</td>
                   {canEdit && <td><button className="btn btn-small" onClick={() => setItems(rows.filter((_, i) => i !== idx))}>移除</button></td>}
                 </tr>
               );

@@ -1,5 +1,6 @@
 /** Calls and types of the performance-appraisal API (/api/v1/appraisal). */
 import { api, buildUrl } from '../../api/client';
+import type { ExportJob } from '../../lib/exportJobs';
 
 const A = '/api/v1/appraisal';
 
@@ -10,7 +11,8 @@ export const KINDS: { code: Kind; label: string }[] = [
 
 export interface SchemeItem {
   indicator_id: string; indicator_name?: string; unit?: string; direction?: string; weight: number;
-  rule: 'interval' | 'max' | 'target'; rule_label?: string; params: { below?: 'zero' | 'linear' };
+  rule: 'interval' | 'max' | 'max_type' | 'target'; rule_label?: string;
+  params: { below?: 'zero' | 'linear'; reference?: 'p90' | 'best' };
 }
 export interface Version { version: number; name: string; created_by: string; created_at: string; indicator_count: number }
 export interface Choice { id: string; name: string; unit: string; direction: string; has_target: boolean }
@@ -30,6 +32,7 @@ export interface Subject {
 export interface IndicatorStat {
   indicator_id: string; indicator_name: string; unit: string; direction: string; weight: number; rule: string;
   rule_label: string; p10: number | null; p90: number | null; best: number | null; target: number | null;
+  worst?: number | null; reference?: number | null;
 }
 export interface Result {
   kind: Kind; kind_label: string; period: string; scheme_version: number; scheme_name: string; window_start: string;
@@ -43,6 +46,9 @@ export const appraisal = {
     api.put<SchemeDetail>(`${A}/schemes/${kind}`, body),
   run: (period: string, kind?: Kind) => api.post<{ results: Result[] }>(`${A}/runs`, { period, ...(kind ? { kind } : {}) }),
   result: (kind: Kind, period?: string) => api.get<Result>(`${A}/results`, { kind, ...(period ? { period } : {}) }),
+  startExport: (period: string, format: 'pdf' | 'xlsx' = 'pdf', kind?: Kind) =>
+    api.post<ExportJob>(`${A}/exports`, { period, format, ...(kind ? { kind } : {}) }),
+  exportJob: (id: number) => api.get<ExportJob>(`${A}/exports/${id}`),
   links: {
     pdf: (period: string, kind: Kind) => buildUrl(`${A}/results.pdf`, { period, kind }),
     xlsx: (period: string, kind: Kind) => buildUrl(`${A}/results.xlsx`, { period, kind }),
