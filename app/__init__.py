@@ -2,59 +2,12 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_compress import Compress
 
 from .config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """The Flask application factory."""
-    # imported here, not at the top: importing any submodule (app.core.db, app.config) runs this package first,
-    # and it must not pull in every capability the wiring and the blueprints import
-    from . import serving, web, wiring
-    from .blueprints import register_blueprints
-    from .core import clock, crypto, db, logs
-    from .extensions import api
-
-    settings = settings or Settings.from_env()
-    from .core.jsonio import JSONProvider
-    Flask.json_provider_class = JSONProvider
-    app = Flask(__name__, static_folder=None)
-    app.url_map.converters["int"] = web.BoundedIntConverter
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        YGT=settings,
-        API_TITLE="yigongti 医共体流程平台 API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
-        MAX_CONTENT_LENGTH=serving.MAX_REQUEST_BYTES,
-        MAX_FORM_MEMORY_SIZE=serving.MAX_REQUEST_BYTES,
-        MAX_FORM_PARTS=200,
-        COMPRESS_ALGORITHM=["br", "gzip"],
-        COMPRESS_MIN_SIZE=512,
-        COMPRESS_MIMETYPES=list(serving.COMPRESSED_TYPES),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_NAME="ygt_session",
-    )
-    logs.configure()
-    clock.configure(settings.display_tz)
-    crypto.configure(settings.field_key)
-    db.init_engine(settings.database_url)
-    app.teardown_appcontext(db.remove_session)
-    api.init_app(app)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    register_blueprints(app, api)
-    web.init_app(app)
-    # the API's ETags are If-Match tokens (task completion), not cache validators: a task's ETag leaves its draft
-    # out, so answering If-None-Match with 304 served a stale draft (flask-compress did so for compressed bodies only)
-    app.config["COMPRESS_EVALUATE_CONDITIONAL_REQUEST"] = False
-    Compress(app)
-    from .jobs import queue
-    queue.configure(settings, app)
-    wiring.wire()
-    return app
+    """The Flask application (built by `app.factory`; gunicorn runs `app:create_app()`)."""
+    # importing any submodule (app.core.db, app.config) runs this package first: it must not pull in every capability
+    from .factory import create_app as build  # noqa: PLC0415 - the factory loads only when an app is built
+    return build(settings)

@@ -7,19 +7,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import click
 
-from app import cli_people
+from app import cli_people, create_app
 from app.config import ROOT, Settings
+from app.core.db import unit_of_work
 from app.screening import cli as screening_cli
 from connectors.hl7v2 import cli as hl7v2_cli
 
 
 def _app():
-    from app import create_app
     return create_app(Settings.from_env(scheduler_enabled=False))
 
 
@@ -31,7 +32,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) up to the latest revision."""
-    from app.core.migrate import upgrade
+    from app.core.migrate import upgrade  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     settings = Settings.from_env()
     upgrade(settings.database_url)
     click.echo(f"migrated {settings.database_url.split('@')[-1]}")
@@ -42,9 +43,8 @@ def migrate() -> None:
 @click.option("--by", default="cli", help="who deploys (recorded in the audit trail)")
 def deploy(paths: tuple[Path, ...], by: str) -> None:
     """Deploy BPMN/DMN/forms from the repository folders (default: bpmn/ dmn/ forms/)."""
-    from app.core.db import unit_of_work
-    from app.workflows import DefinitionError
-    from app.workflows.deploy import collect_folder_files, deploy_files
+    from app.workflows import DefinitionError  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
+    from app.workflows.deploy import collect_folder_files, deploy_files  # noqa: PLC0415 - lazy CLI
     app = _app()
     with app.app_context():
         files = collect_folder_files(ROOT, list(paths) or None)
@@ -61,7 +61,7 @@ def deploy(paths: tuple[Path, ...], by: str) -> None:
 
 
 def _audit_deploy(result, by: str) -> None:
-    from app.audit.services import record
+    from app.audit.services import record  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     record("definition.deploy", object_type="deployment", object_id=str(result.deployment_id),
            details={"by": by, **result.to_dict()})
 
@@ -69,10 +69,7 @@ def _audit_deploy(result, by: str) -> None:
 @main.command()
 def openapi() -> None:
     """Print the API's OpenAPI document (what `make types` turns into the UI's TypeScript types)."""
-    import tempfile
-
-    from app import create_app
-    from app.extensions import api
+    from app.extensions import api  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     with tempfile.TemporaryDirectory() as data_dir:
         create_app(Settings.from_env(data_dir=data_dir, database_url=f"sqlite:///{data_dir}/spec.db",
                                      redis_url=None, jobs_mode="eager", scheduler_enabled=False))
@@ -82,7 +79,7 @@ def openapi() -> None:
 @main.command("check-assets")
 def check_assets() -> None:
     """Check models: one form per user task, every form used, decisions and operators exist, no default ids."""
-    from app.workflows.assets import check
+    from app.workflows.assets import check  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     problems = check(ROOT)
     for p in problems:
         click.echo(f"{p['file']}: {p.get('element_id') or '-'}: {p['reason']}", err=True)
@@ -98,13 +95,13 @@ def worker(burst: bool) -> None:
     settings = Settings.from_env()
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process")
-    from rq import Worker
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415 - lazy CLI
+    from redis.exceptions import TimeoutError as RedisTimeoutError  # noqa: PLC0415 - lazy CLI
+    from rq import Worker  # noqa: PLC0415 - lazy CLI
 
-    from app.jobs.backend import QUEUE_NAME, redis_connection
-    from app.workflows.limits import warm_up
+    from app.jobs.backend import QUEUE_NAME, redis_connection  # noqa: PLC0415 - lazy CLI
+    from app.workflows.limits import warm_up  # noqa: PLC0415 - lazy CLI
     os.environ.setdefault("YGT_APP_NAME", "ygt-worker")
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
     app = _app()
     warm_up()  # the script zygote starts once here; every job process rq forks reuses it
     backoff = 1.0
@@ -124,7 +121,7 @@ def worker(burst: bool) -> None:
 @click.option("--once", is_flag=True, help="run every schedule once and exit")
 def scheduler(once: bool) -> None:
     """Run the scheduler (one leader among many via a PostgreSQL advisory lock)."""
-    from app import schedules
+    from app import schedules  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     os.environ.setdefault("YGT_APP_NAME", "ygt-scheduler")
     app = _app()
     with app.app_context():
@@ -147,7 +144,7 @@ def scheduler(once: bool) -> None:
 @click.option("--threads", default=8, type=int, help="waitress threads (embedded default)")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the platform with a production WSGI server: waitress on SQLite, gunicorn on PostgreSQL."""
-    from app import create_app, schedules, serving
+    from app import schedules, serving  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     settings = Settings.from_env()
     mode = "production" if settings.production else "embedded"
     if not settings.is_sqlite:

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 import click
 from flask import current_app, has_app_context
 
+from app import create_app
+from app.config import Settings
 from app.core.errors import DomainError
 
 
@@ -21,8 +23,6 @@ def _app_context():
     if has_app_context():
         yield current_app
         return
-    from app import create_app
-    from app.config import Settings
     app = create_app(Settings.from_env(scheduler_enabled=False))
     with app.app_context():
         yield app
@@ -41,7 +41,7 @@ def _fail(exc: DomainError) -> None:
 def create_user(username: str, password: str, roles: tuple[str, ...], org_code: str | None,
                 display_name: str) -> None:
     """Create a user with one or more roles."""
-    from app.auth import services
+    from app.auth import services  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     with _app_context():
         try:
             user = services.create_user(username, password=password, roles=list(roles), org_code=org_code,
@@ -56,7 +56,7 @@ def create_user(username: str, password: str, roles: tuple[str, ...], org_code: 
 @click.argument("name")
 def create_client(name: str) -> None:
     """Register an integration client; prints {"client_id","secret"} (the secret is shown only now)."""
-    from app.auth import services
+    from app.auth import services  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     with _app_context():
         try:
             client, secret = services.create_client(name)
@@ -73,7 +73,7 @@ def create_client(name: str) -> None:
 @click.option("--address", default=None)
 def create_org(code: str, name: str, level: str, parent_code: str | None, address: str | None) -> None:
     """Create an organization (the county root first, then departments, townships and villages)."""
-    from app.org import services
+    from app.org import services  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     with _app_context():
         try:
             org = services.create_org(code, name, level=level, parent_code=parent_code, address=address)
@@ -87,10 +87,10 @@ def create_org(code: str, name: str, level: str, parent_code: str | None, addres
 @click.option("--no-migrate", is_flag=True, help="do not apply migrations first")
 def seed_demo(residents: int, no_migrate: bool) -> None:
     """Build the demo county (idempotent): orgs, staff in every role, synthetic residents; password demo12345."""
-    from app.seed import demo
+    from app.seed import demo  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     with _app_context() as app:
         if not no_migrate:
-            from app.core.migrate import upgrade
+            from app.core.migrate import upgrade  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
             upgrade(app.config["YGT"].database_url)
         started = time.perf_counter()
         added = demo.seed_demo(residents=residents)

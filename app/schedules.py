@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import text
 
 from app.core import clock, logs
@@ -197,8 +199,6 @@ def _tick(schedule: Schedule, leadership: Leadership) -> None:
 
 def build_scheduler(*, blocking: bool, wrap=lambda fn: fn):
     """An apscheduler with one interval job per schedule, each gated by leadership, plus the heartbeat."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
     sched = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     leadership = Leadership()
     sched.add_job(wrap(beat), "interval", seconds=HEARTBEAT_S, args=(leadership,), id="scheduler.heartbeat",

@@ -42,7 +42,7 @@ def gunicorn_options(bind: str, workers: int) -> dict:
 
 def serve_waitress(app, host: str, port: int, *, threads: int = 8) -> None:
     """Serve the app with waitress (one process, a thread pool) until interrupted."""
-    from waitress import serve  # imported by the server that runs: a process loads waitress or gunicorn, not both
+    from waitress import serve  # noqa: PLC0415 - only the server that runs is loaded: waitress or gunicorn, not both
     serve(app, host=host, port=port, threads=threads, ident="yigongti",
           max_request_body_size=MAX_REQUEST_BYTES + 1024 * 1024,   # Flask answers 413 first, with our error body
           max_request_header_size=MAX_HEADER_BYTES,
@@ -51,7 +51,7 @@ def serve_waitress(app, host: str, port: int, *, threads: int = 8) -> None:
 
 def serve_gunicorn(host: str, port: int, *, workers: int, make_app: Callable[[], Flask]) -> None:
     """Serve `make_app()` (app/cli.py passes `app.create_app`) with gunicorn worker processes until interrupted."""
-    from gunicorn.app.base import BaseApplication  # imported by the server that runs (gunicorn is POSIX-only)
+    from gunicorn.app.base import BaseApplication  # noqa: PLC0415 - only the running server is loaded; POSIX-only
 
     class Server(BaseApplication):
         def load_config(self):

@@ -1,8 +1,10 @@
 """Web plumbing: request ids, error mapping, /healthz, /metrics, and the built UI (client-side routing)."""
 from __future__ import annotations
 
+import mimetypes
 import time
 import uuid
+from urllib.parse import quote
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, send_from_directory
 from marshmallow import ValidationError
@@ -257,8 +259,6 @@ def ui_index(_rest=None):
 
 def _page_refused() -> Response | None:
     """A role page asks for a sign-in first, then answers 403 to everyone outside its roles (issue 14.13, 22.5)."""
-    from urllib.parse import quote
-
     prefix = next((p for p in ROLE_PAGES if request.path == p or request.path.startswith(p + "/")), None)
     if prefix is None:
         return None
@@ -290,8 +290,6 @@ def _accepts(encoding: str) -> bool:
 
 
 def ui_asset(filename):
-    import mimetypes
-
     folder = _ui_dir() / "assets"
     if filename.endswith((".br", ".gz")):
         return error_response("not_found", "资源不存在", 404)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
+from flask import current_app
 from redis.exceptions import RedisError
 
 from app.core.errors import TooManyRequests
@@ -29,7 +30,6 @@ def _rate() -> tuple[float, float]:
 
 def _bucket(kind: str):
     if kind not in _buckets:
-        from flask import current_app
         rate, burst = _rate()
         url = current_app.config["YGT"].redis_url
         _buckets[kind] = RedisTokenBucket(url, rate, burst) if (kind == "redis" and url) else TokenBucket(rate, burst)

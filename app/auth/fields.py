@@ -1,7 +1,7 @@
 """Marshmallow fields shared by the people APIs."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 
 class Text(fields.String):
@@ -18,5 +18,4 @@ class Id(fields.Integer):
     """A database id: a positive 63-bit integer (larger numbers can name no row)."""
 
     def __init__(self, **kwargs):
-        from marshmallow import validate
         super().__init__(strict=False, validate=validate.Range(min=1, max=2**63 - 1), **kwargs)

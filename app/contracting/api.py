@@ -10,9 +10,11 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
+from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import NotFound
 from app.org.queries import find_org
+from app.residents.queries import get_resident
 
 from . import catalogue, ledger, queries, services
 from .schemas import (
@@ -85,7 +87,6 @@ class Contracts(MethodView):
         """Start `fd_contract` for a resident in the caller's scope (门诊签约). 409 active_contract_exists names
         the existing contract; 409 contract_in_progress when one is being signed."""
         p = current()
-        from app.residents.queries import get_resident
         if get_resident(body["resident_id"], p) is None:
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found")
         team = body.get("team_org_code")
@@ -105,7 +106,6 @@ class ResidentContract(MethodView):
     def get(self, resident_id):
         """The resident record's contract section: active contract, packages, ledger delivered/remaining, the next
         due items, a contract being signed and the last ended one. 404 outside the caller's scope."""
-        from app.residents.queries import get_resident
         if get_resident(resident_id, current()) is None:
             raise NotFound("居民不存在 (resident not found)", code="resident_not_found")
         return queries.resident_contract(resident_id)
@@ -162,7 +162,6 @@ class Deliveries(MethodView):
         p = current()
         row = queries.get(p, contract_id)
         with unit_of_work():
-            from app.core import clock
             ledger.deliver(row, body["item_id"], source="manual",
                            source_ref=f"{p.username}:{clock.now().isoformat()}", delivered_on=body["delivered_on"],
                            actor=p.username)

@@ -10,11 +10,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import session
 from app.core.errors import NotFound
 from app.org.queries import find_org
 from app.org.scope import org_scope_filter
 from app.residents.models import Resident
+from app.residents.record_models import DiseaseEnrolment
 
 from . import catalogue
 from .models import Contract, ContractDelivery, ContractItem, ContractPayment
@@ -190,7 +192,6 @@ def flagged_payments(p: Principal) -> list[dict[str, Any]]:
 
 def key_groups(resident: Resident, diseases: set[str], on) -> list[str]:
     """The key groups (重点人群) the platform can tell from the record: 65+, HTN, T2DM enrolment."""
-    from app.core import clock
     groups = []
     if clock.age(resident.birth_date, on) >= 65:
         groups.append("老年人")
@@ -204,8 +205,6 @@ def key_groups(resident: Resident, diseases: set[str], on) -> list[str]:
 def outreach_candidates(p: Principal, *, org_path: str, limit: int) -> list[dict[str, Any]]:
     """Key-group residents of the subtree with neither an active contract nor one being signed (the outreach
     list, oldest first)."""
-    from app.core import clock
-    from app.residents.record_models import DiseaseEnrolment
     busy = select(Contract.resident_id).where(Contract.status.in_(("active", *OPEN)))
     cutoff = clock.today().replace(year=clock.today().year - 65)
     enrolled = select(DiseaseEnrolment.resident_id).where(DiseaseEnrolment.disease.in_(("htn", "t2dm")))

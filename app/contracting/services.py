@@ -21,9 +21,11 @@ from app.auth.principal import SYSTEM, Principal
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
+from app.org.queries import find_org
 from app.residents import queries as residents
 from app.workflows import messages, runner
 from app.workflows.deploy import latest_process_versions
+from app.workflows.models import HumanTask
 
 from . import catalogue
 from .models import Contract, ContractItem, ContractPayment
@@ -139,13 +141,11 @@ def request_contract(resident_id: int, package_code: str | None = None, channel:
 
 def _team_role(org_code: str) -> str:
     """Who works the team's tasks: the village doctor for a village's resident, else the township's doctors."""
-    from app.org.queries import find_org
     org = find_org(org_code)
     return "village_doctor" if org is not None and org.level == "village" else "township_doctor"
 
 
 def _path_of(org_code: str) -> str:
-    from app.org.queries import find_org
     org = find_org(org_code)
     if org is None:
         raise NotFound("机构不存在 (organization not found)", code="organization_not_found", org_code=org_code)
@@ -535,7 +535,6 @@ SATISFACTION_TASK = "satisfaction"
 
 def satisfaction_open(resident_id: int) -> Contract | None:
     """The resident's ended contract whose cycle-end satisfaction step (满意度评价) is still open, if any."""
-    from app.workflows.models import HumanTask
     return session().scalars(
         select(Contract).join(HumanTask, HumanTask.instance_id == Contract.instance_id)
         .where(Contract.resident_id == resident_id, Contract.status.in_(("ended", "terminated")),
@@ -548,7 +547,6 @@ def answer_satisfaction(resident_id: int, score: int, comment: str | None = None
     """The resident answers the cycle-end satisfaction from the portal: the team's 满意度评价 task is completed
     with the resident's own score (it then feeds 签约居民满意度). 404 satisfaction_not_open when no cycle waits for
     it; 422 invalid_score outside 1–5."""
-    from app.workflows.models import HumanTask
     if not 1 <= int(score) <= 5:
         raise Invalid("满意度应为 1–5 分 (score 1-5)", code="invalid_score", path="/overall")
     row = satisfaction_open(resident_id)

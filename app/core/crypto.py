@@ -18,6 +18,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, has_app_context
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -48,7 +49,6 @@ def configure(field_key: str) -> None:
 
 def current_field_key() -> str:
     """The field key of the running app (settings `field_key`)."""
-    from flask import current_app, has_app_context
     if has_app_context():
         key: str = current_app.config["YGT"].field_key
         return key

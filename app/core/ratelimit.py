@@ -8,6 +8,9 @@ import os
 import threading
 import time
 
+from flask import current_app
+from redis import Redis
+
 from app.core.errors import TooManyRequests
 
 _LUA = """
@@ -47,7 +50,6 @@ class TokenBucket:
 
 class RedisTokenBucket:
     def __init__(self, redis_url: str, rate: float, burst: float) -> None:
-        from redis import Redis
         self.redis = Redis.from_url(redis_url)
         self.rate, self.burst = rate, burst
         self._script = self.redis.register_script(_LUA)
@@ -78,7 +80,6 @@ def check(client_id: str) -> None:
     """Take one token for the client or raise 429 `rate_limited`."""
     bucket = _bucket
     if bucket is None:
-        from flask import current_app
         bucket = configure(redis_url=current_app.config["YGT"].redis_url)
     if not bucket.take(client_id):
         raise TooManyRequests("请求过于频繁，请稍后重试 (rate limited)", client_id=client_id,

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -231,5 +232,4 @@ def _jsonable(details: dict) -> dict:
 
 
 def _parse(iso: str):
-    from datetime import datetime
     return datetime.fromisoformat(iso)

@@ -1,6 +1,7 @@
 """Use cases of the decision API; evaluation goes through `app.workflows.decisions` like business-rule tasks."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -104,8 +105,6 @@ _IDENTIFYING = ("name", "id_number", "idcard", "id_card", "resident", "phone", "
 def replay(decision_id: str, *, draft_xml: bytes, limit: int, progress=None) -> dict[str, Any]:
     """Replay a draft over the inputs of the last `limit` real evaluations that used the deployed decision: how many
     results would change, a from → to matrix per output (with Chinese labels) and a few de-identified examples."""
-    import hashlib
-
     s = session()
     deployed = wf_decisions.registry(s)
     if decision_id not in deployed.registry:

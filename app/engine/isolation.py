@@ -20,6 +20,7 @@ functions), so they must be importable and pure.
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
 import pickle
 import resource
@@ -34,6 +35,9 @@ from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from . import sandbox
+from .sandbox import SandboxError
+
 GRACE_S = 0.5
 ACK = "ack"          # a worker confirms it got a request before it runs it (a dead idle worker never does)
 Setup = tuple[Callable[..., Any], tuple] | None
@@ -46,7 +50,6 @@ class IsolationUnavailable(RuntimeError):
 # -- the zygote (runs as `python -m app.engine.zygote <socket fd> <lifeline fd> <module>...`) ----------------------
 
 def serve_zygote(sock_fd: int, lifeline_fd: int, preload: Sequence[str]) -> None:
-    import importlib
     for name in ("app.engine.sandbox", *preload):
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # workers are reaped by the kernel
@@ -97,7 +100,6 @@ def _worker(fd: int, memory_bytes: int) -> None:
 
 
 def _handle(request) -> tuple[tuple, bool]:
-    from . import sandbox
     mode, source, names, helpers, timeout_s, setup = request
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu_now = int(used.ru_utime + used.ru_stime)
@@ -196,7 +198,6 @@ class ScriptPool:
     def run(self, mode: str, source: str, names: Mapping[str, Any], *, helpers: Mapping[str, Callable[..., Any]],
             timeout_s: float, setup: Setup = None) -> Any:
         """Evaluate (`eval`) or execute (`exec`) in a worker; `exec` returns the new names. Raises SandboxError."""
-        from .sandbox import SandboxError
         request = (mode, source, dict(names), dict(helpers), timeout_s, setup)
         for attempt in (1, 2):
             worker = self._take(fresh=attempt > 1)
@@ -256,7 +257,6 @@ class _WorkerGone(Exception):
 
 
 def _ask(worker: _Worker, request: tuple, timeout_s: float) -> tuple:
-    from .sandbox import SandboxError
     try:
         worker.conn.send(request)
         if not worker.conn.poll(5) or worker.conn.recv() != ACK:

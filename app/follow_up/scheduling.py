@@ -11,6 +11,8 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.care_plans import queries as plans
 from app.care_plans.services import resident_age
@@ -72,9 +74,7 @@ def generate_due_cycles(*, today: date | None = None, lead_days: int = LEAD_DAYS
 
 def _insert_ignore(model, columns: list[str], source):
     if is_postgres():
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
         return pg_insert(model).from_select(columns, source).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
     return sqlite_insert(model).from_select(columns, source).on_conflict_do_nothing()
 
 

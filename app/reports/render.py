@@ -18,5 +18,11 @@ def render_html(template: str, **context: Any) -> str:
 
 def render_pdf(template: str, **context: Any) -> bytes:
     """The template rendered as a PDF document."""
-    from weasyprint import HTML
-    return HTML(string=render_html(template, **context), base_url=str(TEMPLATES)).write_pdf()
+    return html_to_pdf(render_html(template, **context), base_url=str(TEMPLATES))
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """An HTML document as PDF: the one place that loads weasyprint."""
+    from weasyprint import HTML  # noqa: PLC0415 - weasyprint takes ~1.5 s to import; only processes that print load it
+    pdf: bytes = HTML(string=html, base_url=base_url).write_pdf()
+    return pdf

@@ -18,8 +18,7 @@ def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
     @click.option("--by", default="cli", help="who starts the run (recorded on it)")
     def screen(resume: bool, chunk: int, by: str) -> None:
         """Screen the whole population (resumable, idempotent); prints progress per chunk."""
-        # imported when the command runs, like every command of app/cli.py: `ygt --help` does not load the app
-        from app.screening import batch
+        from app.screening import batch  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
         app = make_app()
         with app.app_context():
             run = batch.resumable_run() if resume else None

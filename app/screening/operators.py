@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from app.core.db import session
 from app.residents.records import record_condition
 from app.workflows.bindings import ServiceError, operator
@@ -80,8 +82,6 @@ def confirm_level(*, idempotency_key: str, instance_id: int, resident_id: int, d
                   level: str | None = None, plan: str | None = None, note: str | None = None) -> dict[str, Any]:
     """The township doctor's review: the level they confirmed becomes the grade in force (a clinician's
     re-assessment, kept against later automatic proposals), with their note (or chosen handling) as the reason."""
-    from sqlalchemy import select
-
     if not level:
         raise ServiceError("no_confirmed_level", "the review did not confirm a level")
     reviewer = session().scalars(select(HumanTask.completed_by).where(

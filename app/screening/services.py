@@ -2,6 +2,8 @@
 `screening` / `cancer_screening` process per case, and the case transitions the processes' service tasks call."""
 from __future__ import annotations
 
+import json
+from collections import namedtuple
 from datetime import date
 from typing import Any
 
@@ -78,8 +80,6 @@ CASE_COLUMNS = ("resident_id", "org_code", "org_path", "township_code", "disease
 
 def _copy_cases(rows: list[dict[str, Any]]) -> list:
     """PostgreSQL: COPY the rows into a temporary table, then one INSERT … ON CONFLICT DO NOTHING RETURNING."""
-    import json
-    from collections import namedtuple
     with unit_of_work() as s:
         raw = s.connection().connection.driver_connection
         assert raw is not None  # a checked-out connection always holds its driver connection

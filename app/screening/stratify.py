@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app import vocabulary
 from app.auth.models import User, UserRole
@@ -157,8 +158,6 @@ def grading_inputs(f: Features, disease: str, evaluate, basis: dict[str, Any] | 
 def _grading_state(s, resident_id: int, disease: str):
     """The (resident, disease) row of `grading_states`, created if missing, locked for this transaction (PostgreSQL:
     `SELECT … FOR UPDATE`; SQLite has one writer at a time). Holding it serializes grading decisions per key."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
 
     dialect = postgresql if is_postgres() else sqlite
     s.execute(dialect.insert(GradingState).values(resident_id=resident_id, disease=disease, inputs={}, dirty=False,

@@ -16,13 +16,14 @@ import io
 import random
 from datetime import UTC, datetime, time, timedelta
 
+from flask import current_app
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from app.auth.queries import users_by_id
 from app.core import clock
 from app.core.db import session
-from app.reports.render import CJK_FONTS
+from app.reports.render import CJK_FONTS, html_to_pdf
 from app.tasks import queries as task_queries
 from app.tasks.completion import complete
 from app.training import attendance, exams, feedback, materials, qr, services
@@ -84,11 +85,9 @@ def _photo(taken: datetime, label: str) -> bytes:
 
 
 def _slides(topic: str) -> bytes:
-    from weasyprint import HTML
-
     html = (f"<html><body style='font-family:{CJK_FONTS}'><h1>{topic}</h1><p>青溪县人民医院心内科</p>"
             "<ol><li>基层血压测量与诊断</li><li>分级与危险分层</li><li>随访分类干预与转诊指征</li></ol></body></html>")
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def already_seeded(year: int) -> bool:
@@ -188,8 +187,6 @@ def _answer(people, session_id: int, rng: random.Random, *, decline: int, share:
 
 
 def _run_past(people, session_id: int, trainees: list, items: list[int], rng: random.Random) -> None:
-    from flask import current_app
-
     trainer = people.principal("trainer")
     row = session().get(TrainingSession, session_id)
     start, end = row.starts_at, row.ends_at

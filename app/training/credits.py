@@ -9,6 +9,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from app.auth.principal import Principal
@@ -213,7 +214,6 @@ def registry_rows(p: Principal, year: int, org_code: str | None = None) -> list[
 
 
 def registry_xlsx(p: Principal, year: int, org_code: str | None = None) -> bytes:
-    from openpyxl import Workbook
     rows = registry_rows(p, year, org_code)
     wb = Workbook()
     ws = wb.active

@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from app.auth.principal import Principal
@@ -100,7 +101,6 @@ def retire_item(p: Principal, item_id: int) -> None:
 def import_items(p: Principal, content: bytes, *, org_code: str | None = None) -> dict[str, Any]:
     """Import items from an xlsx sheet (columns: 题型, 题干, 选项A–H, 答案, 解析, 分类). Every row is checked
     first; any bad row refuses the whole file with the row numbers and reasons, so nothing is half-imported."""
-    from openpyxl import load_workbook
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
@@ -149,7 +149,6 @@ def _row_item(values, col) -> dict[str, Any]:
 
 def template_xlsx() -> bytes:
     """An empty import sheet with the expected columns and one example row of each type."""
-    from openpyxl import Workbook
     wb = Workbook()
     ws = wb.active
     ws.title = "试题"

@@ -5,6 +5,9 @@ import base64
 import io
 from typing import Any
 
+from openpyxl import Workbook
+from PIL import Image, ImageOps
+
 from app.auth.principal import Principal
 from app.core import clock
 from app.org.queries import find_org
@@ -47,7 +50,6 @@ def sheet_rows(row: TrainingSession) -> list[list[Any]]:
 
 
 def sign_in_sheet_xlsx(p: Principal, session_id: int) -> tuple[str, bytes]:
-    from openpyxl import Workbook
     row = managed_session(p, session_id)
     wb = Workbook()
     ws = wb.active
@@ -70,7 +72,6 @@ def sign_in_sheet_pdf(p: Principal, session_id: int) -> tuple[str, bytes]:
 
 def _photo_uri(material) -> str | None:
     """A photo scaled down for print, as a data URI (the PDF must not fetch anything)."""
-    from PIL import Image, ImageOps
     try:
         raw = b"".join(storage.backend().open(material.storage_key))
         with Image.open(io.BytesIO(raw)) as image:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
+from rq import Worker
 from sqlalchemy import delete, func, select
 
 from app.core import clock
@@ -70,7 +71,6 @@ def outbox_status(now: datetime) -> dict:
 def queue_status() -> dict:
     if queue.mode() != "rq":
         return {"mode": queue.mode(), "state": "ok"}
-    from rq import Worker
     q = queue.rq_queue()
     workers = Worker.count(queue=q)
     return {"mode": "rq", "name": q.name, "depth": q.count, "failed": q.failed_job_registry.count,

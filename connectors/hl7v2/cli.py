@@ -16,7 +16,7 @@ def register(main: click.Group, make_app: Callable[[], Flask]) -> None:
     @click.option("--allow", multiple=True, help="sender network allowed (CIDR; repeatable; default: any)")
     def mllp(host: str, port: int, allow: tuple[str, ...]) -> None:
         """Listen for HL7 v2 messages over MLLP and answer each with its ACK."""
-        from .mllp import serve  # imported when the command runs, like every command of app/cli.py
+        from .mllp import serve  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
         app = make_app()
         server = serve(app, host, port, allow=list(allow))
         click.echo(f"MLLP listening on {server.server_address[0]}:{server.server_address[1]}")
