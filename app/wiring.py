@@ -112,6 +112,7 @@ def wire() -> None:
     submit_check("contract_selection")(contract_checks.check_selection)
     submit_check("contract_signature")(contract_checks.check_signature)
     submit_check("anticoag_entry")(anticoag_checks.check_entry)
+    submit_check("anticoag_escalation")(anticoag_checks.check_escalation)
     submit_check("contract_termination")(contract_checks.check_termination)
 
     # --- the resident record's summary: sections higher capabilities fill ---

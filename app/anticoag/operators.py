@@ -20,15 +20,42 @@ def completed_by(instance_id: int, element_id: str) -> str:
 
 
 @operator("anticoag/plan")
-def plan(*, idempotency_key: str, instance_id: int, episode_id: int) -> dict[str, Any]:
-    """The next checks from `monitoring_plan` (R7)."""
-    return services.plan(int(episode_id))
+def plan(*, idempotency_key: str, instance_id: int, episode_id: int, agreed_on: str | None = None) -> dict[str, Any]:
+    """The next checks from `monitoring_plan` (R7); `agreed_on` after an overdue check was followed up."""
+    return services.plan(int(episode_id), agreed_on=agreed_on or None)
 
 
 @operator("anticoag/remind")
 def remind(*, idempotency_key: str, instance_id: int, episode_id: int, plan: dict[str, Any]) -> dict[str, Any]:
     """Two days before a check: the village doctor and (with consent) the patient."""
     return services.remind(int(episode_id), instance_id=instance_id, plan_=plan or {})
+
+
+@operator("anticoag/overdue")
+def overdue(*, idempotency_key: str, instance_id: int, episode_id: int, plan: dict[str, Any]) -> dict[str, Any]:
+    """Three days past due without a result: the village doctor is reminded again."""
+    return services.overdue(int(episode_id), instance_id=instance_id, plan_=plan or {})
+
+
+@operator("anticoag/escalate")
+def escalate(*, idempotency_key: str, instance_id: int, episode_id: int, plan: dict[str, Any]) -> dict[str, Any]:
+    """Seven days past due: the round passes to the township doctor."""
+    return services.escalate(int(episode_id), plan_=plan or {})
+
+
+@operator("anticoag/dose_change")
+def dose_change(*, idempotency_key: str, instance_id: int, episode_id: int, dose: dict[str, Any]) -> dict[str, Any]:
+    """How far the decided weekly warfarin dose moves from the current one (> 20 % needs a co-sign)."""
+    return services.dose_change(int(episode_id), dose=dose or {})
+
+
+@operator("anticoag/cosign_refused")
+def cosign_refused(*, idempotency_key: str, instance_id: int, episode_id: int, cosign: dict[str, Any],
+                   change: dict[str, Any]) -> dict[str, Any]:
+    """The pharmacist refused to co-sign: nothing applied, the prescriber is told."""
+    return services.cosign_refused(int(episode_id), key=idempotency_key, instance_id=instance_id,
+                                   cosign=cosign or {}, change=change or {},
+                                   pharmacist=completed_by(instance_id, "dose_cosign"))
 
 
 @operator("anticoag/record")

@@ -23,7 +23,9 @@ PHASE_LABELS = {"initiation": "起始期", "stable": "稳定期", "dose_changed"
 STATUS_LABELS = {"active": "监测中", "stopped": "已停药"}
 EVENT_LABELS = {"started": "开始监测", "dose_adjusted": "剂量调整", "urgent": "紧急转诊", "urgent_handled": "紧急处理",
                 "renal_review": "药师复核剂量", "interaction": "相互作用干预", "bleeding": "出血事件",
-                "reminded": "已提醒", "not_scheduled": "监测流程未部署，未排期", "held": "结果已记录（流程处理中）", "stopped": "停药"}
+                "reminded": "已提醒", "not_scheduled": "监测流程未部署，未排期", "held": "结果已记录（流程处理中）", "stopped": "停药",
+                "overdue": "逾期未检测，已提醒村医", "escalated": "逾期7天，转卫生院督办", "overdue_handled": "卫生院督办",
+                "dose_cosigned": "药师共同签名", "dose_cosign_refused": "药师未同意剂量调整（未生效）"}
 SOURCE_LABELS = {"form": "村医录入", "lis": "检验科"}
 FREQUENCY_LABELS = {"qd": "每日1次", "q24h": "每日1次", "qn": "每晚1次", "bid": "每日2次", "q12h": "每12小时1次",
                     "tid": "每日3次", "q8h": "每8小时1次"}

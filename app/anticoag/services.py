@@ -44,7 +44,9 @@ DRUGS = ("warfarin", "rivaroxaban", "enoxaparin", "nadroparin")
 LMWH = ("enoxaparin", "nadroparin")
 INR, SCR, PLT = "6301-6", "2160-0", "777-3"
 URGENT_INR = 4.5                       # wave2 §3.2 step 3: bleeding or INR ≥ 4.5 → urgent path
-ON_TIME_GRACE_DAYS = 3                 # INR 监测及时率: done ≤ due + 3 d
+ON_TIME_GRACE_DAYS = 3                 # INR 监测及时率: done ≤ due + 3 d; past it the check is overdue (wave2 §3.2)
+ESCALATE_AFTER_DAYS = 7                # overdue this long: the round passes to the township doctor (★5 chain) [P]
+COSIGN_CHANGE_PCT = 20.0               # a warfarin weekly dose change above this needs a pharmacist's co-sign [P]
 REMIND_DAYS_BEFORE = 2
 WARFARIN_INDICATION = {"NVAF": "NVAF", "VTE_TREATMENT": "VTE", "DVT_TREATMENT": "VTE", "VTE": "VTE",
                        "MECHANICAL_VALVE": "MECHANICAL_VALVE", "BIOPROSTHETIC_VALVE": "BIOPROSTHETIC_VALVE"}
@@ -219,7 +221,7 @@ def start_episode(*, resident_id: int, drug: str, indication: str, line: dict[st
         "episode_id": episode.id, "drug": drug, "drug_name": drug_name(drug), "resident_name": resident.name,
         "entry_org": resident.org_code, "township_org": township.code if township else resident.org_code,
         "review_org": _county_of(org.path if org else resident.org_code) or county or resident.org_code,
-        "graded": {}, "interaction": {}, "lis": {}},
+        "graded": {}, "interaction": {}, "lis": {}, "agreed_on": None},
         resident_id=resident_id, org_code=resident.org_code, business_key=f"anticoag:{episode.id}")
     episode.instance_id = inst.id
     return episode
@@ -264,11 +266,15 @@ def _due_at(day: date) -> datetime:
     return clock.assume_local(datetime.combine(day, time(9, 0)))
 
 
-def plan(episode_id: int) -> dict[str, Any]:
+def plan(episode_id: int, agreed_on: str | None = None) -> dict[str, Any]:
     """The next INR / renal / platelet dates from `monitoring_plan` (R7), stored on the episode; the entry task is
-    due on the earliest, the reminder goes out two days before it, and it is overdue three days after."""
+    due on the earliest, the reminder goes out two days before it, it is overdue three days after and passes to the
+    township doctor seven days after. `agreed_on` (the township doctor's answer to an overdue check: the date agreed
+    with the patient) is the new due date of the checks that were overdue."""
     episode = _locked(episode_id)
     today = clock.today()
+    pending = {k for k, d in (("inr", episode.next_inr_due), ("crcl", episode.next_renal_due),
+                              ("plt", episode.next_platelet_due)) if d is not None and d <= today}
     inrs = _inrs(episode.id)
     if episode.drug == "warfarin" and inrs and episode.phase != "dose_changed":
         episode.phase = "stable" if _previously_stable(inrs) else "initiation"
@@ -285,6 +291,10 @@ def plan(episode_id: int) -> dict[str, Any]:
         episode.next_inr_due = today if last is None else due(out.get("inr_days"), base)
     episode.next_renal_due = due(out.get("renal_days"), today)
     episode.next_platelet_due = due(out.get("platelet_days"), today)
+    if agreed_on:
+        agreed = max(date.fromisoformat(agreed_on), today)
+        for kind in pending:
+            setattr(episode, DUE_FIELDS[kind], agreed)
     dues = {k: d for k, d in (("inr", episode.next_inr_due), ("crcl", episode.next_renal_due),
                                 ("plt", episode.next_platelet_due)) if d is not None}
     next_due = min(dues.values()) if dues else today + timedelta(days=28)
@@ -294,14 +304,18 @@ def plan(episode_id: int) -> dict[str, Any]:
     return {"next_due": next_due.isoformat(), "due_at": _due_at(next_due).isoformat(),
             "remind_at": max(_due_at(remind_on), clock.now() + timedelta(minutes=1)).isoformat(),
             "overdue_at": _due_at(next_due + timedelta(days=ON_TIME_GRACE_DAYS)).isoformat(),
+            "escalate_at": _due_at(next_due + timedelta(days=ESCALATE_AFTER_DAYS)).isoformat(),
             "kinds": kinds, "kinds_text": "、".join(KIND_LABELS[k] for k in kinds),
             "phase": episode.phase, "due_text": f"{next_due.month}月{next_due.day}日"}
 
 
 # -- results ---------------------------------------------------------------------------------------------------------
 
+DUE_FIELDS = {"inr": "next_inr_due", "crcl": "next_renal_due", "plt": "next_platelet_due"}
+
+
 def _due_for(episode: AnticoagEpisode, kind: str) -> date | None:
-    return {"inr": episode.next_inr_due, "crcl": episode.next_renal_due, "plt": episode.next_platelet_due}[kind]
+    return getattr(episode, DUE_FIELDS[kind])
 
 
 def grade_inr(episode: AnticoagEpisode, inr: float, bleeding: str) -> dict[str, Any]:
@@ -475,7 +489,7 @@ def record_decision(episode_id: int, *, kind: str, actor: str, data: dict[str, A
     interaction intervened); a new dose starts the dose-changed interval (R7)."""
     episode = _locked(episode_id)
     fields = {k: data.get(k) for k in ("decision", "dose_mg", "frequency", "weekly_dose_mg", "opinion", "note",
-                                       "problems", "stop") if data.get(k) is not None}
+                                       "problems", "stop", "outcome", "agreed_date") if data.get(k) is not None}
     _event(episode, kind, actor=actor, **fields)
     if data.get("weekly_dose_mg") is not None and episode.drug == "warfarin":
         episode.weekly_dose_mg, episode.phase = float(data["weekly_dose_mg"]), "dose_changed"
@@ -516,6 +530,80 @@ def remind(episode_id: int, *, instance_id: int, plan_: dict[str, Any]) -> dict[
         sent += int(bool(fn(episode.resident_id, text)))
     _event(episode, "reminded", actor="system", due=plan_.get("next_due"), sent=sent)
     return {"sent": sent}
+
+
+def _entry_task(instance_id: int) -> HumanTask | None:
+    return session().scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == "monitoring_entry",
+        HumanTask.status == "open").order_by(HumanTask.id.desc())).first()
+
+
+def overdue(episode_id: int, *, instance_id: int, plan_: dict[str, Any]) -> dict[str, Any]:
+    """Three days past the due date without a result (`overdue_timer`): the village doctor is reminded again."""
+    episode = session().get(AnticoagEpisode, episode_id)
+    if episode is None:
+        return {"sent": 0}
+    task = _entry_task(instance_id)
+    sent = 0
+    if task is not None:
+        title = (f"{task.resident_name or ''} {drug_name(episode.drug)}监测已逾期：应于{plan_.get('due_text', '')}"
+                 f"检查{plan_.get('kinds_text', '')}")
+        for uid in _staff_of(task.org_code, "village_doctor"):
+            sent += notify(uid, kind="anticoag_overdue", title=title,
+                           body=f"已超过{ON_TIME_GRACE_DAYS}天未录入结果，请尽快联系患者检测；逾期{ESCALATE_AFTER_DAYS}天将转卫生院督办。",
+                           link=f"/tasks/{task.id}", task_id=task.id, dedupe_key=f"anticoag_overdue:{task.id}:{uid}")
+    _event(episode, "overdue", actor="system", due=plan_.get("next_due"), sent=sent)
+    return {"sent": sent}
+
+
+def escalate(episode_id: int, *, plan_: dict[str, Any]) -> dict[str, Any]:
+    """Seven days past the due date (`escalate_timer`, interrupting): the round passes to the township doctor."""
+    episode = session().get(AnticoagEpisode, episode_id)
+    if episode is None:
+        return {"text": ""}
+    due = date.fromisoformat(plan_["next_due"]) if plan_.get("next_due") else clock.today()
+    days = (clock.today() - due).days
+    text = f"应于{plan_.get('due_text', '')}检查{plan_.get('kinds_text', '')}，已逾期{days}天，村医处未录入结果"
+    _event(episode, "escalated", actor="system", due=plan_.get("next_due"), days_overdue=days)
+    return {"days_overdue": days, "text": text}
+
+
+def dose_change(episode_id: int, *, dose: dict[str, Any]) -> dict[str, Any]:
+    """The warfarin weekly dose the clinician decided against the current one: above 20 % (or with no current dose
+    to compare) it needs a pharmacist's co-sign before it takes effect (wave2 §3.2 step 3)."""
+    episode = session().get(AnticoagEpisode, episode_id)
+    if episode is None:
+        raise NotFound("抗凝监测不存在 (episode not found)", code="episode_not_found", episode_id=episode_id)
+    after = float(dose["weekly_dose_mg"])
+    before = episode.weekly_dose_mg
+    pct = None if not before else round((after - before) / before * 100, 1)
+    needs = pct is None or abs(pct) > COSIGN_CHANGE_PCT
+    if pct is None:
+        text = f"每周剂量定为 {after:g} mg（无当前剂量可比较）"
+    else:
+        text = f"每周剂量由 {before:g} mg 调整为 {after:g} mg（{'增加' if pct >= 0 else '减少'}{abs(pct):g}%）"
+    return {"before": before, "after": after, "change_pct": pct, "needs_cosign": needs, "text": text}
+
+
+def cosign_refused(episode_id: int, *, key: str, instance_id: int, cosign: dict[str, Any], change: dict[str, Any],
+                   pharmacist: str) -> dict[str, Any]:
+    """The pharmacist did not co-sign: the dose is not applied and the prescriber is told (the dose task returns)."""
+    episode = session().get(AnticoagEpisode, episode_id)
+    if episode is None:
+        return {"told": 0}
+    prescriber = session().scalars(select(HumanTask.completed_by).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == "dose_adjustment",
+        HumanTask.status == "completed").order_by(HumanTask.id.desc())).first()
+    _event(episode, "dose_cosign_refused", actor=pharmacist, opinion=cosign.get("opinion"),
+           weekly_dose_mg=change.get("after"), prescriber=prescriber)
+    told = 0
+    user = session().scalars(select(User).where(User.username == prescriber)).first() if prescriber else None
+    if user is not None:
+        told = notify(user.id, kind="anticoag_cosign_refused",
+                      title=f"药师未同意华法林剂量调整：{change.get('text', '')}",
+                      body=f"药师意见：{cosign.get('opinion') or ''}。剂量未生效，请重新确定每周剂量。",
+                      link=f"/anticoag/{episode.id}", dedupe_key=f"anticoag_cosign_refused:{key}:{user.id}")
+    return {"told": told}
 
 
 def _staff_of(org_code: str | None, role: str) -> list[int]:

@@ -347,3 +347,137 @@ def test_the_organisations_ttr_distribution_bins_the_patients_and_only_supervisi
     assert w["pharmacist"].get("/api/v1/anticoag/ttr-distribution?org_code=C01T02").json["patients"] == 0
     assert login_as("supervisor").get("/api/v1/anticoag/ttr-distribution").status_code == 200
     assert w["village"].get("/api/v1/anticoag/ttr-distribution").status_code == 403
+
+
+# -- a weekly warfarin dose change above 20 % needs a pharmacist's co-sign (wave2 §3.2 step 3) -----------------------
+
+def dose_task_after_inr_36(client, w) -> dict:
+    ep = warfarin_episode(client, w)                                       # 3 mg qd: 21 mg a week
+    when = clock.local(clock.now()).strftime("%Y%m%d%H%M%S")
+    send_oru(w, oru(w["id_number"], "L9", "INR", "3.6", "", when))
+    return ep
+
+
+def test_a_dose_change_above_20_percent_takes_effect_only_after_the_pharmacists_cosign(app, client, world):
+    w = world
+    ep = dose_task_after_inr_36(client, w)
+    complete(w["township"], one(w["township"], "dose_adjustment"), {"dose": {"weekly_dose_mg": 15, "note": "减量"}})
+    got = episode(w["township"], ep["id"])
+    assert got["weekly_dose_mg"] == 21                                      # not yet applied
+    cosign = one(w["pharmacist"], "dose_cosign")
+    assert cosign["org_code"] == "C01" and cosign["priority"] == 1
+    assert "每周剂量由 21 mg 调整为 15 mg（减少28.6%）" in cosign["instructions"] and "减量" in cosign["instructions"]
+    complete(w["pharmacist"], cosign, {"cosign": {"decision": "approve", "opinion": "INR 3.6，同意减量"}})
+    got = episode(w["pharmacist"], ep["id"])
+    assert (got["weekly_dose_mg"], got["phase"]) == (15, "dose_changed")
+    kinds = [e["kind"] for e in got["events"]]
+    assert kinds.index("dose_cosigned") < len(kinds) and "dose_adjusted" in kinds
+    assert len(open_tasks(w["village"], "monitoring_entry")) == 1          # the next round
+
+
+def test_a_change_of_20_percent_or_less_needs_no_cosign(app, client, world):
+    w = world
+    ep = dose_task_after_inr_36(client, w)
+    complete(w["township"], one(w["township"], "dose_adjustment"), {"dose": {"weekly_dose_mg": 16.8}})   # −20 %
+    assert open_tasks(w["pharmacist"], "dose_cosign") == []
+    assert episode(w["township"], ep["id"])["weekly_dose_mg"] == 16.8
+
+
+def test_a_refused_cosign_leaves_the_dose_unchanged_and_tells_the_prescriber(app, client, world):
+    from sqlalchemy import select
+
+    from app.core.db import session
+    from app.notifications.models import Notification
+    w = world
+    ep = dose_task_after_inr_36(client, w)
+    complete(w["township"], one(w["township"], "dose_adjustment"), {"dose": {"weekly_dose_mg": 10.5}})
+    cosign = one(w["pharmacist"], "dose_cosign")
+    # refusing without an opinion is bad input: refused by the form, nothing happens
+    bad = w["pharmacist"].post(f"/api/v1/tasks/{cosign['id']}/complete", json={"data": {"cosign": {"decision": "refuse"}}})
+    assert bad.status_code == 422, bad.json
+    assert one(w["pharmacist"], "dose_cosign")["id"] == cosign["id"]
+    complete(w["pharmacist"], cosign, {"cosign": {"decision": "refuse", "opinion": "减半过多，建议每周减10–15%"}})
+    got = episode(w["township"], ep["id"])
+    assert got["weekly_dose_mg"] == 21 and got["phase"] != "dose_changed"
+    assert "dose_cosign_refused" in [e["kind"] for e in got["events"]]
+    with app.app_context():
+        told = list(session().scalars(select(Notification).where(Notification.kind == "anticoag_cosign_refused")))
+        assert len(told) == 1 and "减半过多" in told[0].body and "21 mg 调整为 10.5 mg" in told[0].title
+    again = one(w["township"], "dose_adjustment")                           # the prescriber decides again
+    assert "药师未同意上次调整" in again["instructions"] and "减半过多" in again["instructions"]
+    complete(w["township"], again, {"dose": {"weekly_dose_mg": 18.5}})
+    assert open_tasks(w["pharmacist"], "dose_cosign") == []
+    assert episode(w["township"], ep["id"])["weekly_dose_mg"] == 18.5
+
+
+# -- an overdue check: reminded at due + 3 d, passed to the township doctor at due + 7 d (BPMN timers) -----------------
+
+def overdue_round(app, client, w) -> tuple[dict, date]:
+    from tests.test_follow_up_support import tick
+    ep = warfarin_episode(client, w)
+    enter(w["village"], {"test_date": clock.today().isoformat(), "inr": 2.5, "bleeding": "none"})
+    due = clock.today() + timedelta(days=5)                                   # R7 initiation: next INR in 5 days
+    assert episode(w["village"], ep["id"])["next_inr_due"] == due.isoformat()
+    tick(app, days=3.5)                                                       # the reminder, 2 days before
+    tick(app, days=5)                                                         # past due + 3 d (09:00 local)
+    return ep, due
+
+
+def test_an_overdue_check_reminds_the_village_doctor_then_passes_to_the_township_doctor(app, client, world):
+    from sqlalchemy import select
+
+    from app.core.db import session
+    from app.notifications.models import Notification
+    from tests.test_follow_up_support import tick
+    w = world
+    ep, _ = overdue_round(app, client, w)
+    with app.app_context():
+        notes = list(session().scalars(select(Notification).where(Notification.kind == "anticoag_overdue")))
+        assert len(notes) == 1 and "逾期" in notes[0].title and "INR" in notes[0].title
+    assert len(open_tasks(w["village"], "monitoring_entry")) == 1 and open_tasks(w["township"], "overdue_escalation") == []
+    tick(app, days=4)                                                         # due + 7 d passed
+    assert open_tasks(w["village"], "monitoring_entry") == []
+    task = one(w["township"], "overdue_escalation")
+    assert task["org_code"] == "C01T01" and task["priority"] == 1
+    assert "已逾期7天" in task["instructions"] and "INR" in task["instructions"]
+    assert [e["kind"] for e in episode(w["township"], ep["id"])["events"]][-2:] == ["overdue", "escalated"]
+    # a date in the past (or far ahead) is refused with its code; nothing changes
+    for bad in (clock.today() - timedelta(days=1), clock.today() + timedelta(days=40)):
+        resp = w["township"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"escalation": {
+            "outcome": "contacted", "agreed_date": bad.isoformat(), "note": "已联系"}}})
+        assert resp.status_code == 422 and resp.json["code"] == "agreed_date_out_of_range", resp.json
+    no_date = w["township"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"escalation": {
+        "outcome": "contacted", "note": "已联系"}}})
+    assert no_date.status_code == 422
+    agreed = clock.today() + timedelta(days=2)
+    complete(w["township"], task, {"escalation": {"outcome": "contacted", "agreed_date": agreed.isoformat(),
+                                                  "note": "患者外出务工，约定周末回村检测"}})
+    got = episode(w["village"], ep["id"])
+    assert got["next_inr_due"] == agreed.isoformat() and got["status"] == "active"
+    entry = one(w["village"], "monitoring_entry")                             # the village doctor's round again
+    assert entry["due_at"].startswith(agreed.isoformat())
+    assert "overdue_handled" in [e["kind"] for e in got["events"]]
+
+
+def test_a_township_doctor_records_a_lost_patient_and_the_episode_ends(app, client, world):
+    from tests.test_follow_up_support import tick
+    w = world
+    ep, _ = overdue_round(app, client, w)
+    tick(app, days=4)
+    complete(w["township"], one(w["township"], "overdue_escalation"),
+             {"escalation": {"outcome": "stopped", "note": "患者已自行停药并转往外地"}})
+    got = episode(w["township"], ep["id"])
+    assert got["status"] == "stopped" and open_tasks(w["village"], "monitoring_entry") == []
+
+
+def test_an_inr_from_the_lis_closes_the_escalation_task(app, client, world):
+    from tests.test_follow_up_support import tick
+    w = world
+    ep, _ = overdue_round(app, client, w)
+    tick(app, days=4)
+    assert len(open_tasks(w["township"], "overdue_escalation")) == 1
+    when = clock.local(clock.now()).strftime("%Y%m%d%H%M%S")
+    send_oru(w, oru(w["id_number"], "L7", "INR", "2.4", "", when))
+    assert open_tasks(w["township"], "overdue_escalation") == []
+    assert len(open_tasks(w["village"], "monitoring_entry")) == 1
+    assert episode(w["village"], ep["id"])["results"][-1]["source"] == "lis"
