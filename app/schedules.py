@@ -65,6 +65,7 @@ SCHEDULES = (
     Schedule("supply.stock_alerts", "app.supply.policy.sweep", 6 * 3600),
     Schedule("report_builder.deliver_scheduled", "app.report_builder.jobs.deliver_scheduled", 3600),
     Schedule("appraisal.recompute_current", "app.appraisal.jobs.recompute_current", 6 * 3600),
+    Schedule("intervention.monthly_reports", "app.intervention.jobs.deliver_monthly_reports", 3600),
 )
 
 

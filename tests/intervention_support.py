@@ -96,3 +96,18 @@ def stored_case(app, resident_id: int, doctor_user_id: int, *, org: str = "C01D0
         s.add(c)
         s.flush()
         return c.id
+
+
+ASSESSMENT = {"procedure_grade": 3, "asa": 2, "scr_umol_l": 150, "contrast_allergy": False,
+              "anticoag_plan": "术前停华法林5天，INR<1.5 后手术，低分子肝素桥接",
+              "planned_consumables": [{"name": "药物洗脱支架", "quantity": 2, "price": 5800, "self_pay": False},
+                                      {"name": "血管闭合器", "quantity": 1, "price": 1800, "self_pay": True}]}
+
+
+def operation_record(implants: int = 2) -> dict:
+    """F4.2 of an operation that ended an hour ago, with `implants` implants used."""
+    from app.core import clock
+    now = clock.now()
+    return {"started_at": (now - timedelta(hours=2)).isoformat(), "ended_at": (now - timedelta(hours=1)).isoformat(),
+            "operator": "李主任", "approach": "radial", "contrast_agent": "碘克沙醇", "contrast_ml": 120,
+            "fluoro_minutes": 14, "dose_mgy": 850, "implants_used": implants, "outcome": "success"}

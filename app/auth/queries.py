@@ -85,3 +85,13 @@ def display_names(usernames) -> dict[str, str]:
     if "system" in names:
         out["system"] = "系统"
     return out
+
+
+def users_with_role_at(role: str, org_codes) -> list[User]:
+    """Active users holding `role` who work at one of `org_codes` (exactly there, not below)."""
+    codes = sorted(set(org_codes))
+    if not codes:
+        return []
+    return list(session().scalars(select(User).join(UserRole, UserRole.user_id == User.id)
+                                  .where(UserRole.role == role, User.active.is_(True), User.org_code.in_(codes))
+                                  .order_by(User.id)))

@@ -15,11 +15,13 @@ from app.core.errors import NotFound
 from app.residents.queries import get_resident
 from app.tasks import queries as task_queries
 
-from . import indicators, queries, reports, services
+from . import indicators, monthly, queries, reports, services
 from .schemas import (
     CentreIndicatorsSchema,
     CentreMonthArgsSchema,
+    CentreMonthlyReportListSchema,
     CentrePeriodArgsSchema,
+    InterventionCancelSchema,
     InterventionCaseCreateSchema,
     InterventionCaseDetailSchema,
     InterventionCaseFilterSchema,
@@ -84,6 +86,17 @@ class Devices(MethodView):
         a serial already used, no stock."""
         row = services.scan_device(current(), case_id, **body)
         return next(d for d in queries.devices(row.case_id) if d["id"] == row.id)
+
+
+@blp.route("/interventions/<int:case_id>/cancel")
+class Cancel(MethodView):
+    @require_roles(*DOCTORS)
+    @blp.arguments(InterventionCancelSchema)
+    @blp.response(200, InterventionCaseSchema)
+    def post(self, body, case_id):
+        """Cancel a case before its operation is recorded (the process ends, consumables reserved for it are
+        released). 409 `case_not_cancellable` once a device is scanned or the operation is recorded."""
+        return queries.item(services.cancel_case(current(), case_id, reason=body["reason"]))
 
 
 @blp.route("/interventions/drg-results")
@@ -156,3 +169,27 @@ class CentreReport(MethodView):
         DRG outliers and loss-making cases."""
         body = reports.monthly_pdf(current(), args["month"])
         return file_response(body, "application/pdf", f"intervention_{args['month']}.pdf", inline=True)
+
+
+@blp.route("/intervention-centre/monthly-reports")
+class MonthlyReports(MethodView):
+    @require_roles(*STAFF)
+    @blp.response(200, CentreMonthlyReportListSchema)
+    def get(self):
+        """The monthly analysis reports built by the scheduler on the 1st (delivered or failed, with the error)."""
+        return {"items": monthly.listed(current())}
+
+
+@blp.route("/intervention-centre/monthly-reports/<int:monthly_report_id>/report.<fmt>")
+class MonthlyReportFile(MethodView):
+    @phi_read("intervention_report", roles=STAFF)
+    @blp.response(200, description="PDF or xlsx")
+    def get(self, monthly_report_id, fmt):
+        """One stored monthly report: `report.pdf` (the analysis) or `report.xlsx` (the indicator workbook)."""
+        row = monthly.get(current(), monthly_report_id)
+        if fmt == "pdf" and row.pdf is not None:
+            return file_response(row.pdf, "application/pdf", f"intervention_{row.period}.pdf", inline=True)
+        if fmt == "xlsx" and row.xlsx is not None:
+            return file_response(row.xlsx, reports.XLSX, f"intervention_{row.period}.xlsx")
+        raise NotFound("月度报告不存在 (report not found)", code="monthly_report_not_found",
+                       report_id=monthly_report_id)

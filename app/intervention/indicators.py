@@ -147,7 +147,7 @@ def centre(p: Principal, first_month: str, last_month: str | None = None) -> dic
     start, end = month_range(first_month, last_month)
     cases = list(session().scalars(select(C).where(in_scope(p), C.discharged_on >= start, C.discharged_on <= end)
                                    .order_by(C.discharged_on, C.id)))
-    tz = clock.now().astimezone().tzinfo
+    tz = clock.local_tz()
     lo, hi = datetime.combine(start, time.min, tz), datetime.combine(end + timedelta(days=1), time.min, tz)
     operated = list(session().scalars(select(C).where(in_scope(p), C.operated_at >= lo, C.operated_at < hi)))
     reops_period = [(r, line) for r, line in session().execute(

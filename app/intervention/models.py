@@ -6,7 +6,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -134,3 +146,25 @@ class Reoperation(Base):
     rca: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)          # 原因分析 (SV)
     rca_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MonthlyReport(Base):
+    """The centre's monthly analysis built by the scheduler on the 1st for the month just ended (PDF + xlsx), and
+    its delivery to the quality office's inbox. One row per centre and month (unique: a re-run delivers nothing
+    twice); `failed` keeps the error and is retried by the next run."""
+
+    __tablename__ = "intervention_monthly_reports"
+    __table_args__ = (UniqueConstraint("org_code", "period", name="uq_intervention_monthly_reports_org_period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(String(40))                # the centre (department)
+    org_path: Mapped[str] = mapped_column(String(400))
+    period: Mapped[str] = mapped_column(String(7))                   # YYYY-MM
+    status: Mapped[str] = mapped_column(String(10))                  # delivered | failed
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    xlsx: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    recipients: Mapped[list[Any]] = mapped_column(JSONType, default=list)        # user ids notified
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)

@@ -224,3 +224,25 @@ class CentreIndicatorsSchema(Schema):
     economy = fields.List(fields.Str())
     total = fields.Dict(keys=fields.Str(), values=fields.Nested(CentreIndicatorSchema))
     lines = fields.List(fields.Nested(CentreLineSchema))
+
+
+class InterventionCancelSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500),
+                        metadata={"description": "取消手术的原因"})
+
+
+class CentreMonthlyReportSchema(Schema):
+    id = fields.Int(required=True)
+    period = fields.Str(required=True)
+    centre_name = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"description": "delivered | failed"})
+    status_label = fields.Str(required=True)
+    error = fields.Str(allow_none=True)
+    attempts = fields.Int(required=True)
+    recipients = fields.Int(required=True, metadata={"description": "how many people it was delivered to"})
+    delivered_at = fields.Str(allow_none=True)
+    has_files = fields.Bool(required=True)
+
+
+class CentreMonthlyReportListSchema(Schema):
+    items = fields.List(fields.Nested(CentreMonthlyReportSchema), required=True)

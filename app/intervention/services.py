@@ -97,6 +97,25 @@ def scan_device(p: Principal, case_id: int, *, udi: str, self_pay: bool = False)
     return row
 
 
+CANCELLABLE = ("assessing", "mdt", "consenting", "reserving", "operating")
+
+
+def cancel_case(p: Principal, case_id: int, *, reason: str) -> InterventionCase:
+    """Cancel a case before its operation (the patient withdraws, the slot is dropped): the process instance ends,
+    the case is `cancelled` and the consumables reserved for it go back to available stock. Refused (409
+    `case_not_cancellable`) once a device has been scanned or the operation recorded."""
+    c = queries.get(p, case_id)
+    if c.status not in CANCELLABLE or steps.devices_of(c.id):
+        raise Conflict("手术已开始或已结束，不能取消 (case not cancellable)", code="case_not_cancellable", status=409,
+                       status_now=c.status)
+    text = reason.strip()
+    if c.instance_id is not None:
+        runner.terminate_instance(c.instance_id, runner.Actor.of(p), reason=text)
+    steps.stop(c.id, reason=f"取消手术：{text}")
+    session().expire_all()
+    return session().get(InterventionCase, c.id) or c
+
+
 def import_drg(p: Principal, payload: dict[str, Any]) -> tuple[InterventionCase, bool]:
     """Store the DRG grouper's output for a discharged case (医保结算清单 connector or API). Idempotent: the same
     result again answers `created=False`; a different result for an already grouped case is refused (409)."""

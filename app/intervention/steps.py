@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 
 from app.core import clock
 from app.core.db import session, unit_of_work
+from app.core.errors import DomainError
+from app.supply import services as supply
 
-from . import clinical, costing
+from . import clinical, costing, devices
 from .labels import (
     ANTICOAG_DRUGS,
     COMPLICATIONS,
@@ -64,7 +66,7 @@ def start_data(c: InterventionCase) -> dict[str, Any]:
     return {"case_id": c.id, "case_no": c.case_no, "resident_id": c.resident_id,
             "resident_name": c.resident_name or "", "doctor_user": c.doctor_user_id, "centre_org": c.org_code,
             "service_line_label": SERVICE_LINES.get(c.service_line, ""), "procedure_name": c.procedure_name,
-            "diagnosis": c.diagnosis, "assess_error": "", "consent_error": "", "operation_error": "",
+            "diagnosis": c.diagnosis, "assess_error": "", "consent_error": "", "reserve_error": "", "operation_error": "",
             "checkpoint_error": "", "discharge_error": ""}
 
 
@@ -130,7 +132,8 @@ def stop(case_id: int, *, reason: str) -> dict[str, Any]:
         c = _row(s, case_id)
         if c.closed_at is None:
             c.closed_at = clock.now()
-            note(c, "cancelled", reason)
+            freed = supply.release_for_case(c.case_no)
+            note(c, "cancelled", reason + (f"（已释放预留耗材 {freed} 件）" if freed else ""))
             _touch(c, "cancelled")
         return {"status": c.status}
 
@@ -157,15 +160,39 @@ def record_consent(case_id: int, *, consent: dict[str, Any]) -> dict[str, Any]:
 
 
 def reserve(case_id: int, *, reservation: dict[str, Any]) -> dict[str, Any]:
-    """耗材申领/预留 in the centre's store (二级库), by product (UDI-DI)."""
+    """耗材申领/预留: hold the planned units in the centre's store (二级库) per lot, by product (UDI-DI), for this
+    case (`app.supply.services.reserve_for_case`: available = on hand − reserved). Nothing is held when any line
+    cannot be (unknown product, not enough available, no centre store): the task comes back with the reason.
+    Lines without a UDI-DI are recorded on the case only."""
     items = [i for i in (reservation.get("items") or []) if (i.get("name") or "").strip()]
+    lines = [{"name": i["name"].strip(), "di": (i.get("di") or "").strip(), "quantity": int(i.get("quantity") or 1),
+              "implant": bool(i.get("implant"))} for i in items]
+    c = session().get(InterventionCase, int(case_id))
+    assert c is not None
+    needs = [supply.Need(line["di"], line["quantity"]) for line in lines if line["di"]]
+    held: list[dict[str, Any]] = []
+    try:
+        if needs:
+            st = devices.centre_store(c.org_code)
+            held = supply.reserve_for_case(st.code, c.case_no, needs, actor=c.doctor_name or "介入医生",
+                                           resident_id=c.resident_id)
+        else:
+            supply.release_for_case(c.case_no)
+    except DomainError as exc:
+        session().rollback()
+        return {"ok": False, "code": exc.code, "message": exc.message, "items": 0}
+    by_gtin: dict[str, list[dict[str, Any]]] = {}
+    for h in held:
+        by_gtin.setdefault(h["gtin"] or "", []).append({"lot_no": h["lot_no"], "quantity": h["quantity"],
+                                                        "expiry_on": h["expiry_on"]})
     with unit_of_work() as s:
         c = _row(s, case_id)
-        c.reservation = [{"name": i["name"].strip(), "di": (i.get("di") or "").strip(),
-                          "quantity": int(i.get("quantity") or 1), "implant": bool(i.get("implant"))} for i in items]
-        note(c, "reserved", f"已申领/预留耗材 {len(items)} 种")
+        c.reservation = [{**line, "lots": by_gtin.get(line["di"].zfill(14), []) if line["di"] else []}
+                         for line in lines]
+        units = sum(h["quantity"] for h in held)
+        note(c, "reserved", f"已申领/预留耗材 {len(lines)} 种" + (f"，二级库已按批次预留 {units} 件" if units else ""))
         _touch(c, "operating")
-        return {"items": len(items)}
+        return {"ok": True, "code": "", "message": "", "items": len(lines)}
 
 
 # -- operation ------------------------------------------------------------------------------------------------------
@@ -191,7 +218,9 @@ def record_operation(case_id: int, *, operation: dict[str, Any]) -> dict[str, An
             return _fail(f"术中使用的植入物须逐一扫码：已扫码 {scanned} 件，记录使用 {used} 件")
         c.operation = {**operation, "minutes": round((end - start).total_seconds() / 60)}
         c.operated_at = start
-        note(c, "operated", f"手术记录：{c.procedure_name}，扫码耗材 {len(devices_of(c.id))} 项")
+        freed = supply.release_for_case(c.case_no)
+        note(c, "operated", f"手术记录：{c.procedure_name}，扫码耗材 {len(devices_of(c.id))} 项"
+                            + (f"，未使用的预留 {freed} 件已释放" if freed else ""))
         _touch(c, "inpatient")
         return {"ok": True, "message": "", "checkpoint_48h_at": (start + CHECKPOINTS["48h"]).isoformat(),
                 "checkpoint_31d_at": (start + CHECKPOINTS["31d"]).isoformat()}
@@ -288,7 +317,7 @@ def record_discharge(case_id: int, *, discharge: dict[str, Any]) -> dict[str, An
         c.discharged_on, c.los_days, c.died = day, (day - c.admitted_on).days, died
         note(c, "discharged", f"出院（住院 {c.los_days} 天），等待医保结算清单 DRG 分组结果")
         _touch(c, "discharged")
-        follow_at = datetime.combine(day + FOLLOW_UP_AFTER, datetime.min.time(), clock.now().astimezone().tzinfo)
+        follow_at = datetime.combine(day + FOLLOW_UP_AFTER, datetime.min.time(), clock.local_tz())
         return {"ok": True, "message": "", "died": died, "follow_up_at": follow_at.isoformat()}
 
 

@@ -199,3 +199,26 @@ class SpdMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
+class Reservation(Base):
+    """Stock of one lot held for one patient case (耗材预留): `quantity` reserved, `consumed` of it scanned in use.
+    While `active`, `quantity − consumed` is counted in the lot's `reserved` (available = on hand − reserved); a use
+    consumes it, cancelling the case (or the end of the operation) releases the rest."""
+
+    __tablename__ = "supply_reservations"
+    __table_args__ = (Index("ix_supply_reservations_case", "case_ref", "status"),
+                      Index("ix_supply_reservations_lot", "lot_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_ref: Mapped[str] = mapped_column(String(80))
+    resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    store_id: Mapped[int] = mapped_column(BigId)
+    item_id: Mapped[int] = mapped_column(BigId)
+    lot_id: Mapped[int] = mapped_column(BigId)
+    quantity: Mapped[int] = mapped_column(Integer)
+    consumed: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="active")        # active | consumed | released
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)

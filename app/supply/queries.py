@@ -14,7 +14,7 @@ from app.core.db import session
 from app.residents.queries import get_resident
 
 from . import policy
-from .models import Alert, Item, Lot, Recall, Replenishment, Shortage, Store, UdiUse
+from .models import Alert, Item, Lot, Recall, Replenishment, Reservation, Shortage, Store, UdiUse
 
 KIND_LABELS = {"drug": "药品", "consumable": "耗材"}
 LEVEL_LABELS = {"primary": "一级库", "secondary": "二级库"}
@@ -46,9 +46,19 @@ def stock(st: Store) -> list[dict[str, Any]]:
                      "status": "critical" if pol.mean_daily and pol.usable - pol.reserved <= pol.safety_stock
                      else "low" if pol.mean_daily and pol.usable - pol.reserved <= pol.reorder_point else "ok",
                      "lots": [{"lot_no": lot.lot_no, "expiry_on": lot.expiry_on.isoformat() if lot.expiry_on else None,
-                               "on_hand": lot.on_hand, "consignment": lot.consignment, "supplier": lot.supplier}
-                              for lot in lots]})
+                               "on_hand": lot.on_hand, "reserved": lot.reserved,
+                               "available": lot.on_hand - lot.reserved, "consignment": lot.consignment,
+                               "supplier": lot.supplier} for lot in lots],
+                     "reservations": reservations(st, it, {lot.id: lot.lot_no for lot in lots})})
     return rows
+
+
+def reservations(st: Store, it: Item, lot_nos: dict[int, str]) -> list[dict[str, Any]]:
+    """The units of an item held in a store for booked cases (耗材预留), per case and lot."""
+    rows = session().scalars(select(Reservation).where(Reservation.store_id == st.id, Reservation.item_id == it.id,
+                                                       Reservation.status == "active").order_by(Reservation.id))
+    return [{"case_ref": r.case_ref, "lot_no": lot_nos.get(r.lot_id, ""), "quantity": r.quantity - r.consumed,
+             "reserved_at": r.created_at.isoformat()} for r in rows]
 
 
 def item_view(it: Item) -> dict[str, Any]:

@@ -50,8 +50,17 @@ class SupplyLotSchema(Schema):
     lot_no = fields.Str(required=True)
     expiry_on = fields.Str(allow_none=True)
     on_hand = fields.Int(required=True)
+    reserved = fields.Int(required=True, metadata={"description": "held for booked cases (耗材预留)"})
+    available = fields.Int(required=True, metadata={"description": "on hand − reserved"})
     consignment = fields.Bool(required=True)
     supplier = fields.Str(required=True)
+
+
+class SupplyReservationSchema(Schema):
+    case_ref = fields.Str(required=True, metadata={"description": "the case it is held for (介入病例号)"})
+    lot_no = fields.Str(required=True)
+    quantity = fields.Int(required=True, metadata={"description": "units still held"})
+    reserved_at = fields.Str(required=True)
 
 
 class SupplyStockLineSchema(Schema):
@@ -59,6 +68,7 @@ class SupplyStockLineSchema(Schema):
     policy = fields.Nested(SupplyPolicySchema, required=True)
     status = fields.Str(required=True, metadata={"description": "ok | low (≤ ROP) | critical (≤ safety stock)"})
     lots = fields.List(fields.Nested(SupplyLotSchema), required=True)
+    reservations = fields.List(fields.Nested(SupplyReservationSchema), required=True)
 
 
 class SupplyStoreStockSchema(Schema):

@@ -1,9 +1,11 @@
 """Use cases of supply: the catalogue of stores and items, stock movements (receipt, issue/transfer, use, return,
 consignment), UDI scanning on a patient case, recalls and the drug-shortage register.
 
-Stock never goes negative: every decrement is one conditional UPDATE (`on_hand = on_hand - q WHERE on_hand >= q`),
-so of two concurrent issues of the last unit exactly one succeeds, on PostgreSQL and SQLite alike; a CHECK
-constraint backs it. Movements that take stock call `app.supply.policy.evaluate` after commit (alerts)."""
+Stock never goes negative: every decrement is one conditional UPDATE (`on_hand = on_hand - q WHERE on_hand -
+reserved >= q`), so of two concurrent issues of the last unit exactly one succeeds, on PostgreSQL and SQLite alike;
+a CHECK constraint backs it. Reservations for a patient case (耗材预留) hold stock of a lot: reserved stock stays on
+hand but is not available to anyone else; the case's UDI scan consumes it, cancelling releases it (see
+`reserve_for_case`). Movements that take stock call `app.supply.policy.evaluate` after commit (alerts)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,7 +25,7 @@ from app.residents.queries import get_resident
 from . import policy
 from . import udi as udi_codes
 from .errors import InsufficientStock, ItemNotFound, MovementInvalid, SerialAlreadyUsed, StoreNotFound, UdiRefused
-from .models import Item, Lot, Movement, Recall, Shortage, Store, UdiUse
+from .models import Item, Lot, Movement, Recall, Reservation, Shortage, Store, UdiUse
 
 IN_KINDS = {"receipt": 1, "transfer_in": 1, "return": 1}
 OUT_KINDS = {"issue": -1, "use": -1, "return_supplier": -1}
@@ -170,7 +172,7 @@ def _take_fefo(s, st: Store, it: Item, quantity: int, *, kind: str, actor: str, 
         if left == 0:
             break
         s.refresh(lot)
-        part = min(left, lot.on_hand)
+        part = min(left, lot.on_hand - lot.reserved)
         if part <= 0 or not _decrement(s, lot.id, part):
             continue
         key = source_key if not moved else (f"{source_key}#{len(moved)}" if source_key else None)
@@ -184,8 +186,9 @@ def _take_fefo(s, st: Store, it: Item, quantity: int, *, kind: str, actor: str, 
 
 
 def _decrement(s, lot_id: int, quantity: int) -> bool:
-    """The one place stock goes down: conditional, so it never passes zero under concurrency."""
-    result = s.execute(update(Lot).where(Lot.id == lot_id, Lot.on_hand >= quantity)
+    """The one place free stock goes down: conditional, so it never passes zero (nor into what is reserved for a
+    case) under concurrency."""
+    result = s.execute(update(Lot).where(Lot.id == lot_id, Lot.on_hand - Lot.reserved >= quantity)
                        .values(on_hand=Lot.on_hand - quantity))
     return rowcount(result) == 1
 
@@ -249,7 +252,9 @@ def consume_udi(code: str, *, store_code: str, resident_id: int, case_ref: str, 
                 at: datetime | None = None) -> dict[str, Any]:
     """Record one scanned high-value item as used on a patient case (术中扫码): parse the UDI, refuse a bad check
     digit, an unknown product, an expired or recalled lot, a serial already used, or no stock of that lot in the
-    store; otherwise take one unit of the lot from the store and bind (GTIN, serial) to the patient and case.
+    store; otherwise take one unit of the lot from the store and bind (GTIN, serial) to the patient and case. A unit
+    reserved for this case is used first (the scanned lot's reservation, else one unit of another lot's reservation
+    is released and the scanned lot's free stock is taken).
 
     Returns {use_id, movement_id, gtin, lot, serial, expiry_on, item: {code, name, unit_price_fen, …}, case_ref}.
     Raises UdiRefused (422, code names the reason), SerialAlreadyUsed (409 udi_serial_used), InsufficientStock
@@ -261,8 +266,11 @@ def consume_udi(code: str, *, store_code: str, resident_id: int, case_ref: str, 
     assert it is not None
     try:
         with unit_of_work() as s:
-            [movement] = _take_fefo(s, st, it, 1, kind="use", actor=used_by, lot_no=parsed.lot or NO_LOT,
-                                    resident_id=resident_id, case_ref=case_ref, note=parsed.raw[:200], at=at)
+            movement = _use_reserved(s, st, it, parsed.lot or NO_LOT, resident_id=resident_id, case_ref=case_ref,
+                                     actor=used_by, note=parsed.raw[:200], at=at)
+            if movement is None:
+                [movement] = _take_fefo(s, st, it, 1, kind="use", actor=used_by, lot_no=parsed.lot or NO_LOT,
+                                        resident_id=resident_id, case_ref=case_ref, note=parsed.raw[:200], at=at)
             use = UdiUse(gtin=parsed.gtin, serial=parsed.serial, lot_no=parsed.lot, expiry_on=parsed.expiry_on,
                          item_id=it.id, store_id=st.id, movement_id=movement.id, resident_id=resident_id,
                          case_ref=case_ref, raw=parsed.raw[:200], used_by=used_by, used_at=at or clock.now())
@@ -308,6 +316,138 @@ def use_view(use: UdiUse, it: Item) -> dict[str, Any]:
 def _item_view(it: Item) -> dict[str, Any]:
     return {"code": it.code, "name": it.name, "kind": it.kind, "unit": it.unit, "gtin": it.gtin,
             "high_value": it.high_value, "unit_price_fen": it.unit_price_fen, "insurance_code": it.insurance_code}
+
+
+# -- reservations (耗材预留) --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Need:
+    """One line of a case's reservation: a product by its UDI-DI (GTIN) and how many units."""
+    gtin: str
+    quantity: int
+
+
+def reserve_for_case(store_code: str, case_ref: str, needs: Sequence[Need], *, actor: str,
+                     resident_id: int | None = None) -> list[dict[str, Any]]:
+    """Hold stock of the store for a patient case, per lot, first-expiring first (unexpired, not recalled lots).
+    All or nothing: a product not in the catalogue is refused (422 `udi_unknown_item`), more than is available
+    (on hand − already reserved) is refused whole (409 `insufficient_stock`, with `available`). Reserving again
+    for the same case replaces its earlier reservation (the step may be repeated).
+
+    The lots are read `FOR UPDATE` (PostgreSQL) in id order and each hold is a conditional UPDATE
+    (`reserved = reserved + q WHERE on_hand - reserved >= q`), so two cases racing for the last unit: exactly one
+    gets it."""
+    st = store(store_code)
+    wanted: dict[int, tuple[Item, int]] = {}
+    for need in needs:
+        _positive(need.quantity)
+        gtin = udi_codes.parse(f"(01){need.gtin.strip().zfill(14)}").gtin
+        it = item_by_gtin(gtin)
+        if it is None:
+            raise UdiRefused("院内目录中没有该产品 (UDI-DI 未登记)", code="udi_unknown_item", gtin=gtin)
+        prior = wanted.get(it.id)
+        wanted[it.id] = (it, need.quantity + (prior[1] if prior else 0))
+    today, now = clock.today(), clock.now()
+    with unit_of_work() as s:
+        _release(s, case_ref, now)
+        held: list[Reservation] = []
+        for it, quantity in wanted.values():
+            lots = list(s.scalars(select(Lot).where(
+                Lot.store_id == st.id, Lot.item_id == it.id, Lot.on_hand > Lot.reserved,
+                (Lot.expiry_on.is_(None)) | (Lot.expiry_on >= today)).order_by(Lot.id).with_for_update()))
+            lots = [lot for lot in lots if recall_for(it.gtin or "", lot.lot_no) is None]
+            lots.sort(key=lambda lot: (lot.expiry_on is None, lot.expiry_on or today, lot.id))
+            left = quantity
+            for lot in lots:
+                if left == 0:
+                    break
+                s.refresh(lot)
+                part = min(left, lot.on_hand - lot.reserved)
+                if part <= 0 or rowcount(s.execute(update(Lot).where(
+                        Lot.id == lot.id, Lot.on_hand - Lot.reserved >= part)
+                        .values(reserved=Lot.reserved + part))) != 1:
+                    continue
+                row = Reservation(case_ref=case_ref, resident_id=resident_id, store_id=st.id, item_id=it.id,
+                                  lot_id=lot.id, quantity=part, consumed=0, status="active", actor=actor,
+                                  created_at=now)
+                s.add(row)
+                held.append(row)
+                left -= part
+            if left:
+                raise InsufficientStock(f"{st.name}的{it.name}可用库存不足（可用 {quantity - left}，预留 {quantity}）",
+                                        store_code=st.code, item_code=it.code, requested=quantity,
+                                        available=quantity - left)
+        s.flush()
+        out = [reservation_view(r) for r in held]
+    for item_id in {it.id for it, _ in wanted.values()}:
+        _after_stock_change(st.id, item_id)
+    return out
+
+
+def release_for_case(case_ref: str) -> int:
+    """Give back what is still reserved for a case (cancelled, or the operation is over); returns the units freed."""
+    with unit_of_work() as s:
+        freed = _release(s, case_ref, clock.now())
+    return freed
+
+
+def _release(s, case_ref: str, now: datetime) -> int:
+    freed = 0
+    for r in s.scalars(select(Reservation).where(Reservation.case_ref == case_ref, Reservation.status == "active")
+                       .order_by(Reservation.lot_id).with_for_update()):
+        left = r.quantity - r.consumed
+        if left > 0:
+            s.execute(update(Lot).where(Lot.id == r.lot_id, Lot.reserved >= left).values(reserved=Lot.reserved - left))
+            freed += left
+        r.status, r.closed_at = "released", now
+    return freed
+
+
+def _use_reserved(s, st: Store, it: Item, lot_no: str, *, resident_id: int, case_ref: str, actor: str, note: str,
+                  at: datetime | None) -> Movement | None:
+    """A scan of a unit reserved for this case: consume the scanned lot's reservation (on hand and reserved go down
+    together), or release one unit of another lot's reservation so the scanned lot's free stock can be taken.
+    None when the case holds no reservation of the item (or only another lot's: then the caller takes free stock)."""
+    rows = list(s.scalars(select(Reservation).where(
+        Reservation.case_ref == case_ref, Reservation.store_id == st.id, Reservation.item_id == it.id,
+        Reservation.status == "active").order_by(Reservation.id).with_for_update()))
+    if not rows:
+        return None
+    lot = s.scalar(select(Lot).where(Lot.store_id == st.id, Lot.item_id == it.id, Lot.lot_no == lot_no,
+                                     Lot.on_hand > 0).limit(1))
+    same = next((r for r in rows if lot is not None and r.lot_id == lot.id), None)
+    r = same or rows[0]
+    if same is not None and lot is not None:
+        if rowcount(s.execute(update(Lot).where(Lot.id == lot.id, Lot.on_hand >= 1, Lot.reserved >= 1)
+                              .values(on_hand=Lot.on_hand - 1, reserved=Lot.reserved - 1))) != 1:
+            return None
+        movement: Movement | None = _movement(s, "use", st, it, lot, 1, actor=actor, resident_id=resident_id,
+                                              case_ref=case_ref, note=note, at=at)
+    else:
+        s.execute(update(Lot).where(Lot.id == r.lot_id, Lot.reserved >= 1).values(reserved=Lot.reserved - 1))
+        movement = None
+    r.consumed += 1
+    if r.consumed >= r.quantity:
+        r.status, r.closed_at = "consumed", clock.now()
+    s.flush()
+    return movement
+
+
+def reservations_for(case_ref: str) -> list[dict[str, Any]]:
+    """A case's reservations (every state), oldest first."""
+    return [reservation_view(r) for r in session().scalars(
+        select(Reservation).where(Reservation.case_ref == case_ref).order_by(Reservation.id))]
+
+
+def reservation_view(r: Reservation) -> dict[str, Any]:
+    it, lot, st = session().get(Item, r.item_id), session().get(Lot, r.lot_id), session().get(Store, r.store_id)
+    return {"id": r.id, "case_ref": r.case_ref, "store_code": st.code if st else "", "item_code": it.code if it else "",
+            "item_name": it.name if it else "", "gtin": it.gtin if it else None, "lot_no": lot.lot_no if lot else "",
+            "expiry_on": lot.expiry_on.isoformat() if lot and lot.expiry_on else None, "quantity": r.quantity,
+            "consumed": r.consumed, "status": r.status, "status_label": RESERVATION_LABELS[r.status]}
+
+
+RESERVATION_LABELS = {"active": "已预留", "consumed": "已使用", "released": "已释放"}
 
 
 # -- recalls and shortages ---------------------------------------------------------------------------------------

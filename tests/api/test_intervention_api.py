@@ -12,11 +12,13 @@ import pytest
 
 from app.core import clock
 from tests.intervention_support import (  # noqa: F401  (centre_fixture: the `centre` fixture)
+    ASSESSMENT,
     case_body,
     centre_fixture,
     complete,
     consent,
     open_tasks,
+    operation_record,
     stent_udi,
     task,
 )
@@ -37,12 +39,6 @@ def _case(w, case_id: int) -> dict:
     return resp.json
 
 
-ASSESSMENT = {"procedure_grade": 3, "asa": 2, "scr_umol_l": 150, "contrast_allergy": False,
-              "anticoag_plan": "术前停华法林5天，INR<1.5 后手术，低分子肝素桥接",
-              "planned_consumables": [{"name": "药物洗脱支架", "quantity": 2, "price": 5800, "self_pay": False},
-                                      {"name": "血管闭合器", "quantity": 1, "price": 1800, "self_pay": True}]}
-
-
 def _to_operation(w, c) -> None:
     complete(w["doctor"], task(w["doctor"], "pre_assessment"), ASSESSMENT)
     complete(w["doctor"], task(w["doctor"], "patient_consent"), consent(self_pay_acknowledged=True))
@@ -51,10 +47,7 @@ def _to_operation(w, c) -> None:
 
 
 def _operate(w, c, implants: int = 2) -> dict:
-    now = clock.now()
-    return {"started_at": (now - timedelta(hours=2)).isoformat(), "ended_at": (now - timedelta(hours=1)).isoformat(),
-            "operator": "李主任", "approach": "radial", "contrast_agent": "碘克沙醇", "contrast_ml": 120,
-            "fluoro_minutes": 14, "dose_mgy": 850, "implants_used": implants, "outcome": "success"}
+    return operation_record(implants)
 
 
 def test_stent_case_with_two_implants_and_a_complication_end_to_end(app, centre):

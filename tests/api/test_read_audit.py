@@ -86,6 +86,7 @@ NOT_PERSONAL = {
     "/api/v1/report-builder/reports/{report_id}": "a saved report definition (no rows)",
     "/api/v1/report-builder/reports/{report_id}/deliveries": "delivered report files (names and months)",
     "/api/v1/report-builder/deliveries/{delivery_id}/download": "a delivered report: counts and rates per group",
+    "/api/v1/intervention-centre/monthly-reports": "the centre's monthly reports: months, delivery state, counts",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",
@@ -147,7 +148,13 @@ def world(app, login_as, monkeypatch):
     assert job.status_code == 202, job.json
     consult_id = stored_consult(app, resident_id, admin.user.id)
     case_id = stored_case(app, resident_id, admin.user.id)
-    values = {"consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    with app.app_context():                                  # the scheduler's monthly report of the centre
+        from app.intervention import monthly
+        from app.org.queries import find_org
+        monthly.deliver("C01D01", find_org("C01D01").path, "2026-11")
+        from app.intervention.models import MonthlyReport
+        monthly_report_id = db.session().scalars(select(MonthlyReport.id)).one()
+    values = {"monthly_report_id": monthly_report_id, "fmt": "pdf", "consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate", "job_id": job.json["id"]}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.core import clock, db
 from app.supply import services
 from app.supply.errors import InsufficientStock, SerialAlreadyUsed
-from app.supply.models import Lot, Movement, UdiUse
+from app.supply.models import Lot, Movement, Reservation, UdiUse
 from tests.supply_support import stent_udi, stores  # noqa: F401  (fixture)
 from tests.test_follow_up_support import make_resident
 
@@ -62,3 +62,38 @@ def test_of_two_concurrent_scans_of_one_serial_exactly_one_binds_it(app, stores)
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(UdiUse)) == 1
         assert db.session().scalar(select(func.sum(Lot.on_hand))) == 1
+
+
+def test_of_two_reservations_racing_for_the_last_unit_exactly_one_wins(app, stores):  # noqa: F811
+    """Two booked cases reserve the last stent at the same moment (lots read FOR UPDATE on PostgreSQL, the hold a
+    conditional UPDATE): one holds it, the other is refused `insufficient_stock`; on hand is untouched."""
+    with app.app_context():
+        services.receive("IC-C01", "STENT-DES", quantity=1, lot_no="L2301", actor="keeper",
+                         expiry_on=clock.today() + timedelta(days=400))
+        gtin = services.item("STENT-DES").gtin
+    results = race(app, 2, lambda i: services.reserve_for_case("IC-C01", f"JR-{i}", [services.Need(gtin, 1)],
+                                                               actor=f"dr{i}"))
+    assert sorted(results) == ["insufficient_stock", "ok"], results
+    with app.app_context():
+        lot = db.session().scalars(select(Lot)).one()
+        assert (lot.on_hand, lot.reserved) == (1, 1)
+        assert db.session().scalar(select(func.count()).select_from(Reservation)
+                                   .where(Reservation.status == "active")) == 1
+
+
+def test_a_reservation_and_an_issue_racing_for_the_last_unit_exactly_one_wins(app, stores):  # noqa: F811
+    with app.app_context():
+        services.receive("IC-C01", "STENT-DES", quantity=1, lot_no="L2301", actor="keeper",
+                         expiry_on=clock.today() + timedelta(days=400))
+        gtin = services.item("STENT-DES").gtin
+
+    def act(i):
+        if i == 0:
+            services.reserve_for_case("IC-C01", "JR-0", [services.Need(gtin, 1)], actor="dr")
+        else:
+            services.take("IC-C01", "STENT-DES", quantity=1, kind="issue", actor="keeper")
+    results = race(app, 2, act)
+    assert sorted(results) == ["insufficient_stock", "ok"], results
+    with app.app_context():
+        lot = db.session().scalars(select(Lot)).one()
+        assert lot.on_hand - lot.reserved == 0 and lot.reserved in (0, 1) and lot.on_hand >= lot.reserved

@@ -3942,6 +3942,60 @@ export interface paths {
       };
     };
   };
+  "/api/v1/intervention-centre/monthly-reports": {
+    /** The monthly analysis reports built by the scheduler on the 1st (delivered or failed, with the error). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["CentreMonthlyReportList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/intervention-centre/monthly-reports/{monthly_report_id}/report.{fmt}": {
+    /** One stored monthly report: `report.pdf` (the analysis) or `report.xlsx` (the indicator workbook). */
+    get: {
+      parameters: {
+        path: {
+          monthly_report_id: number;
+          fmt: string;
+        };
+      };
+      responses: {
+        /** @description PDF or xlsx */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist, county_admin, supervisor */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        monthly_report_id: number;
+        fmt: string;
+      };
+    };
+  };
   "/api/v1/intervention-centre/report.pdf": {
     /**
      * The monthly analysis: indicators against targets with a six-month trend, the cases behind each alarm,
@@ -4138,6 +4192,47 @@ export interface paths {
         403: {
           content: never;
         };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        case_id: number;
+      };
+    };
+  };
+  "/api/v1/interventions/{case_id}/cancel": {
+    /**
+     * Cancel a case before its operation is recorded (the process ends, consumables reserved for it are
+     * released). 409 `case_not_cancellable` once a device is scanned or the operation is recorded.
+     */
+    post: {
+      parameters: {
+        path: {
+          case_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["InterventionCancel"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["InterventionCase"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_specialist */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
         default: components["responses"]["DEFAULT_ERROR"];
       };
     };
@@ -10788,6 +10883,23 @@ export interface components {
       label?: string;
       service_line?: string;
     };
+    CentreMonthlyReport: {
+      attempts: number;
+      centre_name: string;
+      delivered_at?: string | null;
+      error?: string | null;
+      has_files: boolean;
+      id: number;
+      period: string;
+      /** @description how many people it was delivered to */
+      recipients: number;
+      /** @description delivered | failed */
+      status: string;
+      status_label: string;
+    };
+    CentreMonthlyReportList: {
+      items: components["schemas"]["CentreMonthlyReport"][];
+    };
     Channel: {
       alarm?: string | null;
       channel?: string;
@@ -11817,6 +11929,10 @@ export interface components {
       by_status?: {
         [key: string]: number;
       };
+    };
+    InterventionCancel: {
+      /** @description 取消手术的原因 */
+      reason: string;
     };
     InterventionCase: {
       admitted_on?: string | null;
@@ -14674,10 +14790,14 @@ export interface components {
       unit_price_fen: number;
     };
     SupplyLot: {
+      /** @description on hand − reserved */
+      available: number;
       consignment: boolean;
       expiry_on?: string | null;
       lot_no: string;
       on_hand: number;
+      /** @description held for booked cases (耗材预留) */
+      reserved: number;
       supplier: string;
     };
     SupplyMovement: {
@@ -14796,6 +14916,14 @@ export interface components {
       store_name: string;
       unit: string;
     };
+    SupplyReservation: {
+      /** @description the case it is held for (介入病例号) */
+      case_ref: string;
+      lot_no: string;
+      /** @description units still held */
+      quantity: number;
+      reserved_at: string;
+    };
     SupplyShortage: {
       alternative: string;
       expected_on?: string | null;
@@ -14819,6 +14947,7 @@ export interface components {
       item: components["schemas"]["SupplyItem"];
       lots: components["schemas"]["SupplyLot"][];
       policy: components["schemas"]["SupplyPolicy"];
+      reservations: components["schemas"]["SupplyReservation"][];
       /** @description ok | low (≤ ROP) | critical (≤ safety stock) */
       status: string;
     };

@@ -77,6 +77,36 @@ function ScanForm({ id, onScanned }: { id: number; onScanned: () => void }) {
   );
 }
 
+const CANCELLABLE = ['assessing', 'mdt', 'consenting', 'reserving', 'operating'];
+
+/** 取消手术 before the operation: the reason is required; the consumables reserved for the case are released. */
+function CancelForm({ id, onDone }: { id: number; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!reason.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await centreApi.cancel(id, reason.trim());
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="form" onSubmit={submit} data-testid="case-cancel">
+      <label>取消原因<input value={reason} onChange={(e) => setReason(e.target.value)} placeholder="如：患者要求推迟手术" /></label>
+      <button type="submit" className="btn btn-small" disabled={busy || !reason.trim()}>取消手术并释放预留耗材</button>
+      <ErrorBox error={error} />
+    </form>
+  );
+}
+
 /** One interventional case: procedure, devices scanned with their UDI parts, complications with the 48-hour and
  * 31-day checkpoints, returns to theatre, the DRG result with cost and margin, follow-up and the case's timeline. */
 export default function InterventionCasePage() {
@@ -105,6 +135,28 @@ export default function InterventionCasePage() {
           {anticoag && <><dt>抗凝/抗血小板</dt><dd>{anticoag.drugs?.length ? anticoag.drugs.map((d) => d.name).join('、') : '无'}{c.assessment.anticoag_plan && `；${c.assessment.anticoag_plan}`}</dd></>}
         </dl>
       </Section>
+      {c.reservation.length > 0 && (
+        <Section title="耗材预留（二级库）" testId="case-reservation">
+          <ul className="task-list">
+            {c.reservation.map((r, k) => (
+              <li key={k} className="task-card">
+                <div className="task-title">{r.name} × {r.quantity}{r.implant && <Badge kind="badge-info">植入物</Badge>}</div>
+                <div className="task-meta">
+                  {r.lots && r.lots.length > 0
+                    ? r.lots.map((l) => <span key={l.lot_no}>批号 {l.lot_no || '—'} 预留 {l.quantity} 件{l.expiry_on ? `（有效期至 ${formatDate(l.expiry_on)}）` : ''}</span>)
+                    : <span>{r.di ? '未预留' : '未按产品标识预留（仅登记）'}</span>}
+                </div>
+              </li>
+            ))}
+          </ul>
+          <p className="muted">预留的耗材在术中扫码时使用；手术记录提交后未使用的预留自动释放，取消手术时全部释放。</p>
+        </Section>
+      )}
+      {CANCELLABLE.includes(c.status) && c.devices.length === 0 && (
+        <Section title="取消手术" testId="case-cancel-section">
+          <CancelForm id={c.id} onDone={q.reload} />
+        </Section>
+      )}
       <Section title={`术中扫码耗材（${c.devices.length}）`} testId="case-devices">
         {c.scanning_open && <ScanForm id={c.id} onScanned={q.reload} />}
         {c.devices.length === 0 ? <Empty title="尚未扫码" /> : (

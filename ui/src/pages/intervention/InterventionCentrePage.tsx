@@ -3,6 +3,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { Badge, Empty, ErrorBox, Loading } from '../../components/common';
 import { patchedParams } from '../../lib/searchParams';
 import { useAsync } from '../../lib/useAsync';
+import { formatDateTime } from '../../lib/time';
 import { centreApi, valueText, type CentreIndicator } from './api';
 
 function thisMonth(): string {
@@ -50,6 +51,32 @@ function Cases({ ids }: { ids: number[] }) {
         ))}
       </ul>
     </>
+  );
+}
+
+/** 月度分析报告 built by the scheduler on the 1st: delivered (PDF + Excel) or failed with the reason. */
+function MonthlyReports() {
+  const q = useAsync(() => centreApi.monthlyReports(), []);
+  if (!q.data || q.data.items.length === 0) return <ErrorBox error={q.error} onRetry={q.reload} />;
+  return (
+    <section data-testid="centre-monthly-reports">
+      <h2>每月自动生成的分析报告</h2>
+      <ul className="task-list">
+        {q.data.items.map((r) => (
+          <li key={r.id} className="task-card" data-testid="centre-monthly-report">
+            <div className="task-title">
+              {r.centre_name} {r.period.replace('-', '年')}月 <Badge kind={r.status === 'delivered' ? 'badge-ok' : 'badge-danger'}>{r.status_label}</Badge>
+            </div>
+            <div className="task-meta">
+              {r.delivered_at && <span>{formatDateTime(r.delivered_at)} 已送达 {r.recipients} 人</span>}
+              {r.status !== 'delivered' && <span>已尝试 {r.attempts} 次，系统每小时自动重试{r.error ? `；原因：${r.error}` : ''}</span>}
+              {r.has_files && <a href={centreApi.links.monthly(r.id, 'pdf')} target="_blank" rel="noreferrer">PDF</a>}
+              {r.has_files && <a href={centreApi.links.monthly(r.id, 'xlsx')}>Excel</a>}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -106,6 +133,7 @@ export default function InterventionCentrePage() {
           {section('DRG 与成本效益', data.data.economy)}
         </>
       )}
+      <MonthlyReports />
     </div>
   );
 }

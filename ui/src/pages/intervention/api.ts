@@ -76,7 +76,30 @@ export interface CaseReoperation {
   rca_done_at: string | null;
 }
 
+export interface ReservationLine {
+  name: string;
+  di: string;
+  quantity: number;
+  implant: boolean;
+  lots?: { lot_no: string; quantity: number; expiry_on: string | null }[];
+}
+
+export interface MonthlyReport {
+  id: number;
+  period: string;
+  centre_name: string;
+  status: string;
+  status_label: string;
+  error: string | null;
+  attempts: number;
+  recipients: number;
+  delivered_at: string | null;
+  has_files: boolean;
+}
+
 export interface CaseDetail extends InterventionCase {
+  status: string;
+  reservation: ReservationLine[];
   doctor_name: string | null;
   org_name: string;
   diagnosis: string;
@@ -111,6 +134,8 @@ export interface CaseDetail extends InterventionCase {
 export const centreApi = {
   detail: (id: number) => api.get<CaseDetail>(`${V1}/interventions/${id}`),
   scan: (id: number, udi: string) => api.post<CaseDevice>(`${V1}/interventions/${id}/devices`, { udi }),
+  cancel: (id: number, reason: string) => api.post<InterventionCase>(`${V1}/interventions/${id}/cancel`, { reason }),
+  monthlyReports: () => api.get<{ items: MonthlyReport[] }>(`${V1}/intervention-centre/monthly-reports`),
   indicators: (month: string) =>
     api.get<CentreIndicators>(`${V1}/intervention-centre/indicators?month=${encodeURIComponent(month)}`),
   cases: (ids: number[]) =>
@@ -119,6 +144,7 @@ export const centreApi = {
     xlsx: (month: string) => `${V1}/intervention-centre/indicators.xlsx?month=${month}`,
     pdf: (month: string) => `${V1}/intervention-centre/report.pdf?month=${month}`,
     database: () => `${V1}/interventions/export.xlsx`,
+    monthly: (id: number, fmt: 'pdf' | 'xlsx') => `${V1}/intervention-centre/monthly-reports/${id}/report.${fmt}`,
   },
 };
 

@@ -148,14 +148,24 @@ function StockCard({ line }: { line: StockLine }) {
   return (
     <li className="card" data-testid="stock-line">
       <div><strong>{line.item.name}</strong> <Badge kind={kind}>{label}</Badge>{line.item.high_value && <> <Badge>高值耗材</Badge></>}{line.item.supervised && <> <Badge>监管药品</Badge></>}</div>
-      <div>在库 <strong>{p.on_hand}</strong> {line.item.unit}{p.on_order ? `，在途 ${p.on_order}` : ''}{p.days_of_supply !== null && p.days_of_supply !== undefined ? `，约可用 ${p.days_of_supply} 天` : ''}</div>
+      <div>在库 <strong>{p.on_hand}</strong> {line.item.unit}{p.reserved ? <>，已预留 <strong data-testid="stock-reserved">{p.reserved}</strong>，可用 <strong data-testid="stock-available">{p.usable - p.reserved}</strong> {line.item.unit}</> : null}{p.on_order ? `，在途 ${p.on_order}` : ''}{p.days_of_supply !== null && p.days_of_supply !== undefined ? `，约可用 ${p.days_of_supply} 天` : ''}</div>
       <div className="muted">请领点 {p.reorder_point} · 安全库存 {p.safety_stock} · 上限 {p.max_stock} · 日均 {p.mean_daily} · 提前期 {p.lead_days} 天</div>
       {line.lots.length > 0 && (
         <details>
           <summary>批次（{line.lots.length}）</summary>
           <ul>
             {line.lots.map((lot) => (
-              <li key={`${lot.lot_no}-${lot.consignment}`}>批号 {lot.lot_no || '—'} · {lot.on_hand} {line.item.unit} · 有效期 {lot.expiry_on ? formatDate(lot.expiry_on) : '—'}{lot.consignment ? ' · 寄售' : ''}</li>
+              <li key={`${lot.lot_no}-${lot.consignment}`}>批号 {lot.lot_no || '—'} · 在库 {lot.on_hand} {line.item.unit}{lot.reserved ? ` · 已预留 ${lot.reserved} · 可用 ${lot.available}` : ''} · 有效期 {lot.expiry_on ? formatDate(lot.expiry_on) : '—'}{lot.consignment ? ' · 寄售' : ''}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {line.reservations.length > 0 && (
+        <details data-testid="stock-reservations">
+          <summary>手术预留（{line.reservations.length}）</summary>
+          <ul>
+            {line.reservations.map((r) => (
+              <li key={`${r.case_ref}-${r.lot_no}`}>介入病例 {r.case_ref} · 批号 {r.lot_no || '—'} · {r.quantity} {line.item.unit} · 预留于 {formatDate(r.reserved_at)}</li>
             ))}
           </ul>
         </details>
