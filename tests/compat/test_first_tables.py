@@ -39,3 +39,33 @@ def test_a_clinical_first_table_also_deploys_with_its_findings_as_warnings(platf
     resp = upload(platform.api, "visit_interval.dmn", clinical("visit_interval.dmn", "T98"))
     assert resp.status_code == 201, resp.json
     assert len(_warnings(resp.json)) == 2
+
+
+EXPRESSION_FILES = model("refill_interval.dmn", "plan_refill.bpmn")
+
+
+def test_a_gap_is_found_even_with_an_expression_cell_and_only_a_certain_one(platform):
+    """Rule 1's pills-left cell is an expression: it is taken to accept anything, so the negative pill counts it
+    might take are no gap, while a daily dose of 0 or less, which both rules refuse, is reported (a warning)."""
+    body = platform.deploy(EXPRESSION_FILES)
+    warnings = [w for w in body["warnings"] if w.startswith("refill_interval:")]
+    assert len(warnings) == 1, body
+    assert "gap" in warnings[0] and "'daily_dose': 0" in warnings[0]
+    assert not any("unprovable" in w or "无法证明" in w for w in body["warnings"])
+
+
+@pytest.mark.parametrize(("left", "dose", "days"), [(3, 1, 0), (30, 1, 7), (13, 2, 0), (14, 2, 7)])
+def test_a_first_table_with_an_expression_cell_answers_as_in_bare_spiff(platform, left, dose, days):
+    data = {"pills_left": left, "daily_dose": dose}
+    platform.deploy(EXPRESSION_FILES)
+    platform.start("plan_refill", data)
+    [ours] = by_process(platform.outcomes())["plan_refill"]
+    [bare] = by_process(run_bare(EXPRESSION_FILES, "plan_refill", data, []))["plan_refill"]
+    assert ours.comparable(["refill_in_days"]) == bare.comparable(["refill_in_days"])
+    assert (ours.status, ours.data["refill_in_days"]) == ("completed", days)
+
+
+def test_the_gap_is_a_warning_on_a_clinical_first_table_too(platform):
+    resp = upload(platform.api, "refill_interval.dmn", clinical("refill_interval.dmn", "T97"))
+    assert resp.status_code == 201, resp.json
+    assert [w for w in resp.json["warnings"] if "gap" in w]

@@ -52,7 +52,9 @@ def analyze(decision: Decision) -> list[Finding]:
 def _analyze_first(d: Decision) -> list[Finding]:
     """Shadowed rules and gaps of a FIRST table. A cell holding an expression cannot be proven: its rule is taken
     to accept anything in that column when asking whether it is shadowed, and to cover nothing when it might
-    shadow a later rule (so a reported shadow is certain); with such a cell the gaps are not reported at all."""
+    shadow a later rule (so a reported shadow is certain). For the gaps it is taken to accept anything (as a
+    UNIQUE/ANY table's gaps are found, but never refused as unprovable): what no rule covers even then is a
+    certain gap, so an expression cell can hide a gap and never invents one."""
     opaque = {(r.index, k) for r in d.rules for k, e in enumerate(r.input_entries) if e.test.value_set is None}
     domains = [_domain(col, [r.input_entries[k].test.value_set for r in d.rules
                              if r.input_entries[k].test.value_set is not None])
@@ -72,9 +74,7 @@ def _analyze_first(d: Decision) -> list[Finding]:
                 f"规则 {rule.index} 永远不会命中：之前的规则 {', '.join(map(str, by))} 已覆盖它的所有输入 (rule "
                 f"{rule.index} never fires: earlier rules {', '.join(map(str, by))} cover every input it accepts)",
                 rule.id))
-    if not opaque:
-        findings += _gaps(d, [_rule_box(r, domains) for r in d.rules], domains)
-    return findings
+    return findings + _gaps(d, accepts, domains)
 
 
 def _uncovered(box: Box, cuts: list[Box]) -> list[Box] | None:
