@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
@@ -612,27 +613,43 @@ def complete_service_call(ctx: Context, state: dict[str, Any], task_guid: str, r
 
 def fail_service_call(ctx: Context, state: dict[str, Any], task_guid: str, *, error_code: str,
                       message: str) -> tuple[Snapshot, bool]:
-    """Report a finally failed service call. If an error boundary on the task catches `error_code` (or any
-    error), the modeled path runs and the second value is True; otherwise the task stays STARTED and the
-    caller raises an incident."""
+    """Report a finally failed service call. The failure travels as a BPMN error does: caught by an error boundary
+    on the task, else on the embedded subprocess or call activity enclosing it (innermost first), that names this
+    error (its `errorCode`, or the `bpmn:error`'s name as SpiffArena models name the errors their services raise)
+    or no error at all; the modeled path runs and the second value is True. Otherwise the task stays STARTED and
+    the caller raises an incident."""
     run = _Run(ctx, state)
     task = _task(run, task_guid)
-    siblings = task.parent.children if task.parent is not None else []
-    for boundary in siblings:
-        ed = getattr(boundary.task_spec, "event_definition", None)
-        if boundary.state != TaskState.WAITING or not isinstance(ed, ErrorEventDefinition):
-            continue
-        if ed.code not in (None, "", error_code):
+    for boundary, ed in _error_catches(task):
+        if ed.code not in (None, "", error_code) and ed.name != error_code:
             continue
         run.events.append({"type": "service_failed", "element_id": task.task_spec.bpmn_id, "task_guid": task_guid,
                            "data": {"code": error_code, "message": message,
                                     "handled_by": boundary.task_spec.bpmn_id}})
-        event = BpmnEvent(ed, {"code": error_code, "message": message})
-        run.guarded(lambda event=event: task.workflow.catch(event))
+        event = BpmnEvent(ed, {"code": error_code, "message": message}, target=boundary.workflow)
+
+        def catch(boundary: Task = boundary, event: BpmnEvent = event) -> None:
+            boundary.task_spec.catch(boundary, event)
+            boundary.task_spec._update(boundary)
+
+        run.guarded(catch)
         if run.error is None:
             run.advance()
         return run.snapshot(), True
     return run.snapshot(), False
+
+
+def _error_catches(task: Task) -> Iterator[tuple[Task, ErrorEventDefinition]]:
+    """The waiting error boundaries a failure of `task` reaches, innermost first: those on the task itself, then
+    those on each subprocess or call activity whose run encloses it."""
+    current: Task | None = task
+    while current is not None:
+        for sibling in current.parent.children if current.parent is not None else []:
+            ed = getattr(sibling.task_spec, "event_definition", None)
+            if sibling is not current and sibling.state == TaskState.WAITING and isinstance(ed, ErrorEventDefinition):
+                yield sibling, ed
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
 
 
 def retry(ctx: Context, state: dict[str, Any], *, data_patch: Mapping[str, Any] | None = None) -> Snapshot:
