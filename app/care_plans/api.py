@@ -1,13 +1,13 @@
 """/api/v1/care-plans: plans and versions, diffs, revision proposals, comments, medication guidance, the PDF."""
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
+from app.core.downloads import file_response
 from app.core.errors import NotFound
 from app.residents.queries import get_resident
 
@@ -143,5 +143,4 @@ class CarePlanPdf(MethodView):
     def get(self, care_plan_id):
         """The printable plan for the patient (PDF, Chinese text)."""
         plan = queries.scoped_plan(current(), care_plan_id)
-        return Response(pdf_for(plan), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="care-plan-{plan.id}.pdf"'})
+        return file_response(pdf_for(plan), "application/pdf", f"care-plan-{plan.id}.pdf", inline=True)

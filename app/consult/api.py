@@ -5,13 +5,14 @@ satisfaction, the signed report PDF as archived by each side, a resident's consu
 registry."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
+from app.core.downloads import file_response
 from app.core.errors import Invalid, NotFound
 from app.residents.queries import get_resident
 from app.tasks import queries as task_queries
@@ -189,8 +190,8 @@ class Report(MethodView):
             raise Invalid("side 取值不正确", code="invalid_side", allowed=list(documents.SIDES))
         row = queries.get(current(), consult_id)
         doc = documents.archived(row, side)
-        return Response(doc.content, mimetype="application/pdf", headers={
-            "Content-Disposition": f"inline; filename={row.consult_no}-{side}.pdf", "X-Content-SHA256": doc.sha256})
+        return file_response(doc.content, "application/pdf", f"{row.consult_no}-{side}.pdf", inline=True,
+                             headers={"X-Content-SHA256": doc.sha256})
 
 
 @blp.route("/residents/<int:resident_id>/consults")

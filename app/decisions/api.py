@@ -1,7 +1,7 @@
 """/api/v1/decisions: list, versions, XML, evaluate (outputs + trace), conformance cases, draft validation."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.auth.expensive import limited
+from app.core.downloads import file_response
 
 from . import analyses, services
 
@@ -89,8 +90,7 @@ class DecisionXml(MethodView):
     def get(self, decision_id):
         """Download the DMN XML (latest version, or `?version=`)."""
         row = services.version_row(decision_id, request.args.get("version", type=int))
-        return Response(row.xml, mimetype="application/xml",
-                        headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'})
+        return file_response(row.xml, "application/xml", row.file_name)
 
 
 @blp.route("/<decision_id>/evaluate")

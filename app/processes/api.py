@@ -1,13 +1,14 @@
 """/api/v1/process-definitions and /api/v1/process-instances."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
+from app.core.downloads import file_response
 from app.core.errors import Invalid
 from app.decisions.analyses import check_size as check_dmn_size
 
@@ -102,8 +103,7 @@ class DefinitionXml(MethodView):
     def get(self, process_id, version):
         """Download the BPMN XML of a version."""
         row = queries.version(process_id, version)
-        return Response(row.bpmn_xml, mimetype="application/xml",
-                        headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'})
+        return file_response(row.bpmn_xml, "application/xml", row.file_name)
 
 
 @blp.route("/process-definitions/<process_id>/versions/<int:version>/forms")

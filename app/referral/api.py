@@ -3,7 +3,6 @@ down-referral, the receiving department's accept / reject / redirect, the sender
 live statistics (JSON and xlsx), the capability catalogue, and arrivals that matched no referral."""
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.db import session
+from app.core.downloads import file_response
 from app.core.errors import Invalid, NotFound
 from app.reports import xlsx
 from app.residents.queries import get_resident
@@ -162,8 +162,7 @@ class Document(MethodView):
         """转诊单 (`referral_form`), 回执 (`receipt`) or 下转单 (`down_form`) as a printable PDF with its stub."""
         row = queries.get(current(), referral_id)
         pdf = documents.render(row, kind)
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f"inline; filename={row.referral_no}-{kind}.pdf"})
+        return file_response(pdf, "application/pdf", f"{row.referral_no}-{kind}.pdf", inline=True)
 
 
 @blp.route("/referral-stats")
@@ -186,8 +185,7 @@ class StatsExport(MethodView):
     def get(self, args):
         """The indicators and the referral list as an Excel workbook (Chinese headers)."""
         data = exports.workbook(current(), args)
-        return Response(data, mimetype=xlsx.MIME,
-                        headers={"Content-Disposition": "attachment; filename=referral-stats.xlsx"})
+        return file_response(data, xlsx.MIME, "referral-stats.xlsx")
 
 
 @blp.route("/referral-capabilities")

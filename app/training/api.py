@@ -3,17 +3,18 @@ item bank and papers, results, credits and the training indicators."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import quote
 
-from flask import Response, request, stream_with_context
+from flask import request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core import clock
+from app.core.downloads import file_response
 from app.core.errors import Invalid
 from app.org.queries import find_org
+from app.reports import xlsx
 from app.vocabulary import ProjectLevel, TrainingCategory, TrainingMode, TrainingPhase
 
 from . import (
@@ -82,11 +83,6 @@ def _session_out(row) -> dict:
     out["mode_label"] = TrainingMode.label_of(row.mode)
     return {**out, "org_name": org.name if org else row.org_code, "phase_label": TrainingPhase.label_of(row.phase),
             "can_manage": access.manages(current(), row.org_path)}
-
-
-def _download(name: str, body: bytes, mimetype: str) -> Response:
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 # -- plans ---------------------------------------------------------------------------------------------------
@@ -303,9 +299,9 @@ class SignInSheet(MethodView):
         """The sign-in sheet as xlsx (default) or PDF."""
         if args["format"] == "pdf":
             name, body = reports.sign_in_sheet_pdf(current(), session_id)
-            return _download(name, body, "application/pdf")
+            return file_response(body, "application/pdf", name)
         name, body = reports.sign_in_sheet_xlsx(current(), session_id)
-        return _download(name, body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return file_response(body, xlsx.MIME, name)
 
 
 @blp.route("/sessions/<int:session_id>/summary.pdf")
@@ -315,7 +311,7 @@ class SummaryPdf(MethodView):
     def get(self, session_id):
         """The session summary (attendance, exam, satisfaction, issues, attachments) as a PDF."""
         name, body = reports.summary_pdf(current(), session_id)
-        return _download(name, body, "application/pdf")
+        return file_response(body, "application/pdf", name)
 
 
 # -- materials -----------------------------------------------------------------------------------------------
@@ -354,10 +350,8 @@ class MaterialFile(MethodView):
     def get(self, material_id):
         """Download a material (roster, lecturer and managers only)."""
         material, chunks = materials.download(current(), material_id)
-        disposition = "inline" if material.kind in ("photo", "video") or material.mime == "application/pdf" \
-            else "attachment"
-        return Response(stream_with_context(chunks), mimetype=material.mime, headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(material.file_name)}",
+        inline = material.kind in ("photo", "video") or material.mime == "application/pdf"
+        return file_response(stream_with_context(chunks), material.mime, material.file_name, inline=inline, headers={
             "Content-Length": str(material.size_bytes), "X-Content-Type-Options": "nosniff"})
 
     @login_required
@@ -413,8 +407,7 @@ class ItemTemplate(MethodView):
     @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     def get(self):
         """The import template with one example of each question type."""
-        return _download("试题导入模板.xlsx", exams.template_xlsx(),
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return file_response(exams.template_xlsx(), xlsx.MIME, "试题导入模板.xlsx")
 
 
 @blp.route("/sessions/<int:session_id>/paper")
@@ -593,10 +586,10 @@ class CreditExport(MethodView):
         """Credits of a year for the provincial CME registry (xlsx or csv); not an official certificate."""
         year = args.get("year") or clock.now().year
         if args["format"] == "csv":
-            return _download(f"学分申报-{year}.csv", credits.registry_csv(current(), year, args.get("org_code"))
-                             .encode("utf-8"), "text/csv; charset=utf-8")
-        return _download(f"学分申报-{year}.xlsx", credits.registry_xlsx(current(), year, args.get("org_code")),
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            csv = credits.registry_csv(current(), year, args.get("org_code")).encode("utf-8")
+            return file_response(csv, "text/csv; charset=utf-8", f"学分申报-{year}.csv")
+        return file_response(credits.registry_xlsx(current(), year, args.get("org_code")), xlsx.MIME,
+                             f"学分申报-{year}.xlsx")
 
 
 @blp.route("/indicators")

@@ -23,6 +23,13 @@ def test_decisions_are_listed_with_version_source_and_edition(login_as, deploy_m
     assert grade["version"] == 1 and grade["table"] == "T01" and grade["source"] and grade["edition"]
 
 
+def test_the_dmn_xml_downloads_with_its_file_name(login_as, deploy_models):
+    deploy_models("approval.bpmn", "approval")
+    resp = login_as("process_owner").get("/api/v1/decisions/bp_grade/xml")
+    assert resp.status_code == 200 and b"bp_grade" in resp.data
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="bp_grade.dmn"')
+
+
 def test_evaluation_returns_outputs_trace_and_the_deciding_versions(login_as, deploy_models):
     deploy_models("approval.bpmn", "approval")
     api = login_as("township_doctor", org="C01T01")

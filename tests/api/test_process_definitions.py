@@ -84,6 +84,7 @@ def test_the_bpmn_xml_of_a_version_can_be_downloaded(login_as):
     _upload(owner, model_files("approval.bpmn", "approval"))
     resp = owner.get("/api/v1/process-definitions/approval/versions/1/xml")
     assert resp.status_code == 200 and b'id="approval"' in resp.data
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="approval.bpmn"')
 
 
 def test_a_model_written_for_spiffarena_imports_as_it_is(login_as):

@@ -112,6 +112,18 @@ def test_every_figure_matches_the_hand_count_and_drills_down_to_the_rows_counted
     assert stats["rejections_by_reason"] == [{"reason": "床位已满", "count": 1}]
 
 
+def test_the_workbook_downloads_with_its_file_name(fixture_rows, login_as):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    supervisor = login_as("supervisor", org="C01")
+    period = {"start": fixture_rows["start"].isoformat(), "end": fixture_rows["end"].isoformat()}
+    resp = supervisor.get("/api/v1/referral-stats.xlsx", query_string=period)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="referral-stats.xlsx"')
+    assert load_workbook(BytesIO(resp.data)).sheetnames
+
+
 def test_the_filters_narrow_the_same_figures(fixture_rows, login_as):
     supervisor = login_as("supervisor", org="C01")
     period = {"start": fixture_rows["start"].isoformat(), "end": fixture_rows["end"].isoformat()}
