@@ -5,6 +5,7 @@ Model (tests/fixtures/models/approval.bpmn): start → task A (amount, comment) 
 
     python bench/engine.py --base-url http://127.0.0.1:8000 --token TOKEN --instances 300 --clients 1
     python bench/engine.py --bare --instances 300
+    python bench/engine.py --short                  # CI: a few bare instances (tests/integration/test_benchmarks.py)
 
 Reports instances/s and median/p95 per request kind; with --database-url (the server's PostgreSQL database) also
 the rows written per instance, table by table, and the state bytes per instance; with --bare the library ceiling
@@ -144,7 +145,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--bare", action="store_true")
     parser.add_argument("--database-url", help="the server's PostgreSQL database, for per-instance write counts")
+    parser.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts); without --base-url: --bare")
     args = parser.parse_args()
+    if args.short:
+        args.instances, args.bare = 5, args.bare or not args.base_url
     if args.bare:
         print(json.dumps(bare_run(args.instances), indent=1))
         return

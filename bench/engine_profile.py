@@ -174,7 +174,10 @@ def main() -> None:
     ap.add_argument("--instances", type=int, default=200)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--statements", action="store_true", help="print the statement shapes per request kind")
+    ap.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts)")
     args = ap.parse_args()
+    if args.short:
+        args.instances = 3
     server = os.environ.get("DATABASE_URL", "")
     if server.startswith("postgresql"):
         from tests.conftest import _create_pg_database, _drop_pg_database
@@ -196,7 +199,7 @@ def run(url: str, args) -> None:
     client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
     c = Counters(db.engine())
     out = {k: {"ms": [], "sql_ms": [], "statements": [], "transactions": [], "shapes": Counter()} for k in KINDS}
-    for _ in range(10):
+    for _ in range(2 if args.short else 10):
         one_instance(client, headers, c, out)          # warm caches
     out = {k: {"ms": [], "sql_ms": [], "statements": [], "transactions": [], "shapes": Counter()} for k in KINDS}
     prof = cProfile.Profile() if args.profile else None

@@ -48,8 +48,7 @@ def seed_schedules(n: int) -> float:
 
     from app.core import clock
     from app.core.db import unit_of_work
-    from app.follow_up.scheduling import local_today
-    due = (local_today() - timedelta(days=1)).isoformat()
+    due = (clock.today() - timedelta(days=1)).isoformat()
     t0 = time.perf_counter()
     with unit_of_work() as s:
         rows = [{"r": i + 1, "due": due, "now": clock.now()} for i in range(n)]
@@ -65,7 +64,10 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=100_000)
     ap.add_argument("--starts", type=int, default=2_000)
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    ap.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts)")
     args = ap.parse_args()
+    if args.short:
+        args.patients, args.starts = 200, 3
     url, drop = scratch_url(args.database_url)
     from app import create_app
     from app.config import Settings
