@@ -247,6 +247,10 @@ def run_views(r: Runner, conn) -> None:
     r.measure("groups · township doctor · sort=due", township, f"{base}&view=groups")
     r.measure("groups · township doctor · sort=priority", township, f"{base}&view=groups&sort=priority")
     r.measure("groups · township doctor · sort=risk", township, f"{base}&view=groups&sort=risk")
+    cursor = r.call("get", f"{base}&view=groups&sort=priority", township[0])[0].get_json().get("next_cursor")
+    if cursor:                                                        # "load more": the next page by keyset
+        r.measure("groups · township doctor · sort=priority · next page (cursor)", township,
+                  f"{base}&view=groups&sort=priority&cursor={cursor}")
     r.measure("groups · township doctor · disease+risk_level", township,
               f"{base}&view=groups&disease=diabetes&risk_level=VERY_HIGH")
     r.measure("groups · township doctor · overdue=true", township, f"{base}&view=groups&overdue=true")
@@ -254,6 +258,8 @@ def run_views(r: Runner, conn) -> None:
     r.measure("groups · village doctor · sort=due", village, f"{base}&view=groups")
     r.measure("groups · county specialist (county-wide role) · sort=due", specialist, f"{base}&view=groups")
     r.measure("org · township doctor · sort=due", township, f"{base}&view=org")
+    r.measure("org · township doctor · sort=priority", township, f"{base}&view=org&sort=priority")
+    r.measure("org · township doctor · sort=risk", township, f"{base}&view=org&sort=risk")
     r.measure("org · township doctor (C01T01) · village_code filter", users_of(conn, "township_doctor", "C01T01"),
               f"{base}&view=org&village_code=C01T01V001")
     r.measure("org · county admin (all tasks) · disease filter · sort=due", admin,
@@ -330,7 +336,10 @@ def main() -> None:
     ap.add_argument("--completions", type=int, default=100)
     ap.add_argument("--keep", action="store_true", help="keep the generated database")
     ap.add_argument("--database", help="measure an existing generated database (kept by --keep) again")
+    ap.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts)")
     args = ap.parse_args()
+    if args.short:
+        args.tasks, args.users, args.samples, args.completions = 3000, 300, 3, 2
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgresql"):
         sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates and drops its own database)")

@@ -40,10 +40,12 @@ class Tasks(MethodView):
     @phi_read("task_list", roles=())
     @blp.arguments(TaskQueryArgsSchema, location="query")
     @blp.response(200, TaskListSchema)
+    @blp.alt_response(400, description="invalid_cursor: the cursor is not one this list handed out for this sort")
     def get(self, args):
-        """List tasks of a view (mine, groups, org) with filters, a sort and paging."""
-        items, total = queries.list_tasks(current(), args)
-        return {"items": items, "total": total}
+        """List tasks of a view (mine, groups, org) with filters, a sort and paging (`page`, or `cursor` from the
+        previous page's `next_cursor`: keyset paging, stable while tasks come and go)."""
+        items, total, next_cursor = queries.list_tasks(current(), args)
+        return {"items": items, "total": total, "next_cursor": next_cursor}
 
 
 @blp.route("/tasks/counts")

@@ -1,7 +1,7 @@
 """Typed errors of the inbox; the HTTP mapping is the one in app.core.errors (status on the class)."""
 from __future__ import annotations
 
-from app.core.errors import Conflict, Forbidden, Invalid
+from app.core.errors import Conflict, DomainError, Forbidden, Invalid
 
 
 class TaskAlreadyClaimed(Conflict):
@@ -43,3 +43,8 @@ class FormInvalid(Invalid):
 
 class InvalidAssignee(Invalid):
     code = "invalid_assignee"
+
+
+class BadCursor(DomainError):
+    """A `cursor` that this server did not hand out for this sort (tampered, truncated, or from another sort)."""
+    status, code = 400, "invalid_cursor"

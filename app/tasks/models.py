@@ -48,6 +48,24 @@ Index("ix_human_tasks_open_disease", T.c.disease, T.c.risk_level, T.c.due_at, T.
 Index("ix_human_tasks_open_org", T.c.org_code, postgresql_where=_OPEN, sqlite_where=_OPEN)
 Index("ix_human_tasks_open_resident_name", T.c.resident_name, postgresql_ops={"resident_name": "varchar_pattern_ops"},
       postgresql_where=_OPEN, sqlite_where=_OPEN)
+# the priority and risk sorts (issue 23.5): one ordered scan per role (groups) or over every open task (org),
+# filtered by organization prefix inside the index, instead of merging five due-ordered parts or sorting each branch
+Index("ix_human_tasks_groups_priority", T.c.role, T.c.priority, T.c.due_at, T.c.id, postgresql_include=_COVER,
+      postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+Index("ix_human_tasks_groups_risk", T.c.role, T.c.risk_rank, T.c.due_at, T.c.id, postgresql_include=_COVER,
+      postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+Index("ix_human_tasks_open_priority", T.c.priority, T.c.due_at, T.c.id, postgresql_include=_COVER,
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_human_tasks_open_risk", T.c.risk_rank, T.c.due_at, T.c.id, postgresql_include=_COVER,
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
+# name search (`q`, a prefix, one character included): a range of one role's names, organization filtered in the
+# index, so counting the matches of 王 is an index-only scan of that range rather than of the whole role
+_FOUND = ["org_path", "due_at", "id", "priority", "risk_rank", "disease", "risk_level"]
+Index("ix_human_tasks_groups_resident_name", T.c.role, T.c.resident_name,
+      postgresql_ops={"resident_name": "varchar_pattern_ops"}, postgresql_include=_FOUND + ["name"],
+      postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+Index("ix_human_tasks_groups_name", T.c.role, T.c.name, postgresql_ops={"name": "varchar_pattern_ops"},
+      postgresql_include=_FOUND + ["resident_name"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 # "done by me"
 Index("ix_human_tasks_completed_by", T.c.completed_by, T.c.completed_at)
 

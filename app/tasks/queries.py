@@ -8,6 +8,8 @@ Visibility is SQL, applied to every query (a task outside it does not exist for 
 """
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -15,10 +17,8 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
-    case,
     false,
     func,
-    literal,
     or_,
     select,
     true,
@@ -45,6 +45,7 @@ from app.org.scope import sees_organizations
 from app.workflows import versions
 from app.workflows.models import HumanTask
 
+from .errors import BadCursor
 from .models import SavedFilter, TaskComment, TaskDelegation
 
 VIEWS = ("mine", "groups", "org")
@@ -194,78 +195,149 @@ def _filtered(stmt, args: dict[str, Any]):
         stmt = stmt.where(HumanTask.due_at < clock.now())
     elif args.get("overdue") is False:
         stmt = stmt.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= clock.now()))
-    if args.get("q"):
-        q = args["q"].strip()
-        stmt = stmt.where(or_(prefix(HumanTask.resident_name, q), prefix(HumanTask.name, q)))
     return stmt
 
 
-RISK_RANK = {"VERY_HIGH": 0, "很高危": 0, "HIGH": 1, "高危": 1, "MEDIUM": 2, "中危": 2, "LOW": 3, "低危": 3}
+def _search_parts(args: dict[str, Any]) -> list:
+    """`q` as disjoint conditions (resident name prefix; else task name prefix), each served by its own index,
+    so a one-character prefix is a range scan of one index and not a filter over every task of the view."""
+    q = (args.get("q") or "").strip()
+    if not q:
+        return [true()]
+    by_resident = prefix(HumanTask.resident_name, q)
+    return [by_resident, and_(prefix(HumanTask.name, q),
+                              or_(HumanTask.resident_name.is_(None), ~prefix(HumanTask.resident_name, q)))]
 
 
-def _sort_groups(sort: str) -> list[tuple[Any, int]] | None:
-    """For the priority sort: one (condition, rank) per priority (1 = highest … 5), each read in due order.
-
-    Reading each value's tasks in due order from the due-date indexes and merging beats sorting every match.
-    The outer groups are open-ended, so every row belongs to exactly one group (none is scanned in vain).
-    """
-    if sort != "priority":
-        return None
-    return [(HumanTask.priority <= 1, 1), (HumanTask.priority == 2, 2), (HumanTask.priority == 3, 3),
-            (HumanTask.priority == 4, 4), (HumanTask.priority >= 5, 5)]
+Key = tuple[Any, bool, bool]          # (expression, descending, nullable)
 
 
-def _risk_rank():
-    return case(*[(HumanTask.risk_level == level, rank) for level, rank in RISK_RANK.items()], else_=9)
-
-
-def _sort_keys(sort: str) -> list[tuple[Any, bool]]:
-    """(expression, descending) pairs. A missing due date sorts last; `created` is newest first (ids follow
-    creation); `risk` is 很高危/VERY_HIGH, 高危/HIGH, 中危/MEDIUM, 低危/LOW, anything else."""
+def _sort_keys(sort: str) -> list[Key]:
+    """The sort as (expression, descending, nullable) keys ending in the id, so the order is total (ties are
+    broken by id). A missing due date sorts last; `created` is newest first (ids follow creation); `priority` is
+    1 (highest) … 5; `risk` is 很高危/VERY_HIGH, 高危/HIGH, 中危/MODERATE, 低危/LOW, anything else (`risk_rank`,
+    denormalized by the projection so each sort is one ordered scan of an index built for it)."""
+    due: Key = (HumanTask.due_at, False, True)
+    last: Key = (HumanTask.id, False, False)
     if sort == "created":
-        return [(HumanTask.id, True)]
+        return [(HumanTask.id, True, False)]
     if sort == "risk":
-        return [(_risk_rank(), False), (HumanTask.due_at, False), (HumanTask.id, False)]
-    return [(HumanTask.due_at, False), (HumanTask.id, False)]
+        return [(HumanTask.risk_rank, False, False), due, last]
+    if sort == "priority":
+        return [(HumanTask.priority, False, False), due, last]
+    return [due, last]
 
 
 def _ordered(keys) -> list:
-    return [expr.desc() if desc else expr.asc().nulls_last() for expr, desc in keys]
+    return [expr.desc() if desc else expr.asc().nulls_last() for expr, desc, _n in keys]
 
 
-def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int]:
-    """One page of a view with filters and a sort, and the total number of matching tasks (capped).
+# -- keyset paging ------------------------------------------------------------------------------------------
 
-    A view made of several branches (two roles, the laneless tasks I started, …) or sorted on a small domain is
-    read as a UNION ALL of one ordered, limited scan per part, so each uses an index instead of sorting every match.
+def encode_cursor(sort: str, row: HumanTask) -> str:
+    """An opaque cursor after `row` in `sort` order: the row's sort-key values (the next page starts after it)."""
+    values: list[Any] = []
+    for expr, _desc, _nullable in _sort_keys(sort):
+        value = getattr(row, expr.key)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    raw = json.dumps({"s": sort, "k": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, cursor: str) -> list[Any]:
+    """The sort-key values a cursor carries, checked against the sort's keys (BadCursor when they do not fit)."""
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        values = doc["k"]
+        keys = _sort_keys(sort)
+        if doc["s"] != sort or not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("cursor of another sort")
+        return [_cursor_value(expr, nullable, value) for (expr, _d, nullable), value in zip(keys, values, strict=True)]
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise BadCursor("分页游标无效，请从第一页重新加载 (invalid cursor)", sort=sort) from exc
+
+
+def _cursor_value(expr, nullable: bool, value: Any) -> Any:
+    if value is None:
+        if not nullable:
+            raise ValueError("null key")
+        return None
+    if expr.key == "due_at":
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive date-time")
+        return parsed
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("integer key expected")
+    return value
+
+
+def _after(keys: list[Key], values: list[Any]):
+    """Rows after the cursor's row in the order of `keys` (lexicographic; NULLs last in ascending keys)."""
+    alternatives = []
+    for i, (expr, desc, nullable) in enumerate(keys):
+        value = values[i]
+        if desc:
+            beyond = expr < value
+        elif value is None:
+            beyond = None                       # nothing sorts after NULL in this key
+        else:
+            beyond = or_(expr > value, expr.is_(None)) if nullable else expr > value
+        if beyond is not None:
+            same = [(k.is_(None) if v is None else k == v) for (k, _d, _n), v in zip(keys[:i], values[:i], strict=True)]
+            alternatives.append(and_(*same, beyond))
+    condition = or_(*alternatives) if alternatives else false()
+    lead, lead_desc, lead_nullable = keys[0]
+    if values[0] is not None and not lead_nullable:     # where the scan starts in the index built for the sort
+        condition = and_(lead <= values[0] if lead_desc else lead >= values[0], condition)
+    return condition
+
+
+# -- lists --------------------------------------------------------------------------------------------------
+
+def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str | None]:
+    """One page of a view with filters and a sort, the total number of matching tasks (capped), and the cursor of
+    the next page (None on the last page).
+
+    `cursor` (from the previous page's `next_cursor`) pages by keyset: the page starts after the cursor's row, so
+    rows that appear or go away meanwhile neither repeat nor skip a row; without it, `page` counts from the top.
+    A view made of several branches (two roles, the laneless tasks I started, …) or searched by name is read as a
+    UNION ALL of one ordered, limited scan per part, so each uses an index instead of sorting every match.
     """
     branches = view_branches(p, args.get("view", "mine"), args.get("status", "open"))
-    page, per_page = args.get("page", 1), args.get("per_page", 25)
+    per_page = args.get("per_page", 25)
     sort = args.get("sort", "due")
-    keys, groups = _sort_keys(sort), _sort_groups(sort)
-    parts = [(and_(b, g), rank) for b in branches for g, rank in (groups or [(true(), 0)])]
-    rows = _page(parts, args, keys, page, per_page)
-    return items(rows), sum(count(_filtered(select(HumanTask.id).where(b), args)) for b in branches)
+    keys = _sort_keys(sort)
+    cursor = args.get("cursor")
+    after = _after(keys, decode_cursor(sort, cursor)) if cursor else None
+    page = 1 if cursor else args.get("page", 1)
+    parts = [and_(b, q) for b in branches for q in _search_parts(args)]
+    rows = _page(parts, args, keys, page, per_page + 1, after)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
+    total = sum(count(_filtered(select(HumanTask.id).where(part), args)) for part in parts)
+    return items(rows), total, next_cursor
 
 
-def _page(parts, args, keys, page: int, per_page: int) -> list[HumanTask]:
-    """Ids of the page first (index-only where the indexes cover the filters), then those rows."""
+def _page(parts, args, keys, page: int, limit: int, after=None) -> list[HumanTask]:
+    """Ids of the page first (index-only where the indexes cover the filters), then those rows. `limit` rows from
+    row (page - 1) * (limit - 1) on (one more than the page, to tell whether another page follows)."""
+    skip = (page - 1) * (limit - 1)
+    extra = [after] if after is not None else []
     if len(parts) == 1:
-        condition, _rank = parts[0]
-        ids = session().scalars(_filtered(select(HumanTask.id).where(condition), args).order_by(*_ordered(keys))
-                                .offset((page - 1) * per_page).limit(per_page)).all()
+        ids = session().scalars(_filtered(select(HumanTask.id).where(parts[0], *extra), args)
+                                .order_by(*_ordered(keys)).offset(skip).limit(limit)).all()
         return _rows(ids)
     selects = []
-    for condition, rank in parts:
-        columns = [HumanTask.id.label("task_id"), literal(rank).label("grp")]
-        columns += [expr.label(f"k{i}") for i, (expr, _d) in enumerate(keys)]
-        inner = (_filtered(select(*columns).where(condition), args).order_by(*_ordered(keys))
-                 .limit(page * per_page).subquery())
+    for condition in parts:
+        columns = [HumanTask.id.label("task_id")] + [expr.label(f"k{i}") for i, (expr, _d, _n) in enumerate(keys)]
+        inner = (_filtered(select(*columns).where(condition, *extra), args).order_by(*_ordered(keys))
+                 .limit(skip + limit).subquery())
         selects.append(select(inner))
     union = union_all(*selects).subquery()
-    order = [union.c.grp.asc()] + _ordered([(union.c[f"k{i}"], desc) for i, (_e, desc) in enumerate(keys)])
-    return _rows(session().scalars(select(union.c.task_id).order_by(*order).offset((page - 1) * per_page)
-                                   .limit(per_page)).all())
+    order = _ordered([(union.c[f"k{i}"], desc, n) for i, (_e, desc, n) in enumerate(keys)])
+    return _rows(session().scalars(select(union.c.task_id).order_by(*order).offset(skip).limit(limit)).all())
 
 
 def _rows(ids) -> list[HumanTask]:

@@ -36,6 +36,9 @@ class TaskQueryArgsSchema(PageArgsSchema):
     status = fields.Str(load_default="open", validate=validate.OneOf(STATUSES))
     q = fields.Str(validate=validate.Length(max=120))
     sort = fields.Str(load_default="due", validate=validate.OneOf(SORTS))
+    cursor = fields.Str(validate=validate.Length(max=400), metadata={
+        "description": "the previous page's `next_cursor` (keyset paging: the page starts after that row; `page` "
+                       "is then ignored). Same view, filters and sort as the previous page."})
 
 
 class UserRefSchema(Schema):
@@ -78,6 +81,8 @@ class TaskSchema(Schema):
 class TaskListSchema(Schema):
     items = fields.List(fields.Nested(TaskSchema))
     total = fields.Int()
+    next_cursor = fields.Str(allow_none=True, metadata={
+        "description": "pass as `cursor` for the next page; null on the last page"})
 
 
 class TaskCountsSchema(Schema):
@@ -180,7 +185,7 @@ class SavedFilterCreateSchema(Schema):
 
     @validates_schema
     def _params(self, data, **_kw):
-        allowed = set(TaskQueryArgsSchema().fields) - {"view", "page"}
+        allowed = set(TaskQueryArgsSchema().fields) - {"view", "page", "cursor"}
         unknown = set(data.get("params") or {}) - allowed
         if unknown:
             raise ValidationError(f"不支持的筛选项：{', '.join(sorted(unknown))}", field_name="params")

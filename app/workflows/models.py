@@ -7,9 +7,11 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -20,6 +22,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base, JSONType, OrderedJSON, UTCDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# the inbox's risk sort: 很高危/VERY_HIGH, 高危/HIGH, 中危/MODERATE (MEDIUM), 低危/LOW, then anything else or none
+RISK_RANK = {"VERY_HIGH": 0, "很高危": 0, "HIGH": 1, "高危": 1, "MODERATE": 2, "MEDIUM": 2, "中危": 2, "LOW": 3,
+             "低危": 3}
+NO_RISK_RANK = 9
+RISK_RANK_SQL = ("CASE risk_level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in RISK_RANK.items())
+                 + f" ELSE {NO_RISK_RANK} END")
 
 
 class ProcessVersion(Base):
@@ -151,6 +160,9 @@ class HumanTask(Base):
     village_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     disease: Mapped[str | None] = mapped_column(String(40), nullable=True)
     risk_level: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # `risk_level`'s place in the risk sort, computed by the database (so the sort is an index scan and no writer,
+    # ORM or bulk UPDATE, can leave it stale)
+    risk_rank: Mapped[int] = mapped_column(SmallInteger, Computed(RISK_RANK_SQL))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)

@@ -2,6 +2,7 @@
 with its resolved form, drafts, comments and saved filters."""
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import random
@@ -164,6 +165,86 @@ def test_paging_returns_the_total_with_each_page(login_as, five_tasks):
     third, _ = _names(doctor, "per_page=2&page=3")
     assert total == 5 and len(first) == 2 and len(third) == 1
     assert doctor.get("/api/v1/tasks?per_page=201").status_code == 422
+
+
+@pytest.fixture()
+def tied_tasks(app, login_as, approval):
+    """Twelve tasks whose sort keys tie in groups (same due date, priority, risk), one without a due date."""
+    admin = login_as("county_admin")
+    due = clock.now() + timedelta(days=2)
+    levels = ("HIGH", "LOW", "很高危", None)
+    ids = []
+    for i in range(12):
+        inst = start(admin)
+        set_fields(app, inst["id"], resident_name=f"居民{i:02d}", priority=1 + i % 2, risk_level=levels[i % 4],
+                   due_at=None if i == 5 else due + timedelta(hours=i // 4))
+        ids.append(open_task_of(admin, inst["id"], view="org")["id"])
+    return ids
+
+
+def _walk(api, query, per_page, cursor=None):
+    """Every page by cursor (from `cursor` on): the ids in order, and the number of pages."""
+    seen, pages = [], 0
+    while pages < 50:
+        url = f"/api/v1/tasks?view=groups&per_page={per_page}&{query}" + (f"&cursor={cursor}" if cursor else "")
+        resp = api.get(url)
+        assert resp.status_code == 200, resp.json
+        seen += [t["id"] for t in resp.json["items"]]
+        pages += 1
+        cursor = resp.json["next_cursor"]
+        if cursor is None:
+            return seen, pages
+        assert len(resp.json["items"]) == per_page
+    raise AssertionError("the cursor does not move on")
+
+
+@pytest.mark.parametrize("sort", ["due", "priority", "risk", "created"])
+def test_cursor_pages_follow_the_sort_without_repeating_or_missing_a_row(login_as, tied_tasks, sort):
+    doctor = login_as("township_doctor", org="C01T01")
+    whole = [t["id"] for t in doctor.get(f"/api/v1/tasks?view=groups&per_page=200&sort={sort}").json["items"]]
+    assert sorted(whole) == sorted(tied_tasks)
+    for per_page in (1, 5, 12):
+        walked, pages = _walk(doctor, f"sort={sort}", per_page)
+        assert walked == whole, (sort, per_page)
+        assert pages == -(-12 // per_page)
+
+
+def test_cursor_paging_is_stable_while_tasks_come_and_go(app, login_as, tied_tasks):
+    """A task that appears before the cursor, or one that goes away, shifts offset pages but not cursor pages."""
+    doctor = login_as("township_doctor", org="C01T01")
+    first = doctor.get("/api/v1/tasks?view=groups&per_page=4&sort=priority").json
+    inst = start(login_as("county_admin"))
+    set_fields(app, inst["id"], resident_name="新来的", priority=1, due_at=clock.now() - timedelta(days=9))
+    claimed = doctor.post(f"/api/v1/tasks/{first['items'][0]['id']}/claim")
+    assert claimed.status_code == 200
+    rest, _pages = _walk(doctor, "sort=priority", 4, cursor=first["next_cursor"])
+    seen = [t["id"] for t in first["items"]] + rest
+    assert len(seen) == len(set(seen)) == 12 and set(seen) == set(tied_tasks)
+    assert first["total"] == 12
+
+
+def test_cursor_keeps_the_filters_of_the_request(login_as, tied_tasks):
+    doctor = login_as("township_doctor", org="C01T01")
+    walked, _ = _walk(doctor, "sort=risk&risk_level=HIGH", 1)
+    assert len(walked) == 3
+    names = [t["resident"]["name"] for t in doctor.get("/api/v1/tasks?view=groups&q=居民0&per_page=200").json["items"]]
+    walked, _ = _walk(doctor, "q=居民0", 3)
+    assert len(walked) == len(names) == 10
+
+
+def test_a_cursor_that_does_not_fit_is_a_400_with_a_stable_code(login_as, tied_tasks):
+    doctor = login_as("township_doctor", org="C01T01")
+    good = doctor.get("/api/v1/tasks?view=groups&per_page=2&sort=priority").json["next_cursor"]
+    assert good
+    forged = [base64.urlsafe_b64encode(json.dumps(doc).encode()).decode() for doc in (
+        {"s": "priority", "k": ["1", None, 3]}, {"s": "priority", "k": [1, "tomorrow", 3]},
+        {"s": "priority", "k": [1, None]}, {"s": "priority", "k": [1, "2026-12-04T10:00:00", 3]},
+        {"s": "priority", "k": [None, None, 3]}, {"k": [1, None, 3]}, [1, 2, 3])]
+    for cursor in ["garbage!!", "e30", good[:-3], *forged]:
+        resp = doctor.get(f"/api/v1/tasks?view=groups&per_page=2&sort=priority&cursor={cursor}")
+        assert resp.status_code == 400 and resp.json["code"] == "invalid_cursor", cursor
+    other_sort = doctor.get(f"/api/v1/tasks?view=groups&per_page=2&sort=due&cursor={good}")
+    assert other_sort.status_code == 400 and other_sort.json["code"] == "invalid_cursor"
 
 
 def test_bad_query_arguments_are_rejected(login_as):

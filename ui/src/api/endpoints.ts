@@ -33,10 +33,18 @@ export interface TaskQuery {
   sort?: 'due' | 'priority' | 'risk' | 'created';
   page?: number;
   per_page?: number;
+  /** the previous page's `next_cursor` ("load more": keyset paging, stable while tasks come and go) */
+  cursor?: string;
 }
 
 export const tasks = {
-  list: async (q: TaskQuery) => asPage<Task>(await api.get(`${V1}/tasks`, { ...q, overdue: q.overdue ? 'true' : undefined })),
+  list: async (q: TaskQuery): Promise<Page<Task> & { next_cursor: string | null }> => {
+    const body = await api.get<{ items?: Task[]; total?: number; next_cursor?: string | null }>(`${V1}/tasks`, {
+      ...q,
+      overdue: q.overdue ? 'true' : undefined,
+    });
+    return { ...asPage<Task>(body), next_cursor: body?.next_cursor ?? null };
+  },
   counts: () => api.get<TaskCounts>(`${V1}/tasks/counts`),
   get: (id: string) => api.get<TaskDetail>(`${V1}/tasks/${enc(id)}`),
   claim: (id: string | number) => api.post<Task>(`${V1}/tasks/${enc(String(id))}/claim`),

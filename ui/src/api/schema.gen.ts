@@ -8091,7 +8091,10 @@ export interface paths {
     };
   };
   "/api/v1/tasks": {
-    /** List tasks of a view (mine, groups, org) with filters, a sort and paging. */
+    /**
+     * List tasks of a view (mine, groups, org) with filters, a sort and paging (`page`, or `cursor` from the
+     * previous page's `next_cursor`: keyset paging, stable while tasks come and go).
+     */
     get: {
       parameters: {
         query?: {
@@ -8113,6 +8116,8 @@ export interface paths {
           status?: "open" | "completed" | "cancelled";
           q?: string;
           sort?: "due" | "priority" | "risk" | "created";
+          /** @description the previous page's `next_cursor` (keyset paging: the page starts after that row; `page` is then ignored). Same view, filters and sort as the previous page. */
+          cursor?: string;
         };
       };
       responses: {
@@ -8121,6 +8126,10 @@ export interface paths {
           content: {
             "application/json": components["schemas"]["TaskList"];
           };
+        };
+        /** @description invalid_cursor: the cursor is not one this list handed out for this sort */
+        400: {
+          content: never;
         };
         /** @description 未登录 (unauthorized) */
         401: {
@@ -15091,6 +15100,8 @@ export interface components {
     };
     TaskList: {
       items?: components["schemas"]["Task"][];
+      /** @description pass as `cursor` for the next page; null on the last page */
+      next_cursor?: string | null;
       total?: number;
     };
     Term: {

@@ -1,8 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { definitions, tasks, type TaskQuery } from '../api/endpoints';
 import type { SavedFilter, Task, TaskView } from '../api/types';
-import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/common';
+import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import { announceTasksChanged } from '../components/Layout';
 import { useAuth } from '../auth';
 import { useAsync } from '../lib/useAsync';
@@ -172,7 +172,6 @@ export default function InboxPage() {
     overdue: params.get('overdue') === '1',
     q: params.get('q') ?? '',
     sort: (params.get('sort') as TaskQuery['sort']) || 'due',
-    page: Number(params.get('page') ?? 1) || 1,
     per_page: PER_PAGE,
   };
   const [q, setQ] = useState(query.q ?? '');
@@ -181,6 +180,29 @@ export default function InboxPage() {
     ? defs.data.map((d) => [d.process_id, d.name || label(PROCESS_NAMES, d.process_id)])
     : Object.entries(PROCESS_NAMES);
   const state = useAsync(() => tasks.list(query), [JSON.stringify(query)]);
+  // "加载更多": the next pages by cursor (keyset paging), appended below the first page; reset when the first page
+  // is loaded again (another view, filter or sort, or a refresh after a claim)
+  const [more, setMore] = useState<{ items: Task[]; cursor: string | null }>({ items: [], cursor: null });
+  const [moreBusy, setMoreBusy] = useState(false);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  useEffect(() => {
+    setMore({ items: [], cursor: state.data?.next_cursor ?? null });
+    setMoreError(null);
+  }, [state.data]);
+  const loadMore = async () => {
+    if (!more.cursor) return;
+    setMoreBusy(true);
+    setMoreError(null);
+    try {
+      const page = await tasks.list({ ...query, cursor: more.cursor });
+      setMore((m) => ({ items: [...m.items, ...page.items], cursor: page.next_cursor }));
+    } catch (e) {
+      setMoreError(e);
+    } finally {
+      setMoreBusy(false);
+    }
+  };
+  const shown = [...(state.data?.items ?? []), ...more.items];
 
   const set = (patch: Record<string, string>) => {
     const next = new URLSearchParams(params);
@@ -188,7 +210,7 @@ export default function InboxPage() {
       if (v) next.set(k, v);
       else next.delete(k);
     }
-    if (!('page' in patch)) next.delete('page');
+    next.delete('page');
     setParams(next, { replace: true });
   };
 
@@ -279,13 +301,22 @@ export default function InboxPage() {
         </Empty>
       ) : (
         <>
-          <div className="list-summary">共 {state.data.total} 条{state.loading ? '，刷新中…' : ''}</div>
+          <div className="list-summary">
+            共 {state.data.total > 10000 ? '10000+' : state.data.total} 条，已显示 {shown.length} 条{state.loading ? '，刷新中…' : ''}
+          </div>
           <ul className="task-list" data-testid="task-list">
-            {state.data.items.map((t) => (
+            {shown.map((t) => (
               <TaskCard key={t.id} task={t} me={me} onChanged={state.reload} />
             ))}
           </ul>
-          <Pager page={query.page ?? 1} perPage={PER_PAGE} total={state.data.total} onPage={(p) => set({ page: String(p) })} />
+          {moreError ? <ErrorBox error={moreError} onRetry={loadMore} /> : null}
+          {more.cursor && (
+            <div className="row">
+              <button type="button" className="btn" data-testid="load-more" disabled={moreBusy} onClick={loadMore}>
+                {moreBusy ? '加载中…' : '加载更多'}
+              </button>
+            </div>
+          )}
         </>
       )}
     </div>

@@ -1,0 +1,53 @@
+"""inbox at scale (issue 23.5): a denormalized risk sort key, indexes for the priority/risk sorts and name search
+
+`human_tasks.risk_rank` is `risk_level`'s place in the risk sort (0 = very high … 3 = low, 9 = other or none), a
+generated column (STORED on PostgreSQL, VIRTUAL on SQLite, which can index it all the same). The indexes are declared in app/tasks/models.py. Name search uses
+btree prefix indexes (varchar_pattern_ops on PostgreSQL), which serve one-character prefixes too, so no extension
+is needed on either backend.
+
+Revision ID: 0038
+Revises: 0037
+Create Date: 2026-12-04 16:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0038'
+down_revision = '0037'
+branch_labels = None
+depends_on = None
+
+OPEN = sa.text("status = 'open'")
+UNASSIGNED = sa.text("status = 'open' AND assignee_id IS NULL")
+COVER = ['org_path', 'priority', 'risk_level', 'disease', 'village_code', 'resident_name', 'name']
+FOUND = ['org_path', 'due_at', 'id', 'priority', 'risk_rank', 'disease', 'risk_level']
+RANKS = {'VERY_HIGH': 0, '很高危': 0, 'HIGH': 1, '高危': 1, 'MODERATE': 2, 'MEDIUM': 2, '中危': 2, 'LOW': 3, '低危': 3}
+RISK_RANK_SQL = ("CASE risk_level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in RANKS.items())
+                 + " ELSE 9 END")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('human_tasks') as batch_op:
+        batch_op.add_column(sa.Column('risk_rank', sa.SmallInteger(), sa.Computed(RISK_RANK_SQL), nullable=False))
+    op.create_index('ix_human_tasks_groups_priority', 'human_tasks', ['role', 'priority', 'due_at', 'id'],
+                    postgresql_include=COVER, postgresql_where=UNASSIGNED, sqlite_where=UNASSIGNED)
+    op.create_index('ix_human_tasks_groups_risk', 'human_tasks', ['role', 'risk_rank', 'due_at', 'id'],
+                    postgresql_include=COVER, postgresql_where=UNASSIGNED, sqlite_where=UNASSIGNED)
+    op.create_index('ix_human_tasks_open_priority', 'human_tasks', ['priority', 'due_at', 'id'],
+                    postgresql_include=COVER, postgresql_where=OPEN, sqlite_where=OPEN)
+    op.create_index('ix_human_tasks_open_risk', 'human_tasks', ['risk_rank', 'due_at', 'id'],
+                    postgresql_include=COVER, postgresql_where=OPEN, sqlite_where=OPEN)
+    op.create_index('ix_human_tasks_groups_resident_name', 'human_tasks', ['role', 'resident_name'],
+                    postgresql_ops={'resident_name': 'varchar_pattern_ops'}, postgresql_include=FOUND + ['name'],
+                    postgresql_where=UNASSIGNED, sqlite_where=UNASSIGNED)
+    op.create_index('ix_human_tasks_groups_name', 'human_tasks', ['role', 'name'],
+                    postgresql_ops={'name': 'varchar_pattern_ops'}, postgresql_include=FOUND + ['resident_name'],
+                    postgresql_where=UNASSIGNED, sqlite_where=UNASSIGNED)
+
+
+def downgrade() -> None:
+    for name in ('ix_human_tasks_groups_name', 'ix_human_tasks_groups_resident_name', 'ix_human_tasks_open_risk',
+                 'ix_human_tasks_open_priority', 'ix_human_tasks_groups_risk', 'ix_human_tasks_groups_priority'):
+        op.drop_index(name, table_name='human_tasks')
+    with op.batch_alter_table('human_tasks') as batch_op:
+        batch_op.drop_column('risk_rank')
