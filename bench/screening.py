@@ -83,10 +83,10 @@ def load(url: str, n: int, seed: int = 7) -> float:
             for i in range(1, n + 1):
                 v = villages[i % len(villages)]
                 born = date(1936, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
-                residents.append((i, f"居民{i}", "M" if i % 2 else "F", born, "x", f"{i:064x}", f"{i % 10000:04d}",
-                                  "3301", v[0], v[4], now, now))
+                residents.append((i, f"居民{i}", "M" if i % 2 else "F", born, "x", f"{i:064x}", "3X", v[0], v[4],
+                                  now, now))
             copy_rows(cur, "residents", "id, name, sex, birth_date, id_number_encrypted, id_number_hash, "
-                      "id_number_last4, id_number_prefix, org_code, org_path, created_at, updated_at", residents)
+                      "id_number_hint, org_code, org_path, created_at, updated_at", residents)
             del residents
             copy_rows(cur, "observations", "resident_id, code, value_num, unit, effective_at, source, "
                       "recorded_at, recorded_by", _observations(rng, n, now))
