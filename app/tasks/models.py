@@ -25,11 +25,12 @@ T = HumanTask.__table__
 # groups view: scan a role's unassigned tasks in due order (filter org_path), or count them (and the overdue
 # ones) by org prefix from the index alone
 # (the included columns let the first page be found by an index-only scan that filters without the table)
-_COVER = ["org_path", "priority", "risk_level", "disease", "village_code", "resident_name", "name"]
+# (`excluded_user` because every groups branch filters on it: without it no groups query is index-only; 0038)
+_COVER = ["org_path", "priority", "risk_level", "disease", "village_code", "resident_name", "name", "excluded_user"]
 Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id, postgresql_include=_COVER,
       postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,
-      postgresql_include=["risk_level", "id"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+      postgresql_include=["risk_level", "id", "excluded_user"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 # laneless tasks are offered to the user who started the instance
 Index("ix_human_tasks_groups_started_by", T.c.started_by, T.c.due_at, T.c.id,
       postgresql_where=_LANELESS, sqlite_where=_LANELESS)
@@ -40,7 +41,7 @@ Index("ix_human_tasks_open_due", T.c.due_at, T.c.id, postgresql_include=_COVER,
       postgresql_where=_OPEN, sqlite_where=_OPEN)
 # business filters
 Index("ix_human_tasks_open_type", T.c.process_id, T.c.element_id, postgresql_where=_OPEN, sqlite_where=_OPEN)
-_HOLDER = ["org_path", "role", "assignee_id"]
+_HOLDER = ["org_path", "role", "assignee_id", "excluded_user"]
 Index("ix_human_tasks_open_village", T.c.village_code, T.c.due_at, T.c.id, postgresql_include=_HOLDER,
       postgresql_where=_OPEN, sqlite_where=_OPEN)
 Index("ix_human_tasks_open_disease", T.c.disease, T.c.risk_level, T.c.due_at, T.c.id, postgresql_include=_HOLDER,
@@ -60,12 +61,15 @@ Index("ix_human_tasks_open_risk", T.c.risk_rank, T.c.due_at, T.c.id, postgresql_
       postgresql_where=_OPEN, sqlite_where=_OPEN)
 # name search (`q`, a prefix, one character included): a range of one role's names, organization filtered in the
 # index, so counting the matches of 王 is an index-only scan of that range rather than of the whole role
-_FOUND = ["org_path", "due_at", "id", "priority", "risk_rank", "disease", "risk_level"]
+_FOUND = ["org_path", "due_at", "id", "priority", "risk_rank", "disease", "risk_level", "excluded_user"]
 Index("ix_human_tasks_groups_resident_name", T.c.role, T.c.resident_name,
       postgresql_ops={"resident_name": "varchar_pattern_ops"}, postgresql_include=_FOUND + ["name"],
       postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 Index("ix_human_tasks_groups_name", T.c.role, T.c.name, postgresql_ops={"name": "varchar_pattern_ops"},
       postgresql_include=_FOUND + ["resident_name"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+# disease and risk level together in the groups view: one role's matches in due order (count: one short range)
+Index("ix_human_tasks_groups_disease", T.c.role, T.c.disease, T.c.risk_level, T.c.due_at, T.c.id,
+      postgresql_include=["org_path", "excluded_user"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 # "done by me"
 Index("ix_human_tasks_completed_by", T.c.completed_by, T.c.completed_at)
 
