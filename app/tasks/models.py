@@ -32,7 +32,13 @@ Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id, postgresql_incl
 Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,
       postgresql_include=["risk_level", "id", "excluded_user"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 # laneless tasks are offered to the user who started the instance
-Index("ix_human_tasks_groups_started_by", T.c.started_by, T.c.due_at, T.c.id,
+Index("ix_human_tasks_groups_started_by", T.c.started_by, T.c.due_at, T.c.id, postgresql_include=["excluded_user"],
+      postgresql_where=_LANELESS, sqlite_where=_LANELESS)
+# … or, started by an integration client, to the treating staff of its organization: a prefix of started_by and of
+# org_path (without it that branch read every laneless task of the subtree from the table; 0038)
+Index("ix_human_tasks_groups_client", T.c.started_by, T.c.org_path,
+      postgresql_ops={"started_by": "varchar_pattern_ops", "org_path": "varchar_pattern_ops"},
+      postgresql_include=["due_at", "id", "priority", "risk_rank", "excluded_user"],
       postgresql_where=_LANELESS, sqlite_where=_LANELESS)
 # org view: every open task below an organization
 Index("ix_human_tasks_open_path", T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,

@@ -19,6 +19,7 @@ depends_on = None
 
 OPEN = sa.text("status = 'open'")
 UNASSIGNED = sa.text("status = 'open' AND assignee_id IS NULL")
+LANELESS = sa.text("status = 'open' AND assignee_id IS NULL AND role IS NULL")
 OLD_COVER = ['org_path', 'priority', 'risk_level', 'disease', 'village_code', 'resident_name', 'name']
 COVER = OLD_COVER + ['excluded_user']
 FOUND = ['org_path', 'due_at', 'id', 'priority', 'risk_rank', 'disease', 'risk_level', 'excluded_user']
@@ -32,6 +33,8 @@ REBUILT = [
     ('ix_human_tasks_groups_path', ['role', 'org_path', 'due_at'],
      {'postgresql_ops': PATTERN, 'postgresql_include': ['risk_level', 'id']},
      {'postgresql_ops': PATTERN, 'postgresql_include': ['risk_level', 'id', 'excluded_user']}, UNASSIGNED),
+    ('ix_human_tasks_groups_started_by', ['started_by', 'due_at', 'id'], {}, {'postgresql_include': ['excluded_user']},
+     LANELESS),
     ('ix_human_tasks_open_village', ['village_code', 'due_at', 'id'], {'postgresql_include': OLD_HOLDER},
      {'postgresql_include': OLD_HOLDER + ['excluded_user']}, OPEN),
     ('ix_human_tasks_open_disease', ['disease', 'risk_level', 'due_at', 'id'], {'postgresql_include': OLD_HOLDER},
@@ -70,12 +73,17 @@ def upgrade() -> None:
     op.create_index('ix_human_tasks_groups_disease', 'human_tasks', ['role', 'disease', 'risk_level', 'due_at', 'id'],
                     postgresql_include=['org_path', 'excluded_user'], postgresql_where=UNASSIGNED,
                     sqlite_where=UNASSIGNED)
+    op.create_index('ix_human_tasks_groups_client', 'human_tasks', ['started_by', 'org_path'],
+                    postgresql_ops={'started_by': 'varchar_pattern_ops', 'org_path': 'varchar_pattern_ops'},
+                    postgresql_include=['due_at', 'id', 'priority', 'risk_rank', 'excluded_user'],
+                    postgresql_where=LANELESS, sqlite_where=LANELESS)
     _rebuild(after=True)
 
 
 def downgrade() -> None:
     _rebuild(after=False)
-    for name in ('ix_human_tasks_groups_disease', 'ix_human_tasks_groups_name', 'ix_human_tasks_groups_resident_name', 'ix_human_tasks_open_risk',
+    for name in ('ix_human_tasks_groups_client', 'ix_human_tasks_groups_disease', 'ix_human_tasks_groups_name',
+                 'ix_human_tasks_groups_resident_name', 'ix_human_tasks_open_risk',
                  'ix_human_tasks_open_priority', 'ix_human_tasks_groups_risk', 'ix_human_tasks_groups_priority'):
         op.drop_index(name, table_name='human_tasks')
     with op.batch_alter_table('human_tasks') as batch_op:
