@@ -25,7 +25,7 @@ T = HumanTask.__table__
 # groups view: scan a role's unassigned tasks in due order (filter org_path), or count them (and the overdue
 # ones) by org prefix from the index alone
 # (the included columns let the first page be found by an index-only scan that filters without the table)
-# (`excluded_user` because every groups branch filters on it: without it no groups query is index-only; 0038)
+# (`excluded_user` because every groups branch filters on it: without it no groups query is index-only; 0040)
 _COVER = ["org_path", "priority", "risk_level", "disease", "village_code", "resident_name", "name", "excluded_user"]
 Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id, postgresql_include=_COVER,
       postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
@@ -35,7 +35,7 @@ Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, T.c.due_at, postgres
 Index("ix_human_tasks_groups_started_by", T.c.started_by, T.c.due_at, T.c.id, postgresql_include=["excluded_user"],
       postgresql_where=_LANELESS, sqlite_where=_LANELESS)
 # … or, started by an integration client, to the treating staff of its organization: a prefix of started_by and of
-# org_path (without it that branch read every laneless task of the subtree from the table; 0038)
+# org_path (without it that branch read every laneless task of the subtree from the table; 0040)
 Index("ix_human_tasks_groups_client", T.c.started_by, T.c.org_path,
       postgresql_ops={"started_by": "varchar_pattern_ops", "org_path": "varchar_pattern_ops"},
       postgresql_include=["due_at", "id", "priority", "risk_rank", "excluded_user"],

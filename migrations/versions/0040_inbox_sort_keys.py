@@ -5,15 +5,15 @@ generated column (STORED on PostgreSQL, VIRTUAL on SQLite, which can index it al
 btree prefix indexes (varchar_pattern_ops on PostgreSQL), which serve one-character prefixes too, so no extension
 is needed on either backend.
 
-Revision ID: 0038
-Revises: 0037
+Revision ID: 0040
+Revises: 0039
 Create Date: 2026-12-04 16:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0038'
-down_revision = '0037'
+revision = '0040'
+down_revision = '0039'
 branch_labels = None
 depends_on = None
 
