@@ -57,7 +57,7 @@ from .contracting import seed_contracts
 from .intervention import seed_intervention
 from .liaison import seed_liaison
 from .live import seed_live_room
-from .pharmacy import seed_anticoag_episode, seed_prescriptions
+from .pharmacy import seed_anticoag_episodes, seed_prescriptions
 from .referrals import seed_referrals
 from .research import seed_research
 from .training import seed_training
@@ -499,7 +499,7 @@ def seed_activity(*, rng_seed: int) -> dict[str, int]:
             out.update(_yesterday(people))
             out.update(seed_referrals(lambda username, task, data: _complete(people, username, task, data)))
             out.update(seed_prescriptions())
-            out.update(seed_anticoag_episode())
+            out.update(seed_anticoag_episodes(lambda username, task, data: _complete(people, username, task, data)))
             out.update(seed_contracts(lambda username, task, data: _complete(people, username, task, data)))
             clk.restore()
             out.update(seed_live_room())       # now: its vitals fill the last ten minutes' trend

@@ -68,14 +68,25 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
         assert set(conflict.resolutions or {}) == {"record_visit"}
         assert s.scalar(select(func.count()).select_from(Encounter).where(Encounter.source == "mobile")) == 1
 
-        # issue 18.3: an active warfarin episode with twelve weeks of INRs and its TTR
+        # issue 18.3: anticoagulant episodes through the real process — warfarin with weeks of INRs and their TTR,
+        # one INR 5.2 (urgent task + emergency referral), one dose change waiting for the pharmacist's co-sign, one
+        # weeks overdue (the township doctor's 督办), a rivaroxaban CrCl fall (the pharmacist's dose review)
         from app.anticoag import services as anticoag
         from app.anticoag.models import AnticoagEpisode
-        assert added["anticoag_episodes"] == 1 and added["anticoag_inrs"] == 9
-        warfarin = s.scalars(select(AnticoagEpisode).where(AnticoagEpisode.drug == "warfarin")).one()
-        assert warfarin.status == "active" and warfarin.instance_id is not None
-        ttr = anticoag.ttr_of(warfarin)
-        assert ttr is not None and 60 < ttr["ttr"] < 90 and ttr["tests"] == 9
+        from app.referral.models import Referral
+        assert added["anticoag_episodes"] == 5 and added["anticoag_results"] == 28, added
+        warfarin = list(s.scalars(select(AnticoagEpisode).where(AnticoagEpisode.drug == "warfarin")
+                                  .order_by(AnticoagEpisode.id)))
+        assert len(warfarin) == 4 and all(e.status == "active" and e.instance_id for e in warfarin)
+        ttrs = [anticoag.ttr_of(e) for e in warfarin]
+        assert all(t is not None for t in ttrs) and 60 < ttrs[0]["ttr"] < 90 and ttrs[0]["tests"] == 9
+        assert len({round(t["ttr"]) for t in ttrs}) >= 3                          # a spread for the histogram
+        for element_id in ("urgent_care", "dose_cosign", "overdue_escalation", "pharmacist_dose_review"):
+            assert _open(s, element_id=element_id, process_id="anticoag_monitoring"), element_id
+        assert s.scalars(select(Referral).where(Referral.source == "anticoag_monitoring")).one().urgency == "emergency"
+        riva = [e for e in s.scalars(select(AnticoagEpisode).where(AnticoagEpisode.drug == "rivaroxaban"))
+                if e.dose_band == "15mg_qd"]
+        assert len(riva) == 1
 
         # issue 18.4–18.6: four months of the interventional centre through the real process, with UDI-scanned
         # devices, complications (one unplanned return to theatre with its RCA), DRG results and follow-ups
