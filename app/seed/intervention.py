@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from app.core import clock
 from app.core.db import session
+from app.intervention import monthly
 from app.intervention import services as intervention
 from app.intervention.models import InterventionCase
 from app.residents.models import Resident
@@ -339,4 +340,18 @@ def seed_intervention(complete: Complete, principal: Callable[[str], Any]) -> di
     finally:
         clk.restore()
     _tick()
-    return {"intervention_cases": len(cases) + waiting, "intervention_devices": centre.serial}
+    reports = _monthly_report(today)
+    return {"intervention_cases": len(cases) + waiting, "intervention_devices": centre.serial,
+            "intervention_monthly_reports": reports}
+
+
+def _monthly_report(today: date) -> int:
+    """Last month's analysis report as the scheduler delivers it on the 1st (06:00), in the quality office's inbox."""
+    clk = _Clock()
+    try:
+        first = datetime.combine(today.replace(day=1), time(6, 0), tzinfo=clock.local_tz())
+        if first < clock.now():
+            clock.advance(first - clock.now())
+        return monthly.deliver_due(today=today)
+    finally:
+        clk.restore()

@@ -7,7 +7,9 @@
  * days back, the 48-hour checkpoint (a timer) registers a bleeding complication, the patient is discharged today and
  * the DRG grouper's result arrives through the connector. On 介入中心 the complication rate counts the case; its
  * drill-down lists the patient, whose case page shows both stents with lot, serial and expiry, the complication at
- * the 48-hour checkpoint, the DRG group with the margin, and the timeline.
+ * the 48-hour checkpoint, the DRG group with the margin, and the timeline. The reservation holds two stents in the
+ * centre's store (case page and /supply: reserved next to available, with the case holding them), and the centre
+ * page lists last month's analysis report delivered by the scheduler.
  */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, shot } from './flows.mjs';
@@ -62,6 +64,21 @@ export async function interventionStory(ctx) {
     signer_type: 'patient', signer_name: patient.name, consented: true, signature: SIGNATURE });
   await step(doctor, id, 'reserve_consumables', { items: [{ name: '药物洗脱支架', di: STENT, quantity: 2, implant: true }] });
 
+  // the reservation holds two stents in the centre's 二级库: the case page names the lot, /supply shows reserved
+  // next to available and the case holding them
+  await doctor.goto(`/intervention/cases/${id}`);
+  await doctor.getByTestId('case-title').waitFor();
+  assert.match(await doctor.getByTestId('case-reservation').innerText(), /药物洗脱支架 × 2[\s\S]*批号 \S+ 预留 2 件/);
+  await doctor.goto('/supply');
+  await doctor.getByTestId('store-select').selectOption({ label: '微创介入中心二级库（二级库）' });
+  const stents = doctor.getByTestId('stock-line').filter({ hasText: '药物洗脱冠脉支架' });
+  await stents.getByTestId('stock-reserved').waitFor();
+  const reserved = Number(await stents.getByTestId('stock-reserved').innerText());
+  assert.ok(reserved >= 2, `reserved ${reserved}`);
+  await stents.getByTestId('stock-reservations').locator('summary').click();
+  assert.match(await stents.getByTestId('stock-reservations').innerText(), new RegExp(`${opened.body.case_no}[\\s\\S]*2 个`));
+  await shot(doctor, 'supply-reserved');
+
   // 术中扫码 on the case page
   await doctor.goto(`/intervention/cases/${id}`);
   await doctor.getByTestId('case-title').waitFor();
@@ -93,8 +110,12 @@ export async function interventionStory(ctx) {
   assert.equal(drg.status, 200, JSON.stringify(drg.body));
   await closePage(admin);
 
-  // the centre dashboard: the complication rate counts the case; its drill-down opens the case
+  // the centre dashboard: the complication rate counts the case; its drill-down opens the case. Last month's
+  // analysis report, delivered by the scheduler on the 1st, is listed with its files
   await doctor.goto('/intervention');
+  const report = doctor.getByTestId('centre-monthly-report').first();
+  await report.waitFor();
+  assert.match(await report.innerText(), /\d{4}年\d{2}月[\s\S]*已送达[\s\S]*PDF[\s\S]*Excel/);
   const card = doctor.getByTestId('indicator-complication_rate');
   await card.waitFor();
   assert.match(await card.innerText(), /\d+(\.\d)?%[\s\S]*[1-9]\d* \/ \d+/);

@@ -184,9 +184,9 @@ describe('web UI', { concurrency: false }, () => {
     if (!needs(t, '/api/v1/supply/stores', '/api/v1/supply/udi/uses', '/api/v1/supply/recall-search')) return;
     await supplyStory(ctx);
   });
-  test('介入中心: a case with two scanned implants and a complication feeds the centre dashboard; drill-down to the case', async (t) => {
+  test('介入中心: stents reserved in the centre store (shown on /supply), a case with two scanned implants and a complication feeds the centre dashboard; drill-down to the case; last month\'s report listed', async (t) => {
     if (useMock) return void t.skip('the mock has no interventional centre');
-    if (!needs(t, '/api/v1/interventions', '/api/v1/interventions/{}/devices', '/api/v1/intervention-centre/indicators')) return;
+    if (!needs(t, '/api/v1/interventions', '/api/v1/interventions/{}/devices', '/api/v1/intervention-centre/indicators', '/api/v1/intervention-centre/monthly-reports')) return;
     await interventionStory(ctx);
   });
   test('实时会诊: two browsers see each other (fake camera, WebRTC via platform signalling), monitor vitals within 5 s, SpO2 88 % alarm banner, 403 after close', async (t) => {

@@ -102,6 +102,20 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
         month = indicators.centre(principal_for(find_user("specialist_mic")), f"{clock.today():%Y-%m}", None)
         centre = month["total"]
         assert centre["complication_rate"]["denominator"] >= 1 and centre["complication_rate"]["numerator"] >= 1
+        # the case waiting in theatre holds its two stents in the centre's store; last month's report was delivered
+        from app.intervention import monthly
+        from app.intervention.models import MonthlyReport
+        from app.notifications.models import Notification
+        from app.supply.models import Reservation
+        [theatre] = [c for c in cases if c.status == "operating"]
+        held = s.scalars(select(Reservation).where(Reservation.case_ref == theatre.case_no)).all()
+        assert [(r.status, r.quantity) for r in held] == [("active", 2)]
+        assert s.scalar(select(func.count()).select_from(Reservation).where(Reservation.status == "active")) == 1
+        [report] = s.scalars(select(MonthlyReport)).all()
+        assert (report.period, report.status) == (monthly.previous_month(clock.today()), "delivered")
+        assert report.recipients == [users["supervisor"]] and added["intervention_monthly_reports"] == 1
+        assert s.scalar(select(func.count()).select_from(Notification).where(
+            Notification.kind == "centre_monthly_report", Notification.user_id == users["supervisor"])) == 1
 
         again = demo.seed_demo()
         assert again == {"organizations": 0, "users": 0, "residents": 0}
