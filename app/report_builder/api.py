@@ -6,9 +6,15 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.audit.reads import phi_read
 from app.auth.access import require_principal as current
 from app.auth.access import require_roles
 from app.core.downloads import file_response
+from app.core.errors import Conflict
+from app.quality.queries import resolve_org
+from app.quality.schemas import QualityDrilldownSchema
+from app.reports import background
+from app.reports.schemas import ExportJobListSchema, ExportJobSchema
 from app.vocabulary import Role
 
 from . import measures, queries, services
@@ -16,8 +22,10 @@ from .exports import MIME, PDF_MIME
 from .models import ReportDelivery, SavedReport
 from .schemas import (
     ReportDeliveryListSchema,
+    ReportDrilldownBodySchema,
     ReportExportArgsSchema,
     ReportExportBodySchema,
+    ReportJobBodySchema,
     ReportOptionsSchema,
     ReportResultSchema,
     ReportRunSchema,
@@ -55,7 +63,8 @@ class Options(MethodView):
     def get(self):
         """Measures (indicators and raw counts) with the dimensions each offers, granularities, comparisons and
         the roles a report can be shared with."""
-        return {**measures.catalogue(), "roles": [{"code": r, "label": Role.label_of(r)} for r in ROLES]}
+        return {**measures.catalogue(), "roles": [{"code": r, "label": Role.label_of(r)} for r in ROLES],
+                "orgs": queries.org_choices(current())}
 
 
 @blp.route("/run")
@@ -65,8 +74,70 @@ class Run(MethodView):
     @blp.response(200, ReportResultSchema)
     def post(self, body):
         """Run a definition: the pivot (rows × columns) with 环比 / 同比 (422 with `code` and `path` when invalid,
-        `too_many_rows` over the limit; 404 for an organisation outside the caller's scope)."""
+        `too_many_rows` over the limit — `details.job`: run it with POST /jobs instead; 404 for an organisation
+        outside the caller's scope)."""
         return queries.run(current(), body["definition"])
+
+
+@blp.route("/drilldown")
+class Drilldown(MethodView):
+    @phi_read("report_drilldown", roles=ROLES)
+    @blp.arguments(ReportDrilldownBodySchema)
+    @blp.response(200, QualityDrilldownSchema)
+    def post(self, body):
+        """The de-duplicated residents or tasks behind one cell (its `coords` from /run): numerator, denominator or
+        gap, under the report's organisation (the caller's scope) and filters; audited. 422 `invalid_coords`."""
+        return queries.drilldown(current(), body["definition"], measure=body["measure"], coords=body["coords"],
+                                 part=body["part"], page=body["page"], per_page=body["per_page"])
+
+
+def _job(row) -> dict:
+    return background.describe(row, f"/api/v1/report-builder/jobs/{row.id}/download")
+
+
+@blp.route("/jobs")
+class Jobs(MethodView):
+    @require_roles(*ROLES)
+    @blp.response(200, ExportJobListSchema)
+    def get(self):
+        """The caller's report jobs (newest first)."""
+        return {"items": [_job(r) for r in background.recent(current().user_id, kind="report_builder")]}
+
+    @require_roles(*ROLES)
+    @blp.arguments(ReportJobBodySchema)
+    @blp.response(202, ExportJobSchema)
+    def post(self, body):
+        """Run a report too big for /run (up to 20,000 rows) in the background and keep it as xlsx (Chinese
+        headers): the answer is the job; poll it, download when done. The definition and organisation are checked
+        first (422 / 404 as for /run)."""
+        p = current()
+        definition = queries.check(body["definition"])
+        resolve_org(p, definition.org_code)
+        row = background.start(p.user_id, kind="report_builder", title=body["name"],
+                               builder="app.report_builder.jobs.build_report",
+                               params={"definition": body["definition"], "name": body["name"]})
+        return _job(background.get(p.user_id, row.id, kind="report_builder"))
+
+
+@blp.route("/jobs/<int:report_job_id>")
+class Job(MethodView):
+    @require_roles(*ROLES)
+    @blp.response(200, ExportJobSchema)
+    def get(self, report_job_id):
+        """One of the caller's report jobs: status, progress, the download link once done."""
+        return _job(background.get(current().user_id, report_job_id, kind="report_builder"))
+
+
+@blp.route("/jobs/<int:report_job_id>/download")
+class JobDownload(MethodView):
+    @require_roles(*ROLES)
+    @blp.response(200, description="xlsx workbook")
+    def get(self, report_job_id):
+        """The workbook a finished job built (its requester only; 409 `export_not_ready` before)."""
+        row = background.get(current().user_id, report_job_id, kind="report_builder")
+        if row.status != "done" or row.content is None:
+            raise Conflict("报表尚未生成完毕", code="export_not_ready", job_status=row.status)
+        return file_response(row.content, row.mime or MIME, row.filename or "report.xlsx")
 
 
 @blp.route("/export")

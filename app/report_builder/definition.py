@@ -2,7 +2,9 @@
 `path` of the offending part (e.g. `/measures/1/code`), so the builder can point at it.
 
     {"measures": [{"kind": "indicator" | "raw", "code": ...}, ...],     1 … 8
-     "dimensions": ["org", "period"],          rows, then (optional) columns; at most one besides `period`
+     "rows": ["org", "disease"],               1 or 2 row dimensions (none: the organisation itself)
+     "columns": ["period"],                    0 or 1 column dimension (× the measures)
+     (or the older "dimensions": [row, column?], read as rows [row] and columns [column])
      "filters": {"disease": ["htn"], "sex": ["F"], ...},                 values of dimensions, all measures must offer
      "org_code": "C01",                        default: the caller's own organisation (county-wide: the county)
      "period": {"from": "2026-04", "to": "2026-06", "granularity": "month" | "quarter" | "year"},
@@ -23,6 +25,8 @@ from .measures import COMPARISONS, DIMENSION_LABELS, GRANULARITIES, PERIOD_DIMEN
 
 MAX_MEASURES = 8
 MAX_BUCKETS = 36
+MAX_ROW_DIMENSIONS = 2
+MAX_COLUMN_DIMENSIONS = 1
 MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
 FILTER_VALUES: dict[str, tuple[str, ...] | None] = {
     "disease": Disease.codes(), "risk_level": RiskLevel.codes(), "sex": Sex.codes(),
@@ -43,7 +47,8 @@ class Measure:
 @dataclass(frozen=True)
 class Definition:
     measures: tuple[Measure, ...]
-    dimensions: tuple[str, ...]
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
     filters: dict[str, tuple[Any, ...]]
     org_code: str | None
     start: str                      # YYYY-MM
@@ -52,9 +57,13 @@ class Definition:
     compare: tuple[str, ...]
 
     @property
-    def by(self) -> str | None:
-        """The dimension besides the period (None: the organisation itself)."""
-        return next((d for d in self.dimensions if d != PERIOD_DIMENSION), None)
+    def dimensions(self) -> tuple[str, ...]:
+        return self.rows + self.columns
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The dimensions besides the period, rows first (empty: the organisation itself)."""
+        return tuple(d for d in self.dimensions if d != PERIOD_DIMENSION)
 
 
 def _fail(code: str, path: str, message: str, **extra: Any) -> Invalid:
@@ -87,7 +96,8 @@ def parse(data: Any) -> Definition:
     """The definition, checked (raises Invalid with `code` and `path`)."""
     if not isinstance(data, dict):
         raise _fail("invalid_report", "/", "报表定义应为对象")
-    unknown = sorted(set(data) - {"measures", "dimensions", "filters", "org_code", "period", "compare", "name"})
+    unknown = sorted(set(data) - {"measures", "dimensions", "rows", "columns", "filters", "org_code", "period",
+                                  "compare", "name"})
     if unknown:
         raise _fail("invalid_report", f"/{unknown[0]}", "未知的字段")
     raw_measures = data.get("measures")
@@ -96,18 +106,12 @@ def parse(data: Any) -> Definition:
     measures = tuple(_measure(m, i) for i, m in enumerate(raw_measures))
     if len({m.key for m in measures}) != len(measures):
         raise _fail("invalid_report", "/measures", "指标重复")
-    dims = data.get("dimensions", [])
-    if not isinstance(dims, list) or len(dims) > 2:
-        raise _fail("invalid_report", "/dimensions", "维度最多两个 (行、列)")
-    for i, d in enumerate(dims):
-        if not isinstance(d, str) or d not in DIMENSION_LABELS:
-            raise _fail("unknown_dimension", f"/dimensions/{i}", "没有这个维度", value=d)
-    if len(set(dims)) != len(dims) or sum(d != PERIOD_DIMENSION for d in dims) > 1:
-        raise _fail("invalid_report", "/dimensions", "除统计期外最多选一个维度")
+    rows, columns = _layout(data)
+    dims = [*rows, *columns]
     for i, d in enumerate(dims):
         for j, m in enumerate(measures):
             if d != PERIOD_DIMENSION and d not in m.indicator.dimensions:
-                raise _fail("dimension_not_supported", f"/dimensions/{i}",
+                raise _fail("dimension_not_supported", _dim_path(data, d),
                             f"「{m.indicator.name}」不能按{DIMENSION_LABELS[d]}统计", measure=j)
     filters = _filters(data.get("filters") or {}, measures)
     org_code = data.get("org_code")
@@ -128,10 +132,46 @@ def parse(data: Any) -> Definition:
     for i, c in enumerate(compare):
         if not isinstance(c, str) or c not in COMPARISONS:
             raise _fail("invalid_report", f"/compare/{i}", "对比应为 mom (环比) 或 yoy (同比)")
-    out = Definition(measures, tuple(dims), filters, org_code, start, end, granularity, tuple(dict.fromkeys(compare)))
+    out = Definition(measures, rows, columns, filters, org_code, start, end, granularity, tuple(dict.fromkeys(compare)))
     if len(buckets(out)) > MAX_BUCKETS:
         raise _fail("period_range_too_long", "/period", f"统计期最多 {MAX_BUCKETS} 期, 请缩小范围")
     return out
+
+
+def _dim_list(value: Any, path: str, most: int, what: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > most:
+        raise _fail("invalid_report", path, f"{what}最多 {most} 个")
+    for i, d in enumerate(value):
+        if not isinstance(d, str) or d not in DIMENSION_LABELS:
+            raise _fail("unknown_dimension", f"{path}/{i}", "没有这个维度", value=d)
+    return value
+
+
+def _layout(data: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(row dimensions, column dimensions): `rows`/`columns`, or the older `dimensions` [row, column?]."""
+    if "dimensions" in data and ("rows" in data or "columns" in data):
+        raise _fail("invalid_report", "/dimensions", "dimensions 与 rows/columns 只能用一种")
+    if "dimensions" in data:
+        dims = _dim_list(data["dimensions"], "/dimensions", 2, "维度")
+        if sum(d != PERIOD_DIMENSION for d in dims) > 1:
+            raise _fail("invalid_report", "/dimensions", "除统计期外最多选一个维度")
+        rows, columns = dims[:1], dims[1:]
+    else:
+        rows = _dim_list(data.get("rows", []), "/rows", MAX_ROW_DIMENSIONS, "行维度")
+        columns = _dim_list(data.get("columns", []), "/columns", MAX_COLUMN_DIMENSIONS, "列维度")
+    if len(set(rows + columns)) != len(rows) + len(columns):
+        raise _fail("invalid_report", "/dimensions" if "dimensions" in data else "/columns" if columns else "/rows",
+                    "维度重复")
+    if not rows and columns:
+        raise _fail("invalid_report", "/rows", "请先选择行维度")
+    return tuple(rows), tuple(columns)
+
+
+def _dim_path(data: dict[str, Any], dim: str) -> str:
+    for key in ("dimensions", "rows", "columns"):
+        if isinstance(data.get(key), list) and dim in data[key]:
+            return f"/{key}/{data[key].index(dim)}"
+    return "/rows"
 
 
 def _filters(data: Any, measures: tuple[Measure, ...]) -> dict[str, tuple[Any, ...]]:

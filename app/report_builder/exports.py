@@ -23,9 +23,10 @@ def _signed(value: Any, suffix: str) -> str | None:
 
 
 def table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows: the row dimension, then per column its value, and per comparison its base and change
+    """Header and rows: one column per row dimension, then per column its value, and per comparison its base and change
     (percentage points for a rate, per cent for a count)."""
-    header = [result["row_dimension"]["label"]]
+    row_dims = result.get("row_dimensions") or [result["row_dimension"]]
+    header = [d["label"] for d in row_dims]
     for col in result["columns"]:
         unit = f" ({col['unit']})" if col["unit"] else ""
         header.append(f"{col['label']}{unit}")
@@ -33,7 +34,7 @@ def table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             header += [f"{col['label']} {c['label']}基期", f"{col['label']} {c['label']}变化"]
     rows = []
     for row in result["rows"]:
-        line: list[Any] = [row["label"]]
+        line: list[Any] = list(row.get("labels") or [row["label"]])
         for col, cell in zip(result["columns"], row["cells"], strict=True):
             rate = col["unit"] in ("%", "‰")
             line.append(cell["value"])

@@ -72,8 +72,16 @@ class _MeasureChoice(Schema):
     dimensions = fields.List(fields.Str())
 
 
+class _OrgChoice(Schema):
+    code = fields.Str()
+    name = fields.Str()
+    level = fields.Str()
+    depth = fields.Int(metadata={"description": "0: the caller's own organisation (county-wide: the county)"})
+
+
 class ReportOptionsSchema(Schema):
     measures = fields.List(fields.Nested(_MeasureChoice))
+    orgs = fields.List(fields.Nested(_OrgChoice), metadata={"description": "the organisations the caller may report on"})
     dimensions = fields.List(fields.Nested(_Choice))
     granularities = fields.List(fields.Nested(_Choice))
     comparisons = fields.List(fields.Nested(_Choice))
@@ -87,6 +95,8 @@ class _Comparison(Schema):
 
 
 class _Cell(Schema):
+    coords = fields.Dict(keys=fields.Str(), values=fields.Raw(allow_none=True),
+                         metadata={"description": "the cell's period and group values, for POST /drilldown"})
     value = fields.Float(allow_none=True)
     numerator = fields.Int(allow_none=True)
     denominator = fields.Float(allow_none=True)
@@ -98,6 +108,7 @@ class _Cell(Schema):
 class _Row(Schema):
     key = fields.Str()
     label = fields.Str()
+    labels = fields.List(fields.Str(), metadata={"description": "one label per row dimension"})
     cells = fields.List(fields.Nested(_Cell))
 
 
@@ -135,9 +146,22 @@ class ReportResultSchema(Schema):
     definition = fields.Dict()
     period_label = fields.Str()
     row_dimension = fields.Nested(_Choice)
-    column_dimension = fields.Nested(_Choice)
+    row_dimensions = fields.List(fields.Nested(_Choice))
+    column_dimension = fields.Nested(_Choice, allow_none=True)
     measures = fields.List(fields.Nested(_Measure))
     comparisons = fields.List(fields.Nested(_Choice))
     filters = fields.List(fields.Nested(_Filter))
     columns = fields.List(fields.Nested(_Column))
     rows = fields.List(fields.Nested(_Row))
+
+
+class ReportDrilldownBodySchema(ReportRunSchema):
+    measure = fields.Str(required=True, metadata={"description": "the cell's measure key (indicator:… or raw:…)"})
+    coords = fields.Dict(load_default=dict, metadata={"description": "the cell's `coords` from POST /run"})
+    part = fields.Str(load_default="numerator", validate=validate.OneOf(("numerator", "denominator", "gap")))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ReportJobBodySchema(ReportRunSchema):
+    name = fields.Str(load_default="自定义报表", validate=validate.Length(min=1, max=120))

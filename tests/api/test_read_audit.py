@@ -87,6 +87,10 @@ NOT_PERSONAL = {
     "/api/v1/report-builder/reports/{report_id}/deliveries": "delivered report files (names and months)",
     "/api/v1/report-builder/deliveries/{delivery_id}/download": "a delivered report: counts and rates per group",
     "/api/v1/intervention-centre/monthly-reports": "the centre's monthly reports: months, delivery state, counts",
+    "/api/v1/report-builder/jobs": "the caller's report jobs (titles and status)",
+    "/api/v1/report-builder/jobs/{report_job_id}": "one report job's status",
+    "/api/v1/report-builder/jobs/{report_job_id}/download": "a report built in the background: counts and rates per "
+                                                            "group (the rows behind a cell are the audited drilldown)",
 }
 # whole areas about staff, not residents
 NOT_PERSONAL_PREFIXES = {"/api/v1/training/": "staff training: plans, sessions, materials, exams, credits",

@@ -8,8 +8,9 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.audit.models import AuditEntry
 from app.core import db
 from app.notifications.models import Notification
 from app.report_builder import queries as rb_queries
@@ -187,3 +188,115 @@ def test_demo_report_is_seeded_once(app, login_as):
     with app.app_context():
         assert seed_reports() == {"saved_reports": 1}
         assert seed_reports() == {}
+
+
+def _pivot(**over):
+    d = {k: v for k, v in _definition().items() if k != "dimensions"}
+    return {**d, **over}
+
+
+def test_two_row_dimensions_and_a_column_dimension(login_as):
+    api = login_as("supervisor")
+    # enrolments: township 1 甲 乙 丙 丁 (HTN) + 己 (T2DM); township 2 戊 (HTN) + 庚 (T2DM)
+    got = _run(api, _pivot(measures=[{"kind": "raw", "code": "enrolments"}], rows=["org", "disease"]))
+    assert [(r["labels"], r["cells"][0]["value"]) for r in got["rows"]] == [
+        (["石门镇卫生院", "高血压"], 4), (["石门镇卫生院", "2型糖尿病"], 1),
+        (["桃源镇卫生院", "高血压"], 1), (["桃源镇卫生院", "2型糖尿病"], 1)]
+    assert [d["label"] for d in got["row_dimensions"]] == ["机构", "病种"]
+    assert got["rows"][0]["cells"][0]["coords"] == {"period": PERIOD, "org": "C01T01", "disease": "htn"}
+    # 血压控制率 by township (rows) × sex (columns): township 1 女 1 of 2, 男 2 of 2 (together the overview's 3 of 4)
+    by_sex = _run(api, _pivot(rows=["org"], columns=["sex"]))
+    assert [c["label"] for c in by_sex["columns"]] == ["女 · 管理人群血压控制率", "男 · 管理人群血压控制率"]
+    t1 = by_sex["rows"][0]
+    assert [(c["numerator"], c["denominator"]) for c in t1["cells"]] == [(1, 2), (2, 2)]
+    # period as one of two row dimensions, three months
+    months = _run(api, _pivot(rows=["period", "org"], period={"from": "2026-04", "to": "2026-06",
+                                                              "granularity": "month"}))
+    assert [r["labels"] for r in months["rows"]][:2] == [["2026年4月", "石门镇卫生院"], ["2026年4月", "桃源镇卫生院"]]
+    book = api.post("/api/v1/report-builder/export?format=xlsx",
+                    json={"definition": _pivot(measures=[{"kind": "raw", "code": "enrolments"}],
+                                               rows=["org", "disease"]), "name": "建档"})
+    ws = load_workbook(BytesIO(book.data))["报表"]
+    assert [c.value for c in ws[1]] == ["机构", "病种", "慢病建档管理人数 (人)"]
+    assert [c.value for c in ws[2]] == ["石门镇卫生院", "高血压", 4]
+
+
+def test_bad_layouts_answer_422_with_code_and_path(login_as):
+    api = login_as("supervisor")
+    cases = [
+        (_pivot(rows=["org", "disease", "sex"]), "invalid_report", "/rows"),
+        (_pivot(rows=["org"], columns=["sex", "period"]), "invalid_report", "/columns"),
+        (_pivot(rows=["org"], columns=["org"]), "invalid_report", "/columns"),
+        (_pivot(rows=[], columns=["sex"]), "invalid_report", "/rows"),
+        (_pivot(rows=["org", "blood"]), "unknown_dimension", "/rows/1"),
+        (_pivot(measures=[{"kind": "raw", "code": "consults"}], rows=["org"], columns=["disease"]),
+         "dimension_not_supported", "/columns/0"),
+        ({**_definition(), "rows": ["org"]}, "invalid_report", "/dimensions"),
+    ]
+    for definition, code, path in cases:
+        body = _run(api, definition, 422)
+        assert (body["code"], body["details"]["path"]) == (code, path), definition
+
+
+def test_a_cell_drills_down_to_its_residents_scoped_and_audited(app, login_as):
+    api = login_as("supervisor")
+    definition = _pivot(rows=["org", "disease"])
+    cell = next(r for r in _run(api, definition)["rows"] if r["key"] == "C01T01|htn")["cells"][0]
+    assert (cell["numerator"], cell["denominator"]) == (3, 4)
+
+    def drill(who, part, coords=None, **over):
+        return who.post("/api/v1/report-builder/drilldown", json={
+            "definition": {**definition, **over}, "measure": "indicator:htn_bp_control_rate",
+            "coords": coords or cell["coords"], "part": part})
+    with app.app_context():
+        before = db.session().scalar(select(func.count()).select_from(AuditEntry)
+                                     .where(AuditEntry.object_type == "report_drilldown"))
+    den, gap = drill(api, "denominator"), drill(api, "gap")
+    assert den.status_code == 200, den.json
+    assert den.json["total"] == 4 and len({i["key"] for i in den.json["items"]}) == 4
+    assert gap.json["total"] == 1 and gap.json["items"][0]["org_name"].endswith("村卫生室")
+    assert {i["disease"] for i in den.json["items"]} == {"htn"}
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(AuditEntry)
+                                   .where(AuditEntry.object_type == "report_drilldown")) == before + 2
+    # the cell must be one of the report's: other periods, dimensions or an organisation elsewhere are refused
+    bad = drill(api, "gap", {"period": "2020-01"})
+    assert (bad.status_code, bad.json["code"], bad.json["details"]["path"]) == (422, "invalid_coords",
+                                                                                "/coords/period")
+    assert drill(api, "gap", {**cell["coords"], "sex": "F"}).json["details"]["path"] == "/coords/sex"
+    assert drill(api, "gap", {**cell["coords"], "org": "C01T01V01"}).json["code"] == "invalid_coords"
+    assert drill(api, "gap", {**cell["coords"], "org": {"x": 1}}).json["details"]["path"] == "/coords/org"
+    township = login_as("township_public_health", org="C01T02")
+    assert drill(township, "gap", org_code="C01T01").status_code == 404
+    assert drill(login_as("village_doctor", org="C01T01V01"), "gap").status_code == 403
+
+
+def test_the_org_picker_lists_the_callers_scope(login_as):
+    county = login_as("supervisor").get("/api/v1/report-builder/options").json["orgs"]
+    assert [(o["code"], o["depth"]) for o in county][:3] == [("C01", 0), ("C01T01", 1), ("C01T01V01", 2)]
+    township = login_as("township_public_health", org="C01T02").get("/api/v1/report-builder/options").json["orgs"]
+    assert [o["code"] for o in township] == ["C01T02", "C01T02V01"]
+
+
+def test_a_report_over_the_limit_runs_as_a_job_and_is_kept_as_xlsx(login_as, monkeypatch):
+    api = login_as("supervisor")
+    monkeypatch.setattr(rb_queries, "MAX_ROWS", 1)
+    definition = _pivot(measures=[{"kind": "raw", "code": "enrolments"}], rows=["org", "disease"])
+    refused = _run(api, definition, 422)
+    assert (refused["code"], refused["details"]["job"]) == ("too_many_rows", True)
+    started = api.post("/api/v1/report-builder/jobs", json={"definition": definition, "name": "各乡镇分病种建档"})
+    assert started.status_code == 202, started.json
+    job = api.get(f"/api/v1/report-builder/jobs/{started.json['id']}").json     # eager jobs: done already
+    assert (job["status"], job["percent"], job["title"]) == ("done", 100.0, "各乡镇分病种建档")
+    ws = load_workbook(BytesIO(api.get(job["download"]).data))["报表"]
+    assert [c.value for c in ws[1]] == ["机构", "病种", "慢病建档管理人数 (人)"]
+    assert ws.max_row == 5
+    assert [j["id"] for j in api.get("/api/v1/report-builder/jobs").json["items"]] == [job["id"]]
+    other = login_as("supervisor")
+    assert other.get(job["download"]).status_code == 404
+    assert other.get(f"/api/v1/report-builder/jobs/{job['id']}").status_code == 404
+    bad = api.post("/api/v1/report-builder/jobs", json={"definition": _pivot(rows=["blood"])})
+    assert (bad.status_code, bad.json["code"]) == (422, "unknown_dimension")
+    outside = login_as("township_public_health", org="C01T02").post(
+        "/api/v1/report-builder/jobs", json={"definition": _pivot(org_code="C01T01")})
+    assert outside.status_code == 404

@@ -155,7 +155,11 @@ REPORT_ENDPOINTS = [("get", "/api/v1/report-builder/reports/{p}", None),
                     ("put", "/api/v1/report-builder/reports/{p}", {"name": "x", "definition": REPORT}),
                     ("delete", "/api/v1/report-builder/reports/{p}", None),
                     ("get", "/api/v1/report-builder/reports/{p}/deliveries", None),
-                    ("get", "/api/v1/report-builder/deliveries/{p}/download", None)]
+                    ("get", "/api/v1/report-builder/deliveries/{p}/download", None),
+                    ("get", "/api/v1/report-builder/jobs/{p}", None),
+                    ("get", "/api/v1/report-builder/jobs/{p}/download", None),
+                    ("get", "/api/v1/appraisal/exports/{p}", None),
+                    ("get", "/api/v1/appraisal/exports/{p}/download", None)]
 
 
 @pytest.mark.parametrize("caller", [("supervisor", "C01"), ("county_admin", "C01"),
@@ -163,11 +167,16 @@ REPORT_ENDPOINTS = [("get", "/api/v1/report-builder/reports/{p}", None),
 def test_a_custom_report_of_someone_else_answers_like_a_missing_one(login_as, county, caller):
     owner = login_as("supervisor", username="rb_owner")
     report = owner.post("/api/v1/report-builder/reports", json={"name": "月报", "definition": REPORT}).json["id"]
+    job = owner.post("/api/v1/report-builder/jobs", json={"definition": REPORT}).json["id"]
+    assert login_as("county_admin").post("/api/v1/appraisal/runs", json={"period": "2026-06"}).status_code == 200
+    appraisal_job = owner.post("/api/v1/appraisal/exports", json={"period": "2026-06", "kind": "village"}).json["id"]
+    ids = {"/api/v1/report-builder/jobs/": job, "/api/v1/appraisal/exports/": appraisal_job}
     api = login_as(caller[0], org=caller[1])
     leaks = []
     for method, template, payload in REPORT_ENDPOINTS:
         kwargs = {"json": payload} if payload else {}
-        other = getattr(api, method)(template.format(p=report), **kwargs)
+        mine = next((v for k, v in ids.items() if template.startswith(k)), report)
+        other = getattr(api, method)(template.format(p=mine), **kwargs)
         absent = getattr(api, method)(template.format(p=MISSING), **kwargs)
         if (other.status_code, other.get_json().get("code")) != (absent.status_code, absent.get_json().get("code")) \
                 or other.status_code != 404:
@@ -184,3 +193,6 @@ def test_a_custom_report_reads_only_the_callers_subtree(login_as, county, role, 
     api = login_as(role, org=org)
     resp = api.post("/api/v1/report-builder/run", json={"definition": {**REPORT, "org_code": asked}})
     assert resp.status_code == status, resp.get_json()
+    drill = api.post("/api/v1/report-builder/drilldown", json={
+        "definition": {**REPORT, "org_code": asked}, "measure": "indicator:htn_bp_control_rate", "part": "gap"})
+    assert drill.status_code == status, drill.get_json()

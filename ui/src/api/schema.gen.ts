@@ -6522,6 +6522,37 @@ export interface paths {
       };
     };
   };
+  "/api/v1/report-builder/drilldown": {
+    /**
+     * The de-duplicated residents or tasks behind one cell (its `coords` from /run): numerator, denominator or
+     * gap, under the report's organisation (the caller's scope) and filters; audited. 422 `invalid_coords`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ReportDrilldownBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityDrilldown"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/report-builder/export": {
     /** The pivot as an Excel workbook (Chinese headers) or a PDF. */
     post: {
@@ -6550,6 +6581,120 @@ export interface paths {
         };
         422: components["responses"]["UNPROCESSABLE_ENTITY"];
         default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/report-builder/jobs": {
+    /** The caller's report jobs (newest first). */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ExportJobList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Run a report too big for /run (up to 20,000 rows) in the background and keep it as xlsx (Chinese
+     * headers): the answer is the job; poll it, download when done. The definition and organisation are checked
+     * first (422 / 404 as for /run).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ReportJobBody"];
+        };
+      };
+      responses: {
+        /** @description Accepted */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ExportJob"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/report-builder/jobs/{report_job_id}": {
+    /** One of the caller's report jobs: status, progress, the download link once done. */
+    get: {
+      parameters: {
+        path: {
+          report_job_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ExportJob"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        report_job_id: number;
+      };
+    };
+  };
+  "/api/v1/report-builder/jobs/{report_job_id}/download": {
+    /** The workbook a finished job built (its requester only; 409 `export_not_ready` before). */
+    get: {
+      parameters: {
+        path: {
+          report_job_id: number;
+        };
+      };
+      responses: {
+        /** @description xlsx workbook */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, township_public_health */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        report_job_id: number;
       };
     };
   };
@@ -6745,7 +6890,8 @@ export interface paths {
   "/api/v1/report-builder/run": {
     /**
      * Run a definition: the pivot (rows × columns) with 环比 / 同比 (422 with `code` and `path` when invalid,
-     * `too_many_rows` over the limit; 404 for an organisation outside the caller's scope).
+     * `too_many_rows` over the limit — `details.job`: run it with POST /jobs instead; 404 for an organisation
+     * outside the caller's scope).
      */
     post: {
       requestBody: {
@@ -14072,7 +14218,36 @@ export interface components {
     ReportDeliveryList: {
       items?: components["schemas"]["ReportDelivery"][];
     };
+    ReportDrilldownBody: {
+      /** @description the cell's `coords` from POST /run */
+      coords?: {
+        [key: string]: unknown;
+      };
+      /** @description 报表定义 (docs/quality.md 自定义报表) */
+      definition: {
+        [key: string]: unknown;
+      };
+      /** @description the cell's measure key (indicator:… or raw:…) */
+      measure: string;
+      /** @default 1 */
+      page?: number;
+      /**
+       * @default numerator
+       * @enum {string}
+       */
+      part?: "numerator" | "denominator" | "gap";
+      /** @default 50 */
+      per_page?: number;
+    };
     ReportExportBody: {
+      /** @description 报表定义 (docs/quality.md 自定义报表) */
+      definition: {
+        [key: string]: unknown;
+      };
+      /** @default 自定义报表 */
+      name?: string;
+    };
+    ReportJobBody: {
       /** @description 报表定义 (docs/quality.md 自定义报表) */
       definition: {
         [key: string]: unknown;
@@ -14085,10 +14260,12 @@ export interface components {
       dimensions?: components["schemas"]["_Choice"][];
       granularities?: components["schemas"]["_Choice"][];
       measures?: components["schemas"]["_MeasureChoice"][];
+      /** @description the organisations the caller may report on */
+      orgs?: components["schemas"]["_OrgChoice"][];
       roles?: components["schemas"]["_Choice"][];
     };
     ReportResult: {
-      column_dimension?: components["schemas"]["_Choice"];
+      column_dimension?: (Record<string, unknown> | null) | components["schemas"]["_Choice"];
       columns?: components["schemas"]["_Column"][];
       comparisons?: components["schemas"]["_Choice"][];
       definition?: {
@@ -14099,6 +14276,7 @@ export interface components {
       org?: components["schemas"]["_Org"];
       period_label?: string;
       row_dimension?: components["schemas"]["_Choice"];
+      row_dimensions?: components["schemas"]["_Choice"][];
       rows?: components["schemas"]["_Row"][];
     };
     ReportRun: {
@@ -15219,6 +15397,10 @@ export interface components {
       visit_type: components["schemas"]["Term"][];
     };
     _Cell: {
+      /** @description the cell's period and group values, for POST /drilldown */
+      coords?: {
+        [key: string]: unknown;
+      };
       denominator?: number | null;
       mom?: components["schemas"]["_Comparison"];
       numerator?: number | null;
@@ -15294,10 +15476,19 @@ export interface components {
       level?: string;
       name?: string;
     };
+    _OrgChoice: {
+      code?: string;
+      /** @description 0: the caller's own organisation (county-wide: the county) */
+      depth?: number;
+      level?: string;
+      name?: string;
+    };
     _Row: {
       cells?: components["schemas"]["_Cell"][];
       key?: string;
       label?: string;
+      /** @description one label per row dimension */
+      labels?: string[];
     };
     _Variable: {
       free_text?: boolean;
