@@ -1,6 +1,8 @@
 /** Issue 20.4 in the browser: the county administrator opens 绩效考核, moves five points of weight between two
- * indicators of the township scheme (saved as a new version), runs the current quarter, reads the ranking (chart and
- * table) computed with that version, opens a township's indicator breakdown and downloads the PDF report. */
+ * indicators of the township scheme and scores the second with the §6.5 最大值型 rule (full marks at the best value),
+ * saved as a new version, runs the current quarter, reads the ranking (chart and table) computed with that version,
+ * opens a township's indicator breakdown, downloads the PDF report, and builds the report of every institution type
+ * as a background job whose PDF is downloaded. */
 import assert from 'node:assert/strict';
 import { closePage, loginAs, shot } from './flows.mjs';
 
@@ -23,8 +25,13 @@ export async function appraisalStory(ctx) {
   await weights.nth(0).fill(String(w0 + 5));
   await weights.nth(1).fill(String(w1 - 5));
   assert.match(await page.locator('[data-testid=appraisal-weight-total]').innerText(), /权重合计 100$/);
+  await scheme.getByLabel('评分方法').nth(1).selectOption('max_type');
+  await scheme.locator('[data-testid=appraisal-reference]').first().selectOption('best');
   await page.locator('[data-testid=appraisal-save]').click();
   await page.locator('[data-testid=appraisal-saved]').getByText(`已保存为第 ${before + 1} 版`).waitFor();
+  const saved = await (await page.request.get('/api/v1/appraisal/schemes/township')).json();
+  assert.deepEqual([saved.items[1].rule, saved.items[1].params], ['max_type', { reference: 'best' }]);
+  assert.match(await scheme.innerText(), /达到最优值得满分/);
   await shot(page, 'appraisal-scheme');
 
   // run the quarter with that version and read the ranking
@@ -51,5 +58,16 @@ export async function appraisalStory(ctx) {
   assert.equal(r.status(), 200, href);
   assert.equal(r.headers()['content-type'], 'application/pdf');
   assert.equal((await r.body()).subarray(0, 4).toString(), '%PDF');
+
+  // every type in one PDF, built in the background
+  await page.locator('[data-testid=appraisal-all-pdf]').click();
+  const status = page.locator('[data-testid=appraisal-job-status]');
+  await status.getByText(/全部类型/).waitFor();
+  await page.locator('[data-testid=appraisal-job-download]').waitFor({ timeout: 120_000 });
+  assert.match(await status.innerText(), /已完成/);
+  const all = await page.request.get(await page.locator('[data-testid=appraisal-job-download]').getAttribute('href'));
+  assert.equal(all.status(), 200);
+  assert.equal((await all.body()).subarray(0, 4).toString(), '%PDF');
+  await shot(page, 'appraisal-all-types-job');
   await closePage(page);
 }

@@ -72,6 +72,8 @@ def main() -> int:
            "YGT_TRAINING_QR_PERIOD_S": "300",
            # the demo install's 平台时钟 control (as `make run`): the referral no-show story moves the clock, last
            "YGT_CLOCK_CONTROL": "1",
+           # the report-builder story sends a report of a year of months × townships to a background job
+           "YGT_REPORT_MAX_ROWS": "40",
            "E2E_TRAINING_FILES": str(training_files(data_dir)), "E2E_PYTHON": sys.executable}
     if not os.environ.get("CI") and "SCREENS_DIR" not in os.environ:
         # local runs keep the committed screenshots untouched; CI (and SCREENS_DIR=docs/screens) refresh them

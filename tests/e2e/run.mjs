@@ -169,12 +169,12 @@ describe('web UI', { concurrency: false }, () => {
     if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown', '/api/v1/quality/findings')) return;
     await qualityStory(ctx, t);
   });
-  test('supervisor: 自定义报表 — 血压控制率 by township for the last three months with 环比, pivot and chart, saved, exported to Excel', async (t) => {
+  test('supervisor: 自定义报表 — 血压控制率 by township for the last three months with 环比, pivot and chart, saved, exported to Excel; a figure drilled down, township × 病种, one township picked, a big report run as a job', async (t) => {
     if (useMock) return void t.skip('the mock has no report builder');
     if (!needs(t, '/api/v1/report-builder/run', '/api/v1/report-builder/reports')) return;
     await reportBuilderStory(ctx);
   });
-  test('county admin: 绩效考核 weight edited → new scheme version, the quarter run with it, ranking and breakdown, PDF report', async (t) => {
+  test('county admin: 绩效考核 weight edited and 最大值型 chosen → new scheme version, the quarter run with it, ranking and breakdown, PDF report, all types as a background job', async (t) => {
     if (useMock) return void t.skip('the mock has no appraisal API');
     if (!needs(t, '/api/v1/appraisal/schemes/{}', '/api/v1/appraisal/runs', '/api/v1/appraisal/results.pdf')) return;
     await appraisalStory(ctx);
