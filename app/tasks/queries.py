@@ -269,6 +269,8 @@ def _cursor_value(expr, nullable: bool, value: Any) -> Any:
         return parsed
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("integer key expected")
+    if not -(2 ** 63) <= value < 2 ** 63:          # beyond BIGINT: the database would fail, not answer "none"
+        raise ValueError("integer key out of range")
     return value
 
 

@@ -239,7 +239,8 @@ def test_a_cursor_that_does_not_fit_is_a_400_with_a_stable_code(login_as, tied_t
     forged = [base64.urlsafe_b64encode(json.dumps(doc).encode()).decode() for doc in (
         {"s": "priority", "k": ["1", None, 3]}, {"s": "priority", "k": [1, "tomorrow", 3]},
         {"s": "priority", "k": [1, None]}, {"s": "priority", "k": [1, "2026-12-04T10:00:00", 3]},
-        {"s": "priority", "k": [None, None, 3]}, {"k": [1, None, 3]}, [1, 2, 3])]
+        {"s": "priority", "k": [None, None, 3]}, {"k": [1, None, 3]}, [1, 2, 3],
+        {"s": "priority", "k": [1, None, 2 ** 70]}, {"s": "priority", "k": [True, None, 3]})]
     for cursor in ["garbage!!", "e30", good[:-3], *forged]:
         resp = doctor.get(f"/api/v1/tasks?view=groups&per_page=2&sort=priority&cursor={cursor}")
         assert resp.status_code == 400 and resp.json["code"] == "invalid_cursor", cursor
