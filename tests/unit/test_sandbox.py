@@ -119,11 +119,13 @@ def test_dates_and_decimals_are_usable():
 
 
 def test_an_endless_loop_stops_at_the_time_limit():
-    started = time.monotonic()
+    # the limit is the script's own CPU time (see the next test), so that is what is measured: on a loaded machine
+    # the wall time to spend 0.5 s of CPU can be several seconds (CI runs two pytest runs on two cores)
+    started = time.thread_time()
     with pytest.raises(SandboxError) as err:
         execute("while True:\n    pass\n", {}, timeout_s=0.5)
     assert err.value.code == "script_timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.thread_time() - started < 1.5
 
 
 def test_a_busy_machine_is_not_a_runaway_script():
