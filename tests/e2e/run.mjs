@@ -39,6 +39,7 @@ import { supplyStory } from './supply.mjs';
 import { researchStory } from './research.mjs';
 import { pharmacyStory } from './pharmacy.mjs';
 import { interventionStory } from './intervention.mjs';
+import { anticoagStory } from './anticoag.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -222,6 +223,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no prescription review');
     if (!needs(t, '/api/v1/prescriptions', '/api/v1/prescriptions/{}', '/api/v1/webhooks/messages/{}')) return;
     await pharmacyStory(ctx);
+  });
+  test('抗凝监测: INR 5.2 on the village doctor phone → urgent task + emergency referral; rivaroxaban CrCl fall → pharmacist dose review in words; 抗凝管理 overdue first + TTR histogram', async (t) => {
+    if (useMock) return void t.skip('the mock has no anticoagulant monitoring');
+    if (!needs(t, '/api/v1/anticoag/episodes', '/api/v1/anticoag/episodes/{}', '/api/v1/anticoag/ttr-distribution', '/api/v1/webhooks/messages/{}')) return;
+    await anticoagStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);
