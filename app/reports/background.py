@@ -5,13 +5,14 @@ filename, mime)`; the builder works with the requester's scope (it is given the 
 calls `progress(done, total)` as it goes. The job runs through `app.jobs.queue` (rq in production, the in-process
 worker thread on the embedded default, at once in tests). A job runs once: a second delivery of the same job finds
 it no longer queued and does nothing. A builder's `DomainError` fails the job with its code and message (shown to
-the requester); anything else fails it as `export_failed` and is logged. Only the requester sees a job."""
+the requester); anything else fails it as `export_failed` and is logged. Only the requester sees a job. A requester
+keeps their newest `KEEP` finished jobs of a kind: starting another deletes the older ones (and their files)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
@@ -33,6 +34,11 @@ def start(owner_id: int, *, kind: str, title: str, builder: str, params: dict[st
                         status="queued", done_steps=0, total_steps=0, created_at=clock.now())
         s.add(row)
         s.flush()
+        keep = select(ExportJob.id).where(ExportJob.owner_id == owner_id, ExportJob.kind == kind) \
+            .order_by(ExportJob.id.desc()).limit(KEEP)
+        s.execute(delete(ExportJob).where(ExportJob.owner_id == owner_id, ExportJob.kind == kind,
+                                          ExportJob.status.in_(("done", "failed")), ExportJob.id.not_in(keep))
+                  .execution_options(synchronize_session=False))
         enqueue_after_commit(s, "app.reports.background.run", row.id, job_id=f"export-{row.id}", retries=0)
     return row
 

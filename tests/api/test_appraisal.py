@@ -298,6 +298,13 @@ def test_a_failed_or_unfinished_job_says_so(app, login_as, small_county):
         queued = db.session().scalar(select(func.max(ExportJob.id)))
     failed = admin.get(f"/api/v1/appraisal/exports/{row.id}").json
     assert (failed["status"], failed["error_code"], failed["download"]) == ("failed", "result_not_found", None)
+    for _ in range(background.KEEP + 2):                     # a requester keeps the newest KEEP finished jobs
+        with app.app_context():
+            background.start(user_id, kind="appraisal", title="t", builder="app.appraisal.jobs.build_report",
+                             params={"period": "2025"})
+    with app.app_context():
+        ids = db.session().scalars(select(ExportJob.id).where(ExportJob.owner_id == user_id)).all()
+    assert len(ids) == background.KEEP + 1 and queued in ids    # the newest KEEP and the queued one (never deleted)
     waiting = admin.get(f"/api/v1/appraisal/exports/{queued}")
     assert (waiting.json["status_label"], waiting.json["percent"]) == ("排队中", 25.0)
     early = admin.get(f"/api/v1/appraisal/exports/{queued}/download")
