@@ -4,47 +4,18 @@
  * on a phone). A value not in the catalogue (an older plan line) is kept and shown as it is; without the catalogue
  * (offline) the field falls back to a text box.
  */
-import { useEffect, useState } from 'react';
 import type { WidgetProps } from '@rjsf/utils';
 import { api } from '../../api/client';
+import CatalogueSelect, { sharedLoader } from './CatalogueSelect';
 
 interface Drug { drug: string; name_zh: string; drug_class: string }
 
-let catalogue: Promise<Drug[]> | null = null;
-function loadCatalogue(): Promise<Drug[]> {
-  catalogue ??= api.get<Drug[]>('/api/v1/vocabulary/drugs').catch((e) => {
-    catalogue = null;
-    throw e;
-  });
-  return catalogue;
-}
+const loadCatalogue = sharedLoader(() => api.get<Drug[]>('/api/v1/vocabulary/drugs'));
 
-export default function DrugPicker({ id, value, required, disabled, readonly, onChange, onBlur, onFocus }: WidgetProps) {
-  const [drugs, setDrugs] = useState<Drug[] | null>(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    let live = true;
-    loadCatalogue().then((d) => live && setDrugs(d), () => live && setFailed(true));
-    return () => {
-      live = false;
-    };
-  }, []);
-  const current = typeof value === 'string' ? value : '';
-  if (failed) {
-    return (
-      <input id={id} type="text" className="form-control" value={current} required={required} disabled={disabled || readonly}
-        onChange={(e) => onChange(e.target.value || undefined)} onBlur={() => onBlur(id, current)} onFocus={() => onFocus(id, current)} />
-    );
-  }
-  const known = drugs?.some((d) => d.drug === current);
+export default function DrugPicker(props: WidgetProps) {
   return (
-    <select id={id} className="form-control" value={current} required={required} disabled={disabled || readonly || !drugs}
-      onChange={(e) => onChange(e.target.value || undefined)} onBlur={() => onBlur(id, current)} onFocus={() => onFocus(id, current)}>
-      <option value="">{drugs ? '请选择药品' : '正在加载药品目录…'}</option>
-      {current && !known && <option value={current}>{current}</option>}
-      {(drugs ?? []).map((d) => (
-        <option key={d.drug} value={d.drug}>{d.name_zh}</option>
-      ))}
-    </select>
+    <CatalogueSelect widget={props} load={loadCatalogue} placeholder="请选择药品" loading="正在加载药品目录…"
+      choices={(drugs: Drug[]) => drugs.map((d) => ({ value: d.drug, label: d.name_zh }))}
+      unknownLabel={(current) => current} />
   );
 }
