@@ -50,6 +50,8 @@ SCHEDULES = (
     Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
     Schedule("referral.start_requested", "app.referral.jobs.start_requested", 60),
     Schedule("quality.check_thresholds", "app.quality.jobs.check_thresholds", 6 * 3600),
+    Schedule("quality.refresh_current", "app.quality.jobs.refresh_current", 600),
+    Schedule("quality.refresh_closed", "app.quality.jobs.refresh_closed", 3600),
     Schedule("live.close_expired_rooms", "app.live.jobs.close_expired_rooms", 60),
     Schedule("integrations.resume_waiting", "app.integrations.store.resume_waiting", 30),
     Schedule("integrations.purge_bodies", "app.integrations.retention.purge_bodies", 3600),

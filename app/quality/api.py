@@ -12,7 +12,7 @@ from app.auth.access import require_roles
 from app.core.downloads import file_response
 from app.core.errors import Invalid
 
-from . import cohorts, exports, findings, library, queries, services
+from . import aggregates, cohorts, exports, findings, library, queries, refresh, services
 from .schemas import (
     QualityAlertArgsSchema,
     QualityAlertListSchema,
@@ -26,10 +26,12 @@ from .schemas import (
     QualityDrilldownSchema,
     QualityFindingArgsSchema,
     QualityFindingsSchema,
+    QualityFreshnessSchema,
     QualityIndicatorCheckSchema,
     QualityIndicatorSchema,
     QualityOverviewArgsSchema,
     QualityOverviewSchema,
+    QualityRefreshArgsSchema,
     QualityScoreArgsSchema,
     QualityScoresSchema,
     QualityTrendArgsSchema,
@@ -180,3 +182,28 @@ class Alerts(MethodView):
     def get(self, args):
         """Threshold alerts raised for organisations in the caller's scope (counts, not the names behind them)."""
         return {"items": services.alerts(current(), **args)}
+
+
+@blp.route("/aggregates")
+class Aggregates(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityRefreshArgsSchema, location="query")
+    @blp.response(200, QualityFreshnessSchema)
+    def get(self, args):
+        """How fresh a month's materialized figures are (as-of time, refresh state); default this month."""
+        period = args.get("period") or queries.current_period()
+        queries.month_end(period)
+        return aggregates.freshness([period])
+
+
+@blp.route("/aggregates/refresh")
+class AggregatesRefresh(MethodView):
+    @require_roles("supervisor", "county_admin")
+    @blp.arguments(QualityRefreshArgsSchema, location="query")
+    @blp.response(202, QualityFreshnessSchema)
+    def post(self, args):
+        """Recompute a month's materialized figures now (a job; default this month): 202 with the state."""
+        period = args.get("period") or queries.current_period()
+        queries.month_end(period)
+        refresh.enqueue_refresh(period)
+        return aggregates.freshness([period])

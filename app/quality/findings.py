@@ -12,6 +12,10 @@ indicator's direction, `info` 向好 on the better side) and the drill-down behi
 period, part and, for a doctor, `doctor_id`), plus the data of its chart. A rate whose denominator is below
 `alerts.min_denominator` (thresholds.json, default 5) is noise and is not judged, nor is one where the normal
 approximation does not hold (`spc.normal_ok`: fewer than 5 expected events or non-events).
+
+When every month looked at has materialized figures (`app.quality.aggregates`) the counts are read from them — the
+organisation's and its children's totals per month, the peers' totals and the doctors' figures of the month — and
+the answer is fast; otherwise they are counted from the rows as before (`freshness.live`).
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from app.auth.principal import Principal
 from app.auth.queries import users_by_id
 from app.org import queries as org_queries
 
-from . import spc
+from . import aggregates, spc
 from .library import Indicator, alert_settings, library
 from .queries import Rows, current_period, month_end, parts, previous_periods, resolve_org, window
 
@@ -137,6 +141,22 @@ def drift_findings(ind: Indicator, rows: Rows, org, children: list, period: str,
         series[org.code].append((month, len({r["key"] for r in num}), len({r["key"] for r in den})))
         for o in children:
             series[o.code].append((month, len(cn.get(o.code, ())), len(cd.get(o.code, ()))))
+    return _drifts(ind, subjects, series, period, months, min_den)
+
+
+def stored_drift_findings(ind: Indicator, stored: aggregates.Stored, org, children: list, period: str, months: int,
+                          min_den: int) -> list[dict]:
+    subjects = [org, *children]
+    series: dict[str, list[tuple[str, int, int]]] = {o.code: [] for o in subjects}
+    for month in previous_periods(period, months):
+        for o in subjects:
+            fig = stored.figure(ind, month, o.code)
+            series[o.code].append((month, fig["numerator"], int(fig["denominator"] or 0)))
+    return _drifts(ind, subjects, series, period, months, min_den)
+
+
+def _drifts(ind: Indicator, subjects: list, series: dict[str, list[tuple[str, int, int]]], period: str,
+            months: int, min_den: int) -> list[dict]:
     out = []
     for o in subjects:
         chart = spc.p_chart(series[o.code])
@@ -191,9 +211,42 @@ def outlier_findings(p: Principal, ind: Indicator, rows: Rows, org, period: str,
     n_all, d_all = len({r["key"] for r in num}), len({r["key"] for r in den})
     if not d_all or n_all in (0, d_all):
         return []
-    p0 = n_all / d_all
+    return _outliers(ind, org, period, min_den, n_all / d_all, _peers(p, org, num, den))
+
+
+def _peer_orgs(p: Principal, org) -> dict[str, list]:
+    return {level: [o for o in org_queries.orgs_in_scope(p, level=level, under=org.code) if o.code != org.code]
+            for level in PEER_LEVELS}
+
+
+def stored_outlier_findings(ind: Indicator, stored: aggregates.Stored, org, peer_orgs: dict[str, list], period: str,
+                            min_den: int) -> list[dict]:
+    whole = stored.figure(ind, period, org.code)
+    n_all, d_all = whole["numerator"], int(whole["denominator"] or 0)
+    if not d_all or n_all in (0, d_all):
+        return []
+    peers: dict[str, list[dict]] = {}
+    for level, orgs in peer_orgs.items():
+        peers[level] = []
+        for o in orgs:
+            fig = stored.figure(ind, period, o.code)
+            peers[level].append({"key": o.code, "label": o.name, "org_code": o.code, "doctor_id": None,
+                                 "numerator": fig["numerator"], "denominator": int(fig["denominator"] or 0)})
+    doctors = {int(v): stored.figure(ind, period, org.code, "doctor", v)
+               for v in stored.values(ind, period, org.code, "doctor") if v}
+    doctors = {i: f for i, f in doctors.items() if f["denominator"]}
+    names = users_by_id(doctors)
+    peers["doctor"] = [{"key": f"d{i}", "label": names[i].display_name or "未填写姓名", "org_code": None,
+                        "doctor_id": i, "numerator": doctors[i]["numerator"],
+                        "denominator": int(doctors[i]["denominator"] or 0)}
+                       for i in sorted(doctors) if i in names]
+    return _outliers(ind, org, period, min_den, n_all / d_all, peers)
+
+
+def _outliers(ind: Indicator, org, period: str, min_den: int, p0: float,
+              peer_groups: dict[str, list[dict]]) -> list[dict]:
     out = []
-    for group, peers in _peers(p, org, num, den).items():
+    for group, peers in peer_groups.items():
         judged_peers = [(peer, spc.funnel_point(p0, peer["numerator"], peer["denominator"]))
                         for peer in peers if peer["denominator"] >= min_den]
         if len(judged_peers) < 2:
@@ -220,14 +273,26 @@ def findings(p: Principal, *, period: str | None = None, org_code: str | None = 
     org, period = resolve_org(p, org_code), period or current_period()
     month_end(period)
     min_den = int(alert_settings()["min_denominator"])
-    rows = Rows(org.path)
     children = org_queries.children(org.code, exclude_levels=("department",))
     indicators = [ind for ind in library().values() if judged(ind)]
+    periods = previous_periods(period, months)
+    peer_orgs = _peer_orgs(p, org)
     out: list[dict] = []
-    for ind in indicators:
-        if ind.numerator.source not in STOCK_SOURCES:
-            out += drift_findings(ind, rows, org, children, period, months, min_den)
-        out += outlier_findings(p, ind, rows, org, period, min_den)
+    if aggregates.ready(periods) == set(periods):
+        ids = [i.id for i in indicators]
+        series = aggregates.Stored(periods, [org.code, *(c.code for c in children)], (aggregates.TOTAL,), ids)
+        peers = [org.code, *(o.code for orgs in peer_orgs.values() for o in orgs)]
+        month = aggregates.Stored([period], peers, (aggregates.TOTAL, "doctor"), ids)
+        for ind in indicators:
+            if ind.numerator.source not in STOCK_SOURCES:
+                out += stored_drift_findings(ind, series, org, children, period, months, min_den)
+            out += stored_outlier_findings(ind, month, org, peer_orgs, period, min_den)
+    else:
+        rows = Rows(org.path)
+        for ind in indicators:
+            if ind.numerator.source not in STOCK_SOURCES:
+                out += drift_findings(ind, rows, org, children, period, months, min_den)
+            out += outlier_findings(p, ind, rows, org, period, min_den)
     order = {ind.id: i for i, ind in enumerate(indicators)}
     rank = {"alarm": 0, "warning": 1, "info": 2}
     out.sort(key=lambda f: (rank[f["severity"]], f["kind"], order[f["indicator_id"]], f["subject"]))
@@ -235,4 +300,4 @@ def findings(p: Principal, *, period: str | None = None, org_code: str | None = 
         f["severity_label"], f["kind_label"] = SEVERITY[f["severity"]], KINDS[f["kind"]]
     return {"period": period, "months": months, "min_denominator": min_den,
             "org": {"code": org.code, "name": org.name, "level": org.level},
-            "indicators": len(indicators), "findings": out}
+            "indicators": len(indicators), "findings": out, "freshness": aggregates.freshness(periods)}

@@ -4,6 +4,10 @@ breakdowns by a dimension, monthly trends and the drill-down list behind a figur
 Every entry point takes the caller's `Principal`: an organisation outside their scope answers 404, and rows are
 read from that organisation's subtree only. Rows of one request are fetched once per source and window
 (`Rows`), then counted per group in memory.
+
+The overview, breakdowns (by organisation, disease, risk level, doctor) and trends read the materialized figures of
+`app.quality.aggregates` for the months that have them (`freshness` in the answer: as-of time, `live` when a month
+was computed from the rows); age-band and sex breakdowns, scores and drill-down lists are computed live.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from app.org import queries as org_queries
 from app.org.scope import sees_organizations
 from app.vocabulary import UNGRADED_LABEL, Disease, RiskLevel, Sex
 
-from . import scoring
+from . import aggregates, scoring
 from .library import Indicator, library, selects, status, thresholds
 from .sources import DIMENSIONS, SOURCES, Window
 
@@ -238,37 +242,99 @@ def overview(p: Principal, *, period: str | None = None, org_code: str | None = 
              group: str | None = None) -> dict[str, Any]:
     """Every indicator (or one group) for the period and organisation, each with its child organisations."""
     org, period = resolve_org(p, org_code), period or current_period()
+    month_end(period)
+    chosen = [ind for ind in library().values() if not group or ind.group == group]
+    stored = _stored([period], org)
     rows, items = Rows(org.path), []
-    for ind in library().values():
-        if group and ind.group != group:
-            continue
+    for ind in chosen:
         w = window(ind, period)
-        num, den = parts(ind, w, rows)
-        items.append({**describe(ind, w.end.year), **figure(ind, num, den, w.end.year),
-                      "window_start": w.start, "window_end": w.end,
-                      "children": groups(ind, w, rows, org, "org")})
-    return {"period": period, "org": _org_dict(org), "indicators": items}
+        if stored is not None:
+            fig, children = stored.figure(ind, period, org.code), _stored_org_groups(stored, ind, period, org)
+        else:
+            num, den = parts(ind, w, rows)
+            fig, children = figure(ind, num, den, w.end.year), groups(ind, w, rows, org, "org")
+        items.append({**describe(ind, w.end.year), **fig, "window_start": w.start, "window_end": w.end,
+                      "children": children})
+    return {"period": period, "org": _org_dict(org), "indicators": items,
+            "freshness": aggregates.freshness([period])}
+
+
+def _children(org) -> list:
+    return org_queries.children(org.code, exclude_levels=("department",))
+
+
+def _stored(periods: list[str], org, dims: tuple[str, ...] = (aggregates.TOTAL, aggregates.SELF),
+            with_children: bool = True) -> aggregates.Stored | None:
+    """The materialized figures of the organisation (and its children) when every month asked for has them."""
+    if aggregates.ready(periods) != set(periods):
+        return None
+    codes = [org.code, *([c.code for c in _children(org)] if with_children else [])]
+    return aggregates.Stored(periods, codes, dims)
+
+
+def _stored_org_groups(stored: aggregates.Stored, ind: Indicator, period: str, org) -> list[dict[str, Any]]:
+    out = [{"key": c.code, "label": c.name, "org_code": c.code, **stored.figure(ind, period, c.code)}
+           for c in _children(org)]
+    if stored.has(ind, period, org.code, aggregates.SELF):
+        out.append({"key": SELF, "label": f"{org.name} (本级)", "org_code": None,
+                    **stored.figure(ind, period, org.code, aggregates.SELF)})
+    return out
+
+
+def _stored_dim_groups(stored: aggregates.Stored, ind: Indicator, period: str, org, by: str) -> list[dict[str, Any]]:
+    raw = stored.values(ind, period, org.code, by)
+    decoded = {v: (None if v == "" else int(v) if by == "doctor" else v) for v in raw}
+    names = {i: u.display_name or "未填写姓名" for i, u in users_by_id(v for v in decoded.values() if v).items()} \
+        if by == "doctor" else {}
+    order = sorted(raw, key=lambda v: (decoded[v] is None, str(decoded[v])))
+    return [{"key": decoded[v], "label": _label_of(by, decoded[v], names), "org_code": None,
+             **stored.figure(ind, period, org.code, by, v)} for v in order]
 
 
 def breakdown(p: Principal, indicator_id: str, *, by: str, period: str | None = None,
               org_code: str | None = None) -> dict[str, Any]:
     ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
     w = window(ind, period)
+    if by not in ind.dimensions:
+        raise Invalid("该指标不支持此维度", code="invalid_dimension", field="by", value=by,
+                      allowed=list(ind.dimensions))
+    stored = None
+    if by == "org":
+        stored = _stored([period], org)
+        found = _stored_org_groups(stored, ind, period, org) if stored is not None else None
+    elif by in aggregates.MATERIALIZED_DIMS:
+        stored = _stored([period], org, (by,), with_children=False)
+        found = _stored_dim_groups(stored, ind, period, org, by) if stored is not None else None
+    else:
+        found = None
+    if found is None:
+        found = groups(ind, w, Rows(org.path), org, by)
+    fresh = aggregates.freshness([period])
+    if stored is None:
+        fresh = {**fresh, "live": True}
     return {"indicator": describe(ind, w.end.year), "period": period, "org": _org_dict(org), "by": by,
-            "groups": groups(ind, w, Rows(org.path), org, by)}
+            "groups": found, "freshness": fresh}
 
 
 def trend(p: Principal, indicator_id: str, *, period: str | None = None, org_code: str | None = None,
           months: int = 12) -> dict[str, Any]:
-    """The figure at the end of each of the last `months` months (the year-to-date ones restart in January)."""
+    """The figure at the end of each of the last `months` months (the year-to-date ones restart in January); months
+    with materialized figures read them, the others are computed from the rows."""
     ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
     month_end(period)
+    periods = previous_periods(period, months)
+    have = aggregates.ready(periods)
+    stored = aggregates.Stored(have, [org.code]) if have else None
     rows, points = Rows(org.path), []
-    for month in previous_periods(period, months):
+    for month in periods:
         w = window(ind, month)
+        if stored is not None and month in have:
+            points.append({"period": month, **stored.figure(ind, month, org.code)})
+            continue
         num, den = parts(ind, w, rows)
         points.append({"period": month, **figure(ind, num, den, w.end.year)})
-    return {"indicator": describe(ind), "org": _org_dict(org), "points": points}
+    return {"indicator": describe(ind), "org": _org_dict(org), "points": points,
+            "freshness": aggregates.freshness(periods)}
 
 
 def scores(p: Principal, indicator_id: str, *, level: str, period: str | None = None,

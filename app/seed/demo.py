@@ -19,6 +19,7 @@ from app.auth.passwords import hash_password
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.org.models import Organization
+from app.quality.refresh import refresh_recent
 from app.quality.services import check_thresholds
 from app.residents import idcard
 from app.residents.models import Resident
@@ -238,6 +239,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_reports())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise
+        activity["quality_aggregate_months"] = refresh_recent()      # the figures the dashboards read
         with unit_of_work():
             record("seed.activity", object_type="seed", object_id="demo", details=dict(activity))
         added.update(activity)

@@ -23,6 +23,8 @@ from app.auth.principal import SYSTEM
 from app.auth.services import create_user
 from app.core import clock, db
 from app.follow_up.models import FollowUpSchedule, FollowUpVisit
+from app.quality.queries import previous_periods
+from app.quality.refresh import refresh
 from app.residents import idcard
 from app.residents.services import register_resident
 
@@ -126,3 +128,17 @@ def test_findings_are_scoped_and_checked(login_as, drifting, county):
     assert api.get(f"{URL}?period=2099-01").json["code"] == "period_in_future"
     assert api.get(f"{URL}?period={PERIOD}&months=6").status_code == 422
     assert login_as("trainer").get(f"{URL}?period={PERIOD}").status_code == 403
+
+
+def test_findings_read_from_the_materialized_figures_equal_the_live_ones(app, login_as, drifting):
+    county_api, township = login_as("supervisor"), login_as("township_public_health", org="C01T01")
+    live = county_api.get(f"{URL}?period={PERIOD}").json
+    live_township = township.get(f"{URL}?period={PERIOD}").json
+    assert live["freshness"]["live"] is True and live["findings"] and live_township["findings"]
+    with app.app_context():
+        for month in previous_periods(PERIOD, 12):
+            refresh(month)
+    stored = county_api.get(f"{URL}?period={PERIOD}").json
+    assert stored["freshness"]["live"] is False and stored["freshness"]["as_of"]
+    assert stored["findings"] == live["findings"]
+    assert township.get(f"{URL}?period={PERIOD}").json["findings"] == live_township["findings"]

@@ -5391,6 +5391,62 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/aggregates": {
+    /** How fresh a month's materialized figures are (as-of time, refresh state); default this month. */
+    get: {
+      parameters: {
+        query?: {
+          period?: string | null;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityFreshness"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/aggregates/refresh": {
+    /** Recompute a month's materialized figures now (a job; default this month): 202 with the state. */
+    post: {
+      parameters: {
+        query?: {
+          period?: string | null;
+        };
+      };
+      responses: {
+        /** @description Accepted */
+        202: {
+          content: {
+            "application/json": components["schemas"]["QualityFreshness"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/quality/alerts": {
     /** Threshold alerts raised for organisations in the caller's scope (counts, not the names behind them). */
     get: {
@@ -13584,6 +13640,7 @@ export interface components {
     };
     QualityBreakdown: {
       by?: string;
+      freshness?: components["schemas"]["QualityFreshness"];
       groups?: components["schemas"]["QualityGroup"][];
       indicator?: components["schemas"]["QualityIndicator"];
       org?: components["schemas"]["QualityOrgRef"];
@@ -13699,6 +13756,7 @@ export interface components {
     };
     QualityFindings: {
       findings?: components["schemas"]["QualityFinding"][];
+      freshness?: components["schemas"]["QualityFreshness"];
       indicators?: number;
       min_denominator?: number;
       months?: number;
@@ -13710,6 +13768,24 @@ export interface components {
       source?: string;
       source_label?: string;
       where?: unknown[];
+    };
+    QualityFreshness: {
+      /**
+       * Format: date-time
+       * @description when the (oldest) figures read were computed
+       */
+      as_of?: string | null;
+      /** @description some month had no materialized figures and was computed live */
+      live?: boolean;
+      refresh_error?: boolean;
+      /** @description running | done | failed, null: never */
+      refresh_status?: string | null;
+      refresh_status_label?: string;
+      /**
+       * Format: date
+       * @description last day the month's figures counted
+       */
+      window_end?: string | null;
     };
     QualityFunnelLimit: {
       hi95?: number;
@@ -13785,6 +13861,7 @@ export interface components {
       name?: string;
     };
     QualityOverview: {
+      freshness?: components["schemas"]["QualityFreshness"];
       indicators?: components["schemas"]["QualityIndicatorValue"][];
       org?: components["schemas"]["QualityOrgRef"];
       period?: string;
@@ -13820,6 +13897,7 @@ export interface components {
       warning?: number;
     };
     QualityTrend: {
+      freshness?: components["schemas"]["QualityFreshness"];
       indicator?: components["schemas"]["QualityIndicator"];
       org?: components["schemas"]["QualityOrgRef"];
       points?: components["schemas"]["QualityTrendPoint"][];

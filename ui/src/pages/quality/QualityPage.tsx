@@ -16,7 +16,7 @@ import { quality, type Cohorts, type Finding, type Group, type IndicatorValue, t
 import FindingsSection from './Findings';
 import {
   DIMENSION_FACTS, PART_LABELS, STATUS_COLORS, STATUS_LABELS, explainingPart, factColumns, factValue, formatParts,
-  formatValue, monthsBack,
+  formatValue, freshnessText, monthsBack,
 } from './format';
 
 const GROUPS = [{ code: 'chronic', label: '慢病管理' }, { code: 'process', label: '流程时效' }, { code: 'recognition', label: '结果互认' }, { code: 'contracting', label: '家庭医生签约' }, { code: 'liaison', label: '下沉专家与专科共建' }];
@@ -292,6 +292,19 @@ export default function QualityPage() {
   const listOrg = params.get('list_org') || undefined;
   const q = useMemo(() => ({ period, org_code: org }), [period, org]);
   const overview = useAsync(() => quality.overview(q), [period, org]);
+  const [refreshing, setRefreshing] = useState<string | null>(null);
+  const canRefresh = (me?.roles ?? []).some((r) => r === 'supervisor' || r === 'county_admin');
+  const refresh = async () => {
+    setRefreshing('正在更新…');
+    try {
+      const state = await quality.refresh(period);
+      setRefreshing(state.refresh_status === 'done' ? null : `${state.refresh_status_label}，稍后刷新页面查看`);
+      overview.reload();
+    } catch {
+      setRefreshing('更新失败，请稍后再试');
+    }
+  };
+  const fresh = overview.data?.freshness;
   const alerts = useAsync(() => quality.alerts({ period, org_code: org }), [period, org]);
   const set = (changes: Record<string, string | undefined>) => {
     const next = new URLSearchParams(params);
@@ -327,6 +340,19 @@ export default function QualityPage() {
           </select>
         </label>
         {org && <button type="button" className="btn btn-small" onClick={() => set({ org: undefined, list_org: undefined })}>返回本人机构</button>}
+        {fresh && (
+          <span className="muted" data-testid="quality-freshness">
+            {freshnessText(fresh)}
+            {fresh.refresh_status === 'running' && ' · 正在更新'}
+            {fresh.refresh_error && ' · 上次更新失败'}
+          </span>
+        )}
+        {canRefresh && (
+          <button type="button" className="btn btn-small" disabled={refreshing === '正在更新…'} onClick={refresh} data-testid="quality-refresh">
+            刷新数据
+          </button>
+        )}
+        {refreshing && <span className="muted">{refreshing}</span>}
       </div>
       {(alerts.data?.items.length ?? 0) > 0 && (
         <div className="alert alert-warn" data-testid="quality-alerts">

@@ -33,7 +33,12 @@ export interface IndicatorValue extends Figure {
 }
 
 export interface OrgRef { code: string; name: string; level: string }
-export interface Overview { period: string; org: OrgRef; indicators: IndicatorValue[] }
+/** How fresh the figures are: read from the materialized aggregates as of a time, or computed live. */
+export interface Freshness {
+  as_of: string | null; live: boolean; refresh_status: 'running' | 'done' | 'failed' | null;
+  refresh_status_label: string; refresh_error: boolean; window_end: string | null;
+}
+export interface Overview { period: string; org: OrgRef; indicators: IndicatorValue[]; freshness?: Freshness }
 export interface Trend { points: (Figure & { period: string })[] }
 export interface Breakdown { by: string; groups: Group[] }
 
@@ -80,6 +85,8 @@ export const quality = {
   cohortMembers: (disease: string, quarter: string, outcome: string, q: Q) =>
     api.get<{ total: number; items: DrillItem[] }>(`${Q}/cohorts/members`, { ...q, disease, quarter, outcome, per_page: 100 }),
   alerts: (q: Q) => api.get<{ items: Alert[] }>(`${Q}/alerts`, q),
+  freshness: (period: string) => api.get<Freshness>(`${Q}/aggregates`, { period }),
+  refresh: (period: string) => api.post<Freshness>(`${Q}/aggregates/refresh?period=${encodeURIComponent(period)}`),
   links: {
     overviewXlsx: (q: Q) => buildUrl(`${Q}/overview.xlsx`, q),
     drilldownXlsx: (id: string, part: string, q: Q & { doctor_id?: number }) => buildUrl(`${Q}/indicators/${id}/drilldown.xlsx`, { ...q, part }),
@@ -102,7 +109,9 @@ export interface Finding {
   link: { indicator_id: string; org_code: string; period: string; part: string; doctor_id: number | null; url: string };
   chart: FindingChart;
 }
-export interface Findings { period: string; months: number; org: OrgRef; indicators: number; findings: Finding[] }
+export interface Findings {
+  period: string; months: number; org: OrgRef; indicators: number; findings: Finding[]; freshness?: Freshness;
+}
 
 export const findingsApi = {
   list: (q: Q) => api.get<Findings>(`${Q}/findings`, q),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainingPart, factColumns, factValue, formatParts, formatValue, monthsBack } from './format';
+import { explainingPart, factColumns, factValue, formatParts, formatValue, freshnessText, monthsBack } from './format';
 
 describe('quality formatting', () => {
   it('shows rates with one decimal and counts with their unit', () => {
@@ -28,5 +28,12 @@ describe('quality formatting', () => {
     expect(factColumns({ last_sbp: 150, disease: 'htn', overdue: true })).toEqual(['last_sbp']);
     expect(factValue(true)).toBe('是');
     expect(factValue(null)).toBe('—');
+  });
+
+  it('says how fresh the figures are', () => {
+    const base = { refresh_status: 'done' as const, refresh_status_label: '已更新', refresh_error: false, window_end: null };
+    expect(freshnessText(undefined)).toBe('');
+    expect(freshnessText({ ...base, as_of: null, live: true })).toBe('实时计算（汇总尚未生成）');
+    expect(freshnessText({ ...base, as_of: '2026-12-04T07:40:00Z', live: false })).toMatch(/^数据更新于 2026-12-04 \d{2}:40$/);
   });
 });

@@ -1,5 +1,6 @@
 /** Pure helpers of the quality page: how a figure reads, its colour, which list explains it. */
-import type { Figure, IndicatorValue, Status } from './api';
+import { formatDateTime } from '../../lib/time';
+import type { Figure, Freshness, IndicatorValue, Status } from './api';
 
 export const STATUS_LABELS: Record<Status, string> = {
   met: '达标', below_target: '未达目标', warning: '预警', alarm: '报警', no_data: '无数据', none: '—',
@@ -56,4 +57,11 @@ export function factValue(v: unknown): string {
   if (v === null || v === undefined || v === '') return '—';
   if (typeof v === 'boolean') return v ? '是' : '否';
   return String(v);
+}
+
+/** The line above the figures: "数据更新于 2026-12-04 15:40", or that they were counted just now (no summary yet). */
+export function freshnessText(f: Freshness | undefined): string {
+  if (!f) return '';
+  if (f.live || !f.as_of) return '实时计算（汇总尚未生成）';
+  return `数据更新于 ${formatDateTime(f.as_of)}`;
 }
