@@ -1,7 +1,7 @@
 """quality: materialized indicator figures per month, organisation and dimension (issue 20.3)
 
-Revision ID: 0038
-Revises: 0037
+Revision ID: 0041
+Revises: 0040
 Create Date: 2026-12-04 16:00:00
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import app.core.db
 
-revision = '0038'
-down_revision = '0037'
+revision = '0041'
+down_revision = '0040'
 branch_labels = None
 depends_on = None
 
