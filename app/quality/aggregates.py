@@ -42,6 +42,17 @@ STATUS_LABELS = {"running": "正在更新", "done": "已更新", "failed": "更�
 
 # -- reading --------------------------------------------------------------------------------------------------------
 
+def encode(value: Any) -> str:
+    """A dimension value as stored: "" for none, else "=" and the value (so an empty text stays apart from none)."""
+    return "" if value is None else f"={value}"
+
+
+def decode(raw: str, dim: str) -> Any:
+    if raw == "":
+        return None
+    return int(raw[1:]) if dim == "doctor" else raw[1:]
+
+
 def runs(periods: Iterable[str]) -> dict[str, QualityAggregateRun]:
     wanted = list(dict.fromkeys(periods))
     return {r.period: r for r in session().scalars(

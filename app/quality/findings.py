@@ -232,7 +232,7 @@ def stored_outlier_findings(ind: Indicator, stored: aggregates.Stored, org, peer
             fig = stored.figure(ind, period, o.code)
             peers[level].append({"key": o.code, "label": o.name, "org_code": o.code, "doctor_id": None,
                                  "numerator": fig["numerator"], "denominator": int(fig["denominator"] or 0)})
-    doctors = {int(v): stored.figure(ind, period, org.code, "doctor", v)
+    doctors = {aggregates.decode(v, "doctor"): stored.figure(ind, period, org.code, "doctor", v)
                for v in stored.values(ind, period, org.code, "doctor") if v}
     doctors = {i: f for i, f in doctors.items() if f["denominator"]}
     names = users_by_id(doctors)

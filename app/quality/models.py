@@ -48,7 +48,8 @@ class QualityAggregate(Base):
     """One materialized figure: an indicator's numerator, denominator and value for a month (the indicator's own
     window at that month) and an organisation's whole subtree, in total (`dim` "") or for one value of a dimension
     (`disease`, `risk_level`, `doctor`), or for the rows of the organisation itself outside its child organisations
-    (`dim` "self"). A missing dimension value is stored as "" (the unique key treats NULLs as distinct)."""
+    (`dim` "self"). `dim_value` is "" for none and "=" + the value otherwise (`aggregates.encode`: the unique key
+    treats NULLs as distinct, and an empty text must stay apart from none)."""
 
     __tablename__ = "quality_aggregates"
     __table_args__ = (UniqueConstraint("period", "indicator_id", "org_code", "dim", "dim_value"),

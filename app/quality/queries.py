@@ -283,7 +283,7 @@ def _stored_org_groups(stored: aggregates.Stored, ind: Indicator, period: str, o
 
 def _stored_dim_groups(stored: aggregates.Stored, ind: Indicator, period: str, org, by: str) -> list[dict[str, Any]]:
     raw = stored.values(ind, period, org.code, by)
-    decoded = {v: (None if v == "" else int(v) if by == "doctor" else v) for v in raw}
+    decoded = {v: aggregates.decode(v, by) for v in raw}
     names = {i: u.display_name or "未填写姓名" for i, u in users_by_id(v for v in decoded.values() if v).items()} \
         if by == "doctor" else {}
     order = sorted(raw, key=lambda v: (decoded[v] is None, str(decoded[v])))

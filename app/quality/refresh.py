@@ -13,7 +13,7 @@ from app.jobs.queue import enqueue
 from app.org import queries as org_queries
 
 from . import queries
-from .aggregates import MATERIALIZED_DIMS, SELF, TOTAL, freshness
+from .aggregates import MATERIALIZED_DIMS, SELF, TOTAL, encode, freshness
 from .library import library
 from .models import QualityAggregate, QualityAggregateRun
 
@@ -47,7 +47,7 @@ def _groups(rows: list[dict], chains: dict[str, list], dims: tuple[str, ...]) ->
                 keys.append((org.code, SELF, ""))
             for dim in dims:
                 value = r.get(FIELDS.get(dim, dim))
-                keys.append((org.code, dim, "" if value is None else str(value)))
+                keys.append((org.code, dim, encode(value)))
             for k in keys:
                 out.setdefault(k, []).append(r)
     return out
