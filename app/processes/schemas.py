@@ -135,6 +135,8 @@ class RetrySchema(Schema):
 class ClockSchema(Schema):
     now = fields.DateTime()
     enabled = fields.Bool()
+    pending_timers = fields.Int(metadata={"description": "timers waiting on running instances"})
+    next_timer_at = fields.DateTime(allow_none=True, metadata={"description": "when the earliest of them is due"})
     advanced_by_seconds = fields.Int()
     instances_with_due_timers = fields.Int()
 
@@ -143,3 +145,7 @@ class ClockAdvanceSchema(Schema):
     days = fields.Float(load_default=0, validate=validate.Range(min=0, max=400))
     hours = fields.Float(load_default=0, validate=validate.Range(min=0, max=24 * 400))
     minutes = fields.Float(load_default=0, validate=validate.Range(min=0, max=60 * 24 * 400))
+    until = fields.AwareDateTime(load_default=None, metadata={
+        "description": "move the clock to this instant instead (with an offset; at most 400 days ahead)"})
+    until_date = fields.Date(load_default=None, metadata={
+        "description": "move the clock to 23:59 (the county's time) of this day, so what is due that day fires"})

@@ -5,11 +5,12 @@ import codecs
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.audit.services import record
 from app.auth.principal import Principal
+from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
 from app.decisions.analyses import replay_summary
@@ -118,10 +119,23 @@ def clock_state() -> dict[str, Any]:
     return clock_control.state()
 
 
-def advance_clock(*, principal: Principal, days: float = 0, hours: float = 0, minutes: float = 0) -> dict[str, Any]:
-    """Advance the platform clock (demo/test installs) and fire what became due; audited."""
-    result = clock_control.advance(timedelta(days=days, hours=hours, minutes=minutes))
+def advance_clock(*, principal: Principal, days: float = 0, hours: float = 0, minutes: float = 0,
+                  until: datetime | None = None, until_date: date | None = None) -> dict[str, Any]:
+    """Advance the platform clock (demo/test installs) by a step, to an instant or to the end of a local day, and
+    fire what became due; audited."""
+    step = timedelta(days=days, hours=hours, minutes=minutes)
+    if until_date is not None:
+        if until is not None:
+            raise Invalid("请只给出一个目标时间 (give `until` or `until_date`, not both)", code="invalid_clock_step")
+        until = clock.end_of_day(until_date)
+    if until is not None:
+        if step:
+            raise Invalid("请只给出前移时长或目标时间之一 (give a step or `until`, not both)",
+                          code="invalid_clock_step")
+        step = clock_control.step_until(until)
+    result = clock_control.advance(step)
     with unit_of_work():
         record("clock.advance", object_type="clock", object_id="platform",
-               details={**result, "now": result["now"].isoformat()})
+               details={**result, "now": result["now"].isoformat(),
+                        "next_timer_at": result["next_timer_at"] and result["next_timer_at"].isoformat()})
     return result

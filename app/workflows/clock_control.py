@@ -6,14 +6,17 @@ not). Moving the clock fires every timer that became due, at once; each move is 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
+from sqlalchemy import func, select
 
 from app.core import clock
+from app.core.db import unit_of_work
 from app.core.errors import Forbidden
 
 from . import jobs
+from .models import ProcessInstance, Timer
 
 MAX_STEP = timedelta(days=400)
 
@@ -28,7 +31,18 @@ def enabled() -> bool:
 
 
 def state() -> dict:
-    return {"now": clock.now(), "enabled": enabled()}
+    """The platform time, whether it may be moved, and the timers still waiting (how many, the next one's time)."""
+    with unit_of_work() as session:
+        count, next_at = session.execute(
+            select(func.count(Timer.id), func.min(Timer.fire_at))
+            .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+            .where(ProcessInstance.status.notin_(("suspended", "error")))).one()
+    return {"now": clock.now(), "enabled": enabled(), "pending_timers": count, "next_timer_at": next_at}
+
+
+def step_until(until: datetime) -> timedelta:
+    """The step that brings the clock to `until` (an instant; must lie ahead)."""
+    return until - clock.now()
 
 
 def advance(delta: timedelta) -> dict:

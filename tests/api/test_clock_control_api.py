@@ -2,6 +2,9 @@
 became due fire, so a 90-day follow-up model can be tried in minutes; refused in production."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
@@ -75,3 +78,45 @@ def test_the_embedded_default_moves_the_clock_when_the_site_opted_in(app, login_
         pytest.skip("the embedded default is SQLite without Redis")
     monkeypatch.setenv("YGT_CLOCK_CONTROL", "1")
     assert login_as("process_owner").post("/api/v1/clock", json={"hours": 2}).status_code == 200
+
+
+def test_the_clock_shows_the_waiting_timers_and_moves_to_a_date(login_as, deploy_models, switched_on):
+    """The clock page's data: the timers still waiting and when the next is due; `until` moves to an instant."""
+    deploy_models("ninety_day_review.bpmn", with_dmn=False)
+    owner = login_as("process_owner")
+    instance_id = owner.post("/api/v1/process-instances", json={"process_id": "ninety_day_review",
+                                                               "data": {}}).get_json()["id"]
+    state = owner.get("/api/v1/clock").get_json()
+    assert state["pending_timers"] == 1
+    next_at = datetime.fromisoformat(state["next_timer_at"])
+    assert timedelta(days=89) < next_at - datetime.fromisoformat(state["now"]) <= timedelta(days=90)
+    moved = owner.post("/api/v1/clock", json={"until": (next_at + timedelta(minutes=1)).isoformat()})
+    assert moved.status_code == 200, moved.get_json()
+    body = moved.get_json()
+    assert body["instances_with_due_timers"] == 1 and datetime.fromisoformat(body["now"]) > next_at
+    assert [t["element_id"] for t in _open_tasks(owner, instance_id)] == ["after_timer"]
+    assert owner.get("/api/v1/clock").get_json()["pending_timers"] == 0
+
+
+def test_until_in_the_past_or_with_a_step_is_422(login_as, switched_on):
+    owner = login_as("process_owner")
+    now = datetime.fromisoformat(owner.get("/api/v1/clock").get_json()["now"])
+    for body in ({"until": (now - timedelta(hours=1)).isoformat()},
+                 {"until": (now + timedelta(days=1)).isoformat(), "days": 1},
+                 {"until": (now + timedelta(days=401)).isoformat()}):
+        response = owner.post("/api/v1/clock", json=body)
+        assert response.status_code == 422 and response.get_json()["code"] == "invalid_clock_step", body
+    naive = owner.post("/api/v1/clock", json={"until": "2030-01-01T00:00:00"})
+    assert naive.status_code == 422
+
+
+def test_until_date_moves_to_the_end_of_that_local_day(login_as, switched_on):
+    owner = login_as("process_owner")
+    now = datetime.fromisoformat(owner.get("/api/v1/clock").get_json()["now"])
+    day = (now + timedelta(days=10)).date()
+    moved = owner.post("/api/v1/clock", json={"until_date": day.isoformat()})
+    assert moved.status_code == 200, moved.get_json()
+    local = datetime.fromisoformat(moved.get_json()["now"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert (local.date(), local.hour, local.minute) == (day, 23, 59)
+    again = owner.post("/api/v1/clock", json={"until_date": day.isoformat()})
+    assert again.status_code == 422 and again.get_json()["code"] == "invalid_clock_step"

@@ -22,6 +22,7 @@ import { dmnBrokenRuleStory, dmnEditorStory, dmnFindingsOverride, dmnReplayStory
 import { regimenSafetyStory } from './regimen.mjs';
 import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
+import { clockStory } from './clock.mjs';
 import { qualityStory } from './quality.mjs';
 import { reportBuilderStory } from './report_builder.mjs';
 import { appraisalStory } from './appraisal.mjs';
@@ -272,6 +273,15 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no referral processes');
     if (!needs(t, '/api/v1/referrals', '/api/v1/referrals/{}', '/api/v1/clock')) return;
     if (!(await referralNoShowStory(ctx))) {
+      if (strict) throw new Error('平台时钟不可调整（严格模式不跳过：live.py 以 YGT_CLOCK_CONTROL=1 启动）');
+      t.skip('平台时钟不可调整 (YGT_CLOCK_CONTROL)');
+    }
+  });
+  // after the no-show story: it moves the platform clock three months ahead through the 平台时钟 page
+  test('平台时钟: the process owner moves the demo clock on its page and the task behind a 90-day timer appears', async (t) => {
+    if (useMock) return void t.skip('the mock has no clock or timers');
+    if (!needs(t, '/api/v1/clock', '/api/v1/process-definitions')) return;
+    if (!(await clockStory(ctx))) {
       if (strict) throw new Error('平台时钟不可调整（严格模式不跳过：live.py 以 YGT_CLOCK_CONTROL=1 启动）');
       t.skip('平台时钟不可调整 (YGT_CLOCK_CONTROL)');
     }

@@ -21,6 +21,7 @@ const DashboardsPage = lazyPage(() => import('./pages/DashboardsPage'));
 const FollowUpsPage = lazyPage(() => import('./pages/FollowUpsPage'));
 const ScreeningPage = lazyPage(() => import('./pages/ScreeningPage'));
 const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
+const ClockPage = lazyPage(() => import('./pages/ClockPage'));
 const SupplyPage = lazyPage(() => import('./pages/supply/SupplyPage'));
 const PharmacyPage = lazyPage(() => import('./pages/pharmacy/PharmacyPage'));
 const PrescriptionPage = lazyPage(() => import('./pages/pharmacy/PrescriptionPage'));
@@ -141,6 +142,7 @@ export default function App() {
               <Route path="inbox" element={<InboxPage />} />
               <Route path="tasks/:id" element={<TaskPage />} />
               <Route path="modeler" element={<RequireModeler><ModelerPage /></RequireModeler>} />
+              <Route path="clock" element={<RequireModeler><ClockPage /></RequireModeler>} />
               <Route path="instances" element={<InstancesPage />} />
               <Route path="instances/:id" element={<InstancePage />} />
               <Route path="residents" element={<ResidentsPage />} />

@@ -2,7 +2,7 @@
 import { ApiError, api, messageFor, upload } from './client';
 import type { ReplayResult } from '../lib/replay';
 import type {
-  CaseRunResult, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
+  CaseRunResult, ClockAdvance, ClockState, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
   CarePlan, CarePlanDiff, CarePlanVersion, Delivery, OpenEmergency, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
   OutboundPush, OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
@@ -61,6 +61,12 @@ export const tasks = {
     api.post<SavedFilter>(`${V1}/tasks/filters`, f),
   deleteFilter: (id: number) => api.del(`${V1}/tasks/filters/${id}`),
   returnTask: (id: string | number) => api.post<Task>(`${V1}/tasks/${enc(String(id))}/return`),
+};
+
+/** The platform clock: demo and test installs only (the server refuses with clock_control_disabled elsewhere). */
+export const platformClock = {
+  get: () => api.get<ClockState>(`${V1}/clock`),
+  advance: (body: ClockAdvance) => api.post<ClockState>(`${V1}/clock`, body),
 };
 
 export const definitions = {

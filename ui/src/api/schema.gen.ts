@@ -11128,8 +11128,15 @@ export interface components {
       advanced_by_seconds?: number;
       enabled?: boolean;
       instances_with_due_timers?: number;
+      /**
+       * Format: date-time
+       * @description when the earliest of them is due
+       */
+      next_timer_at?: string | null;
       /** Format: date-time */
       now?: string;
+      /** @description timers waiting on running instances */
+      pending_timers?: number;
     };
     ClockAdvance: {
       /** @default 0 */
@@ -11138,6 +11145,18 @@ export interface components {
       hours?: number;
       /** @default 0 */
       minutes?: number;
+      /**
+       * Format: date-time
+       * @description move the clock to this instant instead (with an offset; at most 400 days ahead)
+       * @default null
+       */
+      until?: string | null;
+      /**
+       * Format: date
+       * @description move the clock to 23:59 (the county's time) of this day, so what is due that day fires
+       * @default null
+       */
+      until_date?: string | null;
     };
     Code: {
       expected?: number;

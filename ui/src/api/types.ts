@@ -109,6 +109,9 @@ export interface DeployedItem {
 }
 
 export type DeployResult = Schemas['DeployResult'];
+/** The platform clock (issue 14.12): the time, whether it may be moved here, the timers still waiting. */
+export type ClockState = Schemas['Clock'];
+export type ClockAdvance = Partial<Schemas['ClockAdvance']>;
 
 export interface Decision {
   id?: string;

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
-import { tasks } from '../api/endpoints';
+import { platformClock, tasks } from '../api/endpoints';
 import type { TaskCounts } from '../api/types';
-import { menuFor, orgLevelName, roleNames } from '../lib/roles';
+import { canModel, menuFor, orgLevelName, roleNames } from '../lib/roles';
 
 export const TASKS_CHANGED = 'ygt:tasks-changed';
 
@@ -30,11 +30,22 @@ function useTaskCounts(enabled: boolean): TaskCounts | null {
   return counts;
 }
 
+/** Whether the platform clock may be moved here (the embedded demo/test install): only then 平台时钟 is in the menu. */
+function useClockControl(asked: boolean): boolean {
+  const [enabled, setEnabled] = useState(false);
+  useEffect(() => {
+    if (!asked) return;
+    platformClock.get().then((c) => setEnabled(!!c.enabled), () => setEnabled(false));
+  }, [asked]);
+  return asked && enabled;
+}
+
 export default function Layout() {
   const { me, logout } = useAuth();
   const navigate = useNavigate();
   const roles = me?.roles ?? [];
   const counts = useTaskCounts(!!me);
+  const clockControl = useClockControl(canModel(roles));
 
   const onLogout = async () => {
     await logout();
@@ -57,6 +68,11 @@ export default function Layout() {
               {entry.count && counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}
             </NavLink>
           ))}
+          {clockControl && (
+            <NavLink to="/clock" className={({ isActive }) => (isActive ? 'active' : '')} data-testid="nav-clock">
+              平台时钟
+            </NavLink>
+          )}
         </nav>
         <div className="user-box">
           {counts && (
