@@ -10,6 +10,7 @@ from typing import Any
 
 from app.audit.services import record
 from app.auth.principal import Principal
+from app.auth.services import carry_sessions
 from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import Invalid
@@ -134,6 +135,7 @@ def advance_clock(*, principal: Principal, days: float = 0, hours: float = 0, mi
                           code="invalid_clock_step")
         step = clock_control.step_until(until)
     result = clock_control.advance(step)
+    carry_sessions(step)
     with unit_of_work():
         record("clock.advance", object_type="clock", object_id="platform",
                details={**result, "now": result["now"].isoformat(),

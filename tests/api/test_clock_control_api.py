@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from app.auth.services import create_user
 from app.core.db import session
 
 
@@ -120,3 +121,18 @@ def test_until_date_moves_to_the_end_of_that_local_day(login_as, switched_on):
     assert (local.date(), local.hour, local.minute) == (day, 23, 59)
     again = owner.post("/api/v1/clock", json={"until_date": day.isoformat()})
     assert again.status_code == 422 and again.get_json()["code"] == "invalid_clock_step"
+
+
+def test_moving_the_clock_signs_nobody_out(app, client, county, switched_on):
+    """A browser session lasts 12 h: a demo jump of 7 days must not end the mover's session (nor anyone's), or the
+    平台时钟 page logs its user out at the first click."""
+    with app.app_context():
+        create_user("clock_owner", password="Clock-Owner-Pass-1", roles=["process_owner"], org_code="C01")
+    login = client.post("/api/v1/auth/login", json={"username": "clock_owner", "password": "Clock-Owner-Pass-1"})
+    assert login.status_code == 200, login.get_json()
+    csrf = login.get_json()["csrf_token"]
+    moved = client.post("/api/v1/clock", json={"days": 7}, headers={"X-CSRF-Token": csrf})
+    assert moved.status_code == 200, moved.get_json()
+    assert client.get("/api/v1/clock").status_code == 200
+    assert client.post("/api/v1/clock", json={"days": 30}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert client.get("/api/v1/auth/me").status_code == 200
