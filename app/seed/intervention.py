@@ -281,7 +281,7 @@ def _run(centre: _Centre, spec: Case, resident_id: int, on_warfarin: bool, clk: 
                                           (operated + timedelta(days=31, hours=1), "31d"),
                                           (datetime.combine(spec.discharge + timedelta(days=30), time(10, 0),
                                                             tzinfo=clock.local_tz()), "follow_up")]
-    limit = clk.then - timedelta(minutes=5)
+    limit = max(clk.then - timedelta(minutes=5), clock.start_of_day(clock.date_of(clk.then)))   # today stays today
     events = [(min(at, limit), what) if what == "discharge" else (at, what) for at, what in events]
     for at, what in sorted(events):
         if at > limit:
@@ -309,7 +309,8 @@ def _waiting(centre: _Centre, patients: list[tuple[int, bool]], clk: _Clock, tod
         "departments": "神经内科、神经外科、麻醉科", "conclusion": "宽颈动脉瘤，建议转上级医院开颅夹闭", "proceed": False}})
     c = centre.open(patients[0][0], declined, today - timedelta(days=1))
     centre.prepare(c, declined, on_warfarin=False)
-    clock.advance(clk.then - timedelta(minutes=30) - clock.now())
+    # half an hour ago, but never before today's midnight: today's cases must not be admitted "tomorrow"
+    clock.advance(max(clk.then - timedelta(minutes=30), clock.start_of_day(today)) - clock.now())
     theatre = Case("coronary", today, 0, (STENT_GTIN, STENT_GTIN), 0)
     c = centre.open(patients[1][0], theatre, today)
     centre.prepare(c, theatre, on_warfarin=False)

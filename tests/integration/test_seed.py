@@ -157,3 +157,24 @@ def test_grading_an_enrolled_hypertension_requests_its_care_plan(app, county):
         start_grading(rid, "htn", reason="new_data")
         assert s.scalar(select(func.count()).select_from(ProcessInstance)
                         .where(ProcessInstance.process_id == "care_plan")) == 1
+
+
+@pytest.mark.timeout(900)
+def test_the_demo_seed_runs_just_after_local_midnight(app):
+    """`make run` five minutes after midnight (Beijing; 16:05 UTC) seeds like any other time: the seed winds the
+    platform clock back to stage earlier events, and it once wound "today's" theatre case back into yesterday, which
+    the centre refused (入院日期不能晚于今天) and the whole seed stopped."""
+    from app.intervention.models import InterventionCase
+    from app.seed import demo
+    _deploy_all(app)
+    local = clock.local(clock.now())
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=clock.local_tz())
+    clock.advance(midnight + timedelta(minutes=5) - clock.now())
+    today = clock.today()
+    with app.app_context():
+        added = demo.seed_demo()
+        assert clock.today() == today
+        assert added["intervention_cases"] >= 15
+        s = db.session()
+        waiting = [c for c in s.scalars(select(InterventionCase)) if c.status in ("operating", "assessing")]
+        assert waiting and all(c.admitted_on == today for c in waiting if c.status == "operating")
