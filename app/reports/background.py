@@ -6,13 +6,18 @@ calls `progress(done, total)` as it goes. The job runs through `app.jobs.queue` 
 worker thread on the embedded default, at once in tests). A job runs once: a second delivery of the same job finds
 it no longer queued and does nothing. A builder's `DomainError` fails the job with its code and message (shown to
 the requester); anything else fails it as `export_failed` and is logged. Only the requester sees a job. A requester
-keeps their newest `KEEP` finished jobs of a kind: starting another deletes the older ones (and their files)."""
+keeps their newest `KEEP` finished jobs of a kind: starting another deletes the older ones (and their files).
+
+A job whose worker died (killed, machine restarted) never reports back: whoever looks at it after `RUNNING_LIMIT`
+(beyond the queue's own job timeout) finds it failed as `export_interrupted`, and a job no worker took within
+`QUEUED_LIMIT` as `export_not_started`, so a requester is never left watching 生成中 for ever."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
@@ -25,6 +30,10 @@ log = logs.get("export_jobs")
 Progress = Callable[[int, int], None]
 STATUS_LABELS = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
 KEEP = 20
+RUNNING_LIMIT = timedelta(minutes=15)            # the queue stops a job after 10 minutes (app.jobs.queue.enqueue)
+QUEUED_LIMIT = timedelta(hours=1)
+INTERRUPTED = ("export_interrupted", "后台生成中断（服务重启或超时），请重新生成")
+NOT_STARTED = ("export_not_started", "后台任务长时间未开始，请稍后重新生成或联系管理员检查后台服务")
 
 
 def start(owner_id: int, *, kind: str, title: str, builder: str, params: dict[str, Any]) -> ExportJob:
@@ -83,7 +92,21 @@ def run(job_id: int) -> None:
             row.finished_at = clock.now()
 
 
+def _expire_stale(owner_id: int, kind: str) -> None:
+    """Fail the requester's jobs that can no longer finish (see the module doc)."""
+    now = clock.now()
+    mine = (ExportJob.owner_id == owner_id, ExportJob.kind == kind)
+    with unit_of_work() as s:
+        for status, since, limit, (code, message) in (("running", ExportJob.started_at, RUNNING_LIMIT, INTERRUPTED),
+                                                      ("queued", ExportJob.created_at, QUEUED_LIMIT, NOT_STARTED)):
+            s.execute(update(ExportJob).where(*mine, ExportJob.status == status,
+                                              since < now - limit)
+                      .values(status="failed", error_code=code, error_message=message, finished_at=now)
+                      .execution_options(synchronize_session=False))
+
+
 def get(owner_id: int, job_id: int, *, kind: str) -> ExportJob:
+    _expire_stale(owner_id, kind)
     row = session().get(ExportJob, job_id)
     if row is None or row.owner_id != owner_id or row.kind != kind:
         raise NotFound("后台任务不存在 (export job not found)", code="export_job_not_found")
@@ -91,6 +114,7 @@ def get(owner_id: int, job_id: int, *, kind: str) -> ExportJob:
 
 
 def recent(owner_id: int, *, kind: str) -> list[ExportJob]:
+    _expire_stale(owner_id, kind)
     return list(session().scalars(select(ExportJob).where(ExportJob.owner_id == owner_id, ExportJob.kind == kind)
                                   .order_by(ExportJob.id.desc()).limit(KEEP)))
 
