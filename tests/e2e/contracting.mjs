@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closePage, loginAs, shot } from './flows.mjs';
+import { closePage, loginAs, refreshQualityFigures, shot } from './flows.mjs';
 import { formSamples } from './forms.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,6 +113,7 @@ export async function contractingStory(ctx) {
 
   // the follow-up visit is recorded: one unit of the package is delivered
   const supervisor = await loginAs(ctx, process.env.E2E_SUPERVISOR_USER ?? 'supervisor');
+  await refreshQualityFigures(supervisor);
   const before = await fulfilment(supervisor);
   const sample = formSamples()['forms/follow_up/record_htn_visit.json'].valid;
   const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
@@ -137,6 +138,7 @@ export async function contractingStory(ctx) {
   await shot(page, 'resident-contract-card');
   await card.getByRole('link', { name: '查看协议' }).click();
   await page.getByTestId('contract-page').waitFor();
+  await refreshQualityFigures(supervisor);          // the dashboard reads materialized figures: 刷新数据 first
   const after = await fulfilment(supervisor);
   assert.equal(after.numerator, (before.numerator ?? 0) + 1, '履约率的分子应增加1');
   await supervisor.goto('/quality?group=contracting');

@@ -470,3 +470,21 @@ async function screenshotMainPages(ctx) {
 export const flows = { start, villageDoctorCompletesTask, processOwnerDeploysNewVersion, supervisorSeesActiveElement,
   supervisorCancelsOpenRevision, screenshotMainPages };
 export { CHROMIUM_ARGS, closePage, loginAs, newPage, openSection, shot, todayShanghai, unavailable };
+
+/** The supervisor's 刷新数据 (issue 20.3): recompute this month's materialized quality figures and wait until the
+ * new ones are there (the dashboards read those; a change made a moment ago shows after the refresh). */
+export async function refreshQualityFigures(page, period = new Date().toISOString().slice(0, 7)) {
+  const url = `/api/v1/quality/aggregates?period=${period}`;
+  const before = await (await page.request.get(url)).json();
+  const csrf = (await page.context().cookies()).find((c) => c.name === 'ygt_csrf')?.value ?? '';
+  const resp = await page.request.post(`/api/v1/quality/aggregates/refresh?period=${period}`,
+    { headers: { 'X-CSRF-Token': csrf } });
+  if (resp.status() !== 202) throw new Error(`quality refresh answered ${resp.status()}: ${await resp.text()}`);
+  const until = Date.now() + 180_000;
+  for (;;) {
+    const now = await (await page.request.get(url)).json();
+    if (now.refresh_status === 'done' && now.as_of && now.as_of !== before.as_of) return now;
+    if (Date.now() > until) throw new Error('quality refresh did not finish in 3 minutes');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -4,7 +4,7 @@
  * 发现 (issue 20.6): the supervisor opens a finding (a township's 随访及时率 below its own history: the demo's
  * 高桥乡 year of late follow-ups), reads its control chart and reaches the list of visits behind it. */
 import assert from 'node:assert/strict';
-import { closePage, loginAs, shot, unavailable } from './flows.mjs';
+import { closePage, loginAs, refreshQualityFigures, shot, unavailable } from './flows.mjs';
 
 const SUPERVISOR = process.env.E2E_SUPERVISOR_USER ?? 'supervisor';
 const BP = 'htn_bp_control_rate';
@@ -65,6 +65,7 @@ async function findingStory(ctx, t) {
 export async function qualityStory(ctx, t) {
   await findingStory(ctx, t);
   const page = await loginAs(ctx, SUPERVISOR);
+  await refreshQualityFigures(page);       // figures as of now, so the village's count equals its live list below
   const found = await villageWithUncontrolled(page);
   if (!found) {
     await closePage(page);
