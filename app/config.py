@@ -35,6 +35,7 @@ class Settings:
     asset_root: Path = ROOT
     display_tz: str = "Asia/Shanghai"
     script_timeout_s: float = 2.0
+    script_extensions: tuple[str, ...] = ()   # YGT_SCRIPT_EXTENSIONS: site modules with SCRIPT_FUNCTIONS
     extra: dict = field(default_factory=dict)
 
     @property
@@ -61,6 +62,8 @@ class Settings:
             secret_key=_secret(data_dir, "secret_key", "SECRET_KEY"),
             field_key=_secret(data_dir, "field_key", "YGT_FIELD_KEY"),
             jobs_mode=jobs_mode,
+            script_extensions=overrides.pop("script_extensions", None) or tuple(
+                m.strip() for m in os.environ.get("YGT_SCRIPT_EXTENSIONS", "").split(",") if m.strip()),
             display_tz=overrides.pop("display_tz", None) or os.environ.get("YGT_DISPLAY_TZ", "Asia/Shanghai"),
             scheduler_enabled=overrides.pop("scheduler_enabled", None)
             if "scheduler_enabled" in overrides else os.environ.get("YGT_SCHEDULER", "1" if not redis_url else "0") == "1",

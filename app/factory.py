@@ -13,6 +13,7 @@ from .core import clock, crypto, db, logs
 from .core.jsonio import JSONProvider
 from .extensions import api
 from .jobs import queue
+from .workflows import bindings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_NAME="ygt_session",
     )
     logs.configure()
+    # site script functions (YGT_SCRIPT_EXTENSIONS): a module that cannot be used stops start-up, naming it
+    bindings.use_script_extensions(settings.script_extensions)
     clock.configure(settings.display_tz)
     crypto.configure(settings.field_key)
     db.init_engine(settings.database_url)

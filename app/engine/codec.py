@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
+from .sandbox import Record
 from .tasks import CALLEE_KEY, ENGINE_CONFIG
 
 ENGINE_FORMAT = "spiff-3.2.0/1.5+ygt1"
@@ -78,6 +79,20 @@ def _register_value_types(registry) -> None:
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
                       typename="date")
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), typename="Decimal")
+    # a site function's record kept in task data (sandbox.as_data): its fields, read back with attribute access
+    registry.register(Record, lambda v: {"fields": dict(v)},
+                      lambda d: Record({k: registry.restore(v) for k, v in d["fields"].items()}), typename="Record")
+
+
+def _records_out(value: Any) -> Any:
+    """Mark the Records in saved state (JSON would write them as plain dicts and lose their attribute access)."""
+    if type(value) is Record:
+        return {"typename": "Record", "fields": {k: _records_out(v) for k, v in value.items()}}
+    if isinstance(value, dict):
+        return {k: _records_out(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_records_out(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +109,7 @@ def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
     ser = serializer()
     ser.registry._encoder_mode = True
     try:
-        text = json.dumps(ser.to_dict(workflow), cls=ser._encoder_cls, ensure_ascii=False)
+        text = json.dumps(_records_out(ser.to_dict(workflow)), cls=ser._encoder_cls, ensure_ascii=False)
     finally:
         ser.registry._encoder_mode = False
     return json.loads(text)

@@ -17,6 +17,7 @@ deploying models stays a privileged, audited action.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as _dt
 import functools
 import re
@@ -35,6 +36,29 @@ _GUARD = "__ygt_guard"
 _WIDTH = "__ygt_width"
 _WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
 _RANGE_NAME = "range"
+
+
+class Record(dict):
+    """A record a site script function returned (namedtuple or dataclass), kept in task data as a JSON-safe dict
+    whose fields scripts and conditions still read as attributes (`product.price`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __reduce__(self):  # pickles as itself across the script worker's socket
+        return (Record, (dict(self),))
+
+
+def as_data(value: Any) -> Any:
+    """A namedtuple or dataclass instance as a Record (fields converted the same way); anything else unchanged."""
+    if isinstance(value, tuple) and hasattr(value, "_fields") and hasattr(value, "_asdict"):
+        return Record({k: as_data(v) for k, v in value._asdict().items()})
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return Record({f.name: as_data(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    return value
 
 
 class SandboxError(Exception):
@@ -374,7 +398,7 @@ def execute(source: str, names: dict[str, Any], *, helpers: Mapping[str, Callabl
     names.clear()
     for key, value in env.items():
         if _is_data(key, value, helpers):
-            names[key] = value
+            names[key] = as_data(value)
         elif key in original and key in helpers and value is helpers[key]:
             names[key] = original[key]  # data that a helper's name shadowed during the run is kept, not lost
 

@@ -14,6 +14,7 @@ from importlib import import_module
 from typing import Any
 
 from app.core import clock
+from app.engine.extensions import load_script_functions
 
 OperatorFn = Callable[..., Any]
 _operators: dict[str, OperatorFn] = {}
@@ -137,3 +138,16 @@ SCRIPT_HELPERS: dict[str, Callable[..., Any]] = {
     "today": _today, "now_iso": _now, "in_days": _in_days, "add_days": _add_days, "age_on": _age_on,
     "days_between": _days_between,
 }
+
+_PLATFORM_HELPERS = dict(SCRIPT_HELPERS)
+
+
+def use_script_extensions(modules: tuple[str, ...] | list[str]) -> list[str]:
+    """Add the SCRIPT_FUNCTIONS of the site modules (YGT_SCRIPT_EXTENSIONS) to what every model script may call,
+    replacing any earlier site set; returns the names added. Raises engine.extensions.ScriptExtensionError naming
+    a module that cannot be imported or used (before anything is changed)."""
+    functions = load_script_functions(modules, reserved=_PLATFORM_HELPERS)
+    SCRIPT_HELPERS.clear()
+    SCRIPT_HELPERS.update(_PLATFORM_HELPERS)
+    SCRIPT_HELPERS.update(functions)
+    return sorted(functions)
