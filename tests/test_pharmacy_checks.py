@@ -85,3 +85,14 @@ def test_warfarin_interactions_inr_age_and_bleeding_risk(review):
     assert codes(review([W3])) == [("inr_missing", "warn")]
     old = review([riva(15)], concomitant=["aspirin"], age=80, crcl_ml_min=40)
     assert codes(old) == [("elderly_bleeding_risk", "warn")]
+
+
+def test_what_a_modified_version_changed_is_said_in_words():
+    from app.pharmacy.queries import changes
+    before = [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 14},
+              {"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd"}]
+    after = [{"drug": "warfarin", "dose_mg": 2, "frequency": "qd", "days": 7},
+             {"drug": "enoxaparin", "dose_mg": 40, "frequency": "qd"}]
+    assert changes(before, after) == ["华法林 3 mg 每日1次 → 2 mg 每日1次（14天 → 7天）", "新增 依诺肝素 40 mg 每日1次",
+                                      "停用 利伐沙班 20 mg 每日1次"]
+    assert changes(before, before) == []

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import PHI_READERS, require_roles
 from app.auth.access import require_principal as current
+from app.core import clock
 
 from . import queries
 from .schemas import (
@@ -31,7 +32,7 @@ class Prescriptions(MethodView):
         """Prescriptions in the caller's scope (the county review centre's pharmacists: the whole network) by drug,
         prescriber, organisation, current state, resident and date received, newest first."""
         items, total = queries.search(current(), args)
-        return {"items": items, "total": total}
+        return {"items": items, "total": total, "server_now": clock.now()}
 
 
 @blp.route("/prescriptions/options")

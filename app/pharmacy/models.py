@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -21,6 +21,8 @@ class Prescription(Base):
         Index("ix_prescriptions_org_path", "org_path", "received_at",
               postgresql_ops={"org_path": "varchar_pattern_ops"}),
         Index("ix_prescriptions_resident", "resident_id", "received_at"),
+        # the drug filter of GET /api/v1/prescriptions: `items @> '[{"drug": …}]'` on PostgreSQL
+        Index("ix_prescriptions_items", "items", postgresql_using="gin", postgresql_ops={"items": "jsonb_path_ops"}),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -62,6 +64,25 @@ class PrescriptionState(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
+class PrescriptionVersion(Base):
+    """The lines of one version of a prescription as the HIS sent it or the prescriber modified it, with what the
+    automatic review found in it: earlier versions stay readable, so the timeline shows what changed."""
+
+    __tablename__ = "prescription_versions"
+    __table_args__ = (UniqueConstraint("prescription_id", "version", name="uq_prescription_versions_version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    prescription_id: Mapped[int] = mapped_column(BigId)
+    version: Mapped[int] = mapped_column(Integer)
+    version_hash: Mapped[str] = mapped_column(String(64))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    indication: Mapped[str] = mapped_column(String(40))
+    grade: Mapped[str] = mapped_column(String(8))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
 
 
 class PrescriptionResult(Base):

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, distinct, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
@@ -18,7 +19,7 @@ from app.org.scope import org_scope_filter
 from app.residents.models import Resident
 
 from . import checks
-from .models import Prescription, PrescriptionResult, PrescriptionState
+from .models import Prescription, PrescriptionResult, PrescriptionState, PrescriptionVersion
 from .services import STATE_LABELS
 
 GRADE_LABELS = {"block": "禁止", "warn": "警示", "info": "提示", "none": "无"}
@@ -51,6 +52,9 @@ def detail(row: Prescription) -> dict[str, Any]:
     states = list(session().scalars(select(PrescriptionState).where(PrescriptionState.prescription_id == row.id)
                                     .order_by(PrescriptionState.id)))
     names = display_names({s.actor for s in states})
+    versions = list(session().scalars(select(PrescriptionVersion).where(PrescriptionVersion.prescription_id == row.id)
+                                      .order_by(PrescriptionVersion.version)))
+    names |= display_names({v.author for v in versions} - set(names))
     results = session().scalars(select(PrescriptionResult).where(PrescriptionResult.prescription_id == row.id)
                                 .order_by(PrescriptionResult.id))
     return {
@@ -68,9 +72,41 @@ def detail(row: Prescription) -> dict[str, Any]:
                     "actor_name": names.get(s.actor) or s.actor,
                     "org_code": s.org_code, "org_name": _org_name(s.org_code), "note": s.note,
                     "detail": s.detail, "at": s.at} for s in states],
+        "versions": _versions(versions, names),
         "results": [{"version": r.version, "outcome": r.outcome, "status": r.status, "payload": r.payload,
                      "created_at": r.created_at, "sent_at": r.sent_at} for r in results],
     }
+
+
+def changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+    """What a modified version changed, line by line by drug, in words: 新增 / 停用 / 华法林 3 mg 每日1次 → 2 mg 每日1次."""
+    old, new = {line["drug"]: line for line in before}, {line["drug"]: line for line in after}
+    out = []
+    for drug, line in new.items():
+        if drug not in old:
+            out.append(f"新增 {checks.line_text(line)}")
+        elif checks.line_text(old[drug]) != checks.line_text(line) or old[drug].get("days") != line.get("days"):
+            was, now = old[drug], line
+            text = f"{checks.line_text(was)} → {checks.line_text(now).removeprefix(checks.drug_name(drug) + ' ')}"
+            if was.get("days") != now.get("days"):
+                text += f"（{was.get('days') or '—'}天 → {now.get('days') or '—'}天）"
+            out.append(text)
+    out += [f"停用 {checks.line_text(line)}" for drug, line in old.items() if drug not in new]
+    return out
+
+
+def _versions(versions: list[PrescriptionVersion], names: dict[str, str]) -> list[dict[str, Any]]:
+    out, before = [], None
+    for v in versions:
+        out.append({"version": v.version, "version_hash": v.version_hash, "grade": v.grade,
+                    "grade_label": GRADE_LABELS.get(v.grade, v.grade), "findings": len(v.findings),
+                    "author_name": names.get(v.author) or v.author, "created_at": v.created_at,
+                    "items": [{**line, "name": checks.drug_name(line["drug"]), "text": checks.line_text(line)}
+                              for line in v.items],
+                    "changes": changes(before.items, v.items) if before is not None and before.version == v.version - 1
+                    else []})
+        before = v
+    return out
 
 
 SLA_MINUTES = {"outpatient": 5, "emergency": 5, "inpatient": 15}
@@ -129,8 +165,11 @@ def search(p: Principal, args: dict[str, Any]) -> tuple[list[dict[str, Any]], in
         query = query.where(Prescription.received_at < clock.start_of_day(end + timedelta(days=1)))
     query = query.order_by(Prescription.received_at.desc(), Prescription.id.desc())
     size = args.get("per_page", 25)
-    if args.get("drug"):
-        # items are a JSON list: a text match narrows in SQL, the exact drug code is checked here
+    if args.get("drug") and session().get_bind().dialect.name == "postgresql":
+        # JSONB containment, served by the GIN index ix_prescriptions_items
+        query = query.where(Prescription.items.op("@>")(cast([{"drug": args["drug"]}], JSONB)))
+    if args.get("drug") and session().get_bind().dialect.name != "postgresql":
+        # SQLite: a text match narrows in SQL, the exact drug code is checked here
         rows = [r for r in session().execute(query.where(
                     cast(Prescription.items, String).contains(args["drug"], autoescape=True)))
                 if any(line.get("drug") == args["drug"] for line in r[0].items)]
@@ -145,9 +184,10 @@ def search(p: Principal, args: dict[str, Any]) -> tuple[list[dict[str, Any]], in
 
 def _row(rx: Prescription, state: str | None, name: str | None, review_start: datetime | None,
          escalated: bool) -> dict[str, Any]:
-    due = None
+    due = left = None
     if rx.status == "reviewing" and review_start is not None:
         due = review_start + timedelta(minutes=SLA_MINUTES.get(rx.setting, 5))
+        left = round((due - clock.now()).total_seconds())
     return {"id": rx.id, "rx_id": rx.rx_id, "resident_id": rx.resident_id, "resident_name": name,
             "org_code": rx.org_code, "org_name": _org_name(rx.org_code), "prescriber": rx.prescriber,
             "setting": rx.setting, "diagnosis": rx.diagnosis, "version": rx.version,
@@ -158,7 +198,7 @@ def _row(rx: Prescription, state: str | None, name: str | None, review_start: da
             "state": state or "issued", "state_label": STATE_LABELS.get(state or "issued", state or ""),
             "findings": [{**f, "grade_label": GRADE_LABELS.get(f["grade"], f["grade"])} for f in rx.findings],
             "instance_id": rx.instance_id, "received_at": rx.received_at, "review_due_at": due,
-            "escalated": escalated}
+            "review_seconds_left": left, "escalated": escalated}
 
 
 def options(p: Principal) -> dict[str, Any]:

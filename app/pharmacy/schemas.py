@@ -79,6 +79,23 @@ class PrescriptionBaseSchema(Schema):
     received_at = fields.DateTime(required=True)
 
 
+class PrescriptionVersionItemSchema(PrescriptionItemSchema):
+    text = fields.Str(metadata={"description": "the line in words: 华法林 3 mg 每日1次"})
+
+
+class PrescriptionVersionSchema(Schema):
+    version = fields.Int(required=True)
+    version_hash = fields.Str(required=True)
+    grade = fields.Str(required=True)
+    grade_label = fields.Str()
+    findings = fields.Int(metadata={"description": "how many findings the automatic review raised on it"})
+    author_name = fields.Str(metadata={"description": "who issued or modified it (name)"})
+    created_at = fields.DateTime(required=True)
+    items = fields.List(fields.Nested(PrescriptionVersionItemSchema), required=True)
+    changes = fields.List(fields.Str(), required=True,
+                          metadata={"description": "what this version changed from the one before, in words"})
+
+
 class PrescriptionDetailSchema(PrescriptionBaseSchema):
     review_org_code = fields.Str(required=True)
     review_org_name = fields.Str()
@@ -86,6 +103,8 @@ class PrescriptionDetailSchema(PrescriptionBaseSchema):
     items = fields.List(fields.Nested(PrescriptionItemSchema), required=True)
     clinical = fields.Dict()
     states = fields.List(fields.Nested(PrescriptionStateSchema), required=True)
+    versions = fields.List(fields.Nested(PrescriptionVersionSchema), required=True,
+                           metadata={"description": "every version's lines (earlier ones too), oldest first"})
     results = fields.List(fields.Nested(PrescriptionResultSchema), required=True)
 
 
@@ -113,12 +132,16 @@ class PrescriptionRowSchema(PrescriptionBaseSchema):
     state = fields.Str(required=True)
     state_label = fields.Str()
     review_due_at = fields.DateTime(allow_none=True, metadata={"description": "while under review: the SLA's end"})
+    review_seconds_left = fields.Int(allow_none=True, metadata={
+        "description": "while under review: seconds until the SLA's end by the server's clock (negative: overdue); "
+                       "a countdown runs from this, not from the device's clock"})
     escalated = fields.Bool()
 
 
 class PrescriptionPageSchema(Schema):
     items = fields.List(fields.Nested(PrescriptionRowSchema), required=True)
     total = fields.Int(required=True)
+    server_now = fields.DateTime(required=True, metadata={"description": "the server's time of this answer"})
 
 
 class CodeLabelSchema(Schema):

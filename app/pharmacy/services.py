@@ -26,7 +26,7 @@ from app.workflows import hooks, runner
 from app.workflows.deploy import latest_process_versions
 
 from . import checks
-from .models import Prescription, PrescriptionResult, PrescriptionState
+from .models import Prescription, PrescriptionResult, PrescriptionState, PrescriptionVersion
 
 log = logs.get("pharmacy")
 PROCESS = "rx_prereview"
@@ -56,6 +56,14 @@ def _state(row: Prescription, state: str, *, actor: str, org_code: str | None = 
     session().add(PrescriptionState(prescription_id=row.id, state=state, version=row.version,
                                     version_hash=version_hash(row), actor=actor, org_code=org_code, note=note,
                                     detail=detail, at=clock.now()))
+
+
+def _keep_version(row: Prescription, author: str) -> None:
+    """The lines of this version, kept beside the hash on the trace (the timeline shows what changed)."""
+    session().add(PrescriptionVersion(prescription_id=row.id, version=row.version, version_hash=version_hash(row),
+                                      items=[dict(line) for line in row.items], indication=row.indication,
+                                      grade=row.grade, findings=list(row.findings), author=author,
+                                      created_at=clock.now()))
 
 
 def _review_org(org) -> str:
@@ -112,6 +120,7 @@ def receive(*, resident_id: int, source_key: str, payload: dict[str, Any]) -> tu
         _check(row)
         s.add(row)
         s.flush()
+        _keep_version(row, row.prescriber)
         _state(row, "issued", actor=row.prescriber, org_code=row.org_code)
         _state(row, "reviewing", actor="system", org_code=row.review_org_code, grade=row.grade,
                findings=len(row.findings))
@@ -204,6 +213,7 @@ def reply(prescription_id: int, *, prescriber: str | None, action: str, items: l
             row.items, row.version = [dict(line) for line in items or []], row.version + 1
             _check(row)
             row.status, row.updated_at = "reviewing", clock.now()
+            _keep_version(row, who)
             _state(row, "modified", actor=who, org_code=row.org_code, note=reason)
             _state(row, "reviewing", actor="system", org_code=row.review_org_code, grade=row.grade,
                    findings=len(row.findings))

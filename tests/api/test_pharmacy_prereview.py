@@ -107,6 +107,12 @@ def test_a_block_is_intervened_and_the_modified_version_reenters_review_in_the_s
     assert [(s["state"], s["version"]) for s in got["states"]] == [
         ("issued", 1), ("reviewing", 1), ("intervened", 1), ("modified", 2), ("reviewing", 2), ("passed", 2)]
     assert got["states"][0]["version_hash"] != got["states"][-1]["version_hash"]
+    # the earlier version keeps its lines, not only its hash: the timeline shows what changed
+    v1, v2 = got["versions"]
+    assert [i["text"] for i in v1["items"]] == ["利伐沙班 20 mg 每日1次", "华法林 3 mg 每日1次"]
+    assert (v1["grade"], v1["version_hash"]) == ("block", got["states"][0]["version_hash"])
+    assert [i["text"] for i in v2["items"]] == ["利伐沙班 20 mg 每日1次"] and v2["grade"] == "none"
+    assert v2["changes"] == ["停用 华法林 3 mg 每日1次"] and v2["author_name"]
     assert [r["outcome"] for r in got["results"]] == ["passed"]
 
 

@@ -87,6 +87,19 @@ def test_a_row_carries_what_the_review_queue_shows(world):
     assert abs(due - received - timedelta(minutes=5)) < timedelta(seconds=2) and row["escalated"] is False
     [passed] = search(w["pharmacist"], state="passed")["items"]
     assert passed["review_due_at"] is None and passed["findings"] == []
+    assert passed["review_seconds_left"] is None
+
+
+def test_the_countdown_is_counted_on_the_servers_clock(world):
+    """The review SLA's remaining seconds come from the server (a phone with a wrong clock shows the right time)."""
+    w = world
+    page = search(w["pharmacist"], state="reviewing", org_code="C01T01")
+    [row] = page["items"]
+    assert 295 <= row["review_seconds_left"] <= 300
+    assert abs(datetime.fromisoformat(page["server_now"]) - clock.now()) < timedelta(seconds=5)
+    clock.advance(timedelta(minutes=6))
+    [late] = search(w["pharmacist"], state="reviewing", org_code="C01T01")["items"]
+    assert -65 <= late["review_seconds_left"] <= -55
 
 
 def test_the_state_follows_the_trace_through_intervention_and_after_release(app, client, world):
@@ -119,8 +132,12 @@ def test_others_see_their_own_scope_only(world):
     assert ids_of(search(w["village"], drug="warfarin")) == [ids["reviewing"]]
     assert ids_of(search(w["other_township"])) == [ids["away"]]
     # another township's organisation or resident as a filter finds nothing, it does not widen the scope
-    assert search(w["other_township"], org_code="C01T01") == {"items": [], "total": 0}
-    assert search(w["other_township"], resident_id=w["home"]) == {"items": [], "total": 0}
+    assert _empty(search(w["other_township"], org_code="C01T01"))
+    assert _empty(search(w["other_township"], resident_id=w["home"]))
+
+
+def _empty(page: dict) -> bool:
+    return (page["items"], page["total"]) == ([], 0)
 
 
 def test_pages(world):

@@ -108,8 +108,8 @@ export async function pharmacyStory(ctx) {
   assert.match(text, /警示/);
   assert.match(text, /胺碘酮/);
   assert.match(text, /华法林 3 mg 每日1次/);
-  // the countdown runs on the phone's clock against the server's deadline; the e2e server's platform clock is
-  // controlled (other stories move it), so only its form is checked here, not how much time is left
+  // the countdown runs from the seconds left the server reports (its clock, not the phone's); the e2e server's
+  // platform clock is controlled (other stories move it), so only its form is checked here
   assert.match(await item.getByTestId('sla').innerText(), /^(剩余|已超时) \d+:\d\d$/);
   await noRawCodes(pharmacist);
   await shot(pharmacist, 'pharmacy-queue');
@@ -150,6 +150,8 @@ export async function pharmacyStory(ctx) {
   for (const state of ['修改', '审核中', '通过']) assert.match(v2, new RegExp(state));
   assert.match(v1, new RegExp(prescriber));
   assert.match(v2, /修改后重新审核/);
+  assert.match(v1, /处方：华法林 3 mg 每日1次/);
+  assert.match(v2, /本版修改：华法林 3 mg 每日1次 → 2 mg 每日1次/);
   assert.match(v1, /胺碘酮增强华法林抗凝作用/);
   await noRawCodes(pharmacist);
   await shot(pharmacist, 'pharmacy-timeline');

@@ -13531,6 +13531,8 @@ export interface components {
       status: string;
       status_label?: string;
       version: number;
+      /** @description every version's lines (earlier ones too), oldest first */
+      versions: components["schemas"]["PrescriptionVersion"][];
     };
     PrescriptionItem: {
       days?: number | null;
@@ -13546,6 +13548,11 @@ export interface components {
     };
     PrescriptionPage: {
       items: components["schemas"]["PrescriptionRow"][];
+      /**
+       * Format: date-time
+       * @description the server's time of this answer
+       */
+      server_now: string;
       total: number;
     };
     PrescriptionResult: {
@@ -13582,6 +13589,8 @@ export interface components {
        * @description while under review: the SLA's end
        */
       review_due_at?: string | null;
+      /** @description while under review: seconds until the SLA's end by the server's clock (negative: overdue); a countdown runs from this, not from the device's clock */
+      review_seconds_left?: number | null;
       rx_id: string;
       setting: string;
       state: string;
@@ -13608,6 +13617,30 @@ export interface components {
       state: string;
       version: number;
       version_hash: string;
+    };
+    PrescriptionVersion: {
+      /** @description who issued or modified it (name) */
+      author_name?: string;
+      /** @description what this version changed from the one before, in words */
+      changes: string[];
+      /** Format: date-time */
+      created_at: string;
+      /** @description how many findings the automatic review raised on it */
+      findings?: number;
+      grade: string;
+      grade_label?: string;
+      items: components["schemas"]["PrescriptionVersionItem"][];
+      version: number;
+      version_hash: string;
+    };
+    PrescriptionVersionItem: {
+      days?: number | null;
+      dose_mg: number;
+      drug: string;
+      frequency: string;
+      name?: string;
+      /** @description the line in words: 华法林 3 mg 每日1次 */
+      text?: string;
     };
     Push: {
       alerted_at?: string | null;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { organizations } from '../../api/endpoints';
 import { Badge, Empty, ErrorBox, Field, Loading, Pager } from '../../components/common';
@@ -45,9 +45,11 @@ function Queue() {
   const rows = useAsync(() => prescriptions.search({ state: 'reviewing', per_page: 100 }), []);
   const tasks = useAsync(() => prescriptions.reviewTasks(), []);
   const now = useNow();
+  // when this answer arrived (device clock): the countdown runs from the server's seconds left at that moment
+  const fetchedAt = useMemo(() => Date.now(), [rows.data]);
   if (rows.loading) return <Loading />;
   if (rows.error) return <ErrorBox error={rows.error} onRetry={rows.reload} />;
-  const items = [...(rows.data?.items ?? [])].sort((a, b) => (a.review_due_at ?? '').localeCompare(b.review_due_at ?? ''));
+  const items = [...(rows.data?.items ?? [])].sort((a, b) => (a.review_seconds_left ?? Infinity) - (b.review_seconds_left ?? Infinity));
   if (!items.length) return <Empty title="暂无待审处方" />;
   return (
     <div className="rx-queue" data-testid="rx-queue">
@@ -55,7 +57,7 @@ function Queue() {
       <button type="button" className="btn btn-small" onClick={() => { rows.reload(); tasks.reload(); }}>刷新</button>
       <ul className="card-list">
         {items.map((row) => {
-          const clock = countdown(row.review_due_at, now);
+          const clock = countdown(row.review_seconds_left, fetchedAt, now);
           const taskId = row.instance_id != null ? tasks.data?.get(row.instance_id) : undefined;
           return (
             <li key={row.id} className="card" data-testid="rx-queue-item">

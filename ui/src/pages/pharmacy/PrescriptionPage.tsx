@@ -35,7 +35,7 @@ export default function PrescriptionPage() {
       <h2>自动审核结果</h2>
       <Findings findings={p.findings} />
       <h2>处方追溯</h2>
-      <Timeline states={p.states} />
+      <Timeline states={p.states} lines={p.versions} />
     </div>
   );
 }

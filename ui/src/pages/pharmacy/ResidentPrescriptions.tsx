@@ -40,5 +40,5 @@ export default function ResidentPrescriptions({ residentId }: { residentId: stri
 
 function Trace({ id }: { id: number }) {
   const rx = useAsync(() => prescriptions.get(id), [id]);
-  return rx.data ? <Timeline states={rx.data.states} /> : null;
+  return rx.data ? <Timeline states={rx.data.states} lines={rx.data.versions} /> : null;
 }

@@ -51,10 +51,15 @@ export const GRADE: Record<string, [string, string]> = {
   none: ['无问题', 'badge-ok'],
 };
 
-/** "剩余 3:12" while the SLA runs, "已超时 1:05" after it. */
-export function countdown(due: string | null | undefined, now: number): { text: string; late: boolean } | null {
-  if (!due) return null;
-  const left = Math.round((new Date(due).getTime() - now) / 1000);
+/**
+ * "剩余 3:12" while the SLA runs, "已超时 1:05" after it. The server says how many seconds were left when it
+ * answered (`review_seconds_left`, by its own clock); the page only counts the time elapsed since it received that
+ * answer (`fetchedAt` and `now` are both the device's clock, so a device clock that is wrong by hours does not
+ * matter: only their difference is used).
+ */
+export function countdown(secondsLeft: number | null | undefined, fetchedAt: number, now: number): { text: string; late: boolean } | null {
+  if (secondsLeft === null || secondsLeft === undefined) return null;
+  const left = Math.round(secondsLeft - Math.max(0, now - fetchedAt) / 1000);
   const abs = Math.abs(left);
   const mmss = `${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
   return left >= 0 ? { text: `剩余 ${mmss}`, late: false } : { text: `已超时 ${mmss}`, late: true };
