@@ -25,5 +25,30 @@ def id_number_of(seed: int = 7, born: date = date(1956, 3, 14), sex: str = "M") 
 
 
 def rx(id_number: str, rx_id: str, items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A legal prescription (signed, today, by 李医生 of the village clinic, who must exist: `make_prescriber`)."""
     return {"id_number": id_number, "rx_id": rx_id, "org_code": "C01T01V01", "prescriber": "李医生",
-            "setting": "outpatient", "indication": "NVAF", "diagnosis": "心房颤动", "items": items, **extra}
+            "signature": {"cert_sn": f"CA-{rx_id}"}, "setting": "outpatient", "indication": "NVAF",
+            "diagnosis": "心房颤动", "items": items, **extra}
+
+
+def make_prescriber(app, display_name: str = "李医生", org: str = "C01T01V01", role: str = "village_doctor",
+                    username: str | None = None, privilege: bool = True):
+    """A doctor in the staff directory, holding 处方权 at `org` unless `privilege=False`."""
+    from app.auth.models import User
+    from app.auth.services import create_user
+    from app.core.db import unit_of_work
+    with app.app_context():
+        user = create_user(username or f"dr_{org.lower()}_{abs(hash(display_name)) % 10000}", password=None,
+                           roles=[role], org_code=org, display_name=display_name)
+        if not privilege:
+            with unit_of_work() as s:
+                s.get(User, user.id).prescribing_privilege = False
+        return user.username
+
+
+def allow_auto_pass(app, org: str, *classes: str, enabled: bool = True) -> None:
+    """Switch auto-pass on (or off) for these drug classes at `org` (default: off everywhere)."""
+    from app.pharmacy import services
+    with app.app_context():
+        for drug_class in classes:
+            services.set_auto_pass(org, drug_class, enabled, actor="test")

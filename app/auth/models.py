@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime
@@ -24,6 +24,9 @@ class User(Base):
     resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)  # patients only
     phone_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)   # staff mobile, for SMS notices
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 处方权 at the user's organisation (granted to the prescribing roles when the account is made; the pre-review's
+    # R6a `rx_legality` blocks a prescription whose prescriber lacks it)
+    prescribing_privilege: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

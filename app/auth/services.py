@@ -51,6 +51,10 @@ def _check_roles(roles: list[str] | tuple[str, ...]) -> list[str]:
     return sorted(set(roles))
 
 
+# the roles that hold 处方权 at their organisation by default (a doctor's privilege can be withdrawn)
+PRESCRIBING_ROLES = ("village_doctor", "township_doctor", "county_specialist")
+
+
 def create_user(username: str, *, password: str | None, roles: list[str] | tuple[str, ...],
                 org_code: str | None = None, display_name: str = "", resident_id: int | None = None,
                 password_hash: str | None = None) -> User:
@@ -67,6 +71,7 @@ def create_user(username: str, *, password: str | None, roles: list[str] | tuple
         user = User(username=username, display_name=display_name or username, org_code=org.code,
                     password_hash=password_hash or (hash_password(password) if password else None),
                     resident_id=resident_id, active=True, failed_login_count=0, created_at=clock.now(),
+                    prescribing_privilege=bool(set(role_codes) & set(PRESCRIBING_ROLES)),
                     roles=[UserRole(role=r) for r in role_codes])
         s.add(user)
         s.flush()

@@ -9,10 +9,15 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import PHI_READERS, require_roles
 from app.auth.access import require_principal as current
+from app.auth.queries import display_names
 from app.core import clock
+from app.org.queries import find_org
 
-from . import queries
+from . import queries, services
 from .schemas import (
+    AutoPassArgsSchema,
+    AutoPassSettingSchema,
+    AutoPassUpdateSchema,
     PrescriptionDetailSchema,
     PrescriptionOptionsSchema,
     PrescriptionPageSchema,
@@ -42,6 +47,41 @@ class PrescriptionOptions(MethodView):
     def get(self):
         """The search form's choices: supervised drugs, trace states, prescribers seen in the caller's scope."""
         return queries.options(current())
+
+
+AUTO_PASS_EDITORS = ("county_admin", "pharmacist")
+
+
+def _named(rows: list[dict]) -> list[dict]:
+    names = display_names({r["updated_by"] for r in rows if r["updated_by"]})
+    out = []
+    for r in rows:
+        here, source = find_org(r["org_code"]), find_org(r["from_org_code"])
+        out.append({**r, "org_name": here.name if here else "", "from_org_name": source.name if source else None,
+                    "updated_by_name": names.get(r["updated_by"]) or r["updated_by"]})
+    return out
+
+
+@blp.route("/prescriptions/auto-pass")
+class AutoPass(MethodView):
+    @require_roles(*AUTO_PASS_EDITORS, "supervisor")
+    @blp.arguments(AutoPassArgsSchema, location="query")
+    @blp.response(200, AutoPassSettingSchema(many=True))
+    @blp.alt_response(422, description="unknown_org_code")
+    def get(self, args):
+        """The auto-pass switch per supervised drug class as it applies at an organisation: a prescription with no
+        finding above 提示 passes without a pharmacist only where it is on (default off)."""
+        return _named(services.auto_pass_settings(args["org_code"]))
+
+    @require_roles(*AUTO_PASS_EDITORS)
+    @blp.arguments(AutoPassUpdateSchema)
+    @blp.response(200, AutoPassSettingSchema(many=True))
+    @blp.alt_response(422, description="unknown_org_code, validation_error")
+    def put(self, body):
+        """Switch auto-pass of one drug class at one organisation and the organisations below it (a closer
+        organisation's own setting wins); county administrator or pharmacist; audited `rx.auto_pass`."""
+        return _named(services.set_auto_pass(body["org_code"], body["drug_class"], body["enabled"],
+                                             actor=current().username))
 
 
 @blp.route("/prescriptions/<int:prescription_id>")

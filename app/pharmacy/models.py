@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -39,6 +39,8 @@ class Prescription(Base):
     diagnosis: Mapped[str] = mapped_column(String(200))
     clinical: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)   # age, sex, weight, Scr, INR …
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # what R6a `rx_legality` judges, as the HIS sent it: prescriber code, signature, date issued, validity, long-term
+    legality: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     grade: Mapped[str] = mapped_column(String(8))                       # block | warn | info | none
@@ -100,3 +102,18 @@ class PrescriptionResult(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)
+
+
+class AutoPassSetting(Base):
+    """Whether a prescription of this drug class at this organisation (and below it, unless a closer organisation says
+    otherwise) with no finding above `info` is released without a pharmacist. No row: off (wave2 §3.1 step 4)."""
+
+    __tablename__ = "rx_auto_pass_settings"
+    __table_args__ = (UniqueConstraint("org_code", "drug_class", name="uq_rx_auto_pass_settings_org_class"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(String(40))
+    drug_class: Mapped[str] = mapped_column(String(20))                 # warfarin | rivaroxaban | lmwh
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))

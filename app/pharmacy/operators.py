@@ -19,9 +19,17 @@ def completed_by(instance_id: int, element_id: str) -> str | None:
         HumanTask.status == "completed").order_by(HumanTask.id.desc())).first()
 
 
+@operator("rx/legality")
+def record_legality(*, idempotency_key: str, instance_id: int, prescription_id: int,
+                    codes: list[str] | None = None, grades: list[str] | None = None,
+                    messages: list[str] | None = None) -> dict[str, Any]:
+    """R6a `rx_legality`'s findings onto the prescription; the grade and the organisation's auto-pass switch back."""
+    return services.record_legality(int(prescription_id), codes=codes, grades=grades, messages=messages)
+
+
 @operator("rx/auto_pass")
 def auto_pass(*, idempotency_key: str, instance_id: int, prescription_id: int) -> dict[str, Any]:
-    """No finding above info: released without a pharmacist."""
+    """No finding above info and auto-pass switched on for these drug classes here: released without a pharmacist."""
     return services.auto_pass(int(prescription_id))
 
 

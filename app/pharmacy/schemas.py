@@ -153,3 +153,27 @@ class PrescriptionOptionsSchema(Schema):
     drugs = fields.List(fields.Nested(CodeLabelSchema), required=True)
     states = fields.List(fields.Nested(CodeLabelSchema), required=True)
     prescribers = fields.List(fields.Str(), required=True)
+
+
+class AutoPassArgsSchema(Schema):
+    org_code = Text(required=True, validate=validate.Length(min=1, max=40))
+
+
+class AutoPassSettingSchema(Schema):
+    org_code = fields.Str(required=True)
+    org_name = fields.Str()
+    drug_class = fields.Str(required=True, metadata={"description": "warfarin | rivaroxaban | lmwh"})
+    class_label = fields.Str()
+    enabled = fields.Bool(required=True)
+    source = fields.Str(metadata={"description": "own | inherited (from an organisation above) | default (off)"})
+    from_org_code = fields.Str(allow_none=True)
+    from_org_name = fields.Str(allow_none=True)
+    updated_by = fields.Str(allow_none=True)
+    updated_by_name = fields.Str(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class AutoPassUpdateSchema(Schema):
+    org_code = Text(required=True, validate=validate.Length(min=1, max=40))
+    drug_class = fields.Str(required=True, validate=validate.OneOf(("warfarin", "rivaroxaban", "lmwh")))
+    enabled = fields.Bool(required=True)

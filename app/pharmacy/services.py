@@ -20,12 +20,13 @@ from app.auth.principal import SYSTEM
 from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid, NotFound
+from app.decisions import services as decisions
 from app.org.queries import find_org
 from app.residents import queries as residents
 from app.workflows import hooks, runner
 from app.workflows.deploy import latest_process_versions
 
-from . import checks
+from . import checks, legality
 from .models import Prescription, PrescriptionResult, PrescriptionState, PrescriptionVersion
 
 log = logs.get("pharmacy")
@@ -115,7 +116,8 @@ def receive(*, resident_id: int, source_key: str, payload: dict[str, Any]) -> tu
                                                                                              "county_specialist"),
                            setting=payload.get("setting", "outpatient"), indication=payload["indication"],
                            diagnosis=payload["diagnosis"], clinical=clinical,
-                           items=[dict(line) for line in payload["items"]], version=1, findings=[], grade="none",
+                           items=[dict(line) for line in payload["items"]], legality=legality.sent(payload),
+                           version=1, findings=[], grade="none",
                            status="reviewing", received_at=now, updated_at=now)
         _check(row)
         s.add(row)
@@ -124,11 +126,41 @@ def receive(*, resident_id: int, source_key: str, payload: dict[str, Any]) -> tu
         _state(row, "issued", actor=row.prescriber, org_code=row.org_code)
         _state(row, "reviewing", actor="system", org_code=row.review_org_code, grade=row.grade,
                findings=len(row.findings))
-        inst = runner.start_instance(PROCESS, actor=runner.Actor(source_key.split(":")[0]), data=_instance_data(row),
+        inst = runner.start_instance(PROCESS, actor=runner.Actor(source_key.split(":")[0]),
+                                     data={**_instance_data(row), **_legality_facts(row, org)},
                                      resident_id=row.resident_id, org_code=row.org_code,
                                      business_key=f"rx:{row.rx_id}"[:120])
         row.instance_id = inst.id
         return row, True
+
+
+def _legality_facts(row: Prescription, org=None) -> dict[str, Any]:
+    """The inputs of the process's R6a `rx_legality` step for the current version (wave2 §3.4)."""
+    org = org or find_org(row.org_code)
+    return legality.facts(legality=row.legality, prescriber=row.prescriber, org=org, resident_id=row.resident_id,
+                          setting=row.setting, diagnosis=row.diagnosis, items=row.items,
+                          stable=bool(row.clinical.get("stable")))
+
+
+def record_legality(prescription_id: int, *, codes: list[str] | None, grades: list[str] | None,
+                    messages: list[str] | None) -> dict[str, Any]:
+    """The R6a findings of the current version, put before the appropriateness ones (合法性 → 适宜性); the grade is
+    the worst of both. Answers what the review gateway needs: the grade, the findings and whether this organisation
+    lets a prescription of these drug classes with nothing above `info` pass without a pharmacist."""
+    row = _locked(prescription_id)
+    try:
+        version = decisions.version_row(legality.DECISION).version
+    except NotFound:
+        version = None
+    found = legality.findings(codes, grades, messages, version)
+    row.findings = [*found, *(f for f in row.findings if f.get("rule") != legality.DECISION)]
+    row.grade, row.updated_at = checks.grade_of(row.findings), clock.now()
+    current = session().scalars(select(PrescriptionVersion).where(
+        PrescriptionVersion.prescription_id == row.id, PrescriptionVersion.version == row.version)).first()
+    if current is not None:
+        current.findings, current.grade = list(row.findings), row.grade
+    return {"grade": row.grade, "findings": _instance_data(row)["findings"],
+            "auto_pass": legality.auto_pass_allowed(row.org_code, row.items)}
 
 
 def _instance_data(row: Prescription) -> dict[str, Any]:
@@ -211,6 +243,10 @@ def reply(prescription_id: int, *, prescriber: str | None, action: str, items: l
         if row.status == "intervened":      # not yet applied (a retried operator finds it applied)
             _supervised(items or [])
             row.items, row.version = [dict(line) for line in items or []], row.version + 1
+            # the modified version is issued today, signed by the prescriber who answered on the platform
+            row.legality = {**row.legality, "prescriber_code": prescriber or row.legality.get("prescriber_code"),
+                            "signed": True, "signature": {"platform_user": who}, "valid_days": 1,
+                            "issued_on": clock.today().isoformat()}
             _check(row)
             row.status, row.updated_at = "reviewing", clock.now()
             _keep_version(row, who)
@@ -219,7 +255,7 @@ def reply(prescription_id: int, *, prescriber: str | None, action: str, items: l
                    findings=len(row.findings))
         return {"grade": row.grade, "version": row.version, "rx_summary": summary(row),
                 "findings": [{"grade": f["grade"], "message": f["message"], "rule": f.get("rule")}
-                             for f in row.findings]}
+                             for f in row.findings], "legality": _legality_facts(row)}
     if action == "insist":
         if not _once(row, "insisted"):
             row.status, row.updated_at = "insisted", clock.now()
@@ -291,3 +327,25 @@ def record_trace(*, source_key: str, state: str, actor: str, org_code: str | Non
                 at=at or clock.now()))
             row.updated_at = clock.now()
         return {"prescription_id": row.id, "rx_id": row.rx_id, "state": state, "status": row.status}
+
+
+def _org(org_code: str):
+    org = find_org(org_code)
+    if org is None:
+        raise Invalid("机构不存在 (unknown organisation)", code="unknown_org_code", org_code=org_code)
+    return org
+
+
+def auto_pass_settings(org_code: str) -> list[dict[str, Any]]:
+    """The auto-pass switch per drug class as it applies at this organisation (wave2 §3.1 step 4; default off)."""
+    with unit_of_work():
+        return legality.settings_view(_org(org_code))
+
+
+def set_auto_pass(org_code: str, drug_class: str, enabled: bool, *, actor: str) -> list[dict[str, Any]]:
+    """Switch auto-pass of one drug class at one organisation (audited `rx.auto_pass`); answers the new view."""
+    with unit_of_work():
+        org = _org(org_code)
+        legality.set_auto_pass(org, drug_class, enabled, actor=actor)
+        session().flush()
+        return legality.settings_view(org)

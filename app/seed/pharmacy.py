@@ -1,6 +1,7 @@
-"""Demo prescriptions for the pharmacist's pre-review (`rx_prereview`): the county HIS sends two anticoagulant
-prescriptions of a village patient through the real intake — one passes its checks automatically, the other (warfarin
-with amiodarone) waits for the county pharmacist's review in the inbox — and the anticoagulant episodes under
+"""Demo prescriptions for the pharmacist's pre-review (`rx_prereview`): the township 卫生院 has switched auto-pass on for
+rivaroxaban and warfarin (off elsewhere, the default); the county HIS sends anticoagulant prescriptions of village
+patients through the real intake — one passes its checks automatically, one (warfarin with amiodarone) waits for the
+county pharmacist's review in the inbox, one (unsigned, issued two days ago) is blocked by R6a `rx_legality` — and the anticoagulant episodes under
 monitoring (`anticoag_monitoring`) that fill the 抗凝管理 page."""
 from __future__ import annotations
 
@@ -39,17 +40,31 @@ def seed_prescriptions() -> dict[str, int]:
     if len(people) < 2:
         return {}
     his = _his_client_id()
+    _switch_auto_pass()
     doctor = session().scalars(select(User).where(User.username == "village_doctor1")).first()
-    base = {"org_code": "C01T01V01", "prescriber": doctor.display_name if doctor else "村医", "setting": "outpatient", "indication": "NVAF",
-            "diagnosis": "心房颤动"}
+    base = {"org_code": "C01T01V01", "prescriber": doctor.display_name if doctor else "村医",
+            "prescriber_code": "village_doctor1", "setting": "outpatient", "indication": "NVAF",
+            "diagnosis": "心房颤动", "long_term": True}
     pharmacy.receive(resident_id=people[0].id, source_key=f"{his}:RX-DEMO-0001", payload={
-        **base, "rx_id": "RX-DEMO-0001", "clinical": {"crcl_ml_min": 80},
-        "items": [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 30}]})
+        **base, "rx_id": "RX-DEMO-0001", "clinical": {"crcl_ml_min": 80}, "signature": {"cert_sn": "CA-DEMO-0001"},
+        "items": [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 28}]})
     pharmacy.receive(resident_id=people[1].id, source_key=f"{his}:RX-DEMO-0002", payload={
-        **base, "rx_id": "RX-DEMO-0002", "concomitant": ["amiodarone"],
+        **base, "rx_id": "RX-DEMO-0002", "concomitant": ["amiodarone"], "signature": {"cert_sn": "CA-DEMO-0002"},
         "clinical": {"inr": 2.4, "inr_date": clock.today().isoformat()},
-        "items": [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 30}]})
-    return {"prescriptions": 2}
+        "items": [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 28}]})
+    pharmacy.receive(resident_id=people[0].id, source_key=f"{his}:RX-DEMO-0004", payload={
+        **base, "rx_id": "RX-DEMO-0004", "clinical": {"crcl_ml_min": 80},
+        "issued_on": (clock.today() - timedelta(days=2)).isoformat(),
+        "items": [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 7}]})
+    return {"prescriptions": 3}
+
+
+def _switch_auto_pass() -> None:
+    """The township 卫生院 lets a clean rivaroxaban or warfarin prescription of its own or its villages pass."""
+    for drug_class in ("rivaroxaban", "warfarin"):
+        if not any(r["source"] == "own" and r["drug_class"] == drug_class
+                   for r in pharmacy.auto_pass_settings("C01T01")):
+            pharmacy.set_auto_pass("C01T01", drug_class, True, actor="county_admin")
 
 
 Complete = Callable[[str, Any, dict], Any]
@@ -146,8 +161,11 @@ def _run(spec: Episode, complete: Complete, clk: _Clock, today: date) -> tuple[i
     if patient is None:
         return 0, 0
     clk.go(today + timedelta(days=spec.start))
+    _switch_auto_pass()
     pharmacy.receive(resident_id=patient.id, source_key=f"{_his_client_id()}:{spec.rx_id}", payload={
-        "org_code": "C01T01", "prescriber": "卫生院全科医生", "setting": "outpatient", "indication": spec.indication,
+        "org_code": "C01T01", "prescriber": "卫生院全科医生", "prescriber_code": "township_doctor1",
+        "signature": {"cert_sn": f"CA-{spec.rx_id}"}, "long_term": True, "setting": "outpatient",
+        "indication": spec.indication,
         "diagnosis": spec.diagnosis, "rx_id": spec.rx_id, "clinical": {
             **spec.clinical, **({"inr": spec.inrs[0][1], "inr_date": clock.today().isoformat()} if spec.inrs else {})},
         "items": [{"drug": spec.drug, "dose_mg": spec.dose_mg, "frequency": "qd", "days": 28}]})

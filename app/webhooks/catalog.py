@@ -145,7 +145,10 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                 "pharmacist's pre-review: checked through the DMN pack and reviewed by `rx_prereview`; its states are "
                 "at /api/v1/prescriptions/{id}. Idempotent on rx_id: a repeat answers the same prescription. An "
                 "unknown ID number is refused 422 unknown_resident, a drug outside the catalogue 422 unknown_drug, a "
-                "prescription without a supervised drug 422 no_supervised_drug.",
+                "prescription without a supervised drug 422 no_supervised_drug. Legality (R6a rx_legality: the "
+                "prescriber's 处方权 at the organisation, signature, diagnosis, validity, quantity) is judged by the "
+                "process's first step, after this answer (whose grade is the appropriateness checks'): an unsigned "
+                "prescription or one by a prescriber without privilege goes to the pharmacist as a block.",
                 {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rx_created", "type": "object",
                  "required": ["id_number", "rx_id", "org_code", "prescriber", "indication", "diagnosis", "items"],
                  "additionalProperties": False,
@@ -154,6 +157,18 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                      "rx_id": {"type": "string", "minLength": 1, "maxLength": 60, "description": "the HIS's id"},
                      "org_code": {"type": "string", "maxLength": 40, "description": "prescribing organisation"},
                      "prescriber": {"type": "string", "minLength": 1, "maxLength": 120},
+                     "prescriber_code": {"type": "string", "minLength": 1, "maxLength": 80,
+                                         "description": "the prescriber's staff code (工号) = platform username; "
+                                                        "without it the prescriber is matched by name at the org"},
+                     "signature": {"type": "object", "additionalProperties": False, "required": ["cert_sn"],
+                                   "description": "the prescriber's electronic signature (医师电子签名)",
+                                   "properties": {"cert_sn": {"type": "string", "minLength": 1, "maxLength": 120},
+                                                  "signed_at": {"type": "string", "format": "date-time"}}},
+                     "issued_on": {"type": "string", "format": "date",
+                                   "description": "处方开具日期 (default: the day received)"},
+                     "valid_days": {"type": "integer", "minimum": 1, "maximum": 30,
+                                    "description": "validity the prescriber noted, in days (default 1: 当日有效)"},
+                     "long_term": {"type": "boolean", "description": "慢病长期处方 (chronic-disease long-term)"},
                      "setting": {"type": "string", "enum": ["outpatient", "emergency", "inpatient"]},
                      "indication": {"type": "string", "maxLength": 40,
                                     "description": "DMN indication code, e.g. NVAF, VTE_TREATMENT, DVT_TREATMENT"},
@@ -173,7 +188,8 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                          "crcl_ml_min": {"type": "number", "minimum": 0, "maximum": 300},
                          "inr": {"type": "number", "minimum": 0, "maximum": 20},
                          "inr_date": {"type": "string", "format": "date"},
-                         "bridging": {"type": "boolean"}}}}},
+                         "bridging": {"type": "boolean"},
+                         "stable": {"type": "boolean", "description": "病情稳定 (for a long-term prescription)"}}}}},
                 "rx_created"),
     MessageSpec("rx_state", "处方后续状态 (prescription state after review: billing, dispensing, use)",
                 "The HIS reports what happened to a reviewed prescription: charged (收费), dispensing (调配), checked "

@@ -11,7 +11,7 @@ import pytest
 
 from app.core import clock, ratelimit
 from tests.helpers import REPO
-from tests.pharmacy_support import id_number_of, rx
+from tests.pharmacy_support import allow_auto_pass, id_number_of, rx
 from tests.referral_support import arrival, complete, make_resident, one, open_tasks
 
 MODELS = [REPO / "bpmn" / "rx_prereview.bpmn", REPO / "forms" / "rx_prereview", REPO / "bpmn" / "anticoag_monitoring.bpmn",
@@ -33,6 +33,7 @@ def world(app, county, login_as):
         _, raw = create_token(lis_client.user_id, name="lis")
     lis = app.test_client()
     lis.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    allow_auto_pass(app, "C01", "warfarin", "rivaroxaban", "lmwh")   # clean prescriptions release here
     return {"resident": make_resident(app), "id_number": id_number_of(), "lis": lis,
             "his": {"client_id": his.client_id, "secret": secret},
             "pharmacist": login_as("pharmacist", org="C01", username="pharm_a"),
@@ -41,6 +42,8 @@ def world(app, county, login_as):
 
 
 def release(client, w, rx_id: str, items, **extra) -> int:
+    extra.setdefault("long_term", True)        # a chronic anticoagulant prescription (more than 7 days)
+    extra.setdefault("prescriber_code", "vd_wang")     # the village doctor, holding 处方权 at the clinic
     resp = arrival(client, w["his"], rx(w["id_number"], rx_id, items, **extra), f"d-{rx_id}", message="rx_created")
     assert resp.status_code == 200 and resp.json["grade"] == "none", resp.json
     return resp.json["prescription_id"]
@@ -259,7 +262,8 @@ def test_the_programme_indicators_count_prereview_coverage_interventions_inr_tim
         assert resp.status_code == 200, resp.json
     again = arrival(client, w["his"], {"rx_id": "RX-A", "state": "charged"}, "s-A-charged-2", message="rx_state")
     assert again.status_code == 200
-    body = rx_body(w["id_number"], "RX-B", RIVA_20, clinical={"crcl_ml_min": 40})           # a dose warning
+    body = rx_body(w["id_number"], "RX-B", RIVA_20, clinical={"crcl_ml_min": 40},           # a dose warning
+                   prescriber_code="vd_wang")
     rx_b = arrival(client, w["his"], body, "d-RX-B", message="rx_created").json["prescription_id"]
     arrival(client, w["his"], {"rx_id": "RX-B", "state": "charged"}, "s-B-charged", message="rx_state")
     unknown = arrival(client, w["his"], {"rx_id": "RX-X", "state": "charged"}, "s-X", message="rx_state")

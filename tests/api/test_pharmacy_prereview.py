@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from app.core import clock, ratelimit
-from tests.pharmacy_support import deploy_pharmacy_models, id_number_of, rx
+from tests.pharmacy_support import allow_auto_pass, deploy_pharmacy_models, id_number_of, make_prescriber, rx
 from tests.referral_support import arrival, complete, count, make_resident, one, open_tasks
 from tests.test_follow_up_support import tick
 
@@ -24,6 +24,8 @@ def world(app, county, login_as):
     from app.auth.services import create_client
     with app.app_context():
         client, secret = create_client("县人民医院 HIS")
+    make_prescriber(app, "李医生", "C01T01V01")
+    allow_auto_pass(app, "C01", "rivaroxaban")       # the county lets a clean rivaroxaban prescription pass
     return {"resident": make_resident(app), "id_number": id_number_of(),
             "his": {"client_id": client.client_id, "secret": secret},
             "pharmacist": login_as("pharmacist", org="C01", username="pharm_a"),
@@ -201,3 +203,94 @@ def test_a_final_result_is_sent_to_the_his_once(app, client, world, monkeypatch)
         assert result["status"] == "sent" and result["sent_at"]
     finally:
         server.close()
+
+
+WARFARIN_OK = [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 7}]
+
+
+def _fresh_inr() -> dict:
+    return {"inr": 2.4, "inr_date": clock.today().isoformat()}
+
+
+def test_auto_pass_is_off_by_default_so_a_clean_prescription_still_goes_to_the_pharmacist(app, client, world):
+    w = world
+    resp = send(client, w, rx(w["id_number"], "RX-AP1", WARFARIN_OK, clinical=_fresh_inr()), "d-ap1")
+    assert resp.status_code == 200 and resp.json["grade"] == "none", resp.json
+    got = prescription(w["pharmacist"], resp.json["prescription_id"])
+    assert got["findings"] == [] and got["status"] == "reviewing"
+    assert one(w["pharmacist"], "pharmacist_review")["org_code"] == "C01"
+
+
+def test_switched_on_for_a_class_at_an_organisation_a_clean_prescription_passes_and_a_closer_setting_wins(
+        app, client, world, login_as):
+    from app.audit.models import AuditEntry
+    w = world
+    admin = login_as("county_admin", org="C01")
+    view = admin.get("/api/v1/prescriptions/auto-pass", query_string={"org_code": "C01T01V01"})
+    assert view.status_code == 200, view.json
+    by_class = {r["drug_class"]: r for r in view.json}
+    assert (by_class["warfarin"]["enabled"], by_class["warfarin"]["source"]) == (False, "default")
+    assert (by_class["rivaroxaban"]["enabled"], by_class["rivaroxaban"]["source"]) == (True, "inherited")
+    assert by_class["lmwh"]["class_label"].startswith("低分子肝素") and by_class["rivaroxaban"]["from_org_name"]
+    before = count(app, AuditEntry, action="rx.auto_pass")
+    put = admin.put("/api/v1/prescriptions/auto-pass",
+                    json={"org_code": "C01T01V01", "drug_class": "warfarin", "enabled": True})
+    assert put.status_code == 200, put.json
+    assert {r["drug_class"]: (r["enabled"], r["source"]) for r in put.json}["warfarin"] == (True, "own")
+    assert count(app, AuditEntry, action="rx.auto_pass") == before + 1
+    resp = send(client, w, rx(w["id_number"], "RX-AP2", WARFARIN_OK, clinical=_fresh_inr()), "d-ap2")
+    got = prescription(w["pharmacist"], resp.json["prescription_id"])
+    assert got["status"] == "passed" and got["states"][-1]["actor"] == "system"
+    # the township switches rivaroxaban off for itself: closer than the county's setting, so its village's
+    # clean rivaroxaban prescription goes to the pharmacist
+    assert w["pharmacist"].put("/api/v1/prescriptions/auto-pass", json={
+        "org_code": "C01T01", "drug_class": "rivaroxaban", "enabled": False}).status_code == 200
+    resp = send(client, w, rx(w["id_number"], "RX-AP3", RIVA_20, clinical={"crcl_ml_min": 80}), "d-ap3")
+    assert prescription(w["pharmacist"], resp.json["prescription_id"])["status"] == "reviewing"
+    # both drug classes of a prescription must be switched on
+    assert w["village"].put("/api/v1/prescriptions/auto-pass", json={
+        "org_code": "C01T01V01", "drug_class": "lmwh", "enabled": True}).status_code == 403
+    bad = admin.put("/api/v1/prescriptions/auto-pass", json={"org_code": "X99", "drug_class": "lmwh", "enabled": True})
+    assert (bad.status_code, bad.json["code"]) == (422, "unknown_org_code")
+    bad = admin.put("/api/v1/prescriptions/auto-pass", json={"org_code": "C01", "drug_class": "aspirin", "enabled": True})
+    assert bad.status_code == 422
+
+
+def test_legality_blocks_an_unsigned_prescription_by_an_unknown_prescriber_before_appropriateness(app, client, world):
+    w = world
+    body = {k: v for k, v in rx(w["id_number"], "RX-L1", RIVA_20, clinical={"crcl_ml_min": 80},
+                                prescriber="不存在的医生").items() if k != "signature"}
+    resp = send(client, w, body, "d-l1")
+    # the webhook answers at receipt (the appropriateness checks); R6a runs as the process's first step
+    assert resp.status_code == 200 and resp.json["grade"] == "none", resp.json
+    got = prescription(w["pharmacist"], resp.json["prescription_id"])
+    assert got["grade"] == "block"
+    assert [(f["code"], f["grade"], f["rule"]) for f in got["findings"]] == [
+        ("legality_prescriber_unknown", "block", "rx_legality"), ("legality_unsigned", "block", "rx_legality")]
+    assert got["findings"][0]["rule_version"] and got["status"] == "reviewing"   # never auto-passed
+    task = one(w["pharmacist"], "pharmacist_review")
+    assert "【禁止】处方缺少医师电子签名" in task["instructions"]
+
+
+@pytest.mark.parametrize(("extra", "codes"), [
+    ({"issued_on": "YESTERDAY"}, ["legality_expired"]),
+    ({"issued_on": "YESTERDAY", "valid_days": 3}, []),
+    ({"valid_days": 5}, ["legality_extension_too_long"]),
+    ({"items": [{**RIVA_20[0], "days": 14}]}, ["legality_quantity_over_7d"]),
+    ({"items": [{**RIVA_20[0], "days": 56}], "long_term": True}, ["legality_long_term_not_eligible"]),
+    ({"prescriber_code": "dr_other_org"}, ["legality_not_at_org"]),
+    ({"prescriber_code": "dr_withdrawn"}, ["legality_no_privilege"]),
+])
+def test_legality_findings_from_real_staff_data_and_the_prescription_dates(app, client, world, extra, codes):
+    w = world
+    make_prescriber(app, "王医生", "C01T02V01", username="dr_other_org")
+    make_prescriber(app, "赵医生", "C01T01V01", username="dr_withdrawn", privilege=False)
+    extra = dict(extra)
+    if extra.get("issued_on") == "YESTERDAY":
+        extra["issued_on"] = (clock.today() - timedelta(days=1)).isoformat()
+    items = extra.pop("items", RIVA_20)
+    resp = send(client, w, rx(w["id_number"], "RX-L2", items, clinical={"crcl_ml_min": 80}, **extra), "d-l2")
+    assert resp.status_code == 200, resp.json
+    got = prescription(w["pharmacist"], resp.json["prescription_id"])
+    assert [f["code"] for f in got["findings"]] == codes
+    assert got["status"] == ("passed" if not codes else "reviewing")

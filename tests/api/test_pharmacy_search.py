@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.core import clock, ratelimit
-from tests.pharmacy_support import deploy_pharmacy_models, id_number_of, rx
+from tests.pharmacy_support import allow_auto_pass, deploy_pharmacy_models, id_number_of, make_prescriber, rx
 from tests.referral_support import arrival, complete, count, make_resident
 
 RIVA_OK = [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 7}]
@@ -25,6 +25,9 @@ def world(app, county, client, login_as):
     with app.app_context():
         his, secret = create_client("县人民医院 HIS")
     creds = {"client_id": his.client_id, "secret": secret}
+    make_prescriber(app, "李医生", "C01T01V01")
+    make_prescriber(app, "周医生", "C01T02V01")
+    allow_auto_pass(app, "C01", "rivaroxaban")
     home = make_resident(app)
     away = make_resident(app, org="C01T02V01", name="李秀英", seed=11, sex="F")
     home_id, away_id = id_number_of(), id_number_of(seed=11, sex="F")

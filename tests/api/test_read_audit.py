@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEntry
 from tests.contract_support import deploy_contract_models
 from tests.intervention_support import stored_case
-from tests.pharmacy_support import deploy_pharmacy_models
+from tests.pharmacy_support import allow_auto_pass, deploy_pharmacy_models, make_prescriber
 from tests.pharmacy_support import rx as rx_payload
 from tests.referral_support import catalogue, deploy_referral_models
 from tests.test_consult_support import stored_consult
@@ -70,6 +70,7 @@ NOT_PERSONAL = {
     "/api/v1/supply/shortages": "the drug-shortage register", "/api/v1/supply/indicators": "stock counts",
     "/api/v1/supply/replenishments": "replenishment requests (items, counts)",
     "/api/v1/prescriptions/options": "the prescription search form's choices: drugs, states, prescribers (staff)",
+    "/api/v1/prescriptions/auto-pass": "the auto-pass switch per drug class at an organisation (configuration)",
     "/api/v1/anticoag/ttr-distribution": "TTR counts per band, histogram bin and township",
     "/api/v1/research/options": "the research criteria builder's catalogue (codes and labels)",
     "/api/v1/research/projects": "research projects: criteria, variables, cohort sizes (no rows; the de-identified "
@@ -133,6 +134,8 @@ def world(app, login_as, monkeypatch):
     assert referral.status_code == 201, referral.json
     plan = done["plan"]
     deploy_pharmacy_models(app)
+    make_prescriber(app, "李医生", "C01T01V01")
+    allow_auto_pass(app, "C01", "rivaroxaban")      # released: its anticoagulant episode starts
     with app.app_context():
         from app.pharmacy import services as pharmacy
         rx, _ = pharmacy.receive(resident_id=resident_id, source_key="his:RX-1", payload=rx_payload(

@@ -79,6 +79,7 @@ async function patientOnPrescription(ctx, creator, his, name, drug, doseMg, clin
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const sent = await webhook(ctx.base, his, 'rx_created', {
     id_number: idn, rx_id: `RX-E2E-AC-${randomUUID().slice(0, 8)}`, org_code: 'C01T01', prescriber: '卫生院全科医生',
+    prescriber_code: 'township_doctor1', signature: { cert_sn: 'CA-E2E-AC' }, long_term: true,
     setting: 'outpatient', indication: 'NVAF', diagnosis: '心房颤动', items: [{ drug, dose_mg: doseMg, frequency: 'qd', days: 28 }], clinical,
   });
   assert.equal(sent.status, 200, JSON.stringify(sent.body));

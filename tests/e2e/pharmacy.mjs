@@ -92,6 +92,7 @@ export async function pharmacyStory(ctx) {
   const today = new Date().toISOString().slice(0, 10);
   const sent = await webhook(ctx.base, his, 'rx_created', {
     id_number: idn, rx_id: rxId, org_code: 'C01T01', prescriber, setting: 'outpatient',
+    signature: { cert_sn: `CA-${rxId}` }, long_term: true,
     indication: 'NVAF', diagnosis: '心房颤动', concomitant: ['amiodarone'],
     items: [{ drug: 'warfarin', dose_mg: 3, frequency: 'qd', days: 14 }], clinical: { inr: 2.4, inr_date: today },
   });
@@ -111,6 +112,7 @@ export async function pharmacyStory(ctx) {
   // the countdown runs from the seconds left the server reports (its clock, not the phone's); the e2e server's
   // platform clock is controlled (other stories move it), so only its form is checked here
   assert.match(await item.getByTestId('sla').innerText(), /^(剩余|已超时) \d+:\d\d$/);
+  assert.doesNotMatch(text, /阻断/);     // signed, by a doctor with 处方权 at the township: legal (R6a)
   await noRawCodes(pharmacist);
   await shot(pharmacist, 'pharmacy-queue');
   await item.getByTestId('open-review').click();
@@ -164,6 +166,13 @@ export async function pharmacyStory(ctx) {
   await onRecord.getByRole('button', { name: '处方追溯' }).first().click();
   await onRecord.getByTestId('rx-version-2').waitFor();
   await noRawCodes(doctor);
+  // 自动通过设置: off by default for the supervised drugs; the pharmacist sees the switch per drug class
+  await pharmacist.goto('/pharmacy?tab=auto');
+  const warfarinRow = pharmacist.getByTestId('auto-warfarin');
+  await warfarinRow.waitFor();
+  assert.match(await warfarinRow.innerText(), /华法林/);
+  await noRawCodes(pharmacist);
+  await shot(pharmacist, 'pharmacy-auto-pass');
   await closePage(doctor);
   await closePage(pharmacist);
 }

@@ -4925,6 +4925,72 @@ export interface paths {
       };
     };
   };
+  "/api/v1/prescriptions/auto-pass": {
+    /**
+     * The auto-pass switch per supervised drug class as it applies at an organisation: a prescription with no
+     * finding above 提示 passes without a pharmacist only where it is on (default off).
+     */
+    get: {
+      parameters: {
+        query: {
+          org_code: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AutoPassSetting"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, pharmacist, supervisor */
+        403: {
+          content: never;
+        };
+        /** @description unknown_org_code */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Switch auto-pass of one drug class at one organisation and the organisations below it (a closer
+     * organisation's own setting wins); county administrator or pharmacist; audited `rx.auto_pass`.
+     */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AutoPassUpdate"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["AutoPassSetting"][];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin, pharmacist */
+        403: {
+          content: never;
+        };
+        /** @description unknown_org_code, validation_error */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/prescriptions/options": {
     /** The search form's choices: supervised drugs, trace states, prescribers seen in the caller's scope. */
     get: {
@@ -10902,6 +10968,28 @@ export interface components {
     AuditPage: {
       items?: components["schemas"]["AuditEntry"][];
       total?: number;
+    };
+    AutoPassSetting: {
+      class_label?: string;
+      /** @description warfarin | rivaroxaban | lmwh */
+      drug_class: string;
+      enabled: boolean;
+      from_org_code?: string | null;
+      from_org_name?: string | null;
+      org_code: string;
+      org_name?: string;
+      /** @description own | inherited (from an organisation above) | default (off) */
+      source?: string;
+      /** Format: date-time */
+      updated_at?: string | null;
+      updated_by?: string | null;
+      updated_by_name?: string | null;
+    };
+    AutoPassUpdate: {
+      /** @enum {string} */
+      drug_class: "warfarin" | "rivaroxaban" | "lmwh";
+      enabled: boolean;
+      org_code: string;
     };
     Called: {
       element_id?: string;

@@ -1,12 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { organizations } from '../../api/endpoints';
+import { useAuth } from '../../auth';
 import { Badge, Empty, ErrorBox, Field, Loading, Pager } from '../../components/common';
 import { formatDateTime } from '../../lib/time';
 import { useAsync } from '../../lib/useAsync';
 import { countdown, GRADE, prescriptions, type PrescriptionQuery, type PrescriptionRow } from './api';
 
-type Tab = 'queue' | 'search';
+type Tab = 'queue' | 'search' | 'auto';
 const PER_PAGE = 20;
 
 /**
@@ -18,16 +19,20 @@ export default function PharmacyPage() {
   const [params, setParams] = useSearchParams();
   const tab = (params.get('tab') as Tab | null) ?? 'queue';
   const setTab = (t: Tab) => setParams(new URLSearchParams({ tab: t }), { replace: true });
+  const { me } = useAuth();
+  const tabs: [Tab, string][] = [['queue', '待审处方'], ['search', '处方查询'], ['auto', '自动通过设置']];
   return (
     <div className="page pharmacy-page">
       <h1>审方工作台</h1>
       <nav className="tabs" role="tablist" aria-label="功能">
-        {([['queue', '待审处方'], ['search', '处方查询']] as [Tab, string][]).map(([key, label]) => (
+        {tabs.map(([key, label]) => (
           <button key={key} type="button" role="tab" aria-selected={tab === key} className={tab === key ? 'tab active' : 'tab'}
             onClick={() => setTab(key)} data-testid={`tab-${key}`}>{label}</button>
         ))}
       </nav>
-      {tab === 'queue' ? <Queue /> : <Search />}
+      {tab === 'queue' && <Queue />}
+      {tab === 'search' && <Search />}
+      {tab === 'auto' && <AutoPass canEdit={(me?.roles ?? []).some((r) => r === 'county_admin' || r === 'pharmacist')} />}
     </div>
   );
 }
@@ -156,6 +161,59 @@ function Search() {
           <Pager page={query.page ?? 1} perPage={PER_PAGE} total={result.data.total} onPage={(page) => setQuery({ ...query, page })} />
         </>
       ))}
+    </div>
+  );
+}
+
+const SOURCE: Record<string, string> = { own: '本机构设置', inherited: '继承上级', default: '默认（关闭）' };
+
+/**
+ * 自动通过设置 (wave2 §3.1 step 4): per organisation and supervised drug class, whether a prescription with no finding
+ * above 提示 passes without a pharmacist. Off by default; a closer organisation's own setting wins over its parent's.
+ * County administrators and pharmacists switch it (audited); supervisors read it.
+ */
+function AutoPass({ canEdit }: { canEdit: boolean }) {
+  const orgs = useAsync(() => organizations.list(), []);
+  const [org, setOrg] = useState('');
+  const code = org || orgs.data?.[0]?.code || '';
+  const rows = useAsync(() => (code ? prescriptions.autoPass(code) : Promise.resolve([])), [code]);
+  const [error, setError] = useState<unknown>(null);
+  const toggle = async (drugClass: string, enabled: boolean) => {
+    setError(null);
+    try { await prescriptions.setAutoPass(code, drugClass, enabled); rows.reload(); } catch (e) { setError(e); }
+  };
+  return (
+    <div className="rx-auto-pass" data-testid="rx-auto-pass">
+      <p className="muted">系统审核无警示（仅有提示或无问题）的处方，只有在本机构对该药类开启“自动通过”时才不经药师审核直接通过；默认关闭，均由药师审核。下级机构未单独设置时沿用上级机构的设置。</p>
+      <Field label="机构">
+        <select value={code} onChange={(e) => setOrg(e.target.value)} data-testid="auto-org">
+          {orgs.data?.map((o) => <option key={o.code} value={o.code}>{o.name}</option>)}
+        </select>
+      </Field>
+      {error ? <ErrorBox error={error} /> : null}
+      {rows.loading && <Loading />}
+      {rows.error ? <ErrorBox error={rows.error} onRetry={rows.reload} /> : null}
+      {rows.data && (
+        <table className="table">
+          <thead><tr><th>药品类别</th><th>自动通过</th><th>来源</th><th>最后修改</th></tr></thead>
+          <tbody>
+            {rows.data.map((r) => (
+              <tr key={r.drug_class} data-testid={`auto-${r.drug_class}`}>
+                <td>{r.class_label}</td>
+                <td>
+                  <label className="check">
+                    <input type="checkbox" checked={r.enabled} disabled={!canEdit}
+                      onChange={(e) => { void toggle(r.drug_class, e.target.checked); }} />
+                    {r.enabled ? '开启' : '关闭'}
+                  </label>
+                </td>
+                <td>{SOURCE[r.source ?? 'default']}{r.source === 'inherited' && r.from_org_name ? `（${r.from_org_name}）` : ''}</td>
+                <td>{r.updated_at ? `${r.updated_by_name ?? ''} · ${formatDateTime(r.updated_at)}` : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </div>
   );
 }

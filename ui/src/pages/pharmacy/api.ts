@@ -8,6 +8,7 @@ export type PrescriptionPage = S['PrescriptionPage'];
 export type PrescriptionDetail = S['PrescriptionDetail'];
 export type PrescriptionOptions = S['PrescriptionOptions'];
 export type Finding = S['Finding'];
+export type AutoPassSetting = S['AutoPassSetting'];
 
 export interface PrescriptionQuery {
   drug?: string;
@@ -30,6 +31,9 @@ export const prescriptions = {
   search: (q: PrescriptionQuery) => api.get<PrescriptionPage>(P, clean(q)),
   options: () => api.get<PrescriptionOptions>(`${P}/options`),
   get: (id: number) => api.get<PrescriptionDetail>(`${P}/${id}`),
+  autoPass: (orgCode: string) => api.get<AutoPassSetting[]>(`${P}/auto-pass`, { org_code: orgCode }),
+  setAutoPass: (orgCode: string, drugClass: string, enabled: boolean) =>
+    api.put<AutoPassSetting[]>(`${P}/auto-pass`, { org_code: orgCode, drug_class: drugClass, enabled }),
   /** The open review tasks (offered to my groups or claimed by me), by process instance. */
   reviewTasks: async (): Promise<Map<number, number>> => {
     const out = new Map<number, number>();
