@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.auth.models import User
 from app.auth.queries import users_by_username
+from app.auth.services import PRESCRIBING_ROLES
 from app.core import clock
 from app.core.db import session
 from app.org.models import Organization
@@ -25,7 +26,6 @@ from app.residents.management import enrolled_diseases
 from .models import AutoPassSetting
 
 DECISION = "rx_legality"
-PRESCRIBING_ROLES = frozenset({"village_doctor", "township_doctor", "county_specialist"})
 # drug → the class the auto-pass switch is set for (wave2 §3.1 step 4: the three supervised drugs)
 DRUG_CLASS = {"warfarin": "warfarin", "rivaroxaban": "rivaroxaban", "enoxaparin": "lmwh", "nadroparin": "lmwh"}
 CLASS_LABELS = {"warfarin": "华法林", "rivaroxaban": "利伐沙班", "lmwh": "低分子肝素（依诺肝素、那屈肝素）"}
@@ -47,7 +47,7 @@ def privilege(user: User | None, org: Organization) -> str:
     another organisation: 处方权 is per organisation) or UNKNOWN (no such staff member)."""
     if user is None:
         return "UNKNOWN"
-    if not (user.active and user.prescribing_privilege and PRESCRIBING_ROLES & set(user.role_codes)):
+    if not (user.active and user.prescribing_privilege and set(PRESCRIBING_ROLES) & set(user.role_codes)):
         return "NO_PRIVILEGE"
     at_org = user.org_code == org.code or (org.level == "department" and org.parent_code == user.org_code)
     return "GRANTED" if at_org else "OTHER_ORG"

@@ -16,6 +16,7 @@ from app.audit.services import record
 from app.auth.crypto import encrypt_field, keyed_hash
 from app.auth.models import User, UserRole
 from app.auth.passwords import hash_password
+from app.auth.services import PRESCRIBING_ROLES
 from app.core import clock
 from app.core.db import session, unit_of_work
 from app.org.models import Organization
@@ -171,6 +172,7 @@ def _insert_staff(people: list[Staff]) -> int:
     session().execute(insert(User), [
         {"username": p.username, "display_name": p.display_name, "org_code": p.org_code,
          "password_hash": password_hash, "active": True, "failed_login_count": 0, "created_at": at,
+         "prescribing_privilege": bool(set(p.roles) & set(PRESCRIBING_ROLES)),
          "phone_encrypted": None if "patient" in p.roles else encrypt_field(staff_phone(p.username))} for p in new])
     ids = dict(session().execute(select(User.username, User.id)
                                 .where(User.username.in_([p.username for p in new]))).tuples().all())
