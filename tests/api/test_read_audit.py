@@ -53,6 +53,7 @@ NOT_PERSONAL = {
     "/api/v1/quality/cohorts": "counts per quarterly cohort",
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
     "/api/v1/quality/findings": "indicator counts per organisation and responsible doctor (no patient names)",
+    "/api/v1/quality/aggregates": "when the stored indicator figures were last refreshed (no counts, no names)",
     "/api/v1/contract-packages": "the service-package catalogue",
     "/api/mobile/v1/devices": "registered phones of staff (no health data)",
     "/api/v1/contract-packages/{code}/versions": "the service-package catalogue",
