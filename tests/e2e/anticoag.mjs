@@ -7,65 +7,11 @@
  * and shows the TTR histogram (the demo seed's episodes). The story makes its own residents and prescriptions.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import { closePage, loginAs, shot } from './flows.mjs';
+import { api, complete, hisClient, idNumber, openTask as openAny, webhook } from './his.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-
-function idNumber() {
-  const rand = (n) => Math.floor(Math.random() * n);
-  const body = `33012719490${1 + rand(9)}${String(10 + rand(18))}` + String(rand(100)).padStart(2, '0') + '13579'[rand(5)];
-  const sum = [...body].reduce((acc, d, i) => acc + Number(d) * WEIGHTS[i], 0);
-  return body + '10X98765432'[sum % 11];
-}
-
-async function api(page, method, url, data) {
-  const csrf = (await page.context().cookies()).find((c) => c.name === 'ygt_csrf')?.value ?? '';
-  const r = await page.request.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } });
-  const type = r.headers()['content-type'] ?? '';
-  return { status: r.status(), body: type.includes('json') ? await r.json() : await r.text() };
-}
-
-function hisClient() {
-  const py = process.env.E2E_PYTHON ?? path.join(here, '..', '..', '.venv', 'bin', 'python');
-  return JSON.parse(execFileSync(py, [path.join(here, 'his_client.py'), '县人民医院 HIS（抗凝浏览器测试）'], { cwd: path.join(here, '..', '..') }).toString().trim().split('\n').pop());
-}
-
-async function webhook(base, client, message, payload) {
-  const body = JSON.stringify(payload);
-  const id = `ac-${randomUUID()}`;
-  const ts = Math.floor(Date.now() / 1000);
-  const key = Buffer.from(client.secret.replace(/^whsec_/, ''), 'base64');
-  const sig = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
-  const r = await fetch(`${base}/api/v1/webhooks/messages/${message}`, {
-    method: 'POST', body,
-    headers: { 'Content-Type': 'application/json', 'X-Client-Id': client.client_id, 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` },
-  });
-  return { status: r.status, body: await r.json().catch(() => ({})) };
-}
-
-async function openTask(page, instanceId, elementId) {
-  for (let i = 0; i < 40; i += 1) {
-    for (const view of ['mine', 'groups', 'org']) {
-      const { body } = await api(page, 'GET', `/api/v1/tasks?view=${view}&process_id=anticoag_monitoring&element_id=${elementId}&per_page=200`);
-      const task = (body.items ?? []).find((t) => t.instance_id === instanceId);
-      if (task) return task;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no open ${elementId} task for instance ${instanceId}`);
-}
-
-async function complete(page, taskId, data) {
-  const claimed = await api(page, 'POST', `/api/v1/tasks/${taskId}/claim`);
-  assert.ok([200, 409].includes(claimed.status), JSON.stringify(claimed.body));
-  const done = await api(page, 'POST', `/api/v1/tasks/${taskId}/complete`, { data });
-  assert.equal(done.status, 200, JSON.stringify(done.body));
-}
+const openTask = (page, instanceId, elementId) => openAny(page, 'anticoag_monitoring', instanceId, elementId);
 
 async function noRawCodes(page) {
   const text = await page.locator('main').innerText();
@@ -98,7 +44,7 @@ export async function anticoagStory(ctx) {
   const village = await loginAs(ctx, 'village_doctor1', { phone: true });
   const pharmacist = await loginAs(ctx, process.env.E2E_PHARMACIST_USER ?? 'pharmacist');
   await township.goto('/');
-  const his = hisClient();
+  const his = hisClient('县人民医院 HIS（抗凝浏览器测试）');
   const today = new Date().toISOString().slice(0, 10);
 
   // 1. warfarin: the village doctor records INR 5.2 on the phone → urgent task + emergency referral
