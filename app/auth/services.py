@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from app.audit.services import record
 from app.core import clock
 from app.core.db import session, unit_of_work
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.org.models import Organization
 from app.org.queries import find_org, root_org
 
@@ -78,6 +78,35 @@ def create_user(username: str, *, password: str | None, roles: list[str] | tuple
         record("user.create", object_type="user", object_id=user.id,
                details={"username": username, "roles": role_codes, "org_code": org.code})
         return user
+
+
+def set_prescribing_privilege(user_id: int, *, granted: bool, reason: str | None, principal: Principal) -> User:
+    """Grant or withdraw a doctor's 处方权 at their organisation (R6a `rx_legality` reads it on the next prescription):
+    a county administrator for the network. Only prescribing roles hold it (422 `not_prescribing_role`); a withdrawal
+    needs a reason (422 `reason_required`). Audited `user.prescribing_privilege` with who, when and why."""
+    reason = (reason or "").strip() or None
+    with unit_of_work() as s:
+        user = s.get(User, user_id)
+        org = find_org(user.org_code) if user is not None else None
+        if user is None or org is None or _client_or_patient(user):
+            raise NotFound("用户不存在 (user not found)", user_id=user_id)
+        if not principal.county_wide and not org.path.startswith(principal.org_path or "\0"):
+            raise Forbidden("该用户不在您的管理范围内", code="out_of_scope", user_id=user_id)
+        if not set(user.role_codes) & set(PRESCRIBING_ROLES):
+            raise Invalid("该用户不是可开具处方的角色（村医、乡镇医生、县级专科医生）", code="not_prescribing_role",
+                          roles=user.role_codes, allowed=list(PRESCRIBING_ROLES))
+        if not granted and reason is None:
+            raise Invalid("撤销处方权须填写原因", code="reason_required")
+        before = bool(user.prescribing_privilege)
+        user.prescribing_privilege = granted
+        record("user.prescribing_privilege", object_type="user", object_id=user.id, principal=principal,
+               details={"username": user.username, "granted": granted, "was": before, "reason": reason,
+                        "org_code": user.org_code})
+        return user
+
+
+def _client_or_patient(user: User) -> bool:
+    return bool({"patient", "integration"} & set(user.role_codes))
 
 
 def set_phone(user_id: int, phone: str | None) -> None:

@@ -10196,6 +10196,55 @@ export interface paths {
       };
     };
   };
+  "/api/v1/users/{user_id}/prescribing-privilege": {
+    /**
+     * Grant (授予处方权) or withdraw (撤销处方权) a doctor's 处方权 at their organisation: the next prescription
+     * they sign is judged by R6a `rx_legality` with it. County administrator; a withdrawal needs a reason;
+     * audited `user.prescribing_privilege` (who, when, reason).
+     */
+    put: {
+      parameters: {
+        path: {
+          user_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PrescribingPrivilegeUpdate"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["UserPrivilege"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        /** @description not_found */
+        404: {
+          content: never;
+        };
+        /** @description not_prescribing_role, reason_required, validation_error */
+        422: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        user_id: number;
+      };
+    };
+  };
   "/api/v1/vocabulary": {
     /** List every vocabulary: `{disease: [{code, label}], risk_level: […], …}` (public: no personal data). */
     get: {
@@ -13592,6 +13641,15 @@ export interface components {
       /** @description send as `X-Portal-Token`; names one resident only */
       token?: string;
     };
+    PrescribingPrivilegeUpdate: {
+      /** @description true 授予处方权, false 撤销处方权 */
+      granted: boolean;
+      /**
+       * @description why; required when withdrawing (422 reason_required)
+       * @default null
+       */
+      reason?: string | null;
+    };
     PrescriptionDetail: {
       clinical?: {
         [key: string]: unknown;
@@ -13729,6 +13787,14 @@ export interface components {
       name?: string;
       /** @description the line in words: 华法林 3 mg 每日1次 */
       text?: string;
+    };
+    PrivilegeChange: {
+      /** Format: date-time */
+      at?: string;
+      /** @description display name of who granted or withdrew */
+      by?: string;
+      granted?: boolean;
+      reason?: string | null;
     };
     Push: {
       alerted_at?: string | null;
@@ -15548,6 +15614,21 @@ export interface components {
       org_code?: string;
       /** @description the organisation's name (机构名称), for pickers */
       org_name?: string;
+      /** @description holds 处方权 at their organisation (R6a) */
+      prescribing_privilege?: boolean;
+      roles?: string[];
+      username?: string;
+    };
+    UserPrivilege: {
+      display_name?: string;
+      id?: number;
+      /** @description the latest grant or withdrawal (from the audit log) */
+      last_change?: components["schemas"]["PrivilegeChange"] | (Record<string, unknown> | null);
+      org_code?: string;
+      /** @description the organisation's name (机构名称), for pickers */
+      org_name?: string;
+      /** @description holds 处方权 at their organisation (R6a) */
+      prescribing_privilege?: boolean;
       roles?: string[];
       username?: string;
     };
