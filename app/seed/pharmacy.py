@@ -52,8 +52,8 @@ def seed_prescriptions() -> dict[str, int]:
         **base, "rx_id": "RX-DEMO-0002", "concomitant": ["amiodarone"], "signature": {"cert_sn": "CA-DEMO-0002"},
         "clinical": {"inr": 2.4, "inr_date": clock.today().isoformat()},
         "items": [{"drug": "warfarin", "dose_mg": 3, "frequency": "qd", "days": 28}]})
-    pharmacy.receive(resident_id=people[0].id, source_key=f"{his}:RX-DEMO-0004", payload={
-        **base, "rx_id": "RX-DEMO-0004", "clinical": {"crcl_ml_min": 80},
+    pharmacy.receive(resident_id=people[0].id, source_key=f"{his}:RX-DEMO-0010", payload={
+        **base, "rx_id": "RX-DEMO-0010", "clinical": {"crcl_ml_min": 80},
         "issued_on": (clock.today() - timedelta(days=2)).isoformat(),
         "items": [{"drug": "rivaroxaban", "dose_mg": 20, "frequency": "qd", "days": 7}]})
     return {"prescriptions": 3}
