@@ -41,6 +41,7 @@ import { researchStory } from './research.mjs';
 import { pharmacyStory } from './pharmacy.mjs';
 import { interventionStory } from './intervention.mjs';
 import { anticoagStory } from './anticoag.mjs';
+import { privilegeStory } from './privilege.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -229,6 +230,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no anticoagulant monitoring');
     if (!needs(t, '/api/v1/anticoag/episodes', '/api/v1/anticoag/episodes/{}', '/api/v1/anticoag/ttr-distribution', '/api/v1/webhooks/messages/{}')) return;
     await anticoagStory(ctx);
+  });
+  test('处方权管理: the county administrator withdraws a village doctor\'s 处方权 with a reason and grants it back; both audited', async (t) => {
+    if (useMock) return void t.skip('the mock has no prescribing privilege');
+    if (!needs(t, '/api/v1/users/{}/prescribing-privilege')) return;
+    await privilegeStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

@@ -275,6 +275,9 @@ export const staff = {
     params.set('limit', String(query.limit ?? 500));
     return asPage<import('./types').StaffMember>(await api.get(`${V1}/users?${params}`)).items;
   },
+  /** 授予处方权 / 撤销处方权 (county administrator; a withdrawal needs a reason). */
+  setPrivilege: (id: number, granted: boolean, reason?: string) =>
+    api.put<import('./types').StaffMember>(`${V1}/users/${id}/prescribing-privilege`, { granted, reason: reason || null }),
 };
 
 export const organizations = {

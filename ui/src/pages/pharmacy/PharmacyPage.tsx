@@ -1,13 +1,14 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { organizations } from '../../api/endpoints';
+import { organizations, staff } from '../../api/endpoints';
 import { useAuth } from '../../auth';
 import { Badge, Empty, ErrorBox, Field, Loading, Pager } from '../../components/common';
+import { roleNames } from '../../lib/roles';
 import { formatDateTime } from '../../lib/time';
 import { useAsync } from '../../lib/useAsync';
 import { countdown, GRADE, prescriptions, type PrescriptionQuery, type PrescriptionRow } from './api';
 
-type Tab = 'queue' | 'search' | 'auto';
+type Tab = 'queue' | 'search' | 'auto' | 'privilege';
 const PER_PAGE = 20;
 
 /**
@@ -20,7 +21,9 @@ export default function PharmacyPage() {
   const tab = (params.get('tab') as Tab | null) ?? 'queue';
   const setTab = (t: Tab) => setParams(new URLSearchParams({ tab: t }), { replace: true });
   const { me } = useAuth();
-  const tabs: [Tab, string][] = [['queue', '待审处方'], ['search', '处方查询'], ['auto', '自动通过设置']];
+  const admin = (me?.roles ?? []).includes('county_admin');
+  const tabs: [Tab, string][] = [['queue', '待审处方'], ['search', '处方查询'], ['auto', '自动通过设置'],
+    ...(admin ? [['privilege', '处方权管理'] as [Tab, string]] : [])];
   return (
     <div className="page pharmacy-page">
       <h1>审方工作台</h1>
@@ -33,6 +36,7 @@ export default function PharmacyPage() {
       {tab === 'queue' && <Queue />}
       {tab === 'search' && <Search />}
       {tab === 'auto' && <AutoPass canEdit={(me?.roles ?? []).some((r) => r === 'county_admin' || r === 'pharmacist')} />}
+      {tab === 'privilege' && admin && <Privileges />}
     </div>
   );
 }
@@ -209,6 +213,75 @@ function AutoPass({ canEdit }: { canEdit: boolean }) {
                 </td>
                 <td>{SOURCE[r.source ?? 'default']}{r.source === 'inherited' && r.from_org_name ? `（${r.from_org_name}）` : ''}</td>
                 <td>{r.updated_at ? `${r.updated_by_name ?? ''} · ${formatDateTime(r.updated_at)}` : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+const PRESCRIBING_ROLES = ['village_doctor', 'township_doctor', 'county_specialist'] as const;
+
+/**
+ * 处方权管理 (R6a): the county administrator grants (授予处方权) or withdraws (撤销处方权, with the reason) a doctor's
+ * 处方权 at their organisation; the next prescription they sign is judged with it. Audited on the server.
+ */
+function Privileges() {
+  const [q, setQ] = useState('');
+  const rows = useAsync(() => staff.list({ role: PRESCRIBING_ROLES, q: q || undefined, limit: 200 }), [q]);
+  const [withdrawing, setWithdrawing] = useState<number | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const change = async (id: number, granted: boolean) => {
+    setError(null);
+    try {
+      await staff.setPrivilege(id, granted, granted ? undefined : reason);
+      setWithdrawing(null);
+      setReason('');
+      rows.reload();
+    } catch (e) { setError(e); }
+  };
+  return (
+    <div className="rx-privileges" data-testid="rx-privileges">
+      <p className="muted">处方权按医生所在机构授予；撤销后该医生新开具的处方在合法性审核中被阻断，须填写撤销原因。操作均记入审计日志。</p>
+      <Field label="姓名">
+        <input value={q} onChange={(e) => setQ(e.target.value)} placeholder="按姓名查找" data-testid="privilege-q" />
+      </Field>
+      {error ? <ErrorBox error={error} /> : null}
+      {rows.loading && <Loading />}
+      {rows.error ? <ErrorBox error={rows.error} onRetry={rows.reload} /> : null}
+      {rows.data && rows.data.length === 0 && <Empty title="没有符合条件的医生" />}
+      {rows.data && rows.data.length > 0 && (
+        <table className="table">
+          <thead><tr><th>医生</th><th>机构</th><th>角色</th><th>处方权</th><th>操作</th></tr></thead>
+          <tbody>
+            {rows.data.map((u) => (
+              <tr key={u.id} data-testid={`privilege-${u.id}`}>
+                <td>{u.display_name}</td>
+                <td>{u.org_name}</td>
+                <td>{roleNames(u.roles)}</td>
+                <td>{u.prescribing_privilege ? <Badge kind="badge-ok">有处方权</Badge> : <Badge kind="badge-warn">无处方权</Badge>}</td>
+                <td>
+                  {!u.prescribing_privilege && (
+                    <button type="button" className="btn btn-small" onClick={() => { void change(u.id, true); }}>授予处方权</button>
+                  )}
+                  {u.prescribing_privilege && withdrawing !== u.id && (
+                    <button type="button" className="btn btn-small btn-ghost" onClick={() => { setWithdrawing(u.id); setReason(''); }}>
+                      撤销处方权
+                    </button>
+                  )}
+                  {u.prescribing_privilege && withdrawing === u.id && (
+                    <span className="inline-form">
+                      <input value={reason} onChange={(e) => setReason(e.target.value)} placeholder="撤销原因（必填）"
+                        aria-label="撤销原因" data-testid="privilege-reason" />
+                      <button type="button" className="btn btn-small" disabled={!reason.trim()}
+                        onClick={() => { void change(u.id, false); }}>确认撤销</button>
+                      <button type="button" className="btn btn-small btn-ghost" onClick={() => setWithdrawing(null)}>取消</button>
+                    </span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
