@@ -11,6 +11,7 @@ from app.auth.access import PHI_READERS, require_roles
 from app.auth.access import require_principal as current
 from app.auth.queries import display_names
 from app.core import clock
+from app.core.paging import PageArgsSchema
 from app.org.queries import find_org
 
 from . import queries, services
@@ -18,6 +19,7 @@ from .schemas import (
     AutoPassArgsSchema,
     AutoPassSettingSchema,
     AutoPassUpdateSchema,
+    MedicationErrorReportPageSchema,
     PrescriptionDetailSchema,
     PrescriptionOptionsSchema,
     PrescriptionPageSchema,
@@ -50,6 +52,19 @@ class PrescriptionOptions(MethodView):
 
 
 AUTO_PASS_EDITORS = ("county_admin", "pharmacist")
+ERROR_REPORT_READERS = ("pharmacist", "supervisor", "county_admin")
+
+
+@blp.route("/prescriptions/error-reports")
+class ErrorReports(MethodView):
+    @phi_read("medication_error_report", roles=ERROR_REPORT_READERS)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, MedicationErrorReportPageSchema)
+    def get(self, args):
+        """用药差错/不良事件报告 recorded with refused prescriptions in the caller's scope, newest first
+        (pharmacists, supervisors, county administrators; read-audited)."""
+        items, total = queries.error_reports(current(), args)
+        return {"items": items, "total": total}
 
 
 def _named(rows: list[dict]) -> list[dict]:

@@ -117,3 +117,36 @@ class AutoPassSetting(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
+class MedicationErrorReport(Base):
+    """A 用药差错/不良事件报告 recorded when a prescription is refused (wave2 §3.1 step 5 "refuse → 不良事件/用药错误上报";
+    [W6 V2] severe misuse/medication error → refuse, record, report): written in the refusing transaction, one per
+    prescription version. Category after NCC MERP; a pre-review interception is "B" (error occurred, did not reach the
+    patient)."""
+
+    __tablename__ = "medication_error_reports"
+    __table_args__ = (
+        UniqueConstraint("prescription_id", "version", name="uq_medication_error_reports_version"),
+        Index("ix_medication_error_reports_org_path", "org_path", "created_at",
+              postgresql_ops={"org_path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    prescription_id: Mapped[int] = mapped_column(BigId)
+    rx_id: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    version_hash: Mapped[str] = mapped_column(String(64))
+    resident_id: Mapped[int] = mapped_column(BigId)
+    org_code: Mapped[str] = mapped_column(String(40))                   # the prescribing organisation
+    org_path: Mapped[str] = mapped_column(String(400))
+    review_org_code: Mapped[str] = mapped_column(String(40))
+    prescriber: Mapped[str] = mapped_column(String(120))
+    pharmacist: Mapped[str] = mapped_column(String(120))                # who refused (the second signer after insist)
+    first_pharmacist: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    double_signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    problems: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    category: Mapped[str] = mapped_column(String(2))                    # NCC MERP A–I; pre-review refusal: B
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))

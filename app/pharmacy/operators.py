@@ -59,6 +59,12 @@ def double_sign(*, idempotency_key: str, instance_id: int, prescription_id: int,
                                 decision=decision, opinion=opinion)
 
 
+@operator("rx/error_report")
+def error_report(*, idempotency_key: str, instance_id: int, prescription_id: int) -> dict[str, Any]:
+    """用药差错报告 of a refused prescription (written with the refusal; its id and category back to the instance)."""
+    return services.error_report(int(prescription_id))
+
+
 @operator("rx/escalate")
 def escalate(*, idempotency_key: str, instance_id: int, prescription_id: int) -> dict[str, Any]:
     """The review SLA passed."""

@@ -19,8 +19,14 @@ from app.org.scope import org_scope_filter
 from app.residents.models import Resident
 
 from . import checks
-from .models import Prescription, PrescriptionResult, PrescriptionState, PrescriptionVersion
-from .services import STATE_LABELS
+from .models import (
+    MedicationErrorReport,
+    Prescription,
+    PrescriptionResult,
+    PrescriptionState,
+    PrescriptionVersion,
+)
+from .services import ERROR_CATEGORY_LABELS, STATE_LABELS
 
 GRADE_LABELS = {"block": "禁止", "warn": "警示", "info": "提示", "none": "无"}
 STATUS_LABELS = {"reviewing": "审核中", "intervened": "干预中", "insisted": "待双签", "passed": "通过",
@@ -57,6 +63,8 @@ def detail(row: Prescription) -> dict[str, Any]:
     names |= display_names({v.author for v in versions} - set(names))
     results = session().scalars(select(PrescriptionResult).where(PrescriptionResult.prescription_id == row.id)
                                 .order_by(PrescriptionResult.id))
+    reports = list(session().scalars(select(MedicationErrorReport).where(
+        MedicationErrorReport.prescription_id == row.id).order_by(MedicationErrorReport.id)))
     return {
         "id": row.id, "rx_id": row.rx_id, "resident_id": row.resident_id, "org_code": row.org_code,
         "org_name": _org_name(row.org_code), "review_org_code": row.review_org_code,
@@ -75,7 +83,44 @@ def detail(row: Prescription) -> dict[str, Any]:
         "versions": _versions(versions, names),
         "results": [{"version": r.version, "outcome": r.outcome, "status": r.status, "payload": r.payload,
                      "created_at": r.created_at, "sent_at": r.sent_at} for r in results],
+        "error_reports": error_report_rows(reports),
     }
+
+
+# the review form's 问题类型 (forms/rx_prereview/pharmacist_review.json) in words
+PROBLEM_LABELS = {"indication": "适应证不适宜", "selection": "遴选药品不适宜", "route": "剂型/给药途径不适宜",
+                  "dose": "用法用量不适宜", "interaction": "联合用药不适宜/相互作用", "duplicate": "重复给药",
+                  "incompatibility": "配伍禁忌", "special_population": "特殊人群禁忌", "off_label": "超说明书",
+                  "irregular": "处方不规范", "other": "其他"}
+
+
+def error_report_rows(reports: list[MedicationErrorReport]) -> list[dict[str, Any]]:
+    """用药差错报告 rows in words: names of the pharmacists, the prescribing organisation, the category label."""
+    names = display_names({r.pharmacist for r in reports} | {r.first_pharmacist for r in reports if r.first_pharmacist})
+    residents = {r.id: r.name for r in session().scalars(select(Resident).where(
+        Resident.id.in_({r.resident_id for r in reports})))} if reports else {}
+    return [{"id": r.id, "prescription_id": r.prescription_id, "rx_id": r.rx_id, "version": r.version,
+             "version_hash": r.version_hash, "resident_id": r.resident_id,
+             "resident_name": residents.get(r.resident_id), "org_code": r.org_code, "org_name": _org_name(r.org_code),
+             "review_org_code": r.review_org_code, "prescriber": r.prescriber,
+             "pharmacist_name": names.get(r.pharmacist) or r.pharmacist,
+             "first_pharmacist_name": (names.get(r.first_pharmacist) or r.first_pharmacist)
+             if r.first_pharmacist else None,
+             "double_signed": r.double_signed, "problems": list(r.problems),
+             "problem_labels": [PROBLEM_LABELS.get(c, c) for c in r.problems], "opinion": r.opinion,
+             "findings": list(r.findings), "category": r.category,
+             "category_label": ERROR_CATEGORY_LABELS.get(r.category, r.category),
+             "created_at": r.created_at} for r in reports]
+
+
+def error_reports(p: Principal, args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """Medication-error reports of refused prescriptions in the caller's scope (prescribing organisation's subtree),
+    newest first."""
+    query = select(MedicationErrorReport).where(org_scope_filter(MedicationErrorReport.org_path, p))
+    total = session().scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session().scalars(query.order_by(MedicationErrorReport.id.desc())
+                                  .offset(offset(args)).limit(args["per_page"])))
+    return error_report_rows(rows), total
 
 
 def changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:

@@ -96,6 +96,37 @@ class PrescriptionVersionSchema(Schema):
                           metadata={"description": "what this version changed from the one before, in words"})
 
 
+class MedicationErrorReportSchema(Schema):
+    """A 用药差错/不良事件报告 recorded with a refusal."""
+
+    id = fields.Int(required=True)
+    prescription_id = fields.Int(required=True)
+    rx_id = fields.Str(required=True)
+    version = fields.Int(required=True)
+    version_hash = fields.Str(required=True)
+    resident_id = fields.Int(required=True)
+    resident_name = fields.Str(allow_none=True)
+    org_code = fields.Str(required=True, metadata={"description": "the prescribing organisation"})
+    org_name = fields.Str()
+    review_org_code = fields.Str(required=True)
+    prescriber = fields.Str(required=True)
+    pharmacist_name = fields.Str(required=True, metadata={"description": "who refused (the second signer)"})
+    first_pharmacist_name = fields.Str(allow_none=True, metadata={"description": "the first reviewer (double-sign)"})
+    double_signed = fields.Bool(required=True)
+    problems = fields.List(fields.Str(), required=True)
+    problem_labels = fields.List(fields.Str(), required=True)
+    opinion = fields.Str(allow_none=True)
+    findings = fields.List(fields.Dict(), required=True)
+    category = fields.Str(required=True, metadata={"description": "NCC MERP A–I; a pre-review refusal: B"})
+    category_label = fields.Str(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class MedicationErrorReportPageSchema(Schema):
+    items = fields.List(fields.Nested(MedicationErrorReportSchema), required=True)
+    total = fields.Int(required=True)
+
+
 class PrescriptionDetailSchema(PrescriptionBaseSchema):
     review_org_code = fields.Str(required=True)
     review_org_name = fields.Str()
@@ -106,6 +137,8 @@ class PrescriptionDetailSchema(PrescriptionBaseSchema):
     versions = fields.List(fields.Nested(PrescriptionVersionSchema), required=True,
                            metadata={"description": "every version's lines (earlier ones too), oldest first"})
     results = fields.List(fields.Nested(PrescriptionResultSchema), required=True)
+    error_reports = fields.List(fields.Nested(MedicationErrorReportSchema), required=True,
+                                metadata={"description": "用药差错报告 recorded with a refusal"})
 
 
 def _known_drug(code: str) -> None:

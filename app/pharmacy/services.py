@@ -27,7 +27,13 @@ from app.workflows import hooks, runner
 from app.workflows.deploy import latest_process_versions
 
 from . import checks, legality
-from .models import Prescription, PrescriptionResult, PrescriptionState, PrescriptionVersion
+from .models import (
+    MedicationErrorReport,
+    Prescription,
+    PrescriptionResult,
+    PrescriptionState,
+    PrescriptionVersion,
+)
 
 log = logs.get("pharmacy")
 PROCESS = "rx_prereview"
@@ -40,6 +46,11 @@ STATE_LABELS = {"issued": "开具", "reviewing": "审核中", "passed": "通过"
                 "stopped": "停药"}
 AFTER_RELEASE = ("charged", "dispensing", "checked", "dispensed", "administered", "stopped")   # from the HIS
 FINAL = {"passed", "refused", "withdrawn"}
+# NCC MERP medication-error category of a refusal at pre-review: the error occurred (the prescription was issued) but
+# was intercepted before it reached the patient (wave2 §3.1 step 5: refuse → 不良事件/用药错误上报)
+REFUSAL_CATEGORY = "B"
+ERROR_CATEGORY_LABELS = {"A": "A 类：有发生差错的环境或事件", "B": "B 类：差错已发生，未到达患者",
+                         "C": "C 类：到达患者，未造成伤害", "D": "D 类：到达患者，需监测以排除伤害"}
 
 
 class ProcessNotDeployed(Conflict):
@@ -198,10 +209,59 @@ def _finish(row: Prescription, outcome: str, *, actor: str, note: str | None = N
                      "findings": [{"code": f["code"], "grade": f["grade"], "message": f["message"]}
                                   for f in row.findings], **detail},
             created_at=clock.now()))
+    if outcome == "refused":
+        _error_report(row, actor=actor, opinion=note, detail=detail)
     if outcome == "passed":
         hooks.emit(hooks.PRESCRIPTION_RELEASED, resident_id=row.resident_id, prescription_id=row.id, rx_id=row.rx_id,
                    org_code=row.org_code, items=[dict(line) for line in row.items], indication=row.indication,
                    clinical=dict(row.clinical), actor=actor)
+
+
+def _error_report(row: Prescription, *, actor: str, opinion: str | None, detail: dict[str, Any]) -> None:
+    """The 用药差错报告 of a refusal, in the refusing transaction (once per version): the problem types come from the
+    review form (after insistence, from the first pharmacist's intervention of this version)."""
+    s = session()
+    if s.scalars(select(MedicationErrorReport.id).where(MedicationErrorReport.prescription_id == row.id,
+                                                        MedicationErrorReport.version == row.version)).first():
+        return
+    problems = list(detail.get("problems") or [])
+    first = None
+    if detail.get("double_signed"):
+        signatures = detail.get("signatures") or []
+        first = signatures[0] if signatures else None
+        intervened = s.scalars(select(PrescriptionState).where(
+            PrescriptionState.prescription_id == row.id, PrescriptionState.version == row.version,
+            PrescriptionState.state == "intervened").order_by(PrescriptionState.id.desc())).first()
+        if intervened is not None:
+            problems = problems or list(intervened.detail.get("problems") or [])
+            opinion = opinion or intervened.note
+    s.add(MedicationErrorReport(
+        prescription_id=row.id, rx_id=row.rx_id, version=row.version, version_hash=version_hash(row),
+        resident_id=row.resident_id, org_code=row.org_code, org_path=row.org_path,
+        review_org_code=row.review_org_code, prescriber=row.prescriber, pharmacist=actor, first_pharmacist=first,
+        double_signed=bool(detail.get("double_signed")), problems=problems, opinion=opinion,
+        findings=[{"code": f["code"], "grade": f["grade"], "message": f["message"]} for f in row.findings],
+        category=REFUSAL_CATEGORY, created_at=clock.now()))
+
+
+def error_report(prescription_id: int) -> dict[str, Any]:
+    """The BPMN step 用药差错报告 on the refused paths: the report the refusal wrote (its id and category) back to
+    the instance; a refusal without one (never expected) gets it now."""
+    row = _locked(prescription_id)
+    found = session().scalars(select(MedicationErrorReport).where(
+        MedicationErrorReport.prescription_id == row.id, MedicationErrorReport.version == row.version)).first()
+    if found is None:
+        refused = session().scalars(select(PrescriptionState).where(
+            PrescriptionState.prescription_id == row.id, PrescriptionState.version == row.version,
+            PrescriptionState.state == "refused").order_by(PrescriptionState.id.desc())).first()
+        if refused is None:
+            raise Invalid("处方未被拒绝 (the prescription was not refused)", code="not_refused")
+        _error_report(row, actor=refused.actor, opinion=refused.note, detail=dict(refused.detail))
+        session().flush()
+        found = session().scalars(select(MedicationErrorReport).where(
+            MedicationErrorReport.prescription_id == row.id, MedicationErrorReport.version == row.version)).first()
+    assert found is not None
+    return {"report_id": found.id, "category": found.category}
 
 
 def _once(row: Prescription, state: str) -> bool:

@@ -196,3 +196,11 @@ def test_a_custom_report_reads_only_the_callers_subtree(login_as, county, role, 
     drill = api.post("/api/v1/report-builder/drilldown", json={
         "definition": {**REPORT, "org_code": asked}, "measure": "indicator:htn_bp_control_rate", "part": "gap"})
     assert drill.status_code == status, drill.get_json()
+
+
+# medication-error reports of refused prescriptions (issue 18.1): the county review centre's roles only (all of them
+# county-wide); a local role lists none, not even its own organisation's
+@pytest.mark.parametrize("role,org", LOCAL_ROLES)
+def test_medication_error_reports_are_not_listed_to_local_roles(login_as, role, org):
+    assert login_as(role, org=org).get("/api/v1/prescriptions/error-reports").status_code == 403
+    assert login_as("pharmacist", org="C01").get("/api/v1/prescriptions/error-reports").status_code == 200

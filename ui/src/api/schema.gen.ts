@@ -4991,6 +4991,40 @@ export interface paths {
       };
     };
   };
+  "/api/v1/prescriptions/error-reports": {
+    /**
+     * 用药差错/不良事件报告 recorded with refused prescriptions in the caller's scope, newest first
+     * (pharmacists, supervisors, county administrators; read-audited).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description page number, from 1 */
+          page?: number;
+          /** @description items per page (default 25, at most 200) */
+          per_page?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["MedicationErrorReportPage"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: pharmacist, supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/prescriptions/options": {
     /** The search form's choices: supervised drugs, trace states, prescribers seen in the caller's scope. */
     get: {
@@ -12859,6 +12893,40 @@ export interface components {
       roles?: string[];
       username?: string;
     };
+    MedicationErrorReport: {
+      /** @description NCC MERP A–I; a pre-review refusal: B */
+      category: string;
+      category_label: string;
+      /** Format: date-time */
+      created_at: string;
+      double_signed: boolean;
+      findings: {
+          [key: string]: unknown;
+        }[];
+      /** @description the first reviewer (double-sign) */
+      first_pharmacist_name?: string | null;
+      id: number;
+      opinion?: string | null;
+      /** @description the prescribing organisation */
+      org_code: string;
+      org_name?: string;
+      /** @description who refused (the second signer) */
+      pharmacist_name: string;
+      prescriber: string;
+      prescription_id: number;
+      problem_labels: string[];
+      problems: string[];
+      resident_id: number;
+      resident_name?: string | null;
+      review_org_code: string;
+      rx_id: string;
+      version: number;
+      version_hash: string;
+    };
+    MedicationErrorReportPage: {
+      items: components["schemas"]["MedicationErrorReport"][];
+      total: number;
+    };
     NetworkItem: {
       abnormal_flag?: string | null;
       at?: string | null;
@@ -13655,6 +13723,8 @@ export interface components {
         [key: string]: unknown;
       };
       diagnosis: string;
+      /** @description 用药差错报告 recorded with a refusal */
+      error_reports: components["schemas"]["MedicationErrorReport"][];
       findings: components["schemas"]["Finding"][];
       grade: string;
       grade_label?: string;

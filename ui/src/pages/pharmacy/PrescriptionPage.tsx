@@ -1,5 +1,6 @@
 import { Link, useParams } from 'react-router-dom';
 import { Badge, ErrorBox, Loading } from '../../components/common';
+import { formatDateTime } from '../../lib/time';
 import { useAsync } from '../../lib/useAsync';
 import { GRADE, prescriptions } from './api';
 import { Timeline } from './Timeline';
@@ -34,8 +35,25 @@ export default function PrescriptionPage() {
       <ul>{p.items.map((line, i) => <li key={i}>{line.name} {line.dose_mg} mg {FREQUENCY[line.frequency] ?? '按医嘱'}{line.days ? ` × ${line.days}天` : ''}</li>)}</ul>
       <h2>自动审核结果</h2>
       <Findings findings={p.findings} />
+      {p.error_reports.length > 0 && (
+        <section data-testid="rx-error-reports">
+          <h2>用药差错报告</h2>
+          {p.error_reports.map((r) => (
+            <dl className="facts" key={r.id}>
+              <dt>差错分级</dt><dd>{r.category_label}</dd>
+              <dt>处方版本</dt><dd>第{r.version}版</dd>
+              <dt>开方机构</dt><dd>{r.org_name}</dd>
+              <dt>开方医生</dt><dd>{r.prescriber}</dd>
+              <dt>拒绝药师</dt><dd>{r.pharmacist_name}{r.double_signed ? `（双签复核；首审药师 ${r.first_pharmacist_name ?? ''}）` : ''}</dd>
+              <dt>问题类型</dt><dd>{r.problem_labels.length ? r.problem_labels.join('、') : '未选择'}</dd>
+              <dt>审核意见</dt><dd>{r.opinion || '无'}</dd>
+              <dt>记录时间</dt><dd>{formatDateTime(r.created_at)}</dd>
+            </dl>
+          ))}
+        </section>
+      )}
       <h2>处方追溯</h2>
-      <Timeline states={p.states} lines={p.versions} />
+      <Timeline states={p.states} lines={p.versions} reports={p.error_reports} />
     </div>
   );
 }

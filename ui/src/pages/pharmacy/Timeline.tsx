@@ -3,7 +3,9 @@ import type { PrescriptionDetail } from './api';
 
 /** A prescription's trace (开具 → 审核中 → 干预 → 修改 → … → 用药), one list per version: a modified version
  * re-entered review in the same process. Time, who (by name), organisation, state and note. */
-export function Timeline({ states, lines = [] }: { states: PrescriptionDetail['states']; lines?: PrescriptionDetail['versions'] }) {
+export function Timeline({ states, lines = [], reports = [] }: {
+  states: PrescriptionDetail['states']; lines?: PrescriptionDetail['versions']; reports?: PrescriptionDetail['error_reports'];
+}) {
   const versions = [...new Set(states.map((s) => s.version))];
   const byVersion = new Map(lines.map((v) => [v.version, v]));
   return (
@@ -22,6 +24,9 @@ export function Timeline({ states, lines = [] }: { states: PrescriptionDetail['s
               <li key={i} data-testid="rx-state">
                 <strong>{s.label}</strong> · {formatDateTime(s.at)} · {s.actor_name ?? ''}{s.org_name ? `（${s.org_name}）` : ''}
                 {s.note && <div className="muted">{s.note}</div>}
+                {s.state === 'refused' && reports.some((r) => r.version === v) && (
+                  <div className="muted" data-testid="rx-error-reported">已记录用药差错报告（{reports.find((r) => r.version === v)!.category_label}）</div>
+                )}
               </li>
             ))}
           </ol>
