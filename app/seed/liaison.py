@@ -33,14 +33,15 @@ def _open(instance_id: int | None, element_id: str) -> HumanTask | None:
                                                      HumanTask.status == "open")).first()
 
 
-def _past_duty(user: User, specialty: str, org: str, day, half: str, delivered: bool) -> None:
-    """A visit already over, as it was worked (the rota refuses past days, so history is written as it stands)."""
+def _past_duty(user: User, specialty: str, org: str, day, half: str, delivered: bool, *, kind: str = "visit",
+               note: str = "") -> None:
+    """A duty of a past day, as it was worked (the rota refuses past days, so history is written as it stands)."""
     with unit_of_work() as s:
         now = clock.now()
-        s.add(LiaisonDuty(kind="visit", expert_user_id=user.id, expert_name=user.display_name or user.username,
+        s.add(LiaisonDuty(kind=kind, expert_user_id=user.id, expert_name=user.display_name or user.username,
                           expert_org_code=org, specialty=specialty, township_code="C01T01",
-                          township_path="/C01/C01T01/", on_date=day, half_day=half, capacity=6,
-                          status="delivered" if delivered else "scheduled", note="", created_by=ADMIN,
+                          township_path="/C01/C01T01/", on_date=day, half_day=half, capacity=6 if kind == "visit" else 0,
+                          status="delivered" if delivered else "scheduled", note=note, created_by=ADMIN,
                           delivered_at=now if delivered else None, delivered_by=user.username if delivered else None,
                           created_at=now, updated_at=now))
 
@@ -79,8 +80,14 @@ def seed_liaison(complete: Callable[[str, Any, dict], Any], principal: Callable[
                                 half_day=half, capacity=cap, specialty=spec, note="联合门诊：慢病疑难病例、带教查房")
             first_open = first_open or d
         out["liaison_duties"] += 1
+    on_call_note = "电话会诊：胸痛、急性心衰"
     duties.schedule(admin, kind="on_call", expert_user_id=cardio.id, township_code="C01T01", on_date=today, specialty="cardiology",
-                    half_day="day", note="电话会诊：胸痛、急性心衰")
+                    half_day="day", note=on_call_note)
+    if clock.now() < clock.start_of_day(today).replace(hour=8):
+        # an on-call day runs 08:00 to 08:00: before 08:00 it is yesterday's that covers the township now
+        _past_duty(cardio, "cardiology", "C01D01", today - timedelta(days=1), "day", False, kind="on_call",
+                   note=on_call_note)
+        out["liaison_duties"] += 1
     duties.schedule(admin, kind="visit", expert_user_id=users["specialist_neuro"].id, township_code="C01T02",
                     on_date=today + timedelta(days=1), half_day="am", capacity=4, specialty="neurology")
     out["liaison_duties"] += 2

@@ -163,7 +163,8 @@ def test_grading_an_enrolled_hypertension_requests_its_care_plan(app, county):
 def test_the_demo_seed_runs_just_after_local_midnight(app):
     """`make run` five minutes after midnight (Beijing; 16:05 UTC) seeds like any other time: the seed winds the
     platform clock back to stage earlier events, and it once wound "today's" theatre case back into yesterday, which
-    the centre refused (入院日期不能晚于今天) and the whole seed stopped."""
+    the centre refused (入院日期不能晚于今天) and the whole seed stopped; and the township's expert on call (08:00 to
+    08:00) was missing at night, because only today's on-call day was seeded."""
     from app.intervention.models import InterventionCase
     from app.seed import demo
     _deploy_all(app)
@@ -178,3 +179,9 @@ def test_the_demo_seed_runs_just_after_local_midnight(app):
         s = db.session()
         waiting = [c for c in s.scalars(select(InterventionCase)) if c.status in ("operating", "assessing")]
         assert waiting and all(c.admitted_on == today for c in waiting if c.status == "operating")
+        # an on-call day runs 08:00 to 08:00: at 00:05 the township still has yesterday's expert on call
+        from app.liaison.models import LiaisonDuty
+        from app.liaison.queries import duty_item
+        on_call = [d for d in s.scalars(select(LiaisonDuty).where(LiaisonDuty.kind == "on_call"))
+                   if duty_item(d, {}, {})["on_call_now"]]
+        assert [d.township_code for d in on_call] == ["C01T01"]
