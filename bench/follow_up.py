@@ -15,30 +15,18 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import scratch  # bench/scratch.py, beside this script
+
 
 def scratch_url(server: str | None) -> tuple[str, callable]:
     if server and server.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-        url = make_url(server)
-        name = f"ygt_bench_fu_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-
-        def drop():
-            from app.core import db
-            db.engine().dispose()
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        return url.set(database=name).render_as_string(hide_password=False), drop
+        return scratch.scratch_url(server, "ygt_bench_fu")
     path = Path(tempfile.mkdtemp()) / "bench.db"
     return f"sqlite:///{path}", lambda: None
 

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import scratch  # bench/scratch.py, beside this script
+
 TOWNSHIPS, VILLAGES_PER_TOWNSHIP = 12, 12.5
 DEPARTMENTS = ("cardiology", "endocrinology", "respiratory", "pharmacy", "oncology", "interventional")
 DISEASES = ("hypertension", "diabetes", "copd", "stroke", "ckd", "cancer_screening")
@@ -43,26 +45,7 @@ def pct(values: list[float], p: float) -> float:
 
 # -- database ----------------------------------------------------------------------------------------------
 
-def create_database(server_url: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    url = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"ygt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    url = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+create_database, drop_database = scratch.create_database, scratch.drop_database
 
 
 def script(conn, sql: str, params: dict | None = None) -> None:

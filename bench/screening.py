@@ -17,14 +17,14 @@ import random
 import resource
 import sys
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text
+import scratch  # bench/scratch.py, beside this script
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 
@@ -35,21 +35,7 @@ def rss_mb() -> float:
     return 0.0
 
 
-def scratch_database(server_url: str) -> tuple[str, str]:
-    url = make_url(server_url)
-    name = f"ygt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+scratch_database, drop_database = scratch.create_database, scratch.drop_database
 
 
 def orgs() -> list[tuple[str, str, str, str | None, str]]:
