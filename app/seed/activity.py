@@ -54,6 +54,7 @@ from app.workflows.models import HumanTask
 
 from .consult import seed_consults
 from .contracting import seed_contracts
+from .democlock import DemoClock
 from .intervention import seed_intervention
 from .liaison import seed_liaison
 from .live import seed_live_room
@@ -103,28 +104,6 @@ def _controlled(disease: str, value) -> bool:
 
 def _interval(disease: str, value) -> int:
     return PLAN_INTERVAL if _controlled(disease, value) else 14
-
-
-# -- clock ---------------------------------------------------------------------------------------------------
-
-class DemoClock:
-    """Moves the platform clock to 09:30 local time (display time zone) of a day relative to today, and back at the end."""
-
-    def __init__(self) -> None:
-        self.moved = timedelta(0)
-        self.today = clock.today()
-
-    def day(self, offset: int, at: time = time(9, 30)) -> datetime:
-        return datetime.combine(self.today + timedelta(days=offset), at, tzinfo=clock.local_tz()).astimezone(UTC)
-
-    def go(self, offset: int, at: time = time(9, 30)) -> None:
-        delta = self.day(offset, at) - clock.now()
-        clock.advance(delta)
-        self.moved += delta
-
-    def restore(self) -> None:
-        clock.advance(-self.moved)
-        self.moved = timedelta(0)
 
 
 def _inline_jobs():

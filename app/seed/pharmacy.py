@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +23,8 @@ from app.pharmacy import services as pharmacy
 from app.residents.models import Resident
 from app.workflows.deploy import latest_process_versions
 from app.workflows.models import HumanTask
+
+from .democlock import DemoClock
 
 HIS_NAME = "县人民医院 HIS"
 
@@ -110,22 +112,6 @@ EPISODES = (
 )
 
 
-class _Clock:
-    """Moves the platform clock to 09:30 local on a day, and back by exactly as much (real time keeps running)."""
-
-    def __init__(self) -> None:
-        self.moved = timedelta(0)
-
-    def go(self, day: date) -> None:
-        delta = datetime.combine(day, time(9, 30), tzinfo=clock.local_tz()) - clock.now()
-        clock.advance(delta)
-        self.moved += delta
-
-    def restore(self) -> None:
-        clock.advance(-self.moved)
-        self.moved = timedelta(0)
-
-
 def _staff(role: str, org_code: str) -> str | None:
     return session().scalars(select(User.username).join(UserRole, UserRole.user_id == User.id).where(
         UserRole.role == role, User.org_code == org_code).order_by(User.username)).first()
@@ -156,11 +142,11 @@ def _answer_dose(complete: Complete, episode: Any, township_doctor: str, change:
                                               "note": f"每周剂量{'增加' if factor > 1 else '减少'}约{abs(factor - 1):.0%}"}})
 
 
-def _run(spec: Episode, complete: Complete, clk: _Clock, today: date) -> tuple[int, int]:
+def _run(spec: Episode, complete: Complete, clk: DemoClock) -> tuple[int, int]:
     patient = _patient(spec)
     if patient is None:
         return 0, 0
-    clk.go(today + timedelta(days=spec.start))
+    clk.go(spec.start)
     _switch_auto_pass()
     pharmacy.receive(resident_id=patient.id, source_key=f"{_his_client_id()}:{spec.rx_id}", payload={
         "org_code": "C01T01", "prescriber": "卫生院全科医生", "prescriber_code": "township_doctor1",
@@ -179,7 +165,7 @@ def _run(spec: Episode, complete: Complete, clk: _Clock, today: date) -> tuple[i
     steps += list(spec.renal)
     n = 0
     for k, (day, values) in enumerate(sorted(steps, key=lambda s: s[0])):
-        clk.go(today + timedelta(days=day))
+        clk.go(day)
         task = _open(episode.instance_id, "monitoring_entry")
         if task is None:
             break
@@ -201,11 +187,11 @@ def seed_anticoag_episodes(complete: Complete) -> dict[str, int]:
     creatinine moves the dose band (the pharmacist's dose review) give the 抗凝管理 page and its TTR histogram."""
     if not {"rx_prereview", "anticoag_monitoring"} <= set(latest_process_versions(session())):
         return {}
-    clk, today = _Clock(), clock.today()
+    clk = DemoClock()
     episodes = results = 0
     try:
         for spec in EPISODES:
-            e, r = _run(spec, complete, clk, today)
+            e, r = _run(spec, complete, clk)
             episodes, results = episodes + e, results + r
     finally:
         clk.restore()
