@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -31,6 +31,7 @@ class ResearchProject(Base):
     variables: Mapped[list[str]] = mapped_column(JSONType, default=list)
     date_mode: Mapped[str] = mapped_column(String(10), default="shift")     # shift | month
     k: Mapped[int] = mapped_column(Integer)
+    l: Mapped[int] = mapped_column(Integer, default=1, server_default="1")   # distinct l-diversity (1: not enforced)
     free_text_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     secret_encrypted: Mapped[str] = mapped_column(Text)        # the project's pseudonym/date-shift key (encrypted)
     # draft | submitted | changes_requested | building | pending_release | released | rejected | withdrawn
@@ -64,6 +65,11 @@ class ResearchExtract(Base):
     k_anonymity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # after (None: no rows left)
     suppressed_rows: Mapped[int] = mapped_column(Integer, default=0)
     suppressed_cells: Mapped[int] = mapped_column(Integer, default=0)
+    sensitive_attributes: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
+    l_before: Mapped[int | None] = mapped_column(Integer, nullable=True)    # fewest distinct sensitive values, before
+    l_diversity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # and after (None: no rows / no attribute)
+    below_l: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))   # classes under l before
+    suppressed_rows_l: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # removed only for l
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -16,7 +16,7 @@ def project_item(p: Principal, row: ResearchProject, *, detail: bool = False) ->
     out: dict[str, Any] = {
         "id": row.id, "title": row.title, "purpose": row.purpose, "status": row.status,
         "status_label": services.STATUS_LABELS.get(row.status, row.status), "requester_name": row.requester_name,
-        "mine": row.requester_user_id == p.user_id, "cohort_size": row.cohort_size, "k": row.k,
+        "mine": row.requester_user_id == p.user_id, "cohort_size": row.cohort_size, "k": row.k, "l": row.l,
         "date_mode": row.date_mode, "date_mode_label": crit.DATE_MODES.get(row.date_mode, row.date_mode),
         "created_at": row.created_at, "updated_at": row.updated_at,
         "editable": row.requester_user_id == p.user_id and row.status in services.EDITABLE,
@@ -33,7 +33,7 @@ def project_item(p: Principal, row: ResearchProject, *, detail: bool = False) ->
         "released_by": row.released_by, "released_at": row.released_at, "expires_at": row.expires_at,
         "download_limit": row.download_limit, "downloads_left": max(0, row.download_limit - len(downloads)),
         "downloads": [{"username": d.username, "format": d.format, "at": d.at} for d in downloads],
-        "extract": services.extract_summary(ex, row.k) if ex is not None else None,
+        "extract": services.extract_summary(ex, row.k, row.l) if ex is not None else None,
         "can_download": (row.requester_user_id == p.user_id and row.status == "released"
                          and len(downloads) < row.download_limit
                          and (row.expires_at is None or clock.now() < row.expires_at))})
@@ -43,4 +43,6 @@ def project_item(p: Principal, row: ResearchProject, *, detail: bool = False) ->
 def options() -> dict[str, Any]:
     cfg = settings()
     return {**crit.catalogue(), "default_k": cfg.default_k, "min_k": cfg.min_k, "max_k": cfg.max_k,
+            "default_l": cfg.default_l, "max_l": cfg.max_l,
+            "sensitive": [{"value": a, "label": crit.variable_label(a)} for a in cfg.sensitive],
             "download_limit": cfg.downloads, "expiry_days": cfg.expiry_days}

@@ -15,6 +15,8 @@ class ResearchProjectBodySchema(Schema):
                             validate=validate.Length(max=50))
     date_mode = fields.Str(load_default="shift", validate=validate.OneOf(("shift", "month")))
     k = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000))
+    l = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000),
+                   metadata={"description": "distinct l-diversity of the sensitive attributes (1: not enforced)"})
 
 
 class ResearchPreviewBodySchema(Schema):
@@ -56,11 +58,31 @@ class ResearchOptionsSchema(Schema):
     default_k = fields.Int()
     min_k = fields.Int()
     max_k = fields.Int()
+    default_l = fields.Int()
+    max_l = fields.Int()
+    sensitive = fields.List(fields.Nested(_Option))
     download_limit = fields.Int()
     expiry_days = fields.Int()
 
 
+class _BelowL(Schema):
+    label = fields.Str()
+    size = fields.Int()
+    attribute = fields.Str()
+    attribute_label = fields.Str()
+    distinct = fields.Int()
+
+
 class _Extract(Schema):
+    l_before = fields.Int(allow_none=True)
+    l_diversity = fields.Int(allow_none=True)
+    l_required = fields.Int()
+    l_label = fields.Str()
+    meets_l = fields.Bool()
+    sensitive_attributes = fields.List(fields.Str())
+    sensitive_label = fields.Str()
+    below_l = fields.List(fields.Nested(_BelowL))
+    suppressed_rows_l = fields.Int()
     cohort_size = fields.Int()
     row_count = fields.Int()
     k_before = fields.Int(allow_none=True)
@@ -92,6 +114,7 @@ class ResearchProjectSchema(Schema):
     mine = fields.Bool()
     cohort_size = fields.Int(allow_none=True)
     k = fields.Int()
+    l = fields.Int()
     date_mode = fields.Str()
     date_mode_label = fields.Str()
     created_at = fields.DateTime()

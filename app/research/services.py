@@ -44,6 +44,7 @@ RESEARCHER_ROLES = ("researcher", "county_specialist")
 EDITABLE = ("draft", "changes_requested")
 STATUS_LABELS = {"draft": "草稿", "submitted": "委员会审查中", "changes_requested": "退回修改", "building": "生成数据集中",
                  "pending_release": "待发布核查", "released": "已发布", "rejected": "未通过", "withdrawn": "已撤回"}
+MAX_BELOW_L = 100      # classes under l kept for the report (largest first)
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIME}
 
 
@@ -99,6 +100,14 @@ def _k(value: Any) -> int:
     return k
 
 
+def _l(value: Any) -> int:
+    cfg = settings()
+    lv = cfg.default_l if value is None else value
+    if isinstance(lv, bool) or not isinstance(lv, int) or not 1 <= lv <= cfg.max_l:
+        raise Invalid(f"l 应在 1–{cfg.max_l} 之间", code="invalid_l", field="l", min=1, max=cfg.max_l)
+    return lv
+
+
 def _date_mode(value: Any) -> str:
     mode = value or "shift"
     if mode not in crit.DATE_MODES:
@@ -110,9 +119,9 @@ def _apply(row: ResearchProject, body: dict[str, Any]) -> None:
     """Validate everything first, then change the row (never half-applied)."""
     criteria = crit.validate_criteria(body.get("criteria"))
     variables = crit.validate_variables(body.get("variables"))
-    date_mode, k = _date_mode(body.get("date_mode")), _k(body.get("k"))
+    date_mode, k, lv = _date_mode(body.get("date_mode")), _k(body.get("k")), _l(body.get("l"))
     row.title, row.purpose = body["title"].strip(), (body.get("purpose") or "").strip()
-    row.criteria, row.variables, row.date_mode, row.k = criteria, variables, date_mode, k
+    row.criteria, row.variables, row.date_mode, row.k, row.l = criteria, variables, date_mode, k, lv
     row.updated_at = clock.now()
 
 
@@ -190,7 +199,7 @@ def criteria_label(row: ResearchProject) -> str:
 def request_data(row: ResearchProject) -> dict[str, Any]:
     """What the committee's tasks show (reloaded after a resubmission: criteria and variables may have changed)."""
     return {"title": row.title, "purpose": row.purpose or "—", "requester_name": row.requester_name,
-            "cohort_size": row.cohort_size, "k": row.k, "criteria_label": criteria_label(row),
+            "cohort_size": row.cohort_size, "k": row.k, "l": row.l, "criteria_label": criteria_label(row),
             "variables_label": "、".join(crit.variable_label(v) for v in row.variables),
             "date_mode_label": crit.DATE_MODES[row.date_mode],
             "free_text_requested": crit.wants_free_text(row.variables)}
@@ -288,7 +297,8 @@ def build_extract(project_id: int) -> dict[str, Any]:
         raw = extract.build_rows(ids, row.variables, secret=_secret(row), date_mode=row.date_mode,
                                  shift_days=settings().shift_days, free_text=row.free_text_approved)
         qis = extract.quasi_identifiers(row.variables)
-        kept, report = deidentify.suppress(raw, qis, row.k)
+        sensitive = sensitive_attributes(row.variables)
+        kept, report = deidentify.suppress(raw, qis, row.k, l=row.l, sensitive=sensitive)
         cols = extract.columns(row.variables, row.free_text_approved)
         out = s.scalars(select(ResearchExtract).where(ResearchExtract.project_id == row.id)).first()
         if out is None:
@@ -298,13 +308,38 @@ def build_extract(project_id: int) -> dict[str, Any]:
         out.quasi_identifiers, out.cohort_size, out.row_count = qis, len(ids), len(kept)
         out.k_before, out.k_anonymity = report["k_before"], report["k_anonymity"]
         out.suppressed_rows, out.suppressed_cells = report["suppressed_rows"], report["suppressed_cells"]
+        out.sensitive_attributes = sensitive
+        out.l_before, out.l_diversity = report.get("l_before"), report.get("l_diversity")
+        out.below_l = report.get("below_l", [])[:MAX_BELOW_L]
+        out.suppressed_rows_l = report.get("suppressed_rows_l", 0)
         out.built_at = clock.now()
         row.status, row.updated_at = "pending_release", clock.now()
-        return extract_summary(out, row.k)
+        return extract_summary(out, row.k, row.l)
 
 
-def extract_summary(out: ResearchExtract, k: int) -> dict[str, Any]:
-    return {"cohort_size": out.cohort_size, "row_count": out.row_count, "k_before": out.k_before,
+def sensitive_attributes(variables: list[str]) -> list[str]:
+    """The project's variables that are sensitive attributes for l-diversity (`YGT_RESEARCH_SENSITIVE`)."""
+    return [v for v in settings().sensitive if v in variables]
+
+
+def _class_label(c: dict[str, Any]) -> str:
+    return "、".join(f"{crit.variable_label(q)}={v if v is not None else '未记录'}" for q, v in c["class"].items()) \
+        or "全部"
+
+
+def extract_summary(out: ResearchExtract, k: int, lv: int = 1) -> dict[str, Any]:
+    sensitive = list(out.sensitive_attributes or [])
+    l_label = ("—（无敏感属性）" if not sensitive else "—（无数据行）" if out.l_diversity is None
+               else str(out.l_diversity))
+    return {"l_before": out.l_before, "l_diversity": out.l_diversity, "l_required": lv, "l_label": l_label,
+            "meets_l": out.l_diversity is None or out.l_diversity >= lv,
+            "sensitive_attributes": sensitive,
+            "sensitive_label": "、".join(crit.variable_label(a) for a in sensitive) or "无",
+            "below_l": [{"label": _class_label(c), "size": c["size"], "attribute": c["attribute"],
+                         "attribute_label": crit.variable_label(c["attribute"]), "distinct": c["distinct"]}
+                        for c in (out.below_l or [])],
+            "suppressed_rows_l": out.suppressed_rows_l or 0,
+            "cohort_size": out.cohort_size, "row_count": out.row_count, "k_before": out.k_before,
             "k_anonymity": out.k_anonymity, "k_required": k,
             "k_label": "—（无数据行）" if out.k_anonymity is None else str(out.k_anonymity),
             "meets_k": out.k_anonymity is None or out.k_anonymity >= k,

@@ -21,6 +21,9 @@ class ResearchSettings:
     expiry_days: int                # and for how long after its release
     shift_days: int                 # date shift: each patient's offset is in [-shift_days, +shift_days]
     review_roles: tuple[str, ...]   # the data/ethics committee: the first role receives the review tasks
+    default_l: int                  # distinct l-diversity of the sensitive attributes (1: measured, not enforced)
+    max_l: int
+    sensitive: tuple[str, ...]      # variables treated as sensitive attributes when a project exports them
 
 
 def settings() -> ResearchSettings:
@@ -29,4 +32,7 @@ def settings() -> ResearchSettings:
     return ResearchSettings(default_k=_int("YGT_RESEARCH_K", 5), min_k=_int("YGT_RESEARCH_MIN_K", 3),
                             max_k=_int("YGT_RESEARCH_MAX_K", 50), downloads=_int("YGT_RESEARCH_DOWNLOADS", 3),
                             expiry_days=_int("YGT_RESEARCH_EXPIRY_DAYS", 30),
-                            shift_days=_int("YGT_RESEARCH_SHIFT_DAYS", 180), review_roles=roles)
+                            shift_days=_int("YGT_RESEARCH_SHIFT_DAYS", 180), review_roles=roles,
+                            default_l=_int("YGT_RESEARCH_L", 2), max_l=_int("YGT_RESEARCH_MAX_L", 10),
+                            sensitive=tuple(a.strip() for a in os.environ.get(
+                                "YGT_RESEARCH_SENSITIVE", "risk_level,diagnoses").split(",") if a.strip()))

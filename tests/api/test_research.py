@@ -44,7 +44,7 @@ def world(app, county, login_as):
 
 def body(**over):
     return {"title": "高血压队列血压控制研究", "purpose": "评估高血压患者的血压控制", "criteria": HTN,
-            "variables": VARIABLES, "date_mode": "shift", "k": 3, **over}
+            "variables": VARIABLES, "date_mode": "shift", "k": 3, "l": 1, **over}
 
 
 def create(api, **over) -> dict:
@@ -120,6 +120,32 @@ def test_direct_identifiers_and_unknown_variables_are_refused_and_nothing_is_sav
 def test_k_outside_the_configured_range_is_refused(world):
     resp = world["researcher"].post("/api/v1/research/projects", json=body(k=2))
     assert resp.status_code == 422 and resp.json["code"] == "invalid_k"
+
+
+def test_l_diversity_of_the_risk_level_is_shown_before_release_and_classes_below_l_are_suppressed(world):
+    w = world
+    project = create(w["researcher"], l=2)
+    assert project["l"] == 2
+    full = run_to_release(w, project["id"])
+    assert "l-多样性 = 2" in full["instructions"] and "要求 l ≥ 2" in full["instructions"]
+    assert "敏感属性：风险分层 (最高)" in full["instructions"] and "因 l 删除 3 行" in full["instructions"]
+    ex = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json["extract"]
+    # the 6 men (C01T01/55-64/M) hold 高危 ×3 and 中危 ×3: 2 distinct values. The three women have no risk level
+    # recorded: each of their classes, and (*,*,F) ×3 after generalising for k, holds one value (未记录) → removed
+    assert ex["sensitive_attributes"] == ["risk_level"] and ex["l_before"] == 1 and ex["l_diversity"] == 2
+    assert ex["meets_l"] is True and ex["l_required"] == 2 and ex["suppressed_rows_l"] == 3
+    assert ex["row_count"] == 6 and ex["suppressed_rows"] == 3 and ex["k_anonymity"] == 6
+    assert sorted(c["size"] for c in ex["below_l"]) == [1, 1, 1]
+    assert all(c["attribute_label"] == "风险分层 (最高)" and c["distinct"] == 1 and "性别=F" in c["label"]
+               for c in ex["below_l"])
+    resp = download(w["researcher"], project["id"])
+    assert len(list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))) == 7
+
+
+def test_l_outside_the_configured_range_is_refused(world):
+    resp = world["researcher"].post("/api/v1/research/projects", json=body(l=11))
+    assert resp.status_code == 422 and resp.json["code"] == "invalid_l" and resp.json["details"]["field"] == "l"
+    assert world["researcher"].post("/api/v1/research/projects", json=body(l=0)).status_code == 422
 
 
 def test_approved_extract_is_de_identified_suppressed_below_k_and_downloaded_a_limited_number_of_times(app, world):

@@ -83,3 +83,55 @@ def test_nothing_is_suppressed_when_every_class_reaches_k_and_everything_when_th
                                            "k_anonymity": 2}
     kept, report = d.suppress(ROWS[:3], QIS, 5)
     assert kept == [] and report["suppressed_rows"] == 3 and report["k_anonymity"] is None
+
+
+# l-diversity hand fixture over (age_band, sex) with the sensitive attribute risk_level:
+#   (45-54, M) ×3: 高危, 高危, 中危          → 2 distinct values
+#   (45-54, F) ×3: 高危, 高危, 高危          → 1 (everyone in the class is known to be 高危)
+#   (65-74, F) ×2: 中危, None (未记录)       → 2 (a missing value counts as a value)
+L_ROWS = ([{"age_band": "45-54", "sex": "M", "risk_level": r} for r in ("高危", "高危", "中危")]
+          + [{"age_band": "45-54", "sex": "F", "risk_level": "高危"}] * 3
+          + [{"age_band": "65-74", "sex": "F", "risk_level": r} for r in ("中危", None)])
+L_QIS = ["age_band", "sex"]
+
+
+def test_l_is_the_smallest_number_of_distinct_sensitive_values_in_a_class():
+    assert d.k_anonymity(L_ROWS, L_QIS) == 2
+    assert d.l_diversity(L_ROWS, L_QIS, ["risk_level"]) == 1
+    assert d.l_diversity(L_ROWS, ["sex"], ["risk_level"]) == 2          # F: 高危, 中危, None → 3; M: 2
+    assert d.l_diversity(L_ROWS, [], ["risk_level"]) == 3
+    assert d.l_diversity(L_ROWS, L_QIS, []) is None and d.l_diversity([], L_QIS, ["risk_level"]) is None
+    assert d.classes_below_l(L_ROWS, L_QIS, ["risk_level"], 2) == [
+        {"class": {"age_band": "45-54", "sex": "F"}, "size": 3, "attribute": "risk_level", "distinct": 1}]
+    assert len(d.classes_below_l(L_ROWS, L_QIS, ["risk_level"], 3)) == 3
+
+
+def test_a_class_under_l_is_generalised_into_a_diverse_class_and_the_report_says_what_went():
+    kept, report = d.suppress(L_ROWS, L_QIS, 2, l=2, sensitive=["risk_level"])
+    # (45-54,F)×3 meets k=2 but holds only 高危 → it loses its age band: (*,F)×3 is still only 高危 → it loses its
+    # sex: (*,*)×3 is still only 高危 → the 3 rows are removed (for l alone); the other classes stand untouched
+    assert report == {"k_before": 2, "k_anonymity": 2, "suppressed_cells": 0, "suppressed_rows": 3,
+                      "l_before": 1, "l_diversity": 2, "suppressed_rows_l": 3,
+                      "below_l": [{"class": {"age_band": "45-54", "sex": "F"}, "size": 3, "attribute": "risk_level",
+                                   "distinct": 1}]}
+    assert len(kept) == 5 and all(r["sex"] == "M" or r["age_band"] == "65-74" for r in kept)
+
+
+def test_generalising_merges_a_uniform_class_with_a_diverse_one_when_that_reaches_l():
+    rows = ([{"age_band": "45-54", "sex": "F", "risk_level": "高危"}] * 2
+            + [{"age_band": "55-64", "sex": "F", "risk_level": r} for r in ("低危", "中危")])
+    kept, report = d.suppress(rows, L_QIS, 2, l=2, sensitive=["risk_level"])
+    # (45-54,F)×2 is uniform → its age band goes: (*,F)×2 is still uniform → its sex goes → (*,*)×2 still uniform
+    # → removed; (55-64,F) holds 2 values and stands
+    assert report["suppressed_rows_l"] == 2 and report["l_diversity"] == 2 and len(kept) == 2
+    # with a third class sharing the sex, the generalised rows join a diverse class instead of being removed
+    rows2 = rows + [{"age_band": "65-74", "sex": "F", "risk_level": "低危"}] * 2
+    kept, report = d.suppress(rows2, ["age_band", "sex"], 2, l=2, sensitive=["risk_level"])
+    assert report["suppressed_rows"] == 0 and report["suppressed_cells"] == 4 and report["l_diversity"] == 2
+    assert sum(1 for r in kept if r["age_band"] == "*") == 4     # (45-54,F) and (65-74,F) merged: 高危 + 低危
+
+
+def test_l_of_one_changes_nothing_but_is_still_measured():
+    kept, report = d.suppress(L_ROWS, L_QIS, 2, l=1, sensitive=["risk_level"])
+    assert kept == L_ROWS and report["l_before"] == 1 and report["l_diversity"] == 1
+    assert report["suppressed_rows"] == 0 and report["suppressed_rows_l"] == 0 and report["below_l"] == []

@@ -14649,15 +14649,18 @@ export interface components {
     ResearchOptions: {
       date_modes?: components["schemas"]["_Option"][];
       default_k?: number;
+      default_l?: number;
       direct_identifiers?: components["schemas"]["_Option"][];
       diseases?: components["schemas"]["_Option"][];
       download_limit?: number;
       expiry_days?: number;
       max_k?: number;
+      max_l?: number;
       min_k?: number;
       observation_stats?: components["schemas"]["_Option"][];
       observations?: components["schemas"]["_Option"][];
       risk_levels?: components["schemas"]["_Option"][];
+      sensitive?: components["schemas"]["_Option"][];
       sexes?: components["schemas"]["_Option"][];
       variables?: components["schemas"]["_Variable"][];
     };
@@ -14693,6 +14696,7 @@ export interface components {
       free_text_requested?: boolean;
       id?: number;
       k?: number;
+      l?: number;
       mine?: boolean;
       purpose?: string;
       /** Format: date-time */
@@ -14723,6 +14727,11 @@ export interface components {
       date_mode?: "shift" | "month";
       /** @default null */
       k?: number | null;
+      /**
+       * @description distinct l-diversity of the sensitive attributes (1: not enforced)
+       * @default null
+       */
+      l?: number | null;
       /** @default */
       purpose?: string;
       title: string;
@@ -15765,6 +15774,13 @@ export interface components {
       visit_status: components["schemas"]["Term"][];
       visit_type: components["schemas"]["Term"][];
     };
+    _BelowL: {
+      attribute?: string;
+      attribute_label?: string;
+      distinct?: number;
+      label?: string;
+      size?: number;
+    };
     _Cell: {
       /** @description the cell's period and group values, for POST /drilldown */
       coords?: {
@@ -15802,6 +15818,7 @@ export interface components {
       username?: string;
     };
     _Extract: {
+      below_l?: components["schemas"]["_BelowL"][];
       built_at?: string;
       cohort_size?: number;
       columns?: string[];
@@ -15809,12 +15826,20 @@ export interface components {
       k_before?: number | null;
       k_label?: string;
       k_required?: number;
+      l_before?: number | null;
+      l_diversity?: number | null;
+      l_label?: string;
+      l_required?: number;
       meets_k?: boolean;
+      meets_l?: boolean;
       qi_label?: string;
       quasi_identifiers?: string[];
       row_count?: number;
+      sensitive_attributes?: string[];
+      sensitive_label?: string;
       suppressed_cells?: number;
       suppressed_rows?: number;
+      suppressed_rows_l?: number;
     };
     _Filter: {
       dimension?: string;

@@ -35,6 +35,7 @@ export default function ProjectForm({ options, initial, onSaved }: { options: Op
   const [obsVar, setObsVar] = useState({ stat: 'obs_last', code: options.observations[0]?.value ?? '' });
   const [dateMode, setDateMode] = useState(initial?.date_mode ?? 'shift');
   const [k, setK] = useState(String(initial?.k ?? options.default_k));
+  const [l, setL] = useState(String(initial?.l ?? options.default_l));
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -46,7 +47,7 @@ export default function ProjectForm({ options, initial, onSaved }: { options: Op
     enrolled_from: enrolled.from || null, enrolled_to: enrolled.to || null,
     observations: obs.map((o): ObservationCriterion => ({ code: o.code, min: num(o.min), max: num(o.max), from: o.from || null, to: o.to || null })),
   });
-  const body = (): ProjectBody => ({ title, purpose, criteria: criteria(), variables, date_mode: dateMode, k: Number(k) });
+  const body = (): ProjectBody => ({ title, purpose, criteria: criteria(), variables, date_mode: dateMode, k: Number(k), l: Number(l) });
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     setError(null);
@@ -154,6 +155,9 @@ export default function ProjectForm({ options, initial, onSaved }: { options: Op
       </Field>
       <Field label={`k 值（同一年龄段、性别、乡镇组合少于 k 人的单元格将被抑制；${options.min_k}–${options.max_k}）`}>
         <input type="number" inputMode="numeric" min={options.min_k} max={options.max_k} value={k} onChange={(e) => setK(e.target.value)} data-testid="research-k" />
+      </Field>
+      <Field label={`l 值（每个组合内${options.sensitive.map((o) => o.label).join('、')}至少有 l 种不同取值，否则继续泛化或删除；1 表示只计算不强制；1–${options.max_l}）`}>
+        <input type="number" inputMode="numeric" min={1} max={options.max_l} value={l} onChange={(e) => setL(e.target.value)} data-testid="research-l" />
       </Field>
       <ErrorBox error={error} />
       <button className="btn btn-primary" type="submit" disabled={busy} data-testid="research-save">{busy ? '保存中…' : '保存'}</button>

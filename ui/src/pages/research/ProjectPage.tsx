@@ -21,8 +21,19 @@ function ExtractSummary({ e }: { e: Extract }) {
         <dt>行数</dt><dd data-testid="extract-rows">{e.row_count} 行（队列 {e.cohort_size} 人）</dd>
         <dt>抑制</dt><dd data-testid="extract-suppressed">{e.suppressed_cells} 个单元格显示为 *，删除 {e.suppressed_rows} 行</dd>
         <dt>抑制前 k</dt><dd>{e.k_before ?? '—'}</dd>
+        <dt>l-多样性</dt>
+        <dd><strong data-testid="l-value">{e.l_label}</strong>（敏感属性：{e.sensitive_label}；要求 l ≥ {e.l_required}{e.meets_l ? '，已达标' : '，未达标'}；抑制前 l = {e.l_before ?? '—'}）</dd>
+        <dt>因 l 删除</dt><dd data-testid="extract-suppressed-l">{e.suppressed_rows_l} 行</dd>
         <dt>列</dt><dd>{e.columns.join('、')}</dd>
       </dl>
+      {e.below_l.length > 0 && (
+        <details data-testid="below-l">
+          <summary>生成前低于 l 的等价类（{e.below_l.length} 个）</summary>
+          <ul className="plain">
+            {e.below_l.map((c, i) => <li key={i}>{c.label}：{c.size} 人，{c.attribute_label}仅 {c.distinct} 种取值</li>)}
+          </ul>
+        </details>
+      )}
     </section>
   );
 }
@@ -71,6 +82,7 @@ export default function ProjectPage() {
                 <dt>导出变量</dt><dd>{(p.variable_labels ?? []).join('、')}</dd>
                 <dt>日期处理</dt><dd>{p.date_mode_label}</dd>
                 <dt>k 值</dt><dd>{p.k}</dd>
+                <dt>l 值</dt><dd>{p.l}</dd>
                 {p.free_text_requested && <><dt>自由文本</dt><dd>{p.free_text_approved ? '委员会已批准导出' : '未批准（不导出）'}</dd></>}
                 {p.review_comment && <><dt>委员会意见</dt><dd data-testid="review-comment">{p.review_comment}</dd></>}
                 {p.reviewed_at && <><dt>审查时间</dt><dd>{dateTime(p.reviewed_at)}</dd></>}

@@ -35,7 +35,7 @@ export default function ResearchPage() {
               <div className="task-meta">
                 <span>申请人 {p.requester_name}</span>
                 {p.cohort_size !== null && <span>队列 {p.cohort_size} 人</span>}
-                <span>k = {p.k}</span>
+                <span>k = {p.k} · l = {p.l}</span>
                 <span>{p.date_mode_label}</span>
               </div>
               <p className="muted">{p.criteria_label}</p>

@@ -17,6 +17,9 @@ export interface Options {
   default_k: number;
   min_k: number;
   max_k: number;
+  default_l: number;
+  max_l: number;
+  sensitive: Option[];
   download_limit: number;
   expiry_days: number;
 }
@@ -46,6 +49,14 @@ export interface Extract {
   suppressed_rows: number;
   suppressed_cells: number;
   columns: string[];
+  l_before: number | null;
+  l_diversity: number | null;
+  l_required: number;
+  l_label: string;
+  meets_l: boolean;
+  sensitive_label: string;
+  below_l: { label: string; size: number; attribute: string; attribute_label: string; distinct: number }[];
+  suppressed_rows_l: number;
 }
 
 export interface Project {
@@ -58,6 +69,7 @@ export interface Project {
   mine: boolean;
   cohort_size: number | null;
   k: number;
+  l: number;
   date_mode: string;
   date_mode_label: string;
   editable: boolean;
@@ -85,6 +97,7 @@ export interface ProjectBody {
   variables: string[];
   date_mode: string;
   k: number;
+  l: number;
 }
 
 export interface Preview { cohort_size: number | null; below_minimum: boolean; minimum: number }
