@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import secrets
+import time
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session as OrmSession
 
 from app.audit.services import record
 from app.core import clock
+from app.core.db import engine as db_engine
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.org.models import Organization
@@ -176,18 +180,69 @@ def principal_for_user_id(user_id: int) -> Principal | None:
     return principal_for(user) if user is not None and user.active else None
 
 
+# A token's principal is kept for a moment per worker (issue 23.2: the lookup was a query and a transaction of its
+# own on every API call). Any change to a token, user, role or organization written through the ORM in this process
+# forgets every entry at once (at flush and again at commit), so a revocation, deactivation or role change stops
+# the old principal on the very next request of this worker; other workers notice within TOKEN_CACHE_S.
+TOKEN_CACHE_S = float(os.environ.get("YGT_TOKEN_CACHE_S", "2"))
+_TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[tuple[int, str], tuple[float, Principal]] = {}
+_PRINCIPAL_MODELS = (ApiToken, User, UserRole, Organization)
+
+
+def forget_principals() -> None:
+    """Drop every cached token → principal (a token, user, role or organization changed)."""
+    _token_cache.clear()
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_on_change(s, _flush_context) -> None:
+    if any(isinstance(o, _PRINCIPAL_MODELS) for o in (*s.dirty, *s.deleted)):
+        forget_principals()
+        s.info["auth.principals_changed"] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _forget_on_bulk_change(state) -> None:
+    # `session.execute(update(User)...)` / delete(...) bypass the flush; the token's own last-use touch does not count
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.class_ in _PRINCIPAL_MODELS and not state.execution_options.get("ygt_touch"):
+        forget_principals()
+        state.session.info["auth.principals_changed"] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _forget_after_commit(s) -> None:
+    # again after the commit: a request of another thread may have cached the old row between flush and commit
+    if s.info.pop("auth.principals_changed", False):
+        forget_principals()
+
+
 def principal_for_token(raw_token: str) -> Principal | None:
     """The principal of a bearer token, or None when the token is unknown, revoked, or its user inactive.
 
-    One round trip on every API call: token, user, organization path and roles in a single query (checked
-    each time, so a revocation takes effect on the very next request)."""
+    From the worker's short cache (`TOKEN_CACHE_S`) when it was resolved a moment ago; else one round trip: token,
+    user, organization path and roles in a single query."""
+    key = (id(db_engine()), _token_hash(raw_token))
+    cached = _token_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    principal = _principal_for_token_hash(key[1])
+    if principal is not None and TOKEN_CACHE_S > 0:
+        if len(_token_cache) >= _TOKEN_CACHE_MAX:
+            _token_cache.clear()
+        _token_cache[key] = (time.monotonic() + TOKEN_CACHE_S, principal)
+    return principal
+
+
+def _principal_for_token_hash(token_hash: str) -> Principal | None:
     row = session().execute(
         select(ApiToken.id, ApiToken.last_used_at, User.id, User.username, User.display_name, User.org_code,
                User.resident_id, Organization.path, func.aggregate_strings(UserRole.role, ","))
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(Organization, Organization.code == User.org_code)
         .outerjoin(UserRole, UserRole.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(raw_token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.active.is_(True))
         .group_by(ApiToken.id, ApiToken.last_used_at, User.id, User.username, User.display_name, User.org_code,
                   User.resident_id, Organization.path)).first()
     if row is None:
@@ -195,7 +250,8 @@ def principal_for_token(raw_token: str) -> Principal | None:
     token_id, last_used_at, user_id, username, display_name, org_code, resident_id, org_path, roles = row
     if last_used_at is None or clock.now() - last_used_at > TOKEN_TOUCH_INTERVAL:
         with unit_of_work() as s:
-            s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now()))
+            s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now()),
+                      execution_options={"ygt_touch": True})
     return Principal(user_id=user_id, username=username, roles=frozenset((roles or "").split(",")) - {""},
                      org_code=org_code, display_name=display_name, org_path=org_path or "",
                      resident_id=resident_id, token_id=token_id)

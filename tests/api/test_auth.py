@@ -159,6 +159,59 @@ def test_a_revoked_token_stops_working_on_the_next_request(client_as):
     assert response.get_json()["code"] == "invalid_token"
 
 
+def test_a_token_resolved_a_moment_ago_costs_no_query_until_something_changes(app, client_as):
+    """Issue 23.2: the token → principal lookup is cached per worker for a moment; a revocation, deactivation or
+    role change written through this worker drops the cache at once."""
+    from sqlalchemy import event, update
+
+    from app.auth.models import User, UserRole
+    from app.core import db
+    from app.core.db import unit_of_work
+    machine = client_as("county_admin")
+    assert machine.get("/api/v1/auth/me").status_code == 200
+    seen: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    with app.app_context():
+        event.listen(db.engine(), "before_cursor_execute", listen)
+    try:
+        assert machine.get("/api/v1/auth/me").json["username"] == machine.user.username
+        assert not [s for s in seen if "api_tokens" in s], seen
+        with app.app_context(), unit_of_work() as s:       # a role change through the ORM (an admin's edit)
+            s.add(UserRole(user_id=machine.user.id, role="county_specialist"))
+            s.get(type(machine.user), machine.user.id).display_name = "changed"
+        seen.clear()
+        me = machine.get("/api/v1/auth/me").json
+        assert [s for s in seen if "api_tokens" in s] and "county_specialist" in me["roles"]
+    finally:
+        with app.app_context():
+            event.remove(db.engine(), "before_cursor_execute", listen)
+    with app.app_context(), unit_of_work() as s:       # a bulk UPDATE through the session (no ORM object changes)
+        s.execute(update(User).where(User.id == machine.user.id).values(display_name="renamed"))
+    assert machine.get("/api/v1/auth/me").json["display_name"] == "renamed"
+    _deactivate(app, machine.user.id)
+    assert machine.get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_token_revoked_by_another_worker_stops_within_the_cache_time(app, client_as, monkeypatch):
+    """Another worker's revocation is not seen by this worker's cache: it holds for at most TOKEN_CACHE_S."""
+    import time
+
+    from sqlalchemy import update
+
+    from app.auth import services
+    from app.auth.models import ApiToken
+    from app.core import clock, db
+    monkeypatch.setattr(services, "TOKEN_CACHE_S", 0.3)
+    machine = client_as("county_admin")
+    assert machine.get("/api/v1/auth/me").status_code == 200
+    with app.app_context(), db.engine().begin() as conn:   # as another process would: this worker's session never sees it
+        conn.execute(update(ApiToken).where(ApiToken.user_id == machine.user.id).values(revoked_at=clock.now()))
+    time.sleep(0.35)
+    assert machine.get("/api/v1/auth/me").status_code == 401
+
+
 def test_an_unknown_bearer_token_is_unauthorized(client, org_tree):
     response = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer ygt_not-a-token"})
     assert response.status_code == 401
