@@ -1,13 +1,21 @@
 """The transactional job outbox (rq mode): write a job in the caller's transaction, relay it to rq after commit.
 
 * `add()` — called by `queue.enqueue_after_commit` inside the transaction; nothing touches Redis there.
-* `relay_after_commit()` — right after that commit, one best-effort try to push the row (jobs start at once when
-  Redis is up; a Redis error is logged and left to the relay, the request still succeeds).
-* `relay()` — the leading scheduler's schedule `jobs.relay_outbox` (every second): pushes every pending row whose
-  time has come, oldest first, in batches locked with FOR UPDATE SKIP LOCKED so two relays never push one row. A
-  row becomes `relayed` (or `duplicate` when a job with its id was still queued or running) in the same
-  transaction that pushed it; on a Redis error the batch stops, the row keeps `pending` and counts the attempt.
-  Relayed rows are deleted after `KEEP_RELAYED`.
+* `relay_after_commit()` — right after that commit, one best-effort push of the row's job straight to Redis, with
+  no database work (issue 23.2: it used to be a second transaction per request). A pushed row is marked *in Redis*
+  (`sent_key`, in the same MULTI as nothing else: right after the push); its database row stays `pending` until the
+  relay sweeps it. A Redis error is logged and left to the relay; the request still succeeds.
+* `relay()` — the leading scheduler's schedule `jobs.relay_outbox` (every second): takes the pending rows older than
+  `SETTLE_S` (so a row whose request is pushing it right now is left to that request), oldest first, in batches
+  locked with FOR UPDATE SKIP LOCKED so two relays never push one row. A row whose Redis mark is there was pushed
+  after its commit and only becomes `relayed`; the others are pushed now and become `relayed` (or `duplicate` when a
+  job with its id was still queued or running) in the same transaction. On a Redis error the batch stops, the row
+  keeps `pending` and counts the attempt. Relayed rows are deleted after `KEEP_RELAYED`.
+
+Nothing is lost when Redis is down: the row is committed with the work that asked for the job, and it stays
+`pending` until a push succeeded. A job may run twice in one rare case (a request stalls between its commit and its
+push for longer than `SETTLE_S` while the relay pushes the same row and the job already finished): jobs are
+idempotent (app.jobs.queue).
 
 One rq job per row: the row's job id is the rq job id, and rq refuses a second live job with the same id
 (`backend.push`), so a relay that pushed a row but died before its commit cannot add the job twice.
@@ -20,7 +28,6 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import delete, func, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
@@ -32,6 +39,7 @@ log = logs.get("jobs.outbox")
 BATCH = 200
 KEEP_RELAYED = timedelta(hours=float(os.environ.get("YGT_JOB_OUTBOX_KEEP_H", "24")))
 STUCK_ALERT_S = float(os.environ.get("YGT_JOB_OUTBOX_ALERT_S", "60"))
+SETTLE_S = float(os.environ.get("YGT_JOB_OUTBOX_SETTLE_S", "2"))   # the request's own push comes first
 
 
 def add(s, func_name: str, args, kwargs, *, job_id: str | None, retries: int, backoff, delay_s: float) -> JobOutbox:
@@ -48,13 +56,26 @@ def _job_id(row: JobOutbox) -> str:
     return row.job_id or f"outbox-{row.id}"
 
 
+def _job(row: JobOutbox) -> backend.Job:
+    remaining = max(0.0, row.delay_s - (clock.now() - row.created_at).total_seconds())
+    return backend.Job(row.func, tuple(row.args or ()), dict(row.kwargs or {}), _job_id(row), row.retries,
+                       tuple(row.backoff or (2, 10, 60)), remaining)
+
+
+def sent_key(row_id: int, created_at) -> str:
+    """The Redis mark of a row pushed right after its commit (id and creation time: unique across databases that
+    share one Redis)."""
+    return f"ygt:outbox:sent:{row_id}:{created_at.timestamp():.6f}"
+
+
 def _push(row: JobOutbox) -> None:
     """Push one locked row to rq and mark it (raises on Redis errors: the caller keeps the row pending)."""
-    remaining = max(0.0, row.delay_s - (clock.now() - row.created_at).total_seconds())
-    job = backend.Job(row.func, tuple(row.args or ()), dict(row.kwargs or {}), _job_id(row), row.retries,
-                    tuple(row.backoff or (2, 10, 60)), remaining)
-    added = backend.push(job)
-    row.status, row.relayed_at, row.last_error = ("relayed" if added else "duplicate"), clock.now(), None
+    added = backend.push(_job(row))
+    _mark(row, "relayed" if added else "duplicate")
+
+
+def _mark(row: JobOutbox, status: str) -> None:
+    row.status, row.relayed_at, row.last_error = status, clock.now(), None
 
 
 def _locked(stmt):
@@ -66,7 +87,8 @@ _paused_until = 0.0
 
 
 def relay_after_commit(row: JobOutbox) -> None:
-    """Right after the commit that wrote `row`: try once to push it (never raises; the relay retries).
+    """Right after the commit that wrote `row`: try once to push its job to Redis (never raises; the relay retries).
+    No database work: the push is marked in Redis and the relay's next sweep marks the row.
 
     After a failure the requests of the next few seconds do not try at all (an unreachable Redis would cost each
     of them the connect timeout); the scheduler's relay pushes their rows."""
@@ -75,28 +97,41 @@ def relay_after_commit(row: JobOutbox) -> None:
     if not identity or time.monotonic() < _paused_until:
         return
     try:
-        with unit_of_work() as s:
-            locked = s.scalars(_locked(select(JobOutbox).where(JobOutbox.id == identity[0],
-                                                               JobOutbox.status == "pending"))).first()
-            if locked is not None:
-                _push(locked)
-    except (RedisError, OSError, SQLAlchemyError) as exc:  # Redis (or the database) is down: the row stays pending for the relay
+        backend.push(_job(row))
+        backend.redis_connection().set(sent_key(identity[0], row.created_at), 1,
+                                       ex=int(KEEP_RELAYED.total_seconds()) + 3600)
+    except (RedisError, OSError) as exc:  # Redis is down: the row stays pending for the relay
         _paused_until = time.monotonic() + _PAUSE_AFTER_FAILURE_S
         log.warning("job not relayed yet; the relay retries", extra={"job": row.func, "code": _error(exc)})
 
 
 def relay(limit: int = 2000) -> int:
-    """Push pending outbox rows to rq; the number pushed (a schedule of the leading scheduler)."""
+    """Push pending outbox rows to rq; the number pushed now (a schedule of the leading scheduler). Rows whose
+    request pushed them already (marked in Redis) are only marked `relayed`."""
     if backend.mode() != "rq":
         return 0
-    pushed, last_id = 0, 0
-    while pushed < limit:
+    pushed, seen, last_id = 0, 0, 0
+    settled = clock.now() - timedelta(seconds=SETTLE_S)
+    while seen < limit:
         with unit_of_work() as s:
-            rows = s.scalars(_locked(select(JobOutbox).where(JobOutbox.status == "pending", JobOutbox.id > last_id)
+            rows = s.scalars(_locked(select(JobOutbox).where(JobOutbox.status == "pending", JobOutbox.id > last_id,
+                                                             JobOutbox.created_at <= settled)
                                      .order_by(JobOutbox.id).limit(BATCH))).all()
             if not rows:
                 break
-            for row in rows:
+            try:
+                sent = backend.redis_connection().mget([sent_key(r.id, r.created_at) for r in rows])
+            except (RedisError, OSError) as exc:   # Redis is down: keep the rows pending, try again next tick
+                rows[0].attempts, rows[0].last_error = rows[0].attempts + 1, _error(exc)
+                log.warning("job outbox relay stopped; Redis does not answer",
+                            extra={"job": rows[0].func, "code": rows[0].last_error})
+                return pushed
+            for row, mark in zip(rows, sent, strict=True):
+                seen += 1
+                last_id = row.id
+                if mark is not None:
+                    _mark(row, "relayed")
+                    continue
                 try:
                     _push(row)
                 except (RedisError, OSError) as exc:  # Redis is down: keep this and later rows pending, try again next tick
@@ -105,7 +140,6 @@ def relay(limit: int = 2000) -> int:
                                 extra={"job": row.func, "code": row.last_error})
                     return pushed
                 pushed += 1
-                last_id = row.id
     _prune()
     return pushed
 

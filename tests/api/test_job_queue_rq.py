@@ -33,6 +33,7 @@ def rq_mode(app, settings, monkeypatch):
     name = f"ygt-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(backend, "QUEUE_NAME", name)
     monkeypatch.setattr(outbox, "_paused_until", 0.0)      # no pause left over from a test with Redis down
+    monkeypatch.setattr(outbox, "SETTLE_S", 0.0)           # the relay may take a row the moment it is committed
     _use_redis(settings, os.environ["REDIS_URL"])
     yield queue.rq_queue()
     _use_redis(settings, os.environ["REDIS_URL"])
@@ -73,10 +74,47 @@ def _outbox_rows(app) -> list[tuple[str, str, str]]:
 
 
 def test_the_rescreen_job_is_relayed_at_once_after_the_commit(app, doctor, resident, rq_mode):
+    """Issue 23.2: the request pushes its job straight to Redis after the commit, without a second transaction;
+    the relay's sweep then only marks the row (it does not push the job again)."""
     doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
     rows = _outbox_rows(app)
-    assert [(f, s) for f, s, _ in rows] == [("app.screening.jobs.screen_resident", "relayed")]
+    assert [(f, s) for f, s, _ in rows] == [("app.screening.jobs.screen_resident", "pending")]
     assert [j.id for j in rq_mode.get_jobs()] == [rows[0][2]]
+    with app.app_context():
+        assert outbox.relay() == 0                      # already on the queue: nothing pushed again
+        assert outbox.status()["pending"] == 0
+    assert [(f, s) for f, s, _ in _outbox_rows(app)] == [("app.screening.jobs.screen_resident", "relayed")]
+    assert [j.id for j in rq_mode.get_jobs()] == [rows[0][2]]
+
+
+def test_the_request_after_commit_writes_nothing_to_the_database(app, doctor, resident, rq_mode):
+    """The push after the commit is Redis only: no statement, no transaction of its own."""
+    from sqlalchemy import event
+    seen: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    with app.app_context():
+        event.listen(db.engine(), "before_cursor_execute", listen)
+    try:
+        doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
+    finally:
+        with app.app_context():
+            event.remove(db.engine(), "before_cursor_execute", listen)
+    touching = [s for s in seen if "job_outbox" in s]
+    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("INSERT"), touching
+
+
+def test_a_row_the_request_is_pushing_right_now_is_left_to_it(app, settings, doctor, resident, rq_mode,
+                                                            monkeypatch):
+    """Rows younger than SETTLE_S are the requests' own to push: the relay does not race them."""
+    monkeypatch.setattr(outbox, "SETTLE_S", 60.0)
+    _use_redis(settings, DEAD_REDIS)
+    doctor.post(f"/api/v1/residents/{resident['id']}/observations", json=_obs())
+    _use_redis(settings, os.environ["REDIS_URL"])
+    with app.app_context():
+        assert outbox.relay() == 0
+    assert [s for _, s, _ in _outbox_rows(app)] == ["pending"] and rq_mode.get_jobs() == []
 
 
 def test_with_redis_down_a_write_answers_201_and_its_job_waits_then_is_relayed_once(app, settings, doctor,
@@ -101,8 +139,8 @@ def test_with_redis_down_a_write_answers_201_and_its_job_waits_then_is_relayed_o
 def test_after_a_failed_relay_the_next_requests_do_not_wait_on_redis(app, settings, doctor, resident, rq_mode,
                                                                    monkeypatch):
     tries = []
-    real_push = outbox._push
-    monkeypatch.setattr(outbox, "_push", lambda row: tries.append(row.id) or real_push(row))
+    real_push = backend.push
+    monkeypatch.setattr(backend, "push", lambda job: tries.append(job.job_id) or real_push(job))
     _use_redis(settings, DEAD_REDIS)
     for value in (150, 152, 154):
         assert doctor.post(f"/api/v1/residents/{resident['id']}/observations",
