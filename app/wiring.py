@@ -26,10 +26,12 @@ from app.education import services as education
 from app.follow_up import queries as follow_up_queries
 from app.follow_up import reminders as follow_up_reminders
 from app.follow_up import scheduling as follow_up_scheduling
+from app.intervention import queries as intervention_queries
 from app.liaison import plans as liaison_plans
 from app.notifications import jobs as notification_jobs
 from app.portal import consent as portal_consent
 from app.portal import services as portal_services
+from app.quality import breakdowns as quality_breakdowns
 from app.quality import queries as quality_queries
 from app.recognition import access as recognition_access
 from app.referral import exchange as referral_exchange
@@ -127,6 +129,8 @@ def wire() -> None:
 
     # --- a specialty-building milestone measures its indicators from the quality library (issue 21.6) ---
     liaison_plans.indicator_reader(quality_queries.indicator_value, quality_queries.indicator_choices)
+    # --- the managers' breakdowns read the interventional centre's discharged cases (cost, use, outcomes) ---
+    quality_breakdowns.case_reader(intervention_queries.case_rows)
 
     # --- /metrics: gauges refreshed just before a scrape ---
     metrics.on_scrape(workflow_metrics.refresh)

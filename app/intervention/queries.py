@@ -198,3 +198,23 @@ def deidentified(p: Principal, args: dict[str, Any], *, salt: str, limit: int = 
             "readmitted_30d": r.readmitted_30d, "satisfaction": r.satisfaction, "drg_code": r.drg_code,
             "drg_weight": r.drg_weight})
     return out
+
+
+def case_rows(prefix: str, start: date, end: date) -> list[dict[str, Any]]:
+    """Cases discharged in [start, end] of centres under an organisation path, as plain rows for the quality
+    breakdowns (cost, centre use, complications): one query for the cases, one for each of their flags."""
+    cases = list(session().scalars(select(C).where(C.org_path.startswith(prefix, autoescape=True),
+                                                   C.discharged_on >= start, C.discharged_on <= end)
+                                   .order_by(C.discharged_on, C.id)))
+    ids = [c.id for c in cases] or [0]
+    complicated = set(session().scalars(select(Complication.case_id).where(Complication.case_id.in_(ids))))
+    returned = set(session().scalars(select(Reoperation.case_id).where(Reoperation.case_id.in_(ids),
+                                                                       Reoperation.unplanned.is_(True))))
+    return [{"key": f"c{c.id}", "case_id": c.id, "case_no": c.case_no, "resident_id": c.resident_id,
+             "resident_name": c.resident_name, "org_code": c.org_code, "org_path": c.org_path,
+             "doctor_id": c.doctor_user_id, "service_line": c.service_line,
+             "service_line_label": SERVICE_LINES.get(c.service_line, c.service_line), "drg_code": c.drg_code,
+             "total_charge": c.total_charge, "case_cost": c.case_cost, "margin": c.margin, "los_days": c.los_days,
+             "discharged_on": c.discharged_on, "complication": c.id in complicated,
+             "unplanned_return": c.id in returned, "readmitted_30d": bool(c.readmitted_30d), "died": c.died}
+            for c in cases]

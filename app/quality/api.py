@@ -12,12 +12,16 @@ from app.auth.access import require_roles
 from app.core.downloads import file_response
 from app.core.errors import Invalid
 
-from . import aggregates, cohorts, exports, findings, library, queries, refresh, services
+from . import aggregates, breakdowns, cohorts, exports, findings, library, queries, referral_summary, refresh, services
 from .schemas import (
     QualityAlertArgsSchema,
     QualityAlertListSchema,
     QualityBreakdownArgsSchema,
+    QualityBreakdownMembersArgsSchema,
+    QualityBreakdownMembersSchema,
+    QualityBreakdownsArgsSchema,
     QualityBreakdownSchema,
+    QualityBreakdownsSchema,
     QualityCohortArgsSchema,
     QualityCohortMembersArgsSchema,
     QualityCohortMembersSchema,
@@ -31,11 +35,15 @@ from .schemas import (
     QualityIndicatorSchema,
     QualityOverviewArgsSchema,
     QualityOverviewSchema,
+    QualityReferralSummaryArgsSchema,
+    QualityReferralSummarySchema,
+    QualityReferralUnmatchedArgsSchema,
     QualityRefreshArgsSchema,
     QualityScoreArgsSchema,
     QualityScoresSchema,
     QualityTrendArgsSchema,
     QualityTrendSchema,
+    QualityUnmatchedReferralsSchema,
 )
 
 blp = Blueprint("quality", __name__, url_prefix="/api/v1/quality", description="质控指标 Quality control")
@@ -207,3 +215,45 @@ class AggregatesRefresh(MethodView):
         queries.month_end(period)
         refresh.enqueue_refresh(period)
         return aggregates.freshness([period])
+
+
+@blp.route("/breakdowns")
+class Breakdowns(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityBreakdownsArgsSchema, location="query")
+    @blp.response(200, QualityBreakdownsSchema)
+    def get(self, args):
+        """分析: population, disease spectrum, cost, resource use and outcome comparisons for a month and an
+        organisation (counts only; each group's list is read through /breakdowns/{figure_id}/members)."""
+        return breakdowns.breakdowns(current(), **args)
+
+
+@blp.route("/breakdowns/<string:figure_id>/members")
+class BreakdownMembers(MethodView):
+    @phi_read("quality_breakdown", roles=STAFF)
+    @blp.arguments(QualityBreakdownMembersArgsSchema, location="query")
+    @blp.response(200, QualityBreakdownMembersSchema)
+    def get(self, args, figure_id):
+        """The de-duplicated residents, tasks or cases behind one group of a breakdown figure."""
+        return breakdowns.members(current(), figure_id, **args)
+
+
+@blp.route("/referral-summary")
+class ReferralSummary(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityReferralSummaryArgsSchema, location="query")
+    @blp.response(200, QualityReferralSummarySchema)
+    def get(self, args):
+        """转诊对账: referrals reported by the HIS, public health and insurance beside the network's own, per month
+        and organisation, with how many match (counts only)."""
+        return referral_summary.summary(current(), **args)
+
+
+@blp.route("/referral-summary/unmatched")
+class ReferralUnmatched(MethodView):
+    @phi_read("quality_referral_unmatched", roles=STAFF)
+    @blp.arguments(QualityReferralUnmatchedArgsSchema, location="query")
+    @blp.response(200, QualityUnmatchedReferralsSchema)
+    def get(self, args):
+        """The reported referrals no network referral matches, or the network referrals no source reported."""
+        return referral_summary.unmatched(current(), **args)

@@ -347,3 +347,165 @@ class QualityFindingsSchema(Schema):
     indicators = fields.Int()
     findings = fields.List(fields.Nested(QualityFindingSchema))
     freshness = fields.Nested(QualityFreshnessSchema)
+
+
+# -- breakdowns (issue 20.6) ----------------------------------------------------------------------------------------
+
+class QualityBreakdownsArgsSchema(QualityPeriodArgsSchema):
+    section = fields.Str(validate=validate.OneOf(("population", "disease", "cost", "resources", "outcomes")),
+                         metadata={"description": "人口构成 / 疾病谱 / 费用 / 资源利用 / 结局比较 (默认全部)"})
+
+
+class QualityBreakdownGroupSchema(Schema):
+    key = fields.Str(metadata={"description": "the group's key: pass it to the members list"})
+    label = fields.Str()
+    count = fields.Int(metadata={"description": "distinct residents, tasks or cases"})
+    sums = fields.Dict(keys=fields.Str(), values=fields.Float(), metadata={"description": "summed fields (元, 天)"})
+
+
+class QualityBreakdownFigureSchema(Schema):
+    id = fields.Str()
+    section = fields.Str()
+    title = fields.Str()
+    by = fields.Str()
+    unit = fields.Str()
+    note = fields.Str()
+    sum_fields = fields.List(fields.Str())
+    total = fields.Int()
+    groups = fields.List(fields.Nested(QualityBreakdownGroupSchema))
+
+
+class QualityComparisonGroupSchema(Schema):
+    key = fields.Str()
+    label = fields.Str()
+    value = fields.Float(allow_none=True)
+    numerator = fields.Int()
+    denominator = fields.Float(allow_none=True)
+    org_code = fields.Str(allow_none=True)
+    doctor_id = fields.Int(allow_none=True)
+    versus = fields.Float(allow_none=True, metadata={"description": "value − the organisation's own, 个百分点"})
+
+
+class QualityComparisonSchema(Schema):
+    indicator_id = fields.Str()
+    name = fields.Str()
+    by = fields.Str()
+    unit = fields.Str()
+    reference = fields.Float(allow_none=True)
+    numerator = fields.Int()
+    denominator = fields.Float(allow_none=True)
+    groups = fields.List(fields.Nested(QualityComparisonGroupSchema))
+
+
+class QualitySectionSchema(Schema):
+    code = fields.Str()
+    label = fields.Str()
+    not_held = fields.List(fields.Str(), metadata={"description": "what the platform does not hold for this section"})
+
+
+class QualityBreakdownsSchema(Schema):
+    period = fields.Str()
+    window_start = fields.Date()
+    window_end = fields.Date()
+    org = fields.Nested(QualityOrgRefSchema)
+    sections = fields.List(fields.Nested(QualitySectionSchema))
+    figures = fields.List(fields.Nested(QualityBreakdownFigureSchema))
+    comparisons = fields.List(fields.Nested(QualityComparisonSchema))
+
+
+class QualityBreakdownMembersArgsSchema(QualityPeriodArgsSchema):
+    key = fields.Str(required=True, validate=validate.Length(max=120))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class QualityBreakdownMembersSchema(Schema):
+    figure_id = fields.Str()
+    title = fields.Str()
+    key = fields.Str()
+    label = fields.Str()
+    period = fields.Str()
+    org = fields.Nested(QualityOrgRefSchema)
+    total = fields.Int()
+    items = fields.List(fields.Nested(QualityDrilldownItemSchema))
+
+
+# -- 转诊对账 -------------------------------------------------------------------------------------------------------
+
+class QualityReferralSummaryArgsSchema(QualityPeriodArgsSchema):
+    months = fields.Int(load_default=6, validate=validate.Range(min=1, max=24),
+                        metadata={"description": "回看月数 1–24 (截至 period)"})
+
+
+class QualityReferralUnmatchedArgsSchema(QualityReferralSummaryArgsSchema):
+    side = fields.Str(load_default="reported", validate=validate.OneOf(("reported", "network")),
+                      metadata={"description": "reported: 外部上报而平台无记录; network: 平台转诊而外部未上报"})
+    source = fields.Str(validate=validate.OneOf(("his", "public_health", "insurance")))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class QualitySourceCountsSchema(Schema):
+    up = fields.Int()
+    down = fields.Int()
+    matched = fields.Int()
+
+
+class QualityReferralCountsSchema(Schema):
+    network_up = fields.Int()
+    network_down = fields.Int()
+    his = fields.Nested(QualitySourceCountsSchema)
+    public_health = fields.Nested(QualitySourceCountsSchema)
+    insurance = fields.Nested(QualitySourceCountsSchema)
+    reported = fields.Int()
+    matched = fields.Int()
+    unmatched_reported = fields.Int()
+    unmatched_network = fields.Int()
+
+
+class QualityReferralMonthSchema(QualityReferralCountsSchema):
+    period = fields.Str()
+
+
+class QualityReferralOrgSchema(QualityReferralCountsSchema):
+    key = fields.Str()
+    label = fields.Str()
+    org_code = fields.Str(allow_none=True)
+
+
+class QualityReferralSummarySchema(Schema):
+    period = fields.Str()
+    months = fields.Int()
+    from_period = fields.Str()
+    match_days = fields.Int()
+    org = fields.Nested(QualityOrgRefSchema)
+    sources = fields.List(fields.Nested(QualityCodeLabelSchema))
+    totals = fields.Nested(QualityReferralCountsSchema)
+    by_month = fields.List(fields.Nested(QualityReferralMonthSchema))
+    by_org = fields.List(fields.Nested(QualityReferralOrgSchema))
+
+
+class QualityUnmatchedReferralSchema(Schema):
+    key = fields.Str()
+    side = fields.Str()
+    source = fields.Str(allow_none=True)
+    source_label = fields.Str()
+    source_id = fields.Str(allow_none=True)
+    referral_no = fields.Str(allow_none=True)
+    direction = fields.Str()
+    direction_label = fields.Str()
+    on = fields.Date()
+    resident_id = fields.Int()
+    resident_name = fields.Str(allow_none=True)
+    from_name = fields.Str(allow_none=True)
+    to_name = fields.Str(allow_none=True)
+
+
+class QualityUnmatchedReferralsSchema(Schema):
+    period = fields.Str()
+    months = fields.Int()
+    side = fields.Str()
+    source = fields.Str(allow_none=True)
+    org = fields.Nested(QualityOrgRefSchema)
+    total = fields.Int()
+    items = fields.List(fields.Nested(QualityUnmatchedReferralSchema))

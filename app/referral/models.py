@@ -117,3 +117,40 @@ class OrgCapability(Base):
     insurance_designated: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str | None] = mapped_column(String(255), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportedReferral(Base):
+    """A referral or transfer another system reported (the HIS, the public-health platform, the insurance platform):
+    kept as reported, beside the network's own referrals, so the two can be summarised and matched. Unique on the
+    reporting source and its own id, so a repeated report is the same row."""
+
+    __tablename__ = "reported_referrals"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_reported_referrals_source"),
+        Index("ix_reported_referrals_resident", "resident_id", "referred_on"),
+        Index("ix_reported_referrals_path", "resident_org_path", "referred_on",
+              postgresql_ops={"resident_org_path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(20))                   # his | public_health | insurance
+    source_id: Mapped[str] = mapped_column(String(60))                # the reporting system's own id
+    client_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    direction: Mapped[str] = mapped_column(String(4))                 # up | down
+    kind: Mapped[str] = mapped_column(String(12), default="referral")  # referral | transfer
+    resident_id: Mapped[int] = mapped_column(BigId)
+    resident_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    resident_org_path: Mapped[str] = mapped_column(String(400))
+    from_org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    from_org_path: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    from_hospital: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    to_org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    to_org_path: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    to_hospital: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    referred_on: Mapped[date] = mapped_column(Date)
+    diagnosis_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    diagnosis: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    total_cost_fen: Mapped[int | None] = mapped_column(BigId, nullable=True)       # insurance: 结算总费用
+    insurance_paid_fen: Mapped[int | None] = mapped_column(BigId, nullable=True)   # insurance: 统筹支付
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)        # as received
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -61,6 +61,38 @@ GENERIC_SCHEMA: dict[str, Any] = {
 }
 
 
+def _end(side: str) -> dict[str, Any]:
+    what = "转出" if side == "from" else "转入"
+    return {f"{side}_org_code": {"type": "string", "minLength": 1, "maxLength": 40,
+                                 "description": f"{what}机构代码 (an organisation of the county)"},
+            f"{side}_hospital": {"type": "string", "minLength": 1, "maxLength": 120,
+                                 "description": f"{what}医院名称 (outside the county)"}}
+
+
+REPORTED_REFERRAL_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema", "title": "referral_reported", "type": "object",
+    "required": ["source", "source_id", "id_number", "direction", "referred_on"], "additionalProperties": False,
+    "allOf": [{"anyOf": [{"required": ["from_org_code"]}, {"required": ["from_hospital"]}]},
+              {"anyOf": [{"required": ["to_org_code"]}, {"required": ["to_hospital"]}]}],
+    "properties": {
+        "source": {"type": "string", "enum": ["his", "public_health", "insurance"],
+                   "description": "reporting system: 医院HIS / 公卫系统 / 医保平台"},
+        "source_id": {"type": "string", "minLength": 1, "maxLength": 60,
+                      "description": "the reporting system's own id of this referral"},
+        "id_number": ID_NUMBER,
+        "direction": {"type": "string", "enum": ["up", "down"], "description": "上转 up / 下转 down"},
+        "kind": {"type": "string", "enum": ["referral", "transfer"], "description": "转诊 / 转院 (default referral)"},
+        "referred_on": {"type": "string", "format": "date", "description": "转诊/转院日期 YYYY-MM-DD"},
+        **_end("from"), **_end("to"),
+        "diagnosis_code": {"type": "string", "pattern": "^[A-Z][0-9]{2}(\\.[0-9A-Z]{1,4})?$",
+                           "description": "ICD-10, e.g. I10"},
+        "diagnosis": {"type": "string", "maxLength": 200},
+        "total_cost_fen": {"type": "integer", "minimum": 0, "maximum": 100000000,
+                           "description": "insurance: 结算总费用, in fen (分)"},
+        "insurance_paid_fen": {"type": "integer", "minimum": 0, "maximum": 100000000,
+                               "description": "insurance: 统筹支付, in fen (分)"}}}
+
+
 @dataclass(frozen=True)
 class MessageSpec:
     name: str
@@ -68,7 +100,7 @@ class MessageSpec:
     description: str
     schema: dict[str, Any]
     kind: str                     # observation | generic | referral_arrival | referral_request | rx_created | rx_state
-    #                               | contract_payment
+    #                               | contract_payment | referral_report
     #                               | order_created | order_answered | spd_movement
 
     def validate(self, payload: Any) -> None:
@@ -104,6 +136,15 @@ MESSAGES: dict[str, MessageSpec] = {spec.name: spec for spec in (
                                 "arrived_at": {"type": "string", "format": "date-time"},
                                 "visit_no": {"type": "string", "maxLength": 40, "description": "门诊/住院号"},
                                 "department": {"type": "string", "maxLength": 80}}}, "referral_arrival"),
+    MessageSpec("referral_reported", "外部系统上报的转诊/转院 (referral or transfer reported by the HIS, public health "
+                "or insurance)",
+                "The HIS, the public-health platform or the insurance platform reports a referral or transfer it "
+                "knows of (its own id: source_id). Stored as a reported referral and summarised beside the "
+                "network's own on /quality (转诊对账), matched where the same resident was referred the same way "
+                "within 2 days. Idempotent on (source, source_id): a repeat answers the same row; a repeat with "
+                "different content is refused 409 reported_referral_conflict. Refused whole: schema_error (every "
+                "problem with its path), unknown_resident, unknown_org (/from_org_code, /to_org_code), missing_org, "
+                "date_in_future.", REPORTED_REFERRAL_SCHEMA, "referral_report"),
     MessageSpec("referral_requested", "转诊申请 (referral requested by an external system)",
                 "An external system (HIS, another county platform) asks for an up-referral of a resident named by ID "
                 "number: starts `referral_up` like a doctor's request (R1 urgency, R3 route, the sender's 2-week "

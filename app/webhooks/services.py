@@ -22,6 +22,7 @@ from app.pharmacy import services as pharmacy_services
 from app.processes import policy as start_policy
 from app.processes import queries as process_queries
 from app.recognition import services as recognition
+from app.referral import reported as reported_referrals
 from app.referral import services as referral_services
 from app.referral import summary as referral_summary
 from app.residents import intake
@@ -65,6 +66,11 @@ def process(event: InboundEvent) -> Outcome:
         arrival = referral_summary.record_arrival(payload, source=f"webhook:{event.client_id}")
         return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
                                           **arrival}, result=arrival)
+    if spec.kind == "referral_report":
+        resident_id = find_resident_id(payload["id_number"], _principal(event))
+        answer = reported_referrals.record_reported(payload, resident_id=resident_id, client_id=event.client_id)
+        return Outcome("processed", 200, {"delivery_id": event.id, "status": "processed", "message": event.message,
+                                          **answer}, result=answer)
     if spec.kind == "referral_request":
         resident_id = find_resident_id(payload["id_number"], _principal(event))
         row = referral_services.request_referral(

@@ -54,6 +54,8 @@ NOT_PERSONAL = {
     "/api/v1/quality/indicators/{indicator_id}/scores": "indicator values and scores per institution",
     "/api/v1/quality/findings": "indicator counts per organisation and responsible doctor (no patient names)",
     "/api/v1/quality/aggregates": "when the stored indicator figures were last refreshed (no counts, no names)",
+    "/api/v1/quality/breakdowns": "counts and sums per group (the rows behind a group are the audited members list)",
+    "/api/v1/quality/referral-summary": "referral counts per month and organisation (the unmatched lists are audited)",
     "/api/v1/contract-packages": "the service-package catalogue",
     "/api/mobile/v1/devices": "registered phones of staff (no health data)",
     "/api/v1/contract-packages/{code}/versions": "the service-package catalogue",
@@ -164,10 +166,10 @@ def world(app, login_as, monkeypatch):
         monthly_report_id = db.session().scalars(select(MonthlyReport.id)).one()
     values = {"monthly_report_id": monthly_report_id, "fmt": "pdf", "consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
-              "indicator_id": "htn_bp_control_rate", "job_id": job.json["id"]}
+              "indicator_id": "htn_bp_control_rate", "job_id": job.json["id"], "figure_id": "residents_by_org"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,
              "quarter": "2025Q4", "outcome": "missed_visit", "month": "2026-12",
-             "gtin": "06901234567892"}
+             "gtin": "06901234567892", "key": "C01T01"}
     return {"admin": admin, "values": values, "query": query}
 
 

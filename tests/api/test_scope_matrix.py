@@ -204,3 +204,20 @@ def test_a_custom_report_reads_only_the_callers_subtree(login_as, county, role, 
 def test_medication_error_reports_are_not_listed_to_local_roles(login_as, role, org):
     assert login_as(role, org=org).get("/api/v1/prescriptions/error-reports").status_code == 403
     assert login_as("pharmacist", org="C01").get("/api/v1/prescriptions/error-reports").status_code == 200
+
+
+# managers' breakdowns and 转诊对账 (issue 20.6): an organisation outside the caller's subtree answers 404 on the
+# counts and on the lists behind them
+@pytest.mark.parametrize(("role", "org", "asked", "status"), [
+    ("township_public_health", "C01T01", "C01T02", 404), ("township_public_health", "C01T01", "C01", 404),
+    ("village_doctor", "C01T01V01", "C01T01V02", 404), ("township_public_health", "C01T01", "C01T01V01", 200),
+    ("supervisor", "C01", "C01T02", 200)])
+def test_breakdowns_and_the_referral_summary_read_only_the_callers_subtree(login_as, county, role, org, asked,
+                                                                          status):
+    api = login_as(role, org=org)
+    q = f"period=2026-06&org_code={asked}"
+    for url in (f"/api/v1/quality/breakdowns?{q}", f"/api/v1/quality/referral-summary?{q}",
+                f"/api/v1/quality/referral-summary/unmatched?{q}&side=reported"):
+        assert api.get(url).status_code == status, url
+    members = api.get(f"/api/v1/quality/breakdowns/residents_by_sex/members?{q}&key=M")
+    assert members.status_code == 404 if status == 404 else members.json["code"] == "invalid_key"

@@ -5576,6 +5576,84 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/breakdowns": {
+    /**
+     * 分析: population, disease spectrum, cost, resource use and outcome comparisons for a month and an
+     * organisation (counts only; each group's list is read through /breakdowns/{figure_id}/members).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description 人口构成 / 疾病谱 / 费用 / 资源利用 / 结局比较 (默认全部) */
+          section?: "population" | "disease" | "cost" | "resources" | "outcomes";
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityBreakdowns"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/breakdowns/{figure_id}/members": {
+    /** The de-duplicated residents, tasks or cases behind one group of a breakdown figure. */
+    get: {
+      parameters: {
+        query: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          key: string;
+          page?: number;
+          per_page?: number;
+        };
+        path: {
+          figure_id: string;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityBreakdownMembers"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        figure_id: string;
+      };
+    };
+  };
   "/api/v1/quality/cohorts": {
     /** Quarterly cohorts (Simple.org): patients registered in a quarter and their status in the next quarter. */
     get: {
@@ -5986,6 +6064,80 @@ export interface paths {
         /** @description xlsx workbook */
         200: {
           content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/referral-summary": {
+    /**
+     * 转诊对账: referrals reported by the HIS, public health and insurance beside the network's own, per month
+     * and organisation, with how many match (counts only).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description 回看月数 1–24 (截至 period) */
+          months?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityReferralSummary"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/referral-summary/unmatched": {
+    /** The reported referrals no network referral matches, or the network referrals no source reported. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description 回看月数 1–24 (截至 period) */
+          months?: number;
+          /** @description reported: 外部上报而平台无记录; network: 平台转诊而外部未上报 */
+          side?: "reported" | "network";
+          source?: "his" | "public_health" | "insurance";
+          page?: number;
+          per_page?: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["QualityUnmatchedReferrals"];
+          };
         };
         /** @description 未登录 (unauthorized) */
         401: {
@@ -13922,6 +14074,49 @@ export interface components {
       org?: components["schemas"]["QualityOrgRef"];
       period?: string;
     };
+    QualityBreakdownFigure: {
+      by?: string;
+      groups?: components["schemas"]["QualityBreakdownGroup"][];
+      id?: string;
+      note?: string;
+      section?: string;
+      sum_fields?: string[];
+      title?: string;
+      total?: number;
+      unit?: string;
+    };
+    QualityBreakdownGroup: {
+      /** @description distinct residents, tasks or cases */
+      count?: number;
+      /** @description the group's key: pass it to the members list */
+      key?: string;
+      label?: string;
+      /** @description summed fields (元, 天) */
+      sums?: {
+        [key: string]: number;
+      };
+    };
+    QualityBreakdownMembers: {
+      figure_id?: string;
+      items?: components["schemas"]["QualityDrilldownItem"][];
+      key?: string;
+      label?: string;
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+      title?: string;
+      total?: number;
+    };
+    QualityBreakdowns: {
+      comparisons?: components["schemas"]["QualityComparison"][];
+      figures?: components["schemas"]["QualityBreakdownFigure"][];
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+      sections?: components["schemas"]["QualitySection"][];
+      /** Format: date */
+      window_end?: string;
+      /** Format: date */
+      window_start?: string;
+    };
     QualityChartPoint: {
       denominator?: number;
       key?: string;
@@ -13962,6 +14157,27 @@ export interface components {
       org?: components["schemas"]["QualityOrgRef"];
       outcomes?: components["schemas"]["QualityCodeLabel"][];
       period?: string;
+    };
+    QualityComparison: {
+      by?: string;
+      denominator?: number | null;
+      groups?: components["schemas"]["QualityComparisonGroup"][];
+      indicator_id?: string;
+      name?: string;
+      numerator?: number;
+      reference?: number | null;
+      unit?: string;
+    };
+    QualityComparisonGroup: {
+      denominator?: number | null;
+      doctor_id?: number | null;
+      key?: string;
+      label?: string;
+      numerator?: number;
+      org_code?: string | null;
+      value?: number | null;
+      /** @description value − the organisation's own, 个百分点 */
+      versus?: number | null;
     };
     QualityDrilldown: {
       doctor_id?: number | null;
@@ -14146,6 +14362,54 @@ export interface components {
       denominator?: (Record<string, unknown> | null) | components["schemas"]["QualityFormula"];
       numerator?: components["schemas"]["QualityFormula"];
     };
+    QualityReferralCounts: {
+      his?: components["schemas"]["QualitySourceCounts"];
+      insurance?: components["schemas"]["QualitySourceCounts"];
+      matched?: number;
+      network_down?: number;
+      network_up?: number;
+      public_health?: components["schemas"]["QualitySourceCounts"];
+      reported?: number;
+      unmatched_network?: number;
+      unmatched_reported?: number;
+    };
+    QualityReferralMonth: {
+      his?: components["schemas"]["QualitySourceCounts"];
+      insurance?: components["schemas"]["QualitySourceCounts"];
+      matched?: number;
+      network_down?: number;
+      network_up?: number;
+      period?: string;
+      public_health?: components["schemas"]["QualitySourceCounts"];
+      reported?: number;
+      unmatched_network?: number;
+      unmatched_reported?: number;
+    };
+    QualityReferralOrg: {
+      his?: components["schemas"]["QualitySourceCounts"];
+      insurance?: components["schemas"]["QualitySourceCounts"];
+      key?: string;
+      label?: string;
+      matched?: number;
+      network_down?: number;
+      network_up?: number;
+      org_code?: string | null;
+      public_health?: components["schemas"]["QualitySourceCounts"];
+      reported?: number;
+      unmatched_network?: number;
+      unmatched_reported?: number;
+    };
+    QualityReferralSummary: {
+      by_month?: components["schemas"]["QualityReferralMonth"][];
+      by_org?: components["schemas"]["QualityReferralOrg"][];
+      from_period?: string;
+      match_days?: number;
+      months?: number;
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+      sources?: components["schemas"]["QualityCodeLabel"][];
+      totals?: components["schemas"]["QualityReferralCounts"];
+    };
     QualityScoreItem: {
       denominator?: number | null;
       numerator?: number;
@@ -14167,6 +14431,17 @@ export interface components {
       p90?: number | null;
       period?: string;
     };
+    QualitySection: {
+      code?: string;
+      label?: string;
+      /** @description what the platform does not hold for this section */
+      not_held?: string[];
+    };
+    QualitySourceCounts: {
+      down?: number;
+      matched?: number;
+      up?: number;
+    };
     QualityThresholds: {
       alarm?: number;
       target?: number;
@@ -14186,6 +14461,31 @@ export interface components {
       status?: string;
       thresholds?: (Record<string, unknown> | null) | components["schemas"]["QualityThresholds"];
       value?: number | null;
+    };
+    QualityUnmatchedReferral: {
+      direction?: string;
+      direction_label?: string;
+      from_name?: string | null;
+      key?: string;
+      /** Format: date */
+      on?: string;
+      referral_no?: string | null;
+      resident_id?: number;
+      resident_name?: string | null;
+      side?: string;
+      source?: string | null;
+      source_id?: string | null;
+      source_label?: string;
+      to_name?: string | null;
+    };
+    QualityUnmatchedReferrals: {
+      items?: components["schemas"]["QualityUnmatchedReferral"][];
+      months?: number;
+      org?: components["schemas"]["QualityOrgRef"];
+      period?: string;
+      side?: string;
+      source?: string | null;
+      total?: number;
     };
     Reading: {
       code?: string;
