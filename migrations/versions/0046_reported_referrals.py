@@ -1,8 +1,8 @@
 """referrals and transfers reported by the HIS, the public-health platform and the insurance platform
 (reported_referrals), summarised beside the network's own (issue 20.6)
 
-Revision ID: 0045
-Revises: 0044
+Revision ID: 0046
+Revises: 0045
 Create Date: 2026-12-04 19:30:00
 """
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import app.core.db
 
-revision = '0045'
-down_revision = '0044'
+revision = '0046'
+down_revision = '0045'
 branch_labels = None
 depends_on = None
 
