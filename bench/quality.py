@@ -14,8 +14,14 @@ graded LOW … VERY_HIGH, each with a 90-day follow-up schedule and a visit due 
 
 Timed: the live overview before any figures exist (`--live`), the refresh of this month and of `--months` − 1 closed
 months (each one `app.quality.refresh.refresh`), then — through the HTTP API with a supervisor's token, `--repeat`
-times each, median — the county overview, a township's overview, a breakdown by disease and by doctor, a 12-month
-trend and the findings.
+times each, median — the county overview, a township's overview, breakdowns by disease, doctor, age band and sex,
+a 12-month trend, the P10/P90 scores of townships and of villages, the quarterly cohorts, and the findings; and the
+threshold-alert sweep (`services.check_thresholds`).
+
+`--fill-months`: after refreshing `--months` months, copy the oldest refreshed month's figures to the months before
+it up to 24 in all (reading cost does not depend on the values), so the 12-month trend and the findings read
+figures at 1,000,000 residents without a dozen refreshes. `--short`: 2,000 residents, 2 townships × 3 villages,
+2 months, one repeat (CI: tests/integration/test_benchmarks.py).
 """
 from __future__ import annotations
 
@@ -120,6 +126,30 @@ def build_county(residents: int, townships: int, villages: int) -> dict[str, flo
             "visits": session().scalar(select(func.count()).select_from(FollowUpVisit))}
 
 
+def fill(oldest: str, months: int) -> int:
+    """Copy one month's figures (and its run record) to the `months` months before it."""
+    from sqlalchemy import text
+
+    from app.core.db import unit_of_work
+    from app.quality import queries
+    targets = queries.previous_periods(oldest, months + 1)[:-1]
+    copied = 0
+    with unit_of_work() as s:
+        for period in targets:
+            copied += s.execute(text(
+                """INSERT INTO quality_aggregates (period, indicator_id, org_code, dim, dim_value, numerator,
+                                                   denominator, value)
+                   SELECT :p, indicator_id, org_code, dim, dim_value, numerator, denominator, value
+                   FROM quality_aggregates WHERE period = :src"""), {"p": period, "src": oldest}).rowcount
+            s.execute(text(
+                """INSERT INTO quality_aggregate_runs (period, status, as_of, window_end, started_at, finished_at,
+                                                       rows, seconds)
+                   SELECT :p, status, as_of, :end, started_at, finished_at, rows, seconds
+                   FROM quality_aggregate_runs WHERE period = :src"""),
+                {"p": period, "src": oldest, "end": queries.month_end(period).isoformat()})
+    return copied
+
+
 def timed(fn, repeat: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
@@ -138,8 +168,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--live", action="store_true", help="also time the live overview before the refresh")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--fill-months", action="store_true", help="copy figures to the older months (see above)")
+    ap.add_argument("--short", action="store_true", help="tiny county for CI")
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = ap.parse_args()
+    if args.short:
+        args.residents, args.townships, args.villages, args.months, args.repeat = 2000, 2, 3, 2, 1
     if not (args.database_url or "").startswith("postgresql"):
         sys.exit("PostgreSQL only: --database-url postgresql+psycopg://…")
     url, drop = scratch_url(args.database_url)
@@ -186,13 +220,20 @@ def main() -> None:
             rows = session().scalar(select(func.count()).select_from(QualityAggregate))
             print(f"refresh: {len(months)} months, {rows:,} figure rows, {sum(per_month):.1f} s in all, "
                   f"median {statistics.median(per_month):.1f} s a month (as of {state['as_of']})", flush=True)
+            if args.fill_months:
+                print(f"filled {fill(months[0], 24 - len(months)):,} figure rows into the older months", flush=True)
             township = f"C01T{1:02d}"
             calls = {
                 "overview (county)": f"/api/v1/quality/overview?period={period}",
                 "overview (township)": f"/api/v1/quality/overview?period={period}&org_code={township}",
                 "breakdown by disease": f"/api/v1/quality/indicators/htn_bp_control_rate/breakdown?by=disease&period={period}",
                 "breakdown by doctor": f"/api/v1/quality/indicators/htn_bp_control_rate/breakdown?by=doctor&period={period}",
+                "breakdown by age band": f"/api/v1/quality/indicators/htn_bp_control_rate/breakdown?by=age_band&period={period}",
+                "breakdown by sex": f"/api/v1/quality/indicators/htn_bp_control_rate/breakdown?by=sex&period={period}",
                 "trend, 12 months": f"/api/v1/quality/indicators/htn_bp_control_rate/trend?period={period}",
+                "scores, townships": f"/api/v1/quality/indicators/htn_bp_control_rate/scores?level=township&period={period}",
+                "scores, villages": f"/api/v1/quality/indicators/htn_bp_control_rate/scores?level=village&period={period}",
+                "cohorts (county)": f"/api/v1/quality/cohorts?period={period}",
                 "findings (county)": f"/api/v1/quality/findings?period={period}",
             }
             for label, path in calls.items():
@@ -200,6 +241,9 @@ def main() -> None:
                 fresh = data.get("freshness") or {}
                 print(f"{label}: {took * 1000:.0f} ms (median of {args.repeat}; live={fresh.get('live')})",
                       flush=True)
+            from app.quality import services
+            took, raised = timed(lambda: services.check_thresholds(period=period), 1)
+            print(f"threshold alerts sweep: {took * 1000:.0f} ms ({raised} raised)", flush=True)
             print(f"load average: {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} / {os.getloadavg()[2]:.1f}")
     finally:
         if args.keep:

@@ -1,12 +1,13 @@
 """Materialized indicator figures (issue 20.3): the dashboards, trends and findings read these, not the live rows.
 
-One refresh of a month computes every indicator of the library once over the whole county (`queries.parts` on the
-root organisation: the same windows, rows and formulas as the live figures) and stores, for every organisation of
+One refresh of a month computes every indicator of the library once over the whole county (the same windows, rows,
+formulas and figure arithmetic as the live figures: one pass per indicator over its source's rows counts every
+organisation and dimension value at once, `app.quality.refresh`) and stores, for every organisation of
 the tree, its subtree's numerator, denominator and value
 
 - in total (`dim` ""),
 - per value of the dimensions the dashboards break down by and the findings compare (`disease`, `risk_level`,
-  `doctor` — each only where the indicator has it), and
+  `doctor`, `age_band`, `sex` — each only where the indicator has it), and
 - for the rows of the organisation itself outside its child organisations (`dim` "self", the 本级 line),
 
 replacing the month's previous figures in one transaction (readers see the old or the new figures, never a mix).
@@ -36,7 +37,7 @@ from .library import Indicator, status, thresholds
 from .models import QualityAggregate, QualityAggregateRun
 
 TOTAL, SELF = "", "self"
-MATERIALIZED_DIMS = ("disease", "risk_level", "doctor")
+MATERIALIZED_DIMS = ("disease", "risk_level", "doctor", "age_band", "sex")
 STATUS_LABELS = {"running": "正在更新", "done": "已更新", "failed": "更新失败"}
 
 

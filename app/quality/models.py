@@ -47,7 +47,7 @@ class QualityAlert(Base):
 class QualityAggregate(Base):
     """One materialized figure: an indicator's numerator, denominator and value for a month (the indicator's own
     window at that month) and an organisation's whole subtree, in total (`dim` "") or for one value of a dimension
-    (`disease`, `risk_level`, `doctor`), or for the rows of the organisation itself outside its child organisations
+    (`disease`, `risk_level`, `doctor`, `age_band`, `sex`), or for the rows of the organisation itself outside its child organisations
     (`dim` "self"). `dim_value` is "" for none and "=" + the value otherwise (`aggregates.encode`: the unique key
     treats NULLs as distinct, and an empty text must stay apart from none)."""
 
@@ -59,7 +59,7 @@ class QualityAggregate(Base):
     period: Mapped[str] = mapped_column(String(7))                    # YYYY-MM
     indicator_id: Mapped[str] = mapped_column(String(80))
     org_code: Mapped[str] = mapped_column(String(40))
-    dim: Mapped[str] = mapped_column(String(20))                      # "" | self | disease | risk_level | doctor
+    dim: Mapped[str] = mapped_column(String(20))                      # "" | self | disease | risk_level | doctor | age_band | sex
     dim_value: Mapped[str] = mapped_column(String(80))
     numerator: Mapped[int] = mapped_column(Integer)
     denominator: Mapped[float | None] = mapped_column(Float, nullable=True)

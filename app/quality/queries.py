@@ -7,7 +7,8 @@ read from that organisation's subtree only. Rows of one request are fetched once
 
 The overview, breakdowns (by organisation, disease, risk level, doctor) and trends read the materialized figures of
 `app.quality.aggregates` for the months that have them (`freshness` in the answer: as-of time, `live` when a month
-was computed from the rows); age-band and sex breakdowns, scores and drill-down lists are computed live.
+was computed from the rows), so do the breakdowns by age band and sex and the peer scores; drill-down lists are
+always computed live.
 """
 from __future__ import annotations
 
@@ -112,28 +113,42 @@ def parts(ind: Indicator, w: Window, rows: Rows) -> tuple[list[dict], list[dict]
 
 def figure(ind: Indicator, num: list[dict], den: list[dict] | None, year: int) -> dict[str, Any]:
     """Numerator, denominator (scaled for estimates), value, thresholds and status of one figure."""
-    n = len({r["key"] for r in num})
-    value: float | None = float(n)
-    d: float | None = None
-    if ind.aggregate is not None:
-        value = aggregate_of(ind.aggregate, num)
-    if den is not None and ind.denominator is not None:
-        scale = ind.denominator.scale
-        raw = len({r["key"] for r in den}) * (scale or 1)
-        value = round(100.0 * n / raw, 1) if raw else None
-        d = round(raw, 1) if scale else int(raw)
+    per_key = {r["key"]: r.get(ind.aggregate["field"]) for r in num} if ind.aggregate is not None else None
+    n, d, value = counted(ind, len({r["key"] for r in num}),
+                          None if den is None else len({r["key"] for r in den}),
+                          None if per_key is None else per_key.values())
     limits = thresholds(ind.id, year)
     return {"numerator": n, "denominator": d, "value": value, "thresholds": limits,
             "status": status(ind, value, limits)}
 
 
-def aggregate_of(spec: dict[str, str], rows: list[dict]) -> float | None:
-    """Mean or median of a numeric field over the rows that have it (one value per row key), None without any."""
-    per_key = {r["key"]: r.get(spec["field"]) for r in rows}
-    values = [float(v) for v in per_key.values() if v is not None]
+def counted(ind: Indicator, n: int, den_keys: int | None,
+            aggregated: Iterable[Any] | None) -> tuple[int, float | None, float | None]:
+    """Numerator, denominator (scaled for estimates) and value from the distinct numerator and denominator row
+    counts (and, for an aggregate indicator, the field's value per numerator row key): the one formula of a
+    figure, shared by the live computation and the refresh."""
+    value: float | None = float(n)
+    d: float | None = None
+    if ind.aggregate is not None:
+        value = _statistic(ind.aggregate, aggregated or ())
+    if den_keys is not None and ind.denominator is not None:
+        scale = ind.denominator.scale
+        raw = den_keys * (scale or 1)
+        value = round(100.0 * n / raw, 1) if raw else None
+        d = round(raw, 1) if scale else int(raw)
+    return n, d, value
+
+
+def _statistic(spec: dict[str, str], per_key: Iterable[Any]) -> float | None:
+    values = [float(v) for v in per_key if v is not None]
     if not values:
         return None
     return round(statistics.mean(values) if spec["stat"] == "mean" else statistics.median(values), 1)
+
+
+def aggregate_of(spec: dict[str, str], rows: list[dict]) -> float | None:
+    """Mean or median of a numeric field over the rows that have it (one value per row key), None without any."""
+    return _statistic(spec, {r["key"]: r.get(spec["field"]) for r in rows}.values())
 
 
 def _grouped(rows: Iterable[dict], key: Callable[[dict], Any]) -> dict[Any, list[dict]]:
@@ -339,16 +354,22 @@ def trend(p: Principal, indicator_id: str, *, period: str | None = None, org_cod
 
 def scores(p: Principal, indicator_id: str, *, level: str, period: str | None = None,
            org_code: str | None = None) -> dict[str, Any]:
-    """Peer institutions of one level below an organisation, scored by P10/P90 interval scoring and ranked.
+    """Peer institutions of one level below an organisation, scored by P10/P90 interval scoring and ranked (their
+    figures read from the materialized aggregates when the month has them, else counted live).
 
     Peers without a value (an empty denominator) are listed unscored."""
     ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()
     w = window(ind, period)
-    num, den = parts(ind, w, Rows(org.path))
     peers = [o for o in org_queries.orgs_in_scope(p, level=level, under=org.code)]
-    figures = [(o, figure(ind, [r for r in num if (r.get("org_path") or "").startswith(o.path)],
-                          None if den is None else [r for r in den if (r.get("org_path") or "").startswith(o.path)],
-                          w.end.year)) for o in peers]
+    if aggregates.ready([period]) == {period}:
+        stored = aggregates.Stored([period], [o.code for o in peers], indicator_ids=[ind.id])
+        figures = [(o, stored.figure(ind, period, o.code)) for o in peers]
+    else:
+        num, den = parts(ind, w, Rows(org.path))
+        figures = [(o, figure(ind, [r for r in num if (r.get("org_path") or "").startswith(o.path)],
+                              None if den is None else [r for r in den
+                                                        if (r.get("org_path") or "").startswith(o.path)],
+                              w.end.year)) for o in peers]
     values = [f["value"] for _o, f in figures if f["value"] is not None]
     p10, p90 = scoring.p10_p90(values) if values else (None, None)
     scored = [scoring.interval_score(f["value"], p10, p90, higher_is_better=ind.direction == "higher")

@@ -12,10 +12,11 @@ from app.core.db import session, unit_of_work
 from app.jobs.queue import enqueue
 from app.org import queries as org_queries
 
-from . import queries
+from . import cohorts, queries
 from .aggregates import MATERIALIZED_DIMS, SELF, TOTAL, encode, freshness
-from .library import library
+from .library import library, selects
 from .models import QualityAggregate, QualityAggregateRun
+from .sources import Window, shared_reads
 
 log = logs.get("quality")
 FIELDS = {"doctor": "doctor_id"}
@@ -36,42 +37,112 @@ def _chains(rows: Iterable[dict], orgs: dict[str, Any]) -> dict[str, list]:
     return out
 
 
-def _groups(rows: list[dict], chains: dict[str, list], dims: tuple[str, ...]) -> dict[tuple, list[dict]]:
-    """Rows per (org code, dim, dim value): every ancestor's total, its 本级 share and its dimension values."""
-    out: dict[tuple, list[dict]] = {}
+def _keys(rows: list[dict], orgs: dict[str, Any], dims: tuple[str, ...]) -> list[list[tuple]]:
+    """Per row, every figure it counts in: (org code, dim, dim value) for each ancestor's total, its 本级 share (the
+    organisation the row is managed at, or above a department) and its values of the dimensions."""
+    chains, out = _chains(rows, orgs), []
+    shared: dict[tuple, list[tuple]] = {}          # rows of one place and the same dimension values share a list
+    fields = [FIELDS.get(dim, dim) for dim in dims]
     for r in rows:
-        chain = chains[r.get("org_path") or ""]
-        for i, org in enumerate(chain):
-            keys = [(org.code, TOTAL, "")]
-            if i == len(chain) - 1 or chain[i + 1].level == "department":
-                keys.append((org.code, SELF, ""))
-            for dim in dims:
-                value = r.get(FIELDS.get(dim, dim))
-                keys.append((org.code, dim, encode(value)))
-            for k in keys:
-                out.setdefault(k, []).append(r)
+        path = r.get("org_path") or ""
+        seen = (path, *(r.get(f) for f in fields))
+        keys = shared.get(seen)
+        if keys is None:
+            chain = chains[path]
+            values = [(dim, encode(value)) for dim, value in zip(dims, seen[1:], strict=True)]
+            keys = []
+            for i, org in enumerate(chain):
+                keys.append((org.code, TOTAL, ""))
+                if i == len(chain) - 1 or chain[i + 1].level == "department":
+                    keys.append((org.code, SELF, ""))
+                keys.extend((org.code, dim, value) for dim, value in values)
+            shared[seen] = keys
+        out.append(keys)
     return out
 
 
+class _Tally:
+    """One pass over a formula's rows that counts every organisation and dimension value at once: distinct row keys
+    per figure (a plain count when the source's rows are one per key), or the aggregated field per row key."""
+
+    def __init__(self, rows: list[dict], keys: list[list[tuple]], formula, field: str | None, unique: bool) -> None:
+        self.counts: dict[tuple, int] = {}
+        self.sets: dict[tuple, set] = {}
+        self.values: dict[tuple, dict] = {}
+        for r, ks in zip(rows, keys, strict=True):
+            if not selects(formula, r):
+                continue
+            rk = r["key"]
+            if field is not None:
+                v = r.get(field)
+                for k in ks:
+                    self.values.setdefault(k, {})[rk] = v
+            if unique:
+                for k in ks:
+                    self.counts[k] = self.counts.get(k, 0) + 1
+            else:
+                for k in ks:
+                    self.sets.setdefault(k, set()).add(rk)
+        for k, found in self.sets.items():
+            self.counts[k] = len(found)
+
+
 def compute(period: str) -> list[dict[str, Any]]:
-    """Every figure of a month for every organisation (rows for `quality_aggregates`), from the live rows."""
+    """Every figure of a month for every organisation (rows for `quality_aggregates`), from the live rows: per
+    indicator one pass over its source's rows that counts all organisations and dimension values together (the
+    rows of each source and window, and their figure keys, are built once for all indicators)."""
     root = org_queries.root_org()
     if root is None:
         return []
     orgs = {o.path: o for o in org_queries.subtree(root.code)}
     rows, out = queries.Rows(root.path), []
-    for ind in library().values():
-        w = queries.window(ind, period)
-        num, den = queries.parts(ind, w, rows)
-        dims = tuple(d for d in MATERIALIZED_DIMS if d in ind.dimensions)
-        chains = _chains([*num, *(den or [])], orgs)
-        gn, gd = _groups(num, chains, dims), _groups(den or [], chains, dims)
-        for key in gn.keys() | gd.keys():
-            fig = queries.figure(ind, gn.get(key, []), None if den is None else gd.get(key, []), w.end.year)
-            out.append({"period": period, "indicator_id": ind.id, "org_code": key[0], "dim": key[1],
-                        "dim_value": key[2][:80], "numerator": fig["numerator"], "denominator": fig["denominator"],
-                        "value": fig["value"]})
+    keyed: dict[tuple, tuple[list[dict], list[list[tuple]], bool]] = {}
+
+    def prepared(source: str, w, dims: tuple[str, ...]) -> tuple[list[dict], list[list[tuple]], bool]:
+        k = (source, w.start, w.end, dims)
+        if k not in keyed:
+            found = rows.of(source, w)
+            keyed[k] = (found, _keys(found, orgs, dims), len({r["key"] for r in found}) == len(found))
+        return keyed[k]
+
+    with shared_reads():
+        for ind in library().values():
+            w = queries.window(ind, period)
+            dims = tuple(d for d in MATERIALIZED_DIMS if d in ind.dimensions)
+            field = ind.aggregate["field"] if ind.aggregate is not None else None
+            num = _Tally(*_args(prepared(ind.numerator.source, w, dims), ind.numerator, field))
+            den = None if ind.denominator is None else _Tally(
+                *_args(prepared(ind.denominator.source, w, dims), ind.denominator, None))
+            for key in num.counts.keys() | (den.counts.keys() if den is not None else set()):
+                n, d, value = queries.counted(
+                    ind, num.counts.get(key, 0), None if den is None else den.counts.get(key, 0),
+                    None if field is None else num.values.get(key, {}).values())
+                out.append({"period": period, "indicator_id": ind.id, "org_code": key[0], "dim": key[1],
+                            "dim_value": key[2][:80], "numerator": n, "denominator": d, "value": value})
+        out += _cohort_figures(period, rows, orgs)
     return out
+
+
+def _cohort_figures(period: str, rows: queries.Rows, orgs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Simple.org cohort boxes of the month (`app.quality.cohorts`) per organisation subtree."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for quarter, cohort_start, outcome_start, outcome_end in cohorts.quarters(period):
+        found = rows.of("chronic_patients", Window(outcome_start, outcome_end, period))
+        chains = _chains(found, orgs)
+        for disease in cohorts.DISEASES:
+            for r in cohorts.members_of(found, disease, cohort_start, outcome_start):
+                box = cohorts.outcome_of(r, disease)
+                for org in chains[r.get("org_path") or ""]:
+                    k = (cohorts.stored_id(disease, quarter), org.code, box)
+                    counts[k] = counts.get(k, 0) + 1
+    return [{"period": period, "indicator_id": ind, "org_code": org, "dim": cohorts.OUTCOME_DIM,
+             "dim_value": encode(box), "numerator": n, "denominator": None, "value": None}
+            for (ind, org, box), n in counts.items()]
+
+
+def _args(prepared: tuple[list[dict], list[list[tuple]], bool], formula, field: str | None) -> tuple:
+    found, keys, unique = prepared
+    return found, keys, formula, field, unique
 
 
 def refresh(period: str | None = None) -> dict[str, Any]:

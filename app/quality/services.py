@@ -6,6 +6,10 @@ supervisors, a township's to its township public-health staff.
 Which organisations are checked (default: the county and its townships; a village's patients are in its township's
 list) and the smallest denominator of a rate worth an alert (default 5) are set in `thresholds.json` (`alerts`).
 
+The sweep reads the month's materialized figures (`app.quality.aggregates`) when it has them and counts live only
+the organisations whose figure crosses a threshold there and that have no alert for it yet; without figures it
+counts every organisation live.
+
 Idempotent by construction: the alert row is unique per (indicator, organisation, period, level) and each
 notification carries a dedupe key, so the scheduled sweep may run any number of times.
 """
@@ -25,7 +29,7 @@ from app.org import queries as org_queries
 from app.workflows import runner
 from app.workflows.deploy import latest_process_versions
 
-from . import queries
+from . import aggregates, queries
 from .library import Indicator, alert_settings, library
 from .models import QualityAlert
 
@@ -90,13 +94,36 @@ def check_thresholds(*, period: str | None = None) -> int:
     period = period or queries.current_period()
     settings = alert_settings()
     orgs = [o for o in org_queries.subtree(root.code) if o.level in settings["org_levels"]]
-    rows, raised = queries.Rows(root.path), 0
+    if aggregates.ready([period]) == {period}:
+        raised = _check_stored(period, orgs, settings["min_denominator"])
+    else:
+        rows, raised = queries.Rows(root.path), 0
+        for ind in library().values():
+            w = queries.window(ind, period)
+            num, den = queries.parts(ind, w, rows)
+            for org in orgs:
+                raised += _check_org(ind, w, org, num, den, min_denominator=settings["min_denominator"])
+    log.info("quality thresholds checked", extra={"job": "quality.check_thresholds", "status": raised})
+    return raised
+
+
+def _check_stored(period: str, orgs: list, min_denominator: int) -> int:
+    """The sweep over the month's materialized figures: only a figure that crosses a threshold there, and has no
+    alert yet, is counted again live for its organisation (the alert records the live figure and the list behind
+    it, so a figure up to one refresh old raises nothing the rows do not show)."""
+    stored = aggregates.Stored([period], [o.code for o in orgs])
+    raised_before = {(a.indicator_id, a.org_code, a.level) for a in session().scalars(
+        select(QualityAlert).where(QualityAlert.period == period))}
+    rows: dict[str, queries.Rows] = {}
+    raised = 0
     for ind in library().values():
         w = queries.window(ind, period)
-        num, den = queries.parts(ind, w, rows)
         for org in orgs:
-            raised += _check_org(ind, w, org, num, den, min_denominator=settings["min_denominator"])
-    log.info("quality thresholds checked", extra={"job": "quality.check_thresholds", "status": raised})
+            fig = stored.figure(ind, period, org.code)
+            if fig["status"] not in ALERT_LEVELS or (ind.id, org.code, fig["status"]) in raised_before:
+                continue
+            num, den = queries.parts(ind, w, rows.setdefault(org.code, queries.Rows(org.path)))
+            raised += _check_org(ind, w, org, num, den, min_denominator=min_denominator)
     return raised
 
 

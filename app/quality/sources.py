@@ -8,7 +8,9 @@ Every row carries the dimensions (`org_path`, `disease`, `risk_level`, `doctor_i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -64,6 +66,41 @@ def age_band(age: int | None) -> str | None:
     return next(label for low, high, label in AGE_BANDS if low <= age < high)
 
 
+_SHARED: ContextVar[dict[tuple, Any] | None] = ContextVar("quality_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within it, the tables several sources and windows read alike (residents, visits up to a day, schedules, risk
+    levels of a subtree) are read once (the refresh: two windows of the same month end read the same visits).
+    What is shared is read-only."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _memo(key: tuple, make: Callable[[], Any]) -> Any:
+    memo = _SHARED.get()
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def _plain(model) -> Any:
+    """All columns of a model's table as plain rows (attribute access like the entity, without the ORM's cost)."""
+    return select(*model.__table__.columns)
+
+
+def _residents(prefix: str) -> dict[int, Any]:
+    """The residents of a subtree by id, as plain rows."""
+    return _memo(("residents", prefix), lambda: {
+        r.id: r for r in session().execute(_plain(Resident).where(_under(Resident.org_path, prefix)))})
+
+
 def _start_utc(day: date):
     return clock.start_of_day(day)
 
@@ -82,37 +119,51 @@ def _person(resident: Resident, on: date) -> dict[str, Any]:
 
 def _resident_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
     # the registry is the population: it keeps no move-in dates, so every resident counts in every window
-    stmt = select(Resident).where(_under(Resident.org_path, prefix))
     return [{**_person(r, w.end), "key": f"r{r.id}", "disease": None, "risk_level": None,
-             "doctor_id": r.family_doctor_user_id} for r in session().scalars(stmt)]
+             "doctor_id": r.family_doctor_user_id} for r in _residents(prefix).values()]
 
 
 # -- chronic-disease patients (one row per enrolment) ---------------------------------------------------------------
 
-def _outcome(visit: FollowUpVisit) -> str:
+Visit = Any        # a `follow_up_visits` row as read here (plain row: the entity's attributes, not the entity)
+
+
+def _outcome(visit: Visit) -> str:
     return ((visit.record or {}).get("visit") or {}).get("outcome") or "完成随访"
 
 
-def _visits_by_patient(prefix: str, end: date) -> dict[tuple[int, str], list[FollowUpVisit]]:
-    stmt = (select(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
-            .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on <= end)
-            .order_by(FollowUpVisit.resident_id, FollowUpVisit.due_on, FollowUpVisit.id))
-    out: dict[tuple[int, str], list[FollowUpVisit]] = defaultdict(list)
-    for v in session().scalars(stmt):
-        out[(v.resident_id, v.disease)].append(v)
-    return out
+def _visits_by_patient(prefix: str, end: date) -> dict[tuple[int, str], list[Visit]]:
+    def read() -> dict[tuple[int, str], list[Visit]]:
+        stmt = (_plain(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
+                .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on <= end)
+                .order_by(FollowUpVisit.resident_id, FollowUpVisit.due_on, FollowUpVisit.id))
+        out: dict[tuple[int, str], list[Visit]] = defaultdict(list)
+        for v in session().execute(stmt):
+            out[(v.resident_id, v.disease)].append(v)
+        return out
+    memo = _SHARED.get()
+    if memo is not None:          # visits up to an earlier day: those of a later day read before, cut (due_on order)
+        later = [(key[2], found) for key, found in memo.items()
+                 if key[0] == "visits" and key[1] == prefix and key[2] >= end]
+        if later and ("visits", prefix, end) not in memo:
+            _day, found = min(later, key=lambda x: x[0])
+            cut = {k: [v for v in vs if v.due_on <= end] for k, vs in found.items()}
+            memo[("visits", prefix, end)] = defaultdict(list, {k: vs for k, vs in cut.items() if vs})
+    return _memo(("visits", prefix, end), read)
 
 
 def _by_patient(model, prefix: str) -> dict[tuple[int, str], Any]:
-    stmt = select(model).join(Resident, Resident.id == model.resident_id).where(_under(Resident.org_path, prefix))
-    return {(row.resident_id, row.disease): row for row in session().scalars(stmt)}
+    def read() -> dict[tuple[int, str], Any]:
+        stmt = _plain(model).join(Resident, Resident.id == model.resident_id).where(_under(Resident.org_path, prefix))
+        return {(row.resident_id, row.disease): row for row in session().execute(stmt)}
+    return _memo((model.__tablename__, prefix), read)
 
 
-def _done_by(v: FollowUpVisit, end: date) -> bool:
+def _done_by(v: Visit, end: date) -> bool:
     return v.status == "done" and v.visited_on is not None and v.visited_on <= end
 
 
-def _visit_fields(visits: list[FollowUpVisit], w: Window, managed_from: date) -> dict[str, Any]:
+def _visit_fields(visits: list[Visit], w: Window, managed_from: date) -> dict[str, Any]:
     inside = sorted((v for v in visits if _done_by(v, w.end) and (v.visited_on or w.end) >= w.start),
                     key=lambda v: (v.visited_on or w.end, v.id))
     completed = [v for v in inside if _outcome(v) == "完成随访"]
@@ -127,7 +178,7 @@ def _visit_fields(visits: list[FollowUpVisit], w: Window, managed_from: date) ->
             "lost_to_follow_up": last is not None and _outcome(last) == "失访"}
 
 
-def _overdue_days(visits: list[FollowUpVisit], schedule: FollowUpSchedule | None, end: date) -> int | None:
+def _overdue_days(visits: list[Visit], schedule: Any, end: date) -> int | None:
     dues = [v.due_on for v in visits if v.due_on < end and not _done_by(v, end)]
     if schedule is not None and schedule.status == "active" and schedule.next_due_on < end:
         dues.append(schedule.next_due_on)
@@ -135,13 +186,14 @@ def _overdue_days(visits: list[FollowUpVisit], schedule: FollowUpSchedule | None
 
 
 def _patient_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
-    stmt = (select(DiseaseEnrolment, Resident).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
+    stmt = (_plain(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
             .where(_under(Resident.org_path, prefix),
                    DiseaseEnrolment.enrolled_at < _start_utc(w.end + timedelta(days=1))))
     visits = _visits_by_patient(prefix, w.end)
     schedules, risks = _by_patient(FollowUpSchedule, prefix), _by_patient(RiskLevel, prefix)
-    rows = []
-    for enrolment, resident in session().execute(stmt):
+    residents, rows = _residents(prefix), []
+    for enrolment in session().execute(stmt):
+        resident = residents[enrolment.resident_id]
         pk = (resident.id, enrolment.disease)
         schedule, risk = schedules.get(pk), risks.get(pk)
         enrolled_on = clock.date_of(enrolment.enrolled_at)
@@ -160,11 +212,12 @@ def _patient_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
 # -- follow-up visits due in the window -----------------------------------------------------------------------------
 
 def _visit_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
-    stmt = (select(FollowUpVisit, Resident).join(Resident, Resident.id == FollowUpVisit.resident_id)
+    stmt = (_plain(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
             .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on >= w.start, FollowUpVisit.due_on <= w.end))
-    schedules = _by_patient(FollowUpSchedule, prefix)
+    schedules, residents = _by_patient(FollowUpSchedule, prefix), _residents(prefix)
     rows = []
-    for v, resident in session().execute(stmt):
+    for v in session().execute(stmt):
+        resident = residents[v.resident_id]
         schedule = schedules.get((v.resident_id, v.disease))
         done = _done_by(v, w.end)
         rows.append({**_person(resident, w.end), "key": f"v{v.id}", "visit_id": v.id, "disease": v.disease,
@@ -245,7 +298,7 @@ def _contract_resident_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
         .where(_under(Resident.org_path, prefix), DiseaseEnrolment.disease.in_(("htn", "t2dm")),
                DiseaseEnrolment.diagnosed_on <= w.end))}
     rows = []
-    for r in session().scalars(select(Resident).where(_under(Resident.org_path, prefix))):
+    for r in _residents(prefix).values():
         person = _person(r, w.end)
         held = in_force.get(r.id)
         rows.append({**person, "key": f"r{r.id}", "disease": None, "risk_level": None,

@@ -458,3 +458,93 @@ def test_a_breach_gives_the_responsible_person_one_handling_task_with_the_list(a
     assert [a["status_label"] for a in listed if a["id"] == alert.id] == ["已处置"]
     if county_alerts:
         assert [t for t in open_tasks(supervisor, "handle_alert") if t["org_code"] == "C01"]
+
+
+def _per_org_reference(period: str) -> dict[tuple, tuple]:
+    """The figures the refresh stores, counted the old way: every organisation on its own rows, every indicator
+    and dimension on its own (`queries.parts`, `figure`, `groups` — the live path)."""
+    from app.org import queries as org_queries
+    from app.quality import aggregates, queries
+    out: dict[tuple, tuple] = {}
+    for org in org_queries.subtree("C01"):
+        rows = queries.Rows(org.path)
+        for ind in library().values():
+            w = queries.window(ind, period)
+            num, den = queries.parts(ind, w, rows)
+            if num or den:
+                fig = queries.figure(ind, num, den, w.end.year)
+                out[(ind.id, org.code, "", "")] = (fig["numerator"], fig["denominator"], fig["value"])
+            if org.level == "department":
+                continue
+            for g in queries.groups(ind, w, rows, org, "org"):
+                if g["key"] == queries.SELF:
+                    out[(ind.id, org.code, "self", "")] = (g["numerator"], g["denominator"], g["value"])
+            for dim in aggregates.MATERIALIZED_DIMS:
+                if dim in ind.dimensions:
+                    for g in queries.groups(ind, w, rows, org, dim):
+                        out[(ind.id, org.code, dim, aggregates.encode(g["key"]))] = (
+                            g["numerator"], g["denominator"], g["value"])
+    return out
+
+
+@pytest.mark.parametrize("period", [PERIOD, "2026-03"])
+def test_the_set_based_refresh_counts_what_the_per_org_computation_counts(app, login_as, small_county, period):
+    """Townships, villages, a department's rows, two doctors, both diseases, every age band and sex present."""
+    from sqlalchemy import update
+
+    from app.org.models import Organization
+    from app.quality import refresh
+    doctors = [login_as("village_doctor", org=org, username=name).user.id
+               for org, name in (("C01T01V01", "doc_a"), ("C01T02V01", "doc_b"))]
+    with app.app_context():
+        with db.unit_of_work() as s:
+            for i, sid in enumerate(s.scalars(select(FollowUpSchedule.id).order_by(FollowUpSchedule.id))):
+                s.execute(update(FollowUpSchedule).where(FollowUpSchedule.id == sid)
+                          .values(responsible_user_id=doctors[i % 2] if i % 3 else None))
+        stored = {(r["indicator_id"], r["org_code"], r["dim"], r["dim_value"]): (r["numerator"], r["denominator"],
+                                                                               r["value"])
+                  for r in refresh.compute(period) if r["dim"] != "outcome"}
+        reference = _per_org_reference(period)
+        assert db.session().scalar(select(func.count()).select_from(Organization)) > 5
+    assert {k[2] for k in stored} >= {"", "self", "disease", "risk_level", "doctor", "age_band", "sex"}
+    assert len({k[3] for k in stored if k[2] == "age_band"}) >= 4
+    assert stored.keys() == reference.keys()
+    assert [k for k in reference if stored[k] != reference[k]] == []
+
+
+@pytest.mark.parametrize("materialized", [False, True])
+def test_the_alert_sweep_reads_the_figures_when_the_month_has_them(app, small_county, monkeypatch, materialized):
+    from app.quality import library as quality_library
+    from app.quality import refresh
+    monkeypatch.setattr(services, "alert_settings", lambda: {
+        **quality_library.alert_settings(), "min_denominator": 1})
+    with app.app_context():
+        if materialized:
+            refresh.refresh(PERIOD)
+        first = services.check_thresholds(period=PERIOD)
+        again = services.check_thresholds(period=PERIOD)
+        found = {(a.indicator_id, a.org_code, a.level, a.value, a.numerator)
+                 for a in db.session().scalars(select(QualityAlert))}
+    assert first == len(found) > 0 and again == 0
+    assert ("htn_bp_control_rate", "C01T02", "alarm", 0.0, 0) in found
+    if not materialized:
+        _alerts_live.clear()
+        _alerts_live.update(found)
+    elif _alerts_live:
+        assert found == _alerts_live
+
+
+_alerts_live: set = set()
+
+
+@pytest.mark.parametrize("org", ["C01", "C01T01", "C01T01V01"])
+def test_cohorts_read_from_the_figures_equal_the_live_cohorts(app, login_as, small_county, org):
+    from app.quality import refresh
+    api = login_as("supervisor")
+    url = f"/api/v1/quality/cohorts?period={PERIOD}&org_code={org}"
+    live = {d: api.get(f"{url}&disease={d}").json for d in ("htn", "t2dm")}
+    with app.app_context():
+        refresh.refresh(PERIOD)
+    stored = {d: api.get(f"{url}&disease={d}").json for d in ("htn", "t2dm")}
+    assert stored == live
+    assert sum(c["registered"] for d in live for c in live[d]["cohorts"]) > 0

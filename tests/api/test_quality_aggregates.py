@@ -1,6 +1,8 @@
 """Materialized indicator figures (issue 20.3): on the demo county, every indicator of the library read from the
 aggregates equals the live computation — overview (county, townships, a few villages, with their child
-organisations and 本级 lines), breakdowns by disease, risk level and doctor, the 12-month trend, and the findings.
+organisations and 本级 lines), breakdowns by disease, risk level, doctor, age band and sex, the 12-month trend, the
+P10/P90 scores of townships and villages, the quarterly cohorts (under the control-rate indicators), and the
+findings.
 
 The demo county is seeded once (it is the expensive part) and both answers are collected for every indicator; the
 parametrized test then compares them one indicator at a time, so a mismatch names its indicator.
@@ -22,7 +24,7 @@ from app.seed import demo
 from app.workflows.deploy import collect_folder_files, deploy_files
 from tests.helpers import REPO, ApiClient
 
-DIMS = ("disease", "risk_level", "doctor", "org")
+DIMS = ("disease", "risk_level", "doctor", "age_band", "sex", "org")
 _collected: dict[str, Any] = {}
 
 
@@ -53,6 +55,17 @@ def _answers(api: ApiClient, orgs: list[str], period: str, previous: str) -> dic
                 out[ind.id][f"breakdown:{by}"] = _strip(resp.json["groups"])
         resp = api.get(f"/api/v1/quality/indicators/{ind.id}/trend?period={period}&org_code={root}")
         out[ind.id]["trend"] = _strip(resp.json["points"])
+        for level in ("township", "village"):
+            resp = api.get(f"/api/v1/quality/indicators/{ind.id}/scores?level={level}&period={period}"
+                           f"&org_code={root}")
+            assert resp.status_code == 200, resp.json
+            out[ind.id][f"scores:{level}"] = _strip(resp.json)
+    for org in orgs:
+        for disease in ("htn", "t2dm"):
+            resp = api.get(f"/api/v1/quality/cohorts?period={period}&org_code={org}&disease={disease}")
+            assert resp.status_code == 200, resp.json
+            out["htn_bp_control_rate" if disease == "htn" else "t2dm_glucose_control_rate"][
+                f"cohorts:{org}:{disease}"] = _strip(resp.json)
     for org in orgs[:2]:
         resp = api.get(f"/api/v1/quality/findings?period={period}&org_code={org}")
         assert resp.status_code == 200, resp.json

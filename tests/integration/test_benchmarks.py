@@ -54,3 +54,12 @@ def test_screening_reports_the_batch():
     out = bench("screening.py")
     for key in ("residents: 2000", "residents_per_s", "cases_created", "rerun_s"):
         assert key in out, key
+
+
+@postgres_only
+def test_quality_reports_refresh_and_every_view():
+    out = bench("quality.py")
+    for label in ("county: 2,000 residents", "refresh: 2 months", "overview (county)", "breakdown by age band",
+                  "breakdown by sex", "scores, villages", "cohorts (county)", "findings (county)",
+                  "threshold alerts sweep", "load average"):
+        assert label in out, label
