@@ -12,6 +12,7 @@ from typing import Any
 
 from app.anticoag import checks as anticoag_checks
 from app.anticoag import services as anticoag
+from app.auth import services as auth_services
 from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
 from app.care_plans import routing as care_plan_routing
@@ -59,6 +60,9 @@ def wire() -> None:
     if _wired:
         return
     _wired = True
+
+    # --- a token, user, role or organization changed: the workers' token → principal cache forgets (issue 23.2) ---
+    auth_services.watch_principal_changes()
 
     # --- a care-plan version comes into force (in the approving transaction) ---
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)

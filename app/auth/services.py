@@ -195,14 +195,12 @@ def forget_principals() -> None:
     _token_cache.clear()
 
 
-@event.listens_for(OrmSession, "after_flush")
 def _forget_on_change(s, _flush_context) -> None:
     if any(isinstance(o, _PRINCIPAL_MODELS) for o in (*s.dirty, *s.deleted)):
         forget_principals()
         s.info["auth.principals_changed"] = True
 
 
-@event.listens_for(OrmSession, "do_orm_execute")
 def _forget_on_bulk_change(state) -> None:
     # `session.execute(update(User)...)` / delete(...) bypass the flush; the token's own last-use touch does not count
     if (state.is_update or state.is_delete) and state.bind_mapper is not None \
@@ -211,11 +209,26 @@ def _forget_on_bulk_change(state) -> None:
         state.session.info["auth.principals_changed"] = True
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _forget_after_commit(s) -> None:
     # again after the commit: a request of another thread may have cached the old row between flush and commit
     if s.info.pop("auth.principals_changed", False):
         forget_principals()
+
+
+_WATCHERS = (("after_flush", _forget_on_change), ("do_orm_execute", _forget_on_bulk_change),
+             ("after_commit", _forget_after_commit))
+
+
+def watch_principal_changes() -> None:
+    """Start the token cache: listen for changes to tokens, users, roles and organizations (`app.wiring` calls this
+    once at start-up). Until it runs, every token is looked up each time — a cache nobody invalidates is never used."""
+    for name, listener in _WATCHERS:
+        if not event.contains(OrmSession, name, listener):
+            event.listen(OrmSession, name, listener)
+
+
+def _cache_on() -> bool:
+    return TOKEN_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_after_commit)
 
 
 def principal_for_token(raw_token: str) -> Principal | None:
@@ -228,7 +241,7 @@ def principal_for_token(raw_token: str) -> Principal | None:
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     principal = _principal_for_token_hash(key[1])
-    if principal is not None and TOKEN_CACHE_S > 0:
+    if principal is not None and _cache_on():
         if len(_token_cache) >= _TOKEN_CACHE_MAX:
             _token_cache.clear()
         _token_cache[key] = (time.monotonic() + TOKEN_CACHE_S, principal)
