@@ -48,6 +48,7 @@ SCHEDULES = (
     Schedule("follow_up.send_due_reminders", "app.follow_up.jobs.send_due_reminders", 3600),
     Schedule("follow_up.escalate_overdue", "app.follow_up.jobs.escalate_overdue", 3600),
     Schedule("screening.start_pending_cases", "app.screening.jobs.start_pending_cases", 60),
+    Schedule("screening.sweep_chunks", "app.screening.jobs.sweep_chunks", 30),
     Schedule("referral.start_requested", "app.referral.jobs.start_requested", 60),
     Schedule("quality.check_thresholds", "app.quality.jobs.check_thresholds", 6 * 3600),
     Schedule("quality.refresh_current", "app.quality.jobs.refresh_current", 600),

@@ -1,5 +1,13 @@
 """The population batch: screen every resident in chunks, resumably and idempotently.
 
+Chunked runs (issue 23.4, `create_chunked_run` / `screen_chunk`): the run is split into disjoint resident-id
+ranges, one row of `screening_run_chunks` and one rq job each, so every worker of every machine takes chunks of the
+same province. A chunk is claimed with a lease, screened in one transaction (features with set-based SQL, decisions
+from one evaluator per worker and decision pins, cases COPY-inserted `ON CONFLICT (open_key) DO NOTHING`) and marked
+done with the run's counters in that same transaction — only if its claim still holds, so a chunk whose worker died
+is re-run by the sweep and nothing is counted or opened twice. `run` below is the older single-process cursor run
+(kept for `ygt screen --cursor` and as the reference the chunked path is tested against).
+
 Each chunk is one transaction: gather features for the next `chunk_size` residents by id (set-based SQL), evaluate
 the decisions in bulk (`bulk.BulkEvaluator`, pinned to the versions current when the run started), insert the new
 cases in one statement (`ON CONFLICT (open_key) DO NOTHING`), and move the run's cursor. A crash loses at most the
@@ -9,21 +17,24 @@ on how fast instances start.
 """
 from __future__ import annotations
 
+import os
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text, update
 
 from app.core import clock, logs
-from app.core.db import remove_session, unit_of_work
+from app.core.db import remove_session, rowcount, unit_of_work
 from app.core.errors import Conflict
 from app.jobs.queue import enqueue_after_commit
 from app.residents.models import Resident
 
 from .bulk import BulkEvaluator
 from .features import gather
-from .models import ScreeningRun
+from .models import ScreeningRun, ScreeningRunChunk
 from .queries import stored_run
 from .rules import findings
 from .services import case_rows, insert_cases, township_codes
@@ -31,10 +42,18 @@ from .services import case_rows, insert_cases, township_codes
 log = logs.get("screening.batch")
 DEFAULT_CHUNK = 5000
 START_JOB_BATCH = 500
+CHUNK_JOB = "app.screening.jobs.screen_chunk"
+MAX_ATTEMPTS = 3
+LEASE_S = float(os.environ.get("YGT_SCREENING_LEASE_S", "900"))   # > the rq job timeout (600 s): rq kills first
 
 
 def create_run(*, started_by: str, chunk_size: int = DEFAULT_CHUNK, as_of: date | None = None) -> ScreeningRun:
     """Record a new run (status running, cursor 0); refuse while another run is running."""
+    with unit_of_work():
+        return _new_run(started_by=started_by, chunk_size=chunk_size, as_of=as_of)
+
+
+def _new_run(*, started_by: str, chunk_size: int, as_of: date | None) -> ScreeningRun:
     with unit_of_work() as s:
         running = s.scalars(select(ScreeningRun.id).where(ScreeningRun.status == "running")).first()
         if running is not None:
@@ -62,6 +81,9 @@ def run(run_id: int, *, max_chunks: int | None = None, on_chunk=None) -> Screeni
         r = stored_run(run_id)
         if r.status == "completed":
             return r
+        if r.total_chunks:
+            raise Conflict("分块筛查批次由队列执行 (a chunked run is run by its chunk jobs)", code="chunked_run",
+                           run_id=run_id)
         r.status, r.error = "running", None
         evaluator = BulkEvaluator(s, r.decision_versions)
         townships = township_codes()
@@ -157,16 +179,209 @@ def progress(r: ScreeningRun) -> dict[str, Any]:
             "started_at": r.started_at.isoformat(), "updated_at": r.updated_at.isoformat(),
             "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "residents_per_second": round(r.processed / elapsed, 1) if elapsed > 0 else None,
-            "decision_versions": r.decision_versions, "counts": r.counts, "error": r.error}
+            "decision_versions": r.decision_versions, "counts": r.counts, "error": r.error,
+            "total_chunks": r.total_chunks, "done_chunks": r.done_chunks, "failed_chunks": r.failed_chunks}
 
 
 def start_run(*, started_by: str, resume: bool = False, chunk_size: int = 5000) -> dict[str, Any]:
-    """Create (or pick up) a run and queue it; the run's progress is answered at once."""
+    """Create (or pick up) a run and queue its chunks; the run's progress is answered at once."""
     run = resumable_run() if resume else None
-    if run is None:
-        run = create_run(started_by=started_by, chunk_size=chunk_size)
-    with unit_of_work() as s:
-        enqueue_after_commit(s, "app.screening.jobs.run_batch", run.id, job_id=f"screening-run-{run.id}",
-                             retries=0)
+    if run is not None and not run.total_chunks:          # an unfinished cursor run from before 23.4
+        with unit_of_work() as s:
+            enqueue_after_commit(s, "app.screening.jobs.run_batch", run.id, job_id=f"screening-run-{run.id}",
+                                 retries=0)
+    elif run is not None:
+        resume_run(run.id)
+    else:
+        run = create_chunked_run(started_by=started_by, chunk_size=chunk_size)
     with unit_of_work() as s:
         return progress(stored_run(run.id))
+
+
+# -- chunked runs (issue 23.4) -----------------------------------------------------------------------------------
+
+def chunk_bounds(s, size: int) -> list[tuple[int, int]]:
+    """Disjoint (lo, hi] resident-id ranges of `size` residents each (the last one smaller), one set-based query."""
+    rows = s.execute(text("SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM residents) AS r "
+                          "WHERE n % :size = 0 ORDER BY id"), {"size": size}).scalars().all()
+    top = s.scalar(select(func.max(Resident.id)))
+    bounds = list(rows) + ([top] if top is not None and (not rows or rows[-1] != top) else [])
+    return [(lo, hi) for lo, hi in zip([0, *bounds[:-1]], bounds)]
+
+
+def create_chunked_run(*, started_by: str, chunk_size: int = DEFAULT_CHUNK, as_of: date | None = None,
+                       enqueue: bool = True) -> ScreeningRun:
+    """Record a new run and its chunks, and (with `enqueue`) queue one job per chunk after the commit; refuse
+    while another run is running. `enqueue=False`: the caller runs the chunks itself (`ygt screen` in-process)."""
+    with unit_of_work() as s:
+        run = _new_run(started_by=started_by, chunk_size=chunk_size, as_of=as_of)
+        bounds = chunk_bounds(s, chunk_size)
+        s.execute(insert(ScreeningRunChunk), [
+            {"run_id": run.id, "seq": n, "lo": lo, "hi": hi, "status": "pending", "attempts": 0, "processed": 0,
+             "cases_created": 0} for n, (lo, hi) in enumerate(bounds)])
+        run.total_chunks = len(bounds)
+        if not bounds:
+            run.status, run.finished_at = "completed", clock.now()
+        if enqueue:
+            for n in range(len(bounds)):
+                _enqueue_chunk(s, run.id, n, 0)
+        return run
+
+
+def _enqueue_chunk(s, run_id: int, seq: int, attempts: int) -> None:
+    # the attempt is in the job id: a chunk put back after its worker died is a new job, whatever rq still thinks
+    # of the dead worker's one; so is the run's start (micro)second: run ids of a restored or recreated database
+    # are not new to Redis
+    started = s.scalar(select(ScreeningRun.started_at).where(ScreeningRun.id == run_id))
+    stamp = int(started.timestamp() * 1e6) if started else 0
+    enqueue_after_commit(s, CHUNK_JOB, run_id, seq, job_id=f"screening-{run_id}-{stamp}-{seq}-{attempts}",
+                         retries=0)
+
+
+_EVALUATORS: dict[tuple, BulkEvaluator] = {}
+
+
+def _evaluator(s, pins: dict[str, int]) -> BulkEvaluator:
+    """One evaluator (compiled decisions and their memo) per worker process and decision pins, for every chunk."""
+    key = tuple(sorted(pins.items()))
+    if key not in _EVALUATORS:
+        if len(_EVALUATORS) >= 4:
+            _EVALUATORS.clear()
+        _EVALUATORS[key] = BulkEvaluator(s, pins)
+    return _EVALUATORS[key]
+
+
+class _LostClaim(Exception):
+    """The chunk was put back (lease expired) and claimed again while this worker was still on it."""
+
+
+def _claim(run_id: int, seq: int) -> tuple[int, ScreeningRunChunk, ScreeningRun] | None:
+    now = clock.now()
+    with unit_of_work() as s:
+        claimed = rowcount(s.execute(update(ScreeningRunChunk).where(
+            ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.seq == seq, ScreeningRunChunk.status == "pending")
+            .values(status="running", attempts=ScreeningRunChunk.attempts + 1, error=None,
+                    lease_until=now + timedelta(seconds=LEASE_S), worker=f"{socket.gethostname()}:{os.getpid()}")))
+        if claimed != 1:
+            return None
+        chunk = s.execute(select(ScreeningRunChunk).where(ScreeningRunChunk.run_id == run_id,
+                                                          ScreeningRunChunk.seq == seq)
+                          .execution_options(populate_existing=True)).scalar_one()
+        run = stored_run(run_id)
+        s.expunge(chunk)
+        s.expunge(run)
+        return chunk.attempts, chunk, run
+
+
+def screen_chunk(run_id: int, seq: int) -> bool:
+    """Screen one chunk of a run (its job); False when it was not pending (done, or another worker has it)."""
+    claimed = _claim(run_id, seq)
+    if claimed is None:
+        return False
+    attempt, chunk, run = claimed
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        with unit_of_work() as s:
+            evaluator = _evaluator(s, run.decision_versions)
+            townships = township_codes()
+            population = gather(chunk.lo, chunk.hi, as_of=run.as_of)
+            errors: dict[str, int] = {}
+            rows: list[dict[str, Any]] = []
+            for features in population.values():
+                found = findings(features, evaluator.evaluate, errors)
+                if found:
+                    rows += case_rows(features, found, source="batch", run_id=run_id, townships=townships)
+            created = insert_cases(rows)
+            evaluator.flush_samples()
+            now = clock.now()
+            done = rowcount(s.execute(update(ScreeningRunChunk).where(
+                ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.seq == seq,
+                ScreeningRunChunk.status == "running", ScreeningRunChunk.attempts == attempt).values(
+                status="done", processed=len(population), cases_created=created["count"], lease_until=None,
+                cpu_s=round(time.process_time() - cpu, 3), wall_s=round(time.perf_counter() - wall, 3),
+                finished_at=now)))
+            if done != 1:
+                raise _LostClaim
+            r = s.execute(select(ScreeningRun).where(ScreeningRun.id == run_id).with_for_update()).scalar_one()
+            r.processed, r.cases_created = r.processed + len(population), r.cases_created + created["count"]
+            r.counts = _merge_counts(r.counts, created["by_kind"], errors)
+            r.done_chunks, r.cursor, r.updated_at = r.done_chunks + 1, max(r.cursor, chunk.hi), now
+            _finish_if_all_chunks(r)
+            for i in range(0, len(created["start"]), START_JOB_BATCH):
+                ids = created["start"][i:i + START_JOB_BATCH]
+                enqueue_after_commit(s, "app.screening.jobs.start_case_processes", ids, job_id=f"cases-{ids[0]}")
+        return True
+    except _LostClaim:
+        log.warning("screening chunk claimed again meanwhile; this attempt's work is discarded",
+                    extra={"job": f"{run_id}:{seq}"})
+        return False
+    except Exception as exc:
+        _release(run_id, seq, attempt, exc)
+        raise
+
+
+def _release(run_id: int, seq: int, attempt: int, exc: Exception) -> None:
+    """A chunk whose work raised: pending again (and queued) or, after the last attempt, failed."""
+    with unit_of_work() as s:
+        chunk = s.get(ScreeningRunChunk, (run_id, seq))
+        if chunk is None or chunk.status != "running" or chunk.attempts != attempt:
+            return
+        chunk.error, chunk.lease_until = f"{type(exc).__name__}: {exc}"[:2000], None
+        if chunk.attempts < MAX_ATTEMPTS:
+            chunk.status = "pending"
+            _enqueue_chunk(s, run_id, seq, chunk.attempts)
+            return
+        chunk.status = "failed"
+        r = s.execute(select(ScreeningRun).where(ScreeningRun.id == run_id).with_for_update()).scalar_one()
+        r.failed_chunks, r.error, r.updated_at = r.failed_chunks + 1, chunk.error, clock.now()
+        _finish_if_all_chunks(r)
+
+
+def _finish_if_all_chunks(r: ScreeningRun) -> None:
+    if r.done_chunks + r.failed_chunks >= r.total_chunks:
+        r.status = "completed" if not r.failed_chunks else "failed"
+        r.finished_at = r.updated_at = clock.now()
+
+
+def sweep_chunks(*, enqueue: bool = True) -> int:
+    """Put back chunks whose worker died (running past their lease) and queue them again; return how many."""
+    now = clock.now()
+    with unit_of_work() as s:
+        stale = s.execute(select(ScreeningRunChunk.run_id, ScreeningRunChunk.seq, ScreeningRunChunk.attempts).join(
+            ScreeningRun, ScreeningRun.id == ScreeningRunChunk.run_id).where(
+            ScreeningRun.status == "running", ScreeningRunChunk.status == "running",
+            ScreeningRunChunk.lease_until < now)).all()
+        for run_id, seq, attempts in stale:
+            s.execute(update(ScreeningRunChunk).where(
+                ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.seq == seq,
+                ScreeningRunChunk.status == "running", ScreeningRunChunk.attempts == attempts).values(
+                status="pending", lease_until=None, error="worker lost (lease expired)"))
+            if enqueue:
+                _enqueue_chunk(s, run_id, seq, attempts)
+        return len(stale)
+
+
+def resume_run(run_id: int, *, enqueue: bool = True) -> ScreeningRun:
+    """Go on with a chunked run: failed chunks get their attempts back, chunks whose lease expired are put back,
+    every pending chunk is queued (again: a chunk still queued is not queued twice)."""
+    sweep_chunks(enqueue=enqueue)
+    with unit_of_work() as s:
+        r = s.execute(select(ScreeningRun).where(ScreeningRun.id == run_id).with_for_update()).scalar_one()
+        failed = rowcount(s.execute(update(ScreeningRunChunk).where(
+            ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.status == "failed").values(
+            status="pending", attempts=0)))
+        r.failed_chunks = max(0, r.failed_chunks - failed)
+        if r.done_chunks < r.total_chunks:
+            r.status, r.error, r.finished_at, r.updated_at = "running", None, None, clock.now()
+        for seq, attempts in s.execute(select(ScreeningRunChunk.seq, ScreeningRunChunk.attempts).where(
+                ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.status == "pending")).all() if enqueue else ():
+            _enqueue_chunk(s, run_id, seq, attempts)
+        return r
+
+
+def pending_chunks(run_id: int) -> list[int]:
+    """Chunks of the run not yet claimed, in order (the CLI's in-process loop takes them one by one)."""
+    with unit_of_work() as s:
+        return list(s.scalars(select(ScreeningRunChunk.seq).where(
+            ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.status == "pending")
+            .order_by(ScreeningRunChunk.seq)))

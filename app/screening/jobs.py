@@ -63,6 +63,16 @@ def run_batch(run_id: int) -> None:
     batch.run(run_id)
 
 
+def screen_chunk(run_id: int, seq: int) -> None:
+    """Screen one chunk of a chunked population run (issue 23.4)."""
+    batch.screen_chunk(run_id, seq)
+
+
+def sweep_chunks() -> int:
+    """Scheduler sweep: chunks whose worker died (lease expired) are put back and queued again."""
+    return batch.sweep_chunks()
+
+
 def start_pending_cases() -> int:
     """Scheduler sweep: start processes for flagged cases without one (e.g. the model was deployed later)."""
     return services.start_pending_cases()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -32,6 +32,34 @@ class ScreeningRun(Base):
     decision_versions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # chunked runs (issue 23.4): each chunk of resident ids is one rq job; 0 chunks = a cursor run in one process
+    total_chunks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done_chunks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_chunks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ScreeningRunChunk(Base):
+    """Residents lo < id <= hi of a run, screened by one job in one transaction. `pending` → `running` (claimed
+    with a lease, `attempts` + 1) → `done` (in the same transaction as its cases) or `failed` (after the last
+    attempt). A worker that dies leaves `running` with an expired lease: the sweep puts it back to `pending`."""
+
+    __tablename__ = "screening_run_chunks"
+    __table_args__ = (Index("ix_screening_run_chunks_status", "status", "lease_until"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lo: Mapped[int] = mapped_column(BigId)
+    hi: Mapped[int] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(20))             # pending | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    cases_created: Mapped[int] = mapped_column(Integer, default=0)
+    cpu_s: Mapped[float | None] = mapped_column(Float, nullable=True)     # the worker's CPU seconds on it
+    wall_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ScreeningCase(Base):

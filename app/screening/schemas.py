@@ -32,6 +32,9 @@ class RunSchema(Schema):
     decision_versions = fields.Dict()
     counts = fields.Dict()
     error = Text(allow_none=True)
+    total_chunks = fields.Integer(metadata={"description": "chunks of resident ids (one job each); 0 = cursor run"})
+    done_chunks = fields.Integer()
+    failed_chunks = fields.Integer()
 
 
 class RunListSchema(Schema):

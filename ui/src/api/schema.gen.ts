@@ -15278,7 +15278,9 @@ export interface components {
       decision_versions?: {
         [key: string]: unknown;
       };
+      done_chunks?: number;
       error?: string | null;
+      failed_chunks?: number;
       finished_at?: string | null;
       id?: number;
       percent?: number;
@@ -15288,6 +15290,8 @@ export interface components {
       started_by?: string;
       status?: string;
       total?: number;
+      /** @description chunks of resident ids (one job each); 0 = cursor run */
+      total_chunks?: number;
       updated_at?: string;
     };
     RunCreate: {

@@ -1,0 +1,202 @@
+"""Chunked population runs (issue 23.4): the same cases as the single-process cursor run, every chunk once, a chunk
+whose worker died is re-run and nothing is opened or counted twice."""
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from app.core import db
+from app.residents.models import Resident
+from app.residents.record_models import Observation
+from app.screening import batch
+from app.screening.models import ScreeningCase, ScreeningRun, ScreeningRunChunk
+from tests.helpers import REPO
+
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+VILLAGES = (("C01T01V01", "/C01/C01T01/C01T01V01/"), ("C01T01V02", "/C01/C01T01/C01T01V02/"),
+            ("C01T02V01", "/C01/C01T02/C01T02V01/"))
+
+
+@pytest.fixture()
+def dmn_deployed(app, org_tree):
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, [REPO / "dmn"]), deployed_by="test", source="folder")
+
+
+def synthetic_population(app, n: int, seed: int = 3) -> None:
+    """n residents of varied age, sex and village with BP (some on several days), glucose, BMI and waist — the
+    bench's distributions, so most findings of the decision pack occur."""
+    rng = random.Random(seed)
+    with app.app_context():
+        s = db.session()
+        paths = dict(s.execute(select(Resident.org_code, Resident.org_path)).all())
+        first = (s.scalar(select(func.max(Resident.id))) or 0) + 1
+        residents, observations = [], []
+        for i in range(first, first + n):
+            code, path = VILLAGES[i % len(VILLAGES)]
+            born = date(1936, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
+            residents.append({"id": i, "name": f"居民{i}", "sex": "M" if i % 2 else "F", "birth_date": born,
+                              "id_number_encrypted": "x", "id_number_hash": f"{i:064x}", "id_number_hint": "3X",
+                              "org_code": code, "org_path": paths.get(code, path), "created_at": AT,
+                              "updated_at": AT})
+            for day in range(1 + (i % 3 == 0) * 2):
+                at = AT - timedelta(days=rng.randrange(0, 300) + day * 3)
+                sbp = max(80, min(240, int(rng.gauss(132, 18))))
+                values = [("8480-6", sbp, "mm[Hg]"), ("8462-4", max(45, int(sbp * 0.62 + rng.gauss(0, 6))), "mm[Hg]"),
+                          ("1558-6", round(max(3.5, rng.lognormvariate(1.68, 0.18)), 1), "mmol/L"),
+                          ("39156-5", round(max(15.0, rng.gauss(24.0, 3.5)), 1), "kg/m2")]
+                if i % 4:
+                    values.append(("8280-0", round(max(55.0, rng.gauss(84, 10)), 1), "cm"))
+                observations += [{"resident_id": i, "code": c, "value_num": v, "unit": u, "effective_at": at,
+                                  "source": "his", "recorded_at": at, "recorded_by": "test"} for c, v, u in values]
+        s.execute(insert(Resident), residents)
+        s.execute(insert(Observation), observations)
+        s.commit()
+
+
+def snapshot(app) -> list[tuple]:
+    """Everything a case says, without ids, times and the run that opened it."""
+    with app.app_context():
+        db.remove_session()
+        rows = db.session().scalars(select(ScreeningCase)).all()
+        return sorted((c.resident_id, c.org_code, c.township_code, c.disease, c.kind, c.track, c.status, c.open_key,
+                       repr(sorted(c.evidence.items())), c.decision_id, c.reason, repr(sorted(c.versions.items())),
+                       c.referral_flag, c.source) for c in rows)
+
+
+def forget_runs(app) -> None:
+    with app.app_context():
+        s = db.session()
+        s.execute(ScreeningCase.__table__.delete())
+        s.execute(ScreeningRunChunk.__table__.delete())
+        s.execute(ScreeningRun.__table__.delete())
+        s.commit()
+
+
+def test_chunked_run_opens_exactly_the_cases_of_the_cursor_run(app, dmn_deployed):
+    synthetic_population(app, 300)
+    with app.app_context():
+        cursor_run = batch.run(batch.create_run(started_by="test", chunk_size=70).id)
+        old_counts, old_created = cursor_run.counts, cursor_run.cases_created
+    old = snapshot(app)
+    assert len(old) > 200 and old_created == len(old)        # a sick population: most tables find something
+    assert {row[3] for row in old} >= {"htn", "t2dm", "stroke"}
+    forget_runs(app)
+    with app.app_context():
+        run = batch.create_chunked_run(started_by="test", chunk_size=37)   # eager jobs: the chunks run at commit
+        run = db.session().get(ScreeningRun, run.id)
+        db.session().refresh(run)
+        assert (run.status, run.total_chunks, run.done_chunks, run.failed_chunks) == ("completed", 9, 9, 0)
+        assert run.processed == run.total == 300
+        assert (run.cases_created, run.counts) == (old_created, old_counts)
+        chunks = db.session().scalars(select(ScreeningRunChunk).order_by(ScreeningRunChunk.seq)).all()
+        assert [c.attempts for c in chunks] == [1] * 9 and sum(c.processed for c in chunks) == 300
+        assert all(c.cpu_s is not None and c.wall_s is not None for c in chunks)
+    assert snapshot(app) == old
+
+
+def test_chunk_bounds_cover_every_resident_once(app, dmn_deployed):
+    synthetic_population(app, 25)
+    with app.app_context():
+        bounds = batch.chunk_bounds(db.session(), 10)
+        ids = db.session().scalars(select(Resident.id).order_by(Resident.id)).all()
+    assert [sum(1 for i in ids if lo < i <= hi) for lo, hi in bounds] == [10, 10, 5]
+    assert bounds[0][0] == 0 and all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+
+
+def test_a_chunk_whose_worker_died_is_screened_again_once(app, dmn_deployed, monkeypatch):
+    synthetic_population(app, 60)
+    with app.app_context():
+        run = batch.create_chunked_run(started_by="test", chunk_size=20, enqueue=False)
+        run_id = run.id
+        assert batch.screen_chunk(run_id, 0)
+        # the worker on chunk 1 dies after claiming it: its transaction never commits, the claim stays
+        assert batch._claim(run_id, 1) is not None
+        assert batch.screen_chunk(run_id, 1) is False            # claimed: nobody else takes it meanwhile
+        assert batch.sweep_chunks() == 0                         # the lease has not expired
+        db.session().execute(update(ScreeningRunChunk).where(ScreeningRunChunk.seq == 1).values(
+            lease_until=AT - timedelta(days=1)))
+        db.session().commit()
+        assert batch.sweep_chunks() == 1                         # eager jobs: the chunk is re-run at once
+        assert batch.screen_chunk(run_id, 2)
+        db.remove_session()
+        run = db.session().get(ScreeningRun, run_id)
+        chunks = db.session().scalars(select(ScreeningRunChunk).order_by(ScreeningRunChunk.seq)).all()
+        cases = db.session().scalar(select(func.count()).select_from(ScreeningCase))
+        assert [(c.status, c.attempts) for c in chunks] == [("done", 1), ("done", 2), ("done", 1)]
+        assert (run.status, run.processed, run.done_chunks, run.cases_created) == ("completed", 60, 3, cases)
+
+
+def test_a_worker_whose_claim_was_taken_over_discards_its_work(app, dmn_deployed):
+    synthetic_population(app, 30)
+    with app.app_context():
+        run_id = batch.create_chunked_run(started_by="test", chunk_size=30, enqueue=False).id
+        original = batch._claim
+
+        def claim_then_lose(run_id, seq):               # the lease expires and another worker re-claims meanwhile
+            claimed = original(run_id, seq)
+            db.session().execute(update(ScreeningRunChunk).values(status="pending"))
+            db.session().commit()
+            assert original(run_id, seq) is not None
+            return claimed
+        batch._claim = claim_then_lose
+        try:
+            assert batch.screen_chunk(run_id, 0) is False
+        finally:
+            batch._claim = original
+        db.remove_session()
+        run = db.session().get(ScreeningRun, run_id)
+        assert (run.processed, run.done_chunks, run.cases_created) == (0, 0, 0)
+        assert db.session().scalar(select(func.count()).select_from(ScreeningCase)) == 0
+
+
+def test_a_failing_chunk_is_retried_then_failed_and_resume_finishes_the_run(app, dmn_deployed, monkeypatch):
+    synthetic_population(app, 40)
+    with app.app_context():
+        run_id = batch.create_chunked_run(started_by="test", chunk_size=20, enqueue=False).id
+        real_gather = batch.gather
+
+        def broken(lo, hi, **kw):
+            if lo > 0:
+                raise RuntimeError("database went away")
+            return real_gather(lo, hi, **kw)
+        monkeypatch.setattr(batch, "gather", broken)
+        assert batch.screen_chunk(run_id, 0)
+        with pytest.raises(RuntimeError):
+            batch.screen_chunk(run_id, 1)             # eager: the re-queued attempts run (and fail) inline too
+        db.remove_session()
+        run = db.session().get(ScreeningRun, run_id)
+        chunk = db.session().get(ScreeningRunChunk, (run_id, 1))
+        assert (chunk.status, chunk.attempts) == ("failed", batch.MAX_ATTEMPTS)
+        assert (run.status, run.done_chunks, run.failed_chunks) == ("failed", 1, 1)
+        assert "database went away" in run.error
+        monkeypatch.setattr(batch, "gather", real_gather)
+        batch.resume_run(run_id)
+        db.remove_session()
+        run = db.session().get(ScreeningRun, run_id)
+        assert (run.status, run.processed, run.done_chunks, run.failed_chunks) == ("completed", 40, 2, 0)
+
+
+def test_the_cli_screens_chunk_by_chunk_with_a_progress_bar(app, dmn_deployed):
+    import click
+    from click.testing import CliRunner
+
+    from app.screening.cli import register
+
+    @click.group()
+    def cli():
+        pass
+    register(cli, lambda: app)
+    synthetic_population(app, 50)
+    result = CliRunner().invoke(cli, ["screen", "--here", "--chunk", "20"])
+    assert result.exit_code == 0, result.output
+    assert "50 residents in 3 chunks (this process)" in result.output
+    assert "筛查进度 [" in result.output and "100.0% 50/50 居民 · 块 3/3 · 失败 0" in result.output
+    assert '"status": "completed"' in result.output and '"done_chunks": 3' in result.output
+    again = CliRunner().invoke(cli, ["screen", "--resume"])
+    assert "no unfinished run to resume" in again.output and '"cases_created": 0' in again.output
