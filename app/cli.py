@@ -17,6 +17,7 @@ from app import cli_people, create_app
 from app.config import ROOT, Settings
 from app.core.db import unit_of_work
 from app.screening import cli as screening_cli
+from app.workflows import cli as workflows_cli
 from connectors.hl7v2 import cli as hl7v2_cli
 
 
@@ -161,3 +162,4 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 cli_people.register(main)
 screening_cli.register(main, _app)
 hl7v2_cli.register(main, _app)
+workflows_cli.register(main, _app)

@@ -45,6 +45,7 @@ from app.screening import jobs as screening_jobs
 from app.tasks import projection as inbox
 from app.tasks.checks import submit_check
 from app.training import services as training
+from app.workflows import batch as workflow_batch
 from app.workflows import hooks
 from app.workflows import metrics as workflow_metrics
 from connectors.pacs import sync as pacs_sync
@@ -69,6 +70,7 @@ def wire() -> None:
     hooks.subscribe(hooks.LIVE_ALARM, consult_services.log_alarm)
     hooks.subscribe(hooks.LIVE_ROOM_EXPIRED, consult_services.room_expired)
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, push_education)
+    hooks.subscribe(hooks.BATCH_FAILURES, notify_batch_failures)
 
     # --- clinical facts entered the record (one event per intake submission, in its transaction) ---
     hooks.subscribe(hooks.RESIDENT_FACTS_RECORDED, screening_jobs.rescreen_on_new_facts)
@@ -90,9 +92,13 @@ def wire() -> None:
 
     # --- a workflow instance starts or a task opens: who the resident is, how the task is routed ---
     hooks.resident_context_provider(resident_context.resident_context)
+    hooks.resident_contexts_provider(resident_context.resident_contexts)          # batch starts: many at once
+    workflow_batch.register_source(follow_up_scheduling.BATCH_KIND, prepare=follow_up_scheduling.prepare_batch,
+                                   started=follow_up_scheduling.batch_started)
     hooks.inbox_writer(project=inbox.project, complete=inbox.complete)      # app.tasks is the one writer of tasks
     hooks.task_enricher(care_plan_routing.route_to_township_without_village)
     hooks.task_enricher(notification_jobs.announce_new_task)
+    hooks.batch_chunk_finisher(notification_jobs.announce_batch)     # a batch start's chunk: one announcement job
 
     # --- a patient is reminded (follow-up due, education pushed) only under their portal reminder consent ---
     follow_up_reminders.consent_check(portal_consent.reminders_allowed)
@@ -146,6 +152,20 @@ def schedule_follow_up(*, plan: Any, version: Any, approver: str | None) -> None
         plan.resident_id, plan.disease, care_plan_id=plan.id, risk_level=plan.risk_level,
         interval_days=int(version.content.get("follow_up_interval_days") or 90),
         org_code=plan.org_code, org_path=plan.org_path)
+
+
+def notify_batch_failures(*, batch_id: int, kind: str, process_id: str, failed: int, total: int) -> None:
+    """A batch start finished with failed items: the county's administrators and supervisors are told (once)."""
+    from app.auth.queries import users_with_role_at  # noqa: PLC0415 - only when a batch had failures
+    from app.notifications import services as notifications  # noqa: PLC0415
+    from app.org.queries import root_org  # noqa: PLC0415
+    root = root_org()
+    for role in ("county_admin", "supervisor"):
+        for user in users_with_role_at(role, [root.code] if root else []):
+            notifications.notify(user.id, kind="batch_failures", title=f"批量启动 {process_id}：{failed}/{total} 个失败",
+                                 body=f"批量启动 #{batch_id}（{kind}）有 {failed} 个实例未能启动，详见 "
+                                      f"GET /api/v1/batches/{batch_id} 或 ygt batch show {batch_id}",
+                                 dedupe_key=f"batch-failures-{batch_id}-{user.id}")
 
 
 def push_education(*, plan: Any, version: Any, approver: str | None) -> None:

@@ -7,11 +7,22 @@ NOTHING and one correlated UPDATE) over `--patients` schedules that are all due.
 resulting `follow_up` instances one by one in this process (what one rq worker does per job) and reports the rate;
 with W workers the rate multiplies (each start is its own short transaction). Phase 3 re-runs the generation to show
 it is idempotent. A scratch database is created and dropped (PostgreSQL) or a temporary SQLite file is used.
+
+`--batch` measures the batch start instead (issue 23.3, `app.workflows.batch`): phase 2 becomes
+`scheduling.enqueue_starts()` — one batch row, chunks of `--chunk` visits — run by `--workers` real `ygt worker`
+processes on Redis (`--redis-url`, PostgreSQL only) or, without Redis, in this process; it reports the time until every
+instance is started (the batch row says done), the rate, and the time until the queue is drained (the new-task
+announcements each started task queues). The batch is then re-run to show it starts nothing twice.
+
+    python bench/follow_up.py --batch --patients 100000 --workers 2 --database-url postgresql+psycopg://…/postgres \
+        --redis-url redis://127.0.0.1:6379/3
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +47,11 @@ def seed_schedules(n: int) -> float:
 
     from app.core import clock
     from app.core.db import unit_of_work
+    from app.org.services import create_org
+    for code, name, level, parent in (("C01", "青溪县人民医院", "county", None),
+                                      ("C01T01", "石门镇卫生院", "township", "C01"),
+                                      ("C01T01V01", "上塘村卫生室", "village", "C01T01")):
+        create_org(code, name, level=level, parent_code=parent)   # the schedules' village exists, as in a county
     due = (clock.today() - timedelta(days=1)).isoformat()
     t0 = time.perf_counter()
     with unit_of_work() as s:
@@ -47,22 +63,114 @@ def seed_schedules(n: int) -> float:
     return time.perf_counter() - t0
 
 
+def count_statements() -> list[int]:
+    """A counter of the SQL statements this process sends from now on (load-independent evidence)."""
+    from sqlalchemy import event
+
+    from app.core import db
+    counter = [0]
+
+    def count(*_args, **_kw):
+        counter[0] += 1
+    event.listen(db.engine(), "before_cursor_execute", count)
+    return counter
+
+
+def run_batch(args, url: str, app) -> None:
+    """Phase 2 as a batch start (see the module doc)."""
+    from sqlalchemy import func, select
+
+    from app.core.db import session
+    from app.follow_up import scheduling
+    from app.workflows import batch
+    from app.workflows.models import BatchStart, HumanTask, ProcessEvent, ProcessInstance
+    workers = []
+    if args.redis_url:
+        from redis import Redis
+        queue_name = os.environ["YGT_QUEUE"]
+        Redis.from_url(args.redis_url).delete(f"rq:queue:{queue_name}")
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": args.redis_url, "YGT_QUEUE": queue_name,
+               "PYTHONPATH": str(ROOT), "YGT_SCHEDULER": "0"}
+        ygt = str(Path(sys.executable).parent / "ygt")
+        workers = [subprocess.Popen([ygt, "worker"], cwd=ROOT, env=env, start_new_session=True,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(args.workers)]
+    try:
+        with app.app_context():
+            statements = count_statements()
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            made = scheduling.enqueue_starts()
+            queued_s = time.perf_counter() - t0
+            batch_id = batch.unfinished(scheduling.BATCH_KIND) or session().scalar(
+                select(func.max(BatchStart.id)))
+            session().rollback()
+            while True:
+                p = batch.progress(batch_id, failures=3)
+                session().rollback()
+                if p["status"] != "running":
+                    break
+                time.sleep(0.5)
+            started_s = time.perf_counter() - t0
+            cpu_s = time.process_time() - cpu0
+            drained_s = started_s
+            if args.redis_url:
+                from redis import Redis
+                r = Redis.from_url(args.redis_url)
+                while r.llen(f"rq:queue:{queue_name}") or r.zcard(f"rq:wip:{queue_name}"):
+                    time.sleep(0.5)
+                drained_s = time.perf_counter() - t0
+            counts = {name: session().scalar(select(func.count()).select_from(model)) for name, model in (
+                ("instances", ProcessInstance), ("open tasks", HumanTask), ("history events", ProcessEvent))}
+            session().rollback()
+            t1 = time.perf_counter()
+            again = scheduling.enqueue_starts()
+            again_s = time.perf_counter() - t1
+            with open("/proc/loadavg") as f:
+                load = " ".join(f.read().split()[:3])
+        where = f"{args.workers} rq workers" if args.redis_url else "in this process (eager jobs)"
+        print(f"batch {batch_id}: {made} visits queued in {queued_s:.1f} s; {where}, chunks of {args.chunk}")
+        print(f"batch: {p['started']} started, {p['skipped']} skipped, {p['failed']} failed in {started_s:.1f} s "
+              f"= {p['started'] / started_s:,.0f} starts/s" + (f" ({p['failures']})" if p["failed"] else ""))
+        if not args.redis_url:
+            print(f"this process: {cpu_s:.1f} s CPU = {1000 * cpu_s / max(1, p['started']):.1f} ms CPU per start; "
+                  f"{statements[0]} SQL statements = {statements[0] / max(1, p['started']):.2f} per start "
+                  f"(batch rows, locks, instances, events, tasks, timers, announcements)")
+        print(f"queue drained (new-task announcements run) after {drained_s:.1f} s")
+        print(f"rows: {counts}")
+        print(f"re-run: {again} visits put in a new batch in {again_s:.2f} s")
+        print(f"load average at the end: {load}")
+    finally:
+        for w in workers:
+            os.killpg(w.pid, signal.SIGTERM)
+        for w in workers:
+            w.wait(timeout=30)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--patients", type=int, default=100_000)
     ap.add_argument("--starts", type=int, default=2_000)
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    ap.add_argument("--batch", action="store_true", help="measure the batch start (app.workflows.batch)")
+    ap.add_argument("--workers", type=int, default=2, help="--batch: rq workers (with --redis-url)")
+    ap.add_argument("--chunk", type=int, default=500, help="--batch: visits per chunk (one transaction, one job)")
+    ap.add_argument("--redis-url", default=None, help="--batch: run the chunks on real rq workers (PostgreSQL)")
     ap.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts)")
     args = ap.parse_args()
     if args.short:
         args.patients, args.starts = 200, 3
     url, drop = scratch_url(args.database_url)
+    if args.batch:
+        os.environ["YGT_FOLLOW_UP_BATCH_CHUNK"] = str(args.chunk)
+        os.environ["YGT_QUEUE"] = f"ygt-bench-{os.getpid()}"        # read when app.jobs is imported
     from app import create_app
     from app.config import Settings
     from app.core.migrate import upgrade
     upgrade(url)
-    app = create_app(Settings.from_env(database_url=url, jobs_mode="eager", scheduler_enabled=False,
-                                       data_dir=tempfile.mkdtemp()))
+    rq = bool(args.batch and args.redis_url)
+    app = create_app(Settings.from_env(database_url=url, jobs_mode="rq" if rq else "eager", scheduler_enabled=False,
+                                       data_dir=tempfile.mkdtemp(), **({"redis_url": args.redis_url} if rq else {})))
     try:
         with app.app_context():
             from app.follow_up import scheduling
@@ -73,6 +181,13 @@ def main() -> None:
             t0 = time.perf_counter()
             made = scheduling.generate_due_cycles()
             generate_s = time.perf_counter() - t0
+            if args.batch:
+                print(f"seeded {args.patients} due schedules in {seeded:.1f} s; generate_due_cycles: {made} visits "
+                      f"in {generate_s:.2f} s")
+        if args.batch:
+            run_batch(args, url, app)
+            return
+        with app.app_context():
             ids = scheduling.pending_visit_ids(limit=args.starts)
             t0 = time.perf_counter()
             for visit_id in ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.auth.principal import Principal
 from app.auth.queries import users_by_username
@@ -86,10 +86,31 @@ def plan_summary(resident_id: int, disease: str) -> dict[str, Any] | None:
     row = current(plan.id)
     if row is None:
         return None
+    return _summary(plan, row)
+
+
+def _summary(plan: CarePlan, row: CarePlanVersion) -> dict[str, Any]:
     c = row.content
     return {"care_plan_id": plan.id, "version": row.version, "targets": c.get("targets") or {},
             "drugs": c.get("drugs") or [], "follow_up_interval_days": c.get("follow_up_interval_days"),
             "education_topics": c.get("education_topics") or []}
+
+
+def plan_summaries(keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """`plan_summary` of many (resident, disease) pairs with one query per thousand residents (batch starts); a pair
+    without a version in force is missing from the result."""
+    wanted = set(keys)
+    ids = sorted({rid for rid, _d in wanted})
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for i in range(0, len(ids), 1000):
+        rows = session().execute(select(CarePlan, CarePlanVersion).join(CarePlanVersion, and_(
+            CarePlanVersion.care_plan_id == CarePlan.id, CarePlanVersion.version == CarePlan.current_version))
+            .where(CarePlan.resident_id.in_(ids[i:i + 1000])).order_by(CarePlan.id)).all()
+        for plan, row in rows:
+            key = (plan.resident_id, plan.disease)
+            if key in wanted and key not in out:
+                out[key] = _summary(plan, row)
+    return out
 
 
 def plans_for_summary(resident_id: int) -> list[dict[str, Any]]:

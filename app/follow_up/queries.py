@@ -28,6 +28,23 @@ def last_values(schedule_id: int) -> dict[str, Any]:
                               .order_by(FollowUpVisit.cycle_no.desc())).first()
     if visit is None:
         return {}
+    return _values(visit)
+
+
+def last_values_many(schedule_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """`last_values` of many schedules, one query per thousand (batch starts); a schedule without one is missing."""
+    ids = sorted(set(schedule_ids))
+    out: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(ids), 1000):
+        for visit in session().scalars(select(FollowUpVisit).where(
+                FollowUpVisit.schedule_id.in_(ids[i:i + 1000]), FollowUpVisit.status == "done")
+                .order_by(FollowUpVisit.schedule_id, FollowUpVisit.cycle_no.desc())):
+            if visit.schedule_id not in out:
+                out[visit.schedule_id] = _values(visit)
+    return out
+
+
+def _values(visit: FollowUpVisit) -> dict[str, Any]:
     return {"visited_on": visit.visited_on.isoformat() if visit.visited_on else None, "sbp": visit.sbp,
             "dbp": visit.dbp, "fpg": visit.fpg, "hba1c": visit.hba1c, "weight_kg": visit.weight_kg,
             "classification": visit.classification}

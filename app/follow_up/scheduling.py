@@ -15,11 +15,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.care_plans import queries as plans
-from app.care_plans.services import resident_age
+from app.care_plans.services import resident_age, resident_ages
 from app.core import clock, logs
 from app.core.db import is_postgres, session, unit_of_work
 from app.jobs.queue import enqueue
-from app.workflows import runner
+from app.workflows import batch, runner
 from app.workflows.deploy import latest_process_versions
 
 from . import queries
@@ -29,6 +29,9 @@ log = logs.get("follow_up")
 LEAD_DAYS = int(os.environ.get("YGT_FOLLOW_UP_LEAD_DAYS", "7"))
 HIGH_RISK = ("HIGH", "VERY_HIGH")
 START_BATCH = 1000
+BATCH_KIND = "follow_up"
+BATCH_CHUNK = int(os.environ.get("YGT_FOLLOW_UP_BATCH_CHUNK", "500"))
+BATCH_STARTS = os.environ.get("YGT_FOLLOW_UP_BATCH", "1") != "0"
 
 
 def upsert_schedule(resident_id: int, disease: str, *, care_plan_id: int | None, risk_level: str | None,
@@ -86,9 +89,34 @@ def pending_visit_ids(limit: int = START_BATCH, after_id: int = 0) -> list[int]:
 
 
 def enqueue_starts() -> int:
-    """Enqueue one start job per visit that has no instance (jobs are idempotent, keyed by visit)."""
+    """Start the instances of every visit that has none as one batch start (`app.workflows.batch`: chunks of
+    `BATCH_CHUNK` visits, one rq job each, progress on the batch row); while an earlier batch still runs, its
+    pending chunks are re-enqueued instead (resume after a killed worker). Returns the visits put in a new batch.
+    `YGT_FOLLOW_UP_BATCH=0` falls back to one start job per visit."""
     if not _deployed("follow_up"):
         return 0
+    if not BATCH_STARTS:
+        return _enqueue_single_starts()
+    running = batch.unfinished(BATCH_KIND)
+    if running is not None:
+        batch.resume(running)
+        return 0
+    ids: list[int] = []
+    while True:
+        found = pending_visit_ids(limit=50_000, after_id=ids[-1] if ids else 0)
+        ids.extend(found)
+        if len(found) < 50_000:
+            break
+    session().rollback()                           # end the read transaction before jobs run (eager mode)
+    if not ids:
+        return 0
+    batch.create_batch(BATCH_KIND, "follow_up", (batch.StartItem(ref=str(v), business_key=f"follow_up:{v}")
+                                                 for v in ids),
+                       created_by="scheduler", label=f"随访周期 {clock.today().isoformat()}", chunk_size=BATCH_CHUNK)
+    return len(ids)
+
+
+def _enqueue_single_starts() -> int:
     count, last = 0, 0
     while True:
         ids = pending_visit_ids(after_id=last)
@@ -99,6 +127,40 @@ def enqueue_starts() -> int:
         if len(ids) < START_BATCH:
             return count
         last = ids[-1]
+
+
+def prepare_batch(s, items: list[batch.StartItem]) -> dict[str, batch.StartItem | str | None]:
+    """The batch source of follow-up cycles: lock the chunk's visits (a visit started meanwhile, singly or by an
+    earlier run, is skipped) and compute each cycle's data, as `start_cycle` does."""
+    ids = [int(i.ref) for i in items]
+    visits = {v.id: v for v in s.scalars(select(FollowUpVisit).where(FollowUpVisit.id.in_(ids))
+                                         .order_by(FollowUpVisit.id).with_for_update())}
+    schedules = {sc.id: sc for sc in s.scalars(select(FollowUpSchedule).where(
+        FollowUpSchedule.id.in_({v.schedule_id for v in visits.values()})))}
+    known = {"plans": plans.plan_summaries([(sc.resident_id, sc.disease) for sc in schedules.values()]),
+             "ages": resident_ages([sc.resident_id for sc in schedules.values()]),
+             "last": queries.last_values_many(list(schedules))}
+    out: dict[str, batch.StartItem | str | None] = {}
+    for item in items:
+        visit = visits.get(int(item.ref))
+        if visit is None or visit.instance_id is not None or visit.status != "scheduled":
+            out[item.ref] = None
+            continue
+        schedule = schedules[visit.schedule_id]
+        try:
+            data = cycle_data(schedule, visit, known)
+        except Exception as exc:  # noqa: BLE001 — bad data: this visit fails (reported on the batch), others start
+            out[item.ref] = f"{type(exc).__name__}: {exc}"
+            continue
+        out[item.ref] = batch.StartItem(ref=item.ref, business_key=f"follow_up:{visit.id}", data=data,
+                                        resident_id=schedule.resident_id, org_code=schedule.org_code)
+    return out
+
+
+def batch_started(s, started: dict[str, int]) -> None:
+    """The batch wrote the instances: record them on their visits (one executemany UPDATE)."""
+    s.execute(update(FollowUpVisit), [{"id": int(ref), "instance_id": inst_id, "status": "started"}
+                                      for ref, inst_id in started.items()])
 
 
 def _deployed(process_id: str) -> bool:
@@ -120,18 +182,26 @@ def start_cycle(visit_id: int) -> int | None:
         return inst.id
 
 
-def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit) -> dict[str, Any]:
+def cycle_data(schedule: FollowUpSchedule, visit: FollowUpVisit, known: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
     """What one cycle starts with: who, which disease and risk, the plan's drugs and targets, the last values and
-    any device readings (form defaults), and whether the previous follow-up was uncontrolled (`prev_uncontrolled`)."""
-
-    plan = plans.plan_summary(schedule.resident_id, schedule.disease) or {}
+    any device readings (form defaults), and whether the previous follow-up was uncontrolled (`prev_uncontrolled`).
+    `known` holds the plan, age and last values read for a whole batch chunk (`prepare_batch`)."""
+    if known is not None:
+        plan = known["plans"].get((schedule.resident_id, schedule.disease)) or {}
+        age = known["ages"].get(schedule.resident_id) or 0
+        last = known["last"].get(schedule.id) or {}
+    else:
+        plan = plans.plan_summary(schedule.resident_id, schedule.disease) or {}
+        age = resident_age(schedule.resident_id) or 0
+        last = queries.last_values(schedule.id)
     return {
         "resident_id": schedule.resident_id, "disease": schedule.disease, "risk_level": schedule.risk_level,
         "high_risk": schedule.risk_level in HIGH_RISK, "schedule_id": schedule.id, "visit_id": visit.id,
         "cycle_no": visit.cycle_no, "due_on": visit.due_on.isoformat(), "due_at": clock.end_of_day(visit.due_on).astimezone(UTC).isoformat(),
-        "age": resident_age(schedule.resident_id) or 0,
+        "age": age,
         "prev_uncontrolled": schedule.consecutive_uncontrolled >= 1,
-        "plan": plan, "last": queries.last_values(schedule.id), "device": schedule.latest_device or {},
+        "plan": plan, "last": last, "device": schedule.latest_device or {},
         "org_code": schedule.org_code,
     }
 

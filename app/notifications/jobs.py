@@ -15,6 +15,7 @@ from app.core import clock, logs
 from app.core.db import session, unit_of_work
 from app.jobs.queue import enqueue_after_commit
 from app.vocabulary import Disease, RiskLevel
+from app.workflows import hooks
 from app.workflows.models import HumanTask
 
 from .services import notify
@@ -63,6 +64,21 @@ def notify_new_task(task_guid: str) -> int:
                           task_id=task.id, dedupe_key=f"task_new:{task.id}:{uid}") for uid in recipients(task))
 
 
+def notify_new_tasks(task_guids: list[str]) -> int:
+    """Announce the new tasks of one batch-start chunk (job; idempotent): what `notify_new_task` does for each, with
+    one read of the tasks and the candidates looked up once per role and organisation."""
+    added = 0
+    cache: dict[Any, list[int]] = {}
+    with unit_of_work() as s:
+        tasks = s.scalars(select(HumanTask).where(HumanTask.task_guid.in_(task_guids), HumanTask.status == "open")
+                          .order_by(HumanTask.id)).all()
+        for task in tasks:
+            added += sum(notify(uid, kind="task_new", title=f"新任务：{task.name}", body=task_line(task),
+                                link=_link(task), task_id=task.id, dedupe_key=f"task_new:{task.id}:{uid}")
+                         for uid in recipients(task, cache))
+    return added
+
+
 def notify_overdue(now=None) -> int:
     """Notify assignees (or small candidate groups) of tasks that fell overdue recently; once per task and user."""
     now = now or clock.now()
@@ -98,5 +114,17 @@ def announce_new_task(row: HumanTask) -> None:
     if not (state.pending or state.transient):
         return
     s = object_session(row) or session()
+    collected = hooks.in_batch_chunk(s)
+    if collected is not None:               # a batch start: one announcement job for its chunk (announce_batch)
+        collected.setdefault("task_new", []).append(row.task_guid)
+        return
     enqueue_after_commit(s, "app.notifications.jobs.notify_new_task", row.task_guid,
                          job_id=f"task-new-{row.task_guid}", retries=2)
+
+
+def announce_batch(s, collected: dict) -> None:
+    """A batch chunk's finisher (`hooks.batch_chunk_finisher`): queue the announcement of its new tasks, one job."""
+    guids = collected.get("task_new") or []
+    if guids:
+        enqueue_after_commit(s, "app.notifications.jobs.notify_new_tasks", guids,
+                             job_id=f"task-new-batch-{guids[0]}-{len(guids)}", retries=2)

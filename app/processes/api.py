@@ -11,9 +11,13 @@ from app.auth.access import require_principal as current
 from app.core.downloads import file_response
 from app.core.errors import Invalid
 from app.decisions.analyses import check_size as check_dmn_size
+from app.workflows import batch
 
 from . import queries, services
 from .schemas import (
+    BatchListSchema,
+    BatchQueryArgsSchema,
+    BatchSchema,
     ClockAdvanceSchema,
     ClockSchema,
     DefinitionListSchema,
@@ -195,3 +199,32 @@ _action("suspend", summary="Suspend an instance (timers and tasks wait).")
 _action("resume", summary="Resume a suspended instance.")
 _action("terminate", TerminateSchema, summary="Terminate an instance; its open tasks are cancelled.")
 _action("retry", RetrySchema, summary="Retry a failed step (optionally patching the failing task's data).")
+
+
+@blp.route("/batches")
+class Batches(MethodView):
+    @require_roles(*OPERATORS)
+    @blp.arguments(BatchQueryArgsSchema, location="query")
+    @blp.response(200, BatchListSchema)
+    def get(self, args):
+        """Batch starts (many instances of one process started as one set operation), newest first."""
+        return {"items": batch.list_batches(kind=args.get("kind"))}
+
+
+@blp.route("/batches/<int:batch_id>")
+class Batch(MethodView):
+    @require_roles(*OPERATORS)
+    @blp.response(200, BatchSchema)
+    def get(self, batch_id):
+        """A batch start's progress: total, started, skipped, failed (with the first failures' reasons)."""
+        return batch.progress(batch_id)
+
+
+@blp.route("/batches/<int:batch_id>/resume")
+class BatchResume(MethodView):
+    @require_roles(*OPERATORS)
+    @blp.response(200, BatchSchema)
+    def post(self, batch_id):
+        """Re-enqueue the chunks that still have pending items (after a worker was killed); starts nothing twice."""
+        batch.resume(batch_id)
+        return batch.progress(batch_id)

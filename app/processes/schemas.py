@@ -149,3 +149,40 @@ class ClockAdvanceSchema(Schema):
         "description": "move the clock to this instant instead (with an offset; at most 400 days ahead)"})
     until_date = fields.Date(load_default=None, metadata={
         "description": "move the clock to 23:59 (the county's time) of this day, so what is due that day fires"})
+
+
+class BatchFailureSchema(Schema):
+    ref = fields.Str()
+    business_key = fields.Str()
+    error = fields.Str(allow_none=True)
+    instance_id = fields.Int(allow_none=True, metadata={"description": "set when the instance started but stopped "
+                                                                      "at an incident (retry it)"})
+
+
+class BatchSchema(Schema):
+    """A batch start (app.workflows.batch): how many of its instances started, were already there, failed."""
+    id = fields.Int()
+    kind = fields.Str()
+    process_id = fields.Str()
+    label = fields.Str(allow_none=True)
+    status = fields.Str(metadata={"description": "running | done | done_with_failures"})
+    total = fields.Int()
+    started = fields.Int()
+    skipped = fields.Int(metadata={"description": "already started (re-run of a chunk, or a single start)"})
+    failed = fields.Int()
+    pending = fields.Int()
+    percent = fields.Int()
+    chunk_size = fields.Int()
+    created_by = fields.Str()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    failures = fields.List(fields.Nested(BatchFailureSchema))
+
+
+class BatchListSchema(Schema):
+    items = fields.List(fields.Nested(BatchSchema))
+
+
+class BatchQueryArgsSchema(Schema):
+    kind = fields.Str(load_default=None)

@@ -36,19 +36,20 @@ def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, 
         HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
     seen = set()
     kept: list[HumanTask] = []
-    for view in views:
-        seen.add(view.task_guid)
-        row = existing.get(view.task_guid)
-        if row is None:
-            row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
-                            element_id=view.element_id, name=view.name, lane=view.lane,
-                            role=_candidate_role(view) or role_of_lane(view.lane),
-                            status="open", created_at=now, started_by=inst.started_by,
-                            form_key=f"{view.process_id}/{view.element_id}",
-                            process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
-            session.add(row)
-        _fill(row, view, inst)
-        kept.append(row)
+    with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
+        for view in views:
+            seen.add(view.task_guid)
+            row = existing.get(view.task_guid)
+            if row is None:
+                row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
+                                element_id=view.element_id, name=view.name, lane=view.lane,
+                                role=_candidate_role(view) or role_of_lane(view.lane),
+                                status="open", created_at=now, started_by=inst.started_by,
+                                form_key=f"{view.process_id}/{view.element_id}",
+                                process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
+                session.add(row)
+            _fill(row, view, inst)
+            kept.append(row)
     for guid, row in existing.items():
         if guid not in seen:
             row.status = "cancelled"

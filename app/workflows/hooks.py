@@ -26,6 +26,28 @@ def enrich_task(row) -> dict[str, Any]:
     return changes
 
 
+BATCH_CHUNK = "workflows.batch_chunk"
+_chunk_finishers: list[Callable] = []
+
+
+def in_batch_chunk(session) -> dict | None:
+    """Inside a batch start's chunk (`app.workflows.batch`): a dict where an enricher may collect what it would
+    otherwise queue per task (so one job per chunk does it); else None."""
+    return session.info.get(BATCH_CHUNK)
+
+
+def batch_chunk_finisher(fn: Callable) -> Callable:
+    """Register `fn(session, collected)`, run once per batch chunk after its projections, in its transaction."""
+    _chunk_finishers.append(fn)
+    return fn
+
+
+def finish_batch_chunk(session) -> None:
+    collected = session.info.pop(BATCH_CHUNK, None) or {}
+    for fn in _chunk_finishers:
+        fn(session, collected)
+
+
 _inbox: dict[str, Callable] = {}
 
 
@@ -61,6 +83,26 @@ def resident_context(resident_id: int | None) -> dict:
         if found:
             return found
     return {}
+
+
+_resident_contexts: list[Callable] = []
+
+
+def resident_contexts_provider(fn: Callable) -> Callable:
+    """Register `fn(resident_ids) -> {resident_id: context}`: the contexts of many residents at once (batch starts)."""
+    _resident_contexts.append(fn)
+    return fn
+
+
+def resident_contexts(resident_ids) -> dict[int, dict]:
+    """`resident_context` of many residents, with the bulk provider where one is registered."""
+    wanted = sorted({i for i in resident_ids if i is not None})
+    if not _resident_contexts:
+        return {i: resident_context(i) for i in wanted}
+    found: dict[int, dict] = {}
+    for fn in _resident_contexts:
+        found.update({k: v for k, v in (fn([i for i in wanted if i not in found]) or {}).items() if v})
+    return {i: found.get(i) or {} for i in wanted}
 
 
 _completion_listeners: dict[tuple[str, str], list[Callable]] = {}
@@ -126,6 +168,10 @@ PRESCRIPTION_RELEASED = "prescription.released"
 per version, in the deciding transaction): `resident_id`, `prescription_id`, `rx_id`, `org_code` (prescribing),
 `items` (lines: drug, dose_mg, frequency …), `indication`, `clinical` (age, sex, weight, CrCl, target INR …),
 `actor`. Anticoagulant monitoring subscribes in app/wiring.py to start or continue the patient's episode."""
+
+BATCH_FAILURES = "workflows.batch_failures"
+"""A batch start (`app.workflows.batch`) finished with failed items (once per batch, in the finishing transaction):
+`batch_id`, `kind`, `process_id`, `failed`, `total`."""
 
 _subscribers: dict[str, list[Callable]] = {}
 

@@ -17,7 +17,7 @@ from app.core import clock, logs
 from app.core.db import is_postgres, rowcount, unit_of_work
 from app.jobs.queue import enqueue, enqueue_after_commit
 
-from . import bindings, messages, runner
+from . import batch, bindings, messages, runner
 from .models import ProcessEvent, ProcessInstance, ServiceCall, Timer
 
 log = logs.get("workflows.jobs")
@@ -38,6 +38,11 @@ def _claim_call(call_id: int) -> ServiceCall | None:
         if rowcount(result) != 1:
             return None
         return session.get(ServiceCall, call_id)
+
+
+def run_batch_chunk(batch_id: int, lo: int, hi: int) -> int:
+    """Start the pending items `lo..hi` of a batch start (`app.workflows.batch`); idempotent."""
+    return len(batch.run_chunk(batch_id, lo, hi).started)
 
 
 def run_service_call(call_id: int) -> None:

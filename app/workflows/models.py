@@ -272,3 +272,47 @@ class SchedulerHeartbeat(Base):
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     leader_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BatchStart(Base):
+    """One set operation that starts many instances of one process (`app.workflows.batch`): its progress counters
+    (`total`, `started`, `skipped`, `failed`) are what the API and the CLI show; its items say which start failed
+    and why."""
+
+    __tablename__ = "batch_starts"
+    __table_args__ = (Index("ix_batch_starts_kind_status", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(60))              # who asked: "follow_up", a capability's name
+    process_id: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")   # running | done | done_with_failures
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)   # already started (re-run of a chunk, a single start)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_size: Mapped[int] = mapped_column(Integer, default=500)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class BatchStartItem(Base):
+    """One instance a batch is to start: the caller's reference, the business key that makes it start once, its data
+    (or none: the batch's source computes it when the chunk runs), and what happened."""
+
+    __tablename__ = "batch_start_items"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"), Index("ix_batch_start_items_status", "batch_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch_starts.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str] = mapped_column(String(120))
+    business_key: Mapped[str] = mapped_column(String(120))
+    resident_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    org_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | started | skipped | failed
+    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -372,8 +372,9 @@ def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Acto
 
 
 def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = False,
-             had_messages: bool = False) -> None:
-    """Write history and the projections of one step (skipping what cannot have existed before)."""
+             had_messages: bool = False, flush: bool = True) -> None:
+    """Write history and the projections of one step (skipping what cannot have existed before); a batch start
+    (app.workflows.batch) flushes once for all its instances (`flush=False`)."""
     for ev in snap.events:
         _event(session, inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
                task_guid=ev.get("task_guid"), data=ev.get("data"))
@@ -386,7 +387,8 @@ def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = F
         _project_subscriptions(session, inst, snap, new=new)
     _project_service_calls(session, inst, snap, now)
     _send_thrown_messages(session, inst, snap, actor, now)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def _send_thrown_messages(session, inst, snap, actor, now) -> None:

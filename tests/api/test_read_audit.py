@@ -38,6 +38,8 @@ NOT_PERSONAL = {
     "/api/v1/process-definitions/{process_id}/versions/{version}/forms": "models",
     "/api/v1/process-definitions/{process_id}/versions/{version}/xml": "models",
     "/api/v1/process-instances/stats": "counts",
+    "/api/v1/batches": "batch start progress counts", "/api/v1/batches/{batch_id}": "batch start progress counts "
+    "and failure reasons (item references and business keys, no personal fields)",
     "/api/v1/referral-stats": "indicator counts", "/api/v1/referral-capabilities": "the capability catalogue", "/api/v1/screening/runs": "batch progress counts",
     "/api/v1/screening/runs/{run_id}": "batch progress counts", "/api/v1/screening/stats": "counts",
     "/api/v1/tasks/counts": "counts", "/api/v1/tasks/filters": "the caller's saved filters",

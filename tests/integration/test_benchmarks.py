@@ -40,6 +40,12 @@ def test_follow_up_reports_generation_and_start_rates():
     assert "generate_due_cycles: 200 visits" in out and "instance starts: 3 in" in out
 
 
+def test_follow_up_batch_reports_starts_and_statements():
+    out = bench("follow_up.py", "--batch")
+    assert "batch: 200 started, 0 skipped, 0 failed" in out and "SQL statements" in out
+    assert "re-run: 0 visits" in out
+
+
 @postgres_only
 def test_inbox_reports_every_view():
     out = bench("inbox.py")

@@ -1769,6 +1769,98 @@ export interface paths {
       };
     };
   };
+  "/api/v1/batches": {
+    /** Batch starts (many instances of one process started as one set operation), newest first. */
+    get: {
+      parameters: {
+        query?: {
+          kind?: string | null;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["BatchList"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, process_owner */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/batches/{batch_id}": {
+    /** A batch start's progress: total, started, skipped, failed (with the first failures' reasons). */
+    get: {
+      parameters: {
+        path: {
+          batch_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Batch"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, process_owner */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        batch_id: number;
+      };
+    };
+  };
+  "/api/v1/batches/{batch_id}/resume": {
+    /** Re-enqueue the chunks that still have pending items (after a worker was killed); starts nothing twice. */
+    post: {
+      parameters: {
+        path: {
+          batch_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Batch"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, process_owner */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        batch_id: number;
+      };
+    };
+  };
   "/api/v1/care-plans": {
     /** List a resident's care plans (one per disease). */
     get: {
@@ -11225,6 +11317,40 @@ export interface components {
       drug_class: "warfarin" | "rivaroxaban" | "lmwh";
       enabled: boolean;
       org_code: string;
+    };
+    Batch: {
+      chunk_size?: number;
+      /** Format: date-time */
+      created_at?: string;
+      created_by?: string;
+      failed?: number;
+      failures?: components["schemas"]["BatchFailure"][];
+      /** Format: date-time */
+      finished_at?: string | null;
+      id?: number;
+      kind?: string;
+      label?: string | null;
+      pending?: number;
+      percent?: number;
+      process_id?: string;
+      /** @description already started (re-run of a chunk, or a single start) */
+      skipped?: number;
+      started?: number;
+      /** @description running | done | done_with_failures */
+      status?: string;
+      total?: number;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    BatchFailure: {
+      business_key?: string;
+      error?: string | null;
+      /** @description set when the instance started but stopped at an incident (retry it) */
+      instance_id?: number | null;
+      ref?: string;
+    };
+    BatchList: {
+      items?: components["schemas"]["Batch"][];
     };
     Called: {
       element_id?: string;

@@ -1,0 +1,378 @@
+"""Batch starts: start thousands of instances of one process as a set operation (issue 23.3).
+
+A capability that has many instances to start at once (follow-up cycles coming due, a training roster, a cohort)
+calls `create_batch(...)` with one `StartItem` per instance, or with references only and a registered `source` that
+computes each instance's data when its chunk runs (`register_source`). The batch row (`batch_starts`) counts total,
+started, skipped and failed; `GET /api/v1/batches/{id}` and `ygt batch show ID` show it.
+
+The items are split into chunks, one rq job per chunk (`app.workflows.jobs.run_batch_chunk`), so every worker shares
+the work. A chunk is one transaction:
+
+* the pending items of the chunk are locked (PostgreSQL `FOR UPDATE SKIP LOCKED`), so a chunk job delivered twice or
+  re-run after a worker was killed starts nothing twice — the items it started are `started`, and a business key that
+  already has an instance of the process (started singly, or by an earlier run) is `skipped`;
+* the deployed version, its parsed spec, its decision pins and the organisations are looked up once per chunk, the
+  residents of the chunk with one query;
+* every instance runs to its first wait in memory (`runtime.start`, the same call as a single start);
+* instances, history events, open tasks, timers and the outbox rows of the task announcements are written with one
+  flush: SQLAlchemy sends multi-row INSERTs (`insertmanyvalues`) per table instead of one statement per row.
+
+An instance whose start raises (bad data) is `failed` with the reason on its item, counted on the batch and logged;
+the others of its chunk are written. If the chunk's write itself fails, the chunk is retried one item per transaction
+so one bad row never loses the others. Instances started here are the rows a single start writes (same `_project`).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import engine as eng
+from app.core import clock, logs
+from app.core.db import is_postgres, rowcount, session, unit_of_work
+from app.core.errors import NotFound
+from app.engine import runtime
+from app.jobs.queue import enqueue
+
+from . import hooks, runner
+from .models import BatchStart, BatchStartItem, ProcessInstance
+from .versions import version_info
+
+log = logs.get("workflows.batch")
+DEFAULT_CHUNK = 500
+CHUNK_JOB = "app.workflows.jobs.run_batch_chunk"
+
+
+@dataclass
+class StartItem:
+    """One instance to start: `ref` is the caller's reference (a visit id, a trainee id), `business_key` makes the
+    start happen once per process."""
+
+    ref: str
+    business_key: str
+    data: dict[str, Any] | None = None
+    resident_id: int | None = None
+    org_code: str | None = None
+
+
+@dataclass
+class Source:
+    """How a kind of batch computes its items' data when a chunk runs and what it records once they started.
+
+    `prepare(session, items)` returns, per ref, a `StartItem` with data, a string (the reason it cannot start: the
+    item fails) or None (nothing to start any more: skipped); it may lock its own rows. `started(session, {ref:
+    instance_id})` runs in the chunk's transaction after the instances were written."""
+
+    prepare: Callable[[Any, list[StartItem]], Mapping[str, StartItem | str | None]] | None = None
+    started: Callable[[Any, dict[str, int]], None] | None = None
+
+
+_sources: dict[str, Source] = {}
+
+
+def register_source(kind: str, *, prepare=None, started=None) -> None:
+    """Plug in a capability's source (from app/wiring.py)."""
+    _sources[kind] = Source(prepare=prepare, started=started)
+
+
+@dataclass
+class ChunkResult:
+    started: dict[str, int] = field(default_factory=dict)      # ref -> instance id
+    skipped: dict[str, int | None] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)       # ref -> reason (no instance)
+    incidents: dict[str, str] = field(default_factory=dict)    # ref -> reason: started, but the instance is in error
+
+
+# -- the set operation -----------------------------------------------------------------------------------------
+
+def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.Actor,
+               version: int | None = None) -> ChunkResult:
+    """Start one instance per item in the caller's transaction `s` (a chunk: hundreds, not millions). Items whose
+    business key already has an instance of `process_id` are skipped; an item whose engine start raises fails
+    alone. Nothing is committed here."""
+    result = ChunkResult()
+    if not items:
+        return result
+    pv = runner._find_version(s, process_id, version)
+    existing = dict(s.execute(select(ProcessInstance.business_key, ProcessInstance.id).where(
+        ProcessInstance.process_id == process_id,
+        ProcessInstance.business_key.in_([i.business_key for i in items]))).all())
+    todo = []
+    for item in items:
+        if item.business_key in existing:
+            result.skipped[item.ref] = existing[item.business_key]
+        else:
+            todo.append(item)
+    if not todo:
+        return result
+    pins = runner._pins_for(s, pv)
+    ctx = runner._context(version_info(pv.id), pins)
+    residents = _residents({i.resident_id or runner._int((i.data or {}).get("resident_id")) for i in todo})
+    now = clock.now()
+    paths: dict[str | None, str | None] = {}
+    made: list[tuple[StartItem, ProcessInstance, runtime.Snapshot, dict[str, Any]]] = []
+    for item in todo:
+        try:
+            data = dict(item.data or {})
+            resident_id = item.resident_id
+            if resident_id is not None:
+                data.setdefault("resident_id", resident_id)
+            data.setdefault("business_key", item.business_key)
+            rid = resident_id or runner._int(data.get("resident_id"))
+            resident = residents.get(rid, {}) if rid is not None else {}
+            for key in ("resident_name", "village_code"):
+                if resident.get(key) is not None:
+                    data.setdefault(key, resident[key])
+            org_code = item.org_code or data.get("org_code") or resident.get("org_code")
+            snap = runtime.start(ctx, data)
+            start_data = runtime.to_json_value(data)
+        except Exception as exc:  # noqa: BLE001 — bad data: this one fails, the chunk goes on
+            result.failed[item.ref] = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("batch start failed", extra={"job": item.ref})
+            continue
+        inst = ProcessInstance(
+            process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
+            business_key=item.business_key, resident_id=resident_id or runner._int(data.get("resident_id")),
+            resident_name=data.get("resident_name"), org_code=org_code,
+            started_by=actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins, status=snap.status)
+        if org_code not in paths:
+            paths[org_code] = runner._org_path(org_code)
+        inst.org_path = paths[org_code]
+        runner._apply(inst, snap, now)
+        made.append((item, inst, snap, start_data))
+    s.add_all([inst for _, inst, _, _ in made])
+    s.flush()                                   # one multi-row INSERT … RETURNING id per table
+    s.info[hooks.BATCH_CHUNK] = {}              # enrichers collect per chunk (one announcement job, not one per task)
+    with s.no_autoflush:                        # lookups of the projections must not flush instance by instance
+        for item, inst, snap, start_data in made:
+            runner._event(s, inst, "instance_started", actor, data={"data": start_data,
+                                                                    "business_key": item.business_key})
+            runner._project(s, inst, snap, actor, now, new=True, flush=False)
+            result.started[item.ref] = inst.id
+            if snap.error is not None:   # started, but stopped at an incident (as a single start would): reported
+                result.incidents[item.ref] = (f"instance {inst.id} error at {snap.error.element_id}: "
+                                              f"{snap.error.message}")[:2000]
+    hooks.finish_batch_chunk(s)
+    s.flush()
+    return result
+
+
+def _residents(ids: Iterable[int | None]) -> dict[int, dict]:
+    """The resident context of many residents (`hooks.resident_context`), with one query where the provider can."""
+    return hooks.resident_contexts(ids)
+
+
+# -- batches: rows, chunks, progress ---------------------------------------------------------------------------
+
+def create_batch(kind: str, process_id: str, items: Iterable[StartItem], *, created_by: str = "system",
+                 label: str | None = None, chunk_size: int = DEFAULT_CHUNK, run: bool = True) -> int:
+    """Record a batch and its items (multi-row INSERTs) and enqueue one job per chunk; returns the batch id."""
+    now = clock.now()
+    with unit_of_work() as s:
+        batch = BatchStart(kind=kind, process_id=process_id, label=label, status="running", total=0, started=0,
+                           skipped=0, failed=0, chunk_size=chunk_size, created_by=created_by, created_at=now,
+                           updated_at=now)
+        s.add(batch)
+        s.flush()
+        batch_id: int = batch.id
+        seq, rows = 0, []
+        for item in items:
+            seq += 1
+            rows.append({"batch_id": batch_id, "seq": seq, "ref": item.ref, "business_key": item.business_key,
+                         "resident_id": item.resident_id, "org_code": item.org_code, "data": item.data,
+                         "status": "pending"})
+            if len(rows) >= 5000:
+                s.execute(insert(BatchStartItem), rows)
+                rows = []
+        if rows:
+            s.execute(insert(BatchStartItem), rows)
+        batch.total = seq
+        if seq == 0:
+            batch.status, batch.finished_at = "done", now
+    if run:
+        enqueue_chunks(batch_id)
+    return batch_id
+
+
+def chunks_of(batch: BatchStart) -> list[tuple[int, int]]:
+    size = max(1, batch.chunk_size)
+    return [(lo, min(lo + size - 1, batch.total)) for lo in range(1, batch.total + 1, size)]
+
+
+def enqueue_chunks(batch_id: int, *, only_pending: bool = False) -> int:
+    """Enqueue the chunk jobs of a batch (all, or those with pending items: `resume`). Jobs are keyed by batch and
+    chunk, and a chunk job only takes pending items, so enqueueing twice starts nothing twice."""
+    s = session()
+    batch = s.get(BatchStart, batch_id)
+    if batch is None:
+        raise NotFound("批量启动不存在 (batch not found)", batch_id=batch_id)
+    ranges = chunks_of(batch)
+    if only_pending:
+        size = max(1, batch.chunk_size)
+        pending = {((seq - 1) // size) for (seq,) in s.execute(select(BatchStartItem.seq).where(
+            BatchStartItem.batch_id == batch_id, BatchStartItem.status == "pending"))}
+        ranges = [r for r in ranges if (r[0] - 1) // size in pending]
+    s.rollback()            # end the read before jobs run (eager mode runs them now)
+    attempt = clock.now().strftime("%Y%m%d%H%M%S") if only_pending else "0"
+    for lo, hi in ranges:
+        enqueue(CHUNK_JOB, batch_id, lo, hi, job_id=f"batch-{batch_id}-{lo}-{attempt}", retries=3, timeout_s=1800)
+    return len(ranges)
+
+
+def resume(batch_id: int) -> int:
+    """Re-enqueue the chunks that still have pending items (after a worker was killed); returns chunks enqueued."""
+    return enqueue_chunks(batch_id, only_pending=True)
+
+
+def run_chunk(batch_id: int, lo: int, hi: int) -> ChunkResult:
+    """Start the pending items `lo..hi` of a batch in one transaction (see the module doc)."""
+    try:
+        return _run_chunk(batch_id, lo, hi, one_by_one=False)
+    except SQLAlchemyError:
+        log.exception("batch chunk failed as a whole; retrying it one item per transaction",
+                      extra={"job": f"batch-{batch_id}-{lo}"})
+        return _run_chunk(batch_id, lo, hi, one_by_one=True)
+
+
+def _run_chunk(batch_id: int, lo: int, hi: int, *, one_by_one: bool) -> ChunkResult:
+    total = ChunkResult()
+    with unit_of_work() as s:
+        batch = s.get(BatchStart, batch_id)
+        if batch is None:
+            return total
+        kind, process_id = batch.kind, batch.process_id
+        seqs = list(s.scalars(select(BatchStartItem.seq).where(
+            BatchStartItem.batch_id == batch_id, BatchStartItem.seq.between(lo, hi),
+            BatchStartItem.status == "pending").order_by(BatchStartItem.seq)))
+    groups = [[q] for q in seqs] if one_by_one else ([seqs] if seqs else [])
+    for group in groups:
+        try:
+            part = _run_group(batch_id, kind, process_id, group)
+        except SQLAlchemyError as exc:
+            if not one_by_one:
+                raise
+            _mark_failed(batch_id, group[0], f"{type(exc).__name__}: {exc}"[:2000])
+            total.failed[str(group[0])] = str(exc)[:200]
+            continue
+        total.started.update(part.started)
+        total.skipped.update(part.skipped)
+        total.failed.update(part.failed)
+        total.incidents.update(part.incidents)
+    _finish_if_done(batch_id)
+    return total
+
+
+def _run_group(batch_id: int, kind: str, process_id: str, seqs: list[int]) -> ChunkResult:
+    with unit_of_work() as s:
+        stmt = select(BatchStartItem).where(BatchStartItem.batch_id == batch_id, BatchStartItem.seq.in_(seqs),
+                                            BatchStartItem.status == "pending").order_by(BatchStartItem.seq)
+        if is_postgres():
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = list(s.scalars(stmt))
+        if not rows:
+            return ChunkResult()
+        by_ref = {r.ref: r for r in rows}
+        items = [StartItem(ref=r.ref, business_key=r.business_key, data=r.data, resident_id=r.resident_id,
+                           org_code=r.org_code) for r in rows]
+        source = _sources.get(kind)
+        result = ChunkResult()
+        if source is not None and source.prepare is not None:
+            prepared = source.prepare(s, items)
+            ready = []
+            for item in items:
+                found = prepared.get(item.ref)
+                if isinstance(found, StartItem):
+                    ready.append(found)
+                elif isinstance(found, str):
+                    result.failed[item.ref] = found
+                else:
+                    result.skipped[item.ref] = None
+            items = ready
+        part = start_many(s, process_id, items, actor=runner.Actor("scheduler" if kind != "manual" else "system"))
+        result.started.update(part.started)
+        result.skipped.update(part.skipped)
+        result.failed.update(part.failed)
+        if source is not None and source.started is not None and result.started:
+            source.started(s, result.started)
+        for ref, inst_id in result.started.items():
+            by_ref[ref].status, by_ref[ref].instance_id = "started", inst_id
+        for ref, reason in part.incidents.items():       # the instance exists (retry it), the item counts as failed
+            by_ref[ref].status, by_ref[ref].error = "failed", reason
+            log.error("batch item started in error", extra={"job": f"batch-{batch_id}:{ref}"})
+        for ref, known in result.skipped.items():
+            by_ref[ref].status, by_ref[ref].instance_id = "skipped", known
+        for ref, reason in result.failed.items():
+            by_ref[ref].status, by_ref[ref].error = "failed", reason
+            log.error("batch item failed", extra={"job": f"batch-{batch_id}:{ref}"})
+        s.execute(update(BatchStart).where(BatchStart.id == batch_id).values(
+            started=BatchStart.started + len(result.started) - len(part.incidents),
+            skipped=BatchStart.skipped + len(result.skipped),
+            failed=BatchStart.failed + len(result.failed) + len(part.incidents), updated_at=clock.now()))
+        result.incidents.update(part.incidents)
+        return result
+
+
+def _mark_failed(batch_id: int, seq: int, reason: str) -> None:
+    with unit_of_work() as s:
+        n = rowcount(s.execute(update(BatchStartItem).where(
+            BatchStartItem.batch_id == batch_id, BatchStartItem.seq == seq, BatchStartItem.status == "pending")
+            .values(status="failed", error=reason)))
+        if n:
+            s.execute(update(BatchStart).where(BatchStart.id == batch_id).values(
+                failed=BatchStart.failed + 1, updated_at=clock.now()))
+    log.error("batch item failed", extra={"job": f"batch-{batch_id}:{seq}"})
+
+
+def _finish_if_done(batch_id: int) -> None:
+    with unit_of_work() as s:
+        left = s.scalar(select(func.count()).select_from(BatchStartItem).where(
+            BatchStartItem.batch_id == batch_id, BatchStartItem.status == "pending"))
+        if left:
+            return
+        batch = s.get(BatchStart, batch_id)
+        if batch is not None and batch.finished_at is None:
+            batch.status = "done_with_failures" if batch.failed else "done"
+            batch.finished_at = batch.updated_at = clock.now()
+            if batch.failed:
+                hooks.emit(hooks.BATCH_FAILURES, batch_id=batch.id, kind=batch.kind, process_id=batch.process_id,
+                           failed=batch.failed, total=batch.total)
+
+
+# -- reads -----------------------------------------------------------------------------------------------------
+
+def progress(batch_id: int, *, failures: int = 50) -> dict[str, Any]:
+    """The batch's counters and its first failures (ref and reason)."""
+    s = session()
+    batch = s.get(BatchStart, batch_id)
+    if batch is None:
+        raise NotFound("批量启动不存在 (batch not found)", batch_id=batch_id)
+    failed = s.execute(select(BatchStartItem.ref, BatchStartItem.business_key, BatchStartItem.error,
+                              BatchStartItem.instance_id).where(
+        BatchStartItem.batch_id == batch_id, BatchStartItem.status == "failed")
+        .order_by(BatchStartItem.seq).limit(failures)).all()
+    done = batch.started + batch.skipped + batch.failed
+    return {"id": batch.id, "kind": batch.kind, "process_id": batch.process_id, "label": batch.label,
+            "status": batch.status, "total": batch.total, "started": batch.started, "skipped": batch.skipped,
+            "failed": batch.failed, "pending": max(0, batch.total - done),
+            "percent": math.floor(100 * done / batch.total) if batch.total else 100,
+            "chunk_size": batch.chunk_size, "created_by": batch.created_by, "created_at": batch.created_at,
+            "updated_at": batch.updated_at, "finished_at": batch.finished_at,
+            "failures": [{"ref": r.ref, "business_key": r.business_key, "error": r.error,
+                          "instance_id": r.instance_id} for r in failed]}
+
+
+def list_batches(*, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    stmt = select(BatchStart.id).order_by(BatchStart.id.desc()).limit(limit)
+    if kind:
+        stmt = stmt.where(BatchStart.kind == kind)
+    return [progress(i, failures=0) for i in session().scalars(stmt)]
+
+
+def unfinished(kind: str) -> int | None:
+    """The id of the kind's batch still running, if any."""
+    return session().scalar(select(BatchStart.id).where(BatchStart.kind == kind, BatchStart.status == "running")
+                            .order_by(BatchStart.id).limit(1))

@@ -1,0 +1,190 @@
+"""Batch starts (issue 23.3): instances started as one set operation are the rows a single start writes, a chunk
+re-run starts nothing twice, a bad item fails alone and is reported, and a batch-started task completes through the
+API like any other."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from app.core import clock, db
+from tests.test_follow_up_support import (
+    complete,
+    deploy_care_models,
+    htn_visit,
+    local_today,
+    make_resident,
+    one_task,
+    plan_in_force,
+    resident_fixture,  # noqa: F401  (the `resident` fixture)
+    tick,
+)
+
+VOLATILE = ("visit_id", "schedule_id", "business_key", "resident_id")
+
+
+def _due_visits(app, residents: list[int], *, risk="HIGH", disease="htn") -> list[int]:
+    """One due schedule per resident and its visit row (the set-based generation), no instance yet."""
+    from app.follow_up import scheduling
+    with app.app_context(), db.unit_of_work() as s:
+        due = (clock.today() - timedelta(days=1)).isoformat()
+        for rid in residents:
+            s.execute(text("INSERT INTO follow_up_schedules (resident_id, disease, risk_level, org_code, org_path, "
+                           "interval_days, next_due_on, consecutive_uncontrolled, cycle_no, status, updated_at) "
+                           "VALUES (:r, :d, :risk, 'C01T01V01', '/C01/C01T01/C01T01V01/', 90, :due, 0, 0, "
+                           "'active', :now)"), {"r": rid, "d": disease, "risk": risk, "due": due, "now": clock.now()})
+    with app.app_context():
+        scheduling.generate_due_cycles()
+        return scheduling.pending_visit_ids()
+
+
+def _norm(value):
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _picture(s, instance_id: int) -> dict:
+    """What an instance looks like to every reader, without its ids."""
+    from app.workflows.models import HumanTask, ProcessEvent, ProcessInstance, Timer
+    inst = s.get(ProcessInstance, instance_id)
+    tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).all()
+    events = s.scalars(select(ProcessEvent).where(ProcessEvent.instance_id == instance_id)
+                       .order_by(ProcessEvent.id)).all()
+    timers = s.scalars(select(Timer).where(Timer.instance_id == instance_id)).all()
+    return {
+        "instance": {k: getattr(inst, k) for k in ("process_id", "version", "status", "resident_name", "org_code",
+                                                   "org_path", "started_by", "engine_format", "decision_versions",
+                                                   "diagram", "next_timer_at", "waiting_messages", "error")},
+        "tasks": [{k: _norm(getattr(t, k)) for k in (
+            "element_id", "name", "lane", "role", "status", "priority", "due_at", "org_code", "org_path",
+            "resident_name", "village_code", "disease", "risk_level", "form_key", "started_by", "instructions",
+            "assignee_id", "data", "process_version_id")} for t in tasks],
+        "events": [(e.type, e.element_id, e.actor, _norm(e.data)) for e in events],
+        "timers": [(t.element_id, t.fire_at) for t in timers],
+        "state_tasks": sorted(t["task_spec"] for t in inst.state["tasks"].values()) if "tasks" in inst.state else None,
+    }
+
+
+def test_batch_started_instances_are_the_rows_a_single_start_writes(app, county, login_as):
+    from app.follow_up import scheduling
+    from app.follow_up.models import FollowUpVisit
+    from app.notifications.models import Notification
+    from app.workflows import batch
+    from app.workflows.models import BatchStart
+    deploy_care_models(app)
+    village = login_as("village_doctor", org="C01T01V01")
+    residents = [make_resident(app, seed=i) for i in range(6)]     # same name, village and birth date
+    visits = _due_visits(app, residents)
+    single, batched = visits[:3], visits[3:]
+    with app.app_context():
+        for v in single:
+            scheduling.start_cycle(v)
+        batch_id = batch.create_batch("follow_up", "follow_up", [
+            batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in batched], chunk_size=2)
+    with app.app_context():
+        s = db.session()
+        row = s.get(BatchStart, batch_id)
+        assert (row.status, row.total, row.started, row.skipped, row.failed) == ("done", 3, 3, 0, 0)
+        by_visit = {v.id: v for v in s.scalars(select(FollowUpVisit))}
+        assert all(by_visit[v].status == "started" and by_visit[v].instance_id for v in visits)
+        pictures = [_picture(s, by_visit[v].instance_id) for v in visits]
+        announced = [(n.kind, n.title, n.body) for n in s.scalars(select(Notification).where(
+            Notification.user_id == village.user.id).order_by(Notification.task_id))]
+    assert len(announced) == 6 and len(set(announced)) == 1     # each new task announced once, the same way
+    assert pictures[0]["tasks"] and pictures[0]["events"]
+    assert pictures[0]["tasks"][0]["element_id"] == "record_htn_visit_high_risk"
+    for p in pictures[1:]:
+        assert p == pictures[0]
+
+
+def test_rerunning_a_chunk_or_a_single_start_starts_nothing_twice(app, county):
+    from app.follow_up import scheduling
+    from app.workflows import batch
+    from app.workflows.models import BatchStart, BatchStartItem, ProcessInstance
+    deploy_care_models(app)
+    residents = [make_resident(app, seed=i) for i in range(4)]
+    visits = _due_visits(app, residents)
+    with app.app_context():
+        scheduling.start_cycle(visits[0])              # started singly before the batch reaches it
+        batch_id = batch.create_batch("follow_up", "follow_up", [
+            batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], run=False)
+        first = batch.run_chunk(batch_id, 1, 4)
+        again = batch.run_chunk(batch_id, 1, 4)        # a chunk job delivered twice
+        assert batch.resume(batch_id) == 0             # nothing pending
+        assert scheduling.start_cycle(visits[1]) is None
+    assert (len(first.started), len(first.skipped), len(first.failed)) == (3, 1, 0)
+    assert (again.started, again.skipped, again.failed) == ({}, {}, {})
+    with app.app_context():
+        s = db.session()
+        assert len(s.scalars(select(ProcessInstance.id)).all()) == 4
+        row = s.get(BatchStart, batch_id)
+        assert (row.status, row.started, row.skipped) == ("done", 3, 1)
+        statuses = sorted(s.scalars(select(BatchStartItem.status).where(BatchStartItem.batch_id == batch_id)))
+        assert statuses == ["skipped", "started", "started", "started"]
+
+    # a generic batch with its own data: the business key already started is skipped, not started again
+    with app.app_context():
+        again_id = batch.create_batch("manual", "follow_up", [
+            batch.StartItem(ref="x", business_key=f"follow_up:{visits[2]}", data={"disease": "htn"})])
+        assert batch.progress(again_id)["skipped"] == 1
+
+
+def test_a_bad_item_fails_alone_and_is_reported(app, county, login_as):
+    from app.workflows import batch
+    from app.workflows.models import ProcessInstance
+    deploy_care_models(app)
+    resident = make_resident(app)
+    good = {"resident_id": resident, "disease": "htn", "risk_level": "HIGH", "high_risk": True, "cycle_no": 1,
+            "due_on": "2026-01-10", "due_at": "2026-01-10T15:59:59+00:00", "plan": {}, "last": {}, "device": {},
+            "age": 70, "prev_uncontrolled": False, "visit_id": 1}
+    script_error = {**good, "plan": "not a plan"}        # prepare_cycle calls plan.get(): an incident, as singly
+    data = {"1": good, "2": script_error, "3": good, "4": {**good, "blob": object()}}   # 4: the engine start raises
+
+    def prepare(s, items):          # a capability's source: data computed when the chunk runs, or a reason
+        return {i.ref: "居民档案不存在" if i.ref == "5" else
+                batch.StartItem(ref=i.ref, business_key=i.business_key, data=data[i.ref], resident_id=resident)
+                for i in items}
+    batch.register_source("test_cohort", prepare=prepare)
+    admin = login_as("county_admin", org="C01")
+    try:
+        with app.app_context():
+            batch_id = batch.create_batch("test_cohort", "follow_up", [
+                batch.StartItem(ref=r, business_key=f"cohort:{r}") for r in ("1", "2", "3", "4", "5")],
+                chunk_size=10)
+    finally:
+        batch._sources.pop("test_cohort")
+    assert any(n["kind"] == "batch_failures" for n in admin.get("/api/v1/notifications").json["items"])
+    resp = admin.get(f"/api/v1/batches/{batch_id}")
+    assert resp.status_code == 200, resp.json
+    p = resp.json
+    assert (p["status"], p["total"], p["started"], p["failed"], p["pending"]) == ("done_with_failures", 5, 2, 3, 0)
+    failures = {f["ref"]: f for f in p["failures"]}
+    assert "prepare_cycle" in failures["2"]["error"] and failures["2"]["instance_id"]
+    assert failures["4"]["error"] and failures["4"]["instance_id"] is None
+    assert failures["5"]["error"] == "居民档案不存在"
+    assert admin.get("/api/v1/batches").json["items"][0]["id"] == batch_id
+    assert login_as("village_doctor", org="C01T01V01").get(f"/api/v1/batches/{batch_id}").status_code == 403
+    with app.app_context():
+        rows = dict(db.session().execute(select(ProcessInstance.business_key, ProcessInstance.status)).all())
+    assert rows == {"cohort:1": "waiting", "cohort:2": "error", "cohort:3": "waiting"}
+
+
+def test_the_scheduler_starts_due_cycles_as_a_batch_and_its_task_completes_through_the_api(app, login_as, resident):
+    from app.follow_up.models import FollowUpVisit
+    from app.workflows.models import BatchStart
+    done = plan_in_force(app, login_as, resident)
+    tick(app, 24)                                        # 30-day plan: generated 7 days ahead
+    with app.app_context():
+        s = db.session()
+        row = s.scalars(select(BatchStart)).one()
+        assert (row.kind, row.status, row.total, row.started) == ("follow_up", "done", 1, 1)
+    village = done["village"]
+    task = one_task(village, "record_htn_visit_high_risk")
+    assert village.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
+    complete(village, task, htn_visit(local_today(app), 128, 82))
+    with app.app_context():
+        visit = db.session().scalars(select(FollowUpVisit)).one()
+        assert (visit.status, visit.classification) == ("done", "控制满意")
