@@ -244,6 +244,8 @@ def main() -> None:
             from app.quality import services
             took, raised = timed(lambda: services.check_thresholds(period=period), 1)
             print(f"threshold alerts sweep: {took * 1000:.0f} ms ({raised} raised)", flush=True)
+            took, raised = timed(lambda: services.check_thresholds(period=period), 1)
+            print(f"threshold alerts sweep again: {took * 1000:.0f} ms ({raised} raised)", flush=True)
             print(f"load average: {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} / {os.getloadavg()[2]:.1f}")
     finally:
         if args.keep:

@@ -22,7 +22,7 @@ from app.core.errors import Invalid
 
 from . import aggregates, queries
 from .models import QualityAggregate
-from .sources import SOURCES, Window
+from .sources import Window, cohort_rows
 
 QUARTER = re.compile(r"^((?:19|20)\d{2})Q([1-4])$")
 OUTCOMES = {"controlled": "已控制", "uncontrolled": "未控制", "visited_no_value": "随访未测量", "missed_visit": "失访/未随访"}
@@ -92,7 +92,7 @@ def cohorts(p: Principal, *, disease: str = "htn", period: str | None = None,
         if stored is not None:
             counts = {k: stored.get((stored_id(disease, quarter), k), 0) for k in OUTCOMES}
         else:
-            rows = SOURCES["chronic_patients"].rows(Window(outcome_start, outcome_end, period), org.path)
+            rows = cohort_rows(Window(outcome_start, outcome_end, period), org.path, cohort_start, outcome_start)
             counts = {k: 0 for k in OUTCOMES}
             for r in members_of(rows, disease, cohort_start, outcome_start):
                 counts[outcome_of(r, disease)] += 1
@@ -115,7 +115,7 @@ def members(p: Principal, *, quarter: str, outcome: str, disease: str = "htn", p
     if outcome_start > end:
         raise Invalid("该季度队列的随访季度尚未开始", code="period_in_future", field="quarter", value=quarter)
     outcome_end = min(_next_quarter(outcome_start) - timedelta(days=1), end)
-    rows = SOURCES["chronic_patients"].rows(Window(outcome_start, outcome_end, period), org.path)
+    rows = cohort_rows(Window(outcome_start, outcome_end, period), org.path, cohort_start, outcome_start)
     chosen = sorted((r for r in members_of(rows, disease, cohort_start, outcome_start)
                      if outcome_of(r, disease) == outcome),
                     key=lambda r: (r.get("org_path") or "", r.get("resident_name") or "", r["key"]))

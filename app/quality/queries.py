@@ -28,7 +28,7 @@ from app.org.scope import sees_organizations
 from app.vocabulary import UNGRADED_LABEL, Disease, RiskLevel, Sex
 
 from . import aggregates, scoring
-from .library import Indicator, library, selects, status, thresholds
+from .library import Indicator, compiled, library, status, thresholds
 from .sources import DIMENSIONS, SOURCES, Window
 
 PERIOD = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
@@ -105,10 +105,12 @@ class Rows:
 
 def parts(ind: Indicator, w: Window, rows: Rows) -> tuple[list[dict], list[dict] | None]:
     """The numerator rows and the denominator rows (None for a count indicator)."""
-    num = [r for r in rows.of(ind.numerator.source, w) if selects(ind.numerator, r)]
+    test = compiled(ind.numerator)
+    num = [r for r in rows.of(ind.numerator.source, w) if test(r)]
     if ind.denominator is None:
         return num, None
-    return num, [r for r in rows.of(ind.denominator.source, w) if selects(ind.denominator, r)]
+    test = compiled(ind.denominator)
+    return num, [r for r in rows.of(ind.denominator.source, w) if test(r)]
 
 
 def figure(ind: Indicator, num: list[dict], den: list[dict] | None, year: int) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from app.org import queries as org_queries
 
 from . import cohorts, queries
 from .aggregates import MATERIALIZED_DIMS, SELF, TOTAL, encode, freshness
-from .library import library, selects
+from .library import compiled, library
 from .models import QualityAggregate, QualityAggregateRun
-from .sources import Window, shared_reads
+from .sources import Window, cohort_rows, shared_reads
 
 log = logs.get("quality")
 FIELDS = {"doctor": "doctor_id"}
@@ -69,8 +69,9 @@ class _Tally:
         self.counts: dict[tuple, int] = {}
         self.sets: dict[tuple, set] = {}
         self.values: dict[tuple, dict] = {}
+        test = compiled(formula)
         for r, ks in zip(rows, keys, strict=True):
-            if not selects(formula, r):
+            if not test(r):
                 continue
             rk = r["key"]
             if field is not None:
@@ -127,7 +128,7 @@ def _cohort_figures(period: str, rows: queries.Rows, orgs: dict[str, Any]) -> li
     """The Simple.org cohort boxes of the month (`app.quality.cohorts`) per organisation subtree."""
     counts: dict[tuple[str, str, str], int] = {}
     for quarter, cohort_start, outcome_start, outcome_end in cohorts.quarters(period):
-        found = rows.of("chronic_patients", Window(outcome_start, outcome_end, period))
+        found = cohort_rows(Window(outcome_start, outcome_end, period), rows.prefix, cohort_start, outcome_start)
         chains = _chains(found, orgs)
         for disease in cohorts.DISEASES:
             for r in cohorts.members_of(found, disease, cohort_start, outcome_start):

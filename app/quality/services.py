@@ -95,7 +95,7 @@ def check_thresholds(*, period: str | None = None) -> int:
     settings = alert_settings()
     orgs = [o for o in org_queries.subtree(root.code) if o.level in settings["org_levels"]]
     if aggregates.ready([period]) == {period}:
-        raised = _check_stored(period, orgs, settings["min_denominator"])
+        raised = _check_stored(period, root.path, orgs, settings["min_denominator"])
     else:
         rows, raised = queries.Rows(root.path), 0
         for ind in library().values():
@@ -107,22 +107,22 @@ def check_thresholds(*, period: str | None = None) -> int:
     return raised
 
 
-def _check_stored(period: str, orgs: list, min_denominator: int) -> int:
+def _check_stored(period: str, root_path: str, orgs: list, min_denominator: int) -> int:
     """The sweep over the month's materialized figures: only a figure that crosses a threshold there, and has no
-    alert yet, is counted again live for its organisation (the alert records the live figure and the list behind
-    it, so a figure up to one refresh old raises nothing the rows do not show)."""
+    alert yet, is counted again live for its organisation — from the county's rows of that indicator, read once per
+    sweep — so the alert records the live figure and the list behind it, and a figure up to one refresh old raises
+    nothing the rows do not show."""
     stored = aggregates.Stored([period], [o.code for o in orgs])
     raised_before = {(a.indicator_id, a.org_code, a.level) for a in session().scalars(
         select(QualityAlert).where(QualityAlert.period == period))}
-    rows: dict[str, queries.Rows] = {}
-    raised = 0
+    rows, raised = queries.Rows(root_path), 0          # read only for an indicator that has a new breach
     for ind in library().values():
         w = queries.window(ind, period)
         for org in orgs:
             fig = stored.figure(ind, period, org.code)
             if fig["status"] not in ALERT_LEVELS or (ind.id, org.code, fig["status"]) in raised_before:
                 continue
-            num, den = queries.parts(ind, w, rows.setdefault(org.code, queries.Rows(org.path)))
+            num, den = queries.parts(ind, w, rows)
             raised += _check_org(ind, w, org, num, den, min_denominator=min_denominator)
     return raised
 

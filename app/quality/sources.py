@@ -142,14 +142,23 @@ def _visits_by_patient(prefix: str, end: date) -> dict[tuple[int, str], list[Vis
             out[(v.resident_id, v.disease)].append(v)
         return out
     memo = _SHARED.get()
-    if memo is not None:          # visits up to an earlier day: those of a later day read before, cut (due_on order)
+    if memo is not None:          # visits up to an earlier day: those of a later day read before, cut when asked
         later = [(key[2], found) for key, found in memo.items()
                  if key[0] == "visits" and key[1] == prefix and key[2] >= end]
         if later and ("visits", prefix, end) not in memo:
-            _day, found = min(later, key=lambda x: x[0])
-            cut = {k: [v for v in vs if v.due_on <= end] for k, vs in found.items()}
-            memo[("visits", prefix, end)] = defaultdict(list, {k: vs for k, vs in cut.items() if vs})
+            memo[("visits", prefix, end)] = _Cut(min(later, key=lambda x: x[0])[1], end)
     return _memo(("visits", prefix, end), read)
+
+
+class _Cut:
+    """The visits of each patient due by `end`, from those read up to a later day (read with `get`, like a dict)."""
+
+    def __init__(self, visits: Any, end: date) -> None:
+        self.visits, self.end = visits, end
+
+    def get(self, key: tuple[int, str], default: list[Visit]) -> list[Visit]:
+        found = [v for v in self.visits.get(key, ()) if v.due_on <= self.end]
+        return found or default
 
 
 def _by_patient(model, prefix: str) -> dict[tuple[int, str], Any]:
@@ -185,10 +194,19 @@ def _overdue_days(visits: list[Visit], schedule: Any, end: date) -> int | None:
     return (end - min(dues)).days if dues else None
 
 
-def _patient_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+def cohort_rows(w: Window, prefix: str, enrolled_from: date, enrolled_before: date) -> list[dict[str, Any]]:
+    """The `chronic_patients` rows of a window, only those enrolled from one day up to (not including) another
+    (a quarterly cohort of `app.quality.cohorts`): the same rows, without building the others."""
+    return _patient_rows(w, prefix, (enrolled_from, enrolled_before))
+
+
+def _patient_rows(w: Window, prefix: str, enrolled: tuple[date, date] | None = None) -> list[dict[str, Any]]:
     stmt = (_plain(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
             .where(_under(Resident.org_path, prefix),
                    DiseaseEnrolment.enrolled_at < _start_utc(w.end + timedelta(days=1))))
+    if enrolled is not None:
+        stmt = stmt.where(DiseaseEnrolment.enrolled_at >= _start_utc(enrolled[0]),
+                          DiseaseEnrolment.enrolled_at < _start_utc(enrolled[1]))
     visits = _visits_by_patient(prefix, w.end)
     schedules, risks = _by_patient(FollowUpSchedule, prefix), _by_patient(RiskLevel, prefix)
     residents, rows = _residents(prefix), []
