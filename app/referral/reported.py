@@ -72,8 +72,8 @@ def record_reported(payload: dict[str, Any], *, resident_id: int, client_id: str
                 raise Conflict("同一来源编号已报告过不同内容", code="reported_referral_conflict",
                                source=source, source_id=fields["source_id"])
             return answer(row, first=False)
-        row = ReportedReferral(source=source, client_id=client_id, payload=payload, received_at=clock.now(),
-                               **fields)
+        kept = {k: v for k, v in payload.items() if k != "id_number"}      # the ID number stays sealed in residents
+        row = ReportedReferral(source=source, client_id=client_id, payload=kept, received_at=clock.now(), **fields)
         s.add(row)
         s.flush()
         return answer(row, first=True)

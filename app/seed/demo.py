@@ -39,6 +39,7 @@ from .mobile import seed_mobile
 from .portal import seed_portal
 from .quality import seed_quality_history
 from .recognition import seed_recognition
+from .reported_referrals import seed_reported_referrals
 from .reports import seed_reports
 from .supply import seed_supply
 
@@ -238,6 +239,7 @@ def seed_demo(*, residents: int = DEFAULT_RESIDENTS, rng_seed: int = RNG_SEED) -
     activity.update(seed_appraisal())
     activity.update(seed_intervention_activity())     # after the stores: its scans use the centre's 二级库
     activity.update(seed_quality_history())
+    activity.update(seed_reported_referrals())      # after the referral seed: some reports match its referrals
     activity.update(seed_reports())
     if activity:
         activity["quality_alerts"] = check_thresholds()      # this month's 质控 alerts, as the schedule would raise

@@ -24,6 +24,7 @@ import { noRawCodesStory } from './raw_codes.mjs';
 import { referralNoShowStory, referralStory } from './referral.mjs';
 import { clockStory } from './clock.mjs';
 import { qualityStory } from './quality.mjs';
+import { qualityBreakdownsStory } from './quality_breakdowns.mjs';
 import { reportBuilderStory } from './report_builder.mjs';
 import { appraisalStory } from './appraisal.mjs';
 import { budgetStory } from './budget.mjs';
@@ -171,6 +172,11 @@ describe('web UI', { concurrency: false }, () => {
   test('supervisor: 质控指标 for the county, trend, townships and their appraisal scores, down to a village\'s uncontrolled hypertensive patients, Excel exports; a finding (发现) down to its list', async (t) => {
     if (!needs(t, '/api/v1/quality/overview', '/api/v1/quality/indicators/{}/drilldown', '/api/v1/quality/findings')) return;
     await qualityStory(ctx, t);
+  });
+  test('supervisor on a phone: 质控 分析 — residents by township down to the residents behind a count, outcome comparison, what is not held; 转诊对账 with the unmatched reports', async (t) => {
+    if (useMock) return void t.skip('the mock has no breakdowns');
+    if (!needs(t, '/api/v1/quality/breakdowns', '/api/v1/quality/breakdowns/{}/members', '/api/v1/quality/referral-summary')) return;
+    await qualityBreakdownsStory(ctx);
   });
   test('supervisor: 自定义报表 — 血压控制率 by township for the last three months with 环比, pivot and chart, saved, exported to Excel; a figure drilled down, township × 病种, one township picked, a big report run as a job', async (t) => {
     if (useMock) return void t.skip('the mock has no report builder');

@@ -117,6 +117,12 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
         assert s.scalar(select(func.count()).select_from(Notification).where(
             Notification.kind == "centre_monthly_report", Notification.user_id == users["supervisor"])) == 1
 
+        # 转诊对账: reports from the HIS, public health and insurance, some of them the network's own referrals
+        from app.quality import referral_summary
+        totals = referral_summary.summary(principal_for(find_user("supervisor")))["totals"]
+        assert added["reported_referrals"] >= 6 and totals["matched"] >= 3 and totals["unmatched_reported"] >= 3
+        assert all(totals[src]["up"] + totals[src]["down"] for src in ("his", "public_health", "insurance")), totals
+
         again = demo.seed_demo()
         assert again == {"organizations": 0, "users": 0, "residents": 0}
         assert dict(s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)

@@ -14,6 +14,7 @@ import { canSeeReferralStats } from '../../lib/roles';
 import { useAsync } from '../../lib/useAsync';
 import { quality, type Cohorts, type Finding, type Group, type IndicatorValue, type Trend } from './api';
 import FindingsSection from './Findings';
+import { AnalysisSection, ReferralSummarySection } from './Analysis';
 import {
   DIMENSION_FACTS, PART_LABELS, STATUS_COLORS, STATUS_LABELS, explainingPart, factColumns, factValue, formatParts,
   formatValue, freshnessText, monthsBack,
@@ -290,6 +291,7 @@ export default function QualityPage() {
   const org = params.get('org') || undefined;
   const group = params.get('group') || 'chronic';
   const listOrg = params.get('list_org') || undefined;
+  const view = params.get('view') || 'indicators';
   const q = useMemo(() => ({ period, org_code: org }), [period, org]);
   const overview = useAsync(() => quality.overview(q), [period, org]);
   const [refreshing, setRefreshing] = useState<string | null>(null);
@@ -354,6 +356,15 @@ export default function QualityPage() {
         )}
         {refreshing && <span className="muted">{refreshing}</span>}
       </div>
+      <div className="tabs" data-testid="quality-views">
+        {[['indicators', '指标'], ['analysis', '分析'], ['referrals', '转诊对账']].map(([code, label]) => (
+          <button type="button" key={code} className={`tab${code === view ? ' active' : ''}`}
+            onClick={() => set({ view: code === 'indicators' ? undefined : code })}>{label}</button>
+        ))}
+      </div>
+      {view === 'analysis' && <AnalysisSection q={q} />}
+      {view === 'referrals' && <ReferralSummarySection q={q} />}
+      {view === 'indicators' && (<>
       {(alerts.data?.items.length ?? 0) > 0 && (
         <div className="alert alert-warn" data-testid="quality-alerts">
           本月质控预警 {alerts.data!.items.length} 条（待处置 {alerts.data!.items.filter((a) => a.status !== 'handled').length} 条）：
@@ -384,6 +395,7 @@ export default function QualityPage() {
           {group === 'chronic' && <CohortSection q={q} />}
         </>
       )}
+      </>)}
     </div>
   );
 }

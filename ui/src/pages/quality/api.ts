@@ -116,3 +116,49 @@ export interface Findings {
 export const findingsApi = {
   list: (q: Q) => api.get<Findings>(`${Q}/findings`, q),
 };
+
+/** 分析 (issue 20.6): population, disease spectrum, cost, resource use and outcome comparisons. */
+export interface BreakdownGroup { key: string; label: string; count: number; sums: Record<string, number> }
+export interface BreakdownFigure {
+  id: string; section: string; title: string; by: string; unit: string; note: string; sum_fields: string[];
+  total: number; groups: BreakdownGroup[];
+}
+export interface ComparisonGroup {
+  key: string; label: string; value: number | null; numerator: number; denominator: number | null;
+  org_code: string | null; doctor_id: number | null; versus: number | null;
+}
+export interface Comparison {
+  indicator_id: string; name: string; by: 'org' | 'doctor'; unit: string; reference: number | null;
+  numerator: number; denominator: number | null; groups: ComparisonGroup[];
+}
+export interface Breakdowns {
+  period: string; window_start: string; window_end: string; org: OrgRef;
+  sections: { code: string; label: string; not_held: string[] }[];
+  figures: BreakdownFigure[]; comparisons: Comparison[];
+}
+export interface SourceCounts { up: number; down: number; matched: number }
+export interface ReferralCounts {
+  network_up: number; network_down: number; his: SourceCounts; public_health: SourceCounts; insurance: SourceCounts;
+  reported: number; matched: number; unmatched_reported: number; unmatched_network: number;
+}
+export interface ReferralSummary {
+  period: string; months: number; from_period: string; match_days: number; org: OrgRef;
+  sources: { code: 'his' | 'public_health' | 'insurance'; label: string }[];
+  totals: ReferralCounts; by_month: (ReferralCounts & { period: string })[];
+  by_org: (ReferralCounts & { key: string; label: string; org_code: string | null })[];
+}
+export interface UnmatchedReferral {
+  key: string; side: string; source: string | null; source_label: string; source_id: string | null;
+  referral_no: string | null; direction: string; direction_label: string; on: string; resident_id: number;
+  resident_name: string | null; from_name: string | null; to_name: string | null;
+}
+
+export const analysisApi = {
+  breakdowns: (section: string, q: Q) => api.get<Breakdowns>(`${Q}/breakdowns`, { ...q, section }),
+  members: (figure: string, key: string, page: number, q: Q) =>
+    api.get<{ total: number; label: string; title: string; items: DrillItem[] }>(
+      `${Q}/breakdowns/${figure}/members`, { ...q, key, page, per_page: 20 }),
+  referralSummary: (q: Q) => api.get<ReferralSummary>(`${Q}/referral-summary`, { ...q, months: 6 }),
+  unmatched: (side: string, q: Q) =>
+    api.get<{ total: number; items: UnmatchedReferral[] }>(`${Q}/referral-summary/unmatched`, { ...q, months: 6, side, per_page: 100 }),
+};
