@@ -320,6 +320,23 @@ def screen_chunk(run_id: int, seq: int) -> bool:
         raise
 
 
+STEAL_S = 120.0     # a chunk job goes on with the run's next pending chunks this long (rq timeout: 600 s)
+
+
+def screen_chunks(run_id: int, seq: int, *, budget_s: float = STEAL_S) -> int:
+    """A chunk job: its own chunk, then the run's next pending ones for up to `budget_s` — rq forks a work horse per
+    job, so this keeps one compiled evaluator and its memo for many chunks instead of one. The other chunks' jobs
+    find theirs done and return at once. Returns how many chunks this job screened."""
+    done = int(screen_chunk(run_id, seq))
+    deadline = time.monotonic() + budget_s
+    while time.monotonic() < deadline:
+        nxt = next((n for n in pending_chunks(run_id, limit=4) if screen_chunk(run_id, n)), None)
+        if nxt is None:
+            break
+        done += 1
+    return done
+
+
 def _release(run_id: int, seq: int, attempt: int, exc: Exception) -> None:
     """A chunk whose work raised: pending again (and queued) or, after the last attempt, failed."""
     with unit_of_work() as s:
@@ -379,9 +396,9 @@ def resume_run(run_id: int, *, enqueue: bool = True) -> ScreeningRun:
         return r
 
 
-def pending_chunks(run_id: int) -> list[int]:
+def pending_chunks(run_id: int, *, limit: int | None = None) -> list[int]:
     """Chunks of the run not yet claimed, in order (the CLI's in-process loop takes them one by one)."""
     with unit_of_work() as s:
         return list(s.scalars(select(ScreeningRunChunk.seq).where(
             ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.status == "pending")
-            .order_by(ScreeningRunChunk.seq)))
+            .order_by(ScreeningRunChunk.seq).limit(limit)))

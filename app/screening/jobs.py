@@ -64,8 +64,8 @@ def run_batch(run_id: int) -> None:
 
 
 def screen_chunk(run_id: int, seq: int) -> None:
-    """Screen one chunk of a chunked population run (issue 23.4)."""
-    batch.screen_chunk(run_id, seq)
+    """Screen one chunk of a chunked population run (issue 23.4), then its next pending chunks for a while."""
+    batch.screen_chunks(run_id, seq)
 
 
 def sweep_chunks() -> int:

@@ -50,8 +50,15 @@ class Finding:
         return "cancer" if self.disease.endswith("_cancer") else "case"
 
 
+_PREFIXES: dict[str, tuple[str, ...]] = {}
+
+
 def _has(f: Features, disease: str) -> str | None:
-    prefixes = Disease(disease).prefixes
+    if not f.conditions:            # most residents: no diagnosis at all
+        return None
+    prefixes = _PREFIXES.get(disease)
+    if prefixes is None:            # once per disease: the enum lookup costs more than the test (py-spy, 23.4)
+        prefixes = _PREFIXES[disease] = Disease(disease).prefixes
     return next((c for c in sorted(f.conditions) if c.upper().startswith(prefixes)), None)
 
 
@@ -225,6 +232,9 @@ SCREENS: dict[str, Callable[[Features, Evaluate], Finding | None]] = {
 }
 
 
+_DIAGNOSABLE = frozenset(d for d in SCREENS if d in Disease.codes() and not d.endswith("_cancer"))
+
+
 def findings(f: Features, evaluate: Evaluate, errors: dict[str, int] | None = None) -> list[Finding]:
     """Everything the rules find for one resident, skipping enrolled diseases, open cases and refused inputs."""
     out = []
@@ -232,8 +242,7 @@ def findings(f: Features, evaluate: Evaluate, errors: dict[str, int] | None = No
         if disease in f.enrolled:
             continue
         try:
-            found = _from_diagnosis(f, disease) if disease in Disease.codes() and not disease.endswith("_cancer") \
-                else None
+            found = _from_diagnosis(f, disease) if disease in _DIAGNOSABLE else None
             found = found or screen(f, evaluate)
         except Invalid as exc:
             if errors is not None:

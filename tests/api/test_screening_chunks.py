@@ -122,8 +122,8 @@ def test_a_chunk_whose_worker_died_is_screened_again_once(app, dmn_deployed, mon
         db.session().execute(update(ScreeningRunChunk).where(ScreeningRunChunk.seq == 1).values(
             lease_until=AT - timedelta(days=1)))
         db.session().commit()
-        assert batch.sweep_chunks() == 1                         # eager jobs: the chunk is re-run at once
-        assert batch.screen_chunk(run_id, 2)
+        assert batch.sweep_chunks() == 1                         # eager jobs: the chunk is re-run at once, and
+        assert batch.screen_chunk(run_id, 2) is False            # its job went on with the pending chunk 2
         db.remove_session()
         run = db.session().get(ScreeningRun, run_id)
         chunks = db.session().scalars(select(ScreeningRunChunk).order_by(ScreeningRunChunk.seq)).all()
