@@ -109,8 +109,12 @@ def wire() -> None:
     hooks.on_task_completed(training.PROCESS_ID, "approve_session")(training.on_session_approved)
     hooks.on_task_completed(training.PROCESS_ID, "revise_session")(training.on_session_revised)
     hooks.on_task_completed(training.PROCESS_ID, "write_summary")(training.on_summary_written)
-    # the data/ethics committee answers a research request; the requester resubmits or withdraws (issue 20.7)
+    # the data/ethics committee answers a research request; the requester resubmits or withdraws (issue 20.7):
+    # each member's vote, the chair's decision after an escalation or an inquorate vote (`review_request` is the
+    # single reviewer of instances started before the committee vote)
     hooks.on_task_completed(research.PROCESS, "review_request")(research.on_reviewed)
+    hooks.on_task_completed(research.PROCESS, "committee_vote")(research.on_voted)
+    hooks.on_task_completed(research.PROCESS, "chair_decide")(research.on_chair_decided)
     hooks.on_task_completed(research.PROCESS, "revise_request")(research.on_revised)
     hooks.on_task_completed(research.PROCESS, "release_review")(research.on_release_reviewed)
     # an inbound referral summary held for an identity review continues once the reviewer answers

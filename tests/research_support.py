@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from tests.helpers import REPO
 
-MODELS = [REPO / "bpmn" / "research_extract.bpmn", REPO / "forms" / "research_extract"]
+MODELS = [REPO / "bpmn" / "research_extract.bpmn", REPO / "forms" / "research_extract", REPO / "dmn"]
 
 
 def deploy_research_models(app) -> None:

@@ -11,6 +11,8 @@ from app.core.downloads import file_response
 
 from . import queries, services
 from .schemas import (
+    ResearchCommitteeBodySchema,
+    ResearchCommitteeSchema,
     ResearchDownloadBodySchema,
     ResearchOptionsSchema,
     ResearchPreviewBodySchema,
@@ -38,6 +40,26 @@ class Options(MethodView):
         """What the criteria builder offers (variables, LOINC codes, diseases, risk levels) and the k / download
         settings."""
         return queries.options()
+
+
+@blp.route("/committee")
+class Committee(MethodView):
+    @require_roles(*READERS)
+    @blp.response(200, ResearchCommitteeSchema)
+    def get(self):
+        """The caller's county data/ethics committee: its members (named, or everyone holding the committee role),
+        its chair and the vote deadline."""
+        return queries.committee(current())
+
+    @require_roles("county_admin")
+    @blp.arguments(ResearchCommitteeBodySchema)
+    @blp.response(200, ResearchCommitteeSchema)
+    def put(self, body):
+        """Name the county's committee members and chair (an empty list: everyone holding the committee role).
+        422 `unknown_user`."""
+        p = current()
+        services.set_committee(p, body["members"], body.get("chair"))
+        return queries.committee(p)
 
 
 @blp.route("/preview")

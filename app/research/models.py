@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -38,6 +38,12 @@ class ResearchProject(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     cohort_size: Mapped[int | None] = mapped_column(Integer, nullable=True)      # counted at submission
     instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # the committee's vote: the round (1 at submission, +1 per resubmission), who votes in it, who decides when the
+    # votes run out of time or miss the quorum, and the result ({decision, rule, by, tally, comment})
+    review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    committee: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
+    chair_user_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    committee_result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -84,4 +90,37 @@ class ResearchDownload(Base):
     user_id: Mapped[int] = mapped_column(BigId)
     username: Mapped[str] = mapped_column(String(120))
     format: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResearchCommitteeMember(Base):
+    """A named member of a county's data/ethics committee (without any, the committee is everyone holding the
+    committee role in the county). At most one chair per county decides escalated and inquorate votes."""
+
+    __tablename__ = "research_committee_members"
+    __table_args__ = (UniqueConstraint("county_code", "user_id", name="uq_research_committee_members_user"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(BigId)
+    is_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResearchVote(Base):
+    """One committee member's vote on one review round of a project (同意 / 不同意 / 需修改, with an opinion)."""
+
+    __tablename__ = "research_votes"
+    __table_args__ = (UniqueConstraint("project_id", "review_round", "user_id", name="uq_research_votes_member"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(BigId)
+    review_round: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(BigId)
+    username: Mapped[str] = mapped_column(String(120))
+    voter_name: Mapped[str] = mapped_column(String(120))
+    vote: Mapped[str] = mapped_column(String(10))             # approve | reject | changes
+    opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    allow_free_text: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -104,6 +104,55 @@ class _Download(Schema):
     at = fields.DateTime()
 
 
+class _Vote(Schema):
+    round = fields.Int()
+    voter_name = fields.Str()
+    vote = fields.Str()
+    vote_label = fields.Str()
+    opinion = fields.Str(allow_none=True)
+    at = fields.DateTime()
+
+
+class _Member(Schema):
+    name = fields.Str()
+    chair = fields.Bool()
+    vote = fields.Str(allow_none=True)
+    vote_label = fields.Str()
+
+
+class _Result(Schema):
+    decision = fields.Str(allow_none=True)
+    decision_label = fields.Str()
+    rule = fields.Str(allow_none=True)
+    by = fields.Str(allow_none=True)
+    by_label = fields.Str()
+    round = fields.Int(allow_none=True)
+    tally_label = fields.Str()
+
+
+class _Person(Schema):
+    user_id = fields.Int()
+    username = fields.Str()
+    name = fields.Str()
+
+
+class ResearchCommitteeSchema(Schema):
+    county_code = fields.Str()
+    source = fields.Str(metadata={"description": "named: the county named its members; role: everyone holding role"})
+    role = fields.Str()
+    members = fields.List(fields.Nested(_Person))
+    chair = fields.Nested(_Person, allow_none=True)
+    vote_days = fields.Int()
+    reminder_days = fields.Int()
+    can_edit = fields.Bool()
+
+
+class ResearchCommitteeBodySchema(Schema):
+    members = fields.List(fields.Str(validate=validate.Length(max=80)), required=True,
+                          validate=validate.Length(max=30))
+    chair = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=80))
+
+
 class ResearchProjectSchema(Schema):
     id = fields.Int()
     title = fields.Str()
@@ -136,6 +185,10 @@ class ResearchProjectSchema(Schema):
     downloads_left = fields.Int()
     downloads = fields.List(fields.Nested(_Download))
     extract = fields.Nested(_Extract, allow_none=True)
+    review_round = fields.Int()
+    committee = fields.List(fields.Nested(_Member))
+    votes = fields.List(fields.Nested(_Vote))
+    committee_result = fields.Nested(_Result, allow_none=True)
     can_download = fields.Bool()
 
 

@@ -22,11 +22,13 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from app.audit.services import record as audit
+from app.auth import queries as users
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.crypto import decrypt_field, encrypt_field
 from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.notifications.services import notify
 from app.reports.xlsx import MIME as XLSX_MIME
 from app.reports.xlsx import sheet, to_bytes
 from app.vocabulary import Disease, Sex
@@ -36,7 +38,7 @@ from app.workflows.deploy import latest_process_versions
 
 from . import criteria as crit
 from . import deidentify, extract
-from .models import ResearchDownload, ResearchExtract, ResearchProject
+from .models import ResearchCommitteeMember, ResearchDownload, ResearchExtract, ResearchProject, ResearchVote
 from .settings import settings
 
 PROCESS = "research_extract"
@@ -211,6 +213,217 @@ def _start_data(row: ResearchProject) -> dict[str, Any]:
             "allow_free_text": False}
 
 
+# -- the committee ---------------------------------------------------------------------------------------------
+
+VOTES = {"approve": "同意", "reject": "不同意", "changes": "需修改"}
+DECISIONS = {"approve": "通过", "changes": "退回修改", "reject": "不予批准", "no_quorum": "未达法定人数（主任委员决定）"}
+
+
+class CommitteeEmpty(Conflict):
+    code = "committee_empty"
+
+
+def _county_code(org_path: str) -> str:
+    return org_path.strip("/").split("/")[0]
+
+
+def county_code_of(p: Principal) -> str:
+    return _county_code(p.org_path or "")
+
+
+def _person(user) -> dict[str, Any]:
+    return {"user_id": user.id, "username": user.username, "name": user.display_name or user.username}
+
+
+def committee_of(county_code: str) -> dict[str, Any]:
+    """The county's committee: its named members (`research_committee_members`), else everyone holding the first
+    review role in the county (`source`: named | role), and its chair (the named chair, else the county's first
+    user holding `YGT_RESEARCH_CHAIR_ROLE`, else the first member)."""
+    named = list(session().scalars(select(ResearchCommitteeMember).where(
+        ResearchCommitteeMember.county_code == county_code).order_by(ResearchCommitteeMember.id)))
+    if named:
+        found = users.users_by_id(m.user_id for m in named)
+        members = [_person(found[m.user_id]) for m in named if m.user_id in found and found[m.user_id].active]
+        chair = next((_person(found[m.user_id]) for m in named if m.is_chair and m.user_id in found), None)
+        source = "named"
+    else:
+        members = [_person(u) for u, _, _ in users.staff_in([reviewer_roles()[0]], [f"/{county_code}/"])]
+        chair = None
+        source = "role"
+    if chair is None:
+        admins = users.staff_in([settings().chair_role], [f"/{county_code}/"])
+        chair = _person(admins[0][0]) if admins else (members[0] if members else None)
+    return {"county_code": county_code, "source": source, "members": members, "chair": chair,
+            "role": reviewer_roles()[0], "vote_days": settings().vote_days,
+            "reminder_days": settings().vote_reminder_days}
+
+
+def set_committee(p: Principal, usernames: list[str], chair: str | None) -> dict[str, Any]:
+    """Name the county's committee (county administrator); an empty list falls back to the committee role."""
+    county = _county_code(p.org_path or "")
+    with unit_of_work() as s:
+        found = users.users_by_username(usernames + ([chair] if chair else []))
+        for i, name in enumerate(usernames + ([chair] if chair else [])):
+            if name not in found or not found[name].active:
+                raise Invalid(f"用户 {name} 不存在", code="unknown_user", field=f"members[{i}]")
+        if chair and chair not in usernames:
+            usernames = [*usernames, chair]
+        for m in s.scalars(select(ResearchCommitteeMember).where(ResearchCommitteeMember.county_code == county)):
+            s.delete(m)
+        s.flush()
+        for name in dict.fromkeys(usernames):
+            s.add(ResearchCommitteeMember(county_code=county, user_id=found[name].id, is_chair=name == chair,
+                                          added_by=p.username, added_at=clock.now()))
+        audit("research.committee", object_type="research_committee", object_id=county, principal=p,
+              details={"members": usernames, "chair": chair})
+    return committee_of(county)
+
+
+def open_round(project_id: int, requester: str) -> dict[str, Any]:
+    """The service task before every vote: the round's members (the committee without the requester: nobody
+    votes on their own request), its chair and its reminder and due times. 409 `committee_empty`."""
+    with unit_of_work() as s:
+        row = s.scalars(select(ResearchProject).where(ResearchProject.id == project_id).with_for_update()).first()
+        if row is None:
+            raise NotFound("科研项目不存在", code="research_project_not_found")
+        c = committee_of(_county_code(row.org_path))
+        members = [m for m in c["members"] if m["username"] != requester]
+        chair = c["chair"] if c["chair"] and c["chair"]["username"] != requester else (
+            members[0] if members else None)
+        if not members or chair is None:
+            raise CommitteeEmpty("数据/伦理委员会没有可投票的成员 (the committee has no member who may vote)")
+        now, cfg = clock.now(), settings()
+        due = now + timedelta(days=cfg.vote_days)
+        row.review_round = (row.review_round or 0) + 1
+        row.committee, row.chair_user_id, row.committee_result = members, chair["user_id"], None
+        row.status, row.updated_at = "submitted", now
+        return {"round": row.review_round, "member_ids": [m["user_id"] for m in members],
+                "chair_id": chair["user_id"], "due_at": due.isoformat(),
+                "remind_at": (due - timedelta(days=min(cfg.vote_reminder_days, cfg.vote_days))).isoformat(),
+                "due_label": clock.date_of(due).isoformat()}
+
+
+def votes_of(project_id: int, review_round: int | None = None) -> list[ResearchVote]:
+    stmt = select(ResearchVote).where(ResearchVote.project_id == project_id)
+    if review_round is not None:
+        stmt = stmt.where(ResearchVote.review_round == review_round)
+    return list(session().scalars(stmt.order_by(ResearchVote.review_round, ResearchVote.id)))
+
+
+def on_voted(task, data: dict[str, Any], actor_name: str) -> None:
+    """A member's vote, recorded and audited in the transaction that completes their vote task."""
+    row = _of_task(task)
+    if row is None or task.assignee_id is None:
+        return
+    user = users.users_by_id([task.assignee_id]).get(task.assignee_id)
+    vote = str(data.get("vote") or "")
+    s = session()
+    s.add(ResearchVote(project_id=row.id, review_round=row.review_round, user_id=task.assignee_id,
+                       username=user.username if user else actor_name,
+                       voter_name=(user.display_name or user.username) if user else actor_name, vote=vote,
+                       opinion=(data.get("opinion") or "").strip() or None,
+                       allow_free_text=bool(data.get("allow_free_text")), at=clock.now()))
+    audit("research.vote", object_type="research_project", object_id=row.id,
+          details={"round": row.review_round, "vote": vote, "voter": actor_name,
+                   "opinion": (data.get("opinion") or "").strip() or None})
+
+
+def tally(project_id: int) -> dict[str, Any]:
+    """The votes of the current round, as the decision table reads them."""
+    row = session().get(ResearchProject, project_id)
+    if row is None:
+        raise NotFound("科研项目不存在", code="research_project_not_found")
+    votes = votes_of(row.id, row.review_round)
+    members = len(row.committee or [])
+    counts = {v: sum(1 for x in votes if x.vote == v) for v in VOTES}
+    cast = sum(counts.values())
+    return {"round": row.review_round, "members": members, "cast": cast, **counts,
+            "participation": round(cast / members, 4) if members else 0.0,
+            "approve_share": round(counts["approve"] / cast, 4) if cast else 0.0,
+            "reject_share": round(counts["reject"] / cast, 4) if cast else 0.0,
+            "changes_share": round(counts["changes"] / cast, 4) if cast else 0.0,
+            "free_text_share": round(sum(1 for x in votes if x.vote == "approve" and x.allow_free_text) / cast, 4)
+            if cast else 0.0}
+
+
+def _opinions(votes: list[ResearchVote]) -> str | None:
+    return "；".join(f"{v.voter_name}（{VOTES.get(v.vote, v.vote)}）：{v.opinion}" for v in votes if v.opinion) or None
+
+
+def record_decision(project_id: int, decision: str, rule: str, counts: dict[str, Any]) -> dict[str, Any]:
+    """The service task after the decision table: the committee's result on the project and in its audit. An
+    inquorate vote leaves the project under review for the chair."""
+    with unit_of_work() as s:
+        row = s.scalars(select(ResearchProject).where(ResearchProject.id == project_id).with_for_update()).first()
+        if row is None:
+            raise NotFound("科研项目不存在", code="research_project_not_found")
+        votes = votes_of(row.id, row.review_round)
+        now = clock.now()
+        row.committee_result = {"decision": decision, "rule": rule, "by": "committee", "tally": counts,
+                                "round": row.review_round}
+        comment = _opinions(votes)
+        if decision != "no_quorum":
+            row.reviewed_by, row.reviewed_at, row.review_comment = "数据/伦理委员会", now, comment
+            row.free_text_approved = (decision == "approve" and crit.wants_free_text(row.variables)
+                                      and float(counts.get("free_text_share") or 0) > 0.5)
+            row.status = {"approve": "building", "changes": "changes_requested"}.get(decision, "rejected")
+        row.updated_at = now
+        audit("research.committee_decision", object_type="research_project", object_id=row.id,
+              details={"round": row.review_round, "decision": decision, "rule": rule, "tally": counts})
+        if decision == "no_quorum" and row.chair_user_id is not None:
+            notify(row.chair_user_id, kind="research.escalated", title=f"科研数据申请「{row.title}」投票未达法定人数，请主任委员决定",
+                   dedupe_key=f"research.escalated:{row.id}:{row.review_round}", link=f"/research/{row.id}")
+        return {"decision": decision, "decision_label": DECISIONS.get(decision, decision), "comment": comment,
+                "allow_free_text": row.free_text_approved}
+
+
+def escalate(project_id: int, instance_id: int) -> dict[str, Any]:
+    """The vote deadline passed: the open vote tasks are withdrawn (the timer interrupts them) and the votes cast
+    so far are counted (the decision table decides if they reach the quorum, else the chair)."""
+    counts = tally(project_id)
+    row = session().get(ResearchProject, project_id)
+    if row is not None:
+        with unit_of_work():
+            audit("research.escalated", object_type="research_project", object_id=row.id,
+                  details={"round": row.review_round, "tally": counts})
+    return counts
+
+
+def remind_voters(project_id: int) -> dict[str, Any]:
+    """Before the vote deadline: every member of the round who has not voted yet is reminded (once per round)."""
+    row = session().get(ResearchProject, project_id)
+    if row is None:
+        return {"reminded": 0}
+    voted = {v.user_id for v in votes_of(row.id, row.review_round)}
+    n = 0
+    for m in row.committee or []:
+        if m["user_id"] not in voted:
+            n += notify(m["user_id"], kind="research.vote_reminder",
+                        title=f"请对科研数据申请「{row.title}」投票", body="投票即将截止，逾期将提交主任委员决定。",
+                        dedupe_key=f"research.vote_reminder:{row.id}:{row.review_round}:{m['user_id']}",
+                        link=f"/research/{row.id}")
+    return {"reminded": n}
+
+
+def on_chair_decided(task, data: dict[str, Any], actor_name: str) -> None:
+    """The chair's decision (after an escalation or an inquorate vote), in the completing transaction."""
+    row = _of_task(task)
+    if row is None:
+        return
+    decision, now = str(data.get("decision") or ""), clock.now()
+    row.reviewed_by, row.reviewed_at = actor_name, now
+    row.review_comment = data.get("comment") or _opinions(votes_of(row.id, row.review_round))
+    row.free_text_approved = bool(data.get("allow_free_text")) and crit.wants_free_text(row.variables)
+    row.status = {"approve": "building", "changes": "changes_requested"}.get(decision, "rejected")
+    prior = dict(row.committee_result or {})
+    row.committee_result = {**prior, "decision": decision, "by": "chair", "chair": actor_name,
+                            "committee_decision": prior.get("decision"), "round": row.review_round,
+                            "tally": prior.get("tally") or tally(row.id)}
+    row.updated_at = now
+    audit("research.chair_decision", object_type="research_project", object_id=row.id,
+          details={"round": row.review_round, "decision": decision, "chair": actor_name})
+
+
 def submit(p: Principal, project_id: int) -> ResearchProject:
     """Start the committee's review of a draft (a returned project is resubmitted through its inbox task)."""
     with unit_of_work() as s:
@@ -220,6 +433,9 @@ def submit(p: Principal, project_id: int) -> ResearchProject:
                            status_label=STATUS_LABELS[row.status])
         if PROCESS not in latest_process_versions(s):
             raise ProcessNotDeployed("科研数据流程未部署 (research_extract is not deployed)", process_id=PROCESS)
+        c = committee_of(_county_code(row.org_path))
+        if not [m for m in c["members"] if m["username"] != row.requester]:
+            raise CommitteeEmpty("数据/伦理委员会没有可投票的成员 (the committee has no member who may vote)")
         row.cohort_size = cohort_size(row.criteria, row.org_path)
         row.status, row.updated_at = "submitted", clock.now()
         audit("research.submit", object_type="research_project", object_id=row.id, principal=p,

@@ -24,6 +24,9 @@ class ResearchSettings:
     default_l: int                  # distinct l-diversity of the sensitive attributes (1: measured, not enforced)
     max_l: int
     sensitive: tuple[str, ...]      # variables treated as sensitive attributes when a project exports them
+    vote_days: int                  # the committee's votes are due this many days after a round opens
+    vote_reminder_days: int         # members who have not voted are reminded this many days before
+    chair_role: str                 # without a named chair: the county's first user holding this role chairs
 
 
 def settings() -> ResearchSettings:
@@ -35,4 +38,7 @@ def settings() -> ResearchSettings:
                             shift_days=_int("YGT_RESEARCH_SHIFT_DAYS", 180), review_roles=roles,
                             default_l=_int("YGT_RESEARCH_L", 2), max_l=_int("YGT_RESEARCH_MAX_L", 10),
                             sensitive=tuple(a.strip() for a in os.environ.get(
-                                "YGT_RESEARCH_SENSITIVE", "risk_level,diagnoses").split(",") if a.strip()))
+                                "YGT_RESEARCH_SENSITIVE", "risk_level,diagnoses").split(",") if a.strip()),
+                            vote_days=_int("YGT_RESEARCH_VOTE_DAYS", 7),
+                            vote_reminder_days=_int("YGT_RESEARCH_VOTE_REMINDER_DAYS", 2),
+                            chair_role=os.environ.get("YGT_RESEARCH_CHAIR_ROLE", "county_admin"))

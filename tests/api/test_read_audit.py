@@ -81,6 +81,7 @@ NOT_PERSONAL = {
     "/api/v1/research/projects": "research projects: criteria, variables, cohort sizes (no rows; the de-identified "
                                  "extract is only a POST download, audited as research.download)",
     "/api/v1/research/projects/{project_id}": "a research project: criteria, review, k-anonymity and download log",
+    "/api/v1/research/committee": "the county's data/ethics committee (staff names, chair, vote deadline)",
     "/api/v1/appraisal/schemes": "appraisal schemes (indicators and weights)",
     "/api/v1/appraisal/schemes/{kind}": "an appraisal scheme (indicators and weights)",
     "/api/v1/appraisal/schemes/{kind}/versions/{number}": "an appraisal scheme version",

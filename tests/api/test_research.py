@@ -53,10 +53,16 @@ def create(api, **over) -> dict:
     return resp.json
 
 
+def vote_task(api) -> dict:
+    """The caller's open committee vote (assigned to them: one per member)."""
+    tasks = open_tasks(api, "committee_vote", view="mine")
+    assert len(tasks) == 1, tasks
+    return tasks[0]
+
+
 def run_to_release(w, project_id: int, *, release: bool = True, review: dict | None = None) -> dict:
     assert w["researcher"].post(f"/api/v1/research/projects/{project_id}/submit").status_code == 200
-    task = next(t for t in open_tasks(w["supervisor"], "review_request"))
-    complete(w["supervisor"], task, review or {"decision": "approve"})
+    complete(w["supervisor"], vote_task(w["supervisor"]), review or {"vote": "approve"})
     task = next(t for t in open_tasks(w["supervisor"], "release_review"))
     full = w["supervisor"].get(f"/api/v1/tasks/{task['id']}").json
     complete(w["supervisor"], task, {"release": release} if release else {"release": False,
@@ -155,7 +161,7 @@ def test_approved_extract_is_de_identified_suppressed_below_k_and_downloaded_a_l
     full = run_to_release(w, project["id"])
     assert "k-匿名 = " in full["instructions"] and "要求 k ≥ 3" in full["instructions"]
     got = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json
-    assert got["status"] == "released" and got["reviewed_by"] == "sup_a" and got["released_by"] == "sup_a"
+    assert got["status"] == "released" and got["reviewed_by"] == "数据/伦理委员会" and got["released_by"] == "sup_a"
     ex = got["extract"]
     # classes over (township, age_band, sex): C01T01/55-64/M ×6; C01T02/75-84/F, C01T02/45-54/F, C01T02/65-74/F ×1
     # each → the three women lose their township, then their age band: (*,*,F) ×3 stands (6 cells shown as *)
@@ -219,13 +225,13 @@ def test_the_committee_asks_for_changes_then_approves_the_resubmission_and_free_
     assert again.status_code == 409 and again.json["code"] == "already_submitted"
     locked = w["researcher"].put(f"/api/v1/research/projects/{project['id']}", json=body())
     assert locked.status_code == 409 and locked.json["code"] == "project_locked"
-    task = open_tasks(w["supervisor"], "review_request")[0]
-    assert "需明确批准" in w["supervisor"].get(f"/api/v1/tasks/{task['id']}").json["instructions"]
-    bad = w["supervisor"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"decision": "changes"}})
+    task = vote_task(w["supervisor"])
+    assert "需明确同意" in w["supervisor"].get(f"/api/v1/tasks/{task['id']}").json["instructions"]
+    bad = w["supervisor"].post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"vote": "changes"}})
     assert bad.status_code == 422
-    complete(w["supervisor"], task, {"decision": "changes", "comment": "请限定年龄范围"})
+    complete(w["supervisor"], task, {"vote": "changes", "opinion": "请限定年龄范围"})
     got = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json
-    assert got["status"] == "changes_requested" and got["review_comment"] == "请限定年龄范围" and got["editable"]
+    assert got["status"] == "changes_requested" and "请限定年龄范围" in got["review_comment"] and got["editable"]
     resp = w["researcher"].put(f"/api/v1/research/projects/{project['id']}",
                                json=body(criteria={"diseases": ["htn"], "age_min": 60}, variables=["sex", "visit_notes"]))
     assert resp.status_code == 200, resp.json
@@ -233,9 +239,10 @@ def test_the_committee_asks_for_changes_then_approves_the_resubmission_and_free_
                                                                                        "revise_request")
     assert revise and "请限定年龄范围" in w["researcher"].get(f"/api/v1/tasks/{revise[0]['id']}").json["instructions"]
     complete(w["researcher"], revise[0], {"action": "resubmit"})
-    task = open_tasks(w["supervisor"], "review_request")[0]
+    task = vote_task(w["supervisor"])
     assert "年龄 60–… 岁" in w["supervisor"].get(f"/api/v1/tasks/{task['id']}").json["instructions"]
-    complete(w["supervisor"], task, {"decision": "approve"})           # free text not approved
+    assert "第 2 轮投票" in w["supervisor"].get(f"/api/v1/tasks/{task['id']}").json["instructions"]
+    complete(w["supervisor"], task, {"vote": "approve"})           # free text not approved
     got = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json
     assert got["status"] == "pending_release" and got["free_text_approved"] is False
     assert got["extract"]["columns"] == ["研究编号", "性别"] and got["cohort_size"] == 8
@@ -247,8 +254,7 @@ def test_a_rejected_request_and_an_unreleased_extract_cannot_be_downloaded(world
     assert w["researcher"].post(f"/api/v1/research/projects/{project['id']}/submit").status_code == 200
     early = download(w["researcher"], project["id"])
     assert early.status_code == 409 and early.json["code"] == "extract_not_released"
-    complete(w["supervisor"], open_tasks(w["supervisor"], "review_request")[0],
-             {"decision": "reject", "comment": "研究目的不明确"})
+    complete(w["supervisor"], vote_task(w["supervisor"]), {"vote": "reject", "opinion": "研究目的不明确"})
     got = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json
     assert got["status"] == "rejected" and got["status_label"] == "未通过"
     assert download(w["researcher"], project["id"]).json["code"] == "extract_not_released"

@@ -2,8 +2,10 @@
  * Research extraction (科研数据, issue 20.7) in the browser, against the live demo server, on a 390x844 phone:
  *  1. the researcher (科研人员) opens 科研数据, builds a hypertension cohort in Chinese (病种 高血压, 年龄 ≥ 35, dates
  *     generalised to month), previews its size (a number only, no rows), adds 收缩压 末次值, saves and submits;
- *  2. the supervisor (data/ethics committee) approves it in the inbox; the 发布前核查 task states the extract's
- *     k-anonymity, the project page shows k and the suppression; the supervisor releases it;
+ *  2. the data/ethics committee votes: the supervisor (chair) and the endocrinologist each get their own vote task and
+ *     vote 同意 with an opinion; the project page shows both votes and the result (委员会表决, rule R13-2); the
+ *     发布前核查 task states the extract's k-anonymity and l-diversity, the project page shows k, l and the
+ *     suppression; the supervisor releases it;
  *  3. the researcher downloads the CSV: a 研究编号 column, no resident's name and no ID number in it; the downloads
  *     left drop from 3 to 2 and the download is in the log;
  *  4. no raw codes on the pages, every button a ≥ 44 px tap target.
@@ -102,33 +104,63 @@ export async function researchStory(ctx) {
   assert.ok(mine.items.some((p) => p.id === id));
   await closePage(researcher);
 
-  // 2. the committee approves, sees k before release, releases
+  // 2. two committee members vote, the decision table approves
   const committee = await loginAs(ctx, 'supervisor', { phone: true });
-  const { body: tasks } = await api(committee, 'GET', '/api/v1/tasks?view=groups&process_id=research_extract&per_page=50');
-  const review = (tasks?.items ?? []).find((t) => t.element_id === 'review_request');
+  const findVote = async (page) => {
+    for (let i = 0; i < 30; i += 1) {
+      const { body } = await api(page, 'GET', '/api/v1/tasks?view=mine&process_id=research_extract&per_page=50');
+      const t = (body?.items ?? []).find((x) => x.element_id === 'committee_vote');
+      if (t) return t;
+      await page.waitForTimeout(1000);
+    }
+    return null;
+  };
+  const review = await findVote(committee);
   const instance = review?.instance_id;
-  assert.ok(instance, '委员会收件箱中应有审查任务');
-  const reviewText = await completeInInbox(committee, instance, 'review_request', async (p) => {
-    await p.locator('input[name="root_decision"]').first().check();
-    await p.locator('#root_comment').fill('同意，仅限本研究使用。');
+  assert.ok(instance, '委员收件箱中应有投票任务');
+  const reviewText = await completeInInbox(committee, instance, 'committee_vote', async (p) => {
+    await p.locator('input[name="root_vote"]').first().check();
+    await p.locator('#root_opinion').fill('同意，仅限本研究使用。');
   });
-  assert.match(reviewText, /高血压患者血压控制队列/, '审查任务说明项目');
-  const releaseText = await completeInInbox(committee, instance, 'release_review', async (p) => {
+  assert.match(reviewText, /高血压患者血压控制队列/, '投票任务说明项目');
+  assert.match(reviewText, /第 1 轮投票/, '投票任务说明轮次与截止');
+  await committee.goto(`/research/${id}`);
+  await committee.getByTestId('committee-votes').waitFor();
+  assert.match(await committee.getByTestId('committee-members').innerText(), /未投票/, '另一位委员尚未投票');
+  await closePage(committee);
+  const endo = await loginAs(ctx, 'specialist_endo', { phone: true });
+  assert.ok(await findVote(endo), '第二位委员收件箱中应有投票任务');
+  await completeInInbox(endo, instance, 'committee_vote', async (p) => {
+    await p.locator('input[name="root_vote"]').first().check();
+    await p.locator('#root_opinion').fill('同意。');
+  });
+  await closePage(endo);
+  const chair = await loginAs(ctx, 'supervisor', { phone: true });
+  await waitStatus(chair, id, 'pending_release');
+  await chair.goto(`/research/${id}`);
+  await chair.getByTestId('committee-result').waitFor();
+  assert.match(await chair.getByTestId('committee-result').innerText(), /通过（委员会表决 · 规则 R13-2）/);
+  assert.equal(await chair.getByTestId('vote-log').locator('li').count(), 2, '两位委员的投票均在项目页');
+  await shot(chair, 'research-votes-phone');
+  const releaseText = await completeInInbox(chair, instance, 'release_review', async (p) => {
     await p.locator('input[name="root_release"]').first().check();
   });
   assert.match(releaseText, /k-匿名 = \d+/, '发布前核查显示 k 值');
-  const released = await waitStatus(committee, id, 'released');
-  await committee.goto(`/research/${id}`);
-  await committee.getByTestId('extract-summary').waitFor();
-  assert.equal(await committee.getByTestId('k-value').innerText(), String(released.extract.k_anonymity));
+  assert.match(releaseText, /l-多样性 = /, '发布前核查显示 l 值');
+  const released = await waitStatus(chair, id, 'released');
+  const committee2 = chair;
+  await committee2.goto(`/research/${id}`);
+  await committee2.getByTestId('extract-summary').waitFor();
+  assert.equal(await committee2.getByTestId('k-value').innerText(), String(released.extract.k_anonymity));
+  await committee2.getByTestId('l-value').waitFor();
   assert.ok(released.extract.k_anonymity === null || released.extract.k_anonymity >= 5, 'k 达到要求');
-  assert.equal(await committee.getByTestId('downloads').count(), 0, '委员会不能下载');
-  await noRawCodes(committee, '科研项目（委员会）');
-  await shot(committee, 'research-review-phone');
-  const { body: people } = await api(committee, 'GET', '/api/v1/residents?per_page=200');
+  assert.equal(await committee2.getByTestId('downloads').count(), 0, '委员会不能下载');
+  await noRawCodes(committee2, '科研项目（委员会）');
+  await shot(committee2, 'research-review-phone');
+  const { body: people } = await api(committee2, 'GET', '/api/v1/residents?per_page=200');
   const names = (people?.items ?? []).map((r) => r.name).filter((n) => n && n.length >= 2);
   assert.ok(names.length > 10, '应读到居民姓名用于比对');
-  await closePage(committee);
+  await closePage(committee2);
 
   // 3. the researcher downloads the de-identified extract
   const back = await loginAs(ctx, 'researcher', { phone: true });

@@ -7319,6 +7319,60 @@ export interface paths {
       };
     };
   };
+  "/api/v1/research/committee": {
+    /**
+     * The caller's county data/ethics committee: its members (named, or everyone holding the committee role),
+     * its chair and the vote deadline.
+     */
+    get: {
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchCommittee"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist, supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    /**
+     * Name the county's committee members and chair (an empty list: everyone holding the committee role).
+     * 422 `unknown_user`.
+     */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResearchCommitteeBody"];
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ResearchCommittee"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: county_admin */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/research/options": {
     /**
      * What the criteria builder offers (variables, LOINC codes, diseases, risk levels) and the k / download
@@ -15065,6 +15119,22 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    ResearchCommittee: {
+      can_edit?: boolean;
+      chair?: (Record<string, unknown> | null) | components["schemas"]["_Person"];
+      county_code?: string;
+      members?: components["schemas"]["_Person"][];
+      reminder_days?: number;
+      role?: string;
+      /** @description named: the county named its members; role: everyone holding role */
+      source?: string;
+      vote_days?: number;
+    };
+    ResearchCommitteeBody: {
+      /** @default null */
+      chair?: string | null;
+      members: string[];
+    };
     ResearchDownloadBody: {
       /**
        * @default csv
@@ -15103,6 +15173,8 @@ export interface components {
     ResearchProject: {
       can_download?: boolean;
       cohort_size?: number | null;
+      committee?: components["schemas"]["_Member"][];
+      committee_result?: (Record<string, unknown> | null) | components["schemas"]["_Result"];
       /** Format: date-time */
       created_at?: string;
       criteria?: {
@@ -15130,6 +15202,7 @@ export interface components {
       released_by?: string | null;
       requester_name?: string;
       review_comment?: string | null;
+      review_round?: number;
       /** Format: date-time */
       reviewed_at?: string | null;
       reviewed_by?: string | null;
@@ -15140,6 +15213,7 @@ export interface components {
       updated_at?: string;
       variable_labels?: string[];
       variables?: string[];
+      votes?: components["schemas"]["_Vote"][];
     };
     ResearchProjectBody: {
       /** @description 筛选条件 (docs/processes/research.md) */
@@ -16290,6 +16364,12 @@ export interface components {
       name?: string;
       unit?: string;
     };
+    _Member: {
+      chair?: boolean;
+      name?: string;
+      vote?: string | null;
+      vote_label?: string;
+    };
     _Option: {
       label?: string;
       unit?: string;
@@ -16307,6 +16387,20 @@ export interface components {
       level?: string;
       name?: string;
     };
+    _Person: {
+      name?: string;
+      user_id?: number;
+      username?: string;
+    };
+    _Result: {
+      by?: string | null;
+      by_label?: string;
+      decision?: string | null;
+      decision_label?: string;
+      round?: number | null;
+      rule?: string | null;
+      tally_label?: string;
+    };
     _Row: {
       cells?: components["schemas"]["_Cell"][];
       key?: string;
@@ -16319,6 +16413,15 @@ export interface components {
       group?: string;
       id?: string;
       label?: string;
+    };
+    _Vote: {
+      /** Format: date-time */
+      at?: string;
+      opinion?: string | null;
+      round?: number;
+      vote?: string;
+      vote_label?: string;
+      voter_name?: string;
     };
   };
   responses: {

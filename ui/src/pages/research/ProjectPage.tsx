@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { Badge, ErrorBox, Loading } from '../../components/common';
 import { useAsync } from '../../lib/useAsync';
-import { researchApi, statusKind, type Extract } from './api';
+import { researchApi, statusKind, type Extract, type Project } from './api';
 import ProjectForm from './ProjectForm';
 
 function dateTime(s: string | null | undefined): string {
@@ -31,6 +31,41 @@ function ExtractSummary({ e }: { e: Extract }) {
           <summary>生成前低于 l 的等价类（{e.below_l.length} 个）</summary>
           <ul className="plain">
             {e.below_l.map((c, i) => <li key={i}>{c.label}：{c.size} 人，{c.attribute_label}仅 {c.distinct} 种取值</li>)}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}
+
+/** The committee's vote: this round's members and their votes, every vote with its opinion, and the result. */
+function CommitteeVotes({ p }: { p: Project }) {
+  const members = p.committee ?? [];
+  const votes = p.votes ?? [];
+  if (!members.length && !votes.length && !p.committee_result) return null;
+  const r = p.committee_result;
+  return (
+    <section className="card" data-testid="committee-votes">
+      <h2>委员会投票{p.review_round ? `（第 ${p.review_round} 轮）` : ''}</h2>
+      {r && (
+        <p data-testid="committee-result">
+          <strong>{r.decision_label}</strong>（{r.by_label}{r.rule ? ` · 规则 ${r.rule}` : ''}）· {r.tally_label}
+        </p>
+      )}
+      {members.length > 0 && (
+        <ul className="plain" data-testid="committee-members">
+          {members.map((m, i) => (
+            <li key={i}>{m.name}{m.chair ? '（主任委员）' : ''}：<span data-vote={m.vote ?? 'none'}>{m.vote_label}</span></li>
+          ))}
+        </ul>
+      )}
+      {votes.length > 0 && (
+        <details open data-testid="vote-log">
+          <summary>投票记录（{votes.length}）</summary>
+          <ul className="plain">
+            {votes.map((v, i) => (
+              <li key={i}>第 {v.round} 轮 · {v.voter_name} · <strong>{v.vote_label}</strong>{v.opinion ? `：${v.opinion}` : ''} · {dateTime(v.at)}</li>
+            ))}
           </ul>
         </details>
       )}
@@ -101,6 +136,7 @@ export default function ProjectPage() {
               )}
             </section>
           )}
+          <CommitteeVotes p={p} />
           {p.extract && <ExtractSummary e={p.extract} />}
           {p.mine && p.status === 'released' && (
             <section className="card" data-testid="downloads">

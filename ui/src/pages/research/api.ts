@@ -87,6 +87,10 @@ export interface Project {
   downloads_left?: number;
   downloads?: { username: string; format: string; at: string }[];
   extract?: Extract | null;
+  review_round?: number;
+  committee?: { name: string; chair: boolean; vote: string | null; vote_label: string }[];
+  votes?: { round: number; voter_name: string; vote: string; vote_label: string; opinion: string | null; at: string }[];
+  committee_result?: { decision: string | null; decision_label: string; rule: string | null; by: string | null; by_label: string; round: number | null; tally_label: string } | null;
   can_download?: boolean;
 }
 
@@ -98,6 +102,18 @@ export interface ProjectBody {
   date_mode: string;
   k: number;
   l: number;
+}
+
+export interface Person { user_id: number; username: string; name: string }
+export interface Committee {
+  county_code: string;
+  source: string;
+  role: string;
+  members: Person[];
+  chair: Person | null;
+  vote_days: number;
+  reminder_days: number;
+  can_edit: boolean;
 }
 
 export interface Preview { cohort_size: number | null; below_minimum: boolean; minimum: number }
@@ -128,6 +144,8 @@ export const researchApi = {
   update: (id: number, body: ProjectBody) => api.put<Project>(`${V1}/projects/${id}`, body),
   submit: (id: number) => api.post<Project>(`${V1}/projects/${id}/submit`),
   preview: (criteria: Criteria) => api.post<Preview>(`${V1}/preview`, { criteria }),
+  committee: () => api.get<Committee>(`${V1}/committee`),
+  setCommittee: (members: string[], chair: string | null) => api.put<Committee>(`${V1}/committee`, { members, chair }),
   download,
 };
 
