@@ -20,6 +20,7 @@ from .schemas import (
     ResearchProjectBodySchema,
     ResearchProjectListSchema,
     ResearchProjectSchema,
+    ResearchRefreshBodySchema,
 )
 from .settings import settings
 
@@ -129,4 +130,18 @@ class Download(MethodView):
     def post(self, body, project_id):
         """Download the released extract (a POST: each download counts against the limit and is audited)."""
         data, mime, name = services.download(current(), project_id, body["format"])
+        return file_response(data, mime, name)
+
+
+@blp.route("/projects/<int:project_id>/refresh")
+class Refresh(MethodView):
+    @require_roles(*services.RESEARCHER_ROLES)
+    @blp.arguments(ResearchRefreshBodySchema)
+    @blp.response(200, description="the refreshed de-identified extract (csv or xlsx)")
+    @blp.alt_response(409, description="extract_not_released")
+    @blp.alt_response(410, description="approval_expired, download_limit_reached")
+    def post(self, body, project_id):
+        """Rebuild the released extract on the data up to `until` (same research ids: stable per project) and
+        download it; within the approval's validity, counted against the download limit and audited."""
+        data, mime, name = services.refresh(current(), project_id, body.get("until"), body["format"])
         return file_response(data, mime, name)

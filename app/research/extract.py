@@ -50,12 +50,15 @@ def _notes(record: dict[str, Any] | None) -> str | None:
     return "；".join(found) or None
 
 
-def _facts(ids: list[int]) -> dict[int, dict[str, Any]]:
-    """What the variables are computed from, per resident of the batch."""
+def _facts(ids: list[int], until: date | None = None) -> dict[int, dict[str, Any]]:
+    """What the variables are computed from, per resident of the batch (`until`: only what happened by that day,
+    for a refreshed extract with data up to a date)."""
     facts: dict[int, dict[str, Any]] = {i: {"diseases": [], "diagnoses": set(), "enrolled": [], "risks": [],
                                             "visits": [], "obs": defaultdict(list)} for i in ids}
     s = session()
     for e in s.scalars(select(DiseaseEnrolment).where(DiseaseEnrolment.resident_id.in_(ids))):
+        if until is not None and clock.date_of(e.enrolled_at) > until:
+            continue
         facts[e.resident_id]["diseases"].append(e.disease)
         facts[e.resident_id]["diagnoses"].add(e.icd10[:3])
         facts[e.resident_id]["enrolled"].append(clock.date_of(e.enrolled_at))
@@ -65,9 +68,13 @@ def _facts(ids: list[int]) -> dict[int, dict[str, Any]]:
         facts[r.resident_id]["risks"].append(r.level)
     for v in s.scalars(select(FollowUpVisit).where(FollowUpVisit.resident_id.in_(ids), FollowUpVisit.status == "done")
                        .order_by(FollowUpVisit.visited_on, FollowUpVisit.id)):
+        if until is not None and v.visited_on is not None and v.visited_on > until:
+            continue
         facts[v.resident_id]["visits"].append(v)
     for o in s.scalars(select(Observation).where(Observation.resident_id.in_(ids), Observation.value_num.is_not(None))
                        .order_by(Observation.effective_at, Observation.id)):
+        if until is not None and clock.date_of(o.effective_at) > until:
+            continue
         facts[o.resident_id]["obs"][o.code].append(o.value_num)
     return facts
 
@@ -104,13 +111,14 @@ def _value(var: str, resident: Resident, f: dict[str, Any], townships: dict[str,
 
 
 def build_rows(resident_ids: list[int], variables: list[str], *, secret: str, date_mode: str, shift_days: int,
-               free_text: bool) -> list[dict[str, Any]]:
-    """The pseudonymised rows (before suppression): `pid` plus one key per variable."""
-    townships, on, out = _townships(), clock.today(), []
+               free_text: bool, until: date | None = None) -> list[dict[str, Any]]:
+    """The pseudonymised rows (before suppression): `pid` plus one key per variable; `until`: data up to that day
+    (ages on it), else everything to today."""
+    townships, on, out = _townships(), until or clock.today(), []
     wanted = [v for v in variables if free_text or not VARIABLES.get(v, ("", "", False))[2]]
     for start in range(0, len(resident_ids), BATCH):
         ids = resident_ids[start:start + BATCH]
-        facts = _facts(ids)
+        facts = _facts(ids, until)
         for resident in session().scalars(select(Resident).where(Resident.id.in_(ids)).order_by(Resident.id)):
             offset = deidentify.date_offset(secret, resident.id, shift_days)
             row: dict[str, Any] = {"pid": deidentify.pseudonym(secret, resident.id)}

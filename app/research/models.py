@@ -2,10 +2,10 @@
 its one de-identified extract, and every download of it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -76,6 +76,8 @@ class ResearchExtract(Base):
     l_diversity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # and after (None: no rows / no attribute)
     below_l: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))   # classes under l before
     suppressed_rows_l: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # removed only for l
+    data_until: Mapped[date | None] = mapped_column(Date, nullable=True)    # a refresh: data up to this day
+    refreshes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -90,6 +92,8 @@ class ResearchDownload(Base):
     user_id: Mapped[int] = mapped_column(BigId)
     username: Mapped[str] = mapped_column(String(120))
     format: Mapped[str] = mapped_column(String(8))
+    refresh: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())   # a refreshed extract
+    data_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -33,6 +33,12 @@ class ResearchDownloadBodySchema(Schema):
     format = fields.Str(load_default="csv", validate=validate.OneOf(tuple(FORMATS)))
 
 
+class ResearchRefreshBodySchema(Schema):
+    format = fields.Str(load_default="csv", validate=validate.OneOf(tuple(FORMATS)))
+    until = fields.Date(load_default=None, allow_none=True,
+                        metadata={"description": "data up to this day (default today, never later)"})
+
+
 class _Option(Schema):
     value = fields.Str()
     label = fields.Str()
@@ -96,12 +102,16 @@ class _Extract(Schema):
     suppressed_cells = fields.Int()
     columns = fields.List(fields.Str())
     built_at = fields.Str()
+    data_until = fields.Str(allow_none=True)
+    refreshes = fields.Int()
 
 
 class _Download(Schema):
     username = fields.Str()
     format = fields.Str()
     at = fields.DateTime()
+    refresh = fields.Bool()
+    data_until = fields.Date(allow_none=True)
 
 
 class _Vote(Schema):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from openpyxl import Workbook
@@ -509,28 +509,38 @@ def build_extract(project_id: int) -> dict[str, Any]:
         row = s.scalars(select(ResearchProject).where(ResearchProject.id == project_id).with_for_update()).first()
         if row is None:
             raise NotFound("科研项目不存在", code="research_project_not_found")
-        ids = list(s.scalars(crit.cohort_query(row.criteria, row.org_path)))
-        raw = extract.build_rows(ids, row.variables, secret=_secret(row), date_mode=row.date_mode,
-                                 shift_days=settings().shift_days, free_text=row.free_text_approved)
-        qis = extract.quasi_identifiers(row.variables)
-        sensitive = sensitive_attributes(row.variables)
-        kept, report = deidentify.suppress(raw, qis, row.k, l=row.l, sensitive=sensitive)
-        cols = extract.columns(row.variables, row.free_text_approved)
-        out = s.scalars(select(ResearchExtract).where(ResearchExtract.project_id == row.id)).first()
-        if out is None:
-            out = ResearchExtract(project_id=row.id)
-            s.add(out)
-        out.columns, out.rows = cols, [[r.get(c["id"]) for c in cols] for r in kept]
-        out.quasi_identifiers, out.cohort_size, out.row_count = qis, len(ids), len(kept)
-        out.k_before, out.k_anonymity = report["k_before"], report["k_anonymity"]
-        out.suppressed_rows, out.suppressed_cells = report["suppressed_rows"], report["suppressed_cells"]
-        out.sensitive_attributes = sensitive
-        out.l_before, out.l_diversity = report.get("l_before"), report.get("l_diversity")
-        out.below_l = report.get("below_l", [])[:MAX_BELOW_L]
-        out.suppressed_rows_l = report.get("suppressed_rows_l", 0)
-        out.built_at = clock.now()
+        out = _build(row, until=None)
         row.status, row.updated_at = "pending_release", clock.now()
         return extract_summary(out, row.k, row.l)
+
+
+def _build(row: ResearchProject, *, until: date | None) -> ResearchExtract:
+    """Build (or rebuild) the project's extract under its own secret: the same resident keeps the same research id
+    and date shift in every build of the project."""
+    s = session()
+    ids = list(s.scalars(crit.cohort_query(row.criteria, row.org_path)))
+    raw = extract.build_rows(ids, row.variables, secret=_secret(row), date_mode=row.date_mode,
+                             shift_days=settings().shift_days, free_text=row.free_text_approved, until=until)
+    qis = extract.quasi_identifiers(row.variables)
+    sensitive = sensitive_attributes(row.variables)
+    kept, report = deidentify.suppress(raw, qis, row.k, l=row.l, sensitive=sensitive)
+    cols = extract.columns(row.variables, row.free_text_approved)
+    out = s.scalars(select(ResearchExtract).where(ResearchExtract.project_id == row.id)).first()
+    if out is None:
+        out = ResearchExtract(project_id=row.id, refreshes=0)
+        s.add(out)
+    out.columns, out.rows = cols, [[r.get(c["id"]) for c in cols] for r in kept]
+    out.quasi_identifiers, out.cohort_size, out.row_count = qis, len(ids), len(kept)
+    out.k_before, out.k_anonymity = report["k_before"], report["k_anonymity"]
+    out.suppressed_rows, out.suppressed_cells = report["suppressed_rows"], report["suppressed_cells"]
+    out.sensitive_attributes = sensitive
+    out.l_before, out.l_diversity = report.get("l_before"), report.get("l_diversity")
+    out.below_l = report.get("below_l", [])[:MAX_BELOW_L]
+    out.suppressed_rows_l = report.get("suppressed_rows_l", 0)
+    out.data_until = until
+    out.built_at = clock.now()
+    s.flush()
+    return out
 
 
 def sensitive_attributes(variables: list[str]) -> list[str]:
@@ -562,7 +572,8 @@ def extract_summary(out: ResearchExtract, k: int, lv: int = 1) -> dict[str, Any]
             "quasi_identifiers": out.quasi_identifiers,
             "qi_label": "、".join(crit.variable_label(q) for q in out.quasi_identifiers) or "无",
             "suppressed_rows": out.suppressed_rows, "suppressed_cells": out.suppressed_cells,
-            "columns": [c["label"] for c in out.columns], "built_at": out.built_at.isoformat()}
+            "columns": [c["label"] for c in out.columns], "built_at": out.built_at.isoformat(),
+            "data_until": out.data_until.isoformat() if out.data_until else None, "refreshes": out.refreshes or 0}
 
 
 def extract_of(project_id: int) -> ResearchExtract | None:
@@ -588,27 +599,68 @@ def _xlsx(out: ResearchExtract) -> bytes:
     return to_bytes(wb)
 
 
+def _check_downloadable(p: Principal, project_id: int) -> tuple[ResearchProject, int]:
+    """The requester's released, unexpired project with downloads left: (row, downloads used). 409
+    `extract_not_released`; 410 `extract_expired`, `download_limit_reached`."""
+    s = session()
+    row = _own(p, project_id, lock=True)
+    if row.status != "released":
+        raise Conflict("数据集尚未发布 (extract not released)", code="extract_not_released",
+                       status_label=STATUS_LABELS[row.status])
+    if row.expires_at is not None and clock.now() >= row.expires_at:
+        raise Gone("下载已过期 (download period has ended)", code="extract_expired",
+                   expires_at=row.expires_at.isoformat())
+    used = s.execute(select(func.count()).select_from(ResearchDownload).where(
+        ResearchDownload.project_id == row.id)).scalar_one()
+    if used >= row.download_limit:
+        raise Gone("下载次数已用完 (download limit reached)", code="download_limit_reached",
+                   limit=row.download_limit)
+    return row, used
+
+
 def download(p: Principal, project_id: int, fmt: str) -> tuple[bytes, str, str]:
     """(body, mimetype, filename). 409 `extract_not_released`; 410 `extract_expired`, `download_limit_reached`."""
     with unit_of_work() as s:
-        row = _own(p, project_id, lock=True)
-        if row.status != "released":
-            raise Conflict("数据集尚未发布 (extract not released)", code="extract_not_released",
-                           status_label=STATUS_LABELS[row.status])
-        if row.expires_at is not None and clock.now() >= row.expires_at:
-            raise Gone("下载已过期 (download period has ended)", code="extract_expired",
-                       expires_at=row.expires_at.isoformat())
-        used = s.execute(select(func.count()).select_from(ResearchDownload).where(
-            ResearchDownload.project_id == row.id)).scalar_one()
-        if used >= row.download_limit:
-            raise Gone("下载次数已用完 (download limit reached)", code="download_limit_reached",
-                       limit=row.download_limit)
+        row, used = _check_downloadable(p, project_id)
         out = extract_of(row.id)
         if out is None:
             raise Conflict("数据集尚未生成 (extract not built)", code="extract_not_released")
         s.add(ResearchDownload(project_id=row.id, user_id=p.user_id, username=p.username, format=fmt,
-                               at=clock.now()))
+                               data_until=out.data_until, at=clock.now()))
         audit("research.download", object_type="research_project", object_id=row.id, principal=p,
               details={"format": fmt, "rows": out.row_count, "n": used + 1, "limit": row.download_limit})
         body = _csv(out) if fmt == "csv" else _xlsx(out)
         return body, FORMATS[fmt], f"research-{row.id}.{fmt}"
+
+
+class ApprovalExpired(Gone):
+    code = "approval_expired"
+
+
+def refresh(p: Principal, project_id: int, until: date | None, fmt: str) -> tuple[bytes, str, str]:
+    """A refreshed extract of an approved project: the same cohort criteria and variables re-run on the data up to
+    `until` (default today; never in the future), under the project's own secret — so every resident keeps their
+    research id and date shift — de-identified, suppressed to k and l again, and downloaded at once. Only within
+    the approval's validity (410 `approval_expired`), counted against the download limit (410
+    `download_limit_reached`) and logged (`research_downloads.refresh`, audit `research.refresh`)."""
+    with unit_of_work() as s:
+        today = clock.today()
+        if until is not None and until > today:
+            raise Invalid("数据截止日期不能晚于今天", code="invalid_until", field="until")
+        try:
+            row, used = _check_downloadable(p, project_id)
+        except Gone as exc:
+            if exc.code == "extract_expired":
+                raise ApprovalExpired("审批有效期已过，不能刷新数据集 (the approval has expired)",
+                                      expires_at=exc.details.get("expires_at")) from exc
+            raise
+        cutoff = until or today
+        out = _build(row, until=cutoff)
+        out.refreshes = (out.refreshes or 0) + 1
+        s.add(ResearchDownload(project_id=row.id, user_id=p.user_id, username=p.username, format=fmt, refresh=True,
+                               data_until=cutoff, at=clock.now()))
+        audit("research.refresh", object_type="research_project", object_id=row.id, principal=p,
+              details={"format": fmt, "rows": out.row_count, "data_until": cutoff.isoformat(), "n": used + 1,
+                       "limit": row.download_limit, "k": out.k_anonymity, "l": out.l_diversity})
+        body = _csv(out) if fmt == "csv" else _xlsx(out)
+        return body, FORMATS[fmt], f"research-{row.id}-{cutoff.isoformat()}.{fmt}"

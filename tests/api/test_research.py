@@ -289,3 +289,59 @@ def test_who_sees_what(world):
     assert stolen.status_code == 404 and stolen.json["code"] == "research_project_not_found"
     # a researcher reads no resident records
     assert w["researcher"].get("/api/v1/residents").status_code == 403
+
+
+def _pids_and_sbp(resp) -> dict[str, str]:
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    col = rows[0].index("收缩压 末次值")
+    return {r[0]: r[col] for r in rows[1:]}
+
+
+def test_a_released_project_refreshes_its_extract_with_the_same_research_ids_within_the_limit(app, world):
+    from datetime import UTC, datetime
+
+    from app.residents import records
+    w = world
+    project = create(w["researcher"])
+    run_to_release(w, project["id"])
+    first = _pids_and_sbp(download(w["researcher"], project["id"]))
+    with app.app_context():                       # new data after the release: 王建一 measured again today
+        records.record_observation(w["people"]["m0"], code="8480-6", value=171, unit="mm[Hg]",
+                                   effective_at=clock.now(), source="test", rescreen=False)
+    future = w["researcher"].post(f"/api/v1/research/projects/{project['id']}/refresh",
+                                  json={"until": (clock.today() + timedelta(days=1)).isoformat()})
+    assert future.status_code == 422 and future.json["code"] == "invalid_until"
+    resp = w["researcher"].post(f"/api/v1/research/projects/{project['id']}/refresh", json={"format": "csv"})
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert clock.today().isoformat() in resp.headers["Content-Disposition"]
+    refreshed = _pids_and_sbp(resp)
+    assert set(refreshed) == set(first)                                  # the same research ids (stable per project)
+    changed = [pid for pid in first if first[pid] != refreshed[pid]]
+    assert len(changed) == 1 and refreshed[changed[0]] == "171.0"
+    # data up to a past day: readings after it are left out (the March readings, and today's)
+    march = w["researcher"].post(f"/api/v1/research/projects/{project['id']}/refresh",
+                                 json={"until": "2026-02-28"})
+    assert march.status_code == 200 and set(_pids_and_sbp(march).values()) == {""}
+    got = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json
+    assert got["downloads_left"] == 0 and [d["refresh"] for d in got["downloads"]] == [False, True, True]
+    assert got["downloads"][2]["data_until"] == "2026-02-28" and got["extract"]["refreshes"] == 2
+    assert got["extract"]["data_until"] == "2026-02-28" and got["can_download"] is False
+    over = w["researcher"].post(f"/api/v1/research/projects/{project['id']}/refresh", json={})
+    assert over.status_code == 410 and over.json["code"] == "download_limit_reached"
+    other = w["researcher2"].post(f"/api/v1/research/projects/{project['id']}/refresh", json={})
+    assert other.status_code == 404
+    with app.app_context():
+        from app.core.db import session
+        entries = list(session().scalars(select(AuditEntry).where(AuditEntry.action == "research.refresh")))
+        assert [e.details["data_until"] for e in entries] == [clock.today().isoformat(), "2026-02-28"]
+
+
+def test_an_expired_approval_cannot_be_refreshed(app, world):
+    w = world
+    project = create(w["researcher"])
+    run_to_release(w, project["id"])
+    clock.advance(timedelta(days=31))
+    resp = w["researcher"].post(f"/api/v1/research/projects/{project['id']}/refresh", json={})
+    assert resp.status_code == 410 and resp.json["code"] == "approval_expired"
+    got = w["researcher"].get(f"/api/v1/research/projects/{project['id']}").json
+    assert got["downloads"] == [] and got["extract"]["refreshes"] == 0

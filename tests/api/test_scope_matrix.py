@@ -109,7 +109,8 @@ def test_the_staff_directory_lists_nobody_outside_the_callers_scope(login_as, ro
 # of another county subtree (here: a township supervisor) does not see the county's projects either
 RESEARCH_ENDPOINTS = [("get", "/api/v1/research/projects/{p}", None), ("put", "/api/v1/research/projects/{p}", "body"),
                       ("post", "/api/v1/research/projects/{p}/submit", None),
-                      ("post", "/api/v1/research/projects/{p}/downloads", {"format": "csv"})]
+                      ("post", "/api/v1/research/projects/{p}/downloads", {"format": "csv"}),
+                      ("post", "/api/v1/research/projects/{p}/refresh", {"format": "csv"})]
 
 
 @pytest.mark.parametrize("caller", [("researcher", "C01"), ("county_specialist", "C01D01"), ("supervisor", "C01T01")])

@@ -7587,6 +7587,53 @@ export interface paths {
       };
     };
   };
+  "/api/v1/research/projects/{project_id}/refresh": {
+    /**
+     * Rebuild the released extract on the data up to `until` (same research ids: stable per project) and
+     * download it; within the approval's validity, counted against the download limit and audited.
+     */
+    post: {
+      parameters: {
+        path: {
+          project_id: number;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ResearchRefreshBody"];
+        };
+      };
+      responses: {
+        /** @description the refreshed de-identified extract (csv or xlsx) */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: researcher, county_specialist */
+        403: {
+          content: never;
+        };
+        /** @description extract_not_released */
+        409: {
+          content: never;
+        };
+        /** @description approval_expired, download_limit_reached */
+        410: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        project_id: number;
+      };
+    };
+  };
   "/api/v1/research/projects/{project_id}/submit": {
     /** Send a draft to the data/ethics committee (`research_extract`). 409 `already_submitted`. */
     post: {
@@ -15242,6 +15289,19 @@ export interface components {
       can_review?: boolean;
       items?: components["schemas"]["ResearchProject"][];
     };
+    ResearchRefreshBody: {
+      /**
+       * @default csv
+       * @enum {string}
+       */
+      format?: "csv" | "xlsx";
+      /**
+       * Format: date
+       * @description data up to this day (default today, never later)
+       * @default null
+       */
+      until?: string | null;
+    };
     Resident: {
       address?: string | null;
       age?: number;
@@ -16318,7 +16378,10 @@ export interface components {
     _Download: {
       /** Format: date-time */
       at?: string;
+      /** Format: date */
+      data_until?: string | null;
       format?: string;
+      refresh?: boolean;
       username?: string;
     };
     _Extract: {
@@ -16326,6 +16389,7 @@ export interface components {
       built_at?: string;
       cohort_size?: number;
       columns?: string[];
+      data_until?: string | null;
       k_anonymity?: number | null;
       k_before?: number | null;
       k_label?: string;
@@ -16338,6 +16402,7 @@ export interface components {
       meets_l?: boolean;
       qi_label?: string;
       quasi_identifiers?: string[];
+      refreshes?: number;
       row_count?: number;
       sensitive_attributes?: string[];
       sensitive_label?: string;

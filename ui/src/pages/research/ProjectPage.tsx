@@ -25,6 +25,7 @@ function ExtractSummary({ e }: { e: Extract }) {
         <dd><strong data-testid="l-value">{e.l_label}</strong>（敏感属性：{e.sensitive_label}；要求 l ≥ {e.l_required}{e.meets_l ? '，已达标' : '，未达标'}；抑制前 l = {e.l_before ?? '—'}）</dd>
         <dt>因 l 删除</dt><dd data-testid="extract-suppressed-l">{e.suppressed_rows_l} 行</dd>
         <dt>列</dt><dd>{e.columns.join('、')}</dd>
+        {e.data_until && <><dt>数据截至</dt><dd data-testid="extract-until">{e.data_until}（已更新 {e.refreshes ?? 0} 次）</dd></>}
       </dl>
       {e.below_l.length > 0 && (
         <details data-testid="below-l">
@@ -81,6 +82,7 @@ export default function ProjectPage() {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [until, setUntil] = useState('');
   const act = async (fn: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
@@ -150,13 +152,22 @@ export default function ProjectPage() {
                     onClick={() => act(() => researchApi.download(p.id, 'xlsx'))}>下载 Excel</button>
                 </div>
               )}
+              {p.can_download && (
+                <div className="form" data-testid="refresh">
+                  <h3>更新数据集</h3>
+                  <p className="muted">在审批有效期内按原筛选条件和变量重新提取截至某日的数据（研究编号不变），重新抑制到 k 与 l，占用一次下载次数并记入审计。</p>
+                  <label>数据截止日期（留空为今日）<input type="date" value={until} onChange={(e) => setUntil(e.target.value)} data-testid="refresh-until" /></label>
+                  <button className="btn btn-small" type="button" disabled={busy} data-testid="refresh-csv"
+                    onClick={() => act(() => researchApi.download(p.id, 'csv', until || null))}>更新并下载 CSV</button>
+                </div>
+              )}
             </section>
           )}
           {(p.downloads ?? []).length > 0 && (
             <section className="card">
               <h2>下载记录</h2>
               <ul className="plain" data-testid="download-log">
-                {(p.downloads ?? []).map((d, k) => <li key={k}>{dateTime(d.at)} · {d.format.toUpperCase()}</li>)}
+                {(p.downloads ?? []).map((d, k) => <li key={k}>{dateTime(d.at)} · {d.format.toUpperCase()}{d.refresh ? ` · 更新数据集（数据截至 ${d.data_until ?? '—'}）` : ''}</li>)}
               </ul>
             </section>
           )}

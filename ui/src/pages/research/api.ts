@@ -49,6 +49,8 @@ export interface Extract {
   suppressed_rows: number;
   suppressed_cells: number;
   columns: string[];
+  data_until?: string | null;
+  refreshes?: number;
   l_before: number | null;
   l_diversity: number | null;
   l_required: number;
@@ -85,7 +87,7 @@ export interface Project {
   expires_at?: string | null;
   download_limit?: number;
   downloads_left?: number;
-  downloads?: { username: string; format: string; at: string }[];
+  downloads?: { username: string; format: string; at: string; refresh?: boolean; data_until?: string | null }[];
   extract?: Extract | null;
   review_round?: number;
   committee?: { name: string; chair: boolean; vote: string | null; vote_label: string }[];
@@ -119,17 +121,18 @@ export interface Committee {
 export interface Preview { cohort_size: number | null; below_minimum: boolean; minimum: number }
 
 /** Fetch the extract (a POST: each download counts) and hand it to the browser as a file. */
-async function download(id: number, format: 'csv' | 'xlsx'): Promise<void> {
-  const res = await fetch(`${V1}/projects/${id}/downloads`, {
+async function download(id: number, format: 'csv' | 'xlsx', refreshUntil?: string | null): Promise<void> {
+  const refresh = refreshUntil !== undefined;
+  const res = await fetch(`${V1}/projects/${id}/${refresh ? 'refresh' : 'downloads'}`, {
     method: 'POST', credentials: 'include',
     headers: { 'Content-Type': 'application/json', Accept: '*/*', ...csrfHeaders('POST') },
-    body: JSON.stringify({ format }),
+    body: JSON.stringify(refresh ? { format, until: refreshUntil || null } : { format }),
   });
   if (!res.ok) throw await errorFromResponse(res);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;
-  a.download = `科研数据-${id}.${format}`;
+  a.download = `科研数据-${id}${refresh ? `-更新至${refreshUntil || '今日'}` : ''}.${format}`;
   document.body.appendChild(a);
   a.click();
   a.remove();
