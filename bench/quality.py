@@ -209,10 +209,11 @@ def main() -> None:
             months = queries.previous_periods(period, args.months)
             per_month = []
             for month in reversed(months):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 state = refresh.refresh(month)
                 per_month.append(time.perf_counter() - t0)
-                print(f"refresh {month}: {per_month[-1]:.1f} s", flush=True)
+                print(f"refresh {month}: {per_month[-1]:.1f} s ({time.process_time() - c0:.1f} s CPU in this process; "
+                      f"load {os.getloadavg()[0]:.1f})", flush=True)
             from sqlalchemy import func, select
 
             from app.core.db import session
