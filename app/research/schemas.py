@@ -150,6 +150,7 @@ class ResearchCommitteeSchema(Schema):
     county_code = fields.Str()
     source = fields.Str(metadata={"description": "named: the county named its members; role: everyone holding role"})
     role = fields.Str()
+    role_label = fields.Str()
     members = fields.List(fields.Nested(_Person))
     chair = fields.Nested(_Person, allow_none=True)
     vote_days = fields.Int()

@@ -215,6 +215,8 @@ def _start_data(row: ResearchProject) -> dict[str, Any]:
 
 # -- the committee ---------------------------------------------------------------------------------------------
 
+ROLE_LABELS = {"supervisor": "质控督导", "county_admin": "县级管理员", "county_specialist": "县级专科医生",
+               "process_owner": "流程管理员"}
 VOTES = {"approve": "同意", "reject": "不同意", "changes": "需修改"}
 DECISIONS = {"approve": "通过", "changes": "退回修改", "reject": "不予批准", "no_quorum": "未达法定人数（主任委员决定）"}
 
@@ -254,7 +256,8 @@ def committee_of(county_code: str) -> dict[str, Any]:
         admins = users.staff_in([settings().chair_role], [f"/{county_code}/"])
         chair = _person(admins[0][0]) if admins else (members[0] if members else None)
     return {"county_code": county_code, "source": source, "members": members, "chair": chair,
-            "role": reviewer_roles()[0], "vote_days": settings().vote_days,
+            "role": reviewer_roles()[0], "role_label": ROLE_LABELS.get(reviewer_roles()[0], "委员会角色"),
+            "vote_days": settings().vote_days,
             "reminder_days": settings().vote_reminder_days}
 
 

@@ -82,7 +82,7 @@ def notices(app, username: str, kind: str) -> int:
 def test_the_committee_is_named_by_the_county_administrator_or_is_everyone_holding_the_role(world):
     w = world
     by_role = w["sup_a"].get("/api/v1/research/committee").json
-    assert by_role["source"] == "role" and by_role["role"] == "supervisor"
+    assert by_role["source"] == "role" and by_role["role"] == "supervisor" and by_role["role_label"] == "质控督导"
     assert [m["username"] for m in by_role["members"]] == ["sup_a", "sup_b", "sup_c"]
     assert by_role["chair"]["username"] == "admin_a" and by_role["can_edit"] is False     # county_admin chairs
     named = name_committee(w, ["sup_a", "sup_b", "spec_d"], chair="sup_b")

@@ -15173,6 +15173,7 @@ export interface components {
       members?: components["schemas"]["_Person"][];
       reminder_days?: number;
       role?: string;
+      role_label?: string;
       /** @description named: the county named its members; role: everyone holding role */
       source?: string;
       vote_days?: number;

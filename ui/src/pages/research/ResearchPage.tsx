@@ -29,7 +29,7 @@ function CommitteeCard() {
       <h2>数据/伦理委员会</h2>
       <p>
         委员：<span data-testid="committee-list">{d.members.map((m) => m.name).join('、') || '—'}</span>
-        {d.source === 'role' ? `（未指定委员时为县内全部「${d.role}」角色人员）` : ''}；主任委员：{d.chair?.name ?? '—'}
+        {d.source === 'role' ? `（未指定委员时为县内全部「${d.role_label}」）` : ''}；主任委员：{d.chair?.name ?? '—'}
       </p>
       <p className="muted">每位委员并行投票（同意 / 不同意 / 需修改），申请人不参与自己申请的投票；{d.vote_days} 天内投票，截止前 {d.reminder_days} 天提醒未投票委员；截止时未达法定人数由主任委员决定。</p>
       {d.can_edit && !editing && (

@@ -111,6 +111,7 @@ export interface Committee {
   county_code: string;
   source: string;
   role: string;
+  role_label: string;
   members: Person[];
   chair: Person | null;
   vote_days: number;
