@@ -222,7 +222,7 @@ describe('web UI', { concurrency: false }, () => {
     if (!needs(t, '/api/v1/liaison/week', '/api/v1/liaison/duties', '/api/v1/liaison/plans')) return;
     await liaisonStory(ctx);
   });
-  test('research extraction: the researcher builds a hypertension cohort (size-only preview) and submits; the committee approves and releases after seeing k; the downloaded extract has research ids and no names or ID numbers', async (t) => {
+  test('research extraction: the researcher builds a hypertension cohort (size-only preview) and submits; two committee members vote, the decision table approves, the chair releases after seeing k and l; the downloaded extract has research ids and no names or ID numbers', async (t) => {
     if (useMock) return void t.skip('the mock has no research extraction');
     if (!needs(t, '/api/v1/research/projects', '/api/v1/research/preview')) return;
     await researchStory(ctx);
