@@ -189,10 +189,12 @@ def main() -> None:
             return
         with app.app_context():
             ids = scheduling.pending_visit_ids(limit=args.starts)
+            statements = count_statements()
             t0 = time.perf_counter()
             for visit_id in ids:
                 scheduling.start_cycle(visit_id)
             start_s = time.perf_counter() - t0
+            per_start = statements[0] / max(1, len(ids))
             t0 = time.perf_counter()
             again = scheduling.generate_due_cycles()
             again_s = time.perf_counter() - t0
@@ -202,6 +204,7 @@ def main() -> None:
         print(f"seeded {args.patients} due schedules in {seeded:.1f} s")
         print(f"generate_due_cycles: {made} visits in {generate_s:.2f} s ({made / generate_s:,.0f}/s)")
         print(f"re-run (idempotent): {again} visits in {again_s:.2f} s")
+        print(f"single starts: {per_start:.1f} SQL statements per start (one transaction per visit)")
         print(f"instance starts: {len(ids)} in {start_s:.1f} s = {rate:.0f}/s per worker; "
               f"{args.patients} would take {args.patients / rate / 60:.1f} min on 1 worker, "
               f"{args.patients / rate / 60 / 8:.1f} min on 8")

@@ -216,10 +216,14 @@ def enqueue_chunks(batch_id: int, *, only_pending: bool = False) -> int:
         pending = {((seq - 1) // size) for (seq,) in s.execute(select(BatchStartItem.seq).where(
             BatchStartItem.batch_id == batch_id, BatchStartItem.status == "pending"))}
         ranges = [r for r in ranges if (r[0] - 1) // size in pending]
+    # job ids name the batch by its creation time too: a batch id seen again (a restored or scratch database) must not
+    # meet the old batch's jobs still known to rq (a job of a killed worker stays "started" there)
+    made = f"{batch.created_at:%Y%m%d%H%M%S%f}"
     s.rollback()            # end the read before jobs run (eager mode runs them now)
     attempt = clock.now().strftime("%Y%m%d%H%M%S") if only_pending else "0"
     for lo, hi in ranges:
-        enqueue(CHUNK_JOB, batch_id, lo, hi, job_id=f"batch-{batch_id}-{lo}-{attempt}", retries=3, timeout_s=1800)
+        enqueue(CHUNK_JOB, batch_id, lo, hi, job_id=f"batch-{batch_id}-{made}-{lo}-{attempt}", retries=3,
+                timeout_s=1800)
     return len(ranges)
 
 
