@@ -172,7 +172,7 @@ function CaseTable({ items, showReferral }: { items: ScreeningCase[]; showReferr
                 ) : null}
                 {c.reject_reason ? <div className="muted">{c.reject_reason}</div> : null}
               </td>
-              <td style={{ fontSize: '0.82rem' }}>{c.reason ?? '—'}</td>
+              <td className="reason-cell">{c.reason ?? '—'}</td>
               <td>{orgName(c.org_code)}</td>
               <td className="nowrap">{formatDateTime(c.flagged_at)}</td>
             </tr>
