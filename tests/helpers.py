@@ -65,3 +65,12 @@ def move_to_changed_approval_form(app, instance_id: int, *, maximum: int = 1000)
             v2 = s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "approval",
                                                           ProcessVersion.version == 2))
             s.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id).values(process_version_id=v2))
+
+
+STATE_LIMIT = 50_000        # bytes of serialized engine state per instance (issue 23.7)
+
+
+def state_bytes(state) -> int:
+    """The size of an instance's stored state: its JSON as the database receives it."""
+    import json
+    return len(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode())

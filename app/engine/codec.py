@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
+from .compaction import PRUNED_KEY
 from .sandbox import Record
 from .tasks import CALLEE_KEY, ENGINE_CONFIG
 
@@ -112,7 +113,11 @@ def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
         text = json.dumps(_records_out(ser.to_dict(workflow)), cls=ser._encoder_cls, ensure_ascii=False)
     finally:
         ser.registry._encoder_mode = False
-    return json.loads(text)
+    state = json.loads(text)
+    pruned = getattr(workflow, "ygt_pruned", None)
+    if pruned:
+        state[PRUNED_KEY] = pruned
+    return state
 
 
 def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:
@@ -121,7 +126,11 @@ def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:
     dct = json.loads(json.dumps(state))  # the converter consumes the dict; never touch the caller's copy
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs
-    return ser.from_dict(dct)
+    pruned = dct.pop(PRUNED_KEY, None)
+    workflow = ser.from_dict(dct)
+    if pruned:
+        workflow.ygt_pruned = pruned      # what compaction dropped earlier (app.engine.compaction)
+    return workflow
 
 
 def dump_spec(spec, subprocess_specs) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
 from .codec import callee_keys, dump_state, load_state, restore_spec, to_json_value
+from .compaction import compact, pruned_of
 from .environment import (
     DecisionEvaluator,
     EngineEnvironment,
@@ -331,11 +332,14 @@ class _Run:
             t = error_tasks[0]
             self.error = ErrorInfo(element_id=t.task_spec.bpmn_id, task_guid=str(t.id), message="task in error")
         status = "error" if self.error else _status(wf)
-        return Snapshot(
-            state=dump_state(wf), status=status, human_tasks=_human_tasks(wf), timers=_timers(wf),
+        snap = Snapshot(
+            state={}, status=status, human_tasks=_human_tasks(wf), timers=_timers(wf),
             subscriptions=_subscriptions(wf), service_calls=_service_calls(wf), events=self.events,
             diagram=_diagram(wf), error=self.error,
             data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=self.thrown)
+        compact(wf)             # last: the views above were taken from the whole tree
+        snap.state = dump_state(wf)
+        return snap
 
 
 def _message(exc: Exception) -> str:
@@ -499,7 +503,8 @@ def _diagram(wf: BpmnWorkflow) -> dict[str, list[str]]:
     def ids(state):
         return sorted({t.task_spec.bpmn_id for t in wf.get_tasks(state=state)
                        if getattr(t.task_spec, "bpmn_id", None)})
-    return {"completed": ids(TaskState.COMPLETED), "active": ids(TaskState.READY | TaskState.WAITING |
+    completed = sorted(set(ids(TaskState.COMPLETED)) | set(pruned_of(wf)["completed"]))
+    return {"completed": completed, "active": ids(TaskState.READY | TaskState.WAITING |
                                                                    TaskState.STARTED),
             "error": ids(TaskState.ERROR)}
 

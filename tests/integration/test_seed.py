@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core import clock, db
-from tests.helpers import REPO
+from tests.helpers import REPO, STATE_LIMIT, state_bytes
 
 MODELS = [REPO / "bpmn", REPO / "dmn", REPO / "forms"]
 
@@ -122,6 +122,12 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app):
         totals = referral_summary.summary(principal_for(find_user("supervisor")))["totals"]
         assert added["reported_referrals"] >= 6 and totals["matched"] >= 3 and totals["unmatched_reported"] >= 3
         assert all(totals[src]["up"] + totals[src]["down"] for src in ("his", "public_health", "insurance")), totals
+
+        # issue 23.7: every instance of the demo, at whatever point it waits or ended, keeps its state ≤ 50 KB
+        # (the anticoagulant episodes loop for weeks of INRs: the engine drops their finished rounds)
+        sizes = {(p, i): state_bytes(st) for i, p, st in s.execute(
+            select(ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.state))}
+        assert max(sizes.values()) <= STATE_LIMIT, sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
 
         again = demo.seed_demo()
         assert again == {"organizations": 0, "users": 0, "residents": 0}
