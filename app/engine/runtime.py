@@ -91,6 +91,9 @@ class HumanTaskView:
     assign_user: int | None = None     # `assignUser`: the task goes straight to this user (e.g. one per trainee)
     # `excludeUser`: a username never offered this task (separation of duties: the drafter of what is approved)
     exclude_user: str | None = None
+    # False: the task was READY, unchanged, before this step (its projection row needs no refresh)
+    fresh: bool = True
+    was_open: bool = False      # READY before this step too (True and fresh: reset and READY again)
 
 
 @dataclass
@@ -147,6 +150,8 @@ class Snapshot:
     error: ErrorInfo | None
     data: dict[str, Any] = field(default_factory=dict)
     thrown_messages: list[dict[str, Any]] = field(default_factory=list)
+    # human tasks that were READY before this step and are not any more (completed, cancelled, reset); None: unknown
+    closed_tasks: list[str] | None = None
 
     @property
     def next_timer_at(self) -> datetime | None:
@@ -266,6 +271,9 @@ class _Run:
                 subs.update(callees.specs(key))
             self.wf = load_state(state, spec, subs)
             self.wf.script_engine = engine
+        # the human tasks open before the step, to tell the projection what changed (task guid → last change)
+        self.ready_before = {} if state is None else {
+            str(t.id): t.last_state_change for t in self.wf.get_tasks(state=TaskState.READY, manual=True)}
         self.budget = ctx.step_budget
         self.steps = 0
         self.started_ts = time.time()
@@ -332,11 +340,14 @@ class _Run:
             t = error_tasks[0]
             self.error = ErrorInfo(element_id=t.task_spec.bpmn_id, task_guid=str(t.id), message="task in error")
         status = "error" if self.error else _status(wf)
+        views = _human_tasks(wf, self.ready_before)
+        still = {v.task_guid for v in views}
         snap = Snapshot(
-            state={}, status=status, human_tasks=_human_tasks(wf), timers=_timers(wf),
+            state={}, status=status, human_tasks=views, timers=_timers(wf),
             subscriptions=_subscriptions(wf), service_calls=_service_calls(wf), events=self.events,
             diagram=_diagram(wf), error=self.error,
-            data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=self.thrown)
+            data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=self.thrown,
+            closed_tasks=[guid for guid in self.ready_before if guid not in still])
         compact(wf)             # last: the views above were taken from the whole tree
         snap.state = dump_state(wf)
         return snap
@@ -399,7 +410,9 @@ def _due_at(task, props) -> datetime | None:
     return value
 
 
-def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
+def _human_tasks(wf: BpmnWorkflow, before: Mapping[str, float] | None = None) -> list[HumanTaskView]:
+    """The READY human tasks; `before` (guid → last state change of the tasks READY before the step) marks those
+    that did not change as not fresh."""
     views = []
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
         ts = task.task_spec
@@ -420,7 +433,8 @@ def _human_tasks(wf: BpmnWorkflow) -> list[HumanTaskView]:
             disease=_evaluate_property(task, props.get("disease")),
             risk_level=_evaluate_property(task, props.get("riskLevel")), spec_key=spec_key_of(task.workflow),
             assign_user=_user_id(_evaluate_property(task, props.get("assignUser"))),
-            exclude_user=_username(_evaluate_property(task, props.get("excludeUser")))))
+            exclude_user=_username(_evaluate_property(task, props.get("excludeUser"))),
+            fresh=(before or {}).get(str(task.id)) != task.last_state_change, was_open=str(task.id) in (before or {})))
     return views
 
 

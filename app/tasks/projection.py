@@ -29,9 +29,38 @@ _ROLE_IN_LANE = re.compile(r"[a-z_]+")
 _LAST_STEP = "tasks.last_projection"
 
 
-def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, new: bool) -> None:
+def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, new: bool,
+            closed: list[str] | None = None) -> None:
     """Make the open tasks of `inst` match the step's task views: add the new ones, refresh the open ones, cancel
-    those the step closed (a boundary event, a terminated instance)."""
+    those the step closed (a boundary event, a terminated instance).
+
+    With `closed` (the engine's list of tasks that were open before the step and are not any more) only what the
+    step changed is written: rows for the fresh views, the closed rows cancelled; an open task the step did not
+    touch keeps its row as it is (no read, no write). Without it, every open task is re-projected."""
+    if closed is None or new:
+        _project_all(session, inst, views, now, new=new)
+        return
+    fresh = [v for v in views if v.fresh]
+    in_session = {r.task_guid: r for r in _session_rows(session, inst.id)}
+    wanted = {v.task_guid for v in fresh if v.was_open} | set(closed)
+    wanted -= set(in_session)
+    rows = dict(in_session)
+    if wanted:
+        rows.update((r.task_guid, r) for r in session.execute(select(HumanTask).where(
+            HumanTask.instance_id == inst.id, HumanTask.status == "open",
+            HumanTask.task_guid.in_(sorted(wanted)))).scalars())
+    with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
+        kept = [_refresh(session, inst, rows.get(view.task_guid), view, now) for view in fresh]
+    for guid in closed:
+        row = rows.get(guid)
+        if row is not None and row.status == "open":
+            _cancel(row, now)
+    # the step's open tasks are all known only when none was left untouched
+    session.info[_LAST_STEP] = (inst.id, kept) if len(fresh) == len(views) else None
+
+
+def _project_all(session, inst: ProcessInstance, views: list[Any], now: datetime, *, new: bool) -> None:
+    """The full re-projection: read every open task of the instance and make the rows match the views."""
     existing = {} if new else {t.task_guid: t for t in session.execute(select(HumanTask).where(
         HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
     seen = set()
@@ -39,23 +68,36 @@ def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, 
     with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
         for view in views:
             seen.add(view.task_guid)
-            row = existing.get(view.task_guid)
-            if row is None:
-                row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
-                                element_id=view.element_id, name=view.name, lane=view.lane,
-                                role=_candidate_role(view) or role_of_lane(view.lane),
-                                status="open", created_at=now, started_by=inst.started_by,
-                                form_key=f"{view.process_id}/{view.element_id}",
-                                process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
-                session.add(row)
-            _fill(row, view, inst)
-            kept.append(row)
+            kept.append(_refresh(session, inst, existing.get(view.task_guid), view, now))
     for guid, row in existing.items():
         if guid not in seen:
-            row.status = "cancelled"
-            row.completed_at = now
-            row.etag_version += 1
+            _cancel(row, now)
     session.info[_LAST_STEP] = (inst.id, kept)     # one entry: the step that ran last in this session
+
+
+def _refresh(session, inst: ProcessInstance, row: HumanTask | None, view, now: datetime) -> HumanTask:
+    if row is None:
+        row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
+                        element_id=view.element_id, name=view.name, lane=view.lane,
+                        role=_candidate_role(view) or role_of_lane(view.lane),
+                        status="open", created_at=now, started_by=inst.started_by,
+                        form_key=f"{view.process_id}/{view.element_id}",
+                        process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
+        session.add(row)
+    _fill(row, view, inst)
+    return row
+
+
+def _cancel(row: HumanTask, now: datetime) -> None:
+    row.status = "cancelled"
+    row.completed_at = now
+    row.etag_version += 1
+
+
+def _session_rows(session, instance_id: int) -> list[HumanTask]:
+    """The instance's task rows this transaction already holds (the task being completed, locked by the caller)."""
+    return [obj for obj in session.identity_map.values()
+            if isinstance(obj, HumanTask) and obj.instance_id == instance_id]
 
 
 def complete(session, task_id: int, data: Any, actor_name: str, completion_id: str | None) -> HumanTask:
@@ -72,9 +114,9 @@ def complete(session, task_id: int, data: Any, actor_name: str, completion_id: s
 
 
 def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:
-    """The open tasks of `instance_id` as the step that just ran left them in the session (`project` loaded every
-    open task of the instance and added the new ones), in id order: the caller's next tasks without reading back
-    what was just written."""
+    """The open tasks of `instance_id` as the step that just ran left them in the session (when `project` knew every
+    open task of the instance: it loaded them all, or the step left no task untouched), in id order: the caller's
+    next tasks without reading back what was just written."""
     last = session.info.pop(_LAST_STEP, None)
     if last is None or last[0] != instance_id:
         return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,

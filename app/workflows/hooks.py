@@ -52,14 +52,15 @@ _inbox: dict[str, Callable] = {}
 
 
 def inbox_writer(*, project: Callable, complete: Callable) -> None:
-    """Plug in the one writer of `human_tasks` (app.tasks.projection): `project(session, inst, views, now, new=)`
-    makes the open tasks match a step's task views; `complete(session, task_id, data, actor_name, completion_id)`
+    """Plug in the one writer of `human_tasks` (app.tasks.projection): `project(session, inst, views, now, new=,
+    closed=)` makes the open tasks match a step's task views; `complete(session, task_id, data, actor_name, completion_id)`
     marks one completed. Both run in the runner's transaction."""
     _inbox.update(project=project, complete=complete)
 
 
-def project_tasks(session, inst, views, now, *, new: bool) -> None:
-    _inbox["project"](session, inst, views, now, new=new)
+def project_tasks(session, inst, views, now, *, new: bool, closed: list[str] | None = None) -> None:
+    """`closed`: the tasks the step closed, when the engine knows them (then only what changed is written)."""
+    _inbox["project"](session, inst, views, now, new=new, closed=closed)
 
 
 def complete_task(session, task_id: int, data, actor_name: str, completion_id: str | None):

@@ -380,7 +380,8 @@ def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = F
                task_guid=ev.get("task_guid"), data=ev.get("data"))
     if snap.status in FINAL:
         _event(session, inst, f"instance_{snap.status}", actor)
-    hooks.project_tasks(session, inst, snap.human_tasks, now, new=new)   # the inbox (app.tasks) writes them
+    hooks.project_tasks(session, inst, snap.human_tasks, now, new=new,     # the inbox (app.tasks) writes them
+                        closed=snap.closed_tasks)
     if had_timers or snap.timers:
         _project_timers(session, inst, snap, new=new)
     if had_messages or snap.subscriptions:
