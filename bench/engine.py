@@ -8,8 +8,9 @@ Model (tests/fixtures/models/approval.bpmn): start → task A (amount, comment) 
     python bench/engine.py --short                  # CI: a few bare instances (tests/integration/test_benchmarks.py)
 
 Reports instances/s and median/p95 per request kind; with --database-url (the server's PostgreSQL database) also
-the rows written per instance, table by table, and the state bytes per instance; with --bare the library ceiling
-in memory and with a JSON save/load at every step.
+the rows written per instance, table by table, and the state bytes per instance; with --rss-pids (the gunicorn
+workers, an rq worker) their peak and current RSS after the run (issue 23.7); with --bare the library ceiling
+in memory and with a JSON save/load at every step (and this process's peak RSS).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import memory  # bench/memory.py, beside this script
 
 
 def pct(values, p):
@@ -145,12 +148,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--bare", action="store_true")
     parser.add_argument("--database-url", help="the server's PostgreSQL database, for per-instance write counts")
+    parser.add_argument("--rss-pids", type=int, nargs="*", default=[],
+                        help="processes whose peak/current RSS to report after the run (gunicorn workers, rq worker)")
     parser.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts); without --base-url: --bare")
     args = parser.parse_args()
     if args.short:
         args.instances, args.bare = 5, args.bare or not args.base_url
     if args.bare:
-        print(json.dumps(bare_run(args.instances), indent=1))
+        print(json.dumps({**bare_run(args.instances), "peak_rss_mb": memory.self_peak_rss_mb()}, indent=1))
         return
     before = rows_written(args.database_url) if args.database_url else None
     result = http_run(args.base_url, args.token, args.instances, args.clients, args.org)
@@ -160,6 +165,8 @@ def main() -> None:
         result["rows_written_per_instance"] = {t: round((after[t] - before[t]) / n, 2) for t in ROW_TABLES
                                                if after[t] != before[t]}
         result["state_bytes_per_instance"] = state_bytes(args.database_url)
+    if args.rss_pids:
+        result["rss"] = [memory.process_rss(pid) for pid in args.rss_pids]
     print(json.dumps(result, indent=1))
 
 

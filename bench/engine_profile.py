@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import memory  # bench/memory.py, beside this script
+
 KINDS = ("start", "list", "complete_a", "complete_b")
 
 
@@ -224,6 +226,7 @@ def run(url: str, args) -> None:
             result["per_request"][k]["shapes"] = dict(v["shapes"].most_common())
     result["statements_per_instance"] = sum(result["per_request"][k]["statements"] for k in KINDS)
     result["transactions_per_instance"] = sum(result["per_request"][k]["transactions"] for k in KINDS)
+    result["peak_rss_mb"] = memory.self_peak_rss_mb()      # the web app ran in this process (issue 23.7)
     print(json.dumps(result, indent=1, ensure_ascii=False))
     if prof:
         print("\nself time by layer (% of the measured loop):")

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import memory  # bench/memory.py, beside this script
 import scratch  # bench/scratch.py, beside this script
 
 
@@ -208,6 +209,9 @@ def main() -> None:
         print(f"instance starts: {len(ids)} in {start_s:.1f} s = {rate:.0f}/s per worker; "
               f"{args.patients} would take {args.patients / rate / 60:.1f} min on 1 worker, "
               f"{args.patients / rate / 60 / 8:.1f} min on 8")
+        # the starts ran here as one rq worker runs them (issue 23.7)
+        print(f"peak RSS of this process (one worker's work): {memory.self_peak_rss_mb()} MB, "
+              f"now {memory.self_rss_mb()} MB")
     finally:
         drop()
 

@@ -27,17 +27,19 @@ def bench(name: str, *args: str) -> str:
 
 def test_engine_bare_reports_instances_per_second():
     out = bench("engine.py")
-    assert '"instances": 5' in out and '"bare_in_memory_per_s"' in out
+    assert '"instances": 5' in out and '"bare_in_memory_per_s"' in out and '"peak_rss_mb"' in out
 
 
 def test_engine_profile_reports_statements_per_request():
     out = bench("engine_profile.py")
     assert '"statements_per_instance"' in out and '"complete_a"' in out and '"instances": 3' in out
+    assert '"peak_rss_mb"' in out
 
 
 def test_follow_up_reports_generation_and_start_rates():
     out = bench("follow_up.py")
     assert "generate_due_cycles: 200 visits" in out and "instance starts: 3 in" in out
+    assert "peak RSS of this process" in out
 
 
 def test_follow_up_batch_reports_starts_and_statements():
