@@ -298,8 +298,6 @@ def _pids_and_sbp(resp) -> dict[str, str]:
 
 
 def test_a_released_project_refreshes_its_extract_with_the_same_research_ids_within_the_limit(app, world):
-    from datetime import UTC, datetime
-
     from app.residents import records
     w = world
     project = create(w["researcher"])
