@@ -43,6 +43,7 @@ import { pharmacyStory } from './pharmacy.mjs';
 import { interventionStory } from './intervention.mjs';
 import { anticoagStory } from './anticoag.mjs';
 import { privilegeStory } from './privilege.mjs';
+import { screeningRunStory } from './screening_run.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -241,6 +242,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no prescribing privilege');
     if (!needs(t, '/api/v1/users/{}/prescribing-privilege')) return;
     await privilegeStory(ctx);
+  });
+  test('筛查批次 on a phone: the county administrator starts a population run, sees its progress and 分块 n / n 已完成', async (t) => {
+    if (useMock) return void t.skip('the mock has no chunked screening runs');
+    if (!needs(t, '/api/v1/screening/runs', '/api/v1/screening/runs/{}')) return;
+    await screeningRunStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);

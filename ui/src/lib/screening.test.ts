@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { funnelBy, pieData, runActive, runFraction, runSummary } from './screening';
+import { funnelBy, pieData, runActive, runChunks, runFraction, runSummary } from './screening';
 import type { ScreeningStatsRow } from '../api/types';
 
 const rows: ScreeningStatsRow[] = [
@@ -52,6 +52,11 @@ describe('run progress', () => {
     expect(runSummary({ id: 1, status: 'running', processed: 1234, total: 2000, cases_created: 12, residents_per_second: 350.4 })).toBe(
       '已处理 1,234 / 2,000 人，新增 12 例，约 350 人/秒',
     );
+  });
+  it('counts chunks done and failed', () => {
+    expect(runChunks({ id: 1, status: 'running', total_chunks: 10, done_chunks: 3, failed_chunks: 0 })).toBe('分块 3 / 10 已完成');
+    expect(runChunks({ id: 1, status: 'failed', total_chunks: 10, done_chunks: 9, failed_chunks: 1 })).toBe('分块 9 / 10 已完成，1 块失败');
+    expect(runChunks({ id: 1, status: 'completed', total_chunks: 0 })).toBe('');
   });
 });
 

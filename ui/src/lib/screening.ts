@@ -85,6 +85,14 @@ export function runSummary(run: ScreeningRun): string {
   return parts.join('，');
 }
 
+/** Chunked runs (one job per resident-id range, shared by every worker): "分块 3 / 10 已完成，1 块失败" ("" for a
+ * run without chunks). */
+export function runChunks(run: ScreeningRun): string {
+  if (!run.total_chunks) return '';
+  const text = `分块 ${run.done_chunks ?? 0} / ${run.total_chunks} 已完成`;
+  return run.failed_chunks ? `${text}，${run.failed_chunks} 块失败` : text;
+}
+
 /** A run's `counts` ({cases: {"htn:suspected": n}, input_errors: {key: n}}) as Chinese lines. */
 export function runCountsText(counts: Record<string, unknown> | null | undefined): { cases: string; errors: string } {
   const part = (v: unknown) => (v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>) : []);

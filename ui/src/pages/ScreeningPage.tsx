@@ -11,7 +11,7 @@ import { label } from '../lib/labels';
 import { canRunScreening } from '../lib/roles';
 import { useOrgNames } from '../lib/orgs';
 import { formatDateTime } from '../lib/time';
-import { CASE_KINDS, CASE_STATUS, RUN_STATUS, SCREENING_DISEASES, runActive, runCountsText, runFraction, runSummary } from '../lib/screening';
+import { CASE_KINDS, CASE_STATUS, RUN_STATUS, SCREENING_DISEASES, runActive, runChunks, runCountsText, runFraction, runSummary } from '../lib/screening';
 
 const PER_PAGE = 50;
 const POLL_MS = 2000;
@@ -81,7 +81,7 @@ function Runs() {
   };
 
   const active = runActive(latest);
-  const resumable = latest && ['interrupted', 'failed'].includes(latest.status);
+  const resumable = latest && (['interrupted', 'failed'].includes(latest.status) || !!latest.failed_chunks);
   return (
     <section className="card">
       <div className="row">
@@ -120,6 +120,7 @@ function Runs() {
               </div>
               {runActive(r) ? <ProgressBar value={runFraction(r)} label="筛查进度" /> : null}
               <div className="timeline-data">{runSummary(r)}</div>
+              {runChunks(r) && <div className="muted" data-testid="run-chunks">{runChunks(r)}</div>}
               <RunCounts counts={r.counts} />
               {r.error && <div className="text-danger">{r.error}</div>}
             </li>
