@@ -1,12 +1,15 @@
 """Benchmark the population screening batch on PostgreSQL (not a test).
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/screening.py --residents 1000000 [--chunk 10000] [--starts 1000] [--keep]
+        .venv/bin/python bench/screening.py --residents 1000000 [--chunk 10000] [--starts 1000] [--keep] \
+        [--path here|cursor] [--workers 1,2]   # --workers: that many rq workers each (needs REDIS_URL)
 
 Creates a scratch database, bulk-loads a synthetic county (12 townships, 150 villages) with N residents and about
 five observations each (SBP, DBP, fasting glucose, BMI, waist; COPY), deploys the decision pack, then times one
 full batch: residents/s, cases created/s, peak RSS and RSS per chunk (flat = memory does not grow with the
-population). Process starts for new cases are queued by the batch (workers start them); the benchmark captures the
+population). `--path here` (default) is the chunked run screened by this process, `--path cursor` the older cursor
+run; `--workers 1,2` also times the chunked run on 1 and then 2 rq workers (`bench/screening_worker.py`, the cases
+emptied between runs) and reports per-chunk CPU and wall seconds of the workers. Process starts for new cases are queued by the batch (workers start them); the benchmark captures the
 queue and then times `--starts` verification-process starts separately (tasks created per second).
 """
 from __future__ import annotations
@@ -101,6 +104,10 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--starts", type=int, default=1000, help="verification processes to start and time")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--path", choices=("here", "cursor"), default="here",
+                        help="chunked run in this process (default) or the older single-process cursor run")
+    parser.add_argument("--workers", default="", help="comma-separated rq worker counts to time, e.g. 1,2")
+    parser.add_argument("--only-workers", action="store_true", help="time only the --workers runs")
     parser.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts)")
     args = parser.parse_args()
     if args.short:
@@ -141,10 +148,16 @@ def run(url: str, args) -> None:
         observations = session().execute(text("SELECT count(*) FROM observations")).scalar()
         session().close()
         print(f"loaded in {load_s:.1f}s ({observations:,} observations); screening …", flush=True)
-        samples = []
-        r = batch.create_run(started_by="bench", chunk_size=args.chunk)
+        if args.only_workers:
+            report = {"residents": args.residents, "observations": observations, "chunk": args.chunk}
+            for n in [int(w) for w in args.workers.split(",") if w.strip()]:
+                report |= with_workers(url, batch, args, n)
+            for key, value in report.items():
+                print(f"{key:>24}: {value}", flush=True)
+            return
+        samples: list[float] = []
         started = time.perf_counter()
-        r = batch.run(r.id, on_chunk=lambda _id: samples.append(rss_mb()))
+        r = screen(batch, args, on_chunk=lambda: samples.append(rss_mb()))
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report = {
@@ -155,14 +168,84 @@ def run(url: str, args) -> None:
             "rss_first_chunks_mb": [round(x) for x in samples[:3]],
             "rss_last_chunks_mb": [round(x) for x in samples[-3:]], "counts": r.counts["cases"],
         }
-        rerun = batch.create_run(started_by="bench", chunk_size=args.chunk)
+        report |= chunk_cpu(r.id)
         t2 = time.perf_counter()
-        rerun = batch.run(rerun.id)
+        rerun = screen(batch, args)
         report["rerun_s"], report["rerun_cases_created"] = round(time.perf_counter() - t2, 1), rerun.cases_created
+        for n in [int(w) for w in args.workers.split(",") if w.strip()]:
+            report |= with_workers(url, batch, args, n)
         if args.starts and queued:
             report |= time_starts(queued[:args.starts])
         for key, value in report.items():
             print(f"{key:>24}: {value}")
+
+
+def screen(batch, args, on_chunk=lambda: None):
+    """One full run, chunked in this process (`ygt screen --here`) or the older cursor run; the finished run."""
+    from app.core.db import remove_session
+    from app.screening.queries import stored_run
+    if args.path == "cursor":
+        r = batch.create_run(started_by="bench", chunk_size=args.chunk)
+        return batch.run(r.id, on_chunk=lambda _id: on_chunk())
+    run_id = batch.create_chunked_run(started_by="bench", chunk_size=args.chunk, enqueue=False).id
+    for seq in batch.pending_chunks(run_id):
+        batch.screen_chunk(run_id, seq)
+        on_chunk()
+    remove_session()
+    return stored_run(run_id)
+
+
+def chunk_cpu(run_id: int, prefix: str = "") -> dict:
+    """Per chunk: CPU seconds of the screening process (Python: features parsing, rules, COPY) and wall seconds."""
+    from app.core.db import session
+    rows = session().execute(text("SELECT cpu_s, wall_s, processed FROM screening_run_chunks WHERE run_id = :r "
+                                  "AND status = 'done'"), {"r": run_id}).all()
+    if not rows or rows[0][0] is None:
+        return {}
+    cpu, wall, n = sum(r[0] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows)
+    return {f"{prefix}chunks": len(rows), f"{prefix}chunk_cpu_s_mean": round(cpu / len(rows), 2),
+            f"{prefix}chunk_wall_s_mean": round(wall / len(rows), 2),
+            f"{prefix}cpu_us_per_resident": round(1e6 * cpu / n, 1) if n else None,
+            f"{prefix}wall_us_per_resident_per_worker": round(1e6 * wall / n, 1) if n else None}
+
+
+def with_workers(url: str, batch, args, n: int) -> dict:
+    """Empty the cases, queue a chunked run to rq and time `n` burst workers screening it."""
+    print(f"{n} worker(s) …", flush=True)
+    import subprocess
+    import uuid
+
+    from app.core.db import remove_session, session
+    from app.jobs import backend
+    from app.screening.queries import stored_run
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        raise SystemExit("--workers needs REDIS_URL (a Redis db of your own)")
+    session().execute(text("TRUNCATE screening_cases, screening_run_chunks, screening_runs, job_outbox"))
+    session().commit()
+    name = f"ygt-bench-{uuid.uuid4().hex[:8]}"
+    backend.QUEUE_NAME = name
+    saved = backend.mode()
+    backend.configure("rq", redis_url)
+    try:
+        run_id = batch.create_chunked_run(started_by="bench", chunk_size=args.chunk).id
+    finally:
+        backend.set_mode(saved)
+    env = {**os.environ, "DATABASE_URL": url, "YGT_QUEUE": name, "REDIS_URL": redis_url,
+           "DATA_DIR": str(ROOT / "instance" / "bench"), "YGT_SCHEDULER": "0"}
+    started = time.perf_counter()
+    workers = [subprocess.Popen([sys.executable, str(ROOT / "bench" / "screening_worker.py")], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
+    for w in workers:
+        w.wait()
+    elapsed = time.perf_counter() - started
+    remove_session()
+    r = stored_run(run_id)
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    return {f"workers_{n}_s": round(elapsed, 1), f"workers_{n}_residents_per_s": round(r.processed / elapsed),
+            f"workers_{n}_status": f"{r.status} {r.done_chunks}/{r.total_chunks} chunks, {r.processed} residents, "
+                                   f"{r.cases_created} cases", f"workers_{n}_loadavg": " ".join(load)} | chunk_cpu(
+        run_id, f"workers_{n}_")
 
 
 def time_starts(case_ids: list[int]) -> dict:
