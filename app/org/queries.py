@@ -1,8 +1,14 @@
 """Read side of the organization tree, used by auth, residents, tasks and reports."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import os
+import time
+from typing import NamedTuple
 
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session as OrmSession
+
+from app.core.db import engine as db_engine
 from app.core.db import session
 from app.core.errors import NotFound
 
@@ -20,6 +26,63 @@ def get_org(code: str) -> Organization:
 
 def find_org(code: str | None) -> Organization | None:
     return session().get(Organization, code) if code else None
+
+
+class OrgFacts(NamedTuple):
+    code: str
+    name: str
+    path: str
+
+
+# The name and path of an organization, kept for a moment per worker (issue 23.2: every start and completion looked
+# them up, up to three times). A change of an organization written through the ORM in this process forgets them at
+# once; other workers see it within ORG_CACHE_S (the tree changes rarely: an administrator's edit).
+ORG_CACHE_S = float(os.environ.get("YGT_ORG_CACHE_S", "2"))
+_org_cache: dict[tuple[int, str], tuple[float, OrgFacts]] = {}
+
+
+def org_facts(code: str | None) -> OrgFacts | None:
+    """Code, name and path of an organization (None when there is none): `find_org` for the hot path, cached."""
+    if not code:
+        return None
+    key = (id(db_engine()), code)
+    hit = _org_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    org = session().get(Organization, code)
+    if org is None:
+        return None
+    facts = OrgFacts(org.code, org.name, org.path)
+    if ORG_CACHE_S > 0:
+        if len(_org_cache) >= 10_000:
+            _org_cache.clear()
+        _org_cache[key] = (time.monotonic() + ORG_CACHE_S, facts)
+    return facts
+
+
+def forget_orgs() -> None:
+    _org_cache.clear()
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_on_change(s, _flush_context) -> None:
+    if any(isinstance(o, Organization) for o in (*s.dirty, *s.deleted)):
+        forget_orgs()
+        s.info["org.changed"] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _forget_on_bulk_change(state) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.class_ is Organization:
+        forget_orgs()
+        state.session.info["org.changed"] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _forget_after_commit(s) -> None:
+    if s.info.pop("org.changed", False):
+        forget_orgs()
 
 
 def root_org() -> Organization | None:

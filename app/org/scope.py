@@ -58,3 +58,15 @@ def row_scope_filter(principal: Principal | None, *, org_path=None, org_code=Non
         # least privilege: roles that treat no patients see only rows about no resident (e.g. synthetic tests)
         return and_(by_org, resident_id.is_(None))
     return by_org
+
+
+def row_in_scope(principal: Principal | None, *, org_path: str | None, resident_id: int | None) -> bool:
+    """`row_scope_filter` evaluated on a row already in hand (its `org_path` and `resident_id`), in Python: the same
+    rule, for an answer built from what a request just wrote."""
+    by_org = principal is not None and sees_organizations(principal) and (
+        principal.county_wide or (org_path is not None and org_path.startswith(principal.org_path)))
+    if principal is not None and principal.resident_id is not None and principal.has_role("patient"):
+        return by_org or (resident_id is not None and resident_id == principal.resident_id)
+    if not reads_phi(principal):
+        return by_org and resident_id is None
+    return by_org

@@ -161,7 +161,7 @@ class Instances(MethodView):
     def post(self, body):
         """Start an instance and run it until it waits."""
         inst = services.start(current(), **body)
-        return queries.instance_detail(current(), inst.id)
+        return queries.started_instance_detail(current(), inst)
 
 
 @blp.route("/process-instances/stats")

@@ -19,16 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from app.auth.principal import Principal
-from app.core.db import session
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.org.queries import find_org
+from app.org.queries import org_facts
 from app.org.scope import sees_organizations
 from app.residents import queries as residents
-from app.workflows.deploy import latest_process_versions
-from app.workflows.models import ProcessVersion
+from app.workflows import versions
 
 DEFAULT_START_ROLES = ("county_admin", "process_owner")
 # roles that treat patients and so may act on a real resident's record (see docs/security.md)
@@ -53,29 +49,30 @@ class StartPolicy:
     process_id: str
     roles: tuple[str, ...]
     resident: str                     # required | optional | none
+    version: int | None = None        # the deployed version the policy was read from (start_policy)
 
     def to_dict(self) -> dict[str, Any]:
         return {"roles": list(self.roles), "resident": self.resident}
 
 
-def policy_of(meta: Mapping[str, Any] | None, process_id: str) -> StartPolicy:
+def policy_of(meta: Mapping[str, Any] | None, process_id: str, version: int | None = None) -> StartPolicy:
     """The declared policy; undeclared: administrators, plus integration clients when a message starts it (a model
     with a message start event is made to be started by the systems that send that message)."""
     start = (meta or {}).get("start") or {}
     default = DEFAULT_START_ROLES + (("integration",) if (meta or {}).get("start_messages") else ())
-    return StartPolicy(process_id, tuple(start.get("roles") or default), start.get("resident", "optional"))
+    return StartPolicy(process_id, tuple(start.get("roles") or default), start.get("resident", "optional"), version)
 
 
 def start_policy(process_id: str, version: int | None = None) -> StartPolicy:
     """The start policy of the latest (or the given) deployed version (404 when it is not deployed)."""
     if version is None:
-        pv = latest_process_versions(session()).get(process_id)
+        pv = versions.latest_version(process_id)       # one indexed query; the version's meta is cached
     else:
-        pv = session().execute(select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                                            ProcessVersion.version == version)).scalar_one_or_none()
+        found = versions.numbered_version_id(process_id, version)
+        pv = versions.version_info(found) if found is not None else None
     if pv is None:
         raise NotFound(f"流程 {process_id} 未部署 (process not deployed)", process_id=process_id)
-    return policy_of(pv.meta, process_id)
+    return policy_of(pv.meta, process_id, pv.version)
 
 
 def resident_of(resident_id: int | None, data: Mapping[str, Any] | None) -> int | None:
@@ -122,7 +119,7 @@ def _authorize_resident(principal: Principal, policy: StartPolicy, resident_id: 
 
 
 def _org_in_scope(principal: Principal, org_code: str) -> bool:
-    org = find_org(org_code)
+    org = org_facts(org_code)
     if org is None or not sees_organizations(principal):
         return False
     return principal.county_wide or org.path.startswith(principal.org_path)

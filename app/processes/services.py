@@ -92,10 +92,11 @@ def start(principal: Principal, *, process_id: str, data: dict, business_key: st
 
     Who may start what is checked first (`policy.authorize_start`), so a refused start writes nothing."""
     resident_id = policy.resident_of(resident_id, data)
-    policy.authorize_start(principal, process_id, resident_id=resident_id, org_code=org_code or data.get("org_code"),
-                           version=version)
+    allowed = policy.authorize_start(principal, process_id, resident_id=resident_id,
+                                     org_code=org_code or data.get("org_code"), version=version)
+    # the version whose policy was checked is the one started (and its row id is then a cached lookup)
     inst = runner.start_instance(process_id, data=data, business_key=business_key, actor=runner.Actor.of(principal),
-                                 resident_id=resident_id, org_code=org_code, version=version)
+                                 resident_id=resident_id, org_code=org_code, version=allowed.version)
     return inst
 
 

@@ -34,7 +34,7 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
              if_match: str | None = None) -> dict:
     """Complete the task with form `data` and return it (now completed) with the caller's `next_tasks`."""
     with unit_of_work() as s:
-        task = queries.get_task(p, task_id, lock=True)
+        task, version_id = queries.task_to_complete(p, task_id)
         if completion_id:
             receipt = s.get(TaskCompletion, completion_id)
             if receipt is not None:
@@ -44,7 +44,7 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
                 return receipt.response
         if task.status != "open":
             raise TaskAlreadyCompleted("任务已完成 (task already completed)", task_id=task.id, task_status=task.status)
-        form = services.form_of(task)
+        form = services.form_of(task, instance_version_id=version_id)
         check_if_match(if_match, task, form)
         _check_actor(p, task)
         errors = forms.validate((form or {}).get("schema") or {"type": "object"}, data)

@@ -19,7 +19,7 @@ from app.auth.principal import ROLES
 from app.core import clock
 from app.core.db import unit_of_work
 from app.core.errors import Conflict
-from app.org.queries import find_org
+from app.org.queries import org_facts
 from app.workflows import hooks
 from app.workflows.models import HumanTask, ProcessInstance
 from app.workflows.versions import version_id_of
@@ -174,5 +174,5 @@ def _fill(row: HumanTask, view, inst: ProcessInstance) -> None:
 
 
 def _org_path(org_code: str | None) -> str | None:
-    org = find_org(org_code) if org_code else None
+    org = org_facts(org_code)
     return org.path if org else None

@@ -40,10 +40,10 @@ from app.core import clock
 from app.core.db import is_postgres, session
 from app.core.errors import NotFound
 from app.org.models import Organization
-from app.org.queries import find_org
+from app.org.queries import find_org, org_facts
 from app.org.scope import sees_organizations
 from app.workflows import versions
-from app.workflows.models import HumanTask
+from app.workflows.models import HumanTask, ProcessInstance
 
 from .errors import BadCursor
 from .models import SavedFilter, TaskComment, TaskDelegation
@@ -389,6 +389,20 @@ def get_task(p: Principal, task_id: int, *, lock: bool = False) -> HumanTask:
     return row
 
 
+def task_to_complete(p: Principal, task_id: int) -> tuple[HumanTask, int]:
+    """`get_task(p, task_id, lock=True)` with its instance's version id read in the same statement (the form a
+    completion validates against, without a second round trip)."""
+    stmt = (select(HumanTask, ProcessInstance.process_version_id)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(HumanTask.id == task_id, visible(p)).execution_options(populate_existing=True))
+    if is_postgres():
+        stmt = stmt.with_for_update(of=HumanTask)
+    row = session().execute(stmt).first()
+    if row is None:
+        raise NotFound("任务不存在 (task not found)", task_id=task_id)
+    return row[0], row[1]
+
+
 def active_delegation(task_id: int) -> TaskDelegation | None:
     return session().scalars(select(TaskDelegation).where(TaskDelegation.task_id == task_id,
                                                           TaskDelegation.returned_at.is_(None))
@@ -450,7 +464,7 @@ def items(rows, *, me: Principal | None = None) -> list[dict]:
     out = []
     for r in rows:
         if r.org_code not in org_names:
-            org = find_org(r.org_code)
+            org = org_facts(r.org_code)
             org_names[r.org_code] = org.name if org else None
         out.append(item(r, now=now, assignee=users.get(r.assignee_id), org_name=org_names[r.org_code],
                         process_name=process_names.get(r.process_id)))

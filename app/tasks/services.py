@@ -231,9 +231,10 @@ def save_draft(p: Principal, task_id: int, data: dict[str, Any]) -> dict:
 
 # -- detail -------------------------------------------------------------------------------------------------
 
-def form_of(task: HumanTask) -> dict | None:
-    """The form definition of the task in its process version (a called process's own, else the instance's)."""
-    version_id = task.process_version_id or session().scalar(
+def form_of(task: HumanTask, *, instance_version_id: int | None = None) -> dict | None:
+    """The form definition of the task in its process version (a called process's own, else the instance's; pass
+    the instance's when it was read with the task)."""
+    version_id = task.process_version_id or instance_version_id or session().scalar(
         select(ProcessInstance.process_version_id).where(ProcessInstance.id == task.instance_id))
     return runner.form_of(version_id, task.form_key) if version_id is not None else None
 

@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import engine as eng
@@ -21,7 +22,7 @@ from app.core.db import is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
-from app.org.queries import find_org
+from app.org.queries import org_facts
 
 from . import bindings, decisions, hooks, versions
 from .limits import limits, script_isolation
@@ -102,38 +103,79 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
     """Start the latest (or the given) version of a process and run it until it waits. `started_by` is the user the
     instance works for when that is not the actor (default: the actor)."""
     with unit_of_work() as session:
-        pv = _find_version(session, process_id, version)
-        data = dict(data or {})
-        if resident_id is not None:
-            data.setdefault("resident_id", resident_id)
-        if business_key is not None:
-            data.setdefault("business_key", business_key)
-        resident = hooks.resident_context(resident_id or _int(data.get("resident_id")))
-        for key in ("resident_name", "village_code"):
-            if resident.get(key) is not None:
-                data.setdefault(key, resident[key])
-        org_code = org_code or data.get("org_code") or resident.get("org_code")
-        pins = _pins_for(session, pv)
-        ctx = _context(version_info(pv.id), pins)
-        if message:
-            snap = runtime.start_by_message(ctx, message[0], message[1], data)
-        else:
-            snap = runtime.start(ctx, data)
-        now = clock.now()
-        inst = ProcessInstance(
-            process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
-            business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
-            resident_name=data.get("resident_name"), org_code=org_code, org_path=_org_path(org_code),
-            started_by=started_by or actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
-            parent_instance_id=parent_instance_id, status=snap.status)
-        _apply(inst, snap, now)
-        session.add(inst)
-        session.flush()
-        logs.instance_id.set(inst.id)
-        _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
-                                                                  "business_key": business_key})
-        _project(session, inst, snap, actor, now, new=True)
+        outer = session.info.get(_WRITTEN_EVENTS)
+        written: list[ProcessEvent] = []
+        session.info[_WRITTEN_EVENTS] = written
+        try:
+            inst = _start(session, process_id, data=data, business_key=business_key, actor=actor,
+                          resident_id=resident_id, org_code=org_code, version=version, message=message,
+                          parent_instance_id=parent_instance_id, started_by=started_by)
+            session.flush()             # whatever a hook added last is collected too
+        finally:
+            if outer is None:
+                session.info.pop(_WRITTEN_EVENTS, None)
+            else:
+                outer.extend(written)
+                session.info[_WRITTEN_EVENTS] = outer
+        session.info[_STARTED] = (inst.id, sorted((e for e in written if e.instance_id == inst.id),
+                                                  key=lambda e: e.id))
         return inst
+
+
+_WRITTEN_EVENTS = "workflows.written_events"
+_STARTED = "workflows.started"
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _collect_event(session, obj) -> None:
+    """While an instance starts, every history event its transaction inserts (whoever writes it) is kept, so the
+    start's answer need not read back what was just written (`started_history`)."""
+    written = session.info.get(_WRITTEN_EVENTS)
+    if written is not None and isinstance(obj, ProcessEvent):
+        written.append(obj)
+
+
+def started_history(session, instance_id: int) -> list[ProcessEvent] | None:
+    """The history events (in id order) of the instance this session started last, if that is `instance_id`; None
+    otherwise (read them). Taken once."""
+    started = session.info.pop(_STARTED, None)
+    return started[1] if started is not None and started[0] == instance_id else None
+
+
+def _start(session, process_id: str, *, data, business_key, actor: Actor, resident_id, org_code, version, message,
+           parent_instance_id, started_by) -> ProcessInstance:
+    pv = _find_version(session, process_id, version)
+    data = dict(data or {})
+    if resident_id is not None:
+        data.setdefault("resident_id", resident_id)
+    if business_key is not None:
+        data.setdefault("business_key", business_key)
+    resident = hooks.resident_context(resident_id or _int(data.get("resident_id")))
+    for key in ("resident_name", "village_code"):
+        if resident.get(key) is not None:
+            data.setdefault(key, resident[key])
+    org_code = org_code or data.get("org_code") or resident.get("org_code")
+    pins = _pins_for(session, pv)
+    ctx = _context(version_info(pv.id), pins)
+    if message:
+        snap = runtime.start_by_message(ctx, message[0], message[1], data)
+    else:
+        snap = runtime.start(ctx, data)
+    now = clock.now()
+    inst = ProcessInstance(
+        process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
+        business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
+        resident_name=data.get("resident_name"), org_code=org_code, org_path=_org_path(org_code),
+        started_by=started_by or actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
+        parent_instance_id=parent_instance_id, status=snap.status)
+    _apply(inst, snap, now)
+    session.add(inst)
+    session.flush()
+    logs.instance_id.set(inst.id)
+    _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
+                                                              "business_key": business_key})
+    _project(session, inst, snap, actor, now, new=True)
+    return inst
 
 
 def _int(value) -> int | None:
@@ -144,11 +186,15 @@ def _int(value) -> int | None:
 
 
 def _org_path(org_code: str | None) -> str | None:
-    org = find_org(org_code) if org_code else None
+    org = org_facts(org_code)
     return org.path if org else None
 
 
 def _find_version(session, process_id: str, version: int | None) -> VersionInfo:
+    if version is not None:
+        known = versions.numbered_version_id(process_id, version)       # immutable: cached
+        if known is not None:
+            return version_info(known)
     stmt = select(ProcessVersion.id, ProcessVersion.content_hash).where(ProcessVersion.process_id == process_id)
     stmt = stmt.where(ProcessVersion.version == version) if version is not None else \
         stmt.order_by(ProcessVersion.version.desc()).limit(1)

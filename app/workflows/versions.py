@@ -10,11 +10,14 @@ its version whatever is deployed later.
 """
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session as OrmSession
 
 from app.core.db import session
 from app.core.errors import NotFound
@@ -66,6 +69,49 @@ def clear_caches() -> None:
     """Forget cached versions (tests empty the tables between cases, so ids come back)."""
     version_info.cache_clear()
     _forms_of.cache_clear()
+    _numbered.clear()
+    _names.clear()
+
+
+# -- immutable lookups of the hot path (issue 23.2): a version number's row id ------------------------------------
+
+_numbered: dict[tuple[str, int], int] = {}
+_CACHE_MAX = 100_000
+
+
+def numbered_version_id(process_id: str, number: int) -> int | None:
+    """The row id of version `number` of a process (immutable once deployed: cached; None when not deployed)."""
+    found = _numbered.get((process_id, number))
+    if found is None:
+        found = version_id(process_id, number)
+        if found is not None:
+            _numbered[(process_id, number)] = found
+    return found
+
+
+def latest_version(process_id: str) -> VersionInfo | None:
+    """The newest deployed version of a process (one indexed query; the version itself is cached)."""
+    found = latest_version_id(process_id)
+    return version_info(found) if found is not None else None
+
+
+# The display name of a process (its newest version's) changes only with a deploy: kept for a moment per worker,
+# forgotten at once when this process deploys (a ProcessVersion is inserted), within NAME_CACHE_S elsewhere.
+NAME_CACHE_S = float(os.environ.get("YGT_PROCESS_NAME_CACHE_S", "2"))
+_names: dict[str, tuple[float, str | None]] = {}
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_names_on_deploy(s, _flush_context) -> None:
+    if any(isinstance(o, ProcessVersion) for o in s.new):
+        _names.clear()
+        s.info["workflows.deployed"] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _forget_names_after_commit(s) -> None:
+    if s.info.pop("workflows.deployed", False):
+        _names.clear()
 
 
 def latest_version_id(process_id: str) -> int | None:
@@ -79,9 +125,27 @@ def process_names(process_ids) -> dict[str, str]:
     ids = {p for p in process_ids if p}
     if not ids:
         return {}
-    rows = session().execute(select(ProcessVersion.process_id, ProcessVersion.name)
-                             .where(ProcessVersion.process_id.in_(ids)).order_by(ProcessVersion.version))
-    return {pid: name for pid, name in rows if name}             # ascending: the newest version's name wins
+    now = time.monotonic()
+    out: dict[str, str] = {}
+    missing = set()
+    for pid in ids:
+        hit = _names.get(pid)
+        if hit is not None and hit[0] > now:
+            if hit[1]:
+                out[pid] = hit[1]
+        else:
+            missing.add(pid)
+    if missing:
+        rows = session().execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                                 .where(ProcessVersion.process_id.in_(missing)).order_by(ProcessVersion.version))
+        read = {pid: name for pid, name in rows if name}          # ascending: the newest version's name wins
+        out.update(read)
+        if NAME_CACHE_S > 0:
+            if len(_names) >= _CACHE_MAX:
+                _names.clear()
+            for pid in missing:
+                _names[pid] = (now + NAME_CACHE_S, read.get(pid))
+    return out
 
 
 def version_id(process_id: str, number: int) -> int | None:
