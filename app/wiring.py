@@ -30,6 +30,7 @@ from app.follow_up import scheduling as follow_up_scheduling
 from app.intervention import queries as intervention_queries
 from app.liaison import plans as liaison_plans
 from app.notifications import jobs as notification_jobs
+from app.org import queries as org_queries
 from app.portal import consent as portal_consent
 from app.portal import services as portal_services
 from app.quality import breakdowns as quality_breakdowns
@@ -46,7 +47,7 @@ from app.tasks import projection as inbox
 from app.tasks.checks import submit_check
 from app.training import services as training
 from app.workflows import batch as workflow_batch
-from app.workflows import hooks
+from app.workflows import hooks, runner, versions
 from app.workflows import metrics as workflow_metrics
 from connectors.pacs import sync as pacs_sync
 from connectors.sms import gateway as sms_gateway
@@ -64,6 +65,10 @@ def wire() -> None:
 
     # --- a token, user, role or organization changed: the workers' token → principal cache forgets (issue 23.2) ---
     auth_services.watch_principal_changes()
+    # ... and the organization facts, process display names and a start's own history events (issue 23.2)
+    org_queries.watch_org_changes()
+    versions.watch_deploys()
+    runner.watch_started_events()
 
     # --- a care-plan version comes into force (in the approving transaction) ---
     hooks.subscribe(hooks.CARE_PLAN_APPROVED, schedule_follow_up)

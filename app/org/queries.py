@@ -53,7 +53,7 @@ def org_facts(code: str | None) -> OrgFacts | None:
     if org is None:
         return None
     facts = OrgFacts(org.code, org.name, org.path)
-    if ORG_CACHE_S > 0:
+    if ORG_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_after_commit):
         if len(_org_cache) >= 10_000:
             _org_cache.clear()
         _org_cache[key] = (time.monotonic() + ORG_CACHE_S, facts)
@@ -64,14 +64,12 @@ def forget_orgs() -> None:
     _org_cache.clear()
 
 
-@event.listens_for(OrmSession, "after_flush")
 def _forget_on_change(s, _flush_context) -> None:
     if any(isinstance(o, Organization) for o in (*s.dirty, *s.deleted)):
         forget_orgs()
         s.info["org.changed"] = True
 
 
-@event.listens_for(OrmSession, "do_orm_execute")
 def _forget_on_bulk_change(state) -> None:
     if (state.is_update or state.is_delete) and state.bind_mapper is not None \
             and state.bind_mapper.class_ is Organization:
@@ -79,10 +77,18 @@ def _forget_on_bulk_change(state) -> None:
         state.session.info["org.changed"] = True
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _forget_after_commit(s) -> None:
     if s.info.pop("org.changed", False):
         forget_orgs()
+
+
+def watch_org_changes() -> None:
+    """Start the organization cache: listen for changes to organizations (`app.wiring` calls this once at start-up).
+    Until it runs, `org_facts` reads the organization each time."""
+    for name, listener in (("after_flush", _forget_on_change), ("do_orm_execute", _forget_on_bulk_change),
+                           ("after_commit", _forget_after_commit)):
+        if not event.contains(OrmSession, name, listener):
+            event.listen(OrmSession, name, listener)
 
 
 def root_org() -> Organization | None:

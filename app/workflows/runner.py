@@ -126,7 +126,6 @@ _WRITTEN_EVENTS = "workflows.written_events"
 _STARTED = "workflows.started"
 
 
-@event.listens_for(Session, "pending_to_persistent")
 def _collect_event(session, obj) -> None:
     """While an instance starts, every history event its transaction inserts (whoever writes it) is kept, so the
     start's answer need not read back what was just written (`started_history`)."""
@@ -135,11 +134,21 @@ def _collect_event(session, obj) -> None:
         written.append(obj)
 
 
+def watch_started_events() -> None:
+    """Collect the history events a start inserts (`app.wiring` calls this once at start-up); until it runs,
+    `started_history` answers None and the start's answer reads them."""
+    if not event.contains(Session, "pending_to_persistent", _collect_event):
+        event.listen(Session, "pending_to_persistent", _collect_event)
+
+
 def started_history(session, instance_id: int) -> list[ProcessEvent] | None:
     """The history events (in id order) of the instance this session started last, if that is `instance_id`; None
     otherwise (read them). Taken once."""
     started = session.info.pop(_STARTED, None)
-    return started[1] if started is not None and started[0] == instance_id else None
+    if started is None or started[0] != instance_id or not event.contains(Session, "pending_to_persistent",
+                                                                            _collect_event):
+        return None
+    return started[1]
 
 
 def _start(session, process_id: str, *, data, business_key, actor: Actor, resident_id, org_code, version, message,

@@ -101,17 +101,23 @@ NAME_CACHE_S = float(os.environ.get("YGT_PROCESS_NAME_CACHE_S", "2"))
 _names: dict[str, tuple[float, str | None]] = {}
 
 
-@event.listens_for(OrmSession, "after_flush")
 def _forget_names_on_deploy(s, _flush_context) -> None:
     if any(isinstance(o, ProcessVersion) for o in s.new):
         _names.clear()
         s.info["workflows.deployed"] = True
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _forget_names_after_commit(s) -> None:
     if s.info.pop("workflows.deployed", False):
         _names.clear()
+
+
+def watch_deploys() -> None:
+    """Start the process-name cache: listen for new versions (`app.wiring` calls this once at start-up). Until it
+    runs, `process_names` reads the names each time."""
+    for name, listener in (("after_flush", _forget_names_on_deploy), ("after_commit", _forget_names_after_commit)):
+        if not event.contains(OrmSession, name, listener):
+            event.listen(OrmSession, name, listener)
 
 
 def latest_version_id(process_id: str) -> int | None:
@@ -140,7 +146,7 @@ def process_names(process_ids) -> dict[str, str]:
                                  .where(ProcessVersion.process_id.in_(missing)).order_by(ProcessVersion.version))
         read = {pid: name for pid, name in rows if name}          # ascending: the newest version's name wins
         out.update(read)
-        if NAME_CACHE_S > 0:
+        if NAME_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_names_after_commit):
             if len(_names) >= _CACHE_MAX:
                 _names.clear()
             for pid in missing:
