@@ -216,9 +216,10 @@ def create_chunked_run(*, started_by: str, chunk_size: int = DEFAULT_CHUNK, as_o
     with unit_of_work() as s:
         run = _new_run(started_by=started_by, chunk_size=chunk_size, as_of=as_of)
         bounds = chunk_bounds(s, chunk_size)
-        s.execute(insert(ScreeningRunChunk), [
-            {"run_id": run.id, "seq": n, "lo": lo, "hi": hi, "status": "pending", "attempts": 0, "processed": 0,
-             "cases_created": 0} for n, (lo, hi) in enumerate(bounds)])
+        if bounds:                                        # nothing to insert for a county without residents
+            s.execute(insert(ScreeningRunChunk), [
+                {"run_id": run.id, "seq": n, "lo": lo, "hi": hi, "status": "pending", "attempts": 0,
+                 "processed": 0, "cases_created": 0} for n, (lo, hi) in enumerate(bounds)])
         run.total_chunks = len(bounds)
         if not bounds:
             run.status, run.finished_at = "completed", clock.now()

@@ -200,3 +200,13 @@ def test_the_cli_screens_chunk_by_chunk_with_a_progress_bar(app, dmn_deployed):
     assert '"status": "completed"' in result.output and '"done_chunks": 3' in result.output
     again = CliRunner().invoke(cli, ["screen", "--resume"])
     assert "no unfinished run to resume" in again.output and '"cases_created": 0' in again.output
+
+
+def test_a_run_over_a_county_without_residents_completes_at_once(login_as, dmn_deployed):
+    # found by the API fuzz test: an empty chunk list was sent as one INSERT of nothing and answered 500
+    api = login_as("county_admin")
+    started = api.post("/api/v1/screening/runs", json={})
+    assert started.status_code == 202, started.json
+    assert (started.json["status"], started.json["total"], started.json["total_chunks"]) == ("completed", 0, 0)
+    again = api.post("/api/v1/screening/runs", json={})
+    assert again.status_code == 202 and again.json["id"] != started.json["id"]
