@@ -145,7 +145,11 @@ def run_batch(args, url: str, app) -> None:
         for w in workers:
             os.killpg(w.pid, signal.SIGTERM)
         for w in workers:
-            w.wait(timeout=30)
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:       # a work horse still busy with a leftover job: stop it hard
+                os.killpg(w.pid, signal.SIGKILL)
+                w.wait(timeout=30)
 
 
 def main() -> None:
