@@ -39,7 +39,10 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app, full_
     started = clock.now()
     with app.app_context():
         added = demo.seed_demo()
-        assert abs((clock.now() - started).total_seconds()) < 600       # the platform clock is back to today
+        # the platform clock is back to today (against the wall clock, not the start: the seed itself may take
+        # more than ten minutes on a loaded CI machine)
+        assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 60
+        assert clock.now() >= started
         s = db.session()
         users = dict(s.execute(select(User.username, User.id)).tuples().all())
         now = datetime.now(UTC)
