@@ -45,6 +45,7 @@ from app.residents.records import (
     set_referral_flag,
 )
 from app.screening import batch
+from app.screening import queries as screening_queries
 from app.tasks.completion import complete
 from app.tasks.services import claim, task_detail
 from app.workflows import bindings
@@ -310,7 +311,12 @@ def _tick() -> None:
 
 
 def _screen(started_by: str) -> dict[str, Any]:
-    run = batch.run(batch.create_run(started_by=started_by, chunk_size=1000).id)
+    """A population run as the workers do it, chunk by chunk (here in this process), so 筛查批次 shows its chunks."""
+    run_id = batch.create_chunked_run(started_by=started_by, chunk_size=1000, enqueue=False).id
+    for seq in batch.pending_chunks(run_id):
+        batch.screen_chunk(run_id, seq)
+    session().expire_all()                              # the chunks committed their counts in their own units
+    run = screening_queries.stored_run(run_id)
     return {"processed": run.processed, "cases": run.cases_created}
 
 
