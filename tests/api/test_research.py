@@ -189,7 +189,8 @@ def test_approved_extract_is_de_identified_suppressed_below_k_and_downloaded_a_l
     assert [d["format"] for d in got["downloads"]] == ["csv", "xlsx", "xlsx"] and got["can_download"] is False
     with app.app_context():
         from app.core.db import session
-        entries = list(session().scalars(select(AuditEntry).where(AuditEntry.action == "research.download")))
+        entries = list(session().scalars(select(AuditEntry).where(AuditEntry.action == "research.download")
+                                            .order_by(AuditEntry.id)))
         assert [(e.actor, e.object_id, e.details["n"]) for e in entries] == [
             ("res_a", str(project["id"]), 1), ("res_a", str(project["id"]), 2), ("res_a", str(project["id"]), 3)]
         session().rollback()
@@ -330,7 +331,8 @@ def test_a_released_project_refreshes_its_extract_with_the_same_research_ids_wit
     assert other.status_code == 404
     with app.app_context():
         from app.core.db import session
-        entries = list(session().scalars(select(AuditEntry).where(AuditEntry.action == "research.refresh")))
+        entries = list(session().scalars(select(AuditEntry).where(AuditEntry.action == "research.refresh")
+                                            .order_by(AuditEntry.id)))
         assert [e.details["data_until"] for e in entries] == [clock.today().isoformat(), "2026-02-28"]
 
 
