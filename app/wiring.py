@@ -12,6 +12,7 @@ from typing import Any
 
 from app.anticoag import checks as anticoag_checks
 from app.anticoag import services as anticoag
+from app.auth import queries as auth_queries
 from app.auth import services as auth_services
 from app.care_plans import providers as care_plan_providers
 from app.care_plans import queries as care_plan_queries
@@ -30,6 +31,7 @@ from app.follow_up import scheduling as follow_up_scheduling
 from app.intervention import queries as intervention_queries
 from app.liaison import plans as liaison_plans
 from app.notifications import jobs as notification_jobs
+from app.notifications import services as notifications
 from app.org import queries as org_queries
 from app.portal import consent as portal_consent
 from app.portal import services as portal_services
@@ -164,16 +166,15 @@ def schedule_follow_up(*, plan: Any, version: Any, approver: str | None) -> None
 
 
 def notify_batch_failures(*, batch_id: int, kind: str, process_id: str, failed: int, total: int) -> None:
-    """A batch start finished with failed items: the county's administrators and supervisors are told (once)."""
-    from app.auth.queries import users_with_role_at  # noqa: PLC0415 - only when a batch had failures
-    from app.notifications import services as notifications  # noqa: PLC0415
-    from app.org.queries import root_org  # noqa: PLC0415
-    root = root_org()
+    """A batch start finished with failed items: the county's administrators and supervisors are told (once), in
+    words: the process by its name, where to look by the page they use (each failed item keeps its reason)."""
+    root = org_queries.root_org()
+    name = versions.process_names([process_id]).get(process_id) or "流程"
     for role in ("county_admin", "supervisor"):
-        for user in users_with_role_at(role, [root.code] if root else []):
-            notifications.notify(user.id, kind="batch_failures", title=f"批量启动 {process_id}：{failed}/{total} 个失败",
-                                 body=f"批量启动 #{batch_id}（{kind}）有 {failed} 个实例未能启动，详见 "
-                                      f"GET /api/v1/batches/{batch_id} 或 ygt batch show {batch_id}",
+        for user in auth_queries.users_with_role_at(role, [root.code] if root else []):
+            notifications.notify(user.id, kind="batch_failures", title=f"批量启动「{name}」：{failed}/{total} 个未能启动",
+                                 body=f"第 {batch_id} 批共 {total} 个，其中 {failed} 个未能启动，每个的原因已记录；"
+                                      "请在流程监控中查看并处理后重新启动该批次。",
                                  dedupe_key=f"batch-failures-{batch_id}-{user.id}")
 
 

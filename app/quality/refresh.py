@@ -202,8 +202,6 @@ def stale_periods(months: int = CLOSED_MONTHS) -> list[str]:
     return out
 
 
-
-
 def refresh_recent(months: int = CLOSED_MONTHS) -> int:
     """Refresh, here and now, this month and every stale closed month (the demo seed; `ygt` on first install)."""
     periods = [*stale_periods(months), queries.current_period()]

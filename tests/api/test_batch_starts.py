@@ -156,7 +156,9 @@ def test_a_bad_item_fails_alone_and_is_reported(app, county, login_as):
                 chunk_size=10)
     finally:
         batch._sources.pop("test_cohort")
-    assert any(n["kind"] == "batch_failures" for n in admin.get("/api/v1/notifications").json["items"])
+    told = [n for n in admin.get("/api/v1/notifications").json["items"] if n["kind"] == "batch_failures"]
+    assert len(told) == 1 and "未能启动" in told[0]["title"]
+    assert "follow_up" not in told[0]["title"] + told[0]["body"] and "/api/" not in told[0]["body"]   # words, no codes
     resp = admin.get(f"/api/v1/batches/{batch_id}")
     assert resp.status_code == 200, resp.json
     p = resp.json
