@@ -26,10 +26,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 
+from app.auth.queries import user_id_by_username
 from app.core import clock, logs
 from app.core.db import remove_session, rowcount, unit_of_work
 from app.core.errors import Conflict
 from app.jobs.queue import enqueue_after_commit
+from app.notifications.services import notify
 from app.residents.models import Resident
 
 from .bulk import BulkEvaluator
@@ -359,6 +361,20 @@ def _finish_if_all_chunks(r: ScreeningRun) -> None:
     if r.done_chunks + r.failed_chunks >= r.total_chunks:
         r.status = "completed" if not r.failed_chunks else "failed"
         r.finished_at = r.updated_at = clock.now()
+        if r.failed_chunks:
+            _tell_failed(r)
+
+
+def _tell_failed(r: ScreeningRun) -> None:
+    """A run that ended with chunks failed for good is never left for someone to notice: the one who started it is
+    told in the same transaction (once per run and ending), and the log says it at error level."""
+    log.error("screening run ended with failed chunks",
+              extra={"job": f"screening-run-{r.id}", "status": f"{r.failed_chunks}/{r.total_chunks}"})
+    user_id = user_id_by_username(r.started_by)
+    if user_id is not None:
+        notify(user_id, kind="screening_run_failed", title=f"人群筛查未全部完成：{r.failed_chunks}/{r.total_chunks} 块失败",
+               body="部分居民尚未筛查（已重试 3 次）。请到 慢病筛查 → 筛查批次 点击 继续，完成其余部分。",
+               link="/screening?tab=runs", dedupe_key=f"screening-run-failed-{r.id}-{r.failed_chunks}-{r.done_chunks}")
 
 
 def sweep_chunks(*, enqueue: bool = True) -> int:

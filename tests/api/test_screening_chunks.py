@@ -155,10 +155,11 @@ def test_a_worker_whose_claim_was_taken_over_discards_its_work(app, dmn_deployed
         assert db.session().scalar(select(func.count()).select_from(ScreeningCase)) == 0
 
 
-def test_a_failing_chunk_is_retried_then_failed_and_resume_finishes_the_run(app, dmn_deployed, monkeypatch):
+def test_a_failing_chunk_is_retried_then_failed_and_resume_finishes_the_run(app, dmn_deployed, monkeypatch, login_as):
     synthetic_population(app, 40)
+    admin = login_as("county_admin")
     with app.app_context():
-        run_id = batch.create_chunked_run(started_by="test", chunk_size=20, enqueue=False).id
+        run_id = batch.create_chunked_run(started_by=admin.user.username, chunk_size=20, enqueue=False).id
         real_gather = batch.gather
 
         def broken(lo, hi, **kw):
@@ -176,6 +177,9 @@ def test_a_failing_chunk_is_retried_then_failed_and_resume_finishes_the_run(app,
         assert (run.status, run.done_chunks, run.failed_chunks) == ("failed", 1, 1)
         assert "database went away" in run.error
         monkeypatch.setattr(batch, "gather", real_gather)
+    told = [n for n in admin.get("/api/v1/notifications").json["items"] if n["kind"] == "screening_run_failed"]
+    assert len(told) == 1 and "继续" in told[0]["body"]            # the one who started it is told, in words
+    with app.app_context():
         batch.resume_run(run_id)
         db.remove_session()
         run = db.session().get(ScreeningRun, run_id)
