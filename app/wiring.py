@@ -174,7 +174,7 @@ def notify_batch_failures(*, batch_id: int, kind: str, process_id: str, failed: 
         for user in auth_queries.users_with_role_at(role, [root.code] if root else []):
             notifications.notify(user.id, kind="batch_failures", title=f"批量启动「{name}」：{failed}/{total} 个未能启动",
                                  body=f"第 {batch_id} 批共 {total} 个，其中 {failed} 个未能启动，每个的原因已记录；"
-                                      "请在流程监控中查看并处理后重新启动该批次。",
+                                      "请通知系统管理员查看该批次、处理原因后继续启动。",
                                  dedupe_key=f"batch-failures-{batch_id}-{user.id}")
 
 
