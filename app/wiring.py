@@ -45,6 +45,7 @@ from app.residents import context as resident_context
 from app.residents.matching import REVIEW_PROCESS
 from app.residents.record_queries import summary_provider
 from app.screening import jobs as screening_jobs
+from app.screening import services as screening_services
 from app.tasks import projection as inbox
 from app.tasks.checks import submit_check
 from app.training import services as training
@@ -102,6 +103,8 @@ def wire() -> None:
     hooks.resident_contexts_provider(resident_context.resident_contexts)          # batch starts: many at once
     workflow_batch.register_source(follow_up_scheduling.BATCH_KIND, prepare=follow_up_scheduling.prepare_batch,
                                    started=follow_up_scheduling.batch_started)
+    workflow_batch.register_source(screening_services.BATCH_KIND, prepare=screening_services.prepare_batch,
+                                   started=screening_services.batch_started)
     hooks.inbox_writer(project=inbox.project, complete=inbox.complete)      # app.tasks is the one writer of tasks
     hooks.task_enricher(care_plan_routing.route_to_township_without_village)
     hooks.task_enricher(notification_jobs.announce_new_task)

@@ -24,6 +24,13 @@ def create_database(server_url: str, prefix: str = "ygt_bench") -> tuple[str, st
     return url.set(database=name).render_as_string(hide_password=False), name
 
 
+def database_url(server_url: str, name: str) -> str:
+    """The URL of an existing database on the server (a kept benchmark database)."""
+    url, _admin_engine = _admin(server_url)
+    _admin_engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def drop_database(server_url: str, name: str) -> None:
     """Drop it (its connections are closed by force)."""
     _url, admin = _admin(server_url)

@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/screening.py --residents 1000000 [--chunk 10000] [--starts 1000] [--keep] \
-        [--path here|cursor] [--workers 1,2]   # --workers: that many rq workers each (needs REDIS_URL)
+        [--database NAME] [--path here|cursor] [--workers 1,2]   # --workers: that many rq workers each (needs REDIS_URL)
 
 Creates a scratch database, bulk-loads a synthetic county (12 townships, 150 villages) with N residents and about
 five observations each (SBP, DBP, fasting glucose, BMI, waist; COPY), deploys the decision pack, then times one
@@ -103,7 +103,9 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--starts", type=int, default=1000, help="verification processes to start and time")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
+    parser.add_argument("--database", default="",
+                        help="reuse a database an earlier --keep run loaded (skip loading; it is kept)")
     parser.add_argument("--path", choices=("here", "cursor"), default="here",
                         help="chunked run in this process (default) or the older single-process cursor run")
     parser.add_argument("--workers", default="", help="comma-separated rq worker counts to time, e.g. 1,2")
@@ -113,7 +115,11 @@ def main() -> None:
     if args.short:
         args.residents, args.chunk, args.starts = 2000, 500, 3
     server = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    url, name = scratch_database(server)
+    if args.database:
+        url, name, args.keep = scratch.database_url(server, args.database), args.database, True
+    else:
+        url, name = scratch_database(server)
+    print(f"database: {name}{' (kept)' if args.keep else ''}", flush=True)
     try:
         run(url, args)
     finally:
@@ -130,14 +136,18 @@ def run(url: str, args) -> None:
     from app.core.migrate import upgrade
     from app.jobs import queue
     upgrade(url)
-    print(f"loading {args.residents:,} residents …", flush=True)
-    load_s = load(url, args.residents)
+    if args.database:               # loaded by an earlier --keep run: its screening results are emptied below
+        load_s = 0.0
+        print(f"reusing {args.database} (not loaded again)", flush=True)
+    else:
+        print(f"loading {args.residents:,} residents …", flush=True)
+        load_s = load(url, args.residents)
     app = create_app(Settings.from_env(database_url=url, jobs_mode="eager", scheduler_enabled=False,
                                        data_dir=str(ROOT / "instance" / "bench")))
     queued: list[int] = []
 
     def capture(func, *ids, **kwargs):       # the batch's process-start jobs go to workers; keep them here
-        if func.endswith("start_case_processes"):
+        if func.endswith(("start_case_processes", "start_case_batch")):
             queued.extend(ids[0])
     queue.enqueue = capture
     with app.app_context():
@@ -145,6 +155,9 @@ def run(url: str, args) -> None:
         from app.screening import batch
         from app.workflows.deploy import collect_folder_files, deploy_files
         deploy_files(collect_folder_files(ROOT, [ROOT / "dmn"]), deployed_by="bench", source="folder")
+        if args.database:           # a rerun starts from no cases, as a fresh load would
+            session().execute(text("TRUNCATE screening_cases, screening_run_chunks, screening_runs, job_outbox"))
+            session().commit()
         observations = session().execute(text("SELECT count(*) FROM observations")).scalar()
         session().close()
         print(f"loaded in {load_s:.1f}s ({observations:,} observations); screening …", flush=True)

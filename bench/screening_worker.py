@@ -16,5 +16,6 @@ def _not_started(case_ids: list[int]) -> None:
 
 
 jobs.start_case_processes = _not_started
+jobs.start_case_batch = _not_started
 if __name__ == "__main__":
     cli.main(["worker", "--burst"])

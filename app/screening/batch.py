@@ -45,6 +45,7 @@ log = logs.get("screening.batch")
 DEFAULT_CHUNK = 5000
 START_JOB_BATCH = 500
 CHUNK_JOB = "app.screening.jobs.screen_chunk"
+START_JOB = "app.screening.jobs.start_case_batch"
 MAX_ATTEMPTS = 3
 LEASE_S = float(os.environ.get("YGT_SCREENING_LEASE_S", "900"))   # > the rq job timeout (600 s): rq kills first
 
@@ -310,9 +311,9 @@ def screen_chunk(run_id: int, seq: int) -> bool:
             r.counts = _merge_counts(r.counts, created["by_kind"], errors)
             r.done_chunks, r.cursor, r.updated_at = r.done_chunks + 1, max(r.cursor, chunk.hi), now
             _finish_if_all_chunks(r)
-            for i in range(0, len(created["start"]), START_JOB_BATCH):
-                ids = created["start"][i:i + START_JOB_BATCH]
-                enqueue_after_commit(s, "app.screening.jobs.start_case_processes", ids, job_id=f"cases-{ids[0]}")
+            if created["start"]:        # one job: the batch-start service chunks the starts across the workers
+                ids = created["start"]
+                enqueue_after_commit(s, START_JOB, ids, job_id=f"cases-{ids[0]}")
         return True
     except _LostClaim:
         log.warning("screening chunk claimed again meanwhile; this attempt's work is discarded",

@@ -53,6 +53,11 @@ def start_case_processes(case_ids: list[int]) -> None:
         services.start_case_process(case_id)
 
 
+def start_case_batch(case_ids: list[int]) -> None:
+    """Start the processes of a screening chunk's new cases through the batch-start service (one batch per process)."""
+    services.start_case_batch(case_ids)
+
+
 def regrade_resident(resident_id: int) -> None:
     """Re-grade the resident's enrolled diseases whose inputs changed."""
     stratify.regrade_resident(resident_id)

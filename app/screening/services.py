@@ -18,6 +18,8 @@ from app.org.models import Organization
 from app.residents.management import enrol
 from app.residents.models import Resident
 from app.vocabulary import CaseKind, Disease
+from app.workflows import batch as workflow_batch
+from app.workflows.deploy import latest_process_versions
 from app.workflows.runner import Actor, start_instance
 
 from .bulk import BulkEvaluator
@@ -120,7 +122,9 @@ def screen_one(resident_id: int, *, evaluator=None) -> list[int]:
         return ids
 
 
-def process_data(case: ScreeningCase) -> dict[str, Any]:
+def process_data(case: ScreeningCase, *, doctors: dict[int, int | None] | None = None) -> dict[str, Any]:
+    """The start data of a case's process; `doctors` (resident id -> family doctor) when many are read at once."""
+    doctor = doctors.get(case.resident_id) if doctors is not None else _family_doctor(case.resident_id)
     evidence = case.evidence or {}
     shown = {k: v for k, v in evidence.items() if k != "outputs"}
     return {"case_id": case.id, "resident_id": case.resident_id, "disease": case.disease,
@@ -130,7 +134,7 @@ def process_data(case: ScreeningCase) -> dict[str, Any]:
             "priority": 1 if case.referral_flag else 2 if case.kind == "confirmed" else 3,
             # the forms' fields, so every service-task parameter is defined whichever path the case takes
             "icd10": Disease(case.disease).icd10 if case.disease in Disease.codes() else None, "diagnosed_on": None,
-            "managing_doctor_user_id": _family_doctor(case.resident_id), "reject_reason": None, "test": None,
+            "managing_doctor_user_id": doctor, "reject_reason": None, "test": None,
             "hospital": None, "exam": None, "outcome": None}
 
 
@@ -158,6 +162,68 @@ def start_case_process(case_id: int) -> int | None:
             return None
         case.instance_id, case.status, case.updated_at = inst.id, "verifying", clock.now()
         return inst.id
+
+
+BATCH_KIND = "screening_cases"
+BATCH_CHUNK = 500
+
+
+def start_case_batch(case_ids: list[int]) -> list[int]:
+    """Start the processes of many new cases (a screening chunk's) through the batch-start service
+    (`app.workflows.batch`, issue 23.3): one batch per process, chunked across the workers, the data of each case
+    computed when its chunk runs (`prepare_batch`). Idempotent like `start_case_process`: a case with an instance
+    (or a closed one) is skipped, a business key already started is skipped by the batch. A process not deployed:
+    its cases wait for the `start_pending_cases` sweep. Returns the batch ids."""
+    with unit_of_work() as s:
+        deployed = latest_process_versions(s)
+        rows = s.execute(select(ScreeningCase.id, ScreeningCase.track, ScreeningCase.resident_id,
+                                ScreeningCase.org_code).where(
+            ScreeningCase.id.in_([int(i) for i in case_ids]), ScreeningCase.instance_id.is_(None),
+            ScreeningCase.open_key.is_not(None)).order_by(ScreeningCase.id)).all()
+    by_process: dict[str, list[workflow_batch.StartItem]] = {}
+    for case_id, track, resident_id, org_code in rows:
+        process_id = PROCESS_OF_TRACK.get(track)
+        if process_id is None:
+            continue
+        by_process.setdefault(process_id, []).append(workflow_batch.StartItem(
+            ref=str(case_id), business_key=f"screening_case:{case_id}", resident_id=resident_id, org_code=org_code))
+    batches = []
+    for process_id, items in by_process.items():
+        if process_id not in deployed:
+            log.warning("process not deployed; cases wait", extra={"job": process_id})
+            continue
+        batches.append(workflow_batch.create_batch(
+            BATCH_KIND, process_id, items, created_by="screening", chunk_size=BATCH_CHUNK,
+            label=f"人群筛查：{'癌症筛查' if process_id == 'cancer_screening' else '核实'} {len(items)} 例"))
+    return batches
+
+
+def prepare_batch(s, items: list[workflow_batch.StartItem]) -> dict[str, workflow_batch.StartItem | None]:
+    """The batch source of screening cases: lock the chunk's cases (one started meanwhile, singly or by an earlier
+    batch, or closed, is skipped) and compute each process's data as `start_case_process` does."""
+    ids = [int(i.ref) for i in items]
+    query = select(ScreeningCase).where(ScreeningCase.id.in_(ids)).order_by(ScreeningCase.id)
+    cases = {c.id: c for c in s.scalars(query.with_for_update() if is_postgres() else query)}
+    doctors = dict(s.execute(select(Resident.id, Resident.family_doctor_user_id).where(
+        Resident.id.in_({c.resident_id for c in cases.values()}))).all())
+    out: dict[str, workflow_batch.StartItem | None] = {}
+    for item in items:
+        case = cases.get(int(item.ref))
+        if case is None or case.instance_id is not None or case.open_key is None:
+            out[item.ref] = None
+            continue
+        out[item.ref] = workflow_batch.StartItem(ref=item.ref, business_key=f"screening_case:{case.id}",
+                                                 data=process_data(case, doctors=doctors),
+                                                 resident_id=case.resident_id, org_code=case.org_code)
+    return out
+
+
+def batch_started(s, started: dict[str, int]) -> None:
+    """The batch wrote the instances: record them on their cases (one executemany UPDATE), as a single start does."""
+    if started:
+        now = clock.now()
+        s.execute(update(ScreeningCase), [{"id": int(ref), "instance_id": inst_id, "status": "verifying",
+                                           "updated_at": now} for ref, inst_id in started.items()])
 
 
 def start_pending_cases(limit: int = 200) -> int:

@@ -14,6 +14,7 @@ from app.residents.models import Resident
 from app.residents.record_models import Observation
 from app.screening import batch
 from app.screening.models import ScreeningCase, ScreeningRun, ScreeningRunChunk
+from app.workflows.models import BatchStart
 from tests.helpers import REPO
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -214,3 +215,64 @@ def test_a_run_over_a_county_without_residents_completes_at_once(login_as, dmn_d
     assert (started.json["status"], started.json["total"], started.json["total_chunks"]) == ("completed", 0, 0)
     again = api.post("/api/v1/screening/runs", json={})
     assert again.status_code == 202 and again.json["id"] != started.json["id"]
+
+
+@pytest.fixture()
+def models_deployed(app, org_tree):
+    """The decision pack and the verification/cancer processes with their forms: new cases start instances."""
+    from app.workflows.deploy import collect_folder_files, deploy_files
+    names = ("screening", "stratify", "cancer_screening", "merge_review")
+    paths = [REPO / "bpmn" / f"{p}.bpmn" for p in names] + [REPO / "dmn"] + [REPO / "forms" / p for p in names]
+    with app.app_context():
+        deploy_files(collect_folder_files(REPO, paths), deployed_by="test", source="folder")
+
+
+def test_a_chunked_run_starts_the_processes_of_its_cases_through_the_batch_start_service(app, models_deployed):
+    from app.screening import services
+    from app.workflows.models import ProcessInstance
+    synthetic_population(app, 90)
+    with app.app_context():
+        batch.create_chunked_run(started_by="test", chunk_size=30)   # eager jobs: chunks, then the batches
+        s = db.session()
+        s.expire_all()
+        cases = s.scalars(select(ScreeningCase).order_by(ScreeningCase.id)).all()
+        to_start = [c for c in cases if c.track in services.PROCESS_OF_TRACK]
+        assert to_start and len(to_start) < len(cases)                     # the prevention list starts nothing
+        assert all(c.instance_id is not None and c.status == "verifying" for c in to_start)
+        assert all(c.instance_id is None and c.status == "prevention" for c in cases if c.track == "prevention")
+        instances = {i.id: i for i in s.scalars(select(ProcessInstance).order_by(ProcessInstance.id))}
+        assert len(instances) == len(to_start)
+        for c in to_start:
+            inst = instances[c.instance_id]
+            assert (inst.process_id, inst.business_key, inst.resident_id, inst.org_code) == (
+                services.PROCESS_OF_TRACK[c.track], f"screening_case:{c.id}", c.resident_id, c.org_code)
+        batches = s.scalars(select(BatchStart).where(BatchStart.kind == services.BATCH_KIND)
+                            .order_by(BatchStart.id)).all()
+        chunks = s.scalars(select(ScreeningRunChunk).order_by(ScreeningRunChunk.seq)).all()
+        per_chunk = [{c.track for c in to_start if ch.lo < c.resident_id <= ch.hi} for ch in chunks]
+        assert len(batches) == sum(len(tracks) for tracks in per_chunk)      # one batch per chunk and process
+        assert sum(b.started for b in batches) == len(to_start)
+        assert all((b.status, b.failed) == ("done", 0) for b in batches)
+        # again (a start job delivered twice, or the sweep meanwhile): nothing starts twice
+        services.start_case_batch([c.id for c in to_start])
+        assert services.start_case_process(to_start[0].id) is None
+        s.expire_all()
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == len(to_start)
+
+
+def test_the_batch_source_starts_a_case_with_the_data_a_single_start_gives_it(app, dmn_deployed):
+    from app.screening import services
+    from app.workflows import batch as workflow_batch
+    synthetic_population(app, 30)
+    with app.app_context():
+        batch.create_chunked_run(started_by="test", chunk_size=30, enqueue=False)
+        batch.screen_chunk(db.session().scalar(select(ScreeningRun.id)), 0)  # no process deployed: the cases wait
+        assert db.session().scalar(select(func.count()).select_from(BatchStart)) == 0
+        s = db.session()
+        case = s.scalars(select(ScreeningCase).where(ScreeningCase.track == "case").order_by(ScreeningCase.id)).first()
+        assert case is not None
+        assert case.instance_id is None
+        prepared = services.prepare_batch(s, [workflow_batch.StartItem(ref=str(case.id),
+                                                                       business_key=f"screening_case:{case.id}")])
+        assert prepared[str(case.id)].data == services.process_data(case)
+        s.rollback()
