@@ -44,10 +44,15 @@ class BulkEvaluator:
     def evaluate(self, decision_id: str, inputs: Mapping[str, Any]) -> Result:
         """Outputs, trace, reason and versions; raises `Invalid` for inputs the decision refuses."""
         self.calls += 1
-        sampled = self.samples.setdefault(decision_id, [])
+        sampled = self.samples.get(decision_id)
+        if sampled is None:
+            sampled = self.samples[decision_id] = []
         if len(sampled) < history.SAMPLE_PER_DECISION:
             sampled.append(dict(inputs))
-        plan = self._plan(decision_id)
+        try:
+            plan = self._plans[decision_id]
+        except KeyError:
+            plan = self._plan(decision_id)
         key = (decision_id, plan.key(inputs) if plan else _exact_key(inputs))
         hit = self._cache.get(key)
         if hit is None:
@@ -83,6 +88,8 @@ class _Plan:
         self.fields = fields
         self.sets = sets
         self._classes: dict[str, dict[Any, Any]] = {k: {} for k in fields}   # value -> class, per field
+        self._fields_seen = [(name, self._classes[name]) for name in fields]
+        self._ids: dict[tuple, int] = {}
 
     @classmethod
     def build(cls, registry, decision_id: str) -> _Plan | None:
@@ -109,17 +116,23 @@ class _Plan:
 
     def key(self, inputs: Mapping[str, Any]) -> tuple:
         out = []
-        for name in self.fields:
-            value = inputs.get(name)
-            seen = self._classes[name]
+        get = inputs.get
+        for name, seen in self._fields_seen:    # runs several times per resident: kept lean (py-spy, 23.4)
+            value = get(name)
+            typed = (value.__class__, value)
             try:
-                cls = seen[(type(value), value)]
+                cls = seen[typed]
             except KeyError:
-                cls = seen[(type(value), value)] = self._class_of(name, value)
+                cls = seen[typed] = self._class_id(name, value)
             except TypeError:           # unhashable (a list)
-                cls = self._class_of(name, value)
+                cls = self._class_id(name, value)
             out.append(cls)
         return tuple(out)
+
+    def _class_id(self, name: str, value: Any) -> int:
+        """The class as a small number: the memo's keys are tuples of ints, cheap to hash on every call."""
+        cls = (name, self._class_of(name, value))
+        return self._ids.setdefault(cls, len(self._ids))
 
     def _class_of(self, name: str, value: Any) -> Any:
         if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):

@@ -62,6 +62,10 @@ def _has(f: Features, disease: str) -> str | None:
     return next((c for c in sorted(f.conditions) if c.upper().startswith(prefixes)), None)
 
 
+def _any_factor(f: Features, keys: tuple[str, ...]) -> bool:
+    return bool(f.factors) and any(k in f.factors for k in keys)    # most residents answered no questionnaire
+
+
 def _int(value: Any) -> int | None:
     return int(value + 0.5) if isinstance(value, (int, float)) else None
 
@@ -112,7 +116,8 @@ def screen_htn(f: Features, evaluate: Evaluate) -> Finding | None:
 def screen_t2dm(f: Features, evaluate: Evaluate) -> Finding | None:
     glucose = {"fpg": f.value("1558-6"), "random_glucose": f.value("2339-0"), "ogtt_2h": f.value("20438-8"),
                "hba1c": f.value("4548-4")}
-    if any(v is not None for v in glucose.values()) or f.dm_abnormal_days:
+    if f.dm_abnormal_days or glucose["fpg"] is not None or glucose["random_glucose"] is not None or \
+            glucose["ogtt_2h"] is not None or glucose["hba1c"] is not None:
         result = evaluate("dm_diagnosis", {**glucose, "abnormal_days": f.dm_abnormal_days})
         diagnosis = result["outputs"]["diagnosis"]
         evidence = {**{k: v for k, v in glucose.items() if v is not None}, "abnormal_days": f.dm_abnormal_days}
@@ -134,9 +139,11 @@ def _cdrs(f: Features, evaluate: Evaluate) -> Finding | None:
 
 
 def screen_copd(f: Features, evaluate: Evaluate) -> Finding | None:
-    bmi = _bmi(f)
-    if f.age < MIN_AGE["copd"] or bmi is None or not any(k in f.factors for k in COPD_FACTORS):
+    if f.age < MIN_AGE["copd"] or not _any_factor(f, COPD_FACTORS):
         return None         # COPD-SQ needs the questionnaire (T08), validated from 40 y
+    bmi = _bmi(f)
+    if bmi is None:
+        return None
     inputs = {"age": f.age, "pack_years": f.factors.get("pack_years", 0), "bmi": bmi,
               "cough_without_cold": f.factors.get("cough_without_cold", False),
               "dyspnea": f.factors.get("dyspnea", "none"), "biomass": f.factors.get("biomass", False),
@@ -202,7 +209,7 @@ def screen_ckd(f: Features, evaluate: Evaluate) -> Finding | None:
 
 def screen_colorectal(f: Features, evaluate: Evaluate) -> Finding | None:
     fit = f.value("29771-3")
-    if f.age < MIN_AGE["colorectal_cancer"] or (fit is None and not any(k in f.factors for k in CRC_FACTORS)):
+    if f.age < MIN_AGE["colorectal_cancer"] or (fit is None and not _any_factor(f, CRC_FACTORS)):
         return None
     inputs = {k: bool(f.factors.get(k, False)) for k in CRC_FACTORS if k != "famhx_crc"}
     inputs |= {"family_crc": bool(f.factors.get("famhx_crc", False)), "fit_positive": fit == "positive"}
@@ -214,7 +221,7 @@ def screen_colorectal(f: Features, evaluate: Evaluate) -> Finding | None:
 
 
 def screen_upper_gi(f: Features, evaluate: Evaluate) -> Finding | None:
-    if f.age < MIN_AGE["upper_gi_cancer"] or not any(k in f.factors for k in UGI_FACTORS):
+    if f.age < MIN_AGE["upper_gi_cancer"] or not _any_factor(f, UGI_FACTORS):
         return None
     inputs = {"age": f.age, **{k: bool(f.factors.get(k, False)) for k in UGI_FACTORS if k != "famhx_upper_gi_cancer"},
               "family_upper_gi_cancer": bool(f.factors.get("famhx_upper_gi_cancer", False))}

@@ -80,6 +80,10 @@ CASE_COLUMNS = ("resident_id", "org_code", "org_path", "township_code", "disease
                 "flagged_at", "updated_at")
 
 
+# json.dumps(value, ensure_ascii=False, default=str) builds an encoder per call; one encoder, the same text
+_to_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _copy_cases(rows: list[dict[str, Any]]) -> list:
     """PostgreSQL: COPY the rows into a temporary table, then one INSERT … ON CONFLICT DO NOTHING RETURNING."""
     with unit_of_work() as s:
@@ -90,9 +94,11 @@ def _copy_cases(rows: list[dict[str, Any]]) -> list:
                        "(LIKE screening_cases INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
         columns = ", ".join(CASE_COLUMNS)
         with cursor.copy(f"COPY screening_cases_in ({columns}) FROM STDIN") as copy:
+            write, evidence, versions = copy.write_row, CASE_COLUMNS.index("evidence"), CASE_COLUMNS.index("versions")
             for row in rows:
-                copy.write_row([json.dumps(row[c], ensure_ascii=False, default=str) if c in ("evidence", "versions")
-                                else row[c] for c in CASE_COLUMNS])
+                values = [row[c] for c in CASE_COLUMNS]
+                values[evidence], values[versions] = _to_json(values[evidence]), _to_json(values[versions])
+                write(values)
         cursor.execute(f"INSERT INTO screening_cases ({columns}) SELECT {columns} FROM screening_cases_in "
                        f"ON CONFLICT (open_key) DO NOTHING RETURNING id, track, disease, kind")
         Created = namedtuple("Created", "id track disease kind")
