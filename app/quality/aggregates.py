@@ -102,6 +102,12 @@ class Stored:
         found = self._by.get((period, ind.id, org_code, dim, value))
         return _figure(ind, found, int(period[:4]))
 
+    def counts(self, ind: Indicator, period: str, org_code: str, dim: str = TOTAL, value: str = "") -> tuple[int, int]:
+        """Numerator and denominator (0 when absent) of a plain rate, without its thresholds and status (the
+        findings read thousands of them)."""
+        found = self._by.get((period, ind.id, org_code, dim, value))
+        return (0, 0) if found is None else (int(found[0] or 0), int(found[1] or 0))
+
     def has(self, ind: Indicator, period: str, org_code: str, dim: str, value: str = "") -> bool:
         return (period, ind.id, org_code, dim, value) in self._by
 

@@ -150,8 +150,7 @@ def stored_drift_findings(ind: Indicator, stored: aggregates.Stored, org, childr
     series: dict[str, list[tuple[str, int, int]]] = {o.code: [] for o in subjects}
     for month in previous_periods(period, months):
         for o in subjects:
-            fig = stored.figure(ind, month, o.code)
-            series[o.code].append((month, fig["numerator"], int(fig["denominator"] or 0)))
+            series[o.code].append((month, *stored.counts(ind, month, o.code)))
     return _drifts(ind, subjects, series, period, months, min_den)
 
 
@@ -219,27 +218,34 @@ def _peer_orgs(p: Principal, org) -> dict[str, list]:
             for level in PEER_LEVELS}
 
 
+def _doctor_names(ids: Iterable[int], known: dict[int, str | None]) -> dict[int, str | None]:
+    """Display names of doctors (None: no such user), read once per request into `known`."""
+    missing = [i for i in ids if i not in known]
+    if missing:
+        found = users_by_id(missing)
+        known.update({i: (found[i].display_name or "未填写姓名") if i in found else None for i in missing})
+    return known
+
+
 def stored_outlier_findings(ind: Indicator, stored: aggregates.Stored, org, peer_orgs: dict[str, list], period: str,
-                            min_den: int) -> list[dict]:
-    whole = stored.figure(ind, period, org.code)
-    n_all, d_all = whole["numerator"], int(whole["denominator"] or 0)
+                            min_den: int, names: dict[int, str | None] | None = None) -> list[dict]:
+    n_all, d_all = stored.counts(ind, period, org.code)
     if not d_all or n_all in (0, d_all):
         return []
     peers: dict[str, list[dict]] = {}
     for level, orgs in peer_orgs.items():
         peers[level] = []
         for o in orgs:
-            fig = stored.figure(ind, period, o.code)
+            n, d = stored.counts(ind, period, o.code)
             peers[level].append({"key": o.code, "label": o.name, "org_code": o.code, "doctor_id": None,
-                                 "numerator": fig["numerator"], "denominator": int(fig["denominator"] or 0)})
-    doctors = {aggregates.decode(v, "doctor"): stored.figure(ind, period, org.code, "doctor", v)
+                                 "numerator": n, "denominator": d})
+    doctors = {aggregates.decode(v, "doctor"): stored.counts(ind, period, org.code, "doctor", v)
                for v in stored.values(ind, period, org.code, "doctor") if v}
-    doctors = {i: f for i, f in doctors.items() if f["denominator"]}
-    names = users_by_id(doctors)
-    peers["doctor"] = [{"key": f"d{i}", "label": names[i].display_name or "未填写姓名", "org_code": None,
-                        "doctor_id": i, "numerator": doctors[i]["numerator"],
-                        "denominator": int(doctors[i]["denominator"] or 0)}
-                       for i in sorted(doctors) if i in names]
+    doctors = {i: nd for i, nd in doctors.items() if nd[1]}
+    names = _doctor_names(doctors, {} if names is None else names)
+    peers["doctor"] = [{"key": f"d{i}", "label": names[i], "org_code": None,
+                        "doctor_id": i, "numerator": doctors[i][0], "denominator": doctors[i][1]}
+                       for i in sorted(doctors) if names[i] is not None]
     return _outliers(ind, org, period, min_den, n_all / d_all, peers)
 
 
@@ -283,10 +289,11 @@ def findings(p: Principal, *, period: str | None = None, org_code: str | None = 
         series = aggregates.Stored(periods, [org.code, *(c.code for c in children)], (aggregates.TOTAL,), ids)
         peers = [org.code, *(o.code for orgs in peer_orgs.values() for o in orgs)]
         month = aggregates.Stored([period], peers, (aggregates.TOTAL, "doctor"), ids)
+        names: dict[int, str | None] = {}
         for ind in indicators:
             if ind.numerator.source not in STOCK_SOURCES:
                 out += stored_drift_findings(ind, series, org, children, period, months, min_den)
-            out += stored_outlier_findings(ind, month, org, peer_orgs, period, min_den)
+            out += stored_outlier_findings(ind, month, org, peer_orgs, period, min_den, names)
     else:
         rows = Rows(org.path)
         for ind in indicators:
@@ -300,4 +307,22 @@ def findings(p: Principal, *, period: str | None = None, org_code: str | None = 
         f["severity_label"], f["kind_label"] = SEVERITY[f["severity"]], KINDS[f["kind"]]
     return {"period": period, "months": months, "min_denominator": min_den,
             "org": {"code": org.code, "name": org.name, "level": org.level},
-            "indicators": len(indicators), "findings": out, "freshness": aggregates.freshness(periods)}
+            "indicators": len(indicators), "findings": out, "charts": shared_funnels(out),
+            "freshness": aggregates.freshness(periods)}
+
+
+def shared_funnels(found: list[dict]) -> dict[str, dict]:
+    """Move each funnel out of its outlier findings into one shared chart (`charts[ref]`): all outliers of an
+    indicator and peer group share the same funnel (every peer's point and the limit curves), so a finding keeps
+    only what is its own (`highlight`, and `ref` to the funnel). Without this the answer grew with findings × peers:
+    at 1,000,000 residents the limits are narrow, hundreds of villages and doctors come out, each with 400 points."""
+    charts: dict[str, dict] = {}
+    for f in found:
+        chart = f["chart"]
+        if chart["type"] != "funnel":
+            continue
+        ref = f"funnel:{f['indicator_id']}:{chart['group']}"
+        charts.setdefault(ref, {k: v for k, v in chart.items() if k != "highlight"})
+        f["chart"] = {"type": "funnel", "group": chart["group"], "group_label": chart["group_label"],
+                      "network_rate": chart["network_rate"], "highlight": chart["highlight"], "ref": ref}
+    return charts

@@ -314,6 +314,8 @@ class QualityFindingChartSchema(Schema):
     group_label = fields.Str()
     network_rate = fields.Float()
     highlight = fields.Str()
+    ref = fields.Str(metadata={"description": "an outlier's funnel: the key of the shared chart in `charts` "
+                                              "(its points and curve are there, not repeated per finding)"})
     points = fields.List(fields.Nested(QualityChartPointSchema))
     curve = fields.List(fields.Nested(QualityFunnelLimitSchema))
 
@@ -346,6 +348,8 @@ class QualityFindingsSchema(Schema):
     org = fields.Nested(QualityOrgRefSchema)
     indicators = fields.Int()
     findings = fields.List(fields.Nested(QualityFindingSchema))
+    charts = fields.Dict(keys=fields.Str(), values=PreparedNested(QualityFindingChartSchema),
+                         metadata={"description": "the funnels the outlier findings refer to (`chart.ref`), once each"})
     freshness = fields.Nested(QualityFreshnessSchema)
 
 

@@ -90,9 +90,14 @@ def test_drift_and_outliers_equal_the_hand_computed_limits(login_as, drifting, c
     assert (out["severity"], out["rule"], out["numerator"], out["denominator"]) == ("warning", "funnel_95%", 8, 20)
     assert out["sentence"] == (f"{names['C01T01']} 随访及时率 40.0%（8/20），低于{names['C01']}整体 70.0%，"
                                "超出95%控制限")
-    curve = {c["n"]: c for c in out["chart"]["curve"]}
+    assert out["chart"] == {"type": "funnel", "group": "township", "group_label": "乡镇", "network_rate": 70.0,
+                            "highlight": "C01T01", "ref": "funnel:follow_up_timeliness:township"}
+    funnel = resp.json["charts"][out["chart"]["ref"]]
+    curve = {c["n"]: c for c in funnel["curve"]}
     assert (curve[20]["lo95"], curve[20]["lo998"]) == (49.9, 38.3)
-    assert out["chart"]["network_rate"] == 70.0 and out["chart"]["highlight"] == "C01T01"
+    assert funnel["network_rate"] == 70.0 and "highlight" not in funnel
+    assert {(p["key"], p["value"], p["denominator"]) for p in funnel["points"]} == {("C01T01", 40.0, 20),
+                                                                                     ("C01T02", 100.0, 20)}
     assert len(_of(found, "outlier", names["C01T01V01"])) == 1
     assert _of(found, "outlier", names["C01T02"]) == []
     (doctor,) = _of(found, "outlier", "甲医生")
@@ -142,3 +147,21 @@ def test_findings_read_from_the_materialized_figures_equal_the_live_ones(app, lo
     assert stored["freshness"]["live"] is False and stored["freshness"]["as_of"]
     assert stored["findings"] == live["findings"]
     assert township.get(f"{URL}?period={PERIOD}").json["findings"] == live_township["findings"]
+
+
+def test_outliers_of_one_indicator_and_peer_group_share_one_funnel(login_as, drifting, county):
+    """Every outlier finding refers to its funnel, sent once in `charts` (not repeated per finding): the answer
+    does not grow with findings × peers; each funnel is referred to, drifts keep their own p-chart."""
+    body = login_as("supervisor").get(f"{URL}?period={PERIOD}").json
+    outliers = [f for f in body["findings"] if f["kind"] == "outlier"]
+    assert outliers and all("points" not in f["chart"] and "curve" not in f["chart"] for f in outliers)
+    refs = {f["chart"]["ref"] for f in outliers}
+    assert refs == set(body["charts"]) == {f"funnel:{f['indicator_id']}:{f['subject_kind']}" for f in outliers}
+    for f in outliers:
+        funnel = body["charts"][f["chart"]["ref"]]
+        assert funnel["group"] == f["subject_kind"] and funnel["network_rate"] == f["reference"]
+        highlighted = [p for p in funnel["points"] if p["key"] == f["chart"]["highlight"]]
+        assert [(p["numerator"], p["denominator"], p["value"]) for p in highlighted] == [
+            (f["numerator"], f["denominator"], f["value"])]
+    drifts = [f for f in body["findings"] if f["kind"] == "drift"]
+    assert drifts and all(f["chart"]["type"] == "p_chart" and f["chart"]["points"] for f in drifts)

@@ -14462,6 +14462,8 @@ export interface components {
       highlight?: string;
       network_rate?: number;
       points?: components["schemas"]["QualityChartPoint"][];
+      /** @description an outlier's funnel: the key of the shared chart in `charts` (its points and curve are there, not repeated per finding) */
+      ref?: string;
       /** @description p_chart | funnel */
       type?: string;
     };
@@ -14474,6 +14476,10 @@ export interface components {
       url?: string;
     };
     QualityFindings: {
+      /** @description the funnels the outlier findings refer to (`chart.ref`), once each */
+      charts?: {
+        [key: string]: components["schemas"]["QualityFindingChart"];
+      };
       findings?: components["schemas"]["QualityFinding"][];
       freshness?: components["schemas"]["QualityFreshness"];
       indicators?: number;

@@ -8,7 +8,7 @@ import type { EChartsCoreOption } from 'echarts/core';
 import Chart from '../../components/Chart';
 import { Badge, ErrorBox, Loading } from '../../components/common';
 import { useAsync } from '../../lib/useAsync';
-import { findingsApi, type Finding } from './api';
+import { findingsApi, withChart, type Finding } from './api';
 import { STATUS_COLORS } from './format';
 
 const SEVERITY_BADGE: Record<Finding['severity'], string> = { alarm: 'badge-danger', warning: 'badge-warn', info: 'badge-ok' };
@@ -81,7 +81,7 @@ export default function FindingsSection({ q, onList }: { q: { period?: string; o
   const data = useAsync(() => findingsApi.list(q), [q.period, q.org_code]);
   const [open, setOpen] = useState<string | null>(null);
   const [all, setAll] = useState(false);
-  const items = data.data?.findings ?? [];
+  const items = useMemo(() => (data.data?.findings ?? []).map((f) => withChart(f, data.data?.charts)), [data.data]);
   return (
     <section className="card stack" data-testid="findings">
       <div className="page-head">

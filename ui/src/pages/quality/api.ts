@@ -102,6 +102,9 @@ export interface FindingChart {
   type: 'p_chart' | 'funnel'; centre?: number; group?: string; group_label?: string; network_rate?: number;
   highlight?: string; points: ChartPoint[]; curve?: FunnelLimit[];
 }
+/** A finding's chart as sent: an outlier's funnel is shared by every outlier of its indicator and peer group and
+ * sent once in `Findings.charts` (`ref`); the finding keeps the point it highlights. */
+export type SentChart = Omit<FindingChart, 'points'> & { points?: ChartPoint[]; ref?: string };
 export interface Finding {
   id: string; kind: 'drift' | 'outlier'; kind_label: string; rule: string; severity: 'alarm' | 'warning' | 'info';
   severity_label: string; indicator_id: string; indicator_name: string; subject: string; subject_kind: string;
@@ -109,8 +112,17 @@ export interface Finding {
   link: { indicator_id: string; org_code: string; period: string; part: string; doctor_id: number | null; url: string };
   chart: FindingChart;
 }
+export type SentFinding = Omit<Finding, 'chart'> & { chart: SentChart };
 export interface Findings {
-  period: string; months: number; org: OrgRef; indicators: number; findings: Finding[]; freshness?: Freshness;
+  period: string; months: number; org: OrgRef; indicators: number; findings: SentFinding[];
+  charts?: Record<string, FindingChart>; freshness?: Freshness;
+}
+
+/** The finding with its whole chart: an outlier's shared funnel (`charts[ref]`) with its own highlighted point. */
+export function withChart(f: SentFinding, charts: Record<string, FindingChart> | undefined): Finding {
+  const { ref, ...own } = f.chart;
+  const shared = ref ? charts?.[ref] : undefined;
+  return { ...f, chart: { ...(shared ?? { points: [] }), ...own, points: own.points ?? shared?.points ?? [] } };
 }
 
 export const findingsApi = {
