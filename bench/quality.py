@@ -167,7 +167,10 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=12, help="months refreshed (this one and the closed before it)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--live", action="store_true", help="also time the live overview before the refresh")
-    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed first)")
+    ap.add_argument("--database", help="reuse a database kept by an earlier --keep run: no county, no refresh, "
+                                       "only the timed views (and the alert sweep unless --no-alerts)")
+    ap.add_argument("--no-alerts", action="store_true", help="skip the threshold-alert sweep")
     ap.add_argument("--fill-months", action="store_true", help="copy figures to the older months (see above)")
     ap.add_argument("--short", action="store_true", help="tiny county for CI")
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
@@ -176,7 +179,17 @@ def main() -> None:
         args.residents, args.townships, args.villages, args.months, args.repeat = 2000, 2, 3, 2, 1
     if not (args.database_url or "").startswith("postgresql"):
         sys.exit("PostgreSQL only: --database-url postgresql+psycopg://…")
-    url, drop = scratch_url(args.database_url)
+    if args.database:
+        from sqlalchemy.engine import make_url
+        url = make_url(args.database_url).set(database=args.database).render_as_string(hide_password=False)
+        args.keep = True
+
+        def drop() -> None:
+            pass
+    else:
+        url, drop = scratch_url(args.database_url)
+    if args.keep:
+        print(f"database: {url}", flush=True)
     from app import create_app
     from app.config import Settings
     from app.core.migrate import upgrade
@@ -185,14 +198,17 @@ def main() -> None:
                                        data_dir=tempfile.mkdtemp()))
     try:
         with app.app_context():
-            from app.auth.services import create_token, create_user
+            from app.auth.services import create_token, create_user, find_user
             from app.quality import queries, refresh
-            built = build_county(args.residents, args.townships, args.villages)
-            print(f"county: {args.residents:,} residents, {args.townships} townships × {args.villages} villages, "
-                  f"{built['patients']:,} chronic patients, {built['visits']:,} visits — written in "
-                  f"{built['seconds']:.1f} s", flush=True)
-            user = create_user("bench_supervisor", password="bench-pass-123", roles=["supervisor"], org_code="C01",
-                               display_name="质控")
+            if not args.database:
+                built = build_county(args.residents, args.townships, args.villages)
+                print(f"county: {args.residents:,} residents, {args.townships} townships × {args.villages} villages, "
+                      f"{built['patients']:,} chronic patients, {built['visits']:,} visits — written in "
+                      f"{built['seconds']:.1f} s", flush=True)
+            user = find_user("bench_supervisor") if args.database else None
+            if user is None:
+                user = create_user("bench_supervisor", password="bench-pass-123", roles=["supervisor"],
+                                   org_code="C01", display_name="质控")
             _, token = create_token(user.id, name="bench")
             client = app.test_client()
             headers = {"Authorization": f"Bearer {token}"}
@@ -208,6 +224,8 @@ def main() -> None:
                 print(f"live overview (no figures yet): {took:.2f} s (live={data['freshness']['live']})", flush=True)
             months = queries.previous_periods(period, args.months)
             per_month = []
+            if args.database:
+                months = []
             for month in reversed(months):
                 t0, c0 = time.perf_counter(), time.process_time()
                 state = refresh.refresh(month)
@@ -219,9 +237,10 @@ def main() -> None:
             from app.core.db import session
             from app.quality.models import QualityAggregate
             rows = session().scalar(select(func.count()).select_from(QualityAggregate))
-            print(f"refresh: {len(months)} months, {rows:,} figure rows, {sum(per_month):.1f} s in all, "
-                  f"median {statistics.median(per_month):.1f} s a month (as of {state['as_of']})", flush=True)
-            if args.fill_months:
+            if months:
+                print(f"refresh: {len(months)} months, {rows:,} figure rows, {sum(per_month):.1f} s in all, "
+                      f"median {statistics.median(per_month):.1f} s a month (as of {state['as_of']})", flush=True)
+            if args.fill_months and months:
                 print(f"filled {fill(months[0], 24 - len(months)):,} figure rows into the older months", flush=True)
             township = f"C01T{1:02d}"
             calls = {
@@ -236,6 +255,8 @@ def main() -> None:
                 "scores, villages": f"/api/v1/quality/indicators/htn_bp_control_rate/scores?level=village&period={period}",
                 "cohorts (county)": f"/api/v1/quality/cohorts?period={period}",
                 "findings (county)": f"/api/v1/quality/findings?period={period}",
+                **{f"分析 breakdowns, {section}": f"/api/v1/quality/breakdowns?section={section}&period={period}"
+                   for section in ("population", "disease", "cost", "resources", "outcomes")},
             }
             for label, path in calls.items():
                 took, data = timed(lambda path=path: get(path), args.repeat)
@@ -243,6 +264,10 @@ def main() -> None:
                 print(f"{label}: {took * 1000:.0f} ms (median of {args.repeat}; live={fresh.get('live')})",
                       flush=True)
             from app.quality import services
+            if args.no_alerts:
+                print(f"load average: {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} / "
+                      f"{os.getloadavg()[2]:.1f}")
+                return
             took, raised = timed(lambda: services.check_thresholds(period=period), 1)
             print(f"threshold alerts sweep: {took * 1000:.0f} ms ({raised} raised)", flush=True)
             took, raised = timed(lambda: services.check_thresholds(period=period), 1)
