@@ -35,6 +35,7 @@ from app.notifications import services as notifications
 from app.org import queries as org_queries
 from app.portal import consent as portal_consent
 from app.portal import services as portal_services
+from app.processes import batches as process_batches
 from app.quality import breakdowns as quality_breakdowns
 from app.quality import queries as quality_queries
 from app.recognition import access as recognition_access
@@ -105,6 +106,7 @@ def wire() -> None:
                                    started=follow_up_scheduling.batch_started)
     workflow_batch.register_source(screening_services.BATCH_KIND, prepare=screening_services.prepare_batch,
                                    started=screening_services.batch_started)
+    process_batches.register_item_residents(follow_up_scheduling.BATCH_KIND, follow_up_queries.visit_residents)
     hooks.inbox_writer(project=inbox.project, complete=inbox.complete)      # app.tasks is the one writer of tasks
     hooks.task_enricher(care_plan_routing.route_to_township_without_village)
     hooks.task_enricher(notification_jobs.announce_new_task)
@@ -170,14 +172,16 @@ def schedule_follow_up(*, plan: Any, version: Any, approver: str | None) -> None
 
 def notify_batch_failures(*, batch_id: int, kind: str, process_id: str, failed: int, total: int) -> None:
     """A batch start finished with failed items: the county's administrators and supervisors are told (once), in
-    words: the process by its name, where to look by the page they use (each failed item keeps its reason)."""
+    words: the process by its name, and a link to the batch on the page 批量启动 (each failed item by its resident's
+    name and reason, and 继续)."""
     root = org_queries.root_org()
     name = versions.process_names([process_id]).get(process_id) or "流程"
     for role in ("county_admin", "supervisor"):
         for user in auth_queries.users_with_role_at(role, [root.code] if root else []):
             notifications.notify(user.id, kind="batch_failures", title=f"批量启动「{name}」：{failed}/{total} 个未能启动",
-                                 body=f"第 {batch_id} 批共 {total} 个，其中 {failed} 个未能启动，每个的原因已记录；"
-                                      "请通知系统管理员查看该批次、处理原因后继续启动。",
+                                 body=f"第 {batch_id} 批共 {total} 个，其中 {failed} 个未能启动。请在「批量启动」页"
+                                      "查看每个未启动的居民和原因，处理后继续启动。",
+                                 link=f"/batches/{batch_id}",
                                  dedupe_key=f"batch-failures-{batch_id}-{user.id}")
 
 

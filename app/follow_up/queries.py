@@ -44,6 +44,16 @@ def last_values_many(schedule_ids: list[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
+def visit_residents(visit_ids: list[str]) -> dict[str, int]:
+    """The resident of each follow-up visit (by the visit id as text: a batch start item's reference), one query;
+    what the batch start page (批量启动) names a failed cycle by."""
+    ids = [int(v) for v in visit_ids if str(v).isdigit()]
+    if not ids:
+        return {}
+    rows = session().execute(select(FollowUpVisit.id, FollowUpVisit.resident_id).where(FollowUpVisit.id.in_(ids)))
+    return {str(vid): rid for vid, rid in rows}
+
+
 def _values(visit: FollowUpVisit) -> dict[str, Any]:
     return {"visited_on": visit.visited_on.isoformat() if visit.visited_on else None, "sbp": visit.sbp,
             "dbp": visit.dbp, "fpg": visit.fpg, "hba1c": visit.hba1c, "weight_kg": visit.weight_kg,

@@ -13,8 +13,9 @@ from app.core.errors import Invalid
 from app.decisions.analyses import check_size as check_dmn_size
 from app.workflows import batch
 
-from . import queries, services
+from . import batches, queries, services
 from .schemas import (
+    BatchFailuresSchema,
     BatchListSchema,
     BatchQueryArgsSchema,
     BatchSchema,
@@ -36,6 +37,8 @@ from .schemas import (
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="流程定义与流程实例 Process definitions and instances")
 DEPLOYERS = ("process_owner", "county_admin")
 OPERATORS = ("supervisor", "county_admin", "process_owner")
+# who watches batch starts by name (the page 批量启动; told of a batch's failures by app/wiring.py)
+BATCH_WATCHERS = ("supervisor", "county_admin")
 
 
 @blp.route("/process-definitions")
@@ -208,7 +211,7 @@ class Batches(MethodView):
     @blp.response(200, BatchListSchema)
     def get(self, args):
         """Batch starts (many instances of one process started as one set operation), newest first."""
-        return {"items": batch.list_batches(kind=args.get("kind"))}
+        return {"items": batches.list_batches(kind=args.get("kind"))}
 
 
 @blp.route("/batches/<int:batch_id>")
@@ -217,7 +220,17 @@ class Batch(MethodView):
     @blp.response(200, BatchSchema)
     def get(self, batch_id):
         """A batch start's progress: total, started, skipped, failed (with the first failures' reasons)."""
-        return batch.progress(batch_id)
+        return batches.progress(batch_id)
+
+
+@blp.route("/batches/<int:batch_id>/failures")
+class BatchFailures(MethodView):
+    @phi_read("batch_start_failures", roles=BATCH_WATCHERS)
+    @blp.response(200, BatchFailuresSchema)
+    def get(self, batch_id):
+        """A batch start's failed items by the residents' names (in the caller's scope) with the reasons in words:
+        the page 批量启动 of the county administrators and supervisors, who are told when a batch had failures."""
+        return batches.failures(current(), batch_id)
 
 
 @blp.route("/batches/<int:batch_id>/resume")
@@ -227,4 +240,4 @@ class BatchResume(MethodView):
     def post(self, batch_id):
         """Re-enqueue the chunks that still have pending items (after a worker was killed); starts nothing twice."""
         batch.resume(batch_id)
-        return batch.progress(batch_id)
+        return batches.progress(batch_id)

@@ -178,6 +178,28 @@ class BatchSchema(Schema):
     updated_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     failures = fields.List(fields.Nested(BatchFailureSchema))
+    process_name = fields.Str(metadata={"description": "the process's display name (newest deployed version)"})
+    source_name = fields.Str(metadata={"description": "where the batch came from, in words (随访周期 …)"})
+    resumable = fields.Bool(metadata={"description": "items are still pending: 继续 (resume) has something to start"})
+
+
+class BatchFailedItemSchema(Schema):
+    seq = fields.Int()
+    resident_id = fields.Int(allow_none=True, metadata={"description": "null: no resident, or outside the scope"})
+    resident_name = fields.Str(allow_none=True)
+    in_scope = fields.Bool(metadata={"description": "false: the item is about a resident outside the caller's "
+                                                    "scope (counted, not named)"})
+    reason = fields.Str(metadata={"description": "the reason in words"})
+    detail = fields.Str(allow_none=True, metadata={"description": "the recorded technical reason"})
+    instance_id = fields.Int(allow_none=True, metadata={"description": "started, but in error: the instance"})
+
+
+class BatchFailuresSchema(Schema):
+    """A batch start's failed items (first 200, in item order), by the residents' names."""
+    batch_id = fields.Int()
+    failed = fields.Int()
+    items = fields.List(fields.Nested(BatchFailedItemSchema))
+    more = fields.Int(metadata={"description": "failed items beyond the list"})
 
 
 class BatchListSchema(Schema):

@@ -190,3 +190,71 @@ def test_the_scheduler_starts_due_cycles_as_a_batch_and_its_task_completes_throu
     with app.app_context():
         visit = db.session().scalars(select(FollowUpVisit)).one()
         assert (visit.status, visit.classification) == ("done", "控制满意")
+
+
+def test_the_page_reads_failed_items_by_the_residents_names_in_words(app, county, login_as):
+    """批量启动: the batch says its process and source in words, each failed item names its resident (a follow-up
+    cycle's item is its visit) with the reason in words; only the watchers read names, in their scope."""
+    from app.follow_up.models import FollowUpVisit
+    from app.residents.models import Resident
+    from app.workflows import batch
+    deploy_care_models(app)
+    residents = [make_resident(app, seed=i) for i in range(3)]
+    visits = _due_visits(app, residents)
+    with app.app_context(), db.unit_of_work() as s:   # the second visit's resident: a name to find on the page
+        rid = s.get(FollowUpVisit, visits[1]).resident_id
+        s.get(Resident, rid).name = "王秀英"
+    real = batch._sources["follow_up"].prepare
+
+    def prepare(s, items):      # the second visit cannot start: its data raise in the engine
+        out = dict(real(s, items))
+        found = out.get(str(visits[1]))
+        if isinstance(found, batch.StartItem):
+            found.data = {**(found.data or {}), "blob": object()}
+        return out
+    batch._sources["follow_up"].prepare = prepare
+    admin = login_as("county_admin", org="C01")
+    try:
+        with app.app_context():
+            batch_id = batch.create_batch("follow_up", "follow_up", [
+                batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
+    finally:
+        batch._sources["follow_up"].prepare = real
+    head = admin.get(f"/api/v1/batches/{batch_id}").json
+    assert (head["source_name"], head["resumable"], head["failed"], head["pending"]) == ("随访周期", False, 1, 0)
+    assert head["process_name"] and head["process_name"] != "follow_up"
+    assert admin.get("/api/v1/batches").json["items"][0]["source_name"] == "随访周期"
+    resp = admin.get(f"/api/v1/batches/{batch_id}/failures")
+    assert resp.status_code == 200, resp.json
+    body = resp.json
+    assert (body["failed"], body["more"], len(body["items"])) == (1, 0, 1)
+    item = body["items"][0]
+    assert (item["resident_name"], item["resident_id"], item["in_scope"]) == ("王秀英", rid, True)
+    assert item["reason"].startswith("未能启动") and "Error" not in item["reason"]
+    assert "TypeError" in item["detail"] or "Error" in item["detail"]
+    told = [n for n in admin.get("/api/v1/notifications").json["items"] if n["kind"] == "batch_failures"]
+    assert told[0]["link"] == f"/batches/{batch_id}" and "批量启动" in told[0]["body"]
+    assert "系统管理员" not in told[0]["body"]
+
+    # the watchers are county-wide; a reader scoped to another township counts the failure without the name
+    from app.auth.principal import Principal
+    from app.processes import batches
+    with app.app_context():
+        other = batches.failures(Principal(user_id=0, username="t2", roles=frozenset({"township_doctor"}),
+                                           org_code="C01T02", org_path="/C01/C01T02/"), batch_id)["items"][0]
+    assert (other["resident_name"], other["resident_id"], other["in_scope"]) == (None, None, False)
+    assert login_as("supervisor", org="C01").get(f"/api/v1/batches/{batch_id}/failures").json["items"][0][
+        "resident_name"] == "王秀英"
+    # the modelers count batches but read no names; the doctors neither
+    assert login_as("process_owner", org="C01").get(f"/api/v1/batches/{batch_id}/failures").status_code == 403
+    assert login_as("village_doctor", org="C01T01V01").get(f"/api/v1/batches/{batch_id}/failures").status_code == 403
+    assert admin.get("/api/v1/batches/999999/failures").status_code == 404
+
+
+def test_reasons_in_words():
+    from app.processes.batches import NOT_STARTED, STARTED_IN_ERROR, reason_in_words
+    assert reason_in_words("居民档案不存在", started=False) == "居民档案不存在"
+    assert reason_in_words("TypeError: Object of type object is not JSON serializable", started=False) == NOT_STARTED
+    assert reason_in_words("ValueError: 数据错误", started=False) == NOT_STARTED
+    assert reason_in_words(None, started=False) == NOT_STARTED
+    assert reason_in_words("instance 3 error at x: boom", started=True) == STARTED_IN_ERROR

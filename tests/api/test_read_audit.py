@@ -161,13 +161,17 @@ def world(app, login_as, monkeypatch):
     assert job.status_code == 202, job.json
     consult_id = stored_consult(app, resident_id, admin.user.id)
     case_id = stored_case(app, resident_id, admin.user.id)
+    with app.app_context():                                  # a batch start (批量启动: its failed items by name)
+        from app.workflows import batch
+        batch_id = batch.create_batch("manual", "follow_up", [batch.StartItem(
+            ref="1", business_key="cohort:1", resident_id=resident_id)], run=False)
     with app.app_context():                                  # the scheduler's monthly report of the centre
         from app.intervention import monthly
         from app.org.queries import find_org
         monthly.deliver("C01D01", find_org("C01D01").path, "2026-11")
         from app.intervention.models import MonthlyReport
         monthly_report_id = db.session().scalars(select(MonthlyReport.id)).one()
-    values = {"monthly_report_id": monthly_report_id, "fmt": "pdf", "consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
+    values = {"batch_id": batch_id, "monthly_report_id": monthly_report_id, "fmt": "pdf", "consult_id": consult_id, "case_id": case_id, "contract_id": contract_id, "room_kind": "consult", "room_ref": 1, "prescription_id": prescription_id, "episode_id": episode_id, "referral_id": referral.json["id"], "kind": "referral_form", "resident_id": resident_id, "patient_id": resident_id, "care_plan_id": plan["id"], "number": 1,
               "a": 1, "b": 1, "task_id": task_id, "instance_id": instance_id, "delivery_id": delivery_id,
               "indicator_id": "htn_bp_control_rate", "job_id": job.json["id"], "figure_id": "residents_by_org"}
     query = {"resident_id": resident_id, "patient": f"Patient/{resident_id}", "_id": resident_id,

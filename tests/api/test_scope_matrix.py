@@ -74,6 +74,29 @@ def test_the_same_objects_are_reachable_inside_the_own_organization(login_as, tw
     assert api.get(f"/api/v1/process-instances/{home['instance']}").status_code == 200
 
 
+# batch starts are the county's (app.processes.api BATCH_WATCHERS / OPERATORS): a role below the county is refused
+# whether the batch exists or not, so the answer tells nothing of it
+BATCH_ENDPOINTS = [("get", "/api/v1/batches/{batch}"), ("get", "/api/v1/batches/{batch}/failures"),
+                   ("post", "/api/v1/batches/{batch}/resume")]
+
+
+@pytest.mark.parametrize("role,org", LOCAL_ROLES)
+def test_a_batch_start_answers_a_local_role_like_a_missing_one(app, county, login_as, role, org):
+    from app.workflows import batch
+    with app.app_context():
+        batch_id = batch.create_batch("manual", "follow_up", [batch.StartItem(ref="1", business_key="cohort:1")],
+                                      run=False)
+    api = login_as(role, org=org)
+    leaks = []
+    for method, template in BATCH_ENDPOINTS:
+        here, absent = _call(api, method, template, {"batch": batch_id}), _call(api, method, template,
+                                                                              {"batch": MISSING})
+        if here != absent or here not in (403, 404):
+            leaks.append(f"{method.upper()} {template}: batch → {here}, missing id → {absent}")
+    assert api.get("/api/v1/batches").status_code == 403
+    assert not leaks, "\n".join(leaks)
+
+
 def test_a_patient_reads_only_their_own_record(app, login_as, two_townships, make_user):
     home, away = two_townships["home"], two_townships["away"]
     user = make_user("patient", org="C01T01V01", resident_id=home["resident"])

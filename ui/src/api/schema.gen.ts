@@ -1829,6 +1829,41 @@ export interface paths {
       };
     };
   };
+  "/api/v1/batches/{batch_id}/failures": {
+    /**
+     * A batch start's failed items by the residents' names (in the caller's scope) with the reasons in words:
+     * the page 批量启动 of the county administrators and supervisors, who are told when a batch had failures.
+     */
+    get: {
+      parameters: {
+        path: {
+          batch_id: number;
+        };
+      };
+      responses: {
+        /** @description OK */
+        200: {
+          content: {
+            "application/json": components["schemas"]["BatchFailures"];
+          };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin */
+        403: {
+          content: never;
+        };
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+    parameters: {
+      path: {
+        batch_id: number;
+      };
+    };
+  };
   "/api/v1/batches/{batch_id}/resume": {
     /** Re-enqueue the chunks that still have pending items (after a worker was killed); starts nothing twice. */
     post: {
@@ -11434,8 +11469,14 @@ export interface components {
       pending?: number;
       percent?: number;
       process_id?: string;
+      /** @description the process's display name (newest deployed version) */
+      process_name?: string;
+      /** @description items are still pending: 继续 (resume) has something to start */
+      resumable?: boolean;
       /** @description already started (re-run of a chunk, or a single start) */
       skipped?: number;
+      /** @description where the batch came from, in words (随访周期 …) */
+      source_name?: string;
       started?: number;
       /** @description running | done | done_with_failures */
       status?: string;
@@ -11443,12 +11484,33 @@ export interface components {
       /** Format: date-time */
       updated_at?: string;
     };
+    BatchFailedItem: {
+      /** @description the recorded technical reason */
+      detail?: string | null;
+      /** @description false: the item is about a resident outside the caller's scope (counted, not named) */
+      in_scope?: boolean;
+      /** @description started, but in error: the instance */
+      instance_id?: number | null;
+      /** @description the reason in words */
+      reason?: string;
+      /** @description null: no resident, or outside the scope */
+      resident_id?: number | null;
+      resident_name?: string | null;
+      seq?: number;
+    };
     BatchFailure: {
       business_key?: string;
       error?: string | null;
       /** @description set when the instance started but stopped at an incident (retry it) */
       instance_id?: number | null;
       ref?: string;
+    };
+    BatchFailures: {
+      batch_id?: number;
+      failed?: number;
+      items?: components["schemas"]["BatchFailedItem"][];
+      /** @description failed items beyond the list */
+      more?: number;
     };
     BatchList: {
       items?: components["schemas"]["Batch"][];
