@@ -27,7 +27,8 @@ UI_ROUTES = ("/", "/inbox", "/tasks/<path:_rest>", "/modeler", "/modeler/<path:_
              "/contracts", "/contracts/<path:_rest>", "/consults", "/consults/<path:_rest>", "/intervention",
              "/intervention/<path:_rest>",
              "/supply", "/pharmacy", "/pharmacy/<path:_rest>", "/liaison/<path:_rest>", "/research",
-             "/research/<path:_rest>", "/anticoag", "/anticoag/<path:_rest>", "/appraisal", "/reports", "/clock")
+             "/research/<path:_rest>", "/anticoag", "/anticoag/<path:_rest>", "/appraisal", "/reports", "/clock",
+             "/batches", "/batches/<path:_rest>")
 # the pages only some roles may open (issue 14.13, 22.5): the same lists as the menus (ui/src/lib/roles.ts menuFor);
 # the API checks its own roles on every call behind them. Most specific prefix first.
 _SUPERVISING = ("supervisor", "county_admin")
@@ -36,6 +37,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "/clock": ("process_owner", "county_admin"),                 # 平台时钟 (issue 14.12): the deployers too
     "/instances": (*_SUPERVISING, "process_owner"),
     "/integrations": _SUPERVISING,
+    "/batches": _SUPERVISING,       # 批量启动: app.processes.api.BATCH_WATCHERS (failed items by name; told of them)
     "/screening": (*_SUPERVISING, "township_public_health"),
     "/quality": (*_SUPERVISING, "township_public_health"),
     "/reports": (*_SUPERVISING, "township_public_health"),                       # 自定义报表 (issue 20.5)

@@ -22,6 +22,7 @@ REFUSED_PAGES = [
     ("process_owner", "/residents/5"),
     ("township_doctor", "/integrations"), ("process_owner", "/quality"),
     ("village_doctor", "/liaison/rota"), ("village_doctor", "/liaison/plans"), ("county_admin", "/liaison/week"),
+    ("village_doctor", "/batches"), ("process_owner", "/batches/3"), ("township_public_health", "/batches"),
 ]
 
 
@@ -40,6 +41,7 @@ def test_a_page_outside_the_role_is_refused(client, make_user, password, role, p
     ("process_owner", "/instances"), ("process_owner", "/dashboards"), ("patient", "/residents/7"),
     ("pharmacist", "/residents"), ("county_admin", "/liaison/rota"), ("village_doctor", "/liaison/week"),
     ("township_doctor", "/liaison/plans"), ("pharmacist", "/anticoag"), ("village_doctor", "/anticoag/1"),
+    ("county_admin", "/batches"), ("supervisor", "/batches/3"),
 ])
 def test_the_role_opens_its_own_pages(client, make_user, password, role, path):
     _login(client, make_user, password, role)
@@ -59,6 +61,7 @@ REFUSED_APIS = [
     ("patient", "/api/v1/follow-ups/overdue"), ("patient", "/api/v1/quality/overview"),
     ("patient", "/api/v1/screening/cases"), ("patient", "/api/v1/integrations/deliveries"),
     ("pharmacist", "/api/v1/follow-ups/overdue"), ("village_doctor", "/api/v1/anticoag/ttr-distribution"),
+    ("process_owner", "/api/v1/batches/1/failures"), ("village_doctor", "/api/v1/batches"),
     ("trainer", "/api/v1/residents"), ("trainer", "/api/v1/follow-ups/overdue"), ("trainer", "/api/v1/referrals"),
 ]
 

@@ -20,6 +20,7 @@ const ResidentPage = lazyPage(() => import('./pages/ResidentPage'));
 const DashboardsPage = lazyPage(() => import('./pages/DashboardsPage'));
 const FollowUpsPage = lazyPage(() => import('./pages/FollowUpsPage'));
 const ScreeningPage = lazyPage(() => import('./pages/ScreeningPage'));
+const BatchesPage = lazyPage(() => import('./pages/BatchesPage'));
 const IntegrationsPage = lazyPage(() => import('./pages/IntegrationsPage'));
 const ClockPage = lazyPage(() => import('./pages/ClockPage'));
 const SupplyPage = lazyPage(() => import('./pages/supply/SupplyPage'));
@@ -151,6 +152,8 @@ export default function App() {
               <Route path="dashboards" element={<DashboardsPage />} />
               <Route path="follow-ups" element={<FollowUpsPage />} />
               <Route path="screening" element={<ScreeningPage />} />
+              <Route path="batches" element={<BatchesPage />} />
+              <Route path="batches/:id" element={<BatchesPage />} />
               <Route path="integrations" element={<IntegrationsPage />} />
               <Route path="supply" element={<SupplyPage />} />
               <Route path="pharmacy" element={<PharmacyPage />} />

@@ -5,7 +5,7 @@ import type {
   CaseRunResult, ClockAdvance, ClockState, Comment, DecisionAnalysis, Decision, DeployResult, EvaluateResult, InstanceDetail, InstanceSummary, Me, Page,
   ProcessDefinition, Resident, SavedFilter, Task, TaskCounts, TaskDetail, TaskView,
   CarePlan, CarePlanDiff, CarePlanVersion, Delivery, OpenEmergency, EducationPush, FollowUpTimeline, HealthRecord, IntegrationClient, Observation,
-  OutboundPush, OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats,
+  OutboundPush, OverdueItem, RecordLink, ScreeningCase, ScreeningRun, ScreeningStats, BatchFailures, BatchStart,
 } from './types';
 
 const V1 = '/api/v1';
@@ -234,6 +234,14 @@ export interface CaseQuery {
   page?: number;
   per_page?: number;
 }
+
+/** 批量启动: batch starts, their failed items by name, 继续 (app/processes/api.py). */
+export const batches = {
+  list: async () => asPage<BatchStart>(await api.get(`${V1}/batches`)).items,
+  get: (id: number) => api.get<BatchStart>(`${V1}/batches/${id}`),
+  failures: (id: number) => api.get<BatchFailures>(`${V1}/batches/${id}/failures`),
+  resume: (id: number) => api.post<BatchStart>(`${V1}/batches/${id}/resume`, {}),
+};
 
 export const screening = {
   runs: async () => asPage<ScreeningRun>(await api.get(`${V1}/screening/runs`)).items,

@@ -538,6 +538,14 @@ export interface Delivery {
   result?: unknown;
 }
 
+// ---- batch starts (批量启动) ----
+
+export type BatchStart = Sent<Schemas['Batch'], 'id' | 'status' | 'total' | 'started' | 'skipped' | 'failed' | 'pending' | 'process_name' | 'source_name' | 'resumable'>;
+
+export type BatchFailedItem = Sent<Schemas['BatchFailedItem'], 'seq' | 'reason' | 'in_scope'>;
+
+export type BatchFailures = Omit<Sent<Schemas['BatchFailures'], 'failed' | 'more'>, 'items'> & { items: BatchFailedItem[] };
+
 // ---- screening ----
 
 export type ScreeningRun = Sent<Schemas['Run'], 'id' | 'status'>;

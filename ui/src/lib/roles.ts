@@ -124,6 +124,12 @@ export function canSeeTtrDistribution(roles: readonly string[]): boolean {
   return any(roles, ['pharmacist', 'supervisor', 'county_admin', 'county_specialist']);
 }
 
+/** 批量启动 (batch starts and their failed items by name; app/web.py ROLE_PAGES "/batches", the API's
+ * BATCH_WATCHERS): county administrators and supervisors, who are told when a batch had failures. */
+export function canWatchBatches(roles: readonly string[]): boolean {
+  return any(roles, ['county_admin', 'supervisor']);
+}
+
 export function canSeeIntegrations(roles: readonly string[]): boolean {
   return any(roles, ['county_admin', 'supervisor']);
 }
@@ -224,6 +230,7 @@ export function menuFor(roles: readonly string[]): MenuEntry[] {
     canSeeSupply(roles) && { to: '/supply', label: '库存与耗材' },
     canSeeResearch(roles) && { to: '/research', label: '科研数据' },
     canSupervise(roles) && { to: '/instances', label: '流程监控' },
+    canWatchBatches(roles) && { to: '/batches', label: '批量启动' },
     canModel(roles) && { to: '/modeler', label: '流程建模' },
     canSeeIntegrations(roles) && { to: '/integrations', label: '系统对接' },
     canSeeTrainingAdmin(roles) ? { to: '/training', label: '培训管理', end: true } : { to: '/training/my', label: '我的培训' },
