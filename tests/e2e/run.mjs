@@ -44,6 +44,7 @@ import { interventionStory } from './intervention.mjs';
 import { anticoagStory } from './anticoag.mjs';
 import { privilegeStory } from './privilege.mjs';
 import { screeningRunStory } from './screening_run.mjs';
+import { batchesStory } from './batches.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const useMock = process.argv.includes('--mock');
@@ -247,6 +248,11 @@ describe('web UI', { concurrency: false }, () => {
     if (useMock) return void t.skip('the mock has no chunked screening runs');
     if (!needs(t, '/api/v1/screening/runs', '/api/v1/screening/runs/{}')) return;
     await screeningRunStory(ctx);
+  });
+  test('批量启动 on a phone: a batch with a failed item by name and reason, 继续 starts what was left', async (t) => {
+    if (useMock) return void t.skip('the mock has no batch starts');
+    if (!needs(t, '/api/v1/batches', '/api/v1/batches/{}/failures', '/api/v1/batches/{}/resume')) return;
+    await batchesStory(ctx);
   });
   test('main pages render (screenshots for CI artifacts)', async () => {
     await flows.screenshotMainPages(ctx);
