@@ -23,7 +23,7 @@ from app.workflows import batch, hooks, versions
 from app.workflows.models import BatchStart, BatchStartItem, ProcessInstance
 
 # where a batch came from (`batch_starts.kind`), as the page says it
-SOURCE_NAMES = {"follow_up": "随访周期", "manual": "手动批量启动"}
+SOURCE_NAMES = {"follow_up": "随访周期", "screening_cases": "人群筛查", "manual": "手动批量启动"}
 FAILURE_LIMIT = 200
 STARTED_IN_ERROR = "流程已启动，但运行到某一步时出错；请在流程实例中处理后重试。"
 NOT_STARTED = "未能启动：该项的数据不完整或不符合流程要求（详细原因已记录）。"
