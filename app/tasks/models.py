@@ -73,6 +73,11 @@ Index("ix_human_tasks_groups_resident_name", T.c.role, T.c.resident_name,
       postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 Index("ix_human_tasks_groups_name", T.c.role, T.c.name, postgresql_ops={"name": "varchar_pattern_ops"},
       postgresql_include=_FOUND + ["resident_name"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
+# … and per organization (0051): a township doctor's 王 is one short range in each of the township's organizations
+# (the subtree's paths are listed in the query), not the role's whole county-wide 王 range filtered by path
+Index("ix_human_tasks_groups_org_resident_name", T.c.role, T.c.org_path, T.c.resident_name,
+      postgresql_ops={"org_path": "varchar_pattern_ops", "resident_name": "varchar_pattern_ops"},
+      postgresql_include=_FOUND[1:] + ["name"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 # disease and risk level together in the groups view: one role's matches in due order (count: one short range)
 Index("ix_human_tasks_groups_disease", T.c.role, T.c.disease, T.c.risk_level, T.c.due_at, T.c.id,
       postgresql_include=["org_path", "excluded_user"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)

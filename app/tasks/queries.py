@@ -74,20 +74,42 @@ def in_org_scope(p: Principal):
     return prefix(HumanTask.org_path, p.org_path)
 
 
-def offered_branches(p: Principal) -> list:
-    """The caller's candidate rule as disjoint conditions, each served by one ordered index scan."""
+def offered_branches(p: Principal, paths: list[str] | None = None) -> list:
+    """The caller's candidate rule as disjoint conditions, each served by one ordered index scan. `paths` (see
+    `subtree_paths`) lists the organization paths of the caller's subtree: the role branches then also name them, so
+    an index that leads with (role, org_path) is read as one short range per organization."""
     staff = set(p.roles) - {"patient"}
     parts = [and_(HumanTask.role.is_(None), HumanTask.started_by == p.username)]
     parts += [and_(HumanTask.role == role, _department_queue_open_to(p)) for role in sorted(staff & COUNTY_WIDE_ROLES)]
     if p.org_path:
-        parts += [and_(HumanTask.role == role, prefix(HumanTask.org_path, p.org_path))
-                  for role in sorted(staff - COUNTY_WIDE_ROLES)]
+        parts += [and_(HumanTask.role == role, _under(p, paths)) for role in sorted(staff - COUNTY_WIDE_ROLES)]
     if p.org_path and _treating_staff(p):
         parts.append(and_(HumanTask.role.is_(None), prefix(HumanTask.started_by, CLIENT_ID_PREFIX),
                           prefix(HumanTask.org_path, p.org_path)))
     if "patient" in p.roles and p.resident_id is not None:
         parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == p.resident_id))
     return [and_(part, not_excluded(p)) for part in parts]
+
+
+def _under(p: Principal, paths: list[str] | None):
+    """Tasks below the caller's organization: its path prefix, and, given the subtree's paths, one of them too (the
+    same rows, since a task carries the path of its organization; PostgreSQL 15 has no skip scan, so only the list
+    lets an index on (role, org_path, x) bound x within each organization rather than filter the whole subtree)."""
+    under = prefix(HumanTask.org_path, p.org_path)
+    return and_(HumanTask.org_path.in_(paths), under) if paths else under
+
+
+SUBTREE_LIST_MAX = 64       # a larger subtree (a county) is read by its path prefix alone
+
+
+def subtree_paths(p: Principal) -> list[str] | None:
+    """Paths of the organizations in the caller's subtree, or None when it is the root's or larger than
+    SUBTREE_LIST_MAX (then the prefix alone is the better plan)."""
+    if not p.org_path or p.org_path.count("/") <= 2:
+        return None
+    paths = list(session().scalars(select(Organization.path).where(prefix(Organization.path, p.org_path))
+                                   .order_by(Organization.path).limit(SUBTREE_LIST_MAX + 1)))
+    return paths if 0 < len(paths) <= SUBTREE_LIST_MAX else None
 
 
 def _treating_staff(p: Principal) -> bool:
@@ -128,19 +150,19 @@ def actionable(p: Principal):
                 or_(HumanTask.assignee_id == p.user_id, and_(HumanTask.assignee_id.is_(None), offered(p))))
 
 
-def view_branches(p: Principal, view: str, status: str = "open") -> list:
-    """A view's condition as disjoint branches (their union is the view)."""
-    return [_no_phi_unless_reader(p, b) for b in _view_branches(p, view, status)]
+def view_branches(p: Principal, view: str, status: str = "open", paths: list[str] | None = None) -> list:
+    """A view's condition as disjoint branches (their union is the view); `paths` as in `offered_branches`."""
+    return [_no_phi_unless_reader(p, b) for b in _view_branches(p, view, status, paths)]
 
 
-def _view_branches(p: Principal, view: str, status: str) -> list:
+def _view_branches(p: Principal, view: str, status: str, paths: list[str] | None = None) -> list:
     if view == "mine":
         if status == "completed":
             return [and_(HumanTask.status == "completed", HumanTask.completed_by == p.username)]
         return [and_(HumanTask.status == status, HumanTask.assignee_id == p.user_id)]
     if view == "groups":
         base = [HumanTask.status == status] + ([HumanTask.assignee_id.is_(None)] if status == "open" else [])
-        return [and_(*base, branch) for branch in offered_branches(p)]
+        return [and_(*base, branch) for branch in offered_branches(p, paths)]
     return [and_(HumanTask.status == status, in_org_scope(p))]
 
 
@@ -306,7 +328,10 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     A view made of several branches (two roles, the laneless tasks I started, …) or searched by name is read as a
     UNION ALL of one ordered, limited scan per part, so each uses an index instead of sorting every match.
     """
-    branches = view_branches(p, args.get("view", "mine"), args.get("status", "open"))
+    view, searched = args.get("view", "mine"), bool((args.get("q") or "").strip())
+    # a name search of the groups view reads (role, org_path, name) ranges per organization of the subtree
+    paths = subtree_paths(p) if searched and view == "groups" else None
+    branches = view_branches(p, view, args.get("status", "open"), paths)
     per_page = args.get("per_page", 25)
     sort = args.get("sort", "due")
     keys = _sort_keys(sort)
@@ -318,7 +343,10 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
-    total = sum(count(_filtered(select(HumanTask.id).where(part), args)) for part in parts)
+    if page == 1 and not cursor and not more:
+        total = len(rows)           # the whole result is on the first page: it is its own count
+    else:
+        total = sum(count(_filtered(select(HumanTask.id).where(part), args)) for part in parts)
     return items(rows), total, next_cursor
 
 
@@ -354,11 +382,13 @@ def count(stmt) -> int:
 
 def counts(p: Principal) -> dict[str, int]:
     """Open tasks per view, and the overdue ones among those the caller may work on (for the header; capped)."""
-    def total(view: str, *extra) -> int:
-        return sum(count(select(HumanTask.id).where(b, *extra)) for b in view_branches(p, view))
+    def total(view: str, *extra, paths: list[str] | None = None) -> int:
+        return sum(count(select(HumanTask.id).where(b, *extra)) for b in view_branches(p, view, paths=paths))
     overdue = HumanTask.due_at < clock.now()
+    # overdue groups tasks: (role, org_path, due_at) read as one due range per organization of the subtree, not
+    # the whole subtree filtered by due date
     return {"mine": total("mine"), "groups": total("groups"), "org": total("org"),
-            "overdue": min(COUNT_CAP + 1, total("mine", overdue) + total("groups", overdue))}
+            "overdue": min(COUNT_CAP + 1, total("mine", overdue) + total("groups", overdue, paths=subtree_paths(p)))}
 
 
 def may_act_now(p: Principal, task: HumanTask) -> bool:

@@ -168,6 +168,64 @@ def test_paging_returns_the_total_with_each_page(login_as, five_tasks):
 
 
 @pytest.fixture()
+def spread_names(app, login_as, approval):
+    """王 residents in both villages and at the township itself of C01T01, and in the other township (C01T02)."""
+    admin = login_as("county_admin")
+    due = clock.now() + timedelta(days=1)
+    rows = [("C01T01V01", "王一", 5), ("C01T01V02", "王二", 1), ("C01T01", "王三", 3), ("C01T01V02", "李四", 2),
+            ("C01T01V01", "王五", None), ("C01T02V01", "王六", 0), ("C01T01V02", "王七", -2)]
+    for org, name, hours in rows:
+        inst = start(admin, org=org)
+        set_fields(app, inst["id"], resident_name=name, village_code=org,
+                   due_at=None if hours is None else due + timedelta(hours=hours))
+    return rows
+
+
+def test_a_one_character_name_prefix_finds_the_subtree_across_its_organizations(login_as, spread_names):
+    township = login_as("township_doctor", org="C01T01")
+    names, total = _names(township, "q=王")
+    assert names == ["王七", "王二", "王三", "王一", "王五"] and total == 5       # due order, none without a date last
+    assert _names(township, "q=王&per_page=2") == (["王七", "王二"], 5)           # a full page: counted
+    assert _names(township, "q=王二")[0] == ["王二"]
+    village = login_as("township_doctor", org="C01T01V02")
+    assert _names(village, "q=王") == (["王七", "王二"], 2)
+    other = login_as("township_doctor", org="C01T02")
+    assert _names(other, "q=王") == (["王六"], 1)
+    assert _names(login_as("county_admin"), "q=王")[1] == 0          # not offered: county admins hold no lane here
+
+
+def test_a_name_search_pages_by_cursor_across_organizations(login_as, spread_names):
+    township = login_as("township_doctor", org="C01T01")
+    whole = [t["id"] for t in township.get("/api/v1/tasks?view=groups&q=王&per_page=200").json["items"]]
+    for sort in ("due", "priority", "created"):
+        walked, pages = _walk(township, f"q=王&sort={sort}", 2)
+        assert sorted(walked) == sorted(whole) and len(walked) == 5 and pages == 3, sort
+    first = township.get("/api/v1/tasks?view=groups&q=王&per_page=2").json
+    second = township.get(f"/api/v1/tasks?view=groups&q=王&per_page=2&cursor={first['next_cursor']}").json
+    assert second["total"] == first["total"] == 5                    # a cursor page counts the whole result too
+
+
+def test_the_total_of_a_page_that_holds_everything_is_its_length_and_a_later_page_counts(login_as, five_tasks):
+    doctor = login_as("township_doctor", org="C01T01")
+    assert _names(doctor, "per_page=5")[1] == 5
+    assert _names(doctor, "per_page=4")[1] == 5
+    assert _names(doctor, "per_page=4&page=2") == (["王芳"], 5)
+    assert _names(doctor, "per_page=4&page=3") == ([], 5)
+
+
+def test_overdue_counts_span_every_organization_of_the_subtree_and_no_other(app, login_as, approval):
+    admin = login_as("county_admin")
+    past, future = clock.now() - timedelta(hours=2), clock.now() + timedelta(hours=2)
+    for org, due in (("C01T01V01", past), ("C01T01V02", past), ("C01T01", past), ("C01T01V02", future),
+                     ("C01T02V01", past)):
+        set_fields(app, start(admin, org=org)["id"], due_at=due)
+    assert login_as("township_doctor", org="C01T01").get("/api/v1/tasks/counts").json == {
+        "mine": 0, "groups": 4, "org": 4, "overdue": 3}
+    assert login_as("township_doctor", org="C01T01V02").get("/api/v1/tasks/counts").json == {
+        "mine": 0, "groups": 2, "org": 2, "overdue": 1}
+
+
+@pytest.fixture()
 def tied_tasks(app, login_as, approval):
     """Twelve tasks whose sort keys tie in groups (same due date, priority, risk), one without a due date."""
     admin = login_as("county_admin")
