@@ -52,6 +52,7 @@ VIEWS = ("mine", "groups", "org")
 SORTS = ("due", "priority", "risk", "created")
 LEAD_ROLES = ("county_admin", "supervisor", "township_doctor", "township_public_health")
 COUNT_CAP = 10_000          # totals above this are reported as COUNT_CAP + 1 ("10000+")
+HEADER_CAP = 999            # the header's counts above this are reported as HEADER_CAP + 1 ("999+")
 EQUAL_FILTERS = ("process_id", "element_id", "resident_id", "org_code", "village_code", "disease", "risk_level",
                  "priority")
 
@@ -375,20 +376,22 @@ def _rows(ids) -> list[HumanTask]:
     return [found[i] for i in ids if i in found]
 
 
-def count(stmt) -> int:
-    """Rows of `stmt`, counting at most COUNT_CAP + 1 (a larger inbox shows "10000+")."""
-    return session().scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
+def count(stmt, cap: int = COUNT_CAP) -> int:
+    """Rows of `stmt`, counting at most cap + 1 (a larger inbox shows "10000+")."""
+    return session().scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
 
 
 def counts(p: Principal) -> dict[str, int]:
-    """Open tasks per view, and the overdue ones among those the caller may work on (for the header; capped)."""
+    """Open tasks per view, and the overdue ones among those the caller may work on (for the header; each capped
+    at HEADER_CAP + 1, "999+": a badge needs no more, and each count reads at most that many index entries)."""
     def total(view: str, *extra, paths: list[str] | None = None) -> int:
-        return sum(count(select(HumanTask.id).where(b, *extra)) for b in view_branches(p, view, paths=paths))
+        return min(HEADER_CAP + 1, sum(count(select(HumanTask.id).where(b, *extra), HEADER_CAP)
+                                       for b in view_branches(p, view, paths=paths)))
     overdue = HumanTask.due_at < clock.now()
     # overdue groups tasks: (role, org_path, due_at) read as one due range per organization of the subtree, not
     # the whole subtree filtered by due date
     return {"mine": total("mine"), "groups": total("groups"), "org": total("org"),
-            "overdue": min(COUNT_CAP + 1, total("mine", overdue) + total("groups", overdue, paths=subtree_paths(p)))}
+            "overdue": min(HEADER_CAP + 1, total("mine", overdue) + total("groups", overdue, paths=subtree_paths(p)))}
 
 
 def may_act_now(p: Principal, task: HumanTask) -> bool:

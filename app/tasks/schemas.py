@@ -86,10 +86,10 @@ class TaskListSchema(Schema):
 
 
 class TaskCountsSchema(Schema):
-    mine = fields.Int()
-    groups = fields.Int()
-    org = fields.Int()
-    overdue = fields.Int()
+    mine = fields.Int(metadata={"description": 'open tasks assigned to the caller (1000 = more than 999, shown as "999+")'})
+    groups = fields.Int(metadata={"description": 'unassigned open tasks offered to the caller (1000 = more than 999, shown as "999+")'})
+    org = fields.Int(metadata={"description": 'open tasks in the caller\'s organization subtree (1000 = more than 999, shown as "999+")'})
+    overdue = fields.Int(metadata={"description": 'overdue tasks among mine and groups (1000 = more than 999, shown as "999+")'})
 
 
 class FormSchema(Schema):

@@ -323,6 +323,18 @@ def test_counts_per_view_and_overdue(app, login_as, approval):
         "mine": 0, "groups": 0, "org": 0, "overdue": 0}
 
 
+def test_header_counts_stop_at_the_header_cap(app, login_as, approval, monkeypatch):
+    """Each header count reads at most HEADER_CAP + 1 rows and says so ("999+" in the header)."""
+    from app.tasks import queries
+    monkeypatch.setattr(queries, "HEADER_CAP", 2)
+    admin = login_as("county_admin")
+    for org in ("C01T01V01", "C01T01V02", "C01T01", "C01T01V01"):
+        set_fields(app, start(admin, org=org)["id"], due_at=clock.now() - timedelta(hours=1))
+    doctor = login_as("township_doctor", org="C01T01")
+    assert doctor.get("/api/v1/tasks/counts").json == {"mine": 0, "groups": 3, "org": 3, "overdue": 3}
+    assert doctor.get("/api/v1/tasks?view=groups").json["total"] == 4          # the list's total is not capped so low
+
+
 # -- detail -------------------------------------------------------------------------------------------------
 
 def test_detail_resolves_the_form_and_carries_an_etag(login_as, approval):

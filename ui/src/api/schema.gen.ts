@@ -16220,9 +16220,13 @@ export interface components {
       status?: string;
     };
     TaskCounts: {
+      /** @description unassigned open tasks offered to the caller (1000 = more than 999, shown as "999+") */
       groups?: number;
+      /** @description open tasks assigned to the caller (1000 = more than 999, shown as "999+") */
       mine?: number;
+      /** @description open tasks in the caller's organization subtree (1000 = more than 999, shown as "999+") */
       org?: number;
+      /** @description overdue tasks among mine and groups (1000 = more than 999, shown as "999+") */
       overdue?: number;
     };
     TaskDetail: {

@@ -12,6 +12,11 @@ export function announceTasksChanged(): void {
   window.dispatchEvent(new Event(TASKS_CHANGED));
 }
 
+/** A header count: the API counts at most 1,000 open tasks per view ("999+" beyond). */
+function badge(n: number): string {
+  return n > 999 ? '999+' : String(n);
+}
+
 function useTaskCounts(enabled: boolean): TaskCounts | null {
   const [counts, setCounts] = useState<TaskCounts | null>(null);
   const load = useCallback(() => {
@@ -65,7 +70,7 @@ export default function Layout() {
           ) : (
             <NavLink key={entry.to} to={entry.to} end={entry.end} className={({ isActive }) => (isActive ? 'active' : '')}>
               {entry.label}
-              {entry.count && counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{counts.mine}</span>}
+              {entry.count && counts && counts.mine > 0 && <span className="nav-count" data-testid="count-mine">{badge(counts.mine)}</span>}
             </NavLink>
           ))}
           {clockControl && (
@@ -77,10 +82,10 @@ export default function Layout() {
         <div className="user-box">
           {counts && (
             <div className="counts" aria-label="任务数">
-              <span title="我的待办">我的 {counts.mine}</span>
-              <span title="组内可领取">组内 {counts.groups}</span>
-              {counts.org > 0 && <span title="本机构">机构 {counts.org}</span>}
-              <span className={counts.overdue > 0 ? 'overdue' : ''} title="已逾期">逾期 {counts.overdue}</span>
+              <span title="我的待办">我的 {badge(counts.mine)}</span>
+              <span title="组内可领取">组内 {badge(counts.groups)}</span>
+              {counts.org > 0 && <span title="本机构">机构 {badge(counts.org)}</span>}
+              <span className={counts.overdue > 0 ? 'overdue' : ''} title="已逾期">逾期 {badge(counts.overdue)}</span>
             </div>
           )}
           <div className="who">
