@@ -347,7 +347,7 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     if page == 1 and not cursor and not more:
         total = len(rows)           # the whole result is on the first page: it is its own count
     else:
-        total = sum(count(_filtered(select(HumanTask.id).where(part), args)) for part in parts)
+        total = sum(counts_of([_filtered(select(HumanTask.id).where(part), args) for part in parts]))
     return items(rows), total, next_cursor
 
 
@@ -376,22 +376,27 @@ def _rows(ids) -> list[HumanTask]:
     return [found[i] for i in ids if i in found]
 
 
-def count(stmt, cap: int = COUNT_CAP) -> int:
-    """Rows of `stmt`, counting at most cap + 1 (a larger inbox shows "10000+")."""
-    return session().scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
+def counts_of(stmts: list, cap: int = COUNT_CAP) -> list[int]:
+    """Rows of each statement, each counted up to cap + 1 (a larger inbox shows "10000+"), in one round trip (one
+    scalar subquery each)."""
+    if not stmts:
+        return []
+    columns = [select(func.count()).select_from(stmt.limit(cap + 1).subquery()).scalar_subquery() for stmt in stmts]
+    return [value or 0 for value in session().execute(select(*columns)).one()]
 
 
 def counts(p: Principal) -> dict[str, int]:
     """Open tasks per view, and the overdue ones among those the caller may work on (for the header; each capped
     at HEADER_CAP + 1, "999+": a badge needs no more, and each count reads at most that many index entries)."""
-    def total(view: str, *extra, paths: list[str] | None = None) -> int:
-        return min(HEADER_CAP + 1, sum(count(select(HumanTask.id).where(b, *extra), HEADER_CAP)
-                                       for b in view_branches(p, view, paths=paths)))
     overdue = HumanTask.due_at < clock.now()
     # overdue groups tasks: (role, org_path, due_at) read as one due range per organization of the subtree, not
     # the whole subtree filtered by due date
-    return {"mine": total("mine"), "groups": total("groups"), "org": total("org"),
-            "overdue": min(HEADER_CAP + 1, total("mine", overdue) + total("groups", overdue, paths=subtree_paths(p)))}
+    figures = {"mine": view_branches(p, "mine"), "groups": view_branches(p, "groups"), "org": view_branches(p, "org"),
+               "overdue": [and_(b, overdue) for b in view_branches(p, "mine")
+                           + view_branches(p, "groups", paths=subtree_paths(p))]}
+    stmts = [select(HumanTask.id).where(b) for branches in figures.values() for b in branches]
+    found = iter(counts_of(stmts, HEADER_CAP))          # every figure in one statement: one round trip
+    return {name: min(HEADER_CAP + 1, sum(next(found) for _ in branches)) for name, branches in figures.items()}
 
 
 def may_act_now(p: Principal, task: HumanTask) -> bool:
