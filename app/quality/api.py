@@ -228,6 +228,19 @@ class Breakdowns(MethodView):
         return breakdowns.breakdowns(current(), **args)
 
 
+@blp.route("/breakdowns.xlsx")
+class BreakdownsExport(MethodView):
+    @require_roles(*STAFF)
+    @blp.arguments(QualityBreakdownsArgsSchema, location="query")
+    @blp.response(200, description="xlsx workbook")
+    def get(self, args):
+        """分析 as an Excel workbook (Chinese headers): the groups of every figure of a section (or all), the
+        comparisons and what the platform does not hold — counts only, scoped like /breakdowns."""
+        data = breakdowns.breakdowns(current(), **args)
+        name = f"quality-breakdowns-{args.get('section') or 'all'}-{data['org']['code']}-{data['period']}.xlsx"
+        return _xlsx(exports.breakdowns_workbook(data), name)
+
+
 @blp.route("/breakdowns/<string:figure_id>/members")
 class BreakdownMembers(MethodView):
     @phi_read("quality_breakdown", roles=STAFF)
@@ -257,3 +270,23 @@ class ReferralUnmatched(MethodView):
     def get(self, args):
         """The reported referrals no network referral matches, or the network referrals no source reported."""
         return referral_summary.unmatched(current(), **args)
+
+
+@blp.route("/referral-summary.xlsx")
+class ReferralSummaryExport(MethodView):
+    @phi_read("quality_referral_export", roles=STAFF)
+    @blp.arguments(QualityReferralSummaryArgsSchema, location="query")
+    @blp.response(200, description="xlsx workbook")
+    def get(self, args):
+        """转诊对账 as an Excel workbook: the monthly and per-organisation counts and both unmatched lists (which name
+        residents, so the download is audited like the lists)."""
+        p = current()
+        data = referral_summary.summary(p, **args)
+        lists = [referral_summary.unmatched(p, side=side, page=1, per_page=EXPORT_ROWS, **args)
+                 for side in ("reported", "network")]
+        total = sum(x["total"] for x in lists)
+        if total > EXPORT_ROWS:
+            raise Invalid(f"名单超过 {EXPORT_ROWS} 条, 请缩小机构或月数", code="too_many_rows", limit=EXPORT_ROWS,
+                          total=total)
+        return _xlsx(exports.referral_summary_workbook(data, lists[0]["items"], lists[1]["items"]),
+                     f"referral-summary-{data['org']['code']}-{data['period']}.xlsx")

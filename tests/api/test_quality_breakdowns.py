@@ -251,3 +251,50 @@ def test_insurance_settlements_show_under_cost(login_as, june_referrals):
     (fig,) = [f for f in body["figures"] if f["id"] == "insurance_referral_cost"]
     assert [(g["label"], g["count"], g["sums"]) for g in fig["groups"]] == [
         ("上转", 1, {"total_charge": 12345.67, "insurance_paid": 9000.0})]
+
+
+# -- Excel exports ---------------------------------------------------------------------------------------------------
+
+def _workbook(resp):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    assert resp.status_code == 200, resp.data[:300]
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return load_workbook(BytesIO(resp.data))
+
+
+def test_a_breakdown_section_exports_to_excel_with_chinese_headers(login_as, small_county):
+    api = login_as("supervisor")
+    wb = _workbook(api.get(f"{URL}.xlsx?period={PERIOD}&section=population"))
+    assert wb.sheetnames == ["分组", "未掌握"]
+    rows = list(wb["分组"].iter_rows(values_only=True))
+    assert rows[0][:8] == ("统计期", "机构", "分区", "图表", "分组方式", "分组", "数量", "单位")
+    assert {r[5]: r[6] for r in rows[1:] if r[3] == "辖区居民"} == {"石门镇卫生院": 7, "桃源镇卫生院": 2}
+    assert {r[2] for r in rows[1:]} == {"人口构成"}
+    outcomes = _workbook(api.get(f"{URL}.xlsx?period={PERIOD}&section=outcomes"))
+    assert "对比" in outcomes.sheetnames
+    compared = list(outcomes["对比"].iter_rows(values_only=True))
+    assert ("血压控制率" in (compared[1][0] or "")) and {r[2]: r[3] for r in compared[1:] if r[1] == "机构"
+                                                       and "血压" in r[0]} == {"石门镇卫生院": 75.0, "桃源镇卫生院": 0.0}
+    assert api.get(f"{URL}.xlsx?period={PERIOD}&section=nope").status_code == 422
+
+
+def test_the_referral_summary_exports_counts_and_both_unmatched_lists_audited(app, login_as, june_referrals):
+    api = login_as("supervisor")
+    wb = _workbook(api.get(f"{SUMMARY}.xlsx?period={PERIOD}&months=3"))
+    assert wb.sheetnames == ["按月", "按机构", "外部上报未匹配", "平台转诊未上报"]
+    months = list(wb["按月"].iter_rows(values_only=True))
+    head = months[0]
+    assert [r[0] for r in months[1:]] == ["2026-04", "2026-05", "2026-06", "合计"]
+    total = dict(zip(head, months[-1], strict=True))
+    assert (total["平台上转"], total["平台下转"], total["外部上报合计"], total["已匹配合计"]) == (1, 1, 2, 1)
+    assert (total["医院HIS上报上转"], total["医保平台上报上转"], total["医保平台已匹配"]) == (1, 1, 0)
+    assert [(r[0], r[1], r[2], r[4], r[6]) for r in wb["外部上报未匹配"].iter_rows(min_row=2, values_only=True)] == [
+        ("医保平台", "YB-9", "上转", "戊", "省人民医院")]
+    assert [(r[0], r[1], r[2], r[4]) for r in wb["平台转诊未上报"].iter_rows(min_row=2, values_only=True)] == [
+        ("医共体平台", "SZ20260601", "下转", "丙")]
+    with app.app_context():
+        audited = db.session().scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.object_type == "quality_referral_export"))
+    assert audited == 1

@@ -58,6 +58,7 @@ NOT_PERSONAL = {
     "/api/v1/quality/aggregates": "when the stored indicator figures were last refreshed (no counts, no names)",
     "/api/v1/quality/breakdowns": "counts and sums per group (the rows behind a group are the audited members list)",
     "/api/v1/quality/referral-summary": "referral counts per month and organisation (the unmatched lists are audited)",
+    "/api/v1/quality/breakdowns.xlsx": "counts and sums per group as a workbook (no names)",
     "/api/v1/contract-packages": "the service-package catalogue",
     "/api/mobile/v1/devices": "registered phones of staff (no health data)",
     "/api/v1/contract-packages/{code}/versions": "the service-package catalogue",

@@ -241,7 +241,8 @@ def test_breakdowns_and_the_referral_summary_read_only_the_callers_subtree(login
     api = login_as(role, org=org)
     q = f"period=2026-06&org_code={asked}"
     for url in (f"/api/v1/quality/breakdowns?{q}", f"/api/v1/quality/referral-summary?{q}",
-                f"/api/v1/quality/referral-summary/unmatched?{q}&side=reported"):
+                f"/api/v1/quality/referral-summary/unmatched?{q}&side=reported",
+                f"/api/v1/quality/breakdowns.xlsx?{q}&section=population", f"/api/v1/quality/referral-summary.xlsx?{q}"):
         assert api.get(url).status_code == status, url
     members = api.get(f"/api/v1/quality/breakdowns/residents_by_sex/members?{q}&key=M")
     assert members.status_code == 404 if status == 404 else members.json["code"] == "invalid_key"

@@ -2,11 +2,21 @@
  * by township (a bar chart and the table), taps a township's count and gets the residents behind it (the audited
  * members list, the same number as the figure); 结局比较 sets each township's blood-pressure control rate against the
  * county; 转诊对账 shows the referrals the HIS, public health and insurance reported beside the network's own, and
- * lists the reports no network referral matches. Nothing is wider than the phone. */
+ * lists the reports no network referral matches. Both tabs export to Excel (导出 Excel: a workbook is downloaded).
+ * Nothing is wider than the phone. */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { closePage, loginAs, shot } from './flows.mjs';
 
 const SUPERVISOR = process.env.E2E_SUPERVISOR_USER ?? 'supervisor';
+
+async function exportsWorkbook(page, testId, sheet) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid=${testId}]`).click()]);
+  assert.match(download.suggestedFilename(), /\.xlsx$/);
+  const bytes = await readFile(await download.path());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an xlsx workbook is a zip');
+  assert.ok(bytes.includes(Buffer.from('xl/workbook.xml')), `${sheet}: 应为 Excel 工作簿`);
+}
 
 async function noSideways(page, where) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -30,6 +40,7 @@ export async function qualityBreakdownsStory(ctx) {
   assert.ok(await members.getByRole('link').count() > 0, '名单列出居民');
   await noSideways(page, '分析');
   await shot(page, 'quality-breakdowns-phone');
+  await exportsWorkbook(page, 'analysis-xlsx', '分析');
 
   await page.getByRole('button', { name: '结局比较' }).click();
   const bp = page.locator('[data-testid=comparison-htn_bp_control_rate-org]');
@@ -50,5 +61,6 @@ export async function qualityBreakdownsStory(ctx) {
   assert.doesNotMatch(await board.innerText(), /public_health|insurance|network_up/, '不显示原始代码');
   await noSideways(page, '转诊对账');
   await shot(page, 'quality-referral-summary-phone');
+  await exportsWorkbook(page, 'referral-summary-xlsx', '转诊对账');
   await closePage(page);
 }

@@ -5739,6 +5739,40 @@ export interface paths {
       };
     };
   };
+  "/api/v1/quality/breakdowns.xlsx": {
+    /**
+     * 分析 as an Excel workbook (Chinese headers): the groups of every figure of a section (or all), the
+     * comparisons and what the platform does not hold — counts only, scoped like /breakdowns.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description 人口构成 / 疾病谱 / 费用 / 资源利用 / 结局比较 (默认全部) */
+          section?: "population" | "disease" | "cost" | "resources" | "outcomes";
+        };
+      };
+      responses: {
+        /** @description xlsx workbook */
+        200: {
+          content: never;
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
   "/api/v1/quality/breakdowns/{figure_id}/members": {
     /** The de-duplicated residents, tasks or cases behind one group of a breakdown figure. */
     get: {
@@ -6227,6 +6261,40 @@ export interface paths {
           content: {
             "application/json": components["schemas"]["QualityReferralSummary"];
           };
+        };
+        /** @description 未登录 (unauthorized) */
+        401: {
+          content: never;
+        };
+        /** @description 角色不符 (forbidden); requires one of: supervisor, county_admin, county_specialist, township_doctor, township_public_health, village_doctor */
+        403: {
+          content: never;
+        };
+        422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        default: components["responses"]["DEFAULT_ERROR"];
+      };
+    };
+  };
+  "/api/v1/quality/referral-summary.xlsx": {
+    /**
+     * 转诊对账 as an Excel workbook: the monthly and per-organisation counts and both unmatched lists (which name
+     * residents, so the download is audited like the lists).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 统计月份 YYYY-MM (默认本月) */
+          period?: string;
+          /** @description 机构 (默认本人机构) */
+          org_code?: string;
+          /** @description 回看月数 1–24 (截至 period) */
+          months?: number;
+        };
+      };
+      responses: {
+        /** @description xlsx workbook */
+        200: {
+          content: never;
         };
         /** @description 未登录 (unauthorized) */
         401: {
@@ -10785,7 +10853,10 @@ export interface paths {
     };
   };
   "/fhir": {
-    /** Apply a transaction Bundle (Patient, Encounter, Condition, Observation, MedicationRequest) all or nothing. */
+    /**
+     * Apply a transaction Bundle (Patient, Encounter, Condition, Observation, MedicationRequest, referral
+     * ServiceRequest) all or nothing.
+     */
     post: {
       requestBody?: {
         content: {

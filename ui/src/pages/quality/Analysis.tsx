@@ -133,7 +133,10 @@ export function AnalysisSection({ q }: { q: Q }) {
       </div>
       {data.loading ? <Loading /> : data.error ? <ErrorBox error={data.error} onRetry={data.reload} /> : (
         <>
-          <p className="muted" style={{ margin: 0 }}>{data.data!.org.name} · {data.data!.window_start} 至 {data.data!.window_end}（存量按月末、流量按当月，实时计算）</p>
+          <div className="row" style={{ justifyContent: 'space-between', alignItems: 'center', gap: 8, flexWrap: 'wrap' }}>
+            <p className="muted" style={{ margin: 0 }}>{data.data!.org.name} · {data.data!.window_start} 至 {data.data!.window_end}（存量按月末、流量按当月，实时计算）</p>
+            <a className="btn btn-small" href={analysisApi.links.breakdownsXlsx(section, q)} data-testid="analysis-xlsx">导出 Excel</a>
+          </div>
           {data.data!.figures.map((f) => <FigureCard key={f.id} fig={f} q={q} />)}
           {data.data!.comparisons.map((c) => <ComparisonCard key={`${c.indicator_id}-${c.by}`} c={c} q={q} />)}
           {info && info.not_held.length > 0 && (
@@ -191,6 +194,7 @@ export function ReferralSummarySection({ q }: { q: Q }) {
         {s.org.name} · {s.from_period} 至 {s.period}：医院HIS、公卫系统、医保平台上报的转诊/转院与医共体平台的双向转诊对照；
         同一居民、同一方向、日期相差不超过 {s.match_days} 天即视为同一次转诊。
       </p>
+      <div><a className="btn btn-small" href={analysisApi.links.referralSummaryXlsx(q)} data-testid="referral-summary-xlsx">导出 Excel</a></div>
       <div className="stat-tiles">
         <div className="stat-tile"><div className="lbl">平台上转/下转</div><div className="num">{t.network_up}/{t.network_down}</div></div>
         {s.sources.map((src) => (

@@ -173,4 +173,8 @@ export const analysisApi = {
   referralSummary: (q: Q) => api.get<ReferralSummary>(`${Q}/referral-summary`, { ...q, months: 6 }),
   unmatched: (side: string, q: Q) =>
     api.get<{ total: number; items: UnmatchedReferral[] }>(`${Q}/referral-summary/unmatched`, { ...q, months: 6, side, per_page: 100 }),
+  links: {
+    breakdownsXlsx: (section: string, q: Q) => buildUrl(`${Q}/breakdowns.xlsx`, { ...q, section }),
+    referralSummaryXlsx: (q: Q) => buildUrl(`${Q}/referral-summary.xlsx`, { ...q, months: 6 }),
+  },
 };
