@@ -17,6 +17,7 @@ from app.core.db import session, unit_of_work
 from app.core.errors import Conflict, Invalid
 from app.org.queries import find_org
 from app.residents.models import Resident
+from app.residents.queries import id_number_hash
 
 from .models import Referral, ReportedReferral
 
@@ -24,6 +25,33 @@ SOURCES = {"his": "医院HIS", "public_health": "公卫系统", "insurance": "�
 KINDS = {"referral": "转诊", "transfer": "转院"}
 COMPARED = ("source_id", "direction", "kind", "resident_id", "from_org_code", "from_hospital", "to_org_code",
             "to_hospital", "referred_on", "diagnosis_code", "total_cost_fen", "insurance_paid_fen")
+
+
+# how far up the network an end sits: a referral towards a higher rank is an up-referral (上转)
+LEVEL_RANK = {"village": 0, "township": 1, "department": 2, "county": 2}
+OUTSIDE_RANK = 3                                   # a hospital outside the county (by name, no org code)
+
+
+def infer_direction(from_org_code: str | None, to_org_code: str | None) -> str | None:
+    """`up` or `down` from the two ends' levels (an end without a code is a hospital outside the county); None
+    when the levels are equal or a code is unknown (the caller refuses the message)."""
+    ranks = []
+    for code in (from_org_code, to_org_code):
+        if not code:
+            ranks.append(OUTSIDE_RANK)
+            continue
+        org = find_org(code)
+        if org is None:
+            return None
+        ranks.append(LEVEL_RANK.get(org.level, 2))
+    if ranks[0] == ranks[1]:
+        return None
+    return "up" if ranks[0] < ranks[1] else "down"
+
+
+def resident_id_by_id_number(id_number: str) -> int | None:
+    """The resident registered with this ID number (unscoped: for integration channels that carry no user)."""
+    return session().scalar(select(Resident.id).where(Resident.id_number_hash == id_number_hash(id_number)))
 
 
 def _end(payload: dict[str, Any], side: str) -> tuple[str | None, str | None, str | None]:
@@ -38,6 +66,11 @@ def _end(payload: dict[str, Any], side: str) -> tuple[str | None, str | None, st
     if org is None:
         raise Invalid(f"未知机构代码 {code}", code="unknown_org", path=f"/{side}_org_code", value=code)
     return org.code, org.path, hospital
+
+
+def check_end(payload: dict[str, Any], side: str) -> None:
+    """Refuse an end (`from`/`to`) that names an unknown organisation code or nothing at all."""
+    _end(payload, side)
 
 
 def _fields(payload: dict[str, Any], resident: Resident) -> dict[str, Any]:

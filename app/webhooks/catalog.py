@@ -342,3 +342,12 @@ def listing(deployed: dict[str, Any]) -> list[dict[str, Any]]:
                     "schema": spec.schema, "starts": uses.get("starts", []),
                     "correlates": uses.get("correlates", [])})
     return out
+
+
+# The same report as received through HL7 v2 (REF^I12) or FHIR (ServiceRequest): the connector has already resolved
+# the resident (PID-3 / ServiceRequest.subject), so the payload carries no ID number; every other rule is the same.
+REPORTED_REFERRAL_FROM_RECORDS = MessageSpec(
+    "referral_reported", MESSAGES["referral_reported"].title, MESSAGES["referral_reported"].description,
+    {**REPORTED_REFERRAL_SCHEMA, "required": [k for k in REPORTED_REFERRAL_SCHEMA["required"] if k != "id_number"],
+     "properties": {k: v for k, v in REPORTED_REFERRAL_SCHEMA["properties"].items() if k != "id_number"}},
+    "referral_report")

@@ -52,7 +52,8 @@ class Transaction(MethodView):
                         "400": {"description": "OperationOutcome: not a valid R4 transaction Bundle"},
                         "422": {"description": "OperationOutcome: bad reference, wrong type, unknown code"}})
     def post(self):
-        """Apply a transaction Bundle (Patient, Encounter, Condition, Observation, MedicationRequest) all or nothing."""
+        """Apply a transaction Bundle (Patient, Encounter, Condition, Observation, MedicationRequest, referral
+        ServiceRequest) all or nothing."""
         body = request.get_data(cache=True)
         principal = current_principal()
         if principal is None:

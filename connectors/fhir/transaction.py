@@ -1,4 +1,5 @@
-"""POST /fhir: a transaction Bundle of Patient, Encounter, Condition, Observation and MedicationRequest.
+"""POST /fhir: a transaction Bundle of Patient, Encounter, Condition, Observation, MedicationRequest and (referral)
+ServiceRequest — the last stored as a reported referral (`referral.py`).
 
 Steps: structural validation with the R4B models (every problem with its FHIRPath) → our checks (request method,
 supported types, references: `urn:uuid:` entries of this bundle or `Patient/{id}` in the caller's scope, and of the
@@ -23,16 +24,16 @@ from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
 from app.residents.queries import get_resident
 
-from . import mapping
+from . import mapping, referral
 from .outcome import CONTENT_TYPE, FhirError, from_domain, operation_outcome
 
 REVIEW_TEXT = "患者身份待人工核对，资源未保存 (patient identity under review; nothing stored; resend after review)"
-ORDER = ("Patient", "Encounter", "Condition", "Observation", "MedicationRequest")
+ORDER = ("Patient", "Encounter", "Condition", "Observation", "MedicationRequest", "ServiceRequest")
 # (resource type, element holding a reference) -> allowed target types
 REFERENCES = {("Encounter", "subject"): ("Patient",), ("Condition", "subject"): ("Patient",),
               ("Condition", "encounter"): ("Encounter",), ("Observation", "subject"): ("Patient",),
               ("Observation", "encounter"): ("Encounter",), ("MedicationRequest", "subject"): ("Patient",),
-              ("MedicationRequest", "encounter"): ("Encounter",)}
+              ("MedicationRequest", "encounter"): ("Encounter",), ("ServiceRequest", "subject"): ("Patient",)}
 
 
 @dataclass
@@ -72,6 +73,11 @@ def process(event: InboundEvent) -> Outcome:
     _resolve_references(entries, principal)
     for rtype in ORDER:
         for entry in (e for e in entries if e.type == rtype):
+            if rtype == "ServiceRequest":
+                subject = entry.refs.get("subject")
+                referral.apply(entry, resident_id=None if subject is None else
+                               subject if isinstance(subject, int) else subject.made[1], client_id=event.client_id)
+                continue
             mapping.apply(entry, principal=principal, client_id=event.client_id, bundle_key=event.delivery_key)
             if entry.made is None:              # identity went to review: committed, nothing else stored
                 review = FhirError([("processing", REVIEW_TEXT, entry.path)])
@@ -167,6 +173,9 @@ def _resolve_references(entries: list[Entry], principal: Principal) -> None:
                 if kind != "Patient" or not local_id.isdigit() or get_resident(int(local_id), principal) is None:
                     raise FhirError([("not-found", f"引用的资源不存在 ({ref})", where)])
                 entry.refs[element] = int(local_id)
+        if entry.type == "ServiceRequest" and "subject" not in entry.refs and \
+                referral.is_subject_by_identifier(entry.resource):
+            continue                            # a referral report may name its patient by ID card number
         if entry.type != "Patient" and "subject" not in entry.refs:
             raise FhirError([("required", "缺少 subject 引用 (subject is required)", f"{entry.path}.subject")])
 

@@ -16,7 +16,7 @@ from . import inbound
 from .ack import CONTENT_TYPE
 
 blp = Blueprint("hl7v2", __name__, url_prefix="/api/v1/connectors",
-                description="HL7 v2 接入 (ADT A01/A04/A08, ORU^R01) — ACK AA/AE/AR")
+                description="HL7 v2 接入 (ADT A01/A04/A08, ORU^R01, REF^I12) — ACK AA/AE/AR")
 
 
 def caller_client_id(body: bytes) -> str:

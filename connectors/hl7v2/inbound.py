@@ -13,7 +13,7 @@ from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
 from app.workflows import messages, runner
 
-from . import ack, mapping, structure
+from . import ack, mapping, referral, structure
 from .message import INTERNAL_ERROR, Hl7Error, Problem, decode, normalise, parse
 
 
@@ -54,6 +54,10 @@ def process(event: InboundEvent) -> Outcome:
     p = parse(event.body)
     structure.check_header(p)
     structure.check_order(p)
+    if p.msg_type == "REF":
+        answer = referral.apply_ref(p, event.client_id)
+        text = f"reported referral {answer['reported_referral_id']}" + ("" if answer["first"] else " (repeat)")
+        return Outcome("processed", 200, ack.accept(p, text), content_type=ack.CONTENT_TYPE, result=answer)
     applied = mapping.apply_adt(p, event.client_id) if p.msg_type == "ADT" else mapping.apply_oru(p, event.client_id)
     if applied.resident_id is None:
         # the patient's identity went to a person for review (committed); the clinical content is not stored

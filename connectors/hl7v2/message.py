@@ -25,10 +25,12 @@ UNSUPPORTED_EVENT = "201"
 UNSUPPORTED_PROCESSING_ID = "202"
 UNSUPPORTED_VERSION = "203"
 UNKNOWN_KEY = "204"
+DUPLICATE_KEY = "205"
 INTERNAL_ERROR = "207"
 CODE_TEXT = {"100": "Segment sequence error", "101": "Required field missing", "102": "Data type error",
              "103": "Table value not found", "200": "Unsupported message type", "201": "Unsupported event code",
              "202": "Unsupported processing id", "203": "Unsupported version id", "204": "Unknown key identifier",
+             "205": "Duplicate key identifier",
              "207": "Application internal error"}
 
 

@@ -1,4 +1,4 @@
-"""Which messages we take and in what segment order (abstract message structures ADT_A01 and ORU_R01, reduced to
+"""Which messages we take and in what segment order (abstract message structures ADT_A01, ORU_R01 and REF_I12, reduced to
 the segments we read; Z-segments and others we do not know may appear anywhere)."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .message import (
     Problem,
 )
 
-SUPPORTED = {("ADT", "A01"), ("ADT", "A04"), ("ADT", "A08"), ("ORU", "R01")}
+SUPPORTED = {("ADT", "A01"), ("ADT", "A04"), ("ADT", "A08"), ("ORU", "R01"), ("REF", "I12")}
 VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8")
 ADT_ORDER = ("MSH", "SFT", "EVN", "PID", "PD1", "ROL", "NK1", "PV1", "PV2", "DB1", "OBX", "AL1", "DG1", "DRG",
              "PR1", "GT1", "IN1", "IN2", "IN3", "ACC", "UB1", "UB2", "PDA")
@@ -40,7 +40,7 @@ def check_header(p: Parsed) -> None:
 
 def check_order(p: Parsed) -> None:
     """Segment order and required segments (AE, error 100/101 naming the offending segment)."""
-    problems = _adt_order(p) if p.msg_type == "ADT" else _oru_order(p)
+    problems = _adt_order(p) if p.msg_type == "ADT" else _ref_order(p) if p.msg_type == "REF" else _oru_order(p)
     if problems:
         raise Hl7Error(problems)
 
@@ -60,6 +60,20 @@ def _adt_order(p: Parsed) -> list[Problem]:
         highest = max(highest, rank[seg])
     missing = [s for s in ("PID", "PV1") if s not in p.ids]
     return [Problem(REQUIRED_MISSING, f"缺少 {s} 段 (required segment missing)", s, 1) for s in missing]
+
+
+def _ref_order(p: Parsed) -> list[Problem]:
+    """REF_I12 as we read it: MSH, RF1, the PRD of each end, then PID (and DG1 after it)."""
+    for seg in ("RF1", "PRD", "PID"):
+        if seg not in p.ids:
+            return [Problem(REQUIRED_MISSING, f"缺少 {seg} 段 (required segment missing)", seg, 1)]
+    pid = p.ids.index("PID")
+    for seg in ("RF1", "PRD"):
+        if p.ids.index(seg) > pid:
+            return [Problem(SEGMENT_SEQUENCE, f"{seg} 须在 PID 之前 ({seg} after PID)", seg, 1)]
+    if p.count("PID") > 1:
+        return [Problem(SEGMENT_SEQUENCE, "每条消息只接受一位患者 (one PID per message)", "PID", 2)]
+    return []
 
 
 def _oru_order(p: Parsed) -> list[Problem]:
