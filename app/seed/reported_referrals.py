@@ -1,7 +1,9 @@
 """Demo 转诊对账 (issue 20.6): referrals and transfers the HIS, the public-health platform and the insurance platform
 report, some of them the network's own referrals of the referral seed (same resident, direction and day: matched),
 some not (an out-of-county transfer the insurance settled, a provincial hospital's down-referral public health
-knows of). Recorded through the same service as the `referral_reported` webhook; idempotent on each source id."""
+knows of). Recorded through the same service as the `referral_reported` webhook; idempotent on each source id. One
+more comes from the county hospital's HIS as an HL7 v2 REF^I12 through the HL7 connector, so it is also a delivery
+on the integration screen (集成监控, channel hl7v2)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,10 +11,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.core import clock
+from app.core.crypto import decrypt_field
 from app.core.db import session
 from app.referral import reported
 from app.referral.models import Referral
 from app.residents.models import Resident
+from connectors.hl7v2 import inbound as hl7_inbound
 
 
 def _matching(rows: list[Referral]) -> list[tuple[int, dict]]:
@@ -53,13 +57,28 @@ def _unmatched(people: list[Resident]) -> list[tuple[int, dict]]:
     ]
 
 
+def _ref_i12(person: Resident) -> bytes:
+    """The county hospital HIS's REF^I12: a village's up-referral to the county hospital (docs/integration.md)."""
+    on = (clock.today() - timedelta(days=5)).strftime("%Y%m%d")
+    birth = person.birth_date.strftime("%Y%m%d")
+    return "\r".join([
+        f"MSH|^~\\&|HIS|C01|YGT|YGT|{on}093000||REF^I12^REF_I12|DEMO-REF-0001|P|2.4|||||CHN|UNICODE UTF-8",
+        f"RF1|A|R|MED||O|HIS-REF-20001|{on}",
+        f"PRD|RP|||^^^{person.org_code}",
+        "PRD|RT|||^^^C01",
+        f"PID|1||{decrypt_field(person.id_number_encrypted)}^^^CHN^NNCHN||{person.name}||{birth}|{person.sex}",
+        "DG1|1||I10^原发性高血压^I10"]).encode()
+
+
 def seed_reported_referrals() -> dict[str, int]:
     rows = list(session().scalars(select(Referral).order_by(Referral.id)))
     people = list(session().scalars(select(Resident).where(Resident.org_code == "C01T01V02")
-                                    .order_by(Resident.id).limit(3)))
-    if not rows or len(people) < 3:
+                                    .order_by(Resident.id).limit(4)))
+    if not rows or len(people) < 4:
         return {}
     added = 0
     for resident_id, payload in _matching(rows) + _unmatched(people):
         added += reported.record_reported(payload, resident_id=resident_id, client_id="demo")["first"]
+    outcome = hl7_inbound.receive(_ref_i12(people[3]), client_id="demo-his")
+    added += bool(outcome.status == "processed" and (outcome.result or {}).get("first"))
     return {"reported_referrals": added} if added else {}

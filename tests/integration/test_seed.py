@@ -126,6 +126,13 @@ def test_the_demo_seed_leaves_work_for_every_demo_login_and_runs_once(app, full_
         totals = referral_summary.summary(principal_for(find_user("supervisor")))["totals"]
         assert added["reported_referrals"] >= 6 and totals["matched"] >= 3 and totals["unmatched_reported"] >= 3
         assert all(totals[src]["up"] + totals[src]["down"] for src in ("his", "public_health", "insurance")), totals
+        # one of the HIS's reports came as an HL7 v2 REF^I12, a delivery of the integration screen
+        from app.integrations.models import InboundEvent
+        from app.referral.models import ReportedReferral
+        (hl7,) = s.scalars(select(InboundEvent).where(InboundEvent.channel == "hl7v2",
+                                                      InboundEvent.message == "REF^I12")).all()
+        assert hl7.status == "processed", (hl7.status, hl7.last_error)
+        assert s.get(ReportedReferral, hl7.result["reported_referral_id"]).source_id == "HIS-REF-20001"
 
         # issue 23.7: every instance of the demo, at whatever point it waits or ended, keeps its state ≤ 50 KB
         # (the anticoagulant episodes loop for weeks of INRs: the engine drops their finished rounds)
