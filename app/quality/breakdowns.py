@@ -12,6 +12,7 @@ visits, tasks, consults, referrals, discharged cases) over the month. What the p
 `not_held` rather than guessed."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,7 @@ from app.org import queries as org_queries
 from app.referral import reported as referrals
 from app.vocabulary import UNGRADED_LABEL, Disease, RiskLevel, Sex
 
-from . import queries
+from . import counts, queries
 from .library import library
 from .sources import AGE_BANDS, Window
 
@@ -81,6 +82,9 @@ class Figure:
     group: Callable[[Ctx], list[tuple[Any, str, list[dict]]]]   # (key, label, rows) per group
     note: str = ""
     sums: tuple[str, ...] = ()               # numeric fields summed per group (cost, bed days)
+    counts: Callable[[Ctx], list[tuple[Any, str, int]]] | None = None
+    # (key, label, distinct count) per group counted set-based (`app.quality.counts`): the same groups as `group`,
+    # whose rows are then read only for a members list
 
 
 def _by(rows: list[dict], key: Callable[[dict], Any], label: Callable[[Any], str],
@@ -88,6 +92,42 @@ def _by(rows: list[dict], key: Callable[[dict], Any], label: Callable[[Any], str
     grouped = queries._grouped(rows, key)
     keys = order if order is not None else sorted(grouped, key=lambda k: (k is None, str(k)))
     return [(k, label(k), grouped.get(k, [])) for k in keys if order is None or grouped.get(k)]
+
+
+def _counted(found: dict[Any, int], label: Callable[[Any], str],
+             order: list | None = None) -> list[tuple[Any, str, int]]:
+    """`_by` over counts: the same keys, order and labels, non-empty groups only."""
+    keys = order if order is not None else sorted(found, key=lambda k: (k is None, str(k)))
+    return [(k, label(k), found[k]) for k in keys if found.get(k)]
+
+
+def _org_counts(ctx: Ctx) -> list[tuple[Any, str, int]]:
+    child, out = ctx.child_key(), Counter[Any]()
+    for path, n in counts.residents_by(ctx.org.path, "org_path", ctx.w.end).items():
+        out[child({"org_path": path})] += n
+    return _counted(out, ctx.org_label, [c.code for c in ctx.children] + [queries.SELF])
+
+
+def _active_counts(ctx: Ctx) -> Counter:
+    return counts.active_by_disease_risk(ctx.org.path, ctx.w)
+
+
+def _enrolled_counts(ctx: Ctx) -> list[tuple[Any, str, int]]:
+    out: Counter = Counter()
+    for (disease, _level), n in _active_counts(ctx).items():
+        out[disease] += n
+    return _counted(out, _disease_label)
+
+
+def _risk_counts(ctx: Ctx) -> list[tuple[Any, str, int]]:
+    out = Counter({f"{disease}|{level or '-'}": n for (disease, level), n in _active_counts(ctx).items()})
+    return _counted(out, _risk_label)
+
+
+def _doctor_counts(ctx: Ctx) -> list[tuple[Any, str, int]]:
+    found = counts.done_visits_by_doctor(ctx.org.path, ctx.w)
+    names = {i: u.display_name or "未填写姓名" for i, u in users_by_id(k for k in found if k).items()}
+    return sorted(_counted(found, lambda k: names.get(k, "未指定")), key=lambda g: -g[2])
 
 
 def _by_org(ctx: Ctx, rows: list[dict]) -> list[tuple[Any, str, list[dict]]]:
@@ -110,25 +150,26 @@ def _disease_label(k: Any) -> str:
     return Disease.label_of(k, "未注明")
 
 
+COMORBIDITY = {"1": "1 种慢病", "2": "2 种慢病", "3+": "3 种及以上"}
+
+
 def _comorbidity(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
     per: dict[int, list[dict]] = {}
     for r in _active(ctx):
         per.setdefault(r["resident_id"], []).append(r)
     rows = [{**rs[0], "key": f"r{rid}", "disease": "、".join(sorted(Disease.label_of(x["disease"], "") for x in rs)),
              "diseases": len(rs)} for rid, rs in per.items()]
-    labels = {"1": "1 种慢病", "2": "2 种慢病", "3+": "3 种及以上"}
-    return _by(rows, lambda r: "3+" if r["diseases"] >= 3 else str(r["diseases"]), labels.__getitem__,
-               ["1", "2", "3+"])
+    return _by(rows, lambda r: "3+" if r["diseases"] >= 3 else str(r["diseases"]), COMORBIDITY.__getitem__,
+               list(COMORBIDITY))
+
+
+def _risk_label(k: str) -> str:
+    disease, level = k.split("|")
+    return f"{_disease_label(disease)} · {RiskLevel.label_of(None if level == '-' else level, UNGRADED_LABEL)}"
 
 
 def _risk_mix(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
-    def key(r):
-        return f"{r['disease']}|{r.get('risk_level') or '-'}"
-
-    def label(k):
-        disease, level = k.split("|")
-        return f"{_disease_label(disease)} · {RiskLevel.label_of(None if level == '-' else level, UNGRADED_LABEL)}"
-    return _by(_active(ctx), key, label)
+    return _by(_active(ctx), lambda r: f"{r['disease']}|{r.get('risk_level') or '-'}", _risk_label)
 
 
 def _referrals(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
@@ -167,24 +208,29 @@ def _insurance_cost(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
 
 FIGURES: dict[str, Figure] = {f.id: f for f in (
     Figure("residents_by_org", "population", "辖区居民", "机构", "人", "residents",
-           lambda c: _by_org(c, c.of("residents"))),
+           lambda c: _by_org(c, c.of("residents")), counts=_org_counts),
     Figure("residents_by_age_band", "population", "辖区居民年龄构成", "年龄段", "人", "residents",
            lambda c: _by(c.of("residents"), lambda r: r.get("age_band"), lambda k: k or "未知",
-                         [b for _lo, _hi, b in AGE_BANDS] + [None])),
+                         [b for _lo, _hi, b in AGE_BANDS] + [None]),
+           counts=lambda c: _counted(counts.residents_by(c.org.path, "age_band", c.w.end), lambda k: k or "未知",
+                                     [b for _lo, _hi, b in AGE_BANDS] + [None])),
     Figure("residents_by_sex", "population", "辖区居民性别构成", "性别", "人", "residents",
-           lambda c: _by(c.of("residents"), lambda r: r.get("sex"), lambda k: Sex.label_of(k, "未知"))),
+           lambda c: _by(c.of("residents"), lambda r: r.get("sex"), lambda k: Sex.label_of(k, "未知")),
+           counts=lambda c: _counted(counts.residents_by(c.org.path, "sex", c.w.end), lambda k: Sex.label_of(k, "未知"))),
     Figure("enrolled_by_disease", "population", "慢病在管人数", "病种", "人", "chronic_patients",
            lambda c: _by(_active(c), lambda r: r.get("disease"), _disease_label),
-           note="建档且未结案的管理对象（一人多病按病种各计一次）"),
+           note="建档且未结案的管理对象（一人多病按病种各计一次）", counts=_enrolled_counts),
     Figure("enrolled_by_disease_risk", "disease", "在管患者风险分层", "病种 · 风险分层", "人", "chronic_patients",
-           _risk_mix),
+           _risk_mix, counts=_risk_counts),
     Figure("new_by_disease", "disease", "本月新增建档", "病种", "人", "chronic_patients",
            lambda c: _by([r for r in c.of("chronic_patients") if r.get("new_in_window")],
-                         lambda r: r.get("disease"), _disease_label)),
-    Figure("comorbidity", "disease", "共病（同一居民在管慢病数）", "慢病数", "人", "chronic_patients", _comorbidity),
+                         lambda r: r.get("disease"), _disease_label),
+           counts=lambda c: _counted(counts.new_by_disease(c.org.path, c.w), _disease_label)),
+    Figure("comorbidity", "disease", "共病（同一居民在管慢病数）", "慢病数", "人", "chronic_patients", _comorbidity,
+           counts=lambda c: _counted(counts.comorbidity(c.org.path, c.w), COMORBIDITY.__getitem__, list(COMORBIDITY))),
     Figure("visits_by_doctor", "resources", "本月完成随访", "责任医生", "人次", "follow_up_visits",
            lambda c: _doctor_groups([r for r in c.of("follow_up_visits") if r.get("done")]),
-           note="本月到期且已完成的随访"),
+           note="本月到期且已完成的随访", counts=_doctor_counts),
     Figure("tasks_by_org", "resources", "本月新建待办任务", "机构", "件", "tasks",
            lambda c: _by_org(c, [r for r in c.of("tasks") if r.get("created_in_window")])),
     Figure("consults_by_org", "resources", "远程会诊申请", "申请机构", "例", "consults",
@@ -220,6 +266,13 @@ def _summed(rows: list[dict], fields: tuple[str, ...]) -> dict[str, float]:
 
 
 def _figure(ctx: Ctx, fig: Figure) -> dict[str, Any]:
+    if fig.counts is not None:
+        counted = fig.counts(ctx)
+        return {"id": fig.id, "section": fig.section, "title": fig.title, "by": fig.by, "unit": fig.unit,
+                "note": fig.note, "sum_fields": list(fig.sums),
+                "groups": [{"key": "" if k is None else str(k), "label": label, "count": n, "sums": {}}
+                           for k, label, n in counted],
+                "total": sum(n for _k, _l, n in counted)}    # the groups part the keys: each key in one group
     found = fig.group(ctx)
     groups = [{"key": "" if k is None else str(k), "label": label, "count": len({r["key"] for r in rows}),
                "sums": _summed(rows, fig.sums)} for k, label, rows in found]
@@ -229,12 +282,17 @@ def _figure(ctx: Ctx, fig: Figure) -> dict[str, Any]:
 
 
 def _control(ctx: Ctx, indicator_id: str, by: str) -> dict[str, Any]:
-    """An indicator per child organisation or doctor against the organisation's own figure (the peers' reference)."""
+    """An indicator per child organisation or doctor against the organisation's own figure (the peers' reference),
+    from the materialized figures when the month has them (`queries.stored_groups`), else counted from the rows."""
     ind = library()[indicator_id]
     w = queries.window(ind, ctx.w.period)
-    num, den = queries.parts(ind, w, ctx.rows)
-    overall = queries.figure(ind, num, den, w.end.year)
-    groups = queries.groups(ind, w, ctx.rows, ctx.org, by)
+    stored = queries.stored_groups(ind, ctx.w.period, ctx.org, by)     # the month's figures when it has them
+    if stored is not None:
+        overall, groups = stored
+    else:
+        num, den = queries.parts(ind, w, ctx.rows)
+        overall = queries.figure(ind, num, den, w.end.year)
+        groups = queries.groups(ind, w, ctx.rows, ctx.org, by)
     return {"indicator_id": ind.id, "name": ind.name, "by": by, "unit": ind.unit, "reference": overall["value"],
             "numerator": overall["numerator"], "denominator": overall["denominator"],
             "groups": [{"key": "" if g["key"] is None else str(g["key"]), "label": g["label"],

@@ -308,6 +308,20 @@ def _stored_dim_groups(stored: aggregates.Stored, ind: Indicator, period: str, o
              **stored.figure(ind, period, org.code, by, v)} for v in order]
 
 
+def stored_groups(ind: Indicator, period: str, org, by: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The organisation's figure and its groups by child organisation (`org`) or a materialized dimension, read
+    from the month's figures; None when the month has none (then count them from the rows)."""
+    if by == "org":
+        stored = _stored([period], org)
+        found = _stored_org_groups(stored, ind, period, org) if stored is not None else None
+    else:
+        stored = _stored([period], org, (aggregates.TOTAL, by), with_children=False)
+        found = _stored_dim_groups(stored, ind, period, org, by) if stored is not None else None
+    if stored is None or found is None:
+        return None
+    return stored.figure(ind, period, org.code), found
+
+
 def breakdown(p: Principal, indicator_id: str, *, by: str, period: str | None = None,
               org_code: str | None = None) -> dict[str, Any]:
     ind, org, period = get_indicator(indicator_id), resolve_org(p, org_code), period or current_period()

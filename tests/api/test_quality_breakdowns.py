@@ -298,3 +298,57 @@ def test_the_referral_summary_exports_counts_and_both_unmatched_lists_audited(ap
         audited = db.session().scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.object_type == "quality_referral_export"))
     assert audited == 1
+
+
+def test_set_based_counts_equal_the_row_built_groups(app, small_county):
+    """Every figure counted in SQL (`Figure.counts`, app.quality.counts) gives the groups, labels, order and
+    distinct counts of its row-built `group` (what members lists read), on the hand county made more varied:
+    甲 also has T2DM (enrolled in June, a visit done in June), 己 also has HTN,
+    乙's schedule is closed (not active); four organisations, two months."""
+    from sqlalchemy import update
+
+    from app.auth.principal import SYSTEM
+    from app.follow_up.models import FollowUpSchedule
+    from app.quality import breakdowns
+    from tests.api.test_quality import _patient
+
+    ids = small_county
+    with app.app_context():
+        with db.unit_of_work() as s:
+            _patient(s, ids["甲"], "C01T01V01", "t2dm", date(2026, 6, 3), "LOW", date(2026, 9, 1),
+                     [(date(2026, 6, 10), date(2026, 6, 12), "home", None, None, 6.1, None)])
+            _patient(s, ids["己"], "C01T01V01", "htn", date(2025, 1, 3), None, date(2026, 9, 1), [])
+            s.execute(update(FollowUpSchedule).where(FollowUpSchedule.resident_id == ids["乙"]).values(status="closed"))
+        counted = [f for f in breakdowns.FIGURES.values() if f.counts is not None]
+        assert {f.id for f in counted} == {"residents_by_org", "residents_by_age_band", "residents_by_sex",
+                                           "enrolled_by_disease", "enrolled_by_disease_risk", "new_by_disease",
+                                           "comorbidity", "visits_by_doctor"}
+        compared = 0
+        for org in (None, "C01T01", "C01T01V01", "C01T02"):
+            for period in ("2026-03", "2026-06"):
+                ctx = breakdowns._context(SYSTEM, period, org)
+                for fig in counted:
+                    rows = [(k, label, len({r["key"] for r in grp})) for k, label, grp in fig.group(ctx)]
+                    assert fig.counts(ctx) == rows, (fig.id, org, period)
+                    compared += bool(rows)
+        assert compared > 40
+        june = breakdowns._context(SYSTEM, "2026-06", None)
+        figures = {f.id: {label: n for _k, label, n in f.counts(june)} for f in counted}
+        assert figures["enrolled_by_disease"] == {"高血压": 5, "2型糖尿病": 3}      # 乙 closed; 甲 己 庚
+        assert figures["new_by_disease"] == {"2型糖尿病": 1}                         # 甲
+
+
+def test_outcome_comparisons_read_from_the_materialized_figures_equal_the_live_ones(app, login_as, small_county):
+    api = login_as("supervisor")
+    live = _figures(api, section="outcomes")[0]["comparisons"]
+    assert {(c["indicator_id"], c["by"]) for c in live} == {
+        (i, by) for i in ("htn_bp_control_rate", "t2dm_glucose_control_rate") for by in ("org", "doctor")}
+    from app.org import queries as org_queries
+    from app.quality import queries
+    from app.quality.library import library
+    from app.quality.refresh import refresh
+    with app.app_context():
+        refresh(PERIOD)
+        stored = queries.stored_groups(library()["htn_bp_control_rate"], PERIOD, org_queries.root_org(), "doctor")
+        assert stored is not None and stored[0]["value"] == 60.0
+    assert _figures(api, section="outcomes")[0]["comparisons"] == live
