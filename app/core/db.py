@@ -6,6 +6,8 @@ on any exception, so a use case is applied whole or not at all.
 from __future__ import annotations
 
 import os
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -70,6 +73,51 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# A pooled connection back from a request a moment ago is not pinged again (issue 23.2: the ping was one round
+# trip per request, ~11 % of a web worker's samples): it is pinged when it sat idle longer than this, or when its
+# socket has something to read while idle — what a server that closed it (restart, pg_terminate_backend) leaves.
+PING_IDLE_S = float(os.environ.get("YGT_DB_PING_IDLE_S", "5"))
+_CHECKED_IN = "ygt_checked_in"
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _socket_has_news(dbapi_conn: Any) -> bool:
+    """An idle connection's socket is readable only when the server sent something unasked: its goodbye."""
+    try:
+        return bool(select.select([dbapi_conn.fileno()], [], [], 0)[0])
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
+def _ping_on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Pessimistic disconnect handling (the pool replaces a connection that fails here), without the round trip
+    for a connection used a moment ago whose socket is quiet."""
+    last = record.info.get(_CHECKED_IN)
+    if last is not None and time.monotonic() - last < PING_IDLE_S and not _socket_has_news(dbapi_conn):
+        return
+    _ping(dbapi_conn)
+
+
+def _ping(dbapi_conn: Any) -> None:
+    try:
+        before = dbapi_conn.autocommit          # as SQLAlchemy's own pre-ping: outside any transaction
+        dbapi_conn.autocommit = True
+        try:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("SELECT 1")
+            finally:
+                cur.close()
+        finally:
+            if not dbapi_conn.closed:
+                dbapi_conn.autocommit = before
+    except Exception as exc:  # any failure means the connection is unusable; the pool reconnects
+        raise DisconnectionError(str(exc)) from exc
+
+
 def init_engine(url: str, **kwargs: Any) -> Engine:
     """Create (or replace) the process-wide engine."""
     global _engine
@@ -80,12 +128,15 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(eng, "connect", _sqlite_pragmas)
         event.listen(eng, "begin", _sqlite_begin)
     else:
-        # pre-ping replaces connections the server dropped (restart, pg_terminate_backend); keepalives notice a
-        # silent network loss; application_name lets an operator see (and target) each process's connections
+        # the checkout ping replaces connections the server dropped (restart, pg_terminate_backend); keepalives
+        # notice a silent network loss; application_name lets an operator see (and target) each process's
+        # connections
         connect_args = {"application_name": os.environ.get("YGT_APP_NAME", "ygt")[:60], "connect_timeout": 10,
                         "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-        eng = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=3600,
-                            connect_args=connect_args, **kwargs)
+        eng = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args,
+                            **kwargs)
+        event.listen(eng, "checkin", _note_checkin)
+        event.listen(eng, "checkout", _ping_on_checkout)
     _engine = eng
     Session_.remove()
     Session_.configure(bind=eng)

@@ -47,14 +47,24 @@ class Job:
     timeout_s: int = 600            # rq kills the job process after this long
 
 
+_clients: dict[str, Redis] = {}
+
+
 def redis_connection(*, blocking: bool = False):
     """A Redis client that fails fast when Redis is down (a request never hangs on it); `blocking=True` for the
-    worker, whose dequeue waits on the socket for minutes."""
+    worker, whose dequeue waits on the socket for minutes.
+
+    The fail-fast client is one per URL and process, so its connection pool is reused (issue 23.2: a new client
+    per call opened a new TCP connection to Redis for every push and every outbox mark); redis-py's pool notices
+    a fork and opens new connections in the child."""
     if _redis_url is None:
         raise RuntimeError("Redis is not configured (REDIS_URL)")
     if blocking:
         return Redis.from_url(_redis_url, socket_connect_timeout=5, health_check_interval=30)
-    return Redis.from_url(_redis_url, socket_connect_timeout=2, socket_timeout=10)
+    client = _clients.get(_redis_url)
+    if client is None:
+        client = _clients[_redis_url] = Redis.from_url(_redis_url, socket_connect_timeout=2, socket_timeout=10)
+    return client
 
 
 def rq_queue():

@@ -1,0 +1,61 @@
+"""The pool's checkout ping (issue 23.2): a connection the server dropped is replaced before a request uses it, and a
+connection used a moment ago whose socket is quiet is not pinged (the ping was one round trip per request)."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.core import db
+
+pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                                reason="the pool ping is PostgreSQL's (SQLite has no server to drop a connection)")
+
+
+def _backend_pid() -> int:
+    with db.engine().connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+@pytest.fixture()
+def pings(app, monkeypatch):
+    seen: list[int] = []
+    real = db._ping
+
+    def counting(dbapi_conn):
+        seen.append(1)
+        real(dbapi_conn)
+    monkeypatch.setattr(db, "_ping", counting)
+    db.remove_session()
+    db.engine().dispose()                     # one pooled connection from here on
+    return seen
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(pings):
+    first = _backend_pid()
+    pings.clear()
+    for _ in range(5):
+        assert _backend_pid() == first        # the same pooled connection, back to back
+    assert pings == []
+
+
+def test_a_connection_idle_longer_than_the_ping_interval_is_pinged(pings, monkeypatch):
+    _backend_pid()
+    monkeypatch.setattr(db, "PING_IDLE_S", 0.0)
+    pings.clear()
+    _backend_pid()
+    assert pings == [1]
+
+
+def test_a_connection_the_server_dropped_a_moment_ago_is_replaced(pings, settings):
+    victim = _backend_pid()
+    admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim}).scalar_one()
+    admin.dispose()
+    time.sleep(0.3)                            # the server's goodbye reaches the pooled connection's socket
+    pings.clear()
+    assert _backend_pid() != victim           # no error: the dead connection was noticed at checkout and replaced
+    assert pings                              # noticed by pinging it (its socket had the server's goodbye)
