@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from app.audit.services import record
 from app.auth.principal import Principal
 from app.core import clock
@@ -35,14 +37,15 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
     """Complete the task with form `data` and return it (now completed) with the caller's `next_tasks`."""
     with unit_of_work() as s:
         task, version_id = queries.task_to_complete(p, task_id)
-        if completion_id:
-            receipt = s.get(TaskCompletion, completion_id)
+        if task.status != "open":
+            # a repeated completion finds its task completed: the receipt holds the first answer. An open task
+            # has no receipt of its own (it is written with the completion), so a first completion looks nothing
+            # up (issue 23.2): an id that completed another task is refused by the task rows' unique completion id
+            receipt = s.get(TaskCompletion, completion_id) if completion_id else None
             if receipt is not None:
                 if receipt.task_id != task.id:
-                    raise CompletionIdReused("completion_id 已用于其他任务 (completion id used for another task)",
-                                             completion_id=completion_id)
+                    raise _reused(completion_id)
                 return receipt.response
-        if task.status != "open":
             raise TaskAlreadyCompleted("任务已完成 (task already completed)", task_id=task.id, task_status=task.status)
         form = services.form_of(task, instance_version_id=version_id)
         check_if_match(if_match, task, form)
@@ -58,7 +61,12 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
         claimed = task.assignee_id is None
         if claimed:
             services.claim_locked(p, task)      # the row lock is held since get_task
-        runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)
+        try:
+            runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)
+        except IntegrityError as exc:   # the id completed another task (unique on the task rows): all rolls back
+            if completion_id and "completion_id" in str(exc.orig):
+                raise _reused(completion_id) from exc
+            raise
         task.draft = None
         # the next tasks from the step's own projection (no re-read), serialized with the task in one pass
         following = [r for r in projection.open_rows_in_session(s, task.instance_id) if queries.may_act_now(p, r)]
@@ -73,6 +81,11 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
                details={"instance_id": task.instance_id, "completion_id": completion_id,
                         **({"ignored_fields": ignored} if ignored else {})})
         return body
+
+
+def _reused(completion_id: str | None) -> CompletionIdReused:
+    return CompletionIdReused("completion_id 已用于其他任务 (completion id used for another task)",
+                              completion_id=completion_id)
 
 
 def _check_actor(p: Principal, task) -> None:

@@ -25,8 +25,10 @@ from app.core import db
 # slice 4: an immutable lookup cached (a version number's row id), organization name/path and
 # process display names kept for a moment and dropped on change, the start policy read from one version, the
 # instance's version id read with the locked task
-LIMITS = {"sqlite": {"start": 12, "complete_a": 20, "complete_b": 14},
-          "postgresql": {"start": 9, "complete_a": 16, "complete_b": 10}}
+# issue 23.2, later slice: a first completion looks up no receipt (only a completion of a task no longer open reads
+# it; an id that completed another task is refused by the task rows' unique completion id)
+LIMITS = {"sqlite": {"start": 12, "complete_a": 18, "complete_b": 12},
+          "postgresql": {"start": 9, "complete_a": 14, "complete_b": 8}}
 
 
 @pytest.fixture()
@@ -76,6 +78,7 @@ def test_start_and_completions_stay_within_their_statement_budget(login_as, appr
     for done in (done_a, done_b):
         shapes = Counter(done)
         assert shapes["UPDATE HUMAN_TASKS SET"] == 1, done
+        assert not [s for s in done if s.startswith("SELECT") and "TASK_COMPLETIONS" in s], done
 
 
 def test_the_start_answer_is_the_instance_detail_without_reading_it_back(login_as, approval, app):
