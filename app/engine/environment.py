@@ -9,7 +9,7 @@ this process with the sandbox's guards and its traced time limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -40,6 +40,39 @@ class Isolation:
     preload: tuple[str, ...] = ()         # modules of the helpers, imported once by the zygote
 
 
+class ScriptDeferred(Exception):
+    """Raised out of a batch start's engine run at a script whose answer is not known yet (`ScriptReplay`): the run
+    is discarded, the script joins the chunk's one isolation request, and the start is run again with the answer.
+    Not a library exception, so nothing in the engine turns it into an incident."""
+
+    def __init__(self, request: isolation.Request):
+        super().__init__("script deferred to the batch's isolation request")
+        self.request = request
+
+
+@dataclass
+class ScriptReplay:
+    """The answers a batch start's scripts got so far, in the order the run asks for them. A run that asks for a
+    script past them raises `ScriptDeferred` (or, `live`, runs it in the pool itself as a single start does)."""
+
+    answers: list[tuple[str, Any]] = field(default_factory=list)    # (script source, new names | SandboxError)
+    live: bool = False
+    asked: int = 0
+
+    def answer(self, script: str, request: Callable[[], isolation.Request]) -> dict[str, Any] | None:
+        """The new names for the run's next script, or None when it must run now (`live`)."""
+        index, self.asked = self.asked, self.asked + 1
+        if index < len(self.answers) and self.answers[index][0] == script:
+            found = self.answers[index][1]
+            if isinstance(found, BaseException):
+                raise found
+            return dict(found)
+        del self.answers[index:]        # a different path than before (should not happen: runs are deterministic)
+        if self.live:
+            return None
+        raise ScriptDeferred(request())
+
+
 class EngineEnvironment(BasePythonScriptEngineEnvironment):
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
                  decisions: DecisionEvaluator | None = None, *, script_timeout_s: float = 2.0,
@@ -53,6 +86,7 @@ class EngineEnvironment(BasePythonScriptEngineEnvironment):
         self.call_log: list[dict[str, Any]] = []
         self.callees: Any = None            # runtime._Callees: who a call activity starts
         self.max_call_depth: int | None = None
+        self.replay: ScriptReplay | None = None     # a batch start: scripts answered by the chunk's one request
 
     def evaluate(self, expression, context, external_context=None):
         names = dict(context)
@@ -64,9 +98,14 @@ class EngineEnvironment(BasePythonScriptEngineEnvironment):
             context.update(external_context)
         if self.isolation.mode == "process":
             iso = self.isolation
-            names = isolation.pool(size=iso.pool_size, memory_mb=iso.memory_mb, preload=iso.preload).run(
-                "exec", script, context, helpers=self.helpers, timeout_s=self.script_timeout_s,
-                setup=iso.setup() if iso.setup else None)
+            names = None
+            if self.replay is not None:
+                names = self.replay.answer(script, lambda: (
+                    "exec", script, dict(context), self.helpers, self.script_timeout_s,
+                    iso.setup() if iso.setup else None))
+            if names is None:
+                names = self.pool().run("exec", script, context, helpers=self.helpers,
+                                        timeout_s=self.script_timeout_s, setup=iso.setup() if iso.setup else None)
             context.clear()
             context.update(names)
         else:
@@ -74,6 +113,10 @@ class EngineEnvironment(BasePythonScriptEngineEnvironment):
         for key in external_context or ():
             context.pop(key, None)
         return True
+
+    def pool(self) -> isolation.ScriptPool:
+        iso = self.isolation
+        return isolation.pool(size=iso.pool_size, memory_mb=iso.memory_mb, preload=iso.preload)
 
     def call_service(self, context, **kwargs):  # pragma: no cover - service tasks use the outbox
         raise RuntimeError("service tasks are executed through the outbox, never inline")
@@ -110,7 +153,7 @@ class EngineScriptEngine(PythonScriptEngine):
     def execute(self, task, script, external_context=None):
         try:
             return self.environment.execute(script, task.data, external_context or {})
-        except SpiffWorkflowException:
+        except (SpiffWorkflowException, ScriptDeferred):
             raise
         except sandbox.SandboxError as exc:
             raise _task_error(exc, task, exc.source_line or "") from exc

@@ -40,7 +40,10 @@ from .sandbox import SandboxError
 
 GRACE_S = 0.5
 ACK = "ack"          # a worker confirms it got a request before it runs it (a dead idle worker never does)
+MANY = "many"        # a batch of scripts in one request, answered one by one (`ScriptPool.run_many`)
 Setup = tuple[Callable[..., Any], tuple] | None
+# what `ScriptPool.run_many` takes per script: mode, source, names, helpers, timeout_s, setup
+Request = tuple[str, str, Mapping[str, Any], Mapping[str, Callable[..., Any]], float, Setup]
 
 
 class IsolationUnavailable(RuntimeError):
@@ -90,13 +93,16 @@ def _worker(fd: int, memory_bytes: int) -> None:
         if request is None:
             return
         conn.send(ACK)
-        reply, fatal = _handle(request)
-        try:
-            conn.send(reply)
-        except (OSError, ValueError):
-            return
-        if fatal:
-            return
+        # one script, or a batch ("many", [request, ...]): each one is run and answered on its own, under its own
+        # CPU limit; a fatal answer (memory) ends the worker and the caller goes on with the rest on a fresh one
+        for one in (request[1] if request[0] == MANY else [request]):
+            reply, fatal = _handle(one)
+            try:
+                conn.send(reply)
+            except (OSError, ValueError):
+                return
+            if fatal:
+                return
 
 
 def _handle(request) -> tuple[tuple, bool]:
@@ -213,10 +219,65 @@ class ScriptPool:
                 self._give_back(worker, healthy)
         if reply[0] == "ok":
             return reply[1]
+        raise self._error(reply)
+
+    def _error(self, reply: tuple) -> SandboxError:
         _, code, reason, lineno, source_line = reply
         if code == "script_memory":
             reason = f"脚本占用内存超过上限 {self.memory_bytes // 2**20} MB (script exceeded its memory limit)"
-        raise SandboxError(code, reason, lineno=lineno, source_line=source_line)
+        return SandboxError(code, reason, lineno=lineno, source_line=source_line)
+
+    def run_many(self, requests: Sequence[Request]) -> list[Any]:
+        """Run many scripts with one round trip to a worker (batch starts): per request, what `run` returns, or the
+        `SandboxError` it would raise. Each script keeps its own time and memory limits: one that times out or
+        exhausts memory costs its worker and fails alone; the rest go on in a fresh worker."""
+        results: list[Any] = [None] * len(requests)
+        todo = list(range(len(requests)))
+        fresh = False
+        while todo:
+            batch = [(mode, source, dict(names), dict(helpers), timeout_s, setup)
+                     for mode, source, names, helpers, timeout_s, setup in (requests[i] for i in todo)]
+            worker = self._take(fresh=fresh)
+            healthy, done = False, 0
+            try:
+                try:
+                    _send(worker, (MANY, batch))
+                except _WorkerGone:
+                    if fresh:           # a fresh worker cannot be reached either: these scripts fail
+                        for i in todo:
+                            results[i] = SandboxError("script_error", "the script worker could not be reached")
+                        return results
+                    fresh = True
+                    continue
+                except SandboxError:    # some item's data cannot be pickled: ask one by one (that one fails alone)
+                    healthy = True
+                    for i in todo:
+                        try:
+                            results[i] = self.run(*requests[i][:3], helpers=requests[i][3],
+                                                  timeout_s=requests[i][4], setup=requests[i][5])
+                        except SandboxError as exc:
+                            results[i] = exc
+                    return results
+                for i, one in zip(todo, batch):
+                    try:
+                        reply = _answer(worker, one[4])
+                    except SandboxError as exc:     # timeout (worker killed below) or killed by the system
+                        results[i] = exc
+                        done += 1
+                        break
+                    done += 1
+                    if reply[0] == "ok":
+                        results[i] = reply[1]
+                    else:
+                        results[i] = self._error(reply)
+                        if reply[1] == "script_memory":
+                            break
+                else:
+                    healthy = True
+            finally:
+                self._give_back(worker, healthy)
+            todo, fresh = todo[done:], False
+        return results
 
     def _take(self, *, fresh: bool = False) -> _Worker:
         with self._cond:
@@ -257,6 +318,11 @@ class _WorkerGone(Exception):
 
 
 def _ask(worker: _Worker, request: tuple, timeout_s: float) -> tuple:
+    _send(worker, request)
+    return _answer(worker, timeout_s)
+
+
+def _send(worker: _Worker, request: tuple) -> None:
     try:
         worker.conn.send(request)
         if not worker.conn.poll(5) or worker.conn.recv() != ACK:
@@ -265,6 +331,9 @@ def _ask(worker: _Worker, request: tuple, timeout_s: float) -> tuple:
         raise _WorkerGone() from None
     except (ValueError, TypeError, AttributeError, pickle.PicklingError) as exc:   # data that cannot be pickled
         raise SandboxError("script_error", f"cannot pass task data to the script worker: {exc}") from None
+
+
+def _answer(worker: _Worker, timeout_s: float) -> tuple:
     if not worker.conn.poll(timeout_s + GRACE_S):
         raise SandboxError("script_timeout", f"script ran longer than {timeout_s:g} s (stopped)")
     try:

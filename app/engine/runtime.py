@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -30,7 +31,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import sandbox
+from . import isolation, sandbox
 from .codec import callee_keys, dump_state, load_state, restore_spec, to_json_value
 from .compaction import compact, pruned_of
 from .environment import (
@@ -38,6 +39,8 @@ from .environment import (
     EngineEnvironment,
     EngineScriptEngine,
     Isolation,
+    ScriptDeferred,
+    ScriptReplay,
 )
 from .errors import InvalidTaskData, MessageNotWaiting, TaskNotReady
 from .tasks import SERVICE_CALL_KEY, EngineLimitExceeded, OutboxServiceTask, spec_key_of
@@ -254,13 +257,14 @@ class _Callees:
 class _Run:
     """One engine step on one loaded workflow; collects what happened for the snapshot."""
 
-    def __init__(self, ctx: Context, state: dict[str, Any] | None):
+    def __init__(self, ctx: Context, state: dict[str, Any] | None, *, replay: ScriptReplay | None = None):
         spec, embedded = _spec_objects(ctx)
         subs = dict(embedded)          # the cached dict is shared: callees are merged into a copy
         callees = _Callees(ctx.callees) if ctx.callees is not None else None
         self.env = EngineEnvironment(ctx.helpers, ctx.decisions, script_timeout_s=ctx.script_timeout_s,
                                      isolation_=ctx.isolation)
         self.env.callees, self.env.max_call_depth = callees, ctx.max_call_depth
+        self.env.replay = replay
         engine = EngineScriptEngine(environment=self.env)
         if state is None:
             self.wf = BpmnWorkflow(spec, subs, script_engine=engine)
@@ -527,7 +531,51 @@ def _diagram(wf: BpmnWorkflow) -> dict[str, list[str]]:
 
 def start(ctx: Context, data: Mapping[str, Any] | None = None) -> Snapshot:
     """Create a workflow, seed its start data and run it until it waits."""
-    run = _Run(ctx, None)
+    return _start(ctx, data, replay=None)
+
+
+REPLAY_ROUNDS = 4      # scripts before the first wait that a batch start gathers; further ones run one by one
+
+
+def start_many(ctx: Context, datas: Sequence[Mapping[str, Any] | None]) -> list[Snapshot | Exception]:
+    """Start many instances of one version, each as `start` would (the same snapshot), with the scripts they run
+    before their first wait sent to the isolation pool together: per round, every start runs until its next
+    unanswered script (`ScriptDeferred`), the round's scripts go to one worker in one request (`run_many`), and
+    the starts run again from the beginning with the answers. Runs are deterministic, so a start that asked for `k`
+    scripts replays them without asking. A script that fails, times out or exceeds its memory fails its own
+    instance (an incident, as in a single start); an exception that a single start would raise is returned in its
+    place. Without process isolation each start simply runs."""
+    results: list[Snapshot | Exception | None] = [None] * len(datas)
+    iso = ctx.isolation
+    gather = iso is not None and iso.mode == "process"
+    replays = [ScriptReplay() for _ in datas]
+    todo = list(range(len(datas)))
+    for rounds in itertools.count():
+        asks: dict[int, Any] = {}
+        for i in todo:
+            replays[i].asked, replays[i].live = 0, rounds >= REPLAY_ROUNDS
+            try:
+                results[i] = _start(ctx, datas[i], replay=replays[i] if gather else None)
+            except ScriptDeferred as deferred:
+                asks[i] = deferred.request
+            except Exception as exc:  # noqa: BLE001 — this start fails alone, as it would singly
+                results[i] = exc
+        if not asks:
+            break
+        assert iso is not None
+        answers = _pool_of(iso).run_many(list(asks.values()))
+        for (i, request), answer in zip(asks.items(), answers):
+            replays[i].answers.append((request[1], answer))
+        todo = list(asks)
+    return [r if r is not None else RuntimeError("not started") for r in results]
+
+
+def _pool_of(iso: Isolation) -> isolation.ScriptPool:
+    return isolation.pool(size=iso.pool_size, memory_mb=iso.memory_mb, preload=iso.preload)
+
+
+def _start(ctx: Context, data: Mapping[str, Any] | None, *, replay: ScriptReplay | None) -> Snapshot:
+    run = _Run(ctx, None, replay=replay)
     run.wf.get_next_task(state=TaskState.READY).data.update(dict(data or {}))
     run.advance()
     return run.snapshot()

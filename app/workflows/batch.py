@@ -13,13 +13,17 @@ the work. A chunk is one transaction:
   already has an instance of the process (started singly, or by an earlier run) is `skipped`;
 * the deployed version, its parsed spec, its decision pins and the organisations are looked up once per chunk, the
   residents of the chunk with one query;
-* every instance runs to its first wait in memory (`runtime.start`, the same call as a single start);
+* every instance runs to its first wait in memory (`runtime.start_many`: per instance what `runtime.start` does for
+  a single start, but the scripts the chunk's instances run on the way — with `YGT_SCRIPT_ISOLATION=process` each
+  one a round trip to a pooled worker process — are gathered and sent to the pool in one request per round; a
+  script that fails, times out or exceeds its memory fails its own instance only);
 * instances, history events, open tasks, timers and the outbox rows of the task announcements are written with one
   flush: SQLAlchemy sends multi-row INSERTs (`insertmanyvalues`) per table instead of one statement per row.
 
 An instance whose start raises (bad data) is `failed` with the reason on its item, counted on the batch and logged;
 the others of its chunk are written. If the chunk's write itself fails, the chunk is retried one item per transaction
-so one bad row never loses the others. Instances started here are the rows a single start writes (same `_project`).
+so one bad row never loses the others. Instances started here are the rows a single start writes: both go through
+the runner's `start_setup`, `start_data`, `new_instance` and `record_start`.
 """
 from __future__ import annotations
 
@@ -31,7 +35,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import engine as eng
 from app.core import clock, logs
 from app.core.db import is_postgres, rowcount, session, unit_of_work
 from app.core.errors import NotFound
@@ -40,7 +43,6 @@ from app.jobs.queue import enqueue
 
 from . import hooks, runner
 from .models import BatchStart, BatchStartItem, ProcessInstance
-from .versions import version_info
 
 log = logs.get("workflows.batch")
 DEFAULT_CHUNK = 500
@@ -97,7 +99,7 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
     result = ChunkResult()
     if not items:
         return result
-    pv = runner._find_version(s, process_id, version)
+    setup = runner.start_setup(s, process_id, version)
     existing = dict(s.execute(select(ProcessInstance.business_key, ProcessInstance.id).where(
         ProcessInstance.process_id == process_id,
         ProcessInstance.business_key.in_([i.business_key for i in items]))).all())
@@ -109,49 +111,42 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
             todo.append(item)
     if not todo:
         return result
-    pins = runner._pins_for(s, pv)
-    ctx = runner._context(version_info(pv.id), pins)
-    residents = _residents({i.resident_id or runner._int((i.data or {}).get("resident_id")) for i in todo})
+    residents = _residents({i.resident_id or runner.as_int((i.data or {}).get("resident_id")) for i in todo})
     now = clock.now()
-    paths: dict[str | None, str | None] = {}
-    made: list[tuple[StartItem, ProcessInstance, runtime.Snapshot, dict[str, Any]]] = []
+    ready: list[tuple[StartItem, dict[str, Any], str | None]] = []
     for item in todo:
         try:
             data = dict(item.data or {})
-            resident_id = item.resident_id
-            if resident_id is not None:
-                data.setdefault("resident_id", resident_id)
-            data.setdefault("business_key", item.business_key)
-            rid = resident_id or runner._int(data.get("resident_id"))
+            if item.resident_id is not None:
+                data.setdefault("resident_id", item.resident_id)
+            rid = item.resident_id or runner.as_int(data.get("resident_id"))
             resident = residents.get(rid, {}) if rid is not None else {}
-            for key in ("resident_name", "village_code"):
-                if resident.get(key) is not None:
-                    data.setdefault(key, resident[key])
-            org_code = item.org_code or data.get("org_code") or resident.get("org_code")
-            snap = runtime.start(ctx, data)
-            start_data = runtime.to_json_value(data)
+            data, org_code = runner.start_data(data, business_key=item.business_key, resident=resident,
+                                               org_code=item.org_code)
+            runtime.to_json_value(data)     # data the history cannot record fails here, not in the chunk's write
         except Exception as exc:  # noqa: BLE001 — bad data: this one fails, the chunk goes on
-            result.failed[item.ref] = f"{type(exc).__name__}: {exc}"[:2000]
-            log.warning("batch start failed", extra={"job": item.ref})
+            _fail(result, item, exc)
             continue
-        inst = ProcessInstance(
-            process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
-            business_key=item.business_key, resident_id=resident_id or runner._int(data.get("resident_id")),
-            resident_name=data.get("resident_name"), org_code=org_code,
-            started_by=actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins, status=snap.status)
+        ready.append((item, data, org_code))
+    # every instance to its first wait; the scripts they run on the way go to the isolation pool together
+    snaps = runtime.start_many(setup.context, [data for _, data, _ in ready])
+    paths: dict[str | None, str | None] = {}
+    made: list[tuple[StartItem, ProcessInstance, runtime.Snapshot, dict[str, Any]]] = []
+    for (item, data, org_code), snap in zip(ready, snaps):
+        if isinstance(snap, Exception):
+            _fail(result, item, snap)
+            continue
         if org_code not in paths:
-            paths[org_code] = runner._org_path(org_code)
-        inst.org_path = paths[org_code]
-        runner._apply(inst, snap, now)
-        made.append((item, inst, snap, start_data))
+            paths[org_code] = runner.org_path(org_code)
+        inst = runner.new_instance(setup, snap, data, business_key=item.business_key, resident_id=item.resident_id,
+                                   org_code=org_code, org_path=paths[org_code], started_by=actor.name, now=now)
+        made.append((item, inst, snap, data))
     s.add_all([inst for _, inst, _, _ in made])
     s.flush()                                   # one multi-row INSERT … RETURNING id per table
     s.info[hooks.BATCH_CHUNK] = {}              # enrichers collect per chunk (one announcement job, not one per task)
     with s.no_autoflush:                        # lookups of the projections must not flush instance by instance
-        for item, inst, snap, start_data in made:
-            runner._event(s, inst, "instance_started", actor, data={"data": start_data,
-                                                                    "business_key": item.business_key})
-            runner._project(s, inst, snap, actor, now, new=True, flush=False)
+        for item, inst, snap, data in made:
+            runner.record_start(s, inst, snap, actor, now, data=data, business_key=item.business_key, flush=False)
             result.started[item.ref] = inst.id
             if snap.error is not None:   # started, but stopped at an incident (as a single start would): reported
                 result.incidents[item.ref] = (f"instance {inst.id} error at {snap.error.element_id}: "
@@ -159,6 +154,11 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
     hooks.finish_batch_chunk(s)
     s.flush()
     return result
+
+
+def _fail(result: ChunkResult, item: StartItem, exc: Exception) -> None:
+    result.failed[item.ref] = f"{type(exc).__name__}: {exc}"[:2000]
+    log.warning("batch start failed", extra={"job": item.ref})
 
 
 def _residents(ids: Iterable[int | None]) -> dict[int, dict]:

@@ -153,48 +153,90 @@ def started_history(session, instance_id: int) -> list[ProcessEvent] | None:
 
 def _start(session, process_id: str, *, data, business_key, actor: Actor, resident_id, org_code, version, message,
            parent_instance_id, started_by) -> ProcessInstance:
-    pv = _find_version(session, process_id, version)
+    setup = start_setup(session, process_id, version)
     data = dict(data or {})
     if resident_id is not None:
         data.setdefault("resident_id", resident_id)
-    if business_key is not None:
-        data.setdefault("business_key", business_key)
-    resident = hooks.resident_context(resident_id or _int(data.get("resident_id")))
-    for key in ("resident_name", "village_code"):
-        if resident.get(key) is not None:
-            data.setdefault(key, resident[key])
-    org_code = org_code or data.get("org_code") or resident.get("org_code")
-    pins = _pins_for(session, pv)
-    ctx = _context(version_info(pv.id), pins)
+    resident = hooks.resident_context(resident_id or as_int(data.get("resident_id")))
+    data, org_code = start_data(data, business_key=business_key, resident=resident, org_code=org_code)
     if message:
-        snap = runtime.start_by_message(ctx, message[0], message[1], data)
+        snap = runtime.start_by_message(setup.context, message[0], message[1], data)
     else:
-        snap = runtime.start(ctx, data)
+        snap = runtime.start(setup.context, data)
     now = clock.now()
-    inst = ProcessInstance(
-        process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
-        business_key=business_key, resident_id=resident_id or _int(data.get("resident_id")),
-        resident_name=data.get("resident_name"), org_code=org_code, org_path=_org_path(org_code),
-        started_by=started_by or actor.name, engine_format=eng.ENGINE_FORMAT, decision_versions=pins,
-        parent_instance_id=parent_instance_id, status=snap.status)
-    _apply(inst, snap, now)
+    inst = new_instance(setup, snap, data, business_key=business_key, resident_id=resident_id, org_code=org_code,
+                        org_path=org_path(org_code), started_by=started_by or actor.name, now=now,
+                        parent_instance_id=parent_instance_id)
     session.add(inst)
     session.flush()
     logs.instance_id.set(inst.id)
-    _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
-                                                              "business_key": business_key})
-    _project(session, inst, snap, actor, now, new=True)
+    record_start(session, inst, snap, actor, now, data=data, business_key=business_key)
     return inst
 
 
-def _int(value) -> int | None:
+# -- starts, step by step (a batch start, app.workflows.batch, does each step once for many instances) -----------
+
+@dataclass(frozen=True)
+class StartSetup:
+    """What every start of one version needs: the version, its decision pins and the engine context."""
+
+    version: VersionInfo
+    pins: dict[str, int]
+    context: runtime.Context
+
+
+def start_setup(session, process_id: str, version: int | None = None) -> StartSetup:
+    """The deployed version (latest, or `version`) with its decisions pinned now. Raises NotFound."""
+    pv = _find_version(session, process_id, version)
+    pins = _pins_for(session, pv)
+    return StartSetup(version=pv, pins=pins, context=_context(version_info(pv.id), pins))
+
+
+def start_data(data: Mapping[str, Any], *, business_key: str | None, resident: Mapping[str, Any],
+               org_code: str | None) -> tuple[dict[str, Any], str | None]:
+    """A start's data completed from its business key and resident context, and the organisation it belongs to."""
+    data = dict(data)
+    if business_key is not None:
+        data.setdefault("business_key", business_key)
+    for key in ("resident_name", "village_code"):
+        if resident.get(key) is not None:
+            data.setdefault(key, resident[key])
+    return data, org_code or data.get("org_code") or resident.get("org_code")
+
+
+def new_instance(setup: StartSetup, snap: runtime.Snapshot, data: Mapping[str, Any], *, business_key: str | None,
+                 resident_id: int | None, org_code: str | None, org_path: str | None, started_by: str, now,
+                 parent_instance_id: int | None = None) -> ProcessInstance:
+    """The row of a started instance (not added to a session)."""
+    pv = setup.version
+    inst = ProcessInstance(
+        process_version_id=pv.id, process_id=pv.process_id, version=pv.version, started_at=now,
+        business_key=business_key, resident_id=resident_id or as_int(data.get("resident_id")),
+        resident_name=data.get("resident_name"), org_code=org_code, org_path=org_path,
+        started_by=started_by, engine_format=eng.ENGINE_FORMAT, decision_versions=setup.pins,
+        parent_instance_id=parent_instance_id, status=snap.status)
+    _apply(inst, snap, now)
+    return inst
+
+
+def record_start(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor, now, *,
+                 data: Mapping[str, Any], business_key: str | None, flush: bool = True) -> None:
+    """The history and projections of an instance just inserted (`flush=False`: the caller flushes many at once)."""
+    _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
+                                                              "business_key": business_key})
+    _project(session, inst, snap, actor, now, new=True, flush=flush)
+
+
+def as_int(value) -> int | None:
+    """An id given as text or number, or None when it is none."""
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
 
 
-def _org_path(org_code: str | None) -> str | None:
+def org_path(org_code: str | None) -> str | None:
+    """The organisation path an instance of `org_code` is filed under (scope checks read it)."""
     org = org_facts(org_code)
     return org.path if org else None
 

@@ -258,3 +258,53 @@ def test_reasons_in_words():
     assert reason_in_words("ValueError: 数据错误", started=False) == NOT_STARTED
     assert reason_in_words(None, started=False) == NOT_STARTED
     assert reason_in_words("instance 3 error at x: boom", started=True) == STARTED_IN_ERROR
+
+
+def test_a_chunk_asks_the_script_pool_once_and_a_failing_or_runaway_script_fails_its_item_alone(app, county,
+                                                                                             login_as, monkeypatch):
+    """With process isolation (the production default) a chunk's script tasks go to the pool in one request, not
+    one per instance; a script that raises or runs past its time limit fails that item with its reason (the
+    instance stops at an incident, as a single start's would) and the others of the chunk start."""
+    import io
+
+    from app.engine import isolation
+    from app.workflows import batch
+    from app.workflows.limits import limits
+    from app.workflows.models import ProcessInstance
+    from tests.bpmn_builder import chain, definitions, process, script, user
+    monkeypatch.setattr(limits, "script_isolation", "process")
+    monkeypatch.setattr(limits, "script_timeout_s", 1.0)
+    code = ("y = 1\nif mode == 'slow':\n    x = 10**20000\n    for i in range(16):\n        x = x * x\n"
+            "if mode == 'bad':\n    y = 1 // 0")
+    xml = definitions(process("scripted_batch", chain(script("prepare", code), user("visit"))))
+    owner = login_as("process_owner")
+    resp = owner.post("/api/v1/process-definitions", data={"file": [(io.BytesIO(xml), "scripted_batch.bpmn")]},
+                      content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.json
+    asked = {"many": 0, "one": 0}
+    real_many, real_run = isolation.ScriptPool.run_many, isolation.ScriptPool.run
+
+    def run_many(self, requests):
+        asked["many"] += 1
+        return real_many(self, requests)
+
+    def run(self, *args, **kwargs):
+        asked["one"] += 1
+        return real_run(self, *args, **kwargs)
+    monkeypatch.setattr(isolation.ScriptPool, "run_many", run_many)
+    monkeypatch.setattr(isolation.ScriptPool, "run", run)
+    modes = {"1": "ok", "2": "bad", "3": "ok", "4": "slow", "5": "ok", "6": "ok"}
+    with app.app_context():
+        batch_id = batch.create_batch("manual", "scripted_batch", [
+            batch.StartItem(ref=r, business_key=f"sb:{r}", data={"mode": m}, org_code="C01")
+            for r, m in modes.items()], chunk_size=10)
+        p = batch.progress(batch_id)
+        rows = dict(db.session().execute(select(ProcessInstance.business_key, ProcessInstance.status)).all())
+    assert asked == {"many": 1, "one": 0}
+    assert (p["status"], p["total"], p["started"], p["failed"], p["pending"]) == ("done_with_failures", 6, 4, 2, 0)
+    failures = {f["ref"]: f["error"] for f in p["failures"]}
+    assert set(failures) == {"2", "4"}
+    assert "ZeroDivisionError" in failures["2"] or "division" in failures["2"]
+    assert "prepare" in failures["4"] and ("1 s" in failures["4"] or "stopped" in failures["4"])
+    assert rows == {"sb:1": "waiting", "sb:2": "error", "sb:3": "waiting", "sb:4": "error", "sb:5": "waiting",
+                    "sb:6": "waiting"}

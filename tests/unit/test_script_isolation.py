@@ -77,3 +77,67 @@ def test_a_forked_process_gets_its_own_workers_from_the_same_zygote(pool):
     os.waitpid(pid, 0)
     assert os.read(read, 16) == b"15"
     assert pool.run("eval", "x * 4", {"x": 5}, helpers={}, timeout_s=5) == 20   # the parent's still work
+
+
+LONG_C_CALL = "x = 10**20000\nfor i in range(16):\n    x = x * x"     # one C call: only the OS-side kill stops it
+MEMORY_BOMB = "rows = [[0] * 10**6 for i in range(200)]"
+
+
+def test_many_scripts_go_in_one_request_and_each_fails_alone(pool, monkeypatch):
+    """A batch start's scripts (`run_many`): one request for the lot; a script error, a timeout and a memory bomb
+    each fail their own item with their own reason, and the items after them still run (on a fresh worker)."""
+    sent = []
+    real_send = isolation._send
+    monkeypatch.setattr(isolation, "_send", lambda worker, request: (sent.append(request[0]), real_send(worker,
+                                                                                                        request)))
+    ok = ("exec", "y = x * 2", {"x": 1}, {}, 5.0, None)
+    requests = [ok, ("exec", "y = x.nope", {"x": 2}, {}, 5.0, None), {**dict(enumerate(ok)), 2: {"x": 3}},
+                ("exec", LONG_C_CALL, {}, {}, 1.0, None), ("exec", "y = x * 2", {"x": 5}, {}, 5.0, None),
+                ("exec", MEMORY_BOMB, {}, {}, 10.0, None), ("exec", "y = x * 2", {"x": 7}, {}, 5.0, None)]
+    requests[2] = tuple(requests[2].values())
+    results = pool.run_many(requests)
+    assert [r["y"] if isinstance(r, dict) else r.code for r in results] == [
+        2, "script_error", 6, "script_timeout", 10, "script_memory", 14]
+    assert results[1].reason and "nope" in results[1].reason
+    assert sent == [isolation.MANY] * 3       # the batch, then the rest after the timeout, then after the memory kill
+    assert pool.run("eval", "x + 1", {"x": 41}, helpers={}, timeout_s=5) == 42     # the pool keeps serving
+
+
+def test_many_scripts_with_data_that_cannot_travel_fail_only_that_item(pool):
+    results = pool.run_many([("exec", "y = 1", {"lock": threading.Lock()}, {}, 5.0, None),
+                             ("exec", "y = 2", {}, {}, 5.0, None)])
+    assert isinstance(results[0], SandboxError) and results[0].code == "script_error"
+    assert results[1]["y"] == 2
+
+
+def test_a_batch_start_asks_the_pool_once_per_round_and_matches_single_starts(monkeypatch):
+    """`runtime.start_many`: the scripts of N starts before their first wait go to the pool in one request per
+    script on the way (not one per instance), and every snapshot is what `runtime.start` gives singly; a start whose
+    script fails is an incident of that instance only."""
+    from app.engine import runtime, specs
+    from tests.bpmn_builder import chain, definitions, process, script, user
+    xml = definitions(process("two_scripts", chain(script("prepare", "y = x * 2"),
+                                                   script("check", "z = 10 // (y - 6)"), user("visit"))))
+    draft = specs.parse_bundle({"bpmn/two_scripts.bpmn": xml}).processes[0]
+    ctx = runtime.Context(spec_json=draft.spec_json, spec_key=f"two_scripts:{draft.content_hash}",
+                          isolation=runtime.Isolation(mode="process"))
+    p = isolation.pool()
+    asked = {"many": 0, "one": 0}
+    real_many, real_run = p.run_many, p.run
+    monkeypatch.setattr(p, "run_many", lambda requests: (asked.__setitem__("many", asked["many"] + 1),
+                                                         real_many(requests))[1])
+    monkeypatch.setattr(p, "run", lambda *a, **k: (asked.__setitem__("one", asked["one"] + 1), real_run(*a, **k))[1])
+    datas = [{"x": n} for n in range(1, 7)]                  # x = 3: 10 // 0 in `check`
+    many = runtime.start_many(ctx, datas)
+    assert asked == {"many": 2, "one": 0}                    # two scripts before the wait: two rounds, six starts
+    singles = [runtime.start(ctx, d) for d in datas]
+    assert asked["one"] == 12
+    for got, single in zip(many, singles):
+        assert not isinstance(got, Exception)
+        assert (got.status, [t.element_id for t in got.human_tasks], got.error and got.error.code,
+                got.error and got.error.element_id) == \
+               (single.status, [t.element_id for t in single.human_tasks], single.error and single.error.code,
+                single.error and single.error.element_id)
+        assert [e["type"] for e in got.events] == [e["type"] for e in single.events]
+    assert [s.status for s in many] == ["waiting", "waiting", "error", "waiting", "waiting", "waiting"]
+    assert many[2].error.element_id == "check"
