@@ -17,8 +17,9 @@ the work. A chunk is one transaction:
   a single start, but the scripts the chunk's instances run on the way — with `YGT_SCRIPT_ISOLATION=process` each
   one a round trip to a pooled worker process — are gathered and sent to the pool in one request per round; a
   script that fails, times out or exceeds its memory fails its own instance only);
-* instances, history events, open tasks, timers and the outbox rows of the task announcements are written with one
-  flush: SQLAlchemy sends multi-row INSERTs (`insertmanyvalues`) per table instead of one statement per row.
+* instances, open tasks, timers and the outbox rows of the task announcements are written with one flush:
+  SQLAlchemy sends multi-row INSERTs (`insertmanyvalues`) per table instead of one statement per row; the history
+  events (four per instance) skip the ORM's unit of work: plain rows, one multi-row INSERT (`runner.events_in_bulk`).
 
 An instance whose start raises (bad data) is `failed` with the reason on its item, counted on the batch and logged;
 the others of its chunk are written. If the chunk's write itself fails, the chunk is retried one item per transaction
@@ -144,8 +145,8 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
     s.add_all([inst for _, inst, _, _ in made])
     s.flush()                                   # one multi-row INSERT … RETURNING id per table
     s.info[hooks.BATCH_CHUNK] = {}              # enrichers collect per chunk (one announcement job, not one per task)
-    with s.no_autoflush:                        # lookups of the projections must not flush instance by instance
-        for item, inst, snap, data in made:
+    with s.no_autoflush, runner.events_in_bulk(s):  # lookups must not flush instance by instance; the history
+        for item, inst, snap, data in made:           # events go in one multi-row INSERT of plain rows
             runner.record_start(s, inst, snap, actor, now, data=data, business_key=item.business_key, flush=False)
             result.started[item.ref] = inst.id
             if snap.error is not None:   # started, but stopped at an incident (as a single start would): reported

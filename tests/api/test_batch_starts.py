@@ -308,3 +308,44 @@ def test_a_chunk_asks_the_script_pool_once_and_a_failing_or_runaway_script_fails
     assert "prepare" in failures["4"] and ("1 s" in failures["4"] or "stopped" in failures["4"])
     assert rows == {"sb:1": "waiting", "sb:2": "error", "sb:3": "waiting", "sb:4": "error", "sb:5": "waiting",
                     "sb:6": "waiting"}
+
+
+def test_a_chunk_writes_its_history_as_plain_rows_in_one_insert(app, county):
+    """The history events of a chunk skip the ORM's unit of work (no ProcessEvent object is flushed) and are
+    the same rows, in the same order, as a single start's (the row-for-row test above compares their content)."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from app.workflows import batch
+    from app.workflows.models import ProcessEvent, ProcessInstance
+    deploy_care_models(app)
+    residents = [make_resident(app, seed=i) for i in range(3)]
+    visits = _due_visits(app, residents)
+    flushed: list = []
+    statements: list[str] = []
+
+    def seen(session, obj):
+        if isinstance(obj, ProcessEvent):
+            flushed.append(obj)
+
+    def sql(conn, cursor, statement, *args):
+        if "INSERT INTO process_events" in statement:
+            statements.append(statement)
+    sa_event.listen(Session, "pending_to_persistent", seen)
+    sa_event.listen(db.engine(), "before_cursor_execute", sql)
+    try:
+        with app.app_context():
+            batch_id = batch.create_batch("follow_up", "follow_up", [
+                batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
+    finally:
+        sa_event.remove(Session, "pending_to_persistent", seen)
+        sa_event.remove(db.engine(), "before_cursor_execute", sql)
+    with app.app_context():
+        assert batch.progress(batch_id)["started"] == 3
+        s = db.session()
+        ids = list(s.scalars(select(ProcessInstance.id).order_by(ProcessInstance.id)))
+        types = [list(s.scalars(select(ProcessEvent.type).where(ProcessEvent.instance_id == i)
+                                .order_by(ProcessEvent.id))) for i in ids]
+    assert flushed == [] and len(statements) == 1
+    assert len(ids) == 3 and types[0][0] == "instance_started" and len(types[0]) > 1
+    assert types == [types[0]] * 3
