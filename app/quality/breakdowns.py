@@ -83,8 +83,18 @@ class Figure:
     note: str = ""
     sums: tuple[str, ...] = ()               # numeric fields summed per group (cost, bed days)
     counts: Callable[[Ctx], list[tuple[Any, str, int]]] | None = None
-    # (key, label, distinct count) per group counted set-based (`app.quality.counts`): the same groups as `group`,
-    # whose rows are then read only for a members list
+    # (key, label, distinct count) per group counted set-based (`app.quality.counts`): the same groups as `group`
+    members: Callable[[Ctx, str], Members | None] | None = None
+    # a group's keys selected set-based (None: the key is no group): a members page builds only its own rows
+
+
+@dataclass(frozen=True)
+class Members:
+    """One group of a counted figure: its label, the selection of its keys (`counts.member_page`) and how the
+    source's rows become the figure's rows (comorbidity: one per resident)."""
+    label: str
+    keys: Any
+    shape: Callable[[list[dict]], list[dict]] = list
 
 
 def _by(rows: list[dict], key: Callable[[dict], Any], label: Callable[[Any], str],
@@ -153,12 +163,18 @@ def _disease_label(k: Any) -> str:
 COMORBIDITY = {"1": "1 种慢病", "2": "2 种慢病", "3+": "3 种及以上"}
 
 
-def _comorbidity(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
+def _comorbid(rows: list[dict]) -> list[dict]:
+    """One row per resident of the active enrolment rows: their diseases and how many."""
     per: dict[int, list[dict]] = {}
-    for r in _active(ctx):
-        per.setdefault(r["resident_id"], []).append(r)
-    rows = [{**rs[0], "key": f"r{rid}", "disease": "、".join(sorted(Disease.label_of(x["disease"], "") for x in rs)),
+    for r in rows:
+        if r.get("active"):
+            per.setdefault(r["resident_id"], []).append(r)
+    return [{**rs[0], "key": f"r{rid}", "disease": "、".join(sorted(Disease.label_of(x["disease"], "") for x in rs)),
              "diseases": len(rs)} for rid, rs in per.items()]
+
+
+def _comorbidity(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
+    rows = _comorbid(ctx.of("chronic_patients"))
     return _by(rows, lambda r: "3+" if r["diseases"] >= 3 else str(r["diseases"]), COMORBIDITY.__getitem__,
                list(COMORBIDITY))
 
@@ -206,31 +222,71 @@ def _insurance_cost(ctx: Ctx) -> list[tuple[Any, str, list[dict]]]:
     return _by(rows, lambda r: r["direction"], {"up": "上转", "down": "下转"}.__getitem__, ["up", "down"])
 
 
+def _value(key: str) -> str | None:
+    return key or None
+
+
+def _org_members(ctx: Ctx, key: str) -> Members | None:
+    paths = {c.code: c.path for c in ctx.children}
+    if key == queries.SELF:
+        return Members(ctx.org_label(key), counts.residents_under(ctx.org.path, outside=tuple(paths.values())))
+    return Members(ctx.org_label(key), counts.residents_under(ctx.org.path, (paths[key],))) if key in paths else None
+
+
+def _band_members(ctx: Ctx, key: str) -> Members | None:
+    if key and key not in {b for _lo, _hi, b in AGE_BANDS}:
+        return None
+    return Members(key or "未知", counts.residents_in_band(ctx.org.path, _value(key), ctx.w.end))
+
+
+def _risk_members(ctx: Ctx, key: str) -> Members | None:
+    if key.count("|") != 1:
+        return None
+    disease, level = key.split("|")
+    return Members(_risk_label(key), counts.active_with(ctx.org.path, ctx.w, _value(disease),
+                                                        None if level == "-" else level, any_level=False))
+
+
+def _doctor_members(ctx: Ctx, key: str) -> Members | None:
+    if key and not key.isdigit():
+        return None
+    doctor = int(key) if key else None
+    names = {i: u.display_name or "未填写姓名" for i, u in users_by_id([doctor] if doctor else []).items()}
+    return Members(names.get(doctor or 0, "未指定"), counts.done_visits_of(ctx.org.path, ctx.w, doctor))
+
+
 FIGURES: dict[str, Figure] = {f.id: f for f in (
     Figure("residents_by_org", "population", "辖区居民", "机构", "人", "residents",
-           lambda c: _by_org(c, c.of("residents")), counts=_org_counts),
+           lambda c: _by_org(c, c.of("residents")), counts=_org_counts, members=_org_members),
     Figure("residents_by_age_band", "population", "辖区居民年龄构成", "年龄段", "人", "residents",
            lambda c: _by(c.of("residents"), lambda r: r.get("age_band"), lambda k: k or "未知",
                          [b for _lo, _hi, b in AGE_BANDS] + [None]),
            counts=lambda c: _counted(counts.residents_by(c.org.path, "age_band", c.w.end), lambda k: k or "未知",
-                                     [b for _lo, _hi, b in AGE_BANDS] + [None])),
+                                     [b for _lo, _hi, b in AGE_BANDS] + [None]),
+           members=_band_members),
     Figure("residents_by_sex", "population", "辖区居民性别构成", "性别", "人", "residents",
            lambda c: _by(c.of("residents"), lambda r: r.get("sex"), lambda k: Sex.label_of(k, "未知")),
-           counts=lambda c: _counted(counts.residents_by(c.org.path, "sex", c.w.end), lambda k: Sex.label_of(k, "未知"))),
+           counts=lambda c: _counted(counts.residents_by(c.org.path, "sex", c.w.end), lambda k: Sex.label_of(k, "未知")),
+           members=lambda c, k: Members(Sex.label_of(_value(k), "未知"),
+                                        counts.residents_with_sex(c.org.path, _value(k)))),
     Figure("enrolled_by_disease", "population", "慢病在管人数", "病种", "人", "chronic_patients",
            lambda c: _by(_active(c), lambda r: r.get("disease"), _disease_label),
-           note="建档且未结案的管理对象（一人多病按病种各计一次）", counts=_enrolled_counts),
+           note="建档且未结案的管理对象（一人多病按病种各计一次）", counts=_enrolled_counts,
+           members=lambda c, k: Members(_disease_label(_value(k)), counts.active_with(c.org.path, c.w, _value(k)))),
     Figure("enrolled_by_disease_risk", "disease", "在管患者风险分层", "病种 · 风险分层", "人", "chronic_patients",
-           _risk_mix, counts=_risk_counts),
+           _risk_mix, counts=_risk_counts, members=_risk_members),
     Figure("new_by_disease", "disease", "本月新增建档", "病种", "人", "chronic_patients",
            lambda c: _by([r for r in c.of("chronic_patients") if r.get("new_in_window")],
                          lambda r: r.get("disease"), _disease_label),
-           counts=lambda c: _counted(counts.new_by_disease(c.org.path, c.w), _disease_label)),
+           counts=lambda c: _counted(counts.new_by_disease(c.org.path, c.w), _disease_label),
+           members=lambda c, k: Members(_disease_label(_value(k)), counts.new_with(c.org.path, c.w, _value(k)))),
     Figure("comorbidity", "disease", "共病（同一居民在管慢病数）", "慢病数", "人", "chronic_patients", _comorbidity,
-           counts=lambda c: _counted(counts.comorbidity(c.org.path, c.w), COMORBIDITY.__getitem__, list(COMORBIDITY))),
+           counts=lambda c: _counted(counts.comorbidity(c.org.path, c.w), COMORBIDITY.__getitem__, list(COMORBIDITY)),
+           members=lambda c, k: Members(COMORBIDITY[k], counts.comorbid_with(c.org.path, c.w, k), _comorbid)
+           if k in COMORBIDITY else None),
     Figure("visits_by_doctor", "resources", "本月完成随访", "责任医生", "人次", "follow_up_visits",
            lambda c: _doctor_groups([r for r in c.of("follow_up_visits") if r.get("done")]),
-           note="本月到期且已完成的随访", counts=_doctor_counts),
+           note="本月到期且已完成的随访", counts=_doctor_counts, members=_doctor_members),
     Figure("tasks_by_org", "resources", "本月新建待办任务", "机构", "件", "tasks",
            lambda c: _by_org(c, [r for r in c.of("tasks") if r.get("created_in_window")])),
     Figure("consults_by_org", "resources", "远程会诊申请", "申请机构", "例", "consults",
@@ -341,12 +397,37 @@ def members(p: Principal, figure_id: str, *, key: str, period: str | None = None
     if fig is None:
         raise NotFound("统计项不存在 (figure not found)", code="figure_not_found", figure_id=figure_id)
     ctx = _context(p, period, org_code)
+    if fig.members is not None:
+        return _members_counted(ctx, fig, key, page, per_page)
+    return _members_of_rows(ctx, fig, key, page, per_page)
+
+
+def _head(ctx: Ctx, fig: Figure, key: str, label: str, total: int, items: list[dict]) -> dict[str, Any]:
+    return {"figure_id": fig.id, "title": fig.title, "key": key, "label": label, "period": ctx.w.period,
+            "org": {"code": ctx.org.code, "name": ctx.org.name, "level": ctx.org.level}, "total": total,
+            "items": items}
+
+
+def _members_counted(ctx: Ctx, fig: Figure, key: str, page: int, per_page: int) -> dict[str, Any]:
+    """The page's keys selected in SQL; rows built only for the organisations of that page (each key's own
+    organisation path, so the rows are the source's own, as the whole subtree's would be)."""
+    assert fig.members is not None
+    chosen = fig.members(ctx, key)
+    total, keys = counts.member_page(chosen.keys, page, per_page) if chosen is not None else (0, [])
+    if chosen is None or not total:
+        raise Invalid("该统计项没有这一组", code="invalid_key", field="key", value=key)
+    wanted, rows = {k for k, _path in keys}, {}
+    for path in dict.fromkeys(path for _k, path in keys):
+        rows.update({r["key"]: r for r in chosen.shape(queries.Rows(path).of(fig.source, ctx.w))
+                     if r["key"] in wanted})
+    return _head(ctx, fig, key, chosen.label, total, _items([rows[k] for k, _path in keys], fig.source))
+
+
+def _members_of_rows(ctx: Ctx, fig: Figure, key: str, page: int, per_page: int) -> dict[str, Any]:
     found = next(((label, rows) for k, label, rows in fig.group(ctx) if ("" if k is None else str(k)) == key), None)
     if found is None:
         raise Invalid("该统计项没有这一组", code="invalid_key", field="key", value=key)
     label, rows = found
     unique = sorted({r["key"]: r for r in rows}.values(),
                     key=lambda r: (r.get("org_path") or "", r.get("resident_name") or "", r["key"]))
-    return {"figure_id": fig.id, "title": fig.title, "key": key, "label": label, "period": ctx.w.period,
-            "org": {"code": ctx.org.code, "name": ctx.org.name, "level": ctx.org.level}, "total": len(unique),
-            "items": _items(unique[(page - 1) * per_page: page * per_page], fig.source)}
+    return _head(ctx, fig, key, label, len(unique), _items(unique[(page - 1) * per_page: page * per_page], fig.source))

@@ -15,14 +15,19 @@ Each function answers {group key: distinct count} with exactly the counting of t
 - visits: due in the window, done (status done and visited by the window's end), per responsible doctor of the
   visit's schedule.
 
-Portable SQL (PostgreSQL and SQLite). Members lists still read the rows (a page of one group).
+A group's members (`member_page`) are selected here too: the same filters, one COUNT for the total and one page of
+keys in the order the row-built list had (organisation path, resident name, key — compared byte-wise, as Python
+compares strings: COLLATE "C" on PostgreSQL, SQLite's default BINARY), so only that page's rows are built.
+
+Portable SQL (PostgreSQL and SQLite).
 """
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, cast, false, func, literal, not_, or_, select
+from sqlalchemy.sql import Select
 
 from app.core import clock
 from app.core.db import session
@@ -30,7 +35,7 @@ from app.follow_up.models import FollowUpSchedule, FollowUpVisit
 from app.residents.models import Resident
 from app.residents.record_models import DiseaseEnrolment, RiskLevel
 
-from .sources import Window, age_band
+from .sources import AGE_BANDS, Window, age_band
 
 
 def _under(column, prefix: str):
@@ -104,3 +109,111 @@ def done_visits_by_doctor(prefix: str, w: Window) -> Counter:
                    FollowUpVisit.visited_on <= w.end)
             .group_by(FollowUpSchedule.responsible_user_id))
     return Counter({key: n for key, n in session().execute(stmt)})
+
+
+# -- members: one page of one group's keys ----------------------------------------------------------------------------
+
+def _text(expr):
+    """Strings compared code point by code point (Python's order), whatever the database's collation."""
+    return expr.collate("C") if session().get_bind().dialect.name == "postgresql" else expr
+
+
+def _is(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def _resident_key(prefix: str = "r"):
+    return literal(prefix, String) + cast(Resident.id, String)
+
+
+def _keyed(key, *where) -> Select:
+    return select(key.label("key"), Resident.org_path.label("org_path"), Resident.name.label("name")).where(*where)
+
+
+def member_page(keys: Select, page: int, per_page: int) -> tuple[int, list[tuple[str, str]]]:
+    """The total of a group's keys (`keys`: labelled key, org_path, name) and one page of (key, org path)."""
+    sub = keys.subquery()
+    total = session().scalar(select(func.count()).select_from(sub)) or 0
+    order = (_text(func.coalesce(sub.c.org_path, "")), _text(func.coalesce(sub.c.name, "")), _text(sub.c.key))
+    found = session().execute(select(sub.c.key, sub.c.org_path).order_by(*order)
+                              .offset(max(page - 1, 0) * per_page).limit(per_page))
+    return total, [(k, path) for k, path in found]
+
+
+def residents_under(prefix: str, inside: tuple[str, ...] = (), outside: tuple[str, ...] = ()) -> Select:
+    """Residents of the subtree, under one of `inside` (if given) and none of `outside` (organisation paths)."""
+    where = [_under(Resident.org_path, prefix)]
+    if inside:
+        where.append(or_(*[_under(Resident.org_path, p) for p in inside]))
+    if outside:
+        where.append(not_(or_(*[_under(Resident.org_path, p) for p in outside])))
+    return _keyed(_resident_key(), *where)
+
+
+def residents_with_sex(prefix: str, sex: str | None) -> Select:
+    return _keyed(_resident_key(), _under(Resident.org_path, prefix), _is(Resident.sex, sex))
+
+
+def _latest_birth(on: date, years: int) -> date:
+    """The latest birth date at least `years` old on `on` (`clock.age`: a 29 February birthday is on the 28th)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
+
+
+def residents_in_band(prefix: str, band: str | None, on: date) -> Select:
+    """Residents whose age band at `on` is `band` (None: no birth date)."""
+    where = [_under(Resident.org_path, prefix)]
+    if band is None:
+        where.append(Resident.birth_date.is_(None))
+    else:
+        low, high = next((lo, hi) for lo, hi, label in AGE_BANDS if label == band)
+        where += [Resident.birth_date <= _latest_birth(on, low), Resident.birth_date > _latest_birth(on, high)]
+    return _keyed(_resident_key(), *where)
+
+
+def _enrolment_key():
+    return _resident_key() + literal(":", String) + DiseaseEnrolment.disease
+
+
+def active_with(prefix: str, w: Window, disease: str | None, level: str | None = None, *,
+                any_level: bool = True) -> Select:
+    """Active enrolments of one disease (and one risk level, None: ungraded, unless `any_level`)."""
+    schedule, active, where = _enrolments(prefix, w)
+    stmt = (_keyed(_enrolment_key(), *where, active, _is(DiseaseEnrolment.disease, disease))
+            .select_from(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
+            .outerjoin(FollowUpSchedule, schedule))
+    if any_level:
+        return stmt
+    risk = and_(RiskLevel.resident_id == DiseaseEnrolment.resident_id, RiskLevel.disease == DiseaseEnrolment.disease)
+    return stmt.outerjoin(RiskLevel, risk).where(_is(RiskLevel.level, level))
+
+
+def new_with(prefix: str, w: Window, disease: str | None) -> Select:
+    _schedule, _active, where = _enrolments(prefix, w)
+    return (_keyed(_enrolment_key(), *where, DiseaseEnrolment.enrolled_at >= _day_start(w.start),
+                   _is(DiseaseEnrolment.disease, disease))
+            .select_from(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id))
+
+
+def comorbid_with(prefix: str, w: Window, group: str) -> Select:
+    """Residents with 1, 2 or 3+ active enrolments."""
+    schedule, active, where = _enrolments(prefix, w)
+    per = (select(DiseaseEnrolment.resident_id, func.count().label("n"))
+           .join(Resident, Resident.id == DiseaseEnrolment.resident_id).outerjoin(FollowUpSchedule, schedule)
+           .where(*where, active).group_by(DiseaseEnrolment.resident_id).subquery())
+    wanted = {"1": per.c.n == 1, "2": per.c.n == 2, "3+": per.c.n >= 3}.get(group, false())
+    return _keyed(_resident_key(), wanted).select_from(per).join(Resident, Resident.id == per.c.resident_id)
+
+
+def done_visits_of(prefix: str, w: Window, doctor_id: int | None) -> Select:
+    """Visits due in the window and done by its end whose schedule's responsible doctor is `doctor_id`."""
+    schedule = and_(FollowUpSchedule.resident_id == FollowUpVisit.resident_id,
+                    FollowUpSchedule.disease == FollowUpVisit.disease)
+    key = literal("v", String) + cast(FollowUpVisit.id, String)
+    return (_keyed(key, _under(Resident.org_path, prefix), FollowUpVisit.due_on >= w.start,
+                   FollowUpVisit.due_on <= w.end, FollowUpVisit.status == "done", FollowUpVisit.visited_on.is_not(None),
+                   FollowUpVisit.visited_on <= w.end, _is(FollowUpSchedule.responsible_user_id, doctor_id))
+            .select_from(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
+            .outerjoin(FollowUpSchedule, schedule))

@@ -300,25 +300,46 @@ def test_the_referral_summary_exports_counts_and_both_unmatched_lists_audited(ap
     assert audited == 1
 
 
+def _more_varied(ids: dict[str, int], *, more: bool = False) -> None:
+    """甲 also has T2DM (enrolled in June, a visit done in June), 己 also has HTN, 乙's schedule is closed; with
+    `more`: two more 甲 in 上塘村 and one registered at 石门镇 itself (ties broken by key, r10 before r9), two born on
+    an age band's edge at the month's end, 己 a third disease, 庚 a visit done in June."""
+    from sqlalchemy import update
+
+    from app.auth.principal import SYSTEM
+    from app.follow_up.models import FollowUpSchedule
+    from app.residents.services import register_resident
+    from tests.api.test_quality import _patient
+
+    if more:
+        for i, (name, org, born, sex) in enumerate((("甲", "C01T01V01", date(1991, 6, 30), "M"),
+                                                      ("甲", "C01T01V01", date(1991, 7, 1), "F"),
+                                                      ("癸", "C01T01", date(1961, 6, 30), "M"))):
+            number = idcard.generate(random.Random(900 + i), area_code="330127", birth_date=born, sex=sex)
+            ids[f"{name}{i}"] = register_resident({"id_number": number, "name": name, "org_code": org},
+                                                  principal=SYSTEM).id
+    with db.unit_of_work() as s:
+        _patient(s, ids["甲"], "C01T01V01", "t2dm", date(2026, 6, 3), "LOW", date(2026, 9, 1),
+                 [(date(2026, 6, 10), date(2026, 6, 12), "home", None, None, 6.1, None)])
+        _patient(s, ids["己"], "C01T01V01", "htn", date(2025, 1, 3), None, date(2026, 9, 1), [])
+        if more:
+            _patient(s, ids["己"], "C01T01V01", "copd", date(2025, 2, 3), "HIGH", date(2026, 9, 1), [])
+            _patient(s, ids["甲0"], "C01T01V01", "htn", date(2026, 6, 1), "HIGH", date(2026, 9, 1),
+                     [(date(2026, 6, 2), date(2026, 6, 3), "clinic", 150, 95, None, None)])
+            _patient(s, ids["癸2"], "C01T01", "htn", date(2026, 1, 5), None, date(2026, 9, 1), [])
+        s.execute(update(FollowUpSchedule).where(FollowUpSchedule.resident_id == ids["乙"]).values(status="closed"))
+
+
 def test_set_based_counts_equal_the_row_built_groups(app, small_county):
     """Every figure counted in SQL (`Figure.counts`, app.quality.counts) gives the groups, labels, order and
     distinct counts of its row-built `group` (what members lists read), on the hand county made more varied:
     甲 also has T2DM (enrolled in June, a visit done in June), 己 also has HTN,
     乙's schedule is closed (not active); four organisations, two months."""
-    from sqlalchemy import update
-
     from app.auth.principal import SYSTEM
-    from app.follow_up.models import FollowUpSchedule
     from app.quality import breakdowns
-    from tests.api.test_quality import _patient
 
-    ids = small_county
     with app.app_context():
-        with db.unit_of_work() as s:
-            _patient(s, ids["甲"], "C01T01V01", "t2dm", date(2026, 6, 3), "LOW", date(2026, 9, 1),
-                     [(date(2026, 6, 10), date(2026, 6, 12), "home", None, None, 6.1, None)])
-            _patient(s, ids["己"], "C01T01V01", "htn", date(2025, 1, 3), None, date(2026, 9, 1), [])
-            s.execute(update(FollowUpSchedule).where(FollowUpSchedule.resident_id == ids["乙"]).values(status="closed"))
+        _more_varied(small_county)
         counted = [f for f in breakdowns.FIGURES.values() if f.counts is not None]
         assert {f.id for f in counted} == {"residents_by_org", "residents_by_age_band", "residents_by_sex",
                                            "enrolled_by_disease", "enrolled_by_disease_risk", "new_by_disease",
@@ -352,3 +373,42 @@ def test_outcome_comparisons_read_from_the_materialized_figures_equal_the_live_o
         stored = queries.stored_groups(library()["htn_bp_control_rate"], PERIOD, org_queries.root_org(), "doctor")
         assert stored is not None and stored[0]["value"] == 60.0
     assert _figures(api, section="outcomes")[0]["comparisons"] == live
+
+
+def test_members_selected_in_sql_equal_the_row_built_lists(app, small_county):
+    """A counted figure's members page (keys selected in SQL, rows built for that page only) is the row-built
+    list's page: every key of every counted figure, four organisations, two months, pages of 1, 2 and 50 up to
+    one past the end, the same total; a key that is no group is refused alike."""
+    from app.auth.principal import SYSTEM
+    from app.core.errors import Invalid
+    from app.quality import breakdowns
+
+    with app.app_context():
+        _more_varied(small_county, more=True)
+        compared = 0
+        for org in (None, "C01T01", "C01T01V01", "C01T02"):
+            for period in ("2026-03", "2026-06"):
+                ctx = breakdowns._context(SYSTEM, period, org)
+                for fig in (f for f in breakdowns.FIGURES.values() if f.counts is not None):
+                    assert fig.members is not None, fig.id
+                    for k, _label, n in fig.counts(ctx):
+                        key = "" if k is None else str(k)
+                        for per_page in (1, 2, 50):
+                            for page in range(1, n // per_page + 3):
+                                new = breakdowns._members_counted(ctx, fig, key, page, per_page)
+                                assert new == breakdowns._members_of_rows(ctx, fig, key, page, per_page), \
+                                    (fig.id, org, period, key, page, per_page)
+                                assert new["total"] == n
+                                compared += len(new["items"])
+                    for wrong in ("X", "htn|X|Y", "999999", "C01T09"):
+                        with pytest.raises(Invalid):
+                            breakdowns._members_counted(ctx, fig, wrong, 1, 50)
+        assert compared > 500
+        june = breakdowns._context(SYSTEM, "2026-06", "C01T01")
+        names = [i["resident_name"] for i in breakdowns._members_counted(
+            june, breakdowns.FIGURES["residents_by_org"], "C01T01V01", 1, 50)["items"]]
+        assert names == sorted(names) and names.count("甲") == 3
+        band = breakdowns._members_counted(june, breakdowns.FIGURES["residents_by_age_band"], "35-44", 1, 50)
+        assert [i["age"] for i in band["items"]] == [35]                 # born 1991-06-30; 1991-07-01 is 34
+        selfs = breakdowns._members_counted(june, breakdowns.FIGURES["residents_by_org"], "_self", 1, 50)
+        assert [i["resident_name"] for i in selfs["items"]] == ["癸"]
