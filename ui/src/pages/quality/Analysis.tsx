@@ -72,7 +72,7 @@ function FigureCard({ fig, q }: { fig: BreakdownFigure; q: Q }) {
               <thead><tr><th>{fig.by || '分组'}</th><th>{fig.unit}</th>{fig.sum_fields.map((f) => <th key={f}>{SUM_LABELS[f] ?? f}</th>)}</tr></thead>
               <tbody>{fig.groups.map((g) => (
                 <tr key={g.key}>
-                  <td>{g.label}</td>
+                  <td className="label-cell">{g.label}</td>
                   <td><button type="button" className="btn btn-ghost btn-small" data-testid="group-count"
                     onClick={() => setOpen(open?.key === g.key ? null : { key: g.key, label: g.label })}>{g.count}</button></td>
                   {fig.sum_fields.map((f) => <td key={f}>{(g.sums[f] ?? 0).toLocaleString('zh-CN')}</td>)}
@@ -107,7 +107,7 @@ function ComparisonCard({ c, q }: { c: Comparison; q: Q }) {
             <thead><tr><th>{c.by === 'org' ? '机构' : '医生'}</th><th>控制率</th><th>分子/分母</th><th>与整体差</th><th /></tr></thead>
             <tbody>{c.groups.map((g) => (
               <tr key={g.key}>
-                <td>{g.label}</td><td>{g.value === null ? '—' : `${g.value}%`}</td><td>{g.numerator}/{g.denominator ?? 0}</td>
+                <td className="label-cell">{g.label}</td><td>{g.value === null ? '—' : `${g.value}%`}</td><td>{g.numerator}/{g.denominator ?? 0}</td>
                 <td style={{ color: g.versus !== null && g.versus < 0 ? STATUS_COLORS.alarm : undefined }}>
                   {g.versus === null ? '—' : `${g.versus > 0 ? '+' : ''}${g.versus} 个百分点`}</td>
                 <td>{(g.org_code || g.doctor_id) && <Link className="btn btn-small" to={list(g)}>未控制名单</Link>}</td>
@@ -211,7 +211,7 @@ export function ReferralSummarySection({ q }: { q: Q }) {
         <table className="table table-compact" data-testid="referral-org-table">
           <thead><tr><th>机构</th><th>平台上转</th><th>平台下转</th>{s.sources.map((src) => <th key={src.code}>{src.label}</th>)}<th>已匹配</th></tr></thead>
           <tbody>{s.by_org.map((o) => (
-            <tr key={o.key}><td>{o.label}</td><td>{o.network_up}</td><td>{o.network_down}</td>
+            <tr key={o.key}><td className="label-cell">{o.label}</td><td>{o.network_up}</td><td>{o.network_down}</td>
               {s.sources.map((src) => <td key={src.code}>{o[src.code].up + o[src.code].down}</td>)}<td>{o.matched}</td></tr>
           ))}</tbody>
         </table>
