@@ -27,7 +27,9 @@ T = HumanTask.__table__
 # (the included columns let the first page be found by an index-only scan that filters without the table)
 # (`excluded_user` because every groups branch filters on it: without it no groups query is index-only; 0040)
 _COVER = ["org_path", "priority", "risk_level", "disease", "village_code", "resident_name", "name", "excluded_user"]
-Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id, postgresql_include=_COVER,
+# the due index also carries `org_code`: a county-wide role's condition tests it (department tasks are offered to
+# the department only), so without it that role's list total read up to 10,001 heap rows (0052)
+Index("ix_human_tasks_groups_due", T.c.role, T.c.due_at, T.c.id, postgresql_include=_COVER + ["org_code"],
       postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)
 Index("ix_human_tasks_groups_path", T.c.role, T.c.org_path, T.c.due_at, postgresql_ops=_PATTERN,
       postgresql_include=["risk_level", "id", "excluded_user"], postgresql_where=_UNASSIGNED, sqlite_where=_UNASSIGNED)

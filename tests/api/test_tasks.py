@@ -474,3 +474,26 @@ def test_saving_a_filter_again_by_name_replaces_it_and_bad_params_are_rejected(l
     assert [(f["name"], f["params"]) for f in items] == [("f", {"disease": "diabetes"})]
     for params in ({"colour": "red"}, {"priority": 9}, {"sort": "name"}):
         assert owner.post("/api/v1/tasks/filters", json={"name": "g", "params": params}).status_code == 422
+
+
+@pytest.mark.parametrize("role", ["county_specialist", "township_doctor"])
+def test_the_due_index_covers_every_column_a_role_branch_of_the_groups_view_reads(app, role):
+    """Issue 23.5: a role's groups list and its total are read from ix_human_tasks_groups_due alone (index-only on
+    PostgreSQL). A county-wide role's branch tests `org_code` (department tasks); before migration 0052 the index did
+    not carry it, so counting a county specialist's 10,001 entries fetched as many heap rows."""
+    from sqlalchemy.sql import visitors
+
+    from app.auth.principal import Principal
+    from app.tasks.queries import view_branches
+    table = HumanTask.__table__
+    [index] = [i for i in table.indexes if i.name == "ix_human_tasks_groups_due"]
+    covered = {c.name for c in index.columns} | set(index.dialect_options["postgresql"]["include"])
+    covered |= {"status", "assignee_id"}                   # the partial index's own predicate
+    p = Principal(user_id=1, username="u", roles=frozenset({role}), org_code="C01T01", display_name="u",
+                  org_path="/C01/C01T01/", resident_id=None, token_id=None)
+    with app.app_context():
+        branches = [b for b in view_branches(p, "groups") if "human_tasks.role = " in str(b)]
+        assert branches
+        for branch in branches:
+            read = {c.name for c in visitors.iterate(branch) if getattr(c, "table", None) is table}
+            assert read <= covered, read - covered
