@@ -44,6 +44,11 @@ def _bad(kind: str, text: str, path: str) -> FhirError:
     return FhirError([(kind, text, path)])
 
 
+def resident_of(entry) -> int:
+    """The resident an applied entry's subject resolved to."""
+    return _resident_id(entry)
+
+
 def _resident_id(entry, element: str = "subject") -> int:
     target = entry.refs[element]
     return target if isinstance(target, int) else target.made[1]

@@ -62,21 +62,10 @@ def apply(entry, *, resident_id: int | None, client_id: str) -> None:
     payload: dict[str, Any] = {"source": SOURCE, "source_id": source_id, "referred_on": r["authoredOn"][:10],
                                "kind": "referral", **_end(r.get("requester"), "from"),
                                **_end((r.get("performer") or [None])[0], "to")}
-    reason = next((c for x in r.get("reasonCode") or [] for c in x.get("coding") or []
-                   if c.get("system") in codes.ICD10 and c.get("code")), None)
-    if reason is not None:
-        payload["diagnosis_code"] = reason["code"].upper()
-        if reason.get("display"):
-            payload["diagnosis"] = reason["display"][:200]
+    _diagnosis(r, payload)
     try:
-        for side in ("from", "to"):
-            reported.check_end(payload, side)
-        direction = reported.infer_direction(payload.get("from_org_code"), payload.get("to_org_code"))
-        if direction is None:
-            same = "转出与转入机构同级，无法判断上转或下转 (requester and performer at the same level)"
-            raise FhirError([("business-rule", same, f"{path}.performer[0]")])
-        payload["direction"] = direction
-        REPORTED_REFERRAL_FROM_RECORDS.validate(payload)
+        _checked(payload, "转出与转入机构同级，无法判断上转或下转 (requester and performer at the same level)",
+                 f"{path}.performer[0]")
         if resident_id is None:
             number = r["subject"]["identifier"]["value"]
             resident_id = reported.resident_id_by_id_number(number)
@@ -85,9 +74,77 @@ def apply(entry, *, resident_id: int | None, client_id: str) -> None:
                               code="unknown_resident", path="/id_number")
         answer = reported.record_reported(payload, resident_id=resident_id, client_id=client_id)
     except Invalid as exc:
-        errors = exc.details.get("errors") or [{"path": exc.details.get("path") or "/", "message": exc.message}]
-        raise FhirError([("invalid" if exc.code == "schema_error" else "value",
-                          f"{exc.message}: {e['path']} {e['message']} [{exc.code}]" if exc.code == "schema_error"
-                          else f"{exc.message} [{exc.code}]", f"{path}.{ELEMENTS.get(e['path'], 'identifier')}")
-                         for e in errors]) from None
+        raise _refused(exc, path, ELEMENTS) from None
     entry.made, entry.created = ("ServiceRequest", answer["reported_referral_id"]), answer["first"]
+
+
+def _diagnosis(r: dict[str, Any], payload: dict[str, Any]) -> None:
+    """The first ICD-10 reasonCode as the diagnosis (its display as the text)."""
+    reason = next((c for x in r.get("reasonCode") or [] for c in x.get("coding") or []
+                   if c.get("system") in codes.ICD10 and c.get("code")), None)
+    if reason is not None:
+        payload["diagnosis_code"] = reason["code"].upper()
+        if reason.get("display"):
+            payload["diagnosis"] = reason["display"][:200]
+
+
+def _checked(payload: dict[str, Any], same_level: str, where: str) -> None:
+    """Known ends, up or down from their levels (equal → business-rule at `where`), then the webhook's schema."""
+    for side in ("from", "to"):
+        reported.check_end(payload, side)
+    direction = reported.infer_direction(payload.get("from_org_code"), payload.get("to_org_code"))
+    if direction is None:
+        raise FhirError([("business-rule", same_level, where)])
+    payload["direction"] = direction
+    REPORTED_REFERRAL_FROM_RECORDS.validate(payload)
+
+
+def _refused(exc: Invalid, path: str, elements: dict[str, str]) -> FhirError:
+    """Every problem of a refused report at the element it came from, with its stable code."""
+    errors = exc.details.get("errors") or [{"path": exc.details.get("path") or "/", "message": exc.message}]
+    return FhirError([("invalid" if exc.code == "schema_error" else "value",
+                       f"{exc.message}: {e['path']} {e['message']} [{exc.code}]" if exc.code == "schema_error"
+                       else f"{exc.message} [{exc.code}]", f"{path}.{elements.get(e['path'], 'identifier')}")
+                      for e in errors])
+
+
+# -- Encounter discharged to another organisation: a reported transfer ----------------------------------------------
+
+DISCHARGE_SYSTEM = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
+# other-hcf other healthcare facility, rehab, snf, psy, long (long-term care); WS 364 离院方式 2 医嘱转院 / 3 转社区
+TRANSFER_DISPOSITIONS = frozenset({"other-hcf", "rehab", "snf", "psy", "long", "2", "3"})
+ENCOUNTER_ELEMENTS = {"/source_id": "identifier", "/referred_on": "period.end", "/from_org_code": "serviceProvider",
+                      "/from_hospital": "serviceProvider", "/to_org_code": "hospitalization.destination",
+                      "/to_hospital": "hospitalization.destination", "/diagnosis_code": "reasonCode",
+                      "/diagnosis": "reasonCode", "/id_number": "subject",
+                      "/direction": "hospitalization.destination", "/kind": "hospitalization.dischargeDisposition",
+                      "/": "identifier"}
+
+
+def is_transfer(resource: dict[str, Any]) -> bool:
+    """An Encounter whose discharge disposition is a transfer to another facility (home, died, left: not)."""
+    hospitalization = resource.get("hospitalization") or {}
+    concepts = (hospitalization.get("dischargeDisposition") or {}).get("coding") or []
+    return any(c.get("code") in TRANSFER_DISPOSITIONS for c in concepts)
+
+
+def apply_transfer(entry, *, resident_id: int, client_id: str) -> dict[str, Any]:
+    """Store the transfer an Encounter reports, beside the encounter stored in the same transaction; the same
+    visit identifier is the key shared with HL7 ADT^A03 (`visit:<id>`)."""
+    r, path = entry.resource, entry.path
+    source_id = next((i.get("value") for i in r.get("identifier") or [] if i.get("value")), None)
+    if not source_id:
+        raise FhirError([("required", "转院出院须有就诊号 (Encounter.identifier)", f"{path}.identifier")])
+    end = (r.get("period") or {}).get("end")
+    if not end:
+        raise FhirError([("required", "转院出院须有出院时间 (Encounter.period.end)", f"{path}.period.end")])
+    payload: dict[str, Any] = {"source": SOURCE, "source_id": f"visit:{source_id}", "kind": "transfer",
+                               "referred_on": end[:10], **_end(r.get("serviceProvider"), "from"),
+                               **_end((r.get("hospitalization") or {}).get("destination"), "to")}
+    _diagnosis(r, payload)
+    try:
+        _checked(payload, "出院机构与转往机构同级，无法判断上转或下转 (serviceProvider and destination at the same level)",
+                 f"{path}.hospitalization.destination")
+        return reported.record_reported(payload, resident_id=resident_id, client_id=client_id)
+    except Invalid as exc:
+        raise _refused(exc, path, ENCOUNTER_ELEMENTS) from None

@@ -1,5 +1,6 @@
 """POST /fhir: a transaction Bundle of Patient, Encounter, Condition, Observation, MedicationRequest and (referral)
-ServiceRequest — the last stored as a reported referral (`referral.py`).
+ServiceRequest — the last stored as a reported referral, and an Encounter discharged to another organisation also
+as a reported transfer (`referral.py`).
 
 Steps: structural validation with the R4B models (every problem with its FHIRPath) → our checks (request method,
 supported types, references: `urn:uuid:` entries of this bundle or `Patient/{id}` in the caller's scope, and of the
@@ -82,6 +83,8 @@ def process(event: InboundEvent) -> Outcome:
             if entry.made is None:              # identity went to review: committed, nothing else stored
                 review = FhirError([("processing", REVIEW_TEXT, entry.path)])
                 return Outcome("rejected", 422, review.outcome(), content_type=CONTENT_TYPE, error=review.message)
+            if rtype == "Encounter" and referral.is_transfer(entry.resource):    # discharged elsewhere
+                referral.apply_transfer(entry, resident_id=mapping.resident_of(entry), client_id=event.client_id)
     return Outcome("processed", 200, _response(entries), content_type=CONTENT_TYPE,
                    result={"made": [list(e.made) for e in entries if e.made]})
 

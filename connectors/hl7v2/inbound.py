@@ -13,7 +13,7 @@ from app.integrations.models import InboundEvent
 from app.integrations.store import Outcome
 from app.workflows import messages, runner
 
-from . import ack, mapping, referral, structure
+from . import ack, mapping, referral, structure, transfer
 from .message import INTERNAL_ERROR, Hl7Error, Problem, decode, normalise, parse
 
 
@@ -58,17 +58,23 @@ def process(event: InboundEvent) -> Outcome:
         answer = referral.apply_ref(p, event.client_id)
         text = f"reported referral {answer['reported_referral_id']}" + ("" if answer["first"] else " (repeat)")
         return Outcome("processed", 200, ack.accept(p, text), content_type=ack.CONTENT_TYPE, result=answer)
+    moved = transfer.read(p) if p.msg_type == "ADT" else None     # an A03 to another organisation, checked first
     applied = mapping.apply_adt(p, event.client_id) if p.msg_type == "ADT" else mapping.apply_oru(p, event.client_id)
     if applied.resident_id is None:
         # the patient's identity went to a person for review (committed); the clinical content is not stored
         exc = mapping.identity_pending(applied)
         return Outcome("rejected", 200, _nack(event, exc), content_type=ack.CONTENT_TYPE,
                        result={"review_instance_id": applied.review_instance_id}, error=exc.message)
+    # the same transaction as the encounter: a refused transfer refuses the whole message (AE, nothing stored)
+    answer = transfer.record(moved, resident_id=applied.resident_id, client_id=event.client_id) if moved else None
     delivered = _deliver_lab_results(event, applied)
     result = {"resident_id": applied.resident_id, "match": applied.match, "encounter_ids": applied.encounter_ids,
               "observation_ids": applied.observation_ids, "skipped_results": applied.skipped,
               "instances": delivered}
     text = f"{len(applied.observation_ids)} obs, {len(applied.encounter_ids)} enc"
+    if answer is not None:
+        result["reported_referral_id"] = answer["reported_referral_id"]
+        text += f", reported transfer {answer['reported_referral_id']}" + ("" if answer["first"] else " (repeat)")
     return Outcome("processed", 200, ack.accept(p, text), content_type=ack.CONTENT_TYPE, result=result)
 
 

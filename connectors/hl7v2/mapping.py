@@ -121,7 +121,7 @@ def identity_pending(applied: Applied) -> Hl7Error:
 def apply_adt(p: Parsed, client_id: str) -> Applied:
     applied = Applied()
     kind = codes.PATIENT_CLASSES.get(p.get("PV1", 1, 2).upper()) or (
-        "inpatient" if p.event == "A01" else "outpatient")
+        "inpatient" if p.event in ("A01", "A03") else "outpatient")
     started_at = _when(p, [("PV1", 1, 44), ("EVN", 1, 6), ("EVN", 1, 2), ("MSH", 1, 7)])
     diagnoses = [_diagnosis(p, i) for i in range(1, p.count("DG1") + 1)]
     facility = org_code(p.get("PV1", 1, 3, 4)) or org_code(p.sending_facility)

@@ -14,7 +14,7 @@ from .message import (
     Problem,
 )
 
-SUPPORTED = {("ADT", "A01"), ("ADT", "A04"), ("ADT", "A08"), ("ORU", "R01"), ("REF", "I12")}
+SUPPORTED = {("ADT", "A01"), ("ADT", "A03"), ("ADT", "A04"), ("ADT", "A08"), ("ORU", "R01"), ("REF", "I12")}
 VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8")
 ADT_ORDER = ("MSH", "SFT", "EVN", "PID", "PD1", "ROL", "NK1", "PV1", "PV2", "DB1", "OBX", "AL1", "DG1", "DRG",
              "PR1", "GT1", "IN1", "IN2", "IN3", "ACC", "UB1", "UB2", "PDA")
