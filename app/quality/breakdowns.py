@@ -25,7 +25,7 @@ from app.org import queries as org_queries
 from app.referral import reported as referrals
 from app.vocabulary import UNGRADED_LABEL, Disease, RiskLevel, Sex
 
-from . import counts, queries
+from . import counts, queries, sources
 from .library import library
 from .sources import AGE_BANDS, Window
 
@@ -164,12 +164,13 @@ COMORBIDITY = {"1": "1 种慢病", "2": "2 种慢病", "3+": "3 种及以上"}
 
 
 def _comorbid(rows: list[dict]) -> list[dict]:
-    """One row per resident of the active enrolment rows: their diseases and how many."""
+    """One row per resident of the active enrolment rows: their diseases and how many; the other facts are the
+    earliest enrolment's (then by disease code: whatever order the rows were read in)."""
     per: dict[int, list[dict]] = {}
     for r in rows:
         if r.get("active"):
             per.setdefault(r["resident_id"], []).append(r)
-    return [{**rs[0], "key": f"r{rid}", "disease": "、".join(sorted(Disease.label_of(x["disease"], "") for x in rs)),
+    return [{**min(rs, key=lambda x: (x["enrolled_on"], x["disease"] or "")), "key": f"r{rid}", "disease": "、".join(sorted(Disease.label_of(x["disease"], "") for x in rs)),
              "diseases": len(rs)} for rid, rs in per.items()]
 
 
@@ -409,18 +410,16 @@ def _head(ctx: Ctx, fig: Figure, key: str, label: str, total: int, items: list[d
 
 
 def _members_counted(ctx: Ctx, fig: Figure, key: str, page: int, per_page: int) -> dict[str, Any]:
-    """The page's keys selected in SQL; rows built only for the organisations of that page (each key's own
-    organisation path, so the rows are the source's own, as the whole subtree's would be)."""
+    """The page's keys selected in SQL; rows built only for the page's residents (`sources.rows_for`: the
+    source's own rows for them, as the whole subtree's would be) and picked by key."""
     assert fig.members is not None
     chosen = fig.members(ctx, key)
     total, keys = counts.member_page(chosen.keys, page, per_page) if chosen is not None else (0, [])
     if chosen is None or not total:
         raise Invalid("该统计项没有这一组", code="invalid_key", field="key", value=key)
-    wanted, rows = {k for k, _path in keys}, {}
-    for path in dict.fromkeys(path for _k, path in keys):
-        rows.update({r["key"]: r for r in chosen.shape(queries.Rows(path).of(fig.source, ctx.w))
-                     if r["key"] in wanted})
-    return _head(ctx, fig, key, chosen.label, total, _items([rows[k] for k, _path in keys], fig.source))
+    built = chosen.shape(sources.rows_for(fig.source, ctx.w, ctx.org.path, [r for _k, r in keys]))
+    rows = {r["key"]: r for r in built}
+    return _head(ctx, fig, key, chosen.label, total, _items([rows[k] for k, _r in keys], fig.source))
 
 
 def _members_of_rows(ctx: Ctx, fig: Figure, key: str, page: int, per_page: int) -> dict[str, Any]:

@@ -127,22 +127,24 @@ def _resident_key(prefix: str = "r"):
 
 
 def _keyed(key, *where) -> Select:
-    return select(key.label("key"), Resident.org_path.label("org_path"), Resident.name.label("name")).where(*where)
+    return select(key.label("key"), Resident.org_path.label("org_path"), Resident.name.label("name"),
+                  Resident.id.label("resident_id")).where(*where)
 
 
-def member_page(keys: Select, page: int, per_page: int) -> tuple[int, list[tuple[str, str]]]:
-    """The total of a group's keys (`keys`: labelled key, org_path, name) and one page of (key, org path): one
+def member_page(keys: Select, page: int, per_page: int) -> tuple[int, list[tuple[str, int]]]:
+    """The total of a group's keys (`keys`: labelled key, org_path, name, resident_id) and one page of (key,
+    resident id): one
     statement (the total a window count over the group, before the page is cut), a second only for a page past the
     end."""
     sub = keys.subquery()
     order = (_text(func.coalesce(sub.c.org_path, "")), _text(func.coalesce(sub.c.name, "")), _text(sub.c.key))
-    found = session().execute(select(sub.c.key, sub.c.org_path, func.count().over()).order_by(*order)
+    found = session().execute(select(sub.c.key, sub.c.resident_id, func.count().over()).order_by(*order)
                               .offset(max(page - 1, 0) * per_page).limit(per_page)).all()
     if found:
         total = found[0][2]
     else:
         total = session().scalar(select(func.count()).select_from(sub)) or 0 if page > 1 else 0
-    return total, [(k, path) for k, path, _n in found]
+    return total, [(k, resident) for k, resident, _n in found]
 
 
 def residents_under(prefix: str, inside: tuple[str, ...] = (), outside: tuple[str, ...] = ()) -> Select:

@@ -8,7 +8,7 @@ Every row carries the dimensions (`org_path`, `disease`, `risk_level`, `doctor_i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -95,8 +95,11 @@ def _plain(model) -> Any:
     return select(*model.__table__.columns)
 
 
-def _residents(prefix: str) -> dict[int, Any]:
-    """The residents of a subtree by id, as plain rows."""
+def _residents(prefix: str, ids: tuple[int, ...] | None = None) -> dict[int, Any]:
+    """The residents of a subtree by id, as plain rows (only those of `ids` when given: not shared)."""
+    if ids is not None:
+        return {r.id: r for r in session().execute(
+            _plain(Resident).where(_under(Resident.org_path, prefix), Resident.id.in_(ids)))}
     return _memo(("residents", prefix), lambda: {
         r.id: r for r in session().execute(_plain(Resident).where(_under(Resident.org_path, prefix)))})
 
@@ -117,10 +120,10 @@ def _person(resident: Resident, on: date) -> dict[str, Any]:
 
 # -- residents ------------------------------------------------------------------------------------------------------
 
-def _resident_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+def _resident_rows(w: Window, prefix: str, ids: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     # the registry is the population: it keeps no move-in dates, so every resident counts in every window
     return [{**_person(r, w.end), "key": f"r{r.id}", "disease": None, "risk_level": None,
-             "doctor_id": r.family_doctor_user_id} for r in _residents(prefix).values()]
+             "doctor_id": r.family_doctor_user_id} for r in _residents(prefix, ids).values()]
 
 
 # -- chronic-disease patients (one row per enrolment) ---------------------------------------------------------------
@@ -132,15 +135,20 @@ def _outcome(visit: Visit) -> str:
     return ((visit.record or {}).get("visit") or {}).get("outcome") or "完成随访"
 
 
-def _visits_by_patient(prefix: str, end: date) -> dict[tuple[int, str], list[Visit]]:
+def _visits_by_patient(prefix: str, end: date,
+                       ids: tuple[int, ...] | None = None) -> dict[tuple[int, str], list[Visit]]:
     def read() -> dict[tuple[int, str], list[Visit]]:
         stmt = (_plain(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
                 .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on <= end)
                 .order_by(FollowUpVisit.resident_id, FollowUpVisit.due_on, FollowUpVisit.id))
+        if ids is not None:
+            stmt = stmt.where(FollowUpVisit.resident_id.in_(ids))
         out: dict[tuple[int, str], list[Visit]] = defaultdict(list)
         for v in session().execute(stmt):
             out[(v.resident_id, v.disease)].append(v)
         return out
+    if ids is not None:
+        return read()
     memo = _SHARED.get()
     if memo is not None:          # visits up to an earlier day: those of a later day read before, cut when asked
         later = [(key[2], found) for key, found in memo.items()
@@ -161,10 +169,14 @@ class _Cut:
         return found or default
 
 
-def _by_patient(model, prefix: str) -> dict[tuple[int, str], Any]:
+def _by_patient(model, prefix: str, ids: tuple[int, ...] | None = None) -> dict[tuple[int, str], Any]:
     def read() -> dict[tuple[int, str], Any]:
         stmt = _plain(model).join(Resident, Resident.id == model.resident_id).where(_under(Resident.org_path, prefix))
+        if ids is not None:
+            stmt = stmt.where(model.resident_id.in_(ids))
         return {(row.resident_id, row.disease): row for row in session().execute(stmt)}
+    if ids is not None:
+        return read()
     return _memo((model.__tablename__, prefix), read)
 
 
@@ -200,16 +212,19 @@ def cohort_rows(w: Window, prefix: str, enrolled_from: date, enrolled_before: da
     return _patient_rows(w, prefix, (enrolled_from, enrolled_before))
 
 
-def _patient_rows(w: Window, prefix: str, enrolled: tuple[date, date] | None = None) -> list[dict[str, Any]]:
+def _patient_rows(w: Window, prefix: str, enrolled: tuple[date, date] | None = None,
+                  ids: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     stmt = (_plain(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
             .where(_under(Resident.org_path, prefix),
                    DiseaseEnrolment.enrolled_at < _start_utc(w.end + timedelta(days=1))))
     if enrolled is not None:
         stmt = stmt.where(DiseaseEnrolment.enrolled_at >= _start_utc(enrolled[0]),
                           DiseaseEnrolment.enrolled_at < _start_utc(enrolled[1]))
-    visits = _visits_by_patient(prefix, w.end)
-    schedules, risks = _by_patient(FollowUpSchedule, prefix), _by_patient(RiskLevel, prefix)
-    residents, rows = _residents(prefix), []
+    if ids is not None:
+        stmt = stmt.where(DiseaseEnrolment.resident_id.in_(ids))
+    visits = _visits_by_patient(prefix, w.end, ids)
+    schedules, risks = _by_patient(FollowUpSchedule, prefix, ids), _by_patient(RiskLevel, prefix, ids)
+    residents, rows = _residents(prefix, ids), []
     for enrolment in session().execute(stmt):
         resident = residents[enrolment.resident_id]
         pk = (resident.id, enrolment.disease)
@@ -229,10 +244,12 @@ def _patient_rows(w: Window, prefix: str, enrolled: tuple[date, date] | None = N
 
 # -- follow-up visits due in the window -----------------------------------------------------------------------------
 
-def _visit_rows(w: Window, prefix: str) -> list[dict[str, Any]]:
+def _visit_rows(w: Window, prefix: str, ids: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     stmt = (_plain(FollowUpVisit).join(Resident, Resident.id == FollowUpVisit.resident_id)
             .where(_under(Resident.org_path, prefix), FollowUpVisit.due_on >= w.start, FollowUpVisit.due_on <= w.end))
-    schedules, residents = _by_patient(FollowUpSchedule, prefix), _residents(prefix)
+    if ids is not None:
+        stmt = stmt.where(FollowUpVisit.resident_id.in_(ids))
+    schedules, residents = _by_patient(FollowUpSchedule, prefix, ids), _residents(prefix, ids)
     rows = []
     for v in session().execute(stmt):
         resident = residents[v.resident_id]
@@ -455,3 +472,17 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
         "drug": "str", "warfarin": "bool", "has_inr_in_window": "bool", "last_inr_in_range": "bool", "ttr": "float",
         "ttr_band": "str", "bleeding_major": "bool"}, ("org",), _anticoag_patient_rows),
 )}
+
+
+_OF_RESIDENTS: dict[str, Callable[[Window, str, tuple[int, ...]], list[dict[str, Any]]]] = {
+    "residents": _resident_rows, "chronic_patients": lambda w, prefix, ids: _patient_rows(w, prefix, None, ids),
+    "follow_up_visits": _visit_rows}
+
+
+def rows_for(source: str, w: Window, prefix: str, resident_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The rows of `source` (residents, chronic_patients or follow_up_visits) for the given residents of the
+    subtree only: the same rows a read of the whole subtree has for them (a members page builds 50, not a
+    village's), read by resident id and not shared with `shared_reads`."""
+    if source not in _OF_RESIDENTS:
+        raise ValueError(f"no rows by resident for source {source!r}")
+    return _OF_RESIDENTS[source](w, prefix, tuple(sorted(set(resident_ids))))

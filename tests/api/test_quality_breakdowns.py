@@ -412,3 +412,37 @@ def test_members_selected_in_sql_equal_the_row_built_lists(app, small_county):
         assert [i["age"] for i in band["items"]] == [35]                 # born 1991-06-30; 1991-07-01 is 34
         selfs = breakdowns._members_counted(june, breakdowns.FIGURES["residents_by_org"], "_self", 1, 50)
         assert [i["resident_name"] for i in selfs["items"]] == ["癸"]
+
+
+def test_rows_for_residents_are_the_subtrees_rows_of_those_residents(app, small_county):
+    """`sources.rows_for` builds, for some residents, exactly the rows a read of the whole subtree has for them
+    (residents, chronic-disease patients with their visits, schedules and risk levels, visits due)."""
+    from app.org import queries as org_queries
+    from app.quality import sources
+    from app.quality.sources import Window
+
+    with app.app_context():
+        _more_varied(small_county, more=True)
+        ids = sorted(db.session().scalars(select(Resident.id)))
+        for prefix in (org_queries.root_org().path, org_queries.find_org("C01T01").path):
+            for w in (Window(date(2026, 3, 1), date(2026, 3, 31), "2026-03"),
+                      Window(date(2026, 6, 1), date(2026, 6, 30), "2026-06")):
+                for source in ("residents", "chronic_patients", "follow_up_visits"):
+                    whole = sources.SOURCES[source].rows(w, prefix)
+                    for some in (ids[::2], ids[1::3], ids[:1], []):
+                        by_key = sorted((r for r in whole if r["resident_id"] in set(some)), key=lambda r: r["key"])
+                        assert sorted(sources.rows_for(source, w, prefix, some), key=lambda r: r["key"]) == by_key, \
+                            (source, prefix, w, some)
+                    assert whole, (source, prefix, w)
+        with pytest.raises(ValueError):
+            sources.rows_for("tasks", w, org_queries.root_org().path, ids)
+
+
+def test_a_comorbid_residents_row_does_not_depend_on_the_order_rows_were_read_in():
+    from app.quality.breakdowns import _comorbid
+
+    rows = [{"resident_id": 1, "active": True, "disease": d, "risk_level": level, "enrolled_on": on, "key": f"r1:{d}"}
+            for d, level, on in (("htn", "HIGH", date(2025, 2, 3)), ("dm", None, date(2025, 1, 1)),
+                                 ("copd", "LOW", date(2025, 1, 1)))]
+    assert _comorbid(rows) == _comorbid(rows[::-1]) == _comorbid(rows[1:] + rows[:1])
+    assert _comorbid(rows)[0]["risk_level"] == "LOW" and _comorbid(rows)[0]["diseases"] == 3
