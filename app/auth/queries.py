@@ -33,6 +33,24 @@ def candidate_users(role: str, org_code: str) -> list[User]:
     return list(session().scalars(query.order_by(User.username)))
 
 
+def candidate_user_ids(role: str, org_code: str, *, excluding: str | None = None,
+                       limit: int | None = None) -> list[int]:
+    """The ids of `candidate_users(role, org_code)` in the same order, without the user named `excluding`
+    (separation of duties), at most `limit` of them: one narrow query, no user objects or roles loaded (a new task's
+    announcement only needs to know whether its group is small enough to notify one by one)."""
+    query = (select(User.id).join(UserRole, UserRole.user_id == User.id)
+             .where(UserRole.role == role, User.active.is_(True)))
+    if excluding is not None:
+        query = query.where(User.username != excluding)
+    if role not in COUNTY_WIDE_ROLES:
+        path = session().scalar(select(Organization.path).where(Organization.code == org_code))
+        if path is None:
+            return []
+        query = query.where(User.org_code.in_([c for c in path.strip("/").split("/") if c]))
+    query = query.order_by(User.username)
+    return list(session().scalars(query if limit is None else query.limit(limit)))
+
+
 def staff_serving(org_code: str, excluded_roles) -> list[User]:
     """Active users working at organization `org_code` or one of its ancestors who hold a role outside
     `excluded_roles` (the staff offered a laneless task an integration client's instance has, issue 14.11)."""

@@ -41,9 +41,9 @@ def recipients(task: HumanTask, cache: dict | None = None) -> list[int]:
         return [user.id] if user else []
     key = (task.role, task.org_code, task.excluded_user)
     if cache is None or key not in cache:
-        users = auth_queries.candidate_users(task.role, task.org_code or "") if task.org_code else []
-        users = [u for u in users if u.username != task.excluded_user]    # separation of duties
-        ids = [u.id for u in users] if len(users) <= MAX_GROUP else []
+        ids = auth_queries.candidate_user_ids(task.role, task.org_code, excluding=task.excluded_user,
+                                              limit=MAX_GROUP + 1) if task.org_code else []     # separation of duties
+        ids = ids if len(ids) <= MAX_GROUP else []
         if cache is None:
             return ids
         cache[key] = ids

@@ -93,3 +93,46 @@ def test_notifications_are_read_by_their_user_only(login_as, approval):
     start_task(doctor)
     assert doctor.post("/api/v1/notifications/read-all").json == {"unread": 0}
     assert doctor.get("/api/v1/notifications?unread=1").json["total"] == 0
+
+
+def test_a_task_for_a_large_group_is_not_announced_and_its_candidates_are_not_all_loaded(app, login_as, approval):
+    """A township of 150 doctors made every completion load them all with their roles, only to announce nothing
+    (more than MAX_GROUP): the candidates are now read as ids, at most MAX_GROUP + 1 of them."""
+    from sqlalchemy import event
+
+    from app.auth.services import create_user
+    from app.notifications.jobs import MAX_GROUP, recipients
+
+    admin = login_as("county_admin")
+    with app.app_context():
+        for i in range(MAX_GROUP + 5):
+            create_user(f"td_{i:02d}", password=None, roles=["township_doctor"], org_code="C01T01")
+    task = start_task(admin)
+    assert all(k != "task_new" for k in kinds(login_as("township_doctor", org="C01T01")))
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.session().get_bind()
+        listener = lambda *a: statements.append(a[2])       # noqa: E731 (before_cursor_execute's statement)
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            row = db.session().get(HumanTask, task["id"])
+            assert recipients(row) == []
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    users_reads = [s for s in statements if "FROM users" in s]
+    assert len(users_reads) == 1 and "LIMIT" in users_reads[0]            # ids, capped: not every doctor
+    assert not any("user_roles.user_id IN" in s for s in statements)     # and no roles loaded per user
+
+
+def test_candidate_ids_leave_out_the_excluded_user_and_stop_at_the_limit(app, county):
+    from app.auth.queries import candidate_user_ids
+    from app.auth.services import create_user
+
+    with app.app_context():
+        ids = [create_user(f"doc_{i}", password=None, roles=["township_doctor"], org_code="C01T01").id
+               for i in range(4)]
+        create_user("doc_other", password=None, roles=["township_doctor"], org_code="C01T02")
+        assert candidate_user_ids("township_doctor", "C01T01V01") == ids
+        assert candidate_user_ids("township_doctor", "C01T01V01", excluding="doc_1") == [ids[0], *ids[2:]]
+        assert candidate_user_ids("township_doctor", "C01T01V01", limit=2) == ids[:2]
+        assert candidate_user_ids("township_doctor", "NOPE") == []
