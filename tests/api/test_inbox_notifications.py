@@ -112,7 +112,7 @@ def test_a_task_for_a_large_group_is_not_announced_and_its_candidates_are_not_al
     statements: list[str] = []
     with app.app_context():
         engine = db.session().get_bind()
-        listener = lambda *a: statements.append(a[2])       # noqa: E731 (before_cursor_execute's statement)
+        listener = lambda *a: statements.append(a[2])       # before_cursor_execute(conn, cursor, statement, …)
         event.listen(engine, "before_cursor_execute", listener)
         try:
             row = db.session().get(HumanTask, task["id"])
