@@ -349,3 +349,33 @@ def test_a_chunk_writes_its_history_as_plain_rows_in_one_insert(app, county):
     assert flushed == [] and len(statements) == 1
     assert len(ids) == 3 and types[0][0] == "instance_started" and len(types[0]) > 1
     assert types == [types[0]] * 3
+
+
+def test_a_chunk_reads_each_organisation_once_not_once_per_task(app, county):
+    """The task enrichers look up the task's organisation (`find_org`: the care-plan routing asks its level); the
+    session's identity map holds rows weakly, so without the chunk holding its organisations every task read its
+    organisation again: one SELECT per start. The chunk's instances all belong to one village here."""
+    from sqlalchemy import event as sa_event
+
+    from app.workflows import batch
+    from app.workflows.models import HumanTask
+    deploy_care_models(app)
+    residents = [make_resident(app, seed=i) for i in range(5)]
+    visits = _due_visits(app, residents)
+    reads: list[str] = []
+
+    def sql(conn, cursor, statement, *args):
+        if "FROM organizations" in statement:
+            reads.append(statement)
+    sa_event.listen(db.engine(), "before_cursor_execute", sql)
+    try:
+        with app.app_context():
+            batch_id = batch.create_batch("follow_up", "follow_up", [
+                batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
+    finally:
+        sa_event.remove(db.engine(), "before_cursor_execute", sql)
+    with app.app_context():
+        assert batch.progress(batch_id)["started"] == 5
+        roles = list(db.session().scalars(select(HumanTask.role).order_by(HumanTask.id)))
+    assert roles == ["village_doctor"] * 5          # the enricher still ran (a village: no re-routing)
+    assert 1 <= len(reads) < 5, reads               # fewer than one per start (7 before: one per task and 2 more)
