@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import String, and_, cast, false, func, literal, not_, or_, select
+from sqlalchemy import String, and_, cast, exists, false, func, literal, not_, or_, select
 from sqlalchemy.sql import Select
 
 from app.core import clock
@@ -180,6 +180,16 @@ def residents_in_band(prefix: str, band: str | None, on: date) -> Select:
     return _keyed(_resident_key(), *where)
 
 
+def _not_closed():
+    """Active, for the members selections: no closed schedule (a schedule is unique per resident and disease and its
+    status is never NULL, so this is `_enrolments`' "no schedule or not closed"). As NOT EXISTS PostgreSQL plans an
+    anti join after the sort instead of one schedule look-up per enrolment (county 高血压 at 1M: 5.0 s -> 1.3 s,
+    load 8)."""
+    return not_(exists().where(FollowUpSchedule.resident_id == DiseaseEnrolment.resident_id,
+                               FollowUpSchedule.disease == DiseaseEnrolment.disease,
+                               FollowUpSchedule.status == "closed"))
+
+
 def _enrolment_key():
     return _resident_key() + literal(":", String) + DiseaseEnrolment.disease
 
@@ -187,10 +197,9 @@ def _enrolment_key():
 def active_with(prefix: str, w: Window, disease: str | None, level: str | None = None, *,
                 any_level: bool = True) -> Select:
     """Active enrolments of one disease (and one risk level, None: ungraded, unless `any_level`)."""
-    schedule, active, where = _enrolments(prefix, w)
-    stmt = (_keyed(_enrolment_key(), *where, active, _is(DiseaseEnrolment.disease, disease))
-            .select_from(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id)
-            .outerjoin(FollowUpSchedule, schedule))
+    _schedule, _active, where = _enrolments(prefix, w)
+    stmt = (_keyed(_enrolment_key(), *where, _not_closed(), _is(DiseaseEnrolment.disease, disease))
+            .select_from(DiseaseEnrolment).join(Resident, Resident.id == DiseaseEnrolment.resident_id))
     if any_level:
         return stmt
     risk = and_(RiskLevel.resident_id == DiseaseEnrolment.resident_id, RiskLevel.disease == DiseaseEnrolment.disease)
@@ -206,10 +215,10 @@ def new_with(prefix: str, w: Window, disease: str | None) -> Select:
 
 def comorbid_with(prefix: str, w: Window, group: str) -> Select:
     """Residents with 1, 2 or 3+ active enrolments."""
-    schedule, active, where = _enrolments(prefix, w)
+    _schedule, _active, where = _enrolments(prefix, w)
     per = (select(DiseaseEnrolment.resident_id, func.count().label("n"))
-           .join(Resident, Resident.id == DiseaseEnrolment.resident_id).outerjoin(FollowUpSchedule, schedule)
-           .where(*where, active).group_by(DiseaseEnrolment.resident_id).subquery())
+           .join(Resident, Resident.id == DiseaseEnrolment.resident_id)
+           .where(*where, _not_closed()).group_by(DiseaseEnrolment.resident_id).subquery())
     wanted = {"1": per.c.n == 1, "2": per.c.n == 2, "3+": per.c.n >= 3}.get(group, false())
     return _keyed(_resident_key(), wanted).select_from(per).join(Resident, Resident.id == per.c.resident_id)
 
