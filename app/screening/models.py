@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, JSONType, UTCDateTime
@@ -62,6 +62,9 @@ class ScreeningRunChunk(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+STARTED = text("instance_id IS NOT NULL")
+
+
 class ScreeningCase(Base):
     """A resident flagged for one disease: suspected or confirmed (→ verification) or high risk (→ prevention).
 
@@ -74,7 +77,10 @@ class ScreeningCase(Base):
                       Index("ix_screening_cases_org_path", "org_path",
                             postgresql_ops={"org_path": "varchar_pattern_ops"}),
                       Index("ix_screening_cases_flagged_at", "flagged_at"),
-                      Index("ix_screening_cases_resident", "resident_id"))
+                      Index("ix_screening_cases_resident", "resident_id"),
+                      # every case is inserted without an instance: only started ones are worth an index entry
+                      Index("ix_screening_cases_instance_id", "instance_id", postgresql_where=STARTED,
+                            sqlite_where=STARTED))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
@@ -93,7 +99,7 @@ class ScreeningCase(Base):
     referral_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(20))            # batch | new_data
     run_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
-    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    instance_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
