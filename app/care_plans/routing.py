@@ -6,7 +6,7 @@ health centre has no village doctor, so such a task is offered to `township_doct
 """
 from __future__ import annotations
 
-from app.org.queries import find_org
+from app.org.queries import org_facts
 
 from . import services
 
@@ -21,7 +21,7 @@ def route_to_township_without_village(row) -> dict[str, str] | None:
     """A task enricher: the change of role the inbox applies (`hooks.task_enricher`)."""
     if row.process_id not in PROCESSES or row.role != "village_doctor" or not row.org_code:
         return None
-    org = find_org(row.org_code)
+    org = org_facts(row.org_code)          # cached per worker: every new task of these processes asks
     if org is not None and org.level != "village":
         return {"role": "township_doctor"}
     return None

@@ -32,6 +32,7 @@ class OrgFacts(NamedTuple):
     code: str
     name: str
     path: str
+    level: str
 
 
 # The name and path of an organization, kept for a moment per worker (issue 23.2: every start and completion looked
@@ -42,7 +43,7 @@ _org_cache: dict[tuple[int, str], tuple[float, OrgFacts]] = {}
 
 
 def org_facts(code: str | None) -> OrgFacts | None:
-    """Code, name and path of an organization (None when there is none): `find_org` for the hot path, cached."""
+    """Code, name, path and level of an organization (None when there is none): `find_org` for the hot path, cached."""
     if not code:
         return None
     key = (id(db_engine()), code)
@@ -52,7 +53,7 @@ def org_facts(code: str | None) -> OrgFacts | None:
     org = session().get(Organization, code)
     if org is None:
         return None
-    facts = OrgFacts(org.code, org.name, org.path)
+    facts = OrgFacts(org.code, org.name, org.path, org.level)
     if ORG_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_after_commit):
         if len(_org_cache) >= 10_000:
             _org_cache.clear()

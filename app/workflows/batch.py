@@ -41,7 +41,6 @@ from app.core.db import is_postgres, rowcount, session, unit_of_work
 from app.core.errors import NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue
-from app.org.queries import find_org
 
 from . import hooks, runner
 from .models import BatchStart, BatchStartItem, ProcessInstance
@@ -133,9 +132,6 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
     # every instance to its first wait; the scripts they run on the way go to the isolation pool together
     snaps = runtime.start_many(setup.context, [data for _, data, _ in ready])
     paths: dict[str | None, str | None] = {}
-    # the chunk's organisations stay loaded while it runs: the session's identity map holds rows weakly, and the task
-    # enrichers look a task's organisation up (`find_org`), which without this was one SELECT per start
-    held: list[Any] = []
     made: list[tuple[StartItem, ProcessInstance, runtime.Snapshot, dict[str, Any]]] = []
     for (item, data, org_code), snap in zip(ready, snaps):
         if isinstance(snap, Exception):
@@ -143,7 +139,6 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
             continue
         if org_code not in paths:
             paths[org_code] = runner.org_path(org_code)
-            held.append(find_org(org_code))
         inst = runner.new_instance(setup, snap, data, business_key=item.business_key, resident_id=item.resident_id,
                                    org_code=org_code, org_path=paths[org_code], started_by=actor.name, now=now)
         made.append((item, inst, snap, data))
@@ -159,7 +154,6 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
                                               f"{snap.error.message}")[:2000]
     hooks.finish_batch_chunk(s)
     s.flush()
-    del held
     return result
 
 

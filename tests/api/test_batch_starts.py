@@ -352,9 +352,9 @@ def test_a_chunk_writes_its_history_as_plain_rows_in_one_insert(app, county):
 
 
 def test_a_chunk_reads_each_organisation_once_not_once_per_task(app, county):
-    """The task enrichers look up the task's organisation (`find_org`: the care-plan routing asks its level); the
-    session's identity map holds rows weakly, so without the chunk holding its organisations every task read its
-    organisation again: one SELECT per start. The chunk's instances all belong to one village here."""
+    """The task enrichers look up the task's organisation (the care-plan routing asks its level); with `find_org`
+    (the session's identity map holds rows weakly) every task read its organisation again: one SELECT per start.
+    The routing reads the per-worker `org_facts` now, as the runner does. The chunk's instances are in one village."""
     from sqlalchemy import event as sa_event
 
     from app.workflows import batch
