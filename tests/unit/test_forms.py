@@ -118,3 +118,17 @@ def test_a_missing_source_leaves_the_property_alone_and_a_draft_wins():
 def test_the_fingerprint_follows_the_definition():
     other = {"schema": {**BP_FORM["schema"], "required": ["sbp"]}}
     assert fingerprint(BP_FORM) == fingerprint(dict(BP_FORM)) != fingerprint(other)
+
+
+def test_validation_builds_its_validator_class_once_per_draft(monkeypatch):
+    """Issue 23.2: extending a jsonschema validator creates a class (attrs, compiled snippets) — too dear per request."""
+    from jsonschema import validators
+    calls = []
+    real = validators.extend
+    monkeypatch.setattr(validators, "extend", lambda *a, **k: calls.append(a) or real(*a, **k))
+    draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+              "properties": {"n": {"type": "integer"}}}
+    for _ in range(3):
+        assert validate(BP_FORM["schema"], {"sbp": "x", "visit_on": "2024-05-01"})
+        assert validate(draft7, {"n": 1}) == []
+    assert len(calls) <= 2
