@@ -57,6 +57,25 @@ EQUAL_FILTERS = ("process_id", "element_id", "resident_id", "org_code", "village
                  "priority")
 
 
+# -- statements built once per caller ----------------------------------------------------------------------
+# A statement of the hot paths (the task a completion locks, an inbox page) is built once per caller and kind and
+# reused with bound parameters: building the conditions and computing SQLAlchemy's cache key of a fresh statement
+# cost more CPU than the database's answer (issue 23.2). The key holds everything the statement is built from.
+STATEMENTS_MAX = 2048
+_STATEMENTS: dict[Any, Any] = {}
+
+
+def principal_key(p: Principal) -> tuple:
+    """What the visibility conditions are built from (the same key: the same SQL and parameter values)."""
+    return (p.user_id, p.username, p.roles, p.org_code, p.org_path, p.resident_id)
+
+
+def _remember(key, stmt) -> None:
+    if len(_STATEMENTS) >= STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = stmt
+
+
 # -- visibility as SQL --------------------------------------------------------------------------------------
 
 def prefix(column, value: str):
@@ -329,37 +348,63 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     A view made of several branches (two roles, the laneless tasks I started, …) or searched by name is read as a
     UNION ALL of one ordered, limited scan per part, so each uses an index instead of sorting every match.
     """
-    view, searched = args.get("view", "mine"), bool((args.get("q") or "").strip())
-    # a name search of the groups view reads (role, org_path, name) ranges per organization of the subtree
-    paths = subtree_paths(p) if searched and view == "groups" else None
-    branches = view_branches(p, view, args.get("status", "open"), paths)
     per_page = args.get("per_page", 25)
     sort = args.get("sort", "due")
-    keys = _sort_keys(sort)
     cursor = args.get("cursor")
-    after = _after(keys, decode_cursor(sort, cursor)) if cursor else None
     page = 1 if cursor else args.get("page", 1)
-    parts = [and_(b, q) for b in branches for q in _search_parts(args)]
-    rows = _page(parts, args, keys, page, per_page + 1, after)
+    key = _list_key(p, args)
+    built = _STATEMENTS.get(key) if key is not None else None
+    if built is None:
+        built = _list_statements(p, args, page, per_page)
+        if key is not None:
+            _remember(key, built)
+    rows = _rows(session().scalars(built.ids).all())
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
     if page == 1 and not cursor and not more:
         total = len(rows)           # the whole result is on the first page: it is its own count
     else:
-        total = sum(counts_of([_filtered(select(HumanTask.id).where(part), args) for part in parts]))
+        if built.count is None:
+            built.count = _counts_statement([_filtered(select(HumanTask.id).where(part), args) for part in built.parts])
+        total = sum(value or 0 for value in session().execute(built.count).one())
     return items(rows), total, next_cursor
 
 
-def _page(parts, args, keys, page: int, limit: int, after=None) -> list[HumanTask]:
-    """Ids of the page first (index-only where the indexes cover the filters), then those rows. `limit` rows from
-    row (page - 1) * (limit - 1) on (one more than the page, to tell whether another page follows)."""
+def _list_key(p: Principal, args: dict[str, Any]) -> tuple | None:
+    """The key of a list's statements, or None when they are not reused (a cursor, a name search or the overdue
+    filter: their statements depend on more than the arguments, or are rarely asked twice)."""
+    if args.get("cursor") or (args.get("q") or "").strip() or args.get("overdue") is not None:
+        return None
+    try:
+        return ("list", principal_key(p), is_postgres(), frozenset(args.items()))
+    except TypeError:               # an unhashable argument value
+        return None
+
+
+def _list_statements(p: Principal, args: dict[str, Any], page: int, per_page: int) -> SimpleNamespace:
+    """A list's page statement (the ids of the page), its parts (for the count) and its count statement (built when
+    first needed)."""
+    view, searched = args.get("view", "mine"), bool((args.get("q") or "").strip())
+    # a name search of the groups view reads (role, org_path, name) ranges per organization of the subtree
+    paths = subtree_paths(p) if searched and view == "groups" else None
+    branches = view_branches(p, view, args.get("status", "open"), paths)
+    sort = args.get("sort", "due")
+    keys = _sort_keys(sort)
+    cursor = args.get("cursor")
+    after = _after(keys, decode_cursor(sort, cursor)) if cursor else None
+    parts = [and_(b, q) for b in branches for q in _search_parts(args)]
+    return SimpleNamespace(ids=_page_ids(parts, args, keys, page, per_page + 1, after), parts=parts, count=None)
+
+
+def _page_ids(parts, args, keys, page: int, limit: int, after=None):
+    """The ids of a page (index-only where the indexes cover the filters; the rows are read by id next): `limit`
+    rows from row (page - 1) * (limit - 1) on (one more than the page, to tell whether another page follows)."""
     skip = (page - 1) * (limit - 1)
     extra = [after] if after is not None else []
     if len(parts) == 1:
-        ids = session().scalars(_filtered(select(HumanTask.id).where(parts[0], *extra), args)
-                                .order_by(*_ordered(keys)).offset(skip).limit(limit)).all()
-        return _rows(ids)
+        return (_filtered(select(HumanTask.id).where(parts[0], *extra), args)
+                .order_by(*_ordered(keys)).offset(skip).limit(limit))
     selects = []
     for condition in parts:
         columns = [HumanTask.id.label("task_id")] + [expr.label(f"k{i}") for i, (expr, _d, _n) in enumerate(keys)]
@@ -368,11 +413,14 @@ def _page(parts, args, keys, page: int, limit: int, after=None) -> list[HumanTas
         selects.append(select(inner))
     union = union_all(*selects).subquery()
     order = _ordered([(union.c[f"k{i}"], desc, n) for i, (_e, desc, n) in enumerate(keys)])
-    return _rows(session().scalars(select(union.c.task_id).order_by(*order).offset(skip).limit(limit)).all())
+    return select(union.c.task_id).order_by(*order).offset(skip).limit(limit)
+
+
+_ROWS = select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
 
 
 def _rows(ids) -> list[HumanTask]:
-    found = {t.id: t for t in session().scalars(select(HumanTask).where(HumanTask.id.in_(ids)))} if ids else {}
+    found = {t.id: t for t in session().scalars(_ROWS, {"ids": list(ids)})} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
@@ -381,8 +429,12 @@ def counts_of(stmts: list, cap: int = COUNT_CAP) -> list[int]:
     scalar subquery each)."""
     if not stmts:
         return []
-    columns = [select(func.count()).select_from(stmt.limit(cap + 1).subquery()).scalar_subquery() for stmt in stmts]
-    return [value or 0 for value in session().execute(select(*columns)).one()]
+    return [value or 0 for value in session().execute(_counts_statement(stmts, cap)).one()]
+
+
+def _counts_statement(stmts: list, cap: int = COUNT_CAP):
+    return select(*[select(func.count()).select_from(stmt.limit(cap + 1).subquery()).scalar_subquery()
+                    for stmt in stmts])
 
 
 def counts(p: Principal) -> dict[str, int]:
@@ -430,12 +482,16 @@ def get_task(p: Principal, task_id: int, *, lock: bool = False) -> HumanTask:
 def task_to_complete(p: Principal, task_id: int) -> tuple[HumanTask, int]:
     """`get_task(p, task_id, lock=True)` with its instance's version id read in the same statement (the form a
     completion validates against, without a second round trip)."""
-    stmt = (select(HumanTask, ProcessInstance.process_version_id)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(HumanTask.id == task_id, visible(p)).execution_options(populate_existing=True))
-    if is_postgres():
-        stmt = stmt.with_for_update(of=HumanTask)
-    row = session().execute(stmt).first()
+    key = ("to_complete", principal_key(p), is_postgres())
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = (select(HumanTask, ProcessInstance.process_version_id)
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(HumanTask.id == bindparam("task_id"), visible(p)).execution_options(populate_existing=True))
+        if key[2]:
+            stmt = stmt.with_for_update(of=HumanTask)
+        _remember(key, stmt)
+    row = session().execute(stmt, {"task_id": task_id}).first()
     if row is None:
         raise NotFound("任务不存在 (task not found)", task_id=task_id)
     return row[0], row[1]
