@@ -3,8 +3,8 @@
 * `add()` — called by `queue.enqueue_after_commit` inside the transaction; nothing touches Redis there.
 * `relay_after_commit()` — right after that commit, one best-effort push of the row's job straight to Redis, with
   no database work (issue 23.2: it used to be a second transaction per request). A pushed row is marked *in Redis*
-  (`sent_key`, in the same MULTI as nothing else: right after the push); its database row stays `pending` until the
-  relay sweeps it. A Redis error is logged and left to the relay; the request still succeeds.
+  (`sent_key`, set by the same server-side script that queues the job: one round trip, and no mark without the
+  job); its database row stays `pending` until the relay sweeps it. A Redis error is logged and left to the relay; the request still succeeds.
 * `relay()` — the leading scheduler's schedule `jobs.relay_outbox` (every second): takes the pending rows older than
   `SETTLE_S` (so a row whose request is pushing it right now is left to that request), oldest first, in batches
   locked with FOR UPDATE SKIP LOCKED so two relays never push one row. A row whose Redis mark is there was pushed
@@ -96,10 +96,10 @@ def relay_after_commit(row: JobOutbox) -> None:
     identity = inspect(row).identity
     if not identity or time.monotonic() < _paused_until:
         return
+    job = _job(row)
+    job.mark = (sent_key(identity[0], row.created_at), int(KEEP_RELAYED.total_seconds()) + 3600)
     try:
-        backend.push(_job(row))
-        backend.redis_connection().set(sent_key(identity[0], row.created_at), 1,
-                                       ex=int(KEEP_RELAYED.total_seconds()) + 3600)
+        backend.push(job)               # the job and its mark in one round trip
     except (RedisError, OSError) as exc:  # Redis is down: the row stays pending for the relay
         _paused_until = time.monotonic() + _PAUSE_AFTER_FAILURE_S
         log.warning("job not relayed yet; the relay retries", extra={"job": row.func, "code": _error(exc)})

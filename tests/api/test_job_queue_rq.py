@@ -167,6 +167,28 @@ def test_a_job_id_still_waiting_in_the_queue_is_never_queued_twice(app, rq_mode)
     assert len(rq_mode.get_jobs()) == 1
 
 
+def test_a_push_queues_the_job_as_rq_does_sets_its_mark_and_replaces_a_finished_job(app, rq_mode):
+    """Issue 23.2: the push after a commit is one round trip (job, queue and the outbox's mark); rq reads the job
+    as its own, a live job of the same id is not queued twice, a finished one is asked for again."""
+    from rq.job import Job as RqJob
+    redis = rq_mode.connection
+    mark = f"ygt:test:mark:{uuid.uuid4().hex}"
+    job = backend.Job("app.screening.jobs.screen_resident", (7,), {}, "screen-7-x", 3, (2, 10, 60), mark=(mark, 60))
+    with app.app_context():
+        assert backend.push(job) is True
+        assert backend.push(job) is False
+        found = RqJob.fetch("screen-7-x", connection=redis)
+        assert (found.func_name, found.args, found.origin, found.retries_left, found.timeout) == (
+            "app.screening.jobs.screen_resident", (7,), rq_mode.name, 3, 600)
+        assert found.get_status().value == "queued" and rq_mode.job_ids == ["screen-7-x"]
+        assert redis.get(mark) == b"1" and 0 < redis.ttl(mark) <= 60
+        found.set_status("finished")
+        redis.delete(mark)
+        assert backend.push(job) is True
+        assert rq_mode.job_ids == ["screen-7-x"] and redis.get(mark) == b"1"
+    redis.delete(mark)
+
+
 def test_the_notification_sweep_does_not_pile_up_jobs(app, rq_mode):
     """The 30 s re-queue of due messages once queued thousands of jobs: one job per message and attempt now."""
     from connectors.notify import services
