@@ -140,7 +140,7 @@ class Clock(MethodView):
         return services.clock_state()
 
     @require_roles(*DEPLOYERS)
-    @blp.arguments(ClockAdvanceSchema)
+    @blp.arguments(ClockAdvanceSchema())
     @blp.response(200, ClockSchema)
     @blp.alt_response(403, description="clock_control_disabled: production, or the site did not opt in")
     def post(self, body):
@@ -151,7 +151,7 @@ class Clock(MethodView):
 @blp.route("/process-instances")
 class Instances(MethodView):
     @phi_read("process_instance_list", roles=())
-    @blp.arguments(InstanceQueryArgsSchema, location="query")
+    @blp.arguments(InstanceQueryArgsSchema(), location="query")
     @blp.response(200, InstanceListSchema)
     def get(self, args):
         """Search instances in the caller's scope (paged, newest first)."""
@@ -159,7 +159,7 @@ class Instances(MethodView):
         return {"items": items, "total": total}
 
     @login_required
-    @blp.arguments(InstanceStartSchema)
+    @blp.arguments(InstanceStartSchema())
     @blp.response(201, InstanceDetailSchema)
     def post(self, body):
         """Start an instance and run it until it waits."""
@@ -207,7 +207,7 @@ _action("retry", RetrySchema, summary="Retry a failed step (optionally patching 
 @blp.route("/batches")
 class Batches(MethodView):
     @require_roles(*OPERATORS)
-    @blp.arguments(BatchQueryArgsSchema, location="query")
+    @blp.arguments(BatchQueryArgsSchema(), location="query")
     @blp.response(200, BatchListSchema)
     def get(self, args):
         """Batch starts (many instances of one process started as one set operation), newest first."""

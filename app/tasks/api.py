@@ -38,7 +38,7 @@ CONFLICTS = "409 task_already_claimed | task_already_completed | task_reassigned
 @blp.route("/tasks")
 class Tasks(MethodView):
     @phi_read("task_list", roles=())
-    @blp.arguments(TaskQueryArgsSchema, location="query")
+    @blp.arguments(TaskQueryArgsSchema(), location="query")
     @blp.response(200, TaskListSchema)
     @blp.alt_response(400, description="invalid_cursor: the cursor is not one this list handed out for this sort")
     def get(self, args):
@@ -67,7 +67,7 @@ class SavedFilters(MethodView):
         return {"items": items, "total": len(items)}
 
     @login_required
-    @blp.arguments(SavedFilterCreateSchema)
+    @blp.arguments(SavedFilterCreateSchema())
     @blp.response(201, SavedFilterSchema)
     def post(self, body):
         """Save an inbox filter (replaces the caller's filter of the same name)."""
@@ -96,7 +96,7 @@ class Task(MethodView):
 @blp.route("/tasks/<int:task_id>/complete")
 class TaskComplete(MethodView):
     @login_required
-    @blp.arguments(CompleteSchema)
+    @blp.arguments(CompleteSchema())
     @blp.response(200, CompletedTaskSchema)
     @blp.alt_response(422, description="form_invalid: details.errors = [{field, message}] (Chinese messages)")
     @blp.alt_response(409, description=CONFLICTS)
@@ -121,7 +121,7 @@ def _holder_action(name: str, summary: str, schema=None):
     post.__doc__ = summary
     view = blp.alt_response(409, description=CONFLICTS)(blp.response(200, TaskSchema)(post))
     if schema is not None:
-        view = blp.arguments(schema)(view)
+        view = blp.arguments(schema())(view)
     cls = type(f"Task{name.title()}", (MethodView,), {"post": login_required(view)})
     blp.route(f"/tasks/<int:task_id>/{name}")(cls)
 
@@ -143,7 +143,7 @@ class TaskComments(MethodView):
         return {"items": items, "total": len(items)}
 
     @login_required
-    @blp.arguments(CommentCreateSchema)
+    @blp.arguments(CommentCreateSchema())
     @blp.response(201, CommentSchema)
     def post(self, body, task_id):
         """Comment on a task."""
@@ -160,7 +160,7 @@ class TaskDraft(MethodView):
         return {"task_id": task.id, "data": task.draft}, 200, {"Cache-Control": "no-store"}
 
     @login_required
-    @blp.arguments(DraftSchema)
+    @blp.arguments(DraftSchema())
     @blp.response(200, DraftSavedSchema)
     def put(self, body, task_id):
         """Save partial form data without validating or completing."""
