@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session as OrmSession
 
 from app.core.db import session
@@ -120,9 +120,13 @@ def watch_deploys() -> None:
             event.listen(OrmSession, name, listener)
 
 
+# built once: a start's version lookup reuses the statement and its cache key (issue 23.2)
+_LATEST_ID = (select(ProcessVersion.id).where(ProcessVersion.process_id == bindparam("process_id"))
+              .order_by(ProcessVersion.version.desc()).limit(1))
+
+
 def latest_version_id(process_id: str) -> int | None:
-    return session().execute(select(ProcessVersion.id).where(ProcessVersion.process_id == process_id)
-                             .order_by(ProcessVersion.version.desc()).limit(1)).scalar_one_or_none()
+    return session().execute(_LATEST_ID, {"process_id": process_id}).scalar_one_or_none()
 
 
 def process_names(process_ids) -> dict[str, str]:
