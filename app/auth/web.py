@@ -50,7 +50,9 @@ def resolve_principal() -> None:
     except BaseException:
         db.session().rollback()
         raise
-    db.session().commit()           # end the lookup's transaction; the view starts its own
+    s = db.session()
+    if s.in_transaction():          # end the lookup's transaction; the view starts its own (a token resolved from
+        s.commit()                  # the worker's cache began none: nothing to end)
 
 
 def _from_token(raw: str) -> None:
