@@ -357,6 +357,44 @@ def test_header_counts_and_a_list_total_are_one_statement_each(app, login_as, fi
         event.remove(engine, "before_cursor_execute", record)
 
 
+def test_the_groups_list_of_a_village_names_its_path_and_a_townships_reads_its_prefix(app, login_as, approval):
+    """Issue 23.5: a village has no organization below it, so its groups list names the village's path besides the
+    prefix (`org_path IN (path)`, one equality): on PostgreSQL the role branch is then one ordered range of
+    (role, org_path, due_at). With the prefix alone, a village the statistics guessed busy but holding none of the
+    role's tasks had its page read by walking the role's whole due-ordered index (30-600 ms at 1,000,000 tasks).
+    The same rows either way; a township's list (13 organizations) keeps its prefix alone."""
+    from sqlalchemy import event
+    admin = login_as("county_admin")
+    here, there = start(admin, org="C01T01V01"), start(admin, org="C01T01V02")
+    for inst in (here, there):
+        set_fields(app, inst["id"], role="village_doctor")
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    with app.app_context():
+        engine = db.engine()
+    village, township = login_as("village_doctor", org="C01T01V01"), login_as("village_doctor", org="C01T01")
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        listed = village.get("/api/v1/tasks?view=groups&per_page=1")
+        assert [t["instance_id"] for t in listed.json["items"]] == [here["id"]] and listed.json["total"] == 1
+        assert any("human_tasks.org_path IN (" in st for st in seen if "ORDER BY" in st)
+        seen.clear()
+        listed = township.get("/api/v1/tasks?view=groups")
+        assert sorted(t["instance_id"] for t in listed.json["items"]) == sorted([here["id"], there["id"]])
+        assert not any("human_tasks.org_path IN (" in st for st in seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_leaf_levels_are_those_no_organization_may_sit_under():
+    from app.org.services import ALLOWED_PARENT
+    from app.tasks.queries import LEAF_LEVELS
+    parents = {level for allowed in ALLOWED_PARENT.values() for level in allowed}
+    assert set(LEAF_LEVELS) == set(ALLOWED_PARENT) - parents
+
+
 # -- detail -------------------------------------------------------------------------------------------------
 
 def test_detail_resolves_the_form_and_carries_an_etag(login_as, approval):
