@@ -8,11 +8,12 @@ if it was unassigned, runs the engine step and stores a receipt.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.services import record
+from app.audit.services import entry, record_all
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.db import unit_of_work
@@ -29,6 +30,7 @@ from .errors import (
 )
 from .models import TaskCompletion
 
+_INSERT_RECEIPT = insert(cast(Table, TaskCompletion.__table__))   # built once: its cache key is memoized
 _TAG = re.compile(r'^(?:W/)?"?(\d+)-(\d+)(?:\.([0-9a-f]+))?"?$')
 
 
@@ -67,19 +69,20 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
             if completion_id and "completion_id" in str(exc.orig):
                 raise _reused(completion_id) from exc
             raise
-        task.draft = None
+        if task.draft is not None:
+            task.draft = None
         # the next tasks from the step's own projection (no re-read), serialized with the task in one pass
         following = [r for r in projection.open_rows_in_session(s, task.instance_id) if queries.may_act_now(p, r)]
         listed = queries.items([task, *following], me=p)
         body = {**listed[0], "next_tasks": listed[1:]}
         if completion_id:
-            s.add(TaskCompletion(completion_id=completion_id, task_id=task.id, user_id=p.user_id, response=body,
-                                 created_at=clock.now()))
-        if claimed:
-            services.claim_audit(p, task)
-        record("task.complete", object_type="task", object_id=task.id, principal=p,
-               details={"instance_id": task.instance_id, "completion_id": completion_id,
-                        **({"ignored_fields": ignored} if ignored else {})})
+            s.execute(_INSERT_RECEIPT, {"completion_id": completion_id, "task_id": task.id, "user_id": p.user_id,
+                                        "response": body, "created_at": clock.now()})
+        # the claim's and the completion's audit entries in one INSERT
+        record_all([*([services.claim_audit_entry(p, task)] if claimed else []),
+                    entry("task.complete", object_type="task", object_id=task.id, principal=p,
+                          details={"instance_id": task.instance_id, "completion_id": completion_id,
+                                   **({"ignored_fields": ignored} if ignored else {})})])
         return body
 
 

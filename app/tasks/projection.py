@@ -13,7 +13,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, Table, bindparam, insert, inspect, null, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.principal import ROLES
 from app.core import clock
@@ -21,12 +23,19 @@ from app.core.db import unit_of_work
 from app.core.errors import Conflict
 from app.org.queries import org_facts
 from app.workflows import hooks
-from app.workflows.models import HumanTask, ProcessInstance
+from app.workflows.models import NO_RISK_RANK, RISK_RANK, HumanTask, ProcessInstance
 from app.workflows.versions import version_id_of
 
 DEFAULT_PRIORITY = 3
 _ROLE_IN_LANE = re.compile(r"[a-z_]+")
 _LAST_STEP = "tasks.last_projection"
+_TASKS = HumanTask.__table__
+assert isinstance(_TASKS, Table)
+# a step's new task rows: one INSERT … RETURNING id built once (its cache key is memoized), not the unit of work
+_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True)
+_INSERTED = [c for c in _TASKS.columns if not c.primary_key and c.computed is None]
+_UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
+_WRITABLE = frozenset(c.key for c in _INSERTED)
 
 
 def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, new: bool,
@@ -49,8 +58,10 @@ def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, 
         rows.update((r.task_guid, r) for r in session.execute(select(HumanTask).where(
             HumanTask.instance_id == inst.id, HumanTask.status == "open",
             HumanTask.task_guid.in_(sorted(wanted)))).scalars())
+    created: list[HumanTask] = []
     with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
-        kept = [_refresh(session, inst, rows.get(view.task_guid), view, now) for view in fresh]
+        kept = [_refresh(session, inst, rows.get(view.task_guid), view, now, created) for view in fresh]
+    _insert_new(session, created)
     for guid in closed:
         row = rows.get(guid)
         if row is not None and row.status == "open":
@@ -65,17 +76,20 @@ def _project_all(session, inst: ProcessInstance, views: list[Any], now: datetime
         HumanTask.instance_id == inst.id, HumanTask.status == "open")).scalars()}
     seen = set()
     kept: list[HumanTask] = []
+    created: list[HumanTask] = []
     with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
         for view in views:
             seen.add(view.task_guid)
-            kept.append(_refresh(session, inst, existing.get(view.task_guid), view, now))
+            kept.append(_refresh(session, inst, existing.get(view.task_guid), view, now, created))
+    _insert_new(session, created)
     for guid, row in existing.items():
         if guid not in seen:
             _cancel(row, now)
     session.info[_LAST_STEP] = (inst.id, kept)     # one entry: the step that ran last in this session
 
 
-def _refresh(session, inst: ProcessInstance, row: HumanTask | None, view, now: datetime) -> HumanTask:
+def _refresh(session, inst: ProcessInstance, row: HumanTask | None, view, now: datetime,
+             created: list[HumanTask]) -> HumanTask:
     if row is None:
         row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
                         element_id=view.element_id, name=view.name, lane=view.lane,
@@ -83,9 +97,49 @@ def _refresh(session, inst: ProcessInstance, row: HumanTask | None, view, now: d
                         status="open", created_at=now, started_by=inst.started_by,
                         form_key=f"{view.process_id}/{view.element_id}",
                         process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
-        session.add(row)
+        created.append(row)     # inserted with the step's other new tasks (`_insert_new`)
     _fill(row, view, inst)
     return row
+
+
+def _insert_new(session, rows: list[HumanTask]) -> None:
+    """Insert a step's new task rows with one Core INSERT … RETURNING id and hand them to the session as loaded
+    rows (what reads them next in this request, `next_tasks` or the start's answer, finds them with their ids and
+    reads nothing back). A batch start's chunk adds them to the session instead: it flushes all its tasks at once."""
+    if not rows:
+        return
+    if hooks.in_batch_chunk(session) is not None:
+        session.add_all(rows)
+        return
+    params = [_insert_params(row) for row in rows]
+    ids = session.execute(_INSERT_TASKS, params).scalars().all()
+    for row, id_ in zip(rows, ids, strict=True):
+        row.id = id_
+        row.risk_rank = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes it
+        make_transient_to_detached(row)
+        session.add(row)        # persistent, clean: nothing is written again
+
+
+def _insert_params(row: HumanTask) -> dict[str, Any]:
+    """A new row's INSERT parameters as the unit of work would send them (a column left unset takes its default;
+    an unset JSON column is SQL NULL), the row's attributes completed with them."""
+    state = row.__dict__
+    params: dict[str, Any] = {}
+    for column in _INSERTED:
+        key = column.key
+        if key in state:
+            params[key] = state[key]
+            continue
+        value = _default(column)
+        setattr(row, key, value)
+        params[key] = null() if value is None and isinstance(column.type, JSON) else value
+    return params
+
+
+def _default(column) -> Any:
+    """A column's Python default (`default=` of the model), or None."""
+    arg = getattr(column.default, "arg", None)
+    return arg({}) if callable(arg) else arg
 
 
 def _cancel(row: HumanTask, now: datetime) -> None:
@@ -110,7 +164,20 @@ def complete(session, task_id: int, data: Any, actor_name: str, completion_id: s
     row.completion_id = completion_id
     row.etag_version += 1
     hooks.task_completed(row, data, actor_name)
+    _write_changes(session, row)    # in the step (a completion id used before fails here), with the claim's changes
     return row
+
+
+def _write_changes(session, row: HumanTask) -> None:
+    """One Core UPDATE of what changed on a loaded task row (the claim and the completion together), the row then
+    holding its values as written, so the unit of work writes nothing of it again."""
+    state = inspect(row)
+    changed = {key: state.dict[key] for key in state.committed_state if key in _WRITABLE}
+    if not changed:
+        return
+    session.execute(_UPDATE_TASK, {"b_id": row.id, **changed})
+    for key, value in changed.items():
+        set_committed_value(row, key, value)
 
 
 def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from app.audit.services import entry as audit_entry
 from app.audit.services import record
 from app.auth.principal import Principal
 from app.auth.queries import users_by_id
@@ -118,6 +119,12 @@ def claim_locked(p: Principal, task: HumanTask) -> None:
 def claim_audit(p: Principal, task: HumanTask) -> None:
     record("task.claim", object_type="task", object_id=task.id, principal=p,
            details={"instance_id": task.instance_id})
+
+
+def claim_audit_entry(p: Principal, task: HumanTask) -> dict:
+    """The `task.claim` audit entry of a claim, for a caller that writes it with its own (`audit.record_all`)."""
+    return audit_entry("task.claim", object_type="task", object_id=task.id, principal=p,
+                       details={"instance_id": task.instance_id})
 
 
 def unclaim(p: Principal, task_id: int) -> dict:

@@ -7,13 +7,14 @@ subscriptions, outbox service calls and history events. Jobs are enqueued only a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, event, insert, select, text
+from sqlalchemy import Table, bindparam, delete, event, insert, inspect, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import engine as eng
@@ -223,9 +224,9 @@ def new_instance(setup: StartSetup, snap: runtime.Snapshot, data: Mapping[str, A
 def record_start(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor, now, *,
                  data: Mapping[str, Any], business_key: str | None, flush: bool = True) -> None:
     """The history and projections of an instance just inserted (`flush=False`: the caller flushes many at once)."""
-    _event(session, inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
-                                                              "business_key": business_key})
-    _project(session, inst, snap, actor, now, new=True, flush=flush)
+    started = _event_row(inst, "instance_started", actor, data={"data": runtime.to_json_value(data),
+                                                               "business_key": business_key})
+    _project(session, inst, snap, actor, now, new=True, flush=flush, events_before=[started])
 
 
 def as_int(value) -> int | None:
@@ -443,6 +444,12 @@ def resume_instance(instance_id: int, actor: Actor):
 
 _EVENT_ROWS = "workflows.event_rows"
 _EVENTS = cast(Table, ProcessEvent.__table__)
+_INSTANCES = cast(Table, ProcessInstance.__table__)
+# the step's writes are Core statements built once (their cache keys are memoized), not the ORM's unit of work
+_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_EVENTS_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_UPDATE_INSTANCE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id"),
+                                            _INSTANCES.c.lock_version == bindparam("b_lock_version"))
 
 
 @contextlib.contextmanager
@@ -457,50 +464,105 @@ def events_in_bulk(session) -> Iterator[None]:
     finally:
         session.info.pop(_EVENT_ROWS, None)
     if rows:
-        session.execute(insert(_EVENTS), rows)     # Core on the table: every row with every column, one INSERT
+        session.execute(_INSERT_EVENTS, rows)     # Core on the table: every row with every column, one INSERT
 
 
-def _event(session, inst: ProcessInstance, type_: str, actor: Actor | str, *, element_id=None, task_guid=None,
-           data=None) -> None:
-    row = {"instance_id": inst.id, "at": clock.now(), "type": type_, "element_id": element_id,
-           "task_guid": task_guid, "actor": actor if isinstance(actor, str) else actor.name, "data": data or {}}
+def _event_row(inst: ProcessInstance, type_: str, actor: Actor | str, *, element_id=None, task_guid=None,
+               data=None, at=None) -> dict[str, Any]:
+    return {"instance_id": inst.id, "at": at or clock.now(), "type": type_, "element_id": element_id,
+            "task_guid": task_guid, "actor": actor if isinstance(actor, str) else actor.name, "data": data or {}}
+
+
+def _event(session, inst: ProcessInstance, type_: str, actor: Actor | str, **fields) -> None:
+    _write_events(session, [_event_row(inst, type_, actor, **fields)])
+
+
+def _write_events(session, rows: list[dict[str, Any]]) -> None:
+    """Insert history rows in one statement (after whatever the ORM holds, so ids keep the order things happened
+    in); while a start collects its events (`started_history`), their ids come back with RETURNING."""
+    if not rows:
+        return
     bulk = session.info.get(_EVENT_ROWS)
     if bulk is not None:
-        bulk.append(row)
-    else:
-        session.add(ProcessEvent(**row))
+        bulk.extend(rows)
+        return
+    rows = _pending_events(session) + rows      # (what else the ORM holds is written at its next flush)
+    written = session.info.get(_WRITTEN_EVENTS)
+    if written is None:
+        session.execute(_INSERT_EVENTS, rows)
+        return
+    ids = session.execute(_INSERT_EVENTS_RETURNING, rows).scalars().all()
+    written.extend(ProcessEvent(id=id_, **row) for id_, row in zip(ids, rows, strict=True))
+
+
+def _pending_events(session) -> list[dict[str, Any]]:
+    """History events added to the session before the step's (a claim's, `app.tasks`), taken out of it as rows: they
+    go first in the step's INSERT, as the unit of work would have written them with it."""
+    pending = [obj for obj in session.new if isinstance(obj, ProcessEvent)]
+    if not pending:
+        return []
+    pending.sort(key=lambda obj: inspect(obj).insert_order or 0)
+    rows = []
+    for obj in pending:
+        session.expunge(obj)
+        rows.append({c: getattr(obj, c) for c in _EVENT_COLUMNS})
+        rows[-1]["data"] = rows[-1]["data"] or {}
+    return rows
+
+
+_EVENT_COLUMNS = [c.key for c in _EVENTS.columns if not c.primary_key]
+
+
+def _applied(inst: ProcessInstance, snap: runtime.Snapshot, now) -> dict[str, Any]:
+    """The instance columns a snapshot sets."""
+    values = {"state": snap.state, "status": snap.status if inst.status != "suspended" else "suspended",
+              "diagram": snap.diagram, "error": vars(snap.error) if snap.error else None,
+              "next_timer_at": snap.next_timer_at,
+              "waiting_messages": sorted({s.message_name for s in snap.subscriptions}), "updated_at": now}
+    if snap.status in FINAL:
+        values.update(ended_at=now, result=snap.data)
+    return values
 
 
 def _apply(inst: ProcessInstance, snap: runtime.Snapshot, now) -> None:
     """Copy a snapshot onto the instance row (before its INSERT for a new instance: one statement)."""
-    inst.state = snap.state
-    inst.status = snap.status if inst.status != "suspended" else "suspended"
-    inst.diagram = snap.diagram
-    inst.error = vars(snap.error) if snap.error else None
-    inst.next_timer_at = snap.next_timer_at
-    inst.waiting_messages = sorted({s.message_name for s in snap.subscriptions})
-    inst.updated_at = now
-    if snap.status in FINAL:
-        inst.ended_at = now
-        inst.result = snap.data
+    for key, value in _applied(inst, snap, now).items():
+        setattr(inst, key, value)
+
+
+def _update_instance(session, inst: ProcessInstance, values: dict[str, Any]) -> None:
+    """One UPDATE of the locked instance row under its optimistic version (as the ORM's `version_id_col` would);
+    the loaded object takes the values as committed, so nothing writes them again."""
+    if inspect(inst).modified:
+        session.flush()             # what the caller changed on the instance is written (and versioned) first
+    lock_version = inst.lock_version
+    values = {**values, "lock_version": lock_version + 1}
+    result = session.execute(_UPDATE_INSTANCE, {"b_id": inst.id, "b_lock_version": lock_version, **values})
+    if result.rowcount != 1:
+        raise StaleDataError(f"process_instances {inst.id}: version {lock_version} was changed meanwhile")
+    for key, value in values.items():
+        set_committed_value(inst, key, value)
 
 
 def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor) -> None:
     now = clock.now()
     had_timers, had_messages = inst.next_timer_at is not None, bool(inst.waiting_messages)
-    _apply(inst, snap, now)
-    _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages)
+    before = _pending_events(session)       # a claim's history goes in the step's INSERT, not a flush of its own
+    _update_instance(session, inst, _applied(inst, snap, now))
+    _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages,
+             events_before=before)
 
 
 def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = False,
-             had_messages: bool = False, flush: bool = True) -> None:
+             had_messages: bool = False, flush: bool = True, events_before: Sequence[dict[str, Any]] = ()) -> None:
     """Write history and the projections of one step (skipping what cannot have existed before); a batch start
-    (app.workflows.batch) flushes once for all its instances (`flush=False`)."""
-    for ev in snap.events:
-        _event(session, inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
-               task_guid=ev.get("task_guid"), data=ev.get("data"))
+    (app.workflows.batch) flushes once for all its instances (`flush=False`). `events_before`: history rows that
+    go first in the step's INSERT."""
+    rows = [*events_before, *(_event_row(inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
+                       task_guid=ev.get("task_guid"), data=ev.get("data")) for ev in snap.events)]
     if snap.status in FINAL:
-        _event(session, inst, f"instance_{snap.status}", actor)
+        rows.append(_event_row(inst, f"instance_{snap.status}", actor))
+    _write_events(session, rows)
     hooks.project_tasks(session, inst, snap.human_tasks, now, new=new,     # the inbox (app.tasks) writes them
                         closed=snap.closed_tasks)
     if had_timers or snap.timers:
