@@ -26,6 +26,8 @@ MAX_HEADER_BYTES = 64 * 1024           # all headers together (waitress; gunicor
 COMPRESSED_TYPES = ("application/json", "application/fhir+json", "application/problem+json", "application/xml",
                     "text/html", "text/css", "text/plain", "text/xml", "text/csv", "application/javascript",
                     "text/javascript", "image/svg+xml", "x-application/hl7-v2+er7")
+# gunicorn's access log line: client, request line, status, bytes sent, milliseconds (app.gunicorn_log writes it)
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 def gunicorn_options(bind: str, workers: int) -> dict:
@@ -36,7 +38,7 @@ def gunicorn_options(bind: str, workers: int) -> dict:
         "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "accesslog": "-", "errorlog": "-",
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "access_log_format": ACCESS_LOG_FORMAT, "logger_class": "app.gunicorn_log.AccessLogger",
     }
 
 
