@@ -280,6 +280,8 @@ class _Run:
             str(t.id): t.last_state_change for t in self.wf.get_tasks(state=TaskState.READY, manual=True)}
         self.budget = ctx.step_budget
         self.steps = 0
+        self.step_task: Task | None = None      # the task of the current engine step, and the scripts answered
+        self.asked_before = 0                   # before it (a deferred batch start resumes at that step)
         self.started_ts = time.time()
         self.events: list[dict[str, Any]] = []
         self.error: ErrorInfo | None = None
@@ -287,6 +289,7 @@ class _Run:
 
     def count_step(self, task) -> None:
         """Called before each engine step: a run that exceeds its budget stops with an incident at that task."""
+        self.step_task, self.asked_before = task, self.env.replay.asked if self.env.replay is not None else 0
         self.steps += 1
         if self.budget is not None and self.steps > self.budget:
             task.error()
@@ -314,9 +317,12 @@ class _Run:
                                 "task_guid": self.error.task_guid,
                                 "data": {"message": self.error.message, "line": self.error.line}})
 
-    def advance(self) -> None:
+    def advance(self, *, resume: bool = False) -> None:
+        """Fire what is due and run until the workflow waits (`resume`: go on with the engine steps a deferred script
+        interrupted, as the interrupted `do_engine_steps` would have, without refreshing the timers first)."""
         def step():
-            self.wf.refresh_timers()
+            if not resume:
+                self.wf.refresh_timers()
             self.wf.do_engine_steps(will_complete_task=self.count_step)
             for ev in self.wf.get_events():
                 if isinstance(ev.event_definition, MessageEventDefinition):
@@ -541,23 +547,35 @@ def start_many(ctx: Context, datas: Sequence[Mapping[str, Any] | None]) -> list[
     """Start many instances of one version, each as `start` would (the same snapshot), with the scripts they run
     before their first wait sent to the isolation pool together: per round, every start runs until its next
     unanswered script (`ScriptDeferred`), the round's scripts go to one worker in one request (`run_many`), and
-    the starts run again from the beginning with the answers. Runs are deterministic, so a start that asked for `k`
-    scripts replays them without asking. A script that fails, times out or exceeds its memory fails its own
+    the starts go on with the answers. Runs are deterministic, so a start that asked for `k` scripts replays them
+    without asking. A start whose deferred script is the only engine work ready (a plain script task, no
+    subprocess: `_resumable`) goes on from that task in the same loaded workflow; any other is run again from the
+    beginning with the answers. A script that fails, times out or exceeds its memory fails its own
     instance (an incident, as in a single start); an exception that a single start would raise is returned in its
     place. Without process isolation each start simply runs."""
     results: list[Snapshot | Exception | None] = [None] * len(datas)
     iso = ctx.isolation
     gather = iso is not None and iso.mode == "process"
     replays = [ScriptReplay() for _ in datas]
+    paused: dict[int, _Run] = {}        # starts waiting for their script's answer, resumable where they stopped
     todo = list(range(len(datas)))
     for rounds in itertools.count():
         asks: dict[int, Any] = {}
         for i in todo:
-            replays[i].asked, replays[i].live = 0, rounds >= REPLAY_ROUNDS
+            replays[i].live = rounds >= REPLAY_ROUNDS
+            run = paused.pop(i, None)
             try:
-                results[i] = _start(ctx, datas[i], replay=replays[i] if gather else None)
+                resume = run is not None
+                if run is None:
+                    replays[i].asked = 0
+                    run = _Run(ctx, None, replay=replays[i] if gather else None)
+                    run.wf.get_next_task(state=TaskState.READY).data.update(dict(datas[i] or {}))
+                run.advance(resume=resume)
+                results[i] = run.snapshot()
             except ScriptDeferred as deferred:
                 asks[i] = deferred.request
+                if _resumable(run):
+                    paused[i] = run
             except Exception as exc:  # noqa: BLE001 — this start fails alone, as it would singly
                 results[i] = exc
         if not asks:
@@ -568,6 +586,27 @@ def start_many(ctx: Context, datas: Sequence[Mapping[str, Any] | None]) -> list[
             replays[i].answers.append((request[1], answer))
         todo = list(asks)
     return [r if r is not None else RuntimeError("not started") for r in results]
+
+
+def _resumable(run: _Run) -> bool:
+    """After a deferred script: can the run go on from the deferring task and end as a run from the beginning
+    would? Yes when that task is a plain script task (no pre/post script, no multi-instance) and the only engine
+    task ready in a workflow without subprocesses: the steps before it are done exactly as a rerun would replay
+    them, and nothing else can run in between. Its state is put back to READY, its step and script uncounted."""
+    task, wf = run.step_task, run.wf
+    spec = getattr(task, "task_spec", None)
+    if (task is None or wf.subprocesses or type(spec).__name__ != "ScriptTask"
+            or getattr(spec, "prescript", None) or getattr(spec, "postscript", None)
+            or task.state != TaskState.ERROR):
+        return False
+    ready = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.ERROR) if not t.task_spec.manual]
+    if ready != [task]:
+        return False
+    task._set_state(TaskState.READY)      # the library's own setter refuses to go back; the script never ran
+    run.steps -= 1
+    assert run.env.replay is not None
+    run.env.replay.asked = run.asked_before
+    return True
 
 
 def _pool_of(iso: Isolation) -> isolation.ScriptPool:

@@ -141,3 +141,92 @@ def test_a_batch_start_asks_the_pool_once_per_round_and_matches_single_starts(mo
         assert [e["type"] for e in got.events] == [e["type"] for e in single.events]
     assert [s.status for s in many] == ["waiting", "waiting", "error", "waiting", "waiting", "waiting"]
     assert many[2].error.element_id == "check"
+
+
+def _shape(snap):
+    """A snapshot's state without what differs between any two runs (task ids, timestamps): per task its element,
+    state and data, in tree order; plus the projections."""
+    state = snap.state
+    order, tasks = [], state["tasks"]
+
+    def walk(guid):
+        t = tasks[guid]
+        order.append((t["task_spec"], t["state"], t["data"], t.get("internal_data")))
+        for child in t["children"]:
+            walk(child)
+    walk(state["root"])
+    return (order, snap.status, [(t.element_id, t.data, t.instructions) for t in snap.human_tasks],
+            [(e["type"], e.get("element_id"), e.get("data")) for e in snap.events], snap.diagram,
+            sorted((k, tasks[v]["task_spec"] if k == "last_task" and v else v) for k, v in state.items()
+                   if k not in ("tasks", "root", "subprocesses") and not isinstance(v, dict)))
+
+
+def _ctx(process_id, xml):
+    from app.engine import runtime, specs
+    draft = specs.parse_bundle({f"bpmn/{process_id}.bpmn": xml}).processes[0]
+    return runtime.Context(spec_json=draft.spec_json, spec_key=f"{process_id}:{draft.content_hash}",
+                           isolation=runtime.Isolation(mode="process"))
+
+
+def _count_workflows(monkeypatch):
+    from app.engine import runtime
+    made = [0]
+    real = runtime._Run.__init__
+
+    def counting(self, *a, **k):
+        made[0] += 1
+        real(self, *a, **k)
+    monkeypatch.setattr(runtime._Run, "__init__", counting)
+    return made
+
+
+def test_a_batch_start_goes_on_from_its_deferred_script_and_ends_as_a_single_start(monkeypatch):
+    """A start whose deferred script is the only engine work ready is not run again from the beginning: it goes on
+    in the same workflow once the answer is in, and its state (every task's element, state and data), projections
+    and events are those of a single start; a failing script is still its own instance's incident."""
+    from app.engine import runtime
+    from tests.bpmn_builder import chain, definitions, process, script, user
+    xml = definitions(process("two_scripts", chain(script("prepare", "y = x * 2"),
+                                                   script("check", "z = 10 // (y - 6)"), user("visit"))))
+    ctx = _ctx("two_scripts", xml)
+    datas = [{"x": n} for n in range(1, 7)]
+    made = _count_workflows(monkeypatch)
+    many = runtime.start_many(ctx, datas)
+    assert made[0] == 6                                      # one workflow per start, over both rounds
+    for got, data in zip(many, datas):
+        assert _shape(got) == _shape(runtime.start(ctx, data))
+    assert [s.status for s in many] == ["waiting", "waiting", "error", "waiting", "waiting", "waiting"]
+
+
+def test_a_batch_start_whose_script_is_not_alone_is_run_again_from_the_beginning(monkeypatch):
+    """Parallel scripts (two engine tasks ready at the deferral) or a script inside a subprocess: the start is
+    run again from the beginning with the answers (the fallback), and ends as a single start."""
+    from app.engine import runtime
+    from tests.bpmn_builder import chain, definitions, process, script, subprocess, user
+    body = """
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:parallelGateway id="fork"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>fa</bpmn:outgoing>
+<bpmn:outgoing>fb</bpmn:outgoing></bpmn:parallelGateway>
+<bpmn:scriptTask id="sa"><bpmn:incoming>fa</bpmn:incoming><bpmn:outgoing>ja</bpmn:outgoing>
+<bpmn:script>a = x + 1</bpmn:script></bpmn:scriptTask>
+<bpmn:scriptTask id="sb"><bpmn:incoming>fb</bpmn:incoming><bpmn:outgoing>jb</bpmn:outgoing>
+<bpmn:script>b = x + 2</bpmn:script></bpmn:scriptTask>
+<bpmn:parallelGateway id="join"><bpmn:incoming>ja</bpmn:incoming><bpmn:incoming>jb</bpmn:incoming>
+<bpmn:outgoing>fu</bpmn:outgoing></bpmn:parallelGateway>
+<bpmn:userTask id="visit"><bpmn:incoming>fu</bpmn:incoming><bpmn:outgoing>fe</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>fe</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>
+<bpmn:sequenceFlow id="fa" sourceRef="fork" targetRef="sa"/><bpmn:sequenceFlow id="fb" sourceRef="fork" targetRef="sb"/>
+<bpmn:sequenceFlow id="ja" sourceRef="sa" targetRef="join"/><bpmn:sequenceFlow id="jb" sourceRef="sb" targetRef="join"/>
+<bpmn:sequenceFlow id="fu" sourceRef="join" targetRef="visit"/><bpmn:sequenceFlow id="fe" sourceRef="visit" targetRef="end"/>"""
+    nested = definitions(process("nested", chain(subprocess("inner", script("prepare", "y = x * 2")),
+                                                 user("visit"))))
+    for process_id, xml in (("parallel", definitions(process("parallel", body))), ("nested", nested)):
+        ctx = _ctx(process_id, xml)
+        datas = [{"x": n} for n in range(3)]
+        made = _count_workflows(monkeypatch)
+        many = runtime.start_many(ctx, datas)
+        assert made[0] > len(datas), process_id              # rerun from the beginning at least once
+        for got, data in zip(many, datas):
+            assert got.status == "waiting"
+            assert _shape(got)[:5] == _shape(runtime.start(ctx, data))[:5], process_id
