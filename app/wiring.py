@@ -47,6 +47,7 @@ from app.residents.matching import REVIEW_PROCESS
 from app.residents.record_queries import summary_provider
 from app.screening import jobs as screening_jobs
 from app.screening import services as screening_services
+from app.tasks import bulk as tasks_bulk
 from app.tasks import projection as inbox
 from app.tasks.checks import submit_check
 from app.training import services as training
@@ -111,6 +112,7 @@ def wire() -> None:
     hooks.task_enricher(care_plan_routing.route_to_township_without_village)
     hooks.task_enricher(notification_jobs.announce_new_task)
     hooks.batch_chunk_finisher(notification_jobs.announce_batch)     # a batch start's chunk: one announcement job
+    hooks.batch_chunk_finisher(tasks_bulk.insert_chunk_tasks)        # … and one INSERT of its new tasks
 
     # --- a patient is reminded (follow-up due, education pushed) only under their portal reminder consent ---
     follow_up_reminders.consent_check(portal_consent.reminders_allowed)

@@ -77,6 +77,14 @@ def count_statements() -> list[int]:
     return counter
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and of its children it waited for (utime + stime + cutime + cstime): an rq
+    worker's own, plus its work horses' (one per job) and whatever those reaped (the script-isolation pool)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_batch(args, url: str, app) -> None:
     """Phase 2 as a batch start (see the module doc)."""
     from sqlalchemy import func, select
@@ -99,6 +107,8 @@ def run_batch(args, url: str, app) -> None:
     try:
         with app.app_context():
             statements = count_statements()
+            with open("/proc/loadavg") as f:
+                load0 = " ".join(f.read().split()[:3])
             cpu0 = time.process_time()
             t0 = time.perf_counter()
             made = scheduling.enqueue_starts()
@@ -121,6 +131,8 @@ def run_batch(args, url: str, app) -> None:
                 while r.llen(f"rq:queue:{queue_name}") or r.zcard(f"rq:wip:{queue_name}"):
                     time.sleep(0.5)
                 drained_s = time.perf_counter() - t0
+                time.sleep(1)       # the last work horse reaped
+            workers_cpu_s = sum(process_cpu_s(w.pid) for w in workers)
             counts = {name: session().scalar(select(func.count()).select_from(model)) for name, model in (
                 ("instances", ProcessInstance), ("open tasks", HumanTask), ("history events", ProcessEvent))}
             session().rollback()
@@ -129,10 +141,14 @@ def run_batch(args, url: str, app) -> None:
             again_s = time.perf_counter() - t1
             with open("/proc/loadavg") as f:
                 load = " ".join(f.read().split()[:3])
+        print(f"load average at the start: {load0}")
         where = f"{args.workers} rq workers" if args.redis_url else "in this process (eager jobs)"
         print(f"batch {batch_id}: {made} visits queued in {queued_s:.1f} s; {where}, chunks of {args.chunk}")
         print(f"batch: {p['started']} started, {p['skipped']} skipped, {p['failed']} failed in {started_s:.1f} s "
               f"= {p['started'] / started_s:,.0f} starts/s" + (f" ({p['failures']})" if p["failed"] else ""))
+        if workers:
+            print(f"rq workers: {workers_cpu_s:.1f} s CPU until the queue was drained (own + reaped work horses; chunks and announcements) = "
+                  f"{1000 * workers_cpu_s / max(1, p['started']):.2f} ms CPU per start")
         if not args.redis_url:
             print(f"this process: {cpu_s:.1f} s CPU = {1000 * cpu_s / max(1, p['started']):.1f} ms CPU per start; "
                   f"{statements[0]} SQL statements = {statements[0] / max(1, p['started']):.2f} per start "

@@ -17,9 +17,11 @@ the work. A chunk is one transaction:
   a single start, but the scripts the chunk's instances run on the way — with `YGT_SCRIPT_ISOLATION=process` each
   one a round trip to a pooled worker process — are gathered and sent to the pool in one request per round; a
   script that fails, times out or exceeds its memory fails its own instance only);
-* instances, open tasks, timers and the outbox rows of the task announcements are written with one flush:
-  SQLAlchemy sends multi-row INSERTs (`insertmanyvalues`) per table instead of one statement per row; the history
-  events (four per instance) skip the ORM's unit of work: plain rows, one multi-row INSERT (`runner.events_in_bulk`).
+* instances, open tasks, timers and history events skip the ORM's unit of work: each table gets one Core multi-row
+  INSERT of plain rows — the instances' with RETURNING id, the history events' at the end of `runner.events_in_bulk`,
+  the timers' here and the open tasks' by their one writer, the inbox (`app.tasks.bulk`, a chunk finisher), all
+  with the values the unit of work would have sent (`row_values`); whatever else a start added (subscriptions,
+  service calls, the announcements' outbox rows) is flushed once at the end.
 
 An instance whose start raises (bad data) is `failed` with the reason on its item, counted on the batch and logged;
 the others of its chunk are written. If the chunk's write itself fails, the chunk is retried one item per transaction
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import JSON, Table, func, insert, inspect, null, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock, logs
@@ -43,7 +45,7 @@ from app.engine import runtime
 from app.jobs.queue import enqueue
 
 from . import hooks, runner
-from .models import BatchStart, BatchStartItem, ProcessInstance
+from .models import BatchStart, BatchStartItem, ProcessInstance, Timer
 
 log = logs.get("workflows.batch")
 DEFAULT_CHUNK = 500
@@ -142,8 +144,7 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
         inst = runner.new_instance(setup, snap, data, business_key=item.business_key, resident_id=item.resident_id,
                                    org_code=org_code, org_path=paths[org_code], started_by=actor.name, now=now)
         made.append((item, inst, snap, data))
-    s.add_all([inst for _, inst, _, _ in made])
-    s.flush()                                   # one multi-row INSERT … RETURNING id per table
+    _insert_instances(s, [inst for _, inst, _, _ in made])
     s.info[hooks.BATCH_CHUNK] = {}              # enrichers collect per chunk (one announcement job, not one per task)
     with s.no_autoflush, runner.events_in_bulk(s):  # lookups must not flush instance by instance; the history
         for item, inst, snap, data in made:           # events go in one multi-row INSERT of plain rows
@@ -152,9 +153,63 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
             if snap.error is not None:   # started, but stopped at an incident (as a single start would): reported
                 result.incidents[item.ref] = (f"instance {inst.id} error at {snap.error.element_id}: "
                                               f"{snap.error.message}")[:2000]
-    hooks.finish_batch_chunk(s)
+    timers = take_new(s, Timer)
+    if timers:
+        s.execute(insert(_table(Timer)), [row_values(t) for t in timers])
+    hooks.finish_batch_chunk(s)                 # the inbox inserts the chunk's new tasks (app.tasks.bulk)
     s.flush()
     return result
+
+
+def _insert_instances(s, insts: list[ProcessInstance]) -> None:
+    """The chunk's instance rows in one INSERT … RETURNING id; the objects stay out of the session (nothing reads
+    them back in the chunk) and take their ids."""
+    if not insts:
+        return
+    table = _table(ProcessInstance)
+    ids = s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                    [row_values(i) for i in insts]).scalars().all()
+    for inst, id_ in zip(insts, ids, strict=True):
+        inst.id = id_
+
+
+def _table(model) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def take_new(s, model) -> list[Any]:
+    """The session's new (not yet flushed) objects of `model`, taken out of its unit of work in the order they were
+    added: a batch chunk writes them with one Core INSERT (`row_values`) instead."""
+    found = [obj for obj in s.new if isinstance(obj, model)]
+    found.sort(key=lambda obj: inspect(obj).insert_order)
+    for obj in found:
+        s.expunge(obj)
+    return found
+
+
+def row_values(obj) -> dict[str, Any]:
+    """A new object's INSERT parameters as the ORM's unit of work sends them: every column but the primary key and
+    computed ones; an attribute left unset (or a non-JSON one set to None) takes its column's default, an unset JSON
+    column is SQL NULL while one set to None is JSON null. The object gets the defaults too, as after a flush."""
+    state = obj.__dict__
+    values: dict[str, Any] = {}
+    for column in _table(type(obj)).columns:
+        if column.primary_key or column.computed is not None:
+            continue
+        key = column.key
+        value = state.get(key)
+        is_json = isinstance(column.type, JSON)
+        if key in state and (value is not None or is_json):
+            values[key] = value
+            continue
+        default = column.default
+        if default is not None:
+            value = default.arg({}) if default.is_callable else default.arg   # type: ignore[attr-defined]
+            setattr(obj, key, value)
+        values[key] = null() if value is None and is_json else value
+    return values
 
 
 def _fail(result: ChunkResult, item: StartItem, exc: Exception) -> None:

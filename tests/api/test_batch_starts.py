@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.core import clock, db
 from tests.test_follow_up_support import (
@@ -379,3 +379,68 @@ def test_a_chunk_reads_each_organisation_once_not_once_per_task(app, county):
         roles = list(db.session().scalars(select(HumanTask.role).order_by(HumanTask.id)))
     assert roles == ["village_doctor"] * 5          # the enricher still ran (a village: no re-routing)
     assert 1 <= len(reads) < 5, reads               # fewer than one per start (7 before: one per task and 2 more)
+
+
+def test_a_chunk_writes_its_instances_tasks_and_timers_in_one_insert_each_as_single_starts_would(app, county,
+                                                                                                  deploy_models):
+    """Instances, open tasks and timers of a chunk skip the ORM's unit of work (nothing of theirs is flushed): one
+    multi-row INSERT per table, with the columns a single start writes (defaults included, JSON null kept apart
+    from SQL NULL)."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from app.workflows import batch, runner
+    from app.workflows.models import HumanTask, ProcessInstance, Timer
+    deploy_care_models(app)
+    deploy_models("ninety_day_review.bpmn", with_dmn=False)
+    residents = [make_resident(app, seed=i) for i in range(3)]
+    visits = _due_visits(app, residents)
+    flushed: list = []
+    inserts: dict[str, int] = {}
+
+    def seen(session, obj):
+        if isinstance(obj, (ProcessInstance, HumanTask, Timer)):
+            flushed.append(obj)
+
+    def sql(conn, cursor, statement, *args):
+        for table in ("process_instances", "human_tasks", "timers"):
+            if f"INSERT INTO {table} " in statement:
+                inserts[table] = inserts.get(table, 0) + 1
+    sa_event.listen(Session, "pending_to_persistent", seen)
+    sa_event.listen(db.engine(), "before_cursor_execute", sql)
+    try:
+        with app.app_context():
+            follow_up = batch.create_batch("follow_up", "follow_up", [
+                batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
+            timed = batch.create_batch("manual", "ninety_day_review", [
+                batch.StartItem(ref=f"r{n}", business_key=f"review:{n}", data={"n": n}) for n in range(3)],
+                chunk_size=10)
+    finally:
+        sa_event.remove(Session, "pending_to_persistent", seen)
+        sa_event.remove(db.engine(), "before_cursor_execute", sql)
+    with app.app_context():
+        postgres = db.is_postgres()
+    assert flushed == []
+    # SQLite cannot return the ids of a multi-row INSERT in order: one statement per instance there (as the ORM did)
+    assert inserts == {"process_instances": 2 if postgres else 6, "human_tasks": 1, "timers": 1}
+    with app.app_context():
+        assert batch.progress(follow_up)["started"] == 3 and batch.progress(timed)["started"] == 3
+        single = runner.start_instance("ninety_day_review", data={"n": 9}, business_key="review:9",
+                                       actor=runner.Actor("system"))
+    columns = ("process_id", "version", "status", "resident_id", "resident_name", "org_code", "org_path",
+               "engine_format", "lock_version", "decision_versions", "diagram", "error", "suspended_status",
+               "waiting_messages", "result", "ended_at", "parent_instance_id")     # next_timer_at: now + 90 days
+    with app.app_context():
+        s = db.session()
+        # how each column is stored, JSON null and SQL NULL told apart
+        raw = {r[0]: r[1:] for r in s.execute(text(
+            "SELECT business_key, error IS NULL, result IS NULL, CAST(error AS TEXT), CAST(result AS TEXT) "
+            "FROM process_instances WHERE process_id = 'ninety_day_review'"))}
+        rows = {i.business_key: i for i in s.scalars(select(ProcessInstance).where(
+            ProcessInstance.process_id == "ninety_day_review"))}
+        timers = {t.instance_id: (t.element_id, t.fire_at == i.next_timer_at) for t in s.scalars(select(Timer))
+                  for i in [s.get(ProcessInstance, t.instance_id)]}
+        pictures = {k: ({c: getattr(i, c) for c in columns}, raw[k], timers[i.id]) for k, i in rows.items()}
+        assert single.id in timers
+        assert s.scalar(select(func.count()).select_from(HumanTask)) == 3
+    assert [pictures[f"review:{n}"] for n in range(3)] == [pictures["review:9"]] * 3
