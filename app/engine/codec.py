@@ -85,14 +85,18 @@ def _register_value_types(registry) -> None:
                       lambda d: Record({k: registry.restore(v) for k, v in d["fields"].items()}), typename="Record")
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})     # returned as they are: no call for them
+
+
 def _records_out(value: Any) -> Any:
     """Mark the Records in saved state (JSON would write them as plain dicts and lose their attribute access)."""
     if type(value) is Record:
-        return {"typename": "Record", "fields": {k: _records_out(v) for k, v in value.items()}}
+        return {"typename": "Record", "fields": {k: v if type(v) in _LEAVES else _records_out(v)
+                                                 for k, v in value.items()}}
     if isinstance(value, dict):
-        return {k: _records_out(v) for k, v in value.items()}
+        return {k: v if type(v) in _LEAVES else _records_out(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_records_out(v) for v in value]
+        return [v if type(v) in _LEAVES else _records_out(v) for v in value]
     return value
 
 
