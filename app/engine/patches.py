@@ -106,8 +106,8 @@ def _quiet_state_changes() -> None:
             self.last_state_change = time.time()
             self._state = value
 
-    _set_state.ygt_quiet = True       # type: ignore[attr-defined]
-    Task._set_state = _set_state      # type: ignore[method-assign]
+    _set_state.ygt_quiet = True  # type: ignore[attr-defined]
+    Task._set_state = _set_state
 
 
 _quiet_state_changes()

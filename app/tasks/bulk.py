@@ -7,9 +7,9 @@ The tasks package stays the one writer of `human_tasks`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from app.workflows import batch
 from app.workflows.models import HumanTask
@@ -20,5 +20,5 @@ def insert_chunk_tasks(session, collected: dict[str, Any] | None = None) -> int:
     how many. Nothing reads their ids in the chunk; the rows leave the session."""
     rows = batch.take_new(session, HumanTask)
     if rows:
-        session.execute(insert(HumanTask.__table__), [batch.row_values(row) for row in rows])
+        session.execute(insert(cast(Table, HumanTask.__table__)), [batch.row_values(row) for row in rows])
     return len(rows)
