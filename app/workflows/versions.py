@@ -120,9 +120,11 @@ def watch_deploys() -> None:
             event.listen(OrmSession, name, listener)
 
 
-# built once: a start's version lookup reuses the statement and its cache key (issue 23.2)
-_LATEST_ID = (select(ProcessVersion.id).where(ProcessVersion.process_id == bindparam("process_id"))
-              .order_by(ProcessVersion.version.desc()).limit(1))
+# built once, of the table's columns: a start's version lookup reuses the statement and its cache key, and is run
+# as Core, without the ORM's compile state (issue 23.2)
+_VERSIONS = ProcessVersion.__table__.c
+_LATEST_ID = (select(_VERSIONS.id).where(_VERSIONS.process_id == bindparam("process_id"))
+              .order_by(_VERSIONS.version.desc()).limit(1))
 
 
 def latest_version_id(process_id: str) -> int | None:
