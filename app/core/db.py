@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, Column, DateTime, MetaData, create_engine, event, null
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -206,3 +206,30 @@ def rowcount(result: Result[Any]) -> int:
 
 def is_postgres() -> bool:
     return engine().dialect.name == "postgresql"
+
+
+# -- new rows written by a Core INSERT, then held by the session as loaded rows (hot paths, issue 23.2) ----------
+
+def insert_params(obj: Any, columns: list[Column[Any]]) -> dict[str, Any]:
+    """A new mapped object's INSERT parameters as the unit of work would send them (an unset column takes its Python
+    default, an unset JSON column is SQL NULL), the object's unset attributes completed with them."""
+    state = obj.__dict__
+    params: dict[str, Any] = {}
+    for column in columns:
+        key = column.key
+        if key in state:
+            params[key] = state[key]
+            continue
+        arg = getattr(column.default, "arg", None)
+        value = arg({}) if callable(arg) else arg
+        setattr(obj, key, value)
+        params[key] = null() if value is None and isinstance(column.type, JSON) else value
+    return params
+
+
+def hold_as_loaded(session: Session, obj: Any) -> None:
+    """Make a new object whose row a Core INSERT wrote (its primary key set) a clean persistent object of `session`,
+    as if just loaded: later reads find it, and nothing writes it again."""
+    make_transient_to_detached(obj)
+    session.add(obj)
+

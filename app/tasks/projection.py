@@ -13,13 +13,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, insert, inspect, null, select, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.principal import ROLES
 from app.core import clock
-from app.core.db import unit_of_work
+from app.core.db import hold_as_loaded, insert_params, unit_of_work
 from app.core.errors import Conflict
 from app.org.queries import org_facts
 from app.workflows import hooks
@@ -111,35 +110,12 @@ def _insert_new(session, rows: list[HumanTask]) -> None:
     if hooks.in_batch_chunk(session) is not None:
         session.add_all(rows)
         return
-    params = [_insert_params(row) for row in rows]
+    params = [insert_params(row, _INSERTED) for row in rows]
     ids = session.execute(_INSERT_TASKS, params).scalars().all()
     for row, id_ in zip(rows, ids, strict=True):
         row.id = id_
         row.risk_rank = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes it
-        make_transient_to_detached(row)
-        session.add(row)        # persistent, clean: nothing is written again
-
-
-def _insert_params(row: HumanTask) -> dict[str, Any]:
-    """A new row's INSERT parameters as the unit of work would send them (a column left unset takes its default;
-    an unset JSON column is SQL NULL), the row's attributes completed with them."""
-    state = row.__dict__
-    params: dict[str, Any] = {}
-    for column in _INSERTED:
-        key = column.key
-        if key in state:
-            params[key] = state[key]
-            continue
-        value = _default(column)
-        setattr(row, key, value)
-        params[key] = null() if value is None and isinstance(column.type, JSON) else value
-    return params
-
-
-def _default(column) -> Any:
-    """A column's Python default (`default=` of the model), or None."""
-    arg = getattr(column.default, "arg", None)
-    return arg({}) if callable(arg) else arg
+        hold_as_loaded(session, row)
 
 
 def _cancel(row: HumanTask, now: datetime) -> None:
@@ -188,8 +164,10 @@ def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:
     if last is None or last[0] != instance_id:
         return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                             HumanTask.status == "open").order_by(HumanTask.id)))
-    session.flush()
-    return sorted((r for r in last[1] if r.status == "open"), key=lambda r: r.id)
+    rows = [r for r in last[1] if r.status == "open"]
+    if any(r.id is None for r in rows):     # a batch chunk's rows wait for its flush; a step's are written
+        session.flush()
+    return sorted(rows, key=lambda r: r.id)
 
 
 def put_open_task_data(*, resident_id: int, process_id: str, key: str, value: Any) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import engine as eng
 from app.auth.principal import Principal
 from app.core import clock, logs
-from app.core.db import is_postgres, session, unit_of_work
+from app.core.db import hold_as_loaded, insert_params, is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
@@ -169,11 +169,18 @@ def _start(session, process_id: str, *, data, business_key, actor: Actor, reside
     inst = new_instance(setup, snap, data, business_key=business_key, resident_id=resident_id, org_code=org_code,
                         org_path=org_path(org_code), started_by=started_by or actor.name, now=now,
                         parent_instance_id=parent_instance_id)
-    session.add(inst)
-    session.flush()
+    _insert_instance(session, inst)
     logs.instance_id.set(inst.id)
-    record_start(session, inst, snap, actor, now, data=data, business_key=business_key)
+    # not flushed here: what the ORM still holds (timers, outbox rows) is written by start_instance's one flush
+    record_start(session, inst, snap, actor, now, data=data, business_key=business_key, flush=False)
     return inst
+
+
+def _insert_instance(session, inst: ProcessInstance) -> None:
+    """One Core INSERT … RETURNING id of a new instance row, then held by the session as loaded (what the start's
+    answer and later steps in this transaction read), without the unit of work."""
+    inst.id = session.execute(_INSERT_INSTANCE, insert_params(inst, _INSTANCE_COLUMNS)).scalar_one()
+    hold_as_loaded(session, inst)
 
 
 # -- starts, step by step (a batch start, app.workflows.batch, does each step once for many instances) -----------
@@ -448,6 +455,8 @@ _INSTANCES = cast(Table, ProcessInstance.__table__)
 # the step's writes are Core statements built once (their cache keys are memoized), not the ORM's unit of work
 _INSERT_EVENTS = insert(_EVENTS)
 _INSERT_EVENTS_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_INSTANCE_COLUMNS = [c for c in _INSTANCES.columns if not c.primary_key]
+_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
 _UPDATE_INSTANCE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id"),
                                             _INSTANCES.c.lock_version == bindparam("b_lock_version"))
 
@@ -550,7 +559,7 @@ def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Acto
     before = _pending_events(session)       # a claim's history goes in the step's INSERT, not a flush of its own
     _update_instance(session, inst, _applied(inst, snap, now))
     _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages,
-             events_before=before)
+             events_before=before, flush=False)     # the rest the ORM holds is written at the commit's flush
 
 
 def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = False,
