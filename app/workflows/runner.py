@@ -77,17 +77,23 @@ def _context(version: VersionInfo, pins: Mapping[str, int]) -> runtime.Context:
                            step_budget=limits.step_budget, max_call_depth=limits.max_call_depth)
 
 
+# built once: every step reuses the statements and their memoized cache keys
+_SELECT_INSTANCE = select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
+_LOCK_INSTANCE = _SELECT_INSTANCE.with_for_update()
+_LOCK_TIMEOUT = text("SET LOCAL lock_timeout = '3s'")
+
+
 def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
-    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    stmt = _SELECT_INSTANCE
     if is_postgres():
         # interactive calls wait briefly (a concurrent step on the same instance usually takes milliseconds),
         # then answer 409 instance_busy instead of hanging; workers wait as long as it takes
         if interactive:
-            session.execute(text("SET LOCAL lock_timeout = '3s'"))
-        stmt = stmt.with_for_update()
+            session.execute(_LOCK_TIMEOUT)
+        stmt = _LOCK_INSTANCE
     try:
         with session.no_autoflush:      # what the caller changed is written with the step's own writes
-            inst = session.execute(stmt).scalar_one_or_none()
+            inst = session.execute(stmt, {"instance_id": instance_id}).scalar_one_or_none()
     except OperationalError as exc:
         raise InstanceBusy("流程实例正被其他操作处理，请稍后重试 (instance busy)", instance_id=instance_id) from exc
     if inst is None:
