@@ -114,7 +114,11 @@ def offered_branches(p: Principal, paths: list[str] | None = None) -> list:
 def _under(p: Principal, paths: list[str] | None):
     """Tasks below the caller's organization: its path prefix, and, given the subtree's paths, one of them too (the
     same rows, since a task carries the path of its organization; PostgreSQL 15 has no skip scan, so only the list
-    lets an index on (role, org_path, x) bound x within each organization rather than filter the whole subtree)."""
+    lets an index on (role, org_path, x) bound x within each organization rather than filter the whole subtree).
+    An organization with none below it (`leaf_paths`) is its path alone: with the prefix beside it the planner
+    multiplied the two estimates into ~1 row and read some villages' pages from (org_path, due_at) and the table."""
+    if paths == [p.org_path]:
+        return HumanTask.org_path == bindparam(None, p.org_path, literal_execute=True)
     under = prefix(HumanTask.org_path, p.org_path)
     return and_(HumanTask.org_path.in_(paths), under) if paths else under
 
@@ -136,12 +140,13 @@ def subtree_paths(p: Principal) -> list[str] | None:
 def leaf_paths(p: Principal) -> list[str] | None:
     """[the caller's path] when its organization can have none below it (a village, a department), else None.
 
-    The groups list then names that path (`org_path = path`, see `_under`), so its role branch is one range of
-    (role, org_path, due_at): the organization's own entries, in due order. With the prefix alone the planner
-    estimated a village's rows from the column's histogram; where it guessed thousands for a village holding none
-    of the role's tasks, the branch (under the union's LIMIT, where a plan that starts at once wins) walked the
-    role's whole due-ordered index filtering on the path: ≈ 280,000 entries at 1,000,000 tasks, 30–600 ms for an
-    empty page (issue 23.5)."""
+    The groups list then reads it as `org_path = path` (see `_under`), so its role branch is one range of
+    (role, org_path, due_at): the organization's own entries, in due order. With the prefix the planner estimated a
+    village's rows from the column's histogram; where it guessed thousands for a village holding none of the role's
+    tasks, the branch (under the union's LIMIT, where a plan that starts at once wins) walked the role's whole
+    due-ordered index filtering on the path: ≈ 280,000 entries at 1,000,000 tasks, 30–600 ms for an empty page
+    (issue 23.5). The priority and risk sorts can still walk their role-wide index for such a village (no index
+    leads with (role, org_path, priority)); docs/benchmarks.md, 2026-12-05."""
     facts = org_facts(p.org_code) if p.org_path else None
     return [p.org_path] if facts is not None and facts.level in LEAF_LEVELS and facts.path == p.org_path else None
 
