@@ -211,19 +211,26 @@ def is_postgres() -> bool:
 # -- new rows written by a Core INSERT, then held by the session as loaded rows (hot paths, issue 23.2) ----------
 
 def insert_params(obj: Any, columns: list[Column[Any]]) -> dict[str, Any]:
-    """A new mapped object's INSERT parameters as the unit of work would send them (an unset column takes its Python
-    default, an unset JSON column is SQL NULL), the object's unset attributes completed with them."""
+    """A new mapped object's INSERT parameters as the unit of work would send them, the object's attributes completed
+    with them as after a flush: a column left unset, or set to None where None is not a value of its type (anything
+    but JSON), takes its Python default (NULL without one); a JSON column set to None is JSON null, one left unset
+    without a default SQL NULL. Every row gets every column, so many rows share one multi-row INSERT."""
     state = obj.__dict__
     params: dict[str, Any] = {}
     for column in columns:
         key = column.key
-        if key in state:
-            params[key] = state[key]
+        value = state.get(key)
+        evaluates_none = column.type.should_evaluate_none
+        if key in state and (value is not None or evaluates_none):
+            params[key] = value
             continue
+        if column.default is None and column.server_default is not None:
+            raise ValueError(f"{column}: a server default alone cannot be written by a shared INSERT; "
+                             "give the column a Python default")
         arg = getattr(column.default, "arg", None)
         value = arg({}) if callable(arg) else arg
         setattr(obj, key, value)
-        params[key] = null() if value is None and isinstance(column.type, JSON) else value
+        params[key] = null() if value is None and evaluates_none else value
     return params
 
 

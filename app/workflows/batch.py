@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Table, func, insert, inspect, null, select, update
+from sqlalchemy import Table, func, insert, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock, logs
-from app.core.db import is_postgres, rowcount, session, unit_of_work
+from app.core.db import insert_params, is_postgres, rowcount, session, unit_of_work
 from app.core.errors import NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue
@@ -189,27 +189,18 @@ def take_new(s, model) -> list[Any]:
     return found
 
 
+_INSERT_COLUMNS: dict[type, list] = {}    # per model: the columns a new row's INSERT names
+
+
 def row_values(obj) -> dict[str, Any]:
-    """A new object's INSERT parameters as the ORM's unit of work sends them: every column but the primary key and
-    computed ones; an attribute left unset (or a non-JSON one set to None) takes its column's default, an unset JSON
-    column is SQL NULL while one set to None is JSON null. The object gets the defaults too, as after a flush."""
-    state = obj.__dict__
-    values: dict[str, Any] = {}
-    for column in _table(type(obj)).columns:
-        if column.primary_key or column.computed is not None:
-            continue
-        key = column.key
-        value = state.get(key)
-        is_json = isinstance(column.type, JSON)
-        if key in state and (value is not None or is_json):
-            values[key] = value
-            continue
-        default = column.default
-        if default is not None:
-            value = default.arg({}) if default.is_callable else default.arg   # type: ignore[attr-defined]
-            setattr(obj, key, value)
-        values[key] = null() if value is None and is_json else value
-    return values
+    """A new object's INSERT parameters as the ORM's unit of work sends them (`app.core.db.insert_params`): every
+    column but the primary key and computed ones; the object gets the defaults too, as after a flush."""
+    model = type(obj)
+    columns = _INSERT_COLUMNS.get(model)
+    if columns is None:
+        columns = _INSERT_COLUMNS[model] = [c for c in _table(model).columns
+                                            if not c.primary_key and c.computed is None]
+    return insert_params(obj, columns)
 
 
 def _fail(result: ChunkResult, item: StartItem, exc: Exception) -> None:

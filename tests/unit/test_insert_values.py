@@ -1,0 +1,81 @@
+"""Rows written by a Core INSERT on the hot paths (`app.core.db.insert_params`) hold exactly what the ORM's unit of
+work would have written for the same new object: the engine path and the batch starts rely on it (issue 23.2/23.3)."""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from sqlalchemy import JSON, Column, Integer, String, create_engine, insert, select, text
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from app.core.db import insert_params
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Row(_Base):
+    __tablename__ = "insert_values_probe"
+    id = Column(Integer, primary_key=True)
+    plain = Column(String(20), nullable=True)                         # no default
+    with_default = Column(Integer, nullable=True, default=3)          # Python default
+    with_callable = Column(JSON, nullable=True, default=dict)         # JSON, callable default
+    both = Column(String(20), nullable=True, default="x", server_default=text("'x'"))
+    doc = Column(JSON, nullable=True)                                 # JSON, no default: unset is SQL NULL
+
+
+_COLUMNS = [c for c in _Row.__table__.columns if not c.primary_key]
+_UNSET = object()
+_CHOICES = {"plain": (_UNSET, None, "v"), "with_default": (_UNSET, None, 7), "with_callable": (_UNSET, None, {"a": 1}),
+            "both": (_UNSET, None, "y"), "doc": (_UNSET, None, [1])}
+
+
+def _new(choice: dict[str, Any]) -> _Row:
+    row = _Row()
+    for key, value in choice.items():
+        if value is not _UNSET:
+            setattr(row, key, value)
+    return row
+
+
+def _stored(engine, row_id: int) -> tuple:
+    with engine.connect() as conn:     # the JSON columns as text, so JSON null and SQL NULL differ
+        return conn.execute(text("SELECT plain, with_default, with_callable, both, doc, doc IS NULL, "
+                                 "with_callable IS NULL FROM insert_values_probe WHERE id = :i"), {"i": row_id}).one()
+
+
+@pytest.fixture()
+def engine():
+    eng = create_engine("sqlite://")
+    _Base.metadata.create_all(eng)
+    return eng
+
+
+def test_every_combination_of_unset_none_and_a_value_is_stored_as_the_unit_of_work_stores_it(engine):
+    keys = list(_CHOICES)
+    for values in itertools.product(*(_CHOICES[k] for k in keys)):
+        choice = dict(zip(keys, values, strict=True))
+        with Session(engine) as s:
+            by_orm = _new(choice)
+            s.add(by_orm)
+            s.commit()
+            orm_id = by_orm.id
+            by_core = _new(choice)
+            core_id = s.execute(insert(_Row.__table__).returning(_Row.__table__.c.id),
+                                insert_params(by_core, _COLUMNS)).scalar_one()
+            s.commit()
+            assert _stored(engine, core_id) == _stored(engine, orm_id), choice
+            # the object holds what was written, as after a flush
+            loaded = s.execute(select(_Row).where(_Row.id == core_id)).scalar_one()
+            for key in keys:
+                assert getattr(by_core, key) == getattr(loaded, key), (choice, key)
+
+
+def test_many_rows_share_one_statement_whatever_each_one_left_unset(engine):
+    rows = [_new({"plain": "a"}), _new({"with_default": None, "doc": None}), _new({"both": "z", "doc": {"k": 2}})]
+    with Session(engine) as s:
+        s.execute(insert(_Row.__table__), [insert_params(r, _COLUMNS) for r in rows])
+        stored = s.execute(select(_Row.plain, _Row.with_default, _Row.both, _Row.doc).order_by(_Row.id)).all()
+    assert [tuple(r) for r in stored] == [("a", 3, "x", None), (None, 3, "x", None), (None, 3, "z", {"k": 2})]
