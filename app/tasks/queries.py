@@ -462,8 +462,10 @@ def counts(p: Principal) -> dict[str, int]:
     at HEADER_CAP + 1, "999+": a badge needs no more, and each count reads at most that many index entries)."""
     overdue = HumanTask.due_at < clock.now()
     # overdue groups tasks: (role, org_path, due_at) read as one due range per organization of the subtree, not
-    # the whole subtree filtered by due date
-    figures = {"mine": view_branches(p, "mine"), "groups": view_branches(p, "groups"), "org": view_branches(p, "org"),
+    # the whole subtree filtered by due date; a village's groups figure reads its path alone, as its list does (with
+    # the prefix, 46 of 150 villages' counts read their 6,667 open tasks from the table at 1,000,000 tasks)
+    figures = {"mine": view_branches(p, "mine"), "groups": view_branches(p, "groups", paths=leaf_paths(p)),
+               "org": view_branches(p, "org"),
                "overdue": [and_(b, overdue) for b in view_branches(p, "mine")
                            + view_branches(p, "groups", paths=subtree_paths(p))]}
     stmts = [select(HumanTask.id).where(b) for branches in figures.values() for b in branches]
