@@ -27,7 +27,7 @@ from flask import Response, request
 
 from app.auth.access import PHI_READERS, check_roles, document_roles, require_principal
 
-from .services import record
+from .services import entry, record_all
 
 ACTION = "phi.read"
 
@@ -41,8 +41,8 @@ def phi_read(object_type: str, *, roles: tuple[str, ...] = PHI_READERS, audit: b
             check_roles(principal, *roles)
             response = view(*args, **kwargs)
             if audit and 200 <= _status(response) < 300:
-                record(ACTION, object_type=object_type, object_id=_object_id(kwargs), principal=principal,
-                       details=_details(response))
+                record_all([entry(ACTION, object_type=object_type, object_id=_object_id(kwargs), principal=principal,
+                                  details=_details(response))])     # one Core INSERT, no unit-of-work flush
             return response
         document_roles(wrapper, roles, extra={"x-phi": True})
         return wrapper

@@ -25,12 +25,13 @@ from __future__ import annotations
 import os
 import time
 from datetime import timedelta
+from typing import cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import Table, delete, func, insert, select
 
 from app.core import clock, logs
-from app.core.db import is_postgres, session, unit_of_work
+from app.core.db import insert_params, is_postgres, session, unit_of_work
 from app.jobs import backend
 from app.jobs.ids import job_id as safe_job_id
 from app.jobs.models import JobOutbox
@@ -43,13 +44,20 @@ SETTLE_S = float(os.environ.get("YGT_JOB_OUTBOX_SETTLE_S", "2"))   # the request
 
 
 def add(s, func_name: str, args, kwargs, *, job_id: str | None, retries: int, backoff, delay_s: float) -> JobOutbox:
-    """Add one job to the outbox in the session's transaction (it exists only if that transaction commits)."""
+    """Add one job to the outbox in the session's transaction (it exists only if that transaction commits): one
+    Core `INSERT … RETURNING id` now, no unit-of-work flush at commit. The row returned is not in the session (it
+    carries the values written, for the push after the commit)."""
     now = clock.now()
     row = JobOutbox(func=func_name, args=list(args), kwargs=dict(kwargs), retries=retries, backoff=list(backoff),
                     delay_s=float(delay_s), status="pending", attempts=0, created_at=now,
                     available_at=now, job_id=safe_job_id(job_id) if job_id else "")
-    s.add(row)
+    row.id = s.execute(_INSERT, insert_params(row, _COLUMNS)).scalar_one()
     return row
+
+
+_TABLE = cast(Table, JobOutbox.__table__)
+_COLUMNS = [c for c in _TABLE.columns if not c.primary_key]
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
 
 
 def _job_id(row: JobOutbox) -> str:
@@ -93,11 +101,10 @@ def relay_after_commit(row: JobOutbox) -> None:
     After a failure the requests of the next few seconds do not try at all (an unreachable Redis would cost each
     of them the connect timeout); the scheduler's relay pushes their rows."""
     global _paused_until
-    identity = inspect(row).identity
-    if not identity or time.monotonic() < _paused_until:
+    if row.id is None or time.monotonic() < _paused_until:
         return
     job = _job(row)
-    job.mark = (sent_key(identity[0], row.created_at), int(KEEP_RELAYED.total_seconds()) + 3600)
+    job.mark = (sent_key(row.id, row.created_at), int(KEEP_RELAYED.total_seconds()) + 3600)
     try:
         backend.push(job)               # the job and its mark in one round trip
     except (RedisError, OSError) as exc:  # Redis is down: the row stays pending for the relay
