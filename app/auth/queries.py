@@ -1,7 +1,9 @@
 """Read side of users, for other capabilities (task assignment, residents, reports)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select
 
 from app.core.db import session
 from app.org.models import Organization
@@ -17,6 +19,16 @@ def user_exists(user_id: int) -> bool:
 def users_by_id(user_ids) -> dict[int, User]:
     ids = list(set(user_ids))
     return {u.id: u for u in session().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+_USER_REFS = select(User.id, User.username, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
+def user_refs(user_ids) -> dict[int, Any]:
+    """id, username and display name of users by id (a page of rows naming their assignees): plain rows, one
+    statement built once, no User entities and their eagerly loaded roles."""
+    ids = list(set(user_ids))
+    return {r.id: r for r in session().execute(_USER_REFS, {"ids": ids})} if ids else {}
 
 
 def candidate_users(role: str, org_code: str) -> list[User]:

@@ -436,11 +436,13 @@ def _page_ids(parts, args, keys, page: int, limit: int, after=None):
     return select(union.c.task_id).order_by(*order).offset(skip).limit(limit)
 
 
-_ROWS = select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
+_ROWS = select(*HumanTask.__table__.columns).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
 
 
-def _rows(ids) -> list[HumanTask]:
-    found = {t.id: t for t in session().scalars(_ROWS, {"ids": list(ids)})} if ids else {}
+def _rows(ids) -> list[Any]:
+    """The page's task rows in `ids` order: plain rows with the table's columns as attributes (a read-only page
+    needs no HumanTask entities in the session)."""
+    found = {t.id: t for t in session().execute(_ROWS, {"ids": list(ids)})} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
@@ -570,8 +572,8 @@ def _user_ref(user) -> dict:
 def items(rows, *, me: Principal | None = None) -> list[dict]:
     """Inbox rows as JSON-ready dicts (users and organization names looked up once per page; `me`, the caller, is
     not looked up again when it holds a task)."""
-    users: dict[int, Any] = auth_queries.users_by_id([r.assignee_id for r in rows if r.assignee_id is not None
-                                                       and (me is None or r.assignee_id != me.user_id)])
+    users: dict[int, Any] = auth_queries.user_refs([r.assignee_id for r in rows if r.assignee_id is not None
+                                                     and (me is None or r.assignee_id != me.user_id)])
     if me is not None:
         users[me.user_id] = SimpleNamespace(id=me.user_id, username=me.username, display_name=me.display_name)
     org_names: dict[str | None, str | None] = {}
@@ -600,7 +602,12 @@ def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = N
             "overdue": bool(r.status == "open" and r.due_at is not None and r.due_at < now),
             "resident": resident, "disease": r.disease, "risk_level": r.risk_level,
             "created_at": _iso(r.created_at), "completed_at": _iso(r.completed_at), "completed_by": r.completed_by,
-            "etag": r.etag}
+            "etag": etag_of(r)}
+
+
+def etag_of(r) -> str:
+    """A task's ETag (`HumanTask.etag`) from its id and version, for an entity or a plain row alike."""
+    return f'"{r.id}-{r.etag_version}"'
 
 
 def one_item(r: HumanTask) -> dict:
