@@ -436,12 +436,14 @@ def _page_ids(parts, args, keys, page: int, limit: int, after=None):
     return select(union.c.task_id).order_by(*order).offset(skip).limit(limit)
 
 
-_ROWS = select(*HumanTask.__table__.columns).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
+# a page item's columns: every column but the task's documents (data, draft, instructions), which a list never shows
+_PAGE_COLUMNS = [c for c in HumanTask.__table__.columns if c.key not in ("data", "draft", "instructions")]
+_ROWS = select(*_PAGE_COLUMNS).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
 
 
 def _rows(ids) -> list[Any]:
-    """The page's task rows in `ids` order: plain rows with the table's columns as attributes (a read-only page
-    needs no HumanTask entities in the session)."""
+    """The page's task rows in `ids` order: plain rows with the page's columns as attributes (a read-only page
+    needs no HumanTask entities in the session, nor the tasks' JSON documents decoded)."""
     found = {t.id: t for t in session().execute(_ROWS, {"ids": list(ids)})} if ids else {}
     return [found[i] for i in ids if i in found]
 
