@@ -32,13 +32,14 @@ ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 def gunicorn_options(bind: str, workers: int) -> dict:
     """The gunicorn settings `app.gunicorn_conf` and `ygt serve` share."""
+    from app.gunicorn_log import AccessLogger  # noqa: PLC0415 - gunicorn is loaded only where it serves (POSIX)
     return {
         "bind": bind, "workers": workers, "worker_class": "sync", "timeout": 60, "graceful_timeout": 30,
         "keepalive": 5, "max_requests": 2000, "max_requests_jitter": 200,
         "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "accesslog": "-", "errorlog": "-",
-        "access_log_format": ACCESS_LOG_FORMAT, "logger_class": "app.gunicorn_log.AccessLogger",
+        "access_log_format": ACCESS_LOG_FORMAT, "logger_class": AccessLogger,
     }
 
 

@@ -39,3 +39,12 @@ def test_the_access_line_is_gunicorns_own():
 def test_another_format_is_written_by_gunicorn():
     fmt = '%(h)s %(m)s %(U)s %({host}i)s'
     assert _line(AccessLogger, fmt) == _line(Logger, fmt) == "10.0.0.7 POST /api/v1/tasks/5/complete ygt"
+
+
+def test_the_shared_options_hand_gunicorn_the_logger_class_itself():
+    """The options name the class (no dotted string to resolve) and gunicorn takes it as its logger."""
+    assert gunicorn_options("127.0.0.1:0", 1)["logger_class"] is AccessLogger
+    cfg = Config()
+    for key, value in gunicorn_options("127.0.0.1:0", 1).items():
+        cfg.set(key, value)
+    assert cfg.logger_class is AccessLogger
