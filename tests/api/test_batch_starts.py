@@ -3,9 +3,12 @@ re-run starts nothing twice, a bad item fails alone and is reported, and a batch
 API like any other."""
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from app.core import clock, db
 from tests.test_follow_up_support import (
@@ -67,6 +70,18 @@ def _picture(s, instance_id: int) -> dict:
         "state_tasks": sorted(t["task_spec"] for t in inst.state["tasks"].values()) if "tasks" in inst.state else None,
     }
 
+
+
+@contextlib.contextmanager
+def _watching(on_persistent, on_statement):
+    """Listen to objects becoming persistent and to each SQL statement for the block."""
+    sa_event.listen(Session, "pending_to_persistent", on_persistent)
+    sa_event.listen(db.engine(), "before_cursor_execute", on_statement)
+    try:
+        yield
+    finally:
+        sa_event.remove(Session, "pending_to_persistent", on_persistent)
+        sa_event.remove(db.engine(), "before_cursor_execute", on_statement)
 
 def test_batch_started_instances_are_the_rows_a_single_start_writes(app, county, login_as):
     from app.follow_up import scheduling
@@ -313,8 +328,6 @@ def test_a_chunk_asks_the_script_pool_once_and_a_failing_or_runaway_script_fails
 def test_a_chunk_writes_its_history_as_plain_rows_in_one_insert(app, county):
     """The history events of a chunk skip the ORM's unit of work (no ProcessEvent object is flushed) and are
     the same rows, in the same order, as a single start's (the row-for-row test above compares their content)."""
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.orm import Session
 
     from app.workflows import batch
     from app.workflows.models import ProcessEvent, ProcessInstance
@@ -331,15 +344,9 @@ def test_a_chunk_writes_its_history_as_plain_rows_in_one_insert(app, county):
     def sql(conn, cursor, statement, *args):
         if "INSERT INTO process_events" in statement:
             statements.append(statement)
-    sa_event.listen(Session, "pending_to_persistent", seen)
-    sa_event.listen(db.engine(), "before_cursor_execute", sql)
-    try:
-        with app.app_context():
-            batch_id = batch.create_batch("follow_up", "follow_up", [
-                batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
-    finally:
-        sa_event.remove(Session, "pending_to_persistent", seen)
-        sa_event.remove(db.engine(), "before_cursor_execute", sql)
+    with _watching(seen, sql), app.app_context():
+        batch_id = batch.create_batch("follow_up", "follow_up", [
+            batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
     with app.app_context():
         assert batch.progress(batch_id)["started"] == 3
         s = db.session()
@@ -386,8 +393,6 @@ def test_a_chunk_writes_its_instances_tasks_and_timers_in_one_insert_each_as_sin
     """Instances, open tasks and timers of a chunk skip the ORM's unit of work (nothing of theirs is flushed): one
     multi-row INSERT per table, with the columns a single start writes (defaults included, JSON null kept apart
     from SQL NULL)."""
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.orm import Session
 
     from app.workflows import batch, runner
     from app.workflows.models import HumanTask, ProcessInstance, Timer
@@ -406,18 +411,12 @@ def test_a_chunk_writes_its_instances_tasks_and_timers_in_one_insert_each_as_sin
         for table in ("process_instances", "human_tasks", "timers"):
             if f"INSERT INTO {table} " in statement:
                 inserts[table] = inserts.get(table, 0) + 1
-    sa_event.listen(Session, "pending_to_persistent", seen)
-    sa_event.listen(db.engine(), "before_cursor_execute", sql)
-    try:
-        with app.app_context():
-            follow_up = batch.create_batch("follow_up", "follow_up", [
-                batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
-            timed = batch.create_batch("manual", "ninety_day_review", [
-                batch.StartItem(ref=f"r{n}", business_key=f"review:{n}", data={"n": n}) for n in range(3)],
-                chunk_size=10)
-    finally:
-        sa_event.remove(Session, "pending_to_persistent", seen)
-        sa_event.remove(db.engine(), "before_cursor_execute", sql)
+    with _watching(seen, sql), app.app_context():
+        follow_up = batch.create_batch("follow_up", "follow_up", [
+            batch.StartItem(ref=str(v), business_key=f"follow_up:{v}") for v in visits], chunk_size=10)
+        timed = batch.create_batch("manual", "ninety_day_review", [
+            batch.StartItem(ref=f"r{n}", business_key=f"review:{n}", data={"n": n}) for n in range(3)],
+            chunk_size=10)
     with app.app_context():
         postgres = db.is_postgres()
     assert flushed == []
