@@ -396,7 +396,10 @@ def _list_key(p: Principal, args: dict[str, Any]) -> tuple | None:
     if args.get("cursor") or (args.get("q") or "").strip() or args.get("overdue") is not None:
         return None
     try:
-        return ("list", principal_key(p), is_postgres(), frozenset(args.items()))
+        # the leaf rule (a village or department: its own path, `leaf_paths`) comes from the per-worker org facts,
+        # which an organization change drops: it belongs in the key, so a changed level is listed anew
+        return ("list", principal_key(p), is_postgres(), frozenset(args.items()),
+                tuple(leaf_paths(p) or ()) if args.get("view") == "groups" else None)
     except TypeError:               # an unhashable argument value
         return None
 
