@@ -5,7 +5,7 @@ an urgent township task; 3.6 → dose adjustment); a falling CrCl that moves the
 pharmacist; a new interacting medicine asks a pharmacist to intervene; the episode shows its TTR (Rosendaal)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -434,12 +434,16 @@ def test_an_overdue_check_reminds_the_village_doctor_then_passes_to_the_township
     from app.notifications.models import Notification
     from tests.test_follow_up_support import tick
     w = world
-    ep, _ = overdue_round(app, client, w)
+    ep, due = overdue_round(app, client, w)
     with app.app_context():
         notes = list(session().scalars(select(Notification).where(Notification.kind == "anticoag_overdue")))
         assert len(notes) == 1 and "逾期" in notes[0].title and "INR" in notes[0].title
     assert len(open_tasks(w["village"], "monitoring_entry")) == 1 and open_tasks(w["township"], "overdue_escalation") == []
-    tick(app, days=4)                                                         # due + 7 d passed
+    # one hour after the escalation (09:00 local, due + 7 d), whatever the time of day the test started at: the text
+    # counts the days overdue on the day the round passes to the township (a jump of whole days from an afternoon
+    # start would land on due + 8)
+    escalates = clock.assume_local(datetime.combine(due + timedelta(days=7), time(10, 0)))
+    tick(app, days=(escalates - clock.now()) / timedelta(days=1))
     assert open_tasks(w["village"], "monitoring_entry") == []
     task = one(w["township"], "overdue_escalation")
     assert task["org_code"] == "C01T01" and task["priority"] == 1
