@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, insert, inspect, select, text, update
+from sqlalchemy import Table, bindparam, delete, event, insert, inspect, literal_column, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -78,9 +78,14 @@ def _context(version: VersionInfo, pins: Mapping[str, int]) -> runtime.Context:
 
 
 # built once: every step reuses the statements and their memoized cache keys
+INTERACTIVE_LOCK_TIMEOUT = "3s"
 _SELECT_INSTANCE = select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
 _LOCK_INSTANCE = _SELECT_INSTANCE.with_for_update()
-_LOCK_TIMEOUT = text("SET LOCAL lock_timeout = '3s'")
+# An interactive step's lock statement sets the transaction's lock timeout itself (what `SET LOCAL lock_timeout`
+# did in a round trip of its own, issue 23.2): set_config(…, true) is SET LOCAL, and as a volatile condition on the
+# row it is evaluated as the row is read, before the row lock (the statement's last step) is waited for.
+_LOCK_INSTANCE_BRIEFLY = _SELECT_INSTANCE.where(
+    literal_column(f"set_config('lock_timeout', '{INTERACTIVE_LOCK_TIMEOUT}', true)").is_not(None)).with_for_update()
 
 
 def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
@@ -88,9 +93,7 @@ def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
     if is_postgres():
         # interactive calls wait briefly (a concurrent step on the same instance usually takes milliseconds),
         # then answer 409 instance_busy instead of hanging; workers wait as long as it takes
-        if interactive:
-            session.execute(_LOCK_TIMEOUT)
-        stmt = _LOCK_INSTANCE
+        stmt = _LOCK_INSTANCE_BRIEFLY if interactive else _LOCK_INSTANCE
     try:
         with session.no_autoflush:      # what the caller changed is written with the step's own writes
             inst = session.execute(stmt, {"instance_id": instance_id}).scalar_one_or_none()

@@ -30,8 +30,10 @@ from app.core import db
 # issue 23.2, the engine path's writes: a step's history rows, new task rows, the completion's task row, receipt and
 # audit entries are Core statements (multi-row where several), no longer the ORM's unit of work; SQLite no longer
 # writes a step's history row by row, nor the claim's history event apart (PostgreSQL: the same statements)
+# issue 23.2, 2026-12-05: an interactive step's instance lock sets its lock timeout in the same statement (−1 per
+# completion on PostgreSQL: no SET LOCAL of its own)
 LIMITS = {"sqlite": {"start": 11, "complete_a": 14, "complete_b": 8},
-          "postgresql": {"start": 8, "complete_a": 13, "complete_b": 8}}
+          "postgresql": {"start": 8, "complete_a": 12, "complete_b": 7}}
 
 
 @pytest.fixture()

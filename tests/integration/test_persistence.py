@@ -139,3 +139,30 @@ def test_timers_follow_the_platform_clock(app, deploy_models):
         clock.advance(timedelta(seconds=5))        # no sleeping: the fake clock moves past the 1 s timer
         schedules.run_once()
         assert _open_task(app, inst.id).element_id == "after_timer"
+
+
+@postgres_only
+def test_an_interactive_step_waits_briefly_for_a_locked_instance_then_answers_busy(app, deploy_models):
+    """A step on an instance another transaction holds locked gives up after the interactive lock timeout (409
+    instance_busy) instead of hanging; a worker's step (not interactive) sets no timeout; the timeout holds for the
+    rest of the interactive transaction, as SET LOCAL does."""
+    from sqlalchemy import text
+
+    deploy_models("approval.bpmn", "approval")
+    with app.app_context():
+        inst = runner.start_instance("approval", actor=runner.Actor("tester"), org_code=None)
+        with db.unit_of_work() as s:
+            runner.suspend_instance(inst.id, runner.Actor("tester"))
+            assert s.execute(text("SHOW lock_timeout")).scalar() == runner.INTERACTIVE_LOCK_TIMEOUT
+        with db.unit_of_work() as s:
+            runner.resume_instance(inst.id, runner.Actor("tester"))
+        db.remove_session()
+        with db.engine().connect() as holder:
+            holder.execute(select(ProcessInstance.id).where(ProcessInstance.id == inst.id).with_for_update())
+            with pytest.raises(runner.InstanceBusy):
+                runner.suspend_instance(inst.id, runner.Actor("tester"))
+            db.remove_session()
+            holder.rollback()
+        with db.unit_of_work() as s:
+            runner.advance_instance(inst.id)             # a worker's step: no lock timeout of its own
+            assert s.execute(text("SHOW lock_timeout")).scalar() != runner.INTERACTIVE_LOCK_TIMEOUT
