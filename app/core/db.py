@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, create_engine, event, null
+from sqlalchemy import JSON, Column, DateTime, MetaData, create_engine, event, inspect, null
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, scoped_session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -239,4 +240,18 @@ def hold_as_loaded(session: Session, obj: Any) -> None:
     as if just loaded: later reads find it, and nothing writes it again."""
     make_transient_to_detached(obj)
     session.add(obj)
+
+
+def hold_as_written(session: Session, obj: Any, values: dict[str, Any]) -> None:
+    """A loaded object whose changed columns a Core UPDATE just wrote (`values`): its attributes hold them as committed
+    and, when nothing else of it is pending, the session no longer counts it modified, so the commit's flush has
+    nothing to visit (issue 23.2: a completion's task row made the unit of work run at every commit, to write
+    nothing). A later change of the object is tracked and flushed as usual."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+    state = inspect(obj)
+    if state.modified and not state.committed_state:
+        # what a flush does to the objects it wrote (SQLAlchemy 2.0, pinned <2.1): clear the modified flag and the
+        # identity map's strong reference; with no committed state left, nothing else changes
+        state._commit_all(state.dict, session.identity_map)
 

@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, inspect, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.principal import ROLES
 from app.core import clock
-from app.core.db import hold_as_loaded, insert_params, unit_of_work
+from app.core.db import hold_as_loaded, hold_as_written, insert_params, unit_of_work
 from app.core.errors import Conflict
 from app.org.queries import org_facts
 from app.workflows import hooks
@@ -152,8 +151,7 @@ def _write_changes(session, row: HumanTask) -> None:
     if not changed:
         return
     session.execute(_UPDATE_TASK, {"b_id": row.id, **changed})
-    for key, value in changed.items():
-        set_committed_value(row, key, value)
+    hold_as_written(session, row, changed)
 
 
 def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:

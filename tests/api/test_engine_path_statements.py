@@ -139,3 +139,25 @@ def test_a_renamed_organization_shows_at_once(login_as, approval, app):
     assert listed["org_name"] == "改名卫生院"
     again = doctor.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01"}).json
     assert again["open_tasks"][0]["org_name"] == "改名卫生院"
+
+
+def test_a_completion_leaves_the_unit_of_work_nothing_to_flush(login_as, approval, app):
+    """Issue 23.2: the completion's rows are written by Core statements; the task row they wrote is not left counted
+    modified, so no flush runs in the request (it used to run at the commit, to write nothing)."""
+    from sqlalchemy.orm import Session
+    doctor = login_as("township_doctor", org="C01T01")
+    inst = doctor.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01"}).json
+    flushes: list[list[str]] = []
+
+    def note(session, _ctx, _instances):
+        flushes.append([type(o).__name__ for o in (*session.new, *session.dirty)])
+    event.listen(Session, "before_flush", note)
+    try:
+        a = doctor.post(f"/api/v1/tasks/{inst['open_tasks'][0]['id']}/complete",
+                        json={"data": {"amount": 150, "comment": "x"}, "completion_id": str(uuid.uuid4())})
+        b = doctor.post(f"/api/v1/tasks/{a.json['next_tasks'][0]['id']}/complete",
+                        json={"data": {"approved": True}, "completion_id": str(uuid.uuid4())})
+    finally:
+        event.remove(Session, "before_flush", note)
+    assert a.status_code == 200 and b.status_code == 200
+    assert flushes == []

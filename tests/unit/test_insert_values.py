@@ -79,3 +79,32 @@ def test_many_rows_share_one_statement_whatever_each_one_left_unset(engine):
         s.execute(insert(_Row.__table__), [insert_params(r, _COLUMNS) for r in rows])
         stored = s.execute(select(_Row.plain, _Row.with_default, _Row.both, _Row.doc).order_by(_Row.id)).all()
     assert [tuple(r) for r in stored] == [("a", 3, "x", None), (None, 3, "x", None), (None, 3, "z", {"k": 2})]
+
+
+def test_a_row_written_by_a_core_update_is_not_flushed_again_but_a_later_change_is(engine):
+    """`hold_as_written`: after a Core UPDATE of what changed on a loaded row, the commit's flush has nothing of it
+    to visit (issue 23.2); what changes afterwards, or was changed and not written, is flushed as usual."""
+    from sqlalchemy import event, update
+
+    from app.core.db import hold_as_written
+    with Session(engine) as s:
+        s.add_all([_Row(plain="a", with_default=1), _Row(plain="b", with_default=1)])
+        s.commit()
+        first, second = s.execute(select(_Row).order_by(_Row.id)).scalars().all()
+        flushed: list[set[str]] = []
+        event.listen(s, "before_flush", lambda sess, _ctx, _i: flushed.append({r.plain for r in sess.dirty}))
+        with s.no_autoflush:                             # as a step writes its rows
+            first.plain, first.with_default = "a2", 2
+            s.execute(update(_Row.__table__).where(_Row.id == first.id), {"plain": "a2", "with_default": 2})
+            hold_as_written(s, first, {"plain": "a2", "with_default": 2})
+            second.plain, second.with_default = "b2", 2
+            s.execute(update(_Row.__table__).where(_Row.id == second.id), {"plain": "b2"})
+            hold_as_written(s, second, {"plain": "b2"})  # with_default changed and not written: still pending
+        assert first not in s.dirty and second in s.dirty
+        s.commit()
+        assert flushed == [{"b2"}]
+        first.doc = [1]                                  # a later change is tracked and written
+        ids = first.id, second.id
+        s.commit()
+    assert _stored(engine, ids[0])[:2] == ("a2", 2) and _stored(engine, ids[0])[4] == "[1]"
+    assert _stored(engine, ids[1])[:2] == ("b2", 2)
