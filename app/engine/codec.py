@@ -111,17 +111,28 @@ def serializer() -> BpmnWorkflowSerializer:
 
 def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
     """Return the JSON-safe state of a workflow, without its specs."""
+    return dump_state_text(workflow)[0]
+
+
+def dump_state_text(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
+    """The JSON-safe state of a workflow and its JSON text: the text `json.dumps(state)` gives (default separators,
+    ASCII escapes), the one a `json` column stores, so a writer can send it without serializing the state again."""
     ser = serializer()
     ser.registry._encoder_mode = True
     try:
-        text = json.dumps(_records_out(ser.to_dict(workflow)), cls=ser._encoder_cls, ensure_ascii=False)
+        text = json.dumps(_records_out(ser.to_dict(workflow)), cls=ser._encoder_cls)
     finally:
         ser.registry._encoder_mode = False
     state = json.loads(text)
     pruned = getattr(workflow, "ygt_pruned", None)
     if pruned:
-        state[PRUNED_KEY] = pruned
-    return state
+        if state and PRUNED_KEY not in state:        # appended last: the text json.dumps(state) would end with
+            text = f"{text[:-1]}, {json.dumps(PRUNED_KEY)}: {json.dumps(pruned)}}}"
+            state[PRUNED_KEY] = pruned
+        else:
+            state[PRUNED_KEY] = pruned
+            text = json.dumps(state)
+    return state, text
 
 
 def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:

@@ -32,7 +32,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import isolation, sandbox
-from .codec import callee_keys, dump_state, load_state, restore_spec, to_json_value
+from .codec import callee_keys, dump_state_text, load_state, restore_spec, to_json_value
 from .compaction import compact, pruned_of
 from .environment import (
     DecisionEvaluator,
@@ -155,6 +155,8 @@ class Snapshot:
     thrown_messages: list[dict[str, Any]] = field(default_factory=list)
     # human tasks that were READY before this step and are not any more (completed, cancelled, reset); None: unknown
     closed_tasks: list[str] | None = None
+    # `state` as the JSON text `json.dumps(state)` gives (a writer stores it without serializing the state again)
+    state_text: str | None = None
 
     @property
     def next_timer_at(self) -> datetime | None:
@@ -359,7 +361,7 @@ class _Run:
             data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=self.thrown,
             closed_tasks=[guid for guid in self.ready_before if guid not in still])
         compact(wf)             # last: the views above were taken from the whole tree
-        snap.state = dump_state(wf)
+        snap.state, snap.state_text = dump_state_text(wf)
         return snap
 
 

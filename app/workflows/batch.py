@@ -17,11 +17,13 @@ the work. A chunk is one transaction:
   a single start, but the scripts the chunk's instances run on the way — with `YGT_SCRIPT_ISOLATION=process` each
   one a round trip to a pooled worker process — are gathered and sent to the pool in one request per round; a
   script that fails, times out or exceeds its memory fails its own instance only);
-* instances, open tasks, timers and history events skip the ORM's unit of work: each table gets one Core multi-row
-  INSERT of plain rows — the instances' with RETURNING id, the history events' at the end of `runner.events_in_bulk`,
-  the timers' here and the open tasks' by their one writer, the inbox (`app.tasks.bulk`, a chunk finisher), all
-  with the values the unit of work would have sent (`row_values`); whatever else a start added (subscriptions,
-  service calls, the announcements' outbox rows) is flushed once at the end.
+* instances, open tasks, timers and history events skip the ORM's unit of work: each table gets one write of plain
+  rows — on PostgreSQL a COPY for the instances (ids drawn from their sequence first, each state sent as the JSON
+  text it was serialized to once), the timers here and the open tasks by their one writer, the inbox
+  (`app.tasks.bulk`, a chunk finisher); elsewhere a Core multi-row INSERT (the instances' with RETURNING id); the
+  history events one multi-row INSERT at the end of `runner.events_in_bulk`; all with the values the unit of work
+  would have sent (`row_values`). Whatever else a start added (subscriptions, service calls, the announcements'
+  outbox rows) is flushed once at the end.
 
 An instance whose start raises (bad data) is `failed` with the reason on its item, counted on the batch and logged;
 the others of its chunk are written. If the chunk's write itself fails, the chunk is retried one item per transaction
@@ -39,7 +41,16 @@ from sqlalchemy import Table, func, insert, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock, logs
-from app.core.db import insert_params, is_postgres, rowcount, session, unit_of_work
+from app.core.db import (
+    JSONText,
+    copy_rows,
+    insert_params,
+    is_postgres,
+    next_ids,
+    rowcount,
+    session,
+    unit_of_work,
+)
 from app.core.errors import NotFound
 from app.engine import runtime
 from app.jobs.queue import enqueue
@@ -144,7 +155,7 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
         inst = runner.new_instance(setup, snap, data, business_key=item.business_key, resident_id=item.resident_id,
                                    org_code=org_code, org_path=paths[org_code], started_by=actor.name, now=now)
         made.append((item, inst, snap, data))
-    _insert_instances(s, [inst for _, inst, _, _ in made])
+    _insert_instances(s, [(inst, snap) for _, inst, snap, _ in made])
     s.info[hooks.BATCH_CHUNK] = {}              # enrichers collect per chunk (one announcement job, not one per task)
     with s.no_autoflush, runner.events_in_bulk(s):  # lookups must not flush instance by instance; the history
         for item, inst, snap, data in made:           # events go in one multi-row INSERT of plain rows
@@ -153,24 +164,49 @@ def start_many(s, process_id: str, items: Sequence[StartItem], *, actor: runner.
             if snap.error is not None:   # started, but stopped at an incident (as a single start would): reported
                 result.incidents[item.ref] = (f"instance {inst.id} error at {snap.error.element_id}: "
                                               f"{snap.error.message}")[:2000]
-    timers = take_new(s, Timer)
-    if timers:
-        s.execute(insert(_table(Timer)), [row_values(t) for t in timers])
+    insert_new(s, Timer)
     hooks.finish_batch_chunk(s)                 # the inbox inserts the chunk's new tasks (app.tasks.bulk)
     s.flush()
     return result
 
 
-def _insert_instances(s, insts: list[ProcessInstance]) -> None:
-    """The chunk's instance rows in one INSERT … RETURNING id; the objects stay out of the session (nothing reads
-    them back in the chunk) and take their ids."""
-    if not insts:
+def _insert_instances(s, made: list[tuple[ProcessInstance, runtime.Snapshot]]) -> None:
+    """The chunk's instance rows, the objects staying out of the session (nothing reads them back in the chunk) and
+    taking their ids. PostgreSQL: the ids drawn from the table's sequence, the rows in one COPY, each state sent as
+    the JSON text its snapshot was serialized to (`Snapshot.state_text`, serialized once); elsewhere one INSERT …
+    RETURNING id."""
+    if not made:
         return
     table = _table(ProcessInstance)
+    if is_postgres():
+        ids = next_ids(s, table, len(made))
+        rows = []
+        for (inst, snap), id_ in zip(made, ids, strict=True):
+            inst.id = id_
+            row = {"id": id_, **row_values(inst)}
+            if snap.state_text is not None and snap.state is inst.state:
+                row["state"] = JSONText(snap.state_text)
+            rows.append(row)
+        copy_rows(s, table, [table.c.id, *_insert_columns(ProcessInstance)], rows)
+        return
     ids = s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                    [row_values(i) for i in insts]).scalars().all()
-    for inst, id_ in zip(insts, ids, strict=True):
+                    [row_values(i) for i, _ in made]).scalars().all()
+    for (inst, _), id_ in zip(made, ids, strict=True):
         inst.id = id_
+
+
+def insert_new(s, model) -> int:
+    """Write the session's new objects of `model` (`take_new`) as one COPY (PostgreSQL) or one multi-row INSERT of
+    the values the unit of work would send (`row_values`); nothing reads their ids back. Returns how many."""
+    objs = take_new(s, model)
+    if not objs:
+        return 0
+    rows = [row_values(obj) for obj in objs]
+    if is_postgres():
+        copy_rows(s, _table(model), _insert_columns(model), rows)
+    else:
+        s.execute(insert(_table(model)), rows)
+    return len(objs)
 
 
 def _table(model) -> Table:
@@ -181,7 +217,7 @@ def _table(model) -> Table:
 
 def take_new(s, model) -> list[Any]:
     """The session's new (not yet flushed) objects of `model`, taken out of its unit of work in the order they were
-    added: a batch chunk writes them with one Core INSERT (`row_values`) instead."""
+    added: a batch chunk writes them with one COPY or Core INSERT (`insert_new`, `row_values`) instead."""
     found = [obj for obj in s.new if isinstance(obj, model)]
     found.sort(key=lambda obj: inspect(obj).insert_order)
     for obj in found:
@@ -192,15 +228,18 @@ def take_new(s, model) -> list[Any]:
 _INSERT_COLUMNS: dict[type, list] = {}    # per model: the columns a new row's INSERT names
 
 
-def row_values(obj) -> dict[str, Any]:
-    """A new object's INSERT parameters as the ORM's unit of work sends them (`app.core.db.insert_params`): every
-    column but the primary key and computed ones; the object gets the defaults too, as after a flush."""
-    model = type(obj)
+def _insert_columns(model) -> list:
     columns = _INSERT_COLUMNS.get(model)
     if columns is None:
         columns = _INSERT_COLUMNS[model] = [c for c in _table(model).columns
                                             if not c.primary_key and c.computed is None]
-    return insert_params(obj, columns)
+    return columns
+
+
+def row_values(obj) -> dict[str, Any]:
+    """A new object's INSERT parameters as the ORM's unit of work sends them (`app.core.db.insert_params`): every
+    column but the primary key and computed ones; the object gets the defaults too, as after a flush."""
+    return insert_params(obj, _insert_columns(type(obj)))
 
 
 def _fail(result: ChunkResult, item: StartItem, exc: Exception) -> None:

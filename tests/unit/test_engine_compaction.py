@@ -56,6 +56,24 @@ def _run_rounds(ctx, clock, rounds=ROUNDS):
     return snap, sizes
 
 
+def test_each_snapshot_carries_its_state_as_the_text_json_dumps_makes_of_it(loop_ctx, fake_clock):
+    """A writer stores `state_text` instead of serializing the state again (a batch start's COPY): it must be the
+    very text `json.dumps(state)` gives, also once the pruned tasks' record was appended to a compacted state."""
+    snap = rt.start(loop_ctx, {"rounds": 30, "resident_id": 7, "名": "张三"})
+    texts = [(snap.state_text, snap.state)]
+    while snap.status != "completed":
+        for element_id in ("record_reading", "check_dose"):
+            data = {"inr": 2.5} if element_id == "record_reading" else {"dose_ok": True}
+            snap = rt.complete_task(loop_ctx, snap.state, _task(snap, element_id).task_guid, data)
+            texts.append((snap.state_text, snap.state))
+            if snap.status == "completed":
+                break
+        fake_clock["t"] += timedelta(days=30)
+    assert compaction.PRUNED_KEY in snap.state
+    assert all(text == json.dumps(state) for text, state in texts)
+    assert "\\u5f20" in texts[0][0]         # non-ASCII escaped, as psycopg's Json adapter writes it
+
+
 def _without_compaction(monkeypatch):
     monkeypatch.setattr(rt, "compact", lambda wf: compaction.compact(wf, min_dropped=10**9))
 
