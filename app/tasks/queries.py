@@ -77,11 +77,23 @@ def _remember(key, stmt) -> None:
 
 
 # -- visibility as SQL --------------------------------------------------------------------------------------
+# The caller's own values enter a visibility condition as parameters of these names, so one statement built for a
+# stand-in caller (`_stand_in`) serves every caller of the same shape (roles, …: `_shape`) with the caller's values
+# bound at execution (`_binds`). The organization path and the name prefix stay inlined (literal_execute: rendered
+# into the SQL text at each execution), so PostgreSQL plans each organization with its own values as before.
+USER_ID, USERNAME, RESIDENT_ID = "vis_user_id", "vis_username", "vis_resident_id"
+ORG_PREFIX, ORG_PATH, ORG_PATHS = "vis_org_prefix", "vis_org_path", "vis_org_paths"
 
-def prefix(column, value: str):
-    """`column LIKE 'value%'` with the prefix inlined, so PostgreSQL can use a varchar_pattern_ops index."""
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern: BindParameter[str] = bindparam(None, escaped + "%", literal_execute=True)
+
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def prefix(column, value: str, name: str | None = None):
+    """`column LIKE 'value%'` with the prefix inlined, so PostgreSQL can use a varchar_pattern_ops index (`name`: the
+    parameter's name, to bind another prefix of the same shape when the statement is reused)."""
+    escaped = _like_escaped(value)
+    pattern: BindParameter[str] = bindparam(name, escaped + "%", literal_execute=True)
     return column.like(pattern, escape="\\") if escaped != value else column.like(pattern)
 
 
@@ -91,7 +103,15 @@ def in_org_scope(p: Principal):
         return false()
     if p.county_wide:
         return true()
-    return prefix(HumanTask.org_path, p.org_path)
+    return prefix(HumanTask.org_path, p.org_path, ORG_PREFIX)
+
+
+def _me(p: Principal):
+    return bindparam(USER_ID, p.user_id)
+
+
+def _my_name(p: Principal):
+    return bindparam(USERNAME, p.username)
 
 
 def offered_branches(p: Principal, paths: list[str] | None = None) -> list:
@@ -99,15 +119,15 @@ def offered_branches(p: Principal, paths: list[str] | None = None) -> list:
     `subtree_paths`) lists the organization paths of the caller's subtree: the role branches then also name them, so
     an index that leads with (role, org_path) is read as one short range per organization."""
     staff = set(p.roles) - {"patient"}
-    parts = [and_(HumanTask.role.is_(None), HumanTask.started_by == p.username)]
+    parts = [and_(HumanTask.role.is_(None), HumanTask.started_by == _my_name(p))]
     parts += [and_(HumanTask.role == role, _department_queue_open_to(p)) for role in sorted(staff & COUNTY_WIDE_ROLES)]
     if p.org_path:
         parts += [and_(HumanTask.role == role, _under(p, paths)) for role in sorted(staff - COUNTY_WIDE_ROLES)]
     if p.org_path and _treating_staff(p):
         parts.append(and_(HumanTask.role.is_(None), prefix(HumanTask.started_by, CLIENT_ID_PREFIX),
-                          prefix(HumanTask.org_path, p.org_path)))
+                          prefix(HumanTask.org_path, p.org_path, ORG_PREFIX)))
     if "patient" in p.roles and p.resident_id is not None:
-        parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == p.resident_id))
+        parts.append(and_(HumanTask.role == "patient", HumanTask.resident_id == bindparam(RESIDENT_ID, p.resident_id)))
     return [and_(part, not_excluded(p)) for part in parts]
 
 
@@ -118,9 +138,9 @@ def _under(p: Principal, paths: list[str] | None):
     An organization with none below it (`leaf_paths`) is its path alone: with the prefix beside it the planner
     multiplied the two estimates into ~1 row and read some villages' pages from (org_path, due_at) and the table."""
     if paths == [p.org_path]:
-        return HumanTask.org_path == bindparam(None, p.org_path, literal_execute=True)
-    under = prefix(HumanTask.org_path, p.org_path)
-    return and_(HumanTask.org_path.in_(paths), under) if paths else under
+        return HumanTask.org_path == bindparam(ORG_PATH, p.org_path, literal_execute=True)
+    under = prefix(HumanTask.org_path, p.org_path, ORG_PREFIX)
+    return and_(HumanTask.org_path.in_(bindparam(ORG_PATHS, paths, expanding=True)), under) if paths else under
 
 
 SUBTREE_LIST_MAX = 64       # a larger subtree (a county) is read by its path prefix alone
@@ -159,7 +179,7 @@ def _department_queue_open_to(p: Principal):
     """A county-wide role is offered its tasks anywhere, except those addressed to a department (a department's
     queue, e.g. a referral to cardiology), which are offered to that department's members only."""
     departments = select(Organization.code).where(Organization.level == "department").scalar_subquery()
-    mine = prefix(HumanTask.org_path, p.org_path) if p.org_path else false()
+    mine = prefix(HumanTask.org_path, p.org_path, ORG_PREFIX) if p.org_path else false()
     return or_(HumanTask.org_code.is_(None), HumanTask.org_code.not_in(departments), mine)
 
 
@@ -170,12 +190,12 @@ def offered(p: Principal):
 
 def not_excluded(p: Principal):
     """Separation of duties: a task whose model excludes the caller (`excludeUser`) is never offered to them."""
-    return or_(HumanTask.excluded_user.is_(None), HumanTask.excluded_user != p.username)
+    return or_(HumanTask.excluded_user.is_(None), HumanTask.excluded_user != _my_name(p))
 
 
 def visible(p: Principal):
-    return _no_phi_unless_reader(p, or_(HumanTask.assignee_id == p.user_id, offered(p), in_org_scope(p),
-                                        HumanTask.completed_by == p.username))
+    return _no_phi_unless_reader(p, or_(HumanTask.assignee_id == _me(p), offered(p), in_org_scope(p),
+                                        HumanTask.completed_by == _my_name(p)))
 
 
 def _no_phi_unless_reader(p: Principal, condition):
@@ -186,7 +206,7 @@ def _no_phi_unless_reader(p: Principal, condition):
 def actionable(p: Principal):
     """Open tasks the caller may work on now: assigned to them, or unassigned and offered to them."""
     return and_(HumanTask.status == "open",
-                or_(HumanTask.assignee_id == p.user_id, and_(HumanTask.assignee_id.is_(None), offered(p))))
+                or_(HumanTask.assignee_id == _me(p), and_(HumanTask.assignee_id.is_(None), offered(p))))
 
 
 def view_branches(p: Principal, view: str, status: str = "open", paths: list[str] | None = None) -> list:
@@ -197,8 +217,8 @@ def view_branches(p: Principal, view: str, status: str = "open", paths: list[str
 def _view_branches(p: Principal, view: str, status: str, paths: list[str] | None = None) -> list:
     if view == "mine":
         if status == "completed":
-            return [and_(HumanTask.status == "completed", HumanTask.completed_by == p.username)]
-        return [and_(HumanTask.status == status, HumanTask.assignee_id == p.user_id)]
+            return [and_(HumanTask.status == "completed", HumanTask.completed_by == _my_name(p))]
+        return [and_(HumanTask.status == status, HumanTask.assignee_id == _me(p))]
     if view == "groups":
         base = [HumanTask.status == status] + ([HumanTask.assignee_id.is_(None)] if status == "open" else [])
         return [and_(*base, branch) for branch in offered_branches(p, paths)]
@@ -246,16 +266,26 @@ def is_lead_for(p: Principal, task: HumanTask) -> bool:
 
 # -- lists --------------------------------------------------------------------------------------------------
 
+NOW, Q_PREFIX = "now", "q_prefix"
+
+
+def _bound(column, name: str, value: Any):
+    """A parameter named `name` compared with `column` (its type, as a plain value would get; `_arg_binds` binds
+    another request's value under the same name)."""
+    return bindparam(name, value, type_=column.type)
+
+
 def _filtered(stmt, args: dict[str, Any]):
     for key in EQUAL_FILTERS:
         if args.get(key) is not None:
-            stmt = stmt.where(getattr(HumanTask, key) == args[key])
+            column = getattr(HumanTask, key)
+            stmt = stmt.where(column == _bound(column, f"f_{key}", args[key]))
     if args.get("due_before") is not None:
-        stmt = stmt.where(HumanTask.due_at < args["due_before"])
+        stmt = stmt.where(HumanTask.due_at < _bound(HumanTask.due_at, "f_due_before", args["due_before"]))
     if args.get("overdue") is True:
-        stmt = stmt.where(HumanTask.due_at < clock.now())
+        stmt = stmt.where(HumanTask.due_at < _bound(HumanTask.due_at, NOW, clock.now()))
     elif args.get("overdue") is False:
-        stmt = stmt.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= clock.now()))
+        stmt = stmt.where(or_(HumanTask.due_at.is_(None), HumanTask.due_at >= _bound(HumanTask.due_at, NOW, clock.now())))
     return stmt
 
 
@@ -265,9 +295,9 @@ def _search_parts(args: dict[str, Any]) -> list:
     q = (args.get("q") or "").strip()
     if not q:
         return [true()]
-    by_resident = prefix(HumanTask.resident_name, q)
-    return [by_resident, and_(prefix(HumanTask.name, q),
-                              or_(HumanTask.resident_name.is_(None), ~prefix(HumanTask.resident_name, q)))]
+    by_resident = prefix(HumanTask.resident_name, q, Q_PREFIX)
+    return [by_resident, and_(prefix(HumanTask.name, q, Q_PREFIX),
+                              or_(HumanTask.resident_name.is_(None), ~prefix(HumanTask.resident_name, q, Q_PREFIX)))]
 
 
 Key = tuple[Any, bool, bool]          # (expression, descending, nullable)
@@ -336,10 +366,13 @@ def _cursor_value(expr, nullable: bool, value: Any) -> Any:
 
 
 def _after(keys: list[Key], values: list[Any]):
-    """Rows after the cursor's row in the order of `keys` (lexicographic; NULLs last in ascending keys)."""
+    """Rows after the cursor's row in the order of `keys` (lexicographic; NULLs last in ascending keys). Key i's
+    value is the parameter `after_<i>` (which keys are NULL shapes the condition; `_arg_binds` binds the values)."""
+    bound = [None if v is None else _bound(expr, f"after_{i}", v) for i, ((expr, _d, _n), v)
+             in enumerate(zip(keys, values, strict=True))]
     alternatives = []
     for i, (expr, desc, nullable) in enumerate(keys):
-        value = values[i]
+        value = bound[i]
         if desc:
             beyond = expr < value
         elif value is None:
@@ -347,12 +380,12 @@ def _after(keys: list[Key], values: list[Any]):
         else:
             beyond = or_(expr > value, expr.is_(None)) if nullable else expr > value
         if beyond is not None:
-            same = [(k.is_(None) if v is None else k == v) for (k, _d, _n), v in zip(keys[:i], values[:i], strict=True)]
+            same = [(k.is_(None) if v is None else k == v) for (k, _d, _n), v in zip(keys[:i], bound[:i], strict=True)]
             alternatives.append(and_(*same, beyond))
     condition = or_(*alternatives) if alternatives else false()
     lead, lead_desc, lead_nullable = keys[0]
-    if values[0] is not None and not lead_nullable:     # where the scan starts in the index built for the sort
-        condition = and_(lead <= values[0] if lead_desc else lead >= values[0], condition)
+    if bound[0] is not None and not lead_nullable:     # where the scan starts in the index built for the sort
+        condition = and_(lead <= bound[0] if lead_desc else lead >= bound[0], condition)
     return condition
 
 
@@ -371,13 +404,20 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     sort = args.get("sort", "due")
     cursor = args.get("cursor")
     page = 1 if cursor else args.get("page", 1)
-    key = _list_key(p, args)
+    view, searched = args.get("view", "mine"), bool((args.get("q") or "").strip())
+    # a name search of the groups view reads (role, org_path, name) ranges per organization of the subtree; an
+    # organization with none below it is its own path (the page is one bounded, ordered range of its entries)
+    paths = (subtree_paths(p) if searched else leaf_paths(p)) if view == "groups" else None
+    after = decode_cursor(sort, cursor) if cursor else None
+    key = _list_key(p, args, paths, after)
     built = _STATEMENTS.get(key) if key is not None else None
     if built is None:
-        built = _list_statements(p, args, page, per_page)
+        stand_in, stand_in_paths = _stand_in(p, paths)
+        built = _list_statements(stand_in, args, page, per_page, stand_in_paths, after)
         if key is not None:
             _remember(key, built)
-    rows = _rows(session().scalars(built.ids).all())
+    params = {**_binds(p, paths), **_arg_binds(args, after)}
+    rows = _rows(session().scalars(built.ids, params).all())
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
@@ -386,36 +426,89 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     else:
         if built.count is None:
             built.count = _counts_statement([_filtered(select(HumanTask.id).where(part), args) for part in built.parts])
-        total = sum(value or 0 for value in session().execute(built.count).one())
+        total = sum(value or 0 for value in session().execute(built.count, params).one())
     return items(rows), total, next_cursor
 
 
-def _list_key(p: Principal, args: dict[str, Any]) -> tuple | None:
-    """The key of a list's statements, or None when they are not reused (a cursor, a name search or the overdue
-    filter: their statements depend on more than the arguments, or are rarely asked twice)."""
-    if args.get("cursor") or (args.get("q") or "").strip() or args.get("overdue") is not None:
-        return None
+# -- statements built once per shape -----------------------------------------------------------------------
+# A list's or the header's statements are built for a stand-in of the caller (same roles, made-up identity) and
+# kept under the caller's *shape*: everything their SQL is built from except the values bound by name at each
+# execution (the caller's id, name, resident, organization path(s); the filters' values, the cursor's keys, the
+# name prefix, the time). So one statement serves every user of a role: building the conditions and computing
+# SQLAlchemy's cache key of a fresh statement cost ≈ 30 % of a list request's CPU (issue 23.5). A value the build
+# read from the caller without naming it would be the stand-in's, which matches no task: a mistake lists nothing,
+# never another caller's tasks.
+
+def _needs_escape(value: str) -> bool:
+    return _like_escaped(value) != value
+
+
+def _paths_kind(p: Principal, paths: list[str] | None) -> str | None:
+    """How `_under` reads a subtree: its prefix (None), the organization's own path ("self"), or a list of paths."""
+    return None if not paths else "self" if paths == [p.org_path] else "list"
+
+
+def _shape(p: Principal, paths: list[str] | None) -> tuple:
+    """What a visibility condition's SQL depends on besides the caller's values bound by name (`_binds`)."""
+    return (p.roles, bool(p.org_path), _needs_escape(p.org_path), p.resident_id is None, _paths_kind(p, paths))
+
+
+def _stand_in(p: Principal, paths: list[str] | None) -> tuple[Principal, list[str] | None]:
+    """A principal of the caller's shape whose own values match no task, and its paths of the same kind."""
+    path = ("/-_/" if _needs_escape(p.org_path) else "/-/") if p.org_path else ""
+    stand_in = Principal(user_id=-1, username="-", roles=p.roles, org_code="-", org_path=path,
+                         resident_id=None if p.resident_id is None else -1)
+    kind = _paths_kind(p, paths)
+    return stand_in, None if kind is None else [path] if kind == "self" else [path, path + "-/"]
+
+
+def _binds(p: Principal, paths: list[str] | None) -> dict[str, Any]:
+    """The caller's values of the named parameters (a statement ignores those it does not hold)."""
+    return {USER_ID: p.user_id, USERNAME: p.username, RESIDENT_ID: p.resident_id,
+            ORG_PREFIX: _like_escaped(p.org_path) + "%", ORG_PATH: p.org_path, ORG_PATHS: list(paths or ())}
+
+
+def _arg_binds(args: dict[str, Any], after: list[Any] | None) -> dict[str, Any]:
+    """A request's values of the named parameters of its filters, name search and cursor."""
+    values = {f"f_{key}": args[key] for key in (*EQUAL_FILTERS, "due_before") if args.get(key) is not None}
+    if args.get("overdue") is not None:
+        values[NOW] = clock.now()
+    q = (args.get("q") or "").strip()
+    if q:
+        values[Q_PREFIX] = _like_escaped(q) + "%"
+    values.update({f"after_{i}": v for i, v in enumerate(after or ()) if v is not None})
+    return values
+
+
+def _list_key(p: Principal, args: dict[str, Any], paths: list[str] | None, after: list[Any] | None) -> tuple | None:
+    """The key of a list's statements: the caller's shape and the request's (which filters, not their values; the
+    sort, view and page), or None when an argument is unhashable (not reused then). `paths` comes from the
+    per-worker org facts (a village or department reads its own path, `leaf_paths`), which an organization change
+    drops: its kind belongs in the key, so a changed level is listed anew."""
+    shape: list[tuple] = []
+    for name, value in args.items():
+        if name in EQUAL_FILTERS or name == "due_before":
+            shape.append((name, value is not None))
+        elif name == "q":
+            q = (value or "").strip()
+            shape.append((name, bool(q), _needs_escape(q)))
+        elif name == "cursor":
+            shape.append((name, None if after is None else tuple(v is None for v in after)))
+        else:                       # view, status, sort, page, per_page, overdue: the statement's structure
+            shape.append((name, value))
     try:
-        # the leaf rule (a village or department: its own path, `leaf_paths`) comes from the per-worker org facts,
-        # which an organization change drops: it belongs in the key, so a changed level is listed anew
-        return ("list", principal_key(p), is_postgres(), frozenset(args.items()),
-                tuple(leaf_paths(p) or ()) if args.get("view") == "groups" else None)
+        return ("list", _shape(p, paths), is_postgres(), frozenset(shape))
     except TypeError:               # an unhashable argument value
         return None
 
 
-def _list_statements(p: Principal, args: dict[str, Any], page: int, per_page: int) -> SimpleNamespace:
+def _list_statements(p: Principal, args: dict[str, Any], page: int, per_page: int, paths: list[str] | None,
+                     after_values: list[Any] | None) -> SimpleNamespace:
     """A list's page statement (the ids of the page), its parts (for the count) and its count statement (built when
     first needed)."""
-    view, searched = args.get("view", "mine"), bool((args.get("q") or "").strip())
-    # a name search of the groups view reads (role, org_path, name) ranges per organization of the subtree; an
-    # organization with none below it is its own path (the page is one bounded, ordered range of its entries)
-    paths = (subtree_paths(p) if searched else leaf_paths(p)) if view == "groups" else None
-    branches = view_branches(p, view, args.get("status", "open"), paths)
-    sort = args.get("sort", "due")
-    keys = _sort_keys(sort)
-    cursor = args.get("cursor")
-    after = _after(keys, decode_cursor(sort, cursor)) if cursor else None
+    branches = view_branches(p, args.get("view", "mine"), args.get("status", "open"), paths)
+    keys = _sort_keys(args.get("sort", "due"))
+    after = _after(keys, after_values) if after_values is not None else None
     parts = [and_(b, q) for b in branches for q in _search_parts(args)]
     return SimpleNamespace(ids=_page_ids(parts, args, keys, page, per_page + 1, after), parts=parts, count=None)
 
@@ -467,17 +560,32 @@ def _counts_statement(stmts: list, cap: int = COUNT_CAP):
 def counts(p: Principal) -> dict[str, int]:
     """Open tasks per view, and the overdue ones among those the caller may work on (for the header; each capped
     at HEADER_CAP + 1, "999+": a badge needs no more, and each count reads at most that many index entries)."""
-    overdue = HumanTask.due_at < clock.now()
+    leaf, subtree = leaf_paths(p), subtree_paths(p)
+    key = ("counts", _shape(p, leaf), _paths_kind(p, subtree), is_postgres(), HEADER_CAP)
+    built = _STATEMENTS.get(key)
+    if built is None:
+        stand_in, stand_in_leaf = _stand_in(p, leaf)
+        built = _counts_statements(stand_in, stand_in_leaf, _stand_in(p, subtree)[1])
+        _remember(key, built)
+    stmt, layout = built
+    # the subtree's list (if any) is the only list bound: a leaf's own path is ORG_PATH
+    found = iter(session().execute(stmt, {**_binds(p, subtree if _paths_kind(p, subtree) == "list" else None),
+                                          NOW: clock.now()}).one())
+    return {name: min(HEADER_CAP + 1, sum(next(found) or 0 for _ in range(n))) for name, n in layout}
+
+
+def _counts_statements(p: Principal, leaf: list[str] | None, subtree: list[str] | None) -> tuple[Any, list]:
+    """The header's statement (every figure in one statement: one round trip) and its layout (figure, branches)."""
+    overdue = HumanTask.due_at < _bound(HumanTask.due_at, NOW, clock.now())
     # overdue groups tasks: (role, org_path, due_at) read as one due range per organization of the subtree, not
     # the whole subtree filtered by due date; a village's groups figure reads its path alone, as its list does (with
     # the prefix, 46 of 150 villages' counts read their 6,667 open tasks from the table at 1,000,000 tasks)
-    figures = {"mine": view_branches(p, "mine"), "groups": view_branches(p, "groups", paths=leaf_paths(p)),
+    figures = {"mine": view_branches(p, "mine"), "groups": view_branches(p, "groups", paths=leaf),
                "org": view_branches(p, "org"),
                "overdue": [and_(b, overdue) for b in view_branches(p, "mine")
-                           + view_branches(p, "groups", paths=subtree_paths(p))]}
+                           + view_branches(p, "groups", paths=subtree)]}
     stmts = [select(HumanTask.id).where(b) for branches in figures.values() for b in branches]
-    found = iter(counts_of(stmts, HEADER_CAP))          # every figure in one statement: one round trip
-    return {name: min(HEADER_CAP + 1, sum(next(found) for _ in branches)) for name, branches in figures.items()}
+    return _counts_statement(stmts, HEADER_CAP), [(name, len(branches)) for name, branches in figures.items()]
 
 
 def may_act_now(p: Principal, task: HumanTask) -> bool:

@@ -540,3 +540,43 @@ def test_the_due_index_covers_every_column_a_role_branch_of_the_groups_view_read
         for branch in branches:
             read = {c.name for c in visitors.iterate(branch) if getattr(c, "table", None) is table}
             assert read <= covered, read - covered
+
+
+def test_one_statement_serves_every_user_of_a_role_with_their_own_values(app, login_as, approval, monkeypatch):
+    """Issue 23.5: a list's and the header's statements are built once per shape of visibility (roles, view, kind of
+    organization), for a stand-in caller, and every caller's own id, name and organization path are bound at
+    execution: a township doctor of another township reuses the statement and sees only their own township. The
+    kept statements hold no caller's value (a value the build failed to name would list nothing, not another
+    caller's tasks)."""
+    from sqlalchemy.sql import visitors
+    from sqlalchemy.sql.elements import BindParameter
+
+    from app.tasks import queries
+    monkeypatch.setattr(queries, "_STATEMENTS", {})
+    builds: list[str] = []
+    for name in ("_list_statements", "_counts_statements"):
+        real = getattr(queries, name)
+        monkeypatch.setattr(queries, name, lambda *a, _real=real, _name=name, **k: builds.append(_name) or _real(*a, **k))
+    admin = login_as("county_admin")
+    here, there = start(admin, org="C01T01V01"), start(admin, org="C01T02V01")
+    doctors = {"C01T01": login_as("township_doctor", org="C01T01"), "C01T02": login_as("township_doctor", org="C01T02")}
+    expected = {"C01T01": here["id"], "C01T02": there["id"]}
+    claimed = open_task_of(doctors["C01T02"], there["id"])["id"]
+    assert doctors["C01T02"].post(f"/api/v1/tasks/{claimed}/claim").status_code == 200
+    for org, doctor in doctors.items():
+        views = {view: [t["instance_id"] for t in doctor.get(f"/api/v1/tasks?view={view}&per_page=1&page=1").json["items"]]
+                 for view in ("mine", "groups", "org")}
+        assert views == ({"mine": [], "groups": [here["id"]], "org": [here["id"]]} if org == "C01T01" else
+                         {"mine": [there["id"]], "groups": [], "org": [there["id"]]})
+        assert doctor.get("/api/v1/tasks/counts").json == {"mine": int(org == "C01T02"), "groups": int(org == "C01T01"),
+                                                           "org": 1, "overdue": 0}
+        assert expected[org] in views["org"]
+    # open_task_of's list (200 per page), then the three views and the counts: the second doctor built none
+    assert sorted(builds) == ["_counts_statements"] + ["_list_statements"] * 4
+    binds = [b for built in queries._STATEMENTS.values()
+             for stmt in ((built.ids,) if hasattr(built, "ids") else (built[0],))
+             for b in visitors.iterate(stmt) if isinstance(b, BindParameter)]
+    callers = [d.user.username for d in doctors.values()]
+    assert {b.key: b.value for b in binds if b.key in (queries.USER_ID, queries.USERNAME)} == {
+        queries.USER_ID: -1, queries.USERNAME: "-"}
+    assert not [b.value for b in binds if isinstance(b.value, str) and (b.value in callers or "C01T0" in b.value)]
