@@ -143,7 +143,7 @@ def run_batch(args, url: str, app) -> None:
                 load = " ".join(f.read().split()[:3])
         print(f"load average at the start: {load0}")
         where = f"{args.workers} rq workers" if args.redis_url else "in this process (eager jobs)"
-        print(f"batch {batch_id}: {made} visits queued in {queued_s:.1f} s; {where}, chunks of {args.chunk}")
+        print(f"batch {batch_id}: {made} visits queued in {queued_s:.1f} s; {where}, chunks of {scheduling.BATCH_CHUNK}")
         print(f"batch: {p['started']} started, {p['skipped']} skipped, {p['failed']} failed in {started_s:.1f} s "
               f"= {p['started'] / started_s:,.0f} starts/s" + (f" ({p['failures']})" if p["failed"] else ""))
         if workers:
@@ -175,7 +175,8 @@ def main() -> None:
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     ap.add_argument("--batch", action="store_true", help="measure the batch start (app.workflows.batch)")
     ap.add_argument("--workers", type=int, default=2, help="--batch: rq workers (with --redis-url)")
-    ap.add_argument("--chunk", type=int, default=500, help="--batch: visits per chunk (one transaction, one job)")
+    ap.add_argument("--chunk", type=int, default=None,
+                    help="--batch: visits per chunk (one transaction, one job); default: the platform's")
     ap.add_argument("--redis-url", default=None, help="--batch: run the chunks on real rq workers (PostgreSQL)")
     ap.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts)")
     args = ap.parse_args()
@@ -183,7 +184,8 @@ def main() -> None:
         args.patients, args.starts = 200, 3
     url, drop = scratch_url(args.database_url)
     if args.batch:
-        os.environ["YGT_FOLLOW_UP_BATCH_CHUNK"] = str(args.chunk)
+        if args.chunk is not None:
+            os.environ["YGT_FOLLOW_UP_BATCH_CHUNK"] = str(args.chunk)
         os.environ["YGT_QUEUE"] = f"ygt-bench-{os.getpid()}"        # read when app.jobs is imported
     from app import create_app
     from app.config import Settings

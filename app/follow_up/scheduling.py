@@ -30,7 +30,10 @@ LEAD_DAYS = int(os.environ.get("YGT_FOLLOW_UP_LEAD_DAYS", "7"))
 HIGH_RISK = ("HIGH", "VERY_HIGH")
 START_BATCH = 1000
 BATCH_KIND = "follow_up"
-BATCH_CHUNK = int(os.environ.get("YGT_FOLLOW_UP_BATCH_CHUNK", "500"))
+# visits per chunk (one transaction, one rq job): every job is a freshly forked work horse that reads and parses the
+# version's decisions, compiles its statements and templates again (≈ 0.4 s of CPU per job, measured 2026-12-05),
+# so 2,000 rather than 500 (≈ +90 MB peak in the horse; 100,000 due = 50 jobs, still spread over the workers)
+BATCH_CHUNK = int(os.environ.get("YGT_FOLLOW_UP_BATCH_CHUNK", "2000"))
 BATCH_STARTS = os.environ.get("YGT_FOLLOW_UP_BATCH", "1") != "0"
 
 
