@@ -10,6 +10,7 @@ from sqlalchemy import Table, insert
 from app.auth.principal import Principal, current_principal
 from app.core import clock, logs
 from app.core.db import unit_of_work
+from app.core.hot import HotStatement
 
 from .models import AuditEntry
 
@@ -43,7 +44,7 @@ def record_all(entries: list[dict[str, Any]]) -> None:
     memoized), without the ORM's unit of work (a hot path's entries, written together)."""
     if entries:
         with unit_of_work() as s:
-            s.execute(_INSERT, entries)
+            _INSERT.execute(s, entries)
 
 
 def record(action: str, *, object_type: str, object_id: Any = None, details: dict[str, Any] | None = None,
@@ -57,4 +58,4 @@ def record(action: str, *, object_type: str, object_id: Any = None, details: dic
     return entry_
 
 
-_INSERT = insert(cast(Table, AuditEntry.__table__))
+_INSERT = HotStatement(insert(cast(Table, AuditEntry.__table__)))    # run on the DBAPI (app.core.hot)

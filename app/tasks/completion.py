@@ -17,6 +17,7 @@ from app.audit.services import entry, record_all
 from app.auth.principal import Principal
 from app.core import clock
 from app.core.db import unit_of_work
+from app.core.hot import HotStatement
 from app.workflows import runner
 
 from . import checks, forms, projection, queries, services
@@ -30,7 +31,7 @@ from .errors import (
 )
 from .models import TaskCompletion
 
-_INSERT_RECEIPT = insert(cast(Table, TaskCompletion.__table__))   # built once: its cache key is memoized
+_INSERT_RECEIPT = HotStatement(insert(cast(Table, TaskCompletion.__table__)))   # built once, run on the DBAPI
 _TAG = re.compile(r'^(?:W/)?"?(\d+)-(\d+)(?:\.([0-9a-f]+))?"?$')
 
 
@@ -76,7 +77,7 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
         listed = queries.items([task, *following], me=p)
         body = {**listed[0], "next_tasks": listed[1:]}
         if completion_id:
-            s.execute(_INSERT_RECEIPT, {"completion_id": completion_id, "task_id": task.id, "user_id": p.user_id,
+            _INSERT_RECEIPT.execute(s, {"completion_id": completion_id, "task_id": task.id, "user_id": p.user_id,
                                         "response": body, "created_at": clock.now()})
         # the claim's and the completion's audit entries in one INSERT
         record_all([*([services.claim_audit_entry(p, task)] if claimed else []),

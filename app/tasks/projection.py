@@ -19,6 +19,7 @@ from app.auth.principal import ROLES
 from app.core import clock
 from app.core.db import hold_as_loaded, hold_as_written, insert_params, unit_of_work
 from app.core.errors import Conflict
+from app.core.hot import HotStatement
 from app.org.queries import org_facts
 from app.workflows import hooks
 from app.workflows.models import NO_RISK_RANK, RISK_RANK, HumanTask, ProcessInstance
@@ -32,7 +33,7 @@ assert isinstance(_TASKS, Table)
 # a step's new task rows: one INSERT … RETURNING id built once (its cache key is memoized), not the unit of work
 _INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True)
 _INSERTED = [c for c in _TASKS.columns if not c.primary_key and c.computed is None]
-_UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
+_UPDATE_TASK = HotStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_id")))
 _WRITABLE = frozenset(c.key for c in _INSERTED)
 
 
@@ -150,7 +151,7 @@ def _write_changes(session, row: HumanTask) -> None:
     changed = {key: state.dict[key] for key in state.committed_state if key in _WRITABLE}
     if not changed:
         return
-    session.execute(_UPDATE_TASK, {"b_id": row.id, **changed})
+    _UPDATE_TASK.execute(session, {"b_id": row.id, **changed})
     hold_as_written(session, row, changed)
 
 

@@ -22,6 +22,7 @@ from app.auth.principal import Principal
 from app.core import clock, logs
 from app.core.db import hold_as_loaded, insert_params, is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
+from app.core.hot import HotStatement
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 from app.org.queries import org_facts
@@ -463,11 +464,12 @@ _EVENTS = cast(Table, ProcessEvent.__table__)
 _INSTANCES = cast(Table, ProcessInstance.__table__)
 # the step's writes are Core statements built once (their cache keys are memoized), not the ORM's unit of work
 _INSERT_EVENTS = insert(_EVENTS)
+_HOT_INSERT_EVENTS = HotStatement(_INSERT_EVENTS)     # a step's history, run on the DBAPI (app.core.hot)
 _INSERT_EVENTS_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 _INSTANCE_COLUMNS = [c for c in _INSTANCES.columns if not c.primary_key]
 _INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
-_UPDATE_INSTANCE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id"),
-                                            _INSTANCES.c.lock_version == bindparam("b_lock_version"))
+_UPDATE_INSTANCE = HotStatement(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id"),
+                                                        _INSTANCES.c.lock_version == bindparam("b_lock_version")))
 
 
 @contextlib.contextmanager
@@ -507,7 +509,7 @@ def _write_events(session, rows: list[dict[str, Any]]) -> None:
     rows = _pending_events(session) + rows      # (what else the ORM holds is written at its next flush)
     written = session.info.get(_WRITTEN_EVENTS)
     if written is None:
-        session.execute(_INSERT_EVENTS, rows)
+        _HOT_INSERT_EVENTS.execute(session, rows)
         return
     ids = session.execute(_INSERT_EVENTS_RETURNING, rows).scalars().all()
     written.extend(ProcessEvent(id=id_, **row) for id_, row in zip(ids, rows, strict=True))
@@ -555,8 +557,7 @@ def _update_instance(session, inst: ProcessInstance, values: dict[str, Any]) -> 
         session.flush()             # what the caller changed on the instance is written (and versioned) first
     lock_version = inst.lock_version
     values = {**values, "lock_version": lock_version + 1}
-    result = session.execute(_UPDATE_INSTANCE, {"b_id": inst.id, "b_lock_version": lock_version, **values})
-    if result.rowcount != 1:
+    if _UPDATE_INSTANCE.execute(session, {"b_id": inst.id, "b_lock_version": lock_version, **values}) != 1:
         raise StaleDataError(f"process_instances {inst.id}: version {lock_version} was changed meanwhile")
     for key, value in values.items():
         set_committed_value(inst, key, value)

@@ -1,0 +1,104 @@
+"""Hot statements (issue 23.2): the few Core writes every engine-path request runs (its audit entries, a completion's
+receipt, task and instance rows, a step's history), executed on PostgreSQL straight on the session's DBAPI
+connection, in the session's transaction, from SQL compiled once per set of parameter names.
+
+What SQLAlchemy's statement execution adds to each of them (execution context, compiled-cache lookup and key,
+result object) is most of its client cost; psycopg then prepares the statement server-side after a few executions,
+as it does for SQLAlchemy's. What is kept: the values go through the statement's own bind processors (JSON,
+`UTCDateTime`), `before_cursor_execute`/`after_cursor_execute` listeners see the statement (the statement guards
+count it), and a DBAPI error is raised as SQLAlchemy raises it (`IntegrityError`, `OperationalError`, the connection
+invalidated on a disconnect). No result rows: only the row count. Any other backend (SQLite, the embedded default)
+executes the statement through the session as before.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Delete, Insert, Update
+
+from .db import rowcount
+
+_Entry = tuple[str, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
+
+
+class HotStatement:
+    """A Core INSERT/UPDATE/DELETE without RETURNING, built once at import, for `execute` on the hot path."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: Insert | Update | Delete) -> None:
+        if getattr(statement, "_returning", ()):
+            raise ValueError("a hot statement returns no rows; execute a RETURNING statement through the session")
+        if statement._propagate_attrs:
+            # an ORM-enabled statement (an entity or its attributes in it) would autoflush in the session: Core only,
+            # which the session executes without flushing, as this does
+            raise ValueError("a hot statement is a Core statement on tables and their columns")
+        self.statement = statement
+        self._compiled: dict[tuple[str, ...], _Entry] = {}
+
+    def execute(self, session: Session, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+        """Execute with one row's parameters (a mapping) or many rows' (a list of mappings with the same names, one
+        executemany); the number of rows the statement touched."""
+        conn = session.connection()
+        if conn.dialect.name != "postgresql":
+            return rowcount(session.execute(self.statement, params))
+        many = not isinstance(params, Mapping)
+        rows: Sequence[Mapping[str, Any]] = cast(Sequence[Mapping[str, Any]], params) if many else \
+            [cast(Mapping[str, Any], params)]
+        if not rows:
+            return 0
+        names = tuple(rows[0])
+        if many and any(row.keys() != rows[0].keys() for row in rows):
+            raise ValueError("the rows of one hot statement name the same parameters")
+        entry = self._compiled.get(names)
+        if entry is None:
+            entry = self._compiled[names] = self._compile(conn, names)
+        sql, binds = entry
+        values = [{bind: (proc(row[key]) if proc is not None else row[key]) for key, bind, proc in binds}
+                  for row in rows]
+        return _run(conn, sql, values if many else values[0], many)
+
+    def _compile(self, conn: Connection, names: tuple[str, ...]) -> _Entry:
+        # as for an executemany: no implicit RETURNING of a new row's key (nobody reads it)
+        compiled = self.statement.compile(dialect=conn.dialect, column_keys=list(names), for_executemany=True)
+        if compiled.positiontup or compiled.escaped_bind_names or compiled.literal_execute_params or \
+                compiled.post_compile_params or compiled.implicit_returning or compiled.effective_returning or \
+                compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError("not a hot statement (positional, escaped or expanding binds, RETURNING, or a column "
+                             f"default the parameters leave to SQLAlchemy): {compiled}")
+        # which bind each parameter name feeds (a column key, or a bindparam's own name), as construct_params maps it
+        probe = compiled.construct_params({n: i for i, n in enumerate(names)}, _check=True)
+        by_position = {v: k for k, v in probe.items() if isinstance(v, int) and not isinstance(v, bool)}
+        if set(by_position) != set(range(len(names))) or len(probe) != len(names):
+            raise ValueError(f"parameters {names} do not map one to one on the statement's binds: {probe}")
+        processors = compiled._bind_processors
+        if any(not callable(proc) for proc in processors.values()):
+            raise ValueError(f"a tuple-typed bind is not supported: {compiled}")
+        binds = tuple((name, by_position[i], cast(Callable[[Any], Any] | None, processors.get(by_position[i])))
+                      for i, name in enumerate(names))
+        return compiled.string, binds
+
+
+def _run(conn: Connection, sql: str, values: Any, many: bool) -> int:
+    cursor = cast(Any, conn.connection.driver_connection).cursor()
+    events = conn._has_events or conn.engine._has_events
+    try:
+        if events:
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, values, None, many)
+        if many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
+        if events:
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
+        return int(cursor.rowcount)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
+        # on a disconnect
+        conn._handle_dbapi_exception(exc, sql, values, cursor, None)
+        raise       # not reached: the handler raises
+    finally:
+        cursor.close()

@@ -1,0 +1,103 @@
+"""`app.core.hot.HotStatement` (issue 23.2): the engine path's Core writes executed straight on the DBAPI connection
+on PostgreSQL write what the session's execution writes, in its transaction, seen by the statement listeners, with
+SQLAlchemy's errors; on SQLite they are the session's execution. Runs on either backend (DATABASE_URL)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, bindparam, event, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from app.audit.models import AuditEntry
+from app.core import db
+from app.core.hot import HotStatement
+
+_AUDIT = cast(Table, AuditEntry.__table__)
+_AT = datetime(2026, 12, 5, 4, 30, tzinfo=UTC)
+
+
+def _row(action: str, **over) -> dict:
+    return {"at": _AT, "actor": "u", "actor_user_id": None, "action": action, "object_type": "task",
+            "object_id": "7", "request_id": None, "details": {"k": [1, "二"]}, "ip": None, "user_agent": None, **over}
+
+
+def _stored(s, actions) -> list[tuple]:
+    # details as text: JSON null and SQL NULL differ
+    return [tuple(r) for r in s.execute(text(
+        "SELECT action, at, actor, actor_user_id, object_id, CAST(details AS TEXT), details IS NULL "
+        "FROM audit_entries WHERE action IN :a ORDER BY id").bindparams(bindparam("a", expanding=True)),
+        {"a": list(actions)})]
+
+
+def test_rows_written_are_the_rows_the_session_writes(app):
+    hot = HotStatement(insert(_AUDIT))
+    cases = [{}, {"actor_user_id": 3, "object_id": None}, {"details": None}, {"details": {}}]
+    with app.app_context(), db.unit_of_work() as s:
+        for i, case in enumerate(cases):
+            s.execute(insert(_AUDIT), _row(f"by_session.{i}", **case))
+            assert hot.execute(s, _row(f"by_hot.{i}", **case)) == 1
+        s.execute(insert(_AUDIT), [_row("many_session.a"), _row("many_session.b", details={"x": None})])
+        assert hot.execute(s, [_row("many_hot.a"), _row("many_hot.b", details={"x": None})]) == 2 or \
+            not db.is_postgres()     # psycopg's executemany counts every row; SQLite's session result the last
+        for i in range(len(cases)):
+            by_session, by_hot = _stored(s, [f"by_session.{i}"]), _stored(s, [f"by_hot.{i}"])
+            assert [r[1:] for r in by_hot] == [r[1:] for r in by_session], cases[i]
+        assert [r[1:] for r in _stored(s, ["many_hot.a", "many_hot.b"])] == \
+            [r[1:] for r in _stored(s, ["many_session.a", "many_session.b"])]
+
+
+def test_an_update_counts_the_rows_it_touched_and_writes_in_the_transaction(app):
+    hot = HotStatement(update(_AUDIT).where(_AUDIT.c.id == bindparam("b_id"), _AUDIT.c.actor == bindparam("b_actor")))
+    with app.app_context():
+        with db.unit_of_work() as s:
+            row_id = s.execute(insert(_AUDIT).returning(_AUDIT.c.id), _row("update.me")).scalar_one()
+        with db.unit_of_work() as s:
+            assert hot.execute(s, {"b_id": row_id, "b_actor": "other", "object_id": "x"}) == 0
+            assert hot.execute(s, {"b_id": row_id, "b_actor": "u", "object_id": "8", "details": {"n": 1}}) == 1
+            assert s.execute(select(_AUDIT.c.object_id).where(_AUDIT.c.id == row_id)).scalar_one() == "8"
+            s.rollback()
+        with db.unit_of_work() as s:
+            assert s.execute(select(_AUDIT.c.object_id).where(_AUDIT.c.id == row_id)).scalar_one() == "7"
+
+
+def test_listeners_see_the_statement_and_errors_are_sqlalchemys(app):
+    hot = HotStatement(insert(_AUDIT))
+    seen: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_a):
+        seen.append(" ".join(statement.split()[:3:2]))
+    with app.app_context():
+        event.listen(db.engine(), "before_cursor_execute", listen)
+        try:
+            with db.unit_of_work() as s:
+                hot.execute(s, _row("listened"))
+        finally:
+            event.remove(db.engine(), "before_cursor_execute", listen)
+        assert "INSERT audit_entries" in seen
+        with db.unit_of_work() as s:
+            row_id = s.execute(select(_AUDIT.c.id).where(_AUDIT.c.action == "listened")).scalar_one()
+        with pytest.raises(IntegrityError), db.unit_of_work() as s:
+            hot.execute(s, _row("duplicate", id=row_id))
+        with db.unit_of_work() as s:      # the session is usable again after the rollback
+            assert s.execute(select(_AUDIT.c.action).where(_AUDIT.c.id == row_id)).scalar_one() == "listened"
+
+
+def test_what_is_not_a_hot_statement_is_refused(app):
+    from app.workflows.models import ProcessInstance
+    with pytest.raises(ValueError):
+        HotStatement(insert(_AUDIT).returning(_AUDIT.c.id))
+    with pytest.raises(ValueError):
+        HotStatement(update(ProcessInstance).where(ProcessInstance.id == 1))    # ORM-enabled: would autoflush
+    if db.engine().dialect.name == "postgresql":
+        defaulted = {k: v for k, v in _row("defaulted").items() if k != "details"}  # a Python default left to SA
+        with app.app_context(), pytest.raises(ValueError), db.unit_of_work() as s:
+            HotStatement(insert(_AUDIT)).execute(s, defaulted)
+
+
+def test_rows_of_one_execution_name_the_same_parameters(app):
+    if db.engine().dialect.name != "postgresql":
+        pytest.skip("SQLite executes through the session")
+    with app.app_context(), pytest.raises(ValueError), db.unit_of_work() as s:
+        HotStatement(insert(_AUDIT)).execute(s, [_row("a"), {**_row("b"), "extra": 1}])
