@@ -105,6 +105,12 @@ def worker(burst: bool) -> None:
     os.environ.setdefault("YGT_APP_NAME", "ygt-worker")
     app = _app()
     warm_up()  # the script zygote starts once here; every job process rq forks reuses it
+    with app.app_context():
+        from app.core.db import engine, remove_session  # noqa: PLC0415 - lazy CLI
+        from app.workflows.batch import warm_caches  # noqa: PLC0415 - lazy CLI
+        warm_caches()  # the latest versions' setup, decisions and specs: inherited by every job process
+        remove_session()
+        engine().dispose()  # the warm-up's connection is not kept idle in the parent
     backoff = 1.0
     while True:  # Redis went away (restart, network): reconnect with backoff instead of exiting for good
         try:

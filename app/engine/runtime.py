@@ -242,6 +242,12 @@ def _spec_objects(ctx: Context):
     return _cached_specs(ctx.spec_key, lambda: ctx.spec_json)
 
 
+def warm(ctx: Context) -> None:
+    """Build a version's spec objects now (a worker does it before rq forks its job processes, which inherit them;
+    the cache is keyed by the version's content hash, so a job forked after a new deployment builds its own)."""
+    _spec_objects(ctx)
+
+
 class _Callees:
     """The resolver as the call activity uses it: resolve, then the spec objects to merge into the workflow."""
 

@@ -252,6 +252,31 @@ def _residents(ids: Iterable[int | None]) -> dict[int, dict]:
     return hooks.resident_contexts(ids)
 
 
+def warm_caches() -> int:
+    """Before rq forks its job processes (`ygt worker`): build what a chunk of the latest versions reads first — each
+    version's setup with its decision pins (every deployed DMN parsed for the registry) and its engine spec objects —
+    so every job inherits them instead of building them again (≈ 0.3–0.4 s of CPU per job, measured 2026-12-05).
+    Every cache filled here is keyed by immutable content (version ids, content hashes): a job forked after a new
+    deployment misses and builds its own, exactly as before. Returns the versions warmed; never raises (a worker
+    starts without warm caches rather than not at all)."""
+    from .deploy import latest_process_versions  # noqa: PLC0415 — only a worker's start needs the deploy module
+
+    warmed = 0
+    s = session()
+    try:
+        for process_id in latest_process_versions(s):
+            runtime.warm(runner.start_setup(s, process_id).context)
+            warmed += 1
+    except Exception:  # an optimisation: the jobs build what they need themselves
+        log.exception("warming the batch-start caches failed")
+    finally:
+        try:
+            s.rollback()
+        except SQLAlchemyError:
+            log.exception("ending the warm-up's transaction failed")
+    return warmed
+
+
 # -- batches: rows, chunks, progress ---------------------------------------------------------------------------
 
 def create_batch(kind: str, process_id: str, items: Iterable[StartItem], *, created_by: str = "system",

@@ -454,3 +454,26 @@ def test_a_chunk_writes_its_instances_tasks_and_timers_in_one_insert_each_as_sin
         assert single.id in timers
         assert s.scalar(select(func.count()).select_from(HumanTask)) == 3
     assert [pictures[f"review:{n}"] for n in range(3)] == [pictures["review:9"]] * 3
+
+
+def test_a_worker_warms_the_latest_versions_before_it_forks_its_jobs_and_a_failed_warm_up_is_no_error(app, county,
+                                                                                                       monkeypatch):
+    """`ygt worker` builds each latest version's setup (its decisions' registry, every DMN parsed) and spec objects
+    before rq forks its job processes, which inherit them: a chunk's setup then builds nothing. The caches are keyed
+    by immutable content, so a later deployment is looked up and built as before; a warm-up that fails is logged."""
+    from app.engine import runtime
+    from app.workflows import batch, decisions, deploy, runner
+    deploy_care_models(app)
+    with app.app_context():
+        runtime._SPEC_CACHE.clear()
+        decisions._registry_for.cache_clear()
+        assert batch.warm_caches() >= 1
+        built = decisions._registry_for.cache_info().misses
+        setup = runner.start_setup(db.session(), "follow_up")
+        assert setup.context.spec_key in runtime._SPEC_CACHE
+        assert decisions._registry_for.cache_info().misses == built and built >= 1
+
+        def down(_session):
+            raise RuntimeError("database unreachable")
+        monkeypatch.setattr(deploy, "latest_process_versions", down)
+        assert batch.warm_caches() == 0
