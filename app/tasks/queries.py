@@ -417,15 +417,17 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
         if key is not None:
             _remember(key, built)
     params = {**_binds(p, paths), **_arg_binds(args, after)}
-    rows = _rows(session().scalars(built.ids, params).all())
+    rows = session().execute(built.page, params).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
     if page == 1 and not cursor and not more:
         total = len(rows)           # the whole result is on the first page: it is its own count
-    else:
+    elif rows:                      # each row carries the count of each part (the same for every row)
+        total = sum(value or 0 for value in rows[0][len(_PAGE_COLUMNS):])
+    else:                           # a later page past the end: counted on its own
         if built.count is None:
-            built.count = _counts_statement([_filtered(select(HumanTask.id).where(part), args) for part in built.parts])
+            built.count = _counts_statement(built.counted)
         total = sum(value or 0 for value in session().execute(built.count, params).one())
     return items(rows), total, next_cursor
 
@@ -504,44 +506,53 @@ def _list_key(p: Principal, args: dict[str, Any], paths: list[str] | None, after
 
 def _list_statements(p: Principal, args: dict[str, Any], page: int, per_page: int, paths: list[str] | None,
                      after_values: list[Any] | None) -> SimpleNamespace:
-    """A list's page statement (the ids of the page), its parts (for the count) and its count statement (built when
-    first needed)."""
+    """A list's page statement — the page's rows, each with the total of each part (capped), in one round trip — and
+    the count statement of a page past the end (built when first needed)."""
     branches = view_branches(p, args.get("view", "mine"), args.get("status", "open"), paths)
     keys = _sort_keys(args.get("sort", "due"))
     after = _after(keys, after_values) if after_values is not None else None
     parts = [and_(b, q) for b in branches for q in _search_parts(args)]
-    return SimpleNamespace(ids=_page_ids(parts, args, keys, page, per_page + 1, after), parts=parts, count=None)
+    counted = [_filtered(select(HumanTask.id).where(part), args) for part in parts]
+    return SimpleNamespace(page=_page_rows(_page_ids(parts, args, keys, page, per_page + 1, after), keys, counted),
+                           counted=counted, count=None)
 
 
 def _page_ids(parts, args, keys, page: int, limit: int, after=None):
-    """The ids of a page (index-only where the indexes cover the filters; the rows are read by id next): `limit`
-    rows from row (page - 1) * (limit - 1) on (one more than the page, to tell whether another page follows)."""
+    """The ids of a page with their sort keys (task_id, k0, k1, …; index-only where the indexes cover the filters):
+    `limit` rows from row (page - 1) * (limit - 1) on (one more than the page, to tell whether another page
+    follows)."""
     skip = (page - 1) * (limit - 1)
     extra = [after] if after is not None else []
+    columns = [HumanTask.id.label("task_id")] + [expr.label(f"k{i}") for i, (expr, _d, _n) in enumerate(keys)]
     if len(parts) == 1:
-        return (_filtered(select(HumanTask.id).where(parts[0], *extra), args)
+        return (_filtered(select(*columns).where(parts[0], *extra), args)
                 .order_by(*_ordered(keys)).offset(skip).limit(limit))
     selects = []
     for condition in parts:
-        columns = [HumanTask.id.label("task_id")] + [expr.label(f"k{i}") for i, (expr, _d, _n) in enumerate(keys)]
         inner = (_filtered(select(*columns).where(condition, *extra), args).order_by(*_ordered(keys))
                  .limit(skip + limit).subquery())
         selects.append(select(inner))
     union = union_all(*selects).subquery()
     order = _ordered([(union.c[f"k{i}"], desc, n) for i, (_e, desc, n) in enumerate(keys)])
-    return select(union.c.task_id).order_by(*order).offset(skip).limit(limit)
+    return select(union.c.task_id, *[union.c[f"k{i}"] for i in range(len(keys))]).order_by(*order) \
+        .offset(skip).limit(limit)
 
 
 # a page item's columns: every column but the task's documents (data, draft, instructions), which a list never shows
 _PAGE_COLUMNS = [c for c in HumanTask.__table__.columns if c.key not in ("data", "draft", "instructions")]
-_ROWS = select(*_PAGE_COLUMNS).where(HumanTask.id.in_(bindparam("ids", expanding=True)))
 
 
-def _rows(ids) -> list[Any]:
-    """The page's task rows in `ids` order: plain rows with the page's columns as attributes (a read-only page
-    needs no HumanTask entities in the session, nor the tasks' JSON documents decoded)."""
-    found = {t.id: t for t in session().execute(_ROWS, {"ids": list(ids)})} if ids else {}
-    return [found[i] for i in ids if i in found]
+def _page_rows(ids, keys: list[Key], counted: list):
+    """The page's task rows in page order, each with the total of each counted part (scalar subqueries: computed
+    once per statement), in one statement: plain rows with the page's columns as attributes (a read-only page needs
+    no HumanTask entities in the session, nor the tasks' JSON documents decoded). One round trip instead of three
+    (ids, rows by id, count): each costs more in the driver and SQLAlchemy than the database's answer."""
+    page = ids.subquery("page")
+    totals = [select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+              .label(f"total_{i}") for i, stmt in enumerate(counted)]
+    order = _ordered([(page.c[f"k{i}"], desc, n) for i, (_e, desc, n) in enumerate(keys)])
+    return (select(*_PAGE_COLUMNS, *totals)
+            .select_from(page.join(HumanTask.__table__, HumanTask.id == page.c.task_id)).order_by(*order))
 
 
 def counts_of(stmts: list, cap: int = COUNT_CAP) -> list[int]:
