@@ -513,14 +513,20 @@ def _list_statements(p: Principal, args: dict[str, Any], page: int, per_page: in
     after = _after(keys, after_values) if after_values is not None else None
     parts = [and_(b, q) for b in branches for q in _search_parts(args)]
     counted = [_filtered(select(HumanTask.id).where(part), args) for part in parts]
-    return SimpleNamespace(page=_page_rows(_page_ids(parts, args, keys, page, per_page + 1, after), keys, counted),
+    # a leaf organization (its own path, `leaf_paths`) in an order other than due: no index leads with (role,
+    # org_path, priority | risk_rank), so an ordered, limited branch may walk the role's whole index for a leaf the
+    # statistics guess busy but that holds none of the role's tasks; read whole, each branch is the leaf's own range
+    whole = _paths_kind(p, paths) == "self" and args.get("sort", "due") != "due"
+    ids = _page_ids(parts, args, keys, page, per_page + 1, after, whole=whole)
+    return SimpleNamespace(page=_page_rows(ids, keys, counted),
                            counted=counted, count=None)
 
 
-def _page_ids(parts, args, keys, page: int, limit: int, after=None):
+def _page_ids(parts, args, keys, page: int, limit: int, after=None, whole: bool = False):
     """The ids of a page with their sort keys (task_id, k0, k1, …; index-only where the indexes cover the filters):
     `limit` rows from row (page - 1) * (limit - 1) on (one more than the page, to tell whether another page
-    follows)."""
+    follows). Several parts are a UNION ALL of one ordered, limited scan each, or with `whole` of each part read
+    whole (then sorted once: no plan can walk a long index for a few rows)."""
     skip = (page - 1) * (limit - 1)
     extra = [after] if after is not None else []
     columns = [HumanTask.id.label("task_id")] + [expr.label(f"k{i}") for i, (expr, _d, _n) in enumerate(keys)]
@@ -529,9 +535,8 @@ def _page_ids(parts, args, keys, page: int, limit: int, after=None):
                 .order_by(*_ordered(keys)).offset(skip).limit(limit))
     selects = []
     for condition in parts:
-        inner = (_filtered(select(*columns).where(condition, *extra), args).order_by(*_ordered(keys))
-                 .limit(skip + limit).subquery())
-        selects.append(select(inner))
+        inner = _filtered(select(*columns).where(condition, *extra), args)
+        selects.append(inner if whole else select(inner.order_by(*_ordered(keys)).limit(skip + limit).subquery()))
     union = union_all(*selects).subquery()
     order = _ordered([(union.c[f"k{i}"], desc, n) for i, (_e, desc, n) in enumerate(keys)])
     return select(union.c.task_id, *[union.c[f"k{i}"] for i in range(len(keys))]).order_by(*order) \

@@ -581,3 +581,32 @@ def test_one_statement_serves_every_user_of_a_role_with_their_own_values(app, lo
     assert {b.key: b.value for b in binds if b.key in (queries.USER_ID, queries.USERNAME)} == {
         queries.USER_ID: -1, queries.USERNAME: "-"}
     assert not [b.value for b in binds if isinstance(b.value, str) and (b.value in callers or "C01T0" in b.value)]
+
+
+def test_a_villages_priority_page_reads_its_branches_whole_and_keeps_the_order(app, login_as, approval):
+    """Issue 23.5: no index leads with (role, org_path, priority), so an ordered, limited role branch of a village
+    could walk the role's whole priority index for a village the statistics guess busy but that holds none of the
+    role's tasks. A village's (a leaf's) page in any order but due reads each branch whole and sorts once; a
+    township's keeps one ordered, limited scan per branch. The same rows in the same order either way."""
+    from sqlalchemy import event
+    admin = login_as("county_admin")
+    made = [start(admin, org="C01T01V01") for _ in range(3)]
+    for inst, priority in zip(made, (3, 1, 2), strict=True):
+        set_fields(app, inst["id"], role="village_doctor", priority=priority)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    with app.app_context():
+        engine = db.engine()
+    village, township = login_as("village_doctor", org="C01T01V01"), login_as("village_doctor", org="C01T01")
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for doctor, ordered_parts in ((village, 0), (township, 3)):
+            seen.clear()
+            listed = doctor.get("/api/v1/tasks?view=groups&sort=priority&per_page=2").json
+            assert [t["instance_id"] for t in listed["items"]] == [made[1]["id"], made[2]["id"]] and listed["total"] == 3
+            [page] = [st for st in seen if "ORDER BY" in st and "human_tasks.role = " in st]
+            assert page.count("ORDER BY") == 2 + ordered_parts          # the page's and the rows'; one per part
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
