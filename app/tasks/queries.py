@@ -417,7 +417,7 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
         if key is not None:
             _remember(key, built)
     params = {**_binds(p, paths), **_arg_binds(args, after)}
-    rows = session().execute(built.page, params).all()
+    rows: list[Any] = list(session().execute(built.page, params))
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
