@@ -101,3 +101,33 @@ def test_rows_of_one_execution_name_the_same_parameters(app):
         pytest.skip("SQLite executes through the session")
     with app.app_context(), pytest.raises(ValueError), db.unit_of_work() as s:
         HotStatement(insert(_AUDIT)).execute(s, [_row("a"), {**_row("b"), "extra": 1}])
+
+
+@pytest.mark.parametrize("multi_row_max", [100, 1])
+def test_an_inserts_rows_go_in_one_statement_in_their_order(app, monkeypatch, multi_row_max):
+    """Up to MULTI_ROW_MAX rows in one multi-row VALUES statement (ids in the rows' order, as the history relies on);
+    more as one executemany. Either way every row is written as the session writes it."""
+    from app.core import hot
+    monkeypatch.setattr(hot, "MULTI_ROW_MAX", multi_row_max)
+    statements: list[tuple[str, bool]] = []
+
+    def listen(_conn, _cursor, statement, _params, _context, executemany):
+        if statement.startswith("INSERT"):
+            statements.append((statement, executemany))
+    rows = [_row(f"ordered.{i}", details={"i": i}, object_id=None if i % 2 else str(i)) for i in range(5)]
+    with app.app_context():
+        event.listen(db.engine(), "before_cursor_execute", listen)
+        try:
+            with db.unit_of_work() as s:
+                written = HotStatement(insert(_AUDIT)).execute(s, rows)
+        finally:
+            event.remove(db.engine(), "before_cursor_execute", listen)
+        with db.unit_of_work() as s:
+            stored = s.execute(select(_AUDIT.c.action, _AUDIT.c.object_id, _AUDIT.c.details)
+                               .where(_AUDIT.c.action.like("ordered.%")).order_by(_AUDIT.c.id)).all()
+    assert [tuple(r) for r in stored] == [(r["action"], r["object_id"], r["details"]) for r in rows]
+    assert len(statements) == (1 if db.engine().dialect.name == "postgresql" else len(statements))
+    if db.engine().dialect.name == "postgresql":
+        assert written == 5
+        [(sql, executemany)] = statements
+        assert executemany == (multi_row_max < 5) and sql.count("::JSONB") == (1 if executemany else 5)
