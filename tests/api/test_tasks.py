@@ -6,6 +6,8 @@ import base64
 import gzip
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +21,23 @@ from app.workflows.models import HumanTask
 @pytest.fixture()
 def approval(deploy_models):
     deploy_models("approval.bpmn", "approval")
+
+
+@contextmanager
+def statements_sent(app) -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs (a list filled as they go)."""
+    from sqlalchemy import event
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    with app.app_context():
+        engine = db.engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def start(api, org="C01T01V01", **data):
@@ -364,20 +383,12 @@ def test_the_groups_list_of_a_village_names_its_path_and_a_townships_reads_its_p
     the role's whole due-ordered index (30-600 ms at 1,000,000 tasks), and with both the estimate fell to ~1 row and
     some villages' pages were read from (org_path, due_at) and the table. The same rows either way; a township's
     list (13 organizations) keeps its prefix."""
-    from sqlalchemy import event
     admin = login_as("county_admin")
     here, there = start(admin, org="C01T01V01"), start(admin, org="C01T01V02")
     for inst in (here, there):
         set_fields(app, inst["id"], role="village_doctor")
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_a):
-        seen.append(statement)
-    with app.app_context():
-        engine = db.engine()
     village, township = login_as("village_doctor", org="C01T01V01"), login_as("village_doctor", org="C01T01")
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as seen:
         listed = village.get("/api/v1/tasks?view=groups&per_page=1")
         assert [t["instance_id"] for t in listed.json["items"]] == [here["id"]] and listed.json["total"] == 1
         path = "'/C01/C01T01/C01T01V01/'"
@@ -390,8 +401,6 @@ def test_the_groups_list_of_a_village_names_its_path_and_a_townships_reads_its_p
         listed = township.get("/api/v1/tasks?view=groups")
         assert sorted(t["instance_id"] for t in listed.json["items"]) == sorted([here["id"], there["id"]])
         assert not any("human_tasks.org_path = " in st for st in seen)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_leaf_levels_are_those_no_organization_may_sit_under():
@@ -588,25 +597,15 @@ def test_a_villages_priority_page_reads_its_branches_whole_and_keeps_the_order(a
     could walk the role's whole priority index for a village the statistics guess busy but that holds none of the
     role's tasks. A village's (a leaf's) page in any order but due reads each branch whole and sorts once; a
     township's keeps one ordered, limited scan per branch. The same rows in the same order either way."""
-    from sqlalchemy import event
     admin = login_as("county_admin")
     made = [start(admin, org="C01T01V01") for _ in range(3)]
     for inst, priority in zip(made, (3, 1, 2), strict=True):
         set_fields(app, inst["id"], role="village_doctor", priority=priority)
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_a):
-        seen.append(statement)
-    with app.app_context():
-        engine = db.engine()
     village, township = login_as("village_doctor", org="C01T01V01"), login_as("village_doctor", org="C01T01")
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as seen:
         for doctor, ordered_parts in ((village, 0), (township, 3)):
             seen.clear()
             listed = doctor.get("/api/v1/tasks?view=groups&sort=priority&per_page=2").json
             assert [t["instance_id"] for t in listed["items"]] == [made[1]["id"], made[2]["id"]] and listed["total"] == 3
             [page] = [st for st in seen if "ORDER BY" in st and "human_tasks.role = " in st]
             assert page.count("ORDER BY") == 2 + ordered_parts          # the page's and the rows'; one per part
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
