@@ -356,24 +356,14 @@ def test_header_counts_stop_at_the_header_cap(app, login_as, approval, monkeypat
 
 def test_header_counts_and_a_list_total_are_one_statement_each(app, login_as, five_tasks):
     """Every count of the header (and of a searched list, one per branch and name part) in one round trip."""
-    from sqlalchemy import event
     doctor = login_as("township_doctor", org="C01T01")
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_a):
-        seen.append(statement)
-    with app.app_context():
-        engine = db.engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as seen:
         assert doctor.get("/api/v1/tasks/counts").json["groups"] == 5
         counting = [st for st in seen if "count(" in st.lower() and "human_tasks" in st]
         assert len(counting) == 1
         seen.clear()
         assert doctor.get("/api/v1/tasks?view=groups&q=王&per_page=1").json["total"] == 2
         assert len([st for st in seen if "count(" in st.lower() and "human_tasks" in st]) == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_groups_list_of_a_village_names_its_path_and_a_townships_reads_its_prefix(app, login_as, approval):
