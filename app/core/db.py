@@ -75,10 +75,12 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# A pooled connection back from a request a moment ago is not pinged again (issue 23.2: the ping was one round
-# trip per request, ~11 % of a web worker's samples): it is pinged when it sat idle longer than this, or when its
-# socket has something to read while idle — what a server that closed it (restart, pg_terminate_backend) leaves.
-PING_IDLE_S = float(os.environ.get("YGT_DB_PING_IDLE_S", "5"))
+# Every checkout pings by default (0). With a value above 0 an operator lets a connection back from a request less
+# than that many seconds ago go unpinged when its socket is quiet (one round trip less per request), accepting a
+# race: a server that closes it (restart, pg_terminate_backend) leaves its goodbye on the socket a few milliseconds
+# later, and a request checked out in between fails on its first statement (the production lane's drill 2 caught a
+# 500 so, 2026-12-05; tests/integration/test_db_ping.py).
+PING_IDLE_S = float(os.environ.get("YGT_DB_PING_IDLE_S", "0"))
 _CHECKED_IN = "ygt_checked_in"
 
 
@@ -95,8 +97,8 @@ def _socket_has_news(dbapi_conn: Any) -> bool:
 
 
 def _ping_on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-    """Pessimistic disconnect handling (the pool replaces a connection that fails here), without the round trip
-    for a connection used a moment ago whose socket is quiet."""
+    """Pessimistic disconnect handling (the pool replaces a connection that fails here); with `PING_IDLE_S` above 0,
+    without the round trip for a connection used a moment ago whose socket is quiet."""
     last = record.info.get(_CHECKED_IN)
     if last is not None and time.monotonic() - last < PING_IDLE_S and not _socket_has_news(dbapi_conn):
         return

@@ -1,5 +1,7 @@
-"""The pool's checkout ping (issue 23.2): a connection the server dropped is replaced before a request uses it, and a
-connection used a moment ago whose socket is quiet is not pinged (the ping was one round trip per request)."""
+"""The pool's checkout ping: a connection the server dropped is replaced before a request uses it — by default every
+checkout pings, because the server's goodbye can reach the socket a few milliseconds after the termination, and a
+request in that window answered 500 (the production lane's drill 2, 2026-12-05). An operator may let a connection
+used a moment ago whose socket is quiet go unpinged (`YGT_DB_PING_IDLE_S`, one round trip less per request)."""
 from __future__ import annotations
 
 import os
@@ -33,7 +35,27 @@ def pings(app, monkeypatch):
     return seen
 
 
-def test_a_connection_used_a_moment_ago_is_not_pinged(pings):
+def test_by_default_every_checkout_pings(pings):
+    _backend_pid()
+    pings.clear()
+    _backend_pid()
+    assert pings == [1]
+
+
+def test_a_connection_the_server_dropped_is_replaced_before_its_goodbye_arrives(pings, settings, monkeypatch):
+    """pg_terminate_backend returns before the backend's goodbye reaches the pooled connection's socket: a checkout
+    in between found the socket quiet and used the dead connection (500 on the request's first statement)."""
+    victim = _backend_pid()
+    admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim}).scalar_one()
+    admin.dispose()
+    monkeypatch.setattr(db, "_socket_has_news", lambda _conn: False)      # the goodbye is still on its way
+    assert _backend_pid() != victim           # no error: pinged at checkout and replaced
+
+
+def test_an_operator_may_skip_the_ping_for_a_connection_used_a_moment_ago(pings, monkeypatch):
+    monkeypatch.setattr(db, "PING_IDLE_S", 5.0)
     first = _backend_pid()
     pings.clear()
     for _ in range(5):
