@@ -149,7 +149,14 @@ export async function trainingStory(ctx) {
   await trainer.locator('[data-testid=roster]').getByText('人工补签').waitFor();
 
   // -- sign-out with the camera: Chromium's fake camera shows the current QR -----------------------------
-  const { body: code } = await api(trainer, 'GET', `/api/v1/training/sessions/${id}/sign-in-code`);
+  // the code must outlive the camera's set-up (the video, a new browser, a login): a code fetched late in its
+  // period is valid for only its grace after the rotation (10 s), so take a fresh one just after a rotation
+  let { body: code } = await api(trainer, 'GET', `/api/v1/training/sessions/${id}/sign-in-code`);
+  const left = new Date(code.rotates_at).getTime() - Date.now();
+  if (left < 20000) {
+    await trainer.waitForTimeout(Math.max(0, left) + 1000);
+    ({ body: code } = await api(trainer, 'GET', `/api/v1/training/sessions/${id}/sign-in-code`));
+  }
   const video = path.join(FILES, 'qr.y4m');
   qrVideo(code.url, video);
   const camBrowser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
