@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from psycopg import pq
 from sqlalchemy import JSON, Column, DateTime, MetaData, Table, create_engine, event, inspect, null, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
@@ -106,18 +107,17 @@ def _ping_on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
 
 
 def _ping(dbapi_conn: Any) -> None:
+    """One round trip on an idle connection: libpq's empty query (no cursor, no transaction, no result rows; the
+    server answers EmptyQueryResponse). A connection in any other state, or a failed round trip, is unusable."""
     try:
-        before = dbapi_conn.autocommit          # as SQLAlchemy's own pre-ping: outside any transaction
-        dbapi_conn.autocommit = True
-        try:
-            cur = dbapi_conn.cursor()
-            try:
-                cur.execute("SELECT 1")
-            finally:
-                cur.close()
-        finally:
-            if not dbapi_conn.closed:
-                dbapi_conn.autocommit = before
+        pgconn = dbapi_conn.pgconn
+        if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            raise DisconnectionError(f"connection not idle at checkout ({pgconn.transaction_status!r})")
+        status = pgconn.exec_(b"").status
+        if status != pq.ExecStatus.EMPTY_QUERY:
+            raise DisconnectionError(f"ping failed ({status!r}): {pgconn.get_error_message()}")
+    except DisconnectionError:
+        raise
     except Exception as exc:  # any failure means the connection is unusable; the pool reconnects
         raise DisconnectionError(str(exc)) from exc
 
