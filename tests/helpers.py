@@ -1,6 +1,8 @@
 """Helpers shared by tests (importable, unlike conftest)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,3 +76,26 @@ def state_bytes(state) -> int:
     """The size of an instance's stored state: its JSON as the database receives it."""
     import json
     return len(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+@contextmanager
+def statements_sent(app=None) -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs, as sent (a list filled as they go; each caller
+    normalises what it reads). `app`: the application whose engine to watch, when the caller is outside its context."""
+    from sqlalchemy import event
+
+    from app.core import db
+    if app is not None:
+        with app.app_context():
+            engine = db.engine()
+    else:
+        engine = db.engine()
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -3,13 +3,13 @@ open task the step did not touch is neither read nor written, and every projecti
 re-projection of the same step gives (`tests/projection_oracle.py`)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.core import clock, db
+from tests.helpers import statements_sent
 from tests.projection_oracle import oracle_fixture  # noqa: F401
 from tests.test_follow_up_support import (
     complete,
@@ -23,22 +23,9 @@ from tests.test_follow_up_support import (
 )
 
 
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def listen(_conn, _cursor, statement, *_a):
-        seen.append(" ".join(statement.split()))
-    engine = db.engine()
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-
-
 def _reads_open_tasks_of_instance(seen: list[str]) -> list[str]:
-    return [s for s in seen if s.upper().startswith("SELECT") and "FROM human_tasks" in s
+    flat = [" ".join(s.split()) for s in seen]
+    return [s for s in flat if s.upper().startswith("SELECT") and "FROM human_tasks" in s
             and "human_tasks.instance_id =" in s]
 
 
@@ -64,12 +51,12 @@ def test_a_completion_that_opens_the_next_task_reads_no_open_task_rows(login_as,
     deploy_models("approval.bpmn", "approval")
     doctor = login_as("township_doctor", org="C01T01")
     inst = doctor.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01"}).json
-    with statements() as seen:
+    with statements_sent() as seen:
         a = doctor.post(f"/api/v1/tasks/{inst['open_tasks'][0]['id']}/complete",
                         json={"data": {"amount": 150, "comment": "x"}})
     assert a.status_code == 200 and [t["element_id"] for t in a.json["next_tasks"]] == ["task_b"]
     assert _reads_open_tasks_of_instance(seen) == []
-    with statements() as seen:
+    with statements_sent() as seen:
         b = doctor.post(f"/api/v1/tasks/{a.json['next_tasks'][0]['id']}/complete", json={"data": {"approved": True}})
     assert b.status_code == 200 and b.json["next_tasks"] == []
     assert _reads_open_tasks_of_instance(seen) == []

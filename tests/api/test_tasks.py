@@ -6,8 +6,6 @@ import base64
 import gzip
 import json
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -16,28 +14,12 @@ from sqlalchemy import update
 from app.core import clock, db
 from app.residents import idcard
 from app.workflows.models import HumanTask
+from tests.helpers import statements_sent
 
 
 @pytest.fixture()
 def approval(deploy_models):
     deploy_models("approval.bpmn", "approval")
-
-
-@contextmanager
-def statements_sent(app) -> Iterator[list[str]]:
-    """The SQL statements sent to the database while the block runs (a list filled as they go)."""
-    from sqlalchemy import event
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_a):
-        seen.append(statement)
-    with app.app_context():
-        engine = db.engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def start(api, org="C01T01V01", **data):
