@@ -148,19 +148,22 @@ def scheduler(once: bool) -> None:
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
 @click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "4")), type=int,
               help="gunicorn worker processes (PostgreSQL only; SQLite is served by one waitress process)")
-@click.option("--threads", default=8, type=int, help="waitress threads (embedded default)")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--threads", default=None, type=int,
+              help="threads: of the waitress process (embedded default; 8), or of each gunicorn worker (WEB_THREADS or 4)")
+def serve(host: str, port: int, workers: int, threads: int | None) -> None:
     """Serve the platform with a production WSGI server: waitress on SQLite, gunicorn on PostgreSQL."""
     from app import schedules, serving  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     settings = Settings.from_env()
     mode = "production" if settings.production else "embedded"
     if not settings.is_sqlite:
-        click.echo(f"yigongti on http://{host}:{port}  (mode: {mode}, gunicorn × {workers})")
-        serving.serve_gunicorn(host, port, workers=workers, make_app=create_app)
+        threads = threads or serving.WEB_THREADS
+        click.echo(f"yigongti on http://{host}:{port}  (mode: {mode}, gunicorn × {workers} × {threads} threads)")
+        serving.serve_gunicorn(host, port, workers=workers, make_app=create_app, threads=threads)
         return
     app = create_app(settings)
     if settings.scheduler_enabled:
         schedules.start_embedded(app)
+    threads = threads or 8
     click.echo(f"yigongti on http://{host}:{port}  (mode: {mode}, waitress × {threads} threads)")
     serving.serve_waitress(app, host, port, threads=threads)
 

@@ -2,8 +2,12 @@
 
 * Embedded default (SQLite): waitress, one process with a pool of threads (SQLite wants one writer process; the
   in-process scheduler and job thread live in that same process).
-* PostgreSQL: gunicorn with N worker processes (`gunicorn -c python:app.gunicorn_conf 'app:create_app()'`, or
-  `ygt serve`, which runs the same configuration).
+* PostgreSQL: gunicorn with N worker processes of T threads each (`gthread`; `gunicorn -c python:app.gunicorn_conf
+  'app:create_app()'`, or `ygt serve`, which runs the same configuration). A request spends much of its time waiting
+  for PostgreSQL (two to three dozen round trips and a commit for an engine step): while one thread waits, another
+  runs, and a kept-alive connection (a phone's next request) is served without a new TCP handshake. A request stuck
+  on the database is ended by the web processes' statement timeout (`WEB_STATEMENT_TIMEOUT_S`, answered 503
+  `database_timeout`); a threaded worker is not killed for one slow request as a sync worker was.
 
 Both answer with compressed bodies (brotli or gzip, chosen from `Accept-Encoding`; `app.web` installs
 flask-compress) and refuse oversized requests: bodies above `max_request_bytes` get 413 `payload_too_large` (Flask's
@@ -28,13 +32,26 @@ COMPRESSED_TYPES = ("application/json", "application/fhir+json", "application/pr
                     "text/javascript", "image/svg+xml", "x-application/hl7-v2+er7")
 # gunicorn's access log line: client, request line, status, bytes sent, milliseconds (app.gunicorn_log writes it)
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))           # threads per gunicorn worker process
+# a web request's SQL statement may run this long (PostgreSQL's statement_timeout on the web processes' connections;
+# jobs, the scheduler and the CLI have none): what the sync worker's 60 s kill did for a request stuck on the
+# database, without taking the worker's other requests with it
+WEB_STATEMENT_TIMEOUT_S = os.environ.get("WEB_STATEMENT_TIMEOUT_S", "50")
 
 
-def gunicorn_options(bind: str, workers: int) -> dict:
+def web_process_environment() -> None:
+    """What a web process's app reads at start-up (`create_app` in each worker): its connections' name and statement
+    timeout, unless the operator set them. Called by `app.gunicorn_conf` and `ygt serve` before workers start."""
+    os.environ.setdefault("YGT_APP_NAME", "ygt-web")
+    os.environ.setdefault("YGT_DB_STATEMENT_TIMEOUT_S", WEB_STATEMENT_TIMEOUT_S)
+
+
+def gunicorn_options(bind: str, workers: int, threads: int = WEB_THREADS) -> dict:
     """The gunicorn settings `app.gunicorn_conf` and `ygt serve` share."""
     from app.gunicorn_log import AccessLogger  # noqa: PLC0415 - gunicorn is loaded only where it serves (POSIX)
     return {
-        "bind": bind, "workers": workers, "worker_class": "sync", "timeout": 60, "graceful_timeout": 30,
+        "bind": bind, "workers": workers, "worker_class": "gthread", "threads": max(1, threads),
+        "timeout": 60, "graceful_timeout": 30,
         "keepalive": 5, "max_requests": 2000, "max_requests_jitter": 200,
         "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
@@ -52,17 +69,19 @@ def serve_waitress(app, host: str, port: int, *, threads: int = 8) -> None:
           channel_timeout=120, connection_limit=200, clear_untrusted_proxy_headers=True)
 
 
-def serve_gunicorn(host: str, port: int, *, workers: int, make_app: Callable[[], Flask]) -> None:
+def serve_gunicorn(host: str, port: int, *, workers: int, make_app: Callable[[], Flask],
+                   threads: int = WEB_THREADS) -> None:
     """Serve `make_app()` (app/cli.py passes `app.create_app`) with gunicorn worker processes until interrupted."""
     from gunicorn.app.base import BaseApplication  # noqa: PLC0415 - only the running server is loaded; POSIX-only
 
     class Server(BaseApplication):
         def load_config(self):
-            for key, value in gunicorn_options(f"{host}:{port}", workers).items():
+            for key, value in gunicorn_options(f"{host}:{port}", workers, threads).items():
                 self.cfg.set(key, value)
 
         def load(self):
-            os.environ.setdefault("YGT_APP_NAME", "ygt-web")
             return make_app()
+
+    web_process_environment()
 
     Server().run()

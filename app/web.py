@@ -9,7 +9,7 @@ from urllib.parse import quote
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, send_from_directory
 from marshmallow import ValidationError
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -125,6 +125,19 @@ def _handle_out_of_range(exc: Exception):
     return error_response("value_out_of_range", "参数超出允许范围 (value out of range)", 422, {})
 
 
+def _handle_database(exc: OperationalError):
+    # the web processes' statement timeout (app.serving: YGT_DB_STATEMENT_TIMEOUT_S) ended a statement that waited or
+    # ran too long (SQLSTATE 57014, query_canceled): the transaction rolled back, nothing was half-applied; the client
+    # may try again. Any other operational failure is an internal error.
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "57014":
+        log.warning("statement timeout", extra={"path": request.path})
+        response, status = error_response("database_timeout", "数据库操作超时，请稍后重试 (database operation timed out)",
+                                          503, {"request_id": logs.request_id.get()})
+        response.headers["Retry-After"] = "5"
+        return response, status
+    return _handle_unexpected(exc)
+
+
 def _handle_unexpected(exc: Exception):
     log.exception("unhandled error", extra={"path": request.path})
     return error_response("internal_error", "服务器内部错误 (internal error)", 500,
@@ -138,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ValidationError, _handle_marshmallow)
     app.register_error_handler(OverflowError, _handle_out_of_range)
     app.register_error_handler(DataError, _handle_out_of_range)
+    app.register_error_handler(OperationalError, _handle_database)
     app.register_error_handler(Exception, _handle_unexpected)
 
     @app.before_request

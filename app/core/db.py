@@ -122,6 +122,17 @@ def _ping(dbapi_conn: Any) -> None:
         raise DisconnectionError(str(exc)) from exc
 
 
+def statement_timeout_ms() -> int:
+    """The longest a statement of this process may run on PostgreSQL (`YGT_DB_STATEMENT_TIMEOUT_S`, set for the web
+    processes by `app.serving.web_process_environment`); 0: no limit (jobs, the scheduler, the CLI)."""
+    raw = os.environ.get("YGT_DB_STATEMENT_TIMEOUT_S", "").strip()
+    try:
+        seconds = float(raw) if raw else 0.0
+    except ValueError:
+        raise RuntimeError(f"YGT_DB_STATEMENT_TIMEOUT_S must be a number of seconds, not {raw!r}") from None
+    return max(0, int(seconds * 1000))
+
+
 def init_engine(url: str, **kwargs: Any) -> Engine:
     """Create (or replace) the process-wide engine."""
     global _engine
@@ -135,8 +146,12 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
         # the checkout ping replaces connections the server dropped (restart, pg_terminate_backend); keepalives
         # notice a silent network loss; application_name lets an operator see (and target) each process's
         # connections
-        connect_args = {"application_name": os.environ.get("YGT_APP_NAME", "ygt")[:60], "connect_timeout": 10,
-                        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+        connect_args: dict[str, Any] = {
+            "application_name": os.environ.get("YGT_APP_NAME", "ygt")[:60], "connect_timeout": 10,
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+        timeout_ms = statement_timeout_ms()
+        if timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={timeout_ms}"
         eng = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args,
                             **kwargs)
         event.listen(eng, "checkin", _note_checkin)

@@ -32,8 +32,8 @@ RETRY_MS = 1000             # EventSource reconnects this long after a stream en
 
 
 def stream_seconds() -> float:
-    """How long one stream connection lasts before the browser reconnects (with Last-Event-ID): below gunicorn's
-    60 s worker timeout, so a sync worker is never killed mid-stream and a vanished client frees it."""
+    """How long one stream connection lasts before the browser reconnects (with Last-Event-ID): bounded, so a vanished
+    client frees its web thread within it, and below a proxy's usual 60 s read timeout."""
     return float(os.environ.get("YGT_LIVE_STREAM_SECONDS", "25"))
 
 

@@ -1,7 +1,7 @@
-"""The live stream on real servers: gunicorn with two sync worker processes on PostgreSQL (+ Redis), waitress on
+"""The live stream on real servers: gunicorn with two threaded worker processes on PostgreSQL (+ Redis), waitress on
 SQLite. A participant's SSE connection is served by one worker while the monitor's FHIR Bundle is taken by another
 (or another thread); the vitals and the alarm reach the participant over HTTP within the 5 s budget, the connection
-ends in time for the sync worker's timeout and resumes with Last-Event-ID, and closing the room ends the open
+ends in time (`YGT_LIVE_STREAM_SECONDS`) and resumes with Last-Event-ID, and closing the room ends the open
 stream (`closed`) and refuses a new one with 403."""
 from __future__ import annotations
 

@@ -1,0 +1,39 @@
+"""The production server's settings (app.serving) and the web processes' statement timeout (app.core.db)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.core import db
+from app.serving import gunicorn_options, web_process_environment
+
+
+def test_gunicorn_runs_threaded_workers():
+    options = gunicorn_options("127.0.0.1:0", 2, 6)
+    assert (options["workers"], options["worker_class"], options["threads"]) == (2, "gthread", 6)
+    assert options["keepalive"] == 5 and options["timeout"] == 60
+    assert gunicorn_options("127.0.0.1:0", 1, 0)["threads"] == 1
+
+
+def test_a_web_process_gets_its_name_and_statement_timeout_unless_the_operator_chose(monkeypatch):
+    monkeypatch.delenv("YGT_APP_NAME", raising=False)
+    monkeypatch.delenv("YGT_DB_STATEMENT_TIMEOUT_S", raising=False)
+    web_process_environment()
+    assert os.environ["YGT_APP_NAME"] == "ygt-web"
+    assert db.statement_timeout_ms() == 50_000
+    monkeypatch.setenv("YGT_DB_STATEMENT_TIMEOUT_S", "0")
+    web_process_environment()
+    assert db.statement_timeout_ms() == 0
+
+
+@pytest.mark.parametrize("raw,ms", [("", 0), ("0", 0), ("2", 2000), ("0.5", 500), ("-3", 0)])
+def test_statement_timeout_from_the_environment(monkeypatch, raw, ms):
+    monkeypatch.setenv("YGT_DB_STATEMENT_TIMEOUT_S", raw)
+    assert db.statement_timeout_ms() == ms
+
+
+def test_a_statement_timeout_that_is_not_a_number_stops_start_up(monkeypatch):
+    monkeypatch.setenv("YGT_DB_STATEMENT_TIMEOUT_S", "fifty")
+    with pytest.raises(RuntimeError, match="YGT_DB_STATEMENT_TIMEOUT_S"):
+        db.statement_timeout_ms()
