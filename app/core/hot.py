@@ -7,7 +7,8 @@ result object) is most of its client cost; psycopg then prepares the statement s
 as it does for SQLAlchemy's. What is kept: the values go through the statement's own bind processors (JSON,
 `UTCDateTime`), `before_cursor_execute`/`after_cursor_execute` listeners see the statement (the statement guards
 count it), and a DBAPI error is raised as SQLAlchemy raises it (`IntegrityError`, `OperationalError`, the connection
-invalidated on a disconnect). No result rows: only the row count. Any other backend (SQLite, the embedded default)
+invalidated on a disconnect). No result rows: only the row count, or an INSERT's one returned column (`scalar`: the
+new row's key, as the job outbox needs it). Any other backend (SQLite, the embedded default)
 executes the statement through the session as before.
 """
 from __future__ import annotations
@@ -27,13 +28,17 @@ _Entry = tuple[str, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
 
 
 class HotStatement:
-    """A Core INSERT/UPDATE/DELETE without RETURNING, built once at import, for `execute` on the hot path."""
+    """A Core INSERT/UPDATE/DELETE without RETURNING, built once at import, for `execute` on the hot path; or a
+    single-row INSERT returning one column (its new key), for `scalar`."""
 
-    __slots__ = ("_compiled", "statement")
+    __slots__ = ("_compiled", "_returns", "statement")
 
     def __init__(self, statement: Insert | Update | Delete) -> None:
-        if getattr(statement, "_returning", ()):
-            raise ValueError("a hot statement returns no rows; execute a RETURNING statement through the session")
+        returning = getattr(statement, "_returning", ())
+        if returning and not (isinstance(statement, Insert) and len(returning) == 1):
+            raise ValueError("a hot statement returns no rows, or an INSERT its one column (scalar); execute any "
+                             "other RETURNING statement through the session")
+        self._returns = bool(returning)
         if statement._propagate_attrs:
             # an ORM-enabled statement (an entity or its attributes in it) would autoflush in the session: Core only,
             # which the session executes without flushing, as this does
@@ -45,6 +50,8 @@ class HotStatement:
         """Execute with one row's parameters (a mapping) or many rows' (a list of mappings with the same names: an
         INSERT's rows in one multi-row VALUES statement, up to MULTI_ROW_MAX; else one executemany); the number of
         rows the statement touched."""
+        if self._returns:
+            raise ValueError("a RETURNING hot statement is run by scalar()")
         conn = session.connection()
         if conn.dialect.name != "postgresql":
             return rowcount(session.execute(self.statement, params))
@@ -63,19 +70,40 @@ class HotStatement:
         values = [{bind: (proc(row[key]) if proc is not None else row[key]) for key, bind, proc in binds}
                   for row in rows]
         if not many:
-            return _run(conn, sql, values[0], False)
+            return int(_run(conn, sql, values[0], False))
         if isinstance(self.statement, Insert) and len(rows) <= MULTI_ROW_MAX:
             # the rows in one statement's VALUES list (psycopg's executemany is a pipeline of one statement per row:
             # ≈ 9 % of a web worker's samples for a step's few history rows and a completion's two audit entries)
-            return _run(conn, _multi_row(sql, len(rows)), {f"{bind}__{i}": value for i, row in enumerate(values)
-                                                              for bind, value in row.items()}, False)
-        return _run(conn, sql, values, True)
+            return int(_run(conn, _multi_row(sql, len(rows)), {f"{bind}__{i}": value for i, row in enumerate(values)
+                                                                  for bind, value in row.items()}, False))
+        return int(_run(conn, sql, values, True))
+
+    def scalar(self, session: Session, params: Mapping[str, Any]) -> Any:
+        """Execute a single-row INSERT … RETURNING one column with one row's parameters; the value returned (no
+        result processing: a key)."""
+        if not self._returns:
+            raise ValueError("scalar() runs an INSERT … RETURNING one column; this statement returns nothing")
+        conn = session.connection()
+        if conn.dialect.name != "postgresql":
+            return session.execute(self.statement, params).scalar_one()
+        names = tuple(params)
+        entry = self._compiled.get(names)
+        if entry is None:
+            entry = self._compiled[names] = self._compile(conn, names)
+        sql, binds = entry
+        return _run(conn, sql, {bind: (proc(params[key]) if proc is not None else params[key])
+                                for key, bind, proc in binds}, False, fetch=True)
 
     def _compile(self, conn: Connection, names: tuple[str, ...]) -> _Entry:
-        # as for an executemany: no implicit RETURNING of a new row's key (nobody reads it)
-        compiled = self.statement.compile(dialect=conn.dialect, column_keys=list(names), for_executemany=True)
+        # as for an executemany: no implicit RETURNING of a new row's key (nobody reads it); the one explicit
+        # RETURNING column of `scalar` is read without result processing, so it must need none
+        compiled = self.statement.compile(dialect=conn.dialect, column_keys=list(names),
+                                          for_executemany=not self._returns)
+        returned = compiled.effective_returning or ()
         if compiled.positiontup or compiled.escaped_bind_names or compiled.literal_execute_params or \
-                compiled.post_compile_params or compiled.implicit_returning or compiled.effective_returning or \
+                compiled.post_compile_params or compiled.implicit_returning or \
+                len(returned) != int(self._returns) or \
+                any(c.type.result_processor(conn.dialect, None) is not None for c in returned) or \
                 compiled.insert_prefetch or compiled.update_prefetch:
             raise ValueError("not a hot statement (positional, escaped or expanding binds, RETURNING, or a column "
                              f"default the parameters leave to SQLAlchemy): {compiled}")
@@ -105,7 +133,8 @@ def _multi_row(sql: str, n: int) -> str:
     return head + sep + ", ".join(_BIND.sub(rf"%(\1__{i})s", group) for i in range(n))
 
 
-def _run(conn: Connection, sql: str, values: Any, many: bool) -> int:
+def _run(conn: Connection, sql: str, values: Any, many: bool, *, fetch: bool = False) -> Any:
+    """The row count, or with `fetch` the first column of the one row returned."""
     cursor = cast(Any, conn.connection.driver_connection).cursor()
     events = conn._has_events or conn.engine._has_events
     try:
@@ -117,7 +146,7 @@ def _run(conn: Connection, sql: str, values: Any, many: bool) -> int:
             cursor.execute(sql, values)
         if events:
             conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
-        return int(cursor.rowcount)
+        return cursor.fetchone()[0] if fetch else int(cursor.rowcount)
     except conn.dialect.loaded_dbapi.Error as exc:
         # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
         # on a disconnect

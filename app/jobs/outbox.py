@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
-from typing import cast
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from redis.exceptions import RedisError
 from sqlalchemy import Table, delete, func, insert, select
 
 from app.core import clock, logs
-from app.core.db import insert_params, is_postgres, session, unit_of_work
+from app.core.db import is_postgres, session, unit_of_work
+from app.core.hot import HotStatement
 from app.jobs import backend
 from app.jobs.ids import job_id as safe_job_id
 from app.jobs.models import JobOutbox
@@ -43,28 +45,42 @@ STUCK_ALERT_S = float(os.environ.get("YGT_JOB_OUTBOX_ALERT_S", "60"))
 SETTLE_S = float(os.environ.get("YGT_JOB_OUTBOX_SETTLE_S", "2"))   # the request's own push comes first
 
 
-def add(s, func_name: str, args, kwargs, *, job_id: str | None, retries: int, backoff, delay_s: float) -> JobOutbox:
+@dataclass(slots=True)
+class Added:
+    """An outbox row just written in the caller's transaction: the values its push after the commit needs."""
+    id: int
+    func: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    job_id: str
+    retries: int
+    backoff: list[int]
+    delay_s: float
+    created_at: datetime
+
+
+def add(s, func_name: str, args, kwargs, *, job_id: str | None, retries: int, backoff, delay_s: float) -> Added:
     """Add one job to the outbox in the session's transaction (it exists only if that transaction commits): one
-    Core `INSERT … RETURNING id` now, no unit-of-work flush at commit. The row returned is not in the session (it
-    carries the values written, for the push after the commit)."""
+    `INSERT … RETURNING id` now, on the DBAPI connection on PostgreSQL (`app.core.hot`; issue 23: ≈ 90 → 50 µs of
+    CPU per row in isolation), no unit-of-work flush at commit, no ORM object."""
     now = clock.now()
-    row = JobOutbox(func=func_name, args=list(args), kwargs=dict(kwargs), retries=retries, backoff=list(backoff),
-                    delay_s=float(delay_s), status="pending", attempts=0, created_at=now,
-                    available_at=now, job_id=safe_job_id(job_id) if job_id else "")
-    row.id = s.execute(_INSERT, insert_params(row, _COLUMNS)).scalar_one()
+    row = Added(0, func_name, list(args), dict(kwargs), safe_job_id(job_id) if job_id else "", retries,
+                list(backoff), float(delay_s), now)
+    row.id = _INSERT.scalar(s, {"func": row.func, "args": row.args, "kwargs": row.kwargs, "job_id": row.job_id,
+                                "retries": retries, "backoff": row.backoff, "delay_s": row.delay_s,
+                                "status": "pending", "attempts": 0, "created_at": now, "available_at": now})
     return row
 
 
 _TABLE = cast(Table, JobOutbox.__table__)
-_COLUMNS = [c for c in _TABLE.columns if not c.primary_key]
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT = HotStatement(insert(_TABLE).returning(_TABLE.c.id))
 
 
-def _job_id(row: JobOutbox) -> str:
+def _job_id(row: JobOutbox | Added) -> str:
     return row.job_id or f"outbox-{row.id}"
 
 
-def _job(row: JobOutbox) -> backend.Job:
+def _job(row: JobOutbox | Added) -> backend.Job:
     remaining = max(0.0, row.delay_s - (clock.now() - row.created_at).total_seconds())
     return backend.Job(row.func, tuple(row.args or ()), dict(row.kwargs or {}), _job_id(row), row.retries,
                        tuple(row.backoff or (2, 10, 60)), remaining)
@@ -94,7 +110,7 @@ _PAUSE_AFTER_FAILURE_S = 5.0
 _paused_until = 0.0
 
 
-def relay_after_commit(row: JobOutbox) -> None:
+def relay_after_commit(row: Added) -> None:
     """Right after the commit that wrote `row`: try once to push its job to Redis (never raises; the relay retries).
     No database work: the push is marked in Redis and the relay's next sweep marks the row.
 

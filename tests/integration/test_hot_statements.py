@@ -87,13 +87,36 @@ def test_listeners_see_the_statement_and_errors_are_sqlalchemys(app):
 def test_what_is_not_a_hot_statement_is_refused(app):
     from app.workflows.models import ProcessInstance
     with pytest.raises(ValueError):
-        HotStatement(insert(_AUDIT).returning(_AUDIT.c.id))
+        HotStatement(insert(_AUDIT).returning(_AUDIT.c.id, _AUDIT.c.at))      # one returned column: scalar()
+    with pytest.raises(ValueError):
+        HotStatement(update(_AUDIT).returning(_AUDIT.c.id))                   # an INSERT's new key only
     with pytest.raises(ValueError):
         HotStatement(update(ProcessInstance).where(ProcessInstance.id == 1))    # ORM-enabled: would autoflush
     if db.engine().dialect.name == "postgresql":
         defaulted = {k: v for k, v in _row("defaulted").items() if k != "details"}  # a Python default left to SA
         with app.app_context(), pytest.raises(ValueError), db.unit_of_work() as s:
             HotStatement(insert(_AUDIT)).execute(s, defaulted)
+
+
+def test_an_insert_returning_its_key_gives_the_new_rows_key(app):
+    """`scalar()` (the job outbox's row, issue 23.2): one row written as the session writes it, its new key back;
+    a RETURNING statement is not run by `execute()`, nor a statement without one by `scalar()`. (The listeners see
+    it: tests/api/test_job_queue_rq.py counts the outbox's INSERT.)"""
+    hot = HotStatement(insert(_AUDIT).returning(_AUDIT.c.id))
+    with app.app_context():
+        with db.unit_of_work() as s:
+            by_session = s.execute(insert(_AUDIT).returning(_AUDIT.c.id), _row("returning.session")).scalar_one()
+            first, second = hot.scalar(s, _row("returning.hot")), hot.scalar(s, _row("returning.hot2"))
+            with pytest.raises(ValueError):
+                hot.execute(s, _row("returning.refused"))
+            with pytest.raises(ValueError):
+                HotStatement(insert(_AUDIT)).scalar(s, _row("returning.refused"))
+        with db.unit_of_work() as s:
+            stored = {a: i for a, i in s.execute(select(_AUDIT.c.action, _AUDIT.c.id)
+                                                 .where(_AUDIT.c.action.like("returning.%")))}
+            assert [r[1:] for r in _stored(s, ["returning.hot"])] == [r[1:] for r in _stored(s, ["returning.session"])]
+    assert stored == {"returning.session": by_session, "returning.hot": first, "returning.hot2": second}
+    assert by_session < first < second
 
 
 def test_rows_of_one_execution_name_the_same_parameters(app):
