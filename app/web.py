@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 import time
-import uuid
 from urllib.parse import quote
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, send_from_directory
@@ -157,7 +157,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start():
         g.started = time.perf_counter()
-        logs.request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16])
+        # the caller's id, or 16 random hex digits (64 random bits, without building a UUID per request)
+        logs.request_id.set(request.environ.get("HTTP_X_REQUEST_ID") or os.urandom(8).hex())
         jsonio.guard_request()
 
     @app.after_request

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, request
 from flask import session as cookie_session
+from flask.sessions import SecureCookieSessionInterface
 
 from app.core import db
 from app.core.errors import Unauthorized
@@ -28,7 +29,25 @@ CSRF_EXEMPT_PATHS = frozenset({"/api/v1/auth/login"})   # no session to ride on 
 SKIP_PREFIXES = ("/assets/", "/metrics", "/healthz")
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session without its fixed cost where there is none (issue 23.2): a request that sends no
+    cookie at all (an API client with a bearer token) gets the empty session Flask would give it, without a signer
+    built and a cookie header parsed; a session left empty and untouched ends as in Flask, without computing the
+    cookie's settings first. Everything else is Flask's own."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.environ.get("HTTP_COOKIE"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.accessed and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     app.config["PERMANENT_SESSION_LIFETIME"] = services.SESSION_LIFETIME     # cookie and UserSession agree
     if os.environ.get("YGT_SECURE_COOKIES") == "1":                          # behind HTTPS (production)
         app.config["SESSION_COOKIE_SECURE"] = True

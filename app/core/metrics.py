@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -30,11 +31,19 @@ WORKERS = Gauge("ygt_queue_workers", "rq workers listening on the queue", regist
 QUEUE_FAILED = Gauge("ygt_queue_failed", "Jobs in the queue's failed registry", registry=REGISTRY)
 
 _collectors: list[Callable[[], object]] = []
+# the counter and histogram children of each (method, route, status), looked up once: `labels()` checks, converts and
+# locks on every call (issue 23.2: a fixed cost of every request); the children are the metrics' own
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    children = _request_children.get((method, route, status))
+    if children is None:
+        children = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+        if len(_request_children) < 10_000:        # a client's made-up methods are not kept without end
+            _request_children[(method, route, status)] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def on_scrape(fn: Callable[[], object]) -> None:
