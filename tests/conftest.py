@@ -81,6 +81,16 @@ def client(app):
 
 
 @pytest.fixture(autouse=True)
+def _snapshot_oracle(monkeypatch):
+    """With YGT_SNAPSHOT_ORACLE=1, every engine step's snapshot is checked against the pre-issue-23 one (slow: each
+    step is saved, loaded and snapshotted twice; for checking an engine refactor over whole test folders)."""
+    if os.environ.get("YGT_SNAPSHOT_ORACLE") == "1":
+        from tests import snapshot_oracle
+        snapshot_oracle.install(monkeypatch)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_database(request):
     """Empty every table after a test that used the database (cheap: a handful of DELETEs)."""
     yield
