@@ -44,6 +44,7 @@ from .environment import (
 )
 from .errors import InvalidTaskData, MessageNotWaiting, TaskNotReady
 from .tasks import SERVICE_CALL_KEY, EngineLimitExceeded, OutboxServiceTask, spec_key_of
+from .walk import Tasks, walk
 
 _JINJA = SandboxedEnvironment(autoescape=False)
 
@@ -285,7 +286,7 @@ class _Run:
             self.wf.script_engine = engine
         # the human tasks open before the step, to tell the projection what changed (task guid → last change)
         self.ready_before = {} if state is None else {
-            str(t.id): t.last_state_change for t in self.wf.get_tasks(state=TaskState.READY, manual=True)}
+            str(t.id): t.last_state_change for t in walk(self.wf).ready if t.task_spec.manual}
         self.budget = ctx.step_budget
         self.steps = 0
         self.step_task: Task | None = None      # the task of the current engine step, and the scripts answered
@@ -339,7 +340,8 @@ class _Run:
 
     def snapshot(self) -> Snapshot:
         wf = self.wf
-        _correlate_multiple_waits(wf)
+        tasks = walk(wf)            # once: no step below changes a task's state or the tree
+        _correlate_multiple_waits(tasks.waiting)
         for call in self.env.call_log:
             self.events.append({"type": "call_started", "element_id": call["element_id"],
                                 "task_guid": call["task_guid"],
@@ -348,23 +350,23 @@ class _Run:
         for record in self.env.decision_log:
             self.events.append({"type": "decision_evaluated", "element_id": record.get("element_id"),
                                 "task_guid": record.get("task_guid"), "data": to_json_value(record)})
-        for task in wf.get_tasks(state=TaskState.COMPLETED, updated_ts=self.started_ts):
+        for task in tasks.completed:
             bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-            if bpmn_id is not None and not task.task_spec.manual:
+            if bpmn_id is not None and not task.task_spec.manual and task.last_state_change >= self.started_ts:
                 self.events.append({"type": "element_completed", "element_id": bpmn_id,
                                     "task_guid": str(task.id), "data": {"name": task.task_spec.bpmn_name}})
-        error_tasks = wf.get_tasks(state=TaskState.ERROR)
-        if error_tasks and self.error is None:
-            t = error_tasks[0]
+        if tasks.error and self.error is None:
+            t = tasks.error[0]
             self.error = ErrorInfo(element_id=t.task_spec.bpmn_id, task_guid=str(t.id), message="task in error")
-        status = "error" if self.error else _status(wf)
-        views = _human_tasks(wf, self.ready_before)
+        completed = wf.is_completed()
+        status = "error" if self.error else _status(completed, tasks)
+        views = _human_tasks(tasks, self.ready_before)
         still = {v.task_guid for v in views}
         snap = Snapshot(
-            state={}, status=status, human_tasks=views, timers=_timers(wf),
-            subscriptions=_subscriptions(wf), service_calls=_service_calls(wf), events=self.events,
-            diagram=_diagram(wf), error=self.error,
-            data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=self.thrown,
+            state={}, status=status, human_tasks=views, timers=_timers(tasks),
+            subscriptions=_subscriptions(wf, tasks), service_calls=_service_calls(tasks), events=self.events,
+            diagram=_diagram(wf, tasks), error=self.error,
+            data=to_json_value(wf.data) if completed else {}, thrown_messages=self.thrown,
             closed_tasks=[guid for guid in self.ready_before if guid not in still])
         compact(wf)             # last: the views above were taken from the whole tree
         snap.state, snap.state_text = dump_state_text(wf)
@@ -397,10 +399,10 @@ def _error_code(exc: Exception) -> str:
     return getattr(inner, "code", None) or "script_error"
 
 
-def _status(wf: BpmnWorkflow) -> str:
-    if wf.is_completed():
+def _status(completed: bool, tasks: Tasks) -> str:
+    if completed:
         return "completed"
-    if wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+    if tasks.active:
         return "waiting"
     return "running"
 
@@ -428,12 +430,14 @@ def _due_at(task, props) -> datetime | None:
     return value
 
 
-def _human_tasks(wf: BpmnWorkflow, before: Mapping[str, float] | None = None) -> list[HumanTaskView]:
+def _human_tasks(tasks: Tasks, before: Mapping[str, float] | None = None) -> list[HumanTaskView]:
     """The READY human tasks; `before` (guid → last state change of the tasks READY before the step) marks those
     that did not change as not fresh."""
     views = []
-    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+    for task in tasks.ready:
         ts = task.task_spec
+        if not ts.manual:
+            continue
         ext = getattr(ts, "extensions", {}) or {}
         props = dict(ext.get("properties") or {})
         instructions = ext.get("instructionsForEndUser")
@@ -474,9 +478,9 @@ def _user_id(value) -> int | None:
         return None
 
 
-def _timers(wf: BpmnWorkflow) -> list[TimerView]:
+def _timers(tasks: Tasks) -> list[TimerView]:
     views = []
-    for task in wf.get_tasks(state=TaskState.WAITING):
+    for task in tasks.waiting:
         definitions = _definitions(getattr(task.task_spec, "event_definition", None))
         if not any(isinstance(d, TimerEventDefinition) for d in definitions):
             continue
@@ -488,11 +492,11 @@ def _timers(wf: BpmnWorkflow) -> list[TimerView]:
     return views
 
 
-def _correlate_multiple_waits(wf: BpmnWorkflow) -> None:
+def _correlate_multiple_waits(waiting: Sequence[Task]) -> None:
     """An event-based gateway (or a multiple catch) waits on its catch events' messages, but SpiffWorkflow does not
     evaluate their process-variable correlations (an intermediate catch does, when it starts waiting), so the wait
     would take a message for any case. Evaluate them here, as the single catch would."""
-    for task in wf.get_tasks(state=TaskState.WAITING):
+    for task in waiting:
         ed = getattr(task.task_spec, "event_definition", None)
         inner = getattr(ed, "event_definitions", None) or []
         for definition in inner:
@@ -500,11 +504,11 @@ def _correlate_multiple_waits(wf: BpmnWorkflow) -> None:
                 definition.update_task(task)
 
 
-def _subscriptions(wf: BpmnWorkflow) -> list[SubscriptionView]:
+def _subscriptions(wf: BpmnWorkflow, tasks: Tasks) -> list[SubscriptionView]:
     """One subscription per message a waiting task listens for; `correlation` holds the values known so far (a key
     whose value is not known yet is left out: the first message with that property sets it, as in SpiffWorkflow)."""
     views = []
-    for task in wf.get_tasks(state=TaskState.WAITING):
+    for task in tasks.waiting:
         for ed in _definitions(getattr(task.task_spec, "event_definition", None)):
             if not isinstance(ed, MessageEventDefinition):
                 continue
@@ -520,9 +524,9 @@ def _subscriptions(wf: BpmnWorkflow) -> list[SubscriptionView]:
     return views
 
 
-def _service_calls(wf: BpmnWorkflow) -> list[ServiceCallView]:
+def _service_calls(tasks: Tasks) -> list[ServiceCallView]:
     views = []
-    for task in wf.get_tasks(state=TaskState.STARTED):
+    for task in tasks.started:
         ts = task.task_spec
         call = task.internal_data.get(SERVICE_CALL_KEY)
         if isinstance(ts, OutboxServiceTask) and call:
@@ -531,14 +535,11 @@ def _service_calls(wf: BpmnWorkflow) -> list[ServiceCallView]:
     return views
 
 
-def _diagram(wf: BpmnWorkflow) -> dict[str, list[str]]:
-    def ids(state):
-        return sorted({t.task_spec.bpmn_id for t in wf.get_tasks(state=state)
-                       if getattr(t.task_spec, "bpmn_id", None)})
-    completed = sorted(set(ids(TaskState.COMPLETED)) | set(pruned_of(wf)["completed"]))
-    return {"completed": completed, "active": ids(TaskState.READY | TaskState.WAITING |
-                                                                   TaskState.STARTED),
-            "error": ids(TaskState.ERROR)}
+def _diagram(wf: BpmnWorkflow, tasks: Tasks) -> dict[str, list[str]]:
+    def ids(found: list[Task]) -> list[str]:
+        return sorted({t.task_spec.bpmn_id for t in found if getattr(t.task_spec, "bpmn_id", None)})
+    completed = sorted(set(ids(tasks.completed)) | set(pruned_of(wf)["completed"]))
+    return {"completed": completed, "active": ids(tasks.active), "error": ids(tasks.error)}
 
 
 # -- operations --------------------------------------------------------------------------------------------
