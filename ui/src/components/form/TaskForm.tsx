@@ -12,6 +12,7 @@ import { FORM_DEFAULTS, formValidator as validator } from '../../lib/formValidat
 import { translateZh } from './zh';
 import DoctorPicker from './DoctorPicker';
 import DrugPicker from './DrugPicker';
+import { RadioWidget, SelectWidget } from './enumWidgets';
 import SignatureWidget from './SignatureWidget';
 import VillagePicker from './VillagePicker';
 import {
@@ -19,8 +20,12 @@ import {
   type SectionsState,
 } from './Sections';
 
-// named widgets a form's uiSchema may ask for (`"ui:widget": "drugPicker"`)
-const WIDGETS = { drugPicker: DrugPicker, villagePicker: VillagePicker, doctorPicker: DoctorPicker, signature: SignatureWidget };
+// named widgets a form's uiSchema may ask for (`"ui:widget": "drugPicker"`), and rjsf's select and radio with an
+// enum's null choice named (enumWidgets.tsx)
+const WIDGETS = {
+  drugPicker: DrugPicker, villagePicker: VillagePicker, doctorPicker: DoctorPicker, signature: SignatureWidget,
+  SelectWidget, RadioWidget,
+};
 
 export interface TaskFormProps {
   schema: RJSFSchema;
