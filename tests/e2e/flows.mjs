@@ -388,8 +388,13 @@ async function supervisorCancelsOpenRevision(ctx, t) {
   const proposed = await doc.request.post(`/api/v1/care-plans/${plan.id}/revisions`, {
     data: { content: plan.current.content, reason: '浏览器测试：待撤销的修订' }, headers: { 'X-CSRF-Token': csrf } });
   assert.equal(proposed.status(), 202, await proposed.text());
-  const after = await (await doc.request.get(`/api/v1/care-plans/${plan.id}`)).json();
-  const number = (after.versions ?? []).find((v) => v.status === 'pending_approval')?.version;
+  // 202: the care_plan process opens the version in its service task, run by a job after the commit — wait for it
+  let number;
+  for (const until = Date.now() + 20_000; !number && Date.now() < until;) {
+    const after = await (await doc.request.get(`/api/v1/care-plans/${plan.id}`)).json();
+    number = (after.versions ?? []).find((v) => v.status === 'pending_approval')?.version;
+    if (!number) await new Promise((r) => setTimeout(r, 250));
+  }
   assert.ok(number, '提出的修订应待审核');
   await closePage(doc);
 
