@@ -37,3 +37,10 @@ def test_a_statement_timeout_that_is_not_a_number_stops_start_up(monkeypatch):
     monkeypatch.setenv("YGT_DB_STATEMENT_TIMEOUT_S", "fifty")
     with pytest.raises(RuntimeError, match="YGT_DB_STATEMENT_TIMEOUT_S"):
         db.statement_timeout_ms()
+
+
+def test_workers_are_forks_of_the_application_the_master_loaded():
+    options = gunicorn_options("127.0.0.1:0", 2)
+    assert options["preload_app"] is True
+    assert callable(options["pre_fork"])
+    assert (options["max_requests"], options["max_requests_jitter"]) == (2000, 200)

@@ -1,0 +1,99 @@
+"""gunicorn replaces each web worker after `WEB_MAX_REQUESTS` requests (a guard against slow leaks). A replacement must
+cost a fork of the master, not a second start of the application: the application is loaded once, in the master,
+before the workers are forked (`preload_app`), and everything a worker holds that must not be shared (database and
+Redis connections, the script zygote's sockets) is re-opened in the worker.
+
+Before, each replacement imported and built the whole application again (≈ 3.7 s of CPU on the 2-core benchmark
+machine, 2026-12-05): with the default of 2,000 requests that was ≈ 1.9 ms of CPU per request, a quarter of an
+engine-path request's own cost, that the benchmark (which ran between two replacements) never showed."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.processes import Proc, base_env, free_port, wait_for, wait_http
+
+pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                                reason="gunicorn serves the PostgreSQL mode (the embedded default is waitress)")
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children(pid: int) -> list[int]:
+    """The gunicorn master's worker processes (not a script zygote it may have started)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids = [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return []
+    workers = []
+    for child in pids:
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as f:
+                if b"app.engine.zygote" not in f.read():
+                    workers.append(child)
+        except FileNotFoundError:
+            continue
+    return workers
+
+
+@pytest.fixture()
+def recycling_worker(app, database_url, tmp_path):
+    settings = app.config["YGT"]
+    port = free_port()
+    env = base_env(DATA_DIR=str(settings.data_dir), DATABASE_URL=database_url, REDIS_URL=os.environ.get("REDIS_URL"),
+                   YGT_SCHEDULER="0", WEB_MAX_REQUESTS="6")
+    proc = Proc(["serve", "--port", str(port), "--workers", "1", "--threads", "2"], env, tmp_path / "serve.log")
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.stop()
+
+
+def test_a_replaced_worker_is_a_fork_of_the_loaded_application(recycling_worker, deploy_models, login_as):
+    base, proc = recycling_worker
+    deploy_models("approval.bpmn", "approval")
+    doctor = login_as("township_doctor", org="C01T01")
+    auth = {"Authorization": f"Bearer {doctor.token}"}
+    workers_seen: set[int] = set()
+    # each instance: a start and two completions; a new connection per request, so each lands on the live worker
+    for _ in range(8):
+        workers_seen.update(children(proc.pid))
+        inst = requests.post(f"{base}/api/v1/process-instances", json={"process_id": "approval",
+                                                                         "org_code": "C01T01"},
+                             headers={**auth, "Connection": "close"}, timeout=30)
+        assert inst.status_code == 201, inst.text
+        task = inst.json()["open_tasks"][0]
+        a = requests.post(f"{base}/api/v1/tasks/{task['id']}/complete", headers={**auth, "Connection": "close"},
+                          json={"data": {"amount": 150, "comment": "换"}, "completion_id": str(uuid.uuid4())},
+                          timeout=30)
+        assert a.status_code == 200, a.text
+        b = requests.post(f"{base}/api/v1/tasks/{a.json()['next_tasks'][0]['id']}/complete",
+                          headers={**auth, "Connection": "close"},
+                          json={"data": {"approved": True}, "completion_id": str(uuid.uuid4())}, timeout=30)
+        assert b.status_code == 200, b.text
+        assert b.json()["status"] == "completed"
+    assert wait_for(lambda: bool(children(proc.pid)), timeout=30)
+    workers_seen.update(children(proc.pid))
+    assert len(workers_seen) >= 3, f"24 requests at 6 per worker should have replaced the worker: {workers_seen}"
+
+    # the worker that replaced the last one has served nothing yet (no request since): its CPU after a moment is what
+    # its start cost. The application's start is in the master's CPU (gunicorn alone takes a fraction of a second)
+    fresh = children(proc.pid)[0]
+    time.sleep(2)
+    master = cpu_s(proc.pid)
+    assert master > 0.5, f"the application is loaded in the master ({master:.2f} s of CPU)"
+    assert cpu_s(fresh) < master / 4, (f"a replacement worker started the application again: {cpu_s(fresh):.2f} s "
+                                      f"of CPU against the master's {master:.2f} s")
