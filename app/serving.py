@@ -40,6 +40,7 @@ ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))           # threads per gunicorn worker process
 # a worker is replaced after this many requests (± a tenth), a guard against slow leaks; the replacement is a fork
 # of the master, which loaded the application once (`preload_app`), so it costs milliseconds, not a start
+WARM_BEFORE_FORK = "ygt.warm_before_fork"     # the app's warm-up hook, run in gunicorn's master before forking
 WEB_MAX_REQUESTS = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
 # a web request's SQL statement may run this long (PostgreSQL's statement_timeout on the web processes' connections;
 # jobs, the scheduler and the CLI have none): what the sync worker's 60 s kill did for a request stuck on the
@@ -52,6 +53,15 @@ def web_process_environment() -> None:
     timeout, unless the operator set them. Called by `app.gunicorn_conf` and `ygt serve` before workers start."""
     os.environ.setdefault("YGT_APP_NAME", "ygt-web")
     os.environ.setdefault("YGT_DB_STATEMENT_TIMEOUT_S", WEB_STATEMENT_TIMEOUT_S)
+
+
+def _warm_before_forking(server: Any) -> None:
+    """In the master, once the application is loaded and before the first worker is forked: the application's own
+    warm-up (`app.factory.warm_before_forking`, registered by `create_app` as `app.extensions[WARM_BEFORE_FORK]`), so
+    every worker starts with what it shares."""
+    warm = getattr(server.app.wsgi(), "extensions", {}).get(WARM_BEFORE_FORK)
+    if warm is not None:
+        warm()
 
 
 def _freeze_before_fork(_server: Any, _worker: Any) -> None:
@@ -72,8 +82,8 @@ def gunicorn_options(bind: str, workers: int, threads: int = WEB_THREADS) -> dic
         # replaced after `max_requests` cost a whole application start before (≈ 3.7 s of CPU on the benchmark
         # machine, ≈ 1.9 ms per request at 2,000 requests), now a fork. What a worker must not share is re-opened
         # after the fork: the database pool (app.core.db's at-fork hook), Redis (redis-py checks the pid), the
-        # script zygote's sockets (one per process, app.engine.isolation)
-        "preload_app": True, "pre_fork": _freeze_before_fork,
+        # script zygote's sockets (one per process, app.engine.isolation); the master warms what workers share first
+        "preload_app": True, "when_ready": _warm_before_forking, "pre_fork": _freeze_before_fork,
         "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "accesslog": "-", "errorlog": "-",

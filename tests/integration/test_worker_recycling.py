@@ -30,22 +30,22 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def children(pid: int) -> list[int]:
-    """The gunicorn master's worker processes (not a script zygote it may have started)."""
+def children(pid: int, *, zygote: bool = False) -> list[int]:
+    """The gunicorn master's worker processes, or (`zygote`) the script zygote it started."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             pids = [int(p) for p in f.read().split()]
     except FileNotFoundError:
         return []
-    workers = []
+    found = []
     for child in pids:
         try:
             with open(f"/proc/{child}/cmdline", "rb") as f:
-                if b"app.engine.zygote" not in f.read():
-                    workers.append(child)
+                if (b"app.engine.zygote" in f.read()) == zygote:
+                    found.append(child)
         except FileNotFoundError:
             continue
-    return workers
+    return found
 
 
 @pytest.fixture()
@@ -64,6 +64,8 @@ def recycling_worker(app, database_url, tmp_path):
 
 def test_a_replaced_worker_is_a_fork_of_the_loaded_application(recycling_worker, deploy_models, login_as):
     base, proc = recycling_worker
+    # the master warmed what every worker shares before forking the first one: the script zygote is its child
+    assert children(proc.pid, zygote=True), "the master started no script zygote before forking"
     deploy_models("approval.bpmn", "approval")
     doctor = login_as("township_doctor", org="C01T01")
     auth = {"Authorization": f"Bearer {doctor.token}"}
