@@ -135,6 +135,20 @@ def _multi_row(sql: str, n: int) -> str:
 
 def _run(conn: Connection, sql: str, values: Any, many: bool, *, fetch: bool = False) -> Any:
     """The row count, or with `fetch` the first column of the one row returned."""
+    return run_on_cursor(conn, sql, values, many, _first_column if fetch else _rowcount)
+
+
+def _rowcount(cursor: Any) -> int:
+    return int(cursor.rowcount)
+
+
+def _first_column(cursor: Any) -> Any:
+    return cursor.fetchone()[0]
+
+
+def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Callable[[Any], Any]) -> Any:
+    """Execute `sql` on a cursor of the connection's DBAPI connection as SQLAlchemy's execution would (cursor events
+    around it, DBAPI errors raised through SQLAlchemy's handler) and return what `read(cursor)` takes from it."""
     cursor = cast(Any, conn.connection.driver_connection).cursor()
     events = conn._has_events or conn.engine._has_events
     try:
@@ -146,7 +160,7 @@ def _run(conn: Connection, sql: str, values: Any, many: bool, *, fetch: bool = F
             cursor.execute(sql, values)
         if events:
             conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
-        return cursor.fetchone()[0] if fetch else int(cursor.rowcount)
+        return read(cursor)
     except conn.dialect.loaded_dbapi.Error as exc:
         # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
         # on a disconnect
