@@ -39,6 +39,7 @@ from app.auth.services import find_user
 from app.core import clock
 from app.core.db import is_postgres, session
 from app.core.errors import NotFound
+from app.core.hot_reads import HotSelect
 from app.org.models import Organization
 from app.org.queries import find_org, org_facts
 from app.org.scope import sees_organizations
@@ -636,15 +637,16 @@ def task_to_complete(p: Principal, task_id: int) -> tuple[HumanTask, int]:
     """`get_task(p, task_id, lock=True)` with its instance's version id read in the same statement (the form a
     completion validates against, without a second round trip)."""
     key = ("to_complete", principal_key(p), is_postgres())
-    stmt = _STATEMENTS.get(key)
-    if stmt is None:
+    hot = _STATEMENTS.get(key)
+    if hot is None:
         stmt = (select(HumanTask, ProcessInstance.process_version_id)
                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
                 .where(HumanTask.id == bindparam("task_id"), visible(p)).execution_options(populate_existing=True))
         if key[2]:
             stmt = stmt.with_for_update(of=HumanTask)
-        _remember(key, stmt)
-    row = session().execute(stmt, {"task_id": task_id}).first()
+        hot = HotSelect(stmt)       # run on the DBAPI connection, the task held as the ORM loads it (app.core.hot_reads)
+        _remember(key, hot)
+    row = hot.first(session(), {"task_id": task_id})
     if row is None:
         raise NotFound("任务不存在 (task not found)", task_id=task_id)
     return row[0], row[1]

@@ -23,6 +23,7 @@ from app.core import clock, logs
 from app.core.db import hold_as_loaded, insert_params, is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.core.hot import HotStatement
+from app.core.hot_reads import HotSelect
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
 from app.org.queries import org_facts
@@ -87,17 +88,20 @@ _LOCK_INSTANCE = _SELECT_INSTANCE.with_for_update()
 # row it is evaluated as the row is read, before the row lock (the statement's last step) is waited for.
 _LOCK_INSTANCE_BRIEFLY = _SELECT_INSTANCE.where(
     literal_column(f"set_config('lock_timeout', '{INTERACTIVE_LOCK_TIMEOUT}', true)").is_not(None)).with_for_update()
+# run on the DBAPI connection, the instance held as the ORM loads it (app.core.hot_reads); SQLite: the session
+_HOT_SELECT_INSTANCE, _HOT_LOCK_INSTANCE, _HOT_LOCK_INSTANCE_BRIEFLY = (
+    HotSelect(_SELECT_INSTANCE), HotSelect(_LOCK_INSTANCE), HotSelect(_LOCK_INSTANCE_BRIEFLY))
 
 
 def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
-    stmt = _SELECT_INSTANCE
+    hot = _HOT_SELECT_INSTANCE
     if is_postgres():
         # interactive calls wait briefly (a concurrent step on the same instance usually takes milliseconds),
         # then answer 409 instance_busy instead of hanging; workers wait as long as it takes
-        stmt = _LOCK_INSTANCE_BRIEFLY if interactive else _LOCK_INSTANCE
+        hot = _HOT_LOCK_INSTANCE_BRIEFLY if interactive else _HOT_LOCK_INSTANCE
     try:
         with session.no_autoflush:      # what the caller changed is written with the step's own writes
-            inst = session.execute(stmt, {"instance_id": instance_id}).scalar_one_or_none()
+            inst = hot.scalar_one_or_none(session, {"instance_id": instance_id})
     except OperationalError as exc:
         raise InstanceBusy("流程实例正被其他操作处理，请稍后重试 (instance busy)", instance_id=instance_id) from exc
     if inst is None:

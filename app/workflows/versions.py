@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from app.core.db import session
 from app.core.errors import NotFound
+from app.core.hot_reads import HotSelect
 from app.engine import runtime
 
 from .models import ProcessVersion
@@ -125,10 +126,11 @@ def watch_deploys() -> None:
 _VERSIONS = ProcessVersion.__table__.c
 _LATEST_ID = (select(_VERSIONS.id).where(_VERSIONS.process_id == bindparam("process_id"))
               .order_by(_VERSIONS.version.desc()).limit(1))
+_HOT_LATEST_ID = HotSelect(_LATEST_ID)      # on PostgreSQL run on the DBAPI connection (app.core.hot_reads)
 
 
 def latest_version_id(process_id: str) -> int | None:
-    return session().execute(_LATEST_ID, {"process_id": process_id}).scalar_one_or_none()
+    return _HOT_LATEST_ID.scalar_one_or_none(session(), {"process_id": process_id})
 
 
 def process_names(process_ids) -> dict[str, str]:
