@@ -83,22 +83,31 @@ def test_rows_are_the_rows_the_session_reads(app):
 
 def test_the_sql_sent_is_the_sql_the_session_sends(app):
     """Values the statement renders inline (a prefix's literal_execute pattern, an expanding IN list bound in the
-    statement) are rendered from the statement's own values, as SQLAlchemy renders them at each execution."""
+    statement) are rendered from the statement's own values, as SQLAlchemy renders them at each execution; an entity
+    with a column of a joined table and a row lock, as the ORM renders it."""
     stmt = (select(HumanTask.id, HumanTask.due_at).where(
         prefix(HumanTask.org_path, "/C01/", "org_prefix"),
         HumanTask.status.in_(bindparam("statuses", ["open", "claimed"], expanding=True)),
         HumanTask.id >= bindparam("min_id"), HumanTask.due_at <= bindparam("before")).order_by(HumanTask.id))
-    params = {"min_id": 0, "before": _AT}
+    locked = _TASK_WITH_VERSION.statement.where(prefix(HumanTask.org_path, "/C01/", "org_prefix"))
+    if ON_POSTGRES:
+        locked = locked.with_for_update(of=HumanTask)
     with app.app_context():
-        _seed(db.session(), tasks=2)
-        with db.unit_of_work() as s:
-            s.connection()          # SQLite's BEGIN IMMEDIATE before either
-            with statements_sent() as by_session:
-                expected = [tuple(r) for r in s.execute(stmt, params)]
-            with statements_sent() as by_hot:
-                got = HotSelect(stmt).all(s, params)
-        assert got == expected and len(got) == 2
-        assert by_hot == by_session and len(by_hot) == 1
+        _inst_id, task_ids = _seed(db.session(), tasks=2)
+        for statement, params, rows in ((stmt, {"min_id": 0, "before": _AT}, 2), (locked, {"task_id": task_ids[1]}, 1)):
+            with db.unit_of_work() as s:
+                s.connection()          # SQLite's BEGIN IMMEDIATE before either
+                with statements_sent() as by_session:
+                    expected = [tuple(_columns(v) if isinstance(v, HumanTask) else v for v in r)
+                                for r in s.execute(statement, params)]
+            db.remove_session()         # the hot read loads the task anew
+            with db.unit_of_work() as s:
+                s.connection()
+                with statements_sent() as by_hot:
+                    got = [tuple(_columns(v) if isinstance(v, HumanTask) else v for v in r)
+                           for r in HotSelect(statement).all(s, params)]
+            assert got == expected and len(got) == rows
+            assert by_hot == by_session and len(by_hot) == 1
 
 
 def test_scalar_one_or_none_reads_one_value_or_refuses_many(app):
