@@ -93,8 +93,17 @@ def test_a_replaced_worker_is_a_fork_of_the_loaded_application(recycling_worker,
 
     # the worker that replaced the last one has served nothing yet (no request since): its CPU after a moment is what
     # its start cost. The application's start is in the master's CPU (gunicorn alone takes a fraction of a second)
-    fresh = children(proc.pid)[0]
-    time.sleep(2)
+    # (the worker that served the last request may still be on its way out: wait until the same one stays)
+    settled: list[int] = []
+
+    def one_worker_stays() -> bool:
+        before = children(proc.pid)
+        time.sleep(1)
+        settled[:] = children(proc.pid)
+        return len(settled) == 1 and settled == before
+
+    assert wait_for(one_worker_stays, timeout=30)
+    fresh = settled[0]
     master = cpu_s(proc.pid)
     assert master > 0.5, f"the application is loaded in the master ({master:.2f} s of CPU)"
     assert cpu_s(fresh) < master / 4, (f"a replacement worker started the application again: {cpu_s(fresh):.2f} s "
