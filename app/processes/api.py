@@ -9,6 +9,7 @@ from app.audit.reads import phi_read
 from app.auth.access import login_required, require_roles
 from app.auth.access import require_principal as current
 from app.core.downloads import file_response
+from app.core.dumps import compiled
 from app.core.errors import Invalid
 from app.decisions.analyses import check_size as check_dmn_size
 from app.workflows import batch
@@ -160,7 +161,7 @@ class Instances(MethodView):
 
     @login_required
     @blp.arguments(InstanceStartSchema())
-    @blp.response(201, InstanceDetailSchema)
+    @blp.response(201, compiled(InstanceDetailSchema()))
     def post(self, body):
         """Start an instance and run it until it waits."""
         inst = services.start(current(), **body)

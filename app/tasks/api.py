@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from app.audit.reads import phi_read
 from app.auth.access import login_required
 from app.auth.access import require_principal as current
+from app.core.dumps import compiled
 
 from . import completion, queries, services
 from .schemas import (
@@ -39,7 +40,7 @@ CONFLICTS = "409 task_already_claimed | task_already_completed | task_reassigned
 class Tasks(MethodView):
     @phi_read("task_list", roles=())
     @blp.arguments(TaskQueryArgsSchema(), location="query")
-    @blp.response(200, TaskListSchema)
+    @blp.response(200, compiled(TaskListSchema()))
     @blp.alt_response(400, description="invalid_cursor: the cursor is not one this list handed out for this sort")
     def get(self, args):
         """List tasks of a view (mine, groups, org) with filters, a sort and paging (`page`, or `cursor` from the
@@ -97,7 +98,7 @@ class Task(MethodView):
 class TaskComplete(MethodView):
     @login_required
     @blp.arguments(CompleteSchema())
-    @blp.response(200, CompletedTaskSchema)
+    @blp.response(200, compiled(CompletedTaskSchema()))
     @blp.alt_response(422, description="form_invalid: details.errors = [{field, message}] (Chinese messages)")
     @blp.alt_response(409, description=CONFLICTS)
     def post(self, body, task_id):
