@@ -14,6 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 from redis import Redis
+from redis.exceptions import DataError, NoScriptError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job as RqJob
@@ -172,9 +173,51 @@ def _push_at_once(q: Queue, job: Job) -> bool | None:
     script = _scripts.get(id(q.connection))
     if script is None:
         script = _scripts[id(q.connection)] = q.connection.register_script(_PUSH_SCRIPT)
-    result = script(keys=keys, args=[job_id, ttl, job.mark[1] if job.mark else 0, shared, "created_at", at,
-                                     "data", data, "description", description, "enqueued_at", at])
+    result = _run_script(q.connection, script, keys, [job_id, ttl, job.mark[1] if job.mark else 0, shared,
+                                                      "created_at", at, "data", data, "description", description,
+                                                      "enqueued_at", at])
     return None if result == -1 else bool(result)
+
+
+def _run_script(client: Redis, script: Any, keys: list[str], args: list[Any]) -> Any:
+    """`script(keys=keys, args=args)` as redis-py runs it (a pooled connection, the client's retry on connection
+    errors with a reconnect, the script loaded once more when Redis answers NOSCRIPT), the command packed here: redis-py
+    encodes each of a push's 19 arguments through a chain of type checks (issue 23: ≈ 40 of a push's ≈ 160 µs of CPU
+    in a loop)."""
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        try:
+            return _call(conn, _packed([b"EVALSHA", script.sha, len(keys), *keys, *args]))
+        except NoScriptError:
+            _call(conn, _packed([b"SCRIPT", b"LOAD", script.script]))
+            return _call(conn, _packed([b"EVALSHA", script.sha, len(keys), *keys, *args]))
+    finally:
+        pool.release(conn)
+
+
+def _call(conn: Any, packed: bytes) -> Any:
+    def send() -> Any:
+        conn.send_packed_command([packed])
+        return conn.read_response()
+    return conn.retry.call_with_retry(send, lambda _error: conn.disconnect())
+
+
+def _packed(parts: list[Any]) -> bytes:
+    """One RESP command, its parts encoded as redis-py's encoder does (bytes as they are, text as UTF-8, numbers by
+    `repr`)."""
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        if isinstance(part, bytes):
+            data = part
+        elif isinstance(part, str):
+            data = part.encode()
+        elif isinstance(part, (int, float)) and not isinstance(part, bool):
+            data = repr(part).encode()
+        else:
+            raise DataError(f"cannot send {type(part).__name__} to Redis")
+        out += (b"$%d\r\n" % len(data), data, b"\r\n")
+    return b"".join(out)
 
 
 def _push_with_rq(q: Queue, job: Job) -> bool:

@@ -189,6 +189,44 @@ def test_a_push_queues_the_job_as_rq_does_sets_its_mark_and_replaces_a_finished_
     redis.delete(mark)
 
 
+def test_a_push_loads_its_script_when_redis_does_not_know_it(app, rq_mode, monkeypatch):
+    """A restarted or flushed Redis no longer knows the push's script: the push loads it and still queues the job.
+    (A script text of its own stands for the flushed one: SCRIPT FLUSH would empty the cache of a shared Redis.)"""
+    with app.app_context():
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (1,), {}, "screen-1-a")) is True
+        monkeypatch.setattr(backend, "_PUSH_SCRIPT", f"{backend._PUSH_SCRIPT}-- {uuid.uuid4().hex}\n")
+        monkeypatch.setattr(backend, "_scripts", {})
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (2,), {}, "screen-2-a")) is True
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (2,), {}, "screen-2-a")) is False
+    assert rq_mode.job_ids == ["screen-1-a", "screen-2-a"]
+
+
+def test_a_push_on_a_connection_redis_closed_reconnects_and_queues_the_job(app, rq_mode):
+    """Redis dropped the pooled connection between two pushes (a restart, `CLIENT KILL`, an idle timeout): the next
+    push opens a new one instead of failing the job over to the relay."""
+    redis = rq_mode.connection
+    with app.app_context():
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (1,), {}, "screen-1-b")) is True
+        me = redis.client_id()
+        killer = backend.Redis.from_url(os.environ["REDIS_URL"])
+        assert killer.client_kill_filter(_id=me) == 1       # this test's connection only: Redis may be shared
+        killer.close()
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (2,), {}, "screen-2-b")) is True
+        assert redis.client_id() != me
+    assert rq_mode.job_ids == ["screen-1-b", "screen-2-b"]
+
+
+def test_a_push_with_a_mark_for_a_live_job_sets_the_mark_and_reports_the_duplicate(app, rq_mode):
+    redis = rq_mode.connection
+    mark = f"ygt:test:mark:{uuid.uuid4().hex}"
+    with app.app_context():
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (1,), {}, "screen-1-c")) is True
+        job = backend.Job("app.screening.jobs.screen_resident", (1,), {}, "screen-1-c", mark=(mark, 30))
+        assert backend.push(job) is False
+    assert redis.get(mark) == b"1" and 0 < redis.ttl(mark) <= 30
+    redis.delete(mark)
+
+
 @pytest.mark.parametrize("job_id", ["task-new-x", None])
 def test_a_pushed_jobs_hash_is_the_one_rq_writes_for_it(app, rq_mode, job_id):
     """The push builds the job's hash itself (issue 23: an rq Job per push was ≈ 20 µs of its CPU): field for field
