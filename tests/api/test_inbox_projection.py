@@ -103,3 +103,44 @@ def test_terminating_an_instance_cancels_its_open_tasks(app, login_as, loop_mode
     with app.app_context():
         rows = db.session().scalars(select(HumanTask).where(HumanTask.instance_id == inst["id"])).all()
         assert sorted(r.status for r in rows) == ["cancelled", "cancelled"]
+
+
+def test_a_steps_new_task_rows_are_held_as_they_were_stored(app, login_as, loop_model, monkeypatch):
+    """What the session holds of a step's new tasks (the start's answer and `next_tasks` read it, nothing reads it
+    back) is what was stored, column for column: new tasks two at once (one multi-row INSERT); a task's unset draft is
+    SQL NULL, not JSON null. (One new task at a time: tests/api/test_engine_path_statements.py's answers.)"""
+    from sqlalchemy import bindparam, inspect, text
+
+    from app.tasks import projection
+    from app.workflows import hooks
+    from app.workflows.models import HumanTask
+    columns = [c.key for c in HumanTask.__mapper__.column_attrs]
+    held: dict[int, dict] = {}
+    project = hooks._inbox["project"]
+
+    def watched(session, inst, views, now, **kw):
+        project(session, inst, views, now, **kw)
+        for row in (session.info.get(projection._LAST_STEP) or (None, []))[1]:
+            state = inspect(row)
+            if row.status == "open" and state.persistent and not state.modified:
+                held[row.id] = {c: getattr(row, c) for c in columns}
+    monkeypatch.setitem(hooks._inbox, "project", watched)
+
+    def stored() -> tuple[dict, int]:
+        with app.app_context():
+            db.session().expire_all()
+            rows = {r.id: {c: getattr(r, c) for c in columns}
+                    for r in db.session().scalars(select(HumanTask).where(HumanTask.id.in_(held)))}
+            no_draft = db.session().execute(text(
+                "SELECT count(*) FROM human_tasks WHERE id IN :ids AND draft IS NULL").bindparams(
+                bindparam("ids", expanding=True)), {"ids": list(held)}).scalar_one()
+        return rows, no_draft
+    doctor = login_as("county_admin", org="C01")
+    inst = doctor.post("/api/v1/process-instances", json={"process_id": "monitoring_loop", "org_code": "C01T01",
+                                                          "data": {"rounds": 2}}).json
+    assert len(held) == 2 and stored() == (held, 2)
+    tasks = {t["element_id"]: t for t in inst["open_tasks"]}
+    complete(doctor, tasks["check_dose"], {})
+    held.clear()
+    complete(doctor, tasks["record_reading"], {})        # the round ends; the next one opens both again
+    assert len(held) == 2 and stored() == (held, 2)
