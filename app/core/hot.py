@@ -8,21 +8,25 @@ as it does for SQLAlchemy's. What is kept: the values go through the statement's
 `UTCDateTime`), `before_cursor_execute`/`after_cursor_execute` listeners see the statement (the statement guards
 count it), and a DBAPI error is raised as SQLAlchemy raises it (`IntegrityError`, `OperationalError`, the connection
 invalidated on a disconnect). No result rows: only the row count, or an INSERT's one returned column (`scalar`: the
-new row's key, as the job outbox needs it). Any other backend (SQLite, the embedded default)
-executes the statement through the session as before.
+new row's key, as the job outbox needs it; `scalars`: several rows' new keys in their order, as a start's history
+and new tasks need them). A JSON value given as `JSONText` (serialized already, e.g. the engine's state) is sent as
+that text. Any other backend (SQLite, the embedded default) executes the statement through the session as before.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, cast
 
+from psycopg.types.json import Json, Jsonb
+from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Delete, Insert, Update
 
-from .db import rowcount
+from .db import JSONText, rowcount
 
 _Entry = tuple[str, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
 
@@ -31,14 +35,18 @@ class HotStatement:
     """A Core INSERT/UPDATE/DELETE without RETURNING, built once at import, for `execute` on the hot path; or a
     single-row INSERT returning one column (its new key), for `scalar`."""
 
-    __slots__ = ("_compiled", "_returns", "statement")
+    __slots__ = ("_compiled", "_returns", "_returns_serial_key", "statement")
 
     def __init__(self, statement: Insert | Update | Delete) -> None:
-        returning = getattr(statement, "_returning", ())
+        returning: Sequence[Any] = getattr(statement, "_returning", ())
         if returning and not (isinstance(statement, Insert) and len(returning) == 1):
             raise ValueError("a hot statement returns no rows, or an INSERT its one column (scalar); execute any "
                              "other RETURNING statement through the session")
         self._returns = bool(returning)
+        key = returning[0] if len(returning) == 1 else None
+        table = getattr(statement, "table", None)
+        self._returns_serial_key = key is not None and key is getattr(table, "_autoincrement_column", None) and \
+            bool(getattr(statement, "_sort_by_parameter_order", False))
         if statement._propagate_attrs:
             # an ORM-enabled statement (an entity or its attributes in it) would autoflush in the session: Core only,
             # which the session executes without flushing, as this does
@@ -54,7 +62,7 @@ class HotStatement:
             raise ValueError("a RETURNING hot statement is run by scalar()")
         conn = session.connection()
         if conn.dialect.name != "postgresql":
-            return rowcount(session.execute(self.statement, params))
+            return rowcount(session.execute(self.statement, _decoded(params)))
         many = not isinstance(params, Mapping)
         rows: Sequence[Mapping[str, Any]] = cast(Sequence[Mapping[str, Any]], params) if many else \
             [cast(Mapping[str, Any], params)]
@@ -85,7 +93,7 @@ class HotStatement:
             raise ValueError("scalar() runs an INSERT … RETURNING one column; this statement returns nothing")
         conn = session.connection()
         if conn.dialect.name != "postgresql":
-            return session.execute(self.statement, params).scalar_one()
+            return session.execute(self.statement, _decoded(params)).scalar_one()
         names = tuple(params)
         entry = self._compiled.get(names)
         if entry is None:
@@ -93,6 +101,34 @@ class HotStatement:
         sql, binds = entry
         return _run(conn, sql, {bind: (proc(params[key]) if proc is not None else params[key])
                                 for key, bind, proc in binds}, False, fetch=True)
+
+    def scalars(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Execute an INSERT … RETURNING its table's autoincrement integer key with several rows' parameters (the same
+        names; the statement built with `sort_by_parameter_order=True`): one multi-row VALUES statement per
+        MULTI_ROW_MAX rows; the new keys in the rows' order. The keys are drawn from the table's sequence as the
+        VALUES list is read, in its order, so sorted they are the rows' keys in order (what SQLAlchemy's own
+        `sort_by_parameter_order` relies on for such a key)."""
+        if not self._returns or not self._returns_serial_key:
+            raise ValueError("scalars() runs an INSERT … RETURNING the table's autoincrement integer key")
+        if not rows:
+            return []
+        conn = session.connection()
+        if conn.dialect.name != "postgresql":
+            return list(session.execute(self.statement, _decoded(rows)).scalars().all())
+        names = tuple(rows[0])
+        if any(row.keys() != rows[0].keys() for row in rows):
+            raise ValueError("the rows of one hot statement name the same parameters")
+        entry = self._compiled.get(names)
+        if entry is None:
+            entry = self._compiled[names] = self._compile(conn, names)
+        sql, binds = entry
+        keys: list[Any] = []
+        for start in range(0, len(rows), MULTI_ROW_MAX):
+            part = rows[start:start + MULTI_ROW_MAX]
+            values = {f"{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
+                      for i, row in enumerate(part) for key, bind, proc in binds}
+            keys.extend(sorted(run_on_cursor(conn, _multi_row(sql, len(part)), values, False, _first_columns)))
+        return keys
 
     def _compile(self, conn: Connection, names: tuple[str, ...]) -> _Entry:
         # as for an executemany: no implicit RETURNING of a new row's key (nobody reads it); the one explicit
@@ -112,12 +148,35 @@ class HotStatement:
         by_position = {v: k for k, v in probe.items() if isinstance(v, int) and not isinstance(v, bool)}
         if set(by_position) != set(range(len(names))) or len(probe) != len(names):
             raise ValueError(f"parameters {names} do not map one to one on the statement's binds: {probe}")
-        processors = compiled._bind_processors
+        processors: dict[str, Any] = dict(compiled._bind_processors)
         if any(not callable(proc) for proc in processors.values()):
             raise ValueError(f"a tuple-typed bind is not supported: {compiled}")
+        for bind, proc in processors.items():
+            if isinstance(compiled.binds[bind].type, JSON):
+                processors[bind] = _json_text_as_is(proc)
         binds = tuple((name, by_position[i], cast(Callable[[Any], Any] | None, processors.get(by_position[i])))
                       for i, name in enumerate(names))
         return compiled.string, binds
+
+
+def _decoded(params: Any) -> Any:
+    """The parameters for the session's execution (not PostgreSQL): a `JSONText` as the value it is the text of."""
+    if isinstance(params, Mapping):
+        if not any(isinstance(v, JSONText) for v in params.values()):
+            return params
+        return {k: json.loads(v) if isinstance(v, JSONText) else v for k, v in params.items()}
+    return [_decoded(row) for row in params]
+
+
+def _json_text_as_is(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON bind's processor that sends a `JSONText` (a value serialized already, as `json.dumps` serializes it:
+    the engine's state, issue 23) as the text it is, instead of serializing it again; any other value as before."""
+    def process_json(value: Any) -> Any:
+        wrapped = process(value)
+        if isinstance(value, JSONText) and isinstance(wrapped, Json | Jsonb):
+            wrapped.dumps = str
+        return wrapped
+    return process_json
 
 
 MULTI_ROW_MAX = 100      # more rows go as an executemany (a statement per row count is prepared and kept)
@@ -128,9 +187,11 @@ _BIND = re.compile(r"%\((\w+)\)s")
 def _multi_row(sql: str, n: int) -> str:
     """A one-row `INSERT … VALUES (…)` as `VALUES (…), (…), …` for `n` rows, row i's binds suffixed `__i`."""
     head, sep, group = sql.partition(" VALUES ")
+    group, returning, returned = group.partition(") RETURNING ")
+    group, tail = (group + ")", returning[1:] + returned) if returning else (group, "")
     if not sep or not group.startswith("(") or not group.endswith(")") or " VALUES " in group:
         raise ValueError(f"not a one-row INSERT … VALUES: {sql}")
-    return head + sep + ", ".join(_BIND.sub(rf"%(\1__{i})s", group) for i in range(n))
+    return head + sep + ", ".join(_BIND.sub(rf"%(\1__{i})s", group) for i in range(n)) + tail
 
 
 def _run(conn: Connection, sql: str, values: Any, many: bool, *, fetch: bool = False) -> Any:
@@ -144,6 +205,10 @@ def _rowcount(cursor: Any) -> int:
 
 def _first_column(cursor: Any) -> Any:
     return cursor.fetchone()[0]
+
+
+def _first_columns(cursor: Any) -> list[Any]:
+    return [row[0] for row in cursor.fetchall()]
 
 
 def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Callable[[Any], Any]) -> Any:

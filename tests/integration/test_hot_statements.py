@@ -3,6 +3,7 @@ on PostgreSQL write what the session's execution writes, in its transaction, see
 SQLAlchemy's errors; on SQLite they are the session's execution. Runs on either backend (DATABASE_URL)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import cast
 
@@ -154,3 +155,46 @@ def test_an_inserts_rows_go_in_one_statement_in_their_order(app, monkeypatch, mu
         assert written == 5
         [(sql, executemany)] = statements
         assert executemany == (multi_row_max < 5) and sql.count("::JSONB") == (1 if executemany else 5)
+
+
+@pytest.mark.parametrize("multi_row_max", [100, 2])
+def test_an_insert_returning_keys_gives_each_rows_key_in_the_rows_order(app, monkeypatch, multi_row_max):
+    """`scalars()` (a start's history, issue 23): several rows written as the session writes them, in one multi-row
+    VALUES statement per MULTI_ROW_MAX rows, their new keys back in the rows' order. Only an INSERT returning its
+    table's autoincrement key, built with `sort_by_parameter_order=True`, is run by it."""
+    from app.core import hot as hot_module
+    monkeypatch.setattr(hot_module, "MULTI_ROW_MAX", multi_row_max)
+    hot = HotStatement(insert(_AUDIT).returning(_AUDIT.c.id, sort_by_parameter_order=True))
+    rows = [_row(f"keys.{i}", details={"i": i} if i % 3 else None, object_id=None if i % 2 else str(i))
+            for i in range(5)]
+    with app.app_context():
+        with db.unit_of_work() as s:
+            s.execute(insert(_AUDIT), [{**r, "action": r["action"].replace("keys.", "keys_session.")} for r in rows])
+            keys = hot.scalars(s, rows)
+            assert hot.scalars(s, []) == []
+            for refused in (HotStatement(insert(_AUDIT).returning(_AUDIT.c.id)),
+                            HotStatement(insert(_AUDIT).returning(_AUDIT.c.actor, sort_by_parameter_order=True))):
+                with pytest.raises(ValueError):
+                    refused.scalars(s, rows)
+        with db.unit_of_work() as s:
+            stored = s.execute(select(_AUDIT.c.action, _AUDIT.c.id).where(_AUDIT.c.action.like("keys.%"))
+                               .order_by(_AUDIT.c.id)).all()
+            assert [r[1:] for r in _stored(s, [r["action"] for r in rows])] == \
+                [r[1:] for r in _stored(s, [r["action"].replace("keys.", "keys_session.") for r in rows])]
+    assert [tuple(r) for r in stored] == list(zip([r["action"] for r in rows], keys, strict=True))
+    assert keys == sorted(keys) and len(set(keys)) == 5
+
+
+def test_a_json_value_given_as_its_text_is_written_as_the_value(app):
+    """A `JSONText` (the engine's state, serialized once, issue 23) is sent as the text it is: the row stored is the
+    row the value itself gives, on either backend."""
+    hot, keys = HotStatement(insert(_AUDIT)), HotStatement(insert(_AUDIT).returning(_AUDIT.c.id))
+    details = {"k": [1, "二", None], "nested": {"a": 1.5, "b": True}}
+    with app.app_context(), db.unit_of_work() as s:
+        hot.execute(s, _row("text.value", details=details))
+        hot.execute(s, _row("text.text", details=db.JSONText(json.dumps(details))))
+        keys.scalar(s, _row("text.scalar", details=db.JSONText(json.dumps(details))))
+        hot.execute(s, [_row("text.many", details=db.JSONText(json.dumps(details)))] * 2)
+        want = _stored(s, ["text.value"])[0][1:]
+        for action in ("text.text", "text.scalar", "text.many"):
+            assert {r[1:] for r in _stored(s, [action])} == {want}, action
