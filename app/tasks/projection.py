@@ -30,8 +30,9 @@ _ROLE_IN_LANE = re.compile(r"[a-z_]+")
 _LAST_STEP = "tasks.last_projection"
 _TASKS = HumanTask.__table__
 assert isinstance(_TASKS, Table)
-# a step's new task rows: one INSERT … RETURNING id built once (its cache key is memoized), not the unit of work
-_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True)
+# a step's new task rows: one INSERT … RETURNING id built once, run on the DBAPI (app.core.hot), not the unit of work
+_INSERT_TASKS = HotStatement(insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True))
+_NEW_TASK = HumanTask.__mapper__.class_manager.new_instance    # a task row without attribute events (`_new_row`)
 _INSERTED = [c for c in _TASKS.columns if not c.primary_key and c.computed is None]
 _UPDATE_TASK = HotStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_id")))
 _WRITABLE = frozenset(c.key for c in _INSERTED)
@@ -90,14 +91,29 @@ def _project_all(session, inst: ProcessInstance, views: list[Any], now: datetime
 def _refresh(session, inst: ProcessInstance, row: HumanTask | None, view, now: datetime,
              created: list[HumanTask]) -> HumanTask:
     if row is None:
-        row = HumanTask(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
-                        element_id=view.element_id, name=view.name, lane=view.lane,
-                        role=_candidate_role(view) or role_of_lane(view.lane),
-                        status="open", created_at=now, started_by=inst.started_by,
-                        form_key=f"{view.process_id}/{view.element_id}",
-                        process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
+        row = _new_row(inst, view, now)
         created.append(row)     # inserted with the step's other new tasks (`_insert_new`)
-    _fill(row, view, inst)
+    else:
+        for field, value in _filled(view, inst).items():
+            setattr(row, field, value)
+    for field, value in hooks.enrich_task(row).items():
+        setattr(row, field, value)
+    return row
+
+
+def _new_row(inst: ProcessInstance, view, now: datetime) -> HumanTask:
+    """A new task row with the values `_filled` gives, set without the ORM's attribute events (each a few µs; nothing
+    tracks the changes of a row not yet written). What it leaves unset takes its default in `_insert_new`."""
+    row = _NEW_TASK()
+    values = row.__dict__
+    values.update(task_guid=view.task_guid, instance_id=inst.id, process_id=inst.process_id,
+                  element_id=view.element_id, name=view.name, lane=view.lane,
+                  role=_candidate_role(view) or role_of_lane(view.lane), status="open", created_at=now,
+                  started_by=inst.started_by, form_key=f"{view.process_id}/{view.element_id}",
+                  process_version_id=version_id_of(view.spec_key) if view.spec_key else None)
+    values.update(_filled(view, inst))
+    if view.assign_user is not None:
+        values["assignee_id"] = view.assign_user      # assigned by the model (assignUser) when the task appears
     return row
 
 
@@ -111,7 +127,7 @@ def _insert_new(session, rows: list[HumanTask]) -> None:
         session.add_all(rows)
         return
     params = [insert_params(row, _INSERTED) for row in rows]
-    ids = session.execute(_INSERT_TASKS, params).scalars().all()
+    ids = _INSERT_TASKS.scalars(session, params)
     for row, id_ in zip(rows, ids, strict=True):
         row.id = id_
         row.risk_rank = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes it
@@ -196,25 +212,16 @@ def _candidate_role(view) -> str | None:
     return role if role in ROLES else None
 
 
-def _fill(row: HumanTask, view, inst: ProcessInstance) -> None:
-    new = row.id is None        # before any query below autoflushes the new row (and gives it an id)
+def _filled(view, inst: ProcessInstance) -> dict[str, Any]:
+    """The fields a task's view sets on its row, new or open (the model's assignee only on a new one: `_new_row`)."""
     data = view.data
-    row.data = data
-    row.instructions = view.instructions
-    row.due_at = view.due_at
-    row.priority = view.priority if view.priority is not None else DEFAULT_PRIORITY
-    row.org_code = view.assign_org or inst.org_code
-    row.org_path = inst.org_path if row.org_code == inst.org_code else _org_path(row.org_code)
-    row.resident_id = inst.resident_id
-    row.resident_name = data.get("resident_name")
-    row.village_code = data.get("village_code")
-    row.disease = view.disease or data.get("disease")
-    row.risk_level = view.risk_level or data.get("risk_level")
-    row.excluded_user = view.exclude_user
-    if view.assign_user is not None and new:
-        row.assignee_id = view.assign_user      # assigned by the model (assignUser) when the task appears
-    for field, value in hooks.enrich_task(row).items():
-        setattr(row, field, value)
+    org_code = view.assign_org or inst.org_code
+    return {"data": data, "instructions": view.instructions, "due_at": view.due_at,
+            "priority": view.priority if view.priority is not None else DEFAULT_PRIORITY, "org_code": org_code,
+            "org_path": inst.org_path if org_code == inst.org_code else _org_path(org_code),
+            "resident_id": inst.resident_id, "resident_name": data.get("resident_name"),
+            "village_code": data.get("village_code"), "disease": view.disease or data.get("disease"),
+            "risk_level": view.risk_level or data.get("risk_level"), "excluded_user": view.exclude_user}
 
 
 def _org_path(org_code: str | None) -> str | None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import engine as eng
 from app.auth.principal import Principal
 from app.core import clock, logs
-from app.core.db import hold_as_loaded, insert_params, is_postgres, session, unit_of_work
+from app.core.db import JSONText, hold_as_loaded, insert_params, is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.core.hot import HotStatement
 from app.core.hot_reads import HotSelect
@@ -183,17 +183,19 @@ def _start(session, process_id: str, *, data, business_key, actor: Actor, reside
     inst = new_instance(setup, snap, data, business_key=business_key, resident_id=resident_id, org_code=org_code,
                         org_path=org_path(org_code), started_by=started_by or actor.name, now=now,
                         parent_instance_id=parent_instance_id)
-    _insert_instance(session, inst)
+    _insert_instance(session, inst, snap)
     logs.instance_id.set(inst.id)
     # not flushed here: what the ORM still holds (timers, outbox rows) is written by start_instance's one flush
     record_start(session, inst, snap, actor, now, data=data, business_key=business_key, flush=False)
     return inst
 
 
-def _insert_instance(session, inst: ProcessInstance) -> None:
+def _insert_instance(session, inst: ProcessInstance, snap: runtime.Snapshot) -> None:
     """One Core INSERT … RETURNING id of a new instance row, then held by the session as loaded (what the start's
-    answer and later steps in this transaction read), without the unit of work."""
-    inst.id = session.execute(_INSERT_INSTANCE, insert_params(inst, _INSTANCE_COLUMNS)).scalar_one()
+    answer and later steps in this transaction read), without the unit of work; the state sent as the text the
+    engine serialized it to."""
+    params = insert_params(inst, _INSTANCE_COLUMNS)
+    inst.id = _INSERT_INSTANCE.scalar(session, _state_as_text(params, snap))
     hold_as_loaded(session, inst)
 
 
@@ -469,9 +471,9 @@ _INSTANCES = cast(Table, ProcessInstance.__table__)
 # the step's writes are Core statements built once (their cache keys are memoized), not the ORM's unit of work
 _INSERT_EVENTS = insert(_EVENTS)
 _HOT_INSERT_EVENTS = HotStatement(_INSERT_EVENTS)     # a step's history, run on the DBAPI (app.core.hot)
-_INSERT_EVENTS_RETURNING = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS_RETURNING = HotStatement(insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True))
 _INSTANCE_COLUMNS = [c for c in _INSTANCES.columns if not c.primary_key]
-_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
+_INSERT_INSTANCE = HotStatement(insert(_INSTANCES).returning(_INSTANCES.c.id))
 _UPDATE_INSTANCE = HotStatement(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id"),
                                                         _INSTANCES.c.lock_version == bindparam("b_lock_version")))
 
@@ -515,7 +517,7 @@ def _write_events(session, rows: list[dict[str, Any]]) -> None:
     if written is None:
         _HOT_INSERT_EVENTS.execute(session, rows)
         return
-    ids = session.execute(_INSERT_EVENTS_RETURNING, rows).scalars().all()
+    ids = _INSERT_EVENTS_RETURNING.scalars(session, rows)
     written.extend(ProcessEvent(id=id_, **row) for id_, row in zip(ids, rows, strict=True))
 
 
@@ -554,14 +556,25 @@ def _apply(inst: ProcessInstance, snap: runtime.Snapshot, now) -> None:
         setattr(inst, key, value)
 
 
-def _update_instance(session, inst: ProcessInstance, values: dict[str, Any]) -> None:
+def _state_as_text(params: dict[str, Any], snap: runtime.Snapshot) -> dict[str, Any]:
+    """`params` with the snapshot's state as the JSON text the engine serialized it to (`Snapshot.state_text`, the
+    text `json.dumps(state)` gives), so it is not serialized a second time (app.core.hot sends a `JSONText` as is)."""
+    if snap.state_text is not None and params.get("state") is snap.state and is_postgres():
+        return {**params, "state": JSONText(snap.state_text)}
+    return params
+
+
+def _update_instance(session, inst: ProcessInstance, values: dict[str, Any],
+                     snap: runtime.Snapshot | None = None) -> None:
     """One UPDATE of the locked instance row under its optimistic version (as the ORM's `version_id_col` would);
-    the loaded object takes the values as committed, so nothing writes them again."""
+    the loaded object takes the values as committed, so nothing writes them again. With the step's `snap`, the
+    state is sent as the text the engine serialized it to."""
     if inspect(inst).modified:
         session.flush()             # what the caller changed on the instance is written (and versioned) first
     lock_version = inst.lock_version
     values = {**values, "lock_version": lock_version + 1}
-    if _UPDATE_INSTANCE.execute(session, {"b_id": inst.id, "b_lock_version": lock_version, **values}) != 1:
+    params = {"b_id": inst.id, "b_lock_version": lock_version, **values}
+    if _UPDATE_INSTANCE.execute(session, _state_as_text(params, snap) if snap is not None else params) != 1:
         raise StaleDataError(f"process_instances {inst.id}: version {lock_version} was changed meanwhile")
     for key, value in values.items():
         set_committed_value(inst, key, value)
@@ -571,7 +584,7 @@ def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Acto
     now = clock.now()
     had_timers, had_messages = inst.next_timer_at is not None, bool(inst.waiting_messages)
     before = _pending_events(session)       # a claim's history goes in the step's INSERT, not a flush of its own
-    _update_instance(session, inst, _applied(inst, snap, now))
+    _update_instance(session, inst, _applied(inst, snap, now), snap)
     _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages,
              events_before=before, flush=False)     # the rest the ORM holds is written at the commit's flush
 
