@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.helpers import REPO
@@ -88,3 +90,18 @@ def wait_http(url: str, proc: Proc, timeout: float = 60.0) -> None:
             return getattr(exc, "code", None) is not None     # an HTTP error answer means the server is up
     if not wait_for(up, timeout):
         raise AssertionError(f"{url} did not answer:\n{proc.tail()}")
+
+
+@contextmanager
+def gunicorn_server(settings, database_url: str, log: Path, *serve_args: str, **env: str) -> Iterator[tuple[str, Proc]]:
+    """`ygt serve` on PostgreSQL (gunicorn) for the app's data dir, with `serve_args` and extra environment; its base
+    URL and process once /healthz answers, stopped afterwards."""
+    port = free_port()
+    proc = Proc(["serve", "--port", str(port), *serve_args],
+                base_env(DATA_DIR=str(settings.data_dir), DATABASE_URL=database_url,
+                         REDIS_URL=os.environ.get("REDIS_URL"), YGT_SCHEDULER="0", **env), log)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.stop()

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.processes import Proc, base_env, free_port, wait_http
+from tests.processes import gunicorn_server
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
                                 reason="gunicorn serves the PostgreSQL mode (the embedded default is waitress)")
@@ -26,16 +26,9 @@ pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswit
 
 @pytest.fixture()
 def one_worker(app, database_url, tmp_path):
-    settings = app.config["YGT"]
-    port = free_port()
-    env = base_env(DATA_DIR=str(settings.data_dir), DATABASE_URL=database_url, REDIS_URL=os.environ.get("REDIS_URL"),
-                   YGT_SCHEDULER="0", WEB_STATEMENT_TIMEOUT_S="2")
-    proc = Proc(["serve", "--port", str(port), "--workers", "1"], env, tmp_path / "serve.log")
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.stop()
+    with gunicorn_server(app.config["YGT"], database_url, tmp_path / "serve.log", "--workers", "1",
+                         WEB_STATEMENT_TIMEOUT_S="2") as server:
+        yield server
 
 
 def test_a_request_stuck_on_a_lock_ends_with_503_while_the_worker_serves_others(one_worker, database_url,

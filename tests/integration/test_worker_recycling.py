@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from tests.processes import Proc, base_env, free_port, wait_for, wait_http
+from tests.processes import gunicorn_server, wait_for
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
                                 reason="gunicorn serves the PostgreSQL mode (the embedded default is waitress)")
@@ -50,16 +50,9 @@ def children(pid: int, *, zygote: bool = False) -> list[int]:
 
 @pytest.fixture()
 def recycling_worker(app, database_url, tmp_path):
-    settings = app.config["YGT"]
-    port = free_port()
-    env = base_env(DATA_DIR=str(settings.data_dir), DATABASE_URL=database_url, REDIS_URL=os.environ.get("REDIS_URL"),
-                   YGT_SCHEDULER="0", WEB_MAX_REQUESTS="6")
-    proc = Proc(["serve", "--port", str(port), "--workers", "1", "--threads", "2"], env, tmp_path / "serve.log")
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.stop()
+    with gunicorn_server(app.config["YGT"], database_url, tmp_path / "serve.log", "--workers", "1", "--threads", "2",
+                         WEB_MAX_REQUESTS="6") as server:
+        yield server
 
 
 def test_a_replaced_worker_is_a_fork_of_the_loaded_application(recycling_worker, deploy_models, login_as):
