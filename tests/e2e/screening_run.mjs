@@ -13,8 +13,14 @@ export async function screeningRunStory(ctx) {
   await start.waitFor();
   await admin.waitForFunction(() => !document.querySelector('[data-testid=start-run]')?.disabled, null,
     { timeout: 120_000 });                       // a run of another story still going: wait for it
-  await start.click();
-  const newest = admin.locator('[data-testid=run-list] > li').first();
+  // the run this click starts, by its id: until the list is read again its first row is the previous run
+  const [answer] = await Promise.all([
+    admin.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/screening/runs')),
+    start.click(),
+  ]);
+  assert.ok(answer.ok(), `开始筛查返回 ${answer.status()}`);
+  const { id } = await answer.json();
+  const newest = admin.locator(`[data-testid=run-list] > li[data-run-id="${id}"]`);
   await newest.getByTestId('run-chunks').waitFor();
   await newest.getByText('已完成', { exact: true }).waitFor({ timeout: 120_000 });
   const chunks = await newest.getByTestId('run-chunks').innerText();
