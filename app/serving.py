@@ -38,9 +38,9 @@ COMPRESSED_TYPES = ("application/json", "application/fhir+json", "application/pr
 # gunicorn's access log line: client, request line, status, bytes sent, milliseconds (app.gunicorn_log writes it)
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))           # threads per gunicorn worker process
+WARM_BEFORE_FORK = "ygt.warm_before_fork"     # the app's warm-up hook, run in gunicorn's master before forking
 # a worker is replaced after this many requests (± a tenth), a guard against slow leaks; the replacement is a fork
 # of the master, which loaded the application once (`preload_app`), so it costs milliseconds, not a start
-WARM_BEFORE_FORK = "ygt.warm_before_fork"     # the app's warm-up hook, run in gunicorn's master before forking
 WEB_MAX_REQUESTS = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
 # a web request's SQL statement may run this long (PostgreSQL's statement_timeout on the web processes' connections;
 # jobs, the scheduler and the CLI have none): what the sync worker's 60 s kill did for a request stuck on the
