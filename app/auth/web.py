@@ -70,8 +70,13 @@ def resolve_principal() -> None:
         db.session().rollback()
         raise
     s = db.session()
-    if s.in_transaction():          # end the lookup's transaction; the view starts its own (a token resolved from
-        s.commit()                  # the worker's cache began none: nothing to end)
+    # SQLite: end the lookup's transaction (it began with BEGIN IMMEDIATE, the write lock); the view starts its own.
+    # PostgreSQL: the view goes on in the lookup's read-only transaction, on the same connection: ending it returned
+    # the connection to the pool, and the view's first statement checked one out again, with the pool's ping — two
+    # round trips (COMMIT, ping) per request whose caller was not cached (issue 23.5). A token resolved from the
+    # worker's cache began none: nothing to end.
+    if s.in_transaction() and not db.is_postgres():
+        s.commit()
 
 
 def _from_token(raw: str) -> None:

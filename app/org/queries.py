@@ -42,23 +42,65 @@ ORG_CACHE_S = float(os.environ.get("YGT_ORG_CACHE_S", "2"))
 _org_cache: dict[tuple[int, str], tuple[float, OrgFacts]] = {}
 
 
+ORG_FILL_MAX = 5_000        # a tree up to this size is read whole when one of its organizations is not cached
+_whole_tree_fits = True
+
+
 def org_facts(code: str | None) -> OrgFacts | None:
-    """Code, name, path and level of an organization (None when there is none): `find_org` for the hot path, cached."""
+    """Code, name, path and level of an organization (None when there is none): `find_org` for the hot path, cached.
+
+    A miss reads the whole tree (up to ORG_FILL_MAX organizations) in one statement and caches every organization:
+    an inbox page names up to 25 organizations, and a per-organization read of each expired entry cost a round trip
+    apiece, every ORG_CACHE_S, on every worker (issue 23.5). An organization absent from the tree read is read by
+    itself as before; while an organization changed in this session is not flushed, nothing is cached."""
     if not code:
         return None
-    key = (id(db_engine()), code)
-    hit = _org_cache.get(key)
+    eng = id(db_engine())
+    hit = _org_cache.get((eng, code))
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
+    # an organization changed in this session and not flushed yet is read (from the session) and not cached
+    caching = ORG_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_after_commit) \
+        and not _pending_org_change()
+    if caching and _whole_tree_fits:
+        found = _fill(eng).get(code)
+        if found is not None:
+            return found
     org = session().get(Organization, code)
     if org is None:
         return None
     facts = OrgFacts(org.code, org.name, org.path, org.level)
-    if ORG_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_after_commit):
-        if len(_org_cache) >= 10_000:
-            _org_cache.clear()
-        _org_cache[key] = (time.monotonic() + ORG_CACHE_S, facts)
+    if caching:
+        _cache(eng, [facts])
     return facts
+
+
+def _pending_org_change() -> bool:
+    s = session()
+    return any(isinstance(o, Organization) for o in (*s.new, *s.dirty, *s.deleted))
+
+
+def _fill(eng: int) -> dict[str, OrgFacts]:
+    """Read the tree and cache every organization (a tree larger than ORG_FILL_MAX: none, and no more reads of it
+    in this process; its organizations are read one by one)."""
+    global _whole_tree_fits
+    with session().no_autoflush:
+        rows = session().execute(select(Organization.code, Organization.name, Organization.path, Organization.level)
+                                 .limit(ORG_FILL_MAX + 1)).all()
+    if len(rows) > ORG_FILL_MAX:
+        _whole_tree_fits = False
+        return {}
+    facts = [OrgFacts(*row) for row in rows]
+    _cache(eng, facts)
+    return {f.code: f for f in facts}
+
+
+def _cache(eng: int, facts: list[OrgFacts]) -> None:
+    if len(_org_cache) + len(facts) > 10_000:
+        _org_cache.clear()
+    until = time.monotonic() + ORG_CACHE_S
+    for f in facts:
+        _org_cache[(eng, f.code)] = (until, f)
 
 
 def forget_orgs() -> None:
