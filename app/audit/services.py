@@ -9,7 +9,7 @@ from sqlalchemy import Table, insert
 
 from app.auth.principal import Principal, current_principal
 from app.core import clock, logs
-from app.core.db import unit_of_work
+from app.core.db import relax_commit, unit_of_work
 from app.core.hot import HotStatement
 
 from .models import AuditEntry
@@ -39,11 +39,15 @@ def entry(action: str, *, object_type: str, object_id: Any = None, details: dict
             "request_id": logs.request_id.get(), "details": details or {}, **_origin()}
 
 
-def record_all(entries: list[dict[str, Any]]) -> None:
+def record_all(entries: list[dict[str, Any]], *, relaxed: bool = False) -> None:
     """Append audit entries (`entry`) in the current transaction now: one INSERT built once (its cache key
-    memoized), without the ORM's unit of work (a hot path's entries, written together)."""
+    memoized), without the ORM's unit of work (a hot path's entries, written together). `relaxed`: entries of a
+    read, whose transaction, if it wrote nothing else, commits without waiting for the WAL flush
+    (`app.core.db.relax_commit`)."""
     if entries:
         with unit_of_work() as s:
+            if relaxed:
+                relax_commit(s)
             _INSERT.execute(s, entries)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as OrmSession
 from app.audit.services import record
 from app.core import clock
 from app.core.db import engine as db_engine
-from app.core.db import session, unit_of_work
+from app.core.db import relax_commit, session, unit_of_work
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.org.models import Organization
 from app.org.queries import find_org, root_org
@@ -263,6 +263,7 @@ def _principal_for_token_hash(token_hash: str) -> Principal | None:
     token_id, last_used_at, user_id, username, display_name, org_code, resident_id, org_path, roles = row
     if last_used_at is None or clock.now() - last_used_at > TOKEN_TOUCH_INTERVAL:
         with unit_of_work() as s:
+            relax_commit(s)         # a last use lost to a crash is harmless: no wait for the WAL flush (app.core.db)
             s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now()),
                       execution_options={"ygt_touch": True})
     return Principal(user_id=user_id, username=username, roles=frozenset((roles or "").split(",")) - {""},
