@@ -44,6 +44,7 @@ _org_cache: dict[tuple[int, str], tuple[float, OrgFacts]] = {}
 
 ORG_FILL_MAX = 5_000        # a tree up to this size is read whole when one of its organizations is not cached
 _whole_tree_fits = True
+_filled_until: dict[int, float] = {}     # per engine: the tree was read whole a moment ago
 
 
 def org_facts(code: str | None) -> OrgFacts | None:
@@ -62,8 +63,8 @@ def org_facts(code: str | None) -> OrgFacts | None:
     # an organization changed in this session and not flushed yet is read (from the session) and not cached
     caching = ORG_CACHE_S > 0 and event.contains(OrmSession, "after_commit", _forget_after_commit) \
         and not _pending_org_change()
-    if caching and _whole_tree_fits:
-        found = _fill(eng).get(code)
+    if caching and _whole_tree_fits and _filled_until.get(eng, 0.0) <= time.monotonic():
+        found = _fill(eng).get(code)        # a code the tree just read lacks is read by itself (below) till then
         if found is not None:
             return found
     org = session().get(Organization, code)
@@ -92,6 +93,7 @@ def _fill(eng: int) -> dict[str, OrgFacts]:
         return {}
     facts = [OrgFacts(*row) for row in rows]
     _cache(eng, facts)
+    _filled_until[eng] = time.monotonic() + ORG_CACHE_S
     return {f.code: f for f in facts}
 
 
@@ -105,6 +107,7 @@ def _cache(eng: int, facts: list[OrgFacts]) -> None:
 
 def forget_orgs() -> None:
     _org_cache.clear()
+    _filled_until.clear()
 
 
 def _forget_on_change(s, _flush_context) -> None:
