@@ -4,6 +4,7 @@ Each command imports what it runs inside its body, on purpose: `ygt --help` and 
 loading the application, and `ygt migrate` runs before the tables the models describe exist."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -111,6 +112,8 @@ def worker(burst: bool) -> None:
         warm_caches()  # the latest versions' setup, decisions and specs: inherited by every job process
         remove_session()
         engine().dispose()  # the warm-up's connection is not kept idle in the parent
+    gc.collect()
+    gc.freeze()  # what the parent loaded stays out of every job's collections (and its pages shared, not copied)
     backoff = 1.0
     while True:  # Redis went away (restart, network): reconnect with backoff instead of exiting for good
         try:
