@@ -20,10 +20,12 @@ the work. A chunk is one transaction:
 * instances, open tasks, timers and history events skip the ORM's unit of work: each table gets one write of plain
   rows — on PostgreSQL a COPY for the instances (ids drawn from their sequence first, each state sent as the JSON
   text it was serialized to once), the timers here and the open tasks by their one writer, the inbox
-  (`app.tasks.bulk`, a chunk finisher); elsewhere a Core multi-row INSERT (the instances' with RETURNING id); the
-  history events one multi-row INSERT at the end of `runner.events_in_bulk`; all with the values the unit of work
-  would have sent (`row_values`). Whatever else a start added (subscriptions, service calls, the announcements'
-  outbox rows) is flushed once at the end.
+  (`app.tasks.bulk`, a chunk finisher), the history events at the end of `runner.events_in_bulk`; elsewhere a Core
+  multi-row INSERT (the instances' with RETURNING id); all with the values the unit of work would have sent
+  (`row_values`). Whatever else a start added (subscriptions, service calls, the announcements' outbox rows) is
+  flushed once at the end;
+* the chunk runs with the garbage collector's young threshold raised (`app.core.collection.fewer_collections`):
+  at its default pace the collector walked what the chunk keeps alive hundreds of times per chunk.
 
 An instance whose start raises (bad data) is `failed` with the reason on its item, counted on the batch and logged;
 the others of its chunk are written. If the chunk's write itself fails, the chunk is retried one item per transaction
