@@ -2,6 +2,7 @@
 the change it describes; it reads the principal and request (ip, user agent) when they exist."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from flask import has_app_context, has_request_context, request
@@ -10,7 +11,7 @@ from sqlalchemy import Table, insert
 from app.auth.principal import Principal, current_principal
 from app.core import clock, logs
 from app.core.db import relax_commit, unit_of_work
-from app.core.hot import HotStatement
+from app.core.hot import HotStatement, insert_together
 
 from .models import AuditEntry
 
@@ -39,16 +40,18 @@ def entry(action: str, *, object_type: str, object_id: Any = None, details: dict
             "request_id": logs.request_id.get(), "details": details or {}, **_origin()}
 
 
-def record_all(entries: list[dict[str, Any]], *, relaxed: bool = False) -> None:
+def record_all(entries: list[dict[str, Any]], *, relaxed: bool = False,
+               along: Sequence[tuple[HotStatement, Sequence[Mapping[str, Any]]]] = ()) -> None:
     """Append audit entries (`entry`) in the current transaction now: one INSERT built once (its cache key
     memoized), without the ORM's unit of work (a hot path's entries, written together). `relaxed`: entries of a
     read, whose transaction, if it wrote nothing else, commits without waiting for the WAL flush
-    (`app.core.db.relax_commit`)."""
-    if entries:
+    (`app.core.db.relax_commit`). `along`: other hot INSERTs (statement, rows) written before them in the same
+    statement (`hot.insert_together`: one round trip on PostgreSQL), e.g. a completion's receipt."""
+    if entries or along:
         with unit_of_work() as s:
             if relaxed:
                 relax_commit(s)
-            _INSERT.execute(s, entries)
+            insert_together(s, [*along, (_INSERT, entries)])
 
 
 def record(action: str, *, object_type: str, object_id: Any = None, details: dict[str, Any] | None = None,

@@ -71,10 +71,7 @@ class HotStatement:
         names = tuple(rows[0])
         if many and any(row.keys() != rows[0].keys() for row in rows):
             raise ValueError("the rows of one hot statement name the same parameters")
-        entry = self._compiled.get(names)
-        if entry is None:
-            entry = self._compiled[names] = self._compile(conn, names)
-        sql, binds = entry
+        sql, binds = self._entry(conn, names)
         values = [{bind: (proc(row[key]) if proc is not None else row[key]) for key, bind, proc in binds}
                   for row in rows]
         if not many:
@@ -95,10 +92,7 @@ class HotStatement:
         if conn.dialect.name != "postgresql":
             return session.execute(self.statement, _decoded(params)).scalar_one()
         names = tuple(params)
-        entry = self._compiled.get(names)
-        if entry is None:
-            entry = self._compiled[names] = self._compile(conn, names)
-        sql, binds = entry
+        sql, binds = self._entry(conn, names)
         return _run(conn, sql, {bind: (proc(params[key]) if proc is not None else params[key])
                                 for key, bind, proc in binds}, False, fetch=True)
 
@@ -118,10 +112,7 @@ class HotStatement:
         names = tuple(rows[0])
         if any(row.keys() != rows[0].keys() for row in rows):
             raise ValueError("the rows of one hot statement name the same parameters")
-        entry = self._compiled.get(names)
-        if entry is None:
-            entry = self._compiled[names] = self._compile(conn, names)
-        sql, binds = entry
+        sql, binds = self._entry(conn, names)
         keys: list[Any] = []
         for start in range(0, len(rows), MULTI_ROW_MAX):
             part = rows[start:start + MULTI_ROW_MAX]
@@ -129,6 +120,12 @@ class HotStatement:
                       for i, row in enumerate(part) for key, bind, proc in binds}
             keys.extend(sorted(run_on_cursor(conn, _multi_row(sql, len(part)), values, False, _first_columns)))
         return keys
+
+    def _entry(self, conn: Connection, names: tuple[str, ...]) -> _Entry:
+        entry = self._compiled.get(names)
+        if entry is None:
+            entry = self._compiled[names] = self._compile(conn, names)
+        return entry
 
     def _compile(self, conn: Connection, names: tuple[str, ...]) -> _Entry:
         # as for an executemany: no implicit RETURNING of a new row's key (nobody reads it); the one explicit
@@ -157,6 +154,90 @@ class HotStatement:
         binds = tuple((name, by_position[i], cast(Callable[[Any], Any] | None, processors.get(by_position[i])))
                       for i, name in enumerate(names))
         return compiled.string, binds
+
+
+def update_then_insert(session: Session, update: HotStatement, params: Mapping[str, Any], insert: HotStatement,
+                       rows: Sequence[Mapping[str, Any]]) -> int:
+    """Execute `update` (an UPDATE of at most one row, by its key, without RETURNING) with one row's `params` and, only
+    if it touched its row, `insert` (an INSERT without RETURNING) with `rows` (the same names each); the UPDATE's row
+    count, 0 or 1. On PostgreSQL one statement, one round trip instead of two (issue 23: a step's instance row and
+    its history):
+
+        WITH u AS (UPDATE … RETURNING 1)
+        INSERT INTO t (…) SELECT * FROM (VALUES (…), (…)) AS v WHERE EXISTS (SELECT FROM u)
+
+    the VALUES typed by the binds' own casts, their rows read in order (the keys drawn from a sequence in the rows'
+    order, as a multi-row INSERT draws them); PostgreSQL runs the UPDATE to completion whether or not the INSERT reads
+    it, and the INSERT writes all its rows or none, so the INSERT's row count says whether the UPDATE touched its
+    row. Elsewhere (SQLite), or with more than MULTI_ROW_MAX rows, or none: the two statements one after the other."""
+    if not isinstance(update.statement, Update) or update._returns or \
+            not isinstance(insert.statement, Insert) or insert._returns:
+        raise ValueError("update_then_insert runs an UPDATE and an INSERT, neither with RETURNING")
+    conn = session.connection()
+    if conn.dialect.name != "postgresql" or not rows or len(rows) > MULTI_ROW_MAX:
+        touched = update.execute(session, params)
+        if touched == 1 and rows:
+            insert.execute(session, rows)
+        return touched
+    row_names = tuple(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError("the rows of one hot statement name the same parameters")
+    update_sql, update_binds = update._entry(conn, tuple(params))
+    insert_sql, insert_binds = insert._entry(conn, row_names)
+    values = {f"u_{bind}": (proc(params[key]) if proc is not None else params[key])
+              for key, bind, proc in update_binds}
+    values.update({f"{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
+                   for i, row in enumerate(rows) for key, bind, proc in insert_binds})
+    written = int(_run(conn, _update_then_insert(update_sql, insert_sql, len(rows)), values, False))
+    if written not in (0, len(rows)):
+        raise AssertionError(f"update_then_insert wrote {written} of {len(rows)} rows")   # all or none, by its SQL
+    return 1 if written else 0
+
+
+@lru_cache(maxsize=256)
+def _update_then_insert(update_sql: str, insert_sql: str, n: int) -> str:
+    """The one statement of `update_then_insert` for `n` rows: the UPDATE's binds prefixed `u_`, the rows' suffixed
+    `__i` (as `_multi_row`)."""
+    head, _sep, values = _multi_row(insert_sql, n).partition(" VALUES ")
+    update_sql = _BIND.sub(r"%(u_\1)s", update_sql)
+    return (f"WITH u AS ({update_sql} RETURNING 1) "
+            f"{head} SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT FROM u)")
+
+
+def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Sequence[Mapping[str, Any]]]]) -> None:
+    """Execute INSERTs without RETURNING, each with its rows (a list of mappings with the same names), in order. On
+    PostgreSQL one statement, one round trip (issue 23: a completion's receipt and its audit entries): all but the
+    last as data-modifying WITH queries of the last (`WITH w0 AS (INSERT …), … INSERT …`; PostgreSQL runs each to
+    completion, and an error in any fails the statement as it would have failed alone; each INSERT's keys are drawn
+    in its rows' order, but which INSERT draws first is not defined: for different tables). Elsewhere (SQLite), or with
+    more than MULTI_ROW_MAX rows for one of them: one statement each."""
+    writes = [(statement, rows) for statement, rows in writes if rows]
+    if any(not isinstance(statement.statement, Insert) or statement._returns for statement, _rows in writes):
+        raise ValueError("insert_together runs INSERTs without RETURNING")
+    conn = session.connection() if writes else None
+    if conn is None or len(writes) == 1 or conn.dialect.name != "postgresql" or \
+            any(len(rows) > MULTI_ROW_MAX for _statement, rows in writes):
+        for statement, rows in writes:
+            statement.execute(session, rows[0] if len(rows) == 1 else rows)
+        return
+    shapes: list[tuple[str, int]] = []
+    values: dict[str, Any] = {}
+    for w, (statement, rows) in enumerate(writes):
+        names = tuple(rows[0])
+        if any(row.keys() != rows[0].keys() for row in rows):
+            raise ValueError("the rows of one hot statement name the same parameters")
+        sql, binds = statement._entry(conn, names)
+        shapes.append((sql, len(rows)))
+        values.update({f"w{w}_{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
+                       for i, row in enumerate(rows) for key, bind, proc in binds})
+    _run(conn, _together(tuple(shapes)), values, False)
+
+
+@lru_cache(maxsize=256)
+def _together(shapes: tuple[tuple[str, int], ...]) -> str:
+    """The one statement of `insert_together`: each INSERT's multi-row form, its binds prefixed `w<i>_`."""
+    parts = [_BIND.sub(rf"%(w{w}_\1)s", _multi_row(sql, n)) for w, (sql, n) in enumerate(shapes)]
+    return "WITH " + ", ".join(f"w{w} AS ({part})" for w, part in enumerate(parts[:-1])) + " " + parts[-1]
 
 
 def _decoded(params: Any) -> Any:

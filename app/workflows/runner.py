@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.core import clock, logs
 from app.core.db import JSONText, copy_rows, hold_as_loaded, insert_params, is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
-from app.core.hot import HotStatement
+from app.core.hot import HotStatement, update_then_insert
 from app.core.hot_reads import HotSelect
 from app.engine import runtime
 from app.jobs.queue import enqueue_after_commit
@@ -571,16 +571,21 @@ def _state_as_text(params: dict[str, Any], snap: runtime.Snapshot) -> dict[str, 
 
 
 def _update_instance(session, inst: ProcessInstance, values: dict[str, Any],
-                     snap: runtime.Snapshot | None = None) -> None:
+                     snap: runtime.Snapshot | None = None, *, events: Sequence[dict[str, Any]] = ()) -> None:
     """One UPDATE of the locked instance row under its optimistic version (as the ORM's `version_id_col` would);
     the loaded object takes the values as committed, so nothing writes them again. With the step's `snap`, the
-    state is sent as the text the engine serialized it to."""
+    state is sent as the text the engine serialized it to. With `events`, the step's history rows are written by
+    the same statement when the UPDATE touched the row (`hot.update_then_insert`: one round trip on PostgreSQL)."""
     if inspect(inst).modified:
         session.flush()             # what the caller changed on the instance is written (and versioned) first
     lock_version = inst.lock_version
     values = {**values, "lock_version": lock_version + 1}
     params = {"b_id": inst.id, "b_lock_version": lock_version, **values}
-    if _UPDATE_INSTANCE.execute(session, _state_as_text(params, snap) if snap is not None else params) != 1:
+    if snap is not None:
+        params = _state_as_text(params, snap)
+    touched = update_then_insert(session, _UPDATE_INSTANCE, params, _HOT_INSERT_EVENTS, events) if events else \
+        _UPDATE_INSTANCE.execute(session, params)
+    if touched != 1:
         raise StaleDataError(f"process_instances {inst.id}: version {lock_version} was changed meanwhile")
     for key, value in values.items():
         set_committed_value(inst, key, value)
@@ -590,21 +595,35 @@ def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Acto
     now = clock.now()
     had_timers, had_messages = inst.next_timer_at is not None, bool(inst.waiting_messages)
     before = _pending_events(session)       # a claim's history goes in the step's INSERT, not a flush of its own
+    if session.info.get(_EVENT_ROWS) is None and session.info.get(_WRITTEN_EVENTS) is None:
+        # the step's history rides in the instance UPDATE's statement (written only if it touched the row)
+        _update_instance(session, inst, _applied(inst, snap, now), snap,
+                         events=_history_rows(inst, snap, actor, before))
+        _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages,
+                 history_written=True, flush=False)
+        return
     _update_instance(session, inst, _applied(inst, snap, now), snap)
     _project(session, inst, snap, actor, now, new=False, had_timers=had_timers, had_messages=had_messages,
              events_before=before, flush=False)     # the rest the ORM holds is written at the commit's flush
 
 
-def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = False,
-             had_messages: bool = False, flush: bool = True, events_before: Sequence[dict[str, Any]] = ()) -> None:
-    """Write history and the projections of one step (skipping what cannot have existed before); a batch start
-    (app.workflows.batch) flushes once for all its instances (`flush=False`). `events_before`: history rows that
-    go first in the step's INSERT."""
+def _history_rows(inst, snap, actor, events_before: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """A step's history rows: `events_before`, the snapshot's events, its end."""
     rows = [*events_before, *(_event_row(inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
                        task_guid=ev.get("task_guid"), data=ev.get("data")) for ev in snap.events)]
     if snap.status in FINAL:
         rows.append(_event_row(inst, f"instance_{snap.status}", actor))
-    _write_events(session, rows)
+    return rows
+
+
+def _project(session, inst, snap, actor, now, *, new: bool, had_timers: bool = False,
+             had_messages: bool = False, flush: bool = True, events_before: Sequence[dict[str, Any]] = (),
+             history_written: bool = False) -> None:
+    """Write history and the projections of one step (skipping what cannot have existed before); a batch start
+    (app.workflows.batch) flushes once for all its instances (`flush=False`). `events_before`: history rows that
+    go first in the step's INSERT; `history_written`: the step's history was written with the instance row."""
+    if not history_written:
+        _write_events(session, _history_rows(inst, snap, actor, events_before))
     hooks.project_tasks(session, inst, snap.human_tasks, now, new=new,     # the inbox (app.tasks) writes them
                         closed=snap.closed_tasks)
     if had_timers or snap.timers:

@@ -198,3 +198,111 @@ def test_a_json_value_given_as_its_text_is_written_as_the_value(app):
         want = _stored(s, ["text.value"])[0][1:]
         for action in ("text.text", "text.scalar", "text.many"):
             assert {r[1:] for r in _stored(s, [action])} == {want}, action
+
+
+def _statements_during(fn) -> list[str]:
+    seen: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_a):
+        seen.append(statement)
+    event.listen(db.engine(), "before_cursor_execute", listen)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", listen)
+    return [s for s in seen if not s.startswith(("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))]
+
+
+@pytest.mark.parametrize("multi_row_max", [100, 2])
+def test_an_update_then_its_rows_write_what_the_two_statements_write(app, monkeypatch, multi_row_max):
+    """`update_then_insert` (a step's instance row and history, issue 23): the UPDATE's row count; the INSERT's rows,
+    stored as the session stores them and with keys in the rows' order, only when the UPDATE touched its row. On
+    PostgreSQL one statement (up to MULTI_ROW_MAX rows), elsewhere the two one after the other."""
+    from app.core import hot as hot_module
+    monkeypatch.setattr(hot_module, "MULTI_ROW_MAX", multi_row_max)
+    upd = HotStatement(update(_AUDIT).where(_AUDIT.c.id == bindparam("b_id"), _AUDIT.c.actor == bindparam("b_actor")))
+    ins = HotStatement(insert(_AUDIT))
+    rows = [_row(f"then.{i}", details={"i": i} if i % 3 else None, object_id=None if i % 2 else str(i),
+                 actor_user_id=i if i % 2 else None) for i in range(3)]
+    with app.app_context():
+        with db.unit_of_work() as s:
+            target = s.execute(insert(_AUDIT).returning(_AUDIT.c.id), _row("then.target")).scalar_one()
+            s.execute(insert(_AUDIT), [{**r, "action": r["action"].replace("then.", "then_session.")} for r in rows])
+        results: list[int] = []
+
+        def stale():
+            with db.unit_of_work() as s:
+                results.append(hot_module.update_then_insert(
+                    s, upd, {"b_id": target, "b_actor": "other", "object_id": "stale"},
+                    ins, [_row("then.stale.a"), _row("then.stale.b")]))
+
+        def touched():
+            with db.unit_of_work() as s:
+                results.append(hot_module.update_then_insert(
+                    s, upd, {"b_id": target, "b_actor": "u", "object_id": "8", "details": {"n": [1, "二"]}},
+                    ins, rows))
+        sent = _statements_during(stale) + _statements_during(touched)
+        with db.unit_of_work() as s:
+            assert _stored(s, ["then.stale.a", "then.stale.b"]) == []       # the UPDATE touched nothing: no rows
+            assert s.execute(select(_AUDIT.c.object_id, _AUDIT.c.details)
+                             .where(_AUDIT.c.id == target)).one() == ("8", {"n": [1, "二"]})
+            assert [r[1:] for r in _stored(s, [r["action"] for r in rows])] == \
+                [r[1:] for r in _stored(s, [r["action"].replace("then.", "then_session.") for r in rows])]
+            stored = s.execute(select(_AUDIT.c.action).where(_AUDIT.c.action.like("then.%"))
+                               .where(_AUDIT.c.id != target).order_by(_AUDIT.c.id)).scalars().all()
+    assert results == [0, 1]
+    assert stored == [r["action"] for r in rows]          # keys in the rows' order
+    if db.engine().dialect.name == "postgresql":
+        # one statement each; more rows than MULTI_ROW_MAX: the UPDATE, then the rows (one executemany)
+        assert len(sent) == (2 if multi_row_max >= len(rows) else 3), sent
+        assert sent[0].startswith("WITH u AS (UPDATE audit_entries")
+    else:
+        assert len(sent) == 3, sent         # SQLite: the UPDATE alone, then the UPDATE and the rows (executemany)
+
+
+def test_an_update_then_insert_is_an_update_and_an_insert_without_returning(app):
+    from app.core.hot import update_then_insert
+    upd = HotStatement(update(_AUDIT).where(_AUDIT.c.id == bindparam("b_id")))
+    with app.app_context(), db.unit_of_work() as s:
+        for first, second in ((HotStatement(insert(_AUDIT)), HotStatement(insert(_AUDIT))),
+                              (upd, HotStatement(insert(_AUDIT).returning(_AUDIT.c.id))), (upd, upd)):
+            with pytest.raises(ValueError):
+                update_then_insert(s, first, {"b_id": 1, "actor": "x"}, second, [_row("refused")])
+
+
+@pytest.mark.parametrize("multi_row_max", [100, 1])
+def test_inserts_together_write_what_they_write_apart(app, monkeypatch, multi_row_max):
+    """`insert_together` (a completion's receipt and audit entries, issue 23): every row stored as the session stores
+    it, each INSERT's keys in its rows' order; on PostgreSQL one statement (each INSERT's rows up to MULTI_ROW_MAX),
+    elsewhere one each; an error in any fails the whole as it fails alone."""
+    from app.core import hot as hot_module
+    monkeypatch.setattr(hot_module, "MULTI_ROW_MAX", multi_row_max)
+    ins = HotStatement(insert(_AUDIT))
+    first = [_row("together.a", details=None)]
+    second = [_row("together.b", object_id=None), _row("together.c", details={"x": None}, actor_user_id=4)]
+    with app.app_context():
+        with db.unit_of_work() as s:
+            for r in (*first, *second):
+                s.execute(insert(_AUDIT), {**r, "action": r["action"].replace("together.", "apart.")})
+
+        def together():
+            with db.unit_of_work() as s:
+                hot_module.insert_together(s, [(ins, first), (ins, []), (ins, second)])
+        sent = _statements_during(together)
+        with db.unit_of_work() as s:
+            for rows in (first, second):    # each INSERT's rows in their order (between INSERTs: undefined)
+                actions = [r["action"] for r in rows]
+                assert [r[1:] for r in _stored(s, actions)] == \
+                    [r[1:] for r in _stored(s, [a.replace("together.", "apart.") for a in actions])]
+            row_id = s.execute(select(_AUDIT.c.id).where(_AUDIT.c.action == "together.a")).scalar_one()
+        with pytest.raises(IntegrityError), db.unit_of_work() as s:
+            hot_module.insert_together(s, [(ins, [_row("together.dup", id=row_id)]), (ins, [_row("together.d")])])
+        with db.unit_of_work() as s:
+            assert _stored(s, ["together.dup", "together.d"]) == []
+            hot_module.insert_together(s, [])
+    if db.engine().dialect.name == "postgresql":
+        assert len(sent) == (1 if multi_row_max >= 2 else 2), sent      # apart: the one row, the two (executemany)
+        if multi_row_max >= 2:
+            assert sent[0].startswith("WITH w0 AS (INSERT INTO audit_entries")
+    else:
+        assert len(sent) == 2, sent
