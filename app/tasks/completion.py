@@ -76,14 +76,14 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
         following = [r for r in projection.open_rows_in_session(s, task.instance_id) if queries.may_act_now(p, r)]
         listed = queries.items([task, *following], me=p)
         body = {**listed[0], "next_tasks": listed[1:]}
-        receipt = [{"completion_id": completion_id, "task_id": task.id, "user_id": p.user_id, "response": body,
-                    "created_at": clock.now()}] if completion_id else []
+        receipts: list[dict[str, Any]] = [{"completion_id": completion_id, "task_id": task.id, "user_id": p.user_id,
+                                           "response": body, "created_at": clock.now()}] if completion_id else []
         # the claim's and the completion's audit entries in one INSERT, the receipt in the same statement
         record_all([*([services.claim_audit_entry(p, task)] if claimed else []),
                     entry("task.complete", object_type="task", object_id=task.id, principal=p,
                           details={"instance_id": task.instance_id, "completion_id": completion_id,
                                    **({"ignored_fields": ignored} if ignored else {})})],
-                   along=[(_INSERT_RECEIPT, receipt)])
+                   along=[(_INSERT_RECEIPT, receipts)])
         return body
 
 
