@@ -60,10 +60,18 @@ class Counters:
 
 
 def shape(statement: str) -> str:
-    """A statement's kind and table: `SELECT human_tasks`, `INSERT audit_entries`."""
+    """A statement's kind and table: `SELECT human_tasks`, `INSERT audit_entries`; a statement of several writes
+    (`app.core.hot.update_then_insert`, `insert_together`) its writes in order: `WITH UPDATE process_instances +
+    INSERT process_events`."""
     words = statement.split()
     verb = words[0].upper() if words else "?"
     low = [w.lower().strip('"(') for w in words]
+    if verb == "WITH":
+        writes = [f"{low[i].upper()} {low[i + (2 if low[i] == 'insert' else 1)].strip(chr(34) + ',')}"
+                  for i in range(len(low) - 2) if low[i] in ("insert", "update") and
+                  (low[i] == "update" or low[i + 1] == "into")]
+        if writes:
+            return "WITH " + " + ".join(writes)
     table = "?"
     for key in ("from", "into", "update"):
         if key in low:
