@@ -222,6 +222,53 @@ def chunk_cpu(run_id: int, prefix: str = "") -> dict:
             f"{prefix}wall_us_per_resident_per_worker": round(1e6 * wall / n, 1) if n else None}
 
 
+class PostgresCpu:
+    """CPU seconds (user + system) of this database's PostgreSQL backends and of the server's own processes (WAL
+    writer, checkpointer, background writer, autovacuum: shared with any other database on the server) while a
+    run goes: /proc sampled every 0.2 s from a thread, so a backend that exits loses at most its last 0.2 s."""
+
+    def __init__(self, database: str):
+        import threading
+        self.database, self.tick = database, os.sysconf("SC_CLK_TCK")
+        self.backends: dict[int, tuple[int, int]] = {}      # pid -> (first, last) ticks
+        self.server: dict[int, tuple[int, int]] = {}
+        self.stop = threading.Event()
+        self._sample()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.2):
+            self._sample()
+
+    def _sample(self) -> None:
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                title = (proc / "cmdline").read_bytes().decode(errors="replace")
+                if not title.startswith("postgres: "):
+                    continue
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks, pid = int(fields[11]) + int(fields[12]), int(proc.name)
+            words = title.replace("\0", " ").split()[1:]       # "postgres: [cluster: ]user database host state"
+            if words and words[0].endswith(":"):
+                words = words[1:]
+            mine = len(words) > 1 and words[1] == self.database
+            if mine or (words and words[0] in ("walwriter", "checkpointer", "background", "autovacuum")):
+                table = self.backends if mine else self.server
+                first = table.get(pid, (ticks, ticks))[0]
+                table[pid] = (first, ticks)
+
+    def result(self) -> tuple[float, float]:
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+        return tuple(round(sum(b - a for a, b in t.values()) / self.tick, 1)   # type: ignore[return-value]
+                     for t in (self.backends, self.server))
+
+
 def with_workers(url: str, batch, args, n: int) -> dict:
     """Empty the cases, queue a chunked run to rq and time `n` burst workers screening it."""
     print(f"{n} worker(s) …", flush=True)
@@ -246,12 +293,15 @@ def with_workers(url: str, batch, args, n: int) -> dict:
         backend.set_mode(saved)
     env = {**os.environ, "DATABASE_URL": url, "YGT_QUEUE": name, "REDIS_URL": redis_url,
            "DATA_DIR": str(ROOT / "instance" / "bench"), "YGT_SCHEDULER": "0"}
-    started = time.perf_counter()
+    started, pg = time.perf_counter(), PostgresCpu(make_url(url).database or "")
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     workers = [subprocess.Popen([sys.executable, str(ROOT / "bench" / "screening_worker.py")], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
     for w in workers:
         w.wait()
     elapsed = time.perf_counter() - started
+    (pg_backends, pg_server), children = pg.result(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     remove_session()
     r = stored_run(run_id)
     load = Path("/proc/loadavg").read_text().split()[:3]
@@ -261,7 +311,12 @@ def with_workers(url: str, batch, args, n: int) -> dict:
     return {f"workers_{n}_run_s": None if run_s is None else round(run_s, 1),
             f"workers_{n}_s": round(elapsed, 1), f"workers_{n}_residents_per_s": round(r.processed / elapsed),
             f"workers_{n}_status": f"{r.status} {r.done_chunks}/{r.total_chunks} chunks, {r.processed} residents, "
-                                   f"{r.cases_created} cases", f"workers_{n}_loadavg": " ".join(load)} | chunk_cpu(
+                                   f"{r.cases_created} cases", f"workers_{n}_loadavg": " ".join(load),
+            # every process's CPU over the run, so the two cores' split is visible: the rq workers and their work
+            # horses (all of it, not only the chunks' own process_time) and PostgreSQL's server processes
+            f"workers_{n}_rq_cpu_s": round(worker_cpu, 1),
+            f"workers_{n}_postgres_backends_cpu_s": pg_backends,
+            f"workers_{n}_postgres_server_cpu_s": pg_server} | chunk_cpu(
         run_id, f"workers_{n}_")
 
 
