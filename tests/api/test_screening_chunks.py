@@ -276,3 +276,36 @@ def test_the_batch_source_starts_a_case_with_the_data_a_single_start_gives_it(ap
                                                                        business_key=f"screening_case:{case.id}")])
         assert prepared[str(case.id)].data == services.process_data(case)
         s.rollback()
+
+
+def test_cases_another_transaction_opened_meanwhile_are_left_alone_and_the_rest_inserted(app, dmn_deployed):
+    """On PostgreSQL a chunk COPYs its cases straight into the table; a conflict on `open_key` (a re-screen opened
+    one after the chunk read its open cases) falls back to INSERT … ON CONFLICT DO NOTHING: the same answer."""
+    from app.core import clock
+    from app.screening.bulk import BulkEvaluator
+    from app.screening.features import gather
+    from app.screening.rules import findings
+    from app.screening.services import case_rows, insert_cases, township_codes
+    synthetic_population(app, 30)
+    with app.app_context():
+        evaluator = BulkEvaluator(db.session())
+        rows = [row for f in gather(0, 10**9, as_of=clock.today()).values()
+                for row in case_rows(f, findings(f, evaluator.evaluate), source="batch", run_id=None,
+                                     townships=township_codes())]
+        assert len(rows) > 10
+        meanwhile = insert_cases(rows[3:8])
+        db.session().commit()
+        created = insert_cases(rows)
+        db.session().commit()
+        db.remove_session()
+        stored = {c.id: c for c in db.session().scalars(select(ScreeningCase))}
+    later = rows[:3] + rows[8:]
+    assert (meanwhile["count"], created["count"]) == (5, len(later))
+    assert sorted(c.open_key for c in stored.values()) == sorted(r["open_key"] for r in rows)
+    by_kind: dict[str, int] = {}
+    for r in later:
+        by_kind[f"{r['disease']}:{r['kind']}"] = by_kind.get(f"{r['disease']}:{r['kind']}", 0) + 1
+    assert created["by_kind"] == by_kind
+    assert sorted(stored[i].open_key for i in created["start"]) == sorted(
+        r["open_key"] for r in later if r["track"] in ("case", "cancer"))
+
