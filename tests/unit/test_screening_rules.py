@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.errors import Invalid
 from app.engine import dmn
 from app.screening.bulk import BulkEvaluator
 from app.screening.features import Features
@@ -124,3 +125,18 @@ def test_the_class_memo_agrees_with_direct_evaluation(evaluator):
               "dbp": rng.randint(50, 120), "bmi": rng.choice([None, round(rng.uniform(16, 36), 1)]),
               "waist": rng.choice([None, round(rng.uniform(60, 110), 1)]), "famhx": rng.random() < 0.3}
         assert evaluator.evaluate("htn_screening", bp)["outputs"] == registry.evaluate("htn_screening", bp).outputs
+
+
+def test_the_class_memo_keeps_a_fraction_apart_only_where_a_column_reads_an_integer(evaluator):
+    cdrs = {"sex": "M", "age": 50, "bmi": 24.0, "waist": 85.0, "sbp": 140, "family_history_dm": False}
+    first = evaluator.evaluate("dm_risk_score", cdrs)
+    misses = evaluator.misses
+    # BMI and waist are numbers in every column: 24.3 is in 24.0's class, answered from the memo
+    assert evaluator.evaluate("dm_risk_score", cdrs | {"bmi": 24.3, "waist": 85.5}) == first
+    assert evaluator.misses == misses
+    # SBP is an integer column: 140.5 is refused, as the table itself refuses it, and 140 still answered
+    with pytest.raises(Invalid):
+        evaluator.evaluate("dm_risk_score", cdrs | {"sbp": 140.5})
+    with pytest.raises(dmn.DmnInputError):
+        evaluator.pinned.registry.evaluate("dm_risk_score", cdrs | {"sbp": 140.5})
+    assert evaluator.evaluate("dm_risk_score", cdrs) == first
