@@ -82,8 +82,15 @@ CASE_COLUMNS = ("resident_id", "org_code", "org_path", "township_code", "disease
                 "flagged_at", "updated_at")
 
 
-# json.dumps(value, ensure_ascii=False, default=str) builds an encoder per call; one encoder, the same text
-_to_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+# json.dumps(value, ensure_ascii=False, default=str) builds an encoder per call, and so does JSONEncoder.encode (its
+# C encoder): one C encoder for every row, the same text (no check for cycles: evidence and versions are trees)
+_c_encode = json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False,
+                                        True) if json.encoder.c_make_encoder else None
+_py_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _to_json(value: Any) -> str:
+    return "".join(_c_encode(value, 0)) if _c_encode is not None else _py_encode(value)
 
 
 Created = namedtuple("Created", "id track disease kind")
