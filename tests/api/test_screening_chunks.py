@@ -309,3 +309,20 @@ def test_cases_another_transaction_opened_meanwhile_are_left_alone_and_the_rest_
     assert sorted(stored[i].open_key for i in created["start"]) == sorted(
         r["open_key"] for r in later if r["track"] in ("case", "cancer"))
 
+
+
+def test_a_chunk_pauses_cyclic_garbage_collection_and_restores_it_even_when_it_fails(app, dmn_deployed, monkeypatch):
+    import gc
+    synthetic_population(app, 20)
+    seen = []
+
+    def failing(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise RuntimeError("boom")
+    with app.app_context():
+        run = batch.create_chunked_run(started_by="test", chunk_size=10, enqueue=False)
+        assert batch.screen_chunk(run.id, 0) and gc.isenabled()
+        monkeypatch.setattr(batch, "findings", failing)
+        with pytest.raises(RuntimeError):
+            batch.screen_chunk(run.id, 1)
+    assert seen and not any(seen) and gc.isenabled()       # every attempt (eager retries) ran without it
