@@ -84,8 +84,9 @@ CASE_COLUMNS = ("resident_id", "org_code", "org_path", "township_code", "disease
 
 # json.dumps(value, ensure_ascii=False, default=str) builds an encoder per call, and so does JSONEncoder.encode (its
 # C encoder): one C encoder for every row, the same text (no check for cycles: evidence and versions are trees)
-_c_encode = json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False,
-                                        True) if json.encoder.c_make_encoder else None
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)     # None where the C accelerator is missing
+_c_encode = _make_c_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True) \
+    if _make_c_encoder is not None else None
 _py_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 

@@ -140,3 +140,12 @@ def test_the_class_memo_keeps_a_fraction_apart_only_where_a_column_reads_an_inte
     with pytest.raises(dmn.DmnInputError):
         evaluator.pinned.registry.evaluate("dm_risk_score", cdrs | {"sbp": 140.5})
     assert evaluator.evaluate("dm_risk_score", cdrs) == first
+
+
+def test_case_json_is_the_text_json_dumps_gives():
+    import json
+
+    from app.screening.services import _to_json
+    value = {"sbp": 157, "bmi": 24.3, "fpg": 7.0, "action": "非同日复查", "factors": ["htn", "bmi_ge_26"], "n": None,
+             "ok": True, "on": date(2026, 3, 2), "outputs": {"level": "HIGH", "score": 0.1 + 0.2}}
+    assert _to_json(value) == json.dumps(value, ensure_ascii=False, default=str)
