@@ -1,8 +1,8 @@
-"""app.core.collection: a batch chunk collects garbage less often, and the thresholds come back as they were."""
+"""app.core.collection: a batch chunk collects garbage less often, a screening chunk not at all, and the collector comes back as it was."""
 import gc
 import threading
 
-from app.core.collection import fewer_collections
+from app.core.collection import fewer_collections, paused
 
 
 def test_the_young_threshold_is_raised_inside_and_restored_after():
@@ -48,3 +48,41 @@ def test_an_exception_in_the_block_still_restores_the_thresholds():
     except RuntimeError:
         pass
     assert gc.get_threshold() == before
+
+
+def test_paused_blocks_nest_and_overlap_and_enable_the_collector_only_when_the_last_one_ends():
+    assert gc.isenabled()
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with paused():
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other)
+    with paused():
+        with paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        thread.start()
+        entered.wait(5)
+    assert not gc.isenabled()               # the other thread's chunk still runs: the collector stays paused
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
+
+
+def test_a_failing_paused_block_enables_the_collector_again_and_a_disabled_one_stays_disabled():
+    try:
+        with paused():
+            raise RuntimeError("bad chunk")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
