@@ -50,7 +50,7 @@ def test_an_uncached_callers_list_uses_one_connection_on_postgresql(app, login_a
 def test_the_organizations_of_a_page_are_one_read_of_the_tree(app, county, uncached):
     from app.org.queries import org_facts
     with app.app_context():
-        codes = [o for o in ("C01", "C01T01", "C01T02")]
+        codes = ["C01", "C01T01", "C01T02"]
         with statements_sent() as seen:
             facts = [org_facts(code) for code in codes]
         assert [f.code for f in facts] == codes and all(f.name for f in facts)

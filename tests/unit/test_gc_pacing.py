@@ -21,22 +21,34 @@ def test_nested_blocks_restore_the_thresholds_only_when_the_outer_one_ends():
     assert gc.get_threshold() == before
 
 
+class _HeldInAnotherThread:
+    """A block of `make()` entered in another thread, held open until `release()`: `start()` returns once it is in."""
+
+    def __init__(self, make):
+        self.entered, self.released = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, args=(make,))
+
+    def _hold(self, make) -> None:
+        with make():
+            self.entered.set()
+            self.released.wait(5)
+
+    def start(self) -> None:
+        self.thread.start()
+        assert self.entered.wait(5)
+
+    def release(self) -> None:
+        self.released.set()
+        self.thread.join(5)
+
+
 def test_overlapping_blocks_in_two_threads_leave_the_thresholds_as_they_found_them():
     before = gc.get_threshold()
-    entered, release = threading.Event(), threading.Event()
-
-    def other():
-        with fewer_collections():
-            entered.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=other)
+    other = _HeldInAnotherThread(fewer_collections)
     with fewer_collections():
-        thread.start()
-        entered.wait(5)
+        other.start()
     assert gc.get_threshold()[0] > before[0]       # the other thread's block still runs: not restored under it
-    release.set()
-    thread.join(5)
+    other.release()
     assert gc.get_threshold() == before
 
 
@@ -52,23 +64,14 @@ def test_an_exception_in_the_block_still_restores_the_thresholds():
 
 def test_paused_blocks_nest_and_overlap_and_enable_the_collector_only_when_the_last_one_ends():
     assert gc.isenabled()
-    entered, release = threading.Event(), threading.Event()
-
-    def other():
-        with paused():
-            entered.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=other)
+    other = _HeldInAnotherThread(paused)
     with paused():
         with paused():
             assert not gc.isenabled()
         assert not gc.isenabled()
-        thread.start()
-        entered.wait(5)
+        other.start()
     assert not gc.isenabled()               # the other thread's chunk still runs: the collector stays paused
-    release.set()
-    thread.join(5)
+    other.release()
     assert gc.isenabled()
 
 
