@@ -1,0 +1,59 @@
+"""Screening's data path at 1,000,000 residents (issue 23.4): the latest values pivoted in Python read what the SQL
+pivot read, and the flagged_at index holds no prevention case (the only query on flagged_at leaves them out)."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert
+
+from app.core import clock, db
+from app.residents.models import Resident
+from app.residents.record_models import Observation
+from app.screening.features import gather
+
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def _resident(s, rid: int) -> None:
+    s.execute(insert(Resident), [{"id": rid, "name": f"居民{rid}", "sex": "F", "birth_date": date(1960, 5, 1),
+                                  "id_number_encrypted": "x", "id_number_hash": f"{rid:064x}", "id_number_hint": "3X",
+                                  "org_code": "C01T01V01", "org_path": "/C01/C01T01/C01T01V01/", "created_at": AT,
+                                  "updated_at": AT}])
+
+
+def _obs(rid: int, code: str, value, days_ago: int, *, source: str = "his", recorded_days_ago: int | None = None):
+    at = AT - timedelta(days=days_ago)
+    recorded = AT - timedelta(days=days_ago if recorded_days_ago is None else recorded_days_ago)
+    text_value = value if isinstance(value, str) else None
+    return {"resident_id": rid, "code": code, "value_num": None if text_value else value, "value_text": text_value,
+            "unit": None, "effective_at": at, "source": source, "recorded_at": recorded, "recorded_by": "test"}
+
+
+def test_the_latest_value_per_code_a_synonym_filling_in_and_the_newest_record_time(app, org_tree):
+    with app.app_context():
+        s = db.session()
+        for rid in (901, 902, 903, 904):
+            _resident(s, rid)
+        s.execute(insert(Observation), [
+            # 901: an older and a newer SBP (the newer wins), a home value (not clinical: ignored), FIT as text, ACR
+            # under both its code and its synonym (the code's own value wins), recorded late for an old measurement
+            _obs(901, "8480-6", 150, 30), _obs(901, "8480-6", 128, 3), _obs(901, "8480-6", 190, 1, source="patient"),
+            _obs(901, "29771-3", "positive", 10), _obs(901, "14959-1", 12.0, 20), _obs(901, "9318-7", 40.0, 2),
+            _obs(901, "8462-4", 80, 40, recorded_days_ago=0),
+            # 902: ACR only under its synonym, LDL only under its synonym
+            _obs(902, "9318-7", 35.0, 5), _obs(902, "2089-1", 3.1, 6),
+            # 903: a value outside the feature codes only (no row)
+            _obs(903, "8867-4", 70, 4),
+            # 904: only a home reading (no clinical row at all)
+            _obs(904, "8480-6", 170, 1, source="home:omron"),
+        ])
+        s.commit()
+        out = gather(900, 904, as_of=clock.today())
+        assert out[901].values == {"8480-6": 128, "29771-3": "positive", "14959-1": 12.0, "8462-4": 80}
+        assert out[901].latest_data_at == AT                       # the DBP recorded today-of-AT, measured 40 d ago
+        assert out[902].values == {"14959-1": 35.0, "13457-7": 3.1}
+        assert out[902].latest_data_at == AT - timedelta(days=5)
+        assert out[903].values == {} and out[903].latest_data_at is None
+        assert out[904].values == {} and out[904].latest_data_at is None
+        assert gather(0, 0, as_of=clock.today(), ids=[902])[902].values == out[902].values
+
