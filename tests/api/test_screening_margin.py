@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
 
 from app.core import clock, db
 from app.residents.models import Resident
 from app.residents.record_models import Observation
 from app.screening.features import gather
+from app.screening.models import ScreeningCase
+from tests.api.test_screening_chunks import dmn_deployed, synthetic_population  # noqa: F401 (fixture)
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -57,3 +59,33 @@ def test_the_latest_value_per_code_a_synonym_filling_in_and_the_newest_record_ti
         assert out[904].values == {} and out[904].latest_data_at is None
         assert gather(0, 0, as_of=clock.today(), ids=[902])[902].values == out[902].values
 
+
+def test_the_flagged_at_index_holds_no_prevention_case_and_the_period_counts_still_come_from_it(app, dmn_deployed,  # noqa: F811
+                                                                                               login_as):
+    synthetic_population(app, 300)
+    from app.screening import batch
+    with app.app_context():
+        run_id = batch.create_chunked_run(started_by="test", chunk_size=100, enqueue=False).id
+        for seq in batch.pending_chunks(run_id):
+            batch.screen_chunk(run_id, seq)
+        s = db.session()
+        tracks = dict(s.execute(select(ScreeningCase.track, text("count(*)")).group_by(ScreeningCase.track)).all())
+        assert tracks.get("prevention") and tracks.get("case")
+        if db.is_postgres():
+            definition = s.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_screening_cases_flagged_at'"))
+            s.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(s.scalars(text(
+                "EXPLAIN SELECT count(*) FROM screening_cases WHERE track <> 'prevention' AND flagged_at >= now() - "
+                "interval '1 day'")))
+            assert "ix_screening_cases_flagged_at" in plan
+        else:
+            definition = s.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'ix_screening_cases_flagged_at'"))
+        assert "prevention" in definition and "WHERE" in definition.upper()
+        s.rollback()
+    client = login_as("supervisor")
+    today = clock.today()
+    period = client.get(f"/api/v1/screening/stats?from={today - timedelta(days=1)}&to={today}").get_json()
+    everything = client.get("/api/v1/screening/stats").get_json()
+    assert period["totals"] == everything["totals"] and everything["totals"]["flagged"] > 0
+    none = client.get(f"/api/v1/screening/stats?from={today + timedelta(days=1)}").get_json()
+    assert none["totals"]["flagged"] == 0
