@@ -99,49 +99,44 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")      # :name (not a ::cast), a
 
 
 TEXT_CODES = ("29771-3",)
-# per feature code read: (canonical code, reads value_text, is the canonical code itself). A canonical code's own
-# value wins over its synonym's (the pivot's COALESCE order); with one synonym at most that order is all there is
-_READ = {code: (loinc.canonical_code(code), loinc.canonical_code(code) in TEXT_CODES, loinc.canonical_code(code) == code)
-         for code in FEATURE_CODES}
-assert all(len(codes) == 1 or (len(codes) == 2 and canon in codes) for canon, codes in (
-    (canon, [c for c, r in _READ.items() if r[0] == canon]) for canon in {r[0] for r in _READ.values()})), \
-    "a canonical code read with more than its own one synonym: _latest_values would need an order among them"
+
+
+def _pivot_columns() -> tuple[list[str], list[str]]:
+    """One column per canonical code (its synonyms coalesced in), so each resident is one row."""
+    canon: dict[str, list[str]] = {}
+    for code in FEATURE_CODES:
+        canon.setdefault(loinc.canonical_code(code), []).append(code)
+    names, columns = [], []
+    for n, (code, codes) in enumerate(canon.items()):
+        field = "value_text" if code in TEXT_CODES else "value_num"
+        parts = [f"max({field}) FILTER (WHERE code = '{c}')" for c in sorted(codes, key=lambda c: c != code)]
+        columns.append(f"COALESCE({', '.join(parts)}) AS c{n}" if len(parts) > 1 else f"{parts[0]} AS c{n}")
+        names.append(code)
+    return names, columns
 
 
 def _latest_values(s, out, where, params) -> None:
-    """The latest value per (resident, code): PostgreSQL (SQLite) keeps one row per pair, Python pivots them into
-    `values` by canonical code. Pivoting in SQL (one max(...) FILTER column per code over every row) and sorting the
-    code by the database's collation were ~half of the chunk's reads' backend CPU (issue 23.4); the rows are the
-    same that pivot read, and a canonical code's own value wins over its synonym's as its COALESCE had it."""
     codes = ",".join(f"'{c}'" for c in FEATURE_CODES)
     if is_postgres():
-        # code COLLATE "C": only the grouping needs the order, and a byte-wise compare is far cheaper than the
-        # locale's (C.UTF-8 is not C to PostgreSQL's sort)
-        sql = (f"SELECT DISTINCT ON (resident_id, code COLLATE \"C\") resident_id, code, value_num, value_text, "
-               f"recorded_at FROM observations WHERE {where} AND {CLINICAL_SQL} AND code IN ({codes}) "
-               f"ORDER BY resident_id, code COLLATE \"C\", effective_at DESC, id DESC")
+        # code COLLATE "C": DISTINCT ON only needs equal codes together, and the database's collation (C.UTF-8, not
+        # "C" to PostgreSQL's sort) compared them through the locale: ~a third of this read's backend CPU (issue 23.4;
+        # the same rows: which one is latest does not depend on the order of codes)
+        latest = (f"SELECT DISTINCT ON (resident_id, code COLLATE \"C\") resident_id, code, value_num, value_text, "
+                  f"recorded_at FROM observations WHERE {where} AND {CLINICAL_SQL} AND code IN ({codes}) "
+                  f"ORDER BY resident_id, code COLLATE \"C\", effective_at DESC, id DESC")
     else:
-        sql = (f"SELECT resident_id, code, value_num, value_text, recorded_at FROM (SELECT resident_id, code, "
-               f"value_num, value_text, recorded_at, ROW_NUMBER() OVER (PARTITION BY resident_id, code ORDER BY "
-               f"effective_at DESC, id DESC) AS n FROM observations WHERE {where} AND {CLINICAL_SQL} AND code IN "
-               f"({codes})) AS ranked WHERE n = 1")
-    read = _READ
-    latest: dict[int, Any] = {}
-    f = None
-    for resident_id, code, num, txt, recorded_at in _fetch(s, sql, params):
-        if f is None or f.resident_id != resident_id:
-            f = out.get(resident_id)
-            if f is None:
-                continue
-        seen = latest.get(resident_id)
-        if seen is None or recorded_at > seen:
-            latest[resident_id] = recorded_at
-        canon, is_text, own = read[code]
-        value = txt if is_text else num
-        if value is not None and (own or canon not in f.values):
-            f.values[canon] = value
-    for resident_id, recorded_at in latest.items():
-        out[resident_id].latest_data_at = _aware(recorded_at)
+        latest = (f"SELECT * FROM (SELECT resident_id, code, value_num, value_text, recorded_at, ROW_NUMBER() "
+                  f"OVER (PARTITION BY resident_id, code ORDER BY effective_at DESC, id DESC) AS n FROM "
+                  f"observations WHERE {where} AND {CLINICAL_SQL} AND code IN ({codes})) AS ranked WHERE n = 1")
+    names, columns = _pivot_columns()
+    sql = (f"SELECT resident_id, max(recorded_at) AS recorded_at, {', '.join(columns)} FROM ({latest}) AS latest "
+           f"GROUP BY resident_id")
+    for row in _fetch(s, sql, params):
+        f = out.get(row[0])
+        if f is None:
+            continue
+        f.latest_data_at = _aware(row[1])
+        f.values = {code: value for code, value in zip(names, row[2:]) if value is not None}
 
 
 def _aware(value) -> datetime:

@@ -1,5 +1,6 @@
-"""Screening's data path at 1,000,000 residents (issue 23.4): the latest values pivoted in Python read what the SQL
-pivot read, and the flagged_at index holds no prevention case (the only query on flagged_at leaves them out)."""
+"""Screening's data path at 1,000,000 residents (issue 23.4): the latest value per code (its read sorts codes
+byte-wise), the flagged_at index without prevention cases (the only query on flagged_at leaves them out), and case
+rows through the hand-formatted COPY text."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -89,3 +90,34 @@ def test_the_flagged_at_index_holds_no_prevention_case_and_the_period_counts_sti
     assert period["totals"] == everything["totals"] and everything["totals"]["flagged"] > 0
     none = client.get(f"/api/v1/screening/stats?from={today + timedelta(days=1)}").get_json()
     assert none["totals"]["flagged"] == 0
+
+
+def test_case_rows_keep_every_character_through_the_copy_text(app, org_tree):
+    """The COPY text is formatted by hand on PostgreSQL: tabs, newlines, backslashes, quotes and non-ASCII in texts
+    and JSON, a missing township and run, and shared `versions` dicts come back exactly (SQLite inserts them)."""
+    from app.screening.services import insert_cases
+    now = clock.now()
+    shared = {"htn_screening": 3}
+    rows = []
+    for rid, reason, evidence, township, run_id in (
+            (911, "tab\there, line\nbreak, cr\r, back\\slash", {"note": 'quote " and \\ and \t and 中文', "x": 1.5},
+             "C01T01", 7),
+            (912, "普通理由 (plain)", {"list": [1, None, True], "nested": {"a": "b\nc"}}, None, None)):
+        with app.app_context():
+            _resident(db.session(), rid)
+            db.session().commit()
+        for disease in ("htn", "t2dm"):
+            rows.append({"resident_id": rid, "org_code": "C01T01V01", "org_path": "/C01/C01T01/C01T01V01/",
+                         "township_code": township, "disease": disease, "kind": "suspected", "track": "case",
+                         "status": "flagged", "open_key": f"{rid}:{disease}:case", "evidence": evidence,
+                         "decision_id": "htn_screening", "reason": reason, "versions": shared,
+                         "referral_flag": rid == 911, "source": "batch", "run_id": run_id, "flagged_at": now,
+                         "updated_at": now})
+    with app.app_context():
+        created = insert_cases(rows)
+        assert created["count"] == 4
+        db.remove_session()
+        stored = {(c.resident_id, c.disease): c for c in db.session().scalars(select(ScreeningCase))}
+        for row in rows:
+            case = stored[(row["resident_id"], row["disease"])]
+            assert {k: getattr(case, k) for k in row} == row
