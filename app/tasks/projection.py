@@ -22,7 +22,7 @@ from app.core.errors import Conflict
 from app.core.hot import HotStatement
 from app.org.queries import org_facts
 from app.workflows import hooks
-from app.workflows.models import NO_RISK_RANK, RISK_RANK, HumanTask, ProcessInstance
+from app.workflows.models import NO_RISK_RANK, RISK_RANK, HumanTask, ProcessInstance, township_path_of
 from app.workflows.versions import version_id_of
 
 DEFAULT_PRIORITY = 3
@@ -130,7 +130,8 @@ def _insert_new(session, rows: list[HumanTask]) -> None:
     ids = _INSERT_TASKS.scalars(session, params)
     for row, id_ in zip(rows, ids, strict=True):
         row.id = id_
-        row.risk_rank = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes it
+        row.risk_rank = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes them
+        row.township_path = township_path_of(row.org_path)
         hold_as_loaded(session, row)
 
 

@@ -44,7 +44,7 @@ from app.org.models import Organization
 from app.org.queries import find_org, org_facts
 from app.org.scope import sees_organizations
 from app.workflows import versions
-from app.workflows.models import HumanTask, ProcessInstance
+from app.workflows.models import HumanTask, ProcessInstance, township_path_of
 
 from .errors import BadCursor
 from .models import SavedFilter, TaskComment, TaskDelegation
@@ -138,6 +138,8 @@ def _under(p: Principal, paths: list[str] | None):
     lets an index on (role, org_path, x) bound x within each organization rather than filter the whole subtree).
     An organization with none below it (`leaf_paths`) is its path alone: with the prefix beside it the planner
     multiplied the two estimates into ~1 row and read some villages' pages from (org_path, due_at) and the table."""
+    if isinstance(paths, Township):
+        return HumanTask.township_path == bindparam(ORG_PATH, p.org_path, literal_execute=True)
     if paths == [p.org_path]:
         return HumanTask.org_path == bindparam(ORG_PATH, p.org_path, literal_execute=True)
     under = prefix(HumanTask.org_path, p.org_path, ORG_PREFIX)
@@ -170,6 +172,27 @@ def leaf_paths(p: Principal) -> list[str] | None:
     leads with (role, org_path, priority)); docs/benchmarks.md, 2026-12-05."""
     facts = org_facts(p.org_code) if p.org_path else None
     return [p.org_path] if facts is not None and facts.level in LEAF_LEVELS and facts.path == p.org_path else None
+
+
+class Township(list):
+    """[the caller's path] when the caller's subtree is read by `township_path` (`township_paths`)."""
+
+
+TOWNSHIP_SORTS = ("priority", "risk")       # the orders an index leading with (role, township_path) serves …
+TOWNSHIP_FILTERS = ("disease",)             # … and the filters (disease, then risk level, in due order)
+
+
+def township_paths(p: Principal) -> Township | None:
+    """Township([the caller's path]) when the caller's path has two levels (a township's, `/C01/C01T03/`), else None.
+
+    Then `org_path LIKE '/C01/C01T03/%'` and `township_path = '/C01/C01T03/'` hold for the same tasks (a task's
+    `township_path` is its path's first two levels), and the groups list in priority or risk order reads the role
+    branch by the latter: one range of (role, township_path, priority | risk_rank, due_at, id) in the page's order,
+    or of (role, township_path, disease, risk_level, due_at, id) for a disease. By the prefix it walked the role's
+    whole (role, priority, due_at, id) filtering on the path (at 1,000,000 tasks 40,245 entries for a page of 26), or
+    counted a disease and risk level through every township's entries (23,334 of other townships; issue 23.5). A
+    department's path has two levels too, but it is a leaf (`leaf_paths`), read by its own path."""
+    return Township([p.org_path]) if p.org_path and township_path_of(p.org_path) == p.org_path else None
 
 
 def _treating_staff(p: Principal) -> bool:
@@ -409,6 +432,9 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
     # a name search of the groups view reads (role, org_path, name) ranges per organization of the subtree; an
     # organization with none below it is its own path (the page is one bounded, ordered range of its entries)
     paths = (subtree_paths(p) if searched else leaf_paths(p)) if view == "groups" else None
+    if view == "groups" and not searched and paths is None and (
+            sort in TOWNSHIP_SORTS or any(args.get(f) is not None for f in TOWNSHIP_FILTERS)):
+        paths = township_paths(p)
     after = decode_cursor(sort, cursor) if cursor else None
     key = _list_key(p, args, paths, after)
     built = _STATEMENTS.get(key) if key is not None else None
@@ -447,7 +473,10 @@ def _needs_escape(value: str) -> bool:
 
 
 def _paths_kind(p: Principal, paths: list[str] | None) -> str | None:
-    """How `_under` reads a subtree: its prefix (None), the organization's own path ("self"), or a list of paths."""
+    """How `_under` reads a subtree: its prefix (None), its township key ("township"), the organization's own path
+    ("self"), or a list of paths."""
+    if isinstance(paths, Township):
+        return "township"
     return None if not paths else "self" if paths == [p.org_path] else "list"
 
 
@@ -462,6 +491,8 @@ def _stand_in(p: Principal, paths: list[str] | None) -> tuple[Principal, list[st
     stand_in = Principal(user_id=-1, username="-", roles=p.roles, org_code="-", org_path=path,
                          resident_id=None if p.resident_id is None else -1)
     kind = _paths_kind(p, paths)
+    if kind == "township":
+        return stand_in, Township([path])
     return stand_in, None if kind is None else [path] if kind == "self" else [path, path + "-/"]
 
 
@@ -544,8 +575,10 @@ def _page_ids(parts, args, keys, page: int, limit: int, after=None, whole: bool 
         .offset(skip).limit(limit)
 
 
-# a page item's columns: every column but the task's documents (data, draft, instructions), which a list never shows
-_PAGE_COLUMNS = [c for c in HumanTask.__table__.columns if c.key not in ("data", "draft", "instructions")]
+# a page item's columns: every column but the task's documents (data, draft, instructions), which a list never shows,
+# and its township key (a query's, never shown)
+_PAGE_COLUMNS = [c for c in HumanTask.__table__.columns
+                 if c.key not in ("data", "draft", "instructions", "township_path")]
 
 
 def _page_rows(ids, keys: list[Key], counted: list):

@@ -17,7 +17,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.core.db import Base, JSONType, OrderedJSON, UTCDateTime
 
@@ -29,6 +31,43 @@ RISK_RANK = {"VERY_HIGH": 0, "很高危": 0, "HIGH": 1, "高危": 1, "MODERATE":
 NO_RISK_RANK = 9
 RISK_RANK_SQL = ("CASE risk_level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in RISK_RANK.items())
                  + f" ELSE {NO_RISK_RANK} END")
+
+
+def township_path_of(org_path: str | None) -> str | None:
+    """The first two levels of an organization path: `/C01/C01T03/` of `/C01/C01T03/C01T03V07/` and of itself — the
+    township (or department) a task belongs to; None for a path of one level (a county's own task) or none. What the
+    database computes into `human_tasks.township_path` (`TownshipPathSQL`)."""
+    if not org_path or not org_path.startswith("/"):
+        return None
+    parts = org_path.split("/", 3)
+    return f"/{parts[1]}/{parts[2]}/" if len(parts) == 4 else None
+
+
+class TownshipPathSQL(FunctionElement):
+    """`township_path_of(org_path)` in SQL, per backend (PostgreSQL: a regular expression; SQLite has none)."""
+
+    type = String()
+    inherit_cache = True
+    name = "township_path"
+
+
+# the same text in migration 0055 (PostgreSQL writes it back as `"substring"((org_path)::text, …)`, which Alembic's
+# comparison reads as equal)
+TOWNSHIP_PATH_PG = "substring(org_path, '^/[^/]*/[^/]*/')"
+_SQLITE_SECOND_SLASH = "instr(substr(org_path, 2), '/')"
+_SQLITE_THIRD_SLASH = f"instr(substr(org_path, 2 + {_SQLITE_SECOND_SLASH}), '/')"
+TOWNSHIP_PATH_SQLITE = (f"CASE WHEN substr(org_path, 1, 1) = '/' AND {_SQLITE_THIRD_SLASH} > 0 "
+                        f"THEN substr(org_path, 1, 1 + {_SQLITE_SECOND_SLASH} + {_SQLITE_THIRD_SLASH}) END")
+
+
+@compiles(TownshipPathSQL, "postgresql")
+def _township_path_pg(_element, _compiler, **_kw) -> str:
+    return TOWNSHIP_PATH_PG
+
+
+@compiles(TownshipPathSQL)
+def _township_path_sqlite(_element, _compiler, **_kw) -> str:
+    return TOWNSHIP_PATH_SQLITE
 
 
 class ProcessVersion(Base):
@@ -127,8 +166,8 @@ class HumanTask(Base):
 
     __tablename__ = "human_tasks"
     __table_args__ = (
-        Index("ix_human_tasks_open_role_org", "role", "org_path", "due_at",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # (role, org_path, due_at) over every open task was dropped in 0055: the groups view reads its unassigned
+        # tasks by `ix_human_tasks_groups_path` (app/tasks/models.py), and no other statement read it
         Index("ix_human_tasks_open_assignee", "assignee_id", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_human_tasks_instance", "instance_id", "status"),
@@ -163,6 +202,10 @@ class HumanTask(Base):
     # `risk_level`'s place in the risk sort, computed by the database (so the sort is an index scan and no writer,
     # ORM or bulk UPDATE, can leave it stale)
     risk_rank: Mapped[int] = mapped_column(SmallInteger, Computed(RISK_RANK_SQL))
+    # the township (or department) of `org_path` (`township_path_of`), computed by the database like `risk_rank`: a
+    # township's groups list in priority or risk order is one range of an index that leads with (role, township_path)
+    # instead of the role's whole index filtered by path (issue 23.5; app/tasks/models.py)
+    township_path: Mapped[str | None] = mapped_column(String(255), Computed(TownshipPathSQL()), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
