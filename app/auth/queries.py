@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, or_, select
 
 from app.core.db import session
 from app.org.models import Organization
+from app.org.queries import org_facts
 
 from .models import User, UserRole
 from .principal import COUNTY_WIDE_ROLES
@@ -55,10 +56,10 @@ def candidate_user_ids(role: str, org_code: str, *, excluding: str | None = None
     if excluding is not None:
         query = query.where(User.username != excluding)
     if role not in COUNTY_WIDE_ROLES:
-        path = session().scalar(select(Organization.path).where(Organization.code == org_code))
-        if path is None:
+        org = org_facts(org_code)       # the per-worker tree (one read a miss), not a statement per announcement
+        if org is None:
             return []
-        query = query.where(User.org_code.in_([c for c in path.strip("/").split("/") if c]))
+        query = query.where(User.org_code.in_([c for c in org.path.strip("/").split("/") if c]))
     query = query.order_by(User.username)
     return list(session().scalars(query if limit is None else query.limit(limit)))
 

@@ -379,8 +379,10 @@ def test_a_chunk_reads_each_organisation_once_not_once_per_task(app, county):
     residents = [make_resident(app, seed=i) for i in range(5)]
     visits = _due_visits(app, residents)
     reads: list[str] = []
+    sent: list[str] = []
 
     def sql(conn, cursor, statement, *args):
+        sent.append(statement)
         if "FROM organizations" in statement:
             reads.append(statement)
     sa_event.listen(db.engine(), "before_cursor_execute", sql)
@@ -394,7 +396,9 @@ def test_a_chunk_reads_each_organisation_once_not_once_per_task(app, county):
         assert batch.progress(batch_id)["started"] == 5
         roles = list(db.session().scalars(select(HumanTask.role).order_by(HumanTask.id)))
     assert roles == ["village_doctor"] * 5          # the enricher still ran (a village: no re-routing)
-    assert 1 <= len(reads) < 5, reads               # fewer than one per start (7 before: one per task and 2 more)
+    # fewer than one per start (7 before: one per task and 2 more; the new tasks' announcements read the cached
+    # tree too since 2026-12-05 evening, so none may be left)
+    assert sent and len(reads) < 5, reads
 
 
 def test_a_chunk_writes_its_instances_tasks_and_timers_in_one_insert_each_as_single_starts_would(app, county,

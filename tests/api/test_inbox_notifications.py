@@ -136,3 +136,21 @@ def test_candidate_ids_leave_out_the_excluded_user_and_stop_at_the_limit(app, co
         assert candidate_user_ids("township_doctor", "C01T01V01", excluding="doc_1") == [ids[0], *ids[2:]]
         assert candidate_user_ids("township_doctor", "C01T01V01", limit=2) == ids[:2]
         assert candidate_user_ids("township_doctor", "NOPE") == []
+
+
+def test_a_new_tasks_candidates_take_the_organizations_path_from_the_cached_tree(app, login_as, approval):
+    """Issue 23.5 (completion): announcing a new task read its organization's path with a statement of its own
+    (`candidate_user_ids`); the path now comes from the per-worker organization facts (one read of the whole tree,
+    kept 2 s), so a completion's announcement sends the task's read and the candidates' only."""
+    from app.notifications.jobs import recipients
+    from app.org.queries import org_facts
+    from tests.helpers import statements_sent
+
+    task = start_task(login_as("county_admin"))
+    with app.app_context():
+        assert org_facts("C01T01V01") is not None           # the tree is cached, as on a worker that ran a step
+        row = db.session().get(HumanTask, task["id"])
+        with statements_sent() as seen:
+            recipients(row)
+    assert not [s for s in seen if "FROM organizations" in s]
+    assert len([s for s in seen if "FROM users" in s]) == 1
