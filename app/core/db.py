@@ -76,9 +76,10 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# Every checkout pings by default (0). With a value above 0 an operator lets a connection back from a request less
-# than that many seconds ago go unpinged when its socket is quiet (one round trip less per request), accepting a
-# race: a server that closes it (restart, pg_terminate_backend) leaves its goodbye on the socket a few milliseconds
+# Every checkout pings by default (0); the ping is the transaction's BEGIN (`_ping`), so it costs no round trip of its
+# own. With a value above 0 an operator lets a connection back from a request less than that many seconds ago go
+# unpinged when its socket is quiet (psycopg then sends the BEGIN before the first statement: no round trip saved
+# since the ping became the BEGIN, only the check), accepting a race: a server that closes it (restart, pg_terminate_backend) leaves its goodbye on the socket a few milliseconds
 # later, and a request checked out in between fails on its first statement (the production lane's drill 2 caught a
 # 500 so, 2026-12-05; tests/integration/test_db_ping.py).
 PING_IDLE_S = float(os.environ.get("YGT_DB_PING_IDLE_S", "0"))
@@ -107,19 +108,51 @@ def _ping_on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
 
 
 def _ping(dbapi_conn: Any) -> None:
-    """One round trip on an idle connection: libpq's empty query (no cursor, no transaction, no result rows; the
-    server answers EmptyQueryResponse). A connection in any other state, or a failed round trip, is unusable."""
+    """One round trip on an idle connection, which also opens its transaction: `BEGIN` sent as psycopg would send it
+    before the first statement (it then sends none: the connection is already in a transaction), so a request's
+    check and its BEGIN are one round trip, not two. A connection with a transaction setting of its own (autocommit,
+    an isolation level, read-only, deferrable) gets libpq's empty query instead (no transaction; the server answers
+    EmptyQueryResponse) and psycopg's own BEGIN later. A connection in any other state, or a failed round trip, is
+    unusable. A connection checked out and given back without a statement is rolled back by the pool's reset."""
     try:
         pgconn = dbapi_conn.pgconn
         if pgconn.transaction_status != pq.TransactionStatus.IDLE:
             raise DisconnectionError(f"connection not idle at checkout ({pgconn.transaction_status!r})")
-        status = pgconn.exec_(b"").status
-        if status != pq.ExecStatus.EMPTY_QUERY:
-            raise DisconnectionError(f"ping failed ({status!r}): {pgconn.get_error_message()}")
+        begins = not (dbapi_conn.autocommit or dbapi_conn.isolation_level is not None
+                      or dbapi_conn.read_only is not None or dbapi_conn.deferrable is not None)
+        result = pgconn.exec_(b"BEGIN" if begins else b"")
+        expected = pq.ExecStatus.COMMAND_OK if begins else pq.ExecStatus.EMPTY_QUERY
+        if result.status != expected:
+            raise DisconnectionError(f"ping failed ({result.status!r}): {pgconn.get_error_message()}")
     except DisconnectionError:
         raise
     except Exception as exc:  # any failure means the connection is unusable; the pool reconnects
         raise DisconnectionError(str(exc)) from exc
+
+
+# the execution options that set a transaction's characteristics, which psycopg refuses to change in a transaction
+_CHARACTERISTICS = ("isolation_level", "postgresql_readonly", "postgresql_deferrable")
+
+
+def _unbegin_for_characteristics(conn: Any, opts: Mapping[str, Any]) -> None:
+    """A connection given an isolation level (or read-only, deferrable) after its checkout: SQLAlchemy allows it
+    only outside a transaction of its own, so a transaction open on the DBAPI connection is the checkout's empty
+    BEGIN (`_ping`): rolled back, so that psycopg may apply the setting and begin with it."""
+    if any(k in opts for k in _CHARACTERISTICS) and not conn.in_transaction():
+        raw = conn.connection.driver_connection
+        if raw is not None and raw.pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+            raw.rollback()
+
+
+def _unbegin_on_engine_connect(conn: Any) -> None:
+    _unbegin_for_characteristics(conn, conn.get_execution_options())
+
+
+def _option_engine_unbegins(option_engine: Any, opts: Mapping[str, Any]) -> None:
+    """An engine made with an isolation level (`Engine.execution_options`): its connections roll the checkout's
+    BEGIN back before the dialect applies the level (this listener is registered before the dialect's own)."""
+    if any(k in opts for k in _CHARACTERISTICS):
+        event.listen(option_engine, "engine_connect", _unbegin_on_engine_connect)
 
 
 def statement_timeout_ms() -> int:
@@ -156,6 +189,8 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
                             **kwargs)
         event.listen(eng, "checkin", _note_checkin)
         event.listen(eng, "checkout", _ping_on_checkout)
+        event.listen(eng, "set_connection_execution_options", _unbegin_for_characteristics)
+        event.listen(eng, "set_engine_execution_options", _option_engine_unbegins)
     _engine = eng
     Session_.remove()
     Session_.configure(bind=eng)

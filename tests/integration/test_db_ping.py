@@ -8,6 +8,7 @@ import os
 import time
 
 import pytest
+from psycopg import pq
 from sqlalchemy import create_engine, text
 
 from app.core import db
@@ -81,3 +82,51 @@ def test_a_connection_the_server_dropped_a_moment_ago_is_replaced(pings, setting
     pings.clear()
     assert _backend_pid() != victim           # no error: the dead connection was noticed at checkout and replaced
     assert pings                              # noticed by pinging it (its socket had the server's goodbye)
+
+
+@pytest.fixture()
+def commands(monkeypatch):
+    """The commands psycopg sends outside statements (BEGIN, COMMIT, ROLLBACK), in order."""
+    from psycopg._connection_base import BaseConnection
+    sent: list[bytes] = []
+    real = BaseConnection._exec_command
+
+    def recording(self, command, *args, **kwargs):
+        sent.append(bytes(command) if isinstance(command, bytes | bytearray) else str(command).encode())
+        return real(self, command, *args, **kwargs)
+    monkeypatch.setattr(BaseConnection, "_exec_command", recording)
+    return sent
+
+
+def test_the_checkout_ping_is_the_transactions_begin(pings, commands):
+    """One round trip before a request's first statement, not two: the ping opens the transaction, so psycopg sends
+    no BEGIN of its own; the statement runs in that transaction and the commit ends it."""
+    from sqlalchemy.orm import Session
+    with Session(db.engine()) as s:
+        assert s.execute(text("SELECT pg_current_xact_id_if_assigned() IS NULL")).scalar_one()
+        s.execute(text("CREATE TEMPORARY TABLE ping_begin (x int) ON COMMIT DROP"))
+        s.commit()
+    assert pings == [1]
+    assert commands == [b"COMMIT"]
+
+
+def test_a_connection_checked_out_without_a_statement_is_given_back_idle(pings):
+    with db.engine().connect() as conn:
+        raw = conn.connection.driver_connection
+    assert raw.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    assert _backend_pid()                     # the pooled connection serves the next checkout
+
+
+def test_a_connection_with_its_own_transaction_settings_is_pinged_without_a_transaction(pings, commands):
+    with db.engine().connect().execution_options(isolation_level="SERIALIZABLE") as conn:
+        assert conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one() == "serializable"
+    with db.engine().connect() as conn:      # back to the default level at check-in
+        assert conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one() == "read committed"
+
+
+def test_an_engine_with_its_own_isolation_level_begins_with_it(pings):
+    serializable = db.engine().execution_options(isolation_level="SERIALIZABLE")
+    with serializable.connect() as conn:
+        assert conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one() == "serializable"
+    with db.engine().connect() as conn:
+        assert conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one() == "read committed"
