@@ -295,7 +295,7 @@ def _first_columns(cursor: Any) -> list[Any]:
 def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Callable[[Any], Any]) -> Any:
     """Execute `sql` on a cursor of the connection's DBAPI connection as SQLAlchemy's execution would (cursor events
     around it, DBAPI errors raised through SQLAlchemy's handler) and return what `read(cursor)` takes from it."""
-    cursor = cast(Any, conn.connection.driver_connection).cursor()
+    cursor = _cursor(conn)
     events = conn._has_events or conn.engine._has_events
     try:
         if events:
@@ -312,5 +312,18 @@ def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Cal
         # on a disconnect
         conn._handle_dbapi_exception(exc, sql, values, cursor, None)
         raise       # not reached: the handler raises
-    finally:
-        cursor.close()
+
+
+_CURSOR = "ygt_hot_cursor"
+
+
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI connection's cursor for hot statements, made once per connection and kept in its pool record: a new
+    psycopg cursor per statement built its adapters and looked each parameter's dumper up again. A kept cursor is
+    one of a live connection (the record's connection may have been replaced since)."""
+    driver = cast(Any, conn.connection.driver_connection)
+    info = conn.connection.info
+    cursor = info.get(_CURSOR)
+    if cursor is None or cursor.connection is not driver or cursor.closed:
+        cursor = info[_CURSOR] = driver.cursor()
+    return cursor

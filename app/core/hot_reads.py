@@ -71,17 +71,23 @@ class _Entity:
 _NOT_HOT: Any = object()        # the rows' objects must be loaded by the ORM: execute through the session
 
 
-def _all(cursor: Any) -> tuple[Any, list[Row]]:
-    return cursor.description, cursor.fetchall()
+def _all(cursor: Any) -> list[Row]:
+    return cast(list[Row], cursor.fetchall())
 
 
-def _first(cursor: Any) -> tuple[Any, list[Row]]:
+def _first(cursor: Any) -> list[Row]:
     row = cursor.fetchone()
-    return cursor.description, [row] if row is not None else []
+    return [row] if row is not None else []
 
 
-def _up_to_two(cursor: Any) -> tuple[Any, list[Row]]:
-    return cursor.description, cursor.fetchmany(2)
+def _up_to_two(cursor: Any) -> list[Row]:
+    return cast(list[Row], cursor.fetchmany(2))
+
+
+def _described(fetch: Callable[[Any], list[Row]]) -> Callable[[Any], tuple[Any, list[Row]]]:
+    """`fetch` with the cursor's description, read once per plan for its result processors (psycopg builds the
+    description's column objects anew at every access)."""
+    return lambda cursor: (cursor.description, fetch(cursor))
 
 
 class HotSelect:
@@ -143,10 +149,12 @@ class HotSelect:
         values = dict(plan.defaults)
         for name, bind, proc in plan.binds:
             values[bind] = proc(params[name]) if proc is not None else params[name]
-        description, rows = run_on_cursor(conn, plan.sql, values, False, fetch)
         processors = plan.processors
         if processors is None:
+            description, rows = run_on_cursor(conn, plan.sql, values, False, _described(fetch))
             processors = plan.processors = _result_processors(conn.dialect, plan.types, description)
+        else:
+            rows = run_on_cursor(conn, plan.sql, values, False, fetch)
         if processors:
             rows = [_processed(row, processors) for row in rows]
         if entity is None:

@@ -85,6 +85,47 @@ def test_listeners_see_the_statement_and_errors_are_sqlalchemys(app):
             assert s.execute(select(_AUDIT.c.action).where(_AUDIT.c.id == row_id)).scalar_one() == "listened"
 
 
+def test_a_connections_hot_statements_share_one_cursor_until_the_connection_is_replaced(app):
+    """PostgreSQL: the cursor is made once per DBAPI connection and kept across transactions; a failed statement's
+    cursor is closed by SQLAlchemy's error handling and the next statement makes a new one; a replaced connection
+    gets a cursor of its own."""
+    if not db.is_postgres():
+        pytest.skip("SQLite's hot statements are the session's execution")
+    hot = HotStatement(insert(_AUDIT))
+    cursors: list = []
+
+    def listen(_conn, cursor, statement, *_a):
+        if statement.startswith("INSERT"):
+            cursors.append(cursor)
+    with app.app_context():
+        db.remove_session()
+        db.engine().dispose()                     # one pooled connection from here on
+        event.listen(db.engine(), "before_cursor_execute", listen)
+        try:
+            with db.unit_of_work() as s:
+                hot.execute(s, _row("kept.a"))
+                row_id = s.execute(select(_AUDIT.c.id).where(_AUDIT.c.action == "kept.a")).scalar_one()
+            with db.unit_of_work() as s:
+                hot.execute(s, _row("kept.a2"))
+            with pytest.raises(IntegrityError), db.unit_of_work() as s:
+                hot.execute(s, _row("kept.duplicate", id=row_id))
+            with db.unit_of_work() as s:
+                hot.execute(s, _row("kept.b"))
+            s = db.session()
+            s.connection().invalidate()            # the server's connection is gone: the pool makes a new one
+            db.remove_session()
+            with db.unit_of_work() as s:
+                hot.execute(s, _row("kept.c"))
+        finally:
+            event.remove(db.engine(), "before_cursor_execute", listen)
+        first, again, duplicate, second, after = cursors
+        assert first is again is duplicate and duplicate.closed
+        assert second is not first and after is not second and not after.closed
+        with db.unit_of_work() as s:
+            assert [r[0] for r in _stored(s, ["kept.a", "kept.a2", "kept.b", "kept.c", "kept.duplicate"])] == \
+                ["kept.a", "kept.a2", "kept.b", "kept.c"]
+
+
 def test_what_is_not_a_hot_statement_is_refused(app):
     from app.workflows.models import ProcessInstance
     with pytest.raises(ValueError):
