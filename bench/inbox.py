@@ -12,6 +12,11 @@ and supervisors at the county); `--tasks` open human tasks (one per waiting inst
 Then measures, through the Flask app in-process (auth, query, serialization; no network), p50/p95 of a first page
 of every view with business filters and sorts, of the header counts, of claim, and of complete (real engine steps on
 `tests/fixtures/models/approval.bpmn` instances). Prints a Markdown table (append it to docs/benchmarks.md).
+
+With `REDIS_URL` set, a request's jobs (a new task's announcement) go to that Redis's rq queue, as in production on
+PostgreSQL, where a worker sends them after the response; nothing consumes them here, and the queue is emptied at
+the end (use a scratch Redis database). Without it they run inside the request (`eager`, the embedded default's
+in-process mode), which adds the announcement's own work to every completion.
 """
 from __future__ import annotations
 
@@ -373,8 +378,10 @@ def run(url: str, args, generate: bool = True) -> None:
     from app.core.migrate import upgrade
     upgrade(url)
     t0 = time.perf_counter()
+    redis = os.environ.get("REDIS_URL")
     app = create_app(Settings.from_env(data_dir=tempfile.mkdtemp(prefix="ygt-bench-"), database_url=url,
-                                       jobs_mode="eager", scheduler_enabled=False))
+                                       redis_url=redis, jobs_mode="rq" if redis else "eager",
+                                       scheduler_enabled=False))
     eng = create_engine(url)
     if generate:
         deploy_approval(app)
@@ -388,7 +395,7 @@ def run(url: str, args, generate: bool = True) -> None:
         users = conn.execute(text("SELECT count(*) FROM users")).scalar()
         tasks, assigned = conn.execute(text("SELECT count(*), count(assignee_id) FROM human_tasks")).one()
     print(f"{'generated' if generate else 'reusing'} {tasks} open tasks ({assigned} assigned), {users} users "
-          f"({time.perf_counter() - t0:.0f} s)",
+          f"({time.perf_counter() - t0:.0f} s); jobs: {'rq, ' + redis if redis else 'eager (inside the request)'}",
           flush=True)
     r = Runner(app, args.samples, random.Random(7))
     with eng.connect() as conn:
@@ -396,6 +403,10 @@ def run(url: str, args, generate: bool = True) -> None:
         run_claims(r, conn)
         run_completions(r, conn, args.completions)
     eng.dispose()
+    if redis:
+        from app.jobs.backend import rq_queue
+        with app.app_context():
+            rq_queue().empty()
     print(f"\n#### {tasks:,} open tasks, {users:,} users — {datetime.now(UTC):%Y-%m-%d}\n")
     print("| request (first page, 25 rows) | p50 ms | p95 ms | SQL p50 ms | typical total |\n|---|---:|---:|---:|---:|")
     for label, p50, p95, sql50, total in r.results:
