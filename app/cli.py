@@ -36,8 +36,9 @@ def migrate() -> None:
     """Apply database migrations (Alembic) up to the latest revision."""
     from app.core.migrate import upgrade  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     settings = Settings.from_env()
-    upgrade(settings.database_url)
-    click.echo(f"migrated {settings.database_url.split('@')[-1]}")
+    vacuumed = upgrade(settings.database_url)
+    click.echo(f"migrated {settings.database_url.split('@')[-1]}"
+               + (f"; vacuumed and analyzed the rewritten {', '.join(vacuumed)}" if vacuumed else ""))
 
 
 @main.command()

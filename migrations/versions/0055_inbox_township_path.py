@@ -27,6 +27,8 @@ revision = '0055'
 down_revision = '0054'
 branch_labels = None
 depends_on = None
+# the rewrite leaves the visibility map empty: app.core.migrate.upgrade vacuums and analyzes the table afterwards
+vacuum_after = ("human_tasks",)
 
 UNASSIGNED = sa.text("status = 'open' AND assignee_id IS NULL")
 # the same expressions as app.workflows.models.TOWNSHIP_PATH_PG / TOWNSHIP_PATH_SQLITE
