@@ -34,11 +34,18 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) up to the latest revision."""
-    from app.core.migrate import upgrade  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
+    from app.core.migrate import VacuumFailed, upgrade  # noqa: PLC0415 - lazy CLI: `ygt --help` loads no app
     settings = Settings.from_env()
-    vacuumed = upgrade(settings.database_url)
-    click.echo(f"migrated {settings.database_url.split('@')[-1]}"
-               + (f"; vacuumed and analyzed the rewritten {', '.join(vacuumed)}" if vacuumed else ""))
+    where = settings.database_url.split('@')[-1]
+    try:
+        vacuumed = upgrade(settings.database_url)
+    except VacuumFailed as exc:     # committed migrations, tables a rerun would not vacuum: say which, fail the command
+        click.echo(json.dumps({"code": "vacuum_failed", "message": f"migrated {where}, but {exc}; run VACUUM "
+                               "(ANALYZE) on them by hand before reopening the inbox",
+                               "details": {"tables": exc.tables}}, ensure_ascii=False), err=True)
+        sys.exit(1)
+    click.echo(f"migrated {where}" + (f"; vacuumed and analyzed the rewritten {', '.join(vacuumed)}" if vacuumed
+                                      else ""))
 
 
 @main.command()

@@ -3,7 +3,9 @@
 A migration that makes PostgreSQL rewrite a table (adding a stored generated column, say) names it in a module
 attribute `vacuum_after = ("table", …)`: the rewrite leaves the table's visibility map empty, so until a vacuum
 every index-only scan of it visits the table too. `upgrade` vacuums and analyzes those tables after the migrations
-ran (VACUUM cannot run inside their transaction) — only the tables of the revisions it applied.
+ran (VACUUM cannot run inside their transaction) — only the tables of the revisions it applied. A vacuum that fails
+raises `VacuumFailed` naming the tables: the migrations are committed by then, and a second `upgrade` applies
+nothing and so vacuums nothing, so the caller must say which tables still need it.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from app.config import ROOT
 
@@ -33,15 +36,32 @@ def upgrade(url: str, revision: str = "head") -> list[str]:
         return []
     tables = rewritten_tables(cfg, before, _current(url))
     if tables:
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                quote = conn.dialect.identifier_preparer.quote
-                for table in tables:
-                    conn.execute(text(f"VACUUM (ANALYZE) {quote(table)}"))
-        finally:
-            engine.dispose()
+        vacuum(url, tables)
     return tables
+
+
+class VacuumFailed(Exception):
+    """The migrations are applied, but these tables were not vacuumed (`VACUUM (ANALYZE)` them by hand)."""
+
+    def __init__(self, tables: list[str], cause: Exception) -> None:
+        super().__init__(f"VACUUM (ANALYZE) failed for {', '.join(tables)}: {cause}")
+        self.tables = tables
+
+
+def vacuum(url: str, tables: list[str]) -> None:
+    """`VACUUM (ANALYZE)` each table in turn (PostgreSQL, outside a transaction); `VacuumFailed` names the table that
+    failed and those after it."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            for n, table in enumerate(tables):
+                try:
+                    conn.execute(text(f"VACUUM (ANALYZE) {quote(table)}"))
+                except DBAPIError as exc:
+                    raise VacuumFailed(tables[n:], exc) from exc
+    finally:
+        engine.dispose()
 
 
 def rewritten_tables(cfg: Config, lower: str | None, upper: str | None) -> list[str]:
