@@ -71,3 +71,13 @@ def test_quality_reports_refresh_and_every_view():
                   "breakdown by sex", "scores, villages", "cohorts (county)", "findings (county)",
                   "threshold alerts sweep", "load average"):
         assert label in out, label
+
+
+@postgres_only
+def test_engine_server_reports_the_workers_cpu_per_instance():
+    redis = os.environ.get("REDIS_URL")
+    if not redis:
+        pytest.skip("the server hands its jobs to rq: needs REDIS_URL")
+    out = bench("engine_server.py", "--redis-url", redis)
+    for key in ('"code": "new"', '"instances": 4', '"worker_cpu_ms_per_instance"', '"summary"'):
+        assert key in out, key
