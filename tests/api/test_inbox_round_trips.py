@@ -103,3 +103,55 @@ def test_a_list_is_audited_as_before(app, login_as):
                                    .order_by(AuditEntry.id.desc()).limit(1)).one()
         assert row.actor == doctor.user.username and row.object_type == "task_list"
         assert row.details["params"] == ["sort", "view"]
+
+
+def test_a_reads_entry_relaxes_its_commit_in_its_own_insert(app):
+    """A read's one audit entry (`record_all(..., relaxed=True)`, as app.audit.reads writes it): on PostgreSQL the
+    relaxing and the INSERT are one statement (was two round trips, issue 23.2), with relax_commit's decision: off
+    when the transaction wrote nothing before, as it was when it wrote something; the row as `entry` made it."""
+    if not _is_postgres(app):
+        pytest.skip("PostgreSQL's synchronous_commit")
+    from app.audit.services import entry, record_all
+    from app.core.db import unit_of_work
+    with app.app_context():
+        db.session().rollback()
+        with unit_of_work() as s:                               # outer: the entry's commit waits for this block
+            with statements_sent() as seen:
+                record_all([entry("test.relaxed_read", object_type="test_list", object_id=7,
+                                  details={"path": "/x", "params": ["a"], "count": 3})], relaxed=True)
+            assert len(seen) == 1 and "set_config" in seen[0] and "INSERT INTO audit_entries" in seen[0]
+            assert _synchronous_commit(s) == "off"
+        assert _synchronous_commit(db.session()) == "on"        # that transaction only
+        db.session().rollback()
+        with unit_of_work() as s:                               # a change first: its commit waits as before
+            record_all([entry("test.change_first", object_type="test")])
+            record_all([entry("test.relaxed_after_change", object_type="test")], relaxed=True)
+            assert _synchronous_commit(s) == "on"
+        row = db.session().scalars(select(AuditEntry).where(AuditEntry.action == "test.relaxed_read")).one()
+        assert (row.actor, row.actor_user_id, row.object_type, row.object_id, row.ip, row.user_agent) == \
+            ("system", None, "test_list", "7", None, None)
+        assert row.details == {"path": "/x", "params": ["a"], "count": 3} and row.at is not None
+        assert db.session().scalar(select(AuditEntry.id).where(
+            AuditEntry.action == "test.relaxed_after_change")) is not None
+        db.session().rollback()
+
+
+def test_a_lists_audit_is_one_statement_on_postgresql(app, login_as):
+    if not _is_postgres(app):
+        pytest.skip("the relaxing is PostgreSQL's")
+    doctor = login_as("township_doctor", org="C01T01")
+    assert doctor.get("/api/v1/tasks?view=groups").status_code == 200          # token and caches warm
+    with statements_sent(app) as seen:
+        listed = doctor.get("/api/v1/tasks?view=groups&per_page=1", headers={"User-Agent": "ygt-test/1"})
+    assert listed.status_code == 200
+    assert not [s for s in seen if "set_config" in s and "INSERT" not in s]
+    assert len([s for s in seen if "audit_entries" in s]) == 1
+    with app.app_context():
+        row = db.session().scalars(select(AuditEntry).where(AuditEntry.action == "phi.read")
+                                   .order_by(AuditEntry.id.desc()).limit(1)).one()
+        assert (row.actor, row.actor_user_id, row.object_type, row.object_id) == \
+            (doctor.user.username, doctor.user.id, "task_list", None)
+        assert row.details == {"path": "/api/v1/tasks", "params": ["per_page", "view"],
+                               "count": len(listed.get_json()["items"])}
+        assert row.user_agent == "ygt-test/1" and row.request_id == listed.headers["X-Request-Id"]
+        db.session().rollback()
