@@ -11,6 +11,7 @@ from app.auth.access import require_principal as current
 from app.core.downloads import file_response
 from app.core.dumps import compiled
 from app.core.errors import Invalid
+from app.core.loads import compiled_load
 from app.decisions.analyses import check_size as check_dmn_size
 from app.workflows import batch
 
@@ -160,7 +161,7 @@ class Instances(MethodView):
         return {"items": items, "total": total}
 
     @login_required
-    @blp.arguments(InstanceStartSchema())
+    @blp.arguments(compiled_load(InstanceStartSchema()))
     @blp.response(201, compiled(InstanceDetailSchema()))
     def post(self, body):
         """Start an instance and run it until it waits."""

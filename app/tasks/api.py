@@ -10,6 +10,7 @@ from app.audit.reads import phi_read
 from app.auth.access import login_required
 from app.auth.access import require_principal as current
 from app.core.dumps import compiled
+from app.core.loads import compiled_load
 
 from . import completion, queries, services
 from .schemas import (
@@ -39,7 +40,7 @@ CONFLICTS = "409 task_already_claimed | task_already_completed | task_reassigned
 @blp.route("/tasks")
 class Tasks(MethodView):
     @phi_read("task_list", roles=())
-    @blp.arguments(TaskQueryArgsSchema(), location="query")
+    @blp.arguments(compiled_load(TaskQueryArgsSchema()), location="query")
     @blp.response(200, compiled(TaskListSchema()))
     @blp.alt_response(400, description="invalid_cursor: the cursor is not one this list handed out for this sort")
     def get(self, args):
@@ -97,7 +98,7 @@ class Task(MethodView):
 @blp.route("/tasks/<int:task_id>/complete")
 class TaskComplete(MethodView):
     @login_required
-    @blp.arguments(CompleteSchema())
+    @blp.arguments(compiled_load(CompleteSchema()))
     @blp.response(200, compiled(CompletedTaskSchema()))
     @blp.alt_response(422, description="form_invalid: details.errors = [{field, message}] (Chinese messages)")
     @blp.alt_response(409, description=CONFLICTS)
