@@ -94,14 +94,21 @@ class HotSelect:
     """A SELECT built once at import (or once per caller, kept by key), for `all`, `first` or `scalar_one_or_none` on
     the hot path; rows are tuples, a leading entity's objects held by the session."""
 
-    __slots__ = ("_autoflush", "_entity", "_plans", "statement")
+    __slots__ = ("_autoflush", "_compiled", "_entity", "_inline", "_plans", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any], *, inline: frozenset[str] = frozenset()) -> None:
+        """`inline`: names of parameters whose values the SQL renders inline (`literal_execute` or expanding binds
+        named so: an organization's path): rendered from the call's values, as SQLAlchemy renders them at each
+        execution, into a plan kept per value (up to PLANS_MAX plans)."""
         if not isinstance(statement, Select):
             raise TypeError("a hot read is a SELECT")
         self._autoflush = bool(statement._propagate_attrs) and statement._execution_options.get("autoflush", True)
         self.statement = statement
-        self._plans: dict[tuple[int, tuple[str, ...]], _Plan] = {}
+        self._inline = inline
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
+        # the statement compiled once per dialect (a plan per inline value only renders its values: ~1 % of a
+        # compile's CPU), with its result columns' types
+        self._compiled: dict[int, tuple[Any, list[Any]]] = {}
         # the leading entity's layout, found at the first execution (statements are built at import, before the
         # mappers can be configured)
         self._entity: _Entity | None = None
@@ -139,9 +146,14 @@ class HotSelect:
         if conn.dialect.name != "postgresql":
             return _NOT_HOT
         names = tuple(params)
-        plan = self._plans.get((id(conn.dialect), names))
+        key: tuple[Any, ...] = (id(conn.dialect), names)
+        if self._inline:
+            key += tuple(_hashable(params[name]) for name in names if name in self._inline)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[(id(conn.dialect), names)] = self._compile(conn, names)
+            if len(self._plans) >= PLANS_MAX:
+                self._plans.clear()
+            plan = self._plans[key] = self._compile(conn, names, params)
         entity = self._entity
         if entity is not None and (entity.mapper.class_manager.dispatch.load or
                                    session.dispatch.loaded_as_persistent):
@@ -161,21 +173,32 @@ class HotSelect:
             return rows
         return _held(session, entity, rows)
 
-    def _compile(self, conn: Connection, names: tuple[str, ...]) -> _Plan:
-        compiled = self.statement.compile(dialect=conn.dialect)
-        if compiled.positiontup or compiled.escaped_bind_names:
-            raise ValueError(f"not a hot read (positional or escaped binds): {compiled}")
-        probes = {name: _Probe() for name in names}
-        params = compiled.construct_params(probes, _check=True)
+    def _compile(self, conn: Connection, names: tuple[str, ...], values: Mapping[str, Any]) -> _Plan:
+        known = self._compiled.get(id(conn.dialect))
+        if known is None:
+            compiled = self.statement.compile(dialect=conn.dialect)
+            if compiled.positiontup or compiled.escaped_bind_names:
+                raise ValueError(f"not a hot read (positional or escaped binds): {compiled}")
+            result_columns = compiled._result_columns
+            mapper = _leading_mapper(self.statement)
+            if mapper is not None and self._entity is None:
+                self._entity = _entity_layout(mapper, result_columns)
+            known = self._compiled[id(conn.dialect)] = (compiled, [rc.type for rc in result_columns])
+        compiled, types = known
+        probes = {name: _Probe() for name in names if name not in self._inline}
+        inline = {name: values[name] for name in names if name in self._inline}
+        if any(name not in compiled.binds for name in inline):
+            raise ValueError(f"parameters {sorted(inline)} rendered inline must each name a bind: {sorted(compiled.binds)}")
+        params = compiled.construct_params({**probes, **inline}, _check=True)
         rendered = {b.key for b in (*compiled.literal_execute_params, *compiled.post_compile_params)}
         fed = {id(value): bind for bind, value in params.items() if isinstance(value, _Probe)}
-        if len(fed) != len(names) or set(fed.values()) & rendered:
+        if len(fed) != len(probes) or set(fed.values()) & rendered:
             raise ValueError(f"parameters {names} must each feed one bind the SQL does not render inline (bind "
                              f"literal_execute and expanding values in the statement): {sorted(params)}")
         sql, found = compiled.string, dict(compiled._bind_processors)
         if rendered:
-            # the statement's own values rendered into the text once (organization paths, IN lists), as SQLAlchemy
-            # renders them at each execution
+            # the statement's own values, and those of the `inline` parameters, rendered into the text once
+            # (organization paths, IN lists), as SQLAlchemy renders them at each execution
             expanded = compiled._process_parameters_for_postcompile(params)
             sql, params = expanded.statement, dict(expanded.parameters)
             found.update(expanded.processors)
@@ -185,11 +208,15 @@ class HotSelect:
         binds = tuple((name, fed[id(probe)], processors.get(fed[id(probe)])) for name, probe in probes.items())
         defaults = {bind: (processors[bind](value) if bind in processors else value)
                     for bind, value in params.items() if not isinstance(value, _Probe)}
-        result_columns = compiled._result_columns
-        mapper = _leading_mapper(self.statement)
-        if mapper is not None and self._entity is None:
-            self._entity = _entity_layout(mapper, result_columns)
-        return _Plan(sql, binds, defaults, [rc.type for rc in result_columns])
+        return _Plan(sql, binds, defaults, types)
+
+
+PLANS_MAX = 64          # plans kept per hot read: sets of parameter names, and values of its `inline` parameters
+
+
+def _hashable(value: Any) -> Any:
+    """An inline parameter's value as a plan's key (an expanding bind's list as a tuple)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _leading_mapper(statement: Select[Any]) -> Mapper[Any] | None:

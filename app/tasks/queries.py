@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import namedtuple
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
 from app.auth import queries as auth_queries
@@ -444,7 +446,7 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
         if key is not None:
             _remember(key, built)
     params = {**_binds(p, paths), **_arg_binds(args, after)}
-    rows: list[Any] = list(session().execute(built.page, params))
+    rows: list[Any] = _page_of(built, params) if key is not None else list(session().execute(built.page, params))
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
@@ -457,6 +459,31 @@ def list_tasks(p: Principal, args: dict[str, Any]) -> tuple[list[dict], int, str
             built.count = _counts_statement(built.counted)
         total = sum(value or 0 for value in session().execute(built.count, params).one())
     return items(rows), total, next_cursor
+
+
+def _page_of(built: SimpleNamespace, params: dict[str, Any]) -> list[Any]:
+    """A list's page rows. On PostgreSQL read as a hot read (app.core.hot_reads: straight on the DBAPI connection, no
+    ORM execution, issue 23.2), its rows as named tuples with the same names as the session's rows; the organization
+    values the statement renders inline (its path, prefix, paths: literal_execute, expanding) rendered from the
+    caller's values into a plan kept per organization (the hot read's `inline`). A name search (its prefix inline, a
+    value per search) and any other backend: the session."""
+    if not is_postgres():
+        return list(session().execute(built.page, params))
+    hot = getattr(built, "hot", None)
+    if hot is None:
+        # the named binds (a value the statement holds itself, a constant, is rendered from the statement)
+        binds = {b.key: b for b in visitors.iterate(built.page) if isinstance(b, BindParameter) and b.key in params}
+        inline = frozenset(k for k, b in binds.items() if b.literal_execute or b.expanding)
+        hot = built.hot = SimpleNamespace(
+            reader=HotSelect(built.page, inline=inline), names=tuple(binds), session=not inline <= _INLINE_ORG,
+            row=namedtuple("PageRow", list(built.page.selected_columns.keys())))
+    if hot.session:
+        return list(session().execute(built.page, params))
+    row = hot.row
+    return [row(*r) for r in hot.reader.all(session(), {k: params[k] for k in hot.names})]
+
+
+_INLINE_ORG = frozenset((ORG_PREFIX, ORG_PATH, ORG_PATHS))
 
 
 # -- statements built once per shape -----------------------------------------------------------------------

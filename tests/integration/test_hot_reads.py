@@ -298,6 +298,30 @@ def test_parameters_must_feed_binds_sent_as_parameters(app):
             HotSelect(select(HumanTask.id).where(HumanTask.id == bindparam("i"))).all(s, {"i": 1, "j": 2})
 
 
+def test_parameters_named_inline_are_rendered_from_the_calls_values_as_the_session_renders_them(app):
+    """`inline` names: the SQL renders the call's value (a literal_execute prefix, an expanding list), the text the
+    session sends for that value, each value its own plan; any other parameter is bound."""
+    stmt = (select(HumanTask.id).where(prefix(HumanTask.org_path, "/-/", "org_prefix"),
+                                       HumanTask.name.in_(bindparam("names", ["-"], expanding=True)),
+                                       HumanTask.id >= bindparam("min_id")).order_by(HumanTask.id))
+    hot = HotSelect(stmt, inline=frozenset(("org_prefix", "names")))
+    with app.app_context():
+        _inst_id, task_ids = _seed(db.session(), tasks=3)
+        for values, rows in (({"org_prefix": "/C01/%", "names": ["任务0", "任务2"]}, task_ids[::2]),
+                             ({"org_prefix": "/C02/%", "names": ["任务0"]}, []),
+                             ({"org_prefix": "/C01/C01T01/%", "names": ["任务1"]}, task_ids[1:2]),
+                             ({"org_prefix": "/C01/%", "names": ["任务0", "任务2"]}, task_ids[::2])):
+            params = {**values, "min_id": 0}
+            with db.unit_of_work() as s:
+                s.connection()
+                with statements_sent() as by_session:
+                    expected = [tuple(r) for r in s.execute(stmt, params)]
+                with statements_sent() as by_hot:
+                    got = hot.all(s, params)
+            assert got == expected == [(i,) for i in rows]
+            assert by_hot == by_session and values["org_prefix"] in by_hot[0].replace("%%", "%")
+
+
 @postgres_only
 def test_errors_are_sqlalchemys_and_a_lock_timeout_an_operational_error(app):
     with app.app_context():
