@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import select
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -16,7 +16,7 @@ from typing import Any, cast
 from psycopg import pq
 from sqlalchemy import JSON, Column, DateTime, MetaData, Table, create_engine, event, inspect, null, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, scoped_session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -262,7 +262,52 @@ def relax_commit(s: Session) -> None:
     before the bookkeeping write; elsewhere nothing)."""
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_RELAXED_COMMIT)
+        # on the hot statements' cursor: cursor events and SQLAlchemy's errors as `exec_driver_sql`, without its
+        # execution context and result (issue 23.2)
+        run_on_cursor(conn, _RELAXED_COMMIT, None, False, _nothing)
+
+
+def _nothing(_cursor: Any) -> None:
+    return None
+
+
+# -- statements on the DBAPI connection's cursor (the hot statements and reads, app.core.hot, hot_reads) ---------
+
+def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Callable[[Any], Any]) -> Any:
+    """Execute `sql` on a cursor of the connection's DBAPI connection as SQLAlchemy's execution would (cursor events
+    around it, DBAPI errors raised through SQLAlchemy's handler) and return what `read(cursor)` takes from it."""
+    cursor = _cursor(conn)
+    events = conn._has_events or conn.engine._has_events
+    try:
+        if events:
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, values, None, many)
+        if many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
+        if events:
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
+        return read(cursor)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
+        # on a disconnect
+        conn._handle_dbapi_exception(exc, sql, values, cursor, None)
+        raise       # not reached: the handler raises
+
+
+_CURSOR = "ygt_hot_cursor"
+
+
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI connection's cursor for hot statements, made once per connection and kept in its pool record: a new
+    psycopg cursor per statement built its adapters and looked each parameter's dumper up again. A kept cursor is
+    one of a live connection (the record's connection may have been replaced since)."""
+    driver = cast(Any, conn.connection.driver_connection)
+    info = conn.connection.info
+    cursor = info.get(_CURSOR)
+    if cursor is None or cursor.connection is not driver or cursor.closed:
+        cursor = info[_CURSOR] = driver.cursor()
+    return cursor
 
 
 def remove_session(_exc: BaseException | None = None) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Delete, Insert, Update
 
-from .db import JSONText, rowcount
+from .db import JSONText, rowcount, run_on_cursor
 
 _Entry = tuple[str, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
 
@@ -290,40 +290,3 @@ def _first_column(cursor: Any) -> Any:
 
 def _first_columns(cursor: Any) -> list[Any]:
     return [row[0] for row in cursor.fetchall()]
-
-
-def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Callable[[Any], Any]) -> Any:
-    """Execute `sql` on a cursor of the connection's DBAPI connection as SQLAlchemy's execution would (cursor events
-    around it, DBAPI errors raised through SQLAlchemy's handler) and return what `read(cursor)` takes from it."""
-    cursor = _cursor(conn)
-    events = conn._has_events or conn.engine._has_events
-    try:
-        if events:
-            conn.dispatch.before_cursor_execute(conn, cursor, sql, values, None, many)
-        if many:
-            cursor.executemany(sql, values)
-        else:
-            cursor.execute(sql, values)
-        if events:
-            conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
-        return read(cursor)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
-        # on a disconnect
-        conn._handle_dbapi_exception(exc, sql, values, cursor, None)
-        raise       # not reached: the handler raises
-
-
-_CURSOR = "ygt_hot_cursor"
-
-
-def _cursor(conn: Connection) -> Any:
-    """The DBAPI connection's cursor for hot statements, made once per connection and kept in its pool record: a new
-    psycopg cursor per statement built its adapters and looked each parameter's dumper up again. A kept cursor is
-    one of a live connection (the record's connection may have been replaced since)."""
-    driver = cast(Any, conn.connection.driver_connection)
-    info = conn.connection.info
-    cursor = info.get(_CURSOR)
-    if cursor is None or cursor.connection is not driver or cursor.closed:
-        cursor = info[_CURSOR] = driver.cursor()
-    return cursor

@@ -33,7 +33,7 @@ from sqlalchemy.orm.base import instance_dict, instance_state
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from .hot import run_on_cursor
+from .db import run_on_cursor
 
 Row = tuple[Any, ...]
 _Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
