@@ -62,10 +62,11 @@ def complete(p: Principal, task_id: int, *, data: dict[str, Any], completion_id:
         data, ignored = forms.only_form_fields((form or {}).get("schema"), data)
         data = checks.run(form, task, data, p)
         claimed = task.assignee_id is None
-        if claimed:
-            services.claim_locked(p, task)      # the row lock is held since get_task
+        # the row lock is held since get_task; the claim's history goes first in the step's history INSERT
+        claim_history = [services.claim_locked(p, task)] if claimed else []
         try:
-            runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id)
+            runner.complete_human_task(task, data, runner.Actor.of(p), completion_id=completion_id,
+                                       history_before=claim_history)
         except IntegrityError as exc:   # the id completed another task (unique on the task rows): all rolls back
             if completion_id and "completion_id" in str(exc.orig):
                 raise _reused(completion_id) from exc

@@ -107,13 +107,21 @@ def claim_row(p: Principal, task: HumanTask) -> None:
            details={"instance_id": task.instance_id})
 
 
-def claim_locked(p: Principal, task: HumanTask) -> None:
+def claim_locked(p: Principal, task: HumanTask) -> dict[str, Any]:
     """The claim inside a change that already holds the task's row lock (`get_task(lock=True)`) and saw it
     unassigned: no conditional UPDATE and re-read needed, the row is written with the change. The caller writes
-    the `task.claim` audit entry (`claim_audit`) with its own, so both go in one INSERT."""
+    the `task.claim` audit entry (`claim_audit`) with its own, so both go in one INSERT, and the claim's history
+    event, returned as a row (`history_row`), with the step's history (`runner.complete_human_task`'s
+    `history_before`): no ORM object built, added and taken out again (issue 23.2)."""
     task.assignee_id = p.user_id
     task.etag_version += 1
-    history(task, "task_claimed", p)
+    return history_row(task, "task_claimed", p)
+
+
+def history_row(task: HumanTask, event: str, p: Principal, **data: Any) -> dict[str, Any]:
+    """The history event `history` adds, as the process_events row the runner writes (every column but the id)."""
+    return {"instance_id": task.instance_id, "at": clock.now(), "type": event, "element_id": task.element_id,
+            "task_guid": task.task_guid, "actor": p.username, "data": data}
 
 
 def claim_audit(p: Principal, task: HumanTask) -> None:

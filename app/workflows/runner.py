@@ -292,7 +292,8 @@ def _pins_for(session, pv: VersionInfo) -> dict[str, int]:
 # -- steps on an existing instance ---------------------------------------------------------------------------
 
 def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, ProcessInstance], runtime.Snapshot], *,
-          interactive: bool = True, allow_suspended: bool = False, session_hook=None):
+          interactive: bool = True, allow_suspended: bool = False, session_hook=None,
+          history_before: Sequence[dict[str, Any]] = ()):
     try:
         with unit_of_work() as session:
             inst = _lock(session, instance_id, interactive=interactive)
@@ -305,7 +306,7 @@ def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, Process
             snap = fn(ctx, inst)
             if session_hook:
                 session_hook(session, inst, snap)
-            _persist(session, inst, snap, actor)
+            _persist(session, inst, snap, actor, history_before)
             return inst, snap
     except StaleDataError as exc:
         raise Conflict("流程实例已被其他操作更新 (version conflict)", code="version_conflict",
@@ -313,8 +314,10 @@ def _step(instance_id: int, actor: Actor, fn: Callable[[runtime.Context, Process
 
 
 def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, *, completion_id: str | None = None,
-                        interactive: bool = True):
-    """Complete an open human task (the caller validated form data and permissions)."""
+                        interactive: bool = True, history_before: Sequence[dict[str, Any]] = ()):
+    """Complete an open human task (the caller validated form data and permissions). `history_before`: history rows
+    of the caller's (a claim's: every process_events column but the id) written first with the step's history,
+    after any history event the session holds, as if it had been added to the session last."""
     def run(ctx, inst):
         return runtime.complete_task(ctx, inst.state, task.task_guid, data)
 
@@ -324,7 +327,8 @@ def complete_human_task(task: HumanTask, data: Mapping[str, Any], actor: Actor, 
             if ev["type"] == "task_completed" and ev["task_guid"] == task.task_guid:
                 ev["actor"] = actor.name
     try:
-        return _step(task.instance_id, actor, run, interactive=interactive, session_hook=mark)
+        return _step(task.instance_id, actor, run, interactive=interactive, session_hook=mark,
+                     history_before=history_before)
     except eng.TaskNotReady as exc:
         raise Conflict("任务已完成 (task already completed)", code="task_already_completed",
                        task_id=task.id) from exc
@@ -591,10 +595,12 @@ def _update_instance(session, inst: ProcessInstance, values: dict[str, Any],
         set_committed_value(inst, key, value)
 
 
-def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor) -> None:
+def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor,
+             history_before: Sequence[dict[str, Any]] = ()) -> None:
     now = clock.now()
     had_timers, had_messages = inst.next_timer_at is not None, bool(inst.waiting_messages)
-    before = _pending_events(session)       # a claim's history goes in the step's INSERT, not a flush of its own
+    # a claim's history goes in the step's INSERT, not a flush of its own
+    before = _pending_events(session) + [{**row, "data": row["data"] or {}} for row in history_before]
     if session.info.get(_EVENT_ROWS) is None and session.info.get(_WRITTEN_EVENTS) is None:
         # the step's history rides in the instance UPDATE's statement (written only if it touched the row)
         _update_instance(session, inst, _applied(inst, snap, now), snap,

@@ -66,6 +66,47 @@ def test_a_valid_completion_advances_the_instance_and_chains_to_the_next_task(do
     assert history.count("task_claimed") == 1 and history.count("task_completed") == 1
 
 
+def test_the_claim_of_a_completion_is_written_first_with_the_steps_history_and_builds_no_orm_event(app, doctor,
+                                                                                                   approval):
+    """Issue 23.2: the claim's history event is a row written first in the step's history INSERT (as when it was an
+    ORM object taken out of the session): the same columns, the step's events after it; no ProcessEvent object is
+    built for it. A completion of a task the caller holds writes no claim."""
+    from sqlalchemy import event
+
+    built: list[str] = []
+
+    def made(target, _args, _kwargs) -> None:
+        built.append(target.type)
+    task = start_task(doctor)
+    event.listen(ProcessEvent, "init", made)
+    try:
+        assert complete(doctor, task, {"amount": 500}, etag=task["etag"]).status_code == 200
+    finally:
+        event.remove(ProcessEvent, "init", made)
+    assert built == []
+    with app.app_context():
+        rows = db.session().execute(select(ProcessEvent.type, ProcessEvent.element_id, ProcessEvent.task_guid,
+                                           ProcessEvent.actor, ProcessEvent.data, ProcessEvent.at)
+                                    .where(ProcessEvent.instance_id == task["instance_id"])
+                                    .order_by(ProcessEvent.id)).all()
+        guid = db.session().scalar(select(func.min(ProcessEvent.task_guid)).where(
+            ProcessEvent.instance_id == task["instance_id"], ProcessEvent.element_id == task["element_id"]))
+    types = [r.type for r in rows]
+    claimed = types.index("task_claimed")
+    assert types[claimed + 1] == "task_completed" and types.count("task_claimed") == 1
+    claim = rows[claimed]
+    assert (claim.element_id, claim.task_guid, claim.actor, claim.data) == (task["element_id"], guid,
+                                                                            doctor.user.username, {})
+    assert claim.at <= rows[claimed + 1].at
+    following = next(t for t in doctor.get("/api/v1/tasks?view=groups").json["items"]
+                     if t["instance_id"] == task["instance_id"])
+    following = doctor.get(f"/api/v1/tasks/{following['id']}").json
+    assert doctor.post(f"/api/v1/tasks/{following['id']}/claim").status_code == 200
+    assert complete(doctor, following, {"approved": True}).status_code == 200
+    history = [e["type"] for e in doctor.get(f"/api/v1/process-instances/{task['instance_id']}").json["history"]]
+    assert history.count("task_claimed") == 2
+
+
 def test_the_same_completion_id_is_answered_as_the_first_and_acts_once(app, doctor, approval):
     task = start_task(doctor)
     cid = str(uuid.uuid4())
