@@ -2,6 +2,11 @@
 view. Kept here, frozen, as an oracle: `install` makes every `_Run` check that its snapshot is the oracle's, byte
 for byte (every field's repr and the state text), and that the human tasks open before a step are the same.
 
+The state is checked against the codec as it was before issue 23.2 (`reference_dump`: the library's encoder, the text
+read back; `reference_load`: a deep copy of the saved state first), and every step's opening against a load of the
+same state by that reference: the workflow loaded holds no dict or list of the caller's state (`reachable`), the
+state is left as it was, and the loaded workflow saves to the text the reference's does.
+
 The oracle runs on its own copy of the workflow (a deep copy taken just before the snapshot), so what the
 snapshot changes in the tree (multiple-wait correlations, compaction) is done and checked on each side
 independently; the platform clock is held still while both run (a due date is "now + n days").
@@ -10,12 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import types
 
 import pytest
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import codec
 from app.engine import runtime as rt
 from app.engine.codec import to_json_value
 from app.engine.compaction import pruned_of
@@ -63,8 +71,84 @@ def reference_snapshot(run) -> rt.Snapshot:
         data=to_json_value(wf.data) if wf.is_completed() else {}, thrown_messages=run.thrown,
         closed_tasks=[guid for guid in run.ready_before if guid not in still])
     rt.compact(wf)                      # through the module: a test may replace it
-    snap.state, snap.state_text = rt.dump_state_text(wf)
+    snap.state, snap.state_text = reference_dump(wf)
     return snap
+
+
+def reference_dump(wf) -> tuple[dict, str]:
+    """`codec.dump_state_text` before issue 23.2, verbatim: the library's encoder, then the text read back."""
+    ser = codec.serializer()
+    ser.registry._encoder_mode = True
+    try:
+        text = json.dumps(codec._records_out(ser.to_dict(wf)), cls=ser._encoder_cls)
+    finally:
+        ser.registry._encoder_mode = False
+    state = json.loads(text)
+    pruned = getattr(wf, "ygt_pruned", None)
+    if pruned:
+        if state and codec.PRUNED_KEY not in state:
+            text = f"{text[:-1]}, {json.dumps(codec.PRUNED_KEY)}: {json.dumps(pruned)}}}"
+            state[codec.PRUNED_KEY] = pruned
+        else:
+            state[codec.PRUNED_KEY] = pruned
+            text = json.dumps(state)
+    return state, text
+
+
+def reference_load(state, spec, subprocess_specs):
+    """`codec.load_state` before issue 23.2: on a deep copy of the saved state."""
+    dct = json.loads(json.dumps(state))
+    dct["spec"] = spec
+    dct["subprocess_specs"] = subprocess_specs
+    pruned = dct.pop(codec.PRUNED_KEY, None)
+    workflow = codec.serializer().from_dict(dct)
+    if pruned:
+        workflow.ygt_pruned = pruned
+    return workflow
+
+
+def containers(value) -> dict[int, object]:
+    """Every dict and list inside a JSON value, by id (kept alive by the mapping)."""
+    found: dict[int, object] = {}
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict | list) and id(v) not in found:
+            found[id(v)] = v
+            stack.extend(v.values() if isinstance(v, dict) else v)
+    return found
+
+
+_OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+           types.CodeType, types.FrameType)
+
+
+def reachable(wf, *, stop: list) -> set[int]:
+    """The ids of every object reachable from a loaded workflow (gc referents), not through `stop` (its specs and
+    script engine: they were not loaded from the state) nor through classes, modules and functions."""
+    import gc
+    blocked = {id(o) for o in stop}
+    seen: set[int] = set()
+    stack = [wf]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or id(obj) in blocked or isinstance(obj, _OPAQUE):
+            continue
+        seen.add(id(obj))
+        stack.extend(gc.get_referents(obj))
+    return seen
+
+
+def check_opening(wf, state) -> None:
+    """A workflow loaded from `state` owns what it holds, left `state` as it was and saves as the reference's
+    load of the same state saves."""
+    spec_objects = [wf.spec, *wf.subprocess_specs.values(), wf.subprocess_specs, wf.script_engine]
+    for spec in (wf.spec, *wf.subprocess_specs.values()):
+        spec_objects.extend(spec.task_specs.values())
+    shared = set(containers(state)) & reachable(wf, stop=spec_objects)
+    assert not shared, f"the loaded workflow holds {len(shared)} dicts/lists of the caller's state"
+    ref = reference_load(state, wf.spec, wf.subprocess_specs)
+    assert reference_dump(ref)[1] == reference_dump(wf)[1]
 
 
 def reference_ready_before(wf) -> dict[str, float]:
@@ -196,7 +280,12 @@ def install(monkeypatch) -> None:
     snapshot, init = rt._Run.snapshot, rt._Run.__init__
 
     def checked_init(self, *args, **kwargs):
+        state = args[1] if len(args) > 1 else kwargs.get("state")
+        kept = copy.deepcopy(state)
         init(self, *args, **kwargs)
+        if state is not None:
+            assert state == kept, "loading changed the caller's state"
+            check_opening(self.wf, state)
         want = reference_ready_before(self.wf)
         assert list(self.ready_before.items()) == list(want.items()), (self.ready_before, want)
         Checked.openings += 1

@@ -44,6 +44,7 @@ class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
+        workflow.correlations = _json_copy(workflow.correlations)      # the library keeps the given dict
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
@@ -56,12 +57,23 @@ class _CalleeAwareSubWorkflowConverter(BpmnSubWorkflowConverter):
         key = task.internal_data.get(CALLEE_KEY)
         spec = top_workflow.subprocess_specs.get(key) if key else None
         if spec is None:
-            return super().from_dict(dct, task, top_workflow)
-        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
-        subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
-        subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(subprocess, dct)
+            subprocess = super().from_dict(dct, task, top_workflow)
+        else:
+            subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+            subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
+            subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(subprocess, dct)
+        subprocess.correlations = _json_copy(subprocess.correlations)     # the library keeps the given dict
         return subprocess
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists copied, leaves shared: they are immutable)."""
+    if isinstance(value, dict):
+        return {k: v if type(v) in _LEAVES else _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [v if type(v) in _LEAVES else _json_copy(v) for v in value]
+    return value
 
 
 def callee_keys(state: dict[str, Any]) -> list[str]:
@@ -116,14 +128,25 @@ def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def dump_state_text(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
     """The JSON-safe state of a workflow and its JSON text: the text `json.dumps(state)` gives (default separators,
-    ASCII escapes), the one a `json` column stores, so a writer can send it without serializing the state again."""
+    ASCII escapes), the one a `json` column stores, so a writer can send it without serializing the state again.
+
+    The state is built once as plain JSON values (fresh dicts and lists, str keys, exact str/int/float/bool/None
+    leaves: what `json.loads(text)` would give back) and serialized without the library's encoder hook; a state
+    holding anything else (a date, a tuple, a set, a callable, a non-str key ...) is serialized by the library's
+    encoder and read back, as before."""
     ser = serializer()
     ser.registry._encoder_mode = True
     try:
-        text = json.dumps(_records_out(ser.to_dict(workflow)), cls=ser._encoder_cls)
+        dct = ser.to_dict(workflow)
+        try:
+            state = _plain(dct)
+        except _NotPlain:
+            text = json.dumps(_records_out(dct), cls=ser._encoder_cls)
+            state = json.loads(text)
+        else:
+            text = json.dumps(state)
     finally:
         ser.registry._encoder_mode = False
-    state = json.loads(text)
     pruned = getattr(workflow, "ygt_pruned", None)
     if pruned:
         if state and PRUNED_KEY not in state:        # appended last: the text json.dumps(state) would end with
@@ -135,16 +158,46 @@ def dump_state_text(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
     return state, text
 
 
+class _NotPlain(Exception):
+    """A value only the library's JSON encoder writes (its `default` hook) or that JSON reads back changed."""
+
+
+def _plain(value: Any) -> Any:
+    """A copy of `value` made of plain JSON values only, written by `json.dumps` exactly as the library's encoder
+    writes `_records_out(value)`: a `Record` as `{"typename": "Record", "fields": …}`, any other dict as a dict, a
+    list as a list. Raises `_NotPlain` at anything else (a tuple, set, date, UUID, callable, str or int subclass,
+    a non-str key): those the encoder converts, and JSON would read back as another value."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotPlain
+            out[k] = v if type(v) in _LEAVES else _plain(v)
+        return {"typename": "Record", "fields": out} if type(value) is Record else out
+    if isinstance(value, list):
+        return [v if type(v) in _LEAVES else _plain(v) for v in value]
+    raise _NotPlain
+
+
 def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:
     """Rebuild a workflow from saved state and the (cached) spec objects of its version."""
     ser = serializer()
-    dct = json.loads(json.dumps(state))  # the converter consumes the dict; never touch the caller's copy
+    # No deep copy of `state` (the session's value): the workflow built holds none of its dicts or lists and the
+    # caller's dict is left as it was. The converters restore task data, internal data and workflow data into new
+    # dicts and lists (`registry.restore` copies every container) and read the rest; what they take as given or
+    # consume is copied here: the top level and its `subprocesses` (popped one by one), the correlations (kept as
+    # given: copied by the workflow converters above), the pending events (their event definitions keep lists) and
+    # the record of pruned history.
+    dct = dict(state)
+    dct["subprocesses"] = dict(dct.get("subprocesses") or {})
+    if dct.get("bpmn_events"):
+        dct["bpmn_events"] = json.loads(json.dumps(dct["bpmn_events"]))
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs
     pruned = dct.pop(PRUNED_KEY, None)
     workflow = ser.from_dict(dct)
     if pruned:
-        workflow.ygt_pruned = pruned      # what compaction dropped earlier (app.engine.compaction)
+        workflow.ygt_pruned = _json_copy(pruned)      # what compaction dropped earlier (app.engine.compaction)
     return workflow
 
 
