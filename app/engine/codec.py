@@ -16,9 +16,14 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
+    TaskConverter,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
 
 from .compaction import PRUNED_KEY
 from .sandbox import Record
@@ -41,8 +46,10 @@ class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
         spec = dct.pop("spec")
         subprocess_specs = dct.pop("subprocess_specs", {})
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        workflow.ygt_ids = ids = _TaskIds()      # for the load only (load_state drops it)
+        restore = self.registry.restore
+        workflow.tasks = {ids[k]: restore(v, workflow=workflow) for k, v in dct["tasks"].items()}
+        workflow.task_tree = workflow.tasks.get(ids[dct["root"]])
         self.set_default_attributes(workflow, dct)
         workflow.correlations = _json_copy(workflow.correlations)      # the library keeps the given dict
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
@@ -56,15 +63,59 @@ class _CalleeAwareSubWorkflowConverter(BpmnSubWorkflowConverter):
     def from_dict(self, dct, task, top_workflow):
         key = task.internal_data.get(CALLEE_KEY)
         spec = top_workflow.subprocess_specs.get(key) if key else None
-        if spec is None:
-            subprocess = super().from_dict(dct, task, top_workflow)
-        else:
-            subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
-            subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
-            subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
-            self.set_default_attributes(subprocess, dct)
+        if spec is None:        # the library's choice (BpmnSubWorkflowConverter.from_dict)
+            spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        ids = getattr(top_workflow, "ygt_ids", None)
+        if ids is None:
+            ids = _TaskIds()
+        restore = self.registry.restore
+        subprocess.tasks = {ids[k]: restore(v, workflow=subprocess) for k, v in dct["tasks"].items()}
+        subprocess.task_tree = subprocess.tasks.get(ids[dct["root"]])
+        self.set_default_attributes(subprocess, dct)
         subprocess.correlations = _json_copy(subprocess.correlations)     # the library keeps the given dict
         return subprocess
+
+
+class _TaskIds(dict):
+    """The task ids of one load, each parsed once: `ids[text]` is the UUID of `text`, the same object every time a
+    task's id, its parent's `_children` entry, its children's `_parent` and the task mapping's key name it (as they
+    are in a workflow that ran in memory). The library parsed each occurrence, and every lookup of a task by an id
+    parsed apart compared the two UUIDs in Python (`UUID.__eq__`) besides hashing them."""
+
+    def __missing__(self, text: str) -> UUID:
+        uuid = self[text] = UUID(text)
+        return uuid
+
+
+class _LoadTaskConverter(TaskConverter):
+    """The library's `TaskConverter.from_dict` (SpiffWorkflow 3.2.0), its ids taken from the load's `_TaskIds`."""
+
+    def from_dict(self, dct, workflow):
+        ids = getattr(workflow.top_workflow, "ygt_ids", None)
+        if ids is None:
+            return super().from_dict(dct, workflow)
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=ids[dct["id"]])
+        task._parent = ids[dct["parent"]] if dct["parent"] is not None else None
+        task._children = [ids[child] for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+
+        delta = dct.get("delta")
+        if delta and task.parent is not None:
+            data = DeepMerge.merge({}, task.parent.data)
+            data.update(self.registry.restore(delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                if key in data:
+                    del data[key]
+        else:
+            data = self.registry.restore(dct["data"])
+        task.data = data
+        return task
 
 
 def _json_copy(value: Any) -> Any:
@@ -117,6 +168,7 @@ def serializer() -> BpmnWorkflowSerializer:
     registry = BpmnWorkflowSerializer.configure(ENGINE_CONFIG)
     _register_value_types(registry)
     _SplicedSpecWorkflowConverter(BpmnWorkflow, registry)
+    _LoadTaskConverter(Task, registry)
     _CalleeAwareSubWorkflowConverter(BpmnSubWorkflow, registry)
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
@@ -196,6 +248,7 @@ def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:
     dct["subprocess_specs"] = subprocess_specs
     pruned = dct.pop(PRUNED_KEY, None)
     workflow = ser.from_dict(dct)
+    del workflow.ygt_ids
     if pruned:
         workflow.ygt_pruned = _json_copy(pruned)      # what compaction dropped earlier (app.engine.compaction)
     return workflow

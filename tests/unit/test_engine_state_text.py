@@ -115,3 +115,20 @@ def test_a_loaded_workflow_owns_its_data_and_leaves_the_state_alone(approval, da
     loaded.correlations["resident_key"]["id"].append("R-2")
     loaded.correlations["other"] = 1
     assert json.dumps(state) == json.dumps(kept)
+
+
+def test_a_load_parses_each_task_id_once(approval):
+    """A task's id, its parent's child entry, its children's parent and the task mapping's key are one UUID object,
+    as in a workflow that ran in memory (lookups by id then compare by identity); the load's id table is dropped."""
+    wf, _ = _waiting(approval, PLAIN)
+    state, _ = codec.dump_state_text(wf)
+    spec, subs = rt._spec_objects(approval)
+    loaded = codec.load_state(state, spec, dict(subs))
+    assert not hasattr(loaded, "ygt_ids")
+    assert [str(k) for k in loaded.tasks] == list(state["tasks"])
+    for key, task in loaded.tasks.items():
+        assert key is task.id
+        if task.parent is not None:
+            assert any(child is task.id for child in task.parent._children)
+            assert task._parent is task.parent.id
+    assert loaded.task_tree.id is next(iter(loaded.tasks))
