@@ -1,6 +1,7 @@
 """Helpers shared by tests (importable, unlike conftest)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,3 +100,18 @@ def statements_sent(app=None) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def assert_same_result(a, b) -> None:
+    """Two results are the same: the same JSON text and, value by value, the same Python types (a compiled dump or
+    load against marshmallow's own, tests/unit/test_compiled_dumps.py and test_compiled_loads.py)."""
+    assert json.dumps(a, default=repr, ensure_ascii=False) == json.dumps(b, default=repr, ensure_ascii=False)
+    assert _types(a) == _types(b)
+
+
+def _types(value):
+    if isinstance(value, dict):
+        return [(type(value).__name__, k, _types(v)) for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return [_types(v) for v in value]
+    return type(value).__name__

@@ -3,7 +3,6 @@ values of the same types, on every shape the engine path's response schemas meet
 None, values still to convert, nested and listed tasks)."""
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -15,6 +14,7 @@ from marshmallow import Schema, fields, post_dump
 from app.core.dumps import compiled
 from app.processes.schemas import InstanceDetailSchema
 from app.tasks.schemas import CompletedTaskSchema, TaskListSchema, TaskSchema
+from tests.helpers import assert_same_result
 
 AT = datetime(2026, 12, 5, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -44,45 +44,33 @@ TASKS = [
 ]
 
 
-def _same(a, b) -> None:
-    assert json.dumps(a, default=repr, ensure_ascii=False) == json.dumps(b, default=repr, ensure_ascii=False)
-    assert _types(a) == _types(b)
-
-
-def _types(value):
-    if isinstance(value, dict):
-        return [(type(value).__name__, k, _types(v)) for k, v in value.items()]
-    if isinstance(value, list):
-        return [_types(v) for v in value]
-    return type(value).__name__
-
 
 @pytest.mark.parametrize("task", TASKS)
 def test_a_task_dumps_as_marshmallow_dumps_it(task):
-    _same(compiled(TaskSchema()).dump(task), TaskSchema().dump(task))
+    assert_same_result(compiled(TaskSchema()).dump(task), TaskSchema().dump(task))
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_a_task_object_dumps_as_marshmallow_dumps_it(task):
     obj = SimpleNamespace(**task)
-    _same(compiled(TaskSchema()).dump(obj), TaskSchema().dump(obj))
+    assert_same_result(compiled(TaskSchema()).dump(obj), TaskSchema().dump(obj))
 
 
 @pytest.mark.parametrize("items", [[], TASKS[:1], TASKS, [TASKS[0], None]])
 @pytest.mark.parametrize("cursor", [None, "abc", 12])
 def test_the_task_list_dumps_as_marshmallow_dumps_it(items, cursor):
     value = {"items": items, "total": len(items), "next_cursor": cursor}   # a None item dumps as None
-    _same(compiled(TaskListSchema()).dump(value), TaskListSchema().dump(value))
-    _same(compiled(TaskListSchema()).dump({"items": None}), TaskListSchema().dump({"items": None}))
+    assert_same_result(compiled(TaskListSchema()).dump(value), TaskListSchema().dump(value))
+    assert_same_result(compiled(TaskListSchema()).dump({"items": None}), TaskListSchema().dump({"items": None}))
 
 
 @pytest.mark.parametrize("next_tasks", [[], TASKS[:2], None])
 @pytest.mark.parametrize("task", TASKS[:3])
 def test_a_completed_task_dumps_as_marshmallow_dumps_it(task, next_tasks):
     value = {**task, "next_tasks": next_tasks}
-    _same(compiled(CompletedTaskSchema()).dump(value), CompletedTaskSchema().dump(value))
+    assert_same_result(compiled(CompletedTaskSchema()).dump(value), CompletedTaskSchema().dump(value))
     value.pop("next_tasks")
-    _same(compiled(CompletedTaskSchema()).dump(value), CompletedTaskSchema().dump(value))
+    assert_same_result(compiled(CompletedTaskSchema()).dump(value), CompletedTaskSchema().dump(value))
 
 
 INSTANCES = [
@@ -105,15 +93,15 @@ INSTANCES = [
 
 @pytest.mark.parametrize("instance", INSTANCES)
 def test_an_instance_detail_dumps_as_marshmallow_dumps_it(instance):
-    _same(compiled(InstanceDetailSchema()).dump(instance), InstanceDetailSchema().dump(instance))
+    assert_same_result(compiled(InstanceDetailSchema()).dump(instance), InstanceDetailSchema().dump(instance))
     obj = SimpleNamespace(**instance)
-    _same(compiled(InstanceDetailSchema()).dump(obj), InstanceDetailSchema().dump(obj))
+    assert_same_result(compiled(InstanceDetailSchema()).dump(obj), InstanceDetailSchema().dump(obj))
 
 
 def test_many_dumps_as_marshmallow_dumps_it():
-    _same(compiled(TaskSchema(many=True)).dump(TASKS[:3]), TaskSchema(many=True).dump(TASKS[:3]))
-    _same(compiled(TaskSchema()).dump(TASKS[:3], many=True), TaskSchema().dump(TASKS[:3], many=True))
-    _same(compiled(TaskSchema()).dump(OrderedDict(TASKS[1])), TaskSchema().dump(OrderedDict(TASKS[1])))
+    assert_same_result(compiled(TaskSchema(many=True)).dump(TASKS[:3]), TaskSchema(many=True).dump(TASKS[:3]))
+    assert_same_result(compiled(TaskSchema()).dump(TASKS[:3], many=True), TaskSchema().dump(TASKS[:3], many=True))
+    assert_same_result(compiled(TaskSchema()).dump(OrderedDict(TASKS[1])), TaskSchema().dump(OrderedDict(TASKS[1])))
 
 
 def test_dump_defaults_data_keys_attributes_and_ordered_output_are_kept():
@@ -127,7 +115,7 @@ def test_dump_defaults_data_keys_attributes_and_ordered_output_are_kept():
         d = fields.Float()
 
     for value in ({}, {"a": None, "bee": 3, "c": [{"x": 1}], "d": 2}, {"a": "7", "b": "not read", "d": None}):
-        _same(compiled(Odd()).dump(value), Odd().dump(value))
+        assert_same_result(compiled(Odd()).dump(value), Odd().dump(value))
     assert type(compiled(Odd()).dump({})) is OrderedDict
 
 

@@ -4,7 +4,6 @@ missing and extra fields, None, values out of range), for the engine path's requ
 dict) and from a query string (webargs' MultiDictProxy over werkzeug's MultiDict)."""
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from app.core.loads import COMPILED_LOADS, compiled_load
 from app.processes.schemas import InstanceStartSchema
 from app.tasks.schemas import CompleteSchema, TaskQueryArgsSchema
+from tests.helpers import assert_same_result
 
 CID = str(uuid.UUID(int=7))
 BODIES = {
@@ -53,18 +53,6 @@ def _answer(schema: Schema, data, **kw):
         return "error", exc.messages, exc.valid_data
 
 
-def _same(a, b) -> None:
-    assert json.dumps(a, default=repr, ensure_ascii=False) == json.dumps(b, default=repr, ensure_ascii=False)
-    assert _types(a) == _types(b)
-
-
-def _types(value):
-    if isinstance(value, dict):
-        return [(type(value).__name__, k, _types(v)) for k, v in value.items()]
-    if isinstance(value, list | tuple):
-        return [_types(v) for v in value]
-    return type(value).__name__
-
 
 @pytest.mark.parametrize(("cls", "body"), [(cls, body) for cls, bodies in BODIES.items() for body in bodies])
 @pytest.mark.parametrize("unknown", [None, RAISE, EXCLUDE, INCLUDE])
@@ -72,7 +60,7 @@ def test_a_json_body_loads_as_marshmallow_loads_it(cls, body, unknown):
     kw = {} if unknown is None else {"unknown": unknown}
     fast = compiled_load(cls())
     assert fast in COMPILED_LOADS
-    _same(_answer(fast, body, **kw), _answer(cls(), body, **kw))
+    assert_same_result(_answer(fast, body, **kw), _answer(cls(), body, **kw))
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -81,21 +69,21 @@ def test_a_query_string_loads_as_marshmallow_loads_it(query, unknown):
     fast = compiled_load(TaskQueryArgsSchema())
     slow = TaskQueryArgsSchema()
     args = ImmutableMultiDict(query)
-    _same(_answer(fast, MultiDictProxy(args, fast), unknown=unknown),
+    assert_same_result(_answer(fast, MultiDictProxy(args, fast), unknown=unknown),
           _answer(slow, MultiDictProxy(args, slow), unknown=unknown))
 
 
 @pytest.mark.parametrize("data", [[{"data": {}}], "text", None, 5])
 def test_what_is_not_a_mapping_is_marshmallows_to_refuse(data):
-    _same(_answer(compiled_load(CompleteSchema()), data), _answer(CompleteSchema(), data))
-    _same(_answer(compiled_load(CompleteSchema()), data, many=True), _answer(CompleteSchema(), data, many=True))
+    assert_same_result(_answer(compiled_load(CompleteSchema()), data), _answer(CompleteSchema(), data))
+    assert_same_result(_answer(compiled_load(CompleteSchema()), data, many=True), _answer(CompleteSchema(), data, many=True))
 
 
 def test_partial_loads_are_marshmallows():
     body = {"resident_id": "12"}
-    _same(_answer(compiled_load(InstanceStartSchema()), body, partial=True),
+    assert_same_result(_answer(compiled_load(InstanceStartSchema()), body, partial=True),
           _answer(InstanceStartSchema(), body, partial=True))
-    _same(_answer(compiled_load(InstanceStartSchema()), body, partial=("process_id",)),
+    assert_same_result(_answer(compiled_load(InstanceStartSchema()), body, partial=("process_id",)),
           _answer(InstanceStartSchema(), body, partial=("process_id",)))
 
 
@@ -141,4 +129,4 @@ def test_data_key_and_attribute_are_read_and_written_as_marshmallow_does():
         b = fields.Int(attribute="bee", required=True)
 
     for body in ({"A": "x", "b": 1}, {"b": "2"}, {"a": "x", "b": 1}, {"A": "x"}):
-        _same(_answer(compiled_load(Keyed()), body), _answer(Keyed(), body))
+        assert_same_result(_answer(compiled_load(Keyed()), body), _answer(Keyed(), body))
