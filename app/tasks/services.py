@@ -47,8 +47,7 @@ def changed(task: HumanTask, event: str, p: Principal, **data: Any) -> None:
 
 
 def history(task: HumanTask, event: str, p: Principal, **data: Any) -> None:
-    session().add(ProcessEvent(instance_id=task.instance_id, at=clock.now(), type=event, element_id=task.element_id,
-                               task_guid=task.task_guid, actor=p.username, data=data))
+    session().add(ProcessEvent(**history_row(task, event, p, **data)))
 
 
 def _open(task: HumanTask) -> None:
