@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, column, insert, select, text
 
 from app.auth.principal import Principal, current_principal
 from app.core import clock, logs
-from app.core.db import relax_commit, unit_of_work
+from app.core.db import RELAXED_COMMIT_SQL, relax_commit, unit_of_work
 from app.core.hot import HotStatement, insert_together
 
 from .models import AuditEntry
@@ -71,14 +71,13 @@ def record(action: str, *, object_type: str, object_id: Any = None, details: dic
 
 _TABLE = cast(Table, AuditEntry.__table__)
 _INSERT = HotStatement(insert(_TABLE))    # run on the DBAPI (app.core.hot)
-# What `app.core.db.relax_commit` runs before a read's entry, here inside the entry's INSERT (PostgreSQL; issue 23.2:
-# a round trip less per audited read): the row is selected from a one-row subquery that sets the transaction's
-# synchronous_commit, so it is set before the INSERT writes (the xid is assigned at a transaction's first write:
-# 'off' only when nothing was written before, as relax_commit decides). A volatile function's subquery is not
-# pulled up or skipped by the planner; the binds carry their types' casts (the psycopg dialect renders them).
-_RELAX = text("SELECT set_config('synchronous_commit', CASE WHEN pg_current_xact_id_if_assigned() IS NULL "
-              "THEN 'off' ELSE current_setting('synchronous_commit') END, true) AS relaxed").columns(
-    column("relaxed")).subquery("relax")
+# What `app.core.db.relax_commit` runs before a read's entry (`RELAXED_COMMIT_SQL`), here inside the entry's INSERT
+# (PostgreSQL; issue 23.2: a round trip less per audited read): the row is selected from a one-row subquery that
+# sets the transaction's synchronous_commit, so it is set before the INSERT writes (the xid is assigned at a
+# transaction's first write: 'off' only when nothing was written before, as relax_commit decides). A volatile
+# function's subquery is not pulled up or skipped by the planner; the binds carry their types' casts (the psycopg
+# dialect renders them).
+_RELAX = text(f"{RELAXED_COMMIT_SQL} AS relaxed").columns(column("relaxed")).subquery("relax")
 _ENTRY_COLUMNS = ("at", "actor", "actor_user_id", "action", "object_type", "object_id", "request_id", "details",
                   "ip", "user_agent")       # `entry`'s keys: every column but the key
 _RELAXED_INSERT = HotStatement(insert(_TABLE).from_select(

@@ -253,8 +253,8 @@ def unit_of_work() -> Iterator[Session]:
 # For those the wait buys only that a database crash in the next few hundred ms cannot lose them (PostgreSQL never
 # applies an asynchronous commit partially nor out of order). Only a transaction that wrote nothing before is relaxed
 # (the xid is assigned at a transaction's first write), so a view's own change is never committed asynchronously.
-_RELAXED_COMMIT = ("SELECT set_config('synchronous_commit', CASE WHEN pg_current_xact_id_if_assigned() IS NULL "
-                   "THEN 'off' ELSE current_setting('synchronous_commit') END, true)")
+RELAXED_COMMIT_SQL = ("SELECT set_config('synchronous_commit', CASE WHEN pg_current_xact_id_if_assigned() IS NULL "
+                      "THEN 'off' ELSE current_setting('synchronous_commit') END, true)")
 
 
 def relax_commit(s: Session) -> None:
@@ -264,7 +264,7 @@ def relax_commit(s: Session) -> None:
     if conn.dialect.name == "postgresql":
         # on the hot statements' cursor: cursor events and SQLAlchemy's errors as `exec_driver_sql`, without its
         # execution context and result (issue 23.2)
-        run_on_cursor(conn, _RELAXED_COMMIT, None, False, _nothing)
+        run_on_cursor(conn, RELAXED_COMMIT_SQL, None, False, _nothing)
 
 
 def _nothing(_cursor: Any) -> None:
