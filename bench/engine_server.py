@@ -100,9 +100,19 @@ def one_run(label: str, code: Path, url: str, token: str, args) -> dict:
         worker = web_worker(server.pid)
         base = f"http://127.0.0.1:{args.port}"
         http_run(base, token, args.warmup, args.clients, ORG)
+        spy = None
+        if args.py_spy:         # a GIL profile of the worker over the measured run (bench/flame_summary.py reads it)
+            out = f"{args.py_spy}.{label}.{int(time.time())}.raw"
+            spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "-r", "200", "--gil", "--nonblocking",
+                                    "-p", str(worker), "-o", out], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            time.sleep(1)
         user0, sys0 = cpu_ticks(worker)
         result = http_run(base, token, args.instances, args.clients, ORG)
         user1, sys1 = cpu_ticks(worker)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -125,6 +135,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2, help="runs per checkout")
     ap.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
+    ap.add_argument("--py-spy", metavar="PREFIX", help="record a py-spy GIL profile of the worker per run "
+                    "(PREFIX.<code>.<time>.raw; py-spy must be on PATH)")
     ap.add_argument("--short", action="store_true", help="a few instances, one round (CI: runs and prints)")
     args = ap.parse_args()
     if not args.database_url.startswith("postgresql"):
