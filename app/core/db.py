@@ -23,6 +23,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import Null
 from sqlalchemy.types import TypeDecorator
 
+from .pgexec import Direct
+
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
           "ck": "ck_%(table_name)s_%(constraint_name)s",
           "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
@@ -274,20 +276,27 @@ def _nothing(_cursor: Any) -> None:
 # -- statements on the DBAPI connection's cursor (the hot statements and reads, app.core.hot, hot_reads) ---------
 
 def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Callable[[Any], Any]) -> Any:
-    """Execute `sql` on a cursor of the connection's DBAPI connection as SQLAlchemy's execution would (cursor events
-    around it, DBAPI errors raised through SQLAlchemy's handler) and return what `read(cursor)` takes from it."""
-    cursor = _cursor(conn)
+    """Execute `sql` on the connection's DBAPI connection as SQLAlchemy's execution would (cursor events around it,
+    DBAPI errors raised through SQLAlchemy's handler) and return what `read(result)` takes from it: `result` is the
+    statement's result read as a cursor (`rowcount`, `description`, `fetchall`, `fetchone`, `fetchmany`). On
+    PostgreSQL one row's values are executed straight on libpq inside the open transaction (`app.core.pgexec`);
+    anything else on the connection's kept cursor."""
+    direct = _direct(conn)
+    cursor = direct.cursor
     events = conn._has_events or conn.engine._has_events
     try:
         if events:
             conn.dispatch.before_cursor_execute(conn, cursor, sql, values, None, many)
+        result = None
         if many:
             cursor.executemany(sql, values)
         else:
-            cursor.execute(sql, values)
+            result = direct.execute(sql, values)
+            if result is None:
+                cursor.execute(sql, values)
         if events:
             conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
-        return read(cursor)
+        return read(cursor if result is None else result)
     except conn.dialect.loaded_dbapi.Error as exc:
         # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
         # on a disconnect
@@ -295,19 +304,21 @@ def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Cal
         raise       # not reached: the handler raises
 
 
-_CURSOR = "ygt_hot_cursor"
+_DIRECT = "ygt_direct"
 
 
-def _cursor(conn: Connection) -> Any:
-    """The DBAPI connection's cursor for hot statements, made once per connection and kept in its pool record: a new
-    psycopg cursor per statement built its adapters and looked each parameter's dumper up again. A kept cursor is
-    one of a live connection (the record's connection may have been replaced since)."""
-    driver = cast(Any, conn.connection.driver_connection)
-    info = conn.connection.info
-    cursor = info.get(_CURSOR)
-    if cursor is None or cursor.connection is not driver or cursor.closed:
-        cursor = info[_CURSOR] = driver.cursor()
-    return cursor
+def _direct(conn: Connection) -> Direct:
+    """The DBAPI connection's direct execution (with the cursor kept for statements it leaves to psycopg), made once
+    per connection and kept in its pool record: a new psycopg cursor per statement built its adapters and looked each
+    parameter's dumper up again. A kept one is of a live connection (the record's connection may have been replaced
+    since)."""
+    fairy = conn.connection
+    driver = fairy.driver_connection
+    info = fairy.info
+    direct = info.get(_DIRECT)
+    if direct is None or direct.driver is not driver or direct.cursor.closed:
+        direct = info[_DIRECT] = Direct(driver)
+    return cast(Direct, direct)
 
 
 def remove_session(_exc: BaseException | None = None) -> None:
