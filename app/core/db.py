@@ -152,9 +152,30 @@ def _unbegin_on_engine_connect(conn: Any) -> None:
 
 def _option_engine_unbegins(option_engine: Any, opts: Mapping[str, Any]) -> None:
     """An engine made with an isolation level (`Engine.execution_options`): its connections roll the checkout's
-    BEGIN back before the dialect applies the level (this listener is registered before the dialect's own)."""
+    BEGIN back before the dialect applies the level (this listener is registered on the option engine before the
+    dialect's own)."""
     if any(k in opts for k in _CHARACTERISTICS):
         event.listen(option_engine, "engine_connect", _unbegin_on_engine_connect)
+
+
+def _unbegin_before_the_dialect(dialect: Dialect) -> None:
+    """The engine's dialect rolls the checkout's BEGIN back before it applies a connection's (or an option engine's)
+    transaction characteristics: what `set_connection_execution_options` and `set_engine_execution_options`
+    listeners would do just before it, without an engine listener: any connection event listened for makes SQLAlchemy
+    dispatch every connection event of every statement and transaction (engine_connect, begin, commit,
+    before/after_execute, before/after_cursor_execute: ≈ 50 empty dispatches per engine-path instance, issue 23.2)."""
+    set_connection, set_engine = dialect.set_connection_execution_options, dialect.set_engine_execution_options
+
+    def set_connection_execution_options(connection: Connection, opts: Mapping[str, Any]) -> None:
+        _unbegin_for_characteristics(connection, opts)
+        set_connection(connection, opts)
+
+    def set_engine_execution_options(option_engine: Engine, opts: Mapping[str, Any]) -> None:
+        _option_engine_unbegins(option_engine, opts)
+        set_engine(option_engine, opts)
+
+    setattr(dialect, "set_connection_execution_options", set_connection_execution_options)  # noqa: B010
+    setattr(dialect, "set_engine_execution_options", set_engine_execution_options)  # noqa: B010
 
 
 def statement_timeout_ms() -> int:
@@ -191,8 +212,7 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
                             **kwargs)
         event.listen(eng, "checkin", _note_checkin)
         event.listen(eng, "checkout", _ping_on_checkout)
-        event.listen(eng, "set_connection_execution_options", _unbegin_for_characteristics)
-        event.listen(eng, "set_engine_execution_options", _option_engine_unbegins)
+        _unbegin_before_the_dialect(eng.dialect)
     _engine = eng
     Session_.remove()
     Session_.configure(bind=eng)

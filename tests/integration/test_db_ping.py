@@ -130,3 +130,10 @@ def test_an_engine_with_its_own_isolation_level_begins_with_it(pings):
         assert conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one() == "serializable"
     with db.engine().connect() as conn:
         assert conn.execute(text("SELECT current_setting('transaction_isolation')")).scalar_one() == "read committed"
+
+
+def test_the_engine_listens_for_no_connection_event(app):
+    """Any connection event listened for makes SQLAlchemy dispatch every connection event of every statement and
+    transaction: the isolation-level unbegin is the dialect's (issue 23.2)."""
+    dispatch = db.engine().dispatch
+    assert not dispatch.set_connection_execution_options and not dispatch.set_engine_execution_options
