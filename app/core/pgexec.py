@@ -126,14 +126,20 @@ class Result:
 
 def _forget_with_psycopg(driver: Any, names: dict[Any, bytes]) -> None:
     """psycopg clears its prepared statements with `DEALLOCATE ALL` after a ROLLBACK (its own, or a statement's:
-    `ROLLBACK TO SAVEPOINT` too), a DROP or an ALTER: which deallocates this connection's too. Its prepare manager's
-    `clear` (psycopg 3.1-3.3) is made to forget ours as well, so that they are prepared again."""
+    `ROLLBACK TO SAVEPOINT` too), a DROP or an ALTER, when it holds any: which deallocates this connection's too.
+    Its prepare manager's `clear` (psycopg 3.3, pinned) is made to forget ours as well, so that they are prepared
+    again, and to send the DEALLOCATE ALL itself when only ours were prepared."""
     manager = driver._prepared
     clear = manager.clear
 
     def clear_both() -> bool:
+        ours = bool(names)
         names.clear()
-        return bool(clear())
+        if clear():
+            return True         # psycopg sends DEALLOCATE ALL: ours go with its own
+        if ours:                # it held none, so it would send nothing: ours would stay on the server, forgotten
+            manager._to_flush.append(None)      # None: DEALLOCATE ALL (its maintain_gen sends it next)
+        return ours
     manager.clear = clear_both
 
 

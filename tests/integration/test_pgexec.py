@@ -158,3 +158,23 @@ def test_what_psycopg_deallocates_after_a_rollback_is_prepared_again(app):
             with db.unit_of_work() as s:
                 assert _run(s, "SELECT %(a)s::int * 3", {"a": 3}) == [(9,)]
         assert _checked_out() == 0
+
+
+def test_a_rollback_leaves_no_prepared_statement_behind_when_psycopg_held_none(app):
+    """A rollback forgets the direct path's prepared names: when psycopg held none of its own (its `clear` then sends
+    no DEALLOCATE ALL), the server must still drop ours, or every rollback would leave a connection's statements
+    behind on the server, prepared again under new names the next time (found in review, 2026-12-06)."""
+    with app.app_context():
+        db.engine().dispose()                                           # a fresh connection: psycopg prepared nothing
+        with pytest.raises(ZeroDivisionError), db.unit_of_work() as s:
+            for _ in range(pgexec.PREPARE_THRESHOLD + 1):
+                _run(s, "SELECT %(a)s::int * 5", {"a": 1})
+            assert not s.connection().connection.driver_connection._prepared._names
+            assert len(_prepared(s)) == 1
+            raise ZeroDivisionError                                      # the request's rollback
+        with db.unit_of_work() as s:
+            assert _prepared(s) == []
+            for _ in range(pgexec.PREPARE_THRESHOLD + 1):
+                assert _run(s, "SELECT %(a)s::int * 5", {"a": 2}) == [(10,)]
+            assert len(_prepared(s)) == 1
+        assert _checked_out() == 0
