@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
@@ -37,24 +39,67 @@ class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
     """Leave the specs out when saving; accept already-restored spec objects when loading."""
 
     def to_dict(self, workflow):
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
+        """The library's `WorkflowConverter.to_dict` (SpiffWorkflow 3.2.0) without the specs, each task id written
+        with its text kept from the load (`_id_text`)."""
+        texts = _id_texts(workflow)
+        registry = self.registry
+        return {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": _id_text(texts, workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": _tasks_to_dict(registry, workflow.tasks, texts),
+            "root": _id_text(texts, workflow.task_tree.id),
+            "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": registry.convert(workflow.bpmn_events),
+        }
 
     def from_dict(self, dct):
         spec = dct.pop("spec")
         subprocess_specs = dct.pop("subprocess_specs", {})
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.ygt_ids = ids = _TaskIds()      # for the load only (load_state drops it)
-        restore = self.registry.restore
-        workflow.tasks = {ids[k]: restore(v, workflow=workflow) for k, v in dct["tasks"].items()}
+        workflow.ygt_id_texts = ids.texts
+        workflow.tasks = _tasks_from_dict(self.registry, dct["tasks"], workflow, ids)
         workflow.task_tree = workflow.tasks.get(ids[dct["root"]])
         self.set_default_attributes(workflow, dct)
         workflow.correlations = _json_copy(workflow.correlations)      # the library keeps the given dict
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
+
+
+def _tasks_to_dict(registry, tasks: dict[UUID, Task], texts: dict[UUID, str]) -> dict[str, Any]:
+    """`mapping_to_dict(tasks)` as the library writes it, a `Task` by its converter's `to_dict` directly (with the
+    load's id texts) instead of through the registry's generic dispatch."""
+    task_to_dict = registry.convert_to_dict[registry.typenames[Task]]
+    return {_id_text(texts, k): task_to_dict(v, texts=texts) if type(v) is Task else registry.convert(v)
+            for k, v in tasks.items()}
+
+
+def _tasks_from_dict(registry, tasks: dict[str, Any], workflow, ids: _TaskIds) -> dict[UUID, Task]:
+    """`{ids[k]: registry.restore(v, workflow=workflow)}` over a saved task mapping, a task saved by the `Task`
+    converter handed to its `from_dict` directly: the registry's dispatch copied each task's dict to drop its
+    `typename` key, which `from_dict` does not read."""
+    typename = registry.typenames[Task]
+    task_from_dict = registry.convert_from_dict[typename]
+    restore = registry.restore
+    return {ids[k]: task_from_dict(v, workflow=workflow) if type(v) is dict and v.get("typename") == typename
+            else restore(v, workflow=workflow) for k, v in tasks.items()}
+
+
+def _restore(registry, value: Any) -> Any:
+    """`registry.restore(value)` (SpiffWorkflow 3.2.0's `DictionaryConverter.restore`: registered types by their
+    `typename`, new dicts and lists for the rest), plain JSON dicts and lists walked here without its dispatch."""
+    kind = type(value)
+    if kind is dict:
+        if "typename" in value:
+            return registry.restore(value)
+        return {k: v if type(v) in _LEAVES else _restore(registry, v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _LEAVES else _restore(registry, v) for v in value]
+    return registry.restore(value)
 
 
 class _CalleeAwareSubWorkflowConverter(BpmnSubWorkflowConverter):
@@ -69,8 +114,7 @@ class _CalleeAwareSubWorkflowConverter(BpmnSubWorkflowConverter):
         ids = getattr(top_workflow, "ygt_ids", None)
         if ids is None:
             ids = _TaskIds()
-        restore = self.registry.restore
-        subprocess.tasks = {ids[k]: restore(v, workflow=subprocess) for k, v in dct["tasks"].items()}
+        subprocess.tasks = _tasks_from_dict(self.registry, dct["tasks"], subprocess, ids)
         subprocess.task_tree = subprocess.tasks.get(ids[dct["root"]])
         self.set_default_attributes(subprocess, dct)
         subprocess.correlations = _json_copy(subprocess.correlations)     # the library keeps the given dict
@@ -83,13 +127,61 @@ class _TaskIds(dict):
     are in a workflow that ran in memory). The library parsed each occurrence, and every lookup of a task by an id
     parsed apart compared the two UUIDs in Python (`UUID.__eq__`) besides hashing them."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: dict[UUID, str] = {}        # the other way round: kept by the workflow (`_id_text`)
+
     def __missing__(self, text: str) -> UUID:
         uuid = self[text] = UUID(text)
+        self.texts[uuid] = text
         return uuid
 
 
+def _id_texts(workflow) -> dict[UUID, str]:
+    """The text of each task id a workflow's save wrote or its load read (`str(uuid)`, kept: formatting a UUID is
+    a Python function, and every save wrote each id three or four times — a task's key, its id, its children's
+    parent, its parent's children)."""
+    top = workflow.top_workflow
+    texts = getattr(top, "ygt_id_texts", None)
+    if texts is None:
+        texts = top.ygt_id_texts = {}
+    return texts
+
+
+def _id_text(texts: dict[UUID, str], uuid: UUID) -> str:
+    text = texts.get(uuid)
+    if text is None:
+        text = texts[uuid] = str(uuid)
+    return text
+
+
 class _LoadTaskConverter(TaskConverter):
-    """The library's `TaskConverter.from_dict` (SpiffWorkflow 3.2.0), its ids taken from the load's `_TaskIds`."""
+    """The library's `TaskConverter` (SpiffWorkflow 3.2.0): `from_dict` takes its ids from the load's `_TaskIds`,
+    `to_dict` writes them with the texts kept (`_id_text`)."""
+
+    def to_dict(self, task, texts: dict[UUID, str] | None = None):
+        workflow = task.workflow
+        if texts is None:
+            texts = _id_texts(workflow)
+        parent = workflow.tasks.get(task._parent)
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            data = {}
+            delta = {"updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                     "deletions": DeepMerge.get_deleted_keys(parent.data, task.data)}
+        return {
+            "id": _id_text(texts, task.id),
+            "parent": _id_text(texts, task._parent) if parent is not None else None,
+            "children": [_id_text(texts, child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": data,
+            "delta": delta,
+        }
 
     def from_dict(self, dct, workflow):
         ids = getattr(workflow.top_workflow, "ygt_ids", None)
@@ -101,19 +193,19 @@ class _LoadTaskConverter(TaskConverter):
         task._children = [ids[child] for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
-        task.internal_data = self.registry.restore(dct["internal_data"])
+        task.internal_data = _restore(self.registry, dct["internal_data"])
         if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             task.workflow.top_workflow.event_manager.add_task(task)
 
         delta = dct.get("delta")
         if delta and task.parent is not None:
             data = DeepMerge.merge({}, task.parent.data)
-            data.update(self.registry.restore(delta.get("updates", {})))
+            data.update(_restore(self.registry, delta.get("updates", {})))
             for key in delta.get("deletions", {}):
                 if key in data:
                     del data[key]
         else:
-            data = self.registry.restore(dct["data"])
+            data = _restore(self.registry, dct["data"])
         task.data = data
         return task
 
@@ -179,27 +271,36 @@ def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 
 def dump_state_text(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
-    """The JSON-safe state of a workflow and its JSON text: the text `json.dumps(state)` gives (default separators,
-    ASCII escapes), the one a `json` column stores, so a writer can send it without serializing the state again.
+    """The JSON-safe state of a workflow and its JSON text, the text a `json` column stores (a writer sends it
+    without serializing the state again). `json.loads(text)` gives the state back, key order kept.
 
-    The state is built once as plain JSON values (fresh dicts and lists, str keys, exact str/int/float/bool/None
-    leaves: what `json.loads(text)` would give back) and serialized without the library's encoder hook; a state
-    holding anything else (a date, a tuple, a set, a callable, a non-str key ...) is serialized by the library's
-    encoder and read back, as before."""
+    The state is written by orjson (compact separators, non-ASCII characters as UTF-8, no escapes) and read back by
+    orjson into fresh dicts and lists, when everything in it is what orjson and the library's encoder write alike
+    (`_orjson_safe`): dicts with str keys, lists, exact str/int/bool/None, finite floats, and Records (written as
+    `{"typename": "Record", "fields": …}`). A state holding anything else (a date, a set, a tuple, a UUID, a
+    callable, a str subclass, a non-str key, NaN, an int beyond 64 bits, a lone surrogate …) is written by the
+    library's encoder through `json.dumps` (default separators, ASCII escapes) and read back, as before issue 23.2:
+    the two texts differ in form only, never in the value they hold."""
     ser = serializer()
     ser.registry._encoder_mode = True
     try:
         dct = ser.to_dict(workflow)
+        pruned = getattr(workflow, "ygt_pruned", None)
+        full = {**dct, PRUNED_KEY: pruned} if pruned else dct
         try:
-            state = _plain(dct)
-        except _NotPlain:
+            raw = orjson.dumps(full, default=_record_or_refuse, option=_ORJSON_OPTIONS)
+            state = orjson.loads(raw)
+            # read back equal (compared in C): nothing in it that orjson writes its own way; else a Record or a
+            # tuple (read back as what they are written as), or a UUID, an enum or NaN (`_orjson_safe` tells)
+            if state != full:
+                _orjson_safe(full)
+        except (_NotPlain, orjson.JSONEncodeError):
             text = json.dumps(_records_out(dct), cls=ser._encoder_cls)
-            state = json.loads(text)
         else:
-            text = json.dumps(state)
+            return state, raw.decode()
     finally:
         ser.registry._encoder_mode = False
-    pruned = getattr(workflow, "ygt_pruned", None)
+    state = json.loads(text)
     if pruned:
         if state and PRUNED_KEY not in state:        # appended last: the text json.dumps(state) would end with
             text = f"{text[:-1]}, {json.dumps(PRUNED_KEY)}: {json.dumps(pruned)}}}"
@@ -210,25 +311,41 @@ def dump_state_text(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
     return state, text
 
 
+# every value orjson would write in a way of its own goes to `_record_or_refuse` (subclasses of str, int, float,
+# dict and list; dates and times; dataclasses) except UUIDs, enums and non-finite floats: `_orjson_safe` looks for those
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 class _NotPlain(Exception):
-    """A value only the library's JSON encoder writes (its `default` hook) or that JSON reads back changed."""
+    """A value only the library's JSON encoder writes (its `default` hook) or that orjson writes otherwise."""
 
 
-def _plain(value: Any) -> Any:
-    """A copy of `value` made of plain JSON values only, written by `json.dumps` exactly as the library's encoder
-    writes `_records_out(value)`: a `Record` as `{"typename": "Record", "fields": …}`, any other dict as a dict, a
-    list as a list. Raises `_NotPlain` at anything else (a tuple, set, date, UUID, callable, str or int subclass,
-    a non-str key): those the encoder converts, and JSON would read back as another value."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if type(k) is not str:
-                raise _NotPlain
-            out[k] = v if type(v) in _LEAVES else _plain(v)
-        return {"typename": "Record", "fields": out} if type(value) is Record else out
-    if isinstance(value, list):
-        return [v if type(v) in _LEAVES else _plain(v) for v in value]
+def _record_or_refuse(value: Any) -> Any:
+    """orjson's `default`: a Record as the library's encoder writes `_records_out(record)`; nothing else."""
+    if type(value) is Record:
+        return {"typename": "Record", "fields": dict(value)}
     raise _NotPlain
+
+
+_FLOAT_LIMIT = float("inf")
+
+
+def _orjson_safe(value: Any) -> None:
+    """Raise `_NotPlain` at a value orjson writes natively but not as `json.dumps` with the library's encoder and
+    `_records_out` would: a UUID or an enum (the encoder converts or refuses them), NaN or ±Infinity (orjson writes
+    null), a tuple (a Record in it is written as a plain dict: `_records_out` does not look into tuples). Everything
+    else orjson writes as they do, or refuses (`_ORJSON_OPTIONS`)."""
+    for v in value.values() if isinstance(value, dict) else value:
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if t is float:
+            if not -_FLOAT_LIMIT < v < _FLOAT_LIMIT:
+                raise _NotPlain
+        elif isinstance(v, dict | list):
+            _orjson_safe(v)
+        elif isinstance(v, UUID | Enum | float | tuple):
+            raise _NotPlain
 
 
 def load_state(state: dict[str, Any], spec, subprocess_specs) -> BpmnWorkflow:

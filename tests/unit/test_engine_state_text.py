@@ -1,13 +1,16 @@
-"""The saved state of a step is serialized once (issue 23.2): `codec.dump_state_text` builds the state as plain JSON
-values and writes it without the library's encoder hook, and `codec.load_state` no longer deep-copies the state it
-is given. Both are pinned here against the codec as it was (`tests/snapshot_oracle.reference_dump`/`reference_load`):
-the same text byte for byte, the same state, a workflow that holds nothing of its caller's state and leaves it as it
-was, for the task data that takes the plain path and for the data that goes through the library's encoder."""
+"""The saved state of a step is serialized once (issue 23.2): `codec.dump_state_text` writes plain state with orjson
+(compact, UTF-8) and reads it back with orjson, and `codec.load_state` no longer deep-copies the state it is given.
+Both are pinned here against the codec as it was (`tests/snapshot_oracle.reference_dump`/`reference_load`, the
+library's own converters and encoder): a text that holds the same value (the reference's text byte for byte when the
+state holds anything orjson would write its own way), the same state, a workflow that holds nothing of its caller's
+state and leaves it as it was, for the task data that takes the orjson path and for the data that goes through the
+library's encoder."""
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from uuid import UUID
 
@@ -34,9 +37,13 @@ class Code(str):
     """A str subclass: JSON writes it as a string and reads back a plain str."""
 
 
+class Colour(Enum):
+    RED = "red"
+
+
 PLAIN = {
-    "amount": 150, "ratio": 0.1, "nan": float("nan"), "big": 10 ** 30, "flag": True, "none": None,
-    "text": "审批 \u2028 \"quoted\" \ud800", "nested": {"list": [1, [2, {"a": []}], {}], "empty": {}},
+    "amount": 150, "ratio": 0.1, "small": 1e-05, "huge": 1e300, "flag": True, "none": None, "int64": -2 ** 63,
+    "text": "审批 \u2028 \"quoted\" \x00 \x1f \x7f", "nested": {"list": [1, [2, {"a": []}], {}], "empty": {}},
     "record": Record({"price": 3, "items": [Record({"sku": "X"})], "meta": {"inner": Record({})}}),
     "records": [Record({"n": 1}), {"plain": Record({"n": 2})}],
 }
@@ -45,6 +52,9 @@ FOREIGN = [
     {"span": timedelta(days=2)}, {"id": UUID(int=7)}, {"pair": (1, [2])}, {"pair": (Record({"in": 1}),)},
     {"tags": {"a"}}, {"code": Code("A1")}, {"deep": [{"code": Code("A1")}]}, {"fn": len}, {"deep": {"fn": len}},
     {"keys": {1: "one"}}, {"keys": {None: 0, True: 1, 2.5: 2}}, {"mixed": {"r": Record({"when": date(2026, 1, 1)})}},
+    # what orjson writes otherwise than the library's encoder or refuses: the encoder writes them, as before
+    {"nan": float("nan")}, {"inf": [float("-inf")]}, {"big": 10 ** 30}, {"surrogate": "a \ud800"},
+    {"colour": Colour.RED}, {"uuid_in_record": Record({"id": UUID(int=8)})}, {"tuple_uuid": (UUID(int=9),)},
 ]
 
 
@@ -61,28 +71,38 @@ def _waiting(ctx, data):
 def _same_dump(wf) -> tuple[dict, str]:
     want_state, want_text = snapshot_oracle.reference_dump(wf)
     state, text = codec.dump_state_text(wf)
-    assert text == want_text
+    snapshot_oracle.same_text(text, want_text)
     assert repr(state) == repr(want_state)
     assert repr(json.loads(text)) == repr(state)
     return state, text
 
 
-def test_plain_task_data_is_serialized_once_and_as_before(approval, monkeypatch):
+def test_plain_task_data_is_written_by_orjson_and_holds_what_it_held(approval, monkeypatch):
     wf, _ = _waiting(approval, PLAIN)
     state, text = _same_dump(wf)
-    assert '"record": {"typename": "Record", "fields": {"price": 3' in text
+    assert text != snapshot_oracle.reference_dump(wf)[1]
+    assert '"record":{"typename":"Record","fields":{"price":3' in text
+    assert '"text":"审批 \u2028 \\"quoted\\" \\u0000 \\u001f \x7f"' in text      # UTF-8, JSON's escapes only
+    assert '"small":0.00001' in text
     for v in snapshot_oracle.containers(state).values():         # nothing of the live workflow in the state
         assert all(v is not d for t in wf.tasks.values() for d in (t.data, t.internal_data))
-    loads, decoded = json.loads, []
-    monkeypatch.setattr(json, "loads", lambda *a, **k: decoded.append(1) or loads(*a, **k))
+    dumps, encoded = json.dumps, []
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: encoded.append(1) or dumps(*a, **k))
     assert codec.dump_state_text(wf)[1] == text
-    assert decoded == []            # the text is not read back
+    assert encoded == []            # not the library's encoder
 
 
 @pytest.mark.parametrize("data", FOREIGN, ids=lambda d: next(iter(d)))
 def test_data_only_the_library_encoder_writes_is_serialized_as_before(approval, data):
     wf, _ = _waiting(approval, data)
-    _same_dump(wf)
+    if "colour" in data:            # the library's encoder refuses an enum, as before
+        with pytest.raises(TypeError):
+            snapshot_oracle.reference_dump(wf)
+        with pytest.raises(TypeError):
+            codec.dump_state_text(wf)
+        return
+    _, text = _same_dump(wf)
+    assert text == snapshot_oracle.reference_dump(wf)[1]
 
 
 def test_pruned_history_is_appended_as_before(approval):
@@ -90,6 +110,10 @@ def test_pruned_history_is_appended_as_before(approval):
     wf.ygt_pruned = {"tasks": 41, "completed": ["a", "b"]}
     state, text = _same_dump(wf)
     assert state["ygt_pruned"] == {"tasks": 41, "completed": ["a", "b"]}
+    assert text.endswith(',"ygt_pruned":{"tasks":41,"completed":["a","b"]}}')
+    wf, _ = _waiting(approval, {"when": date(2026, 3, 2)})       # the library's encoder: appended as before
+    wf.ygt_pruned = {"tasks": 41, "completed": ["a", "b"]}
+    state, text = _same_dump(wf)
     assert text.endswith(', "ygt_pruned": {"tasks": 41, "completed": ["a", "b"]}}')
 
 
