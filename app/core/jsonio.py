@@ -81,10 +81,29 @@ class JSONProvider(DefaultJSONProvider):
         return make(body + b"\n", mimetype=self.mimetype)
 
 
-# orjson writes a float in [1e-9, 1e-4) otherwise than Python's repr ("0.00001" for "1e-05", "9.8e-9" for "9.8e-09"):
-# a number that starts "0.0000" or has a one-digit negative exponent (never inside a UUID's text: it would start
-# after a '"' or a '-', not after ':', ',' or '[')
-_OTHER_FLOAT = re.compile(rb"[:,\[]-?(?:0\.0000|[0-9]+(?:\.[0-9]+)?e-[0-9](?![0-9]))")
+# orjson writes a float in [1e-9, 1e-4) otherwise than Python's repr: "0.00001" for "1e-05", "9.8e-9" for "9.8e-09"
+_ONE_DIGIT_NEGATIVE_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+_NUMBER_PART = frozenset(b"0123456789.")
+_BEFORE_VALUE = frozenset(b":,[")
+
+
+def _other_float(raw: bytes) -> bool:
+    """Does orjson's text hold a float that `json.dumps` writes otherwise? Any "0.0000" does (also one inside a
+    string or a longer number: those only take the slower path); a one-digit negative exponent does when it ends a
+    number token (a UUID's "…3e-4…" is preceded by a hex letter, a '"' or a '-' after a hex digit)."""
+    if b"0.0000" in raw:
+        return True
+    for match in _ONE_DIGIT_NEGATIVE_EXPONENT.finditer(raw):
+        i = match.start() - 1
+        while i >= 0 and raw[i] in _NUMBER_PART:
+            i -= 1
+        if i == match.start() - 1:
+            continue                    # no digits before the "e"
+        if i >= 0 and raw[i] == 0x2D:   # a minus sign
+            i -= 1
+        if i < 0 or raw[i] in _BEFORE_VALUE:
+            return True
+    return False
 
 
 def compact_json(obj: Any) -> bytes | None:
@@ -92,7 +111,7 @@ def compact_json(obj: Any) -> bytes | None:
     encoded, written by orjson; None when orjson would write it otherwise or it is not plain JSON.
 
     orjson writes strings (every code point), ints, bools, null, lists and dicts (keys in their order) as `json.dumps`
-    does, and floats too but for [1e-9, 1e-4) (`_OTHER_FLOAT`, looked for in the text). It refuses non-str keys,
+    does, and floats too but for [1e-9, 1e-4) (`_other_float`, looked for in the text). It refuses non-str keys,
     ints beyond 64 bits and lone surrogates, and writes some values its own way (NaN as null, dates, UUIDs,
     enums, tuples, dataclasses); reading its text back equal to `obj` rules those out: what it holds is plain JSON,
     which both write alike."""
@@ -100,7 +119,7 @@ def compact_json(obj: Any) -> bytes | None:
         raw = orjson.dumps(obj)
     except orjson.JSONEncodeError:
         return None
-    if _OTHER_FLOAT.search(raw) or orjson.loads(raw) != obj:
+    if _other_float(raw) or orjson.loads(raw) != obj:
         return None
     return raw
 

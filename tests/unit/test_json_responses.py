@@ -68,6 +68,7 @@ OTHER = [
     {"big": 2 ** 64}, {"keys": {1: "a", None: 2, False: 3}}, {"when": datetime(2026, 3, 2, 1, 0, tzinfo=UTC)},
     {"day": date(2026, 3, 2)}, {"price": Decimal("1.50")}, {"id": UUID(int=7)}, {"pair": (1, 2)},
     {"point": Point(1, date(2026, 1, 1))}, {"surrogate": "a \ud800"}, {"fine": 10.00001, "tiny": 0.00002},
+    9.8e-09, -9.8e-09, [1, -2.5e-09], {"a": [{"b": 7e-09}]},
 ]
 
 
@@ -131,3 +132,6 @@ def test_orjson_is_what_is_measured():
     """The fast path exists (it is what the provider uses for plain answers)."""
     assert jsonio.compact_json({"a": "张"}) == orjson.dumps({"a": "张"})
     assert jsonio.compact_json({"a": 1e-05}) is None
+    # a UUID's "…3e-4…" is no number: orjson writes the answer
+    ids = ["d90ccfc0-93cb-40f0-9d6f-17353f11e0e5", "0000003e-4aaa-4000-8000-000000000000", "1e-5x", "x -1e-5"]
+    assert jsonio.compact_json({"ids": ids, "n": 1e-10}) == orjson.dumps({"ids": ids, "n": 1e-10})
