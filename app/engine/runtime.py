@@ -156,7 +156,8 @@ class Snapshot:
     thrown_messages: list[dict[str, Any]] = field(default_factory=list)
     # human tasks that were READY before this step and are not any more (completed, cancelled, reset); None: unknown
     closed_tasks: list[str] | None = None
-    # `state` as the JSON text `json.dumps(state)` gives (a writer stores it without serializing the state again)
+    # `state` as a JSON text (`codec.dump_state_text`: orjson's, or `json.dumps`'s for data only the library's
+    # encoder writes); a writer stores it without serializing the state again
     state_text: str | None = None
 
     @property
