@@ -405,8 +405,9 @@ def hold_as_written(session: Session, obj: Any, values: dict[str, Any]) -> None:
 # -- many new rows with one COPY (PostgreSQL), batch starts (issue 23.3) ------------------------------------------
 
 class JSONText(str):
-    """A JSON column's value already serialized, exactly as `json.dumps(value)` (what psycopg's Json adapter sends
-    for the value): `copy_rows` writes the text as it is instead of serializing the value again."""
+    """A JSON column's value already serialized: a JSON text that decodes to exactly the value (the engine's state
+    text, `app.engine.codec.dump_state_text`: orjson's compact text, or `json.dumps`'s), sent and copied as it is
+    instead of serializing the value again (the hot statements, `copy_rows`)."""
 
 
 def next_ids(session: Session, table: Table, n: int) -> list[int]:
