@@ -17,12 +17,13 @@ from sqlalchemy import Table, bindparam, insert, inspect, select, update
 
 from app.auth.principal import ROLES
 from app.core import clock
-from app.core.db import hold_as_loaded, hold_as_written, insert_params, unit_of_work
+from app.core.db import hold_as_loaded, hold_as_written, unit_of_work
 from app.core.errors import Conflict
 from app.core.hot import HotStatement
 from app.org.queries import org_facts
 from app.workflows import hooks
 from app.workflows.models import NO_RISK_RANK, RISK_RANK, HumanTask, ProcessInstance, township_path_of
+from app.workflows.rows import NewRowParams
 from app.workflows.versions import version_id_of
 
 DEFAULT_PRIORITY = 3
@@ -34,6 +35,7 @@ assert isinstance(_TASKS, Table)
 _INSERT_TASKS = HotStatement(insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True))
 _NEW_TASK = HumanTask.__mapper__.class_manager.new_instance    # a task row without attribute events (`_new_row`)
 _INSERTED = [c for c in _TASKS.columns if not c.primary_key and c.computed is None]
+_INSERT_PARAMS = NewRowParams(_INSERTED)     # `insert_params` for a row `_new_row` made
 _UPDATE_TASK = HotStatement(update(_TASKS).where(_TASKS.c.id == bindparam("b_id")))
 _WRITABLE = frozenset(c.key for c in _INSERTED)
 
@@ -126,12 +128,12 @@ def _insert_new(session, rows: list[HumanTask]) -> None:
     if hooks.in_batch_chunk(session) is not None:
         session.add_all(rows)
         return
-    params = [insert_params(row, _INSERTED) for row in rows]
-    ids = _INSERT_TASKS.scalars(session, params)
+    ids = _INSERT_TASKS.scalars(session, [_INSERT_PARAMS(row) for row in rows])
     for row, id_ in zip(rows, ids, strict=True):
-        row.id = id_
-        row.risk_rank = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes them
-        row.township_path = township_path_of(row.org_path)
+        values = row.__dict__       # a new row: nothing tracks its changes (`_new_row`), held as loaded below
+        values["id"] = id_
+        values["risk_rank"] = RISK_RANK.get(row.risk_level or "", NO_RISK_RANK)   # as the database computes them
+        values["township_path"] = township_path_of(row.org_path)
         hold_as_loaded(session, row)
 
 

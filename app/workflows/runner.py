@@ -14,13 +14,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, event, insert, inspect, literal_column, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import engine as eng
 from app.auth.principal import Principal
 from app.core import clock, logs
-from app.core.db import JSONText, copy_rows, hold_as_loaded, insert_params, is_postgres, session, unit_of_work
+from app.core.db import JSONText, copy_rows, hold_as_loaded, is_postgres, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.core.hot import HotStatement, update_then_insert
 from app.core.hot_reads import HotSelect
@@ -39,6 +38,7 @@ from .models import (
     ServiceCall,
     Timer,
 )
+from .rows import NewRowParams
 from .versions import StoreCallees, VersionInfo, version_info
 
 log = logs.get("workflows")
@@ -194,7 +194,7 @@ def _insert_instance(session, inst: ProcessInstance, snap: runtime.Snapshot) -> 
     """One Core INSERT … RETURNING id of a new instance row, then held by the session as loaded (what the start's
     answer and later steps in this transaction read), without the unit of work; the state sent as the text the
     engine serialized it to."""
-    params = insert_params(inst, _INSTANCE_COLUMNS)
+    params = _INSTANCE_PARAMS(inst)
     inst.id = _INSERT_INSTANCE.scalar(session, _state_as_text(params, snap))
     hold_as_loaded(session, inst)
 
@@ -478,6 +478,7 @@ _EVENT_COPY_COLUMNS = [c for c in _EVENTS.columns if not c.primary_key]
 _HOT_INSERT_EVENTS = HotStatement(_INSERT_EVENTS)     # a step's history, run on the DBAPI (app.core.hot)
 _INSERT_EVENTS_RETURNING = HotStatement(insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True))
 _INSTANCE_COLUMNS = [c for c in _INSTANCES.columns if not c.primary_key]
+_INSTANCE_PARAMS = NewRowParams(_INSTANCE_COLUMNS)     # `insert_params` for a new instance, held as loaded after
 _INSERT_INSTANCE = HotStatement(insert(_INSTANCES).returning(_INSTANCES.c.id))
 _UPDATE_INSTANCE = HotStatement(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("b_id"),
                                                         _INSTANCES.c.lock_version == bindparam("b_lock_version")))
@@ -591,8 +592,16 @@ def _update_instance(session, inst: ProcessInstance, values: dict[str, Any],
         _UPDATE_INSTANCE.execute(session, params)
     if touched != 1:
         raise StaleDataError(f"process_instances {inst.id}: version {lock_version} was changed meanwhile")
-    for key, value in values.items():
-        set_committed_value(inst, key, value)
+    _hold_as_committed(inst, values)
+
+
+def _hold_as_committed(inst: ProcessInstance, values: dict[str, Any]) -> None:
+    """The loaded instance takes `values` as committed (what `set_committed_value` does per attribute: the value in
+    the object's dict, the attribute's change history and expiry dropped), for all of them at once (SQLAlchemy 2.0,
+    pinned <2.1)."""
+    state = inspect(inst)
+    state.dict.update(values)
+    state._commit(state.dict, list(values))
 
 
 def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Actor,

@@ -1,15 +1,19 @@
 """Rows written by a Core INSERT on the hot paths (`app.core.db.insert_params`) hold exactly what the ORM's unit of
-work would have written for the same new object: the engine path and the batch starts rely on it (issue 23.2/23.3)."""
+work would have written for the same new object: the engine path and the batch starts rely on it (issue 23.2/23.3).
+`app.workflows.rows.NewRowParams` (a step's new task rows and instance) gives the same parameters and values."""
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Column, Integer, String, create_engine, insert, select, text
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy import JSON, Column, Integer, String, Table, create_engine, insert, select, text
+from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers
 
+from app.core import clock
 from app.core.db import insert_params
+from app.workflows.models import HumanTask, ProcessInstance
+from app.workflows.rows import NewRowParams
 
 
 class _Base(DeclarativeBase):
@@ -108,3 +112,59 @@ def test_a_row_written_by_a_core_update_is_not_flushed_again_but_a_later_change_
         s.commit()
     assert _stored(engine, ids[0])[:2] == ("a2", 2) and _stored(engine, ids[0])[4] == "[1]"
     assert _stored(engine, ids[1])[:2] == ("b2", 2)
+
+
+# -- NewRowParams: the same without attribute events ----------------------------------------------------------
+
+def _held(obj: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_sa_")}
+
+
+def test_every_combination_of_unset_none_and_a_value_gives_insert_params_parameters_and_values():
+    fast = NewRowParams(_COLUMNS)
+    keys = list(_CHOICES)
+    for values in itertools.product(*(_CHOICES[k] for k in keys)):
+        choice = dict(zip(keys, values, strict=True))
+        by_orm, by_plan = _new(choice), _new(choice)
+        assert fast(by_plan) == insert_params(by_orm, _COLUMNS), choice     # null() is one object: JSON vs SQL NULL
+        assert _held(by_plan) == _held(by_orm), choice
+
+
+def test_a_callable_default_is_called_per_row():
+    fast = NewRowParams(_COLUMNS)
+    first, second = _new({}), _new({})
+    assert fast(first)["with_callable"] == {} and fast(second)["with_callable"] == {}
+    assert first.with_callable is not second.with_callable
+
+
+@pytest.mark.parametrize("model", [HumanTask, ProcessInstance])
+def test_the_task_and_instance_rows_a_step_inserts(model):
+    configure_mappers()
+    table = model.__table__
+    assert isinstance(table, Table)
+    columns = [c for c in table.columns if not c.primary_key and c.computed is None]
+    fast = NewRowParams(columns)
+    now = clock.now()
+    given = {"task_guid": "g-1", "instance_id": 1, "process_id": "p", "element_id": "e", "name": "n", "lane": None,
+             "status": "open", "created_at": now, "data": {"a": 1}, "due_at": None} if model is HumanTask else \
+        {"process_version_id": 1, "process_id": "p", "version": 1, "started_at": now, "business_key": None,
+         "state": {"s": 1}, "error": None, "result": None, "decision_versions": {}, "status": "waiting"}
+    new = model.__mapper__.class_manager.new_instance
+    by_orm, by_plan = new(), new()
+    vars(by_orm).update(given)
+    vars(by_plan).update(given)
+    assert fast(by_plan) == insert_params(by_orm, columns)
+    assert _held(by_plan) == _held(by_orm)
+
+
+def test_a_server_default_alone_is_refused_as_insert_params_refuses_it():
+    class _ServerOnly(_Base):
+        __tablename__ = "new_row_params_server_only"
+        id = Column(Integer, primary_key=True)
+        only = Column(String(20), server_default=text("'s'"))
+
+    columns = [c for c in _ServerOnly.__table__.columns if not c.primary_key]
+    with pytest.raises(ValueError, match="server default"):
+        NewRowParams(columns)
+    with pytest.raises(ValueError, match="server default"):
+        insert_params(_ServerOnly(), columns)
