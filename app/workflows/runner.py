@@ -536,7 +536,13 @@ def _write_events(session, rows: list[dict[str, Any]]) -> None:
         _HOT_INSERT_EVENTS.execute(session, rows)
         return
     ids = _INSERT_EVENTS_RETURNING.scalars(session, rows)
-    written.extend(ProcessEvent(id=id_, **row) for id_, row in zip(ids, rows, strict=True))
+    for id_, row in zip(ids, rows, strict=True):
+        written_event = _NEW_EVENT()    # the row as written, outside the session: no attribute events to record
+        written_event.__dict__.update(row, id=id_)
+        written.append(written_event)
+
+
+_NEW_EVENT = ProcessEvent.__mapper__.class_manager.new_instance
 
 
 def _pending_events(session) -> list[dict[str, Any]]:
