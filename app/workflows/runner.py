@@ -575,8 +575,9 @@ def _applied(inst: ProcessInstance, snap: runtime.Snapshot, now) -> dict[str, An
 
 
 def _state_as_text(params: dict[str, Any], snap: runtime.Snapshot) -> dict[str, Any]:
-    """`params` with the snapshot's state as the JSON text the engine serialized it to (`Snapshot.state_text`, the
-    text `json.dumps(state)` gives), so it is not serialized a second time (app.core.hot sends a `JSONText` as is)."""
+    """`params` with the snapshot's state as the JSON text the engine serialized it to (`Snapshot.state_text`, a text
+    that decodes to exactly the state), so it is not serialized a second time (app.core.hot sends a `JSONText` as
+    is)."""
     if snap.state_text is not None and params.get("state") is snap.state and is_postgres():
         return {**params, "state": JSONText(snap.state_text)}
     return params
