@@ -14,6 +14,7 @@ from .blueprints import register_blueprints
 from .config import Settings
 from .core import clock, crypto, db, logs
 from .core.jsonio import JSONProvider
+from .dispatch import App
 from .extensions import api
 from .jobs import queue
 from .workflows import bindings
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """The Flask application factory (`app:create_app()`): settings from the environment unless given."""
     settings = settings or Settings.from_env()
     Flask.json_provider_class = JSONProvider
-    app = Flask("app", static_folder=None)   # the import name of the package: the app's name, root path, logger
+    app = App("app", static_folder=None)   # the import name of the package: the app's name, root path, logger
     app.url_map.converters["int"] = web.BoundedIntConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,

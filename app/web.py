@@ -163,9 +163,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        rule = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.observe_request(request.method, rule, response.status_code, elapsed)
+        ended = time.perf_counter()
+        req = request._get_current_object()     # one context lookup for what follows (issue 23.2)
+        rule = req.url_rule
+        metrics.observe_request(req.method, rule.rule if rule else "unmatched", response.status_code,
+                                ended - g.get("started", ended))
         response.headers["X-Request-Id"] = logs.request_id.get() or ""
         return response
 

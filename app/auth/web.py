@@ -58,9 +58,10 @@ def resolve_principal() -> None:
     """before_request: set the Principal (or None) for this request; 401 on a bad token, 403 on a bad CSRF."""
     set_principal(None)
     g.auth_method = None
+    environ = request.environ
     if request.path.startswith(SKIP_PREFIXES):
         return
-    auth = request.headers.get("Authorization", "")
+    auth = environ.get("HTTP_AUTHORIZATION", "")      # what request.headers.get("Authorization", "") reads
     try:
         if auth[:7].lower() == "bearer ":
             _from_token(auth[7:].strip())
