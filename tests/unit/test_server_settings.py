@@ -17,8 +17,12 @@ def test_gunicorn_runs_threaded_workers():
 
 
 def test_a_web_process_gets_its_name_and_statement_timeout_unless_the_operator_chose(monkeypatch):
-    monkeypatch.delenv("YGT_APP_NAME", raising=False)
-    monkeypatch.delenv("YGT_DB_STATEMENT_TIMEOUT_S", raising=False)
+    for name in ("YGT_APP_NAME", "YGT_DB_STATEMENT_TIMEOUT_S"):
+        # setenv first: monkeypatch then puts back what was there, absence included (a bare delenv of an absent
+        # variable records nothing, and what web_process_environment sets leaked into every later test: a gunicorn
+        # started by tests/integration/test_web_server.py inherited a 50 s statement timeout instead of its 2 s)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     web_process_environment()
     assert os.environ["YGT_APP_NAME"] == "ygt-web"
     assert db.statement_timeout_ms() == 50_000
