@@ -128,4 +128,11 @@ describe('laneName', () => {
     expect(laneName('邀请方审核 requester review')).toBe('邀请方审核');
     expect(laneName(null)).toBe('');
   });
+
+  it('shows a role lane by the role\'s name and an English-only lane as nothing (the task page once showed "trainee")', () => {
+    expect(laneName('education_head')).toBe(roleName('education_head'));
+    expect(laneName('education_head')).not.toMatch(/[A-Za-z]/);
+    expect(laneName('trainee')).toBe('');
+    expect(laneName('system')).toBe('');
+  });
 });

@@ -11,7 +11,7 @@ import TaskForm from '../components/form/TaskForm';
 import { useAuth } from '../auth';
 import { useAsync, uuid } from '../lib/useAsync';
 import { PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
-import { roleName } from '../lib/roles';
+import { laneName, roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
 import { withAcknowledgementRows } from '../lib/carePlan';
 import { takePrefetched } from '../routes/prefetch';
@@ -179,6 +179,9 @@ export default function TaskPage() {
   const canComplete = !closed && (task.can ? !!task.can.complete : mine);
   const canClaim = !closed && (task.can ? !!task.can.claim : !taken);
   const prio = priorityLabel(task.priority);
+  // the role's Chinese name, or the lane's title without the modeller's English words (a lane titled "trainee" shows
+  // nothing): never a raw code in front of a clinician
+  const who = task.role ? roleName(task.role) : laneName(task.lane);
 
   const holderAction = async (fn: () => Promise<unknown>) => {
     setBusy('claim');
@@ -241,12 +244,11 @@ export default function TaskPage() {
           <h1 data-testid="task-name">{task.name}</h1>
           <div className="task-meta">
             <span>{task.process_name ?? label(PROCESS_NAMES, task.process_id)}</span>
-            {(task.role || task.lane) && <span>{roleName(task.role ?? task.lane)}</span>}
+            {who && <span>{who}</span>}
             {task.org_name && <span>{task.org_name}</span>}
             <span className={task.overdue ? 'text-danger' : ''}>{formatDue(task.due_at)}</span>
             {prio && <Badge kind={prio.urgent ? 'badge-warn' : ''}>{prio.text}</Badge>}
             {task.risk_level && <Badge kind={riskClass(task.risk_level)}>{label(RISK_LEVELS, task.risk_level)}</Badge>}
-            {task.instance_id !== undefined && <span className="muted">实例 {task.instance_id}</span>}
           </div>
           {task.resident?.name && (
             <div className="task-meta only-narrow">
