@@ -79,7 +79,11 @@ def test_a_forked_process_gets_its_own_workers_from_the_same_zygote(pool):
     assert pool.run("eval", "x * 4", {"x": 5}, helpers={}, timeout_s=5) == 20   # the parent's still work
 
 
-LONG_C_CALL = "x = 10**20000\nfor i in range(16):\n    x = x * x"     # one C call: only the OS-side kill stops it
+# one C call that never ends (`max` compares a million references to one list, each comparison walking its million
+# items): nothing the in-worker timeout can stop it at, so only the OS-side kill does, on a fast host and a slow one
+# alike. A loop of squarings was stopped between two of them by the in-worker timeout on a slow host (each `*` is a
+# guarded call), which kept the worker and sent the batch's rest in the same request (CI, 2026-12-06).
+LONG_C_CALL = "a = [0] * 10**6\nb = [a] * 10**6\nx = max(b)"
 MEMORY_BOMB = "rows = [[0] * 10**6 for i in range(200)]"
 
 
