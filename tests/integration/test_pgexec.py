@@ -24,6 +24,15 @@ _SELECT = ("SELECT %(i)s::int, %(big)s::bigint, %(t)s::text, %(none)s::text, %(f
            "%(at)s::timestamptz, %(b)s::bool, %(u)s::uuid, %(j)s::jsonb, %(i)s + 1, '100%%'")
 
 
+@pytest.fixture(autouse=True)
+def _one_connection(app):
+    """Each test starts from an empty pool, so its transactions run one after another on one connection (a temporary
+    table, a prepared statement and a DEALLOCATE belong to a connection), whatever earlier tests left in the pool:
+    in the whole suite's run a later transaction got another pooled connection and missed the test's temp table."""
+    with app.app_context():
+        db.engine().dispose()
+
+
 def _run(s, sql, values, read=lambda r: r.fetchall()):
     return db.run_on_cursor(s.connection(), sql, values, False, read)
 
