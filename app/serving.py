@@ -86,6 +86,11 @@ def gunicorn_options(bind: str, workers: int, threads: int = WEB_THREADS) -> dic
         "preload_app": True, "when_ready": _warm_before_forking, "pre_fork": _freeze_before_fork,
         "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
+        # a request's head is parsed by gunicorn_h1c's C parser (a dependency on POSIX), gunicorn's own Python parser
+        # when it cannot be imported; the body, its framing (Content-Length, chunked) and the header policy stay in
+        # gunicorn's Python code. Same requests, same refusals (tests/unit/test_http_parser.py); 12 % less of a
+        # worker's CPU per instance on the engine path (issue 23.2, docs/benchmarks.md)
+        "http_parser": "auto",
         "accesslog": "-", "errorlog": "-",
         "access_log_format": ACCESS_LOG_FORMAT, "logger_class": AccessLogger,
     }
