@@ -69,6 +69,13 @@ export async function noRawCodesStory(ctx) {
       await page.getByText(tasks[0].process_name ?? '—').first().waitFor();
       const header = (await page.locator('main .page-header, main header, main h1').first().textContent()) ?? '';
       assertClean(header, codes, `${user} 的任务页标题`);
+      // 转交他人 offers colleagues by name: no candidate's username in its text or its choices
+      const detail = await json(page, `/api/v1/tasks/${tasks[0].id}`);
+      const handover = page.locator('main section[aria-label="转交"]');
+      if (await handover.count()) {
+        const people = (detail?.candidates ?? []).map((c) => c.username).filter((u) => u && u.length > 3);
+        assertClean((await handover.first().textContent()) ?? '', [...codes, ...people], `${user} 的转交他人`);
+      }
     }
 
     for (const r of records) {

@@ -10,6 +10,7 @@ import ResidentSummary from '../components/ResidentSummary';
 import TaskForm from '../components/form/TaskForm';
 import { useAuth } from '../auth';
 import { useAsync, uuid } from '../lib/useAsync';
+import { handoverChoices } from '../lib/handover';
 import { PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
 import { laneName, roleName } from '../lib/roles';
 import { formatDateTime, formatDue } from '../lib/time';
@@ -77,20 +78,16 @@ function Comments({ taskId }: { taskId: string }) {
   );
 }
 
-function candidateName(c: string | { username?: string | null; display_name?: string | null }): { username: string; label: string } {
-  if (typeof c === 'string') return { username: c, label: c };
-  return { username: c.username ?? '', label: c.display_name && c.display_name !== c.username ? `${c.display_name}（${c.username}）` : c.username ?? '' };
-}
-
 /** Hand the task to someone else: delegate (they may return it) or, for leads, assign to a candidate. */
 function HandOver({ task, onDone }: { task: TaskDetail; onDone: () => void }) {
+  const { me } = useAuth();
   const [to, setTo] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const can = task.can;
   const canDelegate = can ? !!can.delegate : true;
   const canAssign = !!can?.assign;
-  const candidates = (task.candidates ?? []).map(candidateName).filter((c) => c.username);
+  const choices = handoverChoices(task.candidates ?? [], [me?.username, assigneeOf(task)?.username]);
   if (!canDelegate && !canAssign) return null;
 
   const act = async (fn: () => Promise<unknown>) => {
@@ -117,16 +114,20 @@ function HandOver({ task, onDone }: { task: TaskDetail; onDone: () => void }) {
         }}
         className="stack"
       >
-        <input list="handover-candidates" value={to} onChange={(e) => setTo(e.target.value)} placeholder="对方用户名" aria-label="对方用户名" />
-        <datalist id="handover-candidates">
-          {candidates.map((c) => (
-            <option key={c.username} value={c.username}>
-              {c.label}
-            </option>
-          ))}
-        </datalist>
+        {choices.length ? (
+          <select value={to} onChange={(e) => setTo(e.target.value)} aria-label="转交给">
+            <option value="">请选择同事</option>
+            {choices.map((c) => (
+              <option key={c.username} value={c.username}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <p className="muted">没有可以转交的同事（本任务的岗位在本机构没有其他人员）。</p>
+        )}
         {error ? <ErrorBox error={error} /> : null}
-        <div className="btn-group">
+        <div className="btn-group" hidden={!choices.length}>
           {canDelegate && (
             <button type="submit" className="btn btn-small" disabled={busy || !to.trim()} title="委派后对方可退回给您">
               委派
