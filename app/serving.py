@@ -74,8 +74,9 @@ def _freeze_before_fork(_server: Any, _worker: Any) -> None:
 def gunicorn_options(bind: str, workers: int, threads: int = WEB_THREADS) -> dict:
     """The gunicorn settings `app.gunicorn_conf` and `ygt serve` share."""
     from app.gunicorn_log import AccessLogger  # noqa: PLC0415 - gunicorn is loaded only where it serves (POSIX)
+    from app.gunicorn_worker import ThreadWorker  # noqa: PLC0415 - gunicorn's gthread, less per request
     return {
-        "bind": bind, "workers": workers, "worker_class": "gthread", "threads": max(1, threads),
+        "bind": bind, "workers": workers, "worker_class": ThreadWorker, "threads": max(1, threads),
         "timeout": 60, "graceful_timeout": 30,
         "keepalive": 5, "max_requests": WEB_MAX_REQUESTS, "max_requests_jitter": WEB_MAX_REQUESTS // 10,
         # the application is imported and built once, in the master, and each worker is a fork of it: a worker
