@@ -100,3 +100,112 @@ def test_the_chains_are_kept_per_blueprint_after_the_first_request():
     client.get("/top")
     client.get("/outer/inner/leaf")
     assert set(app._before) == set(app._after) == {None, "outer.inner"}
+
+
+# --- a MethodView's method called straight (App.dispatch_request) -------------------------------------------------
+
+def _views(cls: type[Flask], made: list[str]) -> Flask:
+    """Routes of every kind a view function can be: the plain `as_view` of a MethodView (straight to the method) and
+    each case that must keep Flask's dispatch."""
+    from flask import request
+    from flask.views import MethodView, View
+
+    app = cls(__name__)
+
+    class Plain(MethodView):
+        def __init__(self):
+            made.append(type(self).__name__)
+
+        def get(self, n=None):
+            return f"get {n} {request.method}"
+
+        def post(self, n=None):
+            return f"post {n}", 201, {"X-Kind": "plain"}
+
+    class Deleting(Plain):          # a subclass: the methods of both, one instance per request
+        def delete(self, n=None):
+            return "", 204
+
+    class Decorated(Plain):
+        decorators = [lambda view: (lambda **kw: "decorated " + view(**kw))]
+
+    class Given(MethodView):
+        def __init__(self, word):
+            made.append("Given")
+            self.word = word
+
+        def get(self):
+            return self.word
+
+    class Own(MethodView):
+        def dispatch_request(self, **kwargs):
+            return "own dispatch"
+
+        def get(self):
+            return "never"
+
+    class Shared(MethodView):
+        init_every_request = False
+
+        def get(self):
+            return "shared"
+
+    class Failing(MethodView):
+        def get(self):
+            raise KeyError("boom")
+
+    class Bare(View):
+        def dispatch_request(self):
+            return "bare"
+
+    app.add_url_rule("/plain", view_func=Plain.as_view("plain"))
+    app.add_url_rule("/plain/<int:n>", view_func=Plain.as_view("plain_n"))
+    app.add_url_rule("/deleting", view_func=Deleting.as_view("deleting"))
+    app.add_url_rule("/decorated", view_func=Decorated.as_view("decorated"))
+    app.add_url_rule("/given", view_func=Given.as_view("given", "word"))
+    app.add_url_rule("/own", view_func=Own.as_view("own"))
+    app.add_url_rule("/shared", view_func=Shared.as_view("shared"))
+    app.add_url_rule("/failing", view_func=Failing.as_view("failing"))
+    app.add_url_rule("/bare", view_func=Bare.as_view("bare"))
+    app.add_url_rule("/function", "function", lambda: "function")
+    return app
+
+
+CALLS = [("GET", "/plain"), ("HEAD", "/plain"), ("POST", "/plain"), ("OPTIONS", "/plain"), ("PUT", "/plain"),
+         ("GET", "/plain/7"), ("GET", "/plain/x"), ("DELETE", "/deleting"), ("GET", "/deleting"),
+         ("GET", "/decorated"), ("GET", "/given"), ("GET", "/own"), ("GET", "/shared"), ("GET", "/failing"),
+         ("GET", "/bare"), ("GET", "/function"), ("GET", "/nowhere")]
+
+
+@pytest.mark.parametrize(("method", "path"), CALLS)
+def test_a_method_view_answers_as_through_flasks_dispatch(method, path):
+    flask_made: list[str] = []
+    ours: list[str] = []
+    flask_app, app = _views(Flask, flask_made), _views(App, ours)
+    for _ in range(3):              # the class is decided at the first request to a view, kept after
+        flask_made.clear()
+        ours.clear()
+        expected = flask_app.test_client().open(path, method=method)
+        got = app.test_client().open(path, method=method)
+        assert (got.status_code, got.data, sorted(got.headers.items())) == \
+            (expected.status_code, expected.data, sorted(expected.headers.items()))
+        assert ours == flask_made           # one instance of the view class per request, as in Flask
+
+
+def test_only_the_plain_as_view_of_a_method_view_is_dispatched_straight():
+    from app.dispatch import method_view_class
+
+    app = _views(App, [])
+    kinds = {name: method_view_class(view) for name, view in app.view_functions.items()}
+    straight = {name for name, cls in kinds.items() if cls is not None}
+    assert straight == {"plain", "plain_n", "deleting", "failing"}
+    assert all(kinds[name] is app.view_functions[name].view_class for name in straight)
+
+
+def test_the_engine_paths_views_are_dispatched_straight(app):
+    """The real app's routes (flask-smorest registers a MethodView with `as_view(endpoint)`): the engine path's
+    three views go straight to their methods."""
+    from app.dispatch import method_view_class
+
+    for endpoint in ("tasks.Tasks", "tasks.TaskComplete", "processes.Instances"):
+        assert method_view_class(app.view_functions[endpoint]) is app.view_functions[endpoint].view_class
