@@ -56,10 +56,12 @@ def init_app(app: Flask) -> None:
 
 def resolve_principal() -> None:
     """before_request: set the Principal (or None) for this request; 401 on a bad token, 403 on a bad CSRF."""
-    set_principal(None)
-    g.auth_method = None
-    environ = request.environ
-    if request.path.startswith(SKIP_PREFIXES):
+    ctx_g = g._get_current_object()       # one context lookup each for g and the request (issue 23.2)
+    ctx_g.principal = None                # set_principal(None)
+    ctx_g.auth_method = None
+    req = request._get_current_object()
+    environ = req.environ
+    if req.path.startswith(SKIP_PREFIXES):
         return
     auth = environ.get("HTTP_AUTHORIZATION", "")      # what request.headers.get("Authorization", "") reads
     try:
@@ -70,14 +72,15 @@ def resolve_principal() -> None:
     except BaseException:
         db.session().rollback()
         raise
-    s = db.session()
     # SQLite: end the lookup's transaction (it began with BEGIN IMMEDIATE, the write lock); the view starts its own.
     # PostgreSQL: the view goes on in the lookup's read-only transaction, on the same connection: ending it returned
     # the connection to the pool, and the view's first statement checked one out again, with the pool's ping — two
     # round trips (COMMIT, ping) per request whose caller was not cached (issue 23.5). A token resolved from the
-    # worker's cache began none: nothing to end.
-    if s.in_transaction() and not db.is_postgres():
-        s.commit()
+    # worker's cache began none: nothing to end. (PostgreSQL asks the session nothing.)
+    if not db.is_postgres():
+        s = db.session()
+        if s.in_transaction():
+            s.commit()
 
 
 def _from_token(raw: str) -> None:

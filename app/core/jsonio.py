@@ -180,14 +180,19 @@ def _is_json(mimetype: str) -> bool:
 
 def guard_request() -> None:
     """Refuse malformed input before any view runs (see the module doc)."""
-    if request.environ.get("QUERY_STRING"):
-        _check_parameters(request.args)
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        _check_parameters(request.form)
-    if not _is_json(request.mimetype) or not request.content_length and not request.headers.get(
-            "Transfer-Encoding"):
+    req = request._get_current_object()     # type: ignore[attr-defined]  # one context lookup (issue 23.2)
+    environ = req.environ
+    if environ.get("QUERY_STRING"):
+        _check_parameters(req.args)
+    # no Content-Type (a GET): `mimetype` is "" — neither a form nor JSON — so there is nothing more to check
+    if not environ.get("CONTENT_TYPE"):
         return
-    raw = request.get_data(cache=True)
+    mimetype = req.mimetype
+    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        _check_parameters(req.form)
+    if not _is_json(mimetype) or not req.content_length and not req.headers.get("Transfer-Encoding"):
+        return
+    raw = req.get_data(cache=True)
     if not raw.strip():
         return
     text = raw.decode("utf-8", errors="replace")
