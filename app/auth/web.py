@@ -59,7 +59,7 @@ def resolve_principal() -> None:
     ctx_g = g._get_current_object()       # one context lookup each for g and the request (issue 23.2)
     ctx_g.principal = None                # set_principal(None)
     ctx_g.auth_method = None
-    req = request._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]
     environ = req.environ
     if req.path.startswith(SKIP_PREFIXES):
         return

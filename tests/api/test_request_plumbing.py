@@ -112,3 +112,36 @@ def test_an_escaped_backslash_before_u0000_is_ordinary_text(client_as, deploy_mo
     response = client_as("county_admin", org="C01T01").post("/api/v1/process-instances", data=body,
                                                              content_type="application/json")
     assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("environ", [
+    {},                                                         # a GET
+    {"CONTENT_TYPE": ""},
+    {"HTTP_CONTENT_TYPE": "application/json"},                  # only as a header name WSGI never uses for it
+    {"CONTENT_LENGTH": "9", "HTTP_TRANSFER_ENCODING": "chunked"},
+])
+def test_a_request_without_content_type_is_neither_a_form_nor_json_for_the_guard(app, environ):
+    """app.core.jsonio.guard_request stops after the query string when the request has no Content-Type: what the
+    general path reads then (werkzeug's `mimetype`) is "", neither a form nor JSON, so it checks nothing more."""
+    from flask import request
+
+    from app.core import jsonio
+
+    body = b'{"a": "\\u0000"}'
+    with app.test_request_context("/api/v1/tasks?x=1", method="POST", data=body, environ_overrides=environ) as ctx:
+        if "CONTENT_TYPE" not in environ:
+            ctx.request.environ.pop("CONTENT_TYPE", None)
+        assert request.mimetype == ""
+        assert request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data")
+        assert not jsonio._is_json(request.mimetype)
+        jsonio.guard_request()                  # a body with an escaped NUL, but not JSON: left to the view
+
+
+def test_a_query_with_nul_is_refused_with_or_without_a_body(client_as):
+    api = client_as("village_doctor")
+    for send in (lambda: api.get("/api/v1/tasks?view=mine&q=a%00b"),
+                 lambda: api.post("/api/v1/process-instances?q=a%00b", json={"process_id": "x"})):
+        response = send()
+        assert response.status_code == 422
+        assert response.get_json()["code"] == "validation_error"
+        assert response.get_json()["details"]["errors"][0]["field"] == "q"

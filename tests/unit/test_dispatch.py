@@ -127,7 +127,7 @@ def _views(cls: type[Flask], made: list[str]) -> Flask:
             return "", 204
 
     class Decorated(Plain):
-        decorators = [lambda view: (lambda **kw: "decorated " + view(**kw))]
+        decorators = (lambda view: (lambda **kw: "decorated " + view(**kw)),)
 
     class Given(MethodView):
         def __init__(self, word):
