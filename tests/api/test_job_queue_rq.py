@@ -201,19 +201,76 @@ def test_a_push_loads_its_script_when_redis_does_not_know_it(app, rq_mode, monke
     assert rq_mode.job_ids == ["screen-1-a", "screen-2-a"]
 
 
+def _client_id(conn) -> int:
+    conn.send_command("CLIENT", "ID")
+    return conn.read_response()
+
+
 def test_a_push_on_a_connection_redis_closed_reconnects_and_queues_the_job(app, rq_mode):
-    """Redis dropped the pooled connection between two pushes (a restart, `CLIENT KILL`, an idle timeout): the next
+    """Redis dropped the push's connection between two pushes (a restart, `CLIENT KILL`, an idle timeout): the next
     push opens a new one instead of failing the job over to the relay."""
-    redis = rq_mode.connection
+    own = backend._own_connection(rq_mode.connection).conn     # this thread's connection for pushes
     with app.app_context():
         assert backend.push(backend.Job("app.screening.jobs.screen_resident", (1,), {}, "screen-1-b")) is True
-        me = redis.client_id()
+        me = _client_id(own)
         killer = backend.Redis.from_url(os.environ["REDIS_URL"])
         assert killer.client_kill_filter(_id=me) == 1       # this test's connection only: Redis may be shared
         killer.close()
         assert backend.push(backend.Job("app.screening.jobs.screen_resident", (2,), {}, "screen-2-b")) is True
-        assert redis.client_id() != me
+        assert _client_id(own) != me
     assert rq_mode.job_ids == ["screen-1-b", "screen-2-b"]
+
+
+def test_a_push_that_fails_between_its_command_and_the_answer_drops_its_connection(app, rq_mode,
+                                                                                   monkeypatch):
+    """The push's connection is its own, outside the pool's clean-connection check: an error that may leave an
+    answer unread closes it, so the next push cannot read the old answer as its own."""
+    own = backend._own_connection(rq_mode.connection).conn
+    with app.app_context():
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (1,), {}, "screen-1-d")) is True
+
+        def interrupted(*_a, **_k):
+            raise KeyboardInterrupt
+        with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+            patched.setattr(own, "read_response", interrupted)
+            backend.push(backend.Job("app.screening.jobs.screen_resident", (2,), {}, "screen-2-d"))
+        assert own._sock is None                            # dropped, the answer unread with it
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (3,), {}, "screen-3-d")) is True
+        assert backend.push(backend.Job("app.screening.jobs.screen_resident", (2,), {}, "screen-2-d")) is False
+    assert rq_mode.job_ids == ["screen-1-d", "screen-2-d", "screen-3-d"]
+
+
+RAN: list[tuple] = []
+
+
+def record_run(*args, **kwargs) -> None:
+    """A job for the rq worker below."""
+    RAN.append((args, kwargs))
+
+
+def fail_run(*_args) -> None:
+    raise RuntimeError("fails on purpose")
+
+
+def test_an_rq_worker_runs_a_pushed_job_and_retries_a_failed_one_as_asked(app, rq_mode):
+    """rq's own worker takes what the push wrote: the function with its arguments, the retry setting and backoff."""
+    from rq import SimpleWorker
+    from rq.job import Job as RqJob
+    from rq.registry import ScheduledJobRegistry
+    RAN.clear()
+    redis = rq_mode.connection
+    with app.app_context():
+        assert backend.push(backend.Job(f"{__name__}.record_run", (7, "王建国", {"k": [1]}), {"flag": True},
+                                        "run-7-a", 2, (2, 10, 60), mark=(f"ygt:test:mark:{uuid.uuid4().hex}", 30)))
+        assert backend.push(backend.Job(f"{__name__}.fail_run", (1,), {}, "fail-1-a", 2, (30, 60)))
+    assert SimpleWorker([rq_mode], connection=redis).work(burst=True)
+    assert RAN == [((7, "王建国", {"k": [1]}), {"flag": True})]
+    ran = RqJob.fetch("run-7-a", connection=redis)
+    assert ran.get_status().value == "finished" and ran.result_ttl == 3600
+    failed = RqJob.fetch("fail-1-a", connection=redis)
+    assert failed.get_status().value == "scheduled" and failed.retries_left == 1 and failed.retry_intervals == [30, 60]
+    assert "fail-1-a" in ScheduledJobRegistry(queue=rq_mode).get_job_ids()
+    ScheduledJobRegistry(queue=rq_mode).remove(failed, delete_job=True)
 
 
 def test_a_push_with_a_mark_for_a_live_job_sets_the_mark_and_reports_the_duplicate(app, rq_mode):
