@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, scoped_session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.session import SessionTransactionState
 from sqlalchemy.sql.elements import Null
 from sqlalchemy.types import TypeDecorator
 
@@ -235,8 +236,40 @@ def engine() -> Engine:
 
 
 def session() -> Session:
-    """The current thread's session."""
-    return Session_()
+    """The current thread's session: read from the scoped registry's thread-local as `ThreadLocalRegistry.__call__`
+    reads it (SQLAlchemy 2.0, pinned <2.1), without `scoped_session.__call__` and the registry's call in between (the
+    engine path asks for it a few dozen times per instance, issue 23); the first call of a thread makes it through
+    `Session_()`."""
+    try:
+        return cast(Session, _THREAD_SESSION.value)
+    except AttributeError:
+        return Session_()
+
+
+# the thread-local the registry keeps each thread's session in (`Session_` is made without a scopefunc)
+_THREAD_SESSION = cast(Any, Session_.registry).registry
+
+
+_ACTIVE = SessionTransactionState.ACTIVE
+
+
+def connection(s: Session) -> Connection:
+    """`s.connection()`: the connection of the session's transaction, begun (and checked out) if it has none yet.
+
+    Once the transaction holds its connection (every hot statement after a step's first one), it is read from the
+    transaction's connections as `SessionTransaction._connection_for_bind` reads it (SQLAlchemy 2.0, pinned <2.1),
+    without `Session.connection`'s bind lookup and the state-change bookkeeping around each call (issue 23). Any other
+    case (no transaction or no connection yet, a transaction not active, a `with session.begin()` block, a session
+    whose bind is not its engine alone) goes through `s.connection()` itself, with its checks and errors."""
+    trans = s._transaction
+    if trans is not None and trans._state is _ACTIVE and s._trans_context_manager is None and \
+            type(s).get_bind is Session.get_bind:
+        bind = s.bind
+        if bind is not None:
+            found = trans._connections.get(bind)
+            if found is not None:
+                return cast(Connection, found[0])
+    return s.connection()
 
 
 _depth: dict[int, int] = {}
@@ -282,7 +315,7 @@ RELAXED_COMMIT_SQL = ("SELECT set_config('synchronous_commit', CASE WHEN pg_curr
 def relax_commit(s: Session) -> None:
     """Let this transaction commit without waiting for the WAL flush if it has written nothing yet (PostgreSQL; call
     before the bookkeeping write; elsewhere nothing)."""
-    conn = s.connection()
+    conn = connection(s)
     if conn.dialect.name == "postgresql":
         # on the hot statements' cursor: cursor events and SQLAlchemy's errors as `exec_driver_sql`, without its
         # execution context and result (issue 23.2)
@@ -432,7 +465,7 @@ def copy_rows(session: Session, table: Table, columns: Sequence[Column[Any]], ro
     quote = dialect.identifier_preparer.quote
     procs = [(c.key, c.type._cached_bind_processor(dialect)) for c in columns]
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) FROM STDIN"
-    raw = session.connection().connection.driver_connection
+    raw = connection(session).connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:

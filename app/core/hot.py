@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Delete, Insert, Update
 
-from .db import JSONText, rowcount, run_on_cursor
+from .db import JSONText, connection, rowcount, run_on_cursor
 
 _Entry = tuple[str, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
 
@@ -60,7 +60,7 @@ class HotStatement:
         rows the statement touched."""
         if self._returns:
             raise ValueError("a RETURNING hot statement is run by scalar()")
-        conn = session.connection()
+        conn = connection(session)
         if conn.dialect.name != "postgresql":
             return rowcount(session.execute(self.statement, _decoded(params)))
         many = not isinstance(params, Mapping)
@@ -88,7 +88,7 @@ class HotStatement:
         result processing: a key)."""
         if not self._returns:
             raise ValueError("scalar() runs an INSERT … RETURNING one column; this statement returns nothing")
-        conn = session.connection()
+        conn = connection(session)
         if conn.dialect.name != "postgresql":
             return session.execute(self.statement, _decoded(params)).scalar_one()
         names = tuple(params)
@@ -106,7 +106,7 @@ class HotStatement:
             raise ValueError("scalars() runs an INSERT … RETURNING the table's autoincrement integer key")
         if not rows:
             return []
-        conn = session.connection()
+        conn = connection(session)
         if conn.dialect.name != "postgresql":
             return list(session.execute(self.statement, _decoded(rows)).scalars().all())
         names = tuple(rows[0])
@@ -173,7 +173,7 @@ def update_then_insert(session: Session, update: HotStatement, params: Mapping[s
     if not isinstance(update.statement, Update) or update._returns or \
             not isinstance(insert.statement, Insert) or insert._returns:
         raise ValueError("update_then_insert runs an UPDATE and an INSERT, neither with RETURNING")
-    conn = session.connection()
+    conn = connection(session)
     if conn.dialect.name != "postgresql" or not rows or len(rows) > MULTI_ROW_MAX:
         touched = update.execute(session, params)
         if touched == 1 and rows:
@@ -214,7 +214,7 @@ def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Seque
     writes = [(statement, rows) for statement, rows in writes if rows]
     if any(not isinstance(statement.statement, Insert) or statement._returns for statement, _rows in writes):
         raise ValueError("insert_together runs INSERTs without RETURNING")
-    conn = session.connection() if writes else None
+    conn = connection(session) if writes else None
     if conn is None or len(writes) == 1 or conn.dialect.name != "postgresql" or \
             any(len(rows) > MULTI_ROW_MAX for _statement, rows in writes):
         for statement, rows in writes:

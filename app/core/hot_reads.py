@@ -33,7 +33,7 @@ from sqlalchemy.orm.base import instance_dict, instance_state
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from .db import run_on_cursor
+from .db import connection, run_on_cursor
 
 Row = tuple[Any, ...]
 _Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
@@ -142,7 +142,7 @@ class HotSelect:
     def _read(self, session: Session, params: Mapping[str, Any], fetch: Callable[[Any], Any]) -> Any:
         if self._autoflush:
             session._autoflush()        # as the ORM's execution of the statement; a no-op under no_autoflush
-        conn = session.connection()
+        conn = connection(session)
         if conn.dialect.name != "postgresql":
             return _NOT_HOT
         names = tuple(params)
