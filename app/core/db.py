@@ -268,7 +268,7 @@ def connection(s: Session) -> Connection:
         if bind is not None:
             found = trans._connections.get(bind)
             if found is not None:
-                return cast(Connection, found[0])
+                return found[0]
     return s.connection()
 
 
