@@ -5,6 +5,7 @@ on any exception, so a use case is applied whole or not at all.
 """
 from __future__ import annotations
 
+import json
 import os
 import select
 import time
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from psycopg import pq
+from psycopg.types.json import set_json_dumps
 from sqlalchemy import JSON, Column, DateTime, MetaData, Table, create_engine, event, inspect, null, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
@@ -24,6 +26,7 @@ from sqlalchemy.orm.session import SessionTransactionState
 from sqlalchemy.sql.elements import Null
 from sqlalchemy.types import TypeDecorator
 
+from .jsonio import db_dumps, db_dumps_text, db_loads
 from .pgexec import Direct
 
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -179,6 +182,15 @@ def _unbegin_before_the_dialect(dialect: Dialect) -> None:
     setattr(dialect, "set_engine_execution_options", set_engine_execution_options)  # noqa: B010
 
 
+def _json_dumps_for_encoding(dbapi_conn: Any, _record: Any) -> None:
+    """psycopg sends a JSON value's text as bytes as they are (its JSON dumper encodes a str as UTF-8 whatever the
+    connection's encoding) and `db_dumps` writes non-ASCII characters as UTF-8, where `json.dumps` wrote ASCII
+    escapes: a connection whose client encoding is not UTF-8 (a database not in UTF8) dumps JSON with `json.dumps`,
+    as before."""
+    if dbapi_conn.info.encoding != "utf-8":
+        set_json_dumps(json.dumps, dbapi_conn)
+
+
 def statement_timeout_ms() -> int:
     """The longest a statement of this process may run on PostgreSQL (`YGT_DB_STATEMENT_TIMEOUT_S`, set for the web
     processes by `app.serving.web_process_environment`); 0: no limit (jobs, the scheduler, the CLI)."""
@@ -196,7 +208,8 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
     if _engine is not None:
         _engine.dispose()
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs)
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15},
+                            json_serializer=db_dumps_text, json_deserializer=db_loads, **kwargs)
         event.listen(eng, "connect", _sqlite_pragmas)
         event.listen(eng, "begin", _sqlite_begin)
     else:
@@ -209,8 +222,14 @@ def init_engine(url: str, **kwargs: Any) -> Engine:
         timeout_ms = statement_timeout_ms()
         if timeout_ms:
             connect_args["options"] = f"-c statement_timeout={timeout_ms}"
+        # JSON values written and read through orjson where it writes and reads them as the standard library does
+        # (`app.core.jsonio.db_dumps`/`db_loads`); SQLAlchemy's psycopg dialect sets them on the engine's own
+        # adapters map (`set_json_dumps`/`set_json_loads`), which every connection of the engine and its direct
+        # execution (`app.core.pgexec`) use. psycopg sends a JSON value's bytes as they are: UTF-8, the client
+        # encoding of a connection to a UTF8 database (any other: `_json_dumps_for_encoding`)
         eng = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args,
-                            **kwargs)
+                            json_serializer=db_dumps, json_deserializer=db_loads, **kwargs)
+        event.listen(eng, "connect", _json_dumps_for_encoding)
         event.listen(eng, "checkin", _note_checkin)
         event.listen(eng, "checkout", _ping_on_checkout)
         _unbegin_before_the_dialect(eng.dialect)

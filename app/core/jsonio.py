@@ -124,6 +124,63 @@ def compact_json(obj: Any) -> bytes | None:
     return raw
 
 
+# -- JSON column values (the database engine's serializer and deserializer, issue 23) ---------------------------
+
+def db_dumps(obj: Any) -> bytes:
+    """A JSON column's value as psycopg sends it (the engine's `json_serializer` on PostgreSQL): `compact_json`'s
+    text (orjson's, UTF-8) when it writes `obj` as `json.dumps` would with compact separators and non-ASCII as is;
+    else `json.dumps(obj)` with its default arguments, as psycopg's default dumper wrote every value before (and
+    raising as it raised: a date, a Decimal, a set …). Both texts hold the same value; they differ in form only
+    (spaces after `,` and `:`, `\\uXXXX` escapes), which a `jsonb` column does not keep and a `json` column keeps
+    verbatim (the engine's state, a version's spec and forms: nothing reads their text, only the value)."""
+    raw = compact_json(obj)
+    if raw is None:
+        return _std_dumps(obj).encode()
+    return raw
+
+
+def db_dumps_text(obj: Any) -> str:
+    """`db_dumps` as text (SQLite binds a str; bytes would be stored as a BLOB)."""
+    raw = compact_json(obj)
+    if raw is None:
+        return _std_dumps(obj)
+    return raw.decode()
+
+
+# bytes → b"0" for a digit, b" " for anything else: a run of 19 b"0" is a run of 19 digits
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def db_loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """A JSON column's text read as `json.loads(data)` reads it (the engine's `json_deserializer`), parsed by orjson
+    when orjson reads it alike: the same values, types included (int vs float), and key order (a duplicate key: the
+    last value at the first key's place, as both do). orjson refuses NaN and ±Infinity, numbers beyond the float
+    range, lone surrogates in `\\u` escapes, invalid UTF-8 and nesting deeper than 1024: `json.loads` then reads
+    the text (and raises as before for what it refuses too). orjson does not refuse an integer beyond 64 bits: it
+    reads it as a float; an integer of 19 digits or more can be one, so a text with a run of 19 digits anywhere (a
+    long number, or a long digit string: only the slower path) goes to `json.loads` before orjson sees it."""
+    if type(data) is str:
+        try:
+            raw = data.encode()
+        except UnicodeEncodeError:          # a lone surrogate: not UTF-8, orjson would refuse it
+            return _std_loads(data)
+    else:
+        raw = data = data if type(data) is bytes else bytes(data)      # json.loads takes no memoryview
+    if _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZERO):
+        return _std_loads(data)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _std_loads(data)
+
+
+# the standard library's functions, as the two above fall back to them (a name of their own: the guard tests see
+# which path ran)
+_std_dumps = json.dumps
+_std_loads = json.loads
+
+
 def nesting_depth(text: str) -> int:
     """The deepest nesting of arrays/objects in a JSON text (strings skipped), without parsing it."""
     depth = deepest = 0
