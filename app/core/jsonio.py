@@ -152,7 +152,7 @@ _DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGIT_RUN = b"0" * 19
 
 
-def db_loads(data: bytes | bytearray | memoryview | str) -> Any:
+def db_loads(data: Any) -> Any:
     """A JSON column's text read as `json.loads(data)` reads it (the engine's `json_deserializer`), parsed by orjson
     when orjson reads it alike: the same values, types included (int vs float), and key order (a duplicate key: the
     last value at the first key's place, as both do). orjson refuses NaN and ±Infinity, numbers beyond the float
@@ -160,13 +160,18 @@ def db_loads(data: bytes | bytearray | memoryview | str) -> Any:
     the text (and raises as before for what it refuses too). orjson does not refuse an integer beyond 64 bits: it
     reads it as a float; an integer of 19 digits or more can be one, so a text with a run of 19 digits anywhere (a
     long number, or a long digit string: only the slower path) goes to `json.loads` before orjson sees it."""
-    if type(data) is str:
+    kind = type(data)
+    if kind is bytes:
+        raw = data
+    elif kind is str:
         try:
             raw = data.encode()
         except UnicodeEncodeError:          # a lone surrogate: not UTF-8, orjson would refuse it
             return _std_loads(data)
-    else:
-        raw = data = data if type(data) is bytes else bytes(data)      # json.loads takes no memoryview
+    elif isinstance(data, bytearray | memoryview):
+        raw = data = bytes(data)            # as psycopg's loader hands json.loads a memoryview
+    else:                                   # json.loads raises TypeError (SQLite's JSON reads a number so)
+        return _std_loads(data)
     if _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZERO):
         return _std_loads(data)
     try:
