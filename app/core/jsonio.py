@@ -115,11 +115,18 @@ def compact_json(obj: Any) -> bytes | None:
     ints beyond 64 bits and lone surrogates, and writes some values its own way (NaN as null, dates, UUIDs,
     enums, tuples, dataclasses); reading its text back equal to `obj` rules those out: what it holds is plain JSON,
     which both write alike."""
+    return _orjson_text(obj, same_floats=True)
+
+
+def _orjson_text(obj: Any, *, same_floats: bool) -> bytes | None:
+    """orjson's text of `obj` when it holds plain JSON only (read back equal to `obj`: see `compact_json`); with
+    `same_floats`, only when its floats are written as `json.dumps` writes them (`_other_float`), else in orjson's
+    own shortest form, which reads back as the same float ("0.00001" for 1e-05)."""
     try:
         raw = orjson.dumps(obj)
     except orjson.JSONEncodeError:
         return None
-    if _other_float(raw) or orjson.loads(raw) != obj:
+    if same_floats and _other_float(raw) or orjson.loads(raw) != obj:
         return None
     return raw
 
@@ -127,13 +134,16 @@ def compact_json(obj: Any) -> bytes | None:
 # -- JSON column values (the database engine's serializer and deserializer, issue 23) ---------------------------
 
 def db_dumps(obj: Any) -> bytes:
-    """A JSON column's value as psycopg sends it (the engine's `json_serializer` on PostgreSQL): `compact_json`'s
-    text (orjson's, UTF-8) when it writes `obj` as `json.dumps` would with compact separators and non-ASCII as is;
-    else `json.dumps(obj)` with its default arguments, as psycopg's default dumper wrote every value before (and
-    raising as it raised: a date, a Decimal, a set …). Both texts hold the same value; they differ in form only
-    (spaces after `,` and `:`, `\\uXXXX` escapes), which a `jsonb` column does not keep and a `json` column keeps
-    verbatim (the engine's state, a version's spec and forms: nothing reads their text, only the value)."""
-    raw = compact_json(obj)
+    """A JSON column's value as psycopg sends it (the engine's `json_serializer` on PostgreSQL): orjson's text (UTF-8)
+    when `obj` is plain JSON, which orjson writes as `json.dumps` does but for the form (checked as `compact_json`
+    checks it: read back equal, in C); else `json.dumps(obj)` with its default arguments, as psycopg's default
+    dumper wrote every value before (and raising as it raised: a date, a Decimal, a set, a UUID …). Both texts hold
+    the same value; they differ in form only (spaces after `,` and `:`, `\\uXXXX` escapes, a float in [1e-9, 1e-4)
+    as "0.00001" for "1e-05", as the engine's state text already writes them: `app.engine.codec.dump_state_text`),
+    which a `jsonb` column does not keep and a `json` column keeps verbatim (the engine's state, a version's spec and
+    forms: nothing reads their text, only the value). Not `compact_json` itself: the API's byte-for-byte check of
+    the floats (`_other_float`) was a third of this function's time on the engine path."""
+    raw = _orjson_text(obj, same_floats=False)
     if raw is None:
         return _std_dumps(obj).encode()
     return raw
@@ -141,7 +151,7 @@ def db_dumps(obj: Any) -> bytes:
 
 def db_dumps_text(obj: Any) -> str:
     """`db_dumps` as text (SQLite binds a str; bytes would be stored as a BLOB)."""
-    raw = compact_json(obj)
+    raw = _orjson_text(obj, same_floats=False)
     if raw is None:
         return _std_dumps(obj)
     return raw.decode()

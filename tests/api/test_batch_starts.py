@@ -10,7 +10,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.core import clock, db
+from app.core import clock, db, jsonio
 from tests.test_follow_up_support import (
     complete,
     deploy_care_models,
@@ -466,8 +466,9 @@ def test_a_chunk_writes_its_instances_tasks_and_timers_in_one_insert_each_as_sin
                   for i in [s.get(ProcessInstance, t.instance_id)]}
         pictures = {k: ({c: getattr(i, c) for c in columns}, raw[k], timers[i.id]) for k, i in rows.items()}
         stored = list(s.scalars(text("SELECT CAST(state AS TEXT) FROM process_instances")))
-        # PostgreSQL: the engine's text as it is; SQLite: SQLAlchemy's JSON type serializes the value itself
-        form = (lambda value: orjson.dumps(value).decode()) if postgres else json.dumps
+        # PostgreSQL: the engine's text as it is; SQLite: SQLAlchemy's JSON type serializes the value itself, with the
+        # engine's serializer (`app.core.jsonio.db_dumps_text`)
+        form = (lambda value: orjson.dumps(value).decode()) if postgres else jsonio.db_dumps_text
         assert len(stored) == 7 and all(saved == form(json.loads(saved)) for saved in stored)
         assert single.id in timers
         assert s.scalar(select(func.count()).select_from(HumanTask)) == 3

@@ -64,11 +64,11 @@ PLAIN = [
     {"ctrl": "\x00\x01\x1f\x7f\"\\/\n\t\r\b\f"},
     {"id": "3e-4a1b0c-0000-4e5f-8e9a-1e-05"},           # digits and exponents inside strings
     {"ints": [1, 2], "flag": True, "x": 1.25},
+    [1e-05, 9.8e-09, 2.5e-8, 1e-9, 9.999e-5],          # orjson's own form (0.00001, 9.8e-9): the same floats
 ]
 
 # values only the standard library writes as today's json.dumps() writes them (or refuses as it refuses)
 NOT_PLAIN = [
-    [1e-05, 9.8e-09, 2.5e-8],                                 # orjson writes 0.00001, 9.8e-9
     {"big": 2**64}, [-(2**63) - 1], [10**30],           # orjson refuses ints beyond 64 bits
     [float("nan")], [float("inf")], [-float("inf")],    # orjson writes null
     (1, 2), {"t": (1, [2])},                            # orjson writes a list
@@ -96,6 +96,7 @@ def test_plain_values_go_through_orjson_and_read_back_as_the_stdlib_path(std, va
     assert same(jsonio.db_loads(json.dumps(value).encode()), json.loads(json.dumps(value)))
     assert (dumps.calls, loads.calls) == (0, 0)
     assert jsonio.db_dumps_text(value) == raw.decode()
+    assert jsonio.compact_json(value) in (raw, None)     # the API's text, where it takes orjson's
 
 
 def test_ints_of_19_digits_and_more_are_read_by_json_loads(std):
@@ -229,9 +230,9 @@ def test_the_sqlite_engine_reads_and_writes_json_through_them(tmp_path, std):
             got = dict(conn.execute(select(table.c.id, table.c.v)).all())
         for i, value in enumerate(values):
             assert same(got[i], json.loads(json.dumps(value))), value
-        # 1e-05 and the tuple written by json.dumps, 2**70 both ways; the bare 0 is read back as the number SQLite
-        # made of it (json.loads raises TypeError, SQLAlchemy's SQLite JSON then keeps the number)
-        assert dumps.calls == 3 and loads.calls == 2
+        # the tuple written by json.dumps, 2**70 both ways (1e-05 by orjson); the bare 0 is read back as the number
+        # SQLite made of it (json.loads raises TypeError, SQLAlchemy's SQLite JSON then keeps the number)
+        assert dumps.calls == 2 and loads.calls == 2
     finally:
         eng.dispose()
         db._engine = before                             # the process's engine as it was (another test's)
