@@ -87,3 +87,57 @@ def test_the_master_sees_a_busy_worker_alive(worker):
     worker.notify()
     assert time.monotonic() - worker.tmp.last_update() <= HEARTBEAT_EVERY_S + 1
     assert HEARTBEAT_EVERY_S * 10 <= 60          # app/serving.py's timeout leaves room for many missed beats
+
+
+class _Conn:
+    """What the linger looks at of gunicorn's TConn: its socket, its parser's read-ahead, whether it is HTTP/2."""
+
+    def __init__(self, sock, ahead: bytes = b"") -> None:
+        import io
+        from types import SimpleNamespace
+        self.sock, self.is_http2 = sock, False
+        self.parser = SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO(ahead)))
+
+
+def test_a_next_request_is_seen_when_sent_read_ahead_or_the_client_closes():
+    import socket as sockets
+    ours, theirs = sockets.socketpair()
+    with ours, theirs:
+        started = time.monotonic()
+        assert not gunicorn_worker._next_request_arrives(_Conn(ours))        # nothing within the linger
+        assert time.monotonic() - started >= gunicorn_worker.KEEPALIVE_LINGER_MS / 1000 * 0.9
+        assert gunicorn_worker._next_request_arrives(_Conn(ours, b"GET / HTTP/1.1\r\n"))   # already read ahead
+        theirs.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        assert gunicorn_worker._next_request_arrives(_Conn(ours))
+        ours.recv(100)
+        theirs.close()
+        assert gunicorn_worker._next_request_arrives(_Conn(ours))           # the end: gunicorn's handle closes it
+
+
+@pytest.mark.parametrize(("answers", "arrivals", "handled", "returned"), [
+    ([True, True, False], [True, True], 3, False),        # two more requests on the connection, then it closed
+    ([True, True], [True, False], 2, True),               # one more, then nothing within the linger: back to the loop
+    (["defer"], [], 1, "defer"),                          # no data at first: gunicorn's deferral, as it is
+    ([False], [], 1, False),
+])
+def test_the_thread_serves_the_connection_while_requests_follow(monkeypatch, answers, arrivals, handled, returned):
+    calls = []
+    monkeypatch.setattr(gunicorn_worker.GunicornThreadWorker, "handle",
+                        lambda self, conn: calls.append(conn) or answers[len(calls) - 1])
+    waits = iter(arrivals)
+    monkeypatch.setattr(gunicorn_worker, "_next_request_arrives", lambda conn: next(waits))
+    w = object.__new__(ThreadWorker)
+    w.alive = True
+    assert w.handle(_Conn(None)) == returned
+    assert len(calls) == handled
+
+
+def test_a_stopping_worker_or_no_linger_hands_the_connection_back(monkeypatch):
+    monkeypatch.setattr(gunicorn_worker.GunicornThreadWorker, "handle", lambda self, conn: True)
+    monkeypatch.setattr(gunicorn_worker, "_next_request_arrives", lambda conn: pytest.fail("no wait expected"))
+    w = object.__new__(ThreadWorker)
+    w.alive = False                                        # max_requests reached, or a graceful stop
+    assert w.handle(_Conn(None)) is True
+    w.alive = True
+    monkeypatch.setattr(gunicorn_worker, "KEEPALIVE_LINGER_MS", 0)
+    assert w.handle(_Conn(None)) is True
