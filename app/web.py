@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from .auth.principal import current_principal
 from .core import db, jsonio, logs, metrics
 from .core.errors import DomainError
+from .core.field_errors import field_errors
 from .jobs.queue import redis_connection
 from .workflows import EngineError, health
 
@@ -91,9 +92,8 @@ def _handle_engine(exc: EngineError):
 
 def _handle_http(exc: HTTPException):
     if exc.code == 422 and getattr(exc, "data", None):  # webargs / marshmallow validation
-        messages = exc.data.get("messages", {})
-        errors = [{"field": ".".join(map(str, path)), "message": "; ".join(msgs) if isinstance(msgs, list)
-                   else str(msgs)} for location in messages.values() for path, msgs in _flatten(location)]
+        messages = exc.data.get("messages", {})     # {location: {field: [message, …]}}
+        errors = [error for location in messages.values() for error in field_errors(location)]
         return error_response("validation_error", "请求数据不合法 (invalid request body)", 422, {"errors": errors})
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
@@ -106,18 +106,9 @@ def _handle_http(exc: HTTPException):
     return response, status
 
 
-def _flatten(messages, prefix=()):
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            yield from _flatten(value, prefix + (key,))
-    else:
-        yield prefix, messages
-
-
 def _handle_marshmallow(exc: ValidationError):
-    errors = [{"field": ".".join(map(str, path)), "message": "; ".join(msgs) if isinstance(msgs, list) else str(msgs)}
-              for path, msgs in _flatten(exc.messages)]
-    return error_response("validation_error", "请求数据不合法 (invalid request body)", 422, {"errors": errors})
+    return error_response("validation_error", "请求数据不合法 (invalid request body)", 422,
+                          {"errors": field_errors(exc.messages)})
 
 
 def _handle_out_of_range(exc: Exception):

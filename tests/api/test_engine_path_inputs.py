@@ -1,6 +1,7 @@
 """The engine path's request bodies and the inbox's query refused as they always were (issue 23.2 compiled their
-loads, app.core.loads): 422 `validation_error` naming each bad field with marshmallow's message, for wrong types,
-missing and extra fields; good input still works. Status and body, field for field."""
+loads, app.core.loads): 422 `validation_error` naming each bad field with marshmallow's message as the API words it
+(app.core.field_errors: a code and Chinese), for wrong types, missing and extra fields; good input still works.
+Status and body, field for field."""
 from __future__ import annotations
 
 import pytest
@@ -22,24 +23,24 @@ def doctor(login_as, deploy_models):
 
 
 @pytest.mark.parametrize(("body", "errors"), [
-    ({"org_code": "C01T01"}, [{"field": "process_id", "message": "Missing data for required field."}]),
-    ({"process_id": 5}, [{"field": "process_id", "message": "Not a valid string."}]),
-    ({"process_id": ""}, [{"field": "process_id", "message": "Length must be between 1 and 120."}]),
+    ({"org_code": "C01T01"}, [{"field": "process_id", "code": "required", "message": "必填"}]),
+    ({"process_id": 5}, [{"field": "process_id", "code": "not_string", "message": "应为文本"}]),
+    ({"process_id": ""}, [{"field": "process_id", "code": "bad_length", "message": "长度应在 1 到 120 之间"}]),
     ({"process_id": "approval", "resident_id": "x", "data": [1]},
-     [{"field": "data", "message": "Not a valid mapping type."},
-      {"field": "resident_id", "message": "Not a valid integer."}]),
-    ({"process_id": "approval", "surprise": 1}, [{"field": "surprise", "message": "Unknown field."}]),
-    ({"process_id": 5, "surprise": 1}, [{"field": "process_id", "message": "Not a valid string."},
-                                        {"field": "surprise", "message": "Unknown field."}]),
+     [{"field": "data", "code": "not_mapping", "message": "应为对象 (键值对)"},
+      {"field": "resident_id", "code": "not_integer", "message": "应为整数"}]),
+    ({"process_id": "approval", "surprise": 1}, [{"field": "surprise", "code": "unknown_field", "message": "不支持的字段"}]),
+    ({"process_id": 5, "surprise": 1}, [{"field": "process_id", "code": "not_string", "message": "应为文本"},
+                                        {"field": "surprise", "code": "unknown_field", "message": "不支持的字段"}]),
 ])
 def test_a_bad_start_is_refused_field_by_field(doctor, body, errors):
     assert _errors(doctor.post("/api/v1/process-instances", json=body)) == errors
 
 
 @pytest.mark.parametrize(("body", "errors"), [
-    ({"data": "x"}, [{"field": "data", "message": "Not a valid mapping type."}]),
-    ({"data": {}, "completion_id": "not-a-uuid"}, [{"field": "completion_id", "message": "Not a valid UUID."}]),
-    ({"data": {}, "extra": True}, [{"field": "extra", "message": "Unknown field."}]),
+    ({"data": "x"}, [{"field": "data", "code": "not_mapping", "message": "应为对象 (键值对)"}]),
+    ({"data": {}, "completion_id": "not-a-uuid"}, [{"field": "completion_id", "code": "not_uuid", "message": "应为 UUID 格式的编号"}]),
+    ({"data": {}, "extra": True}, [{"field": "extra", "code": "unknown_field", "message": "不支持的字段"}]),
 ])
 def test_a_bad_completion_is_refused_field_by_field(doctor, body, errors):
     started = doctor.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": "C01T01"})
@@ -51,13 +52,11 @@ def test_a_bad_completion_is_refused_field_by_field(doctor, body, errors):
 
 
 @pytest.mark.parametrize(("query", "errors"), [
-    ("view=nope", [{"field": "view", "message": "Must be one of: mine, groups, org."}]),
-    ("per_page=0&page=x", [{"field": "page", "message": "Not a valid integer."},
-                           {"field": "per_page", "message": "Must be greater than or equal to 1 and less than or "
-                                                            "equal to 200."}]),
-    ("priority=6&overdue=maybe", [{"field": "overdue", "message": "Not a valid boolean."},
-                                  {"field": "priority", "message": "Must be greater than or equal to 1 and less "
-                                                                   "than or equal to 5."}]),
+    ("view=nope", [{"field": "view", "code": "not_one_of", "message": "应为以下之一：mine, groups, org"}]),
+    ("per_page=0&page=x", [{"field": "page", "code": "not_integer", "message": "应为整数"},
+                           {"field": "per_page", "code": "out_of_range", "message": "应大于等于 1 且小于等于 200"}]),
+    ("priority=6&overdue=maybe", [{"field": "overdue", "code": "not_boolean", "message": "应为是或否 (true/false)"},
+                                  {"field": "priority", "code": "out_of_range", "message": "应大于等于 1 且小于等于 5"}]),
 ])
 def test_a_bad_inbox_query_is_refused_field_by_field(doctor, query, errors):
     assert _errors(doctor.get(f"/api/v1/tasks?{query}")) == errors
