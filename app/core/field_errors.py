@@ -100,7 +100,7 @@ def field_errors(messages: Any) -> list[dict[str, str]]:
     return out
 
 
-def _flatten(messages: Any, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+def _flatten(messages: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
     if isinstance(messages, dict):
         for key, value in messages.items():
             yield from _flatten(value, prefix + (key,))
