@@ -3,7 +3,7 @@
 The same four requests per instance as bench/engine.py (start, list, complete A, complete B) through the Flask app
 in-process (token auth, routing, serialization; no network, no gunicorn), on a scratch database. Counts are exact
 and do not depend on the machine's load: SQL statements and transactions per request kind (SQLAlchemy events), and
-the statements by their first words. With --profile, a cProfile summary grouped by layer (the figures in
+the statements by their first words, and round trips to PostgreSQL per request kind (a pipeline counts one). With --profile, a cProfile summary grouped by layer (the figures in
 docs/benchmarks.md).
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
@@ -110,11 +110,15 @@ def setup(url: str):
 
 
 def one_instance(client, headers, c: Counters, out: dict) -> None:
+    from app.core.pgexec import round_trips
+
     def req(kind, method, url, **kw):
         c.reset()
+        trips = round_trips()
         t0 = time.perf_counter()
         resp = getattr(client, method)(url, headers=headers, **kw)
         ms = (time.perf_counter() - t0) * 1000
+        out[kind]["round_trips"].append(round_trips() - trips)
         assert resp.status_code < 300, (url, resp.status_code, resp.get_data(as_text=True)[:300])
         out[kind]["ms"].append(ms)
         out[kind]["sql_ms"].append(c.sql_s * 1000)
@@ -208,10 +212,12 @@ def run(url: str, args) -> None:
     app, token = setup(url)
     client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
     c = Counters(db.engine())
-    out = {k: {"ms": [], "sql_ms": [], "statements": [], "transactions": [], "shapes": Counter()} for k in KINDS}
+    out = {k: {"ms": [], "sql_ms": [], "statements": [], "round_trips": [], "transactions": [],
+               "shapes": Counter()} for k in KINDS}
     for _ in range(2 if args.short else 10):
         one_instance(client, headers, c, out)          # warm caches
-    out = {k: {"ms": [], "sql_ms": [], "statements": [], "transactions": [], "shapes": Counter()} for k in KINDS}
+    out = {k: {"ms": [], "sql_ms": [], "statements": [], "round_trips": [], "transactions": [],
+               "shapes": Counter()} for k in KINDS}
     prof = cProfile.Profile() if args.profile else None
     t0, cpu0 = time.perf_counter(), time.process_time()
     if prof:
@@ -229,12 +235,15 @@ def run(url: str, args) -> None:
     for k in KINDS:
         v = out[k]
         result["per_request"][k] = {"statements": statistics.median(v["statements"]),
+                                    # waits on PostgreSQL in a transaction (a pipeline: one; app.core.pgexec)
+                                    "round_trips": statistics.median(v["round_trips"]),
                                     "transactions": statistics.median(v["transactions"]),
                                     "p50_ms": round(statistics.median(v["ms"]), 1),
                                     "sql_p50_ms": round(statistics.median(v["sql_ms"]), 1)}
         if args.statements:
             result["per_request"][k]["shapes"] = dict(v["shapes"].most_common())
     result["statements_per_instance"] = sum(result["per_request"][k]["statements"] for k in KINDS)
+    result["round_trips_per_instance"] = sum(result["per_request"][k]["round_trips"] for k in KINDS)
     result["transactions_per_instance"] = sum(result["per_request"][k]["transactions"] for k in KINDS)
     result["peak_rss_mb"] = memory.self_peak_rss_mb()      # the web app ran in this process (issue 23.7)
     print(json.dumps(result, indent=1, ensure_ascii=False))

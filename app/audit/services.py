@@ -46,16 +46,18 @@ def record_all(entries: list[dict[str, Any]], *, relaxed: bool = False,
     memoized), without the ORM's unit of work (a hot path's entries, written together). `relaxed`: entries of a
     read, whose transaction, if it wrote nothing else, commits without waiting for the WAL flush
     (`app.core.db.relax_commit`). `along`: other hot INSERTs (statement, rows) written before them in the same
-    statement (`hot.insert_together`: one round trip on PostgreSQL), e.g. a completion's receipt."""
+    statement (`hot.insert_together`: one round trip on PostgreSQL), e.g. a completion's receipt. On PostgreSQL the
+    statement is deferred (`HotStatement.defer`): sent with the transaction's next statement or with its COMMIT, in
+    one round trip (issue 23); a failure (a receipt's completion id written already) raises from there, not here."""
     if entries or along:
         with unit_of_work() as s:
             if relaxed and len(entries) == 1 and not along and s.connection().dialect.name == "postgresql":
                 # a read's one entry (app.audit.reads): the relaxing and the INSERT in one statement, one round trip
-                _RELAXED_INSERT.execute(s, entries[0])
+                _RELAXED_INSERT.defer(s, entries[0])
                 return
             if relaxed:
                 relax_commit(s)
-            insert_together(s, [*along, (_INSERT, entries)])
+            insert_together(s, [*along, (_INSERT, entries)], defer=True)
 
 
 def record(action: str, *, object_type: str, object_id: Any = None, details: dict[str, Any] | None = None,

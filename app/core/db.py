@@ -371,9 +371,27 @@ def run_on_cursor(conn: Connection, sql: str, values: Any, many: bool, read: Cal
         return read(cursor if result is None else result)
     except conn.dialect.loaded_dbapi.Error as exc:
         # as SQLAlchemy's own execution: wrapped (IntegrityError, OperationalError, …), the connection invalidated
-        # on a disconnect
+        # on a disconnect; the error of a deferred statement sent before this one names that statement
+        failed, direct.failed = direct.failed, None
+        if failed is not None:
+            sql, values = failed
         conn._handle_dbapi_exception(exc, sql, values, cursor, None)
         raise       # not reached: the handler raises
+
+
+def defer_on_cursor(conn: Connection, sql: str, values: Any, done: Callable[[Any], None] | None = None) -> None:
+    """Execute `sql` (one row's values, a write) as `run_on_cursor` would, but on PostgreSQL inside the open
+    transaction send it only with the connection's next round trip (`app.core.pgexec.Direct.defer`: the next
+    statement, or the COMMIT); `done(result)` once it was written, with its result read as a cursor (an INSERT's
+    returned key). For a write whose result and errors nobody needs before then: a failure raises from the
+    statement or the commit it went with. Anything the direct path does not take is executed now."""
+    direct = _direct(conn)
+    if not direct.defer(sql, values, done):
+        run_on_cursor(conn, sql, values, False, done or _nothing)
+        return
+    if conn._has_events or conn.engine._has_events:
+        conn.dispatch.before_cursor_execute(conn, direct.cursor, sql, values, None, False)
+        conn.dispatch.after_cursor_execute(conn, direct.cursor, sql, values, None, False)
 
 
 _DIRECT = "ygt_direct"

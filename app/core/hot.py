@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Delete, Insert, Update
 
-from .db import JSONText, connection, rowcount, run_on_cursor
+from .db import JSONText, connection, defer_on_cursor, rowcount, run_on_cursor
 
 _Entry = tuple[str, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]
 
@@ -58,6 +58,16 @@ class HotStatement:
         """Execute with one row's parameters (a mapping) or many rows' (a list of mappings with the same names: an
         INSERT's rows in one multi-row VALUES statement, up to MULTI_ROW_MAX; else one executemany); the number of
         rows the statement touched."""
+        return self._execute(session, params, defer=False)
+
+    def defer(self, session: Session, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+        """`execute`, for a write whose row count and errors nobody needs before the transaction's next round trip:
+        on PostgreSQL sent with the next statement, or with the COMMIT, in one pipeline (`app.core.db.defer_on_cursor`;
+        issue 23); a failure raises there, as this statement's. Elsewhere executed now."""
+        self._execute(session, params, defer=True)
+
+    def _execute(self, session: Session, params: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
+                 defer: bool) -> int:
         if self._returns:
             raise ValueError("a RETURNING hot statement is run by scalar()")
         conn = connection(session)
@@ -75,12 +85,12 @@ class HotStatement:
         values = [{bind: (proc(row[key]) if proc is not None else row[key]) for key, bind, proc in binds}
                   for row in rows]
         if not many:
-            return int(_run(conn, sql, values[0], False))
+            return _write(conn, sql, values[0], defer)
         if isinstance(self.statement, Insert) and len(rows) <= MULTI_ROW_MAX:
             # the rows in one statement's VALUES list (psycopg's executemany is a pipeline of one statement per row:
             # ≈ 9 % of a web worker's samples for a step's few history rows and a completion's two audit entries)
-            return int(_run(conn, _multi_row(sql, len(rows)), {f"{bind}__{i}": value for i, row in enumerate(values)
-                                                                  for bind, value in row.items()}, False))
+            return _write(conn, _multi_row(sql, len(rows)), {f"{bind}__{i}": value for i, row in enumerate(values)
+                                                             for bind, value in row.items()}, defer)
         return int(_run(conn, sql, values, True))
 
     def scalar(self, session: Session, params: Mapping[str, Any]) -> Any:
@@ -95,6 +105,20 @@ class HotStatement:
         sql, binds = self._entry(conn, names)
         return _run(conn, sql, {bind: (proc(params[key]) if proc is not None else params[key])
                                 for key, bind, proc in binds}, False, fetch=True)
+
+    def scalar_later(self, session: Session, params: Mapping[str, Any], done: Callable[[Any], None]) -> None:
+        """`scalar`, the value handed to `done` once the row is written: on PostgreSQL with the transaction's next
+        round trip (the next statement, or the COMMIT: `defer`), elsewhere now. For a key nobody reads before
+        then (the job outbox's, read after the commit)."""
+        if not self._returns:
+            raise ValueError("scalar_later() runs an INSERT … RETURNING one column; this statement returns nothing")
+        conn = connection(session)
+        if conn.dialect.name != "postgresql":
+            done(self.scalar(session, params))
+            return
+        sql, binds = self._entry(conn, tuple(params))
+        defer_on_cursor(conn, sql, {bind: (proc(params[key]) if proc is not None else params[key])
+                                    for key, bind, proc in binds}, lambda result: done(_first_column(result)))
 
     def scalars(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Execute an INSERT … RETURNING its table's autoincrement integer key with several rows' parameters (the same
@@ -204,13 +228,15 @@ def _update_then_insert(update_sql: str, insert_sql: str, n: int) -> str:
             f"{head} SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT FROM u)")
 
 
-def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Sequence[Mapping[str, Any]]]]) -> None:
+def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Sequence[Mapping[str, Any]]]], *,
+                    defer: bool = False) -> None:
     """Execute INSERTs without RETURNING, each with its rows (a list of mappings with the same names), in order. On
     PostgreSQL one statement, one round trip (issue 23: a completion's receipt and its audit entries): all but the
     last as data-modifying WITH queries of the last (`WITH w0 AS (INSERT …), … INSERT …`; PostgreSQL runs each to
     completion, and an error in any fails the statement as it would have failed alone; each INSERT's keys are drawn
     in its rows' order, but which INSERT draws first is not defined: for different tables). Elsewhere (SQLite), or with
-    more than MULTI_ROW_MAX rows for one of them: one statement each."""
+    more than MULTI_ROW_MAX rows for one of them: one statement each. `defer`: as `HotStatement.defer` (PostgreSQL:
+    sent with the transaction's next round trip)."""
     writes = [(statement, rows) for statement, rows in writes if rows]
     if any(not isinstance(statement.statement, Insert) or statement._returns for statement, _rows in writes):
         raise ValueError("insert_together runs INSERTs without RETURNING")
@@ -218,7 +244,7 @@ def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Seque
     if conn is None or len(writes) == 1 or conn.dialect.name != "postgresql" or \
             any(len(rows) > MULTI_ROW_MAX for _statement, rows in writes):
         for statement, rows in writes:
-            statement.execute(session, rows[0] if len(rows) == 1 else rows)
+            statement._execute(session, rows[0] if len(rows) == 1 else rows, defer=defer)
         return
     shapes: list[tuple[str, int]] = []
     values: dict[str, Any] = {}
@@ -230,7 +256,7 @@ def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Seque
         shapes.append((sql, len(rows)))
         values.update({f"w{w}_{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
                        for i, row in enumerate(rows) for key, bind, proc in binds})
-    _run(conn, _together(tuple(shapes)), values, False)
+    _write(conn, _together(tuple(shapes)), values, defer)
 
 
 @lru_cache(maxsize=256)
@@ -278,6 +304,14 @@ def _multi_row(sql: str, n: int) -> str:
 def _run(conn: Connection, sql: str, values: Any, many: bool, *, fetch: bool = False) -> Any:
     """The row count, or with `fetch` the first column of the one row returned."""
     return run_on_cursor(conn, sql, values, many, _first_column if fetch else _rowcount)
+
+
+def _write(conn: Connection, sql: str, values: dict[str, Any], defer: bool) -> int:
+    """One statement's row count, executed now; deferred (`defer`): 0, nobody reads it."""
+    if defer:
+        defer_on_cursor(conn, sql, values)
+        return 0
+    return int(_run(conn, sql, values, False))
 
 
 def _rowcount(cursor: Any) -> int:

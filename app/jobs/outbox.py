@@ -26,6 +26,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from redis.exceptions import RedisError
@@ -61,14 +62,17 @@ class Added:
 
 def add(s, func_name: str, args, kwargs, *, job_id: str | None, retries: int, backoff, delay_s: float) -> Added:
     """Add one job to the outbox in the session's transaction (it exists only if that transaction commits): one
-    `INSERT … RETURNING id` now, on the DBAPI connection on PostgreSQL (`app.core.hot`; issue 23: ≈ 90 → 50 µs of
-    CPU per row in isolation), no unit-of-work flush at commit, no ORM object."""
+    `INSERT … RETURNING id`, on the DBAPI connection on PostgreSQL (`app.core.hot`; issue 23: ≈ 90 → 50 µs of
+    CPU per row in isolation), no unit-of-work flush at commit, no ORM object. On PostgreSQL the INSERT is deferred
+    to the transaction's next round trip (`HotStatement.scalar_later`: the next statement or the COMMIT, issue 23):
+    `id` is set once it is written, read only after the commit (`relay_after_commit`)."""
     now = clock.now()
     row = Added(0, func_name, list(args), dict(kwargs), safe_job_id(job_id) if job_id else "", retries,
                 list(backoff), float(delay_s), now)
-    row.id = _INSERT.scalar(s, {"func": row.func, "args": row.args, "kwargs": row.kwargs, "job_id": row.job_id,
-                                "retries": retries, "backoff": row.backoff, "delay_s": row.delay_s,
-                                "status": "pending", "attempts": 0, "created_at": now, "available_at": now})
+    _INSERT.scalar_later(s, {"func": row.func, "args": row.args, "kwargs": row.kwargs, "job_id": row.job_id,
+                             "retries": retries, "backoff": row.backoff, "delay_s": row.delay_s,
+                             "status": "pending", "attempts": 0, "created_at": now, "available_at": now},
+                         partial(setattr, row, "id"))
     return row
 
 

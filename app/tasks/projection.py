@@ -159,7 +159,7 @@ def complete(session, task_id: int, data: Any, actor_name: str, completion_id: s
     row.completion_id = completion_id
     row.etag_version += 1
     hooks.task_completed(row, data, actor_name)
-    _write_changes(session, row)    # in the step (a completion id used before fails here), with the claim's changes
+    _write_changes(session, row)    # in the step (a completion id used before fails in it), with the claim's changes
     return row
 
 
@@ -170,7 +170,9 @@ def _write_changes(session, row: HumanTask) -> None:
     changed = {key: state.dict[key] for key in state.committed_state if key in _WRITABLE}
     if not changed:
         return
-    _UPDATE_TASK.execute(session, {"b_id": row.id, **changed})
+    # deferred to the step's next statement (PostgreSQL, issue 23): the instance row's UPDATE always follows in the
+    # step (`runner._update_instance`), so a completion id used before still fails inside the completion's step
+    _UPDATE_TASK.defer(session, {"b_id": row.id, **changed})
     hold_as_written(session, row, changed)
 
 

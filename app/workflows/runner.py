@@ -533,7 +533,7 @@ def _write_events(session, rows: list[dict[str, Any]]) -> None:
     rows = _pending_events(session) + rows      # (what else the ORM holds is written at its next flush)
     written = session.info.get(_WRITTEN_EVENTS)
     if written is None:
-        _HOT_INSERT_EVENTS.execute(session, rows)
+        _HOT_INSERT_EVENTS.defer(session, rows)    # sent with the next statement or the COMMIT (PostgreSQL, issue 23)
         return
     ids = _INSERT_EVENTS_RETURNING.scalars(session, rows)
     for id_, row in zip(ids, rows, strict=True):

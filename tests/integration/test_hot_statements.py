@@ -347,3 +347,19 @@ def test_inserts_together_write_what_they_write_apart(app, monkeypatch, multi_ro
             assert sent[0].startswith("WITH w0 AS (INSERT INTO audit_entries")
     else:
         assert len(sent) == 2, sent
+
+
+def test_a_deferred_write_writes_what_execute_writes_by_the_commit(app):
+    hot = HotStatement(insert(_AUDIT))
+    returning = HotStatement(insert(_AUDIT).returning(_AUDIT.c.id))
+    keys: list[int] = []
+    with app.app_context():
+        with db.unit_of_work() as s:
+            hot.execute(s, _row("executed"))
+            hot.defer(s, _row("deferred"))
+            hot.defer(s, [_row("deferred.many.a"), _row("deferred.many.b")])
+            returning.scalar_later(s, _row("deferred.key"), keys.append)
+        with db.unit_of_work() as s:
+            assert [r[1:] for r in _stored(s, ["deferred"])] == [r[1:] for r in _stored(s, ["executed"])]
+            assert len(_stored(s, ["deferred.many.a", "deferred.many.b"])) == 2
+            assert keys == list(s.execute(select(_AUDIT.c.id).where(_AUDIT.c.action == "deferred.key")).scalars())
