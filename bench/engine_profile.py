@@ -3,7 +3,8 @@
 The same four requests per instance as bench/engine.py (start, list, complete A, complete B) through the Flask app
 in-process (token auth, routing, serialization; no network, no gunicorn), on a scratch database. Counts are exact
 and do not depend on the machine's load: SQL statements and transactions per request kind (SQLAlchemy events), and
-the statements by their first words, and round trips to PostgreSQL per request kind (a pipeline counts one). With --profile, a cProfile summary grouped by layer (the figures in
+the statements by their first words, and round trips to PostgreSQL per request kind (a pipeline counts one;
+`app.core.pgexec.round_trips`). With --profile, a cProfile summary grouped by layer (the figures in
 docs/benchmarks.md).
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \

@@ -2,8 +2,9 @@
 
 `bench/engine.py` measures instances/s through a server someone started; this script starts the server itself, as
 production does (`gunicorn -c python:app.gunicorn_conf 'app:create_app()'`, one gthread worker, jobs to rq), and
-reads the worker's CPU from /proc around the measured run: on a shared 2-core machine instances/s moves with the
-load of everything else, the worker's CPU per instance much less. With `--compare DIR` it alternates this checkout
+reads the worker's CPU (and that of the PostgreSQL backends it is connected to) from /proc around the measured run:
+on a shared 2-core machine instances/s moves with the load of everything else, the worker's CPU per instance much
+less. With `--compare DIR` it alternates this checkout
 with another one (for example `git worktree add --detach /tmp/old <rev>`) in the order A B B A …, each on its own
 scratch database migrated by its own code (old code does not know newer migrations).
 
@@ -62,6 +63,22 @@ def cpu_ticks(pid: int) -> tuple[int, int]:
     return int(fields[11]), int(fields[12])         # utime, stime (fields 14 and 15 of the whole line)
 
 
+def backends_ticks(url: str) -> dict[int, int]:
+    """The CPU ticks (user + system) of the PostgreSQL backends connected to the scratch database (the worker's
+    pooled connections; the server runs on this machine), by pid."""
+    import psycopg
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND pid <> pg_backend_pid()")]
+    ticks = {}
+    for pid in pids:
+        try:
+            ticks[pid] = sum(cpu_ticks(pid))
+        except OSError:         # gone, or not on this machine
+            pass
+    return ticks
+
+
 def web_worker(master: int) -> int:
     """The gunicorn worker: the master's child that is not the script zygote (app.engine.isolation)."""
     for _ in range(100):
@@ -107,9 +124,11 @@ def one_run(label: str, code: Path, url: str, token: str, args) -> dict:
                                     "-p", str(worker), "-o", out], stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
             time.sleep(1)
+        pg0 = backends_ticks(url)
         user0, sys0 = cpu_ticks(worker)
         result = http_run(base, token, args.instances, args.clients, ORG)
         user1, sys1 = cpu_ticks(worker)
+        pg1 = backends_ticks(url)
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=60)
@@ -120,6 +139,9 @@ def one_run(label: str, code: Path, url: str, token: str, args) -> dict:
     return {"code": label, "instances": n, "clients": args.clients, "instances_per_s": result["instances_per_s"],
             "worker_cpu_ms_per_instance": round((user1 - user0 + sys1 - sys0) * TICK_MS / n, 2),
             "user_ms": round((user1 - user0) * TICK_MS / n, 2), "sys_ms": round((sys1 - sys0) * TICK_MS / n, 2),
+            # the backends connected before and after the run (a connection made during it: not counted)
+            "postgres_cpu_ms_per_instance": round(sum(t - pg0[p] for p, t in pg1.items() if p in pg0) * TICK_MS / n,
+                                                  2),
             "load_average_1m": round(os.getloadavg()[0], 2),
             "median_ms": {k: v["median_ms"] for k, v in result["requests"].items()}}
 
@@ -164,7 +186,9 @@ def main() -> None:
                        "median_instances_per_s": statistics.median(r["instances_per_s"] for r in runs
                                                                    if r["code"] == label),
                        "median_worker_cpu_ms_per_instance": statistics.median(
-                           r["worker_cpu_ms_per_instance"] for r in runs if r["code"] == label)}
+                           r["worker_cpu_ms_per_instance"] for r in runs if r["code"] == label),
+                       "median_postgres_cpu_ms_per_instance": statistics.median(
+                           r["postgres_cpu_ms_per_instance"] for r in runs if r["code"] == label)}
                for label, _code in trees}
     print(json.dumps({"summary": summary}, ensure_ascii=False, indent=1))
 

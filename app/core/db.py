@@ -394,6 +394,26 @@ def defer_on_cursor(conn: Connection, sql: str, values: Any, done: Callable[[Any
         conn.dispatch.after_cursor_execute(conn, direct.cursor, sql, values, None, False)
 
 
+def send_deferred(s: Session) -> None:
+    """Send the writes deferred on the session's connection now, in one round trip (nothing deferred, or not
+    PostgreSQL: nothing sent): before a statement whose errors the caller catches and maps (a lock timeout as
+    `instance_busy`), so that a deferred write's error is never taken for that statement's."""
+    conn = connection(s)
+    if conn.dialect.name != "postgresql":
+        return
+    direct = conn.connection.info.get(_DIRECT)
+    if direct is None or not direct.pending:
+        return
+    try:
+        with direct.driver.lock:
+            direct.send_deferred()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        failed, direct.failed = direct.failed, None
+        sql, values = failed if failed is not None else (None, None)
+        conn._handle_dbapi_exception(exc, sql, values, direct.cursor, None)
+        raise       # not reached: the handler raises
+
+
 _DIRECT = "ygt_direct"
 
 

@@ -209,8 +209,10 @@ class Direct:
         return len(self._deferred)
 
     def discard(self) -> None:
-        """Forget the deferred statements (the transaction is rolled back: they were never sent)."""
+        """Forget the deferred statements (the transaction is rolled back: they were never sent) and the last one
+        that failed."""
         self._deferred.clear()
+        self.failed = None
 
     def defer(self, sql: str, values: dict[str, Any], done: Callable[[Any], None] | None = None) -> bool:
         """Hold `sql` with a mapping of values until the connection's next round trip (`done(result)` once it was

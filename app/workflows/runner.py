@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import engine as eng
 from app.auth.principal import Principal
 from app.core import clock, logs
-from app.core.db import JSONText, copy_rows, hold_as_loaded, is_postgres, session, unit_of_work
+from app.core.db import JSONText, copy_rows, hold_as_loaded, is_postgres, send_deferred, session, unit_of_work
 from app.core.errors import Conflict, NotFound
 from app.core.hot import HotStatement, update_then_insert
 from app.core.hot_reads import HotSelect
@@ -99,6 +99,7 @@ def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
         # interactive calls wait briefly (a concurrent step on the same instance usually takes milliseconds),
         # then answer 409 instance_busy instead of hanging; workers wait as long as it takes
         hot = _HOT_LOCK_INSTANCE_BRIEFLY if interactive else _HOT_LOCK_INSTANCE
+        send_deferred(session)      # a deferred write's error is its own, not the lock's (app.core.pgexec)
     try:
         with session.no_autoflush:      # what the caller changed is written with the step's own writes
             inst = hot.scalar_one_or_none(session, {"instance_id": instance_id})

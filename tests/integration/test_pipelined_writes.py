@@ -246,3 +246,16 @@ def test_a_completion_id_used_for_another_task_is_still_refused_with_the_task_up
     again = doctor.post(f"/api/v1/tasks/{second['open_tasks'][0]['id']}/complete",
                         json={"data": {"amount": 1, "comment": "t"}, "completion_id": used})
     assert again.status_code == 409 and again.json["code"] == "completion_id_reused"
+
+
+def test_deferred_writes_sent_before_a_statement_whose_errors_are_mapped_fail_as_themselves(app):
+    with pytest.raises(IntegrityError) as caught, app.app_context(), db.unit_of_work() as s:
+        _run(s, "SELECT 1", {})
+        _defer(s, 12)
+        _defer(s, 12, "again")
+        db.send_deferred(s)         # what runner._lock does before its lock (a lock timeout is `instance_busy`)
+    assert caught.value.statement == _INSERT and caught.value.params == {"k": 12, "v": "again"}
+    with app.app_context(), db.unit_of_work() as s:
+        db.send_deferred(s)         # nothing deferred: nothing sent
+        assert _pending(s) == 0
+    assert _stored(app) == []
