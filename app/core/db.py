@@ -505,8 +505,10 @@ def next_ids(session: Session, table: Table, n: int) -> list[int]:
     have taken), for rows written by `copy_rows`."""
     if n <= 0:
         return []
-    return list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                                {"t": table.name, "n": n}))
+    # the sequence resolved once (an InitPlan), not per id: `nextval(pg_get_serial_sequence(…))` in the select list
+    # ran the catalog look-up for every row (4 µs of backend CPU per id, against 0.5)
+    return list(session.scalars(text("SELECT nextval((SELECT pg_get_serial_sequence(:t, 'id')::regclass)) "
+                                     "FROM generate_series(1, :n)"), {"t": table.name, "n": n}))
 
 
 def copy_rows(session: Session, table: Table, columns: Sequence[Column[Any]], rows: Sequence[Mapping[str, Any]]

@@ -149,10 +149,11 @@ def _chunk(run_id: int, evaluator: BulkEvaluator, townships: dict[str, str | Non
             return False
         errors: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
+        flagged_at = clock.now()
         for features in population.values():
             found = findings(features, evaluator.evaluate, errors)
             if found:
-                rows += case_rows(features, found, source="batch", run_id=run_id, townships=townships)
+                rows += case_rows(features, found, source="batch", run_id=run_id, townships=townships, now=flagged_at)
         created = insert_cases(rows)
         evaluator.flush_samples()
         r.cursor, r.processed = hi, r.processed + len(population)
@@ -292,10 +293,12 @@ def screen_chunk(run_id: int, seq: int) -> bool:
             population = gather(chunk.lo, chunk.hi, as_of=run.as_of)
             errors: dict[str, int] = {}
             rows: list[dict[str, Any]] = []
+            flagged_at = clock.now()        # one instant for the chunk's cases (its one transaction)
             for features in population.values():
                 found = findings(features, evaluator.evaluate, errors)
                 if found:
-                    rows += case_rows(features, found, source="batch", run_id=run_id, townships=townships)
+                    rows += case_rows(features, found, source="batch", run_id=run_id, townships=townships,
+                                      now=flagged_at)
             created = insert_cases(rows)
             evaluator.flush_samples()
             now = clock.now()

@@ -88,7 +88,9 @@ class _Plan:
         self.fields = fields
         self.sets = sets
         self.fractional = fractional        # fields every column reads as a non-integer number: 24.0 ≡ 24.3
-        self._classes: dict[str, dict[Any, Any]] = {k: {} for k in fields}   # value -> class, per field
+        # per field: the value's Python class -> value -> class id (1, 1.0 and True are one dict key, so the value's
+        # class picks the dict first; no (class, value) tuple is built and hashed per field and call)
+        self._classes: dict[str, dict[type, dict[Any, int]]] = {k: {} for k in fields}
         self._fields_seen = [(name, self._classes[name]) for name in fields]
         self._ids: dict[tuple, int] = {}
 
@@ -118,15 +120,26 @@ class _Plan:
         return cls(raw, sets, frozenset(n for n, t in types.items() if t and t <= _FRACTIONAL))
 
     def key(self, inputs: Mapping[str, Any]) -> tuple:
-        out = []
+        """The class of each input, as a tuple of small ints. Runs several times per resident (py-spy, 23.4): the
+        common case, every (class, value) already seen, is one comprehension; anything new (or unhashable) takes
+        `_key_filling`, which classifies it and remembers it."""
         get = inputs.get
-        for name, seen in self._fields_seen:    # runs several times per resident: kept lean (py-spy, 23.4)
-            value = get(name)
-            typed = (value.__class__, value)
+        try:
+            return tuple([seen[(value := get(name)).__class__][value] for name, seen in self._fields_seen])
+        except (KeyError, TypeError):
+            return self._key_filling(inputs)
+
+    def _key_filling(self, inputs: Mapping[str, Any]) -> tuple:
+        out = []
+        for name, seen in self._fields_seen:
+            value = inputs.get(name)
+            by_value = seen.get(value.__class__)
+            if by_value is None:
+                by_value = seen[value.__class__] = {}
             try:
-                cls = seen[typed]
+                cls = by_value[value]
             except KeyError:
-                cls = seen[typed] = self._class_id(name, value)
+                cls = by_value[value] = self._class_id(name, value)
             except TypeError:           # unhashable (a list)
                 cls = self._class_id(name, value)
             out.append(cls)

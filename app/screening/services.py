@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import operator
 from collections import namedtuple
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -43,8 +43,11 @@ def township_codes() -> dict[str, str | None]:
 
 
 def case_rows(features: Features, found: list[Finding], *, source: str, run_id: int | None,
-              townships: dict[str, str | None]) -> list[dict[str, Any]]:
-    now = clock.now()
+              townships: dict[str, str | None], now: datetime | None = None) -> list[dict[str, Any]]:
+    """The case rows of one resident's findings; `now` (flagged_at, updated_at): a batch chunk passes its own once,
+    so every row of the chunk shares one instant and the COPY text formats it once (not a clock read and a
+    timestamp's text per resident)."""
+    now = now or clock.now()
     return [{"resident_id": features.resident_id, "org_code": features.org_code, "org_path": features.org_path,
              "township_code": townships.get(features.org_code), "disease": f.disease, "kind": f.kind,
              "track": f.track, "status": "prevention" if f.track == "prevention" else "flagged",
@@ -109,7 +112,9 @@ def _copy_cases(rows: list[dict[str, Any]]) -> list:
         raw = s.connection().connection.driver_connection
         assert raw is not None  # a checked-out connection always holds its driver connection
         cursor = raw.cursor()
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('screening_cases', 'id')) "
+        # the sequence looked up once (an InitPlan): `nextval(pg_get_serial_sequence(…))` ran the catalog look-up
+        # for every id, 3.9 of its 4.4 µs of backend CPU (issue 23.4)
+        cursor.execute("SELECT nextval((SELECT pg_get_serial_sequence('screening_cases', 'id')::regclass)) "
                        "FROM generate_series(1, %s)", (len(rows),))
         ids = [r[0] for r in cursor.fetchall()]
         cursor.execute("SAVEPOINT screening_cases_copy")

@@ -149,3 +149,19 @@ def test_case_json_is_the_text_json_dumps_gives():
     value = {"sbp": 157, "bmi": 24.3, "fpg": 7.0, "action": "非同日复查", "factors": ["htn", "bmi_ge_26"], "n": None,
              "ok": True, "on": date(2026, 3, 2), "outputs": {"level": "HIGH", "score": 0.1 + 0.2}}
     assert _to_json(value) == json.dumps(value, ensure_ascii=False, default=str)
+
+
+def test_the_plan_key_fast_path_is_the_classification_itself(evaluator):
+    """`_Plan.key` answers from its per-class value memo in one comprehension: the same class ids as classifying each
+    value afresh (`_class_id`), also for values equal across Python types (1, 1.0, True), None, lists and NaN."""
+    evaluator.evaluate("htn_screening", {"age": 50, "sex": "M", "sbp": 150, "dbp": 90})     # builds the plan
+    plan = evaluator._plans["htn_screening"]
+    rng = random.Random(11)
+    odd = [1, 1.0, True, 0, 0.0, False, None, [1, 2], float("nan"), "x", 140, 140.0, 140.5]
+    for n in range(4000):
+        inputs = {name: rng.choice(odd) if n % 3 == 0 else rng.choice([rng.randint(0, 200), round(rng.uniform(
+            10, 200), 1), None]) for name in plan.fields}
+        if n % 7 == 0:
+            inputs.pop(rng.choice(plan.fields))
+        fresh = tuple(plan._class_id(name, inputs.get(name)) for name in plan.fields)
+        assert plan.key(inputs) == fresh == plan._key_filling(inputs) == plan.key(inputs), inputs
