@@ -115,3 +115,22 @@ def _types(value):
     if isinstance(value, list | tuple):
         return [_types(v) for v in value]
     return type(value).__name__
+
+
+def start_approval(api, org: str) -> int:
+    """Start the approval model (tests/fixtures/models/approval.bpmn) at `org` through the API; the instance id."""
+    resp = api.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": org, "data": {}})
+    assert resp.status_code == 201, resp.json
+    return resp.json["id"]
+
+
+def pages_by_cursor(api, url: str, per_page: int) -> list[tuple[list[int], int]]:
+    """Every page of an inbox list `url` by cursor: [(task ids, total)] per page."""
+    out, cursor = [], None
+    for _ in range(60):
+        body = api.get(f"{url}&per_page={per_page}" + (f"&cursor={cursor}" if cursor else "")).json
+        out.append(([t["id"] for t in body["items"]], body["total"]))
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return out
+    raise AssertionError("the cursor does not move on")

@@ -13,18 +13,12 @@ from app.auth.principal import Principal
 from app.core import clock, db
 from app.tasks import queries
 from app.workflows.models import HumanTask
-from tests.helpers import statements_sent
+from tests.helpers import pages_by_cursor, start_approval, statements_sent
 
 
 @pytest.fixture()
 def approval(deploy_models):
     deploy_models("approval.bpmn", "approval")
-
-
-def _start(api, org):
-    resp = api.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": org, "data": {}})
-    assert resp.status_code == 201, resp.json
-    return resp.json["id"]
 
 
 # resident names: the searched characters first, with LIKE's own characters, a name that only starts a longer
@@ -40,7 +34,7 @@ def spread(app, login_as, approval):
     township.get("/api/v1/tasks")           # the user exists (laneless tasks it started name it)
     now = clock.now()
     for i in range(48):
-        inst = _start(admin, ORGS[i % len(ORGS)])
+        inst = start_approval(admin, ORGS[i % len(ORGS)])
         values = {"role": "township_doctor", "resident_name": NAMES[i % len(NAMES)],
                   "due_at": None if i % 7 == 0 else now + timedelta(hours=(i * 5) % 6)}
         if i % 11 == 3:
@@ -55,17 +49,6 @@ def spread(app, login_as, approval):
             s.execute(update(HumanTask).where(HumanTask.instance_id == inst).values(**values))
 
 
-def _pages(api, url, per_page):
-    out, cursor = [], None
-    for _ in range(60):
-        body = api.get(f"{url}&per_page={per_page}" + (f"&cursor={cursor}" if cursor else "")).json
-        out.append(([t["id"] for t in body["items"]], body["total"]))
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return out
-    raise AssertionError("the cursor does not move on")
-
-
 @pytest.mark.parametrize("q", ["王", "%", "_", "\\", "李", "赵", "填"])
 def test_a_townships_one_character_search_by_the_initial_is_the_prefixs_search(app, login_as, spread, monkeypatch,
                                                                                  q):
@@ -73,8 +56,8 @@ def test_a_townships_one_character_search_by_the_initial_is_the_prefixs_search(a
     url = f"/api/v1/tasks?view=groups&q={q.replace('%', '%25')}"
     filtered = f"{url}&village_code=C01T01V01"
     with statements_sent(app) as seen:
-        keyed = {n: _pages(doctor, url, n) for n in (1, 3, 200)}
-        keyed_filtered = _pages(doctor, filtered, 2)
+        keyed = {n: pages_by_cursor(doctor, url, n) for n in (1, 3, 200)}
+        keyed_filtered = pages_by_cursor(doctor, filtered, 2)
         keyed_pages = [doctor.get(f"{url}&per_page=2&page={k}").json for k in (1, 2, 4)]
     listed = [st for st in seen if "ORDER BY" in st and "human_tasks.role = " in st]
     # every page's and total's role branch of the resident part reads the key and the initial
@@ -84,8 +67,8 @@ def test_a_townships_one_character_search_by_the_initial_is_the_prefixs_search(a
     monkeypatch.setattr(queries, "township_search", lambda _p, _paths, _args: None)     # the general path
     queries._STATEMENTS.clear()
     with statements_sent(app) as seen:
-        assert {n: _pages(doctor, url, n) for n in (1, 3, 200)} == keyed
-        assert _pages(doctor, filtered, 2) == keyed_filtered
+        assert {n: pages_by_cursor(doctor, url, n) for n in (1, 3, 200)} == keyed
+        assert pages_by_cursor(doctor, filtered, 2) == keyed_filtered
         assert [doctor.get(f"{url}&per_page=2&page={k}").json for k in (1, 2, 4)] == keyed_pages
     assert not any("substr(" in st or "township_path =" in st for st in seen)
     if q == "王":

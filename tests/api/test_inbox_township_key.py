@@ -12,18 +12,12 @@ from sqlalchemy import select, text, update
 from app.core import clock, db
 from app.tasks import queries
 from app.workflows.models import HumanTask, township_path_of
-from tests.helpers import statements_sent
+from tests.helpers import pages_by_cursor, start_approval, statements_sent
 
 
 @pytest.fixture()
 def approval(deploy_models):
     deploy_models("approval.bpmn", "approval")
-
-
-def _start(api, org):
-    resp = api.post("/api/v1/process-instances", json={"process_id": "approval", "org_code": org, "data": {}})
-    assert resp.status_code == 201, resp.json
-    return resp.json["id"]
 
 
 PATHS = ["/C01/", "/C01/C01T01/", "/C01/C01T01/C01T01V01/", "/C01/C01D01/", "/C0_1/C%1/x/", "//x/", "/A//",
@@ -32,7 +26,7 @@ PATHS = ["/C01/", "/C01/C01T01/", "/C01/C01T01/C01T01V01/", "/C01/C01D01/", "/C0
 
 def test_the_key_is_the_paths_first_two_levels_as_the_database_computes_it(app, login_as, approval):
     admin = login_as("county_admin")
-    inst = _start(admin, "C01T01V01")
+    inst = start_approval(admin, "C01T01V01")
     with app.app_context():
         s = db.session()
         [row] = s.scalars(select(HumanTask).where(HumanTask.instance_id == inst))
@@ -58,7 +52,7 @@ def spread(app, login_as, approval):
     orgs = ("C01T01", "C01T01V01", "C01T01V02", "C01T02", "C01T02V01", "C01", "C01D01")
     made = []
     for i in range(42):
-        inst = _start(admin, orgs[i % len(orgs)])
+        inst = start_approval(admin, orgs[i % len(orgs)])
         values = {"role": "township_doctor", "priority": 1 + (i * 7) % 3, "risk_level": risks[i % 5],
                   "disease": ("diabetes", "hypertension", None)[i % 3],
                   "due_at": None if i % 6 == 0 else now + timedelta(hours=(i * 5) % 4)}
@@ -72,18 +66,6 @@ def spread(app, login_as, approval):
     return made
 
 
-def _pages(api, url, per_page):
-    """Every page of `url` by cursor: [(ids, total)] per page."""
-    out, cursor = [], None
-    for _ in range(60):
-        body = api.get(f"{url}&per_page={per_page}" + (f"&cursor={cursor}" if cursor else "")).json
-        out.append(([t["id"] for t in body["items"]], body["total"]))
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return out
-    raise AssertionError("the cursor does not move on")
-
-
 @pytest.mark.parametrize("query", ["sort=priority", "sort=risk", "disease=diabetes", "disease=diabetes&risk_level=HIGH",
                                    "disease=hypertension&sort=risk"])
 def test_a_townships_groups_list_by_its_key_is_the_prefixs_list(app, login_as, spread, monkeypatch, query):
@@ -91,8 +73,8 @@ def test_a_townships_groups_list_by_its_key_is_the_prefixs_list(app, login_as, s
     url = f"/api/v1/tasks?view=groups&{query}"
     filtered = f"{url}&priority=2"
     with statements_sent(app) as seen:
-        keyed = {n: _pages(doctor, url, n) for n in (1, 4, 200)}
-        keyed_filtered = _pages(doctor, filtered, 2)
+        keyed = {n: pages_by_cursor(doctor, url, n) for n in (1, 4, 200)}
+        keyed_filtered = pages_by_cursor(doctor, filtered, 2)
         keyed_pages = [doctor.get(f"{url}&per_page=5&page={k}").json for k in (1, 2, 5)]
     listed = [st for st in seen if "ORDER BY" in st and "human_tasks.role = " in st]
     # every role branch (the page's and its total's) reads the key, not the prefix
@@ -102,8 +84,8 @@ def test_a_townships_groups_list_by_its_key_is_the_prefixs_list(app, login_as, s
     monkeypatch.setattr(queries, "township_paths", lambda _p: None)       # the prefix, as before
     queries._STATEMENTS.clear()
     with statements_sent(app) as seen:
-        assert {n: _pages(doctor, url, n) for n in (1, 4, 200)} == keyed
-        assert _pages(doctor, filtered, 2) == keyed_filtered
+        assert {n: pages_by_cursor(doctor, url, n) for n in (1, 4, 200)} == keyed
+        assert pages_by_cursor(doctor, filtered, 2) == keyed_filtered
         assert [doctor.get(f"{url}&per_page=5&page={k}").json for k in (1, 2, 5)] == keyed_pages
     assert not any("township_path =" in st for st in seen)
     whole = keyed[200][0][0]
@@ -137,7 +119,7 @@ def test_the_key_serves_a_caller_whose_path_is_its_own_township(path, keyed):
 
 def test_a_township_doctors_next_page_stays_in_the_township(app, login_as, spread):
     doctor = login_as("township_doctor", org="C01T02")
-    pages = _pages(doctor, "/api/v1/tasks?view=groups&sort=priority", 3)
+    pages = pages_by_cursor(doctor, "/api/v1/tasks?view=groups&sort=priority", 3)
     ids = [i for page, _total in pages for i in page]
     assert len(ids) == len(set(ids)) == pages[0][1]
     with app.app_context():
