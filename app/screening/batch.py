@@ -49,6 +49,11 @@ CHUNK_JOB = "app.screening.jobs.screen_chunk"
 START_JOB = "app.screening.jobs.start_case_batch"
 MAX_ATTEMPTS = 3
 LEASE_S = float(os.environ.get("YGT_SCREENING_LEASE_S", "900"))   # > the rq job timeout (600 s): rq kills first
+# chunk jobs queued when a run starts or resumes: each job screens chunk after chunk (`screen_chunks`), so a few
+# jobs per worker keep every worker busy; one job per chunk queued ≈ 98 of 100 jobs that only found their chunk
+# done by another job's loop, each a work horse forked and a connection opened for nothing (≈ 60 ms of CPU,
+# ≈ 12 s per 1,000,000 residents on 2 workers; docs/benchmarks.md). More workers than this: raise it.
+CHUNK_JOBS = int(os.environ.get("YGT_SCREENING_CHUNK_JOBS", "16"))
 
 
 def create_run(*, started_by: str, chunk_size: int = DEFAULT_CHUNK, as_of: date | None = None) -> ScreeningRun:
@@ -229,7 +234,7 @@ def create_chunked_run(*, started_by: str, chunk_size: int = DEFAULT_CHUNK, as_o
         if not bounds:
             run.status, run.finished_at = "completed", clock.now()
         if enqueue:
-            for n in range(len(bounds)):
+            for n in range(min(len(bounds), CHUNK_JOBS)):
                 _enqueue_chunk(s, run.id, n, 0)
         return run
 
@@ -332,16 +337,24 @@ STEAL_S = 120.0     # a chunk job goes on with the run's next pending chunks thi
 
 
 def screen_chunks(run_id: int, seq: int, *, budget_s: float = STEAL_S) -> int:
-    """A chunk job: its own chunk, then the run's next pending ones for up to `budget_s` — rq forks a work horse per
-    job, so this keeps one compiled evaluator and its memo for many chunks instead of one. The other chunks' jobs
-    find theirs done and return at once. Returns how many chunks this job screened."""
+    """A chunk job: its own chunk, then the run's next pending ones until none is left or for up to `budget_s` — rq
+    forks a work horse per job, so this keeps one compiled evaluator and its memo for many chunks instead of one.
+    Only `CHUNK_JOBS` jobs are queued for a run, so a job whose time is up while chunks are still pending queues the
+    next one (a chunk whose worker died is put back and queued by `sweep_chunks`). Returns how many chunks this job
+    screened."""
     done = int(screen_chunk(run_id, seq))
     deadline = time.monotonic() + budget_s
-    while time.monotonic() < deadline:
-        nxt = next((n for n in pending_chunks(run_id, limit=4) if screen_chunk(run_id, n)), None)
-        if nxt is None:
+    while True:
+        pending = pending_chunks(run_id, limit=4)
+        if not pending:
+            return done
+        if time.monotonic() >= deadline:
             break
-        done += 1
+        done += sum(1 for n in pending if screen_chunk(run_id, n))     # those another job took meanwhile: 0
+    with unit_of_work() as s:   # time is up, chunks are left: the next job goes on with them
+        attempts = s.scalar(select(ScreeningRunChunk.attempts).where(
+            ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.seq == pending[0]))
+        _enqueue_chunk(s, run_id, pending[0], attempts or 0)
     return done
 
 
@@ -402,7 +415,8 @@ def sweep_chunks(*, enqueue: bool = True) -> int:
 
 def resume_run(run_id: int, *, enqueue: bool = True) -> ScreeningRun:
     """Go on with a chunked run: failed chunks get their attempts back, chunks whose lease expired are put back,
-    every pending chunk is queued (again: a chunk still queued is not queued twice)."""
+    and the first `CHUNK_JOBS` pending chunks are queued (again: a chunk still queued is not queued twice), whose
+    jobs go on with the others."""
     sweep_chunks(enqueue=enqueue)
     with unit_of_work() as s:
         r = s.execute(select(ScreeningRun).where(ScreeningRun.id == run_id).with_for_update()).scalar_one()
@@ -413,7 +427,8 @@ def resume_run(run_id: int, *, enqueue: bool = True) -> ScreeningRun:
         if r.done_chunks < r.total_chunks:
             r.status, r.error, r.finished_at, r.updated_at = "running", None, None, clock.now()
         for seq, attempts in s.execute(select(ScreeningRunChunk.seq, ScreeningRunChunk.attempts).where(
-                ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.status == "pending")).all() if enqueue else ():
+                ScreeningRunChunk.run_id == run_id, ScreeningRunChunk.status == "pending")
+                .order_by(ScreeningRunChunk.seq).limit(CHUNK_JOBS)).all() if enqueue else ():
             _enqueue_chunk(s, run_id, seq, attempts)
         return r
 

@@ -326,3 +326,42 @@ def test_a_chunk_pauses_cyclic_garbage_collection_and_restores_it_even_when_it_f
         with pytest.raises(RuntimeError):
             batch.screen_chunk(run.id, 1)
     assert seen and not any(seen) and gc.isenabled()       # every attempt (eager retries) ran without it
+
+
+def test_a_run_queues_a_few_chunk_jobs_whose_loops_screen_every_chunk(app, dmn_deployed, monkeypatch):
+    """Not one job per chunk (most of which would find their chunk done by another job's loop: a work horse forked
+    for nothing each): `CHUNK_JOBS` jobs, each going on with the pending chunks; a job whose time is up while chunks
+    are left queues the next one, so no chunk is left without a job."""
+    synthetic_population(app, 60)
+    queued: list[tuple] = []
+    monkeypatch.setattr(batch, "CHUNK_JOBS", 2)
+    monkeypatch.setattr(batch, "enqueue_after_commit", lambda _s, func, *args, **_kw:
+                        queued.append((func, *args)) if func == batch.CHUNK_JOB else None)   # chunk jobs only
+    with app.app_context():
+        run_id = batch.create_chunked_run(started_by="test", chunk_size=10).id       # 6 chunks
+        assert queued == [(batch.CHUNK_JOB, run_id, 0), (batch.CHUNK_JOB, run_id, 1)]
+        queued.clear()
+        assert batch.screen_chunks(run_id, 0, budget_s=0) == 1       # time up after its own chunk, 5 left:
+        assert queued == [(batch.CHUNK_JOB, run_id, 1)]              # the next pending chunk's job is queued
+        queued.clear()
+        assert batch.screen_chunks(run_id, 1) == 5                   # its loop screens all that are left
+        assert queued == []
+        assert batch.screen_chunks(run_id, 1) == 0                   # a job queued twice finds nothing to do
+        db.remove_session()
+        run = db.session().get(ScreeningRun, run_id)
+        assert (run.status, run.done_chunks, run.total_chunks, run.processed) == ("completed", 6, 6, 60)
+        assert [c.attempts for c in db.session().scalars(select(ScreeningRunChunk))] == [1] * 6   # each once
+
+
+def test_a_resumed_run_queues_as_many_chunk_jobs_as_a_new_one(app, dmn_deployed, monkeypatch):
+    synthetic_population(app, 50)
+    queued: list[tuple] = []
+    monkeypatch.setattr(batch, "CHUNK_JOBS", 2)
+    monkeypatch.setattr(batch, "enqueue_after_commit", lambda _s, func, *args, **_kw:
+                        queued.append((func, *args)) if func == batch.CHUNK_JOB else None)
+    with app.app_context():
+        run_id = batch.create_chunked_run(started_by="test", chunk_size=10, enqueue=False).id     # 5 chunks
+        assert batch.screen_chunk(run_id, 1)
+        assert queued == []
+        batch.resume_run(run_id)
+        assert queued == [(batch.CHUNK_JOB, run_id, 0), (batch.CHUNK_JOB, run_id, 2)]     # the first pending ones
