@@ -27,6 +27,8 @@ async function rawCodes(page, tasks, records) {
     // internal keys (follow_up:16); a referral's number (SZ…) is the slip's printed 转诊单号 and may be shown as such
     for (const i of r.summary?.open_instances ?? []) if (i.business_key && /[:_]/.test(i.business_key)) codes.add(i.business_key);
     for (const m of r.summary?.current_medications ?? []) if (m.drug_name && m.drug !== m.drug_name) codes.add(m.drug);
+    // 影像与病历: a link's kind (imaging_study, document) and system (pacs, emr) are shown as words
+    for (const l of r.links ?? []) for (const c of [l.kind, l.system]) if (c) codes.add(c);
   }
   codes.add('specialist_');
   codes.add('village_doctor');
@@ -56,7 +58,7 @@ export async function noRawCodesStory(ctx) {
     const records = [];
     for (const id of residentIds) {
       const r = await json(page, `/api/v1/residents/${id}`);
-      if (r) records.push(r);
+      if (r) records.push({ ...r, links: (await json(page, `/api/v1/integrations/residents/${id}/links`))?.items ?? [] });
     }
     const codes = await rawCodes(page, tasks, records);
 

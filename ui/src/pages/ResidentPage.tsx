@@ -375,7 +375,11 @@ function Education({ id }: { id: string }) {
   );
 }
 
-const LINK_KINDS: Record<string, string> = { study: '影像', imaging: '影像', pacs: '影像', document: '病历文书', emr: '病历文书', report: '报告' };
+// what connectors/pacs stores (KINDS: imaging_study, document) and older feeds' words; never the stored code itself
+const LINK_KINDS: Record<string, string> = {
+  imaging_study: '影像检查', study: '影像', imaging: '影像', pacs: '影像', document: '病历文书', emr: '病历文书', report: '报告',
+};
+const LINK_SYSTEMS: Record<string, string> = { pacs: 'PACS 影像系统', emr: '电子病历系统', his: '医院信息系统', lis: '检验系统' };
 
 function Links({ id }: { id: string }) {
   const state = useAsync(() => residents.links(id), [id]);
@@ -390,11 +394,11 @@ function Links({ id }: { id: string }) {
       {state.data.map((l) => (
         <li key={l.id}>
           <div className="row">
-            <Badge kind="badge-info">{label(LINK_KINDS, l.kind)}</Badge>
+            <Badge kind="badge-info">{(l.kind && LINK_KINDS[l.kind]) || '外部记录'}</Badge>
             <strong>{l.title ?? l.external_id}</strong>
             {l.modality && <span className="mono muted">{l.modality}</span>}
             <span className="muted">{formatDateTime(l.performed_at)}</span>
-            {l.system && <span className="muted">{l.system}</span>}
+            {l.system && <span className="muted">{LINK_SYSTEMS[l.system] ?? '外部系统'}</span>}
             <span className="spacer" />
             {l.viewer_url && (
               <a className="btn btn-small" href={l.viewer_url} target="_blank" rel="noopener noreferrer">
