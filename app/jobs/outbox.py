@@ -121,7 +121,8 @@ def relay_after_commit(row: Added) -> None:
     After a failure the requests of the next few seconds do not try at all (an unreachable Redis would cost each
     of them the connect timeout); the scheduler's relay pushes their rows."""
     global _paused_until
-    if row.id is None or time.monotonic() < _paused_until:
+    # a row whose key was never handed over (0: its deferred INSERT not written) is the relay's, never pushed as row 0
+    if not row.id or time.monotonic() < _paused_until:
         return
     job = _job(row)
     job.mark = (sent_key(row.id, row.created_at), int(KEEP_RELAYED.total_seconds()) + 3600)
