@@ -445,6 +445,23 @@ def is_postgres() -> bool:
     return engine().dialect.name == "postgresql"
 
 
+_UTF8 = "ygt_server_utf8"
+
+
+def server_is_utf8() -> bool:
+    """Whether the PostgreSQL server's encoding is UTF8 (read once per engine from the connection's parameter status,
+    no query), so that comparing two texts' bytes (`~<~`, the varchar_pattern_ops indexes) orders them by code
+    point: a name search's index range relies on it (app.tasks.queries, `_name_prefix`)."""
+    eng = engine()
+    known = eng.dialect.__dict__.get(_UTF8)
+    if known is None:
+        with eng.connect() as conn:
+            raw = cast(Any, conn.connection.dbapi_connection)       # a psycopg Connection
+            known = raw.info.parameter_status("server_encoding") == "UTF8"
+        setattr(eng.dialect, _UTF8, known)
+    return bool(known)
+
+
 # -- new rows written by a Core INSERT, then held by the session as loaded rows (hot paths, issue 23.2) ----------
 
 def insert_params(obj: Any, columns: list[Column[Any]]) -> dict[str, Any]:

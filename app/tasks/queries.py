@@ -39,7 +39,7 @@ from app.auth.principal import (
 )
 from app.auth.services import find_user
 from app.core import clock
-from app.core.db import is_postgres, session
+from app.core.db import is_postgres, server_is_utf8, session
 from app.core.errors import NotFound
 from app.core.hot_reads import HotSelect
 from app.org.models import Organization
@@ -367,7 +367,7 @@ def _name_prefix(column, q: str):
     `q=王` at 1,000,000 tasks). The LIKE stays: the rows are exactly its rows (the range holds every one of them). A
     prefix of the highest code points has no end (`_prefix_end`): its statement has the lower bound alone."""
     like = _like_prefix(column, q)
-    if not is_postgres():
+    if not is_postgres() or not server_is_utf8():     # the range is byte order: UTF-8's alone is code point order
         return like
     low = column.op("~>=~", is_comparison=True)(bindparam(Q_LOW, q, type_=column.type))
     if _prefix_end(q) is None:

@@ -4,6 +4,7 @@ prefix's range (`~>=~ :q_low AND ~<~ :q_high`) beside the LIKE lets a generic pl
 The rows are the LIKE's: every view's search lists exactly the tasks whose resident or task name starts with q."""
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -91,3 +92,23 @@ def _all(api, url: str) -> list[list[dict]]:
         cursor = body["next_cursor"]
         if cursor is None:
             return out
+
+
+def test_without_a_utf8_server_the_search_is_the_like_alone(app, login_as, spread, monkeypatch):
+    """The prefix's range compares bytes, which orders texts by code point only in UTF-8: on a server of another
+    encoding the range is left out (the LIKE alone), and the search lists the same tasks."""
+    api = login_as("township_doctor", org="C01T01")
+    url = "/api/v1/tasks?view=groups&per_page=100&q=" + _quoted("王")
+    with_range = sorted(t["id"] for t in api.get(url).json["items"])
+    monkeypatch.setattr(queries, "server_is_utf8", lambda: False)
+    monkeypatch.setattr(queries, "_STATEMENTS", {})
+    with statements_sent(app) as seen:
+        body = api.get(url).json
+    assert sorted(t["id"] for t in body["items"]) == with_range and with_range
+    assert not any("~>=~" in st or "~<~" in st for st in seen)
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="PostgreSQL's encoding")
+def test_the_server_encoding_is_read_from_the_connection(app):
+    with app.app_context():
+        assert db.server_is_utf8() is True     # the test database's encoding (the cluster's default here)
