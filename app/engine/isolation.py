@@ -154,6 +154,20 @@ class _Zygote:
             raise IsolationUnavailable("the script zygote did not answer")
         return _Worker(conn, conn.recv())
 
+    def alive(self) -> bool:
+        """Whether the zygote still runs. Its starter asks `Popen.poll`; a process forked later (an rq job process)
+        is not the zygote's parent, so `poll` cannot wait for it (ECHILD, which the library reads as "exited") and
+        every job started a zygote of its own: it looks at the process in /proc instead (a zombie, or a pid now
+        another process's, is gone; without /proc it starts its own, as before)."""
+        if self.pid == os.getpid():
+            return self.process.poll() is None
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return False
+        return fields[0] not in ("Z", "X") and int(fields[1]) == self.pid
+
     def close(self) -> None:
         if self.pid != os.getpid():
             return
@@ -355,7 +369,7 @@ def pool(*, size: int = 2, memory_mb: int = 256, preload: Sequence[str] = ()) ->
     with _lock:
         key = (os.getpid(), size, memory_mb)
         if key not in _pools:
-            if _zygote_ref is None or _zygote_ref.process.poll() is not None:
+            if _zygote_ref is None or not _zygote_ref.alive():
                 _zygote_ref = _Zygote(preload)
             _pools[key] = ScriptPool(_zygote_ref, size=size, memory_mb=memory_mb)
         return _pools[key]
