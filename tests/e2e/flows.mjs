@@ -23,10 +23,10 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 /** `strict` (CI, E2E_STRICT=1; never the mock): a story that cannot run fails instead of being skipped. */
-async function start(base, { strict = false } = {}) {
+async function start(base, { strict = false, mock = false } = {}) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   fs.mkdirSync(SCREENS, { recursive: true });
-  return { browser, base, strict, close: () => browser.close() };
+  return { browser, base, strict, mock, close: () => browser.close() };
 }
 
 /** A story's data or endpoint is missing: skip (developing against the mock) or fail (strict). */
@@ -428,6 +428,16 @@ async function screenshotMainPages(ctx) {
   await phone.goto('/inbox');
   await phone.locator('[data-testid=task-list], .state-empty').first().waitFor();
   await shot(phone, 'inbox-phone');
+  if (!ctx.mock) {
+    // a search nothing matches says so (not "您当前没有待办任务") and offers to clear it (the mock ignores q)
+    await phone.goto(`/inbox?q=${encodeURIComponent('无此姓名')}`);
+    await phone.locator('.state-empty').waitFor();
+    assert.match(await phone.locator('.state-empty').innerText(), /没有符合条件的任务/, '无结果的搜索应提示没有符合条件的任务');
+    await phone.getByTestId('clear-filters').click();
+    await phone.waitForURL((u) => !u.search.includes('q='));
+    await phone.locator('[data-testid=task-list], .state-empty').first().waitFor();
+    assert.equal(await phone.getByTestId('clear-filters').count(), 0, '清除筛选后不应再提示筛选');
+  }
   let card = phone.locator('[data-testid=task-card]').first();
   if (!(await card.count())) {
     await phone.goto('/inbox?view=groups');

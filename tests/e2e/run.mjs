@@ -97,7 +97,7 @@ describe('web UI', { concurrency: false }, () => {
     await waitFor(`${base}/login`);
     paths = await apiPaths(base);
     if (strict && paths === null) throw new Error(`${base}/api/openapi.json 不可用（严格模式）`);
-    ctx = await flows.start(base, { strict });
+    ctx = await flows.start(base, { strict, mock: useMock });
   });
   after(async () => {
     await ctx?.close();

@@ -6,6 +6,7 @@ import { Badge, Empty, ErrorBox, Loading } from '../components/common';
 import { announceTasksChanged } from '../components/Layout';
 import { useAuth } from '../auth';
 import { useAsync } from '../lib/useAsync';
+import { inboxEmpty } from '../lib/inboxEmpty';
 import { DISEASES, PROCESS_NAMES, RISK_LEVELS, assigneeOf, isAssigned, isAssignedTo, label, priorityLabel, riskClass } from '../lib/labels';
 import { vocabCodes } from '../lib/vocabulary';
 import { useOrgNames } from '../lib/orgs';
@@ -203,6 +204,7 @@ export default function InboxPage() {
     }
   };
   const shown = [...(state.data?.items ?? []), ...more.items];
+  const empty = inboxEmpty(query);
 
   const set = (patch: Record<string, string>) => {
     const next = new URLSearchParams(params);
@@ -296,8 +298,23 @@ export default function InboxPage() {
       ) : state.error ? (
         <ErrorBox error={state.error} onRetry={state.reload} />
       ) : !state.data?.items.length ? (
-        <Empty title={view === 'mine' ? '您当前没有待办任务' : '没有符合条件的任务'}>
-          {view === 'mine' ? '可在“组内待领”中领取任务。' : '试试调整筛选条件。'}
+        <Empty title={empty.title}>
+          {empty.hint}
+          {empty.filtered && (
+            <div className="state-action">
+              <button
+                type="button"
+                className="btn btn-small"
+                data-testid="clear-filters"
+                onClick={() => {
+                  setQ('');
+                  set({ process_id: '', risk_level: '', overdue: '', q: '' });
+                }}
+              >
+                清除筛选
+              </button>
+            </div>
+          )}
         </Empty>
       ) : (
         <>
