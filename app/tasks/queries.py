@@ -93,11 +93,12 @@ def _like_escaped(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def prefix(column, value: str, name: str | None = None):
+def prefix(column, value: str, name: str | None = None, *, inline: bool = True):
     """`column LIKE 'value%'` with the prefix inlined, so PostgreSQL can use a varchar_pattern_ops index (`name`: the
-    parameter's name, to bind another prefix of the same shape when the statement is reused)."""
+    parameter's name, to bind another prefix of the same shape when the statement is reused). `inline=False`: the
+    prefix bound, the statement's text the same for every prefix (a name search, `_name_prefix`)."""
     escaped = _like_escaped(value)
-    pattern: BindParameter[str] = bindparam(name, escaped + "%", literal_execute=True)
+    pattern: BindParameter[str] = bindparam(name, escaped + "%", type_=column.type, literal_execute=inline)
     return column.like(pattern, escape="\\") if escaped != value else column.like(pattern)
 
 
@@ -350,13 +351,7 @@ def _search_parts(args: dict[str, Any], initial: bool = False) -> list:
     by_resident = (RESIDENT_INITIAL == bindparam(Q_INITIAL, q)) if initial \
         else _name_prefix(HumanTask.resident_name, q)
     return [by_resident, and_(_name_prefix(HumanTask.name, q),
-                              or_(HumanTask.resident_name.is_(None), ~_like_prefix(HumanTask.resident_name, q)))]
-
-
-def _like_prefix(column, q: str):
-    """`column LIKE :q_prefix` (the escaped prefix and `%`), bound: the statement's text is the same for every prefix."""
-    pattern: BindParameter[str] = bindparam(Q_PREFIX, _like_escaped(q) + "%", type_=column.type)
-    return column.like(pattern, escape="\\") if _needs_escape(q) else column.like(pattern)
+                              or_(HumanTask.resident_name.is_(None), ~prefix(HumanTask.resident_name, q, Q_PREFIX, inline=False)))]
 
 
 def _name_prefix(column, q: str):
@@ -366,13 +361,14 @@ def _name_prefix(column, q: str):
     `LIKE $1` only as a filter (and with the prefix written into the SQL every search was planned anew: ≈ 4 ms for
     `q=王` at 1,000,000 tasks). The LIKE stays: the rows are exactly its rows (the range holds every one of them). A
     prefix of the highest code points has no end (`_prefix_end`): its statement has the lower bound alone."""
-    like = _like_prefix(column, q)
+    like = prefix(column, q, Q_PREFIX, inline=False)
     if not is_postgres() or not server_is_utf8():     # the range is byte order: UTF-8's alone is code point order
         return like
     low = column.op("~>=~", is_comparison=True)(bindparam(Q_LOW, q, type_=column.type))
-    if _prefix_end(q) is None:
+    end = _prefix_end(q)
+    if end is None:
         return and_(low, like)
-    return and_(low, column.op("~<~", is_comparison=True)(bindparam(Q_HIGH, _prefix_end(q), type_=column.type)), like)
+    return and_(low, column.op("~<~", is_comparison=True)(bindparam(Q_HIGH, end, type_=column.type)), like)
 
 
 def _prefix_end(q: str) -> str | None:
