@@ -11,6 +11,11 @@ Reports instances/s and median/p95 per request kind; with --database-url (the se
 the rows written per instance, table by table, and the state bytes per instance; with --rss-pids (the gunicorn
 workers, an rq worker) their peak and current RSS after the run (issue 23.7); with --bare the library ceiling
 in memory and with a JSON save/load at every step (and this process's peak RSS).
+
+`bare_in_memory_per_s` is SpiffWorkflow alone: its own parser and script engine, in a child process that never
+imports `app` (app/engine/patches.py changes the library's task iteration, ids and logging when imported). Before
+2026-12-06 15:00 UTC it ran in this process after `app.engine` was imported, so from 2026-12-05 01:51 on it included
+our patches. To calibrate a host against the issue's 2,410/s, run the issue's own checkout (4d69623) `--bare` too.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import argparse
 import http.client
 import json
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -126,8 +132,34 @@ def http_run(base: str, token: str, instances: int, clients: int, org: str, clie
                              "p95_ms": round(pct(v, 95) * 1000, 1)} for k, v in timings.items()}}
 
 
+def library_alone(instances: int) -> float:
+    """Seconds for `instances` runs of the model by SpiffWorkflow alone, in memory: parsed by the library's own
+    parser, run with its own script engine, in a process that has not imported `app` (whose engine package patches
+    the library when imported: app/engine/patches.py)."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+    from SpiffWorkflow.util.task import TaskState
+    if any(name == "app" or name.startswith("app.") for name in sys.modules):
+        raise SystemExit("--library-alone must run in a process without the app imported")
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(ROOT / "tests" / "fixtures" / "models" / "approval.bpmn"))
+    spec, subs = parser.get_spec("approval"), parser.get_subprocess_specs("approval")
+    t0 = time.perf_counter()
+    for _ in range(instances):
+        wf = BpmnWorkflow(spec, subs)
+        wf.do_engine_steps()
+        for data in ({"amount": 150, "comment": "bench"}, {"approved": True}):
+            task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.data.update(data)
+            task.run()
+            wf.do_engine_steps()
+        assert wf.completed
+    return time.perf_counter() - t0
+
+
 def bare_run(instances: int) -> dict:
-    """The SpiffWorkflow ceiling for the same model: in memory, and with a JSON save/load at every step."""
+    """The SpiffWorkflow ceiling for the same model: the library alone in memory (in a process of its own, see
+    `library_alone`), and our engine wrapper with a JSON save/load at every step."""
     from app.engine import Context, parse_bundle
     from app.engine import runtime as rt
     models = ROOT / "tests" / "fixtures" / "models"
@@ -146,21 +178,8 @@ def bare_run(instances: int) -> dict:
                                 {"approved": True})
         sizes.append(len(json.dumps(snap.state)))
     with_save = time.perf_counter() - t0
-    from SpiffWorkflow.bpmn import BpmnWorkflow  # the library alone, no save between steps
-    from SpiffWorkflow.util.task import TaskState
-
-    from app.engine.runtime import _spec_objects
-    spec, subs = _spec_objects(ctx)
-    t0 = time.perf_counter()
-    for _ in range(instances):
-        wf = BpmnWorkflow(spec, subs)
-        wf.do_engine_steps()
-        for data in ({"amount": 150, "comment": "bench"}, {"approved": True}):
-            task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
-            task.data.update(data)
-            task.run()
-            wf.do_engine_steps()
-    in_memory = time.perf_counter() - t0
+    in_memory = float(subprocess.run([sys.executable, __file__, "--library-alone", str(instances)], check=True,
+                                     capture_output=True, text=True).stdout)
     return {"instances": instances, "bare_in_memory_per_s": round(instances / in_memory, 1),
             "engine_with_json_save_load_per_step_per_s": round(instances / with_save, 1),
             "state_bytes_per_instance": int(statistics.median(sizes))}
@@ -197,7 +216,11 @@ def main() -> None:
     parser.add_argument("--rss-pids", type=int, nargs="*", default=[],
                         help="processes whose peak/current RSS to report after the run (gunicorn workers, rq worker)")
     parser.add_argument("--short", action="store_true", help="tiny data, seconds: CI checks the benchmark runs and prints its figures (no timing asserts); without --base-url: --bare")
+    parser.add_argument("--library-alone", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.library_alone:
+        print(library_alone(args.library_alone))
+        return
     if args.short:
         args.instances, args.bare = 5, args.bare or not args.base_url
     if args.bare:
