@@ -1,6 +1,8 @@
 """The snapshot as the engine took it before it walked the task tree once (issue 23): one `get_tasks` query per
 view. Kept here, frozen, as an oracle: `install` makes every `_Run` check that its snapshot is the oracle's, byte
-for byte (every field's repr and the state text), and that the human tasks open before a step are the same.
+for byte (every field's repr and the state text), and that the human tasks open before a step are the same. It also
+checks every task iterator's `next()` against the library's own (`install_iteration_check`): the views of the
+oracle query the library through them.
 
 The state is checked against the codec as it was before issue 23.2 (`reference_dump`: the library's own converters'
 `to_dict` and its encoder, the text read back; `reference_load`: a deep copy of the saved state first), and every
@@ -28,11 +30,12 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from app.engine import codec
+from app.engine import codec, patches
 from app.engine import runtime as rt
 from app.engine.codec import to_json_value
 from app.engine.compaction import pruned_of
@@ -43,10 +46,42 @@ SNAPSHOT_FIELDS = ("status", "human_tasks", "timers", "subscriptions", "service_
 
 
 class Checked:
-    """How many snapshots and step openings the oracle compared (a test asserts it saw its models' steps)."""
+    """How many snapshots, step openings and task iterations the oracle compared (a test asserts it saw its models'
+    steps)."""
 
     snapshots = 0
     openings = 0
+    nexts = 0
+
+
+def install_iteration_check(monkeypatch) -> None:
+    """Every `next()` of a task iterator (app/engine/patches.py's one loop) is checked against the library's own
+    `__next__` run at the same moment on a copy of the iterator: the same task (or the same end, or the same
+    exception) and the same tasks left to visit, in the same order."""
+    for cls in (TaskIterator, BpmnTaskIterator):
+        one_loop = cls.__dict__["__next__"]
+
+        def checked(self, one_loop=one_loop):
+            twin = copy.copy(self)
+            twin.task_list = list(self.task_list)
+            want = got = None
+            try:
+                want = patches.library_next(twin)
+            except Exception as exc:  # noqa: BLE001 — StopIteration, or what the filter raised
+                want = type(exc)
+            try:
+                got = one_loop(self)
+            except Exception as exc:  # noqa: BLE001
+                got = type(exc)
+            assert got is want, (got, want)
+            assert len(self.task_list) == len(twin.task_list)
+            assert all(a is b for a, b in zip(self.task_list, twin.task_list, strict=True))
+            Checked.nexts += 1
+            if isinstance(got, type):
+                raise got()
+            return got
+
+        monkeypatch.setattr(cls, "__next__", checked)
 
 
 def reference_snapshot(run) -> rt.Snapshot:
@@ -360,3 +395,4 @@ def install(monkeypatch) -> None:
 
     monkeypatch.setattr(rt._Run, "__init__", checked_init)
     monkeypatch.setattr(rt._Run, "snapshot", checked_snapshot)
+    install_iteration_check(monkeypatch)
