@@ -6,6 +6,7 @@ trusted (ENGINE_NOTES §1.11), so a format change here needs a migration step an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -28,6 +29,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from .compaction import PRUNED_KEY
+from .ids import TaskId, task_id_of_text
 from .sandbox import Record
 from .tasks import CALLEE_KEY, ENGINE_CONFIG
 
@@ -40,17 +42,17 @@ class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
 
     def to_dict(self, workflow):
         """The library's `WorkflowConverter.to_dict` (SpiffWorkflow 3.2.0) without the specs, each task id written
-        with its text kept from the load (`_id_text`)."""
-        texts = _id_texts(workflow)
+        as `str(id)` or with the text it was read as (`_namer`)."""
+        name = _namer(_id_texts(workflow))
         registry = self.registry
         return {
             "data": registry.convert(registry.clean(workflow.data)),
             "correlations": workflow.correlations,
-            "last_task": _id_text(texts, workflow.last_task.id) if workflow.last_task is not None else None,
+            "last_task": name(workflow.last_task.id) if workflow.last_task is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": _tasks_to_dict(registry, workflow.tasks, texts),
-            "root": _id_text(texts, workflow.task_tree.id),
+            "tasks": _tasks_to_dict(registry, workflow.tasks, name),
+            "root": name(workflow.task_tree.id),
             "subprocesses": self.mapping_to_dict(workflow.subprocesses),
             "bpmn_events": registry.convert(workflow.bpmn_events),
         }
@@ -70,11 +72,11 @@ class _SplicedSpecWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _tasks_to_dict(registry, tasks: dict[UUID, Task], texts: dict[UUID, str]) -> dict[str, Any]:
+def _tasks_to_dict(registry, tasks: dict[UUID, Task], name: Callable[[UUID], str]) -> dict[str, Any]:
     """`mapping_to_dict(tasks)` as the library writes it, a `Task` by its converter's `to_dict` directly (with the
-    load's id texts) instead of through the registry's generic dispatch."""
+    ids named by `name`) instead of through the registry's generic dispatch."""
     task_to_dict = registry.convert_to_dict[registry.typenames[Task]]
-    return {_id_text(texts, k): task_to_dict(v, texts=texts) if type(v) is Task else registry.convert(v)
+    return {name(k): task_to_dict(v, name=name) if type(v) is Task else registry.convert(v)
             for k, v in tasks.items()}
 
 
@@ -122,47 +124,46 @@ class _CalleeAwareSubWorkflowConverter(BpmnSubWorkflowConverter):
 
 
 class _TaskIds(dict):
-    """The task ids of one load, each parsed once: `ids[text]` is the UUID of `text`, the same object every time a
-    task's id, its parent's `_children` entry, its children's `_parent` and the task mapping's key name it (as they
-    are in a workflow that ran in memory). The library parsed each occurrence, and every lookup of a task by an id
-    parsed apart compared the two UUIDs in Python (`UUID.__eq__`) besides hashing them."""
+    """The task ids of one load, each parsed once: `ids[text]` is the UUID of `text` (an `ids.TaskId`: hashed and
+    printed from C), the same object every time a task's id, its parent's `_children` entry, its children's
+    `_parent` and the task mapping's key name it (as they are in a workflow that ran in memory). The library parsed
+    each occurrence, and every lookup of a task by an id parsed apart compared the two UUIDs in Python
+    (`UUID.__eq__`) besides hashing them."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.texts: dict[UUID, str] = {}        # the other way round: kept by the workflow (`_id_text`)
+        self.texts: dict[UUID, str] = {}        # ids read in another form: kept by the workflow (`_id_texts`)
 
     def __missing__(self, text: str) -> UUID:
-        uuid = self[text] = UUID(text)
-        self.texts[uuid] = text
+        uuid = self[text] = task_id_of_text(text)
+        if type(uuid) is not TaskId:        # a text not in the canonical form: saved again as it was read
+            self.texts[uuid] = text
         return uuid
 
 
 def _id_texts(workflow) -> dict[UUID, str]:
-    """The text of each task id a workflow's save wrote or its load read (`str(uuid)`, kept: formatting a UUID is
-    a Python function, and every save wrote each id three or four times — a task's key, its id, its children's
-    parent, its parent's children)."""
-    top = workflow.top_workflow
-    texts = getattr(top, "ygt_id_texts", None)
-    if texts is None:
-        texts = top.ygt_id_texts = {}
-    return texts
+    """The ids a workflow's load read in a form other than the canonical `str(uuid)` (upper case, braces …; never
+    written by this codec), with the text each was read as: saved again as read. Empty for a state this codec
+    wrote."""
+    return getattr(workflow.top_workflow, "ygt_id_texts", None) or {}
 
 
-def _id_text(texts: dict[UUID, str], uuid: UUID) -> str:
-    text = texts.get(uuid)
-    if text is None:
-        text = texts[uuid] = str(uuid)
-    return text
+def _namer(texts: dict[UUID, str]) -> Callable[[UUID], str]:
+    """How a save writes a task id: `str(id)` (from C for a `TaskId`: every task id a load parses or the library
+    creates), or the text it was read as (`_id_texts`)."""
+    if not texts:
+        return str
+    return lambda uuid: texts.get(uuid) or str(uuid)
 
 
 class _LoadTaskConverter(TaskConverter):
     """The library's `TaskConverter` (SpiffWorkflow 3.2.0): `from_dict` takes its ids from the load's `_TaskIds`,
-    `to_dict` writes them with the texts kept (`_id_text`)."""
+    `to_dict` writes them as `_namer` says."""
 
-    def to_dict(self, task, texts: dict[UUID, str] | None = None):
+    def to_dict(self, task, name: Callable[[UUID], str] | None = None):
         workflow = task.workflow
-        if texts is None:
-            texts = _id_texts(workflow)
+        if name is None:
+            name = _namer(_id_texts(workflow))
         parent = workflow.tasks.get(task._parent)
         if parent is None:
             data, delta = task.data, {}
@@ -171,9 +172,9 @@ class _LoadTaskConverter(TaskConverter):
             delta = {"updates": DeepMerge.get_updated_keys(parent.data, task.data),
                      "deletions": DeepMerge.get_deleted_keys(parent.data, task.data)}
         return {
-            "id": _id_text(texts, task.id),
-            "parent": _id_text(texts, task._parent) if parent is not None else None,
-            "children": [_id_text(texts, child) for child in task._children],
+            "id": name(task.id),
+            "parent": name(task._parent) if parent is not None else None,
+            "children": list(map(name, task._children)),
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,

@@ -27,12 +27,16 @@ release when imported (a changed library fails loudly here instead of silently b
   filter sees it). The depth bookkeeping is skipped when the depth is unbounded (the default set above), where it
   decides nothing; an iterator with a depth limit, a breadth-first one, a subclass or a filter of another class goes
   through the library's own methods.
+* A new task's id (`Task.__init__`: `uuid4()`) is an `ids.TaskId`: a UUID that hashes and prints from C (every task
+  lookup hashes an id). Drawn as `uuid4` draws it.
 """
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 
+import SpiffWorkflow.task as _task_module
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
@@ -46,6 +50,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskFilter, TaskIterator, TaskState
 from SpiffWorkflow.workflow import Workflow
+
+from .ids import new_task_id
 
 UNBOUNDED_DEPTH = 10**9
 
@@ -275,3 +281,14 @@ def _one_loop_iteration() -> None:
 
 _one_loop_iteration()
 
+
+def _task_ids_hashed_in_c() -> None:
+    drawn = _task_module.uuid4
+    if drawn is new_task_id:
+        return
+    if drawn is not uuid.uuid4:
+        raise RuntimeError("SpiffWorkflow.task draws task ids otherwise; re-check app/engine/patches.py")
+    _task_module.uuid4 = new_task_id
+
+
+_task_ids_hashed_in_c()

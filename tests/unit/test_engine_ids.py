@@ -1,0 +1,99 @@
+"""Task ids hashed and printed from C (`app.engine.ids.TaskId`, issue 23): a `TaskId` is a `UUID` in every way the
+library and the app use one — equal, hashing equal, ordered and printed as the plain `UUID` of the same value, so the
+two mix in one dict — and a load's ids and the library's new ones are `TaskId`s; a state saves and loads as before."""
+from __future__ import annotations
+
+import copy
+import pickle
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+
+from app.engine import Context, codec, parse_bundle
+from app.engine import runtime as rt
+from app.engine.ids import TaskId, new_task_id, task_id_of_int, task_id_of_text
+
+MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+
+
+@pytest.fixture(scope="module")
+def approval():
+    files = {"bpmn/approval.bpmn": (MODELS / "approval.bpmn").read_bytes()}
+    files.update({f"forms/approval/{f.name}": f.read_bytes() for f in (MODELS / "approval").glob("*.json")})
+    draft = parse_bundle(files).processes[0]
+    return Context(spec_json=draft.spec_json, spec_key=draft.content_hash)
+
+
+@pytest.mark.parametrize("make", [lambda u: task_id_of_text(str(u)), lambda u: task_id_of_int(u.int)])
+def test_a_task_id_is_the_uuid_of_its_value(make):
+    for plain in (uuid.uuid4(), uuid.UUID(int=0), uuid.UUID(int=(1 << 128) - 1), uuid.UUID(int=2**61 - 1)):
+        tid = make(plain)
+        assert type(tid) is TaskId and isinstance(tid, uuid.UUID)
+        assert tid == plain and plain == tid and (tid != plain) is False and hash(tid) == hash(plain)
+        assert str(tid) == str(plain) and f"{tid}" == f"{plain}" and "%s" % tid == "%s" % plain  # noqa: UP031
+        assert repr(tid) == repr(plain)
+        assert (tid.int, tid.hex, tid.bytes, tid.urn, tid.version, tid.variant, tid.is_safe) == (
+            plain.int, plain.hex, plain.bytes, plain.urn, plain.version, plain.variant, plain.is_safe)
+        assert {plain: 1}[tid] == 1 and {tid: 2}[plain] == 2 and len({tid, plain}) == 1
+        assert not tid < plain and tid <= plain
+        for twin in (copy.copy(tid), copy.deepcopy(tid), pickle.loads(pickle.dumps(tid))):
+            assert type(twin) is TaskId and twin == tid and hash(twin) == hash(tid) and str(twin) == str(tid)
+        with pytest.raises(TypeError):
+            tid.int = 5
+
+
+def test_new_task_ids_are_version_4_uuids_as_uuid4_draws_them():
+    ids = [new_task_id() for _ in range(200)]
+    assert all(type(t) is TaskId and t.version == 4 and t.variant == uuid.RFC_4122 for t in ids)
+    assert all(uuid.UUID(str(t)) == t and uuid.UUID(bytes=t.bytes, version=4) == t for t in ids)
+    assert len(set(ids)) == 200
+
+
+def test_a_text_in_another_form_is_a_plain_uuid_and_a_bad_one_fails_as_before():
+    plain = uuid.uuid4()
+    for text in (str(plain).upper(), "{" + str(plain) + "}", plain.hex, plain.urn):
+        got = task_id_of_text(text)
+        assert type(got) is uuid.UUID and got == plain
+    for bad in ("x" * 36, str(plain)[:-1] + "g", "", "1234"):
+        with pytest.raises(ValueError):
+            task_id_of_text(bad)
+    with pytest.raises(ValueError):
+        task_id_of_int(1 << 128)
+
+
+def test_the_ids_of_a_loaded_and_a_running_workflow_are_task_ids(approval):
+    snap = rt.start(approval, {})
+    run = rt._Run(approval, orjson.loads(snap.state_text))
+    loaded = set(run.wf.tasks)
+    assert all(type(k) is TaskId and type(t.id) is TaskId for k, t in run.wf.tasks.items())
+    task = rt._task(run, snap.human_tasks[0].task_guid)
+    task.data.update({"amount": 150, "comment": "x"})
+    task.run()
+    run.wf.do_engine_steps()
+    new = [t for k, t in run.wf.tasks.items() if k not in loaded]
+    assert new and all(type(t.id) is TaskId for t in new)
+    after = run.snapshot()
+    assert after.human_tasks
+    for view in after.human_tasks:
+        found = run.wf.get_task_from_id(uuid.UUID(view.task_guid))
+        assert type(found.id) is TaskId and str(found.id) == view.task_guid
+
+
+def test_ids_read_in_another_form_are_saved_as_they_were_read(approval):
+    """A state whose ids are not in the canonical form (never written by the codec) saves them back as read, and
+    a task guid in that form still finds its task."""
+    snap = rt.start(approval, {})
+    text = snap.state_text
+    for tid in list(snap.state["tasks"]):
+        text = text.replace(tid, tid.upper())
+    state = orjson.loads(text)
+    run = rt._Run(approval, state)
+    assert all(type(k) is uuid.UUID for k in run.wf.tasks)
+    _, saved = codec.dump_state_text(run.wf)
+    assert orjson.loads(saved)["tasks"].keys() == state["tasks"].keys()
+    assert orjson.loads(saved)["root"] == state["root"]
+    guid = snap.human_tasks[0].task_guid
+    after = rt.complete_task(approval, state, guid, {"amount": 5, "comment": "x"})
+    assert after.status in ("waiting", "completed")
