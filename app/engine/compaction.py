@@ -70,6 +70,8 @@ def _subtree_ids(task) -> set:
 def compact(workflow: BpmnWorkflow, *, min_dropped: int = MIN_DROPPED) -> int:
     """Drop the finished history above the live part of the task tree (see the module docstring); the number of
     tasks dropped (0: nothing was cut). Call it just before saving: the workflow object is not run again."""
+    if len(workflow.tasks) - 2 < min_dropped:
+        return 0            # the root and the cut point stay: fewer than `min_dropped` could go
     cut = _cut_point(workflow)
     if cut is None:
         return 0

@@ -53,8 +53,11 @@ class Tasks:
 
 
 def walk(wf) -> Tasks:
-    """The tasks of `wf` (a top workflow, its subprocesses included) sorted by state in one pass."""
+    """The tasks of `wf` (a top workflow, its subprocesses included) sorted by state in one pass (`Tasks.add_definite`
+    and `add_finished` inlined, a task's state and children read from its fields)."""
     found = Tasks()
+    ready, waiting, started, active = found.ready, found.waiting, found.started, found.active
+    completed, error = found.completed, found.error
     subprocesses = wf.subprocesses
     definite_min, finished_min = TaskState.FUTURE, TaskState.COMPLETED
     stack = [(wf.task_tree, _NO_GATE, 0)]           # task, lowest state above it (subprocess tasks pass), depth
@@ -63,24 +66,42 @@ def walk(wf) -> Tasks:
         task, gate, depth = pop()
         if depth >= _DEEP:
             return _by_queries(wf)
+        state = task._state
         if gate >= definite_min:
-            found.add_definite(task)
-            if gate >= finished_min:
-                found.add_finished(task)
+            if state == _READY:
+                ready.append(task)
+                active.append(task)
+            elif state == _WAITING:
+                waiting.append(task)
+                active.append(task)
+            elif state == _STARTED:
+                started.append(task)
+                active.append(task)
+            elif gate >= finished_min:
+                if state == _COMPLETED:
+                    completed.append(task)
+                elif state == _ERROR:
+                    error.append(task)
         subprocess = subprocesses.get(task.id)
+        children = task._children
         if subprocess is None:
-            if not task._children:
+            if not children:
                 continue
-            below = min(gate, task.state)
+            below = gate if gate < state else state  # noqa: FURB136 — no call
             if below < definite_min:
                 continue            # a predicted task: nothing below it is definite or finished
         else:
             below = gate
-        for child in reversed(task.children):
-            push((child, below, depth + 1))
+        get = task.workflow.tasks.get
+        for child in reversed(children):
+            push((get(child), below, depth + 1))
         if subprocess is not None:
             push((subprocess.task_tree, below, depth + 1))
     return found
+
+
+_READY, _WAITING, _STARTED = TaskState.READY, TaskState.WAITING, TaskState.STARTED
+_COMPLETED, _ERROR = TaskState.COMPLETED, TaskState.ERROR
 
 
 def _by_queries(wf) -> Tasks:
