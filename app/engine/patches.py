@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import Any
 
 import SpiffWorkflow.task as _task_module
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -107,6 +108,12 @@ def _check_multi_instance_cardinality() -> None:
 _check_multi_instance_cardinality()
 
 
+def _pinned(function, names: tuple[str, ...], what: str) -> None:
+    """Refuse to patch a library function whose code names other things than the pinned release's."""
+    if function.__code__.co_names != names:
+        raise RuntimeError(f"{what} changed; re-check app/engine/patches.py")
+
+
 _SET_STATE_NAMES = ('state', 'time', 'last_state_change', '_state', 'logger', 'info', 'TaskState', 'get_name',
                     'collect_log_extras', 'debug')
 
@@ -115,8 +122,7 @@ def _quiet_state_changes() -> None:
     inherited = Task._set_state
     if getattr(inherited, "ygt_quiet", False):
         return
-    if inherited.__code__.co_names != _SET_STATE_NAMES:
-        raise RuntimeError("Task._set_state changed; re-check app/engine/patches.py")
+    _pinned(inherited, _SET_STATE_NAMES, "Task._set_state")
     task_log = logging.getLogger("spiff.task")        # the library's module logger (SpiffWorkflow.task.logger)
 
     def _set_state(self, value: int) -> None:
@@ -141,8 +147,7 @@ def _quiet_workflow_extras() -> None:
     inherited = Workflow.collect_log_extras
     if getattr(inherited, "ygt_quiet", False):
         return
-    if inherited.__code__.co_names != _WORKFLOW_EXTRAS_NAMES:
-        raise RuntimeError("Workflow.collect_log_extras changed; re-check app/engine/patches.py")
+    _pinned(inherited, _WORKFLOW_EXTRAS_NAMES, "Workflow.collect_log_extras")
     workflow_log = logging.getLogger("spiff.workflow")      # the library's module logger (SpiffWorkflow.workflow)
 
     def collect_log_extras(self, dct=None):
@@ -191,60 +196,35 @@ def library_next(iterator):
     return _LIBRARY_NEXT(iterator)
 
 
-def _task_iterator_next(self):
-    """`TaskIterator.__next__` as one loop (see the module docstring): `_next` then `matches` until a task matches."""
-    if type(self) is not TaskIterator or not self.depth_first or self.max_depth < UNBOUNDED_DEPTH:
+def _next_in_one_loop(self, bpmn: bool):
+    """`TaskIterator.__next__` (the library's: `_next` then the filter's `matches` until a task matches) as one loop,
+    over `BpmnTaskIterator._next` when `bpmn` (a task running a subprocess is followed by the subprocess's root, then
+    its children); see the module docstring."""
+    if type(self) is not (BpmnTaskIterator if bpmn else TaskIterator) or not self.depth_first \
+            or self.max_depth < UNBOUNDED_DEPTH:
         return _LIBRARY_NEXT(self)
     task_filter = self.task_filter
-    plain = type(task_filter) is TaskFilter
+    plain = type(task_filter) is (BpmnTaskFilter if bpmn else TaskFilter)
     if plain:
         state, updated_ts, manual = task_filter.state, task_filter.updated_ts, task_filter.manual
         spec_name, spec_class = task_filter.spec_name, task_filter.spec_class
+        catches_event, lane = (task_filter.catches_event, task_filter.lane) if bpmn else (None, None)
     task_list, min_state, end_at = self.task_list, self.min_state, self.end_at_spec
-    while task_list:
-        task = task_list.pop(0)
-        children = task._children
-        if children and task._state >= min_state and task.task_spec.name != end_at:
-            get = task.workflow.tasks.get
-            task_list[:0] = map(get, children)
-        if not plain:
-            if task_filter.matches(task):
-                return task
-        elif (task._state & state and task.last_state_change >= updated_ts
-              and (manual is None or task.task_spec.manual == manual)
-              and (spec_name is None or task.task_spec.name == spec_name)
-              and (spec_class is None or isinstance(task.task_spec, spec_class))):
-            return task
-    raise StopIteration()
-
-
-def _bpmn_task_iterator_next(self):
-    """`BpmnTaskIterator.__next__` (the library's `TaskIterator.__next__` over `BpmnTaskIterator._next`) as one
-    loop: a task running a subprocess is followed by the subprocess's root, then its children."""
-    if type(self) is not BpmnTaskIterator or not self.depth_first or self.max_depth < UNBOUNDED_DEPTH:
-        return _LIBRARY_NEXT(self)
-    task_filter = self.task_filter
-    plain = type(task_filter) is BpmnTaskFilter
-    if plain:
-        state, updated_ts, manual = task_filter.state, task_filter.updated_ts, task_filter.manual
-        spec_name, spec_class = task_filter.spec_name, task_filter.spec_class
-        catches_event, lane = task_filter.catches_event, task_filter.lane
-    task_list, min_state, end_at = self.task_list, self.min_state, self.end_at_spec
-    seen_workflow = subprocesses = None
+    seen_workflow = subprocess = None
+    subprocesses: Any = None
     while task_list:
         task = task_list.pop(0)
         workflow = task.workflow
-        if workflow is not seen_workflow:
-            seen_workflow, subprocesses = workflow, workflow.top_workflow.subprocesses
-        subprocess = subprocesses.get(task.id)
+        if bpmn:
+            if workflow is not seen_workflow:
+                seen_workflow, subprocesses = workflow, workflow.top_workflow.subprocesses
+            subprocess = subprocesses.get(task.id)
         if subprocess is None:
             children = task._children
             if children and task._state >= min_state and task.task_spec.name != end_at:
-                get = workflow.tasks.get
-                task_list[:0] = map(get, children)
+                task_list[:0] = map(workflow.tasks.get, children)
         elif task.task_spec.name != end_at:
-            get = workflow.tasks.get
-            below = list(map(get, task._children))
+            below = list(map(workflow.tasks.get, task._children))
             if not (self.skip_subprocesses
                     or (task._state >= _FINISHED_MASK and self.task_filter.state <= _FINISHED_MASK)):
                 below.insert(0, subprocess.task_tree)
@@ -263,17 +243,24 @@ def _bpmn_task_iterator_next(self):
     raise StopIteration()
 
 
+def _task_iterator_next(self):
+    return _next_in_one_loop(self, False)
+
+
+def _bpmn_task_iterator_next(self):
+    return _next_in_one_loop(self, True)
+
+
 def _one_loop_iteration() -> None:
     if getattr(TaskIterator.__dict__["__next__"], "ygt_one_loop", False):
         return
+    if "__next__" in BpmnTaskIterator.__dict__:
+        raise RuntimeError("BpmnTaskIterator.__next__ now exists; re-check app/engine/patches.py")
     for (cls, name), names in _ITERATION_NAMES.items():
-        if "__next__" in BpmnTaskIterator.__dict__ or cls.__dict__[name].__code__.co_names != names:
-            raise RuntimeError(f"{cls.__name__}.{name} changed; re-check app/engine/patches.py")
+        _pinned(cls.__dict__[name], names, f"{cls.__name__}.{name}")
     for name, names in _TASK_PROPERTY_NAMES.items():
-        if getattr(Task, name).fget.__code__.co_names != names:
-            raise RuntimeError(f"Task.{name} changed; re-check app/engine/patches.py")
-    if Task.has_state.__code__.co_names != _HAS_STATE_NAMES:
-        raise RuntimeError("Task.has_state changed; re-check app/engine/patches.py")
+        _pinned(getattr(Task, name).fget, names, f"Task.{name}")
+    _pinned(Task.has_state, _HAS_STATE_NAMES, "Task.has_state")
     _task_iterator_next.ygt_one_loop = True  # type: ignore[attr-defined]
     TaskIterator.__next__ = _task_iterator_next
     BpmnTaskIterator.__next__ = _bpmn_task_iterator_next
