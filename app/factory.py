@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     clock.configure(settings.display_tz)
     crypto.configure(settings.field_key)
     db.init_engine(settings.database_url)
-    app.teardown_appcontext(db.remove_session)
+    app.teardown_appcontext(db.close_session)
     api.init_app(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     register_blueprints(app, api)
