@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 
 from psycopg.types.json import Json, Jsonb
-from sqlalchemy import JSON
-from sqlalchemy.engine import Connection
+from sqlalchemy import JSON, TypeDecorator
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Delete, Insert, Update
 
@@ -173,8 +173,11 @@ class HotStatement:
         if any(not callable(proc) for proc in processors.values()):
             raise ValueError(f"a tuple-typed bind is not supported: {compiled}")
         for bind, proc in processors.items():
-            if isinstance(compiled.binds[bind].type, JSON):
+            bind_type = compiled.binds[bind].type
+            if isinstance(bind_type, JSON):
                 processors[bind] = _json_text_as_is(proc)
+            elif isinstance(bind_type, TypeDecorator):
+                processors[bind] = _decorator_param(bind_type, conn.dialect, proc)
         binds = tuple((name, by_position[i], cast(Callable[[Any], Any] | None, processors.get(by_position[i])))
                       for i, name in enumerate(names))
         return compiled.string, binds
@@ -277,13 +280,34 @@ def _decoded(params: Any) -> Any:
 
 def _json_text_as_is(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A JSON bind's processor that sends a `JSONText` (a value serialized already, as `json.dumps` serializes it:
-    the engine's state, issue 23) as the text it is, instead of serializing it again; any other value as before."""
+    the engine's state, issue 23) as the text it is, instead of serializing it again; any other value as before.
+    A dict or a list (most values: history data, task data) is wrapped as `process` wraps it, without calling it
+    (what it does for one is `json_serializer(value)`: psycopg's `Json` or `Jsonb`, probed once here)."""
+    wrapper = type(process({}))
+    if wrapper not in (Json, Jsonb):
+        wrapper = None
+
     def process_json(value: Any) -> Any:
+        cls = value.__class__
+        if (cls is dict or cls is list) and wrapper is not None:
+            return wrapper(value)
         wrapped = process(value)
         if isinstance(value, JSONText) and isinstance(wrapped, Json | Jsonb):
             wrapped.dumps = str
         return wrapped
     return process_json
+
+
+def _decorator_param(bind_type: TypeDecorator[Any], dialect: Dialect,
+                     process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A `TypeDecorator` bind's processor as its own `process_bind_param` with the dialect bound, when its implementing
+    type has no processor of its own (`UTCDateTime` on psycopg): what SQLAlchemy's processor calls, one Python call
+    a value instead of two; `process` otherwise."""
+    impl = bind_type.dialect_impl(dialect)
+    if not isinstance(impl, TypeDecorator) or impl.impl_instance.bind_processor(dialect) is not None or \
+            type(impl).process_bind_param is TypeDecorator.process_bind_param:
+        return process
+    return partial(impl.process_bind_param, dialect=dialect)
 
 
 MULTI_ROW_MAX = 100      # more rows go as an executemany (a statement per row count is prepared and kept)

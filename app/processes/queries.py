@@ -1,6 +1,8 @@
 """Read side of definitions and instances; every instance query goes through the caller's data scope."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from app.auth.principal import Principal
@@ -122,9 +124,21 @@ def _detail(s, inst: ProcessInstance, open_tasks, history) -> dict:
         {"element_id": m.element_id, "message_name": m.message_name, "correlation": m.correlation}
         for m in s.execute(select(MessageSubscription).where(MessageSubscription.instance_id == inst.id)).scalars()]
     called = _called(s, history)
-    return {**{c.key: getattr(inst, c.key) for c in ProcessInstance.__table__.columns if c.key != "state"},
-            "open_tasks": task_queries.items(open_tasks), "history": history, "timers": timers, "waiting_messages": waiting,
-            "called": called}
+    return {**_columns(inst), "open_tasks": task_queries.items(open_tasks), "history": history, "timers": timers,
+            "waiting_messages": waiting, "called": called}
+
+
+_DETAIL_COLUMNS = tuple(c.key for c in ProcessInstance.__table__.columns if c.key != "state")
+_DETAIL_KEYS = frozenset(_DETAIL_COLUMNS)
+
+
+def _columns(inst: ProcessInstance) -> dict[str, Any]:
+    """The instance's columns but its state: its loaded values as they are (no call of SQLAlchemy's attribute
+    descriptor for each), through its attributes when one is not loaded (they load it)."""
+    values = inst.__dict__
+    if _DETAIL_KEYS <= values.keys():
+        return {key: values[key] for key in _DETAIL_COLUMNS}
+    return {key: getattr(inst, key) for key in _DETAIL_COLUMNS}
 
 
 def _called(s, history) -> list[dict]:

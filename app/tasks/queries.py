@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import namedtuple
+from collections.abc import Mapping
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -839,42 +840,59 @@ def _user_ref(user) -> dict:
 def items(rows, *, me: Principal | None = None) -> list[dict]:
     """Inbox rows as JSON-ready dicts (users and organization names looked up once per page; `me`, the caller, is
     not looked up again when it holds a task)."""
-    users: dict[int, Any] = auth_queries.user_refs([r.assignee_id for r in rows if r.assignee_id is not None
-                                                     and (me is None or r.assignee_id != me.user_id)])
+    values = [_item_values(r) for r in rows]
+    users: dict[int, Any] = auth_queries.user_refs([v["assignee_id"] for v in values if v["assignee_id"] is not None
+                                                     and (me is None or v["assignee_id"] != me.user_id)])
     if me is not None:
         users[me.user_id] = SimpleNamespace(id=me.user_id, username=me.username, display_name=me.display_name)
     org_names: dict[str | None, str | None] = {}
-    process_names = versions.process_names(r.process_id for r in rows)
+    process_names = versions.process_names(v["process_id"] for v in values)
     now = clock.now()
     out = []
-    for r in rows:
-        if r.org_code not in org_names:
-            org = org_facts(r.org_code)
-            org_names[r.org_code] = org.name if org else None
-        out.append(item(r, now=now, assignee=users.get(r.assignee_id), org_name=org_names[r.org_code],
-                        process_name=process_names.get(r.process_id)))
+    for v in values:
+        org_code = v["org_code"]
+        if org_code not in org_names:
+            org = org_facts(org_code)
+            org_names[org_code] = org.name if org else None
+        out.append(_item(v, now=now, assignee=users.get(v["assignee_id"]), org_name=org_names[org_code],
+                         process_name=process_names.get(v["process_id"])))
     return out
 
 
-def item(r: HumanTask, *, now: datetime, assignee=None, org_name: str | None = None,
-         process_name: str | None = None) -> dict:
+def _item(v: Mapping[str, Any], *, now: datetime, assignee, org_name: str | None, process_name: str | None) -> dict:
+    """One inbox row from its values (`_item_values`)."""
     resident = None
-    if r.resident_id is not None or r.resident_name:
-        resident = {"id": r.resident_id, "name": r.resident_name, "village_code": r.village_code}
-    return {"id": r.id, "name": r.name, "process_id": r.process_id, "process_name": process_name,
-            "instance_id": r.instance_id,
-            "element_id": r.element_id, "status": r.status, "lane": r.lane, "role": r.role,
-            "org_code": r.org_code, "org_name": org_name, "assignee": _user_ref(assignee) if assignee is not None else None,
-            "due_at": _iso(r.due_at), "priority": r.priority,
-            "overdue": bool(r.status == "open" and r.due_at is not None and r.due_at < now),
-            "resident": resident, "disease": r.disease, "risk_level": r.risk_level,
-            "created_at": _iso(r.created_at), "completed_at": _iso(r.completed_at), "completed_by": r.completed_by,
-            "etag": etag_of(r)}
+    if v["resident_id"] is not None or v["resident_name"]:
+        resident = {"id": v["resident_id"], "name": v["resident_name"], "village_code": v["village_code"]}
+    status, due_at = v["status"], v["due_at"]
+    return {"id": v["id"], "name": v["name"], "process_id": v["process_id"], "process_name": process_name,
+            "instance_id": v["instance_id"],
+            "element_id": v["element_id"], "status": status, "lane": v["lane"], "role": v["role"],
+            "org_code": v["org_code"], "org_name": org_name,
+            "assignee": _user_ref(assignee) if assignee is not None else None,
+            "due_at": _iso(due_at), "priority": v["priority"],
+            "overdue": bool(status == "open" and due_at is not None and due_at < now),
+            "resident": resident, "disease": v["disease"], "risk_level": v["risk_level"],
+            "created_at": _iso(v["created_at"]), "completed_at": _iso(v["completed_at"]),
+            "completed_by": v["completed_by"], "etag": f'"{v["id"]}-{v["etag_version"]}"'}   # HumanTask.etag
 
 
-def etag_of(r) -> str:
-    """A task's ETag (`HumanTask.etag`) from its id and version, for an entity or a plain row alike."""
-    return f'"{r.id}-{r.etag_version}"'
+_ITEM_FIELDS = frozenset(("id", "name", "process_id", "instance_id", "element_id", "status", "lane", "role",
+                          "org_code", "assignee_id", "due_at", "priority", "resident_id", "resident_name",
+                          "village_code", "disease", "risk_level", "created_at", "completed_at", "completed_by",
+                          "etag_version"))
+
+
+def _item_values(r) -> Mapping[str, Any]:
+    """What an inbox row is made of: a loaded entity's own values (what its attributes answer, without a call of
+    SQLAlchemy's attribute descriptor for each), a list's plain row as a dict; an entity with one of them not loaded
+    (expired), through its attributes, which load it."""
+    values = getattr(r, "__dict__", None)
+    if values is not None and _ITEM_FIELDS <= values.keys():
+        return values
+    if values is None:                  # a list's page row: a named tuple, or the session's Row (SQLite)
+        return r._asdict()
+    return {key: getattr(r, key) for key in _ITEM_FIELDS}
 
 
 def one_item(r: HumanTask) -> dict:
