@@ -13,7 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm.attributes import instance_state
 
 from app.auth.principal import ROLES
 from app.core import clock
@@ -155,25 +156,42 @@ def complete(session, task_id: int, data: Any, actor_name: str, completion_id: s
     row = session.get(HumanTask, task_id)       # usually already loaded (and locked) by the caller
     if row.status != "open":
         raise Conflict("任务已完成 (task already completed)", code="task_already_completed", task_id=task_id)
-    row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor_name
-    row.completion_id = completion_id
-    row.etag_version += 1
+    state = instance_state(row)
+    values = state.dict
+    if _COMPLETED <= values.keys():
+        # the completion's values held as written at once (`_write_changes` writes them with the step): set in the
+        # loaded row's dict, without an attribute event each (what those record, `_write_changes` would only undo)
+        completed = {"status": "completed", "completed_at": clock.now(), "completed_by": actor_name,
+                     "completion_id": completion_id, "etag_version": values["etag_version"] + 1}
+        values.update(completed)
+    else:
+        completed = {}
+        row.status, row.completed_at, row.completed_by = "completed", clock.now(), actor_name
+        row.completion_id = completion_id
+        row.etag_version += 1
     hooks.task_completed(row, data, actor_name)
-    _write_changes(session, row)    # in the step (a completion id used before fails in it), with the claim's changes
+    _write_changes(session, row, completed)   # in the step (a completion id used before fails in it), with the claim's
     return row
 
 
-def _write_changes(session, row: HumanTask) -> None:
-    """One Core UPDATE of what changed on a loaded task row (the claim and the completion together), the row then
-    holding its values as written, so the unit of work writes nothing of it again."""
-    state = inspect(row)
-    changed = {key: state.dict[key] for key in state.committed_state if key in _WRITABLE}
+_COMPLETED = frozenset(("status", "completed_at", "completed_by", "completion_id", "etag_version"))
+
+
+def _write_changes(session, row: HumanTask, written: dict[str, Any]) -> None:
+    """One Core UPDATE of what changed on a loaded task row (the claim's changes, the completion's `written` values
+    already held as committed), the row then holding its values as written, so the unit of work writes nothing of it
+    again."""
+    state = instance_state(row)
+    values = state.dict
+    tracked = {key: values[key] for key in state.committed_state if key in _WRITABLE}
+    changed = {**{key: values[key] for key in written}, **tracked}
     if not changed:
         return
     # deferred to the step's next statement (PostgreSQL, issue 23): the instance row's UPDATE always follows in the
     # step (`runner._update_instance`), so a completion id used before still fails inside the completion's step
     _UPDATE_TASK.defer(session, {"b_id": row.id, **changed})
-    hold_as_written(session, row, changed)
+    if tracked:
+        hold_as_written(session, row, tracked)
 
 
 def open_rows_in_session(session, instance_id: int) -> list[HumanTask]:

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, event, insert, inspect, literal_column, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import engine as eng
@@ -590,7 +591,7 @@ def _update_instance(session, inst: ProcessInstance, values: dict[str, Any],
     the loaded object takes the values as committed, so nothing writes them again. With the step's `snap`, the
     state is sent as the text the engine serialized it to. With `events`, the step's history rows are written by
     the same statement when the UPDATE touched the row (`hot.update_then_insert`: one round trip on PostgreSQL)."""
-    if inspect(inst).modified:
+    if instance_state(inst).modified:
         session.flush()             # what the caller changed on the instance is written (and versioned) first
     lock_version = inst.lock_version
     values = {**values, "lock_version": lock_version + 1}
@@ -608,7 +609,7 @@ def _hold_as_committed(inst: ProcessInstance, values: dict[str, Any]) -> None:
     """The loaded instance takes `values` as committed (what `set_committed_value` does per attribute: the value in
     the object's dict, the attribute's change history and expiry dropped), for all of them at once (SQLAlchemy 2.0,
     pinned <2.1)."""
-    state = inspect(inst)
+    state = instance_state(inst)
     state.dict.update(values)
     state._commit(state.dict, list(values))
 
