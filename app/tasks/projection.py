@@ -153,7 +153,7 @@ def _session_rows(session, instance_id: int) -> list[HumanTask]:
 def complete(session, task_id: int, data: Any, actor_name: str, completion_id: str | None) -> HumanTask:
     """Mark an open task completed by `actor_name` (409 task_already_completed when it is not open any more) and
     run the reactions to its completion (`hooks.on_task_completed`), in the completing transaction."""
-    row = session.get(HumanTask, task_id)       # usually already loaded (and locked) by the caller
+    row = _held_task(session, task_id)
     if row.status != "open":
         raise Conflict("任务已完成 (task already completed)", code="task_already_completed", task_id=task_id)
     state = instance_state(row)
@@ -174,6 +174,17 @@ def complete(session, task_id: int, data: Any, actor_name: str, completion_id: s
     return row
 
 
+def _held_task(session, task_id: int) -> HumanTask:
+    """The task row, usually already loaded (and locked) by the caller: what `session.get` answers, the session's
+    own loaded object looked up in its identity map directly (`session.get`'s identity lookup is some twenty calls);
+    one it does not hold, or holds expired, through `session.get`."""
+    row = session.identity_map.get((_TASK_IDENTITY, (task_id,), None))
+    if row is None or instance_state(row).expired:
+        row = session.get(HumanTask, task_id)
+    return row
+
+
+_TASK_IDENTITY = HumanTask.__mapper__._identity_class      # (no inheritance: HumanTask)
 _COMPLETED = frozenset(("status", "completed_at", "completed_by", "completion_id", "etag_version"))
 
 
