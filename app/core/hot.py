@@ -79,8 +79,8 @@ class HotStatement:
         if not rows:
             return 0
         names = tuple(rows[0])
-        if many and any(row.keys() != rows[0].keys() for row in rows):
-            raise ValueError("the rows of one hot statement name the same parameters")
+        if many:
+            _one_shape(rows)
         sql, binds = self._entry(conn, names)
         values = [{bind: (proc(row[key]) if proc is not None else row[key]) for key, bind, proc in binds}
                   for row in rows]
@@ -134,8 +134,7 @@ class HotStatement:
         if conn.dialect.name != "postgresql":
             return list(session.execute(self.statement, _decoded(rows)).scalars().all())
         names = tuple(rows[0])
-        if any(row.keys() != rows[0].keys() for row in rows):
-            raise ValueError("the rows of one hot statement name the same parameters")
+        _one_shape(rows)
         sql, binds = self._entry(conn, names)
         keys: list[Any] = []
         for start in range(0, len(rows), MULTI_ROW_MAX):
@@ -176,8 +175,8 @@ class HotStatement:
             bind_type = compiled.binds[bind].type
             if isinstance(bind_type, JSON):
                 processors[bind] = _json_text_as_is(proc)
-            elif isinstance(bind_type, TypeDecorator):
-                processors[bind] = _decorator_param(bind_type, conn.dialect, proc)
+            else:
+                processors[bind] = decorator_direct(bind_type, conn.dialect, proc)
         binds = tuple((name, by_position[i], cast(Callable[[Any], Any] | None, processors.get(by_position[i])))
                       for i, name in enumerate(names))
         return compiled.string, binds
@@ -207,8 +206,7 @@ def update_then_insert(session: Session, update: HotStatement, params: Mapping[s
             insert.execute(session, rows)
         return touched
     row_names = tuple(rows[0])
-    if any(row.keys() != rows[0].keys() for row in rows):
-        raise ValueError("the rows of one hot statement name the same parameters")
+    _one_shape(rows)
     update_sql, update_binds = update._entry(conn, tuple(params))
     insert_sql, insert_binds = insert._entry(conn, row_names)
     values = {f"u_{bind}": (proc(params[key]) if proc is not None else params[key])
@@ -241,11 +239,13 @@ def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Seque
     more than MULTI_ROW_MAX rows for one of them: one statement each. `defer`: as `HotStatement.defer` (PostgreSQL:
     sent with the transaction's next round trip)."""
     writes = [(statement, rows) for statement, rows in writes if rows]
-    if any(not isinstance(statement.statement, Insert) or statement._returns for statement, _rows in writes):
-        raise ValueError("insert_together runs INSERTs without RETURNING")
+    longest = 0
+    for statement, rows in writes:
+        if not isinstance(statement.statement, Insert) or statement._returns:
+            raise ValueError("insert_together runs INSERTs without RETURNING")
+        longest = max(longest, len(rows))
     conn = connection(session) if writes else None
-    if conn is None or len(writes) == 1 or conn.dialect.name != "postgresql" or \
-            any(len(rows) > MULTI_ROW_MAX for _statement, rows in writes):
+    if conn is None or len(writes) == 1 or conn.dialect.name != "postgresql" or longest > MULTI_ROW_MAX:
         for statement, rows in writes:
             statement._execute(session, rows[0] if len(rows) == 1 else rows, defer=defer)
         return
@@ -253,8 +253,7 @@ def insert_together(session: Session, writes: Sequence[tuple[HotStatement, Seque
     values: dict[str, Any] = {}
     for w, (statement, rows) in enumerate(writes):
         names = tuple(rows[0])
-        if any(row.keys() != rows[0].keys() for row in rows):
-            raise ValueError("the rows of one hot statement name the same parameters")
+        _one_shape(rows)
         sql, binds = statement._entry(conn, names)
         shapes.append((sql, len(rows)))
         values.update({f"w{w}_{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
@@ -267,6 +266,14 @@ def _together(shapes: tuple[tuple[str, int], ...]) -> str:
     """The one statement of `insert_together`: each INSERT's multi-row form, its binds prefixed `w<i>_`."""
     parts = [_BIND.sub(rf"%(w{w}_\1)s", _multi_row(sql, n)) for w, (sql, n) in enumerate(shapes)]
     return "WITH " + ", ".join(f"w{w} AS ({part})" for w, part in enumerate(parts[:-1])) + " " + parts[-1]
+
+
+def _one_shape(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse rows that do not all name the same parameters (one statement's binds)."""
+    names = rows[0].keys()
+    for row in rows:
+        if row.keys() != names:
+            raise ValueError("the rows of one hot statement name the same parameters")
 
 
 def _decoded(params: Any) -> Any:
@@ -298,16 +305,21 @@ def _json_text_as_is(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return process_json
 
 
-def _decorator_param(bind_type: TypeDecorator[Any], dialect: Dialect,
-                     process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A `TypeDecorator` bind's processor as its own `process_bind_param` with the dialect bound, when its implementing
-    type has no processor of its own (`UTCDateTime` on psycopg): what SQLAlchemy's processor calls, one Python call
-    a value instead of two; `process` otherwise."""
-    impl = bind_type.dialect_impl(dialect)
-    if not isinstance(impl, TypeDecorator) or impl.impl_instance.bind_processor(dialect) is not None or \
-            type(impl).process_bind_param is TypeDecorator.process_bind_param:
+def decorator_direct(type_: Any, dialect: Dialect, process: Callable[[Any], Any], coltype: Any = None, *,
+                     result: bool = False) -> Callable[[Any], Any]:
+    """A `TypeDecorator` column's bind processor (or with `result`, its result processor for `coltype`) as the
+    decorator's own `process_bind_param` (`process_result_value`) with the dialect bound, when its implementing type
+    has no processor of its own (`UTCDateTime` on psycopg): what SQLAlchemy's processor `process` calls, one Python
+    call a value instead of two; `process` as it is otherwise."""
+    impl = type_.dialect_impl(dialect) if isinstance(type_, TypeDecorator) else None
+    if not isinstance(impl, TypeDecorator):
         return process
-    return partial(impl.process_bind_param, dialect=dialect)
+    name = "process_result_value" if result else "process_bind_param"
+    inner = impl.impl_instance.result_processor(dialect, coltype) if result else \
+        impl.impl_instance.bind_processor(dialect)
+    if inner is not None or getattr(type(impl), name) is getattr(TypeDecorator, name):
+        return process
+    return partial(getattr(impl, name), dialect=dialect)
 
 
 MULTI_ROW_MAX = 100      # more rows go as an executemany (a statement per row count is prepared and kept)

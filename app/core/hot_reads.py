@@ -34,6 +34,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .db import connection, run_on_cursor
+from .hot import decorator_direct
 
 Row = tuple[Any, ...]
 _Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
@@ -261,8 +262,10 @@ def _entity_layout(mapper: Mapper[Any], result_columns: list[Any]) -> _Entity:
 def _result_processors(dialect: Dialect, types: list[Any], description: Any) -> _Processors:
     if len(types) != len(description):
         raise ValueError("the cursor's columns are not the statement's")
-    found = ((i, t._cached_result_processor(dialect, d.type_code)) for i, (t, d) in enumerate(zip(types, description)))
-    return tuple((i, proc) for i, proc in found if proc is not None)
+    found = ((i, t, d.type_code, t._cached_result_processor(dialect, d.type_code))
+             for i, (t, d) in enumerate(zip(types, description)))
+    return tuple((i, decorator_direct(t, dialect, proc, coltype, result=True))
+                 for i, t, coltype, proc in found if proc is not None)
 
 
 def _processed(row: Row, processors: _Processors) -> Row:

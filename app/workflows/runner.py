@@ -634,8 +634,8 @@ def _persist(session, inst: ProcessInstance, snap: runtime.Snapshot, actor: Acto
 
 def _history_rows(inst, snap, actor, events_before: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """A step's history rows: `events_before`, the snapshot's events, its end."""
-    rows = [*events_before, *(_event_row(inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
-                       task_guid=ev.get("task_guid"), data=ev.get("data")) for ev in snap.events)]
+    rows = [*events_before, *[_event_row(inst, ev["type"], ev.get("actor") or actor, element_id=ev.get("element_id"),
+                                         task_guid=ev.get("task_guid"), data=ev.get("data")) for ev in snap.events]]
     if snap.status in FINAL:
         rows.append(_event_row(inst, f"instance_{snap.status}", actor))
     return rows
