@@ -180,3 +180,22 @@ def test_a_changed_form_definition_is_definition_changed(app, doctor, approval):
     assert fresh["form"]["schema"]["properties"]["amount"]["maximum"] == 1000
     assert complete(doctor, fresh, {"amount": 5000}, etag=fresh["etag"]).json["details"]["errors"] == [
         {"field": "amount", "message": "金额不能大于 1000"}]
+
+
+@pytest.mark.parametrize("claimed_first", [False, True])
+def test_the_completed_row_is_stored_as_answered(doctor, approval, app, claimed_first):
+    """The completion's values (set on the loaded row without attribute events) and a claim's (tracked) are both
+    written by the completion's one UPDATE; the row's version counts each change."""
+    from app.workflows.models import HumanTask
+    task = start_task(doctor)
+    version = int(task["etag"].strip('"').split("-")[1].split(".")[0])
+    if claimed_first:
+        assert doctor.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
+    completion_id = str(uuid.uuid4())
+    body = complete(doctor, task, {"amount": 500}, completion_id=completion_id).json
+    with app.app_context(), db.unit_of_work() as s:
+        row = s.get(HumanTask, task["id"])
+        s.refresh(row)
+        assert (row.status, row.completed_by, row.completion_id, row.assignee_id, row.etag_version) == \
+            ("completed", doctor.user.username, completion_id, doctor.user.id, version + 2)
+        assert row.completed_at.isoformat() == body["completed_at"] and body["etag"] == f'"{row.id}-{version + 2}"'
