@@ -290,9 +290,8 @@ def _json_text_as_is(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     the engine's state, issue 23) as the text it is, instead of serializing it again; any other value as before.
     A dict or a list (most values: history data, task data) is wrapped as `process` wraps it, without calling it
     (what it does for one is `json_serializer(value)`: psycopg's `Json` or `Jsonb`, probed once here)."""
-    wrapper = type(process({}))
-    if wrapper not in (Json, Jsonb):
-        wrapper = None
+    probed = type(process({}))
+    wrapper: type[Json] | type[Jsonb] | None = probed if probed is Json or probed is Jsonb else None
 
     def process_json(value: Any) -> Any:
         cls = value.__class__
