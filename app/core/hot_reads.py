@@ -283,8 +283,8 @@ def _held(session: Session, entity: _Entity, rows: list[Row]) -> Any:
     width = len(entity.keys)
     keys = []
     for row in rows:
-        pk = tuple(row[i] for i in entity.pk)
-        key = (cls, pk, None) if any(v is not None for v in pk) else None
+        pk = tuple([row[i] for i in entity.pk])
+        key = (cls, pk, None) if pk.count(None) < len(pk) else None     # (a key of NULLs only: no identity)
         if key is not None and identity_map.get(key) is not None:
             return _NOT_HOT
         keys.append(key)
