@@ -62,8 +62,10 @@ def project(session, inst: ProcessInstance, views: list[Any], now: datetime, *, 
             HumanTask.instance_id == inst.id, HumanTask.status == "open",
             HumanTask.task_guid.in_(sorted(wanted)))).scalars())
     created: list[HumanTask] = []
-    with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
-        kept = [_refresh(session, inst, rows.get(view.task_guid), view, now, created) for view in fresh]
+    kept: list[HumanTask] = []
+    if fresh:
+        with session.no_autoflush:   # an enricher's lookup must not flush a new task before the next one sees it new
+            kept = [_refresh(session, inst, rows.get(view.task_guid), view, now, created) for view in fresh]
     _insert_new(session, created)
     for guid in closed:
         row = rows.get(guid)

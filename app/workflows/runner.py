@@ -101,11 +101,15 @@ def _lock(session, instance_id: int, *, interactive: bool) -> ProcessInstance:
         # then answer 409 instance_busy instead of hanging; workers wait as long as it takes
         hot = _HOT_LOCK_INSTANCE_BRIEFLY if interactive else _HOT_LOCK_INSTANCE
         send_deferred(session)      # a deferred write's error is its own, not the lock's (app.core.pgexec)
+    # what the caller changed is written with the step's own writes: no autoflush (`session.no_autoflush`'s own
+    # steps, without its generator-based context manager)
+    autoflush, session.autoflush = session.autoflush, False
     try:
-        with session.no_autoflush:      # what the caller changed is written with the step's own writes
-            inst = hot.scalar_one_or_none(session, {"instance_id": instance_id})
+        inst = hot.scalar_one_or_none(session, {"instance_id": instance_id})
     except OperationalError as exc:
         raise InstanceBusy("流程实例正被其他操作处理，请稍后重试 (instance busy)", instance_id=instance_id) from exc
+    finally:
+        session.autoflush = autoflush
     if inst is None:
         raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
     logs.instance_id.set(inst.id)
