@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache, partial
 from typing import Any, cast
 
@@ -126,23 +126,44 @@ class HotStatement:
         MULTI_ROW_MAX rows; the new keys in the rows' order. The keys are drawn from the table's sequence as the
         VALUES list is read, in its order, so sorted they are the rows' keys in order (what SQLAlchemy's own
         `sort_by_parameter_order` relies on for such a key)."""
+        conn = self._serial_keys(session, rows)
+        if conn is None or conn.dialect.name != "postgresql":
+            return list(session.execute(self.statement, _decoded(rows)).scalars().all()) if rows else []
+        keys: list[Any] = []
+        for sql, values in self._parts(conn, rows):
+            keys.extend(sorted(run_on_cursor(conn, sql, values, False, _first_columns)))
+        return keys
+
+    def scalars_later(self, session: Session, rows: Sequence[Mapping[str, Any]],
+                      done: Callable[[list[Any]], None]) -> None:
+        """`scalars`, the keys handed to `done` once the rows are written: on PostgreSQL with the transaction's next
+        round trip (the next statement, or the COMMIT: `defer`), elsewhere now. For keys nobody reads before then
+        (a start's history events, read by its answer after the step's next statement)."""
+        conn = self._serial_keys(session, rows)
+        if conn is None or conn.dialect.name != "postgresql":
+            done(self.scalars(session, rows))
+            return
+        keys: list[Any] = []
+        parts = list(self._parts(conn, rows))
+        for n, (sql, values) in enumerate(parts, 1):
+            defer_on_cursor(conn, sql, values, partial(_keys_read, keys, last=n == len(parts), done=done))
+
+    def _serial_keys(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> Connection | None:
+        """The session's connection for `scalars` (None without rows); refuses a statement that returns no serial
+        key."""
         if not self._returns or not self._returns_serial_key:
             raise ValueError("scalars() runs an INSERT … RETURNING the table's autoincrement integer key")
-        if not rows:
-            return []
-        conn = connection(session)
-        if conn.dialect.name != "postgresql":
-            return list(session.execute(self.statement, _decoded(rows)).scalars().all())
+        return connection(session) if rows else None
+
+    def _parts(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The multi-row statements of `rows` (up to MULTI_ROW_MAX each) and their values."""
         names = tuple(rows[0])
         _one_shape(rows)
         sql, binds = self._entry(conn, names)
-        keys: list[Any] = []
         for start in range(0, len(rows), MULTI_ROW_MAX):
             part = rows[start:start + MULTI_ROW_MAX]
-            values = {f"{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
-                      for i, row in enumerate(part) for key, bind, proc in binds}
-            keys.extend(sorted(run_on_cursor(conn, _multi_row(sql, len(part)), values, False, _first_columns)))
-        return keys
+            yield _multi_row(sql, len(part)), {f"{bind}__{i}": (proc(row[key]) if proc is not None else row[key])
+                                               for i, row in enumerate(part) for key, bind, proc in binds}
 
     def _entry(self, conn: Connection, names: tuple[str, ...]) -> _Entry:
         entry = self._compiled.get(names)
@@ -268,6 +289,13 @@ def _together(shapes: tuple[tuple[str, int], ...]) -> str:
     return "WITH " + ", ".join(f"w{w} AS ({part})" for w, part in enumerate(parts[:-1])) + " " + parts[-1]
 
 
+def _keys_read(keys: list[Any], result: Any, last: bool, done: Callable[[list[Any]], None]) -> None:
+    """A deferred part's keys added to `keys` (sorted: the rows' order); `done(keys)` after the last part."""
+    keys.extend(sorted(_first_columns(result)))
+    if last:
+        done(keys)
+
+
 def _one_shape(rows: Sequence[Mapping[str, Any]]) -> None:
     """Refuse rows that do not all name the same parameters (one statement's binds)."""
     names = rows[0].keys()
@@ -291,7 +319,7 @@ def _json_text_as_is(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     A dict or a list (most values: history data, task data) is wrapped as `process` wraps it, without calling it
     (what it does for one is `json_serializer(value)`: psycopg's `Json` or `Jsonb`, probed once here)."""
     probed = type(process({}))
-    wrapper: type[Json] | type[Jsonb] | None = probed if probed is Json or probed is Jsonb else None
+    wrapper: type[Json | Jsonb] | None = probed if probed is Json or probed is Jsonb else None
 
     def process_json(value: Any) -> Any:
         cls = value.__class__

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, event, insert, inspect, literal_column, select, update
@@ -139,6 +140,8 @@ def start_instance(process_id: str, *, data: Mapping[str, Any] | None = None, bu
             else:
                 outer.extend(written)
                 session.info[_WRITTEN_EVENTS] = outer
+        if any(e.id is None for e in written):
+            send_deferred(session)      # the history's keys (`_write_events`) read now, if no statement took them
         session.info[_STARTED] = (inst.id, sorted((e for e in written if e.instance_id == inst.id),
                                                   key=lambda e: e.id))
         return inst
@@ -541,11 +544,20 @@ def _write_events(session, rows: list[dict[str, Any]]) -> None:
     if written is None:
         _HOT_INSERT_EVENTS.defer(session, rows)    # sent with the next statement or the COMMIT (PostgreSQL, issue 23)
         return
-    ids = _INSERT_EVENTS_RETURNING.scalars(session, rows)
-    for id_, row in zip(ids, rows, strict=True):
+    events = []
+    for row in rows:
         written_event = _NEW_EVENT()    # the row as written, outside the session: no attribute events to record
-        written_event.__dict__.update(row, id=id_)
-        written.append(written_event)
+        written_event.__dict__.update(row)
+        events.append(written_event)
+    written.extend(events)
+    # their keys are read with the step's next round trip (PostgreSQL: the new tasks' INSERT, or the COMMIT); the
+    # start reads them only when it is done (`start_instance`: sent then if still held)
+    _INSERT_EVENTS_RETURNING.scalars_later(session, rows, partial(_keyed, events))
+
+
+def _keyed(events: list[ProcessEvent], ids: list[int]) -> None:
+    for id_, written_event in zip(ids, events, strict=True):
+        written_event.__dict__["id"] = id_
 
 
 _NEW_EVENT = ProcessEvent.__mapper__.class_manager.new_instance
