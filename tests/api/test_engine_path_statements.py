@@ -92,6 +92,24 @@ def test_the_start_answer_is_the_instance_detail_without_reading_it_back(login_a
     assert inst.json == doctor.get(f"/api/v1/process-instances/{inst.json['id']}").json
 
 
+def test_a_start_that_ends_at_once_answers_its_history_with_its_keys(login_as):
+    """A start's history keys are read with its next round trip (issue 23); one with no task to insert after it
+    (it ends at once, nothing else flushed) reads them before its answer is built."""
+    import io
+
+    from tests.bpmn_builder import chain, definitions, process, script
+    owner = login_as("process_owner")
+    model = definitions(process("at_once", chain(script("mark", "ran = 1"))))
+    deployed = owner.post("/api/v1/process-definitions", data={"file": [(io.BytesIO(model), "at_once.bpmn")]},
+                          content_type="multipart/form-data")
+    assert deployed.status_code == 201, deployed.json
+    inst = owner.post("/api/v1/process-instances", json={"process_id": "at_once"})
+    assert inst.status_code == 201, inst.json
+    assert inst.json["status"] == "completed" and inst.json["history"]
+    assert all(isinstance(e["id"], int) for e in inst.json["history"])
+    assert inst.json == owner.get(f"/api/v1/process-instances/{inst.json['id']}").json
+
+
 @pytest.mark.parametrize("roles,org_path,resident", [
     (("township_doctor",), "/C01/C01T01/", None), (("village_doctor",), "/C01/C01T01/C01T01V01/", None),
     (("county_admin",), "/C01/", None), (("patient",), "", 7), (("trainer",), "/C01/C01T01/", None),

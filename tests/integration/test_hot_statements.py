@@ -226,6 +226,35 @@ def test_an_insert_returning_keys_gives_each_rows_key_in_the_rows_order(app, mon
     assert keys == sorted(keys) and len(set(keys)) == 5
 
 
+@pytest.mark.parametrize("multi_row_max", [100, 2])
+def test_keys_read_later_are_the_keys_read_now_handed_over_once_written(app, monkeypatch, multi_row_max):
+    """`scalars_later()` (a start's history, issue 23): the rows `scalars()` writes, their keys in the rows' order
+    handed to `done` once, when written: on PostgreSQL with the transaction's next statement (one round trip with
+    it), elsewhere at once."""
+    from app.core import hot as hot_module
+    from app.core import pgexec
+    monkeypatch.setattr(hot_module, "MULTI_ROW_MAX", multi_row_max)
+    hot = HotStatement(insert(_AUDIT).returning(_AUDIT.c.id, sort_by_parameter_order=True))
+    rows = [_row(f"later.{i}", details={"i": i} if i % 3 else None) for i in range(5)]
+    handed: list[list[int]] = []
+    with app.app_context():
+        with db.unit_of_work() as s:
+            s.execute(text("SELECT 1"))
+            hot.scalars_later(s, rows, handed.append)
+            if db.is_postgres():
+                assert handed == []                         # held until the next round trip
+                before = pgexec.round_trips()
+                assert HotStatement(insert(_AUDIT)).execute(s, _row("next.statement")) == 1
+                assert pgexec.round_trips() - before == 1       # the held INSERT went with it
+            assert len(handed) == 1
+            with pytest.raises(ValueError):
+                HotStatement(insert(_AUDIT).returning(_AUDIT.c.id)).scalars_later(s, rows, handed.append)
+        with db.unit_of_work() as s:
+            stored = s.execute(select(_AUDIT.c.action, _AUDIT.c.id).where(_AUDIT.c.action.like("later.%"))
+                               .order_by(_AUDIT.c.id)).all()
+    assert [tuple(r) for r in stored] == list(zip([r["action"] for r in rows], handed[0], strict=True))
+
+
 def test_a_json_value_given_as_its_text_is_written_as_the_value(app):
     """A `JSONText` (the engine's state, serialized once, issue 23) is sent as the text it is: the row stored is the
     row the value itself gives, on either backend."""
