@@ -236,6 +236,8 @@ def _register_value_types(registry) -> None:
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
                       typename="date")
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), typename="Decimal")
+    # the registry converts by exact class: a task id (`ids.TaskId`) kept in data is written as the UUID it is
+    registry.typenames[TaskId] = registry.typenames[UUID]
     # a site function's record kept in task data (sandbox.as_data): its fields, read back with attribute access
     registry.register(Record, lambda v: {"fields": dict(v)},
                       lambda d: Record({k: registry.restore(v) for k, v in d["fields"].items()}), typename="Record")

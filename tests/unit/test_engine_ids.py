@@ -96,3 +96,18 @@ def test_ids_read_in_another_form_are_saved_as_they_were_read(approval):
     assert orjson.loads(saved)["root"] == state["root"]
     guid = snap.human_tasks[0].task_guid
     assert str(rt._task(run, guid).id) == guid      # the guid in the canonical form finds it (UUID equality)
+
+
+def test_a_task_id_kept_in_data_is_saved_and_read_back_as_a_plain_uuid_is(approval):
+    """The library's registry converts values by their exact class; a `TaskId` in saved data (the library keeps its
+    own ids as text, but a value in internal or task data may hold one) is written as the `UUID` it is and read back
+    as one, not refused."""
+    run = rt._Run(approval, None)
+    task = run.wf.task_tree
+    plain, tid = uuid.uuid4(), new_task_id()
+    task.internal_data["ids"] = [plain, tid]
+    state, text = codec.dump_state_text(run.wf)
+    saved = orjson.loads(text)["tasks"][str(task.id)]["internal_data"]["ids"]
+    assert saved == [{"typename": "UUID", "value": str(plain)}, {"typename": "UUID", "value": str(tid)}]
+    back = rt._Run(approval, state).wf.tasks[task.id].internal_data["ids"]
+    assert back == [plain, tid] and all(isinstance(v, uuid.UUID) for v in back)
